@@ -1,0 +1,93 @@
+# SPDX-License-Identifier: MIT
+# ebpfdsl build. `make` builds the Lua module and the static C library;
+# `make test` installs what is missing, builds and runs every spec.
+
+CC      ?= cc
+LUA     ?= lua5.4
+LUA_INC ?= $(shell pkg-config --cflags lua5.4 2>/dev/null || echo -I/usr/include/lua5.4)
+PREFIX  ?= /usr/local
+LUA_LMOD ?= $(PREFIX)/share/lua/5.4
+LUA_CMOD ?= $(PREFIX)/lib/lua/5.4
+
+WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Werror
+CFLAGS  ?= -O2 -g
+ALL_CFLAGS := -std=gnu99 $(CFLAGS) $(WARN) -fPIC -fvisibility=hidden
+LIBS    := -lbpf -lelf -lz
+
+B := build
+CORE_SRC   := $(sort $(wildcard csrc/core/*.c))
+KERNEL_SRC := $(sort $(wildcard csrc/kernel/*.c))
+LUA_SRC    := $(sort $(wildcard csrc/lua/*.c))
+LIB_OBJ    := $(patsubst csrc/%.c,$(B)/obj/%.o,$(CORE_SRC) $(KERNEL_SRC))
+LUA_OBJ    := $(patsubst csrc/%.c,$(B)/obj/%.o,$(LUA_SRC))
+HEADERS    := $(wildcard csrc/*.h csrc/*/*.h)
+
+BUSTED := $(LUA) /usr/bin/busted
+
+.PHONY: all deps test test-c spec lint bench install uninstall clean probe
+
+all: $(B)/ebpfdsl/core.so $(B)/libebpfdsl.a
+
+# Only csrc/lua sees Lua's headers: the other layers build without them.
+$(B)/obj/lua/%.o: csrc/lua/%.c $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(LUA_INC) -c $< -o $@
+
+$(B)/obj/%.o: csrc/%.c $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(B)/libebpfdsl.a: $(LIB_OBJ)
+	@mkdir -p $(B)
+	rm -f $@
+	ar rcs $@ $^
+
+$(B)/ebpfdsl/core.so: $(LUA_OBJ) $(B)/libebpfdsl.a
+	@mkdir -p $(B)/ebpfdsl
+	$(CC) -shared -o $@ $(LUA_OBJ) $(B)/libebpfdsl.a $(LIBS)
+
+deps:
+	@scripts/deps
+
+# The README's test command: everything, from a fresh machine.
+test: deps all
+	$(BUSTED)
+	$(MAKE) --no-print-directory test-c
+
+spec: all
+	$(BUSTED) $(SPEC)
+
+# A plain C program against libebpfdsl.a, with no Lua on the include path.
+C_EXAMPLES := $(patsubst examples/c/%.c,$(B)/examples/%,$(wildcard examples/c/*.c))
+$(B)/examples/%: examples/c/%.c $(B)/libebpfdsl.a csrc/ebpfdsl.h
+	@mkdir -p $(dir $@)
+	$(CC) -std=c99 $(CFLAGS) $(WARN) -Icsrc $< -o $@ $(B)/libebpfdsl.a $(LIBS)
+
+test-c: $(C_EXAMPLES)
+	@for e in $(C_EXAMPLES); do echo "== $$e"; $$e || exit 1; done
+
+# The README's probe command.
+probe: deps all
+	$(LUA) -e 'package.path="lua/?.lua;lua/?/init.lua;"..package.path; package.cpath="$(B)/?.so;"..package.cpath' examples/hello_test_run.lua
+
+lint: deps
+	luacheck --codes lua spec examples bench tutorials
+	cppcheck --quiet --error-exitcode=1 --enable=warning,portability,performance \
+		--inline-suppr --suppress=missingIncludeSystem --std=c99 -Icsrc $(LUA_INC) csrc examples/c
+
+bench: deps all
+	$(LUA) bench/run.lua
+
+install: all
+	install -d $(DESTDIR)$(LUA_LMOD)/ebpfdsl $(DESTDIR)$(LUA_CMOD)/ebpfdsl $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib
+	install -m 644 lua/ebpfdsl/*.lua $(DESTDIR)$(LUA_LMOD)/ebpfdsl/
+	install -m 755 $(B)/ebpfdsl/core.so $(DESTDIR)$(LUA_CMOD)/ebpfdsl/
+	install -m 644 csrc/ebpfdsl.h $(DESTDIR)$(PREFIX)/include/
+	install -m 644 $(B)/libebpfdsl.a $(DESTDIR)$(PREFIX)/lib/
+
+uninstall:
+	rm -rf $(DESTDIR)$(LUA_LMOD)/ebpfdsl $(DESTDIR)$(LUA_CMOD)/ebpfdsl
+	rm -f $(DESTDIR)$(PREFIX)/include/ebpfdsl.h $(DESTDIR)$(PREFIX)/lib/libebpfdsl.a
+
+clean:
+	rm -rf $(B)

@@ -1,0 +1,400 @@
+/* SPDX-License-Identifier: MIT */
+/* The assembler: instructions and labels are recorded as emitted, and
+ * resolved once at finalize, where jumps out of 16-bit range are relaxed
+ * into gotol. The first error is kept and reported with the instruction
+ * index and the label before it. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "core.h"
+
+enum relax {
+	RELAX_NONE,
+	RELAX_GOTOL,     /* ja L           -> gotol L */
+	RELAX_INVERTED,  /* if c goto L    -> if !c goto +1; gotol L */
+	RELAX_JSET       /* if a & b goto L -> if a & b goto +1; goto +1; gotol L */
+};
+
+struct item {
+	struct ebpfdsl_op op;
+	int label;      /* label id the op goes to, or -1 */
+	int after;      /* id of the last label defined before it, or -1 */
+	size_t slot;    /* slot as emitted, before relaxation: for messages */
+	int relax;      /* enum relax */
+};
+
+struct label {
+	char *name;
+	size_t item;    /* index of the item it stands before; SIZE_MAX: undefined */
+	size_t first_use;
+};
+
+struct ebpfdsl_asm {
+	int cpu, no_relax;
+	struct item *items;
+	size_t nitems, capitems, slots;
+	struct label *labels;
+	size_t nlabels, caplabels;
+	int *buckets;   /* open addressing over labels, -1 empty */
+	size_t nbuckets;
+	int last_label;
+	struct bpf_insn *out;
+	size_t nout;
+	int finalized, failed;
+	char err[EBPFDSL_ERRLEN];
+};
+
+ebpfdsl_asm *ebpfdsl_asm__new(const struct ebpfdsl_asm_opts *opts)
+{
+	ebpfdsl_asm *a = calloc(1, sizeof(*a));
+	if (!a)
+		return NULL;
+	a->cpu = 4;
+	if (opts && opts->sz >= offsetof(struct ebpfdsl_asm_opts, cpu) + sizeof(int) && opts->cpu)
+		a->cpu = opts->cpu;
+	if (opts && opts->sz >= offsetof(struct ebpfdsl_asm_opts, no_relax) + sizeof(int))
+		a->no_relax = opts->no_relax;
+	a->last_label = -1;
+	if (a->cpu < 1 || a->cpu > 4) {
+		a->failed = 1;
+		snprintf(a->err, sizeof(a->err), "cpu must be 1..4, got %d", a->cpu);
+	}
+	return a;
+}
+
+void ebpfdsl_asm__free(ebpfdsl_asm *a)
+{
+	if (!a)
+		return;
+	for (size_t i = 0; i < a->nlabels; i++)
+		free(a->labels[i].name);
+	free(a->labels);
+	free(a->buckets);
+	free(a->items);
+	free(a->out);
+	free(a);
+}
+
+const char *ebpfdsl_asm__error(const ebpfdsl_asm *a)
+{
+	return a->failed ? a->err : NULL;
+}
+
+size_t ebpfdsl_asm__count(const ebpfdsl_asm *a)
+{
+	return a->slots;
+}
+
+static int set_error(ebpfdsl_asm *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static int set_error(ebpfdsl_asm *a, const char *fmt, ...)
+{
+	va_list ap;
+	if (a->failed)
+		return -1;
+	va_start(ap, fmt);
+	vsnprintf(a->err, sizeof(a->err), fmt, ap);
+	va_end(ap);
+	a->failed = 1;
+	return -1;
+}
+
+/* "insn 12 (jeq, after label 'loop')" */
+static const char *where(const ebpfdsl_asm *a, const struct item *it, char *buf, size_t len)
+{
+	const struct ebpfdsl_isa_row *row = ebpfdsl_isa_row(it->op.op);
+	if (it->after >= 0)
+		snprintf(buf, len, "insn %zu (%s, after label '%s')", it->slot, row->name,
+			 a->labels[it->after].name);
+	else
+		snprintf(buf, len, "insn %zu (%s)", it->slot, row->name);
+	return buf;
+}
+
+static uint32_t hash(const char *s)
+{
+	uint32_t h = 2166136261u;
+	for (; *s; s++)
+		h = (h ^ (uint8_t)*s) * 16777619u;
+	return h;
+}
+
+static int grow_buckets(ebpfdsl_asm *a)
+{
+	size_t n = a->nbuckets ? a->nbuckets * 2 : 64;
+	int *b = malloc(n * sizeof(*b));
+	if (!b)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		b[i] = -1;
+	for (size_t i = 0; i < a->nlabels; i++) {
+		size_t k = hash(a->labels[i].name) & (n - 1);
+		while (b[k] >= 0)
+			k = (k + 1) & (n - 1);
+		b[k] = (int)i;
+	}
+	free(a->buckets);
+	a->buckets = b;
+	a->nbuckets = n;
+	return 0;
+}
+
+/* The id of a label, created undefined when first seen; -1 on ENOMEM. */
+static int intern(ebpfdsl_asm *a, const char *name)
+{
+	size_t k;
+	if (a->nlabels * 2 >= a->nbuckets && grow_buckets(a))
+		return -1;
+	for (k = hash(name) & (a->nbuckets - 1); a->buckets[k] >= 0; k = (k + 1) & (a->nbuckets - 1))
+		if (strcmp(a->labels[a->buckets[k]].name, name) == 0)
+			return a->buckets[k];
+	if (a->nlabels == a->caplabels) {
+		size_t n = a->caplabels ? a->caplabels * 2 : 16;
+		struct label *l = realloc(a->labels, n * sizeof(*l));
+		if (!l)
+			return -1;
+		a->labels = l;
+		a->caplabels = n;
+	}
+	a->labels[a->nlabels].name = strdup(name);
+	if (!a->labels[a->nlabels].name)
+		return -1;
+	a->labels[a->nlabels].item = SIZE_MAX;
+	a->labels[a->nlabels].first_use = SIZE_MAX;
+	a->buckets[k] = (int)a->nlabels;
+	return (int)a->nlabels++;
+}
+
+int ebpfdsl_asm__label(ebpfdsl_asm *a, const char *name)
+{
+	int id;
+	if (a->failed)
+		return -1;
+	if (a->finalized)
+		return set_error(a, "label '%s' after finalize", name ? name : "");
+	if (!name || !*name)
+		return set_error(a, "insn %zu: label needs a non-empty name", a->slots);
+	id = intern(a, name);
+	if (id < 0)
+		return set_error(a, "out of memory");
+	if (a->labels[id].item != SIZE_MAX) {
+		size_t first = a->labels[id].item;
+		size_t first_slot = first < a->nitems ? a->items[first].slot : a->slots;
+		return set_error(a, "insn %zu: duplicate label '%s' (first defined at insn %zu)", a->slots, name,
+				 first_slot);
+	}
+	a->labels[id].item = a->nitems;
+	a->last_label = id;
+	return 0;
+}
+
+int ebpfdsl_asm__emit(ebpfdsl_asm *a, const struct ebpfdsl_op *op)
+{
+	struct item *it;
+	char msg[EBPFDSL_ERRLEN - 64], w[160];
+	if (a->failed)
+		return -1;
+	if (a->finalized)
+		return set_error(a, "emit after finalize");
+	if (a->nitems == a->capitems) {
+		size_t n = a->capitems ? a->capitems * 2 : 64;
+		struct item *p = realloc(a->items, n * sizeof(*p));
+		if (!p)
+			return set_error(a, "out of memory");
+		a->items = p;
+		a->capitems = n;
+	}
+	it = &a->items[a->nitems];
+	it->op = *op;
+	it->label = -1;
+	it->after = a->last_label;
+	it->slot = a->slots;
+	it->relax = RELAX_NONE;
+	if (!ebpfdsl_isa_row(op->op))
+		return set_error(a, "insn %zu: unknown mnemonic number %d", a->slots, op->op);
+	if (ebpfdsl__validate(op, a->cpu, msg, sizeof(msg)))
+		return set_error(a, "%s: %s", where(a, it, w, sizeof(w)), msg);
+	if (op->has & EBPFDSL_HAS_TARGET) {
+		if (!op->target || !*op->target)
+			return set_error(a, "%s: target needs a non-empty label name", where(a, it, w, sizeof(w)));
+		it->label = intern(a, op->target);
+		if (it->label < 0)
+			return set_error(a, "out of memory");
+		if (a->labels[it->label].first_use == SIZE_MAX)
+			a->labels[it->label].first_use = a->nitems;
+		it->op.target = a->labels[it->label].name; /* the caller's string may go away */
+	}
+	a->nitems++;
+	a->slots += (size_t)ebpfdsl_op_slots(op);
+	return 0;
+}
+
+static size_t item_slots(const struct item *it)
+{
+	switch (it->relax) {
+	case RELAX_INVERTED: return 2;
+	case RELAX_JSET: return 3;
+	default: return (size_t)ebpfdsl_op_slots(&it->op);
+	}
+}
+
+/* pos[i] is the slot of item i; pos[nitems] the program length. */
+static void layout(const ebpfdsl_asm *a, size_t *pos)
+{
+	size_t p = 0;
+	for (size_t i = 0; i < a->nitems; i++) {
+		pos[i] = p;
+		p += item_slots(&a->items[i]);
+	}
+	pos[a->nitems] = p;
+}
+
+static int check_labels(ebpfdsl_asm *a)
+{
+	char w[160];
+	for (size_t i = 0; i < a->nlabels; i++) {
+		const struct label *l = &a->labels[i];
+		if (l->item == SIZE_MAX && l->first_use != SIZE_MAX)
+			return set_error(a, "%s: undefined label '%s'", where(a, &a->items[l->first_use], w, sizeof(w)),
+					 l->name);
+	}
+	return 0;
+}
+
+/* Grows jumps that do not reach until every one does. Growth only
+ * lengthens the program, so this ends. */
+static int relax(ebpfdsl_asm *a, size_t *pos)
+{
+	char w[160];
+	for (int changed = 1; changed;) {
+		changed = 0;
+		layout(a, pos);
+		for (size_t i = 0; i < a->nitems; i++) {
+			struct item *it = &a->items[i];
+			int shape = ebpfdsl_isa_row(it->op.op)->shape;
+			int64_t dist;
+			if (it->label < 0 || it->relax != RELAX_NONE ||
+			    (shape != EBPFDSL_SHAPE_JA && shape != EBPFDSL_SHAPE_JCOND))
+				continue;
+			dist = (int64_t)pos[a->labels[it->label].item] - (int64_t)pos[i] - 1;
+			if (dist >= INT16_MIN && dist <= INT16_MAX)
+				continue;
+			if (a->no_relax || a->cpu < 4)
+				return set_error(a,
+						 "%s: jump to label '%s' is %lld slots away, beyond the 16-bit range "
+						 "-32768..32767, and %s",
+						 where(a, it, w, sizeof(w)), it->op.target, (long long)dist,
+						 a->no_relax ? "relaxation into gotol is off" : "gotol needs cpu v4");
+			it->relax = shape == EBPFDSL_SHAPE_JA ? RELAX_GOTOL :
+				    ebpfdsl__invert_jump(it->op.op) >= 0 ? RELAX_INVERTED : RELAX_JSET;
+			changed = 1;
+		}
+	}
+	return 0;
+}
+
+/* Writes item i (already laid out at pos[i]) into a->out. */
+static void encode_item(ebpfdsl_asm *a, const struct item *it, const size_t *pos, size_t i)
+{
+	struct ebpfdsl_op op = it->op;
+	struct bpf_insn *out = a->out + pos[i];
+	int64_t to = it->label >= 0 ? (int64_t)pos[a->labels[it->label].item] : 0;
+	int shape = ebpfdsl_isa_row(op.op)->shape;
+	struct ebpfdsl_op gotol = { .op = EBPFDSL_OP_GOTOL, .has = EBPFDSL_HAS_OFF };
+
+	if (it->label < 0) {
+		ebpfdsl__encode(&op, out);
+		return;
+	}
+	op.has &= ~EBPFDSL_HAS_TARGET;
+	op.target = NULL;
+	switch (it->relax) {
+	case RELAX_GOTOL:
+		gotol.off = to - (int64_t)pos[i] - 1;
+		ebpfdsl__encode(&gotol, out);
+		return;
+	case RELAX_INVERTED:
+		op.op = ebpfdsl__invert_jump(op.op);
+		op.has |= EBPFDSL_HAS_OFF;
+		op.off = 1;
+		ebpfdsl__encode(&op, out);
+		gotol.off = to - (int64_t)pos[i] - 2;
+		ebpfdsl__encode(&gotol, out + 1);
+		return;
+	case RELAX_JSET: {
+		struct ebpfdsl_op skip = { .op = EBPFDSL_OP_JA, .has = EBPFDSL_HAS_OFF, .off = 1 };
+		op.has |= EBPFDSL_HAS_OFF;
+		op.off = 1;
+		ebpfdsl__encode(&op, out);
+		ebpfdsl__encode(&skip, out + 1);
+		gotol.off = to - (int64_t)pos[i] - 3;
+		ebpfdsl__encode(&gotol, out + 2);
+		return;
+	}
+	default:
+		break;
+	}
+	if (shape == EBPFDSL_SHAPE_CALL_LOCAL || shape == EBPFDSL_SHAPE_LD_FUNC) {
+		op.has |= EBPFDSL_HAS_IMM;
+		op.imm = to - (int64_t)pos[i] - 1;
+	} else {
+		op.has |= EBPFDSL_HAS_OFF;
+		op.off = to - (int64_t)pos[i] - 1;
+	}
+	ebpfdsl__encode(&op, out);
+}
+
+int ebpfdsl_asm__finalize(ebpfdsl_asm *a)
+{
+	size_t *pos;
+	if (a->failed)
+		return -1;
+	if (a->finalized)
+		return 0;
+	if (check_labels(a))
+		return -1;
+	pos = malloc((a->nitems + 1) * sizeof(*pos));
+	if (!pos)
+		return set_error(a, "out of memory");
+	if (relax(a, pos)) {
+		free(pos);
+		return -1;
+	}
+	a->nout = pos[a->nitems];
+	a->out = calloc(a->nout ? a->nout : 1, sizeof(*a->out));
+	if (!a->out) {
+		free(pos);
+		return set_error(a, "out of memory");
+	}
+	for (size_t i = 0; i < a->nitems; i++)
+		encode_item(a, &a->items[i], pos, i);
+	/* labels now name final slots */
+	for (size_t i = 0; i < a->nlabels; i++)
+		if (a->labels[i].item != SIZE_MAX)
+			a->labels[i].item = pos[a->labels[i].item];
+	free(pos);
+	a->finalized = 1;
+	return 0;
+}
+
+const struct bpf_insn *ebpfdsl_asm__insns(const ebpfdsl_asm *a, size_t *cnt)
+{
+	if (!a->finalized || a->failed) {
+		if (cnt)
+			*cnt = 0;
+		return NULL;
+	}
+	if (cnt)
+		*cnt = a->nout;
+	return a->out;
+}
+
+int ebpfdsl_asm__label_at(const ebpfdsl_asm *a, size_t i, const char **name, size_t *slot)
+{
+	if (!a->finalized || i >= a->nlabels)
+		return -ENOENT;
+	*name = a->labels[i].name;
+	*slot = a->labels[i].item;
+	return a->labels[i].item == SIZE_MAX ? -ENOENT : 0;
+}

@@ -1,0 +1,616 @@
+/* SPDX-License-Identifier: MIT */
+/* Programs as Lua tables <-> bytes: assemble, disassemble and dump, plus
+ * helper names and the instruction table for the Lua surface. */
+#include <stdio.h>
+#include <string.h>
+#include "lua_util.h"
+
+#define MAX_NESTING 200
+
+/* The assembler lives in a userdata so that an error raised half way
+ * through never leaks it. */
+static const char *const ASM_BOX = "ebpfdsl.asm_box";
+
+static ebpfdsl_asm **push_box(lua_State *L)
+{
+	ebpfdsl_asm **box = lua_newuserdatauv(L, sizeof(*box), 0);
+	*box = NULL;
+	luaL_setmetatable(L, ASM_BOX);
+	return box;
+}
+
+static int box_gc(lua_State *L)
+{
+	ebpfdsl_asm **box = luaL_checkudata(L, 1, ASM_BOX);
+	ebpfdsl_asm__free(*box);
+	*box = NULL;
+	return 0;
+}
+
+static const char *const SHAPE_NAMES[] = {
+	"alu", "neg", "movsx", "end", "ja", "gotol", "jcond", "call", "call_local", "call_kfunc", "exit",
+	"lddw", "ld_imm", "ld_map_value", "ld_func", "ld_abs", "ld_ind", "ldx", "ldsx", "st", "stx",
+	"atomic", "raw",
+};
+
+/* ---------------------------------------------------------------------
+ * Lua table -> ebpfdsl_op
+ * --------------------------------------------------------------------- */
+
+struct assembly {
+	lua_State *L;
+	ebpfdsl_asm *a;
+	int maps;    /* stack index of the table collecting referenced maps */
+	int nmaps;
+};
+
+static int insn_error(struct assembly *s, const char *opname, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int insn_error(struct assembly *s, const char *opname, const char *fmt, ...)
+{
+	char msg[400];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	return luaL_error(s->L, "insn %d (%s): %s", (int)ebpfdsl_asm__count(s->a), opname, msg);
+}
+
+static int64_t field_int(struct assembly *s, const char *opname, const char *key)
+{
+	int isnum;
+	lua_Integer v = lua_tointegerx(s->L, -1, &isnum);
+	if (!isnum || lua_type(s->L, -1) != LUA_TNUMBER) {
+		if (lua_type(s->L, -1) == LUA_TNUMBER)
+			return insn_error(s, opname, "%s must be an integer, got %s", key, lua_tostring(s->L, -1));
+		return insn_error(s, opname, "%s must be an integer, got %s", key, luaL_typename(s->L, -1));
+	}
+	return (int64_t)v;
+}
+
+static int field_reg(struct assembly *s, const char *opname, const char *key, int raw)
+{
+	int r;
+	if (raw && lua_type(s->L, -1) == LUA_TNUMBER)
+		return (int)field_int(s, opname, key);
+	if (lua_type(s->L, -1) != LUA_TSTRING)
+		return insn_error(s, opname, "%s must be a register name (r0..r10 or fp), got %s", key,
+				  luaL_typename(s->L, -1));
+	r = ebpfdsl_reg_parse(lua_tostring(s->L, -1));
+	if (r < 0)
+		return insn_error(s, opname, "%s: bad register '%s' (r0..r10 or fp)", key, lua_tostring(s->L, -1));
+	return r;
+}
+
+static int helper_from_value(struct assembly *s, const char *opname)
+{
+	const char *name, *near[4];
+	char hint[200] = "";
+	int id, n;
+	if (lua_type(s->L, -1) == LUA_TNUMBER)
+		return (int)field_int(s, opname, "helper");
+	if (lua_type(s->L, -1) != LUA_TSTRING)
+		return insn_error(s, opname, "helper must be a name or an id, got %s", luaL_typename(s->L, -1));
+	name = lua_tostring(s->L, -1);
+	id = ebpfdsl_helper_id(name);
+	if (id >= 0)
+		return id;
+	n = ebpfdsl_helper_suggest(name, near, 4);
+	for (int i = 0; i < n; i++) {
+		size_t l = strlen(hint);
+		snprintf(hint + l, sizeof(hint) - l, "%s'%s'", i ? ", " : "; did you mean ", near[i]);
+	}
+	return insn_error(s, opname, "unknown helper '%s'%s", name, hint);
+}
+
+/* Remembers a map object once, so the program can keep it alive. */
+static void keep_map(struct assembly *s, int idx)
+{
+	lua_State *L = s->L;
+	if (lua_type(L, idx) == LUA_TNUMBER)
+		return;
+	lua_pushvalue(L, idx);
+	if (lua_rawget(L, s->maps) == LUA_TNIL) {
+		lua_pushvalue(L, idx);
+		lua_pushboolean(L, 1);
+		lua_rawset(L, s->maps);
+		lua_pushvalue(L, idx);
+		lua_rawseti(L, s->maps, ++s->nmaps);
+	}
+	lua_pop(L, 1);
+}
+
+/* Reads the instruction table at idx (not a label) into op. */
+static void read_op(struct assembly *s, int idx, const char *opname, struct ebpfdsl_op *op)
+{
+	lua_State *L = s->L;
+	int helper = -1, raw;
+
+	memset(op, 0, sizeof(*op));
+	op->op = ebpfdsl_isa_lookup(opname);
+	if (op->op < 0)
+		insn_error(s, opname, "unknown mnemonic '%s'", opname);
+	raw = op->op == EBPFDSL_OP_RAW;
+	lua_pushnil(L);
+	while (lua_next(L, idx)) {
+		const char *key = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : NULL;
+		if (!key)
+			insn_error(s, opname, "unexpected %s key in an instruction", luaL_typename(L, -2));
+		if (strcmp(key, "op") == 0) {
+			/* read already */
+		} else if (strcmp(key, "dst") == 0) {
+			op->dst = field_reg(s, opname, key, raw);
+			op->has |= EBPFDSL_HAS_DST;
+		} else if (strcmp(key, "src") == 0) {
+			op->src = field_reg(s, opname, key, raw);
+			op->has |= EBPFDSL_HAS_SRC;
+		} else if (strcmp(key, "imm") == 0) {
+			op->imm = field_int(s, opname, key);
+			op->has |= EBPFDSL_HAS_IMM;
+		} else if (strcmp(key, "off") == 0) {
+			op->off = field_int(s, opname, key);
+			op->has |= EBPFDSL_HAS_OFF;
+		} else if (strcmp(key, "size") == 0) {
+			const char *sz = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
+			op->size = ebpfdsl_size_parse(sz);
+			if (op->size < 0)
+				insn_error(s, opname, "size must be one of b, h, w, dw, got %s",
+					   sz ? sz : luaL_typename(L, -1));
+			op->has |= EBPFDSL_HAS_SIZE;
+		} else if (strcmp(key, "bits") == 0) {
+			op->bits = (int)field_int(s, opname, key);
+			op->has |= EBPFDSL_HAS_BITS;
+		} else if (strcmp(key, "target") == 0) {
+			if (lua_type(L, -1) != LUA_TSTRING)
+				insn_error(s, opname, "target must be a label name, got %s", luaL_typename(L, -1));
+			op->target = lua_tostring(L, -1); /* the table keeps it alive */
+			op->has |= EBPFDSL_HAS_TARGET;
+		} else if (strcmp(key, "helper") == 0) {
+			helper = helper_from_value(s, opname);
+		} else if (strcmp(key, "value_offset") == 0) {
+			op->aux = field_int(s, opname, key);
+			op->has |= EBPFDSL_HAS_AUX;
+		} else if (strcmp(key, "code") == 0) {
+			op->code = (int)field_int(s, opname, key);
+			op->has |= EBPFDSL_HAS_CODE;
+		} else if (strcmp(key, "map") == 0) {
+			/* read by emit_insn, which keeps the map alive */
+		} else {
+			insn_error(s, opname, "unknown field '%s'", key);
+		}
+		lua_pop(L, 1);
+	}
+	if (helper >= 0) {
+		if ((op->has & EBPFDSL_HAS_IMM) && op->imm != helper)
+			insn_error(s, opname, "helper %d and imm %lld disagree", helper, (long long)op->imm);
+		op->imm = helper;
+		op->has |= EBPFDSL_HAS_IMM;
+	}
+}
+
+static void emit_insn(struct assembly *s, int idx, const char *opname)
+{
+	lua_State *L = s->L;
+	struct ebpfdsl_op op;
+	int top = lua_gettop(L);
+
+	read_op(s, idx, opname, &op);
+	if (lua_getfield(L, idx, "map") != LUA_TNIL) {
+		if (!(op.has & EBPFDSL_HAS_IMM)) {
+			op.imm = ebpfdsl_lua_tofd(L, -1, "map");
+			op.has |= EBPFDSL_HAS_IMM;
+		}
+		keep_map(s, lua_gettop(L));
+	}
+	if (ebpfdsl_asm__emit(s->a, &op))
+		luaL_error(L, "%s", ebpfdsl_asm__error(s->a));
+	lua_settop(L, top);
+}
+
+static void emit_list(struct assembly *s, int idx, int depth)
+{
+	lua_State *L = s->L;
+	lua_Integer n;
+
+	idx = lua_absindex(L, idx);
+	if (depth > MAX_NESTING)
+		luaL_error(L, "insn %d: lists nested more than %d deep (a list that contains itself?)",
+			   (int)ebpfdsl_asm__count(s->a), MAX_NESTING);
+	luaL_checkstack(L, 8, "assemble");
+	if (lua_getfield(L, idx, "op") != LUA_TNIL) {
+		const char *opname = lua_tostring(L, -1);
+		if (lua_type(L, -1) != LUA_TSTRING)
+			luaL_error(L, "insn %d: op must be a mnemonic string, got %s", (int)ebpfdsl_asm__count(s->a),
+				   luaL_typename(L, -1));
+		if (strcmp(opname, "label") == 0) {
+			const char *name = ebpfdsl_lua_optstr_field(L, idx, "name", NULL, NULL);
+			if (!name)
+				luaL_error(L, "insn %d: label needs a name", (int)ebpfdsl_asm__count(s->a));
+			if (ebpfdsl_asm__label(s->a, name))
+				luaL_error(L, "%s", ebpfdsl_asm__error(s->a));
+		} else {
+			emit_insn(s, idx, opname);
+		}
+		lua_pop(L, 1);
+		return;
+	}
+	lua_pop(L, 1);
+	n = (lua_Integer)lua_rawlen(L, idx);
+	if (n == 0) {
+		lua_pushnil(L);
+		if (lua_next(L, idx))
+			luaL_error(L, "insn %d: a table with neither 'op' nor list items (key %s)",
+				   (int)ebpfdsl_asm__count(s->a), lua_tostring(L, -2) ? lua_tostring(L, -2) : "?");
+		return;
+	}
+	for (lua_Integer i = 1; i <= n; i++) {
+		int t = lua_rawgeti(L, idx, i);
+		if (t == LUA_TTABLE)
+			emit_list(s, -1, depth + 1);
+		else if (t != LUA_TNIL)
+			luaL_error(L, "insn %d: list item %d is a %s, not an instruction, label or list",
+				   (int)ebpfdsl_asm__count(s->a), (int)i, luaL_typename(L, -1));
+		lua_pop(L, 1);
+	}
+}
+
+/* assemble(list[, {cpu=4, relax=true}]) -> bytes, labels {[slot]=name}, maps */
+static int l_assemble(lua_State *L)
+{
+	struct ebpfdsl_asm_opts opts = { .sz = sizeof(opts) };
+	struct assembly s = { .L = L };
+	ebpfdsl_asm **box;
+	const struct bpf_insn *insns;
+	const char *name;
+	size_t cnt, slot;
+
+	luaL_checktype(L, 1, LUA_TTABLE);
+	if (!lua_isnoneornil(L, 2)) {
+		luaL_checktype(L, 2, LUA_TTABLE);
+		opts.cpu = (int)ebpfdsl_lua_optint_field(L, 2, "cpu", 4);
+		if (lua_getfield(L, 2, "relax") != LUA_TNIL)
+			opts.no_relax = !lua_toboolean(L, -1);
+		lua_pop(L, 1);
+	}
+	lua_settop(L, 1);
+	box = push_box(L);                      /* 2 */
+	*box = ebpfdsl_asm__new(&opts);
+	if (!*box)
+		return luaL_error(L, "assemble: out of memory");
+	if (ebpfdsl_asm__error(*box))
+		return luaL_error(L, "assemble: %s", ebpfdsl_asm__error(*box));
+	lua_newtable(L);                        /* 3: maps seen */
+	s.a = *box;
+	s.maps = 3;
+	emit_list(&s, 1, 0);
+	if (ebpfdsl_asm__finalize(s.a))
+		return luaL_error(L, "%s", ebpfdsl_asm__error(s.a));
+	insns = ebpfdsl_asm__insns(s.a, &cnt);
+	lua_pushlstring(L, (const char *)insns, cnt * sizeof(*insns)); /* 4 */
+	lua_newtable(L);                                                  /* 5 */
+	for (size_t i = 0; ebpfdsl_asm__label_at(s.a, i, &name, &slot) == 0; i++) {
+		if (lua_rawgeti(L, 5, (lua_Integer)slot) == LUA_TNIL) {
+			lua_pushstring(L, name);
+			lua_rawseti(L, 5, (lua_Integer)slot);
+		}
+		lua_pop(L, 1);
+	}
+	lua_createtable(L, s.nmaps, 0);                                   /* 6 */
+	for (int i = 1; i <= s.nmaps; i++) {
+		lua_rawgeti(L, 3, i);
+		lua_rawseti(L, 6, i);
+	}
+	return 3;
+}
+
+/* ---------------------------------------------------------------------
+ * bytes -> Lua tables and text
+ * --------------------------------------------------------------------- */
+
+static const struct bpf_insn *check_bytes(lua_State *L, int idx, size_t *cnt)
+{
+	size_t len;
+	const char *b = luaL_checklstring(L, idx, &len);
+	if (len % sizeof(struct bpf_insn))
+		luaL_error(L, "program bytes must be a multiple of 8 long, got %d", (int)len);
+	*cnt = len / sizeof(struct bpf_insn);
+	/* Lua strings are aligned for any type, so this cast is safe */
+	return (const struct bpf_insn *)(const void *)b;
+}
+
+/* Slot -> label name for the program at idx 1, into a table at the top:
+ * names from `given` (a table at given_idx, or 0) first, else L<slot>. */
+static void collect_targets(lua_State *L, const struct bpf_insn *insns, size_t cnt, int given_idx)
+{
+	struct ebpfdsl_op op;
+	int t;
+	lua_newtable(L);
+	t = lua_gettop(L);
+	for (size_t pc = 0; pc < cnt;) {
+		int n = ebpfdsl_decode(insns, cnt, pc, &op);
+		int64_t to = ebpfdsl_op_jump_target(&op, pc);
+		if (to >= 0 && (size_t)to <= cnt && lua_rawgeti(L, t, to) == LUA_TNIL) {
+			lua_pop(L, 1);
+			if (given_idx && lua_rawgeti(L, given_idx, to) == LUA_TSTRING) {
+				lua_rawseti(L, t, to);
+			} else {
+				if (given_idx)
+					lua_pop(L, 1);
+				lua_pushfstring(L, "L%d", (int)to);
+				lua_rawseti(L, t, to);
+			}
+		} else if (to >= 0 && (size_t)to <= cnt) {
+			lua_pop(L, 1);
+		}
+		pc += (size_t)n;
+	}
+	if (given_idx) { /* labels nothing jumps to still name their place */
+		lua_pushnil(L);
+		while (lua_next(L, given_idx)) {
+			lua_pushvalue(L, -2);
+			if (lua_rawget(L, t) == LUA_TNIL) {
+				lua_pushvalue(L, -3);
+				lua_pushvalue(L, -3);
+				lua_rawset(L, t);
+			}
+			lua_pop(L, 2);
+		}
+	}
+}
+
+static void set_reg(lua_State *L, const char *key, int reg)
+{
+	lua_pushfstring(L, "r%d", reg);
+	lua_setfield(L, -2, key);
+}
+
+static void set_int(lua_State *L, const char *key, int64_t v)
+{
+	lua_pushinteger(L, (lua_Integer)v);
+	lua_setfield(L, -2, key);
+}
+
+/* Pushes the table for op; jumps name a label when targets has one. */
+static void push_op(lua_State *L, const struct ebpfdsl_op *op, size_t pc, int targets)
+{
+	const struct ebpfdsl_isa_row *row = ebpfdsl_isa_row(op->op);
+	int64_t to = ebpfdsl_op_jump_target(op, pc);
+	int raw = op->op == EBPFDSL_OP_RAW;
+	int named = 0;
+
+	lua_createtable(L, 0, 6);
+	lua_pushstring(L, row->name);
+	lua_setfield(L, -2, "op");
+	if (to >= 0 && lua_rawgeti(L, targets, to) == LUA_TSTRING) {
+		lua_setfield(L, -2, "target");
+		named = 1;
+	} else if (to >= 0) {
+		lua_pop(L, 1);
+	}
+	if (raw) {
+		set_int(L, "code", op->code);
+		set_int(L, "dst", op->dst);
+		set_int(L, "src", op->src);
+		set_int(L, "off", op->off);
+		set_int(L, "imm", op->imm);
+		return;
+	}
+	if (op->has & EBPFDSL_HAS_DST)
+		set_reg(L, "dst", op->dst);
+	if (op->has & EBPFDSL_HAS_SRC)
+		set_reg(L, "src", op->src);
+	if (op->has & EBPFDSL_HAS_SIZE) {
+		lua_pushstring(L, ebpfdsl_size_name(op->size));
+		lua_setfield(L, -2, "size");
+	}
+	if (op->has & EBPFDSL_HAS_BITS)
+		set_int(L, "bits", op->bits);
+	if ((op->has & EBPFDSL_HAS_OFF) && !(named && row->shape != EBPFDSL_SHAPE_CALL_KFUNC))
+		set_int(L, "off", op->off);
+	if ((op->has & EBPFDSL_HAS_IMM) &&
+	    !(named && (row->shape == EBPFDSL_SHAPE_CALL_LOCAL || row->shape == EBPFDSL_SHAPE_LD_FUNC)))
+		set_int(L, "imm", op->imm);
+	if (op->has & EBPFDSL_HAS_AUX)
+		set_int(L, "value_offset", op->aux);
+	if (op->op == EBPFDSL_OP_CALL && ebpfdsl_helper_name((int)op->imm)) {
+		lua_pushstring(L, ebpfdsl_helper_name((int)op->imm));
+		lua_setfield(L, -2, "helper");
+	}
+}
+
+static void push_label(lua_State *L, int targets, size_t pc)
+{
+	lua_createtable(L, 0, 2);
+	lua_pushliteral(L, "label");
+	lua_setfield(L, -2, "op");
+	lua_rawgeti(L, targets, (lua_Integer)pc);
+	lua_setfield(L, -2, "name");
+}
+
+/* disassemble(bytes[, labels]) -> list of instruction and label tables */
+static int l_disassemble(lua_State *L)
+{
+	size_t cnt, pc;
+	const struct bpf_insn *insns = check_bytes(L, 1, &cnt);
+	struct ebpfdsl_op op;
+	int targets, n = 0;
+
+	if (!lua_isnoneornil(L, 2))
+		luaL_checktype(L, 2, LUA_TTABLE);
+	collect_targets(L, insns, cnt, lua_isnoneornil(L, 2) ? 0 : 2);
+	targets = lua_gettop(L);
+	lua_createtable(L, (int)cnt, 0);
+	for (pc = 0; pc < cnt;) {
+		int slots = ebpfdsl_decode(insns, cnt, pc, &op);
+		if (lua_rawgeti(L, targets, (lua_Integer)pc) != LUA_TNIL) {
+			lua_pop(L, 1);
+			push_label(L, targets, pc);
+			lua_rawseti(L, -2, ++n);
+		} else {
+			lua_pop(L, 1);
+		}
+		push_op(L, &op, pc, targets);
+		lua_rawseti(L, -2, ++n);
+		pc += (size_t)slots;
+	}
+	if (lua_rawgeti(L, targets, (lua_Integer)cnt) != LUA_TNIL) {
+		lua_pop(L, 1);
+		push_label(L, targets, cnt);
+		lua_rawseti(L, -2, ++n);
+	} else {
+		lua_pop(L, 1);
+	}
+	return 1;
+}
+
+/* text(bytes[, labels[, {bytes=true}]]) -> the program as text, one
+ * instruction a line, labels on their own lines */
+static int l_text(lua_State *L)
+{
+	size_t cnt, pc;
+	const struct bpf_insn *insns = check_bytes(L, 1, &cnt);
+	int show_bytes = 0, targets;
+	struct ebpfdsl_op op;
+	luaL_Buffer b;
+	char line[256];
+
+	if (!lua_isnoneornil(L, 2))
+		luaL_checktype(L, 2, LUA_TTABLE);
+	if (lua_istable(L, 3)) {
+		lua_getfield(L, 3, "bytes");
+		show_bytes = lua_toboolean(L, -1);
+		lua_pop(L, 1);
+	}
+	collect_targets(L, insns, cnt, lua_isnoneornil(L, 2) ? 0 : 2);
+	targets = lua_gettop(L);
+	luaL_buffinit(L, &b);
+	for (pc = 0; pc <= cnt;) {
+		const char *annot = NULL;
+		int slots;
+		if (lua_rawgeti(L, targets, (lua_Integer)pc) == LUA_TSTRING) {
+			luaL_addvalue(&b);
+			luaL_addstring(&b, ":\n");
+		} else {
+			lua_pop(L, 1);
+		}
+		if (pc == cnt)
+			break;
+		slots = ebpfdsl_decode(insns, cnt, pc, &op);
+		snprintf(line, sizeof(line), "%5zu: ", pc);
+		luaL_addstring(&b, line);
+		if (show_bytes) {
+			for (int i = 0; i < slots * 8; i++) {
+				snprintf(line, sizeof(line), "%02x ", ((const unsigned char *)(insns + pc))[i]);
+				luaL_addstring(&b, line);
+			}
+			luaL_addchar(&b, '\t');
+		}
+		{
+			int64_t to = ebpfdsl_op_jump_target(&op, pc);
+			if (to >= 0 && lua_rawgeti(L, targets, to) == LUA_TSTRING)
+				annot = lua_tostring(L, -1);
+			else if (op.op == EBPFDSL_OP_CALL)
+				annot = ebpfdsl_helper_name((int)op.imm);
+			ebpfdsl_op_print(line, sizeof(line), &op, annot);
+			if (to >= 0)
+				lua_pop(L, 1);
+		}
+		luaL_addstring(&b, line);
+		luaL_addchar(&b, '\n');
+		pc += (size_t)slots;
+	}
+	luaL_pushresult(&b);
+	return 1;
+}
+
+/* ---------------------------------------------------------------------
+ * helpers and the table itself
+ * --------------------------------------------------------------------- */
+
+/* helper_id(name) -> id | nil, message-with-suggestions */
+static int l_helper_id(lua_State *L)
+{
+	const char *name = luaL_checkstring(L, 1), *near[4];
+	int id = ebpfdsl_helper_id(name), n;
+	luaL_Buffer b;
+	if (id >= 0) {
+		lua_pushinteger(L, id);
+		return 1;
+	}
+	luaL_pushfail(L);
+	luaL_buffinit(L, &b);
+	lua_pushfstring(L, "unknown helper '%s'", name);
+	luaL_addvalue(&b);
+	n = ebpfdsl_helper_suggest(name, near, 4);
+	for (int i = 0; i < n; i++) {
+		lua_pushfstring(L, "%s'%s'", i ? ", " : "; did you mean ", near[i]);
+		luaL_addvalue(&b);
+	}
+	luaL_pushresult(&b);
+	return 2;
+}
+
+static int l_helper_name(lua_State *L)
+{
+	const char *name = ebpfdsl_helper_name((int)luaL_checkinteger(L, 1));
+	if (!name)
+		luaL_pushfail(L);
+	else
+		lua_pushstring(L, name);
+	return 1;
+}
+
+/* helpers() -> {name = id, ...} for every helper the headers list */
+static int l_helpers(lua_State *L)
+{
+	int n = ebpfdsl_helper_count();
+	lua_createtable(L, 0, n);
+	for (int id = 1; id < n; id++) {
+		const char *name = ebpfdsl_helper_name(id);
+		if (!name)
+			continue;
+		lua_pushinteger(L, id);
+		lua_setfield(L, -2, name);
+	}
+	return 1;
+}
+
+/* isa() -> list of {name=, code=, shape=, aux=, cpu=}, in table order */
+static int l_isa(lua_State *L)
+{
+	lua_createtable(L, EBPFDSL_OP_COUNT_, 0);
+	for (int i = 0; i < EBPFDSL_OP_COUNT_; i++) {
+		const struct ebpfdsl_isa_row *row = ebpfdsl_isa_row(i);
+		lua_createtable(L, 0, 5);
+		lua_pushstring(L, row->name);
+		lua_setfield(L, -2, "name");
+		set_int(L, "code", row->code);
+		lua_pushstring(L, SHAPE_NAMES[row->shape]);
+		lua_setfield(L, -2, "shape");
+		set_int(L, "aux", row->aux);
+		set_int(L, "cpu", row->cpu);
+		lua_rawseti(L, -2, i + 1);
+	}
+	return 1;
+}
+
+static const luaL_Reg asm_functions[] = {
+	{ "assemble", l_assemble },
+	{ "disassemble", l_disassemble },
+	{ "text", l_text },
+	{ "helper_id", l_helper_id },
+	{ "helper_name", l_helper_name },
+	{ "helpers", l_helpers },
+	{ "isa", l_isa },
+	{ NULL, NULL },
+};
+
+void ebpfdsl_lua_open_asm(lua_State *L)
+{
+	luaL_newmetatable(L, ASM_BOX);
+	lua_pushcfunction(L, box_gc);
+	lua_setfield(L, -2, "__gc");
+	lua_pop(L, 1);
+	luaL_setfuncs(L, asm_functions, 0);
+}

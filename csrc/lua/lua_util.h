@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: MIT */
+/* What every file of the binding shares: class registration, the
+ * nil-message-errno convention, and checks for closed handles. */
+#ifndef EBPFDSL_LUA_UTIL_H
+#define EBPFDSL_LUA_UTIL_H
+
+#include <lua.h>
+#include <lauxlib.h>
+#include "../ebpfdsl.h"
+
+/* Each wrapped type and each group of module functions opens itself into
+ * the module table at the top of the stack. */
+void ebpfdsl_lua_open_asm(lua_State *L);
+void ebpfdsl_lua_open_prog(lua_State *L);
+
+/* Creates the metatable `tname` with __index = methods, the given
+ * metamethods and __name; leaves the stack as it was. */
+void ebpfdsl_lua_class(lua_State *L, const char *tname, const luaL_Reg *methods, const luaL_Reg *meta);
+
+/* Environment failures: pushes nil, "<what>: <strerror>", errno and returns
+ * 3, as luaL_fileresult does. `err` is an errno value, either sign. */
+int ebpfdsl_lua_fail(lua_State *L, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* Reads an optional integer field of the table at idx; raises on a value
+ * of another type, naming the field. */
+lua_Integer ebpfdsl_lua_optint_field(lua_State *L, int idx, const char *field, lua_Integer def);
+/* Same for an optional string field; returns def when absent. */
+const char *ebpfdsl_lua_optstr_field(lua_State *L, int idx, const char *field, const char *def, size_t *len);
+
+/* The fd of the value at idx: an integer, or an object whose :fd() method
+ * gives one (maps, programs). Raises otherwise. */
+int ebpfdsl_lua_tofd(lua_State *L, int idx, const char *what);
+
+#endif

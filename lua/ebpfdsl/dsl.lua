@@ -1,0 +1,335 @@
+-- SPDX-License-Identifier: MIT
+-- The instruction DSL: constructors that build plain instruction tables
+-- ({op="add", dst="r1", imm=5}), and assemble/disassemble/dump over C.
+local core = require "ebpfdsl.core"
+
+local M = {}
+
+local type, tointeger, error, select = type, math.tointeger, error, select
+
+-- Registers are strings; anything else in a register slot is misuse.
+local REGS = { fp = true }
+for i = 0, 10 do REGS["r" .. i] = true end
+
+local SIZES = { b = true, h = true, w = true, dw = true }
+
+-- Errors blame the first caller outside this file: the user's line.
+local THIS = debug.getinfo(1, "S").source
+local function blame(msg)
+  local level = 2
+  while true do
+    local info = debug.getinfo(level + 1, "S")
+    if not info or info.source ~= THIS then break end
+    level = level + 1
+  end
+  error(msg, level + 1)
+end
+
+local function argerr(fname, n, want, got)
+  local shown = type(got) == "string" and ("'" .. got .. "'") or type(got)
+  blame(("%s: argument %d must be %s, got %s"):format(fname, n, want, shown))
+end
+
+local function reg(fname, n, x)
+  if type(x) ~= "string" or not REGS[x] then argerr(fname, n, "a register (r0..r10 or fp)", x) end
+  return x
+end
+
+local function int(fname, n, x)
+  local i = type(x) == "number" and tointeger(x)
+  if not i then argerr(fname, n, "an integer", x) end
+  return i
+end
+
+local function size(fname, n, x)
+  if not SIZES[x] then argerr(fname, n, "a size (b, h, w or dw)", x) end
+  return x
+end
+
+local function optint(fname, n, x)
+  if x == nil then return 0 end
+  return int(fname, n, x)
+end
+
+-- A register or an immediate: the field the instruction table gets.
+local function source(fname, n, x)
+  if type(x) == "string" then return "src", reg(fname, n, x) end
+  local i = type(x) == "number" and tointeger(x)
+  if not i then argerr(fname, n, "a register or an integer", x) end
+  return "imm", i
+end
+
+-- A label name or a numeric jump offset.
+local function goes_to(fname, n, x)
+  if type(x) == "string" then return "target", x end
+  local i = type(x) == "number" and tointeger(x)
+  if not i then argerr(fname, n, "a label name or a jump offset", x) end
+  return "off", i
+end
+
+-- ALU operations: add("r1", 5) and add("r1", "r2") are one name, as are
+-- their 32-bit forms add32; the _imm and _reg names say which form.
+local ALU = { "add", "sub", "mul", "div", "sdiv", "mod", "smod", "or", "and", "lsh", "rsh", "arsh",
+              "xor", "mov" }
+for _, base in ipairs(ALU) do
+  for _, name in ipairs { base, base .. "32" } do
+    M[name] = function(dst, x)
+      local k, v = source(name, 2, x)
+      return { op = name, dst = reg(name, 1, dst), [k] = v }
+    end
+    M[name .. "_imm"] = function(dst, imm)
+      return { op = name, dst = reg(name .. "_imm", 1, dst), imm = int(name .. "_imm", 2, imm) }
+    end
+    M[name .. "_reg"] = function(dst, src)
+      return { op = name, dst = reg(name .. "_reg", 1, dst), src = reg(name .. "_reg", 2, src) }
+    end
+  end
+end
+-- `and` and `or` are Lua keywords: dsl["and"] works, dsl.and_ reads better.
+M.and_, M.or_, M.and32_, M.or32_ = M["and"], M["or"], M.and32, M.or32
+
+function M.neg(dst) return { op = "neg", dst = reg("neg", 1, dst) } end
+function M.neg32(dst) return { op = "neg32", dst = reg("neg32", 1, dst) } end
+M.neg_reg = M.neg
+
+-- Sign-extending moves: movsx("r0", "r1", 8) is r0 = (s8)r1.
+function M.movsx(dst, src, bits)
+  return { op = "movsx", dst = reg("movsx", 1, dst), src = reg("movsx", 2, src), bits = int("movsx", 3, bits) }
+end
+function M.movsx32(dst, src, bits)
+  return { op = "movsx32", dst = reg("movsx32", 1, dst), src = reg("movsx32", 2, src),
+           bits = int("movsx32", 3, bits) }
+end
+
+-- Byte order: to_le/to_be convert from host order (the ALU END forms);
+-- bswap swaps unconditionally (cpu v4).
+for _, name in ipairs { "le", "be", "bswap" } do
+  M[name] = function(dst, bits) return { op = name, dst = reg(name, 1, dst), bits = int(name, 2, bits) } end
+  for _, bits in ipairs { 16, 32, 64 } do
+    M[name .. bits] = function(dst) return { op = name, dst = reg(name .. bits, 1, dst), bits = bits } end
+  end
+end
+M.to_le, M.to_be, M.end_to_le, M.end_to_be = M.le, M.be, M.le, M.be
+
+-- Jumps.
+function M.ja(to)
+  local k, v = goes_to("ja", 1, to)
+  return { op = "ja", [k] = v }
+end
+function M.gotol(to)
+  local k, v = goes_to("gotol", 1, to)
+  return { op = "gotol", [k] = v }
+end
+
+local CONDS = { "jeq", "jgt", "jge", "jset", "jne", "jsgt", "jsge", "jlt", "jle", "jslt", "jsle" }
+local IS_COND = {}
+for _, c in ipairs(CONDS) do
+  for _, name in ipairs { c, c .. "32" } do
+    IS_COND[name] = true
+    M[name] = function(dst, x, to)
+      local k, v = source(name, 2, x)
+      local tk, tv = goes_to(name, 3, to)
+      return { op = name, dst = reg(name, 1, dst), [k] = v, [tk] = tv }
+    end
+  end
+end
+
+local function cond_name(fname, cond, suffix)
+  if type(cond) ~= "string" then argerr(fname, 1, "a condition such as 'jeq'", cond) end
+  local name = cond:sub(1, 1) == "j" and cond or ("j" .. cond)
+  name = name .. suffix
+  if not IS_COND[name] then argerr(fname, 1, "a condition (jeq, jgt, ..., jsle)", cond) end
+  return name
+end
+
+-- jmp("jeq", "r1", 0, "out") or, with one argument, jmp("out") = ja.
+function M.jmp(cond, dst, x, to)
+  if dst == nil and x == nil and to == nil then return M.ja(cond) end
+  return M[cond_name("jmp", cond, "")](dst, x, to)
+end
+function M.jmp32(cond, dst, x, to) return M[cond_name("jmp32", cond, "")](dst, x, to) end
+function M.jmp_imm(cond, dst, imm, to) return M[cond_name("jmp_imm", cond, "")](dst, int("jmp_imm", 3, imm), to) end
+function M.jmp_reg(cond, dst, src, to) return M[cond_name("jmp_reg", cond, "")](dst, reg("jmp_reg", 3, src), to) end
+function M.jmp32_imm(cond, dst, imm, to)
+  return M[cond_name("jmp32_imm", cond, "32")](dst, int("jmp32_imm", 3, imm), to)
+end
+function M.jmp32_reg(cond, dst, src, to)
+  return M[cond_name("jmp32_reg", cond, "32")](dst, reg("jmp32_reg", 3, src), to)
+end
+
+-- Helper ids come from the kernel's header via the C core.
+local function helper_ref(fname, h)
+  if type(h) == "number" then
+    local id = int(fname, 1, h)
+    return id, core.helper_name(id)
+  end
+  if type(h) ~= "string" then argerr(fname, 1, "a helper name or id", h) end
+  local id, msg = core.helper_id(h)
+  if not id then blame(fname .. ": " .. msg) end
+  return id, core.helper_name(id)
+end
+
+-- call("ktime_get_ns"), call("bpf_ktime_get_ns"), call(5)
+function M.call(h)
+  local id, name = helper_ref("call", h)
+  return { op = "call", imm = id, helper = name }
+end
+M.call_helper = M.call
+
+-- bpf-to-bpf call of the function at a label
+function M.call_local(to)
+  local k, v = goes_to("call_local", 1, to)
+  if k == "off" then k = "imm" end
+  return { op = "call_local", [k] = v }
+end
+
+-- kernel function by BTF id; off indexes fd_array for module BTF
+function M.call_kfunc(btf_id, off)
+  return { op = "call_kfunc", imm = int("call_kfunc", 1, btf_id), off = off and int("call_kfunc", 2, off) }
+end
+
+function M.exit() return { op = "exit" } end
+M.exit_insn = M.exit
+
+function M.label(name)
+  if type(name) ~= "string" or name == "" then argerr("label", 1, "a non-empty name", name) end
+  return { op = "label", name = name }
+end
+
+-- 64-bit loads (two slots each).
+function M.lddw(dst, imm) return { op = "lddw", dst = reg("lddw", 1, dst), imm = int("lddw", 2, imm) } end
+
+local function map_fields(fname, n, m)
+  if type(m) == "number" then return int(fname, n, m), nil end
+  if (type(m) == "userdata" or type(m) == "table") and m.fd then return m:fd(), m end
+  argerr(fname, n, "a map or a map fd", m)
+end
+
+function M.ld_map_fd(dst, map)
+  local fd, obj = map_fields("ld_map_fd", 2, map)
+  return { op = "ld_map_fd", dst = reg("ld_map_fd", 1, dst), imm = fd, map = obj }
+end
+function M.ld_map_value(dst, map, offset)
+  local fd, obj = map_fields("ld_map_value", 2, map)
+  return { op = "ld_map_value", dst = reg("ld_map_value", 1, dst), imm = fd, map = obj,
+           value_offset = optint("ld_map_value", 3, offset) }
+end
+function M.ld_map_idx(dst, idx)
+  return { op = "ld_map_idx", dst = reg("ld_map_idx", 1, dst), imm = int("ld_map_idx", 2, idx) }
+end
+function M.ld_map_idx_value(dst, idx, offset)
+  return { op = "ld_map_idx_value", dst = reg("ld_map_idx_value", 1, dst), imm = int("ld_map_idx_value", 2, idx),
+           value_offset = optint("ld_map_idx_value", 3, offset) }
+end
+function M.ld_btf_id(dst, id) return { op = "ld_btf_id", dst = reg("ld_btf_id", 1, dst), imm = int("ld_btf_id", 2, id) } end
+function M.ld_func(dst, to)
+  local k, v = goes_to("ld_func", 2, to)
+  if k == "off" then k = "imm" end
+  return { op = "ld_func", dst = reg("ld_func", 1, dst), [k] = v }
+end
+
+-- Legacy packet loads for socket filters: r0 = *(size *)skb[imm] / skb[src + imm].
+function M.ld_abs(sz, imm) return { op = "ld_abs", size = size("ld_abs", 1, sz), imm = int("ld_abs", 2, imm) } end
+function M.ld_ind(sz, src, imm)
+  return { op = "ld_ind", size = size("ld_ind", 1, sz), src = reg("ld_ind", 2, src), imm = optint("ld_ind", 3, imm) }
+end
+
+-- Memory: ldx(size, dst, src, off), st(size, dst, off, imm), stx(size, dst, off, src).
+function M.ldx(sz, dst, src, off)
+  return { op = "ldx", size = size("ldx", 1, sz), dst = reg("ldx", 2, dst), src = reg("ldx", 3, src),
+           off = optint("ldx", 4, off) }
+end
+function M.ldsx(sz, dst, src, off)
+  return { op = "ldsx", size = size("ldsx", 1, sz), dst = reg("ldsx", 2, dst), src = reg("ldsx", 3, src),
+           off = optint("ldsx", 4, off) }
+end
+function M.st(sz, dst, off, imm)
+  return { op = "st", size = size("st", 1, sz), dst = reg("st", 2, dst), off = int("st", 3, off),
+           imm = int("st", 4, imm) }
+end
+function M.stx(sz, dst, off, src)
+  return { op = "stx", size = size("stx", 1, sz), dst = reg("stx", 2, dst), off = int("stx", 3, off),
+           src = reg("stx", 4, src) }
+end
+for _, sz in ipairs { "b", "h", "w", "dw" } do
+  M["ldx" .. sz] = function(dst, src, off) return M.ldx(sz, dst, src, off) end
+  M["st" .. sz] = function(dst, off, imm) return M.st(sz, dst, off, imm) end
+  M["stx" .. sz] = function(dst, off, src) return M.stx(sz, dst, off, src) end
+end
+
+-- Atomics: atomic_add(size, dst, off, src) is lock *(size *)(dst + off) += src;
+-- the fetch forms leave the old value in src; cmpxchg compares with r0.
+for _, name in ipairs { "atomic_add", "atomic_or", "atomic_and", "atomic_xor", "atomic_fetch_add",
+                        "atomic_fetch_or", "atomic_fetch_and", "atomic_fetch_xor", "xchg", "cmpxchg" } do
+  M[name] = function(sz, dst, off, src)
+    return { op = name, size = size(name, 1, sz), dst = reg(name, 2, dst), off = int(name, 3, off),
+             src = reg(name, 4, src) }
+  end
+end
+M.atomic_xchg, M.atomic_cmpxchg = M.xchg, M.cmpxchg
+
+-- Any bytes at all, for what no row encodes.
+function M.raw(code, dst, src, off, imm)
+  return { op = "raw", code = int("raw", 1, code), dst = optint("raw", 2, dst), src = optint("raw", 3, src),
+           off = optint("raw", 4, off), imm = optint("raw", 5, imm) }
+end
+
+-- helper_<name>(a1, ..., a5): moves each given argument (a register or
+-- an integer) into r1..r5, then calls; one for every helper the kernel
+-- header lists, e.g. helper_get_current_pid_tgid(), helper_ktime_get_ns().
+local function helper_wrapper(name, id)
+  local fname = "helper_" .. name
+  return function(...)
+    local n = select("#", ...)
+    if n > 5 then blame(fname .. ": helpers take at most 5 arguments") end
+    local out = {}
+    for i = 1, n do
+      local a = select(i, ...)
+      if a ~= nil and a ~= "r" .. i then
+        local k, v = source(fname, i, a)
+        out[#out + 1] = { op = "mov", dst = "r" .. i, [k] = v }
+      end
+    end
+    out[#out + 1] = { op = "call", imm = id, helper = name }
+    return out
+  end
+end
+for name, id in pairs(core.helpers()) do M["helper_" .. name] = helper_wrapper(name, id) end
+
+-- Assembly: a list (nested lists and labels allowed) to bytes; returns
+-- the bytes, the labels {[slot] = name} and the maps the program names.
+function M.assemble(list, opts)
+  if type(list) ~= "table" then argerr("assemble", 1, "a list of instructions", list) end
+  return core.assemble(list, opts)
+end
+
+-- Bytes back to tables, with labels L<slot> made up for jump targets.
+function M.disassemble(bytes, labels)
+  if type(bytes) ~= "string" then argerr("disassemble", 1, "a string of program bytes", bytes) end
+  return core.disassemble(bytes, labels)
+end
+M.decode = M.disassemble
+
+-- Text in LLVM's syntax, one instruction a line; a list keeps its labels.
+-- opts.bytes = true also shows each instruction's bytes.
+function M.dump(x, opts)
+  if type(x) == "table" then
+    local bytes, labels = core.assemble(x, opts)
+    return core.text(bytes, labels, opts)
+  end
+  if type(x) ~= "string" then argerr("dump", 1, "a list of instructions or program bytes", x) end
+  return core.text(x, nil, opts)
+end
+
+M.helper_id = core.helper_id
+M.helper_name = core.helper_name
+M.helpers = core.helpers
+
+-- The mnemonics the assembler knows, from the C table.
+function M.mnemonics()
+  local names = {}
+  for i, row in ipairs(core.isa()) do names[i] = row.name end
+  return names
+end
+
+return M
