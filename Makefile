@@ -75,7 +75,13 @@ lint: deps
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability,performance \
 		--inline-suppr --suppress=missingIncludeSystem --std=c99 -Icsrc $(LUA_INC) csrc examples/c
 
-bench: deps all
+# C baselines for the benchmarks, one program per bench/c/*.c
+BENCH_C := $(patsubst bench/c/%.c,$(B)/bench/%,$(wildcard bench/c/*.c))
+$(B)/bench/%: bench/c/%.c $(B)/libebpfdsl.a csrc/ebpfdsl.h
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu99 -O2 $(WARN) -Icsrc $< -o $@ $(B)/libebpfdsl.a $(LIBS)
+
+bench: deps all $(BENCH_C)
 	$(LUA) bench/run.lua
 
 install: all

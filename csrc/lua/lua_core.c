@@ -1,13 +1,25 @@
 /* SPDX-License-Identifier: MIT */
 /* luaopen_ebpfdsl_core: the C module behind require "ebpfdsl". Each
  * wrapped type opens itself into the one module table. */
+#include <time.h>
 #include "lua_util.h"
 
 __attribute__((visibility("default"))) int luaopen_ebpfdsl_core(lua_State *L);
 
+/* monotime_ns() -> nanoseconds of CLOCK_MONOTONIC, for timing */
+static int l_monotime_ns(lua_State *L)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	lua_pushinteger(L, (lua_Integer)ts.tv_sec * 1000000000 + ts.tv_nsec);
+	return 1;
+}
+
 int luaopen_ebpfdsl_core(lua_State *L)
 {
 	lua_newtable(L);
+	lua_pushcfunction(L, l_monotime_ns);
+	lua_setfield(L, -2, "monotime_ns");
 	ebpfdsl_lua_open_asm(L);
 	ebpfdsl_lua_open_prog(L);
 	return 1;

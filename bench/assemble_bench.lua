@@ -1,0 +1,35 @@
+-- SPDX-License-Identifier: MIT
+-- Assembly rate: a 4096-instruction program with labels, built from Lua
+-- with the DSL constructors and assembled (end to end), and through the C
+-- API alone; both against copying pre-encoded instructions (the floor).
+local lib = require "lib"
+local d = require "ebpfdsl.dsl"
+
+local BLOCKS = 256
+local names = {}
+for b = 0, BLOCKS do names[b] = "block" .. b end
+
+-- The same program bench/c/asm_bench.c builds.
+local function build()
+  local p = {}
+  for b = 0, BLOCKS - 1 do
+    p[#p + 1] = {
+      d.label(names[b]),
+      d.mov("r1", b), d.add("r0", "r1"), d.and32("r0", 0xff), d.lddw("r3", 0x123456789 + b),
+      d.stx("dw", "r10", -8, "r3"), d.ldx("w", "r2", "r10", -8), d.jeq("r2", 7, names[b + 1]),
+      d.lsh("r2", 3), d.xor("r0", "r2"), d.jgt("r0", "r2", names[b + 1]), d.sub("r0", 1),
+      d.mov32("r4", -1), d.or_("r0", "r4"), d.rsh("r0", 1), d.mul("r0", 3),
+    }
+  end
+  p[#p + 1] = { d.label(names[BLOCKS]), d.exit() }
+  return p
+end
+
+local insns = #d.assemble(build()) // 8
+local lua_rate = lib.rate(function(n)
+  for _ = 1, n do d.assemble(build()) end
+end) * insns
+local c = lib.c_baseline("asm_bench")
+assert(c.insns == insns, "C and Lua programs differ in length")
+lib.report(("assemble %d insns, Lua end to end"):format(insns), lua_rate, "insns/s", c.memcpy_rate, "memcpy")
+lib.report(("assemble %d insns, C API"):format(insns), c.c_api_rate, "insns/s", c.memcpy_rate, "memcpy")
