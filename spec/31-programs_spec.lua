@@ -254,6 +254,8 @@ describe("ebpfdsl.Prog", function()
     assert.is_true(many.duration_ns > 0)
     assert.has_error(function() p:test_run { data = PACKET, ["repeat"] = -1 } end,
       "test_run: repeat must be 0..4294967295, got -1")
+    assert.has_error(function() p:test_run { data = PACKET, ["repeat"] = 1 << 40 } end,
+      "test_run: repeat must be 0..4294967295, got 1099511627776")
     p:close()
   end)
 
