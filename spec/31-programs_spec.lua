@@ -102,6 +102,10 @@ describe("programs.load", function()
     local ok, err = pcall(programs.load, { type = "nope", insns = RET42 })
     assert.is_false(ok)
     assert.truthy(err:find("unknown program type 'nope'", 1, true), err)
+    -- the message blames the caller's line, not the library's
+    ok, err = pcall(function() programs.load { type = "nope", insns = RET42 } end)
+    assert.is_false(ok)
+    assert.truthy(err:find("^spec/31%-programs_spec%.lua:%d+: unknown program type 'nope'"), err)
   end)
 
   it("raises on a name the kernel would refuse", function()
