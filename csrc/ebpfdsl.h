@@ -332,6 +332,89 @@ struct ebpfdsl_test_run {
 
 EBPFDSL_API int ebpfdsl_prog__test_run(int prog_fd, struct ebpfdsl_test_run *run);
 
+/* ------------------------------------------------------------------------
+ * Readers: ring buffers and perf buffers (csrc/kernel/ringbuf.c,
+ * perfbuf.c), on libbpf's ring_buffer__* and perf_buffer__* APIs.
+ *
+ * A reader hands each record to a callback. The callback returns 0 to go
+ * on, or anything else to stop the poll after this record: the record
+ * stays consumed, the next poll starts at the record after it, and the
+ * value is kept for __stopped(). So a caller that stops on an error
+ * loses nothing and sees nothing twice. Polls first take what is already
+ * there and only then wait, so records left behind by a stop are read
+ * at once, whatever the epoll fd said.
+ * ------------------------------------------------------------------------ */
+
+typedef struct ebpfdsl_ringbuf ebpfdsl_ringbuf;
+
+/* One record of the ring at index `ring` (as __add returned it). */
+typedef int (*ebpfdsl_ringbuf_fn)(void *ctx, int ring, const void *data, size_t size);
+
+struct ebpfdsl_ringbuf_add_opts {
+	size_t sz;   /* sizeof(struct ebpfdsl_ringbuf_add_opts) */
+	int lost_fd; /* 0 for none, or a loss map: an array or percpu_array
+	              * with 4-byte keys and 8-byte values whose entry 0 the
+	              * BPF side bumps when bpf_ringbuf_reserve fails. The
+	              * reader keeps its own duplicate of the fd. */
+};
+
+/* A reader over no ring yet; NULL with errno set on failure. */
+EBPFDSL_API ebpfdsl_ringbuf *ebpfdsl_ringbuf__new(ebpfdsl_ringbuf_fn fn, void *ctx);
+EBPFDSL_API void ebpfdsl_ringbuf__free(ebpfdsl_ringbuf *rb);
+/* Adds a BPF_MAP_TYPE_RINGBUF map; returns its ring index (0, 1, ...),
+ * -EINVAL when map_fd is not a ring buffer map, -EMEDIUMTYPE when
+ * lost_fd is not a loss map, or another -errno. */
+EBPFDSL_API int ebpfdsl_ringbuf__add(ebpfdsl_ringbuf *rb, int map_fd, const struct ebpfdsl_ringbuf_add_opts *opts);
+EBPFDSL_API int ebpfdsl_ringbuf__ring_count(const ebpfdsl_ringbuf *rb);
+/* Handles what the rings hold, taking turns between rings; when they
+ * hold nothing, waits up to timeout_ms (-1: no limit) for records.
+ * Returns the number of records handed to the callback (the stopping one
+ * included), or -errno (-EINTR when a signal came). */
+EBPFDSL_API int ebpfdsl_ringbuf__poll(ebpfdsl_ringbuf *rb, int timeout_ms);
+/* The same without waiting. */
+EBPFDSL_API int ebpfdsl_ringbuf__consume(ebpfdsl_ringbuf *rb);
+/* What the callback stopped the last poll or consume with, or 0. */
+EBPFDSL_API int ebpfdsl_ringbuf__stopped(const ebpfdsl_ringbuf *rb);
+/* An epoll fd that is readable when a ring holds records, for a host
+ * event loop to wait on before calling __poll(rb, 0). */
+EBPFDSL_API int ebpfdsl_ringbuf__epoll_fd(const ebpfdsl_ringbuf *rb);
+/* The sum of the loss maps given to __add (each map counted once, over
+ * all CPUs): failed reservations, since a ring buffer keeps no count of
+ * its own. -ENOENT when no ring has a loss map. */
+EBPFDSL_API int ebpfdsl_ringbuf__lost(const ebpfdsl_ringbuf *rb, uint64_t *lost);
+/* Entry 0 of one loss map, summed over CPUs for a percpu_array;
+ * -EMEDIUMTYPE when the map has another type or shape. */
+EBPFDSL_API int ebpfdsl_loss_map__read(int map_fd, uint64_t *sum);
+
+typedef struct ebpfdsl_perfbuf ebpfdsl_perfbuf;
+
+/* One sample written on `cpu` by bpf_perf_event_output. The kernel pads
+ * raw samples so that size + 4 is a multiple of 8: `size` counts that
+ * padding. */
+typedef int (*ebpfdsl_perfbuf_fn)(void *ctx, int cpu, const void *data, size_t size);
+/* The kernel dropped `lost` samples on `cpu` for want of room; reported
+ * in order with the samples, when room came back. */
+typedef int (*ebpfdsl_perfbuf_lost_fn)(void *ctx, int cpu, uint64_t lost);
+
+struct ebpfdsl_perfbuf_opts {
+	size_t sz;                    /* sizeof(struct ebpfdsl_perfbuf_opts) */
+	size_t pages;                 /* data pages per CPU, a power of 2; 0: 8 */
+	ebpfdsl_perfbuf_lost_fn lost; /* may be NULL: losses are then skipped */
+};
+
+/* One buffer per online CPU on a BPF_MAP_TYPE_PERF_EVENT_ARRAY map (up
+ * to its max_entries); NULL with errno set (EINVAL: not such a map, or
+ * pages not a power of 2). */
+EBPFDSL_API ebpfdsl_perfbuf *ebpfdsl_perfbuf__new(int map_fd, ebpfdsl_perfbuf_fn fn, void *ctx,
+						  const struct ebpfdsl_perfbuf_opts *opts);
+EBPFDSL_API void ebpfdsl_perfbuf__free(ebpfdsl_perfbuf *pb);
+EBPFDSL_API int ebpfdsl_perfbuf__buffer_count(const ebpfdsl_perfbuf *pb);
+/* As for ring buffers; lost reports count as records handled. */
+EBPFDSL_API int ebpfdsl_perfbuf__poll(ebpfdsl_perfbuf *pb, int timeout_ms);
+EBPFDSL_API int ebpfdsl_perfbuf__consume(ebpfdsl_perfbuf *pb);
+EBPFDSL_API int ebpfdsl_perfbuf__stopped(const ebpfdsl_perfbuf *pb);
+EBPFDSL_API int ebpfdsl_perfbuf__epoll_fd(const ebpfdsl_perfbuf *pb);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: MIT */
+/* The poll loop of both readers. It takes what the buffers hold before it
+ * waits: a perf event fd forgets it was readable once polled, and a reader
+ * stopped by its callback leaves records behind that must not wait for
+ * the next wakeup. */
+#include <errno.h>
+#include <time.h>
+#include <sys/epoll.h>
+#include "reader.h"
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int ebpfdsl_reader_poll(int epoll_fd, int timeout_ms, ebpfdsl_reader_pass_fn pass, void *reader)
+{
+	int64_t deadline = timeout_ms > 0 ? now_ms() + timeout_ms : 0;
+	struct epoll_event ev[8];
+
+	for (;;) {
+		int n = pass(reader), wait = -1;
+		if (n != 0 || timeout_ms == 0)
+			return n;
+		if (timeout_ms > 0) {
+			int64_t left = deadline - now_ms();
+			if (left <= 0)
+				return 0;
+			wait = (int)left;
+		}
+		/* which buffers woke does not matter: the next pass visits all */
+		n = epoll_wait(epoll_fd, ev, (int)(sizeof(ev) / sizeof(ev[0])), wait);
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			return 0;
+	}
+}
