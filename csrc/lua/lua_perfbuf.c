@@ -1,0 +1,263 @@
+/* SPDX-License-Identifier: MIT */
+/* ebpfdsl.PerfBuf: a reader over a perf event array, one buffer per CPU,
+ * calling handler(cpu, sample) and lost(cpu, n) after libbpf returns. */
+#include <errno.h>
+#include <string.h>
+#include "lua_reader.h"
+#include "lua_stage.h"
+
+static const char *const PERFBUF = "ebpfdsl.PerfBuf";
+
+/* user values: the map, the handler, the lost callback (or false), the
+ * layout and its decode function (false for raw bytes) */
+enum { UV_MAP = 1, UV_HANDLER, UV_LOST, UV_LAYOUT, UV_DECODER, UV_COUNT = UV_DECODER };
+
+#define CHUNK 256
+
+struct reader {
+	ebpfdsl_perfbuf *pb; /* NULL: closed */
+	struct stage st;
+	size_t size;         /* the layout's size, 0 for raw bytes */
+	lua_Integer done;
+	int busy, closed;
+};
+
+static struct reader *check_reader(lua_State *L, int idx)
+{
+	return luaL_checkudata(L, idx, PERFBUF);
+}
+
+static struct reader *check_open(lua_State *L, int idx)
+{
+	struct reader *r = check_reader(L, idx);
+	if (!r->pb || r->closed)
+		luaL_error(L, "attempt to use a closed %s", PERFBUF);
+	return r;
+}
+
+static void release(lua_State *L, int idx, struct reader *r)
+{
+	ebpfdsl_perfbuf__free(r->pb);
+	r->pb = NULL;
+	ebpfdsl_stage_free(&r->st);
+	for (int uv = 1; uv <= UV_COUNT; uv++) {
+		lua_pushnil(L);
+		lua_setiuservalue(L, idx, uv);
+	}
+}
+
+static int pb_close(lua_State *L)
+{
+	struct reader *r = check_reader(L, 1);
+	if (!r->pb)
+		return 0;
+	if (r->busy)
+		r->closed = 1; /* the delivery running below us still reads the stage */
+	else
+		release(L, 1, r);
+	return 0;
+}
+
+static int pb_tostring(lua_State *L)
+{
+	struct reader *r = check_reader(L, 1);
+	if (!r->pb || r->closed)
+		lua_pushfstring(L, "%s (closed)", PERFBUF);
+	else
+		lua_pushfstring(L, "%s over %d CPU buffer%s, epoll fd %d, %d record%s staged", PERFBUF,
+				ebpfdsl_perfbuf__buffer_count(r->pb), ebpfdsl_perfbuf__buffer_count(r->pb) == 1 ? "" : "s",
+				ebpfdsl_perfbuf__epoll_fd(r->pb), (int)r->st.count, r->st.count == 1 ? "" : "s");
+	return 1;
+}
+
+static int on_sample(void *ctx, int cpu, const void *data, size_t size)
+{
+	struct reader *r = ctx;
+	if (ebpfdsl_stage_push(&r->st, cpu, STAGE_SAMPLE, size, data, size))
+		return -ENOMEM;
+	return r->st.count >= CHUNK;
+}
+
+static int on_lost(void *ctx, int cpu, uint64_t lost)
+{
+	struct reader *r = ctx;
+	if (ebpfdsl_stage_push(&r->st, cpu, STAGE_LOST, lost, NULL, 0))
+		return -ENOMEM;
+	return r->st.count >= CHUNK;
+}
+
+/* protected: (reader) -> runs handler and lost callback over the stage */
+static int deliver_all(lua_State *L)
+{
+	struct reader *r = lua_touserdata(L, 1);
+	lua_getiuservalue(L, 1, UV_HANDLER); /* 2 */
+	lua_getiuservalue(L, 1, UV_LOST);    /* 3 */
+	lua_getiuservalue(L, 1, UV_LAYOUT);  /* 4 */
+	lua_getiuservalue(L, 1, UV_DECODER); /* 5 */
+	while (!r->closed && r->st.count) {
+		const struct stage_rec *rec = ebpfdsl_stage_peek(&r->st);
+		ebpfdsl_stage_pop(&r->st); /* popped first: a failing record is not seen twice */
+		if (rec->kind == STAGE_LOST) {
+			if (!lua_toboolean(L, 3))
+				continue;
+			lua_pushvalue(L, 3);
+			lua_pushinteger(L, rec->src);
+			lua_pushinteger(L, (lua_Integer)rec->n);
+		} else {
+			lua_pushvalue(L, 2);
+			lua_pushinteger(L, rec->src);
+			ebpfdsl_lua_reader_push(L, 4, 5, r->size, rec + 1, rec->n);
+		}
+		lua_call(L, 2, 0);
+		r->done++;
+	}
+	return 0;
+}
+
+static int handle(lua_State *L, int timeout)
+{
+	struct reader *r = check_open(L, 1);
+	lua_Integer total = 0;
+	if (r->busy)
+		return luaL_error(L, "%s: cannot read from inside its own handler", PERFBUF);
+	lua_settop(L, 1);
+	for (;;) {
+		int status;
+		if (!r->st.count) {
+			int n = ebpfdsl_perfbuf__poll(r->pb, timeout);
+			if (ebpfdsl_perfbuf__stopped(r->pb) == -ENOMEM)
+				return luaL_error(L, "%s: out of memory staging a record; it is lost", PERFBUF);
+			if (n < 0 && total == 0)
+				return ebpfdsl_lua_fail(L, n, "perfbuf poll");
+			if (!r->st.count)
+				break;
+		}
+		timeout = 0;
+		lua_pushcfunction(L, deliver_all);
+		lua_pushvalue(L, 1);
+		r->busy = 1;
+		r->done = 0;
+		status = lua_pcall(L, 1, 0, 0);
+		r->busy = 0;
+		total += r->done;
+		if (r->closed && r->pb)
+			release(L, 1, r);
+		if (status != LUA_OK)
+			return lua_error(L); /* what the handler raised, as it raised it */
+		if (!r->pb)
+			break;
+	}
+	lua_pushinteger(L, total);
+	return 1;
+}
+
+/* r:poll([timeout_ms]) -> samples and loss reports handled | nil, msg, errno */
+static int pb_poll(lua_State *L)
+{
+	return handle(L, ebpfdsl_lua_reader_timeout(L, 2, -1));
+}
+
+static int pb_consume(lua_State *L)
+{
+	return handle(L, 0);
+}
+
+static int pb_fd(lua_State *L)
+{
+	lua_pushinteger(L, ebpfdsl_perfbuf__epoll_fd(check_open(L, 1)->pb));
+	return 1;
+}
+
+/* r:buffers() -> the number of CPU buffers */
+static int pb_buffers(lua_State *L)
+{
+	lua_pushinteger(L, ebpfdsl_perfbuf__buffer_count(check_open(L, 1)->pb));
+	return 1;
+}
+
+static int pb_map(lua_State *L)
+{
+	check_open(L, 1);
+	lua_getiuservalue(L, 1, UV_MAP);
+	return 1;
+}
+
+/* perfbuf_reader(map, handler, {pages=, lost=, layout=}) -> PerfBuf | nil, msg, errno */
+static int l_perfbuf_reader(lua_State *L)
+{
+	struct ebpfdsl_perfbuf_opts o = { .sz = sizeof(o), .lost = on_lost };
+	lua_Integer pages;
+	struct reader *r;
+	int fd = ebpfdsl_lua_tofd(L, 1, "perfbuf.reader");
+
+	if (lua_type(L, 2) != LUA_TFUNCTION) {
+		if (!luaL_getmetafield(L, 2, "__call"))
+			return luaL_error(L, "perfbuf.reader: the handler must be callable, got %s", luaL_typename(L, 2));
+		lua_pop(L, 1);
+	}
+	if (lua_isnoneornil(L, 3)) {
+		lua_settop(L, 2);
+		lua_newtable(L);
+	}
+	luaL_checktype(L, 3, LUA_TTABLE);
+	lua_settop(L, 3);
+	pages = ebpfdsl_lua_optint_field(L, 3, "pages", 8);
+	if (pages < 1 || pages > (1 << 20) || (pages & (pages - 1)))
+		return luaL_error(L, "perfbuf.reader: pages must be a power of 2 (1, 2, 4, ...), got %d", (int)pages);
+	o.pages = (size_t)pages;
+
+	r = lua_newuserdatauv(L, sizeof(*r), UV_COUNT); /* 4 */
+	memset(r, 0, sizeof(*r));
+	luaL_setmetatable(L, PERFBUF);
+	lua_pushvalue(L, 1);
+	lua_setiuservalue(L, 4, UV_MAP);
+	lua_pushvalue(L, 2);
+	lua_setiuservalue(L, 4, UV_HANDLER);
+	if (lua_getfield(L, 3, "lost") != LUA_TNIL && lua_type(L, -1) != LUA_TFUNCTION)
+		return luaL_error(L, "perfbuf.reader: lost must be a function(cpu, n), got %s", luaL_typename(L, -1));
+	if (lua_isnil(L, -1)) {
+		lua_pop(L, 1);
+		lua_pushboolean(L, 0);
+	}
+	lua_setiuservalue(L, 4, UV_LOST);
+	if (lua_getfield(L, 3, "layout") == LUA_TNIL) {
+		lua_setiuservalue(L, 4, UV_LAYOUT);
+		lua_pushboolean(L, 0);
+		lua_setiuservalue(L, 4, UV_DECODER);
+	} else {
+		r->size = ebpfdsl_lua_reader_layout(L, -1, "perfbuf.reader"); /* pushes decode */
+		lua_setiuservalue(L, 4, UV_DECODER);
+		lua_setiuservalue(L, 4, UV_LAYOUT);
+	}
+	r->pb = ebpfdsl_perfbuf__new(fd, on_sample, r, &o);
+	if (!r->pb) {
+		if (errno == EINVAL)
+			return luaL_error(L, "perfbuf.reader: %s is not a perf_event_array map", luaL_tolstring(L, 1, NULL));
+		return ebpfdsl_lua_fail(L, errno, "perfbuf reader");
+	}
+	return 1;
+}
+
+static const luaL_Reg pb_methods[] = {
+	{ "poll", pb_poll },
+	{ "consume", pb_consume },
+	{ "fd", pb_fd },
+	{ "buffers", pb_buffers },
+	{ "map", pb_map },
+	{ "close", pb_close },
+	{ NULL, NULL },
+};
+
+static const luaL_Reg pb_meta[] = {
+	{ "__gc", pb_close },
+	{ "__close", pb_close },
+	{ "__tostring", pb_tostring },
+	{ NULL, NULL },
+};
+
+void ebpfdsl_lua_open_perfbuf(lua_State *L)
+{
+	ebpfdsl_lua_class(L, PERFBUF, pb_methods, pb_meta);
+	lua_pushcfunction(L, l_perfbuf_reader);
+	lua_setfield(L, -2, "perfbuf_reader");
+}

@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: MIT */
+/* The records a reader took from the kernel and has not yet given to Lua.
+ * Callbacks from libbpf only copy records here; Lua runs after libbpf has
+ * returned, and what a Lua error leaves unread stays for the next call. */
+#ifndef EBPFDSL_LUA_STAGE_H
+#define EBPFDSL_LUA_STAGE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum { STAGE_SAMPLE, STAGE_LOST };
+
+struct stage_rec {
+	int32_t src;  /* ring index, or CPU */
+	int32_t kind; /* STAGE_SAMPLE or STAGE_LOST */
+	uint64_t n;   /* bytes of data that follow, or samples lost */
+};
+
+struct stage {
+	char *buf;
+	size_t cap, head, tail; /* bytes */
+	size_t count;           /* records between head and tail */
+};
+
+/* 0, or -ENOMEM (the record is then not kept). */
+int ebpfdsl_stage_push(struct stage *s, int src, int kind, uint64_t n, const void *data, size_t len);
+/* The oldest record, or NULL; its data follows it. */
+const struct stage_rec *ebpfdsl_stage_peek(const struct stage *s);
+/* Drops the oldest record. Its bytes stay readable until the next push. */
+void ebpfdsl_stage_pop(struct stage *s);
+void ebpfdsl_stage_free(struct stage *s);
+
+#endif

@@ -1,0 +1,68 @@
+-- SPDX-License-Identifier: MIT
+-- Reading ring buffers: ringbuf.reader{[map] = handler, [map2] = {layout =
+-- E, handler = fn, lost = loss_map}} gives an ebpfdsl.RingBuf.
+local core = require "ebpfdsl.core"
+
+local M = {}
+
+local SPEC_FIELDS = { handler = true, layout = true, lost = true }
+
+local function callable(f)
+  if type(f) == "function" then return true end
+  local mt = getmetatable(f)
+  return type(mt) == "table" and mt.__call ~= nil
+end
+
+local function fd_of(map)
+  if math.type(map) == "integer" then return map end
+  local ok, fd = pcall(function() return map:fd() end)
+  if ok and math.type(fd) == "integer" then return fd end
+  return nil, ok and ("fd() gave " .. tostring(fd)) or tostring(fd)
+end
+
+-- ringbuf.reader(spec) -> ebpfdsl.RingBuf | nil, message, errno
+-- spec: {[map] = handler} or {[map] = {handler = fn, layout = E, lost = m}}
+-- where map is a ring buffer map (an object with :fd(), or an fd), handler
+-- gets each record (bytes, or the table E:decode gives), lost is a loss
+-- map that r:lost() reads. A ring without handler is read with
+-- r:events() or r:poll_batch().
+function M.reader(spec)
+  if type(spec) ~= "table" then
+    error("ringbuf.reader: expected a table {[map] = handler or {handler =, layout =, lost =}}, got " ..
+      type(spec), 2)
+  end
+  local list = {}
+  for map, v in pairs(spec) do
+    local fd, why = fd_of(map)
+    if not fd then
+      error(("ringbuf.reader: the keys must be ring buffer maps (or fds), got %s (%s)"):format(tostring(map), why), 2)
+    end
+    local entry = { map = map, fd = fd }
+    if callable(v) then
+      entry.handler = v
+    elseif type(v) == "table" then
+      for k in pairs(v) do
+        if not SPEC_FIELDS[k] then
+          error(("ringbuf.reader: unknown field '%s' (expected handler, layout, lost)"):format(tostring(k)), 2)
+        end
+      end
+      if v.handler ~= nil and not callable(v.handler) then
+        error("ringbuf.reader: handler must be a function, got " .. type(v.handler), 2)
+      end
+      entry.handler, entry.layout, entry.lost = v.handler, v.layout, v.lost
+    else
+      error("ringbuf.reader: expected a handler or {handler =, layout =, lost =} for " .. tostring(map) ..
+        ", got " .. type(v), 2)
+    end
+    list[#list + 1] = entry
+  end
+  if #list == 0 then error("ringbuf.reader: no ring buffer given", 2) end
+  -- ring order by fd, so that a reader over the same maps is the same reader
+  table.sort(list, function(a, b) return a.fd < b.fd end)
+  -- argument errors raised in C blame the caller's line, as the ones above do
+  local ok, r, msg, errno = pcall(core.ringbuf_reader, list)
+  if not ok then error(r, 2) end
+  return r, msg, errno
+end
+
+return M
