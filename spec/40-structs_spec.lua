@@ -611,6 +611,17 @@ describe("round trips", function()
     assert.is_true(T:decode(T:encode { yes = 1 }).yes)
   end)
 
+  it("decode can fill a table the caller gives, nested tables included", function()
+    local into = {}
+    local r1 = Ev:decode(Ev:encode { pid = 1, hdr = { len = 2 }, args = { 3 }, hdrs = { {}, { kind = 4 } } }, 0, into)
+    assert.equal(into, r1)
+    local hdr, hdrs = into.hdr, into.hdrs
+    Ev:decode(Ev:encode { pid = 5, hdr = { kind = 6 }, hdrs = { { len = 7 } } }, 0, into)
+    assert.equal(hdr, into.hdr)
+    assert.equal(hdrs, into.hdrs)
+    assert.same(Ev:decode(Ev:encode { pid = 5, hdr = { kind = 6 }, hdrs = { { len = 7 } } }), into)
+  end)
+
   it("decode_many reads records at a stride and an offset", function()
     local recs = {}
     for i = 1, 5 do recs[i] = "HDR!" .. Hdr:encode { len = i, kind = 10 + i } end

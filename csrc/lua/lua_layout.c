@@ -112,6 +112,38 @@ static void add_entry(lua_State *L, struct layout *u, const char *lname, int lis
 	lua_pop(L, 3);
 }
 
+/* User value 2 of the layout at idx: {[light userdata of each layout in
+ * its tree] = {field names in order}}; `nested` holds the nested
+ * Layout objects, whose maps are merged in. Counts nvalues too. */
+static void set_names(lua_State *L, struct layout *u, int idx, int nested)
+{
+	size_t n = ebpfdsl_layout__field_count(u->l);
+	int map;
+	lua_newtable(L);
+	map = lua_gettop(L);
+	lua_createtable(L, (int)n, 0);
+	for (size_t i = 0; i < n; i++) {
+		struct ebpfdsl_layout_field f;
+		ebpfdsl_layout__field(u->l, i, &f);
+		u->nvalues += f.type != EBPFDSL_TYPE_PAD;
+		lua_pushstring(L, f.name);
+		lua_rawseti(L, -2, (lua_Integer)i + 1);
+	}
+	lua_rawsetp(L, -2, u->l);
+	lua_pushnil(L);
+	while (lua_next(L, nested)) {
+		lua_getiuservalue(L, -1, 2);
+		lua_pushnil(L);
+		while (lua_next(L, -2)) {
+			lua_pushvalue(L, -2);
+			lua_insert(L, -2);
+			lua_rawset(L, map);
+		}
+		lua_pop(L, 2);
+	}
+	lua_setiuservalue(L, idx, 2);
+}
+
 static int l_layout(lua_State *L)
 {
 	const char *name = luaL_checkstring(L, 1);
@@ -134,7 +166,7 @@ static int l_layout(lua_State *L)
 		lua_pop(L, 1);
 	}
 	lua_settop(L, 2);
-	u = lua_newuserdatauv(L, sizeof(*u), 1); /* 3 */
+	u = lua_newuserdatauv(L, sizeof(*u), 2); /* 3 */
 	u->l = NULL;
 	u->nvalues = 0;
 	luaL_setmetatable(L, LAYOUT);
@@ -161,11 +193,8 @@ static int l_layout(lua_State *L)
 			lua_pop(L, 1);
 		lua_pop(L, 1);
 	}
-	for (size_t i = 0; i < ebpfdsl_layout__field_count(u->l); i++) {
-		struct ebpfdsl_layout_field f;
-		ebpfdsl_layout__field(u->l, i, &f);
-		u->nvalues += f.type != EBPFDSL_TYPE_PAD;
-	}
+	lua_settop(L, 4);
+	set_names(L, u, 3, 4);
 	lua_settop(L, 3);
 	return 1;
 }
@@ -355,38 +384,77 @@ static int layout_len(lua_State *L)
  * Decode: bytes -> table
  * --------------------------------------------------------------------- */
 
-static void set_in_parent(lua_State *L, const struct ebpfdsl_layout_cursor *c)
+/* Field names are pushed from interned strings, not C strings (which
+ * Lua would look up by strcmp each time): user value 2 of a layout maps
+ * each layout of its tree (light userdata) to the list of its field
+ * names. While decoding, each open table sits on the stack above the
+ * names of its fields (nil for arrays). */
+struct lua_dec {
+	lua_State *L;
+	int names; /* stack index of the map */
+	int reuse; /* fill tables already there (decode's `into`) */
+};
+
+/* A member's key goes on the stack before its value, so that one
+ * lua_rawset stores it: ... names table key value -> ... names table */
+static void push_key(lua_State *L, const struct ebpfdsl_layout_cursor *c)
 {
 	if (c->index == EBPFDSL_LAYOUT_NO_INDEX)
-		lua_setfield(L, -2, c->field->name);
+		lua_rawgeti(L, -2, (lua_Integer)c->field->index + 1);
+}
+
+static void store(lua_State *L, const struct ebpfdsl_layout_cursor *c)
+{
+	if (c->index == EBPFDSL_LAYOUT_NO_INDEX)
+		lua_rawset(L, -3);
 	else
 		lua_rawseti(L, -2, (lua_Integer)c->index + 1);
 }
 
 static int dec_scalar(void *ctx, const struct ebpfdsl_layout_cursor *c, int64_t v)
 {
-	lua_State *L = ctx;
+	lua_State *L = ((struct lua_dec *)ctx)->L;
+	push_key(L, c);
 	if (c->field->type == EBPFDSL_TYPE_BOOL)
 		lua_pushboolean(L, v != 0);
 	else
 		lua_pushinteger(L, (lua_Integer)v);
-	set_in_parent(L, c);
+	store(L, c);
 	return 0;
 }
 
 static int dec_bytes(void *ctx, const struct ebpfdsl_layout_cursor *c, const char *p, size_t len)
 {
-	lua_State *L = ctx;
+	lua_State *L = ((struct lua_dec *)ctx)->L;
+	push_key(L, c);
 	lua_pushlstring(L, p, len);
-	set_in_parent(L, c);
+	store(L, c);
 	return 0;
 }
 
+/* ... names table [key] -> ... names table [key] its-names new-table */
 static int dec_enter(void *ctx, const struct ebpfdsl_layout_cursor *c, int nest, size_t n)
 {
-	lua_State *L = ctx;
-	(void)c;
-	luaL_checkstack(L, 3, "layout nested too deeply");
+	struct lua_dec *d = ctx;
+	lua_State *L = d->L;
+	luaL_checkstack(L, 5, "layout nested too deeply");
+	push_key(L, c);
+	if (nest == EBPFDSL_LAYOUT_NEST_ARRAY)
+		lua_pushnil(L);
+	else
+		lua_rawgetp(L, d->names, c->field->layout);
+	if (d->reuse) {
+		/* ... names table [key] its-names */
+		if (c->index == EBPFDSL_LAYOUT_NO_INDEX) {
+			lua_pushvalue(L, -2);
+			lua_rawget(L, -4);
+		} else {
+			lua_rawgeti(L, -2, (lua_Integer)c->index + 1);
+		}
+		if (lua_type(L, -1) == LUA_TTABLE)
+			return 0;
+		lua_pop(L, 1);
+	}
 	if (nest == EBPFDSL_LAYOUT_NEST_ARRAY)
 		lua_createtable(L, (int)n, 0);
 	else
@@ -396,8 +464,10 @@ static int dec_enter(void *ctx, const struct ebpfdsl_layout_cursor *c, int nest,
 
 static int dec_leave(void *ctx, const struct ebpfdsl_layout_cursor *c, int nest)
 {
+	lua_State *L = ((struct lua_dec *)ctx)->L;
 	(void)nest;
-	set_in_parent(ctx, c);
+	lua_remove(L, -2); /* its names */
+	store(L, c);
 	return 0;
 }
 
@@ -409,10 +479,19 @@ static const struct ebpfdsl_layout_visitor LUA_VISITOR = {
 	.leave = dec_leave,
 };
 
-static void push_decoded(lua_State *L, const ebpfdsl_layout *l, size_t nvalues, const void *p, size_t len)
+/* Pushes the decoded record; `names` is the stack index of the layout's
+ * user value 2; `into`, when not 0, the stack index of a table to fill
+ * (and push) instead of a new one. */
+static void push_decoded(lua_State *L, const struct layout *u, int names, const void *p, size_t len, int into)
 {
-	lua_createtable(L, 0, (int)nvalues);
-	ebpfdsl_layout__decode(l, p, len, &LUA_VISITOR, L);
+	struct lua_dec d = { L, names, into != 0 };
+	lua_rawgetp(L, names, u->l);
+	if (into)
+		lua_pushvalue(L, into);
+	else
+		lua_createtable(L, 0, (int)u->nvalues);
+	ebpfdsl_layout__decode(u->l, p, len, &LUA_VISITOR, &d);
+	lua_remove(L, -2);
 }
 
 int ebpfdsl_lua_layout_push(lua_State *L, int idx, const void *p, size_t len)
@@ -422,7 +501,9 @@ int ebpfdsl_lua_layout_push(lua_State *L, int idx, const void *p, size_t len)
 	if (len < size)
 		return luaL_error(L, "decode: struct %s needs %d bytes, got %d", ebpfdsl_layout__name(u->l), (int)size,
 				  (int)len);
-	push_decoded(L, u->l, u->nvalues, p, len);
+	lua_getiuservalue(L, idx, 2);
+	push_decoded(L, u, lua_gettop(L), p, len, 0);
+	lua_remove(L, -2);
 	return 1;
 }
 
@@ -434,17 +515,25 @@ static lua_Integer opt_nonneg(lua_State *L, int idx, lua_Integer def, const char
 	return v;
 }
 
-/* E:decode(bytes[, offset]) -> table; offset counts bytes from 0 */
+/* E:decode(bytes[, offset[, into]]) -> table; offset counts bytes from
+ * 0; `into`, a table to fill and return instead of a new one (a reader
+ * that does not keep its events saves the allocations). */
 static int layout_decode(lua_State *L)
 {
 	struct layout *u = check_layout(L, 1);
 	size_t len, size = ebpfdsl_layout__size(u->l);
 	const char *s = luaL_checklstring(L, 2, &len);
 	lua_Integer off = opt_nonneg(L, 3, 0, "decode: offset");
+	int into = 0;
+	if (!lua_isnoneornil(L, 4)) {
+		luaL_checktype(L, 4, LUA_TTABLE);
+		into = 4;
+	}
 	if ((size_t)off > len || len - (size_t)off < size)
 		return luaL_error(L, "decode: struct %s needs %d bytes at offset %d, got %d", ebpfdsl_layout__name(u->l),
 				  (int)size, (int)off, (int)len);
-	push_decoded(L, u->l, u->nvalues, s + off, len - (size_t)off);
+	lua_getiuservalue(L, 1, 2);
+	push_decoded(L, u, lua_gettop(L), s + off, len - (size_t)off, into);
 	return 1;
 }
 
@@ -470,10 +559,11 @@ static int layout_decode_many(lua_State *L)
 		return luaL_error(L, "decode_many: %d records of struct %s (%d bytes, stride %d, offset %d) need more than "
 				  "the %d bytes given", (int)count, ebpfdsl_layout__name(u->l), (int)size, (int)stride,
 				  (int)off, (int)len);
+	lua_getiuservalue(L, 1, 2);
 	lua_createtable(L, (int)count, 0);
 	for (lua_Integer i = 0; i < count; i++) {
 		size_t at = (size_t)off + (size_t)i * (size_t)stride;
-		push_decoded(L, u->l, u->nvalues, s + at, len - at);
+		push_decoded(L, u, lua_gettop(L) - 1, s + at, len - at, 0);
 		lua_rawseti(L, -2, i + 1);
 	}
 	return 1;
