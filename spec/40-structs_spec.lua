@@ -42,17 +42,16 @@ local function gen_case(R, ci)
   local function gen_struct(depth)
     local def = { packed = R(4) == 1, fields = {} }
     for i = 1, R(9) do
-      local roll, f = R(100), nil
+      local roll = R(100)
       if roll <= 14 and depth < MAX_DEPTH then
         local sub = (#defs > 0 and R(2) == 1) and defs[R(#defs)] or gen_struct(depth + 1)
-        f = { name = "f" .. i, sub = sub, count = R(4) == 1 and R(3) or nil }
+        def.fields[i] = { name = "f" .. i, sub = sub, count = R(4) == 1 and R(3) or nil }
       elseif roll <= 20 then
-        f = { name = "f" .. i, type = "pad", count = R(7) }
+        def.fields[i] = { name = "f" .. i, type = "pad", count = R(7) }
       else
         local t = SCALARS[R(#SCALARS)]
-        f = { name = "f" .. i, type = t, count = R(10) <= 3 and R(t == "char" and 24 or 6) or nil }
+        def.fields[i] = { name = "f" .. i, type = t, count = R(10) <= 3 and R(t == "char" and 24 or 6) or nil }
       end
-      def.fields[i] = f
     end
     def.name = ("c%d_s%d"):format(ci, #defs + 1)
     def.depth = depth
@@ -337,6 +336,9 @@ describe("layouts against gcc", function()
     dir = dir or env.tmpdir()
     return dir
   end
+  teardown(function()
+    if dir then env.run("rm -rf " .. dir) end
+  end)
 
   env.it(("%d random field lists (%d structs, %d packed, %d field paths): sizeof, _Alignof, offsetof"):format(
     CASES, n_structs, n_packed, n_paths), "gcc", function()
@@ -377,8 +379,8 @@ static void dump(const char *tag, const void *p, size_t n)
         for _, d in ipairs(c.defs) do src[#src + 1] = c_definition(d) end
       end
       for ci, c in ipairs(cases) do
-        src[#src + 1] = ("static void v%d(void)\n{\n\tstruct %s s;\n\tmemset(&s, 0, sizeof(s));\n\t%s\n\tdump(\"c%d\", &s, sizeof(s));\n}")
-          :format(ci, c.top.name, table.concat(c.stmts, "\n\t"), ci)
+        src[#src + 1] = ("static void v%d(void)\n{\n\tstruct %s s;\n\tmemset(&s, 0, sizeof(s));\n\t%s\n"
+          .. "\tdump(\"c%d\", &s, sizeof(s));\n}"):format(ci, c.top.name, table.concat(c.stmts, "\n\t"), ci)
       end
       src[#src + 1] = "int main(void)\n{"
       for ci in ipairs(cases) do src[#src + 1] = ("\tv%d();"):format(ci) end
@@ -480,7 +482,8 @@ int main(void)
 	CHECK(ebpfdsl_layout__size(in) == sizeof(struct in) && ebpfdsl_layout__align(in) == _Alignof(struct in));
 	CHECK(ebpfdsl_layout__packed(out) && !ebpfdsl_layout__packed(in));
 	CHECK(!strcmp(ebpfdsl_layout__name(out), "out") && ebpfdsl_layout__field_count(out) == 5);
-	CHECK(ebpfdsl_layout__field(out, 1, &f) == 0 && f.count == 2 && f.layout == in && f.offset == offsetof(struct out, in));
+	CHECK(ebpfdsl_layout__field(out, 1, &f) == 0 && f.count == 2 && f.layout == in);
+	CHECK(f.offset == offsetof(struct out, in));
 	CHECK(ebpfdsl_layout__field(out, 5, &f) == -ENOENT);
 	CHECK(ebpfdsl_layout__lookup(out, "in[1].s", &f, NULL, 0) == 0 && f.offset == offsetof(struct out, in[1].s));
 	CHECK(ebpfdsl_layout__lookup(out, "in[2].s", &f, NULL, 0) == -ERANGE);
@@ -537,9 +540,10 @@ describe("the C API", function()
     local f = assert(io.open(dir .. "/c_api.c", "w"))
     f:write(C_API_TEST)
     f:close()
-    env.run(("gcc -std=gnu11 -Wall -Werror -Icsrc -o %s/c_api %s/c_api.c build/libebpfdsl.a -lbpf -lelf -lz"):format(dir,
-      dir))
+    env.run(("gcc -std=gnu11 -Wall -Werror -Icsrc -o %s/c_api %s/c_api.c build/libebpfdsl.a -lbpf -lelf -lz")
+      :format(dir, dir))
     local ok, out = pcall(env.run, dir .. "/c_api")
+    env.run("rm -rf " .. dir)
     assert(ok, out)
     assert.equal("ok\n", out)
   end)

@@ -66,13 +66,16 @@ describe("BPF-side instructions", function()
   end)
 
   it("store immediates, splitting 64-bit ones beyond 32 bits in two halves", function()
-    assert.same({ op = "st", size = "w", dst = "r6", off = 8, imm = 0xffffffff }, structs.store_imm("r6", E, "pid", 0xffffffff))
+    assert.same({ op = "st", size = "w", dst = "r6", off = 8, imm = 0xffffffff },
+      structs.store_imm("r6", E, "pid", 0xffffffff))
     assert.same({ op = "st", size = "dw", dst = "r6", off = 0, imm = -1 }, structs.store_imm("r6", E, "ts", -1))
     assert.same({ { op = "st", size = "w", dst = "r6", off = 0, imm = 0x9abcdef0 },
                   { op = "st", size = "w", dst = "r6", off = 4, imm = 0x12345678 } },
       structs.store_imm("r6", E, "ts", 0x123456789abcdef0))
-    assert.same({ op = "st", size = "b", dst = "r6", off = E:offset("ok"), imm = 1 }, structs.store_imm("r6", E, "ok", true))
-    assert.same({ op = "st", size = "b", dst = "r6", off = E:offset("c"), imm = 120 }, structs.store_imm("r6", E, "c", "x"))
+    assert.same({ op = "st", size = "b", dst = "r6", off = E:offset("ok"), imm = 1 },
+      structs.store_imm("r6", E, "ok", true))
+    assert.same({ op = "st", size = "b", dst = "r6", off = E:offset("c"), imm = 120 },
+      structs.store_imm("r6", E, "c", "x"))
     assert.same({ op = "st", size = "b", dst = "r6", off = E:offset("hs[1].kind"), imm = -128 },
       structs.store_imm("r6", E, "hs[1].kind", -128))
   end)
@@ -100,7 +103,8 @@ describe("BPF-side instructions", function()
   it("compute field addresses", function()
     assert.same({ { op = "mov", dst = "r1", src = "r6" }, { op = "add", dst = "r1", imm = E:offset("comm") } },
       structs.field_addr("r1", "r6", E, "comm"))
-    assert.same({ { op = "add", dst = "r6", imm = E:offset("hdr.kind") } }, structs.field_addr("r6", "r6", E, "hdr.kind"))
+    assert.same({ { op = "add", dst = "r6", imm = E:offset("hdr.kind") } },
+      structs.field_addr("r6", "r6", E, "hdr.kind"))
     assert.same({ { op = "mov", dst = "r1", src = "r6" } }, structs.field_addr("r1", "r6", E, "ts"))
     assert.same({ { op = "mov", dst = "r1", src = "fp" }, { op = "add", dst = "r1", imm = -64 + 16 } },
       structs.field_addr("r1", { "fp", -64 }, E, "comm"))
@@ -108,7 +112,8 @@ describe("BPF-side instructions", function()
 
   it("load sized, sign-extending signed fields", function()
     assert.same({ op = "ldx", size = "w", dst = "r0", src = "r6", off = 8 }, structs.load_field("r0", "r6", E, "pid"))
-    assert.same({ op = "ldsx", size = "w", dst = "r0", src = "r6", off = 12 }, structs.load_field("r0", "r6", E, "tgid"))
+    assert.same({ op = "ldsx", size = "w", dst = "r0", src = "r6", off = 12 },
+      structs.load_field("r0", "r6", E, "tgid"))
     assert.same({ op = "ldx", size = "dw", dst = "r0", src = "r6", off = E:offset("big") },
       structs.load_field("r0", "r6", E, "big"))
     assert.same({ op = "ldsx", size = "b", dst = "r0", src = "r6", off = E:offset("hdr.kind") },
@@ -119,8 +124,9 @@ describe("BPF-side instructions", function()
   end)
 
   it("store several fields in layout order", function()
-    local ins = structs.store_fields("r6", E, { tgid = "r8", pid = { reg = "r7" }, ts = { imm = 5 }, comm = { zero = true },
-                                                ["hdr.len"] = 6 })
+    local ins = structs.store_fields("r6", E, {
+      tgid = "r8", pid = { reg = "r7" }, ts = { imm = 5 }, comm = { zero = true }, ["hdr.len"] = 6,
+    })
     local offs = {}
     for _, i in ipairs(flat(ins)) do offs[#offs + 1] = i.off end
     assert.same({ 0, 8, 12, 16, 24, 32 }, offs)
@@ -148,8 +154,8 @@ describe("BPF-side instructions", function()
     raises("store_imm: -1 does not fit field 'pid'", structs.store_imm, "r6", E, "pid", -1)
     raises("store_imm: 2 does not fit field 'ok'", structs.store_imm, "r6", E, "ok", 2)
     raises("store_imm: argument 4 must be an integer", structs.store_imm, "r6", E, "pid", "x")
-    raises("store_field: argument 1 must be a register (r0..r10 or fp), got 'r11'", structs.store_field, "r11", E, "pid",
-      "r7")
+    raises("store_field: argument 1 must be a register (r0..r10 or fp), got 'r11'",
+      structs.store_field, "r11", E, "pid", "r7")
     raises("store_field: argument 4 must be a register", structs.store_field, "r6", E, "pid", 7)
     raises("store_field: argument 2 must be a layout from structs.define", structs.store_field, "r6", {}, "pid", "r7")
     raises("store_fields: value for 'pid' must be {reg=}, {imm=} or {zero=true}", structs.store_fields, "r6", E,
@@ -306,7 +312,8 @@ describe("BPF-side stores in the kernel", function()
   env.it("packed layouts store and load at unaligned packet offsets", "bpf", function()
     local body = {
       d.lddw("r7", -0x0102030405060708), structs.store_field("r2", P, "b", "r7"),
-      structs.store_imm("r2", P, "a", 0xab), structs.store_imm("r2", P, "c", -2), structs.store_imm("r2", P, "d", 0xdeadbeef),
+      structs.store_imm("r2", P, "a", 0xab), structs.store_imm("r2", P, "c", -2),
+      structs.store_imm("r2", P, "d", 0xdeadbeef),
       structs.load_field("r8", "r2", P, "c"), d.stx("dw", "r2", 16, "r8"),
     }
     local out = run_xdp(body, ("\0"):rep(24))

@@ -101,9 +101,11 @@ static void add_entry(lua_State *L, struct layout *u, const char *lname, int lis
 			r = ebpfdsl_layout__add_field(u->l, fname, type, count);
 	} else {
 		struct layout *sub = luaL_testudata(L, -1, LAYOUT);
-		if (!sub || !sub->l)
+		if (!sub || !sub->l) {
 			luaL_error(L, "layout '%s': field '%s': the type must be a type name or a layout, got %s", lname,
 				   fname, luaL_typename(L, -1));
+			return;
+		}
 		r = ebpfdsl_layout__add_struct(u->l, fname, sub->l, count);
 	}
 	if (r)

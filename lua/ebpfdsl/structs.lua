@@ -252,7 +252,11 @@ function M.store_fields(ptr, E, values)
   local out = {}
   for _, it in ipairs(items) do
     local v = it.v
-    if type(v) == "string" then v = { reg = v } elseif type(v) == "number" or type(v) == "boolean" then v = { imm = v } end
+    if type(v) == "string" then
+      v = { reg = v }
+    elseif type(v) == "number" or type(v) == "boolean" then
+      v = { imm = v }
+    end
     if type(v) ~= "table" then
       blame(("store_fields: value for '%s' must be {reg=}, {imm=} or {zero=true}, got %s"):format(it.name, shown(v)))
     end
