@@ -1,6 +1,28 @@
 -- SPDX-License-Identifier: MIT
 -- Event structs: one layout gives the BPF side its sized stores and loads
 -- at the right offsets, and the user side its C-speed decoder and encoder.
+--
+-- A layout (ebpfdsl.Layout, from structs.define) has these methods:
+--   E:size(), E:align(), E:name(), E:packed(), #E (the size)
+--   E:offset(path), E:field_size(path), E:field_type(path): paths name
+--     fields ("pid"), nested fields ("hdr.len") and array elements
+--     ("args[2]", "hdrs[1].len"), indices from 0 as in C; offsets count
+--     from the start of E. field_type gives "u32", "char" (the element
+--     type of an array), "pad" or "struct hdr".
+--   E:field(path) -> {name, type, offset, size, count (arrays only),
+--     elem_size, align, signed, layout (nested ones)}; E:has(path)
+--   E:fields() -> that information for each field in order, padding too
+--   E:decode(bytes[, offset[, into]]) -> table: offset in bytes from 0;
+--     `into` is a table to fill instead of a new one. Char arrays become
+--     strings cut at NUL, u8 arrays strings of their full size, other
+--     arrays lists, nested layouts tables, u64/ptr integers with the same
+--     64 bits, bool booleans; padding is left out.
+--   E:decode_many(bytes[, count[, stride[, offset]]]) -> list of tables
+--   E:encode(tbl) -> bytes: missing fields are zero; a value that does not
+--     fit its field, or a key that names no field, raises.
+--   tostring(E): the C struct it equals, nested definitions first.
+-- Maps and ring-buffer readers take any object with size, encode and
+-- decode, so a layout serves as a key, a value or an event.
 local core = require "ebpfdsl.core"
 local dsl = require "ebpfdsl.dsl"
 
