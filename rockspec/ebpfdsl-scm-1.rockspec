@@ -30,6 +30,7 @@ build = {
     ["ebpfdsl"] = "lua/ebpfdsl/init.lua",
     ["ebpfdsl.dsl"] = "lua/ebpfdsl/dsl.lua",
     ["ebpfdsl.programs"] = "lua/ebpfdsl/programs.lua",
+    ["ebpfdsl.structs"] = "lua/ebpfdsl/structs.lua",
     ["ebpfdsl.core"] = {
       sources = {
         "csrc/core/asm.c",
@@ -37,10 +38,14 @@ build = {
         "csrc/core/encode.c",
         "csrc/core/helpers.c",
         "csrc/core/isa.c",
+        "csrc/core/layout.c",
+        "csrc/core/layout_codec.c",
+        "csrc/core/layout_print.c",
         "csrc/core/print.c",
         "csrc/kernel/prog.c",
         "csrc/lua/lua_asm.c",
         "csrc/lua/lua_core.c",
+        "csrc/lua/lua_layout.c",
         "csrc/lua/lua_prog.c",
         "csrc/lua/lua_util.c",
       },
