@@ -5,8 +5,8 @@
 -- XDP program that fills the event in a packet with store_imm,
 -- store_fields, zero_field and field_addr, run with BPF_PROG_TEST_RUN,
 -- whose result E:decode reads back.
--- Needs root (or CAP_BPF and CAP_NET_ADMIN) for the last part, which loads
--- the program; everything before it runs anywhere.
+-- Needs: bpf (root, or CAP_BPF and CAP_NET_ADMIN, for the last part, which
+-- loads the program; everything before it runs anywhere)
 local ebpf = require "ebpfdsl"
 local structs, d = ebpf.structs, ebpf.dsl
 
