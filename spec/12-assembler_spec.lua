@@ -86,3 +86,26 @@ describe("round trip of random bytes", function()
     end
   end)
 end)
+
+describe("labels synthesised by the disassembler", function()
+  it("are only placed where an instruction starts", function()
+    -- goto +1 and call +1 land in the second half of the lddw: no label
+    -- can stand there, so they keep their numeric distance
+    for _, first in ipairs { insn(0x05, 0, 0, 1, 0), insn(0x85, 0, 1, 0, 1) } do
+      local b = first .. insn(0x18, 1, 0, 0, 5) .. insn(0, 0, 0, 0, 0) .. insn(0x95, 0, 0, 0, 0)
+      local list = dsl.disassemble(b)
+      assert.equal(3, #list)
+      assert.is_nil(list[1].target)
+      assert.equal(b, dsl.assemble(list))
+      assert.is_nil(dsl.dump(b):find("<L"))
+    end
+  end)
+
+  it("ignore given labels that do not stand where an instruction starts", function()
+    local b = insn(0x18, 1, 0, 0, 5) .. insn(0, 0, 0, 0, 0) .. insn(0x95, 0, 0, 0, 0)
+    local list = dsl.disassemble(b, { [1] = "middle", [2] = "last", x = "junk" })
+    assert.same({ op = "label", name = "last" }, list[2])
+    assert.equal(3, #list)
+    assert.equal(b, dsl.assemble(list))
+  end)
+end)

@@ -325,11 +325,22 @@ static void collect_targets(lua_State *L, const struct bpf_insn *insns, size_t c
 {
 	struct ebpfdsl_op op;
 	int t;
+	/* Only slots where an instruction starts can carry a label: a jump
+	 * into the second half of an lddw keeps its numeric offset. */
+	unsigned char *starts = lua_newuserdatauv(L, cnt + 1, 0);
+	memset(starts, 0, cnt + 1);
+	for (size_t pc = 0; pc < cnt;) {
+		starts[pc] = 1;
+		pc += (size_t)ebpfdsl_decode(insns, cnt, pc, &op);
+	}
+	starts[cnt] = 1;
 	lua_newtable(L);
 	t = lua_gettop(L);
 	for (size_t pc = 0; pc < cnt;) {
 		int n = ebpfdsl_decode(insns, cnt, pc, &op);
 		int64_t to = ebpfdsl_op_jump_target(&op, pc);
+		if (to >= 0 && (size_t)to <= cnt && !starts[to])
+			to = -1;
 		if (to >= 0 && (size_t)to <= cnt && lua_rawgeti(L, t, to) == LUA_TNIL) {
 			lua_pop(L, 1);
 			if (given_idx && lua_rawgeti(L, given_idx, to) == LUA_TSTRING) {
@@ -348,15 +359,21 @@ static void collect_targets(lua_State *L, const struct bpf_insn *insns, size_t c
 	if (given_idx) { /* labels nothing jumps to still name their place */
 		lua_pushnil(L);
 		while (lua_next(L, given_idx)) {
-			lua_pushvalue(L, -2);
-			if (lua_rawget(L, t) == LUA_TNIL) {
-				lua_pushvalue(L, -3);
-				lua_pushvalue(L, -3);
-				lua_rawset(L, t);
+			int isint;
+			lua_Integer slot = lua_tointegerx(L, -2, &isint);
+			if (!isint || slot < 0 || (size_t)slot > cnt || !starts[slot] ||
+			    lua_type(L, -1) != LUA_TSTRING) {
+				lua_pop(L, 1);
+				continue;
+			}
+			if (lua_rawgeti(L, t, slot) == LUA_TNIL) {
+				lua_pushvalue(L, -2);
+				lua_rawseti(L, t, slot);
 			}
 			lua_pop(L, 2);
 		}
 	}
+	lua_remove(L, t - 1); /* starts */
 }
 
 static void set_reg(lua_State *L, const char *key, int reg)
