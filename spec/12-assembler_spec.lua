@@ -109,3 +109,88 @@ describe("labels synthesised by the disassembler", function()
     assert.equal(b, dsl.assemble(list))
   end)
 end)
+
+-- ---------------------------------------------------------------------
+-- Labels, nesting, slots
+-- ---------------------------------------------------------------------
+
+local function hex(s) return (s:gsub(".", function(c) return ("%02x"):format(c:byte()) end)) end
+
+describe("labels and lists", function()
+  it("flattens nested lists in order, empty ones included", function()
+    local flat = dsl.assemble {
+      { op = "mov", dst = "r0", imm = 0 }, { op = "label", name = "a" }, { op = "add", dst = "r0", imm = 1 },
+      { op = "jeq", dst = "r0", imm = 3, target = "b" }, { op = "ja", target = "a" }, { op = "label", name = "b" },
+      { op = "exit" },
+    }
+    local nested = dsl.assemble {
+      { { op = "mov", dst = "r0", imm = 0 } }, {},
+      { { op = "label", name = "a" }, { { { op = "add", dst = "r0", imm = 1 } }, {} } },
+      { { { op = "jeq", dst = "r0", imm = 3, target = "b" } }, { op = "ja", target = "a" } },
+      { op = "label", name = "b" }, { {}, { { op = "exit" } } },
+    }
+    assert.equal(hex(flat), hex(nested))
+    -- by the ISA document: jeq at slot 2 to b at 4 is off +1; ja at 3 to a at 1 is off -3
+    assert.equal(hex(insn(0xb7, 0, 0, 0, 0) .. insn(0x07, 0, 0, 0, 1) .. insn(0x15, 0, 0, 1, 3) ..
+      insn(0x05, 0, 0, -3, 0) .. insn(0x95, 0, 0, 0, 0)), hex(flat))
+  end)
+
+  it("counts lddw and its pseudo forms as two slots", function()
+    for _, wide in ipairs {
+      { op = "lddw", dst = "r1", imm = 1 }, { op = "ld_map_fd", dst = "r1", imm = 3 },
+      { op = "ld_map_value", dst = "r1", imm = 3, value_offset = 4 }, { op = "ld_btf_id", dst = "r1", imm = 9 },
+      { op = "ld_func", dst = "r1", imm = 0 }, { op = "ld_map_idx", dst = "r1", imm = 0 },
+      { op = "ld_map_idx_value", dst = "r1", imm = 0, value_offset = 8 },
+    } do
+      local b, labels = dsl.assemble {
+        { op = "ja", target = "after" }, wide, wide, { op = "label", name = "after" }, { op = "exit" },
+      }
+      assert.equal(6 * 8, #b, wide.op)
+      assert.same({ [5] = "after" }, labels)
+      assert.equal(hex(insn(0x05, 0, 0, 4, 0)), hex(b:sub(1, 8)), wide.op)
+    end
+  end)
+
+  it("returns labels by slot, the first name where two share one", function()
+    local _, labels = dsl.assemble { dsl.label("start"), dsl.label("also"), dsl.lddw("r0", 1), dsl.label("mid"),
+      dsl.exit(), dsl.label("end") }
+    assert.same({ [0] = "start", [2] = "mid", [3] = "end" }, labels)
+  end)
+
+  it("resolves forward, backward and self jumps and local calls", function()
+    local b = dsl.assemble {
+      dsl.label("self"), dsl.ja("self"), dsl.call_local("fn"), dsl.jne32("r1", "r2", "self"), dsl.exit(),
+      dsl.label("fn"), dsl.ld_func("r2", "fn"), dsl.exit(),
+    }
+    assert.equal(hex(insn(0x05, 0, 0, -1, 0) .. insn(0x85, 0, 1, 0, 2) .. insn(0x5e, 1, 2, -3, 0) ..
+      insn(0x95, 0, 0, 0, 0) .. insn(0x18, 2, 4, 0, -1) .. insn(0, 0, 0, 0, 0) .. insn(0x95, 0, 0, 0, 0)), hex(b))
+  end)
+end)
+
+describe("assembler errors", function()
+  it("name the instruction and the label before it for an undefined label", function()
+    local ok, err = pcall(dsl.assemble, { dsl.mov("r0", 0), dsl.label("top"), dsl.lddw("r1", 1),
+      dsl.jeq("r1", 0, "nowhere"), dsl.exit() })
+    assert.is_false(ok)
+    assert.matches("insn 3 (jeq, after label 'top'): undefined label 'nowhere'", err, 1, true)
+  end)
+
+  it("name both places for a duplicate label", function()
+    local ok, err = pcall(dsl.assemble, { dsl.mov("r0", 0), dsl.label("x"), dsl.lddw("r1", 1), dsl.label("x"),
+      dsl.exit() })
+    assert.is_false(ok)
+    assert.matches("insn 3: duplicate label 'x' (first defined at insn 1)", err, 1, true)
+  end)
+
+  it("blame the caller's line, not the library", function()
+    local line = debug.getinfo(1, "l").currentline + 1
+    local ok, err = pcall(function() local b = dsl.assemble { dsl.ja("nowhere") } return b end)
+    assert.is_false(ok)
+    assert.equal("spec/12-assembler_spec.lua:" .. line .. ": insn 0 (ja): undefined label 'nowhere'", err)
+    local _, err2 = pcall(function() local t = dsl.dump { dsl.ja("nowhere") } return t end)
+    assert.equal("spec/12-assembler_spec.lua:" .. (line + 3) .. ": insn 0 (ja): undefined label 'nowhere'", err2)
+    local _, err3 = pcall(function() local l = dsl.disassemble("123") return l end)
+    assert.equal("spec/12-assembler_spec.lua:" .. (line + 5) .. ": program bytes must be a multiple of 8 long, got 3",
+      err3)
+  end)
+end)

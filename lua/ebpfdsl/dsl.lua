@@ -296,17 +296,25 @@ local function helper_wrapper(name, id)
 end
 for name, id in pairs(core.helpers()) do M["helper_" .. name] = helper_wrapper(name, id) end
 
+-- The C side's errors name the instruction and label; re-raised here they
+-- also carry the user's line instead of this file's.
+local function checked(f, ...)
+  local ok, a, b, c = pcall(f, ...)
+  if not ok then blame(a) end
+  return a, b, c
+end
+
 -- Assembly: a list (nested lists and labels allowed) to bytes; returns
 -- the bytes, the labels {[slot] = name} and the maps the program names.
 function M.assemble(list, opts)
   if type(list) ~= "table" then argerr("assemble", 1, "a list of instructions", list) end
-  return core.assemble(list, opts)
+  return checked(core.assemble, list, opts)
 end
 
 -- Bytes back to tables, with labels L<slot> made up for jump targets.
 function M.disassemble(bytes, labels)
   if type(bytes) ~= "string" then argerr("disassemble", 1, "a string of program bytes", bytes) end
-  return core.disassemble(bytes, labels)
+  return checked(core.disassemble, bytes, labels)
 end
 M.decode = M.disassemble
 
@@ -314,11 +322,11 @@ M.decode = M.disassemble
 -- opts.bytes = true also shows each instruction's bytes.
 function M.dump(x, opts)
   if type(x) == "table" then
-    local bytes, labels = core.assemble(x, opts)
-    return core.text(bytes, labels, opts)
+    local bytes, labels = checked(core.assemble, x, opts)
+    return checked(core.text, bytes, labels, opts)
   end
   if type(x) ~= "string" then argerr("dump", 1, "a list of instructions or program bytes", x) end
-  return core.text(x, nil, opts)
+  return checked(core.text, x, nil, opts)
 end
 
 M.helper_id = core.helper_id
