@@ -137,7 +137,7 @@ end
 local function cond_name(fname, cond, suffix)
   if type(cond) ~= "string" then argerr(fname, 1, "a condition such as 'jeq'", cond) end
   local name = cond:sub(1, 1) == "j" and cond or ("j" .. cond)
-  name = name .. suffix
+  if name:sub(-#suffix) ~= suffix then name = name .. suffix end -- jmp32("jeq32", ...) too
   if not IS_COND[name] then argerr(fname, 1, "a condition (jeq, jgt, ..., jsle)", cond) end
   return name
 end
@@ -147,7 +147,7 @@ function M.jmp(cond, dst, x, to)
   if dst == nil and x == nil and to == nil then return M.ja(cond) end
   return M[cond_name("jmp", cond, "")](dst, x, to)
 end
-function M.jmp32(cond, dst, x, to) return M[cond_name("jmp32", cond, "")](dst, x, to) end
+function M.jmp32(cond, dst, x, to) return M[cond_name("jmp32", cond, "32")](dst, x, to) end
 function M.jmp_imm(cond, dst, imm, to) return M[cond_name("jmp_imm", cond, "")](dst, int("jmp_imm", 3, imm), to) end
 function M.jmp_reg(cond, dst, src, to) return M[cond_name("jmp_reg", cond, "")](dst, reg("jmp_reg", 3, src), to) end
 function M.jmp32_imm(cond, dst, imm, to)
