@@ -26,7 +26,8 @@ local function blame(msg)
 end
 
 local function argerr(fname, n, want, got)
-  local shown = type(got) == "string" and ("'" .. got .. "'") or type(got)
+  -- the value itself where it says more than its type: 'r11', 1.5, 8
+  local shown = type(got) == "string" and ("'" .. got .. "'") or type(got) == "number" and tostring(got) or type(got)
   blame(("%s: argument %d must be %s, got %s"):format(fname, n, want, shown))
 end
 
