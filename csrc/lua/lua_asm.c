@@ -219,10 +219,12 @@ static void emit_list(struct assembly *s, int idx, int depth)
 			   (int)ebpfdsl_asm__count(s->a), MAX_NESTING);
 	luaL_checkstack(L, 8, "assemble");
 	if (lua_getfield(L, idx, "op") != LUA_TNIL) {
-		const char *opname = lua_tostring(L, -1);
+		const char *opname;
+		/* checked before lua_tostring, which would turn 5 into "5" */
 		if (lua_type(L, -1) != LUA_TSTRING)
 			luaL_error(L, "insn %d: op must be a mnemonic string, got %s", (int)ebpfdsl_asm__count(s->a),
 				   luaL_typename(L, -1));
+		opname = lua_tostring(L, -1);
 		if (strcmp(opname, "label") == 0) {
 			const char *name = ebpfdsl_lua_optstr_field(L, idx, "name", NULL, NULL);
 			if (!name)
