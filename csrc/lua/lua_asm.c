@@ -197,8 +197,13 @@ static void emit_insn(struct assembly *s, int idx, const char *opname)
 
 	read_op(s, idx, opname, &op);
 	if (lua_getfield(L, idx, "map") != LUA_TNIL) {
+		char what[64];
+		/* only these two put a map's fd in imm */
+		if (op.op != EBPFDSL_OP_LD_MAP_FD && op.op != EBPFDSL_OP_LD_MAP_VALUE)
+			insn_error(s, opname, "takes no map");
+		snprintf(what, sizeof(what), "insn %d (%s): map", (int)ebpfdsl_asm__count(s->a), opname);
 		if (!(op.has & EBPFDSL_HAS_IMM)) {
-			op.imm = ebpfdsl_lua_tofd(L, -1, "map");
+			op.imm = ebpfdsl_lua_tofd(L, -1, what);
 			op.has |= EBPFDSL_HAS_IMM;
 		}
 		keep_map(s, lua_gettop(L));
