@@ -275,6 +275,14 @@ static int l_assemble(lua_State *L)
 	luaL_checktype(L, 1, LUA_TTABLE);
 	if (!lua_isnoneornil(L, 2)) {
 		luaL_checktype(L, 2, LUA_TTABLE);
+		lua_pushnil(L);
+		while (lua_next(L, 2)) {
+			const char *key = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : NULL;
+			if (!key || (strcmp(key, "cpu") != 0 && strcmp(key, "relax") != 0))
+				return luaL_error(L, "assemble: unknown option '%s' (cpu, relax)",
+						  key ? key : luaL_typename(L, -2));
+			lua_pop(L, 1);
+		}
 		opts.cpu = (int)ebpfdsl_lua_optint_field(L, 2, "cpu", 4);
 		if (lua_getfield(L, 2, "relax") != LUA_TNIL)
 			opts.no_relax = !lua_toboolean(L, -1);

@@ -321,9 +321,14 @@ M.decode = M.disassemble
 
 -- Text in LLVM's syntax, one instruction a line; a list keeps its labels.
 -- opts.bytes = true also shows each instruction's bytes.
+local DUMP_OPTS = { cpu = true, relax = true, bytes = true }
 function M.dump(x, opts)
+  if opts ~= nil and type(opts) ~= "table" then argerr("dump", 2, "a table of options", opts) end
+  for k in pairs(opts or {}) do
+    if not DUMP_OPTS[k] then blame(("dump: unknown option '%s' (bytes, cpu, relax)"):format(tostring(k))) end
+  end
   if type(x) == "table" then
-    local bytes, labels = checked(core.assemble, x, opts)
+    local bytes, labels = checked(core.assemble, x, opts and { cpu = opts.cpu, relax = opts.relax })
     return checked(core.text, bytes, labels, opts)
   end
   if type(x) ~= "string" then argerr("dump", 1, "a list of instructions or program bytes", x) end
