@@ -135,8 +135,10 @@ static void read_op(struct assembly *s, int idx, const char *opname, struct ebpf
 	lua_pushnil(L);
 	while (lua_next(L, idx)) {
 		const char *key = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : NULL;
-		if (!key)
+		if (!key) {
 			insn_error(s, opname, "unexpected %s key in an instruction", luaL_typename(L, -2));
+			return; /* not reached: insn_error raises */
+		}
 		if (strcmp(key, "op") == 0) {
 			/* read already */
 		} else if (strcmp(key, "dst") == 0) {
