@@ -101,6 +101,20 @@ describe("labels synthesised by the disassembler", function()
     end
   end)
 
+  it("never take a name the caller's labels already use", function()
+    -- the caller's L2 stands at slot 0; the jump at 1 goes to slot 2,
+    -- whose made-up name would be L2 too, and L2_1 is taken as well
+    local prog = { dsl.label("L2"), dsl.mov("r0", 0), dsl.ja(0), dsl.mov("r0", 1), dsl.label("L2_1"), dsl.ja(-4),
+                   dsl.exit() }
+    local b, labels = dsl.assemble(prog)
+    local back = dsl.disassemble(b, labels)
+    assert.equal(b, dsl.assemble(back))
+    assert.same({ op = "ja", target = "L2_2" }, back[3])
+    assert.same({ op = "label", name = "L2_2" }, back[4])
+    assert.same({ op = "ja", target = "L2" }, back[7])
+    assert.matches("goto %+0x0 <L2_2>\nL2_2:\n", dsl.dump(prog))
+  end)
+
   it("ignore given labels that do not stand where an instruction starts", function()
     local b = insn(0x18, 1, 0, 0, 5) .. insn(0, 0, 0, 0, 0) .. insn(0x95, 0, 0, 0, 0)
     local list = dsl.disassemble(b, { [1] = "middle", [2] = "last", x = "junk" })
@@ -626,10 +640,11 @@ local function normal(list)
 end
 
 local streams = 0
-local function random_stream(n)
+-- clash: name the labels L<k> like the made-up ones, to catch mix-ups
+local function random_stream(n, clash)
   local labels, list = {}, {}
   streams = streams + 1
-  for j = 1, math.random(0, 4) do labels[j] = ("s%d_l%d"):format(streams, j) end
+  for j = 1, math.random(0, 4) do labels[j] = clash and ("L%d"):format(j * 3) or ("s%d_l%d"):format(streams, j) end
   local placed = {}
   for _ = 1, n do
     if #labels > 0 and math.random(5) == 1 then
@@ -652,7 +667,7 @@ describe("round trip of random valid instruction streams", function()
     math.randomseed(12300)
     local count = 0
     for _ = 1, 2000 do
-      local list = random_stream(math.random(1, 20))
+      local list = random_stream(math.random(1, 20), math.random(2) == 1)
       local b, labels = dsl.assemble(list)
       local back = dsl.disassemble(b, labels)
       assert.equal(b, dsl.assemble(back))

@@ -336,12 +336,28 @@ static const struct bpf_insn *check_bytes(lua_State *L, int idx, size_t *cnt)
 	return (const struct bpf_insn *)(const void *)b;
 }
 
+/* Pushes "L<slot>", or "L<slot>_<k>" when that is one of the caller's
+ * own label names (the set at `used`, or 0): a name stands for one place. */
+static void push_made_up_name(lua_State *L, int used, int64_t to)
+{
+	lua_pushfstring(L, "L%d", (int)to);
+	for (int k = 1; used; k++) {
+		lua_pushvalue(L, -1);
+		if (lua_rawget(L, used) == LUA_TNIL) {
+			lua_pop(L, 1);
+			return;
+		}
+		lua_pop(L, 2);
+		lua_pushfstring(L, "L%d_%d", (int)to, k);
+	}
+}
+
 /* Slot -> label name for the program at idx 1, into a table at the top:
  * names from `given` (a table at given_idx, or 0) first, else L<slot>. */
 static void collect_targets(lua_State *L, const struct bpf_insn *insns, size_t cnt, int given_idx)
 {
 	struct ebpfdsl_op op;
-	int t;
+	int t, used = 0;
 	/* Only slots where an instruction starts can carry a label: a jump
 	 * into the second half of an lddw keeps its numeric offset. */
 	unsigned char *starts = lua_newuserdatauv(L, cnt + 1, 0);
@@ -351,6 +367,19 @@ static void collect_targets(lua_State *L, const struct bpf_insn *insns, size_t c
 		pc += (size_t)ebpfdsl_decode(insns, cnt, pc, &op);
 	}
 	starts[cnt] = 1;
+	if (given_idx) {
+		lua_newtable(L);
+		used = lua_gettop(L);
+		lua_pushnil(L);
+		while (lua_next(L, given_idx)) {
+			if (lua_type(L, -1) == LUA_TSTRING) {
+				lua_pushboolean(L, 1);
+				lua_rawset(L, used);
+			} else {
+				lua_pop(L, 1);
+			}
+		}
+	}
 	lua_newtable(L);
 	t = lua_gettop(L);
 	for (size_t pc = 0; pc < cnt;) {
@@ -365,7 +394,7 @@ static void collect_targets(lua_State *L, const struct bpf_insn *insns, size_t c
 			} else {
 				if (given_idx)
 					lua_pop(L, 1);
-				lua_pushfstring(L, "L%d", (int)to);
+				push_made_up_name(L, used, to);
 				lua_rawseti(L, t, to);
 			}
 		} else if (to >= 0 && (size_t)to <= cnt) {
@@ -378,7 +407,7 @@ static void collect_targets(lua_State *L, const struct bpf_insn *insns, size_t c
 		while (lua_next(L, given_idx)) {
 			int isint;
 			lua_Integer slot = lua_tointegerx(L, -2, &isint);
-			if (!isint || slot < 0 || (size_t)slot > cnt || !starts[slot] ||
+			if (!isint || lua_type(L, -2) != LUA_TNUMBER || slot < 0 || (size_t)slot > cnt || !starts[slot] ||
 			    lua_type(L, -1) != LUA_TSTRING) {
 				lua_pop(L, 1);
 				continue;
@@ -390,7 +419,9 @@ static void collect_targets(lua_State *L, const struct bpf_insn *insns, size_t c
 			lua_pop(L, 2);
 		}
 	}
-	lua_remove(L, t - 1); /* starts */
+	lua_replace(L, given_idx ? t - 2 : t - 1); /* over starts */
+	if (given_idx)
+		lua_pop(L, 1); /* used */
 }
 
 static void set_reg(lua_State *L, const char *key, int reg)
