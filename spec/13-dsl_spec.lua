@@ -157,6 +157,8 @@ describe("bad input", function()
       { { op = "call", helper = "ktime_get_nss" }, "insn 0 (call): unknown helper 'ktime_get_nss'; did you mean " ..
         "'ktime_get_ns'" },
       { { op = "call", helper = 5, imm = 6 }, "insn 0 (call): helper 5 and imm 6 disagree" },
+      { { op = "mov", dst = "r0", helper = "ktime_get_ns" }, "insn 0 (mov): takes no helper" },
+      { { op = "call_kfunc", helper = 5 }, "insn 0 (call_kfunc): takes no helper" },
       { { foo = 1 }, "insn 0: a table with neither 'op' nor list items (key foo)" },
     }
     for _, c in ipairs(cases) do

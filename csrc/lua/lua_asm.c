@@ -184,6 +184,8 @@ static void read_op(struct assembly *s, int idx, const char *opname, struct ebpf
 		lua_pop(L, 1);
 	}
 	if (helper >= 0) {
+		if (op->op != EBPFDSL_OP_CALL)
+			insn_error(s, opname, "takes no helper");
 		if ((op->has & EBPFDSL_HAS_IMM) && op->imm != helper)
 			insn_error(s, opname, "helper %d and imm %lld disagree", helper, (long long)op->imm);
 		op->imm = helper;
