@@ -115,6 +115,12 @@ describe("labels synthesised by the disassembler", function()
     assert.matches("goto %+0x0 <L2_2>\nL2_2:\n", dsl.dump(prog))
   end)
 
+  it("show in full however long they are", function()
+    local name = ("x"):rep(1000)
+    assert.equal("    0: goto +0x0 <" .. name .. ">\n" .. name .. ":\n    1: exit\n",
+      dsl.dump { dsl.ja(name), dsl.label(name), dsl.exit() })
+  end)
+
   it("ignore given labels that do not stand where an instruction starts", function()
     local b = insn(0x18, 1, 0, 0, 5) .. insn(0, 0, 0, 0, 0) .. insn(0x95, 0, 0, 0, 0)
     local list = dsl.disassemble(b, { [1] = "middle", [2] = "last", x = "junk" })

@@ -575,15 +575,22 @@ static int l_text(lua_State *L)
 		}
 		{
 			int64_t to = ebpfdsl_op_jump_target(&op, pc);
+			/* the name stays alive in targets once popped */
 			if (to >= 0 && lua_rawgeti(L, targets, to) == LUA_TSTRING)
 				annot = lua_tostring(L, -1);
 			else if (op.op == EBPFDSL_OP_CALL)
 				annot = ebpfdsl_helper_name((int)op.imm);
-			ebpfdsl_op_print(line, sizeof(line), &op, annot);
 			if (to >= 0)
 				lua_pop(L, 1);
 		}
+		/* the annotation is added apart: a label name has any length */
+		ebpfdsl_op_print(line, sizeof(line), &op, NULL);
 		luaL_addstring(&b, line);
+		if (annot) {
+			luaL_addstring(&b, " <");
+			luaL_addstring(&b, annot);
+			luaL_addchar(&b, '>');
+		}
 		luaL_addchar(&b, '\n');
 		pc += (size_t)slots;
 	}
