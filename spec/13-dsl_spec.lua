@@ -151,6 +151,8 @@ describe("bad input", function()
       { { op = "ldx", size = "q", dst = "r1", src = "r2" }, "insn 0 (ldx): size must be one of b, h, w, dw, got q" },
       { { op = "jeq", dst = "r1", imm = 0, target = 5 }, "insn 0 (jeq): target must be a label name, got number" },
       { { op = "label" }, "insn 0: label needs a name" },
+      { { op = "label", name = 5 }, "insn 0 (label): name must be a string, got number" },
+      { { op = "label", name = "x", target = "y" }, "insn 0 (label): unknown field 'target'" },
       { { op = "mov", dst = "r1", map = 3 }, "insn 0 (mov): takes no map" },
       { { op = "ld_map_fd", dst = "r1", map = {} }, "insn 0 (ld_map_fd): map: table has no fd method" },
       { { op = "ld_map_fd", dst = "r1", map = -1 }, "insn 0 (ld_map_fd): map: not a valid file descriptor" },

@@ -217,6 +217,31 @@ static void emit_insn(struct assembly *s, int idx, const char *opname)
 	lua_settop(L, top);
 }
 
+/* {op = "label", name = "x"}: a name and nothing else */
+static void emit_label(struct assembly *s, int idx)
+{
+	lua_State *L = s->L;
+	const char *name = NULL;
+	int at = (int)ebpfdsl_asm__count(s->a);
+
+	lua_pushnil(L);
+	while (lua_next(L, idx)) {
+		const char *key = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : NULL;
+		if (key && strcmp(key, "name") == 0) {
+			if (lua_type(L, -1) != LUA_TSTRING)
+				luaL_error(L, "insn %d (label): name must be a string, got %s", at, luaL_typename(L, -1));
+			name = lua_tostring(L, -1); /* the table keeps it alive */
+		} else if (!key || strcmp(key, "op") != 0) {
+			luaL_error(L, "insn %d (label): unknown field '%s'", at, key ? key : luaL_typename(L, -2));
+		}
+		lua_pop(L, 1);
+	}
+	if (!name)
+		luaL_error(L, "insn %d: label needs a name", at);
+	if (ebpfdsl_asm__label(s->a, name))
+		luaL_error(L, "%s", ebpfdsl_asm__error(s->a));
+}
+
 static void emit_list(struct assembly *s, int idx, int depth)
 {
 	lua_State *L = s->L;
@@ -235,11 +260,7 @@ static void emit_list(struct assembly *s, int idx, int depth)
 				   luaL_typename(L, -1));
 		opname = lua_tostring(L, -1);
 		if (strcmp(opname, "label") == 0) {
-			const char *name = ebpfdsl_lua_optstr_field(L, idx, "name", NULL, NULL);
-			if (!name)
-				luaL_error(L, "insn %d: label needs a name", (int)ebpfdsl_asm__count(s->a));
-			if (ebpfdsl_asm__label(s->a, name))
-				luaL_error(L, "%s", ebpfdsl_asm__error(s->a));
+			emit_label(s, idx);
 		} else {
 			emit_insn(s, idx, opname);
 		}
