@@ -26,7 +26,8 @@ local function blame(msg)
 end
 
 local function argerr(fname, n, want, got)
-  local shown = type(got) == "string" and ("'" .. got .. "'") or type(got)
+  -- the value itself where it says more than its type: 'r11', 1.5, 8
+  local shown = type(got) == "string" and ("'" .. got .. "'") or type(got) == "number" and tostring(got) or type(got)
   blame(("%s: argument %d must be %s, got %s"):format(fname, n, want, shown))
 end
 
@@ -137,7 +138,7 @@ end
 local function cond_name(fname, cond, suffix)
   if type(cond) ~= "string" then argerr(fname, 1, "a condition such as 'jeq'", cond) end
   local name = cond:sub(1, 1) == "j" and cond or ("j" .. cond)
-  name = name .. suffix
+  if name:sub(-#suffix) ~= suffix then name = name .. suffix end -- jmp32("jeq32", ...) too
   if not IS_COND[name] then argerr(fname, 1, "a condition (jeq, jgt, ..., jsle)", cond) end
   return name
 end
@@ -147,7 +148,7 @@ function M.jmp(cond, dst, x, to)
   if dst == nil and x == nil and to == nil then return M.ja(cond) end
   return M[cond_name("jmp", cond, "")](dst, x, to)
 end
-function M.jmp32(cond, dst, x, to) return M[cond_name("jmp32", cond, "")](dst, x, to) end
+function M.jmp32(cond, dst, x, to) return M[cond_name("jmp32", cond, "32")](dst, x, to) end
 function M.jmp_imm(cond, dst, imm, to) return M[cond_name("jmp_imm", cond, "")](dst, int("jmp_imm", 3, imm), to) end
 function M.jmp_reg(cond, dst, src, to) return M[cond_name("jmp_reg", cond, "")](dst, reg("jmp_reg", 3, src), to) end
 function M.jmp32_imm(cond, dst, imm, to)
@@ -276,51 +277,102 @@ function M.raw(code, dst, src, off, imm)
            off = optint("raw", 4, off), imm = optint("raw", 5, imm) }
 end
 
+-- The moves that put arguments into r1..r5 as if all at once, so that
+-- helper_x("r2", "r1") swaps rather than copying r2 twice. A register
+-- move waits while another move still reads its destination; what is
+-- left then is cycles among r1..r5, each opened by saving one register
+-- in r0 (which the call clobbers anyway, and which no move in a cycle
+-- reads). Plain movs only: the verifier refuses xor on pointers.
+-- Immediates read nothing and go last.
+local function arg_moves(fname, ...)
+  local function canon(r) return r == "fp" and "r10" or r end
+  local regs, imms = {}, {}
+  for i = 1, select("#", ...) do
+    local a = select(i, ...)
+    if a ~= nil then
+      local k, v = source(fname, i, a)
+      local dst = "r" .. i
+      if k == "imm" then imms[#imms + 1] = { op = "mov", dst = dst, imm = v }
+      elseif canon(v) ~= dst then regs[#regs + 1] = { dst = dst, src = v } end
+    end
+  end
+  local out = {}
+  local function read_by_other(m)
+    for _, o in ipairs(regs) do
+      if o ~= m and canon(o.src) == m.dst then return true end
+    end
+    return false
+  end
+  while #regs > 0 do
+    local free
+    for j, m in ipairs(regs) do
+      if not read_by_other(m) then free = j break end
+    end
+    if free then
+      local m = table.remove(regs, free)
+      out[#out + 1] = { op = "mov", dst = m.dst, src = m.src }
+    else
+      local d = regs[1].dst
+      out[#out + 1] = { op = "mov", dst = "r0", src = d }
+      for _, o in ipairs(regs) do
+        if canon(o.src) == d then o.src = "r0" end
+      end
+    end
+  end
+  for _, m in ipairs(imms) do out[#out + 1] = m end
+  return out
+end
+
 -- helper_<name>(a1, ..., a5): moves each given argument (a register or
 -- an integer) into r1..r5, then calls; one for every helper the kernel
 -- header lists, e.g. helper_get_current_pid_tgid(), helper_ktime_get_ns().
 local function helper_wrapper(name, id)
   local fname = "helper_" .. name
   return function(...)
-    local n = select("#", ...)
-    if n > 5 then blame(fname .. ": helpers take at most 5 arguments") end
-    local out = {}
-    for i = 1, n do
-      local a = select(i, ...)
-      if a ~= nil and a ~= "r" .. i then
-        local k, v = source(fname, i, a)
-        out[#out + 1] = { op = "mov", dst = "r" .. i, [k] = v }
-      end
-    end
+    if select("#", ...) > 5 then blame(fname .. ": helpers take at most 5 arguments") end
+    local out = arg_moves(fname, ...)
     out[#out + 1] = { op = "call", imm = id, helper = name }
     return out
   end
 end
 for name, id in pairs(core.helpers()) do M["helper_" .. name] = helper_wrapper(name, id) end
 
+-- The C side's errors name the instruction and label; re-raised here they
+-- also carry the user's line instead of this file's.
+local function checked(f, ...)
+  local ok, a, b, c = pcall(f, ...)
+  if not ok then blame(a) end
+  return a, b, c
+end
+
 -- Assembly: a list (nested lists and labels allowed) to bytes; returns
 -- the bytes, the labels {[slot] = name} and the maps the program names.
 function M.assemble(list, opts)
   if type(list) ~= "table" then argerr("assemble", 1, "a list of instructions", list) end
-  return core.assemble(list, opts)
+  return checked(core.assemble, list, opts)
 end
 
 -- Bytes back to tables, with labels L<slot> made up for jump targets.
 function M.disassemble(bytes, labels)
   if type(bytes) ~= "string" then argerr("disassemble", 1, "a string of program bytes", bytes) end
-  return core.disassemble(bytes, labels)
+  return checked(core.disassemble, bytes, labels)
 end
 M.decode = M.disassemble
 
 -- Text in LLVM's syntax, one instruction a line; a list keeps its labels.
 -- opts.bytes = true also shows each instruction's bytes.
+local DUMP_OPTS = { cpu = true, relax = true, bytes = true }
 function M.dump(x, opts)
+  if opts ~= nil and type(opts) ~= "table" then argerr("dump", 2, "a table of options", opts) end
+  for k in pairs(opts or {}) do
+    if not DUMP_OPTS[k] then blame(("dump: unknown option '%s' (bytes, cpu, relax)"):format(tostring(k))) end
+  end
   if type(x) == "table" then
-    local bytes, labels = core.assemble(x, opts)
-    return core.text(bytes, labels, opts)
+    local bytes, labels = checked(core.assemble, x, opts and { cpu = opts.cpu, relax = opts.relax })
+    return checked(core.text, bytes, labels, opts)
   end
   if type(x) ~= "string" then argerr("dump", 1, "a list of instructions or program bytes", x) end
-  return core.text(x, nil, opts)
+  return checked(core.text, x, nil, opts)
 end
 
 M.helper_id = core.helper_id
