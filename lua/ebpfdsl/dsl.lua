@@ -355,7 +355,7 @@ end
 -- Bytes back to tables, with labels L<slot> made up for jump targets.
 function M.disassemble(bytes, labels)
   if type(bytes) ~= "string" then argerr("disassemble", 1, "a string of program bytes", bytes) end
-  return checked(core.disassemble, bytes, labels)
+  return (checked(core.disassemble, bytes, labels))
 end
 M.decode = M.disassemble
 
@@ -369,10 +369,10 @@ function M.dump(x, opts)
   end
   if type(x) == "table" then
     local bytes, labels = checked(core.assemble, x, opts and { cpu = opts.cpu, relax = opts.relax })
-    return checked(core.text, bytes, labels, opts)
+    return (checked(core.text, bytes, labels, opts))
   end
   if type(x) ~= "string" then argerr("dump", 1, "a list of instructions or program bytes", x) end
-  return checked(core.text, x, nil, opts)
+  return (checked(core.text, x, nil, opts))
 end
 
 M.helper_id = core.helper_id
