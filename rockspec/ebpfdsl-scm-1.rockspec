@@ -28,10 +28,12 @@ build = {
   type = "builtin",
   modules = {
     ["ebpfdsl"] = "lua/ebpfdsl/init.lua",
+    ["ebpfdsl.arch"] = "lua/ebpfdsl/arch.lua",
     ["ebpfdsl.dsl"] = "lua/ebpfdsl/dsl.lua",
     ["ebpfdsl.programs"] = "lua/ebpfdsl/programs.lua",
     ["ebpfdsl.core"] = {
       sources = {
+        "csrc/core/arch.c",
         "csrc/core/asm.c",
         "csrc/core/decode.c",
         "csrc/core/encode.c",
@@ -39,6 +41,7 @@ build = {
         "csrc/core/isa.c",
         "csrc/core/print.c",
         "csrc/kernel/prog.c",
+        "csrc/lua/lua_arch.c",
         "csrc/lua/lua_asm.c",
         "csrc/lua/lua_core.c",
         "csrc/lua/lua_prog.c",
