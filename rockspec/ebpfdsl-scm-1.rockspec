@@ -30,6 +30,7 @@ build = {
     ["ebpfdsl"] = "lua/ebpfdsl/init.lua",
     ["ebpfdsl.arch"] = "lua/ebpfdsl/arch.lua",
     ["ebpfdsl.dsl"] = "lua/ebpfdsl/dsl.lua",
+    ["ebpfdsl.kprobe"] = "lua/ebpfdsl/kprobe.lua",
     ["ebpfdsl.programs"] = "lua/ebpfdsl/programs.lua",
     ["ebpfdsl.core"] = {
       sources = {
