@@ -385,6 +385,12 @@ EBPFDSL_API int ebpfdsl_arch_arg_offset(const struct ebpfdsl_arch *a, int n);
  * -ERANGE beyond the registers. */
 EBPFDSL_API int ebpfdsl_arch_syscall_arg_offset(const struct ebpfdsl_arch *a, int n);
 
+/* Where tracefs is mounted ("/sys/kernel/tracing", or the older
+ * "/sys/kernel/debug/tracing"), written to buf. When neither has events and
+ * mount_if_absent is set, mounts tracefs at /sys/kernel/tracing (needs
+ * CAP_SYS_ADMIN). 0 or -errno (-ENOENT: not mounted, and not asked to). */
+EBPFDSL_API int ebpfdsl_tracefs_root(char *buf, size_t len, int mount_if_absent);
+
 #ifdef __cplusplus
 }
 #endif

@@ -32,6 +32,7 @@ build = {
     ["ebpfdsl.dsl"] = "lua/ebpfdsl/dsl.lua",
     ["ebpfdsl.kprobe"] = "lua/ebpfdsl/kprobe.lua",
     ["ebpfdsl.programs"] = "lua/ebpfdsl/programs.lua",
+    ["ebpfdsl.tracepoint"] = "lua/ebpfdsl/tracepoint.lua",
     ["ebpfdsl.core"] = {
       sources = {
         "csrc/core/arch.c",
@@ -42,10 +43,12 @@ build = {
         "csrc/core/isa.c",
         "csrc/core/print.c",
         "csrc/kernel/prog.c",
+        "csrc/kernel/tracefs.c",
         "csrc/lua/lua_arch.c",
         "csrc/lua/lua_asm.c",
         "csrc/lua/lua_core.c",
         "csrc/lua/lua_prog.c",
+        "csrc/lua/lua_tracefs.c",
         "csrc/lua/lua_util.c",
       },
       libraries = { "bpf", "elf", "z" },

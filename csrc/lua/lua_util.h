@@ -13,6 +13,7 @@
 void ebpfdsl_lua_open_asm(lua_State *L);
 void ebpfdsl_lua_open_prog(lua_State *L);
 void ebpfdsl_lua_open_arch(lua_State *L);
+void ebpfdsl_lua_open_tracefs(lua_State *L);
 
 /* Creates the metatable `tname` with __index = methods, the given
  * metamethods and __name; leaves the stack as it was. */
