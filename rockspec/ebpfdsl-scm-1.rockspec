@@ -33,6 +33,7 @@ build = {
     ["ebpfdsl.kprobe"] = "lua/ebpfdsl/kprobe.lua",
     ["ebpfdsl.programs"] = "lua/ebpfdsl/programs.lua",
     ["ebpfdsl.tracepoint"] = "lua/ebpfdsl/tracepoint.lua",
+    ["ebpfdsl.uprobe"] = "lua/ebpfdsl/uprobe.lua",
     ["ebpfdsl.core"] = {
       sources = {
         "csrc/core/arch.c",
