@@ -89,8 +89,8 @@ local function libbpf_oracle(name, dir)
   local src, obj = dir .. "/" .. name .. ".c", dir .. "/" .. name .. ".o"
   local out
   for _ = 1, #ITEMS do
-    local lines = { "#include <linux/types.h>", "#include <asm/ptrace.h>", "#include <bpf/bpf_helpers.h>", "#include <bpf/bpf_core_read.h>",
-                    "#include <bpf/bpf_tracing.h>" }
+    local lines = { "#include <linux/types.h>", "#include <asm/ptrace.h>", "#include <bpf/bpf_helpers.h>",
+                    "#include <bpf/bpf_core_read.h>", "#include <bpf/bpf_tracing.h>" }
     local at = {}
     for _, item in ipairs(live) do
       lines[#lines + 1] = ("long %s(struct pt_regs *ctx) { return %s; }"):format(item[1], item[2])
@@ -206,9 +206,9 @@ describe("arch tables", function()
             if DIVERGES[tag] then
               assert.is_false(agree, tag .. " is listed as diverging but agrees: remove it from DIVERGES")
             else
-              assert(agree, ("%s: libbpf %s, ours %s %s"):format(tag,
-                oracle.kind == "ldx" and ("reads offset " .. oracle.off // scale) or ("has none: " .. tostring(oracle.why)),
-                tostring(ours), why or ""))
+              local theirs = oracle.kind == "ldx" and ("reads offset " .. oracle.off // scale)
+                or ("has none: " .. tostring(oracle.why))
+              assert(agree, ("%s: libbpf %s, ours %s %s"):format(tag, theirs, tostring(ours), why or ""))
               compared.libbpf = compared.libbpf + 1
             end
           end
@@ -361,6 +361,12 @@ describe("ebpfdsl.arch", function()
       want = want + t.nargs + t.nsyscall_args + 1
     end
     assert.equal(want, n)
+  end)
+
+  it("blames the caller's line for misuse", function()
+    local ok, err = pcall(function() arch.kprobe_arg_offset(9, "x86_64") end)
+    assert.is_false(ok)
+    assert.truthy(err:find("42%-arch_spec%.lua:%d+:"), err)
   end)
 
   it("defaults every lookup to the current architecture", function()

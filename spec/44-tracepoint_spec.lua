@@ -75,7 +75,8 @@ describe("tracepoint format parsing", function()
     assert.same({ { op = "ldx", size = "w", dst = "r6", src = "r1", off = 8 } },
       fmt:read_field("r1", "name", "r6", { raw = true }))
     -- __rel_loc offsets count from the end of the field
-    assert.same({ { op = "ldx", size = "w", dst = "r6", src = "r1", off = 56 }, { op = "and", dst = "r6", imm = 0xffff },
+    assert.same({ { op = "ldx", size = "w", dst = "r6", src = "r1", off = 56 },
+                  { op = "and", dst = "r6", imm = 0xffff },
                   { op = "add", dst = "r6", imm = 60 }, { op = "add", dst = "r6", src = "r1" } },
       fmt:read_field("r1", "blob", "r6"))
     assert.same({ { op = "ldx", size = "w", dst = "r7", src = "r1", off = 8 }, { op = "mov32", dst = "r6", src = "r7" },
@@ -307,7 +308,8 @@ describe("tracepoint programs and the verifier", function()
 
   env.it("loads build_program for sys_enter_openat", { "tracefs", "bpf" }, function()
     local fmt = assert(tracepoint.format("syscalls", "sys_enter_openat"))
-    local prog = tracepoint.build_program { format = fmt, ctx_reg = "r9", fields = { { "dfd", "r6" }, { "flags", "r7" } },
+    local prog = tracepoint.build_program { format = fmt, ctx_reg = "r9",
+      fields = { { "dfd", "r6" }, { "flags", "r7" } },
       body = { dsl.mov("r8", "r10"), dsl.add("r8", -256), fmt:read_string("r9", "filename", "r8", 256) },
       return_value = 0 }
     assert.same({ op = "ldx", size = "dw", dst = "r6", src = "r1", off = fmt:offset("dfd") }, prog[2])

@@ -12,6 +12,19 @@ local M = {}
 local type, error, tostring, ipairs = type, error, tostring, ipairs
 local tointeger = math.tointeger
 
+-- Errors blame the first caller outside the ebpfdsl modules: the user's
+-- line (the other DSL modules share this through arch._fail).
+local function fail(msg)
+  local level = 2
+  while true do
+    local info = debug.getinfo(level + 1, "S")
+    if not info or not info.source:find("ebpfdsl[/\\][%w_]+%.lua$") then break end
+    level = level + 1
+  end
+  error(msg, level + 1)
+end
+M._fail = fail
+
 -- The C tables, read once, by canonical name.
 local TABLES, NAMES = {}, {}
 for i, t in ipairs(core.arches()) do
@@ -31,15 +44,15 @@ end
 function M.resolve(name, fname)
   if name == nil then
     local cur = core.arch_current()
-    if not cur then error((fname or "arch") .. ": this build's architecture has no pt_regs table; pass arch=", 3) end
+    if not cur then fail((fname or "arch") .. ": this build's architecture has no pt_regs table; pass arch=") end
     return cur
   end
   if type(name) ~= "string" then
-    error(("%s: an architecture name must be a string, got %s"):format(fname or "arch", type(name)), 3)
+    fail(("%s: an architecture name must be a string, got %s"):format(fname or "arch", type(name)))
   end
   local canon = core.arch_find(name)
   if not canon then
-    error(("%s: unknown architecture '%s' (known: %s)"):format(fname or "arch", name, table.concat(NAMES, ", ")), 3)
+    fail(("%s: unknown architecture '%s' (known: %s)"):format(fname or "arch", name, table.concat(NAMES, ", ")))
   end
   return canon
 end
@@ -97,10 +110,10 @@ end
 local function argn(fname, n)
   local i = type(n) == "number" and tointeger(n)
   if not i then
-    error(("%s: the argument number must be an integer, got %s"):format(fname, tostring(n)), 3)
+    fail(("%s: the argument number must be an integer, got %s"):format(fname, tostring(n)))
   end
   if i < 1 then
-    error(("%s: arguments are numbered from 1 (PT_REGS_PARM1), got %d"):format(fname, i), 3)
+    fail(("%s: arguments are numbered from 1 (PT_REGS_PARM1), got %d"):format(fname, i))
   end
   return i
 end
@@ -111,8 +124,8 @@ function M.kprobe_arg_offset(n, name)
   local i = argn("arch.kprobe_arg_offset", n)
   local t = table_for(name, "arch.kprobe_arg_offset")
   if i > t.nargs then
-    error(("arch.kprobe_arg_offset: %s passes %d arguments in registers; argument %d is on the stack, " ..
-      "out of reach of pt_regs"):format(t.name, t.nargs, i), 2)
+    fail(("arch.kprobe_arg_offset: %s passes %d arguments in registers; argument %d is on the stack, " ..
+      "out of reach of pt_regs"):format(t.name, t.nargs, i))
   end
   return t.args[i].offset
 end
@@ -125,8 +138,8 @@ function M.syscall_arg_offset(n, name)
   local i = argn("arch.syscall_arg_offset", n)
   local t = table_for(name, "arch.syscall_arg_offset")
   if i > t.nsyscall_args then
-    error(("arch.syscall_arg_offset: %s passes %d system call arguments in registers; there is no argument %d")
-      :format(t.name, t.nsyscall_args, i), 2)
+    fail(("arch.syscall_arg_offset: %s passes %d system call arguments in registers; there is no argument %d")
+      :format(t.name, t.nsyscall_args, i))
   end
   return t.syscall_args[i].offset
 end
@@ -140,7 +153,7 @@ function M.sp_offset(name) return table_for(name, "arch.sp_offset").sp.offset en
 function M.ip_offset(name) return table_for(name, "arch.ip_offset").ip.offset end
 function M.fp_offset(name)
   local t = table_for(name, "arch.fp_offset")
-  if not t.fp then error(("arch.fp_offset: %s has no frame pointer register"):format(t.name), 2) end
+  if not t.fp then fail(("arch.fp_offset: %s has no frame pointer register"):format(t.name)) end
   return t.fp.offset
 end
 
@@ -158,7 +171,7 @@ function M.syscall_wrapper(name) return table_for(name, "arch.syscall_wrapper").
 -- syscall_function("openat") is "__x64_sys_openat" on x86_64.
 function M.syscall_function(sys, name)
   if type(sys) ~= "string" or sys == "" then
-    error("arch.syscall_function: the system call name must be a non-empty string", 2)
+    fail("arch.syscall_function: the system call name must be a non-empty string")
   end
   return table_for(name, "arch.syscall_function").syscall_prefix .. sys:gsub("^sys_", "")
 end

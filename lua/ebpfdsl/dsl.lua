@@ -420,12 +420,12 @@ end
 -- a pointer to `size` bytes of the ring buffer, or NULL: test it before
 -- use, and submit or discard it on every path (the verifier insists).
 -- size is an integer or a register.
-function M.ringbuf_reserve(dst, map, size, flags)
+function M.ringbuf_reserve(dst, map, nbytes, flags)
   local fname = "ringbuf_reserve"
   reg(fname, 1, dst)
   local out = place({
     { dst = "r1", src = map_arg(fname, 2, map) },
-    { dst = "r2", src = size_arg(fname, 3, size) },
+    { dst = "r2", src = size_arg(fname, 3, nbytes) },
     { dst = "r3", src = named(fname, 4, flags, {}, "flag") },
   })
   out[#out + 1] = M.call("ringbuf_reserve")
@@ -455,12 +455,12 @@ end
 
 -- ringbuf_output(map, data_reg, size[, flags]) -> a list copying size
 -- bytes at data_reg into the ring buffer; r0 = 0 or a negative errno.
-function M.ringbuf_output(map, data, size, flags)
+function M.ringbuf_output(map, data, nbytes, flags)
   local fname = "ringbuf_output"
   local out = place({
     { dst = "r1", src = map_arg(fname, 1, map) },
     { dst = "r2", src = reg(fname, 2, data) },
-    { dst = "r3", src = size_arg(fname, 3, size) },
+    { dst = "r3", src = size_arg(fname, 3, nbytes) },
     { dst = "r4", src = named(fname, 4, flags, M.ringbuf_flags, "wakeup flag") },
   })
   out[#out + 1] = M.call("ringbuf_output")
@@ -486,7 +486,7 @@ end
 -- The u32 key is written at r10 + opts.key_offset (default -4); the NULL
 -- path clobbers r0-r5.
 local loss_labels = 0
-function M.reserve_or_count_loss(dst, ringbuf, size, loss_map, fail_label, opts)
+function M.reserve_or_count_loss(dst, ringbuf, nbytes, loss_map, fail_label, opts)
   local fname = "reserve_or_count_loss"
   reg(fname, 1, dst)
   map_fields(fname, 4, loss_map)
@@ -498,7 +498,7 @@ function M.reserve_or_count_loss(dst, ringbuf, size, loss_map, fail_label, opts)
   end
   loss_labels = loss_labels + 1
   local ok = opts.ok_label or ("__reserved_" .. loss_labels)
-  local out = M.ringbuf_reserve(dst, ringbuf, size)
+  local out = M.ringbuf_reserve(dst, ringbuf, nbytes)
   for _, x in ipairs {
     M.jne(dst, 0, ok),
     M.st("w", "r10", key, 0),

@@ -15,7 +15,7 @@ local arch = require "ebpfdsl.arch"
 
 local M = {}
 
-local type, error, ipairs, tostring = type, error, ipairs, tostring
+local type, ipairs, tostring = type, ipairs, tostring
 local tointeger = math.tointeger
 
 local REGS = { fp = true }
@@ -24,15 +24,7 @@ for i = 0, 10 do REGS["r" .. i] = true end
 local CALLEE_SAVED = { r6 = true, r7 = true, r8 = true, r9 = true }
 
 -- Errors blame the first caller outside the ebpfdsl modules: the user's line.
-local function fail(msg)
-  local level = 2
-  while true do
-    local info = debug.getinfo(level + 1, "S")
-    if not info or not info.source:find("ebpfdsl[/\\][%w_]+%.lua$") then break end
-    level = level + 1
-  end
-  error(msg, level + 1)
-end
+local fail = arch._fail
 M._fail = fail
 
 local function reg(fname, what, x)
@@ -254,7 +246,9 @@ function M.read_syscall_args(ctx_reg, list, opts)
     for _, r in ipairs { "r9", "r8", "r7", "r6" } do
       if not used[r] then regs_reg = r break end
     end
-    if not regs_reg then fail(fname .. ": no callee-saved register is free for the pt_regs pointer; pass opts.regs_reg") end
+    if not regs_reg then
+      fail(fname .. ": no callee-saved register is free for the pt_regs pointer; pass opts.regs_reg")
+    end
   else
     reg(fname, "opts.regs_reg", regs_reg)
     if not CALLEE_SAVED[regs_reg] then
@@ -315,7 +309,9 @@ function M.build_kprobe_program(spec)
   if spec.ctx_reg ~= nil then
     reg(fname, "ctx_reg", spec.ctx_reg)
     for _, b in ipairs(bindings(fname, spec.args or {})) do
-      if b.dst == spec.ctx_reg then fail(fname .. ": argument " .. tostring(b.n) .. " is read into ctx_reg " .. b.dst) end
+      if b.dst == spec.ctx_reg then
+        fail(fname .. ": argument " .. tostring(b.n) .. " is read into ctx_reg " .. b.dst)
+      end
     end
     if spec.ctx_reg ~= "r1" then out[1] = dsl.mov(spec.ctx_reg, "r1") end
   end

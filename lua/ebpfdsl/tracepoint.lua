@@ -180,7 +180,9 @@ function Format:__tostring()
 end
 
 local function field(self, fname, name)
-  if getmetatable(self) ~= Format then fail(fname .. ": call it on a format, as fmt:" .. fname:match("[%w_]+$") .. "(...)") end
+  if getmetatable(self) ~= Format then
+    fail(fname .. ": call it on a format, as fmt:" .. fname:match("[%w_]+$") .. "(...)")
+  end
   local f = self.by_name[name]
   if not f then
     local names = {}
