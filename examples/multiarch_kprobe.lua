@@ -3,10 +3,12 @@
 -- ebpfdsl knows (arch= on each builder), printing the pt_regs offsets each
 -- reads: a kprobe on do_sys_openat2(dfd, filename, how), its kretprobe,
 -- and a probe on the openat system call, read through the syscall
--- wrapper's struct pt_regs * where the architecture has one.
--- Needs no root to print. With root (or CAP_BPF) it also loads this
--- machine's programs through the verifier; kprobe programs load even on
--- kernels built without kprobes, only attaching them needs kprobes.
+-- wrapper's struct pt_regs * where the architecture has one. Then it loads
+-- this machine's programs through the verifier; kprobe programs load even
+-- on kernels built without kprobes, only attaching them needs kprobes.
+-- Needs: bpf (root or CAP_BPF for the verifier part; the table prints anywhere)
+-- Expect: loongarch64
+-- Expect: 3 of 3
 local ebpf = require "ebpfdsl"
 local d, arch, kprobe = ebpf.dsl, ebpf.arch, ebpf.kprobe
 

@@ -123,7 +123,7 @@ end
 function M.run(cmd)
   local out = os.tmpname()
   local err = os.tmpname()
-  local ok = os.execute(cmd .. " >" .. out .. " 2>" .. err)
+  local ok = os.execute("(" .. cmd .. ") >" .. out .. " 2>" .. err)
   local f = io.open(out, "rb")
   local stdout = f:read("a")
   f:close()
