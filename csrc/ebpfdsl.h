@@ -505,6 +505,65 @@ EBPFDSL_API int ebpfdsl_layout__get(const ebpfdsl_layout *l, const void *buf, si
 EBPFDSL_API int ebpfdsl_layout__set(const ebpfdsl_layout *l, void *buf, size_t len, const char *path,
 				    int64_t value);
 
+/* ------------------------------------------------------------------------
+ * Architectures: where each architecture's struct pt_regs, the context of
+ * kprobes, kretprobes, uprobes and uretprobes, keeps the registers a probe
+ * reads (csrc/core/arch.c). Pure data: nothing here asks the kernel.
+ * Arguments are numbered from 1, as PT_REGS_PARM1 is the first.
+ * ------------------------------------------------------------------------ */
+
+#define EBPFDSL_ARCH_MAX_ARGS 8
+
+/* One register slot of struct pt_regs. */
+struct ebpfdsl_arch_reg {
+	const char *name; /* the field as C names it: "rdi", "regs[4]", "psw.addr";
+	                   * NULL when the architecture has no such register */
+	int offset;       /* byte offset from the start of struct pt_regs, or -1 */
+	int kernel_only;  /* 1: a field of the kernel's own struct pt_regs that the
+	                   * UAPI headers do not show (or show elsewhere) */
+};
+
+struct ebpfdsl_arch {
+	const char *name;        /* "x86_64", "arm64", ... */
+	const char *target;      /* what libbpf's -D__TARGET_ARCH_<target> names it */
+	const char *uapi_struct; /* the UAPI struct that is a prefix of the kernel's
+	                          * pt_regs: "struct pt_regs", "struct user_pt_regs" */
+	int reg_size;            /* bytes per register slot and load: 8, or 4 */
+	int nargs;               /* function arguments passed in registers */
+	int nsyscall_args;       /* system call arguments passed in registers */
+	int syscall_wrapper;     /* 1: the traced syscall function takes one
+	                          * argument, a struct pt_regs * holding the user's
+	                          * registers (ARCH_HAS_SYSCALL_WRAPPER) */
+	const char *syscall_prefix; /* prefix of that function: "__x64_sys_" */
+	struct ebpfdsl_arch_reg args[EBPFDSL_ARCH_MAX_ARGS];         /* PT_REGS_PARMn */
+	struct ebpfdsl_arch_reg syscall_args[EBPFDSL_ARCH_MAX_ARGS]; /* PT_REGS_PARMn_SYSCALL, in the
+	                                                             * pt_regs the arguments are in */
+	struct ebpfdsl_arch_reg rc; /* PT_REGS_RC: the return value */
+	struct ebpfdsl_arch_reg sp; /* PT_REGS_SP */
+	struct ebpfdsl_arch_reg ip; /* PT_REGS_IP */
+	struct ebpfdsl_arch_reg fp; /* PT_REGS_FP; name NULL where the ABI has none */
+};
+
+/* The i-th known architecture, from 0; NULL past the last. */
+EBPFDSL_API const struct ebpfdsl_arch *ebpfdsl_arch_at(size_t i);
+/* By name or a common alias ("amd64", "aarch64", "ppc64el", "x86"...), or NULL. */
+EBPFDSL_API const struct ebpfdsl_arch *ebpfdsl_arch_find(const char *name);
+/* The architecture this library was built for, or NULL if none above. */
+EBPFDSL_API const struct ebpfdsl_arch *ebpfdsl_arch_current(void);
+/* Offset of function argument n (from 1) in struct pt_regs; -ERANGE when n
+ * is not passed in a register. */
+EBPFDSL_API int ebpfdsl_arch_arg_offset(const struct ebpfdsl_arch *a, int n);
+/* Offset of system call argument n (from 1) in the pt_regs holding the
+ * syscall's registers (behind the wrapper's pointer where there is one);
+ * -ERANGE beyond the registers. */
+EBPFDSL_API int ebpfdsl_arch_syscall_arg_offset(const struct ebpfdsl_arch *a, int n);
+
+/* Where tracefs is mounted ("/sys/kernel/tracing", or the older
+ * "/sys/kernel/debug/tracing"), written to buf. When neither has events and
+ * mount_if_absent is set, mounts tracefs at /sys/kernel/tracing (needs
+ * CAP_SYS_ADMIN). 0 or -errno (-ENOENT: not mounted, and not asked to). */
+EBPFDSL_API int ebpfdsl_tracefs_root(char *buf, size_t len, int mount_if_absent);
+
 #ifdef __cplusplus
 }
 #endif

@@ -23,5 +23,7 @@ int luaopen_ebpfdsl_core(lua_State *L)
 	ebpfdsl_lua_open_asm(L);
 	ebpfdsl_lua_open_prog(L);
 	ebpfdsl_lua_open_layout(L);
+	ebpfdsl_lua_open_arch(L);
+	ebpfdsl_lua_open_tracefs(L);
 	return 1;
 }
