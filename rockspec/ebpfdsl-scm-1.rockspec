@@ -29,6 +29,7 @@ build = {
   modules = {
     ["ebpfdsl"] = "lua/ebpfdsl/init.lua",
     ["ebpfdsl.dsl"] = "lua/ebpfdsl/dsl.lua",
+    ["ebpfdsl.maps"] = "lua/ebpfdsl/maps.lua",
     ["ebpfdsl.programs"] = "lua/ebpfdsl/programs.lua",
     ["ebpfdsl.core"] = {
       sources = {
@@ -38,9 +39,17 @@ build = {
         "csrc/core/helpers.c",
         "csrc/core/isa.c",
         "csrc/core/print.c",
+        "csrc/kernel/bpffs.c",
+        "csrc/kernel/map.c",
+        "csrc/kernel/map_batch.c",
+        "csrc/kernel/map_btf.c",
+        "csrc/kernel/map_iter.c",
         "csrc/kernel/prog.c",
         "csrc/lua/lua_asm.c",
         "csrc/lua/lua_core.c",
+        "csrc/lua/lua_map.c",
+        "csrc/lua/lua_map_batch.c",
+        "csrc/lua/lua_map_codec.c",
         "csrc/lua/lua_prog.c",
         "csrc/lua/lua_util.c",
       },
