@@ -109,9 +109,10 @@ describe("hash maps", function()
     assert.is_nil(ok)
     assert.equal(17, errno)
     assert.equal("update on hash map 'h50': File exists", msg)
-    ok, _, errno = m:update(3, 300, "exist")
+    ok, msg, errno = m:update(3, 300, "exist")
     assert.is_nil(ok)
     assert.equal(2, errno)
+    assert.equal("update on hash map 'h50': No such file or directory", msg)
     assert.is_true(m:update(2, 202, "exist"))
     assert.equal(100, m:lookup(1))
     assert.equal(202, m:lookup(2))
@@ -154,8 +155,9 @@ describe("hash maps", function()
     assert.is_true(m:delete(1))
     assert.is_false(m:delete(1))
     for i = 10, 16 do assert.is_true(m:update(i, i)) end
-    ok, _, errno = m:update(99, 1)
+    ok, msg, errno = m:update(99, 1)
     assert.is_nil(ok)
+    assert.equal("update on hash map 'h50': Argument list too long", msg)
     assert.equal(7, errno) -- E2BIG: full
     assert.is_true(m:clear())
     assert.equal(0, m:count())
@@ -248,9 +250,10 @@ describe("array maps", function()
     assert.is_true(m:update(3, 33))
     assert.equal(33, oracle.reader(m)(3))
     assert.is_nil(m:lookup(4))
-    local ok, msg, errno = m:update(4, 1)
+    local ok, _, errno = m:update(4, 1)
     assert.is_nil(ok)
     assert.equal(7, errno)
+    local msg
     ok, msg, errno = m:delete(0)
     assert.is_nil(ok)
     assert.equal(22, errno)
@@ -394,7 +397,9 @@ describe("array maps", function()
     local prog = assert(programs.load { type = "raw_tracepoint", name = "undercg", insns = {
       d.ld_map_fd("r1", m), d.mov("r2", 0), d.call("current_task_under_cgroup"), d.exit(),
     } })
-    local function under() return prog:test_run { ctx = string.rep("\0", 8), ["repeat"] = 0, ctx_size_out = 0 }.retval end
+    local function under()
+      return prog:test_run { ctx = string.rep("\0", 8), ["repeat"] = 0, ctx_size_out = 0 }.retval
+    end
     assert.equal(1, under()) -- every task is under the root cgroup
     local v, _, errno = m:lookup(0)
     assert.is_nil(v)

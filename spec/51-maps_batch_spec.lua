@@ -149,7 +149,7 @@ describe("batches", function()
     assert.equal(500, m:update_batch(range(1, 500), range(1, 500, function(i) return -i & 0xffffffff end)))
     local seen, n, cursor = {}, 0, nil
     repeat
-      local ks
+      local ks, _
       ks, _, cursor = m:lookup_batch { count = 1, cursor = cursor }
       for _, k in ipairs(ks) do
         assert.is_nil(seen[k])

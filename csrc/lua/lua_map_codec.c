@@ -222,10 +222,14 @@ static void encode_one(lua_State *L, int map_idx, int idx, int codec, int layout
 				   luaL_typename(L, idx));
 		plen = ebpfdsl_lua_optint_field(L, idx, "prefixlen", -1);
 		data = ebpfdsl_lua_optstr_field(L, idx, "data", NULL, &len);
-		if (plen < 0 || plen > (lua_Integer)(size - 4) * 8)
+		if (plen < 0 || plen > (lua_Integer)(size - 4) * 8) {
 			luaL_error(L, "%s: prefixlen must be 0..%d", what, (int)(size - 4) * 8);
-		if (!data || len != size - 4)
+			return;
+		}
+		if (!data || len != size - 4) {
 			luaL_error(L, "%s: data must be %d bytes", what, (int)(size - 4));
+			return;
+		}
 		put_int(L, what, CODEC_UINT, 4, plen, out);
 		memcpy((char *)out + 4, data, len);
 		return;
@@ -238,8 +242,10 @@ static void encode_one(lua_State *L, int map_idx, int idx, int codec, int layout
 		lua_pushvalue(L, idx);
 		lua_call(L, 2, 1);
 		s = lua_tolstring(L, -1, &len);
-		if (!s)
+		if (!s) {
 			luaL_error(L, "%s: the layout's encode() returned %s, not bytes", what, luaL_typename(L, -1));
+			return;
+		}
 		if (len != size)
 			luaL_error(L, "%s: the layout's encode() gave %d bytes, the map wants %d", what, (int)len,
 				   (int)size);

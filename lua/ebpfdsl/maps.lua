@@ -16,6 +16,19 @@ M.flags = {
 }
 
 local F = M.flags
+
+-- Errors blame the first caller outside this file: the user's line.
+local THIS = debug.getinfo(1, "S").source
+local function caller_level()
+  local level = 2
+  while true do
+    local info = debug.getinfo(level + 1, "S")
+    if not info or (info.source ~= THIS and info.what ~= "C") then return level end
+    level = level + 1
+  end
+end
+local function raise(msg) error(msg, caller_level()) end
+
 local NCPUS = core.possible_cpus()
 local PAGE = select(3, core.ringbuf_size_check(0))
 
@@ -56,15 +69,15 @@ local CREATE_FIELDS = {
   btf_vmlinux_value_type_id = true,
 }
 
-local function flag_bits(flags, level)
+local function flag_bits(flags)
   if flags == nil then return 0 end
   if type(flags) == "number" then return flags end
   if type(flags) == "string" then flags = { flags } end
-  if type(flags) ~= "table" then error("maps.create: flags must be an integer or a list of flag names", level) end
+  if type(flags) ~= "table" then raise("maps.create: flags must be an integer or a list of flag names") end
   local bits = 0
   for _, name in ipairs(flags) do
     local b = F[name]
-    if not b then error(("maps.create: unknown map flag '%s'"):format(tostring(name)), level) end
+    if not b then raise(("maps.create: unknown map flag '%s'"):format(tostring(name))) end
     bits = bits | b
   end
   return bits
@@ -72,15 +85,15 @@ end
 
 local function is_ring(t) return t == "ringbuf" or t == "user_ringbuf" end
 
-local function ring_check(tname, size, level)
+local function ring_check(tname, size)
   if type(size) ~= "number" or math.tointeger(size) == nil then
-    error(("maps.%s: the size (max_entries) must be an integer, got %s"):format(tname, type(size)), level)
+    raise(("maps.%s: the size (max_entries) must be an integer, got %s"):format(tname, type(size)))
   end
   local ok, below, above = core.ringbuf_size_check(size)
   if ok then return end
   local near = below > 0 and ("%d and %d"):format(below, above) or ("%d"):format(above)
-  error(("maps.%s: size %d is not a power-of-two multiple of the page size (%d); nearest valid sizes: %s")
-    :format(tname, size, PAGE, near), level)
+  raise(("maps.%s: size %d is not a power-of-two multiple of the page size (%d); nearest valid sizes: %s")
+    :format(tname, size, PAGE, near))
 end
 
 -- maps.create{type=, key_size=|key=, value_size=|value=, max_entries=,
@@ -89,14 +102,14 @@ end
 -- key/value: a layout (:size, :encode, :decode), or "u8".."u64",
 -- "i8".."i64", "bytes", "fd", "lpm"; integers are unsigned unless named "iN".
 function M.create(spec)
-  if type(spec) ~= "table" then error("maps.create: expected a table {type=, ...}", 2) end
+  if type(spec) ~= "table" then raise("maps.create: expected a table {type=, ...}") end
   for k in pairs(spec) do
-    if not CREATE_FIELDS[k] then error(("maps.create: unknown field '%s'"):format(tostring(k)), 2) end
+    if not CREATE_FIELDS[k] then raise(("maps.create: unknown field '%s'"):format(tostring(k))) end
   end
   local tname = spec.type
-  if type(tname) ~= "string" then error("maps.create: type must be a map type name such as 'hash'", 2) end
+  if type(tname) ~= "string" then raise("maps.create: type must be a map type name such as 'hash'") end
   if not core.map_type_info(tname) then
-    error(("maps.create: unknown map type '%s' (maps.types() lists them)"):format(tname), 2)
+    raise(("maps.create: unknown map type '%s' (maps.types() lists them)"):format(tname))
   end
   local s = {}
   for k, v in pairs(spec) do s[k] = v end
@@ -104,8 +117,8 @@ function M.create(spec)
   if s.key == nil and s.key_size == nil then s.key_size = d.key_size end
   if s.value == nil and s.value_size == nil then s.value_size = d.value_size end
   if s.max_entries == nil then s.max_entries = d.max_entries end
-  s.flags = flag_bits(s.flags, 3) | (d.need or 0)
-  if is_ring(tname) then ring_check(tname, s.max_entries, 3) end
+  s.flags = flag_bits(s.flags) | (d.need or 0)
+  if is_ring(tname) then ring_check(tname, s.max_entries) end
   -- an inner map given as a spec: a template that lives for the create only
   local template
   if type(s.inner_map) == "table" and not s.inner_map.fd then
@@ -114,8 +127,10 @@ function M.create(spec)
     if not template then return nil, "inner_map template: " .. err, errno end
     s.inner_map = template
   end
-  local m, err, errno = core.map_create(s)
+  -- misuse found in C (sizes, kinds, names) is raised at the user's line
+  local ok, m, err, errno = pcall(core.map_create, s)
   if template then template:close() end
+  if not ok then raise((tostring(m):gsub("^[^:]*:%d+: ", ""))) end
   return m, err, errno
 end
 
@@ -125,7 +140,7 @@ for _, tname in ipairs(core.map_types()) do
     local s = {}
     for k, v in pairs(spec or {}) do s[k] = v end
     if s.type ~= nil and s.type ~= tname then
-      error(("maps.%s: type is %s here, got '%s'"):format(tname, tname, tostring(s.type)), 2)
+      raise(("maps.%s: type is %s here, got '%s'"):format(tname, tname, tostring(s.type)))
     end
     s.type = tname
     return M.create(s)
@@ -139,7 +154,7 @@ local function ring(tname)
     if type(size) == "table" then
       opts = size
     else
-      ring_check(tname, size, 3)
+      ring_check(tname, size)
       s.max_entries = size
     end
     for k, v in pairs(opts or {}) do s[k] = v end
@@ -158,7 +173,7 @@ M.type_info = core.map_type_info
 -- Whether this kernel creates maps of the type.
 function M.supported(tname)
   local t = core.map_type_info(tname)
-  if not t then error(("maps.supported: unknown map type '%s'"):format(tostring(tname)), 2) end
+  if not t then raise(("maps.supported: unknown map type '%s'"):format(tostring(tname))) end
   return t.supported
 end
 
