@@ -333,6 +333,179 @@ struct ebpfdsl_test_run {
 EBPFDSL_API int ebpfdsl_prog__test_run(int prog_fd, struct ebpfdsl_test_run *run);
 
 /* ------------------------------------------------------------------------
+ * Struct layouts (csrc/core/layout*.c): the shape of an event, map key or
+ * value, as C would lay it out, with queries, a C-struct printer, and
+ * decode/encode between bytes and values. A layout is built field by
+ * field; the first error is kept (ebpfdsl_layout__error), as the
+ * assembler does, so building reads as a straight list checked once.
+ * ------------------------------------------------------------------------ */
+
+/* The target: BPF and every 64-bit kernel ebpfdsl supports (x86_64, arm64,
+ * s390x, ppc64le, riscv64, mips64, loongarch64) have 8-byte pointers
+ * aligned to 8, and align each integer type to its own size. The layouts
+ * follow that ABI whatever the host is. */
+#define EBPFDSL_LAYOUT_PTR_SIZE 8
+#define EBPFDSL_LAYOUT_PTR_ALIGN 8
+/* Nesting deeper than this is refused (it bounds the walkers' recursion). */
+#define EBPFDSL_LAYOUT_MAX_DEPTH 32
+/* The element index of a cursor that is not in an array. */
+#define EBPFDSL_LAYOUT_NO_INDEX ((size_t)-1)
+
+enum ebpfdsl_type {
+	EBPFDSL_TYPE_U8,
+	EBPFDSL_TYPE_U16,
+	EBPFDSL_TYPE_U32,
+	EBPFDSL_TYPE_U64,
+	EBPFDSL_TYPE_I8,
+	EBPFDSL_TYPE_I16,
+	EBPFDSL_TYPE_I32,
+	EBPFDSL_TYPE_I64,
+	EBPFDSL_TYPE_CHAR,   /* text: arrays decode to strings cut at NUL */
+	EBPFDSL_TYPE_BOOL,   /* _Bool, one byte */
+	EBPFDSL_TYPE_PTR,    /* EBPFDSL_LAYOUT_PTR_SIZE bytes, an address */
+	EBPFDSL_TYPE_PAD,    /* explicit padding bytes: zero, never decoded */
+	EBPFDSL_TYPE_STRUCT, /* a nested layout */
+	EBPFDSL_TYPE_COUNT_
+};
+
+/* "u8".."i64", "char", "bool", "ptr", "pad", "struct"; and back (s8..s64
+ * are accepted for i8..i64, as the kernel's __s32 names them). -1 or NULL
+ * when unknown. */
+EBPFDSL_API const char *ebpfdsl_type_name(int type);
+EBPFDSL_API int ebpfdsl_type_parse(const char *name);
+/* Bytes of one scalar of the type (1 for pad, 0 for struct). */
+EBPFDSL_API size_t ebpfdsl_type_size(int type);
+EBPFDSL_API int ebpfdsl_type_is_signed(int type);
+
+typedef struct ebpfdsl_layout ebpfdsl_layout;
+
+struct ebpfdsl_layout_opts {
+	size_t sz;  /* sizeof(struct ebpfdsl_layout_opts) */
+	int packed; /* nonzero: __attribute__((packed)), every member at align 1 */
+};
+
+/* One field, as the queries report it. */
+struct ebpfdsl_layout_field {
+	const char *name;
+	int type;         /* enum ebpfdsl_type; the element type of an array */
+	size_t offset;    /* bytes from the start of the layout asked */
+	size_t size;      /* the whole field (count * elem_size for arrays) */
+	size_t count;     /* elements of an array; 0 when not an array */
+	size_t elem_size; /* one element (the field itself when not an array) */
+	size_t align;     /* the alignment it was placed at (1 when packed) */
+	size_t index;     /* position among its layout's fields, from 0 */
+	const ebpfdsl_layout *layout; /* for EBPFDSL_TYPE_STRUCT fields */
+};
+
+/* A new empty layout named `name` (a C identifier). NULL only when out of
+ * memory (errno ENOMEM); a bad name is kept as the layout's error. */
+EBPFDSL_API ebpfdsl_layout *ebpfdsl_layout__new(const char *name, const struct ebpfdsl_layout_opts *opts);
+/* Drops one reference; layouts nested in others stay alive while nested. */
+EBPFDSL_API void ebpfdsl_layout__free(ebpfdsl_layout *l);
+/* Appends a field of a scalar type (u8..ptr); count 0 for a single value,
+ * >= 1 for an array. 0, or -1 with the error kept. */
+EBPFDSL_API int ebpfdsl_layout__add_field(ebpfdsl_layout *l, const char *name, int type, size_t count);
+/* Appends a nested layout (count as above). The parent takes a reference,
+ * and `sub` can no longer grow. */
+EBPFDSL_API int ebpfdsl_layout__add_struct(ebpfdsl_layout *l, const char *name, ebpfdsl_layout *sub,
+					   size_t count);
+/* Appends `bytes` of explicit padding, aligned to 1. */
+EBPFDSL_API int ebpfdsl_layout__add_pad(ebpfdsl_layout *l, const char *name, size_t bytes);
+/* The first error met while building, or NULL. */
+EBPFDSL_API const char *ebpfdsl_layout__error(const ebpfdsl_layout *l);
+
+EBPFDSL_API const char *ebpfdsl_layout__name(const ebpfdsl_layout *l);
+EBPFDSL_API int ebpfdsl_layout__packed(const ebpfdsl_layout *l);
+/* sizeof and _Alignof of the equal C struct, tail padding included. */
+EBPFDSL_API size_t ebpfdsl_layout__size(const ebpfdsl_layout *l);
+EBPFDSL_API size_t ebpfdsl_layout__align(const ebpfdsl_layout *l);
+EBPFDSL_API size_t ebpfdsl_layout__field_count(const ebpfdsl_layout *l);
+/* The i-th field (from 0, padding included); -ENOENT past the last. */
+EBPFDSL_API int ebpfdsl_layout__field(const ebpfdsl_layout *l, size_t i, struct ebpfdsl_layout_field *f);
+/* A field by path: "pid", "hdr.len", "args[2]", "hdrs[1].len"; offset is
+ * from the start of `l`. -ENOENT (no such field), -ERANGE (index past the
+ * end) or -EINVAL (bad path); `err`, when not NULL, says which. */
+EBPFDSL_API int ebpfdsl_layout__lookup(const ebpfdsl_layout *l, const char *path, struct ebpfdsl_layout_field *f,
+				       char *err, size_t errlen);
+/* The equal C struct, nested definitions first, as text that gcc
+ * compiles after #include <linux/types.h>. Returns the length snprintf
+ * would. */
+EBPFDSL_API int ebpfdsl_layout__print(const ebpfdsl_layout *l, char *buf, size_t len);
+
+/* Where a walk over the values is: the field, the element index (or
+ * EBPFDSL_LAYOUT_NO_INDEX), and the enclosing position. */
+struct ebpfdsl_layout_cursor {
+	const struct ebpfdsl_layout_field *field; /* offset relative to its own layout */
+	size_t index;
+	const struct ebpfdsl_layout_cursor *up;   /* NULL at the top level */
+};
+
+/* "hdrs[1].len" for a cursor; returns the length snprintf would. */
+EBPFDSL_API int ebpfdsl_layout_cursor_path(const struct ebpfdsl_layout_cursor *c, char *buf, size_t len);
+
+enum ebpfdsl_layout_nest {
+	EBPFDSL_LAYOUT_NEST_STRUCT, /* a nested layout, or one element of an array of them */
+	EBPFDSL_LAYOUT_NEST_ARRAY   /* an array decoded element by element */
+};
+
+/* What a decode reports, in field order (padding is skipped). Each
+ * callback returns 0 to go on, anything else to stop the walk with it. */
+struct ebpfdsl_layout_visitor {
+	size_t sz; /* sizeof(struct ebpfdsl_layout_visitor) */
+	/* integers (signed ones sign-extended; u64 and ptr as their bits),
+	 * bool (0 or 1, any nonzero byte is 1) */
+	int (*scalar)(void *ctx, const struct ebpfdsl_layout_cursor *c, int64_t value);
+	/* char arrays up to the first NUL, a single char likewise (0 or 1
+	 * bytes), u8 arrays whole */
+	int (*bytes)(void *ctx, const struct ebpfdsl_layout_cursor *c, const char *p, size_t len);
+	/* a nested struct (n: its fields, padding excluded) or an array
+	 * (n: its elements) begins; `leave` ends it */
+	int (*enter)(void *ctx, const struct ebpfdsl_layout_cursor *c, int nest, size_t n);
+	int (*leave)(void *ctx, const struct ebpfdsl_layout_cursor *c, int nest);
+};
+
+/* Walks the values of one record at buf (len bytes, at least the
+ * layout's size, else -EMSGSIZE). Returns 0 or what a callback returned. */
+EBPFDSL_API int ebpfdsl_layout__decode(const ebpfdsl_layout *l, const void *buf, size_t len,
+				       const struct ebpfdsl_layout_visitor *v, void *ctx);
+
+/* Where an encode takes its values. Each callback returns 1 with the
+ * value, 0 when it is absent (its bytes stay zero), or a negative errno
+ * to stop the encode. `bytes` may also return 2 for a u8 array given
+ * element by element (enter/scalar/leave are then asked). */
+struct ebpfdsl_layout_source {
+	size_t sz; /* sizeof(struct ebpfdsl_layout_source) */
+	int (*scalar)(void *ctx, const struct ebpfdsl_layout_cursor *c, int64_t *value);
+	int (*bytes)(void *ctx, const struct ebpfdsl_layout_cursor *c, const char **p, size_t *len);
+	int (*enter)(void *ctx, const struct ebpfdsl_layout_cursor *c, int nest);
+	int (*leave)(void *ctx, const struct ebpfdsl_layout_cursor *c, int nest);
+};
+
+/* Zeroes the layout's size of buf (len bytes, at least that) and writes
+ * the values the source gives. A value that does not fit its field is
+ * -ERANGE, text longer than its array -E2BIG; `err` then names the path
+ * and the value. Returns 0 or the negative errno. */
+EBPFDSL_API int ebpfdsl_layout__encode(const ebpfdsl_layout *l, void *buf, size_t len,
+				       const struct ebpfdsl_layout_source *s, void *ctx, char *err, size_t errlen);
+
+/* One scalar: read at p (signed types sign-extended), or written with a
+ * range check (-ERANGE when v does not fit; u64 and ptr take any bits,
+ * bool 0 or 1, char -128..255). Host byte order, as the BPF target's. */
+EBPFDSL_API int64_t ebpfdsl_scalar_get(int type, const void *p);
+EBPFDSL_API int ebpfdsl_scalar_put(int type, void *p, int64_t v);
+/* Does v fit the type? The check ebpfdsl_scalar_put makes. */
+EBPFDSL_API int ebpfdsl_scalar_fits(int type, int64_t v);
+
+/* Reads or writes the scalar (or array element) at path in one record:
+ * 0 or -errno as ebpfdsl_layout__lookup, -EMSGSIZE for a short buffer,
+ * -EINVAL for a path that is not a scalar, -ERANGE for a value that does
+ * not fit. */
+EBPFDSL_API int ebpfdsl_layout__get(const ebpfdsl_layout *l, const void *buf, size_t len, const char *path,
+				    int64_t *value);
+EBPFDSL_API int ebpfdsl_layout__set(const ebpfdsl_layout *l, void *buf, size_t len, const char *path,
+				    int64_t value);
+
+/* ------------------------------------------------------------------------
  * Maps (csrc/kernel/map*.c) and the BPF filesystem (csrc/kernel/bpffs.c).
  * Functions return 0 or a file descriptor on success, -errno on failure;
  * a missing key is -ENOENT. Element functions take the key and value

@@ -31,6 +31,7 @@ build = {
     ["ebpfdsl.dsl"] = "lua/ebpfdsl/dsl.lua",
     ["ebpfdsl.maps"] = "lua/ebpfdsl/maps.lua",
     ["ebpfdsl.programs"] = "lua/ebpfdsl/programs.lua",
+    ["ebpfdsl.structs"] = "lua/ebpfdsl/structs.lua",
     ["ebpfdsl.core"] = {
       sources = {
         "csrc/core/asm.c",
@@ -38,6 +39,9 @@ build = {
         "csrc/core/encode.c",
         "csrc/core/helpers.c",
         "csrc/core/isa.c",
+        "csrc/core/layout.c",
+        "csrc/core/layout_codec.c",
+        "csrc/core/layout_print.c",
         "csrc/core/print.c",
         "csrc/kernel/bpffs.c",
         "csrc/kernel/map.c",
@@ -47,6 +51,7 @@ build = {
         "csrc/kernel/prog.c",
         "csrc/lua/lua_asm.c",
         "csrc/lua/lua_core.c",
+        "csrc/lua/lua_layout.c",
         "csrc/lua/lua_map.c",
         "csrc/lua/lua_map_batch.c",
         "csrc/lua/lua_map_codec.c",

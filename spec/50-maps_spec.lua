@@ -819,6 +819,27 @@ describe("keys and values", function()
     assert.same({ a = 3, b = 4 }, m:lookup(string.pack("<i4I4", -1, 2))) -- bytes work too
   end)
 
+  env.it("go through ebpfdsl.structs layouts", NEEDS, function()
+    local structs = e.structs
+    local Key = structs.define("flow", { { "saddr", "u32" }, { "dport", "u16" }, { "proto", "u8" } })
+    local Val = structs.define("stats", { { "packets", "u64" }, { "comm", "char", 16 }, { "delta", "i32" } })
+    local m <close> = assert(maps.hash { key = Key, value = Val, max_entries = 8 })
+    local info = m:info()
+    assert.equal(Key:size(), info.key_size)
+    assert.equal(Val:size(), info.value_size)
+    local k = { saddr = 0x0a000001, dport = 443, proto = 6 }
+    local v = { packets = 12, comm = "curl", delta = -3 }
+    assert.is_true(m:update(k, v))
+    assert.same(v, m:lookup(k))
+    assert.same({ [Key:encode(k)] = Val:encode(v) }, oracle.dump_map(m))
+    local ks, vs = m:lookup_batch()
+    assert.same({ k }, ks)
+    assert.same({ v }, vs)
+    local p <close> = assert(maps.percpu_hash { key = "u32", value = Val, max_entries = 2 })
+    assert.is_true(p:update(1, v))
+    for c = 1, NCPUS do assert.same(v, p:lookup(1)[c]) end
+  end)
+
   env.it("go through layouts per CPU", NEEDS, function()
     local m <close> = assert(maps.percpu_array { value = pair, max_entries = 1 })
     assert.is_true(m:update(0, { a = 1, b = 2 }))

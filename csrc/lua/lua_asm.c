@@ -134,9 +134,10 @@ static void read_op(struct assembly *s, int idx, const char *opname, struct ebpf
 	raw = op->op == EBPFDSL_OP_RAW;
 	lua_pushnil(L);
 	while (lua_next(L, idx)) {
-		const char *key = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : NULL;
-		if (!key)
+		const char *key;
+		if (lua_type(L, -2) != LUA_TSTRING)
 			insn_error(s, opname, "unexpected %s key in an instruction", luaL_typename(L, -2));
+		key = lua_tostring(L, -2);
 		if (strcmp(key, "op") == 0) {
 			/* read already */
 		} else if (strcmp(key, "dst") == 0) {

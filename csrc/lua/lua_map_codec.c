@@ -343,6 +343,11 @@ static void decode_one(lua_State *L, int map_idx, int codec, int layout_uv, uint
 		return;
 	case CODEC_LAYOUT:
 		lua_getiuservalue(L, map_idx, layout_uv);
+		if (ebpfdsl_lua_tolayout(L, -1)) { /* an ebpfdsl.Layout: decode in C */
+			ebpfdsl_lua_layout_push(L, lua_gettop(L), in, size);
+			lua_remove(L, -2);
+			return;
+		}
 		lua_getfield(L, -1, "decode");
 		lua_insert(L, -2);
 		lua_pushlstring(L, in, size);

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* Shows the map API from C with no Lua: create a hash map, write and read
- * elements, walk and batch-read them, pin, reopen from the pin, clear.
- * Needs root (or CAP_BPF); without it, says so and exits 0. */
+/* Shows the map API from plain C, with no Lua: create a hash map, write
+ * and read elements, walk and batch-read them, pin, reopen from the pin,
+ * clear. Needs root (or CAP_BPF); without it, says so and exits 0. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>

@@ -221,7 +221,9 @@ function M.ld_map_idx_value(dst, idx, offset)
   return { op = "ld_map_idx_value", dst = reg("ld_map_idx_value", 1, dst), imm = int("ld_map_idx_value", 2, idx),
            value_offset = optint("ld_map_idx_value", 3, offset) }
 end
-function M.ld_btf_id(dst, id) return { op = "ld_btf_id", dst = reg("ld_btf_id", 1, dst), imm = int("ld_btf_id", 2, id) } end
+function M.ld_btf_id(dst, id)
+  return { op = "ld_btf_id", dst = reg("ld_btf_id", 1, dst), imm = int("ld_btf_id", 2, id) }
+end
 function M.ld_func(dst, to)
   local k, v = goes_to("ld_func", 2, to)
   if k == "off" then k = "imm" end
