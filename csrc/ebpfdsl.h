@@ -564,6 +564,142 @@ EBPFDSL_API int ebpfdsl_arch_syscall_arg_offset(const struct ebpfdsl_arch *a, in
  * CAP_SYS_ADMIN). 0 or -errno (-ENOENT: not mounted, and not asked to). */
 EBPFDSL_API int ebpfdsl_tracefs_root(char *buf, size_t len, int mount_if_absent);
 
+/* ------------------------------------------------------------------------
+ * Maps (csrc/kernel/map*.c) and the BPF filesystem (csrc/kernel/bpffs.c).
+ * Functions return 0 or a file descriptor on success, -errno on failure;
+ * a missing key is -ENOENT. Element functions take the key and value
+ * bytes the kernel sees: a per-CPU value is one 8-byte-aligned slot per
+ * possible CPU (ebpfdsl_map_value_bytes gives the buffer size).
+ * ------------------------------------------------------------------------ */
+
+/* Map types newer than the Linux 6.1 UAPI headers, by the kernel's ids. */
+#define EBPFDSL_MAP_TYPE_CGRP_STORAGE 32
+#define EBPFDSL_MAP_TYPE_ARENA 33
+#define EBPFDSL_MAP_TYPE_MAX_ 34 /* one past the last type this code names */
+/* Map flags for arenas (BPF_F_MMAPABLE is older and in every header). */
+#define EBPFDSL_F_MMAPABLE (1U << 10)
+#define EBPFDSL_F_SEGV_ON_FAULT (1U << 17)
+#define EBPFDSL_F_NO_USER_CONV (1U << 18)
+
+/* "hash" <-> BPF_MAP_TYPE_HASH, as libbpf names them; types libbpf 1.1
+ * cannot name ("arena") by the names newer libbpf gives them. */
+EBPFDSL_API int ebpfdsl_map_type_parse(const char *name);
+EBPFDSL_API const char *ebpfdsl_map_type_name(int type);
+/* 1 if this kernel creates maps of the type, 0 if not, or -errno. */
+EBPFDSL_API int ebpfdsl_map_type_supported(int type);
+/* Nonzero for types with one value per possible CPU. */
+EBPFDSL_API int ebpfdsl_map_type_percpu(int type);
+/* Nonzero for sk/inode/task/cgrp storage: keys are file descriptors. */
+EBPFDSL_API int ebpfdsl_map_type_local_storage(int type);
+EBPFDSL_API int ebpfdsl_num_possible_cpus(void);
+/* Bytes of one value as lookups read it: value_size, or for per-CPU types
+ * value_size rounded up to 8, times the possible CPUs. */
+EBPFDSL_API size_t ebpfdsl_map_value_bytes(int type, uint32_t value_size);
+
+/* 0 if `size` is a valid ring buffer size (a power-of-two multiple of the
+ * page size); otherwise -EINVAL and the nearest valid sizes below (0 when
+ * there is none) and above. */
+EBPFDSL_API int ebpfdsl_ringbuf_size_check(uint64_t size, uint64_t *below, uint64_t *above);
+
+/* The kernel's value type of a struct_ops map ("tcp_congestion_ops"
+ * -> bpf_struct_ops_tcp_congestion_ops in vmlinux BTF) and its size. */
+EBPFDSL_API int ebpfdsl_struct_ops_type(const char *name, unsigned *type_id, unsigned *value_size);
+
+struct ebpfdsl_map_create_opts {
+	size_t sz;            /* sizeof(struct ebpfdsl_map_create_opts) */
+	const char *name;     /* up to 15 characters kept by the kernel */
+	unsigned flags;       /* BPF_F_* map flags */
+	int inner_map_fd;     /* array_of_maps, hash_of_maps: a template; 0: none */
+	int numa_node;        /* used with BPF_F_NUMA_NODE */
+	uint64_t map_extra;   /* bloom_filter: hash count; arena: address */
+	unsigned ifindex;     /* offloaded maps */
+	int btf_fd;           /* 0: none; local storage maps then get a BTF
+	                       * describing their key and value as bytes */
+	unsigned btf_key_type_id;
+	unsigned btf_value_type_id;
+	unsigned btf_vmlinux_value_type_id; /* struct_ops */
+};
+
+/* Creates a map; returns its fd. Ring buffer sizes that are not a
+ * power-of-two multiple of the page size are -EINVAL. */
+EBPFDSL_API int ebpfdsl_map__create(int type, unsigned key_size, unsigned value_size, unsigned max_entries,
+				    const struct ebpfdsl_map_create_opts *opts);
+/* A new fd for the map with this id, or of the map pinned at `path`
+ * (-EINVAL when the pin is not a map). */
+EBPFDSL_API int ebpfdsl_map__open_id(uint32_t id);
+EBPFDSL_API int ebpfdsl_map__open_pinned(const char *path);
+
+/* What the kernel says about a map (bpf_obj_get_info_by_fd). */
+struct ebpfdsl_map_info {
+	size_t sz; /* sizeof(struct ebpfdsl_map_info) */
+	int type;
+	uint32_t id, key_size, value_size, max_entries, flags;
+	char name[16];
+	uint64_t map_extra;
+	uint32_t ifindex, btf_id, btf_key_type_id, btf_value_type_id, btf_vmlinux_value_type_id;
+	int frozen; /* 1, 0, or -1 when the kernel does not say */
+};
+EBPFDSL_API int ebpfdsl_map__info(int fd, struct ebpfdsl_map_info *info);
+
+/* Single elements. `flags`: BPF_ANY, BPF_NOEXIST, BPF_EXIST (update),
+ * BPF_F_LOCK. Queues, stacks and bloom filters take a NULL key. */
+EBPFDSL_API int ebpfdsl_map__lookup(int fd, const void *key, void *value, uint64_t flags);
+EBPFDSL_API int ebpfdsl_map__update(int fd, const void *key, const void *value, uint64_t flags);
+EBPFDSL_API int ebpfdsl_map__delete(int fd, const void *key);
+EBPFDSL_API int ebpfdsl_map__lookup_and_delete(int fd, const void *key, void *value, uint64_t flags);
+/* The key after `key` (NULL: the first); -ENOENT after the last. */
+EBPFDSL_API int ebpfdsl_map__next_key(int fd, const void *key, void *next);
+EBPFDSL_API int ebpfdsl_map__freeze(int fd);
+/* The number of keys next_key walks (for arrays: max_entries). */
+EBPFDSL_API int ebpfdsl_map__count(int fd, size_t *count);
+/* Empties a map: deletes every key; arrays are set to zeros, queues and
+ * stacks popped; -EOPNOTSUPP for types without keys (bloom filters). */
+EBPFDSL_API int ebpfdsl_map__clear(int fd);
+
+/* Batches: BPF_MAP_*_BATCH, or the same contract element by element
+ * where the kernel refuses the batch for the map's type. */
+struct ebpfdsl_map_batch {
+	size_t sz;           /* sizeof(struct ebpfdsl_map_batch) */
+	uint64_t elem_flags; /* update: BPF_ANY/NOEXIST/EXIST; BPF_F_LOCK */
+	int no_fallback;     /* nonzero: report the kernel's refusal instead */
+	int fallback;        /* out: 1 when the element-by-element path ran */
+};
+/* Bytes a batch cursor needs for a map with this key size. */
+EBPFDSL_API size_t ebpfdsl_map_batch_cursor_size(uint32_t key_size);
+/* Reads up to *count elements after cursor `in` (NULL: from the start)
+ * into `keys` and `values`, writes the next cursor to `out` and the number
+ * read to *count. Returns 0 when more may follow, -ENOENT when the map's
+ * end was reached (*count still says how many were read), -ENOSPC when a
+ * hash bucket holds more than *count elements. */
+EBPFDSL_API int ebpfdsl_map__lookup_batch(int fd, const void *in, void *out, void *keys, void *values,
+					  uint32_t *count, struct ebpfdsl_map_batch *opts);
+EBPFDSL_API int ebpfdsl_map__lookup_and_delete_batch(int fd, const void *in, void *out, void *keys,
+						     void *values, uint32_t *count,
+						     struct ebpfdsl_map_batch *opts);
+/* Writes or deletes *count elements; on failure *count says how many were
+ * done before the one that failed. */
+EBPFDSL_API int ebpfdsl_map__update_batch(int fd, const void *keys, const void *values, uint32_t *count,
+					  struct ebpfdsl_map_batch *opts);
+EBPFDSL_API int ebpfdsl_map__delete_batch(int fd, const void *keys, uint32_t *count,
+					  struct ebpfdsl_map_batch *opts);
+
+/* The BPF filesystem. bpffs_mount: `dir` (NULL: /sys/fs/bpf) holds a
+ * bpffs afterwards, mounted now if it was not. bpffs_is: 1, 0 or -errno.
+ * bpffs_prepare: mounts /sys/fs/bpf when `path` is under it and makes the
+ * missing directories above `path` (only inside a bpffs). */
+EBPFDSL_API int ebpfdsl_bpffs_mount(const char *dir);
+EBPFDSL_API int ebpfdsl_bpffs_is(const char *dir);
+EBPFDSL_API int ebpfdsl_bpffs_prepare(const char *path);
+
+/* Pins any BPF object fd (map, program, link) at `path`, preparing the
+ * bpffs first; opens a pin; removes a pin (refused outside a bpffs). */
+EBPFDSL_API int ebpfdsl_obj__pin(int fd, const char *path);
+EBPFDSL_API int ebpfdsl_obj__get(const char *path);
+EBPFDSL_API int ebpfdsl_obj__unpin(const char *path);
+enum { EBPFDSL_OBJ_OTHER, EBPFDSL_OBJ_MAP, EBPFDSL_OBJ_PROG, EBPFDSL_OBJ_LINK };
+/* Which kind of BPF object an fd refers to (EBPFDSL_OBJ_*), or -errno. */
+EBPFDSL_API int ebpfdsl_obj__kind(int fd);
+
 #ifdef __cplusplus
 }
 #endif

@@ -14,6 +14,7 @@ void ebpfdsl_lua_open_asm(lua_State *L);
 void ebpfdsl_lua_open_prog(lua_State *L);
 void ebpfdsl_lua_open_arch(lua_State *L);
 void ebpfdsl_lua_open_tracefs(lua_State *L);
+void ebpfdsl_lua_open_map(lua_State *L);
 void ebpfdsl_lua_open_layout(lua_State *L);
 
 /* Layouts for other parts of the binding (maps, ring buffers): the
