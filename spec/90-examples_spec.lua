@@ -14,7 +14,7 @@ local function header(path)
     if not line:match("^%-%-") then break end
     local n = line:match("^%-%- Needs:%s*(.-)%s*$")
     if n then
-      n = n:gsub("%b()", "")
+      n = n:gsub("%b()", ""):gsub("%(.*$", "")
       for w in n:gmatch("[^,%s]+") do
         if w ~= "nothing" then needs[#needs + 1] = w end
       end

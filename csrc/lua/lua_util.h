@@ -12,8 +12,18 @@
  * the module table at the top of the stack. */
 void ebpfdsl_lua_open_asm(lua_State *L);
 void ebpfdsl_lua_open_prog(lua_State *L);
-void ebpfdsl_lua_open_ringbuf(lua_State *L); /* and ebpfdsl.PerfBuf: */
+void ebpfdsl_lua_open_arch(lua_State *L);
+void ebpfdsl_lua_open_tracefs(lua_State *L);
+void ebpfdsl_lua_open_map(lua_State *L);
+void ebpfdsl_lua_open_layout(lua_State *L);
+void ebpfdsl_lua_open_ringbuf(lua_State *L);
 void ebpfdsl_lua_open_perfbuf(lua_State *L);
+
+/* Layouts for other parts of the binding (maps, ring buffers): the
+ * ebpfdsl.Layout at idx or NULL, and a record at p decoded into a table
+ * pushed on the stack (raises when len is short of the layout's size). */
+const ebpfdsl_layout *ebpfdsl_lua_tolayout(lua_State *L, int idx);
+int ebpfdsl_lua_layout_push(lua_State *L, int idx, const void *p, size_t len);
 
 /* Creates the metatable `tname` with __index = methods, the given
  * metamethods and __name; leaves the stack as it was. */

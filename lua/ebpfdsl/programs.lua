@@ -33,7 +33,8 @@ function M.load(spec, ptype, name)
     labels = labels, maps = maps,
   })
   if not ok then error(prog, 2) end
-  return prog, msg, errno, log
+  if prog then return prog, msg end -- msg: the log, when log_level asked for one
+  return nil, msg, errno, log
 end
 
 -- The program type names this libbpf knows, as the kernel names them.

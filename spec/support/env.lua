@@ -76,7 +76,9 @@ local function tool(name)
     return false, name .. " is not installed (make deps installs it)"
   end
 end
-for _, t in ipairs { "llvm-mc-19", "llvm-objdump-19", "clang-19", "gcc", "bpftool" } do probes[t] = tool(t) end
+for _, t in ipairs { "llvm-mc-19", "llvm-objdump-19", "clang-19", "gcc", "bpftool", "strace", "ss", "unshare" } do
+  probes[t] = tool(t)
+end
 
 local cache = {}
 M._cache = cache
