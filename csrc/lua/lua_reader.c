@@ -7,7 +7,14 @@ size_t ebpfdsl_lua_reader_layout(lua_State *L, int idx, const char *what)
 {
 	lua_Integer size;
 	int isnum;
+	const ebpfdsl_layout *cl;
 	idx = lua_absindex(L, idx);
+	cl = ebpfdsl_lua_tolayout(L, idx);
+	if (cl) {
+		/* an ebpfdsl.Layout decodes in C: it stands for its own decoder */
+		lua_pushvalue(L, idx);
+		return ebpfdsl_layout__size(cl);
+	}
 	if (lua_getfield(L, idx, "size") != LUA_TFUNCTION)
 		luaL_error(L, "%s: a layout needs a size() method, got %s", what, luaL_typename(L, idx));
 	lua_pushvalue(L, idx);
@@ -29,6 +36,10 @@ void ebpfdsl_lua_reader_push(lua_State *L, int layout, int decoder, size_t size,
 	}
 	if (len < size)
 		luaL_error(L, "a %d-byte record is shorter than its layout (%d bytes)", (int)len, (int)size);
+	if (lua_type(L, decoder) == LUA_TUSERDATA) {
+		ebpfdsl_lua_layout_push(L, layout, data, len);
+		return;
+	}
 	layout = lua_absindex(L, layout);
 	decoder = lua_absindex(L, decoder);
 	lua_pushvalue(L, decoder);
