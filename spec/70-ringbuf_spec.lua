@@ -222,7 +222,8 @@ describe("ringbuf.reader", function()
     env.it("raises on a record shorter than the layout, then goes on", "bpf", function()
       local ring, _, prod = setup(1, 16)
       local got = {}
-      local r = assert(ringbuf.reader { [ring] = { layout = P.layout(24), handler = function(t) got[#got + 1] = t end } })
+      local keep = function(t) got[#got + 1] = t end
+      local r = assert(ringbuf.reader { [ring] = { layout = P.layout(24), handler = keep } })
       P.run(prod, 2)
       assert.error_matches(function() r:poll(0) end, "16%-byte record is shorter than its layout %(24 bytes%)")
       assert.error_matches(function() r:poll(0) end, "shorter than its layout")
