@@ -771,8 +771,9 @@ struct ebpfdsl_perfbuf_opts {
 };
 
 /* One buffer per online CPU on a BPF_MAP_TYPE_PERF_EVENT_ARRAY map (up
- * to its max_entries); NULL with errno set (EINVAL: not such a map, or
- * pages not a power of 2). */
+ * to its max_entries), whose slots it fills; it keeps its own duplicate
+ * of map_fd. NULL with errno set (EINVAL: not such a map, or pages not a
+ * power of 2). */
 EBPFDSL_API ebpfdsl_perfbuf *ebpfdsl_perfbuf__new(int map_fd, ebpfdsl_perfbuf_fn fn, void *ctx,
 						  const struct ebpfdsl_perfbuf_opts *opts);
 EBPFDSL_API void ebpfdsl_perfbuf__free(ebpfdsl_perfbuf *pb);

@@ -117,6 +117,17 @@ describe("perfbuf.reader", function()
     assert.same({ 0, 1, 3, 4, 5 }, seen)
   end)
 
+  env.it("goes on reading after the map object was closed", "bpf", function()
+    local map, _, prod = setup(8)
+    local n = 0
+    local r = assert(perfbuf.reader(map, function() n = n + 1 end))
+    map:close() -- the program and the reader hold the map
+    on_cpu(0, function() P.run(prod, 4) end)
+    assert.equal(4, r:poll(1000))
+    r:close()
+    assert.equal(4, n)
+  end)
+
   env.it("exposes an epoll fd over the CPU buffers", "bpf", function()
     local map = setup()
     local r = assert(perfbuf.reader(map, function() end))

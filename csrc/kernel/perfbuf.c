@@ -2,9 +2,11 @@
 /* Perf-buffer reader over a BPF_MAP_TYPE_PERF_EVENT_ARRAY, one buffer per
  * CPU, on libbpf's perf_buffer__new_raw so that a callback can stop it. */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <linux/perf_event.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -12,6 +14,7 @@
 
 struct ebpfdsl_perfbuf {
 	struct perf_buffer *lpb;
+	int map_fd; /* ours: libbpf clears the map's slots through it when freed */
 	ebpfdsl_perfbuf_fn fn;
 	ebpfdsl_perfbuf_lost_fn lost;
 	void *ctx;
@@ -106,9 +109,17 @@ ebpfdsl_perfbuf *ebpfdsl_perfbuf__new(int map_fd, ebpfdsl_perfbuf_fn fn, void *c
 	attr.sample_type = PERF_SAMPLE_RAW;
 	attr.sample_period = 1;
 	attr.wakeup_events = 1;
-	pb->lpb = perf_buffer__new_raw(map_fd, pages, &attr, on_record, pb, NULL);
+	pb->map_fd = fcntl(map_fd, F_DUPFD_CLOEXEC, 3);
+	if (pb->map_fd < 0) {
+		err = errno;
+		free(pb);
+		errno = err;
+		return NULL;
+	}
+	pb->lpb = perf_buffer__new_raw(pb->map_fd, pages, &attr, on_record, pb, NULL);
 	if (!pb->lpb) {
 		err = errno;
+		close(pb->map_fd);
 		free(pb);
 		errno = err;
 		return NULL;
@@ -122,6 +133,7 @@ void ebpfdsl_perfbuf__free(ebpfdsl_perfbuf *pb)
 	if (!pb)
 		return;
 	perf_buffer__free(pb->lpb);
+	close(pb->map_fd);
 	free(pb);
 }
 
