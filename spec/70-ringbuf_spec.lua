@@ -324,6 +324,17 @@ describe("ringbuf.reader", function()
     end)
   end)
 
+  env.it("takes a ring by fd, and reads on after the map object was closed", "bpf", function()
+    local ring, _, prod = setup()
+    local n = 0
+    local r = assert(ringbuf.reader { [ring:fd()] = function() n = n + 1 end })
+    assert.equal(ring:fd(), r:maps()[1])
+    ring:close() -- the program and the reader's mapping hold the ring
+    P.run(prod, 3)
+    assert.equal(3, r:poll(0))
+    assert.equal(3, n)
+  end)
+
   env.it("keeps its maps and handlers alive", "bpf", function()
     local weak = setmetatable({}, { __mode = "k" })
     local r
