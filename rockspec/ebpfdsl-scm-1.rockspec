@@ -30,6 +30,7 @@ build = {
     ["ebpfdsl"] = "lua/ebpfdsl/init.lua",
     ["ebpfdsl.dsl"] = "lua/ebpfdsl/dsl.lua",
     ["ebpfdsl.programs"] = "lua/ebpfdsl/programs.lua",
+    ["ebpfdsl.btf"] = "lua/ebpfdsl/btf.lua",
     ["ebpfdsl.core"] = {
       sources = {
         "csrc/core/asm.c",
@@ -38,8 +39,12 @@ build = {
         "csrc/core/helpers.c",
         "csrc/core/isa.c",
         "csrc/core/print.c",
+        "csrc/kernel/btf.c",
+        "csrc/kernel/btf_decl.c",
+        "csrc/kernel/btf_path.c",
         "csrc/kernel/prog.c",
         "csrc/lua/lua_asm.c",
+        "csrc/lua/lua_btf.c",
         "csrc/lua/lua_core.c",
         "csrc/lua/lua_prog.c",
         "csrc/lua/lua_util.c",

@@ -12,6 +12,12 @@
  * the module table at the top of the stack. */
 void ebpfdsl_lua_open_asm(lua_State *L);
 void ebpfdsl_lua_open_prog(lua_State *L);
+void ebpfdsl_lua_open_btf(lua_State *L);
+void ebpfdsl_lua_open_object(lua_State *L);
+/* btf: the BTF handle at idx (NULL for nil); prog: a new ebpfdsl.Prog for
+ * an fd it takes over, with the program bytes at insns_idx (0: none). */
+const ebpfdsl_btf *ebpfdsl_lua_tobtf(lua_State *L, int idx);
+void ebpfdsl_lua_push_prog(lua_State *L, int fd, int type, const char *name, int insns_idx);
 
 /* Creates the metatable `tname` with __index = methods, the given
  * metamethods and __name; leaves the stack as it was. */
