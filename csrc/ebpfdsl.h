@@ -309,7 +309,9 @@ struct ebpfdsl_prog_load_opts {
 	size_t log_size;
 	/* tracing (fentry/fexit/fmod_ret/tp_btf/iter) and lsm programs: the
 	 * kernel function, tracepoint, hook or iterator to attach to, turned
-	 * into attach_btf_id (see ebpfdsl_btf__attach_id) */
+	 * into attach_btf_id (see ebpfdsl_btf__attach_id); struct_ops
+	 * programs: "struct.member" (see ebpfdsl_btf__struct_ops_member),
+	 * which sets expected_attach_type too */
 	const char *attach_to;
 	const struct ebpfdsl_btf *attach_btf; /* NULL: the kernel's own */
 	int attach_prog_fd;       /* ext programs: the program replaced */
@@ -436,6 +438,12 @@ EBPFDSL_API int ebpfdsl_btf__offsetof(const ebpfdsl_btf *b, uint32_t type_id, co
  * lsm: function "bpf_lsm_<hook>"; iter: function "bpf_iter_<name>".
  * Returns the id or -ENOENT; -EINVAL for an attach type that takes none. */
 EBPFDSL_API int ebpfdsl_btf__attach_id(const ebpfdsl_btf *b, int attach_type, const char *name);
+
+/* struct_ops programs implement one member of a kernel struct of function
+ * pointers: "tcp_congestion_ops.ssthresh" gives the struct's id in
+ * *struct_id (the program's attach_btf_id) and returns the member's index
+ * (its expected_attach_type); -ENOENT, -EINVAL. */
+EBPFDSL_API int ebpfdsl_btf__struct_ops_member(const ebpfdsl_btf *b, const char *path, uint32_t *struct_id);
 
 /* ---- Program types and attach types beyond libbpf's list ---------------- */
 

@@ -321,3 +321,28 @@ int ebpfdsl_btf__attach_id(const ebpfdsl_btf *b, int attach_type, const char *na
 		return -ENAMETOOLONG;
 	return ebpfdsl_btf__find(b, full, kind);
 }
+
+int ebpfdsl_btf__struct_ops_member(const ebpfdsl_btf *b, const char *path, uint32_t *struct_id)
+{
+	const char *dot = path ? strchr(path, '.') : NULL;
+	char sname[256];
+	const struct btf_type *t;
+	int id;
+
+	if (!dot || dot == path || (size_t)(dot - path) >= sizeof(sname))
+		return -EINVAL;
+	memcpy(sname, path, (size_t)(dot - path));
+	sname[dot - path] = '\0';
+	id = ebpfdsl_btf__find(b, sname, BTF_KIND_STRUCT);
+	if (id < 0)
+		return id;
+	t = btf__type_by_id(b->btf, (uint32_t)id);
+	for (uint16_t i = 0; i < btf_vlen(t); i++) {
+		const char *m = btf__name_by_offset(b->btf, btf_members(t)[i].name_off);
+		if (m && strcmp(m, dot + 1) == 0) {
+			*struct_id = (uint32_t)id;
+			return i;
+		}
+	}
+	return -ENOENT;
+}
