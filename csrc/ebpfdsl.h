@@ -489,16 +489,20 @@ EBPFDSL_API int ebpfdsl_vlog_explain(const char *log, const struct bpf_insn *ins
 
 typedef struct ebpfdsl_object ebpfdsl_object;
 
-/* Opens (does not load) an object from a file or from memory; `name`
- * names an object opened from memory. */
-EBPFDSL_API ebpfdsl_object *ebpfdsl_object__open(const char *path);
-EBPFDSL_API ebpfdsl_object *ebpfdsl_object__open_mem(const void *data, size_t size, const char *name);
+/* Opens (does not load) an object from a file or from memory (copied);
+ * `name` names an object opened from memory. What libbpf said on the way
+ * goes to msg (when given): the reason for a failure. */
+EBPFDSL_API ebpfdsl_object *ebpfdsl_object__open(const char *path, char *msg, size_t msg_size);
+EBPFDSL_API ebpfdsl_object *ebpfdsl_object__open_mem(const void *data, size_t size, const char *name, char *msg,
+						     size_t msg_size);
 EBPFDSL_API void ebpfdsl_object__free(ebpfdsl_object *o);
 EBPFDSL_API const char *ebpfdsl_object__name(const ebpfdsl_object *o);
-/* Loads every program and creates every map; the verifier's log of a
- * refused program lands in log (when given). */
+/* Loads every program and creates every map; what libbpf said (with the
+ * verifier's log of a refused program) lands in log (when given). */
 EBPFDSL_API int ebpfdsl_object__load(ebpfdsl_object *o, char *log, size_t log_size);
 EBPFDSL_API int ebpfdsl_object__loaded(const ebpfdsl_object *o);
+EBPFDSL_API size_t ebpfdsl_object__prog_count(const ebpfdsl_object *o);
+EBPFDSL_API size_t ebpfdsl_object__map_count(const ebpfdsl_object *o);
 
 struct ebpfdsl_object_prog {
 	const char *name;
@@ -512,6 +516,7 @@ struct ebpfdsl_object_prog {
 struct ebpfdsl_object_map {
 	const char *name;
 	int type;                 /* enum bpf_map_type */
+	const char *type_name;    /* "hash", as libbpf names it; NULL if unknown */
 	uint32_t key_size, value_size, max_entries, flags;
 	int fd;                   /* -1 before load (unless reused) */
 };
@@ -531,8 +536,9 @@ typedef struct ebpfdsl_object_link ebpfdsl_object_link;
 /* Attaches program i as its section name says (libbpf's
  * bpf_program__attach): "tp/syscalls/sys_enter_getppid", "fentry/...",
  * "raw_tp/...". */
-EBPFDSL_API ebpfdsl_object_link *ebpfdsl_object__attach(ebpfdsl_object *o, size_t i);
+EBPFDSL_API ebpfdsl_object_link *ebpfdsl_object__attach(ebpfdsl_object *o, size_t i, char *msg, size_t msg_size);
 EBPFDSL_API int ebpfdsl_object_link__fd(const ebpfdsl_object_link *l);
+/* Detaches and frees. */
 EBPFDSL_API void ebpfdsl_object_link__free(ebpfdsl_object_link *l);
 
 #ifdef __cplusplus

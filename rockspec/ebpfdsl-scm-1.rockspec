@@ -31,6 +31,7 @@ build = {
     ["ebpfdsl.dsl"] = "lua/ebpfdsl/dsl.lua",
     ["ebpfdsl.programs"] = "lua/ebpfdsl/programs.lua",
     ["ebpfdsl.btf"] = "lua/ebpfdsl/btf.lua",
+    ["ebpfdsl.object"] = "lua/ebpfdsl/object.lua",
     ["ebpfdsl.core"] = {
       sources = {
         "csrc/core/asm.c",
@@ -43,12 +44,14 @@ build = {
         "csrc/kernel/btf.c",
         "csrc/kernel/btf_decl.c",
         "csrc/kernel/btf_path.c",
+        "csrc/kernel/object.c",
         "csrc/kernel/prog.c",
         "csrc/kernel/prog_info.c",
         "csrc/kernel/prog_types.c",
         "csrc/lua/lua_asm.c",
         "csrc/lua/lua_btf.c",
         "csrc/lua/lua_core.c",
+        "csrc/lua/lua_object.c",
         "csrc/lua/lua_prog.c",
         "csrc/lua/lua_util.c",
       },

@@ -203,7 +203,8 @@ describe("attach types", function()
 
   env.it("can be given by name or number, with the same result", "bpf", function()
     local insns = read("w", "bpf_sock_addr", "user_family", 1)
-    local a = assert(programs.load { type = "cgroup_sock_addr", expected_attach_type = "cgroup_inet6_bind", insns = insns })
+    local a = assert(programs.load { type = "cgroup_sock_addr", expected_attach_type = "cgroup_inet6_bind",
+                                     insns = insns })
     local num = btf.vmlinux():enum("bpf_attach_type").values.BPF_CGROUP_INET6_BIND
     local b = assert(programs.load { type = "cgroup_sock_addr", expected_attach_type = num, insns = insns })
     assert.equal("cgroup_inet6_bind", a:expected_attach_type())
@@ -280,8 +281,10 @@ describe("attach_to", function()
     assert.equal("load of tracing '': no kernel function 'no_such_kernel_function' in vmlinux BTF", msg)
     assert.equal(2, err)
     p, msg = programs.load { type = "lsm", attach_to = "no_such_hook", insns = { d.mov("r0", 0), d.exit() } }
+    assert.is_nil(p)
     assert.equal("load of lsm '': no LSM hook (function bpf_lsm_<hook>) 'no_such_hook' in vmlinux BTF", msg)
     p, msg = programs.load { type = "tp_btf", attach_to = "no_such_tp", insns = { d.mov("r0", 0), d.exit() } }
+    assert.is_nil(p)
     assert.equal("load of tracing '': no BTF tracepoint (typedef btf_trace_<name>) 'no_such_tp' in vmlinux BTF",
       msg)
     assert.has_error(function()

@@ -37,7 +37,7 @@ static long insn_line(const char *s, size_t n)
  * dumps ("12: R1=ctx() ..."), and blank lines. */
 static int noise(const char *s, size_t n)
 {
-	static const char *const prefixes[] = { "processed ", "verification time", "stack depth", "func#",
+	static const char *const prefixes[] = { "processed ", "verification time", "stack depth", "func#", "; ",
 						"from ", "last_idx", "regs=", "parent ", "mark_precise", NULL };
 	size_t i = 0;
 	if (n == 0)

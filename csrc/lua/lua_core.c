@@ -23,5 +23,6 @@ int luaopen_ebpfdsl_core(lua_State *L)
 	ebpfdsl_lua_open_asm(L);
 	ebpfdsl_lua_open_prog(L);
 	ebpfdsl_lua_open_btf(L);
+	ebpfdsl_lua_open_object(L);
 	return 1;
 }

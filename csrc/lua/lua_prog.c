@@ -410,14 +410,14 @@ static int l_prog_load(lua_State *L)
 	return 1;
 }
 
-void ebpfdsl_lua_push_prog(lua_State *L, int fd, int type, const char *name, int insns_idx)
+void ebpfdsl_lua_push_prog(lua_State *L, int fd, int type, int attach_type, const char *name, int insns_idx)
 {
 	struct prog *p;
 	insns_idx = insns_idx ? lua_absindex(L, insns_idx) : 0;
 	p = lua_newuserdatauv(L, sizeof(*p), UV_COUNT);
 	p->fd = fd;
 	p->type = type;
-	p->attach_type = -1;
+	p->attach_type = attach_type;
 	snprintf(p->name, sizeof(p->name), "%s", name ? name : "");
 	luaL_setmetatable(L, PROG);
 	if (insns_idx)
@@ -568,7 +568,7 @@ static int l_prog_open_pinned(lua_State *L)
 	} else {
 		lua_pushliteral(L, "");
 	}
-	ebpfdsl_lua_push_prog(L, fd, (int)info.type, info.name, -1);
+	ebpfdsl_lua_push_prog(L, fd, (int)info.type, -1, info.name, -1);
 	lua_pushvalue(L, 1);
 	lua_setiuservalue(L, -2, UV_PIN);
 	return 1;
@@ -611,10 +611,12 @@ static int l_vlog_explain(lua_State *L)
 	size_t len, nlabels;
 	const char *bytes = luaL_optlstring(L, 2, "", &len);
 	struct ebpfdsl_label *labels;
-	char *out = lua_newuserdatauv(L, 2048, 0);
+	char *out;
 	int idx;
 	if (!lua_isnoneornil(L, 3))
 		luaL_checktype(L, 3, LUA_TTABLE);
+	lua_settop(L, 3);
+	out = lua_newuserdatauv(L, 2048, 0);
 	labels = labels_array(L, 3, &nlabels);
 	idx = ebpfdsl_vlog_explain(log, (const struct bpf_insn *)(const void *)bytes, len / sizeof(struct bpf_insn),
 				   labels, nlabels, out, 2048);

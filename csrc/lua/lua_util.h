@@ -15,9 +15,10 @@ void ebpfdsl_lua_open_prog(lua_State *L);
 void ebpfdsl_lua_open_btf(lua_State *L);
 void ebpfdsl_lua_open_object(lua_State *L);
 /* btf: the BTF handle at idx (NULL for nil); prog: a new ebpfdsl.Prog for
- * an fd it takes over, with the program bytes at insns_idx (0: none). */
+ * an fd it takes over, with the program bytes at insns_idx (0: none);
+ * attach_type -1 when unknown. */
 const ebpfdsl_btf *ebpfdsl_lua_tobtf(lua_State *L, int idx);
-void ebpfdsl_lua_push_prog(lua_State *L, int fd, int type, const char *name, int insns_idx);
+void ebpfdsl_lua_push_prog(lua_State *L, int fd, int type, int attach_type, const char *name, int insns_idx);
 
 /* Creates the metatable `tname` with __index = methods, the given
  * metamethods and __name; leaves the stack as it was. */
