@@ -336,6 +336,18 @@ describe("btf.load", function()
     assert.matches("^ebpfdsl.BTF /sys/kernel/btf/vmlinux", tostring(b))
   end)
 
+  env.it("reads split BTF on top of a base, with ids continuing the base's", "btf", function()
+    local base = btf.vmlinux()
+    -- the vmlinux file read as if it extended itself, as a module's does
+    local s <close> = assert(btf.load(VMLINUX, true))
+    assert.equal(2 * base:count() - 1, s:count())
+    local id = base:id("task_struct", "struct")
+    assert.equal(id, s:id("task_struct", "struct")) -- found in the base first
+    local again = s:type(base:count() - 1 + id)
+    assert.equal("task_struct", again.name)
+    assert.equal(base:type(id).size, again.size)
+  end)
+
   env.it("reads the .BTF section of an object clang built, as bpftool does", { "clang-19", "bpftool" }, function()
     local dir = env.tmpdir()
     local f = assert(io.open(dir .. "/t.c", "w"))
