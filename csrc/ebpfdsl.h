@@ -485,6 +485,13 @@ struct ebpfdsl_label {
 EBPFDSL_API int ebpfdsl_vlog_explain(const char *log, const struct bpf_insn *insns, size_t cnt,
 				     const struct ebpfdsl_label *labels, size_t nlabels, char *out, size_t len);
 
+/* The whole log with each instruction line ("12: (79) r2 = *(u64 *)(r1
+ * +8)") printed by our disassembler instead, the kernel's state comments
+ * kept, and a "label:" line before an instruction a label names. Returns
+ * the length snprintf would; out is always terminated. */
+EBPFDSL_API int ebpfdsl_vlog_annotate(const char *log, const struct bpf_insn *insns, size_t cnt,
+				      const struct ebpfdsl_label *labels, size_t nlabels, char *out, size_t len);
+
 /* ---- ELF objects built by clang, through libbpf --------------------------- */
 
 typedef struct ebpfdsl_object ebpfdsl_object;

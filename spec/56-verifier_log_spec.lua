@@ -143,6 +143,27 @@ describe("a refused program's message", function()
   end)
 end)
 
+describe("a refused program's log", function()
+  env.it("comes in our disassembly with labels, and as the kernel wrote it", "bpf", function()
+    local prog = { d.mov("r0", 0), d.ldx("w", "r3", "r1", 0), d.jeq("r3", 0, "out"), d.mov("r2", 1),
+                   d.label("out"), d.add("r0", "r2"), d.exit() }
+    local _, _, _, log, raw = programs.load { type = "socket_filter", insns = prog }
+    local bytes, labels = d.assemble(prog)
+    assert.equal(log, programs.annotate(raw, bytes, labels))
+    -- every instruction line the kernel wrote is there, in our syntax
+    local kernel, ours = {}, {}
+    for n in raw:gmatch("\n(%d+): %(%x%x%)") do kernel[#kernel + 1] = tonumber(n) end
+    for n, text in log:gmatch("\n(%d+): %(%x%x%) ([^;\n]-)%s*[;\n]") do
+      ours[#ours + 1] = tonumber(n)
+      assert.equal((line_of(prog, tonumber(n))), text)
+    end
+    assert.same(kernel, ours)
+    assert.matches("\nout:\n" .. slot_of(labels, "out") .. ": %(0f%) r0 %+= r2\n", log)
+    assert.matches("\nR2 !read_ok\n", log)
+    assert.matches("(r1 +0)", raw, 1, true) -- the kernel's own syntax stays in the raw log
+  end)
+end)
+
 describe("programs.explain", function()
   -- logs written the way the kernel writes them
   local bytes, labels = d.assemble {

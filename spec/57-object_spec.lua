@@ -232,13 +232,14 @@ describe("object.open", function()
 
   env.it("explains a refused program in our terms, with the verifier's log", NEEDS, function()
     local obj <close> = assert(object.open(build("bad", BAD)))
-    local insns = obj:program("no_null_check").insns
-    local ok, msg, err, log = obj:load()
+    local ok, msg, err, log, raw = obj:load()
     assert.is_nil(ok)
     assert.equal(13, err)
+    local insns = obj:program("no_null_check").insns -- as libbpf gave them to the kernel
+    assert.equal(log, programs.annotate(raw, insns))
     -- the instruction the verifier stopped at, found in its own log
     local idx
-    for n in log:gmatch("\n(%d+): %(%x%x%)") do idx = tonumber(n) end
+    for n in raw:gmatch("\n(%d+): %(%x%x%)") do idx = tonumber(n) end
     local line = d.dump(insns):match("\n%s*" .. idx .. ": ([^\n]+)") or d.dump(insns):match("^%s*" .. idx ..
       ": ([^\n]+)")
     assert.equal("load of bad: program 'no_null_check' refused: Permission denied: insn " .. idx .. ": " .. line ..

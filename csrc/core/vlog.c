@@ -160,3 +160,52 @@ int ebpfdsl_vlog_explain(const char *log, const struct bpf_insn *insns, size_t c
 		out[len - 1] = '\0';
 	return (int)idx;
 }
+
+/* The kernel's instruction text runs up to its state comment: "; R0=0" */
+static size_t kernel_text_end(const char *s, size_t n)
+{
+	for (size_t i = 0; i + 1 < n; i++)
+		if (s[i] == ' ' && s[i + 1] == ';')
+			return i;
+	return n;
+}
+
+int ebpfdsl_vlog_annotate(const char *log, const struct bpf_insn *insns, size_t cnt,
+			  const struct ebpfdsl_label *labels, size_t nlabels, char *out, size_t len)
+{
+	size_t pos = 0;
+	long prev = -1;
+
+	if (len)
+		out[0] = '\0';
+	for (const char *p = log ? log : ""; *p;) {
+		const char *e = strchr(p, '\n');
+		size_t n = e ? (size_t)(e - p) : strlen(p);
+		long idx = insn_line(p, n);
+		if (idx >= 0 && (size_t)idx < cnt) {
+			struct ebpfdsl_op op;
+			char text[160];
+			const char *label = label_at(labels, nlabels, idx);
+			const char *annot;
+			size_t head = (size_t)(strchr(p, ')') - p) + 1; /* "12: (79)" */
+			size_t end = kernel_text_end(p, n);
+			ebpfdsl_decode(insns, cnt, (size_t)idx, &op);
+			annot = label_at(labels, nlabels, ebpfdsl_op_jump_target(&op, (size_t)idx));
+			if (!annot && op.op == EBPFDSL_OP_CALL)
+				annot = ebpfdsl_helper_name((int)op.imm);
+			ebpfdsl_op_print(text, sizeof(text), &op, annot);
+			if (label && idx != prev)
+				ebpfdsl__appendf(out, len, &pos, "%s:\n", label);
+			/* state comments line up as the kernel's do */
+			ebpfdsl__appendf(out, len, &pos, "%.*s %-*s%.*s\n", (int)head, p, end < n ? 29 : 0, text,
+					 (int)(n - end), p + end);
+			prev = idx;
+		} else {
+			ebpfdsl__appendf(out, len, &pos, "%.*s\n", (int)n, p);
+		}
+		p = e ? e + 1 : p + n;
+	}
+	if (len && pos >= len)
+		out[len - 1] = '\0';
+	return (int)pos;
+}

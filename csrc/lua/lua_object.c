@@ -301,8 +301,8 @@ static int split_load_log(const char *msg, const char **name, size_t *name_len, 
 	return p != NULL;
 }
 
-/* obj:load() -> obj | nil, msg, errno, log: a refused program's message
- * is explained like programs.load's */
+/* obj:load() -> obj | nil, msg, errno, log, raw log: a refused program's
+ * message and log are explained like programs.load's */
 static int obj_load(lua_State *L)
 {
 	ebpfdsl_object *o = check_open(L, 1);
@@ -327,16 +327,24 @@ static int obj_load(lua_State *L)
 		lua_pushlstring(L, name, name_len); /* 3 */
 		lua_pushlstring(L, vlog, vlog_len); /* 4 */
 		pi = ebpfdsl_object__find_prog(o, lua_tostring(L, 3));
-		if (pi >= 0 && ebpfdsl_object__prog(o, (size_t)pi, &p) == 0)
-			ebpfdsl_vlog_explain(lua_tostring(L, 4), p.insns, p.insn_cnt, NULL, 0, why, sizeof(why));
-		else
-			ebpfdsl_vlog_explain(lua_tostring(L, 4), NULL, 0, NULL, 0, why, sizeof(why));
+		if (pi < 0 || ebpfdsl_object__prog(o, (size_t)pi, &p) != 0) {
+			p.insns = NULL;
+			p.insn_cnt = 0;
+		}
+		ebpfdsl_vlog_explain(lua_tostring(L, 4), p.insns, p.insn_cnt, NULL, 0, why, sizeof(why));
 		luaL_pushfail(L);
 		lua_pushfstring(L, "load of %s: program '%s' refused: %s: %s", ebpfdsl_object__name(o),
 				lua_tostring(L, 3), strerror(-err), why);
 		lua_pushinteger(L, -err);
-		lua_pushvalue(L, 4); /* the verifier's own log */
-		return 4;
+		{ /* as programs.load: the log in our disassembly, then the kernel's */
+			int n = ebpfdsl_vlog_annotate(lua_tostring(L, 4), p.insns, p.insn_cnt, NULL, 0, NULL, 0);
+			char *out = lua_newuserdatauv(L, (size_t)n + 1, 0);
+			ebpfdsl_vlog_annotate(lua_tostring(L, 4), p.insns, p.insn_cnt, NULL, 0, out, (size_t)n + 1);
+			lua_pushlstring(L, out, (size_t)n);
+			lua_remove(L, -2);
+		}
+		lua_pushvalue(L, 4);
+		return 5;
 	}
 	luaL_pushfail(L);
 	push_libbpf_reason(L, log, strerror(-err));

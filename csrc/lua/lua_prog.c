@@ -225,6 +225,19 @@ static struct ebpfdsl_label *labels_array(lua_State *L, int idx, size_t *n)
 	return a;
 }
 
+/* Pushes the log rewritten by ebpfdsl_vlog_annotate. */
+static void push_annotated(lua_State *L, const char *log, const char *bytes, size_t len,
+			   const struct ebpfdsl_label *labels, size_t nlabels)
+{
+	const struct bpf_insn *insns = (const struct bpf_insn *)(const void *)bytes;
+	size_t cnt = len / sizeof(struct bpf_insn);
+	int n = ebpfdsl_vlog_annotate(log, insns, cnt, labels, nlabels, NULL, 0);
+	char *out = lua_newuserdatauv(L, (size_t)n + 1, 0);
+	ebpfdsl_vlog_annotate(log, insns, cnt, labels, nlabels, out, (size_t)n + 1);
+	lua_pushlstring(L, out, (size_t)n);
+	lua_remove(L, -2);
+}
+
 /* expected_attach_type: a name as libbpf (or the kernel) names it, or a
  * number; -1 when absent */
 static int opt_attach_type(lua_State *L, int idx)
@@ -271,7 +284,8 @@ static const char *attach_target_kind(int attach_type)
 
 /* prog_load(type, bytes, {name=, license=, expected_attach_type=,
  *   attach_btf_id=, attach_to=, attach_btf=, attach_prog_fd=, flags=,
- *   log_level=, labels=, maps=}) -> Prog | nil, msg, errno, log */
+ *   log_level=, labels=, maps=}) -> Prog | nil, msg, errno, log, raw log
+ *   (log: the verifier's, its instruction lines in our disassembly) */
 static int l_prog_load(lua_State *L)
 {
 	const char *tname = luaL_checkstring(L, 1);
@@ -379,13 +393,17 @@ static int l_prog_load(lua_State *L)
 					     len / sizeof(struct bpf_insn), labels, nlabels, why, 2048);
 			luaL_pushfail(L);
 			lua_pushfstring(L, "load of %s '%s' refused: %s: %s", tname, p->name, what, why);
-		} else {
-			luaL_pushfail(L);
-			lua_pushfstring(L, "load of %s '%s' failed: %s", tname, p->name, what);
+			lua_pushinteger(L, e);
+			push_annotated(L, log, bytes, len, labels, nlabels);
+			lua_pushstring(L, log);
+			return 5;
 		}
+		luaL_pushfail(L);
+		lua_pushfstring(L, "load of %s '%s' failed: %s", tname, p->name, what);
 		lua_pushinteger(L, e);
-		lua_pushstring(L, log);
-		return 4;
+		lua_pushliteral(L, "");
+		lua_pushliteral(L, "");
+		return 5;
 	}
 	lua_pop(L, 1); /* log */
 	p->fd = fd;
@@ -604,6 +622,21 @@ static int l_attach_types(lua_State *L)
 	return 1;
 }
 
+/* vlog_annotate(log, bytes[, labels]) -> the log in our terms */
+static int l_vlog_annotate(lua_State *L)
+{
+	const char *log = luaL_checkstring(L, 1);
+	size_t len, nlabels;
+	const char *bytes = luaL_optlstring(L, 2, "", &len);
+	struct ebpfdsl_label *labels;
+	if (!lua_isnoneornil(L, 3))
+		luaL_checktype(L, 3, LUA_TTABLE);
+	lua_settop(L, 3);
+	labels = labels_array(L, 3, &nlabels);
+	push_annotated(L, log, bytes, len, labels, nlabels);
+	return 1;
+}
+
 /* vlog_explain(log, bytes[, labels]) -> message, insn index | nil */
 static int l_vlog_explain(lua_State *L)
 {
@@ -669,4 +702,6 @@ void ebpfdsl_lua_open_prog(lua_State *L)
 	lua_setfield(L, -2, "prog_open_pinned");
 	lua_pushcfunction(L, l_vlog_explain);
 	lua_setfield(L, -2, "vlog_explain");
+	lua_pushcfunction(L, l_vlog_annotate);
+	lua_setfield(L, -2, "vlog_annotate");
 }

@@ -1,6 +1,7 @@
 -- SPDX-License-Identifier: MIT
 -- Loading programs into the kernel: programs.load{type=, insns=, ...}
--- returns an ebpfdsl.Prog, or nil, message, errno, verifier log.
+-- returns an ebpfdsl.Prog, or nil, message, errno, verifier log (in our
+-- disassembly and labels), the verifier's log as the kernel wrote it.
 local core = require "ebpfdsl.core"
 
 local M = {}
@@ -114,10 +115,15 @@ end
 -- rewrote them).
 M.open_pinned = core.prog_open_pinned
 
--- programs.explain(log, bytes[, labels]) -> message, insn index: a
--- verifier log in the program's own terms (programs.load does this on a
--- refusal).
+-- programs.explain(log, bytes[, labels]) -> message, insn index: the
+-- instruction a verifier log stopped at and why, in the program's own
+-- terms (the message programs.load gives on a refusal).
 M.explain = core.vlog_explain
+
+-- programs.annotate(log, bytes[, labels]) -> the log with each instruction
+-- line in our disassembly and label lines before labelled instructions
+-- (the log programs.load gives on a refusal; the kernel's own comes fifth).
+M.annotate = core.vlog_annotate
 
 -- The program type and attach type names this libbpf and kernel know.
 M.types = core.prog_types
