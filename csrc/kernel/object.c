@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "kernel.h"
 
@@ -227,8 +228,16 @@ int ebpfdsl_object__map(const ebpfdsl_object *o, size_t i, struct ebpfdsl_object
 	m->max_entries = bpf_map__max_entries(map);
 	m->flags = bpf_map__map_flags(map);
 	m->fd = bpf_map__fd(map);
-	if (m->fd < 0)
+	m->id = 0;
+	if (m->fd < 0) {
 		m->fd = -1;
+	} else {
+		struct bpf_map_info info;
+		__u32 len = sizeof(info);
+		memset(&info, 0, sizeof(info));
+		if (bpf_obj_get_info_by_fd(m->fd, &info, &len) == 0)
+			m->id = info.id;
+	}
 	return 0;
 }
 

@@ -1,20 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /* What the kernel knows about a loaded program (bpf_obj_get_info_by_fd),
- * its translated instructions, and pinning it on a BPF filesystem. */
+ * its translated instructions, and opening a pinned one (pinning itself is
+ * bpffs.c's, shared by maps, programs and links). */
 #include <errno.h>
-#include <limits.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <sys/mount.h>
-#include <sys/stat.h>
-#include <sys/vfs.h>
-#include <linux/magic.h>
 #include <bpf/bpf.h>
 #include "kernel.h"
-
-#define BPFFS_ROOT "/sys/fs/bpf"
 
 int ebpfdsl_prog__info(int prog_fd, struct bpf_prog_info *info, uint32_t *map_ids, uint32_t *nr_map_ids)
 {
@@ -64,56 +57,15 @@ int ebpfdsl_prog__xlated(int prog_fd, struct bpf_insn **insns, size_t *cnt)
 	return 0;
 }
 
-/* Pins under /sys/fs/bpf need bpffs there: mount it when nothing is. */
-static int ensure_bpffs(const char *path)
-{
-	struct statfs st;
-	if (strncmp(path, BPFFS_ROOT "/", sizeof(BPFFS_ROOT)) != 0)
-		return 0;
-	if (statfs(BPFFS_ROOT, &st) == 0 && st.f_type == BPF_FS_MAGIC)
-		return 0;
-	if (mkdir(BPFFS_ROOT, 0700) && errno != EEXIST)
-		return -errno;
-	if (mount("bpf", BPFFS_ROOT, "bpf", 0, "mode=0700"))
-		return -errno;
-	return 0;
-}
-
-int ebpfdsl_prog__pin(int prog_fd, const char *path)
-{
-	int err;
-	if (!path || !*path)
-		return -EINVAL;
-	if ((err = ensure_bpffs(path)))
-		return err;
-	return bpf_obj_pin(prog_fd, path) ? -errno : 0;
-}
-
-/* The anonymous inode behind a BPF fd says what it is. */
-static int is_prog_fd(int fd)
-{
-	char link[64], target[64];
-	ssize_t n;
-	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
-	n = readlink(link, target, sizeof(target) - 1);
-	if (n < 0)
-		return -errno;
-	target[n] = '\0';
-	return strcmp(target, "anon_inode:bpf-prog") == 0;
-}
-
 int ebpfdsl_prog__open_pinned(const char *path)
 {
-	int fd, r;
-	if (!path || !*path)
-		return -EINVAL;
-	fd = bpf_obj_get(path);
+	int fd = ebpfdsl_obj__get(path), kind;
 	if (fd < 0)
-		return -errno;
-	r = is_prog_fd(fd);
-	if (r <= 0) {
+		return fd;
+	kind = ebpfdsl_obj__kind(fd);
+	if (kind != EBPFDSL_OBJ_PROG) {
 		close(fd);
-		return r < 0 ? r : -EINVAL;
+		return kind < 0 ? kind : -EINVAL;
 	}
 	return fd;
 }

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* ebpfdsl.Object: an ELF object built by clang, opened through libbpf;
- * its programs become ebpfdsl.Prog handles after load, its maps handles
- * any DSL program can name, its programs attach by section name. */
+ * its programs become ebpfdsl.Prog handles after load, its maps
+ * ebpfdsl.Map handles any DSL program can name, its programs attach by
+ * section name. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,7 +12,6 @@
 #include "lua_util.h"
 
 static const char *const OBJECT = "ebpfdsl.Object";
-static const char *const OBJMAP = "ebpfdsl.ObjectMap";
 static const char *const OBJLINK = "ebpfdsl.ObjectLink";
 
 #define MSG_SIZE 4096
@@ -21,16 +21,6 @@ static const char *const OBJLINK = "ebpfdsl.ObjectLink";
  * until load has dup'ed them) */
 struct lobject {
 	ebpfdsl_object *o; /* NULL: closed */
-};
-
-/* A map of a loaded object, with its own fd (a dup), so it outlives the
- * object. */
-struct lobjmap {
-	int fd;
-	int type;
-	const char *type_name; /* static, from libbpf */
-	uint32_t key_size, value_size, max_entries, flags;
-	char name[BPF_OBJ_NAME_LEN];
 };
 
 /* A program attached by section name; user value 1 keeps the object (and
@@ -374,91 +364,22 @@ static int obj_prog(lua_State *L)
 	return 1;
 }
 
-/* ---------------------------------------------------------------------
- * ebpfdsl.ObjectMap
- * --------------------------------------------------------------------- */
-
-static struct lobjmap *check_map(lua_State *L, int idx)
-{
-	return luaL_checkudata(L, idx, OBJMAP);
-}
-
-static struct lobjmap *check_map_open(lua_State *L, int idx)
-{
-	struct lobjmap *m = check_map(L, idx);
-	if (m->fd < 0)
-		luaL_error(L, "attempt to use a closed %s", OBJMAP);
-	return m;
-}
-
-static int map_close(lua_State *L)
-{
-	struct lobjmap *m = check_map(L, 1);
-	if (m->fd >= 0)
-		close(m->fd);
-	m->fd = -1;
-	return 0;
-}
-
-static int map_tostring(lua_State *L)
-{
-	struct lobjmap *m = check_map(L, 1);
-	const char *t = m->type_name;
-	if (m->fd < 0)
-		lua_pushfstring(L, "%s %s '%s' (closed)", OBJMAP, t ? t : "?", m->name);
-	else
-		lua_pushfstring(L, "%s %s '%s' fd=%d key=%d value=%d max_entries=%d", OBJMAP, t ? t : "?", m->name,
-				m->fd, (int)m->key_size, (int)m->value_size, (int)m->max_entries);
-	return 1;
-}
-
-static int map_fd(lua_State *L)
-{
-	lua_pushinteger(L, check_map_open(L, 1)->fd);
-	return 1;
-}
-
-static int map_name(lua_State *L)
-{
-	lua_pushstring(L, check_map(L, 1)->name);
-	return 1;
-}
-
-/* m:info() -> {name=, type=, key_size=, value_size=, max_entries=, flags=} */
-static int map_info(lua_State *L)
-{
-	struct lobjmap *m = check_map_open(L, 1);
-	struct ebpfdsl_object_map d = { .name = m->name, .type = m->type, .type_name = m->type_name,
-					.key_size = m->key_size,
-					.value_size = m->value_size, .max_entries = m->max_entries, .flags = m->flags };
-	push_map_desc(L, &d);
-	return 1;
-}
-
-/* obj:map(name) -> ebpfdsl.ObjectMap after load (its own fd) */
+/* obj:map(name[, {key=, value=}]) -> ebpfdsl.Map after load: its own fd
+ * on the same kernel map, through maps.open_id (core is upvalue 1) */
 static int obj_map(lua_State *L)
 {
 	ebpfdsl_object *o = check_open(L, 1);
 	struct ebpfdsl_object_map d;
-	struct lobjmap *m;
 	ebpfdsl_object__map(o, map_index(L, o, 2), &d);
-	if (d.fd < 0)
+	if (!d.id)
 		return luaL_error(L, "map: '%s' of %s has no fd yet; call load() first", d.name,
 				  ebpfdsl_object__name(o));
-	m = lua_newuserdatauv(L, sizeof(*m), 0);
-	m->fd = -1;
-	luaL_setmetatable(L, OBJMAP);
-	m->type = d.type;
-	m->type_name = d.type_name;
-	m->key_size = d.key_size;
-	m->value_size = d.value_size;
-	m->max_entries = d.max_entries;
-	m->flags = d.flags;
-	snprintf(m->name, sizeof(m->name), "%s", d.name);
-	m->fd = fcntl(d.fd, F_DUPFD_CLOEXEC, 0);
-	if (m->fd < 0)
-		return ebpfdsl_lua_fail(L, errno, "map '%s'", d.name);
-	return 1;
+	lua_settop(L, 3);
+	lua_getfield(L, lua_upvalueindex(1), "map_open_id");
+	lua_pushinteger(L, d.id);
+	lua_pushvalue(L, 3);
+	lua_call(L, 2, 3);
+	return 3;
 }
 
 /* ---------------------------------------------------------------------
@@ -544,7 +465,6 @@ static const luaL_Reg obj_methods[] = {
 	{ "reuse_map", obj_reuse_map },
 	{ "load", obj_load },
 	{ "prog", obj_prog },
-	{ "map", obj_map },
 	{ "attach", obj_attach },
 	{ "close", obj_close },
 	{ NULL, NULL },
@@ -554,21 +474,6 @@ static const luaL_Reg obj_meta[] = {
 	{ "__gc", obj_close },
 	{ "__close", obj_close },
 	{ "__tostring", obj_tostring },
-	{ NULL, NULL },
-};
-
-static const luaL_Reg map_methods[] = {
-	{ "fd", map_fd },
-	{ "name", map_name },
-	{ "info", map_info },
-	{ "close", map_close },
-	{ NULL, NULL },
-};
-
-static const luaL_Reg map_meta[] = {
-	{ "__gc", map_close },
-	{ "__close", map_close },
-	{ "__tostring", map_tostring },
 	{ NULL, NULL },
 };
 
@@ -589,8 +494,14 @@ static const luaL_Reg link_meta[] = {
 void ebpfdsl_lua_open_object(lua_State *L)
 {
 	ebpfdsl_lua_class(L, OBJECT, obj_methods, obj_meta);
-	ebpfdsl_lua_class(L, OBJMAP, map_methods, map_meta);
 	ebpfdsl_lua_class(L, OBJLINK, link_methods, link_meta);
+	/* obj:map() makes ebpfdsl.Map handles through the module table */
+	luaL_getmetatable(L, OBJECT);
+	lua_getfield(L, -1, "__index");
+	lua_pushvalue(L, -3);
+	lua_pushcclosure(L, obj_map, 1);
+	lua_setfield(L, -2, "map");
+	lua_pop(L, 2);
 	lua_pushcfunction(L, l_object_open);
 	lua_setfield(L, -2, "object_open");
 }

@@ -151,7 +151,7 @@ static int prog_test_run(lua_State *L)
 	ctx_out_size = ebpfdsl_lua_optint_field(L, 2, "ctx_size_out", ctx_in_only(p->type) ? 0 : (lua_Integer)run.ctx_size_in);
 	flags = ebpfdsl_lua_optint_field(L, 2, "flags", 0);
 	if (rep < 0 || rep > 0xffffffffLL)
-		return luaL_error(L, "test_run: repeat must be 0..4294967295, got %d", (int)rep);
+		return luaL_error(L, "test_run: repeat must be 0..4294967295, got %I", (LUAI_UACINT)rep);
 	if (out_size < 0 || out_size > (1 << 30) || ctx_out_size < 0 || ctx_out_size > (1 << 30))
 		return luaL_error(L, "test_run: output sizes must be 0..1GiB");
 	run.repeat = (unsigned)rep;
@@ -532,7 +532,7 @@ static int prog_pin(lua_State *L)
 {
 	struct prog *p = check_open(L, 1);
 	const char *path = luaL_checkstring(L, 2);
-	int err = ebpfdsl_prog__pin(p->fd, path);
+	int err = ebpfdsl_obj__pin(p->fd, path);
 	if (err)
 		return ebpfdsl_lua_fail(L, err, "pin of '%s' at %s", p->name, path);
 	lua_pushvalue(L, 2);
@@ -546,6 +546,7 @@ static int prog_pin(lua_State *L)
 static int prog_unpin(lua_State *L)
 {
 	const char *path;
+	int err;
 	check_prog(L, 1);
 	if (lua_isnoneornil(L, 2)) {
 		lua_settop(L, 1);
@@ -553,8 +554,8 @@ static int prog_unpin(lua_State *L)
 			return luaL_error(L, "unpin: this program was not pinned through this handle; give the path");
 	}
 	path = luaL_checkstring(L, 2);
-	if (unlink(path))
-		return ebpfdsl_lua_fail(L, errno, "unpin of %s", path);
+	if ((err = ebpfdsl_obj__unpin(path)))
+		return ebpfdsl_lua_fail(L, err, "unpin of %s", path);
 	lua_pushnil(L);
 	lua_setiuservalue(L, 1, UV_PIN);
 	lua_pushboolean(L, 1);

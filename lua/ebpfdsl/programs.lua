@@ -102,12 +102,16 @@ function M.load(spec, ptype, name)
   if spec.attach_prog ~= nil then
     attach_prog_fd = type(spec.attach_prog) == "number" and spec.attach_prog or spec.attach_prog:fd()
   end
-  return core.prog_load(ptype_name, insns, {
+  -- argument errors raised in C blame the caller's line, as the ones above do
+  local ok, prog, msg, errno, log, raw = pcall(core.prog_load, ptype_name, insns, {
     name = spec.name, license = spec.license, expected_attach_type = attach,
     attach_btf_id = spec.attach_btf_id, attach_to = spec.attach_to, attach_btf = spec.attach_btf,
     attach_prog_fd = attach_prog_fd, flags = flags_of(spec.flags, spec.sleepable), log_level = spec.log_level,
     labels = labels, maps = maps,
   })
+  if not ok then error(prog, 2) end
+  if prog then return prog, msg end -- msg: the log, when log_level asked for one
+  return nil, msg, errno, log, raw
 end
 
 -- programs.open_pinned(path) -> ebpfdsl.Prog | nil, message, errno: the
