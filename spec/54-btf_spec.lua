@@ -41,6 +41,9 @@ describe("btf.vmlinux", function()
     local a = assert(btf.vmlinux())
     assert.equal(a, btf.vmlinux())
     assert.matches("^ebpfdsl.BTF vmlinux %(%d+ types%)$", tostring(a))
+    a:close() -- shared: closing it leaves it usable for everyone
+    assert.equal(btf.vmlinux(), a)
+    assert.truthy(a:type("task_struct"))
   end)
 
   env.it("has the same kind and name for every type id as bpftool", { "btf", "bpftool" }, function()

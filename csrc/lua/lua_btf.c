@@ -27,11 +27,14 @@ static const ebpfdsl_btf *check_open(lua_State *L, int idx)
 	return u->b;
 }
 
+/* The kernel's BTF is shared by the whole process (btf.vmlinux() hands out
+ * one handle): closing it does nothing, so no caller can break another. */
 static int btf_close(lua_State *L)
 {
 	struct lbtf *u = check_btf(L, 1);
-	if (u->b && u->owned)
-		ebpfdsl_btf__free(u->b);
+	if (!u->owned)
+		return 0;
+	ebpfdsl_btf__free(u->b);
 	u->b = NULL;
 	return 0;
 }
