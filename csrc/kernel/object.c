@@ -84,18 +84,18 @@ static int index_object(struct ebpfdsl_object *o)
 	struct bpf_map *m;
 	size_t i = 0;
 
-	bpf_object__for_each_program(p, o->obj)
+	for (p = bpf_object__next_program(o->obj, NULL); p; p = bpf_object__next_program(o->obj, p))
 		o->nprogs++;
-	bpf_object__for_each_map(m, o->obj)
+	for (m = bpf_object__next_map(o->obj, NULL); m; m = bpf_object__next_map(o->obj, m))
 		o->nmaps++;
 	o->progs = calloc(o->nprogs ? o->nprogs : 1, sizeof(*o->progs));
 	o->maps = calloc(o->nmaps ? o->nmaps : 1, sizeof(*o->maps));
 	if (!o->progs || !o->maps)
 		return -ENOMEM;
-	bpf_object__for_each_program(p, o->obj)
+	for (p = bpf_object__next_program(o->obj, NULL); p; p = bpf_object__next_program(o->obj, p))
 		o->progs[i++] = p;
 	i = 0;
-	bpf_object__for_each_map(m, o->obj)
+	for (m = bpf_object__next_map(o->obj, NULL); m; m = bpf_object__next_map(o->obj, m))
 		o->maps[i++] = m;
 	return 0;
 }
