@@ -22,5 +22,6 @@ int luaopen_ebpfdsl_core(lua_State *L)
 	lua_setfield(L, -2, "monotime_ns");
 	ebpfdsl_lua_open_asm(L);
 	ebpfdsl_lua_open_prog(L);
+	ebpfdsl_lua_open_link(L);
 	return 1;
 }

@@ -12,6 +12,7 @@
  * the module table at the top of the stack. */
 void ebpfdsl_lua_open_asm(lua_State *L);
 void ebpfdsl_lua_open_prog(lua_State *L);
+void ebpfdsl_lua_open_link(lua_State *L); /* after prog: adds prog:attach_* */
 
 /* Creates the metatable `tname` with __index = methods, the given
  * metamethods and __name; leaves the stack as it was. */
