@@ -2,6 +2,7 @@
 /* Network attach points: XDP on an interface (a bpf link, or netlink),
  * TC filters on clsact through libbpf's tc API, and socket filters. */
 #include <errno.h>
+#include <stdarg.h>
 #include <fcntl.h>
 #include <net/if.h>
 #include <stdio.h>
@@ -17,6 +18,39 @@
 #ifndef SO_ATTACH_BPF
 #define SO_ATTACH_BPF 50
 #endif
+
+/* libbpf prints the kernel's netlink extack to stderr; the library must
+ * not print, and the text belongs in our message: catch it instead. */
+static __thread char extack[256];
+
+static int catch_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	char line[sizeof(extack)];
+	const char *p;
+	(void)level;
+	vsnprintf(line, sizeof(line), fmt, ap);
+	p = strstr(line, "Kernel error message: ");
+	if (p) {
+		snprintf(extack, sizeof(extack), "%s", p + strlen("Kernel error message: "));
+		extack[strcspn(extack, "\n")] = '\0';
+	}
+	return 0;
+}
+
+static libbpf_print_fn_t quiet(void)
+{
+	extack[0] = '\0';
+	return libbpf_set_print(catch_print);
+}
+
+/* " (kernel: <extack>)" when the kernel said something, else "" */
+static const char *kernel_said(char *buf, size_t len)
+{
+	if (!extack[0])
+		return "";
+	snprintf(buf, len, " (kernel: %s)", extack);
+	return buf;
+}
 
 static int ifindex_of(const char *what, const char *ifname, char *err, size_t errlen)
 {
@@ -46,6 +80,8 @@ int ebpfdsl_attach_xdp(int prog_fd, const char *ifname, const struct ebpfdsl_xdp
 	struct ebpfdsl_xdp_opts o = { .sz = sizeof(o) };
 	static const unsigned mode_flags[] = { 0, XDP_FLAGS_SKB_MODE, XDP_FLAGS_DRV_MODE, XDP_FLAGS_HW_MODE };
 	struct ebpfdsl_link *l;
+	libbpf_print_fn_t old;
+	char said[300];
 	unsigned flags;
 	int idx, fd, e;
 
@@ -96,14 +132,18 @@ int ebpfdsl_attach_xdp(int prog_fd, const char *ifname, const struct ebpfdsl_xdp
 		ebpfdsl_link__free(l);
 		return link_err(err, errlen, e, "xdp on %s: dup of the program fd", ifname);
 	}
-	if (bpf_xdp_attach(idx, prog_fd, flags | XDP_FLAGS_UPDATE_IF_NOEXIST, NULL) < 0) {
-		e = errno;
+	old = quiet();
+	e = bpf_xdp_attach(idx, prog_fd, flags | XDP_FLAGS_UPDATE_IF_NOEXIST, NULL);
+	libbpf_set_print(old);
+	if (e < 0) {
+		e = -e;
 		l->how = HOW_FDS; /* nothing to detach */
 		ebpfdsl_link__free(l);
 		if (e == EBUSY || e == EEXIST)
 			return link_err(err, errlen, e, "xdp on %s (netlink): another XDP program is attached there",
 					ifname);
-		return link_err(err, errlen, e, "xdp on %s (%s mode): bpf_xdp_attach", ifname, xdp_mode_name(o.mode));
+		return link_err(err, errlen, e, "xdp on %s (%s mode): bpf_xdp_attach%s", ifname, xdp_mode_name(o.mode),
+				kernel_said(said, sizeof(said)));
 	}
 	*out = l;
 	return 0;
@@ -114,7 +154,9 @@ int ebpfdsl_attach_tc(int prog_fd, const char *ifname, const struct ebpfdsl_tc_o
 {
 	struct ebpfdsl_tc_opts o = { .sz = sizeof(o) };
 	struct ebpfdsl_link *l;
+	libbpf_print_fn_t old;
 	const char *dir;
+	char said[300];
 	int idx, e;
 
 	if (opts)
@@ -125,17 +167,23 @@ int ebpfdsl_attach_tc(int prog_fd, const char *ifname, const struct ebpfdsl_tc_o
 		return idx;
 	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = idx, .attach_point = o.egress ? BPF_TC_EGRESS : BPF_TC_INGRESS);
 	LIBBPF_OPTS(bpf_tc_opts, to, .prog_fd = prog_fd, .handle = o.handle, .priority = o.priority);
+	old = quiet();
 	e = bpf_tc_hook_create(&hook);
+	libbpf_set_print(old);
 	if (e < 0 && e != -EEXIST)
-		return link_err(err, errlen, e, "tc %s on %s: creating the clsact qdisc", dir, ifname);
+		return link_err(err, errlen, e, "tc %s on %s: creating the clsact qdisc%s", dir, ifname,
+				kernel_said(said, sizeof(said)));
+	old = quiet();
 	e = bpf_tc_attach(&hook, &to);
+	libbpf_set_print(old);
 	if (e < 0) {
 		if (e == -EINVAL)
 			return link_err(err, errlen, e,
 					"tc %s on %s: filter refused (a sched_cls program is needed; or that "
-					"handle/priority is taken)",
-					dir, ifname);
-		return link_err(err, errlen, e, "tc %s on %s: bpf_tc_attach", dir, ifname);
+					"handle/priority is taken)%s",
+					dir, ifname, kernel_said(said, sizeof(said)));
+		return link_err(err, errlen, e, "tc %s on %s: bpf_tc_attach%s", dir, ifname,
+				kernel_said(said, sizeof(said)));
 	}
 	l = link_new(EBPFDSL_LINK_TC, "%s %s (handle %u, priority %u)", ifname, dir, to.handle, to.priority);
 	if (!l) {
