@@ -107,9 +107,9 @@ int ebpfdsl_attach_netns(int prog_fd, const char *netns_path, int attach_type, e
 					"%s on network namespace %s: refused (is it a netns file? is the program "
 					"of type %s with that expected_attach_type?)",
 					tname, path, attach_type == BPF_SK_LOOKUP ? "sk_lookup" : "flow_dissector");
-		if (e == EEXIST)
-			return link_err(err, errlen, e, "%s on network namespace %s: one is attached already", tname,
-					path);
+		if (e == EEXIST || e == E2BIG)
+			return link_err(err, errlen, e, "%s on network namespace %s: one is attached there already",
+					tname, path);
 		return link_err(err, errlen, e, "%s on network namespace %s", tname, path);
 	}
 	l = link_new(EBPFDSL_LINK_NETNS, "%s %s", path, tname);

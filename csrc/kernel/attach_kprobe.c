@@ -214,7 +214,7 @@ int ebpfdsl_attach_kprobe_multi(int prog_fd, const struct ebpfdsl_kprobe_multi_o
 	struct names ns = { 0 };
 	const char **syms;
 	struct ebpfdsl_link *l = NULL;
-	char what[160], src[300] = "", multi_why[160];
+	char what[512], src[300] = "", multi_why[160];
 	int fd, e, multi_errno;
 
 	if (opts)
@@ -236,7 +236,8 @@ int ebpfdsl_attach_kprobe_multi(int prog_fd, const struct ebpfdsl_kprobe_multi_o
 		}
 		syms = (const char **)ns.v;
 		o.cnt = ns.n;
-		snprintf(what, sizeof(what), "kprobe_multi '%s' (%zu functions)", o.pattern, o.cnt);
+		snprintf(what, sizeof(what), "kprobe_multi '%s' (%zu function%s in %s)", o.pattern, o.cnt,
+			 o.cnt == 1 ? "" : "s", src);
 	} else {
 		if (o.cnt == 0)
 			return link_err(err, errlen, EINVAL, "kprobe_multi: the list of names is empty");

@@ -113,6 +113,10 @@ int perf_attach(struct ebpfdsl_link *l, int prog_fd, int pfd, uint64_t cookie, c
 		if (ioctl(pfd, PERF_EVENT_IOC_SET_BPF, prog_fd) < 0) {
 			e = errno;
 			close(pfd);
+			if (e == EINVAL)
+				goto refused;
+			if (e == EEXIST)
+				goto again;
 			return link_err(err, errlen, e, "%s: PERF_EVENT_IOC_SET_BPF", what);
 		}
 		if (ioctl(pfd, PERF_EVENT_IOC_ENABLE, 0) < 0) {
@@ -126,11 +130,17 @@ int perf_attach(struct ebpfdsl_link *l, int prog_fd, int pfd, uint64_t cookie, c
 	}
 	close(pfd);
 	if (e == EINVAL)
-		return link_err(err, errlen, e,
-				"%s: the kernel refused the program (is its type right for this attach point? "
-				"a program loaded for another attach type is refused)",
-				what);
+		goto refused;
+	if (e == EEXIST)
+		goto again;
 	return link_err(err, errlen, e, "%s: bpf_link_create(BPF_PERF_EVENT)", what);
+refused:
+	return link_err(err, errlen, e,
+			"%s: the kernel refused the program (is its type right for this attach point? a "
+			"program loaded for another attach type is refused)",
+			what);
+again:
+	return link_err(err, errlen, e, "%s: the program is attached there already", what);
 }
 
 void tracefs_event_name(char *buf, size_t len)

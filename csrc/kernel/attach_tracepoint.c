@@ -156,6 +156,11 @@ int ebpfdsl_attach_tracing(int prog_fd, ebpfdsl_link **out, char *err, size_t er
 	memset(&info, 0, sizeof(info));
 	if (bpf_obj_get_info_by_fd(prog_fd, &info, &len) < 0)
 		return link_err(err, errlen, errno, "tracing attach: fd %d is not a program", prog_fd);
+	if (info.type != BPF_PROG_TYPE_TRACING && info.type != BPF_PROG_TYPE_LSM && info.type != BPF_PROG_TYPE_EXT)
+		return link_err(err, errlen, EINVAL,
+				"tracing attach of '%s': refused (a program of type tracing or lsm loaded with "
+				"attach_btf_id and expected_attach_type fentry/fexit/fmod_ret/lsm is needed, not %s)",
+				info.name, ebpfdsl_prog_type_name((int)info.type));
 	/* With no name, the kernel attaches a tracing or lsm program where
 	 * its attach_btf_id says: fentry, fexit, fmod_ret, lsm. */
 	fd = bpf_raw_tracepoint_open(NULL, prog_fd);
