@@ -280,10 +280,16 @@ int ebpfdsl_elf_symbol_offset(const char *path, const char *symbol, uint64_t *of
 		}
 	}
 	if (!f.have) {
-		link_msg(err, errlen,
-			 "symbol '%s' not found in %s (searched %s%zu function symbols in .symtab, %s%zu in .dynsym)",
-			 symbol, path, f.tables[0] ? "" : "no .symtab: stripped; ", f.funcs[0],
-			 f.tables[1] ? "" : "no .dynsym; ", f.funcs[1]);
+		char symtab[64], dynsym[64];
+		if (f.tables[0])
+			snprintf(symtab, sizeof(symtab), "%zu function symbols in .symtab", f.funcs[0]);
+		else
+			snprintf(symtab, sizeof(symtab), "no .symtab: the file is stripped");
+		if (f.tables[1])
+			snprintf(dynsym, sizeof(dynsym), "%zu in .dynsym", f.funcs[1]);
+		else
+			snprintf(dynsym, sizeof(dynsym), "no .dynsym");
+		link_msg(err, errlen, "symbol '%s' not found in %s (%s; %s)", symbol, path, symtab, dynsym);
 		e = -ENOENT;
 		goto out;
 	}
