@@ -24,7 +24,7 @@ HEADERS    := $(wildcard csrc/*.h csrc/*/*.h)
 
 BUSTED := $(LUA) /usr/bin/busted
 
-.PHONY: all deps test test-c spec lint bench install uninstall clean probe
+.PHONY: all deps test test-c spec lint bench install uninstall clean probe run
 
 all: $(B)/ebpfdsl/core.so $(B)/libebpfdsl.a
 
@@ -53,6 +53,7 @@ deps:
 test: deps all
 	$(BUSTED)
 	$(MAKE) --no-print-directory test-c
+	$(MAKE) --no-print-directory lint
 
 spec: all
 	$(BUSTED) $(SPEC)
@@ -66,14 +67,20 @@ $(B)/examples/%: examples/c/%.c $(B)/libebpfdsl.a csrc/ebpfdsl.h
 test-c: $(C_EXAMPLES)
 	@for e in $(C_EXAMPLES); do echo "== $$e"; $$e || exit 1; done
 
+# Runs a Lua script against the freshly built module, from this tree.
+RUN_LUA = $(LUA) -e 'package.path="lua/?.lua;lua/?/init.lua;"..package.path; package.cpath="$(B)/?.so;"..package.cpath'
+EXAMPLE ?= examples/hello_test_run.lua
+run: all
+	$(RUN_LUA) $(EXAMPLE)
+
 # The README's probe command.
 probe: deps all
-	$(LUA) -e 'package.path="lua/?.lua;lua/?/init.lua;"..package.path; package.cpath="$(B)/?.so;"..package.cpath' examples/hello_test_run.lua
+	$(RUN_LUA) examples/hello_test_run.lua
 
 lint: deps
 	luacheck --codes lua spec examples bench tutorials
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability,performance \
-		--inline-suppr --suppress=missingIncludeSystem --std=c99 -Icsrc $(LUA_INC) csrc examples/c
+		--inline-suppr --suppress=missingIncludeSystem --suppress=toomanyconfigs --std=c99 -Icsrc $(LUA_INC) csrc examples/c
 
 # C baselines for the benchmarks, one program per bench/c/*.c
 BENCH_C := $(patsubst bench/c/%.c,$(B)/bench/%,$(wildcard bench/c/*.c))

@@ -333,6 +333,374 @@ struct ebpfdsl_test_run {
 EBPFDSL_API int ebpfdsl_prog__test_run(int prog_fd, struct ebpfdsl_test_run *run);
 
 /* ------------------------------------------------------------------------
+ * Struct layouts (csrc/core/layout*.c): the shape of an event, map key or
+ * value, as C would lay it out, with queries, a C-struct printer, and
+ * decode/encode between bytes and values. A layout is built field by
+ * field; the first error is kept (ebpfdsl_layout__error), as the
+ * assembler does, so building reads as a straight list checked once.
+ * ------------------------------------------------------------------------ */
+
+/* The target: BPF and every 64-bit kernel ebpfdsl supports (x86_64, arm64,
+ * s390x, ppc64le, riscv64, mips64, loongarch64) have 8-byte pointers
+ * aligned to 8, and align each integer type to its own size. The layouts
+ * follow that ABI whatever the host is. */
+#define EBPFDSL_LAYOUT_PTR_SIZE 8
+#define EBPFDSL_LAYOUT_PTR_ALIGN 8
+/* Nesting deeper than this is refused (it bounds the walkers' recursion). */
+#define EBPFDSL_LAYOUT_MAX_DEPTH 32
+/* The element index of a cursor that is not in an array. */
+#define EBPFDSL_LAYOUT_NO_INDEX ((size_t)-1)
+
+enum ebpfdsl_type {
+	EBPFDSL_TYPE_U8,
+	EBPFDSL_TYPE_U16,
+	EBPFDSL_TYPE_U32,
+	EBPFDSL_TYPE_U64,
+	EBPFDSL_TYPE_I8,
+	EBPFDSL_TYPE_I16,
+	EBPFDSL_TYPE_I32,
+	EBPFDSL_TYPE_I64,
+	EBPFDSL_TYPE_CHAR,   /* text: arrays decode to strings cut at NUL */
+	EBPFDSL_TYPE_BOOL,   /* _Bool, one byte */
+	EBPFDSL_TYPE_PTR,    /* EBPFDSL_LAYOUT_PTR_SIZE bytes, an address */
+	EBPFDSL_TYPE_PAD,    /* explicit padding bytes: zero, never decoded */
+	EBPFDSL_TYPE_STRUCT, /* a nested layout */
+	EBPFDSL_TYPE_COUNT_
+};
+
+/* "u8".."i64", "char", "bool", "ptr", "pad", "struct"; and back (s8..s64
+ * are accepted for i8..i64, as the kernel's __s32 names them). -1 or NULL
+ * when unknown. */
+EBPFDSL_API const char *ebpfdsl_type_name(int type);
+EBPFDSL_API int ebpfdsl_type_parse(const char *name);
+/* Bytes of one scalar of the type (1 for pad, 0 for struct). */
+EBPFDSL_API size_t ebpfdsl_type_size(int type);
+EBPFDSL_API int ebpfdsl_type_is_signed(int type);
+
+typedef struct ebpfdsl_layout ebpfdsl_layout;
+
+struct ebpfdsl_layout_opts {
+	size_t sz;  /* sizeof(struct ebpfdsl_layout_opts) */
+	int packed; /* nonzero: __attribute__((packed)), every member at align 1 */
+};
+
+/* One field, as the queries report it. */
+struct ebpfdsl_layout_field {
+	const char *name;
+	int type;         /* enum ebpfdsl_type; the element type of an array */
+	size_t offset;    /* bytes from the start of the layout asked */
+	size_t size;      /* the whole field (count * elem_size for arrays) */
+	size_t count;     /* elements of an array; 0 when not an array */
+	size_t elem_size; /* one element (the field itself when not an array) */
+	size_t align;     /* the alignment it was placed at (1 when packed) */
+	size_t index;     /* position among its layout's fields, from 0 */
+	const ebpfdsl_layout *layout; /* for EBPFDSL_TYPE_STRUCT fields */
+};
+
+/* A new empty layout named `name` (a C identifier). NULL only when out of
+ * memory (errno ENOMEM); a bad name is kept as the layout's error. */
+EBPFDSL_API ebpfdsl_layout *ebpfdsl_layout__new(const char *name, const struct ebpfdsl_layout_opts *opts);
+/* Drops one reference; layouts nested in others stay alive while nested. */
+EBPFDSL_API void ebpfdsl_layout__free(ebpfdsl_layout *l);
+/* Appends a field of a scalar type (u8..ptr); count 0 for a single value,
+ * >= 1 for an array. 0, or -1 with the error kept. */
+EBPFDSL_API int ebpfdsl_layout__add_field(ebpfdsl_layout *l, const char *name, int type, size_t count);
+/* Appends a nested layout (count as above). The parent takes a reference,
+ * and `sub` can no longer grow. */
+EBPFDSL_API int ebpfdsl_layout__add_struct(ebpfdsl_layout *l, const char *name, ebpfdsl_layout *sub,
+					   size_t count);
+/* Appends `bytes` of explicit padding, aligned to 1. */
+EBPFDSL_API int ebpfdsl_layout__add_pad(ebpfdsl_layout *l, const char *name, size_t bytes);
+/* The first error met while building, or NULL. */
+EBPFDSL_API const char *ebpfdsl_layout__error(const ebpfdsl_layout *l);
+
+EBPFDSL_API const char *ebpfdsl_layout__name(const ebpfdsl_layout *l);
+EBPFDSL_API int ebpfdsl_layout__packed(const ebpfdsl_layout *l);
+/* sizeof and _Alignof of the equal C struct, tail padding included. */
+EBPFDSL_API size_t ebpfdsl_layout__size(const ebpfdsl_layout *l);
+EBPFDSL_API size_t ebpfdsl_layout__align(const ebpfdsl_layout *l);
+EBPFDSL_API size_t ebpfdsl_layout__field_count(const ebpfdsl_layout *l);
+/* The i-th field (from 0, padding included); -ENOENT past the last. */
+EBPFDSL_API int ebpfdsl_layout__field(const ebpfdsl_layout *l, size_t i, struct ebpfdsl_layout_field *f);
+/* A field by path: "pid", "hdr.len", "args[2]", "hdrs[1].len"; offset is
+ * from the start of `l`. -ENOENT (no such field), -ERANGE (index past the
+ * end) or -EINVAL (bad path); `err`, when not NULL, says which. */
+EBPFDSL_API int ebpfdsl_layout__lookup(const ebpfdsl_layout *l, const char *path, struct ebpfdsl_layout_field *f,
+				       char *err, size_t errlen);
+/* The equal C struct, nested definitions first, as text that gcc
+ * compiles after #include <linux/types.h>. Returns the length snprintf
+ * would. */
+EBPFDSL_API int ebpfdsl_layout__print(const ebpfdsl_layout *l, char *buf, size_t len);
+
+/* Where a walk over the values is: the field, the element index (or
+ * EBPFDSL_LAYOUT_NO_INDEX), and the enclosing position. */
+struct ebpfdsl_layout_cursor {
+	const struct ebpfdsl_layout_field *field; /* offset relative to its own layout */
+	size_t index;
+	const struct ebpfdsl_layout_cursor *up;   /* NULL at the top level */
+};
+
+/* "hdrs[1].len" for a cursor; returns the length snprintf would. */
+EBPFDSL_API int ebpfdsl_layout_cursor_path(const struct ebpfdsl_layout_cursor *c, char *buf, size_t len);
+
+enum ebpfdsl_layout_nest {
+	EBPFDSL_LAYOUT_NEST_STRUCT, /* a nested layout, or one element of an array of them */
+	EBPFDSL_LAYOUT_NEST_ARRAY   /* an array decoded element by element */
+};
+
+/* What a decode reports, in field order (padding is skipped). Each
+ * callback returns 0 to go on, anything else to stop the walk with it. */
+struct ebpfdsl_layout_visitor {
+	size_t sz; /* sizeof(struct ebpfdsl_layout_visitor) */
+	/* integers (signed ones sign-extended; u64 and ptr as their bits),
+	 * bool (0 or 1, any nonzero byte is 1) */
+	int (*scalar)(void *ctx, const struct ebpfdsl_layout_cursor *c, int64_t value);
+	/* char arrays up to the first NUL, a single char likewise (0 or 1
+	 * bytes), u8 arrays whole */
+	int (*bytes)(void *ctx, const struct ebpfdsl_layout_cursor *c, const char *p, size_t len);
+	/* a nested struct (n: its fields, padding excluded) or an array
+	 * (n: its elements) begins; `leave` ends it */
+	int (*enter)(void *ctx, const struct ebpfdsl_layout_cursor *c, int nest, size_t n);
+	int (*leave)(void *ctx, const struct ebpfdsl_layout_cursor *c, int nest);
+};
+
+/* Walks the values of one record at buf (len bytes, at least the
+ * layout's size, else -EMSGSIZE). Returns 0 or what a callback returned. */
+EBPFDSL_API int ebpfdsl_layout__decode(const ebpfdsl_layout *l, const void *buf, size_t len,
+				       const struct ebpfdsl_layout_visitor *v, void *ctx);
+
+/* Where an encode takes its values. Each callback returns 1 with the
+ * value, 0 when it is absent (its bytes stay zero), or a negative errno
+ * to stop the encode. `bytes` may also return 2 for a u8 array given
+ * element by element (enter/scalar/leave are then asked). */
+struct ebpfdsl_layout_source {
+	size_t sz; /* sizeof(struct ebpfdsl_layout_source) */
+	int (*scalar)(void *ctx, const struct ebpfdsl_layout_cursor *c, int64_t *value);
+	int (*bytes)(void *ctx, const struct ebpfdsl_layout_cursor *c, const char **p, size_t *len);
+	int (*enter)(void *ctx, const struct ebpfdsl_layout_cursor *c, int nest);
+	int (*leave)(void *ctx, const struct ebpfdsl_layout_cursor *c, int nest);
+};
+
+/* Zeroes the layout's size of buf (len bytes, at least that) and writes
+ * the values the source gives. A value that does not fit its field is
+ * -ERANGE, text longer than its array -E2BIG; `err` then names the path
+ * and the value. Returns 0 or the negative errno. */
+EBPFDSL_API int ebpfdsl_layout__encode(const ebpfdsl_layout *l, void *buf, size_t len,
+				       const struct ebpfdsl_layout_source *s, void *ctx, char *err, size_t errlen);
+
+/* One scalar: read at p (signed types sign-extended), or written with a
+ * range check (-ERANGE when v does not fit; u64 and ptr take any bits,
+ * bool 0 or 1, char -128..255). Host byte order, as the BPF target's. */
+EBPFDSL_API int64_t ebpfdsl_scalar_get(int type, const void *p);
+EBPFDSL_API int ebpfdsl_scalar_put(int type, void *p, int64_t v);
+/* Does v fit the type? The check ebpfdsl_scalar_put makes. */
+EBPFDSL_API int ebpfdsl_scalar_fits(int type, int64_t v);
+
+/* Reads or writes the scalar (or array element) at path in one record:
+ * 0 or -errno as ebpfdsl_layout__lookup, -EMSGSIZE for a short buffer,
+ * -EINVAL for a path that is not a scalar, -ERANGE for a value that does
+ * not fit. */
+EBPFDSL_API int ebpfdsl_layout__get(const ebpfdsl_layout *l, const void *buf, size_t len, const char *path,
+				    int64_t *value);
+EBPFDSL_API int ebpfdsl_layout__set(const ebpfdsl_layout *l, void *buf, size_t len, const char *path,
+				    int64_t value);
+
+/* ------------------------------------------------------------------------
+ * Architectures: where each architecture's struct pt_regs, the context of
+ * kprobes, kretprobes, uprobes and uretprobes, keeps the registers a probe
+ * reads (csrc/core/arch.c). Pure data: nothing here asks the kernel.
+ * Arguments are numbered from 1, as PT_REGS_PARM1 is the first.
+ * ------------------------------------------------------------------------ */
+
+#define EBPFDSL_ARCH_MAX_ARGS 8
+
+/* One register slot of struct pt_regs. */
+struct ebpfdsl_arch_reg {
+	const char *name; /* the field as C names it: "rdi", "regs[4]", "psw.addr";
+	                   * NULL when the architecture has no such register */
+	int offset;       /* byte offset from the start of struct pt_regs, or -1 */
+	int kernel_only;  /* 1: a field of the kernel's own struct pt_regs that the
+	                   * UAPI headers do not show (or show elsewhere) */
+};
+
+struct ebpfdsl_arch {
+	const char *name;        /* "x86_64", "arm64", ... */
+	const char *target;      /* what libbpf's -D__TARGET_ARCH_<target> names it */
+	const char *uapi_struct; /* the UAPI struct that is a prefix of the kernel's
+	                          * pt_regs: "struct pt_regs", "struct user_pt_regs" */
+	int reg_size;            /* bytes per register slot and load: 8, or 4 */
+	int nargs;               /* function arguments passed in registers */
+	int nsyscall_args;       /* system call arguments passed in registers */
+	int syscall_wrapper;     /* 1: the traced syscall function takes one
+	                          * argument, a struct pt_regs * holding the user's
+	                          * registers (ARCH_HAS_SYSCALL_WRAPPER) */
+	const char *syscall_prefix; /* prefix of that function: "__x64_sys_" */
+	struct ebpfdsl_arch_reg args[EBPFDSL_ARCH_MAX_ARGS];         /* PT_REGS_PARMn */
+	struct ebpfdsl_arch_reg syscall_args[EBPFDSL_ARCH_MAX_ARGS]; /* PT_REGS_PARMn_SYSCALL, in the
+	                                                             * pt_regs the arguments are in */
+	struct ebpfdsl_arch_reg rc; /* PT_REGS_RC: the return value */
+	struct ebpfdsl_arch_reg sp; /* PT_REGS_SP */
+	struct ebpfdsl_arch_reg ip; /* PT_REGS_IP */
+	struct ebpfdsl_arch_reg fp; /* PT_REGS_FP; name NULL where the ABI has none */
+};
+
+/* The i-th known architecture, from 0; NULL past the last. */
+EBPFDSL_API const struct ebpfdsl_arch *ebpfdsl_arch_at(size_t i);
+/* By name or a common alias ("amd64", "aarch64", "ppc64el", "x86"...), or NULL. */
+EBPFDSL_API const struct ebpfdsl_arch *ebpfdsl_arch_find(const char *name);
+/* The architecture this library was built for, or NULL if none above. */
+EBPFDSL_API const struct ebpfdsl_arch *ebpfdsl_arch_current(void);
+/* Offset of function argument n (from 1) in struct pt_regs; -ERANGE when n
+ * is not passed in a register. */
+EBPFDSL_API int ebpfdsl_arch_arg_offset(const struct ebpfdsl_arch *a, int n);
+/* Offset of system call argument n (from 1) in the pt_regs holding the
+ * syscall's registers (behind the wrapper's pointer where there is one);
+ * -ERANGE beyond the registers. */
+EBPFDSL_API int ebpfdsl_arch_syscall_arg_offset(const struct ebpfdsl_arch *a, int n);
+
+/* Where tracefs is mounted ("/sys/kernel/tracing", or the older
+ * "/sys/kernel/debug/tracing"), written to buf. When neither has events and
+ * mount_if_absent is set, mounts tracefs at /sys/kernel/tracing (needs
+ * CAP_SYS_ADMIN). 0 or -errno (-ENOENT: not mounted, and not asked to). */
+EBPFDSL_API int ebpfdsl_tracefs_root(char *buf, size_t len, int mount_if_absent);
+
+/* ------------------------------------------------------------------------
+ * Maps (csrc/kernel/map*.c) and the BPF filesystem (csrc/kernel/bpffs.c).
+ * Functions return 0 or a file descriptor on success, -errno on failure;
+ * a missing key is -ENOENT. Element functions take the key and value
+ * bytes the kernel sees: a per-CPU value is one 8-byte-aligned slot per
+ * possible CPU (ebpfdsl_map_value_bytes gives the buffer size).
+ * ------------------------------------------------------------------------ */
+
+/* Map types newer than the Linux 6.1 UAPI headers, by the kernel's ids. */
+#define EBPFDSL_MAP_TYPE_CGRP_STORAGE 32
+#define EBPFDSL_MAP_TYPE_ARENA 33
+#define EBPFDSL_MAP_TYPE_MAX_ 34 /* one past the last type this code names */
+/* Map flags for arenas (BPF_F_MMAPABLE is older and in every header). */
+#define EBPFDSL_F_MMAPABLE (1U << 10)
+#define EBPFDSL_F_SEGV_ON_FAULT (1U << 17)
+#define EBPFDSL_F_NO_USER_CONV (1U << 18)
+
+/* "hash" <-> BPF_MAP_TYPE_HASH, as libbpf names them; types libbpf 1.1
+ * cannot name ("arena") by the names newer libbpf gives them. */
+EBPFDSL_API int ebpfdsl_map_type_parse(const char *name);
+EBPFDSL_API const char *ebpfdsl_map_type_name(int type);
+/* 1 if this kernel creates maps of the type, 0 if not, or -errno. */
+EBPFDSL_API int ebpfdsl_map_type_supported(int type);
+/* Nonzero for types with one value per possible CPU. */
+EBPFDSL_API int ebpfdsl_map_type_percpu(int type);
+/* Nonzero for sk/inode/task/cgrp storage: keys are file descriptors. */
+EBPFDSL_API int ebpfdsl_map_type_local_storage(int type);
+EBPFDSL_API int ebpfdsl_num_possible_cpus(void);
+/* Bytes of one value as lookups read it: value_size, or for per-CPU types
+ * value_size rounded up to 8, times the possible CPUs. */
+EBPFDSL_API size_t ebpfdsl_map_value_bytes(int type, uint32_t value_size);
+
+/* 0 if `size` is a valid ring buffer size (a power-of-two multiple of the
+ * page size); otherwise -EINVAL and the nearest valid sizes below (0 when
+ * there is none) and above. */
+EBPFDSL_API int ebpfdsl_ringbuf_size_check(uint64_t size, uint64_t *below, uint64_t *above);
+
+/* The kernel's value type of a struct_ops map ("tcp_congestion_ops"
+ * -> bpf_struct_ops_tcp_congestion_ops in vmlinux BTF) and its size. */
+EBPFDSL_API int ebpfdsl_struct_ops_type(const char *name, unsigned *type_id, unsigned *value_size);
+
+struct ebpfdsl_map_create_opts {
+	size_t sz;            /* sizeof(struct ebpfdsl_map_create_opts) */
+	const char *name;     /* up to 15 characters kept by the kernel */
+	unsigned flags;       /* BPF_F_* map flags */
+	int inner_map_fd;     /* array_of_maps, hash_of_maps: a template; 0: none */
+	int numa_node;        /* used with BPF_F_NUMA_NODE */
+	uint64_t map_extra;   /* bloom_filter: hash count; arena: address */
+	unsigned ifindex;     /* offloaded maps */
+	int btf_fd;           /* 0: none; local storage maps then get a BTF
+	                       * describing their key and value as bytes */
+	unsigned btf_key_type_id;
+	unsigned btf_value_type_id;
+	unsigned btf_vmlinux_value_type_id; /* struct_ops */
+};
+
+/* Creates a map; returns its fd. Ring buffer sizes that are not a
+ * power-of-two multiple of the page size are -EINVAL. */
+EBPFDSL_API int ebpfdsl_map__create(int type, unsigned key_size, unsigned value_size, unsigned max_entries,
+				    const struct ebpfdsl_map_create_opts *opts);
+/* A new fd for the map with this id, or of the map pinned at `path`
+ * (-EINVAL when the pin is not a map). */
+EBPFDSL_API int ebpfdsl_map__open_id(uint32_t id);
+EBPFDSL_API int ebpfdsl_map__open_pinned(const char *path);
+
+/* What the kernel says about a map (bpf_obj_get_info_by_fd). */
+struct ebpfdsl_map_info {
+	size_t sz; /* sizeof(struct ebpfdsl_map_info) */
+	int type;
+	uint32_t id, key_size, value_size, max_entries, flags;
+	char name[16];
+	uint64_t map_extra;
+	uint32_t ifindex, btf_id, btf_key_type_id, btf_value_type_id, btf_vmlinux_value_type_id;
+	int frozen; /* 1, 0, or -1 when the kernel does not say */
+};
+EBPFDSL_API int ebpfdsl_map__info(int fd, struct ebpfdsl_map_info *info);
+
+/* Single elements. `flags`: BPF_ANY, BPF_NOEXIST, BPF_EXIST (update),
+ * BPF_F_LOCK. Queues, stacks and bloom filters take a NULL key. */
+EBPFDSL_API int ebpfdsl_map__lookup(int fd, const void *key, void *value, uint64_t flags);
+EBPFDSL_API int ebpfdsl_map__update(int fd, const void *key, const void *value, uint64_t flags);
+EBPFDSL_API int ebpfdsl_map__delete(int fd, const void *key);
+EBPFDSL_API int ebpfdsl_map__lookup_and_delete(int fd, const void *key, void *value, uint64_t flags);
+/* The key after `key` (NULL: the first); -ENOENT after the last. */
+EBPFDSL_API int ebpfdsl_map__next_key(int fd, const void *key, void *next);
+EBPFDSL_API int ebpfdsl_map__freeze(int fd);
+/* The number of keys next_key walks (for arrays: max_entries). */
+EBPFDSL_API int ebpfdsl_map__count(int fd, size_t *count);
+/* Empties a map: deletes every key; arrays are set to zeros, queues and
+ * stacks popped; -EOPNOTSUPP for types without keys (bloom filters). */
+EBPFDSL_API int ebpfdsl_map__clear(int fd);
+
+/* Batches: BPF_MAP_*_BATCH, or the same contract element by element
+ * where the kernel refuses the batch for the map's type. */
+struct ebpfdsl_map_batch {
+	size_t sz;           /* sizeof(struct ebpfdsl_map_batch) */
+	uint64_t elem_flags; /* update: BPF_ANY/NOEXIST/EXIST; BPF_F_LOCK */
+	int no_fallback;     /* nonzero: report the kernel's refusal instead */
+	int fallback;        /* out: 1 when the element-by-element path ran */
+};
+/* Bytes a batch cursor needs for a map with this key size. */
+EBPFDSL_API size_t ebpfdsl_map_batch_cursor_size(uint32_t key_size);
+/* Reads up to *count elements after cursor `in` (NULL: from the start)
+ * into `keys` and `values`, writes the next cursor to `out` and the number
+ * read to *count. Returns 0 when more may follow, -ENOENT when the map's
+ * end was reached (*count still says how many were read), -ENOSPC when a
+ * hash bucket holds more than *count elements. */
+EBPFDSL_API int ebpfdsl_map__lookup_batch(int fd, const void *in, void *out, void *keys, void *values,
+					  uint32_t *count, struct ebpfdsl_map_batch *opts);
+EBPFDSL_API int ebpfdsl_map__lookup_and_delete_batch(int fd, const void *in, void *out, void *keys,
+						     void *values, uint32_t *count,
+						     struct ebpfdsl_map_batch *opts);
+/* Writes or deletes *count elements; on failure *count says how many were
+ * done before the one that failed. */
+EBPFDSL_API int ebpfdsl_map__update_batch(int fd, const void *keys, const void *values, uint32_t *count,
+					  struct ebpfdsl_map_batch *opts);
+EBPFDSL_API int ebpfdsl_map__delete_batch(int fd, const void *keys, uint32_t *count,
+					  struct ebpfdsl_map_batch *opts);
+
+/* The BPF filesystem. bpffs_mount: `dir` (NULL: /sys/fs/bpf) holds a
+ * bpffs afterwards, mounted now if it was not. bpffs_is: 1, 0 or -errno.
+ * bpffs_prepare: mounts /sys/fs/bpf when `path` is under it and makes the
+ * missing directories above `path` (only inside a bpffs). */
+EBPFDSL_API int ebpfdsl_bpffs_mount(const char *dir);
+EBPFDSL_API int ebpfdsl_bpffs_is(const char *dir);
+EBPFDSL_API int ebpfdsl_bpffs_prepare(const char *path);
+
+/* Pins any BPF object fd (map, program, link) at `path`, preparing the
+ * bpffs first; opens a pin; removes a pin (refused outside a bpffs). */
+EBPFDSL_API int ebpfdsl_obj__pin(int fd, const char *path);
+EBPFDSL_API int ebpfdsl_obj__get(const char *path);
+EBPFDSL_API int ebpfdsl_obj__unpin(const char *path);
+enum { EBPFDSL_OBJ_OTHER, EBPFDSL_OBJ_MAP, EBPFDSL_OBJ_PROG, EBPFDSL_OBJ_LINK };
+/* Which kind of BPF object an fd refers to (EBPFDSL_OBJ_*), or -errno. */
+EBPFDSL_API int ebpfdsl_obj__kind(int fd);
+
+/* ------------------------------------------------------------------------
  * Attach and links (csrc/kernel/attach_*.c, link.c, elf_sym.c).
  * Every ebpfdsl_attach_* returns 0 and sets *out, or returns -errno; when
  * `err` is not NULL it then receives one line saying what was tried and
@@ -498,8 +866,8 @@ EBPFDSL_API int ebpfdsl_link__fd(const ebpfdsl_link *link);
 /* Number of kernel attachments behind the link (one per CPU for perf
  * events, one per function for kprobe fallbacks). */
 EBPFDSL_API int ebpfdsl_link__count(const ebpfdsl_link *link);
-/* Pins the bpf link at a bpffs path (mounting bpffs at /sys/fs/bpf when
- * the path is under it and nothing is mounted there). */
+/* Pins the bpf link at a bpffs path (through ebpfdsl_obj__pin, which
+ * mounts bpffs at /sys/fs/bpf when needed). */
 EBPFDSL_API int ebpfdsl_link__pin(ebpfdsl_link *link, const char *path);
 /* Removes the pin this link made. */
 EBPFDSL_API int ebpfdsl_link__unpin(ebpfdsl_link *link);

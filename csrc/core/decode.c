@@ -166,23 +166,35 @@ static void fill(struct ebpfdsl_op *op, const struct ebpfdsl_isa_row *row, const
 		op->size = in->code & 0x18;
 }
 
-int ebpfdsl_decode(const struct bpf_insn *insns, size_t cnt, size_t pc, struct ebpfdsl_op *op)
+static void init(struct ebpfdsl_op *op, const struct bpf_insn *in)
 {
-	const struct bpf_insn *in = &insns[pc];
-	const struct bpf_insn *next = pc + 1 < cnt ? &insns[pc + 1] : NULL;
-
 	memset(op, 0, sizeof(*op));
 	op->dst = in->dst_reg;
 	op->src = in->src_reg;
 	op->off = in->off;
 	op->imm = in->imm;
+}
+
+int ebpfdsl_decode(const struct bpf_insn *insns, size_t cnt, size_t pc, struct ebpfdsl_op *op)
+{
+	const struct bpf_insn *in = &insns[pc];
+	const struct bpf_insn *next = pc + 1 < cnt ? &insns[pc + 1] : NULL;
+	char err[EBPFDSL_ERRLEN];
+
+	init(op, in);
 	for (int i = 0; i < EBPFDSL_OP_RAW; i++) {
 		const struct ebpfdsl_isa_row *row = ebpfdsl_isa_row(i);
 		if (!row_matches(row, in, next))
 			continue;
 		op->op = i;
 		fill(op, row, in, next);
-		return ebpfdsl_op_slots(op);
+		/* A row the assembler would refuse (r11..r15, a shift by 64,
+		 * a division by a zero immediate, a byte store of 1000) stays
+		 * raw, so that assemble(disassemble(b)) == b for any bytes. */
+		if (ebpfdsl__validate(op, 4, err, sizeof(err)) == 0)
+			return ebpfdsl_op_slots(op);
+		init(op, in);
+		break;
 	}
 	op->op = EBPFDSL_OP_RAW;
 	op->code = in->code;

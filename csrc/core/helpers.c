@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Helper ids and names, generated from the kernel's own list
  * (__BPF_FUNC_MAPPER in <linux/bpf.h>), never typed by hand. */
+#include <ctype.h>
 #include <string.h>
 #include "core.h"
 
@@ -55,7 +56,8 @@ static int distance(const char *a, const char *b)
 		row[0] = (int)i;
 		for (size_t j = 1; j <= lb; j++) {
 			int up = row[j];
-			int best = diag + (a[i - 1] != b[j - 1]);
+			/* case does not count: MAP_LOOKUP_ELEM is near map_lookup_elem */
+			int best = diag + (tolower((unsigned char)a[i - 1]) != tolower((unsigned char)b[j - 1]));
 			if (up + 1 < best)
 				best = up + 1;
 			if (row[j - 1] + 1 < best)

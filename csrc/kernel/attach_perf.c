@@ -8,46 +8,24 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/ioctl.h>
-#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
-#include <sys/vfs.h>
 #include <linux/perf_event.h>
 #include <bpf/bpf.h>
 #include "link.h"
-
-#ifndef TRACEFS_MAGIC
-#define TRACEFS_MAGIC 0x74726163
-#endif
 
 int perf_open(void *attr, int pid, int cpu, int group_fd, unsigned long flags)
 {
 	return (int)syscall(__NR_perf_event_open, attr, pid, cpu, group_fd, flags);
 }
 
-static int is_tracefs(const char *dir)
-{
-	struct statfs st;
-	char probe[256];
-	if (statfs(dir, &st) < 0)
-		return 0;
-	/* tracefs itself, or debugfs's automount of it */
-	snprintf(probe, sizeof(probe), "%s/events", dir);
-	return st.f_type == TRACEFS_MAGIC || access(probe, F_OK) == 0;
-}
-
 const char *tracefs_dir(void)
 {
-	static const char *dir;
-	if (dir)
-		return dir;
-	if (is_tracefs("/sys/kernel/tracing"))
-		return dir = "/sys/kernel/tracing";
-	if (mount("nodev", "/sys/kernel/tracing", "tracefs", 0, NULL) == 0 && is_tracefs("/sys/kernel/tracing"))
-		return dir = "/sys/kernel/tracing";
-	if (is_tracefs("/sys/kernel/debug/tracing"))
-		return dir = "/sys/kernel/debug/tracing";
-	return NULL;
+	/* found (or mounted) once; the mount point does not move */
+	static char dir[64];
+	if (!dir[0] && ebpfdsl_tracefs_root(dir, sizeof(dir), 1) < 0)
+		dir[0] = '\0';
+	return dir[0] ? dir : NULL;
 }
 
 static int read_file(const char *path, char *buf, size_t len)

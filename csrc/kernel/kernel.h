@@ -6,4 +6,14 @@
 
 #include "../ebpfdsl.h"
 
+/* The kernel's own "not supported" errno, which no libc names. */
+#define EBPFDSL_ENOTSUPP 524
+
+struct btf;
+/* map_btf.c: a loaded BTF describing a key of key_size bytes (an int
+ * when 4) and a struct of value_size bytes, for local storage maps. NULL
+ * with errno set on failure; the caller frees it with btf__free. */
+struct btf *ebpfdsl_map_btf_bytes(unsigned key_size, unsigned value_size, unsigned *key_id,
+				  unsigned *value_id);
+
 #endif

@@ -9,11 +9,8 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/ioctl.h>
-#include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/vfs.h>
-#include <linux/magic.h>
 #include <linux/perf_event.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -303,21 +300,9 @@ const char *ebpfdsl_link__pin_path(const ebpfdsl_link *l)
 	return l ? l->pin : NULL;
 }
 
-/* bpffs at /sys/fs/bpf when a pin goes there and nothing is mounted. */
-static void ensure_bpffs(const char *path)
-{
-	struct statfs st;
-	if (strncmp(path, "/sys/fs/bpf/", 12) != 0)
-		return;
-	if (statfs("/sys/fs/bpf", &st) == 0 && st.f_type == BPF_FS_MAGIC)
-		return;
-	mkdir("/sys/fs/bpf", 0700);
-	mount("bpf", "/sys/fs/bpf", "bpf", 0, "mode=0700");
-}
-
 int ebpfdsl_link__pin(ebpfdsl_link *l, const char *path)
 {
-	int fd = ebpfdsl_link__fd(l);
+	int fd = ebpfdsl_link__fd(l), e;
 	char *copy;
 	if (fd < 0)
 		return fd;
@@ -328,9 +313,8 @@ int ebpfdsl_link__pin(ebpfdsl_link *l, const char *path)
 	copy = strdup(path);
 	if (!copy)
 		return -ENOMEM;
-	ensure_bpffs(path);
-	if (bpf_obj_pin(fd, path) < 0) {
-		int e = -errno;
+	e = ebpfdsl_obj__pin(fd, path); /* mounts /sys/fs/bpf when needed */
+	if (e < 0) {
 		free(copy);
 		return e;
 	}

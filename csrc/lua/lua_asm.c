@@ -135,8 +135,10 @@ static void read_op(struct assembly *s, int idx, const char *opname, struct ebpf
 	lua_pushnil(L);
 	while (lua_next(L, idx)) {
 		const char *key = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : NULL;
-		if (!key)
+		if (!key) {
 			insn_error(s, opname, "unexpected %s key in an instruction", luaL_typename(L, -2));
+			return; /* not reached: insn_error raises */
+		}
 		if (strcmp(key, "op") == 0) {
 			/* read already */
 		} else if (strcmp(key, "dst") == 0) {
@@ -182,6 +184,8 @@ static void read_op(struct assembly *s, int idx, const char *opname, struct ebpf
 		lua_pop(L, 1);
 	}
 	if (helper >= 0) {
+		if (op->op != EBPFDSL_OP_CALL)
+			insn_error(s, opname, "takes no helper");
 		if ((op->has & EBPFDSL_HAS_IMM) && op->imm != helper)
 			insn_error(s, opname, "helper %d and imm %lld disagree", helper, (long long)op->imm);
 		op->imm = helper;
@@ -197,8 +201,13 @@ static void emit_insn(struct assembly *s, int idx, const char *opname)
 
 	read_op(s, idx, opname, &op);
 	if (lua_getfield(L, idx, "map") != LUA_TNIL) {
+		char what[64];
+		/* only these two put a map's fd in imm */
+		if (op.op != EBPFDSL_OP_LD_MAP_FD && op.op != EBPFDSL_OP_LD_MAP_VALUE)
+			insn_error(s, opname, "takes no map");
+		snprintf(what, sizeof(what), "insn %d (%s): map", (int)ebpfdsl_asm__count(s->a), opname);
 		if (!(op.has & EBPFDSL_HAS_IMM)) {
-			op.imm = ebpfdsl_lua_tofd(L, -1, "map");
+			op.imm = ebpfdsl_lua_tofd(L, -1, what);
 			op.has |= EBPFDSL_HAS_IMM;
 		}
 		keep_map(s, lua_gettop(L));
@@ -206,6 +215,31 @@ static void emit_insn(struct assembly *s, int idx, const char *opname)
 	if (ebpfdsl_asm__emit(s->a, &op))
 		luaL_error(L, "%s", ebpfdsl_asm__error(s->a));
 	lua_settop(L, top);
+}
+
+/* {op = "label", name = "x"}: a name and nothing else */
+static void emit_label(struct assembly *s, int idx)
+{
+	lua_State *L = s->L;
+	const char *name = NULL;
+	int at = (int)ebpfdsl_asm__count(s->a);
+
+	lua_pushnil(L);
+	while (lua_next(L, idx)) {
+		const char *key = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : NULL;
+		if (key && strcmp(key, "name") == 0) {
+			if (lua_type(L, -1) != LUA_TSTRING)
+				luaL_error(L, "insn %d (label): name must be a string, got %s", at, luaL_typename(L, -1));
+			name = lua_tostring(L, -1); /* the table keeps it alive */
+		} else if (!key || strcmp(key, "op") != 0) {
+			luaL_error(L, "insn %d (label): unknown field '%s'", at, key ? key : luaL_typename(L, -2));
+		}
+		lua_pop(L, 1);
+	}
+	if (!name)
+		luaL_error(L, "insn %d: label needs a name", at);
+	if (ebpfdsl_asm__label(s->a, name))
+		luaL_error(L, "%s", ebpfdsl_asm__error(s->a));
 }
 
 static void emit_list(struct assembly *s, int idx, int depth)
@@ -219,16 +253,14 @@ static void emit_list(struct assembly *s, int idx, int depth)
 			   (int)ebpfdsl_asm__count(s->a), MAX_NESTING);
 	luaL_checkstack(L, 8, "assemble");
 	if (lua_getfield(L, idx, "op") != LUA_TNIL) {
-		const char *opname = lua_tostring(L, -1);
+		const char *opname;
+		/* checked before lua_tostring, which would turn 5 into "5" */
 		if (lua_type(L, -1) != LUA_TSTRING)
 			luaL_error(L, "insn %d: op must be a mnemonic string, got %s", (int)ebpfdsl_asm__count(s->a),
 				   luaL_typename(L, -1));
+		opname = lua_tostring(L, -1);
 		if (strcmp(opname, "label") == 0) {
-			const char *name = ebpfdsl_lua_optstr_field(L, idx, "name", NULL, NULL);
-			if (!name)
-				luaL_error(L, "insn %d: label needs a name", (int)ebpfdsl_asm__count(s->a));
-			if (ebpfdsl_asm__label(s->a, name))
-				luaL_error(L, "%s", ebpfdsl_asm__error(s->a));
+			emit_label(s, idx);
 		} else {
 			emit_insn(s, idx, opname);
 		}
@@ -268,6 +300,14 @@ static int l_assemble(lua_State *L)
 	luaL_checktype(L, 1, LUA_TTABLE);
 	if (!lua_isnoneornil(L, 2)) {
 		luaL_checktype(L, 2, LUA_TTABLE);
+		lua_pushnil(L);
+		while (lua_next(L, 2)) {
+			const char *key = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : NULL;
+			if (!key || (strcmp(key, "cpu") != 0 && strcmp(key, "relax") != 0))
+				return luaL_error(L, "assemble: unknown option '%s' (cpu, relax)",
+						  key ? key : luaL_typename(L, -2));
+			lua_pop(L, 1);
+		}
 		opts.cpu = (int)ebpfdsl_lua_optint_field(L, 2, "cpu", 4);
 		if (lua_getfield(L, 2, "relax") != LUA_TNIL)
 			opts.no_relax = !lua_toboolean(L, -1);
@@ -319,17 +359,57 @@ static const struct bpf_insn *check_bytes(lua_State *L, int idx, size_t *cnt)
 	return (const struct bpf_insn *)(const void *)b;
 }
 
+/* Pushes "L<slot>", or "L<slot>_<k>" when that is one of the caller's
+ * own label names (the set at `used`, or 0): a name stands for one place. */
+static void push_made_up_name(lua_State *L, int used, int64_t to)
+{
+	lua_pushfstring(L, "L%d", (int)to);
+	for (int k = 1; used; k++) {
+		lua_pushvalue(L, -1);
+		if (lua_rawget(L, used) == LUA_TNIL) {
+			lua_pop(L, 1);
+			return;
+		}
+		lua_pop(L, 2);
+		lua_pushfstring(L, "L%d_%d", (int)to, k);
+	}
+}
+
 /* Slot -> label name for the program at idx 1, into a table at the top:
  * names from `given` (a table at given_idx, or 0) first, else L<slot>. */
 static void collect_targets(lua_State *L, const struct bpf_insn *insns, size_t cnt, int given_idx)
 {
 	struct ebpfdsl_op op;
-	int t;
+	int t, used = 0;
+	/* Only slots where an instruction starts can carry a label: a jump
+	 * into the second half of an lddw keeps its numeric offset. */
+	unsigned char *starts = lua_newuserdatauv(L, cnt + 1, 0);
+	memset(starts, 0, cnt + 1);
+	for (size_t pc = 0; pc < cnt;) {
+		starts[pc] = 1;
+		pc += (size_t)ebpfdsl_decode(insns, cnt, pc, &op);
+	}
+	starts[cnt] = 1;
+	if (given_idx) {
+		lua_newtable(L);
+		used = lua_gettop(L);
+		lua_pushnil(L);
+		while (lua_next(L, given_idx)) {
+			if (lua_type(L, -1) == LUA_TSTRING) {
+				lua_pushboolean(L, 1);
+				lua_rawset(L, used);
+			} else {
+				lua_pop(L, 1);
+			}
+		}
+	}
 	lua_newtable(L);
 	t = lua_gettop(L);
 	for (size_t pc = 0; pc < cnt;) {
 		int n = ebpfdsl_decode(insns, cnt, pc, &op);
 		int64_t to = ebpfdsl_op_jump_target(&op, pc);
+		if (to >= 0 && (size_t)to <= cnt && !starts[to])
+			to = -1;
 		if (to >= 0 && (size_t)to <= cnt && lua_rawgeti(L, t, to) == LUA_TNIL) {
 			lua_pop(L, 1);
 			if (given_idx && lua_rawgeti(L, given_idx, to) == LUA_TSTRING) {
@@ -337,7 +417,7 @@ static void collect_targets(lua_State *L, const struct bpf_insn *insns, size_t c
 			} else {
 				if (given_idx)
 					lua_pop(L, 1);
-				lua_pushfstring(L, "L%d", (int)to);
+				push_made_up_name(L, used, to);
 				lua_rawseti(L, t, to);
 			}
 		} else if (to >= 0 && (size_t)to <= cnt) {
@@ -348,15 +428,23 @@ static void collect_targets(lua_State *L, const struct bpf_insn *insns, size_t c
 	if (given_idx) { /* labels nothing jumps to still name their place */
 		lua_pushnil(L);
 		while (lua_next(L, given_idx)) {
-			lua_pushvalue(L, -2);
-			if (lua_rawget(L, t) == LUA_TNIL) {
-				lua_pushvalue(L, -3);
-				lua_pushvalue(L, -3);
-				lua_rawset(L, t);
+			int isint;
+			lua_Integer slot = lua_tointegerx(L, -2, &isint);
+			if (!isint || lua_type(L, -2) != LUA_TNUMBER || slot < 0 || (size_t)slot > cnt || !starts[slot] ||
+			    lua_type(L, -1) != LUA_TSTRING) {
+				lua_pop(L, 1);
+				continue;
+			}
+			if (lua_rawgeti(L, t, slot) == LUA_TNIL) {
+				lua_pushvalue(L, -2);
+				lua_rawseti(L, t, slot);
 			}
 			lua_pop(L, 2);
 		}
 	}
+	lua_replace(L, given_idx ? t - 2 : t - 1); /* over starts */
+	if (given_idx)
+		lua_pop(L, 1); /* used */
 }
 
 static void set_reg(lua_State *L, const char *key, int reg)
@@ -508,15 +596,22 @@ static int l_text(lua_State *L)
 		}
 		{
 			int64_t to = ebpfdsl_op_jump_target(&op, pc);
+			/* the name stays alive in targets once popped */
 			if (to >= 0 && lua_rawgeti(L, targets, to) == LUA_TSTRING)
 				annot = lua_tostring(L, -1);
 			else if (op.op == EBPFDSL_OP_CALL)
 				annot = ebpfdsl_helper_name((int)op.imm);
-			ebpfdsl_op_print(line, sizeof(line), &op, annot);
 			if (to >= 0)
 				lua_pop(L, 1);
 		}
+		/* the annotation is added apart: a label name has any length */
+		ebpfdsl_op_print(line, sizeof(line), &op, NULL);
 		luaL_addstring(&b, line);
+		if (annot) {
+			luaL_addstring(&b, " <");
+			luaL_addstring(&b, annot);
+			luaL_addchar(&b, '>');
+		}
 		luaL_addchar(&b, '\n');
 		pc += (size_t)slots;
 	}

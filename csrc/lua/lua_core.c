@@ -22,6 +22,10 @@ int luaopen_ebpfdsl_core(lua_State *L)
 	lua_setfield(L, -2, "monotime_ns");
 	ebpfdsl_lua_open_asm(L);
 	ebpfdsl_lua_open_prog(L);
+	ebpfdsl_lua_open_map(L);
+	ebpfdsl_lua_open_layout(L);
+	ebpfdsl_lua_open_arch(L);
+	ebpfdsl_lua_open_tracefs(L);
 	ebpfdsl_lua_open_link(L);
 	return 1;
 }

@@ -127,7 +127,7 @@ static int prog_test_run(lua_State *L)
 	ctx_out_size = ebpfdsl_lua_optint_field(L, 2, "ctx_size_out", (lua_Integer)run.ctx_size_in);
 	flags = ebpfdsl_lua_optint_field(L, 2, "flags", 0);
 	if (rep < 0 || rep > 0xffffffffLL)
-		return luaL_error(L, "test_run: repeat must be 0..4294967295, got %d", (int)rep);
+		return luaL_error(L, "test_run: repeat must be 0..4294967295, got %I", (LUAI_UACINT)rep);
 	if (out_size < 0 || out_size > (1 << 30) || ctx_out_size < 0 || ctx_out_size > (1 << 30))
 		return luaL_error(L, "test_run: output sizes must be 0..1GiB");
 	run.repeat = (unsigned)rep;

@@ -12,6 +12,16 @@
  * the module table at the top of the stack. */
 void ebpfdsl_lua_open_asm(lua_State *L);
 void ebpfdsl_lua_open_prog(lua_State *L);
+void ebpfdsl_lua_open_arch(lua_State *L);
+void ebpfdsl_lua_open_tracefs(lua_State *L);
+void ebpfdsl_lua_open_map(lua_State *L);
+void ebpfdsl_lua_open_layout(lua_State *L);
+
+/* Layouts for other parts of the binding (maps, ring buffers): the
+ * ebpfdsl.Layout at idx or NULL, and a record at p decoded into a table
+ * pushed on the stack (raises when len is short of the layout's size). */
+const ebpfdsl_layout *ebpfdsl_lua_tolayout(lua_State *L, int idx);
+int ebpfdsl_lua_layout_push(lua_State *L, int idx, const void *p, size_t len);
 void ebpfdsl_lua_open_link(lua_State *L); /* after prog: adds prog:attach_* */
 
 /* Creates the metatable `tname` with __index = methods, the given

@@ -26,7 +26,8 @@ local function blame(msg)
 end
 
 local function argerr(fname, n, want, got)
-  local shown = type(got) == "string" and ("'" .. got .. "'") or type(got)
+  -- the value itself where it says more than its type: 'r11', 1.5, 8
+  local shown = type(got) == "string" and ("'" .. got .. "'") or type(got) == "number" and tostring(got) or type(got)
   blame(("%s: argument %d must be %s, got %s"):format(fname, n, want, shown))
 end
 
@@ -137,7 +138,7 @@ end
 local function cond_name(fname, cond, suffix)
   if type(cond) ~= "string" then argerr(fname, 1, "a condition such as 'jeq'", cond) end
   local name = cond:sub(1, 1) == "j" and cond or ("j" .. cond)
-  name = name .. suffix
+  if name:sub(-#suffix) ~= suffix then name = name .. suffix end -- jmp32("jeq32", ...) too
   if not IS_COND[name] then argerr(fname, 1, "a condition (jeq, jgt, ..., jsle)", cond) end
   return name
 end
@@ -147,7 +148,7 @@ function M.jmp(cond, dst, x, to)
   if dst == nil and x == nil and to == nil then return M.ja(cond) end
   return M[cond_name("jmp", cond, "")](dst, x, to)
 end
-function M.jmp32(cond, dst, x, to) return M[cond_name("jmp32", cond, "")](dst, x, to) end
+function M.jmp32(cond, dst, x, to) return M[cond_name("jmp32", cond, "32")](dst, x, to) end
 function M.jmp_imm(cond, dst, imm, to) return M[cond_name("jmp_imm", cond, "")](dst, int("jmp_imm", 3, imm), to) end
 function M.jmp_reg(cond, dst, src, to) return M[cond_name("jmp_reg", cond, "")](dst, reg("jmp_reg", 3, src), to) end
 function M.jmp32_imm(cond, dst, imm, to)
@@ -221,7 +222,9 @@ function M.ld_map_idx_value(dst, idx, offset)
   return { op = "ld_map_idx_value", dst = reg("ld_map_idx_value", 1, dst), imm = int("ld_map_idx_value", 2, idx),
            value_offset = optint("ld_map_idx_value", 3, offset) }
 end
-function M.ld_btf_id(dst, id) return { op = "ld_btf_id", dst = reg("ld_btf_id", 1, dst), imm = int("ld_btf_id", 2, id) } end
+function M.ld_btf_id(dst, id)
+  return { op = "ld_btf_id", dst = reg("ld_btf_id", 1, dst), imm = int("ld_btf_id", 2, id) }
+end
 function M.ld_func(dst, to)
   local k, v = goes_to("ld_func", 2, to)
   if k == "off" then k = "imm" end
@@ -274,51 +277,102 @@ function M.raw(code, dst, src, off, imm)
            off = optint("raw", 4, off), imm = optint("raw", 5, imm) }
 end
 
+-- The moves that put arguments into r1..r5 as if all at once, so that
+-- helper_x("r2", "r1") swaps rather than copying r2 twice. A register
+-- move waits while another move still reads its destination; what is
+-- left then is cycles among r1..r5, each opened by saving one register
+-- in r0 (which the call clobbers anyway, and which no move in a cycle
+-- reads). Plain movs only: the verifier refuses xor on pointers.
+-- Immediates read nothing and go last.
+local function arg_moves(fname, ...)
+  local function canon(r) return r == "fp" and "r10" or r end
+  local regs, imms = {}, {}
+  for i = 1, select("#", ...) do
+    local a = select(i, ...)
+    if a ~= nil then
+      local k, v = source(fname, i, a)
+      local dst = "r" .. i
+      if k == "imm" then imms[#imms + 1] = { op = "mov", dst = dst, imm = v }
+      elseif canon(v) ~= dst then regs[#regs + 1] = { dst = dst, src = v } end
+    end
+  end
+  local out = {}
+  local function read_by_other(m)
+    for _, o in ipairs(regs) do
+      if o ~= m and canon(o.src) == m.dst then return true end
+    end
+    return false
+  end
+  while #regs > 0 do
+    local free
+    for j, m in ipairs(regs) do
+      if not read_by_other(m) then free = j break end
+    end
+    if free then
+      local m = table.remove(regs, free)
+      out[#out + 1] = { op = "mov", dst = m.dst, src = m.src }
+    else
+      local d = regs[1].dst
+      out[#out + 1] = { op = "mov", dst = "r0", src = d }
+      for _, o in ipairs(regs) do
+        if canon(o.src) == d then o.src = "r0" end
+      end
+    end
+  end
+  for _, m in ipairs(imms) do out[#out + 1] = m end
+  return out
+end
+
 -- helper_<name>(a1, ..., a5): moves each given argument (a register or
 -- an integer) into r1..r5, then calls; one for every helper the kernel
 -- header lists, e.g. helper_get_current_pid_tgid(), helper_ktime_get_ns().
 local function helper_wrapper(name, id)
   local fname = "helper_" .. name
   return function(...)
-    local n = select("#", ...)
-    if n > 5 then blame(fname .. ": helpers take at most 5 arguments") end
-    local out = {}
-    for i = 1, n do
-      local a = select(i, ...)
-      if a ~= nil and a ~= "r" .. i then
-        local k, v = source(fname, i, a)
-        out[#out + 1] = { op = "mov", dst = "r" .. i, [k] = v }
-      end
-    end
+    if select("#", ...) > 5 then blame(fname .. ": helpers take at most 5 arguments") end
+    local out = arg_moves(fname, ...)
     out[#out + 1] = { op = "call", imm = id, helper = name }
     return out
   end
 end
 for name, id in pairs(core.helpers()) do M["helper_" .. name] = helper_wrapper(name, id) end
 
+-- The C side's errors name the instruction and label; re-raised here they
+-- also carry the user's line instead of this file's.
+local function checked(f, ...)
+  local ok, a, b, c = pcall(f, ...)
+  if not ok then blame(a) end
+  return a, b, c
+end
+
 -- Assembly: a list (nested lists and labels allowed) to bytes; returns
 -- the bytes, the labels {[slot] = name} and the maps the program names.
 function M.assemble(list, opts)
   if type(list) ~= "table" then argerr("assemble", 1, "a list of instructions", list) end
-  return core.assemble(list, opts)
+  return checked(core.assemble, list, opts)
 end
 
 -- Bytes back to tables, with labels L<slot> made up for jump targets.
 function M.disassemble(bytes, labels)
   if type(bytes) ~= "string" then argerr("disassemble", 1, "a string of program bytes", bytes) end
-  return core.disassemble(bytes, labels)
+  return (checked(core.disassemble, bytes, labels))
 end
 M.decode = M.disassemble
 
 -- Text in LLVM's syntax, one instruction a line; a list keeps its labels.
 -- opts.bytes = true also shows each instruction's bytes.
+local DUMP_OPTS = { cpu = true, relax = true, bytes = true }
 function M.dump(x, opts)
+  if opts ~= nil and type(opts) ~= "table" then argerr("dump", 2, "a table of options", opts) end
+  for k in pairs(opts or {}) do
+    if not DUMP_OPTS[k] then blame(("dump: unknown option '%s' (bytes, cpu, relax)"):format(tostring(k))) end
+  end
   if type(x) == "table" then
-    local bytes, labels = core.assemble(x, opts)
-    return core.text(bytes, labels, opts)
+    local bytes, labels = checked(core.assemble, x, opts and { cpu = opts.cpu, relax = opts.relax })
+    return (checked(core.text, bytes, labels, opts))
   end
   if type(x) ~= "string" then argerr("dump", 1, "a list of instructions or program bytes", x) end
-  return core.text(x, nil, opts)
+  return (checked(core.text, x, nil, opts))
 end
 
 M.helper_id = core.helper_id
@@ -330,6 +384,195 @@ function M.mnemonics()
   local names = {}
   for i, row in ipairs(core.isa()) do names[i] = row.name end
   return names
+end
+
+
+-- =====================================================================
+-- Ring-buffer words and kprobe argument reads (probe DSLs, issue 4).
+-- Each word returns a list. Helper arguments are put in r1..r5 as a
+-- parallel move, so any register may feed any argument (r0, which the
+-- call overwrites anyway, breaks cycles); the map load goes last.
+-- =====================================================================
+
+-- Wakeup flags of ringbuf_submit/discard/output and the ringbuf_query
+-- codes, as <linux/bpf.h> names them (spec 45 checks the values).
+M.BPF_RB_NO_WAKEUP, M.BPF_RB_FORCE_WAKEUP = 1, 2
+M.BPF_RB_AVAIL_DATA, M.BPF_RB_RING_SIZE, M.BPF_RB_CONS_POS, M.BPF_RB_PROD_POS = 0, 1, 2, 3
+M.ringbuf_flags = { no_wakeup = M.BPF_RB_NO_WAKEUP, force_wakeup = M.BPF_RB_FORCE_WAKEUP }
+M.ringbuf_queries = { avail_data = M.BPF_RB_AVAIL_DATA, ring_size = M.BPF_RB_RING_SIZE,
+                      cons_pos = M.BPF_RB_CONS_POS, prod_pos = M.BPF_RB_PROD_POS }
+
+-- A flags argument: nil (0), an integer, a register, or a name from the
+-- table ("no_wakeup", or "BPF_RB_NO_WAKEUP").
+local function named(fname, n, x, names, what)
+  if x == nil then return 0 end
+  if type(x) == "string" then
+    if REGS[x] then return x end
+    local v = names[x:lower():gsub("^bpf_rb_", "")]
+    if v then return v end
+    local known = {}
+    for k in pairs(names) do known[#known + 1] = k end
+    table.sort(known)
+    blame(("%s: unknown %s '%s' (known: %s)"):format(fname, what, x, table.concat(known, ", ")))
+  end
+  local _, v = source(fname, n, x)
+  return v
+end
+
+-- moves: list of {dst = "r1".."r5", src = register | integer | {map=}}.
+local function place(moves)
+  local out, pending = {}, {}
+  for _, m in ipairs(moves) do
+    if not (type(m.src) == "string" and m.src == m.dst) then pending[#pending + 1] = m end
+  end
+  local function is_source(r, except)
+    for _, m in ipairs(pending) do
+      if m ~= except and m.src == r then return true end
+    end
+    return false
+  end
+  while #pending > 0 do
+    local pick
+    for i, m in ipairs(pending) do
+      if not is_source(m.dst, m) then pick = i break end
+    end
+    if pick then
+      local m = table.remove(pending, pick)
+      if type(m.src) == "table" then
+        out[#out + 1] = M.ld_map_fd(m.dst, m.src.map)
+      else
+        out[#out + 1] = M.mov(m.dst, m.src)
+      end
+    else
+      -- only register cycles remain: park one source in r0
+      local m = pending[1]
+      out[#out + 1] = M.mov("r0", m.src)
+      for _, o in ipairs(pending) do
+        if o.src == m.src then o.src = "r0" end
+      end
+    end
+  end
+  return out
+end
+
+local function map_arg(fname, n, m)
+  map_fields(fname, n, m)
+  return { map = m }
+end
+
+local function size_arg(fname, n, x)
+  local _, v = source(fname, n, x)
+  return v
+end
+
+local function result_to(out, dst)
+  if dst ~= nil and dst ~= "r0" then out[#out + 1] = M.mov(dst, "r0") end
+  return out
+end
+
+-- ringbuf_reserve(dst, map_or_fd, size[, flags]) -> a list leaving in dst
+-- a pointer to `size` bytes of the ring buffer, or NULL: test it before
+-- use, and submit or discard it on every path (the verifier insists).
+-- size is an integer or a register.
+function M.ringbuf_reserve(dst, map, nbytes, flags)
+  local fname = "ringbuf_reserve"
+  reg(fname, 1, dst)
+  local out = place({
+    { dst = "r1", src = map_arg(fname, 2, map) },
+    { dst = "r2", src = size_arg(fname, 3, nbytes) },
+    { dst = "r3", src = named(fname, 4, flags, {}, "flag") },
+  })
+  out[#out + 1] = M.call("ringbuf_reserve")
+  return result_to(out, dst)
+end
+
+-- ringbuf_submit(reg[, flags]) and ringbuf_discard(reg[, flags]) -> a
+-- list handing the reserved record in reg to the reader, or dropping it.
+-- flags: "no_wakeup", "force_wakeup", an integer or a register.
+function M.ringbuf_submit(ptr, flags)
+  local out = place({
+    { dst = "r1", src = reg("ringbuf_submit", 1, ptr) },
+    { dst = "r2", src = named("ringbuf_submit", 2, flags, M.ringbuf_flags, "wakeup flag") },
+  })
+  out[#out + 1] = M.call("ringbuf_submit")
+  return out
+end
+
+function M.ringbuf_discard(ptr, flags)
+  local out = place({
+    { dst = "r1", src = reg("ringbuf_discard", 1, ptr) },
+    { dst = "r2", src = named("ringbuf_discard", 2, flags, M.ringbuf_flags, "wakeup flag") },
+  })
+  out[#out + 1] = M.call("ringbuf_discard")
+  return out
+end
+
+-- ringbuf_output(map, data_reg, size[, flags]) -> a list copying size
+-- bytes at data_reg into the ring buffer; r0 = 0 or a negative errno.
+function M.ringbuf_output(map, data, nbytes, flags)
+  local fname = "ringbuf_output"
+  local out = place({
+    { dst = "r1", src = map_arg(fname, 1, map) },
+    { dst = "r2", src = reg(fname, 2, data) },
+    { dst = "r3", src = size_arg(fname, 3, nbytes) },
+    { dst = "r4", src = named(fname, 4, flags, M.ringbuf_flags, "wakeup flag") },
+  })
+  out[#out + 1] = M.call("ringbuf_output")
+  return out
+end
+
+-- ringbuf_query(map, what[, dst]) -> a list leaving in r0 (or dst) the
+-- ring buffer's "avail_data", "ring_size", "cons_pos" or "prod_pos".
+function M.ringbuf_query(map, what, dst)
+  local fname = "ringbuf_query"
+  if dst ~= nil then reg(fname, 3, dst) end
+  local code = named(fname, 2, what, M.ringbuf_queries, "query")
+  local out = place({ { dst = "r1", src = map_arg(fname, 1, map) }, { dst = "r2", src = code } })
+  out[#out + 1] = M.call("ringbuf_query")
+  return result_to(out, dst)
+end
+
+-- reserve_or_count_loss(dst, ringbuf, size, loss_map, fail_label[, opts])
+-- -> a list: ringbuf_reserve into dst; when it gives NULL, atomically adds
+-- 1 to the u64 at key 0 of loss_map (a percpu_array with u32 keys and u64
+-- values, which the ring-buffer reader's lost() sums) and jumps to
+-- fail_label. On success it falls through with the record in dst.
+-- The u32 key is written at r10 + opts.key_offset (default -4); the NULL
+-- path clobbers r0-r5.
+local loss_labels = 0
+function M.reserve_or_count_loss(dst, ringbuf, nbytes, loss_map, fail_label, opts)
+  local fname = "reserve_or_count_loss"
+  reg(fname, 1, dst)
+  map_fields(fname, 4, loss_map)
+  if type(fail_label) ~= "string" or fail_label == "" then argerr(fname, 5, "a label name", fail_label) end
+  opts = opts or {}
+  local key = opts.key_offset == nil and -4 or int(fname, 6, opts.key_offset)
+  if key >= 0 or key < -512 or key % 4 ~= 0 then
+    blame(fname .. ": opts.key_offset must be a negative multiple of 4 within 512 bytes of r10")
+  end
+  loss_labels = loss_labels + 1
+  local ok = opts.ok_label or ("__reserved_" .. loss_labels)
+  local out = M.ringbuf_reserve(dst, ringbuf, nbytes)
+  for _, x in ipairs {
+    M.jne(dst, 0, ok),
+    M.st("w", "r10", key, 0),
+    M.ld_map_fd("r1", loss_map),
+    M.mov("r2", "r10"), M.add("r2", key),
+    M.call("map_lookup_elem"),
+    M.jeq("r0", 0, fail_label),
+    M.mov("r1", 1),
+    M.atomic_add("dw", "r0", 0, "r1"),
+    M.ja(fail_label),
+    M.label(ok),
+  } do out[#out + 1] = x end
+  return out
+end
+
+-- read_kprobe_arg(ctx_reg, n, dst[, opts]): dst = argument n (from 1, as
+-- PT_REGS_PARMn; clj-ebpf counted from 0) of a kprobed or uprobed
+-- function; opts.arch as in ebpfdsl.kprobe.
+function M.read_kprobe_arg(ctx_reg, n, dst, opts)
+  return require("ebpfdsl.kprobe").read_arg(ctx_reg, n, dst, opts)
 end
 
 return M

@@ -26,11 +26,15 @@ function M.load(spec, ptype, name)
   elseif type(insns) ~= "string" then
     error("programs.load: insns must be a list of instructions or program bytes", 2)
   end
-  return core.prog_load(spec.type, insns, {
+  -- argument errors raised in C blame the caller's line, as the ones above do
+  local ok, prog, msg, errno, log = pcall(core.prog_load, spec.type, insns, {
     name = spec.name, license = spec.license, expected_attach_type = spec.expected_attach_type,
     attach_btf_id = spec.attach_btf_id, flags = spec.flags, log_level = spec.log_level,
     labels = labels, maps = maps,
   })
+  if not ok then error(prog, 2) end
+  if prog then return prog, msg end -- msg: the log, when log_level asked for one
+  return nil, msg, errno, log
 end
 
 -- The program type names this libbpf knows, as the kernel names them.

@@ -89,7 +89,9 @@ local function tool(name)
     return false, name .. " is not installed (make deps installs it)"
   end
 end
-for _, t in ipairs { "llvm-mc-19", "llvm-objdump-19", "clang-19", "gcc", "bpftool" } do probes[t] = tool(t) end
+for _, t in ipairs { "llvm-mc-19", "llvm-objdump-19", "clang-19", "gcc", "bpftool", "strace", "ss", "unshare" } do
+  probes[t] = tool(t)
+end
 
 local cache = {}
 M._cache = cache
@@ -136,7 +138,7 @@ end
 function M.run(cmd)
   local out = os.tmpname()
   local err = os.tmpname()
-  local ok = os.execute(cmd .. " >" .. out .. " 2>" .. err)
+  local ok = os.execute("(" .. cmd .. ") >" .. out .. " 2>" .. err)
   local f = io.open(out, "rb")
   local stdout = f:read("a")
   f:close()

@@ -1,0 +1,154 @@
+/* SPDX-License-Identifier: MIT */
+/* The BPF filesystem: mounting it on demand, pinning maps, programs and
+ * links into it, opening pins, and telling which kind of object an fd is. */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include "kernel.h"
+
+#ifndef BPF_FS_MAGIC
+#define BPF_FS_MAGIC 0xcafe4a11
+#endif
+
+#define DEFAULT_DIR "/sys/fs/bpf"
+
+int ebpfdsl_bpffs_is(const char *dir)
+{
+	struct statfs st;
+	if (statfs(dir, &st))
+		return -errno;
+	return (unsigned long)st.f_type == (unsigned long)BPF_FS_MAGIC;
+}
+
+int ebpfdsl_bpffs_mount(const char *dir)
+{
+	int r;
+	if (!dir)
+		dir = DEFAULT_DIR;
+	r = ebpfdsl_bpffs_is(dir);
+	if (r == 1)
+		return 0;
+	if (r == -ENOENT && mkdir(dir, 0700) && errno != EEXIST)
+		return -errno;
+	if (mount("bpf", dir, "bpf", 0, "mode=0700"))
+		return -errno;
+	return 0;
+}
+
+/* Whether `path` lies inside the default mount point. */
+static int under_default(const char *path)
+{
+	size_t n = strlen(DEFAULT_DIR);
+	return strncmp(path, DEFAULT_DIR, n) == 0 && (path[n] == '/' || path[n] == '\0');
+}
+
+/* Creates the missing directories above `path`, but only inside a bpffs:
+ * a pin path must never make directories elsewhere. */
+static int make_parents(const char *path)
+{
+	char buf[PATH_MAX];
+	size_t len = strlen(path);
+	struct stat st;
+
+	if (len >= sizeof(buf))
+		return -ENAMETOOLONG;
+	memcpy(buf, path, len + 1);
+	for (char *p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (stat(buf, &st)) {
+			char *slash = strrchr(buf, '/');
+			int on_bpffs;
+			*slash = '\0';
+			on_bpffs = ebpfdsl_bpffs_is(slash == buf ? "/" : buf);
+			*slash = '/';
+			if (on_bpffs != 1)
+				return -ENOENT;
+			if (mkdir(buf, 0700) && errno != EEXIST)
+				return -errno;
+		}
+		*p = '/';
+	}
+	return 0;
+}
+
+int ebpfdsl_bpffs_prepare(const char *path)
+{
+	int err;
+	if (!path || path[0] != '/')
+		return -EINVAL;
+	if (under_default(path)) {
+		err = ebpfdsl_bpffs_mount(DEFAULT_DIR);
+		if (err)
+			return err;
+	}
+	return make_parents(path);
+}
+
+int ebpfdsl_obj__pin(int fd, const char *path)
+{
+	int err = ebpfdsl_bpffs_prepare(path);
+	if (err)
+		return err;
+	return bpf_obj_pin(fd, path) ? -errno : 0;
+}
+
+int ebpfdsl_obj__get(const char *path)
+{
+	int fd;
+	if (!path || path[0] != '/')
+		return -EINVAL;
+	if (under_default(path) && ebpfdsl_bpffs_is(DEFAULT_DIR) == 0)
+		return -ENOENT; /* nothing can be pinned where no bpffs is */
+	fd = bpf_obj_get(path);
+	return fd < 0 ? -errno : fd;
+}
+
+int ebpfdsl_obj__unpin(const char *path)
+{
+	char dir[PATH_MAX];
+	const char *slash;
+	int r;
+
+	if (!path || path[0] != '/')
+		return -EINVAL;
+	slash = strrchr(path, '/');
+	if ((size_t)(slash - path) >= sizeof(dir))
+		return -ENAMETOOLONG;
+	memcpy(dir, path, (size_t)(slash - path));
+	dir[slash - path] = '\0';
+	/* unlink only inside a bpffs: unpinning must never remove a file */
+	r = ebpfdsl_bpffs_is(dir[0] ? dir : "/");
+	if (r < 0)
+		return r;
+	if (r == 0)
+		return -EINVAL;
+	return unlink(path) ? -errno : 0;
+}
+
+/* The kernel names the anonymous inode behind every BPF fd. */
+int ebpfdsl_obj__kind(int fd)
+{
+	char link[64], target[64];
+	ssize_t n;
+
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	n = readlink(link, target, sizeof(target) - 1);
+	if (n < 0)
+		return -errno;
+	target[n] = '\0';
+	if (strcmp(target, "anon_inode:bpf-map") == 0)
+		return EBPFDSL_OBJ_MAP;
+	if (strcmp(target, "anon_inode:bpf-prog") == 0)
+		return EBPFDSL_OBJ_PROG;
+	if (strcmp(target, "anon_inode:bpf_link") == 0)
+		return EBPFDSL_OBJ_LINK;
+	return EBPFDSL_OBJ_OTHER;
+}

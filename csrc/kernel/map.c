@@ -1,0 +1,251 @@
+/* SPDX-License-Identifier: MIT */
+/* Maps in the kernel: type names, creation, info, and element access.
+ * Thin over libbpf's bpf_map_* calls; types newer than libbpf 1.1 are named here. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+#include "kernel.h"
+
+/* Types this libbpf (1.1) cannot name, by the names newer libbpf gives
+ * them: the kernel's enum names lowercased without the prefix. */
+static const char *newer_type_name(int type)
+{
+	switch (type) {
+	case EBPFDSL_MAP_TYPE_CGRP_STORAGE: return "cgrp_storage";
+	case EBPFDSL_MAP_TYPE_ARENA: return "arena";
+	default: return NULL;
+	}
+}
+
+const char *ebpfdsl_map_type_name(int type)
+{
+	const char *s;
+	if (type <= 0 || type >= EBPFDSL_MAP_TYPE_MAX_)
+		return NULL;
+	s = libbpf_bpf_map_type_str((enum bpf_map_type)type);
+	return s ? s : newer_type_name(type);
+}
+
+int ebpfdsl_map_type_parse(const char *name)
+{
+	if (!name)
+		return -EINVAL;
+	for (int t = 1; t < EBPFDSL_MAP_TYPE_MAX_; t++) {
+		const char *s = ebpfdsl_map_type_name(t);
+		if (s && strcmp(s, name) == 0)
+			return t;
+	}
+	return -ENOENT;
+}
+
+int ebpfdsl_map_type_percpu(int type)
+{
+	return type == BPF_MAP_TYPE_PERCPU_HASH || type == BPF_MAP_TYPE_PERCPU_ARRAY ||
+	       type == BPF_MAP_TYPE_LRU_PERCPU_HASH || type == BPF_MAP_TYPE_PERCPU_CGROUP_STORAGE;
+}
+
+int ebpfdsl_map_type_local_storage(int type)
+{
+	return type == BPF_MAP_TYPE_SK_STORAGE || type == BPF_MAP_TYPE_INODE_STORAGE ||
+	       type == BPF_MAP_TYPE_TASK_STORAGE || type == EBPFDSL_MAP_TYPE_CGRP_STORAGE;
+}
+
+int ebpfdsl_num_possible_cpus(void)
+{
+	return libbpf_num_possible_cpus();
+}
+
+/* libbpf's probe knows the types it can name; the newer ones are probed
+ * by creating the smallest map of the kind the kernel accepts. */
+int ebpfdsl_map_type_supported(int type)
+{
+	struct ebpfdsl_map_create_opts o = { .sz = sizeof(o) };
+	int fd;
+
+	if (!ebpfdsl_map_type_name(type))
+		return -EINVAL;
+	if (libbpf_bpf_map_type_str((enum bpf_map_type)type)) {
+		int r = libbpf_probe_bpf_map_type((enum bpf_map_type)type, NULL);
+		return r < 0 ? r : r == 1;
+	}
+	if (type == EBPFDSL_MAP_TYPE_ARENA) {
+		o.flags = EBPFDSL_F_MMAPABLE;
+		fd = ebpfdsl_map__create(type, 0, 0, 1, &o);
+	} else {
+		o.flags = BPF_F_NO_PREALLOC;
+		fd = ebpfdsl_map__create(type, 4, 8, 0, &o);
+	}
+	if (fd >= 0) {
+		close(fd);
+		return 1;
+	}
+	return fd == -EINVAL ? 0 : fd;
+}
+
+int ebpfdsl_ringbuf_size_check(uint64_t size, uint64_t *below, uint64_t *above)
+{
+	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE), p = page;
+
+	while (p < size && p < (1ull << 62))
+		p <<= 1;
+	if (p == size)
+		return 0;
+	if (above)
+		*above = p;
+	if (below)
+		*below = size > page ? p >> 1 : 0;
+	return -EINVAL;
+}
+
+int ebpfdsl_map__create(int type, unsigned key_size, unsigned value_size, unsigned max_entries,
+			const struct ebpfdsl_map_create_opts *opts)
+{
+	LIBBPF_OPTS(bpf_map_create_opts, o);
+	const char *name = NULL;
+	struct btf *btf = NULL;
+	int fd, err;
+
+	if (!ebpfdsl_map_type_name(type))
+		return -EINVAL;
+	if (type == BPF_MAP_TYPE_RINGBUF || type == BPF_MAP_TYPE_USER_RINGBUF) {
+		if (ebpfdsl_ringbuf_size_check(max_entries, NULL, NULL))
+			return -EINVAL;
+	}
+	if (opts) {
+		name = opts->name;
+		o.map_flags = opts->flags;
+		o.inner_map_fd = (__u32)opts->inner_map_fd;
+		o.numa_node = (__u32)opts->numa_node;
+		o.map_extra = opts->map_extra;
+		o.map_ifindex = opts->ifindex;
+		o.btf_fd = (__u32)opts->btf_fd;
+		o.btf_key_type_id = opts->btf_key_type_id;
+		o.btf_value_type_id = opts->btf_value_type_id;
+		o.btf_vmlinux_value_type_id = opts->btf_vmlinux_value_type_id;
+	}
+	/* Local storage maps insist on BTF for their key and value; a caller
+	 * without a compiler has none, so describe the bytes ourselves. */
+	if (ebpfdsl_map_type_local_storage(type) && !o.btf_fd) {
+		btf = ebpfdsl_map_btf_bytes(key_size, value_size, &o.btf_key_type_id, &o.btf_value_type_id);
+		if (!btf)
+			return -errno;
+		o.btf_fd = (__u32)btf__fd(btf);
+	}
+	/* A struct_ops map's value type is the kernel's, but the kernel still
+	 * wants the BTF of the "object file" it came from: any user BTF. */
+	if (type == BPF_MAP_TYPE_STRUCT_OPS && !o.btf_fd) {
+		unsigned k, v;
+		btf = ebpfdsl_map_btf_bytes(4, value_size ? value_size : 1, &k, &v);
+		if (!btf)
+			return -errno;
+		o.btf_fd = (__u32)btf__fd(btf);
+	}
+	fd = bpf_map_create((enum bpf_map_type)type, name, key_size, value_size, max_entries, &o);
+	err = fd < 0 ? -errno : fd;
+	btf__free(btf); /* the map holds its own reference to the BTF */
+	return err;
+}
+
+int ebpfdsl_map__open_id(uint32_t id)
+{
+	int fd = bpf_map_get_fd_by_id(id);
+	return fd < 0 ? -errno : fd;
+}
+
+int ebpfdsl_map__open_pinned(const char *path)
+{
+	int fd = ebpfdsl_obj__get(path);
+	if (fd < 0)
+		return fd;
+	if (ebpfdsl_obj__kind(fd) != EBPFDSL_OBJ_MAP) {
+		close(fd);
+		return -EINVAL;
+	}
+	return fd;
+}
+
+/* The kernel says whether a map is frozen only in its fdinfo. */
+static int read_frozen(int fd)
+{
+	char path[64], line[128];
+	int frozen = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	f = fopen(path, "re");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "frozen: %d", &frozen) == 1)
+			break;
+	fclose(f);
+	return frozen;
+}
+
+int ebpfdsl_map__info(int fd, struct ebpfdsl_map_info *info)
+{
+	struct ebpfdsl_map_info full;
+	struct bpf_map_info k;
+	__u32 len = sizeof(k);
+
+	if (!info || info->sz < sizeof(info->sz))
+		return -EINVAL;
+	memset(&k, 0, sizeof(k));
+	if (bpf_obj_get_info_by_fd(fd, &k, &len))
+		return -errno;
+	memset(&full, 0, sizeof(full));
+	full.type = (int)k.type;
+	full.id = k.id;
+	full.key_size = k.key_size;
+	full.value_size = k.value_size;
+	full.max_entries = k.max_entries;
+	full.flags = k.map_flags;
+	memcpy(full.name, k.name, sizeof(full.name));
+	full.name[sizeof(full.name) - 1] = '\0';
+	full.map_extra = k.map_extra;
+	full.ifindex = k.ifindex;
+	full.btf_id = k.btf_id;
+	full.btf_key_type_id = k.btf_key_type_id;
+	full.btf_value_type_id = k.btf_value_type_id;
+	full.btf_vmlinux_value_type_id = k.btf_vmlinux_value_type_id;
+	full.frozen = read_frozen(fd);
+	/* a caller built against an older, smaller struct gets its part */
+	full.sz = info->sz < sizeof(full) ? info->sz : sizeof(full);
+	memcpy(info, &full, full.sz);
+	return 0;
+}
+
+int ebpfdsl_map__lookup(int fd, const void *key, void *value, uint64_t flags)
+{
+	return bpf_map_lookup_elem_flags(fd, key, value, flags) ? -errno : 0;
+}
+
+int ebpfdsl_map__update(int fd, const void *key, const void *value, uint64_t flags)
+{
+	return bpf_map_update_elem(fd, key, value, flags) ? -errno : 0;
+}
+
+int ebpfdsl_map__delete(int fd, const void *key)
+{
+	return bpf_map_delete_elem(fd, key) ? -errno : 0;
+}
+
+int ebpfdsl_map__lookup_and_delete(int fd, const void *key, void *value, uint64_t flags)
+{
+	return bpf_map_lookup_and_delete_elem_flags(fd, key, value, flags) ? -errno : 0;
+}
+
+int ebpfdsl_map__next_key(int fd, const void *key, void *next)
+{
+	return bpf_map_get_next_key(fd, key, next) ? -errno : 0;
+}
+
+int ebpfdsl_map__freeze(int fd)
+{
+	return bpf_map_freeze(fd) ? -errno : 0;
+}

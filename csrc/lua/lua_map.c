@@ -1,0 +1,1024 @@
+/* SPDX-License-Identifier: MIT */
+/* ebpfdsl.Map: a BPF map. Created closed, opened by a create or an open;
+ * __gc, __close and :close() are one idempotent function. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include "lua_map.h"
+
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434
+#endif
+
+#define KEY_STACK 128
+#define VALUE_STACK 512
+
+struct map *ebpfdsl_map_check(lua_State *L, int idx)
+{
+	return luaL_checkudata(L, idx, EBPFDSL_MAP_CLASS);
+}
+
+struct map *ebpfdsl_map_check_open(lua_State *L, int idx)
+{
+	struct map *m = ebpfdsl_map_check(L, idx);
+	if (m->fd < 0)
+		luaL_error(L, "attempt to use a closed %s", EBPFDSL_MAP_CLASS);
+	return m;
+}
+
+static const char *type_name(const struct map *m)
+{
+	const char *s = ebpfdsl_map_type_name(m->type);
+	return s ? s : "?";
+}
+
+const char *ebpfdsl_map_errstr(int err)
+{
+	if (err < 0)
+		err = -err;
+	if (err == 524) /* the kernel's ENOTSUPP, unknown to libc */
+		return "Operation not supported by this map type (ENOTSUPP)";
+	return strerror(err);
+}
+
+int ebpfdsl_map_fail(lua_State *L, const struct map *m, int err, const char *what)
+{
+	if (err < 0)
+		err = -err;
+	luaL_pushfail(L);
+	lua_pushfstring(L, "%s on %s map '%s': %s", what, type_name(m), m->name, ebpfdsl_map_errstr(err));
+	lua_pushinteger(L, err);
+	return 3;
+}
+
+static int map_close(lua_State *L)
+{
+	struct map *m = ebpfdsl_map_check(L, 1);
+	if (m->fd >= 0) {
+		close(m->fd);
+		m->fd = -1;
+	}
+	return 0;
+}
+
+static int map_tostring(lua_State *L)
+{
+	struct map *m = ebpfdsl_map_check(L, 1);
+	if (m->fd < 0) {
+		lua_pushfstring(L, "%s %s '%s' (closed)", EBPFDSL_MAP_CLASS, type_name(m), m->name);
+		return 1;
+	}
+	lua_pushfstring(L, "%s %s '%s' fd=%d key_size=%d value_size=%d max_entries=%d", EBPFDSL_MAP_CLASS,
+			type_name(m), m->name, m->fd, (int)m->key_size, (int)m->value_size, (int)m->max_entries);
+	if (m->ncpus)
+		lua_pushfstring(L, " (per CPU, %d CPUs)", m->ncpus);
+	else
+		lua_pushliteral(L, "");
+	lua_concat(L, 2);
+	return 1;
+}
+
+/* ------------------------------------------------------------------ */
+/* Creating and opening                                                */
+
+static int valid_name(const char *s)
+{
+	if (strlen(s) >= BPF_OBJ_NAME_LEN)
+		return 0;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
+		      *s == '_' || *s == '.'))
+			return 0;
+	return 1;
+}
+
+/* Maps dropped but not yet collected still hold their fds; the GC only
+ * sees their few bytes. When the process runs out of fds, collect once
+ * and let the caller try again. */
+static int out_of_fds(lua_State *L, int fd)
+{
+	if (fd != -EMFILE && fd != -ENFILE)
+		return 0;
+	lua_gc(L, LUA_GCCOLLECT);
+	return 1;
+}
+
+struct codecs {
+	int kcodec, vcodec; /* -1: the default for the map */
+	uint32_t ksize, vsize;
+	int kgiven, vgiven;
+};
+
+/* Reads key= and value= of the table at idx; the layouts stay in it. */
+static void parse_codecs(lua_State *L, int idx, struct codecs *c)
+{
+	c->kcodec = c->vcodec = -1;
+	c->kgiven = c->vgiven = 0;
+	if (lua_type(L, idx) != LUA_TTABLE)
+		return;
+	c->kcodec = ebpfdsl_map_parse_codec(L, idx, "key", &c->ksize, &c->kgiven);
+	c->vcodec = ebpfdsl_map_parse_codec(L, idx, "value", &c->vsize, &c->vgiven);
+}
+
+static int check_codec(lua_State *L, int codec, uint32_t size, const char *what)
+{
+	switch (codec) {
+	case CODEC_UINT:
+	case CODEC_SINT:
+		if (size != 1 && size != 2 && size != 4 && size != 8)
+			return luaL_error(L, "%s: integers need a size of 1, 2, 4 or 8 bytes, the map has %d", what,
+					  (int)size);
+		break;
+	case CODEC_FD:
+		if (size != 4 && size != 8)
+			return luaL_error(L, "%s: fds need a size of 4 or 8 bytes, the map has %d", what, (int)size);
+		break;
+	case CODEC_LPM:
+		if (size <= 4)
+			return luaL_error(L, "%s: lpm keys need more than 4 bytes, the map has %d", what, (int)size);
+		break;
+	default:
+		break;
+	}
+	return codec;
+}
+
+/* Pushes a closed Map; the caller opens it by setting fd and calling
+ * fill_from_kernel. Layouts come from the table at spec (or none). */
+static struct map *push_closed(lua_State *L, int spec)
+{
+	struct map *m = lua_newuserdatauv(L, sizeof(*m), MAP_UV_COUNT);
+	memset(m, 0, sizeof(*m));
+	m->fd = -1;
+	luaL_setmetatable(L, EBPFDSL_MAP_CLASS);
+	lua_newtable(L);
+	lua_setiuservalue(L, -2, MAP_UV_KEEP);
+	if (spec && lua_type(L, spec) == LUA_TTABLE) {
+		static const char *const fields[] = { "key", "value" };
+		for (int i = 0; i < 2; i++) {
+			if (lua_getfield(L, spec, fields[i]) == LUA_TSTRING) { /* a type name, not a layout */
+				lua_pop(L, 1);
+				lua_pushnil(L);
+			}
+			lua_setiuservalue(L, -2, i == 0 ? MAP_UV_KEY_LAYOUT : MAP_UV_VALUE_LAYOUT);
+		}
+	}
+	return m;
+}
+
+/* Learns type, sizes, id and name from the kernel, then settles the
+ * codecs: the caller's, checked against the kernel's sizes, or defaults. */
+static int fill_from_kernel(lua_State *L, struct map *m, const struct codecs *c)
+{
+	struct ebpfdsl_map_info info = { .sz = sizeof(info) };
+	int err = ebpfdsl_map__info(m->fd, &info);
+	if (err)
+		return err;
+	m->type = info.type;
+	m->key_size = info.key_size;
+	m->value_size = info.value_size;
+	m->max_entries = info.max_entries;
+	m->flags = info.flags;
+	m->id = info.id;
+	memcpy(m->name, info.name, sizeof(m->name));
+	m->ncpus = ebpfdsl_map_type_percpu(m->type) ? ebpfdsl_num_possible_cpus() : 0;
+	if (m->ncpus < 0)
+		return m->ncpus;
+	m->vbytes = (uint32_t)ebpfdsl_map_value_bytes(m->type, m->value_size);
+	if (c->kgiven && c->ksize != m->key_size)
+		return luaL_error(L, "key is %d bytes but the %s map's key_size is %d", (int)c->ksize, type_name(m),
+				  (int)m->key_size);
+	if (c->vgiven && c->vsize != m->value_size)
+		return luaL_error(L, "value is %d bytes but the %s map's value_size is %d", (int)c->vsize,
+				  type_name(m), (int)m->value_size);
+	m->kcodec = (uint8_t)check_codec(L, c->kcodec >= 0 && m->key_size ? c->kcodec
+						: ebpfdsl_map_default_codec(m->type, m->key_size, 1),
+					 m->key_size, "key");
+	m->vcodec = (uint8_t)check_codec(L, c->vcodec >= 0 && m->value_size ? c->vcodec
+						: ebpfdsl_map_default_codec(m->type, m->value_size, 0),
+					 m->value_size, "value");
+	return 0;
+}
+
+static uint32_t size_field(lua_State *L, int idx, const char *field, uint32_t implied, int given)
+{
+	lua_Integer v = ebpfdsl_lua_optint_field(L, idx, field, given ? (lua_Integer)implied : 0);
+	if (v < 0 || v > 0xffffffffLL)
+		luaL_error(L, "%s must be 0..4294967295, got %I", field, v);
+	if (given && (uint32_t)v != implied)
+		luaL_error(L, "%s is %I but the %s given is %d bytes", field, v, field[0] == 'k' ? "key" : "value",
+			   (int)implied);
+	return (uint32_t)v;
+}
+
+/* map_create{type=, key_size=, value_size=, max_entries=, name=, flags=,
+ *   inner_map=, numa_node=, map_extra=, ifindex=, key=, value=,
+ *   struct_ops=, btf_fd=, btf_key_type_id=, btf_value_type_id=,
+ *   btf_vmlinux_value_type_id=} -> Map | nil, msg, errno */
+static int l_map_create(lua_State *L)
+{
+	struct ebpfdsl_map_create_opts o = { .sz = sizeof(o) };
+	struct codecs c;
+	const char *tname, *sops;
+	uint32_t ks, vs, max;
+	lua_Integer numa;
+	struct map *m;
+	int type, fd, err;
+
+	luaL_checktype(L, 1, LUA_TTABLE);
+	lua_settop(L, 1);
+	tname = ebpfdsl_lua_optstr_field(L, 1, "type", NULL, NULL);
+	if (!tname)
+		return luaL_error(L, "maps.create: type is required (a map type name such as 'hash')");
+	type = ebpfdsl_map_type_parse(tname);
+	if (type < 0)
+		return luaL_error(L, "unknown map type '%s'", tname);
+	parse_codecs(L, 1, &c);
+	ks = size_field(L, 1, "key_size", c.ksize, c.kgiven);
+	vs = size_field(L, 1, "value_size", c.vsize, c.vgiven);
+	max = size_field(L, 1, "max_entries", 0, 0);
+	o.name = ebpfdsl_lua_optstr_field(L, 1, "name", "", NULL);
+	if (!valid_name(o.name))
+		return luaL_error(L, "map name '%s' must be at most %d letters, digits, '_' or '.'", o.name,
+				  BPF_OBJ_NAME_LEN - 1);
+	o.flags = (unsigned)ebpfdsl_lua_optint_field(L, 1, "flags", 0);
+	numa = ebpfdsl_lua_optint_field(L, 1, "numa_node", -1);
+	if (numa >= 0) {
+		o.numa_node = (int)numa;
+		o.flags |= BPF_F_NUMA_NODE;
+	}
+	o.map_extra = (uint64_t)ebpfdsl_lua_optint_field(L, 1, "map_extra", 0);
+	o.ifindex = (unsigned)ebpfdsl_lua_optint_field(L, 1, "ifindex", 0);
+	o.btf_fd = (int)ebpfdsl_lua_optint_field(L, 1, "btf_fd", 0);
+	o.btf_key_type_id = (unsigned)ebpfdsl_lua_optint_field(L, 1, "btf_key_type_id", 0);
+	o.btf_value_type_id = (unsigned)ebpfdsl_lua_optint_field(L, 1, "btf_value_type_id", 0);
+	o.btf_vmlinux_value_type_id = (unsigned)ebpfdsl_lua_optint_field(L, 1, "btf_vmlinux_value_type_id", 0);
+	if (lua_getfield(L, 1, "inner_map") != LUA_TNIL)
+		o.inner_map_fd = ebpfdsl_map_tofd(L, -1, "inner_map");
+	lua_pop(L, 1);
+	sops = ebpfdsl_lua_optstr_field(L, 1, "struct_ops", NULL, NULL);
+	if (sops) {
+		unsigned id, size;
+		err = ebpfdsl_struct_ops_type(sops, &id, &size);
+		if (err)
+			return ebpfdsl_lua_fail(L, err, "struct_ops '%s' (bpf_struct_ops_%s in vmlinux BTF)", sops,
+						sops);
+		if (vs && vs != size)
+			return luaL_error(L, "value_size is %d but struct_ops '%s' is %d bytes", (int)vs, sops,
+					  (int)size);
+		vs = size;
+		o.btf_vmlinux_value_type_id = id;
+	}
+
+	m = push_closed(L, 1); /* 2: the userdata exists before the fd does */
+	m->type = type;
+	snprintf(m->name, sizeof(m->name), "%s", o.name);
+	fd = ebpfdsl_map__create(type, ks, vs, max, &o);
+	if (out_of_fds(L, fd))
+		fd = ebpfdsl_map__create(type, ks, vs, max, &o);
+	if (fd < 0) {
+		char msg[400];
+		snprintf(msg, sizeof(msg), "create of %s map '%s' (key_size=%u value_size=%u max_entries=%u flags=0x%x): %s",
+			 tname, o.name, ks, vs, max, o.flags, ebpfdsl_map_errstr(fd));
+		luaL_pushfail(L);
+		lua_pushstring(L, msg);
+		lua_pushinteger(L, -fd);
+		return 3;
+	}
+	m->fd = fd;
+	err = fill_from_kernel(L, m, &c);
+	if (err)
+		return ebpfdsl_map_fail(L, m, err, "info");
+	lua_settop(L, 2);
+	return 1;
+}
+
+/* The Map is pushed closed, with its codecs read, before the fd exists,
+ * so that nothing raised afterwards can leak the fd. */
+static struct map *open_begin(lua_State *L, int opts, struct codecs *c)
+{
+	struct map *m;
+	parse_codecs(L, opts, c);
+	m = push_closed(L, opts);
+	snprintf(m->name, sizeof(m->name), "?");
+	return m;
+}
+
+static int open_end(lua_State *L, struct map *m, const struct codecs *c, int fd)
+{
+	int err;
+	m->fd = fd;
+	err = fill_from_kernel(L, m, c);
+	if (err)
+		return ebpfdsl_map_fail(L, m, err, "info");
+	return 1;
+}
+
+/* The directory part of path, on the stack, to explain a refusal. */
+static int dir_on_bpffs(lua_State *L, const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	int on;
+	if (!slash || slash == path)
+		return ebpfdsl_bpffs_is("/");
+	lua_pushlstring(L, path, (size_t)(slash - path));
+	on = ebpfdsl_bpffs_is(lua_tostring(L, -1));
+	lua_pop(L, 1);
+	return on;
+}
+
+static const char *const KIND_NAMES[] = { "not a BPF object", "a map", "a program", "a link" };
+
+/* map_open_pinned(path[, {key=, value=}]) -> Map | nil, msg, errno */
+static int l_map_open_pinned(lua_State *L)
+{
+	const char *path = luaL_checkstring(L, 1);
+	struct codecs c;
+	struct map *m;
+	int fd, kind;
+	lua_settop(L, 2);
+	if (path[0] != '/')
+		return luaL_argerror(L, 1, "a pin path must be absolute");
+	m = open_begin(L, 2, &c);
+	fd = ebpfdsl_obj__get(path);
+	if (out_of_fds(L, fd))
+		fd = ebpfdsl_obj__get(path);
+	if (fd < 0)
+		return ebpfdsl_lua_fail(L, fd, "open_pinned %s%s", path,
+					fd != -ENOENT && dir_on_bpffs(L, path) == 0 ? " (not on a bpf filesystem)" : "");
+	m->fd = fd; /* owned by the Map from here on */
+	kind = ebpfdsl_obj__kind(fd);
+	if (kind != EBPFDSL_OBJ_MAP) {
+		close(fd);
+		m->fd = -1;
+		luaL_pushfail(L);
+		lua_pushfstring(L, "open_pinned %s: the pin is %s, not a map", path,
+				kind >= 0 && kind <= EBPFDSL_OBJ_LINK ? KIND_NAMES[kind] : "unknown");
+		lua_pushinteger(L, EINVAL);
+		return 3;
+	}
+	return open_end(L, m, &c, fd);
+}
+
+/* map_open_id(id[, {key=, value=}]) -> Map | nil, msg, errno */
+static int l_map_open_id(lua_State *L)
+{
+	lua_Integer id = luaL_checkinteger(L, 1);
+	struct codecs c;
+	struct map *m;
+	int fd;
+	lua_settop(L, 2);
+	if (id <= 0 || id > 0xffffffffLL)
+		return luaL_argerror(L, 1, "a map id is 1..4294967295");
+	m = open_begin(L, 2, &c);
+	fd = ebpfdsl_map__open_id((uint32_t)id);
+	if (out_of_fds(L, fd))
+		fd = ebpfdsl_map__open_id((uint32_t)id);
+	if (fd < 0)
+		return ebpfdsl_lua_fail(L, fd, "open_id %d", (int)id);
+	return open_end(L, m, &c, fd);
+}
+
+/* ------------------------------------------------------------------ */
+/* Elements                                                            */
+
+static void *key_buf(lua_State *L, const struct map *m, char *stack)
+{
+	return m->key_size <= KEY_STACK ? stack : ebpfdsl_map_scratch(L, m->key_size);
+}
+
+static void *value_buf(lua_State *L, const struct map *m, char *stack)
+{
+	return m->vbytes <= VALUE_STACK ? stack : ebpfdsl_map_scratch(L, m->vbytes);
+}
+
+static uint64_t update_flags(lua_State *L, int idx)
+{
+	static const char *const names[] = { "any", "noexist", "exist", NULL };
+	static const uint64_t values[] = { BPF_ANY, BPF_NOEXIST, BPF_EXIST };
+	if (lua_isnoneornil(L, idx))
+		return BPF_ANY;
+	if (lua_type(L, idx) == LUA_TNUMBER)
+		return (uint64_t)luaL_checkinteger(L, idx);
+	return values[luaL_checkoption(L, idx, NULL, names)];
+}
+
+/* m:lookup(k) -> value | nil (no such key) | nil, msg, errno */
+static int lookup_at(lua_State *L, int kidx, const char *what, int del)
+{
+	struct map *m = ebpfdsl_map_check_open(L, 1);
+	char ks[KEY_STACK], vs[VALUE_STACK];
+	void *kb = key_buf(L, m, ks), *vb = value_buf(L, m, vs);
+	const void *key = ebpfdsl_map_encode_key(L, 1, kidx, kb);
+	int err = del ? ebpfdsl_map__lookup_and_delete(m->fd, key, vb, 0) : ebpfdsl_map__lookup(m->fd, key, vb, 0);
+	if (err == -ENOENT) {
+		lua_pushnil(L);
+		return 1;
+	}
+	if (err)
+		return ebpfdsl_map_fail(L, m, err, what);
+	if (del)
+		ebpfdsl_map_keep(L, 1, key, m->key_size, 0);
+	ebpfdsl_map_push_value(L, 1, vb);
+	return 1;
+}
+
+static int map_lookup(lua_State *L)
+{
+	return lookup_at(L, 2, "lookup", 0);
+}
+
+static int map_lookup_and_delete(lua_State *L)
+{
+	return lookup_at(L, 2, "lookup_and_delete", 0 + 1);
+}
+
+/* m:update(k, v[, "any"|"noexist"|"exist"]) -> true | nil, msg, errno */
+static int update_at(lua_State *L, int kidx, int vidx, uint64_t flags, const char *what)
+{
+	struct map *m = ebpfdsl_map_check_open(L, 1);
+	char ks[KEY_STACK], vs[VALUE_STACK];
+	void *kb = key_buf(L, m, ks), *vb = value_buf(L, m, vs);
+	const void *key = ebpfdsl_map_encode_key(L, 1, kidx, kb);
+	const void *value = ebpfdsl_map_encode_value(L, 1, vidx, vb);
+	int err = ebpfdsl_map__update(m->fd, key, value, flags);
+	if (err)
+		return ebpfdsl_map_fail(L, m, err, what);
+	if (m->vcodec == CODEC_FD)
+		ebpfdsl_map_keep(L, 1, key, m->key_size, vidx);
+	lua_pushboolean(L, 1);
+	return 1;
+}
+
+static int map_update(lua_State *L)
+{
+	uint64_t flags = update_flags(L, 4);
+	return update_at(L, 2, 3, flags, "update");
+}
+
+/* m:delete(k) -> true | false (no such key) | nil, msg, errno */
+static int map_delete(lua_State *L)
+{
+	struct map *m = ebpfdsl_map_check_open(L, 1);
+	char ks[KEY_STACK];
+	const void *key = ebpfdsl_map_encode_key(L, 1, 2, key_buf(L, m, ks));
+	int err = ebpfdsl_map__delete(m->fd, key);
+	if (err && err != -ENOENT)
+		return ebpfdsl_map_fail(L, m, err, "delete");
+	ebpfdsl_map_keep(L, 1, key, m->key_size, 0);
+	lua_pushboolean(L, err == 0);
+	return 1;
+}
+
+/* m:next_key([k]) -> the key after k (the first without k) | nil at the end */
+static int map_next_key(lua_State *L)
+{
+	struct map *m = ebpfdsl_map_check_open(L, 1);
+	char ks[KEY_STACK], ns[KEY_STACK];
+	void *next = key_buf(L, m, ns);
+	const void *key = NULL;
+	int err;
+	if (!lua_isnoneornil(L, 2))
+		key = ebpfdsl_map_encode_key(L, 1, 2, key_buf(L, m, ks));
+	err = ebpfdsl_map__next_key(m->fd, key, next);
+	if (err == -ENOENT) {
+		lua_pushnil(L);
+		return 1;
+	}
+	if (err)
+		return ebpfdsl_map_fail(L, m, err, "next_key");
+	ebpfdsl_map_push_key(L, 1, next);
+	return 1;
+}
+
+/* For iterators and metamethods, which cannot return nil, msg, errno. */
+static int raise_map_fail(lua_State *L, const struct map *m, int err, const char *what)
+{
+	ebpfdsl_map_fail(L, m, err, what);
+	lua_pop(L, 1);
+	return lua_error(L);
+}
+
+/* The pairs iterator prefetches the next key before handing out the
+ * current one, so the loop body may delete the key it was given. */
+struct walk {
+	int started, done;
+	uint32_t key_size;
+	/* followed by two keys: current and next */
+};
+
+static int walk_step(lua_State *L)
+{
+	struct map *m;
+	struct walk *w = lua_touserdata(L, lua_upvalueindex(2));
+	char *cur = (char *)(w + 1), *next = cur + w->key_size;
+	char vs[VALUE_STACK];
+	void *vb;
+	int err;
+
+	lua_settop(L, 0);
+	lua_pushvalue(L, lua_upvalueindex(1)); /* 1: the map */
+	m = ebpfdsl_map_check_open(L, 1);
+	vb = value_buf(L, m, vs);
+	if (!w->started) {
+		w->started = 1;
+		err = ebpfdsl_map__next_key(m->fd, NULL, next);
+		if (err == -ENOENT)
+			w->done = 1;
+		else if (err)
+			return raise_map_fail(L, m, err, "pairs");
+	}
+	while (!w->done) {
+		memcpy(cur, next, w->key_size);
+		err = ebpfdsl_map__next_key(m->fd, cur, next);
+		if (err == -ENOENT)
+			w->done = 1;
+		else if (err)
+			return raise_map_fail(L, m, err, "pairs");
+		err = ebpfdsl_map__lookup(m->fd, cur, vb, 0);
+		if (err == -ENOENT)
+			continue; /* deleted since next_key saw it */
+		if (err)
+			return raise_map_fail(L, m, err, "pairs");
+		ebpfdsl_map_push_key(L, 1, cur);
+		ebpfdsl_map_push_value(L, 1, vb);
+		return 2;
+	}
+	lua_pushnil(L);
+	return 1;
+}
+
+/* for k, v in m:pairs() do ... end */
+static int map_pairs(lua_State *L)
+{
+	struct map *m = ebpfdsl_map_check_open(L, 1);
+	struct walk *w;
+	if (m->key_size == 0)
+		return luaL_error(L, "pairs: %s maps have no keys to walk", type_name(m));
+	lua_pushvalue(L, 1);
+	w = lua_newuserdatauv(L, sizeof(*w) + 2 * (size_t)m->key_size, 0);
+	memset(w, 0, sizeof(*w));
+	w->key_size = m->key_size;
+	lua_pushcclosure(L, walk_step, 2);
+	return 1;
+}
+
+/* m:count() -> number of keys | nil, msg, errno */
+static int map_count(lua_State *L)
+{
+	struct map *m = ebpfdsl_map_check_open(L, 1);
+	size_t n = 0;
+	int err = ebpfdsl_map__count(m->fd, &n);
+	if (err)
+		return ebpfdsl_map_fail(L, m, err, "count");
+	lua_pushinteger(L, (lua_Integer)n);
+	return 1;
+}
+
+/* m:clear() -> true | nil, msg, errno */
+static int map_clear(lua_State *L)
+{
+	struct map *m = ebpfdsl_map_check_open(L, 1);
+	int err = ebpfdsl_map__clear(m->fd);
+	if (err)
+		return ebpfdsl_map_fail(L, m, err, "clear");
+	ebpfdsl_map_keep_reset(L, 1);
+	lua_pushboolean(L, 1);
+	return 1;
+}
+
+static struct map *check_type(lua_State *L, const char *method, int t1, int t2)
+{
+	struct map *m = ebpfdsl_map_check_open(L, 1);
+	if (m->type != t1 && m->type != t2)
+		luaL_error(L, "%s: not a method of %s maps", method, type_name(m));
+	return m;
+}
+
+/* queue/stack: m:push(v[, "exist"]) -> true; "exist" drops the oldest
+ * element when full instead of failing. */
+static int map_push(lua_State *L)
+{
+	uint64_t flags;
+	check_type(L, "push", BPF_MAP_TYPE_QUEUE, BPF_MAP_TYPE_STACK);
+	flags = update_flags(L, 3);
+	return update_at(L, 0, 2, flags, "push");
+}
+
+static int map_pop(lua_State *L)
+{
+	check_type(L, "pop", BPF_MAP_TYPE_QUEUE, BPF_MAP_TYPE_STACK);
+	return lookup_at(L, 0, "pop", 1);
+}
+
+static int map_peek(lua_State *L)
+{
+	check_type(L, "peek", BPF_MAP_TYPE_QUEUE, BPF_MAP_TYPE_STACK);
+	return lookup_at(L, 0, "peek", 0);
+}
+
+/* bloom_filter: m:add(v) -> true; m:check(v) -> true (maybe present) | false */
+static int map_add(lua_State *L)
+{
+	check_type(L, "add", BPF_MAP_TYPE_BLOOM_FILTER, BPF_MAP_TYPE_BLOOM_FILTER);
+	return update_at(L, 0, 2, BPF_ANY, "add");
+}
+
+static int map_check(lua_State *L)
+{
+	struct map *m = check_type(L, "check", BPF_MAP_TYPE_BLOOM_FILTER, BPF_MAP_TYPE_BLOOM_FILTER);
+	char vs[VALUE_STACK];
+	const void *vb = ebpfdsl_map_encode_value(L, 1, 2, value_buf(L, m, vs));
+	int err = ebpfdsl_map__lookup(m->fd, NULL, (void *)vb, 0); /* read, not written */
+	if (err && err != -ENOENT)
+		return ebpfdsl_map_fail(L, m, err, "check");
+	lua_pushboolean(L, err == 0);
+	return 1;
+}
+
+/* prog_array: m:set_prog(i, prog), m:get_prog(i) -> prog id | nil,
+ * m:delete_prog(i). The Prog stays alive while it is in the map. */
+static int map_set_prog(lua_State *L)
+{
+	check_type(L, "set_prog", BPF_MAP_TYPE_PROG_ARRAY, BPF_MAP_TYPE_PROG_ARRAY);
+	return update_at(L, 2, 3, BPF_ANY, "set_prog");
+}
+
+static int map_get_prog(lua_State *L)
+{
+	check_type(L, "get_prog", BPF_MAP_TYPE_PROG_ARRAY, BPF_MAP_TYPE_PROG_ARRAY);
+	return lookup_at(L, 2, "get_prog", 0);
+}
+
+static int map_delete_prog(lua_State *L)
+{
+	check_type(L, "delete_prog", BPF_MAP_TYPE_PROG_ARRAY, BPF_MAP_TYPE_PROG_ARRAY);
+	return map_delete(L);
+}
+
+/* array_of_maps/hash_of_maps: m:set_inner(k, map), m:get_inner(k) -> id | nil */
+static int map_set_inner(lua_State *L)
+{
+	check_type(L, "set_inner", BPF_MAP_TYPE_ARRAY_OF_MAPS, BPF_MAP_TYPE_HASH_OF_MAPS);
+	return update_at(L, 2, 3, update_flags(L, 4), "set_inner");
+}
+
+static int map_get_inner(lua_State *L)
+{
+	check_type(L, "get_inner", BPF_MAP_TYPE_ARRAY_OF_MAPS, BPF_MAP_TYPE_HASH_OF_MAPS);
+	return lookup_at(L, 2, "get_inner", 0);
+}
+
+/* ------------------------------------------------------------------ */
+/* The map itself                                                      */
+
+static int map_fd(lua_State *L)
+{
+	lua_pushinteger(L, ebpfdsl_map_check_open(L, 1)->fd);
+	return 1;
+}
+
+static int map_type(lua_State *L)
+{
+	lua_pushstring(L, type_name(ebpfdsl_map_check(L, 1)));
+	return 1;
+}
+
+static int map_name(lua_State *L)
+{
+	lua_pushstring(L, ebpfdsl_map_check(L, 1)->name);
+	return 1;
+}
+
+static int map_id(lua_State *L)
+{
+	lua_pushinteger(L, ebpfdsl_map_check(L, 1)->id);
+	return 1;
+}
+
+static void set_int(lua_State *L, const char *k, lua_Integer v)
+{
+	lua_pushinteger(L, v);
+	lua_setfield(L, -2, k);
+}
+
+/* m:info() -> {type=, id=, key_size=, value_size=, max_entries=, flags=,
+ *   name=, map_extra=, ifindex=, btf_*=, frozen=, pinned=} from the kernel */
+static int map_info(lua_State *L)
+{
+	struct map *m = ebpfdsl_map_check_open(L, 1);
+	struct ebpfdsl_map_info info = { .sz = sizeof(info) };
+	const char *tn;
+	int err = ebpfdsl_map__info(m->fd, &info);
+	if (err)
+		return ebpfdsl_map_fail(L, m, err, "info");
+	lua_createtable(L, 0, 16);
+	tn = ebpfdsl_map_type_name(info.type);
+	if (tn)
+		lua_pushstring(L, tn);
+	else
+		lua_pushinteger(L, info.type);
+	lua_setfield(L, -2, "type");
+	set_int(L, "type_id", info.type);
+	set_int(L, "id", info.id);
+	set_int(L, "key_size", info.key_size);
+	set_int(L, "value_size", info.value_size);
+	set_int(L, "max_entries", info.max_entries);
+	set_int(L, "flags", info.flags);
+	lua_pushstring(L, info.name);
+	lua_setfield(L, -2, "name");
+	set_int(L, "map_extra", (lua_Integer)info.map_extra);
+	set_int(L, "ifindex", info.ifindex);
+	set_int(L, "btf_id", info.btf_id);
+	set_int(L, "btf_key_type_id", info.btf_key_type_id);
+	set_int(L, "btf_value_type_id", info.btf_value_type_id);
+	set_int(L, "btf_vmlinux_value_type_id", info.btf_vmlinux_value_type_id);
+	if (info.frozen >= 0) {
+		lua_pushboolean(L, info.frozen);
+		lua_setfield(L, -2, "frozen");
+	}
+	if (m->ncpus)
+		set_int(L, "ncpus", m->ncpus);
+	lua_getiuservalue(L, 1, MAP_UV_PIN);
+	lua_setfield(L, -2, "pinned");
+	return 1;
+}
+
+static int map_freeze(lua_State *L)
+{
+	struct map *m = ebpfdsl_map_check_open(L, 1);
+	int err = ebpfdsl_map__freeze(m->fd);
+	if (err)
+		return ebpfdsl_map_fail(L, m, err, "freeze");
+	lua_pushboolean(L, 1);
+	return 1;
+}
+
+/* m:pin(path) -> true | nil, msg, errno */
+static int map_pin(lua_State *L)
+{
+	struct map *m = ebpfdsl_map_check_open(L, 1);
+	const char *path = luaL_checkstring(L, 2);
+	int err;
+	if (path[0] != '/')
+		return luaL_argerror(L, 2, "a pin path must be absolute");
+	err = ebpfdsl_obj__pin(m->fd, path);
+	if (err) {
+		char what[512];
+		snprintf(what, sizeof(what), "pin at %s%s", path,
+			 dir_on_bpffs(L, path) == 0 ? " (its directory is not on a bpf filesystem)" : "");
+		return ebpfdsl_map_fail(L, m, err, what);
+	}
+	lua_pushvalue(L, 2);
+	lua_setiuservalue(L, 1, MAP_UV_PIN);
+	lua_pushboolean(L, 1);
+	return 1;
+}
+
+/* m:unpin([path]) -> true | nil, msg, errno; without a path, the one
+ * m:pin used. The map stays open. */
+static int map_unpin(lua_State *L)
+{
+	struct map *m = ebpfdsl_map_check(L, 1);
+	const char *path;
+	int err;
+	if (lua_isnoneornil(L, 2)) {
+		lua_settop(L, 1);
+		lua_getiuservalue(L, 1, MAP_UV_PIN);
+		if (lua_isnil(L, 2))
+			return luaL_error(L, "unpin: the map was not pinned by pin(); give the path");
+	}
+	path = luaL_checkstring(L, 2);
+	err = ebpfdsl_obj__unpin(path);
+	if (err) {
+		char what[512];
+		snprintf(what, sizeof(what), "unpin of %s%s", path,
+			 err == -EINVAL ? " (not on a bpf filesystem)" : "");
+		return ebpfdsl_map_fail(L, m, err, what);
+	}
+	lua_getiuservalue(L, 1, MAP_UV_PIN);
+	if (lua_rawequal(L, -1, 2)) {
+		lua_pushnil(L);
+		lua_setiuservalue(L, 1, MAP_UV_PIN);
+	}
+	lua_pushboolean(L, 1);
+	return 1;
+}
+
+/* ------------------------------------------------------------------ */
+/* Metamethods: m[k], m[k] = v (nil deletes), pairs(m)                 */
+
+/* n results of a method: a failure's message is raised */
+static int raise_fail(lua_State *L, int n)
+{
+	if (n == 3 && lua_isnil(L, -3)) {
+		lua_pop(L, 1);
+		return lua_error(L);
+	}
+	return n;
+}
+
+/* Strings name methods; other keys are looked up, failures raise. */
+static int map_index(lua_State *L)
+{
+	if (lua_type(L, 2) == LUA_TSTRING) {
+		lua_pushvalue(L, 2);
+		lua_rawget(L, lua_upvalueindex(1));
+		return 1;
+	}
+	lua_settop(L, 2);
+	return raise_fail(L, map_lookup(L));
+}
+
+static int map_newindex(lua_State *L)
+{
+	int n;
+	lua_settop(L, 3);
+	if (lua_isnil(L, 3)) {
+		lua_settop(L, 2);
+		n = map_delete(L);
+	} else {
+		n = update_at(L, 2, 3, BPF_ANY, "update");
+	}
+	raise_fail(L, n);
+	return 0;
+}
+
+static const luaL_Reg map_methods[] = {
+	{ "fd", map_fd },
+	{ "close", map_close },
+	{ "type", map_type },
+	{ "name", map_name },
+	{ "id", map_id },
+	{ "info", map_info },
+	{ "lookup", map_lookup },
+	{ "update", map_update },
+	{ "delete", map_delete },
+	{ "lookup_and_delete", map_lookup_and_delete },
+	{ "next_key", map_next_key },
+	{ "pairs", map_pairs },
+	{ "count", map_count },
+	{ "clear", map_clear },
+	{ "push", map_push },
+	{ "pop", map_pop },
+	{ "peek", map_peek },
+	{ "add", map_add },
+	{ "check", map_check },
+	{ "set_prog", map_set_prog },
+	{ "get_prog", map_get_prog },
+	{ "delete_prog", map_delete_prog },
+	{ "set_inner", map_set_inner },
+	{ "get_inner", map_get_inner },
+	{ "freeze", map_freeze },
+	{ "pin", map_pin },
+	{ "unpin", map_unpin },
+	{ NULL, NULL },
+};
+
+static const luaL_Reg map_meta[] = {
+	{ "__gc", map_close },
+	{ "__close", map_close },
+	{ "__tostring", map_tostring },
+	{ "__newindex", map_newindex },
+	{ "__pairs", map_pairs },
+	{ NULL, NULL },
+};
+
+/* ------------------------------------------------------------------ */
+/* Module functions                                                    */
+
+static int l_map_types(lua_State *L)
+{
+	int n = 0;
+	lua_newtable(L);
+	for (int t = 1; t < EBPFDSL_MAP_TYPE_MAX_; t++) {
+		const char *s = ebpfdsl_map_type_name(t);
+		if (!s)
+			continue;
+		lua_pushstring(L, s);
+		lua_rawseti(L, -2, ++n);
+	}
+	return 1;
+}
+
+/* map_type_info(name) -> {id=, percpu=, supported=} | nil for unknown names */
+static int l_map_type_info(lua_State *L)
+{
+	int t = ebpfdsl_map_type_parse(luaL_checkstring(L, 1));
+	int s;
+	if (t < 0) {
+		lua_pushnil(L);
+		return 1;
+	}
+	s = ebpfdsl_map_type_supported(t);
+	lua_createtable(L, 0, 3);
+	set_int(L, "id", t);
+	lua_pushboolean(L, ebpfdsl_map_type_percpu(t));
+	lua_setfield(L, -2, "percpu");
+	lua_pushboolean(L, s == 1);
+	lua_setfield(L, -2, "supported");
+	return 1;
+}
+
+/* ringbuf_size_check(n) -> true | false, below (0: none), above */
+static int l_ringbuf_size_check(lua_State *L)
+{
+	lua_Integer n = luaL_checkinteger(L, 1);
+	uint64_t below = 0, above = 0;
+	if (n >= 0 && ebpfdsl_ringbuf_size_check((uint64_t)n, &below, &above) == 0) {
+		lua_pushboolean(L, 1);
+		return 1;
+	}
+	if (n < 0)
+		above = (uint64_t)sysconf(_SC_PAGESIZE);
+	lua_pushboolean(L, 0);
+	lua_pushinteger(L, (lua_Integer)below);
+	lua_pushinteger(L, (lua_Integer)above);
+	return 3;
+}
+
+static int l_possible_cpus(lua_State *L)
+{
+	int n = ebpfdsl_num_possible_cpus();
+	if (n < 0)
+		return ebpfdsl_lua_fail(L, n, "possible CPUs");
+	lua_pushinteger(L, n);
+	return 1;
+}
+
+static int l_bpffs_mount(lua_State *L)
+{
+	const char *dir = luaL_optstring(L, 1, NULL);
+	int err = ebpfdsl_bpffs_mount(dir);
+	if (err)
+		return ebpfdsl_lua_fail(L, err, "mount of bpffs at %s", dir ? dir : "/sys/fs/bpf");
+	lua_pushboolean(L, 1);
+	return 1;
+}
+
+static int pidfd_fclose(lua_State *L)
+{
+	luaL_Stream *p = luaL_checkudata(L, 1, LUA_FILEHANDLE);
+	int ok = fclose(p->f) == 0;
+	return luaL_fileresult(L, ok, NULL);
+}
+
+/* pidfd(pid) -> a file handle on a pidfd (task_storage keys) | nil, msg, errno */
+static int l_pidfd(lua_State *L)
+{
+	lua_Integer pid = luaL_checkinteger(L, 1);
+	luaL_Stream *p;
+	long fd;
+	if (luaL_getmetatable(L, LUA_FILEHANDLE) == LUA_TNIL)
+		return luaL_error(L, "pidfd: the io library is not loaded");
+	lua_pop(L, 1);
+	p = lua_newuserdatauv(L, sizeof(*p), 0);
+	p->closef = NULL; /* closed until fdopen succeeds */
+	p->f = NULL;
+	luaL_setmetatable(L, LUA_FILEHANDLE);
+	fd = syscall(SYS_pidfd_open, (int)pid, 0);
+	if (fd < 0)
+		return ebpfdsl_lua_fail(L, errno, "pidfd_open(%d)", (int)pid);
+	p->f = fdopen((int)fd, "r");
+	if (!p->f) {
+		int e = errno;
+		close((int)fd);
+		return ebpfdsl_lua_fail(L, e, "fdopen of a pidfd");
+	}
+	p->closef = pidfd_fclose;
+	return 1;
+}
+
+void ebpfdsl_lua_open_map(lua_State *L)
+{
+	luaL_newmetatable(L, EBPFDSL_MAP_CLASS);
+	luaL_setfuncs(L, map_meta, 0);
+	lua_newtable(L);
+	luaL_setfuncs(L, map_methods, 0);
+	ebpfdsl_lua_map_batch_methods(L);
+	lua_pushcclosure(L, map_index, 1);
+	lua_setfield(L, -2, "__index");
+	lua_pop(L, 1);
+
+	lua_pushcfunction(L, l_map_create);
+	lua_setfield(L, -2, "map_create");
+	lua_pushcfunction(L, l_map_open_pinned);
+	lua_setfield(L, -2, "map_open_pinned");
+	lua_pushcfunction(L, l_map_open_id);
+	lua_setfield(L, -2, "map_open_id");
+	lua_pushcfunction(L, l_map_types);
+	lua_setfield(L, -2, "map_types");
+	lua_pushcfunction(L, l_map_type_info);
+	lua_setfield(L, -2, "map_type_info");
+	lua_pushcfunction(L, l_ringbuf_size_check);
+	lua_setfield(L, -2, "ringbuf_size_check");
+	lua_pushcfunction(L, l_possible_cpus);
+	lua_setfield(L, -2, "possible_cpus");
+	lua_pushcfunction(L, l_bpffs_mount);
+	lua_setfield(L, -2, "bpffs_mount");
+	lua_pushcfunction(L, l_pidfd);
+	lua_setfield(L, -2, "pidfd");
+}

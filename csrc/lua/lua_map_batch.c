@@ -1,0 +1,255 @@
+/* SPDX-License-Identifier: MIT */
+/* The batch methods of ebpfdsl.Map: lookup, update, delete and
+ * lookup-and-delete many elements per kernel call, as Lua lists. */
+#include <errno.h>
+#include <string.h>
+#include "lua_map.h"
+
+#define DEFAULT_CHUNK 4096u
+
+struct batch_args {
+	uint32_t count;      /* 0: the whole map, chunk by chunk */
+	const char *cursor;  /* NULL: from the start */
+	size_t cursor_len;
+	uint64_t elem_flags;
+	int no_fallback;
+};
+
+static const char *const FLAG_NAMES[] = { "any", "noexist", "exist", NULL };
+
+/* opts: {count=, cursor=, flags=, fallback=} or, for update, a flag name */
+static void read_opts(lua_State *L, int idx, struct batch_args *a)
+{
+	lua_Integer n;
+	memset(a, 0, sizeof(*a));
+	if (lua_isnoneornil(L, idx))
+		return;
+	if (lua_type(L, idx) == LUA_TSTRING) {
+		a->elem_flags = (uint64_t)luaL_checkoption(L, idx, NULL, FLAG_NAMES);
+		return;
+	}
+	luaL_checktype(L, idx, LUA_TTABLE);
+	n = ebpfdsl_lua_optint_field(L, idx, "count", 0);
+	if (n < 0 || n > 0xffffffffLL)
+		luaL_error(L, "count must be 1..4294967295, got %I", n);
+	a->count = (uint32_t)n;
+	a->cursor = ebpfdsl_lua_optstr_field(L, idx, "cursor", NULL, &a->cursor_len);
+	if (lua_getfield(L, idx, "flags") == LUA_TSTRING)
+		a->elem_flags = (uint64_t)luaL_checkoption(L, -1, NULL, FLAG_NAMES);
+	else if (!lua_isnil(L, -1))
+		a->elem_flags = (uint64_t)luaL_checkinteger(L, -1);
+	lua_pop(L, 1);
+	if (lua_getfield(L, idx, "fallback") != LUA_TNIL)
+		a->no_fallback = !lua_toboolean(L, -1);
+	lua_pop(L, 1);
+}
+
+/* m:lookup_batch([{count=, cursor=, fallback=}]) and
+ * m:lookup_and_delete_batch(...) -> keys, values, cursor | nil, fallback
+ *   | nil, msg, errno.
+ * Without count, the whole map in chunks; with it, one kernel call of up
+ * to count elements (more when one hash bucket holds more) and the
+ * cursor to continue from, nil once the end is reached. */
+static int lookup_batch(lua_State *L, int del)
+{
+	struct map *m = ebpfdsl_map_check_open(L, 1);
+	const char *what = del ? "lookup_and_delete_batch" : "lookup_batch";
+	struct ebpfdsl_map_batch o = { .sz = sizeof(o) };
+	struct batch_args a;
+	size_t cs = ebpfdsl_map_batch_cursor_size(m->key_size);
+	uint32_t chunk, n = 0;
+	char *in = NULL, *out;
+	int err, used_fallback = 0, keys, values;
+
+	if (m->key_size == 0)
+		return luaL_error(L, "%s: %s maps have no keys", what, ebpfdsl_map_type_name(m->type));
+	read_opts(L, 2, &a);
+	lua_settop(L, 2);
+	o.elem_flags = a.elem_flags;
+	o.no_fallback = a.no_fallback;
+	chunk = a.count ? a.count : (m->max_entries && m->max_entries < DEFAULT_CHUNK ? m->max_entries : DEFAULT_CHUNK);
+	out = ebpfdsl_map_scratch(L, cs); /* 3 */
+	if (a.cursor) {
+		if (a.cursor_len != cs)
+			return luaL_error(L, "%s: cursor must be %d bytes (one this map's batch returned)", what,
+					  (int)cs);
+		in = ebpfdsl_map_scratch(L, cs); /* 4 */
+		memcpy(in, a.cursor, cs);
+	} else {
+		lua_pushnil(L); /* 4 */
+	}
+	lua_newtable(L);
+	keys = lua_gettop(L);
+	lua_newtable(L);
+	values = lua_gettop(L);
+	for (;;) {
+		uint32_t cnt = chunk;
+		char *kb = ebpfdsl_map_scratch(L, (size_t)chunk * m->key_size);
+		char *vb = ebpfdsl_map_scratch(L, (size_t)chunk * m->vbytes);
+		err = del ? ebpfdsl_map__lookup_and_delete_batch(m->fd, in, out, kb, vb, &cnt, &o)
+			  : ebpfdsl_map__lookup_batch(m->fd, in, out, kb, vb, &cnt, &o);
+		used_fallback |= o.fallback;
+		if (err == -ENOSPC && cnt == 0 && chunk < 0x40000000u) {
+			/* one hash bucket holds more than chunk elements */
+			lua_pop(L, 2);
+			chunk *= 2;
+			continue;
+		}
+		if (err && err != -ENOENT)
+			return ebpfdsl_map_fail(L, m, err, what);
+		for (uint32_t i = 0; i < cnt; i++) {
+			const char *k = kb + (size_t)i * m->key_size;
+			ebpfdsl_map_push_key(L, 1, k);
+			lua_rawseti(L, keys, ++n);
+			ebpfdsl_map_push_value(L, 1, vb + (size_t)i * m->vbytes);
+			lua_rawseti(L, values, n);
+			if (del)
+				ebpfdsl_map_keep(L, 1, k, m->key_size, 0);
+		}
+		lua_pop(L, 2);
+		if (err == -ENOENT || a.count)
+			break;
+		/* the next chunk starts where this one ended */
+		if (!in) {
+			in = ebpfdsl_map_scratch(L, cs);
+			lua_replace(L, 4);
+		}
+		memcpy(in, out, cs);
+	}
+	if (err == -ENOENT)
+		lua_pushnil(L);
+	else
+		lua_pushlstring(L, out, cs);
+	lua_pushboolean(L, used_fallback);
+	return 4;
+}
+
+static int map_lookup_batch(lua_State *L)
+{
+	return lookup_batch(L, 0);
+}
+
+static int map_lookup_and_delete_batch(lua_State *L)
+{
+	return lookup_batch(L, 1);
+}
+
+/* Encodes the list at idx into n consecutive keys or values. */
+static char *encode_list(lua_State *L, int idx, uint32_t n, int values)
+{
+	struct map *m = ebpfdsl_map_check(L, 1);
+	size_t each = values ? m->vbytes : m->key_size;
+	char *buf = ebpfdsl_map_scratch(L, (size_t)n * each);
+	for (uint32_t i = 0; i < n; i++) {
+		lua_rawgeti(L, idx, (lua_Integer)i + 1);
+		if (values)
+			ebpfdsl_map_encode_value(L, 1, -1, buf + i * each);
+		else
+			ebpfdsl_map_encode_key(L, 1, -1, buf + i * each);
+		lua_pop(L, 1);
+	}
+	return buf;
+}
+
+static uint32_t list_len(lua_State *L, int idx, const char *what)
+{
+	size_t n;
+	luaL_checktype(L, idx, LUA_TTABLE);
+	n = lua_rawlen(L, idx);
+	if (n > 0xffffffffu)
+		luaL_error(L, "%s: too many elements", what);
+	return (uint32_t)n;
+}
+
+static int batch_fail(lua_State *L, struct map *m, int err, const char *what, uint32_t done)
+{
+	ebpfdsl_map_fail(L, m, err, what);
+	lua_pushinteger(L, done);
+	return 4;
+}
+
+/* m:update_batch(keys, values[, "any"|"noexist"|"exist" | {flags=, fallback=}])
+ *   -> n, fallback | nil, msg, errno, done */
+static int map_update_batch(lua_State *L)
+{
+	struct map *m = ebpfdsl_map_check_open(L, 1);
+	struct ebpfdsl_map_batch o = { .sz = sizeof(o) };
+	struct batch_args a;
+	uint32_t n = list_len(L, 2, "update_batch"), cnt;
+	char *kb, *vb;
+	int err;
+
+	if (list_len(L, 3, "update_batch") != n)
+		return luaL_error(L, "update_batch: %d keys but %d values", (int)n, (int)lua_rawlen(L, 3));
+	if (m->key_size == 0)
+		return luaL_error(L, "update_batch: %s maps have no keys", ebpfdsl_map_type_name(m->type));
+	read_opts(L, 4, &a);
+	lua_settop(L, 4);
+	o.elem_flags = a.elem_flags;
+	o.no_fallback = a.no_fallback;
+	if (n == 0) {
+		lua_pushinteger(L, 0);
+		lua_pushboolean(L, 0);
+		return 2;
+	}
+	kb = encode_list(L, 2, n, 0);
+	vb = encode_list(L, 3, n, 1);
+	cnt = n;
+	err = ebpfdsl_map__update_batch(m->fd, kb, vb, &cnt, &o);
+	if (m->vcodec == CODEC_FD) {
+		for (uint32_t i = 0; i < cnt && i < n; i++) {
+			lua_rawgeti(L, 3, (lua_Integer)i + 1);
+			ebpfdsl_map_keep(L, 1, kb + (size_t)i * m->key_size, m->key_size, -1);
+			lua_pop(L, 1);
+		}
+	}
+	if (err)
+		return batch_fail(L, m, err, "update_batch", cnt);
+	lua_pushinteger(L, cnt);
+	lua_pushboolean(L, o.fallback);
+	return 2;
+}
+
+/* m:delete_batch(keys[, {fallback=}]) -> n, fallback | nil, msg, errno, done */
+static int map_delete_batch(lua_State *L)
+{
+	struct map *m = ebpfdsl_map_check_open(L, 1);
+	struct ebpfdsl_map_batch o = { .sz = sizeof(o) };
+	struct batch_args a;
+	uint32_t n = list_len(L, 2, "delete_batch"), cnt;
+	char *kb;
+	int err;
+
+	if (m->key_size == 0)
+		return luaL_error(L, "delete_batch: %s maps have no keys", ebpfdsl_map_type_name(m->type));
+	read_opts(L, 3, &a);
+	lua_settop(L, 3);
+	o.no_fallback = a.no_fallback;
+	if (n == 0) {
+		lua_pushinteger(L, 0);
+		lua_pushboolean(L, 0);
+		return 2;
+	}
+	kb = encode_list(L, 2, n, 0);
+	cnt = n;
+	err = ebpfdsl_map__delete_batch(m->fd, kb, &cnt, &o);
+	for (uint32_t i = 0; i < cnt && i < n; i++)
+		ebpfdsl_map_keep(L, 1, kb + (size_t)i * m->key_size, m->key_size, 0);
+	if (err)
+		return batch_fail(L, m, err, "delete_batch", cnt);
+	lua_pushinteger(L, cnt);
+	lua_pushboolean(L, o.fallback);
+	return 2;
+}
+
+void ebpfdsl_lua_map_batch_methods(lua_State *L)
+{
+	static const luaL_Reg methods[] = {
+		{ "lookup_batch", map_lookup_batch },
+		{ "lookup_and_delete_batch", map_lookup_and_delete_batch },
+		{ "update_batch", map_update_batch },
+		{ "delete_batch", map_delete_batch },
+		{ NULL, NULL },
+	};
+	luaL_setfuncs(L, methods, 0);
+}
