@@ -989,4 +989,6 @@ void ebpfdsl_lua_open_link(lua_State *L)
 	lua_setfield(L, -2, "find_binary");
 	lua_pushcfunction(L, l_symbol_offset);
 	lua_setfield(L, -2, "symbol_offset");
+	lua_pushcfunction(L, l_symbol_offset); /* the name ebpfdsl.uprobe asks for */
+	lua_setfield(L, -2, "elf_symbol_offset");
 }
