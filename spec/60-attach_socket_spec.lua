@@ -76,6 +76,7 @@ describe("prog:attach_socket", function()
     assert.same({ "ok" }, exchange(rx, tx, { "Xno", "ok" }))
     do
       local scoped <close> = link
+      assert.equal(link, scoped)
     end
     assert.same({ "Xno", "ok" }, exchange(rx, tx, { "Xno", "ok" }))
     rx:close()
@@ -88,7 +89,7 @@ describe("prog:attach_socket", function()
     do
       local link = assert(load_filter(e):attach_socket(rx))
       assert.same({}, exchange(rx, tx, { "X" }))
-      link = nil -- luacheck: ignore
+      assert.equal("socket_filter", link:kind())
     end
     collectgarbage()
     collectgarbage()

@@ -113,7 +113,8 @@ describe("uprobe symbol resolution", function()
     end
     -- a fixed-address executable's addresses are not its offsets
     assert.are_not.equal(readelf_offset(dir .. "/nopie", "ebpfdsl_target_add3"),
-      tonumber(env.run("readelf -sW " .. dir .. "/nopie"):match("(%x+)%s+%d+%s+FUNC%s+%S+%s+%S+%s+%d+%s+ebpfdsl_target_add3"), 16))
+      tonumber(env.run("readelf -sW " .. dir .. "/nopie")
+        :match("(%x+)%s+%d+%s+FUNC%s+%S+%s+%S+%s+%d+%s+ebpfdsl_target_add3"), 16))
   end)
 
   env.it("finds \"c\" as the C library this process uses, and its functions", { "gcc" }, function()
@@ -278,16 +279,17 @@ describe("prog:attach_uprobe", function()
     assert.is_nil(l)
     assert.matches("^uprobe: symbol 'nonesuch' not found in " .. dir:gsub("%p", "%%%0") .. "/pie", msg)
     assert.equal(2, errno)
-    l, msg = prog:attach_uprobe{ path = "ebpfdsl-nonesuch", symbol = "f" }
+    msg = select(2, prog:attach_uprobe{ path = "ebpfdsl-nonesuch", symbol = "f" })
     assert.equal("uprobe: 'ebpfdsl-nonesuch' not found (searched $PATH): No such file or directory", msg)
-    l, msg = prog:attach_uprobe{ path = "libebpfdsl-nonesuch", symbol = "f" }
+    msg = select(2, prog:attach_uprobe{ path = "libebpfdsl-nonesuch", symbol = "f" })
     assert.matches("searched this process's maps, /etc/ld.so.cache and the library directories", msg)
-    l, msg = prog:attach_uprobe{ path = "/nonexistent/bin", symbol = "f" }
+    msg = select(2, prog:attach_uprobe{ path = "/nonexistent/bin", symbol = "f" })
     assert.equal("uprobe on /nonexistent/bin: No such file or directory", msg)
     l, msg = prog:attach_uretprobe{ path = dir .. "/pie", symbol = "ebpfdsl_target_add3", pid = 0x7ffffff0 }
     assert.is_nil(l)
     assert.matches("^uretprobe on .*/pie:ebpfdsl_target_add3 %(pid 2147483632%): no process 2147483632", msg)
-    assert.has_error(function() prog:attach_uprobe{ path = dir .. "/pie" } end, "attach_uprobe: symbol= or offset= is needed")
+    assert.has_error(function() prog:attach_uprobe{ path = dir .. "/pie" } end,
+      "attach_uprobe: symbol= or offset= is needed")
     assert.has_error(function() prog:attach_uprobe{ symbol = "f" } end)
     assert.has_error(function() prog:attach_uprobe{ path = "c", symbol = "malloc", pids = 1 } end,
       "attach_uprobe: unknown option 'pids'")

@@ -48,7 +48,8 @@ local function inode(path)
 end
 
 describe("prog:attach_tracepoint", function()
-  env.it("links a perf event of the tracefs id; the kernel reports the tracepoint back", { "bpf", "tracefs" }, function()
+  env.it("links a perf event of the tracefs id; the kernel reports the tracepoint back", { "bpf", "tracefs" },
+    function()
     local e = require "ebpfdsl"
     local prog = trivial(e, "tracepoint")
     local link = assert(prog:attach_tracepoint("syscalls", "sys_enter_getppid", { cookie = 42 }))
@@ -59,7 +60,8 @@ describe("prog:attach_tracepoint", function()
     assert.equal("tracepoint", info.perf_event_type)
     assert.equal("sys_enter_getppid", info.name)
     assert.equal(42, info.cookie)
-    assert.matches("^ebpfdsl.Link tracepoint syscalls/sys_enter_getppid %(prog 't_tracepoint', fd=%d+%)$", tostring(link))
+    assert.matches("^ebpfdsl.Link tracepoint syscalls/sys_enter_getppid %(prog 't_tracepoint', fd=%d+%)$",
+      tostring(link))
     -- "category/name" in one string; a program runs once per tracepoint
     local again, msg = prog:attach_tracepoint("syscalls/sys_enter_getppid")
     assert.is_nil(again)
@@ -78,9 +80,9 @@ describe("prog:attach_tracepoint", function()
     assert.equal("tracepoint syscalls/sys_enter_nonesuch: no such tracepoint in category 'syscalls' "
       .. "(/sys/kernel/tracing/events/syscalls/sys_enter_nonesuch/id): No such file or directory", msg)
     assert.equal(2, errno)
-    l, msg = prog:attach_tracepoint("nocategory", "x")
+    msg = select(2, prog:attach_tracepoint("nocategory", "x"))
     assert.matches("no tracepoint category 'nocategory'", msg)
-    l, msg = prog:attach_tracepoint("syscalls", "../../x")
+    msg = select(2, prog:attach_tracepoint("syscalls", "../../x"))
     assert.matches("category and name must be plain names", msg)
     l, msg = trivial(e, "xdp"):attach_tracepoint("syscalls", "sys_enter_getppid")
     assert.is_nil(l)
@@ -268,7 +270,7 @@ describe("prog:attach_cgroup", function()
     local l, msg = skb:attach_cgroup("/nonexistent/cg", "ingress")
     assert.is_nil(l)
     assert.equal("cgroup cgroup_inet_ingress on /nonexistent/cg: No such file or directory", msg)
-    l, msg = skb:attach_cgroup("/tmp", "ingress")
+    msg = select(2, skb:attach_cgroup("/tmp", "ingress"))
     assert.matches("^cgroup cgroup_inet_ingress on /tmp: not a cgroup v2 directory", msg)
     l, msg = skb:attach_cgroup(e.attach.cgroup2(), "connect4")
     assert.is_nil(l)
@@ -281,8 +283,8 @@ describe("prog:attach_netns", function()
     rx:settimeout(0.2) local _, port = rx:getsockname() local tx = s.udp() tx:setpeername("127.0.0.1", port)
     for i = 1, 3 do tx:send("m" .. i) end local n = 0 while rx:receive() do n = n + 1 end print(n)']]
 
-  env.it("steers socket lookups with sk_lookup, and installs a flow dissector", { "bpf", "netns", "luasocket", "bpftool" },
-    function()
+  env.it("steers socket lookups with sk_lookup, and installs a flow dissector",
+    { "bpf", "netns", "luasocket", "bpftool" }, function()
     local e = require "ebpfdsl"
     local ns = "ebpfdsl_sk" .. math.random(1e6)
     env.run("ip netns add " .. ns .. " && ip -n " .. ns .. " link set lo up")
@@ -371,11 +373,14 @@ describe("prog:attach_iter", function()
     local seen, n = {}, 0
     for pid in out:gmatch("(%d+)\n") do seen[tonumber(pid)] = true n = n + 1 end
     assert.is_nil(out:find("[^%d\n]"), "only pids and newlines")
-    -- nothing printed is unknown to /proc around the pass; this process,
-    -- its parent and a child it started are printed; of the processes
-    -- alive before and after, at most one is not visited (this VM's init
-    -- is outside the kernel's walk)
-    for pid in pairs(seen) do assert.truthy(before[pid] or after[pid], "pid " .. pid .. " unknown to /proc") end
+    -- this process, its parent and a child it started are printed; of the
+    -- processes alive before and after, at most one is not visited (this
+    -- VM's init is outside the kernel's walk); what was printed is what
+    -- /proc listed, but for processes that lived only during the pass
+    -- (other work on the machine), a few at most
+    local unknown = {}
+    for pid in pairs(seen) do if not (before[pid] or after[pid]) then unknown[#unknown + 1] = pid end end
+    assert.truthy(#unknown * 20 <= n, "printed, never in /proc: " .. table.concat(unknown, " "))
     local self = tonumber(io.open("/proc/self/stat"):read("a"):match("^(%d+)"))
     local parent = tonumber(io.open("/proc/" .. self .. "/stat"):read("a"):match("^%d+ %b() %a (%d+)"))
     for _, pid in ipairs { self, parent, child_pid } do assert.truthy(seen[pid], "pid " .. pid .. " not printed") end

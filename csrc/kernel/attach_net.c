@@ -99,7 +99,8 @@ int ebpfdsl_attach_xdp(int prog_fd, const char *ifname, const struct ebpfdsl_xdp
 	l->ifindex = idx;
 	l->xdp_flags = flags;
 	if (!o.netlink) {
-		LIBBPF_OPTS(bpf_link_create_opts, lo, .flags = flags);
+		LIBBPF_OPTS(bpf_link_create_opts, lo);
+		lo.flags = flags;
 		fd = bpf_link_create(prog_fd, idx, BPF_XDP, &lo);
 		if (fd < 0) {
 			e = errno;
@@ -165,8 +166,13 @@ int ebpfdsl_attach_tc(int prog_fd, const char *ifname, const struct ebpfdsl_tc_o
 	idx = ifindex_of("tc", ifname, err, errlen);
 	if (idx < 0)
 		return idx;
-	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = idx, .attach_point = o.egress ? BPF_TC_EGRESS : BPF_TC_INGRESS);
-	LIBBPF_OPTS(bpf_tc_opts, to, .prog_fd = prog_fd, .handle = o.handle, .priority = o.priority);
+	LIBBPF_OPTS(bpf_tc_hook, hook);
+	hook.ifindex = idx;
+	hook.attach_point = o.egress ? BPF_TC_EGRESS : BPF_TC_INGRESS;
+	LIBBPF_OPTS(bpf_tc_opts, to);
+	to.prog_fd = prog_fd;
+	to.handle = o.handle;
+	to.priority = o.priority;
 	old = quiet();
 	e = bpf_tc_hook_create(&hook);
 	libbpf_set_print(old);
@@ -187,7 +193,9 @@ int ebpfdsl_attach_tc(int prog_fd, const char *ifname, const struct ebpfdsl_tc_o
 	}
 	l = link_new(EBPFDSL_LINK_TC, "%s %s (handle %u, priority %u)", ifname, dir, to.handle, to.priority);
 	if (!l) {
-		LIBBPF_OPTS(bpf_tc_opts, d, .handle = to.handle, .priority = to.priority);
+		LIBBPF_OPTS(bpf_tc_opts, d);
+		d.handle = to.handle;
+		d.priority = to.priority;
 		bpf_tc_detach(&hook, &d);
 		return link_err(err, errlen, ENOMEM, "tc %s on %s", dir, ifname);
 	}

@@ -214,16 +214,20 @@ int ebpfdsl_link__detach(ebpfdsl_link *l)
 	switch (l->how) {
 	case HOW_XDP_NETLINK: {
 		/* detach only if our program is still the one attached */
-		LIBBPF_OPTS(bpf_xdp_attach_opts, o, .old_prog_fd = l->prog_fd);
+		LIBBPF_OPTS(bpf_xdp_attach_opts, o);
+		o.old_prog_fd = l->prog_fd;
 		libbpf_print_fn_t old = libbpf_set_print(NULL); /* gone already: not news */
 		err = bpf_xdp_detach(l->ifindex, l->xdp_flags, &o); /* libbpf adds REPLACE */
 		libbpf_set_print(old);
 		break;
 	}
 	case HOW_TC: {
-		LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = l->ifindex,
-			    .attach_point = l->tc_egress ? BPF_TC_EGRESS : BPF_TC_INGRESS);
-		LIBBPF_OPTS(bpf_tc_opts, o, .handle = l->tc_handle, .priority = l->tc_priority);
+		LIBBPF_OPTS(bpf_tc_hook, hook);
+		hook.ifindex = l->ifindex;
+		hook.attach_point = l->tc_egress ? BPF_TC_EGRESS : BPF_TC_INGRESS;
+		LIBBPF_OPTS(bpf_tc_opts, o);
+		o.handle = l->tc_handle;
+		o.priority = l->tc_priority;
 		libbpf_print_fn_t old = libbpf_set_print(NULL);
 		err = bpf_tc_detach(&hook, &o);
 		libbpf_set_print(old);
