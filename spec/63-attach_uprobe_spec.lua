@@ -9,7 +9,7 @@
 -- searched.
 local env = require "support.env"
 
-local NEEDS = { "bpf", "uprobe", "gcc", "bpftool" }
+local NEEDS = { "bpf", "uprobe", "gcc" }
 local SRC = "spec/support/uprobe_target.c"
 
 local built
@@ -46,20 +46,7 @@ local function readelf_offset(path, sym)
   error("readelf: no section " .. shndx)
 end
 
-local function stats(fn)
-  local f = assert(io.open("/proc/sys/kernel/bpf_stats_enabled"))
-  local was = f:read("l")
-  f:close()
-  local function set(v) local w = assert(io.open("/proc/sys/kernel/bpf_stats_enabled", "w")) w:write(v) w:close() end
-  set("1")
-  local ok, err = pcall(fn)
-  set(was)
-  if not ok then error(err, 0) end
-end
-
-local function run_cnt(prog_id)
-  return tonumber(env.run("bpftool -j prog show id " .. prog_id):match('"run_cnt":(%d+)') or 0)
-end
+local count = require "support.count"
 
 -- A running target fed through a fifo: t.call(a, b, c) makes it call its
 -- functions once and returns the line it printed.
@@ -155,21 +142,20 @@ describe("prog:attach_uprobe", function()
       local path = dir .. "/" .. bin
       local t = start(path)
       finally(t.stop)
-      local entry = assert(probe_prog(e, "u_entry"):attach_uprobe{ path = path, symbol = "ebpfdsl_target_add3" })
-      local ret = assert(probe_prog(e, "u_ret"):attach_uretprobe{ path = path, symbol = "ebpfdsl_target_add3" })
+      local p1, entries = count.counter(e, "kprobe", { name = "u_entry" })
+      local p2, returns = count.counter(e, "kprobe", { name = "u_ret" })
+      local entry = assert(p1:attach_uprobe{ path = path, symbol = "ebpfdsl_target_add3" })
+      local ret = assert(p2:attach_uretprobe{ path = path, symbol = "ebpfdsl_target_add3" })
       local off = readelf_offset(path, "ebpfdsl_target_add3")
       assert.equal(path .. ":ebpfdsl_target_add3", entry:target())
       assert.equal("return of " .. path .. ":ebpfdsl_target_add3", ret:target())
       local ie, ir = assert(entry:info()), assert(ret:info())
       assert.same({ "uprobe", off, path }, { ie.perf_event_type, ie.offset, ie.name })
       assert.same({ "uretprobe", off, path }, { ir.perf_event_type, ir.offset, ir.name })
-      stats(function()
-        local b1, b2 = run_cnt(ie.prog_id), run_cnt(ir.prog_id)
-        assert.equal("14 7", t.call(1, 2, 3)) -- the target still computes right
-        for i = 1, 4 do t.call(i, i, i) end
-        assert.equal(5, run_cnt(ie.prog_id) - b1)
-        assert.equal(5, run_cnt(ir.prog_id) - b2)
-      end)
+      assert.equal("14 7", t.call(1, 2, 3)) -- the target still computes right
+      for i = 1, 4 do t.call(i, i, i) end
+      assert.equal(5, entries())
+      assert.equal(5, returns())
       entry:detach()
       ret:detach()
       t.stop()
@@ -243,14 +229,11 @@ describe("prog:attach_uprobe", function()
     local a, b = start(path), start(path)
     finally(function() a.stop() b.stop() end)
     local off = readelf_offset(path, "ebpfdsl_target_local")
-    local link = assert(probe_prog(e, "u_pid"):attach_uprobe{ path = path, offset = off, pid = a.pid })
+    local prog, runs = count.counter(e, "kprobe", { name = "u_pid" })
+    local link = assert(prog:attach_uprobe{ path = path, offset = off, pid = a.pid })
     assert.equal(("%s:0x%x"):format(path, off), link:target())
-    local id = link:info().prog_id
-    stats(function()
-      local before = run_cnt(id)
-      for i = 1, 3 do a.call(i, 0, 0) b.call(i, 0, 0) end
-      assert.equal(3, run_cnt(id) - before)
-    end)
+    for i = 1, 3 do a.call(i, 0, 0) b.call(i, 0, 0) end
+    assert.equal(3, runs())
     link:detach()
   end)
 
@@ -259,15 +242,11 @@ describe("prog:attach_uprobe", function()
     local dir = build()
     local t = start(dir .. "/uselib")
     finally(t.stop)
-    local link = assert(probe_prog(e, "u_lib"):attach_uprobe{ path = dir .. "/libebpfdsltarget.so",
-      symbol = "ebpfdsl_lib_add3" })
-    local id = link:info().prog_id
-    stats(function()
-      local before = run_cnt(id)
-      assert.equal("6 7", t.call(1, 1, 1))
-      t.call(2, 2, 2)
-      assert.equal(2, run_cnt(id) - before)
-    end)
+    local prog, runs = count.counter(e, "kprobe", { name = "u_lib" })
+    local link = assert(prog:attach_uprobe{ path = dir .. "/libebpfdsltarget.so", symbol = "ebpfdsl_lib_add3" })
+    assert.equal("6 7", t.call(1, 1, 1))
+    t.call(2, 2, 2)
+    assert.equal(2, runs())
     link:detach()
   end)
 

@@ -16,27 +16,7 @@ local function trivial(e, ptype, opts)
   return assert(e.programs.load(spec))
 end
 
--- run counts need kernel.bpf_stats_enabled; on for the block, restored after
-local function with_stats(fn)
-  local f = assert(io.open("/proc/sys/kernel/bpf_stats_enabled"))
-  local was = f:read("l")
-  f:close()
-  local function set(v)
-    local w = assert(io.open("/proc/sys/kernel/bpf_stats_enabled", "w"))
-    w:write(v)
-    w:close()
-  end
-  set("1")
-  local ok, err = pcall(fn)
-  set(was)
-  if not ok then error(err, 0) end
-end
-
--- bpftool's count of a program's runs
-local function run_cnt(prog_id)
-  local out = env.run("bpftool -j prog show id " .. prog_id)
-  return tonumber(out:match('"run_cnt":(%d+)') or 0)
-end
+local count = require "support.count"
 
 local function btf_func_id(name)
   local out = env.run("(bpftool btf dump file /sys/kernel/btf/vmlinux | grep \"FUNC '" .. name .. "'\" || true)")
@@ -93,17 +73,16 @@ describe("prog:attach_tracepoint", function()
 end)
 
 describe("prog:attach_raw_tracepoint", function()
-  env.it("runs the program on every syscall of the machine", { "bpf", "bpftool" }, function()
+  env.it("runs the program on every syscall of the machine", { "bpf" }, function()
     local e = require "ebpfdsl"
-    local link = assert(trivial(e, "raw_tracepoint"):attach_raw_tracepoint("sys_enter"))
+    local prog, runs = count.counter(e, "raw_tracepoint")
+    local link = assert(prog:attach_raw_tracepoint("sys_enter"))
     local info = assert(link:info())
     assert.equal("raw_tracepoint", info.type)
     assert.equal("sys_enter", info.name)
-    with_stats(function()
-      local before = run_cnt(info.prog_id)
-      env.run("for i in 1 2 3 4 5 6 7 8 9 10; do /bin/true; done")
-      assert.truthy(run_cnt(info.prog_id) >= before + 10)
-    end)
+    local before = runs()
+    env.run("for i in 1 2 3 4 5 6 7 8 9 10; do /bin/true; done")
+    assert.truthy(runs() >= before + 10)
     link:detach()
     local l, msg = trivial(e, "raw_tracepoint"):attach_raw_tracepoint("ebpfdsl_nonesuch")
     assert.is_nil(l)
@@ -180,25 +159,23 @@ describe("prog:attach_tracing (fentry, fexit)", function()
     local e = require "ebpfdsl"
     local id = assert(btf_func_id("__x64_sys_getppid") or btf_func_id("__do_sys_getppid"))
     for _, kind in ipairs { "trace_fentry", "trace_fexit" } do
-      local prog, msg, errno = e.programs.load{ type = "tracing", name = "t_" .. kind, attach_btf_id = id,
-        expected_attach_type = e.attach.type(kind), insns = { e.dsl.mov("r0", 0), e.dsl.exit() } }
+      local prog, runs_or_msg, errno = count.counter(e, "tracing", { name = "t_" .. kind, attach_btf_id = id,
+        expected_attach_type = e.attach.type(kind) })
       if prog then
         local link = assert(prog:attach_tracing())
         local info = assert(link:info())
         assert.equal("tracing", info.type)
         assert.equal(kind, info.attach_type)
         assert.equal(id, info.target_btf_id)
-        with_stats(function()
-          local before = run_cnt(info.prog_id)
-          env.run("for i in 1 2 3; do ps -o ppid= -p $$; done")
-          assert.truthy(run_cnt(info.prog_id) > before)
-        end)
+        local before = runs_or_msg()
+        env.run("for i in 1 2 3; do ps -o ppid= -p $$; done")
+        assert.truthy(runs_or_msg() > before)
         link:detach()
       else
         -- this kernel (lockdown=integrity): tracing loads are refused
         -- before verification, so there is nothing to attach
-        assert.equal(1, errno, msg)
-        assert.matches("Operation not permitted", msg)
+        assert.equal(1, errno, runs_or_msg)
+        assert.matches("Operation not permitted", runs_or_msg)
       end
     end
     -- a program of another type cannot be attached this way
