@@ -307,6 +307,14 @@ struct ebpfdsl_prog_load_opts {
 	unsigned log_level;       /* 0: log only if the load fails */
 	char *log_buf;            /* receives the verifier log; may be NULL */
 	size_t log_size;
+	/* tracing (fentry/fexit/fmod_ret/tp_btf/iter) and lsm programs: the
+	 * kernel function, tracepoint, hook or iterator to attach to, turned
+	 * into attach_btf_id (see ebpfdsl_btf__attach_id); struct_ops
+	 * programs: "struct.member" (see ebpfdsl_btf__struct_ops_member),
+	 * which sets expected_attach_type too */
+	const char *attach_to;
+	const struct ebpfdsl_btf *attach_btf; /* NULL: the kernel's own */
+	int attach_prog_fd;       /* ext programs: the program replaced */
 };
 
 /* Loads a program; returns its fd or -errno. When the load fails and a
@@ -700,6 +708,213 @@ enum { EBPFDSL_OBJ_OTHER, EBPFDSL_OBJ_MAP, EBPFDSL_OBJ_PROG, EBPFDSL_OBJ_LINK };
 /* Which kind of BPF object an fd refers to (EBPFDSL_OBJ_*), or -errno. */
 EBPFDSL_API int ebpfdsl_obj__kind(int fd);
 
+/* ========================================================================
+ * BTF, programs (attach types, info, pinning, the verifier's log) and ELF
+ * objects: csrc/kernel/btf*.c, prog*.c, object.c, csrc/core/vlog.c.
+ * Pointer-returning constructors return NULL and set errno.
+ * ======================================================================== */
+
+/* ---- BTF ---------------------------------------------------------------- */
+
+typedef struct ebpfdsl_btf ebpfdsl_btf;
+
+/* The running kernel's BTF (/sys/kernel/btf/vmlinux), parsed once on first
+ * use and shared by every caller in the process; never freed. */
+EBPFDSL_API const ebpfdsl_btf *ebpfdsl_btf__vmlinux(void);
+/* A raw BTF file or an ELF file with a .BTF section; `base`, when not NULL,
+ * is the BTF a split file (a kernel module's) extends. */
+EBPFDSL_API ebpfdsl_btf *ebpfdsl_btf__load(const char *path, const ebpfdsl_btf *base);
+/* Frees what ebpfdsl_btf__load returned; NULL and the shared vmlinux BTF
+ * are ignored. */
+EBPFDSL_API void ebpfdsl_btf__free(ebpfdsl_btf *b);
+/* Where the BTF came from: "vmlinux" or the path given. */
+EBPFDSL_API const char *ebpfdsl_btf__source(const ebpfdsl_btf *b);
+/* Ids run from 1 to count - 1; 0 is void. */
+EBPFDSL_API uint32_t ebpfdsl_btf__type_count(const ebpfdsl_btf *b);
+/* Id of the type called `name` of the given kind (BTF_KIND_*), or -ENOENT.
+ * Kind 0 takes any kind, preferring struct, union, typedef, enum, int,
+ * float, func, var in that order when one name has several. */
+EBPFDSL_API int ebpfdsl_btf__find(const ebpfdsl_btf *b, const char *name, int kind);
+/* "struct", "func_proto", "enum64"... as lowercase BTF_KIND_ names; and back
+ * (-1 when unknown). */
+EBPFDSL_API const char *ebpfdsl_btf_kind_name(int kind);
+EBPFDSL_API int ebpfdsl_btf_kind_parse(const char *name);
+
+/* One type, flattened: which fields mean something depends on the kind. */
+struct ebpfdsl_btf_type {
+	uint32_t id;
+	int kind;              /* BTF_KIND_* */
+	const char *name;      /* "" when anonymous */
+	uint32_t size;         /* bytes: int, float, struct, union, enum, datasec */
+	uint32_t type;         /* the type referred to: ptr, typedef, modifiers,
+	                        * array element, func (its proto), func_proto
+	                        * (return), var, decl_tag, type_tag */
+	uint32_t vlen;         /* members, params, enum values, section vars */
+	int kflag;             /* bitfield offsets (composites), signed (enums) */
+	uint32_t nelems;       /* array */
+	uint32_t index_type;   /* array */
+	int int_encoding;      /* int: BTF_INT_SIGNED | BTF_INT_CHAR | BTF_INT_BOOL */
+	int int_bits, int_offset;
+	int linkage;           /* func: 0 static, 1 global, 2 extern; var too */
+	int component_idx;     /* decl_tag: -1 for the type itself */
+};
+EBPFDSL_API int ebpfdsl_btf__type(const ebpfdsl_btf *b, uint32_t id, struct ebpfdsl_btf_type *t);
+
+/* Member i of a struct or union, parameter i of a func_proto (name and type
+ * only), variable i of a datasec (type is the var, bit_offset its byte
+ * offset times 8, bitfield_size its size in bytes). */
+struct ebpfdsl_btf_member {
+	const char *name;
+	uint32_t type;
+	uint32_t bit_offset;
+	uint32_t bitfield_size; /* 0 unless a bitfield */
+};
+EBPFDSL_API int ebpfdsl_btf__member(const ebpfdsl_btf *b, uint32_t id, uint32_t i,
+				    struct ebpfdsl_btf_member *m);
+/* Value i of an enum or enum64; `value` holds the bits (two's complement
+ * for unsigned 64-bit values past INT64_MAX); *is_signed says how to read. */
+EBPFDSL_API int ebpfdsl_btf__enum_value(const ebpfdsl_btf *b, uint32_t id, uint32_t i, const char **name,
+					int64_t *value, int *is_signed);
+/* Size in bytes through typedefs, modifiers and arrays; -errno. */
+EBPFDSL_API int64_t ebpfdsl_btf__size(const ebpfdsl_btf *b, uint32_t id);
+/* The id behind typedefs, modifiers and type tags. */
+EBPFDSL_API int ebpfdsl_btf__skip_mods(const ebpfdsl_btf *b, uint32_t id);
+/* A C declaration of `name` with type `id`, as bpftool's "format c" spells
+ * it ("char comm[16]", "struct list_head *next"); with name NULL or "" the
+ * type alone ("struct task_struct *"). Anonymous structs, unions and enums
+ * print as "struct {...}". Returns the length snprintf would, or -errno. */
+EBPFDSL_API int ebpfdsl_btf__decl(const ebpfdsl_btf *b, uint32_t id, const char *name, char *buf, size_t len);
+
+/* Where a member path lands in a struct: "se.vruntime", "comm[3]",
+ * "sighand->..." is not a path (no pointers are followed). Members of
+ * anonymous structs and unions are found through them. */
+struct ebpfdsl_btf_field {
+	uint32_t bit_offset;    /* from the start of the outer type */
+	uint32_t byte_offset;   /* bit_offset / 8 */
+	uint32_t bitfield_size; /* 0 unless the path ends at a bitfield */
+	uint32_t type;          /* the member's type as declared */
+	int64_t size;           /* its size in bytes */
+	size_t err_pos;         /* on -ENOENT/-EINVAL/-ERANGE: where in the
+	                         * path resolution stopped */
+};
+EBPFDSL_API int ebpfdsl_btf__offsetof(const ebpfdsl_btf *b, uint32_t type_id, const char *path,
+				      struct ebpfdsl_btf_field *f);
+
+/* The BTF id a tracing, LSM, or iterator program of `attach_type`
+ * (enum bpf_attach_type) attaches to, found by name as libbpf does:
+ * fentry/fexit/fmod_ret: the function; tp_btf: typedef "btf_trace_<name>";
+ * lsm: function "bpf_lsm_<hook>"; iter: function "bpf_iter_<name>".
+ * Returns the id or -ENOENT; -EINVAL for an attach type that takes none. */
+EBPFDSL_API int ebpfdsl_btf__attach_id(const ebpfdsl_btf *b, int attach_type, const char *name);
+
+/* struct_ops programs implement one member of a kernel struct of function
+ * pointers: "tcp_congestion_ops.ssthresh" gives the struct's id in
+ * *struct_id (the program's attach_btf_id) and returns the member's index
+ * (its expected_attach_type); -ENOENT, -EINVAL. */
+EBPFDSL_API int ebpfdsl_btf__struct_ops_member(const ebpfdsl_btf *b, const char *path, uint32_t *struct_id);
+
+/* ---- Program types and attach types beyond libbpf's list ---------------- */
+
+/* enum bpf_attach_type <-> "trace_fentry", named as libbpf names them and,
+ * for types newer than this libbpf, as the running kernel's BTF does
+ * (BPF_NETFILTER -> "netfilter"). The program type functions above use the
+ * kernel's BTF the same way. */
+EBPFDSL_API int ebpfdsl_attach_type_parse(const char *name);
+EBPFDSL_API const char *ebpfdsl_attach_type_name(int type);
+
+/* ---- Loaded programs: info, xlated code, pins ---------------------------- */
+
+/* The kernel's description of a loaded program. `map_ids`, when not NULL,
+ * receives up to *nr_map_ids ids and *nr_map_ids is set to the count. */
+EBPFDSL_API int ebpfdsl_prog__info(int prog_fd, struct bpf_prog_info *info, uint32_t *map_ids,
+				   uint32_t *nr_map_ids);
+/* The instructions as the kernel keeps them (after its rewrites), in a
+ * malloc'd buffer the caller frees. */
+EBPFDSL_API int ebpfdsl_prog__xlated(int prog_fd, struct bpf_insn **insns, size_t *cnt);
+/* A new fd for the program pinned at path; -EINVAL if it is no program.
+ * (Pinning: ebpfdsl_obj__pin.) */
+EBPFDSL_API int ebpfdsl_prog__open_pinned(const char *path);
+
+/* ---- The verifier's log -------------------------------------------------- */
+
+struct ebpfdsl_label {
+	const char *name;
+	size_t slot;
+};
+
+/* From a refusal's log: the instruction the verifier stopped at (its last
+ * "N: (xx) ..." line, or "insn N" in the reason), printed with our
+ * disassembler and placed after the nearest label, then the verifier's last
+ * lines: "insn 12 (after label 'out'): r2 = *(u64 *)(r1 + 0x8): invalid mem
+ * access 'scalar'". Returns the instruction index, or -1 when the log names
+ * none (out then holds only the reason); out is always terminated. */
+EBPFDSL_API int ebpfdsl_vlog_explain(const char *log, const struct bpf_insn *insns, size_t cnt,
+				     const struct ebpfdsl_label *labels, size_t nlabels, char *out, size_t len);
+
+/* The whole log with each instruction line ("12: (79) r2 = *(u64 *)(r1
+ * +8)") printed by our disassembler instead, the kernel's state comments
+ * kept, and a "label:" line before an instruction a label names. Returns
+ * the length snprintf would; out is always terminated. */
+EBPFDSL_API int ebpfdsl_vlog_annotate(const char *log, const struct bpf_insn *insns, size_t cnt,
+				      const struct ebpfdsl_label *labels, size_t nlabels, char *out, size_t len);
+
+/* ---- ELF objects built by clang, through libbpf --------------------------- */
+
+typedef struct ebpfdsl_object ebpfdsl_object;
+
+/* Opens (does not load) an object from a file or from memory (copied);
+ * `name` names an object opened from memory. What libbpf said on the way
+ * goes to msg (when given): the reason for a failure. */
+EBPFDSL_API ebpfdsl_object *ebpfdsl_object__open(const char *path, char *msg, size_t msg_size);
+EBPFDSL_API ebpfdsl_object *ebpfdsl_object__open_mem(const void *data, size_t size, const char *name, char *msg,
+						     size_t msg_size);
+EBPFDSL_API void ebpfdsl_object__free(ebpfdsl_object *o);
+EBPFDSL_API const char *ebpfdsl_object__name(const ebpfdsl_object *o);
+/* Loads every program and creates every map; what libbpf said (with the
+ * verifier's log of a refused program) lands in log (when given). */
+EBPFDSL_API int ebpfdsl_object__load(ebpfdsl_object *o, char *log, size_t log_size);
+EBPFDSL_API int ebpfdsl_object__loaded(const ebpfdsl_object *o);
+EBPFDSL_API size_t ebpfdsl_object__prog_count(const ebpfdsl_object *o);
+EBPFDSL_API size_t ebpfdsl_object__map_count(const ebpfdsl_object *o);
+
+struct ebpfdsl_object_prog {
+	const char *name;
+	const char *section;
+	int type;                 /* enum bpf_prog_type */
+	int expected_attach_type; /* enum bpf_attach_type */
+	const struct bpf_insn *insns;
+	size_t insn_cnt;
+	int fd;                   /* -1 before load */
+};
+struct ebpfdsl_object_map {
+	const char *name;
+	int type;                 /* enum bpf_map_type */
+	const char *type_name;    /* "hash", as libbpf names it; NULL if unknown */
+	uint32_t key_size, value_size, max_entries, flags;
+	int fd;                   /* -1 before load (unless reused) */
+	uint32_t id;              /* the kernel's id once it has an fd, else 0 */
+};
+/* The i-th program or map (in the object's order); -ENOENT past the end. */
+EBPFDSL_API int ebpfdsl_object__prog(const ebpfdsl_object *o, size_t i, struct ebpfdsl_object_prog *p);
+EBPFDSL_API int ebpfdsl_object__map(const ebpfdsl_object *o, size_t i, struct ebpfdsl_object_map *m);
+/* Index by name, or -ENOENT. */
+EBPFDSL_API int ebpfdsl_object__find_prog(const ebpfdsl_object *o, const char *name);
+EBPFDSL_API int ebpfdsl_object__find_map(const ebpfdsl_object *o, const char *name);
+/* Before load: the map uses an existing map (fd is duplicated), so DSL
+ * programs and the object share it. */
+EBPFDSL_API int ebpfdsl_object__reuse_map(ebpfdsl_object *o, size_t i, int map_fd);
+/* Before load: whether program i is loaded at all. */
+EBPFDSL_API int ebpfdsl_object__set_autoload(ebpfdsl_object *o, size_t i, int on);
+
+typedef struct ebpfdsl_object_link ebpfdsl_object_link;
+/* Attaches program i as its section name says (libbpf's
+ * bpf_program__attach): "tp/syscalls/sys_enter_getppid", "fentry/...",
+ * "raw_tp/...". */
+EBPFDSL_API ebpfdsl_object_link *ebpfdsl_object__attach(ebpfdsl_object *o, size_t i, char *msg, size_t msg_size);
+EBPFDSL_API int ebpfdsl_object_link__fd(const ebpfdsl_object_link *l);
+/* Detaches and frees. */
+EBPFDSL_API void ebpfdsl_object_link__free(ebpfdsl_object_link *l);
+
 /* ------------------------------------------------------------------------
  * Attach and links (csrc/kernel/attach_*.c, link.c, elf_sym.c).
  * Every ebpfdsl_attach_* returns 0 and sets *out, or returns -errno; when
@@ -731,10 +946,7 @@ enum ebpfdsl_link_kind {
 
 /* "kprobe", "tracepoint", ...; NULL for an unknown kind. */
 EBPFDSL_API const char *ebpfdsl_link_kind_name(int kind);
-/* "cgroup_inet_ingress" <-> BPF_CGROUP_INET_INGRESS, as libbpf names
- * them, including types newer than the installed headers. */
-EBPFDSL_API int ebpfdsl_attach_type_parse(const char *name);
-EBPFDSL_API const char *ebpfdsl_attach_type_name(int type);
+/* Attach types by name: ebpfdsl_attach_type_parse/_name above. */
 
 struct ebpfdsl_kprobe_opts {
 	size_t sz;         /* sizeof(struct ebpfdsl_kprobe_opts) */

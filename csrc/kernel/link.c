@@ -40,41 +40,6 @@ const char *ebpfdsl_link_kind_name(int kind)
 	return kind_names[kind];
 }
 
-/* Attach types after the ones libbpf 1.1 names (BPF_LSM_CGROUP = 43),
- * in the kernel's order, named as newer libbpf names them. */
-static const char *const newer_attach_types[] = {
-	"struct_ops", "netfilter", "tcx_ingress", "tcx_egress", "trace_uprobe_multi",
-	"cgroup_unix_connect", "cgroup_unix_sendmsg", "cgroup_unix_recvmsg",
-	"cgroup_unix_getpeername", "cgroup_unix_getsockname", "netkit_primary", "netkit_peer",
-	"trace_kprobe_session", "trace_uprobe_session",
-};
-#define NEWER_ATTACH_FIRST 44
-
-const char *ebpfdsl_attach_type_name(int type)
-{
-	const char *s;
-	if (type < 0)
-		return NULL;
-	if (type >= NEWER_ATTACH_FIRST) {
-		size_t i = (size_t)(type - NEWER_ATTACH_FIRST);
-		return i < sizeof(newer_attach_types) / sizeof(newer_attach_types[0]) ? newer_attach_types[i] : NULL;
-	}
-	s = libbpf_bpf_attach_type_str((enum bpf_attach_type)type);
-	return s;
-}
-
-int ebpfdsl_attach_type_parse(const char *name)
-{
-	if (!name)
-		return -EINVAL;
-	for (int t = 0; t < 128; t++) {
-		const char *s = ebpfdsl_attach_type_name(t);
-		if (s && strcmp(s, name) == 0)
-			return t;
-	}
-	return -ENOENT;
-}
-
 static const char *const newer_link_types[] = { "netfilter", "tcx", "uprobe_multi", "netkit", "sockmap" };
 #define NEWER_LINK_FIRST 10
 

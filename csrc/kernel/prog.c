@@ -1,33 +1,13 @@
 /* SPDX-License-Identifier: MIT */
-/* Programs in the kernel: type names, loading with the verifier's log, and
- * test runs. Thin over libbpf's bpf_prog_load and bpf_prog_test_run_opts. */
+/* Programs in the kernel: loading with the verifier's log (attach targets
+ * resolved through BTF), and test runs. Thin over libbpf's bpf_prog_load
+ * and bpf_prog_test_run_opts. */
 #include <errno.h>
 #include <string.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
-#include "kernel.h"
-
-/* libbpf's names ("socket_filter") are the kernel's enum names lowercased
- * without the prefix; ask it rather than keep a second list. */
-int ebpfdsl_prog_type_parse(const char *name)
-{
-	if (!name)
-		return -EINVAL;
-	for (int t = 0; t < 256; t++) {
-		const char *s = libbpf_bpf_prog_type_str((enum bpf_prog_type)t);
-		if (s && strcmp(s, name) == 0)
-			return t;
-	}
-	return -ENOENT;
-}
-
-const char *ebpfdsl_prog_type_name(int type)
-{
-	if (type < 0)
-		return NULL;
-	return libbpf_bpf_prog_type_str((enum bpf_prog_type)type);
-}
+#include "btf_impl.h"
 
 int ebpfdsl_prog__load(int type, const struct bpf_insn *insns, size_t cnt,
 		       const struct ebpfdsl_prog_load_opts *opts)
@@ -36,6 +16,8 @@ int ebpfdsl_prog__load(int type, const struct bpf_insn *insns, size_t cnt,
 	const char *name = NULL, *license = "GPL";
 	int fd, err;
 
+	if (opts && opts->log_buf && opts->log_size)
+		opts->log_buf[0] = '\0';
 	if (opts) {
 		name = opts->name;
 		if (opts->license)
@@ -43,13 +25,30 @@ int ebpfdsl_prog__load(int type, const struct bpf_insn *insns, size_t cnt,
 		o.expected_attach_type = (enum bpf_attach_type)opts->expected_attach_type;
 		o.attach_btf_id = opts->attach_btf_id;
 		o.prog_flags = opts->prog_flags;
-		o.log_level = opts->log_level;
-		if (opts->log_buf && opts->log_size) {
-			opts->log_buf[0] = '\0';
-			if (opts->log_level) {
-				o.log_buf = opts->log_buf;
-				o.log_size = (unsigned)opts->log_size;
+		if (EBPFDSL_OPTS_HAS(opts, attach_prog_fd) && opts->attach_prog_fd > 0)
+			o.attach_prog_fd = (unsigned)opts->attach_prog_fd;
+		if (EBPFDSL_OPTS_HAS(opts, attach_btf) && opts->attach_to && *opts->attach_to) {
+			const ebpfdsl_btf *b = opts->attach_btf ? opts->attach_btf : ebpfdsl_btf__vmlinux();
+			if (!b)
+				return -errno;
+			if (type == BPF_PROG_TYPE_STRUCT_OPS) {
+				uint32_t sid;
+				err = ebpfdsl_btf__struct_ops_member(b, opts->attach_to, &sid);
+				if (err < 0)
+					return err;
+				o.expected_attach_type = (enum bpf_attach_type)err;
+				o.attach_btf_id = sid;
+			} else {
+				err = ebpfdsl_btf__attach_id(b, opts->expected_attach_type, opts->attach_to);
+				if (err < 0)
+					return err;
+				o.attach_btf_id = (unsigned)err;
 			}
+		}
+		o.log_level = opts->log_level;
+		if (opts->log_buf && opts->log_size && opts->log_level) {
+			o.log_buf = opts->log_buf;
+			o.log_size = (unsigned)opts->log_size;
 		}
 	}
 	fd = bpf_prog_load((enum bpf_prog_type)type, name, license, insns, cnt, &o);

@@ -26,6 +26,8 @@ int luaopen_ebpfdsl_core(lua_State *L)
 	ebpfdsl_lua_open_layout(L);
 	ebpfdsl_lua_open_arch(L);
 	ebpfdsl_lua_open_tracefs(L);
+	ebpfdsl_lua_open_btf(L);
+	ebpfdsl_lua_open_object(L);
 	ebpfdsl_lua_open_link(L);
 	return 1;
 }

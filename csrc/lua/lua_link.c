@@ -853,19 +853,6 @@ static int l_link_open_pinned(lua_State *L)
 	return finish(L, u, e, l, err);
 }
 
-static int l_attach_types(lua_State *L)
-{
-	lua_newtable(L);
-	for (int t = 0; t < 128; t++) {
-		const char *s = ebpfdsl_attach_type_name(t);
-		if (!s)
-			continue;
-		lua_pushinteger(L, t);
-		lua_setfield(L, -2, s);
-	}
-	return 1;
-}
-
 /* attach_type(name) -> number, accepting the short cgroup names too */
 static int l_attach_type(lua_State *L)
 {
@@ -981,8 +968,6 @@ void ebpfdsl_lua_open_link(lua_State *L)
 	lua_pop(L, 2);
 	lua_pushcfunction(L, l_link_open_pinned);
 	lua_setfield(L, -2, "link_open_pinned");
-	lua_pushcfunction(L, l_attach_types);
-	lua_setfield(L, -2, "attach_types");
 	lua_pushcfunction(L, l_attach_type);
 	lua_setfield(L, -2, "attach_type");
 	lua_pushcfunction(L, l_find_binary);

@@ -26,7 +26,8 @@ int ebpfdsl_lua_fail(lua_State *L, int err, const char *fmt, ...)
 	vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
 	luaL_pushfail(L);
-	lua_pushfstring(L, "%s: %s", what, strerror(err));
+	/* 524 is the kernel's ENOTSUPP, which libc has no text for */
+	lua_pushfstring(L, "%s: %s", what, err == 524 ? "not supported (ENOTSUPP)" : strerror(err));
 	lua_pushinteger(L, err);
 	return 3;
 }

@@ -24,6 +24,14 @@ const ebpfdsl_layout *ebpfdsl_lua_tolayout(lua_State *L, int idx);
 int ebpfdsl_lua_layout_push(lua_State *L, int idx, const void *p, size_t len);
 void ebpfdsl_lua_open_link(lua_State *L); /* after prog: adds prog:attach_* */
 
+void ebpfdsl_lua_open_btf(lua_State *L);
+void ebpfdsl_lua_open_object(lua_State *L);
+/* btf: the BTF handle at idx (NULL for nil); prog: a new ebpfdsl.Prog for
+ * an fd it takes over, with the program bytes at insns_idx (0: none);
+ * attach_type -1 when unknown. */
+const ebpfdsl_btf *ebpfdsl_lua_tobtf(lua_State *L, int idx);
+void ebpfdsl_lua_push_prog(lua_State *L, int fd, int type, int attach_type, const char *name, int insns_idx);
+
 /* Creates the metatable `tname` with __index = methods, the given
  * metamethods and __name; leaves the stack as it was. */
 void ebpfdsl_lua_class(lua_State *L, const char *tname, const luaL_Reg *methods, const luaL_Reg *meta);

@@ -10,8 +10,10 @@ local M = {}
 -- at a bpffs path, by this process or another one.
 M.open_pinned = core.link_open_pinned
 
--- attach.types: {cgroup_inet_ingress = 0, ...} as libbpf names them.
-M.types = core.attach_types()
+-- attach.types: {cgroup_inet_ingress = 0, ...}, every attach type the
+-- kernel names (core.attach_types lists the names).
+M.types = {}
+for _, name in ipairs(core.attach_types()) do M.types[name] = core.attach_type(name) end
 
 -- attach.type("connect4") -> 10: an attach type by its libbpf name or a
 -- short cgroup one ("ingress", "egress", "connect4", "sendmsg6", "sysctl").

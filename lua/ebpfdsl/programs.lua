@@ -1,15 +1,69 @@
 -- SPDX-License-Identifier: MIT
 -- Loading programs into the kernel: programs.load{type=, insns=, ...}
--- returns an ebpfdsl.Prog, or nil, message, errno, verifier log.
+-- returns an ebpfdsl.Prog, or nil, message, errno, verifier log (in our
+-- disassembly and labels), the verifier's log as the kernel wrote it.
 local core = require "ebpfdsl.core"
 
 local M = {}
 
 local LOAD_FIELDS = { type = true, insns = true, name = true, license = true, expected_attach_type = true,
-                      attach_btf_id = true, flags = true, log_level = true, cpu = true }
+                      attach_btf_id = true, attach_to = true, attach_btf = true, attach_prog = true,
+                      flags = true, sleepable = true, log_level = true, cpu = true }
 
--- programs.load{type="socket_filter", insns=list_or_bytes, name=, license=}
+-- Program types as libbpf's section names spell them: each is a real type
+-- plus the attach type it implies.
+local SHORTHANDS = {
+  fentry = { "tracing", "trace_fentry" },
+  fexit = { "tracing", "trace_fexit" },
+  fmod_ret = { "tracing", "modify_return" },
+  tp_btf = { "tracing", "trace_raw_tp" },
+  iter = { "tracing", "trace_iter" },
+  lsm_cgroup = { "lsm", "lsm_cgroup" },
+  kprobe_multi = { "kprobe", "trace_kprobe_multi" },
+  uprobe_multi = { "kprobe", "trace_uprobe_multi" },
+}
+
+-- Types the kernel accepts with one attach type only: it is implied.
+local DEFAULT_ATTACH = { lsm = "lsm_mac", sk_lookup = "sk_lookup", netfilter = "netfilter" }
+
+-- Types the kernel refuses without an attach type (with no log saying so).
+local NEED_ATTACH = {
+  tracing = "trace_fentry, trace_fexit, modify_return, trace_raw_tp or trace_iter (or use type='fentry', ...)",
+  cgroup_sock_addr = "cgroup_inet4_connect, cgroup_inet4_bind, cgroup_udp4_sendmsg, ...",
+  cgroup_sockopt = "cgroup_getsockopt or cgroup_setsockopt",
+}
+
+-- BPF_F_* load flags by name
+local FLAGS = { strict_alignment = 1, any_alignment = 2, test_rnd_hi32 = 4, test_state_freq = 8, sleepable = 16,
+                xdp_has_frags = 32, xdp_dev_bound_only = 64 }
+
+local function flags_of(f, sleepable)
+  local v = 0
+  if type(f) == "number" then
+    v = f
+  elseif type(f) == "table" then
+    for _, name in ipairs(f) do
+      v = v | (FLAGS[name] or error(("programs.load: unknown flag '%s' (sleepable, strict_alignment, " ..
+        "any_alignment, xdp_has_frags, xdp_dev_bound_only, ...)"):format(tostring(name)), 3))
+    end
+  elseif f ~= nil then
+    error("programs.load: flags must be a number or a list of names", 3)
+  end
+  if sleepable then v = v | FLAGS.sleepable end
+  return v
+end
+
+-- programs.load{type="socket_filter", insns=list_or_bytes, name=, license=,
+--   expected_attach_type=, attach_to=, attach_btf=, attach_prog=, flags=,
+--   sleepable=, log_level=}
 -- or, as clj-ebpf has it, programs.load(bytes_or_list, type, name).
+--
+-- Tracing and LSM programs: type="fentry" (or type="tracing",
+-- expected_attach_type="trace_fentry") with attach_to="do_unlinkat";
+-- likewise "fexit", "fmod_ret", "tp_btf" (attach_to a tracepoint such as
+-- "sched_switch"), "iter" (attach_to "task", "bpf_map", ...), "lsm"
+-- (attach_to a hook such as "file_open"). attach_to is looked up in the
+-- kernel's BTF, or in attach_btf when given.
 function M.load(spec, ptype, name)
   if type(spec) ~= "table" or spec.op or spec[1] ~= nil then
     spec = { insns = spec, type = ptype, name = name }
@@ -17,8 +71,26 @@ function M.load(spec, ptype, name)
   for k in pairs(spec) do
     if not LOAD_FIELDS[k] then error(("programs.load: unknown field '%s'"):format(tostring(k)), 2) end
   end
-  if type(spec.type) ~= "string" then
+  local ptype_name, attach = spec.type, spec.expected_attach_type
+  if type(ptype_name) ~= "string" then
     error("programs.load: type must be a program type name such as 'socket_filter'", 2)
+  end
+  local short = SHORTHANDS[ptype_name]
+  if short then
+    ptype_name = short[1]
+    if attach ~= nil and attach ~= short[2] then
+      error(("programs.load: type '%s' implies expected_attach_type '%s', got '%s'"):format(
+        spec.type, short[2], tostring(attach)), 2)
+    end
+    attach = short[2]
+  end
+  if attach == nil then attach = DEFAULT_ATTACH[ptype_name] end
+  if attach == nil and NEED_ATTACH[ptype_name] then
+    error(("programs.load: type '%s' needs expected_attach_type: %s"):format(ptype_name,
+      NEED_ATTACH[ptype_name]), 2)
+  end
+  if spec.attach_to ~= nil and type(spec.attach_to) ~= "string" then
+    error("programs.load: attach_to must be a name such as 'do_unlinkat'", 2)
   end
   local insns, labels, maps = spec.insns, nil, nil
   if type(insns) == "table" then
@@ -26,18 +98,39 @@ function M.load(spec, ptype, name)
   elseif type(insns) ~= "string" then
     error("programs.load: insns must be a list of instructions or program bytes", 2)
   end
+  local attach_prog_fd
+  if spec.attach_prog ~= nil then
+    attach_prog_fd = type(spec.attach_prog) == "number" and spec.attach_prog or spec.attach_prog:fd()
+  end
   -- argument errors raised in C blame the caller's line, as the ones above do
-  local ok, prog, msg, errno, log = pcall(core.prog_load, spec.type, insns, {
-    name = spec.name, license = spec.license, expected_attach_type = spec.expected_attach_type,
-    attach_btf_id = spec.attach_btf_id, flags = spec.flags, log_level = spec.log_level,
+  local ok, prog, msg, errno, log, raw = pcall(core.prog_load, ptype_name, insns, {
+    name = spec.name, license = spec.license, expected_attach_type = attach,
+    attach_btf_id = spec.attach_btf_id, attach_to = spec.attach_to, attach_btf = spec.attach_btf,
+    attach_prog_fd = attach_prog_fd, flags = flags_of(spec.flags, spec.sleepable), log_level = spec.log_level,
     labels = labels, maps = maps,
   })
   if not ok then error(prog, 2) end
   if prog then return prog, msg end -- msg: the log, when log_level asked for one
-  return nil, msg, errno, log
+  return nil, msg, errno, log, raw
 end
 
--- The program type names this libbpf knows, as the kernel names them.
+-- programs.open_pinned(path) -> ebpfdsl.Prog | nil, message, errno: the
+-- type and name come from the kernel, the instructions too (as the kernel
+-- rewrote them).
+M.open_pinned = core.prog_open_pinned
+
+-- programs.explain(log, bytes[, labels]) -> message, insn index: the
+-- instruction a verifier log stopped at and why, in the program's own
+-- terms (the message programs.load gives on a refusal).
+M.explain = core.vlog_explain
+
+-- programs.annotate(log, bytes[, labels]) -> the log with each instruction
+-- line in our disassembly and label lines before labelled instructions
+-- (the log programs.load gives on a refusal; the kernel's own comes fifth).
+M.annotate = core.vlog_annotate
+
+-- The program type and attach type names this libbpf and kernel know.
 M.types = core.prog_types
+M.attach_types = core.attach_types
 
 return M

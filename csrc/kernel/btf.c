@@ -1,0 +1,348 @@
+/* SPDX-License-Identifier: MIT */
+/* BTF: loading (the kernel's own, shared and parsed once; files; split
+ * BTF), and flattened views of types, members, parameters and enum values
+ * over libbpf's btf.h, so that callers never touch libbpf's structs. */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+#include "btf_impl.h"
+
+static struct ebpfdsl_btf vmlinux;
+static int vmlinux_err;
+static pthread_once_t vmlinux_once = PTHREAD_ONCE_INIT;
+
+static void vmlinux_parse(void)
+{
+	vmlinux.btf = btf__load_vmlinux_btf();
+	if (!vmlinux.btf) {
+		vmlinux_err = errno ? errno : ENOENT;
+		return;
+	}
+	vmlinux.shared = 1;
+	snprintf(vmlinux.source, sizeof(vmlinux.source), "vmlinux");
+}
+
+const ebpfdsl_btf *ebpfdsl_btf__vmlinux(void)
+{
+	pthread_once(&vmlinux_once, vmlinux_parse);
+	if (!vmlinux.btf) {
+		errno = vmlinux_err;
+		return NULL;
+	}
+	return &vmlinux;
+}
+
+ebpfdsl_btf *ebpfdsl_btf__load(const char *path, const ebpfdsl_btf *base)
+{
+	struct ebpfdsl_btf *b;
+	int err;
+
+	if (!path) {
+		errno = EINVAL;
+		return NULL;
+	}
+	b = calloc(1, sizeof(*b));
+	if (!b)
+		return NULL;
+	/* btf__parse* try ELF first, then raw BTF */
+	b->btf = base ? btf__parse_split(path, base->btf) : btf__parse(path, NULL);
+	if (!b->btf) {
+		err = errno ? errno : EINVAL;
+		free(b);
+		errno = err;
+		return NULL;
+	}
+	snprintf(b->source, sizeof(b->source), "%s", path);
+	return b;
+}
+
+void ebpfdsl_btf__free(ebpfdsl_btf *b)
+{
+	if (!b || b->shared)
+		return;
+	btf__free(b->btf);
+	free(b);
+}
+
+const char *ebpfdsl_btf__source(const ebpfdsl_btf *b)
+{
+	return b->source;
+}
+
+uint32_t ebpfdsl_btf__type_count(const ebpfdsl_btf *b)
+{
+	return btf__type_cnt(b->btf);
+}
+
+/* When no kind is asked for, a name may be a struct and a function at
+ * once; prefer what a user most likely means (lower rank wins). */
+static int kind_rank(int kind)
+{
+	switch (kind) {
+	case BTF_KIND_STRUCT: return 0;
+	case BTF_KIND_UNION: return 1;
+	case BTF_KIND_TYPEDEF: return 2;
+	case BTF_KIND_ENUM: return 3;
+	case BTF_KIND_ENUM64: return 4;
+	case BTF_KIND_INT: return 5;
+	case BTF_KIND_FLOAT: return 6;
+	case BTF_KIND_FUNC: return 7;
+	case BTF_KIND_VAR: return 8;
+	case BTF_KIND_DATASEC: return 9;
+	case BTF_KIND_FWD: return 10;
+	default: return 11;
+	}
+}
+
+int ebpfdsl_btf__find(const ebpfdsl_btf *b, const char *name, int kind)
+{
+	uint32_t n, best = 0;
+	int best_rank = 99;
+
+	if (!name || !*name || kind < 0 || kind > BTF_KIND_MAX)
+		return -EINVAL;
+	if (kind) {
+		int id = btf__find_by_name_kind(b->btf, name, (unsigned)kind);
+		return id < 0 ? -ENOENT : id;
+	}
+	/* one pass over every type (libbpf's lookups are linear too) */
+	n = btf__type_cnt(b->btf);
+	for (uint32_t id = 1; id < n && best_rank > 0; id++) {
+		const struct btf_type *t = btf__type_by_id(b->btf, id);
+		const char *s = btf__name_by_offset(b->btf, t->name_off);
+		int r;
+		if (!s || strcmp(s, name) != 0)
+			continue;
+		r = kind_rank(btf_kind(t));
+		if (r < best_rank) {
+			best_rank = r;
+			best = id;
+		}
+	}
+	return best ? (int)best : -ENOENT;
+}
+
+/* ORDER BTF_KIND: indexed by the kind number of <linux/btf.h>. */
+static const char *const KIND_NAMES[] = {
+	"void", "int", "ptr", "array", "struct", "union", "enum", "fwd", "typedef", "volatile", "const",
+	"restrict", "func", "func_proto", "var", "datasec", "float", "decl_tag", "type_tag", "enum64",
+};
+
+const char *ebpfdsl_btf_kind_name(int kind)
+{
+	if (kind < 0 || (size_t)kind >= sizeof(KIND_NAMES) / sizeof(KIND_NAMES[0]))
+		return NULL;
+	return KIND_NAMES[kind];
+}
+
+int ebpfdsl_btf_kind_parse(const char *name)
+{
+	for (size_t k = 0; name && k < sizeof(KIND_NAMES) / sizeof(KIND_NAMES[0]); k++)
+		if (strcmp(KIND_NAMES[k], name) == 0)
+			return (int)k;
+	return -1;
+}
+
+int ebpfdsl_btf__type(const ebpfdsl_btf *b, uint32_t id, struct ebpfdsl_btf_type *out)
+{
+	const struct btf_type *t;
+
+	if (id >= btf__type_cnt(b->btf))
+		return -ENOENT;
+	memset(out, 0, sizeof(*out));
+	out->id = id;
+	out->component_idx = -1;
+	if (id == 0) {
+		out->name = "void";
+		return 0;
+	}
+	t = btf__type_by_id(b->btf, id);
+	if (!t)
+		return -ENOENT;
+	out->kind = btf_kind(t);
+	out->name = btf__name_by_offset(b->btf, t->name_off);
+	if (!out->name)
+		out->name = "";
+	out->vlen = btf_vlen(t);
+	out->kflag = btf_kflag(t);
+	switch (out->kind) {
+	case BTF_KIND_INT:
+		out->size = t->size;
+		out->int_encoding = btf_int_encoding(t);
+		out->int_bits = btf_int_bits(t);
+		out->int_offset = btf_int_offset(t);
+		break;
+	case BTF_KIND_STRUCT:
+	case BTF_KIND_UNION:
+	case BTF_KIND_ENUM:
+	case BTF_KIND_ENUM64:
+	case BTF_KIND_DATASEC:
+	case BTF_KIND_FLOAT:
+		out->size = t->size;
+		break;
+	case BTF_KIND_ARRAY:
+		out->type = btf_array(t)->type;
+		out->nelems = btf_array(t)->nelems;
+		out->index_type = btf_array(t)->index_type;
+		break;
+	case BTF_KIND_FUNC:
+		out->type = t->type;
+		out->linkage = out->vlen; /* BTF keeps a func's linkage in vlen */
+		out->vlen = 0;
+		break;
+	case BTF_KIND_VAR:
+		out->type = t->type;
+		out->linkage = (int)btf_var(t)->linkage;
+		break;
+	case BTF_KIND_DECL_TAG:
+		out->type = t->type;
+		out->component_idx = btf_decl_tag(t)->component_idx;
+		break;
+	case BTF_KIND_FWD:
+		break;
+	default: /* ptr, typedef, modifiers, type tag, func_proto */
+		out->type = t->type;
+		break;
+	}
+	return 0;
+}
+
+int ebpfdsl_btf__member(const ebpfdsl_btf *b, uint32_t id, uint32_t i, struct ebpfdsl_btf_member *m)
+{
+	const struct btf_type *t = id ? btf__type_by_id(b->btf, id) : NULL;
+	const char *name;
+
+	if (!t)
+		return -ENOENT;
+	if (i >= btf_vlen(t))
+		return -ENOENT;
+	memset(m, 0, sizeof(*m));
+	if (btf_is_composite(t)) {
+		const struct btf_member *mb = btf_members(t) + i;
+		name = btf__name_by_offset(b->btf, mb->name_off);
+		m->type = mb->type;
+		m->bit_offset = btf_member_bit_offset(t, i);
+		m->bitfield_size = btf_member_bitfield_size(t, i);
+	} else if (btf_is_func_proto(t)) {
+		const struct btf_param *p = btf_params(t) + i;
+		name = btf__name_by_offset(b->btf, p->name_off);
+		m->type = p->type;
+	} else if (btf_is_datasec(t)) {
+		const struct btf_var_secinfo *v = btf_var_secinfos(t) + i;
+		const struct btf_type *var = btf__type_by_id(b->btf, v->type);
+		name = var ? btf__name_by_offset(b->btf, var->name_off) : NULL;
+		m->type = v->type;
+		m->bit_offset = v->offset * 8;
+		m->bitfield_size = v->size;
+	} else {
+		return -EINVAL;
+	}
+	m->name = name ? name : "";
+	return 0;
+}
+
+int ebpfdsl_btf__enum_value(const ebpfdsl_btf *b, uint32_t id, uint32_t i, const char **name, int64_t *value,
+			    int *is_signed)
+{
+	const struct btf_type *t = id ? btf__type_by_id(b->btf, id) : NULL;
+	uint32_t name_off;
+
+	if (!t || i >= btf_vlen(t))
+		return -ENOENT;
+	if (btf_is_enum(t)) {
+		const struct btf_enum *e = btf_enum(t) + i;
+		name_off = e->name_off;
+		/* kflag marks signed enums; old BTF without it stored values as
+		 * signed 32-bit, which is how the kernel prints them too */
+		*value = btf_kflag(t) ? (int64_t)e->val : (int64_t)(uint32_t)e->val;
+	} else if (btf_is_enum64(t)) {
+		const struct btf_enum64 *e = btf_enum64(t) + i;
+		name_off = e->name_off;
+		*value = (int64_t)btf_enum64_value(e);
+	} else {
+		return -EINVAL;
+	}
+	*is_signed = btf_kflag(t);
+	*name = btf__name_by_offset(b->btf, name_off);
+	if (!*name)
+		*name = "";
+	return 0;
+}
+
+int64_t ebpfdsl_btf__size(const ebpfdsl_btf *b, uint32_t id)
+{
+	int64_t n = btf__resolve_size(b->btf, id);
+	return n < 0 ? -EINVAL : n;
+}
+
+int ebpfdsl_btf__skip_mods(const ebpfdsl_btf *b, uint32_t id)
+{
+	for (int depth = 0; depth < 64; depth++) {
+		const struct btf_type *t = id ? btf__type_by_id(b->btf, id) : NULL;
+		if (!t || !(btf_is_mod(t) || btf_is_typedef(t)))
+			return (int)id;
+		id = t->type;
+	}
+	return -ELOOP;
+}
+
+/* libbpf's own rule (find_btf_by_prefix_kind): each attach type finds its
+ * target under a fixed name prefix and kind. */
+int ebpfdsl_btf__attach_id(const ebpfdsl_btf *b, int attach_type, const char *name)
+{
+	const char *prefix = "";
+	int kind = BTF_KIND_FUNC;
+	char full[256];
+
+	switch (attach_type) {
+	case BPF_TRACE_FENTRY:
+	case BPF_TRACE_FEXIT:
+	case BPF_MODIFY_RETURN:
+		break;
+	case BPF_TRACE_RAW_TP:
+		prefix = "btf_trace_";
+		kind = BTF_KIND_TYPEDEF;
+		break;
+	case BPF_LSM_MAC:
+	case BPF_LSM_CGROUP:
+		prefix = "bpf_lsm_";
+		break;
+	case BPF_TRACE_ITER:
+		prefix = "bpf_iter_";
+		break;
+	default:
+		return -EINVAL;
+	}
+	if (!name || (size_t)snprintf(full, sizeof(full), "%s%s", prefix, name) >= sizeof(full))
+		return -ENAMETOOLONG;
+	return ebpfdsl_btf__find(b, full, kind);
+}
+
+int ebpfdsl_btf__struct_ops_member(const ebpfdsl_btf *b, const char *path, uint32_t *struct_id)
+{
+	const char *dot = path ? strchr(path, '.') : NULL;
+	char sname[256];
+	const struct btf_type *t;
+	int id;
+
+	if (!dot || dot == path || (size_t)(dot - path) >= sizeof(sname))
+		return -EINVAL;
+	memcpy(sname, path, (size_t)(dot - path));
+	sname[dot - path] = '\0';
+	id = ebpfdsl_btf__find(b, sname, BTF_KIND_STRUCT);
+	if (id < 0)
+		return id;
+	t = btf__type_by_id(b->btf, (uint32_t)id);
+	for (uint16_t i = 0; i < btf_vlen(t); i++) {
+		const char *m = btf__name_by_offset(b->btf, btf_members(t)[i].name_off);
+		if (m && strcmp(m, dot + 1) == 0) {
+			*struct_id = (uint32_t)id;
+			return i;
+		}
+	}
+	return -ENOENT;
+}

@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: MIT */
+/* Internal to csrc/kernel: the BTF handle's layout, shared by the BTF,
+ * program-load and object files. */
+#ifndef EBPFDSL_BTF_IMPL_H
+#define EBPFDSL_BTF_IMPL_H
+
+#include <stddef.h>
+#include "kernel.h"
+
+struct btf;
+
+/* A BTF handle: libbpf's parsed BTF and where it came from. */
+struct ebpfdsl_btf {
+	struct btf *btf;
+	int shared; /* the process-wide vmlinux BTF: never freed */
+	char source[256];
+};
+
+/* Options structs grow at the end: does `opts` (with a leading sz) reach
+ * as far as `field`? */
+#define EBPFDSL_OPTS_HAS(opts, field) \
+	((opts) && (opts)->sz >= offsetof(__typeof__(*(opts)), field) + sizeof((opts)->field))
+
+#endif

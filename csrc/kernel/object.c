@@ -1,0 +1,321 @@
+/* SPDX-License-Identifier: MIT */
+/* ELF objects built by clang, through libbpf's bpf_object: open, list
+ * programs and maps, share maps with DSL programs, load, attach by section.
+ * libbpf's messages are captured, never printed. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "kernel.h"
+
+struct ebpfdsl_object {
+	struct bpf_object *obj;
+	void *mem; /* our copy of an object opened from memory */
+	int loaded;
+	size_t nprogs, nmaps;
+	struct bpf_program **progs;
+	struct bpf_map **maps;
+};
+
+struct ebpfdsl_object_link {
+	struct bpf_link *link;
+};
+
+/* ---------------------------------------------------------------------
+ * libbpf's messages: collected into the caller's buffer while one of our
+ * calls runs, instead of going to stderr.
+ * --------------------------------------------------------------------- */
+
+struct capture {
+	char *buf;
+	size_t len, pos;
+};
+
+static __thread struct capture *capturing;
+
+static int capture_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	struct capture *c = capturing;
+	int n;
+	if (!c || !c->buf || level == LIBBPF_DEBUG)
+		return 0;
+	n = vsnprintf(c->pos < c->len ? c->buf + c->pos : NULL, c->pos < c->len ? c->len - c->pos : 0, fmt, ap);
+	if (n > 0)
+		c->pos += (size_t)n;
+	if (c->len && c->pos >= c->len)
+		c->buf[c->len - 1] = '\0';
+	return n;
+}
+
+struct quiet {
+	libbpf_print_fn_t old;
+	struct capture cap;
+	struct capture *outer;
+};
+
+static void quiet_begin(struct quiet *q, char *buf, size_t len)
+{
+	q->cap.buf = buf;
+	q->cap.len = len;
+	q->cap.pos = 0;
+	if (buf && len)
+		buf[0] = '\0';
+	q->outer = capturing;
+	capturing = &q->cap;
+	q->old = libbpf_set_print(capture_print);
+}
+
+static void quiet_end(struct quiet *q)
+{
+	libbpf_set_print(q->old);
+	capturing = q->outer;
+}
+
+/* ---------------------------------------------------------------------
+ * open, free, load
+ * --------------------------------------------------------------------- */
+
+static int index_object(struct ebpfdsl_object *o)
+{
+	struct bpf_program *p;
+	struct bpf_map *m;
+	size_t i = 0;
+
+	for (p = bpf_object__next_program(o->obj, NULL); p; p = bpf_object__next_program(o->obj, p))
+		o->nprogs++;
+	for (m = bpf_object__next_map(o->obj, NULL); m; m = bpf_object__next_map(o->obj, m))
+		o->nmaps++;
+	o->progs = calloc(o->nprogs ? o->nprogs : 1, sizeof(*o->progs));
+	o->maps = calloc(o->nmaps ? o->nmaps : 1, sizeof(*o->maps));
+	if (!o->progs || !o->maps)
+		return -ENOMEM;
+	for (p = bpf_object__next_program(o->obj, NULL); p; p = bpf_object__next_program(o->obj, p))
+		o->progs[i++] = p;
+	i = 0;
+	for (m = bpf_object__next_map(o->obj, NULL); m; m = bpf_object__next_map(o->obj, m))
+		o->maps[i++] = m;
+	return 0;
+}
+
+static ebpfdsl_object *finish_open(struct ebpfdsl_object *o, struct quiet *q)
+{
+	int err = o->obj ? 0 : (errno ? errno : EINVAL);
+	quiet_end(q);
+	if (!err && (err = -index_object(o)) == 0)
+		return o;
+	ebpfdsl_object__free(o);
+	errno = err;
+	return NULL;
+}
+
+ebpfdsl_object *ebpfdsl_object__open(const char *path, char *msg, size_t msg_size)
+{
+	struct ebpfdsl_object *o = calloc(1, sizeof(*o));
+	struct quiet q;
+	if (!o)
+		return NULL;
+	quiet_begin(&q, msg, msg_size);
+	o->obj = bpf_object__open_file(path, NULL);
+	return finish_open(o, &q);
+}
+
+ebpfdsl_object *ebpfdsl_object__open_mem(const void *data, size_t size, const char *name, char *msg,
+					 size_t msg_size)
+{
+	struct bpf_object_open_opts opts;
+	struct ebpfdsl_object *o = calloc(1, sizeof(*o));
+	struct quiet q;
+	if (!o)
+		return NULL;
+	memset(&opts, 0, sizeof(opts));
+	opts.sz = sizeof(opts);
+	opts.object_name = name;
+	/* libelf reads the image in place: keep a copy that lives as long
+	 * as the object */
+	o->mem = malloc(size ? size : 1);
+	if (!o->mem) {
+		free(o);
+		return NULL;
+	}
+	memcpy(o->mem, data, size);
+	quiet_begin(&q, msg, msg_size);
+	o->obj = bpf_object__open_mem(o->mem, size, &opts);
+	return finish_open(o, &q);
+}
+
+void ebpfdsl_object__free(ebpfdsl_object *o)
+{
+	if (!o)
+		return;
+	bpf_object__close(o->obj);
+	free(o->progs);
+	free(o->maps);
+	free(o->mem);
+	free(o);
+}
+
+const char *ebpfdsl_object__name(const ebpfdsl_object *o)
+{
+	return bpf_object__name(o->obj);
+}
+
+int ebpfdsl_object__load(ebpfdsl_object *o, char *log, size_t log_size)
+{
+	struct quiet q;
+	int err;
+	if (o->loaded)
+		return -EALREADY;
+	quiet_begin(&q, log, log_size);
+	err = bpf_object__load(o->obj);
+	quiet_end(&q);
+	if (err)
+		return err < 0 ? err : -err;
+	o->loaded = 1;
+	return 0;
+}
+
+int ebpfdsl_object__loaded(const ebpfdsl_object *o)
+{
+	return o->loaded;
+}
+
+size_t ebpfdsl_object__prog_count(const ebpfdsl_object *o)
+{
+	return o->nprogs;
+}
+
+size_t ebpfdsl_object__map_count(const ebpfdsl_object *o)
+{
+	return o->nmaps;
+}
+
+/* ---------------------------------------------------------------------
+ * programs and maps
+ * --------------------------------------------------------------------- */
+
+int ebpfdsl_object__prog(const ebpfdsl_object *o, size_t i, struct ebpfdsl_object_prog *p)
+{
+	const struct bpf_program *prog;
+	if (i >= o->nprogs)
+		return -ENOENT;
+	prog = o->progs[i];
+	p->name = bpf_program__name(prog);
+	p->section = bpf_program__section_name(prog);
+	p->type = (int)bpf_program__type(prog);
+	p->expected_attach_type = (int)bpf_program__expected_attach_type(prog);
+	p->insns = bpf_program__insns(prog);
+	p->insn_cnt = bpf_program__insn_cnt(prog);
+	p->fd = bpf_program__fd(prog);
+	if (p->fd < 0)
+		p->fd = -1;
+	return 0;
+}
+
+int ebpfdsl_object__map(const ebpfdsl_object *o, size_t i, struct ebpfdsl_object_map *m)
+{
+	const struct bpf_map *map;
+	if (i >= o->nmaps)
+		return -ENOENT;
+	map = o->maps[i];
+	m->name = bpf_map__name(map);
+	m->type = (int)bpf_map__type(map);
+	m->type_name = libbpf_bpf_map_type_str(bpf_map__type(map));
+	m->key_size = bpf_map__key_size(map);
+	m->value_size = bpf_map__value_size(map);
+	m->max_entries = bpf_map__max_entries(map);
+	m->flags = bpf_map__map_flags(map);
+	m->fd = bpf_map__fd(map);
+	m->id = 0;
+	if (m->fd < 0) {
+		m->fd = -1;
+	} else {
+		struct bpf_map_info info;
+		__u32 len = sizeof(info);
+		memset(&info, 0, sizeof(info));
+		if (bpf_obj_get_info_by_fd(m->fd, &info, &len) == 0)
+			m->id = info.id;
+	}
+	return 0;
+}
+
+int ebpfdsl_object__find_prog(const ebpfdsl_object *o, const char *name)
+{
+	for (size_t i = 0; name && i < o->nprogs; i++)
+		if (strcmp(bpf_program__name(o->progs[i]), name) == 0)
+			return (int)i;
+	return -ENOENT;
+}
+
+int ebpfdsl_object__find_map(const ebpfdsl_object *o, const char *name)
+{
+	for (size_t i = 0; name && i < o->nmaps; i++)
+		if (strcmp(bpf_map__name(o->maps[i]), name) == 0)
+			return (int)i;
+	return -ENOENT;
+}
+
+int ebpfdsl_object__reuse_map(ebpfdsl_object *o, size_t i, int map_fd)
+{
+	if (i >= o->nmaps)
+		return -ENOENT;
+	if (o->loaded)
+		return -EBUSY;
+	/* libbpf checks the existing map matches the definition, and dups */
+	return bpf_map__reuse_fd(o->maps[i], map_fd);
+}
+
+int ebpfdsl_object__set_autoload(ebpfdsl_object *o, size_t i, int on)
+{
+	if (i >= o->nprogs)
+		return -ENOENT;
+	if (o->loaded)
+		return -EBUSY;
+	return bpf_program__set_autoload(o->progs[i], on != 0);
+}
+
+/* ---------------------------------------------------------------------
+ * attach by section name
+ * --------------------------------------------------------------------- */
+
+ebpfdsl_object_link *ebpfdsl_object__attach(ebpfdsl_object *o, size_t i, char *msg, size_t msg_size)
+{
+	struct ebpfdsl_object_link *l;
+	struct quiet q;
+	int err;
+
+	if (msg && msg_size)
+		msg[0] = '\0';
+	if (i >= o->nprogs || !o->loaded) {
+		errno = i >= o->nprogs ? ENOENT : EINVAL;
+		return NULL;
+	}
+	l = calloc(1, sizeof(*l));
+	if (!l)
+		return NULL;
+	quiet_begin(&q, msg, msg_size);
+	l->link = bpf_program__attach(o->progs[i]);
+	err = errno;
+	quiet_end(&q);
+	if (!l->link) {
+		free(l);
+		errno = err ? err : EINVAL;
+		return NULL;
+	}
+	return l;
+}
+
+int ebpfdsl_object_link__fd(const ebpfdsl_object_link *l)
+{
+	return bpf_link__fd(l->link);
+}
+
+void ebpfdsl_object_link__free(ebpfdsl_object_link *l)
+{
+	if (!l)
+		return;
+	bpf_link__destroy(l->link);
+	free(l);
+}

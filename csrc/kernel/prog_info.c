@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: MIT */
+/* What the kernel knows about a loaded program (bpf_obj_get_info_by_fd),
+ * its translated instructions, and opening a pinned one (pinning itself is
+ * bpffs.c's, shared by maps, programs and links). */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include "kernel.h"
+
+int ebpfdsl_prog__info(int prog_fd, struct bpf_prog_info *info, uint32_t *map_ids, uint32_t *nr_map_ids)
+{
+	__u32 len = sizeof(*info);
+
+	memset(info, 0, sizeof(*info));
+	if (map_ids && nr_map_ids && *nr_map_ids) {
+		info->nr_map_ids = *nr_map_ids;
+		info->map_ids = (__u64)(uintptr_t)map_ids;
+	}
+	if (bpf_obj_get_info_by_fd(prog_fd, info, &len))
+		return -errno;
+	if (nr_map_ids)
+		*nr_map_ids = info->nr_map_ids; /* the kernel says how many there are */
+	info->map_ids = 0;
+	return 0;
+}
+
+int ebpfdsl_prog__xlated(int prog_fd, struct bpf_insn **insns, size_t *cnt)
+{
+	struct bpf_prog_info info;
+	__u32 len = sizeof(info), size;
+	void *buf;
+
+	*insns = NULL;
+	*cnt = 0;
+	memset(&info, 0, sizeof(info));
+	if (bpf_obj_get_info_by_fd(prog_fd, &info, &len))
+		return -errno;
+	size = info.xlated_prog_len;
+	if (size == 0)
+		return -EPERM; /* the kernel hides them (bpf_jit_harden, lockdown) */
+	buf = malloc(size);
+	if (!buf)
+		return -ENOMEM;
+	memset(&info, 0, sizeof(info));
+	len = sizeof(info);
+	info.xlated_prog_len = size;
+	info.xlated_prog_insns = (__u64)(uintptr_t)buf;
+	if (bpf_obj_get_info_by_fd(prog_fd, &info, &len)) {
+		int err = -errno;
+		free(buf);
+		return err;
+	}
+	*insns = buf;
+	*cnt = (info.xlated_prog_len < size ? info.xlated_prog_len : size) / sizeof(struct bpf_insn);
+	return 0;
+}
+
+int ebpfdsl_prog__open_pinned(const char *path)
+{
+	int fd = ebpfdsl_obj__get(path), kind;
+	if (fd < 0)
+		return fd;
+	kind = ebpfdsl_obj__kind(fd);
+	if (kind != EBPFDSL_OBJ_PROG) {
+		close(fd);
+		return kind < 0 ? kind : -EINVAL;
+	}
+	return fd;
+}

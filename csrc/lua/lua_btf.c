@@ -1,0 +1,506 @@
+/* SPDX-License-Identifier: MIT */
+/* ebpfdsl.BTF: the kernel's (or a file's) type information as Lua tables:
+ * types with their members, functions with their parameters, enums, ids,
+ * C spellings of types, and offsets of member paths. */
+#include <errno.h>
+#include <string.h>
+#include <linux/btf.h>
+#include "lua_util.h"
+
+static const char *const BTF = "ebpfdsl.BTF";
+
+struct lbtf {
+	ebpfdsl_btf *b; /* NULL: closed */
+	int owned;      /* 0 for the shared vmlinux BTF */
+};
+
+static struct lbtf *check_btf(lua_State *L, int idx)
+{
+	return luaL_checkudata(L, idx, BTF);
+}
+
+static const ebpfdsl_btf *check_open(lua_State *L, int idx)
+{
+	struct lbtf *u = check_btf(L, idx);
+	if (!u->b)
+		luaL_error(L, "attempt to use a closed %s", BTF);
+	return u->b;
+}
+
+/* The kernel's BTF is shared by the whole process (btf.vmlinux() hands out
+ * one handle): closing it does nothing, so no caller can break another. */
+static int btf_close(lua_State *L)
+{
+	struct lbtf *u = check_btf(L, 1);
+	if (!u->owned)
+		return 0;
+	ebpfdsl_btf__free(u->b);
+	u->b = NULL;
+	return 0;
+}
+
+static int btf_tostring(lua_State *L)
+{
+	struct lbtf *u = check_btf(L, 1);
+	if (!u->b)
+		lua_pushfstring(L, "%s (closed)", BTF);
+	else
+		lua_pushfstring(L, "%s %s (%d types)", BTF, ebpfdsl_btf__source(u->b),
+				(int)ebpfdsl_btf__type_count(u->b) - 1);
+	return 1;
+}
+
+static struct lbtf *new_btf(lua_State *L)
+{
+	struct lbtf *u = lua_newuserdatauv(L, sizeof(*u), 1); /* uv 1: the base BTF */
+	u->b = NULL;
+	u->owned = 0;
+	luaL_setmetatable(L, BTF);
+	return u;
+}
+
+/* btf_vmlinux() -> BTF | nil, msg, errno */
+static int l_btf_vmlinux(lua_State *L)
+{
+	struct lbtf *u = new_btf(L);
+	const ebpfdsl_btf *b = ebpfdsl_btf__vmlinux();
+	if (!b)
+		return ebpfdsl_lua_fail(L, errno, "cannot read the kernel's BTF (/sys/kernel/btf/vmlinux)");
+	u->b = (ebpfdsl_btf *)(uintptr_t)b; /* shared: close never frees it */
+	return 1;
+}
+
+/* btf_load(path[, base]) -> BTF | nil, msg, errno */
+static int l_btf_load(lua_State *L)
+{
+	const char *path = luaL_checkstring(L, 1);
+	const ebpfdsl_btf *base = lua_isnoneornil(L, 2) ? NULL : check_open(L, 2);
+	struct lbtf *u = new_btf(L);
+	u->b = ebpfdsl_btf__load(path, base);
+	if (!u->b)
+		return ebpfdsl_lua_fail(L, errno, "cannot read BTF from %s", path);
+	u->owned = 1;
+	if (base) { /* split BTF points into its base: keep it alive */
+		lua_pushvalue(L, 2);
+		lua_setiuservalue(L, -2, 1);
+	}
+	return 1;
+}
+
+/* ---------------------------------------------------------------------
+ * type -> Lua table
+ * --------------------------------------------------------------------- */
+
+static void push_decl(lua_State *L, const ebpfdsl_btf *b, uint32_t id, const char *name)
+{
+	char small[256];
+	int n = ebpfdsl_btf__decl(b, id, name, small, sizeof(small));
+	if (n < 0) {
+		lua_pushfstring(L, "<type %d>", (int)id);
+	} else if ((size_t)n < sizeof(small)) {
+		lua_pushstring(L, small);
+	} else {
+		char *big = lua_newuserdatauv(L, (size_t)n + 1, 0);
+		ebpfdsl_btf__decl(b, id, name, big, (size_t)n + 1);
+		lua_pushstring(L, big);
+		lua_remove(L, -2);
+	}
+}
+
+static void set_int(lua_State *L, const char *k, lua_Integer v)
+{
+	lua_pushinteger(L, v);
+	lua_setfield(L, -2, k);
+}
+
+static void set_str(lua_State *L, const char *k, const char *v)
+{
+	lua_pushstring(L, v);
+	lua_setfield(L, -2, k);
+}
+
+static void set_bool(lua_State *L, const char *k, int v)
+{
+	lua_pushboolean(L, v);
+	lua_setfield(L, -2, k);
+}
+
+/* type = C spelling, type_id = id: how every reference is shown */
+static void set_ref(lua_State *L, const ebpfdsl_btf *b, const char *k, const char *kid, uint32_t id)
+{
+	push_decl(L, b, id, NULL);
+	lua_setfield(L, -2, k);
+	set_int(L, kid, id);
+}
+
+static const char *const LINKAGE[] = { "static", "global", "extern" };
+
+static const char *linkage_name(int l)
+{
+	return l >= 0 && l < 3 ? LINKAGE[l] : "?";
+}
+
+static void push_members(lua_State *L, const ebpfdsl_btf *b, uint32_t id, uint32_t vlen)
+{
+	struct ebpfdsl_btf_member m;
+	lua_createtable(L, (int)vlen, 0);
+	for (uint32_t i = 0; i < vlen; i++) {
+		if (ebpfdsl_btf__member(b, id, i, &m))
+			break;
+		lua_createtable(L, 0, 7);
+		set_str(L, "name", m.name);
+		set_int(L, "offset", m.bit_offset / 8);
+		set_int(L, "bit_offset", m.bit_offset);
+		set_int(L, "bitfield_size", m.bitfield_size);
+		set_ref(L, b, "type", "type_id", m.type);
+		push_decl(L, b, m.type, m.name);
+		lua_setfield(L, -2, "decl");
+		lua_rawseti(L, -2, (lua_Integer)i + 1);
+	}
+}
+
+/* params of func_proto `proto` into the table at the top: ret, ret_id,
+ * params = {{name=, type=, type_id=}}, variadic */
+static void set_proto(lua_State *L, const ebpfdsl_btf *b, uint32_t proto)
+{
+	struct ebpfdsl_btf_type pt;
+	struct ebpfdsl_btf_member m;
+	int n = 0, variadic = 0;
+
+	if (ebpfdsl_btf__type(b, proto, &pt) || pt.kind != BTF_KIND_FUNC_PROTO)
+		return;
+	set_ref(L, b, "ret", "ret_id", pt.type);
+	lua_createtable(L, (int)pt.vlen, 0);
+	for (uint32_t i = 0; i < pt.vlen; i++) {
+		if (ebpfdsl_btf__member(b, proto, i, &m))
+			break;
+		if (m.type == 0) { /* a trailing void parameter means "..." */
+			variadic = i > 0 || pt.vlen > 1;
+			break;
+		}
+		lua_createtable(L, 0, 3);
+		set_str(L, "name", m.name);
+		set_ref(L, b, "type", "type_id", m.type);
+		lua_rawseti(L, -2, ++n);
+	}
+	lua_setfield(L, -2, "params");
+	set_bool(L, "variadic", variadic);
+}
+
+static void push_enum_values(lua_State *L, const ebpfdsl_btf *b, uint32_t id, uint32_t vlen)
+{
+	const char *name;
+	int64_t v;
+	int sgn;
+	/* list = ordered {name=, value=}; values = name -> value */
+	lua_createtable(L, (int)vlen, 0);
+	lua_createtable(L, 0, (int)vlen);
+	for (uint32_t i = 0; i < vlen; i++) {
+		if (ebpfdsl_btf__enum_value(b, id, i, &name, &v, &sgn))
+			break;
+		lua_createtable(L, 0, 2);
+		set_str(L, "name", name);
+		set_int(L, "value", (lua_Integer)v);
+		lua_rawseti(L, -3, (lua_Integer)i + 1);
+		lua_pushinteger(L, (lua_Integer)v);
+		lua_setfield(L, -2, name);
+	}
+	lua_setfield(L, -3, "values");
+	lua_setfield(L, -2, "list");
+}
+
+static void push_type(lua_State *L, const ebpfdsl_btf *b, uint32_t id)
+{
+	struct ebpfdsl_btf_type t;
+	int64_t size;
+
+	ebpfdsl_btf__type(b, id, &t);
+	lua_createtable(L, 0, 8);
+	set_int(L, "id", id);
+	set_str(L, "kind", ebpfdsl_btf_kind_name(t.kind));
+	set_str(L, "name", t.name);
+	size = ebpfdsl_btf__size(b, id);
+	if (size >= 0 && t.kind != BTF_KIND_FUNC && t.kind != BTF_KIND_FUNC_PROTO)
+		set_int(L, "size", size);
+	if (t.kind != BTF_KIND_DATASEC && t.kind != BTF_KIND_DECL_TAG) {
+		push_decl(L, b, id, NULL);
+		lua_setfield(L, -2, "decl");
+	}
+	switch (t.kind) {
+	case BTF_KIND_INT:
+		set_int(L, "bits", t.int_bits);
+		set_int(L, "bit_offset", t.int_offset);
+		set_bool(L, "signed", t.int_encoding & BTF_INT_SIGNED);
+		set_bool(L, "char", t.int_encoding & BTF_INT_CHAR);
+		set_bool(L, "bool", t.int_encoding & BTF_INT_BOOL);
+		break;
+	case BTF_KIND_STRUCT:
+	case BTF_KIND_UNION:
+		set_int(L, "vlen", t.vlen);
+		push_members(L, b, id, t.vlen);
+		lua_setfield(L, -2, "members");
+		break;
+	case BTF_KIND_ENUM:
+	case BTF_KIND_ENUM64:
+		set_bool(L, "signed", t.kflag);
+		push_enum_values(L, b, id, t.vlen);
+		break;
+	case BTF_KIND_ARRAY:
+		set_ref(L, b, "type", "type_id", t.type);
+		set_int(L, "nelems", t.nelems);
+		set_int(L, "index_type_id", t.index_type);
+		break;
+	case BTF_KIND_FUNC:
+		set_str(L, "linkage", linkage_name(t.linkage));
+		set_int(L, "proto_id", t.type);
+		set_proto(L, b, t.type);
+		break;
+	case BTF_KIND_FUNC_PROTO:
+		set_proto(L, b, id);
+		break;
+	case BTF_KIND_VAR:
+		set_str(L, "linkage", linkage_name(t.linkage));
+		set_ref(L, b, "type", "type_id", t.type);
+		break;
+	case BTF_KIND_DATASEC:
+		push_members(L, b, id, t.vlen);
+		lua_setfield(L, -2, "vars");
+		break;
+	case BTF_KIND_FWD:
+		set_str(L, "fwd_kind", t.kflag ? "union" : "struct");
+		break;
+	case BTF_KIND_DECL_TAG:
+		set_int(L, "type_id", t.type);
+		set_int(L, "component_idx", t.component_idx);
+		break;
+	case BTF_KIND_PTR:
+	case BTF_KIND_TYPEDEF:
+	case BTF_KIND_VOLATILE:
+	case BTF_KIND_CONST:
+	case BTF_KIND_RESTRICT:
+	case BTF_KIND_TYPE_TAG:
+		set_ref(L, b, "type", "type_id", t.type);
+		break;
+	default:
+		break;
+	}
+}
+
+/* The kind argument at idx: nil/none for any, else a kind name. */
+static int opt_kind(lua_State *L, int idx)
+{
+	const char *s;
+	int k;
+	if (lua_isnoneornil(L, idx))
+		return 0;
+	s = luaL_checkstring(L, idx);
+	k = ebpfdsl_btf_kind_parse(s);
+	if (k <= 0)
+		return luaL_error(L, "unknown BTF kind '%s' (struct, union, enum, enum64, typedef, func, "
+				  "func_proto, int, ptr, array, ...)", s);
+	return k;
+}
+
+/* The type at idx: an id, or a name looked up with kind. Pushes nil, msg
+ * and returns -1 when there is none. */
+static int resolve(lua_State *L, const ebpfdsl_btf *b, int idx, int kind, const char *what)
+{
+	int id;
+	if (lua_type(L, idx) == LUA_TNUMBER) {
+		lua_Integer v = luaL_checkinteger(L, idx);
+		if (v < 0 || v >= (lua_Integer)ebpfdsl_btf__type_count(b)) {
+			luaL_pushfail(L);
+			lua_pushfstring(L, "no BTF type with id %d in %s (ids are 0..%d)", (int)v,
+					ebpfdsl_btf__source(b), (int)ebpfdsl_btf__type_count(b) - 1);
+			return -1;
+		}
+		return (int)v;
+	}
+	id = ebpfdsl_btf__find(b, luaL_checkstring(L, idx), kind);
+	if (id < 0) {
+		luaL_pushfail(L);
+		lua_pushfstring(L, "no %s named '%s' in %s BTF", what, lua_tostring(L, idx),
+				ebpfdsl_btf__source(b));
+		return -1;
+	}
+	return id;
+}
+
+/* b:type(name_or_id[, kind]) -> table | nil, msg */
+static int btf_type(lua_State *L)
+{
+	const ebpfdsl_btf *b = check_open(L, 1);
+	int kind = opt_kind(L, 3);
+	int id = resolve(L, b, 2, kind, kind ? ebpfdsl_btf_kind_name(kind) : "type");
+	if (id < 0)
+		return 2;
+	push_type(L, b, (uint32_t)id);
+	return 1;
+}
+
+/* b:id(name[, kind]) -> id | nil, msg */
+static int btf_id(lua_State *L)
+{
+	const ebpfdsl_btf *b = check_open(L, 1);
+	int kind = opt_kind(L, 3);
+	int id;
+	luaL_checkstring(L, 2);
+	id = resolve(L, b, 2, kind, kind ? ebpfdsl_btf_kind_name(kind) : "type");
+	if (id < 0)
+		return 2;
+	lua_pushinteger(L, id);
+	return 1;
+}
+
+/* b:type_name(id[, name]) -> "struct task_struct *" | nil, msg */
+static int btf_type_name(lua_State *L)
+{
+	const ebpfdsl_btf *b = check_open(L, 1);
+	lua_Integer id = luaL_checkinteger(L, 2);
+	const char *name = luaL_optstring(L, 3, NULL);
+	if (id < 0 || id >= (lua_Integer)ebpfdsl_btf__type_count(b)) {
+		luaL_pushfail(L);
+		lua_pushfstring(L, "no BTF type with id %d in %s", (int)id, ebpfdsl_btf__source(b));
+		return 2;
+	}
+	push_decl(L, b, (uint32_t)id, name);
+	return 1;
+}
+
+/* b:func(name) -> {name=, id=, linkage=, ret=, ret_id=, params=, variadic=,
+ *   decl=} | nil, msg */
+static int btf_func(lua_State *L)
+{
+	const ebpfdsl_btf *b = check_open(L, 1);
+	int id = resolve(L, b, 2, BTF_KIND_FUNC, "function");
+	if (id < 0)
+		return 2;
+	push_type(L, b, (uint32_t)id);
+	return 1;
+}
+
+/* b:enum(name) -> {name=, id=, kind=, size=, signed=, values=, list=} */
+static int btf_enum(lua_State *L)
+{
+	const ebpfdsl_btf *b = check_open(L, 1);
+	int id;
+	if (lua_type(L, 2) == LUA_TNUMBER) {
+		struct ebpfdsl_btf_type t;
+		id = resolve(L, b, 2, 0, "enum");
+		if (id >= 0 && (ebpfdsl_btf__type(b, (uint32_t)id, &t) ||
+				(t.kind != BTF_KIND_ENUM && t.kind != BTF_KIND_ENUM64)))
+			return luaL_error(L, "BTF type %d is not an enum", id);
+	} else {
+		id = ebpfdsl_btf__find(b, luaL_checkstring(L, 2), BTF_KIND_ENUM);
+		if (id < 0)
+			id = resolve(L, b, 2, BTF_KIND_ENUM64, "enum");
+	}
+	if (id < 0)
+		return 2;
+	push_type(L, b, (uint32_t)id);
+	return 1;
+}
+
+static const char *path_error(int err)
+{
+	switch (-err) {
+	case ENOENT: return "no member";
+	case ENOTDIR: return "cannot look into a non-struct at";
+	case ERANGE: return "index out of range at";
+	case ELOOP: return "type loop at";
+	default: return "malformed path at";
+	}
+}
+
+/* b:offsetof(type_or_id, "se.vruntime") -> byte offset, {bit_offset=,
+ *   bitfield_size=, type=, type_id=, size=} | nil, msg */
+static int btf_offsetof(lua_State *L)
+{
+	const ebpfdsl_btf *b = check_open(L, 1);
+	const char *path = luaL_checkstring(L, 3);
+	struct ebpfdsl_btf_field f;
+	int id, err;
+
+	if (lua_type(L, 2) == LUA_TNUMBER) {
+		id = resolve(L, b, 2, 0, "type");
+	} else {
+		/* a struct first, then a union, then a typedef of either */
+		const char *name = luaL_checkstring(L, 2);
+		id = ebpfdsl_btf__find(b, name, BTF_KIND_STRUCT);
+		if (id < 0)
+			id = ebpfdsl_btf__find(b, name, BTF_KIND_UNION);
+		if (id < 0)
+			id = resolve(L, b, 2, BTF_KIND_TYPEDEF, "struct, union or typedef");
+	}
+	if (id < 0)
+		return 2;
+	err = ebpfdsl_btf__offsetof(b, (uint32_t)id, path, &f);
+	if (err) {
+		luaL_pushfail(L);
+		push_decl(L, b, (uint32_t)id, NULL);
+		lua_pushfstring(L, "offsetof(%s, %s): %s '%s'", lua_tostring(L, -1), path, path_error(err),
+				path + f.err_pos);
+		lua_remove(L, -2);
+		return 2;
+	}
+	lua_pushinteger(L, f.byte_offset);
+	lua_createtable(L, 0, 6);
+	set_int(L, "offset", f.byte_offset);
+	set_int(L, "bit_offset", f.bit_offset);
+	set_int(L, "bitfield_size", f.bitfield_size);
+	set_ref(L, b, "type", "type_id", f.type);
+	if (f.size >= 0)
+		set_int(L, "size", f.size);
+	return 2;
+}
+
+/* b:count() -> number of type ids, void (0) included */
+static int btf_count(lua_State *L)
+{
+	lua_pushinteger(L, ebpfdsl_btf__type_count(check_open(L, 1)));
+	return 1;
+}
+
+static int btf_source(lua_State *L)
+{
+	lua_pushstring(L, ebpfdsl_btf__source(check_open(L, 1)));
+	return 1;
+}
+
+static const luaL_Reg btf_methods[] = {
+	{ "type", btf_type },
+	{ "id", btf_id },
+	{ "type_name", btf_type_name },
+	{ "func", btf_func },
+	{ "enum", btf_enum },
+	{ "offsetof", btf_offsetof },
+	{ "count", btf_count },
+	{ "source", btf_source },
+	{ "close", btf_close },
+	{ NULL, NULL },
+};
+
+static const luaL_Reg btf_meta[] = {
+	{ "__gc", btf_close },
+	{ "__close", btf_close },
+	{ "__tostring", btf_tostring },
+	{ NULL, NULL },
+};
+
+/* The BTF handle at idx, for other parts of the binding (program loads
+ * resolving attach_to): NULL when the value is nil. */
+const ebpfdsl_btf *ebpfdsl_lua_tobtf(lua_State *L, int idx)
+{
+	if (lua_isnoneornil(L, idx))
+		return NULL;
+	return check_open(L, idx);
+}
+
+void ebpfdsl_lua_open_btf(lua_State *L)
+{
+	ebpfdsl_lua_class(L, BTF, btf_methods, btf_meta);
+	lua_pushcfunction(L, l_btf_vmlinux);
+	lua_setfield(L, -2, "btf_vmlinux");
+	lua_pushcfunction(L, l_btf_load);
+	lua_setfield(L, -2, "btf_load");
+}

@@ -1,0 +1,507 @@
+/* SPDX-License-Identifier: MIT */
+/* ebpfdsl.Object: an ELF object built by clang, opened through libbpf;
+ * its programs become ebpfdsl.Prog handles after load, its maps
+ * ebpfdsl.Map handles any DSL program can name, its programs attach by
+ * section name. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <unistd.h>
+#include "lua_util.h"
+
+static const char *const OBJECT = "ebpfdsl.Object";
+static const char *const OBJLINK = "ebpfdsl.ObjectLink";
+
+#define MSG_SIZE 4096
+#define LOG_SIZE (1024 * 1024)
+
+/* Object user values: 1 = table of maps given to reuse_map (kept alive
+ * until load has dup'ed them) */
+struct lobject {
+	ebpfdsl_object *o; /* NULL: closed */
+};
+
+/* A program attached by section name; user value 1 keeps the object (and
+ * so the program) alive. */
+struct lobjlink {
+	ebpfdsl_object_link *l;
+	char prog[BPF_OBJ_NAME_LEN];
+	char section[128];
+};
+
+static struct lobject *check_obj(lua_State *L, int idx)
+{
+	return luaL_checkudata(L, idx, OBJECT);
+}
+
+static ebpfdsl_object *check_open(lua_State *L, int idx)
+{
+	struct lobject *u = check_obj(L, idx);
+	if (!u->o)
+		luaL_error(L, "attempt to use a closed %s", OBJECT);
+	return u->o;
+}
+
+static int obj_close(lua_State *L)
+{
+	struct lobject *u = check_obj(L, 1);
+	ebpfdsl_object__free(u->o);
+	u->o = NULL;
+	return 0;
+}
+
+static int obj_tostring(lua_State *L)
+{
+	struct lobject *u = check_obj(L, 1);
+	if (!u->o) {
+		lua_pushfstring(L, "%s (closed)", OBJECT);
+		return 1;
+	}
+	lua_pushfstring(L, "%s %s (%s, %d programs, %d maps)", OBJECT, ebpfdsl_object__name(u->o),
+			ebpfdsl_object__loaded(u->o) ? "loaded" : "not loaded", (int)ebpfdsl_object__prog_count(u->o),
+			(int)ebpfdsl_object__map_count(u->o));
+	return 1;
+}
+
+/* Leaves the last line of libbpf's messages that says why (they end with
+ * the reason), or the fallback. */
+static void push_libbpf_reason(lua_State *L, const char *msg, const char *fallback)
+{
+	const char *end = msg + strlen(msg), *start;
+	while (end > msg && (end[-1] == '\n' || end[-1] == ' '))
+		end--;
+	start = end;
+	while (start > msg && start[-1] != '\n')
+		start--;
+	if (start < end) {
+		if (strncmp(start, "libbpf: ", 8) == 0)
+			start += 8;
+		lua_pushlstring(L, start, (size_t)(end - start));
+	} else {
+		lua_pushstring(L, fallback);
+	}
+}
+
+/* object_open(path_or_bytes[, name]) -> Object | nil, msg, errno */
+static int l_object_open(lua_State *L)
+{
+	size_t len;
+	const char *s = luaL_checklstring(L, 1, &len);
+	const char *name = luaL_optstring(L, 2, "object"); /* prefixes .data/.bss map names */
+	int is_elf = len >= 4 && memcmp(s, "\177ELF", 4) == 0;
+	struct lobject *u = lua_newuserdatauv(L, sizeof(*u), 1);
+	char *msg;
+	int err;
+
+	u->o = NULL;
+	luaL_setmetatable(L, OBJECT);
+	lua_newtable(L);
+	lua_setiuservalue(L, -2, 1);
+	msg = lua_newuserdatauv(L, MSG_SIZE, 0);
+	u->o = is_elf ? ebpfdsl_object__open_mem(s, len, name, msg, MSG_SIZE)
+		      : ebpfdsl_object__open(s, msg, MSG_SIZE);
+	if (!u->o) {
+		err = errno;
+		if (err >= 4000 && err < 4100) /* libbpf's own codes: a malformed object */
+			err = EINVAL;
+		luaL_pushfail(L);
+		push_libbpf_reason(L, msg, strerror(err));
+		lua_pushfstring(L, "cannot open BPF object %s: %s", is_elf ? "from memory" : s, lua_tostring(L, -1));
+		lua_remove(L, -2);
+		lua_pushinteger(L, err);
+		return 3;
+	}
+	lua_pop(L, 1); /* msg */
+	return 1;
+}
+
+static int obj_name(lua_State *L)
+{
+	lua_pushstring(L, ebpfdsl_object__name(check_open(L, 1)));
+	return 1;
+}
+
+static int obj_loaded(lua_State *L)
+{
+	lua_pushboolean(L, ebpfdsl_object__loaded(check_open(L, 1)));
+	return 1;
+}
+
+static void push_prog_desc(lua_State *L, const struct ebpfdsl_object_prog *p)
+{
+	const char *t = ebpfdsl_prog_type_name(p->type);
+	const char *a = ebpfdsl_attach_type_name(p->expected_attach_type);
+	lua_createtable(L, 0, 6);
+	lua_pushstring(L, p->name);
+	lua_setfield(L, -2, "name");
+	lua_pushstring(L, p->section);
+	lua_setfield(L, -2, "section");
+	if (t)
+		lua_pushstring(L, t);
+	else
+		lua_pushinteger(L, p->type);
+	lua_setfield(L, -2, "type");
+	/* libbpf says 0 both for "none" and for cgroup_inet_ingress, which
+	 * only cgroup_skb programs mean */
+	if (p->expected_attach_type || p->type == BPF_PROG_TYPE_CGROUP_SKB) {
+		if (a)
+			lua_pushstring(L, a);
+		else
+			lua_pushinteger(L, p->expected_attach_type);
+		lua_setfield(L, -2, "expected_attach_type");
+	}
+	lua_pushlstring(L, (const char *)p->insns, p->insn_cnt * sizeof(struct bpf_insn));
+	lua_setfield(L, -2, "insns");
+}
+
+static void push_map_desc(lua_State *L, const struct ebpfdsl_object_map *m)
+{
+	const char *t = m->type_name;
+	lua_createtable(L, 0, 6);
+	lua_pushstring(L, m->name);
+	lua_setfield(L, -2, "name");
+	if (t)
+		lua_pushstring(L, t);
+	else
+		lua_pushinteger(L, m->type);
+	lua_setfield(L, -2, "type");
+	lua_pushinteger(L, m->key_size);
+	lua_setfield(L, -2, "key_size");
+	lua_pushinteger(L, m->value_size);
+	lua_setfield(L, -2, "value_size");
+	lua_pushinteger(L, m->max_entries);
+	lua_setfield(L, -2, "max_entries");
+	lua_pushinteger(L, m->flags);
+	lua_setfield(L, -2, "flags");
+}
+
+/* obj:programs() -> {{name=, section=, type=, expected_attach_type=,
+ *   insns=}, ...} in the object's order */
+static int obj_programs(lua_State *L)
+{
+	ebpfdsl_object *o = check_open(L, 1);
+	struct ebpfdsl_object_prog p;
+	size_t n = ebpfdsl_object__prog_count(o);
+	lua_createtable(L, (int)n, 0);
+	for (size_t i = 0; i < n && ebpfdsl_object__prog(o, i, &p) == 0; i++) {
+		push_prog_desc(L, &p);
+		lua_rawseti(L, -2, (lua_Integer)i + 1);
+	}
+	return 1;
+}
+
+/* obj:maps() -> {{name=, type=, key_size=, value_size=, max_entries=,
+ *   flags=}, ...} */
+static int obj_maps(lua_State *L)
+{
+	ebpfdsl_object *o = check_open(L, 1);
+	struct ebpfdsl_object_map m;
+	size_t n = ebpfdsl_object__map_count(o);
+	lua_createtable(L, (int)n, 0);
+	for (size_t i = 0; i < n && ebpfdsl_object__map(o, i, &m) == 0; i++) {
+		push_map_desc(L, &m);
+		lua_rawseti(L, -2, (lua_Integer)i + 1);
+	}
+	return 1;
+}
+
+static size_t prog_index(lua_State *L, ebpfdsl_object *o, int idx)
+{
+	const char *name = luaL_checkstring(L, idx);
+	int i = ebpfdsl_object__find_prog(o, name);
+	if (i < 0)
+		luaL_error(L, "%s %s has no program '%s'", OBJECT, ebpfdsl_object__name(o), name);
+	return (size_t)i;
+}
+
+static size_t map_index(lua_State *L, ebpfdsl_object *o, int idx)
+{
+	const char *name = luaL_checkstring(L, idx);
+	int i = ebpfdsl_object__find_map(o, name);
+	if (i < 0)
+		luaL_error(L, "%s %s has no map '%s'", OBJECT, ebpfdsl_object__name(o), name);
+	return (size_t)i;
+}
+
+/* obj:program(name) -> the description obj:programs() lists */
+static int obj_program(lua_State *L)
+{
+	ebpfdsl_object *o = check_open(L, 1);
+	struct ebpfdsl_object_prog p;
+	ebpfdsl_object__prog(o, prog_index(L, o, 2), &p);
+	push_prog_desc(L, &p);
+	return 1;
+}
+
+/* obj:set_autoload(name, on) -> obj: before load, leaves a program out */
+static int obj_set_autoload(lua_State *L)
+{
+	ebpfdsl_object *o = check_open(L, 1);
+	size_t i = prog_index(L, o, 2);
+	if (ebpfdsl_object__loaded(o))
+		return luaL_error(L, "set_autoload: %s %s is already loaded", OBJECT, ebpfdsl_object__name(o));
+	ebpfdsl_object__set_autoload(o, i, lua_toboolean(L, 3));
+	lua_settop(L, 1);
+	return 1;
+}
+
+/* obj:reuse_map(name, map_or_fd) -> obj | nil, msg, errno: before load,
+ * the object's map becomes an existing one (a Map, a DSL program's map,
+ * another object's map, or an fd), so both sides share it */
+static int obj_reuse_map(lua_State *L)
+{
+	ebpfdsl_object *o = check_open(L, 1);
+	size_t i = map_index(L, o, 2);
+	int fd = ebpfdsl_lua_tofd(L, 3, "reuse_map"), err;
+	if (ebpfdsl_object__loaded(o))
+		return luaL_error(L, "reuse_map: %s %s is already loaded", OBJECT, ebpfdsl_object__name(o));
+	err = ebpfdsl_object__reuse_map(o, i, fd);
+	if (err)
+		return ebpfdsl_lua_fail(L, err, "reuse_map '%s' of %s", lua_tostring(L, 2), ebpfdsl_object__name(o));
+	lua_settop(L, 3);
+	lua_getiuservalue(L, 1, 1);
+	lua_pushvalue(L, 2);
+	lua_pushvalue(L, 3);
+	lua_settable(L, -3); /* the map object stays alive with us */
+	lua_settop(L, 1);
+	return 1;
+}
+
+/* From libbpf's load messages: the verifier's log between its markers,
+ * and the name of the program it belongs to. */
+static int split_load_log(const char *msg, const char **name, size_t *name_len, const char **log, size_t *log_len)
+{
+	const char *b = strstr(msg, "-- BEGIN PROG LOAD LOG --\n");
+	const char *e = b ? strstr(b, "-- END PROG LOAD LOG --") : NULL;
+	const char *p = b;
+	if (!b || !e)
+		return 0;
+	*log = b + strlen("-- BEGIN PROG LOAD LOG --\n");
+	*log_len = (size_t)(e - *log);
+	while (p > msg && p[-1] != '\n') /* "libbpf: prog 'x': -- BEGIN..." */
+		p--;
+	p = strstr(p, "prog '");
+	if (!p || p > b)
+		return 0;
+	*name = p + 6;
+	p = strchr(*name, '\'');
+	*name_len = p ? (size_t)(p - *name) : 0;
+	return p != NULL;
+}
+
+/* obj:load() -> obj | nil, msg, errno, log, raw log: a refused program's
+ * message and log are explained like programs.load's */
+static int obj_load(lua_State *L)
+{
+	ebpfdsl_object *o = check_open(L, 1);
+	char *log = lua_newuserdatauv(L, LOG_SIZE, 0);
+	const char *name, *vlog;
+	size_t name_len, vlog_len;
+	int err = ebpfdsl_object__load(o, log, LOG_SIZE);
+
+	if (err == 0) {
+		/* the maps given to reuse_map were dup'ed: no need to hold them */
+		lua_newtable(L);
+		lua_setiuservalue(L, 1, 1);
+		lua_settop(L, 1);
+		return 1;
+	}
+	if (err == -EALREADY)
+		return luaL_error(L, "load: %s %s is already loaded", OBJECT, ebpfdsl_object__name(o));
+	if (split_load_log(log, &name, &name_len, &vlog, &vlog_len)) {
+		struct ebpfdsl_object_prog p;
+		char why[2048];
+		int pi;
+		lua_pushlstring(L, name, name_len); /* 3 */
+		lua_pushlstring(L, vlog, vlog_len); /* 4 */
+		pi = ebpfdsl_object__find_prog(o, lua_tostring(L, 3));
+		if (pi < 0 || ebpfdsl_object__prog(o, (size_t)pi, &p) != 0) {
+			p.insns = NULL;
+			p.insn_cnt = 0;
+		}
+		ebpfdsl_vlog_explain(lua_tostring(L, 4), p.insns, p.insn_cnt, NULL, 0, why, sizeof(why));
+		luaL_pushfail(L);
+		lua_pushfstring(L, "load of %s: program '%s' refused: %s: %s", ebpfdsl_object__name(o),
+				lua_tostring(L, 3), strerror(-err), why);
+		lua_pushinteger(L, -err);
+		{ /* as programs.load: the log in our disassembly, then the kernel's */
+			int n = ebpfdsl_vlog_annotate(lua_tostring(L, 4), p.insns, p.insn_cnt, NULL, 0, NULL, 0);
+			char *out = lua_newuserdatauv(L, (size_t)n + 1, 0);
+			ebpfdsl_vlog_annotate(lua_tostring(L, 4), p.insns, p.insn_cnt, NULL, 0, out, (size_t)n + 1);
+			lua_pushlstring(L, out, (size_t)n);
+			lua_remove(L, -2);
+		}
+		lua_pushvalue(L, 4);
+		return 5;
+	}
+	luaL_pushfail(L);
+	push_libbpf_reason(L, log, strerror(-err));
+	lua_pushfstring(L, "load of %s failed: %s", ebpfdsl_object__name(o), lua_tostring(L, -1));
+	lua_remove(L, -2);
+	lua_pushinteger(L, -err);
+	lua_pushstring(L, log);
+	return 4;
+}
+
+/* obj:prog(name) -> ebpfdsl.Prog after load (its own fd), with the
+ * instructions the kernel was given */
+static int obj_prog(lua_State *L)
+{
+	ebpfdsl_object *o = check_open(L, 1);
+	struct ebpfdsl_object_prog p;
+	int fd;
+	ebpfdsl_object__prog(o, prog_index(L, o, 2), &p);
+	if (p.fd < 0)
+		return luaL_error(L, "prog: '%s' of %s is not loaded%s", p.name, ebpfdsl_object__name(o),
+				  ebpfdsl_object__loaded(o) ? " (autoload was off)" : "; call load() first");
+	fd = fcntl(p.fd, F_DUPFD_CLOEXEC, 0);
+	if (fd < 0)
+		return ebpfdsl_lua_fail(L, errno, "prog '%s'", p.name);
+	lua_pushlstring(L, (const char *)p.insns, p.insn_cnt * sizeof(struct bpf_insn));
+	ebpfdsl_lua_push_prog(L, fd, p.type, p.expected_attach_type, p.name, -1);
+	return 1;
+}
+
+/* obj:map(name[, {key=, value=}]) -> ebpfdsl.Map after load: its own fd
+ * on the same kernel map, through maps.open_id (core is upvalue 1) */
+static int obj_map(lua_State *L)
+{
+	ebpfdsl_object *o = check_open(L, 1);
+	struct ebpfdsl_object_map d;
+	ebpfdsl_object__map(o, map_index(L, o, 2), &d);
+	if (!d.id)
+		return luaL_error(L, "map: '%s' of %s has no fd yet; call load() first", d.name,
+				  ebpfdsl_object__name(o));
+	lua_settop(L, 3);
+	lua_getfield(L, lua_upvalueindex(1), "map_open_id");
+	lua_pushinteger(L, d.id);
+	lua_pushvalue(L, 3);
+	lua_call(L, 2, 3);
+	return 3;
+}
+
+/* ---------------------------------------------------------------------
+ * ebpfdsl.ObjectLink
+ * --------------------------------------------------------------------- */
+
+static struct lobjlink *check_link(lua_State *L, int idx)
+{
+	return luaL_checkudata(L, idx, OBJLINK);
+}
+
+static int link_close(lua_State *L)
+{
+	struct lobjlink *k = check_link(L, 1);
+	ebpfdsl_object_link__free(k->l);
+	k->l = NULL;
+	return 0;
+}
+
+static int link_tostring(lua_State *L)
+{
+	struct lobjlink *k = check_link(L, 1);
+	if (!k->l)
+		lua_pushfstring(L, "%s '%s' %s (detached)", OBJLINK, k->prog, k->section);
+	else
+		lua_pushfstring(L, "%s '%s' %s fd=%d", OBJLINK, k->prog, k->section, ebpfdsl_object_link__fd(k->l));
+	return 1;
+}
+
+static int link_fd(lua_State *L)
+{
+	struct lobjlink *k = check_link(L, 1);
+	if (!k->l)
+		return luaL_error(L, "attempt to use a closed %s", OBJLINK);
+	lua_pushinteger(L, ebpfdsl_object_link__fd(k->l));
+	return 1;
+}
+
+/* obj:attach(name) -> ebpfdsl.ObjectLink | nil, msg, errno: attaches as
+ * the program's section says */
+static int obj_attach(lua_State *L)
+{
+	ebpfdsl_object *o = check_open(L, 1);
+	size_t i = prog_index(L, o, 2);
+	struct ebpfdsl_object_prog p;
+	char *msg = lua_newuserdatauv(L, MSG_SIZE, 0);
+	struct lobjlink *k;
+	int err;
+
+	ebpfdsl_object__prog(o, i, &p);
+	if (!ebpfdsl_object__loaded(o))
+		return luaL_error(L, "attach: %s %s is not loaded; call load() first", OBJECT, ebpfdsl_object__name(o));
+	k = lua_newuserdatauv(L, sizeof(*k), 1);
+	k->l = NULL;
+	snprintf(k->prog, sizeof(k->prog), "%s", p.name);
+	snprintf(k->section, sizeof(k->section), "%s", p.section);
+	luaL_setmetatable(L, OBJLINK);
+	lua_pushvalue(L, 1);
+	lua_setiuservalue(L, -2, 1);
+	k->l = ebpfdsl_object__attach(o, i, msg, MSG_SIZE);
+	if (!k->l) {
+		err = errno;
+		luaL_pushfail(L);
+		if (!*msg && err == EOPNOTSUPP)
+			lua_pushstring(L, "libbpf cannot attach this section by itself");
+		else
+			push_libbpf_reason(L, msg, strerror(err));
+		lua_pushfstring(L, "attach of '%s' (section %s): %s", p.name, p.section, lua_tostring(L, -1));
+		lua_remove(L, -2);
+		lua_pushinteger(L, err);
+		return 3;
+	}
+	return 1;
+}
+
+static const luaL_Reg obj_methods[] = {
+	{ "name", obj_name },
+	{ "loaded", obj_loaded },
+	{ "programs", obj_programs },
+	{ "maps", obj_maps },
+	{ "program", obj_program },
+	{ "set_autoload", obj_set_autoload },
+	{ "reuse_map", obj_reuse_map },
+	{ "load", obj_load },
+	{ "prog", obj_prog },
+	{ "attach", obj_attach },
+	{ "close", obj_close },
+	{ NULL, NULL },
+};
+
+static const luaL_Reg obj_meta[] = {
+	{ "__gc", obj_close },
+	{ "__close", obj_close },
+	{ "__tostring", obj_tostring },
+	{ NULL, NULL },
+};
+
+static const luaL_Reg link_methods[] = {
+	{ "fd", link_fd },
+	{ "detach", link_close },
+	{ "close", link_close },
+	{ NULL, NULL },
+};
+
+static const luaL_Reg link_meta[] = {
+	{ "__gc", link_close },
+	{ "__close", link_close },
+	{ "__tostring", link_tostring },
+	{ NULL, NULL },
+};
+
+void ebpfdsl_lua_open_object(lua_State *L)
+{
+	ebpfdsl_lua_class(L, OBJECT, obj_methods, obj_meta);
+	ebpfdsl_lua_class(L, OBJLINK, link_methods, link_meta);
+	/* obj:map() makes ebpfdsl.Map handles through the module table */
+	luaL_getmetatable(L, OBJECT);
+	lua_getfield(L, -1, "__index");
+	lua_pushvalue(L, -3);
+	lua_pushcclosure(L, obj_map, 1);
+	lua_setfield(L, -2, "map");
+	lua_pop(L, 2);
+	lua_pushcfunction(L, l_object_open);
+	lua_setfield(L, -2, "object_open");
+}
