@@ -916,6 +916,216 @@ EBPFDSL_API int ebpfdsl_object_link__fd(const ebpfdsl_object_link *l);
 EBPFDSL_API void ebpfdsl_object_link__free(ebpfdsl_object_link *l);
 
 /* ------------------------------------------------------------------------
+ * Attach and links (csrc/kernel/attach_*.c, link.c, elf_sym.c).
+ * Every ebpfdsl_attach_* returns 0 and sets *out, or returns -errno; when
+ * `err` is not NULL it then receives one line saying what was tried and
+ * why it failed ("tracepoint syscalls/sys_enter_nope: no such tracepoint
+ * (/sys/kernel/tracing/events/syscalls/sys_enter_nope/id: ...)").
+ * A link owns what the attachment needs; ebpfdsl_link__free detaches.
+ * ------------------------------------------------------------------------ */
+
+typedef struct ebpfdsl_link ebpfdsl_link;
+
+enum ebpfdsl_link_kind {
+	EBPFDSL_LINK_KPROBE,
+	EBPFDSL_LINK_KPROBE_MULTI,
+	EBPFDSL_LINK_UPROBE,
+	EBPFDSL_LINK_TRACEPOINT,
+	EBPFDSL_LINK_RAW_TRACEPOINT,
+	EBPFDSL_LINK_TRACING,      /* fentry, fexit, fmod_ret, lsm */
+	EBPFDSL_LINK_PERF_EVENT,   /* sampling events, one per CPU */
+	EBPFDSL_LINK_XDP,
+	EBPFDSL_LINK_TC,
+	EBPFDSL_LINK_SOCKET_FILTER,
+	EBPFDSL_LINK_CGROUP,
+	EBPFDSL_LINK_NETNS,        /* sk_lookup, flow_dissector */
+	EBPFDSL_LINK_ITER,
+	EBPFDSL_LINK_PINNED,       /* opened from a bpffs path */
+	EBPFDSL_LINK_KIND_COUNT_
+};
+
+/* "kprobe", "tracepoint", ...; NULL for an unknown kind. */
+EBPFDSL_API const char *ebpfdsl_link_kind_name(int kind);
+/* Attach types by name: ebpfdsl_attach_type_parse/_name above. */
+
+struct ebpfdsl_kprobe_opts {
+	size_t sz;         /* sizeof(struct ebpfdsl_kprobe_opts) */
+	uint64_t offset;   /* into the function */
+	int retprobe;      /* nonzero: kretprobe */
+	uint64_t cookie;   /* bpf_get_attach_cookie() */
+};
+/* Through the kprobe PMU, else tracefs kprobe_events; -EOPNOTSUPP when
+ * the kernel has neither. */
+EBPFDSL_API int ebpfdsl_attach_kprobe(int prog_fd, const char *func, const struct ebpfdsl_kprobe_opts *opts,
+				      ebpfdsl_link **out, char *err, size_t errlen);
+
+struct ebpfdsl_kprobe_multi_opts {
+	size_t sz;              /* sizeof(struct ebpfdsl_kprobe_multi_opts) */
+	const char *pattern;    /* a glob over traceable kernel functions, or */
+	const char **syms;      /* cnt function names */
+	size_t cnt;
+	const uint64_t *cookies; /* NULL or one per name (not with pattern) */
+	int retprobe;
+	int no_fallback;        /* nonzero: no kprobe per function when the
+	                         * kernel refuses kprobe_multi links */
+};
+/* The program must be loaded with expected_attach_type
+ * BPF_TRACE_KPROBE_MULTI for the multi link, without it for the
+ * per-function fallback. */
+EBPFDSL_API int ebpfdsl_attach_kprobe_multi(int prog_fd, const struct ebpfdsl_kprobe_multi_opts *opts,
+					    ebpfdsl_link **out, char *err, size_t errlen);
+
+struct ebpfdsl_uprobe_opts {
+	size_t sz;          /* sizeof(struct ebpfdsl_uprobe_opts) */
+	const char *symbol; /* resolved in the file with libelf; or NULL */
+	uint64_t offset;    /* file offset, added to the symbol's when both */
+	int pid;            /* 0: every process; else only this one */
+	int retprobe;       /* nonzero: uretprobe */
+	uint64_t cookie;
+};
+/* `path` is a file, or a name looked up as ebpfdsl_find_binary does. */
+EBPFDSL_API int ebpfdsl_attach_uprobe(int prog_fd, const char *path, const struct ebpfdsl_uprobe_opts *opts,
+				      ebpfdsl_link **out, char *err, size_t errlen);
+
+/* Tracepoint through a perf event of the tracefs id, then a
+ * BPF_PERF_EVENT link (or PERF_EVENT_IOC_SET_BPF on older kernels). */
+EBPFDSL_API int ebpfdsl_attach_tracepoint(int prog_fd, const char *category, const char *name, uint64_t cookie,
+					  ebpfdsl_link **out, char *err, size_t errlen);
+EBPFDSL_API int ebpfdsl_attach_raw_tracepoint(int prog_fd, const char *name, ebpfdsl_link **out, char *err,
+					      size_t errlen);
+/* fentry, fexit, fmod_ret, lsm: a program of type tracing or lsm loaded
+ * with attach_btf_id; the target is the one named at load. */
+EBPFDSL_API int ebpfdsl_attach_tracing(int prog_fd, ebpfdsl_link **out, char *err, size_t errlen);
+
+struct ebpfdsl_perf_event_opts {
+	size_t sz;              /* sizeof(struct ebpfdsl_perf_event_opts) */
+	uint32_t type;          /* PERF_TYPE_SOFTWARE, PERF_TYPE_HARDWARE, ... */
+	uint64_t config;        /* PERF_COUNT_SW_CPU_CLOCK, ... */
+	uint64_t sample_period; /* one of these two; default freq 99 Hz */
+	uint64_t sample_freq;
+	int cpu;                /* -1: one event on every online CPU */
+	int pid;                /* 0: any process (system wide) */
+	uint64_t cookie;
+};
+/* "cpu-clock", "task-clock", "cycles", "instructions", ... as perf(1)
+ * names them -> type and config; -ENOENT for an unknown name. */
+EBPFDSL_API int ebpfdsl_perf_event_parse(const char *name, uint32_t *type, uint64_t *config);
+EBPFDSL_API int ebpfdsl_attach_perf_event(int prog_fd, const struct ebpfdsl_perf_event_opts *opts,
+					  ebpfdsl_link **out, char *err, size_t errlen);
+
+enum ebpfdsl_xdp_mode {
+	EBPFDSL_XDP_ANY = 0,     /* the driver's if it has one, else generic */
+	EBPFDSL_XDP_GENERIC = 1, /* XDP_FLAGS_SKB_MODE */
+	EBPFDSL_XDP_DRIVER = 2,  /* XDP_FLAGS_DRV_MODE */
+	EBPFDSL_XDP_OFFLOAD = 3  /* XDP_FLAGS_HW_MODE */
+};
+struct ebpfdsl_xdp_opts {
+	size_t sz;   /* sizeof(struct ebpfdsl_xdp_opts) */
+	int mode;    /* enum ebpfdsl_xdp_mode */
+	int netlink; /* nonzero: attach with bpf_xdp_attach (netlink), which
+	              * outlives the process; default: a bpf link */
+};
+EBPFDSL_API int ebpfdsl_attach_xdp(int prog_fd, const char *ifname, const struct ebpfdsl_xdp_opts *opts,
+				   ebpfdsl_link **out, char *err, size_t errlen);
+
+struct ebpfdsl_tc_opts {
+	size_t sz;         /* sizeof(struct ebpfdsl_tc_opts) */
+	int egress;        /* nonzero: egress, else ingress */
+	uint32_t handle;   /* 0: the kernel picks */
+	uint32_t priority; /* 0: the kernel picks */
+};
+/* A direct-action sched_cls filter on the clsact qdisc, which is made
+ * when missing (and left in place on detach: other filters may use it). */
+EBPFDSL_API int ebpfdsl_attach_tc(int prog_fd, const char *ifname, const struct ebpfdsl_tc_opts *opts,
+				  ebpfdsl_link **out, char *err, size_t errlen);
+
+/* SO_ATTACH_BPF. The link does not keep the socket open; detach removes
+ * the filter if the same socket is still at that fd. */
+EBPFDSL_API int ebpfdsl_attach_socket(int prog_fd, int sock_fd, ebpfdsl_link **out, char *err, size_t errlen);
+
+/* A cgroup v2 directory and an attach type (BPF_CGROUP_INET_INGRESS,
+ * ...): a bpf link, or BPF_PROG_ATTACH with BPF_F_ALLOW_MULTI where the
+ * kernel has no cgroup links. */
+EBPFDSL_API int ebpfdsl_attach_cgroup(int prog_fd, const char *cgroup_path, int attach_type, ebpfdsl_link **out,
+				      char *err, size_t errlen);
+/* sk_lookup or flow_dissector on a network namespace file
+ * (/proc/self/ns/net, /run/netns/NAME; NULL for the caller's own). */
+EBPFDSL_API int ebpfdsl_attach_netns(int prog_fd, const char *netns_path, int attach_type, ebpfdsl_link **out,
+				     char *err, size_t errlen);
+
+struct ebpfdsl_iter_opts {
+	size_t sz;      /* sizeof(struct ebpfdsl_iter_opts) */
+	int map_fd;     /* map element iterators; 0 when unused */
+	uint32_t tid;   /* task iterators: one thread, or */
+	uint32_t pid;   /* one process; 0 for all */
+	int cgroup_fd;  /* cgroup iterators */
+	uint32_t order; /* enum bpf_cgroup_iter_order */
+};
+/* A BPF_TRACE_ITER link for a program loaded with expected_attach_type
+ * BPF_TRACE_ITER and the BTF id of bpf_iter_<target>. */
+EBPFDSL_API int ebpfdsl_attach_iter(int prog_fd, const struct ebpfdsl_iter_opts *opts, ebpfdsl_link **out,
+				    char *err, size_t errlen);
+/* A new readable fd of the iterator's output (read until 0). */
+EBPFDSL_API int ebpfdsl_link__iter_open(const ebpfdsl_link *link);
+
+EBPFDSL_API int ebpfdsl_link__kind(const ebpfdsl_link *link);
+/* What the link is attached to: "syscalls/sys_enter_openat", "lo ingress". */
+EBPFDSL_API const char *ebpfdsl_link__target(const ebpfdsl_link *link);
+/* The bpf link fd; -ENOTSUP for attachments that are not bpf links
+ * (tc, netlink XDP, socket filters, ioctl perf events), -EBADF once
+ * detached. */
+EBPFDSL_API int ebpfdsl_link__fd(const ebpfdsl_link *link);
+/* Number of kernel attachments behind the link (one per CPU for perf
+ * events, one per function for kprobe fallbacks). */
+EBPFDSL_API int ebpfdsl_link__count(const ebpfdsl_link *link);
+/* Pins the bpf link at a bpffs path (through ebpfdsl_obj__pin, which
+ * mounts bpffs at /sys/fs/bpf when needed). */
+EBPFDSL_API int ebpfdsl_link__pin(ebpfdsl_link *link, const char *path);
+/* Removes the pin this link made. */
+EBPFDSL_API int ebpfdsl_link__unpin(ebpfdsl_link *link);
+EBPFDSL_API const char *ebpfdsl_link__pin_path(const ebpfdsl_link *link);
+/* Detaches now; idempotent. A pinned bpf link stays attached through
+ * its pin until unpinned. */
+EBPFDSL_API int ebpfdsl_link__detach(ebpfdsl_link *link);
+EBPFDSL_API int ebpfdsl_link__detached(const ebpfdsl_link *link);
+/* Detaches and frees; accepts NULL. */
+EBPFDSL_API void ebpfdsl_link__free(ebpfdsl_link *link);
+/* A pinned bpf link, as a link of kind EBPFDSL_LINK_PINNED. */
+EBPFDSL_API int ebpfdsl_link_open_pinned(const char *path, ebpfdsl_link **out, char *err, size_t errlen);
+
+/* What the kernel says about a bpf link (bpf_obj_get_info_by_fd). */
+struct ebpfdsl_link_info {
+	size_t sz;              /* sizeof(struct ebpfdsl_link_info) */
+	uint32_t type;          /* enum bpf_link_type */
+	uint32_t id, prog_id;
+	uint32_t attach_type;   /* tracing, cgroup, netns */
+	uint32_t target_obj_id, target_btf_id; /* tracing */
+	uint64_t cgroup_id;     /* cgroup */
+	uint32_t netns_ino;     /* netns */
+	uint32_t ifindex;       /* xdp */
+	uint32_t map_id;        /* map iterators */
+	uint32_t perf_event_type; /* perf_event links (6.6+): enum bpf_perf_event_type */
+	uint32_t offset;        /* kprobe/uprobe offset */
+	uint64_t config;        /* perf event config */
+	uint64_t cookie;
+	char name[256];         /* raw tracepoint, iterator target, perf
+	                         * tracepoint, kprobe function or uprobe file */
+};
+EBPFDSL_API const char *ebpfdsl_link_type_name(int type);
+EBPFDSL_API int ebpfdsl_link__info(const ebpfdsl_link *link, struct ebpfdsl_link_info *info);
+
+/* ELF symbols, for uprobes. `name` with a '/' is a path; "c" and "libc"
+ * are the C library this process uses; "libfoo.so..." is searched as the
+ * dynamic loader would (/etc/ld.so.cache's directories, the multiarch
+ * and standard ones); another bare name along $PATH. 0 or -ENOENT. */
+EBPFDSL_API int ebpfdsl_find_binary(const char *name, char *path, size_t len);
+/* The file offset of a function symbol (.symtab, then .dynsym; versioned
+ * names "f@@V" match "f"), through the PT_LOAD segment holding it, so
+ * PIE, shared objects and fixed-address executables all work. */
+EBPFDSL_API int ebpfdsl_elf_symbol_offset(const char *path, const char *symbol, uint64_t *offset, char *err,
+					  size_t errlen);
+
+/* ------------------------------------------------------------------------
  * Readers: ring buffers and perf buffers (csrc/kernel/ringbuf.c,
  * perfbuf.c), on libbpf's ring_buffer__* and perf_buffer__* APIs.
  *

@@ -24,6 +24,7 @@ void ebpfdsl_lua_open_perfbuf(lua_State *L);
  * pushed on the stack (raises when len is short of the layout's size). */
 const ebpfdsl_layout *ebpfdsl_lua_tolayout(lua_State *L, int idx);
 int ebpfdsl_lua_layout_push(lua_State *L, int idx, const void *p, size_t len);
+void ebpfdsl_lua_open_link(lua_State *L); /* after prog: adds prog:attach_* */
 
 void ebpfdsl_lua_open_btf(lua_State *L);
 void ebpfdsl_lua_open_object(lua_State *L);

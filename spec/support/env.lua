@@ -70,6 +70,19 @@ probes.netns = function()
   return false, "cannot create a network namespace with ip netns"
 end
 
+probes.luasocket = function()
+  if pcall(require, "socket") then return true end
+  return false, "LuaSocket for Lua 5.4 is not installed (Debian package lua-socket)"
+end
+
+probes.cgroup2 = function()
+  local f = io.open("/proc/self/mounts")
+  local text = f and f:read("a") or ""
+  if f then f:close() end
+  if text:find(" cgroup2 ") then return true end
+  return false, "no cgroup2 file system is mounted"
+end
+
 local function tool(name)
   return function()
     if sh_ok("command -v " .. name) then return true end

@@ -1,0 +1,304 @@
+/* SPDX-License-Identifier: MIT */
+/* kprobes: the kprobe PMU, else tracefs kprobe_events, else a message
+ * that the kernel lacks kprobes; kprobe_multi links, else one each. */
+#include <errno.h>
+#include <fnmatch.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <linux/perf_event.h>
+#include <bpf/bpf.h>
+#include "link.h"
+
+#define KERNEL_ENOTSUPP 524 /* the kernel's own ENOTSUPP leaks out of some paths */
+
+static int kprobe_pmu(struct ebpfdsl_link *l, int prog_fd, const char *func, const struct ebpfdsl_kprobe_opts *o,
+		      int type, char *err, size_t errlen)
+{
+	struct perf_event_attr attr;
+	char what[300];
+	int pfd, bit;
+
+	memset(&attr, 0, sizeof(attr));
+	attr.size = sizeof(attr);
+	attr.type = (unsigned)type;
+	if (o->retprobe) {
+		bit = pmu_retprobe_bit("kprobe");
+		if (bit < 0)
+			return link_err(err, errlen, bit, "kretprobe on '%s': the kprobe PMU has no retprobe format", func);
+		attr.config |= 1ULL << bit;
+	}
+	attr.config1 = (uint64_t)(unsigned long)func; /* kprobe_func */
+	attr.config2 = o->offset;                      /* probe_offset */
+	pfd = perf_open(&attr, -1, 0, -1, PERF_FLAG_FD_CLOEXEC);
+	if (pfd < 0) {
+		int e = errno;
+		if (e == ENOENT || e == EINVAL)
+			return link_err(err, errlen, e,
+					"%s on '%s'+%llu: the kprobe PMU refused it (no such kernel function, "
+					"not traceable, or a bad offset)",
+					o->retprobe ? "kretprobe" : "kprobe", func, (unsigned long long)o->offset);
+		return link_err(err, errlen, e, "%s on '%s': perf_event_open on the kprobe PMU",
+				o->retprobe ? "kretprobe" : "kprobe", func);
+	}
+	snprintf(what, sizeof(what), "%s on '%s'", o->retprobe ? "kretprobe" : "kprobe", func);
+	return perf_attach(l, prog_fd, pfd, o->cookie, what, err, errlen);
+}
+
+/* Adds one kprobe part to l; the message names what was tried. */
+static int kprobe_one(struct ebpfdsl_link *l, int prog_fd, const char *func, const struct ebpfdsl_kprobe_opts *o,
+		      char *err, size_t errlen)
+{
+	const char *kind = o->retprobe ? "kretprobe" : "kprobe";
+	const char *dir;
+	char path[300], name[64], def[512];
+	int type = pmu_type("kprobe");
+
+	if (type >= 0)
+		return kprobe_pmu(l, prog_fd, func, o, type, err, errlen);
+	/* no PMU (before 4.17): the legacy tracefs interface */
+	dir = tracefs_dir();
+	snprintf(path, sizeof(path), "%s/kprobe_events", dir ? dir : "/sys/kernel/tracing");
+	if (!dir || access(path, W_OK) < 0) {
+		int e = dir ? errno : ENOENT;
+		char why[128];
+		snprintf(why, sizeof(why), "%s", dir ? strerror(e) : "tracefs is not mounted");
+		link_msg(err, errlen,
+			 "%s on '%s': the kernel lacks kprobe support (CONFIG_KPROBES): tried the kprobe PMU "
+			 "(/sys/bus/event_source/devices/kprobe/type: %s) and tracefs (%s: %s)",
+			 kind, func, strerror(-type), path, why);
+		return -EOPNOTSUPP;
+	}
+	tracefs_event_name(name, sizeof(name));
+	if (o->offset)
+		snprintf(def, sizeof(def), "%c:kprobes/%s %s+%llu\n", o->retprobe ? 'r' : 'p', name, func,
+			 (unsigned long long)o->offset);
+	else
+		snprintf(def, sizeof(def), "%c:kprobes/%s %s\n", o->retprobe ? 'r' : 'p', name, func);
+	{
+		char inner[384];
+		int e = tracefs_probe_attach(l, prog_fd, "kprobe_events", "kprobes", name, def, -1, o->cookie, inner,
+					     sizeof(inner));
+		if (e < 0)
+			link_msg(err, errlen, "%s on '%s' through tracefs kprobe_events: %s", kind, func, inner);
+		return e;
+	}
+}
+
+int ebpfdsl_attach_kprobe(int prog_fd, const char *func, const struct ebpfdsl_kprobe_opts *opts,
+			  ebpfdsl_link **out, char *err, size_t errlen)
+{
+	struct ebpfdsl_kprobe_opts o = { .sz = sizeof(o) };
+	struct ebpfdsl_link *l;
+	int e;
+
+	if (opts)
+		memcpy(&o, opts, opts->sz && opts->sz < sizeof(o) ? opts->sz : sizeof(o));
+	if (!func || !*func)
+		return link_err(err, errlen, EINVAL, "kprobe: a kernel function name is needed");
+	l = link_new(EBPFDSL_LINK_KPROBE, o.offset ? "%s%s+%llu" : "%s%s", o.retprobe ? "return of " : "", func,
+		     (unsigned long long)o.offset);
+	if (!l)
+		return link_err(err, errlen, ENOMEM, "kprobe on '%s'", func);
+	e = kprobe_one(l, prog_fd, func, &o, err, errlen);
+	if (e < 0) {
+		ebpfdsl_link__free(l);
+		return e;
+	}
+	*out = l;
+	return 0;
+}
+
+struct names {
+	char **v;
+	size_t n, cap;
+};
+
+static int names_add(struct names *ns, const char *s, size_t len)
+{
+	char *c;
+	if (ns->n == ns->cap) {
+		size_t cap = ns->cap ? ns->cap * 2 : 64;
+		char **v = realloc(ns->v, cap * sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		ns->v = v;
+		ns->cap = cap;
+	}
+	c = strndup(s, len);
+	if (!c)
+		return -ENOMEM;
+	ns->v[ns->n++] = c;
+	return 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* kallsyms repeats static names: sort and keep one of each */
+static void names_unique(struct names *ns)
+{
+	size_t j = 0;
+	if (ns->n < 2)
+		return;
+	qsort(ns->v, ns->n, sizeof(*ns->v), cmp_str);
+	for (size_t i = 1; i < ns->n; i++) {
+		if (strcmp(ns->v[i], ns->v[j]) == 0)
+			free(ns->v[i]);
+		else
+			ns->v[++j] = ns->v[i];
+	}
+	ns->n = j + 1;
+}
+
+static void names_free(struct names *ns)
+{
+	for (size_t i = 0; i < ns->n; i++)
+		free(ns->v[i]);
+	free(ns->v);
+}
+
+/* Kernel functions matching a glob: the traceable ones when tracefs
+ * lets us read them, else every text symbol in /proc/kallsyms. */
+static int match_functions(const char *pattern, struct names *ns, char *src, size_t srclen)
+{
+	const char *dir = tracefs_dir();
+	char path[300], line[512];
+	FILE *f = NULL;
+	int kallsyms = 0;
+
+	if (dir) {
+		snprintf(path, sizeof(path), "%s/available_filter_functions", dir);
+		f = fopen(path, "re");
+	}
+	if (!f) {
+		snprintf(path, sizeof(path), "/proc/kallsyms");
+		f = fopen(path, "re");
+		kallsyms = 1;
+	}
+	if (!f)
+		return -errno;
+	snprintf(src, srclen, "%s", path);
+	while (fgets(line, sizeof(line), f)) {
+		char *name = line, *end;
+		if (kallsyms) {
+			char type;
+			char *sp = strchr(line, ' ');
+			if (!sp || !sp[1] || sp[2] != ' ')
+				continue;
+			type = sp[1];
+			if (type != 't' && type != 'T')
+				continue;
+			name = sp + 3;
+		}
+		end = name + strcspn(name, " \t\n[");
+		*end = '\0';
+		if (*name && fnmatch(pattern, name, 0) == 0 && names_add(ns, name, (size_t)(end - name))) {
+			fclose(f);
+			return -ENOMEM;
+		}
+	}
+	fclose(f);
+	names_unique(ns);
+	return 0;
+}
+
+int ebpfdsl_attach_kprobe_multi(int prog_fd, const struct ebpfdsl_kprobe_multi_opts *opts, ebpfdsl_link **out,
+				char *err, size_t errlen)
+{
+	struct ebpfdsl_kprobe_multi_opts o = { .sz = sizeof(o) };
+	LIBBPF_OPTS(bpf_link_create_opts, lo);
+	struct names ns = { 0 };
+	const char **syms;
+	struct ebpfdsl_link *l = NULL;
+	char what[512], src[300] = "", multi_why[160];
+	int fd, e, multi_errno;
+
+	if (opts)
+		memcpy(&o, opts, opts->sz && opts->sz < sizeof(o) ? opts->sz : sizeof(o));
+	if (!o.pattern == !o.syms)
+		return link_err(err, errlen, EINVAL, "kprobe_multi: give either a pattern or a list of names");
+	if (o.pattern) {
+		if (o.cookies)
+			return link_err(err, errlen, EINVAL, "kprobe_multi: cookies go with a list of names, not a pattern");
+		e = match_functions(o.pattern, &ns, src, sizeof(src));
+		if (e < 0) {
+			names_free(&ns);
+			return link_err(err, errlen, e, "kprobe_multi '%s': listing kernel functions", o.pattern);
+		}
+		if (ns.n == 0) {
+			names_free(&ns);
+			return link_err(err, errlen, ENOENT, "kprobe_multi '%s': no kernel function matches (searched %s)",
+					o.pattern, src);
+		}
+		syms = (const char **)ns.v;
+		o.cnt = ns.n;
+		snprintf(what, sizeof(what), "kprobe_multi '%s' (%zu function%s in %s)", o.pattern, o.cnt,
+			 o.cnt == 1 ? "" : "s", src);
+	} else {
+		if (o.cnt == 0)
+			return link_err(err, errlen, EINVAL, "kprobe_multi: the list of names is empty");
+		syms = o.syms;
+		snprintf(what, sizeof(what), "kprobe_multi on %zu function%s (%s%s)", o.cnt, o.cnt == 1 ? "" : "s",
+			 syms[0], o.cnt > 1 ? ", ..." : "");
+	}
+	l = link_new(EBPFDSL_LINK_KPROBE_MULTI, "%s%s", o.retprobe ? "return of " : "",
+		     what + strlen("kprobe_multi "));
+	if (!l) {
+		names_free(&ns);
+		return link_err(err, errlen, ENOMEM, "%s", what);
+	}
+	lo.kprobe_multi.syms = syms;
+	lo.kprobe_multi.cnt = (__u32)o.cnt;
+	lo.kprobe_multi.cookies = (const __u64 *)(const void *)o.cookies;
+	lo.kprobe_multi.flags = o.retprobe ? BPF_F_KPROBE_MULTI_RETURN : 0;
+	fd = bpf_link_create(prog_fd, 0, BPF_TRACE_KPROBE_MULTI, &lo);
+	if (fd >= 0) {
+		names_free(&ns);
+		if (link_add(l, fd, -1)) {
+			ebpfdsl_link__free(l);
+			return link_err(err, errlen, ENOMEM, "%s", what);
+		}
+		l->bpf_link = 1;
+		*out = l;
+		return 0;
+	}
+	multi_errno = errno;
+	if (multi_errno == EOPNOTSUPP || multi_errno == KERNEL_ENOTSUPP)
+		snprintf(multi_why, sizeof(multi_why), "not supported by this kernel (it needs CONFIG_FPROBE, 5.18+)");
+	else if (multi_errno == EINVAL)
+		snprintf(multi_why, sizeof(multi_why),
+			 "invalid (kernel before 5.18, or the program was not loaded with expected_attach_type "
+			 "trace_kprobe_multi)");
+	else if (multi_errno == ESRCH || multi_errno == ENOENT)
+		snprintf(multi_why, sizeof(multi_why), "a function is not traceable or does not exist");
+	else
+		snprintf(multi_why, sizeof(multi_why), "%s", strerror(multi_errno));
+	if (o.no_fallback || multi_errno == ESRCH || multi_errno == ENOENT) {
+		names_free(&ns);
+		ebpfdsl_link__free(l);
+		return link_err(err, errlen, multi_errno, "%s: BPF_TRACE_KPROBE_MULTI link %s", what, multi_why);
+	}
+	/* one kprobe per function; all or nothing */
+	for (size_t i = 0; i < o.cnt; i++) {
+		struct ebpfdsl_kprobe_opts ko = { .sz = sizeof(ko), .retprobe = o.retprobe,
+						  .cookie = o.cookies ? o.cookies[i] : 0 };
+		char inner[512];
+		e = kprobe_one(l, prog_fd, syms[i], &ko, inner, sizeof(inner));
+		if (e < 0) {
+			link_msg(err, errlen,
+				 "%s: BPF_TRACE_KPROBE_MULTI link %s (%s); fallback, one kprobe per function, "
+				 "failed at '%s' (%zu of %zu): %s",
+				 what, multi_why, strerror(multi_errno), syms[i], i + 1, o.cnt, inner);
+			names_free(&ns);
+			ebpfdsl_link__free(l);
+			return e;
+		}
+	}
+	names_free(&ns);
+	*out = l;
+	return 0;
+}

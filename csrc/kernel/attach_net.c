@@ -1,0 +1,246 @@
+/* SPDX-License-Identifier: MIT */
+/* Network attach points: XDP on an interface (a bpf link, or netlink),
+ * TC filters on clsact through libbpf's tc API, and socket filters. */
+#include <errno.h>
+#include <stdarg.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <linux/if_link.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "link.h"
+
+#ifndef SO_ATTACH_BPF
+#define SO_ATTACH_BPF 50
+#endif
+
+/* libbpf prints the kernel's netlink extack to stderr; the library must
+ * not print, and the text belongs in our message: catch it instead. */
+static __thread char extack[256];
+
+static int catch_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	char line[sizeof(extack)];
+	const char *p;
+	(void)level;
+	vsnprintf(line, sizeof(line), fmt, ap);
+	p = strstr(line, "Kernel error message: ");
+	if (p) {
+		snprintf(extack, sizeof(extack), "%s", p + strlen("Kernel error message: "));
+		extack[strcspn(extack, "\n")] = '\0';
+	}
+	return 0;
+}
+
+static libbpf_print_fn_t quiet(void)
+{
+	extack[0] = '\0';
+	return libbpf_set_print(catch_print);
+}
+
+/* " (kernel: <extack>)" when the kernel said something, else "" */
+static const char *kernel_said(char *buf, size_t len)
+{
+	if (!extack[0])
+		return "";
+	snprintf(buf, len, " (kernel: %s)", extack);
+	return buf;
+}
+
+static int ifindex_of(const char *what, const char *ifname, char *err, size_t errlen)
+{
+	unsigned idx;
+	if (!ifname || !*ifname)
+		return link_err(err, errlen, EINVAL, "%s: an interface name is needed", what);
+	idx = if_nametoindex(ifname);
+	if (!idx)
+		return link_err(err, errlen, ENODEV, "%s on '%s': interface unknown in this network namespace", what,
+				ifname);
+	return (int)idx;
+}
+
+static const char *xdp_mode_name(int mode)
+{
+	switch (mode) {
+	case EBPFDSL_XDP_GENERIC: return "generic";
+	case EBPFDSL_XDP_DRIVER: return "driver";
+	case EBPFDSL_XDP_OFFLOAD: return "offload";
+	default: return "any";
+	}
+}
+
+int ebpfdsl_attach_xdp(int prog_fd, const char *ifname, const struct ebpfdsl_xdp_opts *opts, ebpfdsl_link **out,
+		       char *err, size_t errlen)
+{
+	struct ebpfdsl_xdp_opts o = { .sz = sizeof(o) };
+	static const unsigned mode_flags[] = { 0, XDP_FLAGS_SKB_MODE, XDP_FLAGS_DRV_MODE, XDP_FLAGS_HW_MODE };
+	struct ebpfdsl_link *l;
+	libbpf_print_fn_t old;
+	char said[300];
+	unsigned flags;
+	int idx, fd, e;
+
+	if (opts)
+		memcpy(&o, opts, opts->sz && opts->sz < sizeof(o) ? opts->sz : sizeof(o));
+	if (o.mode < 0 || o.mode > EBPFDSL_XDP_OFFLOAD)
+		return link_err(err, errlen, EINVAL, "xdp: unknown mode %d", o.mode);
+	idx = ifindex_of("xdp", ifname, err, errlen);
+	if (idx < 0)
+		return idx;
+	flags = mode_flags[o.mode];
+	l = link_new(EBPFDSL_LINK_XDP, "%s (%s mode%s)", ifname, xdp_mode_name(o.mode), o.netlink ? ", netlink" : "");
+	if (!l)
+		return link_err(err, errlen, ENOMEM, "xdp on %s", ifname);
+	l->ifindex = idx;
+	l->xdp_flags = flags;
+	if (!o.netlink) {
+		LIBBPF_OPTS(bpf_link_create_opts, lo);
+		lo.flags = flags;
+		fd = bpf_link_create(prog_fd, idx, BPF_XDP, &lo);
+		if (fd < 0) {
+			e = errno;
+			ebpfdsl_link__free(l);
+			if (e == EBUSY || e == EEXIST)
+				return link_err(err, errlen, e,
+						"xdp on %s (%s mode): another XDP program is attached there", ifname,
+						xdp_mode_name(o.mode));
+			if (e == EOPNOTSUPP)
+				return link_err(err, errlen, e, "xdp on %s: the driver has no %s-mode XDP", ifname,
+						xdp_mode_name(o.mode));
+			return link_err(err, errlen, e, "xdp on %s (%s mode): bpf_link_create(BPF_XDP)", ifname,
+					xdp_mode_name(o.mode));
+		}
+		if (link_add(l, fd, -1)) {
+			ebpfdsl_link__free(l);
+			return link_err(err, errlen, ENOMEM, "xdp on %s", ifname);
+		}
+		l->bpf_link = 1;
+		*out = l;
+		return 0;
+	}
+	/* netlink: only if nothing is attached, so detach never removes
+	 * someone else's program */
+	l->how = HOW_XDP_NETLINK;
+	l->prog_fd = fcntl(prog_fd, F_DUPFD_CLOEXEC, 3);
+	if (l->prog_fd < 0) {
+		e = errno;
+		l->detached = 1;
+		ebpfdsl_link__free(l);
+		return link_err(err, errlen, e, "xdp on %s: dup of the program fd", ifname);
+	}
+	old = quiet();
+	e = bpf_xdp_attach(idx, prog_fd, flags | XDP_FLAGS_UPDATE_IF_NOEXIST, NULL);
+	libbpf_set_print(old);
+	if (e < 0) {
+		e = -e;
+		l->how = HOW_FDS; /* nothing to detach */
+		ebpfdsl_link__free(l);
+		if (e == EBUSY || e == EEXIST)
+			return link_err(err, errlen, e, "xdp on %s (netlink): another XDP program is attached there",
+					ifname);
+		return link_err(err, errlen, e, "xdp on %s (%s mode): bpf_xdp_attach%s", ifname, xdp_mode_name(o.mode),
+				kernel_said(said, sizeof(said)));
+	}
+	*out = l;
+	return 0;
+}
+
+int ebpfdsl_attach_tc(int prog_fd, const char *ifname, const struct ebpfdsl_tc_opts *opts, ebpfdsl_link **out,
+		      char *err, size_t errlen)
+{
+	struct ebpfdsl_tc_opts o = { .sz = sizeof(o) };
+	struct ebpfdsl_link *l;
+	libbpf_print_fn_t old;
+	const char *dir;
+	char said[300];
+	int idx, e;
+
+	if (opts)
+		memcpy(&o, opts, opts->sz && opts->sz < sizeof(o) ? opts->sz : sizeof(o));
+	dir = o.egress ? "egress" : "ingress";
+	idx = ifindex_of("tc", ifname, err, errlen);
+	if (idx < 0)
+		return idx;
+	LIBBPF_OPTS(bpf_tc_hook, hook);
+	hook.ifindex = idx;
+	hook.attach_point = o.egress ? BPF_TC_EGRESS : BPF_TC_INGRESS;
+	LIBBPF_OPTS(bpf_tc_opts, to);
+	to.prog_fd = prog_fd;
+	to.handle = o.handle;
+	to.priority = o.priority;
+	old = quiet();
+	e = bpf_tc_hook_create(&hook);
+	libbpf_set_print(old);
+	if (e < 0 && e != -EEXIST)
+		return link_err(err, errlen, e, "tc %s on %s: creating the clsact qdisc%s", dir, ifname,
+				kernel_said(said, sizeof(said)));
+	old = quiet();
+	e = bpf_tc_attach(&hook, &to);
+	libbpf_set_print(old);
+	if (e < 0) {
+		if (e == -EINVAL)
+			return link_err(err, errlen, e,
+					"tc %s on %s: filter refused (a sched_cls program is needed; or that "
+					"handle/priority is taken)%s",
+					dir, ifname, kernel_said(said, sizeof(said)));
+		return link_err(err, errlen, e, "tc %s on %s: bpf_tc_attach%s", dir, ifname,
+				kernel_said(said, sizeof(said)));
+	}
+	l = link_new(EBPFDSL_LINK_TC, "%s %s (handle %u, priority %u)", ifname, dir, to.handle, to.priority);
+	if (!l) {
+		LIBBPF_OPTS(bpf_tc_opts, d);
+		d.handle = to.handle;
+		d.priority = to.priority;
+		bpf_tc_detach(&hook, &d);
+		return link_err(err, errlen, ENOMEM, "tc %s on %s", dir, ifname);
+	}
+	l->how = HOW_TC;
+	l->ifindex = idx;
+	l->tc_egress = o.egress != 0;
+	l->tc_handle = to.handle;
+	l->tc_priority = to.priority;
+	*out = l;
+	return 0;
+}
+
+int ebpfdsl_attach_socket(int prog_fd, int sock_fd, ebpfdsl_link **out, char *err, size_t errlen)
+{
+	struct ebpfdsl_link *l;
+	struct stat st;
+	int e;
+
+	if (fstat(sock_fd, &st) < 0)
+		return link_err(err, errlen, errno, "socket filter on fd %d", sock_fd);
+	if (!S_ISSOCK(st.st_mode))
+		return link_err(err, errlen, ENOTSOCK, "socket filter on fd %d: not a socket", sock_fd);
+	l = link_new(EBPFDSL_LINK_SOCKET_FILTER, "socket fd %d", sock_fd);
+	if (!l)
+		return link_err(err, errlen, ENOMEM, "socket filter on fd %d", sock_fd);
+	l->prog_fd = fcntl(prog_fd, F_DUPFD_CLOEXEC, 3);
+	if (l->prog_fd < 0) {
+		e = errno;
+		ebpfdsl_link__free(l);
+		return link_err(err, errlen, e, "socket filter on fd %d: dup of the program fd", sock_fd);
+	}
+	if (setsockopt(sock_fd, SOL_SOCKET, SO_ATTACH_BPF, &prog_fd, sizeof(prog_fd)) < 0) {
+		e = errno;
+		ebpfdsl_link__free(l);
+		if (e == EINVAL)
+			return link_err(err, errlen, e,
+					"socket filter on fd %d: SO_ATTACH_BPF refused (a socket_filter program "
+					"is needed)",
+					sock_fd);
+		return link_err(err, errlen, e, "socket filter on fd %d: SO_ATTACH_BPF", sock_fd);
+	}
+	l->how = HOW_SOCKET;
+	l->target_fd = sock_fd;
+	l->sock_dev = st.st_dev;
+	l->sock_ino = st.st_ino;
+	*out = l;
+	return 0;
+}

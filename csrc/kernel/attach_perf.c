@@ -1,0 +1,190 @@
+/* SPDX-License-Identifier: MIT */
+/* Perf events as BPF attach points: opening them, the dynamic PMUs of
+ * probes, tracefs and its legacy probe files, and linking a program. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <linux/perf_event.h>
+#include <bpf/bpf.h>
+#include "link.h"
+
+int perf_open(void *attr, int pid, int cpu, int group_fd, unsigned long flags)
+{
+	return (int)syscall(__NR_perf_event_open, attr, pid, cpu, group_fd, flags);
+}
+
+const char *tracefs_dir(void)
+{
+	/* found (or mounted) once; the mount point does not move */
+	static char dir[64];
+	if (!dir[0] && ebpfdsl_tracefs_root(dir, sizeof(dir), 1) < 0)
+		dir[0] = '\0';
+	return dir[0] ? dir : NULL;
+}
+
+static int read_file(const char *path, char *buf, size_t len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, len - 1);
+	if (n < 0) {
+		int e = -errno;
+		close(fd);
+		return e;
+	}
+	close(fd);
+	buf[n] = '\0';
+	return (int)n;
+}
+
+int pmu_type(const char *pmu)
+{
+	char path[256], buf[32];
+	int n;
+	snprintf(path, sizeof(path), "/sys/bus/event_source/devices/%s/type", pmu);
+	n = read_file(path, buf, sizeof(buf));
+	if (n < 0)
+		return n;
+	return atoi(buf);
+}
+
+int pmu_retprobe_bit(const char *pmu)
+{
+	char path[256], buf[64];
+	int n, bit;
+	snprintf(path, sizeof(path), "/sys/bus/event_source/devices/%s/format/retprobe", pmu);
+	n = read_file(path, buf, sizeof(buf));
+	if (n < 0)
+		return n;
+	if (sscanf(buf, "config:%d", &bit) != 1)
+		return -EINVAL;
+	return bit;
+}
+
+int perf_attach(struct ebpfdsl_link *l, int prog_fd, int pfd, uint64_t cookie, const char *what, char *err,
+		size_t errlen)
+{
+	LIBBPF_OPTS(bpf_link_create_opts, o);
+	int lfd, e;
+
+	o.perf_event.bpf_cookie = cookie;
+	lfd = bpf_link_create(prog_fd, pfd, BPF_PERF_EVENT, &o);
+	if (lfd >= 0) {
+		if (link_add(l, lfd, pfd))
+			return link_err(err, errlen, ENOMEM, "%s", what);
+		if (l->nparts == 1)
+			l->bpf_link = 1;
+		return 0;
+	}
+	e = errno;
+	/* kernels before 5.15 have no perf links: the ioctl does the same,
+	 * without cookies */
+	if (e == EINVAL && cookie == 0) {
+		if (ioctl(pfd, PERF_EVENT_IOC_SET_BPF, prog_fd) < 0) {
+			e = errno;
+			close(pfd);
+			if (e == EINVAL)
+				goto refused;
+			if (e == EEXIST)
+				goto again;
+			return link_err(err, errlen, e, "%s: PERF_EVENT_IOC_SET_BPF", what);
+		}
+		if (ioctl(pfd, PERF_EVENT_IOC_ENABLE, 0) < 0) {
+			e = errno;
+			close(pfd);
+			return link_err(err, errlen, e, "%s: PERF_EVENT_IOC_ENABLE", what);
+		}
+		if (link_add(l, -1, pfd))
+			return link_err(err, errlen, ENOMEM, "%s", what);
+		return 0;
+	}
+	close(pfd);
+	if (e == EINVAL)
+		goto refused;
+	if (e == EEXIST)
+		goto again;
+	return link_err(err, errlen, e, "%s: bpf_link_create(BPF_PERF_EVENT)", what);
+refused:
+	return link_err(err, errlen, e,
+			"%s: the kernel refused the program (is its type right for this attach point? a "
+			"program loaded for another attach type is refused)",
+			what);
+again:
+	return link_err(err, errlen, e, "%s: the program is attached there already", what);
+}
+
+void tracefs_event_name(char *buf, size_t len)
+{
+	snprintf(buf, len, "ebpfdsl_%d_%u", (int)getpid(), link_seq());
+}
+
+int tracefs_probe_attach(struct ebpfdsl_link *l, int prog_fd, const char *events_file, const char *group,
+			 const char *name, const char *def, int pid, uint64_t cookie, char *err, size_t errlen)
+{
+	const char *dir = tracefs_dir();
+	struct perf_event_attr attr;
+	char path[512], buf[32], ev[256];
+	int fd, n, e, id, pfd;
+
+	if (!dir)
+		return link_err(err, errlen, ENOENT, "no tracefs mounted at /sys/kernel/tracing");
+	snprintf(path, sizeof(path), "%s/%s", dir, events_file);
+	fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
+	if (fd < 0)
+		return link_err(err, errlen, errno, "%s", path);
+	n = (int)strlen(def);
+	if (write(fd, def, (size_t)n) != n) {
+		e = errno;
+		close(fd);
+		return link_err(err, errlen, e, "writing '%s' to %s", def, path);
+	}
+	close(fd);
+	snprintf(ev, sizeof(ev), "%s/%s", group, name);
+	snprintf(path, sizeof(path), "%s/events/%s/id", dir, ev);
+	n = read_file(path, buf, sizeof(buf));
+	if (n < 0) {
+		e = n;
+		goto remove;
+	}
+	id = atoi(buf);
+	memset(&attr, 0, sizeof(attr));
+	attr.size = sizeof(attr);
+	attr.type = PERF_TYPE_TRACEPOINT;
+	attr.config = (uint64_t)id;
+	pfd = perf_open(&attr, pid > 0 ? pid : -1, pid > 0 ? -1 : 0, -1, PERF_FLAG_FD_CLOEXEC);
+	if (pfd < 0) {
+		e = -errno;
+		goto remove;
+	}
+	n = perf_attach(l, prog_fd, pfd, cookie, ev, err, errlen);
+	if (n < 0) {
+		e = n;
+		goto remove_quiet;
+	}
+	l->parts[l->nparts - 1].event = strdup(ev);
+	snprintf(path, sizeof(path), "%s/%s", dir, events_file);
+	l->parts[l->nparts - 1].event_file = strdup(path);
+	return 0;
+remove:
+	link_err(err, errlen, e, "%s: perf event on tracefs event %s", path, ev);
+remove_quiet:
+	snprintf(path, sizeof(path), "%s/%s", dir, events_file);
+	fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
+	if (fd >= 0) {
+		char line[300];
+		n = snprintf(line, sizeof(line), "-:%s\n", ev);
+		if (write(fd, line, (size_t)n) < 0) {
+			/* best effort */
+		}
+		close(fd);
+	}
+	return e;
+}

@@ -1,0 +1,115 @@
+/* SPDX-License-Identifier: MIT */
+/* uprobes and uretprobes: a file and an offset (from a symbol through
+ * libelf) on the uprobe PMU, else tracefs uprobe_events. */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <linux/perf_event.h>
+#include "link.h"
+
+static int uprobe_pmu(struct ebpfdsl_link *l, int prog_fd, const char *path, uint64_t off,
+		      const struct ebpfdsl_uprobe_opts *o, int type, const char *what, char *err, size_t errlen)
+{
+	struct perf_event_attr attr;
+	int pfd, bit;
+
+	memset(&attr, 0, sizeof(attr));
+	attr.size = sizeof(attr);
+	attr.type = (unsigned)type;
+	if (o->retprobe) {
+		bit = pmu_retprobe_bit("uprobe");
+		if (bit < 0)
+			return link_err(err, errlen, bit, "%s: the uprobe PMU has no retprobe format", what);
+		attr.config |= 1ULL << bit;
+	}
+	attr.config1 = (uint64_t)(unsigned long)path; /* uprobe_path */
+	attr.config2 = off;                            /* probe_offset */
+	pfd = perf_open(&attr, o->pid > 0 ? o->pid : -1, o->pid > 0 ? -1 : 0, -1, PERF_FLAG_FD_CLOEXEC);
+	if (pfd < 0) {
+		int e = errno;
+		if (e == ESRCH)
+			return link_err(err, errlen, e, "%s: no process %d", what, o->pid);
+		if (e == EINVAL)
+			return link_err(err, errlen, e,
+					"%s: the uprobe PMU refused offset 0x%llx (past the end of the file, or "
+					"not an instruction boundary)",
+					what, (unsigned long long)off);
+		return link_err(err, errlen, e, "%s: perf_event_open on the uprobe PMU", what);
+	}
+	return perf_attach(l, prog_fd, pfd, o->cookie, what, err, errlen);
+}
+
+int ebpfdsl_attach_uprobe(int prog_fd, const char *binary, const struct ebpfdsl_uprobe_opts *opts,
+			  ebpfdsl_link **out, char *err, size_t errlen)
+{
+	struct ebpfdsl_uprobe_opts o = { .sz = sizeof(o) };
+	const char *kind;
+	char path[PATH_MAX], what[PATH_MAX + 512], at[300];
+	struct ebpfdsl_link *l;
+	uint64_t off;
+	int e, type;
+
+	if (opts)
+		memcpy(&o, opts, opts->sz && opts->sz < sizeof(o) ? opts->sz : sizeof(o));
+	kind = o.retprobe ? "uretprobe" : "uprobe";
+	if (!binary || !*binary)
+		return link_err(err, errlen, EINVAL, "%s: a binary or library is needed", kind);
+	if (!o.symbol && !o.offset)
+		return link_err(err, errlen, EINVAL, "%s on %s: give a symbol or an offset", kind, binary);
+	e = ebpfdsl_find_binary(binary, path, sizeof(path));
+	if (e < 0) {
+		if (strchr(binary, '/'))
+			return link_err(err, errlen, e, "%s on %s", kind, binary);
+		return link_err(err, errlen, e, "%s: '%s' not found (%s)", kind, binary,
+				strncmp(binary, "lib", 3) == 0 || strcmp(binary, "c") == 0
+					? "searched this process's maps, /etc/ld.so.cache and the library directories"
+					: "searched $PATH");
+	}
+	off = o.offset;
+	if (o.symbol) {
+		uint64_t symoff;
+		e = ebpfdsl_elf_symbol_offset(path, o.symbol, &symoff, err, errlen);
+		if (e < 0) {
+			char inner[512];
+			snprintf(inner, sizeof(inner), "%s", err ? err : "");
+			link_msg(err, errlen, "%s: %s", kind, inner);
+			return e;
+		}
+		off += symoff;
+		snprintf(at, sizeof(at), o.offset ? "%s+%llu" : "%s", o.symbol, (unsigned long long)o.offset);
+	} else {
+		snprintf(at, sizeof(at), "0x%llx", (unsigned long long)off);
+	}
+	if (o.pid > 0)
+		snprintf(what, sizeof(what), "%s on %s:%s (pid %d)", kind, path, at, o.pid);
+	else
+		snprintf(what, sizeof(what), "%s on %s:%s", kind, path, at);
+	l = link_new(EBPFDSL_LINK_UPROBE, "%s%s:%s", o.retprobe ? "return of " : "", path, at);
+	if (!l)
+		return link_err(err, errlen, ENOMEM, "%s", what);
+	type = pmu_type("uprobe");
+	if (type >= 0) {
+		e = uprobe_pmu(l, prog_fd, path, off, &o, type, what, err, errlen);
+	} else {
+		char name[64], def[PATH_MAX + 128], inner[512];
+		tracefs_event_name(name, sizeof(name));
+		snprintf(def, sizeof(def), "%c:uprobes/%s %s:0x%llx\n", o.retprobe ? 'r' : 'p', name, path,
+			 (unsigned long long)off);
+		e = tracefs_probe_attach(l, prog_fd, "uprobe_events", "uprobes", name, def, o.pid, o.cookie, inner,
+					 sizeof(inner));
+		if (e < 0)
+			link_msg(err, errlen,
+				 "%s: no uprobe PMU (/sys/bus/event_source/devices/uprobe/type: %s), and tracefs "
+				 "uprobe_events failed: %s",
+				 what, strerror(-type), inner);
+	}
+	if (e < 0) {
+		ebpfdsl_link__free(l);
+		return e;
+	}
+	*out = l;
+	return 0;
+}

@@ -1,0 +1,463 @@
+/* SPDX-License-Identifier: MIT */
+/* ebpfdsl_link: one object for every kind of attachment, whatever undoes
+ * it (closing a bpf link, removing a tracefs probe, a netlink detach). */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <linux/perf_event.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "link.h"
+
+static const char *const kind_names[EBPFDSL_LINK_KIND_COUNT_] = {
+	[EBPFDSL_LINK_KPROBE] = "kprobe",
+	[EBPFDSL_LINK_KPROBE_MULTI] = "kprobe_multi",
+	[EBPFDSL_LINK_UPROBE] = "uprobe",
+	[EBPFDSL_LINK_TRACEPOINT] = "tracepoint",
+	[EBPFDSL_LINK_RAW_TRACEPOINT] = "raw_tracepoint",
+	[EBPFDSL_LINK_TRACING] = "tracing",
+	[EBPFDSL_LINK_PERF_EVENT] = "perf_event",
+	[EBPFDSL_LINK_XDP] = "xdp",
+	[EBPFDSL_LINK_TC] = "tc",
+	[EBPFDSL_LINK_SOCKET_FILTER] = "socket_filter",
+	[EBPFDSL_LINK_CGROUP] = "cgroup",
+	[EBPFDSL_LINK_NETNS] = "netns",
+	[EBPFDSL_LINK_ITER] = "iter",
+	[EBPFDSL_LINK_PINNED] = "pinned",
+};
+
+const char *ebpfdsl_link_kind_name(int kind)
+{
+	if (kind < 0 || kind >= EBPFDSL_LINK_KIND_COUNT_)
+		return NULL;
+	return kind_names[kind];
+}
+
+static const char *const newer_link_types[] = { "netfilter", "tcx", "uprobe_multi", "netkit", "sockmap" };
+#define NEWER_LINK_FIRST 10
+
+const char *ebpfdsl_link_type_name(int type)
+{
+	if (type < 0)
+		return NULL;
+	if (type >= NEWER_LINK_FIRST) {
+		size_t i = (size_t)(type - NEWER_LINK_FIRST);
+		return i < sizeof(newer_link_types) / sizeof(newer_link_types[0]) ? newer_link_types[i] : NULL;
+	}
+	return libbpf_bpf_link_type_str((enum bpf_link_type)type);
+}
+
+void link_msg(char *err, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+	if (!err || !len)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, len, fmt, ap);
+	va_end(ap);
+}
+
+int link_err(char *err, size_t len, int e, const char *fmt, ...)
+{
+	va_list ap;
+	if (e < 0)
+		e = -e;
+	if (err && len) {
+		size_t n;
+		va_start(ap, fmt);
+		vsnprintf(err, len, fmt, ap);
+		va_end(ap);
+		n = strlen(err);
+		if (n + 2 < len)
+			snprintf(err + n, len - n, ": %s", strerror(e));
+	}
+	return -e;
+}
+
+unsigned link_seq(void)
+{
+	static unsigned seq;
+	return __atomic_add_fetch(&seq, 1, __ATOMIC_RELAXED);
+}
+
+struct ebpfdsl_link *link_new(int kind, const char *fmt, ...)
+{
+	struct ebpfdsl_link *l = calloc(1, sizeof(*l));
+	char buf[512];
+	va_list ap;
+	if (!l)
+		return NULL;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	l->target = strdup(buf);
+	if (!l->target) {
+		free(l);
+		return NULL;
+	}
+	l->kind = kind;
+	l->how = HOW_FDS;
+	l->prog_fd = -1;
+	l->target_fd = -1;
+	return l;
+}
+
+int link_add(struct ebpfdsl_link *l, int fd, int perf_fd)
+{
+	if (l->nparts == l->cap) {
+		int cap = l->cap ? l->cap * 2 : 4;
+		struct link_part *p = realloc(l->parts, (size_t)cap * sizeof(*p));
+		if (!p) {
+			if (fd >= 0)
+				close(fd);
+			if (perf_fd >= 0)
+				close(perf_fd);
+			return -ENOMEM;
+		}
+		l->parts = p;
+		l->cap = cap;
+	}
+	l->parts[l->nparts++] = (struct link_part){ .fd = fd, .perf_fd = perf_fd };
+	return 0;
+}
+
+/* Removes a tracefs dynamic event: "-:group/name". */
+static void part_remove_event(struct link_part *p)
+{
+	char line[256];
+	int fd;
+	if (!p->event)
+		return;
+	fd = open(p->event_file, O_WRONLY | O_APPEND | O_CLOEXEC);
+	if (fd >= 0) {
+		int n = snprintf(line, sizeof(line), "-:%s\n", p->event);
+		if (write(fd, line, (size_t)n) < 0) {
+			/* nothing more to do: the event stays until reboot */
+		}
+		close(fd);
+	}
+	free(p->event);
+	free(p->event_file);
+	p->event = p->event_file = NULL;
+}
+
+static void part_close(struct link_part *p)
+{
+	if (p->perf_fd >= 0) {
+		ioctl(p->perf_fd, PERF_EVENT_IOC_DISABLE, 0);
+		close(p->perf_fd);
+		p->perf_fd = -1;
+	}
+	if (p->fd >= 0) {
+		close(p->fd);
+		p->fd = -1;
+	}
+	part_remove_event(p);
+}
+
+static int same_socket(const struct ebpfdsl_link *l)
+{
+	struct stat st;
+	if (fstat(l->target_fd, &st) < 0)
+		return 0;
+	return st.st_dev == l->sock_dev && st.st_ino == l->sock_ino;
+}
+
+int ebpfdsl_link__detach(ebpfdsl_link *l)
+{
+	int err = 0;
+	if (!l || l->detached)
+		return 0;
+	l->detached = 1;
+	switch (l->how) {
+	case HOW_XDP_NETLINK: {
+		/* detach only if our program is still the one attached */
+		LIBBPF_OPTS(bpf_xdp_attach_opts, o);
+		o.old_prog_fd = l->prog_fd;
+		libbpf_print_fn_t old = libbpf_set_print(NULL); /* gone already: not news */
+		err = bpf_xdp_detach(l->ifindex, l->xdp_flags, &o); /* libbpf adds REPLACE */
+		libbpf_set_print(old);
+		break;
+	}
+	case HOW_TC: {
+		LIBBPF_OPTS(bpf_tc_hook, hook);
+		hook.ifindex = l->ifindex;
+		hook.attach_point = l->tc_egress ? BPF_TC_EGRESS : BPF_TC_INGRESS;
+		LIBBPF_OPTS(bpf_tc_opts, o);
+		o.handle = l->tc_handle;
+		o.priority = l->tc_priority;
+		libbpf_print_fn_t old = libbpf_set_print(NULL);
+		err = bpf_tc_detach(&hook, &o);
+		libbpf_set_print(old);
+		break;
+	}
+	case HOW_SOCKET:
+		if (same_socket(l) &&
+		    setsockopt(l->target_fd, SOL_SOCKET, SO_DETACH_BPF, &l->prog_fd, sizeof(l->prog_fd)) < 0)
+			err = -errno;
+		l->target_fd = -1; /* the user's, not ours */
+		break;
+	case HOW_CGROUP_PROG:
+		if (bpf_prog_detach2(l->prog_fd, l->target_fd, (enum bpf_attach_type)l->attach_type) < 0)
+			err = -errno;
+		break;
+	default:
+		break;
+	}
+	for (int i = 0; i < l->nparts; i++)
+		part_close(&l->parts[i]);
+	if (l->prog_fd >= 0)
+		close(l->prog_fd);
+	if (l->target_fd >= 0)
+		close(l->target_fd);
+	l->prog_fd = l->target_fd = -1;
+	return err;
+}
+
+int ebpfdsl_link__detached(const ebpfdsl_link *l)
+{
+	return !l || l->detached;
+}
+
+void ebpfdsl_link__free(ebpfdsl_link *l)
+{
+	if (!l)
+		return;
+	ebpfdsl_link__detach(l);
+	free(l->parts);
+	free(l->target);
+	free(l->pin);
+	free(l);
+}
+
+int ebpfdsl_link__kind(const ebpfdsl_link *l)
+{
+	return l ? l->kind : -EINVAL;
+}
+
+const char *ebpfdsl_link__target(const ebpfdsl_link *l)
+{
+	return l ? l->target : NULL;
+}
+
+int ebpfdsl_link__count(const ebpfdsl_link *l)
+{
+	if (!l)
+		return 0;
+	return l->nparts ? l->nparts : 1;
+}
+
+int ebpfdsl_link__fd(const ebpfdsl_link *l)
+{
+	if (!l || l->detached)
+		return -EBADF;
+	/* several attachments (per-CPU events) have no one fd to pin */
+	if (!l->bpf_link || l->nparts != 1)
+		return -ENOTSUP;
+	return l->parts[0].fd;
+}
+
+const char *ebpfdsl_link__pin_path(const ebpfdsl_link *l)
+{
+	return l ? l->pin : NULL;
+}
+
+int ebpfdsl_link__pin(ebpfdsl_link *l, const char *path)
+{
+	int fd = ebpfdsl_link__fd(l), e;
+	char *copy;
+	if (fd < 0)
+		return fd;
+	if (!path)
+		return -EINVAL;
+	if (l->pin)
+		return -EBUSY;
+	copy = strdup(path);
+	if (!copy)
+		return -ENOMEM;
+	e = ebpfdsl_obj__pin(fd, path); /* mounts /sys/fs/bpf when needed */
+	if (e < 0) {
+		free(copy);
+		return e;
+	}
+	l->pin = copy;
+	return 0;
+}
+
+int ebpfdsl_link__unpin(ebpfdsl_link *l)
+{
+	if (!l || !l->pin)
+		return -ENOENT;
+	if (unlink(l->pin) < 0)
+		return -errno;
+	free(l->pin);
+	l->pin = NULL;
+	return 0;
+}
+
+int ebpfdsl_link_open_pinned(const char *path, ebpfdsl_link **out, char *err, size_t errlen)
+{
+	struct bpf_link_info info;
+	__u32 len = sizeof(info);
+	struct ebpfdsl_link *l;
+	int fd = bpf_obj_get(path);
+	if (fd < 0)
+		return link_err(err, errlen, errno, "open pinned link %s", path);
+	memset(&info, 0, sizeof(info));
+	if (bpf_obj_get_info_by_fd(fd, &info, &len) < 0) {
+		int e = errno;
+		close(fd);
+		return link_err(err, errlen, e, "open pinned link %s: not a bpf link", path);
+	}
+	l = link_new(EBPFDSL_LINK_PINNED, "%s (%s link)", path,
+		     ebpfdsl_link_type_name((int)info.type) ? ebpfdsl_link_type_name((int)info.type) : "unknown");
+	if (!l || link_add(l, fd, -1)) {
+		if (!l)
+			close(fd);
+		ebpfdsl_link__free(l);
+		return link_err(err, errlen, ENOMEM, "open pinned link %s", path);
+	}
+	l->bpf_link = 1;
+	*out = l;
+	return 0;
+}
+
+/* bpf_link_info as the running kernel has it: the 6.1 header lacks the
+ * perf_event (6.6) and kprobe_multi members; their layout is ABI. */
+union link_info_any {
+	struct bpf_link_info base;
+	struct {
+		__u32 type, id, prog_id, pad;
+		union {
+			struct {
+				__u32 type;
+				__u32 pad;
+				union {
+					struct {
+						__u64 file_name;
+						__u32 name_len, offset;
+						__u64 cookie;
+					} uprobe;
+					struct {
+						__u64 func_name;
+						__u32 name_len, offset;
+						__u64 addr, missed, cookie;
+					} kprobe;
+					struct {
+						__u64 tp_name;
+						__u32 name_len, pad;
+						__u64 cookie;
+					} tracepoint;
+					struct {
+						__u64 config;
+						__u32 type, pad;
+						__u64 cookie;
+					} event;
+				};
+			} perf_event;
+		};
+	} v;
+	char room[256];
+};
+
+int ebpfdsl_link__info(const ebpfdsl_link *l, struct ebpfdsl_link_info *out)
+{
+	union link_info_any u;
+	__u32 len = sizeof(u);
+	int fd = ebpfdsl_link__fd(l);
+	struct ebpfdsl_link_info r;
+
+	if (fd < 0)
+		return fd;
+	memset(&u, 0, sizeof(u));
+	memset(&r, 0, sizeof(r));
+	r.sz = sizeof(r);
+	/* first ask for the type, then again with a buffer for its name */
+	if (bpf_obj_get_info_by_fd(fd, &u, &len) < 0)
+		return -errno;
+	r.type = u.base.type;
+	r.id = u.base.id;
+	r.prog_id = u.base.prog_id;
+	memset(&u, 0, sizeof(u));
+	len = sizeof(u);
+	switch (r.type) {
+	case BPF_LINK_TYPE_RAW_TRACEPOINT:
+		u.base.raw_tracepoint.tp_name = (__u64)(unsigned long)r.name;
+		u.base.raw_tracepoint.tp_name_len = sizeof(r.name);
+		break;
+	case BPF_LINK_TYPE_ITER:
+		u.base.iter.target_name = (__u64)(unsigned long)r.name;
+		u.base.iter.target_name_len = sizeof(r.name);
+		break;
+	case BPF_LINK_TYPE_PERF_EVENT:
+		/* every variant has its name pointer and length in one place */
+		u.v.perf_event.uprobe.file_name = (__u64)(unsigned long)r.name;
+		u.v.perf_event.uprobe.name_len = sizeof(r.name);
+		break;
+	default:
+		break;
+	}
+	if (bpf_obj_get_info_by_fd(fd, &u, &len) < 0) {
+		/* older kernels refuse name buffers for perf links: retry bare */
+		memset(&u, 0, sizeof(u));
+		len = sizeof(u);
+		if (bpf_obj_get_info_by_fd(fd, &u, &len) < 0)
+			return -errno;
+	}
+	switch (r.type) {
+	case BPF_LINK_TYPE_TRACING:
+		r.attach_type = u.base.tracing.attach_type;
+		r.target_obj_id = u.base.tracing.target_obj_id;
+		r.target_btf_id = u.base.tracing.target_btf_id;
+		break;
+	case BPF_LINK_TYPE_CGROUP:
+		r.cgroup_id = u.base.cgroup.cgroup_id;
+		r.attach_type = u.base.cgroup.attach_type;
+		break;
+	case BPF_LINK_TYPE_ITER:
+		r.map_id = u.base.iter.map.map_id;
+		break;
+	case BPF_LINK_TYPE_NETNS:
+		r.netns_ino = u.base.netns.netns_ino;
+		r.attach_type = u.base.netns.attach_type;
+		break;
+	case BPF_LINK_TYPE_XDP:
+		r.ifindex = u.base.xdp.ifindex;
+		break;
+	case BPF_LINK_TYPE_PERF_EVENT:
+		r.perf_event_type = u.v.perf_event.type;
+		switch (r.perf_event_type) {
+		case 1: case 2: /* uprobe, uretprobe */
+			r.offset = u.v.perf_event.uprobe.offset;
+			r.cookie = u.v.perf_event.uprobe.cookie;
+			break;
+		case 3: case 4: /* kprobe, kretprobe */
+			r.offset = u.v.perf_event.kprobe.offset;
+			r.cookie = u.v.perf_event.kprobe.cookie;
+			break;
+		case 5: /* tracepoint */
+			r.cookie = u.v.perf_event.tracepoint.cookie;
+			break;
+		case 6: /* a perf event */
+			r.config = u.v.perf_event.event.config;
+			r.cookie = u.v.perf_event.event.cookie;
+			r.name[0] = '\0';
+			break;
+		default:
+			r.name[0] = '\0';
+		}
+		break;
+	default:
+		break;
+	}
+	r.name[sizeof(r.name) - 1] = '\0';
+	memcpy(out, &r, out->sz && out->sz < sizeof(r) ? out->sz : sizeof(r));
+	return 0;
+}

@@ -1,0 +1,87 @@
+-- SPDX-License-Identifier: MIT
+-- A tracepoint end to end: a program on syscalls/sys_enter_getppid counts
+-- calls per process into a hash map; children that call getppid(2) a
+-- known number of times are counted exactly, and only while attached.
+local env = require "support.env"
+
+local NEEDS = { "bpf", "tracefs", "gcc" }
+
+local built
+local function getppid_n()
+  if not built then
+    built = env.tmpdir() .. "/getppid_n"
+    env.run("gcc -O2 -Wall -o " .. built .. " spec/support/getppid_n.c")
+  end
+  return built
+end
+
+-- counts[tgid] += 1 for every sys_enter_getppid
+local function counter(e, counts)
+  local d = e.dsl
+  return assert(e.programs.load{ type = "tracepoint", name = "count_getppid", insns = {
+    d.call("get_current_pid_tgid"),
+    d.rsh("r0", 32),
+    d.stxw("fp", -4, "r0"), -- key: the tgid
+    d.ld_map_fd("r1", counts), d.mov("r2", "fp"), d.add("r2", -4),
+    d.call("map_lookup_elem"),
+    d.jeq("r0", 0, "first"),
+    d.mov("r1", 1),
+    d.atomic_add("dw", "r0", 0, "r1"),
+    d.ja("out"),
+    d.label("first"),
+    d.stdw("fp", -16, 1),
+    d.ld_map_fd("r1", counts), d.mov("r2", "fp"), d.add("r2", -4), d.mov("r3", "fp"), d.add("r3", -16),
+    d.mov("r4", 1), -- BPF_NOEXIST: another CPU may have made it meanwhile
+    d.call("map_update_elem"),
+    d.jeq("r0", 0, "out"),
+    d.ld_map_fd("r1", counts), d.mov("r2", "fp"), d.add("r2", -4),
+    d.call("map_lookup_elem"),
+    d.jeq("r0", 0, "out"),
+    d.mov("r1", 1),
+    d.atomic_add("dw", "r0", 0, "r1"),
+    d.label("out"),
+    d.mov("r0", 0),
+    d.exit(),
+  } })
+end
+
+describe("a tracepoint program on syscalls/sys_enter_getppid", function()
+  env.it("counts exactly the calls each child makes", NEEDS, function()
+    local e = require "ebpfdsl"
+    local counts <close> = assert(e.maps.hash{ key = "u32", value = "u64", max_entries = 1024 })
+    local link = assert(counter(e, counts):attach_tracepoint("syscalls", "sys_enter_getppid"))
+    local runs = { 7, 1, 250, 13 }
+    local pids = {}
+    for i, n in ipairs(runs) do pids[i] = tonumber(env.run(getppid_n() .. " " .. n)) end
+    for i, n in ipairs(runs) do
+      assert.equal(n, counts[pids[i]], ("child %d called getppid %d times"):format(pids[i], n))
+    end
+    -- a child that never calls it is not in the map
+    local quiet = tonumber(env.run(getppid_n() .. " 0"))
+    assert.is_nil(counts[quiet])
+    link:detach()
+    local after = tonumber(env.run(getppid_n() .. " 5"))
+    assert.is_nil(counts[after])
+  end)
+
+  env.it("counts through a link that is pinned and then dropped by this process", NEEDS, function()
+    local e = require "ebpfdsl"
+    local counts <close> = assert(e.maps.hash{ key = "u32", value = "u64", max_entries = 64 })
+    local path = ("/sys/fs/bpf/ebpfdsl_spec_tp_%d"):format(math.random(1e6))
+    finally(function() os.remove(path) end)
+    do
+      local link = assert(counter(e, counts):attach_tracepoint("syscalls/sys_enter_getppid"))
+      assert(link:pin(path))
+    end
+    collectgarbage()
+    collectgarbage() -- the Link and its Prog are gone; the pin holds both in the kernel
+    local pid = tonumber(env.run(getppid_n() .. " 3"))
+    assert.equal(3, counts[pid])
+    local pinned = assert(e.attach.open_pinned(path))
+    assert.equal("sys_enter_getppid", pinned:info().name)
+    os.remove(path)
+    pinned:close()
+    pid = tonumber(env.run(getppid_n() .. " 3"))
+    assert.is_nil(counts[pid])
+  end)
+end)
