@@ -1,0 +1,51 @@
+-- SPDX-License-Identifier: MIT
+-- Startup: from starting `lua5.4 bench/startup_probe.lua` to its attached
+-- tracepoint probe (syscalls/sys_enter_openat) having received its first
+-- event, against the same probe in C with libbpf (build/bench/startup_probe).
+-- Each probe prints when each step was done (CLOCK_MONOTONIC); times count
+-- from just before the process is started; medians of alternating runs.
+-- Needs root and tracefs.
+local lib = require "lib"
+
+local RUNS = 15
+local STEPS = { "map_ns", "load_ns", "attach_ns", "event_ns" }
+
+local function run(cmd)
+  local t0 = lib.now_ns()
+  local p = assert(io.popen(cmd))
+  local out = {}
+  for line in p:lines() do
+    local k, v = line:match("^(%S+)%s+(%d+)$")
+    if k then out[k] = tonumber(v) - t0 end
+  end
+  assert(p:close(), cmd .. " failed")
+  for _, s in ipairs(STEPS) do assert(out[s], cmd .. " printed no " .. s) end
+  return out
+end
+
+local function median(list)
+  table.sort(list)
+  local n = #list
+  return n % 2 == 1 and list[(n + 1) // 2] or (list[n // 2] + list[n // 2 + 1]) / 2
+end
+
+local LUA_CMD = "exec lua5.4 bench/startup_probe.lua"
+local C_CMD = "exec build/bench/startup_probe"
+
+run(LUA_CMD) -- warm the page cache and the tracepoint's first enabling
+run(C_CMD)
+local lua_t, c_t = {}, {}
+for _, s in ipairs(STEPS) do lua_t[s], c_t[s] = {}, {} end
+for _ = 1, RUNS do
+  local l, c = run(LUA_CMD), run(C_CMD)
+  for _, s in ipairs(STEPS) do
+    table.insert(lua_t[s], l[s])
+    table.insert(c_t[s], c[s])
+  end
+end
+
+local base = "C libbpf"
+lib.report_time("startup to first tracepoint event (lua5.4)", median(lua_t.event_ns), median(c_t.event_ns), base)
+lib.report_time("  of which: start to ring buffer created", median(lua_t.map_ns), median(c_t.map_ns), base)
+lib.report_time("  start to program built and loaded", median(lua_t.load_ns), median(c_t.load_ns), base)
+lib.report_time("  start to tracepoint attached", median(lua_t.attach_ns), median(c_t.attach_ns), base)
