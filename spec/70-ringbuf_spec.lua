@@ -279,6 +279,52 @@ describe("ringbuf.reader", function()
     assert.equal(0, #readable)
   end)
 
+  env.it("wakes a waiting poll when a tracepoint fires in another process", { "bpf", "tracefs", "gcc" }, function()
+    local dsl = require "ebpfdsl.dsl"
+    local programs = require "ebpfdsl.programs"
+    local ring = assert(maps.ringbuf(64 * 1024))
+    -- each getppid call writes the caller's tgid
+    local prog = assert(programs.load { type = "tracepoint", name = "rb_getppid", insns = {
+      dsl.call("get_current_pid_tgid"), dsl.rsh("r0", 32), dsl.stx("w", "fp", -8, "r0"),
+      dsl.ld_map_fd("r1", ring), dsl.mov("r2", "fp"), dsl.add("r2", -8), dsl.mov("r3", 4), dsl.mov("r4", 0),
+      dsl.call("ringbuf_output"), dsl.mov("r0", 0), dsl.exit(),
+    } })
+    local link = assert(prog:attach_tracepoint("syscalls", "sys_enter_getppid"))
+    local dir = env.tmpdir()
+    local src = assert(io.open(dir .. "/calls.c", "w"))
+    src:write([[
+#include <stdio.h>
+#include <unistd.h>
+#include <sys/syscall.h>
+int main(void) { usleep(200000); printf("%d\n", (int)getpid()); fflush(stdout);
+  for (int i = 0; i < 5; i++) syscall(SYS_getppid); return 0; }
+]])
+    src:close()
+    env.run(("gcc -O2 -o %s/calls %s/calls.c"):format(dir, dir))
+    local pids = {}
+    local r = assert(ringbuf.reader { [ring] = function(b) pids[#pids + 1] = string.unpack("<I4", b) end })
+    local child = assert(io.popen(dir .. "/calls")) -- runs on while we wait
+    local t0 = core.monotime_ns()
+    local mine = 0
+    while mine < 5 and core.monotime_ns() - t0 < 5e9 do
+      assert(r:poll(5000))
+      local child_pid = child and tonumber(child:read("l"))
+      if child_pid then
+        child:close()
+        child = nil
+        pids.child = child_pid
+      end
+      mine = 0
+      for _, p in ipairs(pids) do if p == pids.child then mine = mine + 1 end end
+    end
+    if child then child:close() end
+    assert.equal(5, mine) -- all five calls of the child, whatever else called getppid
+    -- woken by the events, not by poll(5000) timing out
+    assert.is_true(core.monotime_ns() - t0 < 4e9, "the waiting poll was not woken")
+    link:detach()
+    env.run("rm -rf " .. dir)
+  end)
+
   describe("once closed", function()
     env.it("refuses every use, closes again quietly, and says so in tostring", "bpf", function()
       local ring = setup()
