@@ -73,9 +73,9 @@ EXAMPLE ?= examples/hello_test_run.lua
 run: all
 	$(RUN_LUA) $(EXAMPLE)
 
-# The README's probe command.
+# The README's probe command: trace file opens for a few seconds.
 probe: deps all
-	$(RUN_LUA) examples/hello_test_run.lua
+	$(RUN_LUA) examples/trace_openat.lua
 
 lint: deps
 	luacheck --codes lua spec examples bench tutorials
