@@ -7,6 +7,7 @@
 -- Run: lua5.4 examples/trace_openat.lua [seconds, default 3]
 -- Needs: bpf, tracefs (root, a kernel with BPF ring buffers and tracepoints)
 -- Expect: opens by command
+-- Expect: /etc/hostname
 local ebpf = require "ebpfdsl"
 local d, structs, maps, tracepoint = ebpf.dsl, ebpf.structs, ebpf.maps, ebpf.tracepoint
 
