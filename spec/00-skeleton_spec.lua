@@ -40,13 +40,15 @@ describe("the rockspec", function()
   end)
 
   env.it("installs with luarocks into a fresh tree and loads from there", { "gcc" }, function()
-    local tree = env.tmpdir()
-    env.run("luarocks --lua-version 5.4 make --tree " .. tree .. " rockspec/ebpfdsl-scm-1.rockspec")
+    -- luarocks builds in the source tree: build a copy, leave ours clean
+    local tree, src = env.tmpdir(), env.tmpdir()
+    env.run("cp -r csrc lua rockspec " .. src)
+    env.run("cd " .. src .. " && luarocks --lua-version 5.4 make --tree " .. tree .. " rockspec/ebpfdsl-scm-1.rockspec")
     local out = env.run("cd / && lua5.4 -e 'package.path=\"" .. tree .. "/share/lua/5.4/?.lua;" .. tree ..
       "/share/lua/5.4/?/init.lua\"; package.cpath=\"" .. tree .. "/lib/lua/5.4/?.so\"; " ..
       "local e = require \"ebpfdsl\"; print(#e.dsl.assemble{e.dsl.mov(\"r0\", 1), e.dsl.exit()})'")
     assert.equal("16\n", out)
-    env.run("rm -rf " .. tree)
+    env.run("rm -rf " .. tree .. " " .. src)
   end)
 end)
 
