@@ -52,6 +52,26 @@ describe("the rockspec", function()
   end)
 end)
 
+describe("make install", function()
+  it("installs the module, the header and the static library under DESTDIR", function()
+    local dest = env.tmpdir()
+    env.run("make -s install DESTDIR=" .. dest .. " PREFIX=/usr/local")
+    local root = dest .. "/usr/local"
+    for _, f in ipairs { "/include/ebpfdsl.h", "/lib/libebpfdsl.a", "/lib/lua/5.4/ebpfdsl/core.so",
+                         "/share/lua/5.4/ebpfdsl/init.lua" } do
+      assert.truthy(io.open(root .. f), "not installed: " .. f)
+    end
+    -- every Lua module, and it loads from there alone
+    local installed = env.run("cd " .. root .. "/share/lua/5.4 && ls ebpfdsl/*.lua")
+    assert.equal(env.run("cd lua && ls ebpfdsl/*.lua"), installed)
+    local out = env.run("cd / && lua5.4 -e 'package.path=\"" .. root .. "/share/lua/5.4/?.lua;" .. root ..
+      "/share/lua/5.4/?/init.lua\"; package.cpath=\"" .. root .. "/lib/lua/5.4/?.so\"; " ..
+      "local e = require \"ebpfdsl\"; print(#e.dsl.assemble{e.dsl.mov(\"r0\", 1), e.dsl.exit()})'")
+    assert.equal("16\n", out)
+    env.run("rm -rf " .. dest)
+  end)
+end)
+
 describe("the module", function()
   it("loads under Lua 5.4 and leaves _G untouched", function()
     local before = {}
