@@ -8,7 +8,6 @@ local arch = require "ebpfdsl.arch"
 local kprobe = require "ebpfdsl.kprobe"
 local uprobe = require "ebpfdsl.uprobe"
 local dsl = require "ebpfdsl.dsl"
-local core = require "ebpfdsl.core"
 
 describe("uprobe DSL", function()
   it("names sections as libbpf does", function()
@@ -69,16 +68,6 @@ describe("uprobe DSL", function()
 end)
 
 describe("uprobe symbol offsets", function()
-  if not core.elf_symbol_offset then
-    it("say plainly that this build has no ELF symbol reader yet", function()
-      local off, msg = uprobe.symbol_offset("/bin/true", "main")
-      assert.is_nil(off)
-      assert.equal("uprobe.symbol_offset: this build has no ELF symbol reader (core.elf_symbol_offset)", msg)
-    end)
-    pending("match nm and readelf on a test binary [needs core.elf_symbol_offset from the attach layer]")
-    return
-  end
-
   env.it("match nm and readelf on a test binary", { "gcc" }, function()
     local dir = env.tmpdir()
     local f = assert(io.open(dir .. "/t.c", "w"))
@@ -94,8 +83,19 @@ describe("uprobe symbol offsets", function()
       off, vaddr, filesz = tonumber(off, 16), tonumber(vaddr, 16), tonumber(filesz, 16)
       if addr >= vaddr and addr < vaddr + filesz then want = addr - vaddr + off end
     end
-    assert.equal(want, assert(uprobe.symbol_offset(dir .. "/t", "probe_me")))
+    local off, path = uprobe.symbol_offset(dir .. "/t", "probe_me")
+    assert.equal(want, off)
+    assert.equal(dir .. "/t", path)
     env.run("rm -rf " .. dir)
+  end)
+
+  it("resolves library names as attach_uprobe does, and checks its arguments", function()
+    local off, path = uprobe.symbol_offset("c", "malloc")
+    assert.is_true(math.type(off) == "integer" and off > 0)
+    assert.matches("/libc%.so[%.%d]*$", path)
+    assert.has_error(function() uprobe.symbol_offset("c", "") end, "uprobe.symbol_offset: the symbol must be a name")
+    assert.has_error(function() uprobe.symbol_offset(nil, "f") end,
+      "uprobe.symbol_offset: the binary must be a path or library name")
   end)
 end)
 

@@ -94,17 +94,14 @@ function M.define_uretprobe(name, spec, body)
 end
 
 -- symbol_offset(binary, symbol) -> the file offset a uprobe on symbol
--- attaches at | nil, message.
--- The ELF reading (libelf) belongs to the kernel layer; this asks the C
--- core for core.elf_symbol_offset and says so when the build lacks it.
+-- attaches at, and the file it found | nil, message, errno.
+-- binary is a path, a library name ("c" is this process's C library) or a
+-- program on $PATH, as attach_uprobe's path=. The ELF reading (libelf)
+-- belongs to the kernel layer: this is attach.symbol_offset.
 function M.symbol_offset(binary, symbol)
   binary_text("uprobe.symbol_offset", binary)
   if type(symbol) ~= "string" or symbol == "" then fail("uprobe.symbol_offset: the symbol must be a name") end
-  local resolve = core.elf_symbol_offset
-  if not resolve then
-    return nil, "uprobe.symbol_offset: this build has no ELF symbol reader (core.elf_symbol_offset)"
-  end
-  return resolve(binary, symbol)
+  return core.elf_symbol_offset(binary, symbol)
 end
 
 -- The names clj-ebpf users know.
