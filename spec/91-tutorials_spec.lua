@@ -25,4 +25,11 @@ describe("every tutorial, and the README's tour,", function()
       chunk()
     end)
   end
+
+  it("are each listed in tutorials/README.md", function()
+    local index = io.open("tutorials/README.md"):read("a")
+    for path in env.run("ls tutorials/[0-9]*.md"):gmatch("[^\n]+") do
+      assert.truthy(index:find("(" .. path:gsub("^tutorials/", "") .. ")", 1, true), path .. " is not in the index")
+    end
+  end)
 end)
