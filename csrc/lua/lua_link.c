@@ -11,7 +11,9 @@ static const char *const LINK = "ebpfdsl.Link";
 static const char *const ITER = "ebpfdsl.Iter";
 static const char *const PROG = "ebpfdsl.Prog";
 
-/* user value 1: the Prog the link runs, kept alive as long as the link */
+/* user value 1: the Prog the link runs, kept alive as long as the link;
+ * 2: what else the attachment needs alive (the ebpfdsl.Object of a link
+ * libbpf made) */
 struct link_ud {
 	ebpfdsl_link *l; /* NULL: closed */
 };
@@ -365,20 +367,34 @@ static const char *prog_type_of(lua_State *L)
 	return t ? t : "?";
 }
 
-/* The Link userdata, closed, before anything is attached: the prog is
- * its user value. Pushed at the top. */
-static struct link_ud *new_link(lua_State *L)
+ebpfdsl_link **ebpfdsl_lua_new_link(lua_State *L, int prog_idx, int owner_idx)
 {
-	struct link_ud *u = lua_newuserdatauv(L, sizeof(*u), 1);
+	struct link_ud *u;
+	prog_idx = prog_idx ? lua_absindex(L, prog_idx) : 0;
+	owner_idx = owner_idx ? lua_absindex(L, owner_idx) : 0;
+	u = lua_newuserdatauv(L, sizeof(*u), 2);
 	u->l = NULL;
 	luaL_setmetatable(L, LINK);
-	lua_pushvalue(L, 1);
-	lua_setiuservalue(L, -2, 1);
-	return u;
+	if (prog_idx) {
+		lua_pushvalue(L, prog_idx);
+		lua_setiuservalue(L, -2, 1);
+	}
+	if (owner_idx) {
+		lua_pushvalue(L, owner_idx);
+		lua_setiuservalue(L, -2, 2);
+	}
+	return &u->l;
+}
+
+/* The Link of a prog:attach_* call: the prog (argument 1) is its user
+ * value. */
+static ebpfdsl_link **new_link(lua_State *L)
+{
+	return ebpfdsl_lua_new_link(L, 1, 0);
 }
 
 /* Finishes an attach: the link on success, else nil, message, errno. */
-static int finish(lua_State *L, struct link_ud *u, int e, ebpfdsl_link *l, const char *err)
+static int finish(lua_State *L, ebpfdsl_link **u, int e, ebpfdsl_link *l, const char *err)
 {
 	if (e < 0) {
 		luaL_pushfail(L);
@@ -386,7 +402,7 @@ static int finish(lua_State *L, struct link_ud *u, int e, ebpfdsl_link *l, const
 		lua_pushinteger(L, -e);
 		return 3;
 	}
-	u->l = l;
+	*u = l;
 	return 1;
 }
 
@@ -444,7 +460,7 @@ static int prog_attach_tracepoint(lua_State *L)
 	const char *cat = luaL_checkstring(L, 2), *name, *slash = strchr(cat, '/');
 	char err[ERRLEN];
 	ebpfdsl_link *l = NULL;
-	struct link_ud *u;
+	ebpfdsl_link **u;
 	if (slash && !lua_isstring(L, 3)) {
 		lua_pushlstring(L, cat, (size_t)(slash - cat));
 		lua_replace(L, 2);
@@ -466,7 +482,7 @@ static int prog_attach_raw_tracepoint(lua_State *L)
 	const char *name = luaL_checkstring(L, 2);
 	char err[ERRLEN];
 	ebpfdsl_link *l = NULL;
-	struct link_ud *u = new_link(L);
+	ebpfdsl_link **u = new_link(L);
 	e = ebpfdsl_attach_raw_tracepoint(fd, name, &l, err, sizeof(err));
 	return finish(L, u, e, l, err);
 }
@@ -478,7 +494,7 @@ static int prog_attach_tracing(lua_State *L)
 	int fd = prog_fd_of(L), e;
 	char err[ERRLEN];
 	ebpfdsl_link *l = NULL;
-	struct link_ud *u = new_link(L);
+	ebpfdsl_link **u = new_link(L);
 	e = ebpfdsl_attach_tracing(fd, &l, err, sizeof(err));
 	return finish(L, u, e, l, err);
 }
@@ -491,7 +507,7 @@ static int attach_kprobe(lua_State *L, int ret)
 	struct ebpfdsl_kprobe_opts o = { .sz = sizeof(o) };
 	char err[ERRLEN];
 	ebpfdsl_link *l = NULL;
-	struct link_ud *u;
+	ebpfdsl_link **u;
 	check_opts(L, 3, ret ? "attach_kretprobe" : "attach_kprobe", allowed);
 	o.offset = (uint64_t)opt_int(L, 3, "offset", 0);
 	o.retprobe = ret || opt_bool(L, 3, "retprobe");
@@ -520,7 +536,7 @@ static int prog_attach_kprobe_multi(lua_State *L)
 	int fd = prog_fd_of(L), e;
 	char err[ERRLEN];
 	ebpfdsl_link *l = NULL;
-	struct link_ud *u;
+	ebpfdsl_link **u;
 	size_t n = 0;
 
 	lua_settop(L, 3); /* scratch goes above the arguments */
@@ -579,7 +595,7 @@ static int attach_uprobe(lua_State *L, int ret)
 	int fd = prog_fd_of(L), e;
 	char err[ERRLEN];
 	ebpfdsl_link *l = NULL;
-	struct link_ud *u;
+	ebpfdsl_link **u;
 	lua_Integer pid;
 
 	luaL_checktype(L, 2, LUA_TTABLE);
@@ -623,7 +639,7 @@ static int prog_attach_perf_event(lua_State *L)
 	const char *ev;
 	char err[ERRLEN];
 	ebpfdsl_link *l = NULL;
-	struct link_ud *u;
+	ebpfdsl_link **u;
 
 	if (lua_type(L, 2) == LUA_TSTRING) {
 		lua_createtable(L, 0, 1);
@@ -665,7 +681,7 @@ static int prog_attach_xdp(lua_State *L)
 	const char *ifname = luaL_checkstring(L, 2), *mode;
 	char err[ERRLEN];
 	ebpfdsl_link *l = NULL;
-	struct link_ud *u;
+	ebpfdsl_link **u;
 
 	check_opts(L, 3, "attach_xdp", allowed);
 	mode = opt_str(L, 3, "mode");
@@ -697,7 +713,7 @@ static int prog_attach_tc(lua_State *L)
 	const char *ifname = luaL_checkstring(L, 2);
 	char err[ERRLEN];
 	ebpfdsl_link *l = NULL;
-	struct link_ud *u;
+	ebpfdsl_link **u;
 
 	o.egress = luaL_checkoption(L, 3, "ingress", dirs);
 	check_opts(L, 4, "attach_tc", allowed);
@@ -715,7 +731,7 @@ static int prog_attach_socket(lua_State *L)
 	int fd = prog_fd_of(L), sock, e;
 	char err[ERRLEN];
 	ebpfdsl_link *l = NULL;
-	struct link_ud *u;
+	ebpfdsl_link **u;
 	if ((lua_type(L, 2) == LUA_TUSERDATA || lua_type(L, 2) == LUA_TTABLE) &&
 	    lua_getfield(L, 2, "getfd") == LUA_TFUNCTION) {
 		lua_pushvalue(L, 2);
@@ -764,7 +780,7 @@ static int prog_attach_cgroup(lua_State *L)
 	const char *ptype = prog_type_of(L);
 	char err[ERRLEN];
 	ebpfdsl_link *l = NULL;
-	struct link_ud *u;
+	ebpfdsl_link **u;
 
 	if (!tname) {
 		if (strcmp(ptype, "cgroup_sock") == 0)
@@ -797,7 +813,7 @@ static int prog_attach_netns(lua_State *L)
 	const char *ptype = prog_type_of(L);
 	char err[ERRLEN];
 	ebpfdsl_link *l = NULL;
-	struct link_ud *u;
+	ebpfdsl_link **u;
 	if (strcmp(ptype, "sk_lookup") == 0)
 		t = BPF_SK_LOOKUP;
 	else if (strcmp(ptype, "flow_dissector") == 0)
@@ -819,7 +835,7 @@ static int prog_attach_iter(lua_State *L)
 	int fd = prog_fd_of(L), e;
 	char err[ERRLEN];
 	ebpfdsl_link *l = NULL;
-	struct link_ud *u;
+	ebpfdsl_link **u;
 	check_opts(L, 2, "attach_iter", allowed);
 	if (!lua_isnoneornil(L, 2)) {
 		if (lua_getfield(L, 2, "map") != LUA_TNIL)
@@ -843,12 +859,9 @@ static int l_link_open_pinned(lua_State *L)
 	const char *path = luaL_checkstring(L, 1);
 	char err[ERRLEN];
 	ebpfdsl_link *l = NULL;
-	struct link_ud *u;
+	ebpfdsl_link **u;
 	int e;
-	lua_settop(L, 1);
-	lua_pushnil(L); /* no Prog: the kernel holds it */
-	lua_replace(L, 1);
-	u = new_link(L);
+	u = ebpfdsl_lua_new_link(L, 0, 0); /* no Prog: the kernel holds it */
 	e = ebpfdsl_link_open_pinned(path, &l, err, sizeof(err));
 	return finish(L, u, e, l, err);
 }

@@ -25,6 +25,10 @@ void ebpfdsl_lua_open_perfbuf(lua_State *L);
 const ebpfdsl_layout *ebpfdsl_lua_tolayout(lua_State *L, int idx);
 int ebpfdsl_lua_layout_push(lua_State *L, int idx, const void *p, size_t len);
 void ebpfdsl_lua_open_link(lua_State *L); /* after prog: adds prog:attach_* */
+/* A new ebpfdsl.Link, closed, pushed before anything is attached:
+ * link:prog() gives the value at prog_idx, and the one at owner_idx is
+ * kept alive with it (0: none). Store the link in the slot it returns. */
+ebpfdsl_link **ebpfdsl_lua_new_link(lua_State *L, int prog_idx, int owner_idx);
 
 void ebpfdsl_lua_open_btf(lua_State *L);
 void ebpfdsl_lua_open_object(lua_State *L);
