@@ -28,6 +28,7 @@ build = {
   type = "builtin",
   modules = {
     ["ebpfdsl"] = "lua/ebpfdsl/init.lua",
+    ["ebpfdsl._errors"] = "lua/ebpfdsl/_errors.lua",
     ["ebpfdsl.arch"] = "lua/ebpfdsl/arch.lua",
     ["ebpfdsl.attach"] = "lua/ebpfdsl/attach.lua",
     ["ebpfdsl.dsl"] = "lua/ebpfdsl/dsl.lua",
