@@ -95,17 +95,7 @@ describe("prog:attach_perf_event", function()
     local e = require "ebpfdsl"
     local d = e.dsl
     local counts <close> = assert(e.maps.percpu_array{ value = "u64", max_entries = 1 })
-    local prog = assert(e.programs.load{ type = "perf_event", name = "t_perf_event", insns = {
-      d.st("w", "fp", -4, 0),
-      d.ld_map_fd("r1", counts), d.mov("r2", "fp"), d.add("r2", -4),
-      d.call("map_lookup_elem"),
-      d.jeq("r0", 0, "out"),
-      d.mov("r1", 1),
-      d.atomic_add("dw", "r0", 0, "r1"),
-      d.label("out"),
-      d.mov("r0", 0),
-      d.exit(),
-    } })
+    local prog = assert(e.programs.load{ type = "perf_event", name = "t_perf_event", insns = count.add_one(d, counts) })
     local link = assert(prog:attach_perf_event{ event = "cpu-clock", freq = 1000 })
     local ncpu = tonumber((env.run("nproc")))
     assert.equal(ncpu, link:count())
