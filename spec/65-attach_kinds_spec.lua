@@ -17,6 +17,7 @@ local function trivial(e, ptype, opts)
 end
 
 local count = require "support.count"
+local net = require "support.net"
 
 local function btf_func_id(name)
   local out = env.run("(bpftool btf dump file /sys/kernel/btf/vmlinux | grep \"FUNC '" .. name .. "'\" || true)")
@@ -253,10 +254,9 @@ describe("prog:attach_netns", function()
   env.it("steers socket lookups with sk_lookup, and installs a flow dissector",
     { "bpf", "netns", "luasocket", "bpftool" }, function()
     local e = require "ebpfdsl"
-    local ns = "ebpfdsl_sk" .. math.random(1e6)
-    env.run("ip netns add " .. ns .. " && ip -n " .. ns .. " link set lo up")
-    finally(function() os.execute("ip netns del " .. ns .. " 2>/dev/null") end)
-    local path = "/run/netns/" .. ns
+    local netns = net.netns("ebpfdsl_sk" .. math.random(1e6))
+    finally(netns.down)
+    local ns, path = netns.ns, netns.path
     local function delivered() return tonumber(env.run("ip netns exec " .. ns .. " " .. PROBE)) end
     assert.equal(3, delivered())
     local drop = trivial(e, "sk_lookup", { expected_attach_type = e.attach.type("sk_lookup") }) -- SK_DROP
