@@ -453,12 +453,6 @@ static void set_reg(lua_State *L, const char *key, int reg)
 	lua_setfield(L, -2, key);
 }
 
-static void set_int(lua_State *L, const char *key, int64_t v)
-{
-	lua_pushinteger(L, (lua_Integer)v);
-	lua_setfield(L, -2, key);
-}
-
 /* Pushes the table for op; jumps name a label when targets has one. */
 static void push_op(lua_State *L, const struct ebpfdsl_op *op, size_t pc, int targets)
 {
@@ -477,11 +471,11 @@ static void push_op(lua_State *L, const struct ebpfdsl_op *op, size_t pc, int ta
 		lua_pop(L, 1);
 	}
 	if (raw) {
-		set_int(L, "code", op->code);
-		set_int(L, "dst", op->dst);
-		set_int(L, "src", op->src);
-		set_int(L, "off", op->off);
-		set_int(L, "imm", op->imm);
+		ebpfdsl_lua_set_int(L, "code", op->code);
+		ebpfdsl_lua_set_int(L, "dst", op->dst);
+		ebpfdsl_lua_set_int(L, "src", op->src);
+		ebpfdsl_lua_set_int(L, "off", op->off);
+		ebpfdsl_lua_set_int(L, "imm", op->imm);
 		return;
 	}
 	if (op->has & EBPFDSL_HAS_DST)
@@ -493,14 +487,14 @@ static void push_op(lua_State *L, const struct ebpfdsl_op *op, size_t pc, int ta
 		lua_setfield(L, -2, "size");
 	}
 	if (op->has & EBPFDSL_HAS_BITS)
-		set_int(L, "bits", op->bits);
+		ebpfdsl_lua_set_int(L, "bits", op->bits);
 	if ((op->has & EBPFDSL_HAS_OFF) && !(named && row->shape != EBPFDSL_SHAPE_CALL_KFUNC))
-		set_int(L, "off", op->off);
+		ebpfdsl_lua_set_int(L, "off", op->off);
 	if ((op->has & EBPFDSL_HAS_IMM) &&
 	    !(named && (row->shape == EBPFDSL_SHAPE_CALL_LOCAL || row->shape == EBPFDSL_SHAPE_LD_FUNC)))
-		set_int(L, "imm", op->imm);
+		ebpfdsl_lua_set_int(L, "imm", op->imm);
 	if (op->has & EBPFDSL_HAS_AUX)
-		set_int(L, "value_offset", op->aux);
+		ebpfdsl_lua_set_int(L, "value_offset", op->aux);
 	if (op->op == EBPFDSL_OP_CALL && ebpfdsl_helper_name((int)op->imm)) {
 		lua_pushstring(L, ebpfdsl_helper_name((int)op->imm));
 		lua_setfield(L, -2, "helper");
@@ -680,11 +674,11 @@ static int l_isa(lua_State *L)
 		lua_createtable(L, 0, 5);
 		lua_pushstring(L, row->name);
 		lua_setfield(L, -2, "name");
-		set_int(L, "code", row->code);
+		ebpfdsl_lua_set_int(L, "code", row->code);
 		lua_pushstring(L, SHAPE_NAMES[row->shape]);
 		lua_setfield(L, -2, "shape");
-		set_int(L, "aux", row->aux);
-		set_int(L, "cpu", row->cpu);
+		ebpfdsl_lua_set_int(L, "aux", row->aux);
+		ebpfdsl_lua_set_int(L, "cpu", row->cpu);
 		lua_rawseti(L, -2, i + 1);
 	}
 	return 1;

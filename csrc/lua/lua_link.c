@@ -169,12 +169,6 @@ static int link_pin_path(lua_State *L)
 	return 1;
 }
 
-static void set_int(lua_State *L, const char *k, lua_Integer v)
-{
-	lua_pushinteger(L, v);
-	lua_setfield(L, -2, k);
-}
-
 static int link_info(lua_State *L)
 {
 	ebpfdsl_link *l = check_open_link(L, 1);
@@ -190,8 +184,8 @@ static int link_info(lua_State *L)
 	lua_createtable(L, 0, 8);
 	lua_pushstring(L, ebpfdsl_link_type_name((int)i.type) ? ebpfdsl_link_type_name((int)i.type) : "unknown");
 	lua_setfield(L, -2, "type");
-	set_int(L, "id", i.id);
-	set_int(L, "prog_id", i.prog_id);
+	ebpfdsl_lua_set_int(L, "id", i.id);
+	ebpfdsl_lua_set_int(L, "prog_id", i.prog_id);
 	switch (i.type) {
 	case BPF_LINK_TYPE_TRACING:
 	case BPF_LINK_TYPE_CGROUP:
@@ -205,27 +199,27 @@ static int link_info(lua_State *L)
 		break;
 	}
 	if (i.type == BPF_LINK_TYPE_TRACING) {
-		set_int(L, "target_obj_id", i.target_obj_id);
-		set_int(L, "target_btf_id", i.target_btf_id);
+		ebpfdsl_lua_set_int(L, "target_obj_id", i.target_obj_id);
+		ebpfdsl_lua_set_int(L, "target_btf_id", i.target_btf_id);
 	}
 	if (i.type == BPF_LINK_TYPE_CGROUP)
-		set_int(L, "cgroup_id", (lua_Integer)i.cgroup_id);
+		ebpfdsl_lua_set_int(L, "cgroup_id", (lua_Integer)i.cgroup_id);
 	if (i.type == BPF_LINK_TYPE_NETNS)
-		set_int(L, "netns_ino", i.netns_ino);
+		ebpfdsl_lua_set_int(L, "netns_ino", i.netns_ino);
 	if (i.type == BPF_LINK_TYPE_XDP)
-		set_int(L, "ifindex", i.ifindex);
+		ebpfdsl_lua_set_int(L, "ifindex", i.ifindex);
 	if (i.type == BPF_LINK_TYPE_ITER && i.map_id)
-		set_int(L, "map_id", i.map_id);
+		ebpfdsl_lua_set_int(L, "map_id", i.map_id);
 	if (i.type == BPF_LINK_TYPE_PERF_EVENT && i.perf_event_type) {
 		if (i.perf_event_type < sizeof(perf_types) / sizeof(perf_types[0])) {
 			lua_pushstring(L, perf_types[i.perf_event_type]);
 			lua_setfield(L, -2, "perf_event_type");
 		}
-		set_int(L, "cookie", (lua_Integer)i.cookie);
+		ebpfdsl_lua_set_int(L, "cookie", (lua_Integer)i.cookie);
 		if (i.perf_event_type <= 4)
-			set_int(L, "offset", i.offset);
+			ebpfdsl_lua_set_int(L, "offset", i.offset);
 		if (i.perf_event_type == 6)
-			set_int(L, "config", (lua_Integer)i.config);
+			ebpfdsl_lua_set_int(L, "config", (lua_Integer)i.config);
 	}
 	if (i.name[0]) {
 		lua_pushstring(L, i.name);

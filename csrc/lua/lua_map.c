@@ -699,12 +699,6 @@ static int map_id(lua_State *L)
 	return 1;
 }
 
-static void set_int(lua_State *L, const char *k, lua_Integer v)
-{
-	lua_pushinteger(L, v);
-	lua_setfield(L, -2, k);
-}
-
 /* m:info() -> {type=, id=, key_size=, value_size=, max_entries=, flags=,
  *   name=, map_extra=, ifindex=, btf_*=, frozen=, pinned=} from the kernel */
 static int map_info(lua_State *L)
@@ -722,26 +716,26 @@ static int map_info(lua_State *L)
 	else
 		lua_pushinteger(L, info.type);
 	lua_setfield(L, -2, "type");
-	set_int(L, "type_id", info.type);
-	set_int(L, "id", info.id);
-	set_int(L, "key_size", info.key_size);
-	set_int(L, "value_size", info.value_size);
-	set_int(L, "max_entries", info.max_entries);
-	set_int(L, "flags", info.flags);
+	ebpfdsl_lua_set_int(L, "type_id", info.type);
+	ebpfdsl_lua_set_int(L, "id", info.id);
+	ebpfdsl_lua_set_int(L, "key_size", info.key_size);
+	ebpfdsl_lua_set_int(L, "value_size", info.value_size);
+	ebpfdsl_lua_set_int(L, "max_entries", info.max_entries);
+	ebpfdsl_lua_set_int(L, "flags", info.flags);
 	lua_pushstring(L, info.name);
 	lua_setfield(L, -2, "name");
-	set_int(L, "map_extra", (lua_Integer)info.map_extra);
-	set_int(L, "ifindex", info.ifindex);
-	set_int(L, "btf_id", info.btf_id);
-	set_int(L, "btf_key_type_id", info.btf_key_type_id);
-	set_int(L, "btf_value_type_id", info.btf_value_type_id);
-	set_int(L, "btf_vmlinux_value_type_id", info.btf_vmlinux_value_type_id);
+	ebpfdsl_lua_set_int(L, "map_extra", (lua_Integer)info.map_extra);
+	ebpfdsl_lua_set_int(L, "ifindex", info.ifindex);
+	ebpfdsl_lua_set_int(L, "btf_id", info.btf_id);
+	ebpfdsl_lua_set_int(L, "btf_key_type_id", info.btf_key_type_id);
+	ebpfdsl_lua_set_int(L, "btf_value_type_id", info.btf_value_type_id);
+	ebpfdsl_lua_set_int(L, "btf_vmlinux_value_type_id", info.btf_vmlinux_value_type_id);
 	if (info.frozen >= 0) {
 		lua_pushboolean(L, info.frozen);
 		lua_setfield(L, -2, "frozen");
 	}
 	if (m->ncpus)
-		set_int(L, "ncpus", m->ncpus);
+		ebpfdsl_lua_set_int(L, "ncpus", m->ncpus);
 	lua_getiuservalue(L, 1, MAP_UV_PIN);
 	lua_setfield(L, -2, "pinned");
 	return 1;
@@ -915,7 +909,7 @@ static int l_map_type_info(lua_State *L)
 	}
 	s = ebpfdsl_map_type_supported(t);
 	lua_createtable(L, 0, 3);
-	set_int(L, "id", t);
+	ebpfdsl_lua_set_int(L, "id", t);
 	lua_pushboolean(L, ebpfdsl_map_type_percpu(t));
 	lua_setfield(L, -2, "percpu");
 	lua_pushboolean(L, s == 1);

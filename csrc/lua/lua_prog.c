@@ -485,11 +485,7 @@ static int prog_info(lua_State *L)
 	else
 		lua_pushinteger(L, info.type);
 	lua_setfield(L, -2, "type");
-#define SET(k, v)                          \
-	do {                               \
-		lua_pushinteger(L, (lua_Integer)(v)); \
-		lua_setfield(L, -2, k);    \
-	} while (0)
+#define SET(k, v) ebpfdsl_lua_set_int(L, k, (lua_Integer)(v))
 	SET("id", info.id);
 	SET("xlated_size", info.xlated_prog_len);
 	SET("jited_size", info.jited_prog_len);

@@ -32,6 +32,24 @@ int ebpfdsl_lua_fail(lua_State *L, int err, const char *fmt, ...)
 	return 3;
 }
 
+void ebpfdsl_lua_set_int(lua_State *L, const char *k, lua_Integer v)
+{
+	lua_pushinteger(L, v);
+	lua_setfield(L, -2, k);
+}
+
+void ebpfdsl_lua_set_str(lua_State *L, const char *k, const char *v)
+{
+	lua_pushstring(L, v);
+	lua_setfield(L, -2, k);
+}
+
+void ebpfdsl_lua_set_bool(lua_State *L, const char *k, int v)
+{
+	lua_pushboolean(L, v);
+	lua_setfield(L, -2, k);
+}
+
 lua_Integer ebpfdsl_lua_optint_field(lua_State *L, int idx, const char *field, lua_Integer def)
 {
 	lua_Integer v = def;

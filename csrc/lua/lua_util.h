@@ -46,6 +46,11 @@ void ebpfdsl_lua_class(lua_State *L, const char *tname, const luaL_Reg *methods,
  * 3, as luaL_fileresult does. `err` is an errno value, either sign. */
 int ebpfdsl_lua_fail(lua_State *L, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
+/* t[k] = v for the table at the top of the stack. */
+void ebpfdsl_lua_set_int(lua_State *L, const char *k, lua_Integer v);
+void ebpfdsl_lua_set_str(lua_State *L, const char *k, const char *v);
+void ebpfdsl_lua_set_bool(lua_State *L, const char *k, int v);
+
 /* Reads an optional integer field of the table at idx; raises on a value
  * of another type, naming the field. */
 lua_Integer ebpfdsl_lua_optint_field(lua_State *L, int idx, const char *field, lua_Integer def);
