@@ -29,6 +29,7 @@ int luaopen_ebpfdsl_core(lua_State *L)
 	ebpfdsl_lua_open_btf(L);
 	ebpfdsl_lua_open_object(L);
 	ebpfdsl_lua_open_link(L);
+	ebpfdsl_lua_open_attach(L);
 	ebpfdsl_lua_open_ringbuf(L);
 	ebpfdsl_lua_open_perfbuf(L);
 	return 1;

@@ -283,10 +283,7 @@ static int l_map_create(lua_State *L)
 		char msg[400];
 		snprintf(msg, sizeof(msg), "create of %s map '%s' (key_size=%u value_size=%u max_entries=%u flags=0x%x): %s",
 			 tname, o.name, ks, vs, max, o.flags, ebpfdsl_map_errstr(fd));
-		luaL_pushfail(L);
-		lua_pushstring(L, msg);
-		lua_pushinteger(L, -fd);
-		return 3;
+		return ebpfdsl_lua_fail_msg(L, fd, msg);
 	}
 	m->fd = fd;
 	err = fill_from_kernel(L, m, &c);

@@ -32,6 +32,14 @@ int ebpfdsl_lua_fail(lua_State *L, int err, const char *fmt, ...)
 	return 3;
 }
 
+int ebpfdsl_lua_fail_msg(lua_State *L, int err, const char *msg)
+{
+	luaL_pushfail(L);
+	lua_pushstring(L, msg);
+	lua_pushinteger(L, err < 0 ? -err : err);
+	return 3;
+}
+
 void ebpfdsl_lua_set_int(lua_State *L, const char *k, lua_Integer v)
 {
 	lua_pushinteger(L, v);

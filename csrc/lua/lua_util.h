@@ -24,7 +24,8 @@ void ebpfdsl_lua_open_perfbuf(lua_State *L);
  * pushed on the stack (raises when len is short of the layout's size). */
 const ebpfdsl_layout *ebpfdsl_lua_tolayout(lua_State *L, int idx);
 int ebpfdsl_lua_layout_push(lua_State *L, int idx, const void *p, size_t len);
-void ebpfdsl_lua_open_link(lua_State *L); /* after prog: adds prog:attach_* */
+void ebpfdsl_lua_open_link(lua_State *L);
+void ebpfdsl_lua_open_attach(lua_State *L); /* after prog: adds prog:attach_* */
 /* A new ebpfdsl.Link, closed, pushed before anything is attached:
  * link:prog() gives the value at prog_idx, and the one at owner_idx is
  * kept alive with it (0: none). Store the link in the slot it returns. */
@@ -45,6 +46,8 @@ void ebpfdsl_lua_class(lua_State *L, const char *tname, const luaL_Reg *methods,
 /* Environment failures: pushes nil, "<what>: <strerror>", errno and returns
  * 3, as luaL_fileresult does. `err` is an errno value, either sign. */
 int ebpfdsl_lua_fail(lua_State *L, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* The same with a message that already says what failed and why. */
+int ebpfdsl_lua_fail_msg(lua_State *L, int err, const char *msg);
 
 /* t[k] = v for the table at the top of the stack. */
 void ebpfdsl_lua_set_int(lua_State *L, const char *k, lua_Integer v);
