@@ -86,6 +86,8 @@ build = {
         "csrc/lua/lua_attach.c",
         "csrc/lua/lua_btf.c",
         "csrc/lua/lua_core.c",
+        "csrc/lua/lua_disasm.c",
+        "csrc/lua/lua_isa.c",
         "csrc/lua/lua_iter.c",
         "csrc/lua/lua_layout.c",
         "csrc/lua/lua_map.c",

@@ -11,6 +11,8 @@
 /* Each wrapped type and each group of module functions opens itself into
  * the module table at the top of the stack. */
 void ebpfdsl_lua_open_asm(lua_State *L);
+void ebpfdsl_lua_open_disasm(lua_State *L);
+void ebpfdsl_lua_open_isa(lua_State *L);
 void ebpfdsl_lua_open_prog(lua_State *L);
 void ebpfdsl_lua_open_arch(lua_State *L);
 void ebpfdsl_lua_open_tracefs(lua_State *L);
