@@ -90,6 +90,7 @@ build = {
         "csrc/lua/lua_isa.c",
         "csrc/lua/lua_iter.c",
         "csrc/lua/lua_layout.c",
+        "csrc/lua/lua_layout_codec.c",
         "csrc/lua/lua_map.c",
         "csrc/lua/lua_map_batch.c",
         "csrc/lua/lua_map_codec.c",
