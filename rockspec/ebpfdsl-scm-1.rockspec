@@ -99,6 +99,7 @@ build = {
         "csrc/lua/lua_link.c",
         "csrc/lua/lua_perfbuf.c",
         "csrc/lua/lua_prog.c",
+        "csrc/lua/lua_prog_load.c",
         "csrc/lua/lua_reader.c",
         "csrc/lua/lua_ringbuf.c",
         "csrc/lua/lua_stage.c",

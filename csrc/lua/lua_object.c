@@ -316,13 +316,8 @@ static int obj_load(lua_State *L)
 		lua_pushfstring(L, "load of %s: program '%s' refused: %s: %s", ebpfdsl_object__name(o),
 				lua_tostring(L, 3), strerror(-err), why);
 		lua_pushinteger(L, -err);
-		{ /* as programs.load: the log in our disassembly, then the kernel's */
-			int n = ebpfdsl_vlog_annotate(lua_tostring(L, 4), p.insns, p.insn_cnt, NULL, 0, NULL, 0);
-			char *out = lua_newuserdatauv(L, (size_t)n + 1, 0);
-			ebpfdsl_vlog_annotate(lua_tostring(L, 4), p.insns, p.insn_cnt, NULL, 0, out, (size_t)n + 1);
-			lua_pushlstring(L, out, (size_t)n);
-			lua_remove(L, -2);
-		}
+		/* as programs.load: the log in our disassembly, then the kernel's */
+		ebpfdsl_lua_push_annotated(L, lua_tostring(L, 4), p.insns, p.insn_cnt, NULL, 0);
 		lua_pushvalue(L, 4);
 		return 5;
 	}

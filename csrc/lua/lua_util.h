@@ -14,6 +14,7 @@ void ebpfdsl_lua_open_asm(lua_State *L);
 void ebpfdsl_lua_open_disasm(lua_State *L);
 void ebpfdsl_lua_open_isa(lua_State *L);
 void ebpfdsl_lua_open_prog(lua_State *L);
+void ebpfdsl_lua_open_prog_load(lua_State *L);
 void ebpfdsl_lua_open_arch(lua_State *L);
 void ebpfdsl_lua_open_tracefs(lua_State *L);
 void ebpfdsl_lua_open_map(lua_State *L);
@@ -40,6 +41,10 @@ void ebpfdsl_lua_open_object(lua_State *L);
  * attach_type -1 when unknown. */
 const ebpfdsl_btf *ebpfdsl_lua_tobtf(lua_State *L, int idx);
 void ebpfdsl_lua_push_prog(lua_State *L, int fd, int type, int attach_type, const char *name, int insns_idx);
+/* Pushes a verifier log with its instruction lines in our disassembly
+ * (labels: slot names, or NULL). */
+void ebpfdsl_lua_push_annotated(lua_State *L, const char *log, const struct bpf_insn *insns, size_t cnt,
+				const struct ebpfdsl_label *labels, size_t nlabels);
 
 /* Creates the metatable `tname` with __index = methods, the given
  * metamethods and __name; leaves the stack as it was. */
