@@ -543,11 +543,7 @@ static const luaL_Reg prog_attach_methods[] = {
 
 void ebpfdsl_lua_open_attach(lua_State *L)
 {
-	if (luaL_getmetatable(L, PROG) != LUA_TTABLE)
-		luaL_error(L, "ebpfdsl_lua_open_attach: open %s first", PROG);
-	lua_getfield(L, -1, "__index");
-	luaL_setfuncs(L, prog_attach_methods, 0);
-	lua_pop(L, 2);
+	ebpfdsl_lua_class_extend(L, PROG, prog_attach_methods, 0);
 	lua_pushcfunction(L, l_attach_type);
 	lua_setfield(L, -2, "attach_type");
 	lua_pushcfunction(L, l_find_binary);

@@ -137,11 +137,14 @@ static const luaL_Reg iter_meta[] = {
 	{ NULL, NULL },
 };
 
-void ebpfdsl_lua_link_iter_methods(lua_State *L)
+static const luaL_Reg link_iter_methods[] = {
+	{ "open_iter", link_open_iter },
+	{ "read_iter", link_read_iter },
+	{ NULL, NULL },
+};
+
+void ebpfdsl_lua_open_iter(lua_State *L)
 {
 	ebpfdsl_lua_class(L, ITER, iter_methods, iter_meta);
-	lua_pushcfunction(L, link_open_iter);
-	lua_setfield(L, -2, "open_iter");
-	lua_pushcfunction(L, link_read_iter);
-	lua_setfield(L, -2, "read_iter");
+	ebpfdsl_lua_class_extend(L, EBPFDSL_LINK_CLASS, link_iter_methods, 0);
 }

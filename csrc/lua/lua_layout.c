@@ -406,10 +406,7 @@ static int l_types(lua_State *L)
 void ebpfdsl_lua_open_layout(lua_State *L)
 {
 	ebpfdsl_lua_class(L, EBPFDSL_LAYOUT_CLASS, methods, meta);
-	luaL_getmetatable(L, EBPFDSL_LAYOUT_CLASS);
-	lua_getfield(L, -1, "__index");
-	ebpfdsl_lua_layout_codec_methods(L);
-	lua_pop(L, 2);
+	ebpfdsl_lua_open_layout_codec(L);
 	lua_pushcfunction(L, l_layout);
 	lua_setfield(L, -2, "layout");
 	lua_pushcfunction(L, l_types);

@@ -19,8 +19,8 @@ struct layout {
 
 /* The built layout at idx; raises on anything else. */
 struct layout *ebpfdsl_lua_layout_check(lua_State *L, int idx);
-/* lua_layout_codec.c: decode, decode_many and encode, added to the
- * method table at the top of the stack. */
-void ebpfdsl_lua_layout_codec_methods(lua_State *L);
+/* lua_layout_codec.c: adds decode, decode_many and encode to the
+ * Layout's methods. */
+void ebpfdsl_lua_open_layout_codec(lua_State *L);
 
 #endif

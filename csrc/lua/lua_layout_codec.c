@@ -417,7 +417,7 @@ static const luaL_Reg codec_methods[] = {
 	{ NULL, NULL },
 };
 
-void ebpfdsl_lua_layout_codec_methods(lua_State *L)
+void ebpfdsl_lua_open_layout_codec(lua_State *L)
 {
-	luaL_setfuncs(L, codec_methods, 0);
+	ebpfdsl_lua_class_extend(L, EBPFDSL_LAYOUT_CLASS, codec_methods, 0);
 }

@@ -4,8 +4,6 @@
 #include <errno.h>
 #include "lua_link.h"
 
-static const char *const LINK = "ebpfdsl.Link";
-
 /* user value 1: the Prog the link runs, kept alive as long as the link;
  * 2: what else the attachment needs alive (the ebpfdsl.Object of a link
  * libbpf made) */
@@ -17,14 +15,14 @@ struct link_ud {
 
 static struct link_ud *check_link(lua_State *L, int idx)
 {
-	return luaL_checkudata(L, idx, LINK);
+	return luaL_checkudata(L, idx, EBPFDSL_LINK_CLASS);
 }
 
 ebpfdsl_link *ebpfdsl_lua_link_check_open(lua_State *L, int idx)
 {
 	struct link_ud *u = check_link(L, idx);
 	if (!u->l || ebpfdsl_link__detached(u->l))
-		luaL_error(L, "attempt to use a closed %s", LINK);
+		luaL_error(L, "attempt to use a closed %s", EBPFDSL_LINK_CLASS);
 	return u->l;
 }
 
@@ -44,7 +42,7 @@ static int link_tostring(lua_State *L)
 	const char *kind, *pname = "?";
 	int n;
 	if (!u->l) {
-		lua_pushfstring(L, "%s (closed)", LINK);
+		lua_pushfstring(L, "%s (closed)", EBPFDSL_LINK_CLASS);
 		return 1;
 	}
 	kind = ebpfdsl_link_kind_name(ebpfdsl_link__kind(u->l));
@@ -55,7 +53,7 @@ static int link_tostring(lua_State *L)
 			pname = lua_tostring(L, -1);
 	}
 	n = ebpfdsl_link__count(u->l);
-	lua_pushfstring(L, "%s %s %s (prog '%s'", LINK, kind, ebpfdsl_link__target(u->l), pname);
+	lua_pushfstring(L, "%s %s %s (prog '%s'", EBPFDSL_LINK_CLASS, kind, ebpfdsl_link__target(u->l), pname);
 	if (ebpfdsl_link__fd(u->l) >= 0)
 		lua_pushfstring(L, ", fd=%d", ebpfdsl_link__fd(u->l));
 	else if (n > 1)
@@ -224,7 +222,7 @@ ebpfdsl_link **ebpfdsl_lua_new_link(lua_State *L, int prog_idx, int owner_idx)
 	owner_idx = owner_idx ? lua_absindex(L, owner_idx) : 0;
 	u = lua_newuserdatauv(L, sizeof(*u), 2);
 	u->l = NULL;
-	luaL_setmetatable(L, LINK);
+	luaL_setmetatable(L, EBPFDSL_LINK_CLASS);
 	if (prog_idx) {
 		lua_pushvalue(L, prog_idx);
 		lua_setiuservalue(L, -2, 1);
@@ -281,11 +279,8 @@ static const luaL_Reg link_meta[] = {
 
 void ebpfdsl_lua_open_link(lua_State *L)
 {
-	ebpfdsl_lua_class(L, LINK, link_methods, link_meta);
-	luaL_getmetatable(L, LINK);
-	lua_getfield(L, -1, "__index");
-	ebpfdsl_lua_link_iter_methods(L);
-	lua_pop(L, 2);
+	ebpfdsl_lua_class(L, EBPFDSL_LINK_CLASS, link_methods, link_meta);
+	ebpfdsl_lua_open_iter(L);
 	lua_pushcfunction(L, l_link_open_pinned);
 	lua_setfield(L, -2, "link_open_pinned");
 }

@@ -6,6 +6,8 @@
 
 #include "lua_util.h"
 
+#define EBPFDSL_LINK_CLASS "ebpfdsl.Link"
+
 /* The open link at idx; raises "attempt to use a closed ebpfdsl.Link". */
 ebpfdsl_link *ebpfdsl_lua_link_check_open(lua_State *L, int idx);
 /* Finishes an attach into the Link whose slot ebpfdsl_lua_new_link gave:
@@ -13,7 +15,7 @@ ebpfdsl_link *ebpfdsl_lua_link_check_open(lua_State *L, int idx);
  * result; else nil, err, -e. Returns the number of results. */
 int ebpfdsl_lua_link_finish(lua_State *L, ebpfdsl_link **slot, int e, ebpfdsl_link *l, const char *err);
 /* lua_iter.c: makes ebpfdsl.Iter and adds open_iter and read_iter to the
- * Link method table at the top of the stack. */
-void ebpfdsl_lua_link_iter_methods(lua_State *L);
+ * Link's methods. */
+void ebpfdsl_lua_open_iter(lua_State *L);
 
 #endif

@@ -428,6 +428,12 @@ static const luaL_Reg obj_methods[] = {
 	{ NULL, NULL },
 };
 
+/* methods with the module table as upvalue 1 */
+static const luaL_Reg obj_module_methods[] = {
+	{ "map", obj_map },
+	{ NULL, NULL },
+};
+
 static const luaL_Reg obj_meta[] = {
 	{ "__gc", obj_close },
 	{ "__close", obj_close },
@@ -439,12 +445,8 @@ void ebpfdsl_lua_open_object(lua_State *L)
 {
 	ebpfdsl_lua_class(L, OBJECT, obj_methods, obj_meta);
 	/* obj:map() makes ebpfdsl.Map handles through the module table */
-	luaL_getmetatable(L, OBJECT);
-	lua_getfield(L, -1, "__index");
-	lua_pushvalue(L, -3);
-	lua_pushcclosure(L, obj_map, 1);
-	lua_setfield(L, -2, "map");
-	lua_pop(L, 2);
+	lua_pushvalue(L, -1);
+	ebpfdsl_lua_class_extend(L, OBJECT, obj_module_methods, 1);
 	lua_pushcfunction(L, l_object_open);
 	lua_setfield(L, -2, "object_open");
 }

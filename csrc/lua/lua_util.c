@@ -16,6 +16,17 @@ void ebpfdsl_lua_class(lua_State *L, const char *tname, const luaL_Reg *methods,
 	lua_pop(L, 1);
 }
 
+void ebpfdsl_lua_class_extend(lua_State *L, const char *tname, const luaL_Reg *methods, int nup)
+{
+	if (luaL_getmetatable(L, tname) != LUA_TTABLE)
+		luaL_error(L, "%s: extended before it was made", tname);
+	lua_getfield(L, -1, "__index");
+	lua_replace(L, -2);         /* the method table, in place of the metatable */
+	lua_insert(L, -(nup + 1));  /* below the upvalues */
+	luaL_setfuncs(L, methods, nup);
+	lua_pop(L, 1);
+}
+
 int ebpfdsl_lua_fail(lua_State *L, int err, const char *fmt, ...)
 {
 	char what[512];

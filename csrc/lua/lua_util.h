@@ -49,6 +49,10 @@ void ebpfdsl_lua_push_annotated(lua_State *L, const char *log, const struct bpf_
 /* Creates the metatable `tname` with __index = methods, the given
  * metamethods and __name; leaves the stack as it was. */
 void ebpfdsl_lua_class(lua_State *L, const char *tname, const luaL_Reg *methods, const luaL_Reg *meta);
+/* Adds methods to those of the class tname, made before (by another file:
+ * prog:attach_* to ebpfdsl.Prog); as with luaL_setfuncs they share the
+ * nup values on top of the stack, which are popped. */
+void ebpfdsl_lua_class_extend(lua_State *L, const char *tname, const luaL_Reg *methods, int nup);
 
 /* Environment failures: pushes nil, "<what>: <strerror>", errno and returns
  * 3, as luaL_fileresult does. `err` is an errno value, either sign. */
