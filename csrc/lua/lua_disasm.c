@@ -119,8 +119,7 @@ static void push_op(lua_State *L, const struct ebpfdsl_op *op, size_t pc, int ta
 	int named = 0;
 
 	lua_createtable(L, 0, 6);
-	lua_pushstring(L, row->name);
-	lua_setfield(L, -2, "op");
+	ebpfdsl_lua_set_str(L, "op", row->name);
 	if (to >= 0 && lua_rawgeti(L, targets, to) == LUA_TSTRING) {
 		lua_setfield(L, -2, "target");
 		named = 1;
@@ -140,8 +139,7 @@ static void push_op(lua_State *L, const struct ebpfdsl_op *op, size_t pc, int ta
 	if (op->has & EBPFDSL_HAS_SRC)
 		set_reg(L, "src", op->src);
 	if (op->has & EBPFDSL_HAS_SIZE) {
-		lua_pushstring(L, ebpfdsl_size_name(op->size));
-		lua_setfield(L, -2, "size");
+		ebpfdsl_lua_set_str(L, "size", ebpfdsl_size_name(op->size));
 	}
 	if (op->has & EBPFDSL_HAS_BITS)
 		ebpfdsl_lua_set_int(L, "bits", op->bits);
@@ -153,8 +151,7 @@ static void push_op(lua_State *L, const struct ebpfdsl_op *op, size_t pc, int ta
 	if (op->has & EBPFDSL_HAS_AUX)
 		ebpfdsl_lua_set_int(L, "value_offset", op->aux);
 	if (op->op == EBPFDSL_OP_CALL && ebpfdsl_helper_name((int)op->imm)) {
-		lua_pushstring(L, ebpfdsl_helper_name((int)op->imm));
-		lua_setfield(L, -2, "helper");
+		ebpfdsl_lua_set_str(L, "helper", ebpfdsl_helper_name((int)op->imm));
 	}
 }
 

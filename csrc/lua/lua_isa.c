@@ -85,11 +85,9 @@ static int l_isa(lua_State *L)
 	for (int i = 0; i < EBPFDSL_OP_COUNT_; i++) {
 		const struct ebpfdsl_isa_row *row = ebpfdsl_isa_row(i);
 		lua_createtable(L, 0, 5);
-		lua_pushstring(L, row->name);
-		lua_setfield(L, -2, "name");
+		ebpfdsl_lua_set_str(L, "name", row->name);
 		ebpfdsl_lua_set_int(L, "code", row->code);
-		lua_pushstring(L, SHAPE_NAMES[row->shape]);
-		lua_setfield(L, -2, "shape");
+		ebpfdsl_lua_set_str(L, "shape", SHAPE_NAMES[row->shape]);
 		ebpfdsl_lua_set_int(L, "aux", row->aux);
 		ebpfdsl_lua_set_int(L, "cpu", row->cpu);
 		lua_rawseti(L, -2, i + 1);

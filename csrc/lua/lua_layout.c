@@ -216,24 +216,17 @@ static void push_type(lua_State *L, const struct ebpfdsl_layout_field *f)
 static void push_info(lua_State *L, const struct ebpfdsl_layout_field *f, int owner)
 {
 	lua_createtable(L, 0, 9);
-	lua_pushstring(L, f->name);
-	lua_setfield(L, -2, "name");
+	ebpfdsl_lua_set_str(L, "name", f->name);
 	push_type(L, f);
 	lua_setfield(L, -2, "type");
-	lua_pushinteger(L, (lua_Integer)f->offset);
-	lua_setfield(L, -2, "offset");
-	lua_pushinteger(L, (lua_Integer)f->size);
-	lua_setfield(L, -2, "size");
+	ebpfdsl_lua_set_int(L, "offset", (lua_Integer)f->offset);
+	ebpfdsl_lua_set_int(L, "size", (lua_Integer)f->size);
 	if (f->count) {
-		lua_pushinteger(L, (lua_Integer)f->count);
-		lua_setfield(L, -2, "count");
+		ebpfdsl_lua_set_int(L, "count", (lua_Integer)f->count);
 	}
-	lua_pushinteger(L, (lua_Integer)f->elem_size);
-	lua_setfield(L, -2, "elem_size");
-	lua_pushinteger(L, (lua_Integer)f->align);
-	lua_setfield(L, -2, "align");
-	lua_pushboolean(L, ebpfdsl_type_is_signed(f->type));
-	lua_setfield(L, -2, "signed");
+	ebpfdsl_lua_set_int(L, "elem_size", (lua_Integer)f->elem_size);
+	ebpfdsl_lua_set_int(L, "align", (lua_Integer)f->align);
+	ebpfdsl_lua_set_bool(L, "signed", ebpfdsl_type_is_signed(f->type));
 	if (f->type == EBPFDSL_TYPE_STRUCT && owner) {
 		lua_getiuservalue(L, owner, 1);
 		lua_rawgeti(L, -1, (lua_Integer)f->index + 1);

@@ -160,6 +160,7 @@ static int link_info(lua_State *L)
 {
 	ebpfdsl_link *l = ebpfdsl_lua_link_check_open(L, 1);
 	struct ebpfdsl_link_info i = { .sz = sizeof(i) };
+	const char *tname;
 	static const char *const perf_types[] = { "unspec", "uprobe", "uretprobe", "kprobe",
 						  "kretprobe", "tracepoint", "event" };
 	int e = ebpfdsl_link__info(l, &i);
@@ -169,8 +170,8 @@ static int link_info(lua_State *L)
 	if (e < 0)
 		return ebpfdsl_lua_fail(L, e, "info of %s link", ebpfdsl_link_kind_name(ebpfdsl_link__kind(l)));
 	lua_createtable(L, 0, 8);
-	lua_pushstring(L, ebpfdsl_link_type_name((int)i.type) ? ebpfdsl_link_type_name((int)i.type) : "unknown");
-	lua_setfield(L, -2, "type");
+	tname = ebpfdsl_link_type_name((int)i.type);
+	ebpfdsl_lua_set_str(L, "type", tname ? tname : "unknown");
 	ebpfdsl_lua_set_int(L, "id", i.id);
 	ebpfdsl_lua_set_int(L, "prog_id", i.prog_id);
 	switch (i.type) {
@@ -178,8 +179,7 @@ static int link_info(lua_State *L)
 	case BPF_LINK_TYPE_CGROUP:
 	case BPF_LINK_TYPE_NETNS:
 		if (ebpfdsl_attach_type_name((int)i.attach_type)) {
-			lua_pushstring(L, ebpfdsl_attach_type_name((int)i.attach_type));
-			lua_setfield(L, -2, "attach_type");
+			ebpfdsl_lua_set_str(L, "attach_type", ebpfdsl_attach_type_name((int)i.attach_type));
 		}
 		break;
 	default:
@@ -199,8 +199,7 @@ static int link_info(lua_State *L)
 		ebpfdsl_lua_set_int(L, "map_id", i.map_id);
 	if (i.type == BPF_LINK_TYPE_PERF_EVENT && i.perf_event_type) {
 		if (i.perf_event_type < sizeof(perf_types) / sizeof(perf_types[0])) {
-			lua_pushstring(L, perf_types[i.perf_event_type]);
-			lua_setfield(L, -2, "perf_event_type");
+			ebpfdsl_lua_set_str(L, "perf_event_type", perf_types[i.perf_event_type]);
 		}
 		ebpfdsl_lua_set_int(L, "cookie", (lua_Integer)i.cookie);
 		if (i.perf_event_type <= 4)
@@ -209,8 +208,7 @@ static int link_info(lua_State *L)
 			ebpfdsl_lua_set_int(L, "config", (lua_Integer)i.config);
 	}
 	if (i.name[0]) {
-		lua_pushstring(L, i.name);
-		lua_setfield(L, -2, "name");
+		ebpfdsl_lua_set_str(L, "name", i.name);
 	}
 	return 1;
 }

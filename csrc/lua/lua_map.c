@@ -187,8 +187,8 @@ static int fill_from_kernel(lua_State *L, struct map *m, const struct codecs *c)
 		return m->ncpus;
 	m->vbytes = (uint32_t)ebpfdsl_map_value_bytes(m->type, m->value_size);
 	if (c->kgiven && c->ksize != m->key_size)
-		return luaL_error(L, "key is %d bytes but the %s map's key_size is %d", (int)c->ksize, ebpfdsl_map_type_str(m),
-				  (int)m->key_size);
+		return luaL_error(L, "key is %d bytes but the %s map's key_size is %d", (int)c->ksize,
+				  ebpfdsl_map_type_str(m), (int)m->key_size);
 	if (c->vgiven && c->vsize != m->value_size)
 		return luaL_error(L, "value is %d bytes but the %s map's value_size is %d", (int)c->vsize,
 				  ebpfdsl_map_type_str(m), (int)m->value_size);
@@ -427,8 +427,7 @@ static int map_info(lua_State *L)
 	ebpfdsl_lua_set_int(L, "value_size", info.value_size);
 	ebpfdsl_lua_set_int(L, "max_entries", info.max_entries);
 	ebpfdsl_lua_set_int(L, "flags", info.flags);
-	lua_pushstring(L, info.name);
-	lua_setfield(L, -2, "name");
+	ebpfdsl_lua_set_str(L, "name", info.name);
 	ebpfdsl_lua_set_int(L, "map_extra", (lua_Integer)info.map_extra);
 	ebpfdsl_lua_set_int(L, "ifindex", info.ifindex);
 	ebpfdsl_lua_set_int(L, "btf_id", info.btf_id);
@@ -436,8 +435,7 @@ static int map_info(lua_State *L)
 	ebpfdsl_lua_set_int(L, "btf_value_type_id", info.btf_value_type_id);
 	ebpfdsl_lua_set_int(L, "btf_vmlinux_value_type_id", info.btf_vmlinux_value_type_id);
 	if (info.frozen >= 0) {
-		lua_pushboolean(L, info.frozen);
-		lua_setfield(L, -2, "frozen");
+		ebpfdsl_lua_set_bool(L, "frozen", info.frozen);
 	}
 	if (m->ncpus)
 		ebpfdsl_lua_set_int(L, "ncpus", m->ncpus);
@@ -558,10 +556,8 @@ static int l_map_type_info(lua_State *L)
 	s = ebpfdsl_map_type_supported(t);
 	lua_createtable(L, 0, 3);
 	ebpfdsl_lua_set_int(L, "id", t);
-	lua_pushboolean(L, ebpfdsl_map_type_percpu(t));
-	lua_setfield(L, -2, "percpu");
-	lua_pushboolean(L, s == 1);
-	lua_setfield(L, -2, "supported");
+	ebpfdsl_lua_set_bool(L, "percpu", ebpfdsl_map_type_percpu(t));
+	ebpfdsl_lua_set_bool(L, "supported", s == 1);
 	return 1;
 }
 

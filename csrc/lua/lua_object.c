@@ -124,10 +124,8 @@ static void push_prog_desc(lua_State *L, const struct ebpfdsl_object_prog *p)
 	const char *t = ebpfdsl_prog_type_name(p->type);
 	const char *a = ebpfdsl_attach_type_name(p->expected_attach_type);
 	lua_createtable(L, 0, 6);
-	lua_pushstring(L, p->name);
-	lua_setfield(L, -2, "name");
-	lua_pushstring(L, p->section);
-	lua_setfield(L, -2, "section");
+	ebpfdsl_lua_set_str(L, "name", p->name);
+	ebpfdsl_lua_set_str(L, "section", p->section);
 	if (t)
 		lua_pushstring(L, t);
 	else
@@ -150,21 +148,16 @@ static void push_map_desc(lua_State *L, const struct ebpfdsl_object_map *m)
 {
 	const char *t = m->type_name;
 	lua_createtable(L, 0, 6);
-	lua_pushstring(L, m->name);
-	lua_setfield(L, -2, "name");
+	ebpfdsl_lua_set_str(L, "name", m->name);
 	if (t)
 		lua_pushstring(L, t);
 	else
 		lua_pushinteger(L, m->type);
 	lua_setfield(L, -2, "type");
-	lua_pushinteger(L, m->key_size);
-	lua_setfield(L, -2, "key_size");
-	lua_pushinteger(L, m->value_size);
-	lua_setfield(L, -2, "value_size");
-	lua_pushinteger(L, m->max_entries);
-	lua_setfield(L, -2, "max_entries");
-	lua_pushinteger(L, m->flags);
-	lua_setfield(L, -2, "flags");
+	ebpfdsl_lua_set_int(L, "key_size", m->key_size);
+	ebpfdsl_lua_set_int(L, "value_size", m->value_size);
+	ebpfdsl_lua_set_int(L, "max_entries", m->max_entries);
+	ebpfdsl_lua_set_int(L, "flags", m->flags);
 }
 
 /* obj:programs() -> {{name=, section=, type=, expected_attach_type=,

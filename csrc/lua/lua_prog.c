@@ -151,10 +151,8 @@ static int prog_test_run(lua_State *L)
 	if (err)
 		return ebpfdsl_lua_fail(L, err, "test_run of '%s'", p->name);
 	lua_createtable(L, 0, 4);
-	lua_pushinteger(L, run.retval);
-	lua_setfield(L, -2, "retval");
-	lua_pushinteger(L, run.duration);
-	lua_setfield(L, -2, "duration_ns");
+	ebpfdsl_lua_set_int(L, "retval", run.retval);
+	ebpfdsl_lua_set_int(L, "duration_ns", run.duration);
 	if (data_out) {
 		lua_pushlstring(L, data_out, run.data_size_out);
 		lua_setfield(L, -2, "data_out");
@@ -212,11 +210,9 @@ static int prog_info(lua_State *L)
 	if (err)
 		return ebpfdsl_lua_fail(L, err, "info of '%s'", p->name);
 	lua_createtable(L, 0, 16);
-	lua_pushstring(L, info.name);
-	lua_setfield(L, -2, "name");
+	ebpfdsl_lua_set_str(L, "name", info.name);
 	hex(tag, info.tag, BPF_TAG_SIZE);
-	lua_pushstring(L, tag);
-	lua_setfield(L, -2, "tag");
+	ebpfdsl_lua_set_str(L, "tag", tag);
 	tname = ebpfdsl_prog_type_name((int)info.type);
 	if (tname)
 		lua_pushstring(L, tname);
@@ -237,8 +233,7 @@ static int prog_info(lua_State *L)
 	SET("attach_btf_id", info.attach_btf_id);
 	SET("attach_btf_obj_id", info.attach_btf_obj_id);
 #undef SET
-	lua_pushboolean(L, info.gpl_compatible);
-	lua_setfield(L, -2, "gpl_compatible");
+	ebpfdsl_lua_set_bool(L, "gpl_compatible", info.gpl_compatible);
 	if (nids > 64) { /* more than the first guess: ask again with room */
 		uint32_t *more = lua_newuserdatauv(L, nids * sizeof(*more), 0);
 		uint32_t n = nids;

@@ -114,6 +114,9 @@ static int l_prog_load(lua_State *L)
 	const char *tname = luaL_checkstring(L, 1);
 	size_t len;
 	const char *bytes = luaL_checklstring(L, 2, &len);
+	/* Lua strings are aligned for any type */
+	const struct bpf_insn *insns = (const struct bpf_insn *)(const void *)bytes;
+	size_t cnt = len / sizeof(struct bpf_insn);
 	struct ebpfdsl_prog_load_opts o = { .sz = sizeof(o) };
 	int type = ebpfdsl_prog_type_parse(tname), attach;
 	size_t log_size = LOG_START;
@@ -195,8 +198,7 @@ static int l_prog_load(lua_State *L)
 		log = lua_newuserdatauv(L, log_size, 0); /* GC-owned scratch */
 		o.log_buf = log;
 		o.log_size = log_size;
-		fd = ebpfdsl_prog__load(type, (const struct bpf_insn *)(const void *)bytes,
-					len / sizeof(struct bpf_insn), &o);
+		fd = ebpfdsl_prog__load(type, insns, cnt, &o);
 		if (fd != -ENOSPC || log_size >= LOG_MAX)
 			break;
 		lua_pop(L, 1);
@@ -212,13 +214,11 @@ static int l_prog_load(lua_State *L)
 			char *why = lua_newuserdatauv(L, 2048, 0);
 			lua_getfield(L, 3, "labels");
 			labels = labels_array(L, lua_gettop(L), &nlabels);
-			ebpfdsl_vlog_explain(log, (const struct bpf_insn *)(const void *)bytes,
-					     len / sizeof(struct bpf_insn), labels, nlabels, why, 2048);
+			ebpfdsl_vlog_explain(log, insns, cnt, labels, nlabels, why, 2048);
 			luaL_pushfail(L);
 			lua_pushfstring(L, "load of %s '%s' refused: %s: %s", tname, p->name, what, why);
 			lua_pushinteger(L, e);
-			ebpfdsl_lua_push_annotated(L, log, (const struct bpf_insn *)(const void *)bytes, len / sizeof(struct bpf_insn),
-						   labels, nlabels);
+			ebpfdsl_lua_push_annotated(L, log, insns, cnt, labels, nlabels);
 			lua_pushstring(L, log);
 			return 5;
 		}
@@ -252,38 +252,48 @@ static int l_prog_load(lua_State *L)
 	return 1;
 }
 
-/* vlog_annotate(log, bytes[, labels]) -> the log in our terms */
-static int l_vlog_annotate(lua_State *L)
-{
-	const char *log = luaL_checkstring(L, 1);
-	size_t len, nlabels;
-	const char *bytes = luaL_optlstring(L, 2, "", &len);
+/* The arguments (log, bytes[, labels]) of vlog_annotate and vlog_explain:
+ * the program's instructions and its labels as an array (pushed). */
+struct vlog_args {
+	const char *log;
+	const struct bpf_insn *insns;
+	size_t cnt;
 	struct ebpfdsl_label *labels;
+	size_t nlabels;
+};
+
+static void vlog_args(lua_State *L, struct vlog_args *a)
+{
+	size_t len;
+	const char *bytes;
+	a->log = luaL_checkstring(L, 1);
+	bytes = luaL_optlstring(L, 2, "", &len);
+	a->insns = (const struct bpf_insn *)(const void *)bytes;
+	a->cnt = len / sizeof(struct bpf_insn);
 	if (!lua_isnoneornil(L, 3))
 		luaL_checktype(L, 3, LUA_TTABLE);
 	lua_settop(L, 3);
-	labels = labels_array(L, 3, &nlabels);
-	ebpfdsl_lua_push_annotated(L, log, (const struct bpf_insn *)(const void *)bytes, len / sizeof(struct bpf_insn),
-				   labels, nlabels);
+	a->labels = labels_array(L, 3, &a->nlabels);
+}
+
+/* vlog_annotate(log, bytes[, labels]) -> the log in our terms */
+static int l_vlog_annotate(lua_State *L)
+{
+	struct vlog_args a;
+	vlog_args(L, &a);
+	ebpfdsl_lua_push_annotated(L, a.log, a.insns, a.cnt, a.labels, a.nlabels);
 	return 1;
 }
 
 /* vlog_explain(log, bytes[, labels]) -> message, insn index | nil */
 static int l_vlog_explain(lua_State *L)
 {
-	const char *log = luaL_checkstring(L, 1);
-	size_t len, nlabels;
-	const char *bytes = luaL_optlstring(L, 2, "", &len);
-	struct ebpfdsl_label *labels;
+	struct vlog_args a;
 	char *out;
 	int idx;
-	if (!lua_isnoneornil(L, 3))
-		luaL_checktype(L, 3, LUA_TTABLE);
-	lua_settop(L, 3);
+	vlog_args(L, &a);
 	out = lua_newuserdatauv(L, 2048, 0);
-	labels = labels_array(L, 3, &nlabels);
-	idx = ebpfdsl_vlog_explain(log, (const struct bpf_insn *)(const void *)bytes, len / sizeof(struct bpf_insn),
-				   labels, nlabels, out, 2048);
+	idx = ebpfdsl_vlog_explain(a.log, a.insns, a.cnt, a.labels, a.nlabels, out, 2048);
 	lua_pushstring(L, out);
 	if (idx < 0)
 		lua_pushnil(L);
