@@ -541,15 +541,17 @@ static const luaL_Reg prog_attach_methods[] = {
 	{ NULL, NULL },
 };
 
+/* module functions */
+static const luaL_Reg attach_functions[] = {
+	{ "attach_type", l_attach_type },
+	{ "find_binary", l_find_binary },
+	{ "symbol_offset", l_symbol_offset },
+	{ "elf_symbol_offset", l_symbol_offset }, /* the name ebpfdsl.uprobe asks for */
+	{ NULL, NULL },
+};
+
 void ebpfdsl_lua_open_attach(lua_State *L)
 {
 	ebpfdsl_lua_class_extend(L, PROG, prog_attach_methods, 0);
-	lua_pushcfunction(L, l_attach_type);
-	lua_setfield(L, -2, "attach_type");
-	lua_pushcfunction(L, l_find_binary);
-	lua_setfield(L, -2, "find_binary");
-	lua_pushcfunction(L, l_symbol_offset);
-	lua_setfield(L, -2, "symbol_offset");
-	lua_pushcfunction(L, l_symbol_offset); /* the name ebpfdsl.uprobe asks for */
-	lua_setfield(L, -2, "elf_symbol_offset");
+	luaL_setfuncs(L, attach_functions, 0);
 }

@@ -478,11 +478,15 @@ const ebpfdsl_btf *ebpfdsl_lua_tobtf(lua_State *L, int idx)
 	return check_open(L, idx);
 }
 
+/* module functions */
+static const luaL_Reg btf_functions[] = {
+	{ "btf_vmlinux", l_btf_vmlinux },
+	{ "btf_load", l_btf_load },
+	{ NULL, NULL },
+};
+
 void ebpfdsl_lua_open_btf(lua_State *L)
 {
 	ebpfdsl_lua_class(L, BTF, btf_methods, btf_meta);
-	lua_pushcfunction(L, l_btf_vmlinux);
-	lua_setfield(L, -2, "btf_vmlinux");
-	lua_pushcfunction(L, l_btf_load);
-	lua_setfield(L, -2, "btf_load");
+	luaL_setfuncs(L, btf_functions, 0);
 }

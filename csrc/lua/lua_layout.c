@@ -396,12 +396,16 @@ static int l_types(lua_State *L)
 	return 1;
 }
 
+/* module functions */
+static const luaL_Reg layout_functions[] = {
+	{ "layout", l_layout },
+	{ "layout_types", l_types },
+	{ NULL, NULL },
+};
+
 void ebpfdsl_lua_open_layout(lua_State *L)
 {
 	ebpfdsl_lua_class(L, EBPFDSL_LAYOUT_CLASS, methods, meta);
 	ebpfdsl_lua_open_layout_codec(L);
-	lua_pushcfunction(L, l_layout);
-	lua_setfield(L, -2, "layout");
-	lua_pushcfunction(L, l_types);
-	lua_setfield(L, -2, "layout_types");
+	luaL_setfuncs(L, layout_functions, 0);
 }

@@ -630,6 +630,20 @@ static int l_pidfd(lua_State *L)
 	return 1;
 }
 
+/* module functions */
+static const luaL_Reg map_functions[] = {
+	{ "map_create", l_map_create },
+	{ "map_open_pinned", l_map_open_pinned },
+	{ "map_open_id", l_map_open_id },
+	{ "map_types", l_map_types },
+	{ "map_type_info", l_map_type_info },
+	{ "ringbuf_size_check", l_ringbuf_size_check },
+	{ "possible_cpus", l_possible_cpus },
+	{ "bpffs_mount", l_bpffs_mount },
+	{ "pidfd", l_pidfd },
+	{ NULL, NULL },
+};
+
 void ebpfdsl_lua_open_map(lua_State *L)
 {
 	luaL_newmetatable(L, EBPFDSL_MAP_CLASS);
@@ -641,23 +655,5 @@ void ebpfdsl_lua_open_map(lua_State *L)
 	lua_pushcclosure(L, ebpfdsl_map_index, 1);
 	lua_setfield(L, -2, "__index");
 	lua_pop(L, 1);
-
-	lua_pushcfunction(L, l_map_create);
-	lua_setfield(L, -2, "map_create");
-	lua_pushcfunction(L, l_map_open_pinned);
-	lua_setfield(L, -2, "map_open_pinned");
-	lua_pushcfunction(L, l_map_open_id);
-	lua_setfield(L, -2, "map_open_id");
-	lua_pushcfunction(L, l_map_types);
-	lua_setfield(L, -2, "map_types");
-	lua_pushcfunction(L, l_map_type_info);
-	lua_setfield(L, -2, "map_type_info");
-	lua_pushcfunction(L, l_ringbuf_size_check);
-	lua_setfield(L, -2, "ringbuf_size_check");
-	lua_pushcfunction(L, l_possible_cpus);
-	lua_setfield(L, -2, "possible_cpus");
-	lua_pushcfunction(L, l_bpffs_mount);
-	lua_setfield(L, -2, "bpffs_mount");
-	lua_pushcfunction(L, l_pidfd);
-	lua_setfield(L, -2, "pidfd");
+	luaL_setfuncs(L, map_functions, 0);
 }

@@ -374,6 +374,14 @@ static const luaL_Reg prog_meta[] = {
 	{ NULL, NULL },
 };
 
+/* module functions */
+static const luaL_Reg prog_functions[] = {
+	{ "prog_types", l_prog_types },
+	{ "attach_types", l_attach_types },
+	{ "prog_open_pinned", l_prog_open_pinned },
+	{ NULL, NULL },
+};
+
 void ebpfdsl_lua_open_prog(lua_State *L)
 {
 	ebpfdsl_lua_class(L, EBPFDSL_PROG_CLASS, prog_methods, prog_meta);
@@ -383,10 +391,5 @@ void ebpfdsl_lua_open_prog(lua_State *L)
 	lua_pushcclosure(L, prog_tostring, 1);
 	lua_setfield(L, -2, "__tostring");
 	lua_pop(L, 1);
-	lua_pushcfunction(L, l_prog_types);
-	lua_setfield(L, -2, "prog_types");
-	lua_pushcfunction(L, l_attach_types);
-	lua_setfield(L, -2, "attach_types");
-	lua_pushcfunction(L, l_prog_open_pinned);
-	lua_setfield(L, -2, "prog_open_pinned");
+	luaL_setfuncs(L, prog_functions, 0);
 }

@@ -302,12 +302,15 @@ static int l_vlog_explain(lua_State *L)
 	return 2;
 }
 
+/* module functions */
+static const luaL_Reg load_functions[] = {
+	{ "prog_load", l_prog_load },
+	{ "vlog_explain", l_vlog_explain },
+	{ "vlog_annotate", l_vlog_annotate },
+	{ NULL, NULL },
+};
+
 void ebpfdsl_lua_open_prog_load(lua_State *L)
 {
-	lua_pushcfunction(L, l_prog_load);
-	lua_setfield(L, -2, "prog_load");
-	lua_pushcfunction(L, l_vlog_explain);
-	lua_setfield(L, -2, "vlog_explain");
-	lua_pushcfunction(L, l_vlog_annotate);
-	lua_setfield(L, -2, "vlog_annotate");
+	luaL_setfuncs(L, load_functions, 0);
 }
