@@ -906,14 +906,8 @@ EBPFDSL_API int ebpfdsl_object__reuse_map(ebpfdsl_object *o, size_t i, int map_f
 /* Before load: whether program i is loaded at all. */
 EBPFDSL_API int ebpfdsl_object__set_autoload(ebpfdsl_object *o, size_t i, int on);
 
-typedef struct ebpfdsl_object_link ebpfdsl_object_link;
-/* Attaches program i as its section name says (libbpf's
- * bpf_program__attach): "tp/syscalls/sys_enter_getppid", "fentry/...",
- * "raw_tp/...". */
-EBPFDSL_API ebpfdsl_object_link *ebpfdsl_object__attach(ebpfdsl_object *o, size_t i, char *msg, size_t msg_size);
-EBPFDSL_API int ebpfdsl_object_link__fd(const ebpfdsl_object_link *l);
-/* Detaches and frees. */
-EBPFDSL_API void ebpfdsl_object_link__free(ebpfdsl_object_link *l);
+/* Attaching program i as its section name says: ebpfdsl_object__attach,
+ * with the links below. */
 
 /* ------------------------------------------------------------------------
  * Attach and links (csrc/kernel/attach_*.c, link.c, elf_sym.c).
@@ -941,6 +935,7 @@ enum ebpfdsl_link_kind {
 	EBPFDSL_LINK_NETNS,        /* sk_lookup, flow_dissector */
 	EBPFDSL_LINK_ITER,
 	EBPFDSL_LINK_PINNED,       /* opened from a bpffs path */
+	EBPFDSL_LINK_OBJECT,       /* made by libbpf for an ebpfdsl_object */
 	EBPFDSL_LINK_KIND_COUNT_
 };
 
@@ -1092,6 +1087,12 @@ EBPFDSL_API int ebpfdsl_link__detached(const ebpfdsl_link *link);
 EBPFDSL_API void ebpfdsl_link__free(ebpfdsl_link *link);
 /* A pinned bpf link, as a link of kind EBPFDSL_LINK_PINNED. */
 EBPFDSL_API int ebpfdsl_link_open_pinned(const char *path, ebpfdsl_link **out, char *err, size_t errlen);
+/* Attaches program i of a loaded object as its section name says
+ * (libbpf's bpf_program__attach: "tp/syscalls/sys_enter_getppid",
+ * "fentry/...", "raw_tp/...") as a link of kind EBPFDSL_LINK_OBJECT
+ * aimed at the section name. 0 or -errno; what libbpf said on the way
+ * goes to msg (when given): the reason for a failure. */
+EBPFDSL_API int ebpfdsl_object__attach(ebpfdsl_object *o, size_t i, ebpfdsl_link **out, char *msg, size_t msg_size);
 
 /* What the kernel says about a bpf link (bpf_obj_get_info_by_fd). */
 struct ebpfdsl_link_info {

@@ -4,6 +4,7 @@
 -- lives here (not our printer), assembled by llvm-mc-19, compared byte for
 -- byte with dsl.assemble; then our dump against llvm-objdump-19 line by line.
 local env = require "support.env"
+local llvm_oracle = require "support.llvm"
 local dsl = require "ebpfdsl.dsl"
 
 local I32MIN, I32MAX, U32MAX = -2147483648, 2147483647, 4294967295
@@ -201,15 +202,7 @@ end
 -- Running the oracle
 -- ---------------------------------------------------------------------
 
-local function write(path, text)
-  local f = assert(io.open(path, "wb"))
-  f:write(text)
-  f:close()
-end
-
-local function hex(s)
-  return (s:gsub(".", function(c) return ("%02x"):format(c:byte()) end))
-end
+local write, hex = llvm_oracle.write, llvm_oracle.hex
 
 -- llvm-mc -show-encoding: one "# encoding: [0x.., ...]" per instruction.
 local function llvm_encodings(dir, lines)
@@ -222,37 +215,7 @@ local function llvm_encodings(dir, lines)
   return got
 end
 
--- llvm-objdump -d text lines of .text: { {slot=, text=} ... }
-local function objdump(obj)
-  local out = env.run("llvm-objdump-19 --mcpu=v4 --no-show-raw-insn -d " .. obj)
-  local lines = {}
-  for slot, text in out:gmatch("\n%s*(%d+):%s+([^\n]*)") do
-    lines[#lines + 1] = { slot = tonumber(slot), text = text }
-  end
-  return lines
-end
-
--- Our dump: "  12: text <annot>" lines; label lines are skipped.
-local function our_dump(text)
-  local lines = {}
-  for slot, t in text:gmatch("%s*(%d+): ([^\n]*)") do lines[#lines + 1] = { slot = tonumber(slot), text = t } end
-  return lines
-end
-
--- Both annotate jump targets (objdump: <.text+0x..>, we: <label>/<helper>).
-local function strip(t) return (t:gsub("%s+<[^<>]*>$", ""):gsub("%s+$", "")) end
-
-local function compare_lines(ours, theirs)
-  local bad = {}
-  for j = 1, math.max(#ours, #theirs) do
-    local a, b = ours[j], theirs[j]
-    if not a or not b or a.slot ~= b.slot or strip(a.text) ~= strip(b.text) then
-      bad[#bad + 1] = ("slot %s: ours %q, llvm-objdump %q"):format(a and a.slot or b.slot, a and a.text or "-",
-        b and b.text or "-")
-    end
-  end
-  return bad
-end
+local objdump, our_dump, compare_lines = llvm_oracle.objdump, llvm_oracle.our_dump, llvm_oracle.compare_lines
 
 local function first(list, m)
   local t = {}

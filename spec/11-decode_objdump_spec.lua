@@ -5,6 +5,7 @@
 -- are decoded by us, printed, matched with llvm-objdump-19 line by line,
 -- and re-assembled to the very same bytes.
 local env = require "support.env"
+local llvm_oracle = require "support.llvm"
 local dsl = require "ebpfdsl.dsl"
 
 local PRELUDE = [[
@@ -214,37 +215,10 @@ s64 lp(s64 a, s64 b, u64 c, u64 d, volatile s64 *v)
 }
 ]]
 
-local function write(path, text)
-  local f = assert(io.open(path, "wb"))
-  f:write(text)
-  f:close()
-end
-
-local function slurp(path)
-  local f = assert(io.open(path, "rb"))
-  local s = f:read("a")
-  f:close()
-  return s
-end
+local write, slurp = llvm_oracle.write, llvm_oracle.slurp
 
 -- llvm-objdump -d .text: {slot=, text=} per instruction, in order
-local function objdump(obj)
-  local out = env.run("llvm-objdump-19 --mcpu=v4 --no-show-raw-insn -d -j .text " .. obj)
-  local lines = {}
-  for slot, text in out:gmatch("\n%s*(%d+):%s+([^\n]*)") do
-    lines[#lines + 1] = { slot = tonumber(slot), text = text }
-  end
-  return lines
-end
-
-local function our_dump(text)
-  local lines = {}
-  for slot, t in text:gmatch("%s*(%d+): ([^\n]*)") do lines[#lines + 1] = { slot = tonumber(slot), text = t } end
-  return lines
-end
-
--- objdump annotates jumps with <fn+0x..>, we with <label>/<helper>
-local function strip(t) return (t:gsub("%s+<[^<>]*>$", ""):gsub("%s+$", "")) end
+local function objdump(obj) return llvm_oracle.objdump(obj, "-j .text") end
 
 local compiled = {}
 
@@ -275,16 +249,9 @@ describe("decoding clang-19 output", function()
       { "clang-19", "llvm-objdump-19" }, function()
         local obj, bytes = compile(name)
         local theirs = objdump(obj)
-        local ours = our_dump(dsl.dump(bytes))
+        local ours = llvm_oracle.our_dump(dsl.dump(bytes))
         assert.is_true(#theirs > 10)
-        local bad = {}
-        for j = 1, math.max(#ours, #theirs) do
-          local a, b = ours[j], theirs[j]
-          if not a or not b or a.slot ~= b.slot or strip(a.text) ~= strip(b.text) then
-            bad[#bad + 1] = ("slot %s: ours %q, llvm-objdump %q"):format(a and a.slot or b.slot, a and a.text or "-",
-              b and b.text or "-")
-          end
-        end
+        local bad = llvm_oracle.compare_lines(ours, theirs)
         total = total + #theirs
         assert.same({}, bad)
       end)

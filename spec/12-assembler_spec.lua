@@ -4,6 +4,7 @@
 -- cpu gating, and round trips of random instruction streams and of random
 -- bytes (decoded as "raw" where no row fits).
 local env = require "support.env"
+local llvm_oracle = require "support.llvm"
 local dsl = require "ebpfdsl.dsl"
 local core = require "ebpfdsl.core"
 
@@ -134,7 +135,7 @@ end)
 -- Labels, nesting, slots
 -- ---------------------------------------------------------------------
 
-local function hex(s) return (s:gsub(".", function(c) return ("%02x"):format(c:byte()) end)) end
+local hex = llvm_oracle.hex
 
 describe("labels and lists", function()
   it("flattens nested lists in order, empty ones included", function()
@@ -703,7 +704,7 @@ describe("round trip of random valid instruction streams", function()
     env.run("rm -rf " .. dir)
     local theirs = {}
     for slot, text in out:gmatch("\n%s*(%d+):%s+([^\n]*)") do theirs[tonumber(slot)] = text end
-    local function strip(t) return (t:gsub("%s+<[^<>]*>$", ""):gsub("%s+$", "")) end
+    local strip = llvm_oracle.strip
     local skip, compared, bad = {}, 0, {}
     local pc = 0
     for _, x in ipairs(dsl.disassemble(b)) do

@@ -4,6 +4,7 @@
 -- programs that read and write the same elements through the kernel.
 local env = require "support.env"
 local oracle = require "support.map_oracle"
+local count = require "support.count"
 local e = require "ebpfdsl"
 local maps, d, programs = e.maps, e.dsl, e.programs
 
@@ -236,17 +237,7 @@ describe("hash maps", function()
     local m <close> = assert(maps.lru_percpu_hash { key = "u32", value = "u64", max_entries = 8 })
     check_show(m)
     assert.is_true(m:update(0, 0))
-    local prog = assert(programs.load { type = "socket_filter", name = "count", insns = {
-      d.st("w", "fp", -4, 0),
-      d.ld_map_fd("r1", m), d.mov("r2", "fp"), d.add("r2", -4),
-      d.call("map_lookup_elem"),
-      d.jeq("r0", 0, "out"),
-      d.mov("r1", 1),
-      d.atomic_add("dw", "r0", 0, "r1"),
-      d.label("out"),
-      d.mov("r0", 0),
-      d.exit(),
-    } })
+    local prog = assert(programs.load { type = "socket_filter", name = "count", insns = count.add_one(d, m) })
     assert(prog:test_run { data = string.rep("\0", 64), ["repeat"] = 250 })
     local v = m:lookup(0)
     assert.equal(250, v.sum)

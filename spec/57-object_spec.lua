@@ -196,7 +196,14 @@ describe("object.open", function()
     local map_id = obj:prog("count_getppid"):info().map_ids[1]
     assert.equal(0, bpftool_u64(map_id, 0))
     local link = assert(obj:attach("count_getppid"))
-    assert.matches("^ebpfdsl.ObjectLink 'count_getppid' tp/syscalls/sys_enter_getppid fd=%d+$", tostring(link))
+    assert.matches("^ebpfdsl.Link object tp/syscalls/sys_enter_getppid %(prog 'count_getppid', fd=%d+%)$",
+      tostring(link))
+    assert.equal("object", link:kind())
+    assert.equal("count_getppid", link:prog():name())
+    -- the kernel sees the bpf link libbpf made, running this program
+    local info = link:info()
+    assert.equal("perf_event", info.type)
+    assert.equal(obj:prog("count_getppid"):info().id, info.prog_id)
     env.run("python3 -c 'import os\nfor i in range(25): os.getppid()'")
     link:detach()
     local n = bpftool_u64(map_id, 0)
@@ -206,7 +213,7 @@ describe("object.open", function()
     assert.equal(n, reader(obj:map("counts"), 0):test_run({ data = PKT }).retval)
     env.run("python3 -c 'import os\nfor i in range(5): os.getppid()'")
     assert.equal(n, bpftool_u64(map_id, 0)) -- detached: no more counting
-    assert.equal("ebpfdsl.ObjectLink 'count_getppid' tp/syscalls/sys_enter_getppid (detached)", tostring(link))
+    assert.equal("ebpfdsl.Link (closed)", tostring(link))
   end)
 
   env.it("shares a map with another object and with DSL programs", NEEDS, function()

@@ -3,6 +3,7 @@
 -- exactly the datagrams whose first payload byte is 'X', observed by what
 -- the socket receives; links detach on :detach(), <close> and collection.
 local env = require "support.env"
+local net = require "support.net"
 
 local NEEDS = { "bpf", "luasocket" }
 
@@ -36,13 +37,7 @@ end
 -- sends each payload, then returns what arrived, in order
 local function exchange(rx, tx, payloads)
   for _, p in ipairs(payloads) do assert(tx:send(p)) end
-  local got = {}
-  while true do
-    local m = rx:receive()
-    if not m then break end
-    got[#got + 1] = m
-  end
-  return got
+  return net.receive_all(rx)
 end
 
 describe("prog:attach_socket", function()

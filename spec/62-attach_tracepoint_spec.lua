@@ -3,6 +3,7 @@
 -- calls per process into a hash map; children that call getppid(2) a
 -- known number of times are counted exactly, and only while attached.
 local env = require "support.env"
+local count = require "support.count"
 
 local NEEDS = { "bpf", "tracefs", "gcc" }
 
@@ -22,24 +23,7 @@ local function counter(e, counts)
     d.call("get_current_pid_tgid"),
     d.rsh("r0", 32),
     d.stxw("fp", -4, "r0"), -- key: the tgid
-    d.ld_map_fd("r1", counts), d.mov("r2", "fp"), d.add("r2", -4),
-    d.call("map_lookup_elem"),
-    d.jeq("r0", 0, "first"),
-    d.mov("r1", 1),
-    d.atomic_add("dw", "r0", 0, "r1"),
-    d.ja("out"),
-    d.label("first"),
-    d.stdw("fp", -16, 1),
-    d.ld_map_fd("r1", counts), d.mov("r2", "fp"), d.add("r2", -4), d.mov("r3", "fp"), d.add("r3", -16),
-    d.mov("r4", 1), -- BPF_NOEXIST: another CPU may have made it meanwhile
-    d.call("map_update_elem"),
-    d.jeq("r0", 0, "out"),
-    d.ld_map_fd("r1", counts), d.mov("r2", "fp"), d.add("r2", -4),
-    d.call("map_lookup_elem"),
-    d.jeq("r0", 0, "out"),
-    d.mov("r1", 1),
-    d.atomic_add("dw", "r0", 0, "r1"),
-    d.label("out"),
+    count.bump(d, counts, -4),
     d.mov("r0", 0),
     d.exit(),
   } })

@@ -17,6 +17,7 @@ local function trivial(e, ptype, opts)
 end
 
 local count = require "support.count"
+local net = require "support.net"
 
 local function btf_func_id(name)
   local out = env.run("(bpftool btf dump file /sys/kernel/btf/vmlinux | grep \"FUNC '" .. name .. "'\" || true)")
@@ -95,17 +96,7 @@ describe("prog:attach_perf_event", function()
     local e = require "ebpfdsl"
     local d = e.dsl
     local counts <close> = assert(e.maps.percpu_array{ value = "u64", max_entries = 1 })
-    local prog = assert(e.programs.load{ type = "perf_event", name = "t_perf_event", insns = {
-      d.st("w", "fp", -4, 0),
-      d.ld_map_fd("r1", counts), d.mov("r2", "fp"), d.add("r2", -4),
-      d.call("map_lookup_elem"),
-      d.jeq("r0", 0, "out"),
-      d.mov("r1", 1),
-      d.atomic_add("dw", "r0", 0, "r1"),
-      d.label("out"),
-      d.mov("r0", 0),
-      d.exit(),
-    } })
+    local prog = assert(e.programs.load{ type = "perf_event", name = "t_perf_event", insns = count.add_one(d, counts) })
     local link = assert(prog:attach_perf_event{ event = "cpu-clock", freq = 1000 })
     local ncpu = tonumber((env.run("nproc")))
     assert.equal(ncpu, link:count())
@@ -263,10 +254,9 @@ describe("prog:attach_netns", function()
   env.it("steers socket lookups with sk_lookup, and installs a flow dissector",
     { "bpf", "netns", "luasocket", "bpftool" }, function()
     local e = require "ebpfdsl"
-    local ns = "ebpfdsl_sk" .. math.random(1e6)
-    env.run("ip netns add " .. ns .. " && ip -n " .. ns .. " link set lo up")
-    finally(function() os.execute("ip netns del " .. ns .. " 2>/dev/null") end)
-    local path = "/run/netns/" .. ns
+    local netns = net.netns("ebpfdsl_sk" .. math.random(1e6))
+    finally(netns.down)
+    local ns, path = netns.ns, netns.path
     local function delivered() return tonumber(env.run("ip netns exec " .. ns .. " " .. PROBE)) end
     assert.equal(3, delivered())
     local drop = trivial(e, "sk_lookup", { expected_attach_type = e.attach.type("sk_lookup") }) -- SK_DROP

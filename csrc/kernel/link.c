@@ -31,6 +31,7 @@ static const char *const kind_names[EBPFDSL_LINK_KIND_COUNT_] = {
 	[EBPFDSL_LINK_NETNS] = "netns",
 	[EBPFDSL_LINK_ITER] = "iter",
 	[EBPFDSL_LINK_PINNED] = "pinned",
+	[EBPFDSL_LINK_OBJECT] = "object",
 };
 
 const char *ebpfdsl_link_kind_name(int kind)
@@ -106,6 +107,37 @@ struct ebpfdsl_link *link_new(int kind, const char *fmt, ...)
 	l->how = HOW_FDS;
 	l->prog_fd = -1;
 	l->target_fd = -1;
+	return l;
+}
+
+/* Whether fd is a bpf link running the program prog_fd: libbpf's own fd
+ * field is a perf event fd for ioctl-attached events, and unset (0) for
+ * links made of other links (usdt). */
+static int is_bpf_link_of(int fd, int prog_fd)
+{
+	struct bpf_link_info li;
+	struct bpf_prog_info pi;
+	__u32 llen = sizeof(li), plen = sizeof(pi);
+	memset(&li, 0, sizeof(li));
+	memset(&pi, 0, sizeof(pi));
+	if (fd < 0 || bpf_obj_get_info_by_fd(prog_fd, &pi, &plen) < 0 || bpf_obj_get_info_by_fd(fd, &li, &llen) < 0)
+		return 0;
+	return li.prog_id == pi.id;
+}
+
+/* libbpf's links are not all one fd: a perf event link also owns the
+ * perf event (and a legacy tracefs probe to remove), a usdt link owns
+ * several uprobe links and entries in the object's maps, a struct_ops
+ * link a map element. Only bpf_link__destroy knows which, so the link
+ * keeps the bpf_link itself rather than its fd. */
+struct ebpfdsl_link *link_from_libbpf(struct bpf_link *bl, int prog_fd, const char *target)
+{
+	struct ebpfdsl_link *l = link_new(EBPFDSL_LINK_OBJECT, "%s", target);
+	if (!l)
+		return NULL;
+	l->how = HOW_LIBBPF;
+	l->libbpf = bl;
+	l->bpf_link = is_bpf_link_of(bpf_link__fd(bl), prog_fd);
 	return l;
 }
 
@@ -208,6 +240,13 @@ int ebpfdsl_link__detach(ebpfdsl_link *l)
 		if (bpf_prog_detach2(l->prog_fd, l->target_fd, (enum bpf_attach_type)l->attach_type) < 0)
 			err = -errno;
 		break;
+	case HOW_LIBBPF: {
+		libbpf_print_fn_t old = libbpf_set_print(NULL); /* the library never prints */
+		err = bpf_link__destroy(l->libbpf);
+		libbpf_set_print(old);
+		l->libbpf = NULL;
+		break;
+	}
 	default:
 		break;
 	}
@@ -258,6 +297,8 @@ int ebpfdsl_link__fd(const ebpfdsl_link *l)
 {
 	if (!l || l->detached)
 		return -EBADF;
+	if (l->how == HOW_LIBBPF)
+		return l->bpf_link ? bpf_link__fd(l->libbpf) : -ENOTSUP;
 	/* several attachments (per-CPU events) have no one fd to pin */
 	if (!l->bpf_link || l->nparts != 1)
 		return -ENOTSUP;

@@ -27,7 +27,8 @@ enum link_how {
 	HOW_XDP_NETLINK, /* bpf_xdp_detach of our program only */
 	HOW_TC,          /* bpf_tc_detach of our filter */
 	HOW_SOCKET,      /* SO_DETACH_BPF if the socket is still there */
-	HOW_CGROUP_PROG  /* bpf_prog_detach2 */
+	HOW_CGROUP_PROG, /* bpf_prog_detach2 */
+	HOW_LIBBPF       /* bpf_link__destroy of the link libbpf made */
 };
 
 struct ebpfdsl_link {
@@ -48,11 +49,15 @@ struct ebpfdsl_link {
 	ino_t sock_ino;
 	char *target;
 	char *pin;
+	struct bpf_link *libbpf; /* HOW_LIBBPF: owned */
 };
 
 /* A new link of `kind` aimed at the printf-formatted target; NULL when
  * out of memory. */
 struct ebpfdsl_link *link_new(int kind, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A link of kind EBPFDSL_LINK_OBJECT taking over `bl`, which libbpf
+ * made for prog_fd; NULL (bl untouched) when out of memory. */
+struct ebpfdsl_link *link_from_libbpf(struct bpf_link *bl, int prog_fd, const char *target);
 /* Adds a part; on failure closes fd and perf_fd and returns -ENOMEM. */
 int link_add(struct ebpfdsl_link *l, int fd, int perf_fd);
 /* Fills err (when given) and returns -e; e is an errno of either sign. */

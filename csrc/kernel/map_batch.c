@@ -106,8 +106,10 @@ static int walk_batch(int fd, int del, const void *in, void *out, void *keys, vo
 	return end ? -ENOENT : 0;
 }
 
-int ebpfdsl_map__lookup_batch(int fd, const void *in, void *out, void *keys, void *values, uint32_t *count,
-			      struct ebpfdsl_map_batch *opts)
+/* lookup_batch and lookup_and_delete_batch: the kernel's command, else
+ * (refused, nothing done) the walk element by element */
+static int lookup_batch(int fd, int del, const void *in, void *out, void *keys, void *values, uint32_t *count,
+			struct ebpfdsl_map_batch *opts)
 {
 	LIBBPF_OPTS(bpf_map_batch_opts, o);
 	uint32_t want = *count;
@@ -115,29 +117,28 @@ int ebpfdsl_map__lookup_batch(int fd, const void *in, void *out, void *keys, voi
 
 	o.elem_flags = opts ? opts->elem_flags : 0;
 	set_fallback(opts, 0);
-	err = bpf_map_lookup_batch(fd, (void *)in, out, keys, values, count, &o) ? -errno : 0;
+	if (del)
+		err = bpf_map_lookup_and_delete_batch(fd, (void *)in, out, keys, values, count, &o);
+	else
+		err = bpf_map_lookup_batch(fd, (void *)in, out, keys, values, count, &o);
+	err = err ? -errno : 0;
 	if (!fallback_due(err, opts, *count, want))
 		return err;
 	set_fallback(opts, 1);
 	*count = want;
-	return walk_batch(fd, 0, in, out, keys, values, count, o.elem_flags);
+	return walk_batch(fd, del, in, out, keys, values, count, o.elem_flags);
+}
+
+int ebpfdsl_map__lookup_batch(int fd, const void *in, void *out, void *keys, void *values, uint32_t *count,
+			      struct ebpfdsl_map_batch *opts)
+{
+	return lookup_batch(fd, 0, in, out, keys, values, count, opts);
 }
 
 int ebpfdsl_map__lookup_and_delete_batch(int fd, const void *in, void *out, void *keys, void *values,
 					 uint32_t *count, struct ebpfdsl_map_batch *opts)
 {
-	LIBBPF_OPTS(bpf_map_batch_opts, o);
-	uint32_t want = *count;
-	int err;
-
-	o.elem_flags = opts ? opts->elem_flags : 0;
-	set_fallback(opts, 0);
-	err = bpf_map_lookup_and_delete_batch(fd, (void *)in, out, keys, values, count, &o) ? -errno : 0;
-	if (!fallback_due(err, opts, *count, want))
-		return err;
-	set_fallback(opts, 1);
-	*count = want;
-	return walk_batch(fd, 1, in, out, keys, values, count, o.elem_flags);
+	return lookup_batch(fd, 1, in, out, keys, values, count, opts);
 }
 
 int ebpfdsl_map__update_batch(int fd, const void *keys, const void *values, uint32_t *count,

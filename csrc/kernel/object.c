@@ -9,7 +9,7 @@
 #include <string.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
-#include "kernel.h"
+#include "link.h"
 
 struct ebpfdsl_object {
 	struct bpf_object *obj;
@@ -18,10 +18,6 @@ struct ebpfdsl_object {
 	size_t nprogs, nmaps;
 	struct bpf_program **progs;
 	struct bpf_map **maps;
-};
-
-struct ebpfdsl_object_link {
-	struct bpf_link *link;
 };
 
 /* ---------------------------------------------------------------------
@@ -280,42 +276,30 @@ int ebpfdsl_object__set_autoload(ebpfdsl_object *o, size_t i, int on)
  * attach by section name
  * --------------------------------------------------------------------- */
 
-ebpfdsl_object_link *ebpfdsl_object__attach(ebpfdsl_object *o, size_t i, char *msg, size_t msg_size)
+int ebpfdsl_object__attach(ebpfdsl_object *o, size_t i, ebpfdsl_link **out, char *msg, size_t msg_size)
 {
-	struct ebpfdsl_object_link *l;
+	struct bpf_link *bl;
+	struct ebpfdsl_link *l;
 	struct quiet q;
 	int err;
 
 	if (msg && msg_size)
 		msg[0] = '\0';
-	if (i >= o->nprogs || !o->loaded) {
-		errno = i >= o->nprogs ? ENOENT : EINVAL;
-		return NULL;
-	}
-	l = calloc(1, sizeof(*l));
-	if (!l)
-		return NULL;
+	if (i >= o->nprogs)
+		return -ENOENT;
+	if (!o->loaded)
+		return -EINVAL;
 	quiet_begin(&q, msg, msg_size);
-	l->link = bpf_program__attach(o->progs[i]);
-	err = errno;
-	quiet_end(&q);
-	if (!l->link) {
-		free(l);
-		errno = err ? err : EINVAL;
-		return NULL;
+	bl = bpf_program__attach(o->progs[i]);
+	err = bl ? 0 : (errno ? errno : EINVAL);
+	l = bl ? link_from_libbpf(bl, bpf_program__fd(o->progs[i]), bpf_program__section_name(o->progs[i])) : NULL;
+	if (bl && !l) {
+		bpf_link__destroy(bl);
+		err = ENOMEM;
 	}
-	return l;
-}
-
-int ebpfdsl_object_link__fd(const ebpfdsl_object_link *l)
-{
-	return bpf_link__fd(l->link);
-}
-
-void ebpfdsl_object_link__free(ebpfdsl_object_link *l)
-{
-	if (!l)
-		return;
-	bpf_link__destroy(l->link);
-	free(l);
+	quiet_end(&q);
+	if (err)
+		return -err;
+	*out = l;
+	return 0;
 }

@@ -3,7 +3,6 @@
  * CPU, on libbpf's perf_buffer__new_raw so that a callback can stop it. */
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -18,10 +17,7 @@ struct ebpfdsl_perfbuf {
 	ebpfdsl_perfbuf_fn fn;
 	ebpfdsl_perfbuf_lost_fn lost;
 	void *ctx;
-	int count; /* buffers */
-	int next;  /* the buffer the next pass starts with */
-	int stop;
-	int64_t handled;
+	struct ebpfdsl_reader_turns turns; /* count: one buffer per CPU */
 };
 
 /* The records a bpf_perf_event_output ring holds (PERF_SAMPLE_RAW). */
@@ -52,9 +48,9 @@ static enum bpf_perf_event_ret on_record(void *ctx, int cpu, struct perf_event_h
 	} else {
 		return LIBBPF_PERF_EVENT_CONT;
 	}
-	pb->handled++;
+	pb->turns.handled++;
 	if (v) {
-		pb->stop = v;
+		pb->turns.stop = v;
 		return LIBBPF_PERF_EVENT_DONE;
 	}
 	return LIBBPF_PERF_EVENT_CONT;
@@ -124,7 +120,7 @@ ebpfdsl_perfbuf *ebpfdsl_perfbuf__new(int map_fd, ebpfdsl_perfbuf_fn fn, void *c
 		errno = err;
 		return NULL;
 	}
-	pb->count = (int)perf_buffer__buffer_cnt(pb->lpb);
+	pb->turns.count = (int)perf_buffer__buffer_cnt(pb->lpb);
 	return pb;
 }
 
@@ -139,33 +135,20 @@ void ebpfdsl_perfbuf__free(ebpfdsl_perfbuf *pb)
 
 int ebpfdsl_perfbuf__buffer_count(const ebpfdsl_perfbuf *pb)
 {
-	return pb ? pb->count : 0;
+	return pb ? pb->turns.count : 0;
 }
 
-static int pass(void *reader)
+static int consume(void *reader, int i)
 {
 	ebpfdsl_perfbuf *pb = reader;
-	pb->stop = 0;
-	pb->handled = 0;
-	for (int k = 0; k < pb->count; k++) {
-		int i = (pb->next + k) % pb->count;
-		int err = perf_buffer__consume_buffer(pb->lpb, (size_t)i);
-		if (pb->stop) {
-			pb->next = (i + 1) % pb->count;
-			break;
-		}
-		if (err < 0)
-			return err;
-	}
-	return pb->handled > INT_MAX ? INT_MAX : (int)pb->handled;
+	return perf_buffer__consume_buffer(pb->lpb, (size_t)i);
 }
 
 int ebpfdsl_perfbuf__poll(ebpfdsl_perfbuf *pb, int timeout_ms)
 {
 	if (!pb)
 		return -EINVAL;
-	pb->stop = 0;
-	return ebpfdsl_reader_poll(perf_buffer__epoll_fd(pb->lpb), timeout_ms, pass, pb);
+	return ebpfdsl_reader_poll(perf_buffer__epoll_fd(pb->lpb), timeout_ms, &pb->turns, consume, pb);
 }
 
 int ebpfdsl_perfbuf__consume(ebpfdsl_perfbuf *pb)
@@ -175,7 +158,7 @@ int ebpfdsl_perfbuf__consume(ebpfdsl_perfbuf *pb)
 
 int ebpfdsl_perfbuf__stopped(const ebpfdsl_perfbuf *pb)
 {
-	return pb ? pb->stop : 0;
+	return pb ? pb->turns.stop : 0;
 }
 
 int ebpfdsl_perfbuf__epoll_fd(const ebpfdsl_perfbuf *pb)

@@ -4,6 +4,7 @@
  * stopped by its callback leaves records behind that must not wait for
  * the next wakeup. */
 #include <errno.h>
+#include <limits.h>
 #include <time.h>
 #include <sys/epoll.h>
 #include "reader.h"
@@ -15,13 +16,34 @@ static int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-int ebpfdsl_reader_poll(int epoll_fd, int timeout_ms, ebpfdsl_reader_pass_fn pass, void *reader)
+/* Every buffer once, starting where the last stop left off so that one
+ * busy buffer cannot starve the others. */
+static int pass(struct ebpfdsl_reader_turns *t, ebpfdsl_reader_consume_fn consume, void *reader)
+{
+	t->stop = 0;
+	t->handled = 0;
+	for (int k = 0; k < t->count; k++) {
+		int i = (t->next + k) % t->count;
+		int err = consume(reader, i);
+		if (t->stop) {
+			t->next = (i + 1) % t->count;
+			break;
+		}
+		if (err < 0)
+			return err;
+	}
+	return t->handled > INT_MAX ? INT_MAX : (int)t->handled;
+}
+
+int ebpfdsl_reader_poll(int epoll_fd, int timeout_ms, struct ebpfdsl_reader_turns *t,
+			ebpfdsl_reader_consume_fn consume, void *reader)
 {
 	int64_t deadline = timeout_ms > 0 ? now_ms() + timeout_ms : 0;
 	struct epoll_event ev[8];
 
+	t->stop = 0;
 	for (;;) {
-		int n = pass(reader), wait = -1;
+		int n = pass(t, consume, reader), wait = -1;
 		if (n != 0 || timeout_ms == 0)
 			return n;
 		if (timeout_ms > 0) {

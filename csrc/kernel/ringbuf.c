@@ -3,7 +3,6 @@
  * libbpf's ring_buffer__*, with callbacks that may stop a poll safely. */
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -26,11 +25,8 @@ struct ebpfdsl_ringbuf {
 	ebpfdsl_ringbuf_fn fn;
 	void *ctx;
 	struct ring **rings;
-	int count;
-	int next;    /* the ring the next pass starts with */
+	struct ebpfdsl_reader_turns turns; /* count: the rings */
 	int epfd;    /* ours: every ring map fd, for the poll loop and hosts */
-	int stop;    /* what the callback stopped the last pass with */
-	int64_t handled;
 };
 
 /* libbpf advances the consumer position past a record before it calls
@@ -41,9 +37,9 @@ static int on_sample(void *ctx, void *data, size_t size)
 	struct ring *r = ctx;
 	ebpfdsl_ringbuf *rb = r->rb;
 	int v = rb->fn(rb->ctx, r->index, data, size);
-	rb->handled++;
+	rb->turns.handled++;
 	if (v) {
-		rb->stop = v;
+		rb->turns.stop = v;
 		return -ECANCELED;
 	}
 	return 0;
@@ -87,7 +83,7 @@ void ebpfdsl_ringbuf__free(ebpfdsl_ringbuf *rb)
 {
 	if (!rb)
 		return;
-	for (int i = 0; i < rb->count; i++)
+	for (int i = 0; i < rb->turns.count; i++)
 		ring_free(rb->rings[i]);
 	free(rb->rings);
 	close(rb->epfd);
@@ -168,7 +164,7 @@ int ebpfdsl_ringbuf__add(ebpfdsl_ringbuf *rb, int map_fd, const struct ebpfdsl_r
 	if (!r)
 		return -ENOMEM;
 	r->rb = rb;
-	r->index = rb->count;
+	r->index = rb->turns.count;
 	r->lost_fd = -1;
 	if (lost_fd) {
 		struct bpf_map_info li;
@@ -182,7 +178,7 @@ int ebpfdsl_ringbuf__add(ebpfdsl_ringbuf *rb, int map_fd, const struct ebpfdsl_r
 			goto fail;
 		}
 	}
-	grown = realloc(rb->rings, sizeof(*grown) * (size_t)(rb->count + 1));
+	grown = realloc(rb->rings, sizeof(*grown) * (size_t)(rb->turns.count + 1));
 	if (!grown) {
 		err = -ENOMEM;
 		goto fail;
@@ -198,7 +194,7 @@ int ebpfdsl_ringbuf__add(ebpfdsl_ringbuf *rb, int map_fd, const struct ebpfdsl_r
 		err = -errno;
 		goto fail;
 	}
-	rb->rings[rb->count++] = r;
+	rb->rings[rb->turns.count++] = r;
 	return r->index;
 fail:
 	ring_free(r);
@@ -207,35 +203,20 @@ fail:
 
 int ebpfdsl_ringbuf__ring_count(const ebpfdsl_ringbuf *rb)
 {
-	return rb ? rb->count : 0;
+	return rb ? rb->turns.count : 0;
 }
 
-/* Every ring once, starting where the last stop left off so that one
- * busy ring cannot starve the others. */
-static int pass(void *reader)
+static int consume(void *reader, int i)
 {
 	ebpfdsl_ringbuf *rb = reader;
-	rb->stop = 0;
-	rb->handled = 0;
-	for (int k = 0; k < rb->count; k++) {
-		int i = (rb->next + k) % rb->count;
-		int err = ring_buffer__consume(rb->rings[i]->lrb);
-		if (rb->stop) {
-			rb->next = (i + 1) % rb->count;
-			break;
-		}
-		if (err < 0)
-			return err;
-	}
-	return rb->handled > INT_MAX ? INT_MAX : (int)rb->handled;
+	return ring_buffer__consume(rb->rings[i]->lrb);
 }
 
 int ebpfdsl_ringbuf__poll(ebpfdsl_ringbuf *rb, int timeout_ms)
 {
 	if (!rb)
 		return -EINVAL;
-	rb->stop = 0;
-	return ebpfdsl_reader_poll(rb->epfd, timeout_ms, pass, rb);
+	return ebpfdsl_reader_poll(rb->epfd, timeout_ms, &rb->turns, consume, rb);
 }
 
 int ebpfdsl_ringbuf__consume(ebpfdsl_ringbuf *rb)
@@ -245,7 +226,7 @@ int ebpfdsl_ringbuf__consume(ebpfdsl_ringbuf *rb)
 
 int ebpfdsl_ringbuf__stopped(const ebpfdsl_ringbuf *rb)
 {
-	return rb ? rb->stop : 0;
+	return rb ? rb->turns.stop : 0;
 }
 
 int ebpfdsl_ringbuf__epoll_fd(const ebpfdsl_ringbuf *rb)
@@ -259,7 +240,7 @@ int ebpfdsl_ringbuf__lost(const ebpfdsl_ringbuf *rb, uint64_t *lost)
 	if (!rb || !lost)
 		return -EINVAL;
 	*lost = 0;
-	for (int i = 0; i < rb->count; i++) {
+	for (int i = 0; i < rb->turns.count; i++) {
 		const struct ring *r = rb->rings[i];
 		uint64_t n;
 		int seen = 0, err;

@@ -8,12 +8,9 @@
 static void push_reg(lua_State *L, const struct ebpfdsl_arch_reg *r)
 {
 	lua_createtable(L, 0, 3);
-	lua_pushstring(L, r->name);
-	lua_setfield(L, -2, "name");
-	lua_pushinteger(L, r->offset);
-	lua_setfield(L, -2, "offset");
-	lua_pushboolean(L, r->kernel_only);
-	lua_setfield(L, -2, "kernel_only");
+	ebpfdsl_lua_set_str(L, "name", r->name);
+	ebpfdsl_lua_set_int(L, "offset", r->offset);
+	ebpfdsl_lua_set_bool(L, "kernel_only", r->kernel_only);
 }
 
 static void push_regs(lua_State *L, const struct ebpfdsl_arch_reg *regs, int n)
@@ -37,22 +34,14 @@ static void push_arch(lua_State *L, const struct ebpfdsl_arch *a)
 		{ "fp", offsetof(struct ebpfdsl_arch, fp) },
 	};
 	lua_createtable(L, 0, 16);
-	lua_pushstring(L, a->name);
-	lua_setfield(L, -2, "name");
-	lua_pushstring(L, a->target);
-	lua_setfield(L, -2, "target");
-	lua_pushstring(L, a->uapi_struct);
-	lua_setfield(L, -2, "uapi_struct");
-	lua_pushinteger(L, a->reg_size);
-	lua_setfield(L, -2, "reg_size");
-	lua_pushinteger(L, a->nargs);
-	lua_setfield(L, -2, "nargs");
-	lua_pushinteger(L, a->nsyscall_args);
-	lua_setfield(L, -2, "nsyscall_args");
-	lua_pushboolean(L, a->syscall_wrapper);
-	lua_setfield(L, -2, "syscall_wrapper");
-	lua_pushstring(L, a->syscall_prefix);
-	lua_setfield(L, -2, "syscall_prefix");
+	ebpfdsl_lua_set_str(L, "name", a->name);
+	ebpfdsl_lua_set_str(L, "target", a->target);
+	ebpfdsl_lua_set_str(L, "uapi_struct", a->uapi_struct);
+	ebpfdsl_lua_set_int(L, "reg_size", a->reg_size);
+	ebpfdsl_lua_set_int(L, "nargs", a->nargs);
+	ebpfdsl_lua_set_int(L, "nsyscall_args", a->nsyscall_args);
+	ebpfdsl_lua_set_bool(L, "syscall_wrapper", a->syscall_wrapper);
+	ebpfdsl_lua_set_str(L, "syscall_prefix", a->syscall_prefix);
 	push_regs(L, a->args, a->nargs);
 	lua_setfield(L, -2, "args");
 	push_regs(L, a->syscall_args, a->nsyscall_args);

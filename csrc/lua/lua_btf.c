@@ -107,30 +107,12 @@ static void push_decl(lua_State *L, const ebpfdsl_btf *b, uint32_t id, const cha
 	}
 }
 
-static void set_int(lua_State *L, const char *k, lua_Integer v)
-{
-	lua_pushinteger(L, v);
-	lua_setfield(L, -2, k);
-}
-
-static void set_str(lua_State *L, const char *k, const char *v)
-{
-	lua_pushstring(L, v);
-	lua_setfield(L, -2, k);
-}
-
-static void set_bool(lua_State *L, const char *k, int v)
-{
-	lua_pushboolean(L, v);
-	lua_setfield(L, -2, k);
-}
-
 /* type = C spelling, type_id = id: how every reference is shown */
 static void set_ref(lua_State *L, const ebpfdsl_btf *b, const char *k, const char *kid, uint32_t id)
 {
 	push_decl(L, b, id, NULL);
 	lua_setfield(L, -2, k);
-	set_int(L, kid, id);
+	ebpfdsl_lua_set_int(L, kid, id);
 }
 
 static const char *const LINKAGE[] = { "static", "global", "extern" };
@@ -148,10 +130,10 @@ static void push_members(lua_State *L, const ebpfdsl_btf *b, uint32_t id, uint32
 		if (ebpfdsl_btf__member(b, id, i, &m))
 			break;
 		lua_createtable(L, 0, 7);
-		set_str(L, "name", m.name);
-		set_int(L, "offset", m.bit_offset / 8);
-		set_int(L, "bit_offset", m.bit_offset);
-		set_int(L, "bitfield_size", m.bitfield_size);
+		ebpfdsl_lua_set_str(L, "name", m.name);
+		ebpfdsl_lua_set_int(L, "offset", m.bit_offset / 8);
+		ebpfdsl_lua_set_int(L, "bit_offset", m.bit_offset);
+		ebpfdsl_lua_set_int(L, "bitfield_size", m.bitfield_size);
 		set_ref(L, b, "type", "type_id", m.type);
 		push_decl(L, b, m.type, m.name);
 		lua_setfield(L, -2, "decl");
@@ -179,12 +161,12 @@ static void set_proto(lua_State *L, const ebpfdsl_btf *b, uint32_t proto)
 			break;
 		}
 		lua_createtable(L, 0, 3);
-		set_str(L, "name", m.name);
+		ebpfdsl_lua_set_str(L, "name", m.name);
 		set_ref(L, b, "type", "type_id", m.type);
 		lua_rawseti(L, -2, ++n);
 	}
 	lua_setfield(L, -2, "params");
-	set_bool(L, "variadic", variadic);
+	ebpfdsl_lua_set_bool(L, "variadic", variadic);
 }
 
 static void push_enum_values(lua_State *L, const ebpfdsl_btf *b, uint32_t id, uint32_t vlen)
@@ -199,8 +181,8 @@ static void push_enum_values(lua_State *L, const ebpfdsl_btf *b, uint32_t id, ui
 		if (ebpfdsl_btf__enum_value(b, id, i, &name, &v, &sgn))
 			break;
 		lua_createtable(L, 0, 2);
-		set_str(L, "name", name);
-		set_int(L, "value", (lua_Integer)v);
+		ebpfdsl_lua_set_str(L, "name", name);
+		ebpfdsl_lua_set_int(L, "value", (lua_Integer)v);
 		lua_rawseti(L, -3, (lua_Integer)i + 1);
 		lua_pushinteger(L, (lua_Integer)v);
 		lua_setfield(L, -2, name);
@@ -216,50 +198,50 @@ static void push_type(lua_State *L, const ebpfdsl_btf *b, uint32_t id)
 
 	ebpfdsl_btf__type(b, id, &t);
 	lua_createtable(L, 0, 8);
-	set_int(L, "id", id);
-	set_str(L, "kind", ebpfdsl_btf_kind_name(t.kind));
-	set_str(L, "name", t.name);
+	ebpfdsl_lua_set_int(L, "id", id);
+	ebpfdsl_lua_set_str(L, "kind", ebpfdsl_btf_kind_name(t.kind));
+	ebpfdsl_lua_set_str(L, "name", t.name);
 	size = ebpfdsl_btf__size(b, id);
 	if (size >= 0 && t.kind != BTF_KIND_FUNC && t.kind != BTF_KIND_FUNC_PROTO)
-		set_int(L, "size", size);
+		ebpfdsl_lua_set_int(L, "size", size);
 	if (t.kind != BTF_KIND_DATASEC && t.kind != BTF_KIND_DECL_TAG) {
 		push_decl(L, b, id, NULL);
 		lua_setfield(L, -2, "decl");
 	}
 	switch (t.kind) {
 	case BTF_KIND_INT:
-		set_int(L, "bits", t.int_bits);
-		set_int(L, "bit_offset", t.int_offset);
-		set_bool(L, "signed", t.int_encoding & BTF_INT_SIGNED);
-		set_bool(L, "char", t.int_encoding & BTF_INT_CHAR);
-		set_bool(L, "bool", t.int_encoding & BTF_INT_BOOL);
+		ebpfdsl_lua_set_int(L, "bits", t.int_bits);
+		ebpfdsl_lua_set_int(L, "bit_offset", t.int_offset);
+		ebpfdsl_lua_set_bool(L, "signed", t.int_encoding & BTF_INT_SIGNED);
+		ebpfdsl_lua_set_bool(L, "char", t.int_encoding & BTF_INT_CHAR);
+		ebpfdsl_lua_set_bool(L, "bool", t.int_encoding & BTF_INT_BOOL);
 		break;
 	case BTF_KIND_STRUCT:
 	case BTF_KIND_UNION:
-		set_int(L, "vlen", t.vlen);
+		ebpfdsl_lua_set_int(L, "vlen", t.vlen);
 		push_members(L, b, id, t.vlen);
 		lua_setfield(L, -2, "members");
 		break;
 	case BTF_KIND_ENUM:
 	case BTF_KIND_ENUM64:
-		set_bool(L, "signed", t.kflag);
+		ebpfdsl_lua_set_bool(L, "signed", t.kflag);
 		push_enum_values(L, b, id, t.vlen);
 		break;
 	case BTF_KIND_ARRAY:
 		set_ref(L, b, "type", "type_id", t.type);
-		set_int(L, "nelems", t.nelems);
-		set_int(L, "index_type_id", t.index_type);
+		ebpfdsl_lua_set_int(L, "nelems", t.nelems);
+		ebpfdsl_lua_set_int(L, "index_type_id", t.index_type);
 		break;
 	case BTF_KIND_FUNC:
-		set_str(L, "linkage", linkage_name(t.linkage));
-		set_int(L, "proto_id", t.type);
+		ebpfdsl_lua_set_str(L, "linkage", linkage_name(t.linkage));
+		ebpfdsl_lua_set_int(L, "proto_id", t.type);
 		set_proto(L, b, t.type);
 		break;
 	case BTF_KIND_FUNC_PROTO:
 		set_proto(L, b, id);
 		break;
 	case BTF_KIND_VAR:
-		set_str(L, "linkage", linkage_name(t.linkage));
+		ebpfdsl_lua_set_str(L, "linkage", linkage_name(t.linkage));
 		set_ref(L, b, "type", "type_id", t.type);
 		break;
 	case BTF_KIND_DATASEC:
@@ -267,11 +249,11 @@ static void push_type(lua_State *L, const ebpfdsl_btf *b, uint32_t id)
 		lua_setfield(L, -2, "vars");
 		break;
 	case BTF_KIND_FWD:
-		set_str(L, "fwd_kind", t.kflag ? "union" : "struct");
+		ebpfdsl_lua_set_str(L, "fwd_kind", t.kflag ? "union" : "struct");
 		break;
 	case BTF_KIND_DECL_TAG:
-		set_int(L, "type_id", t.type);
-		set_int(L, "component_idx", t.component_idx);
+		ebpfdsl_lua_set_int(L, "type_id", t.type);
+		ebpfdsl_lua_set_int(L, "component_idx", t.component_idx);
 		break;
 	case BTF_KIND_PTR:
 	case BTF_KIND_TYPEDEF:
@@ -445,12 +427,12 @@ static int btf_offsetof(lua_State *L)
 	}
 	lua_pushinteger(L, f.byte_offset);
 	lua_createtable(L, 0, 6);
-	set_int(L, "offset", f.byte_offset);
-	set_int(L, "bit_offset", f.bit_offset);
-	set_int(L, "bitfield_size", f.bitfield_size);
+	ebpfdsl_lua_set_int(L, "offset", f.byte_offset);
+	ebpfdsl_lua_set_int(L, "bit_offset", f.bit_offset);
+	ebpfdsl_lua_set_int(L, "bitfield_size", f.bitfield_size);
 	set_ref(L, b, "type", "type_id", f.type);
 	if (f.size >= 0)
-		set_int(L, "size", f.size);
+		ebpfdsl_lua_set_int(L, "size", f.size);
 	return 2;
 }
 
@@ -496,11 +478,15 @@ const ebpfdsl_btf *ebpfdsl_lua_tobtf(lua_State *L, int idx)
 	return check_open(L, idx);
 }
 
+/* module functions */
+static const luaL_Reg btf_functions[] = {
+	{ "btf_vmlinux", l_btf_vmlinux },
+	{ "btf_load", l_btf_load },
+	{ NULL, NULL },
+};
+
 void ebpfdsl_lua_open_btf(lua_State *L)
 {
 	ebpfdsl_lua_class(L, BTF, btf_methods, btf_meta);
-	lua_pushcfunction(L, l_btf_vmlinux);
-	lua_setfield(L, -2, "btf_vmlinux");
-	lua_pushcfunction(L, l_btf_load);
-	lua_setfield(L, -2, "btf_load");
+	luaL_setfuncs(L, btf_functions, 0);
 }

@@ -21,7 +21,10 @@ int luaopen_ebpfdsl_core(lua_State *L)
 	lua_pushcfunction(L, l_monotime_ns);
 	lua_setfield(L, -2, "monotime_ns");
 	ebpfdsl_lua_open_asm(L);
+	ebpfdsl_lua_open_disasm(L);
+	ebpfdsl_lua_open_isa(L);
 	ebpfdsl_lua_open_prog(L);
+	ebpfdsl_lua_open_prog_load(L);
 	ebpfdsl_lua_open_map(L);
 	ebpfdsl_lua_open_layout(L);
 	ebpfdsl_lua_open_arch(L);
@@ -29,6 +32,7 @@ int luaopen_ebpfdsl_core(lua_State *L)
 	ebpfdsl_lua_open_btf(L);
 	ebpfdsl_lua_open_object(L);
 	ebpfdsl_lua_open_link(L);
+	ebpfdsl_lua_open_attach(L);
 	ebpfdsl_lua_open_ringbuf(L);
 	ebpfdsl_lua_open_perfbuf(L);
 	return 1;

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* ebpfdsl.Map: a BPF map. Created closed, opened by a create or an open;
- * __gc, __close and :close() are one idempotent function. */
+/* ebpfdsl.Map: a BPF map, created closed and opened by a create or an open
+ * (one idempotent close); info, pins, module functions. Elements are in
+ * lua_map_elem.c, batches in lua_map_batch.c. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,9 +13,6 @@
 #ifndef SYS_pidfd_open
 #define SYS_pidfd_open 434
 #endif
-
-#define KEY_STACK 128
-#define VALUE_STACK 512
 
 struct map *ebpfdsl_map_check(lua_State *L, int idx)
 {
@@ -29,7 +27,7 @@ struct map *ebpfdsl_map_check_open(lua_State *L, int idx)
 	return m;
 }
 
-static const char *type_name(const struct map *m)
+const char *ebpfdsl_map_type_str(const struct map *m)
 {
 	const char *s = ebpfdsl_map_type_name(m->type);
 	return s ? s : "?";
@@ -49,7 +47,7 @@ int ebpfdsl_map_fail(lua_State *L, const struct map *m, int err, const char *wha
 	if (err < 0)
 		err = -err;
 	luaL_pushfail(L);
-	lua_pushfstring(L, "%s on %s map '%s': %s", what, type_name(m), m->name, ebpfdsl_map_errstr(err));
+	lua_pushfstring(L, "%s on %s map '%s': %s", what, ebpfdsl_map_type_str(m), m->name, ebpfdsl_map_errstr(err));
 	lua_pushinteger(L, err);
 	return 3;
 }
@@ -68,11 +66,11 @@ static int map_tostring(lua_State *L)
 {
 	struct map *m = ebpfdsl_map_check(L, 1);
 	if (m->fd < 0) {
-		lua_pushfstring(L, "%s %s '%s' (closed)", EBPFDSL_MAP_CLASS, type_name(m), m->name);
+		lua_pushfstring(L, "%s %s '%s' (closed)", EBPFDSL_MAP_CLASS, ebpfdsl_map_type_str(m), m->name);
 		return 1;
 	}
 	lua_pushfstring(L, "%s %s '%s' fd=%d key_size=%d value_size=%d max_entries=%d", EBPFDSL_MAP_CLASS,
-			type_name(m), m->name, m->fd, (int)m->key_size, (int)m->value_size, (int)m->max_entries);
+			ebpfdsl_map_type_str(m), m->name, m->fd, (int)m->key_size, (int)m->value_size, (int)m->max_entries);
 	if (m->ncpus)
 		lua_pushfstring(L, " (per CPU, %d CPUs)", m->ncpus);
 	else
@@ -189,11 +187,11 @@ static int fill_from_kernel(lua_State *L, struct map *m, const struct codecs *c)
 		return m->ncpus;
 	m->vbytes = (uint32_t)ebpfdsl_map_value_bytes(m->type, m->value_size);
 	if (c->kgiven && c->ksize != m->key_size)
-		return luaL_error(L, "key is %d bytes but the %s map's key_size is %d", (int)c->ksize, type_name(m),
-				  (int)m->key_size);
+		return luaL_error(L, "key is %d bytes but the %s map's key_size is %d", (int)c->ksize,
+				  ebpfdsl_map_type_str(m), (int)m->key_size);
 	if (c->vgiven && c->vsize != m->value_size)
 		return luaL_error(L, "value is %d bytes but the %s map's value_size is %d", (int)c->vsize,
-				  type_name(m), (int)m->value_size);
+				  ebpfdsl_map_type_str(m), (int)m->value_size);
 	m->kcodec = (uint8_t)check_codec(L, c->kcodec >= 0 && m->key_size ? c->kcodec
 						: ebpfdsl_map_default_codec(m->type, m->key_size, 1),
 					 m->key_size, "key");
@@ -283,10 +281,7 @@ static int l_map_create(lua_State *L)
 		char msg[400];
 		snprintf(msg, sizeof(msg), "create of %s map '%s' (key_size=%u value_size=%u max_entries=%u flags=0x%x): %s",
 			 tname, o.name, ks, vs, max, o.flags, ebpfdsl_map_errstr(fd));
-		luaL_pushfail(L);
-		lua_pushstring(L, msg);
-		lua_pushinteger(L, -fd);
-		return 3;
+		return ebpfdsl_lua_fail_msg(L, fd, msg);
 	}
 	m->fd = fd;
 	err = fill_from_kernel(L, m, &c);
@@ -383,296 +378,6 @@ static int l_map_open_id(lua_State *L)
 }
 
 /* ------------------------------------------------------------------ */
-/* Elements                                                            */
-
-static void *key_buf(lua_State *L, const struct map *m, char *stack)
-{
-	return m->key_size <= KEY_STACK ? stack : ebpfdsl_map_scratch(L, m->key_size);
-}
-
-static void *value_buf(lua_State *L, const struct map *m, char *stack)
-{
-	return m->vbytes <= VALUE_STACK ? stack : ebpfdsl_map_scratch(L, m->vbytes);
-}
-
-static uint64_t update_flags(lua_State *L, int idx)
-{
-	static const char *const names[] = { "any", "noexist", "exist", NULL };
-	static const uint64_t values[] = { BPF_ANY, BPF_NOEXIST, BPF_EXIST };
-	if (lua_isnoneornil(L, idx))
-		return BPF_ANY;
-	if (lua_type(L, idx) == LUA_TNUMBER)
-		return (uint64_t)luaL_checkinteger(L, idx);
-	return values[luaL_checkoption(L, idx, NULL, names)];
-}
-
-/* m:lookup(k) -> value | nil (no such key) | nil, msg, errno */
-static int lookup_at(lua_State *L, int kidx, const char *what, int del)
-{
-	struct map *m = ebpfdsl_map_check_open(L, 1);
-	char ks[KEY_STACK], vs[VALUE_STACK];
-	void *kb = key_buf(L, m, ks), *vb = value_buf(L, m, vs);
-	const void *key = ebpfdsl_map_encode_key(L, 1, kidx, kb);
-	int err = del ? ebpfdsl_map__lookup_and_delete(m->fd, key, vb, 0) : ebpfdsl_map__lookup(m->fd, key, vb, 0);
-	if (err == -ENOENT) {
-		lua_pushnil(L);
-		return 1;
-	}
-	if (err)
-		return ebpfdsl_map_fail(L, m, err, what);
-	if (del)
-		ebpfdsl_map_keep(L, 1, key, m->key_size, 0);
-	ebpfdsl_map_push_value(L, 1, vb);
-	return 1;
-}
-
-static int map_lookup(lua_State *L)
-{
-	return lookup_at(L, 2, "lookup", 0);
-}
-
-static int map_lookup_and_delete(lua_State *L)
-{
-	return lookup_at(L, 2, "lookup_and_delete", 0 + 1);
-}
-
-/* m:update(k, v[, "any"|"noexist"|"exist"]) -> true | nil, msg, errno */
-static int update_at(lua_State *L, int kidx, int vidx, uint64_t flags, const char *what)
-{
-	struct map *m = ebpfdsl_map_check_open(L, 1);
-	char ks[KEY_STACK], vs[VALUE_STACK];
-	void *kb = key_buf(L, m, ks), *vb = value_buf(L, m, vs);
-	const void *key = ebpfdsl_map_encode_key(L, 1, kidx, kb);
-	const void *value = ebpfdsl_map_encode_value(L, 1, vidx, vb);
-	int err = ebpfdsl_map__update(m->fd, key, value, flags);
-	if (err)
-		return ebpfdsl_map_fail(L, m, err, what);
-	if (m->vcodec == CODEC_FD)
-		ebpfdsl_map_keep(L, 1, key, m->key_size, vidx);
-	lua_pushboolean(L, 1);
-	return 1;
-}
-
-static int map_update(lua_State *L)
-{
-	uint64_t flags = update_flags(L, 4);
-	return update_at(L, 2, 3, flags, "update");
-}
-
-/* m:delete(k) -> true | false (no such key) | nil, msg, errno */
-static int map_delete(lua_State *L)
-{
-	struct map *m = ebpfdsl_map_check_open(L, 1);
-	char ks[KEY_STACK];
-	const void *key = ebpfdsl_map_encode_key(L, 1, 2, key_buf(L, m, ks));
-	int err = ebpfdsl_map__delete(m->fd, key);
-	if (err && err != -ENOENT)
-		return ebpfdsl_map_fail(L, m, err, "delete");
-	ebpfdsl_map_keep(L, 1, key, m->key_size, 0);
-	lua_pushboolean(L, err == 0);
-	return 1;
-}
-
-/* m:next_key([k]) -> the key after k (the first without k) | nil at the end */
-static int map_next_key(lua_State *L)
-{
-	struct map *m = ebpfdsl_map_check_open(L, 1);
-	char ks[KEY_STACK], ns[KEY_STACK];
-	void *next = key_buf(L, m, ns);
-	const void *key = NULL;
-	int err;
-	if (!lua_isnoneornil(L, 2))
-		key = ebpfdsl_map_encode_key(L, 1, 2, key_buf(L, m, ks));
-	err = ebpfdsl_map__next_key(m->fd, key, next);
-	if (err == -ENOENT) {
-		lua_pushnil(L);
-		return 1;
-	}
-	if (err)
-		return ebpfdsl_map_fail(L, m, err, "next_key");
-	ebpfdsl_map_push_key(L, 1, next);
-	return 1;
-}
-
-/* For iterators and metamethods, which cannot return nil, msg, errno. */
-static int raise_map_fail(lua_State *L, const struct map *m, int err, const char *what)
-{
-	ebpfdsl_map_fail(L, m, err, what);
-	lua_pop(L, 1);
-	return lua_error(L);
-}
-
-/* The pairs iterator prefetches the next key before handing out the
- * current one, so the loop body may delete the key it was given. */
-struct walk {
-	int started, done;
-	uint32_t key_size;
-	/* followed by two keys: current and next */
-};
-
-static int walk_step(lua_State *L)
-{
-	struct map *m;
-	struct walk *w = lua_touserdata(L, lua_upvalueindex(2));
-	char *cur = (char *)(w + 1), *next = cur + w->key_size;
-	char vs[VALUE_STACK];
-	void *vb;
-	int err;
-
-	lua_settop(L, 0);
-	lua_pushvalue(L, lua_upvalueindex(1)); /* 1: the map */
-	m = ebpfdsl_map_check_open(L, 1);
-	vb = value_buf(L, m, vs);
-	if (!w->started) {
-		w->started = 1;
-		err = ebpfdsl_map__next_key(m->fd, NULL, next);
-		if (err == -ENOENT)
-			w->done = 1;
-		else if (err)
-			return raise_map_fail(L, m, err, "pairs");
-	}
-	while (!w->done) {
-		memcpy(cur, next, w->key_size);
-		err = ebpfdsl_map__next_key(m->fd, cur, next);
-		if (err == -ENOENT)
-			w->done = 1;
-		else if (err)
-			return raise_map_fail(L, m, err, "pairs");
-		err = ebpfdsl_map__lookup(m->fd, cur, vb, 0);
-		if (err == -ENOENT)
-			continue; /* deleted since next_key saw it */
-		if (err)
-			return raise_map_fail(L, m, err, "pairs");
-		ebpfdsl_map_push_key(L, 1, cur);
-		ebpfdsl_map_push_value(L, 1, vb);
-		return 2;
-	}
-	lua_pushnil(L);
-	return 1;
-}
-
-/* for k, v in m:pairs() do ... end */
-static int map_pairs(lua_State *L)
-{
-	struct map *m = ebpfdsl_map_check_open(L, 1);
-	struct walk *w;
-	if (m->key_size == 0)
-		return luaL_error(L, "pairs: %s maps have no keys to walk", type_name(m));
-	lua_pushvalue(L, 1);
-	w = lua_newuserdatauv(L, sizeof(*w) + 2 * (size_t)m->key_size, 0);
-	memset(w, 0, sizeof(*w));
-	w->key_size = m->key_size;
-	lua_pushcclosure(L, walk_step, 2);
-	return 1;
-}
-
-/* m:count() -> number of keys | nil, msg, errno */
-static int map_count(lua_State *L)
-{
-	struct map *m = ebpfdsl_map_check_open(L, 1);
-	size_t n = 0;
-	int err = ebpfdsl_map__count(m->fd, &n);
-	if (err)
-		return ebpfdsl_map_fail(L, m, err, "count");
-	lua_pushinteger(L, (lua_Integer)n);
-	return 1;
-}
-
-/* m:clear() -> true | nil, msg, errno */
-static int map_clear(lua_State *L)
-{
-	struct map *m = ebpfdsl_map_check_open(L, 1);
-	int err = ebpfdsl_map__clear(m->fd);
-	if (err)
-		return ebpfdsl_map_fail(L, m, err, "clear");
-	ebpfdsl_map_keep_reset(L, 1);
-	lua_pushboolean(L, 1);
-	return 1;
-}
-
-static struct map *check_type(lua_State *L, const char *method, int t1, int t2)
-{
-	struct map *m = ebpfdsl_map_check_open(L, 1);
-	if (m->type != t1 && m->type != t2)
-		luaL_error(L, "%s: not a method of %s maps", method, type_name(m));
-	return m;
-}
-
-/* queue/stack: m:push(v[, "exist"]) -> true; "exist" drops the oldest
- * element when full instead of failing. */
-static int map_push(lua_State *L)
-{
-	uint64_t flags;
-	check_type(L, "push", BPF_MAP_TYPE_QUEUE, BPF_MAP_TYPE_STACK);
-	flags = update_flags(L, 3);
-	return update_at(L, 0, 2, flags, "push");
-}
-
-static int map_pop(lua_State *L)
-{
-	check_type(L, "pop", BPF_MAP_TYPE_QUEUE, BPF_MAP_TYPE_STACK);
-	return lookup_at(L, 0, "pop", 1);
-}
-
-static int map_peek(lua_State *L)
-{
-	check_type(L, "peek", BPF_MAP_TYPE_QUEUE, BPF_MAP_TYPE_STACK);
-	return lookup_at(L, 0, "peek", 0);
-}
-
-/* bloom_filter: m:add(v) -> true; m:check(v) -> true (maybe present) | false */
-static int map_add(lua_State *L)
-{
-	check_type(L, "add", BPF_MAP_TYPE_BLOOM_FILTER, BPF_MAP_TYPE_BLOOM_FILTER);
-	return update_at(L, 0, 2, BPF_ANY, "add");
-}
-
-static int map_check(lua_State *L)
-{
-	struct map *m = check_type(L, "check", BPF_MAP_TYPE_BLOOM_FILTER, BPF_MAP_TYPE_BLOOM_FILTER);
-	char vs[VALUE_STACK];
-	const void *vb = ebpfdsl_map_encode_value(L, 1, 2, value_buf(L, m, vs));
-	int err = ebpfdsl_map__lookup(m->fd, NULL, (void *)vb, 0); /* read, not written */
-	if (err && err != -ENOENT)
-		return ebpfdsl_map_fail(L, m, err, "check");
-	lua_pushboolean(L, err == 0);
-	return 1;
-}
-
-/* prog_array: m:set_prog(i, prog), m:get_prog(i) -> prog id | nil,
- * m:delete_prog(i). The Prog stays alive while it is in the map. */
-static int map_set_prog(lua_State *L)
-{
-	check_type(L, "set_prog", BPF_MAP_TYPE_PROG_ARRAY, BPF_MAP_TYPE_PROG_ARRAY);
-	return update_at(L, 2, 3, BPF_ANY, "set_prog");
-}
-
-static int map_get_prog(lua_State *L)
-{
-	check_type(L, "get_prog", BPF_MAP_TYPE_PROG_ARRAY, BPF_MAP_TYPE_PROG_ARRAY);
-	return lookup_at(L, 2, "get_prog", 0);
-}
-
-static int map_delete_prog(lua_State *L)
-{
-	check_type(L, "delete_prog", BPF_MAP_TYPE_PROG_ARRAY, BPF_MAP_TYPE_PROG_ARRAY);
-	return map_delete(L);
-}
-
-/* array_of_maps/hash_of_maps: m:set_inner(k, map), m:get_inner(k) -> id | nil */
-static int map_set_inner(lua_State *L)
-{
-	check_type(L, "set_inner", BPF_MAP_TYPE_ARRAY_OF_MAPS, BPF_MAP_TYPE_HASH_OF_MAPS);
-	return update_at(L, 2, 3, update_flags(L, 4), "set_inner");
-}
-
-static int map_get_inner(lua_State *L)
-{
-	check_type(L, "get_inner", BPF_MAP_TYPE_ARRAY_OF_MAPS, BPF_MAP_TYPE_HASH_OF_MAPS);
-	return lookup_at(L, 2, "get_inner", 0);
-}
-
-/* ------------------------------------------------------------------ */
 /* The map itself                                                      */
 
 static int map_fd(lua_State *L)
@@ -683,7 +388,7 @@ static int map_fd(lua_State *L)
 
 static int map_type(lua_State *L)
 {
-	lua_pushstring(L, type_name(ebpfdsl_map_check(L, 1)));
+	lua_pushstring(L, ebpfdsl_map_type_str(ebpfdsl_map_check(L, 1)));
 	return 1;
 }
 
@@ -697,12 +402,6 @@ static int map_id(lua_State *L)
 {
 	lua_pushinteger(L, ebpfdsl_map_check(L, 1)->id);
 	return 1;
-}
-
-static void set_int(lua_State *L, const char *k, lua_Integer v)
-{
-	lua_pushinteger(L, v);
-	lua_setfield(L, -2, k);
 }
 
 /* m:info() -> {type=, id=, key_size=, value_size=, max_entries=, flags=,
@@ -722,26 +421,24 @@ static int map_info(lua_State *L)
 	else
 		lua_pushinteger(L, info.type);
 	lua_setfield(L, -2, "type");
-	set_int(L, "type_id", info.type);
-	set_int(L, "id", info.id);
-	set_int(L, "key_size", info.key_size);
-	set_int(L, "value_size", info.value_size);
-	set_int(L, "max_entries", info.max_entries);
-	set_int(L, "flags", info.flags);
-	lua_pushstring(L, info.name);
-	lua_setfield(L, -2, "name");
-	set_int(L, "map_extra", (lua_Integer)info.map_extra);
-	set_int(L, "ifindex", info.ifindex);
-	set_int(L, "btf_id", info.btf_id);
-	set_int(L, "btf_key_type_id", info.btf_key_type_id);
-	set_int(L, "btf_value_type_id", info.btf_value_type_id);
-	set_int(L, "btf_vmlinux_value_type_id", info.btf_vmlinux_value_type_id);
+	ebpfdsl_lua_set_int(L, "type_id", info.type);
+	ebpfdsl_lua_set_int(L, "id", info.id);
+	ebpfdsl_lua_set_int(L, "key_size", info.key_size);
+	ebpfdsl_lua_set_int(L, "value_size", info.value_size);
+	ebpfdsl_lua_set_int(L, "max_entries", info.max_entries);
+	ebpfdsl_lua_set_int(L, "flags", info.flags);
+	ebpfdsl_lua_set_str(L, "name", info.name);
+	ebpfdsl_lua_set_int(L, "map_extra", (lua_Integer)info.map_extra);
+	ebpfdsl_lua_set_int(L, "ifindex", info.ifindex);
+	ebpfdsl_lua_set_int(L, "btf_id", info.btf_id);
+	ebpfdsl_lua_set_int(L, "btf_key_type_id", info.btf_key_type_id);
+	ebpfdsl_lua_set_int(L, "btf_value_type_id", info.btf_value_type_id);
+	ebpfdsl_lua_set_int(L, "btf_vmlinux_value_type_id", info.btf_vmlinux_value_type_id);
 	if (info.frozen >= 0) {
-		lua_pushboolean(L, info.frozen);
-		lua_setfield(L, -2, "frozen");
+		ebpfdsl_lua_set_bool(L, "frozen", info.frozen);
 	}
 	if (m->ncpus)
-		set_int(L, "ncpus", m->ncpus);
+		ebpfdsl_lua_set_int(L, "ncpus", m->ncpus);
 	lua_getiuservalue(L, 1, MAP_UV_PIN);
 	lua_setfield(L, -2, "pinned");
 	return 1;
@@ -808,45 +505,6 @@ static int map_unpin(lua_State *L)
 	return 1;
 }
 
-/* ------------------------------------------------------------------ */
-/* Metamethods: m[k], m[k] = v (nil deletes), pairs(m)                 */
-
-/* n results of a method: a failure's message is raised */
-static int raise_fail(lua_State *L, int n)
-{
-	if (n == 3 && lua_isnil(L, -3)) {
-		lua_pop(L, 1);
-		return lua_error(L);
-	}
-	return n;
-}
-
-/* Strings name methods; other keys are looked up, failures raise. */
-static int map_index(lua_State *L)
-{
-	if (lua_type(L, 2) == LUA_TSTRING) {
-		lua_pushvalue(L, 2);
-		lua_rawget(L, lua_upvalueindex(1));
-		return 1;
-	}
-	lua_settop(L, 2);
-	return raise_fail(L, map_lookup(L));
-}
-
-static int map_newindex(lua_State *L)
-{
-	int n;
-	lua_settop(L, 3);
-	if (lua_isnil(L, 3)) {
-		lua_settop(L, 2);
-		n = map_delete(L);
-	} else {
-		n = update_at(L, 2, 3, BPF_ANY, "update");
-	}
-	raise_fail(L, n);
-	return 0;
-}
-
 static const luaL_Reg map_methods[] = {
 	{ "fd", map_fd },
 	{ "close", map_close },
@@ -854,24 +512,6 @@ static const luaL_Reg map_methods[] = {
 	{ "name", map_name },
 	{ "id", map_id },
 	{ "info", map_info },
-	{ "lookup", map_lookup },
-	{ "update", map_update },
-	{ "delete", map_delete },
-	{ "lookup_and_delete", map_lookup_and_delete },
-	{ "next_key", map_next_key },
-	{ "pairs", map_pairs },
-	{ "count", map_count },
-	{ "clear", map_clear },
-	{ "push", map_push },
-	{ "pop", map_pop },
-	{ "peek", map_peek },
-	{ "add", map_add },
-	{ "check", map_check },
-	{ "set_prog", map_set_prog },
-	{ "get_prog", map_get_prog },
-	{ "delete_prog", map_delete_prog },
-	{ "set_inner", map_set_inner },
-	{ "get_inner", map_get_inner },
 	{ "freeze", map_freeze },
 	{ "pin", map_pin },
 	{ "unpin", map_unpin },
@@ -882,8 +522,8 @@ static const luaL_Reg map_meta[] = {
 	{ "__gc", map_close },
 	{ "__close", map_close },
 	{ "__tostring", map_tostring },
-	{ "__newindex", map_newindex },
-	{ "__pairs", map_pairs },
+	{ "__newindex", ebpfdsl_map_newindex },
+	{ "__pairs", ebpfdsl_map_pairs },
 	{ NULL, NULL },
 };
 
@@ -915,11 +555,9 @@ static int l_map_type_info(lua_State *L)
 	}
 	s = ebpfdsl_map_type_supported(t);
 	lua_createtable(L, 0, 3);
-	set_int(L, "id", t);
-	lua_pushboolean(L, ebpfdsl_map_type_percpu(t));
-	lua_setfield(L, -2, "percpu");
-	lua_pushboolean(L, s == 1);
-	lua_setfield(L, -2, "supported");
+	ebpfdsl_lua_set_int(L, "id", t);
+	ebpfdsl_lua_set_bool(L, "percpu", ebpfdsl_map_type_percpu(t));
+	ebpfdsl_lua_set_bool(L, "supported", s == 1);
 	return 1;
 }
 
@@ -992,33 +630,30 @@ static int l_pidfd(lua_State *L)
 	return 1;
 }
 
+/* module functions */
+static const luaL_Reg map_functions[] = {
+	{ "map_create", l_map_create },
+	{ "map_open_pinned", l_map_open_pinned },
+	{ "map_open_id", l_map_open_id },
+	{ "map_types", l_map_types },
+	{ "map_type_info", l_map_type_info },
+	{ "ringbuf_size_check", l_ringbuf_size_check },
+	{ "possible_cpus", l_possible_cpus },
+	{ "bpffs_mount", l_bpffs_mount },
+	{ "pidfd", l_pidfd },
+	{ NULL, NULL },
+};
+
 void ebpfdsl_lua_open_map(lua_State *L)
 {
 	luaL_newmetatable(L, EBPFDSL_MAP_CLASS);
 	luaL_setfuncs(L, map_meta, 0);
 	lua_newtable(L);
 	luaL_setfuncs(L, map_methods, 0);
+	ebpfdsl_lua_map_elem_methods(L);
 	ebpfdsl_lua_map_batch_methods(L);
-	lua_pushcclosure(L, map_index, 1);
+	lua_pushcclosure(L, ebpfdsl_map_index, 1);
 	lua_setfield(L, -2, "__index");
 	lua_pop(L, 1);
-
-	lua_pushcfunction(L, l_map_create);
-	lua_setfield(L, -2, "map_create");
-	lua_pushcfunction(L, l_map_open_pinned);
-	lua_setfield(L, -2, "map_open_pinned");
-	lua_pushcfunction(L, l_map_open_id);
-	lua_setfield(L, -2, "map_open_id");
-	lua_pushcfunction(L, l_map_types);
-	lua_setfield(L, -2, "map_types");
-	lua_pushcfunction(L, l_map_type_info);
-	lua_setfield(L, -2, "map_type_info");
-	lua_pushcfunction(L, l_ringbuf_size_check);
-	lua_setfield(L, -2, "ringbuf_size_check");
-	lua_pushcfunction(L, l_possible_cpus);
-	lua_setfield(L, -2, "possible_cpus");
-	lua_pushcfunction(L, l_bpffs_mount);
-	lua_setfield(L, -2, "bpffs_mount");
-	lua_pushcfunction(L, l_pidfd);
-	lua_setfield(L, -2, "pidfd");
+	luaL_setfuncs(L, map_functions, 0);
 }

@@ -69,6 +69,17 @@ void *ebpfdsl_map_scratch(lua_State *L, size_t n);
 void ebpfdsl_map_keep(lua_State *L, int map_idx, const void *key, size_t key_size, int obj_idx);
 void ebpfdsl_map_keep_reset(lua_State *L, int map_idx);
 
+/* "hash", as the kernel names the map's type; "?" when unknown */
+const char *ebpfdsl_map_type_str(const struct map *m);
+
+/* lua_map_elem.c: the element methods, added to the method table at -1,
+ * and the metamethods m[k] (__index, with the method table as upvalue 1),
+ * m[k] = v (nil deletes) and pairs(m) */
+void ebpfdsl_lua_map_elem_methods(lua_State *L);
+int ebpfdsl_map_index(lua_State *L);
+int ebpfdsl_map_newindex(lua_State *L);
+int ebpfdsl_map_pairs(lua_State *L);
+
 /* lua_map_batch.c: the batch methods, added to the method table at -1 */
 void ebpfdsl_lua_map_batch_methods(lua_State *L);
 

@@ -336,8 +336,7 @@ static void decode_one(lua_State *L, int map_idx, int codec, int layout_uv, uint
 		return;
 	case CODEC_LPM:
 		lua_createtable(L, 0, 2);
-		lua_pushinteger(L, get_int(CODEC_UINT, 4, in));
-		lua_setfield(L, -2, "prefixlen");
+		ebpfdsl_lua_set_int(L, "prefixlen", get_int(CODEC_UINT, 4, in));
 		lua_pushlstring(L, (const char *)in + 4, size - 4);
 		lua_setfield(L, -2, "data");
 		return;
@@ -386,8 +385,7 @@ void ebpfdsl_map_push_value(lua_State *L, int map_idx, const void *bytes)
 			sum = (lua_Integer)((uint64_t)sum + (uint64_t)get_int(m->vcodec, m->value_size, slot));
 	}
 	if (ints) {
-		lua_pushinteger(L, sum);
-		lua_setfield(L, -2, "sum");
+		ebpfdsl_lua_set_int(L, "sum", sum);
 	}
 }
 

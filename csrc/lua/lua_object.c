@@ -2,17 +2,15 @@
 /* ebpfdsl.Object: an ELF object built by clang, opened through libbpf;
  * its programs become ebpfdsl.Prog handles after load, its maps
  * ebpfdsl.Map handles any DSL program can name, its programs attach by
- * section name. */
+ * section name as ebpfdsl.Link handles. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <fcntl.h>
-#include <stdio.h>
 #include <unistd.h>
 #include "lua_util.h"
 
 static const char *const OBJECT = "ebpfdsl.Object";
-static const char *const OBJLINK = "ebpfdsl.ObjectLink";
 
 #define MSG_SIZE 4096
 #define LOG_SIZE (1024 * 1024)
@@ -21,14 +19,6 @@ static const char *const OBJLINK = "ebpfdsl.ObjectLink";
  * until load has dup'ed them) */
 struct lobject {
 	ebpfdsl_object *o; /* NULL: closed */
-};
-
-/* A program attached by section name; user value 1 keeps the object (and
- * so the program) alive. */
-struct lobjlink {
-	ebpfdsl_object_link *l;
-	char prog[BPF_OBJ_NAME_LEN];
-	char section[128];
 };
 
 static struct lobject *check_obj(lua_State *L, int idx)
@@ -134,10 +124,8 @@ static void push_prog_desc(lua_State *L, const struct ebpfdsl_object_prog *p)
 	const char *t = ebpfdsl_prog_type_name(p->type);
 	const char *a = ebpfdsl_attach_type_name(p->expected_attach_type);
 	lua_createtable(L, 0, 6);
-	lua_pushstring(L, p->name);
-	lua_setfield(L, -2, "name");
-	lua_pushstring(L, p->section);
-	lua_setfield(L, -2, "section");
+	ebpfdsl_lua_set_str(L, "name", p->name);
+	ebpfdsl_lua_set_str(L, "section", p->section);
 	if (t)
 		lua_pushstring(L, t);
 	else
@@ -160,21 +148,16 @@ static void push_map_desc(lua_State *L, const struct ebpfdsl_object_map *m)
 {
 	const char *t = m->type_name;
 	lua_createtable(L, 0, 6);
-	lua_pushstring(L, m->name);
-	lua_setfield(L, -2, "name");
+	ebpfdsl_lua_set_str(L, "name", m->name);
 	if (t)
 		lua_pushstring(L, t);
 	else
 		lua_pushinteger(L, m->type);
 	lua_setfield(L, -2, "type");
-	lua_pushinteger(L, m->key_size);
-	lua_setfield(L, -2, "key_size");
-	lua_pushinteger(L, m->value_size);
-	lua_setfield(L, -2, "value_size");
-	lua_pushinteger(L, m->max_entries);
-	lua_setfield(L, -2, "max_entries");
-	lua_pushinteger(L, m->flags);
-	lua_setfield(L, -2, "flags");
+	ebpfdsl_lua_set_int(L, "key_size", m->key_size);
+	ebpfdsl_lua_set_int(L, "value_size", m->value_size);
+	ebpfdsl_lua_set_int(L, "max_entries", m->max_entries);
+	ebpfdsl_lua_set_int(L, "flags", m->flags);
 }
 
 /* obj:programs() -> {{name=, section=, type=, expected_attach_type=,
@@ -326,13 +309,8 @@ static int obj_load(lua_State *L)
 		lua_pushfstring(L, "load of %s: program '%s' refused: %s: %s", ebpfdsl_object__name(o),
 				lua_tostring(L, 3), strerror(-err), why);
 		lua_pushinteger(L, -err);
-		{ /* as programs.load: the log in our disassembly, then the kernel's */
-			int n = ebpfdsl_vlog_annotate(lua_tostring(L, 4), p.insns, p.insn_cnt, NULL, 0, NULL, 0);
-			char *out = lua_newuserdatauv(L, (size_t)n + 1, 0);
-			ebpfdsl_vlog_annotate(lua_tostring(L, 4), p.insns, p.insn_cnt, NULL, 0, out, (size_t)n + 1);
-			lua_pushlstring(L, out, (size_t)n);
-			lua_remove(L, -2);
-		}
+		/* as programs.load: the log in our disassembly, then the kernel's */
+		ebpfdsl_lua_push_annotated(L, lua_tostring(L, 4), p.insns, p.insn_cnt, NULL, 0);
 		lua_pushvalue(L, 4);
 		return 5;
 	}
@@ -345,23 +323,30 @@ static int obj_load(lua_State *L)
 	return 4;
 }
 
-/* obj:prog(name) -> ebpfdsl.Prog after load (its own fd), with the
- * instructions the kernel was given */
+/* A new ebpfdsl.Prog of a loaded program: its own fd, with the
+ * instructions the kernel was given. Pushes it and returns 1, or pushes
+ * nil, msg, errno and returns 3. */
+static int push_prog(lua_State *L, const struct ebpfdsl_object_prog *p)
+{
+	int fd = fcntl(p->fd, F_DUPFD_CLOEXEC, 0);
+	if (fd < 0)
+		return ebpfdsl_lua_fail(L, errno, "prog '%s'", p->name);
+	lua_pushlstring(L, (const char *)p->insns, p->insn_cnt * sizeof(struct bpf_insn));
+	ebpfdsl_lua_push_prog(L, fd, p->type, p->expected_attach_type, p->name, -1);
+	lua_remove(L, -2);
+	return 1;
+}
+
+/* obj:prog(name) -> ebpfdsl.Prog after load */
 static int obj_prog(lua_State *L)
 {
 	ebpfdsl_object *o = check_open(L, 1);
 	struct ebpfdsl_object_prog p;
-	int fd;
 	ebpfdsl_object__prog(o, prog_index(L, o, 2), &p);
 	if (p.fd < 0)
 		return luaL_error(L, "prog: '%s' of %s is not loaded%s", p.name, ebpfdsl_object__name(o),
 				  ebpfdsl_object__loaded(o) ? " (autoload was off)" : "; call load() first");
-	fd = fcntl(p.fd, F_DUPFD_CLOEXEC, 0);
-	if (fd < 0)
-		return ebpfdsl_lua_fail(L, errno, "prog '%s'", p.name);
-	lua_pushlstring(L, (const char *)p.insns, p.insn_cnt * sizeof(struct bpf_insn));
-	ebpfdsl_lua_push_prog(L, fd, p.type, p.expected_attach_type, p.name, -1);
-	return 1;
+	return push_prog(L, &p);
 }
 
 /* obj:map(name[, {key=, value=}]) -> ebpfdsl.Map after load: its own fd
@@ -382,66 +367,31 @@ static int obj_map(lua_State *L)
 	return 3;
 }
 
-/* ---------------------------------------------------------------------
- * ebpfdsl.ObjectLink
- * --------------------------------------------------------------------- */
-
-static struct lobjlink *check_link(lua_State *L, int idx)
-{
-	return luaL_checkudata(L, idx, OBJLINK);
-}
-
-static int link_close(lua_State *L)
-{
-	struct lobjlink *k = check_link(L, 1);
-	ebpfdsl_object_link__free(k->l);
-	k->l = NULL;
-	return 0;
-}
-
-static int link_tostring(lua_State *L)
-{
-	struct lobjlink *k = check_link(L, 1);
-	if (!k->l)
-		lua_pushfstring(L, "%s '%s' %s (detached)", OBJLINK, k->prog, k->section);
-	else
-		lua_pushfstring(L, "%s '%s' %s fd=%d", OBJLINK, k->prog, k->section, ebpfdsl_object_link__fd(k->l));
-	return 1;
-}
-
-static int link_fd(lua_State *L)
-{
-	struct lobjlink *k = check_link(L, 1);
-	if (!k->l)
-		return luaL_error(L, "attempt to use a closed %s", OBJLINK);
-	lua_pushinteger(L, ebpfdsl_object_link__fd(k->l));
-	return 1;
-}
-
-/* obj:attach(name) -> ebpfdsl.ObjectLink | nil, msg, errno: attaches as
- * the program's section says */
+/* obj:attach(name) -> ebpfdsl.Link | nil, msg, errno: attaches as the
+ * program's section says. The link keeps the object alive (libbpf's link
+ * may use the object's maps to detach); link:prog() is the program as
+ * obj:prog(name) gives it. */
 static int obj_attach(lua_State *L)
 {
 	ebpfdsl_object *o = check_open(L, 1);
 	size_t i = prog_index(L, o, 2);
 	struct ebpfdsl_object_prog p;
-	char *msg = lua_newuserdatauv(L, MSG_SIZE, 0);
-	struct lobjlink *k;
+	ebpfdsl_link **slot, *l = NULL;
+	char *msg;
 	int err;
 
 	ebpfdsl_object__prog(o, i, &p);
 	if (!ebpfdsl_object__loaded(o))
 		return luaL_error(L, "attach: %s %s is not loaded; call load() first", OBJECT, ebpfdsl_object__name(o));
-	k = lua_newuserdatauv(L, sizeof(*k), 1);
-	k->l = NULL;
-	snprintf(k->prog, sizeof(k->prog), "%s", p.name);
-	snprintf(k->section, sizeof(k->section), "%s", p.section);
-	luaL_setmetatable(L, OBJLINK);
-	lua_pushvalue(L, 1);
-	lua_setiuservalue(L, -2, 1);
-	k->l = ebpfdsl_object__attach(o, i, msg, MSG_SIZE);
-	if (!k->l) {
-		err = errno;
+	lua_settop(L, 2);
+	if (p.fd < 0) /* autoload was off: libbpf says why it cannot attach */
+		lua_pushnil(L);
+	else if (push_prog(L, &p) != 1)
+		return 3;
+	msg = lua_newuserdatauv(L, MSG_SIZE, 0);
+	slot = ebpfdsl_lua_new_link(L, 3, 1);
+	err = -ebpfdsl_object__attach(o, i, &l, msg, MSG_SIZE);
+	if (err) {
 		luaL_pushfail(L);
 		if (!*msg && err == EOPNOTSUPP)
 			lua_pushstring(L, "libbpf cannot attach this section by itself");
@@ -452,6 +402,7 @@ static int obj_attach(lua_State *L)
 		lua_pushinteger(L, err);
 		return 3;
 	}
+	*slot = l;
 	return 1;
 }
 
@@ -470,6 +421,12 @@ static const luaL_Reg obj_methods[] = {
 	{ NULL, NULL },
 };
 
+/* methods with the module table as upvalue 1 */
+static const luaL_Reg obj_module_methods[] = {
+	{ "map", obj_map },
+	{ NULL, NULL },
+};
+
 static const luaL_Reg obj_meta[] = {
 	{ "__gc", obj_close },
 	{ "__close", obj_close },
@@ -477,31 +434,12 @@ static const luaL_Reg obj_meta[] = {
 	{ NULL, NULL },
 };
 
-static const luaL_Reg link_methods[] = {
-	{ "fd", link_fd },
-	{ "detach", link_close },
-	{ "close", link_close },
-	{ NULL, NULL },
-};
-
-static const luaL_Reg link_meta[] = {
-	{ "__gc", link_close },
-	{ "__close", link_close },
-	{ "__tostring", link_tostring },
-	{ NULL, NULL },
-};
-
 void ebpfdsl_lua_open_object(lua_State *L)
 {
 	ebpfdsl_lua_class(L, OBJECT, obj_methods, obj_meta);
-	ebpfdsl_lua_class(L, OBJLINK, link_methods, link_meta);
 	/* obj:map() makes ebpfdsl.Map handles through the module table */
-	luaL_getmetatable(L, OBJECT);
-	lua_getfield(L, -1, "__index");
-	lua_pushvalue(L, -3);
-	lua_pushcclosure(L, obj_map, 1);
-	lua_setfield(L, -2, "map");
-	lua_pop(L, 2);
+	lua_pushvalue(L, -1);
+	ebpfdsl_lua_class_extend(L, OBJECT, obj_module_methods, 1);
 	lua_pushcfunction(L, l_object_open);
 	lua_setfield(L, -2, "object_open");
 }

@@ -2,9 +2,7 @@
 /* ebpfdsl.PerfBuf: a reader over a perf event array, one buffer per CPU,
  * calling handler(cpu, sample) and lost(cpu, n) after libbpf returns. */
 #include <errno.h>
-#include <string.h>
 #include "lua_reader.h"
-#include "lua_stage.h"
 
 static const char *const PERFBUF = "ebpfdsl.PerfBuf";
 
@@ -12,78 +10,67 @@ static const char *const PERFBUF = "ebpfdsl.PerfBuf";
  * layout and its decode function (false for raw bytes) */
 enum { UV_MAP = 1, UV_HANDLER, UV_LOST, UV_LAYOUT, UV_DECODER, UV_COUNT = UV_DECODER };
 
-#define CHUNK 256
-
 struct reader {
-	ebpfdsl_perfbuf *pb; /* NULL: closed */
-	struct stage st;
-	size_t size;         /* the layout's size, 0 for raw bytes */
-	lua_Integer done;
-	int busy, closed;
+	struct lua_reader base; /* base.native: the ebpfdsl_perfbuf */
+	size_t size;            /* the layout's size, 0 for raw bytes */
 };
 
-static struct reader *check_reader(lua_State *L, int idx)
+static const struct lua_reader_type perfbuf_type;
+
+static ebpfdsl_perfbuf *pb_of(struct reader *r)
 {
-	return luaL_checkudata(L, idx, PERFBUF);
+	return r->base.native;
 }
 
 static struct reader *check_open(lua_State *L, int idx)
 {
-	struct reader *r = check_reader(L, idx);
-	if (!r->pb || r->closed)
-		luaL_error(L, "attempt to use a closed %s", PERFBUF);
-	return r;
-}
-
-static void release(lua_State *L, int idx, struct reader *r)
-{
-	ebpfdsl_perfbuf__free(r->pb);
-	r->pb = NULL;
-	ebpfdsl_stage_free(&r->st);
-	for (int uv = 1; uv <= UV_COUNT; uv++) {
-		lua_pushnil(L);
-		lua_setiuservalue(L, idx, uv);
-	}
+	return ebpfdsl_lua_reader_check_open(L, idx, &perfbuf_type);
 }
 
 static int pb_close(lua_State *L)
 {
-	struct reader *r = check_reader(L, 1);
-	if (!r->pb)
-		return 0;
-	if (r->busy)
-		r->closed = 1; /* the delivery running below us still reads the stage */
-	else
-		release(L, 1, r);
-	return 0;
+	return ebpfdsl_lua_reader_close(L, &perfbuf_type);
 }
 
 static int pb_tostring(lua_State *L)
 {
-	struct reader *r = check_reader(L, 1);
-	if (!r->pb || r->closed)
+	struct reader *r = luaL_checkudata(L, 1, PERFBUF);
+	int n;
+	if (!r->base.native || r->base.closed) {
 		lua_pushfstring(L, "%s (closed)", PERFBUF);
-	else
-		lua_pushfstring(L, "%s over %d CPU buffer%s, epoll fd %d, %d record%s staged", PERFBUF,
-				ebpfdsl_perfbuf__buffer_count(r->pb), ebpfdsl_perfbuf__buffer_count(r->pb) == 1 ? "" : "s",
-				ebpfdsl_perfbuf__epoll_fd(r->pb), (int)r->st.count, r->st.count == 1 ? "" : "s");
+		return 1;
+	}
+	n = ebpfdsl_perfbuf__buffer_count(pb_of(r));
+	lua_pushfstring(L, "%s over %d CPU buffer%s, epoll fd %d, %d record%s staged", PERFBUF, n, n == 1 ? "" : "s",
+			ebpfdsl_perfbuf__epoll_fd(pb_of(r)), (int)r->base.st.count, r->base.st.count == 1 ? "" : "s");
 	return 1;
 }
 
+/* Called by libbpf: copy and go on, or stop once a chunk is staged. */
 static int on_sample(void *ctx, int cpu, const void *data, size_t size)
 {
 	struct reader *r = ctx;
-	if (ebpfdsl_stage_push(&r->st, cpu, STAGE_SAMPLE, size, data, size))
+	if (ebpfdsl_stage_push(&r->base.st, cpu, STAGE_SAMPLE, size, data, size))
 		return -ENOMEM;
-	return r->st.count >= CHUNK;
+	return r->base.st.count >= EBPFDSL_LUA_READER_CHUNK;
 }
 
 static int on_lost(void *ctx, int cpu, uint64_t lost)
 {
 	struct reader *r = ctx;
-	if (ebpfdsl_stage_push(&r->st, cpu, STAGE_LOST, lost, NULL, 0))
+	if (ebpfdsl_stage_push(&r->base.st, cpu, STAGE_LOST, lost, NULL, 0))
 		return -ENOMEM;
-	return r->st.count >= CHUNK;
+	return r->base.st.count >= EBPFDSL_LUA_READER_CHUNK;
+}
+
+/* Only the handler loop fills, always for a chunk, where the callbacks stop. */
+static int fill(lua_State *L, struct lua_reader *base, size_t want, int timeout)
+{
+	int n = ebpfdsl_perfbuf__poll(base->native, timeout);
+	(void)want;
+	if (ebpfdsl_perfbuf__stopped(base->native) == -ENOMEM)
+		luaL_error(L, "%s: out of memory staging a record; it is lost", PERFBUF);
+	return n;
 }
 
 /* protected: (reader) -> runs handler and lost callback over the stage */
@@ -94,9 +81,9 @@ static int deliver_all(lua_State *L)
 	lua_getiuservalue(L, 1, UV_LOST);    /* 3 */
 	lua_getiuservalue(L, 1, UV_LAYOUT);  /* 4 */
 	lua_getiuservalue(L, 1, UV_DECODER); /* 5 */
-	while (!r->closed && r->st.count) {
-		const struct stage_rec *rec = ebpfdsl_stage_peek(&r->st);
-		ebpfdsl_stage_pop(&r->st); /* popped first: a failing record is not seen twice */
+	while (!r->base.closed && r->base.st.count) {
+		const struct stage_rec *rec = ebpfdsl_stage_peek(&r->base.st);
+		ebpfdsl_stage_pop(&r->base.st); /* popped first: a failing record is not seen twice */
 		if (rec->kind == STAGE_LOST) {
 			if (!lua_toboolean(L, 3))
 				continue;
@@ -109,7 +96,7 @@ static int deliver_all(lua_State *L)
 			ebpfdsl_lua_reader_push(L, 4, 5, r->size, rec + 1, rec->n);
 		}
 		lua_call(L, 2, 0);
-		r->done++;
+		r->base.done++;
 	}
 	return 0;
 }
@@ -117,38 +104,9 @@ static int deliver_all(lua_State *L)
 static int handle(lua_State *L, int timeout)
 {
 	struct reader *r = check_open(L, 1);
-	lua_Integer total = 0;
-	if (r->busy)
+	if (r->base.busy)
 		return luaL_error(L, "%s: cannot read from inside its own handler", PERFBUF);
-	lua_settop(L, 1);
-	for (;;) {
-		int status;
-		if (!r->st.count) {
-			int n = ebpfdsl_perfbuf__poll(r->pb, timeout);
-			if (ebpfdsl_perfbuf__stopped(r->pb) == -ENOMEM)
-				return luaL_error(L, "%s: out of memory staging a record; it is lost", PERFBUF);
-			if (n < 0 && total == 0)
-				return ebpfdsl_lua_fail(L, n, "perfbuf poll");
-			if (!r->st.count)
-				break;
-		}
-		timeout = 0;
-		lua_pushcfunction(L, deliver_all);
-		lua_pushvalue(L, 1);
-		r->busy = 1;
-		r->done = 0;
-		status = lua_pcall(L, 1, 0, 0);
-		r->busy = 0;
-		total += r->done;
-		if (r->closed && r->pb)
-			release(L, 1, r);
-		if (status != LUA_OK)
-			return lua_error(L); /* what the handler raised, as it raised it */
-		if (!r->pb)
-			break;
-	}
-	lua_pushinteger(L, total);
-	return 1;
+	return ebpfdsl_lua_reader_handle(L, &r->base, timeout);
 }
 
 /* r:poll([timeout_ms]) -> samples and loss reports handled | nil, msg, errno */
@@ -164,14 +122,14 @@ static int pb_consume(lua_State *L)
 
 static int pb_fd(lua_State *L)
 {
-	lua_pushinteger(L, ebpfdsl_perfbuf__epoll_fd(check_open(L, 1)->pb));
+	lua_pushinteger(L, ebpfdsl_perfbuf__epoll_fd(pb_of(check_open(L, 1))));
 	return 1;
 }
 
 /* r:buffers() -> the number of CPU buffers */
 static int pb_buffers(lua_State *L)
 {
-	lua_pushinteger(L, ebpfdsl_perfbuf__buffer_count(check_open(L, 1)->pb));
+	lua_pushinteger(L, ebpfdsl_perfbuf__buffer_count(pb_of(check_open(L, 1))));
 	return 1;
 }
 
@@ -206,9 +164,7 @@ static int l_perfbuf_reader(lua_State *L)
 		return luaL_error(L, "perfbuf.reader: pages must be a power of 2 (1, 2, 4, ...), got %d", (int)pages);
 	o.pages = (size_t)pages;
 
-	r = lua_newuserdatauv(L, sizeof(*r), UV_COUNT); /* 4 */
-	memset(r, 0, sizeof(*r));
-	luaL_setmetatable(L, PERFBUF);
+	r = ebpfdsl_lua_reader_new(L, &perfbuf_type, sizeof(*r)); /* 4 */
 	lua_pushvalue(L, 1);
 	lua_setiuservalue(L, 4, UV_MAP);
 	lua_pushvalue(L, 2);
@@ -229,14 +185,28 @@ static int l_perfbuf_reader(lua_State *L)
 		lua_setiuservalue(L, 4, UV_DECODER);
 		lua_setiuservalue(L, 4, UV_LAYOUT);
 	}
-	r->pb = ebpfdsl_perfbuf__new(fd, on_sample, r, &o);
-	if (!r->pb) {
+	r->base.native = ebpfdsl_perfbuf__new(fd, on_sample, r, &o);
+	if (!r->base.native) {
 		if (errno == EINVAL)
 			return luaL_error(L, "perfbuf.reader: %s is not a perf_event_array map", luaL_tolstring(L, 1, NULL));
 		return ebpfdsl_lua_fail(L, errno, "perfbuf reader");
 	}
 	return 1;
 }
+
+static void pb_free(void *pb)
+{
+	ebpfdsl_perfbuf__free(pb);
+}
+
+static const struct lua_reader_type perfbuf_type = {
+	.name = PERFBUF,
+	.poll_what = "perfbuf poll",
+	.nuv = UV_COUNT,
+	.free = pb_free,
+	.fill = fill,
+	.deliver_all = deliver_all,
+};
 
 static const luaL_Reg pb_methods[] = {
 	{ "poll", pb_poll },

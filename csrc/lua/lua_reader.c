@@ -1,7 +1,86 @@
 /* SPDX-License-Identifier: MIT */
 /* Shared pieces of the reader bindings; see lua_reader.h. */
 #include <limits.h>
+#include <string.h>
 #include "lua_reader.h"
+
+void *ebpfdsl_lua_reader_new(lua_State *L, const struct lua_reader_type *t, size_t size)
+{
+	struct lua_reader *r = lua_newuserdatauv(L, size, t->nuv);
+	memset(r, 0, size);
+	r->type = t;
+	luaL_setmetatable(L, t->name);
+	return r;
+}
+
+void *ebpfdsl_lua_reader_check_open(lua_State *L, int idx, const struct lua_reader_type *t)
+{
+	struct lua_reader *r = luaL_checkudata(L, idx, t->name);
+	if (!r->native || r->closed)
+		luaL_error(L, "attempt to use a closed %s", t->name);
+	return r;
+}
+
+static void release(lua_State *L, int idx, struct lua_reader *r)
+{
+	r->type->free(r->native);
+	r->native = NULL;
+	ebpfdsl_stage_free(&r->st);
+	/* let go of the maps and handlers */
+	for (int uv = 1; uv <= r->type->nuv; uv++) {
+		lua_pushnil(L);
+		lua_setiuservalue(L, idx, uv);
+	}
+}
+
+int ebpfdsl_lua_reader_close(lua_State *L, const struct lua_reader_type *t)
+{
+	struct lua_reader *r = luaL_checkudata(L, 1, t->name);
+	if (!r->native)
+		return 0;
+	if (r->busy)
+		r->closed = 1; /* the delivery running below us still reads the stage */
+	else
+		release(L, 1, r);
+	return 0;
+}
+
+int ebpfdsl_lua_reader_run(lua_State *L, struct lua_reader *r, int nargs)
+{
+	int status;
+	r->busy = 1;
+	r->done = 0;
+	status = lua_pcall(L, nargs, 0, 0);
+	r->busy = 0;
+	if (r->closed && r->native)
+		release(L, 1, r); /* every caller has the reader at 1 */
+	return status;
+}
+
+int ebpfdsl_lua_reader_handle(lua_State *L, struct lua_reader *r, int timeout_ms)
+{
+	lua_Integer total = 0;
+	lua_settop(L, 1);
+	for (;;) {
+		if (!r->st.count) {
+			int n = r->type->fill(L, r, EBPFDSL_LUA_READER_CHUNK, timeout_ms);
+			if (n < 0 && total == 0)
+				return ebpfdsl_lua_fail(L, n, "%s", r->type->poll_what);
+			if (!r->st.count)
+				break;
+		}
+		timeout_ms = 0; /* waited once: now only drain */
+		lua_pushcfunction(L, r->type->deliver_all);
+		lua_pushvalue(L, 1);
+		if (ebpfdsl_lua_reader_run(L, r, 1) != LUA_OK)
+			return lua_error(L); /* what the handler raised, as it raised it */
+		total += r->done;
+		if (!r->native)
+			break;
+	}
+	lua_pushinteger(L, total);
+	return 1;
+}
 
 size_t ebpfdsl_lua_reader_layout(lua_State *L, int idx, const char *what)
 {

@@ -4,7 +4,6 @@
 #include <errno.h>
 #include <string.h>
 #include "lua_reader.h"
-#include "lua_stage.h"
 
 static const char *const RINGBUF = "ebpfdsl.RingBuf";
 
@@ -13,40 +12,32 @@ static const char *const RINGBUF = "ebpfdsl.RingBuf";
  * (false for raw bytes), the loss maps; then a deferred error */
 enum { UV_MAPS = 1, UV_HANDLERS, UV_LAYOUTS, UV_DECODERS, UV_LOST, UV_ERROR, UV_COUNT = UV_ERROR };
 
-/* records a handler poll takes from the kernel before running Lua */
-#define CHUNK 256
-
 struct reader {
-	ebpfdsl_ringbuf *rb; /* NULL: closed */
-	struct stage st;
-	size_t want;         /* a fill stops once this many records are staged */
-	lua_Integer done;    /* records given to Lua by the running delivery */
-	int busy;            /* Lua code of ours is running: no polls, no frees */
-	int closed;          /* closed while busy: released when not busy */
-	int has_error;       /* UV_ERROR holds an error for the next call */
-	int handlers;        /* every ring has a handler */
+	struct lua_reader base; /* base.native: the ebpfdsl_ringbuf */
+	size_t want;            /* a fill stops once this many records are staged */
+	int has_error;          /* UV_ERROR holds an error for the next call */
+	int handlers;           /* every ring has a handler */
 	int nrings;
-	size_t size[];       /* per ring: its layout's size, 0 for raw bytes */
+	size_t size[];          /* per ring: its layout's size, 0 for raw bytes */
 };
 
-static struct reader *check_reader(lua_State *L, int idx)
+static const struct lua_reader_type ringbuf_type;
+
+static ebpfdsl_ringbuf *rb_of(struct reader *r)
 {
-	return luaL_checkudata(L, idx, RINGBUF);
+	return r->base.native;
 }
 
 static struct reader *check_open(lua_State *L, int idx)
 {
-	struct reader *r = check_reader(L, idx);
-	if (!r->rb || r->closed)
-		luaL_error(L, "attempt to use a closed %s", RINGBUF);
-	return r;
+	return ebpfdsl_lua_reader_check_open(L, idx, &ringbuf_type);
 }
 
 /* open, not inside one of its own handlers, and no error left to raise */
 static struct reader *check_usable(lua_State *L, int idx)
 {
 	struct reader *r = check_open(L, idx);
-	if (r->busy)
+	if (r->base.busy)
 		luaL_error(L, "%s: cannot read from inside its own handler or layout", RINGBUF);
 	if (r->has_error) {
 		r->has_error = 0;
@@ -58,39 +49,20 @@ static struct reader *check_usable(lua_State *L, int idx)
 	return r;
 }
 
-static void release(lua_State *L, int idx, struct reader *r)
-{
-	ebpfdsl_ringbuf__free(r->rb);
-	r->rb = NULL;
-	ebpfdsl_stage_free(&r->st);
-	/* let go of the maps and handlers */
-	for (int uv = 1; uv <= UV_COUNT; uv++) {
-		lua_pushnil(L);
-		lua_setiuservalue(L, idx, uv);
-	}
-}
-
 static int rb_close(lua_State *L)
 {
-	struct reader *r = check_reader(L, 1);
-	if (!r->rb)
-		return 0;
-	if (r->busy)
-		r->closed = 1; /* the delivery running below us still reads the stage */
-	else
-		release(L, 1, r);
-	return 0;
+	return ebpfdsl_lua_reader_close(L, &ringbuf_type);
 }
 
 static int rb_tostring(lua_State *L)
 {
-	struct reader *r = check_reader(L, 1);
-	if (!r->rb || r->closed)
+	struct reader *r = luaL_checkudata(L, 1, RINGBUF);
+	if (!r->base.native || r->base.closed)
 		lua_pushfstring(L, "%s (closed)", RINGBUF);
 	else
 		lua_pushfstring(L, "%s over %d ring%s, epoll fd %d, %d record%s staged", RINGBUF, r->nrings,
-				r->nrings == 1 ? "" : "s", ebpfdsl_ringbuf__epoll_fd(r->rb), (int)r->st.count,
-				r->st.count == 1 ? "" : "s");
+				r->nrings == 1 ? "" : "s", ebpfdsl_ringbuf__epoll_fd(rb_of(r)), (int)r->base.st.count,
+				r->base.st.count == 1 ? "" : "s");
 	return 1;
 }
 
@@ -98,19 +70,18 @@ static int rb_tostring(lua_State *L)
 static int on_record(void *ctx, int ring, const void *data, size_t size)
 {
 	struct reader *r = ctx;
-	if (ebpfdsl_stage_push(&r->st, ring, STAGE_SAMPLE, size, data, size))
+	if (ebpfdsl_stage_push(&r->base.st, ring, STAGE_SAMPLE, size, data, size))
 		return -ENOMEM;
-	return r->st.count >= r->want;
+	return r->base.st.count >= r->want;
 }
 
-/* Takes records into the stage until `want` are there; waits up to
- * timeout when the rings are empty. Records taken, or -errno. */
-static int fill(lua_State *L, struct reader *r, size_t want, int timeout)
+static int fill(lua_State *L, struct lua_reader *base, size_t want, int timeout)
 {
+	struct reader *r = (struct reader *)base;
 	int n;
 	r->want = want;
-	n = ebpfdsl_ringbuf__poll(r->rb, timeout);
-	if (ebpfdsl_ringbuf__stopped(r->rb) == -ENOMEM)
+	n = ebpfdsl_ringbuf__poll(rb_of(r), timeout);
+	if (ebpfdsl_ringbuf__stopped(rb_of(r)) == -ENOMEM)
 		luaL_error(L, "%s: out of memory staging a record; it is lost", RINGBUF);
 	return n;
 }
@@ -119,10 +90,10 @@ static int fill(lua_State *L, struct reader *r, size_t want, int timeout)
  * its ring. Expects the layouts and decoders lists at `lists`, `lists + 1`. */
 static int push_next(lua_State *L, struct reader *r, int lists)
 {
-	const struct stage_rec *rec = ebpfdsl_stage_peek(&r->st);
+	const struct stage_rec *rec = ebpfdsl_stage_peek(&r->base.st);
 	int ring = rec->src;
 	size_t size = r->size[ring];
-	ebpfdsl_stage_pop(&r->st); /* popped first: a failing record is not seen twice */
+	ebpfdsl_stage_pop(&r->base.st); /* popped first: a failing record is not seen twice */
 	if (size == 0) {
 		lua_pushlstring(L, (const char *)(rec + 1), rec->n);
 		return ring;
@@ -142,12 +113,12 @@ static int deliver_all(lua_State *L)
 	lua_getiuservalue(L, 1, UV_HANDLERS); /* 2 */
 	lua_getiuservalue(L, 1, UV_LAYOUTS);  /* 3 */
 	lua_getiuservalue(L, 1, UV_DECODERS); /* 4 */
-	while (!r->closed && r->st.count) {
-		int ring = ebpfdsl_stage_peek(&r->st)->src;
+	while (!r->base.closed && r->base.st.count) {
+		int ring = ebpfdsl_stage_peek(&r->base.st)->src;
 		lua_rawgeti(L, 2, ring + 1);
 		push_next(L, r, 3);
 		lua_call(L, 1, 0);
-		r->done++;
+		r->base.done++;
 	}
 	return 0;
 }
@@ -160,56 +131,21 @@ static int deliver_batch(lua_State *L)
 	lua_getiuservalue(L, 1, UV_MAPS);     /* 5 */
 	lua_getiuservalue(L, 1, UV_LAYOUTS);  /* 6 */
 	lua_getiuservalue(L, 1, UV_DECODERS); /* 7 */
-	while (!r->closed && r->st.count && r->done < max) {
+	while (!r->base.closed && r->base.st.count && r->base.done < max) {
 		int ring = push_next(L, r, 6);
-		lua_rawseti(L, 2, ++r->done);
+		lua_rawseti(L, 2, ++r->base.done);
 		lua_rawgeti(L, 5, ring + 1);
-		lua_rawseti(L, 3, r->done);
+		lua_rawseti(L, 3, r->base.done);
 	}
 	return 0;
-}
-
-/* Calls the protected delivery below its nargs arguments with the reader
- * marked busy; afterwards finishes a close that happened meanwhile.
- * LUA_OK, or an error status with the error on top. */
-static int run(lua_State *L, struct reader *r, int nargs)
-{
-	int status;
-	r->busy = 1;
-	r->done = 0;
-	status = lua_pcall(L, nargs, 0, 0);
-	r->busy = 0;
-	if (r->closed && r->rb)
-		release(L, 1, r); /* every caller has the reader at 1 */
-	return status;
 }
 
 static int handle(lua_State *L, int timeout)
 {
 	struct reader *r = check_usable(L, 1);
-	lua_Integer total = 0;
 	if (!r->handlers)
 		return luaL_error(L, "%s: a ring has no handler; read it with events() or poll_batch()", RINGBUF);
-	lua_settop(L, 1);
-	for (;;) {
-		if (!r->st.count) {
-			int n = fill(L, r, CHUNK, timeout);
-			if (n < 0 && total == 0)
-				return ebpfdsl_lua_fail(L, n, "ringbuf poll");
-			if (!r->st.count)
-				break;
-		}
-		timeout = 0; /* waited once: now only drain */
-		lua_pushcfunction(L, deliver_all);
-		lua_pushvalue(L, 1);
-		if (run(L, r, 1) != LUA_OK)
-			return lua_error(L); /* what the handler raised, as it raised it */
-		total += r->done;
-		if (!r->rb)
-			break;
-	}
-	lua_pushinteger(L, total);
-	return 1;
+	return ebpfdsl_lua_reader_handle(L, &r->base, timeout);
 }
 
 /* r:poll([timeout_ms]) -> number of records handled | nil, msg, errno */
@@ -232,25 +168,27 @@ static int rb_poll_batch(lua_State *L)
 	struct reader *r = check_usable(L, 1);
 	lua_Integer max = luaL_checkinteger(L, 2);
 	int timeout = ebpfdsl_lua_reader_timeout(L, 3, 0);
+	size_t n;
 	luaL_argcheck(L, max >= 1 && max <= 1 << 24, 2, "max must be 1..16777216");
-	if (r->st.count < (size_t)max) {
-		int n = fill(L, r, (size_t)max, r->st.count ? 0 : timeout);
-		if (n < 0 && !r->st.count)
-			return ebpfdsl_lua_fail(L, n, "ringbuf poll_batch");
+	if (r->base.st.count < (size_t)max) {
+		int e = fill(L, &r->base, (size_t)max, r->base.st.count ? 0 : timeout);
+		if (e < 0 && !r->base.st.count)
+			return ebpfdsl_lua_fail(L, e, "ringbuf poll_batch");
 	}
 	lua_settop(L, 1);
-	lua_createtable(L, (int)(r->st.count < (size_t)max ? r->st.count : (size_t)max), 0); /* 2: events */
-	lua_createtable(L, (int)lua_rawlen(L, 2), 0);                                     /* 3: rings */
+	n = r->base.st.count < (size_t)max ? r->base.st.count : (size_t)max;
+	lua_createtable(L, (int)n, 0); /* 2: events */
+	lua_createtable(L, (int)n, 0); /* 3: rings */
 	lua_pushcfunction(L, deliver_batch);
 	lua_pushvalue(L, 1);
 	lua_pushvalue(L, 2);
 	lua_pushvalue(L, 3);
 	lua_pushinteger(L, max);
-	if (run(L, r, 4) != LUA_OK) {
+	if (ebpfdsl_lua_reader_run(L, &r->base, 4) != LUA_OK) {
 		if (lua_rawlen(L, 2) == 0)
 			return lua_error(L);
 		/* the events decoded before it are returned; the error comes next call */
-		if (r->rb) {
+		if (r->base.native) {
 			lua_setiuservalue(L, 1, UV_ERROR);
 			r->has_error = 1;
 		}
@@ -267,11 +205,11 @@ static int events_next(lua_State *L)
 	lua_settop(L, 0);
 	lua_pushvalue(L, lua_upvalueindex(1)); /* 1 */
 	r = check_usable(L, 1);
-	if (!r->st.count) {
-		int n = fill(L, r, CHUNK, timeout);
-		if (n < 0 && !r->st.count)
+	if (!r->base.st.count) {
+		int n = fill(L, &r->base, EBPFDSL_LUA_READER_CHUNK, timeout);
+		if (n < 0 && !r->base.st.count)
 			return luaL_error(L, "%s events: %s", RINGBUF, strerror(-n));
-		if (!r->st.count)
+		if (!r->base.st.count)
 			return 0;
 	}
 	lua_newtable(L); /* 2: events */
@@ -281,7 +219,7 @@ static int events_next(lua_State *L)
 	lua_pushvalue(L, 2);
 	lua_pushvalue(L, 3);
 	lua_pushinteger(L, 1);
-	if (run(L, r, 4) != LUA_OK)
+	if (ebpfdsl_lua_reader_run(L, &r->base, 4) != LUA_OK)
 		return lua_error(L);
 	if (lua_rawgeti(L, 2, 1) == LUA_TNIL)
 		return 0; /* closed meanwhile */
@@ -301,7 +239,7 @@ static int rb_events(lua_State *L)
 
 static int rb_fd(lua_State *L)
 {
-	lua_pushinteger(L, ebpfdsl_ringbuf__epoll_fd(check_open(L, 1)->rb));
+	lua_pushinteger(L, ebpfdsl_ringbuf__epoll_fd(rb_of(check_open(L, 1))));
 	return 1;
 }
 
@@ -309,7 +247,7 @@ static int rb_fd(lua_State *L)
 static int rb_lost(lua_State *L)
 {
 	uint64_t n;
-	int err = ebpfdsl_ringbuf__lost(check_open(L, 1)->rb, &n);
+	int err = ebpfdsl_ringbuf__lost(rb_of(check_open(L, 1)), &n);
 	if (err == -ENOENT)
 		return luaL_error(L, "%s: no loss map was given; the ring buffer itself counts nothing "
 				  "(give one as {handler = f, lost = loss_map})", RINGBUF);
@@ -330,7 +268,7 @@ static int rb_maps(lua_State *L)
 /* r:staged() -> records taken from the kernel not yet given to Lua */
 static int rb_staged(lua_State *L)
 {
-	lua_pushinteger(L, (lua_Integer)check_open(L, 1)->st.count);
+	lua_pushinteger(L, (lua_Integer)check_open(L, 1)->base.st.count);
 	return 1;
 }
 
@@ -345,17 +283,15 @@ static int l_ringbuf_reader(lua_State *L)
 	if (n < 1 || n > 4096)
 		return luaL_error(L, "ringbuf.reader: needs 1 to 4096 ring buffers, got %d", (int)n);
 	/* created closed, before anything is acquired */
-	r = lua_newuserdatauv(L, sizeof(*r) + sizeof(size_t) * (size_t)n, UV_COUNT); /* 2 */
-	memset(r, 0, sizeof(*r) + sizeof(size_t) * (size_t)n);
+	r = ebpfdsl_lua_reader_new(L, &ringbuf_type, sizeof(*r) + sizeof(size_t) * (size_t)n); /* 2 */
 	r->nrings = (int)n;
 	r->handlers = 1;
-	luaL_setmetatable(L, RINGBUF);
 	for (int uv = UV_MAPS; uv <= UV_LOST; uv++) {
 		lua_createtable(L, (int)n, 0);
 		lua_setiuservalue(L, 2, uv);
 	}
-	r->rb = ebpfdsl_ringbuf__new(on_record, r);
-	if (!r->rb)
+	r->base.native = ebpfdsl_ringbuf__new(on_record, r);
+	if (!r->base.native)
 		return ebpfdsl_lua_fail(L, errno, "ringbuf reader");
 	for (lua_Integer i = 1; i <= n; i++) {
 		struct ebpfdsl_ringbuf_add_opts o = { .sz = sizeof(o) };
@@ -406,7 +342,7 @@ static int l_ringbuf_reader(lua_State *L)
 		}
 		lua_pop(L, 1);
 
-		err = ebpfdsl_ringbuf__add(r->rb, fd, &o);
+		err = ebpfdsl_ringbuf__add(rb_of(r), fd, &o);
 		if (err == -EINVAL || err == -EBADF)
 			return luaL_error(L, "%s: %s is not a ringbuf map", what, luaL_tolstring(L, top + 2, NULL));
 		if (err == -EMEDIUMTYPE)
@@ -419,6 +355,20 @@ static int l_ringbuf_reader(lua_State *L)
 	lua_settop(L, 2);
 	return 1;
 }
+
+static void rb_free(void *rb)
+{
+	ebpfdsl_ringbuf__free(rb);
+}
+
+static const struct lua_reader_type ringbuf_type = {
+	.name = RINGBUF,
+	.poll_what = "ringbuf poll",
+	.nuv = UV_COUNT,
+	.free = rb_free,
+	.fill = fill,
+	.deliver_all = deliver_all,
+};
 
 static const luaL_Reg rb_methods[] = {
 	{ "poll", rb_poll },

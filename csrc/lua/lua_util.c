@@ -16,6 +16,17 @@ void ebpfdsl_lua_class(lua_State *L, const char *tname, const luaL_Reg *methods,
 	lua_pop(L, 1);
 }
 
+void ebpfdsl_lua_class_extend(lua_State *L, const char *tname, const luaL_Reg *methods, int nup)
+{
+	if (luaL_getmetatable(L, tname) != LUA_TTABLE)
+		luaL_error(L, "%s: extended before it was made", tname);
+	lua_getfield(L, -1, "__index");
+	lua_replace(L, -2);         /* the method table, in place of the metatable */
+	lua_insert(L, -(nup + 1));  /* below the upvalues */
+	luaL_setfuncs(L, methods, nup);
+	lua_pop(L, 1);
+}
+
 int ebpfdsl_lua_fail(lua_State *L, int err, const char *fmt, ...)
 {
 	char what[512];
@@ -30,6 +41,32 @@ int ebpfdsl_lua_fail(lua_State *L, int err, const char *fmt, ...)
 	lua_pushfstring(L, "%s: %s", what, err == 524 ? "not supported (ENOTSUPP)" : strerror(err));
 	lua_pushinteger(L, err);
 	return 3;
+}
+
+int ebpfdsl_lua_fail_msg(lua_State *L, int err, const char *msg)
+{
+	luaL_pushfail(L);
+	lua_pushstring(L, msg);
+	lua_pushinteger(L, err < 0 ? -err : err);
+	return 3;
+}
+
+void ebpfdsl_lua_set_int(lua_State *L, const char *k, lua_Integer v)
+{
+	lua_pushinteger(L, v);
+	lua_setfield(L, -2, k);
+}
+
+void ebpfdsl_lua_set_str(lua_State *L, const char *k, const char *v)
+{
+	lua_pushstring(L, v);
+	lua_setfield(L, -2, k);
+}
+
+void ebpfdsl_lua_set_bool(lua_State *L, const char *k, int v)
+{
+	lua_pushboolean(L, v);
+	lua_setfield(L, -2, k);
 }
 
 lua_Integer ebpfdsl_lua_optint_field(lua_State *L, int idx, const char *field, lua_Integer def)

@@ -11,7 +11,10 @@
 /* Each wrapped type and each group of module functions opens itself into
  * the module table at the top of the stack. */
 void ebpfdsl_lua_open_asm(lua_State *L);
+void ebpfdsl_lua_open_disasm(lua_State *L);
+void ebpfdsl_lua_open_isa(lua_State *L);
 void ebpfdsl_lua_open_prog(lua_State *L);
+void ebpfdsl_lua_open_prog_load(lua_State *L);
 void ebpfdsl_lua_open_arch(lua_State *L);
 void ebpfdsl_lua_open_tracefs(lua_State *L);
 void ebpfdsl_lua_open_map(lua_State *L);
@@ -24,7 +27,12 @@ void ebpfdsl_lua_open_perfbuf(lua_State *L);
  * pushed on the stack (raises when len is short of the layout's size). */
 const ebpfdsl_layout *ebpfdsl_lua_tolayout(lua_State *L, int idx);
 int ebpfdsl_lua_layout_push(lua_State *L, int idx, const void *p, size_t len);
-void ebpfdsl_lua_open_link(lua_State *L); /* after prog: adds prog:attach_* */
+void ebpfdsl_lua_open_link(lua_State *L);
+void ebpfdsl_lua_open_attach(lua_State *L); /* after prog: adds prog:attach_* */
+/* A new ebpfdsl.Link, closed, pushed before anything is attached:
+ * link:prog() gives the value at prog_idx, and the one at owner_idx is
+ * kept alive with it (0: none). Store the link in the slot it returns. */
+ebpfdsl_link **ebpfdsl_lua_new_link(lua_State *L, int prog_idx, int owner_idx);
 
 void ebpfdsl_lua_open_btf(lua_State *L);
 void ebpfdsl_lua_open_object(lua_State *L);
@@ -33,14 +41,29 @@ void ebpfdsl_lua_open_object(lua_State *L);
  * attach_type -1 when unknown. */
 const ebpfdsl_btf *ebpfdsl_lua_tobtf(lua_State *L, int idx);
 void ebpfdsl_lua_push_prog(lua_State *L, int fd, int type, int attach_type, const char *name, int insns_idx);
+/* Pushes a verifier log with its instruction lines in our disassembly
+ * (labels: slot names, or NULL). */
+void ebpfdsl_lua_push_annotated(lua_State *L, const char *log, const struct bpf_insn *insns, size_t cnt,
+				const struct ebpfdsl_label *labels, size_t nlabels);
 
 /* Creates the metatable `tname` with __index = methods, the given
  * metamethods and __name; leaves the stack as it was. */
 void ebpfdsl_lua_class(lua_State *L, const char *tname, const luaL_Reg *methods, const luaL_Reg *meta);
+/* Adds methods to those of the class tname, made before (by another file:
+ * prog:attach_* to ebpfdsl.Prog); as with luaL_setfuncs they share the
+ * nup values on top of the stack, which are popped. */
+void ebpfdsl_lua_class_extend(lua_State *L, const char *tname, const luaL_Reg *methods, int nup);
 
 /* Environment failures: pushes nil, "<what>: <strerror>", errno and returns
  * 3, as luaL_fileresult does. `err` is an errno value, either sign. */
 int ebpfdsl_lua_fail(lua_State *L, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* The same with a message that already says what failed and why. */
+int ebpfdsl_lua_fail_msg(lua_State *L, int err, const char *msg);
+
+/* t[k] = v for the table at the top of the stack. */
+void ebpfdsl_lua_set_int(lua_State *L, const char *k, lua_Integer v);
+void ebpfdsl_lua_set_str(lua_State *L, const char *k, const char *v);
+void ebpfdsl_lua_set_bool(lua_State *L, const char *k, int v);
 
 /* Reads an optional integer field of the table at idx; raises on a value
  * of another type, naming the field. */

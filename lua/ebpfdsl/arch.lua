@@ -6,23 +6,17 @@
 -- (clj-ebpf users: its get-kprobe-arg-offset counted from 0).
 -- Every function taking an architecture name defaults to arch.current().
 local core = require "ebpfdsl.core"
+local errors = require "ebpfdsl._errors"
 
 local M = {}
 
-local type, error, tostring, ipairs = type, error, tostring, ipairs
+local type, tostring, ipairs = type, tostring, ipairs
 local tointeger = math.tointeger
 
 -- Errors blame the first caller outside the ebpfdsl modules: the user's
--- line (the other DSL modules share this through arch._fail).
-local function fail(msg)
-  local level = 2
-  while true do
-    local info = debug.getinfo(level + 1, "S")
-    if not info or not info.source:find("ebpfdsl[/\\][%w_]+%.lua$") then break end
-    level = level + 1
-  end
-  error(msg, level + 1)
-end
+-- line. arch._fail is the same function, for modules that took it from
+-- here before ebpfdsl._errors existed.
+local fail = errors.outside_modules
 M._fail = fail
 
 -- The C tables, read once, by canonical name.

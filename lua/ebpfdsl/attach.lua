@@ -1,6 +1,6 @@
 -- SPDX-License-Identifier: MIT
 -- Attaching programs: the prog:attach_* methods live on every Prog (see
--- csrc/lua/lua_link.c); this module adds pinned links, attach type names,
+-- csrc/lua/lua_attach.c); this module adds pinned links, attach type names,
 -- ELF symbol lookup for uprobes, and where cgroup v2 is mounted.
 local core = require "ebpfdsl.core"
 

@@ -2,10 +2,11 @@
 -- BPF maps: maps.create{type=, ...} and one short constructor per map type
 -- (maps.hash{...}, maps.ringbuf(size)), pins, and sizes each type requires.
 local core = require "ebpfdsl.core"
+local errors = require "ebpfdsl._errors"
 
 local M = {}
 
-local type, pairs, ipairs, error, tostring, select = type, pairs, ipairs, error, tostring, select
+local type, pairs, ipairs, tostring, select = type, pairs, ipairs, tostring, select
 
 -- Map flags (BPF_F_*), by the kernel's names lowercased.
 M.flags = {
@@ -17,17 +18,9 @@ M.flags = {
 
 local F = M.flags
 
--- Errors blame the first caller outside this file: the user's line.
-local THIS = debug.getinfo(1, "S").source
-local function caller_level()
-  local level = 2
-  while true do
-    local info = debug.getinfo(level + 1, "S")
-    if not info or (info.source ~= THIS and info.what ~= "C") then return level end
-    level = level + 1
-  end
-end
-local function raise(msg) error(msg, caller_level()) end
+-- Errors blame the first caller outside this file and the C core: the
+-- user's line.
+local raise = errors.outside_file(debug.getinfo(1, "S").source, true)
 
 local NCPUS = core.possible_cpus()
 local PAGE = select(3, core.ringbuf_size_check(0))

@@ -25,22 +25,14 @@
 -- decode, so a layout serves as a key, a value or an event.
 local core = require "ebpfdsl.core"
 local dsl = require "ebpfdsl.dsl"
+local errors = require "ebpfdsl._errors"
 
 local M = {}
 
-local type, tointeger, error, ipairs, pairs = type, math.tointeger, error, ipairs, pairs
+local type, tointeger, ipairs, pairs = type, math.tointeger, ipairs, pairs
 
 -- Errors blame the first caller outside this file: the user's line.
-local THIS = debug.getinfo(1, "S").source
-local function blame(msg)
-  local level = 2
-  while true do
-    local info = debug.getinfo(level + 1, "S")
-    if not info or info.source ~= THIS then break end
-    level = level + 1
-  end
-  error(msg, level + 1)
-end
+local blame = errors.outside_file(debug.getinfo(1, "S").source)
 
 local function shown(x)
   if type(x) == "string" then return "'" .. x .. "'" end

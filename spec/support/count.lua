@@ -1,28 +1,61 @@
 -- SPDX-License-Identifier: MIT
--- Counting program runs for attach specs: a program of any type that
--- adds one to a per-CPU array slot each time it runs, and the array to
--- read the total from. Maps are the observation; nothing global (such
--- as kernel.bpf_stats_enabled) is touched.
+-- Counting in maps for the specs: a program of any type that adds one to
+-- a per-CPU array slot each time it runs (and the array to read the total
+-- from), and the instructions of a per-key count in a hash map. Maps are
+-- the observation; nothing global (kernel.bpf_stats_enabled) is touched.
 
 local M = {}
 
+-- M.add_one(d, map[, ret]) -> a whole program: one added to the u64 at
+-- key 0 of `map` (an array, a per-CPU array, or a hash whose key 0 is
+-- there), then return ret (0).
+function M.add_one(d, map, ret)
+  return {
+    d.st("w", "fp", -4, 0),
+    d.ld_map_fd("r1", map), d.mov("r2", "fp"), d.add("r2", -4),
+    d.call("map_lookup_elem"),
+    d.jeq("r0", 0, "out"),
+    d.mov("r1", 1),
+    d.atomic_add("dw", "r0", 0, "r1"),
+    d.label("out"),
+    d.mov("r0", ret or 0),
+    d.exit(),
+  }
+end
+
+-- M.bump(d, map, key_off) -> instructions: map[key] += 1 for the key
+-- stored at fp + key_off (above fp - 8), making the entry with 1 when it
+-- is missing (BPF_NOEXIST: when another CPU made it meanwhile, add to
+-- that one). Uses fp - 16 and r0..r5; ends at the label "bumped".
+function M.bump(d, map, key_off)
+  return {
+    d.ld_map_fd("r1", map), d.mov("r2", "fp"), d.add("r2", key_off),
+    d.call("map_lookup_elem"),
+    d.jeq("r0", 0, "first"),
+    d.mov("r1", 1),
+    d.atomic_add("dw", "r0", 0, "r1"),
+    d.ja("bumped"),
+    d.label("first"),
+    d.stdw("fp", -16, 1),
+    d.ld_map_fd("r1", map), d.mov("r2", "fp"), d.add("r2", key_off), d.mov("r3", "fp"), d.add("r3", -16),
+    d.mov("r4", 1), -- BPF_NOEXIST
+    d.call("map_update_elem"),
+    d.jeq("r0", 0, "bumped"),
+    d.ld_map_fd("r1", map), d.mov("r2", "fp"), d.add("r2", key_off),
+    d.call("map_lookup_elem"),
+    d.jeq("r0", 0, "bumped"),
+    d.mov("r1", 1),
+    d.atomic_add("dw", "r0", 0, "r1"),
+    d.label("bumped"),
+  }
+end
+
 -- M.counter(e, ptype[, load_opts]) -> prog, read() -> runs so far
 function M.counter(e, ptype, opts)
-  local d = e.dsl
   local runs = assert(e.maps.percpu_array{ value = "u64", max_entries = 1 })
   local spec = {
     type = ptype, name = opts and opts.name or ("c_" .. ptype):sub(1, 15),
-    insns = {
-      d.st("w", "fp", -4, 0),
-      d.ld_map_fd("r1", runs), d.mov("r2", "fp"), d.add("r2", -4),
-      d.call("map_lookup_elem"),
-      d.jeq("r0", 0, "out"),
-      d.mov("r1", 1),
-      d.atomic_add("dw", "r0", 0, "r1"),
-      d.label("out"),
-      d.mov("r0", opts and opts.ret or 0),
-      d.exit(),
-    },
+    insns = M.add_one(e.dsl, runs, opts and opts.ret),
   }
   for k, v in pairs(opts or {}) do if k ~= "name" and k ~= "ret" then spec[k] = v end end
   local prog, msg, errno = e.programs.load(spec)

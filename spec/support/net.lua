@@ -8,30 +8,40 @@ local M = {}
 
 local seq = 0
 
--- M.veth() -> {ns=, host_if=, ns_if=, host_ip=, ns_ip=, ifindex=, down=fn}
+-- M.netns(name) -> {ns=, path=, down=fn}: a fresh network namespace with
+-- its loopback up. Call :down() (busted's finally) to remove it.
+function M.netns(name)
+  local t = { ns = name, path = "/run/netns/" .. name }
+  function t.down() os.execute("ip netns del " .. t.ns .. " >/dev/null 2>&1") end
+  local ok, err = pcall(env.run, ("ip netns add %s && ip -n %s link set lo up"):format(name, name))
+  if not ok then
+    t.down()
+    error(err, 2)
+  end
+  return t
+end
+
+-- M.veth() -> {ns=, path=, host_if=, ns_if=, host_ip=, ns_ip=, ifindex=, down=fn}
 -- Call :down() (busted's finally) to remove it; removing the namespace
 -- removes both ends of the pair.
 function M.veth()
   seq = seq + 1
   local id = ("%d%d"):format(math.random(100, 999), seq)
   local n = (tonumber(id) % 200) + 20
-  local t = {
-    ns = "ebpfdsl_" .. id,
-    host_if = "ebh" .. id,
-    ns_if = "ebn" .. id,
-    host_ip = ("10.213.%d.1"):format(n),
-    ns_ip = ("10.213.%d.2"):format(n),
-  }
+  local t = M.netns("ebpfdsl_" .. id)
+  local ns_down = t.down
+  t.host_if = "ebh" .. id
+  t.ns_if = "ebn" .. id
+  t.host_ip = ("10.213.%d.1"):format(n)
+  t.ns_ip = ("10.213.%d.2"):format(n)
   function t.down()
-    os.execute("ip netns del " .. t.ns .. " >/dev/null 2>&1")
+    ns_down()
     os.execute("ip link del " .. t.host_if .. " >/dev/null 2>&1")
   end
   local ok, err = pcall(function()
-    env.run("ip netns add " .. t.ns)
     env.run(("ip link add %s type veth peer name %s netns %s"):format(t.host_if, t.ns_if, t.ns))
     env.run(("ip addr add %s/24 dev %s && ip link set %s up"):format(t.host_ip, t.host_if, t.host_if))
-    env.run(("ip -n %s addr add %s/24 dev %s && ip -n %s link set %s up && ip -n %s link set lo up")
-      :format(t.ns, t.ns_ip, t.ns_if, t.ns, t.ns_if, t.ns))
+    env.run(("ip -n %s addr add %s/24 dev %s && ip -n %s link set %s up"):format(t.ns, t.ns_ip, t.ns_if, t.ns, t.ns_if))
   end)
   if not ok then
     t.down()
@@ -39,6 +49,17 @@ function M.veth()
   end
   t.ifindex = tonumber(env.run("cat /sys/class/net/" .. t.host_if .. "/ifindex"))
   return t
+end
+
+-- Everything the socket receives until its timeout, in order.
+function M.receive_all(sock)
+  local got = {}
+  while true do
+    local m = sock:receive()
+    if not m then break end
+    got[#got + 1] = m
+  end
+  return got
 end
 
 local function lua_cmd(code)
@@ -62,12 +83,7 @@ function M.into_host(t, payloads)
   local code = ([[local s = require"socket".udp() assert(s:setpeername(%q, %d))
     for _, p in ipairs(%s) do assert(s:send(p)) end]]):format(t.host_ip, port, quote_list(payloads))
   env.run(("ip netns exec %s %s"):format(t.ns, lua_cmd(code)))
-  local got = {}
-  while true do
-    local m = rx:receive()
-    if not m then break end
-    got[#got + 1] = m
-  end
+  local got = M.receive_all(rx)
   rx:close()
   return got
 end

@@ -1,0 +1,109 @@
+/* SPDX-License-Identifier: MIT */
+/* The instruction set for the Lua surface: helper ids and names from the
+ * kernel's list, and the ISA table the DSL's mnemonics are made from. */
+#include "lua_util.h"
+
+/* isa()'s shape names, by enum ebpfdsl_shape */
+static const char *const SHAPE_NAMES[] = {
+	[EBPFDSL_SHAPE_ALU] = "alu",
+	[EBPFDSL_SHAPE_NEG] = "neg",
+	[EBPFDSL_SHAPE_MOVSX] = "movsx",
+	[EBPFDSL_SHAPE_END] = "end",
+	[EBPFDSL_SHAPE_JA] = "ja",
+	[EBPFDSL_SHAPE_GOTOL] = "gotol",
+	[EBPFDSL_SHAPE_JCOND] = "jcond",
+	[EBPFDSL_SHAPE_CALL] = "call",
+	[EBPFDSL_SHAPE_CALL_LOCAL] = "call_local",
+	[EBPFDSL_SHAPE_CALL_KFUNC] = "call_kfunc",
+	[EBPFDSL_SHAPE_EXIT] = "exit",
+	[EBPFDSL_SHAPE_LDDW] = "lddw",
+	[EBPFDSL_SHAPE_LD_IMM] = "ld_imm",
+	[EBPFDSL_SHAPE_LD_MAPV] = "ld_map_value",
+	[EBPFDSL_SHAPE_LD_FUNC] = "ld_func",
+	[EBPFDSL_SHAPE_LD_ABS] = "ld_abs",
+	[EBPFDSL_SHAPE_LD_IND] = "ld_ind",
+	[EBPFDSL_SHAPE_LDX] = "ldx",
+	[EBPFDSL_SHAPE_LDSX] = "ldsx",
+	[EBPFDSL_SHAPE_ST] = "st",
+	[EBPFDSL_SHAPE_STX] = "stx",
+	[EBPFDSL_SHAPE_ATOMIC] = "atomic",
+	[EBPFDSL_SHAPE_RAW] = "raw",
+};
+
+/* helper_id(name) -> id | nil, message-with-suggestions */
+static int l_helper_id(lua_State *L)
+{
+	const char *name = luaL_checkstring(L, 1), *near[4];
+	int id = ebpfdsl_helper_id(name), n;
+	luaL_Buffer b;
+	if (id >= 0) {
+		lua_pushinteger(L, id);
+		return 1;
+	}
+	luaL_pushfail(L);
+	luaL_buffinit(L, &b);
+	lua_pushfstring(L, "unknown helper '%s'", name);
+	luaL_addvalue(&b);
+	n = ebpfdsl_helper_suggest(name, near, 4);
+	for (int i = 0; i < n; i++) {
+		lua_pushfstring(L, "%s'%s'", i ? ", " : "; did you mean ", near[i]);
+		luaL_addvalue(&b);
+	}
+	luaL_pushresult(&b);
+	return 2;
+}
+
+static int l_helper_name(lua_State *L)
+{
+	const char *name = ebpfdsl_helper_name((int)luaL_checkinteger(L, 1));
+	if (!name)
+		luaL_pushfail(L);
+	else
+		lua_pushstring(L, name);
+	return 1;
+}
+
+/* helpers() -> {name = id, ...} for every helper the headers list */
+static int l_helpers(lua_State *L)
+{
+	int n = ebpfdsl_helper_count();
+	lua_createtable(L, 0, n);
+	for (int id = 1; id < n; id++) {
+		const char *name = ebpfdsl_helper_name(id);
+		if (!name)
+			continue;
+		lua_pushinteger(L, id);
+		lua_setfield(L, -2, name);
+	}
+	return 1;
+}
+
+/* isa() -> list of {name=, code=, shape=, aux=, cpu=}, in table order */
+static int l_isa(lua_State *L)
+{
+	lua_createtable(L, EBPFDSL_OP_COUNT_, 0);
+	for (int i = 0; i < EBPFDSL_OP_COUNT_; i++) {
+		const struct ebpfdsl_isa_row *row = ebpfdsl_isa_row(i);
+		lua_createtable(L, 0, 5);
+		ebpfdsl_lua_set_str(L, "name", row->name);
+		ebpfdsl_lua_set_int(L, "code", row->code);
+		ebpfdsl_lua_set_str(L, "shape", SHAPE_NAMES[row->shape]);
+		ebpfdsl_lua_set_int(L, "aux", row->aux);
+		ebpfdsl_lua_set_int(L, "cpu", row->cpu);
+		lua_rawseti(L, -2, i + 1);
+	}
+	return 1;
+}
+
+static const luaL_Reg isa_functions[] = {
+	{ "helper_id", l_helper_id },
+	{ "helper_name", l_helper_name },
+	{ "helpers", l_helpers },
+	{ "isa", l_isa },
+	{ NULL, NULL },
+};
+
+void ebpfdsl_lua_open_isa(lua_State *L)
+{
+	luaL_setfuncs(L, isa_functions, 0);
+}

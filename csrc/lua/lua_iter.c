@@ -1,0 +1,150 @@
+/* SPDX-License-Identifier: MIT */
+/* ebpfdsl.Iter: a readable fd of a BPF iterator's output, and the
+ * link:open_iter / link:read_iter methods that make one. */
+#include <errno.h>
+#include <unistd.h>
+#include "lua_link.h"
+
+static const char *const ITER = "ebpfdsl.Iter";
+
+struct iter_ud {
+	int fd; /* -1: closed */
+};
+
+static struct iter_ud *check_iter(lua_State *L, int idx)
+{
+	return luaL_checkudata(L, idx, ITER);
+}
+
+static int iter_close(lua_State *L)
+{
+	struct iter_ud *it = check_iter(L, 1);
+	if (it->fd >= 0) {
+		close(it->fd);
+		it->fd = -1;
+	}
+	return 0;
+}
+
+static int iter_tostring(lua_State *L)
+{
+	struct iter_ud *it = check_iter(L, 1);
+	if (it->fd < 0)
+		lua_pushfstring(L, "%s (closed)", ITER);
+	else
+		lua_pushfstring(L, "%s fd=%d", ITER, it->fd);
+	return 1;
+}
+
+static int iter_fd(lua_State *L)
+{
+	struct iter_ud *it = check_iter(L, 1);
+	if (it->fd < 0)
+		return luaL_error(L, "attempt to use a closed %s", ITER);
+	lua_pushinteger(L, it->fd);
+	return 1;
+}
+
+/* iter:read([max]) -> the output up to max bytes (all of it by default),
+ * "" at the end | nil, msg, errno. The buffer is Lua's, so an error
+ * cannot leak it. */
+static int iter_read(lua_State *L)
+{
+	struct iter_ud *it = check_iter(L, 1);
+	lua_Integer max = luaL_optinteger(L, 2, LUA_MAXINTEGER);
+	luaL_Buffer b;
+	size_t got = 0;
+	if (it->fd < 0)
+		return luaL_error(L, "attempt to use a closed %s", ITER);
+	luaL_argcheck(L, max > 0, 2, "must be positive");
+	luaL_buffinit(L, &b);
+	while ((lua_Integer)got < max) {
+		size_t want = LUAL_BUFFERSIZE;
+		char *p = luaL_prepbuffsize(&b, want);
+		ssize_t n;
+		if ((lua_Integer)want > max - (lua_Integer)got)
+			want = (size_t)(max - (lua_Integer)got);
+		do
+			n = read(it->fd, p, want);
+		while (n < 0 && errno == EINTR);
+		if (n < 0) {
+			int e = errno;
+			luaL_pushresult(&b);
+			return ebpfdsl_lua_fail(L, e, "reading iterator output");
+		}
+		if (n == 0)
+			break;
+		luaL_addsize(&b, (size_t)n);
+		got += (size_t)n;
+	}
+	luaL_pushresult(&b);
+	return 1;
+}
+
+static int push_iter(lua_State *L, ebpfdsl_link *l)
+{
+	struct iter_ud *it = lua_newuserdatauv(L, sizeof(*it), 0);
+	it->fd = -1;
+	luaL_setmetatable(L, ITER);
+	it->fd = ebpfdsl_link__iter_open(l);
+	if (it->fd < 0) {
+		int e = -it->fd;
+		it->fd = -1;
+		if (e == EINVAL)
+			return ebpfdsl_lua_fail(L, e, "open_iter: a %s link is not an iterator",
+						ebpfdsl_link_kind_name(ebpfdsl_link__kind(l)));
+		return ebpfdsl_lua_fail(L, e, "open_iter: bpf_iter_create");
+	}
+	return 1;
+}
+
+static int link_open_iter(lua_State *L)
+{
+	return push_iter(L, ebpfdsl_lua_link_check_open(L, 1));
+}
+
+/* link:read_iter() -> the whole output of one pass of the iterator */
+static int link_read_iter(lua_State *L)
+{
+	ebpfdsl_link *l = ebpfdsl_lua_link_check_open(L, 1);
+	int n = push_iter(L, l), top;
+	if (n != 1)
+		return n;
+	top = lua_gettop(L);
+	lua_pushcfunction(L, iter_read);
+	lua_pushvalue(L, top);
+	lua_call(L, 1, 3); /* output, or nil, message, errno */
+	lua_pushcfunction(L, iter_close);
+	lua_pushvalue(L, top);
+	lua_call(L, 1, 0);
+	if (lua_isnil(L, top + 1))
+		return 3;
+	lua_settop(L, top + 1);
+	return 1;
+}
+
+static const luaL_Reg iter_methods[] = {
+	{ "read", iter_read },
+	{ "close", iter_close },
+	{ "fd", iter_fd },
+	{ NULL, NULL },
+};
+
+static const luaL_Reg iter_meta[] = {
+	{ "__gc", iter_close },
+	{ "__close", iter_close },
+	{ "__tostring", iter_tostring },
+	{ NULL, NULL },
+};
+
+static const luaL_Reg link_iter_methods[] = {
+	{ "open_iter", link_open_iter },
+	{ "read_iter", link_read_iter },
+	{ NULL, NULL },
+};
+
+void ebpfdsl_lua_open_iter(lua_State *L)
+{
+	ebpfdsl_lua_class(L, ITER, iter_methods, iter_meta);
+	ebpfdsl_lua_class_extend(L, EBPFDSL_LINK_CLASS, link_iter_methods, 0);
+}

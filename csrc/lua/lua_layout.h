@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: MIT */
+/* What the files of ebpfdsl.Layout share: the object (lua_layout.c builds
+ * and queries it; lua_layout_codec.c decodes and encodes through it). */
+#ifndef EBPFDSL_LUA_LAYOUT_H
+#define EBPFDSL_LUA_LAYOUT_H
+
+#include <stddef.h>
+#include "lua_util.h"
+
+#define EBPFDSL_LAYOUT_CLASS "ebpfdsl.Layout"
+
+/* user value 1: {[field index + 1] = nested Layout}, so that fields()
+ * can hand back the very objects the layout was built from; 2: the field
+ * names of each layout of the tree, for decoding */
+struct layout {
+	ebpfdsl_layout *l; /* NULL until built */
+	size_t nvalues;    /* top-level fields that are not padding */
+};
+
+/* The built layout at idx; raises on anything else. */
+struct layout *ebpfdsl_lua_layout_check(lua_State *L, int idx);
+/* lua_layout_codec.c: adds decode, decode_many and encode to the
+ * Layout's methods. */
+void ebpfdsl_lua_open_layout_codec(lua_State *L);
+
+#endif

@@ -1,0 +1,423 @@
+/* SPDX-License-Identifier: MIT */
+/* ebpfdsl.Layout between bytes and tables: decode (through the core's
+ * visitor, field names interned once per layout) and encode (its source). */
+#include <string.h>
+#include "lua_layout.h"
+
+/* Field names are pushed from interned strings, not C strings (which
+ * Lua would look up by strcmp each time): user value 2 of a layout maps
+ * each layout of its tree (light userdata) to the list of its field
+ * names. While decoding, each open table sits on the stack above the
+ * names of its fields (nil for arrays). */
+struct lua_dec {
+	lua_State *L;
+	int names; /* stack index of the map */
+	int reuse; /* fill tables already there (decode's `into`) */
+};
+
+/* A member's key goes on the stack before its value, so that one
+ * lua_rawset stores it: ... names table key value -> ... names table */
+static void push_key(lua_State *L, const struct ebpfdsl_layout_cursor *c)
+{
+	if (c->index == EBPFDSL_LAYOUT_NO_INDEX)
+		lua_rawgeti(L, -2, (lua_Integer)c->field->index + 1);
+}
+
+static void store(lua_State *L, const struct ebpfdsl_layout_cursor *c)
+{
+	if (c->index == EBPFDSL_LAYOUT_NO_INDEX)
+		lua_rawset(L, -3);
+	else
+		lua_rawseti(L, -2, (lua_Integer)c->index + 1);
+}
+
+static int dec_scalar(void *ctx, const struct ebpfdsl_layout_cursor *c, int64_t v)
+{
+	lua_State *L = ((struct lua_dec *)ctx)->L;
+	push_key(L, c);
+	if (c->field->type == EBPFDSL_TYPE_BOOL)
+		lua_pushboolean(L, v != 0);
+	else
+		lua_pushinteger(L, (lua_Integer)v);
+	store(L, c);
+	return 0;
+}
+
+static int dec_bytes(void *ctx, const struct ebpfdsl_layout_cursor *c, const char *p, size_t len)
+{
+	lua_State *L = ((struct lua_dec *)ctx)->L;
+	push_key(L, c);
+	lua_pushlstring(L, p, len);
+	store(L, c);
+	return 0;
+}
+
+/* ... names table [key] -> ... names table [key] its-names new-table */
+static int dec_enter(void *ctx, const struct ebpfdsl_layout_cursor *c, int nest, size_t n)
+{
+	struct lua_dec *d = ctx;
+	lua_State *L = d->L;
+	luaL_checkstack(L, 5, "layout nested too deeply");
+	push_key(L, c);
+	if (nest == EBPFDSL_LAYOUT_NEST_ARRAY)
+		lua_pushnil(L);
+	else
+		lua_rawgetp(L, d->names, c->field->layout);
+	if (d->reuse) {
+		/* ... names table [key] its-names */
+		if (c->index == EBPFDSL_LAYOUT_NO_INDEX) {
+			lua_pushvalue(L, -2);
+			lua_rawget(L, -4);
+		} else {
+			lua_rawgeti(L, -2, (lua_Integer)c->index + 1);
+		}
+		if (lua_type(L, -1) == LUA_TTABLE)
+			return 0;
+		lua_pop(L, 1);
+	}
+	if (nest == EBPFDSL_LAYOUT_NEST_ARRAY)
+		lua_createtable(L, (int)n, 0);
+	else
+		lua_createtable(L, 0, (int)n);
+	return 0;
+}
+
+static int dec_leave(void *ctx, const struct ebpfdsl_layout_cursor *c, int nest)
+{
+	lua_State *L = ((struct lua_dec *)ctx)->L;
+	(void)nest;
+	lua_remove(L, -2); /* its names */
+	store(L, c);
+	return 0;
+}
+
+static const struct ebpfdsl_layout_visitor LUA_VISITOR = {
+	.sz = sizeof(struct ebpfdsl_layout_visitor),
+	.scalar = dec_scalar,
+	.bytes = dec_bytes,
+	.enter = dec_enter,
+	.leave = dec_leave,
+};
+
+/* Pushes the decoded record; `names` is the stack index of the layout's
+ * user value 2; `into`, when not 0, the stack index of a table to fill
+ * (and push) instead of a new one. */
+static void push_decoded(lua_State *L, const struct layout *u, int names, const void *p, size_t len, int into)
+{
+	struct lua_dec d = { L, names, into != 0 };
+	lua_rawgetp(L, names, u->l);
+	if (into)
+		lua_pushvalue(L, into);
+	else
+		lua_createtable(L, 0, (int)u->nvalues);
+	ebpfdsl_layout__decode(u->l, p, len, &LUA_VISITOR, &d);
+	lua_remove(L, -2);
+}
+
+int ebpfdsl_lua_layout_push(lua_State *L, int idx, const void *p, size_t len)
+{
+	struct layout *u = ebpfdsl_lua_layout_check(L, idx);
+	size_t size = ebpfdsl_layout__size(u->l);
+	if (len < size)
+		return luaL_error(L, "decode: struct %s needs %d bytes, got %d", ebpfdsl_layout__name(u->l), (int)size,
+				  (int)len);
+	lua_getiuservalue(L, idx, 2);
+	push_decoded(L, u, lua_gettop(L), p, len, 0);
+	lua_remove(L, -2);
+	return 1;
+}
+
+static lua_Integer opt_nonneg(lua_State *L, int idx, lua_Integer def, const char *what)
+{
+	lua_Integer v = luaL_optinteger(L, idx, def);
+	if (v < 0)
+		luaL_error(L, "%s must not be negative, got %d", what, (int)v);
+	return v;
+}
+
+/* E:decode(bytes[, offset[, into]]) -> table; offset counts bytes from
+ * 0; `into`, a table to fill and return instead of a new one (a reader
+ * that does not keep its events saves the allocations). */
+static int layout_decode(lua_State *L)
+{
+	struct layout *u = ebpfdsl_lua_layout_check(L, 1);
+	size_t len, size = ebpfdsl_layout__size(u->l);
+	const char *s = luaL_checklstring(L, 2, &len);
+	lua_Integer off = opt_nonneg(L, 3, 0, "decode: offset");
+	int into = 0;
+	if (!lua_isnoneornil(L, 4)) {
+		luaL_checktype(L, 4, LUA_TTABLE);
+		into = 4;
+	}
+	if ((size_t)off > len || len - (size_t)off < size)
+		return luaL_error(L, "decode: struct %s needs %d bytes at offset %d, got %d", ebpfdsl_layout__name(u->l),
+				  (int)size, (int)off, (int)len);
+	lua_getiuservalue(L, 1, 2);
+	push_decoded(L, u, lua_gettop(L), s + off, len - (size_t)off, into);
+	return 1;
+}
+
+/* E:decode_many(bytes[, count[, stride[, offset]]]) -> list of tables.
+ * Without count, as many records as the bytes hold; stride defaults to
+ * the size (ring-buffer records with a header use stride and offset). */
+static int layout_decode_many(lua_State *L)
+{
+	struct layout *u = ebpfdsl_lua_layout_check(L, 1);
+	size_t len, size = ebpfdsl_layout__size(u->l);
+	const char *s = luaL_checklstring(L, 2, &len);
+	lua_Integer stride = luaL_optinteger(L, 4, (lua_Integer)size);
+	lua_Integer off = opt_nonneg(L, 5, 0, "decode_many: offset");
+	lua_Integer count, fit = 0;
+	if (stride <= 0)
+		return luaL_error(L, "decode_many: stride must be at least 1, got %d", (int)stride);
+	if ((size_t)off <= len && len - (size_t)off >= size)
+		fit = (lua_Integer)((len - (size_t)off - size) / (size_t)stride) + 1;
+	count = lua_isnoneornil(L, 3) ? fit : luaL_checkinteger(L, 3);
+	if (count < 0)
+		return luaL_error(L, "decode_many: count must not be negative, got %d", (int)count);
+	if (count > fit)
+		return luaL_error(L, "decode_many: %d records of struct %s (%d bytes, stride %d, offset %d) need more than "
+				  "the %d bytes given", (int)count, ebpfdsl_layout__name(u->l), (int)size, (int)stride,
+				  (int)off, (int)len);
+	lua_getiuservalue(L, 1, 2);
+	lua_createtable(L, (int)count, 0);
+	for (lua_Integer i = 0; i < count; i++) {
+		size_t at = (size_t)off + (size_t)i * (size_t)stride;
+		push_decoded(L, u, lua_gettop(L) - 1, s + at, len - at, 0);
+		lua_rawseti(L, -2, i + 1);
+	}
+	return 1;
+}
+
+/* ---------------------------------------------------------------------
+ * Encode: table -> bytes
+ * --------------------------------------------------------------------- */
+
+struct lua_enc {
+	lua_State *L;
+	const ebpfdsl_layout *l;
+	int pending;      /* a string left on the stack above the table */
+	char ch;          /* a single char given as an integer */
+	int depth;
+	size_t found[EBPFDSL_LAYOUT_MAX_DEPTH + 2]; /* struct fields given, per level */
+};
+
+static int enc_error(struct lua_enc *e, const struct ebpfdsl_layout_cursor *c, const char *fmt, const char *a)
+{
+	char path[512];
+	ebpfdsl_layout_cursor_path(c, path, sizeof(path));
+	lua_pushfstring(e->L, fmt, a);
+	return luaL_error(e->L, "encode struct %s: '%s' %s", ebpfdsl_layout__name(e->l), path, lua_tostring(e->L, -1));
+}
+
+/* Pushes the value for c from the table on top (below a pending string,
+ * which it pops first); returns its type. Counts struct fields given. */
+static int fetch(struct lua_enc *e, const struct ebpfdsl_layout_cursor *c)
+{
+	lua_State *L = e->L;
+	int t;
+	if (e->pending) {
+		lua_pop(L, 1);
+		e->pending = 0;
+	}
+	luaL_checkstack(L, 4, "layout nested too deeply");
+	if (c->index == EBPFDSL_LAYOUT_NO_INDEX)
+		t = lua_getfield(L, -1, c->field->name);
+	else
+		t = lua_rawgeti(L, -1, (lua_Integer)c->index + 1);
+	if (t != LUA_TNIL && c->index == EBPFDSL_LAYOUT_NO_INDEX)
+		e->found[e->depth]++;
+	return t;
+}
+
+static int enc_scalar(void *ctx, const struct ebpfdsl_layout_cursor *c, int64_t *v)
+{
+	struct lua_enc *e = ctx;
+	lua_State *L = e->L;
+	int t = fetch(e, c), isnum;
+	if (t == LUA_TNIL) {
+		lua_pop(L, 1);
+		return 0;
+	}
+	if (t == LUA_TBOOLEAN && c->field->type == EBPFDSL_TYPE_BOOL) {
+		*v = lua_toboolean(L, -1);
+	} else {
+		*v = lua_tointegerx(L, -1, &isnum);
+		if (t != LUA_TNUMBER)
+			return enc_error(e, c, c->field->type == EBPFDSL_TYPE_BOOL ? "must be a boolean, got %s"
+										   : "must be an integer, got %s",
+					 luaL_typename(L, -1));
+		if (!isnum)
+			return enc_error(e, c, "must be an integer, got %s", lua_tostring(L, -1));
+	}
+	lua_pop(L, 1);
+	return 1;
+}
+
+static int enc_bytes(void *ctx, const struct ebpfdsl_layout_cursor *c, const char **p, size_t *len)
+{
+	struct lua_enc *e = ctx;
+	lua_State *L = e->L;
+	int t = fetch(e, c);
+	if (t == LUA_TNIL) {
+		lua_pop(L, 1);
+		return 0;
+	}
+	if (t == LUA_TSTRING) {
+		*p = lua_tolstring(L, -1, len);
+		e->pending = 1; /* stays on the stack until the bytes are copied */
+		return 1;
+	}
+	if (t == LUA_TTABLE && c->field->count) {
+		lua_pop(L, 1);
+		e->found[e->depth]--; /* counted again when entered */
+		return 2;
+	}
+	if (t == LUA_TNUMBER && c->field->count == 0) {
+		int isnum;
+		lua_Integer v = lua_tointegerx(L, -1, &isnum);
+		if (!isnum || v < -128 || v > 255)
+			return enc_error(e, c, "must be one character or a byte (-128..255), got %s", lua_tostring(L, -1));
+		e->ch = (char)v;
+		*p = &e->ch;
+		*len = 1;
+		lua_pop(L, 1);
+		return 1;
+	}
+	return enc_error(e, c, c->field->count ? "must be a string or a list, got %s" : "must be a string, got %s",
+			 luaL_typename(L, -1));
+}
+
+static void check_unknown_keys(struct lua_enc *e, const ebpfdsl_layout *l, const struct ebpfdsl_layout_cursor *c);
+
+static int enc_enter(void *ctx, const struct ebpfdsl_layout_cursor *c, int nest)
+{
+	struct lua_enc *e = ctx;
+	lua_State *L = e->L;
+	int t = fetch(e, c);
+	if (t == LUA_TNIL) {
+		lua_pop(L, 1);
+		return 0;
+	}
+	if (t != LUA_TTABLE)
+		return enc_error(e, c, nest == EBPFDSL_LAYOUT_NEST_ARRAY ? "must be a list, got %s" : "must be a table, got %s",
+				 luaL_typename(L, -1));
+	if (nest == EBPFDSL_LAYOUT_NEST_ARRAY && lua_rawlen(L, -1) > c->field->count) {
+		lua_pushfstring(L, "has %d elements; the array holds %d", (int)lua_rawlen(L, -1), (int)c->field->count);
+		return enc_error(e, c, "%s", lua_tostring(L, -1));
+	}
+	e->depth++;
+	e->found[e->depth] = 0;
+	return 1;
+}
+
+static int enc_leave(void *ctx, const struct ebpfdsl_layout_cursor *c, int nest)
+{
+	struct lua_enc *e = ctx;
+	if (e->pending) {
+		lua_pop(e->L, 1);
+		e->pending = 0;
+	}
+	if (nest == EBPFDSL_LAYOUT_NEST_STRUCT)
+		check_unknown_keys(e, c->field->layout, c);
+	e->depth--;
+	lua_pop(e->L, 1);
+	return 0;
+}
+
+static const struct ebpfdsl_layout_source LUA_SOURCE = {
+	.sz = sizeof(struct ebpfdsl_layout_source),
+	.scalar = enc_scalar,
+	.bytes = enc_bytes,
+	.enter = enc_enter,
+	.leave = enc_leave,
+};
+
+/* A field of l named exactly `name` (no path), or -1. */
+static int direct_field(const ebpfdsl_layout *l, const char *name, struct ebpfdsl_layout_field *f)
+{
+	if (strchr(name, '.') || strchr(name, '['))
+		return -1;
+	return ebpfdsl_layout__lookup(l, name, f, NULL, 0) ? -1 : 0;
+}
+
+/* The table on top has more keys than fields were found: name one. */
+static void check_unknown_keys(struct lua_enc *e, const ebpfdsl_layout *l, const struct ebpfdsl_layout_cursor *c)
+{
+	lua_State *L = e->L;
+	size_t keys = 0;
+	char path[512] = "";
+	lua_pushnil(L);
+	while (lua_next(L, -2)) {
+		keys++;
+		lua_pop(L, 1);
+	}
+	if (keys == e->found[e->depth])
+		return;
+	if (c) {
+		ebpfdsl_layout_cursor_path(c, path, sizeof(path));
+		strncat(path, ".", sizeof(path) - strlen(path) - 1);
+	}
+	lua_pushnil(L);
+	while (lua_next(L, -2)) {
+		struct ebpfdsl_layout_field f;
+		luaL_Buffer b;
+		lua_pop(L, 1);
+		if (lua_type(L, -1) != LUA_TSTRING)
+			luaL_error(L, "encode struct %s: a key of type %s in the table for struct %s",
+				   ebpfdsl_layout__name(e->l), luaL_typename(L, -1), ebpfdsl_layout__name(l));
+		if (direct_field(l, lua_tostring(L, -1), &f) == 0) {
+			if (f.type == EBPFDSL_TYPE_PAD)
+				luaL_error(L, "encode struct %s: '%s%s' is padding and takes no value",
+					   ebpfdsl_layout__name(e->l), path, lua_tostring(L, -1));
+			continue;
+		}
+		luaL_buffinit(L, &b);
+		for (size_t i = 0; i < ebpfdsl_layout__field_count(l); i++) {
+			ebpfdsl_layout__field(l, i, &f);
+			luaL_addstring(&b, i ? ", " : "");
+			luaL_addstring(&b, f.name);
+		}
+		luaL_pushresult(&b);
+		luaL_error(L, "encode struct %s: unknown field '%s%s' (struct %s has %s)", ebpfdsl_layout__name(e->l),
+			   path, lua_tostring(L, -2), ebpfdsl_layout__name(l), lua_tostring(L, -1));
+	}
+}
+
+/* E:encode(tbl) -> bytes; missing fields are zero */
+static int layout_encode(lua_State *L)
+{
+	struct layout *u = ebpfdsl_lua_layout_check(L, 1);
+	struct lua_enc e = { .L = L, .l = u->l };
+	size_t size = ebpfdsl_layout__size(u->l);
+	char err[1024];
+	luaL_Buffer b;
+	char *out;
+	int r;
+
+	luaL_checktype(L, 2, LUA_TTABLE);
+	lua_settop(L, 2);
+	out = luaL_buffinitsize(L, &b, size); /* 3: the buffer's box, if any */
+	lua_pushvalue(L, 2);                   /* the table the source reads */
+	r = ebpfdsl_layout__encode(u->l, out, size, &LUA_SOURCE, &e, err, sizeof(err));
+	if (e.pending)
+		lua_pop(L, 1);
+	if (r)
+		return luaL_error(L, "encode struct %s: %s", ebpfdsl_layout__name(u->l), err);
+	check_unknown_keys(&e, u->l, NULL);
+	lua_pop(L, 1);
+	luaL_pushresultsize(&b, size);
+	return 1;
+}
+
+static const luaL_Reg codec_methods[] = {
+	{ "decode", layout_decode },
+	{ "decode_many", layout_decode_many },
+	{ "encode", layout_encode },
+	{ NULL, NULL },
+};
+
+void ebpfdsl_lua_open_layout_codec(lua_State *L)
+{
+	ebpfdsl_lua_class_extend(L, EBPFDSL_LAYOUT_CLASS, codec_methods, 0);
+}

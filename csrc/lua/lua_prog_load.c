@@ -1,0 +1,316 @@
+/* SPDX-License-Identifier: MIT */
+/* programs.load underneath: options checked, attach_to resolved in BTF,
+ * the load retried with room for the log, a refusal explained in our terms. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include "lua_prog.h"
+
+#define LOG_START (64u * 1024)
+#define LOG_MAX (256u * 1024 * 1024)
+
+static int valid_name(const char *s)
+{
+	size_t n = strlen(s);
+	if (n >= BPF_OBJ_NAME_LEN)
+		return 0;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
+		      *s == '_' || *s == '.'))
+			return 0;
+	return 1;
+}
+
+/* The labels table {[slot]=name} at idx as an array for the C explainer;
+ * the array lives in a userdata pushed on the stack (GC-owned). */
+static struct ebpfdsl_label *labels_array(lua_State *L, int idx, size_t *n)
+{
+	struct ebpfdsl_label *a;
+	size_t count = 0, i = 0;
+	*n = 0;
+	if (lua_type(L, idx) != LUA_TTABLE) {
+		lua_pushnil(L);
+		return NULL;
+	}
+	lua_pushnil(L);
+	while (lua_next(L, idx)) {
+		count++;
+		lua_pop(L, 1);
+	}
+	a = lua_newuserdatauv(L, (count ? count : 1) * sizeof(*a), 0);
+	lua_pushnil(L);
+	while (lua_next(L, idx) && i < count) {
+		if (lua_isinteger(L, -2) && lua_tointeger(L, -2) >= 0 && lua_type(L, -1) == LUA_TSTRING) {
+			a[i].slot = (size_t)lua_tointeger(L, -2);
+			a[i].name = lua_tostring(L, -1); /* kept alive by the labels table */
+			i++;
+		}
+		lua_pop(L, 1);
+	}
+	*n = i;
+	return a;
+}
+
+void ebpfdsl_lua_push_annotated(lua_State *L, const char *log, const struct bpf_insn *insns, size_t cnt,
+				const struct ebpfdsl_label *labels, size_t nlabels)
+{
+	int n = ebpfdsl_vlog_annotate(log, insns, cnt, labels, nlabels, NULL, 0);
+	char *out = lua_newuserdatauv(L, (size_t)n + 1, 0);
+	ebpfdsl_vlog_annotate(log, insns, cnt, labels, nlabels, out, (size_t)n + 1);
+	lua_pushlstring(L, out, (size_t)n);
+	lua_remove(L, -2);
+}
+
+/* expected_attach_type: a name as libbpf (or the kernel) names it, or a
+ * number; -1 when absent */
+static int opt_attach_type(lua_State *L, int idx)
+{
+	int t = lua_getfield(L, idx, "expected_attach_type"), v;
+	if (t == LUA_TNIL) {
+		v = -1;
+	} else if (t == LUA_TNUMBER && lua_isinteger(L, -1)) {
+		v = (int)lua_tointeger(L, -1);
+		if (v < 0)
+			luaL_error(L, "expected_attach_type must be a name or a non-negative number");
+	} else if (t == LUA_TSTRING) {
+		v = ebpfdsl_attach_type_parse(lua_tostring(L, -1));
+		if (v < 0)
+			luaL_error(L, "unknown attach type '%s' (named as libbpf names them: \"trace_fentry\", "
+				      "\"cgroup_inet4_connect\", ...)", lua_tostring(L, -1));
+	} else {
+		luaL_error(L, "field 'expected_attach_type' must be a name or a number, got %s", luaL_typename(L, -1));
+		v = -1;
+	}
+	lua_pop(L, 1);
+	return v;
+}
+
+/* What attach_to names for each attach type, for messages. */
+static const char *attach_target_kind(int attach_type)
+{
+	switch (attach_type) {
+	case BPF_TRACE_FENTRY:
+	case BPF_TRACE_FEXIT:
+	case BPF_MODIFY_RETURN:
+		return "kernel function";
+	case BPF_TRACE_RAW_TP:
+		return "BTF tracepoint (typedef btf_trace_<name>)";
+	case BPF_LSM_MAC:
+	case BPF_LSM_CGROUP:
+		return "LSM hook (function bpf_lsm_<hook>)";
+	case BPF_TRACE_ITER:
+		return "iterator (function bpf_iter_<name>)";
+	default:
+		return NULL;
+	}
+}
+
+/* prog_load(type, bytes, {name=, license=, expected_attach_type=,
+ *   attach_btf_id=, attach_to=, attach_btf=, attach_prog_fd=, flags=,
+ *   log_level=, labels=, maps=}) -> Prog | nil, msg, errno, log, raw log
+ *   (log: the verifier's, its instruction lines in our disassembly) */
+static int l_prog_load(lua_State *L)
+{
+	const char *tname = luaL_checkstring(L, 1);
+	size_t len;
+	const char *bytes = luaL_checklstring(L, 2, &len);
+	/* Lua strings are aligned for any type */
+	const struct bpf_insn *insns = (const struct bpf_insn *)(const void *)bytes;
+	size_t cnt = len / sizeof(struct bpf_insn);
+	struct ebpfdsl_prog_load_opts o = { .sz = sizeof(o) };
+	int type = ebpfdsl_prog_type_parse(tname), attach;
+	size_t log_size = LOG_START;
+	const char *attach_to;
+	struct prog *p;
+	char *log;
+	int fd;
+
+	if (type < 0)
+		return luaL_error(L, "unknown program type '%s'", tname);
+	if (len == 0 || len % sizeof(struct bpf_insn))
+		return luaL_error(L, "program bytes must be a non-empty multiple of 8 long, got %d", (int)len);
+	if (lua_isnoneornil(L, 3)) {
+		lua_settop(L, 2);
+		lua_newtable(L);
+	}
+	luaL_checktype(L, 3, LUA_TTABLE);
+	lua_settop(L, 3);
+	o.name = ebpfdsl_lua_optstr_field(L, 3, "name", "", NULL);
+	if (!valid_name(o.name))
+		return luaL_error(L, "program name '%s' must be at most %d letters, digits, '_' or '.'", o.name,
+				  BPF_OBJ_NAME_LEN - 1);
+	o.license = ebpfdsl_lua_optstr_field(L, 3, "license", "GPL", NULL);
+	attach = opt_attach_type(L, 3);
+	o.expected_attach_type = attach < 0 ? 0 : attach;
+	o.attach_btf_id = (unsigned)ebpfdsl_lua_optint_field(L, 3, "attach_btf_id", 0);
+	o.attach_prog_fd = (int)ebpfdsl_lua_optint_field(L, 3, "attach_prog_fd", 0);
+	o.prog_flags = (unsigned)ebpfdsl_lua_optint_field(L, 3, "flags", 0);
+	o.log_level = (unsigned)ebpfdsl_lua_optint_field(L, 3, "log_level", 0);
+	attach_to = ebpfdsl_lua_optstr_field(L, 3, "attach_to", NULL, NULL);
+
+	/* the userdata exists, closed, before the fd does */
+	p = lua_newuserdatauv(L, sizeof(*p), PROG_UV_COUNT); /* 4 */
+	p->fd = -1;
+	p->type = type;
+	p->attach_type = attach;
+	snprintf(p->name, sizeof(p->name), "%s", o.name);
+	luaL_setmetatable(L, EBPFDSL_PROG_CLASS);
+
+	/* attach_to -> attach_btf_id here rather than in the C library, so
+	 * that a missing target gets a message naming what was looked for */
+	if (attach_to) {
+		const char *what = type == BPF_PROG_TYPE_STRUCT_OPS ? "struct_ops member (struct.member)"
+								     : attach_target_kind(o.expected_attach_type);
+		const ebpfdsl_btf *b;
+		uint32_t sid = 0;
+		int id;
+		lua_getfield(L, 3, "attach_btf");
+		b = ebpfdsl_lua_tobtf(L, -1);
+		lua_pop(L, 1);
+		if (!what)
+			return luaL_error(L, "attach_to needs an attach type that attaches to a BTF id (trace_fentry, "
+					  "trace_fexit, modify_return, trace_raw_tp, trace_iter, lsm_mac, lsm_cgroup), "
+					  "got %s", attach < 0 ? "none" : ebpfdsl_attach_type_name(attach));
+		if (!b && !(b = ebpfdsl_btf__vmlinux()))
+			return ebpfdsl_lua_fail(L, errno, "load of %s '%s': cannot resolve '%s' without the kernel's BTF",
+						tname, p->name, attach_to);
+		if (type == BPF_PROG_TYPE_STRUCT_OPS)
+			id = ebpfdsl_btf__struct_ops_member(b, attach_to, &sid);
+		else
+			id = ebpfdsl_btf__attach_id(b, o.expected_attach_type, attach_to);
+		if (id < 0) {
+			luaL_pushfail(L);
+			lua_pushfstring(L, "load of %s '%s': no %s '%s' in %s BTF", tname, p->name, what, attach_to,
+					ebpfdsl_btf__source(b));
+			lua_pushinteger(L, -id);
+			return 3;
+		}
+		if (type == BPF_PROG_TYPE_STRUCT_OPS) { /* the member index is the attach type */
+			o.expected_attach_type = id;
+			p->attach_type = id;
+			o.attach_btf_id = sid;
+		} else {
+			o.attach_btf_id = (unsigned)id;
+		}
+	}
+
+	for (;;) {
+		log = lua_newuserdatauv(L, log_size, 0); /* GC-owned scratch */
+		o.log_buf = log;
+		o.log_size = log_size;
+		fd = ebpfdsl_prog__load(type, insns, cnt, &o);
+		if (fd != -ENOSPC || log_size >= LOG_MAX)
+			break;
+		lua_pop(L, 1);
+		log_size *= 4;
+	}
+	if (fd < 0) {
+		int e = -fd;
+		/* ENOTSUPP is the kernel's own, unknown to libc */
+		const char *what = e == 524 ? "not supported (ENOTSUPP)" : strerror(e);
+		if (*log) {
+			size_t nlabels;
+			struct ebpfdsl_label *labels;
+			char *why = lua_newuserdatauv(L, 2048, 0);
+			lua_getfield(L, 3, "labels");
+			labels = labels_array(L, lua_gettop(L), &nlabels);
+			ebpfdsl_vlog_explain(log, insns, cnt, labels, nlabels, why, 2048);
+			luaL_pushfail(L);
+			lua_pushfstring(L, "load of %s '%s' refused: %s: %s", tname, p->name, what, why);
+			lua_pushinteger(L, e);
+			ebpfdsl_lua_push_annotated(L, log, insns, cnt, labels, nlabels);
+			lua_pushstring(L, log);
+			return 5;
+		}
+		luaL_pushfail(L);
+		lua_pushfstring(L, "load of %s '%s' failed: %s", tname, p->name, what);
+		lua_pushinteger(L, e);
+		lua_pushliteral(L, "");
+		lua_pushliteral(L, "");
+		return 5;
+	}
+	lua_pop(L, 1); /* log */
+	p->fd = fd;
+	lua_pushvalue(L, 2);
+	lua_setiuservalue(L, 4, PROG_UV_INSNS);
+	if (lua_getfield(L, 3, "labels") != LUA_TTABLE) {
+		lua_pop(L, 1);
+		lua_newtable(L);
+	}
+	lua_setiuservalue(L, 4, PROG_UV_LABELS);
+	if (lua_getfield(L, 3, "maps") != LUA_TTABLE) {
+		lua_pop(L, 1);
+		lua_newtable(L);
+	}
+	lua_setiuservalue(L, 4, PROG_UV_MAPS);
+	if (o.log_level && *log) {
+		lua_pushvalue(L, 4);
+		lua_pushstring(L, log);
+		return 2;
+	}
+	lua_settop(L, 4);
+	return 1;
+}
+
+/* The arguments (log, bytes[, labels]) of vlog_annotate and vlog_explain:
+ * the program's instructions and its labels as an array (pushed). */
+struct vlog_args {
+	const char *log;
+	const struct bpf_insn *insns;
+	size_t cnt;
+	struct ebpfdsl_label *labels;
+	size_t nlabels;
+};
+
+static void vlog_args(lua_State *L, struct vlog_args *a)
+{
+	size_t len;
+	const char *bytes;
+	a->log = luaL_checkstring(L, 1);
+	bytes = luaL_optlstring(L, 2, "", &len);
+	a->insns = (const struct bpf_insn *)(const void *)bytes;
+	a->cnt = len / sizeof(struct bpf_insn);
+	if (!lua_isnoneornil(L, 3))
+		luaL_checktype(L, 3, LUA_TTABLE);
+	lua_settop(L, 3);
+	a->labels = labels_array(L, 3, &a->nlabels);
+}
+
+/* vlog_annotate(log, bytes[, labels]) -> the log in our terms */
+static int l_vlog_annotate(lua_State *L)
+{
+	struct vlog_args a;
+	vlog_args(L, &a);
+	ebpfdsl_lua_push_annotated(L, a.log, a.insns, a.cnt, a.labels, a.nlabels);
+	return 1;
+}
+
+/* vlog_explain(log, bytes[, labels]) -> message, insn index | nil */
+static int l_vlog_explain(lua_State *L)
+{
+	struct vlog_args a;
+	char *out;
+	int idx;
+	vlog_args(L, &a);
+	out = lua_newuserdatauv(L, 2048, 0);
+	idx = ebpfdsl_vlog_explain(a.log, a.insns, a.cnt, a.labels, a.nlabels, out, 2048);
+	lua_pushstring(L, out);
+	if (idx < 0)
+		lua_pushnil(L);
+	else
+		lua_pushinteger(L, idx);
+	return 2;
+}
+
+/* module functions */
+static const luaL_Reg load_functions[] = {
+	{ "prog_load", l_prog_load },
+	{ "vlog_explain", l_vlog_explain },
+	{ "vlog_annotate", l_vlog_annotate },
+	{ NULL, NULL },
+};
+
+void ebpfdsl_lua_open_prog_load(lua_State *L)
+{
+	luaL_setfuncs(L, load_functions, 0);
+}
