@@ -13,11 +13,8 @@ local M = {}
 local type, tostring, ipairs = type, tostring, ipairs
 local tointeger = math.tointeger
 
--- Errors blame the first caller outside the ebpfdsl modules: the user's
--- line. arch._fail is the same function, for modules that took it from
--- here before ebpfdsl._errors existed.
+-- Errors blame the first caller outside the ebpfdsl modules: the user's line.
 local fail = errors.outside_modules
-M._fail = fail
 
 -- The C tables, read once, by canonical name.
 local TABLES, NAMES = {}, {}

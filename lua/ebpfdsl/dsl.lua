@@ -5,7 +5,7 @@ local core = require "ebpfdsl.core"
 
 local M = {}
 
-local type, tointeger, error, select = type, math.tointeger, error, select
+local type, tointeger, select = type, math.tointeger, select
 
 -- Registers are strings; anything else in a register slot is misuse.
 local REGS = { fp = true }
@@ -14,16 +14,7 @@ for i = 0, 10 do REGS["r" .. i] = true end
 local SIZES = { b = true, h = true, w = true, dw = true }
 
 -- Errors blame the first caller outside this file: the user's line.
-local THIS = debug.getinfo(1, "S").source
-local function blame(msg)
-  local level = 2
-  while true do
-    local info = debug.getinfo(level + 1, "S")
-    if not info or info.source ~= THIS then break end
-    level = level + 1
-  end
-  error(msg, level + 1)
-end
+local blame = require("ebpfdsl._errors").outside_file(debug.getinfo(1, "S").source)
 
 local function argerr(fname, n, want, got)
   -- the value itself where it says more than its type: 'r11', 1.5, 8

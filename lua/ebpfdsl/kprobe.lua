@@ -24,8 +24,7 @@ for i = 0, 10 do REGS["r" .. i] = true end
 local CALLEE_SAVED = { r6 = true, r7 = true, r8 = true, r9 = true }
 
 -- Errors blame the first caller outside the ebpfdsl modules: the user's line.
-local fail = arch._fail
-M._fail = fail
+local fail = require("ebpfdsl._errors").outside_modules
 
 local function reg(fname, what, x)
   if type(x) ~= "string" or not REGS[x] then

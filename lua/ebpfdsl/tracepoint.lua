@@ -15,7 +15,7 @@ local M = {}
 
 local type, tostring, ipairs, tonumber = type, tostring, ipairs, tonumber
 local tointeger = math.tointeger
-local fail = kprobe._fail
+local fail = require("ebpfdsl._errors").outside_modules
 
 local SIZE_NAME = { [1] = "b", [2] = "h", [4] = "w", [8] = "dw" }
 local REGS = {}

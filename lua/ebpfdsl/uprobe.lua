@@ -12,7 +12,7 @@ local kprobe = require "ebpfdsl.kprobe"
 local M = {}
 
 local type, tostring, math_type = type, tostring, math.type
-local fail = kprobe._fail
+local fail = require("ebpfdsl._errors").outside_modules
 
 -- The same reads and builders as ebpfdsl.kprobe, under uprobe names.
 M.read_arg = kprobe.read_arg
