@@ -216,6 +216,20 @@ describe("object.open", function()
     assert.equal("ebpfdsl.Link (closed)", tostring(link))
   end)
 
+  env.it("keeps a closed object alive under its links until the last one is detached", NEEDS, function()
+    local obj = assert(object.open(build("t", SOURCE)))
+    assert(obj:load())
+    local map_id = obj:prog("count_getppid"):info().map_ids[1]
+    local link = assert(obj:attach("count_getppid"))
+    obj:close()
+    assert.has_error(function() obj:prog("count_getppid") end, "attempt to use a closed ebpfdsl.Object")
+    env.run("python3 -c 'import os\nfor i in range(10): os.getppid()'")
+    assert.is_true(bpftool_u64(map_id, 0) >= 10) -- the probe still runs on the object's map
+    link:detach()
+    assert.equal("ebpfdsl.Link (closed)", tostring(link))
+    collectgarbage()
+  end)
+
   env.it("shares a map with another object and with DSL programs", NEEDS, function()
     local path = build("t", SOURCE)
     local a <close> = assert(object.open(path))

@@ -141,6 +141,12 @@ struct ebpfdsl_link *link_from_libbpf(struct bpf_link *bl, int prog_fd, const ch
 	return l;
 }
 
+void link_set_release(struct ebpfdsl_link *l, void (*release)(void *owner), void *owner)
+{
+	l->release = release;
+	l->owner = owner;
+}
+
 int link_add(struct ebpfdsl_link *l, int fd, int perf_fd)
 {
 	if (l->nparts == l->cap) {
@@ -245,6 +251,9 @@ int ebpfdsl_link__detach(ebpfdsl_link *l)
 		err = bpf_link__destroy(l->libbpf);
 		libbpf_set_print(old);
 		l->libbpf = NULL;
+		if (l->release)
+			l->release(l->owner);
+		l->release = NULL;
 		break;
 	}
 	default:

@@ -50,6 +50,10 @@ struct ebpfdsl_link {
 	char *target;
 	char *pin;
 	struct bpf_link *libbpf; /* HOW_LIBBPF: owned */
+	/* HOW_LIBBPF: called once the libbpf link is destroyed, so the object
+	 * that made it (whose memory the link may use) can close after it */
+	void (*release)(void *owner);
+	void *owner;
 };
 
 /* A new link of `kind` aimed at the printf-formatted target; NULL when
@@ -58,6 +62,8 @@ struct ebpfdsl_link *link_new(int kind, const char *fmt, ...) __attribute__((for
 /* A link of kind EBPFDSL_LINK_OBJECT taking over `bl`, which libbpf
  * made for prog_fd; NULL (bl untouched) when out of memory. */
 struct ebpfdsl_link *link_from_libbpf(struct bpf_link *bl, int prog_fd, const char *target);
+/* Makes link l call release(owner) right after destroying its libbpf link. */
+void link_set_release(struct ebpfdsl_link *l, void (*release)(void *owner), void *owner);
 /* Adds a part; on failure closes fd and perf_fd and returns -ENOMEM. */
 int link_add(struct ebpfdsl_link *l, int fd, int perf_fd);
 /* Fills err (when given) and returns -e; e is an errno of either sign. */

@@ -18,6 +18,10 @@ struct ebpfdsl_object {
 	size_t nprogs, nmaps;
 	struct bpf_program **progs;
 	struct bpf_map **maps;
+	/* The owner's handle plus one per live link from ebpfdsl_object__attach:
+	 * libbpf's links may use the object's memory (usdt keeps its manager
+	 * and maps there), so the object closes when the last of them goes. */
+	int refs;
 };
 
 /* ---------------------------------------------------------------------
@@ -113,6 +117,7 @@ ebpfdsl_object *ebpfdsl_object__open(const char *path, char *msg, size_t msg_siz
 	struct quiet q;
 	if (!o)
 		return NULL;
+	o->refs = 1;
 	quiet_begin(&q, msg, msg_size);
 	o->obj = bpf_object__open_file(path, NULL);
 	return finish_open(o, &q);
@@ -126,6 +131,7 @@ ebpfdsl_object *ebpfdsl_object__open_mem(const void *data, size_t size, const ch
 	struct quiet q;
 	if (!o)
 		return NULL;
+	o->refs = 1;
 	memset(&opts, 0, sizeof(opts));
 	opts.sz = sizeof(opts);
 	opts.object_name = name;
@@ -142,15 +148,22 @@ ebpfdsl_object *ebpfdsl_object__open_mem(const void *data, size_t size, const ch
 	return finish_open(o, &q);
 }
 
-void ebpfdsl_object__free(ebpfdsl_object *o)
+static void object_unref(void *owner)
 {
-	if (!o)
+	ebpfdsl_object *o = owner;
+	if (--o->refs > 0)
 		return;
 	bpf_object__close(o->obj);
 	free(o->progs);
 	free(o->maps);
 	free(o->mem);
 	free(o);
+}
+
+void ebpfdsl_object__free(ebpfdsl_object *o)
+{
+	if (o)
+		object_unref(o);
 }
 
 const char *ebpfdsl_object__name(const ebpfdsl_object *o)
@@ -300,6 +313,8 @@ int ebpfdsl_object__attach(ebpfdsl_object *o, size_t i, ebpfdsl_link **out, char
 	quiet_end(&q);
 	if (err)
 		return -err;
+	o->refs++;
+	link_set_release(l, object_unref, o);
 	*out = l;
 	return 0;
 }
