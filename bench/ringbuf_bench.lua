@@ -9,32 +9,21 @@
 -- (pinned), each refill the same; the best of five drains counts. Needs
 -- root and tracefs.
 local lib = require "lib"
-local dsl = require "ebpfdsl.dsl"
 local maps = require "ebpfdsl.maps"
 local programs = require "ebpfdsl.programs"
 local ringbuf = require "ebpfdsl.ringbuf"
-local structs = require "ebpfdsl.structs"
 
 local N = 500000                 -- events per fill
 local RING = 32 * 1024 * 1024    -- holds N records of 40 bytes (8-byte header)
 local BATCH = 256
 
-local E = structs.define("event", { { "ts", "u64" }, { "tid", "u32" }, { "pid", "u32" }, { "comm", "char", 16 } })
+local producer_insns = require "event_producer"
+local E = producer_insns.Event
 assert(E:size() == 32)
 
 -- reserve 32 bytes, fill them, submit
 local function producer(ring, ptype)
-  return assert(programs.load { type = ptype, name = "bench_ring", insns = {
-    dsl.ld_map_fd("r1", ring), dsl.mov("r2", E:size()), dsl.mov("r3", 0), dsl.call("ringbuf_reserve"),
-    dsl.jeq("r0", 0, "out"),
-    dsl.mov("r6", "r0"),
-    dsl.call("ktime_get_ns"), dsl.stx("dw", "r6", E:offset("ts"), "r0"),
-    dsl.call("get_current_pid_tgid"), dsl.stx("w", "r6", E:offset("tid"), "r0"),
-    dsl.rsh("r0", 32), dsl.stx("w", "r6", E:offset("pid"), "r0"),
-    dsl.mov("r1", "r6"), dsl.add("r1", E:offset("comm")), dsl.mov("r2", 16), dsl.call("get_current_comm"),
-    dsl.mov("r1", "r6"), dsl.mov("r2", 0), dsl.call("ringbuf_submit"),
-    dsl.label("out"), dsl.mov("r0", 0), dsl.exit(),
-  } })
+  return assert(programs.load { type = ptype, name = "bench_ring", insns = producer_insns.insns(ring) })
 end
 
 local function timed(fn)
