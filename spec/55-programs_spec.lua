@@ -274,6 +274,48 @@ describe("attach_to", function()
       end)
   end
 
+  -- The kernel refuses these before it reads attach_btf_id, so what we sent
+  -- is read from the syscall itself (strace) and compared with bpftool's
+  -- id for the same function.
+  env.it("fentry, fexit, fmod_ret, lsm: send the kernel bpftool's BTF id of their target (strace)",
+    { "bpf", "btf", "bpftool", "strace" }, function()
+      local dump = env.run("bpftool btf dump file /sys/kernel/btf/vmlinux")
+      for _, c in ipairs {
+        { "fentry", "do_unlinkat", "TRACING", "BPF_TRACE_FENTRY" },
+        { "fexit", "do_unlinkat", "TRACING", "BPF_TRACE_FEXIT" },
+        { "fmod_ret", "bpf_modify_return_test", "TRACING", "BPF_MODIFY_RETURN" },
+        { "lsm", "file_open", "LSM", "BPF_LSM_MAC", "bpf_lsm_file_open" },
+      } do
+        local ptype, target, kernel_type, attach_type, func = c[1], c[2], c[3], c[4], c[5] or c[2]
+        local want = dump:match("\n%[(%d+)%] FUNC '" .. func .. "' ")
+        assert.is_not_nil(want, "bpftool lists no FUNC " .. func)
+        local script, out = os.tmpname(), os.tmpname()
+        local f = assert(io.open(script, "w"))
+        f:write('package.path = "lua/?.lua;lua/?/init.lua;" .. package.path\n',
+                'package.cpath = "build/?.so;" .. package.cpath\n',
+                'local e = require "ebpfdsl"\n',
+                ('e.programs.load { type = %q, attach_to = %q, name = "ebpfdsl_at", ' ..
+                 'insns = { e.dsl.mov("r0", 0), e.dsl.exit() } }\n'):format(ptype, target))
+        f:close()
+        env.run("strace -f -o " .. out .. " -e trace=bpf lua5.4 " .. script)
+        local g = assert(io.open(out))
+        local text = g:read("a")
+        g:close()
+        os.remove(script)
+        os.remove(out)
+        local loads = 0
+        for call in text:gmatch("bpf%(BPF_PROG_LOAD, (%b{})") do
+          if call:find('prog_name="ebpfdsl_at"', 1, true) then
+            loads = loads + 1
+            assert.equal("BPF_PROG_TYPE_" .. kernel_type, call:match("prog_type=([%w_]+)"), ptype)
+            assert.equal(attach_type, call:match("expected_attach_type=([%w_]+)"), ptype)
+            assert.equal(want, call:match("attach_btf_id=(%d+)"), ptype .. " " .. target)
+          end
+        end
+        assert.is_true(loads >= 1, "no BPF_PROG_LOAD of " .. ptype .. " in strace's output:\n" .. text)
+      end
+    end)
+
   env.it("names what it looked for when the target does not exist", "btf", function()
     local p, msg, err = programs.load { type = "fentry", attach_to = "no_such_kernel_function",
                                         insns = { d.mov("r0", 0), d.exit() } }
