@@ -144,9 +144,36 @@ describe("prog:attach_perf_event", function()
   end)
 end)
 
-describe("prog:attach_tracing (fentry, fexit)", function()
-  env.it("attaches where the kernel loads tracing programs, and says why not elsewhere", { "bpf", "btf", "bpftool" },
-    function()
+describe("prog:attach_tracing (tp_btf, fentry, fexit)", function()
+  env.it("attaches a tp_btf program to its BTF tracepoint, where it runs on every syscall until detached",
+    { "bpf", "btf", "bpftool" }, function()
+    local e = require "ebpfdsl"
+    local tp = env.run("bpftool btf dump file /sys/kernel/btf/vmlinux | grep \"TYPEDEF 'btf_trace_sys_enter'\"")
+    local id = tonumber(tp:match("^%[(%d+)%]"))
+    local prog, runs = count.counter(e, "tp_btf", { name = "t_tp_btf", attach_to = "sys_enter" })
+    assert.truthy(prog, runs)
+    assert.equal(id, prog:info().attach_btf_id)
+    local link = assert(prog:attach_tracing())
+    assert.equal("tracing", link:kind())
+    assert.equal("btf_trace_sys_enter", link:target())
+    local info = assert(link:info())
+    assert.equal("raw_tracepoint", info.type)
+    assert.equal("sys_enter", info.name)
+    assert.equal(prog:info().id, info.prog_id)
+    local before = runs()
+    env.run("for i in 1 2 3; do sh -c 'echo $PPID'; done")
+    assert.is_true(runs() > before + 3, "sys_enter ran " .. (runs() - before) .. " times for 3 shells")
+    link:detach()
+    env.run("true")
+    local after = runs()
+    env.run("for i in 1 2 3; do sh -c 'echo $PPID'; done")
+    assert.equal(after, runs())
+  end)
+
+  -- Dead here: this kernel (lockdown=integrity) refuses fentry/fexit
+  -- loads with EPERM, so only the refusal is checked on this machine.
+  env.it("fentry, fexit: refused at load on this kernel (EPERM); where loaded, they attach and count",
+    { "bpf", "btf", "bpftool" }, function()
     local e = require "ebpfdsl"
     local id = assert(btf_func_id("__x64_sys_getppid") or btf_func_id("__do_sys_getppid"))
     for _, kind in ipairs { "trace_fentry", "trace_fexit" } do
