@@ -60,8 +60,14 @@ describe("prog:attach_xdp", function()
       assert.equal("xdp", info.type)
       assert.equal(v.ifindex, info.ifindex) -- the kernel's word, against sysfs
       local shown = env.run("ip link show dev " .. v.host_if)
-      assert.matches(mode == "generic" and "xdpgeneric" or "xdp", shown)
+      -- ip's flag word on the first line: "xdpgeneric" for SKB mode, a
+      -- bare "xdp" for driver mode (and "xdpgeneric" must not match it)
+      local word = shown:match("^[^\n]* mtu %d+ (xdp%a*) ")
+      assert.equal(mode == "generic" and "xdpgeneric" or "xdp", word, shown)
       assert.matches("prog/xdp id " .. info.prog_id, shown, 1, true)
+      -- bpftool names the mode the kernel reports: generic or driver
+      assert.equal(("%s(%d) %s id %d"):format(v.host_if, v.ifindex, mode, info.prog_id),
+        env.run("bpftool net show dev " .. v.host_if):match("xdp:\n([^\n]*)\n"))
       assert.same(KEPT, net.into_host(v, PAYLOADS))
       link:detach()
       assert.not_matches("prog/xdp", env.run("ip link show dev " .. v.host_if), 1, true)
