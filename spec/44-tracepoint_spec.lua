@@ -319,13 +319,8 @@ describe("tracepoint programs and the verifier", function()
   end)
 end)
 
--- tracepoint.layout builds on ebpfdsl.structs; until it is in the tree
--- this stays pending.
-local has_structs = pcall(require, "ebpfdsl.structs")
-local structs_it = has_structs and env.it or function(name) pending(name .. " [needs ebpfdsl.structs]") end
-
 describe("tracepoint layouts", function()
-  structs_it("give every field at the offset and size tracefs gives", { "tracefs" }, function()
+  env.it("give every field at the offset and size tracefs gives", { "tracefs" }, function()
     for _, ev in ipairs { { "sched", "sched_switch" }, { "sched", "sched_process_exec" },
                           { "syscalls", "sys_enter_openat" }, { "signal", "signal_generate" } } do
       local fmt = assert(tracepoint.format(ev[1], ev[2]))

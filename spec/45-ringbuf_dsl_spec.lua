@@ -134,10 +134,8 @@ int main(void) {
   end)
 end)
 
--- The verifier and the kernel need real maps, which ebpfdsl.maps makes;
--- until it is in the tree these stay pending.
-local has_maps, maps = pcall(require, "ebpfdsl.maps")
-local maps_it = has_maps and env.it or function(name) pending(name .. " [needs ebpfdsl.maps]") end
+-- The verifier and the kernel need real maps, which ebpfdsl.maps makes.
+local maps = require "ebpfdsl.maps"
 
 describe("ring-buffer programs in the kernel", function()
   local programs = require "ebpfdsl.programs"
@@ -152,7 +150,7 @@ describe("ring-buffer programs in the kernel", function()
     return r.retval
   end
 
-  maps_it("verifies reserve, submit, discard, output and query, and the queries see the records", { "bpf" },
+  env.it("verifies reserve, submit, discard, output and query, and the queries see the records", { "bpf" },
     function()
       local rb = ringbuf(4096)
       -- reserve 16 bytes, fill, submit; then 8 more through output; the ring
@@ -185,7 +183,7 @@ describe("ring-buffer programs in the kernel", function()
       rb2:close()
     end)
 
-  maps_it("counts a reservation the ring cannot hold in the loss map", { "bpf" }, function()
+  env.it("counts a reservation the ring cannot hold in the loss map", { "bpf" }, function()
     local rb = ringbuf(4096)
     local loss = assert(maps.create { type = "percpu_array", key_size = 4, value_size = 8, max_entries = 1 })
     -- a run of five (one CPU: test runs do not migrate) counts five losses
