@@ -178,6 +178,70 @@ local function header_oracle(name, dir)
   return want, got
 end
 
+-- Oracle C. The running kernel's BTF as bpftool prints it raw: every type
+-- by id, struct and union members with their byte offsets.
+local function btf_types(raw)
+  local types, cur = {}, nil
+  for line in raw:gmatch("[^\n]+") do
+    local id, kind, name, rest = line:match("^%[(%d+)%] (%u+) '([^']*)'(.*)$")
+    if id then
+      cur = { kind = kind, name = name, size = tonumber(rest:match(" size=(%d+)")),
+              type = tonumber(rest:match(" type_id=(%d+)")), nelems = tonumber(rest:match(" nr_elems=(%d+)")),
+              members = {} }
+      types[tonumber(id)] = cur
+    else
+      local mname, mtype, bits = line:match("^\t'([^']*)' type_id=(%d+) bits_offset=(%d+)")
+      if mname and cur then
+        cur.members[#cur.members + 1] = { name = mname, type = tonumber(mtype), off = tonumber(bits) // 8 }
+      end
+    end
+  end
+  return types
+end
+
+-- A type with its typedefs and qualifiers stripped, and its size.
+local function btf_resolve(types, id, ptr_size)
+  local ty = types[id]
+  while ty.kind == "TYPEDEF" or ty.kind == "CONST" or ty.kind == "VOLATILE" or ty.kind == "RESTRICT" do
+    ty = types[ty.type]
+  end
+  if ty.kind == "ARRAY" then return ty, ty.nelems * select(2, btf_resolve(types, ty.type, ptr_size)) end
+  if ty.kind == "PTR" then return ty, ptr_size end
+  return ty, ty.size
+end
+
+-- Offset and size of a path like "regs[29]", "psw.addr" or "di" in a
+-- struct, looking through anonymous struct and union members as C does.
+local function btf_path(types, struct, path, ptr_size)
+  local function member(ty, name)
+    for _, m in ipairs(ty.members) do
+      local mt = btf_resolve(types, m.type, ptr_size)
+      if m.name == name then return m.off, m.type end
+      if m.name == "(anon)" and (mt.kind == "STRUCT" or mt.kind == "UNION") then
+        local off, tid = member(mt, name)
+        if off then return m.off + off, tid end
+      end
+    end
+  end
+  local ty, off, tid = struct, 0, nil
+  for part in path:gmatch("[^.]+") do
+    local name, index = part:match("^([%w_]+)%[(%d+)%]$")
+    name = name or part
+    local moff
+    moff, tid = member(ty, name)
+    if not moff then return nil end
+    off = off + moff
+    if index then
+      local arr = btf_resolve(types, tid, ptr_size)
+      if arr.kind ~= "ARRAY" or tonumber(index) >= arr.nelems then return nil end
+      tid = arr.type
+      off = off + tonumber(index) * select(2, btf_resolve(types, tid, ptr_size))
+    end
+    ty = btf_resolve(types, tid, ptr_size)
+  end
+  return off, select(2, btf_resolve(types, tid, ptr_size))
+end
+
 -- The names the x86_64 UAPI header and the kernel give one register.
 local X86_KERNEL_NAME = { rdi = "di", rsi = "si", rdx = "dx", rcx = "cx", rax = "ax", rsp = "sp", rip = "ip",
                           rbp = "bp" }
@@ -262,30 +326,41 @@ describe("arch tables", function()
     end
   end
 
-  -- x86_64's kernel struct names its members plainly (di, not rdi); other
-  -- architectures nest them in anonymous unions or arrays.
-  local btf_it = arch.current() == "x86_64" and env.it or pending
-  btf_it("the running kernel's struct pt_regs (BTF) agrees for x86_64", { "bpftool", "btf" },
-    function()
-      local dump = env.run("bpftool btf dump file /sys/kernel/btf/vmlinux format raw")
-      local body = dump:match("STRUCT 'pt_regs' size=%d+ vlen=%d+\n(.-)\n%[")
-      assert(body, "no struct pt_regs in the kernel's BTF")
-      local members = {}
-      for m, bits in body:gmatch("'([%w_]+)' type_id=%d+ bits_offset=(%d+)") do members[m] = tonumber(bits) // 8 end
+  -- The kernel's struct pt_regs names registers as our tables do, but for
+  -- these: x86_64 drops the r (di, not rdi), riscv calls pc epc. Other
+  -- architectures nest them in anonymous unions and arrays, which the
+  -- BTF walk below follows, so every architecture is checked here.
+  local KERNEL_NAME = { x86_64 = X86_KERNEL_NAME, riscv64 = { pc = "epc" } }
+
+  env.it("the running kernel's struct pt_regs (BTF) agrees with the table of the running architecture",
+    { "bpftool", "btf" }, function()
+      local types = btf_types(env.run("bpftool btf dump file /sys/kernel/btf/vmlinux format raw"))
+      local regs
+      for _, ty in pairs(types) do
+        if ty.kind == "STRUCT" and ty.name == "pt_regs" then regs = ty end
+      end
+      assert(regs, "no struct pt_regs in the kernel's BTF")
       local t = arch.pt_regs()
+      assert.equal(arch.current(), t.arch)
+      local rename = KERNEL_NAME[t.arch] or {}
       local n = 0
       local function check(reg)
         if not reg then return end
-        local kname = reg.name
-        if t.arch == "x86_64" then kname = X86_KERNEL_NAME[kname] or kname end
-        assert(members[kname], "the kernel's pt_regs has no member " .. kname)
-        assert.equal(members[kname], reg.offset, reg.name)
+        local path = reg.name:gsub("^[%w_]+", function(w) return rename[w] or w end)
+        local off, size = btf_path(types, regs, path, t.reg_size)
+        assert(off, "the kernel's pt_regs has no member " .. path)
+        assert.equal(off, reg.offset, reg.name)
+        assert.equal(t.reg_size, size, reg.name .. " size")
         n = n + 1
       end
       for _, r in ipairs(t.fields.args) do check(r) end
       for _, r in ipairs(t.fields.syscall_args) do check(r) end
-      for _, k in ipairs { "rc", "sp", "ip", "fp" } do check(t.fields[k]) end
-      assert.equal(t.nargs + t.nsyscall_args + 4, n)
+      local named = 0
+      for _, k in ipairs { "rc", "sp", "ip", "fp" } do
+        if t.fields[k] then named = named + 1 end
+        check(t.fields[k])
+      end
+      assert.equal(t.nargs + t.nsyscall_args + named, n)
     end)
 
   it("compared offsets with the oracles (a summary that fails if they went missing)", function()
