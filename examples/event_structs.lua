@@ -7,6 +7,13 @@
 -- whose result E:decode reads back.
 -- Needs: bpf (root, or CAP_BPF and CAP_NET_ADMIN, for the last part, which
 -- loads the program; everything before it runs anywhere)
+-- Expect: }; /* size 72, align 8 */
+-- Expect: sizeof         24       15
+-- Expect: -- decoded 72 bytes: pid=4242 comm="curl" timestamp=0xffffffffffffffff port=443 ip=10.0.0.1
+-- Expect: ip=10.0.0.1 args={-1,0,7} hops[2].port=2 ok=true
+-- Expect: -- offsets: saddr.port=28 hops[1].family=62 args[2]=48
+-- Expect: -- the kernel wrote: pid=4242 comm="curl" port=443 family=2 args={-1,0,7} hops[2].port=8080
+-- Expect: hops[2].port=8080 ok=true, timestamp
 local ebpf = require "ebpfdsl"
 local structs, d = ebpf.structs, ebpf.dsl
 

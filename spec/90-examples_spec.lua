@@ -25,19 +25,37 @@ local function header(path)
   return needs, expects
 end
 
+-- Runs an example; its stdout and stderr. Raises when it fails.
+local function run(path)
+  local out, err = os.tmpname(), os.tmpname()
+  local ok, how, code = os.execute(("timeout 120 %s %s >%s 2>%s"):format(LUA, path, out, err))
+  local function slurp(name)
+    local f = assert(io.open(name, "rb"))
+    local text = f:read("a")
+    f:close()
+    os.remove(name)
+    return text
+  end
+  local stdout, stderr = slurp(out), slurp(err)
+  assert(ok, ("%s: %s %s\n%s%s"):format(path, how, tostring(code), stdout, stderr))
+  return stdout, stderr
+end
+
 describe("every example", function()
   local files = env.run("ls examples/*.lua"):gmatch("[^\n]+")
   for path in files do
     local needs, expects = header(path)
-    env.it(path .. " runs", needs, function()
-      local out = env.run("timeout 120 " .. LUA .. " " .. path)
+    env.it(path .. " runs, prints what it expects and nothing on stderr", needs, function()
+      local out, err = run(path)
+      assert.equal("", err, path .. " wrote to stderr")
+      assert.is_true(#expects > 0, path .. " has no -- Expect: line")
       for _, e in ipairs(expects) do
         assert.truthy(out:find(e, 1, true), ("%s: output lacks %q:\n%s"):format(path, e, out))
       end
     end)
   end
 
-  it("opens with what it shows and what it needs", function()
+  it("opens with what it shows, what it needs and what it must print", function()
     for path in env.run("ls examples/*.lua"):gmatch("[^\n]+") do
       local head = {}
       for line in io.lines(path) do
@@ -47,6 +65,7 @@ describe("every example", function()
       local text = table.concat(head, "\n")
       assert.truthy(text:find("Shows:", 1, true), path .. " does not say what it shows")
       assert.truthy(text:find("Needs:", 1, true), path .. " does not say what it needs")
+      assert.truthy(text:find("\n%-%- Expect: %S"), path .. " gives no '-- Expect:' line its output must contain")
     end
   end)
 
