@@ -5,7 +5,6 @@
 -- checks its header and that it runs).
 local env = require "support.env"
 local arch = require "ebpfdsl.arch"
-local kprobe = require "ebpfdsl.kprobe"
 local uprobe = require "ebpfdsl.uprobe"
 local dsl = require "ebpfdsl.dsl"
 
@@ -22,12 +21,12 @@ describe("uprobe DSL", function()
     for _, name in ipairs(arch.list()) do
       local o = { arch = name }
       local t = arch.pt_regs(name)
-      assert.same(kprobe.read_args("r1", { { 1, "r6" }, { t.nargs, "r7" } }, o),
-        uprobe.read_args("r1", { { 1, "r6" }, { t.nargs, "r7" } }, o))
-      assert.same({ op = "ldx", size = t.load_size, dst = "r6", src = "r1", off = t.rc },
-        uprobe.return_value("r1", "r6", o))
-      assert.same(kprobe.build_kprobe_program { args = { "r6" }, arch = name },
-        uprobe.build_uprobe_program { args = { "r6" }, arch = name })
+      local function ldx(dst, off) return { op = "ldx", size = t.load_size, dst = dst, src = "r1", off = off } end
+      assert.same({ ldx("r6", t.args[1]), ldx("r7", t.args[t.nargs]) },
+        uprobe.read_args("r1", { { 1, "r6" }, { t.nargs, "r7" } }, o), name)
+      assert.same(ldx("r6", t.rc), uprobe.return_value("r1", "r6", o), name)
+      assert.same({ ldx("r6", t.args[1]), { op = "mov", dst = "r0", imm = 0 }, { op = "exit" } },
+        uprobe.build_uprobe_program { args = { "r6" }, arch = name }, name)
     end
   end)
 
