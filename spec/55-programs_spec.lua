@@ -89,9 +89,23 @@ local NOT_HERE = {
   lirc_mode2 = "checked against CONFIG_BPF_LIRC_MODE2 below",
 }
 
+-- The running kernel's build configuration (/proc/config.gz, else
+-- /boot/config-<release>): it must be readable, or the branch taken on it
+-- would be a guess. name -> its value, or nil when it is not set.
+local kconfig
 local function config(name)
-  local ok, out = pcall(env.run, "zcat /proc/config.gz 2>/dev/null | grep '^" .. name .. "=' || true")
-  return ok and out:match("=(%S+)") or nil
+  if not kconfig then
+    local release = env.run("uname -r"):gsub("%s+$", "")
+    local f = io.open("/proc/config.gz", "rb")
+    if f then
+      f:close()
+      kconfig = env.run("zcat /proc/config.gz")
+    else
+      kconfig = env.run("cat /boot/config-" .. release)
+    end
+    assert.truthy(kconfig:find("\nCONFIG_BPF=y\n", 1, true), "the kernel's config lacks CONFIG_BPF=y: unreadable?")
+  end
+  return kconfig:match("\n" .. name .. "=(%S+)")
 end
 
 local function load(ptype, case, extra)
