@@ -93,13 +93,28 @@ describe("prog:attach_socket", function()
     tx:close()
   end)
 
-  env.it("detaching after the socket was closed is harmless", NEEDS, function()
+  env.it("detaching after the socket was closed is harmless, even to a socket that took its fd number", NEEDS,
+    function()
     local e = require "ebpfdsl"
+    collectgarbage()
+    collectgarbage() -- no collected socket frees a lower fd number below
     local rx, tx = pair()
     local link = assert(load_filter(e):attach_socket(rx))
+    local fd = rx:getfd()
     rx:close()
     tx:close()
+    -- a new socket takes the lowest free fd number: the closed one's
+    local rx2, tx2 = pair()
+    assert.equal(fd, rx2:getfd())
+    local other = assert(load_filter(e):attach_socket(rx2))
     link:detach()
+    assert.equal("ebpfdsl.Link (closed)", tostring(link))
+    assert.has_error(function() link:fd() end, "attempt to use a closed ebpfdsl.Link")
+    assert.same({ "A1", "B3" }, exchange(rx2, tx2, { "A1", "X2", "B3" })) -- its filter is still there
+    other:detach()
+    assert.same({ "A1", "X2" }, exchange(rx2, tx2, { "A1", "X2" }))
+    rx2:close()
+    tx2:close()
   end)
 
   env.it("says why an attach fails", NEEDS, function()
