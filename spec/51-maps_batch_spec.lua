@@ -4,6 +4,7 @@
 -- ran, bpftool what the maps hold.
 local env = require "support.env"
 local oracle = require "support.map_oracle"
+local errno_of = require "support.errno"
 local e = require "ebpfdsl"
 local maps = e.maps
 
@@ -114,8 +115,21 @@ describe("batches", function()
       elseif tname:match("array") then
         local ok, _, errno, d = m:delete_batch(half)
         assert.is_nil(ok)
-        assert.equal(22, errno) -- arrays cannot delete, batched or not
+        assert.equal(errno_of.EINVAL, errno) -- arrays cannot delete, batched or not
         assert.equal(0, d)
+        -- lookup_and_delete: the kernel refuses the batch; the fallback
+        -- then reads the first element and its delete is refused, so the
+        -- error changes and nothing is gone
+        local r, _, lerrno = m:lookup_and_delete_batch { fallback = false }
+        assert.is_nil(r)
+        assert.equal(errno_of.ENOTSUPP, lerrno)
+        local r2, msg, ferrno = m:lookup_and_delete_batch()
+        assert.is_nil(r2)
+        assert.equal(errno_of.EINVAL, ferrno)
+        assert.equal("lookup_and_delete_batch on " .. tname .. " map '': Invalid argument", msg)
+        assert.equal(n, m:count())
+        ks, vs = m:lookup_batch()
+        assert.same(as_map(keys, values), as_map(ks, vs, plain))
         return
       else
         assert.same({ n // 2, true }, { m:delete_batch(half) })

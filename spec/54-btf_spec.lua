@@ -181,10 +181,12 @@ describe("btf.vmlinux", function()
       assert.equal(fname, f.name)
       assert.equal(proto.ret_type_id, f.ret_id)
       assert.equal(b:type_name(proto.ret_type_id), f.ret)
-      for i, p in ipairs(f.params) do
-        assert.equal(proto.members[i].name, p.name)
-        assert.equal(proto.members[i].type_id, p.type_id)
-        assert.equal(b:type_name(p.type_id), p.type)
+      assert.equal(#proto.members, #f.params, fname .. " parameters")
+      for i, want in ipairs(proto.members) do
+        local p = f.params[i]
+        assert.equal(want.name, p.name)
+        assert.equal(want.type_id, p.type_id)
+        assert.equal(b:type_name(want.type_id), p.type)
       end
     end
     local unlink = b:func("do_unlinkat")
