@@ -6,6 +6,9 @@ local env = require "support.env"
 
 local M = {}
 
+-- this process, read once: Lua has no getpid
+local PID = math.tointeger(io.open("/proc/self/stat"):read("n"))
+
 local seq = 0
 
 -- M.netns(name) -> {ns=, path=, down=fn}: a fresh network namespace with
@@ -26,12 +29,14 @@ end
 -- removes both ends of the pair.
 function M.veth()
   seq = seq + 1
-  local id = ("%d%d"):format(math.random(100, 999), seq)
-  local n = (tonumber(id) % 200) + 20
+  -- names and a /24 of this process's own, so suites running side by
+  -- side never share an interface name or an address
+  local id = ("%d_%d"):format(PID, seq)
   local t = M.netns("ebpfdsl_" .. id)
   local ns_down = t.down
-  t.host_if = "ebh" .. id
-  t.ns_if = "ebn" .. id
+  t.host_if = ("eh%x_%d"):format(PID, seq)   -- at most 15 characters
+  t.ns_if = ("en%x_%d"):format(PID, seq)
+  local n = (PID * 7 + seq) % 230 + 20        -- 10.213.0.0/16 only
   t.host_ip = ("10.213.%d.1"):format(n)
   t.ns_ip = ("10.213.%d.2"):format(n)
   function t.down()
