@@ -722,10 +722,12 @@ typedef struct ebpfdsl_btf ebpfdsl_btf;
  * use and shared by every caller in the process; never freed. */
 EBPFDSL_API const ebpfdsl_btf *ebpfdsl_btf__vmlinux(void);
 /* A raw BTF file or an ELF file with a .BTF section; `base`, when not NULL,
- * is the BTF a split file (a kernel module's) extends. */
+ * is the BTF a split file (a kernel module's) extends: the split BTF holds
+ * a reference on it, so the base may be freed first. */
 EBPFDSL_API ebpfdsl_btf *ebpfdsl_btf__load(const char *path, const ebpfdsl_btf *base);
-/* Frees what ebpfdsl_btf__load returned; NULL and the shared vmlinux BTF
- * are ignored. */
+/* Frees what ebpfdsl_btf__load returned (a base still used by split BTF
+ * is freed with the last of them); NULL and the shared vmlinux BTF are
+ * ignored. */
 EBPFDSL_API void ebpfdsl_btf__free(ebpfdsl_btf *b);
 /* Where the BTF came from: "vmlinux" or the path given. */
 EBPFDSL_API const char *ebpfdsl_btf__source(const ebpfdsl_btf *b);
