@@ -707,6 +707,13 @@ EBPFDSL_API int ebpfdsl_obj__unpin(const char *path);
 enum { EBPFDSL_OBJ_OTHER, EBPFDSL_OBJ_MAP, EBPFDSL_OBJ_PROG, EBPFDSL_OBJ_LINK };
 /* Which kind of BPF object an fd refers to (EBPFDSL_OBJ_*), or -errno. */
 EBPFDSL_API int ebpfdsl_obj__kind(int fd);
+/* "map", "program", "link" (EBPFDSL_OBJ_OTHER: "not a BPF object"). */
+EBPFDSL_API const char *ebpfdsl_obj_kind_name(int kind);
+/* Opens a pin only if it holds an object of `kind` (EBPFDSL_OBJ_MAP,
+ * _PROG, _LINK): the new fd, or -errno; -EINVAL for a relative path or
+ * for a pin of another kind, which then goes to *found (when not NULL;
+ * -1 when nothing was opened). Maps, programs and links open pins so. */
+EBPFDSL_API int ebpfdsl_obj__open_kind(const char *path, int kind, int *found);
 
 /* ========================================================================
  * BTF, programs (attach types, info, pinning, the verifier's log) and ELF

@@ -343,10 +343,12 @@ int ebpfdsl_link__pin(ebpfdsl_link *l, const char *path)
 
 int ebpfdsl_link__unpin(ebpfdsl_link *l)
 {
+	int e;
 	if (!l || !l->pin)
 		return -ENOENT;
-	if (unlink(l->pin) < 0)
-		return -errno;
+	e = ebpfdsl_obj__unpin(l->pin); /* as every unpin: never a file outside a bpffs */
+	if (e < 0)
+		return e;
 	free(l->pin);
 	l->pin = NULL;
 	return 0;
@@ -357,14 +359,22 @@ int ebpfdsl_link_open_pinned(const char *path, ebpfdsl_link **out, char *err, si
 	struct bpf_link_info info;
 	__u32 len = sizeof(info);
 	struct ebpfdsl_link *l;
-	int fd = bpf_obj_get(path);
+	int found, fd = ebpfdsl_obj__open_kind(path, EBPFDSL_OBJ_LINK, &found);
+	if (fd < 0 && found >= 0) {
+		if (found == EBPFDSL_OBJ_OTHER)
+			link_msg(err, errlen, "open pinned link %s: the pin is not a BPF object", path);
+		else
+			link_msg(err, errlen, "open pinned link %s: the pin is a %s, not a link", path,
+				 ebpfdsl_obj_kind_name(found));
+		return fd;
+	}
 	if (fd < 0)
-		return link_err(err, errlen, errno, "open pinned link %s", path);
+		return link_err(err, errlen, fd, "open pinned link %s", path);
 	memset(&info, 0, sizeof(info));
 	if (bpf_obj_get_info_by_fd(fd, &info, &len) < 0) {
 		int e = errno;
 		close(fd);
-		return link_err(err, errlen, e, "open pinned link %s: not a bpf link", path);
+		return link_err(err, errlen, e, "open pinned link %s: info", path);
 	}
 	l = link_new(EBPFDSL_LINK_PINNED, "%s (%s link)", path,
 		     ebpfdsl_link_type_name((int)info.type) ? ebpfdsl_link_type_name((int)info.type) : "unknown");

@@ -159,14 +159,7 @@ int ebpfdsl_map__open_id(uint32_t id)
 
 int ebpfdsl_map__open_pinned(const char *path)
 {
-	int fd = ebpfdsl_obj__get(path);
-	if (fd < 0)
-		return fd;
-	if (ebpfdsl_obj__kind(fd) != EBPFDSL_OBJ_MAP) {
-		close(fd);
-		return -EINVAL;
-	}
-	return fd;
+	return ebpfdsl_obj__open_kind(path, EBPFDSL_OBJ_MAP, NULL);
 }
 
 /* The kernel says whether a map is frozen only in its fdinfo. */

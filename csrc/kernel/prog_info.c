@@ -59,13 +59,5 @@ int ebpfdsl_prog__xlated(int prog_fd, struct bpf_insn **insns, size_t *cnt)
 
 int ebpfdsl_prog__open_pinned(const char *path)
 {
-	int fd = ebpfdsl_obj__get(path), kind;
-	if (fd < 0)
-		return fd;
-	kind = ebpfdsl_obj__kind(fd);
-	if (kind != EBPFDSL_OBJ_PROG) {
-		close(fd);
-		return kind < 0 ? kind : -EINVAL;
-	}
-	return fd;
+	return ebpfdsl_obj__open_kind(path, EBPFDSL_OBJ_PROG, NULL);
 }

@@ -312,49 +312,18 @@ static int open_end(lua_State *L, struct map *m, const struct codecs *c, int fd)
 	return 1;
 }
 
-/* The directory part of path, on the stack, to explain a refusal. */
-static int dir_on_bpffs(lua_State *L, const char *path)
-{
-	const char *slash = strrchr(path, '/');
-	int on;
-	if (!slash || slash == path)
-		return ebpfdsl_bpffs_is("/");
-	lua_pushlstring(L, path, (size_t)(slash - path));
-	on = ebpfdsl_bpffs_is(lua_tostring(L, -1));
-	lua_pop(L, 1);
-	return on;
-}
-
-static const char *const KIND_NAMES[] = { "not a BPF object", "a map", "a program", "a link" };
-
 /* map_open_pinned(path[, {key=, value=}]) -> Map | nil, msg, errno */
 static int l_map_open_pinned(lua_State *L)
 {
-	const char *path = luaL_checkstring(L, 1);
 	struct codecs c;
 	struct map *m;
-	int fd, kind;
+	int fd;
 	lua_settop(L, 2);
-	if (path[0] != '/')
-		return luaL_argerror(L, 1, "a pin path must be absolute");
+	ebpfdsl_lua_pin_path(L, 1);
 	m = open_begin(L, 2, &c);
-	fd = ebpfdsl_obj__get(path);
-	if (out_of_fds(L, fd))
-		fd = ebpfdsl_obj__get(path);
+	fd = ebpfdsl_lua_open_pin(L, 1, EBPFDSL_OBJ_MAP, "open_pinned");
 	if (fd < 0)
-		return ebpfdsl_lua_fail(L, fd, "open_pinned %s%s", path,
-					fd != -ENOENT && dir_on_bpffs(L, path) == 0 ? " (not on a bpf filesystem)" : "");
-	m->fd = fd; /* owned by the Map from here on */
-	kind = ebpfdsl_obj__kind(fd);
-	if (kind != EBPFDSL_OBJ_MAP) {
-		close(fd);
-		m->fd = -1;
-		luaL_pushfail(L);
-		lua_pushfstring(L, "open_pinned %s: the pin is %s, not a map", path,
-				kind >= 0 && kind <= EBPFDSL_OBJ_LINK ? KIND_NAMES[kind] : "unknown");
-		lua_pushinteger(L, EINVAL);
 		return 3;
-	}
 	return open_end(L, m, &c, fd);
 }
 
@@ -458,19 +427,13 @@ static int map_freeze(lua_State *L)
 static int map_pin(lua_State *L)
 {
 	struct map *m = ebpfdsl_map_check_open(L, 1);
-	const char *path = luaL_checkstring(L, 2);
-	int err;
-	if (path[0] != '/')
-		return luaL_argerror(L, 2, "a pin path must be absolute");
-	err = ebpfdsl_obj__pin(m->fd, path);
+	int err = ebpfdsl_lua_pin(L, m->fd, MAP_UV_PIN);
 	if (err) {
 		char what[512];
-		snprintf(what, sizeof(what), "pin at %s%s", path,
-			 dir_on_bpffs(L, path) == 0 ? " (its directory is not on a bpf filesystem)" : "");
+		const char *path = lua_tostring(L, 2);
+		snprintf(what, sizeof(what), "pin at %s%s", path, ebpfdsl_lua_pin_hint(err, path));
 		return ebpfdsl_map_fail(L, m, err, what);
 	}
-	lua_pushvalue(L, 2);
-	lua_setiuservalue(L, 1, MAP_UV_PIN);
 	lua_pushboolean(L, 1);
 	return 1;
 }
@@ -480,26 +443,12 @@ static int map_pin(lua_State *L)
 static int map_unpin(lua_State *L)
 {
 	struct map *m = ebpfdsl_map_check(L, 1);
-	const char *path;
-	int err;
-	if (lua_isnoneornil(L, 2)) {
-		lua_settop(L, 1);
-		lua_getiuservalue(L, 1, MAP_UV_PIN);
-		if (lua_isnil(L, 2))
-			return luaL_error(L, "unpin: the map was not pinned by pin(); give the path");
-	}
-	path = luaL_checkstring(L, 2);
-	err = ebpfdsl_obj__unpin(path);
+	int err = ebpfdsl_lua_unpin(L, MAP_UV_PIN, "map");
 	if (err) {
 		char what[512];
-		snprintf(what, sizeof(what), "unpin of %s%s", path,
-			 err == -EINVAL ? " (not on a bpf filesystem)" : "");
+		const char *path = lua_tostring(L, 2);
+		snprintf(what, sizeof(what), "unpin of %s%s", path, ebpfdsl_lua_pin_hint(err, path));
 		return ebpfdsl_map_fail(L, m, err, what);
-	}
-	lua_getiuservalue(L, 1, MAP_UV_PIN);
-	if (lua_rawequal(L, -1, 2)) {
-		lua_pushnil(L);
-		lua_setiuservalue(L, 1, MAP_UV_PIN);
 	}
 	lua_pushboolean(L, 1);
 	return 1;

@@ -260,12 +260,10 @@ static int prog_info(lua_State *L)
 static int prog_pin(lua_State *L)
 {
 	struct prog *p = check_open(L, 1);
-	const char *path = luaL_checkstring(L, 2);
-	int err = ebpfdsl_obj__pin(p->fd, path);
+	int err = ebpfdsl_lua_pin(L, p->fd, PROG_UV_PIN);
 	if (err)
-		return ebpfdsl_lua_fail(L, err, "pin of '%s' at %s", p->name, path);
-	lua_pushvalue(L, 2);
-	lua_setiuservalue(L, 1, PROG_UV_PIN);
+		return ebpfdsl_lua_fail(L, err, "pin of '%s' at %s%s", p->name, lua_tostring(L, 2),
+					ebpfdsl_lua_pin_hint(err, lua_tostring(L, 2)));
 	lua_settop(L, 1);
 	return 1;
 }
@@ -274,19 +272,12 @@ static int prog_pin(lua_State *L)
  * handle made (or the one named) */
 static int prog_unpin(lua_State *L)
 {
-	const char *path;
 	int err;
 	check_prog(L, 1);
-	if (lua_isnoneornil(L, 2)) {
-		lua_settop(L, 1);
-		if (lua_getiuservalue(L, 1, PROG_UV_PIN) != LUA_TSTRING)
-			return luaL_error(L, "unpin: this program was not pinned through this handle; give the path");
-	}
-	path = luaL_checkstring(L, 2);
-	if ((err = ebpfdsl_obj__unpin(path)))
-		return ebpfdsl_lua_fail(L, err, "unpin of %s", path);
-	lua_pushnil(L);
-	lua_setiuservalue(L, 1, PROG_UV_PIN);
+	err = ebpfdsl_lua_unpin(L, PROG_UV_PIN, "program");
+	if (err)
+		return ebpfdsl_lua_fail(L, err, "unpin of %s%s", lua_tostring(L, 2),
+					ebpfdsl_lua_pin_hint(err, lua_tostring(L, 2)));
 	lua_pushboolean(L, 1);
 	return 1;
 }
@@ -295,16 +286,14 @@ static int prog_unpin(lua_State *L)
  * kernel, instructions as the kernel translated them */
 static int l_prog_open_pinned(lua_State *L)
 {
-	const char *path = luaL_checkstring(L, 1);
+	const char *path = ebpfdsl_lua_pin_path(L, 1);
 	struct bpf_prog_info info;
 	struct bpf_insn *insns;
 	size_t cnt;
-	int fd = ebpfdsl_prog__open_pinned(path), err;
+	int fd = ebpfdsl_lua_open_pin(L, 1, EBPFDSL_OBJ_PROG, "open of pinned program"), err;
 
-	if (fd == -EINVAL)
-		return ebpfdsl_lua_fail(L, fd, "open of pinned program %s: not a program", path);
 	if (fd < 0)
-		return ebpfdsl_lua_fail(L, fd, "open of pinned program %s", path);
+		return 3;
 	err = ebpfdsl_prog__info(fd, &info, NULL, NULL);
 	if (err) {
 		close(fd);

@@ -75,4 +75,23 @@ const char *ebpfdsl_lua_optstr_field(lua_State *L, int idx, const char *field, c
  * gives one (maps, programs). Raises otherwise. */
 int ebpfdsl_lua_tofd(lua_State *L, int idx, const char *what);
 
+/* Pins, one way for maps, programs and links. The path at idx, which
+ * must be absolute (else an argument error is raised). */
+const char *ebpfdsl_lua_pin_path(lua_State *L, int idx);
+/* " (its directory is not on a bpf filesystem)" when that explains err
+ * for path, else "". */
+const char *ebpfdsl_lua_pin_hint(int err, const char *path);
+/* The fd of the object of `kind` (EBPFDSL_OBJ_*) pinned at the path at
+ * idx; or pushes nil, "<what> <path>: <why>", errno and returns -1. */
+int ebpfdsl_lua_open_pin(lua_State *L, int idx, int kind, const char *what);
+/* obj:pin(path) for the object at 1 with the path at 2: pins fd there
+ * and remembers the path in the object's user value uv. 0 or -errno. */
+int ebpfdsl_lua_pin(lua_State *L, int fd, int uv);
+/* obj:unpin([path]) for the object at 1: removes the pin at the path at
+ * 2, or (none given) the one remembered in user value uv, raising when
+ * there is none ("this <noun> was not pinned through this handle"); the
+ * remembered path is forgotten when it is the one removed. Leaves the
+ * path at 2. 0 or -errno. */
+int ebpfdsl_lua_unpin(lua_State *L, int uv, const char *noun);
+
 #endif
