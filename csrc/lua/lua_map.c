@@ -471,7 +471,6 @@ static const luaL_Reg map_meta[] = {
 	{ "__gc", map_close },
 	{ "__close", map_close },
 	{ "__tostring", map_tostring },
-	{ "__newindex", ebpfdsl_map_newindex },
 	{ "__pairs", ebpfdsl_map_pairs },
 	{ NULL, NULL },
 };
@@ -601,6 +600,10 @@ void ebpfdsl_lua_open_map(lua_State *L)
 	luaL_setfuncs(L, map_methods, 0);
 	ebpfdsl_lua_map_elem_methods(L);
 	ebpfdsl_lua_map_batch_methods(L);
+	/* m[k] and m[k] = v tell methods from keys by the method table */
+	lua_pushvalue(L, -1);
+	lua_pushcclosure(L, ebpfdsl_map_newindex, 1);
+	lua_setfield(L, -3, "__newindex");
 	lua_pushcclosure(L, ebpfdsl_map_index, 1);
 	lua_setfield(L, -2, "__index");
 	lua_pop(L, 1);

@@ -73,8 +73,8 @@ void ebpfdsl_map_keep_reset(lua_State *L, int map_idx);
 const char *ebpfdsl_map_type_str(const struct map *m);
 
 /* lua_map_elem.c: the element methods, added to the method table at -1,
- * and the metamethods m[k] (__index, with the method table as upvalue 1),
- * m[k] = v (nil deletes) and pairs(m) */
+ * and the metamethods m[k] (__index) and m[k] = v (nil deletes), both with
+ * the method table as upvalue 1, and pairs(m) */
 void ebpfdsl_lua_map_elem_methods(lua_State *L);
 int ebpfdsl_map_index(lua_State *L);
 int ebpfdsl_map_newindex(lua_State *L);
