@@ -318,7 +318,10 @@ struct ebpfdsl_prog_load_opts {
 };
 
 /* Loads a program; returns its fd or -errno. When the load fails and a
- * log buffer was given, the verifier's log is in it. */
+ * log buffer was given, the verifier's log is in it (with log_level 0 the
+ * refused program is verified again, for the log). -ENOSPC: the log did
+ * not fit; retry with a larger buffer and log_level 1, which verifies
+ * once. */
 EBPFDSL_API int ebpfdsl_prog__load(int type, const struct bpf_insn *insns, size_t cnt,
 				   const struct ebpfdsl_prog_load_opts *opts);
 

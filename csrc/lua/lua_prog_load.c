@@ -120,6 +120,7 @@ static int l_prog_load(lua_State *L)
 	struct ebpfdsl_prog_load_opts o = { .sz = sizeof(o) };
 	int type = ebpfdsl_prog_type_parse(tname), attach;
 	size_t log_size = LOG_START;
+	unsigned level;
 	const char *attach_to;
 	struct prog *p;
 	char *log;
@@ -194,6 +195,7 @@ static int l_prog_load(lua_State *L)
 		}
 	}
 
+	level = o.log_level;
 	for (;;) {
 		log = lua_newuserdatauv(L, log_size, 0); /* GC-owned scratch */
 		o.log_buf = log;
@@ -203,6 +205,11 @@ static int l_prog_load(lua_State *L)
 			break;
 		lua_pop(L, 1);
 		log_size *= 4;
+		/* The log did not fit: the program was refused (or the caller
+		 * asked for a log). Ask for the log at once on the retries,
+		 * which would otherwise verify without one first, every time. */
+		if (!o.log_level)
+			o.log_level = 1;
 	}
 	if (fd < 0) {
 		int e = -fd;
@@ -243,7 +250,7 @@ static int l_prog_load(lua_State *L)
 		lua_newtable(L);
 	}
 	lua_setiuservalue(L, 4, PROG_UV_MAPS);
-	if (o.log_level && *log) {
+	if (level && *log) { /* the caller's level: a log asked for */
 		lua_pushvalue(L, 4);
 		lua_pushstring(L, log);
 		return 2;
