@@ -419,3 +419,32 @@ describe("split BTF", function()
       #types()[id].members), out)
   end)
 end)
+
+describe("the kernel's BTF, parsed once per process", function()
+  env.it("serves struct_ops maps too: creating them reads vmlinux no more", { "bpf", "btf", "strace" }, function()
+    local script = os.tmpname()
+    local f = assert(io.open(script, "w"))
+    f:write([[
+package.path = "lua/?.lua;lua/?/init.lua;" .. package.path
+package.cpath = "build/?.so;" .. package.cpath
+local e = require "ebpfdsl"
+local id = assert(e.btf.vmlinux()):id("bpf_struct_ops_tcp_congestion_ops", "struct")
+for _ = 1, 5 do
+  local m = assert(e.maps.struct_ops { struct_ops = "tcp_congestion_ops" })
+  assert(m:info().btf_vmlinux_value_type_id == id)
+  m:close()
+end
+]])
+    f:close()
+    local trace = os.tmpname()
+    local ok = os.execute(("strace -f -e trace=open,openat -o %s lua5.4 %s"):format(trace, script))
+    local opens = 0
+    for line in io.lines(trace) do
+      if line:find('"' .. VMLINUX .. '"', 1, true) then opens = opens + 1 end
+    end
+    os.remove(script)
+    os.remove(trace)
+    assert.is_truthy(ok)
+    assert.equal(1, opens) -- btf.vmlinux()'s parse, shared by the five creates
+  end)
+end)
