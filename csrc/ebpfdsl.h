@@ -317,6 +317,16 @@ struct ebpfdsl_prog_load_opts {
 	int attach_prog_fd;       /* ext programs: the program replaced */
 };
 
+/* attach_to (as in the options above) resolved in b (NULL: the kernel's
+ * BTF): a struct_ops program's "struct.member" sets *expected_attach_type
+ * to the member's index and *attach_btf_id to the struct; other types
+ * set *attach_btf_id to the target of *expected_attach_type. 0, -ENOENT
+ * (no such target), -EINVAL (an attach type that takes none, or a
+ * struct_ops path without '.'), or the errno of reading the kernel's BTF.
+ * ebpfdsl_prog__load resolves attach_to through it. */
+EBPFDSL_API int ebpfdsl_prog_resolve_attach(int type, const char *attach_to, const struct ebpfdsl_btf *b,
+					    int *expected_attach_type, unsigned *attach_btf_id);
+
 /* Loads a program; returns its fd or -errno. When the load fails and a
  * log buffer was given, the verifier's log is in it (with log_level 0 the
  * refused program is verified again, for the log). -ENOSPC: the log did

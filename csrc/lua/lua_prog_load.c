@@ -157,42 +157,33 @@ static int l_prog_load(lua_State *L)
 	snprintf(p->name, sizeof(p->name), "%s", o.name);
 	luaL_setmetatable(L, EBPFDSL_PROG_CLASS);
 
-	/* attach_to -> attach_btf_id here rather than in the C library, so
+	/* attach_to -> attach_btf_id before the load, rather than in it, so
 	 * that a missing target gets a message naming what was looked for */
 	if (attach_to) {
 		const char *what = type == BPF_PROG_TYPE_STRUCT_OPS ? "struct_ops member (struct.member)"
 								     : attach_target_kind(o.expected_attach_type);
 		const ebpfdsl_btf *b;
-		uint32_t sid = 0;
-		int id;
+		int err;
 		lua_getfield(L, 3, "attach_btf");
 		b = ebpfdsl_lua_tobtf(L, -1);
 		lua_pop(L, 1);
-		if (!what)
-			return luaL_error(L, "attach_to needs an attach type that attaches to a BTF id (trace_fentry, "
-					  "trace_fexit, modify_return, trace_raw_tp, trace_iter, lsm_mac, lsm_cgroup), "
-					  "got %s", attach < 0 ? "none" : ebpfdsl_attach_type_name(attach));
 		if (!b && !(b = ebpfdsl_btf__vmlinux()))
 			return ebpfdsl_lua_fail(L, errno, "load of %s '%s': cannot resolve '%s' without the kernel's BTF",
 						tname, p->name, attach_to);
-		if (type == BPF_PROG_TYPE_STRUCT_OPS)
-			id = ebpfdsl_btf__struct_ops_member(b, attach_to, &sid);
-		else
-			id = ebpfdsl_btf__attach_id(b, o.expected_attach_type, attach_to);
-		if (id < 0) {
+		err = ebpfdsl_prog_resolve_attach(type, attach_to, b, &o.expected_attach_type, &o.attach_btf_id);
+		if (err == -EINVAL && !what)
+			return luaL_error(L, "attach_to needs an attach type that attaches to a BTF id (trace_fentry, "
+					  "trace_fexit, modify_return, trace_raw_tp, trace_iter, lsm_mac, lsm_cgroup), "
+					  "got %s", attach < 0 ? "none" : ebpfdsl_attach_type_name(attach));
+		if (err < 0) {
 			luaL_pushfail(L);
 			lua_pushfstring(L, "load of %s '%s': no %s '%s' in %s BTF", tname, p->name, what, attach_to,
 					ebpfdsl_btf__source(b));
-			lua_pushinteger(L, -id);
+			lua_pushinteger(L, -err);
 			return 3;
 		}
-		if (type == BPF_PROG_TYPE_STRUCT_OPS) { /* the member index is the attach type */
-			o.expected_attach_type = id;
-			p->attach_type = id;
-			o.attach_btf_id = sid;
-		} else {
-			o.attach_btf_id = (unsigned)id;
-		}
+		if (type == BPF_PROG_TYPE_STRUCT_OPS)
+			p->attach_type = o.expected_attach_type; /* the member index */
 	}
 
 	level = o.log_level;
