@@ -82,17 +82,6 @@ static int map_tostring(lua_State *L)
 /* ------------------------------------------------------------------ */
 /* Creating and opening                                                */
 
-static int valid_name(const char *s)
-{
-	if (strlen(s) >= BPF_OBJ_NAME_LEN)
-		return 0;
-	for (; *s; s++)
-		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
-		      *s == '_' || *s == '.'))
-			return 0;
-	return 1;
-}
-
 /* Maps dropped but not yet collected still hold their fds; the GC only
  * sees their few bytes. When the process runs out of fds, collect once
  * and let the caller try again. */
@@ -239,7 +228,7 @@ static int l_map_create(lua_State *L)
 	vs = size_field(L, 1, "value_size", c.vsize, c.vgiven);
 	max = size_field(L, 1, "max_entries", 0, 0);
 	o.name = ebpfdsl_lua_optstr_field(L, 1, "name", "", NULL);
-	if (!valid_name(o.name))
+	if (!ebpfdsl_lua_valid_name(o.name))
 		return luaL_error(L, "map name '%s' must be at most %d letters, digits, '_' or '.'", o.name,
 				  BPF_OBJ_NAME_LEN - 1);
 	o.flags = (unsigned)ebpfdsl_lua_optint_field(L, 1, "flags", 0);
@@ -255,7 +244,7 @@ static int l_map_create(lua_State *L)
 	o.btf_value_type_id = (unsigned)ebpfdsl_lua_optint_field(L, 1, "btf_value_type_id", 0);
 	o.btf_vmlinux_value_type_id = (unsigned)ebpfdsl_lua_optint_field(L, 1, "btf_vmlinux_value_type_id", 0);
 	if (lua_getfield(L, 1, "inner_map") != LUA_TNIL)
-		o.inner_map_fd = ebpfdsl_map_tofd(L, -1, "inner_map");
+		o.inner_map_fd = ebpfdsl_lua_tofd(L, -1, "inner_map");
 	lua_pop(L, 1);
 	sops = ebpfdsl_lua_optstr_field(L, 1, "struct_ops", NULL, NULL);
 	if (sops) {

@@ -56,10 +56,6 @@ const void *ebpfdsl_map_encode_value(lua_State *L, int map_idx, int idx, void *b
 void ebpfdsl_map_push_key(lua_State *L, int map_idx, const void *bytes);
 void ebpfdsl_map_push_value(lua_State *L, int map_idx, const void *bytes);
 
-/* An fd from an integer, an io file, or an object with :fd() or
- * :getfd() (LuaSocket). Raises otherwise. */
-int ebpfdsl_map_tofd(lua_State *L, int idx, const char *what);
-
 /* Scratch memory owned by the GC (pushed on the stack), so that an error
  * raised while it is in use leaks nothing. */
 void *ebpfdsl_map_scratch(lua_State *L, size_t n);

@@ -9,18 +9,6 @@
 #define LOG_START (64u * 1024)
 #define LOG_MAX (256u * 1024 * 1024)
 
-static int valid_name(const char *s)
-{
-	size_t n = strlen(s);
-	if (n >= BPF_OBJ_NAME_LEN)
-		return 0;
-	for (; *s; s++)
-		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
-		      *s == '_' || *s == '.'))
-			return 0;
-	return 1;
-}
-
 /* The labels table {[slot]=name} at idx as an array for the C explainer;
  * the array lives in a userdata pushed on the stack (GC-owned). */
 static struct ebpfdsl_label *labels_array(lua_State *L, int idx, size_t *n)
@@ -137,7 +125,7 @@ static int l_prog_load(lua_State *L)
 	luaL_checktype(L, 3, LUA_TTABLE);
 	lua_settop(L, 3);
 	o.name = ebpfdsl_lua_optstr_field(L, 3, "name", "", NULL);
-	if (!valid_name(o.name))
+	if (!ebpfdsl_lua_valid_name(o.name))
 		return luaL_error(L, "program name '%s' must be at most %d letters, digits, '_' or '.'", o.name,
 				  BPF_OBJ_NAME_LEN - 1);
 	o.license = ebpfdsl_lua_optstr_field(L, 3, "license", "GPL", NULL);

@@ -97,27 +97,71 @@ const char *ebpfdsl_lua_optstr_field(lua_State *L, int idx, const char *field, c
 	return s;
 }
 
+int ebpfdsl_lua_has_method(lua_State *L, int idx, const char *name)
+{
+	int t = lua_type(L, idx), ok;
+	idx = lua_absindex(L, idx);
+	if (t == LUA_TUSERDATA) {
+		if (luaL_getmetafield(L, idx, "__index") == LUA_TNIL)
+			return 0;
+		lua_pop(L, 1);
+	} else if (t != LUA_TTABLE) {
+		return 0;
+	}
+	lua_getfield(L, idx, name);
+	ok = lua_isfunction(L, -1);
+	if (!ok && luaL_getmetafield(L, -1, "__call") != LUA_TNIL) {
+		ok = 1;
+		lua_pop(L, 1);
+	}
+	lua_pop(L, 1);
+	return ok;
+}
+
 int ebpfdsl_lua_tofd(lua_State *L, int idx, const char *what)
 {
-	int isnum;
 	lua_Integer fd;
+	int isnum = 0, t;
+	luaL_Stream *s;
+
 	idx = lua_absindex(L, idx);
-	if (lua_type(L, idx) == LUA_TNUMBER) {
+	t = lua_type(L, idx);
+	if (t == LUA_TNUMBER) {
 		fd = lua_tointegerx(L, idx, &isnum);
+	} else if ((s = luaL_testudata(L, idx, LUA_FILEHANDLE)) != NULL) {
+		if (!s->closef)
+			return luaL_error(L, "%s: attempt to use a closed file", what);
+		fd = fileno(s->f);
+		isnum = 1;
 	} else {
-		if (lua_type(L, idx) != LUA_TUSERDATA && lua_type(L, idx) != LUA_TTABLE)
-			return luaL_error(L, "%s: expected an fd or an object with :fd(), got %s", what,
-					  luaL_typename(L, idx));
-		if (lua_getfield(L, idx, "fd") != LUA_TFUNCTION)
+		const char *m = ebpfdsl_lua_has_method(L, idx, "fd")      ? "fd"
+				: ebpfdsl_lua_has_method(L, idx, "getfd") ? "getfd" /* LuaSocket */
+									  : NULL;
+		if (!m && (t == LUA_TUSERDATA || t == LUA_TTABLE))
 			return luaL_error(L, "%s: %s has no fd method", what, luaL_typename(L, idx));
+		if (!m)
+			return luaL_error(L, "%s: expected an fd, a file, or an object with :fd() or :getfd(), got %s",
+					  what, luaL_typename(L, idx));
+		lua_getfield(L, idx, m);
 		lua_pushvalue(L, idx);
 		lua_call(L, 1, 1);
 		fd = lua_tointegerx(L, -1, &isnum);
 		lua_pop(L, 1);
 	}
-	if (!isnum || fd < 0 || fd > 0x7fffffff)
+	if (!isnum || fd < 0 || fd > INT_MAX)
 		return luaL_error(L, "%s: not a valid file descriptor", what);
 	return (int)fd;
+}
+
+int ebpfdsl_lua_valid_name(const char *s)
+{
+	if (strlen(s) >= BPF_OBJ_NAME_LEN)
+		return 0;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
+		      *s == '_' || *s == '.'))
+			return 0;
+	return 1;
 }
 
 const char *ebpfdsl_lua_pin_path(lua_State *L, int idx)

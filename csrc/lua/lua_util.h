@@ -71,9 +71,16 @@ lua_Integer ebpfdsl_lua_optint_field(lua_State *L, int idx, const char *field, l
 /* Same for an optional string field; returns def when absent. */
 const char *ebpfdsl_lua_optstr_field(lua_State *L, int idx, const char *field, const char *def, size_t *len);
 
-/* The fd of the value at idx: an integer, or an object whose :fd() method
- * gives one (maps, programs). Raises otherwise. */
+/* The fd of the value at idx: an integer, an io file, or an object whose
+ * :fd() (maps, programs, links) or :getfd() (LuaSocket) method gives one.
+ * Raises otherwise, the message starting with `what`. */
 int ebpfdsl_lua_tofd(lua_State *L, int idx, const char *what);
+/* Whether the value at idx has a callable field `name` (userdata without
+ * __index have none). */
+int ebpfdsl_lua_has_method(lua_State *L, int idx, const char *name);
+/* A name the kernel keeps for a map or program: at most 15 letters,
+ * digits, '_' or '.'. */
+int ebpfdsl_lua_valid_name(const char *s);
 
 /* Pins, one way for maps, programs and links. The path at idx, which
  * must be absolute (else an argument error is raised). */
