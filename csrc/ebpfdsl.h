@@ -850,9 +850,11 @@ EBPFDSL_API const char *ebpfdsl_attach_type_name(int type);
  * receives up to *nr_map_ids ids and *nr_map_ids is set to the count. */
 EBPFDSL_API int ebpfdsl_prog__info(int prog_fd, struct bpf_prog_info *info, uint32_t *map_ids,
 				   uint32_t *nr_map_ids);
-/* The instructions as the kernel keeps them (after its rewrites), in a
- * malloc'd buffer the caller frees. */
-EBPFDSL_API int ebpfdsl_prog__xlated(int prog_fd, struct bpf_insn **insns, size_t *cnt);
+/* The instructions as the kernel keeps them (after its rewrites), copied
+ * into insns, which has room for *cnt of them (insns NULL or *cnt 0: copy
+ * none); *cnt becomes how many the kernel holds, so a caller asks once
+ * for the count and again with room. -EPERM when the kernel hides them. */
+EBPFDSL_API int ebpfdsl_prog__xlated(int prog_fd, struct bpf_insn *insns, size_t *cnt);
 /* A new fd for the program pinned at path; -EINVAL if it is no program.
  * (Pinning: ebpfdsl_obj__pin.) */
 EBPFDSL_API int ebpfdsl_prog__open_pinned(const char *path);

@@ -325,15 +325,17 @@ static int obj_load(lua_State *L)
 
 /* A new ebpfdsl.Prog of a loaded program: its own fd, with the
  * instructions the kernel was given. Pushes it and returns 1, or pushes
- * nil, msg, errno and returns 3. */
+ * nil, msg, errno and returns 3. The Prog is made before the fd is dup'ed,
+ * so that nothing raising in between can leak it. */
 static int push_prog(lua_State *L, const struct ebpfdsl_object_prog *p)
 {
-	int fd = fcntl(p->fd, F_DUPFD_CLOEXEC, 0);
-	if (fd < 0)
-		return ebpfdsl_lua_fail(L, errno, "prog '%s'", p->name);
+	int *fd;
 	lua_pushlstring(L, (const char *)p->insns, p->insn_cnt * sizeof(struct bpf_insn));
-	ebpfdsl_lua_push_prog(L, fd, p->type, p->expected_attach_type, p->name, -1);
+	fd = ebpfdsl_lua_push_prog(L, p->type, p->expected_attach_type, p->name, -1);
 	lua_remove(L, -2);
+	*fd = fcntl(p->fd, F_DUPFD_CLOEXEC, 0);
+	if (*fd < 0)
+		return ebpfdsl_lua_fail(L, errno, "prog '%s'", p->name);
 	return 1;
 }
 

@@ -36,11 +36,12 @@ ebpfdsl_link **ebpfdsl_lua_new_link(lua_State *L, int prog_idx, int owner_idx);
 
 void ebpfdsl_lua_open_btf(lua_State *L);
 void ebpfdsl_lua_open_object(lua_State *L);
-/* btf: the BTF handle at idx (NULL for nil); prog: a new ebpfdsl.Prog for
- * an fd it takes over, with the program bytes at insns_idx (0: none);
- * attach_type -1 when unknown. */
+/* btf: the BTF handle at idx (NULL for nil); prog: pushes a new closed
+ * ebpfdsl.Prog with the program bytes at insns_idx (0: none), attach_type
+ * -1 when unknown, and returns where its fd goes: the caller opens the fd
+ * after the push (which may raise) and stores it there, handing it over. */
 const ebpfdsl_btf *ebpfdsl_lua_tobtf(lua_State *L, int idx);
-void ebpfdsl_lua_push_prog(lua_State *L, int fd, int type, int attach_type, const char *name, int insns_idx);
+int *ebpfdsl_lua_push_prog(lua_State *L, int type, int attach_type, const char *name, int insns_idx);
 /* Pushes a verifier log with its instruction lines in our disassembly
  * (labels: slot names, or NULL). */
 void ebpfdsl_lua_push_annotated(lua_State *L, const char *log, const struct bpf_insn *insns, size_t cnt,
