@@ -144,7 +144,8 @@ describe("pinning", function()
     assert.has_error(function() m:pin("relative/path") end)
     assert.has_error(function() maps.open_pinned("relative") end)
     local unpinned <close> = assert(maps.array { value = "u32", max_entries = 1 })
-    assert.has_error(function() unpinned:unpin() end, "unpin: this map was not pinned through this handle; give the path")
+    assert.has_error(function() unpinned:unpin() end,
+      "unpin: this map was not pinned through this handle; give the path")
   end)
 
   env.it("mounts a bpffs where asked", { "bpf", "root" }, function()
