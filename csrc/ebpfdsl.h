@@ -658,7 +658,9 @@ struct ebpfdsl_map_info {
 	char name[16];
 	uint64_t map_extra;
 	uint32_t ifindex, btf_id, btf_key_type_id, btf_value_type_id, btf_vmlinux_value_type_id;
-	int frozen; /* 1, 0, or -1 when the kernel does not say */
+	int frozen; /* in: nonzero to have it read (a read of /proc/self/fdinfo,
+	             * the only place the kernel says); out: 1, 0, or -1 when
+	             * not asked or the kernel does not say */
 };
 EBPFDSL_API int ebpfdsl_map__info(int fd, struct ebpfdsl_map_info *info);
 

@@ -20,9 +20,4 @@ struct ebpfdsl_btf {
 	char source[256];
 };
 
-/* Options structs grow at the end: does `opts` (with a leading sz) reach
- * as far as `field`? */
-#define EBPFDSL_OPTS_HAS(opts, field) \
-	((opts) && (opts)->sz >= offsetof(__typeof__(*(opts)), field) + sizeof((opts)->field))
-
 #endif

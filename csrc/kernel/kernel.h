@@ -4,10 +4,16 @@
 #ifndef EBPFDSL_KERNEL_H
 #define EBPFDSL_KERNEL_H
 
+#include <stddef.h>
 #include "../ebpfdsl.h"
 
 /* The kernel's own "not supported" errno, which no libc names. */
 #define EBPFDSL_ENOTSUPP 524
+
+/* Options structs grow at the end: does `opts` (with a leading sz) reach
+ * as far as `field`? */
+#define EBPFDSL_OPTS_HAS(opts, field) \
+	((opts) && (opts)->sz >= offsetof(__typeof__(*(opts)), field) + sizeof((opts)->field))
 
 struct btf;
 /* map_btf.c: a loaded BTF describing a key of key_size bytes (an int

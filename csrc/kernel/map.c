@@ -206,7 +206,9 @@ int ebpfdsl_map__info(int fd, struct ebpfdsl_map_info *info)
 	full.btf_key_type_id = k.btf_key_type_id;
 	full.btf_value_type_id = k.btf_value_type_id;
 	full.btf_vmlinux_value_type_id = k.btf_vmlinux_value_type_id;
-	full.frozen = read_frozen(fd);
+	/* one file read per call: only for callers who ask (m:info()), not
+	 * for every create, open, count, clear or batch fallback */
+	full.frozen = EBPFDSL_OPTS_HAS(info, frozen) && info->frozen ? read_frozen(fd) : -1;
 	/* a caller built against an older, smaller struct gets its part */
 	full.sz = info->sz < sizeof(full) ? info->sz : sizeof(full);
 	memcpy(info, &full, full.sz);

@@ -367,7 +367,7 @@ static int map_id(lua_State *L)
 static int map_info(lua_State *L)
 {
 	struct map *m = ebpfdsl_map_check_open(L, 1);
-	struct ebpfdsl_map_info info = { .sz = sizeof(info) };
+	struct ebpfdsl_map_info info = { .sz = sizeof(info), .frozen = 1 };
 	const char *tn;
 	int err = ebpfdsl_map__info(m->fd, &info);
 	if (err)
