@@ -166,21 +166,11 @@ int link_add(struct ebpfdsl_link *l, int fd, int perf_fd)
 	return 0;
 }
 
-/* Removes a tracefs dynamic event: "-:group/name". */
 static void part_remove_event(struct link_part *p)
 {
-	char line[256];
-	int fd;
 	if (!p->event)
 		return;
-	fd = open(p->event_file, O_WRONLY | O_APPEND | O_CLOEXEC);
-	if (fd >= 0) {
-		int n = snprintf(line, sizeof(line), "-:%s\n", p->event);
-		if (write(fd, line, (size_t)n) < 0) {
-			/* nothing more to do: the event stays until reboot */
-		}
-		close(fd);
-	}
+	tracefs_event_remove(p->event_file, p->event);
 	free(p->event);
 	free(p->event_file);
 	p->event = p->event_file = NULL;
@@ -198,6 +188,15 @@ static void part_close(struct link_part *p)
 		p->fd = -1;
 	}
 	part_remove_event(p);
+}
+
+void link_drop_last(struct ebpfdsl_link *l)
+{
+	if (l->nparts == 0)
+		return;
+	part_close(&l->parts[--l->nparts]);
+	if (l->nparts == 0)
+		l->bpf_link = 0;
 }
 
 static int same_socket(const struct ebpfdsl_link *l)
