@@ -291,6 +291,9 @@ EBPFDSL_API int ebpfdsl_op_print(char *buf, size_t len, const struct ebpfdsl_op 
 /* ------------------------------------------------------------------------
  * The kernel: program types, loading and test runs (csrc/kernel).
  * Functions return a file descriptor or 0 on success, -errno on failure.
+ * Options structs are read no further than their sz (0: no field set);
+ * result structs (map and link info) are written no further than their
+ * sz, which then says how much was written.
  * ------------------------------------------------------------------------ */
 
 /* "socket_filter" <-> BPF_PROG_TYPE_SOCKET_FILTER, as libbpf names them. */

@@ -107,8 +107,7 @@ int ebpfdsl_attach_kprobe(int prog_fd, const char *func, const struct ebpfdsl_kp
 	struct kprobe_pmu pmu;
 	int e;
 
-	if (opts)
-		memcpy(&o, opts, opts->sz && opts->sz < sizeof(o) ? opts->sz : sizeof(o));
+	EBPFDSL_OPTS_COPY(o, opts);
 	if (!func || !*func)
 		return link_err(err, errlen, EINVAL, "kprobe: a kernel function name is needed");
 	l = link_new(EBPFDSL_LINK_KPROBE, o.offset ? "%s%s+%llu" : "%s%s", o.retprobe ? "return of " : "", func,
@@ -233,8 +232,7 @@ int ebpfdsl_attach_kprobe_multi(int prog_fd, const struct ebpfdsl_kprobe_multi_o
 	char what[512], src[300] = "", multi_why[160];
 	int fd, e, multi_errno;
 
-	if (opts)
-		memcpy(&o, opts, opts->sz && opts->sz < sizeof(o) ? opts->sz : sizeof(o));
+	EBPFDSL_OPTS_COPY(o, opts);
 	if (!o.pattern == !o.syms)
 		return link_err(err, errlen, EINVAL, "kprobe_multi: give either a pattern or a list of names");
 	if (o.pattern) {

@@ -435,6 +435,8 @@ int ebpfdsl_link__info(const ebpfdsl_link *l, struct ebpfdsl_link_info *out)
 
 	if (fd < 0)
 		return fd;
+	if (!out || out->sz < sizeof(out->sz))
+		return -EINVAL;
 	memset(&u, 0, sizeof(u));
 	memset(&r, 0, sizeof(r));
 	r.sz = sizeof(r);
@@ -517,6 +519,5 @@ int ebpfdsl_link__info(const ebpfdsl_link *l, struct ebpfdsl_link_info *out)
 		break;
 	}
 	r.name[sizeof(r.name) - 1] = '\0';
-	memcpy(out, &r, out->sz && out->sz < sizeof(r) ? out->sz : sizeof(r));
-	return 0;
+	return ebpfdsl_opts_out(out, &r, sizeof(r));
 }
