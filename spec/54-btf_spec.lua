@@ -448,3 +448,15 @@ end
     assert.equal(1, opens) -- btf.vmlinux()'s parse, shared by the five creates
   end)
 end)
+
+describe("BTF:source()", function()
+  env.it("says where the BTF came from: vmlinux, or the path given", "btf", function()
+    assert.equal("vmlinux", btf.vmlinux():source())
+    local b <close> = assert(btf.load(VMLINUX))
+    assert.equal(VMLINUX, b:source())
+    local s <close> = assert(btf.load(VMLINUX, b))
+    assert.equal(VMLINUX, s:source())
+    b:close()
+    assert.has_error(function() b:source() end, "attempt to use a closed ebpfdsl.BTF")
+  end)
+end)

@@ -527,3 +527,34 @@ int main(void)
     assert.equal("ok\n", out)
   end)
 end)
+
+describe("attach.types", function()
+  env.it("maps every attach type's name to the kernel's number for it, as bpftool reads the BTF",
+    { "btf", "bpftool" }, function()
+    local e = require "ebpfdsl"
+    local raw = require "support.btf_raw"
+    local types = raw.parse(env.run("bpftool btf dump file /sys/kernel/btf/vmlinux format raw"))
+    local enum
+    for _, t in pairs(types) do
+      if t.kind == "enum" and t.name == "bpf_attach_type" then enum = t end
+    end
+    assert.is_truthy(enum)
+    local want, n = {}, 0
+    for _, m in ipairs(enum.members) do
+      local name = m.name:match("^BPF_(.*)$")
+      if name then
+        want[name:lower()] = m.val
+        n = n + 1
+      end
+    end
+    assert.is_true(n > 40)
+    local got = 0
+    for name, v in pairs(e.attach.types) do
+      assert.equal(want[name], v, name)
+      assert.equal(v, e.attach.type(name))
+      got = got + 1
+    end
+    assert.equal(n, got) -- none missing (__MAX_BPF_ATTACH_TYPE has no BPF_ prefix)
+    assert.equal(0, e.attach.types.cgroup_inet_ingress)
+  end)
+end)
