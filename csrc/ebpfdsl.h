@@ -291,6 +291,9 @@ EBPFDSL_API int ebpfdsl_op_print(char *buf, size_t len, const struct ebpfdsl_op 
 /* ------------------------------------------------------------------------
  * The kernel: program types, loading and test runs (csrc/kernel).
  * Functions return a file descriptor or 0 on success, -errno on failure.
+ * Options structs are read no further than their sz (0: no field set);
+ * result structs (map and link info) are written no further than their
+ * sz, which then says how much was written.
  * ------------------------------------------------------------------------ */
 
 /* "socket_filter" <-> BPF_PROG_TYPE_SOCKET_FILTER, as libbpf names them. */
@@ -317,8 +320,21 @@ struct ebpfdsl_prog_load_opts {
 	int attach_prog_fd;       /* ext programs: the program replaced */
 };
 
+/* attach_to (as in the options above) resolved in b (NULL: the kernel's
+ * BTF): a struct_ops program's "struct.member" sets *expected_attach_type
+ * to the member's index and *attach_btf_id to the struct; other types
+ * set *attach_btf_id to the target of *expected_attach_type. 0, -ENOENT
+ * (no such target), -EINVAL (an attach type that takes none, or a
+ * struct_ops path without '.'), or the errno of reading the kernel's BTF.
+ * ebpfdsl_prog__load resolves attach_to through it. */
+EBPFDSL_API int ebpfdsl_prog_resolve_attach(int type, const char *attach_to, const struct ebpfdsl_btf *b,
+					    int *expected_attach_type, unsigned *attach_btf_id);
+
 /* Loads a program; returns its fd or -errno. When the load fails and a
- * log buffer was given, the verifier's log is in it. */
+ * log buffer was given, the verifier's log is in it (with log_level 0 the
+ * refused program is verified again, for the log). -ENOSPC: the log did
+ * not fit; retry with a larger buffer and log_level 1, which verifies
+ * once. */
 EBPFDSL_API int ebpfdsl_prog__load(int type, const struct bpf_insn *insns, size_t cnt,
 				   const struct ebpfdsl_prog_load_opts *opts);
 
@@ -645,7 +661,9 @@ struct ebpfdsl_map_info {
 	char name[16];
 	uint64_t map_extra;
 	uint32_t ifindex, btf_id, btf_key_type_id, btf_value_type_id, btf_vmlinux_value_type_id;
-	int frozen; /* 1, 0, or -1 when the kernel does not say */
+	int frozen; /* in: nonzero to have it read (a read of /proc/self/fdinfo,
+	             * the only place the kernel says); out: 1, 0, or -1 when
+	             * not asked or the kernel does not say */
 };
 EBPFDSL_API int ebpfdsl_map__info(int fd, struct ebpfdsl_map_info *info);
 
@@ -707,6 +725,13 @@ EBPFDSL_API int ebpfdsl_obj__unpin(const char *path);
 enum { EBPFDSL_OBJ_OTHER, EBPFDSL_OBJ_MAP, EBPFDSL_OBJ_PROG, EBPFDSL_OBJ_LINK };
 /* Which kind of BPF object an fd refers to (EBPFDSL_OBJ_*), or -errno. */
 EBPFDSL_API int ebpfdsl_obj__kind(int fd);
+/* "map", "program", "link" (EBPFDSL_OBJ_OTHER: "not a BPF object"). */
+EBPFDSL_API const char *ebpfdsl_obj_kind_name(int kind);
+/* Opens a pin only if it holds an object of `kind` (EBPFDSL_OBJ_MAP,
+ * _PROG, _LINK): the new fd, or -errno; -EINVAL for a relative path or
+ * for a pin of another kind, which then goes to *found (when not NULL;
+ * -1 when nothing was opened). Maps, programs and links open pins so. */
+EBPFDSL_API int ebpfdsl_obj__open_kind(const char *path, int kind, int *found);
 
 /* ========================================================================
  * BTF, programs (attach types, info, pinning, the verifier's log) and ELF
@@ -722,10 +747,12 @@ typedef struct ebpfdsl_btf ebpfdsl_btf;
  * use and shared by every caller in the process; never freed. */
 EBPFDSL_API const ebpfdsl_btf *ebpfdsl_btf__vmlinux(void);
 /* A raw BTF file or an ELF file with a .BTF section; `base`, when not NULL,
- * is the BTF a split file (a kernel module's) extends. */
+ * is the BTF a split file (a kernel module's) extends: the split BTF holds
+ * a reference on it, so the base may be freed first. */
 EBPFDSL_API ebpfdsl_btf *ebpfdsl_btf__load(const char *path, const ebpfdsl_btf *base);
-/* Frees what ebpfdsl_btf__load returned; NULL and the shared vmlinux BTF
- * are ignored. */
+/* Frees what ebpfdsl_btf__load returned (a base still used by split BTF
+ * is freed with the last of them); NULL and the shared vmlinux BTF are
+ * ignored. */
 EBPFDSL_API void ebpfdsl_btf__free(ebpfdsl_btf *b);
 /* Where the BTF came from: "vmlinux" or the path given. */
 EBPFDSL_API const char *ebpfdsl_btf__source(const ebpfdsl_btf *b);
@@ -828,9 +855,11 @@ EBPFDSL_API const char *ebpfdsl_attach_type_name(int type);
  * receives up to *nr_map_ids ids and *nr_map_ids is set to the count. */
 EBPFDSL_API int ebpfdsl_prog__info(int prog_fd, struct bpf_prog_info *info, uint32_t *map_ids,
 				   uint32_t *nr_map_ids);
-/* The instructions as the kernel keeps them (after its rewrites), in a
- * malloc'd buffer the caller frees. */
-EBPFDSL_API int ebpfdsl_prog__xlated(int prog_fd, struct bpf_insn **insns, size_t *cnt);
+/* The instructions as the kernel keeps them (after its rewrites), copied
+ * into insns, which has room for *cnt of them (insns NULL or *cnt 0: copy
+ * none); *cnt becomes how many the kernel holds, so a caller asks once
+ * for the count and again with room. -EPERM when the kernel hides them. */
+EBPFDSL_API int ebpfdsl_prog__xlated(int prog_fd, struct bpf_insn *insns, size_t *cnt);
 /* A new fd for the program pinned at path; -EINVAL if it is no program.
  * (Pinning: ebpfdsl_obj__pin.) */
 EBPFDSL_API int ebpfdsl_prog__open_pinned(const char *path);

@@ -144,7 +144,8 @@ describe("pinning", function()
     assert.has_error(function() m:pin("relative/path") end)
     assert.has_error(function() maps.open_pinned("relative") end)
     local unpinned <close> = assert(maps.array { value = "u32", max_entries = 1 })
-    assert.has_error(function() unpinned:unpin() end, "unpin: the map was not pinned by pin(); give the path")
+    assert.has_error(function() unpinned:unpin() end,
+      "unpin: this map was not pinned through this handle; give the path")
   end)
 
   env.it("mounts a bpffs where asked", { "bpf", "root" }, function()
@@ -175,5 +176,102 @@ describe("pinning", function()
     assert.matches("before: [^\n]+\n", out)
     assert.is_nil(out:match("before: bpf_fs"))
     assert.matches("after: bpf_fs\nm\n", out, 1, true)
+  end)
+end)
+
+-- Maps, programs and links pin, unpin and open pins one way: the same
+-- checks, the same messages; the kernel's kind of each pin is the oracle.
+describe("pins of every kind", function()
+  local dir = DIR .. "-kinds"
+  teardown(function() os.execute("rm -rf " .. dir) end)
+
+  local function objects()
+    local m = assert(maps.hash { key = "u32", value = "u32", max_entries = 1 })
+    local p = assert(e.programs.load { type = "raw_tracepoint", insns = { e.dsl.mov("r0", 0), e.dsl.exit() } })
+    local l = assert(p:attach_raw_tracepoint("sys_enter"))
+    return m, p, l
+  end
+
+  env.it("each open refuses a pin of another kind and names both", NEEDS, function()
+    local m, p, l = objects()
+    finally(function() l:close() p:close() m:close() end)
+    assert(m:pin(dir .. "/m"))
+    assert(p:pin(dir .. "/p"))
+    assert(l:pin(dir .. "/l"))
+    local opens = {
+      { e.maps.open_pinned, "open_pinned", "map" },
+      { e.programs.open_pinned, "open of pinned program", "program" },
+      { e.attach.open_pinned, "open pinned link", "link" },
+    }
+    for _, o in ipairs(opens) do
+      for _, pin in ipairs { { "m", "map" }, { "p", "program" }, { "l", "link" } } do
+        local path = dir .. "/" .. pin[1]
+        local got, msg, errno = o[1](path)
+        if pin[2] == o[3] then
+          assert.is_truthy(got, msg)
+          got:close()
+        else
+          assert.is_nil(got)
+          assert.equal(("%s %s: the pin is a %s, not a %s"):format(o[2], path, pin[2], o[3]), msg)
+          assert.equal(22, errno)
+        end
+      end
+    end
+    assert(m:unpin())
+    assert(p:unpin())
+    assert(l:unpin())
+  end)
+
+  env.it("each raises on a relative path", NEEDS, function()
+    local m, p, l = objects()
+    finally(function() l:close() p:close() m:close() end)
+    for _, f in ipairs {
+      function() m:pin("rel/x") end, function() p:pin("rel/x") end, function() l:pin("rel/x") end,
+      function() m:unpin("rel/x") end, function() p:unpin("rel/x") end, function() l:unpin("rel/x") end,
+      function() e.maps.open_pinned("rel/x") end, function() e.programs.open_pinned("rel/x") end,
+      function() e.attach.open_pinned("rel/x") end,
+    } do
+      local ok, err = pcall(f)
+      assert.is_false(ok)
+      assert.matches("bad argument #%d to '[%w_]+' %(a pin path must be absolute%)$", err)
+    end
+  end)
+
+  env.it("each unpins another path without forgetting its own pin", NEEDS, function()
+    local m, p, l = objects()
+    finally(function() l:close() p:close() m:close() end)
+    for name, o in pairs { m = m, p = p, l = l } do
+      local a, b = dir .. "/" .. name .. "a", dir .. "/" .. name .. "b"
+      if o == l then
+        assert(m:pin(a)) -- a link pins once: unpin a pin made by another handle
+        assert(l:pin(b))
+      else
+        assert(o:pin(a))
+        assert(o:pin(b))
+      end
+      assert.is_truthy(o:unpin(a))
+      assert.is_false(exists(a))
+      assert.is_true(exists(b))
+      assert.is_truthy(o:unpin()) -- the handle's own pin, b
+      assert.is_false(exists(b))
+    end
+  end)
+
+  env.it("a link's unpin, like every unpin, never removes a file outside a bpffs", { "bpf", "root" }, function()
+    local fs = env.tmpdir()
+    finally(function() os.execute("umount " .. fs .. " 2>/dev/null; rm -rf " .. fs) end)
+    assert.is_true(maps.bpffs_mount(fs))
+    local m, p, l = objects()
+    finally(function() l:close() p:close() m:close() end)
+    assert(l:pin(fs .. "/link"))
+    env.run("umount " .. fs)
+    local f = assert(io.open(fs .. "/link", "w")) -- an ordinary file where the pin was
+    f:write("keep me")
+    f:close()
+    local ok, msg, errno = l:unpin()
+    assert.is_nil(ok)
+    assert.equal(22, errno)
+    assert.equal("unpin of " .. fs .. "/link (its directory is not on a bpf filesystem): Invalid argument", msg)
+    assert.equal("keep me", io.open(fs .. "/link"):read("a"))
   end)
 end)

@@ -238,3 +238,41 @@ describe("file descriptors", function()
     assert.is_true(limit >= 256)
   end)
 end)
+
+describe("m[k] with a string k", function()
+  env.it("is a method when one has the name, else the element with that key", "bpf", function()
+    local m <close> = assert(maps.hash { key_size = 4, value_size = 4, max_entries = 4 })
+    m["abcd"] = 7
+    assert.equal(7, m["abcd"])
+    assert.equal(m:lookup("abcd"), m["abcd"])
+    assert.equal(m:lookup(string.unpack("<I4", "abcd")), m["abcd"])
+    assert.is_nil(m["wxyz"])
+    assert.is_function(m.count)
+    assert.equal(1, m:count())
+    m["abcd"] = nil
+    assert.equal(0, m:count())
+  end)
+
+  env.it("raises for a string that is neither a method nor a key", "bpf", function()
+    local m <close> = assert(maps.hash { key = "u32", value = "u32", max_entries = 1 })
+    assert.equal("'lokup' is neither a method of ebpfdsl.Map nor a 4-byte key of this hash map",
+      err_of(function() return m.lokup end))
+    local q <close> = assert(maps.queue { value = "u32", max_entries = 1 })
+    assert.equal("'pusj' is not a method of ebpfdsl.Map (queue maps have no keys)",
+      err_of(function() return q.pusj end))
+  end)
+
+  env.it("refuses to write a key that names a method, which m[k] could not read back", "bpf", function()
+    local m <close> = assert(maps.hash { key_size = 5, value = "u32", max_entries = 4 })
+    assert.equal("m['count'] names a method of ebpfdsl.Map; use m:update(k, v) or m:delete(k) for that key",
+      err_of(function() m["count"] = 3 end))
+    assert.equal("m['count'] names a method of ebpfdsl.Map; use m:update(k, v) or m:delete(k) for that key",
+      err_of(function() m["count"] = nil end))
+    assert.equal(0, m:count()) -- nothing was written
+    assert.is_true(m:update("count", 3))
+    assert.equal(3, m:lookup("count"))
+    assert.is_function(m["count"])
+    m["other"] = 4
+    assert.equal(4, m["other"])
+  end)
+end)

@@ -398,3 +398,67 @@ int handler(struct event *e, enum color c) { return e->pid + c + e->flag; }
     assert.has_error(function() b:type("task_struct") end, "attempt to use a closed ebpfdsl.BTF")
   end)
 end)
+
+describe("split BTF", function()
+  env.it("keeps its base alive when the base is closed first", { "btf", "bpftool" }, function()
+    -- in a fresh process, where freeing the base unmaps its memory: a
+    -- split BTF reading through a freed base crashes there
+    local out = env.run([[lua5.4 -e '
+      package.path = "lua/?.lua;lua/?/init.lua;" .. package.path
+      package.cpath = "build/?.so;" .. package.cpath
+      local btf = require "ebpfdsl.btf"
+      local base = assert(btf.load("]] .. VMLINUX .. [["))
+      local s = assert(btf.load("]] .. VMLINUX .. [[", base))
+      local count = base:count()
+      base:close()
+      collectgarbage()
+      collectgarbage()
+      local t = s:type("task_struct", "struct")
+      print(tostring(base), count, s:count(), t.id, #t.members, s:type(count - 1 + t.id).name)']])
+    local id = id_of("task_struct", "struct")
+    local count = btf.vmlinux():count()
+    assert.equal(("ebpfdsl.BTF (closed)\t%d\t%d\t%d\t%d\ttask_struct\n"):format(count, 2 * count - 1, id,
+      #types()[id].members), out)
+  end)
+end)
+
+describe("the kernel's BTF, parsed once per process", function()
+  env.it("serves struct_ops maps too: creating them reads vmlinux no more", { "bpf", "btf", "strace" }, function()
+    local script = os.tmpname()
+    local f = assert(io.open(script, "w"))
+    f:write([[
+package.path = "lua/?.lua;lua/?/init.lua;" .. package.path
+package.cpath = "build/?.so;" .. package.cpath
+local e = require "ebpfdsl"
+local id = assert(e.btf.vmlinux()):id("bpf_struct_ops_tcp_congestion_ops", "struct")
+for _ = 1, 5 do
+  local m = assert(e.maps.struct_ops { struct_ops = "tcp_congestion_ops" })
+  assert(m:info().btf_vmlinux_value_type_id == id)
+  m:close()
+end
+]])
+    f:close()
+    local trace = os.tmpname()
+    local ok = os.execute(("strace -f -e trace=open,openat -o %s lua5.4 %s"):format(trace, script))
+    local opens = 0
+    for line in io.lines(trace) do
+      if line:find('"' .. VMLINUX .. '"', 1, true) then opens = opens + 1 end
+    end
+    os.remove(script)
+    os.remove(trace)
+    assert.is_truthy(ok)
+    assert.equal(1, opens) -- btf.vmlinux()'s parse, shared by the five creates
+  end)
+end)
+
+describe("BTF:source()", function()
+  env.it("says where the BTF came from: vmlinux, or the path given", "btf", function()
+    assert.equal("vmlinux", btf.vmlinux():source())
+    local b <close> = assert(btf.load(VMLINUX))
+    assert.equal(VMLINUX, b:source())
+    local s <close> = assert(btf.load(VMLINUX, b))
+    assert.equal(VMLINUX, s:source())
+    b:close()
+    assert.has_error(function() b:source() end, "attempt to use a closed ebpfdsl.BTF")
+  end)
+end)

@@ -179,3 +179,46 @@ describe("programs.explain", function()
     assert.equal("insn 9: R0 !read_ok", msg)
   end)
 end)
+
+describe("a refusal whose log outgrows the buffer", function()
+  env.it("is verified once per retry, with the log asked for each time", { "bpf", "strace" }, function()
+    -- too long a program: refused with a log of a few MB, far past the
+    -- first 64 KiB buffer; strace sees every BPF_PROG_LOAD it costs
+    local script = os.tmpname()
+    local f = assert(io.open(script, "w"))
+    f:write([[
+package.path = "lua/?.lua;lua/?/init.lua;" .. package.path
+package.cpath = "build/?.so;" .. package.cpath
+local e = require "ebpfdsl"
+local t = {}
+for i = 1, 30000 do t[i] = e.dsl.mov("r1", i) end
+t[#t + 1] = e.dsl.exit()
+local p, _, errno, log, raw = e.programs.load { type = "socket_filter", name = "spec56retry", insns = t }
+io.stderr:write(("RESULT %s %d %d %d\n"):format(tostring(p), errno, #log, #raw))
+]])
+    f:close()
+    local trace = os.tmpname()
+    os.execute(("strace -f -s 0 -e trace=bpf -o %s lua5.4 %s 2>%s.err"):format(trace, script, trace))
+    local levels, sizes = {}, {}
+    for line in io.lines(trace) do
+      if line:find("BPF_PROG_LOAD", 1, true) and line:find('prog_name="spec56retry"', 1, true) then
+        levels[#levels + 1] = tonumber(line:match("log_level=(%d+)"))
+        sizes[#sizes + 1] = tonumber(line:match("log_size=(%d+)"))
+      end
+    end
+    local result = io.open(trace .. ".err"):read("a")
+    os.remove(script); os.remove(trace); os.remove(trace .. ".err")
+    local errno, log_len, raw_len = result:match("RESULT nil (%d+) (%d+) (%d+)")
+    assert.equal("13", errno, result)
+    assert.is_true(tonumber(raw_len) > 65536) -- the whole log came back, after retries
+    assert.is_true(tonumber(log_len) > 0)
+    assert.is_true(#levels >= 3)
+    -- the first load asks for no log (the program might be accepted); from
+    -- then on every load asks for one, each with a larger buffer
+    assert.equal(0, levels[1])
+    for i = 2, #levels do
+      assert.equal(1, levels[i], "load " .. i .. " of " .. #levels .. " asked for no log")
+      if i > 2 then assert.is_true(sizes[i] > sizes[i - 1]) end
+    end
+  end)
+end)

@@ -309,3 +309,23 @@ describe("object.open", function()
     assert.has_error(function() object.open("x.o", { colour = 1 }) end, "object.open: unknown option 'colour'")
   end)
 end)
+
+describe("obj:reuse_map", function()
+  env.it("holds no reference to the Map given: libbpf keeps its own fd", NEEDS, function()
+    local obj <close> = assert(object.open(build("t", SOURCE)))
+    local m = assert(ebpf.maps.create { type = "array", key_size = 4, value_size = 8, max_entries = 4 })
+    local id = m:info().id
+    local weak = setmetatable({ m }, { __mode = "v" })
+    assert(obj:reuse_map("counts", m))
+    m = nil -- luacheck: ignore
+    collectgarbage()
+    collectgarbage()
+    assert.is_nil(weak[1]) -- collected, its fd closed
+    assert(obj:load())
+    -- the kernel's map lives on through the object's own fd
+    assert.equal(id, obj:prog("sock_len"):info().map_ids[1])
+    assert.equal(#PKT - 14, obj:prog("sock_len"):test_run({ data = PKT }).retval)
+    local again <close> = assert(ebpf.maps.open_id(id))
+    assert.equal(#PKT - 14, again:lookup(1))
+  end)
+end)

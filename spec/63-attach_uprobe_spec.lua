@@ -267,3 +267,93 @@ describe("prog:attach_uprobe", function()
     assert.matches("^uprobe on .*libc[^:]*:malloc: the kernel refused the program", msg)
   end)
 end)
+
+-- With the uprobe PMU hidden (a bind mount in a private mount namespace),
+-- uprobes go through tracefs uprobe_events; the kernel's list of events
+-- is the oracle for what a link adds and removes.
+describe("uprobes through tracefs uprobe_events", function()
+  local LEGACY_NEEDS = { "bpf", "root", "tracefs", "uprobe", "unshare", "gcc" }
+  local SCRIPT = [[
+package.path = "lua/?.lua;lua/?/init.lua;" .. package.path
+package.cpath = "build/?.so;" .. package.cpath
+local e = require "ebpfdsl"
+local count = require "support.count"
+local pid = io.open("/proc/self/stat"):read("n")
+local function events()
+  local n = 0
+  for line in io.lines("/sys/kernel/tracing/uprobe_events") do
+    if line:find("uprobes/ebpfdsl_" .. pid .. "_", 1, true) then n = n + 1 end
+  end
+  return n
+end
+local m = assert(e.maps.array { value = "u64", max_entries = 1 })
+local p = assert(e.programs.load { type = "kprobe", insns = count.add_one(e.dsl, m) })
+local l, msg, errno = p:attach_uprobe { path = "c", symbol = "getppid" }
+print(pid, l and "attached" or ("refused " .. errno .. " " .. msg), events())
+if l then
+  os.execute("sh -c 'echo $PPID' >/dev/null") -- sh asks getppid() once
+  print(m[0] > 0 and "fired" or "silent")
+  l:detach()
+end
+print(events())
+]]
+  -- strdup fails for a tracefs event name, and only for it
+  local SHIM = [[
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+char *strdup(const char *s)
+{
+	size_t n = strlen(s) + 1;
+	char *p;
+	if (strncmp(s, "uprobes/ebpfdsl_", 16) == 0) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	p = malloc(n);
+	if (p)
+		memcpy(p, s, n);
+	return p;
+}
+]]
+
+  local function run(preload)
+    local dir = env.tmpdir()
+    local f = assert(io.open(dir .. "/script.lua", "w"))
+    f:write(SCRIPT)
+    f:close()
+    env.run("mkdir " .. dir .. "/empty")
+    local pre = ""
+    if preload then
+      f = assert(io.open(dir .. "/shim.c", "w"))
+      f:write(SHIM)
+      f:close()
+      env.run(("gcc -O2 -shared -fPIC %s/shim.c -o %s/shim.so"):format(dir, dir))
+      pre = "LD_PRELOAD=" .. dir .. "/shim.so "
+    end
+    local out = env.run(("unshare -m --propagation private sh -c 'mount --bind %s/empty "
+      .. "/sys/bus/event_source/devices/uprobe && LUA_PATH=\"spec/?.lua;;\" %slua5.4 %s/script.lua'")
+      :format(dir, pre, dir))
+    os.execute("rm -rf " .. dir)
+    local pid = out:match("^(%d+)")
+    -- whatever happened, leave no event of that process behind
+    for line in io.lines("/sys/kernel/tracing/uprobe_events") do
+      local ev = pid and line:match("^%a:(uprobes/ebpfdsl_" .. pid .. "_%d+) ")
+      if ev then os.execute("echo '-:" .. ev .. "' >> /sys/kernel/tracing/uprobe_events") end
+    end
+    return out
+  end
+
+  env.it("fire, and remove their event on detach", LEGACY_NEEDS, function()
+    local out = run(false)
+    assert.matches("^%d+\tattached\t1\nfired\n0\n$", out)
+  end)
+
+  env.it("undo the attachment when the event's name cannot be kept", LEGACY_NEEDS, function()
+    -- without its name a link could never remove the event: the attach
+    -- fails instead, and the event is gone at once
+    local out = run(true)
+    assert.matches("^%d+\trefused 12 uprobe on [^\n]*: no uprobe PMU [^\n]*tracefs uprobe_events failed: "
+      .. "uprobes/ebpfdsl_%d+_%d+: Cannot allocate memory\t0\n0\n$", out)
+  end)
+end)

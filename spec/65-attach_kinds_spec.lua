@@ -456,3 +456,132 @@ describe("link:pin", function()
     perf:detach()
   end)
 end)
+
+-- The C API's options structs: a caller's struct is read no further than
+-- its sz says, and a result struct written no further. Each struct sits
+-- right before a page the process may not touch, so reading or writing
+-- past it is a crash, not a silent overrun.
+describe("options structs of the C API", function()
+  local PROGRAM = [[
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+#include <linux/bpf.h>
+#include "ebpfdsl.h"
+
+#define CHECK(c) do { if (!(c)) { printf("failed: %s (line %d)\n", #c, __LINE__); return 1; } } while (0)
+
+/* n bytes ending where an inaccessible page begins */
+static void *before_guard(size_t n)
+{
+	long pg = sysconf(_SC_PAGESIZE);
+	char *p = mmap(NULL, (size_t)pg * 2, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED || mprotect(p + pg, (size_t)pg, PROT_NONE))
+		return NULL;
+	memset(p, 0, (size_t)pg);
+	return p + pg - n;
+}
+
+struct small_link_info { size_t sz; uint32_t type, id; };
+struct small_map_info { size_t sz; int type; uint32_t id; };
+
+int main(void)
+{
+	struct bpf_insn ret0[2] = { { .code = 0xb7 }, { .code = 0x95 } }; /* r0 = 0; exit */
+	size_t *none = before_guard(sizeof(size_t)); /* an options struct with sz 0 */
+	char err[512];
+	ebpfdsl_link *l = NULL;
+	int prog, map, e;
+
+	CHECK(none);
+	/* sz 0 holds no field: the defaults apply, nothing past sz is read */
+	e = ebpfdsl_attach_kprobe(-1, "vfs_read", (void *)none, &l, err, sizeof(err));
+	CHECK(e < 0);
+	e = ebpfdsl_attach_kprobe_multi(-1, (void *)none, &l, err, sizeof(err));
+	CHECK(e == -EINVAL && strstr(err, "give either a pattern or a list of names"));
+	e = ebpfdsl_attach_uprobe(-1, "c", (void *)none, &l, err, sizeof(err));
+	CHECK(e == -EINVAL && strstr(err, "give a symbol or an offset"));
+	e = ebpfdsl_attach_perf_event(-1, (void *)none, &l, err, sizeof(err));
+	CHECK(e < 0);
+	e = ebpfdsl_attach_xdp(-1, "ebpfdsl_nope0", (void *)none, &l, err, sizeof(err));
+	CHECK(e < 0);
+	e = ebpfdsl_attach_tc(-1, "ebpfdsl_nope0", (void *)none, &l, err, sizeof(err));
+	CHECK(e < 0);
+	e = ebpfdsl_attach_iter(-1, (void *)none, &l, err, sizeof(err));
+	CHECK(e < 0);
+	map = ebpfdsl_map__create(BPF_MAP_TYPE_HASH, 4, 4, 1, (void *)none);
+	CHECK(map >= 0);
+
+	prog = ebpfdsl_prog__load(BPF_PROG_TYPE_RAW_TRACEPOINT, ret0, 2, NULL);
+	CHECK(prog >= 0);
+	CHECK(ebpfdsl_attach_raw_tracepoint(prog, "sys_enter", &l, err, sizeof(err)) == 0);
+	{
+		/* results: sz 0 is refused; a smaller struct gets its part and keeps its sz */
+		struct ebpfdsl_link_info *li0 = before_guard(sizeof(size_t));
+		struct small_link_info *li = before_guard(sizeof(*li));
+		struct ebpfdsl_map_info *mi0 = before_guard(sizeof(size_t));
+		struct small_map_info *mi = before_guard(sizeof(*mi));
+		CHECK(li0 && li && mi0 && mi);
+		CHECK(ebpfdsl_link__info(l, li0) == -EINVAL);
+		li->sz = sizeof(*li);
+		CHECK(ebpfdsl_link__info(l, (struct ebpfdsl_link_info *)li) == 0);
+		CHECK(li->sz == sizeof(*li) && li->type == BPF_LINK_TYPE_RAW_TRACEPOINT && li->id > 0);
+		CHECK(ebpfdsl_map__info(map, mi0) == -EINVAL);
+		mi->sz = sizeof(*mi);
+		CHECK(ebpfdsl_map__info(map, (struct ebpfdsl_map_info *)mi) == 0);
+		CHECK(mi->sz == sizeof(*mi) && mi->type == BPF_MAP_TYPE_HASH && mi->id > 0);
+	}
+	ebpfdsl_link__free(l);
+	close(prog);
+	close(map);
+	printf("ok\n");
+	return 0;
+}
+]]
+
+  env.it("are read and written no further than their sz", { "bpf", "gcc" }, function()
+    local dir = env.tmpdir()
+    finally(function() os.execute("rm -rf " .. dir) end)
+    local f = assert(io.open(dir .. "/opts.c", "w"))
+    f:write(PROGRAM)
+    f:close()
+    env.run(("gcc -std=gnu99 -O2 -Wall -Icsrc %s/opts.c -o %s/opts build/libebpfdsl.a -lbpf -lelf -lz")
+      :format(dir, dir))
+    local ok, out = pcall(env.run, dir .. "/opts 2>&1")
+    assert.is_true(ok, out)
+    assert.equal("ok\n", out)
+  end)
+end)
+
+describe("attach.types", function()
+  env.it("maps every attach type's name to the kernel's number for it, as bpftool reads the BTF",
+    { "btf", "bpftool" }, function()
+    local e = require "ebpfdsl"
+    local raw = require "support.btf_raw"
+    local types = raw.parse(env.run("bpftool btf dump file /sys/kernel/btf/vmlinux format raw"))
+    local enum
+    for _, t in pairs(types) do
+      if t.kind == "enum" and t.name == "bpf_attach_type" then enum = t end
+    end
+    assert.is_truthy(enum)
+    local want, n = {}, 0
+    for _, m in ipairs(enum.members) do
+      local name = m.name:match("^BPF_(.*)$")
+      if name then
+        want[name:lower()] = m.val
+        n = n + 1
+      end
+    end
+    assert.is_true(n > 40)
+    local got = 0
+    for name, v in pairs(e.attach.types) do
+      assert.equal(want[name], v, name)
+      assert.equal(v, e.attach.type(name))
+      got = got + 1
+    end
+    assert.equal(n, got) -- none missing (__MAX_BPF_ATTACH_TYPE has no BPF_ prefix)
+    assert.equal(0, e.attach.types.cgroup_inet_ingress)
+  end)
+end)

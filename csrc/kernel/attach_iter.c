@@ -19,8 +19,7 @@ int ebpfdsl_attach_iter(int prog_fd, const struct ebpfdsl_iter_opts *opts, ebpfd
 	char what[128];
 	int fd, e;
 
-	if (opts)
-		memcpy(&o, opts, opts->sz && opts->sz < sizeof(o) ? opts->sz : sizeof(o));
+	EBPFDSL_OPTS_COPY(o, opts);
 	memset(&info, 0, sizeof(info));
 	memset(&pinfo, 0, sizeof(pinfo));
 	bpf_obj_get_info_by_fd(prog_fd, &pinfo, &plen);

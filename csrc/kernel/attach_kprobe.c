@@ -13,21 +13,35 @@
 
 #define KERNEL_ENOTSUPP 524 /* the kernel's own ENOTSUPP leaks out of some paths */
 
+/* The kprobe PMU as sysfs describes it, read once per attach (however
+ * many functions a kprobe_multi fallback probes): its type, or -errno
+ * when there is none; the config bit of its retprobe format, or -errno. */
+struct kprobe_pmu {
+	int type;
+	int retbit;
+};
+
+static void kprobe_pmu_read(struct kprobe_pmu *p, int retprobe)
+{
+	p->type = pmu_type("kprobe");
+	p->retbit = p->type >= 0 && retprobe ? pmu_retprobe_bit("kprobe") : -ENOENT;
+}
+
 static int kprobe_pmu(struct ebpfdsl_link *l, int prog_fd, const char *func, const struct ebpfdsl_kprobe_opts *o,
-		      int type, char *err, size_t errlen)
+		      const struct kprobe_pmu *pmu, char *err, size_t errlen)
 {
 	struct perf_event_attr attr;
 	char what[300];
-	int pfd, bit;
+	int pfd;
 
 	memset(&attr, 0, sizeof(attr));
 	attr.size = sizeof(attr);
-	attr.type = (unsigned)type;
+	attr.type = (unsigned)pmu->type;
 	if (o->retprobe) {
-		bit = pmu_retprobe_bit("kprobe");
-		if (bit < 0)
-			return link_err(err, errlen, bit, "kretprobe on '%s': the kprobe PMU has no retprobe format", func);
-		attr.config |= 1ULL << bit;
+		if (pmu->retbit < 0)
+			return link_err(err, errlen, pmu->retbit,
+					"kretprobe on '%s': the kprobe PMU has no retprobe format", func);
+		attr.config |= 1ULL << pmu->retbit;
 	}
 	attr.config1 = (uint64_t)(unsigned long)func; /* kprobe_func */
 	attr.config2 = o->offset;                      /* probe_offset */
@@ -48,15 +62,14 @@ static int kprobe_pmu(struct ebpfdsl_link *l, int prog_fd, const char *func, con
 
 /* Adds one kprobe part to l; the message names what was tried. */
 static int kprobe_one(struct ebpfdsl_link *l, int prog_fd, const char *func, const struct ebpfdsl_kprobe_opts *o,
-		      char *err, size_t errlen)
+		      const struct kprobe_pmu *pmu, char *err, size_t errlen)
 {
 	const char *kind = o->retprobe ? "kretprobe" : "kprobe";
 	const char *dir;
 	char path[300], name[64], def[512];
-	int type = pmu_type("kprobe");
 
-	if (type >= 0)
-		return kprobe_pmu(l, prog_fd, func, o, type, err, errlen);
+	if (pmu->type >= 0)
+		return kprobe_pmu(l, prog_fd, func, o, pmu, err, errlen);
 	/* no PMU (before 4.17): the legacy tracefs interface */
 	dir = tracefs_dir();
 	snprintf(path, sizeof(path), "%s/kprobe_events", dir ? dir : "/sys/kernel/tracing");
@@ -67,7 +80,7 @@ static int kprobe_one(struct ebpfdsl_link *l, int prog_fd, const char *func, con
 		link_msg(err, errlen,
 			 "%s on '%s': the kernel lacks kprobe support (CONFIG_KPROBES): tried the kprobe PMU "
 			 "(/sys/bus/event_source/devices/kprobe/type: %s) and tracefs (%s: %s)",
-			 kind, func, strerror(-type), path, why);
+			 kind, func, strerror(-pmu->type), path, why);
 		return -EOPNOTSUPP;
 	}
 	tracefs_event_name(name, sizeof(name));
@@ -91,17 +104,18 @@ int ebpfdsl_attach_kprobe(int prog_fd, const char *func, const struct ebpfdsl_kp
 {
 	struct ebpfdsl_kprobe_opts o = { .sz = sizeof(o) };
 	struct ebpfdsl_link *l;
+	struct kprobe_pmu pmu;
 	int e;
 
-	if (opts)
-		memcpy(&o, opts, opts->sz && opts->sz < sizeof(o) ? opts->sz : sizeof(o));
+	EBPFDSL_OPTS_COPY(o, opts);
 	if (!func || !*func)
 		return link_err(err, errlen, EINVAL, "kprobe: a kernel function name is needed");
 	l = link_new(EBPFDSL_LINK_KPROBE, o.offset ? "%s%s+%llu" : "%s%s", o.retprobe ? "return of " : "", func,
 		     (unsigned long long)o.offset);
 	if (!l)
 		return link_err(err, errlen, ENOMEM, "kprobe on '%s'", func);
-	e = kprobe_one(l, prog_fd, func, &o, err, errlen);
+	kprobe_pmu_read(&pmu, o.retprobe);
+	e = kprobe_one(l, prog_fd, func, &o, &pmu, err, errlen);
 	if (e < 0) {
 		ebpfdsl_link__free(l);
 		return e;
@@ -212,13 +226,13 @@ int ebpfdsl_attach_kprobe_multi(int prog_fd, const struct ebpfdsl_kprobe_multi_o
 	struct ebpfdsl_kprobe_multi_opts o = { .sz = sizeof(o) };
 	LIBBPF_OPTS(bpf_link_create_opts, lo);
 	struct names ns = { 0 };
+	struct kprobe_pmu pmu;
 	const char **syms;
 	struct ebpfdsl_link *l = NULL;
 	char what[512], src[300] = "", multi_why[160];
 	int fd, e, multi_errno;
 
-	if (opts)
-		memcpy(&o, opts, opts->sz && opts->sz < sizeof(o) ? opts->sz : sizeof(o));
+	EBPFDSL_OPTS_COPY(o, opts);
 	if (!o.pattern == !o.syms)
 		return link_err(err, errlen, EINVAL, "kprobe_multi: give either a pattern or a list of names");
 	if (o.pattern) {
@@ -283,11 +297,12 @@ int ebpfdsl_attach_kprobe_multi(int prog_fd, const struct ebpfdsl_kprobe_multi_o
 		return link_err(err, errlen, multi_errno, "%s: BPF_TRACE_KPROBE_MULTI link %s", what, multi_why);
 	}
 	/* one kprobe per function; all or nothing */
+	kprobe_pmu_read(&pmu, o.retprobe);
 	for (size_t i = 0; i < o.cnt; i++) {
 		struct ebpfdsl_kprobe_opts ko = { .sz = sizeof(ko), .retprobe = o.retprobe,
 						  .cookie = o.cookies ? o.cookies[i] : 0 };
 		char inner[512];
-		e = kprobe_one(l, prog_fd, syms[i], &ko, inner, sizeof(inner));
+		e = kprobe_one(l, prog_fd, syms[i], &ko, &pmu, inner, sizeof(inner));
 		if (e < 0) {
 			link_msg(err, errlen,
 				 "%s: BPF_TRACE_KPROBE_MULTI link %s (%s); fallback, one kprobe per function, "

@@ -85,8 +85,7 @@ int ebpfdsl_attach_xdp(int prog_fd, const char *ifname, const struct ebpfdsl_xdp
 	unsigned flags;
 	int idx, fd, e;
 
-	if (opts)
-		memcpy(&o, opts, opts->sz && opts->sz < sizeof(o) ? opts->sz : sizeof(o));
+	EBPFDSL_OPTS_COPY(o, opts);
 	if (o.mode < 0 || o.mode > EBPFDSL_XDP_OFFLOAD)
 		return link_err(err, errlen, EINVAL, "xdp: unknown mode %d", o.mode);
 	idx = ifindex_of("xdp", ifname, err, errlen);
@@ -160,8 +159,7 @@ int ebpfdsl_attach_tc(int prog_fd, const char *ifname, const struct ebpfdsl_tc_o
 	char said[300];
 	int idx, e;
 
-	if (opts)
-		memcpy(&o, opts, opts->sz && opts->sz < sizeof(o) ? opts->sz : sizeof(o));
+	EBPFDSL_OPTS_COPY(o, opts);
 	dir = o.egress ? "egress" : "ingress";
 	idx = ifindex_of("tc", ifname, err, errlen);
 	if (idx < 0)

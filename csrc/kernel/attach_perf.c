@@ -132,6 +132,7 @@ int tracefs_probe_attach(struct ebpfdsl_link *l, int prog_fd, const char *events
 	const char *dir = tracefs_dir();
 	struct perf_event_attr attr;
 	char path[512], buf[32], ev[256];
+	struct link_part *part;
 	int fd, n, e, id, pfd;
 
 	if (!dir)
@@ -169,22 +170,37 @@ int tracefs_probe_attach(struct ebpfdsl_link *l, int prog_fd, const char *events
 		e = n;
 		goto remove_quiet;
 	}
-	l->parts[l->nparts - 1].event = strdup(ev);
+	/* the part removes the event on detach: without its name it could
+	 * not, so a copy that fails undoes the attachment */
 	snprintf(path, sizeof(path), "%s/%s", dir, events_file);
-	l->parts[l->nparts - 1].event_file = strdup(path);
-	return 0;
+	part = &l->parts[l->nparts - 1];
+	part->event = strdup(ev);
+	part->event_file = strdup(path);
+	if (part->event && part->event_file)
+		return 0;
+	free(part->event);
+	free(part->event_file);
+	part->event = part->event_file = NULL;
+	link_drop_last(l);
+	e = link_err(err, errlen, ENOMEM, "%s", ev);
+	goto remove_quiet;
 remove:
 	link_err(err, errlen, e, "%s: perf event on tracefs event %s", path, ev);
 remove_quiet:
 	snprintf(path, sizeof(path), "%s/%s", dir, events_file);
-	fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
-	if (fd >= 0) {
-		char line[300];
-		n = snprintf(line, sizeof(line), "-:%s\n", ev);
-		if (write(fd, line, (size_t)n) < 0) {
-			/* best effort */
-		}
-		close(fd);
-	}
+	tracefs_event_remove(path, ev);
 	return e;
+}
+
+void tracefs_event_remove(const char *events_path, const char *event)
+{
+	char line[300];
+	int fd = open(events_path, O_WRONLY | O_APPEND | O_CLOEXEC), n;
+	if (fd < 0)
+		return;
+	n = snprintf(line, sizeof(line), "-:%s\n", event);
+	if (n > 0 && (size_t)n < sizeof(line) && write(fd, line, (size_t)n) < 0) {
+		/* nothing more to do: the event stays until reboot */
+	}
+	close(fd);
 }

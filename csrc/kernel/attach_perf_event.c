@@ -102,8 +102,7 @@ int ebpfdsl_attach_perf_event(int prog_fd, const struct ebpfdsl_perf_event_opts 
 	const char *name;
 	int cpus[1024], ncpu, e;
 
-	if (opts)
-		memcpy(&o, opts, opts->sz && opts->sz < sizeof(o) ? opts->sz : sizeof(o));
+	EBPFDSL_OPTS_COPY(o, opts);
 	name = event_name(o.type, o.config, nbuf, sizeof(nbuf));
 	if (o.sample_period && o.sample_freq)
 		return link_err(err, errlen, EINVAL, "perf event %s: give sample_period or sample_freq, not both", name);

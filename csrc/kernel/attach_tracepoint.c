@@ -126,23 +126,15 @@ int ebpfdsl_attach_raw_tracepoint(int prog_fd, const char *name, ebpfdsl_link **
 	return 0;
 }
 
-/* The kernel function a tracing program targets, by its BTF id; vmlinux
- * BTF is parsed once per process. */
+/* The kernel function a tracing program targets, by its BTF id, in the
+ * process's one parsed vmlinux BTF. */
 static const char *vmlinux_name(unsigned id)
 {
-	static struct btf *vmlinux;
-	static int tried;
-	const struct btf_type *t;
-	if (!tried) {
-		tried = 1;
-		vmlinux = btf__load_vmlinux_btf();
-		if (libbpf_get_error(vmlinux))
-			vmlinux = NULL;
-	}
-	if (!vmlinux || !id)
+	const ebpfdsl_btf *vmlinux = ebpfdsl_btf__vmlinux();
+	struct ebpfdsl_btf_type t;
+	if (!vmlinux || !id || ebpfdsl_btf__type(vmlinux, id, &t))
 		return NULL;
-	t = btf__type_by_id(vmlinux, id);
-	return t ? btf__name_by_offset(vmlinux, t->name_off) : NULL;
+	return t.name;
 }
 
 int ebpfdsl_attach_tracing(int prog_fd, ebpfdsl_link **out, char *err, size_t errlen)

@@ -52,8 +52,7 @@ int ebpfdsl_attach_uprobe(int prog_fd, const char *binary, const struct ebpfdsl_
 	uint64_t off;
 	int e, type;
 
-	if (opts)
-		memcpy(&o, opts, opts->sz && opts->sz < sizeof(o) ? opts->sz : sizeof(o));
+	EBPFDSL_OPTS_COPY(o, opts);
 	kind = o.retprobe ? "uretprobe" : "uprobe";
 	if (!binary || !*binary)
 		return link_err(err, errlen, EINVAL, "%s: a binary or library is needed", kind);

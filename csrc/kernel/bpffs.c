@@ -133,6 +133,35 @@ int ebpfdsl_obj__unpin(const char *path)
 	return unlink(path) ? -errno : 0;
 }
 
+int ebpfdsl_obj__open_kind(const char *path, int kind, int *found)
+{
+	int fd = ebpfdsl_obj__get(path), k;
+	if (found)
+		*found = -1;
+	if (fd < 0)
+		return fd;
+	k = ebpfdsl_obj__kind(fd);
+	if (k == kind)
+		return fd;
+	close(fd);
+	if (k < 0)
+		return k;
+	if (found)
+		*found = k;
+	return -EINVAL;
+}
+
+const char *ebpfdsl_obj_kind_name(int kind)
+{
+	switch (kind) {
+	case EBPFDSL_OBJ_MAP: return "map";
+	case EBPFDSL_OBJ_PROG: return "program";
+	case EBPFDSL_OBJ_LINK: return "link";
+	case EBPFDSL_OBJ_OTHER: return "not a BPF object";
+	default: return NULL;
+	}
+}
+
 /* The kernel names the anonymous inode behind every BPF fd. */
 int ebpfdsl_obj__kind(int fd)
 {
@@ -148,7 +177,9 @@ int ebpfdsl_obj__kind(int fd)
 		return EBPFDSL_OBJ_MAP;
 	if (strcmp(target, "anon_inode:bpf-prog") == 0)
 		return EBPFDSL_OBJ_PROG;
-	if (strcmp(target, "anon_inode:bpf_link") == 0)
+	/* a link is "bpf_link" where it was made, "bpf-link" once reopened
+	 * (from a pin or an id) */
+	if (strcmp(target, "anon_inode:bpf_link") == 0 || strcmp(target, "anon_inode:bpf-link") == 0)
 		return EBPFDSL_OBJ_LINK;
 	return EBPFDSL_OBJ_OTHER;
 }

@@ -4,6 +4,7 @@
  * over libbpf's btf.h, so that callers never touch libbpf's structs. */
 #include <errno.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,15 +58,23 @@ ebpfdsl_btf *ebpfdsl_btf__load(const char *path, const ebpfdsl_btf *base)
 		return NULL;
 	}
 	snprintf(b->source, sizeof(b->source), "%s", path);
+	b->refs = 1;
+	if (base && !base->shared) {
+		/* b's types live partly in base's memory: keep it until b goes */
+		b->base = (struct ebpfdsl_btf *)(uintptr_t)base;
+		__atomic_add_fetch(&b->base->refs, 1, __ATOMIC_RELAXED);
+	}
 	return b;
 }
 
 void ebpfdsl_btf__free(ebpfdsl_btf *b)
 {
-	if (!b || b->shared)
-		return;
-	btf__free(b->btf);
-	free(b);
+	while (b && !b->shared && __atomic_sub_fetch(&b->refs, 1, __ATOMIC_ACQ_REL) == 0) {
+		struct ebpfdsl_btf *base = b->base;
+		btf__free(b->btf);
+		free(b);
+		b = base; /* then drop the reference b held on its base */
+	}
 }
 
 const char *ebpfdsl_btf__source(const ebpfdsl_btf *b)

@@ -9,16 +9,15 @@
 
 struct btf;
 
-/* A BTF handle: libbpf's parsed BTF and where it came from. */
+/* A BTF handle: libbpf's parsed BTF and where it came from. Split BTF
+ * points into its base's memory, so it holds a reference on the base:
+ * freeing the base first only drops the caller's reference. */
 struct ebpfdsl_btf {
 	struct btf *btf;
-	int shared; /* the process-wide vmlinux BTF: never freed */
+	int shared;                /* the process-wide vmlinux BTF: never freed */
+	int refs;                  /* the caller's, plus one per split BTF on it */
+	struct ebpfdsl_btf *base;  /* referenced (NULL for none or the shared one) */
 	char source[256];
 };
-
-/* Options structs grow at the end: does `opts` (with a leading sz) reach
- * as far as `field`? */
-#define EBPFDSL_OPTS_HAS(opts, field) \
-	((opts) && (opts)->sz >= offsetof(__typeof__(*(opts)), field) + sizeof((opts)->field))
 
 #endif

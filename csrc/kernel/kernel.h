@@ -4,10 +4,52 @@
 #ifndef EBPFDSL_KERNEL_H
 #define EBPFDSL_KERNEL_H
 
+#include <errno.h>
+#include <stddef.h>
+#include <string.h>
 #include "../ebpfdsl.h"
 
 /* The kernel's own "not supported" errno, which no libc names. */
 #define EBPFDSL_ENOTSUPP 524
+
+/* Options structs grow at the end: does `opts` (with a leading sz) reach
+ * as far as `field`? */
+#define EBPFDSL_OPTS_HAS(opts, field) \
+	((opts) && (opts)->sz >= offsetof(__typeof__(*(opts)), field) + sizeof((opts)->field))
+
+/* A caller's options struct (src, NULL for none) into the library's own
+ * (dst, dst_size bytes, its defaults set): the fields src->sz covers and
+ * dst has; a caller built against a smaller struct is read no further
+ * than its sz (0: no field), and dst keeps its own sz. */
+static inline void ebpfdsl_opts_copy(void *dst, size_t dst_size, const void *src)
+{
+	size_t n;
+	if (!src)
+		return;
+	memcpy(&n, src, sizeof(n));
+	if (n > dst_size)
+		n = dst_size;
+	if (n > sizeof(size_t))
+		memcpy((char *)dst + sizeof(size_t), (const char *)src + sizeof(size_t), n - sizeof(size_t));
+}
+#define EBPFDSL_OPTS_COPY(dst, src) ebpfdsl_opts_copy(&(dst), sizeof(dst), (src))
+
+/* The library's result (src, src_size bytes) into a caller's struct whose
+ * sz says how big it is: no more than that is written, and sz then says
+ * how much was (no more than src_size). -EINVAL when sz cannot even hold
+ * itself. */
+static inline int ebpfdsl_opts_out(void *dst, const void *src, size_t src_size)
+{
+	size_t n;
+	memcpy(&n, dst, sizeof(n));
+	if (n < sizeof(size_t))
+		return -EINVAL;
+	if (n > src_size)
+		n = src_size;
+	memcpy((char *)dst + sizeof(size_t), (const char *)src + sizeof(size_t), n - sizeof(size_t));
+	memcpy(dst, &n, sizeof(n));
+	return 0;
+}
 
 struct btf;
 /* map_btf.c: a loaded BTF describing a key of key_size bytes (an int

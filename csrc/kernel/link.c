@@ -166,21 +166,11 @@ int link_add(struct ebpfdsl_link *l, int fd, int perf_fd)
 	return 0;
 }
 
-/* Removes a tracefs dynamic event: "-:group/name". */
 static void part_remove_event(struct link_part *p)
 {
-	char line[256];
-	int fd;
 	if (!p->event)
 		return;
-	fd = open(p->event_file, O_WRONLY | O_APPEND | O_CLOEXEC);
-	if (fd >= 0) {
-		int n = snprintf(line, sizeof(line), "-:%s\n", p->event);
-		if (write(fd, line, (size_t)n) < 0) {
-			/* nothing more to do: the event stays until reboot */
-		}
-		close(fd);
-	}
+	tracefs_event_remove(p->event_file, p->event);
 	free(p->event);
 	free(p->event_file);
 	p->event = p->event_file = NULL;
@@ -198,6 +188,15 @@ static void part_close(struct link_part *p)
 		p->fd = -1;
 	}
 	part_remove_event(p);
+}
+
+void link_drop_last(struct ebpfdsl_link *l)
+{
+	if (l->nparts == 0)
+		return;
+	part_close(&l->parts[--l->nparts]);
+	if (l->nparts == 0)
+		l->bpf_link = 0;
 }
 
 static int same_socket(const struct ebpfdsl_link *l)
@@ -343,10 +342,12 @@ int ebpfdsl_link__pin(ebpfdsl_link *l, const char *path)
 
 int ebpfdsl_link__unpin(ebpfdsl_link *l)
 {
+	int e;
 	if (!l || !l->pin)
 		return -ENOENT;
-	if (unlink(l->pin) < 0)
-		return -errno;
+	e = ebpfdsl_obj__unpin(l->pin); /* as every unpin: never a file outside a bpffs */
+	if (e < 0)
+		return e;
 	free(l->pin);
 	l->pin = NULL;
 	return 0;
@@ -357,14 +358,22 @@ int ebpfdsl_link_open_pinned(const char *path, ebpfdsl_link **out, char *err, si
 	struct bpf_link_info info;
 	__u32 len = sizeof(info);
 	struct ebpfdsl_link *l;
-	int fd = bpf_obj_get(path);
+	int found, fd = ebpfdsl_obj__open_kind(path, EBPFDSL_OBJ_LINK, &found);
+	if (fd < 0 && found >= 0) {
+		if (found == EBPFDSL_OBJ_OTHER)
+			link_msg(err, errlen, "open pinned link %s: the pin is not a BPF object", path);
+		else
+			link_msg(err, errlen, "open pinned link %s: the pin is a %s, not a link", path,
+				 ebpfdsl_obj_kind_name(found));
+		return fd;
+	}
 	if (fd < 0)
-		return link_err(err, errlen, errno, "open pinned link %s", path);
+		return link_err(err, errlen, fd, "open pinned link %s", path);
 	memset(&info, 0, sizeof(info));
 	if (bpf_obj_get_info_by_fd(fd, &info, &len) < 0) {
 		int e = errno;
 		close(fd);
-		return link_err(err, errlen, e, "open pinned link %s: not a bpf link", path);
+		return link_err(err, errlen, e, "open pinned link %s: info", path);
 	}
 	l = link_new(EBPFDSL_LINK_PINNED, "%s (%s link)", path,
 		     ebpfdsl_link_type_name((int)info.type) ? ebpfdsl_link_type_name((int)info.type) : "unknown");
@@ -426,6 +435,8 @@ int ebpfdsl_link__info(const ebpfdsl_link *l, struct ebpfdsl_link_info *out)
 
 	if (fd < 0)
 		return fd;
+	if (!out || out->sz < sizeof(out->sz))
+		return -EINVAL;
 	memset(&u, 0, sizeof(u));
 	memset(&r, 0, sizeof(r));
 	r.sz = sizeof(r);
@@ -508,6 +519,5 @@ int ebpfdsl_link__info(const ebpfdsl_link *l, struct ebpfdsl_link_info *out)
 		break;
 	}
 	r.name[sizeof(r.name) - 1] = '\0';
-	memcpy(out, &r, out->sz && out->sz < sizeof(r) ? out->sz : sizeof(r));
-	return 0;
+	return ebpfdsl_opts_out(out, &r, sizeof(r));
 }

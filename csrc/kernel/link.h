@@ -91,6 +91,12 @@ int perf_open(void *attr, int pid, int cpu, int group_fd, unsigned long flags);
  * the part removes the event on detach. */
 int tracefs_probe_attach(struct ebpfdsl_link *l, int prog_fd, const char *events_file, const char *group,
 			 const char *name, const char *def, int pid, uint64_t cookie, char *err, size_t errlen);
+/* Removes the tracefs dynamic event "group/name" by writing "-:group/name"
+ * to the events file at events_path; best effort (an event that cannot
+ * be removed stays until reboot). */
+void tracefs_event_remove(const char *events_path, const char *event);
+/* Closes and forgets the last part added (undoing its attachment). */
+void link_drop_last(struct ebpfdsl_link *l);
 /* A fresh event name, unique in this process: "ebpfdsl_<pid>_<n>". */
 void tracefs_event_name(char *buf, size_t len);
 

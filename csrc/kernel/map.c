@@ -106,7 +106,7 @@ int ebpfdsl_map__create(int type, unsigned key_size, unsigned value_size, unsign
 			const struct ebpfdsl_map_create_opts *opts)
 {
 	LIBBPF_OPTS(bpf_map_create_opts, o);
-	const char *name = NULL;
+	struct ebpfdsl_map_create_opts c = { .sz = sizeof(c) };
 	struct btf *btf = NULL;
 	int fd, err;
 
@@ -116,18 +116,16 @@ int ebpfdsl_map__create(int type, unsigned key_size, unsigned value_size, unsign
 		if (ebpfdsl_ringbuf_size_check(max_entries, NULL, NULL))
 			return -EINVAL;
 	}
-	if (opts) {
-		name = opts->name;
-		o.map_flags = opts->flags;
-		o.inner_map_fd = (__u32)opts->inner_map_fd;
-		o.numa_node = (__u32)opts->numa_node;
-		o.map_extra = opts->map_extra;
-		o.map_ifindex = opts->ifindex;
-		o.btf_fd = (__u32)opts->btf_fd;
-		o.btf_key_type_id = opts->btf_key_type_id;
-		o.btf_value_type_id = opts->btf_value_type_id;
-		o.btf_vmlinux_value_type_id = opts->btf_vmlinux_value_type_id;
-	}
+	EBPFDSL_OPTS_COPY(c, opts);
+	o.map_flags = c.flags;
+	o.inner_map_fd = (__u32)c.inner_map_fd;
+	o.numa_node = (__u32)c.numa_node;
+	o.map_extra = c.map_extra;
+	o.map_ifindex = c.ifindex;
+	o.btf_fd = (__u32)c.btf_fd;
+	o.btf_key_type_id = c.btf_key_type_id;
+	o.btf_value_type_id = c.btf_value_type_id;
+	o.btf_vmlinux_value_type_id = c.btf_vmlinux_value_type_id;
 	/* Local storage maps insist on BTF for their key and value; a caller
 	 * without a compiler has none, so describe the bytes ourselves. */
 	if (ebpfdsl_map_type_local_storage(type) && !o.btf_fd) {
@@ -145,7 +143,7 @@ int ebpfdsl_map__create(int type, unsigned key_size, unsigned value_size, unsign
 			return -errno;
 		o.btf_fd = (__u32)btf__fd(btf);
 	}
-	fd = bpf_map_create((enum bpf_map_type)type, name, key_size, value_size, max_entries, &o);
+	fd = bpf_map_create((enum bpf_map_type)type, c.name, key_size, value_size, max_entries, &o);
 	err = fd < 0 ? -errno : fd;
 	btf__free(btf); /* the map holds its own reference to the BTF */
 	return err;
@@ -159,14 +157,7 @@ int ebpfdsl_map__open_id(uint32_t id)
 
 int ebpfdsl_map__open_pinned(const char *path)
 {
-	int fd = ebpfdsl_obj__get(path);
-	if (fd < 0)
-		return fd;
-	if (ebpfdsl_obj__kind(fd) != EBPFDSL_OBJ_MAP) {
-		close(fd);
-		return -EINVAL;
-	}
-	return fd;
+	return ebpfdsl_obj__open_kind(path, EBPFDSL_OBJ_MAP, NULL);
 }
 
 /* The kernel says whether a map is frozen only in its fdinfo. */
@@ -213,11 +204,11 @@ int ebpfdsl_map__info(int fd, struct ebpfdsl_map_info *info)
 	full.btf_key_type_id = k.btf_key_type_id;
 	full.btf_value_type_id = k.btf_value_type_id;
 	full.btf_vmlinux_value_type_id = k.btf_vmlinux_value_type_id;
-	full.frozen = read_frozen(fd);
+	/* one file read per call: only for callers who ask (m:info()), not
+	 * for every create, open, count, clear or batch fallback */
+	full.frozen = EBPFDSL_OPTS_HAS(info, frozen) && info->frozen ? read_frozen(fd) : -1;
 	/* a caller built against an older, smaller struct gets its part */
-	full.sz = info->sz < sizeof(full) ? info->sz : sizeof(full);
-	memcpy(info, &full, full.sz);
-	return 0;
+	return ebpfdsl_opts_out(info, &full, sizeof(full));
 }
 
 int ebpfdsl_map__lookup(int fd, const void *key, void *value, uint64_t flags)

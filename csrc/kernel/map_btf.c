@@ -43,21 +43,20 @@ struct btf *ebpfdsl_map_btf_bytes(unsigned key_size, unsigned value_size, unsign
 
 int ebpfdsl_struct_ops_type(const char *name, unsigned *type_id, unsigned *value_size)
 {
+	const ebpfdsl_btf *vmlinux;
 	char full[128];
-	struct btf *vmlinux;
-	__s32 id;
-	__s64 size;
+	int64_t size;
+	int id;
 
 	if (!name || snprintf(full, sizeof(full), "bpf_struct_ops_%s", name) >= (int)sizeof(full))
 		return -EINVAL;
-	vmlinux = btf__load_vmlinux_btf();
+	vmlinux = ebpfdsl_btf__vmlinux(); /* parsed once per process, not per map */
 	if (!vmlinux)
 		return -errno;
-	id = btf__find_by_name_kind(vmlinux, full, BTF_KIND_STRUCT);
-	size = id > 0 ? btf__resolve_size(vmlinux, (__u32)id) : id;
-	btf__free(vmlinux);
+	id = ebpfdsl_btf__find(vmlinux, full, BTF_KIND_STRUCT);
 	if (id < 0)
 		return -ENOENT;
+	size = ebpfdsl_btf__size(vmlinux, (uint32_t)id);
 	if (size < 0)
 		return (int)size;
 	if (type_id)

@@ -9,6 +9,32 @@
 #include <bpf/libbpf.h>
 #include "btf_impl.h"
 
+int ebpfdsl_prog_resolve_attach(int type, const char *attach_to, const ebpfdsl_btf *b, int *expected_attach_type,
+				unsigned *attach_btf_id)
+{
+	uint32_t sid;
+	int id;
+
+	if (!attach_to || !expected_attach_type || !attach_btf_id)
+		return -EINVAL;
+	if (!b && !(b = ebpfdsl_btf__vmlinux()))
+		return -errno;
+	if (type == BPF_PROG_TYPE_STRUCT_OPS) {
+		/* the member's index is the program's expected attach type */
+		id = ebpfdsl_btf__struct_ops_member(b, attach_to, &sid);
+		if (id < 0)
+			return id;
+		*expected_attach_type = id;
+		*attach_btf_id = sid;
+		return 0;
+	}
+	id = ebpfdsl_btf__attach_id(b, *expected_attach_type, attach_to);
+	if (id < 0)
+		return id;
+	*attach_btf_id = (unsigned)id;
+	return 0;
+}
+
 int ebpfdsl_prog__load(int type, const struct bpf_insn *insns, size_t cnt,
 		       const struct ebpfdsl_prog_load_opts *opts)
 {
@@ -28,22 +54,13 @@ int ebpfdsl_prog__load(int type, const struct bpf_insn *insns, size_t cnt,
 		if (EBPFDSL_OPTS_HAS(opts, attach_prog_fd) && opts->attach_prog_fd > 0)
 			o.attach_prog_fd = (unsigned)opts->attach_prog_fd;
 		if (EBPFDSL_OPTS_HAS(opts, attach_btf) && opts->attach_to && *opts->attach_to) {
-			const ebpfdsl_btf *b = opts->attach_btf ? opts->attach_btf : ebpfdsl_btf__vmlinux();
-			if (!b)
-				return -errno;
-			if (type == BPF_PROG_TYPE_STRUCT_OPS) {
-				uint32_t sid;
-				err = ebpfdsl_btf__struct_ops_member(b, opts->attach_to, &sid);
-				if (err < 0)
-					return err;
-				o.expected_attach_type = (enum bpf_attach_type)err;
-				o.attach_btf_id = sid;
-			} else {
-				err = ebpfdsl_btf__attach_id(b, opts->expected_attach_type, opts->attach_to);
-				if (err < 0)
-					return err;
-				o.attach_btf_id = (unsigned)err;
-			}
+			int eat = opts->expected_attach_type;
+			unsigned id;
+			err = ebpfdsl_prog_resolve_attach(type, opts->attach_to, opts->attach_btf, &eat, &id);
+			if (err < 0)
+				return err;
+			o.expected_attach_type = (enum bpf_attach_type)eat;
+			o.attach_btf_id = id;
 		}
 		o.log_level = opts->log_level;
 		if (opts->log_buf && opts->log_size && opts->log_level) {

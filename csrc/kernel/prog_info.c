@@ -3,7 +3,6 @@
  * its translated instructions, and opening a pinned one (pinning itself is
  * bpffs.c's, shared by maps, programs and links). */
 #include <errno.h>
-#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
@@ -26,46 +25,29 @@ int ebpfdsl_prog__info(int prog_fd, struct bpf_prog_info *info, uint32_t *map_id
 	return 0;
 }
 
-int ebpfdsl_prog__xlated(int prog_fd, struct bpf_insn **insns, size_t *cnt)
+int ebpfdsl_prog__xlated(int prog_fd, struct bpf_insn *insns, size_t *cnt)
 {
 	struct bpf_prog_info info;
-	__u32 len = sizeof(info), size;
-	void *buf;
+	__u32 len = sizeof(info);
+	size_t room = insns && cnt ? *cnt : 0;
 
-	*insns = NULL;
-	*cnt = 0;
+	if (!cnt)
+		return -EINVAL;
 	memset(&info, 0, sizeof(info));
+	if (room) {
+		/* the kernel copies at most this much, and says how much it has */
+		info.xlated_prog_len = (__u32)(room * sizeof(*insns));
+		info.xlated_prog_insns = (__u64)(uintptr_t)insns;
+	}
 	if (bpf_obj_get_info_by_fd(prog_fd, &info, &len))
 		return -errno;
-	size = info.xlated_prog_len;
-	if (size == 0)
+	if (info.xlated_prog_len == 0)
 		return -EPERM; /* the kernel hides them (bpf_jit_harden, lockdown) */
-	buf = malloc(size);
-	if (!buf)
-		return -ENOMEM;
-	memset(&info, 0, sizeof(info));
-	len = sizeof(info);
-	info.xlated_prog_len = size;
-	info.xlated_prog_insns = (__u64)(uintptr_t)buf;
-	if (bpf_obj_get_info_by_fd(prog_fd, &info, &len)) {
-		int err = -errno;
-		free(buf);
-		return err;
-	}
-	*insns = buf;
-	*cnt = (info.xlated_prog_len < size ? info.xlated_prog_len : size) / sizeof(struct bpf_insn);
+	*cnt = info.xlated_prog_len / sizeof(*insns);
 	return 0;
 }
 
 int ebpfdsl_prog__open_pinned(const char *path)
 {
-	int fd = ebpfdsl_obj__get(path), kind;
-	if (fd < 0)
-		return fd;
-	kind = ebpfdsl_obj__kind(fd);
-	if (kind != EBPFDSL_OBJ_PROG) {
-		close(fd);
-		return kind < 0 ? kind : -EINVAL;
-	}
-	return fd;
+	return ebpfdsl_obj__open_kind(path, EBPFDSL_OBJ_PROG, NULL);
 }

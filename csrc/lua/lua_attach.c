@@ -360,12 +360,6 @@ static int prog_attach_socket(lua_State *L)
 	char err[ERRLEN];
 	ebpfdsl_link *l = NULL;
 	ebpfdsl_link **u;
-	if ((lua_type(L, 2) == LUA_TUSERDATA || lua_type(L, 2) == LUA_TTABLE) &&
-	    lua_getfield(L, 2, "getfd") == LUA_TFUNCTION) {
-		lua_pushvalue(L, 2);
-		lua_call(L, 1, 1);
-		lua_replace(L, 2);
-	}
 	lua_settop(L, 2);
 	sock = ebpfdsl_lua_tofd(L, 2, "attach_socket");
 	u = new_link(L);

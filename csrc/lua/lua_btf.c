@@ -52,7 +52,7 @@ static int btf_tostring(lua_State *L)
 
 static struct lbtf *new_btf(lua_State *L)
 {
-	struct lbtf *u = lua_newuserdatauv(L, sizeof(*u), 1); /* uv 1: the base BTF */
+	struct lbtf *u = lua_newuserdatauv(L, sizeof(*u), 0);
 	u->b = NULL;
 	u->owned = 0;
 	luaL_setmetatable(L, BTF);
@@ -79,11 +79,7 @@ static int l_btf_load(lua_State *L)
 	u->b = ebpfdsl_btf__load(path, base);
 	if (!u->b)
 		return ebpfdsl_lua_fail(L, errno, "cannot read BTF from %s", path);
-	u->owned = 1;
-	if (base) { /* split BTF points into its base: keep it alive */
-		lua_pushvalue(L, 2);
-		lua_setiuservalue(L, -2, 1);
-	}
+	u->owned = 1; /* split BTF holds its own reference on its base */
 	return 1;
 }
 

@@ -2,6 +2,7 @@
 /* ebpfdsl.Link: one attachment of a program, whatever made it (prog:attach_*
  * in lua_attach.c, obj:attach, a pin); detach, pin, info. */
 #include <errno.h>
+#include <string.h>
 #include "lua_link.h"
 
 /* user value 1: the Prog the link runs, kept alive as long as the link;
@@ -118,31 +119,44 @@ static int link_prog(lua_State *L)
 	return 1;
 }
 
+/* link:pin(path) -> link | nil, msg, errno. The pin is the C link's,
+ * which keeps one at a time. */
 static int link_pin(lua_State *L)
 {
 	ebpfdsl_link *l = ebpfdsl_lua_link_check_open(L, 1);
-	const char *path = luaL_checkstring(L, 2);
+	const char *path = ebpfdsl_lua_pin_path(L, 2);
+	const char *kind = ebpfdsl_link_kind_name(ebpfdsl_link__kind(l));
 	int e = ebpfdsl_link__pin(l, path);
 	if (e == -ENOTSUP)
-		return ebpfdsl_lua_fail(L, e, "pin of %s link at %s: only bpf links can be pinned",
-					ebpfdsl_link_kind_name(ebpfdsl_link__kind(l)), path);
+		return ebpfdsl_lua_fail(L, e, "pin of %s link at %s: only bpf links can be pinned", kind, path);
 	if (e == -EBUSY)
 		return ebpfdsl_lua_fail(L, e, "pin at %s: already pinned at %s", path, ebpfdsl_link__pin_path(l));
 	if (e < 0)
-		return ebpfdsl_lua_fail(L, e, "pin of %s link at %s", ebpfdsl_link_kind_name(ebpfdsl_link__kind(l)),
-					path);
+		return ebpfdsl_lua_fail(L, e, "pin of %s link at %s%s", kind, path, ebpfdsl_lua_pin_hint(e, path));
 	lua_settop(L, 1);
 	return 1;
 }
 
+/* link:unpin([path]) -> link | nil, msg, errno: the pin link:pin made,
+ * or the one named (forgotten if it is that one) */
 static int link_unpin(lua_State *L)
 {
 	ebpfdsl_link *l = ebpfdsl_lua_link_check_open(L, 1);
-	int e = ebpfdsl_link__unpin(l);
-	if (e == -ENOENT && !ebpfdsl_link__pin_path(l))
-		return ebpfdsl_lua_fail(L, e, "unpin: the link is not pinned");
+	const char *mine = ebpfdsl_link__pin_path(l), *path;
+	int e;
+	if (lua_isnoneornil(L, 2)) {
+		if (!mine)
+			return ebpfdsl_lua_fail(L, ENOENT, "unpin: the link is not pinned");
+		lua_settop(L, 1);
+		lua_pushstring(L, mine);
+	}
+	path = ebpfdsl_lua_pin_path(L, 2);
+	if (mine && strcmp(path, mine) == 0)
+		e = ebpfdsl_link__unpin(l);
+	else
+		e = ebpfdsl_obj__unpin(path);
 	if (e < 0)
-		return ebpfdsl_lua_fail(L, e, "unpin %s", ebpfdsl_link__pin_path(l));
+		return ebpfdsl_lua_fail(L, e, "unpin of %s%s", path, ebpfdsl_lua_pin_hint(e, path));
 	lua_settop(L, 1);
 	return 1;
 }
@@ -248,6 +262,7 @@ static int l_link_open_pinned(lua_State *L)
 	ebpfdsl_link *l = NULL;
 	ebpfdsl_link **u;
 	int e;
+	ebpfdsl_lua_pin_path(L, 1);
 	u = ebpfdsl_lua_new_link(L, 0, 0); /* no Prog: the kernel holds it */
 	e = ebpfdsl_link_open_pinned(path, &l, err, sizeof(err));
 	return ebpfdsl_lua_link_finish(L, u, e, l, err);

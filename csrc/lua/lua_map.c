@@ -82,17 +82,6 @@ static int map_tostring(lua_State *L)
 /* ------------------------------------------------------------------ */
 /* Creating and opening                                                */
 
-static int valid_name(const char *s)
-{
-	if (strlen(s) >= BPF_OBJ_NAME_LEN)
-		return 0;
-	for (; *s; s++)
-		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
-		      *s == '_' || *s == '.'))
-			return 0;
-	return 1;
-}
-
 /* Maps dropped but not yet collected still hold their fds; the GC only
  * sees their few bytes. When the process runs out of fds, collect once
  * and let the caller try again. */
@@ -239,7 +228,7 @@ static int l_map_create(lua_State *L)
 	vs = size_field(L, 1, "value_size", c.vsize, c.vgiven);
 	max = size_field(L, 1, "max_entries", 0, 0);
 	o.name = ebpfdsl_lua_optstr_field(L, 1, "name", "", NULL);
-	if (!valid_name(o.name))
+	if (!ebpfdsl_lua_valid_name(o.name))
 		return luaL_error(L, "map name '%s' must be at most %d letters, digits, '_' or '.'", o.name,
 				  BPF_OBJ_NAME_LEN - 1);
 	o.flags = (unsigned)ebpfdsl_lua_optint_field(L, 1, "flags", 0);
@@ -255,7 +244,7 @@ static int l_map_create(lua_State *L)
 	o.btf_value_type_id = (unsigned)ebpfdsl_lua_optint_field(L, 1, "btf_value_type_id", 0);
 	o.btf_vmlinux_value_type_id = (unsigned)ebpfdsl_lua_optint_field(L, 1, "btf_vmlinux_value_type_id", 0);
 	if (lua_getfield(L, 1, "inner_map") != LUA_TNIL)
-		o.inner_map_fd = ebpfdsl_map_tofd(L, -1, "inner_map");
+		o.inner_map_fd = ebpfdsl_lua_tofd(L, -1, "inner_map");
 	lua_pop(L, 1);
 	sops = ebpfdsl_lua_optstr_field(L, 1, "struct_ops", NULL, NULL);
 	if (sops) {
@@ -312,49 +301,18 @@ static int open_end(lua_State *L, struct map *m, const struct codecs *c, int fd)
 	return 1;
 }
 
-/* The directory part of path, on the stack, to explain a refusal. */
-static int dir_on_bpffs(lua_State *L, const char *path)
-{
-	const char *slash = strrchr(path, '/');
-	int on;
-	if (!slash || slash == path)
-		return ebpfdsl_bpffs_is("/");
-	lua_pushlstring(L, path, (size_t)(slash - path));
-	on = ebpfdsl_bpffs_is(lua_tostring(L, -1));
-	lua_pop(L, 1);
-	return on;
-}
-
-static const char *const KIND_NAMES[] = { "not a BPF object", "a map", "a program", "a link" };
-
 /* map_open_pinned(path[, {key=, value=}]) -> Map | nil, msg, errno */
 static int l_map_open_pinned(lua_State *L)
 {
-	const char *path = luaL_checkstring(L, 1);
 	struct codecs c;
 	struct map *m;
-	int fd, kind;
+	int fd;
 	lua_settop(L, 2);
-	if (path[0] != '/')
-		return luaL_argerror(L, 1, "a pin path must be absolute");
+	ebpfdsl_lua_pin_path(L, 1);
 	m = open_begin(L, 2, &c);
-	fd = ebpfdsl_obj__get(path);
-	if (out_of_fds(L, fd))
-		fd = ebpfdsl_obj__get(path);
+	fd = ebpfdsl_lua_open_pin(L, 1, EBPFDSL_OBJ_MAP, "open_pinned");
 	if (fd < 0)
-		return ebpfdsl_lua_fail(L, fd, "open_pinned %s%s", path,
-					fd != -ENOENT && dir_on_bpffs(L, path) == 0 ? " (not on a bpf filesystem)" : "");
-	m->fd = fd; /* owned by the Map from here on */
-	kind = ebpfdsl_obj__kind(fd);
-	if (kind != EBPFDSL_OBJ_MAP) {
-		close(fd);
-		m->fd = -1;
-		luaL_pushfail(L);
-		lua_pushfstring(L, "open_pinned %s: the pin is %s, not a map", path,
-				kind >= 0 && kind <= EBPFDSL_OBJ_LINK ? KIND_NAMES[kind] : "unknown");
-		lua_pushinteger(L, EINVAL);
 		return 3;
-	}
 	return open_end(L, m, &c, fd);
 }
 
@@ -409,7 +367,7 @@ static int map_id(lua_State *L)
 static int map_info(lua_State *L)
 {
 	struct map *m = ebpfdsl_map_check_open(L, 1);
-	struct ebpfdsl_map_info info = { .sz = sizeof(info) };
+	struct ebpfdsl_map_info info = { .sz = sizeof(info), .frozen = 1 };
 	const char *tn;
 	int err = ebpfdsl_map__info(m->fd, &info);
 	if (err)
@@ -458,19 +416,13 @@ static int map_freeze(lua_State *L)
 static int map_pin(lua_State *L)
 {
 	struct map *m = ebpfdsl_map_check_open(L, 1);
-	const char *path = luaL_checkstring(L, 2);
-	int err;
-	if (path[0] != '/')
-		return luaL_argerror(L, 2, "a pin path must be absolute");
-	err = ebpfdsl_obj__pin(m->fd, path);
+	int err = ebpfdsl_lua_pin(L, m->fd, MAP_UV_PIN);
 	if (err) {
 		char what[512];
-		snprintf(what, sizeof(what), "pin at %s%s", path,
-			 dir_on_bpffs(L, path) == 0 ? " (its directory is not on a bpf filesystem)" : "");
+		const char *path = lua_tostring(L, 2);
+		snprintf(what, sizeof(what), "pin at %s%s", path, ebpfdsl_lua_pin_hint(err, path));
 		return ebpfdsl_map_fail(L, m, err, what);
 	}
-	lua_pushvalue(L, 2);
-	lua_setiuservalue(L, 1, MAP_UV_PIN);
 	lua_pushboolean(L, 1);
 	return 1;
 }
@@ -480,26 +432,12 @@ static int map_pin(lua_State *L)
 static int map_unpin(lua_State *L)
 {
 	struct map *m = ebpfdsl_map_check(L, 1);
-	const char *path;
-	int err;
-	if (lua_isnoneornil(L, 2)) {
-		lua_settop(L, 1);
-		lua_getiuservalue(L, 1, MAP_UV_PIN);
-		if (lua_isnil(L, 2))
-			return luaL_error(L, "unpin: the map was not pinned by pin(); give the path");
-	}
-	path = luaL_checkstring(L, 2);
-	err = ebpfdsl_obj__unpin(path);
+	int err = ebpfdsl_lua_unpin(L, MAP_UV_PIN, "map");
 	if (err) {
 		char what[512];
-		snprintf(what, sizeof(what), "unpin of %s%s", path,
-			 err == -EINVAL ? " (not on a bpf filesystem)" : "");
+		const char *path = lua_tostring(L, 2);
+		snprintf(what, sizeof(what), "unpin of %s%s", path, ebpfdsl_lua_pin_hint(err, path));
 		return ebpfdsl_map_fail(L, m, err, what);
-	}
-	lua_getiuservalue(L, 1, MAP_UV_PIN);
-	if (lua_rawequal(L, -1, 2)) {
-		lua_pushnil(L);
-		lua_setiuservalue(L, 1, MAP_UV_PIN);
 	}
 	lua_pushboolean(L, 1);
 	return 1;
@@ -522,7 +460,6 @@ static const luaL_Reg map_meta[] = {
 	{ "__gc", map_close },
 	{ "__close", map_close },
 	{ "__tostring", map_tostring },
-	{ "__newindex", ebpfdsl_map_newindex },
 	{ "__pairs", ebpfdsl_map_pairs },
 	{ NULL, NULL },
 };
@@ -652,6 +589,10 @@ void ebpfdsl_lua_open_map(lua_State *L)
 	luaL_setfuncs(L, map_methods, 0);
 	ebpfdsl_lua_map_elem_methods(L);
 	ebpfdsl_lua_map_batch_methods(L);
+	/* m[k] and m[k] = v tell methods from keys by the method table */
+	lua_pushvalue(L, -1);
+	lua_pushcclosure(L, ebpfdsl_map_newindex, 1);
+	lua_setfield(L, -3, "__newindex");
 	lua_pushcclosure(L, ebpfdsl_map_index, 1);
 	lua_setfield(L, -2, "__index");
 	lua_pop(L, 1);

@@ -56,10 +56,6 @@ const void *ebpfdsl_map_encode_value(lua_State *L, int map_idx, int idx, void *b
 void ebpfdsl_map_push_key(lua_State *L, int map_idx, const void *bytes);
 void ebpfdsl_map_push_value(lua_State *L, int map_idx, const void *bytes);
 
-/* An fd from an integer, an io file, or an object with :fd() or
- * :getfd() (LuaSocket). Raises otherwise. */
-int ebpfdsl_map_tofd(lua_State *L, int idx, const char *what);
-
 /* Scratch memory owned by the GC (pushed on the stack), so that an error
  * raised while it is in use leaks nothing. */
 void *ebpfdsl_map_scratch(lua_State *L, size_t n);
@@ -73,8 +69,8 @@ void ebpfdsl_map_keep_reset(lua_State *L, int map_idx);
 const char *ebpfdsl_map_type_str(const struct map *m);
 
 /* lua_map_elem.c: the element methods, added to the method table at -1,
- * and the metamethods m[k] (__index, with the method table as upvalue 1),
- * m[k] = v (nil deletes) and pairs(m) */
+ * and the metamethods m[k] (__index) and m[k] = v (nil deletes), both with
+ * the method table as upvalue 1, and pairs(m) */
 void ebpfdsl_lua_map_elem_methods(lua_State *L);
 int ebpfdsl_map_index(lua_State *L);
 int ebpfdsl_map_newindex(lua_State *L);

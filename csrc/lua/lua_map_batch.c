@@ -57,8 +57,8 @@ static int lookup_batch(lua_State *L, int del)
 	struct ebpfdsl_map_batch o = { .sz = sizeof(o) };
 	struct batch_args a;
 	size_t cs = ebpfdsl_map_batch_cursor_size(m->key_size);
-	uint32_t chunk, n = 0;
-	char *in = NULL, *out;
+	uint32_t chunk, room = 0, n = 0;
+	char *in = NULL, *out, *kb = NULL, *vb = NULL;
 	int err, used_fallback = 0, keys, values;
 
 	if (m->key_size == 0)
@@ -82,16 +82,23 @@ static int lookup_batch(lua_State *L, int del)
 	keys = lua_gettop(L);
 	lua_newtable(L);
 	values = lua_gettop(L);
+	lua_pushnil(L); /* 7, 8: room for one chunk of keys and values, made */
+	lua_pushnil(L); /* once and grown only when a bucket needs more */
 	for (;;) {
 		uint32_t cnt = chunk;
-		char *kb = ebpfdsl_map_scratch(L, (size_t)chunk * m->key_size);
-		char *vb = ebpfdsl_map_scratch(L, (size_t)chunk * m->vbytes);
+		if (chunk > room) {
+			/* the kernel writes them: no need to zero */
+			kb = lua_newuserdatauv(L, (size_t)chunk * m->key_size, 0);
+			lua_replace(L, keys + 2);
+			vb = lua_newuserdatauv(L, (size_t)chunk * m->vbytes + 1, 0);
+			lua_replace(L, keys + 3);
+			room = chunk;
+		}
 		err = del ? ebpfdsl_map__lookup_and_delete_batch(m->fd, in, out, kb, vb, &cnt, &o)
 			  : ebpfdsl_map__lookup_batch(m->fd, in, out, kb, vb, &cnt, &o);
 		used_fallback |= o.fallback;
 		if (err == -ENOSPC && cnt == 0 && chunk < 0x40000000u) {
 			/* one hash bucket holds more than chunk elements */
-			lua_pop(L, 2);
 			chunk *= 2;
 			continue;
 		}
@@ -106,7 +113,6 @@ static int lookup_batch(lua_State *L, int del)
 			if (del)
 				ebpfdsl_map_keep(L, 1, k, m->key_size, 0);
 		}
-		lua_pop(L, 2);
 		if (err == -ENOENT || a.count)
 			break;
 		/* the next chunk starts where this one ended */
@@ -116,6 +122,7 @@ static int lookup_batch(lua_State *L, int del)
 		}
 		memcpy(in, out, cs);
 	}
+	lua_settop(L, values); /* keys, values; then the cursor and fallback */
 	if (err == -ENOENT)
 		lua_pushnil(L);
 	else

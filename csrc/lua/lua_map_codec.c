@@ -23,28 +23,6 @@ void *ebpfdsl_map_scratch(lua_State *L, size_t n)
 	return p;
 }
 
-/* Whether obj[name] is callable; userdata without __index have no methods. */
-static int has_method(lua_State *L, int idx, const char *name)
-{
-	int t = lua_type(L, idx), ok;
-	idx = lua_absindex(L, idx);
-	if (t == LUA_TUSERDATA) {
-		if (luaL_getmetafield(L, idx, "__index") == LUA_TNIL)
-			return 0;
-		lua_pop(L, 1);
-	} else if (t != LUA_TTABLE) {
-		return 0;
-	}
-	lua_getfield(L, idx, name);
-	ok = lua_isfunction(L, -1);
-	if (!ok && luaL_getmetafield(L, -1, "__call") != LUA_TNIL) {
-		ok = 1;
-		lua_pop(L, 1);
-	}
-	lua_pop(L, 1);
-	return ok;
-}
-
 int ebpfdsl_map_parse_codec(lua_State *L, int idx, const char *field, uint32_t *size, int *size_given)
 {
 	int t = lua_getfield(L, idx, field);
@@ -68,7 +46,7 @@ int ebpfdsl_map_parse_codec(lua_State *L, int idx, const char *field, uint32_t *
 		return luaL_error(L, "%s '%s': expected u8, u16, u32, u64, i8, i16, i32, i64, bytes, fd, lpm or a "
 				  "layout", field, s);
 	}
-	if (has_method(L, -1, "size") && has_method(L, -1, "encode") && has_method(L, -1, "decode")) {
+	if (ebpfdsl_lua_has_method(L, -1, "size") && ebpfdsl_lua_has_method(L, -1, "encode") && ebpfdsl_lua_has_method(L, -1, "decode")) {
 		lua_Integer n;
 		int isnum;
 		lua_getfield(L, -1, "size");
@@ -113,36 +91,6 @@ int ebpfdsl_map_default_codec(int type, uint32_t size, int is_key)
 	if (size == 1 || size == 2 || size == 4 || size == 8)
 		return CODEC_UINT;
 	return CODEC_BYTES;
-}
-
-int ebpfdsl_map_tofd(lua_State *L, int idx, const char *what)
-{
-	lua_Integer fd;
-	int isnum = 0;
-	luaL_Stream *s;
-
-	idx = lua_absindex(L, idx);
-	if (lua_type(L, idx) == LUA_TNUMBER) {
-		fd = lua_tointegerx(L, idx, &isnum);
-	} else if ((s = luaL_testudata(L, idx, LUA_FILEHANDLE)) != NULL) {
-		if (!s->closef)
-			return luaL_error(L, "%s: attempt to use a closed file", what);
-		fd = fileno(s->f);
-		isnum = 1;
-	} else {
-		const char *m = has_method(L, idx, "fd") ? "fd" : has_method(L, idx, "getfd") ? "getfd" : NULL;
-		if (!m)
-			return luaL_error(L, "%s: expected an fd, a file, or an object with :fd() or :getfd(), got %s",
-					  what, luaL_typename(L, idx));
-		lua_getfield(L, idx, m);
-		lua_pushvalue(L, idx);
-		lua_call(L, 1, 1);
-		fd = lua_tointegerx(L, -1, &isnum);
-		lua_pop(L, 1);
-	}
-	if (!isnum || fd < 0 || fd > INT_MAX)
-		return luaL_error(L, "%s: not a valid file descriptor", what);
-	return (int)fd;
 }
 
 /* ------------------------------------------------------------------ */
@@ -210,7 +158,7 @@ static void encode_one(lua_State *L, int map_idx, int idx, int codec, int layout
 		luaL_error(L, "%s must be a string of %d bytes, got %s", what, (int)size, luaL_typename(L, idx));
 		return;
 	case CODEC_FD: {
-		int fd = ebpfdsl_map_tofd(L, idx, what);
+		int fd = ebpfdsl_lua_tofd(L, idx, what);
 		put_int(L, what, CODEC_UINT, size >= 8 ? 8 : size, fd, out);
 		return;
 	}

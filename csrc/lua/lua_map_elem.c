@@ -308,21 +308,42 @@ static int raise_fail(lua_State *L, int n)
 	return n;
 }
 
-/* Strings name methods; other keys are looked up, failures raise. */
+/* m[k]: a method when a method has that name, else the key's value
+ * (nil when absent); failures raise. */
 int ebpfdsl_map_index(lua_State *L)
 {
 	if (lua_type(L, 2) == LUA_TSTRING) {
+		const struct map *m = ebpfdsl_map_check(L, 1);
+		size_t len;
 		lua_pushvalue(L, 2);
-		lua_rawget(L, lua_upvalueindex(1));
-		return 1;
+		if (lua_rawget(L, lua_upvalueindex(1)) != LUA_TNIL)
+			return 1;
+		lua_tolstring(L, 2, &len);
+		/* bytes of the key's size are a key; other strings are no key
+		 * and most likely a misspelt method */
+		if (m->key_size == 0)
+			return luaL_error(L, "'%s' is not a method of %s (%s maps have no keys)", lua_tostring(L, 2),
+					  EBPFDSL_MAP_CLASS, ebpfdsl_map_type_str(m));
+		if (m->kcodec != CODEC_LAYOUT && len != m->key_size)
+			return luaL_error(L, "'%s' is neither a method of %s nor a %d-byte key of this %s map",
+					  lua_tostring(L, 2), EBPFDSL_MAP_CLASS, (int)m->key_size,
+					  ebpfdsl_map_type_str(m));
 	}
 	lua_settop(L, 2);
 	return raise_fail(L, map_lookup(L));
 }
 
+/* m[k] = v (nil deletes); a key that names a method is refused, since
+ * m[k] could not read it back */
 int ebpfdsl_map_newindex(lua_State *L)
 {
 	int n;
+	if (lua_type(L, 2) == LUA_TSTRING) {
+		lua_pushvalue(L, 2);
+		if (lua_rawget(L, lua_upvalueindex(1)) != LUA_TNIL)
+			return luaL_error(L, "m['%s'] names a method of %s; use m:update(k, v) or m:delete(k) for "
+					  "that key", lua_tostring(L, 2), EBPFDSL_MAP_CLASS);
+	}
 	lua_settop(L, 3);
 	if (lua_isnil(L, 3)) {
 		lua_settop(L, 2);

@@ -15,8 +15,6 @@ static const char *const OBJECT = "ebpfdsl.Object";
 #define MSG_SIZE 4096
 #define LOG_SIZE (1024 * 1024)
 
-/* Object user values: 1 = table of maps given to reuse_map (kept alive
- * until load has dup'ed them) */
 struct lobject {
 	ebpfdsl_object *o; /* NULL: closed */
 };
@@ -81,14 +79,12 @@ static int l_object_open(lua_State *L)
 	const char *s = luaL_checklstring(L, 1, &len);
 	const char *name = luaL_optstring(L, 2, "object"); /* prefixes .data/.bss map names */
 	int is_elf = len >= 4 && memcmp(s, "\177ELF", 4) == 0;
-	struct lobject *u = lua_newuserdatauv(L, sizeof(*u), 1);
+	struct lobject *u = lua_newuserdatauv(L, sizeof(*u), 0);
 	char *msg;
 	int err;
 
 	u->o = NULL;
 	luaL_setmetatable(L, OBJECT);
-	lua_newtable(L);
-	lua_setiuservalue(L, -2, 1);
 	msg = lua_newuserdatauv(L, MSG_SIZE, 0);
 	u->o = is_elf ? ebpfdsl_object__open_mem(s, len, name, msg, MSG_SIZE)
 		      : ebpfdsl_object__open(s, msg, MSG_SIZE);
@@ -232,7 +228,8 @@ static int obj_set_autoload(lua_State *L)
 
 /* obj:reuse_map(name, map_or_fd) -> obj | nil, msg, errno: before load,
  * the object's map becomes an existing one (a Map, a DSL program's map,
- * another object's map, or an fd), so both sides share it */
+ * another object's map, or an fd), so both sides share it. libbpf keeps
+ * a dup of the fd: the Map given may be closed or collected meanwhile. */
 static int obj_reuse_map(lua_State *L)
 {
 	ebpfdsl_object *o = check_open(L, 1);
@@ -243,11 +240,6 @@ static int obj_reuse_map(lua_State *L)
 	err = ebpfdsl_object__reuse_map(o, i, fd);
 	if (err)
 		return ebpfdsl_lua_fail(L, err, "reuse_map '%s' of %s", lua_tostring(L, 2), ebpfdsl_object__name(o));
-	lua_settop(L, 3);
-	lua_getiuservalue(L, 1, 1);
-	lua_pushvalue(L, 2);
-	lua_pushvalue(L, 3);
-	lua_settable(L, -3); /* the map object stays alive with us */
 	lua_settop(L, 1);
 	return 1;
 }
@@ -285,9 +277,6 @@ static int obj_load(lua_State *L)
 	int err = ebpfdsl_object__load(o, log, LOG_SIZE);
 
 	if (err == 0) {
-		/* the maps given to reuse_map were dup'ed: no need to hold them */
-		lua_newtable(L);
-		lua_setiuservalue(L, 1, 1);
 		lua_settop(L, 1);
 		return 1;
 	}
@@ -325,15 +314,17 @@ static int obj_load(lua_State *L)
 
 /* A new ebpfdsl.Prog of a loaded program: its own fd, with the
  * instructions the kernel was given. Pushes it and returns 1, or pushes
- * nil, msg, errno and returns 3. */
+ * nil, msg, errno and returns 3. The Prog is made before the fd is dup'ed,
+ * so that nothing raising in between can leak it. */
 static int push_prog(lua_State *L, const struct ebpfdsl_object_prog *p)
 {
-	int fd = fcntl(p->fd, F_DUPFD_CLOEXEC, 0);
-	if (fd < 0)
-		return ebpfdsl_lua_fail(L, errno, "prog '%s'", p->name);
+	int *fd;
 	lua_pushlstring(L, (const char *)p->insns, p->insn_cnt * sizeof(struct bpf_insn));
-	ebpfdsl_lua_push_prog(L, fd, p->type, p->expected_attach_type, p->name, -1);
+	fd = ebpfdsl_lua_push_prog(L, p->type, p->expected_attach_type, p->name, -1);
 	lua_remove(L, -2);
+	*fd = fcntl(p->fd, F_DUPFD_CLOEXEC, 0);
+	if (*fd < 0)
+		return ebpfdsl_lua_fail(L, errno, "prog '%s'", p->name);
 	return 1;
 }
 

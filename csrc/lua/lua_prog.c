@@ -20,13 +20,17 @@ static struct prog *check_open(lua_State *L, int idx)
 	return p;
 }
 
-static int prog_close(lua_State *L)
+static void prog_close_fd(struct prog *p)
 {
-	struct prog *p = check_prog(L, 1);
 	if (p->fd >= 0) {
 		close(p->fd);
 		p->fd = -1;
 	}
+}
+
+static int prog_close(lua_State *L)
+{
+	prog_close_fd(check_prog(L, 1));
 	return 0;
 }
 
@@ -164,12 +168,12 @@ static int prog_test_run(lua_State *L)
 	return 1;
 }
 
-void ebpfdsl_lua_push_prog(lua_State *L, int fd, int type, int attach_type, const char *name, int insns_idx)
+int *ebpfdsl_lua_push_prog(lua_State *L, int type, int attach_type, const char *name, int insns_idx)
 {
 	struct prog *p;
 	insns_idx = insns_idx ? lua_absindex(L, insns_idx) : 0;
 	p = lua_newuserdatauv(L, sizeof(*p), PROG_UV_COUNT);
-	p->fd = fd;
+	p->fd = -1;
 	p->type = type;
 	p->attach_type = attach_type;
 	snprintf(p->name, sizeof(p->name), "%s", name ? name : "");
@@ -183,6 +187,7 @@ void ebpfdsl_lua_push_prog(lua_State *L, int fd, int type, int attach_type, cons
 	lua_setiuservalue(L, -2, PROG_UV_LABELS);
 	lua_newtable(L);
 	lua_setiuservalue(L, -2, PROG_UV_MAPS);
+	return &p->fd;
 }
 
 static void hex(char *out, const unsigned char *b, size_t n)
@@ -260,12 +265,10 @@ static int prog_info(lua_State *L)
 static int prog_pin(lua_State *L)
 {
 	struct prog *p = check_open(L, 1);
-	const char *path = luaL_checkstring(L, 2);
-	int err = ebpfdsl_obj__pin(p->fd, path);
+	int err = ebpfdsl_lua_pin(L, p->fd, PROG_UV_PIN);
 	if (err)
-		return ebpfdsl_lua_fail(L, err, "pin of '%s' at %s", p->name, path);
-	lua_pushvalue(L, 2);
-	lua_setiuservalue(L, 1, PROG_UV_PIN);
+		return ebpfdsl_lua_fail(L, err, "pin of '%s' at %s%s", p->name, lua_tostring(L, 2),
+					ebpfdsl_lua_pin_hint(err, lua_tostring(L, 2)));
 	lua_settop(L, 1);
 	return 1;
 }
@@ -274,51 +277,51 @@ static int prog_pin(lua_State *L)
  * handle made (or the one named) */
 static int prog_unpin(lua_State *L)
 {
-	const char *path;
 	int err;
 	check_prog(L, 1);
-	if (lua_isnoneornil(L, 2)) {
-		lua_settop(L, 1);
-		if (lua_getiuservalue(L, 1, PROG_UV_PIN) != LUA_TSTRING)
-			return luaL_error(L, "unpin: this program was not pinned through this handle; give the path");
-	}
-	path = luaL_checkstring(L, 2);
-	if ((err = ebpfdsl_obj__unpin(path)))
-		return ebpfdsl_lua_fail(L, err, "unpin of %s", path);
-	lua_pushnil(L);
-	lua_setiuservalue(L, 1, PROG_UV_PIN);
+	err = ebpfdsl_lua_unpin(L, PROG_UV_PIN, "program");
+	if (err)
+		return ebpfdsl_lua_fail(L, err, "unpin of %s%s", lua_tostring(L, 2),
+					ebpfdsl_lua_pin_hint(err, lua_tostring(L, 2)));
 	lua_pushboolean(L, 1);
 	return 1;
 }
 
 /* prog_open_pinned(path) -> Prog | nil, msg, errno: type and name from the
- * kernel, instructions as the kernel translated them */
+ * kernel, instructions as the kernel translated them. The Prog exists,
+ * closed, before the fd does; the instructions go to GC-owned memory. */
 static int l_prog_open_pinned(lua_State *L)
 {
-	const char *path = luaL_checkstring(L, 1);
+	const char *path = ebpfdsl_lua_pin_path(L, 1);
 	struct bpf_prog_info info;
 	struct bpf_insn *insns;
 	size_t cnt;
-	int fd = ebpfdsl_prog__open_pinned(path), err;
+	struct prog *p;
+	int err;
 
-	if (fd == -EINVAL)
-		return ebpfdsl_lua_fail(L, fd, "open of pinned program %s: not a program", path);
-	if (fd < 0)
-		return ebpfdsl_lua_fail(L, fd, "open of pinned program %s", path);
-	err = ebpfdsl_prog__info(fd, &info, NULL, NULL);
+	lua_settop(L, 1);
+	ebpfdsl_lua_push_prog(L, 0, -1, "", 0); /* 2 */
+	p = lua_touserdata(L, 2);
+	p->fd = ebpfdsl_lua_open_pin(L, 1, EBPFDSL_OBJ_PROG, "open of pinned program");
+	if (p->fd < 0)
+		return 3;
+	err = ebpfdsl_prog__info(p->fd, &info, NULL, NULL);
 	if (err) {
-		close(fd);
+		prog_close_fd(p);
 		return ebpfdsl_lua_fail(L, err, "info of pinned program %s", path);
 	}
-	if (ebpfdsl_prog__xlated(fd, &insns, &cnt) == 0) {
+	p->type = (int)info.type;
+	snprintf(p->name, sizeof(p->name), "%s", info.name);
+	cnt = info.xlated_prog_len / sizeof(*insns);
+	insns = lua_newuserdatauv(L, cnt ? cnt * sizeof(*insns) : 1, 0); /* 3 */
+	if (ebpfdsl_prog__xlated(p->fd, insns, &cnt) == 0 && cnt <= info.xlated_prog_len / sizeof(*insns))
 		lua_pushlstring(L, (const char *)insns, cnt * sizeof(*insns));
-		free(insns);
-	} else {
-		lua_pushliteral(L, "");
-	}
-	ebpfdsl_lua_push_prog(L, fd, (int)info.type, -1, info.name, -1);
+	else
+		lua_pushliteral(L, ""); /* hidden from us: the Prog works without them */
+	lua_setiuservalue(L, 2, PROG_UV_INSNS);
 	lua_pushvalue(L, 1);
-	lua_setiuservalue(L, -2, PROG_UV_PIN);
+	lua_setiuservalue(L, 2, PROG_UV_PIN);
+	lua_settop(L, 2);
 	return 1;
 }
 

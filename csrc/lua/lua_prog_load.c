@@ -9,18 +9,6 @@
 #define LOG_START (64u * 1024)
 #define LOG_MAX (256u * 1024 * 1024)
 
-static int valid_name(const char *s)
-{
-	size_t n = strlen(s);
-	if (n >= BPF_OBJ_NAME_LEN)
-		return 0;
-	for (; *s; s++)
-		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
-		      *s == '_' || *s == '.'))
-			return 0;
-	return 1;
-}
-
 /* The labels table {[slot]=name} at idx as an array for the C explainer;
  * the array lives in a userdata pushed on the stack (GC-owned). */
 static struct ebpfdsl_label *labels_array(lua_State *L, int idx, size_t *n)
@@ -120,6 +108,7 @@ static int l_prog_load(lua_State *L)
 	struct ebpfdsl_prog_load_opts o = { .sz = sizeof(o) };
 	int type = ebpfdsl_prog_type_parse(tname), attach;
 	size_t log_size = LOG_START;
+	unsigned level;
 	const char *attach_to;
 	struct prog *p;
 	char *log;
@@ -136,7 +125,7 @@ static int l_prog_load(lua_State *L)
 	luaL_checktype(L, 3, LUA_TTABLE);
 	lua_settop(L, 3);
 	o.name = ebpfdsl_lua_optstr_field(L, 3, "name", "", NULL);
-	if (!valid_name(o.name))
+	if (!ebpfdsl_lua_valid_name(o.name))
 		return luaL_error(L, "program name '%s' must be at most %d letters, digits, '_' or '.'", o.name,
 				  BPF_OBJ_NAME_LEN - 1);
 	o.license = ebpfdsl_lua_optstr_field(L, 3, "license", "GPL", NULL);
@@ -156,44 +145,36 @@ static int l_prog_load(lua_State *L)
 	snprintf(p->name, sizeof(p->name), "%s", o.name);
 	luaL_setmetatable(L, EBPFDSL_PROG_CLASS);
 
-	/* attach_to -> attach_btf_id here rather than in the C library, so
+	/* attach_to -> attach_btf_id before the load, rather than in it, so
 	 * that a missing target gets a message naming what was looked for */
 	if (attach_to) {
 		const char *what = type == BPF_PROG_TYPE_STRUCT_OPS ? "struct_ops member (struct.member)"
 								     : attach_target_kind(o.expected_attach_type);
 		const ebpfdsl_btf *b;
-		uint32_t sid = 0;
-		int id;
+		int err;
 		lua_getfield(L, 3, "attach_btf");
 		b = ebpfdsl_lua_tobtf(L, -1);
 		lua_pop(L, 1);
-		if (!what)
-			return luaL_error(L, "attach_to needs an attach type that attaches to a BTF id (trace_fentry, "
-					  "trace_fexit, modify_return, trace_raw_tp, trace_iter, lsm_mac, lsm_cgroup), "
-					  "got %s", attach < 0 ? "none" : ebpfdsl_attach_type_name(attach));
 		if (!b && !(b = ebpfdsl_btf__vmlinux()))
 			return ebpfdsl_lua_fail(L, errno, "load of %s '%s': cannot resolve '%s' without the kernel's BTF",
 						tname, p->name, attach_to);
-		if (type == BPF_PROG_TYPE_STRUCT_OPS)
-			id = ebpfdsl_btf__struct_ops_member(b, attach_to, &sid);
-		else
-			id = ebpfdsl_btf__attach_id(b, o.expected_attach_type, attach_to);
-		if (id < 0) {
+		err = ebpfdsl_prog_resolve_attach(type, attach_to, b, &o.expected_attach_type, &o.attach_btf_id);
+		if (err == -EINVAL && !what)
+			return luaL_error(L, "attach_to needs an attach type that attaches to a BTF id (trace_fentry, "
+					  "trace_fexit, modify_return, trace_raw_tp, trace_iter, lsm_mac, lsm_cgroup), "
+					  "got %s", attach < 0 ? "none" : ebpfdsl_attach_type_name(attach));
+		if (err < 0) {
 			luaL_pushfail(L);
 			lua_pushfstring(L, "load of %s '%s': no %s '%s' in %s BTF", tname, p->name, what, attach_to,
 					ebpfdsl_btf__source(b));
-			lua_pushinteger(L, -id);
+			lua_pushinteger(L, -err);
 			return 3;
 		}
-		if (type == BPF_PROG_TYPE_STRUCT_OPS) { /* the member index is the attach type */
-			o.expected_attach_type = id;
-			p->attach_type = id;
-			o.attach_btf_id = sid;
-		} else {
-			o.attach_btf_id = (unsigned)id;
-		}
+		if (type == BPF_PROG_TYPE_STRUCT_OPS)
+			p->attach_type = o.expected_attach_type; /* the member index */
 	}
 
+	level = o.log_level;
 	for (;;) {
 		log = lua_newuserdatauv(L, log_size, 0); /* GC-owned scratch */
 		o.log_buf = log;
@@ -203,6 +184,11 @@ static int l_prog_load(lua_State *L)
 			break;
 		lua_pop(L, 1);
 		log_size *= 4;
+		/* The log did not fit: the program was refused (or the caller
+		 * asked for a log). Ask for the log at once on the retries,
+		 * which would otherwise verify without one first, every time. */
+		if (!o.log_level)
+			o.log_level = 1;
 	}
 	if (fd < 0) {
 		int e = -fd;
@@ -243,7 +229,7 @@ static int l_prog_load(lua_State *L)
 		lua_newtable(L);
 	}
 	lua_setiuservalue(L, 4, PROG_UV_MAPS);
-	if (o.log_level && *log) {
+	if (level && *log) { /* the caller's level: a log asked for */
 		lua_pushvalue(L, 4);
 		lua_pushstring(L, log);
 		return 2;

@@ -390,9 +390,19 @@ static const luaL_Reg rb_meta[] = {
 	{ NULL, NULL },
 };
 
+/* tofd(value[, what]) -> fd: what every fd argument takes (ringbuf.lua
+ * orders rings by fd before the reader is made) */
+static int l_tofd(lua_State *L)
+{
+	lua_pushinteger(L, ebpfdsl_lua_tofd(L, 1, luaL_optstring(L, 2, "fd")));
+	return 1;
+}
+
 void ebpfdsl_lua_open_ringbuf(lua_State *L)
 {
 	ebpfdsl_lua_class(L, RINGBUF, rb_methods, rb_meta);
 	lua_pushcfunction(L, l_ringbuf_reader);
 	lua_setfield(L, -2, "ringbuf_reader");
+	lua_pushcfunction(L, l_tofd);
+	lua_setfield(L, -2, "tofd");
 }

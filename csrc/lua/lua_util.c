@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Shared pieces of the binding; see lua_util.h. */
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -96,25 +97,148 @@ const char *ebpfdsl_lua_optstr_field(lua_State *L, int idx, const char *field, c
 	return s;
 }
 
+int ebpfdsl_lua_has_method(lua_State *L, int idx, const char *name)
+{
+	int t = lua_type(L, idx), ok;
+	idx = lua_absindex(L, idx);
+	if (t == LUA_TUSERDATA) {
+		if (luaL_getmetafield(L, idx, "__index") == LUA_TNIL)
+			return 0;
+		lua_pop(L, 1);
+	} else if (t != LUA_TTABLE) {
+		return 0;
+	}
+	lua_getfield(L, idx, name);
+	ok = lua_isfunction(L, -1);
+	if (!ok && luaL_getmetafield(L, -1, "__call") != LUA_TNIL) {
+		ok = 1;
+		lua_pop(L, 1);
+	}
+	lua_pop(L, 1);
+	return ok;
+}
+
 int ebpfdsl_lua_tofd(lua_State *L, int idx, const char *what)
 {
-	int isnum;
 	lua_Integer fd;
+	int isnum = 0, t;
+	luaL_Stream *s;
+
 	idx = lua_absindex(L, idx);
-	if (lua_type(L, idx) == LUA_TNUMBER) {
+	t = lua_type(L, idx);
+	if (t == LUA_TNUMBER) {
 		fd = lua_tointegerx(L, idx, &isnum);
+	} else if ((s = luaL_testudata(L, idx, LUA_FILEHANDLE)) != NULL) {
+		if (!s->closef)
+			return luaL_error(L, "%s: attempt to use a closed file", what);
+		fd = fileno(s->f);
+		isnum = 1;
 	} else {
-		if (lua_type(L, idx) != LUA_TUSERDATA && lua_type(L, idx) != LUA_TTABLE)
-			return luaL_error(L, "%s: expected an fd or an object with :fd(), got %s", what,
-					  luaL_typename(L, idx));
-		if (lua_getfield(L, idx, "fd") != LUA_TFUNCTION)
+		const char *m = ebpfdsl_lua_has_method(L, idx, "fd")      ? "fd"
+				: ebpfdsl_lua_has_method(L, idx, "getfd") ? "getfd" /* LuaSocket */
+									  : NULL;
+		if (!m && (t == LUA_TUSERDATA || t == LUA_TTABLE))
 			return luaL_error(L, "%s: %s has no fd method", what, luaL_typename(L, idx));
+		if (!m)
+			return luaL_error(L, "%s: expected an fd, a file, or an object with :fd() or :getfd(), got %s",
+					  what, luaL_typename(L, idx));
+		lua_getfield(L, idx, m);
 		lua_pushvalue(L, idx);
 		lua_call(L, 1, 1);
 		fd = lua_tointegerx(L, -1, &isnum);
 		lua_pop(L, 1);
 	}
-	if (!isnum || fd < 0 || fd > 0x7fffffff)
+	if (!isnum || fd < 0 || fd > INT_MAX)
 		return luaL_error(L, "%s: not a valid file descriptor", what);
 	return (int)fd;
+}
+
+int ebpfdsl_lua_valid_name(const char *s)
+{
+	if (strlen(s) >= BPF_OBJ_NAME_LEN)
+		return 0;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
+		      *s == '_' || *s == '.'))
+			return 0;
+	return 1;
+}
+
+const char *ebpfdsl_lua_pin_path(lua_State *L, int idx)
+{
+	const char *path = luaL_checkstring(L, idx);
+	if (path[0] != '/')
+		luaL_argerror(L, idx, "a pin path must be absolute");
+	return path;
+}
+
+const char *ebpfdsl_lua_pin_hint(int err, const char *path)
+{
+	char dir[PATH_MAX];
+	const char *slash = strrchr(path, '/');
+	size_t n = slash ? (size_t)(slash - path) : 0;
+	if (err == -ENOENT || err == ENOENT || n >= sizeof(dir))
+		return "";
+	memcpy(dir, path, n);
+	dir[n] = '\0';
+	return ebpfdsl_bpffs_is(n ? dir : "/") == 0 ? " (its directory is not on a bpf filesystem)" : "";
+}
+
+int ebpfdsl_lua_open_pin(lua_State *L, int idx, int kind, const char *what)
+{
+	const char *path = ebpfdsl_lua_pin_path(L, idx);
+	int found, fd = ebpfdsl_obj__open_kind(path, kind, &found);
+	if (fd == -EMFILE || fd == -ENFILE) {
+		/* objects dropped but not yet collected still hold their fds */
+		lua_gc(L, LUA_GCCOLLECT);
+		fd = ebpfdsl_obj__open_kind(path, kind, &found);
+	}
+	if (fd >= 0)
+		return fd;
+	if (found < 0) {
+		ebpfdsl_lua_fail(L, fd, "%s %s%s", what, path, ebpfdsl_lua_pin_hint(fd, path));
+		return -1;
+	}
+	luaL_pushfail(L);
+	if (found == EBPFDSL_OBJ_OTHER)
+		lua_pushfstring(L, "%s %s: the pin is not a BPF object", what, path);
+	else
+		lua_pushfstring(L, "%s %s: the pin is a %s, not a %s", what, path, ebpfdsl_obj_kind_name(found),
+				ebpfdsl_obj_kind_name(kind));
+	lua_pushinteger(L, -fd);
+	return -1;
+}
+
+int ebpfdsl_lua_pin(lua_State *L, int fd, int uv)
+{
+	const char *path = ebpfdsl_lua_pin_path(L, 2);
+	int err = ebpfdsl_obj__pin(fd, path);
+	if (err)
+		return err;
+	lua_pushvalue(L, 2);
+	lua_setiuservalue(L, 1, uv);
+	return 0;
+}
+
+int ebpfdsl_lua_unpin(lua_State *L, int uv, const char *noun)
+{
+	const char *path;
+	int err;
+	if (lua_isnoneornil(L, 2)) {
+		lua_settop(L, 1);
+		if (lua_getiuservalue(L, 1, uv) != LUA_TSTRING)
+			return luaL_error(L, "unpin: this %s was not pinned through this handle; give the path", noun);
+	}
+	lua_settop(L, 2);
+	path = ebpfdsl_lua_pin_path(L, 2);
+	err = ebpfdsl_obj__unpin(path);
+	if (err)
+		return err;
+	lua_getiuservalue(L, 1, uv);
+	if (lua_rawequal(L, -1, 2)) {
+		lua_pushnil(L);
+		lua_setiuservalue(L, 1, uv);
+	}
+	lua_pop(L, 1);
+	return 0;
 }

@@ -36,11 +36,12 @@ ebpfdsl_link **ebpfdsl_lua_new_link(lua_State *L, int prog_idx, int owner_idx);
 
 void ebpfdsl_lua_open_btf(lua_State *L);
 void ebpfdsl_lua_open_object(lua_State *L);
-/* btf: the BTF handle at idx (NULL for nil); prog: a new ebpfdsl.Prog for
- * an fd it takes over, with the program bytes at insns_idx (0: none);
- * attach_type -1 when unknown. */
+/* btf: the BTF handle at idx (NULL for nil); prog: pushes a new closed
+ * ebpfdsl.Prog with the program bytes at insns_idx (0: none), attach_type
+ * -1 when unknown, and returns where its fd goes: the caller opens the fd
+ * after the push (which may raise) and stores it there, handing it over. */
 const ebpfdsl_btf *ebpfdsl_lua_tobtf(lua_State *L, int idx);
-void ebpfdsl_lua_push_prog(lua_State *L, int fd, int type, int attach_type, const char *name, int insns_idx);
+int *ebpfdsl_lua_push_prog(lua_State *L, int type, int attach_type, const char *name, int insns_idx);
 /* Pushes a verifier log with its instruction lines in our disassembly
  * (labels: slot names, or NULL). */
 void ebpfdsl_lua_push_annotated(lua_State *L, const char *log, const struct bpf_insn *insns, size_t cnt,
@@ -71,8 +72,34 @@ lua_Integer ebpfdsl_lua_optint_field(lua_State *L, int idx, const char *field, l
 /* Same for an optional string field; returns def when absent. */
 const char *ebpfdsl_lua_optstr_field(lua_State *L, int idx, const char *field, const char *def, size_t *len);
 
-/* The fd of the value at idx: an integer, or an object whose :fd() method
- * gives one (maps, programs). Raises otherwise. */
+/* The fd of the value at idx: an integer, an io file, or an object whose
+ * :fd() (maps, programs, links) or :getfd() (LuaSocket) method gives one.
+ * Raises otherwise, the message starting with `what`. */
 int ebpfdsl_lua_tofd(lua_State *L, int idx, const char *what);
+/* Whether the value at idx has a callable field `name` (userdata without
+ * __index have none). */
+int ebpfdsl_lua_has_method(lua_State *L, int idx, const char *name);
+/* A name the kernel keeps for a map or program: at most 15 letters,
+ * digits, '_' or '.'. */
+int ebpfdsl_lua_valid_name(const char *s);
+
+/* Pins, one way for maps, programs and links. The path at idx, which
+ * must be absolute (else an argument error is raised). */
+const char *ebpfdsl_lua_pin_path(lua_State *L, int idx);
+/* " (its directory is not on a bpf filesystem)" when that explains err
+ * for path, else "". */
+const char *ebpfdsl_lua_pin_hint(int err, const char *path);
+/* The fd of the object of `kind` (EBPFDSL_OBJ_*) pinned at the path at
+ * idx; or pushes nil, "<what> <path>: <why>", errno and returns -1. */
+int ebpfdsl_lua_open_pin(lua_State *L, int idx, int kind, const char *what);
+/* obj:pin(path) for the object at 1 with the path at 2: pins fd there
+ * and remembers the path in the object's user value uv. 0 or -errno. */
+int ebpfdsl_lua_pin(lua_State *L, int fd, int uv);
+/* obj:unpin([path]) for the object at 1: removes the pin at the path at
+ * 2, or (none given) the one remembered in user value uv, raising when
+ * there is none ("this <noun> was not pinned through this handle"); the
+ * remembered path is forgotten when it is the one removed. Leaves the
+ * path at 2. 0 or -errno. */
+int ebpfdsl_lua_unpin(lua_State *L, int uv, const char *noun);
 
 #endif

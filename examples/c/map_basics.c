@@ -19,7 +19,7 @@
 int main(void)
 {
 	struct ebpfdsl_map_create_opts o = { .sz = sizeof(o), .name = "c_example" };
-	struct ebpfdsl_map_info info = { .sz = sizeof(info) };
+	struct ebpfdsl_map_info info = { .sz = sizeof(info), .frozen = 1 /* asked for */ };
 	struct ebpfdsl_map_batch b = { .sz = sizeof(b) };
 	uint32_t keys[8], next, k, count = 8;
 	uint64_t values[8], v, below, above;

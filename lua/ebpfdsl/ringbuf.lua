@@ -13,11 +13,12 @@ local function callable(f)
   return type(mt) == "table" and mt.__call ~= nil
 end
 
+-- An fd as every fd argument takes one (an integer, a Map, an io file, an
+-- object with :getfd()), or nil and why not.
 local function fd_of(map)
-  if math.type(map) == "integer" then return map end
-  local ok, fd = pcall(function() return map:fd() end)
-  if ok and math.type(fd) == "integer" then return fd end
-  return nil, ok and ("fd() gave " .. tostring(fd)) or tostring(fd)
+  local ok, fd = pcall(core.tofd, map, "fd")
+  if ok then return fd end
+  return nil, (tostring(fd):gsub("^fd: ", ""))
 end
 
 -- ringbuf.reader(spec) -> ebpfdsl.RingBuf | nil, message, errno
