@@ -425,7 +425,8 @@ describe("link:pin", function()
     local again = assert(e.attach.open_pinned(path))
     assert.equal(id, again:info().id)
     assert.equal(path .. " (raw_tracepoint link)", again:target())
-    assert.is_nil(again:unpin()) -- this handle did not pin it
+    assert.has_error(function() again:unpin() end, -- this handle did not pin it
+      "unpin: this link was not pinned through this handle; give the path")
     os.remove(path)
     again:close()
     assert.not_matches('"id":' .. id .. ",", env.run("bpftool -j link show"))

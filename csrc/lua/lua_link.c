@@ -138,7 +138,8 @@ static int link_pin(lua_State *L)
 }
 
 /* link:unpin([path]) -> link | nil, msg, errno: the pin link:pin made,
- * or the one named (forgotten if it is that one) */
+ * or the one named (forgotten if it is that one); with no path and no pin
+ * of its own it raises, as maps and programs do */
 static int link_unpin(lua_State *L)
 {
 	ebpfdsl_link *l = ebpfdsl_lua_link_check_open(L, 1);
@@ -146,7 +147,7 @@ static int link_unpin(lua_State *L)
 	int e;
 	if (lua_isnoneornil(L, 2)) {
 		if (!mine)
-			return ebpfdsl_lua_fail(L, ENOENT, "unpin: the link is not pinned");
+			return luaL_error(L, "unpin: this link was not pinned through this handle; give the path");
 		lua_settop(L, 1);
 		lua_pushstring(L, mine);
 	}
