@@ -4,6 +4,7 @@
 -- and every offsetof compared, for our layouts and for their printout;
 -- encoded bytes compared with what C stores; then queries and errors.
 local env = require "support.env"
+local asan = require "support.asan"
 local structs = require "ebpfdsl.structs"
 
 local SEED = tonumber(os.getenv("EBPFDSL_STRUCTS_SEED") or "") or 20240611
@@ -773,5 +774,41 @@ describe("round trips", function()
     for i = 1, 5 do assert.same({ len = i, kind = 10 + i }, got[i]) end
     assert.equal(2, #Hdr:decode_many(all, 2, 8, 4))
     assert.same({}, Hdr:decode_many("", 0))
+  end)
+end)
+
+describe("deep nesting", function()
+  -- As deep as a layout may nest: 31 levels of one-element arrays of
+  -- structs, each level with a scalar of its own beside the array.
+  local DEEP = [[
+    local structs = require "ebpfdsl.structs"
+    local L, v = structs.define("s0", { { "x", "u32" } }), { x = 7 }
+    for i = 1, 31 do
+      L = structs.define("s" .. i, { { "a", L, 1 }, { "b", "u8" } })
+      v = { a = { v }, b = i }
+    end
+    local d = L:decode(L:encode(v))
+    for i = 31, 1, -1 do
+      assert(d.b == i, "level " .. i)
+      d = d.a[1]
+    end
+    assert(d.x == 7)
+    -- an unknown key at the bottom is still named, with its whole path
+    local bottom = v
+    for _ = 1, 31 do bottom = bottom.a[1] end
+    bottom.y = 1
+    local ok, err = pcall(L.encode, L, v)
+    assert(not ok and err:find("unknown field '" .. ("a[0]."):rep(31) .. "y' (struct s0 has x)", 1, true), err)
+  ]]
+
+  it("encode and decode round-trip, and name an unknown key at the bottom", function()
+    assert(load(DEEP))()
+  end)
+
+  -- Encoding counted a level for each array as well as each struct, and
+  -- wrote past its per-level counts from 17 such levels on.
+  env.it("encode stays inside its per-level counts (AddressSanitizer)", "asan", function()
+    local ok, out = asan.run(DEEP .. '\nprint("deep ok")')
+    assert(ok and out:find("deep ok", 1, true), out)
   end)
 end)

@@ -193,13 +193,17 @@ static int layout_decode_many(lua_State *L)
  * Encode: table -> bytes
  * --------------------------------------------------------------------- */
 
+/* found[] counts the fields given at each struct level (the record is
+ * level 0, each nested struct one more; arrays add none), to tell
+ * unknown keys apart. A layout nests at most EBPFDSL_LAYOUT_MAX_DEPTH
+ * deep, so that many levels and one more always fit. */
 struct lua_enc {
 	lua_State *L;
 	const ebpfdsl_layout *l;
 	int pending;      /* a string left on the stack above the table */
 	char ch;          /* a single char given as an integer */
-	int depth;
-	size_t found[EBPFDSL_LAYOUT_MAX_DEPTH + 2]; /* struct fields given, per level */
+	int depth;        /* struct level of the table on top */
+	size_t found[EBPFDSL_LAYOUT_MAX_DEPTH + 1];
 };
 
 static int enc_error(struct lua_enc *e, const struct ebpfdsl_layout_cursor *c, const char *fmt, const char *a)
@@ -211,23 +215,26 @@ static int enc_error(struct lua_enc *e, const struct ebpfdsl_layout_cursor *c, c
 }
 
 /* Pushes the value for c from the table on top (below a pending string,
- * which it pops first); returns its type. Counts struct fields given. */
+ * which it pops first); returns its type. */
 static int fetch(struct lua_enc *e, const struct ebpfdsl_layout_cursor *c)
 {
 	lua_State *L = e->L;
-	int t;
 	if (e->pending) {
 		lua_pop(L, 1);
 		e->pending = 0;
 	}
 	luaL_checkstack(L, 4, "layout nested too deeply");
 	if (c->index == EBPFDSL_LAYOUT_NO_INDEX)
-		t = lua_getfield(L, -1, c->field->name);
-	else
-		t = lua_rawgeti(L, -1, (lua_Integer)c->index + 1);
-	if (t != LUA_TNIL && c->index == EBPFDSL_LAYOUT_NO_INDEX)
+		return lua_getfield(L, -1, c->field->name);
+	return lua_rawgeti(L, -1, (lua_Integer)c->index + 1);
+}
+
+/* A value was given for c: a struct field counts toward its level's
+ * keys (array elements are not keys). Called once per value taken. */
+static void given(struct lua_enc *e, const struct ebpfdsl_layout_cursor *c)
+{
+	if (c->index == EBPFDSL_LAYOUT_NO_INDEX)
 		e->found[e->depth]++;
-	return t;
 }
 
 static int enc_scalar(void *ctx, const struct ebpfdsl_layout_cursor *c, int64_t *v)
@@ -239,6 +246,7 @@ static int enc_scalar(void *ctx, const struct ebpfdsl_layout_cursor *c, int64_t 
 		lua_pop(L, 1);
 		return 0;
 	}
+	given(e, c);
 	if (t == LUA_TBOOLEAN && c->field->type == EBPFDSL_TYPE_BOOL) {
 		*v = lua_toboolean(L, -1);
 	} else {
@@ -264,16 +272,17 @@ static int enc_bytes(void *ctx, const struct ebpfdsl_layout_cursor *c, const cha
 		return 0;
 	}
 	if (t == LUA_TSTRING) {
+		given(e, c);
 		*p = lua_tolstring(L, -1, len);
 		e->pending = 1; /* stays on the stack until the bytes are copied */
 		return 1;
 	}
 	if (t == LUA_TTABLE && c->field->count) {
 		lua_pop(L, 1);
-		e->found[e->depth]--; /* counted again when entered */
-		return 2;
+		return 2; /* entered as an array next, and counted there */
 	}
 	if (t == LUA_TNUMBER && c->field->count == 0) {
+		given(e, c);
 		int isnum;
 		lua_Integer v = lua_tointegerx(L, -1, &isnum);
 		if (!isnum || v < -128 || v > 255)
@@ -306,8 +315,13 @@ static int enc_enter(void *ctx, const struct ebpfdsl_layout_cursor *c, int nest)
 		lua_pushfstring(L, "has %d elements; the array holds %d", (int)lua_rawlen(L, -1), (int)c->field->count);
 		return enc_error(e, c, "%s", lua_tostring(L, -1));
 	}
-	e->depth++;
-	e->found[e->depth] = 0;
+	given(e, c);
+	if (nest == EBPFDSL_LAYOUT_NEST_STRUCT) {
+		if (e->depth + 1 >= (int)(sizeof(e->found) / sizeof(e->found[0])))
+			return enc_error(e, c, "%s", "is nested too deeply");
+		e->depth++;
+		e->found[e->depth] = 0;
+	}
 	return 1;
 }
 
@@ -318,9 +332,10 @@ static int enc_leave(void *ctx, const struct ebpfdsl_layout_cursor *c, int nest)
 		lua_pop(e->L, 1);
 		e->pending = 0;
 	}
-	if (nest == EBPFDSL_LAYOUT_NEST_STRUCT)
+	if (nest == EBPFDSL_LAYOUT_NEST_STRUCT) {
 		check_unknown_keys(e, c->field->layout, c);
-	e->depth--;
+		e->depth--;
+	}
 	lua_pop(e->L, 1);
 	return 0;
 }
