@@ -5,6 +5,7 @@
 -- bytes (decoded as "raw" where no row fits).
 local env = require "support.env"
 local llvm_oracle = require "support.llvm"
+local asan = require "support.asan"
 local dsl = require "ebpfdsl.dsl"
 local core = require "ebpfdsl.core"
 
@@ -724,5 +725,31 @@ describe("round trip of random valid instruction streams", function()
     end
     assert.same({}, { table.unpack(bad, 1, math.min(#bad, 20)) })
     assert.is_true(compared > 3000, "compared " .. compared)
+  end)
+end)
+
+describe("option tables", function()
+  -- Options are plain data, read raw: an __index function is never asked,
+  -- so no value can exist only on the C stack while Lua collects it.
+  it("are read raw: a metatable's __index is not consulted", function()
+    local opts = setmetatable({}, { __index = { cpu = 1 } })
+    local bytes = dsl.assemble({ dsl.gotol("x"), dsl.label("x"), dsl.exit() }, opts)
+    assert.equal(16, #bytes)
+  end)
+
+  -- prog_load read the name through __index, popped it, and let the
+  -- license's __index collect it before copying it: a read of freed memory.
+  env.it("never keep a string made up by __index past a collection (AddressSanitizer)", "asan", function()
+    local ok, out = asan.run [[
+      local core = require "ebpfdsl.core"
+      local bytes = core.assemble { { op = "mov", dst = "r0", imm = 0 }, { op = "exit" } }
+      local opts = setmetatable({}, { __index = function(_, k)
+        if k == "name" then return ("n"):rep(10) .. tostring(math.random(9)) end
+        if k == "license" then collectgarbage() collectgarbage() end
+      end })
+      pcall(core.prog_load, "socket_filter", bytes, opts)
+      print("done")
+    ]]
+    assert(ok and out:find("done", 1, true), out)
   end)
 end)

@@ -303,7 +303,8 @@ static int l_assemble(lua_State *L)
 			lua_pop(L, 1);
 		}
 		opts.cpu = (int)ebpfdsl_lua_optint_field(L, 2, "cpu", 4);
-		if (lua_getfield(L, 2, "relax") != LUA_TNIL)
+		lua_pushliteral(L, "relax");
+		if (lua_rawget(L, 2) != LUA_TNIL)
 			opts.no_relax = !lua_toboolean(L, -1);
 		lua_pop(L, 1);
 	}

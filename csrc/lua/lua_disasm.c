@@ -214,7 +214,8 @@ static int l_text(lua_State *L)
 	if (!lua_isnoneornil(L, 2))
 		luaL_checktype(L, 2, LUA_TTABLE);
 	if (lua_istable(L, 3)) {
-		lua_getfield(L, 3, "bytes");
+		lua_pushliteral(L, "bytes"); /* options are read raw, as lua_util's are */
+		lua_rawget(L, 3);
 		show_bytes = lua_toboolean(L, -1);
 		lua_pop(L, 1);
 	}

@@ -153,7 +153,8 @@ static int l_layout(lua_State *L)
 						  lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "?");
 			lua_pop(L, 1);
 		}
-		lua_getfield(L, 3, "packed");
+		lua_pushliteral(L, "packed"); /* read raw, as the keys were */
+		lua_rawget(L, 3);
 		opts.packed = lua_toboolean(L, -1);
 		lua_pop(L, 1);
 	}

@@ -65,10 +65,11 @@ void ebpfdsl_lua_set_int(lua_State *L, const char *k, lua_Integer v);
 void ebpfdsl_lua_set_str(lua_State *L, const char *k, const char *v);
 void ebpfdsl_lua_set_bool(lua_State *L, const char *k, int v);
 
-/* Reads an optional integer field of the table at idx; raises on a value
- * of another type, naming the field. */
+/* Reads an optional integer field of the table at idx (raw: no
+ * metamethods); raises on a value of another type, naming the field. */
 lua_Integer ebpfdsl_lua_optint_field(lua_State *L, int idx, const char *field, lua_Integer def);
-/* Same for an optional string field; returns def when absent. */
+/* Same for an optional string field; returns def when absent. The
+ * string lives as long as the table holds it. */
 const char *ebpfdsl_lua_optstr_field(lua_State *L, int idx, const char *field, const char *def, size_t *len);
 
 /* The fd of the value at idx: an integer, or an object whose :fd() method
