@@ -256,7 +256,11 @@ EBPFDSL_API ebpfdsl_asm *ebpfdsl_asm__new(const struct ebpfdsl_asm_opts *opts);
 EBPFDSL_API void ebpfdsl_asm__free(ebpfdsl_asm *a);
 EBPFDSL_API int ebpfdsl_asm__emit(ebpfdsl_asm *a, const struct ebpfdsl_op *op);
 EBPFDSL_API int ebpfdsl_asm__label(ebpfdsl_asm *a, const char *name);
-/* Resolves labels, relaxes long jumps and encodes. 0 or -1. */
+/* Resolves labels, relaxes long jumps and encodes. 0 or -1. A numeric
+ * jump offset counts slots as emitted and keeps going to the instruction
+ * that started there when relaxation moves it; one that lands inside an
+ * instruction or outside the program, or a raw jump, is kept as given,
+ * and refused when a relaxed jump lies between. */
 EBPFDSL_API int ebpfdsl_asm__finalize(ebpfdsl_asm *a);
 /* The encoded program, valid until the assembler is freed. */
 EBPFDSL_API const struct bpf_insn *ebpfdsl_asm__insns(const ebpfdsl_asm *a, size_t *cnt);

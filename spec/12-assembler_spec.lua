@@ -295,7 +295,7 @@ describe("relaxation", function()
     assert.is_false(ok)
     assert.matches("insn 1 (jlt, after label 'here'): jump to label 'end' is 40000 slots away, beyond the 16-bit " ..
       "range -32768..32767, and relaxation into gotol is off", err, 1, true)
-    -- a numeric offset is never relaxed: it is checked like any field
+    -- a numeric offset out of range as written is refused like any field
     ok, err = pcall(dsl.assemble, { dsl.ja(40000) })
     assert.is_false(ok)
     assert.matches("insn 0 (ja): jump offset 40000 out of range -32768..32767", err, 1, true)
@@ -449,6 +449,70 @@ describe("programs beyond 32K instructions", function()
     }
     local b, labels = dsl.assemble(prog)
     assert.equal(5, verify(prog, b, labels))
+  end)
+
+  -- Numeric offsets count slots as written; relaxation elsewhere must not
+  -- change where they go.
+  local function fill(n)
+    local t = {}
+    for j = 1, n do t[j] = dsl.mov("r2", 1) end
+    return t
+  end
+
+  it("keep numeric offsets on the instruction they counted to when a jump between grows", function()
+    -- jeq +1 skips the jne; the jne grows into jeq +1; gotol, so the jeq
+    -- must now skip two slots to reach the mov
+    local b = dsl.assemble { dsl.jeq("r0", 0, 1), dsl.jne("r1", 0, "far"), dsl.mov("r0", 1), fill(40000),
+      dsl.label("far"), dsl.exit() }
+    assert.equal(hex(insn(0x15, 0, 0, 2, 0)), hex(b:sub(1, 8)))
+    assert.equal(hex(insn(0xb7, 0, 0, 0, 1)), hex(b:sub(3 * 8 + 1, 4 * 8)))
+    -- backward, and a local call and ld_func by number, over a jne that
+    -- grows (slots as written: mov 0, jne 1, jne 2, call 3, ld_func 4-5, exit 6)
+    b = dsl.assemble { dsl.mov("r0", 7), dsl.jne("r1", 0, "far"), dsl.jne("r0", 7, -3), dsl.call_local(2),
+      dsl.ld_func("r3", 1), dsl.exit(), fill(40000), dsl.label("far"), dsl.exit() }
+    assert.equal(0x06, at(b, 2).code)
+    assert.equal(0, 3 + 1 + at(b, 3).off)     -- jne -3 -> mov r0, 7
+    assert.equal(7, 4 + 1 + at(b, 4).imm)     -- call_local +2 -> exit, now at slot 7
+    assert.equal(7, 5 + 1 + at(b, 5).imm)     -- ld_func +1 -> the same exit
+    -- a numeric jump the growth pushes out of 16-bit range is relaxed too:
+    -- jeq +32767 reaches the mov r0, 1 until the jne grows
+    b = dsl.assemble { dsl.jeq("r0", 0, 32767), dsl.jne("r1", 0, "far"), fill(32766), dsl.mov("r0", 1),
+      fill(40000), dsl.label("far"), dsl.exit() }
+    -- jne r0, 0, +1; gotol (0-1); jeq r1, 0, +1; gotol (2-3); fill 4..32769; mov at 32770
+    assert.equal(hex(insn(0x55, 0, 0, 1, 0) .. insn(0x06, 0, 0, 0, 32770 - 1 - 1)), hex(b:sub(1, 16)))
+    assert.equal(hex(insn(0xb7, 0, 0, 0, 1)), hex(b:sub(32770 * 8 + 1, 32771 * 8)))
+    -- nothing relaxed: every numeric offset is encoded as given, even
+    -- into the middle of an lddw or out of the program
+    b = dsl.assemble { dsl.ja(2), dsl.lddw("r1", 5), dsl.jeq("r1", 0, -9), dsl.exit() }
+    assert.same({ 2, -9 }, { at(b, 0).off, at(b, 3).off })
+  end)
+
+  env.it("run the instruction a numeric offset counted to, past a relaxed jump (kernel)", "bpf", function()
+    -- r1 (the context) is not 0: the jne would go to far, with r0 = 0
+    local prog = { dsl.mov("r0", 0), dsl.jeq("r0", 0, 1), dsl.jne("r1", 0, "far"), dsl.mov("r0", 1), fill(40000),
+      dsl.label("far"), dsl.exit() }
+    local p = assert(core.prog_load("socket_filter", dsl.assemble(prog), { name = "numeric_off" }))
+    assert.equal(1, p:test_run { data = ("\0"):rep(64) }.retval)
+    p:close()
+  end)
+
+  it("refuse a numeric offset that lands inside an instruction or outside across a relaxed jump", function()
+    local function refused(pattern, list)
+      local ok, err = pcall(dsl.assemble, list)
+      assert.is_false(ok)
+      assert.matches(pattern, err, 1, true)
+    end
+    refused("insn 0 (jeq): offset +2 goes to slot 3 as emitted, inside an instruction, and a jump relaxed into " ..
+      "gotol lies between", { dsl.jeq("r0", 0, 2), dsl.jne("r1", 0, "far"), dsl.lddw("r2", 1), fill(40000),
+      dsl.label("far"), dsl.exit() })
+    refused("insn 1 (ja): offset -5 goes to slot -3 as emitted, outside the program",
+      { dsl.jne("r1", 0, "far"), dsl.ja(-5), fill(40000), dsl.label("far"), dsl.exit() })
+    refused("insn 0 (raw): offset +2 goes to slot 3 as emitted, from raw bytes, which are kept as given",
+      { dsl.raw(0x05, 0, 0, 2, 0), dsl.jne("r1", 0, "far"), dsl.exit(), dsl.exit(), fill(40000), dsl.label("far"),
+        dsl.exit() })
+    -- a ja relaxed into gotol keeps its one slot: nothing after it moves
+    local b = dsl.assemble { dsl.ja("far"), dsl.ja(-5), fill(40000), dsl.label("far"), dsl.exit() }
+    assert.equal(-5, at(b, 1).off)
   end)
 
   it("assemble random programs of 70000 instructions with jumps near and far", function()
