@@ -204,6 +204,26 @@ describe("assembler errors", function()
     assert.matches("insn 3: duplicate label 'x' (first defined at insn 1)", err, 1, true)
   end)
 
+  it("check wide integers before narrowing them, never wrapping 2^32 + n to n", function()
+    local function refused(pattern, list, opts)
+      local ok, err = pcall(core.assemble, list, opts)
+      assert.is_false(ok)
+      assert.matches(pattern, err, 1, true)
+    end
+    local big = 1 << 32
+    refused("insn 0 (raw): code 4294967445 out of range 0..255", { { op = "raw", code = big + 0x95 } })
+    refused("insn 0 (raw): dst register 4294967297 out of range 0..15", { { op = "raw", code = 0x95, dst = big + 1 } })
+    refused("insn 0 (raw): src register -4294967295 out of range 0..15", { { op = "raw", code = 0x95, src = 1 - big } })
+    refused("insn 0 (movsx): bits must be 8, 16, 32 or 64, got 4294967304",
+      { { op = "movsx", dst = "r0", src = "r1", bits = big + 8 } })
+    refused("insn 0 (le): bits must be 8, 16, 32 or 64, got -4294967280",
+      { { op = "le", dst = "r0", bits = 16 - big } })
+    refused("insn 0 (call): helper id 4294967301 out of range 0..2147483647", { { op = "call", helper = big + 5 } })
+    refused("assemble: cpu must be 1..4, got 4294967298", { { op = "exit" } }, { cpu = big + 2 })
+    -- a helper given by id and name must agree on the full value
+    refused("insn 0 (call): helper id 4294967301 out of range", { { op = "call", imm = 5, helper = big + 5 } })
+  end)
+
   it("blame the caller's line, not the library", function()
     local line = debug.getinfo(1, "l").currentline + 1
     local ok, err = pcall(function() local b = dsl.assemble { dsl.ja("nowhere") } return b end)

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Programs as Lua tables -> bytes: each instruction table read into an
  * ebpfdsl_op, labels and nested lists fed to the assembler. */
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include "lua_util.h"
@@ -63,11 +64,23 @@ static int64_t field_int(struct assembly *s, const char *opname, const char *key
 	return (int64_t)v;
 }
 
+/* An integer field narrowed to int, refused outside lo..hi first (the
+ * range the core checks too, so that 2^32 + 1 is not taken as 1). */
+static int field_narrow(struct assembly *s, const char *opname, const char *what, const char *key, int64_t lo,
+			int64_t hi)
+{
+	int64_t v = field_int(s, opname, key);
+	if (v < lo || v > hi)
+		return insn_error(s, opname, "%s %lld out of range %lld..%lld", what, (long long)v, (long long)lo,
+				  (long long)hi);
+	return (int)v;
+}
+
 static int field_reg(struct assembly *s, const char *opname, const char *key, int raw)
 {
 	int r;
 	if (raw && lua_type(s->L, -1) == LUA_TNUMBER)
-		return (int)field_int(s, opname, key);
+		return field_narrow(s, opname, strcmp(key, "dst") == 0 ? "dst register" : "src register", key, 0, 15);
 	if (lua_type(s->L, -1) != LUA_TSTRING)
 		return insn_error(s, opname, "%s must be a register name (r0..r10 or fp), got %s", key,
 				  luaL_typename(s->L, -1));
@@ -83,7 +96,7 @@ static int helper_from_value(struct assembly *s, const char *opname)
 	char hint[200] = "";
 	int id, n;
 	if (lua_type(s->L, -1) == LUA_TNUMBER)
-		return (int)field_int(s, opname, "helper");
+		return field_narrow(s, opname, "helper id", "helper", 0, INT32_MAX);
 	if (lua_type(s->L, -1) != LUA_TSTRING)
 		return insn_error(s, opname, "helper must be a name or an id, got %s", luaL_typename(s->L, -1));
 	name = lua_tostring(s->L, -1);
@@ -155,7 +168,11 @@ static void read_op(struct assembly *s, int idx, const char *opname, struct ebpf
 					   sz ? sz : luaL_typename(L, -1));
 			op->has |= EBPFDSL_HAS_SIZE;
 		} else if (strcmp(key, "bits") == 0) {
-			op->bits = (int)field_int(s, opname, key);
+			int64_t bits = field_int(s, opname, key);
+			/* the validator names the widths each shape takes */
+			if (bits < INT_MIN || bits > INT_MAX)
+				insn_error(s, opname, "bits must be 8, 16, 32 or 64, got %lld", (long long)bits);
+			op->bits = (int)bits;
 			op->has |= EBPFDSL_HAS_BITS;
 		} else if (strcmp(key, "target") == 0) {
 			if (lua_type(L, -1) != LUA_TSTRING)
@@ -168,7 +185,7 @@ static void read_op(struct assembly *s, int idx, const char *opname, struct ebpf
 			op->aux = field_int(s, opname, key);
 			op->has |= EBPFDSL_HAS_AUX;
 		} else if (strcmp(key, "code") == 0) {
-			op->code = (int)field_int(s, opname, key);
+			op->code = field_narrow(s, opname, "code", key, 0, 255);
 			op->has |= EBPFDSL_HAS_CODE;
 		} else if (strcmp(key, "map") == 0) {
 			/* read by emit_insn, which keeps the map alive */
@@ -302,7 +319,10 @@ static int l_assemble(lua_State *L)
 						  key ? key : luaL_typename(L, -2));
 			lua_pop(L, 1);
 		}
-		opts.cpu = (int)ebpfdsl_lua_optint_field(L, 2, "cpu", 4);
+		lua_Integer cpu = ebpfdsl_lua_optint_field(L, 2, "cpu", 4);
+		if (cpu < 0 || cpu > 4) /* 0: the newest, as in the C options */
+			return luaL_error(L, "assemble: cpu must be 1..4, got %I", (LUAI_UACINT)cpu);
+		opts.cpu = (int)cpu;
 		lua_pushliteral(L, "relax");
 		if (lua_rawget(L, 2) != LUA_TNIL)
 			opts.no_relax = !lua_toboolean(L, -1);
