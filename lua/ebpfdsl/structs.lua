@@ -164,9 +164,13 @@ function M.store_field(ptr, E, field, src)
   return dsl.stx(SIZE_NAME[info.size], reg, insn_off("store_field", info, base), reg_arg("store_field", 4, src))
 end
 
+-- BPF runs in the byte order of the host that loads the program (s390x
+-- is big-endian), which is the one this Lua runs on.
+local LITTLE_ENDIAN = string.pack("=I4", 1):byte() == 1
+
 -- store_imm(ptr, E, field, imm): a constant, checked against the field's
 -- type. A 64-bit constant beyond the 32-bit signed immediate is two
--- 32-bit stores (low half first: BPF is little-endian here).
+-- 32-bit stores, each half where the host's byte order puts it.
 function M.store_imm(ptr, E, field, imm)
   local reg, base = ptr_arg("store_imm", ptr)
   local info = scalar("store_imm", E, field)
@@ -182,7 +186,9 @@ function M.store_imm(ptr, E, field, imm)
   local off = insn_off("store_imm", info, base)
   if info.size == 8 and (v < -0x80000000 or v > 0x7fffffff) then
     insn_off("store_imm", { name = info.name, offset = info.offset + 4 }, base)
-    return { dsl.st("w", reg, off, v & 0xffffffff), dsl.st("w", reg, off + 4, (v >> 32) & 0xffffffff) }
+    local lo, hi = v & 0xffffffff, (v >> 32) & 0xffffffff
+    if not LITTLE_ENDIAN then lo, hi = hi, lo end
+    return { dsl.st("w", reg, off, lo), dsl.st("w", reg, off + 4, hi) }
   end
   return dsl.st(SIZE_NAME[info.size], reg, off, v)
 end
