@@ -102,13 +102,11 @@ static int check_fields(const struct ebpfdsl_op *op, int shape, char *err, size_
 	}
 	for (int i = 0; i < 2; i++) {
 		unsigned got = op->has & pairs[i];
-		if (!pairs[i])
+		if (!pairs[i] || (got && got != pairs[i]))
 			continue;
+		/* text only on failure: this runs for every instruction */
 		pair_names(pairs[i], names, sizeof(names));
-		if (!got)
-			return fail(err, errlen, "needs %s", names);
-		if (got == pairs[i])
-			return fail(err, errlen, "takes %s, not both", names);
+		return fail(err, errlen, got ? "takes %s, not both" : "needs %s", names);
 	}
 	return 0;
 }
