@@ -159,6 +159,11 @@ describe("bad input", function()
       { { op = "call", helper = "ktime_get_nss" }, "insn 0 (call): unknown helper 'ktime_get_nss'; did you mean " ..
         "'ktime_get_ns'" },
       { { op = "call", helper = 5, imm = 6 }, "insn 0 (call): helper 5 and imm 6 disagree" },
+      { { op = "call", helper = "map_lookup_elem", imm = 5 }, "insn 0 (call): helper 1 and imm 5 disagree" },
+      { { op = "call", helper = "bpf_map_lookup_elem", imm = 1 << 32 | 1 },
+        "insn 0 (call): helper 1 and imm 4294967297 disagree" },
+      { { op = "call", helper = "ktime_get_nss", imm = 5 }, "insn 0 (call): unknown helper 'ktime_get_nss'; did you " ..
+        "mean 'ktime_get_ns'" },
       { { op = "mov", dst = "r0", helper = "ktime_get_ns" }, "insn 0 (mov): takes no helper" },
       { { op = "call_kfunc", helper = 5 }, "insn 0 (call_kfunc): takes no helper" },
       { { foo = 1 }, "insn 0: a table with neither 'op' nor list items (key foo)" },
@@ -214,6 +219,10 @@ describe("constructors", function()
     assert.same({ op = "ld_map_fd", dst = "r1", imm = 9, map = map }, dsl.ld_map_fd("r1", map))
     assert.same({ op = "call", imm = 5, helper = "ktime_get_ns" }, dsl.call("ktime_get_ns"))
     assert.same({ op = "call", imm = 5, helper = "ktime_get_ns" }, dsl.call("bpf_ktime_get_ns"))
+    -- a name and an id that agree, with or without the prefix, are one call
+    local call5 = dsl.assemble { dsl.call(5) }
+    assert.equal(call5, dsl.assemble { { op = "call", imm = 5, helper = "ktime_get_ns" } })
+    assert.equal(call5, dsl.assemble { { op = "call", imm = 5, helper = "bpf_ktime_get_ns" } })
     assert.same({ op = "call", imm = 14, helper = "get_current_pid_tgid" }, dsl.call(14))
     assert.same({ op = "exit" }, dsl.exit())
     assert.same({ op = "label", name = "out" }, dsl.label("out"))

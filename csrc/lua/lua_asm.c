@@ -90,17 +90,12 @@ static int field_reg(struct assembly *s, const char *opname, const char *key, in
 	return r;
 }
 
-static int helper_from_value(struct assembly *s, const char *opname)
+/* The id of a helper name, or an error with the nearest names. */
+static int helper_from_name(struct assembly *s, const char *opname, const char *name)
 {
-	const char *name, *near[4];
+	const char *near[4];
 	char hint[200] = "";
-	int id, n;
-	if (lua_type(s->L, -1) == LUA_TNUMBER)
-		return field_narrow(s, opname, "helper id", "helper", 0, INT32_MAX);
-	if (lua_type(s->L, -1) != LUA_TSTRING)
-		return insn_error(s, opname, "helper must be a name or an id, got %s", luaL_typename(s->L, -1));
-	name = lua_tostring(s->L, -1);
-	id = ebpfdsl_helper_id(name);
+	int id = ebpfdsl_helper_id(name), n;
 	if (id >= 0)
 		return id;
 	n = ebpfdsl_helper_suggest(name, near, 4);
@@ -129,10 +124,24 @@ static void keep_map(struct assembly *s, int idx)
 }
 
 /* Reads the instruction table at idx (not a label) into op. */
+/* Does `name` (with or without "bpf_") name the helper with id `imm`?
+ * One comparison, where helper_from_name searches the whole list:
+ * dsl.call gives both, and they agree. */
+static int names_helper(int64_t imm, const char *name)
+{
+	const char *known = imm >= 0 && imm <= INT32_MAX ? ebpfdsl_helper_name((int)imm) : NULL;
+	if (!known)
+		return 0;
+	if (strncmp(name, "bpf_", 4) == 0)
+		name += 4;
+	return strcmp(known, name) == 0;
+}
+
 static void read_op(struct assembly *s, int idx, const char *opname, struct ebpfdsl_op *op)
 {
 	lua_State *L = s->L;
 	int helper = -1, raw;
+	const char *helper_name = NULL;
 
 	memset(op, 0, sizeof(*op));
 	op->op = ebpfdsl_isa_lookup(opname);
@@ -180,7 +189,12 @@ static void read_op(struct assembly *s, int idx, const char *opname, struct ebpf
 			op->target = lua_tostring(L, -1); /* the table keeps it alive */
 			op->has |= EBPFDSL_HAS_TARGET;
 		} else if (strcmp(key, "helper") == 0) {
-			helper = helper_from_value(s, opname);
+			if (lua_type(L, -1) == LUA_TNUMBER)
+				helper = field_narrow(s, opname, "helper id", "helper", 0, INT32_MAX);
+			else if (lua_type(L, -1) == LUA_TSTRING)
+				helper_name = lua_tostring(L, -1); /* the table keeps it alive */
+			else
+				insn_error(s, opname, "helper must be a name or an id, got %s", luaL_typename(L, -1));
 		} else if (strcmp(key, "value_offset") == 0) {
 			op->aux = field_int(s, opname, key);
 			op->has |= EBPFDSL_HAS_AUX;
@@ -194,6 +208,10 @@ static void read_op(struct assembly *s, int idx, const char *opname, struct ebpf
 		}
 		lua_pop(L, 1);
 	}
+	if (helper_name) /* read after the loop, which may meet imm later */
+		helper = (op->has & EBPFDSL_HAS_IMM) && names_helper(op->imm, helper_name)
+				 ? (int)op->imm
+				 : helper_from_name(s, opname, helper_name);
 	if (helper >= 0) {
 		if (op->op != EBPFDSL_OP_CALL)
 			insn_error(s, opname, "takes no helper");
