@@ -193,13 +193,16 @@ static int layout_decode_many(lua_State *L)
  * Encode: table -> bytes
  * --------------------------------------------------------------------- */
 
-/* found[] counts the fields given at each struct level (the record is
- * level 0, each nested struct one more; arrays add none), to tell
+/* As in decoding, each open table sits on the stack above the names of
+ * its fields (nil for arrays), and fields are read with those interned
+ * keys. found[] counts the fields given at each struct level (the record
+ * is level 0, each nested struct one more; arrays add none), to tell
  * unknown keys apart. A layout nests at most EBPFDSL_LAYOUT_MAX_DEPTH
  * deep, so that many levels and one more always fit. */
 struct lua_enc {
 	lua_State *L;
 	const ebpfdsl_layout *l;
+	int names;        /* stack index of the layout's user value 2 */
 	int pending;      /* a string left on the stack above the table */
 	char ch;          /* a single char given as an integer */
 	int depth;        /* struct level of the table on top */
@@ -215,7 +218,8 @@ static int enc_error(struct lua_enc *e, const struct ebpfdsl_layout_cursor *c, c
 }
 
 /* Pushes the value for c from the table on top (below a pending string,
- * which it pops first); returns its type. */
+ * which it pops first); returns its type. Room for the key and the value
+ * (and a pending string) was made when the table was entered. */
 static int fetch(struct lua_enc *e, const struct ebpfdsl_layout_cursor *c)
 {
 	lua_State *L = e->L;
@@ -223,10 +227,11 @@ static int fetch(struct lua_enc *e, const struct ebpfdsl_layout_cursor *c)
 		lua_pop(L, 1);
 		e->pending = 0;
 	}
-	luaL_checkstack(L, 4, "layout nested too deeply");
-	if (c->index == EBPFDSL_LAYOUT_NO_INDEX)
-		return lua_getfield(L, -1, c->field->name);
-	return lua_rawgeti(L, -1, (lua_Integer)c->index + 1);
+	if (c->index != EBPFDSL_LAYOUT_NO_INDEX)
+		return lua_rawgeti(L, -1, (lua_Integer)c->index + 1);
+	/* ... names table -> ... names table key -> ... names table value */
+	lua_rawgeti(L, -2, (lua_Integer)c->field->index + 1);
+	return lua_gettable(L, -2);
 }
 
 /* A value was given for c: a struct field counts toward its level's
@@ -321,7 +326,12 @@ static int enc_enter(void *ctx, const struct ebpfdsl_layout_cursor *c, int nest)
 			return enc_error(e, c, "%s", "is nested too deeply");
 		e->depth++;
 		e->found[e->depth] = 0;
+		lua_rawgetp(L, e->names, c->field->layout);
+	} else {
+		lua_pushnil(L);
 	}
+	lua_insert(L, -2); /* its names below it */
+	luaL_checkstack(L, 4, "layout nested too deeply");
 	return 1;
 }
 
@@ -336,7 +346,7 @@ static int enc_leave(void *ctx, const struct ebpfdsl_layout_cursor *c, int nest)
 		check_unknown_keys(e, c->field->layout, c);
 		e->depth--;
 	}
-	lua_pop(e->L, 1);
+	lua_pop(e->L, 2); /* the table and its names */
 	return 0;
 }
 
@@ -412,15 +422,19 @@ static int layout_encode(lua_State *L)
 
 	luaL_checktype(L, 2, LUA_TTABLE);
 	lua_settop(L, 2);
-	out = luaL_buffinitsize(L, &b, size); /* 3: the buffer's box, if any */
-	lua_pushvalue(L, 2);                   /* the table the source reads */
+	lua_getiuservalue(L, 1, 2);           /* 3: the names of each layout */
+	e.names = 3;
+	out = luaL_buffinitsize(L, &b, size); /* 4: the buffer's box */
+	lua_rawgetp(L, 3, u->l);              /* the top level's names */
+	lua_pushvalue(L, 2);                  /* the table the source reads */
+	luaL_checkstack(L, 4, "layout nested too deeply");
 	r = ebpfdsl_layout__encode(u->l, out, size, &LUA_SOURCE, &e, err, sizeof(err));
 	if (e.pending)
 		lua_pop(L, 1);
 	if (r)
 		return luaL_error(L, "encode struct %s: %s", ebpfdsl_layout__name(u->l), err);
 	check_unknown_keys(&e, u->l, NULL);
-	lua_pop(L, 1);
+	lua_pop(L, 2);
 	luaL_pushresultsize(&b, size);
 	return 1;
 }
