@@ -291,6 +291,10 @@ EBPFDSL_API int64_t ebpfdsl_op_jump_target(const struct ebpfdsl_op *op, size_t p
  * length snprintf would. */
 EBPFDSL_API int ebpfdsl_op_print(char *buf, size_t len, const struct ebpfdsl_op *op,
 				 const char *annot);
+/* What the printers put in that annotation: `label`, the name of the
+ * label at the slot the op goes to (ebpfdsl_op_jump_target), when the
+ * caller has one; else a helper call's name; else NULL. */
+EBPFDSL_API const char *ebpfdsl_op_annotation(const struct ebpfdsl_op *op, const char *label);
 
 /* ------------------------------------------------------------------------
  * The kernel: program types, loading and test runs (csrc/kernel).

@@ -268,8 +268,7 @@ static int l_text(lua_State *L)
 			/* the name stays alive in targets once popped */
 			if (to >= 0 && lua_rawgeti(L, targets, to) == LUA_TSTRING)
 				annot = lua_tostring(L, -1);
-			else if (op->op == EBPFDSL_OP_CALL)
-				annot = ebpfdsl_helper_name((int)op->imm);
+			annot = ebpfdsl_op_annotation(op, annot);
 			if (to >= 0)
 				lua_pop(L, 1);
 		}
