@@ -54,9 +54,8 @@ static int insn_error(struct assembly *s, const char *opname, const char *fmt, .
 
 static int64_t field_int(struct assembly *s, const char *opname, const char *key)
 {
-	int isnum;
-	lua_Integer v = lua_tointegerx(s->L, -1, &isnum);
-	if (!isnum || lua_type(s->L, -1) != LUA_TNUMBER) {
+	lua_Integer v;
+	if (!ebpfdsl_lua_getinteger(s->L, -1, &v)) {
 		if (lua_type(s->L, -1) == LUA_TNUMBER)
 			return insn_error(s, opname, "%s must be an integer, got %s", key, lua_tostring(s->L, -1));
 		return insn_error(s, opname, "%s must be an integer, got %s", key, luaL_typename(s->L, -1));

@@ -59,9 +59,8 @@ static void add_entry(lua_State *L, struct layout *u, const char *lname, int lis
 			   luaL_typename(L, -1));
 	fname = lua_tostring(L, -1);
 	if (lua_rawgeti(L, -2, 3) != LUA_TNIL) {
-		int isnum;
-		lua_Integer n = lua_tointegerx(L, -1, &isnum);
-		if (!isnum || lua_type(L, -1) != LUA_TNUMBER)
+		lua_Integer n = 0;
+		if (!ebpfdsl_lua_getinteger(L, -1, &n))
 			luaL_error(L, "layout '%s': field '%s': the count must be an integer, got %s", lname, fname,
 				   luaL_typename(L, -1));
 		if (n <= 0)

@@ -246,23 +246,23 @@ static int enc_scalar(void *ctx, const struct ebpfdsl_layout_cursor *c, int64_t 
 {
 	struct lua_enc *e = ctx;
 	lua_State *L = e->L;
-	int t = fetch(e, c), isnum;
+	int t = fetch(e, c);
+	lua_Integer i = 0;
 	if (t == LUA_TNIL) {
 		lua_pop(L, 1);
 		return 0;
 	}
 	given(e, c);
 	if (t == LUA_TBOOLEAN && c->field->type == EBPFDSL_TYPE_BOOL) {
-		*v = lua_toboolean(L, -1);
-	} else {
-		*v = lua_tointegerx(L, -1, &isnum);
+		i = lua_toboolean(L, -1);
+	} else if (!ebpfdsl_lua_getinteger(L, -1, &i)) {
 		if (t != LUA_TNUMBER)
 			return enc_error(e, c, c->field->type == EBPFDSL_TYPE_BOOL ? "must be a boolean, got %s"
 										   : "must be an integer, got %s",
 					 luaL_typename(L, -1));
-		if (!isnum)
-			return enc_error(e, c, "must be an integer, got %s", lua_tostring(L, -1));
+		return enc_error(e, c, "must be an integer, got %s", lua_tostring(L, -1));
 	}
+	*v = (int64_t)i;
 	lua_pop(L, 1);
 	return 1;
 }
@@ -287,10 +287,9 @@ static int enc_bytes(void *ctx, const struct ebpfdsl_layout_cursor *c, const cha
 		return 2; /* entered as an array next, and counted there */
 	}
 	if (t == LUA_TNUMBER && c->field->count == 0) {
+		lua_Integer v = 0;
 		given(e, c);
-		int isnum;
-		lua_Integer v = lua_tointegerx(L, -1, &isnum);
-		if (!isnum || v < -128 || v > 255)
+		if (!ebpfdsl_lua_getinteger(L, -1, &v) || v < -128 || v > 255)
 			return enc_error(e, c, "must be one character or a byte (-128..255), got %s", lua_tostring(L, -1));
 		e->ch = (char)v;
 		*p = &e->ch;

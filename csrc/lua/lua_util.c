@@ -76,14 +76,10 @@ void ebpfdsl_lua_set_bool(lua_State *L, const char *k, int v)
 lua_Integer ebpfdsl_lua_optint_field(lua_State *L, int idx, const char *field, lua_Integer def)
 {
 	lua_Integer v = def;
-	int isnum;
 	idx = lua_absindex(L, idx);
 	lua_pushstring(L, field);
-	if (lua_rawget(L, idx) != LUA_TNIL) {
-		v = lua_tointegerx(L, -1, &isnum);
-		if (!isnum || lua_type(L, -1) != LUA_TNUMBER)
-			luaL_error(L, "field '%s' must be an integer, got %s", field, luaL_typename(L, -1));
-	}
+	if (lua_rawget(L, idx) != LUA_TNIL && !ebpfdsl_lua_getinteger(L, -1, &v))
+		luaL_error(L, "field '%s' must be an integer, got %s", field, luaL_typename(L, -1));
 	lua_pop(L, 1);
 	return v;
 }
