@@ -511,6 +511,9 @@ EBPFDSL_API int64_t ebpfdsl_scalar_get(int type, const void *p);
 EBPFDSL_API int ebpfdsl_scalar_put(int type, void *p, int64_t v);
 /* Does v fit the type? The check ebpfdsl_scalar_put makes. */
 EBPFDSL_API int ebpfdsl_scalar_fits(int type, int64_t v);
+/* The values that check takes, as text for messages: "0..255", "0 or 1",
+ * "any 64 bits" (u64, i64, ptr). */
+EBPFDSL_API const char *ebpfdsl_scalar_range(int type);
 
 /* Reads or writes the scalar (or array element) at path in one record:
  * 0 or -errno as ebpfdsl_layout__lookup, -EMSGSIZE for a short buffer,

@@ -691,6 +691,32 @@ describe("errors", function()
     raises("'_pad' is padding and takes no value", Ev.encode, Ev, { _pad = 1 })
   end)
 
+  it("hold values to the ranges string.pack holds them to, and name the range (core.scalar_fits)", function()
+    local core = require "ebpfdsl.core"
+    local PACK = { u8 = "<I1", u16 = "<I2", u32 = "<I4", i8 = "<i1", i16 = "<i2", i32 = "<i4" }
+    local edges = { 0, 1, -1, 127, 128, -128, -129, 255, 256, 32767, 32768, -32768, -32769, 65535, 65536,
+      2147483647, 2147483648, -2147483648, -2147483649, 4294967295, 4294967296, math.maxinteger, math.mininteger }
+    for t, fmt in pairs(PACK) do
+      for _, v in ipairs(edges) do
+        assert.equal(pcall(string.pack, fmt, v), (core.scalar_fits(t, v)), t .. " " .. v)
+      end
+    end
+    for _, v in ipairs(edges) do
+      -- char takes a signed or an unsigned byte; bool 0 or 1; the 64-bit types any bits
+      assert.equal(pcall(string.pack, "<i1", v) or pcall(string.pack, "<I1", v), (core.scalar_fits("char", v)))
+      assert.equal(v == 0 or v == 1, (core.scalar_fits("bool", v)))
+      for _, t in ipairs { "u64", "i64", "ptr" } do assert.is_true((core.scalar_fits(t, v))) end
+    end
+    local texts = {}
+    for _, t in ipairs { "u8", "u16", "u32", "i8", "i16", "i32", "char", "bool", "u64" } do
+      texts[#texts + 1] = select(2, core.scalar_fits(t, 0))
+    end
+    assert.same({ "0..255", "0..65535", "0..4294967295", "-128..127", "-32768..32767", "-2147483648..2147483647",
+      "-128..255", "0 or 1", "any 64 bits" }, texts)
+    raises("not a scalar type: 'pad'", core.scalar_fits, "pad", 0)
+    raises("not a scalar type: 'u33'", core.scalar_fits, "u33", 0)
+  end)
+
   it("refuse short input to decode", function()
     raises("decode: struct hdr needs 4 bytes at offset 0, got 3", Hdr.decode, Hdr, "abc")
     raises("decode: struct hdr needs 4 bytes at offset 2, got 5", Hdr.decode, Hdr, "abcde", 2)

@@ -396,10 +396,26 @@ static int l_types(lua_State *L)
 	return 1;
 }
 
+/* scalar_fits(type, v) -> does v fit, and the values the type takes as
+ * text ("0..255"): the check encode makes, for the Lua side's own
+ * checks (structs.store_imm). */
+static int l_scalar_fits(lua_State *L)
+{
+	const char *tname = luaL_checkstring(L, 1);
+	lua_Integer v = luaL_checkinteger(L, 2);
+	int type = ebpfdsl_type_parse(tname);
+	if (type < 0 || type == EBPFDSL_TYPE_PAD || type == EBPFDSL_TYPE_STRUCT)
+		return luaL_argerror(L, 1, lua_pushfstring(L, "not a scalar type: '%s'", tname));
+	lua_pushboolean(L, ebpfdsl_scalar_fits(type, (int64_t)v));
+	lua_pushstring(L, ebpfdsl_scalar_range(type));
+	return 2;
+}
+
 /* module functions */
 static const luaL_Reg layout_functions[] = {
 	{ "layout", l_layout },
 	{ "layout_types", l_types },
+	{ "scalar_fits", l_scalar_fits },
 	{ NULL, NULL },
 };
 

@@ -147,15 +147,6 @@ local function scalar(fname, E, path)
   return info
 end
 
--- The values a scalar type holds, as st and E:encode check them.
-local RANGE = {
-  u8 = { 0, 0xff }, u16 = { 0, 0xffff }, u32 = { 0, 0xffffffff },
-  i8 = { -0x80, 0x7f }, i16 = { -0x8000, 0x7fff }, i32 = { -0x80000000, 0x7fffffff },
-  char = { -0x80, 0xff }, bool = { 0, 1 },
-  u64 = { math.mininteger, math.maxinteger }, i64 = { math.mininteger, math.maxinteger },
-  ptr = { math.mininteger, math.maxinteger },
-}
-
 -- store_field(ptr, E, field, src): *(size *)(ptr + offset) = src, sized
 -- by the field. Name an array element as "args[2]".
 function M.store_field(ptr, E, field, src)
@@ -178,10 +169,10 @@ function M.store_imm(ptr, E, field, imm)
   if type(imm) == "string" and info.type == "char" and #imm == 1 then imm = imm:byte() end
   local v = type(imm) == "number" and tointeger(imm)
   if not v then blame(("store_imm: argument 4 must be an integer, got %s"):format(shown(imm))) end
-  local r = RANGE[info.type]
-  if v < r[1] or v > r[2] then
-    blame(("store_imm: %d does not fit field '%s' of struct %s (%s: %d..%d)"):format(v, field, E:name(), info.type,
-      r[1], r[2]))
+  -- the check E:encode makes
+  local fits, range = core.scalar_fits(info.type, v)
+  if not fits then
+    blame(("store_imm: %d does not fit field '%s' of struct %s (%s: %s)"):format(v, field, E:name(), info.type, range))
   end
   local off = insn_off("store_imm", info, base)
   if info.size == 8 and (v < -0x80000000 or v > 0x7fffffff) then
