@@ -389,3 +389,44 @@ describe("dump", function()
       dsl.dump({ dsl.mov("r0", 42), dsl.exit() }, { bytes = true }))
   end)
 end)
+
+describe("register and size names", function()
+  -- one table (ebpfdsl._regs) behind every word that takes a register
+  local structs = require "ebpfdsl.structs"
+  local kprobe = require "ebpfdsl.kprobe"
+  local tracepoint = require "ebpfdsl.tracepoint"
+  local E = structs.define("regs_ev", { { "a", "u8" }, { "b", "u16" }, { "c", "u32" }, { "d", "u64" } })
+  local fmt = tracepoint.parse("name: t\nID: 1\nformat:\n\tfield:int x;\toffset:8;\tsize:4;\tsigned:1;\n", "cat")
+
+  it("take r0..r10 and fp, and nothing else", function()
+    for i = 0, 10 do
+      assert.equal("r" .. i, dsl.mov("r" .. i, 0).dst)
+      assert.equal("r" .. i, structs.store_field("r" .. i, E, "a", "r1").dst)
+    end
+    assert.equal("fp", dsl.mov("fp", 0).dst)
+    for _, bad in ipairs { "r11", "R1", "r", "sp", "r01" } do
+      assert.has_error(function() dsl.mov(bad, 0) end)
+      assert.has_error(function() structs.store_field(bad, E, "a", "r1") end)
+      assert.has_error(function() kprobe.read_arg("r1", 1, bad) end)
+      assert.has_error(function() fmt:read_field("r1", "x", bad) end)
+    end
+  end)
+
+  it("keep r10 out of what the probe words write or read a context from", function()
+    assert.has_error(function() kprobe.read_arg("r1", 1, "fp") end, nil)
+    for _, r in ipairs { "r10", "fp" } do
+      local ok, err = pcall(fmt.read_field, fmt, "r1", "x", r)
+      assert.is_false(ok)
+      assert.matches("read_field: dst must be a register (r0..r9), got '" .. r .. "'", err, 1, true)
+    end
+    assert.equal("r9", fmt:read_field("r1", "x", "r9")[1].dst)
+  end)
+
+  it("size loads and stores by the field's width", function()
+    local sizes = {}
+    for _, f in ipairs { "a", "b", "c", "d" } do sizes[#sizes + 1] = structs.load_field("r0", "r1", E, f).size end
+    assert.same({ "b", "h", "w", "dw" }, sizes)
+    for _, sz in ipairs { "b", "h", "w", "dw" } do assert.equal(sz, dsl.ldx(sz, "r0", "r1", 0).size) end
+    assert.has_error(function() dsl.ldx("q", "r0", "r1", 0) end)
+  end)
+end)

@@ -8,10 +8,7 @@ local M = {}
 local type, tointeger, select = type, math.tointeger, select
 
 -- Registers are strings; anything else in a register slot is misuse.
-local REGS = { fp = true }
-for i = 0, 10 do REGS["r" .. i] = true end
-
-local SIZES = { b = true, h = true, w = true, dw = true }
+local REGS, SIZES = require("ebpfdsl._regs").REGS, require("ebpfdsl._regs").SIZES
 
 -- Errors blame the first caller outside this file: the user's line.
 local blame = require("ebpfdsl._errors").outside_file(debug.getinfo(1, "S").source)

@@ -101,10 +101,7 @@ end
 -- a displacement ({"fp", -64}: the record starts 64 bytes below fp).
 -- ---------------------------------------------------------------------
 
-local REGS = { fp = true }
-for i = 0, 10 do REGS["r" .. i] = true end
-
-local SIZE_NAME = { [1] = "b", [2] = "h", [4] = "w", [8] = "dw" }
+local REGS, SIZE_NAME = require("ebpfdsl._regs").REGS, require("ebpfdsl._regs").SIZE_NAME
 
 local function reg_arg(fname, n, r)
   if type(r) ~= "string" or not REGS[r] then
