@@ -82,7 +82,7 @@ static int row_matches(const struct ebpfdsl_isa_row *row, const struct bpf_insn 
 		return in->code == row->code && !in->src_reg && !in->off && !in->imm;
 	case EBPFDSL_SHAPE_MOVSX:
 		return in->code == row->code && !in->imm &&
-		       (in->off == 8 || in->off == 16 || (in->off == 32 && row->code == 0xbf));
+		       (in->off == 8 || in->off == 16 || (in->off == 32 && BPF_CLASS(row->code) == BPF_ALU64));
 	case EBPFDSL_SHAPE_END:
 		return in->code == row->code && !in->src_reg && !in->off &&
 		       (in->imm == 16 || in->imm == 32 || in->imm == 64);

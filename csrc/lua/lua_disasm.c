@@ -160,7 +160,9 @@ static void push_op(lua_State *L, const struct ebpfdsl_op *op, size_t pc, int ta
 	}
 	if (op->has & EBPFDSL_HAS_BITS)
 		ebpfdsl_lua_set_int(L, "bits", op->bits);
-	if ((op->has & EBPFDSL_HAS_OFF) && !(named && row->shape != EBPFDSL_SHAPE_CALL_KFUNC))
+	/* a named jump's off is its target (a kfunc call, whose off is an
+	 * fd_array index, goes nowhere and is never named) */
+	if ((op->has & EBPFDSL_HAS_OFF) && !named)
 		ebpfdsl_lua_set_int(L, "off", op->off);
 	if ((op->has & EBPFDSL_HAS_IMM) &&
 	    !(named && (row->shape == EBPFDSL_SHAPE_CALL_LOCAL || row->shape == EBPFDSL_SHAPE_LD_FUNC)))
