@@ -244,6 +244,25 @@ describe("constructors", function()
     assert.same({ { op = "call", imm = 5, helper = "ktime_get_ns" } }, dsl.helper_ktime_get_ns())
   end)
 
+  it("have aliases that build the same instructions", function()
+    -- byte order: to_le/end_to_le are le, to_be/end_to_be are be
+    assert.same({ op = "le", dst = "r1", bits = 16 }, dsl.to_le("r1", 16))
+    assert.same({ op = "le", dst = "r2", bits = 64 }, dsl.end_to_le("r2", 64))
+    assert.same({ op = "be", dst = "r3", bits = 32 }, dsl.to_be("r3", 32))
+    assert.same({ op = "be", dst = "r4", bits = 16 }, dsl.end_to_be("r4", 16))
+    assert.same({ op = "neg", dst = "r5" }, dsl.neg_reg("r5"))
+    -- and/or are Lua keywords: the _ forms, 64 and 32 bits, imm and reg
+    assert.same({ op = "and", dst = "r1", imm = 3 }, dsl.and_("r1", 3))
+    assert.same({ op = "or", dst = "r1", src = "r2" }, dsl.or_("r1", "r2"))
+    assert.same({ op = "and32", dst = "r1", imm = 0xff }, dsl.and32_("r1", 0xff))
+    assert.same({ op = "or32", dst = "r6", src = "r7" }, dsl.or32_("r6", "r7"))
+    assert.same({ op = "xchg", size = "dw", dst = "r1", off = -8, src = "r2" }, dsl.atomic_xchg("dw", "r1", -8, "r2"))
+    assert.same({ op = "cmpxchg", size = "w", dst = "r3", off = 0, src = "r4" },
+      dsl.atomic_cmpxchg("w", "r3", 0, "r4"))
+    local bytes = dsl.assemble { dsl.mov("r0", 0), dsl.exit() }
+    assert.same(dsl.disassemble(bytes), dsl.decode(bytes))
+  end)
+
   it("take a register or an immediate wherever both forms exist", function()
     for _, base in ipairs { "add", "sub", "mul", "div", "sdiv", "mod", "smod", "or", "and", "lsh", "rsh", "arsh",
                             "xor", "mov" } do

@@ -143,6 +143,10 @@ describe("BPF-side instructions", function()
     assert.equal(structs.store_imm, structs.store_event_imm)
     assert.equal(structs.zero_field, structs.zero_event_field)
     assert.equal(structs.store_fields, structs.store_event_fields)
+    assert.same(structs.load_field("r0", "r6", E, "pid"), structs.load_event_field("r0", "r6", E, "pid"))
+    assert.same(structs.field_addr("r1", { "fp", -64 }, E, "comm"),
+      structs.event_field_addr("r1", { "fp", -64 }, E, "comm"))
+    assert.equal("alias_check", structs.event("alias_check", { { "x", "u8" } }):name())
   end)
 
   it("refuse unknown fields, listing the known ones, and misuse", function()
