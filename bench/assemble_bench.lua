@@ -1,7 +1,8 @@
 -- SPDX-License-Identifier: MIT
 -- Assembly rate: a 4096-instruction program with labels, built from Lua
 -- with the DSL constructors and assembled (end to end), and through the C
--- API alone; both against copying pre-encoded instructions (the floor).
+-- API alone; then the way back (disassemble to tables, dump to text, the
+-- C decoder alone); all against copying pre-encoded instructions (the floor).
 local lib = require "lib"
 local d = require "ebpfdsl.dsl"
 
@@ -33,3 +34,14 @@ local c = lib.c_baseline("asm_bench")
 assert(c.insns == insns, "C and Lua programs differ in length")
 lib.report(("assemble %d insns, Lua end to end"):format(insns), lua_rate, "insns/s", c.memcpy_rate, "memcpy")
 lib.report(("assemble %d insns, C API"):format(insns), c.c_api_rate, "insns/s", c.memcpy_rate, "memcpy")
+
+local bytes = d.assemble(build())
+local disasm_rate = lib.rate(function(n)
+  for _ = 1, n do d.disassemble(bytes) end
+end) * insns
+local text_rate = lib.rate(function(n)
+  for _ = 1, n do d.dump(bytes) end
+end) * insns
+lib.report(("disassemble %d insns to tables"):format(insns), disasm_rate, "insns/s", c.memcpy_rate, "memcpy")
+lib.report(("dump %d insns to text"):format(insns), text_rate, "insns/s", c.memcpy_rate, "memcpy")
+lib.report(("decode %d insns, C API"):format(insns), c.c_decode_rate, "insns/s", c.memcpy_rate, "memcpy")

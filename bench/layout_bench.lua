@@ -2,6 +2,7 @@
 -- Decode rate of a 48-byte event layout into Lua tables (events/s), one
 -- record per call and in batches, against a C loop reading the same
 -- fields (bench/c/layout_decode.c); string.unpack for a Lua reference.
+-- Then encode from tables, against a C loop writing the fields.
 local lib = require "lib"
 local structs = require "ebpfdsl.structs"
 
@@ -61,3 +62,20 @@ lib.report("decode 48-byte layout, E:decode_many (1024)", batch, "events/s", c.l
 lib.report("decode 48-byte layout, E:decode into one table", reused, "events/s", c.loop_rate, "C loop over fields")
 lib.report("decode 48-byte layout, string.unpack + table", unpacked, "events/s", c.loop_rate, "C loop over fields")
 lib.report("decode 48-byte layout, C API visitor", c.api_rate, "events/s", c.loop_rate, "C loop over fields")
+
+local values = {}
+for i = 0, RECORDS - 1 do values[#values + 1] = E:decode(buf, i * SIZE) end
+local encoded = per_event(function()
+  local encode = E.encode
+  for i = 1, RECORDS do encode(E, values[i]) end
+end)
+local pack = string.pack
+local PFMT = "<I8I4I4I4I4c16i4I2BB"
+local packed = per_event(function()
+  for i = 1, RECORDS do
+    local v = values[i]
+    pack(PFMT, v.ts, v.pid, v.tgid, v.uid, v.gid, v.comm, v.ret, v.cpu, v.proto, v.flags)
+  end
+end)
+lib.report("encode 48-byte layout, E:encode", encoded, "events/s", c.encode_loop_rate, "C loop over fields")
+lib.report("encode 48-byte layout, string.pack", packed, "events/s", c.encode_loop_rate, "C loop over fields")

@@ -256,7 +256,11 @@ EBPFDSL_API ebpfdsl_asm *ebpfdsl_asm__new(const struct ebpfdsl_asm_opts *opts);
 EBPFDSL_API void ebpfdsl_asm__free(ebpfdsl_asm *a);
 EBPFDSL_API int ebpfdsl_asm__emit(ebpfdsl_asm *a, const struct ebpfdsl_op *op);
 EBPFDSL_API int ebpfdsl_asm__label(ebpfdsl_asm *a, const char *name);
-/* Resolves labels, relaxes long jumps and encodes. 0 or -1. */
+/* Resolves labels, relaxes long jumps and encodes. 0 or -1. A numeric
+ * jump offset counts slots as emitted and keeps going to the instruction
+ * that started there when relaxation moves it; one that lands inside an
+ * instruction or outside the program, or a raw jump, is kept as given,
+ * and refused when a relaxed jump lies between. */
 EBPFDSL_API int ebpfdsl_asm__finalize(ebpfdsl_asm *a);
 /* The encoded program, valid until the assembler is freed. */
 EBPFDSL_API const struct bpf_insn *ebpfdsl_asm__insns(const ebpfdsl_asm *a, size_t *cnt);
@@ -287,6 +291,10 @@ EBPFDSL_API int64_t ebpfdsl_op_jump_target(const struct ebpfdsl_op *op, size_t p
  * length snprintf would. */
 EBPFDSL_API int ebpfdsl_op_print(char *buf, size_t len, const struct ebpfdsl_op *op,
 				 const char *annot);
+/* What the printers put in that annotation: `label`, the name of the
+ * label at the slot the op goes to (ebpfdsl_op_jump_target), when the
+ * caller has one; else a helper call's name; else NULL. */
+EBPFDSL_API const char *ebpfdsl_op_annotation(const struct ebpfdsl_op *op, const char *label);
 
 /* ------------------------------------------------------------------------
  * The kernel: program types, loading and test runs (csrc/kernel).
@@ -519,6 +527,9 @@ EBPFDSL_API int64_t ebpfdsl_scalar_get(int type, const void *p);
 EBPFDSL_API int ebpfdsl_scalar_put(int type, void *p, int64_t v);
 /* Does v fit the type? The check ebpfdsl_scalar_put makes. */
 EBPFDSL_API int ebpfdsl_scalar_fits(int type, int64_t v);
+/* The values that check takes, as text for messages: "0..255", "0 or 1",
+ * "any 64 bits" (u64, i64, ptr). */
+EBPFDSL_API const char *ebpfdsl_scalar_range(int type);
 
 /* Reads or writes the scalar (or array element) at path in one record:
  * 0 or -errno as ebpfdsl_layout__lookup, -EMSGSIZE for a short buffer,

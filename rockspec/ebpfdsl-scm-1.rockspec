@@ -29,6 +29,7 @@ build = {
   modules = {
     ["ebpfdsl"] = "lua/ebpfdsl/init.lua",
     ["ebpfdsl._errors"] = "lua/ebpfdsl/_errors.lua",
+    ["ebpfdsl._regs"] = "lua/ebpfdsl/_regs.lua",
     ["ebpfdsl.arch"] = "lua/ebpfdsl/arch.lua",
     ["ebpfdsl.attach"] = "lua/ebpfdsl/attach.lua",
     ["ebpfdsl.dsl"] = "lua/ebpfdsl/dsl.lua",

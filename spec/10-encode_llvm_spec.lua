@@ -325,3 +325,141 @@ describe("encoding where LLVM has no syntax, against the ISA document", function
       assert.same({}, first(compare_lines(ours, theirs)))
     end)
 end)
+
+-- ---------------------------------------------------------------------
+-- The C API's shorthand constructors, from a C program with no Lua:
+-- each builds the op the DSL builds for the same instruction, and
+-- assembles to the bytes llvm-mc-19 gives for it.
+-- ---------------------------------------------------------------------
+
+local C_CASES = {
+  { "ebpfdsl_op_imm(EBPFDSL_OP_ADD32, 3, -7)", dsl.add32("r3", -7) },
+  { "ebpfdsl_op_imm(EBPFDSL_OP_LDDW, 4, 0x123456789LL)", dsl.lddw("r4", 0x123456789) },
+  { "ebpfdsl_op_reg(EBPFDSL_OP_MOV, 6, 1)", dsl.mov("r6", "r1") },
+  { "ebpfdsl_op_reg(EBPFDSL_OP_XOR32, 0, 9)", dsl.xor32("r0", "r9") },
+  { "ebpfdsl_op_jmp_imm(EBPFDSL_OP_JEQ, 1, 42, \"next\")", dsl.jeq("r1", 42, "next") },
+  { "ebpfdsl_op_jmp_imm(EBPFDSL_OP_JSLT32, 2, -1, \"next\")", dsl.jslt32("r2", -1, "next") },
+  { "ebpfdsl_op_jmp_reg(EBPFDSL_OP_JGT, 1, 2, \"next\")", dsl.jgt("r1", "r2", "next") },
+  { "ebpfdsl_op_jmp_reg(EBPFDSL_OP_JSET32, 3, 4, \"next\")", dsl.jset32("r3", "r4", "next") },
+  { "ebpfdsl_op_jmp_reg(EBPFDSL_OP_JSLE, 10, 5, \"next\")", dsl.jsle("r10", "r5", "next") },
+  { "ebpfdsl_op_mem(EBPFDSL_OP_STX, EBPFDSL_SIZE_DW, 10, 3, -8)", dsl.stx("dw", "r10", -8, "r3") },
+  { "ebpfdsl_op_mem(EBPFDSL_OP_LDX, EBPFDSL_SIZE_W, 2, 10, -8)", dsl.ldx("w", "r2", "r10", -8) },
+  { "ebpfdsl_op_mem(EBPFDSL_OP_LDX, EBPFDSL_SIZE_B, 7, 1, 32767)", dsl.ldx("b", "r7", "r1", 32767) },
+  { "ebpfdsl_op_mem(EBPFDSL_OP_LDSX, EBPFDSL_SIZE_H, 1, 2, 6)", dsl.ldsx("h", "r1", "r2", 6) },
+  { "ebpfdsl_op_mem(EBPFDSL_OP_STX, EBPFDSL_SIZE_H, 1, 2, -32768)", dsl.stx("h", "r1", -32768, "r2") },
+  { "ebpfdsl_op_mem(EBPFDSL_OP_ATOMIC_ADD, EBPFDSL_SIZE_DW, 1, 2, 16)", dsl.atomic_add("dw", "r1", 16, "r2") },
+  { "ebpfdsl_op_mem(EBPFDSL_OP_ATOMIC_FETCH_XOR, EBPFDSL_SIZE_W, 3, 4, -4)",
+    dsl.atomic_fetch_xor("w", "r3", -4, "r4") },
+  { "ebpfdsl_op_mem(EBPFDSL_OP_CMPXCHG, EBPFDSL_SIZE_DW, 10, 5, -16)", dsl.cmpxchg("dw", "r10", -16, "r5") },
+  { "ebpfdsl_op_call(5)", dsl.call(5) },
+  { "ebpfdsl_op_call(1)", dsl.call("map_lookup_elem") },
+  { "ebpfdsl_op_call(2147483647)", dsl.call(2147483647) },
+  { "ebpfdsl_op_exit()", dsl.exit() },
+}
+
+local C_PROGRAM = [[
+#include <stdio.h>
+#include <stdint.h>
+#include "ebpfdsl.h"
+
+/* The fields an op has, as the DSL's tables name them. */
+static void print_op(const struct ebpfdsl_op *o)
+{
+	printf("op=%s", ebpfdsl_isa_row(o->op)->name);
+	if (o->has & EBPFDSL_HAS_DST) printf(" dst=%d", o->dst);
+	if (o->has & EBPFDSL_HAS_SRC) printf(" src=%d", o->src);
+	if (o->has & EBPFDSL_HAS_SIZE) printf(" size=%s", ebpfdsl_size_name(o->size));
+	if (o->has & EBPFDSL_HAS_OFF) printf(" off=%lld", (long long)o->off);
+	if (o->has & EBPFDSL_HAS_IMM) printf(" imm=%lld", (long long)o->imm);
+	if (o->has & EBPFDSL_HAS_TARGET) printf(" target=%s", o->target);
+	printf("\n");
+}
+
+/* The op assembled alone (a jump to the label just after it), in hex. */
+static void print_bytes(struct ebpfdsl_op o)
+{
+	ebpfdsl_asm *a = ebpfdsl_asm__new(NULL);
+	const struct bpf_insn *in;
+	size_t cnt, slots = (size_t)ebpfdsl_op_slots(&o);
+	struct ebpfdsl_op ex = ebpfdsl_op_exit();
+	ebpfdsl_asm__emit(a, &o);
+	ebpfdsl_asm__label(a, "next");
+	ebpfdsl_asm__emit(a, &ex);
+	if (ebpfdsl_asm__finalize(a)) {
+		printf("error %s\n", ebpfdsl_asm__error(a));
+	} else {
+		in = ebpfdsl_asm__insns(a, &cnt);
+		for (size_t i = 0; i < slots * sizeof(*in); i++)
+			printf("%02x", ((const unsigned char *)in)[i]);
+		printf("\n");
+	}
+	ebpfdsl_asm__free(a);
+}
+
+static void annot(const char *what, struct ebpfdsl_op o, const char *label)
+{
+	const char *s = ebpfdsl_op_annotation(&o, label);
+	printf("annot %s %s\n", what, s ? s : "-");
+}
+
+int main(void)
+{
+	struct ebpfdsl_op o;
+	@BODY@
+	annot("call5", ebpfdsl_op_call(5), NULL);
+	annot("call5_label", ebpfdsl_op_call(5), "x");
+	annot("call_neg", ebpfdsl_op_call(-1), NULL);
+	annot("call_wide", ebpfdsl_op_call(((int64_t)1 << 32) + 5), NULL);
+	annot("jump_label", ebpfdsl_op_jmp_imm(EBPFDSL_OP_JEQ, 1, 0, "next"), "loop");
+	annot("exit", ebpfdsl_op_exit(), NULL);
+	return 0;
+}
+]]
+
+-- "op=jgt dst=1 src=2 target=next", as the C program prints an op.
+local function fields_text(t)
+  local parts = { "op=" .. t.op }
+  local function reg_num(r) return r == "fp" and 10 or tonumber(r:sub(2)) end
+  if t.dst then parts[#parts + 1] = "dst=" .. reg_num(t.dst) end
+  if t.src then parts[#parts + 1] = "src=" .. reg_num(t.src) end
+  if t.size then parts[#parts + 1] = "size=" .. t.size end
+  if t.off then parts[#parts + 1] = "off=" .. t.off end
+  if t.imm then parts[#parts + 1] = "imm=" .. t.imm end
+  if t.target then parts[#parts + 1] = "target=" .. t.target end
+  return table.concat(parts, " ")
+end
+
+describe("the C constructors", function()
+  env.it("build the ops the DSL builds, encoded as llvm-mc-19 encodes them; annotations name labels, then helpers",
+    { "gcc", "llvm-mc-19" }, function()
+      local dir = env.tmpdir()
+      local body = {}
+      for _, c in ipairs(C_CASES) do body[#body + 1] = ("o = %s; print_op(&o); print_bytes(o);"):format(c[1]) end
+      write(dir .. "/ctor.c", (C_PROGRAM:gsub("@BODY@", function() return table.concat(body, "\n\t") end)))
+      env.run(("gcc -std=c99 -Wall -Werror -Icsrc -o %s/ctor %s/ctor.c build/libebpfdsl.a -lbpf -lelf -lz")
+        :format(dir, dir))
+      local out = {}
+      for l in env.run(dir .. "/ctor"):gmatch("[^\n]+") do out[#out + 1] = l end
+      -- the LLVM text of each, its jump going to the very next slot
+      local lines = {}
+      for j, c in ipairs(C_CASES) do
+        local t = {}
+        for key, v in pairs(c[2]) do t[key] = v end
+        t.helper = nil
+        if t.target then t.target, t.off = nil, 0 end
+        lines[j] = llvm(t)
+      end
+      local theirs = llvm_encodings(dir, lines)
+      env.run("rm -rf " .. dir)
+      assert.equal(#C_CASES * 2 + 6, #out)
+      for j, c in ipairs(C_CASES) do
+        local t = {}
+        for key, v in pairs(c[2]) do t[key] = v end
+        t.helper = nil -- dsl.call's name; the C op carries the id only
+        assert.equal(fields_text(t), out[2 * j - 1], c[1])
+        assert.equal(theirs[j], out[2 * j], c[1] .. " (" .. lines[j] .. ")")
+      end
+      assert.same({ "annot call5 ktime_get_ns", "annot call5_label x", "annot call_neg -", "annot call_wide -",
+        "annot jump_label loop", "annot exit -" }, { table.unpack(out, #C_CASES * 2 + 1) })
+    end)
+end)

@@ -5,6 +5,7 @@
 -- bytes (decoded as "raw" where no row fits).
 local env = require "support.env"
 local llvm_oracle = require "support.llvm"
+local asan = require "support.asan"
 local dsl = require "ebpfdsl.dsl"
 local core = require "ebpfdsl.core"
 
@@ -203,6 +204,26 @@ describe("assembler errors", function()
     assert.matches("insn 3: duplicate label 'x' (first defined at insn 1)", err, 1, true)
   end)
 
+  it("check wide integers before narrowing them, never wrapping 2^32 + n to n", function()
+    local function refused(pattern, list, opts)
+      local ok, err = pcall(core.assemble, list, opts)
+      assert.is_false(ok)
+      assert.matches(pattern, err, 1, true)
+    end
+    local big = 1 << 32
+    refused("insn 0 (raw): code 4294967445 out of range 0..255", { { op = "raw", code = big + 0x95 } })
+    refused("insn 0 (raw): dst register 4294967297 out of range 0..15", { { op = "raw", code = 0x95, dst = big + 1 } })
+    refused("insn 0 (raw): src register -4294967295 out of range 0..15", { { op = "raw", code = 0x95, src = 1 - big } })
+    refused("insn 0 (movsx): bits must be 8, 16, 32 or 64, got 4294967304",
+      { { op = "movsx", dst = "r0", src = "r1", bits = big + 8 } })
+    refused("insn 0 (le): bits must be 8, 16, 32 or 64, got -4294967280",
+      { { op = "le", dst = "r0", bits = 16 - big } })
+    refused("insn 0 (call): helper id 4294967301 out of range 0..2147483647", { { op = "call", helper = big + 5 } })
+    refused("assemble: cpu must be 1..4, got 4294967298", { { op = "exit" } }, { cpu = big + 2 })
+    -- a helper given by id and name must agree on the full value
+    refused("insn 0 (call): helper id 4294967301 out of range", { { op = "call", imm = 5, helper = big + 5 } })
+  end)
+
   it("blame the caller's line, not the library", function()
     local line = debug.getinfo(1, "l").currentline + 1
     local ok, err = pcall(function() local b = dsl.assemble { dsl.ja("nowhere") } return b end)
@@ -294,7 +315,7 @@ describe("relaxation", function()
     assert.is_false(ok)
     assert.matches("insn 1 (jlt, after label 'here'): jump to label 'end' is 40000 slots away, beyond the 16-bit " ..
       "range -32768..32767, and relaxation into gotol is off", err, 1, true)
-    -- a numeric offset is never relaxed: it is checked like any field
+    -- a numeric offset out of range as written is refused like any field
     ok, err = pcall(dsl.assemble, { dsl.ja(40000) })
     assert.is_false(ok)
     assert.matches("insn 0 (ja): jump offset 40000 out of range -32768..32767", err, 1, true)
@@ -448,6 +469,70 @@ describe("programs beyond 32K instructions", function()
     }
     local b, labels = dsl.assemble(prog)
     assert.equal(5, verify(prog, b, labels))
+  end)
+
+  -- Numeric offsets count slots as written; relaxation elsewhere must not
+  -- change where they go.
+  local function fill(n)
+    local t = {}
+    for j = 1, n do t[j] = dsl.mov("r2", 1) end
+    return t
+  end
+
+  it("keep numeric offsets on the instruction they counted to when a jump between grows", function()
+    -- jeq +1 skips the jne; the jne grows into jeq +1; gotol, so the jeq
+    -- must now skip two slots to reach the mov
+    local b = dsl.assemble { dsl.jeq("r0", 0, 1), dsl.jne("r1", 0, "far"), dsl.mov("r0", 1), fill(40000),
+      dsl.label("far"), dsl.exit() }
+    assert.equal(hex(insn(0x15, 0, 0, 2, 0)), hex(b:sub(1, 8)))
+    assert.equal(hex(insn(0xb7, 0, 0, 0, 1)), hex(b:sub(3 * 8 + 1, 4 * 8)))
+    -- backward, and a local call and ld_func by number, over a jne that
+    -- grows (slots as written: mov 0, jne 1, jne 2, call 3, ld_func 4-5, exit 6)
+    b = dsl.assemble { dsl.mov("r0", 7), dsl.jne("r1", 0, "far"), dsl.jne("r0", 7, -3), dsl.call_local(2),
+      dsl.ld_func("r3", 1), dsl.exit(), fill(40000), dsl.label("far"), dsl.exit() }
+    assert.equal(0x06, at(b, 2).code)
+    assert.equal(0, 3 + 1 + at(b, 3).off)     -- jne -3 -> mov r0, 7
+    assert.equal(7, 4 + 1 + at(b, 4).imm)     -- call_local +2 -> exit, now at slot 7
+    assert.equal(7, 5 + 1 + at(b, 5).imm)     -- ld_func +1 -> the same exit
+    -- a numeric jump the growth pushes out of 16-bit range is relaxed too:
+    -- jeq +32767 reaches the mov r0, 1 until the jne grows
+    b = dsl.assemble { dsl.jeq("r0", 0, 32767), dsl.jne("r1", 0, "far"), fill(32766), dsl.mov("r0", 1),
+      fill(40000), dsl.label("far"), dsl.exit() }
+    -- jne r0, 0, +1; gotol (0-1); jeq r1, 0, +1; gotol (2-3); fill 4..32769; mov at 32770
+    assert.equal(hex(insn(0x55, 0, 0, 1, 0) .. insn(0x06, 0, 0, 0, 32770 - 1 - 1)), hex(b:sub(1, 16)))
+    assert.equal(hex(insn(0xb7, 0, 0, 0, 1)), hex(b:sub(32770 * 8 + 1, 32771 * 8)))
+    -- nothing relaxed: every numeric offset is encoded as given, even
+    -- into the middle of an lddw or out of the program
+    b = dsl.assemble { dsl.ja(2), dsl.lddw("r1", 5), dsl.jeq("r1", 0, -9), dsl.exit() }
+    assert.same({ 2, -9 }, { at(b, 0).off, at(b, 3).off })
+  end)
+
+  env.it("run the instruction a numeric offset counted to, past a relaxed jump (kernel)", "bpf", function()
+    -- r1 (the context) is not 0: the jne would go to far, with r0 = 0
+    local prog = { dsl.mov("r0", 0), dsl.jeq("r0", 0, 1), dsl.jne("r1", 0, "far"), dsl.mov("r0", 1), fill(40000),
+      dsl.label("far"), dsl.exit() }
+    local p = assert(core.prog_load("socket_filter", dsl.assemble(prog), { name = "numeric_off" }))
+    assert.equal(1, p:test_run { data = ("\0"):rep(64) }.retval)
+    p:close()
+  end)
+
+  it("refuse a numeric offset that lands inside an instruction or outside across a relaxed jump", function()
+    local function refused(pattern, list)
+      local ok, err = pcall(dsl.assemble, list)
+      assert.is_false(ok)
+      assert.matches(pattern, err, 1, true)
+    end
+    refused("insn 0 (jeq): offset +2 goes to slot 3 as emitted, inside an instruction, and a jump relaxed into " ..
+      "gotol lies between", { dsl.jeq("r0", 0, 2), dsl.jne("r1", 0, "far"), dsl.lddw("r2", 1), fill(40000),
+      dsl.label("far"), dsl.exit() })
+    refused("insn 1 (ja): offset -5 goes to slot -3 as emitted, outside the program",
+      { dsl.jne("r1", 0, "far"), dsl.ja(-5), fill(40000), dsl.label("far"), dsl.exit() })
+    refused("insn 0 (raw): offset +2 goes to slot 3 as emitted, from raw bytes, which are kept as given",
+      { dsl.raw(0x05, 0, 0, 2, 0), dsl.jne("r1", 0, "far"), dsl.exit(), dsl.exit(), fill(40000), dsl.label("far"),
+        dsl.exit() })
+    -- a ja relaxed into gotol keeps its one slot: nothing after it moves
+    local b = dsl.assemble { dsl.ja("far"), dsl.ja(-5), fill(40000), dsl.label("far"), dsl.exit() }
+    assert.equal(-5, at(b, 1).off)
   end)
 
   it("assemble random programs of 70000 instructions with jumps near and far", function()
@@ -724,5 +809,31 @@ describe("round trip of random valid instruction streams", function()
     end
     assert.same({}, { table.unpack(bad, 1, math.min(#bad, 20)) })
     assert.is_true(compared > 3000, "compared " .. compared)
+  end)
+end)
+
+describe("option tables", function()
+  -- Options are plain data, read raw: an __index function is never asked,
+  -- so no value can exist only on the C stack while Lua collects it.
+  it("are read raw: a metatable's __index is not consulted", function()
+    local opts = setmetatable({}, { __index = { cpu = 1 } })
+    local bytes = dsl.assemble({ dsl.gotol("x"), dsl.label("x"), dsl.exit() }, opts)
+    assert.equal(16, #bytes)
+  end)
+
+  -- prog_load read the name through __index, popped it, and let the
+  -- license's __index collect it before copying it: a read of freed memory.
+  env.it("never keep a string made up by __index past a collection (AddressSanitizer)", "asan", function()
+    local ok, out = asan.run [[
+      local core = require "ebpfdsl.core"
+      local bytes = core.assemble { { op = "mov", dst = "r0", imm = 0 }, { op = "exit" } }
+      local opts = setmetatable({}, { __index = function(_, k)
+        if k == "name" then return ("n"):rep(10) .. tostring(math.random(9)) end
+        if k == "license" then collectgarbage() collectgarbage() end
+      end })
+      pcall(core.prog_load, "socket_filter", bytes, opts)
+      print("done")
+    ]]
+    assert(ok and out:find("done", 1, true), out)
   end)
 end)

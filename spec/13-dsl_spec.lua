@@ -159,6 +159,11 @@ describe("bad input", function()
       { { op = "call", helper = "ktime_get_nss" }, "insn 0 (call): unknown helper 'ktime_get_nss'; did you mean " ..
         "'ktime_get_ns'" },
       { { op = "call", helper = 5, imm = 6 }, "insn 0 (call): helper 5 and imm 6 disagree" },
+      { { op = "call", helper = "map_lookup_elem", imm = 5 }, "insn 0 (call): helper 1 and imm 5 disagree" },
+      { { op = "call", helper = "bpf_map_lookup_elem", imm = 1 << 32 | 1 },
+        "insn 0 (call): helper 1 and imm 4294967297 disagree" },
+      { { op = "call", helper = "ktime_get_nss", imm = 5 }, "insn 0 (call): unknown helper 'ktime_get_nss'; did you " ..
+        "mean 'ktime_get_ns'" },
       { { op = "mov", dst = "r0", helper = "ktime_get_ns" }, "insn 0 (mov): takes no helper" },
       { { op = "call_kfunc", helper = 5 }, "insn 0 (call_kfunc): takes no helper" },
       { { foo = 1 }, "insn 0: a table with neither 'op' nor list items (key foo)" },
@@ -214,6 +219,10 @@ describe("constructors", function()
     assert.same({ op = "ld_map_fd", dst = "r1", imm = 9, map = map }, dsl.ld_map_fd("r1", map))
     assert.same({ op = "call", imm = 5, helper = "ktime_get_ns" }, dsl.call("ktime_get_ns"))
     assert.same({ op = "call", imm = 5, helper = "ktime_get_ns" }, dsl.call("bpf_ktime_get_ns"))
+    -- a name and an id that agree, with or without the prefix, are one call
+    local call5 = dsl.assemble { dsl.call(5) }
+    assert.equal(call5, dsl.assemble { { op = "call", imm = 5, helper = "ktime_get_ns" } })
+    assert.equal(call5, dsl.assemble { { op = "call", imm = 5, helper = "bpf_ktime_get_ns" } })
     assert.same({ op = "call", imm = 14, helper = "get_current_pid_tgid" }, dsl.call(14))
     assert.same({ op = "exit" }, dsl.exit())
     assert.same({ op = "label", name = "out" }, dsl.label("out"))
@@ -233,6 +242,25 @@ describe("constructors", function()
     assert.same({ op = "call", imm = 1, helper = "map_lookup_elem" }, dsl.call_helper("map_lookup_elem"))
     assert.same({ { op = "call", imm = 14, helper = "get_current_pid_tgid" } }, dsl.helper_get_current_pid_tgid())
     assert.same({ { op = "call", imm = 5, helper = "ktime_get_ns" } }, dsl.helper_ktime_get_ns())
+  end)
+
+  it("have aliases that build the same instructions", function()
+    -- byte order: to_le/end_to_le are le, to_be/end_to_be are be
+    assert.same({ op = "le", dst = "r1", bits = 16 }, dsl.to_le("r1", 16))
+    assert.same({ op = "le", dst = "r2", bits = 64 }, dsl.end_to_le("r2", 64))
+    assert.same({ op = "be", dst = "r3", bits = 32 }, dsl.to_be("r3", 32))
+    assert.same({ op = "be", dst = "r4", bits = 16 }, dsl.end_to_be("r4", 16))
+    assert.same({ op = "neg", dst = "r5" }, dsl.neg_reg("r5"))
+    -- and/or are Lua keywords: the _ forms, 64 and 32 bits, imm and reg
+    assert.same({ op = "and", dst = "r1", imm = 3 }, dsl.and_("r1", 3))
+    assert.same({ op = "or", dst = "r1", src = "r2" }, dsl.or_("r1", "r2"))
+    assert.same({ op = "and32", dst = "r1", imm = 0xff }, dsl.and32_("r1", 0xff))
+    assert.same({ op = "or32", dst = "r6", src = "r7" }, dsl.or32_("r6", "r7"))
+    assert.same({ op = "xchg", size = "dw", dst = "r1", off = -8, src = "r2" }, dsl.atomic_xchg("dw", "r1", -8, "r2"))
+    assert.same({ op = "cmpxchg", size = "w", dst = "r3", off = 0, src = "r4" },
+      dsl.atomic_cmpxchg("w", "r3", 0, "r4"))
+    local bytes = dsl.assemble { dsl.mov("r0", 0), dsl.exit() }
+    assert.same(dsl.disassemble(bytes), dsl.decode(bytes))
   end)
 
   it("take a register or an immediate wherever both forms exist", function()
@@ -378,5 +406,46 @@ describe("dump", function()
   it("shows the bytes on request", function()
     assert.equal("    0: b7 00 00 00 2a 00 00 00 \tr0 = 0x2a\n    1: 95 00 00 00 00 00 00 00 \texit\n",
       dsl.dump({ dsl.mov("r0", 42), dsl.exit() }, { bytes = true }))
+  end)
+end)
+
+describe("register and size names", function()
+  -- one table (ebpfdsl._regs) behind every word that takes a register
+  local structs = require "ebpfdsl.structs"
+  local kprobe = require "ebpfdsl.kprobe"
+  local tracepoint = require "ebpfdsl.tracepoint"
+  local E = structs.define("regs_ev", { { "a", "u8" }, { "b", "u16" }, { "c", "u32" }, { "d", "u64" } })
+  local fmt = tracepoint.parse("name: t\nID: 1\nformat:\n\tfield:int x;\toffset:8;\tsize:4;\tsigned:1;\n", "cat")
+
+  it("take r0..r10 and fp, and nothing else", function()
+    for i = 0, 10 do
+      assert.equal("r" .. i, dsl.mov("r" .. i, 0).dst)
+      assert.equal("r" .. i, structs.store_field("r" .. i, E, "a", "r1").dst)
+    end
+    assert.equal("fp", dsl.mov("fp", 0).dst)
+    for _, bad in ipairs { "r11", "R1", "r", "sp", "r01" } do
+      assert.has_error(function() dsl.mov(bad, 0) end)
+      assert.has_error(function() structs.store_field(bad, E, "a", "r1") end)
+      assert.has_error(function() kprobe.read_arg("r1", 1, bad) end)
+      assert.has_error(function() fmt:read_field("r1", "x", bad) end)
+    end
+  end)
+
+  it("keep r10 out of what the probe words write or read a context from", function()
+    assert.has_error(function() kprobe.read_arg("r1", 1, "fp") end, nil)
+    for _, r in ipairs { "r10", "fp" } do
+      local ok, err = pcall(fmt.read_field, fmt, "r1", "x", r)
+      assert.is_false(ok)
+      assert.matches("read_field: dst must be a register (r0..r9), got '" .. r .. "'", err, 1, true)
+    end
+    assert.equal("r9", fmt:read_field("r1", "x", "r9")[1].dst)
+  end)
+
+  it("size loads and stores by the field's width", function()
+    local sizes = {}
+    for _, f in ipairs { "a", "b", "c", "d" } do sizes[#sizes + 1] = structs.load_field("r0", "r1", E, f).size end
+    assert.same({ "b", "h", "w", "dw" }, sizes)
+    for _, sz in ipairs { "b", "h", "w", "dw" } do assert.equal(sz, dsl.ldx(sz, "r0", "r1", 0).size) end
+    assert.has_error(function() dsl.ldx("q", "r0", "r1", 0) end)
   end)
 end)

@@ -4,6 +4,7 @@
 -- and every offsetof compared, for our layouts and for their printout;
 -- encoded bytes compared with what C stores; then queries and errors.
 local env = require "support.env"
+local asan = require "support.asan"
 local structs = require "ebpfdsl.structs"
 
 local SEED = tonumber(os.getenv("EBPFDSL_STRUCTS_SEED") or "") or 20240611
@@ -604,6 +605,16 @@ describe("queries", function()
     assert.equal(Hdr, Ev:field("hdrs[1]").layout)
     assert.equal(52, Ev:field("hdrs[1]").offset)
     assert.is_nil(Ev:field("hdrs[1]").count)
+    -- deep paths give back the very objects each level was built from
+    local Mid = structs.define("mid", { { "h", Hdr }, { "hs", Hdr, 3 } })
+    local Top = structs.define("top", { { "x", "u8" }, { "m", Mid, 2 }, { "e", Ev } })
+    assert.equal(Mid, Top:field("m").layout)
+    assert.equal(Mid, Top:field("m[1]").layout)
+    assert.equal(Hdr, Top:field("m[1].hs[2]").layout)
+    assert.equal(Hdr, Top:field("m[0].h").layout)
+    assert.equal(Ev, Top:field("e").layout)
+    assert.equal(Hdr, Top:field("e.hdrs[0]").layout)
+    assert.is_nil(Top:field("m[1].hs[2].len").layout)
   end)
 
   it("have the clj-ebpf names", function()
@@ -690,6 +701,32 @@ describe("errors", function()
     raises("'_pad' is padding and takes no value", Ev.encode, Ev, { _pad = 1 })
   end)
 
+  it("hold values to the ranges string.pack holds them to, and name the range (core.scalar_fits)", function()
+    local core = require "ebpfdsl.core"
+    local PACK = { u8 = "<I1", u16 = "<I2", u32 = "<I4", i8 = "<i1", i16 = "<i2", i32 = "<i4" }
+    local edges = { 0, 1, -1, 127, 128, -128, -129, 255, 256, 32767, 32768, -32768, -32769, 65535, 65536,
+      2147483647, 2147483648, -2147483648, -2147483649, 4294967295, 4294967296, math.maxinteger, math.mininteger }
+    for t, fmt in pairs(PACK) do
+      for _, v in ipairs(edges) do
+        assert.equal(pcall(string.pack, fmt, v), (core.scalar_fits(t, v)), t .. " " .. v)
+      end
+    end
+    for _, v in ipairs(edges) do
+      -- char takes a signed or an unsigned byte; bool 0 or 1; the 64-bit types any bits
+      assert.equal(pcall(string.pack, "<i1", v) or pcall(string.pack, "<I1", v), (core.scalar_fits("char", v)))
+      assert.equal(v == 0 or v == 1, (core.scalar_fits("bool", v)))
+      for _, t in ipairs { "u64", "i64", "ptr" } do assert.is_true((core.scalar_fits(t, v))) end
+    end
+    local texts = {}
+    for _, t in ipairs { "u8", "u16", "u32", "i8", "i16", "i32", "char", "bool", "u64" } do
+      texts[#texts + 1] = select(2, core.scalar_fits(t, 0))
+    end
+    assert.same({ "0..255", "0..65535", "0..4294967295", "-128..127", "-32768..32767", "-2147483648..2147483647",
+      "-128..255", "0 or 1", "any 64 bits" }, texts)
+    raises("not a scalar type: 'pad'", core.scalar_fits, "pad", 0)
+    raises("not a scalar type: 'u33'", core.scalar_fits, "u33", 0)
+  end)
+
   it("refuse short input to decode", function()
     raises("decode: struct hdr needs 4 bytes at offset 0, got 3", Hdr.decode, Hdr, "abc")
     raises("decode: struct hdr needs 4 bytes at offset 2, got 5", Hdr.decode, Hdr, "abcde", 2)
@@ -773,5 +810,41 @@ describe("round trips", function()
     for i = 1, 5 do assert.same({ len = i, kind = 10 + i }, got[i]) end
     assert.equal(2, #Hdr:decode_many(all, 2, 8, 4))
     assert.same({}, Hdr:decode_many("", 0))
+  end)
+end)
+
+describe("deep nesting", function()
+  -- As deep as a layout may nest: 31 levels of one-element arrays of
+  -- structs, each level with a scalar of its own beside the array.
+  local DEEP = [[
+    local structs = require "ebpfdsl.structs"
+    local L, v = structs.define("s0", { { "x", "u32" } }), { x = 7 }
+    for i = 1, 31 do
+      L = structs.define("s" .. i, { { "a", L, 1 }, { "b", "u8" } })
+      v = { a = { v }, b = i }
+    end
+    local d = L:decode(L:encode(v))
+    for i = 31, 1, -1 do
+      assert(d.b == i, "level " .. i)
+      d = d.a[1]
+    end
+    assert(d.x == 7)
+    -- an unknown key at the bottom is still named, with its whole path
+    local bottom = v
+    for _ = 1, 31 do bottom = bottom.a[1] end
+    bottom.y = 1
+    local ok, err = pcall(L.encode, L, v)
+    assert(not ok and err:find("unknown field '" .. ("a[0]."):rep(31) .. "y' (struct s0 has x)", 1, true), err)
+  ]]
+
+  it("encode and decode round-trip, and name an unknown key at the bottom", function()
+    assert(load(DEEP))()
+  end)
+
+  -- Encoding counted a level for each array as well as each struct, and
+  -- wrote past its per-level counts from 17 such levels on.
+  env.it("encode stays inside its per-level counts (AddressSanitizer)", "asan", function()
+    local ok, out = asan.run(DEEP .. '\nprint("deep ok")')
+    assert(ok and out:find("deep ok", 1, true), out)
   end)
 end)

@@ -69,9 +69,14 @@ describe("BPF-side instructions", function()
     assert.same({ op = "st", size = "w", dst = "r6", off = 8, imm = 0xffffffff },
       structs.store_imm("r6", E, "pid", 0xffffffff))
     assert.same({ op = "st", size = "dw", dst = "r6", off = 0, imm = -1 }, structs.store_imm("r6", E, "ts", -1))
-    assert.same({ { op = "st", size = "w", dst = "r6", off = 0, imm = 0x9abcdef0 },
-                  { op = "st", size = "w", dst = "r6", off = 4, imm = 0x12345678 } },
-      structs.store_imm("r6", E, "ts", 0x123456789abcdef0))
+    -- the two halves, each stored as the host stores a u32, make the
+    -- bytes the host stores for the u64 (BPF runs in host byte order)
+    for _, v in ipairs { 0x123456789abcdef0, math.mininteger, 0x80000000, -0x80000001 } do
+      local two = structs.store_imm("r6", E, "ts", v)
+      assert.same({ "st", "w", "r6", 0, "st", "w", "r6", 4 }, { two[1].op, two[1].size, two[1].dst, two[1].off,
+        two[2].op, two[2].size, two[2].dst, two[2].off })
+      assert.equal(string.pack("=i8", v), string.pack("=I4I4", two[1].imm, two[2].imm))
+    end
     assert.same({ op = "st", size = "b", dst = "r6", off = E:offset("ok"), imm = 1 },
       structs.store_imm("r6", E, "ok", true))
     assert.same({ op = "st", size = "b", dst = "r6", off = E:offset("c"), imm = 120 },
@@ -138,6 +143,10 @@ describe("BPF-side instructions", function()
     assert.equal(structs.store_imm, structs.store_event_imm)
     assert.equal(structs.zero_field, structs.zero_event_field)
     assert.equal(structs.store_fields, structs.store_event_fields)
+    assert.same(structs.load_field("r0", "r6", E, "pid"), structs.load_event_field("r0", "r6", E, "pid"))
+    assert.same(structs.field_addr("r1", { "fp", -64 }, E, "comm"),
+      structs.event_field_addr("r1", { "fp", -64 }, E, "comm"))
+    assert.equal("alias_check", structs.event("alias_check", { { "x", "u8" } }):name())
   end)
 
   it("refuse unknown fields, listing the known ones, and misuse", function()

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* Assembly rate of the C API for a 4096-instruction program with labels,
- * and the floor: copying the same number of pre-encoded instructions. */
+/* Assembly and decode rates of the C API for a 4096-instruction program
+ * with labels, and the floor: copying the same number of pre-encoded
+ * instructions. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,6 +62,9 @@ int main(void)
 	size_t cnt = 0, iters = 0;
 	double t0, dt;
 	struct bpf_insn *src, *dst;
+	const struct bpf_insn *prog;
+	ebpfdsl_asm *kept;
+	uint64_t sum = 0;
 
 	for (int b = 0; b <= BLOCKS; b++)
 		snprintf(names[b], sizeof(names[b]), "block%d", b);
@@ -73,6 +77,24 @@ int main(void)
 	} while ((dt = now() - t0) < 0.5);
 	printf("insns %zu\n", cnt);
 	printf("c_api_rate %.1f\n", (double)(iters * cnt) / dt);
+
+	/* decoding the assembled program back, instruction by instruction */
+	kept = ebpfdsl_asm__new(NULL);
+	build(kept);
+	prog = ebpfdsl_asm__insns(kept, &cnt);
+	iters = 0;
+	t0 = now();
+	do {
+		for (size_t pc = 0; pc < cnt;) {
+			struct ebpfdsl_op op;
+			pc += (size_t)ebpfdsl_decode(prog, cnt, pc, &op);
+			sum += (uint64_t)op.op;
+		}
+		iters++;
+	} while ((dt = now() - t0) < 0.5);
+	printf("c_decode_rate %.1f\n", (double)(iters * cnt) / dt);
+	printf("decode_checksum %llu\n", (unsigned long long)(sum & 0xffff));
+	ebpfdsl_asm__free(kept);
 
 	src = calloc(cnt, sizeof(*src));
 	dst = calloc(cnt, sizeof(*dst));

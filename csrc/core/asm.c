@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /* The assembler: instructions and labels are recorded as emitted, and
  * resolved once at finalize, where jumps out of 16-bit range are relaxed
- * into gotol. The first error is kept and reported with the instruction
- * index and the label before it. */
+ * into gotol. Numeric jump offsets count slots as emitted and are
+ * resolved like labels, to the instruction that started there, so that
+ * relaxation elsewhere moves them along. The first error is kept and
+ * reported with the instruction index and the label before it. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,8 +22,11 @@ struct item {
 	struct ebpfdsl_op op;
 	int label;      /* label id the op goes to, or -1 */
 	int after;      /* id of the last label defined before it, or -1 */
-	size_t slot;    /* slot as emitted, before relaxation: for messages */
+	size_t slot;    /* slot as emitted, before relaxation */
 	int relax;      /* enum relax */
+	size_t dest;    /* at finalize: the item it goes to (nitems: the end),
+	                 * or SIZE_MAX for none and for numeric offsets that
+	                 * land where no instruction starts */
 };
 
 struct label {
@@ -211,6 +216,7 @@ int ebpfdsl_asm__emit(ebpfdsl_asm *a, const struct ebpfdsl_op *op)
 	it->after = a->last_label;
 	it->slot = a->slots;
 	it->relax = RELAX_NONE;
+	it->dest = SIZE_MAX;
 	if (!ebpfdsl_isa_row(op->op))
 		return set_error(a, "insn %zu: unknown mnemonic number %d", a->slots, op->op);
 	if (ebpfdsl__validate(op, a->cpu, msg, sizeof(msg)))
@@ -262,11 +268,90 @@ static int check_labels(ebpfdsl_asm *a)
 	return 0;
 }
 
+/* For a jump, local call or ld_func without a label: 1 with the
+ * relative offset it carries (off, or imm for calls and ld_func) in *rel;
+ * 0 when the op goes nowhere (raw bytes that are no jump included). */
+static int numeric_jump(const struct ebpfdsl_op *op, int64_t *rel)
+{
+	const struct ebpfdsl_isa_row *row = ebpfdsl_isa_row(op->op);
+	if (op->has & EBPFDSL_HAS_TARGET)
+		return 0;
+	switch (row->shape) {
+	case EBPFDSL_SHAPE_JA:
+	case EBPFDSL_SHAPE_GOTOL:
+	case EBPFDSL_SHAPE_JCOND:
+		*rel = op->off;
+		return 1;
+	case EBPFDSL_SHAPE_CALL_LOCAL:
+	case EBPFDSL_SHAPE_LD_FUNC:
+		*rel = op->imm;
+		return 1;
+	case EBPFDSL_SHAPE_RAW: {
+		/* raw bytes of a jump class: off is a distance (the 32-bit
+		 * ja, gotol, keeps it in imm); calls and exit go nowhere */
+		int cls = BPF_CLASS(op->code), bop = BPF_OP(op->code);
+		if ((cls != BPF_JMP && cls != BPF_JMP32) || bop == BPF_CALL || bop == BPF_EXIT)
+			return 0;
+		*rel = cls == BPF_JMP32 && bop == BPF_JA ? op->imm : op->off;
+		return 1;
+	}
+	default:
+		return 0;
+	}
+}
+
+/* The item that starts at emitted slot `slot` (nitems for the end of the
+ * program), or SIZE_MAX when the slot is inside an instruction or out of
+ * the program. Items are in slot order. */
+static size_t item_at_slot(const ebpfdsl_asm *a, int64_t slot)
+{
+	size_t lo = 0, hi = a->nitems;
+	if (slot < 0 || (uint64_t)slot > a->slots)
+		return SIZE_MAX;
+	if ((size_t)slot == a->slots)
+		return a->nitems;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (a->items[mid].slot < (size_t)slot)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < a->nitems && a->items[lo].slot == (size_t)slot ? lo : SIZE_MAX;
+}
+
+/* Where each item goes: its label's item, or for a numeric offset the
+ * item that started at the slot it counts to. Raw jumps keep their bytes
+ * and are only checked, once laid out (check_unmoved). */
+static void resolve(ebpfdsl_asm *a)
+{
+	for (size_t i = 0; i < a->nitems; i++) {
+		struct item *it = &a->items[i];
+		int64_t rel;
+		if (it->label >= 0)
+			it->dest = a->labels[it->label].item;
+		else if (it->op.op != EBPFDSL_OP_RAW && numeric_jump(&it->op, &rel))
+			it->dest = item_at_slot(a, (int64_t)it->slot + 1 + rel);
+	}
+}
+
+/* "label 'x'" or "insn 12" (slot as emitted): where a jump goes. */
+static const char *dest_name(const ebpfdsl_asm *a, const struct item *it, char *buf, size_t len)
+{
+	if (it->label >= 0)
+		snprintf(buf, len, "label '%s'", a->labels[it->label].name);
+	else if (it->dest < a->nitems)
+		snprintf(buf, len, "insn %zu", a->items[it->dest].slot);
+	else
+		snprintf(buf, len, "the end of the program");
+	return buf;
+}
+
 /* Grows jumps that do not reach until every one does. Growth only
  * lengthens the program, so this ends. */
 static int relax(ebpfdsl_asm *a, size_t *pos)
 {
-	char w[160];
+	char w[160], d[160];
 	for (int changed = 1; changed;) {
 		changed = 0;
 		layout(a, pos);
@@ -274,17 +359,17 @@ static int relax(ebpfdsl_asm *a, size_t *pos)
 			struct item *it = &a->items[i];
 			int shape = ebpfdsl_isa_row(it->op.op)->shape;
 			int64_t dist;
-			if (it->label < 0 || it->relax != RELAX_NONE ||
+			if (it->dest == SIZE_MAX || it->relax != RELAX_NONE ||
 			    (shape != EBPFDSL_SHAPE_JA && shape != EBPFDSL_SHAPE_JCOND))
 				continue;
-			dist = (int64_t)pos[a->labels[it->label].item] - (int64_t)pos[i] - 1;
+			dist = (int64_t)pos[it->dest] - (int64_t)pos[i] - 1;
 			if (dist >= INT16_MIN && dist <= INT16_MAX)
 				continue;
 			if (a->no_relax || a->cpu < 4)
 				return set_error(a,
-						 "%s: jump to label '%s' is %lld slots away, beyond the 16-bit range "
+						 "%s: jump to %s is %lld slots away, beyond the 16-bit range "
 						 "-32768..32767, and %s",
-						 where(a, it, w, sizeof(w)), it->op.target, (long long)dist,
+						 where(a, it, w, sizeof(w)), dest_name(a, it, d, sizeof(d)), (long long)dist,
 						 a->no_relax ? "relaxation into gotol is off" : "gotol needs cpu v4");
 			it->relax = shape == EBPFDSL_SHAPE_JA ? RELAX_GOTOL :
 				    ebpfdsl__invert_jump(it->op.op) >= 0 ? RELAX_INVERTED : RELAX_JSET;
@@ -294,16 +379,62 @@ static int relax(ebpfdsl_asm *a, size_t *pos)
 	return 0;
 }
 
+/* How far the place at emitted slot `slot` moved in the layout: the
+ * growth of every item before it (a slot inside an item moves with it). */
+static int64_t moved(const ebpfdsl_asm *a, const size_t *pos, int64_t slot)
+{
+	size_t lo = 0, hi = a->nitems;
+	if (slot <= 0 || a->nitems == 0)
+		return 0;
+	if ((uint64_t)slot >= a->slots)
+		return (int64_t)pos[a->nitems] - (int64_t)a->slots;
+	/* the last item starting at or before slot */
+	while (lo + 1 < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (a->items[mid].slot <= (size_t)slot)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return (int64_t)pos[lo] - (int64_t)a->items[lo].slot;
+}
+
+/* A numeric offset that could not be resolved (into the middle of an
+ * lddw, out of the program, or a raw jump's bytes) keeps its value,
+ * which is only right while no relaxed jump lies between it and where
+ * it goes. */
+static int check_unmoved(ebpfdsl_asm *a, const size_t *pos)
+{
+	char w[160];
+	for (size_t i = 0; i < a->nitems; i++) {
+		const struct item *it = &a->items[i];
+		int64_t rel, to;
+		if (it->dest != SIZE_MAX || it->label >= 0 || !numeric_jump(&it->op, &rel))
+			continue;
+		to = (int64_t)it->slot + 1 + rel;
+		if (moved(a, pos, to) == (int64_t)pos[i] - (int64_t)it->slot)
+			continue;
+		return set_error(a,
+				 "%s: offset %+lld goes to slot %lld as emitted, %s, and a jump relaxed into gotol "
+				 "lies between, so the offset no longer means that place; use a label",
+				 where(a, it, w, sizeof(w)), (long long)rel, (long long)to,
+				 it->op.op == EBPFDSL_OP_RAW ? "from raw bytes, which are kept as given"
+				 : to < 0 || (uint64_t)to > a->slots ? "outside the program"
+								    : "inside an instruction");
+	}
+	return 0;
+}
+
 /* Writes item i (already laid out at pos[i]) into a->out. */
 static void encode_item(ebpfdsl_asm *a, const struct item *it, const size_t *pos, size_t i)
 {
 	struct ebpfdsl_op op = it->op;
 	struct bpf_insn *out = a->out + pos[i];
-	int64_t to = it->label >= 0 ? (int64_t)pos[a->labels[it->label].item] : 0;
+	int64_t to = it->dest != SIZE_MAX ? (int64_t)pos[it->dest] : 0;
 	int shape = ebpfdsl_isa_row(op.op)->shape;
 	struct ebpfdsl_op gotol = { .op = EBPFDSL_OP_GOTOL, .has = EBPFDSL_HAS_OFF };
 
-	if (it->label < 0) {
+	if (it->dest == SIZE_MAX) {
 		ebpfdsl__encode(&op, out);
 		return;
 	}
@@ -357,7 +488,8 @@ int ebpfdsl_asm__finalize(ebpfdsl_asm *a)
 	pos = malloc((a->nitems + 1) * sizeof(*pos));
 	if (!pos)
 		return set_error(a, "out of memory");
-	if (relax(a, pos)) {
+	resolve(a);
+	if (relax(a, pos) || check_unmoved(a, pos)) {
 		free(pos);
 		return -1;
 	}

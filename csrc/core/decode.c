@@ -30,6 +30,42 @@ static int sized(int shape)
 	}
 }
 
+/* Can an instruction with opcode byte `code` be the row's? The source
+ * bit of ALU ops and conditions, and the size bits of sized shapes, come
+ * from the operands; every other bit is the row's own. */
+static int code_fits(const struct ebpfdsl_isa_row *row, int code)
+{
+	switch (row->shape) {
+	case EBPFDSL_SHAPE_ALU:
+	case EBPFDSL_SHAPE_JCOND:
+		return (code & ~BPF_X) == row->code;
+	default:
+		return (sized(row->shape) ? code & ~0x18 : code) == row->code;
+	}
+}
+
+/* For each opcode byte, the rows code_fits (at most 12 share one: the
+ * atomics), in table order, so that the first row that matches wins as
+ * in a scan of the whole table. Built once, at load, from the table. */
+#define MAX_CANDIDATES 12
+static uint8_t candidates[256][MAX_CANDIDATES];
+static uint8_t ncandidates[256]; /* UINT8_MAX: too many, scan the table */
+
+__attribute__((constructor)) static void index_rows(void)
+{
+	for (int code = 0; code < 256; code++) {
+		for (int i = 0; i < EBPFDSL_OP_RAW; i++) {
+			if (!code_fits(ebpfdsl_isa_row(i), code))
+				continue;
+			if (ncandidates[code] == MAX_CANDIDATES) {
+				ncandidates[code] = UINT8_MAX;
+				break;
+			}
+			candidates[code][ncandidates[code]++] = (uint8_t)i;
+		}
+	}
+}
+
 /* Does the row encode `in` (with `next`, the following slot or NULL)? */
 static int row_matches(const struct ebpfdsl_isa_row *row, const struct bpf_insn *in,
 		       const struct bpf_insn *next)
@@ -46,7 +82,7 @@ static int row_matches(const struct ebpfdsl_isa_row *row, const struct bpf_insn 
 		return in->code == row->code && !in->src_reg && !in->off && !in->imm;
 	case EBPFDSL_SHAPE_MOVSX:
 		return in->code == row->code && !in->imm &&
-		       (in->off == 8 || in->off == 16 || (in->off == 32 && row->code == 0xbf));
+		       (in->off == 8 || in->off == 16 || (in->off == 32 && BPF_CLASS(row->code) == BPF_ALU64));
 	case EBPFDSL_SHAPE_END:
 		return in->code == row->code && !in->src_reg && !in->off &&
 		       (in->imm == 16 || in->imm == 32 || in->imm == 64);
@@ -180,9 +216,11 @@ int ebpfdsl_decode(const struct bpf_insn *insns, size_t cnt, size_t pc, struct e
 	const struct bpf_insn *in = &insns[pc];
 	const struct bpf_insn *next = pc + 1 < cnt ? &insns[pc + 1] : NULL;
 	char err[EBPFDSL_ERRLEN];
+	int n = ncandidates[in->code], scan = n == UINT8_MAX;
 
 	init(op, in);
-	for (int i = 0; i < EBPFDSL_OP_RAW; i++) {
+	for (int k = 0; k < (scan ? EBPFDSL_OP_RAW : n); k++) {
+		int i = scan ? k : candidates[in->code][k];
 		const struct ebpfdsl_isa_row *row = ebpfdsl_isa_row(i);
 		if (!row_matches(row, in, next))
 			continue;

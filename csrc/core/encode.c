@@ -102,13 +102,11 @@ static int check_fields(const struct ebpfdsl_op *op, int shape, char *err, size_
 	}
 	for (int i = 0; i < 2; i++) {
 		unsigned got = op->has & pairs[i];
-		if (!pairs[i])
+		if (!pairs[i] || (got && got != pairs[i]))
 			continue;
+		/* text only on failure: this runs for every instruction */
 		pair_names(pairs[i], names, sizeof(names));
-		if (!got)
-			return fail(err, errlen, "needs %s", names);
-		if (got == pairs[i])
-			return fail(err, errlen, "takes %s, not both", names);
+		return fail(err, errlen, got ? "takes %s, not both" : "needs %s", names);
 	}
 	return 0;
 }
@@ -178,11 +176,12 @@ static int check_operands(const struct ebpfdsl_op *op, const struct ebpfdsl_isa_
 	switch (row->shape) {
 	case EBPFDSL_SHAPE_ALU:
 		return check_alu(op, row, err, errlen);
-	case EBPFDSL_SHAPE_MOVSX:
-		if (op->bits == 8 || op->bits == 16 || (op->bits == 32 && row->code == 0xbf))
+	case EBPFDSL_SHAPE_MOVSX: {
+		int wide = BPF_CLASS(row->code) == BPF_ALU64; /* (s32) only to 64 bits */
+		if (op->bits == 8 || op->bits == 16 || (op->bits == 32 && wide))
 			return 0;
-		return fail(err, errlen, "bits must be %s, got %d",
-			    row->code == 0xbf ? "8, 16 or 32" : "8 or 16", op->bits);
+		return fail(err, errlen, "bits must be %s, got %d", wide ? "8, 16 or 32" : "8 or 16", op->bits);
+	}
 	case EBPFDSL_SHAPE_END:
 		if (op->bits == 16 || op->bits == 32 || op->bits == 64)
 			return 0;

@@ -69,6 +69,21 @@ int ebpfdsl_scalar_fits(int type, int64_t v)
 	}
 }
 
+const char *ebpfdsl_scalar_range(int type)
+{
+	switch (type) {
+	case EBPFDSL_TYPE_U8: return "0..255";
+	case EBPFDSL_TYPE_U16: return "0..65535";
+	case EBPFDSL_TYPE_U32: return "0..4294967295";
+	case EBPFDSL_TYPE_I8: return "-128..127";
+	case EBPFDSL_TYPE_I16: return "-32768..32767";
+	case EBPFDSL_TYPE_I32: return "-2147483648..2147483647";
+	case EBPFDSL_TYPE_CHAR: return "-128..255";
+	case EBPFDSL_TYPE_BOOL: return "0 or 1";
+	default: return "any 64 bits";
+	}
+}
+
 int ebpfdsl_scalar_put(int type, void *p, int64_t v)
 {
 	uint8_t u8 = (uint8_t)v;
@@ -225,22 +240,6 @@ static int source_failed(struct encoding *e, const struct ebpfdsl_layout_cursor 
 	return encode_fail(e, c, r, "%s", strerror(-r));
 }
 
-/* The values a type takes, for messages. */
-static const char *range_text(int type)
-{
-	switch (type) {
-	case EBPFDSL_TYPE_U8: return "0..255";
-	case EBPFDSL_TYPE_U16: return "0..65535";
-	case EBPFDSL_TYPE_U32: return "0..4294967295";
-	case EBPFDSL_TYPE_I8: return "-128..127";
-	case EBPFDSL_TYPE_I16: return "-32768..32767";
-	case EBPFDSL_TYPE_I32: return "-2147483648..2147483647";
-	case EBPFDSL_TYPE_CHAR: return "-128..255";
-	case EBPFDSL_TYPE_BOOL: return "0 or 1";
-	default: return "any 64 bits";
-	}
-}
-
 static int encode_scalar(struct encoding *e, const struct ebpfdsl_layout_cursor *c, uint8_t *p)
 {
 	int64_t v = 0;
@@ -252,7 +251,7 @@ static int encode_scalar(struct encoding *e, const struct ebpfdsl_layout_cursor 
 	if (ebpfdsl_scalar_put(c->field->type, p, v) == 0)
 		return 0;
 	return encode_fail(e, c, -ERANGE, "%" PRId64 " does not fit %s (%s)", v, ebpfdsl_type_name(c->field->type),
-			   range_text(c->field->type));
+			   ebpfdsl_scalar_range(c->field->type));
 }
 
 static int encode_fields(struct encoding *e, const ebpfdsl_layout *l, uint8_t *base,

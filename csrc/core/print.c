@@ -228,3 +228,12 @@ int ebpfdsl_op_print(char *buf, size_t len, const struct ebpfdsl_op *op, const c
 		ebpfdsl__appendf(buf, len, &pos, " <%s>", annot);
 	return (int)pos;
 }
+
+const char *ebpfdsl_op_annotation(const struct ebpfdsl_op *op, const char *label)
+{
+	if (label)
+		return label;
+	if (op->op == EBPFDSL_OP_CALL && op->imm >= 0 && op->imm <= INT32_MAX)
+		return ebpfdsl_helper_name((int)op->imm);
+	return NULL;
+}

@@ -3,6 +3,7 @@
  * it stopped at, printed by our disassembler and placed after the user's
  * nearest label, followed by the verifier's reason. Pure text work. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "core.h"
 
@@ -80,12 +81,47 @@ static const char *label_at_or_before(const struct ebpfdsl_label *labels, size_t
 	return best;
 }
 
-static const char *label_at(const struct ebpfdsl_label *labels, size_t nlabels, int64_t slot)
+/* The caller's labels by slot, looked up once per line: an array of
+ * cnt + 1 names (the first label given for a slot wins), or, when memory
+ * runs out, a search of the list each time. */
+struct names {
+	const char **at;
+	size_t cnt;
+	const struct ebpfdsl_label *labels;
+	size_t nlabels;
+};
+
+static void names_init(struct names *nm, const struct ebpfdsl_label *labels, size_t nlabels, size_t cnt)
 {
-	for (size_t i = 0; i < nlabels && slot >= 0; i++)
-		if (labels[i].name && labels[i].slot == (size_t)slot)
-			return labels[i].name;
+	nm->labels = labels;
+	nm->nlabels = nlabels;
+	nm->cnt = cnt;
+	nm->at = nlabels ? calloc(cnt + 1, sizeof(*nm->at)) : NULL;
+	for (size_t i = nlabels; nm->at && i-- > 0;) /* backwards: the first one wins */
+		if (labels[i].name && labels[i].slot <= cnt)
+			nm->at[labels[i].slot] = labels[i].name;
+}
+
+static const char *name_at(const struct names *nm, int64_t slot)
+{
+	if (slot < 0 || (uint64_t)slot > nm->cnt)
+		return NULL;
+	if (nm->at)
+		return nm->at[slot];
+	for (size_t i = 0; i < nm->nlabels; i++)
+		if (nm->labels[i].name && nm->labels[i].slot == (size_t)slot)
+			return nm->labels[i].name;
 	return NULL;
+}
+
+/* The instruction at idx in our syntax, its jump target's label or its
+ * helper's name in <>. */
+static void describe(char *text, size_t len, const struct bpf_insn *insns, size_t cnt, size_t idx,
+		     const struct names *nm)
+{
+	struct ebpfdsl_op op;
+	ebpfdsl_decode(insns, cnt, idx, &op);
+	ebpfdsl_op_print(text, len, &op, ebpfdsl_op_annotation(&op, name_at(nm, ebpfdsl_op_jump_target(&op, idx))));
 }
 
 int ebpfdsl_vlog_explain(const char *log, const struct bpf_insn *insns, size_t cnt,
@@ -133,16 +169,12 @@ int ebpfdsl_vlog_explain(const char *log, const struct bpf_insn *insns, size_t c
 			idx = insn_in_reason(reason[i].s, reason[i].n);
 
 	if (idx >= 0 && insns && (size_t)idx < cnt) {
-		struct ebpfdsl_op op;
+		/* one line to describe: the list is searched, not indexed */
+		struct names nm = { NULL, cnt, labels, nlabels };
 		char text[160];
 		size_t slot = 0;
 		const char *label = label_at_or_before(labels, nlabels, (size_t)idx, &slot);
-		const char *annot;
-		ebpfdsl_decode(insns, cnt, (size_t)idx, &op);
-		annot = label_at(labels, nlabels, ebpfdsl_op_jump_target(&op, (size_t)idx));
-		if (!annot && op.op == EBPFDSL_OP_CALL)
-			annot = ebpfdsl_helper_name((int)op.imm);
-		ebpfdsl_op_print(text, sizeof(text), &op, annot);
+		describe(text, sizeof(text), insns, cnt, (size_t)idx, &nm);
 		ebpfdsl__appendf(out, len, &pos, "insn %ld", idx);
 		if (label)
 			ebpfdsl__appendf(out, len, &pos, " (%s label '%s')", slot == (size_t)idx ? "at" : "after",
@@ -175,25 +207,21 @@ int ebpfdsl_vlog_annotate(const char *log, const struct bpf_insn *insns, size_t 
 {
 	size_t pos = 0;
 	long prev = -1;
+	struct names nm;
 
 	if (len)
 		out[0] = '\0';
+	names_init(&nm, labels, nlabels, insns ? cnt : 0);
 	for (const char *p = log ? log : ""; *p;) {
 		const char *e = strchr(p, '\n');
 		size_t n = e ? (size_t)(e - p) : strlen(p);
 		long idx = insn_line(p, n);
-		if (idx >= 0 && (size_t)idx < cnt) {
-			struct ebpfdsl_op op;
+		if (idx >= 0 && insns && (size_t)idx < cnt) {
 			char text[160];
-			const char *label = label_at(labels, nlabels, idx);
-			const char *annot;
+			const char *label = name_at(&nm, idx);
 			size_t head = (size_t)(strchr(p, ')') - p) + 1; /* "12: (79)" */
 			size_t end = kernel_text_end(p, n);
-			ebpfdsl_decode(insns, cnt, (size_t)idx, &op);
-			annot = label_at(labels, nlabels, ebpfdsl_op_jump_target(&op, (size_t)idx));
-			if (!annot && op.op == EBPFDSL_OP_CALL)
-				annot = ebpfdsl_helper_name((int)op.imm);
-			ebpfdsl_op_print(text, sizeof(text), &op, annot);
+			describe(text, sizeof(text), insns, cnt, (size_t)idx, &nm);
 			if (label && idx != prev)
 				ebpfdsl__appendf(out, len, &pos, "%s:\n", label);
 			/* state comments line up as the kernel's do */
@@ -205,6 +233,7 @@ int ebpfdsl_vlog_annotate(const char *log, const struct bpf_insn *insns, size_t 
 		}
 		p = e ? e + 1 : p + n;
 	}
+	free(nm.at);
 	if (len && pos >= len)
 		out[len - 1] = '\0';
 	return (int)pos;

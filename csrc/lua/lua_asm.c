@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Programs as Lua tables -> bytes: each instruction table read into an
  * ebpfdsl_op, labels and nested lists fed to the assembler. */
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include "lua_util.h"
@@ -53,9 +54,8 @@ static int insn_error(struct assembly *s, const char *opname, const char *fmt, .
 
 static int64_t field_int(struct assembly *s, const char *opname, const char *key)
 {
-	int isnum;
-	lua_Integer v = lua_tointegerx(s->L, -1, &isnum);
-	if (!isnum || lua_type(s->L, -1) != LUA_TNUMBER) {
+	lua_Integer v;
+	if (!ebpfdsl_lua_getinteger(s->L, -1, &v)) {
 		if (lua_type(s->L, -1) == LUA_TNUMBER)
 			return insn_error(s, opname, "%s must be an integer, got %s", key, lua_tostring(s->L, -1));
 		return insn_error(s, opname, "%s must be an integer, got %s", key, luaL_typename(s->L, -1));
@@ -63,11 +63,23 @@ static int64_t field_int(struct assembly *s, const char *opname, const char *key
 	return (int64_t)v;
 }
 
+/* An integer field narrowed to int, refused outside lo..hi first (the
+ * range the core checks too, so that 2^32 + 1 is not taken as 1). */
+static int field_narrow(struct assembly *s, const char *opname, const char *what, const char *key, int64_t lo,
+			int64_t hi)
+{
+	int64_t v = field_int(s, opname, key);
+	if (v < lo || v > hi)
+		return insn_error(s, opname, "%s %lld out of range %lld..%lld", what, (long long)v, (long long)lo,
+				  (long long)hi);
+	return (int)v;
+}
+
 static int field_reg(struct assembly *s, const char *opname, const char *key, int raw)
 {
 	int r;
 	if (raw && lua_type(s->L, -1) == LUA_TNUMBER)
-		return (int)field_int(s, opname, key);
+		return field_narrow(s, opname, strcmp(key, "dst") == 0 ? "dst register" : "src register", key, 0, 15);
 	if (lua_type(s->L, -1) != LUA_TSTRING)
 		return insn_error(s, opname, "%s must be a register name (r0..r10 or fp), got %s", key,
 				  luaL_typename(s->L, -1));
@@ -77,17 +89,12 @@ static int field_reg(struct assembly *s, const char *opname, const char *key, in
 	return r;
 }
 
-static int helper_from_value(struct assembly *s, const char *opname)
+/* The id of a helper name, or an error with the nearest names. */
+static int helper_from_name(struct assembly *s, const char *opname, const char *name)
 {
-	const char *name, *near[4];
+	const char *near[4];
 	char hint[200] = "";
-	int id, n;
-	if (lua_type(s->L, -1) == LUA_TNUMBER)
-		return (int)field_int(s, opname, "helper");
-	if (lua_type(s->L, -1) != LUA_TSTRING)
-		return insn_error(s, opname, "helper must be a name or an id, got %s", luaL_typename(s->L, -1));
-	name = lua_tostring(s->L, -1);
-	id = ebpfdsl_helper_id(name);
+	int id = ebpfdsl_helper_id(name), n;
 	if (id >= 0)
 		return id;
 	n = ebpfdsl_helper_suggest(name, near, 4);
@@ -116,10 +123,24 @@ static void keep_map(struct assembly *s, int idx)
 }
 
 /* Reads the instruction table at idx (not a label) into op. */
+/* Does `name` (with or without "bpf_") name the helper with id `imm`?
+ * One comparison, where helper_from_name searches the whole list:
+ * dsl.call gives both, and they agree. */
+static int names_helper(int64_t imm, const char *name)
+{
+	const char *known = imm >= 0 && imm <= INT32_MAX ? ebpfdsl_helper_name((int)imm) : NULL;
+	if (!known)
+		return 0;
+	if (strncmp(name, "bpf_", 4) == 0)
+		name += 4;
+	return strcmp(known, name) == 0;
+}
+
 static void read_op(struct assembly *s, int idx, const char *opname, struct ebpfdsl_op *op)
 {
 	lua_State *L = s->L;
 	int helper = -1, raw;
+	const char *helper_name = NULL;
 
 	memset(op, 0, sizeof(*op));
 	op->op = ebpfdsl_isa_lookup(opname);
@@ -155,7 +176,11 @@ static void read_op(struct assembly *s, int idx, const char *opname, struct ebpf
 					   sz ? sz : luaL_typename(L, -1));
 			op->has |= EBPFDSL_HAS_SIZE;
 		} else if (strcmp(key, "bits") == 0) {
-			op->bits = (int)field_int(s, opname, key);
+			int64_t bits = field_int(s, opname, key);
+			/* the validator names the widths each shape takes */
+			if (bits < INT_MIN || bits > INT_MAX)
+				insn_error(s, opname, "bits must be 8, 16, 32 or 64, got %lld", (long long)bits);
+			op->bits = (int)bits;
 			op->has |= EBPFDSL_HAS_BITS;
 		} else if (strcmp(key, "target") == 0) {
 			if (lua_type(L, -1) != LUA_TSTRING)
@@ -163,12 +188,17 @@ static void read_op(struct assembly *s, int idx, const char *opname, struct ebpf
 			op->target = lua_tostring(L, -1); /* the table keeps it alive */
 			op->has |= EBPFDSL_HAS_TARGET;
 		} else if (strcmp(key, "helper") == 0) {
-			helper = helper_from_value(s, opname);
+			if (lua_type(L, -1) == LUA_TNUMBER)
+				helper = field_narrow(s, opname, "helper id", "helper", 0, INT32_MAX);
+			else if (lua_type(L, -1) == LUA_TSTRING)
+				helper_name = lua_tostring(L, -1); /* the table keeps it alive */
+			else
+				insn_error(s, opname, "helper must be a name or an id, got %s", luaL_typename(L, -1));
 		} else if (strcmp(key, "value_offset") == 0) {
 			op->aux = field_int(s, opname, key);
 			op->has |= EBPFDSL_HAS_AUX;
 		} else if (strcmp(key, "code") == 0) {
-			op->code = (int)field_int(s, opname, key);
+			op->code = field_narrow(s, opname, "code", key, 0, 255);
 			op->has |= EBPFDSL_HAS_CODE;
 		} else if (strcmp(key, "map") == 0) {
 			/* read by emit_insn, which keeps the map alive */
@@ -177,6 +207,10 @@ static void read_op(struct assembly *s, int idx, const char *opname, struct ebpf
 		}
 		lua_pop(L, 1);
 	}
+	if (helper_name) /* read after the loop, which may meet imm later */
+		helper = (op->has & EBPFDSL_HAS_IMM) && names_helper(op->imm, helper_name)
+				 ? (int)op->imm
+				 : helper_from_name(s, opname, helper_name);
 	if (helper >= 0) {
 		if (op->op != EBPFDSL_OP_CALL)
 			insn_error(s, opname, "takes no helper");
@@ -302,8 +336,12 @@ static int l_assemble(lua_State *L)
 						  key ? key : luaL_typename(L, -2));
 			lua_pop(L, 1);
 		}
-		opts.cpu = (int)ebpfdsl_lua_optint_field(L, 2, "cpu", 4);
-		if (lua_getfield(L, 2, "relax") != LUA_TNIL)
+		lua_Integer cpu = ebpfdsl_lua_optint_field(L, 2, "cpu", 4);
+		if (cpu < 0 || cpu > 4) /* 0: the newest, as in the C options */
+			return luaL_error(L, "assemble: cpu must be 1..4, got %I", (LUAI_UACINT)cpu);
+		opts.cpu = (int)cpu;
+		lua_pushliteral(L, "relax");
+		if (lua_rawget(L, 2) != LUA_TNIL)
 			opts.no_relax = !lua_toboolean(L, -1);
 		lua_pop(L, 1);
 	}

@@ -16,6 +16,33 @@ static const struct bpf_insn *check_bytes(lua_State *L, int idx, size_t *cnt)
 	return (const struct bpf_insn *)(const void *)b;
 }
 
+/* A program decoded once per call, kept in a userdata so that an error
+ * half way frees it: ops[k] is the k-th instruction, start[pc] is 1
+ * where one starts (and at cnt, the end, where a label may stand). */
+struct decoded {
+	size_t n;                  /* instructions */
+	struct ebpfdsl_op *ops;
+	unsigned char *start;
+};
+
+static struct decoded *push_decoded(lua_State *L, const struct bpf_insn *insns, size_t cnt)
+{
+	/* one block: the decoded struct, then up to cnt ops, then the flags */
+	size_t head = (sizeof(struct decoded) + sizeof(struct ebpfdsl_op) - 1) / sizeof(struct ebpfdsl_op);
+	struct ebpfdsl_op *block = lua_newuserdatauv(L, (head + cnt) * sizeof(struct ebpfdsl_op) + cnt + 1, 0);
+	struct decoded *d = (struct decoded *)(void *)block;
+	d->n = 0;
+	d->ops = block + head;
+	d->start = (unsigned char *)(d->ops + cnt);
+	memset(d->start, 0, cnt + 1);
+	for (size_t pc = 0; pc < cnt;) {
+		d->start[pc] = 1;
+		pc += (size_t)ebpfdsl_decode(insns, cnt, pc, &d->ops[d->n++]);
+	}
+	d->start[cnt] = 1;
+	return d;
+}
+
 /* Pushes "L<slot>", or "L<slot>_<k>" when that is one of the caller's
  * own label names (the set at `used`, or 0): a name stands for one place. */
 static void push_made_up_name(lua_State *L, int used, int64_t to)
@@ -32,21 +59,14 @@ static void push_made_up_name(lua_State *L, int used, int64_t to)
 	}
 }
 
-/* Slot -> label name for the program at idx 1, into a table at the top:
- * names from `given` (a table at given_idx, or 0) first, else L<slot>. */
-static void collect_targets(lua_State *L, const struct bpf_insn *insns, size_t cnt, int given_idx)
+/* Slot -> label name for the decoded program, into a table at the top:
+ * names from `given` (a table at given_idx, or 0) first, else L<slot>.
+ * Only slots where an instruction starts can carry a label: a jump into
+ * the second half of an lddw keeps its numeric offset. */
+static void collect_targets(lua_State *L, const struct decoded *d, size_t cnt, int given_idx)
 {
-	struct ebpfdsl_op op;
+	const unsigned char *starts = d->start;
 	int t, used = 0;
-	/* Only slots where an instruction starts can carry a label: a jump
-	 * into the second half of an lddw keeps its numeric offset. */
-	unsigned char *starts = lua_newuserdatauv(L, cnt + 1, 0);
-	memset(starts, 0, cnt + 1);
-	for (size_t pc = 0; pc < cnt;) {
-		starts[pc] = 1;
-		pc += (size_t)ebpfdsl_decode(insns, cnt, pc, &op);
-	}
-	starts[cnt] = 1;
 	if (given_idx) {
 		lua_newtable(L);
 		used = lua_gettop(L);
@@ -62,9 +82,8 @@ static void collect_targets(lua_State *L, const struct bpf_insn *insns, size_t c
 	}
 	lua_newtable(L);
 	t = lua_gettop(L);
-	for (size_t pc = 0; pc < cnt;) {
-		int n = ebpfdsl_decode(insns, cnt, pc, &op);
-		int64_t to = ebpfdsl_op_jump_target(&op, pc);
+	for (size_t k = 0, pc = 0; k < d->n; pc += (size_t)ebpfdsl_op_slots(&d->ops[k]), k++) {
+		int64_t to = ebpfdsl_op_jump_target(&d->ops[k], pc);
 		if (to >= 0 && (size_t)to <= cnt && !starts[to])
 			to = -1;
 		if (to >= 0 && (size_t)to <= cnt && lua_rawgeti(L, t, to) == LUA_TNIL) {
@@ -80,7 +99,6 @@ static void collect_targets(lua_State *L, const struct bpf_insn *insns, size_t c
 		} else if (to >= 0 && (size_t)to <= cnt) {
 			lua_pop(L, 1);
 		}
-		pc += (size_t)n;
 	}
 	if (given_idx) { /* labels nothing jumps to still name their place */
 		lua_pushnil(L);
@@ -99,9 +117,8 @@ static void collect_targets(lua_State *L, const struct bpf_insn *insns, size_t c
 			lua_pop(L, 2);
 		}
 	}
-	lua_replace(L, given_idx ? t - 2 : t - 1); /* over starts */
 	if (given_idx)
-		lua_pop(L, 1); /* used */
+		lua_remove(L, used);
 }
 
 static void set_reg(lua_State *L, const char *key, int reg)
@@ -143,7 +160,9 @@ static void push_op(lua_State *L, const struct ebpfdsl_op *op, size_t pc, int ta
 	}
 	if (op->has & EBPFDSL_HAS_BITS)
 		ebpfdsl_lua_set_int(L, "bits", op->bits);
-	if ((op->has & EBPFDSL_HAS_OFF) && !(named && row->shape != EBPFDSL_SHAPE_CALL_KFUNC))
+	/* a named jump's off is its target (a kfunc call, whose off is an
+	 * fd_array index, goes nowhere and is never named) */
+	if ((op->has & EBPFDSL_HAS_OFF) && !named)
 		ebpfdsl_lua_set_int(L, "off", op->off);
 	if ((op->has & EBPFDSL_HAS_IMM) &&
 	    !(named && (row->shape == EBPFDSL_SHAPE_CALL_LOCAL || row->shape == EBPFDSL_SHAPE_LD_FUNC)))
@@ -167,18 +186,19 @@ static void push_label(lua_State *L, int targets, size_t pc)
 /* disassemble(bytes[, labels]) -> list of instruction and label tables */
 static int l_disassemble(lua_State *L)
 {
-	size_t cnt, pc;
+	size_t cnt, pc = 0;
 	const struct bpf_insn *insns = check_bytes(L, 1, &cnt);
-	struct ebpfdsl_op op;
+	const struct decoded *d;
 	int targets, n = 0;
 
 	if (!lua_isnoneornil(L, 2))
 		luaL_checktype(L, 2, LUA_TTABLE);
-	collect_targets(L, insns, cnt, lua_isnoneornil(L, 2) ? 0 : 2);
+	lua_settop(L, 2);
+	d = push_decoded(L, insns, cnt); /* 3 */
+	collect_targets(L, d, cnt, lua_isnoneornil(L, 2) ? 0 : 2);
 	targets = lua_gettop(L);
-	lua_createtable(L, (int)cnt, 0);
-	for (pc = 0; pc < cnt;) {
-		int slots = ebpfdsl_decode(insns, cnt, pc, &op);
+	lua_createtable(L, (int)d->n, 0);
+	for (size_t k = 0; k < d->n; pc += (size_t)ebpfdsl_op_slots(&d->ops[k]), k++) {
 		if (lua_rawgeti(L, targets, (lua_Integer)pc) != LUA_TNIL) {
 			lua_pop(L, 1);
 			push_label(L, targets, pc);
@@ -186,9 +206,8 @@ static int l_disassemble(lua_State *L)
 		} else {
 			lua_pop(L, 1);
 		}
-		push_op(L, &op, pc, targets);
+		push_op(L, &d->ops[k], pc, targets);
 		lua_rawseti(L, -2, ++n);
-		pc += (size_t)slots;
 	}
 	if (lua_rawgeti(L, targets, (lua_Integer)cnt) != LUA_TNIL) {
 		lua_pop(L, 1);
@@ -204,24 +223,28 @@ static int l_disassemble(lua_State *L)
  * instruction a line, labels on their own lines */
 static int l_text(lua_State *L)
 {
-	size_t cnt, pc;
+	size_t cnt, pc, k = 0;
 	const struct bpf_insn *insns = check_bytes(L, 1, &cnt);
 	int show_bytes = 0, targets;
-	struct ebpfdsl_op op;
+	const struct decoded *d;
 	luaL_Buffer b;
 	char line[256];
 
 	if (!lua_isnoneornil(L, 2))
 		luaL_checktype(L, 2, LUA_TTABLE);
 	if (lua_istable(L, 3)) {
-		lua_getfield(L, 3, "bytes");
+		lua_pushliteral(L, "bytes"); /* options are read raw, as lua_util's are */
+		lua_rawget(L, 3);
 		show_bytes = lua_toboolean(L, -1);
 		lua_pop(L, 1);
 	}
-	collect_targets(L, insns, cnt, lua_isnoneornil(L, 2) ? 0 : 2);
+	lua_settop(L, 3);
+	d = push_decoded(L, insns, cnt); /* 4 */
+	collect_targets(L, d, cnt, lua_isnoneornil(L, 2) ? 0 : 2);
 	targets = lua_gettop(L);
 	luaL_buffinit(L, &b);
-	for (pc = 0; pc <= cnt;) {
+	for (pc = 0; pc <= cnt; k++) {
+		const struct ebpfdsl_op *op = &d->ops[k];
 		const char *annot = NULL;
 		int slots;
 		if (lua_rawgeti(L, targets, (lua_Integer)pc) == LUA_TSTRING) {
@@ -232,7 +255,7 @@ static int l_text(lua_State *L)
 		}
 		if (pc == cnt)
 			break;
-		slots = ebpfdsl_decode(insns, cnt, pc, &op);
+		slots = ebpfdsl_op_slots(op);
 		snprintf(line, sizeof(line), "%5zu: ", pc);
 		luaL_addstring(&b, line);
 		if (show_bytes) {
@@ -243,17 +266,16 @@ static int l_text(lua_State *L)
 			luaL_addchar(&b, '\t');
 		}
 		{
-			int64_t to = ebpfdsl_op_jump_target(&op, pc);
+			int64_t to = ebpfdsl_op_jump_target(op, pc);
 			/* the name stays alive in targets once popped */
 			if (to >= 0 && lua_rawgeti(L, targets, to) == LUA_TSTRING)
 				annot = lua_tostring(L, -1);
-			else if (op.op == EBPFDSL_OP_CALL)
-				annot = ebpfdsl_helper_name((int)op.imm);
+			annot = ebpfdsl_op_annotation(op, annot);
 			if (to >= 0)
 				lua_pop(L, 1);
 		}
 		/* the annotation is added apart: a label name has any length */
-		ebpfdsl_op_print(line, sizeof(line), &op, NULL);
+		ebpfdsl_op_print(line, sizeof(line), op, NULL);
 		luaL_addstring(&b, line);
 		if (annot) {
 			luaL_addstring(&b, " <");

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The instruction set for the Lua surface: helper ids and names from the
  * kernel's list, and the ISA table the DSL's mnemonics are made from. */
+#include <limits.h>
 #include "lua_util.h"
 
 /* isa()'s shape names, by enum ebpfdsl_shape */
@@ -55,7 +56,9 @@ static int l_helper_id(lua_State *L)
 
 static int l_helper_name(lua_State *L)
 {
-	const char *name = ebpfdsl_helper_name((int)luaL_checkinteger(L, 1));
+	lua_Integer id = luaL_checkinteger(L, 1);
+	/* checked before narrowing: 2^32 + 1 is no helper, not helper 1 */
+	const char *name = id >= 0 && id <= INT_MAX ? ebpfdsl_helper_name((int)id) : NULL;
 	if (!name)
 		luaL_pushfail(L);
 	else

@@ -59,9 +59,8 @@ static void add_entry(lua_State *L, struct layout *u, const char *lname, int lis
 			   luaL_typename(L, -1));
 	fname = lua_tostring(L, -1);
 	if (lua_rawgeti(L, -2, 3) != LUA_TNIL) {
-		int isnum;
-		lua_Integer n = lua_tointegerx(L, -1, &isnum);
-		if (!isnum || lua_type(L, -1) != LUA_TNUMBER)
+		lua_Integer n = 0;
+		if (!ebpfdsl_lua_getinteger(L, -1, &n))
 			luaL_error(L, "layout '%s': field '%s': the count must be an integer, got %s", lname, fname,
 				   luaL_typename(L, -1));
 		if (n <= 0)
@@ -136,6 +135,29 @@ static void set_names(lua_State *L, struct layout *u, int idx, int nested)
 	lua_setiuservalue(L, idx, 2);
 }
 
+/* User value 3 of the layout at idx: every nested layout of its tree by
+ * its C pointer, from `nested` and from their own user values 3. */
+static void set_objects(lua_State *L, int idx, int nested)
+{
+	int map;
+	lua_newtable(L);
+	map = lua_gettop(L);
+	lua_pushnil(L);
+	while (lua_next(L, nested)) {
+		struct layout *sub = lua_touserdata(L, -1);
+		lua_getiuservalue(L, -1, 3);
+		lua_pushnil(L);
+		while (lua_next(L, -2)) {
+			lua_pushvalue(L, -2);
+			lua_insert(L, -2);
+			lua_rawset(L, map);
+		}
+		lua_pop(L, 1);
+		lua_rawsetp(L, map, sub->l); /* the nested Layout itself */
+	}
+	lua_setiuservalue(L, idx, 3);
+}
+
 static int l_layout(lua_State *L)
 {
 	const char *name = luaL_checkstring(L, 1);
@@ -153,12 +175,13 @@ static int l_layout(lua_State *L)
 						  lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "?");
 			lua_pop(L, 1);
 		}
-		lua_getfield(L, 3, "packed");
+		lua_pushliteral(L, "packed"); /* read raw, as the keys were */
+		lua_rawget(L, 3);
 		opts.packed = lua_toboolean(L, -1);
 		lua_pop(L, 1);
 	}
 	lua_settop(L, 2);
-	u = lua_newuserdatauv(L, sizeof(*u), 2); /* 3 */
+	u = lua_newuserdatauv(L, sizeof(*u), EBPFDSL_LAYOUT_UV); /* 3 */
 	u->l = NULL;
 	u->nvalues = 0;
 	luaL_setmetatable(L, EBPFDSL_LAYOUT_CLASS);
@@ -187,6 +210,7 @@ static int l_layout(lua_State *L)
 	}
 	lua_settop(L, 4);
 	set_names(L, u, 3, 4);
+	set_objects(L, 3, 4);
 	lua_settop(L, 3);
 	return 1;
 }
@@ -283,34 +307,12 @@ static int layout_field_type(lua_State *L)
 	return 1;
 }
 
-/* Pushes the Layout object of the struct field at the end of `path`
- * (already known to resolve) by walking the user values from E down. */
-static void push_nested(lua_State *L, const char *path)
+/* Pushes the Layout object of a nested layout of E's tree (user value 3). */
+static void push_nested(lua_State *L, const ebpfdsl_layout *l)
 {
-	const char *p = path;
-	lua_pushvalue(L, 1);
-	for (;;) {
-		struct layout *cur = lua_touserdata(L, -1);
-		struct ebpfdsl_layout_field f;
-		size_t n = strcspn(p, ".[");
-		lua_pushlstring(L, p, n);
-		if (!cur || ebpfdsl_layout__lookup(cur->l, lua_tostring(L, -1), &f, NULL, 0)) {
-			lua_pop(L, 2);
-			lua_pushnil(L);
-			return;
-		}
-		lua_pop(L, 1);
-		lua_getiuservalue(L, -1, 1);
-		lua_rawgeti(L, -1, (lua_Integer)f.index + 1);
-		lua_replace(L, -3);
-		lua_pop(L, 1);
-		p += n;
-		if (*p == '[')
-			p = strchr(p, ']') + 1;
-		if (*p != '.')
-			return;
-		p++;
-	}
+	lua_getiuservalue(L, 1, 3);
+	lua_rawgetp(L, -1, l);
+	lua_remove(L, -2);
 }
 
 /* E:field(path) -> info table (offset from the start of E) */
@@ -321,7 +323,7 @@ static int layout_field(lua_State *L)
 	lookup(L, u, 2, &f);
 	push_info(L, &f, 0);
 	if (f.type == EBPFDSL_TYPE_STRUCT) {
-		push_nested(L, lua_tostring(L, 2));
+		push_nested(L, f.layout);
 		lua_setfield(L, -2, "layout");
 	}
 	return 1;
@@ -396,10 +398,26 @@ static int l_types(lua_State *L)
 	return 1;
 }
 
+/* scalar_fits(type, v) -> does v fit, and the values the type takes as
+ * text ("0..255"): the check encode makes, for the Lua side's own
+ * checks (structs.store_imm). */
+static int l_scalar_fits(lua_State *L)
+{
+	const char *tname = luaL_checkstring(L, 1);
+	lua_Integer v = luaL_checkinteger(L, 2);
+	int type = ebpfdsl_type_parse(tname);
+	if (type < 0 || type == EBPFDSL_TYPE_PAD || type == EBPFDSL_TYPE_STRUCT)
+		return luaL_argerror(L, 1, lua_pushfstring(L, "not a scalar type: '%s'", tname));
+	lua_pushboolean(L, ebpfdsl_scalar_fits(type, (int64_t)v));
+	lua_pushstring(L, ebpfdsl_scalar_range(type));
+	return 2;
+}
+
 /* module functions */
 static const luaL_Reg layout_functions[] = {
 	{ "layout", l_layout },
 	{ "layout_types", l_types },
+	{ "scalar_fits", l_scalar_fits },
 	{ NULL, NULL },
 };
 

@@ -11,7 +11,9 @@
 
 /* user value 1: {[field index + 1] = nested Layout}, so that fields()
  * can hand back the very objects the layout was built from; 2: the field
- * names of each layout of the tree, for decoding */
+ * names of each layout of the tree, for decoding; 3: {[light userdata of
+ * each nested layout of the tree] = its Layout}, for field(path) */
+#define EBPFDSL_LAYOUT_UV 3
 struct layout {
 	ebpfdsl_layout *l; /* NULL until built */
 	size_t nvalues;    /* top-level fields that are not padding */

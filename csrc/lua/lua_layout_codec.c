@@ -193,13 +193,20 @@ static int layout_decode_many(lua_State *L)
  * Encode: table -> bytes
  * --------------------------------------------------------------------- */
 
+/* As in decoding, each open table sits on the stack above the names of
+ * its fields (nil for arrays), and fields are read with those interned
+ * keys. found[] counts the fields given at each struct level (the record
+ * is level 0, each nested struct one more; arrays add none), to tell
+ * unknown keys apart. A layout nests at most EBPFDSL_LAYOUT_MAX_DEPTH
+ * deep, so that many levels and one more always fit. */
 struct lua_enc {
 	lua_State *L;
 	const ebpfdsl_layout *l;
+	int names;        /* stack index of the layout's user value 2 */
 	int pending;      /* a string left on the stack above the table */
 	char ch;          /* a single char given as an integer */
-	int depth;
-	size_t found[EBPFDSL_LAYOUT_MAX_DEPTH + 2]; /* struct fields given, per level */
+	int depth;        /* struct level of the table on top */
+	size_t found[EBPFDSL_LAYOUT_MAX_DEPTH + 1];
 };
 
 static int enc_error(struct lua_enc *e, const struct ebpfdsl_layout_cursor *c, const char *fmt, const char *a)
@@ -211,45 +218,51 @@ static int enc_error(struct lua_enc *e, const struct ebpfdsl_layout_cursor *c, c
 }
 
 /* Pushes the value for c from the table on top (below a pending string,
- * which it pops first); returns its type. Counts struct fields given. */
+ * which it pops first); returns its type. Room for the key and the value
+ * (and a pending string) was made when the table was entered. */
 static int fetch(struct lua_enc *e, const struct ebpfdsl_layout_cursor *c)
 {
 	lua_State *L = e->L;
-	int t;
 	if (e->pending) {
 		lua_pop(L, 1);
 		e->pending = 0;
 	}
-	luaL_checkstack(L, 4, "layout nested too deeply");
+	if (c->index != EBPFDSL_LAYOUT_NO_INDEX)
+		return lua_rawgeti(L, -1, (lua_Integer)c->index + 1);
+	/* ... names table -> ... names table key -> ... names table value */
+	lua_rawgeti(L, -2, (lua_Integer)c->field->index + 1);
+	return lua_gettable(L, -2);
+}
+
+/* A value was given for c: a struct field counts toward its level's
+ * keys (array elements are not keys). Called once per value taken. */
+static void given(struct lua_enc *e, const struct ebpfdsl_layout_cursor *c)
+{
 	if (c->index == EBPFDSL_LAYOUT_NO_INDEX)
-		t = lua_getfield(L, -1, c->field->name);
-	else
-		t = lua_rawgeti(L, -1, (lua_Integer)c->index + 1);
-	if (t != LUA_TNIL && c->index == EBPFDSL_LAYOUT_NO_INDEX)
 		e->found[e->depth]++;
-	return t;
 }
 
 static int enc_scalar(void *ctx, const struct ebpfdsl_layout_cursor *c, int64_t *v)
 {
 	struct lua_enc *e = ctx;
 	lua_State *L = e->L;
-	int t = fetch(e, c), isnum;
+	int t = fetch(e, c);
+	lua_Integer i = 0;
 	if (t == LUA_TNIL) {
 		lua_pop(L, 1);
 		return 0;
 	}
+	given(e, c);
 	if (t == LUA_TBOOLEAN && c->field->type == EBPFDSL_TYPE_BOOL) {
-		*v = lua_toboolean(L, -1);
-	} else {
-		*v = lua_tointegerx(L, -1, &isnum);
+		i = lua_toboolean(L, -1);
+	} else if (!ebpfdsl_lua_getinteger(L, -1, &i)) {
 		if (t != LUA_TNUMBER)
 			return enc_error(e, c, c->field->type == EBPFDSL_TYPE_BOOL ? "must be a boolean, got %s"
 										   : "must be an integer, got %s",
 					 luaL_typename(L, -1));
-		if (!isnum)
-			return enc_error(e, c, "must be an integer, got %s", lua_tostring(L, -1));
+		return enc_error(e, c, "must be an integer, got %s", lua_tostring(L, -1));
 	}
+	*v = (int64_t)i;
 	lua_pop(L, 1);
 	return 1;
 }
@@ -264,19 +277,19 @@ static int enc_bytes(void *ctx, const struct ebpfdsl_layout_cursor *c, const cha
 		return 0;
 	}
 	if (t == LUA_TSTRING) {
+		given(e, c);
 		*p = lua_tolstring(L, -1, len);
 		e->pending = 1; /* stays on the stack until the bytes are copied */
 		return 1;
 	}
 	if (t == LUA_TTABLE && c->field->count) {
 		lua_pop(L, 1);
-		e->found[e->depth]--; /* counted again when entered */
-		return 2;
+		return 2; /* entered as an array next, and counted there */
 	}
 	if (t == LUA_TNUMBER && c->field->count == 0) {
-		int isnum;
-		lua_Integer v = lua_tointegerx(L, -1, &isnum);
-		if (!isnum || v < -128 || v > 255)
+		lua_Integer v = 0;
+		given(e, c);
+		if (!ebpfdsl_lua_getinteger(L, -1, &v) || v < -128 || v > 255)
 			return enc_error(e, c, "must be one character or a byte (-128..255), got %s", lua_tostring(L, -1));
 		e->ch = (char)v;
 		*p = &e->ch;
@@ -306,8 +319,18 @@ static int enc_enter(void *ctx, const struct ebpfdsl_layout_cursor *c, int nest)
 		lua_pushfstring(L, "has %d elements; the array holds %d", (int)lua_rawlen(L, -1), (int)c->field->count);
 		return enc_error(e, c, "%s", lua_tostring(L, -1));
 	}
-	e->depth++;
-	e->found[e->depth] = 0;
+	given(e, c);
+	if (nest == EBPFDSL_LAYOUT_NEST_STRUCT) {
+		if (e->depth + 1 >= (int)(sizeof(e->found) / sizeof(e->found[0])))
+			return enc_error(e, c, "%s", "is nested too deeply");
+		e->depth++;
+		e->found[e->depth] = 0;
+		lua_rawgetp(L, e->names, c->field->layout);
+	} else {
+		lua_pushnil(L);
+	}
+	lua_insert(L, -2); /* its names below it */
+	luaL_checkstack(L, 4, "layout nested too deeply");
 	return 1;
 }
 
@@ -318,10 +341,11 @@ static int enc_leave(void *ctx, const struct ebpfdsl_layout_cursor *c, int nest)
 		lua_pop(e->L, 1);
 		e->pending = 0;
 	}
-	if (nest == EBPFDSL_LAYOUT_NEST_STRUCT)
+	if (nest == EBPFDSL_LAYOUT_NEST_STRUCT) {
 		check_unknown_keys(e, c->field->layout, c);
-	e->depth--;
-	lua_pop(e->L, 1);
+		e->depth--;
+	}
+	lua_pop(e->L, 2); /* the table and its names */
 	return 0;
 }
 
@@ -397,15 +421,19 @@ static int layout_encode(lua_State *L)
 
 	luaL_checktype(L, 2, LUA_TTABLE);
 	lua_settop(L, 2);
-	out = luaL_buffinitsize(L, &b, size); /* 3: the buffer's box, if any */
-	lua_pushvalue(L, 2);                   /* the table the source reads */
+	lua_getiuservalue(L, 1, 2);           /* 3: the names of each layout */
+	e.names = 3;
+	out = luaL_buffinitsize(L, &b, size); /* 4: the buffer's box */
+	lua_rawgetp(L, 3, u->l);              /* the top level's names */
+	lua_pushvalue(L, 2);                  /* the table the source reads */
+	luaL_checkstack(L, 4, "layout nested too deeply");
 	r = ebpfdsl_layout__encode(u->l, out, size, &LUA_SOURCE, &e, err, sizeof(err));
 	if (e.pending)
 		lua_pop(L, 1);
 	if (r)
 		return luaL_error(L, "encode struct %s: %s", ebpfdsl_layout__name(u->l), err);
 	check_unknown_keys(&e, u->l, NULL);
-	lua_pop(L, 1);
+	lua_pop(L, 2);
 	luaL_pushresultsize(&b, size);
 	return 1;
 }

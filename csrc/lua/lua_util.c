@@ -70,15 +70,17 @@ void ebpfdsl_lua_set_bool(lua_State *L, const char *k, int v)
 	lua_setfield(L, -2, k);
 }
 
+/* Option tables are plain data and are read raw: an __index function
+ * could make up a value that nothing holds once it is popped (a string
+ * the collector may free while C still reads it), or change the table
+ * between two reads. */
 lua_Integer ebpfdsl_lua_optint_field(lua_State *L, int idx, const char *field, lua_Integer def)
 {
 	lua_Integer v = def;
-	int isnum;
-	if (lua_getfield(L, idx, field) != LUA_TNIL) {
-		v = lua_tointegerx(L, -1, &isnum);
-		if (!isnum || lua_type(L, -1) != LUA_TNUMBER)
-			luaL_error(L, "field '%s' must be an integer, got %s", field, luaL_typename(L, -1));
-	}
+	idx = lua_absindex(L, idx);
+	lua_pushstring(L, field);
+	if (lua_rawget(L, idx) != LUA_TNIL && !ebpfdsl_lua_getinteger(L, -1, &v))
+		luaL_error(L, "field '%s' must be an integer, got %s", field, luaL_typename(L, -1));
 	lua_pop(L, 1);
 	return v;
 }
@@ -88,12 +90,14 @@ const char *ebpfdsl_lua_optstr_field(lua_State *L, int idx, const char *field, c
 	const char *s = def;
 	if (len)
 		*len = def ? strlen(def) : 0;
-	if (lua_getfield(L, idx, field) != LUA_TNIL) {
+	idx = lua_absindex(L, idx);
+	lua_pushstring(L, field);
+	if (lua_rawget(L, idx) != LUA_TNIL) {
 		if (lua_type(L, -1) != LUA_TSTRING)
 			luaL_error(L, "field '%s' must be a string, got %s", field, luaL_typename(L, -1));
 		s = lua_tolstring(L, -1, len);
 	}
-	lua_pop(L, 1); /* the string stays alive: the table holds it */
+	lua_pop(L, 1); /* the string stays alive: the table itself holds it */
 	return s;
 }
 

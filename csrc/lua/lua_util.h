@@ -66,10 +66,22 @@ void ebpfdsl_lua_set_int(lua_State *L, const char *k, lua_Integer v);
 void ebpfdsl_lua_set_str(lua_State *L, const char *k, const char *v);
 void ebpfdsl_lua_set_bool(lua_State *L, const char *k, int v);
 
-/* Reads an optional integer field of the table at idx; raises on a value
- * of another type, naming the field. */
+/* 1 with *v when the value at idx is a number with an integer value (no
+ * string coercion: "1" is not one; 1.0 is, 1.5 is not); else 0. Inline:
+ * encode runs it for every scalar of every record. */
+static inline int ebpfdsl_lua_getinteger(lua_State *L, int idx, lua_Integer *v)
+{
+	int isnum;
+	if (lua_type(L, idx) != LUA_TNUMBER)
+		return 0;
+	*v = lua_tointegerx(L, idx, &isnum);
+	return isnum;
+}
+/* Reads an optional integer field of the table at idx (raw: no
+ * metamethods); raises on a value of another type, naming the field. */
 lua_Integer ebpfdsl_lua_optint_field(lua_State *L, int idx, const char *field, lua_Integer def);
-/* Same for an optional string field; returns def when absent. */
+/* Same for an optional string field; returns def when absent. The
+ * string lives as long as the table holds it. */
 const char *ebpfdsl_lua_optstr_field(lua_State *L, int idx, const char *field, const char *def, size_t *len);
 
 /* The fd of the value at idx: an integer, an io file, or an object whose

@@ -8,10 +8,7 @@ local M = {}
 local type, tointeger, select = type, math.tointeger, select
 
 -- Registers are strings; anything else in a register slot is misuse.
-local REGS = { fp = true }
-for i = 0, 10 do REGS["r" .. i] = true end
-
-local SIZES = { b = true, h = true, w = true, dw = true }
+local REGS, SIZES = require("ebpfdsl._regs").REGS, require("ebpfdsl._regs").SIZES
 
 -- Errors blame the first caller outside this file: the user's line.
 local blame = require("ebpfdsl._errors").outside_file(debug.getinfo(1, "S").source)
@@ -268,65 +265,6 @@ function M.raw(code, dst, src, off, imm)
            off = optint("raw", 4, off), imm = optint("raw", 5, imm) }
 end
 
--- The moves that put arguments into r1..r5 as if all at once, so that
--- helper_x("r2", "r1") swaps rather than copying r2 twice. A register
--- move waits while another move still reads its destination; what is
--- left then is cycles among r1..r5, each opened by saving one register
--- in r0 (which the call clobbers anyway, and which no move in a cycle
--- reads). Plain movs only: the verifier refuses xor on pointers.
--- Immediates read nothing and go last.
-local function arg_moves(fname, ...)
-  local function canon(r) return r == "fp" and "r10" or r end
-  local regs, imms = {}, {}
-  for i = 1, select("#", ...) do
-    local a = select(i, ...)
-    if a ~= nil then
-      local k, v = source(fname, i, a)
-      local dst = "r" .. i
-      if k == "imm" then imms[#imms + 1] = { op = "mov", dst = dst, imm = v }
-      elseif canon(v) ~= dst then regs[#regs + 1] = { dst = dst, src = v } end
-    end
-  end
-  local out = {}
-  local function read_by_other(m)
-    for _, o in ipairs(regs) do
-      if o ~= m and canon(o.src) == m.dst then return true end
-    end
-    return false
-  end
-  while #regs > 0 do
-    local free
-    for j, m in ipairs(regs) do
-      if not read_by_other(m) then free = j break end
-    end
-    if free then
-      local m = table.remove(regs, free)
-      out[#out + 1] = { op = "mov", dst = m.dst, src = m.src }
-    else
-      local d = regs[1].dst
-      out[#out + 1] = { op = "mov", dst = "r0", src = d }
-      for _, o in ipairs(regs) do
-        if canon(o.src) == d then o.src = "r0" end
-      end
-    end
-  end
-  for _, m in ipairs(imms) do out[#out + 1] = m end
-  return out
-end
-
--- helper_<name>(a1, ..., a5): moves each given argument (a register or
--- an integer) into r1..r5, then calls; one for every helper the kernel
--- header lists, e.g. helper_get_current_pid_tgid(), helper_ktime_get_ns().
-local function helper_wrapper(name, id)
-  local fname = "helper_" .. name
-  return function(...)
-    if select("#", ...) > 5 then blame(fname .. ": helpers take at most 5 arguments") end
-    local out = arg_moves(fname, ...)
-    out[#out + 1] = { op = "call", imm = id, helper = name }
-    return out
-  end
-end
-for name, id in pairs(core.helpers()) do M["helper_" .. name] = helper_wrapper(name, id) end
 
 -- The C side's errors name the instruction and label; re-raised here they
 -- also carry the user's line instead of this file's.
@@ -445,6 +383,30 @@ local function place(moves)
   end
   return out
 end
+
+-- helper_<name>(a1, ..., a5): moves each given argument (a register or
+-- an integer) into r1..r5 as one parallel move (place), then calls; one
+-- for every helper the kernel header lists, e.g.
+-- helper_get_current_pid_tgid(), helper_ktime_get_ns().
+local function helper_wrapper(name, id)
+  local fname = "helper_" .. name
+  return function(...)
+    local n = select("#", ...)
+    if n > 5 then blame(fname .. ": helpers take at most 5 arguments") end
+    local moves = {}
+    for i = 1, n do
+      local a = select(i, ...)
+      if a ~= nil then
+        local _, v = source(fname, i, a)
+        moves[#moves + 1] = { dst = "r" .. i, src = v }
+      end
+    end
+    local out = place(moves)
+    out[#out + 1] = { op = "call", imm = id, helper = name }
+    return out
+  end
+end
+for name, id in pairs(core.helpers()) do M["helper_" .. name] = helper_wrapper(name, id) end
 
 local function map_arg(fname, n, m)
   map_fields(fname, n, m)

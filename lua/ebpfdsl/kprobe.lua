@@ -18,8 +18,7 @@ local M = {}
 local type, ipairs, tostring = type, ipairs, tostring
 local tointeger = math.tointeger
 
-local REGS = { fp = true }
-for i = 0, 10 do REGS["r" .. i] = true end
+local REGS = require("ebpfdsl._regs").REGS
 -- Registers a helper call leaves alone.
 local CALLEE_SAVED = { r6 = true, r7 = true, r8 = true, r9 = true }
 

@@ -101,10 +101,7 @@ end
 -- a displacement ({"fp", -64}: the record starts 64 bytes below fp).
 -- ---------------------------------------------------------------------
 
-local REGS = { fp = true }
-for i = 0, 10 do REGS["r" .. i] = true end
-
-local SIZE_NAME = { [1] = "b", [2] = "h", [4] = "w", [8] = "dw" }
+local REGS, SIZE_NAME = require("ebpfdsl._regs").REGS, require("ebpfdsl._regs").SIZE_NAME
 
 local function reg_arg(fname, n, r)
   if type(r) ~= "string" or not REGS[r] then
@@ -147,15 +144,6 @@ local function scalar(fname, E, path)
   return info
 end
 
--- The values a scalar type holds, as st and E:encode check them.
-local RANGE = {
-  u8 = { 0, 0xff }, u16 = { 0, 0xffff }, u32 = { 0, 0xffffffff },
-  i8 = { -0x80, 0x7f }, i16 = { -0x8000, 0x7fff }, i32 = { -0x80000000, 0x7fffffff },
-  char = { -0x80, 0xff }, bool = { 0, 1 },
-  u64 = { math.mininteger, math.maxinteger }, i64 = { math.mininteger, math.maxinteger },
-  ptr = { math.mininteger, math.maxinteger },
-}
-
 -- store_field(ptr, E, field, src): *(size *)(ptr + offset) = src, sized
 -- by the field. Name an array element as "args[2]".
 function M.store_field(ptr, E, field, src)
@@ -164,9 +152,13 @@ function M.store_field(ptr, E, field, src)
   return dsl.stx(SIZE_NAME[info.size], reg, insn_off("store_field", info, base), reg_arg("store_field", 4, src))
 end
 
+-- BPF runs in the byte order of the host that loads the program (s390x
+-- is big-endian), which is the one this Lua runs on.
+local LITTLE_ENDIAN = string.pack("=I4", 1):byte() == 1
+
 -- store_imm(ptr, E, field, imm): a constant, checked against the field's
 -- type. A 64-bit constant beyond the 32-bit signed immediate is two
--- 32-bit stores (low half first: BPF is little-endian here).
+-- 32-bit stores, each half where the host's byte order puts it.
 function M.store_imm(ptr, E, field, imm)
   local reg, base = ptr_arg("store_imm", ptr)
   local info = scalar("store_imm", E, field)
@@ -174,15 +166,17 @@ function M.store_imm(ptr, E, field, imm)
   if type(imm) == "string" and info.type == "char" and #imm == 1 then imm = imm:byte() end
   local v = type(imm) == "number" and tointeger(imm)
   if not v then blame(("store_imm: argument 4 must be an integer, got %s"):format(shown(imm))) end
-  local r = RANGE[info.type]
-  if v < r[1] or v > r[2] then
-    blame(("store_imm: %d does not fit field '%s' of struct %s (%s: %d..%d)"):format(v, field, E:name(), info.type,
-      r[1], r[2]))
+  -- the check E:encode makes
+  local fits, range = core.scalar_fits(info.type, v)
+  if not fits then
+    blame(("store_imm: %d does not fit field '%s' of struct %s (%s: %s)"):format(v, field, E:name(), info.type, range))
   end
   local off = insn_off("store_imm", info, base)
   if info.size == 8 and (v < -0x80000000 or v > 0x7fffffff) then
     insn_off("store_imm", { name = info.name, offset = info.offset + 4 }, base)
-    return { dsl.st("w", reg, off, v & 0xffffffff), dsl.st("w", reg, off + 4, (v >> 32) & 0xffffffff) }
+    local lo, hi = v & 0xffffffff, (v >> 32) & 0xffffffff
+    if not LITTLE_ENDIAN then lo, hi = hi, lo end
+    return { dsl.st("w", reg, off, lo), dsl.st("w", reg, off + 4, hi) }
   end
   return dsl.st(SIZE_NAME[info.size], reg, off, v)
 end

@@ -17,12 +17,11 @@ local type, tostring, ipairs, tonumber = type, tostring, ipairs, tonumber
 local tointeger = math.tointeger
 local fail = require("ebpfdsl._errors").outside_modules
 
-local SIZE_NAME = { [1] = "b", [2] = "h", [4] = "w", [8] = "dw" }
-local REGS = {}
-for i = 0, 9 do REGS["r" .. i] = true end
+local REGS, SIZE_NAME = require("ebpfdsl._regs").REGS, require("ebpfdsl._regs").SIZE_NAME
 
+-- r0..r9: the frame pointer holds neither a context nor a result.
 local function reg(fname, what, x)
-  if type(x) ~= "string" or not REGS[x] then
+  if type(x) ~= "string" or not REGS[x] or x == "r10" or x == "fp" then
     fail(("%s: %s must be a register (r0..r9), got %s"):format(fname, what,
       type(x) == "string" and ("'" .. x .. "'") or type(x)))
   end

@@ -83,6 +83,15 @@ probes.cgroup2 = function()
   return false, "no cgroup2 file system is mounted"
 end
 
+-- gcc's AddressSanitizer, for spec/support/asan.lua
+probes.asan = function()
+  local p = io.popen("cc -print-file-name=libasan.so 2>/dev/null")
+  local path = p and p:read("l")
+  if p then p:close() end
+  if path and path:sub(1, 1) == "/" and file_exists(path) then return true end
+  return false, "the C compiler has no AddressSanitizer runtime (Debian package libasan8 with gcc)"
+end
+
 local function tool(name)
   return function()
     if sh_ok("command -v " .. name) then return true end
