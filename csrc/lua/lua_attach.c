@@ -200,11 +200,11 @@ static int prog_attach_kprobe_multi(lua_State *L)
 			return luaL_error(L, "attach_kprobe_multi: %d cookies for %d names", (int)luaL_len(L, -1), (int)n);
 		c = lua_newuserdatauv(L, n * sizeof(*c), 0);
 		for (size_t i = 0; i < n; i++) {
-			int isnum;
+			lua_Integer v;
 			lua_rawgeti(L, -2, (lua_Integer)i + 1);
-			c[i] = (uint64_t)lua_tointegerx(L, -1, &isnum);
-			if (!isnum)
+			if (!ebpfdsl_lua_getinteger(L, -1, &v))
 				return luaL_error(L, "attach_kprobe_multi: cookie %d is not an integer", (int)i + 1);
+			c[i] = (uint64_t)v;
 			lua_pop(L, 1);
 		}
 		o.cookies = c;

@@ -103,9 +103,8 @@ static void collect_targets(lua_State *L, const struct decoded *d, size_t cnt, i
 	if (given_idx) { /* labels nothing jumps to still name their place */
 		lua_pushnil(L);
 		while (lua_next(L, given_idx)) {
-			int isint;
-			lua_Integer slot = lua_tointegerx(L, -2, &isint);
-			if (!isint || lua_type(L, -2) != LUA_TNUMBER || slot < 0 || (size_t)slot > cnt || !starts[slot] ||
+			lua_Integer slot = -1;
+			if (!ebpfdsl_lua_getinteger(L, -2, &slot) || slot < 0 || (size_t)slot > cnt || !starts[slot] ||
 			    lua_type(L, -1) != LUA_TSTRING) {
 				lua_pop(L, 1);
 				continue;

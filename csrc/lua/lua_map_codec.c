@@ -48,12 +48,10 @@ int ebpfdsl_map_parse_codec(lua_State *L, int idx, const char *field, uint32_t *
 	}
 	if (ebpfdsl_lua_has_method(L, -1, "size") && ebpfdsl_lua_has_method(L, -1, "encode") && ebpfdsl_lua_has_method(L, -1, "decode")) {
 		lua_Integer n;
-		int isnum;
 		lua_getfield(L, -1, "size");
 		lua_pushvalue(L, -2);
 		lua_call(L, 1, 1);
-		n = lua_tointegerx(L, -1, &isnum);
-		if (!isnum || n <= 0 || n > INT_MAX)
+		if (!ebpfdsl_lua_getinteger(L, -1, &n) || n <= 0 || n > INT_MAX)
 			return luaL_error(L, "%s layout: size() must return a positive integer", field);
 		lua_pop(L, 2);
 		*size = (uint32_t)n;
@@ -146,9 +144,8 @@ static void encode_one(lua_State *L, int map_idx, int idx, int codec, int layout
 		return;
 	case CODEC_UINT:
 	case CODEC_SINT: {
-		int isint;
-		lua_Integer v = lua_tointegerx(L, idx, &isint);
-		if (!isint || t != LUA_TNUMBER)
+		lua_Integer v = 0; /* luaL_error does not return, which gcc cannot tell */
+		if (!ebpfdsl_lua_getinteger(L, idx, &v))
 			luaL_error(L, "%s must be an integer or %d bytes, got %s", what, (int)size,
 				   t == LUA_TNUMBER ? "a float" : luaL_typename(L, idx));
 		put_int(L, what, codec, size, v, out);

@@ -84,8 +84,7 @@ int ebpfdsl_lua_reader_handle(lua_State *L, struct lua_reader *r, int timeout_ms
 
 size_t ebpfdsl_lua_reader_layout(lua_State *L, int idx, const char *what)
 {
-	lua_Integer size;
-	int isnum;
+	lua_Integer size = 0;
 	const ebpfdsl_layout *cl;
 	idx = lua_absindex(L, idx);
 	cl = ebpfdsl_lua_tolayout(L, idx);
@@ -98,8 +97,7 @@ size_t ebpfdsl_lua_reader_layout(lua_State *L, int idx, const char *what)
 		luaL_error(L, "%s: a layout needs a size() method, got %s", what, luaL_typename(L, idx));
 	lua_pushvalue(L, idx);
 	lua_call(L, 1, 1);
-	size = lua_tointegerx(L, -1, &isnum);
-	if (!isnum || size < 1 || size > INT_MAX)
+	if (!ebpfdsl_lua_getinteger(L, -1, &size) || size < 1 || size > INT_MAX)
 		luaL_error(L, "%s: layout:size() must give a positive integer, got %s", what, luaL_tolstring(L, -1, NULL));
 	lua_pop(L, 1);
 	if (lua_getfield(L, idx, "decode") != LUA_TFUNCTION)
