@@ -98,7 +98,8 @@ local function tool(name)
     return false, name .. " is not installed (make deps installs it)"
   end
 end
-for _, t in ipairs { "llvm-mc-19", "llvm-objdump-19", "clang-19", "gcc", "bpftool", "strace", "ss", "unshare" } do
+for _, t in ipairs { "llvm-mc-19", "llvm-objdump-19", "clang-19", "gcc", "bpftool", "strace", "ss", "unshare",
+                     "bpftrace", "nm", "readelf" } do
   probes[t] = tool(t)
 end
 
