@@ -78,7 +78,7 @@ probe: deps all
 	$(RUN_LUA) examples/trace_openat.lua
 
 lint: deps
-	luacheck --codes lua spec examples bench tutorials
+	luacheck --codes lua spec examples bench tutorials tools
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability,performance \
 		--inline-suppr --suppress=missingIncludeSystem --suppress=toomanyconfigs --std=c99 -Icsrc $(LUA_INC) csrc examples/c
 

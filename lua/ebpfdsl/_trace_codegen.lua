@@ -1,0 +1,238 @@
+-- SPDX-License-Identifier: MIT
+-- Internal (ebpfdsl.trace): the IR of a program, with its registers and
+-- stack slots decided, as ebpfdsl.dsl instruction tables; beside them, the
+-- user's line that built each instruction slot (for verifier messages).
+local dsl = require "ebpfdsl.dsl"
+local ra = require "ebpfdsl._trace_regalloc"
+local ir = require "ebpfdsl._trace_ir"
+
+local M = {}
+
+local type, ipairs, isv = type, ipairs, ra.isv
+
+local COMMUTATIVE = { add = true, mul = true, ["and"] = true, ["or"] = true, xor = true }
+local WIDE = { lddw = true, ld_map_fd = true, ld_map_value = true }
+
+-- generate(fn, opts) -> list of dsl tables, lines ({[slot] = "file:line"},
+-- slots from 0 as the verifier counts them), frame size.
+-- opts.cpu: 4 allows movsx for sign extension.
+function M.generate(fn, opts)
+  opts = opts or {}
+  local insns = fn.insns
+  ra.dce(insns)
+  ra.sink(insns, fn.ctx)
+  local A = ra.allocate(fn)
+  local objs = {}
+  for _, o in ipairs(fn.objs) do objs[#objs + 1] = o end
+  for _, o in pairs(A.slot) do objs[#objs + 1] = o end
+  local depth = ra.frame(objs)
+  if depth > 512 then
+    ir.fail(("trace: probe '%s' needs %d bytes of stack, more than the 512 BPF allows"):format(fn.name, depth))
+  end
+  local reg, slot = A.reg, A.slot
+
+  local out, lines, nslot = {}, {}, 0
+  local cur_line
+  local function put(x)
+    out[#out + 1] = x
+    if x.op ~= "label" then
+      lines[nslot] = cur_line
+      nslot = nslot + (WIDE[x.op] and 2 or 1)
+    end
+  end
+
+  -- registers busy at pos (live through it, or read or written there)
+  local function busy_at(pos)
+    local b = {}
+    for _, iv in ipairs(A.ivs) do
+      if iv.s <= pos and pos <= iv.e and reg[iv.v] then b[reg[iv.v]] = true end
+    end
+    return b
+  end
+  local function scratch(pos, avoid)
+    local b = busy_at(pos)
+    for _, r in ipairs { "r0", "r1", "r2", "r3", "r4", "r5", "r6", "r7", "r8", "r9" } do
+      if not b[r] and not (avoid and avoid[r]) then
+        if avoid then avoid[r] = true end
+        return r
+      end
+    end
+    error("trace: internal error: no scratch register at instruction " .. pos)
+  end
+
+  local function set_const(r, k)
+    if ir.fits_imm(k) then put(dsl.mov(r, k)) else put(dsl.lddw(r, k)) end
+  end
+
+  -- the register holding v at pos, loading a spilled v into a scratch one
+  local function get(v, pos, avoid)
+    local r = reg[v]
+    if r then return r end
+    local s = slot[v] or error("trace: internal error: value v" .. v.id .. " has no place")
+    local t = scratch(pos, avoid)
+    put(dsl.ldx("dw", t, "r10", s.off))
+    return t
+  end
+  local function store_back(v, r)
+    local s = slot[v]
+    if s then put(dsl.stx("dw", "r10", s.off, r)) end
+  end
+  local function base_of(b, off, pos, avoid)
+    if isv(b) then return get(b, pos, avoid), off end
+    return "r10", b.stack.off + off
+  end
+
+  -- one parallel move of registers into registers (r0 breaks cycles: it
+  -- is never a destination here)
+  local function place(moves)
+    local pending = {}
+    for _, m in ipairs(moves) do if m.src ~= m.dst then pending[#pending + 1] = m end end
+    while #pending > 0 do
+      local pick
+      for i, m in ipairs(pending) do
+        local blocked = false
+        for _, o in ipairs(pending) do if o ~= m and o.src == m.dst then blocked = true end end
+        if not blocked then pick = i break end
+      end
+      if pick then
+        local m = table.remove(pending, pick)
+        put(dsl.mov(m.dst, m.src))
+      else
+        local m = pending[1]
+        put(dsl.mov("r0", m.src))
+        for _, o in ipairs(pending) do if o.src == m.src then o.src = "r0" end end
+      end
+    end
+  end
+
+  for pos, ins in ipairs(insns) do
+    cur_line = ins.line
+    local op = ins.op
+    if ins.skip and ins.skip() then
+      op = "skip"
+    end
+    if op == "skip" then -- luacheck: ignore 542
+      -- an instruction the finished program turned out not to need
+    elseif op == "ctx" then
+      local r = reg[ins.dst]
+      if r and r ~= "r1" then put(dsl.mov(r, "r1")) end
+      store_back(ins.dst, "r1")
+    elseif op == "label" then
+      put(dsl.label(ins.name))
+    elseif op == "mov" then
+      local d = reg[ins.dst] or scratch(pos)
+      if isv(ins.a) then
+        local s = get(ins.a, pos, { [d] = true })
+        if s ~= d then put(dsl.mov(d, s)) end
+      else
+        set_const(d, ins.a)
+      end
+      store_back(ins.dst, d)
+    elseif op == "alu" then
+      local avoid = {}
+      local a = get(ins.a, pos, avoid)
+      avoid[a] = true
+      local b = ins.b
+      if isv(b) then b = get(b, pos, avoid); avoid[b] = true end
+      local d = reg[ins.dst] or scratch(pos, avoid)
+      local name = ins.alu
+      if d ~= a then
+        if d == b then
+          if COMMUTATIVE[name] then
+            b = a -- d holds b already: d = d op a
+          else
+            local t = scratch(pos, avoid)
+            put(dsl.mov(t, b))
+            b = t
+            put(dsl.mov(d, a))
+          end
+        else
+          put(dsl.mov(d, a))
+        end
+      end
+      put(dsl[name](d, b))
+      store_back(ins.dst, d)
+    elseif op == "neg" or op == "sext" or op == "zext" then
+      local a = get(ins.a, pos)
+      local d = reg[ins.dst] or scratch(pos, { [a] = true })
+      if op == "zext" then
+        put(dsl.mov32(d, a))
+      elseif op == "sext" and opts.cpu and opts.cpu >= 4 then
+        put(dsl.movsx(d, a, ins.bits))
+      else
+        if d ~= a then put(dsl.mov(d, a)) end
+        if op == "neg" then
+          put(dsl.neg(d))
+        else
+          put(dsl.lsh(d, 64 - ins.bits))
+          put(dsl.arsh(d, 64 - ins.bits))
+        end
+      end
+      store_back(ins.dst, d)
+    elseif op == "ld" then
+      local b, off = base_of(ins.base, ins.off, pos)
+      local d = reg[ins.dst] or scratch(pos, { [b] = true })
+      put(dsl.ldx(ins.size, d, b, off))
+      store_back(ins.dst, d)
+    elseif op == "st" or op == "xadd" then
+      local avoid = {}
+      local b, off = base_of(ins.base, ins.off, pos, avoid)
+      avoid[b] = true
+      if op == "xadd" then
+        put(dsl.atomic_add(ins.size, b, off, get(ins.src, pos, avoid)))
+      elseif isv(ins.src) then
+        put(dsl.stx(ins.size, b, off, get(ins.src, pos, avoid)))
+      else
+        put(dsl.st(ins.size, b, off, ins.src))
+      end
+    elseif op == "call" then
+      local moves, later = {}, {}
+      for i, a in ipairs(ins.args) do
+        local r = "r" .. i
+        if isv(a) then
+          if reg[a] then moves[#moves + 1] = { dst = r, src = reg[a] }
+          else later[#later + 1] = function() put(dsl.ldx("dw", r, "r10", slot[a].off)) end end
+        elseif type(a) == "number" then
+          later[#later + 1] = function() set_const(r, a) end
+        elseif a.map then
+          later[#later + 1] = function() put(dsl.ld_map_fd(r, a.map:bpf_map())) end
+        elseif a.stack then
+          later[#later + 1] = function()
+            put(dsl.mov(r, "r10"))
+            put(dsl.add(r, a.stack.off + (a.off or 0)))
+          end
+        elseif a.ptr then
+          if reg[a.ptr] then moves[#moves + 1] = { dst = r, src = reg[a.ptr] }
+          else later[#later + 1] = function() put(dsl.ldx("dw", r, "r10", slot[a.ptr].off)) end end
+          if (a.off or 0) ~= 0 then later[#later + 1] = function() put(dsl.add(r, a.off)) end end
+        end
+      end
+      place(moves)
+      -- loads and constants after the moves: they read no register but r10
+      -- (the pointer offsets apply to registers the moves have filled)
+      for _, f in ipairs(later) do f() end
+      put(dsl.call(ins.helper))
+      if ins.dst then
+        local r = reg[ins.dst]
+        if r and r ~= "r0" then put(dsl.mov(r, "r0")) end
+        store_back(ins.dst, "r0")
+      end
+    elseif op == "jmp" then
+      local avoid = {}
+      local a = get(ins.a, pos, avoid)
+      avoid[a] = true
+      local b = isv(ins.b) and get(ins.b, pos, avoid) or ins.b
+      put(dsl[ins.cond .. (ins.w32 and "32" or "")](a, b, ins.target))
+    elseif op == "ja" then
+      put(dsl.ja(ins.target))
+    elseif op == "exit" then
+      put(dsl.mov("r0", 0))
+      put(dsl.exit())
+    else
+      error("trace: internal error: unknown IR op " .. tostring(op))
+    end
+  end
+  return out, lines, depth
+end
+
+return M
