@@ -210,6 +210,16 @@ function Out:emit(tbl)
   self:write_record(fn, site, site.layout, stored)
 end
 
+-- exit() in a body: a record that tells the runner to stop, as bpftrace's
+-- exit() does; what came before it is still printed.
+function Out:exit()
+  local fn = value.current
+  local site = { id = #self.sites, exit = true, pieces = {} }
+  self.sites[#self.sites + 1] = site
+  site.layout = record("exit_" .. site.id, {})
+  self:write_record(fn, site, site.layout, {})
+end
+
 -- Kernel objects ----------------------------------------------------------------
 
 M.RING = 4 * 1024 * 1024
@@ -277,8 +287,11 @@ end
 function Out:handler(on_event)
   local sites = self.sites
   local write = io.write
+  local session = self.session
   local function deliver(site, rec)
-    if site.emit then
+    if site.exit then
+      session.stop_requested = true
+    elseif site.emit then
       local ev = self:event(site, rec)
       if on_event then on_event(ev) else
         local parts = {}

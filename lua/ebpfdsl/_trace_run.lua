@@ -75,7 +75,7 @@ function M.run(S, st, opts)
   local ok, err = pcall(function()
     for _, h in ipairs(st.users.begin) do h.fn() end
     io.stdout:flush()
-    while true do
+    while not st.stop_requested do
       local t = now()
       if deadline and t >= deadline then break end
       local wake = deadline
@@ -92,6 +92,7 @@ function M.run(S, st, opts)
       local n, pmsg, errno = reader:poll(timeout)
       if not n and errno ~= EINTR then error(pmsg, 0) end
       if n and n > 0 then io.stdout:flush() end
+      if st.stop_requested then break end
     end
   end)
   S.stop()

@@ -202,6 +202,13 @@ local function session()
   end
   function S.emit(t) in_body("T.emit"); return out:emit(t) end
 
+  -- T.exit(): the run ends (after printing what came before), from a
+  -- probe body or a user-space hook.
+  function S.exit()
+    if value.current then return out:exit() end
+    st.stop_requested = true
+  end
+
   -- Formatters: the value stays a number in the program; user space shows it.
   function S.syscall_name(x) return formatted(x, "syscall", "syscall_name") end
   function S.ksym(x) return formatted(x, "ksym", "ksym") end
