@@ -19,6 +19,7 @@ local WIDE = { lddw = true, ld_map_fd = true, ld_map_value = true }
 function M.generate(fn, opts)
   opts = opts or {}
   local insns = fn.insns
+  ra.unreachable(insns)
   ra.dce(insns)
   ra.sink(insns, fn.ctx)
   local A = ra.allocate(fn)

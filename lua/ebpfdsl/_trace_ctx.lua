@@ -192,8 +192,8 @@ function M.tracepoint_args(fmt)
           f:call("probe_read_kernel_str", { value.dst_arg(base, off), max, addr })
         end)
       end
-      local ct = types.from_field(fld, fmt.category)
-      local pl = value.place(fn, fn.ctx, fld.offset, ct, "ctx", name)
+      local ct, within = types.from_field(fld, fmt.category)
+      local pl = value.place(fn, fn.ctx, fld.offset + within, ct, "ctx", name)
       pl[K].space = ct.kind == "ptr" and (ct.user and "user" or "kernel") or nil
       if ct.kind == "array" then
         if ct.char then return value.place_str(pl, ct.n) end

@@ -532,17 +532,7 @@ Map.__index = function(m, k)
   if M_ then return M_ end
   if value.current then return M.read(m, k) end
   -- user space: the value at a key (a tuple as a list)
-  local d = def(m)
-  if not d.bpf then return nil end
-  local list = key_list(k)
-  for _, e in ipairs(M.entries(m)) do
-    local same = e.key and #e.key == #list
-    if same then
-      for i, x in ipairs(list) do if e.key[i] ~= x then same = false end end
-    end
-    if same then return e.value end
-  end
-  return nil
+  return Map.methods.read(m, k)
 end
 
 Map.__newindex = function(m, k, v)
@@ -582,6 +572,23 @@ Map.methods = {
   clear = function(m)
     local d = def(m)
     if d.bpf then d.bpf:clear() end
+  end,
+  -- m:read([key]) -> the value at key (a value or a tuple list; none for
+  -- a map without keys), nil when there is none
+  read = function(m, k)
+    local d = def(m)
+    if value.current then return M.read(m, k) end
+    if not d.bpf then return nil end
+    local list = key_list(k)
+    for _, e in ipairs(M.entries(m)) do
+      local key = e.key or {}
+      local same = #key == #list
+      if same then
+        for i, x in ipairs(list) do if key[i] ~= x then same = false end end
+      end
+      if same then return e.value end
+    end
+    return nil
   end,
   -- m:top(n) -> the text of the n largest entries
   top = function(m, n) return M.text(m, { top = n }) end,

@@ -20,6 +20,7 @@ function M.new(session)
   local o = setmetatable({ session = session, sites = {} }, Out)
   o.ring_ref = { bpf_map = function() return o:ring() end }
   o.loss_ref = { bpf_map = function() return o:loss_map() end }
+  o.ctl_ref = { bpf_map = function() return o:ctl_ring() end }
   return o
 end
 
@@ -193,13 +194,14 @@ function Out:emit(tbl)
     if type(k) ~= "string" or not k:match("^[%a_][%w_]*$") then
       fail("trace: emit: field names must be identifiers, got " .. tostring(k))
     end
-    if k == "site" then fail("trace: emit: 'site' is the record's own field; pick another name") end
     names[#names + 1] = k
   end
   table.sort(names)
   local items = {}
   for _, k in ipairs(names) do
-    local it = item_of(value.val(tbl[k], "an emitted value"), k)
+    -- the layout's names are prefixed: the user's may be C keywords
+    local it = item_of(value.val(tbl[k], "an emitted value"), "f_" .. k)
+    it.name = k
     items[#items + 1] = it
   end
   local site = { id = #self.sites, emit = true, names = names, items = items }
@@ -212,12 +214,23 @@ end
 
 -- exit() in a body: a record that tells the runner to stop, as bpftrace's
 -- exit() does; what came before it is still printed.
+-- Exits go through a ring of their own, so that a full event ring cannot
+-- lose them; the record is empty.
 function Out:exit()
   local fn = value.current
-  local site = { id = #self.sites, exit = true, pieces = {} }
-  self.sites[#self.sites + 1] = site
-  site.layout = record("exit_" .. site.id, {})
-  self:write_record(fn, site, site.layout, {})
+  self.exits = true
+  local rec = fn:call("ringbuf_reserve", { { map = self.ctl_ref }, 8, 0 }, true)
+  fn:jmp("jeq", rec, 0, fn:loss_label(), false, true)
+  fn:call("ringbuf_submit", { rec, 0 })
+end
+
+function Out:ctl_ring()
+  if not self.ctl then
+    local m, msg = require("ebpfdsl.maps").ringbuf(4096, { name = "trace_exit" })
+    if not m then error("trace: creating the exit ring buffer: " .. tostring(msg), 0) end
+    self.ctl = m
+  end
+  return self.ctl
 end
 
 -- Kernel objects ----------------------------------------------------------------
@@ -277,7 +290,7 @@ function Out:event(site, rec)
     elseif it.kind == "ustack" then v = { id = rec[it.field], pid = rec[it.field .. "_pid"] }
     else v = rec[it.field] end
     if it.fmt then v = formatters(it.fmt, v) end
-    ev[it.field] = v
+    ev[it.name] = v
   end
   return ev
 end
@@ -287,11 +300,8 @@ end
 function Out:handler(on_event)
   local sites = self.sites
   local write = io.write
-  local session = self.session
   local function deliver(site, rec)
-    if site.exit then
-      session.stop_requested = true
-    elseif site.emit then
+    if site.emit then
       local ev = self:event(site, rec)
       if on_event then on_event(ev) else
         local parts = {}

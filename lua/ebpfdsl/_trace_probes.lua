@@ -79,7 +79,7 @@ KINDS.tracepoint = {
     pr.label = "tracepoint:" .. cat .. ":" .. name
   end,
   info = function(pr)
-    return { kind = "tracepoint", probe = pr.label, space = pr.category == "syscalls" and "user" or "kernel",
+    return { kind = "tracepoint", probe = pr.label, space = types.user_category(pr.category) and "user" or "kernel",
              args = ctx.tracepoint_args(pr.format) }
   end,
   prog = function() return { type = "tracepoint" } end,

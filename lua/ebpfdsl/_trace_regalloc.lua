@@ -53,6 +53,41 @@ local function pure(ins)
   return VALUE_OPS[ins.op] or (ins.op == "call" and PURE[ins.helper])
 end
 
+-- Removes what no path reaches (after a jump or an exit, up to the next
+-- label some jump names: the verifier refuses unreachable instructions),
+-- and jumps to the very next instruction.
+function M.unreachable(insns)
+  repeat
+    local targeted = {}
+    for _, ins in ipairs(insns) do
+      if ins.target then targeted[ins.target] = true end
+    end
+    local out, dead, changed = {}, false, false
+    for _, ins in ipairs(insns) do
+      if ins.op == "label" and targeted[ins.name] then dead = false end
+      if dead then
+        changed = true
+      else
+        out[#out + 1] = ins
+        if ins.op == "ja" or ins.op == "exit" then dead = true end
+      end
+    end
+    -- a jump (conditional or not) to the label right after it goes nowhere
+    local final = {}
+    for i, ins in ipairs(out) do
+      local nxt = out[i + 1]
+      if (ins.op == "ja" or ins.op == "jmp") and nxt and nxt.op == "label" and nxt.name == ins.target then
+        changed = true
+      else
+        final[#final + 1] = ins
+      end
+    end
+    for i = 1, #final do insns[i] = final[i] end
+    for i = #final + 1, #insns do insns[i] = nil end
+  until not changed
+  return insns
+end
+
 -- Removes instructions whose results nothing reads; a call kept for its
 -- effect loses an unused result.
 function M.dce(insns)

@@ -49,7 +49,9 @@ function M.run(S, st, opts)
   local handler, layout = out:handler(opts.on_event)
   local ring = { handler = handler, layout = layout }
   if out.loss then ring.lost = out.loss end
-  local reader, msg = require("ebpfdsl.ringbuf").reader { [out:ring()] = ring }
+  local rings = { [out:ring()] = ring }
+  if out.exits then rings[out:ctl_ring()] = function() st.stop_requested = true end end
+  local reader, msg = require("ebpfdsl.ringbuf").reader(rings)
   if not reader then
     S.stop()
     error("trace: reading the ring buffer: " .. tostring(msg), 0)

@@ -123,23 +123,51 @@ local function members_list(ct)
   return table.concat(names, ", ")
 end
 
+-- C integer types by name, for format fields wider than their type (the
+-- syscalls tracepoints store every argument in 8 bytes, "int dfd" too).
+local C_INTS = {
+  char = { 1, true }, ["signed char"] = { 1, true }, ["unsigned char"] = { 1, false }, bool = { 1, false },
+  short = { 2, true }, ["unsigned short"] = { 2, false }, int = { 4, true }, ["unsigned int"] = { 4, false },
+  unsigned = { 4, false }, long = { 8, true }, ["unsigned long"] = { 8, false }, ["long long"] = { 8, true },
+  ["unsigned long long"] = { 8, false }, pid_t = { 4, true }, uid_t = { 4, false }, gid_t = { 4, false },
+  umode_t = { 2, false }, size_t = { 8, false }, ssize_t = { 8, true }, loff_t = { 8, true },
+  key_serial_t = { 4, true }, clockid_t = { 4, true }, mqd_t = { 4, true }, qid_t = { 4, false },
+  rwf_t = { 4, false }, timer_t = { 4, true }, aio_context_t = { 8, false }, off_t = { 8, true },
+}
+for _, w in ipairs { 8, 16, 32, 64 } do
+  for _, p in ipairs { "u", "__u" } do C_INTS[p .. w] = { w // 8, false } end
+  for _, p in ipairs { "s", "__s" } do C_INTS[p .. w] = { w // 8, true } end
+end
+local BIG_ENDIAN = string.pack("=I2", 1):byte() == 0
+
 -- A format field's ctype; category tells user pointers (syscalls) apart.
+-- Returns the ctype and the byte offset of the value within the field.
 function M.from_field(fld, category)
   local decl = fld.decl
   if fld.kind == "scalar" then
-    return { kind = "int", size = fld.size, signed = fld.signed, decl = decl }
+    local t = fld.type:gsub("^const%s+", ""):gsub("^volatile%s+", "")
+    local c = C_INTS[t]
+    if c and c[1] < fld.size then
+      -- the low bytes of the field: at its start, or its end on big-endian
+      return { kind = "int", size = c[1], signed = c[2], decl = decl }, BIG_ENDIAN and fld.size - c[1] or 0
+    end
+    return { kind = "int", size = fld.size, signed = fld.signed, decl = decl }, 0
   elseif fld.kind == "pointer" then
     local char = fld.type:match("char%s*%*$") ~= nil
     return { kind = "ptr", to = char and { kind = "int", size = 1, signed = true, decl = "char" } or
-      { kind = "void", decl = "void" }, user = category == "syscalls", decl = decl }
+      { kind = "void", decl = "void" }, user = M.user_category(category), decl = decl }, 0
   elseif fld.kind == "array" then
     local es = fld.elem_size or 1
     local char = fld.type:match("char$") ~= nil and es == 1
     return { kind = "array", char = char, n = fld.count or fld.size // es, elem_size = es,
-             elem = { kind = "int", size = es, signed = fld.signed }, decl = decl }
+             elem = { kind = "int", size = es, signed = fld.signed }, decl = decl }, 0
   end
-  return { kind = fld.kind, decl = decl }
+  return { kind = fld.kind, decl = decl }, 0
 end
+
+-- Tracepoints whose pointers (and numbers used as pointers) point to user
+-- memory: system call arguments.
+function M.user_category(category) return category == "syscalls" or category == "raw_syscalls" end
 
 -- access(x, t, key): x.key or x[key] on a place or a typed pointer.
 local function access(x, t, key)

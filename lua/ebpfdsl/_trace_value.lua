@@ -177,6 +177,14 @@ local function binop(op, x, y)
     end
     if op == "mul" and bv == 1 then return M.int(fn, av, 8, signed) end
     if (op == "mul" or op == "and") and bv == 0 then return M.int(nil, 0, 8, signed) end
+    -- a mask of the low bytes: a narrower unsigned value (0xffffffff is a
+    -- 32-bit move, which zero-extends)
+    if op == "and" and (bv == 0xff or bv == 0xffff or bv == 0xffffffff) then
+      local size = bv == 0xff and 1 or bv == 0xffff and 2 or 4
+      if type(av) == "number" then av = fn:mov(av) end
+      if size == 4 then return M.int(fn, fn:un("zext", av), 4, false, true) end
+      return M.int(fn, fn:alu("and", av, bv), size, false, true)
+    end
     local k = log2_exact(bv)
     if k and op == "mul" then op, bv = "lsh", k
     elseif k and op == "div" then op, bv = "rsh", k
@@ -240,6 +248,13 @@ local function compare(op, x, y)
   if type(y) == "string" or (M.is(y) and f(y).kind == "str") or (M.is(x) and f(x).kind == "str") then
     if op ~= "eq" and op ~= "ne" then fail("trace: strings compare with :eq and :ne only") end
     local c = cond { kind = "streq", a = x, b = y }
+    -- a constant longer than the string can be never equals it
+    local s, k = x, y
+    if type(s) == "string" then s, k = k, s end
+    if M.is(k) and f(k).const then k = f(k).const end
+    if type(k) == "string" and M.is(s) and f(s).kind == "str" and f(s).n < #k + 1 then
+      c = cond { kind = "const", value = false }
+    end
     if op == "ne" then return cond { kind = "not", c = c } end
     return c
   end
@@ -326,11 +341,6 @@ local function emit_streq(c, to_false, fn)
   local st = f(sv)
   if st.kind ~= "str" then fail("trace: only a string compares with a string, got " .. shown(s)) end
   local n = #k + 1
-  if st.n < n then
-    -- the constant is longer than the string can be: never equal
-    fn:ja(to_false)
-    return
-  end
   local buf = fn:stack(st.n, "string compare")
   M.write_str(sv, { stack = buf }, 0, st.n)
   local bytes = k .. "\0"
