@@ -1179,9 +1179,11 @@ typedef struct ebpfdsl_symtab ebpfdsl_symtab;
 struct ebpfdsl_sym {
 	uint64_t addr;
 	uint64_t size;      /* 0: unknown (kallsyms, some assembly) */
-	uint64_t end;       /* addr + size; for an unknown size, the next
-	                     * symbol's address (the end of its segment for
-	                     * the last one of an ELF file, none for kallsyms) */
+	uint64_t end;       /* addr + size. For kallsyms, which gives no
+	                     * sizes, the next symbol's address (UINT64_MAX for
+	                     * the last); in an ELF file (a table with segments)
+	                     * a symbol of size 0 ends where it starts: it holds
+	                     * no address, as bcc (and bpftrace) take it */
 	const char *name;   /* valid as long as the table */
 	const char *module; /* a kernel module ("ext4", "bpf"); NULL for
 	                     * vmlinux and for ELF files */

@@ -171,15 +171,6 @@ static int index_names(ebpfdsl_symtab *t)
 	return 0;
 }
 
-/* The end of the loadable segment holding addr, or 0. */
-static uint64_t segment_end(const ebpfdsl_symtab *t, uint64_t addr)
-{
-	for (size_t i = 0; i < t->nseg; i++)
-		if (addr >= t->seg[i].vaddr && addr - t->seg[i].vaddr < t->seg[i].memsz)
-			return t->seg[i].vaddr + t->seg[i].memsz;
-	return 0;
-}
-
 int ebpfdsl_symtab__finish(ebpfdsl_symtab *t)
 {
 	size_t out = 0;
@@ -196,25 +187,26 @@ int ebpfdsl_symtab__finish(ebpfdsl_symtab *t)
 		t->e[out++] = t->e[i];
 	}
 	t->n = out;
-	/* A symbol of unknown size runs to the next address that has one (as
-	 * perf's symbols__fixup_end does), the last to the end of its segment
-	 * when the table has segments, else without end (kallsyms). */
+	/* Sizes: kallsyms gives none, and there a symbol runs to the next
+	 * address that has one (the last without end), as bcc and perf take
+	 * them. An ELF file (a table with segments) gives sizes, and one of
+	 * size 0 (_init, crt's helpers, some assembly) holds no address: bcc,
+	 * and so bpftrace, leaves such frames unnamed. */
 	for (size_t i = 0, j = 0; i < t->n; i++) {
 		struct entry *e = &t->e[i];
 		if (e->size) {
 			e->end = e->addr + e->size < e->addr ? UINT64_MAX : e->addr + e->size;
 			continue;
 		}
+		if (t->nseg) {
+			e->end = e->addr;
+			continue;
+		}
 		if (j <= i)
 			j = i + 1;
 		while (j < t->n && t->e[j].addr == e->addr)
 			j++;
-		if (j < t->n)
-			e->end = t->e[j].addr;
-		else if (t->nseg)
-			e->end = segment_end(t, e->addr) > e->addr ? segment_end(t, e->addr) : e->addr + 1;
-		else
-			e->end = UINT64_MAX;
+		e->end = j < t->n ? t->e[j].addr : UINT64_MAX;
 	}
 	if (index_names(t))
 		return -ENOMEM;
