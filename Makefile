@@ -37,6 +37,17 @@ $(B)/obj/%.o: csrc/%.c $(HEADERS)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c $< -o $@
 
+# Syscall names of the build host's architecture, listed by its compiler from
+# <asm/unistd.h> (markers of asm-generic that are no syscalls left out).
+GEN := $(B)/gen
+$(GEN)/syscall_names.h:
+	@mkdir -p $(GEN)
+	echo '#include <asm/unistd.h>' | $(CC) -dM -E - | sed -n 's/^#define __NR_\([a-z][a-z0-9_]*\) .*/X(\1)/p' | \
+		grep -v -e '^X(syscalls)$$' -e '^X(arch_specific_syscall)$$' | LC_ALL=C sort > $@.tmp
+	test -s $@.tmp && mv $@.tmp $@
+$(B)/obj/core/syscalls.o: $(GEN)/syscall_names.h
+$(B)/obj/core/syscalls.o: ALL_CFLAGS += -I$(GEN)
+
 $(B)/libebpfdsl.a: $(LIB_OBJ)
 	@mkdir -p $(B)
 	rm -f $@
