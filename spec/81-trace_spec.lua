@@ -336,13 +336,13 @@ describe("the runner", function()
     local S = trace.new()
     local ticks, finished = 0, false
     S.tracepoint("syscalls:sys_enter_getppid", function() S.maps.calls = S.count() end)
-    S.interval(0.1, function() ticks = ticks + 1 end)
+    S.interval(0.2, function() ticks = ticks + 1 end)
     S.finish(function() finished = true end)
     local t = target.start { "getppid", "3" }
     S.begin(function() t.go() end)
-    S.run { pid = t.pid, duration = 0.35, print = false }
+    S.run { pid = t.pid, duration = 1, print = false }
     t.wait()
-    assert.is_true(ticks >= 2 and ticks <= 4, "ticks " .. ticks)
+    assert.is_true(ticks >= 2 and ticks <= 5, "ticks " .. ticks)
     assert.is_true(finished)
     assert.equal("@calls: 3\n", tostring(S.maps.calls))
   end)
@@ -352,5 +352,56 @@ describe("the runner", function()
     local ok, err = pcall(S.run, { duraton = 1 })
     assert.is_false(ok)
     assert.truthy(err:find("unknown option 'duraton'", 1, true))
+  end)
+end)
+
+describe("more probe kinds and values", function()
+  env.it("rawtracepoint: arguments by position, after the tracepoint's own (sys_enter: regs, id)",
+    { "bpf", "tracefs", "gcc", "btf" }, function()
+    local S = trace.new()
+    local nr = syscall_nr("getppid")
+    S.rawtracepoint("sys_enter", function(p)
+      S.filter(p.args[2]:eq(nr))
+      S.maps.n = S.count()
+    end)
+    run_on(S, { "getppid", "4" })
+    assert.equal(4, S.maps.n:read())
+  end)
+
+  env.it("profile: samples a spinning child's user stack, named from its symbols", NEEDS, function()
+    local S = trace.new()
+    S.profile(99, function(p) S.maps.s[p.ustack] = S.count() end)
+    run_on(S, { "spin", "300", "sleep", "400000" })
+    local text = tostring(S.maps.s)
+    assert.truthy(text:find("\n    trace_target_spin%+%d+\n"), text)
+    assert.truthy(text:find("\n    main%+%d+\n"), text)
+    local total = 0
+    for _, n in pairs(S.maps.s) do total = total + n end
+    assert.is_true(total >= 10 and total <= 40, "samples " .. total) -- 99 Hz for 0.3 s
+  end)
+
+  env.it("exec: the file, the joined argv and the parent's pid, from two tracepoints", NEEDS, function()
+    local S = trace.new()
+    S.tracepoint("syscalls:sys_enter_execve", function(p)
+      S.printf("%s %s %d\n", p.str(p.args.filename), p.join(p.args.argv), p.curtask.real_parent.tgid)
+    end)
+    S.tracepoint("sched:sched_process_exec", function(p)
+      S.printf("exec %s\n", p.args.filename)
+    end)
+    local ppid
+    local events = run_on(S, { "exec", "/bin/echo", "one", "two words", "" }, nil, function(t)
+      ppid = tonumber(field("/proc/" .. t.pid .. "/stat", 4))
+    end)
+    assert.same({ ("/bin/echo /bin/echo one two words %d\n"):format(ppid), "exec /bin/echo\n" }, events)
+  end)
+
+  env.it("ntop: the address of a connection from sock:inet_sock_set_state", NEEDS, function()
+    local S = trace.new()
+    S.tracepoint("sock:inet_sock_set_state", function(p)
+      S.filter(p.args.newstate:eq(2)) -- TCP_SYN_SENT
+      S.emit { daddr = S.ntop(p.args.daddr), dport = p.args.dport, six = S.ntop(p.args.daddr_v6) }
+    end)
+    local events = run_on(S, { "connect", "9" })
+    assert.same({ { daddr = "127.0.0.1", dport = 9, six = "::ffff:127.0.0.1" } }, events)
   end)
 end)

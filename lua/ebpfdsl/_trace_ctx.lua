@@ -125,15 +125,45 @@ local function buf(p, fn, ptr, n)
   end, { buf = true })
 end
 
+-- p.join(argv[, n, len]): the strings of a NULL-terminated array of string
+-- pointers (execve's argv), at most n (16) of at most len (64) bytes each,
+-- shown joined by spaces.
+local function join(p, fn, ptr, n, len)
+  n = n == nil and 16 or (tointeger(n) or fail("trace: join: the count must be an integer"))
+  len = len == nil and 64 or (tointeger(len) or fail("trace: join: the length must be an integer"))
+  if n < 1 or n > 64 or len < 2 or len > 1024 then fail("trace: join: 1..64 strings of 2..1024 bytes") end
+  local v = value.val(ptr, "join's pointer")
+  local t = v[K]
+  if type(t.v) == "number" then fail("trace: join: the pointer must be a value of the probe, not a constant") end
+  local space = t.space == "user" and "user" or (t.space == nil and p._info.space or t.space)
+  local rd = space == "user" and "probe_read_user" or "probe_read_kernel"
+  local src = value.wide(v)
+  return value.str(fn, n * len, function(f, base, off)
+    for i = 0, n - 1 do f:st("b", base, off + i * len, 0) end
+    local done = f:newlabel("join")
+    local slot = f:stack(8, "argv")
+    for i = 0, n - 1 do
+      f:call(rd, { { stack = slot, off = 0 }, 8, { ptr = src, off = 8 * i } })
+      local a = f:ld("dw", { stack = slot }, 0)
+      f:jmp("jeq", a, 0, done)
+      f:call(rd .. "_str", { value.dst_arg(base, off + i * len), len, a })
+    end
+    f:label(done)
+  end, { fmt = "join:" .. len, buf = true })
+end
+
 local P = { __name = "ebpfdsl.trace.Context" }
 P.__index = function(p, k)
   local fn = rawget(p, "_fn")
   if k == "str" then return function(a, b, c) if rawequal(a, p) then a, b = b, c end return str(p, fn, a, b) end end
   if k == "buf" then return function(a, b, c) if rawequal(a, p) then a, b = b, c end return buf(p, fn, a, b) end end
+  if k == "join" then
+    return function(a, b, c, d) if rawequal(a, p) then a, b, c = b, c, d end return join(p, fn, a, b, c) end
+  end
   local b = B[k]
   if not b then
     fail(("trace: p has no '%s' (builtins: args, retval, pid, tid, uid, gid, comm, nsecs, cpu, cgroup, curtask, " ..
-      "func, probe, kstack, ustack, rand; functions: str, buf)"):format(tostring(k)))
+      "func, probe, kstack, ustack, rand; functions: str, buf, join)"):format(tostring(k)))
   end
   if value.current ~= fn then fail("trace: p." .. k .. " is read outside its probe's body") end
   return b(p, fn)
@@ -234,7 +264,8 @@ function M.function_args(proto, read, space, what)
           fail(("trace: %s has no argument '%s' (%s)"):format(what, tostring(k), table.concat(names, ", ")))
         end
       end
-      return typed(fn, read(fn, i), ct, space, name or ("args[" .. i .. "]"))
+      return typed(fn, memo(fn, "arg:" .. i, function() return read(fn, i) end), ct, space,
+        name or ("args[" .. i .. "]"))
     end)
   end
 end

@@ -41,6 +41,11 @@ local function ntop(b)
         run = 0
       end
     end
+    -- as inet_ntop: an IPv4-compatible or -mapped address ends in dotted form
+    local v4 = best == 1 and (len == 6 or (len == 5 and words[6] == "ffff"))
+    if v4 then
+      return "::" .. (len == 5 and "ffff:" or "") .. ("%d.%d.%d.%d"):format(b:byte(13, 16))
+    end
     if not best then return table.concat(words, ":") end
     local head = table.concat(words, ":", 1, best - 1)
     local tail = table.concat(words, ":", best + len, 8)
@@ -56,21 +61,63 @@ local FORMAT = {
     local s = symbols().kernel():resolve(v)
     return s and s.name or ("0x%x"):format(v)
   end,
-  kstack = function(st, v)
+  -- stacks: indented by 4 in a map key, by 8 in printf (as bpftrace)
+  kstack = function(st, v, where)
     local S = symbols()
-    return S.format_stack(S.stack(stack_addrs(st, v), S.kernel()))
+    return S.format_stack(S.stack(stack_addrs(st, v), S.kernel()), { indent = where == "key" and 4 or 8 })
   end,
-  ustack = function(st, v)
+  ustack = function(st, v, where)
     local S = symbols()
-    return S.format_stack(S.stack(stack_addrs(st, v.id), S.process(v.pid)))
+    return S.format_stack(S.stack(stack_addrs(st, v.id), M.process(st, v.pid)), { indent = where == "key" and 4 or 8 })
   end,
   ntop = function(_, v) return ntop(v) end,
+  -- join: slots of `len` bytes, each a string cut at its NUL, up to the
+  -- first empty one, joined by spaces
+  join = function(_, v, _, len)
+    local parts = {}
+    for i = 1, #v, len do
+      local s = v:sub(i, i + len - 1):match("^[^%z]*")
+      if s == "" then break end
+      parts[#parts + 1] = s
+    end
+    return table.concat(parts, " ")
+  end,
 }
 
-function M.format(st, name, v)
-  local f = FORMAT[name]
+-- A process's symbolizer, kept once made: a process that has exited can no
+-- longer be read, so the runner asks early (M.remember) for those it sees.
+function M.process(st, pid)
+  st.symbolizers = st.symbolizers or {}
+  local s = st.symbolizers[pid]
+  if s == nil then
+    s = symbols().process(pid) or false
+    st.symbolizers[pid] = s
+  end
+  return s or nil
+end
+
+-- remember(st): makes a symbolizer now for every process that a user
+-- stack in a map names, while it still runs.
+function M.remember(st)
+  for _, m in ipairs(st.map_order) do
+    local d = m[value.K]
+    if d.bpf and d.comps then
+      for i, c in ipairs(d.comps) do
+        if c.kind == "ustack" then
+          for k in d.bpf:pairs() do M.process(st, k["k" .. i .. "pid"]) end
+        end
+      end
+    end
+  end
+end
+
+-- format(st, "name[:arg]", v, where) -> text; where is "key", "printf" or
+-- "event".
+function M.format(st, name, v, where)
+  local base, arg = name:match("^([%w_]+):?(%d*)$")
+  local f = FORMAT[base]
   if not f then return tostring(v) end
-  return f(st, v)
+  return f(st, v, where, tonumber(arg))
 end
 
 -- printf(fmt, ...) in user space (begin, finish, interval hooks): the text,

@@ -85,7 +85,7 @@ end
 local function component(x)
   local v = value.val(x, "a map key")
   local t = v[K]
-  if t.kind == "str" then return { kind = "str", n = t.n, buf = t.buf }, v end
+  if t.kind == "str" then return { kind = "str", n = t.n, buf = t.buf, fmt = t.fmt }, v end
   if t.fmt == "ustack" then return { kind = "ustack" }, v end
   return { kind = "int", size = type(t.v) == "number" and 8 or t.size, signed = t.signed, fmt = t.fmt }, v
 end
@@ -108,7 +108,7 @@ local function key_fields(comps, bucket)
   local fields = {}
   for i, c in ipairs(comps) do
     if c.kind == "str" then
-      fields[#fields + 1] = { "k" .. i, "char", c.n }
+      fields[#fields + 1] = { "k" .. i, c.buf and "u8" or "char", c.n }
     elseif c.kind == "ustack" then
       fields[#fields + 1] = { "k" .. i, "i64" }
       fields[#fields + 1] = { "k" .. i .. "pid", "u32" }
@@ -514,7 +514,7 @@ function M.report_args(m, opts)
   if next(fmts) then
     o.key_format = function(k, i)
       local name = fmts[i]
-      if name then return d.session.formatters(name, k) end
+      if name then return d.session.formatters(name, k, "key") end
       return nil
     end
   end

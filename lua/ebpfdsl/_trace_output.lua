@@ -63,7 +63,7 @@ M.parse_format = parse_format
 -- formatter name (syscall, ksym, kstack, ...), formatters the session's.
 local function format_one(p, v, fmt, formatters)
   local conv = p.conv
-  if fmt then v = formatters(fmt, v) end
+  if fmt then v = formatters(fmt, v, "printf") end
   if conv == "s" then return (p.spec .. "s"):format(type(v) == "string" and v or tostring(v)) end
   if type(v) ~= "number" then return (p.spec .. "s"):format(tostring(v)) end
   if conv == "d" or conv == "i" then return (p.spec .. "d"):format(v) end
@@ -113,7 +113,9 @@ end
 -- What a value puts in a record.
 local function item_of(v, field)
   local t = v[K]
-  if t.kind == "str" then return { field = field, kind = "str", n = t.n, buf = t.buf, v = v, const = t.const } end
+  if t.kind == "str" then
+    return { field = field, kind = "str", n = t.n, buf = t.buf, v = v, const = t.const, fmt = t.fmt }
+  end
   if t.fmt == "ustack" then return { field = field, kind = "ustack", v = v, fmt = "ustack" } end
   if type(t.v) == "number" then return { field = field, kind = "const", v = v, const = t.v, fmt = t.fmt } end
   return { field = field, kind = "int", size = t.size, signed = t.signed, v = v, fmt = t.fmt }
@@ -289,7 +291,7 @@ function Out:event(site, rec)
     if it.kind == "const" then v = it.const
     elseif it.kind == "ustack" then v = { id = rec[it.field], pid = rec[it.field .. "_pid"] }
     else v = rec[it.field] end
-    if it.fmt then v = formatters(it.fmt, v) end
+    if it.fmt then v = formatters(it.fmt, v, "event") end
     ev[it.name] = v
   end
   return ev

@@ -185,7 +185,8 @@ function M.allocate(fn)
       calls[#calls + 1] = pos
       if ins.dst then add_hint(ins.dst, "r0") end
       for i, a in ipairs(ins.args) do
-        if isv(a) then add_hint(a, "r" .. i) end
+        if isv(a) then add_hint(a, "r" .. i)
+        elseif type(a) == "table" and isv(a.ptr) then add_hint(a.ptr, "r" .. i) end
       end
     end
     if ins.op == "ctx" then add_hint(ins.dst, "r1") end

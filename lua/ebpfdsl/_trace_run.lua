@@ -72,6 +72,16 @@ function M.run(S, st, opts)
       for _, m in ipairs(st.map_order) do m:clear() end
     end }
   end
+  -- user stacks are named from their processes' memory maps: read those
+  -- while the processes live
+  for _, m in ipairs(st.map_order) do
+    for _, c in ipairs(m[require("ebpfdsl._trace_value").K].comps or {}) do
+      if c.kind == "ustack" and not st.remembering then
+        st.remembering = true
+        timers[#timers + 1] = { period = 100000000, fn = function() require("ebpfdsl._trace_format").remember(st) end }
+      end
+    end
+  end
   for _, t in ipairs(timers) do t.next = start + t.period end
 
   local ok, err = pcall(function()

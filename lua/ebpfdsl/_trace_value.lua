@@ -462,15 +462,23 @@ function M.dst_arg(base, off)
   return { stack = base.stack, off = off }
 end
 
--- A scalar of `size` bytes from a place into a new vreg.
+-- A scalar of `size` bytes from a place into a vreg; read once per scope
+-- (p.args.file.f_path twice is one load).
 local function load_bytes(t, size)
   local fn = t.fn
+  local key = ("load:%s:%d:%d:%d"):format(t.how, t.base.id, t.off, size)
+  local v = fn:memo_get(key)
+  if v then return v end
   if t.how == "ctx" or t.how == "btf" then
-    return fn:ld(SIZE[size], t.base, t.off)
+    v = fn:ld(SIZE[size], t.base, t.off)
+  else
+    local buf = fn:stack(8, "read")
+    fn:call(t.how == "user" and "probe_read_user" or "probe_read_kernel",
+      { { stack = buf, off = 0 }, size, addr_arg(t) })
+    v = fn:ld(SIZE[size], { stack = buf }, 0)
   end
-  local buf = fn:stack(8, "read")
-  fn:call(t.how == "user" and "probe_read_user" or "probe_read_kernel", { { stack = buf, off = 0 }, size, addr_arg(t) })
-  return fn:ld(SIZE[size], { stack = buf }, 0)
+  fn:memo_set(key, v)
+  return v
 end
 
 -- Loads the C value a place holds: ints, enums, bools and pointers;
@@ -513,6 +521,25 @@ function M.place_str(x, n)
         { M.dst_arg(base, off), max, addr_arg(t) })
     end
   end)
+end
+
+-- The bytes of a place (an array, a struct) as a string value of n bytes
+-- (decoded whole in user space, NULs included).
+function M.place_bytes(x, n)
+  local t = f(x)
+  return M.str(t.fn, n, function(fn, base, off, max)
+    if t.how == "ctx" then
+      local at = 0
+      while at < max do
+        local w = 8
+        while w > 1 and ((t.off + at) % w ~= 0 or at + w > max) do w = w // 2 end
+        fn:st(SIZE[w], base, off + at, fn:ld(SIZE[w], t.base, t.off + at))
+        at = at + w
+      end
+    else
+      fn:call(t.how == "user" and "probe_read_user" or "probe_read_kernel", { M.dst_arg(base, off), max, addr_arg(t) })
+    end
+  end, { buf = true })
 end
 
 -- Member and element access on places and typed pointers.

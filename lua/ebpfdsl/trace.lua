@@ -78,8 +78,8 @@ local function session()
   end
 
   -- User-space formatting of values marked by T.syscall_name, T.ksym...
-  function st.formatters(name, v)
-    return require("ebpfdsl._trace_format").format(st, name, v)
+  function st.formatters(name, v, where)
+    return require("ebpfdsl._trace_format").format(st, name, v, where)
   end
 
   -- Probes --------------------------------------------------------------------
@@ -213,11 +213,16 @@ local function session()
   function S.syscall_name(x) return formatted(x, "syscall", "syscall_name") end
   function S.ksym(x) return formatted(x, "ksym", "ksym") end
   function S.ntop(x)
+    if value.is(x) and x[K].kind == "place" then
+      local ct = x[K].ctype
+      local n = ct.kind == "array" and ct.n * ct.elem_size or ct.size
+      if n ~= 4 and n ~= 16 then fail("trace: ntop takes the 4 or 16 bytes of an IP address, got " .. tostring(n)) end
+      x = value.place_bytes(x, n)
+    end
     local v = value.val(x, "ntop")
     local t = v[K]
     if t.kind ~= "str" then fail("trace: ntop takes the bytes of an address (a 4 or 16 byte field or p.buf)") end
-    local c = value.str(t.fn, t.n, t.write, { buf = true, fmt = "ntop" })
-    return c
+    return value.str(t.fn, t.n, t.write, { buf = true, fmt = "ntop" })
   end
 
   -- Building and running --------------------------------------------------------
@@ -276,12 +281,13 @@ local function session()
     return v and v.sum or 0
   end
 
-  -- T.compile(kind, target..., fn) -> the probe's instruction list, built
-  -- alone (a probe of a session of its own).
+  -- T.compile(kind, target..., fn) -> the instruction list of a probe of
+  -- this session that never runs (its maps are the session's), and the
+  -- probe.
   function S.compile(kind, ...)
     if not probes.KINDS[kind] then fail("trace: compile: unknown probe kind '" .. tostring(kind) .. "'") end
-    local s = S.new()
-    local pr = s[kind](...)
+    local n = select("#", ...)
+    local pr = probes.new(st, kind, select(n, ...), ...)
     return pr:insns(), pr
   end
 

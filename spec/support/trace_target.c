@@ -9,14 +9,18 @@
  *   add A B            one call of trace_target_add(A, B) (for uprobes)
  *   sleep US...        one call of trace_target_sleep(US) per argument
  *   spin MS            burn CPU in trace_target_spin for MS milliseconds
+ *   connect PORT       one TCP connect to 127.0.0.1:PORT (refused or not)
  *   exec PATH ARG...   execve(PATH, [PATH, ARG...])
  * Several actions may follow one another. */
 #define _GNU_SOURCE
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -86,6 +90,12 @@ int main(int argc, char **argv)
 				trace_target_sleep(atol(argv[++i]));
 		} else if (!strcmp(a, "spin") && i + 1 < argc) {
 			trace_target_spin(atol(argv[++i]));
+		} else if (!strcmp(a, "connect") && i + 1 < argc) {
+			struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons((uint16_t)atoi(argv[++i])) };
+			int fd = socket(AF_INET, SOCK_STREAM, 0);
+			sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+			connect(fd, (struct sockaddr *)&sin, sizeof(sin));
+			close(fd);
 		} else if (!strcmp(a, "exec") && i + 1 < argc) {
 			execv(argv[i + 1], argv + i + 1);
 			return 3;

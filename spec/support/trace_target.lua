@@ -18,7 +18,8 @@ local built
 function M.binary()
   if not built then
     built = workdir() .. "/trace_target"
-    env.run(("gcc -O2 -Wall -o %s spec/support/trace_target.c"):format(built))
+    -- frame pointers, so that user stacks unwind past the leaf
+    env.run(("gcc -O2 -fno-omit-frame-pointer -Wall -o %s spec/support/trace_target.c"):format(built))
   end
   return built
 end
