@@ -16,7 +16,9 @@ local M = {}
 local type, ipairs, pairs = type, ipairs, pairs
 local fail, K = ir.fail, value.K
 
-M.MAX_ENTRIES = 10240
+-- Keys per map, as bpftrace's default; preallocated (the kernel refuses
+-- anything else to perf_event programs, and 6.1 warns for the others).
+M.MAX_ENTRIES = 4096
 
 -- Aggregation markers: what T.count() and the like return.
 local AGG = { __name = "ebpfdsl.trace.Aggregation" }
@@ -407,7 +409,7 @@ function Map:bpf_map()
   if keyed then
     spec.type = PERCPU[kind] and "percpu_hash" or "hash"
     spec.key = d.key
-    spec.max_entries = d.max_entries or M.MAX_ENTRIES
+    spec.max_entries = d.session.max_entries or M.MAX_ENTRIES
   else
     spec.type = PERCPU[kind] and "percpu_array" or "array"
     spec.key = "u32"

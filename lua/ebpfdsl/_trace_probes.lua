@@ -232,6 +232,7 @@ KINDS.profile = {
 -- Stacks for every kind: an id in the session's stack map.
 function M.stack_fn(session)
   return function(fn, user)
+    session.symbolic = true
     local id = fn:call("get_stackid", { fn.ctx, { map = session:stack_ref() }, user and BPF_F_USER_STACK or 0 }, true)
     local v = value.int(fn, id, 8, true, true, user and "ustack" or "kstack")
     if user then
@@ -277,6 +278,7 @@ function Probe:build(opts)
   end)
   value.current = prev
   if not ok then error(err, 0) end
+  if fn.session_symbolic then self.session.symbolic = true end
   self.fn = fn
   return fn
 end

@@ -13,7 +13,7 @@ local M = {}
 local EINTR = 4
 
 local RUN_FIELDS = { pid = true, duration = true, interval = true, on_event = true, header = true, ring = true,
-                     top = true, print = true, args = true, cpu = true, quiet = true }
+                     top = true, print = true, args = true, cpu = true, keys = true, stacks = true }
 
 -- The maps as bpftrace prints them at exit (two blank lines, then each
 -- map by name), or every interval (each map as print(@name) writes it).
@@ -37,7 +37,8 @@ end
 function M.run(S, st, opts)
   for k in pairs(opts) do
     if not RUN_FIELDS[k] and type(k) ~= "number" then
-      ir.fail(("trace: T.run: unknown option '%s' (pid, duration, interval, on_event, header, ring, top, print)")
+      ir.fail(("trace: T.run: unknown option '%s' (pid, duration, interval, on_event, header, ring, keys, " ..
+        "stacks, top, print)")
         :format(tostring(k)))
     end
   end

@@ -29,6 +29,7 @@ end
 
 -- A copy of an int value with a formatter for user space.
 local function formatted(x, name, what)
+  if value.current then value.current.session_symbolic = true end
   local v = value.val(x, what)
   local t = v[K]
   if t.kind ~= "int" then fail(("trace: %s takes a number, got %s"):format(what, value.shown(x))) end
@@ -67,7 +68,9 @@ local function session()
     if not st.stack_map_ref then
       st.stack_map_ref = { bpf_map = function()
         if not st.stacks then
-          local m, msg = require("ebpfdsl.maps").stack_trace { max_entries = 4096, name = "trace_stacks" }
+          -- (creating one costs about 7 us per entry: 1024 unless asked)
+          local m, msg = require("ebpfdsl.maps").stack_trace { max_entries = st.stack_entries or 1024,
+                                                               name = "trace_stacks" }
           if not m then error("trace: creating the stack map: " .. tostring(msg), 0) end
           st.stacks = m
         end
@@ -233,8 +236,16 @@ local function session()
     if st.started then fail("trace: this session has already run; T.new() makes another") end
     st.started = true
     st.ring_size = opts.ring
+    st.max_entries, st.stack_entries, st.cpu = opts.keys, opts.stacks, opts.cpu
     for _, pr in ipairs(st.probes) do pr:build(opts) end
     st.built = true
+    -- what the run needs after attaching is loaded now: reading a module
+    -- then would be traced too (opens, reads of this very process)
+    require "ebpfdsl.ringbuf"
+    require "ebpfdsl._trace_run"
+    if #st.map_order > 0 then require "ebpfdsl.report" end
+    require "ebpfdsl._trace_format"
+    if st.symbolic then require "ebpfdsl.symbols" end
     for _, pr in ipairs(st.probes) do
       local ok, msg = pr:attach(opts)
       if not ok then
@@ -258,10 +269,12 @@ local function session()
     return require("ebpfdsl._trace_run").run(S, st, o)
   end
 
-  function S.options(spec)
+  -- T.options(spec[, argv]): argv defaults to the script's `arg`.
+  function S.options(spec, argv)
     if type(spec) ~= "table" then fail("trace.options: expects a table {\"usage\", pid = true, ...}") end
+    if argv ~= nil and type(argv) ~= "table" then fail("trace.options: argv must be a list of strings") end
     local script = (arg and arg[0]) or "tool"
-    local o, err, text = require("ebpfdsl._trace_options").parse(spec, arg or {}, script)
+    local o, err, text = require("ebpfdsl._trace_options").parse(spec, argv or arg or {}, script)
     if o and o.help then
       io.stdout:write(text)
       os.exit(0)

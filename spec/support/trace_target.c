@@ -8,7 +8,7 @@
  *   write N SIZE       N writes of SIZE bytes to /dev/null (opened before the wait)
  *   add A B            one call of trace_target_add(A, B) (for uprobes)
  *   sleep US...        one call of trace_target_sleep(US) per argument
- *   spin MS            burn CPU in trace_target_spin for MS milliseconds
+ *   spin MS            burn MS milliseconds of CPU time in trace_target_spin
  *   connect PORT       one TCP connect to 127.0.0.1:PORT (refused or not)
  *   exec PATH ARG...   execve(PATH, [PATH, ARG...])
  * Several actions may follow one another. */
@@ -43,11 +43,12 @@ static volatile unsigned long sink;
 __attribute__((noinline, noipa)) unsigned long trace_target_spin(long ms)
 {
 	struct timespec a, b;
-	clock_gettime(CLOCK_MONOTONIC, &a); /* the vDSO: no system call */
+	/* CPU time, so that a loaded machine does not shorten the work */
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &a);
 	do {
 		for (int i = 0; i < 100000; i++)
 			sink += (unsigned long)i * 2654435761u;
-		clock_gettime(CLOCK_MONOTONIC, &b);
+		clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &b);
 	} while ((b.tv_sec - a.tv_sec) * 1000 + (b.tv_nsec - a.tv_nsec) / 1000000 < ms);
 	return sink;
 }
