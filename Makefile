@@ -103,14 +103,22 @@ bench: deps all $(BENCH_C)
 	$(LUA) bench/run.lua
 
 install: all
-	install -d $(DESTDIR)$(LUA_LMOD)/ebpfdsl $(DESTDIR)$(LUA_CMOD)/ebpfdsl $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib
+	install -d $(DESTDIR)$(LUA_LMOD)/ebpfdsl $(DESTDIR)$(LUA_CMOD)/ebpfdsl $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib \
+		$(DESTDIR)$(PREFIX)/bin
 	install -m 644 lua/ebpfdsl/*.lua $(DESTDIR)$(LUA_LMOD)/ebpfdsl/
 	install -m 755 $(B)/ebpfdsl/core.so $(DESTDIR)$(LUA_CMOD)/ebpfdsl/
 	install -m 644 csrc/ebpfdsl.h $(DESTDIR)$(PREFIX)/include/
 	install -m 644 $(B)/libebpfdsl.a $(DESTDIR)$(PREFIX)/lib/
+	@# tools as ebpfdsl-NAME, without the line that finds the module in this tree
+	for t in tools/*.lua; do \
+		n=$$(basename $$t .lua); \
+		sed '/^package\.path, package\.cpath = /d' $$t > $(DESTDIR)$(PREFIX)/bin/ebpfdsl-$$n && \
+		chmod 755 $(DESTDIR)$(PREFIX)/bin/ebpfdsl-$$n || exit 1; \
+	done
 
 uninstall:
 	rm -rf $(DESTDIR)$(LUA_LMOD)/ebpfdsl $(DESTDIR)$(LUA_CMOD)/ebpfdsl
+	for t in tools/*.lua; do rm -f $(DESTDIR)$(PREFIX)/bin/ebpfdsl-$$(basename $$t .lua); done
 	rm -f $(DESTDIR)$(PREFIX)/include/ebpfdsl.h $(DESTDIR)$(PREFIX)/lib/libebpfdsl.a
 
 clean:

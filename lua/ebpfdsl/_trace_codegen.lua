@@ -23,14 +23,12 @@ function M.generate(fn, opts)
   ra.dce(insns)
   ra.sink(insns, fn.ctx)
   local A = ra.allocate(fn)
-  local objs = {}
-  for _, o in ipairs(fn.objs) do objs[#objs + 1] = o end
-  for _, o in pairs(A.slot) do objs[#objs + 1] = o end
-  local depth = ra.frame(objs)
+  insns = fn.insns
+  local depth = ra.frame(fn.objs)
   if depth > 512 then
     ir.fail(("trace: probe '%s' needs %d bytes of stack, more than the 512 BPF allows"):format(fn.name, depth))
   end
-  local reg, slot = A.reg, A.slot
+  local reg = A.reg
 
   local out, lines, nslot = {}, {}, 0
   local cur_line
@@ -42,44 +40,16 @@ function M.generate(fn, opts)
     end
   end
 
-  -- registers busy at pos (live through it, or read or written there)
-  local function busy_at(pos)
-    local b = {}
-    for _, iv in ipairs(A.ivs) do
-      if iv.s <= pos and pos <= iv.e and reg[iv.v] then b[reg[iv.v]] = true end
-    end
-    return b
-  end
-  local function scratch(pos, avoid)
-    local b = busy_at(pos)
-    for _, r in ipairs { "r0", "r1", "r2", "r3", "r4", "r5", "r6", "r7", "r8", "r9" } do
-      if not b[r] and not (avoid and avoid[r]) then
-        if avoid then avoid[r] = true end
-        return r
-      end
-    end
-    error("trace: internal error: no scratch register at instruction " .. pos)
-  end
-
   local function set_const(r, k)
     if ir.fits_imm(k) then put(dsl.mov(r, k)) else put(dsl.lddw(r, k)) end
   end
 
-  -- the register holding v at pos, loading a spilled v into a scratch one
-  local function get(v, pos, avoid)
-    local r = reg[v]
-    if r then return r end
-    local s = slot[v] or error("trace: internal error: value v" .. v.id .. " has no place")
-    local t = scratch(pos, avoid)
-    put(dsl.ldx("dw", t, "r10", s.off))
-    return t
+  -- every value has a register once allocate() has settled
+  local function get(v)
+    return reg[v] or error("trace: internal error: value v" .. v.id .. " has no register")
   end
-  local function store_back(v, r)
-    local s = slot[v]
-    if s then put(dsl.stx("dw", "r10", s.off, r)) end
-  end
-  local function base_of(b, off, pos, avoid)
-    if isv(b) then return get(b, pos, avoid), off end
+  local function base_of(b, off)
+    if isv(b) then return get(b), off end
     return "r10", b.stack.off + off
   end
 
@@ -106,7 +76,7 @@ function M.generate(fn, opts)
     end
   end
 
-  for pos, ins in ipairs(insns) do
+  for _, ins in ipairs(insns) do
     cur_line = ins.line
     local op = ins.op
     if ins.skip and ins.skip() then
@@ -115,47 +85,35 @@ function M.generate(fn, opts)
     if op == "skip" then -- luacheck: ignore 542
       -- an instruction the finished program turned out not to need
     elseif op == "ctx" then
-      local r = reg[ins.dst]
-      if r and r ~= "r1" then put(dsl.mov(r, "r1")) end
-      store_back(ins.dst, "r1")
+      local r = get(ins.dst)
+      if r ~= "r1" then put(dsl.mov(r, "r1")) end
     elseif op == "label" then
       put(dsl.label(ins.name))
     elseif op == "mov" then
-      local d = reg[ins.dst] or scratch(pos)
+      local d = get(ins.dst)
       if isv(ins.a) then
-        local s = get(ins.a, pos, { [d] = true })
+        local s = get(ins.a)
         if s ~= d then put(dsl.mov(d, s)) end
       else
         set_const(d, ins.a)
       end
-      store_back(ins.dst, d)
     elseif op == "alu" then
-      local avoid = {}
-      local a = get(ins.a, pos, avoid)
-      avoid[a] = true
-      local b = ins.b
-      if isv(b) then b = get(b, pos, avoid); avoid[b] = true end
-      local d = reg[ins.dst] or scratch(pos, avoid)
+      local a, d = get(ins.a), get(ins.dst)
+      local b = isv(ins.b) and get(ins.b) or ins.b
       local name = ins.alu
       if d ~= a then
         if d == b then
-          if COMMUTATIVE[name] then
-            b = a -- d holds b already: d = d op a
-          else
-            local t = scratch(pos, avoid)
-            put(dsl.mov(t, b))
-            b = t
-            put(dsl.mov(d, a))
-          end
+          -- the allocator gives the result the second operand's register
+          -- only when the operation commutes: d = d op a
+          if not COMMUTATIVE[name] then error("trace: internal error: " .. name .. " into its second operand") end
+          b = a
         else
           put(dsl.mov(d, a))
         end
       end
       put(dsl[name](d, b))
-      store_back(ins.dst, d)
     elseif op == "neg" or op == "sext" or op == "zext" then
-      local a = get(ins.a, pos)
-      local d = reg[ins.dst] or scratch(pos, { [a] = true })
+      local a, d = get(ins.a), get(ins.dst)
       if op == "zext" then
         put(dsl.mov32(d, a))
       elseif op == "sext" and opts.cpu and opts.cpu >= 4 then
@@ -169,20 +127,15 @@ function M.generate(fn, opts)
           put(dsl.arsh(d, 64 - ins.bits))
         end
       end
-      store_back(ins.dst, d)
     elseif op == "ld" then
-      local b, off = base_of(ins.base, ins.off, pos)
-      local d = reg[ins.dst] or scratch(pos, { [b] = true })
-      put(dsl.ldx(ins.size, d, b, off))
-      store_back(ins.dst, d)
+      local b, off = base_of(ins.base, ins.off)
+      put(dsl.ldx(ins.size, get(ins.dst), b, off))
     elseif op == "st" or op == "xadd" then
-      local avoid = {}
-      local b, off = base_of(ins.base, ins.off, pos, avoid)
-      avoid[b] = true
+      local b, off = base_of(ins.base, ins.off)
       if op == "xadd" then
-        put(dsl.atomic_add(ins.size, b, off, get(ins.src, pos, avoid)))
+        put(dsl.atomic_add(ins.size, b, off, get(ins.src)))
       elseif isv(ins.src) then
-        put(dsl.stx(ins.size, b, off, get(ins.src, pos, avoid)))
+        put(dsl.stx(ins.size, b, off, get(ins.src)))
       else
         put(dsl.st(ins.size, b, off, ins.src))
       end
@@ -191,8 +144,7 @@ function M.generate(fn, opts)
       for i, a in ipairs(ins.args) do
         local r = "r" .. i
         if isv(a) then
-          if reg[a] then moves[#moves + 1] = { dst = r, src = reg[a] }
-          else later[#later + 1] = function() put(dsl.ldx("dw", r, "r10", slot[a].off)) end end
+          moves[#moves + 1] = { dst = r, src = get(a) }
         elseif type(a) == "number" then
           later[#later + 1] = function() set_const(r, a) end
         elseif a.map then
@@ -203,27 +155,23 @@ function M.generate(fn, opts)
             put(dsl.add(r, a.stack.off + (a.off or 0)))
           end
         elseif a.ptr then
-          if reg[a.ptr] then moves[#moves + 1] = { dst = r, src = reg[a.ptr] }
-          else later[#later + 1] = function() put(dsl.ldx("dw", r, "r10", slot[a.ptr].off)) end end
+          moves[#moves + 1] = { dst = r, src = get(a.ptr) }
           if (a.off or 0) ~= 0 then later[#later + 1] = function() put(dsl.add(r, a.off)) end end
         end
       end
       place(moves)
-      -- loads and constants after the moves: they read no register but r10
-      -- (the pointer offsets apply to registers the moves have filled)
+      -- constants, maps and stack addresses after the moves: they read no
+      -- register but r10 (the pointer offsets apply to registers the moves
+      -- have filled)
       for _, f in ipairs(later) do f() end
       put(dsl.call(ins.helper))
       if ins.dst then
-        local r = reg[ins.dst]
-        if r and r ~= "r0" then put(dsl.mov(r, "r0")) end
-        store_back(ins.dst, "r0")
+        local r = get(ins.dst)
+        if r ~= "r0" then put(dsl.mov(r, "r0")) end
       end
     elseif op == "jmp" then
-      local avoid = {}
-      local a = get(ins.a, pos, avoid)
-      avoid[a] = true
-      local b = isv(ins.b) and get(ins.b, pos, avoid) or ins.b
-      put(dsl[ins.cond .. (ins.w32 and "32" or "")](a, b, ins.target))
+      local b = isv(ins.b) and get(ins.b) or ins.b
+      put(dsl[ins.cond .. (ins.w32 and "32" or "")](get(ins.a), b, ins.target))
     elseif op == "ja" then
       put(dsl.ja(ins.target))
     elseif op == "exit" then

@@ -156,11 +156,12 @@ local CALLER = { "r0", "r1", "r2", "r3", "r4", "r5" }
 local CALLEE = { "r6", "r7", "r8", "r9" }
 local ALL = { "r0", "r1", "r2", "r3", "r4", "r5", "r6", "r7", "r8", "r9" }
 
--- allocate(insns) -> {reg = {[vreg] = "rN"}, slot = {[vreg] = obj},
--- live = intervals}; stack objects' spans are recorded on them (first,
--- last) for the frame layout.
-function M.allocate(fn)
+-- One linear scan: {reg = {[vreg] = "rN"}, slot = {[vreg] = true} for
+-- the values that found no register, ivs = intervals}; stack objects'
+-- spans are recorded on them (first, last) for the frame layout.
+local function scan(fn)
   local insns = fn.insns
+  for _, o in ipairs(fn.objs) do o.first, o.last = nil, nil end
   local first, last, calls, order = {}, {}, {}, {}
   local function touch_obj(obj, pos)
     if not obj.first or pos < obj.first then obj.first = pos end
@@ -235,6 +236,7 @@ function M.allocate(fn)
     active = still
     local function ok(r) return not busy[r] and (not iv.cross or r:match("^r[6-9]$")) end
     local pick
+    -- values reloaded from a spill slot live one instruction: never victims
     -- hints: a helper argument, a call result, the context, or the first
     -- operand's register when it dies here
     local ins = insns[iv.s]
@@ -257,22 +259,78 @@ function M.allocate(fn)
     end
     if not pick then
       -- spill the interval ending last among iv and those holding usable registers
-      local victim = iv
+      local victim = not iv.v.reload and iv or nil
       for r, o in pairs(busy) do
-        if (not iv.cross or r:match("^r[6-9]$")) and o.e > victim.e then victim = o end
+        if (not iv.cross or r:match("^r[6-9]$")) and not o.v.reload and (not victim or o.e > victim.e) then
+          victim = o
+        end
       end
+      if not victim then error("trace: internal error: no register for a reloaded value at " .. iv.s) end
       if victim ~= iv then
         pick = reg[victim.v]
         reg[victim.v] = nil
-        slot[victim.v] = { size = 8, what = "spill", first = victim.s, last = victim.e }
+        slot[victim.v] = true
       else
-        slot[iv.v] = { size = 8, what = "spill", first = iv.s, last = iv.e }
+        slot[iv.v] = true
       end
     end
     if pick then reg[iv.v] = pick end
     active[#active + 1] = iv
   end
   return { reg = reg, slot = slot, ivs = ivs, calls = calls, first = first, last = last }
+end
+
+local function replace_uses(ins, v, r)
+  for _, k in ipairs { "a", "b", "base", "src" } do
+    if ins[k] == v then ins[k] = r end
+  end
+  if ins.op == "call" then
+    for i, a in ipairs(ins.args) do
+      if a == v then ins.args[i] = r
+      elseif type(a) == "table" and a.ptr == v then ins.args[i] = { ptr = r, off = a.off } end
+    end
+  end
+end
+
+-- Values without a register live in a stack slot: each definition is
+-- stored there and each use loaded from there into a new value that lives
+-- for one instruction.
+local function spill(fn, slots)
+  local obj = {}
+  for v in pairs(slots) do obj[v] = fn:stack(8, "spill") end
+  local out = {}
+  for _, ins in ipairs(fn.insns) do
+    local seen = {}
+    for _, v in ipairs(uses(ins)) do
+      if obj[v] and not seen[v] then
+        seen[v] = true
+        local r = fn:v()
+        r.reload = true
+        out[#out + 1] = { op = "ld", size = "dw", dst = r, base = { stack = obj[v] }, off = 0, line = ins.line }
+        replace_uses(ins, v, r)
+      end
+    end
+    out[#out + 1] = ins
+    local d = ins.dst
+    if d and obj[d] then
+      local r = fn:v()
+      r.reload = true
+      ins.dst = r
+      out[#out + 1] = { op = "st", size = "dw", base = { stack = obj[d] }, off = 0, src = r, line = ins.line }
+    end
+  end
+  fn.insns = out
+end
+
+-- allocate(fn): scans, and while values are left without registers, moves
+-- them to the stack and scans again.
+function M.allocate(fn)
+  for _ = 1, 20 do
+    local A = scan(fn)
+    if next(A.slot) == nil then return A end
+    spill(fn, A.slot)
+  end
+  error("trace: internal error: register allocation does not settle")
 end
 
 -- Places the stack objects (buffers and spill slots) below the frame
