@@ -20,10 +20,18 @@ local RUN_FIELDS = { pid = true, duration = true, interval = true, on_event = tr
 local function print_maps(st, opts, at_exit)
   if opts.print == false then return end
   if type(opts.print) == "function" then return opts.print() end
+  -- print = {"usecs", T.maps.other}: those maps only
+  local only
+  if type(opts.print) == "table" then
+    only = {}
+    for _, m in ipairs(opts.print) do only[type(m) == "string" and m or m:name()] = true end
+  end
   local list = {}
   for _, m in ipairs(st.map_order) do
+    if only and not only[m:name()] then goto continue end
     local name, entries, kind, o = maps.report_args(m, { top = opts.top })
     list[#list + 1] = { name = name, entries = entries, kind = kind, opts = o }
+    ::continue::
   end
   if #list == 0 then return end
   local report = require "ebpfdsl.report"
@@ -44,6 +52,10 @@ function M.run(S, st, opts)
   end
   if opts.on_event ~= nil and type(opts.on_event) ~= "function" then
     ir.fail("trace: T.run: on_event must be a function")
+  end
+  local pt = type(opts.print)
+  if opts.print ~= nil and pt ~= "boolean" and pt ~= "function" and pt ~= "table" then
+    ir.fail("trace: T.run: print is false, a function, or a list of maps (or their names)")
   end
   S.start(opts)
   local out = st.out

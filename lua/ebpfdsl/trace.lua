@@ -36,6 +36,9 @@ local function formatted(x, name, what)
   return value.int(t.fn, t.v, t.size, t.signed, t.clean, name)
 end
 
+-- The metatable of what T.options returns.
+local OPTIONS = { __name = "ebpfdsl.trace.Options" }
+
 local function session()
   local S = {}
   local st = { probes = {}, maps = {}, map_order = {}, users = { begin = {}, finish = {}, interval = {} } }
@@ -260,11 +263,16 @@ local function session()
     for _, pr in ipairs(st.probes) do pr:detach() end
   end
 
+  -- T.run([opts][, more]): opts may be what T.options gave, whose
+  -- tool-specific fields (flags, arguments) are not the runner's.
   function S.run(opts, more)
     local o = {}
     for _, t in ipairs { opts or {}, more or {} } do
       if type(t) ~= "table" then fail("trace: T.run takes option tables") end
-      for k, v in pairs(t) do o[k] = v end
+      local parsed = getmetatable(t) == OPTIONS
+      for k, v in pairs(t) do
+        if not parsed or k == "pid" or k == "duration" or k == "interval" then o[k] = v end
+      end
     end
     return require("ebpfdsl._trace_run").run(S, st, o)
   end
@@ -283,7 +291,7 @@ local function session()
       io.stderr:write(script, ": ", err, "\n", text)
       os.exit(2)
     end
-    return o
+    return setmetatable(o, OPTIONS)
   end
 
   -- Inspection.
