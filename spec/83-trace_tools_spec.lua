@@ -41,6 +41,23 @@ describe("the tools", function()
   end)
 end)
 
+describe("make install", function()
+  it("installs the tools as ebpfdsl-NAME, which run from the installed tree alone", function()
+    local dest = env.tmpdir()
+    env.run("make -s install DESTDIR=" .. dest .. " PREFIX=/usr/local")
+    local root = dest .. "/usr/local"
+    for _, name in ipairs { "opensnoop", "syscount", "readhist" } do
+      local bin = root .. "/bin/ebpfdsl-" .. name
+      local out = env.run(("cd / && LUA_PATH='%s/share/lua/5.4/?.lua;;' LUA_CPATH='%s/lib/lua/5.4/?.so;;' %s -h")
+        :format(root, root, bin))
+      assert.truthy(out:find("^usage: " .. bin:gsub("%p", "%%%0") .. " %[%-p PID%]"), out)
+      -- the line that finds the module in the source tree is gone
+      assert.falsy(target.read(bin):find("package.path", 1, true))
+    end
+    env.run("rm -rf " .. dest)
+  end)
+end)
+
 describe("tools/opensnoop.lua", function()
   env.it("prints its header once attached, then the one file the child opened", NEEDS, function()
     local path = env.tmpdir() .. "/opened-by-the-child"
