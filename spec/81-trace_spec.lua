@@ -147,9 +147,16 @@ describe("printf", function()
       S.printf("%d %s %s\n", p.pid, p.comm, p.str(p.comm, 16))
     end)
     local n = 5000
-    local events = run_on(S, { "getppid", tostring(n) }, { ring = 4096 })
+    local stderr = io.stderr
+    io.stderr = assert(io.tmpfile())
+    local ok, events = pcall(run_on, S, { "getppid", tostring(n) }, { ring = 4096 })
+    local err = io.stderr
+    io.stderr = stderr
+    assert(ok, events)
     assert.is_true(S.lost() > 0)
     assert.equal(n, #events + S.lost())
+    err:seek("set")
+    assert.equal(("Lost %d events\n"):format(S.lost()), err:read("a"))
   end)
 end)
 
@@ -345,6 +352,26 @@ describe("the runner", function()
     assert.is_true(ticks >= 2 and ticks <= 5, "ticks " .. ticks)
     assert.is_true(finished)
     assert.equal("@calls: 3\n", tostring(S.maps.calls))
+  end)
+
+  env.it("prints the maps every interval, clearing them, and at exit as bpftrace does", NEEDS, function()
+    local S = trace.new()
+    S.tracepoint("syscalls:sys_enter_getppid", function(p) S.maps.calls[p.comm] = S.count() end)
+    local t = target.start { "getppid", "3" }
+    S.begin(function() t.go() end)
+    local file = assert(io.tmpfile())
+    local saved = io.output()
+    io.output(file)
+    local ok, err = pcall(S.run, { pid = t.pid, duration = 1, interval = 0.3, header = "HEADER" })
+    io.output(saved)
+    assert(ok, err)
+    t.wait()
+    file:seek("set")
+    local text = file:read("a")
+    -- the header, a print with the 3 calls, nothing more in the next
+    -- intervals (cleared, empty), then bpftrace's exit printout: two blank
+    -- lines and the empty map
+    assert.equal("HEADER\n@calls[trace_target]: 3\n\n\n\n", text)
   end)
 
   env.it("refuses unknown options at the caller's line", NEEDS, function()

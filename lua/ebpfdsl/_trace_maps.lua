@@ -596,10 +596,10 @@ Map.methods = {
   top = function(m, n) return M.text(m, { top = n }) end,
   -- m:entries() -> the list report.map prints
   entries = function(m) return M.entries(m) end,
-  -- m:print([n]) writes the map (the n largest) to stdout
+  -- m:print([n]) writes the map (the n largest) to io.output()
   print = function(m, n)
     local s = M.text(m, { top = n })
-    if s ~= "" then io.stdout:write(s, "\n") end
+    if s ~= "" then io.write(s, "\n") end
   end,
   -- m:bpf_map() -> the kernel's map (ebpfdsl.Map), created on first call
   bpf_map = Map.bpf_map,

@@ -15,6 +15,9 @@ local EINTR = 4
 local RUN_FIELDS = { pid = true, duration = true, interval = true, on_event = true, header = true, ring = true,
                      top = true, print = true, args = true, cpu = true, keys = true, stacks = true }
 
+-- Output goes to io.output() (stdout unless the caller chose another
+-- file), flushed after each batch; lost records are counted on stderr.
+
 -- The maps as bpftrace prints them at exit (two blank lines, then each
 -- map by name), or every interval (each map as print(@name) writes it).
 local function print_maps(st, opts, at_exit)
@@ -36,9 +39,12 @@ local function print_maps(st, opts, at_exit)
   if #list == 0 then return end
   local report = require "ebpfdsl.report"
   if at_exit then
-    io.stdout:write(report.at_exit(list))
+    io.write(report.at_exit(list))
   else
-    for _, l in ipairs(list) do io.stdout:write(report.map(l.name, l.entries, l.kind, l.opts), "\n") end
+    -- each as print(@name) writes it; empty ones (cleared) are left out
+    for _, l in ipairs(list) do
+      if #l.entries > 0 then io.write(report.map(l.name, l.entries, l.kind, l.opts)) end
+    end
   end
 end
 
@@ -69,8 +75,8 @@ function M.run(S, st, opts)
     S.stop()
     error("trace: reading the ring buffer: " .. tostring(msg), 0)
   end
-  if opts.header then io.stdout:write(opts.header, "\n") end
-  io.stdout:flush()
+  if opts.header then io.write(opts.header, "\n") end
+  io.output():flush()
 
   local now = core.monotime_ns
   local start = now()
@@ -99,7 +105,7 @@ function M.run(S, st, opts)
 
   local ok, err = pcall(function()
     for _, h in ipairs(st.users.begin) do h.fn() end
-    io.stdout:flush()
+    io.output():flush()
     while not st.stop_requested do
       local t = now()
       if deadline and t >= deadline then break end
@@ -107,7 +113,7 @@ function M.run(S, st, opts)
       for _, tm in ipairs(timers) do
         if t >= tm.next then
           tm.fn()
-          io.stdout:flush()
+          io.output():flush()
           tm.next = tm.next + tm.period
           if tm.next <= t then tm.next = t + tm.period end
         end
@@ -116,14 +122,14 @@ function M.run(S, st, opts)
       local timeout = wake and math.max(0, (wake - t + 999999) // 1000000) or -1
       local n, pmsg, errno = reader:poll(timeout)
       if not n and errno ~= EINTR then error(pmsg, 0) end
-      if n and n > 0 then io.stdout:flush() end
+      if n and n > 0 then io.output():flush() end
       if st.stop_requested then break end
     end
   end)
   S.stop()
   -- what the rings still hold arrived before the detach
   local drained, derr = pcall(reader.consume, reader)
-  io.stdout:flush()
+  io.output():flush()
   local interrupted = not ok and tostring(err):find("interrupted!$") ~= nil
   if ok or interrupted then
     for _, h in ipairs(st.users.finish) do h.fn() end
@@ -131,7 +137,7 @@ function M.run(S, st, opts)
     local lost = out.loss and reader:lost() or 0
     if lost > 0 then io.stderr:write(("Lost %d events\n"):format(lost)) end
   end
-  io.stdout:flush()
+  io.output():flush()
   reader:close()
   if not ok and not interrupted then error(err, 0) end
   if not drained then error(derr, 0) end
