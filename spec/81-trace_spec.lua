@@ -422,6 +422,16 @@ describe("more probe kinds and values", function()
     assert.same({ ("/bin/echo /bin/echo one two words %d\n"):format(ppid), "exec /bin/echo\n" }, events)
   end)
 
+  env.it("keys bigger than the 512-byte stack: a per-CPU scratch value holds them", NEEDS, function()
+    local S = trace.new()
+    S.tracepoint("syscalls:sys_enter_execve", function(p)
+      S.maps.argv[{ p.comm, p.join(p.args.argv, 8, 100) }] = S.count() -- 816 bytes of key
+    end)
+    run_on(S, { "exec", "/bin/true", "x", "y" })
+    assert.equal("@argv[trace_target, /bin/true x y]: 1\n", tostring(S.maps.argv))
+    assert.is_true(S.probes()[1].stack_depth <= 512)
+  end)
+
   env.it("ntop: the address of a connection from sock:inet_sock_set_state", NEEDS, function()
     local S = trace.new()
     S.tracepoint("sock:inet_sock_set_state", function(p)

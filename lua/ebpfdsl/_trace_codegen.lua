@@ -13,6 +13,73 @@ local type, ipairs, isv = type, ipairs, ra.isv
 local COMMUTATIVE = { add = true, mul = true, ["and"] = true, ["or"] = true, xor = true }
 local WIDE = { lddw = true, ld_map_fd = true, ld_map_value = true }
 
+-- The stack holds 512 bytes. When the buffers of a program need more, the
+-- largest move to a per-CPU array's value (one per program), which the
+-- program looks up first: a map value is as good as the stack for map keys
+-- and helpers' buffers.
+function M.to_scratch(fn, opts)
+  local list = {}
+  for _, o in ipairs(fn.objs) do
+    if o.first and o.what ~= "spill" then list[#list + 1] = o end
+  end
+  table.sort(list, function(a, b) return a.size > b.size end)
+  local moved, rest = {}, {}
+  for _, o in ipairs(fn.objs) do rest[o] = true end
+  local function remaining()
+    local l = {}
+    for o in pairs(rest) do l[#l + 1] = o end
+    return ra.frame(l)
+  end
+  for _, o in ipairs(list) do
+    if remaining() <= 512 - 64 then break end -- room for spills and the key
+    rest[o] = nil
+    moved[#moved + 1] = o
+  end
+  -- the moved buffers share the value's bytes as stack buffers share the
+  -- stack: frame() places them, top is the offset from the value's start
+  local size = ra.frame(moved)
+  local key = fn:stack(4, "scratch key")
+  local s = fn:v("scratch")
+  local ref = { size = size }
+  function ref.bpf_map()
+    if not ref.map then
+      local m, msg = require("ebpfdsl.maps").percpu_array { key = "u32", value_size = (size + 7) // 8 * 8,
+                                                             max_entries = 1, name = "trace_scratch" }
+      if not m then error("trace: creating the scratch map: " .. tostring(msg), 0) end
+      ref.map = m
+    end
+    return ref.map
+  end
+  opts.scratch = ref
+  local at = {}
+  for _, o in ipairs(moved) do at[o] = o.top end
+  for _, ins in ipairs(fn.insns) do
+    local b = ins.base
+    if type(b) == "table" and b.stack and at[b.stack] then
+      ins.off = (ins.off or 0) + at[b.stack]
+      ins.base = s
+    end
+    if ins.op == "call" then
+      for i, a in ipairs(ins.args) do
+        if type(a) == "table" and a.stack and at[a.stack] then
+          ins.args[i] = { ptr = s, off = (a.off or 0) + at[a.stack] }
+        end
+      end
+    end
+  end
+  local keep = {}
+  for _, o in ipairs(fn.objs) do if not at[o] then keep[#keep + 1] = o end end
+  fn.objs = keep
+  -- after the context: the lookup, and the end of the program should the
+  -- array have no value (it always has)
+  local line = fn.insns[1].line
+  table.insert(fn.insns, 2, { op = "st", size = "w", base = { stack = key }, off = 0, src = 0, line = line })
+  table.insert(fn.insns, 3, { op = "call", helper = "map_lookup_elem", args = { { map = ref },
+    { stack = key, off = 0 } }, dst = s, line = line })
+  table.insert(fn.insns, 4, { op = "jmp", cond = "jeq", a = s, b = 0, target = fn.exit_label, exit = true,
+    line = line })
+end
+
 -- generate(fn, opts) -> list of dsl tables, lines ({[slot] = "file:line"},
 -- slots from 0 as the verifier counts them), frame size.
 -- opts.cpu: 4 allows movsx for sign extension.
@@ -23,11 +90,16 @@ function M.generate(fn, opts)
   ra.dce(insns)
   ra.sink(insns, fn.ctx)
   local A = ra.allocate(fn)
-  insns = fn.insns
   local depth = ra.frame(fn.objs)
   if depth > 512 then
-    ir.fail(("trace: probe '%s' needs %d bytes of stack, more than the 512 BPF allows"):format(fn.name, depth))
+    M.to_scratch(fn, opts)
+    A = ra.allocate(fn)
+    depth = ra.frame(fn.objs)
+    if depth > 512 then
+      ir.fail(("trace: probe '%s' needs %d bytes of stack, more than the 512 BPF allows"):format(fn.name, depth))
+    end
   end
+  insns = fn.insns
   local reg = A.reg
 
   local out, lines, nslot = {}, {}, 0
