@@ -148,10 +148,10 @@ describe("printf", function()
     end)
     local n = 5000
     local stderr = io.stderr
-    io.stderr = assert(io.tmpfile())
+    io.stderr = assert(io.tmpfile()) -- luacheck: ignore 122
     local ok, events = pcall(run_on, S, { "getppid", tostring(n) }, { ring = 4096 })
     local err = io.stderr
-    io.stderr = stderr
+    io.stderr = stderr -- luacheck: ignore 122
     assert(ok, events)
     assert.is_true(S.lost() > 0)
     assert.equal(n, #events + S.lost())
