@@ -78,7 +78,6 @@ B.args = function(p, fn)
 end
 B.kstack = function(p, fn) return p._info.stack(fn, false) end
 B.ustack = function(p, fn) return p._info.stack(fn, true) end
-B.ctx = function(_, fn) return value.int(fn, fn.ctx, 8, false) end
 
 -- p.str(ptr[, n]): the NUL-terminated string at ptr, at most n bytes (64
 -- by default, as bpftrace), read from user memory for pointers the probe

@@ -340,7 +340,8 @@ function Probe:detach()
 end
 
 function Probe:__tostring()
-  local n = self.list and #self.list or 0
+  local n = 0
+  for _, x in ipairs(self.list or {}) do if x.op ~= "label" then n = n + 1 end end
   return ("trace probe %s (%s)"):format(self.label, self.list and (n .. " instructions") or "not built")
 end
 
