@@ -20,6 +20,10 @@ local function first_difference(want, got)
 end
 
 describe("report golden texts (bpftrace 0.17's output)", function()
+  it("include docs/report.md's examples, which run", function()
+    require("support.doc_blocks").run("docs/report.md")
+  end)
+
   it("prints a log2 histogram from its first to its last bucket with counts", function()
     assert.equal(table.concat {
       "(..., 0)               1 |@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@|\n",

@@ -338,11 +338,13 @@ describe("stacks", function()
   end)
 
   -- A tracepoint program that records the child's user and kernel stacks at each getppid.
+  -- One stack_trace map each: a map keeps one stack per hash bucket, and a user and a
+  -- kernel stack that fell in one bucket would leave get_stackid failing with EEXIST.
   local function stack_program(e, pid, st, ustacks, kstacks)
     local d = e.dsl
     local function record(flags, ids, done)
       return {
-        d.mov("r1", "r6"), d.ld_map_fd("r2", st), d.mov("r3", flags), d.call("get_stackid"),
+        d.mov("r1", "r6"), d.ld_map_fd("r2", st[flags]), d.mov("r3", flags), d.call("get_stackid"),
         d.jslt("r0", 0, done),
         d.stxw("fp", -4, "r0"), d.stdw("fp", -16, 1),
         d.ld_map_fd("r1", ids), d.mov("r2", "fp"), d.add("r2", -4), d.mov("r3", "fp"), d.add("r3", -16),
@@ -379,7 +381,9 @@ describe("stacks", function()
         os.execute("kill " .. pid .. " 2>/dev/null")
         p:close()
       end)
-      local st <close> = assert(e.maps.stack_trace { max_entries = 64 })
+      local ust <close> = assert(e.maps.stack_trace { max_entries = 256 })
+      local kst <close> = assert(e.maps.stack_trace { max_entries = 256 })
+      local st = { [256] = ust, [0] = kst }
       local ustacks <close> = assert(e.maps.hash { key = "u32", value = "u64", max_entries = 64 })
       local kstacks <close> = assert(e.maps.hash { key = "u32", value = "u64", max_entries = 64 })
       local prog <close> = stack_program(e, pid, st, ustacks, kstacks)
@@ -391,26 +395,31 @@ describe("stacks", function()
       assert(theirs.u and theirs.k, "bpftrace printed no stacks:\n" .. out)
       local us = assert(symbols.process(pid))
       local ks = assert(symbols.kernel())
-      local function ours(ids, symbolizer)
+      local function ours(ids, stacks, symbolizer)
         local set = {}
-        for id in pairs(ids) do set[symbols.format_stack(symbols.stack(st:lookup(id), symbolizer))] = true end
+        for id in pairs(ids) do set[symbols.format_stack(symbols.stack(stacks:lookup(id), symbolizer))] = true end
         return set
       end
-      local mine = { u = ours(ustacks, us), k = ours(kstacks, ks) }
+      local mine = { u = ours(ustacks, ust, us), k = ours(kstacks, kst, ks) }
+      -- ours saw every call bpftrace saw (it was attached longer)
       for _, which in ipairs { "u", "k" } do
+        local list = {}
+        for text in pairs(mine[which]) do list[#list + 1] = text end
         for _, key in ipairs(theirs[which]) do
-          assert(mine[which][key], ("bpftrace's %sstack\n%s\nis not among ours:\n%s"):format(which == "u" and "u" or "k",
-            key, table.concat((function()
-              local l = {}
-              for k in pairs(mine[which]) do l[#l + 1] = k end
-              return l
-            end)(), "--\n")))
+          assert(mine[which][key], ("bpftrace's %sstack\n%s\nis not among ours:\n%s"):format(which, key,
+            table.concat(list, "--\n")))
         end
       end
       -- and the user stack names the chain the child called, innermost first
       local text = next(mine.u)
       assert.matches("^\n    level3%+%d+\n    level2%+%d+\n    level1%+%d+\n    main%+%d+\n", text)
     end)
+end)
+
+describe("docs/symbols.md", function()
+  env.it("runs its examples", { "root" }, function()
+    require("support.doc_blocks").run("docs/symbols.md")
+  end)
 end)
 
 describe("syscall names", function()

@@ -14,11 +14,17 @@ static const struct {
 	const char *name;
 	long nr;
 } syscalls[] = {
+#if defined(__has_include)
+#if __has_include("syscall_names.h")
 #include "syscall_names.h"
+#endif
+#endif
+	{ NULL, 0 } /* the end; a build without the list (luarocks' builtin one, before
+		     * any make) has nothing else */
 };
 #undef X
 
-#define SYSCALL_COUNT ((int)(sizeof(syscalls) / sizeof(syscalls[0])))
+#define SYSCALL_COUNT ((int)(sizeof(syscalls) / sizeof(syscalls[0])) - 1)
 
 int ebpfdsl_syscall_count(void)
 {

@@ -12,7 +12,7 @@ local core = require "ebpfdsl.core"
 
 local M = {}
 
-local type, tostring, tonumber, ipairs, setmetatable = type, tostring, tonumber, ipairs, setmetatable
+local type, tostring, tonumber, ipairs, next, setmetatable = type, tostring, tonumber, ipairs, next, setmetatable
 local tointeger, ult = math.tointeger, math.ult
 local fail = require("ebpfdsl._errors").outside_modules
 
@@ -274,19 +274,35 @@ end
 -- Syscalls
 ------------------------------------------------------------------------------
 
+-- The table is made by `make`; luarocks' builtin build cannot list <asm/unistd.h>'s macros.
+local function check_table(fname)
+  if next(core.syscalls()) == nil then
+    fail(fname .. ": this build of ebpfdsl has no syscall table (it is listed from <asm/unistd.h> by " ..
+      "`make`, which luarocks' builtin build does not run: run make first)")
+  end
+end
+
 -- syscall_name(nr) -> "getppid" | nil, for the architecture ebpfdsl was built for (from the
 -- build host's <asm/unistd.h>).
 function M.syscall_name(nr)
-  return core.syscall_name(tointeger(nr) or fail("symbols.syscall_name: expected an integer, got " .. tostring(nr)))
+  nr = tointeger(nr) or fail("symbols.syscall_name: expected an integer, got " .. tostring(nr))
+  local name = core.syscall_name(nr)
+  if name == nil then check_table("symbols.syscall_name") end
+  return name
 end
 
 -- syscall_nr(name) -> the number | nil; "sys_getppid" is "getppid".
 function M.syscall_nr(name)
   if type(name) ~= "string" then fail("symbols.syscall_nr: expected a syscall name, got " .. type(name)) end
-  return core.syscall_nr(name)
+  local nr = core.syscall_nr(name)
+  if nr == nil then check_table("symbols.syscall_nr") end
+  return nr
 end
 
 -- syscalls() -> {name = number, ...}: every syscall of the table.
-function M.syscalls() return core.syscalls() end
+function M.syscalls()
+  check_table("symbols.syscalls")
+  return core.syscalls()
+end
 
 return M
