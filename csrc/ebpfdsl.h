@@ -236,6 +236,9 @@ EBPFDSL_API int ebpfdsl_helper_count(void);
 /* Writes up to `max` known names closest to `name` into `out`; returns
  * how many. For "did you mean" messages. */
 EBPFDSL_API int ebpfdsl_helper_suggest(const char *name, const char **out, int max);
+/* The same over any list of n names (NULLs skipped): up to `max` of them
+ * nearest to `name`, nearest first; returns how many. */
+EBPFDSL_API int ebpfdsl_suggest(const char *name, const char *const *names, size_t n, const char **out, int max);
 
 /* ------------------------------------------------------------------------
  * The assembler: emit instructions and labels, then finalize once.
@@ -945,6 +948,36 @@ EBPFDSL_API int ebpfdsl_object__find_map(const ebpfdsl_object *o, const char *na
 EBPFDSL_API int ebpfdsl_object__reuse_map(ebpfdsl_object *o, size_t i, int map_fd);
 /* Before load: whether program i is loaded at all. */
 EBPFDSL_API int ebpfdsl_object__set_autoload(ebpfdsl_object *o, size_t i, int on);
+
+/* The object's BTF, as clang wrote it and libbpf fixed it up at open;
+ * owned by the object (never free it). NULL with errno ENOENT for an
+ * object built without -g. */
+EBPFDSL_API const ebpfdsl_btf *ebpfdsl_object__btf(const ebpfdsl_object *o);
+
+/* Global variables of .rodata, .data, .bss and .data.NAME, as libbpf's
+ * skeletons give them (static ones left out; externs of .kconfig and
+ * .ksyms too). Before load they are the image the maps are created
+ * from: set a `const volatile` filter there. */
+struct ebpfdsl_object_var {
+	const char *name;
+	const char *section;    /* ".rodata", ".bss", ".data.NAME" */
+	uint32_t offset, size;  /* in the section's map value */
+	uint32_t type;          /* in ebpfdsl_object__btf: the declared type */
+	size_t map;             /* index of the section's map */
+	int readonly;           /* .rodata: the kernel freezes it at load */
+};
+EBPFDSL_API size_t ebpfdsl_object__var_count(const ebpfdsl_object *o);
+/* The i-th variable (in section order); -ENOENT past the end. */
+EBPFDSL_API int ebpfdsl_object__var(const ebpfdsl_object *o, size_t i, struct ebpfdsl_object_var *v);
+EBPFDSL_API int ebpfdsl_object__find_var(const ebpfdsl_object *o, const char *name);
+/* Its size bytes: before load from the initial image; after load from
+ * the kernel's map (a lookup of element 0). */
+EBPFDSL_API int ebpfdsl_object__read_var(ebpfdsl_object *o, size_t i, void *buf);
+/* Before load into the initial image. After load into the kernel's map:
+ * through a shared mapping of it (only these bytes change) when it is
+ * mmapable, else a lookup and update of the whole value; -EROFS for a
+ * read-only section, which the kernel froze at load. */
+EBPFDSL_API int ebpfdsl_object__write_var(ebpfdsl_object *o, size_t i, const void *buf);
 
 /* Attaching program i as its section name says: ebpfdsl_object__attach,
  * with the links below. */
