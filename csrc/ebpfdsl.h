@@ -1009,6 +1009,8 @@ enum ebpfdsl_link_kind {
 	EBPFDSL_LINK_ITER,
 	EBPFDSL_LINK_PINNED,       /* opened from a bpffs path */
 	EBPFDSL_LINK_OBJECT,       /* made by libbpf for an ebpfdsl_object */
+	EBPFDSL_LINK_SOCKMAP,      /* sk_msg, sk_skb on a sockmap or sockhash */
+	EBPFDSL_LINK_STRUCT_OPS,   /* a struct_ops map registered with the kernel */
 	EBPFDSL_LINK_KIND_COUNT_
 };
 
@@ -1110,6 +1112,15 @@ EBPFDSL_API int ebpfdsl_attach_tc(int prog_fd, const char *ifname, const struct 
 /* SO_ATTACH_BPF. The link does not keep the socket open; detach removes
  * the filter if the same socket is still at that fd. */
 EBPFDSL_API int ebpfdsl_attach_socket(int prog_fd, int sock_fd, ebpfdsl_link **out, char *err, size_t errlen);
+
+/* An sk_msg or sk_skb program on a sockmap or sockhash, for the sockets
+ * in it: attach_type BPF_SK_MSG_VERDICT, BPF_SK_SKB_VERDICT,
+ * BPF_SK_SKB_STREAM_VERDICT or BPF_SK_SKB_STREAM_PARSER. A bpf link where
+ * the kernel has sockmap links (6.10), else BPF_PROG_ATTACH; detach takes
+ * the program off the map (sockets already in it keep running it until
+ * they leave the map, as the kernel does). */
+EBPFDSL_API int ebpfdsl_attach_sockmap(int prog_fd, int map_fd, int attach_type, ebpfdsl_link **out, char *err,
+				       size_t errlen);
 
 /* A cgroup v2 directory and an attach type (BPF_CGROUP_INET_INGRESS,
  * ...): a bpf link, or BPF_PROG_ATTACH with BPF_F_ALLOW_MULTI where the

@@ -90,6 +90,7 @@ build = {
         "csrc/kernel/attach_net.c",
         "csrc/kernel/attach_perf.c",
         "csrc/kernel/attach_perf_event.c",
+        "csrc/kernel/attach_sockmap.c",
         "csrc/kernel/attach_tracepoint.c",
         "csrc/kernel/attach_uprobe.c",
         "csrc/kernel/elf_sym.c",

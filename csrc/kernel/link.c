@@ -32,6 +32,8 @@ static const char *const kind_names[EBPFDSL_LINK_KIND_COUNT_] = {
 	[EBPFDSL_LINK_ITER] = "iter",
 	[EBPFDSL_LINK_PINNED] = "pinned",
 	[EBPFDSL_LINK_OBJECT] = "object",
+	[EBPFDSL_LINK_SOCKMAP] = "sockmap",
+	[EBPFDSL_LINK_STRUCT_OPS] = "struct_ops",
 };
 
 const char *ebpfdsl_link_kind_name(int kind)
