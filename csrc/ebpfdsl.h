@@ -1122,6 +1122,22 @@ EBPFDSL_API int ebpfdsl_attach_socket(int prog_fd, int sock_fd, ebpfdsl_link **o
 EBPFDSL_API int ebpfdsl_attach_sockmap(int prog_fd, int map_fd, int attach_type, ebpfdsl_link **out, char *err,
 				       size_t errlen);
 
+/* Registers a struct_ops map (a tcp_congestion_ops, say): writes element
+ * 0, `value` being the kernel's struct bpf_struct_ops_<name> (value_size
+ * bytes) with the fds of struct_ops programs in its function pointer
+ * members; then, for a map created with BPF_F_LINK, makes a struct_ops
+ * link. Detach closes the link, or deletes the element (which
+ * unregisters) for a map without BPF_F_LINK. */
+EBPFDSL_API int ebpfdsl_attach_struct_ops(int map_fd, const void *value, ebpfdsl_link **out, char *err,
+					  size_t errlen);
+/* The object's struct_ops map i (a SEC(".struct_ops") variable), after
+ * load, registered as libbpf's bpf_map__attach_struct_ops does it: a link
+ * of kind EBPFDSL_LINK_STRUCT_OPS aimed at the map's name that keeps the
+ * object alive. -EMEDIUMTYPE for another kind of map; what libbpf said
+ * goes to msg. */
+EBPFDSL_API int ebpfdsl_object__register(ebpfdsl_object *o, size_t i, ebpfdsl_link **out, char *msg,
+					 size_t msg_size);
+
 /* A cgroup v2 directory and an attach type (BPF_CGROUP_INET_INGRESS,
  * ...): a bpf link, or BPF_PROG_ATTACH with BPF_F_ALLOW_MULTI where the
  * kernel has no cgroup links. */

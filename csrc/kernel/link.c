@@ -247,6 +247,12 @@ int ebpfdsl_link__detach(ebpfdsl_link *l)
 		if (bpf_prog_detach2(l->prog_fd, l->target_fd, (enum bpf_attach_type)l->attach_type) < 0)
 			err = -errno;
 		break;
+	case HOW_MAP_ELEM: {
+		__u32 zero = 0;
+		if (bpf_map_delete_elem(l->target_fd, &zero) < 0)
+			err = -errno;
+		break;
+	}
 	case HOW_LIBBPF: {
 		libbpf_print_fn_t old = libbpf_set_print(NULL); /* the library never prints */
 		err = bpf_link__destroy(l->libbpf);

@@ -348,3 +348,38 @@ int ebpfdsl_object__attach(ebpfdsl_object *o, size_t i, ebpfdsl_link **out, char
 	*out = l;
 	return 0;
 }
+
+int ebpfdsl_object__register(ebpfdsl_object *o, size_t i, ebpfdsl_link **out, char *msg, size_t msg_size)
+{
+	struct bpf_link *bl;
+	struct ebpfdsl_link *l;
+	struct quiet q;
+	int err;
+
+	if (msg && msg_size)
+		msg[0] = '\0';
+	if (i >= o->nmaps)
+		return -ENOENT;
+	if (bpf_map__type(o->maps[i]) != BPF_MAP_TYPE_STRUCT_OPS)
+		return -EMEDIUMTYPE;
+	if (!o->loaded)
+		return -EINVAL;
+	quiet_begin(&q, msg, msg_size);
+	/* the programs' fds into the value, then its update registers it
+	 * (and, for a map made with BPF_F_LINK, a struct_ops link) */
+	bl = bpf_map__attach_struct_ops(o->maps[i]);
+	err = bl ? 0 : (errno ? errno : EINVAL);
+	l = bl ? link_from_libbpf(bl, -1, bpf_map__name(o->maps[i])) : NULL;
+	if (bl && !l) {
+		bpf_link__destroy(bl);
+		err = ENOMEM;
+	}
+	quiet_end(&q);
+	if (err)
+		return -err;
+	l->kind = EBPFDSL_LINK_STRUCT_OPS;
+	o->refs++;
+	link_set_release(l, object_unref, o);
+	*out = l;
+	return 0;
+}

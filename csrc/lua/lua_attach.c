@@ -551,6 +551,24 @@ static int l_symbol_offset(lua_State *L)
 	return 2;
 }
 
+/* struct_ops_register(map, value) -> Link | nil, msg, errno: element 0
+ * of a struct_ops map written with `value` (the kernel's
+ * bpf_struct_ops_<name>, program fds in place), and a struct_ops link
+ * when the map was made with the "link" flag. The link keeps the map. */
+static int l_struct_ops_register(lua_State *L)
+{
+	int map = ebpfdsl_lua_tofd(L, 1, "struct_ops_register"), e;
+	size_t len;
+	const char *value = luaL_checklstring(L, 2, &len);
+	char err[ERRLEN];
+	ebpfdsl_link *l = NULL;
+	ebpfdsl_link **u;
+	lua_settop(L, 2);
+	u = ebpfdsl_lua_new_link(L, 0, 1);
+	e = ebpfdsl_attach_struct_ops(map, value, &l, err, sizeof(err));
+	return ebpfdsl_lua_link_finish(L, u, e, l, err);
+}
+
 /* Added to ebpfdsl.Prog's methods, which lua_prog.c made first. */
 static const luaL_Reg prog_attach_methods[] = {
 	{ "attach_tracepoint", prog_attach_tracepoint },
@@ -581,6 +599,7 @@ static const luaL_Reg attach_functions[] = {
 	{ "find_binary", l_find_binary },
 	{ "symbol_offset", l_symbol_offset },
 	{ "elf_symbol_offset", l_symbol_offset }, /* the name ebpfdsl.uprobe asks for */
+	{ "struct_ops_register", l_struct_ops_register },
 	{ NULL, NULL },
 };
 

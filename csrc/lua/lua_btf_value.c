@@ -484,3 +484,121 @@ void ebpfdsl_lua_btf_type_text(const ebpfdsl_btf *b, uint32_t type, char *buf, s
 {
 	type_text(b, type, buf, len);
 }
+
+/* ---------------------------------------------------------------------
+ * b:encode, b:decode on ebpfdsl.BTF; suggest
+ * --------------------------------------------------------------------- */
+
+/* The type at idx of b: an id, or a name ("struct tcp_congestion_ops",
+ * or a bare name of any kind). */
+static uint32_t type_arg(lua_State *L, const ebpfdsl_btf *b, int idx, const char *fname)
+{
+	static const char *const kinds[] = { "struct ", "union ", "enum ", NULL };
+	const char *name;
+	int id, kind = 0;
+	if (lua_type(L, idx) == LUA_TNUMBER) {
+		lua_Integer v = luaL_checkinteger(L, idx);
+		if (v <= 0 || v >= (lua_Integer)ebpfdsl_btf__type_count(b))
+			luaL_error(L, "%s: no BTF type with id %d", fname, (int)v);
+		return (uint32_t)v;
+	}
+	name = luaL_checkstring(L, idx);
+	for (int k = 0; kinds[k]; k++)
+		if (strncmp(name, kinds[k], strlen(kinds[k])) == 0) {
+			kind = k == 0 ? BTF_KIND_STRUCT : k == 1 ? BTF_KIND_UNION : BTF_KIND_ENUM;
+			name += strlen(kinds[k]);
+		}
+	id = ebpfdsl_btf__find(b, name, kind);
+	if (id < 0)
+		luaL_error(L, "%s: no type named '%s' in %s BTF", fname, lua_tostring(L, idx), ebpfdsl_btf__source(b));
+	return (uint32_t)id;
+}
+
+static const ebpfdsl_btf *check_btf(lua_State *L)
+{
+	const ebpfdsl_btf *b = ebpfdsl_lua_tobtf(L, 1);
+	if (!b)
+		luaL_argerror(L, 1, "an ebpfdsl.BTF expected");
+	return b;
+}
+
+/* b:encode(type, value[, bytes]) -> bytes: value laid out as the type
+ * says, over `bytes` (its size; zeros when absent), which keep what the
+ * value does not name. */
+static int btf_encode(lua_State *L)
+{
+	const ebpfdsl_btf *b = check_btf(L);
+	uint32_t id = type_arg(L, b, 2, "encode");
+	int64_t size = ebpfdsl_btf__size(b, id);
+	char name[160];
+	void *buf;
+	luaL_checkany(L, 3);
+	lua_settop(L, 4);
+	if (size <= 0 || size > (1 << 24))
+		return luaL_error(L, "encode: type %d has no size to lay a value out in", (int)id);
+	buf = lua_newuserdatauv(L, (size_t)size, 0);
+	memset(buf, 0, (size_t)size);
+	if (!lua_isnoneornil(L, 4)) {
+		size_t len;
+		const char *s = luaL_checklstring(L, 4, &len);
+		if (len != (size_t)size)
+			return luaL_error(L, "encode: the bytes given are %d, the type is %d", (int)len, (int)size);
+		memcpy(buf, s, len);
+	}
+	type_text(b, id, name, sizeof(name));
+	ebpfdsl_lua_btf_put(L, b, id, 3, buf, "encode", name);
+	lua_pushlstring(L, buf, (size_t)size);
+	return 1;
+}
+
+/* b:decode(type, bytes) -> value */
+static int btf_decode(lua_State *L)
+{
+	const ebpfdsl_btf *b = check_btf(L);
+	uint32_t id = type_arg(L, b, 2, "decode");
+	int64_t size = ebpfdsl_btf__size(b, id);
+	size_t len;
+	const char *s = luaL_checklstring(L, 3, &len);
+	if (size < 0 || len < (size_t)size)
+		return luaL_error(L, "decode: %d bytes given, the type needs %d", (int)len, (int)size);
+	ebpfdsl_lua_btf_push(L, b, id, s);
+	return 1;
+}
+
+/* suggest(name, {names}[, max]) -> {nearest names} */
+static int l_suggest(lua_State *L)
+{
+	const char *name = luaL_checkstring(L, 1), *names[512], *out[8];
+	lua_Integer max = luaL_optinteger(L, 3, 3);
+	size_t n;
+	int k;
+	luaL_checktype(L, 2, LUA_TTABLE);
+	n = lua_rawlen(L, 2);
+	if (n > 512)
+		n = 512;
+	for (size_t i = 0; i < n; i++) {
+		lua_rawgeti(L, 2, (lua_Integer)i + 1);
+		names[i] = lua_tostring(L, -1); /* held by the table */
+		lua_pop(L, 1);
+	}
+	k = ebpfdsl_suggest(name, names, n, out, max < 1 ? 1 : max > 8 ? 8 : (int)max);
+	lua_createtable(L, k, 0);
+	for (int i = 0; i < k; i++) {
+		lua_pushstring(L, out[i]);
+		lua_rawseti(L, -2, i + 1);
+	}
+	return 1;
+}
+
+static const luaL_Reg btf_value_methods[] = {
+	{ "encode", btf_encode },
+	{ "decode", btf_decode },
+	{ NULL, NULL },
+};
+
+void ebpfdsl_lua_open_btf_value(lua_State *L)
+{
+	ebpfdsl_lua_class_extend(L, "ebpfdsl.BTF", btf_value_methods, 0);
+	lua_pushcfunction(L, l_suggest);
+	lua_setfield(L, -2, "suggest");
+}

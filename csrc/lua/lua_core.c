@@ -30,6 +30,7 @@ int luaopen_ebpfdsl_core(lua_State *L)
 	ebpfdsl_lua_open_arch(L);
 	ebpfdsl_lua_open_tracefs(L);
 	ebpfdsl_lua_open_btf(L);
+	ebpfdsl_lua_open_btf_value(L);
 	ebpfdsl_lua_open_object(L);
 	ebpfdsl_lua_open_link(L);
 	ebpfdsl_lua_open_attach(L);

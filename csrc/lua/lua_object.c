@@ -541,6 +541,40 @@ static int obj_attach(lua_State *L)
 	return 1;
 }
 
+/* obj:register(map_name) -> ebpfdsl.Link | nil, msg, errno: the
+ * object's struct_ops map (a SEC(".struct_ops") variable) registered with
+ * the kernel, after load; detach unregisters. The link keeps the object. */
+static int obj_register(lua_State *L)
+{
+	ebpfdsl_object *o = check_open(L, 1);
+	size_t i = map_index(L, o, 2);
+	struct ebpfdsl_object_map d;
+	ebpfdsl_link **slot, *l = NULL;
+	char *msg;
+	int err;
+
+	ebpfdsl_object__map(o, i, &d);
+	if (d.type != BPF_MAP_TYPE_STRUCT_OPS)
+		return luaL_error(L, "register: map '%s' of %s is a %s map, not a struct_ops one", d.name,
+				  ebpfdsl_object__name(o), d.type_name ? d.type_name : "?");
+	if (!ebpfdsl_object__loaded(o))
+		return luaL_error(L, "register: %s %s is not loaded; call load() first", OBJECT, ebpfdsl_object__name(o));
+	lua_settop(L, 2);
+	msg = lua_newuserdatauv(L, MSG_SIZE, 0);
+	slot = ebpfdsl_lua_new_link(L, 0, 1);
+	err = -ebpfdsl_object__register(o, i, &l, msg, MSG_SIZE);
+	if (err) {
+		luaL_pushfail(L);
+		push_libbpf_reason(L, msg, strerror(err));
+		lua_pushfstring(L, "register of struct_ops '%s': %s", d.name, lua_tostring(L, -1));
+		lua_remove(L, -2);
+		lua_pushinteger(L, err);
+		return 3;
+	}
+	*slot = l;
+	return 1;
+}
+
 static const luaL_Reg obj_methods[] = {
 	{ "name", obj_name },
 	{ "loaded", obj_loaded },
@@ -555,6 +589,7 @@ static const luaL_Reg obj_methods[] = {
 	{ "load", obj_load },
 	{ "prog", obj_prog },
 	{ "attach", obj_attach },
+	{ "register", obj_register },
 	{ "close", obj_close },
 	{ NULL, NULL },
 };

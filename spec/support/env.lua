@@ -82,6 +82,25 @@ probes.fentry = function()
   return attach_attempt("fentry", { type = "fentry", attach_to = "vfs_read" }, function(p) return p:attach_fentry() end)
 end
 
+-- struct_ops, by a minimal real registration: a tcp_congestion_ops of
+-- three trivial programs under a name of this process's own, then gone.
+probes.struct_ops = function()
+  local ok, why = probes.bpf()
+  if not ok then return false, why end
+  local programs, struct_ops = require "ebpfdsl.programs", require "ebpfdsl.struct_ops"
+  local fields = { name = ("edslp%d"):format(math.tointeger(io.open("/proc/self/stat"):read("n")) % 100000) }
+  for _, member in ipairs { "ssthresh", "undo_cwnd", "cong_avoid" } do
+    local p, msg = programs.load { type = "struct_ops", attach_to = "tcp_congestion_ops." .. member, license = "GPL",
+                                   insns = { { op = "mov", dst = "r0", imm = 1 }, { op = "exit" } } }
+    if not p then return false, "cannot load a struct_ops program: " .. tostring(msg) end
+    fields[member] = p
+  end
+  local link, msg, errno = struct_ops.register("tcp_congestion_ops", fields)
+  if not link then return false, ("cannot register a tcp_congestion_ops: %s (errno %s)"):format(msg, tostring(errno)) end
+  link:close()
+  return true
+end
+
 probes.btf = function()
   if file_exists("/sys/kernel/btf/vmlinux") then return true end
   return false, "no kernel BTF at /sys/kernel/btf/vmlinux"
