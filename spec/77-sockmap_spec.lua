@@ -87,6 +87,7 @@ describe("prog:attach_sockmap", function()
       d.exit(),
     } })
     local link <close> = assert(prog:attach_sockmap(m, "msg_verdict"))
+    assert.equal("sockmap", link:kind())
     local srv, port = listener()
     local c1, s1 = connection(srv, port)
     local c2, s2 = connection(srv, port)

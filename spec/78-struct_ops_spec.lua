@@ -164,7 +164,8 @@ describe("struct_ops", function()
 
   env.it("b:encode and b:decode lay out any kernel type, as the bytes say", { "btf" }, function()
     local b = assert(ebpf.btf.vmlinux())
-    local bytes = b:encode("struct sockaddr_in", { sin_family = 2, sin_port = 0x3412, sin_addr = { s_addr = 0x0100007f } })
+    local addr = { sin_family = 2, sin_port = 0x3412, sin_addr = { s_addr = 0x0100007f } }
+    local bytes = b:encode("struct sockaddr_in", addr)
     assert.equal(string.pack("<I2I2I4", 2, 0x3412, 0x0100007f) .. string.rep("\0", 8), bytes)
     assert.same({ sin_family = 2, sin_port = 0x3412, sin_addr = { s_addr = 0x0100007f }, __pad = string.rep("\0", 8) },
       b:decode("sockaddr_in", bytes))

@@ -11,7 +11,7 @@ local M = {}
 
 local raise = errors.outside_file(debug.getinfo(1, "S").source, true)
 
-local function member_of(b, t, name)
+local function member_of(t, name)
   for _, m in ipairs(t.members) do
     if m.name == name then return m end
   end
@@ -42,13 +42,13 @@ function M.value(tname, fields)
     raise(("struct_ops: the kernel has no struct_ops type '%s' (no bpf_struct_ops_%s in its BTF)"):format(tname,
       tname))
   end
-  local data = member_of(b, vt, "data")
+  local data = member_of(vt, "data")
   local st = b:type(data.type_id)
   local bytes = string.rep("\0", vt.size)
   local plain, slots = {}, {}
   for k, v in pairs(fields) do
     if type(k) ~= "string" then raise("struct_ops.value: members are named by strings") end
-    local m = member_of(b, st, k)
+    local m = member_of(st, k)
     if is_func_ptr(b, m.type_id) then
       if not ((type(v) == "userdata" or type(v) == "table") and v.fd) then
         raise(("struct_ops: %s.%s is a function: it takes a loaded struct_ops program, got %s"):format(tname, k,

@@ -96,7 +96,9 @@ probes.struct_ops = function()
     fields[member] = p
   end
   local link, msg, errno = struct_ops.register("tcp_congestion_ops", fields)
-  if not link then return false, ("cannot register a tcp_congestion_ops: %s (errno %s)"):format(msg, tostring(errno)) end
+  if not link then
+    return false, ("cannot register a tcp_congestion_ops: %s (errno %s)"):format(msg, tostring(errno))
+  end
   link:close()
   return true
 end
