@@ -1352,6 +1352,22 @@ EBPFDSL_API int ebpfdsl_ringbuf__lost(const ebpfdsl_ringbuf *rb, uint64_t *lost)
  * -EMEDIUMTYPE when the map has another type or shape. */
 EBPFDSL_API int ebpfdsl_loss_map__read(int map_fd, uint64_t *sum);
 
+/* The other direction: a BPF_MAP_TYPE_USER_RINGBUF map that user space
+ * writes records into and a BPF program drains (bpf_user_ringbuf_drain,
+ * whose callback gets each record as a dynptr). One writer at a time. */
+typedef struct ebpfdsl_user_ringbuf ebpfdsl_user_ringbuf;
+/* NULL with errno set (EINVAL: not a user_ringbuf map). */
+EBPFDSL_API ebpfdsl_user_ringbuf *ebpfdsl_user_ringbuf__new(int map_fd);
+EBPFDSL_API void ebpfdsl_user_ringbuf__free(ebpfdsl_user_ringbuf *u);
+/* The ring's size in bytes (the map's max_entries); each record takes
+ * its size rounded up to 8, plus an 8-byte header. */
+EBPFDSL_API uint32_t ebpfdsl_user_ringbuf__size(const ebpfdsl_user_ringbuf *u);
+/* Copies one record of `size` bytes in and submits it. With timeout_ms 0
+ * it does not wait: -ENOSPC when the ring has no room now; otherwise it
+ * waits up to timeout_ms (-1: no limit) for a drain to make room. -E2BIG
+ * for a record bigger than the whole ring. */
+EBPFDSL_API int ebpfdsl_user_ringbuf__write(ebpfdsl_user_ringbuf *u, const void *data, size_t size, int timeout_ms);
+
 typedef struct ebpfdsl_perfbuf ebpfdsl_perfbuf;
 
 /* One sample written on `cpu` by bpf_perf_event_output. The kernel pads
