@@ -589,6 +589,7 @@ void ebpfdsl_lua_open_map(lua_State *L)
 	luaL_setfuncs(L, map_methods, 0);
 	ebpfdsl_lua_map_elem_methods(L);
 	ebpfdsl_lua_map_batch_methods(L);
+	ebpfdsl_lua_map_stack_methods(L);
 	/* m[k] and m[k] = v tell methods from keys by the method table */
 	lua_pushvalue(L, -1);
 	lua_pushcclosure(L, ebpfdsl_map_newindex, 1);
