@@ -24,7 +24,7 @@ HEADERS    := $(wildcard csrc/*.h csrc/*/*.h)
 
 BUSTED := $(LUA) /usr/bin/busted
 
-.PHONY: all deps test test-c spec lint bench install uninstall clean probe run
+.PHONY: all deps test test-c test-under-load spec lint bench install uninstall clean probe run
 
 all: $(B)/ebpfdsl/core.so $(B)/libebpfdsl.a
 
@@ -52,11 +52,27 @@ deps:
 # The README's test command: everything, from a fresh machine.
 test: deps all
 	$(BUSTED)
+	$(MAKE) --no-print-directory test-under-load
 	$(MAKE) --no-print-directory test-c
 	$(MAKE) --no-print-directory lint
 
 spec: all
 	$(BUSTED) $(SPEC)
+
+# The kernel specs once more, with spec/support/loadgen.c calling getppid,
+# openat, connect and fork+exec at full speed on one CPU beside them (for
+# an hour at most): a spec must observe only what it caused.
+LOADGEN := $(B)/loadgen
+KERNEL_SPECS = $(sort $(shell grep -lE '"(bpf|uprobe|tracefs|map:|prog:|attach:)' spec/*_spec.lua) $(wildcard spec/9*_spec.lua))
+$(LOADGEN): spec/support/loadgen.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu99 -O2 $(WARN) $< -o $@
+
+test-under-load: deps all $(LOADGEN)
+	@echo "== the kernel specs, with $(LOADGEN) beside them"
+	@$(LOADGEN) 3600 & lg=$$!; \
+	$(BUSTED) $(KERNEL_SPECS); rc=$$?; \
+	kill $$lg; wait $$lg; exit $$rc
 
 # A plain C program against libebpfdsl.a, with no Lua on the include path.
 C_EXAMPLES := $(patsubst examples/c/%.c,$(B)/examples/%,$(wildcard examples/c/*.c))

@@ -366,7 +366,7 @@ end)
 
 describe("pinning", function()
   env.it("pins, reopens from the path alone in another process, and unpins", "bpf", function()
-    local path = "/sys/fs/bpf/ebpfdsl_spec55_" .. tostring(os.time()) .. "_" .. tostring(math.random(1e6))
+    local path = env.unique("/sys/fs/bpf/ebpfdsl_spec55_")
     local p = assert(programs.load { type = "socket_filter", name = "pinned_prog",
                                      insns = { d.mov("r0", 42), d.exit() } })
     assert.equal(p, p:pin(path))

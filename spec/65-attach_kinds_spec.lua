@@ -224,7 +224,7 @@ describe("prog:attach_cgroup", function()
     { "bpf", "cgroup2", "bpftool", "luasocket" }, function()
     local e = require "ebpfdsl"
     local root = assert(e.attach.cgroup2())
-    local cg = ("%s/ebpfdsl_spec_%d"):format(root, math.random(1e6))
+    local cg = env.unique(root .. "/ebpfdsl_spec_")
     env.run("mkdir " .. cg)
     finally(function() os.execute("rmdir " .. cg .. " 2>/dev/null") end)
     local function sh(line, where)
@@ -281,7 +281,7 @@ describe("prog:attach_netns", function()
   env.it("steers socket lookups with sk_lookup, and installs a flow dissector",
     { "bpf", "netns", "luasocket", "bpftool" }, function()
     local e = require "ebpfdsl"
-    local netns = net.netns("ebpfdsl_sk" .. math.random(1e6))
+    local netns = net.netns(env.unique("ebpfdsl_sk"))
     finally(netns.down)
     local ns, path = netns.ns, netns.path
     local function delivered() return tonumber(env.run("ip netns exec " .. ns .. " " .. PROBE)) end
@@ -406,7 +406,7 @@ end)
 describe("link:pin", function()
   env.it("keeps a link attached past its process, until unpinned", { "bpf", "bpftool" }, function()
     local e = require "ebpfdsl"
-    local path = ("/sys/fs/bpf/ebpfdsl_spec_link_%d"):format(math.random(1e6))
+    local path = env.unique("/sys/fs/bpf/ebpfdsl_spec_link_")
     finally(function() os.remove(path) end)
     local link = assert(trivial(e, "raw_tracepoint"):attach_raw_tracepoint("sys_enter"))
     local id = link:info().id
@@ -437,7 +437,7 @@ describe("link:pin", function()
 
   env.it("pins and unpins in one process; refuses what is no bpf link", { "bpf", "tracefs", "netns" }, function()
     local e = require "ebpfdsl"
-    local path = ("/sys/fs/bpf/ebpfdsl_spec_tp_%d"):format(math.random(1e6))
+    local path = env.unique("/sys/fs/bpf/ebpfdsl_spec_tp_")
     finally(function() os.remove(path) end)
     local link = assert(trivial(e, "tracepoint"):attach_tracepoint("syscalls", "sys_enter_getppid"))
     assert(link:pin(path))

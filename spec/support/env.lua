@@ -14,6 +14,16 @@ local M = {}
 
 M.required = os.getenv("EBPFDSL_REQUIRE_KERNEL") == "1"
 
+-- This process's id (Lua has no getpid), and names no other run shares,
+-- for pins, cgroups and namespaces: math.random is no help, since specs
+-- seed it with fixed values and every run then draws the same numbers.
+M.pid = math.tointeger(io.open("/proc/self/stat"):read("n"))
+local seq = 0
+function M.unique(prefix)
+  seq = seq + 1
+  return ("%s%d_%d"):format(prefix, M.pid, seq)
+end
+
 local function sh_ok(cmd)
   local ok = os.execute(cmd .. " >/dev/null 2>&1")
   return ok == true or ok == 0
@@ -53,7 +63,7 @@ end
 probes.netns = function()
   local ok, why = probes.root()
   if not ok then return false, why end
-  local name = "ebpfdsl_probe_" .. tostring(os.time())
+  local name = "ebpfdsl_probe_" .. M.pid
   if sh_ok("ip netns add " .. name) then
     sh_ok("ip netns del " .. name)
     return true
@@ -89,7 +99,8 @@ local function tool(name)
     return false, name .. " is not installed (make deps installs it)"
   end
 end
-for _, t in ipairs { "llvm-mc-19", "llvm-objdump-19", "clang-19", "gcc", "bpftool", "strace", "ss", "unshare" } do
+for _, t in ipairs { "llvm-mc-19", "llvm-objdump-19", "clang-19", "gcc", "bpftool", "strace", "ss", "unshare",
+                     "luarocks", "apt-cache" } do
   probes[t] = tool(t)
 end
 
