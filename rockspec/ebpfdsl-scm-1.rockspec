@@ -37,6 +37,7 @@ build = {
     ["ebpfdsl.kprobe"] = "lua/ebpfdsl/kprobe.lua",
     ["ebpfdsl.maps"] = "lua/ebpfdsl/maps.lua",
     ["ebpfdsl.programs"] = "lua/ebpfdsl/programs.lua",
+    ["ebpfdsl.repl"] = "lua/ebpfdsl/repl.lua",
     ["ebpfdsl.btf"] = "lua/ebpfdsl/btf.lua",
     ["ebpfdsl.object"] = "lua/ebpfdsl/object.lua",
     ["ebpfdsl.perfbuf"] = "lua/ebpfdsl/perfbuf.lua",
