@@ -67,7 +67,7 @@ spec: all
 # openat, connect and fork+exec at full speed on one CPU beside them (for
 # an hour at most): a spec must observe only what it caused.
 LOADGEN := $(B)/loadgen
-KERNEL_SPECS = $(sort $(shell grep -lE '"(bpf|uprobe|tracefs|map:|prog:|attach:)' spec/*_spec.lua) $(wildcard spec/9*_spec.lua))
+KERNEL_SPECS = $(sort $(shell grep -lE '"(bpf|uprobe|tracefs)"|"(map|prog|attach):' spec/*_spec.lua) $(wildcard spec/9*_spec.lua))
 $(LOADGEN): spec/support/loadgen.c
 	@mkdir -p $(dir $@)
 	$(CC) -std=gnu99 -O2 $(WARN) $< -o $@
