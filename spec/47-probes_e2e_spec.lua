@@ -8,7 +8,7 @@
 -- kprobe programs attached as kprobes fail here naming the missing support.
 local env = require "support.env"
 
-local NEEDS = { "bpf", "uprobe", "tracefs", "gcc" }
+local NEEDS = { "bpf", "uprobe", "tracefs", "gcc", "attach:uretprobe", "attach:tracepoint" }
 local SRC = "spec/support/probe_target.c"
 local FUNC = "ebpfdsl_six"
 

@@ -6,7 +6,7 @@
 local env = require "support.env"
 local count = require "support.count"
 
-local NEEDS = { "bpf", "tracefs", "gcc" }
+local NEEDS = { "bpf", "tracefs", "gcc", "attach:tracepoint" }
 
 local built
 local function getppid_n()

@@ -279,7 +279,8 @@ describe("ringbuf.reader", function()
     assert.equal(0, #readable)
   end)
 
-  env.it("wakes a waiting poll when a tracepoint fires in another process", { "bpf", "tracefs", "gcc" }, function()
+  env.it("wakes a waiting poll when a tracepoint fires in another process",
+    { "bpf", "tracefs", "gcc", "attach:tracepoint" }, function()
     local dsl = require "ebpfdsl.dsl"
     local programs = require "ebpfdsl.programs"
     local dir = env.tmpdir()

@@ -174,11 +174,13 @@ end
 -- record[feature] = {ran = n, refused = {spec names}}, for the closing
 -- feature table (spec/support/feature_table.lua).
 M.record = {}
+-- a need that is not a feature but rests on one (root and a socket filter)
+local RESTS_ON = { bpf = "prog:socket_filter" }
 local function note(needs, outcome, name)
   if type(needs) == "string" then needs = { needs } end
   for _, what in ipairs(needs) do
-    if M.is_feature(what) then
-      local f = ALIAS[what] or what
+    if M.is_feature(what) or RESTS_ON[what] then
+      local f = ALIAS[what] or RESTS_ON[what] or what
       local r = M.record[f] or { ran = 0, refused = {} }
       M.record[f] = r
       if outcome == "ran" then r.ran = r.ran + 1 elseif outcome == f then r.refused[#r.refused + 1] = name end

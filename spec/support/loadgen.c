@@ -77,15 +77,17 @@ static void run_connect(void)
 		return;
 	}
 	do {
+		/* closed with a reset, not into TIME_WAIT: thousands a second
+		 * would take every ephemeral port of the machine */
+		struct linger reset = { .l_onoff = 1, .l_linger = 0 };
 		int c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), s;
 		if (c < 0)
 			continue;
-		if (connect(c, (struct sockaddr *)&a, sizeof(a)) == 0) {
-			s = accept4(srv, NULL, NULL, SOCK_CLOEXEC);
-			if (s >= 0)
-				close(s);
-		}
-		close(c);
+		setsockopt(c, SOL_SOCKET, SO_LINGER, &reset, sizeof(reset));
+		s = connect(c, (struct sockaddr *)&a, sizeof(a)) == 0 ? accept4(srv, NULL, NULL, SOCK_CLOEXEC) : -1;
+		close(c); /* the reset first: neither end lingers */
+		if (s >= 0)
+			close(s);
 	} while (!tick(CONNECT));
 }
 
