@@ -10,7 +10,7 @@ local ebpf = require "ebpfdsl"
 local object = require "ebpfdsl.object"
 local user_ringbuf = require "ebpfdsl.user_ringbuf"
 
-local NEEDS = { "bpf", "clang-19", "gcc" }
+local NEEDS = { "bpf", "map:user_ringbuf", "clang-19", "gcc" }
 
 local SOURCE = [[
 #include <linux/bpf.h>

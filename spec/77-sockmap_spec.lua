@@ -9,7 +9,7 @@ local env = require "support.env"
 local ebpf = require "ebpfdsl"
 local d = ebpf.dsl
 
-local NEEDS = { "bpf", "luasocket" }
+local NEEDS = { "bpf", "luasocket", "attach:sockmap" }
 
 -- Two ends of a fresh TCP connection on loopback: client, server side.
 local function connection(srv, port)

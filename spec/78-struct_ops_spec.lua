@@ -11,8 +11,8 @@ local d = ebpf.dsl
 local object = require "ebpfdsl.object"
 local struct_ops = require "ebpfdsl.struct_ops"
 
-local NEEDS = { "bpf", "struct_ops" }
-local NEEDS_CLANG = { "bpf", "struct_ops", "clang-19", "gcc" }
+local NEEDS = { "bpf", "attach:struct_ops" }
+local NEEDS_CLANG = { "bpf", "attach:struct_ops", "clang-19", "gcc" }
 
 -- a congestion control name of this run's own: at most 15 characters
 local PID = math.tointeger(io.open("/proc/self/stat"):read("n"))

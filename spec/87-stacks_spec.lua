@@ -7,7 +7,7 @@
 local env = require "support.env"
 local symbols = require "ebpfdsl.symbols"
 
-local NEEDS = { "bpf", "tracefs", "gcc" }
+local NEEDS = { "bpf", "map:stack_trace", "attach:tracepoint", "gcc" }
 
 local dir
 local function stack_child()
