@@ -340,6 +340,23 @@ describe("checksums and NAT", function()
     end)
   end)
 
+  env.it("take integers too, however high their bytes", NEEDS, function()
+    for _, kind in ipairs { "xdp", "sched_cls" } do
+      -- TC: data and data_end where the helpers may clobber them (they are reloaded), l4 where they may not
+      local xdp = kind == "xdp"
+      local c = packet.cursor { kind = kind, ctx = "r6", data = xdp and "r7" or "r2", data_end = xdp and "r8" or "r3",
+                                miss = "miss" }
+      local l4 = xdp and "r6" or "r8"
+      local p <close> = load(kind, {
+        d.mov("r6", "r1"), c:load_data(), c:eth("r9", "r4"), c:ipv4("r9", l4, "r4"), c:udp(l4),
+        c:nat { ip = "r9", l4 = l4, proto = "udp", dir = "src", addr = P.ip4n("10.0.200.254"), port = 65535 },
+        d.label("miss"), d.mov("r0", 2), d.exit(),
+      })
+      local r = run(p, tcp4 { l4 = "udp", src = "10.0.0.1", sport = 1 })
+      assert.equal(tcp4 { l4 = "udp", src = "10.0.200.254", sport = 65535 }, r.data_out, kind)
+    end
+  end)
+
   env.it("hold for random frames and targets, the outputs checked by scapy too", { "bpf", "test_run", "scapy" },
     function()
       local scapy = require "support.scapy"
@@ -465,6 +482,7 @@ describe("packet words", function()
       err(c.load, c, "r0", "eth.dst", "r7"))
     assert.equal("eth: expected a register (r0..r10), got 'r12'", err(c.eth, c, "r12", "r2"))
     assert.equal("ipv4: ip, l4 and proto must be three registers", err(c.ipv4, c, "r9", "r9", "r2"))
+    assert.equal("ipv4: r8 holds the cursor's data_end", err(c.ipv4, c, "r9", "r8", "r2"))
     assert.equal("nat: a port needs proto 'tcp' or 'udp'", err(c.nat, c, { ip = "r9", port = 80 }))
     assert.equal("nat: the csum helpers are for TC programs; a xdp cursor rewrites with method 'bpf'",
       err(c.nat, c, { ip = "r9", addr = 1, method = "helpers" }))
@@ -476,5 +494,11 @@ describe("packet words", function()
     local tight = packet.cursor { kind = "xdp", miss = "m", scratch = { "r0" } }
     assert.equal("rewrite: needs 4 scratch registers besides its arguments; the cursor's scratch list (r0) has "
       .. "too few", err(tight.rewrite, tight, "r9", "ipv4.daddr", 1, {}))
+  end)
+end)
+
+describe("docs/packet.md", function()
+  env.it("runs its examples", NEEDS, function()
+    assert.equal(3, require("support.doc_blocks").run("docs/packet.md"))
   end)
 end)

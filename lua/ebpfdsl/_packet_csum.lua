@@ -84,7 +84,7 @@ return function(M, Cursor, raise, reg)
     local old, t1, t2, nw = self:temps("rewrite", imm and 4 or 3, table.unpack(args))
     local out = { d.ldx(SIZE_NAME[size], old, ptr, off) }
     if imm then
-      out[#out + 1] = d.mov(nw, M.raw(new, size))
+      out[#out + 1] = d.mov32(nw, M.imm32(M.raw(new, size)))
     else
       -- the register itself, swapped to network order and back after
       nw = new
@@ -175,7 +175,7 @@ return function(M, Cursor, raise, reg)
     local out = {}
     local function stash(slot, size, new)
       if type(new) == "number" then
-        return { d.st("dw", "fp", slot, 0), d.st(SIZE_NAME[size], "fp", slot, M.raw(new, size)) }
+        return { d.st("dw", "fp", slot, 0), d.st(SIZE_NAME[size], "fp", slot, M.imm32(M.raw(new, size))) }
       end
       reg("nat", new)
       return { d.st("dw", "fp", slot, 0), d.stx(SIZE_NAME[size], "fp", slot, new) }

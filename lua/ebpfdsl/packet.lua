@@ -61,6 +61,13 @@ function M.raw(value, size)
   return (string.unpack("<" .. fmt, string.pack(">" .. fmt, value)))
 end
 
+-- An unsigned 32-bit value as the signed immediate that holds its bits
+-- (st and mov32 keep the low 32 bits).
+function M.imm32(v)
+  if v >= 0x80000000 then return v - 0x100000000 end
+  return v
+end
+
 -- "ipv4.saddr" -> offset, size, header name
 function M.field(path)
   if type(path) ~= "string" then raise("packet: a field is named 'header.field', got " .. type(path)) end
@@ -140,6 +147,15 @@ function M.cursor(opts)
   return c
 end
 
+-- A register a word writes: any but the two the bounds live in.
+function Cursor:out(fname, r)
+  reg(fname, r)
+  if r == self.data or r == self.data_end then
+    raise(("%s: %s holds the cursor's %s"):format(fname, r, r == self.data and "data" or "data_end"))
+  end
+  return r
+end
+
 -- The first n scratch registers not among the ones given (registers the
 -- word reads or writes).
 function Cursor:temps(fname, n, ...)
@@ -181,8 +197,8 @@ end
 -- c:load(dst, "ipv4.saddr", ptr[, {raw = true}]) -> dst = the field of
 -- the header at ptr, in host order (raw: as the packet's bytes are).
 -- Fields of 1, 2 or 4 bytes; ptr must have been checked for the header.
-function Cursor.load(_, dst, path, ptr, opts)
-  reg("load", dst)
+function Cursor:load(dst, path, ptr, opts)
+  self:out("load", dst)
   reg("load", ptr)
   local off, size = M.field(path)
   if not SIZE_NAME[size] or size == 8 then
@@ -202,7 +218,7 @@ function Cursor:store(ptr, path, src, opts)
   if not SIZE_NAME[size] or size == 8 then raise(("store: %s is %d bytes"):format(path, size)) end
   local raw = opts and opts.raw
   if type(src) == "number" then
-    return { d.st(SIZE_NAME[size], ptr, off, raw and src or M.raw(src, size)) }
+    return { d.st(SIZE_NAME[size], ptr, off, M.imm32(raw and src or M.raw(src, size))) }
   end
   reg("store", src)
   if raw or size == 1 then return { d.stx(SIZE_NAME[size], ptr, off, src) } end
@@ -215,8 +231,8 @@ end
 -- up to `vlans` 802.1Q/802.1ad tags are stepped over, proto then being
 -- the innermost ethertype. Data must have been loaded (c:load_data()).
 function Cursor:eth(l3, proto, opts)
-  reg("eth", l3)
-  reg("eth", proto)
+  self:out("eth", l3)
+  self:out("eth", proto)
   if l3 == proto then raise("eth: l3 and proto must be two registers") end
   local vlans = opts and opts.vlans or 2
   local done = M.fresh("eth_done")
@@ -247,8 +263,8 @@ end
 -- program that reads L4 headers should test ipv4.frag_off itself.
 function Cursor:ipv4(ip, l4, proto)
   reg("ipv4", ip)
-  reg("ipv4", l4)
-  reg("ipv4", proto)
+  self:out("ipv4", l4)
+  self:out("ipv4", proto)
   if ip == l4 or ip == proto or l4 == proto then raise("ipv4: ip, l4 and proto must be three registers") end
   local t = self:temps("ipv4", 1, ip, l4, proto)
   return {
@@ -267,8 +283,8 @@ end
 -- (extension headers are not walked: proto is then theirs).
 function Cursor:ipv6(ip, l4, proto)
   reg("ipv6", ip)
-  reg("ipv6", l4)
-  reg("ipv6", proto)
+  self:out("ipv6", l4)
+  self:out("ipv6", proto)
   if ip == l4 or ip == proto or l4 == proto then raise("ipv6: ip, l4 and proto must be three registers") end
   local t = self:temps("ipv6", 1, ip, l4, proto)
   return {
@@ -286,7 +302,7 @@ function Cursor:tcp(l4, payload)
   reg("tcp", l4)
   local out = { self:check(l4, M.headers.tcp.size) }
   if payload ~= nil then
-    reg("tcp", payload)
+    self:out("tcp", payload)
     if payload == l4 then raise("tcp: l4 and payload must be two registers") end
     out[#out + 1] = {
       d.ldx("b", payload, l4, M.headers.tcp.doff[1]), d.rsh(payload, 4), d.jlt(payload, 5, self.miss),
