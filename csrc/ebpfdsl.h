@@ -751,6 +751,31 @@ EBPFDSL_API int ebpfdsl_obj__open_kind(const char *path, int kind, int *found);
  * Pointer-returning constructors return NULL and set errno.
  * ======================================================================== */
 
+/* ---- What an errno means ------------------------------------------------ */
+
+/* The operation that failed, and what it was done to. */
+struct ebpfdsl_explain {
+	size_t sz;              /* sizeof(struct ebpfdsl_explain) */
+	const char *op;         /* "create", "lookup", "update", "delete", "push",
+	                         * "set_prog", "set_inner", "load", "attach", ... */
+	int map_type;           /* enum bpf_map_type, or -1 */
+	uint32_t max_entries, value_size;
+	int64_t index;          /* the key of an index-keyed map (arrays), or -1 */
+	int prog_type;          /* enum bpf_prog_type, or -1 */
+	int attach_type;        /* the program's expected_attach_type, or -1 */
+};
+/* What errno err (either sign) means for that operation, from one table,
+ * written to buf: "map is full (max_entries=1024)" for E2BIG on a hash's
+ * update, "index 7 out of range (max_entries=4)" on an array's, "the
+ * kernel refuses fentry here: BPF trampolines unavailable (EPERM)"; for
+ * EPERM or EACCES in a process without CAP_BPF or CAP_SYS_ADMIN, that
+ * this is the cause. NULL when the table has nothing better than
+ * strerror's text. */
+EBPFDSL_API const char *ebpfdsl_explain(int err, const struct ebpfdsl_explain *what, char *buf, size_t len);
+/* 1 when this process has CAP_BPF or CAP_SYS_ADMIN (bpf(2) for all it
+ * offers, given the kernel allows it), else 0. */
+EBPFDSL_API int ebpfdsl_privileged(void);
+
 /* ---- BTF ---------------------------------------------------------------- */
 
 typedef struct ebpfdsl_btf ebpfdsl_btf;

@@ -51,7 +51,8 @@ static const char *meaning(int e)
 	switch (e) {
 	case EPERM:
 	case EACCES:
-		return "not permitted here";
+		/* a kernel refusal only when this process holds what bpf(2) asks */
+		return ebpfdsl_privileged() ? "not permitted here" : "not permitted for this process (no CAP_BPF)";
 	case EINVAL:
 		return "not known to this kernel";
 	case EOPNOTSUPP:

@@ -78,8 +78,14 @@ int link_err(char *err, size_t len, int e, const char *fmt, ...)
 		vsnprintf(err, len, fmt, ap);
 		va_end(ap);
 		n = strlen(err);
-		if (n + 2 < len)
-			snprintf(err + n, len - n, ": %s", strerror(e));
+		if (n + 2 < len) {
+			/* what it means for an attach (privileges, say), from the one table */
+			struct ebpfdsl_explain w = { .sz = sizeof(w), .op = "attach", .map_type = -1, .index = -1,
+						     .prog_type = -1, .attach_type = -1 };
+			char why[256];
+			const char *text = ebpfdsl_explain(e, &w, why, sizeof(why));
+			snprintf(err + n, len - n, ": %s", text ? text : strerror(e));
+		}
 	}
 	return -e;
 }

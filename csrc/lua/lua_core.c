@@ -37,6 +37,7 @@ int luaopen_ebpfdsl_core(lua_State *L)
 	ebpfdsl_lua_open_ringbuf(L);
 	ebpfdsl_lua_open_perfbuf(L);
 	ebpfdsl_lua_open_user_ringbuf(L);
+	ebpfdsl_lua_open_explain(L);
 	ebpfdsl_lua_open_symtab(L);
 	ebpfdsl_lua_open_features(L);
 	return 1;

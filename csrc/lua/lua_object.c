@@ -448,7 +448,16 @@ static int obj_load(lua_State *L)
 		return 5;
 	}
 	luaL_pushfail(L);
-	push_libbpf_reason(L, log, strerror(-err));
+	{
+		/* without the privileges, that is the cause, whatever libbpf's last words */
+		struct ebpfdsl_explain w = { .sz = sizeof(w), .op = "load", .map_type = -1, .index = -1,
+					     .prog_type = -1, .attach_type = -1 };
+		char why[256];
+		if ((err == -EPERM || err == -EACCES) && ebpfdsl_explain(-err, &w, why, sizeof(why)))
+			lua_pushstring(L, why);
+		else
+			push_libbpf_reason(L, log, strerror(-err));
+	}
 	lua_pushfstring(L, "load of %s failed: %s", ebpfdsl_object__name(o), lua_tostring(L, -1));
 	lua_remove(L, -2);
 	lua_pushinteger(L, -err);
