@@ -115,6 +115,34 @@ describe("prog:attach_sockmap", function()
     srv:close()
   end)
 
+  env.it("an sk_skb verdict reads the stream through a packet cursor, and drops what starts with X", NEEDS,
+    function()
+      local packet = require "ebpfdsl.packet"
+      local m <close> = assert(ebpf.maps.sockmap { max_entries = 2 })
+      local c = packet.cursor { kind = "sk_skb", ctx = "r6", data = "r7", data_end = "r8", miss = "pass" }
+      local prog = assert(ebpf.programs.load { type = "sk_skb", name = "skb_x", insns = {
+        d.mov("r6", "r1"),
+        -- the stream's bytes may sit outside the linear part: pull the first one in
+        d.mov("r2", 1), d.call("skb_pull_data"),
+        c:load_data(),
+        c:check("r7", 1),
+        d.ldx("b", "r2", "r7", 0),
+        d.jeq("r2", string.byte("X"), "drop"),
+        d.label("pass"), d.mov("r0", packet.SK.pass), d.exit(),
+        d.label("drop"), d.mov("r0", packet.SK.drop), d.exit(),
+      } })
+      local link <close> = assert(prog:attach_sockmap(m, "verdict"))
+      assert.equal("sockmap", link:kind())
+      local srv, port = listener()
+      local c1, s1 = connection(srv, port)
+      assert(m:update(0, s1))
+      assert.equal(3, c1:send("ok\n"))
+      assert.equal("ok", s1:receive())
+      assert.equal(3, c1:send("X!\n"))
+      nothing(s1)
+      srv:close()
+    end)
+
   env.it("detaches, so that another program can take the map's place", NEEDS, function()
     local m <close> = assert(ebpf.maps.sockmap { max_entries = 2 })
     local a, b = drop_x(), drop_x()
