@@ -14,7 +14,7 @@ local M = {}
 local raise = errors.outside_modules
 
 -- Constants, as <linux/if_ether.h>, <linux/in.h>, <linux/bpf.h> and
--- <linux/pkt_cls.h> name them (spec 32 compares with gcc).
+-- <linux/pkt_cls.h> name them (spec 33 compares with gcc).
 M.ETH_P = { ip = 0x0800, arp = 0x0806, vlan = 0x8100, qinq = 0x88a8, ipv6 = 0x86dd }
 M.IPPROTO = { icmp = 1, tcp = 6, udp = 17, icmpv6 = 58 }
 M.XDP = { aborted = 0, drop = 1, pass = 2, tx = 3, redirect = 4 }
@@ -24,7 +24,7 @@ M.SK = { drop = 0, pass = 1 }
 M.TCP_FLAGS = { fin = 0x01, syn = 0x02, rst = 0x04, psh = 0x08, ack = 0x10, urg = 0x20, ece = 0x40, cwr = 0x80 }
 
 -- Header layouts in network byte order: field = {offset, size}. The one
--- table every word reads (spec 32 compares it with gcc's offsetof over
+-- table every word reads (spec 33 compares it with gcc's offsetof over
 -- the kernel's UAPI headers). tcp.doff is the byte holding the data
 -- offset (its high nibble); tcp.flags the byte of FIN..CWR.
 M.headers = {
@@ -41,7 +41,7 @@ M.headers = {
 }
 
 -- Where each program type's context keeps the packet: xdp_md's data and
--- data_end, __sk_buff's (spec 32 compares with gcc).
+-- data_end, __sk_buff's (spec 33 compares with gcc).
 M.context = {
   xdp = { data = 0, data_end = 4 },
   sched_cls = { data = 76, data_end = 80 },

@@ -465,7 +465,7 @@ describe("packet words", function()
       local args = table.pack(...)
       local ok, e = pcall(function() return (fn(table.unpack(args, 1, args.n))) end) -- no tail call
       assert.is_false(ok)
-      assert.matches("^spec/32%-packet_spec%.lua:%d+: ", e)
+      assert.matches("^spec/33%-packet_spec%.lua:%d+: ", e)
       return (e:gsub("^[^:]*:%d+: ", ""))
     end
     assert.equal("packet.cursor: kind must be xdp, tc, sched_cls, sched_act, sk_skb or cgroup_skb, got socket_filter",

@@ -261,7 +261,7 @@ describe("object variables", function()
     assert.equal("xy", obj:var("label"))
     local ok, msg = pcall(object.open, path, { vars = { custom = "nope!" } })
     assert.is_false(ok)
-    assert.equal("spec/58-object_vars_spec.lua:" .. debug.getinfo(1, "l").currentline - 2 ..
+    assert.equal("spec/79-object_vars_spec.lua:" .. debug.getinfo(1, "l").currentline - 2 ..
       ": set_var: custom is __u32 (4 bytes): a string is taken as its raw bytes, got 5", msg)
   end)
 
