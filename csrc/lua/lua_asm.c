@@ -2,6 +2,7 @@
 /* Programs as Lua tables -> bytes: each instruction table read into an
  * ebpfdsl_op, labels and nested lists fed to the assembler. */
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include "lua_util.h"
@@ -29,12 +30,86 @@ static int box_gc(lua_State *L)
 }
 
 /* ---------------------------------------------------------------------
+ * Names by address. Lua keeps one copy of each short string (up to 40
+ * bytes): while these are anchored (in the user value of the `names`
+ * userdata, an upvalue of assemble), a key, a mnemonic or a register is
+ * one of them exactly when lua_topointer gives its address, so
+ * instruction tables are read with one call and no strcmp per field.
+ * Per Lua state, as the strings are.
+ * --------------------------------------------------------------------- */
+
+enum { K_OP, K_DST, K_SRC, K_IMM, K_OFF, K_SIZE, K_BITS, K_TARGET, K_HELPER, K_VALUE_OFFSET, K_CODE, K_MAP,
+       K_NAME, K_LABEL, K_COUNT };
+static const char *const KEYS[K_COUNT] = { "op", "dst", "src", "imm", "off", "size", "bits", "target", "helper",
+					   "value_offset", "code", "map", "name", "label" };
+static const char *const REGS[] = { "r0", "r1", "r2", "r3", "r4", "r5", "r6", "r7", "r8", "r9", "r10", "fp" };
+
+/* what an address stands for: a key, a register or a mnemonic */
+#define KEY_(k) (k)
+#define REG_(r) (K_COUNT + (r))
+#define OP_(op) (K_COUNT + 11 + 1 + (op))
+
+#define KNOWN_SLOTS 512 /* a power of 2, over twice the names */
+
+struct names {
+	const void *at[KNOWN_SLOTS]; /* open addressing by address */
+	int what[KNOWN_SLOTS];
+};
+
+static size_t slot_of(const void *p)
+{
+	return (size_t)(((uintptr_t)p >> 4) * 0x9E3779B1u) & (KNOWN_SLOTS - 1);
+}
+
+/* What the string at p (from lua_topointer) stands for, or -1. */
+static int known(const struct names *n, const void *p)
+{
+	for (size_t k = slot_of(p); n->at[k]; k = (k + 1) & (KNOWN_SLOTS - 1))
+		if (n->at[k] == p)
+			return n->what[k];
+	return -1;
+}
+
+/* Interns `name` in the anchor table at the top and enters it. */
+static void enter(lua_State *L, struct names *n, const char *name, int what)
+{
+	size_t k;
+	const void *p;
+	lua_pushstring(L, name);
+	p = lua_topointer(L, -1);
+	lua_pushboolean(L, 1);
+	lua_rawset(L, -3);
+	for (k = slot_of(p); n->at[k]; k = (k + 1) & (KNOWN_SLOTS - 1))
+		if (n->at[k] == p)
+			return; /* no name is two things; the first would win */
+	n->at[k] = p;
+	n->what[k] = what;
+}
+
+/* Pushes the names userdata, its strings anchored in its user value. */
+static void push_names(lua_State *L)
+{
+	struct names *n = lua_newuserdatauv(L, sizeof(*n), 1);
+	memset(n, 0, sizeof(*n));
+	lua_newtable(L);
+	for (int k = 0; k < K_COUNT; k++)
+		enter(L, n, KEYS[k], KEY_(k));
+	for (int r = 0; r < 12; r++)
+		enter(L, n, REGS[r], REG_(r == 11 ? BPF_REG_10 : r));
+	for (int op = 0; op < EBPFDSL_OP_COUNT_; op++)
+		enter(L, n, ebpfdsl_isa_row(op)->name, OP_(op));
+	lua_setiuservalue(L, -2, 1);
+}
+
+/* ---------------------------------------------------------------------
  * Lua table -> ebpfdsl_op
  * --------------------------------------------------------------------- */
 
 struct assembly {
 	lua_State *L;
 	ebpfdsl_asm *a;
+	const struct names *n;
+	int keys;    /* stack index of the key strings, in KEYS order */
 	int maps;    /* stack index of the table collecting referenced maps */
 	int nmaps;
 };
@@ -77,7 +152,9 @@ static int field_narrow(struct assembly *s, const char *opname, const char *what
 
 static int field_reg(struct assembly *s, const char *opname, const char *key, int raw)
 {
-	int r;
+	int r = known(s->n, lua_topointer(s->L, -1)) - REG_(0);
+	if (r >= 0 && r <= BPF_REG_10)
+		return r; /* the usual case: a register name */
 	if (raw && lua_type(s->L, -1) == LUA_TNUMBER)
 		return field_narrow(s, opname, strcmp(key, "dst") == 0 ? "dst register" : "src register", key, 0, 15);
 	if (lua_type(s->L, -1) != LUA_TSTRING)
@@ -136,100 +213,130 @@ static int names_helper(int64_t imm, const char *name)
 	return strcmp(known, name) == 0;
 }
 
-static void read_op(struct assembly *s, int idx, const char *opname, struct ebpfdsl_op *op)
+/* What read_op met besides the common fields, settled after the loop. */
+struct rare {
+	int helper;              /* an id given as helper, or -1 */
+	const char *helper_name; /* a name given as helper (the table keeps it) */
+	int map;                 /* a map was given (emit_insn reads it) */
+};
+
+/* The less common fields of an instruction (key at -2, value at -1), and
+ * keys that are no field. */
+static void read_rare(struct assembly *s, const char *opname, struct ebpfdsl_op *op, struct rare *rare, int what)
 {
 	lua_State *L = s->L;
-	int helper = -1, raw;
-	const char *helper_name = NULL;
-
-	memset(op, 0, sizeof(*op));
-	op->op = ebpfdsl_isa_lookup(opname);
-	if (op->op < 0)
-		insn_error(s, opname, "unknown mnemonic '%s'", opname);
-	raw = op->op == EBPFDSL_OP_RAW;
-	lua_pushnil(L);
-	while (lua_next(L, idx)) {
-		const char *key = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : NULL;
-		if (!key) {
-			insn_error(s, opname, "unexpected %s key in an instruction", luaL_typename(L, -2));
-			return; /* not reached: insn_error raises */
-		}
-		if (strcmp(key, "op") == 0) {
-			/* read already */
-		} else if (strcmp(key, "dst") == 0) {
-			op->dst = field_reg(s, opname, key, raw);
-			op->has |= EBPFDSL_HAS_DST;
-		} else if (strcmp(key, "src") == 0) {
-			op->src = field_reg(s, opname, key, raw);
-			op->has |= EBPFDSL_HAS_SRC;
-		} else if (strcmp(key, "imm") == 0) {
-			op->imm = field_int(s, opname, key);
-			op->has |= EBPFDSL_HAS_IMM;
-		} else if (strcmp(key, "off") == 0) {
-			op->off = field_int(s, opname, key);
-			op->has |= EBPFDSL_HAS_OFF;
-		} else if (strcmp(key, "size") == 0) {
-			const char *sz = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
-			op->size = ebpfdsl_size_parse(sz);
-			if (op->size < 0)
-				insn_error(s, opname, "size must be one of b, h, w, dw, got %s",
-					   sz ? sz : luaL_typename(L, -1));
-			op->has |= EBPFDSL_HAS_SIZE;
-		} else if (strcmp(key, "bits") == 0) {
-			int64_t bits = field_int(s, opname, key);
-			/* the validator names the widths each shape takes */
-			if (bits < INT_MIN || bits > INT_MAX)
-				insn_error(s, opname, "bits must be 8, 16, 32 or 64, got %lld", (long long)bits);
-			op->bits = (int)bits;
-			op->has |= EBPFDSL_HAS_BITS;
-		} else if (strcmp(key, "target") == 0) {
-			if (lua_type(L, -1) != LUA_TSTRING)
-				insn_error(s, opname, "target must be a label name, got %s", luaL_typename(L, -1));
-			op->target = lua_tostring(L, -1); /* the table keeps it alive */
-			op->has |= EBPFDSL_HAS_TARGET;
-		} else if (strcmp(key, "helper") == 0) {
-			if (lua_type(L, -1) == LUA_TNUMBER)
-				helper = field_narrow(s, opname, "helper id", "helper", 0, INT32_MAX);
-			else if (lua_type(L, -1) == LUA_TSTRING)
-				helper_name = lua_tostring(L, -1); /* the table keeps it alive */
-			else
-				insn_error(s, opname, "helper must be a name or an id, got %s", luaL_typename(L, -1));
-		} else if (strcmp(key, "value_offset") == 0) {
-			op->aux = field_int(s, opname, key);
-			op->has |= EBPFDSL_HAS_AUX;
-		} else if (strcmp(key, "code") == 0) {
-			op->code = field_narrow(s, opname, "code", key, 0, 255);
-			op->has |= EBPFDSL_HAS_CODE;
-		} else if (strcmp(key, "map") == 0) {
-			/* read by emit_insn, which keeps the map alive */
-		} else {
-			insn_error(s, opname, "unknown field '%s'", key);
-		}
-		lua_pop(L, 1);
+	switch (what) {
+	case KEY_(K_SIZE): {
+		const char *sz = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
+		op->size = ebpfdsl_size_parse(sz);
+		if (op->size < 0)
+			insn_error(s, opname, "size must be one of b, h, w, dw, got %s", sz ? sz : luaL_typename(L, -1));
+		op->has |= EBPFDSL_HAS_SIZE;
+		return;
 	}
-	if (helper_name) /* read after the loop, which may meet imm later */
-		helper = (op->has & EBPFDSL_HAS_IMM) && names_helper(op->imm, helper_name)
-				 ? (int)op->imm
-				 : helper_from_name(s, opname, helper_name);
-	if (helper >= 0) {
-		if (op->op != EBPFDSL_OP_CALL)
-			insn_error(s, opname, "takes no helper");
-		if ((op->has & EBPFDSL_HAS_IMM) && op->imm != helper)
-			insn_error(s, opname, "helper %d and imm %lld disagree", helper, (long long)op->imm);
-		op->imm = helper;
-		op->has |= EBPFDSL_HAS_IMM;
+	case KEY_(K_TARGET):
+		if (lua_type(L, -1) != LUA_TSTRING)
+			insn_error(s, opname, "target must be a label name, got %s", luaL_typename(L, -1));
+		op->target = lua_tostring(L, -1); /* the table keeps it alive */
+		op->has |= EBPFDSL_HAS_TARGET;
+		return;
+	case KEY_(K_BITS): {
+		int64_t bits = field_int(s, opname, "bits");
+		/* the validator names the widths each shape takes */
+		if (bits < INT_MIN || bits > INT_MAX)
+			insn_error(s, opname, "bits must be 8, 16, 32 or 64, got %lld", (long long)bits);
+		op->bits = (int)bits;
+		op->has |= EBPFDSL_HAS_BITS;
+		return;
+	}
+	case KEY_(K_HELPER):
+		if (lua_type(L, -1) == LUA_TNUMBER)
+			rare->helper = field_narrow(s, opname, "helper id", "helper", 0, INT32_MAX);
+		else if (lua_type(L, -1) == LUA_TSTRING)
+			rare->helper_name = lua_tostring(L, -1); /* the table keeps it alive */
+		else
+			insn_error(s, opname, "helper must be a name or an id, got %s", luaL_typename(L, -1));
+		return;
+	case KEY_(K_VALUE_OFFSET):
+		op->aux = field_int(s, opname, "value_offset");
+		op->has |= EBPFDSL_HAS_AUX;
+		return;
+	case KEY_(K_CODE):
+		op->code = field_narrow(s, opname, "code", "code", 0, 255);
+		op->has |= EBPFDSL_HAS_CODE;
+		return;
+	case KEY_(K_MAP):
+		rare->map = 1;
+		return;
+	default:
+		if (lua_type(L, -2) != LUA_TSTRING)
+			insn_error(s, opname, "unexpected %s key in an instruction", luaL_typename(L, -2));
+		insn_error(s, opname, "unknown field '%s'", lua_tostring(L, -2));
 	}
 }
 
-static void emit_insn(struct assembly *s, int idx, const char *opname)
+/* Reads the instruction table at idx (not a label) into op; returns
+ * whether it has a map (read by emit_insn, which keeps it alive). */
+static int read_op(struct assembly *s, int idx, int opid, const char *opname, struct ebpfdsl_op *op)
+{
+	lua_State *L = s->L;
+	struct rare rare = { -1, NULL, 0 };
+	int raw = opid == EBPFDSL_OP_RAW;
+
+	memset(op, 0, sizeof(*op));
+	op->op = opid;
+	lua_pushnil(L);
+	while (lua_next(L, idx)) {
+		int what = known(s->n, lua_topointer(L, -2));
+		switch (what) {
+		case KEY_(K_DST):
+			op->dst = field_reg(s, opname, "dst", raw);
+			op->has |= EBPFDSL_HAS_DST;
+			break;
+		case KEY_(K_IMM):
+			op->imm = field_int(s, opname, "imm");
+			op->has |= EBPFDSL_HAS_IMM;
+			break;
+		case KEY_(K_SRC):
+			op->src = field_reg(s, opname, "src", raw);
+			op->has |= EBPFDSL_HAS_SRC;
+			break;
+		case KEY_(K_OFF):
+			op->off = field_int(s, opname, "off");
+			op->has |= EBPFDSL_HAS_OFF;
+			break;
+		case KEY_(K_OP):
+			break; /* read already */
+		default:
+			read_rare(s, opname, op, &rare, what);
+			break;
+		}
+		lua_pop(L, 1);
+	}
+	if (rare.helper_name) /* read after the loop, which may meet imm later */
+		rare.helper = (op->has & EBPFDSL_HAS_IMM) && names_helper(op->imm, rare.helper_name)
+				      ? (int)op->imm
+				      : helper_from_name(s, opname, rare.helper_name);
+	if (rare.helper >= 0) {
+		if (op->op != EBPFDSL_OP_CALL)
+			insn_error(s, opname, "takes no helper");
+		if ((op->has & EBPFDSL_HAS_IMM) && op->imm != rare.helper)
+			insn_error(s, opname, "helper %d and imm %lld disagree", rare.helper, (long long)op->imm);
+		op->imm = rare.helper;
+		op->has |= EBPFDSL_HAS_IMM;
+	}
+	return rare.map;
+}
+
+static void emit_insn(struct assembly *s, int idx, int opid, const char *opname)
 {
 	lua_State *L = s->L;
 	struct ebpfdsl_op op;
-	int top = lua_gettop(L);
 
-	read_op(s, idx, opname, &op);
-	if (lua_getfield(L, idx, "map") != LUA_TNIL) {
+	if (read_op(s, idx, opid, opname, &op)) {
 		char what[64];
+		lua_pushvalue(L, s->keys + K_MAP);
+		lua_rawget(L, idx);
 		/* only these two put a map's fd in imm */
 		if (op.op != EBPFDSL_OP_LD_MAP_FD && op.op != EBPFDSL_OP_LD_MAP_VALUE)
 			insn_error(s, opname, "takes no map");
@@ -239,10 +346,10 @@ static void emit_insn(struct assembly *s, int idx, const char *opname)
 			op.has |= EBPFDSL_HAS_IMM;
 		}
 		keep_map(s, lua_gettop(L));
+		lua_pop(L, 1);
 	}
 	if (ebpfdsl_asm__emit(s->a, &op))
 		luaL_error(L, "%s", ebpfdsl_asm__error(s->a));
-	lua_settop(L, top);
 }
 
 /* {op = "label", name = "x"}: a name and nothing else */
@@ -254,13 +361,14 @@ static void emit_label(struct assembly *s, int idx)
 
 	lua_pushnil(L);
 	while (lua_next(L, idx)) {
-		const char *key = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : NULL;
-		if (key && strcmp(key, "name") == 0) {
+		int what = known(s->n, lua_topointer(L, -2));
+		if (what == KEY_(K_NAME)) {
 			if (lua_type(L, -1) != LUA_TSTRING)
 				luaL_error(L, "insn %d (label): name must be a string, got %s", at, luaL_typename(L, -1));
 			name = lua_tostring(L, -1); /* the table keeps it alive */
-		} else if (!key || strcmp(key, "op") != 0) {
-			luaL_error(L, "insn %d (label): unknown field '%s'", at, key ? key : luaL_typename(L, -2));
+		} else if (what != KEY_(K_OP)) {
+			luaL_error(L, "insn %d (label): unknown field '%s'", at,
+				   lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : luaL_typename(L, -2));
 		}
 		lua_pop(L, 1);
 	}
@@ -279,23 +387,27 @@ static void emit_list(struct assembly *s, int idx, int depth)
 	if (depth > MAX_NESTING)
 		luaL_error(L, "insn %d: lists nested more than %d deep (a list that contains itself?)",
 			   (int)ebpfdsl_asm__count(s->a), MAX_NESTING);
-	luaL_checkstack(L, 8, "assemble");
-	if (lua_getfield(L, idx, "op") != LUA_TNIL) {
+	/* read raw, as every other field: an instruction is plain data */
+	lua_pushvalue(L, s->keys + K_OP);
+	if (lua_rawget(L, idx) != LUA_TNIL) {
+		int what = known(s->n, lua_topointer(L, -1));
 		const char *opname;
 		/* checked before lua_tostring, which would turn 5 into "5" */
 		if (lua_type(L, -1) != LUA_TSTRING)
 			luaL_error(L, "insn %d: op must be a mnemonic string, got %s", (int)ebpfdsl_asm__count(s->a),
 				   luaL_typename(L, -1));
 		opname = lua_tostring(L, -1);
-		if (strcmp(opname, "label") == 0) {
+		if (what == KEY_(K_LABEL))
 			emit_label(s, idx);
-		} else {
-			emit_insn(s, idx, opname);
-		}
+		else if (what >= OP_(0))
+			emit_insn(s, idx, what - OP_(0), opname);
+		else
+			insn_error(s, opname, "unknown mnemonic '%s'", opname);
 		lua_pop(L, 1);
 		return;
 	}
 	lua_pop(L, 1);
+	luaL_checkstack(L, 12, "assemble"); /* an item, and what reading an instruction pushes */
 	n = (lua_Integer)lua_rawlen(L, idx);
 	if (n == 0) {
 		lua_pushnil(L);
@@ -355,9 +467,15 @@ static int l_assemble(lua_State *L)
 	lua_newtable(L);                        /* 3: maps seen */
 	s.a = *box;
 	s.maps = 3;
+	s.n = lua_touserdata(L, lua_upvalueindex(1));
+	luaL_checkstack(L, K_COUNT + 12, "assemble");
+	s.keys = lua_gettop(L) + 1;             /* 4 .. 3 + K_COUNT */
+	for (int k = 0; k < K_COUNT; k++)
+		lua_pushstring(L, KEYS[k]);
 	emit_list(&s, 1, 0);
 	if (ebpfdsl_asm__finalize(s.a))
 		return luaL_error(L, "%s", ebpfdsl_asm__error(s.a));
+	lua_settop(L, 3);
 	insns = ebpfdsl_asm__insns(s.a, &cnt);
 	lua_pushlstring(L, (const char *)insns, cnt * sizeof(*insns)); /* 4 */
 	lua_newtable(L);                                                  /* 5 */
@@ -387,5 +505,6 @@ void ebpfdsl_lua_open_asm(lua_State *L)
 	lua_pushcfunction(L, box_gc);
 	lua_setfield(L, -2, "__gc");
 	lua_pop(L, 1);
-	luaL_setfuncs(L, asm_functions, 0);
+	push_names(L);
+	luaL_setfuncs(L, asm_functions, 1);
 }
