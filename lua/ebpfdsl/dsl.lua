@@ -56,6 +56,17 @@ local function goes_to(fname, n, x)
   return "off", i
 end
 
+-- The constructors below take the usual arguments (register names, sizes,
+-- integers) in a few table reads and at most one C call (math.tointeger,
+-- which also gives 2 for 2.0); anything else goes the checking way,
+-- which says what is wrong. int_of(x) is x as an integer when x is a
+-- number with an integer value (not a numeric string), else nil.
+local function int_of(x)
+  local i = tointeger(x)
+  if i == x then return i end
+  return nil
+end
+
 -- ALU operations: add("r1", 5) and add("r1", "r2") are one name, as are
 -- their 32-bit forms add32; the _imm and _reg names say which form.
 local ALU = { "add", "sub", "mul", "div", "sdiv", "mod", "smod", "or", "and", "lsh", "rsh", "arsh",
@@ -63,6 +74,11 @@ local ALU = { "add", "sub", "mul", "div", "sdiv", "mod", "smod", "or", "and", "l
 for _, base in ipairs(ALU) do
   for _, name in ipairs { base, base .. "32" } do
     M[name] = function(dst, x)
+      if REGS[dst] then
+        if REGS[x] then return { op = name, dst = dst, src = x } end
+        local i = int_of(x)
+        if i then return { op = name, dst = dst, imm = i } end
+      end
       local k, v = source(name, 2, x)
       return { op = name, dst = reg(name, 1, dst), [k] = v }
     end
@@ -116,6 +132,11 @@ for _, c in ipairs(CONDS) do
   for _, name in ipairs { c, c .. "32" } do
     IS_COND[name] = true
     M[name] = function(dst, x, to)
+      if REGS[dst] and type(to) == "string" then
+        if REGS[x] then return { op = name, dst = dst, src = x, target = to } end
+        local i = int_of(x)
+        if i then return { op = name, dst = dst, imm = i, target = to } end
+      end
       local k, v = source(name, 2, x)
       local tk, tv = goes_to(name, 3, to)
       return { op = name, dst = reg(name, 1, dst), [k] = v, [tk] = tv }
@@ -186,7 +207,11 @@ function M.label(name)
 end
 
 -- 64-bit loads (two slots each).
-function M.lddw(dst, imm) return { op = "lddw", dst = reg("lddw", 1, dst), imm = int("lddw", 2, imm) } end
+function M.lddw(dst, imm)
+  local i = int_of(imm)
+  if REGS[dst] and i then return { op = "lddw", dst = dst, imm = i } end
+  return { op = "lddw", dst = reg("lddw", 1, dst), imm = int("lddw", 2, imm) }
+end
 
 local function map_fields(fname, n, m)
   if type(m) == "number" then return int(fname, n, m), nil end
@@ -227,6 +252,10 @@ end
 
 -- Memory: ldx(size, dst, src, off), st(size, dst, off, imm), stx(size, dst, off, src).
 function M.ldx(sz, dst, src, off)
+  if SIZES[sz] and REGS[dst] and REGS[src] then
+    local o = off == nil and 0 or int_of(off)
+    if o then return { op = "ldx", size = sz, dst = dst, src = src, off = o } end
+  end
   return { op = "ldx", size = size("ldx", 1, sz), dst = reg("ldx", 2, dst), src = reg("ldx", 3, src),
            off = optint("ldx", 4, off) }
 end
@@ -235,10 +264,18 @@ function M.ldsx(sz, dst, src, off)
            off = optint("ldsx", 4, off) }
 end
 function M.st(sz, dst, off, imm)
+  if SIZES[sz] and REGS[dst] then
+    local o, i = int_of(off), int_of(imm)
+    if o and i then return { op = "st", size = sz, dst = dst, off = o, imm = i } end
+  end
   return { op = "st", size = size("st", 1, sz), dst = reg("st", 2, dst), off = int("st", 3, off),
            imm = int("st", 4, imm) }
 end
 function M.stx(sz, dst, off, src)
+  if SIZES[sz] and REGS[dst] and REGS[src] then
+    local o = int_of(off)
+    if o then return { op = "stx", size = sz, dst = dst, off = o, src = src } end
+  end
   return { op = "stx", size = size("stx", 1, sz), dst = reg("stx", 2, dst), off = int("stx", 3, off),
            src = reg("stx", 4, src) }
 end
