@@ -826,9 +826,9 @@ describe("instruction tables", function()
   it("are read by address of their interned names, whatever built the strings", function()
     -- names made at run time are the same strings as the literals
     local op, key = ("mo" .. "v"), ("im" .. "m")
-    local insn = { op = op, dst = "r" .. 0 }
-    insn[key] = 7
-    assert.equal(dsl.assemble { dsl.mov("r0", 7), dsl.exit() }, dsl.assemble { insn, { op = "ex" .. "it" } })
+    local made = { op = op, dst = "r" .. 0 }
+    made[key] = 7
+    assert.equal(dsl.assemble { dsl.mov("r0", 7), dsl.exit() }, dsl.assemble { made, { op = "ex" .. "it" } })
   end)
 end)
 
