@@ -443,7 +443,17 @@ local function helper_wrapper(name, id)
     return out
   end
 end
-for name, id in pairs(core.helpers()) do M["helper_" .. name] = helper_wrapper(name, id) end
+-- Made on first use and kept: the 200-odd wrappers would cost every
+-- program's start-up, and most use a handful.
+setmetatable(M, { __index = function(t, k)
+  local name = type(k) == "string" and k:match("^helper_(.+)$")
+  local id = name and core.helper_id(name)
+  -- only the header's own names, not their bpf_ forms
+  if not id or core.helper_name(id) ~= name then return nil end
+  local f = helper_wrapper(name, id)
+  rawset(t, k, f)
+  return f
+end })
 
 local function map_arg(fname, n, m)
   map_fields(fname, n, m)
