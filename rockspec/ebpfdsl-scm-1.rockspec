@@ -84,6 +84,7 @@ build = {
         "csrc/kernel/tracefs.c",
         "csrc/lua/lua_arch.c",
         "csrc/lua/lua_asm.c",
+        "csrc/lua/lua_builder.c",
         "csrc/lua/lua_attach.c",
         "csrc/lua/lua_btf.c",
         "csrc/lua/lua_core.c",

@@ -5,7 +5,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
-#include "lua_util.h"
+#include "lua_asm.h"
 
 #define MAX_NESTING 200
 
@@ -30,45 +30,13 @@ static int box_gc(lua_State *L)
 }
 
 /* ---------------------------------------------------------------------
- * Names by address. Lua keeps one copy of each short string (up to 40
- * bytes): while these are anchored (in the user value of the `names`
- * userdata, an upvalue of assemble), a key, a mnemonic or a register is
- * one of them exactly when lua_topointer gives its address, so
- * instruction tables are read with one call and no strcmp per field.
- * Per Lua state, as the strings are.
+ * Names by address (lua_asm.h)
  * --------------------------------------------------------------------- */
 
-enum { K_OP, K_DST, K_SRC, K_IMM, K_OFF, K_SIZE, K_BITS, K_TARGET, K_HELPER, K_VALUE_OFFSET, K_CODE, K_MAP,
-       K_NAME, K_LABEL, K_COUNT };
 static const char *const KEYS[K_COUNT] = { "op", "dst", "src", "imm", "off", "size", "bits", "target", "helper",
 					   "value_offset", "code", "map", "name", "label" };
 static const char *const REGS[] = { "r0", "r1", "r2", "r3", "r4", "r5", "r6", "r7", "r8", "r9", "r10", "fp" };
-
-/* what an address stands for: a key, a register or a mnemonic */
-#define KEY_(k) (k)
-#define REG_(r) (K_COUNT + (r))
-#define OP_(op) (K_COUNT + 11 + 1 + (op))
-
-#define KNOWN_SLOTS 512 /* a power of 2, over twice the names */
-
-struct names {
-	const void *at[KNOWN_SLOTS]; /* open addressing by address */
-	int what[KNOWN_SLOTS];
-};
-
-static size_t slot_of(const void *p)
-{
-	return (size_t)(((uintptr_t)p >> 4) * 0x9E3779B1u) & (KNOWN_SLOTS - 1);
-}
-
-/* What the string at p (from lua_topointer) stands for, or -1. */
-static int known(const struct names *n, const void *p)
-{
-	for (size_t k = slot_of(p); n->at[k]; k = (k + 1) & (KNOWN_SLOTS - 1))
-		if (n->at[k] == p)
-			return n->what[k];
-	return -1;
-}
+static const char *const NAMES_KEY = "ebpfdsl.asm_names";
 
 /* Interns `name` in the anchor table at the top and enters it. */
 static void enter(lua_State *L, struct names *n, const char *name, int what)
@@ -79,26 +47,40 @@ static void enter(lua_State *L, struct names *n, const char *name, int what)
 	p = lua_topointer(L, -1);
 	lua_pushboolean(L, 1);
 	lua_rawset(L, -3);
-	for (k = slot_of(p); n->at[k]; k = (k + 1) & (KNOWN_SLOTS - 1))
+	for (k = ebpfdsl_lua_names_slot(p); n->at[k]; k = (k + 1) & (KNOWN_SLOTS - 1))
 		if (n->at[k] == p)
 			return; /* no name is two things; the first would win */
 	n->at[k] = p;
 	n->what[k] = what;
 }
 
-/* Pushes the names userdata, its strings anchored in its user value. */
-static void push_names(lua_State *L)
+const struct names *ebpfdsl_lua_asm_names(lua_State *L)
 {
-	struct names *n = lua_newuserdatauv(L, sizeof(*n), 1);
+	struct names *n;
+	if (lua_getfield(L, LUA_REGISTRYINDEX, NAMES_KEY) == LUA_TUSERDATA) {
+		n = lua_touserdata(L, -1);
+		lua_pop(L, 1);
+		return n; /* the registry keeps it */
+	}
+	lua_pop(L, 1);
+	n = lua_newuserdatauv(L, sizeof(*n), 1);
 	memset(n, 0, sizeof(*n));
 	lua_newtable(L);
 	for (int k = 0; k < K_COUNT; k++)
 		enter(L, n, KEYS[k], KEY_(k));
 	for (int r = 0; r < 12; r++)
 		enter(L, n, REGS[r], REG_(r == 11 ? BPF_REG_10 : r));
+	for (int sz = 0; sz < 32; sz++)
+		if (ebpfdsl_size_name(sz))
+			enter(L, n, ebpfdsl_size_name(sz), SIZE_(sz));
 	for (int op = 0; op < EBPFDSL_OP_COUNT_; op++)
 		enter(L, n, ebpfdsl_isa_row(op)->name, OP_(op));
+	for (int id = 1; id < ebpfdsl_helper_count(); id++)
+		if (ebpfdsl_helper_name(id))
+			enter(L, n, ebpfdsl_helper_name(id), HELPER_(id));
 	lua_setiuservalue(L, -2, 1);
+	lua_setfield(L, LUA_REGISTRYINDEX, NAMES_KEY);
+	return ebpfdsl_lua_asm_names(L);
 }
 
 /* ---------------------------------------------------------------------
@@ -152,7 +134,7 @@ static int field_narrow(struct assembly *s, const char *opname, const char *what
 
 static int field_reg(struct assembly *s, const char *opname, const char *key, int raw)
 {
-	int r = known(s->n, lua_topointer(s->L, -1)) - REG_(0);
+	int r = ebpfdsl_lua_known(s->n, lua_topointer(s->L, -1)) - REG_(0);
 	if (r >= 0 && r <= BPF_REG_10)
 		return r; /* the usual case: a register name */
 	if (raw && lua_type(s->L, -1) == LUA_TNUMBER)
@@ -287,7 +269,7 @@ static int read_op(struct assembly *s, int idx, int opid, const char *opname, st
 	op->op = opid;
 	lua_pushnil(L);
 	while (lua_next(L, idx)) {
-		int what = known(s->n, lua_topointer(L, -2));
+		int what = ebpfdsl_lua_known(s->n, lua_topointer(L, -2));
 		switch (what) {
 		case KEY_(K_DST):
 			op->dst = field_reg(s, opname, "dst", raw);
@@ -361,7 +343,7 @@ static void emit_label(struct assembly *s, int idx)
 
 	lua_pushnil(L);
 	while (lua_next(L, idx)) {
-		int what = known(s->n, lua_topointer(L, -2));
+		int what = ebpfdsl_lua_known(s->n, lua_topointer(L, -2));
 		if (what == KEY_(K_NAME)) {
 			if (lua_type(L, -1) != LUA_TSTRING)
 				luaL_error(L, "insn %d (label): name must be a string, got %s", at, luaL_typename(L, -1));
@@ -390,7 +372,7 @@ static void emit_list(struct assembly *s, int idx, int depth)
 	/* read raw, as every other field: an instruction is plain data */
 	lua_pushvalue(L, s->keys + K_OP);
 	if (lua_rawget(L, idx) != LUA_TNIL) {
-		int what = known(s->n, lua_topointer(L, -1));
+		int what = ebpfdsl_lua_known(s->n, lua_topointer(L, -1));
 		const char *opname;
 		/* checked before lua_tostring, which would turn 5 into "5" */
 		if (lua_type(L, -1) != LUA_TSTRING)
@@ -427,36 +409,81 @@ static void emit_list(struct assembly *s, int idx, int depth)
 	}
 }
 
-/* assemble(list[, {cpu=4, relax=true}]) -> bytes, labels {[slot]=name}, maps */
-static int l_assemble(lua_State *L)
+void ebpfdsl_lua_asm_opts(lua_State *L, int idx, struct ebpfdsl_asm_opts *o, const char *what)
 {
-	struct ebpfdsl_asm_opts opts = { .sz = sizeof(opts) };
-	struct assembly s = { .L = L };
-	ebpfdsl_asm **box;
+	lua_Integer cpu;
+	memset(o, 0, sizeof(*o));
+	o->sz = sizeof(*o);
+	if (!idx)
+		return;
+	lua_pushnil(L);
+	while (lua_next(L, idx)) {
+		const char *key = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : NULL;
+		if (!key || (strcmp(key, "cpu") != 0 && strcmp(key, "relax") != 0))
+			luaL_error(L, "%s: unknown option '%s' (cpu, relax)", what, key ? key : luaL_typename(L, -2));
+		lua_pop(L, 1);
+	}
+	cpu = ebpfdsl_lua_optint_field(L, idx, "cpu", 4);
+	if (cpu < 0 || cpu > 4) /* 0: the newest, as in the C options */
+		luaL_error(L, "%s: cpu must be 1..4, got %I", what, (LUAI_UACINT)cpu);
+	o->cpu = (int)cpu;
+	lua_pushliteral(L, "relax");
+	if (lua_rawget(L, idx) != LUA_TNIL)
+		o->no_relax = !lua_toboolean(L, -1);
+	lua_pop(L, 1);
+}
+
+void ebpfdsl_lua_asm_emit(lua_State *L, ebpfdsl_asm *a, int idx, int maps, int *nmaps)
+{
+	struct assembly s = { .L = L, .a = a, .maps = maps, .nmaps = *nmaps };
+	int top = lua_gettop(L);
+	idx = lua_absindex(L, idx);
+	s.n = ebpfdsl_lua_asm_names(L);
+	luaL_checkstack(L, K_COUNT + 12, "assemble");
+	s.keys = top + 1;
+	for (int k = 0; k < K_COUNT; k++)
+		lua_pushstring(L, KEYS[k]);
+	emit_list(&s, idx, 0);
+	lua_settop(L, top);
+	*nmaps = s.nmaps;
+}
+
+void ebpfdsl_lua_asm_results(lua_State *L, ebpfdsl_asm *a, int maps, int nmaps)
+{
 	const struct bpf_insn *insns;
 	const char *name;
 	size_t cnt, slot;
-
-	luaL_checktype(L, 1, LUA_TTABLE);
-	if (!lua_isnoneornil(L, 2)) {
-		luaL_checktype(L, 2, LUA_TTABLE);
-		lua_pushnil(L);
-		while (lua_next(L, 2)) {
-			const char *key = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : NULL;
-			if (!key || (strcmp(key, "cpu") != 0 && strcmp(key, "relax") != 0))
-				return luaL_error(L, "assemble: unknown option '%s' (cpu, relax)",
-						  key ? key : luaL_typename(L, -2));
-			lua_pop(L, 1);
+	int labels;
+	maps = lua_absindex(L, maps);
+	insns = ebpfdsl_asm__insns(a, &cnt);
+	lua_pushlstring(L, (const char *)insns, cnt * sizeof(*insns));
+	lua_newtable(L);
+	labels = lua_gettop(L);
+	for (size_t i = 0; ebpfdsl_asm__label_at(a, i, &name, &slot) == 0; i++) {
+		if (lua_rawgeti(L, labels, (lua_Integer)slot) == LUA_TNIL) {
+			lua_pushstring(L, name);
+			lua_rawseti(L, labels, (lua_Integer)slot);
 		}
-		lua_Integer cpu = ebpfdsl_lua_optint_field(L, 2, "cpu", 4);
-		if (cpu < 0 || cpu > 4) /* 0: the newest, as in the C options */
-			return luaL_error(L, "assemble: cpu must be 1..4, got %I", (LUAI_UACINT)cpu);
-		opts.cpu = (int)cpu;
-		lua_pushliteral(L, "relax");
-		if (lua_rawget(L, 2) != LUA_TNIL)
-			opts.no_relax = !lua_toboolean(L, -1);
 		lua_pop(L, 1);
 	}
+	lua_createtable(L, nmaps, 0);
+	for (int i = 1; i <= nmaps; i++) {
+		lua_rawgeti(L, maps, i);
+		lua_rawseti(L, -2, i);
+	}
+}
+
+/* assemble(list[, {cpu=4, relax=true}]) -> bytes, labels {[slot]=name}, maps */
+static int l_assemble(lua_State *L)
+{
+	struct ebpfdsl_asm_opts opts;
+	ebpfdsl_asm **box;
+	int nmaps = 0;
+
+	luaL_checktype(L, 1, LUA_TTABLE);
+	if (!lua_isnoneornil(L, 2))
+		luaL_checktype(L, 2, LUA_TTABLE);
+	ebpfdsl_lua_asm_opts(L, lua_isnoneornil(L, 2) ? 0 : 2, &opts, "assemble");
 	lua_settop(L, 1);
 	box = push_box(L);                      /* 2 */
 	*box = ebpfdsl_asm__new(&opts);
@@ -465,32 +492,10 @@ static int l_assemble(lua_State *L)
 	if (ebpfdsl_asm__error(*box))
 		return luaL_error(L, "assemble: %s", ebpfdsl_asm__error(*box));
 	lua_newtable(L);                        /* 3: maps seen */
-	s.a = *box;
-	s.maps = 3;
-	s.n = lua_touserdata(L, lua_upvalueindex(1));
-	luaL_checkstack(L, K_COUNT + 12, "assemble");
-	s.keys = lua_gettop(L) + 1;             /* 4 .. 3 + K_COUNT */
-	for (int k = 0; k < K_COUNT; k++)
-		lua_pushstring(L, KEYS[k]);
-	emit_list(&s, 1, 0);
-	if (ebpfdsl_asm__finalize(s.a))
-		return luaL_error(L, "%s", ebpfdsl_asm__error(s.a));
-	lua_settop(L, 3);
-	insns = ebpfdsl_asm__insns(s.a, &cnt);
-	lua_pushlstring(L, (const char *)insns, cnt * sizeof(*insns)); /* 4 */
-	lua_newtable(L);                                                  /* 5 */
-	for (size_t i = 0; ebpfdsl_asm__label_at(s.a, i, &name, &slot) == 0; i++) {
-		if (lua_rawgeti(L, 5, (lua_Integer)slot) == LUA_TNIL) {
-			lua_pushstring(L, name);
-			lua_rawseti(L, 5, (lua_Integer)slot);
-		}
-		lua_pop(L, 1);
-	}
-	lua_createtable(L, s.nmaps, 0);                                   /* 6 */
-	for (int i = 1; i <= s.nmaps; i++) {
-		lua_rawgeti(L, 3, i);
-		lua_rawseti(L, 6, i);
-	}
+	ebpfdsl_lua_asm_emit(L, *box, 1, 3, &nmaps);
+	if (ebpfdsl_asm__finalize(*box))
+		return luaL_error(L, "%s", ebpfdsl_asm__error(*box));
+	ebpfdsl_lua_asm_results(L, *box, 3, nmaps);
 	return 3;
 }
 
@@ -505,6 +510,5 @@ void ebpfdsl_lua_open_asm(lua_State *L)
 	lua_pushcfunction(L, box_gc);
 	lua_setfield(L, -2, "__gc");
 	lua_pop(L, 1);
-	push_names(L);
-	luaL_setfuncs(L, asm_functions, 1);
+	luaL_setfuncs(L, asm_functions, 0);
 }

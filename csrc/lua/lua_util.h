@@ -11,6 +11,7 @@
 /* Each wrapped type and each group of module functions opens itself into
  * the module table at the top of the stack. */
 void ebpfdsl_lua_open_asm(lua_State *L);
+void ebpfdsl_lua_open_builder(lua_State *L);
 void ebpfdsl_lua_open_disasm(lua_State *L);
 void ebpfdsl_lua_open_isa(lua_State *L);
 void ebpfdsl_lua_open_prog(lua_State *L);

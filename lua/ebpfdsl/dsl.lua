@@ -345,6 +345,47 @@ M.helper_id = core.helper_id
 M.helper_name = core.helper_name
 M.helpers = core.helpers
 
+-- =====================================================================
+-- Builders: b = dsl.builder([opts]); b:mov("r1", 5); b:label("out") ...
+-- records, straight into an assembler, what dsl.assemble would read from
+-- the tables dsl.mov("r1", 5), dsl.label("out") ... build: every word of
+-- this module, with its arguments. b:emit(list) takes instruction tables
+-- and lists too; b:assemble() gives what dsl.assemble gives. The common
+-- words (ALU, jumps, loads and stores, lddw, call, exit, label) are C
+-- methods; the others, and arguments those leave aside, go through the
+-- word's constructor here, so that each says what dsl.<word> says.
+-- =====================================================================
+
+-- Names of this module that are no instruction word.
+local NOT_WORDS = { assemble = true, disassemble = true, decode = true, dump = true, helper_id = true,
+                    helper_name = true, helpers = true, mnemonics = true, builder = true }
+
+-- Errors of a word used through a builder, at the caller's line: the C
+-- method between is passed over.
+local blame_c = require("ebpfdsl._errors").outside_file(debug.getinfo(1, "S").source, true)
+
+-- b:<name>(...) as the table path does it.
+local function build_slow(b, name, ...)
+  local ok, x = pcall(M[name], ...)
+  if not ok then blame_c(x) end
+  ok, x = pcall(b.emit, b, x)
+  if not ok then blame_c(x) end
+  return b
+end
+
+-- The builder method for a word the C side has none for.
+local function builder_index(methods, name)
+  if type(name) ~= "string" or NOT_WORDS[name] or type(M[name]) ~= "function" then return nil end
+  local f = function(b, ...) return build_slow(b, name, ...) end
+  rawset(methods, name, f)
+  return f
+end
+
+function M.builder(opts)
+  if opts ~= nil and type(opts) ~= "table" then argerr("builder", 1, "a table of options", opts) end
+  return (checked(core.builder, opts, builder_index, build_slow))
+end
+
 -- The mnemonics the assembler knows, from the C table.
 function M.mnemonics()
   local names = {}
