@@ -168,7 +168,7 @@ function M.jmp32_reg(cond, dst, src, to)
 end
 
 -- Helper ids come from the kernel's header via the C core.
-local function helper_ref(fname, h)
+local function helper_lookup(fname, h)
   if type(h) == "number" then
     local id = int(fname, 1, h)
     return id, core.helper_name(id)
@@ -177,6 +177,17 @@ local function helper_ref(fname, h)
   local id, msg = core.helper_id(h)
   if not id then blame(fname .. ": " .. msg) end
   return id, core.helper_name(id)
+end
+
+-- What a name or an id gave is kept: the C lookup compares names one by
+-- one. Only what was found is kept (an error is raised again each time).
+local helper_seen = {}
+local function helper_ref(fname, h)
+  local seen = helper_seen[h]
+  if seen then return seen[1], seen[2] end
+  local id, name = helper_lookup(fname, h)
+  helper_seen[h] = { id, name }
+  return id, name
 end
 
 -- call("ktime_get_ns"), call("bpf_ktime_get_ns"), call(5)
