@@ -312,19 +312,65 @@ int ebpfdsl_lua_decode_values(lua_State *L, const struct ebpfdsl_lua_decoder *d,
 	return d->nvalues;
 }
 
-void ebpfdsl_lua_decode_columns(lua_State *L, const struct ebpfdsl_lua_decoder *d, const void *p, size_t len, int cols,
-				lua_Integer row)
+/* A Lua function returning its arguments as a list: a table constructor
+ * copies them into the list's array in one step (OP_SETLIST), where one
+ * lua_rawseti per value costs several times as much. */
+static void push_packer(lua_State *L)
+{
+	static const char *const KEY = "ebpfdsl.packer";
+	if (lua_getfield(L, LUA_REGISTRYINDEX, KEY) == LUA_TFUNCTION)
+		return;
+	lua_pop(L, 1);
+	if (luaL_loadstring(L, "return { ... }"))
+		lua_error(L);
+	lua_pushvalue(L, -1);
+	lua_setfield(L, LUA_REGISTRYINDEX, KEY);
+}
+
+void ebpfdsl_lua_decode_columns(lua_State *L, const struct ebpfdsl_lua_decoder *d, const void *const *recs,
+				const size_t *lens, size_t n, int cols)
 {
 	const struct layout *u = d->u;
-	if (!u->nested) {
-		for (size_t i = 0; i < u->nvalues; i++) {
-			push_flat(L, &u->flat[i], p);
-			lua_rawseti(L, cols + (int)i, row);
+	luaL_checkstack(L, (int)n + 8, "too many records for columns");
+	if (u->nested) { /* the visitor: values a record at a time */
+		int first = lua_gettop(L) + 1;
+		luaL_checkstack(L, (int)u->nvalues + 8, "too many fields for columns");
+		for (size_t i = 0; i < u->nvalues; i++)
+			lua_createtable(L, (int)n, 0);
+		for (size_t k = 0; k < n; k++)
+			for (int i = ebpfdsl_lua_decode_values(L, d, recs[k], lens[k]) - 1; i >= 0; i--)
+				lua_rawseti(L, first + i, (lua_Integer)k + 1);
+		for (int i = (int)u->nvalues - 1; i >= 0; i--) {
+			ebpfdsl_lua_decoder_name(L, d, i);
+			lua_insert(L, -2);
+			lua_rawset(L, cols);
 		}
 		return;
 	}
-	for (int i = ebpfdsl_lua_decode_values(L, d, p, len) - 1; i >= 0; i--)
-		lua_rawseti(L, cols + i, row);
+	for (size_t i = 0; i < u->nvalues; i++) {
+		const struct flat_value *v = &u->flat[i];
+		ebpfdsl_lua_decoder_name(L, d, (int)i);
+		push_packer(L);
+		/* one kind down a column: the usual ones without a switch each */
+		if (v->kind == FLAT_64) {
+			for (size_t k = 0; k < n; k++) {
+				uint64_t x;
+				memcpy(&x, (const uint8_t *)recs[k] + v->off, 8);
+				lua_pushinteger(L, (lua_Integer)x);
+			}
+		} else if (v->kind == FLAT_U32) {
+			for (size_t k = 0; k < n; k++) {
+				uint32_t x;
+				memcpy(&x, (const uint8_t *)recs[k] + v->off, 4);
+				lua_pushinteger(L, (lua_Integer)x);
+			}
+		} else {
+			for (size_t k = 0; k < n; k++)
+				push_flat(L, v, recs[k]);
+		}
+		lua_call(L, (int)n, 1);
+		lua_rawset(L, cols);
+	}
 }
 
 void ebpfdsl_lua_decoder_name(lua_State *L, const struct ebpfdsl_lua_decoder *d, int i)

@@ -403,73 +403,53 @@ static void push_shared_layout(lua_State *L, struct reader *r)
 	lua_remove(L, -2);
 }
 
-/* protected: (reader, layout, cols, max) -> decodes up to max records,
- * record i into cols[field][i] */
+/* protected: (reader, layout, cols, max) -> decodes up to max records
+ * into new lists, record i into cols[field][i]. A record counts once
+ * every list holds it: they are popped after. */
 static int deliver_columns(lua_State *L)
 {
 	struct reader *r = lua_touserdata(L, 1);
-	lua_Integer max = lua_tointeger(L, 4);
+	size_t max = (size_t)lua_tointeger(L, 4), n = 0, at = r->base.st.head;
 	struct ebpfdsl_lua_decoder d;
-	int cols;
-	ebpfdsl_lua_decoder_init(L, 2, &d); /* 5, 6 */
-	luaL_checkstack(L, d.nvalues + 8, "ringbuf poll_columns");
-	cols = lua_gettop(L) + 1;
-	for (int i = 0; i < d.nvalues; i++) {
-		ebpfdsl_lua_decoder_name(L, &d, i);
-		lua_pushvalue(L, -1);
-		if (lua_rawget(L, 3) != LUA_TTABLE) {
-			lua_pop(L, 1);
-			lua_createtable(L, (int)max, 0);
-			lua_pushvalue(L, -2);
-			lua_pushvalue(L, -2);
-			lua_rawset(L, 3);
+	const void **recs;
+	size_t *lens;
+	int shorter = 0;
+	ebpfdsl_lua_decoder_init(L, 2, &d);
+	if (max > r->base.st.count)
+		max = r->base.st.count;
+	recs = lua_newuserdatauv(L, max * (sizeof(*recs) + sizeof(*lens)) + 1, 0);
+	lens = (size_t *)(void *)(recs + max);
+	while (n < max) {
+		const struct stage_rec *rec = (const struct stage_rec *)(const void *)(r->base.st.buf + at);
+		if (rec->n < d.size) {
+			shorter = 1;
+			break;
 		}
-		lua_remove(L, -2); /* the name */
+		recs[n] = rec + 1;
+		lens[n++] = rec->n;
+		at += sizeof(*rec) + ((rec->n + 7) & ~(uint64_t)7);
 	}
-	while (!r->base.closed && r->base.st.count && r->base.done < max) {
-		const struct stage_rec *rec = ebpfdsl_stage_peek(&r->base.st);
-		const void *data = rec + 1;
-		size_t len = rec->n;
-		ebpfdsl_stage_pop(&r->base.st); /* its bytes stay until the next push */
-		if (len < d.size)
-			luaL_error(L, "a %d-byte record is shorter than its layout (%d bytes)", (int)len, (int)d.size);
-		ebpfdsl_lua_decode_columns(L, &d, data, len, cols, r->base.done + 1);
-		r->base.done++;
+	ebpfdsl_lua_decode_columns(L, &d, recs, lens, n, 3); /* empty lists when n is 0 */
+	ebpfdsl_stage_pop_n(&r->base.st, n, at);
+	r->base.done = (lua_Integer)n;
+	if (shorter) {
+		size_t len = ebpfdsl_stage_peek(&r->base.st)->n;
+		ebpfdsl_stage_pop(&r->base.st); /* popped first: not seen twice */
+		return luaL_error(L, "a %d-byte record is shorter than its layout (%d bytes)", (int)len, (int)d.size);
 	}
 	return 0;
 }
 
-/* Clears what an earlier call left past row n in the columns of cols
- * (at idx), for the layout at layout_idx: each list then holds n values. */
-static void trim_columns(lua_State *L, int layout_idx, int idx, lua_Integer n)
-{
-	struct ebpfdsl_lua_decoder d;
-	int top = lua_gettop(L);
-	ebpfdsl_lua_decoder_init(L, layout_idx, &d);
-	for (int i = 0; i < d.nvalues; i++) {
-		ebpfdsl_lua_decoder_name(L, &d, i);
-		if (lua_rawget(L, idx) == LUA_TTABLE) {
-			for (lua_Integer k = n + 1; lua_rawgeti(L, -1, k) != LUA_TNIL; k++) {
-				lua_pop(L, 1);
-				lua_pushnil(L);
-				lua_rawseti(L, -2, k);
-			}
-			lua_pop(L, 1);
-		}
-		lua_pop(L, 1);
-	}
-	lua_settop(L, top);
-}
-
 /* r:poll_columns(max[, timeout_ms[, cols]]) -> n, cols | nil, msg, errno.
- * cols[field][i] is field of the i-th record, for i = 1..n; cols (given,
- * or a new table) and its lists are refilled by each call. */
+ * cols[field] is a new list of that field of each record, i = 1..n; cols
+ * (given, or a new table) gets new lists each call. */
 static int rb_poll_columns(lua_State *L)
 {
 	struct reader *r = check_usable(L, 1);
 	lua_Integer max = luaL_checkinteger(L, 2), n;
 	int timeout = ebpfdsl_lua_reader_timeout(L, 3, 0), status;
-	luaL_argcheck(L, max >= 1 && max <= 1 << 24, 2, "max must be 1..16777216");
+	/* each list is made from the stack, which holds a million values at most */
+	luaL_argcheck(L, max >= 1 && max <= 1 << 16, 2, "max must be 1..65536");
 	if (!lua_isnoneornil(L, 4))
 		luaL_checktype(L, 4, LUA_TTABLE);
 	lua_settop(L, 4);
@@ -490,7 +470,6 @@ static int rb_poll_columns(lua_State *L)
 	lua_pushinteger(L, max);
 	status = ebpfdsl_lua_reader_run(L, &r->base, 4);
 	n = r->base.done;
-	trim_columns(L, 5, 4, n);
 	if (status != LUA_OK) {
 		if (n == 0)
 			return lua_error(L);

@@ -51,10 +51,11 @@ void ebpfdsl_lua_decode(lua_State *L, const struct ebpfdsl_lua_decoder *d, const
 /* Pushes the top-level values in field order (nested ones as new
  * tables); returns how many (d->nvalues). */
 int ebpfdsl_lua_decode_values(lua_State *L, const struct ebpfdsl_lua_decoder *d, const void *p, size_t len);
-/* Stores the top-level values at index `row` of the lists at stack
- * indices cols .. cols + nvalues - 1, in field order. */
-void ebpfdsl_lua_decode_columns(lua_State *L, const struct ebpfdsl_lua_decoder *d, const void *p, size_t len, int cols,
-				lua_Integer row);
+/* Sets t[field] = the list of that field's values in the n records
+ * recs[k] (lens[k] bytes), for each top-level field, in the table t at
+ * stack index cols: new lists. */
+void ebpfdsl_lua_decode_columns(lua_State *L, const struct ebpfdsl_lua_decoder *d, const void *const *recs,
+				const size_t *lens, size_t n, int cols);
 /* Pushes the name of top-level value i (from 0). */
 void ebpfdsl_lua_decoder_name(lua_State *L, const struct ebpfdsl_lua_decoder *d, int i);
 void ebpfdsl_lua_open_link(lua_State *L);
