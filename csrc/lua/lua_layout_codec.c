@@ -273,7 +273,7 @@ int ebpfdsl_lua_layout_push(lua_State *L, int idx, const void *p, size_t len)
  * Decoders: many records of one layout (see lua_util.h)
  * --------------------------------------------------------------------- */
 
-void ebpfdsl_lua_decoder_init(lua_State *L, int idx, struct ebpfdsl_lua_decoder *d)
+void ebpfdsl_lua_decoder_init(lua_State *L, int idx, struct ebpfdsl_lua_decoder *d, int many)
 {
 	struct layout *u = ebpfdsl_lua_layout_check(L, idx);
 	d->u = u;
@@ -284,7 +284,7 @@ void ebpfdsl_lua_decoder_init(lua_State *L, int idx, struct ebpfdsl_lua_decoder 
 	lua_rawgetp(L, d->names, u->l);
 	d->keys = lua_gettop(L);
 	d->first = 0;
-	if (u->nested)
+	if (u->nested || !many)
 		return;
 	/* pushvalue is cheaper than rawgeti, per field of every record */
 	luaL_checkstack(L, d->nvalues + LUA_MINSTACK, "layout has too many fields");

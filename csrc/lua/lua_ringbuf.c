@@ -111,6 +111,7 @@ struct delivery {
 	int lists;  /* stack index of the handlers list; then the layouts,
 		     * decoders and reused lists, and the chunk (or nil) */
 	int ring;   /* the ring whose values are in the slots, or -1 */
+	int many;   /* more than one record may come (not events()) */
 	size_t chunk_at; /* stage offset of the chunk's first byte */
 	struct ebpfdsl_lua_decoder d;
 };
@@ -120,11 +121,13 @@ enum { L_HANDLERS, L_LAYOUTS, L_DECODERS, L_REUSED, L_CHUNK, L_SLOTS };
  * then the decode function, or the decoder's two tables */
 enum { S_HANDLER, S_LAYOUT, S_REUSED, S_DECODER };
 
-/* Pushes the lists and an empty chunk for a delivery over r (at 1). */
-static void begin(lua_State *L, struct delivery *dv, struct reader *r)
+/* Pushes the lists and an empty chunk for a delivery over r (at 1) of
+ * up to `max` records. */
+static void begin(lua_State *L, struct delivery *dv, struct reader *r, lua_Integer max)
 {
 	dv->r = r;
 	dv->ring = -1;
+	dv->many = max > 1;
 	luaL_checkstack(L, 16, "ringbuf delivery");
 	dv->lists = lua_gettop(L) + 1;
 	lua_getiuservalue(L, 1, UV_HANDLERS);
@@ -142,7 +145,7 @@ static void load_ring(lua_State *L, struct delivery *dv, int ring)
 	lua_rawgeti(L, dv->lists + L_LAYOUTS, ring + 1);
 	lua_rawgeti(L, dv->lists + L_REUSED, ring + 1);
 	if (dv->r->ring[ring].native)
-		ebpfdsl_lua_decoder_init(L, slots + S_LAYOUT, &dv->d);
+		ebpfdsl_lua_decoder_init(L, slots + S_LAYOUT, &dv->d, dv->many);
 	else
 		lua_rawgeti(L, dv->lists + L_DECODERS, ring + 1);
 	dv->ring = ring;
@@ -222,7 +225,7 @@ static int deliver_all(lua_State *L)
 {
 	struct reader *r = lua_touserdata(L, 1);
 	struct delivery dv;
-	begin(L, &dv, r);
+	begin(L, &dv, r, (lua_Integer)r->base.st.count);
 	while (!r->base.closed && r->base.st.count) {
 		int nargs;
 		push_next(L, &dv, 1, &nargs);
@@ -240,7 +243,7 @@ static int deliver_batch(lua_State *L)
 	struct delivery dv;
 	int nargs;
 	lua_getiuservalue(L, 1, UV_MAPS); /* 5 */
-	begin(L, &dv, r);
+	begin(L, &dv, r, max);
 	while (!r->base.closed && r->base.st.count && r->base.done < max) {
 		int ring = push_next(L, &dv, 0, &nargs);
 		lua_rawseti(L, 2, ++r->base.done);
@@ -414,7 +417,7 @@ static int deliver_columns(lua_State *L)
 	const void **recs;
 	size_t *lens;
 	int shorter = 0;
-	ebpfdsl_lua_decoder_init(L, 2, &d);
+	ebpfdsl_lua_decoder_init(L, 2, &d, 1);
 	if (max > r->base.st.count)
 		max = r->base.st.count;
 	recs = lua_newuserdatauv(L, max * (sizeof(*recs) + sizeof(*lens)) + 1, 0);

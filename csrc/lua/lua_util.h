@@ -42,9 +42,11 @@ struct ebpfdsl_lua_decoder {
 	int names;      /* stack index: the field names of each layout of the tree */
 	int keys;       /* stack index: the top level's field names */
 	int first;      /* stack index: the name of each top-level value, in
-			 * order (flat layouts) */
+			 * order (flat layouts, `many`), or 0 */
 };
-void ebpfdsl_lua_decoder_init(lua_State *L, int idx, struct ebpfdsl_lua_decoder *d);
+/* `many`: records will follow in numbers, worth copying each field's
+ * name to the stack for (one record: worth nothing). */
+void ebpfdsl_lua_decoder_init(lua_State *L, int idx, struct ebpfdsl_lua_decoder *d, int many);
 /* Pushes the record as a new table, or (into != 0) fills the table at
  * stack index `into` and pushes it. */
 void ebpfdsl_lua_decode(lua_State *L, const struct ebpfdsl_lua_decoder *d, const void *p, size_t len, int into);
