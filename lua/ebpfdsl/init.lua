@@ -21,7 +21,10 @@ local function searcher(name)
       local path = template:gsub("%?", "ebpfdsl/core")
       local f, err, where = package.loadlib(path, "luaopen_ebpfdsl_core")
       if f then return f, path end
-      if where ~= "open" or not err:find("No such file", 1, true) then
+      -- not there (dlerror's words depend on the locale: ask the file)
+      local there = where ~= "open" or io.open(path, "rb")
+      if there then
+        if type(there) ~= "boolean" then there:close() end
         error(("error loading module '%s' from file '%s':\n\t%s"):format(name, path, err), 2)
       end
     end
