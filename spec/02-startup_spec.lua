@@ -2,8 +2,9 @@
 -- What start-up costs, as the kernel sees it (strace on a child lua5.4):
 -- require "ebpfdsl" and its submodules open each file once and look for
 -- the C core along package.cpath only; creating a map asks the kernel
--- for that map and probes nothing; the DSL makes its helper wrappers on
--- first use, for the header's names only.
+-- for that map and probes nothing; the feature probes load when asked;
+-- the DSL makes its helper wrappers on first use, for the header's names
+-- only.
 local env = require "support.env"
 
 -- Runs a Lua chunk in a child under strace; returns the trace lines.
@@ -59,6 +60,17 @@ describe("start-up", function()
       if l:find("BPF_MAP_CREATE", 1, true) then creates[#creates + 1] = l:match("map_type=([%w_]+)") end
     end
     assert.same({ "BPF_MAP_TYPE_RINGBUF", "BPF_MAP_TYPE_HASH", "BPF_MAP_TYPE_PERF_EVENT_ARRAY" }, creates)
+  end)
+
+  it("loads the feature probes only when asked", function()
+    local out = env.run([[lua5.4 -e 'package.path = "lua/?.lua;lua/?/init.lua;" .. package.path
+      package.cpath = "build/?.so;" .. package.cpath
+      local e = require "ebpfdsl"
+      local _ = e.maps, e.programs, e.ringbuf, e.structs, e.dsl
+      io.write(tostring(package.loaded["ebpfdsl.features"] ~= nil), " ")
+      pcall(e.maps.supported, "hash")
+      io.write(tostring(package.loaded["ebpfdsl.features"] ~= nil))']])
+    assert.equal("false true", out)
   end)
 
   it("makes helper wrappers for the header's names only, the same each time", function()

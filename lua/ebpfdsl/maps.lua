@@ -3,7 +3,9 @@
 -- (maps.hash{...}, maps.ringbuf(size)), pins, and sizes each type requires.
 local core = require "ebpfdsl.core"
 local errors = require "ebpfdsl._errors"
-local features = require "ebpfdsl.features"
+-- ebpfdsl.features loads when a question for it comes (start-up loads
+-- what is used)
+local function features() return require "ebpfdsl.features" end
 
 local M = {}
 
@@ -132,7 +134,7 @@ function M.create(spec)
   if not m then
     -- a refusal says whether the kernel refuses the type itself (the
     -- feature probe, asked only now that a create failed)
-    local avail, why = features.check("map:" .. tname)
+    local avail, why = features().check("map:" .. tname)
     if not avail then err = ("%s (this kernel refuses %s maps: %s)"):format(err, tname, why) end
   end
   return m, err, errno
@@ -182,7 +184,7 @@ function M.supported(tname)
   if type(tname) ~= "string" or not core.map_type_info(tname) then
     raise(("maps.supported: unknown map type '%s'"):format(tostring(tname)))
   end
-  return features.check("map:" .. tname)
+  return features().check("map:" .. tname)
 end
 
 -- maps.open_pinned(path[, {key=, value=}]) -> Map learning type, sizes
