@@ -316,41 +316,44 @@ end)
 describe("ringbuf poll_interval", function()
   env.it("takes records a producer in another process submitted with no_wakeup, while waiting",
     { "bpf", "tracefs", "gcc" }, function()
-      local ring = assert(maps.ringbuf(64 * 1024))
-      -- each getppid call writes the caller's tgid, waking nobody
-      local prog = assert(programs.load { type = "tracepoint", name = "rb_nowake", insns = {
-        dsl.call("get_current_pid_tgid"), dsl.rsh("r0", 32), dsl.stx("w", "fp", -8, "r0"),
-        dsl.mov("r7", "fp"), dsl.add("r7", -8),
-        dsl.ringbuf_output(ring, "r7", 4, "no_wakeup"),
-        dsl.mov("r0", 0), dsl.exit(),
-      } })
-      local link = assert(prog:attach_tracepoint("syscalls", "sys_enter_getppid"))
+      -- the child prints its pid, waits to be let go (a FIFO), waits 200 ms
+      -- more, so that our poll is waiting, then calls getppid 5 times
       local dir = env.tmpdir()
       local src = assert(io.open(dir .. "/calls.c", "w"))
       src:write([[
 #include <stdio.h>
+#include <fcntl.h>
 #include <unistd.h>
 #include <sys/syscall.h>
-int main(void) { printf("%d\n", (int)getpid()); fflush(stdout); usleep(300000);
+int main(int argc, char **argv) { char c; int fd; printf("%d\n", (int)getpid()); fflush(stdout);
+  fd = open(argv[1], O_RDONLY); if (fd < 0 || read(fd, &c, 1) != 1) return 1; usleep(200000);
   for (int i = 0; i < 5; i++) syscall(SYS_getppid); return 0; }
 ]])
       src:close()
-      env.run(("gcc -O2 -o %s/calls %s/calls.c"):format(dir, dir))
-      local pids = {}
-      local r = assert(ringbuf.reader { [ring] = function(b) pids[#pids + 1] = string.unpack("<I4", b) end,
-                                        poll_interval = 20 })
-      -- the child waits, so that our poll below is waiting when it calls
-      local child = assert(io.popen(dir .. "/calls"))
-      local child_pid = tonumber(child:read("l"))
-      local t0 = core.monotime_ns()
+      env.run(("gcc -O2 -o %s/calls %s/calls.c && mkfifo %s/go"):format(dir, dir, dir))
+      local child = assert(io.popen(("%s/calls %s/go"):format(dir, dir)))
+      local child_pid = assert(tonumber(child:read("l")))
+      local ring = assert(maps.ringbuf(64 * 1024))
+      -- the child's getppid calls (not the others': the machine may be busy)
+      -- write its tgid, waking nobody
+      local prog = assert(programs.load { type = "tracepoint", name = "rb_nowake", insns = {
+        dsl.call("get_current_pid_tgid"), dsl.rsh("r0", 32), dsl.jne("r0", child_pid, "out"),
+        dsl.stx("w", "fp", -8, "r0"), dsl.mov("r7", "fp"), dsl.add("r7", -8),
+        dsl.ringbuf_output(ring, "r7", 4, "no_wakeup"),
+        dsl.label("out"), dsl.mov("r0", 0), dsl.exit(),
+      } })
+      local link = assert(prog:attach_tracepoint("syscalls", "sys_enter_getppid"))
       local mine = 0
-      while mine < 5 and core.monotime_ns() - t0 < 10e9 do
-        assert(r:poll(10000))
-        mine = 0
-        for _, p in ipairs(pids) do if p == child_pid then mine = mine + 1 end end
-      end
+      local r = assert(ringbuf.reader { [ring] = function(b)
+        if string.unpack("<I4", b) == child_pid then mine = mine + 1 end
+      end, poll_interval = 20 })
+      local go = assert(io.open(dir .. "/go", "w"))
+      go:write("x")
+      go:close()
+      local t0 = core.monotime_ns()
+      while mine < 5 and core.monotime_ns() - t0 < 10e9 do assert(r:poll(10000)) end
       child:close()
-      assert.equal(5, mine) -- all five calls of the child, whatever else called getppid
+      assert.equal(5, mine) -- all five calls of the child
       -- found by looking every 20 ms, not by poll(10000) timing out
       assert.is_true(core.monotime_ns() - t0 < 8e9, "the waiting poll did not look again")
       link:detach()
