@@ -7,8 +7,8 @@
 -- Needs root and tracefs.
 local lib = require "lib"
 
-local RUNS = 15
-local STEPS = { "map_ns", "load_ns", "attach_ns", "event_ns" }
+local RUNS = 21
+local STEPS = { "map_ns", "load_ns", "attach_ns", "event_ns", "rss_kb" }
 
 local function run(cmd)
   local t0 = lib.now_ns()
@@ -16,7 +16,7 @@ local function run(cmd)
   local out = {}
   for line in p:lines() do
     local k, v = line:match("^(%S+)%s+(%d+)$")
-    if k then out[k] = tonumber(v) - t0 end
+    if k then out[k] = k:match("_ns$") and tonumber(v) - t0 or tonumber(v) end
   end
   assert(p:close(), cmd .. " failed")
   for _, s in ipairs(STEPS) do assert(out[s], cmd .. " printed no " .. s) end
@@ -44,8 +44,22 @@ for _ = 1, RUNS do
   end
 end
 
+-- what the interpreter alone holds (lua5.4 and its libraries), for scale
+local bare = {}
+for _ = 1, 5 do
+  local p = assert(io.popen([[exec lua5.4 -e 'local n = 0 for l in io.lines("/proc/self/smaps") do
+    n = n + (tonumber(l:match("^Rss:%s+(%d+)")) or 0) end print(n)']]))
+  bare[#bare + 1] = tonumber(p:read("l"))
+  p:close()
+end
+
 local base = "C libbpf"
-lib.report_time("startup to first tracepoint event (lua5.4)", median(lua_t.event_ns), median(c_t.event_ns), base)
+lib.report_time("startup to first tracepoint event (lua5.4)", median(lua_t.event_ns), median(c_t.event_ns), base,
+  { op = "<=", value = 1.3 })
 lib.report_time("  of which: start to ring buffer created", median(lua_t.map_ns), median(c_t.map_ns), base)
 lib.report_time("  start to program built and loaded", median(lua_t.load_ns), median(c_t.load_ns), base)
 lib.report_time("  start to tracepoint attached", median(lua_t.attach_ns), median(c_t.attach_ns), base)
+print(("%-48s %10.0f kB        baseline %-24s %10.0f kB  ratio %.2f  target <=3072 kB %s"):format(
+  "RSS at first event, ring pages excluded", median(lua_t.rss_kb), "C libbpf", median(c_t.rss_kb),
+  median(lua_t.rss_kb) / median(c_t.rss_kb), median(lua_t.rss_kb) <= 3072 and "met" or "NOT met"))
+print(("%-48s %10.0f kB"):format("  of which the bare interpreter (lua5.4 -e)", median(bare)))

@@ -18,10 +18,22 @@ local prog = assert(ebpfdsl.programs.load { type = "tracepoint", name = "startup
 stamp("load_ns")
 local link = assert(prog:attach_tracepoint("syscalls", "sys_enter_openat"))
 stamp("attach_ns")
-local got
-local r = assert(ebpfdsl.ringbuf.reader { [ring] = { layout = E, handler = function(ev) got = ev end } })
+local got, r
+-- the first event is what counts: the handler closes the reader, so that
+-- poll returns without handling what every other process's openat wrote
+r = assert(ebpfdsl.ringbuf.reader { [ring] = { layout = E, handler = function(ev) got = ev r:close() end } })
 assert(io.open("/dev/null")):close() -- an openat of our own
 while not got do assert(r:poll(1000)) end
 stamp("event_ns")
+-- resident memory at this point, without the ring's own pages (the
+-- kernel's buffer, mapped by every reader alike): kB
+local rss, mapping = 0, nil
+for line in io.lines("/proc/self/smaps") do
+  local name = line:match("^%x+%-%x+ %S+ %S+ %S+ %S+%s*(.*)$")
+  if name then mapping = name end
+  local kb = line:match("^Rss:%s+(%d+)")
+  if kb and mapping ~= "anon_inode:bpf-map" then rss = rss + tonumber(kb) end
+end
+io.write("rss_kb ", rss, "\n")
 r:close()
 link:detach()

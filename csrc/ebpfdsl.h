@@ -1362,6 +1362,11 @@ EBPFDSL_API int ebpfdsl_ringbuf__ring_count(const ebpfdsl_ringbuf *rb);
 EBPFDSL_API int ebpfdsl_ringbuf__poll(ebpfdsl_ringbuf *rb, int timeout_ms);
 /* The same without waiting. */
 EBPFDSL_API int ebpfdsl_ringbuf__consume(ebpfdsl_ringbuf *rb);
+/* For producers that submit with BPF_RB_NO_WAKEUP, which never wake a
+ * waiting __poll: while __poll waits, it also looks at the rings every
+ * interval_ms (0, the default: only when the kernel wakes it). 0, or
+ * -EINVAL for a negative interval. */
+EBPFDSL_API int ebpfdsl_ringbuf__set_poll_interval(ebpfdsl_ringbuf *rb, int interval_ms);
 /* What the callback stopped the last poll or consume with, or 0. */
 EBPFDSL_API int ebpfdsl_ringbuf__stopped(const ebpfdsl_ringbuf *rb);
 /* An epoll fd that is readable when a ring holds records, for a host

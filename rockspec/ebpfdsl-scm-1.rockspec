@@ -116,6 +116,7 @@ build = {
         "csrc/kernel/user_ringbuf.c",
         "csrc/lua/lua_arch.c",
         "csrc/lua/lua_asm.c",
+        "csrc/lua/lua_builder.c",
         "csrc/lua/lua_attach.c",
         "csrc/lua/lua_btf.c",
         "csrc/lua/lua_btf_value.c",

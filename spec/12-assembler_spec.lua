@@ -812,6 +812,26 @@ describe("round trip of random valid instruction streams", function()
   end)
 end)
 
+describe("instruction tables", function()
+  -- Every field is read raw (lua_next, rawget): an instruction is plain
+  -- data, and what a metatable would supply is not part of it.
+  it("are read raw: a metatable's __index supplies no field, op included", function()
+    local ok, err = pcall(dsl.assemble, { setmetatable({ imm = 0 }, { __index = { op = "exit" } }) })
+    assert.is_false(ok)
+    assert.matches("insn 0: a table with neither 'op' nor list items %(key imm%)", err)
+    local mov = setmetatable({ op = "mov", dst = "r0" }, { __index = { imm = 1 } })
+    assert.matches("insn 0 %(mov%): needs src or imm", select(2, pcall(dsl.assemble, { mov, dsl.exit() })))
+  end)
+
+  it("are read by address of their interned names, whatever built the strings", function()
+    -- names made at run time are the same strings as the literals
+    local op, key = ("mo" .. "v"), ("im" .. "m")
+    local made = { op = op, dst = "r" .. 0 }
+    made[key] = 7
+    assert.equal(dsl.assemble { dsl.mov("r0", 7), dsl.exit() }, dsl.assemble { made, { op = "ex" .. "it" } })
+  end)
+end)
+
 describe("option tables", function()
   -- Options are plain data, read raw: an __index function is never asked,
   -- so no value can exist only on the C stack while Lua collects it.

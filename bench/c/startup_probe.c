@@ -32,6 +32,27 @@ static void stamp(const char *what)
 	printf("%s %lld\n", what, (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec);
 }
 
+/* Resident memory now, without the ring's own pages (the kernel's buffer,
+ * mapped by every reader alike): what bench/startup_probe.lua prints. */
+static void print_rss(void)
+{
+	FILE *f = fopen("/proc/self/smaps", "r");
+	char line[512];
+	long kb = 0, total = 0;
+	int ring = 0;
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long lo, hi;
+		if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2 && strchr(line, ' '))
+			ring = strstr(line, "anon_inode:bpf-map") != NULL;
+		else if (sscanf(line, "Rss: %ld", &kb) == 1 && !ring)
+			total += kb;
+	}
+	fclose(f);
+	printf("rss_kb %ld\n", total);
+}
+
 static int on_event(void *ctx, void *data, size_t size)
 {
 	(void)data;
@@ -118,6 +139,7 @@ int main(void)
 		if (ring_buffer__poll(rb, 1000) < 0)
 			return fail("ring_buffer__poll");
 	stamp("event_ns");
+	print_rss();
 	ring_buffer__free(rb);
 	close(link_fd);
 	close(pfd);

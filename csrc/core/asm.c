@@ -20,6 +20,8 @@ enum relax {
 
 struct item {
 	struct ebpfdsl_op op;
+	int shape;      /* its row's, looked up once */
+	int jumps;      /* its shape can go somewhere (numeric_jump asks) */
 	int label;      /* label id the op goes to, or -1 */
 	int after;      /* id of the last label defined before it, or -1 */
 	size_t slot;    /* slot as emitted, before relaxation */
@@ -30,7 +32,8 @@ struct item {
 };
 
 struct label {
-	char *name;
+	size_t name;    /* offset of its name in the assembler's names */
+	uint32_t hash;
 	size_t item;    /* index of the item it stands before; SIZE_MAX: undefined */
 	size_t first_use;
 };
@@ -43,6 +46,8 @@ struct ebpfdsl_asm {
 	size_t nlabels, caplabels;
 	int *buckets;   /* open addressing over labels, -1 empty */
 	size_t nbuckets;
+	char *names;    /* every label's name, NUL-terminated, one after another */
+	size_t names_len, names_cap;
 	int last_label;
 	struct bpf_insn *out;
 	size_t nout;
@@ -72,8 +77,7 @@ void ebpfdsl_asm__free(ebpfdsl_asm *a)
 {
 	if (!a)
 		return;
-	for (size_t i = 0; i < a->nlabels; i++)
-		free(a->labels[i].name);
+	free(a->names);
 	free(a->labels);
 	free(a->buckets);
 	free(a->items);
@@ -105,13 +109,17 @@ static int set_error(ebpfdsl_asm *a, const char *fmt, ...)
 	return -1;
 }
 
+static const char *label_name(const ebpfdsl_asm *a, int id)
+{
+	return a->names + a->labels[id].name;
+}
+
 /* "insn 12 (jeq, after label 'loop')" */
 static const char *where(const ebpfdsl_asm *a, const struct item *it, char *buf, size_t len)
 {
 	const struct ebpfdsl_isa_row *row = ebpfdsl_isa_row(it->op.op);
 	if (it->after >= 0)
-		snprintf(buf, len, "insn %zu (%s, after label '%s')", it->slot, row->name,
-			 a->labels[it->after].name);
+		snprintf(buf, len, "insn %zu (%s, after label '%s')", it->slot, row->name, label_name(a, it->after));
 	else
 		snprintf(buf, len, "insn %zu (%s)", it->slot, row->name);
 	return buf;
@@ -134,7 +142,7 @@ static int grow_buckets(ebpfdsl_asm *a)
 	for (size_t i = 0; i < n; i++)
 		b[i] = -1;
 	for (size_t i = 0; i < a->nlabels; i++) {
-		size_t k = hash(a->labels[i].name) & (n - 1);
+		size_t k = a->labels[i].hash & (n - 1);
 		while (b[k] >= 0)
 			k = (k + 1) & (n - 1);
 		b[k] = (int)i;
@@ -145,15 +153,56 @@ static int grow_buckets(ebpfdsl_asm *a)
 	return 0;
 }
 
+/* Shapes numeric_jump may find a jump in: the others are skipped
+ * without a look at every pass of finalize. */
+static int goes_somewhere(int shape)
+{
+	switch (shape) {
+	case EBPFDSL_SHAPE_JA:
+	case EBPFDSL_SHAPE_GOTOL:
+	case EBPFDSL_SHAPE_JCOND:
+	case EBPFDSL_SHAPE_CALL_LOCAL:
+	case EBPFDSL_SHAPE_LD_FUNC:
+	case EBPFDSL_SHAPE_RAW:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/* Copies a name to the end of a->names: its offset, or SIZE_MAX on
+ * ENOMEM. One buffer for all, not a malloc per label. */
+static size_t keep_name(ebpfdsl_asm *a, const char *name)
+{
+	size_t len = strlen(name) + 1, at = a->names_len;
+	if (a->names_cap - a->names_len < len) {
+		size_t cap = a->names_cap ? a->names_cap : 1024;
+		char *p;
+		while (cap - a->names_len < len)
+			cap *= 2;
+		p = realloc(a->names, cap);
+		if (!p)
+			return SIZE_MAX;
+		a->names = p;
+		a->names_cap = cap;
+	}
+	memcpy(a->names + at, name, len);
+	a->names_len += len;
+	return at;
+}
+
 /* The id of a label, created undefined when first seen; -1 on ENOMEM. */
 static int intern(ebpfdsl_asm *a, const char *name)
 {
+	uint32_t h = hash(name);
 	size_t k;
 	if (a->nlabels * 2 >= a->nbuckets && grow_buckets(a))
 		return -1;
-	for (k = hash(name) & (a->nbuckets - 1); a->buckets[k] >= 0; k = (k + 1) & (a->nbuckets - 1))
-		if (strcmp(a->labels[a->buckets[k]].name, name) == 0)
+	for (k = h & (a->nbuckets - 1); a->buckets[k] >= 0; k = (k + 1) & (a->nbuckets - 1)) {
+		const struct label *l = &a->labels[a->buckets[k]];
+		if (l->hash == h && strcmp(a->names + l->name, name) == 0)
 			return a->buckets[k];
+	}
 	if (a->nlabels == a->caplabels) {
 		size_t n = a->caplabels ? a->caplabels * 2 : 16;
 		struct label *l = realloc(a->labels, n * sizeof(*l));
@@ -162,9 +211,10 @@ static int intern(ebpfdsl_asm *a, const char *name)
 		a->labels = l;
 		a->caplabels = n;
 	}
-	a->labels[a->nlabels].name = strdup(name);
-	if (!a->labels[a->nlabels].name)
+	a->labels[a->nlabels].name = keep_name(a, name);
+	if (a->labels[a->nlabels].name == SIZE_MAX)
 		return -1;
+	a->labels[a->nlabels].hash = h;
 	a->labels[a->nlabels].item = SIZE_MAX;
 	a->labels[a->nlabels].first_use = SIZE_MAX;
 	a->buckets[k] = (int)a->nlabels;
@@ -194,10 +244,22 @@ int ebpfdsl_asm__label(ebpfdsl_asm *a, const char *name)
 	return 0;
 }
 
+/* The error of an op the validator refused, or of a target without a
+ * name: kept out of emit so that its buffers cost emit nothing. */
+static __attribute__((noinline)) int refuse(ebpfdsl_asm *a, const struct item *it, const char *why)
+{
+	char msg[EBPFDSL_ERRLEN - 64], w[160];
+	if (!why) {
+		ebpfdsl__validate(&it->op, a->cpu, msg, sizeof(msg));
+		why = msg;
+	}
+	return set_error(a, "%s: %s", where(a, it, w, sizeof(w)), why);
+}
+
 int ebpfdsl_asm__emit(ebpfdsl_asm *a, const struct ebpfdsl_op *op)
 {
+	const struct ebpfdsl_isa_row *row;
 	struct item *it;
-	char msg[EBPFDSL_ERRLEN - 64], w[160];
 	if (a->failed)
 		return -1;
 	if (a->finalized)
@@ -217,22 +279,25 @@ int ebpfdsl_asm__emit(ebpfdsl_asm *a, const struct ebpfdsl_op *op)
 	it->slot = a->slots;
 	it->relax = RELAX_NONE;
 	it->dest = SIZE_MAX;
-	if (!ebpfdsl_isa_row(op->op))
+	row = ebpfdsl_isa_row(op->op);
+	if (!row)
 		return set_error(a, "insn %zu: unknown mnemonic number %d", a->slots, op->op);
-	if (ebpfdsl__validate(op, a->cpu, msg, sizeof(msg)))
-		return set_error(a, "%s: %s", where(a, it, w, sizeof(w)), msg);
+	if (ebpfdsl__validate_row(op, row, a->cpu, NULL, 0)) /* no text unless refused */
+		return refuse(a, it, NULL);
+	it->shape = row->shape;
+	it->jumps = goes_somewhere(it->shape);
 	if (op->has & EBPFDSL_HAS_TARGET) {
 		if (!op->target || !*op->target)
-			return set_error(a, "%s: target needs a non-empty label name", where(a, it, w, sizeof(w)));
+			return refuse(a, it, "target needs a non-empty label name");
 		it->label = intern(a, op->target);
 		if (it->label < 0)
 			return set_error(a, "out of memory");
 		if (a->labels[it->label].first_use == SIZE_MAX)
 			a->labels[it->label].first_use = a->nitems;
-		it->op.target = a->labels[it->label].name; /* the caller's string may go away */
+		it->op.target = NULL; /* the caller's string may go away: it->label names it */
 	}
 	a->nitems++;
-	a->slots += (size_t)ebpfdsl_op_slots(op);
+	a->slots += (size_t)ebpfdsl__shape_slots(it->shape);
 	return 0;
 }
 
@@ -241,7 +306,7 @@ static size_t item_slots(const struct item *it)
 	switch (it->relax) {
 	case RELAX_INVERTED: return 2;
 	case RELAX_JSET: return 3;
-	default: return (size_t)ebpfdsl_op_slots(&it->op);
+	default: return (size_t)ebpfdsl__shape_slots(it->shape);
 	}
 }
 
@@ -263,7 +328,7 @@ static int check_labels(ebpfdsl_asm *a)
 		const struct label *l = &a->labels[i];
 		if (l->item == SIZE_MAX && l->first_use != SIZE_MAX)
 			return set_error(a, "%s: undefined label '%s'", where(a, &a->items[l->first_use], w, sizeof(w)),
-					 l->name);
+					 a->names + l->name);
 	}
 	return 0;
 }
@@ -271,12 +336,12 @@ static int check_labels(ebpfdsl_asm *a)
 /* For a jump, local call or ld_func without a label: 1 with the
  * relative offset it carries (off, or imm for calls and ld_func) in *rel;
  * 0 when the op goes nowhere (raw bytes that are no jump included). */
-static int numeric_jump(const struct ebpfdsl_op *op, int64_t *rel)
+static int numeric_jump(const struct item *it, int64_t *rel)
 {
-	const struct ebpfdsl_isa_row *row = ebpfdsl_isa_row(op->op);
+	const struct ebpfdsl_op *op = &it->op;
 	if (op->has & EBPFDSL_HAS_TARGET)
 		return 0;
-	switch (row->shape) {
+	switch (it->shape) {
 	case EBPFDSL_SHAPE_JA:
 	case EBPFDSL_SHAPE_GOTOL:
 	case EBPFDSL_SHAPE_JCOND:
@@ -330,7 +395,7 @@ static void resolve(ebpfdsl_asm *a)
 		int64_t rel;
 		if (it->label >= 0)
 			it->dest = a->labels[it->label].item;
-		else if (it->op.op != EBPFDSL_OP_RAW && numeric_jump(&it->op, &rel))
+		else if (it->jumps && it->op.op != EBPFDSL_OP_RAW && numeric_jump(it, &rel))
 			it->dest = item_at_slot(a, (int64_t)it->slot + 1 + rel);
 	}
 }
@@ -339,7 +404,7 @@ static void resolve(ebpfdsl_asm *a)
 static const char *dest_name(const ebpfdsl_asm *a, const struct item *it, char *buf, size_t len)
 {
 	if (it->label >= 0)
-		snprintf(buf, len, "label '%s'", a->labels[it->label].name);
+		snprintf(buf, len, "label '%s'", label_name(a, it->label));
 	else if (it->dest < a->nitems)
 		snprintf(buf, len, "insn %zu", a->items[it->dest].slot);
 	else
@@ -357,7 +422,7 @@ static int relax(ebpfdsl_asm *a, size_t *pos)
 		layout(a, pos);
 		for (size_t i = 0; i < a->nitems; i++) {
 			struct item *it = &a->items[i];
-			int shape = ebpfdsl_isa_row(it->op.op)->shape;
+			int shape = it->shape;
 			int64_t dist;
 			if (it->dest == SIZE_MAX || it->relax != RELAX_NONE ||
 			    (shape != EBPFDSL_SHAPE_JA && shape != EBPFDSL_SHAPE_JCOND))
@@ -409,7 +474,7 @@ static int check_unmoved(ebpfdsl_asm *a, const size_t *pos)
 	for (size_t i = 0; i < a->nitems; i++) {
 		const struct item *it = &a->items[i];
 		int64_t rel, to;
-		if (it->dest != SIZE_MAX || it->label >= 0 || !numeric_jump(&it->op, &rel))
+		if (!it->jumps || it->dest != SIZE_MAX || it->label >= 0 || !numeric_jump(it, &rel))
 			continue;
 		to = (int64_t)it->slot + 1 + rel;
 		if (moved(a, pos, to) == (int64_t)pos[i] - (int64_t)it->slot)
@@ -428,16 +493,20 @@ static int check_unmoved(ebpfdsl_asm *a, const size_t *pos)
 /* Writes item i (already laid out at pos[i]) into a->out. */
 static void encode_item(ebpfdsl_asm *a, const struct item *it, const size_t *pos, size_t i)
 {
-	struct ebpfdsl_op op = it->op;
 	struct bpf_insn *out = a->out + pos[i];
-	int64_t to = it->dest != SIZE_MAX ? (int64_t)pos[it->dest] : 0;
-	int shape = ebpfdsl_isa_row(op.op)->shape;
-	struct ebpfdsl_op gotol = { .op = EBPFDSL_OP_GOTOL, .has = EBPFDSL_HAS_OFF };
+	struct ebpfdsl_op op, gotol;
+	int64_t to;
+	int shape = it->shape;
 
 	if (it->dest == SIZE_MAX) {
-		ebpfdsl__encode(&op, out);
+		ebpfdsl__encode(&it->op, out);
 		return;
 	}
+	op = it->op;
+	to = (int64_t)pos[it->dest];
+	memset(&gotol, 0, sizeof(gotol));
+	gotol.op = EBPFDSL_OP_GOTOL;
+	gotol.has = EBPFDSL_HAS_OFF;
 	op.has &= ~EBPFDSL_HAS_TARGET;
 	op.target = NULL;
 	switch (it->relax) {
@@ -494,7 +563,7 @@ int ebpfdsl_asm__finalize(ebpfdsl_asm *a)
 		return -1;
 	}
 	a->nout = pos[a->nitems];
-	a->out = calloc(a->nout ? a->nout : 1, sizeof(*a->out));
+	a->out = malloc((a->nout ? a->nout : 1) * sizeof(*a->out)); /* encode writes every slot */
 	if (!a->out) {
 		free(pos);
 		return set_error(a, "out of memory");
@@ -526,7 +595,7 @@ int ebpfdsl_asm__label_at(const ebpfdsl_asm *a, size_t i, const char **name, siz
 {
 	if (!a->finalized || i >= a->nlabels)
 		return -ENOENT;
-	*name = a->labels[i].name;
+	*name = label_name(a, (int)i);
 	*slot = a->labels[i].item;
 	return a->labels[i].item == SIZE_MAX ? -ENOENT : 0;
 }

@@ -18,10 +18,32 @@
 
 #define EBPFDSL_ERRLEN 512
 
+/* The instruction table (isa.c), for code that has checked op already:
+ * ebpfdsl_isa_row checks the range on every call. */
+extern const struct ebpfdsl_isa_row ebpfdsl__isa_rows[];
+
+static inline const struct ebpfdsl_isa_row *ebpfdsl__row(int op)
+{
+	return &ebpfdsl__isa_rows[op];
+}
+
+/* Slots an instruction of this shape takes (2 for lddw and its kin). */
+static inline int ebpfdsl__shape_slots(int shape)
+{
+	return shape == EBPFDSL_SHAPE_LDDW || shape == EBPFDSL_SHAPE_LD_IMM || shape == EBPFDSL_SHAPE_LD_MAPV ||
+			       shape == EBPFDSL_SHAPE_LD_FUNC
+		       ? 2
+		       : 1;
+}
+
 /* Checks that `op` has the operands its shape needs, each in range, and
  * that `cpu` has the instruction. On error writes a message to err and
  * returns -1. Targets are accepted unresolved. */
 int ebpfdsl__validate(const struct ebpfdsl_op *op, int cpu, char *err, size_t errlen);
+/* The same for an op whose row the caller found (ebpfdsl_isa_row); err
+ * may be NULL with errlen 0, to learn only whether it is valid. */
+int ebpfdsl__validate_row(const struct ebpfdsl_op *op, const struct ebpfdsl_isa_row *row, int cpu, char *err,
+			  size_t errlen);
 
 /* Encodes a validated op whose jumps are resolved (off/imm, no target)
  * into out[0..slots-1]; returns the slot count. */

@@ -51,15 +51,22 @@ static int code_fits(const struct ebpfdsl_isa_row *row, int code)
 static uint8_t candidates[256][MAX_CANDIDATES];
 static uint8_t ncandidates[256]; /* UINT8_MAX: too many, scan the table */
 
+/* Each row fits at most 4 opcode bytes (its own with the source bit, or
+ * with each size): rows in order, codes per row, not 256 scans of the
+ * table when the library loads. */
 __attribute__((constructor)) static void index_rows(void)
 {
-	for (int code = 0; code < 256; code++) {
-		for (int i = 0; i < EBPFDSL_OP_RAW; i++) {
-			if (!code_fits(ebpfdsl_isa_row(i), code))
+	for (int i = 0; i < EBPFDSL_OP_RAW; i++) {
+		const struct ebpfdsl_isa_row *row = ebpfdsl__row(i);
+		int codes[4] = { row->code, row->code | BPF_X, row->code | 0x10, row->code | 0x18 }, n;
+		n = row->shape == EBPFDSL_SHAPE_ALU || row->shape == EBPFDSL_SHAPE_JCOND ? 2 : sized(row->shape) ? 4 : 1;
+		for (int k = 0; k < n; k++) {
+			int code = codes[k];
+			if (!code_fits(row, code) || ncandidates[code] == UINT8_MAX)
 				continue;
 			if (ncandidates[code] == MAX_CANDIDATES) {
-				ncandidates[code] = UINT8_MAX;
-				break;
+				ncandidates[code] = UINT8_MAX; /* too many: decode scans the table */
+				continue;
 			}
 			candidates[code][ncandidates[code]++] = (uint8_t)i;
 		}

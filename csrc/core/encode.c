@@ -69,6 +69,11 @@ static void pair_names(unsigned pair, char *buf, size_t len)
 	snprintf(buf, len, "%s or %s", field_name(lo), field_name(pair & ~lo));
 }
 
+static int exactly_one(unsigned bits)
+{
+	return bits && !(bits & (bits - 1));
+}
+
 static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 static int fail(char *err, size_t errlen, const char *fmt, ...)
@@ -94,6 +99,10 @@ static int check_fields(const struct ebpfdsl_op *op, int shape, char *err, size_
 	unsigned allowed = req | opt | pairs[0] | pairs[1];
 	char names[32];
 
+	/* the usual case in a few masks; the loops below say what is wrong */
+	if (!(req & ~op->has) && !(op->has & ~allowed) && (!pairs[0] || exactly_one(op->has & pairs[0])) &&
+	    (!pairs[1] || exactly_one(op->has & pairs[1])))
+		return 0;
 	for (unsigned bit = 1; bit <= C; bit <<= 1) {
 		if ((req & bit) && !(op->has & bit))
 			return fail(err, errlen, "needs %s", field_name(bit));
@@ -123,9 +132,10 @@ static int check_regs(const struct ebpfdsl_op *op, int shape, char *err, size_t 
 
 static int check_size(const struct ebpfdsl_op *op, int shape, char *err, size_t errlen)
 {
-	const char *name = ebpfdsl_size_name(op->size);
+	const char *name;
 	if (!(op->has & Z))
 		return 0;
+	name = ebpfdsl_size_name(op->size);
 	if (!name)
 		return fail(err, errlen, "size %d is not one of b, h, w, dw", op->size);
 	switch (shape) {
@@ -239,9 +249,15 @@ static int check_operands(const struct ebpfdsl_op *op, const struct ebpfdsl_isa_
 
 int ebpfdsl__validate(const struct ebpfdsl_op *op, int cpu, char *err, size_t errlen)
 {
-	const struct ebpfdsl_isa_row *row = ebpfdsl_isa_row(op->op);
+	const struct ebpfdsl_isa_row *row = ebpfdsl_isa_row(op->op); /* checks op: callers may not have */
 	if (!row)
 		return fail(err, errlen, "unknown mnemonic number %d", op->op);
+	return ebpfdsl__validate_row(op, row, cpu, err, errlen);
+}
+
+int ebpfdsl__validate_row(const struct ebpfdsl_op *op, const struct ebpfdsl_isa_row *row, int cpu, char *err,
+			  size_t errlen)
+{
 	if (row->cpu > cpu)
 		return fail(err, errlen, "needs cpu v%d (assembling for v%d)", row->cpu, cpu);
 	if (check_fields(op, row->shape, err, errlen) || check_regs(op, row->shape, err, errlen) ||
@@ -264,7 +280,7 @@ static struct bpf_insn mk(uint8_t code, int dst, int src, int64_t off, int64_t i
 
 int ebpfdsl__encode(const struct ebpfdsl_op *op, struct bpf_insn *out)
 {
-	const struct ebpfdsl_isa_row *row = ebpfdsl_isa_row(op->op);
+	const struct ebpfdsl_isa_row *row = ebpfdsl__row(op->op); /* validated */
 	int x = (op->has & S) ? BPF_X : BPF_K;
 	int dst = (op->has & D) ? op->dst : 0, src = (op->has & S) ? op->src : 0;
 	int64_t off = (op->has & O) ? op->off : 0, imm = (op->has & I) ? op->imm : 0;

@@ -4,7 +4,7 @@
 #include <string.h>
 #include "core.h"
 
-static const struct ebpfdsl_isa_row isa_rows[] = {
+const struct ebpfdsl_isa_row ebpfdsl__isa_rows[] = {
 #define ROW_(id, name, code, shape, aux, cpu) { name, code, EBPFDSL_SHAPE_##shape, aux, cpu },
 	EBPFDSL_ISA(ROW_)
 #undef ROW_
@@ -14,7 +14,7 @@ const struct ebpfdsl_isa_row *ebpfdsl_isa_row(int op)
 {
 	if (op < 0 || op >= EBPFDSL_OP_COUNT_)
 		return NULL;
-	return &isa_rows[op];
+	return &ebpfdsl__isa_rows[op];
 }
 
 int ebpfdsl_isa_lookup(const char *name)
@@ -22,7 +22,7 @@ int ebpfdsl_isa_lookup(const char *name)
 	if (!name)
 		return -1;
 	for (int i = 0; i < EBPFDSL_OP_COUNT_; i++)
-		if (isa_rows[i].name[0] == name[0] && strcmp(isa_rows[i].name, name) == 0)
+		if (ebpfdsl__isa_rows[i].name[0] == name[0] && strcmp(ebpfdsl__isa_rows[i].name, name) == 0)
 			return i;
 	return -1;
 }
@@ -71,17 +71,7 @@ const char *ebpfdsl_size_name(int size)
 int ebpfdsl_op_slots(const struct ebpfdsl_op *op)
 {
 	const struct ebpfdsl_isa_row *row = ebpfdsl_isa_row(op->op);
-	if (!row)
-		return 1;
-	switch (row->shape) {
-	case EBPFDSL_SHAPE_LDDW:
-	case EBPFDSL_SHAPE_LD_IMM:
-	case EBPFDSL_SHAPE_LD_MAPV:
-	case EBPFDSL_SHAPE_LD_FUNC:
-		return 2;
-	default:
-		return 1;
-	}
+	return row ? ebpfdsl__shape_slots(row->shape) : 1;
 }
 
 char ebpfdsl__reg_prefix(int op)

@@ -2,7 +2,8 @@
 /* The poll loop of both readers. It takes what the buffers hold before it
  * waits: a perf event fd forgets it was readable once polled, and a reader
  * stopped by its callback leaves records behind that must not wait for
- * the next wakeup. */
+ * the next wakeup. With an interval it also looks on a timer: ring buffer
+ * producers may submit without waking anyone (BPF_RB_NO_WAKEUP). */
 #include <errno.h>
 #include <limits.h>
 #include <time.h>
@@ -52,11 +53,14 @@ int ebpfdsl_reader_poll(int epoll_fd, int timeout_ms, struct ebpfdsl_reader_turn
 				return 0;
 			wait = (int)left;
 		}
+		/* records whose producer asked for no wakeup only come this way */
+		if (t->interval_ms > 0 && (wait < 0 || wait > t->interval_ms))
+			wait = t->interval_ms;
 		/* which buffers woke does not matter: the next pass visits all */
 		n = epoll_wait(epoll_fd, ev, (int)(sizeof(ev) / sizeof(ev[0])), wait);
 		if (n < 0)
 			return -errno;
-		if (n == 0)
+		if (n == 0 && t->interval_ms <= 0)
 			return 0;
 	}
 }

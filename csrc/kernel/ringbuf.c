@@ -224,6 +224,14 @@ int ebpfdsl_ringbuf__consume(ebpfdsl_ringbuf *rb)
 	return ebpfdsl_ringbuf__poll(rb, 0);
 }
 
+int ebpfdsl_ringbuf__set_poll_interval(ebpfdsl_ringbuf *rb, int interval_ms)
+{
+	if (!rb || interval_ms < 0)
+		return -EINVAL;
+	rb->turns.interval_ms = interval_ms;
+	return 0;
+}
+
 int ebpfdsl_ringbuf__stopped(const ebpfdsl_ringbuf *rb)
 {
 	return rb ? rb->turns.stop : 0;

@@ -21,6 +21,7 @@ int luaopen_ebpfdsl_core(lua_State *L)
 	lua_pushcfunction(L, l_monotime_ns);
 	lua_setfield(L, -2, "monotime_ns");
 	ebpfdsl_lua_open_asm(L);
+	ebpfdsl_lua_open_builder(L);
 	ebpfdsl_lua_open_disasm(L);
 	ebpfdsl_lua_open_isa(L);
 	ebpfdsl_lua_open_prog(L);

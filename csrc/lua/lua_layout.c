@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* ebpfdsl.Layout: a struct layout built from a Lua field list, with its
  * queries and its C printout (decode/encode: lua_layout_codec.c). */
+#include <stdlib.h>
 #include <string.h>
 #include "lua_layout.h"
 
@@ -23,6 +24,8 @@ static int layout_gc(lua_State *L)
 	struct layout *u = luaL_checkudata(L, 1, EBPFDSL_LAYOUT_CLASS);
 	ebpfdsl_layout__free(u->l);
 	u->l = NULL;
+	free(u->flat);
+	u->flat = NULL;
 	return 0;
 }
 
@@ -184,6 +187,8 @@ static int l_layout(lua_State *L)
 	u = lua_newuserdatauv(L, sizeof(*u), EBPFDSL_LAYOUT_UV); /* 3 */
 	u->l = NULL;
 	u->nvalues = 0;
+	u->flat = NULL;
+	u->nested = 1;
 	luaL_setmetatable(L, EBPFDSL_LAYOUT_CLASS);
 	lua_newtable(L); /* 4: nested layouts */
 	lua_pushvalue(L, 4);
@@ -211,6 +216,7 @@ static int l_layout(lua_State *L)
 	lua_settop(L, 4);
 	set_names(L, u, 3, 4);
 	set_objects(L, 3, 4);
+	ebpfdsl_lua_layout_flatten(L, u);
 	lua_settop(L, 3);
 	return 1;
 }

@@ -5,6 +5,7 @@
 #define EBPFDSL_LUA_LAYOUT_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include "lua_util.h"
 
 #define EBPFDSL_LAYOUT_CLASS "ebpfdsl.Layout"
@@ -14,9 +15,29 @@
  * names of each layout of the tree, for decoding; 3: {[light userdata of
  * each nested layout of the tree] = its Layout}, for field(path) */
 #define EBPFDSL_LAYOUT_UV 3
+
+/* How a flat layout's top-level value is read: a loop over these decodes
+ * a record without the core's visitor (one callback per field). */
+enum {
+	FLAT_U8, FLAT_I8, FLAT_U16, FLAT_I16, FLAT_U32, FLAT_I32, FLAT_64, FLAT_BOOL,
+	FLAT_CHAR,  /* one char: a string of 0 or 1 byte */
+	FLAT_TEXT,  /* char[n]: a string cut at the first NUL */
+	FLAT_BYTES, /* u8[n]: a string of n bytes */
+	FLAT_NESTED /* a struct or another array: a table, from the visitor */
+};
+struct flat_value {
+	uint32_t off;   /* bytes from the start of the record */
+	uint32_t count; /* FLAT_TEXT, FLAT_BYTES: the array's length */
+	int key;        /* its name's index in the names list (field index + 1) */
+	int kind;       /* FLAT_* */
+};
+
 struct layout {
-	ebpfdsl_layout *l; /* NULL until built */
-	size_t nvalues;    /* top-level fields that are not padding */
+	ebpfdsl_layout *l;       /* NULL until built */
+	size_t nvalues;          /* top-level fields that are not padding */
+	struct flat_value *flat; /* the top-level values (nvalues entries) */
+	int nested;              /* a top-level value is FLAT_NESTED: whole
+				  * records go through the visitor */
 };
 
 /* The built layout at idx; raises on anything else. */
@@ -24,5 +45,8 @@ struct layout *ebpfdsl_lua_layout_check(lua_State *L, int idx);
 /* lua_layout_codec.c: adds decode, decode_many and encode to the
  * Layout's methods. */
 void ebpfdsl_lua_open_layout_codec(lua_State *L);
+/* Sets u->flat (malloc'd; raises when out of memory) and u->nested
+ * from u's built layout; the userdata's __gc frees it. */
+void ebpfdsl_lua_layout_flatten(lua_State *L, struct layout *u);
 
 #endif

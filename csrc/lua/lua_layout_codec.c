@@ -1,54 +1,182 @@
 /* SPDX-License-Identifier: MIT */
 /* ebpfdsl.Layout between bytes and tables: decode (through the core's
  * visitor, field names interned once per layout) and encode (its source). */
+#include <stdlib.h>
 #include <string.h>
 #include "lua_layout.h"
 
 /* Field names are pushed from interned strings, not C strings (which
  * Lua would look up by strcmp each time): user value 2 of a layout maps
  * each layout of its tree (light userdata) to the list of its field
- * names. While decoding, each open table sits on the stack above the
- * names of its fields (nil for arrays). */
+ * names. A flat layout (no top-level value nests) is decoded by one loop
+ * over its values (u->flat); any other by the core's visitor, where each
+ * open table sits on the stack above the names of its fields (nil for
+ * arrays). */
+
+/* ---------------------------------------------------------------------
+ * Decode, flat: one loop over the top-level values
+ * --------------------------------------------------------------------- */
+
+static int flat_kind(const struct ebpfdsl_layout_field *f)
+{
+	if (f->count)
+		return f->type == EBPFDSL_TYPE_CHAR ? FLAT_TEXT : f->type == EBPFDSL_TYPE_U8 ? FLAT_BYTES : FLAT_NESTED;
+	switch (f->type) {
+	case EBPFDSL_TYPE_U8: return FLAT_U8;
+	case EBPFDSL_TYPE_I8: return FLAT_I8;
+	case EBPFDSL_TYPE_U16: return FLAT_U16;
+	case EBPFDSL_TYPE_I16: return FLAT_I16;
+	case EBPFDSL_TYPE_U32: return FLAT_U32;
+	case EBPFDSL_TYPE_I32: return FLAT_I32;
+	case EBPFDSL_TYPE_U64:
+	case EBPFDSL_TYPE_I64:
+	case EBPFDSL_TYPE_PTR: return FLAT_64;
+	case EBPFDSL_TYPE_BOOL: return FLAT_BOOL;
+	case EBPFDSL_TYPE_CHAR: return FLAT_CHAR;
+	default: return FLAT_NESTED;
+	}
+}
+
+void ebpfdsl_lua_layout_flatten(lua_State *L, struct layout *u)
+{
+	size_t n = ebpfdsl_layout__field_count(u->l), k = 0;
+	u->flat = malloc((u->nvalues ? u->nvalues : 1) * sizeof(*u->flat));
+	if (!u->flat)
+		luaL_error(L, "layout '%s': out of memory", ebpfdsl_layout__name(u->l));
+	u->nested = 0;
+	for (size_t i = 0; i < n; i++) {
+		struct ebpfdsl_layout_field f;
+		ebpfdsl_layout__field(u->l, i, &f);
+		if (f.type == EBPFDSL_TYPE_PAD)
+			continue;
+		u->flat[k].off = (uint32_t)f.offset; /* layouts stay below 1 GiB */
+		u->flat[k].count = (uint32_t)f.count;
+		u->flat[k].key = (int)i + 1;
+		u->flat[k].kind = flat_kind(&f);
+		u->nested |= u->flat[k].kind == FLAT_NESTED;
+		k++;
+	}
+}
+
+/* The value of a flat field of the record at rec, as the visitor would
+ * give it (ebpfdsl_scalar_get, strings cut at NUL). */
+static void push_flat(lua_State *L, const struct flat_value *v, const uint8_t *rec)
+{
+	const uint8_t *p = rec + v->off;
+	uint16_t u16;
+	uint32_t u32;
+	uint64_t u64;
+	switch (v->kind) {
+	case FLAT_U8:
+		lua_pushinteger(L, p[0]);
+		break;
+	case FLAT_I8:
+		lua_pushinteger(L, (int8_t)p[0]);
+		break;
+	case FLAT_U16:
+		memcpy(&u16, p, 2);
+		lua_pushinteger(L, u16);
+		break;
+	case FLAT_I16:
+		memcpy(&u16, p, 2);
+		lua_pushinteger(L, (int16_t)u16);
+		break;
+	case FLAT_U32:
+		memcpy(&u32, p, 4);
+		lua_pushinteger(L, (lua_Integer)u32);
+		break;
+	case FLAT_I32:
+		memcpy(&u32, p, 4);
+		lua_pushinteger(L, (int32_t)u32);
+		break;
+	case FLAT_64:
+		memcpy(&u64, p, 8);
+		lua_pushinteger(L, (lua_Integer)u64);
+		break;
+	case FLAT_BOOL:
+		lua_pushboolean(L, p[0] != 0);
+		break;
+	case FLAT_CHAR:
+		lua_pushlstring(L, (const char *)p, p[0] ? 1 : 0);
+		break;
+	case FLAT_TEXT: {
+		const uint8_t *nul = memchr(p, 0, v->count);
+		lua_pushlstring(L, (const char *)p, nul ? (size_t)(nul - p) : v->count);
+		break;
+	}
+	default: /* FLAT_BYTES; FLAT_NESTED never comes here */
+		lua_pushlstring(L, (const char *)p, v->count);
+		break;
+	}
+}
+
+/* ... table -> ... table: sets every value, keys from the list at keys,
+ * or when `first` is not 0 from the copies at first, first + 1, ... */
+static void fill_flat(lua_State *L, const struct layout *u, int keys, int first, const void *p)
+{
+	for (size_t i = 0; i < u->nvalues; i++) {
+		if (first)
+			lua_pushvalue(L, first + (int)i);
+		else
+			lua_rawgeti(L, keys, u->flat[i].key);
+		push_flat(L, &u->flat[i], p);
+		lua_rawset(L, -3);
+	}
+}
+
+/* ---------------------------------------------------------------------
+ * Decode, any layout: the core's visitor
+ * --------------------------------------------------------------------- */
+
 struct lua_dec {
 	lua_State *L;
-	int names; /* stack index of the map */
-	int reuse; /* fill tables already there (decode's `into`) */
+	int names;  /* stack index of the map */
+	int reuse;  /* fill tables already there (decode's `into`) */
+	int values; /* top-level values stay on the stack, in order */
 };
+
+/* the top level of a record decoded as values: no table, no keys */
+static int bare(const struct lua_dec *d, const struct ebpfdsl_layout_cursor *c)
+{
+	return d->values && !c->up;
+}
 
 /* A member's key goes on the stack before its value, so that one
  * lua_rawset stores it: ... names table key value -> ... names table */
-static void push_key(lua_State *L, const struct ebpfdsl_layout_cursor *c)
+static void push_key(const struct lua_dec *d, const struct ebpfdsl_layout_cursor *c)
 {
-	if (c->index == EBPFDSL_LAYOUT_NO_INDEX)
-		lua_rawgeti(L, -2, (lua_Integer)c->field->index + 1);
+	if (c->index == EBPFDSL_LAYOUT_NO_INDEX && !bare(d, c))
+		lua_rawgeti(d->L, -2, (lua_Integer)c->field->index + 1);
 }
 
-static void store(lua_State *L, const struct ebpfdsl_layout_cursor *c)
+static void store(const struct lua_dec *d, const struct ebpfdsl_layout_cursor *c)
 {
+	if (bare(d, c))
+		return;
 	if (c->index == EBPFDSL_LAYOUT_NO_INDEX)
-		lua_rawset(L, -3);
+		lua_rawset(d->L, -3);
 	else
-		lua_rawseti(L, -2, (lua_Integer)c->index + 1);
+		lua_rawseti(d->L, -2, (lua_Integer)c->index + 1);
 }
 
 static int dec_scalar(void *ctx, const struct ebpfdsl_layout_cursor *c, int64_t v)
 {
-	lua_State *L = ((struct lua_dec *)ctx)->L;
-	push_key(L, c);
+	struct lua_dec *d = ctx;
+	push_key(d, c);
 	if (c->field->type == EBPFDSL_TYPE_BOOL)
-		lua_pushboolean(L, v != 0);
+		lua_pushboolean(d->L, v != 0);
 	else
-		lua_pushinteger(L, (lua_Integer)v);
-	store(L, c);
+		lua_pushinteger(d->L, (lua_Integer)v);
+	store(d, c);
 	return 0;
 }
 
 static int dec_bytes(void *ctx, const struct ebpfdsl_layout_cursor *c, const char *p, size_t len)
 {
-	lua_State *L = ((struct lua_dec *)ctx)->L;
-	push_key(L, c);
-	lua_pushlstring(L, p, len);
-	store(L, c);
+	struct lua_dec *d = ctx;
+	push_key(d, c);
+	lua_pushlstring(d->L, p, len);
+	store(d, c);
 	return 0;
 }
 
@@ -58,7 +186,7 @@ static int dec_enter(void *ctx, const struct ebpfdsl_layout_cursor *c, int nest,
 	struct lua_dec *d = ctx;
 	lua_State *L = d->L;
 	luaL_checkstack(L, 5, "layout nested too deeply");
-	push_key(L, c);
+	push_key(d, c);
 	if (nest == EBPFDSL_LAYOUT_NEST_ARRAY)
 		lua_pushnil(L);
 	else
@@ -84,10 +212,10 @@ static int dec_enter(void *ctx, const struct ebpfdsl_layout_cursor *c, int nest,
 
 static int dec_leave(void *ctx, const struct ebpfdsl_layout_cursor *c, int nest)
 {
-	lua_State *L = ((struct lua_dec *)ctx)->L;
+	struct lua_dec *d = ctx;
 	(void)nest;
-	lua_remove(L, -2); /* its names */
-	store(L, c);
+	lua_remove(d->L, -2); /* its names */
+	store(d, c);
 	return 0;
 }
 
@@ -100,18 +228,32 @@ static const struct ebpfdsl_layout_visitor LUA_VISITOR = {
 };
 
 /* Pushes the decoded record; `names` is the stack index of the layout's
- * user value 2; `into`, when not 0, the stack index of a table to fill
- * (and push) instead of a new one. */
-static void push_decoded(lua_State *L, const struct layout *u, int names, const void *p, size_t len, int into)
+ * user value 2, `keys` (0: none yet) that of the top level's names;
+ * `into`, when not 0, the stack index of a table to fill (and push)
+ * instead of a new one. */
+static void push_decoded(lua_State *L, const struct layout *u, int names, int keys, int first, const void *p,
+			 size_t len, int into)
 {
-	struct lua_dec d = { L, names, into != 0 };
-	lua_rawgetp(L, names, u->l);
+	struct lua_dec d = { L, names, into != 0, 0 };
+	if (!keys)
+		lua_rawgetp(L, names, u->l);
 	if (into)
 		lua_pushvalue(L, into);
 	else
 		lua_createtable(L, 0, (int)u->nvalues);
-	ebpfdsl_layout__decode(u->l, p, len, &LUA_VISITOR, &d);
-	lua_remove(L, -2);
+	if (!u->nested) {
+		fill_flat(L, u, keys ? keys : lua_gettop(L) - 1, first, p);
+	} else {
+		if (keys) { /* the visitor wants the names below the table */
+			lua_pushvalue(L, keys);
+			lua_insert(L, -2);
+		}
+		ebpfdsl_layout__decode(u->l, p, len, &LUA_VISITOR, &d);
+		if (keys)
+			lua_remove(L, -2);
+	}
+	if (!keys)
+		lua_remove(L, -2);
 }
 
 int ebpfdsl_lua_layout_push(lua_State *L, int idx, const void *p, size_t len)
@@ -122,9 +264,118 @@ int ebpfdsl_lua_layout_push(lua_State *L, int idx, const void *p, size_t len)
 		return luaL_error(L, "decode: struct %s needs %d bytes, got %d", ebpfdsl_layout__name(u->l), (int)size,
 				  (int)len);
 	lua_getiuservalue(L, idx, 2);
-	push_decoded(L, u, lua_gettop(L), p, len, 0);
+	push_decoded(L, u, lua_gettop(L), 0, 0, p, len, 0);
 	lua_remove(L, -2);
 	return 1;
+}
+
+/* ---------------------------------------------------------------------
+ * Decoders: many records of one layout (see lua_util.h)
+ * --------------------------------------------------------------------- */
+
+void ebpfdsl_lua_decoder_init(lua_State *L, int idx, struct ebpfdsl_lua_decoder *d, int many)
+{
+	struct layout *u = ebpfdsl_lua_layout_check(L, idx);
+	d->u = u;
+	d->size = ebpfdsl_layout__size(u->l);
+	d->nvalues = (int)u->nvalues;
+	lua_getiuservalue(L, idx, 2);
+	d->names = lua_gettop(L);
+	lua_rawgetp(L, d->names, u->l);
+	d->keys = lua_gettop(L);
+	d->first = 0;
+	if (u->nested || !many)
+		return;
+	/* pushvalue is cheaper than rawgeti, per field of every record */
+	luaL_checkstack(L, d->nvalues + LUA_MINSTACK, "layout has too many fields");
+	d->first = d->keys + 1;
+	for (size_t i = 0; i < u->nvalues; i++)
+		lua_rawgeti(L, d->keys, u->flat[i].key);
+}
+
+void ebpfdsl_lua_decode(lua_State *L, const struct ebpfdsl_lua_decoder *d, const void *p, size_t len, int into)
+{
+	push_decoded(L, d->u, d->names, d->keys, d->first, p, len, into);
+}
+
+int ebpfdsl_lua_decode_values(lua_State *L, const struct ebpfdsl_lua_decoder *d, const void *p, size_t len)
+{
+	const struct layout *u = d->u;
+	luaL_checkstack(L, d->nvalues + 4, "too many fields to pass as arguments");
+	if (!u->nested) {
+		for (size_t i = 0; i < u->nvalues; i++)
+			push_flat(L, &u->flat[i], p);
+	} else {
+		struct lua_dec dec = { L, d->names, 0, 1 };
+		ebpfdsl_layout__decode(u->l, p, len, &LUA_VISITOR, &dec);
+	}
+	return d->nvalues;
+}
+
+/* A Lua function returning its arguments as a list: a table constructor
+ * copies them into the list's array in one step (OP_SETLIST), where one
+ * lua_rawseti per value costs several times as much. */
+static void push_packer(lua_State *L)
+{
+	static const char *const KEY = "ebpfdsl.packer";
+	if (lua_getfield(L, LUA_REGISTRYINDEX, KEY) == LUA_TFUNCTION)
+		return;
+	lua_pop(L, 1);
+	if (luaL_loadstring(L, "return { ... }"))
+		lua_error(L);
+	lua_pushvalue(L, -1);
+	lua_setfield(L, LUA_REGISTRYINDEX, KEY);
+}
+
+void ebpfdsl_lua_decode_columns(lua_State *L, const struct ebpfdsl_lua_decoder *d, const void *const *recs,
+				const size_t *lens, size_t n, int cols)
+{
+	const struct layout *u = d->u;
+	luaL_checkstack(L, (int)n + 8, "too many records for columns");
+	if (u->nested) { /* the visitor: values a record at a time */
+		int first = lua_gettop(L) + 1;
+		luaL_checkstack(L, (int)u->nvalues + 8, "too many fields for columns");
+		for (size_t i = 0; i < u->nvalues; i++)
+			lua_createtable(L, (int)n, 0);
+		for (size_t k = 0; k < n; k++)
+			for (int i = ebpfdsl_lua_decode_values(L, d, recs[k], lens[k]) - 1; i >= 0; i--)
+				lua_rawseti(L, first + i, (lua_Integer)k + 1);
+		for (int i = (int)u->nvalues - 1; i >= 0; i--) {
+			ebpfdsl_lua_decoder_name(L, d, i);
+			lua_insert(L, -2);
+			lua_rawset(L, cols);
+		}
+		return;
+	}
+	for (size_t i = 0; i < u->nvalues; i++) {
+		const struct flat_value *v = &u->flat[i];
+		ebpfdsl_lua_decoder_name(L, d, (int)i);
+		push_packer(L);
+		/* one kind down a column: the usual ones without a switch each */
+		if (v->kind == FLAT_64) {
+			for (size_t k = 0; k < n; k++) {
+				uint64_t x;
+				memcpy(&x, (const uint8_t *)recs[k] + v->off, 8);
+				lua_pushinteger(L, (lua_Integer)x);
+			}
+		} else if (v->kind == FLAT_U32) {
+			for (size_t k = 0; k < n; k++) {
+				uint32_t x;
+				memcpy(&x, (const uint8_t *)recs[k] + v->off, 4);
+				lua_pushinteger(L, (lua_Integer)x);
+			}
+		} else {
+			for (size_t k = 0; k < n; k++)
+				push_flat(L, v, recs[k]);
+		}
+		lua_call(L, (int)n, 1);
+		lua_rawset(L, cols);
+	}
+}
+
+void ebpfdsl_lua_decoder_name(lua_State *L, const struct ebpfdsl_lua_decoder *d, int i)
+{
+	lua_rawgeti(L, d->keys, d->u->flat[i].key);
 }
 
 static lua_Integer opt_nonneg(lua_State *L, int idx, lua_Integer def, const char *what)
@@ -153,7 +404,7 @@ static int layout_decode(lua_State *L)
 		return luaL_error(L, "decode: struct %s needs %d bytes at offset %d, got %d", ebpfdsl_layout__name(u->l),
 				  (int)size, (int)off, (int)len);
 	lua_getiuservalue(L, 1, 2);
-	push_decoded(L, u, lua_gettop(L), s + off, len - (size_t)off, into);
+	push_decoded(L, u, lua_gettop(L), 0, 0, s + off, len - (size_t)off, into);
 	return 1;
 }
 
@@ -179,11 +430,12 @@ static int layout_decode_many(lua_State *L)
 		return luaL_error(L, "decode_many: %d records of struct %s (%d bytes, stride %d, offset %d) need more than "
 				  "the %d bytes given", (int)count, ebpfdsl_layout__name(u->l), (int)size, (int)stride,
 				  (int)off, (int)len);
-	lua_getiuservalue(L, 1, 2);
+	lua_getiuservalue(L, 1, 2);       /* names */
+	lua_rawgetp(L, -1, u->l);         /* the top level's names */
 	lua_createtable(L, (int)count, 0);
 	for (lua_Integer i = 0; i < count; i++) {
 		size_t at = (size_t)off + (size_t)i * (size_t)stride;
-		push_decoded(L, u, lua_gettop(L) - 1, s + at, len - at, 0);
+		push_decoded(L, u, lua_gettop(L) - 2, lua_gettop(L) - 1, 0, s + at, len - at, 0);
 		lua_rawseti(L, -2, i + 1);
 	}
 	return 1;

@@ -2,6 +2,7 @@
 /* ebpfdsl.RingBuf: a reader over one or more ring buffers, calling Lua
  * handlers, iterating, or returning batches; Lua runs only after libbpf. */
 #include <errno.h>
+#include <limits.h>
 #include <string.h>
 #include "lua_reader.h"
 
@@ -9,8 +10,20 @@ static const char *const RINGBUF = "ebpfdsl.RingBuf";
 
 /* user values, each a list indexed by ring + 1: the maps as given, the
  * handlers (false when none), the layouts and their decode functions
- * (false for raw bytes), the loss maps; then a deferred error */
-enum { UV_MAPS = 1, UV_HANDLERS, UV_LAYOUTS, UV_DECODERS, UV_LOST, UV_ERROR, UV_COUNT = UV_ERROR };
+ * (false for raw bytes), the tables of rings read in "reused" mode
+ * (false for the others), the loss maps; then a deferred error */
+enum { UV_MAPS = 1, UV_HANDLERS, UV_LAYOUTS, UV_DECODERS, UV_REUSED, UV_LOST, UV_ERROR, UV_COUNT = UV_ERROR };
+
+/* How a ring's handler gets each record (the `mode` of its spec). The
+ * first two are the defaults, without and with a layout. */
+enum { MODE_BYTES, MODE_TABLE, MODE_REUSED, MODE_FIELDS, MODE_CHUNK };
+static const char *const MODES[] = { "bytes", "table", "reused", "fields", "chunk", NULL };
+
+struct ring_cfg {
+	size_t size; /* its layout's size, 0 for raw bytes */
+	int mode;    /* MODE_* */
+	int native;  /* its layout is an ebpfdsl.Layout, decoded in C */
+};
 
 struct reader {
 	struct lua_reader base; /* base.native: the ebpfdsl_ringbuf */
@@ -18,7 +31,7 @@ struct reader {
 	int has_error;          /* UV_ERROR holds an error for the next call */
 	int handlers;           /* every ring has a handler */
 	int nrings;
-	size_t size[];          /* per ring: its layout's size, 0 for raw bytes */
+	struct ring_cfg ring[]; /* per ring */
 };
 
 static const struct lua_reader_type ringbuf_type;
@@ -86,23 +99,124 @@ static int fill(lua_State *L, struct lua_reader *base, size_t want, int timeout)
 	return n;
 }
 
-/* The value of the oldest staged record, popped: pushes it and returns
- * its ring. Expects the layouts and decoders lists at `lists`, `lists + 1`. */
-static int push_next(lua_State *L, struct reader *r, int lists)
+/* ---------------------------------------------------------------------
+ * Delivery: staged records to Lua. The reader's lists go on the stack
+ * once; what a ring needs (its handler, layout, reused table, decoder)
+ * is loaded into slots above them when the ring of the records changes,
+ * so that a run of records of one ring costs no lookups.
+ * --------------------------------------------------------------------- */
+
+struct delivery {
+	struct reader *r;
+	int lists;  /* stack index of the handlers list; then the layouts,
+		     * decoders and reused lists, and the chunk (or nil) */
+	int ring;   /* the ring whose values are in the slots, or -1 */
+	int many;   /* more than one record may come (not events()) */
+	size_t chunk_at; /* stage offset of the chunk's first byte */
+	struct ebpfdsl_lua_decoder d;
+};
+
+enum { L_HANDLERS, L_LAYOUTS, L_DECODERS, L_REUSED, L_CHUNK, L_SLOTS };
+/* the slots, from dv->lists + L_SLOTS: handler, layout, reused table,
+ * then the decode function, or the decoder's two tables */
+enum { S_HANDLER, S_LAYOUT, S_REUSED, S_DECODER };
+
+/* Pushes the lists and an empty chunk for a delivery over r (at 1) of
+ * up to `max` records. */
+static void begin(lua_State *L, struct delivery *dv, struct reader *r, lua_Integer max)
 {
+	dv->r = r;
+	dv->ring = -1;
+	dv->many = max > 1;
+	luaL_checkstack(L, 16, "ringbuf delivery");
+	dv->lists = lua_gettop(L) + 1;
+	lua_getiuservalue(L, 1, UV_HANDLERS);
+	lua_getiuservalue(L, 1, UV_LAYOUTS);
+	lua_getiuservalue(L, 1, UV_DECODERS);
+	lua_getiuservalue(L, 1, UV_REUSED);
+	lua_pushnil(L);
+}
+
+static void load_ring(lua_State *L, struct delivery *dv, int ring)
+{
+	int slots = dv->lists + L_SLOTS;
+	lua_settop(L, slots - 1);
+	lua_rawgeti(L, dv->lists + L_HANDLERS, ring + 1);
+	lua_rawgeti(L, dv->lists + L_LAYOUTS, ring + 1);
+	lua_rawgeti(L, dv->lists + L_REUSED, ring + 1);
+	if (dv->r->ring[ring].native)
+		ebpfdsl_lua_decoder_init(L, slots + S_LAYOUT, &dv->d, dv->many);
+	else
+		lua_rawgeti(L, dv->lists + L_DECODERS, ring + 1);
+	dv->ring = ring;
+}
+
+/* One string holding every staged record (and their headers): what
+ * MODE_CHUNK handlers get, made once per delivery. No push happens while
+ * Lua runs (a handler cannot poll its own reader), so it stays right. */
+static void need_chunk(lua_State *L, struct delivery *dv)
+{
+	const struct stage *st = &dv->r->base.st;
+	if (!lua_isnil(L, dv->lists + L_CHUNK))
+		return;
+	dv->chunk_at = st->head;
+	lua_pushlstring(L, st->buf + st->head, st->tail - st->head);
+	lua_replace(L, dv->lists + L_CHUNK);
+}
+
+/* Pops the oldest staged record and pushes what its ring's handler gets
+ * (the handler itself first when `handler`; without, what events() and
+ * poll_batch() give: a new table, or bytes); returns its ring and, in
+ * *nargs, the values pushed after the handler. Popped first: a record
+ * that fails is not seen twice. */
+static int push_next(lua_State *L, struct delivery *dv, int handler, int *nargs)
+{
+	struct reader *r = dv->r;
 	const struct stage_rec *rec = ebpfdsl_stage_peek(&r->base.st);
-	int ring = rec->src;
-	size_t size = r->size[ring];
-	ebpfdsl_stage_pop(&r->base.st); /* popped first: a failing record is not seen twice */
-	if (size == 0) {
-		lua_pushlstring(L, (const char *)(rec + 1), rec->n);
-		return ring;
+	const char *data = (const char *)(rec + 1);
+	int ring = rec->src, slots;
+	const struct ring_cfg *cfg = &r->ring[ring];
+	size_t len = rec->n, at = (size_t)(data - r->base.st.buf);
+	int mode = handler ? cfg->mode : cfg->size ? MODE_TABLE : MODE_BYTES;
+
+	if (mode == MODE_CHUNK)
+		need_chunk(L, dv); /* from the stage as it is, this record included */
+	ebpfdsl_stage_pop(&r->base.st); /* its bytes stay until the next push */
+	if (ring != dv->ring)
+		load_ring(L, dv, ring);
+	slots = dv->lists + L_SLOTS;
+	if (handler)
+		lua_pushvalue(L, slots + S_HANDLER);
+	*nargs = 1;
+	if (len < cfg->size)
+		luaL_error(L, "a %d-byte record is shorter than its layout (%d bytes)", (int)len, (int)cfg->size);
+	switch (mode) {
+	case MODE_BYTES:
+		lua_pushlstring(L, data, len);
+		break;
+	case MODE_CHUNK:
+		lua_pushvalue(L, dv->lists + L_CHUNK);
+		lua_pushinteger(L, (lua_Integer)(at - dv->chunk_at) + 1);
+		lua_pushinteger(L, (lua_Integer)len);
+		*nargs = 3;
+		break;
+	case MODE_REUSED:
+		ebpfdsl_lua_decode(L, &dv->d, data, len, slots + S_REUSED);
+		break;
+	case MODE_FIELDS:
+		*nargs = ebpfdsl_lua_decode_values(L, &dv->d, data, len);
+		break;
+	default: /* MODE_TABLE */
+		if (cfg->native) {
+			ebpfdsl_lua_decode(L, &dv->d, data, len, 0);
+		} else {
+			lua_pushvalue(L, slots + S_DECODER);
+			lua_pushvalue(L, slots + S_LAYOUT);
+			lua_pushlstring(L, data, len);
+			lua_call(L, 2, 1);
+		}
+		break;
 	}
-	lua_rawgeti(L, lists, ring + 1);
-	lua_rawgeti(L, lists + 1, ring + 1);
-	ebpfdsl_lua_reader_push(L, -2, -1, size, rec + 1, rec->n);
-	lua_replace(L, -3);
-	lua_pop(L, 1);
 	return ring;
 }
 
@@ -110,14 +224,12 @@ static int push_next(lua_State *L, struct reader *r, int lists)
 static int deliver_all(lua_State *L)
 {
 	struct reader *r = lua_touserdata(L, 1);
-	lua_getiuservalue(L, 1, UV_HANDLERS); /* 2 */
-	lua_getiuservalue(L, 1, UV_LAYOUTS);  /* 3 */
-	lua_getiuservalue(L, 1, UV_DECODERS); /* 4 */
+	struct delivery dv;
+	begin(L, &dv, r, (lua_Integer)r->base.st.count);
 	while (!r->base.closed && r->base.st.count) {
-		int ring = ebpfdsl_stage_peek(&r->base.st)->src;
-		lua_rawgeti(L, 2, ring + 1);
-		push_next(L, r, 3);
-		lua_call(L, 1, 0);
+		int nargs;
+		push_next(L, &dv, 1, &nargs);
+		lua_call(L, nargs, 0);
 		r->base.done++;
 	}
 	return 0;
@@ -128,11 +240,12 @@ static int deliver_batch(lua_State *L)
 {
 	struct reader *r = lua_touserdata(L, 1);
 	lua_Integer max = lua_tointeger(L, 4);
-	lua_getiuservalue(L, 1, UV_MAPS);     /* 5 */
-	lua_getiuservalue(L, 1, UV_LAYOUTS);  /* 6 */
-	lua_getiuservalue(L, 1, UV_DECODERS); /* 7 */
+	struct delivery dv;
+	int nargs;
+	lua_getiuservalue(L, 1, UV_MAPS); /* 5 */
+	begin(L, &dv, r, max);
 	while (!r->base.closed && r->base.st.count && r->base.done < max) {
-		int ring = push_next(L, r, 6);
+		int ring = push_next(L, &dv, 0, &nargs);
 		lua_rawseti(L, 2, ++r->base.done);
 		lua_rawgeti(L, 5, ring + 1);
 		lua_rawseti(L, 3, r->base.done);
@@ -272,18 +385,166 @@ static int rb_staged(lua_State *L)
 	return 1;
 }
 
-/* ringbuf_reader(list) where list[i] = {map=, fd=, handler=, layout=,
- * lost=, lost_fd=} -> RingBuf | nil, msg, errno */
+/* ---------------------------------------------------------------------
+ * Columns: records decoded into one list per field
+ * --------------------------------------------------------------------- */
+
+/* Pushes the ebpfdsl.Layout every ring has; raises when they differ. */
+static void push_shared_layout(lua_State *L, struct reader *r)
+{
+	lua_getiuservalue(L, 1, UV_LAYOUTS);
+	lua_rawgeti(L, -1, 1);
+	for (int i = 0; i < r->nrings; i++) {
+		int same;
+		lua_rawgeti(L, -2, i + 1);
+		same = lua_rawequal(L, -1, -2);
+		lua_pop(L, 1);
+		if (!r->ring[i].native || !same)
+			luaL_error(L, "%s poll_columns: every ring must have the same ebpfdsl.Layout (ring %d %s)", RINGBUF,
+				   i + 1, !r->ring[i].native ? "has none" : "has another");
+	}
+	lua_remove(L, -2);
+}
+
+/* protected: (reader, layout, cols, max) -> decodes up to max records
+ * into new lists, record i into cols[field][i]. A record counts once
+ * every list holds it: they are popped after. */
+static int deliver_columns(lua_State *L)
+{
+	struct reader *r = lua_touserdata(L, 1);
+	size_t max = (size_t)lua_tointeger(L, 4), n = 0, at = r->base.st.head;
+	struct ebpfdsl_lua_decoder d;
+	const void **recs;
+	size_t *lens;
+	int shorter = 0;
+	ebpfdsl_lua_decoder_init(L, 2, &d, 1);
+	if (max > r->base.st.count)
+		max = r->base.st.count;
+	recs = lua_newuserdatauv(L, max * (sizeof(*recs) + sizeof(*lens)) + 1, 0);
+	lens = (size_t *)(void *)(recs + max);
+	while (n < max) {
+		const struct stage_rec *rec = (const struct stage_rec *)(const void *)(r->base.st.buf + at);
+		if (rec->n < d.size) {
+			shorter = 1;
+			break;
+		}
+		recs[n] = rec + 1;
+		lens[n++] = rec->n;
+		at += sizeof(*rec) + ((rec->n + 7) & ~(uint64_t)7);
+	}
+	ebpfdsl_lua_decode_columns(L, &d, recs, lens, n, 3); /* empty lists when n is 0 */
+	ebpfdsl_stage_pop_n(&r->base.st, n, at);
+	r->base.done = (lua_Integer)n;
+	if (shorter) {
+		size_t len = ebpfdsl_stage_peek(&r->base.st)->n;
+		ebpfdsl_stage_pop(&r->base.st); /* popped first: not seen twice */
+		return luaL_error(L, "a %d-byte record is shorter than its layout (%d bytes)", (int)len, (int)d.size);
+	}
+	return 0;
+}
+
+/* r:poll_columns(max[, timeout_ms[, cols]]) -> n, cols | nil, msg, errno.
+ * cols[field] is a new list of that field of each record, i = 1..n; cols
+ * (given, or a new table) gets new lists each call. */
+static int rb_poll_columns(lua_State *L)
+{
+	struct reader *r = check_usable(L, 1);
+	lua_Integer max = luaL_checkinteger(L, 2), n;
+	int timeout = ebpfdsl_lua_reader_timeout(L, 3, 0), status;
+	/* each list is made from the stack, which holds a million values at most */
+	luaL_argcheck(L, max >= 1 && max <= 1 << 16, 2, "max must be 1..65536");
+	if (!lua_isnoneornil(L, 4))
+		luaL_checktype(L, 4, LUA_TTABLE);
+	lua_settop(L, 4);
+	if (lua_isnil(L, 4)) {
+		lua_newtable(L);
+		lua_replace(L, 4);
+	}
+	push_shared_layout(L, r); /* 5 */
+	if (r->base.st.count < (size_t)max) {
+		int e = fill(L, &r->base, (size_t)max, r->base.st.count ? 0 : timeout);
+		if (e < 0 && !r->base.st.count)
+			return ebpfdsl_lua_fail(L, e, "ringbuf poll_columns");
+	}
+	lua_pushcfunction(L, deliver_columns);
+	lua_pushvalue(L, 1);
+	lua_pushvalue(L, 5);
+	lua_pushvalue(L, 4);
+	lua_pushinteger(L, max);
+	status = ebpfdsl_lua_reader_run(L, &r->base, 4);
+	n = r->base.done;
+	if (status != LUA_OK) {
+		if (n == 0)
+			return lua_error(L);
+		/* the records decoded before it are returned; the error comes next call */
+		if (r->base.native) {
+			lua_setiuservalue(L, 1, UV_ERROR);
+			r->has_error = 1;
+		}
+	}
+	lua_pushinteger(L, n);
+	lua_pushvalue(L, 4);
+	return 2;
+}
+
+/* The mode of ring i from its spec at idx (the layout read already);
+ * a "reused" ring gets its table. */
+static void read_mode(lua_State *L, struct reader *r, int idx, int i, int handler, const char *what)
+{
+	struct ring_cfg *cfg = &r->ring[i];
+	int top = lua_gettop(L);
+	const char *name;
+	cfg->mode = cfg->size ? MODE_TABLE : MODE_BYTES;
+	lua_getiuservalue(L, 2, UV_REUSED);
+	lua_pushboolean(L, 0);
+	if (lua_getfield(L, idx, "mode") != LUA_TNIL) {
+		if (lua_type(L, -1) != LUA_TSTRING)
+			luaL_error(L, "%s: mode must be a string, got %s", what, luaL_typename(L, -1));
+		name = lua_tostring(L, -1);
+		for (cfg->mode = 0; MODES[cfg->mode] && strcmp(MODES[cfg->mode], name); cfg->mode++)
+			;
+		if (!MODES[cfg->mode])
+			luaL_error(L, "%s: unknown mode '%s' (bytes, chunk; with a layout: table, reused, fields)", what,
+				   name);
+		if ((cfg->mode == MODE_BYTES || cfg->mode == MODE_CHUNK) && cfg->size)
+			luaL_error(L, "%s: mode '%s' takes no layout", what, name);
+		if (cfg->mode != MODE_BYTES && cfg->mode != MODE_CHUNK && !cfg->size)
+			luaL_error(L, "%s: mode '%s' needs a layout", what, name);
+		if ((cfg->mode == MODE_REUSED || cfg->mode == MODE_FIELDS) && !cfg->native)
+			luaL_error(L, "%s: mode '%s' needs an ebpfdsl.Layout (structs.define), not a Lua object", what,
+				   name);
+		if (cfg->mode != MODE_BYTES && cfg->mode != MODE_TABLE && !handler)
+			luaL_error(L, "%s: mode '%s' shapes what a handler gets, and the ring has none", what, name);
+	}
+	if (cfg->mode == MODE_REUSED) { /* sized by its first fill */
+		lua_newtable(L);
+		lua_replace(L, -3);
+	}
+	lua_pop(L, 1);
+	lua_rawseti(L, -2, i + 1);
+	lua_settop(L, top);
+}
+
+/* ringbuf_reader(list[, {poll_interval = ms}]) where list[i] = {map=,
+ * fd=, handler=, layout=, mode=, lost=, lost_fd=} -> RingBuf | nil, msg,
+ * errno */
 static int l_ringbuf_reader(lua_State *L)
 {
-	lua_Integer n;
+	lua_Integer n, interval = 0;
 	struct reader *r;
 	luaL_checktype(L, 1, LUA_TTABLE);
+	if (!lua_isnoneornil(L, 2)) {
+		luaL_checktype(L, 2, LUA_TTABLE);
+		interval = ebpfdsl_lua_optint_field(L, 2, "poll_interval", 0);
+		if (interval < 0 || interval > INT_MAX)
+			return luaL_error(L, "ringbuf.reader: poll_interval must be 0..2^31-1 ms, got %d", (int)interval);
+	}
+	lua_settop(L, 1);
 	n = (lua_Integer)lua_rawlen(L, 1);
 	if (n < 1 || n > 4096)
 		return luaL_error(L, "ringbuf.reader: needs 1 to 4096 ring buffers, got %d", (int)n);
 	/* created closed, before anything is acquired */
-	r = ebpfdsl_lua_reader_new(L, &ringbuf_type, sizeof(*r) + sizeof(size_t) * (size_t)n); /* 2 */
+	r = ebpfdsl_lua_reader_new(L, &ringbuf_type, sizeof(*r) + sizeof(r->ring[0]) * (size_t)n); /* 2 */
 	r->nrings = (int)n;
 	r->handlers = 1;
 	for (int uv = UV_MAPS; uv <= UV_LOST; uv++) {
@@ -293,9 +554,10 @@ static int l_ringbuf_reader(lua_State *L)
 	r->base.native = ebpfdsl_ringbuf__new(on_record, r);
 	if (!r->base.native)
 		return ebpfdsl_lua_fail(L, errno, "ringbuf reader");
+	ebpfdsl_ringbuf__set_poll_interval(rb_of(r), (int)interval);
 	for (lua_Integer i = 1; i <= n; i++) {
 		struct ebpfdsl_ringbuf_add_opts o = { .sz = sizeof(o) };
-		int top = lua_gettop(L), fd, err;
+		int top = lua_gettop(L), fd, err, handler;
 		char what[64];
 		snprintf(what, sizeof(what), "ringbuf.reader: ring %d", (int)i);
 		if (lua_rawgeti(L, 1, i) != LUA_TTABLE) /* top + 1 */
@@ -310,7 +572,8 @@ static int l_ringbuf_reader(lua_State *L)
 		lua_pop(L, 1);
 
 		lua_getiuservalue(L, 2, UV_HANDLERS);
-		if (lua_getfield(L, top + 1, "handler") == LUA_TNIL) {
+		handler = lua_getfield(L, top + 1, "handler") != LUA_TNIL;
+		if (!handler) {
 			r->handlers = 0;
 			lua_pop(L, 1);
 			lua_pushboolean(L, 0);
@@ -325,11 +588,13 @@ static int l_ringbuf_reader(lua_State *L)
 			lua_pushboolean(L, 0);
 			lua_pushboolean(L, 0);
 		} else {
-			r->size[i - 1] = ebpfdsl_lua_reader_layout(L, -1, what); /* pushes decode */
+			r->ring[i - 1].native = ebpfdsl_lua_tolayout(L, -1) != NULL;
+			r->ring[i - 1].size = ebpfdsl_lua_reader_layout(L, -1, what); /* pushes decode */
 		}
 		lua_rawseti(L, top + 4, i); /* decode function */
 		lua_rawseti(L, top + 3, i); /* layout */
 		lua_pop(L, 2);
+		read_mode(L, r, top + 1, (int)i - 1, handler, what);
 
 		if (lua_getfield(L, top + 1, "lost") != LUA_TNIL) {
 			o.lost_fd = ebpfdsl_lua_tofd(L, -1, what);
@@ -374,6 +639,7 @@ static const luaL_Reg rb_methods[] = {
 	{ "poll", rb_poll },
 	{ "consume", rb_consume },
 	{ "poll_batch", rb_poll_batch },
+	{ "poll_columns", rb_poll_columns },
 	{ "events", rb_events },
 	{ "fd", rb_fd },
 	{ "lost", rb_lost },

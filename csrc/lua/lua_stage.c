@@ -8,7 +8,7 @@
 
 #define ALIGN8(x) (((x) + 7) & ~(size_t)7)
 
-int ebpfdsl_stage_push(struct stage *s, int src, int kind, uint64_t n, const void *data, size_t len)
+int ebpfdsl_stage_push_grow(struct stage *s, int src, int kind, uint64_t n, const void *data, size_t len)
 {
 	size_t need = sizeof(struct stage_rec) + ALIGN8(len);
 	struct stage_rec *r;
@@ -61,4 +61,14 @@ void ebpfdsl_stage_free(struct stage *s)
 {
 	free(s->buf);
 	memset(s, 0, sizeof(*s));
+}
+
+void ebpfdsl_stage_pop_n(struct stage *s, size_t n, size_t end)
+{
+	if (!n)
+		return;
+	s->head = end;
+	s->count -= n;
+	if (s->count == 0)
+		s->head = s->tail = 0;
 }

@@ -7,6 +7,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 enum { STAGE_SAMPLE, STAGE_LOST };
 
@@ -23,11 +24,32 @@ struct stage {
 };
 
 /* 0, or -ENOMEM (the record is then not kept). */
-int ebpfdsl_stage_push(struct stage *s, int src, int kind, uint64_t n, const void *data, size_t len);
+int ebpfdsl_stage_push_grow(struct stage *s, int src, int kind, uint64_t n, const void *data, size_t len);
+
+/* The same, inline while the buffer has room: every record comes here. */
+static inline int ebpfdsl_stage_push(struct stage *s, int src, int kind, uint64_t n, const void *data, size_t len)
+{
+	size_t need = sizeof(struct stage_rec) + ((len + 7) & ~(size_t)7);
+	struct stage_rec *r;
+	if (s->cap - s->tail < need)
+		return ebpfdsl_stage_push_grow(s, src, kind, n, data, len);
+	r = (struct stage_rec *)(void *)(s->buf + s->tail);
+	r->src = src;
+	r->kind = kind;
+	r->n = n;
+	if (len)
+		memcpy(r + 1, data, len);
+	s->tail += need;
+	s->count++;
+	return 0;
+}
 /* The oldest record, or NULL; its data follows it. */
 const struct stage_rec *ebpfdsl_stage_peek(const struct stage *s);
 /* Drops the oldest record. Its bytes stay readable until the next push. */
 void ebpfdsl_stage_pop(struct stage *s);
+/* Drops the n oldest records, which end at byte offset `end` (a walk
+ * from head found it). */
+void ebpfdsl_stage_pop_n(struct stage *s, size_t n, size_t end);
 void ebpfdsl_stage_free(struct stage *s);
 
 #endif

@@ -11,6 +11,7 @@
 /* Each wrapped type and each group of module functions opens itself into
  * the module table at the top of the stack. */
 void ebpfdsl_lua_open_asm(lua_State *L);
+void ebpfdsl_lua_open_builder(lua_State *L);
 void ebpfdsl_lua_open_disasm(lua_State *L);
 void ebpfdsl_lua_open_isa(lua_State *L);
 void ebpfdsl_lua_open_prog(lua_State *L);
@@ -31,6 +32,38 @@ void ebpfdsl_lua_open_features(lua_State *L);
  * pushed on the stack (raises when len is short of the layout's size). */
 const ebpfdsl_layout *ebpfdsl_lua_tolayout(lua_State *L, int idx);
 int ebpfdsl_lua_layout_push(lua_State *L, int idx, const void *p, size_t len);
+
+/* Many records of one ebpfdsl.Layout (the readers' hot loops): the layout
+ * is checked and its tables found once, by init, which pushes two tables
+ * and (for a flat layout) the name of each value: they must stay where
+ * they are while the decoder is used. Records must be at least the
+ * layout's size (the caller checks). */
+struct layout;
+struct ebpfdsl_lua_decoder {
+	const struct layout *u;
+	size_t size;    /* the layout's size */
+	int nvalues;    /* top-level values: fields that are not padding */
+	int names;      /* stack index: the field names of each layout of the tree */
+	int keys;       /* stack index: the top level's field names */
+	int first;      /* stack index: the name of each top-level value, in
+			 * order (flat layouts, `many`), or 0 */
+};
+/* `many`: records will follow in numbers, worth copying each field's
+ * name to the stack for (one record: worth nothing). */
+void ebpfdsl_lua_decoder_init(lua_State *L, int idx, struct ebpfdsl_lua_decoder *d, int many);
+/* Pushes the record as a new table, or (into != 0) fills the table at
+ * stack index `into` and pushes it. */
+void ebpfdsl_lua_decode(lua_State *L, const struct ebpfdsl_lua_decoder *d, const void *p, size_t len, int into);
+/* Pushes the top-level values in field order (nested ones as new
+ * tables); returns how many (d->nvalues). */
+int ebpfdsl_lua_decode_values(lua_State *L, const struct ebpfdsl_lua_decoder *d, const void *p, size_t len);
+/* Sets t[field] = the list of that field's values in the n records
+ * recs[k] (lens[k] bytes), for each top-level field, in the table t at
+ * stack index cols: new lists. */
+void ebpfdsl_lua_decode_columns(lua_State *L, const struct ebpfdsl_lua_decoder *d, const void *const *recs,
+				const size_t *lens, size_t n, int cols);
+/* Pushes the name of top-level value i (from 0). */
+void ebpfdsl_lua_decoder_name(lua_State *L, const struct ebpfdsl_lua_decoder *d, int i);
 void ebpfdsl_lua_open_link(lua_State *L);
 void ebpfdsl_lua_open_attach(lua_State *L); /* after prog: adds prog:attach_* */
 /* A new ebpfdsl.Link, closed, pushed before anything is attached:

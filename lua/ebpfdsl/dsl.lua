@@ -56,6 +56,17 @@ local function goes_to(fname, n, x)
   return "off", i
 end
 
+-- The constructors below take the usual arguments (register names, sizes,
+-- integers) in a few table reads and at most one C call (math.tointeger,
+-- which also gives 2 for 2.0); anything else goes the checking way,
+-- which says what is wrong. int_of(x) is x as an integer when x is a
+-- number with an integer value (not a numeric string), else nil.
+local function int_of(x)
+  local i = tointeger(x)
+  if i == x then return i end
+  return nil
+end
+
 -- ALU operations: add("r1", 5) and add("r1", "r2") are one name, as are
 -- their 32-bit forms add32; the _imm and _reg names say which form.
 local ALU = { "add", "sub", "mul", "div", "sdiv", "mod", "smod", "or", "and", "lsh", "rsh", "arsh",
@@ -63,6 +74,11 @@ local ALU = { "add", "sub", "mul", "div", "sdiv", "mod", "smod", "or", "and", "l
 for _, base in ipairs(ALU) do
   for _, name in ipairs { base, base .. "32" } do
     M[name] = function(dst, x)
+      if REGS[dst] then
+        if REGS[x] then return { op = name, dst = dst, src = x } end
+        local i = int_of(x)
+        if i then return { op = name, dst = dst, imm = i } end
+      end
       local k, v = source(name, 2, x)
       return { op = name, dst = reg(name, 1, dst), [k] = v }
     end
@@ -116,6 +132,11 @@ for _, c in ipairs(CONDS) do
   for _, name in ipairs { c, c .. "32" } do
     IS_COND[name] = true
     M[name] = function(dst, x, to)
+      if REGS[dst] and type(to) == "string" then
+        if REGS[x] then return { op = name, dst = dst, src = x, target = to } end
+        local i = int_of(x)
+        if i then return { op = name, dst = dst, imm = i, target = to } end
+      end
       local k, v = source(name, 2, x)
       local tk, tv = goes_to(name, 3, to)
       return { op = name, dst = reg(name, 1, dst), [k] = v, [tk] = tv }
@@ -147,7 +168,7 @@ function M.jmp32_reg(cond, dst, src, to)
 end
 
 -- Helper ids come from the kernel's header via the C core.
-local function helper_ref(fname, h)
+local function helper_lookup(fname, h)
   if type(h) == "number" then
     local id = int(fname, 1, h)
     return id, core.helper_name(id)
@@ -156,6 +177,17 @@ local function helper_ref(fname, h)
   local id, msg = core.helper_id(h)
   if not id then blame(fname .. ": " .. msg) end
   return id, core.helper_name(id)
+end
+
+-- What a name or an id gave is kept: the C lookup compares names one by
+-- one. Only what was found is kept (an error is raised again each time).
+local helper_seen = {}
+local function helper_ref(fname, h)
+  local seen = helper_seen[h]
+  if seen then return seen[1], seen[2] end
+  local id, name = helper_lookup(fname, h)
+  helper_seen[h] = { id, name }
+  return id, name
 end
 
 -- call("ktime_get_ns"), call("bpf_ktime_get_ns"), call(5)
@@ -186,7 +218,11 @@ function M.label(name)
 end
 
 -- 64-bit loads (two slots each).
-function M.lddw(dst, imm) return { op = "lddw", dst = reg("lddw", 1, dst), imm = int("lddw", 2, imm) } end
+function M.lddw(dst, imm)
+  local i = int_of(imm)
+  if REGS[dst] and i then return { op = "lddw", dst = dst, imm = i } end
+  return { op = "lddw", dst = reg("lddw", 1, dst), imm = int("lddw", 2, imm) }
+end
 
 local function map_fields(fname, n, m)
   if type(m) == "number" then return int(fname, n, m), nil end
@@ -227,6 +263,10 @@ end
 
 -- Memory: ldx(size, dst, src, off), st(size, dst, off, imm), stx(size, dst, off, src).
 function M.ldx(sz, dst, src, off)
+  if SIZES[sz] and REGS[dst] and REGS[src] then
+    local o = off == nil and 0 or int_of(off)
+    if o then return { op = "ldx", size = sz, dst = dst, src = src, off = o } end
+  end
   return { op = "ldx", size = size("ldx", 1, sz), dst = reg("ldx", 2, dst), src = reg("ldx", 3, src),
            off = optint("ldx", 4, off) }
 end
@@ -235,10 +275,18 @@ function M.ldsx(sz, dst, src, off)
            off = optint("ldsx", 4, off) }
 end
 function M.st(sz, dst, off, imm)
+  if SIZES[sz] and REGS[dst] then
+    local o, i = int_of(off), int_of(imm)
+    if o and i then return { op = "st", size = sz, dst = dst, off = o, imm = i } end
+  end
   return { op = "st", size = size("st", 1, sz), dst = reg("st", 2, dst), off = int("st", 3, off),
            imm = int("st", 4, imm) }
 end
 function M.stx(sz, dst, off, src)
+  if SIZES[sz] and REGS[dst] and REGS[src] then
+    local o = int_of(off)
+    if o then return { op = "stx", size = sz, dst = dst, off = o, src = src } end
+  end
   return { op = "stx", size = size("stx", 1, sz), dst = reg("stx", 2, dst), off = int("stx", 3, off),
            src = reg("stx", 4, src) }
 end
@@ -307,6 +355,47 @@ end
 M.helper_id = core.helper_id
 M.helper_name = core.helper_name
 M.helpers = core.helpers
+
+-- =====================================================================
+-- Builders: b = dsl.builder([opts]); b:mov("r1", 5); b:label("out") ...
+-- records, straight into an assembler, what dsl.assemble would read from
+-- the tables dsl.mov("r1", 5), dsl.label("out") ... build: every word of
+-- this module, with its arguments. b:emit(list) takes instruction tables
+-- and lists too; b:assemble() gives what dsl.assemble gives. The common
+-- words (ALU, jumps, loads and stores, lddw, call, exit, label) are C
+-- methods; the others, and arguments those leave aside, go through the
+-- word's constructor here, so that each says what dsl.<word> says.
+-- =====================================================================
+
+-- Names of this module that are no instruction word.
+local NOT_WORDS = { assemble = true, disassemble = true, decode = true, dump = true, helper_id = true,
+                    helper_name = true, helpers = true, mnemonics = true, builder = true }
+
+-- Errors of a word used through a builder, at the caller's line: the C
+-- method between is passed over.
+local blame_c = require("ebpfdsl._errors").outside_file(debug.getinfo(1, "S").source, true)
+
+-- b:<name>(...) as the table path does it.
+local function build_slow(b, name, ...)
+  local ok, x = pcall(M[name], ...)
+  if not ok then blame_c(x) end
+  ok, x = pcall(b.emit, b, x)
+  if not ok then blame_c(x) end
+  return b
+end
+
+-- The builder method for a word the C side has none for.
+local function builder_index(methods, name)
+  if type(name) ~= "string" or NOT_WORDS[name] or type(M[name]) ~= "function" then return nil end
+  local f = function(b, ...) return build_slow(b, name, ...) end
+  rawset(methods, name, f)
+  return f
+end
+
+function M.builder(opts)
+  if opts ~= nil and type(opts) ~= "table" then argerr("builder", 1, "a table of options", opts) end
+  return (checked(core.builder, opts, builder_index, build_slow))
+end
 
 -- The mnemonics the assembler knows, from the C table.
 function M.mnemonics()
@@ -406,7 +495,17 @@ local function helper_wrapper(name, id)
     return out
   end
 end
-for name, id in pairs(core.helpers()) do M["helper_" .. name] = helper_wrapper(name, id) end
+-- Made on first use and kept: the 200-odd wrappers would cost every
+-- program's start-up, and most use a handful.
+setmetatable(M, { __index = function(t, k)
+  local name = type(k) == "string" and k:match("^helper_(.+)$")
+  local id = name and core.helper_id(name)
+  -- only the header's own names, not their bpf_ forms
+  if not id or core.helper_name(id) ~= name then return nil end
+  local f = helper_wrapper(name, id)
+  rawset(t, k, f)
+  return f
+end })
 
 local function map_arg(fname, n, m)
   map_fields(fname, n, m)

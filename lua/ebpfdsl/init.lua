@@ -3,6 +3,45 @@
 -- (ebpfdsl.dsl, ebpfdsl.programs, ...), so requiring it stays cheap.
 local M = { version = "0.1.0" }
 
+-- Where this file was found (require passes it): the submodules are its
+-- neighbours. A searcher that looks there first finds each ebpfdsl.x with
+-- one open, where Lua's own opens a file twice (a probe, then the load)
+-- and tries every package.path entry for ebpfdsl.core before the C
+-- searcher goes through package.cpath. Anything it does not find there
+-- is left to the usual searchers.
+local _, here = ...
+local dir = type(here) == "string" and here:match("^(.*[/\\])init%.lua$")
+
+local function searcher(name)
+  local sub = name:match("^ebpfdsl%.([%w_]+)$")
+  if not sub then return nil end
+  if sub == "core" then
+    -- each package.cpath entry once: dlopen is the look
+    for template in package.cpath:gmatch("[^;]+") do
+      local path = template:gsub("%?", "ebpfdsl/core")
+      local f, err, where = package.loadlib(path, "luaopen_ebpfdsl_core")
+      if f then return f, path end
+      -- not there (dlerror's words depend on the locale: ask the file)
+      local there = where ~= "open" or io.open(path, "rb")
+      if there then
+        if type(there) ~= "boolean" then there:close() end
+        error(("error loading module '%s' from file '%s':\n\t%s"):format(name, path, err), 2)
+      end
+    end
+    return nil
+  end
+  local file = dir .. sub .. ".lua"
+  local f, err = loadfile(file)
+  if f then return f, file end
+  if err:find("^cannot open") then return nil end
+  error(("error loading module '%s' from file '%s':\n\t%s"):format(name, file, err), 2)
+end
+
+if dir and not package.loaded["ebpfdsl._searcher"] then
+  table.insert(package.searchers, 2, searcher) -- after package.preload
+  package.loaded["ebpfdsl._searcher"] = searcher -- once per Lua state
+end
+
 return setmetatable(M, {
   __index = function(t, k)
     if type(k) ~= "string" or not k:match("^[%l_]+$") then return nil end

@@ -3,7 +3,9 @@
 -- (maps.hash{...}, maps.ringbuf(size)), pins, and sizes each type requires.
 local core = require "ebpfdsl.core"
 local errors = require "ebpfdsl._errors"
-local features = require "ebpfdsl.features"
+-- ebpfdsl.features loads when a question for it comes (start-up loads
+-- what is used)
+local function features() return require "ebpfdsl.features" end
 
 local M = {}
 
@@ -23,8 +25,8 @@ local F = M.flags
 -- user's line.
 local raise = errors.outside_file(debug.getinfo(1, "S").source, true)
 
-local NCPUS = core.possible_cpus()
 local PAGE = select(3, core.ringbuf_size_check(0))
+local NCPUS = {} -- stands for core.possible_cpus(), asked when a map needs it
 
 -- What a type fixes, filled in when the caller leaves it out; `need`
 -- flags are added whatever the caller passes, since the kernel refuses
@@ -55,6 +57,8 @@ local DEFAULTS = {
   struct_ops = { key_size = 4, max_entries = 1 },
   arena = { need = F.mmapable },
 }
+
+local KNOWN = {} -- the type names core.map_types() gives, filled below
 
 local CREATE_FIELDS = {
   type = true, key_size = true, value_size = true, max_entries = true, name = true, flags = true,
@@ -102,7 +106,8 @@ function M.create(spec)
   end
   local tname = spec.type
   if type(tname) ~= "string" then raise("maps.create: type must be a map type name such as 'hash'") end
-  if not core.map_type_info(tname) then
+  -- known by name, not probed: whether the kernel takes it, it says
+  if not KNOWN[tname] then
     raise(("maps.create: unknown map type '%s' (maps.types() lists them)"):format(tname))
   end
   local s = {}
@@ -111,6 +116,7 @@ function M.create(spec)
   if s.key == nil and s.key_size == nil then s.key_size = d.key_size end
   if s.value == nil and s.value_size == nil then s.value_size = d.value_size end
   if s.max_entries == nil then s.max_entries = d.max_entries end
+  if s.max_entries == NCPUS then s.max_entries = core.possible_cpus() end
   s.flags = flag_bits(s.flags) | (d.need or 0)
   if is_ring(tname) then ring_check(tname, s.max_entries) end
   -- an inner map given as a spec: a template that lives for the create only
@@ -129,7 +135,7 @@ function M.create(spec)
     -- a refusal says whether the kernel refuses the type itself (the
     -- feature probe, asked only now that a create failed); without the
     -- privileges, the message already says that they are the cause
-    local avail, why = features.check("map:" .. tname)
+    local avail, why = features().check("map:" .. tname)
     if not avail then err = ("%s (this kernel refuses %s maps: %s)"):format(err, tname, why) end
   end
   return m, err, errno
@@ -137,6 +143,7 @@ end
 
 -- One constructor per type: maps.hash{...} is maps.create{type="hash", ...}.
 for _, tname in ipairs(core.map_types()) do
+  KNOWN[tname] = true
   M[tname] = function(spec)
     local s = {}
     for k, v in pairs(spec or {}) do s[k] = v end
@@ -178,7 +185,7 @@ function M.supported(tname)
   if type(tname) ~= "string" or not core.map_type_info(tname) then
     raise(("maps.supported: unknown map type '%s'"):format(tostring(tname)))
   end
-  return features.check("map:" .. tname)
+  return features().check("map:" .. tname)
 end
 
 -- maps.open_pinned(path[, {key=, value=}]) -> Map learning type, sizes

@@ -3,7 +3,9 @@
 -- returns an ebpfdsl.Prog, or nil, message, errno, verifier log (in our
 -- disassembly and labels), the verifier's log as the kernel wrote it.
 local core = require "ebpfdsl.core"
-local features = require "ebpfdsl.features"
+-- ebpfdsl.features loads when a question for it comes (start-up loads
+-- what is used)
+local function features() return require "ebpfdsl.features" end
 
 local M = {}
 
@@ -149,11 +151,11 @@ function M.supported(ptype, helper)
   if type(ptype) ~= "string" or not known_type(ptype) then
     error(("programs.supported: unknown program type '%s'"):format(tostring(ptype)), 2)
   end
-  if helper == nil then return features.check("prog:" .. ptype) end
+  if helper == nil then return features().check("prog:" .. ptype) end
   if type(helper) ~= "string" or not core.helper_id(helper) then
     error(("programs.supported: unknown helper '%s'"):format(tostring(helper)), 2)
   end
-  return features.check("helper:" .. (SHORTHANDS[ptype] and SHORTHANDS[ptype][1] or ptype) .. ":" .. helper)
+  return features().check("helper:" .. (SHORTHANDS[ptype] and SHORTHANDS[ptype][1] or ptype) .. ":" .. helper)
 end
 
 return M

@@ -5,7 +5,9 @@ local core = require "ebpfdsl.core"
 
 local M = {}
 
-local SPEC_FIELDS = { handler = true, layout = true, lost = true }
+local SPEC_FIELDS = { handler = true, layout = true, lost = true, mode = true }
+-- string keys of the spec: options of the reader, not rings
+local READER_OPTIONS = { poll_interval = true }
 
 local function callable(f)
   if type(f) == "function" then return true end
@@ -21,47 +23,59 @@ local function fd_of(map)
   return nil, (tostring(fd):gsub("^fd: ", ""))
 end
 
+-- One ring of the spec: its entry for core.ringbuf_reader.
+local function ring_entry(map, v)
+  local fd, why = fd_of(map)
+  if not fd then
+    error(("ringbuf.reader: the keys must be ring buffer maps (or fds), got %s (%s)"):format(tostring(map), why), 3)
+  end
+  local entry = { map = map, fd = fd }
+  if callable(v) then
+    entry.handler = v
+  elseif type(v) == "table" then
+    for k in pairs(v) do
+      if not SPEC_FIELDS[k] then
+        error(("ringbuf.reader: unknown field '%s' (expected handler, layout, mode, lost)"):format(tostring(k)), 3)
+      end
+    end
+    if v.handler ~= nil and not callable(v.handler) then
+      error("ringbuf.reader: handler must be a function, got " .. type(v.handler), 3)
+    end
+    entry.handler, entry.layout, entry.lost, entry.mode = v.handler, v.layout, v.lost, v.mode
+  else
+    error("ringbuf.reader: expected a handler or {handler =, layout =, lost =} for " .. tostring(map) ..
+      ", got " .. type(v), 3)
+  end
+  return entry
+end
+
 -- ringbuf.reader(spec) -> ebpfdsl.RingBuf | nil, message, errno
--- spec: {[map] = handler} or {[map] = {handler = fn, layout = E, lost = m}}
--- where map is a ring buffer map (an object with :fd(), or an fd), handler
--- gets each record (bytes, or the table E:decode gives), lost is a loss
--- map that r:lost() reads. A ring without handler is read with
--- r:events() or r:poll_batch().
+-- spec: {[map] = handler} or {[map] = {handler = fn, layout = E, mode = m,
+-- lost = lm}} where map is a ring buffer map (an object with :fd(), or an
+-- fd), handler gets each record (bytes, or the table E:decode gives; mode
+-- picks another form, docs/readers.md), lost is a loss map that r:lost()
+-- reads. A ring without handler is read with r:events(), r:poll_batch()
+-- or r:poll_columns(). String keys are options of the reader:
+-- poll_interval = ms looks at the rings every ms while a poll waits.
 function M.reader(spec)
   if type(spec) ~= "table" then
     error("ringbuf.reader: expected a table {[map] = handler or {handler =, layout =, lost =}}, got " ..
       type(spec), 2)
   end
-  local list = {}
+  local list, opts = {}, nil
   for map, v in pairs(spec) do
-    local fd, why = fd_of(map)
-    if not fd then
-      error(("ringbuf.reader: the keys must be ring buffer maps (or fds), got %s (%s)"):format(tostring(map), why), 2)
-    end
-    local entry = { map = map, fd = fd }
-    if callable(v) then
-      entry.handler = v
-    elseif type(v) == "table" then
-      for k in pairs(v) do
-        if not SPEC_FIELDS[k] then
-          error(("ringbuf.reader: unknown field '%s' (expected handler, layout, lost)"):format(tostring(k)), 2)
-        end
-      end
-      if v.handler ~= nil and not callable(v.handler) then
-        error("ringbuf.reader: handler must be a function, got " .. type(v.handler), 2)
-      end
-      entry.handler, entry.layout, entry.lost = v.handler, v.layout, v.lost
+    if READER_OPTIONS[map] then
+      opts = opts or {}
+      opts[map] = v
     else
-      error("ringbuf.reader: expected a handler or {handler =, layout =, lost =} for " .. tostring(map) ..
-        ", got " .. type(v), 2)
+      list[#list + 1] = ring_entry(map, v)
     end
-    list[#list + 1] = entry
   end
   if #list == 0 then error("ringbuf.reader: no ring buffer given", 2) end
   -- ring order by fd, so that a reader over the same maps is the same reader
   table.sort(list, function(a, b) return a.fd < b.fd end)
   -- argument errors raised in C blame the caller's line, as the ones above do
-  local ok, r, msg, errno = pcall(core.ringbuf_reader, list)
+  local ok, r, msg, errno = pcall(core.ringbuf_reader, list, opts)
   if not ok then error(r, 2) end
   return r, msg, errno
 end

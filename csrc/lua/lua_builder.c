@@ -1,0 +1,447 @@
+/* SPDX-License-Identifier: MIT */
+/* ebpfdsl.Builder: b:mov("r1", 5) records what assembling dsl.mov("r1", 5)
+ * would, straight into an assembler, with no table in between. */
+#include <string.h>
+#include "lua_asm.h"
+
+static const char *const BUILDER = "ebpfdsl.Builder";
+/* registry: the Lua function that builds with the DSL's constructor
+ * (dsl.lua): what a C method leaves to it, it does as the table path */
+static const char *const SLOW_KEY = "ebpfdsl.builder_slow";
+
+struct builder {
+	ebpfdsl_asm *a; /* NULL once closed */
+	int nmaps;      /* maps in user value 1 (a set and a list) */
+};
+
+/* The upvalues of every C method: what it emits, the class's metatable,
+ * its name. */
+enum { UP_METH = 1, UP_META, UP_NAME, UP_COUNT = UP_NAME };
+enum { FORM_ANY, FORM_IMM, FORM_REG }; /* add, add_imm, add_reg */
+struct meth {
+	int op, form;
+	const struct names *n; /* the registry keeps them */
+};
+
+static struct builder *check_open(lua_State *L)
+{
+	struct builder *b = luaL_checkudata(L, 1, BUILDER);
+	if (!b->a)
+		luaL_error(L, "attempt to use a closed %s", BUILDER);
+	return b;
+}
+
+/* Self, checked by its metatable (an upvalue: no registry lookup). */
+static struct builder *self(lua_State *L)
+{
+	struct builder *b = lua_touserdata(L, 1);
+	int same = 0;
+	if (b && lua_getmetatable(L, 1)) {
+		same = lua_rawequal(L, -1, lua_upvalueindex(UP_META));
+		lua_pop(L, 1);
+	}
+	if (!same || !b->a)
+		return check_open(L); /* raises, saying what is wrong */
+	return b;
+}
+
+/* Arguments the C method does not take as they are: the constructor
+ * builds the table(s), emitted as b:emit would, its errors raised at the
+ * caller's line (slow, from dsl.lua). Returns what it returns: b. */
+static int slow(lua_State *L)
+{
+	lua_getfield(L, LUA_REGISTRYINDEX, SLOW_KEY);
+	lua_insert(L, 1);
+	lua_pushvalue(L, lua_upvalueindex(UP_NAME));
+	lua_insert(L, 3); /* slow, b, name, arguments */
+	lua_call(L, lua_gettop(L) - 1, 1);
+	return 1;
+}
+
+static const struct meth *meth(lua_State *L)
+{
+	return lua_touserdata(L, lua_upvalueindex(UP_METH));
+}
+
+/* The value at idx as a register (r10 for fp), or -1. */
+static int reg_at(lua_State *L, const struct meth *m, int idx)
+{
+	int r = ebpfdsl_lua_known(m->n, lua_topointer(L, idx)) - REG_(0);
+	return r >= 0 && r <= BPF_REG_10 ? r : -1;
+}
+
+static int size_at(lua_State *L, const struct meth *m, int idx)
+{
+	int s = ebpfdsl_lua_known(m->n, lua_topointer(L, idx)) - SIZE_(0);
+	return s >= 0 && s < 32 ? s : -1;
+}
+
+/* A label name (target) or a numeric offset into op; 0 when neither. */
+static int goes_to(lua_State *L, int idx, struct ebpfdsl_op *op, int imm)
+{
+	lua_Integer v;
+	if (lua_type(L, idx) == LUA_TSTRING) {
+		op->target = lua_tostring(L, idx); /* the assembler copies it */
+		op->has |= EBPFDSL_HAS_TARGET;
+		return 1;
+	}
+	if (!ebpfdsl_lua_getinteger(L, idx, &v))
+		return 0;
+	if (imm) {
+		op->imm = v;
+		op->has |= EBPFDSL_HAS_IMM;
+	} else {
+		op->off = v;
+		op->has |= EBPFDSL_HAS_OFF;
+	}
+	return 1;
+}
+
+static int emitted(lua_State *L, struct builder *b, const struct ebpfdsl_op *op)
+{
+	if (ebpfdsl_asm__emit(b->a, op))
+		return luaL_error(L, "%s", ebpfdsl_asm__error(b->a));
+	lua_settop(L, 1);
+	return 1;
+}
+
+/* b:add(dst, reg or imm), b:add_imm(dst, imm), b:add_reg(dst, src) */
+static int m_alu(lua_State *L)
+{
+	struct builder *b = self(L);
+	const struct meth *m = meth(L);
+	struct ebpfdsl_op op = { .op = m->op, .has = EBPFDSL_HAS_DST };
+	int form = m->form;
+	lua_Integer imm;
+	op.dst = reg_at(L, m, 2);
+	if (op.dst < 0)
+		return slow(L);
+	if (form != FORM_IMM && (op.src = reg_at(L, m, 3)) >= 0) {
+		op.has |= EBPFDSL_HAS_SRC;
+	} else if (form != FORM_REG && ebpfdsl_lua_getinteger(L, 3, &imm)) {
+		op.src = 0;
+		op.imm = imm;
+		op.has |= EBPFDSL_HAS_IMM;
+	} else {
+		return slow(L);
+	}
+	return emitted(L, b, &op);
+}
+
+/* b:jeq(dst, reg or imm, label or offset) */
+static int m_jcond(lua_State *L)
+{
+	struct builder *b = self(L);
+	const struct meth *m = meth(L);
+	struct ebpfdsl_op op = { .op = m->op, .has = EBPFDSL_HAS_DST };
+	lua_Integer imm;
+	op.dst = reg_at(L, m, 2);
+	if (op.dst < 0)
+		return slow(L);
+	if ((op.src = reg_at(L, m, 3)) >= 0) {
+		op.has |= EBPFDSL_HAS_SRC;
+	} else if (ebpfdsl_lua_getinteger(L, 3, &imm)) {
+		op.src = 0;
+		op.imm = imm;
+		op.has |= EBPFDSL_HAS_IMM;
+	} else {
+		return slow(L);
+	}
+	if (!goes_to(L, 4, &op, 0))
+		return slow(L);
+	return emitted(L, b, &op);
+}
+
+/* b:ja(label or offset), b:gotol(...) */
+static int m_jump(lua_State *L)
+{
+	struct builder *b = self(L);
+	const struct meth *m = meth(L);
+	struct ebpfdsl_op op = { .op = m->op };
+	if (!goes_to(L, 2, &op, 0))
+		return slow(L);
+	return emitted(L, b, &op);
+}
+
+static int m_exit(lua_State *L)
+{
+	struct builder *b = self(L);
+	struct ebpfdsl_op op = { .op = EBPFDSL_OP_EXIT };
+	return emitted(L, b, &op);
+}
+
+/* b:lddw(dst, imm) */
+static int m_lddw(lua_State *L)
+{
+	struct builder *b = self(L);
+	const struct meth *m = meth(L);
+	struct ebpfdsl_op op = { .op = m->op, .has = EBPFDSL_HAS_DST | EBPFDSL_HAS_IMM };
+	lua_Integer imm;
+	op.dst = reg_at(L, m, 2);
+	if (op.dst < 0 || !ebpfdsl_lua_getinteger(L, 3, &imm))
+		return slow(L);
+	op.imm = imm;
+	return emitted(L, b, &op);
+}
+
+/* b:ldx(size, dst, src[, off]) and ldsx */
+static int m_ldx(lua_State *L)
+{
+	struct builder *b = self(L);
+	const struct meth *m = meth(L);
+	struct ebpfdsl_op op = { .op = m->op,
+				 .has = EBPFDSL_HAS_SIZE | EBPFDSL_HAS_DST | EBPFDSL_HAS_SRC | EBPFDSL_HAS_OFF };
+	lua_Integer off = 0;
+	op.size = size_at(L, m, 2);
+	op.dst = reg_at(L, m, 3);
+	op.src = reg_at(L, m, 4);
+	if (op.size < 0 || op.dst < 0 || op.src < 0 || (!lua_isnoneornil(L, 5) && !ebpfdsl_lua_getinteger(L, 5, &off)))
+		return slow(L);
+	op.off = off;
+	return emitted(L, b, &op);
+}
+
+/* b:st(size, dst, off, imm) */
+static int m_st(lua_State *L)
+{
+	struct builder *b = self(L);
+	const struct meth *m = meth(L);
+	struct ebpfdsl_op op = { .op = m->op,
+				 .has = EBPFDSL_HAS_SIZE | EBPFDSL_HAS_DST | EBPFDSL_HAS_OFF | EBPFDSL_HAS_IMM };
+	lua_Integer off, imm;
+	op.size = size_at(L, m, 2);
+	op.dst = reg_at(L, m, 3);
+	if (op.size < 0 || op.dst < 0 || !ebpfdsl_lua_getinteger(L, 4, &off) || !ebpfdsl_lua_getinteger(L, 5, &imm))
+		return slow(L);
+	op.off = off;
+	op.imm = imm;
+	return emitted(L, b, &op);
+}
+
+/* b:stx(size, dst, off, src) */
+static int m_stx(lua_State *L)
+{
+	struct builder *b = self(L);
+	const struct meth *m = meth(L);
+	struct ebpfdsl_op op = { .op = m->op,
+				 .has = EBPFDSL_HAS_SIZE | EBPFDSL_HAS_DST | EBPFDSL_HAS_OFF | EBPFDSL_HAS_SRC };
+	lua_Integer off;
+	op.size = size_at(L, m, 2);
+	op.dst = reg_at(L, m, 3);
+	op.src = reg_at(L, m, 5);
+	if (op.size < 0 || op.dst < 0 || op.src < 0 || !ebpfdsl_lua_getinteger(L, 4, &off))
+		return slow(L);
+	op.off = off;
+	return emitted(L, b, &op);
+}
+
+/* b:call(helper name): ids and bpf_ names go the constructor's way */
+static int m_call(lua_State *L)
+{
+	struct builder *b = self(L);
+	const struct meth *m = meth(L);
+	struct ebpfdsl_op op = { .op = EBPFDSL_OP_CALL, .has = EBPFDSL_HAS_IMM };
+	int id = ebpfdsl_lua_known(m->n, lua_topointer(L, 2)) - HELPER_(0);
+	if (id <= 0 || lua_type(L, 2) != LUA_TSTRING)
+		return slow(L);
+	op.imm = id;
+	return emitted(L, b, &op);
+}
+
+/* b:label(name) */
+static int m_label(lua_State *L)
+{
+	struct builder *b = self(L);
+	size_t len;
+	const char *name = lua_type(L, 2) == LUA_TSTRING ? lua_tolstring(L, 2, &len) : NULL;
+	if (!name || len == 0)
+		return slow(L);
+	if (ebpfdsl_asm__label(b->a, name))
+		return luaL_error(L, "%s", ebpfdsl_asm__error(b->a));
+	lua_settop(L, 1);
+	return 1;
+}
+
+/* b:emit(list or instruction) -> b: as assemble reads them */
+static int m_emit(lua_State *L)
+{
+	struct builder *b = check_open(L);
+	luaL_checktype(L, 2, LUA_TTABLE);
+	lua_settop(L, 2);
+	lua_getiuservalue(L, 1, 1); /* 3: maps */
+	ebpfdsl_lua_asm_emit(L, b->a, 2, 3, &b->nmaps);
+	lua_settop(L, 1);
+	return 1;
+}
+
+/* b:assemble() -> bytes, labels, maps, as dsl.assemble gives them; the
+ * builder takes no more instructions after */
+static int m_assemble(lua_State *L)
+{
+	struct builder *b = check_open(L);
+	if (ebpfdsl_asm__finalize(b->a))
+		return luaL_error(L, "%s", ebpfdsl_asm__error(b->a));
+	lua_getiuservalue(L, 1, 1);
+	ebpfdsl_lua_asm_results(L, b->a, -1, b->nmaps);
+	return 3;
+}
+
+static int m_close(lua_State *L)
+{
+	struct builder *b = luaL_checkudata(L, 1, BUILDER);
+	ebpfdsl_asm__free(b->a);
+	b->a = NULL;
+	return 0;
+}
+
+/* #b: the slots emitted so far */
+static int m_len(lua_State *L)
+{
+	lua_pushinteger(L, (lua_Integer)ebpfdsl_asm__count(check_open(L)->a));
+	return 1;
+}
+
+static int m_tostring(lua_State *L)
+{
+	struct builder *b = luaL_checkudata(L, 1, BUILDER);
+	if (!b->a)
+		lua_pushfstring(L, "%s (closed)", BUILDER);
+	else
+		lua_pushfstring(L, "%s, %d slots", BUILDER, (int)ebpfdsl_asm__count(b->a));
+	return 1;
+}
+
+/* Adds method `name` (fn with its op and form) to the methods at -1;
+ * the metatable is at meta. */
+static void method(lua_State *L, int meta, const char *name, lua_CFunction fn, int op, int form,
+		   const struct names *n)
+{
+	struct meth *m = lua_newuserdatauv(L, sizeof(*m), 0);
+	m->op = op;
+	m->form = form;
+	m->n = n;
+	lua_pushvalue(L, meta);
+	lua_pushstring(L, name); /* for slow: the DSL word to call */
+	lua_pushcclosure(L, fn, UP_COUNT);
+	lua_setfield(L, -2, name);
+}
+
+/* Creates the class: metatable at -2, methods at -1. `index` (at idx)
+ * gives the methods the C side has none for. */
+static void create_class(lua_State *L, int index)
+{
+	const struct names *n = ebpfdsl_lua_asm_names(L);
+	static const char *const ALIASES[][2] = {
+		{ "and_", "and" }, { "or_", "or" }, { "and32_", "and32" }, { "or32_", "or32" },
+		{ "exit_insn", "exit" }, { "call_helper", "call" },
+	};
+	int meta;
+	luaL_newmetatable(L, BUILDER);
+	meta = lua_gettop(L);
+	lua_newtable(L);
+	for (int op = 0; op < EBPFDSL_OP_COUNT_; op++) {
+		const struct ebpfdsl_isa_row *row = ebpfdsl_isa_row(op);
+		char name[64];
+		switch (row->shape) {
+		case EBPFDSL_SHAPE_ALU:
+			method(L, meta, row->name, m_alu, op, FORM_ANY, n);
+			snprintf(name, sizeof(name), "%s_imm", row->name);
+			method(L, meta, name, m_alu, op, FORM_IMM, n);
+			snprintf(name, sizeof(name), "%s_reg", row->name);
+			method(L, meta, name, m_alu, op, FORM_REG, n);
+			break;
+		case EBPFDSL_SHAPE_JCOND:
+			method(L, meta, row->name, m_jcond, op, FORM_ANY, n);
+			break;
+		case EBPFDSL_SHAPE_JA:
+		case EBPFDSL_SHAPE_GOTOL:
+			method(L, meta, row->name, m_jump, op, FORM_ANY, n);
+			break;
+		case EBPFDSL_SHAPE_EXIT:
+			method(L, meta, row->name, m_exit, op, FORM_ANY, n);
+			break;
+		case EBPFDSL_SHAPE_LDDW:
+			method(L, meta, row->name, m_lddw, op, FORM_ANY, n);
+			break;
+		case EBPFDSL_SHAPE_LDX:
+		case EBPFDSL_SHAPE_LDSX:
+			method(L, meta, row->name, m_ldx, op, FORM_ANY, n);
+			break;
+		case EBPFDSL_SHAPE_ST:
+			method(L, meta, row->name, m_st, op, FORM_ANY, n);
+			break;
+		case EBPFDSL_SHAPE_STX:
+			method(L, meta, row->name, m_stx, op, FORM_ANY, n);
+			break;
+		case EBPFDSL_SHAPE_CALL:
+			method(L, meta, row->name, m_call, op, FORM_ANY, n);
+			break;
+		default:
+			break; /* the DSL's own constructor, through `index` */
+		}
+	}
+	for (size_t i = 0; i < sizeof(ALIASES) / sizeof(ALIASES[0]); i++) {
+		lua_getfield(L, -1, ALIASES[i][1]);
+		lua_setfield(L, -2, ALIASES[i][0]);
+	}
+	method(L, meta, "label", m_label, 0, FORM_ANY, n);
+	lua_pushcfunction(L, m_emit);
+	lua_setfield(L, -2, "emit");
+	lua_pushcfunction(L, m_assemble);
+	lua_setfield(L, -2, "assemble");
+	lua_pushcfunction(L, m_close);
+	lua_setfield(L, -2, "close");
+	/* methods -> metatable of the methods: the rest, from the DSL */
+	lua_createtable(L, 0, 1);
+	lua_pushvalue(L, index);
+	lua_setfield(L, -2, "__index");
+	lua_setmetatable(L, -2);
+	lua_setfield(L, -2, "__index");
+	lua_pushcfunction(L, m_close);
+	lua_setfield(L, -2, "__gc");
+	lua_pushcfunction(L, m_close);
+	lua_setfield(L, -2, "__close");
+	lua_pushcfunction(L, m_len);
+	lua_setfield(L, -2, "__len");
+	lua_pushcfunction(L, m_tostring);
+	lua_setfield(L, -2, "__tostring");
+	lua_pop(L, 1);
+}
+
+/* builder(opts, index, slow) -> Builder: index(methods, name) gives the
+ * methods the C side lacks, slow(b, name, ...) builds with the DSL's
+ * constructor and emits (both from dsl.lua, once per Lua state) */
+static int l_builder(lua_State *L)
+{
+	struct ebpfdsl_asm_opts opts;
+	struct builder *b;
+	if (!lua_isnoneornil(L, 1))
+		luaL_checktype(L, 1, LUA_TTABLE);
+	luaL_checktype(L, 2, LUA_TFUNCTION);
+	luaL_checktype(L, 3, LUA_TFUNCTION);
+	ebpfdsl_lua_asm_opts(L, lua_isnoneornil(L, 1) ? 0 : 1, &opts, "builder");
+	if (luaL_getmetatable(L, BUILDER) == LUA_TNIL) {
+		lua_pushvalue(L, 3);
+		lua_setfield(L, LUA_REGISTRYINDEX, SLOW_KEY);
+		create_class(L, 2);
+	}
+	lua_pop(L, 1);
+	b = lua_newuserdatauv(L, sizeof(*b), 1); /* created closed */
+	b->a = NULL;
+	b->nmaps = 0;
+	luaL_setmetatable(L, BUILDER);
+	lua_newtable(L);
+	lua_setiuservalue(L, -2, 1);
+	b->a = ebpfdsl_asm__new(&opts);
+	if (!b->a)
+		return luaL_error(L, "builder: out of memory");
+	if (ebpfdsl_asm__error(b->a))
+		return luaL_error(L, "builder: %s", ebpfdsl_asm__error(b->a));
+	return 1;
+}
+
+void ebpfdsl_lua_open_builder(lua_State *L)
+{
+	lua_pushcfunction(L, l_builder);
+	lua_setfield(L, -2, "builder");
+}
