@@ -28,7 +28,8 @@ extern "C" {
  *          size bits for sized shapes; those come from the operands
  *   shape  which operands the instruction takes and how it prints
  *   aux    the field that tells rows with one opcode apart: off for
- *          sdiv/smod, src for calls and lddw pseudo forms, imm for atomics
+ *          sdiv/smod and addr_space_cast, src for calls and lddw pseudo
+ *          forms, imm for atomics (load_acquire/store_release: 0x100/0x110)
  *   cpu    first -mcpu level that has it (1..4), as LLVM and the kernel
  *          name them
  * Encoder, decoder, validator, printer and the Lua mnemonic list are all
@@ -65,6 +66,7 @@ extern "C" {
 	X(MOV32,    "mov32",    0xb4, ALU,   0, 1) \
 	X(MOVSX,    "movsx",    0xbf, MOVSX, 0, 4) \
 	X(MOVSX32,  "movsx32",  0xbc, MOVSX, 0, 4) \
+	X(ADDR_SPACE_CAST, "addr_space_cast", 0xbf, ADDR_SPACE_CAST, 1, 1) \
 	X(ARSH,     "arsh",     0xc7, ALU,   0, 1) \
 	X(ARSH32,   "arsh32",   0xc4, ALU,   0, 1) \
 	X(LE,       "le",       0xd4, END,   0, 1) \
@@ -72,6 +74,7 @@ extern "C" {
 	X(BSWAP,    "bswap",    0xd7, END,   0, 4) \
 	X(JA,       "ja",       0x05, JA,    0, 1) \
 	X(GOTOL,    "gotol",    0x06, GOTOL, 0, 4) \
+	X(MAY_GOTO, "may_goto", 0xe5, MAY_GOTO, 0, 1) \
 	X(JEQ,      "jeq",      0x15, JCOND, 0, 1) \
 	X(JEQ32,    "jeq32",    0x16, JCOND, 0, 3) \
 	X(JGT,      "jgt",      0x25, JCOND, 0, 1) \
@@ -121,6 +124,8 @@ extern "C" {
 	X(ATOMIC_FETCH_XOR, "atomic_fetch_xor", 0xc3, ATOMIC, 0xa1, 3) \
 	X(XCHG,     "xchg",     0xc3, ATOMIC, 0xe1, 3) \
 	X(CMPXCHG,  "cmpxchg",  0xc3, ATOMIC, 0xf1, 3) \
+	X(LOAD_ACQUIRE,  "load_acquire",  0xc3, LOAD_ACQ,  0x100, 4) \
+	X(STORE_RELEASE, "store_release", 0xc3, STORE_REL, 0x110, 4) \
 	X(RAW,      "raw",      0x00, RAW,   0, 1)
 
 enum ebpfdsl_mnemonic {
@@ -154,6 +159,10 @@ enum ebpfdsl_shape {
 	EBPFDSL_SHAPE_ST,         /* size, dst, off, imm */
 	EBPFDSL_SHAPE_STX,        /* size, dst, off, src */
 	EBPFDSL_SHAPE_ATOMIC,     /* size w/dw, dst, off, src */
+	EBPFDSL_SHAPE_MAY_GOTO,   /* target or 16-bit off; never relaxed */
+	EBPFDSL_SHAPE_ADDR_SPACE_CAST, /* dst, src, imm: src_as | dst_as << 16 */
+	EBPFDSL_SHAPE_LOAD_ACQ,   /* size, dst, src, off: dst = *(src + off) */
+	EBPFDSL_SHAPE_STORE_REL,  /* size, dst, off, src: *(dst + off) = src */
 	EBPFDSL_SHAPE_RAW         /* code, dst, src, off, imm as given */
 };
 
@@ -199,7 +208,7 @@ struct ebpfdsl_isa_row {
 	const char *name;
 	uint8_t code;
 	uint8_t shape; /* enum ebpfdsl_shape */
-	uint8_t aux;
+	uint16_t aux;
 	uint8_t cpu;
 };
 
