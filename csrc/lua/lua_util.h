@@ -36,6 +36,7 @@ void ebpfdsl_lua_open_attach(lua_State *L); /* after prog: adds prog:attach_* */
 ebpfdsl_link **ebpfdsl_lua_new_link(lua_State *L, int prog_idx, int owner_idx);
 
 void ebpfdsl_lua_open_btf(lua_State *L);
+void ebpfdsl_lua_open_btfw(lua_State *L);
 void ebpfdsl_lua_open_object(lua_State *L);
 /* btf: the BTF handle at idx (NULL for nil); prog: pushes a new closed
  * ebpfdsl.Prog with the program bytes at insns_idx (0: none), attach_type

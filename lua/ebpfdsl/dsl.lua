@@ -172,8 +172,15 @@ function M.call_local(to)
   return { op = "call_local", [k] = v }
 end
 
--- kernel function by BTF id; off indexes fd_array for module BTF
+-- kernel function by name, found in the running kernel's BTF (vmlinux,
+-- then modules: ebpfdsl.kfuncs), or by BTF id; off indexes fd_array for
+-- module BTF (a name sets it, and programs.load passes the array)
 function M.call_kfunc(btf_id, off)
+  if type(btf_id) == "string" then
+    local k, msg = require("ebpfdsl.kfuncs").find(btf_id)
+    if not k then blame("call_kfunc: " .. msg) end
+    return { op = "call_kfunc", imm = k.id, off = k.off ~= 0 and k.off or nil }
+  end
   return { op = "call_kfunc", imm = int("call_kfunc", 1, btf_id), off = off and int("call_kfunc", 2, off) }
 end
 
@@ -440,6 +447,16 @@ local function helper_wrapper(name, id)
   end
 end
 for name, id in pairs(core.helpers()) do M["helper_" .. name] = helper_wrapper(name, id) end
+-- helpers newer than the header (helper_cgrp_storage_get on a kernel that
+-- has it) are made when first asked for, from the kernel's list
+setmetatable(M, { __index = function(t, k)
+  local name = type(k) == "string" and k:match("^helper_(.+)$")
+  local id = name and core.helper_id(name)
+  if not id then return nil end
+  local f = helper_wrapper(name, id)
+  rawset(t, k, f)
+  return f
+end })
 
 local function map_arg(fname, n, m)
   map_fields(fname, n, m)
