@@ -75,10 +75,10 @@ local SCALAR_SIZE = { u8 = 1, u16 = 2, u32 = 4, u64 = 8, i8 = 1, i16 = 2, i32 = 
 -- Made when key or value is a layout, or btf = true; never with btf = false.
 -- -> the create fields it sets, or nil; or nil, message, errno.
 local function map_btf(s)
+  if s.kptrs ~= nil and not is_layout(s.value) then raise("maps.create: kptrs name fields of a value layout") end
   local want = s.btf
   if want == nil then want = is_layout(s.key) or is_layout(s.value) end
   if not want or s.btf_fd ~= nil then return nil end
-  if s.kptrs ~= nil and not is_layout(s.value) then raise("maps.create: kptrs name fields of a value layout") end
   local w = core.btf_writer()
   local function side(x, size)
     if is_layout(x) then return w:layout(x, { kptrs = x == s.value and s.kptrs or nil }) end
