@@ -105,7 +105,8 @@ describe("bad input", function()
     local body = {}
     for j = 1, 33000 do body[j] = dsl.mov("r0", j) end
     assert.matches("insn 0 %(may_goto%): may_goto to label 'end' is 33000 slots away, beyond its 16%-bit range " ..
-      "%-32768%.%.32767$", raises(function() dsl.assemble { dsl.may_goto("end"), body, dsl.label("end"), dsl.exit() } end))
+      "%-32768%.%.32767$",
+      raises(function() dsl.assemble { dsl.may_goto("end"), body, dsl.label("end"), dsl.exit() } end))
   end)
 
   describe("a wrong argument type to a constructor", function()
@@ -114,7 +115,8 @@ describe("bad input", function()
         "load_acquire: argument 1 must be a size (b, h, w or dw), got 'q'" },
       { function() local _ = dsl.store_release("w", "r1", nil, "r2") end,
         "store_release: argument 3 must be an integer, got nil" },
-      { function() local _ = dsl.may_goto(1.5) end, "may_goto: argument 1 must be a label name or a jump offset, got 1.5" },
+      { function() local _ = dsl.may_goto(1.5) end,
+        "may_goto: argument 1 must be a label name or a jump offset, got 1.5" },
       { function() local _ = dsl.addr_space_cast("r1", "r1", 0x10000, 0) end,
         "addr_space_cast: argument 3 must be an address space 0..65535, got 65536" },
       { function() local _ = dsl.addr_space_cast("r1", "r1", 1, -1) end,
