@@ -24,7 +24,7 @@ HEADERS    := $(wildcard csrc/*.h csrc/*/*.h)
 
 BUSTED := $(LUA) /usr/bin/busted
 
-.PHONY: all deps test test-c spec lint bench install uninstall clean probe run
+.PHONY: all deps deps-run test test-c test-under-load spec lint bench install uninstall clean probe repl run
 
 all: $(B)/ebpfdsl/core.so $(B)/libebpfdsl.a
 
@@ -57,17 +57,37 @@ $(B)/ebpfdsl/core.so: $(LUA_OBJ) $(B)/libebpfdsl.a
 	@mkdir -p $(B)/ebpfdsl
 	$(CC) -shared -o $@ $(LUA_OBJ) $(B)/libebpfdsl.a $(LIBS)
 
+# What building and running needs (deps-run), and what the tests need too.
 deps:
-	@scripts/deps
+	@scripts/deps all
+
+deps-run:
+	@scripts/deps run
 
 # The README's test command: everything, from a fresh machine.
 test: deps all
 	$(BUSTED)
+	$(MAKE) --no-print-directory test-under-load
 	$(MAKE) --no-print-directory test-c
 	$(MAKE) --no-print-directory lint
 
 spec: all
 	$(BUSTED) $(SPEC)
+
+# The kernel specs once more, with spec/support/loadgen.c calling getppid,
+# openat, connect and fork+exec at full speed on one CPU beside them (for
+# an hour at most): a spec must observe only what it caused.
+LOADGEN := $(B)/loadgen
+KERNEL_SPECS = $(sort $(shell grep -lE '"(bpf|uprobe|tracefs)"|"(map|prog|attach):' spec/*_spec.lua) $(wildcard spec/9*_spec.lua))
+$(LOADGEN): spec/support/loadgen.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu99 -O2 $(WARN) $< -o $@
+
+test-under-load: deps all $(LOADGEN)
+	@echo "== the kernel specs, with $(LOADGEN) beside them"
+	@$(LOADGEN) 3600 & lg=$$!; \
+	$(BUSTED) $(KERNEL_SPECS); rc=$$?; \
+	kill $$lg; wait $$lg; exit $$rc
 
 # A plain C program against libebpfdsl.a, with no Lua on the include path.
 C_EXAMPLES := $(patsubst examples/c/%.c,$(B)/examples/%,$(wildcard examples/c/*.c))
@@ -81,12 +101,17 @@ test-c: $(C_EXAMPLES)
 # Runs a Lua script against the freshly built module, from this tree.
 RUN_LUA = $(LUA) -e 'package.path="lua/?.lua;lua/?/init.lua;"..package.path; package.cpath="$(B)/?.so;"..package.cpath'
 EXAMPLE ?= examples/hello_test_run.lua
-run: all
+run: deps-run all
 	$(RUN_LUA) $(EXAMPLE)
 
 # The README's probe command: trace file opens for a few seconds.
-probe: deps all
+probe: deps-run all
 	$(RUN_LUA) examples/trace_openat.lua
+
+# An interactive Lua 5.4 with the module on the path; results print as Lua
+# values, and a line's locals live on (lua/ebpfdsl/repl.lua).
+repl: deps-run all
+	@$(RUN_LUA) -e 'require("ebpfdsl.repl").run()'
 
 lint: deps
 	luacheck --codes lua spec examples bench tutorials tools

@@ -662,8 +662,6 @@ EBPFDSL_API int ebpfdsl_tracefs_root(char *buf, size_t len, int mount_if_absent)
  * cannot name ("arena") by the names newer libbpf gives them. */
 EBPFDSL_API int ebpfdsl_map_type_parse(const char *name);
 EBPFDSL_API const char *ebpfdsl_map_type_name(int type);
-/* 1 if this kernel creates maps of the type, 0 if not, or -errno. */
-EBPFDSL_API int ebpfdsl_map_type_supported(int type);
 /* Nonzero for types with one value per possible CPU. */
 EBPFDSL_API int ebpfdsl_map_type_percpu(int type);
 /* Nonzero for sk/inode/task/cgrp storage: keys are file descriptors. */
@@ -1488,6 +1486,30 @@ EBPFDSL_API int ebpfdsl_perfbuf__poll(ebpfdsl_perfbuf *pb, int timeout_ms);
 EBPFDSL_API int ebpfdsl_perfbuf__consume(ebpfdsl_perfbuf *pb);
 EBPFDSL_API int ebpfdsl_perfbuf__stopped(const ebpfdsl_perfbuf *pb);
 EBPFDSL_API int ebpfdsl_perfbuf__epoll_fd(const ebpfdsl_perfbuf *pb);
+
+/* ------------------------------------------------------------------------
+ * Feature probes (csrc/kernel/features.c): what the running kernel allows,
+ * asked with libbpf's probes (libbpf_probe_bpf_map_type, _prog_type) or
+ * the smallest create, load or attach that shows it, closed at once. Each
+ * returns 1 when the kernel has the feature, else -errno, and fills `why`
+ * (may be NULL) with "<meaning> (<ERRNAME>)[: what was tried]", e.g.
+ * "not permitted here (EPERM)". Nothing is cached: each call asks again.
+ * ------------------------------------------------------------------------ */
+EBPFDSL_API int ebpfdsl_probe_map_type(int type, char *why, size_t len);
+EBPFDSL_API int ebpfdsl_probe_prog_type(int type, char *why, size_t len);
+/* May programs of the type call the helper (an id of enum bpf_func_id)? */
+EBPFDSL_API int ebpfdsl_probe_helper(int prog_type, int helper, char *why, size_t len);
+/* BPF_PROG_TEST_RUN of a socket filter; the kernel's BTF (vmlinux). */
+EBPFDSL_API int ebpfdsl_probe_test_run(char *why, size_t len);
+EBPFDSL_API int ebpfdsl_probe_btf(char *why, size_t len);
+/* A kind of attachment (ebpfdsl_probe_kind_name(i) lists them: "socket",
+ * "tracepoint", "raw_tracepoint", "tp_btf", "perf_event", "uprobe",
+ * "uretprobe", "uprobe_multi", "kprobe", "kretprobe", "kprobe_events", "kprobe_multi",
+ * "fentry", "fexit", "fmod_ret", "lsm", "iter"): with attach 0, whether a
+ * program for it loads; otherwise whether it loads and attaches (to this
+ * process where the kind allows it, else to vfs_read). */
+EBPFDSL_API int ebpfdsl_probe_kind(const char *kind, int attach, char *why, size_t len);
+EBPFDSL_API const char *ebpfdsl_probe_kind_name(size_t i);
 
 #ifdef __cplusplus
 }

@@ -40,5 +40,6 @@ int luaopen_ebpfdsl_core(lua_State *L)
 	ebpfdsl_lua_open_ringbuf(L);
 	ebpfdsl_lua_open_perfbuf(L);
 	ebpfdsl_lua_open_symtab(L);
+	ebpfdsl_lua_open_features(L);
 	return 1;
 }
