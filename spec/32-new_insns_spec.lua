@@ -104,3 +104,33 @@ describe("may_goto in the kernel", function()
     assert.is_true(turns > 1000, "only " .. turns .. " turns")
   end)
 end)
+
+describe("addr_space_cast in the kernel", function()
+  -- an arena page from bpf_arena_alloc_pages is an address in the arena's
+  -- space (1); cast to the kernel's (0), the program stores into it and
+  -- reads it back, as LLVM compiles a __arena pointer's use
+  env.it("makes an arena page's address one the program writes and reads", { "bpf", "btf", "map:arena",
+    "prog:syscall" }, function()
+    local arena <close> = assert(maps.arena { max_entries = 4 })
+    local p <close>, msg, _, log = programs.load { type = "syscall", sleepable = true, name = "arena", insns = {
+      dsl.ld_map_fd("r1", arena), dsl.mov("r2", 0), dsl.mov("r3", 1), dsl.mov("r4", -1), dsl.mov("r5", 0),
+      dsl.call_kfunc("bpf_arena_alloc_pages"),
+      dsl.jne("r0", 0, "got"), dsl.mov("r0", 1), dsl.exit(),
+      dsl.label("got"), dsl.mov("r6", "r0"),
+      dsl.addr_space_cast("r7", "r6", 0, 1),
+      dsl.stw("r7", 0, 0x5a5a), dsl.ldxw("r8", "r7", 0),
+      dsl.ld_map_fd("r1", arena), dsl.mov("r2", "r6"), dsl.mov("r3", 1),
+      dsl.call_kfunc("bpf_arena_free_pages"),
+      dsl.mov("r0", "r8"), dsl.exit(),
+    } }
+    assert(p, tostring(msg) .. "\n" .. tostring(log))
+    assert.equal(0x5a5a, p:test_run {}.retval)
+  end)
+
+  env.it("is refused without an arena: the kernel wants one with the program", { "bpf", "prog:syscall" }, function()
+    local p, msg = programs.load { type = "syscall", sleepable = true, insns = {
+      dsl.mov("r1", 0), dsl.addr_space_cast("r0", "r1", 0, 1), dsl.exit() } }
+    assert.is_nil(p)
+    assert.matches("addr_space_cast insn can only be used in a program that has an associated arena", msg, 1, true)
+  end)
+end)

@@ -126,7 +126,7 @@ describe("maps with layouts carry BTF", function()
     assert.matches('{"key":1,"value":99}', env.run(("bpftool -j map dump id %d"):format(scalars:info().id)), 1, true)
   end)
 
-  env.it("so a value can hold a spin lock the program takes", "bpf", function()
+  env.it("so a value can hold a spin lock the program takes", { "bpf", "prog:xdp" }, function()
     local V = structs.define("locked58", { { "lock", structs.bpf_spin_lock }, { "n", "u64" } })
     local m <close> = assert(maps.array { value = V, max_entries = 1 })
     m[0] = { n = 5 }
@@ -151,7 +151,8 @@ describe("maps with layouts carry BTF", function()
     assert.matches("has to have BTF in order to use bpf_spin_lock", msg, 1, true)
   end)
 
-  env.it("so a value can hold a kptr: a task the map keeps a reference to", { "bpf", "btf" }, function()
+  env.it("so a value can hold a kptr: a task the map keeps a reference to", { "bpf", "btf", "prog:syscall" },
+    function()
     local off = require("ebpfdsl.btf").vmlinux():offsetof("task_struct", "tgid")
     local V = structs.define("holder58", { { "pid", "u32" }, { "task", "ptr" } })
     local m <close> = assert(maps.array { value = V, max_entries = 1, kptrs = { task = "task_struct" } })
@@ -185,7 +186,8 @@ describe("maps with layouts carry BTF", function()
     assert.equal(0, take:test_run {}.retval) -- and now the map holds none
   end)
 
-  env.it("replacing the byte BTF a local storage map otherwise gets", { "bpf", "bpftool" }, function()
+  env.it("replacing the byte BTF a local storage map otherwise gets", { "bpf", "bpftool", "map:task_storage" },
+    function()
     local S = structs.define("stored58", { { "calls", "u64" }, { "comm", "char", 16 } })
     local m <close> = assert(maps.task_storage { value = S })
     local me <close> = assert(maps.pidfd(oracle.getpid()))
@@ -236,7 +238,8 @@ describe("kfuncs by name", function()
     assert.matches("did you mean 'bpf_rcu_read_lock'", err, 1, true)
   end)
 
-  env.it("are called by a program: bpf_task_from_pid finds a child and its comm is read", { "bpf", "btf" },
+  env.it("are called by a program: bpf_task_from_pid finds a child and its comm is read",
+    { "bpf", "btf", "prog:syscall" },
     function()
       local comm = require("ebpfdsl.btf").vmlinux():offsetof("task_struct", "comm")
       local out <close> = assert(maps.array { value = "u64", max_entries = 1 })
@@ -261,6 +264,36 @@ describe("kfuncs by name", function()
       assert.equal(0xffffffff, p:test_run { ctx = string.pack("<i4", 0x3fffffff) }.retval)
     end)
 
+  env.it("in vmlinux or a module alike: conntrack's lookup from XDP finds no connection",
+    { "bpf", "btf", "prog:xdp" },
+    function()
+      -- nf_conntrack is built in here; where it is a module (Debian's
+      -- kernels), the same name finds it in the module's BTF, and the call
+      -- goes through the fd_array programs.load passes
+      local k = assert(kfuncs.find("bpf_xdp_ct_lookup"))
+      if k.module then
+        assert.is_true(k.off > 0)
+        assert.equal(k.off, #kfuncs.fd_array())
+      else
+        assert.equal(0, k.off)
+      end
+      local opts_size = require("ebpfdsl.btf").vmlinux():type("bpf_ct_opts", "struct").size
+      local p <close> = load { type = "xdp", name = "ct_lookup", insns = {
+        dsl.mov("r6", "r1"),
+        dsl.stdw("fp", -16, 0), dsl.stdw("fp", -8, 0), -- the tuple: 0.0.0.0:0 -> 0.0.0.0:0
+        dsl.stdw("fp", -32, 0), dsl.stdw("fp", -24, 0),
+        dsl.stw("fp", -32, -1), -- opts.netns_id = BPF_F_CURRENT_NETNS
+        dsl.stb("fp", -24, 6), -- opts.l4proto = IPPROTO_TCP
+        dsl.mov("r1", "r6"), dsl.mov("r2", "fp"), dsl.add("r2", -16), dsl.mov("r3", 12),
+        dsl.mov("r4", "fp"), dsl.add("r4", -32), dsl.mov("r5", opts_size),
+        dsl.call_kfunc("bpf_xdp_ct_lookup"),
+        dsl.jeq("r0", 0, "none"), dsl.mov("r1", "r0"), dsl.call_kfunc("bpf_ct_release"),
+        dsl.mov("r0", 1), dsl.exit(),
+        dsl.label("none"), dsl.ldxw("r0", "fp", -28), dsl.exit(), -- opts.error
+      } }
+      assert.equal(0xfffffffe, p:test_run { data = PACKET }.retval) -- -ENOENT
+    end)
+
   env.it("in modules go through fd_array: the kernel reads it, and wants module BTF there", "bpf", function()
     -- no module here need have BTF: a user BTF at index 1 shows the array
     -- reached the verifier, which checks what it holds
@@ -280,7 +313,8 @@ describe("kfuncs by name", function()
 end)
 
 describe("helpers the build host's header lacks", function()
-  env.it("are called by the kernel's names: cgrp_storage_get keeps a value on a cgroup", { "bpf", "cgroup2", "btf" },
+  env.it("are called by the kernel's names: cgrp_storage_get keeps a value on a cgroup",
+    { "bpf", "cgroup2", "btf", "prog:syscall", "map:cgrp_storage" },
     function()
       local dir = assert(oracle.cgroup2()) .. "/ebpfdsl_spec58_" .. oracle.getpid()
       env.run("mkdir " .. dir)

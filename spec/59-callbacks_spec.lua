@@ -106,7 +106,7 @@ describe("for_each_map_elem", function()
 end)
 
 describe("timers", function()
-  env.it("run their callback after timer_start, in a map value with a bpf_timer", "bpf", function()
+  env.it("run their callback after timer_start, in a map value with a bpf_timer", { "bpf", "prog:xdp" }, function()
     local V = structs.define("timed", { { "timer", structs.bpf_timer }, { "fired", "u64" }, { "key", "u32" } })
     local m <close> = assert(maps.array { value = V, max_entries = 2, name = "timers59" })
     -- long fire(void *map, u32 *key, struct timed *value): records the key it came with
@@ -131,7 +131,8 @@ describe("timers", function()
 end)
 
 describe("find_vma", function()
-  env.it("finds the mapping holding an address of this process, as /proc/self/maps lists it", { "bpf", "btf" },
+  env.it("finds the mapping holding an address of this process, as /proc/self/maps lists it",
+    { "bpf", "btf", "prog:syscall" },
     function()
       local v = require("ebpfdsl.btf").vmlinux()
       local vm_start, vm_end = v:offsetof("vm_area_struct", "vm_start"), v:offsetof("vm_area_struct", "vm_end")
@@ -181,7 +182,8 @@ describe("user_ringbuf_drain", function()
     return tonumber(env.run(("%s %d %s"):format(producer, map:info().id, table.concat(values, " "))))
   end
 
-  env.it("hands its callback each sample libbpf's producer wrote, in order", { "bpf", "gcc" }, function()
+  env.it("hands its callback each sample libbpf's producer wrote, in order", { "bpf", "gcc", "map:user_ringbuf" },
+    function()
     local urb <close> = assert(maps.user_ringbuf(4096))
     -- ctx at fp-16: [0] samples seen, [8] a running hash of them in order;
     -- r0 = drained << 16 | seen, the hash in the array
