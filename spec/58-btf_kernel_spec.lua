@@ -227,6 +227,27 @@ describe("kfuncs by name", function()
     assert.equal(tonumber(tagged), #names)
   end)
 
+  env.it("in modules: the modules with BTF are those /sys/kernel/btf lists", "btf", function()
+    local btf = require "ebpfdsl.btf"
+    local want = {}
+    for name in env.run("ls /sys/kernel/btf"):gmatch("%S+") do
+      if name ~= "vmlinux" then want[#want + 1] = name end
+    end
+    local got = btf.modules()
+    table.sort(got)
+    assert.same(want, got)
+    for _, name in ipairs(got) do
+      local m <close> = assert(btf.module(name))
+      assert.is_true(m:fd() > 0) -- the kernel's object for it
+    end
+    local none, msg, errno = btf.module("no_such_module")
+    assert.is_nil(none)
+    assert.equal(2, errno)
+    assert.matches("/sys/kernel/btf/no_such_module", msg, 1, true)
+    assert.equal(22, select(3, btf.module("../vmlinux"))) -- a name, not a path
+    assert.equal(22, select(3, btf.module("vmlinux"))) -- no module
+  end)
+
   env.it("suggest the nearest names for a misspelling", "btf", function()
     local k, msg = kfuncs.find("bpf_task_acquir")
     assert.is_nil(k)
