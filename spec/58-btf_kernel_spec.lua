@@ -74,6 +74,21 @@ describe("a program's BTF in the kernel", function()
     assert.equal(42, p:test_run { data = PACKET }.retval)
   end)
 
+  env.it("carries a trace probe's Lua lines: bpftool shows the line each instruction came from",
+    { "bpf", "bpftool", "prog:tracepoint" }, function()
+      local T = require("ebpfdsl.trace").new()
+      local here = debug.getinfo(1, "S").short_src
+      local probe = T.tracepoint("syscalls:sys_enter_getppid", function(p)
+        T.maps.calls[p.pid] = T.count() -- the line bpftool must show
+      end)
+      local line = debug.getinfo(1, "l").currentline - 2
+      local prog = assert(probe:load())
+      local dump = env.run(("bpftool prog dump xlated id %d linum"):format(prog:info().id))
+      assert.matches(("; T.maps.calls[p.pid] = T.count() -- the line bpftool must show [file:%s line_num:%d"):format(
+        here, line), dump, 1, true)
+      prog:close()
+    end)
+
   env.it("goes with a program only when asked, or when it has functions the kernel must know", "bpf", function()
     local plain <close> = load { type = "socket_filter", insns = { dsl.mov("r0", 1), dsl.exit() } }
     assert.equal(0, plain:info().btf_id)
