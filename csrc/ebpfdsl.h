@@ -245,9 +245,9 @@ EBPFDSL_API int ebpfdsl_helper_count(void);
 /* Writes up to `max` known names closest to `name` into `out`; returns
  * how many. For "did you mean" messages. */
 EBPFDSL_API int ebpfdsl_helper_suggest(const char *name, const char **out, int max);
-/* The same over any list of names (NULLs skipped, each name once). */
-EBPFDSL_API int ebpfdsl_suggest(const char *name, const char *const *names, size_t count, const char **out,
-				int max);
+/* The same over any list of n names (NULLs skipped): up to `max` of them
+ * nearest to `name`, nearest first; returns how many. */
+EBPFDSL_API int ebpfdsl_suggest(const char *name, const char *const *names, size_t n, const char **out, int max);
 
 /* Helpers newer than the header: ebpfdsl_helper_id, _name and _suggest
  * also search the running kernel's list (enum bpf_func_id in its BTF:
@@ -790,6 +790,31 @@ EBPFDSL_API int ebpfdsl_obj__open_kind(const char *path, int kind, int *found);
  * Pointer-returning constructors return NULL and set errno.
  * ======================================================================== */
 
+/* ---- What an errno means ------------------------------------------------ */
+
+/* The operation that failed, and what it was done to. */
+struct ebpfdsl_explain {
+	size_t sz;              /* sizeof(struct ebpfdsl_explain) */
+	const char *op;         /* "create", "lookup", "update", "delete", "push",
+	                         * "set_prog", "set_inner", "load", "attach", ... */
+	int map_type;           /* enum bpf_map_type, or -1 */
+	uint32_t max_entries, value_size;
+	int64_t index;          /* the key of an index-keyed map (arrays), or -1 */
+	int prog_type;          /* enum bpf_prog_type, or -1 */
+	int attach_type;        /* the program's expected_attach_type, or -1 */
+};
+/* What errno err (either sign) means for that operation, from one table,
+ * written to buf: "map is full (max_entries=1024)" for E2BIG on a hash's
+ * update, "index 7 out of range (max_entries=4)" on an array's, "the
+ * kernel refuses fentry here: BPF trampolines unavailable (EPERM)"; for
+ * EPERM or EACCES in a process without CAP_BPF or CAP_SYS_ADMIN, that
+ * this is the cause. NULL when the table has nothing better than
+ * strerror's text. */
+EBPFDSL_API const char *ebpfdsl_explain(int err, const struct ebpfdsl_explain *what, char *buf, size_t len);
+/* 1 when this process has CAP_BPF or CAP_SYS_ADMIN (bpf(2) for all it
+ * offers, given the kernel allows it), else 0. */
+EBPFDSL_API int ebpfdsl_privileged(void);
+
 /* ---- BTF ---------------------------------------------------------------- */
 
 typedef struct ebpfdsl_btf ebpfdsl_btf;
@@ -1111,6 +1136,36 @@ EBPFDSL_API int ebpfdsl_object__reuse_map(ebpfdsl_object *o, size_t i, int map_f
 /* Before load: whether program i is loaded at all. */
 EBPFDSL_API int ebpfdsl_object__set_autoload(ebpfdsl_object *o, size_t i, int on);
 
+/* The object's BTF, as clang wrote it and libbpf fixed it up at open;
+ * owned by the object (never free it). NULL with errno ENOENT for an
+ * object built without -g. */
+EBPFDSL_API const ebpfdsl_btf *ebpfdsl_object__btf(const ebpfdsl_object *o);
+
+/* Global variables of .rodata, .data, .bss and .data.NAME, as libbpf's
+ * skeletons give them (static ones left out; externs of .kconfig and
+ * .ksyms too). Before load they are the image the maps are created
+ * from: set a `const volatile` filter there. */
+struct ebpfdsl_object_var {
+	const char *name;
+	const char *section;    /* ".rodata", ".bss", ".data.NAME" */
+	uint32_t offset, size;  /* in the section's map value */
+	uint32_t type;          /* in ebpfdsl_object__btf: the declared type */
+	size_t map;             /* index of the section's map */
+	int readonly;           /* .rodata: the kernel freezes it at load */
+};
+EBPFDSL_API size_t ebpfdsl_object__var_count(const ebpfdsl_object *o);
+/* The i-th variable (in section order); -ENOENT past the end. */
+EBPFDSL_API int ebpfdsl_object__var(const ebpfdsl_object *o, size_t i, struct ebpfdsl_object_var *v);
+EBPFDSL_API int ebpfdsl_object__find_var(const ebpfdsl_object *o, const char *name);
+/* Its size bytes: before load from the initial image; after load from
+ * the kernel's map (a lookup of element 0). */
+EBPFDSL_API int ebpfdsl_object__read_var(ebpfdsl_object *o, size_t i, void *buf);
+/* Before load into the initial image. After load into the kernel's map:
+ * through a shared mapping of it (only these bytes change) when it is
+ * mmapable, else a lookup and update of the whole value; -EROFS for a
+ * read-only section, which the kernel froze at load. */
+EBPFDSL_API int ebpfdsl_object__write_var(ebpfdsl_object *o, size_t i, const void *buf);
+
 /* Attaching program i as its section name says: ebpfdsl_object__attach,
  * with the links below. */
 
@@ -1141,6 +1196,8 @@ enum ebpfdsl_link_kind {
 	EBPFDSL_LINK_ITER,
 	EBPFDSL_LINK_PINNED,       /* opened from a bpffs path */
 	EBPFDSL_LINK_OBJECT,       /* made by libbpf for an ebpfdsl_object */
+	EBPFDSL_LINK_SOCKMAP,      /* sk_msg, sk_skb on a sockmap or sockhash */
+	EBPFDSL_LINK_STRUCT_OPS,   /* a struct_ops map registered with the kernel */
 	EBPFDSL_LINK_KIND_COUNT_
 };
 
@@ -1242,6 +1299,31 @@ EBPFDSL_API int ebpfdsl_attach_tc(int prog_fd, const char *ifname, const struct 
 /* SO_ATTACH_BPF. The link does not keep the socket open; detach removes
  * the filter if the same socket is still at that fd. */
 EBPFDSL_API int ebpfdsl_attach_socket(int prog_fd, int sock_fd, ebpfdsl_link **out, char *err, size_t errlen);
+
+/* An sk_msg or sk_skb program on a sockmap or sockhash, for the sockets
+ * in it: attach_type BPF_SK_MSG_VERDICT, BPF_SK_SKB_VERDICT,
+ * BPF_SK_SKB_STREAM_VERDICT or BPF_SK_SKB_STREAM_PARSER. A bpf link where
+ * the kernel has sockmap links (6.10), else BPF_PROG_ATTACH; detach takes
+ * the program off the map (sockets already in it keep running it until
+ * they leave the map, as the kernel does). */
+EBPFDSL_API int ebpfdsl_attach_sockmap(int prog_fd, int map_fd, int attach_type, ebpfdsl_link **out, char *err,
+				       size_t errlen);
+
+/* Registers a struct_ops map (a tcp_congestion_ops, say): writes element
+ * 0, `value` being the kernel's struct bpf_struct_ops_<name> (value_size
+ * bytes) with the fds of struct_ops programs in its function pointer
+ * members; then, for a map created with BPF_F_LINK, makes a struct_ops
+ * link. Detach closes the link, or deletes the element (which
+ * unregisters) for a map without BPF_F_LINK. */
+EBPFDSL_API int ebpfdsl_attach_struct_ops(int map_fd, const void *value, ebpfdsl_link **out, char *err,
+					  size_t errlen);
+/* The object's struct_ops map i (a SEC(".struct_ops") variable), after
+ * load, registered as libbpf's bpf_map__attach_struct_ops does it: a link
+ * of kind EBPFDSL_LINK_STRUCT_OPS aimed at the map's name that keeps the
+ * object alive. -EMEDIUMTYPE for another kind of map; what libbpf said
+ * goes to msg. */
+EBPFDSL_API int ebpfdsl_object__register(ebpfdsl_object *o, size_t i, ebpfdsl_link **out, char *msg,
+					 size_t msg_size);
 
 /* A cgroup v2 directory and an attach type (BPF_CGROUP_INET_INGRESS,
  * ...): a bpf link, or BPF_PROG_ATTACH with BPF_F_ALLOW_MULTI where the
@@ -1456,6 +1538,22 @@ EBPFDSL_API int ebpfdsl_ringbuf__lost(const ebpfdsl_ringbuf *rb, uint64_t *lost)
 /* Entry 0 of one loss map, summed over CPUs for a percpu_array;
  * -EMEDIUMTYPE when the map has another type or shape. */
 EBPFDSL_API int ebpfdsl_loss_map__read(int map_fd, uint64_t *sum);
+
+/* The other direction: a BPF_MAP_TYPE_USER_RINGBUF map that user space
+ * writes records into and a BPF program drains (bpf_user_ringbuf_drain,
+ * whose callback gets each record as a dynptr). One writer at a time. */
+typedef struct ebpfdsl_user_ringbuf ebpfdsl_user_ringbuf;
+/* NULL with errno set (EINVAL: not a user_ringbuf map). */
+EBPFDSL_API ebpfdsl_user_ringbuf *ebpfdsl_user_ringbuf__new(int map_fd);
+EBPFDSL_API void ebpfdsl_user_ringbuf__free(ebpfdsl_user_ringbuf *u);
+/* The ring's size in bytes (the map's max_entries); each record takes
+ * its size rounded up to 8, plus an 8-byte header. */
+EBPFDSL_API uint32_t ebpfdsl_user_ringbuf__size(const ebpfdsl_user_ringbuf *u);
+/* Copies one record of `size` bytes in and submits it. With timeout_ms 0
+ * it does not wait: -ENOSPC when the ring has no room now; otherwise it
+ * waits up to timeout_ms (-1: no limit) for a drain to make room. -E2BIG
+ * for a record bigger than the whole ring. */
+EBPFDSL_API int ebpfdsl_user_ringbuf__write(ebpfdsl_user_ringbuf *u, const void *data, size_t size, int timeout_ms);
 
 typedef struct ebpfdsl_perfbuf ebpfdsl_perfbuf;
 

@@ -228,7 +228,7 @@ describe("attach.supported", function()
     local kinds = attach.kinds()
     assert.same({ "socket", "tracepoint", "raw_tracepoint", "tp_btf", "perf_event", "uprobe", "uretprobe",
                   "uprobe_multi", "kprobe", "kretprobe", "kprobe_events", "kprobe_multi", "fentry", "fexit",
-                  "fmod_ret", "lsm", "iter" }, kinds)
+                  "fmod_ret", "lsm", "iter", "sockmap", "struct_ops" }, kinds)
     local ok, err = pcall(attach.supported, "xdp")
     assert.is_false(ok)
     assert.matches("attach.supported: unknown attach kind 'xdp' %(attach.kinds%(%) lists them%)", err)

@@ -2,7 +2,6 @@
 /* Helper ids and names, generated from the kernel's own list
  * (__BPF_FUNC_MAPPER in <linux/bpf.h>), never typed by hand; and the
  * running kernel's list, for the helpers newer than the header. */
-#include <ctype.h>
 #include <string.h>
 #include "core.h"
 
@@ -86,63 +85,6 @@ int ebpfdsl_helper_id(const char *name)
 		if (kernel_names[id] && strcmp(kernel_names[id], name) == 0)
 			return id;
 	return -1;
-}
-
-/* Edit distance, bounded to keep the table small: names are short. */
-static int distance(const char *a, const char *b)
-{
-	size_t la = strlen(a), lb = strlen(b);
-	int row[64];
-	if (la >= 63 || lb >= 63)
-		return 99;
-	for (size_t j = 0; j <= lb; j++)
-		row[j] = (int)j;
-	for (size_t i = 1; i <= la; i++) {
-		int diag = row[0];
-		row[0] = (int)i;
-		for (size_t j = 1; j <= lb; j++) {
-			int up = row[j];
-			/* case does not count: MAP_LOOKUP_ELEM is near map_lookup_elem */
-			int best = diag + (tolower((unsigned char)a[i - 1]) != tolower((unsigned char)b[j - 1]));
-			if (up + 1 < best)
-				best = up + 1;
-			if (row[j - 1] + 1 < best)
-				best = row[j - 1] + 1;
-			row[j] = best;
-			diag = up;
-		}
-	}
-	return row[lb];
-}
-
-/* A name containing the query counts as close as a one-letter typo. */
-static int closeness(const char *query, const char *name)
-{
-	int d = distance(query, name);
-	if (strlen(query) >= 4 && strstr(name, query) && d > 1)
-		d = 1;
-	return d;
-}
-
-int ebpfdsl_suggest(const char *name, const char *const *names, size_t count, const char **out, int max)
-{
-	int n = 0, limit;
-	if (!name || max <= 0)
-		return 0;
-	limit = (int)strlen(name) / 3;
-	if (limit < 2)
-		limit = 2;
-	for (int d = 0; d <= limit && n < max; d++)
-		for (size_t i = 0; i < count && n < max; i++) {
-			int dup = 0;
-			if (!names[i] || closeness(name, names[i]) != d)
-				continue;
-			for (int j = 0; j < n && !dup; j++)
-				dup = strcmp(out[j], names[i]) == 0;
-			if (!dup)
-				out[n++] = names[i];
-		}
-	return n;
 }
 
 int ebpfdsl_helper_suggest(const char *name, const char **out, int max)

@@ -51,7 +51,8 @@ static const char *meaning(int e)
 	switch (e) {
 	case EPERM:
 	case EACCES:
-		return "not permitted here";
+		/* a kernel refusal only when this process holds what bpf(2) asks */
+		return ebpfdsl_privileged() ? "not permitted here" : "not permitted for this process (no CAP_BPF)";
 	case EINVAL:
 		return "not known to this kernel";
 	case EOPNOTSUPP:
@@ -460,6 +461,105 @@ static int attach_uprobe_multi(int prog_fd, char *why, size_t len)
 	return fd >= 0 ? fd : refuse(why, len, errno, "bpf_link_create(BPF_TRACE_UPROBE_MULTI) on getpid in the C library");
 }
 
+/* sk_msg on a sockmap: a link where the kernel has them (6.10), else
+ * BPF_PROG_ATTACH on the map, which a close of the map undoes. */
+static int attach_sockmap(int prog_fd, char *why, size_t len)
+{
+	int map = bpf_map_create(BPF_MAP_TYPE_SOCKMAP, NULL, 4, 4, 1, NULL), fd, e;
+
+	if (map < 0)
+		return refuse(why, len, errno, "create of a sockmap");
+	fd = bpf_link_create(prog_fd, map, BPF_SK_MSG_VERDICT, NULL);
+	if (fd >= 0) {
+		close(map);
+		return fd;
+	}
+	if (bpf_prog_attach(prog_fd, map, BPF_SK_MSG_VERDICT, 0) == 0)
+		return map;
+	e = errno;
+	close(map);
+	return refuse(why, len, e, "attach of an sk_msg program to a sockmap");
+}
+
+/* A tcp_congestion_ops of three trivial programs, registered under a name
+ * of this process's own, then unregistered: what struct_ops needs of a
+ * kernel (BTF of the type, trampolines for its members). */
+static int struct_ops_member(const struct btf *b, int sid, const char *name, uint32_t *bit)
+{
+	const struct btf_type *t = btf__type_by_id(b, (uint32_t)sid);
+	const struct btf_member *m = btf_members(t);
+	for (int i = 0; i < btf_vlen(t); i++, m++)
+		if (strcmp(btf__name_by_offset(b, m->name_off), name) == 0) {
+			*bit = btf_member_bit_offset(t, (uint32_t)i);
+			return i;
+		}
+	return -ENOENT;
+}
+
+static int attach_struct_ops(int prog_fd, char *why, size_t len)
+{
+	static const char *const members[] = { "ssthresh", "undo_cwnd", "cong_avoid" };
+	struct btf *b = btf__load_vmlinux_btf();
+	int sid, vid, map = -1, progs[3] = { prog_fd, -1, -1 }, e = 0, i;
+	uint32_t zero = 0, data_bit = 0, bit, size;
+	char value[4096], *data;
+
+	if (libbpf_get_error(b))
+		return refuse(why, len, (int)libbpf_get_error(b), "the kernel's BTF");
+	sid = btf__find_by_name_kind(b, "tcp_congestion_ops", BTF_KIND_STRUCT);
+	vid = btf__find_by_name_kind(b, "bpf_struct_ops_tcp_congestion_ops", BTF_KIND_STRUCT);
+	size = vid > 0 ? btf__type_by_id(b, (uint32_t)vid)->size : 0;
+	if (sid < 0 || vid < 0 || size > sizeof(value) || struct_ops_member(b, vid, "data", &data_bit) < 0) {
+		btf__free(b);
+		return refuse(why, len, ENOENT, "no bpf_struct_ops_tcp_congestion_ops in the kernel's BTF");
+	}
+	memset(value, 0, sizeof(value));
+	data = value + data_bit / 8;
+	for (i = 0; i < 3 && !e; i++) {
+		int idx = struct_ops_member(b, sid, members[i], &bit);
+		if (idx < 0) {
+			e = -refuse(why, len, ENOENT, "no tcp_congestion_ops.%s", members[i]);
+			break;
+		}
+		if (i > 0) {
+			LIBBPF_OPTS(bpf_prog_load_opts, o);
+			o.expected_attach_type = (enum bpf_attach_type)idx;
+			o.attach_btf_id = (unsigned)sid;
+			progs[i] = bpf_prog_load(BPF_PROG_TYPE_STRUCT_OPS, NULL, "GPL", RET0, 2, &o);
+			if (progs[i] < 0)
+				e = -refuse(why, len, errno, "load of a struct_ops program for %s", members[i]);
+		}
+		if (!e) {
+			uint64_t fd = (uint64_t)progs[i];
+			memcpy(data + bit / 8, &fd, sizeof(fd));
+		}
+	}
+	if (!e && struct_ops_member(b, sid, "name", &bit) >= 0)
+		snprintf(data + bit / 8, 16, "edslf%d", (int)(getpid() % 1000000));
+	if (!e) {
+		/* as maps are made: the kernel wants some user BTF beside the value type */
+		struct ebpfdsl_map_create_opts mo = { .sz = sizeof(mo), .name = "probe_ops" };
+		mo.btf_vmlinux_value_type_id = (unsigned)vid;
+		map = ebpfdsl_map__create(BPF_MAP_TYPE_STRUCT_OPS, 4, size, 1, &mo);
+		if (map < 0)
+			e = -refuse(why, len, map, "create of a struct_ops map of tcp_congestion_ops");
+	}
+	if (!e && bpf_map_update_elem(map, &zero, value, 0) < 0)
+		e = -refuse(why, len, errno, "registering a tcp_congestion_ops (its map's update)");
+	else if (!e)
+		bpf_map_delete_elem(map, &zero); /* unregistered again */
+	for (i = 1; i < 3; i++)
+		if (progs[i] >= 0)
+			close(progs[i]);
+	btf__free(b);
+	if (e) {
+		if (map >= 0)
+			close(map);
+		return -e;
+	}
+	return map;
+}
+
 /* One row per kind: the program loaded for it and how it attaches.
  * ORDER: the kinds attach.kinds() lists. */
 static const struct kind {
@@ -488,6 +588,9 @@ static const struct kind {
 	{ "fmod_ret", BPF_PROG_TYPE_TRACING, BPF_MODIFY_RETURN, "bpf_modify_return_test", BTF_KIND_FUNC, attach_btf },
 	{ "lsm", BPF_PROG_TYPE_LSM, BPF_LSM_MAC, "bpf_lsm_file_open", BTF_KIND_FUNC, attach_btf },
 	{ "iter", BPF_PROG_TYPE_TRACING, BPF_TRACE_ITER, "bpf_iter_task", BTF_KIND_FUNC, attach_iter },
+	{ "sockmap", BPF_PROG_TYPE_SK_MSG, BPF_SK_MSG_VERDICT, NULL, 0, attach_sockmap },
+	/* loaded for tcp_congestion_ops.ssthresh, member 0 */
+	{ "struct_ops", BPF_PROG_TYPE_STRUCT_OPS, 0, "tcp_congestion_ops", BTF_KIND_STRUCT, attach_struct_ops },
 };
 
 const char *ebpfdsl_probe_kind_name(size_t i)

@@ -58,4 +58,8 @@ struct btf;
 struct btf *ebpfdsl_map_btf_bytes(unsigned key_size, unsigned value_size, unsigned *key_id,
 				  unsigned *value_id);
 
+struct bpf_object;
+/* object.c: libbpf's object behind ours, for object_vars.c. */
+struct bpf_object *object_libbpf(const ebpfdsl_object *o);
+
 #endif

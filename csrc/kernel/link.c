@@ -32,6 +32,8 @@ static const char *const kind_names[EBPFDSL_LINK_KIND_COUNT_] = {
 	[EBPFDSL_LINK_ITER] = "iter",
 	[EBPFDSL_LINK_PINNED] = "pinned",
 	[EBPFDSL_LINK_OBJECT] = "object",
+	[EBPFDSL_LINK_SOCKMAP] = "sockmap",
+	[EBPFDSL_LINK_STRUCT_OPS] = "struct_ops",
 };
 
 const char *ebpfdsl_link_kind_name(int kind)
@@ -76,8 +78,14 @@ int link_err(char *err, size_t len, int e, const char *fmt, ...)
 		vsnprintf(err, len, fmt, ap);
 		va_end(ap);
 		n = strlen(err);
-		if (n + 2 < len)
-			snprintf(err + n, len - n, ": %s", strerror(e));
+		if (n + 2 < len) {
+			/* what it means for an attach (privileges, say), from the one table */
+			struct ebpfdsl_explain w = { .sz = sizeof(w), .op = "attach", .map_type = -1, .index = -1,
+						     .prog_type = -1, .attach_type = -1 };
+			char why[256];
+			const char *text = ebpfdsl_explain(e, &w, why, sizeof(why));
+			snprintf(err + n, len - n, ": %s", text ? text : strerror(e));
+		}
 	}
 	return -e;
 }
@@ -245,6 +253,12 @@ int ebpfdsl_link__detach(ebpfdsl_link *l)
 		if (bpf_prog_detach2(l->prog_fd, l->target_fd, (enum bpf_attach_type)l->attach_type) < 0)
 			err = -errno;
 		break;
+	case HOW_MAP_ELEM: {
+		__u32 zero = 0;
+		if (bpf_map_delete_elem(l->target_fd, &zero) < 0)
+			err = -errno;
+		break;
+	}
 	case HOW_LIBBPF: {
 		libbpf_print_fn_t old = libbpf_set_print(NULL); /* the library never prints */
 		err = bpf_link__destroy(l->libbpf);

@@ -28,7 +28,9 @@ enum link_how {
 	HOW_TC,          /* bpf_tc_detach of our filter */
 	HOW_SOCKET,      /* SO_DETACH_BPF if the socket is still there */
 	HOW_CGROUP_PROG, /* bpf_prog_detach2 */
-	HOW_LIBBPF       /* bpf_link__destroy of the link libbpf made */
+	HOW_LIBBPF,      /* bpf_link__destroy of the link libbpf made */
+	HOW_MAP_ELEM     /* delete element 0 of target_fd (a struct_ops map
+	                  * registered by its update, without a link) */
 };
 
 struct ebpfdsl_link {

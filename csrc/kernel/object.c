@@ -3,12 +3,14 @@
  * programs and maps, share maps with DSL programs, load, attach by section.
  * libbpf's messages are captured, never printed. */
 #include <errno.h>
+#include <stdint.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include "btf_impl.h"
 #include "link.h"
 
 struct ebpfdsl_object {
@@ -22,6 +24,7 @@ struct ebpfdsl_object {
 	 * libbpf's links may use the object's memory (usdt keeps its manager
 	 * and maps there), so the object closes when the last of them goes. */
 	int refs;
+	struct ebpfdsl_btf *btf; /* a view of libbpf's BTF of the object */
 };
 
 /* ---------------------------------------------------------------------
@@ -157,6 +160,7 @@ static void object_unref(void *owner)
 	free(o->progs);
 	free(o->maps);
 	free(o->mem);
+	free(o->btf);
 	free(o);
 }
 
@@ -184,6 +188,32 @@ int ebpfdsl_object__load(ebpfdsl_object *o, char *log, size_t log_size)
 		return err < 0 ? err : -err;
 	o->loaded = 1;
 	return 0;
+}
+
+struct bpf_object *object_libbpf(const ebpfdsl_object *o)
+{
+	return o->obj;
+}
+
+const ebpfdsl_btf *ebpfdsl_object__btf(const ebpfdsl_object *o)
+{
+	struct ebpfdsl_object *w = (struct ebpfdsl_object *)(uintptr_t)o;
+	struct btf *b = bpf_object__btf(o->obj);
+	if (!b) {
+		errno = ENOENT;
+		return NULL;
+	}
+	if (!w->btf) {
+		/* libbpf owns the types; the view is never freed on its own */
+		w->btf = calloc(1, sizeof(*w->btf));
+		if (!w->btf)
+			return NULL;
+		w->btf->btf = b;
+		w->btf->shared = 1;
+		w->btf->refs = 1;
+		snprintf(w->btf->source, sizeof(w->btf->source), "object %s", bpf_object__name(o->obj));
+	}
+	return w->btf;
 }
 
 int ebpfdsl_object__loaded(const ebpfdsl_object *o)
@@ -313,6 +343,41 @@ int ebpfdsl_object__attach(ebpfdsl_object *o, size_t i, ebpfdsl_link **out, char
 	quiet_end(&q);
 	if (err)
 		return -err;
+	o->refs++;
+	link_set_release(l, object_unref, o);
+	*out = l;
+	return 0;
+}
+
+int ebpfdsl_object__register(ebpfdsl_object *o, size_t i, ebpfdsl_link **out, char *msg, size_t msg_size)
+{
+	struct bpf_link *bl;
+	struct ebpfdsl_link *l;
+	struct quiet q;
+	int err;
+
+	if (msg && msg_size)
+		msg[0] = '\0';
+	if (i >= o->nmaps)
+		return -ENOENT;
+	if (bpf_map__type(o->maps[i]) != BPF_MAP_TYPE_STRUCT_OPS)
+		return -EMEDIUMTYPE;
+	if (!o->loaded)
+		return -EINVAL;
+	quiet_begin(&q, msg, msg_size);
+	/* the programs' fds into the value, then its update registers it
+	 * (and, for a map made with BPF_F_LINK, a struct_ops link) */
+	bl = bpf_map__attach_struct_ops(o->maps[i]);
+	err = bl ? 0 : (errno ? errno : EINVAL);
+	l = bl ? link_from_libbpf(bl, -1, bpf_map__name(o->maps[i])) : NULL;
+	if (bl && !l) {
+		bpf_link__destroy(bl);
+		err = ENOMEM;
+	}
+	quiet_end(&q);
+	if (err)
+		return -err;
+	l->kind = EBPFDSL_LINK_STRUCT_OPS;
 	o->refs++;
 	link_set_release(l, object_unref, o);
 	*out = l;

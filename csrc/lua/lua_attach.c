@@ -367,6 +367,45 @@ static int prog_attach_socket(lua_State *L)
 	return ebpfdsl_lua_link_finish(L, u, e, l, err);
 }
 
+/* prog:attach_sockmap(map[, kind]): an sk_msg program (kind
+ * "msg_verdict", the default) or an sk_skb one ("verdict",
+ * "stream_verdict", "stream_parser") on a sockmap or sockhash. */
+static int prog_attach_sockmap(lua_State *L)
+{
+	static const char *const kinds[] = { "msg_verdict", "verdict", "stream_verdict", "stream_parser", NULL };
+	static const char *const full[] = { "sk_msg_verdict", "sk_skb_verdict", "sk_skb_stream_verdict",
+					    "sk_skb_stream_parser", NULL };
+	int fd = prog_fd_of(L), map, e, k = -1;
+	const char *ptype = prog_type_of(L), *kind = luaL_optstring(L, 3, NULL);
+	char err[ERRLEN];
+	ebpfdsl_link *l = NULL;
+	ebpfdsl_link **u;
+
+	lua_settop(L, 3);
+	if (strcmp(ptype, "sk_msg") != 0 && strcmp(ptype, "sk_skb") != 0)
+		return luaL_error(L, "attach_sockmap: a %s program cannot attach to a sockmap (sk_msg and sk_skb can)",
+				  ptype);
+	if (!kind && strcmp(ptype, "sk_msg") == 0)
+		kind = "msg_verdict";
+	if (!kind)
+		return luaL_error(L, "attach_sockmap: an sk_skb program needs a kind (\"verdict\", \"stream_verdict\" "
+				     "or \"stream_parser\")");
+	for (int i = 0; kinds[i]; i++)
+		if (strcmp(kind, kinds[i]) == 0 || strcmp(kind, full[i]) == 0)
+			k = i;
+	if (k < 0)
+		return luaL_error(L, "attach_sockmap: unknown kind '%s' (msg_verdict, verdict, stream_verdict, "
+				     "stream_parser)",
+				  kind);
+	if ((k == 0) != (strcmp(ptype, "sk_msg") == 0))
+		return luaL_error(L, "attach_sockmap: kind '%s' is for %s programs, this one is %s", kinds[k],
+				  k == 0 ? "sk_msg" : "sk_skb", ptype);
+	map = ebpfdsl_lua_tofd(L, 2, "attach_sockmap");
+	u = ebpfdsl_lua_new_link(L, 1, 2); /* the map lives as long as the link */
+	e = ebpfdsl_attach_sockmap(fd, map, ebpfdsl_attach_type_parse(full[k]), &l, err, sizeof(err));
+	return ebpfdsl_lua_link_finish(L, u, e, l, err);
+}
+
 /* An attach type from its libbpf name or a short one: "ingress" ->
  * cgroup_inet_ingress, "connect4" -> cgroup_inet4_connect, "sendmsg4"
  * -> cgroup_udp4_sendmsg, "sysctl" -> cgroup_sysctl. */
@@ -512,6 +551,24 @@ static int l_symbol_offset(lua_State *L)
 	return 2;
 }
 
+/* struct_ops_register(map, value) -> Link | nil, msg, errno: element 0
+ * of a struct_ops map written with `value` (the kernel's
+ * bpf_struct_ops_<name>, program fds in place), and a struct_ops link
+ * when the map was made with the "link" flag. The link keeps the map. */
+static int l_struct_ops_register(lua_State *L)
+{
+	int map = ebpfdsl_lua_tofd(L, 1, "struct_ops_register"), e;
+	size_t len;
+	const char *value = luaL_checklstring(L, 2, &len);
+	char err[ERRLEN];
+	ebpfdsl_link *l = NULL;
+	ebpfdsl_link **u;
+	lua_settop(L, 2);
+	u = ebpfdsl_lua_new_link(L, 0, 1);
+	e = ebpfdsl_attach_struct_ops(map, value, &l, err, sizeof(err));
+	return ebpfdsl_lua_link_finish(L, u, e, l, err);
+}
+
 /* Added to ebpfdsl.Prog's methods, which lua_prog.c made first. */
 static const luaL_Reg prog_attach_methods[] = {
 	{ "attach_tracepoint", prog_attach_tracepoint },
@@ -532,6 +589,7 @@ static const luaL_Reg prog_attach_methods[] = {
 	{ "attach_cgroup", prog_attach_cgroup },
 	{ "attach_netns", prog_attach_netns },
 	{ "attach_iter", prog_attach_iter },
+	{ "attach_sockmap", prog_attach_sockmap },
 	{ NULL, NULL },
 };
 
@@ -541,6 +599,7 @@ static const luaL_Reg attach_functions[] = {
 	{ "find_binary", l_find_binary },
 	{ "symbol_offset", l_symbol_offset },
 	{ "elf_symbol_offset", l_symbol_offset }, /* the name ebpfdsl.uprobe asks for */
+	{ "struct_ops_register", l_struct_ops_register },
 	{ NULL, NULL },
 };
 

@@ -34,11 +34,14 @@ int luaopen_ebpfdsl_core(lua_State *L)
 	ebpfdsl_lua_open_tracefs(L);
 	ebpfdsl_lua_open_btf(L);
 	ebpfdsl_lua_open_btfw(L);
+	ebpfdsl_lua_open_btf_value(L);
 	ebpfdsl_lua_open_object(L);
 	ebpfdsl_lua_open_link(L);
 	ebpfdsl_lua_open_attach(L);
 	ebpfdsl_lua_open_ringbuf(L);
 	ebpfdsl_lua_open_perfbuf(L);
+	ebpfdsl_lua_open_user_ringbuf(L);
+	ebpfdsl_lua_open_explain(L);
 	ebpfdsl_lua_open_symtab(L);
 	ebpfdsl_lua_open_features(L);
 	return 1;

@@ -102,31 +102,7 @@ static int l_isa(lua_State *L)
 	return 1;
 }
 
-/* suggest(name, {names}) -> up to 4 of the names nearest to name */
-static int l_suggest(lua_State *L)
-{
-	const char *name = luaL_checkstring(L, 1), *near[4], **names;
-	size_t n;
-	int k;
-	luaL_checktype(L, 2, LUA_TTABLE);
-	n = lua_rawlen(L, 2);
-	names = lua_newuserdatauv(L, (n ? n : 1) * sizeof(*names), 0);
-	for (size_t i = 0; i < n; i++) {
-		/* strings stay alive in the list; anything else is skipped */
-		names[i] = lua_rawgeti(L, 2, (lua_Integer)i + 1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
-		lua_pop(L, 1);
-	}
-	k = ebpfdsl_suggest(name, names, n, near, 4);
-	lua_createtable(L, k, 0);
-	for (int i = 0; i < k; i++) {
-		lua_pushstring(L, near[i]);
-		lua_rawseti(L, -2, i + 1);
-	}
-	return 1;
-}
-
 static const luaL_Reg isa_functions[] = {
-	{ "suggest", l_suggest },
 	{ "helper_id", l_helper_id },
 	{ "helper_name", l_helper_name },
 	{ "helpers", l_helpers },

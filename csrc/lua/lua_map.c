@@ -42,14 +42,32 @@ const char *ebpfdsl_map_errstr(int err)
 	return strerror(err);
 }
 
-int ebpfdsl_map_fail(lua_State *L, const struct map *m, int err, const char *what)
+int ebpfdsl_map_fail_key(lua_State *L, const struct map *m, int err, const char *what, const void *key)
 {
+	struct ebpfdsl_explain w = { .sz = sizeof(w), .op = what, .map_type = m->type, .max_entries = m->max_entries,
+				     .value_size = m->value_size, .index = -1, .prog_type = -1, .attach_type = -1 };
+	char why[256];
+	const char *text;
+	uint32_t index;
 	if (err < 0)
 		err = -err;
+	if (key && m->key_size == 4) {
+		memcpy(&index, key, 4);
+		w.index = index;
+	}
+	/* what the error means for this operation on this map, from the one
+	 * table (csrc/kernel/explain.c); the errno's text where it has none */
+	text = ebpfdsl_explain(err, &w, why, sizeof(why));
 	luaL_pushfail(L);
-	lua_pushfstring(L, "%s on %s map '%s': %s", what, ebpfdsl_map_type_str(m), m->name, ebpfdsl_map_errstr(err));
+	lua_pushfstring(L, "%s on %s map '%s': %s", what, ebpfdsl_map_type_str(m), m->name,
+			text ? text : ebpfdsl_map_errstr(err));
 	lua_pushinteger(L, err);
 	return 3;
+}
+
+int ebpfdsl_map_fail(lua_State *L, const struct map *m, int err, const char *what)
+{
+	return ebpfdsl_map_fail_key(L, m, err, what, NULL);
 }
 
 static int map_close(lua_State *L)
@@ -267,9 +285,12 @@ static int l_map_create(lua_State *L)
 	if (out_of_fds(L, fd))
 		fd = ebpfdsl_map__create(type, ks, vs, max, &o);
 	if (fd < 0) {
-		char msg[400];
+		struct ebpfdsl_explain w = { .sz = sizeof(w), .op = "create", .map_type = type, .max_entries = max,
+					     .value_size = vs, .index = -1, .prog_type = -1, .attach_type = -1 };
+		char msg[600], why[256];
+		const char *text = ebpfdsl_explain(fd, &w, why, sizeof(why));
 		snprintf(msg, sizeof(msg), "create of %s map '%s' (key_size=%u value_size=%u max_entries=%u flags=0x%x): %s",
-			 tname, o.name, ks, vs, max, o.flags, ebpfdsl_map_errstr(fd));
+			 tname, o.name, ks, vs, max, o.flags, text ? text : ebpfdsl_map_errstr(fd));
 		return ebpfdsl_lua_fail_msg(L, fd, msg);
 	}
 	m->fd = fd;
@@ -587,6 +608,7 @@ void ebpfdsl_lua_open_map(lua_State *L)
 	luaL_setfuncs(L, map_methods, 0);
 	ebpfdsl_lua_map_elem_methods(L);
 	ebpfdsl_lua_map_batch_methods(L);
+	ebpfdsl_lua_map_stack_methods(L);
 	/* m[k] and m[k] = v tell methods from keys by the method table */
 	lua_pushvalue(L, -1);
 	lua_pushcclosure(L, ebpfdsl_map_newindex, 1);

@@ -37,6 +37,9 @@ struct map *ebpfdsl_map_check(lua_State *L, int idx);
 struct map *ebpfdsl_map_check_open(lua_State *L, int idx);
 /* nil, "<what> on <type> map '<name>': <strerror>", errno */
 int ebpfdsl_map_fail(lua_State *L, const struct map *m, int err, const char *what);
+/* The same for an operation on the element whose key is at key (its
+ * index, for arrays, goes in the message). */
+int ebpfdsl_map_fail_key(lua_State *L, const struct map *m, int err, const char *what, const void *key);
 const char *ebpfdsl_map_errstr(int err);
 
 /* Codec from a spec field (nil, a type name such as "u32"/"i16"/"bytes"/
@@ -78,5 +81,7 @@ int ebpfdsl_map_pairs(lua_State *L);
 
 /* lua_map_batch.c: the batch methods, added to the method table at -1 */
 void ebpfdsl_lua_map_batch_methods(lua_State *L);
+/* lua_map_stack.c: m:stack(), added to the method table at -1 */
+void ebpfdsl_lua_map_stack_methods(lua_State *L);
 
 #endif

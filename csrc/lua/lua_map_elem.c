@@ -42,7 +42,7 @@ static int lookup_at(lua_State *L, int kidx, const char *what, int del)
 		return 1;
 	}
 	if (err)
-		return ebpfdsl_map_fail(L, m, err, what);
+		return ebpfdsl_map_fail_key(L, m, err, what, key);
 	if (del)
 		ebpfdsl_map_keep(L, 1, key, m->key_size, 0);
 	ebpfdsl_map_push_value(L, 1, vb);
@@ -69,7 +69,7 @@ static int update_at(lua_State *L, int kidx, int vidx, uint64_t flags, const cha
 	const void *value = ebpfdsl_map_encode_value(L, 1, vidx, vb);
 	int err = ebpfdsl_map__update(m->fd, key, value, flags);
 	if (err)
-		return ebpfdsl_map_fail(L, m, err, what);
+		return ebpfdsl_map_fail_key(L, m, err, what, key);
 	if (m->vcodec == CODEC_FD)
 		ebpfdsl_map_keep(L, 1, key, m->key_size, vidx);
 	lua_pushboolean(L, 1);
@@ -90,7 +90,7 @@ static int map_delete(lua_State *L)
 	const void *key = ebpfdsl_map_encode_key(L, 1, 2, key_buf(L, m, ks));
 	int err = ebpfdsl_map__delete(m->fd, key);
 	if (err && err != -ENOENT)
-		return ebpfdsl_map_fail(L, m, err, "delete");
+		return ebpfdsl_map_fail_key(L, m, err, "delete", key);
 	ebpfdsl_map_keep(L, 1, key, m->key_size, 0);
 	lua_pushboolean(L, err == 0);
 	return 1;

@@ -8,6 +8,8 @@
 #include <string.h>
 #include <fcntl.h>
 #include <unistd.h>
+#include <linux/btf.h>
+#include "lua_btf_value.h"
 #include "lua_util.h"
 
 static const char *const OBJECT = "ebpfdsl.Object";
@@ -244,6 +246,148 @@ static int obj_reuse_map(lua_State *L)
 	return 1;
 }
 
+/* ---------------------------------------------------------------------
+ * global variables of .rodata, .data, .bss
+ * --------------------------------------------------------------------- */
+
+static size_t var_index(lua_State *L, ebpfdsl_object *o, int idx, const char *fname)
+{
+	const char *name = luaL_checkstring(L, idx);
+	int i = ebpfdsl_object__find_var(o, name);
+	struct ebpfdsl_object_var v;
+	const char *names[256], *near[1];
+	size_t n = 0;
+	if (i >= 0)
+		return (size_t)i;
+	while (n < 256 && ebpfdsl_object__var(o, n, &v) == 0)
+		names[n++] = v.name;
+	if (n == 0)
+		luaL_error(L, "%s: %s %s has no variable '%s' (it has no global variables%s)", fname, OBJECT,
+			   ebpfdsl_object__name(o), name, ebpfdsl_object__btf(o) ? "" : "; or no BTF: build it with -g");
+	if (ebpfdsl_suggest(name, names, n, near, 1) == 1)
+		luaL_error(L, "%s: %s %s has no variable '%s'; did you mean '%s'", fname, OBJECT, ebpfdsl_object__name(o),
+			   name, near[0]);
+	lua_pushfstring(L, "%s: %s %s has no variable '%s' (it has ", fname, OBJECT, ebpfdsl_object__name(o), name);
+	for (size_t k = 0; k < n; k++)
+		lua_pushfstring(L, "%s%s", k ? ", " : "", names[k]);
+	lua_pushliteral(L, ")");
+	lua_concat(L, (int)n + 2);
+	lua_error(L);
+	return 0;
+}
+
+static void push_var_desc(lua_State *L, ebpfdsl_object *o, const struct ebpfdsl_object_var *v)
+{
+	char tname[160];
+	ebpfdsl_lua_btf_type_text(ebpfdsl_object__btf(o), v->type, tname, sizeof(tname));
+	struct ebpfdsl_object_map m;
+	lua_createtable(L, 0, 7);
+	ebpfdsl_lua_set_str(L, "name", v->name);
+	ebpfdsl_lua_set_str(L, "section", v->section);
+	if (ebpfdsl_object__map(o, v->map, &m) == 0)
+		ebpfdsl_lua_set_str(L, "map", m.name);
+	ebpfdsl_lua_set_int(L, "offset", v->offset);
+	ebpfdsl_lua_set_int(L, "size", v->size);
+	ebpfdsl_lua_set_str(L, "type", tname);
+	ebpfdsl_lua_set_bool(L, "readonly", v->readonly);
+}
+
+/* obj:vars() -> {{name=, section=, map=, offset=, size=, type=, readonly=}, ...}:
+ * the global variables, in section order */
+static int obj_vars(lua_State *L)
+{
+	ebpfdsl_object *o = check_open(L, 1);
+	struct ebpfdsl_object_var v;
+	size_t i = 0;
+	lua_newtable(L);
+	for (; ebpfdsl_object__var(o, i, &v) == 0; i++) {
+		push_var_desc(L, o, &v);
+		lua_rawseti(L, -2, (lua_Integer)i + 1);
+	}
+	return 1;
+}
+
+/* obj:var(name) -> its value: before load the image the object will be
+ * loaded with, after load what the kernel's map holds now */
+static int obj_var(lua_State *L)
+{
+	ebpfdsl_object *o = check_open(L, 1);
+	size_t i = var_index(L, o, 2, "var");
+	struct ebpfdsl_object_var v;
+	void *buf;
+	int err;
+	ebpfdsl_object__var(o, i, &v);
+	buf = lua_newuserdatauv(L, v.size ? v.size : 1, 0);
+	err = ebpfdsl_object__read_var(o, i, buf);
+	if (err)
+		return ebpfdsl_lua_fail(L, err, "var '%s' of %s", v.name, ebpfdsl_object__name(o));
+	ebpfdsl_lua_btf_push(L, ebpfdsl_object__btf(o), v.type, buf);
+	return 1;
+}
+
+/* Whether the variable's type takes strings: as C strings or bytes (char
+ * and u8 arrays), as a value's name (enums). A string given to any other
+ * type is its raw bytes. */
+static int takes_strings(const ebpfdsl_btf *b, uint32_t type)
+{
+	struct ebpfdsl_btf_type t, e;
+	int id = ebpfdsl_btf__skip_mods(b, type);
+	if (id < 0 || ebpfdsl_btf__type(b, (uint32_t)id, &t) != 0)
+		return 0;
+	if (t.kind == BTF_KIND_ENUM || t.kind == BTF_KIND_ENUM64)
+		return 1; /* by a value's name */
+	if (t.kind != BTF_KIND_ARRAY)
+		return 0;
+	id = ebpfdsl_btf__skip_mods(b, t.type);
+	return id >= 0 && ebpfdsl_btf__type(b, (uint32_t)id, &e) == 0 && e.kind == BTF_KIND_INT && e.size == 1;
+}
+
+/* obj:set_var(name, value) -> obj | nil, msg, errno. Before load, sets
+ * what the object is loaded with (a .rodata `const volatile` the
+ * verifier then sees as a constant); after load, writes .data and .bss
+ * in the kernel's map. Typed by the object's BTF: integers, booleans,
+ * enum names, strings for char arrays, lists, tables of members (what a
+ * table leaves out keeps its value); a string for any other type is its
+ * raw bytes, exactly its size. */
+static int obj_set_var(lua_State *L)
+{
+	ebpfdsl_object *o = check_open(L, 1);
+	size_t i = var_index(L, o, 2, "set_var");
+	const ebpfdsl_btf *b = ebpfdsl_object__btf(o);
+	struct ebpfdsl_object_var v;
+	void *buf;
+	int err;
+
+	luaL_checkany(L, 3);
+	lua_settop(L, 3);
+	ebpfdsl_object__var(o, i, &v);
+	if (ebpfdsl_object__loaded(o) && v.readonly)
+		return luaL_error(L, "set_var: '%s' is in %s, which the kernel froze at load: set it before load()",
+				  v.name, v.section);
+	buf = lua_newuserdatauv(L, v.size ? v.size : 1, 0);
+	err = ebpfdsl_object__read_var(o, i, buf);
+	if (err)
+		return ebpfdsl_lua_fail(L, err, "set_var '%s' of %s", v.name, ebpfdsl_object__name(o));
+	if (lua_type(L, 3) == LUA_TSTRING && !takes_strings(b, v.type)) {
+		size_t len;
+		const char *s = lua_tolstring(L, 3, &len);
+		char tname[160];
+		if (len != v.size) {
+			ebpfdsl_lua_btf_type_text(b, v.type, tname, sizeof(tname));
+			return luaL_error(L, "set_var: %s is %s (%d bytes): a string is taken as its raw bytes, got %d",
+					  v.name, tname, (int)v.size, (int)len);
+		}
+		memcpy(buf, s, len);
+	} else {
+		ebpfdsl_lua_btf_put(L, b, v.type, 3, buf, "set_var", v.name);
+	}
+	err = ebpfdsl_object__write_var(o, i, buf);
+	if (err)
+		return ebpfdsl_lua_fail(L, err, "set_var '%s' of %s", v.name, ebpfdsl_object__name(o));
+	lua_settop(L, 1);
+	return 1;
+}
+
 /* From libbpf's load messages: the verifier's log between its markers,
  * and the name of the program it belongs to. */
 static int split_load_log(const char *msg, const char **name, size_t *name_len, const char **log, size_t *log_len)
@@ -304,7 +448,16 @@ static int obj_load(lua_State *L)
 		return 5;
 	}
 	luaL_pushfail(L);
-	push_libbpf_reason(L, log, strerror(-err));
+	{
+		/* without the privileges, that is the cause, whatever libbpf's last words */
+		struct ebpfdsl_explain w = { .sz = sizeof(w), .op = "load", .map_type = -1, .index = -1,
+					     .prog_type = -1, .attach_type = -1 };
+		char why[256];
+		if ((err == -EPERM || err == -EACCES) && ebpfdsl_explain(-err, &w, why, sizeof(why)))
+			lua_pushstring(L, why);
+		else
+			push_libbpf_reason(L, log, strerror(-err));
+	}
 	lua_pushfstring(L, "load of %s failed: %s", ebpfdsl_object__name(o), lua_tostring(L, -1));
 	lua_remove(L, -2);
 	lua_pushinteger(L, -err);
@@ -397,6 +550,40 @@ static int obj_attach(lua_State *L)
 	return 1;
 }
 
+/* obj:register(map_name) -> ebpfdsl.Link | nil, msg, errno: the
+ * object's struct_ops map (a SEC(".struct_ops") variable) registered with
+ * the kernel, after load; detach unregisters. The link keeps the object. */
+static int obj_register(lua_State *L)
+{
+	ebpfdsl_object *o = check_open(L, 1);
+	size_t i = map_index(L, o, 2);
+	struct ebpfdsl_object_map d;
+	ebpfdsl_link **slot, *l = NULL;
+	char *msg;
+	int err;
+
+	ebpfdsl_object__map(o, i, &d);
+	if (d.type != BPF_MAP_TYPE_STRUCT_OPS)
+		return luaL_error(L, "register: map '%s' of %s is a %s map, not a struct_ops one", d.name,
+				  ebpfdsl_object__name(o), d.type_name ? d.type_name : "?");
+	if (!ebpfdsl_object__loaded(o))
+		return luaL_error(L, "register: %s %s is not loaded; call load() first", OBJECT, ebpfdsl_object__name(o));
+	lua_settop(L, 2);
+	msg = lua_newuserdatauv(L, MSG_SIZE, 0);
+	slot = ebpfdsl_lua_new_link(L, 0, 1);
+	err = -ebpfdsl_object__register(o, i, &l, msg, MSG_SIZE);
+	if (err) {
+		luaL_pushfail(L);
+		push_libbpf_reason(L, msg, strerror(err));
+		lua_pushfstring(L, "register of struct_ops '%s': %s", d.name, lua_tostring(L, -1));
+		lua_remove(L, -2);
+		lua_pushinteger(L, err);
+		return 3;
+	}
+	*slot = l;
+	return 1;
+}
+
 static const luaL_Reg obj_methods[] = {
 	{ "name", obj_name },
 	{ "loaded", obj_loaded },
@@ -405,9 +592,13 @@ static const luaL_Reg obj_methods[] = {
 	{ "program", obj_program },
 	{ "set_autoload", obj_set_autoload },
 	{ "reuse_map", obj_reuse_map },
+	{ "vars", obj_vars },
+	{ "var", obj_var },
+	{ "set_var", obj_set_var },
 	{ "load", obj_load },
 	{ "prog", obj_prog },
 	{ "attach", obj_attach },
+	{ "register", obj_register },
 	{ "close", obj_close },
 	{ NULL, NULL },
 };

@@ -226,8 +226,15 @@ static int l_prog_load(lua_State *L)
 	}
 	if (fd < 0) {
 		int e = -fd;
-		/* ENOTSUPP is the kernel's own, unknown to libc */
-		const char *what = e == 524 ? "not supported (ENOTSUPP)" : strerror(e);
+		/* what the refusal means for this load (csrc/kernel/explain.c):
+		 * privileges, trampolines; else the errno's own text (ENOTSUPP
+		 * is the kernel's, unknown to libc) */
+		struct ebpfdsl_explain w = { .sz = sizeof(w), .op = "load", .map_type = -1, .index = -1,
+					     .prog_type = type, .attach_type = (int)o.expected_attach_type };
+		char *explained = lua_newuserdatauv(L, 256, 0);
+		const char *what = ebpfdsl_explain(e, &w, explained, 256);
+		if (!what)
+			what = e == 524 ? "not supported (ENOTSUPP)" : strerror(e);
 		if (*log) {
 			size_t nlabels;
 			struct ebpfdsl_label *labels;

@@ -21,6 +21,8 @@ void ebpfdsl_lua_open_map(lua_State *L);
 void ebpfdsl_lua_open_layout(lua_State *L);
 void ebpfdsl_lua_open_ringbuf(lua_State *L);
 void ebpfdsl_lua_open_perfbuf(lua_State *L);
+void ebpfdsl_lua_open_user_ringbuf(lua_State *L);
+void ebpfdsl_lua_open_explain(lua_State *L);
 void ebpfdsl_lua_open_symtab(lua_State *L);
 void ebpfdsl_lua_open_features(lua_State *L);
 
@@ -39,6 +41,8 @@ ebpfdsl_link **ebpfdsl_lua_new_link(lua_State *L, int prog_idx, int owner_idx);
 void ebpfdsl_lua_open_btf(lua_State *L);
 void ebpfdsl_lua_open_btfw(lua_State *L);
 void ebpfdsl_lua_open_object(lua_State *L);
+/* after btf: b:encode, b:decode, and suggest() */
+void ebpfdsl_lua_open_btf_value(lua_State *L);
 /* btf: the BTF handle at idx (NULL for nil); prog: pushes a new closed
  * ebpfdsl.Prog with the program bytes at insns_idx (0: none), attach_type
  * -1 when unknown, and returns where its fd goes: the caller opens the fd

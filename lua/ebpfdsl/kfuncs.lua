@@ -63,7 +63,7 @@ function M.find(name)
       return { name = name, id = m.kfuncs[name], module = mname, off = m.off }
     end
   end
-  local near = core.suggest(name, all_names())
+  local near = core.suggest(name, all_names(), 4)
   local hint = #near > 0 and ("; did you mean '" .. table.concat(near, "', '") .. "'") or ""
   return nil, ("unknown kfunc '%s' (vmlinux and %d module%s searched)%s"):format(name, #mods,
     #mods == 1 and "" or "s", hint), 2

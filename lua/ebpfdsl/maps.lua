@@ -175,9 +175,10 @@ function M.create(spec)
   if bt then bt.btf:close() end -- the map holds its own reference
   if template then template:close() end
   if not ok then raise((tostring(m):gsub("^[^:]*:%d+: ", ""))) end
-  if not m then
+  if not m and core.privileged() then
     -- a refusal says whether the kernel refuses the type itself (the
-    -- feature probe, asked only now that a create failed)
+    -- feature probe, asked only now that a create failed); without the
+    -- privileges, the message already says that they are the cause
     local avail, why = features.check("map:" .. tname)
     if not avail then err = ("%s (this kernel refuses %s maps: %s)"):format(err, tname, why) end
   end

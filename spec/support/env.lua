@@ -84,6 +84,12 @@ probes.cgroup2 = function()
   return false, "no cgroup2 file system is mounted"
 end
 
+-- scapy (Debian's python3-scapy) for Debian's python3: the packet specs' oracle
+probes.scapy = function()
+  if sh_ok("/usr/bin/python3 -c 'import scapy.all'") then return true end
+  return false, "scapy is not installed for /usr/bin/python3 (Debian package python3-scapy; make deps installs it)"
+end
+
 -- gcc's AddressSanitizer, for spec/support/asan.lua
 probes.asan = function()
   local p = io.popen("cc -print-file-name=libasan.so 2>/dev/null")
