@@ -28,7 +28,8 @@ extern "C" {
  *          size bits for sized shapes; those come from the operands
  *   shape  which operands the instruction takes and how it prints
  *   aux    the field that tells rows with one opcode apart: off for
- *          sdiv/smod, src for calls and lddw pseudo forms, imm for atomics
+ *          sdiv/smod and addr_space_cast, src for calls and lddw pseudo
+ *          forms, imm for atomics (load_acquire/store_release: 0x100/0x110)
  *   cpu    first -mcpu level that has it (1..4), as LLVM and the kernel
  *          name them
  * Encoder, decoder, validator, printer and the Lua mnemonic list are all
@@ -65,6 +66,7 @@ extern "C" {
 	X(MOV32,    "mov32",    0xb4, ALU,   0, 1) \
 	X(MOVSX,    "movsx",    0xbf, MOVSX, 0, 4) \
 	X(MOVSX32,  "movsx32",  0xbc, MOVSX, 0, 4) \
+	X(ADDR_SPACE_CAST, "addr_space_cast", 0xbf, ADDR_SPACE_CAST, 1, 1) \
 	X(ARSH,     "arsh",     0xc7, ALU,   0, 1) \
 	X(ARSH32,   "arsh32",   0xc4, ALU,   0, 1) \
 	X(LE,       "le",       0xd4, END,   0, 1) \
@@ -72,6 +74,7 @@ extern "C" {
 	X(BSWAP,    "bswap",    0xd7, END,   0, 4) \
 	X(JA,       "ja",       0x05, JA,    0, 1) \
 	X(GOTOL,    "gotol",    0x06, GOTOL, 0, 4) \
+	X(MAY_GOTO, "may_goto", 0xe5, MAY_GOTO, 0, 1) \
 	X(JEQ,      "jeq",      0x15, JCOND, 0, 1) \
 	X(JEQ32,    "jeq32",    0x16, JCOND, 0, 3) \
 	X(JGT,      "jgt",      0x25, JCOND, 0, 1) \
@@ -121,6 +124,8 @@ extern "C" {
 	X(ATOMIC_FETCH_XOR, "atomic_fetch_xor", 0xc3, ATOMIC, 0xa1, 3) \
 	X(XCHG,     "xchg",     0xc3, ATOMIC, 0xe1, 3) \
 	X(CMPXCHG,  "cmpxchg",  0xc3, ATOMIC, 0xf1, 3) \
+	X(LOAD_ACQUIRE,  "load_acquire",  0xc3, LOAD_ACQ,  0x100, 4) \
+	X(STORE_RELEASE, "store_release", 0xc3, STORE_REL, 0x110, 4) \
 	X(RAW,      "raw",      0x00, RAW,   0, 1)
 
 enum ebpfdsl_mnemonic {
@@ -154,6 +159,10 @@ enum ebpfdsl_shape {
 	EBPFDSL_SHAPE_ST,         /* size, dst, off, imm */
 	EBPFDSL_SHAPE_STX,        /* size, dst, off, src */
 	EBPFDSL_SHAPE_ATOMIC,     /* size w/dw, dst, off, src */
+	EBPFDSL_SHAPE_MAY_GOTO,   /* target or 16-bit off; never relaxed */
+	EBPFDSL_SHAPE_ADDR_SPACE_CAST, /* dst, src, imm: src_as | dst_as << 16 */
+	EBPFDSL_SHAPE_LOAD_ACQ,   /* size, dst, src, off: dst = *(src + off) */
+	EBPFDSL_SHAPE_STORE_REL,  /* size, dst, off, src: *(dst + off) = src */
 	EBPFDSL_SHAPE_RAW         /* code, dst, src, off, imm as given */
 };
 
@@ -199,7 +208,7 @@ struct ebpfdsl_isa_row {
 	const char *name;
 	uint8_t code;
 	uint8_t shape; /* enum ebpfdsl_shape */
-	uint8_t aux;
+	uint16_t aux;
 	uint8_t cpu;
 };
 
@@ -239,6 +248,23 @@ EBPFDSL_API int ebpfdsl_helper_suggest(const char *name, const char **out, int m
 /* The same over any list of n names (NULLs skipped): up to `max` of them
  * nearest to `name`, nearest first; returns how many. */
 EBPFDSL_API int ebpfdsl_suggest(const char *name, const char *const *names, size_t n, const char **out, int max);
+
+/* Helpers newer than the header: ebpfdsl_helper_id, _name and _suggest
+ * also search the running kernel's list (enum bpf_func_id in its BTF:
+ * cgrp_storage_get is 210 on 6.2+ whatever the header says), which a
+ * loader installs the first time a name or an id is missing from the
+ * header's. The kernel layer's loader is ebpfdsl_helpers_load_kernel;
+ * set_kernel installs a list directly (names[id], count ids; the caller
+ * keeps it alive). */
+EBPFDSL_API void ebpfdsl_helpers_set_loader(int (*load)(void));
+EBPFDSL_API void ebpfdsl_helpers_set_kernel(const char *const *names, int count);
+/* Ids known to the header or the kernel (the largest + 1); asks the
+ * kernel's list. */
+EBPFDSL_API int ebpfdsl_helper_count_kernel(void);
+/* Reads the running kernel's helper list from its BTF and installs it
+ * (csrc/kernel/kfuncs.c; once per process): the number of ids, or -errno
+ * (-ENOENT: the kernel's BTF has no enum bpf_func_id). */
+EBPFDSL_API int ebpfdsl_helpers_load_kernel(void);
 
 /* ------------------------------------------------------------------------
  * The assembler: emit instructions and labels, then finalize once.
@@ -329,6 +355,19 @@ struct ebpfdsl_prog_load_opts {
 	const char *attach_to;
 	const struct ebpfdsl_btf *attach_btf; /* NULL: the kernel's own */
 	int attach_prog_fd;       /* ext programs: the program replaced */
+	/* The program's own BTF (ebpfdsl_prog_btf gives all three): loaded
+	 * into the kernel for the load and let go after it; when the kernel
+	 * refuses it, its log is in log_buf and the load fails with its errno */
+	const void *btf;
+	size_t btf_size;
+	const struct bpf_func_info *func_info;
+	uint32_t func_info_cnt;
+	const struct bpf_line_info *line_info;
+	uint32_t line_info_cnt;
+	int prog_btf_fd;          /* BTF already in the kernel, instead of btf */
+	/* kfunc calls into a module's BTF: a call_kfunc's off indexes it (from
+	 * 1), the module's BTF fd at that index */
+	const int *fd_array;
 };
 
 /* attach_to (as in the options above) resolved in b (NULL: the kernel's
@@ -787,6 +826,32 @@ EBPFDSL_API const ebpfdsl_btf *ebpfdsl_btf__vmlinux(void);
  * is the BTF a split file (a kernel module's) extends: the split BTF holds
  * a reference on it, so the base may be freed first. */
 EBPFDSL_API ebpfdsl_btf *ebpfdsl_btf__load(const char *path, const ebpfdsl_btf *base);
+/* BTF from its bytes (what ebpfdsl_btfw__bytes gives), parsed by libbpf;
+ * `source` names it in messages ("bytes" when NULL). */
+EBPFDSL_API ebpfdsl_btf *ebpfdsl_btf__new_raw(const void *data, size_t size, const char *source);
+/* Loads the BTF into the kernel (once; later calls give the same fd),
+ * for maps and programs to take as their btf_fd; the BTF owns the fd.
+ * -errno on refusal, the kernel's reasons then in log (when given). */
+EBPFDSL_API int ebpfdsl_btf__load_kernel(ebpfdsl_btf *b, char *log, size_t log_size);
+/* Its fd once loaded, else -ENOENT. */
+EBPFDSL_API int ebpfdsl_btf__fd(const ebpfdsl_btf *b);
+/* A kernel module's BTF (/sys/kernel/btf/<module>, split on vmlinux) with
+ * the fd of the kernel's own BTF object for it (ebpfdsl_btf__fd): what a
+ * program calling the module's kfuncs puts in its fd_array. */
+EBPFDSL_API ebpfdsl_btf *ebpfdsl_btf__kernel(const char *module);
+/* Calls fn with the name of each module /sys/kernel/btf has BTF for, until
+ * fn returns nonzero (then returned); else the number of modules, or
+ * -errno when the directory cannot be read. */
+EBPFDSL_API int ebpfdsl_btf_modules(int (*fn)(void *ctx, const char *module), void *ctx);
+/* The kfuncs of a BTF (its FUNCs a "bpf_kfunc" decl tag names; a module's
+ * own, not vmlinux's): writes up to max ids in order, returns how many
+ * there are, or -errno. 0 also when the kernel was built without the
+ * tags (pahole before 1.26). */
+EBPFDSL_API int ebpfdsl_btf__kfuncs(const ebpfdsl_btf *b, uint32_t *ids, size_t max);
+EBPFDSL_API int ebpfdsl_btf__is_kfunc(const ebpfdsl_btf *b, uint32_t id);
+/* Raw BTF bytes into the kernel: a new fd the caller closes, or -errno
+ * with the kernel's reasons in log (when given). */
+EBPFDSL_API int ebpfdsl_btf_load_raw(const void *data, size_t size, char *log, size_t log_size);
 /* Frees what ebpfdsl_btf__load returned (a base still used by split BTF
  * is freed with the last of them); NULL and the shared vmlinux BTF are
  * ignored. */
@@ -923,6 +988,105 @@ EBPFDSL_API int ebpfdsl_vlog_explain(const char *log, const struct bpf_insn *ins
  * the length snprintf would; out is always terminated. */
 EBPFDSL_API int ebpfdsl_vlog_annotate(const char *log, const struct bpf_insn *insns, size_t cnt,
 				      const struct ebpfdsl_label *labels, size_t nlabels, char *out, size_t len);
+
+/* ---- Writing BTF (csrc/core/btf_write.c, prog_btf.c: pure) ---------------- */
+
+/* A BTF writer: types appended one by one (ids from 1, in order) and their
+ * strings, then the bytes the kernel's BTF_LOAD takes (<linux/btf.h>'s
+ * format). As the assembler, it keeps the first error: later calls do
+ * nothing and return -1, so a list of calls is checked once at the end.
+ * Names must be C identifiers (anonymous where C allows it). */
+typedef struct ebpfdsl_btfw ebpfdsl_btfw;
+
+EBPFDSL_API ebpfdsl_btfw *ebpfdsl_btfw__new(void);
+EBPFDSL_API void ebpfdsl_btfw__free(ebpfdsl_btfw *w);
+EBPFDSL_API const char *ebpfdsl_btfw__error(const ebpfdsl_btfw *w);
+/* Types written so far (the last id). */
+EBPFDSL_API int ebpfdsl_btfw__count(const ebpfdsl_btfw *w);
+/* The offset of a string in the string section (each kept once; "" and
+ * NULL are 0), or -1. */
+EBPFDSL_API int64_t ebpfdsl_btfw__string(ebpfdsl_btfw *w, const char *s);
+/* Each returns the new type's id, or -1. `encoding`: BTF_INT_SIGNED,
+ * BTF_INT_CHAR or BTF_INT_BOOL (one at most). Arrays index with clang's
+ * __ARRAY_SIZE_TYPE__. Type 0 is void. */
+EBPFDSL_API int ebpfdsl_btfw__int(ebpfdsl_btfw *w, const char *name, uint32_t size, int encoding);
+EBPFDSL_API int ebpfdsl_btfw__ptr(ebpfdsl_btfw *w, int type);
+EBPFDSL_API int ebpfdsl_btfw__array(ebpfdsl_btfw *w, int elem, uint32_t nelems);
+EBPFDSL_API int ebpfdsl_btfw__typedef(ebpfdsl_btfw *w, const char *name, int type);
+/* A type tag ("kptr", "kptr_untrusted", "percpu_kptr") on `type`. */
+EBPFDSL_API int ebpfdsl_btfw__type_tag(ebpfdsl_btfw *w, const char *value, int type);
+/* A struct or union (name NULL or "" for an anonymous one) and then its
+ * members, each right after it or after the member before: 0 or -1. */
+EBPFDSL_API int ebpfdsl_btfw__struct(ebpfdsl_btfw *w, const char *name, uint32_t size);
+EBPFDSL_API int ebpfdsl_btfw__union(ebpfdsl_btfw *w, const char *name, uint32_t size);
+EBPFDSL_API int ebpfdsl_btfw__member(ebpfdsl_btfw *w, const char *name, int type, uint32_t bit_offset);
+/* A function prototype returning `ret`, then its parameters likewise;
+ * a function (linkage 0 static, 1 global, 2 extern) of a prototype. */
+EBPFDSL_API int ebpfdsl_btfw__func_proto(ebpfdsl_btfw *w, int ret);
+EBPFDSL_API int ebpfdsl_btfw__param(ebpfdsl_btfw *w, const char *name, int type);
+EBPFDSL_API int ebpfdsl_btfw__func(ebpfdsl_btfw *w, const char *name, int proto, int linkage);
+/* The C type of a layout scalar (enum ebpfdsl_type: u32 is the typedef
+ * __u32 of unsigned int, char is char, ptr is void *, as clang writes
+ * them), written once and then reused. */
+EBPFDSL_API int ebpfdsl_btfw__scalar(ebpfdsl_btfw *w, int type);
+
+struct ebpfdsl_btfw_layout_opts {
+	size_t sz; /* sizeof(struct ebpfdsl_btfw_layout_opts) */
+	/* The type of pointer field `field` (an index of ebpfdsl_layout__field)
+	 * of layout l, or 0 for void *: a kptr's "pointer to type tag to
+	 * struct". May be NULL. */
+	int (*ptr_type)(void *ctx, ebpfdsl_btfw *w, const ebpfdsl_layout *l, size_t field);
+	void *ctx;
+};
+/* A layout as the struct clang writes for its C text (ebpfdsl_layout__print),
+ * nested layouts first, each layout once per writer: the struct's id. */
+EBPFDSL_API int ebpfdsl_btfw__layout(ebpfdsl_btfw *w, const ebpfdsl_layout *l,
+				     const struct ebpfdsl_btfw_layout_opts *opts);
+/* The BTF: header, types, strings. Valid until the next call or free;
+ * NULL after an error. */
+EBPFDSL_API const void *ebpfdsl_btfw__bytes(ebpfdsl_btfw *w, size_t *size);
+
+/* The slots where the program's functions start: 0, then every distinct
+ * target of a bpf-to-bpf call (call_local) or function address (ld_func)
+ * that is an instruction of the program, in order. Writes up to max of
+ * them and returns how many there are, or -ENOMEM. */
+EBPFDSL_API int ebpfdsl_prog_func_starts(const struct bpf_insn *insns, size_t cnt, uint32_t *out, size_t max);
+
+/* Source of one instruction and the ones after it, up to the next line. */
+struct ebpfdsl_line {
+	size_t slot;
+	const char *file; /* NULL: opts.file */
+	uint32_t line, col;
+	const char *text; /* the source line */
+};
+
+struct ebpfdsl_prog_btf_opts {
+	size_t sz;          /* sizeof(struct ebpfdsl_prog_btf_opts) */
+	const char *name;   /* the program's function name; NULL or "": "main" */
+	/* subprograms are named after the label at their start (made a C
+	 * identifier), else sub_<slot> */
+	const struct ebpfdsl_label *labels;
+	size_t nlabels;
+	/* in slot order; instructions before the first have a line of their
+	 * own: their text as ebpfdsl_op_print gives it, line = slot */
+	const struct ebpfdsl_line *lines;
+	size_t nlines;
+	const char *file;   /* the file of lines that name none: default "ebpfdsl" */
+};
+
+/* A program's BTF, func_info (one static FUNC per function, long f(void
+ * *ctx) for the program, long f(void) for the others) and line_info, as
+ * BPF_PROG_LOAD takes them. NULL only when out of memory; other errors
+ * are kept (ebpfdsl_prog_btf__error), and the accessors then give none. */
+typedef struct ebpfdsl_prog_btf ebpfdsl_prog_btf;
+EBPFDSL_API ebpfdsl_prog_btf *ebpfdsl_prog_btf__new(const struct bpf_insn *insns, size_t cnt,
+						    const struct ebpfdsl_prog_btf_opts *opts);
+EBPFDSL_API void ebpfdsl_prog_btf__free(ebpfdsl_prog_btf *p);
+EBPFDSL_API const char *ebpfdsl_prog_btf__error(const ebpfdsl_prog_btf *p);
+EBPFDSL_API const void *ebpfdsl_prog_btf__btf(const ebpfdsl_prog_btf *p, size_t *size);
+EBPFDSL_API const struct bpf_func_info *ebpfdsl_prog_btf__func_info(const ebpfdsl_prog_btf *p, uint32_t *cnt);
+EBPFDSL_API const char *ebpfdsl_prog_btf__func_name(const ebpfdsl_prog_btf *p, uint32_t i);
+EBPFDSL_API const struct bpf_line_info *ebpfdsl_prog_btf__line_info(const ebpfdsl_prog_btf *p, uint32_t *cnt);
 
 /* ---- ELF objects built by clang, through libbpf --------------------------- */
 

@@ -101,8 +101,26 @@ describe("bad input", function()
     assert.matches("and relaxation into gotol is off$", raises(function() dsl.assemble(prog, { relax = false }) end))
   end)
 
+  it("a may_goto out of 16-bit range is an error: it has no long form to relax into", function()
+    local body = {}
+    for j = 1, 33000 do body[j] = dsl.mov("r0", j) end
+    assert.matches("insn 0 %(may_goto%): may_goto to label 'end' is 33000 slots away, beyond its 16%-bit range " ..
+      "%-32768%.%.32767$",
+      raises(function() dsl.assemble { dsl.may_goto("end"), body, dsl.label("end"), dsl.exit() } end))
+  end)
+
   describe("a wrong argument type to a constructor", function()
     local cases = {
+      { function() local _ = dsl.load_acquire("q", "r0", "r1") end,
+        "load_acquire: argument 1 must be a size (b, h, w or dw), got 'q'" },
+      { function() local _ = dsl.store_release("w", "r1", nil, "r2") end,
+        "store_release: argument 3 must be an integer, got nil" },
+      { function() local _ = dsl.may_goto(1.5) end,
+        "may_goto: argument 1 must be a label name or a jump offset, got 1.5" },
+      { function() local _ = dsl.addr_space_cast("r1", "r1", 0x10000, 0) end,
+        "addr_space_cast: argument 3 must be an address space 0..65535, got 65536" },
+      { function() local _ = dsl.addr_space_cast("r1", "r1", 1, -1) end,
+        "addr_space_cast: argument 4 must be an address space 0..65535, got -1" },
       { function() local _ = dsl.ldx(8, "r0", "r1", 0) end, "ldx: argument 1 must be a size (b, h, w or dw), got 8" },
       { function() local _ = dsl.mov("r0", 1.5) end, "mov: argument 2 must be a register or an integer, got 1.5" },
       { function() local _ = dsl.mov("r0", "five") end,
@@ -231,6 +249,23 @@ describe("constructors", function()
     assert.same({ op = "cmpxchg", size = "w", dst = "r1", off = 4, src = "r2" }, dsl.cmpxchg("w", "r1", 4, "r2"))
     assert.same({ op = "call_local", target = "fn" }, dsl.call_local("fn"))
     assert.same({ op = "ja", target = "out" }, dsl.jmp("out"))
+  end)
+
+  it("build the newest instructions' tables", function()
+    assert.same({ op = "load_acquire", size = "w", dst = "r0", src = "r1", off = 0 }, dsl.load_acquire("w", "r0", "r1"))
+    assert.same({ op = "load_acquire", size = "b", dst = "r2", src = "fp", off = -8 },
+      dsl.load_acquire("b", "r2", "fp", -8))
+    assert.same({ op = "store_release", size = "dw", dst = "r1", off = 8, src = "r3" },
+      dsl.store_release("dw", "r1", 8, "r3"))
+    assert.same({ op = "may_goto", target = "out" }, dsl.may_goto("out"))
+    assert.same({ op = "may_goto", off = -3 }, dsl.may_goto(-3))
+    -- address spaces: src_as | dst_as << 16, as the instruction holds them
+    assert.same({ op = "addr_space_cast", dst = "r1", src = "r2", imm = 1 }, dsl.addr_space_cast("r1", "r2", 0, 1))
+    assert.same({ op = "addr_space_cast", dst = "r1", src = "r2", imm = 0x10000 },
+      dsl.addr_space_cast("r1", "r2", 1, 0))
+    -- a kfunc by BTF id, with and without a module's fd_array index
+    assert.same({ op = "call_kfunc", imm = 77 }, dsl.call_kfunc(77))
+    assert.same({ op = "call_kfunc", imm = 77, off = 2 }, dsl.call_kfunc(77, 2))
   end)
 
   it("build the tables clj-ebpf users know by name", function()

@@ -35,6 +35,24 @@ end
 
 local HEADER_IDS, COUNT = parse_header()
 
+-- { [id] = name } of the running kernel: enum bpf_func_id as bpftool reads
+-- it from the kernel's BTF; {} and 0 when bpftool or the BTF is missing
+local function parse_kernel()
+  local p = io.popen("bpftool btf dump file /sys/kernel/btf/vmlinux 2>/dev/null")
+  local text = p:read("a")
+  p:close()
+  local body = text:match("ENUM 'bpf_func_id'[^\n]*\n(.-)\n%[") or ""
+  local ids, n = {}, 0
+  for name, val in body:gmatch("'BPF_FUNC_([%w_]+)' val=(%d+)") do
+    ids[tonumber(val)] = name
+    if tonumber(val) >= n then n = tonumber(val) + 1 end
+  end
+  return ids, n
+end
+
+local KERNEL_IDS, KERNEL_COUNT = parse_kernel()
+if KERNEL_COUNT < COUNT then KERNEL_COUNT = COUNT end
+
 describe("helper ids against " .. HEADER, function()
   it("finds the whole list, from unspec at 0", function()
     assert.equal("unspec", HEADER_IDS[0])
@@ -63,10 +81,10 @@ describe("helper ids against " .. HEADER, function()
     assert.same({}, bad)
   end)
 
-  it("knows nothing beyond the list, nor unspec", function()
+  it("knows nothing beyond the header's list and the kernel's, nor unspec", function()
     assert.is_nil(dsl.helper_name(0))
     assert.is_nil(dsl.helper_name(-1))
-    assert.is_nil(dsl.helper_name(COUNT))
+    assert.is_nil(dsl.helper_name(KERNEL_COUNT))
     assert.is_nil(dsl.helper_name(math.maxinteger))
     -- not truncated to 32 bits first: 2^32 + 1 is not map_lookup_elem
     assert.is_nil(dsl.helper_name((1 << 32) + 1))
@@ -93,6 +111,32 @@ describe("helper ids against " .. HEADER, function()
       assert.equal(want, dsl.assemble { dsl.call("bpf_" .. name) })
       assert.equal(want, dsl.assemble { { op = "call", helper = name } })
       assert.equal(want, dsl.assemble { dsl.call(id) })
+    end
+  end)
+end)
+
+describe("helper ids the header does not know, from the running kernel's BTF", function()
+  local env = require "support.env"
+  env.it("name every id past the header's as the kernel's enum bpf_func_id does", { "bpftool", "btf" }, function()
+    assert.is_true(next(KERNEL_IDS) ~= nil, "bpftool found no enum bpf_func_id")
+    local bad = {}
+    for id = 1, KERNEL_COUNT - 1 do
+      local want = HEADER_IDS[id] or KERNEL_IDS[id]
+      if dsl.helper_name(id) ~= want then
+        bad[#bad + 1] = ("%d: %s, kernel %s"):format(id, tostring(dsl.helper_name(id)), tostring(want))
+      end
+      if want and dsl.helper_id(want) ~= id then bad[#bad + 1] = want end
+    end
+    assert.same({}, bad)
+  end)
+
+  env.it("are called by name, and suggested near a misspelling", { "bpftool", "btf" }, function()
+    for id = COUNT, KERNEL_COUNT - 1 do
+      local name = KERNEL_IDS[id]
+      assert.equal(string.pack("<BBi2i4", 0x85, 0, 0, id), dsl.assemble { dsl.call(name) })
+      assert.same({ { op = "call", imm = id, helper = name } }, dsl["helper_" .. name]())
+      local _, msg = dsl.helper_id(name .. "x")
+      assert.matches("did you mean '" .. name .. "'", msg, 1, true)
     end
   end)
 end)

@@ -325,6 +325,19 @@ int main(void)
     assert.is_nil(assert(p:test_run { data = PACKET, ctx = ctx, ctx_size_out = 0 }).ctx_out)
     p:close()
   end)
+
+  env.it("gives a syscall program's context back as ctx_out, leaving the string given as it was",
+    { "bpf", "prog:syscall" }, function()
+      -- the kernel copies a syscall program's context back over what it
+      -- was given: a copy, never the Lua string (strings are shared)
+      local p <close> = assert(programs.load { type = "syscall", sleepable = true, insns = {
+        dsl.ldxw("r2", "r1", 0), dsl.add("r2", 1), dsl.stxw("r1", 0, "r2"), dsl.mov("r0", 0), dsl.exit() } })
+      local ctx = string.pack("<I4I4", 41, 7)
+      local r = assert(p:test_run { ctx = ctx })
+      assert.equal(string.pack("<I4I4", 42, 7), r.ctx_out)
+      assert.equal(string.pack("<I4I4", 41, 7), ctx)
+      assert.equal(41, (string.unpack("<I4", string.pack("<I4I4", 41, 7))))
+    end)
 end)
 
 describe("programs.types", function()

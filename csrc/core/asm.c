@@ -345,6 +345,7 @@ static int numeric_jump(const struct item *it, int64_t *rel)
 	case EBPFDSL_SHAPE_JA:
 	case EBPFDSL_SHAPE_GOTOL:
 	case EBPFDSL_SHAPE_JCOND:
+	case EBPFDSL_SHAPE_MAY_GOTO:
 		*rel = op->off;
 		return 1;
 	case EBPFDSL_SHAPE_CALL_LOCAL:
@@ -425,11 +426,15 @@ static int relax(ebpfdsl_asm *a, size_t *pos)
 			int shape = it->shape;
 			int64_t dist;
 			if (it->dest == SIZE_MAX || it->relax != RELAX_NONE ||
-			    (shape != EBPFDSL_SHAPE_JA && shape != EBPFDSL_SHAPE_JCOND))
+			    (shape != EBPFDSL_SHAPE_JA && shape != EBPFDSL_SHAPE_JCOND && shape != EBPFDSL_SHAPE_MAY_GOTO))
 				continue;
 			dist = (int64_t)pos[it->dest] - (int64_t)pos[i] - 1;
 			if (dist >= INT16_MIN && dist <= INT16_MAX)
 				continue;
+			if (shape == EBPFDSL_SHAPE_MAY_GOTO) /* it has no 32-bit form */
+				return set_error(a, "%s: may_goto to %s is %lld slots away, beyond its 16-bit range "
+						 "-32768..32767", where(a, it, w, sizeof(w)), dest_name(a, it, d, sizeof(d)),
+						 (long long)dist);
 			if (a->no_relax || a->cpu < 4)
 				return set_error(a,
 						 "%s: jump to %s is %lld slots away, beyond the 16-bit range "

@@ -24,6 +24,8 @@ static int sized(int shape)
 	case EBPFDSL_SHAPE_ST:
 	case EBPFDSL_SHAPE_STX:
 	case EBPFDSL_SHAPE_ATOMIC:
+	case EBPFDSL_SHAPE_LOAD_ACQ:
+	case EBPFDSL_SHAPE_STORE_REL:
 		return 1;
 	default:
 		return 0;
@@ -45,9 +47,10 @@ static int code_fits(const struct ebpfdsl_isa_row *row, int code)
 }
 
 /* For each opcode byte, the rows code_fits (at most 12 share one: the
- * atomics), in table order, so that the first row that matches wins as
- * in a scan of the whole table. Built once, at load, from the table. */
-#define MAX_CANDIDATES 12
+ * atomics with load-acquire and store-release), in table order, so that
+ * the first row that matches wins as in a scan of the whole table. Built
+ * once, at load, from the table. */
+#define MAX_CANDIDATES 16
 static uint8_t candidates[256][MAX_CANDIDATES];
 static uint8_t ncandidates[256]; /* UINT8_MAX: too many, scan the table */
 
@@ -97,6 +100,10 @@ static int row_matches(const struct ebpfdsl_isa_row *row, const struct bpf_insn 
 		return in->code == row->code && !in->dst_reg && !in->src_reg && !in->imm;
 	case EBPFDSL_SHAPE_GOTOL:
 		return in->code == row->code && !in->dst_reg && !in->src_reg && !in->off;
+	case EBPFDSL_SHAPE_MAY_GOTO:
+		return in->code == row->code && !in->dst_reg && !in->src_reg && !in->imm;
+	case EBPFDSL_SHAPE_ADDR_SPACE_CAST:
+		return in->code == row->code && in->off == row->aux;
 	case EBPFDSL_SHAPE_JCOND:
 		return (in->code & ~BPF_X) == row->code && (x ? in->imm == 0 : in->src_reg == 0);
 	case EBPFDSL_SHAPE_CALL:
@@ -132,6 +139,9 @@ static int row_matches(const struct ebpfdsl_isa_row *row, const struct bpf_insn 
 		return base == row->code && !in->imm;
 	case EBPFDSL_SHAPE_ATOMIC:
 		return base == row->code && (size == BPF_W || size == BPF_DW) && in->imm == row->aux;
+	case EBPFDSL_SHAPE_LOAD_ACQ:
+	case EBPFDSL_SHAPE_STORE_REL:
+		return base == row->code && in->imm == row->aux;
 	default:
 		return 0;
 	}
@@ -156,7 +166,12 @@ static void fill(struct ebpfdsl_op *op, const struct ebpfdsl_isa_row *row, const
 		op->bits = in->imm;
 		break;
 	case EBPFDSL_SHAPE_JA:
+	case EBPFDSL_SHAPE_MAY_GOTO:
 		op->has = O;
+		break;
+	case EBPFDSL_SHAPE_ADDR_SPACE_CAST:
+		op->has = D | S | I;
+		op->imm = (uint32_t)in->imm; /* two 16-bit numbers, not a signed value */
 		break;
 	case EBPFDSL_SHAPE_GOTOL:
 		op->has = O;
@@ -197,6 +212,8 @@ static void fill(struct ebpfdsl_op *op, const struct ebpfdsl_isa_row *row, const
 	case EBPFDSL_SHAPE_LDSX:
 	case EBPFDSL_SHAPE_STX:
 	case EBPFDSL_SHAPE_ATOMIC:
+	case EBPFDSL_SHAPE_LOAD_ACQ:
+	case EBPFDSL_SHAPE_STORE_REL:
 		op->has = Z | D | S | O;
 		break;
 	case EBPFDSL_SHAPE_ST:
@@ -256,6 +273,7 @@ int64_t ebpfdsl_op_jump_target(const struct ebpfdsl_op *op, size_t pc)
 	case EBPFDSL_SHAPE_JA:
 	case EBPFDSL_SHAPE_GOTOL:
 	case EBPFDSL_SHAPE_JCOND:
+	case EBPFDSL_SHAPE_MAY_GOTO:
 		return (int64_t)pc + 1 + op->off;
 	case EBPFDSL_SHAPE_CALL_LOCAL:
 	case EBPFDSL_SHAPE_LD_FUNC:

@@ -43,6 +43,10 @@ static const struct {
 	[EBPFDSL_SHAPE_ST] = { Z | D | I, O, 0, 0 },
 	[EBPFDSL_SHAPE_STX] = { Z | D | S, O, 0, 0 },
 	[EBPFDSL_SHAPE_ATOMIC] = { Z | D | S, O, 0, 0 },
+	[EBPFDSL_SHAPE_MAY_GOTO] = { 0, 0, T | O, 0 },
+	[EBPFDSL_SHAPE_ADDR_SPACE_CAST] = { D | S | I, 0, 0, 0 },
+	[EBPFDSL_SHAPE_LOAD_ACQ] = { Z | D | S, O, 0, 0 },
+	[EBPFDSL_SHAPE_STORE_REL] = { Z | D | S, O, 0, 0 },
 	[EBPFDSL_SHAPE_RAW] = { C, D | S | O | I, 0, 0 },
 };
 
@@ -197,7 +201,11 @@ static int check_operands(const struct ebpfdsl_op *op, const struct ebpfdsl_isa_
 			return 0;
 		return fail(err, errlen, "bits must be 16, 32 or 64, got %d", op->bits);
 	case EBPFDSL_SHAPE_JA:
+	case EBPFDSL_SHAPE_MAY_GOTO:
 		return (op->has & O) ? check_range("jump offset", op->off, INT16_MIN, INT16_MAX, err, errlen) : 0;
+	case EBPFDSL_SHAPE_ADDR_SPACE_CAST:
+		/* two 16-bit address space numbers, src_as | dst_as << 16 */
+		return check_range("address spaces", op->imm, 0, UINT32_MAX, err, errlen);
 	case EBPFDSL_SHAPE_GOTOL:
 		return (op->has & O) ? check_range("jump offset", op->off, INT32_MIN, INT32_MAX, err, errlen) : 0;
 	case EBPFDSL_SHAPE_JCOND:
@@ -235,6 +243,8 @@ static int check_operands(const struct ebpfdsl_op *op, const struct ebpfdsl_isa_
 	case EBPFDSL_SHAPE_LDSX:
 	case EBPFDSL_SHAPE_STX:
 	case EBPFDSL_SHAPE_ATOMIC:
+	case EBPFDSL_SHAPE_LOAD_ACQ:
+	case EBPFDSL_SHAPE_STORE_REL:
 		return (op->has & O) ? check_range("offset", op->off, INT16_MIN, INT16_MAX, err, errlen) : 0;
 	case EBPFDSL_SHAPE_RAW:
 		if (check_range("code", op->code, 0, 255, err, errlen))
@@ -300,7 +310,11 @@ int ebpfdsl__encode(const struct ebpfdsl_op *op, struct bpf_insn *out)
 		out[0] = mk(row->code, dst, 0, 0, op->bits);
 		return 1;
 	case EBPFDSL_SHAPE_JA:
+	case EBPFDSL_SHAPE_MAY_GOTO:
 		out[0] = mk(row->code, 0, 0, off, 0);
+		return 1;
+	case EBPFDSL_SHAPE_ADDR_SPACE_CAST:
+		out[0] = mk(row->code, dst, src, row->aux, imm);
 		return 1;
 	case EBPFDSL_SHAPE_GOTOL:
 		out[0] = mk(row->code, 0, 0, 0, off);
@@ -336,6 +350,8 @@ int ebpfdsl__encode(const struct ebpfdsl_op *op, struct bpf_insn *out)
 		out[0] = mk(row->code | op->size, dst, 0, off, imm);
 		return 1;
 	case EBPFDSL_SHAPE_ATOMIC:
+	case EBPFDSL_SHAPE_LOAD_ACQ:
+	case EBPFDSL_SHAPE_STORE_REL:
 		out[0] = mk(row->code | op->size, dst, src, off, row->aux);
 		return 1;
 	case EBPFDSL_SHAPE_RAW:

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Helper ids and names, generated from the kernel's own list
- * (__BPF_FUNC_MAPPER in <linux/bpf.h>), never typed by hand. */
-#include <ctype.h>
+ * (__BPF_FUNC_MAPPER in <linux/bpf.h>), never typed by hand; and the
+ * running kernel's list, for the helpers newer than the header. */
 #include <string.h>
 #include "core.h"
 
@@ -14,16 +14,58 @@ static const char *const helper_names[] = { __BPF_FUNC_MAPPER(HELPER_NAME_) };
 
 #define HELPER_COUNT ((int)(sizeof(helper_names) / sizeof(helper_names[0])))
 
+/* The running kernel's list (enum bpf_func_id in its BTF), installed by
+ * csrc/kernel when a name or an id is not in the header's: newer kernels
+ * have helpers the build host never heard of. Asked for once, lazily:
+ * reading the kernel's BTF costs more than most programs take to build. */
+static const char *const *kernel_names;
+static int kernel_count;
+static int (*kernel_loader)(void);
+static int kernel_asked;
+
+void ebpfdsl_helpers_set_kernel(const char *const *names, int count)
+{
+	kernel_names = names;
+	kernel_count = names ? count : 0;
+	kernel_asked = 1;
+}
+
+void ebpfdsl_helpers_set_loader(int (*load)(void))
+{
+	kernel_loader = load;
+}
+
+/* The kernel's list, asked for the first time it is needed; 0 when the
+ * kernel gives none (no loader, no BTF). */
+static int kernel_list(void)
+{
+	if (!kernel_asked && kernel_loader) {
+		kernel_asked = 1;
+		kernel_loader();
+	}
+	return kernel_count;
+}
+
 int ebpfdsl_helper_count(void)
 {
 	return HELPER_COUNT;
 }
 
+int ebpfdsl_helper_count_kernel(void)
+{
+	int n = kernel_list();
+	return n > HELPER_COUNT ? n : HELPER_COUNT;
+}
+
 const char *ebpfdsl_helper_name(int id)
 {
-	if (id <= BPF_FUNC_unspec || id >= HELPER_COUNT)
+	if (id <= BPF_FUNC_unspec)
 		return NULL;
-	return helper_names[id];
+	if (id < HELPER_COUNT && helper_names[id])
+		return helper_names[id];
+	if (id < kernel_list())
+		return kernel_names[id];
+	return NULL;
 }
 
 static const char *strip_prefix(const char *name)
@@ -39,57 +81,22 @@ int ebpfdsl_helper_id(const char *name)
 	for (int id = BPF_FUNC_unspec + 1; id < HELPER_COUNT; id++)
 		if (helper_names[id] && strcmp(helper_names[id], name) == 0)
 			return id;
+	for (int id = BPF_FUNC_unspec + 1; id < kernel_list(); id++)
+		if (kernel_names[id] && strcmp(kernel_names[id], name) == 0)
+			return id;
 	return -1;
-}
-
-/* Edit distance, bounded to keep the table small: names are short. */
-static int distance(const char *a, const char *b)
-{
-	size_t la = strlen(a), lb = strlen(b);
-	int row[64];
-	if (la >= 63 || lb >= 63)
-		return 99;
-	for (size_t j = 0; j <= lb; j++)
-		row[j] = (int)j;
-	for (size_t i = 1; i <= la; i++) {
-		int diag = row[0];
-		row[0] = (int)i;
-		for (size_t j = 1; j <= lb; j++) {
-			int up = row[j];
-			/* case does not count: MAP_LOOKUP_ELEM is near map_lookup_elem */
-			int best = diag + (tolower((unsigned char)a[i - 1]) != tolower((unsigned char)b[j - 1]));
-			if (up + 1 < best)
-				best = up + 1;
-			if (row[j - 1] + 1 < best)
-				best = row[j - 1] + 1;
-			row[j] = best;
-			diag = up;
-		}
-	}
-	return row[lb];
-}
-
-/* A name containing the query counts as close as a one-letter typo. */
-static int closeness(const char *query, const char *name)
-{
-	int d = distance(query, name);
-	if (strlen(query) >= 4 && strstr(name, query) && d > 1)
-		d = 1;
-	return d;
 }
 
 int ebpfdsl_helper_suggest(const char *name, const char **out, int max)
 {
-	int n = 0, limit;
+	int n;
 	if (!name || max <= 0)
 		return 0;
 	name = strip_prefix(name);
-	limit = (int)strlen(name) / 3;
-	if (limit < 2)
-		limit = 2;
-	for (int d = 0; d <= limit && n < max; d++)
-		for (int id = BPF_FUNC_unspec + 1; id < HELPER_COUNT && n < max; id++)
-			if (helper_names[id] && closeness(name, helper_names[id]) == d)
-				out[n++] = helper_names[id];
+	/* the running kernel's list where there is one: the helpers there are */
+	if (kernel_list() > 1)
+		n = ebpfdsl_suggest(name, kernel_names + 1, (size_t)kernel_count - 1, out, max);
+	else
+		n = ebpfdsl_suggest(name, helper_names + 1, (size_t)HELPER_COUNT - 1, out, max);
 	return n;
 }

@@ -151,9 +151,17 @@ int ebpfdsl_op_print(char *buf, size_t len, const struct ebpfdsl_op *op, const c
 		break;
 	case EBPFDSL_SHAPE_JA:
 	case EBPFDSL_SHAPE_GOTOL:
-		ebpfdsl__appendf(buf, len, &pos, "%s %s", row->shape == EBPFDSL_SHAPE_JA ? "goto" : "gotol",
+	case EBPFDSL_SHAPE_MAY_GOTO:
+		ebpfdsl__appendf(buf, len, &pos, "%s %s",
+				 row->shape == EBPFDSL_SHAPE_JA ? "goto" : row->shape == EBPFDSL_SHAPE_GOTOL ? "gotol"
+												     : "may_goto",
 				 rel(h, sizeof(h), op->off));
 		annotate = 1;
+		break;
+	case EBPFDSL_SHAPE_ADDR_SPACE_CAST:
+		ebpfdsl__appendf(buf, len, &pos, "r%d = addr_space_cast(r%d, %s, ", op->dst, op->src,
+				 hex(h, sizeof(h), (op->imm >> 16) & 0xffff));
+		ebpfdsl__appendf(buf, len, &pos, "%s)", hex(h, sizeof(h), op->imm & 0xffff));
 		break;
 	case EBPFDSL_SHAPE_JCOND:
 		ebpfdsl__appendf(buf, len, &pos, "if %c%d %s ", p, op->dst, jump_symbol(row));
@@ -219,6 +227,17 @@ int ebpfdsl_op_print(char *buf, size_t len, const struct ebpfdsl_op *op, const c
 		break;
 	case EBPFDSL_SHAPE_ATOMIC:
 		print_atomic(buf, len, &pos, op, row);
+		break;
+	/* LLVM 19 has no syntax for these two; this is LLVM 21's, where the
+	 * value register is a w register below 64 bits, as for ldx and stx */
+	case EBPFDSL_SHAPE_LOAD_ACQ:
+		ebpfdsl__appendf(buf, len, &pos, "%c%d = load_acquire((u%d *)(%s))",
+				 op->size == EBPFDSL_SIZE_DW ? 'r' : 'w', op->dst, size_bits(op->size),
+				 addr(a, sizeof(a), op->src, op->off));
+		break;
+	case EBPFDSL_SHAPE_STORE_REL:
+		ebpfdsl__appendf(buf, len, &pos, "store_release((u%d *)(%s), %c%d)", size_bits(op->size),
+				 addr(a, sizeof(a), op->dst, op->off), op->size == EBPFDSL_SIZE_DW ? 'r' : 'w', op->src);
 		break;
 	default:
 		ebpfdsl__appendf(buf, len, &pos, "<unknown>");

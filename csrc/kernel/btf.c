@@ -24,6 +24,7 @@ static void vmlinux_parse(void)
 		return;
 	}
 	vmlinux.shared = 1;
+	vmlinux.nkfuncs = -1;
 	snprintf(vmlinux.source, sizeof(vmlinux.source), "vmlinux");
 }
 
@@ -59,6 +60,7 @@ ebpfdsl_btf *ebpfdsl_btf__load(const char *path, const ebpfdsl_btf *base)
 	}
 	snprintf(b->source, sizeof(b->source), "%s", path);
 	b->refs = 1;
+	b->nkfuncs = -1;
 	if (base && !base->shared) {
 		/* b's types live partly in base's memory: keep it until b goes */
 		b->base = (struct ebpfdsl_btf *)(uintptr_t)base;
@@ -71,6 +73,7 @@ void ebpfdsl_btf__free(ebpfdsl_btf *b)
 {
 	while (b && !b->shared && __atomic_sub_fetch(&b->refs, 1, __ATOMIC_ACQ_REL) == 0) {
 		struct ebpfdsl_btf *base = b->base;
+		ebpfdsl__btf_free_cache(b);
 		btf__free(b->btf);
 		free(b);
 		b = base; /* then drop the reference b held on its base */

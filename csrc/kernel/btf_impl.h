@@ -18,6 +18,11 @@ struct ebpfdsl_btf {
 	int refs;                  /* the caller's, plus one per split BTF on it */
 	struct ebpfdsl_btf *base;  /* referenced (NULL for none or the shared one) */
 	char source[256];
+	uint32_t *kfuncs;          /* ids of the FUNCs tagged bpf_kfunc, sorted, */
+	int nkfuncs;               /* once kfuncs.c has looked (-1 before) */
 };
+
+/* Frees what a handle caches beyond libbpf's BTF (kfuncs.c). */
+void ebpfdsl__btf_free_cache(struct ebpfdsl_btf *b);
 
 #endif

@@ -35,12 +35,19 @@ int ebpfdsl_prog_resolve_attach(int type, const char *attach_to, const ebpfdsl_b
 	return 0;
 }
 
+/* The program's BTF into the kernel: its fd, or -errno with the kernel's
+ * reasons in the log buffer (the program's log never comes: no load). */
+static int load_prog_btf(const struct ebpfdsl_prog_load_opts *opts)
+{
+	return ebpfdsl_btf_load_raw(opts->btf, opts->btf_size, opts->log_buf, opts->log_buf ? opts->log_size : 0);
+}
+
 int ebpfdsl_prog__load(int type, const struct bpf_insn *insns, size_t cnt,
 		       const struct ebpfdsl_prog_load_opts *opts)
 {
 	LIBBPF_OPTS(bpf_prog_load_opts, o);
 	const char *name = NULL, *license = "GPL";
-	int fd, err;
+	int fd, err, btf_fd = -1;
 
 	if (opts && opts->log_buf && opts->log_size)
 		opts->log_buf[0] = '\0';
@@ -67,10 +74,36 @@ int ebpfdsl_prog__load(int type, const struct bpf_insn *insns, size_t cnt,
 			o.log_buf = opts->log_buf;
 			o.log_size = (unsigned)opts->log_size;
 		}
+		if (EBPFDSL_OPTS_HAS(opts, fd_array))
+			o.fd_array = opts->fd_array;
+		if (EBPFDSL_OPTS_HAS(opts, prog_btf_fd) && (opts->prog_btf_fd > 0 || (opts->btf && opts->btf_size))) {
+			if (opts->prog_btf_fd > 0) {
+				o.prog_btf_fd = (__u32)opts->prog_btf_fd;
+			} else {
+				btf_fd = load_prog_btf(opts);
+				if (btf_fd < 0)
+					return btf_fd;
+				o.prog_btf_fd = (__u32)btf_fd;
+			}
+			if (opts->func_info && opts->func_info_cnt) {
+				o.func_info = opts->func_info;
+				o.func_info_cnt = opts->func_info_cnt;
+				o.func_info_rec_size = sizeof(struct bpf_func_info);
+			}
+			if (opts->line_info && opts->line_info_cnt) {
+				o.line_info = opts->line_info;
+				o.line_info_cnt = opts->line_info_cnt;
+				o.line_info_rec_size = sizeof(struct bpf_line_info);
+			}
+		}
 	}
 	fd = bpf_prog_load((enum bpf_prog_type)type, name, license, insns, cnt, &o);
-	if (fd >= 0 || !opts || !opts->log_buf || !opts->log_size || opts->log_level)
-		return fd < 0 ? -errno : fd;
+	if (fd >= 0 || !opts || !opts->log_buf || !opts->log_size || opts->log_level) {
+		err = fd < 0 ? -errno : fd;
+		if (btf_fd >= 0)
+			close(btf_fd); /* the program holds the BTF now */
+		return err;
+	}
 	/* Refused without a log: ask again, this time for the verifier's
 	 * reasons, and report the first error seen. */
 	err = -errno;
@@ -82,6 +115,8 @@ int ebpfdsl_prog__load(int type, const struct bpf_insn *insns, size_t cnt,
 		close(fd); /* accepted the second time: report the first refusal */
 	else if (errno == ENOSPC)
 		err = -ENOSPC; /* the caller grows the buffer and asks again */
+	if (btf_fd >= 0)
+		close(btf_fd);
 	return err;
 }
 

@@ -83,6 +83,121 @@ static int l_btf_load(lua_State *L)
 	return 1;
 }
 
+/* btf_from_bytes(bytes[, name]) -> BTF | nil, msg, errno: raw BTF (what
+ * a BTF writer gives), parsed by libbpf */
+static int l_btf_from_bytes(lua_State *L)
+{
+	size_t len;
+	const char *bytes = luaL_checklstring(L, 1, &len);
+	const char *name = luaL_optstring(L, 2, "bytes");
+	struct lbtf *u = new_btf(L);
+	u->b = ebpfdsl_btf__new_raw(bytes, len, name);
+	if (!u->b)
+		return ebpfdsl_lua_fail(L, errno, "cannot parse BTF from %s (%d bytes)", name, (int)len);
+	u->owned = 1;
+	return 1;
+}
+
+#define BTF_LOG_SIZE (64 * 1024)
+
+/* b:load() -> b | nil, msg, errno, log: into the kernel, for maps and
+ * programs; the BTF owns the fd, which closes with it */
+static int btf_load_kernel(lua_State *L)
+{
+	struct lbtf *u = check_btf(L, 1);
+	char *log;
+	int fd;
+	if (!u->b)
+		return luaL_error(L, "attempt to use a closed %s", BTF);
+	if (!u->owned)
+		return luaL_error(L, "the kernel's own BTF is in the kernel already");
+	log = lua_newuserdatauv(L, BTF_LOG_SIZE, 0); /* GC-owned */
+	fd = ebpfdsl_btf__load_kernel(u->b, log, BTF_LOG_SIZE);
+	if (fd < 0) {
+		int e = -fd;
+		size_t n = strlen(log);
+		/* the kernel's reason is its log's last line */
+		while (n && log[n - 1] == '\n')
+			log[--n] = '\0';
+		{
+			const char *last = strrchr(log, '\n');
+			luaL_pushfail(L);
+			lua_pushfstring(L, "the kernel refused BTF %s: %s%s%s", ebpfdsl_btf__source(u->b), strerror(e),
+					n ? ": " : "", last ? last + 1 : log);
+			lua_pushinteger(L, e);
+			lua_pushstring(L, log);
+			return 4;
+		}
+	}
+	lua_settop(L, 1);
+	return 1;
+}
+
+/* btf_kernel(module) -> BTF | nil, msg, errno: a module's BTF, holding
+ * the fd of the kernel's BTF object for it (b:fd()) */
+static int l_btf_kernel(lua_State *L)
+{
+	const char *module = luaL_checkstring(L, 1);
+	struct lbtf *u = new_btf(L);
+	u->b = ebpfdsl_btf__kernel(module);
+	if (!u->b)
+		return ebpfdsl_lua_fail(L, errno, "cannot open the BTF of kernel module '%s' (/sys/kernel/btf/%s)", module,
+					module);
+	u->owned = 1;
+	return 1;
+}
+
+static int add_module(void *ctx, const char *module)
+{
+	lua_State *L = ctx;
+	lua_pushstring(L, module);
+	lua_rawseti(L, -2, (lua_Integer)lua_rawlen(L, -2) + 1);
+	return 0;
+}
+
+/* btf_modules() -> the modules with BTF in /sys/kernel/btf, vmlinux aside */
+static int l_btf_modules(lua_State *L)
+{
+	int n;
+	lua_newtable(L);
+	n = ebpfdsl_btf_modules(add_module, L);
+	if (n < 0)
+		return ebpfdsl_lua_fail(L, -n, "/sys/kernel/btf");
+	return 1;
+}
+
+/* b:kfuncs() -> {name = id} of the functions tagged bpf_kfunc (a module's
+ * own only) */
+static int btf_kfuncs(lua_State *L)
+{
+	const ebpfdsl_btf *b = check_open(L, 1);
+	int n = ebpfdsl_btf__kfuncs(b, NULL, 0);
+	uint32_t *ids;
+	if (n < 0)
+		return ebpfdsl_lua_fail(L, -n, "kfuncs of %s", ebpfdsl_btf__source(b));
+	ids = lua_newuserdatauv(L, (size_t)(n ? n : 1) * sizeof(*ids), 0);
+	ebpfdsl_btf__kfuncs(b, ids, (size_t)n);
+	lua_createtable(L, 0, n);
+	for (int i = 0; i < n; i++) {
+		struct ebpfdsl_btf_type t;
+		if (ebpfdsl_btf__type(b, ids[i], &t))
+			continue;
+		lua_pushinteger(L, ids[i]);
+		lua_setfield(L, -2, t.name);
+	}
+	return 1;
+}
+
+/* b:fd() -> the fd once loaded, else nil */
+static int btf_fd(lua_State *L)
+{
+	int fd = ebpfdsl_btf__fd(check_open(L, 1));
+	if (fd < 0)
+		return 0;
+	lua_pushinteger(L, fd);
+	return 1;
+}
+
 /* ---------------------------------------------------------------------
  * type -> Lua table
  * --------------------------------------------------------------------- */
@@ -454,6 +569,9 @@ static const luaL_Reg btf_methods[] = {
 	{ "offsetof", btf_offsetof },
 	{ "count", btf_count },
 	{ "source", btf_source },
+	{ "load", btf_load_kernel },
+	{ "fd", btf_fd },
+	{ "kfuncs", btf_kfuncs },
 	{ "close", btf_close },
 	{ NULL, NULL },
 };
@@ -478,6 +596,9 @@ const ebpfdsl_btf *ebpfdsl_lua_tobtf(lua_State *L, int idx)
 static const luaL_Reg btf_functions[] = {
 	{ "btf_vmlinux", l_btf_vmlinux },
 	{ "btf_load", l_btf_load },
+	{ "btf_from_bytes", l_btf_from_bytes },
+	{ "btf_kernel", l_btf_kernel },
+	{ "btf_modules", l_btf_modules },
 	{ NULL, NULL },
 };
 

@@ -17,6 +17,9 @@ static int l_monotime_ns(lua_State *L)
 
 int luaopen_ebpfdsl_core(lua_State *L)
 {
+	/* helpers newer than the build host's header, from the kernel's BTF
+	 * the first time a name is not in the header's list */
+	ebpfdsl_helpers_set_loader(ebpfdsl_helpers_load_kernel);
 	lua_newtable(L);
 	lua_pushcfunction(L, l_monotime_ns);
 	lua_setfield(L, -2, "monotime_ns");
@@ -31,6 +34,7 @@ int luaopen_ebpfdsl_core(lua_State *L)
 	ebpfdsl_lua_open_arch(L);
 	ebpfdsl_lua_open_tracefs(L);
 	ebpfdsl_lua_open_btf(L);
+	ebpfdsl_lua_open_btfw(L);
 	ebpfdsl_lua_open_btf_value(L);
 	ebpfdsl_lua_open_object(L);
 	ebpfdsl_lua_open_link(L);

@@ -28,6 +28,10 @@ static const char *const SHAPE_NAMES[] = {
 	[EBPFDSL_SHAPE_ST] = "st",
 	[EBPFDSL_SHAPE_STX] = "stx",
 	[EBPFDSL_SHAPE_ATOMIC] = "atomic",
+	[EBPFDSL_SHAPE_MAY_GOTO] = "may_goto",
+	[EBPFDSL_SHAPE_ADDR_SPACE_CAST] = "addr_space_cast",
+	[EBPFDSL_SHAPE_LOAD_ACQ] = "load_acquire",
+	[EBPFDSL_SHAPE_STORE_REL] = "store_release",
 	[EBPFDSL_SHAPE_RAW] = "raw",
 };
 

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 #include "lua_prog.h"
 
@@ -123,7 +124,7 @@ static int prog_test_run(lua_State *L)
 	struct prog *p = check_open(L, 1);
 	struct ebpfdsl_test_run run = { .sz = sizeof(run) };
 	lua_Integer rep, out_size, ctx_out_size, flags;
-	void *data_out = NULL, *ctx_out = NULL;
+	void *data_out = NULL, *ctx_out = NULL, *sys_ctx = NULL;
 	int err;
 
 	if (lua_isnoneornil(L, 2))
@@ -151,6 +152,14 @@ static int prog_test_run(lua_State *L)
 	run.data_size_out = data_out ? (size_t)out_size : 0;
 	run.ctx_out = ctx_out;
 	run.ctx_size_out = ctx_out ? (size_t)ctx_out_size : 0;
+	/* A syscall program's context is copied back over ctx_in when it
+	 * returns: never over a Lua string (they are shared), over a copy,
+	 * which then comes back as ctx_out. */
+	if (p->type == BPF_PROG_TYPE_SYSCALL && run.ctx_in && run.ctx_size_in) {
+		sys_ctx = lua_newuserdatauv(L, run.ctx_size_in, 0);
+		memcpy(sys_ctx, run.ctx_in, run.ctx_size_in);
+		run.ctx_in = sys_ctx;
+	}
 	err = ebpfdsl_prog__test_run(p->fd, &run);
 	if (err)
 		return ebpfdsl_lua_fail(L, err, "test_run of '%s'", p->name);
@@ -163,6 +172,9 @@ static int prog_test_run(lua_State *L)
 	}
 	if (ctx_out) {
 		lua_pushlstring(L, ctx_out, run.ctx_size_out);
+		lua_setfield(L, -2, "ctx_out");
+	} else if (sys_ctx) {
+		lua_pushlstring(L, sys_ctx, run.ctx_size_in);
 		lua_setfield(L, -2, "ctx_out");
 	}
 	return 1;

@@ -93,6 +93,39 @@ static const char *attach_target_kind(int attach_type)
 	}
 }
 
+/* prog_btf= (a BTF in the kernel: b:load()), func_info=, line_info= (their
+ * records as bytes, from prog_btf()), fd_array= (a list of fds). The
+ * strings stay alive in the options table; the fd array is pushed (nil
+ * when there is none). */
+static void prog_debug_info(lua_State *L, int opts, struct ebpfdsl_prog_load_opts *o)
+{
+	size_t len;
+	if (lua_getfield(L, opts, "prog_btf") != LUA_TNIL) {
+		const ebpfdsl_btf *b = ebpfdsl_lua_tobtf(L, -1);
+		int fd = ebpfdsl_btf__fd(b);
+		if (fd < 0)
+			luaL_error(L, "prog_btf must be a BTF loaded into the kernel (b:load())");
+		o->prog_btf_fd = fd;
+		o->func_info = (const void *)ebpfdsl_lua_optstr_field(L, opts, "func_info", NULL, &len);
+		o->func_info_cnt = o->func_info ? (uint32_t)(len / sizeof(struct bpf_func_info)) : 0;
+		o->line_info = (const void *)ebpfdsl_lua_optstr_field(L, opts, "line_info", NULL, &len);
+		o->line_info_cnt = o->line_info ? (uint32_t)(len / sizeof(struct bpf_line_info)) : 0;
+	}
+	lua_pop(L, 1);
+	if (lua_getfield(L, opts, "fd_array") == LUA_TTABLE) {
+		size_t n = lua_rawlen(L, -1);
+		int *a = lua_newuserdatauv(L, (n + 1) * sizeof(*a), 0);
+		a[0] = -1; /* off 0 is vmlinux, never read */
+		for (size_t i = 1; i <= n; i++) {
+			lua_rawgeti(L, -2, (lua_Integer)i);
+			a[i] = ebpfdsl_lua_tofd(L, -1, "fd_array");
+			lua_pop(L, 1);
+		}
+		o->fd_array = a;
+		lua_remove(L, -2);
+	}
+}
+
 /* prog_load(type, bytes, {name=, license=, expected_attach_type=,
  *   attach_btf_id=, attach_to=, attach_btf=, attach_prog_fd=, flags=,
  *   log_level=, labels=, maps=}) -> Prog | nil, msg, errno, log, raw log
@@ -144,6 +177,7 @@ static int l_prog_load(lua_State *L)
 	p->attach_type = attach;
 	snprintf(p->name, sizeof(p->name), "%s", o.name);
 	luaL_setmetatable(L, EBPFDSL_PROG_CLASS);
+	prog_debug_info(L, 3, &o); /* 5: the fd array, or nil */
 
 	/* attach_to -> attach_btf_id before the load, rather than in it, so
 	 * that a missing target gets a message naming what was looked for */

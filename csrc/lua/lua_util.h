@@ -72,6 +72,7 @@ void ebpfdsl_lua_open_attach(lua_State *L); /* after prog: adds prog:attach_* */
 ebpfdsl_link **ebpfdsl_lua_new_link(lua_State *L, int prog_idx, int owner_idx);
 
 void ebpfdsl_lua_open_btf(lua_State *L);
+void ebpfdsl_lua_open_btfw(lua_State *L);
 void ebpfdsl_lua_open_object(lua_State *L);
 /* after btf: b:encode, b:decode, and suggest() */
 void ebpfdsl_lua_open_btf_value(lua_State *L);

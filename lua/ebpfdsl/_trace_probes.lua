@@ -307,6 +307,9 @@ function Probe:load()
   if self.prog then return self.prog end
   local spec = self.k.prog(self)
   spec.insns = self:insns()
+  -- each instruction's Lua line goes with it as line_info: bpftool and the
+  -- verifier's log show the probe's source over the instructions
+  spec.lines, spec.file = self.lines, self.line and self.line:match("^(.*):%d+$")
   spec.name = prog_name(self.label)
   local programs = require "ebpfdsl.programs"
   local prog, msg, errno, log, raw = programs.load(spec)

@@ -204,8 +204,15 @@ function M.call_local(to)
   return { op = "call_local", [k] = v }
 end
 
--- kernel function by BTF id; off indexes fd_array for module BTF
+-- kernel function by name, found in the running kernel's BTF (vmlinux,
+-- then modules: ebpfdsl.kfuncs), or by BTF id; off indexes fd_array for
+-- module BTF (a name sets it, and programs.load passes the array)
 function M.call_kfunc(btf_id, off)
+  if type(btf_id) == "string" then
+    local k, msg = require("ebpfdsl.kfuncs").find(btf_id)
+    if not k then blame("call_kfunc: " .. msg) end
+    return { op = "call_kfunc", imm = k.id, off = k.off ~= 0 and k.off or nil }
+  end
   return { op = "call_kfunc", imm = int("call_kfunc", 1, btf_id), off = off and int("call_kfunc", 2, off) }
 end
 
@@ -306,6 +313,39 @@ for _, name in ipairs { "atomic_add", "atomic_or", "atomic_and", "atomic_xor", "
   end
 end
 M.atomic_xchg, M.atomic_cmpxchg = M.xchg, M.cmpxchg
+
+-- Load-acquire and store-release (cpu v4; kernels 6.15+): ldx and stx
+-- that order the memory accesses around them, in every size b..dw.
+-- load_acquire(size, dst, src, off) is dst = *(size *)(src + off);
+-- store_release(size, dst, off, src) is *(size *)(dst + off) = src.
+function M.load_acquire(sz, dst, src, off)
+  return { op = "load_acquire", size = size("load_acquire", 1, sz), dst = reg("load_acquire", 2, dst),
+           src = reg("load_acquire", 3, src), off = optint("load_acquire", 4, off) }
+end
+function M.store_release(sz, dst, off, src)
+  return { op = "store_release", size = size("store_release", 1, sz), dst = reg("store_release", 2, dst),
+           off = int("store_release", 3, off), src = reg("store_release", 4, src) }
+end
+
+-- may_goto(to): goes to `to` once the kernel's budget for the loop it is
+-- in runs out, and on otherwise; a loop through it needs no bound the
+-- verifier can prove (kernels 6.9+). 16-bit offsets only: it has no gotol form.
+function M.may_goto(to)
+  local k, v = goes_to("may_goto", 1, to)
+  return { op = "may_goto", [k] = v }
+end
+
+-- addr_space_cast(dst, src, dst_as, src_as): dst = src cast from address
+-- space src_as to dst_as (0 the kernel's, 1 an arena's: addr_space_cast(
+-- "r1", "r1", 0, 1) makes an arena pointer one the kernel can use). imm
+-- holds both, src_as | dst_as << 16, as the instruction encodes them.
+function M.addr_space_cast(dst, src, dst_as, src_as)
+  local d, s = int("addr_space_cast", 3, dst_as), int("addr_space_cast", 4, src_as)
+  if d < 0 or d > 0xffff then argerr("addr_space_cast", 3, "an address space 0..65535", d) end
+  if s < 0 or s > 0xffff then argerr("addr_space_cast", 4, "an address space 0..65535", s) end
+  return { op = "addr_space_cast", dst = reg("addr_space_cast", 1, dst), src = reg("addr_space_cast", 2, src),
+           imm = s | (d << 16) }
+end
 
 -- Any bytes at all, for what no row encodes.
 function M.raw(code, dst, src, off, imm)
@@ -496,7 +536,8 @@ local function helper_wrapper(name, id)
   end
 end
 -- Made on first use and kept: the 200-odd wrappers would cost every
--- program's start-up, and most use a handful.
+-- program's start-up, and most use a handful. Helpers newer than the
+-- header (helper_cgrp_storage_get) come from the running kernel's list.
 setmetatable(M, { __index = function(t, k)
   local name = type(k) == "string" and k:match("^helper_(.+)$")
   local id = name and core.helper_id(name)

@@ -64,8 +64,48 @@ local CREATE_FIELDS = {
   type = true, key_size = true, value_size = true, max_entries = true, name = true, flags = true,
   inner_map = true, numa_node = true, map_extra = true, ifindex = true, key = true, value = true,
   struct_ops = true, btf_fd = true, btf_key_type_id = true, btf_value_type_id = true,
-  btf_vmlinux_value_type_id = true,
+  btf_vmlinux_value_type_id = true, btf = true, kptrs = true,
 }
+
+local function is_layout(x)
+  local mt = getmetatable(x)
+  return type(x) == "userdata" and type(mt) == "table" and mt.__name == "ebpfdsl.Layout"
+end
+
+local SCALAR_SIZE = { u8 = 1, u16 = 2, u32 = 4, u64 = 8, i8 = 1, i16 = 2, i32 = 4, i64 = 8 }
+
+-- BTF for a map's key and value: a layout is the struct clang would write
+-- for it (so spin locks, timers and kptrs in it work, and bpftool prints
+-- the values by field), a scalar name its C type, anything else bytes.
+-- Made when key or value is a layout, or btf = true; never with btf = false.
+-- -> the create fields it sets, or nil; or nil, message, errno.
+local function map_btf(s)
+  if s.kptrs ~= nil and not is_layout(s.value) then raise("maps.create: kptrs name fields of a value layout") end
+  local want = s.btf
+  if want == nil then want = is_layout(s.key) or is_layout(s.value) end
+  if not want or s.btf_fd ~= nil then return nil end
+  local w = core.btf_writer()
+  local function side(x, size)
+    if is_layout(x) then return w:layout(x, { kptrs = x == s.value and s.kptrs or nil }) end
+    if SCALAR_SIZE[x] then return w:scalar(x) end
+    size = size or 0
+    if size == 0 then return 0 end
+    return w:array(w:scalar("u8"), size)
+  end
+  -- a 4-byte key given by size is an index (arrays) or an fd (storage
+  -- maps): the kernel wants an int there
+  local ok, k, v = pcall(function()
+    return side(s.key == nil and s.key_size == 4 and "u32" or s.key, s.key_size), side(s.value, s.value_size)
+  end)
+  if not ok then raise("maps.create: " .. tostring(k):gsub("^[^:]*:%d+: ", "")) end
+  local b = core.btf_from_bytes(w:bytes(), "map '" .. (s.name or "") .. "'")
+  local loaded, msg, errno = b:load()
+  if not loaded then
+    b:close()
+    return nil, "maps.create: " .. msg, errno
+  end
+  return { btf = b, key = k, value = v }
+end
 
 local function flag_bits(flags)
   if flags == nil then return 0 end
@@ -127,8 +167,18 @@ function M.create(spec)
     if not template then return nil, "inner_map template: " .. err, errno end
     s.inner_map = template
   end
+  local bt, berr, berrno = map_btf(s)
+  if berr then
+    if template then template:close() end
+    return nil, berr, berrno
+  end
+  s.btf, s.kptrs = nil, nil
+  if bt then
+    s.btf_fd, s.btf_key_type_id, s.btf_value_type_id = bt.btf:fd(), bt.key, bt.value
+  end
   -- misuse found in C (sizes, kinds, names) is raised at the user's line
   local ok, m, err, errno = pcall(core.map_create, s)
+  if bt then bt.btf:close() end -- the map holds its own reference
   if template then template:close() end
   if not ok then raise((tostring(m):gsub("^[^:]*:%d+: ", ""))) end
   if not m and core.privileged() then

@@ -11,7 +11,8 @@ local M = {}
 
 local LOAD_FIELDS = { type = true, insns = true, name = true, license = true, expected_attach_type = true,
                       attach_btf_id = true, attach_to = true, attach_btf = true, attach_prog = true,
-                      flags = true, sleepable = true, log_level = true, cpu = true }
+                      flags = true, sleepable = true, log_level = true, cpu = true, btf = true, lines = true,
+                      file = true }
 
 -- Program types as libbpf's section names spell them: each is a real type
 -- plus the attach type it implies.
@@ -54,6 +55,65 @@ local function flags_of(f, sleepable)
   end
   if sleepable then v = v | FLAGS.sleepable end
   return v
+end
+
+-- Source lines for line_info: {[slot] = "file.lua:12" | {file=, line=,
+-- col=, text=}} as a list in slot order; "file:line" takes its text from
+-- the file (each file read once).
+local function lines_list(lines)
+  if lines == nil then return nil end
+  if type(lines) ~= "table" then error("programs.load: lines must be a table {[slot] = \"file:line\"}", 3) end
+  local files, list = {}, {}
+  local function source_line(file, n)
+    if files[file] == nil then
+      local t, f = {}, io.open(file, "r")
+      if f then
+        for l in f:lines() do t[#t + 1] = l end
+        f:close()
+      end
+      files[file] = t
+    end
+    local text = files[file][n]
+    return text and text:match("^%s*(.-)%s*$") or ("%s:%d"):format(file, n)
+  end
+  for slot, v in pairs(lines) do
+    if math.type(slot) ~= "integer" or slot < 0 then
+      error("programs.load: lines are keyed by instruction slot (an integer from 0)", 3)
+    end
+    local e
+    if type(v) == "string" then
+      local file, n = v:match("^(.*):(%d+)$")
+      if not file then error(("programs.load: lines[%d] = '%s' is not \"file:line\""):format(slot, v), 3) end
+      e = { slot = slot, file = file, line = tonumber(n), text = source_line(file, tonumber(n)) }
+    elseif type(v) == "table" then
+      e = { slot = slot, file = v.file, line = v.line, col = v.col, text = v.text }
+    else
+      error(("programs.load: lines[%d] must be \"file:line\" or {file=, line=, col=, text=}"):format(slot), 3)
+    end
+    list[#list + 1] = e
+  end
+  table.sort(list, function(a, b) return a.slot < b.slot end)
+  return list
+end
+
+-- The program's own BTF: a FUNC for it and for each subprogram and
+-- callback (func_info), a line for each instruction (line_info). It goes
+-- with the program when the kernel needs it (subprograms, callbacks),
+-- when lines are given, or when btf = true; never with btf = false.
+-- -> the load options it adds, or nil; or nil, message, errno, log.
+local function debug_info(spec, bytes, labels)
+  local want = spec.btf
+  if want == nil then want = spec.lines ~= nil or #core.prog_funcs(bytes) > 1 end
+  if not want then return nil end
+  local btf_bytes, func_info, line_info = core.prog_btf(bytes, { name = spec.name, labels = labels,
+    lines = lines_list(spec.lines), file = spec.file })
+  local b = core.btf_from_bytes(btf_bytes, ("program '%s'"):format(spec.name or ""))
+  local ok, msg, errno, log = b:load()
+  if not ok then
+    b:close()
+    return nil, msg, errno, log
+  end
+  return { prog_btf = b, func_info = func_info, line_info = line_info }
 end
 
 -- programs.load{type="socket_filter", insns=list_or_bytes, name=, license=,
@@ -105,13 +165,23 @@ function M.load(spec, ptype, name)
   if spec.attach_prog ~= nil then
     attach_prog_fd = type(spec.attach_prog) == "number" and spec.attach_prog or spec.attach_prog:fd()
   end
+  if spec.file ~= nil and type(spec.file) ~= "string" then error("programs.load: file must be a string", 2) end
+  local dbg, dmsg, derrno, dlog = debug_info(spec, insns, labels)
+  if dmsg then
+    return nil, ("load of %s '%s': %s"):format(ptype_name, spec.name or "", dmsg), derrno, dlog, dlog
+  end
+  dbg = dbg or {}
   -- argument errors raised in C blame the caller's line, as the ones above do
   local ok, prog, msg, errno, log, raw = pcall(core.prog_load, ptype_name, insns, {
     name = spec.name, license = spec.license, expected_attach_type = attach,
     attach_btf_id = spec.attach_btf_id, attach_to = spec.attach_to, attach_btf = spec.attach_btf,
     attach_prog_fd = attach_prog_fd, flags = flags_of(spec.flags, spec.sleepable), log_level = spec.log_level,
     labels = labels, maps = maps,
+    prog_btf = dbg.prog_btf, func_info = dbg.func_info, line_info = dbg.line_info,
+    -- module kfuncs (dsl.call_kfunc by name) are called through this array
+    fd_array = package.loaded["ebpfdsl.kfuncs"] and package.loaded["ebpfdsl.kfuncs"].fd_array() or nil,
   })
+  if dbg.prog_btf then dbg.prog_btf:close() end -- a loaded program holds its own reference
   if not ok then error(prog, 2) end
   if prog then return prog, msg end -- msg: the log, when log_level asked for one
   return nil, msg, errno, log, raw

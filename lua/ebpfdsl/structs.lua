@@ -61,6 +61,14 @@ function M.define(name, fields, opts)
 end
 M.event = M.define
 
+-- The kernel's special structs, as <linux/bpf.h> lays them out: the
+-- verifier finds them in a map value's BTF by name and size, so a layout
+-- with one as a field gives a map (maps.create writes BTF for layouts)
+-- values with a spin lock (spin_lock/spin_unlock) or a timer (timer_init,
+-- timer_set_callback, timer_start).
+M.bpf_spin_lock = M.define("bpf_spin_lock", { { "val", "u32" } })
+M.bpf_timer = M.define("bpf_timer", { { "__opaque", "u64", 2 } })
+
 function M.is_layout(x)
   local mt = getmetatable(x)
   return type(x) == "userdata" and type(mt) == "table" and mt.__name == "ebpfdsl.Layout"

@@ -1,0 +1,527 @@
+/* SPDX-License-Identifier: MIT */
+/* ebpfdsl.BTFWriter (BTF built type by type, layouts as clang writes them,
+ * kptr fields) and prog_btf: a program's BTF, func_info and line_info. */
+#include <string.h>
+#include <linux/btf.h>
+#include "lua_util.h"
+
+static const char *const WRITER = "ebpfdsl.BTFWriter";
+
+struct lbtfw {
+	ebpfdsl_btfw *w; /* NULL once collected */
+};
+
+static ebpfdsl_btfw *check_writer(lua_State *L, int idx)
+{
+	struct lbtfw *u = luaL_checkudata(L, idx, WRITER);
+	if (!u->w)
+		luaL_error(L, "attempt to use a freed %s", WRITER);
+	return u->w;
+}
+
+static int writer_gc(lua_State *L)
+{
+	struct lbtfw *u = luaL_checkudata(L, 1, WRITER);
+	ebpfdsl_btfw__free(u->w);
+	u->w = NULL;
+	return 0;
+}
+
+static int writer_tostring(lua_State *L)
+{
+	struct lbtfw *u = luaL_checkudata(L, 1, WRITER);
+	if (!u->w)
+		lua_pushfstring(L, "%s (freed)", WRITER);
+	else
+		lua_pushfstring(L, "%s (%d types)", WRITER, ebpfdsl_btfw__count(u->w));
+	return 1;
+}
+
+/* btf_writer() -> BTFWriter */
+static int l_btf_writer(lua_State *L)
+{
+	struct lbtfw *u = lua_newuserdatauv(L, sizeof(*u), 0);
+	u->w = NULL;
+	luaL_setmetatable(L, WRITER);
+	u->w = ebpfdsl_btfw__new();
+	if (!u->w)
+		return luaL_error(L, "btf writer: out of memory");
+	return 1;
+}
+
+/* A writer's first error is misuse (a bad name, an id that is no type):
+ * raised at once, so a later call cannot hide it. */
+static int result(lua_State *L, ebpfdsl_btfw *w, int id)
+{
+	if (id < 0 || ebpfdsl_btfw__error(w))
+		return luaL_error(L, "btf writer: %s", ebpfdsl_btfw__error(w) ? ebpfdsl_btfw__error(w) : "failed");
+	lua_pushinteger(L, id);
+	return 1;
+}
+
+static int checkid(lua_State *L, int idx)
+{
+	lua_Integer v = luaL_checkinteger(L, idx);
+	luaL_argcheck(L, v >= 0 && v <= INT32_MAX, idx, "a type id");
+	return (int)v;
+}
+
+static uint32_t checku32(lua_State *L, int idx)
+{
+	lua_Integer v = luaL_checkinteger(L, idx);
+	luaL_argcheck(L, v >= 0 && v <= (lua_Integer)UINT32_MAX, idx, "0..4294967295");
+	return (uint32_t)v;
+}
+
+/* w:int(name, size[, "signed" | "char" | "bool"]) -> id */
+static int w_int(lua_State *L)
+{
+	static const char *const enc_names[] = { "none", "signed", "char", "bool", NULL };
+	static const int enc[] = { 0, BTF_INT_SIGNED, BTF_INT_CHAR, BTF_INT_BOOL };
+	ebpfdsl_btfw *w = check_writer(L, 1);
+	const char *name = luaL_checkstring(L, 2);
+	uint32_t size = checku32(L, 3);
+	int e = luaL_checkoption(L, 4, "none", enc_names);
+	return result(L, w, ebpfdsl_btfw__int(w, name, size, enc[e]));
+}
+
+static int w_ptr(lua_State *L)
+{
+	ebpfdsl_btfw *w = check_writer(L, 1);
+	return result(L, w, ebpfdsl_btfw__ptr(w, checkid(L, 2)));
+}
+
+static int w_array(lua_State *L)
+{
+	ebpfdsl_btfw *w = check_writer(L, 1);
+	int elem = checkid(L, 2);
+	return result(L, w, ebpfdsl_btfw__array(w, elem, checku32(L, 3)));
+}
+
+static int w_typedef(lua_State *L)
+{
+	ebpfdsl_btfw *w = check_writer(L, 1);
+	const char *name = luaL_checkstring(L, 2);
+	return result(L, w, ebpfdsl_btfw__typedef(w, name, checkid(L, 3)));
+}
+
+static int w_type_tag(lua_State *L)
+{
+	ebpfdsl_btfw *w = check_writer(L, 1);
+	const char *value = luaL_checkstring(L, 2);
+	return result(L, w, ebpfdsl_btfw__type_tag(w, value, checkid(L, 3)));
+}
+
+/* w:struct(name, size, {{name, type, bit_offset}, ...}) and w:union(...) */
+static int composite(lua_State *L, int is_union)
+{
+	ebpfdsl_btfw *w = check_writer(L, 1);
+	const char *name = luaL_optstring(L, 2, NULL);
+	uint32_t size = checku32(L, 3);
+	lua_Integer n;
+	int id;
+	if (!lua_isnoneornil(L, 4))
+		luaL_checktype(L, 4, LUA_TTABLE);
+	id = is_union ? ebpfdsl_btfw__union(w, name, size) : ebpfdsl_btfw__struct(w, name, size);
+	n = lua_isnoneornil(L, 4) ? 0 : (lua_Integer)lua_rawlen(L, 4);
+	for (lua_Integer i = 1; id > 0 && i <= n; i++) {
+		lua_Integer type, off;
+		const char *mname;
+		if (lua_rawgeti(L, 4, i) != LUA_TTABLE)
+			return luaL_error(L, "btf writer: member %d must be {name, type, bit_offset}", (int)i);
+		lua_rawgeti(L, -1, 1);
+		lua_rawgeti(L, -2, 2);
+		lua_rawgeti(L, -3, 3);
+		mname = lua_tostring(L, -3);
+		if (!ebpfdsl_lua_getinteger(L, -2, &type) || !ebpfdsl_lua_getinteger(L, -1, &off) || type < 0 ||
+		    type > INT32_MAX || off < 0 || off > (lua_Integer)UINT32_MAX)
+			return luaL_error(L, "btf writer: member %d must be {name, type id, bit_offset}", (int)i);
+		if (ebpfdsl_btfw__member(w, mname, (int)type, (uint32_t)off))
+			id = -1;
+		lua_pop(L, 4);
+	}
+	return result(L, w, id);
+}
+
+static int w_struct(lua_State *L)
+{
+	return composite(L, 0);
+}
+
+static int w_union(lua_State *L)
+{
+	return composite(L, 1);
+}
+
+/* w:func_proto(ret, {{name, type}, ...}) -> id */
+static int w_func_proto(lua_State *L)
+{
+	ebpfdsl_btfw *w = check_writer(L, 1);
+	int id = ebpfdsl_btfw__func_proto(w, checkid(L, 2));
+	lua_Integer n;
+	if (!lua_isnoneornil(L, 3))
+		luaL_checktype(L, 3, LUA_TTABLE);
+	n = lua_isnoneornil(L, 3) ? 0 : (lua_Integer)lua_rawlen(L, 3);
+	for (lua_Integer i = 1; id > 0 && i <= n; i++) {
+		lua_Integer type;
+		if (lua_rawgeti(L, 3, i) != LUA_TTABLE)
+			return luaL_error(L, "btf writer: parameter %d must be {name, type}", (int)i);
+		lua_rawgeti(L, -1, 1);
+		lua_rawgeti(L, -2, 2);
+		if (!ebpfdsl_lua_getinteger(L, -1, &type) || type < 0 || type > INT32_MAX)
+			return luaL_error(L, "btf writer: parameter %d must be {name, type id}", (int)i);
+		if (ebpfdsl_btfw__param(w, lua_tostring(L, -2), (int)type))
+			id = -1;
+		lua_pop(L, 3);
+	}
+	return result(L, w, id);
+}
+
+/* w:func(name, proto[, "static" | "global" | "extern"]) -> id */
+static int w_func(lua_State *L)
+{
+	static const char *const linkage[] = { "static", "global", "extern", NULL };
+	ebpfdsl_btfw *w = check_writer(L, 1);
+	const char *name = luaL_checkstring(L, 2);
+	int proto = checkid(L, 3);
+	return result(L, w, ebpfdsl_btfw__func(w, name, proto, luaL_checkoption(L, 4, "static", linkage)));
+}
+
+/* w:scalar("u32") -> the id of __u32 (written once) */
+static int w_scalar(lua_State *L)
+{
+	ebpfdsl_btfw *w = check_writer(L, 1);
+	const char *name = luaL_checkstring(L, 2);
+	int type = ebpfdsl_type_parse(name);
+	if (type < 0 || type == EBPFDSL_TYPE_STRUCT)
+		return luaL_error(L, "btf writer: '%s' is not a scalar type (u8..u64, i8..i64, char, bool, ptr, pad)",
+				  name);
+	return result(L, w, ebpfdsl_btfw__scalar(w, type));
+}
+
+/* kptr fields: the (layout, field) pairs named, with their tag and the
+ * kernel struct they point to, made into types when the writer asks. */
+struct kptr {
+	const ebpfdsl_layout *l;
+	size_t field;
+	const char *tag, *target; /* alive in the caller's options table */
+	int id;
+};
+
+struct kptrs {
+	struct kptr *k;
+	size_t n;
+};
+
+static int kptr_type(void *ctx, ebpfdsl_btfw *w, const ebpfdsl_layout *l, size_t field)
+{
+	struct kptrs *ks = ctx;
+	for (size_t i = 0; i < ks->n; i++) {
+		struct kptr *k = &ks->k[i];
+		const ebpfdsl_btf *vmlinux;
+		int64_t size = 0;
+		int sid, tid;
+		if (k->l != l || k->field != field)
+			continue;
+		if (k->id)
+			return k->id;
+		/* the kernel finds the struct in its own BTF by name and kind; the
+		 * size is for bpftool's printing */
+		vmlinux = ebpfdsl_btf__vmlinux();
+		if (vmlinux) {
+			int id = ebpfdsl_btf__find(vmlinux, k->target, BTF_KIND_STRUCT);
+			if (id > 0)
+				size = ebpfdsl_btf__size(vmlinux, (uint32_t)id);
+		}
+		sid = ebpfdsl_btfw__struct(w, k->target, size > 0 ? (uint32_t)size : 0);
+		tid = sid > 0 ? ebpfdsl_btfw__type_tag(w, k->tag, sid) : -1;
+		k->id = tid > 0 ? ebpfdsl_btfw__ptr(w, tid) : -1;
+		return k->id;
+	}
+	return 0;
+}
+
+/* The (layout, field index) that `path` ("task", "inner.task") names in
+ * l; raises when it names no pointer field. */
+static void kptr_field(lua_State *L, const ebpfdsl_layout *l, const char *path, struct kptr *k)
+{
+	const char *p = path;
+	for (;;) {
+		const char *dot = strchr(p, '.');
+		size_t len = dot ? (size_t)(dot - p) : strlen(p), n = ebpfdsl_layout__field_count(l), i;
+		struct ebpfdsl_layout_field f;
+		for (i = 0; i < n; i++) {
+			ebpfdsl_layout__field(l, i, &f);
+			if (strlen(f.name) == len && !strncmp(f.name, p, len))
+				break;
+		}
+		if (i == n)
+			luaL_error(L, "kptr '%s': layout '%s' has no field '%s'", path, ebpfdsl_layout__name(l),
+				   lua_pushlstring(L, p, len));
+		if (!dot) {
+			if (f.type != EBPFDSL_TYPE_PTR || f.count)
+				luaL_error(L, "kptr '%s': the field must be a ptr (not an array), got %s", path,
+					   ebpfdsl_type_name(f.type));
+			k->l = l;
+			k->field = i;
+			return;
+		}
+		if (f.type != EBPFDSL_TYPE_STRUCT)
+			luaL_error(L, "kptr '%s': '%s' is no nested layout", path, f.name);
+		l = f.layout;
+		p = dot + 1;
+	}
+}
+
+/* w:layout(layout[, {kptrs = {path = "task_struct" | {struct=, tag=}}}]) -> id */
+static int w_layout(lua_State *L)
+{
+	ebpfdsl_btfw *w = check_writer(L, 1);
+	const ebpfdsl_layout *l = ebpfdsl_lua_tolayout(L, 2);
+	struct ebpfdsl_btfw_layout_opts o = { .sz = sizeof(o) };
+	struct kptrs ks = { NULL, 0 };
+	if (!l)
+		return luaL_argerror(L, 2, "a layout from structs.define");
+	if (!lua_isnoneornil(L, 3)) {
+		luaL_checktype(L, 3, LUA_TTABLE);
+		if (lua_getfield(L, 3, "kptrs") == LUA_TTABLE) {
+			size_t n = 0;
+			lua_pushnil(L);
+			while (lua_next(L, -2)) {
+				n++;
+				lua_pop(L, 1);
+			}
+			ks.k = lua_newuserdatauv(L, (n ? n : 1) * sizeof(*ks.k), 0); /* GC-owned */
+			lua_pushnil(L);
+			while (lua_next(L, -3)) {
+				struct kptr *k = &ks.k[ks.n];
+				if (lua_type(L, -2) != LUA_TSTRING)
+					return luaL_error(L, "kptrs: keys must be field paths");
+				memset(k, 0, sizeof(*k));
+				kptr_field(L, l, lua_tostring(L, -2), k);
+				k->tag = "kptr";
+				if (lua_type(L, -1) == LUA_TSTRING) {
+					k->target = lua_tostring(L, -1);
+				} else if (lua_type(L, -1) == LUA_TTABLE) {
+					k->target = ebpfdsl_lua_optstr_field(L, lua_gettop(L), "struct", NULL, NULL);
+					k->tag = ebpfdsl_lua_optstr_field(L, lua_gettop(L), "tag", "kptr", NULL);
+				}
+				if (!k->target)
+					return luaL_error(L, "kptrs['%s']: a kernel struct name, or {struct=, tag=}",
+							  lua_tostring(L, -2));
+				ks.n++;
+				lua_pop(L, 1);
+			}
+			o.ptr_type = kptr_type;
+			o.ctx = &ks;
+		} else if (!lua_isnil(L, -1)) {
+			return luaL_error(L, "kptrs must be a table {path = struct name}");
+		}
+	}
+	return result(L, w, ebpfdsl_btfw__layout(w, l, &o));
+}
+
+static int w_string(lua_State *L)
+{
+	ebpfdsl_btfw *w = check_writer(L, 1);
+	int64_t off = ebpfdsl_btfw__string(w, luaL_checkstring(L, 2));
+	if (off < 0)
+		return luaL_error(L, "btf writer: %s", ebpfdsl_btfw__error(w));
+	lua_pushinteger(L, off);
+	return 1;
+}
+
+static int w_count(lua_State *L)
+{
+	lua_pushinteger(L, ebpfdsl_btfw__count(check_writer(L, 1)));
+	return 1;
+}
+
+/* w:bytes() -> the BTF as the kernel takes it */
+static int w_bytes(lua_State *L)
+{
+	ebpfdsl_btfw *w = check_writer(L, 1);
+	size_t size;
+	const void *b = ebpfdsl_btfw__bytes(w, &size);
+	if (!b)
+		return luaL_error(L, "btf writer: %s", ebpfdsl_btfw__error(w));
+	lua_pushlstring(L, b, size);
+	return 1;
+}
+
+static const luaL_Reg writer_methods[] = {
+	{ "int", w_int },
+	{ "ptr", w_ptr },
+	{ "array", w_array },
+	{ "typedef", w_typedef },
+	{ "type_tag", w_type_tag },
+	{ "struct", w_struct },
+	{ "union", w_union },
+	{ "func_proto", w_func_proto },
+	{ "func", w_func },
+	{ "scalar", w_scalar },
+	{ "layout", w_layout },
+	{ "string", w_string },
+	{ "count", w_count },
+	{ "bytes", w_bytes },
+	{ NULL, NULL },
+};
+
+static const luaL_Reg writer_meta[] = {
+	{ "__gc", writer_gc },
+	{ "__close", writer_gc },
+	{ "__tostring", writer_tostring },
+	{ NULL, NULL },
+};
+
+/* The debug info lives in a userdata while Lua strings are made of it,
+ * so that a memory error raised half way frees it. */
+static const char *const PROG_BTF_BOX = "ebpfdsl.prog_btf_box";
+
+static int box_gc(lua_State *L)
+{
+	ebpfdsl_prog_btf **box = luaL_checkudata(L, 1, PROG_BTF_BOX);
+	ebpfdsl_prog_btf__free(*box);
+	*box = NULL;
+	return 0;
+}
+
+/* ---------------------------------------------------------------------
+ * prog_btf(bytes, {name=, labels={[slot]=name}, lines={{slot=, file=,
+ *   line=, col=, text=}, ...}, file=})
+ *   -> btf, func_info, line_info (bytes each), funcs {{slot=, name=}}
+ * --------------------------------------------------------------------- */
+
+static int l_prog_btf(lua_State *L)
+{
+	size_t len, nlabels = 0, nlines = 0;
+	const char *bytes = luaL_checklstring(L, 1, &len);
+	const struct bpf_insn *insns = (const struct bpf_insn *)(const void *)bytes;
+	struct ebpfdsl_prog_btf_opts o = { .sz = sizeof(o) };
+	struct ebpfdsl_label *labels = NULL;
+	struct ebpfdsl_line *lines = NULL;
+	ebpfdsl_prog_btf *p, **box;
+	const struct bpf_func_info *fi;
+	const struct bpf_line_info *li;
+	const void *btf;
+	uint32_t nfi, nli;
+	size_t btf_size;
+
+	if (len == 0 || len % sizeof(struct bpf_insn))
+		return luaL_error(L, "prog_btf: program bytes must be a non-empty multiple of 8 long");
+	if (lua_isnoneornil(L, 2)) {
+		lua_settop(L, 1);
+		lua_newtable(L);
+	}
+	luaL_checktype(L, 2, LUA_TTABLE);
+	lua_settop(L, 2);
+	o.name = ebpfdsl_lua_optstr_field(L, 2, "name", NULL, NULL);
+	o.file = ebpfdsl_lua_optstr_field(L, 2, "file", NULL, NULL);
+	if (lua_getfield(L, 2, "labels") == LUA_TTABLE) { /* 3 */
+		lua_pushnil(L);
+		while (lua_next(L, 3)) {
+			nlabels++;
+			lua_pop(L, 1);
+		}
+		labels = lua_newuserdatauv(L, (nlabels ? nlabels : 1) * sizeof(*labels), 0); /* 4 */
+		nlabels = 0;
+		lua_pushnil(L);
+		while (lua_next(L, 3)) {
+			lua_Integer slot;
+			if (ebpfdsl_lua_getinteger(L, -2, &slot) && slot >= 0 && lua_type(L, -1) == LUA_TSTRING) {
+				labels[nlabels].slot = (size_t)slot;
+				labels[nlabels++].name = lua_tostring(L, -1); /* kept by the labels table */
+			}
+			lua_pop(L, 1);
+		}
+	} else {
+		lua_pushnil(L); /* 4 */
+	}
+	if (lua_getfield(L, 2, "lines") == LUA_TTABLE) { /* 5 */
+		size_t n = lua_rawlen(L, 5);
+		lines = lua_newuserdatauv(L, (n ? n : 1) * sizeof(*lines), 0); /* 6 */
+		for (size_t i = 1; i <= n; i++) {
+			struct ebpfdsl_line *l = &lines[nlines];
+			lua_Integer slot;
+			if (lua_rawgeti(L, 5, (lua_Integer)i) != LUA_TTABLE)
+				return luaL_error(L, "prog_btf: lines[%d] must be {slot=, file=, line=, col=, text=}", (int)i);
+			slot = ebpfdsl_lua_optint_field(L, -1, "slot", -1);
+			if (slot < 0 || (nlines && (size_t)slot < lines[nlines - 1].slot))
+				return luaL_error(L, "prog_btf: lines[%d]: slots must be given, in order", (int)i);
+			l->slot = (size_t)slot;
+			l->file = ebpfdsl_lua_optstr_field(L, -1, "file", NULL, NULL);
+			l->text = ebpfdsl_lua_optstr_field(L, -1, "text", "", NULL);
+			l->line = (uint32_t)ebpfdsl_lua_optint_field(L, -1, "line", 0);
+			l->col = (uint32_t)ebpfdsl_lua_optint_field(L, -1, "col", 0);
+			lua_pop(L, 1); /* the strings stay alive in the lines table */
+			nlines++;
+		}
+	} else {
+		lua_pushnil(L); /* 6 */
+	}
+	o.labels = labels;
+	o.nlabels = nlabels;
+	o.lines = lines;
+	o.nlines = nlines;
+	box = lua_newuserdatauv(L, sizeof(*box), 0); /* 7 */
+	*box = NULL;
+	luaL_setmetatable(L, PROG_BTF_BOX);
+	*box = p = ebpfdsl_prog_btf__new(insns, len / sizeof(*insns), &o);
+	if (!p)
+		return luaL_error(L, "prog_btf: out of memory");
+	if (ebpfdsl_prog_btf__error(p))
+		return luaL_error(L, "prog_btf: %s", ebpfdsl_prog_btf__error(p));
+	btf = ebpfdsl_prog_btf__btf(p, &btf_size);
+	fi = ebpfdsl_prog_btf__func_info(p, &nfi);
+	li = ebpfdsl_prog_btf__line_info(p, &nli);
+	lua_pushlstring(L, btf, btf_size);
+	lua_pushlstring(L, (const char *)fi, nfi * sizeof(*fi));
+	lua_pushlstring(L, (const char *)li, nli * sizeof(*li));
+	lua_createtable(L, (int)nfi, 0);
+	for (uint32_t i = 0; i < nfi; i++) {
+		lua_createtable(L, 0, 3);
+		ebpfdsl_lua_set_int(L, "slot", fi[i].insn_off);
+		ebpfdsl_lua_set_int(L, "type_id", fi[i].type_id);
+		ebpfdsl_lua_set_str(L, "name", ebpfdsl_prog_btf__func_name(p, i));
+		lua_rawseti(L, -2, (lua_Integer)i + 1);
+	}
+	return 4;
+}
+
+/* prog_funcs(bytes) -> the slots where its functions start */
+static int l_prog_funcs(lua_State *L)
+{
+	size_t len;
+	const char *bytes = luaL_checklstring(L, 1, &len);
+	const struct bpf_insn *insns = (const struct bpf_insn *)(const void *)bytes;
+	size_t cnt = len / sizeof(*insns);
+	int n = ebpfdsl_prog_func_starts(insns, cnt, NULL, 0);
+	uint32_t *starts;
+	if (n < 0)
+		return luaL_error(L, "prog_funcs: out of memory");
+	starts = lua_newuserdatauv(L, (size_t)(n ? n : 1) * sizeof(*starts), 0);
+	ebpfdsl_prog_func_starts(insns, cnt, starts, (size_t)n);
+	lua_createtable(L, n, 0);
+	for (int i = 0; i < n; i++) {
+		lua_pushinteger(L, starts[i]);
+		lua_rawseti(L, -2, i + 1);
+	}
+	return 1;
+}
+
+static const luaL_Reg btfw_functions[] = {
+	{ "btf_writer", l_btf_writer },
+	{ "prog_btf", l_prog_btf },
+	{ "prog_funcs", l_prog_funcs },
+	{ NULL, NULL },
+};
+
+void ebpfdsl_lua_open_btfw(lua_State *L)
+{
+	ebpfdsl_lua_class(L, WRITER, writer_methods, writer_meta);
+	luaL_newmetatable(L, PROG_BTF_BOX);
+	lua_pushcfunction(L, box_gc);
+	lua_setfield(L, -2, "__gc");
+	lua_pop(L, 1);
+	luaL_setfuncs(L, btfw_functions, 0);
+}

@@ -1,0 +1,38 @@
+-- SPDX-License-Identifier: MIT
+-- docs/dsl.md, the reference of ebpfdsl.dsl: it names every constructor,
+-- alias and word the module has (the helper_<name> family as one), and its
+-- examples run, in the kernel, as one chunk.
+local env = require "support.env"
+local dsl = require "ebpfdsl.dsl"
+
+local function read(path)
+  local f = assert(io.open(path, "r"))
+  local s = f:read("a")
+  f:close()
+  return s
+end
+
+describe("docs/dsl.md", function()
+  it("names every name ebpfdsl.dsl has", function()
+    local doc = read("docs/dsl.md")
+    local missing = {}
+    for name in pairs(dsl) do
+      if not name:match("^helper_.") and not doc:find("`" .. name .. "`", 1, true) and
+        not doc:find("`" .. name .. "(", 1, true) then
+        missing[#missing + 1] = name
+      end
+    end
+    table.sort(missing)
+    assert.same({}, missing)
+    assert.truthy(doc:find("`helper_<name>(", 1, true))
+  end)
+
+  it("names every mnemonic", function()
+    local doc = read("docs/dsl.md")
+    for _, op in ipairs(dsl.mnemonics()) do assert.truthy(doc:find("`" .. op, 1, true), op) end
+  end)
+
+  env.it("runs its examples", { "bpf", "btf", "prog:syscall", "prog:xdp" }, function()
+    assert.is_true(require("support.doc_blocks").run("docs/dsl.md") >= 8)
+  end)
+end)
