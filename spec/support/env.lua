@@ -102,6 +102,15 @@ for _, t in ipairs { "llvm-mc-19", "llvm-objdump-19", "clang-19", "gcc", "bpftoo
   probes[t] = tool(t)
 end
 
+-- The kprobe family (support/kernel_features.lua): needs a kernel may
+-- refuse. A refused one makes its specs pending and reported as refused,
+-- not failed, unless EBPFDSL_REQUIRE_FEATURES lists it (make vmtest does).
+local features = require "support.kernel_features"
+for name, probe in pairs(features.probes) do probes[name] = probe end
+M.features = features
+M.demanded = {}
+for name in (os.getenv("EBPFDSL_REQUIRE_FEATURES") or ""):gmatch("[^,%s]+") do M.demanded[name] = true end
+
 local cache = {}
 M._cache = cache
 
@@ -115,12 +124,12 @@ function M.has(what)
   return cache[what].ok, cache[what].why
 end
 
--- What is missing among needs (a name or a list), or nil.
+-- What is missing among needs (a name or a list), or nil; and its name.
 function M.missing(needs)
   if type(needs) == "string" then needs = { needs } end
   for _, what in ipairs(needs) do
     local ok, why = M.has(what)
-    if not ok then return what .. ": " .. why end
+    if not ok then return what .. ": " .. why, what end
   end
   return nil
 end
@@ -128,10 +137,14 @@ end
 -- it(name, needs, fn): busted's `it` when the needs are met; otherwise
 -- pending with the reason, or a failing spec when the run requires them.
 function M.it(name, needs, fn)
-  local missing = M.missing(needs)
+  local missing, what = M.missing(needs)
   if not missing then return busted.it(name, fn) end
-  if M.required then
-    return busted.it(name, function() error("required by EBPFDSL_REQUIRE_KERNEL=1 but missing: " .. missing, 0) end)
+  if features.probes[what] and not M.demanded[what] then
+    return busted.pending(name .. " [refused by this kernel: " .. missing .. "]")
+  end
+  if M.required or M.demanded[what] then
+    local by = M.demanded[what] and "EBPFDSL_REQUIRE_FEATURES" or "EBPFDSL_REQUIRE_KERNEL=1"
+    return busted.it(name, function() error("required by " .. by .. " but missing: " .. missing, 0) end)
   end
   return busted.pending(name .. " [" .. missing .. "]")
 end
