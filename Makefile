@@ -24,7 +24,7 @@ HEADERS    := $(wildcard csrc/*.h csrc/*/*.h)
 
 BUSTED := $(LUA) /usr/bin/busted
 
-.PHONY: all deps test test-c spec lint bench install uninstall clean probe run
+.PHONY: all deps test test-c spec lint bench install uninstall clean probe run vmtest
 
 all: $(B)/ebpfdsl/core.so $(B)/libebpfdsl.a
 
@@ -57,6 +57,13 @@ test: deps all
 
 spec: all
 	$(BUSTED) $(SPEC)
+
+# The kernel specs again on a second kernel, Debian 12's packaged 6.1 under
+# qemu (no KVM needed), which has what the development kernel lacks:
+# kprobes, kprobe_events, fentry/fexit/fmod_ret, BPF LSM. Installs qemu and
+# fetches the kernel package first (scripts/vm/run).
+vmtest: deps all
+	scripts/vm/run
 
 # A plain C program against libebpfdsl.a, with no Lua on the include path.
 C_EXAMPLES := $(patsubst examples/c/%.c,$(B)/examples/%,$(wildcard examples/c/*.c))
