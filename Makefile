@@ -37,6 +37,17 @@ $(B)/obj/%.o: csrc/%.c $(HEADERS)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c $< -o $@
 
+# Syscall names of the build host's architecture, listed by its compiler from
+# <asm/unistd.h> (markers of asm-generic that are no syscalls left out).
+GEN := $(B)/gen
+$(GEN)/syscall_names.h:
+	@mkdir -p $(GEN)
+	echo '#include <asm/unistd.h>' | $(CC) -dM -E - | sed -n 's/^#define __NR_\([a-z][a-z0-9_]*\) .*/X(\1)/p' | \
+		grep -v -e '^X(syscalls)$$' -e '^X(arch_specific_syscall)$$' | LC_ALL=C sort > $@.tmp
+	test -s $@.tmp && mv $@.tmp $@
+$(B)/obj/core/syscalls.o: $(GEN)/syscall_names.h
+$(B)/obj/core/syscalls.o: ALL_CFLAGS += -I$(GEN)
+
 $(B)/libebpfdsl.a: $(LIB_OBJ)
 	@mkdir -p $(B)
 	rm -f $@
@@ -85,7 +96,7 @@ probe: deps all
 	$(RUN_LUA) examples/trace_openat.lua
 
 lint: deps
-	luacheck --codes lua spec examples bench tutorials
+	luacheck --codes lua spec examples bench tutorials tools
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability,performance \
 		--inline-suppr --suppress=missingIncludeSystem --suppress=toomanyconfigs --std=c99 -Icsrc $(LUA_INC) csrc examples/c
 
@@ -99,14 +110,22 @@ bench: deps all $(BENCH_C)
 	$(LUA) bench/run.lua
 
 install: all
-	install -d $(DESTDIR)$(LUA_LMOD)/ebpfdsl $(DESTDIR)$(LUA_CMOD)/ebpfdsl $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib
+	install -d $(DESTDIR)$(LUA_LMOD)/ebpfdsl $(DESTDIR)$(LUA_CMOD)/ebpfdsl $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib \
+		$(DESTDIR)$(PREFIX)/bin
 	install -m 644 lua/ebpfdsl/*.lua $(DESTDIR)$(LUA_LMOD)/ebpfdsl/
 	install -m 755 $(B)/ebpfdsl/core.so $(DESTDIR)$(LUA_CMOD)/ebpfdsl/
 	install -m 644 csrc/ebpfdsl.h $(DESTDIR)$(PREFIX)/include/
 	install -m 644 $(B)/libebpfdsl.a $(DESTDIR)$(PREFIX)/lib/
+	@# tools as ebpfdsl-NAME, without the line that finds the module in this tree
+	for t in tools/*.lua; do \
+		n=$$(basename $$t .lua); \
+		sed '/^package\.path, package\.cpath = /d' $$t > $(DESTDIR)$(PREFIX)/bin/ebpfdsl-$$n && \
+		chmod 755 $(DESTDIR)$(PREFIX)/bin/ebpfdsl-$$n || exit 1; \
+	done
 
 uninstall:
 	rm -rf $(DESTDIR)$(LUA_LMOD)/ebpfdsl $(DESTDIR)$(LUA_CMOD)/ebpfdsl
+	for t in tools/*.lua; do rm -f $(DESTDIR)$(PREFIX)/bin/ebpfdsl-$$(basename $$t .lua); done
 	rm -f $(DESTDIR)$(PREFIX)/include/ebpfdsl.h $(DESTDIR)$(PREFIX)/lib/libebpfdsl.a
 
 clean:
