@@ -54,34 +54,6 @@ probes.uprobe = function()
   return false, "the kernel has no uprobe PMU (/sys/bus/event_source/devices/uprobe)"
 end
 
--- kprobes and BPF trampolines, by a minimal real attempt: load a program
--- and attach it to vfs_read (every kernel has it), then let go.
-local function attach_attempt(what, spec, attach)
-  local ok, why = probes.bpf()
-  if not ok then return false, why end
-  local programs = require "ebpfdsl.programs"
-  spec.insns = { { op = "mov", dst = "r0", imm = 0 }, { op = "exit" } }
-  spec.name = "probe_" .. what
-  local prog, msg, errno = programs.load(spec)
-  if not prog then return false, ("cannot load a %s program: %s (errno %s)"):format(what, msg, tostring(errno)) end
-  local link, lmsg, lerrno = attach(prog)
-  if not link then
-    prog:close()
-    return false, ("cannot attach a %s program: %s (errno %s)"):format(what, lmsg, tostring(lerrno))
-  end
-  link:close()
-  prog:close()
-  return true
-end
-
-probes.kprobe = function()
-  return attach_attempt("kprobe", { type = "kprobe" }, function(p) return p:attach_kprobe("vfs_read") end)
-end
-
-probes.fentry = function()
-  return attach_attempt("fentry", { type = "fentry", attach_to = "vfs_read" }, function(p) return p:attach_fentry() end)
-end
-
 probes.btf = function()
   if file_exists("/sys/kernel/btf/vmlinux") then return true end
   return false, "no kernel BTF at /sys/kernel/btf/vmlinux"
