@@ -1605,6 +1605,9 @@ EBPFDSL_API int ebpfdsl_probe_helper(int prog_type, int helper, char *why, size_
 /* BPF_PROG_TEST_RUN of a socket filter; the kernel's BTF (vmlinux). */
 EBPFDSL_API int ebpfdsl_probe_test_run(char *why, size_t len);
 EBPFDSL_API int ebpfdsl_probe_btf(char *why, size_t len);
+/* Does the kernel say what a perf-event link probes (event type, name,
+ * offset, cookie: ebpfdsl_link__info's perf_event_type and name)? 6.6+. */
+EBPFDSL_API int ebpfdsl_probe_perf_link_info(char *why, size_t len);
 /* A kind of attachment (ebpfdsl_probe_kind_name(i) lists them: "socket",
  * "tracepoint", "raw_tracepoint", "tp_btf", "perf_event", "uprobe",
  * "uretprobe", "uprobe_multi", "kprobe", "kretprobe", "kprobe_events", "kprobe_multi",

@@ -125,7 +125,7 @@ describe("programs.supported", function()
 
   env.it("agrees with programs.load for the kinds loaded with a target, errno included", { "bpf", "btf" }, function()
     for _, c in ipairs {
-      { "fentry", "vfs_read" }, { "fexit", "vfs_read" }, { "fmod_ret", "bpf_modify_return_test" },
+      { "fentry", "vfs_read" }, { "fexit", "vfs_read" }, { "fmod_ret", "security_file_open" },
       { "lsm", "file_open" }, { "tp_btf", "sched_switch" }, { "iter", "task" },
     } do
       local ok, why, errno = programs.supported(c[1])
@@ -184,7 +184,7 @@ local LOAD = {
   perf_event = { type = "perf_event" }, uprobe = { type = "kprobe" }, uretprobe = { type = "kprobe" },
   kprobe = { type = "kprobe" }, kretprobe = { type = "kprobe" }, kprobe_multi = { type = "kprobe_multi" },
   fentry = { type = "fentry", attach_to = "vfs_read" }, fexit = { type = "fexit", attach_to = "vfs_read" },
-  fmod_ret = { type = "fmod_ret", attach_to = "bpf_modify_return_test" },
+  fmod_ret = { type = "fmod_ret", attach_to = "security_file_open" },
   lsm = { type = "lsm", attach_to = "file_open" }, iter = { type = "iter", attach_to = "task" },
 }
 
@@ -244,7 +244,7 @@ describe("ebpfdsl.features()", function()
       for _, t in ipairs(maps.types()) do assert.is_true(names["map:" .. t], t) end
       for _, t in ipairs(programs.types()) do if t ~= "unspec" then assert.is_true(names["prog:" .. t], t) end end
       for _, k in ipairs(attach.kinds()) do assert.is_true(names["attach:" .. k], k) end
-      assert.is_true(names.btf and names.test_run)
+      assert.is_true(names.btf and names.test_run and names["link_info:perf_event"])
       local refused = 0
       for _, n in ipairs(f) do
         local r = f[n]
@@ -256,6 +256,28 @@ describe("ebpfdsl.features()", function()
         end
       end
       assert.matches(("^kernel features: %d available, %d refused\n"):format(#f - refused, refused), tostring(f))
+    end)
+
+  -- The kernel's release says whether it names a perf-event link's probe
+  -- (6.6 added it); our own link:info() shows it, or shows only the type.
+  env.it("link_info:perf_event agrees with the kernel's release and with link:info()",
+    { "bpf", "tracefs", "attach:tracepoint" }, function()
+      local ok, why, errno = e.features.check("link_info:perf_event")
+      local major, minor = env.run("uname -r"):match("^(%d+)%.(%d+)")
+      assert.equal(tonumber(major) * 1000 + tonumber(minor) >= 6006, ok, why)
+      local p = assert(programs.load { type = "tracepoint", insns = { d.mov("r0", 0), d.exit() } })
+      local link = assert(p:attach_tracepoint("syscalls", "sys_enter_getppid"))
+      local info = assert(link:info())
+      link:detach()
+      p:close()
+      assert.equal("perf_event", info.type)
+      if ok then
+        assert.same({ "tracepoint", "sys_enter_getppid" }, { info.perf_event_type, info.name })
+      else
+        assert.same({}, { info.perf_event_type, info.name })
+        assert.equal(95, errno) -- EOPNOTSUPP
+        assert.matches("^not supported by this kernel %(EOPNOTSUPP%): a perf%-event link's info names no event", why)
+      end
     end)
 
   env.it("agrees with the kernel on test runs and BTF", { "bpf" }, function()
@@ -298,6 +320,8 @@ int main(void) {
 	printf("attach:uprobe %d %s\n", r, r == 1 ? "" : why);
 	r = ebpfdsl_probe_test_run(why, sizeof(why));
 	printf("test_run %d %s\n", r, r == 1 ? "" : why);
+	r = ebpfdsl_probe_perf_link_info(why, sizeof(why));
+	printf("link_info:perf_event %d %s\n", r, r == 1 ? "" : why);
 	r = ebpfdsl_probe_kind("nope", 1, why, sizeof(why));
 	printf("nope %d %s\n", r, why);
 	return 0;
@@ -305,7 +329,8 @@ int main(void) {
 ]], true)
     local lines = {}
     for name, r, why in out:gmatch("(%S+) (%-?%d+) ([^\n]*)\n") do lines[name] = { tonumber(r), why } end
-    for _, n in ipairs { "map:arena", "prog:lirc_mode2", "attach:kprobe", "attach:uprobe", "test_run" } do
+    for _, n in ipairs { "map:arena", "prog:lirc_mode2", "attach:kprobe", "attach:uprobe", "test_run",
+                         "link_info:perf_event" } do
       local ok, why, errno = e.features.check(n)
       assert.equal(ok and 1 or -errno, lines[n][1], n)
       assert.equal(ok and "" or why, lines[n][2], n)
@@ -315,15 +340,15 @@ int main(void) {
 end)
 
 -- A run of busted (as `make test` runs it) on a spec file of our own.
-local function busted_run(body, required)
+local function busted_run(body, required, features)
   local dir = env.tmpdir()
   local file = dir .. "/probe_spec.lua"
   local f = assert(io.open(file, "w"))
   f:write('local env = require "support.env"\n', body)
   f:close()
   local out = os.tmpname()
-  local ok = os.execute(("EBPFDSL_REQUIRE_KERNEL=%s lua5.4 /usr/bin/busted -o plainTerminal %s >%s 2>&1")
-    :format(required and "1" or "0", file, out))
+  local ok = os.execute(("EBPFDSL_REQUIRE_KERNEL=%s EBPFDSL_REQUIRE_FEATURES='%s' lua5.4 /usr/bin/busted "
+    .. "-o plainTerminal %s >%s 2>&1"):format(required and "1" or "0", features or "", file, out))
   local g = assert(io.open(out))
   local text = g:read("a")
   g:close()
@@ -362,4 +387,32 @@ env.it("needs what no kernel gives", { %q }, function() error("ran") end)
     assert.is_true(ok, out)
     assert.matches("refused spec: needs what no kernel gives", out, 1, true)
   end)
+
+  env.it("runs a spec of a feature's refusal (\"!feature\") only where the kernel refuses it", { "bpf" }, function()
+    local ok, out = busted_run(BODY .. ([[
+env.it("of its refusal", { "!%s" }, function() end)
+env.it("of hash maps' refusal", { "!map:hash" }, function() error("ran") end)
+]]):format(REFUSED), true)
+    assert.is_true(ok, out)
+    assert.matches("2 successes / 0 failures / 0 errors / 0 pending", out, 1, true)
+    assert.matches("\n  map:hash +1 ran, 1 only where refused +available\n      spec of its refusal: of hash maps' "
+      .. "refusal %(.-probe_spec%.lua:5%)\n", out)
+    assert.matches("\n  " .. REFUSED .. " +1 refused, 1 ran on its refusal +REFUSED: ", out)
+  end)
+
+  env.it("fails when EBPFDSL_REQUIRE_FEATURES names a feature the kernel refuses, whether a spec needs it or not",
+    { "bpf" }, function()
+      local ok, out = busted_run(BODY, false, REFUSED .. ",map:hash")
+      assert.is_false(ok)
+      assert.matches("required by EBPFDSL_REQUIRE_FEATURES but refused by this kernel: " .. REFUSED, out, 1, true)
+      assert.matches("EBPFDSL_REQUIRE_FEATURES: the kernel refuses features it names:\n  " .. REFUSED .. ": not "
+        .. "supported by this kernel (EOPNOTSUPP)", out, 1, true)
+      ok, out = busted_run('env.it("needs hash maps", { "map:hash" }, function() end)\n', false,
+        "map:array " .. REFUSED)
+      assert.is_false(ok)
+      assert.matches("demanded by EBPFDSL_REQUIRE_FEATURES: REFUSED " .. REFUSED, out, 1, true)
+      ok, out = busted_run(BODY, false, "map:hash,map:array")
+      assert.is_true(ok, out)
+      assert.matches("demanded by EBPFDSL_REQUIRE_FEATURES (map:hash map:array): all available", out, 1, true)
+    end)
 end)

@@ -2,9 +2,10 @@
 -- ebpfdsl.trace on kernel functions: kprobe, kretprobe, fentry and fexit
 -- probes with arguments by name and type from the kernel's BTF and struct
 -- member chains. Their programs pass the verifier wherever there is BTF;
--- they attach and run only where the kernel has kprobes (needs "kprobe")
--- or BPF trampolines (needs "fentry"): `make vmtest` runs this file on
--- Debian's 6.1 kernel, which has both.
+-- they attach and run only where the kernel has kprobes (needs
+-- "attach:kprobe", "attach:kretprobe") or BPF trampolines ("attach:fentry",
+-- "attach:fexit"): `make vmtest` runs this file on Debian's 6.1 kernel,
+-- which has both.
 local env = require "support.env"
 local target = require "support.trace_target"
 local trace = require "ebpfdsl.trace"
@@ -65,8 +66,8 @@ describe("kprobe and kretprobe programs", function()
       "%(file, buf, count, pos%)"), err)
   end)
 
-  env.it("count a child's reads by file name, with their sizes and return values", { "kprobe", "tracefs", "gcc" },
-    function()
+  env.it("count a child's reads by file name, with their sizes and return values",
+    { "bpf", "attach:kprobe", "attach:kretprobe", "tracefs", "gcc" }, function()
       local S = trace.new()
       reads(S, "kprobe")
       run_on(S, 5, 100)
@@ -86,8 +87,8 @@ describe("fentry and fexit programs", function()
     assert.equal(0, count_calls(insns, "probe_read_kernel"))
   end)
 
-  env.it("count a child's reads by file name, with their sizes and return values", { "fentry", "tracefs", "gcc" },
-    function()
+  env.it("count a child's reads by file name, with their sizes and return values",
+    { "bpf", "attach:fentry", "attach:fexit", "tracefs", "gcc" }, function()
       local S = trace.new()
       reads(S, "fentry")
       run_on(S, 5, 100)

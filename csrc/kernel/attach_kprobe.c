@@ -27,20 +27,49 @@ static void kprobe_pmu_read(struct kprobe_pmu *p, int retprobe)
 	p->retbit = p->type >= 0 && retprobe ? pmu_retprobe_bit("kprobe") : -ENOENT;
 }
 
+/* "'f'" or "'f'+off", as messages name a probe point. */
+static void probe_point(char *buf, size_t len, const char *func, uint64_t offset)
+{
+	if (offset)
+		snprintf(buf, len, "'%s'+%llu", func, (unsigned long long)offset);
+	else
+		snprintf(buf, len, "'%s'", func);
+}
+
+/* Why the kernel refused a kprobe, from the errno that the kprobe PMU
+ * and kprobe_events both give (register_kprobe's); NULL when unknown. */
+static const char *kprobe_refusal(int e, const struct ebpfdsl_kprobe_opts *o)
+{
+	switch (e) {
+	case ENOENT:
+		return "no such kernel function";
+	case EILSEQ:
+		return "the offset is not at an instruction boundary of the function, or is past its end";
+	case EINVAL:
+		return o->retprobe && o->offset ? "a kretprobe goes on a function's entry only (offset 0)"
+						 : "kprobes may not probe this function (it is on the kprobe blacklist, "
+						   "or not kernel text)";
+	default:
+		return NULL;
+	}
+}
+
 static int kprobe_pmu(struct ebpfdsl_link *l, int prog_fd, const char *func, const struct ebpfdsl_kprobe_opts *o,
 		      const struct kprobe_pmu *pmu, char *err, size_t errlen)
 {
+	const char *kind = o->retprobe ? "kretprobe" : "kprobe";
 	struct perf_event_attr attr;
-	char what[300];
+	char what[300], at[280];
 	int pfd;
 
+	probe_point(at, sizeof(at), func, o->offset);
 	memset(&attr, 0, sizeof(attr));
 	attr.size = sizeof(attr);
 	attr.type = (unsigned)pmu->type;
 	if (o->retprobe) {
 		if (pmu->retbit < 0)
-			return link_err(err, errlen, pmu->retbit,
-					"kretprobe on '%s': the kprobe PMU has no retprobe format", func);
+			return link_err(err, errlen, pmu->retbit, "kretprobe on %s: the kprobe PMU has no retprobe format",
+					at);
 		attr.config |= 1ULL << pmu->retbit;
 	}
 	attr.config1 = (uint64_t)(unsigned long)func; /* kprobe_func */
@@ -48,15 +77,12 @@ static int kprobe_pmu(struct ebpfdsl_link *l, int prog_fd, const char *func, con
 	pfd = perf_open(&attr, -1, 0, -1, PERF_FLAG_FD_CLOEXEC);
 	if (pfd < 0) {
 		int e = errno;
-		if (e == ENOENT || e == EINVAL)
-			return link_err(err, errlen, e,
-					"%s on '%s'+%llu: the kprobe PMU refused it (no such kernel function, "
-					"not traceable, or a bad offset)",
-					o->retprobe ? "kretprobe" : "kprobe", func, (unsigned long long)o->offset);
-		return link_err(err, errlen, e, "%s on '%s': perf_event_open on the kprobe PMU",
-				o->retprobe ? "kretprobe" : "kprobe", func);
+		const char *why = kprobe_refusal(e, o);
+		if (why)
+			return link_err(err, errlen, e, "%s on %s: the kprobe PMU refused it: %s", kind, at, why);
+		return link_err(err, errlen, e, "%s on %s: perf_event_open on the kprobe PMU", kind, at);
 	}
-	snprintf(what, sizeof(what), "%s on '%s'", o->retprobe ? "kretprobe" : "kprobe", func);
+	snprintf(what, sizeof(what), "%s on %s", kind, at);
 	return perf_attach(l, prog_fd, pfd, o->cookie, what, err, errlen);
 }
 
@@ -90,11 +116,15 @@ static int kprobe_one(struct ebpfdsl_link *l, int prog_fd, const char *func, con
 	else
 		snprintf(def, sizeof(def), "%c:kprobes/%s %s\n", o->retprobe ? 'r' : 'p', name, func);
 	{
-		char inner[384];
+		char inner[384], at[280];
 		int e = tracefs_probe_attach(l, prog_fd, "kprobe_events", "kprobes", name, def, -1, o->cookie, inner,
 					     sizeof(inner));
-		if (e < 0)
-			link_msg(err, errlen, "%s on '%s' through tracefs kprobe_events: %s", kind, func, inner);
+		const char *why = e < 0 ? kprobe_refusal(-e, o) : NULL;
+		probe_point(at, sizeof(at), func, o->offset);
+		if (why)
+			link_msg(err, errlen, "%s on %s through tracefs kprobe_events: %s (%s)", kind, at, why, inner);
+		else if (e < 0)
+			link_msg(err, errlen, "%s on %s through tracefs kprobe_events: %s", kind, at, inner);
 		return e;
 	}
 }
@@ -304,10 +334,18 @@ int ebpfdsl_attach_kprobe_multi(int prog_fd, const struct ebpfdsl_kprobe_multi_o
 		char inner[512];
 		e = kprobe_one(l, prog_fd, syms[i], &ko, &pmu, inner, sizeof(inner));
 		if (e < 0) {
+			/* a program loaded for kprobe_multi links may run on a
+			 * perf event (the ioctl) but not through a perf link,
+			 * the only way a cookie gets there */
+			const char *hint = e == -EINVAL && ko.cookie
+						   ? " (a program loaded with expected_attach_type trace_kprobe_multi "
+						     "takes no cookies on single kprobes: load it without one where "
+						     "the kernel has no kprobe_multi links)"
+						   : "";
 			link_msg(err, errlen,
 				 "%s: BPF_TRACE_KPROBE_MULTI link %s (%s); fallback, one kprobe per function, "
-				 "failed at '%s' (%zu of %zu): %s",
-				 what, multi_why, strerror(multi_errno), syms[i], i + 1, o.cnt, inner);
+				 "failed at '%s' (%zu of %zu): %s%s",
+				 what, multi_why, strerror(multi_errno), syms[i], i + 1, o.cnt, inner, hint);
 			names_free(&ns);
 			ebpfdsl_link__free(l);
 			return e;

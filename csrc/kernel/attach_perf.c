@@ -145,7 +145,8 @@ int tracefs_probe_attach(struct ebpfdsl_link *l, int prog_fd, const char *events
 	if (write(fd, def, (size_t)n) != n) {
 		e = errno;
 		close(fd);
-		return link_err(err, errlen, e, "writing '%s' to %s", def, path);
+		/* the definition without its newline */
+		return link_err(err, errlen, e, "writing '%.*s' to %s", def[n - 1] == '\n' ? n - 1 : n, def, path);
 	}
 	close(fd);
 	snprintf(ev, sizeof(ev), "%s/%s", group, name);

@@ -255,13 +255,18 @@ static int perf_probe(int prog_fd, struct perf_event_attr *attr, int pid, int cp
 	return pfd;
 }
 
-static int attach_tracepoint(int prog_fd, char *why, size_t len)
+/* The probes' tracepoint, syscalls/sys_enter_getppid, as a perf event
+ * attribute (its id from tracefs); 0 or -errno with why. */
+static int getppid_tracepoint(struct perf_event_attr *a, char *why, size_t len)
 {
-	struct perf_event_attr a = { .size = sizeof(a), .type = PERF_TYPE_TRACEPOINT, .sample_period = 1 };
 	const char *dir = tracefs_dir();
 	char path[256], buf[32] = "";
 	int fd, n;
 
+	memset(a, 0, sizeof(*a));
+	a->size = sizeof(*a);
+	a->type = PERF_TYPE_TRACEPOINT;
+	a->sample_period = 1;
 	if (!dir)
 		return refuse(why, len, ENOENT, "no tracefs (mounted at /sys/kernel/tracing or in debugfs)");
 	snprintf(path, sizeof(path), "%s/events/syscalls/sys_enter_getppid/id", dir);
@@ -270,8 +275,18 @@ static int attach_tracepoint(int prog_fd, char *why, size_t len)
 		return refuse(why, len, errno, "%s", path);
 	n = (int)read(fd, buf, sizeof(buf) - 1);
 	close(fd);
-	if (n <= 0 || sscanf(buf, "%llu", (unsigned long long *)&a.config) != 1)
+	if (n <= 0 || sscanf(buf, "%llu", (unsigned long long *)&a->config) != 1)
 		return refuse(why, len, EINVAL, "%s holds no id", path);
+	return 0;
+}
+
+static int attach_tracepoint(int prog_fd, char *why, size_t len)
+{
+	struct perf_event_attr a;
+	int e = getppid_tracepoint(&a, why, len);
+
+	if (e < 0)
+		return e;
 	/* this process only: nothing else on the machine runs the program */
 	return perf_probe(prog_fd, &a, getpid(), -1, "syscalls/sys_enter_getppid", why, len);
 }
@@ -585,7 +600,11 @@ static const struct kind {
 	{ "kprobe_multi", BPF_PROG_TYPE_KPROBE, BPF_TRACE_KPROBE_MULTI, NULL, 0, attach_kprobe_multi },
 	{ "fentry", BPF_PROG_TYPE_TRACING, BPF_TRACE_FENTRY, PROBE_FUNC, BTF_KIND_FUNC, attach_btf },
 	{ "fexit", BPF_PROG_TYPE_TRACING, BPF_TRACE_FEXIT, PROBE_FUNC, BTF_KIND_FUNC, attach_btf },
-	{ "fmod_ret", BPF_PROG_TYPE_TRACING, BPF_MODIFY_RETURN, "bpf_modify_return_test", BTF_KIND_FUNC, attach_btf },
+	/* fmod_ret: security_ hooks are modifiable on every kernel with BPF
+	 * trampolines; other functions (bpf_modify_return_test) only with
+	 * CONFIG_FUNCTION_ERROR_INJECTION, which Debian's kernels lack. A
+	 * program returning 0 lets the hook run. */
+	{ "fmod_ret", BPF_PROG_TYPE_TRACING, BPF_MODIFY_RETURN, "security_file_open", BTF_KIND_FUNC, attach_btf },
 	{ "lsm", BPF_PROG_TYPE_LSM, BPF_LSM_MAC, "bpf_lsm_file_open", BTF_KIND_FUNC, attach_btf },
 	{ "iter", BPF_PROG_TYPE_TRACING, BPF_TRACE_ITER, "bpf_iter_task", BTF_KIND_FUNC, attach_iter },
 	{ "sockmap", BPF_PROG_TYPE_SK_MSG, BPF_SK_MSG_VERDICT, NULL, 0, attach_sockmap },
@@ -652,5 +671,67 @@ int ebpfdsl_probe_kind(const char *kind, int attach, char *why, size_t len)
 	if (fd < 0)
 		return fd;
 	close(fd);
+	return 1;
+}
+
+/* ------------------------------------------------------------------ */
+/* What the kernel says about a link                                  */
+
+/* bpf_link_info's perf_event member (6.6) for a tracepoint, as the kernel
+ * lays it out; the 6.1 headers lack it. */
+struct perf_link_info {
+	uint32_t type, id, prog_id, pad;
+	uint32_t perf_event_type, pad2; /* enum bpf_perf_event_type */
+	uint64_t tp_name;
+	uint32_t name_len, pad3;
+	uint64_t cookie;
+};
+#define BPF_PERF_EVENT_TRACEPOINT_ 5
+
+int ebpfdsl_probe_perf_link_info(char *why, size_t len)
+{
+	const struct kind *k = NULL;
+	struct perf_event_attr a;
+	struct perf_link_info info;
+	uint32_t info_len = sizeof(info);
+	char name[64] = "";
+	int prog, pfd, lfd, e;
+
+	clear(why, len);
+	for (size_t i = 0; i < sizeof(KINDS) / sizeof(KINDS[0]); i++)
+		if (strcmp(KINDS[i].name, "tracepoint") == 0)
+			k = &KINDS[i];
+	e = getppid_tracepoint(&a, why, len);
+	if (e < 0)
+		return e;
+	prog = kind_load(k, why, len);
+	if (prog < 0)
+		return prog;
+	pfd = perf_open(&a, getpid(), -1, -1, PERF_FLAG_FD_CLOEXEC);
+	if (pfd < 0) {
+		e = refuse(why, len, errno, "perf_event_open of syscalls/sys_enter_getppid");
+		close(prog);
+		return e;
+	}
+	lfd = bpf_link_create(prog, pfd, BPF_PERF_EVENT, NULL);
+	e = lfd < 0 ? errno : 0;
+	close(prog);
+	if (lfd < 0) {
+		close(pfd);
+		return refuse(why, len, e, "bpf_link_create(BPF_PERF_EVENT) on syscalls/sys_enter_getppid (5.15+)");
+	}
+	memset(&info, 0, sizeof(info));
+	info.tp_name = (uint64_t)(unsigned long)name;
+	info.name_len = sizeof(name);
+	e = bpf_obj_get_info_by_fd(lfd, &info, &info_len) < 0 ? errno : 0;
+	close(lfd);
+	close(pfd);
+	if (e)
+		return refuse(why, len, e, "BPF_OBJ_GET_INFO_BY_FD of a perf-event link");
+	/* kernels before 6.6 fill in the link's type and ids only */
+	if (info.perf_event_type != BPF_PERF_EVENT_TRACEPOINT_ || strcmp(name, "sys_enter_getppid") != 0)
+		return refuse(why, len, EOPNOTSUPP,
+			      "a perf-event link's info names no event (type %u, name '%s'; 6.6+ name it)",
+			      info.perf_event_type, name);
 	return 1;
 }

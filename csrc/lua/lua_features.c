@@ -81,6 +81,12 @@ static int l_probe_btf(lua_State *L)
 	return result(L, ebpfdsl_probe_btf(why, sizeof(why)), why);
 }
 
+static int l_probe_perf_link_info(lua_State *L)
+{
+	char why[WHY_LEN];
+	return result(L, ebpfdsl_probe_perf_link_info(why, sizeof(why)), why);
+}
+
 static const luaL_Reg feature_functions[] = {
 	{ "probe_map_type", l_probe_map_type },
 	{ "probe_prog_type", l_probe_prog_type },
@@ -88,6 +94,7 @@ static const luaL_Reg feature_functions[] = {
 	{ "probe_kinds", l_probe_kinds },
 	{ "probe_test_run", l_probe_test_run },
 	{ "probe_btf", l_probe_btf },
+	{ "probe_perf_link_info", l_probe_perf_link_info },
 	{ NULL, NULL },
 };
 

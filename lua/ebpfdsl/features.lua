@@ -44,6 +44,8 @@ local function prober(name)
     return core.probe_test_run
   elseif name == "btf" then
     return core.probe_btf
+  elseif name == "link_info:perf_event" then
+    return core.probe_perf_link_info
   end
   return nil
 end
@@ -53,14 +55,16 @@ local cache = {}
 -- features.check(name) -> true | false, why, errno. Names: "map:<type>",
 -- "prog:<type>" (and the kinds fentry, fexit, fmod_ret, tp_btf, iter,
 -- lsm, kprobe_multi, uprobe_multi), "attach:<kind>" (features.kinds()),
--- "helper:<prog type>:<helper>", "test_run", "btf" (vmlinux BTF).
+-- "helper:<prog type>:<helper>", "test_run", "btf" (vmlinux BTF),
+-- "link_info:perf_event" (link:info() of a perf-event link names what it
+-- probes: 6.6+).
 function M.check(name)
   local hit = cache[name]
   if not hit then
     local probe = type(name) == "string" and prober(name)
     if not probe then
       raise(("features: unknown feature '%s' (map:<type>, prog:<type>, attach:<kind>, " ..
-        "helper:<prog type>:<helper>, test_run, btf)"):format(tostring(name)))
+        "helper:<prog type>:<helper>, test_run, btf, link_info:perf_event)"):format(tostring(name)))
     end
     local ok, why, errno = probe()
     hit = { available = ok and true or false, why = why, errno = errno }
@@ -83,6 +87,7 @@ function M.names()
   table.sort(progs)
   for _, t in ipairs(progs) do names[#names + 1] = "prog:" .. t end
   for _, k in ipairs(core.probe_kinds()) do names[#names + 1] = "attach:" .. k end
+  names[#names + 1] = "link_info:perf_event"
   return names
 end
 

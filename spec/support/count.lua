@@ -53,11 +53,13 @@ end
 -- M.only_comm(d, comm, skip) -> instructions: jump to the label `skip`
 -- unless the running task's command (get_current_comm, 16 bytes, zero
 -- padded) is `comm`: a spec's own trigger binary, whatever else runs.
--- Uses fp - 40 .. fp - 25 and r0..r3.
+-- Uses fp - 40 .. fp - 25 and r0..r3. The buffer is zeroed first: older
+-- kernels (6.1) copy the name and its NUL only, leaving the rest as it was.
 function M.only_comm(d, comm, skip)
   assert(#comm < 16, "a command name has at most 15 characters")
   local want = comm .. string.rep("\0", 16 - #comm)
   return {
+    d.stdw("fp", -40, 0), d.stdw("fp", -32, 0),
     d.mov("r1", "fp"), d.add("r1", -40), d.mov("r2", 16),
     d.call("get_current_comm"),
     d.ldx("dw", "r1", "fp", -40), d.lddw("r2", (string.unpack("<i8", want))), d.jne("r1", "r2", skip),

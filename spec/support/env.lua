@@ -7,7 +7,10 @@
 -- ebpfdsl.features names them) that the kernel refuses makes the spec
 -- refused: not run, not failed, listed with the reason in the feature
 -- table the run ends with (spec/support/no_pending.lua); only the core set
--- (env.CORE) must be there when EBPFDSL_REQUIRE_KERNEL=1.
+-- (env.CORE) must be there when EBPFDSL_REQUIRE_KERNEL=1, and the features
+-- EBPFDSL_REQUIRE_FEATURES names (make vmtest: the kprobe family) whenever
+-- it is set. A need "!attach:kprobe" is a spec of what happens where the
+-- kernel refuses attach:kprobe: it runs only there.
 local busted = require "busted"
 
 local M = {}
@@ -110,8 +113,8 @@ for _, t in ipairs { "llvm-mc-19", "llvm-objdump-19", "clang-19", "gcc", "bpftoo
   probes[t] = tool(t)
 end
 
--- Older names of kernel features, kept for the specs that use them.
-local ALIAS = { uprobe = "attach:uprobe", kprobe = "attach:kprobe", fentry = "attach:fentry" }
+-- An older name of a kernel feature, kept for the specs that use it.
+local ALIAS = { uprobe = "attach:uprobe" }
 
 -- The kernel features a run with EBPFDSL_REQUIRE_KERNEL=1 cannot do
 -- without (issue 7): a kernel refusing one of these fails the run.
@@ -126,25 +129,68 @@ function M.is_core(feature)
   return false
 end
 
--- A kernel feature, as ebpfdsl.features names it (or an alias of one)?
+-- The features this run may not find refused besides the core set:
+-- EBPFDSL_REQUIRE_FEATURES, names separated by commas or spaces (make
+-- vmtest names the kprobe family). A spec needing one fails where the
+-- kernel refuses it, and the run fails if the kernel refuses one at all.
+M.DEMANDED = {}
+for name in (os.getenv("EBPFDSL_REQUIRE_FEATURES") or ""):gmatch("[^,%s]+") do
+  M.DEMANDED[#M.DEMANDED + 1] = ALIAS[name] or name
+end
+function M.is_demanded(feature)
+  feature = ALIAS[feature] or feature
+  for _, f in ipairs(M.DEMANDED) do if f == feature then return true end end
+  return false
+end
+
+-- A kernel feature, as ebpfdsl.features names it (or an alias of one),
+-- or its refusal ("!attach:kprobe")?
 function M.is_feature(what)
+  what = what:gsub("^!", "")
   what = ALIAS[what] or what
-  return what == "btf" or what == "test_run" or what:match("^%a+:") ~= nil
+  return what == "btf" or what == "test_run" or what:match("^[%a_]+:") ~= nil
+end
+
+-- The feature a need names: "attach:kprobe" for "kprobe" and "!kprobe".
+local function feature_of(what)
+  local f = what:gsub("^!", "")
+  return ALIAS[f] or f
+end
+
+-- check(feature) -> true | false, why: ebpfdsl.features.check, except
+-- that a map or program type the running kernel does not name (netfilter
+-- on 6.1: type names past libbpf 1.1's come from the kernel's BTF) is
+-- refused as unknown to it, where ebpfdsl.features raises.
+function M.check(feature)
+  local features = require "ebpfdsl.features"
+  local ok, avail, why = pcall(features.check, feature)
+  if ok then return avail, why end
+  local class, name = feature:match("^(%a+):([%w_]+)$")
+  if class == "map" or class == "prog" then
+    return false, ("not known to this kernel: neither libbpf nor the kernel's BTF names a %s type '%s'")
+      :format(class == "map" and "map" or "program", name)
+  end
+  error(avail, 0)
 end
 
 local cache = {}
 M._cache = cache
 
 -- has(what) -> true | false, reason, refused: a tool, a privilege or a
--- kernel feature; `refused` is true when the kernel refuses the feature
--- (as opposed to a missing tool or privilege).
+-- kernel feature; `refused` is true when the kernel decides (it refuses
+-- the feature, or has the feature whose refusal "!feature" asks for), as
+-- opposed to a missing tool or privilege.
 function M.has(what)
   if cache[what] == nil then
     local ok, why, refused
     if M.is_feature(what) then
       ok, why = probes.root()
       if ok then
-        ok, why = require("ebpfdsl.features").check(ALIAS[what] or what)
+        local f = feature_of(what)
+        ok, why = M.check(f)
+        if what:sub(1, 1) == "!" then
+          ok, why = not ok, ok and "this kernel has it (the spec is of kernels that refuse it)" or nil
+        end
         refused = not ok
       end
     else
@@ -167,7 +213,7 @@ function M.missing(needs)
       if (pass == 1) ~= M.is_feature(what) then
         local ok, why, refused = M.has(what)
         if not ok then
-          first = first or { what .. ": " .. why, refused and (ALIAS[what] or what) or nil }
+          first = first or { what .. ": " .. why, refused and what or nil }
         end
       end
     end
@@ -177,19 +223,27 @@ function M.missing(needs)
 end
 
 -- What the run did with each kernel feature a spec asked for:
--- record[feature] = {ran = n, refused = {spec names}}, for the closing
--- feature table (spec/support/feature_table.lua).
+-- record[feature] = {ran = n, refused = {spec names}, ran_refused = n,
+-- has_it = {spec names}} (the last two for specs of its refusal, "!f"),
+-- for the closing feature table (spec/support/feature_table.lua).
 M.record = {}
 -- a need that is not a feature but rests on one (root and a socket filter)
 local RESTS_ON = { bpf = "prog:socket_filter" }
 local function note(needs, outcome, name)
   if type(needs) == "string" then needs = { needs } end
   for _, what in ipairs(needs) do
-    if M.is_feature(what) or RESTS_ON[what] then
-      local f = ALIAS[what] or RESTS_ON[what] or what
-      local r = M.record[f] or { ran = 0, refused = {} }
+    -- a spec not run is listed under the need that stopped it only
+    if (M.is_feature(what) or RESTS_ON[what]) and (outcome == "ran" or outcome == what) then
+      local f = RESTS_ON[what] or feature_of(what)
+      local r = M.record[f] or { ran = 0, refused = {}, ran_refused = 0, has_it = {} }
       M.record[f] = r
-      if outcome == "ran" then r.ran = r.ran + 1 elseif outcome == f then r.refused[#r.refused + 1] = name end
+      local negated = what:sub(1, 1) == "!"
+      if outcome == "ran" then
+        if negated then r.ran_refused = r.ran_refused + 1 else r.ran = r.ran + 1 end
+      else
+        local list = negated and r.has_it or r.refused
+        list[#list + 1] = name
+      end
     end
   end
 end
@@ -210,8 +264,10 @@ end
 -- it(name, needs, fn): busted's `it` when the needs are met. A missing
 -- tool or privilege: pending with the reason, or a failing spec when the
 -- run requires the machine. A kernel feature the kernel refuses: the spec
--- is recorded as refused (not run, not failed), unless it is in the core
--- set and the run requires the machine, when it fails.
+-- is recorded as refused (not run, not failed), unless the feature is
+-- demanded (EBPFDSL_REQUIRE_FEATURES), or in the core set and the run
+-- requires the machine, when it fails. A spec of a feature's refusal
+-- ("!f") where the kernel has f: recorded, not run.
 function M.it(name, needs, fn)
   local missing, refused = M.missing(needs)
   if not missing then
@@ -220,14 +276,18 @@ function M.it(name, needs, fn)
       return fn(...)
     end)
   end
-  if refused and not (M.required and M.is_core(refused)) then
+  local negated = refused and refused:sub(1, 1) == "!"
+  local demanded = refused and not negated and M.is_demanded(refused)
+  local core = refused and not negated and M.required and M.is_core(refused)
+  if refused and not demanded and not core then
     note(needs, refused, name .. where())
     return
   end
-  if M.required then
+  if M.required or demanded then
     local what = refused and "refused by this kernel" or "missing"
+    local by = demanded and "EBPFDSL_REQUIRE_FEATURES" or "EBPFDSL_REQUIRE_KERNEL=1"
     return busted.it(name, function()
-      error("required by EBPFDSL_REQUIRE_KERNEL=1 but " .. what .. ": " .. missing, 0)
+      error("required by " .. by .. " but " .. what .. ": " .. missing, 0)
     end)
   end
   return busted.pending(name .. " [" .. missing .. "]")

@@ -4,7 +4,9 @@
 -- When EBPFDSL_REQUIRE_KERNEL=1 a pending spec fails the run, whoever
 -- marked it pending (env.it, or a spec calling busted's pending itself),
 -- and so does a refused feature of the core set, so CI cannot pass by
--- skipping. Without the variable, pending stays allowed.
+-- skipping. Without the variable, pending stays allowed. A feature that
+-- EBPFDSL_REQUIRE_FEATURES names and the kernel refuses fails the run
+-- either way (make vmtest: the kprobe family on Debian's 6.1).
 local busted = require "busted"
 -- loaded here, before busted insulates each spec file, so that every file
 -- shares one env (its probe cache and its record of what ran)
@@ -27,13 +29,18 @@ end
 -- After the output handlers have printed their summary ('suite end'),
 -- before busted's own exit: busted would exit 0 with pending specs.
 busted.subscribe({ "exit" }, function()
-  local text, core_refused = feature_table.render()
+  local text, core_refused, demanded_refused = feature_table.render()
   io.stdout:write("\n", text)
   io.stdout:flush()
   local fail = false
   if required and #core_refused > 0 then
     io.stderr:write("\nEBPFDSL_REQUIRE_KERNEL=1: the kernel refuses features of the core set:\n")
     for _, f in ipairs(core_refused) do io.stderr:write("  ", f, "\n") end
+    fail = true
+  end
+  if #demanded_refused > 0 then
+    io.stderr:write("\nEBPFDSL_REQUIRE_FEATURES: the kernel refuses features it names:\n")
+    for _, f in ipairs(demanded_refused) do io.stderr:write("  ", f, "\n") end
     fail = true
   end
   if #pending > 0 then
