@@ -155,7 +155,7 @@ local function declare(m, kind, comps, extra)
     d.session:map_defined(m)
     return d
   end
-  if d.kind ~= kind and not (d.kind == "value" and kind == "read") and kind ~= "delete" then
+  if d.kind ~= kind and not ((d.kind == "value" or d.kind == "tuple") and kind == "read") and kind ~= "delete" then
     fail(("trace: map @%s holds %s values; it cannot also take %s"):format(d.name, d.kind, kind))
   end
   if kind == "lhist" then
@@ -256,6 +256,21 @@ local function as_reg(fn, x)
   return x
 end
 
+-- What a stored integer keeps of its type for the probes that read it: a
+-- pointer stays a pointer to its C type (read with probe_read_kernel
+-- there: only the probe that got it may load it directly).
+local function typed_of(v)
+  local t = v[K]
+  return { signed = t.signed, fmt = t.fmt, ptr = t.ptr, space = t.ptr and (t.space == "btf" and "kernel" or t.space) }
+end
+
+local function typed_value(fn, r, it)
+  if it.ptr then
+    return value.new(fn, "int", { v = r, size = 8, signed = false, clean = true, ptr = it.ptr, space = it.space })
+  end
+  return value.int(fn, r, 8, it.signed, true, it.fmt)
+end
+
 -- assign(m, key_or_nil, rhs): m[key] = rhs in a body.
 function M.assign(m, k, rhs)
   local fn = value.current
@@ -266,7 +281,16 @@ function M.assign(m, k, rhs)
   local extra
   if kind == "lhist" then extra = { min = rhs.min, max = rhs.max, step = rhs.step } end
   local x
-  if kind == "value" then
+  if kind == "value" and type(rhs) == "table" and getmetatable(rhs) == nil then
+    -- a tuple of integers, as bpftrace's @t[k] = (a, b): one value slot each
+    if #rhs == 0 then fail("trace: a tuple stored in a map lists at least one value") end
+    kind, x, extra = "tuple", {}, { items = {} }
+    for i, e in ipairs(rhs) do
+      local v = value.val(e, "a tuple's value")
+      if v[K].kind ~= "int" then fail(("trace: value %d of a tuple is a %s; tuples hold numbers"):format(i, v[K].kind)) end
+      x[i], extra.items[i] = v, typed_of(v)
+    end
+  elseif kind == "value" then
     if rhs == nil then fail("trace: to delete a key, use T.delete(map, key)") end
     local v = value.val(rhs, "a map value")
     if v[K].kind == "str" then
@@ -274,7 +298,7 @@ function M.assign(m, k, rhs)
       extra = { n = v[K].n }
     else
       x = v
-      extra = { signed = v[K].signed, fmt = v[K].fmt }
+      extra = typed_of(v)
     end
   elseif rhs.x ~= nil then
     x = value.val(rhs.x, kind .. "'s argument")
@@ -326,10 +350,15 @@ function M.assign(m, k, rhs)
       fn:label(miss)
       insert(fn, m, key, { xv, 1 })
     end
-  elseif kind == "value" or kind == "string" then
+  elseif kind == "value" or kind == "string" or kind == "tuple" then
     local key = keyed and write_key(fn, d, vals) or index_key(fn, 0)
-    local buf = fn:stack(kind == "string" and d.extra.n or 8, "value")
-    if kind == "string" then
+    local buf = fn:stack(kind == "string" and d.extra.n or 8 * (kind == "tuple" and #d.extra.items or 1), "value")
+    if kind == "tuple" then
+      if #x ~= #d.extra.items then
+        fail(("trace: map @%s holds tuples of %d values, here %d"):format(d.name, #d.extra.items, #x))
+      end
+      for i, v in ipairs(x) do fn:st("dw", { stack = buf }, 8 * (i - 1), value.wide(v)) end
+    elseif kind == "string" then
       if not x[K].comm then
         for at = 0, buf.size - 8, 8 do fn:st("dw", { stack = buf }, at, 0) end
       end
@@ -350,7 +379,7 @@ function M.read(m, k)
     fail(("trace: map @%s is read before any probe stores into it; store first (maps are typed by their " ..
       "first store)"):format(d.name))
   end
-  if d.kind ~= "value" then
+  if d.kind ~= "value" and d.kind ~= "tuple" then
     fail(("trace: map @%s holds %s aggregations, which only user space reads; store plain values to read " ..
       "them in a probe"):format(d.name, d.kind))
   end
@@ -359,13 +388,20 @@ function M.read(m, k)
   declare(m, "read", comps)
   local key = #vals > 0 and write_key(fn, d, vals) or index_key(fn, 0)
   local p = lookup(fn, m, key)
-  local out = fn:v()
+  local items = d.kind == "tuple" and d.extra.items or { d.extra }
+  local outs = {}
+  for i = 1, #items do
+    outs[i] = fn:v()
+    fn:emit { op = "mov", dst = outs[i], a = 0 }
+  end
   local L = fn:newlabel("read")
-  fn:emit { op = "mov", dst = out, a = 0 }
   fn:jmp("jeq", p, 0, L)
-  fn:emit { op = "ld", size = "dw", dst = out, base = p, off = 0 }
+  for i = 1, #items do fn:emit { op = "ld", size = "dw", dst = outs[i], base = p, off = 8 * (i - 1) } end
   fn:label(L)
-  return value.int(fn, out, 8, d.extra.signed, true, d.extra.fmt)
+  local got = {}
+  for i, it in ipairs(items) do got[i] = typed_value(fn, outs[i], it) end
+  if d.kind == "tuple" then return got end
+  return got[1]
 end
 
 -- delete(m, key) in a body.
@@ -401,6 +437,10 @@ function Map:bpf_map()
     val = structs.define("avg", { { "sum", "i64" }, { "count", "u64" } })
   elseif kind == "string" then
     val = structs.define("str", { { "s", "char", d.extra.n } })
+  elseif kind == "tuple" then
+    local fields = {}
+    for i, it in ipairs(d.extra.items) do fields[i] = { "v" .. i, it.signed and "i64" or "u64" } end
+    val = structs.define("tuple", fields)
   else
     val = VALUE[kind] or "u64"
     if kind == "sum" or (kind == "value" and d.extra.signed) then val = "i64" end
@@ -486,6 +526,10 @@ function M.entries(m)
       return best
     elseif kind == "string" then
       return v.s
+    elseif kind == "tuple" then
+      local t = {}
+      for i = 1, #d.extra.items do t[i] = v["v" .. i] end
+      return t
     end
     return sum_cpus(v)
   end
@@ -503,7 +547,7 @@ function M.entries(m)
   return out
 end
 
-local REPORT_KIND = { string = "value" }
+local REPORT_KIND = { string = "value", tuple = "value" }
 
 -- What report.map takes for the map: name, entries, kind, options
 -- (opts.top = n keeps the n largest).
@@ -520,7 +564,16 @@ function M.report_args(m, opts)
       return nil
     end
   end
-  return d.name, M.entries(m), REPORT_KIND[d.kind] or d.kind, o
+  local entries = M.entries(m)
+  if d.kind == "tuple" then
+    -- printed as bpftrace prints a tuple: (1, 2)
+    for _, e in ipairs(entries) do
+      local parts = {}
+      for i, x in ipairs(e.value) do parts[i] = tostring(x) end
+      e.value = "(" .. table.concat(parts, ", ") .. ")"
+    end
+  end
+  return d.name, entries, REPORT_KIND[d.kind] or d.kind, o
 end
 
 -- The bpftrace text of a map, as print(@name[, top]) writes it.

@@ -229,6 +229,56 @@ KINDS.profile = {
   attach = function(pr, prog) return prog:attach_perf_event { event = "cpu-clock", freq = pr.hz } end,
 }
 
+-- has(kind) -> true | false, why: whether this kernel attaches probes of
+-- a kind. kprobes and uprobes: their PMU or tracefs' probe_events (what the
+-- attach tries); trampolines: a trivial fentry program loaded and attached.
+local function exists(path)
+  local f = io.open(path)
+  if f then f:close() end
+  return f ~= nil
+end
+
+local function tracefs() return exists("/sys/kernel/tracing/events") and "/sys/kernel/tracing" or "/sys/kernel/debug/tracing" end
+
+local function pmu(name)
+  return function()
+    if exists("/sys/bus/event_source/devices/" .. name .. "/type") or exists(tracefs() .. "/" .. name .. "_events") then
+      return true
+    end
+    return false, ("the kernel has no %ss (no %s PMU, no %s_events in tracefs)"):format(name, name, name)
+  end
+end
+
+local function trampoline()
+  local programs = require "ebpfdsl.programs"
+  local prog, msg = programs.load { type = "fentry", attach_to = "vfs_read", name = "trace_has",
+                                     insns = { { op = "mov", dst = "r0", imm = 0 }, { op = "exit" } } }
+  if not prog then return false, "fentry programs do not load here: " .. tostring(msg) end
+  local link, amsg = prog:attach_fentry()
+  if link then link:close() end
+  prog:close()
+  if not link then return false, "fentry programs do not attach here: " .. tostring(amsg) end
+  return true
+end
+
+local HAS = {
+  kprobe = pmu("kprobe"), kretprobe = pmu("kprobe"), uprobe = pmu("uprobe"), uretprobe = pmu("uprobe"),
+  fentry = trampoline, fexit = trampoline,
+  tracepoint = function()
+    if exists(tracefs() .. "/events") then return true end
+    return false, "tracefs is not mounted (/sys/kernel/tracing)"
+  end,
+  rawtracepoint = function() return true end, profile = function() return true end,
+}
+local has_cache = {}
+function M.has(kind)
+  local f = HAS[kind]
+  if not f then fail("trace: T.has: unknown probe kind '" .. tostring(kind) .. "'") end
+  if kind == "fexit" then kind = "fentry" end
+  if not has_cache[kind] then has_cache[kind] = { f() } end
+  return table.unpack(has_cache[kind])
+end
+
 -- Stacks for every kind: an id in the session's stack map.
 function M.stack_fn(session)
   return function(fn, user)

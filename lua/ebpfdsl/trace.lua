@@ -106,6 +106,8 @@ local function session()
   function S.uprobe(binary, symbol, fn) return add("uprobe", binary, symbol, fn) end
   function S.uretprobe(binary, symbol, fn) return add("uretprobe", binary, symbol, fn) end
   function S.profile(hz, fn) return add("profile", hz, fn) end
+  -- T.has(kind) -> true | false, why: whether this kernel attaches such probes
+  S.has = probes.has
 
   -- User-space hooks: run by the runner, in Lua.
   local function hook(list, what, f, extra)
