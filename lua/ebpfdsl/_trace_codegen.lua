@@ -202,6 +202,11 @@ function M.generate(fn, opts)
     elseif op == "ld" then
       local b, off = base_of(ins.base, ins.off)
       put(dsl.ldx(ins.size, get(ins.dst), b, off))
+    elseif op == "addr" then
+      local b, off = base_of(ins.base, ins.off)
+      local d = get(ins.dst)
+      if d ~= b then put(dsl.mov(d, b)) end
+      if off ~= 0 then put(dsl.add(d, off)) end
     elseif op == "st" or op == "xadd" then
       local b, off = base_of(ins.base, ins.off)
       if op == "xadd" then

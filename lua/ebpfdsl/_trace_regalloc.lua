@@ -5,7 +5,9 @@
 --
 -- Jumps only go forward, so on every path from a definition to a use the
 -- instructions lie between the two in program order: a value's live range
--- is exactly enough as one interval [first definition, last use]. Helper
+-- is exactly enough as one interval [first definition, last use]. The one
+-- jump back, a loop's, names what the loop carries (keep, objs): their
+-- ranges reach it. Helper
 -- calls clobber r0-r5, so a value live across a call gets r6-r9 or, when
 -- those are taken, a stack slot (linear scan, spilling the furthest end).
 local M = {}
@@ -24,7 +26,9 @@ local function uses(ins, out)
   elseif op == "alu" or op == "jmp" then
     if isv(ins.a) then out[#out + 1] = ins.a end
     if isv(ins.b) then out[#out + 1] = ins.b end
-  elseif op == "ld" then
+    -- a loop's jump back keeps what the loop carries alive to its end
+    for _, v in ipairs(ins.keep or {}) do out[#out + 1] = v end
+  elseif op == "ld" or op == "addr" then
     if isv(ins.base) then out[#out + 1] = ins.base end
   elseif op == "st" or op == "xadd" then
     if isv(ins.base) then out[#out + 1] = ins.base end
@@ -47,7 +51,7 @@ local PURE = { get_current_pid_tgid = true, get_current_uid_gid = true, get_smp_
                ktime_get_ns = true, get_prandom_u32 = false }
 local UNMOVABLE = { ktime_get_ns = true }
 
-local VALUE_OPS = { mov = true, alu = true, neg = true, sext = true, zext = true, ld = true }
+local VALUE_OPS = { mov = true, alu = true, neg = true, sext = true, zext = true, ld = true, addr = true }
 
 local function pure(ins)
   return VALUE_OPS[ins.op] or (ins.op == "call" and PURE[ins.helper])
@@ -193,6 +197,7 @@ local function scan(fn)
     if ins.op == "ctx" then add_hint(ins.dst, "r1") end
     local b = ins.base
     if type(b) == "table" and b.stack then touch_obj(b.stack, pos) end
+    for _, o in ipairs(ins.objs or {}) do touch_obj(o, pos) end
     if ins.op == "call" then
       for _, a in ipairs(ins.args) do
         if type(a) == "table" and a.stack then touch_obj(a.stack, pos) end

@@ -164,6 +164,23 @@ local function binop(op, x, y)
   if is_const(ta) then signed = tb.signed elseif is_const(tb) then signed = ta.signed
   else signed = ta.signed and tb.signed end
   if op == "rsh" and signed then op = "arsh" end
+  -- a mask that keeps only bits a narrow value has: its upper bits, and so
+  -- its sign or zero extension, do not matter (x & 0x7f of an int); the
+  -- same after a shift by k of such a value ((x >> 8) & 0xff of an int)
+  if op == "and" and not is_const(ta) and is_const(tb) and tb.v >= 0 and ta.kind == "int" then
+    local src, k = a, 0
+    if ta.shifted then src, k = ta.shifted.x, ta.shifted.k end
+    local bits = f(src).size * 8 - k
+    if bits < 63 and tb.v < (1 << bits) and f(src).size < 8 then
+      local r = f(src).v
+      if k > 0 then r = fn:alu("rsh", r, k) end
+      -- (the 0xff, 0xffff and 0xffffffff masks below make narrower values)
+      if not (tb.v == 0xff or tb.v == 0xffff or tb.v == 0xffffffff) then
+        return M.int(fn, fn:alu("and", r, tb.v), 8, signed)
+      end
+      a, ta = M.int(fn, r, 8, false), nil
+    end
+  end
   local av, bv = M.wide(a), M.wide(b)
   if type(av) == "number" and type(bv) == "number" then
     if (op == "div" or op == "mod") and bv == 0 then fail("trace: division by zero") end
@@ -192,7 +209,14 @@ local function binop(op, x, y)
     if (op == "div" or op == "mod") and bv == 0 then fail("trace: division by zero") end
   end
   if type(av) == "number" then av = fn:mov(av) end
-  return M.int(fn, fn:alu(op, av, bv), 8, signed)
+  local r = M.int(fn, fn:alu(op, av, bv), 8, signed)
+  -- a narrow value shifted right by a constant: a mask may undo the
+  -- extension (above)
+  if (op == "rsh" or op == "arsh") and type(bv) == "number" and ta and ta.kind == "int" and ta.size < 8 and
+    type(ta.v) ~= "number" then
+    f(r).shifted = { x = a, k = bv }
+  end
+  return r
 end
 M.binop = binop
 
@@ -493,7 +517,7 @@ function M.load(x)
   elseif ct.kind == "ptr" then
     local v = load_bytes(t, 8)
     return new(fn, "int", { v = v, size = 8, signed = false, clean = true, ptr = ct,
-      space = t.how == "btf" and "btf" or (ct.user and "user" or t.how == "ctx" and t.space or t.how) })
+      space = ct.user and "user" or (t.how == "btf" and "btf" or t.how == "ctx" and t.space or t.how) })
   elseif ct.kind == "array" and ct.char then
     return M.place_str(x, ct.n)
   end
