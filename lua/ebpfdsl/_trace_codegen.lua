@@ -104,7 +104,39 @@ function M.generate(fn, opts)
 
   local out, lines, nslot = {}, {}, 0
   local cur_line
+  -- What each register holds, as far as straight-line code tells: a move
+  -- of a value into a register that holds it already is left out (a
+  -- helper's result copied to r6 and back, a constant set twice).
+  local held, fresh = {}, 0
+  local function token()
+    fresh = fresh + 1
+    return fresh
+  end
+  local function redundant(x)
+    if x.op == "label" or x.op == "exit" then
+      held = {}
+    elseif x.op == "call" then
+      for i = 0, 5 do held["r" .. i] = nil end
+    elseif x.op == "mov" then
+      local v
+      if x.src then
+        v = held[x.src] or token()
+        held[x.src] = v
+      else
+        v = "#" .. x.imm
+      end
+      if held[x.dst] == v then return true end
+      held[x.dst] = v
+    elseif x.dst and x.op ~= "st" and x.op ~= "stx" and not x.op:match("^j") and not x.op:match("^atomic") then
+      held[x.dst] = nil
+    elseif x.op:match("^atomic") and x.op ~= "atomic_add" and x.op ~= "atomic_or" and x.op ~= "atomic_and" and
+      x.op ~= "atomic_xor" then
+      held = {} -- fetching atomics write registers
+    end
+    return false
+  end
   local function put(x)
+    if redundant(x) then return end
     out[#out + 1] = x
     if x.op ~= "label" then
       lines[nslot] = cur_line

@@ -35,11 +35,15 @@ M.HIST_BUCKETS = 65
 
 -- The bucket of a 64-bit signed value, computed in the program.
 local function log2_bucket(fn, x)
+  local t = x[K]
   local v = fn:mov(value.wide(x))
   local idx = fn:v()
   local done = fn:newlabel("hist")
-  fn:emit { op = "mov", dst = idx, a = 0 }
-  fn:jmp("jslt", v, 0, done)
+  -- (a value known not to be negative needs no test)
+  if not (t.nonneg or (not t.signed and t.size < 8)) then
+    fn:emit { op = "mov", dst = idx, a = 0 }
+    fn:jmp("jslt", v, 0, done)
+  end
   fn:emit { op = "mov", dst = idx, a = 1 }
   fn:jmp("jeq", v, 0, done)
   fn:emit { op = "mov", dst = idx, a = 2 }
@@ -80,6 +84,8 @@ local function lhist_bucket(fn, x, lo, hi, step)
 end
 
 -- Key components -----------------------------------------------------------
+
+local write_key_fresh
 
 -- A key component's description from a value: {kind = "int", size, signed,
 -- fmt} or {kind = "str", n} (a field of the key struct), or "ustack" (an id
@@ -177,8 +183,28 @@ local function declare(m, kind, comps, extra)
   return d
 end
 
--- The key, written to a new stack buffer: {stack = obj}.
+-- The key, written to a new stack buffer: {stack = obj}. A key of the
+-- same integers for the same map is written once per scope (a lookup and
+-- a delete share it).
 local function write_key(fn, d, vals, bucket)
+  local memo
+  if not bucket then
+    local ids = { "key", d.name }
+    for i, v in ipairs(vals) do
+      local t = v[K]
+      if t.kind ~= "int" or t.fmt == "ustack" then ids = nil break end
+      ids[#ids + 1] = type(t.v) == "number" and ("k" .. t.v) or ("v" .. t.v.id)
+      if i == #vals then memo = table.concat(ids, ":") end
+    end
+    local got = memo and fn:memo_get(memo)
+    if got then return got end
+  end
+  local base = write_key_fresh(fn, d, vals, bucket)
+  if memo then fn:memo_set(memo, base) end
+  return base
+end
+
+write_key_fresh = function(fn, d, vals, bucket)
   local layout = d.key
   local buf = fn:stack(layout:size(), "key")
   local base = { stack = buf }
@@ -268,7 +294,7 @@ local function typed_value(fn, r, it)
   if it.ptr then
     return value.new(fn, "int", { v = r, size = 8, signed = false, clean = true, ptr = it.ptr, space = it.space })
   end
-  return value.int(fn, r, 8, it.signed, true, it.fmt)
+  return value.int(fn, r, it.size or 8, it.signed, true, it.fmt)
 end
 
 -- assign(m, key_or_nil, rhs): m[key] = rhs in a body.
@@ -282,14 +308,22 @@ function M.assign(m, k, rhs)
   if kind == "lhist" then extra = { min = rhs.min, max = rhs.max, step = rhs.step } end
   local x
   if kind == "value" and type(rhs) == "table" and getmetatable(rhs) == nil then
-    -- a tuple of integers, as bpftrace's @t[k] = (a, b): one value slot each
+    -- a tuple of integers, as bpftrace's @t[k] = (a, b): a struct of them,
+    -- each as wide as its type
     if #rhs == 0 then fail("trace: a tuple stored in a map lists at least one value") end
     kind, x, extra = "tuple", {}, { items = {} }
+    local fields = {}
     for i, e in ipairs(rhs) do
       local v = value.val(e, "a tuple's value")
-      if v[K].kind ~= "int" then fail(("trace: value %d of a tuple is a %s; tuples hold numbers"):format(i, v[K].kind)) end
-      x[i], extra.items[i] = v, typed_of(v)
+      local t = v[K]
+      if t.kind ~= "int" then fail(("trace: value %d of a tuple is a %s; tuples hold numbers"):format(i, t.kind)) end
+      local it = typed_of(v)
+      it.size = (type(t.v) == "number" or t.ptr) and 8 or t.size
+      x[i], extra.items[i] = v, it
+      fields[i] = { "v" .. i, (it.signed and SINT_TYPE or INT_TYPE)[it.size] }
     end
+    extra.layout = require("ebpfdsl.structs").define("tuple_" .. def(m).name, fields)
+    for i, it in ipairs(extra.items) do it.off = extra.layout:field("v" .. i).offset end
   elseif kind == "value" then
     if rhs == nil then fail("trace: to delete a key, use T.delete(map, key)") end
     local v = value.val(rhs, "a map value")
@@ -352,12 +386,17 @@ function M.assign(m, k, rhs)
     end
   elseif kind == "value" or kind == "string" or kind == "tuple" then
     local key = keyed and write_key(fn, d, vals) or index_key(fn, 0)
-    local buf = fn:stack(kind == "string" and d.extra.n or 8 * (kind == "tuple" and #d.extra.items or 1), "value")
+    local buf = fn:stack(kind == "string" and d.extra.n or kind == "tuple" and d.extra.layout:size() or 8, "value")
     if kind == "tuple" then
       if #x ~= #d.extra.items then
         fail(("trace: map @%s holds tuples of %d values, here %d"):format(d.name, #d.extra.items, #x))
       end
-      for i, v in ipairs(x) do fn:st("dw", { stack = buf }, 8 * (i - 1), value.wide(v)) end
+      -- (padding is no key's: what it holds does not matter)
+      for i, v in ipairs(x) do
+        local it = d.extra.items[i]
+        local t = v[K]
+        fn:st(value.SIZE[it.size], { stack = buf }, it.off, it.size > (t.size or 8) and value.wide(v) or t.v)
+      end
     elseif kind == "string" then
       if not x[K].comm then
         for at = 0, buf.size - 8, 8 do fn:st("dw", { stack = buf }, at, 0) end
@@ -396,7 +435,9 @@ function M.read(m, k)
   end
   local L = fn:newlabel("read")
   fn:jmp("jeq", p, 0, L)
-  for i = 1, #items do fn:emit { op = "ld", size = "dw", dst = outs[i], base = p, off = 8 * (i - 1) } end
+  for i, it in ipairs(items) do
+    fn:emit { op = "ld", size = value.SIZE[it.size or 8], dst = outs[i], base = p, off = it.off or 0 }
+  end
   fn:label(L)
   local got = {}
   for i, it in ipairs(items) do got[i] = typed_value(fn, outs[i], it) end
@@ -438,9 +479,7 @@ function Map:bpf_map()
   elseif kind == "string" then
     val = structs.define("str", { { "s", "char", d.extra.n } })
   elseif kind == "tuple" then
-    local fields = {}
-    for i, it in ipairs(d.extra.items) do fields[i] = { "v" .. i, it.signed and "i64" or "u64" } end
-    val = structs.define("tuple", fields)
+    val = d.extra.layout
   else
     val = VALUE[kind] or "u64"
     if kind == "sum" or (kind == "value" and d.extra.signed) then val = "i64" end

@@ -105,11 +105,24 @@ KINDS.rawtracepoint = {
       for i = 2, #proto.params do params[#params + 1] = proto.params[i] end
       return { params = params }
     end)
+    -- arguments typed by BTF make a BTF-enabled raw tracepoint (tp_btf),
+    -- whose struct pointers are read with direct loads; without them (or
+    -- without BTF), a plain one
     return { kind = "rawtracepoint", probe = pr.label, space = "kernel",
-             args = fargs(get, array_reader(0), "kernel", pr.label) }
+             args = function(fn)
+               local proto = get()
+               if proto then pr.btf = true end
+               return ctx.function_args(proto, array_reader(0), proto and "btf" or "kernel", pr.label)(fn)
+             end }
   end,
-  prog = function() return { type = "raw_tracepoint" } end,
-  attach = function(pr, prog) return prog:attach_raw_tracepoint(pr.tpname) end,
+  prog = function(pr)
+    if pr.btf then return { type = "tp_btf", attach_to = pr.tpname } end
+    return { type = "raw_tracepoint" }
+  end,
+  attach = function(pr, prog)
+    if pr.btf then return prog:attach_tracing() end
+    return prog:attach_raw_tracepoint(pr.tpname)
+  end,
 }
 
 local function kfunc_declare(kindname)

@@ -129,6 +129,18 @@ function M.sink(insns, ctx)
   for _, ins in ipairs(insns) do
     if ins.dst then ndefs[ins.dst] = (ndefs[ins.dst] or 0) + 1 end
   end
+  -- where the context is read last, but by instruction i: a load from the
+  -- context moved past that would keep the context alive longer (across
+  -- calls, in a register of r6-r9 or on the stack) to spare its own value
+  local function ctx_last(i)
+    local last = 0
+    for j, x in ipairs(insns) do
+      if j ~= i then
+        for _, v in ipairs(uses(x)) do if v == ctx then last = j end end
+      end
+    end
+    return last
+  end
   for i = #insns - 1, 1, -1 do
     local ins = insns[i]
     local movable = ins.dst and ndefs[ins.dst] == 1 and pure(ins) and not UNMOVABLE[ins.helper]
@@ -147,6 +159,7 @@ function M.sink(insns, ctx)
         if op == "call" then calls = true end
         j = j + 1
       end
+      if calls and ins.op == "ld" and ctx_last(i) < j - 1 then calls = false end
       if calls then
         table.remove(insns, i)
         table.insert(insns, j - 1, ins)
@@ -177,9 +190,14 @@ local function scan(fn)
     if not h then h = {}; hint[v] = h end
     h[#h + 1] = r
   end
+  local refs = {}
   for pos, ins in ipairs(insns) do
-    for _, v in ipairs(uses(ins)) do last[v] = pos end
+    for _, v in ipairs(uses(ins)) do
+      last[v] = pos
+      refs[v] = (refs[v] or 0) + 1
+    end
     if ins.dst then
+      refs[ins.dst] = (refs[ins.dst] or 0) + 1
       if not first[ins.dst] then
         first[ins.dst] = pos
         order[#order + 1] = ins.dst
@@ -263,12 +281,17 @@ local function scan(fn)
       end
     end
     if not pick then
-      -- spill the interval ending last among iv and those holding usable registers
+      -- spill, among iv and those holding usable registers, the value read
+      -- and written the fewest times (each costs a load or a store), and of
+      -- those the one ending last
+      local function better(a, b)
+        if refs[a.v] ~= refs[b.v] then return refs[a.v] < refs[b.v] end
+        return a.e > b.e
+      end
       local victim = not iv.v.reload and iv or nil
-      for r, o in pairs(busy) do
-        if (not iv.cross or r:match("^r[6-9]$")) and not o.v.reload and (not victim or o.e > victim.e) then
-          victim = o
-        end
+      for _, r in ipairs(iv.cross and CALLEE or ALL) do
+        local o = busy[r]
+        if o and not o.v.reload and (not victim or better(o, victim)) then victim = o end
       end
       if not victim then error("trace: internal error: no register for a reloaded value at " .. iv.s) end
       if victim ~= iv then

@@ -210,6 +210,13 @@ local function binop(op, x, y)
   end
   if type(av) == "number" then av = fn:mov(av) end
   local r = M.int(fn, fn:alu(op, av, bv), 8, signed)
+  -- what cannot be negative as a signed 64-bit value (a histogram skips
+  -- that test): an unsigned quotient or remainder by a constant above 1, a
+  -- logical shift right, a mask
+  if type(bv) == "number" and ((op == "div" and bv > 1) or (op == "mod" and bv > 0) or (op == "rsh" and bv > 0)
+    or (op == "and" and bv >= 0)) then
+    f(r).nonneg = true
+  end
   -- a narrow value shifted right by a constant: a mask may undo the
   -- extension (above)
   if (op == "rsh" or op == "arsh") and type(bv) == "number" and ta and ta.kind == "int" and ta.size < 8 and
