@@ -13,7 +13,7 @@ local function show(p, ip, s, d, port) T.printf(FMT .. "\n", p.pid, p.comm, ip, 
 if T.has("kprobe") and not o.tp then
   T.kprobe("tcp_connect", function(p)
     local c = p.args.sk.__sk_common
-    local port = c.skc_dport >> 8 | (c.skc_dport & 255) << 8 -- from network order
+    local port = T.bswap(c.skc_dport) -- (in network order)
     T.when(c.skc_family:eq(2), function() show(p, 4, c.skc_rcv_saddr, c.skc_daddr, port) end,
       function() show(p, 6, c.skc_v6_rcv_saddr, c.skc_v6_daddr, port) end)
   end)

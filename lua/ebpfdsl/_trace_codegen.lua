@@ -12,6 +12,7 @@ local type, ipairs, isv = type, ipairs, ra.isv
 
 local COMMUTATIVE = { add = true, mul = true, ["and"] = true, ["or"] = true, xor = true }
 local WIDE = { lddw = true, ld_map_fd = true, ld_map_value = true }
+local BIG_ENDIAN = string.pack("=I2", 1):byte() == 0
 
 -- The stack holds 512 bytes. When the buffers of a program need more, the
 -- largest move to a per-CPU array's value (one per program), which the
@@ -89,6 +90,7 @@ function M.generate(fn, opts)
   ra.unreachable(insns)
   ra.dce(insns)
   ra.sink(insns, fn.ctx)
+  ra.hoist(insns, fn.ctx)
   local A = ra.allocate(fn)
   local depth = ra.frame(fn.objs)
   if depth > 512 then
@@ -216,6 +218,12 @@ function M.generate(fn, opts)
         end
       end
       put(dsl[name](d, b))
+    elseif op == "bswap" then
+      -- the bytes reversed: to big-endian on a little-endian machine and
+      -- the reverse (both in every kernel; bswap itself needs cpu v4)
+      local a, d = get(ins.a), get(ins.dst)
+      if d ~= a then put(dsl.mov(d, a)) end
+      put(dsl[(BIG_ENDIAN and "le" or "be") .. ins.bits](d))
     elseif op == "neg" or op == "sext" or op == "zext" then
       local a, d = get(ins.a), get(ins.dst)
       if op == "zext" then

@@ -21,7 +21,7 @@ M.isv = isv
 local function uses(ins, out)
   out = out or {}
   local op = ins.op
-  if op == "mov" or op == "neg" or op == "sext" or op == "zext" then
+  if op == "mov" or op == "neg" or op == "sext" or op == "zext" or op == "bswap" then
     if isv(ins.a) then out[#out + 1] = ins.a end
   elseif op == "alu" or op == "jmp" then
     if isv(ins.a) then out[#out + 1] = ins.a end
@@ -51,7 +51,8 @@ local PURE = { get_current_pid_tgid = true, get_current_uid_gid = true, get_smp_
                ktime_get_ns = true, get_prandom_u32 = false }
 local UNMOVABLE = { ktime_get_ns = true }
 
-local VALUE_OPS = { mov = true, alu = true, neg = true, sext = true, zext = true, ld = true, addr = true }
+local VALUE_OPS = { mov = true, alu = true, neg = true, sext = true, zext = true, ld = true, addr = true,
+                    bswap = true }
 
 local function pure(ins)
   return VALUE_OPS[ins.op] or (ins.op == "call" and PURE[ins.helper])
@@ -96,13 +97,26 @@ end
 -- effect loses an unused result.
 function M.dce(insns)
   repeat
-    local used = {}
+    local used, read = {}, {}
     for _, ins in ipairs(insns) do
       for _, v in ipairs(uses(ins)) do used[v] = true end
+      -- the stack objects something reads (a read's buffer it fills is
+      -- not read by the read)
+      local b = ins.base
+      if type(b) == "table" and b.stack then read[b.stack] = true end
+      if ins.op == "call" then
+        for _, a in ipairs(ins.args) do
+          if type(a) == "table" and a.stack and a.stack ~= ins.fills then read[a.stack] = true end
+        end
+      end
+      for _, o in ipairs(ins.objs or {}) do read[o] = true end
     end
     local out, changed = {}, false
     for _, ins in ipairs(insns) do
-      if ins.dst and not used[ins.dst] and ins.op ~= "ctx" then
+      if ins.fills and not read[ins.fills] then
+        -- a read into a buffer nothing reads
+        changed = true
+      elseif ins.dst and not used[ins.dst] and ins.op ~= "ctx" then
         if pure(ins) then
           changed = true
         else
@@ -165,6 +179,31 @@ function M.sink(insns, ctx)
         table.insert(insns, j - 1, ins)
       end
     end
+  end
+  return insns
+end
+
+-- When the context is read once, by a load, that load moves to the start
+-- (it is pure, and context loads cannot fault): the context then dies in
+-- r1 at once instead of waiting in r6 for it.
+function M.hoist(insns, ctx)
+  local at, n = nil, 0
+  for i, ins in ipairs(insns) do
+    for _, v in ipairs(uses(ins)) do
+      if v == ctx then
+        n = n + 1
+        at = i
+      end
+    end
+  end
+  if n ~= 1 then return insns end
+  local ins = insns[at]
+  if ins.op ~= "ld" or ins.base ~= ctx then return insns end
+  local def = 1
+  for i, x in ipairs(insns) do if x.op == "ctx" then def = i break end end
+  if at > def + 1 then
+    table.remove(insns, at)
+    table.insert(insns, def + 1, ins)
   end
   return insns
 end
@@ -266,7 +305,8 @@ local function scan(fn)
     local h = {}
     -- (reusing the first operand's register saves a mov; a load gains
     -- nothing from its base's, so the helper argument it feeds comes first)
-    if (ins.op == "alu" or ins.op == "mov" or ins.op == "neg" or ins.op == "sext" or ins.op == "zext")
+    if (ins.op == "alu" or ins.op == "mov" or ins.op == "neg" or ins.op == "sext" or ins.op == "zext" or
+      ins.op == "bswap")
       and isv(ins.a) and reg[ins.a] and last[ins.a] == iv.s then
       h[#h + 1] = reg[ins.a]
     end

@@ -504,8 +504,9 @@ local function load_bytes(t, size)
     v = fn:ld(SIZE[size], t.base, t.off)
   else
     local buf = fn:stack(8, "read")
-    fn:call(t.how == "user" and "probe_read_user" or "probe_read_kernel",
-      { { stack = buf, off = 0 }, size, addr_arg(t) })
+    -- (fills: the read has no other effect; unread, it goes)
+    local call = fn:emit { op = "call", helper = t.how == "user" and "probe_read_user" or "probe_read_kernel",
+                           args = { { stack = buf, off = 0 }, size, addr_arg(t) }, fills = buf }
     v = fn:ld(SIZE[size], { stack = buf }, 0)
   end
   fn:memo_set(key, v)
@@ -520,7 +521,9 @@ function M.load(x)
   local fn = t.fn
   if ct.kind == "int" or ct.kind == "enum" then
     if not SIZE[ct.size] then fail(("trace: %s has size %d, which no load has"):format(t.name, ct.size)) end
-    return M.int(fn, load_bytes(t, ct.size), ct.size, ct.signed, true, ct.fmt)
+    local v = M.int(fn, load_bytes(t, ct.size), ct.size, ct.signed, true, ct.fmt)
+    f(v).place = x -- (whose bytes T.ntop may copy as they are)
+    return v
   elseif ct.kind == "ptr" then
     local v = load_bytes(t, 8)
     return new(fn, "int", { v = v, size = 8, signed = false, clean = true, ptr = ct,
@@ -573,12 +576,21 @@ function M.place_bytes(x, n)
   end, { buf = true })
 end
 
+local LUA_FIELDS = {}
+for _, k in ipairs { "index", "newindex", "call", "tostring", "name", "gc", "close", "mode", "metatable", "pairs",
+                     "ipairs", "len", "eq", "lt", "le", "concat", "unm", "add", "sub", "mul", "div", "mod", "pow",
+                     "idiv", "band", "bor", "bxor", "shl", "shr", "bnot", "trace_value", "type", "class" } do
+  LUA_FIELDS["__" .. k] = true
+end
+
 -- Member and element access on places and typed pointers.
 function V.__index(x, key)
   local m = METHODS[key]
   if m then return m end
   local t = f(x)
-  if type(key) == "string" and key:sub(1, 2) == "__" then return nil end
+  -- (what libraries ask of any table is not a member: struct members may
+  -- still start with two underscores, as struct sock's __sk_common)
+  if LUA_FIELDS[key] then return nil end
   local access = M.access or fail
   return access(x, t, key)
 end

@@ -221,16 +221,49 @@ local function session()
   function S.syscall_name(x) return formatted(x, "syscall", "syscall_name") end
   function S.ksym(x) return formatted(x, "ksym", "ksym") end
   function S.ntop(x)
+    local function bytes(str)
+      local t = str[K]
+      return value.str(t.fn, t.n, t.write, { buf = true, fmt = "ntop" })
+    end
     if value.is(x) and x[K].kind == "place" then
       local ct = x[K].ctype
       local n = ct.kind == "array" and ct.n * ct.elem_size or ct.size
       if n ~= 4 and n ~= 16 then fail("trace: ntop takes the 4 or 16 bytes of an IP address, got " .. tostring(n)) end
-      x = value.place_bytes(x, n)
+      return bytes(value.place_bytes(x, n))
     end
     local v = value.val(x, "ntop")
     local t = v[K]
-    if t.kind ~= "str" then fail("trace: ntop takes the bytes of an address (a 4 or 16 byte field or p.buf)") end
-    return value.str(t.fn, t.n, t.write, { buf = true, fmt = "ntop" })
+    if t.kind == "int" and t.size == 4 and t.place and (t.place[K].how == "kernel" or t.place[K].how == "user") then
+      -- an IPv4 address (__be32) read with a helper: its bytes go straight
+      -- where they are used (the load into a register, unused, goes)
+      return bytes(value.place_bytes(t.place, 4))
+    end
+    if t.kind == "int" and t.size == 4 and type(t.v) ~= "number" then
+      -- an IPv4 address in a register: its bytes as they were in memory
+      return value.str(t.fn, 4, function(f, base, off) f:st("w", base, off, t.v) end, { buf = true, fmt = "ntop" })
+    end
+    if t.kind ~= "str" then
+      fail("trace: ntop takes an address: a 4 or 16 byte field, a 32-bit integer, or p.buf(ptr, 4 or 16)")
+    end
+    return bytes(v)
+  end
+
+  -- T.bswap(x): x's bytes in the reverse order (bpftrace's bswap), as wide as
+  -- its type: a port in network order in host order
+  function S.bswap(x)
+    local fn = in_body("T.bswap")
+    local v = value.val(x, "bswap's value")
+    local t = v[K]
+    if t.kind ~= "int" then fail("trace: bswap takes an integer") end
+    if type(t.v) == "number" then
+      local n = t.size
+      local k = 0
+      for i = 0, n - 1 do k = k | (((t.v >> (8 * i)) & 0xff) << (8 * (n - 1 - i))) end
+      return value.const(k)
+    end
+    local d = fn:v()
+    fn:emit { op = "bswap", dst = d, a = t.v, bits = t.size * 8 }
+    return value.int(fn, d, t.size, false, true)
   end
 
   -- Building and running --------------------------------------------------------

@@ -7,9 +7,18 @@ local M = {}
 -- load("opensnoop", {"-p", 12}) -> session S, run(more_opts) (the tool's
 -- own T.run call, with more options merged in), and the options its probes
 -- are built with ({pid =}: probe:build(opts) as T.run would)
-function M.load(name, argv)
+-- opts.has = {kprobe = true}: what T.has answers there (a kprobe tool's
+-- programs build and load where kprobes do not attach)
+function M.load(name, argv, opts)
   local trace = require "ebpfdsl.trace"
   local S = trace.new()
+  if opts and opts.has then
+    local real = S.has
+    S.has = function(kind)
+      if opts.has[kind] ~= nil then return opts.has[kind] end
+      return real(kind)
+    end
+  end
   local real_run = S.run
   local saved = { mod = package.loaded["ebpfdsl.trace"], arg = arg, path = package.path, cpath = package.cpath }
   local call

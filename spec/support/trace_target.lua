@@ -96,6 +96,7 @@ function M.start(args)
     -- (the shell creates the file before it writes the status)
     return tonumber(M.wait_for("the target to exit", function() return (read(job.rcfile) or ""):match("%d+") end))
   end
+  function t.exited() return (read(job.rcfile) or ""):match("%d+") ~= nil end
   function t.kill() os.execute("kill -KILL " .. t.pid .. " 2>/dev/null") end
   return t
 end
