@@ -192,7 +192,7 @@ local function write_key(fn, d, vals, bucket)
     local ids = { "key", d.name }
     for i, v in ipairs(vals) do
       local t = v[K]
-      if t.kind ~= "int" or t.fmt == "ustack" then ids = nil break end
+      if t.kind ~= "int" or t.fmt == "ustack" then break end
       ids[#ids + 1] = type(t.v) == "number" and ("k" .. t.v) or ("v" .. t.v.id)
       if i == #vals then memo = table.concat(ids, ":") end
     end

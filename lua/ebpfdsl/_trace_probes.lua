@@ -251,7 +251,9 @@ local function exists(path)
   return f ~= nil
 end
 
-local function tracefs() return exists("/sys/kernel/tracing/events") and "/sys/kernel/tracing" or "/sys/kernel/debug/tracing" end
+local function tracefs()
+  return exists("/sys/kernel/tracing/events") and "/sys/kernel/tracing" or "/sys/kernel/debug/tracing"
+end
 
 local function pmu(name)
   return function()

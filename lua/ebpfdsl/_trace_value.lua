@@ -505,7 +505,7 @@ local function load_bytes(t, size)
   else
     local buf = fn:stack(8, "read")
     -- (fills: the read has no other effect; unread, it goes)
-    local call = fn:emit { op = "call", helper = t.how == "user" and "probe_read_user" or "probe_read_kernel",
+    fn:emit { op = "call", helper = t.how == "user" and "probe_read_user" or "probe_read_kernel",
                            args = { { stack = buf, off = 0 }, size, addr_arg(t) }, fills = buf }
     v = fn:ld(SIZE[size], { stack = buf }, 0)
   end

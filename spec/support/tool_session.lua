@@ -34,7 +34,7 @@ function M.load(name, argv, opts)
   assert(call, name .. " never called T.run")
   S.run = real_run
   -- what T.run passes on to the probes: pid, from the parsed options
-  local opts = { pid = call[1] and call[1].pid }
+  local built = { pid = call[1] and call[1].pid }
   return S, function(extra)
     local more = {}
     for k, v in pairs(call[2] or {}) do more[k] = v end
