@@ -40,7 +40,7 @@ function M.load(name, argv, opts)
     for k, v in pairs(call[2] or {}) do more[k] = v end
     for k, v in pairs(extra or {}) do more[k] = v end
     return real_run(call[1], more)
-  end, opts
+  end, built
 end
 
 -- Instructions as the kernel counts them (a 64-bit immediate is two).
