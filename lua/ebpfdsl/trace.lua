@@ -13,7 +13,8 @@
 -- See docs/trace.md.
 local value = require "ebpfdsl._trace_value"
 local ir = require "ebpfdsl._trace_ir"
-local maps = require "ebpfdsl._trace_maps"
+-- maps (bpftrace's @name) are loaded by the first session that uses one
+local function maps() return require "ebpfdsl._trace_maps" end
 local output = require "ebpfdsl._trace_output"
 local probes = require "ebpfdsl._trace_probes"
 require "ebpfdsl._trace_types"
@@ -36,6 +37,21 @@ local function formatted(x, name, what)
   return value.int(t.fn, t.v, t.size, t.signed, t.clean, name)
 end
 
+-- Whether user space shows some value of the session through a formatter
+-- (a syscall's name, a stack, an address, joined strings).
+local function shows_formatted(st)
+  for _, site in ipairs(st.out.sites) do
+    for _, it in ipairs(site.items or {}) do if it.fmt then return true end end
+    for _, p in ipairs(site.pieces or {}) do if p.item and p.item.fmt then return true end end
+  end
+  for _, m in ipairs(st.map_order) do
+    local d = m[K]
+    if d.extra and d.extra.fmt then return true end
+    for _, c in ipairs(d.comps or {}) do if c.fmt or c.kind == "ustack" then return true end end
+  end
+  return false
+end
+
 -- The metatable of what T.options returns.
 local OPTIONS = { __name = "ebpfdsl.trace.Options" }
 
@@ -55,7 +71,7 @@ local function session()
       end
       local m = map_objs[name]
       if not m then
-        m = maps.new(st, name)
+        m = maps().new(st, name)
         map_objs[name] = m
       end
       return m
@@ -63,7 +79,7 @@ local function session()
     __newindex = function(t, name, v)
       local m = t[name]
       if not value.current then fail("trace: maps are written by probes: assign T.maps." .. name .. " in a body") end
-      maps.assign(m, nil, v)
+      maps().assign(m, nil, v)
     end,
   })
 
@@ -171,12 +187,12 @@ local function session()
 
   S.not_ = value.negate
 
-  function S.count() return maps.agg("count") end
-  function S.sum(x) return maps.agg("sum", x) end
-  function S.min(x) return maps.agg("min", x) end
-  function S.max(x) return maps.agg("max", x) end
-  function S.avg(x) return maps.agg("avg", x) end
-  function S.hist(x) return maps.agg("hist", x) end
+  function S.count() return maps().agg("count") end
+  function S.sum(x) return maps().agg("sum", x) end
+  function S.min(x) return maps().agg("min", x) end
+  function S.max(x) return maps().agg("max", x) end
+  function S.avg(x) return maps().agg("avg", x) end
+  function S.hist(x) return maps().agg("hist", x) end
   function S.lhist(x, lo, hi, step)
     for i, a in ipairs { lo, hi, step } do
       if math.tointeger(a) == nil then fail(("trace: lhist: argument %d must be an integer"):format(i + 1)) end
@@ -184,12 +200,12 @@ local function session()
     if step <= 0 or hi <= lo then fail("trace: lhist(x, min, max, step) needs min < max and step > 0") end
     if (hi - lo) % step ~= 0 then fail("trace: lhist: max - min must be a multiple of step") end
     if not (ir.fits_imm(lo) and ir.fits_imm(hi)) then fail("trace: lhist: bounds must fit 32 bits") end
-    return maps.agg("lhist", x, { min = lo, max = hi, step = step })
+    return maps().agg("lhist", x, { min = lo, max = hi, step = step })
   end
 
   function S.delete(m, key)
-    if getmetatable(m) ~= maps.Map then fail("trace: T.delete(T.maps.name, key)") end
-    if value.current then return maps.delete(m, key) end
+    if getmetatable(m) ~= maps().Map then fail("trace: T.delete(T.maps.name, key)") end
+    if value.current then return maps().delete(m, key) end
     local d = m[K]
     if d.bpf then
       local list = type(key) == "table" and key or { key }
@@ -200,7 +216,7 @@ local function session()
   end
 
   function S.clear(m)
-    if getmetatable(m) ~= maps.Map then fail("trace: T.clear(T.maps.name)") end
+    if getmetatable(m) ~= maps().Map then fail("trace: T.clear(T.maps.name)") end
     m:clear()
   end
 
@@ -282,7 +298,7 @@ local function session()
     require "ebpfdsl.ringbuf"
     require "ebpfdsl._trace_run"
     if #st.map_order > 0 then require "ebpfdsl.report" end
-    require "ebpfdsl._trace_format"
+    if shows_formatted(st) then require "ebpfdsl._trace_format" end
     if st.symbolic then require "ebpfdsl.symbols" end
     for _, pr in ipairs(st.probes) do
       local ok, msg = pr:attach(opts)
