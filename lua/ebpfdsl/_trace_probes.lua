@@ -370,8 +370,9 @@ end
 -- instruction the verifier refused), errno, log.
 function Probe:load()
   if self.prog then return self.prog end
+  local insns = self:insns() -- (first: the body decides some kinds' program type)
   local spec = self.k.prog(self)
-  spec.insns = self:insns()
+  spec.insns = insns
   spec.name = prog_name(self.label)
   local programs = require "ebpfdsl.programs"
   local prog, msg, errno, log, raw = programs.load(spec)
