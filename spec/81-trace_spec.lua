@@ -313,6 +313,31 @@ describe("a verifier refusal", function()
       "tracepoint:syscalls:sys_enter_getppid: "), err)
     assert.truthy(err:find("invalid bpf_context access", 1, true), err)
   end)
+
+  env.it("through the public API: 2^20 paths the verifier cannot prune name the body's line", NEEDS, function()
+    -- each select doubles the paths, each with its own constant; the
+    -- filter on the sum makes every one matter to the verifier, which
+    -- gives up after a million instructions
+    local S = trace.new()
+    local line = debug.getinfo(1, "l").currentline + 5
+    S.tracepoint("syscalls:sys_enter_getppid", function(p)
+      local x = p.pid
+      local sum = 0
+      for i = 0, 19 do
+        sum = S.select(((x >> i) & 1):ne(0), sum + (1 << i), sum)
+      end
+      S.filter(sum:ne(123456))
+      S.maps.n = S.count()
+    end)
+    local ok, err = pcall(S.start, {})
+    assert.is_false(ok)
+    -- the instruction it stopped at: one of the selects' (most likely), the
+    -- filter's or the count's
+    local at = tonumber(err:match("^spec/81%-trace_spec%.lua:(%d+): the verifier refused " ..
+      "tracepoint:syscalls:sys_enter_getppid: "))
+    assert.truthy(at == line or at == line + 2 or at == line + 3, err)
+    assert.truthy(err:find("BPF program is too large", 1, true), err)
+  end)
 end)
 
 describe("body mistakes", function()
