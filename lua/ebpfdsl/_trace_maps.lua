@@ -217,9 +217,11 @@ write_key_fresh = function(fn, d, vals, bucket)
       for b = fld.offset, fld.offset + fld.size - 1 do covered[b] = true end
     end
   end
+  -- (comm too: bpf_get_current_comm pads with NULs since 6.4 only, 6.1
+  -- leaves what the stack held after the name)
   for i, v in ipairs(vals) do
     local t = v[K]
-    if t.kind == "str" and not t.comm then
+    if t.kind == "str" then
       local info = layout:field("k" .. i)
       for b = info.offset, info.offset + info.size - 1 do covered[b] = nil end
     end
@@ -398,9 +400,7 @@ function M.assign(m, k, rhs)
         fn:st(value.SIZE[it.size], { stack = buf }, it.off, it.size > (t.size or 8) and value.wide(v) or t.v)
       end
     elseif kind == "string" then
-      if not x[K].comm then
-        for at = 0, buf.size - 8, 8 do fn:st("dw", { stack = buf }, at, 0) end
-      end
+      for at = 0, buf.size - 8, 8 do fn:st("dw", { stack = buf }, at, 0) end
       value.write_str(x, { stack = buf }, 0, d.extra.n)
     else
       fn:st("dw", { stack = buf }, 0, value.wide(x))

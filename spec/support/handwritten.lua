@@ -212,6 +212,8 @@ M["tracepoint:raw_syscalls:sys_enter"] = function(e)
   return {
     d.ldx("dw", "r6", "r1", e.field("raw_syscalls", "sys_enter", "id")),
     only_pid(e),
+    -- (get_current_comm leaves what follows the name as it was before 6.4)
+    d.st("dw", "r10", key + K:field("k1").offset, 0), d.st("dw", "r10", key + K:field("k1").offset + 8, 0),
     d.mov("r1", "r10"), d.add("r1", key + K:field("k1").offset), d.mov("r2", 16), d.call("get_current_comm"),
     d.stx("dw", "r10", key + K:field("k2").offset, "r6"),
     count(e.map("calls"), key, key - 8),
@@ -312,8 +314,11 @@ M["profile:hz:99"] = function(e)
     d.mov("r1", "r6"), d.ld_map_fd("r2", stacks), d.mov("r3", 256), d.call("get_stackid"), -- BPF_F_USER_STACK
     d.stx("dw", "r10", key + K:field("k2").offset, "r0"),
     d.stx("w", "r10", key + K:field("k2pid").offset, "r7"),
+    -- the name and the padding at the end, zeroed (get_current_comm leaves
+    -- what follows the name as it was before 6.4)
+    d.st("w", "r10", key + K:field("k3").offset, 0), d.st("dw", "r10", key + K:field("k3").offset + 4, 0),
+    d.st("dw", "r10", key + K:field("k3").offset + 12, 0),
     d.mov("r1", "r10"), d.add("r1", key + K:field("k3").offset), d.mov("r2", 16), d.call("get_current_comm"),
-    d.st("w", "r10", -4, 0), -- the padding at the end of the key
     count(e.map("samples"), key, key - 8),
     out(),
   }
