@@ -169,12 +169,36 @@ describe("generated code", function()
     -- get_current_pid_tgid comes after the reservation: nothing holds the
     -- pid across ringbuf_reserve
     assert.truthy(text:find("ringbuf_reserve.*get_current_pid_tgid"), text)
-    -- the filename pointer is loaded into r3 for probe_read_user_str
-    assert.truthy(text:find("r3 = %*%(u64 %*%)%(r6 %+ 0x18%)\n[^\n]*\n[^\n]*\n[^\n]*\n[^\n]*probe_read_user_str"), text)
+    -- the filename pointer is read first, straight from the context in r1:
+    -- keeping it in r6 costs what keeping the context would, and nothing
+    -- else needs the context
+    assert.truthy(text:find("^ +0: r6 = %*%(u64 %*%)%(r1 %+ 0x18%)\n"), text)
+    assert.truthy(text:find("r3 = r6\n[^\n]*\n[^\n]*\n[^\n]*probe_read_user_str"), text)
     local n = 0
     for _, x in ipairs(insns) do if x.op ~= "label" then n = n + 1 end end
     assert.is_true(n <= 36, n)
   end)
+
+  env.it("reads argv with one loop, and skips a histogram's negative test where no value can be negative", BUILD,
+    function()
+      local T = trace.new()
+      local insns = T.compile("tracepoint", "syscalls:sys_enter_execve", function(p)
+        T.printf("%s\n", p.join(p.args.argv))
+        T.maps.h = T.hist(p.nsecs // 1000) -- an unsigned quotient
+        T.maps.s = T.hist(p.args.argv - 5) -- may be negative
+      end)
+      local strs, back, jslt = 0, 0, 0
+      local at = {}
+      for i, x in ipairs(insns) do
+        if x.op == "label" then at[x.name] = i end
+        if x.op == "call" and x.helper == "probe_read_user_str" then strs = strs + 1 end
+        if x.op == "jslt" then jslt = jslt + 1 end
+      end
+      for i, x in ipairs(insns) do if x.target and at[x.target] and at[x.target] < i then back = back + 1 end end
+      assert.equal(1, strs)
+      assert.equal(1, back) -- the loop's one jump back
+      assert.equal(1, jslt) -- for @s only
+    end)
 
   env.it("shares stack bytes between buffers that do not live at once", BUILD, function()
     local T = trace.new()

@@ -313,6 +313,31 @@ describe("a verifier refusal", function()
       "tracepoint:syscalls:sys_enter_getppid: "), err)
     assert.truthy(err:find("invalid bpf_context access", 1, true), err)
   end)
+
+  env.it("through the public API: 2^20 paths the verifier cannot prune name the body's line", NEEDS, function()
+    -- each select doubles the paths, each with its own constant; the
+    -- filter on the sum makes every one matter to the verifier, which
+    -- gives up after a million instructions
+    local S = trace.new()
+    local line = debug.getinfo(1, "l").currentline + 5
+    S.tracepoint("syscalls:sys_enter_getppid", function(p)
+      local x = p.pid
+      local sum = 0
+      for i = 0, 19 do
+        sum = S.select(((x >> i) & 1):ne(0), sum + (1 << i), sum)
+      end
+      S.filter(sum:ne(123456))
+      S.maps.n = S.count()
+    end)
+    local ok, err = pcall(S.start, {})
+    assert.is_false(ok)
+    -- the instruction it stopped at: one of the selects' (most likely), the
+    -- filter's or the count's
+    local at = tonumber(err:match("^spec/81%-trace_spec%.lua:(%d+): the verifier refused " ..
+      "tracepoint:syscalls:sys_enter_getppid: "))
+    assert.truthy(at == line or at == line + 2 or at == line + 3, err)
+    assert.truthy(err:find("BPF program is too large", 1, true), err)
+  end)
 end)
 
 describe("body mistakes", function()
@@ -446,6 +471,79 @@ describe("more probe kinds and values", function()
     local events = run_on(S, { "connect", "9" })
     assert.same({ { daddr = "127.0.0.1", dport = 9, six = "::ffff:127.0.0.1" } }, events)
   end)
+end)
+
+describe("values kept and shown", function()
+  env.it("masks give C's bits of a narrow signed value, shifted or not (an int of -100)", NEEDS, function()
+    local S = trace.new()
+    S.tracepoint("syscalls:sys_enter_openat", function(p)
+      local x = p.args.dfd -- int, AT_FDCWD
+      S.emit { a = x & 0x7f, b = (x >> 4) & 0xff, c = (x >> 28) & 0xf, d = (x >> 28) & 0x1f, e = x & 0xffff,
+               f = (x >> 8) & 0xffffff, g = x >> 4, h = x & 0x1ffffffff }
+    end)
+    local events = run_on(S, { "open", "/" })
+    local x = -100
+    -- Lua's // floors as an arithmetic shift does; & on the 64-bit value
+    assert.same({ { a = x & 0x7f, b = (x // 16) & 0xff, c = (x // (1 << 28)) & 0xf, d = (x // (1 << 28)) & 0x1f,
+                    e = x & 0xffff, f = (x // 256) & 0xffffff, g = x // 16, h = x & 0x1ffffffff } }, events)
+  end)
+
+  env.it("tuples: stored at a call's entry, read at its return and in user space", NEEDS, function()
+    local S = trace.new()
+    S.tracepoint("syscalls:sys_enter_openat", function(p)
+      S.maps.args[p.tid] = { p.args.dfd, p.args.flags, p.pid }
+    end)
+    S.tracepoint("syscalls:sys_exit_openat", function(p)
+      local a = S.maps.args[p.tid]
+      S.emit { dfd = a[1], flags = a[2], pid = a[3], gone = S.maps.args[p.tid + 1][1] }
+    end)
+    local events, t = run_on(S, { "open", "/" })
+    assert.same({ { dfd = -100, flags = 0, pid = t.pid, gone = 0 } }, events)
+    assert.same({ -100, 0, t.pid }, S.maps.args:read(t.pid))
+    assert.equal(("@args[%d]: (-100, 0, %d)\n"):format(t.pid, t.pid), tostring(S.maps.args))
+  end)
+
+  env.it("a pointer stored in a map keeps its C type: curtask at entry, its parent's pid at return", NEEDS,
+    function()
+      local S = trace.new()
+      S.tracepoint("syscalls:sys_enter_getppid", function(p) S.maps.task[p.tid] = p.curtask end)
+      S.tracepoint("syscalls:sys_exit_getppid", function(p)
+        S.emit { ppid = S.maps.task[p.tid].real_parent.tgid, ret = p.args.ret }
+      end)
+      local events, t = run_on(S, { "getppid", "1" })
+      assert.same({ { ppid = t.ppid, ret = t.ppid } }, events)
+    end)
+
+  env.it("bswap and ntop: a port in network order, an address in an integer", NEEDS, function()
+    local S = trace.new()
+    S.tracepoint("sock:inet_sock_set_state", function(p)
+      S.filter(p.args.newstate:eq(2)) -- TCP_SYN_SENT
+      S.emit { port = S.bswap(p.args.dport), back = S.bswap(S.bswap(p.args.dport)), k = S.bswap(0x1234),
+               dfd = S.ntop(p.args.oldstate) }
+    end)
+    local events = run_on(S, { "connect", "9" })
+    -- oldstate TCP_CLOSE (7) as a 32-bit address in memory: 7, 0, 0, 0
+    assert.same({ { port = 9 << 8, back = 9, k = 0x3412 << 48, dfd = "7.0.0.0" } }, events)
+  end)
+
+  env.it("T.has agrees with the attempts of the specs' own feature probes", { "bpf" }, function()
+    for _, kind in ipairs { "kprobe", "uprobe", "fentry" } do
+      assert.equal(env.has(kind), (trace.has(kind)), kind)
+    end
+    assert.is_true(trace.has("tracepoint"))
+    assert.has_error(function() trace.has("nosuch") end)
+  end)
+
+  env.it("raw tracepoints whose arguments the body reads load as BTF-enabled ones, the others not",
+    { "bpf", "tracefs", "btf" }, function()
+      local S = trace.new()
+      local typed = S.rawtracepoint("sched_switch", function(p) S.maps.n[p.args[3].pid] = S.count() end)
+      local plain = S.rawtracepoint("sched_switch", function() S.maps.all = S.count() end)
+      assert.equal("tracing", assert(typed:load()):type())
+      assert.equal("raw_tracepoint", assert(plain:load()):type())
+      -- next->pid: a direct load, no bpf_probe_read_kernel
+      for _, x in ipairs(typed:insns()) do assert.is_false(x.op == "call" and x.helper == "probe_read_kernel") end
+    end)
 end)
 
 describe("docs/trace.md", function()

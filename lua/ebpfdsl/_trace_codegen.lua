@@ -12,6 +12,7 @@ local type, ipairs, isv = type, ipairs, ra.isv
 
 local COMMUTATIVE = { add = true, mul = true, ["and"] = true, ["or"] = true, xor = true }
 local WIDE = { lddw = true, ld_map_fd = true, ld_map_value = true }
+local BIG_ENDIAN = string.pack("=I2", 1):byte() == 0
 
 -- The stack holds 512 bytes. When the buffers of a program need more, the
 -- largest move to a per-CPU array's value (one per program), which the
@@ -89,6 +90,7 @@ function M.generate(fn, opts)
   ra.unreachable(insns)
   ra.dce(insns)
   ra.sink(insns, fn.ctx)
+  ra.hoist(insns, fn.ctx)
   local A = ra.allocate(fn)
   local depth = ra.frame(fn.objs)
   if depth > 512 then
@@ -104,7 +106,39 @@ function M.generate(fn, opts)
 
   local out, lines, nslot = {}, {}, 0
   local cur_line
+  -- What each register holds, as far as straight-line code tells: a move
+  -- of a value into a register that holds it already is left out (a
+  -- helper's result copied to r6 and back, a constant set twice).
+  local held, fresh = {}, 0
+  local function token()
+    fresh = fresh + 1
+    return fresh
+  end
+  local function redundant(x)
+    if x.op == "label" or x.op == "exit" then
+      held = {}
+    elseif x.op == "call" then
+      for i = 0, 5 do held["r" .. i] = nil end
+    elseif x.op == "mov" then
+      local v
+      if x.src then
+        v = held[x.src] or token()
+        held[x.src] = v
+      else
+        v = "#" .. x.imm
+      end
+      if held[x.dst] == v then return true end
+      held[x.dst] = v
+    elseif x.dst and x.op ~= "st" and x.op ~= "stx" and not x.op:match("^j") and not x.op:match("^atomic") then
+      held[x.dst] = nil
+    elseif x.op:match("^atomic") and x.op ~= "atomic_add" and x.op ~= "atomic_or" and x.op ~= "atomic_and" and
+      x.op ~= "atomic_xor" then
+      held = {} -- fetching atomics write registers
+    end
+    return false
+  end
   local function put(x)
+    if redundant(x) then return end
     out[#out + 1] = x
     if x.op ~= "label" then
       lines[nslot] = cur_line
@@ -184,6 +218,12 @@ function M.generate(fn, opts)
         end
       end
       put(dsl[name](d, b))
+    elseif op == "bswap" then
+      -- the bytes reversed: to big-endian on a little-endian machine and
+      -- the reverse (both in every kernel; bswap itself needs cpu v4)
+      local a, d = get(ins.a), get(ins.dst)
+      if d ~= a then put(dsl.mov(d, a)) end
+      put(dsl[(BIG_ENDIAN and "le" or "be") .. ins.bits](d))
     elseif op == "neg" or op == "sext" or op == "zext" then
       local a, d = get(ins.a), get(ins.dst)
       if op == "zext" then
@@ -202,6 +242,11 @@ function M.generate(fn, opts)
     elseif op == "ld" then
       local b, off = base_of(ins.base, ins.off)
       put(dsl.ldx(ins.size, get(ins.dst), b, off))
+    elseif op == "addr" then
+      local b, off = base_of(ins.base, ins.off)
+      local d = get(ins.dst)
+      if d ~= b then put(dsl.mov(d, b)) end
+      if off ~= 0 then put(dsl.add(d, off)) end
     elseif op == "st" or op == "xadd" then
       local b, off = base_of(ins.base, ins.off)
       if op == "xadd" then

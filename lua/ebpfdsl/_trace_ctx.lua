@@ -50,12 +50,16 @@ B.comm = function(_, fn)
     f:call("get_current_comm", { value.dst_arg(base, off), n })
   end, { comm = true })
 end
+-- curtask is BTF-typed (bpf_get_current_task_btf, kernels since 5.11): its
+-- members and the structs they point to are read with direct loads, one
+-- instruction each, where bpf_get_current_task would need a
+-- bpf_probe_read_kernel per pointer.
 B.curtask = function(_, fn)
-  local task = memo(fn, "curtask", function() return call0(fn, "get_current_task") end)
+  local task = memo(fn, "curtask", function() return call0(fn, "get_current_task_btf") end)
   local b = types.btf()
   local id = b:id("task_struct", "struct")
   local ct = { kind = "ptr", to = types.classify(b, id), decl = "struct task_struct *" }
-  return value.new(fn, "int", { v = task, size = 8, signed = false, clean = true, ptr = ct, space = "kernel",
+  return value.new(fn, "int", { v = task, size = 8, signed = false, clean = true, ptr = ct, space = "btf",
                                 name = "curtask" })
 end
 B.func = function(p) return value.strconst(p._info.func or "") end
@@ -137,17 +141,28 @@ local function join(p, fn, ptr, n, len)
   local space = t.space == "user" and "user" or (t.space == nil and p._info.space or t.space)
   local rd = space == "user" and "probe_read_user" or "probe_read_kernel"
   local src = value.wide(v)
+  -- a loop (the verifier runs it n times at most): each pointer, then its
+  -- string; the slot after the last string starts with a NUL
   return value.str(fn, n * len, function(f, base, off)
-    for i = 0, n - 1 do f:st("b", base, off + i * len, 0) end
-    local done = f:newlabel("join")
     local slot = f:stack(8, "argv")
-    for i = 0, n - 1 do
-      f:call(rd, { { stack = slot, off = 0 }, 8, { ptr = src, off = 8 * i } })
-      local a = f:ld("dw", { stack = slot }, 0)
-      f:jmp("jeq", a, 0, done)
-      f:call(rd .. "_str", { value.dst_arg(base, off + i * len), len, a })
-    end
+    local dst = f:addr(base, off)
+    local at = f:mov(src)
+    local i = f:mov(0)
+    local top, done, out = f:newlabel("join"), f:newlabel("join"), f:newlabel("join")
+    f:label(top)
+    f:call(rd, { { stack = slot, off = 0 }, 8, at })
+    local a = f:ld("dw", { stack = slot }, 0)
+    f:jmp("jeq", a, 0, done)
+    f:call(rd .. "_str", { { ptr = dst, off = 0 }, len, a })
+    f:emit { op = "alu", alu = "add", dst = dst, a = dst, b = len }
+    f:emit { op = "alu", alu = "add", dst = at, a = at, b = 8 }
+    f:emit { op = "alu", alu = "add", dst = i, a = i, b = 1 }
+    f:emit { op = "jmp", cond = "jlt", a = i, b = n, target = top, keep = { dst, at },
+             objs = { slot, type(base) == "table" and base.stack or nil } }
+    f:ja(out)
     f:label(done)
+    f:st("b", dst, 0, 0)
+    f:label(out)
   end, { fmt = "join:" .. len, buf = true })
 end
 

@@ -103,6 +103,13 @@ function Fn:un(op, a, bits)
   return d
 end
 
+-- addr(base, off) -> a vreg holding base + off (base a vreg or {stack = obj})
+function Fn:addr(base, off)
+  local d = self:v()
+  self:emit { op = "addr", dst = d, base = base, off = off or 0 }
+  return d
+end
+
 function Fn:ld(size, base, off)
   local d = self:v()
   self:emit { op = "ld", size = size, dst = d, base = base, off = off or 0 }

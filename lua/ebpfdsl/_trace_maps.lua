@@ -35,11 +35,15 @@ M.HIST_BUCKETS = 65
 
 -- The bucket of a 64-bit signed value, computed in the program.
 local function log2_bucket(fn, x)
+  local t = x[K]
   local v = fn:mov(value.wide(x))
   local idx = fn:v()
   local done = fn:newlabel("hist")
-  fn:emit { op = "mov", dst = idx, a = 0 }
-  fn:jmp("jslt", v, 0, done)
+  -- (a value known not to be negative needs no test)
+  if not (t.nonneg or (not t.signed and t.size < 8)) then
+    fn:emit { op = "mov", dst = idx, a = 0 }
+    fn:jmp("jslt", v, 0, done)
+  end
   fn:emit { op = "mov", dst = idx, a = 1 }
   fn:jmp("jeq", v, 0, done)
   fn:emit { op = "mov", dst = idx, a = 2 }
@@ -80,6 +84,8 @@ local function lhist_bucket(fn, x, lo, hi, step)
 end
 
 -- Key components -----------------------------------------------------------
+
+local write_key_fresh
 
 -- A key component's description from a value: {kind = "int", size, signed,
 -- fmt} or {kind = "str", n} (a field of the key struct), or "ustack" (an id
@@ -155,7 +161,7 @@ local function declare(m, kind, comps, extra)
     d.session:map_defined(m)
     return d
   end
-  if d.kind ~= kind and not (d.kind == "value" and kind == "read") and kind ~= "delete" then
+  if d.kind ~= kind and not ((d.kind == "value" or d.kind == "tuple") and kind == "read") and kind ~= "delete" then
     fail(("trace: map @%s holds %s values; it cannot also take %s"):format(d.name, d.kind, kind))
   end
   if kind == "lhist" then
@@ -177,8 +183,28 @@ local function declare(m, kind, comps, extra)
   return d
 end
 
--- The key, written to a new stack buffer: {stack = obj}.
+-- The key, written to a new stack buffer: {stack = obj}. A key of the
+-- same integers for the same map is written once per scope (a lookup and
+-- a delete share it).
 local function write_key(fn, d, vals, bucket)
+  local memo
+  if not bucket then
+    local ids = { "key", d.name }
+    for i, v in ipairs(vals) do
+      local t = v[K]
+      if t.kind ~= "int" or t.fmt == "ustack" then break end
+      ids[#ids + 1] = type(t.v) == "number" and ("k" .. t.v) or ("v" .. t.v.id)
+      if i == #vals then memo = table.concat(ids, ":") end
+    end
+    local got = memo and fn:memo_get(memo)
+    if got then return got end
+  end
+  local base = write_key_fresh(fn, d, vals, bucket)
+  if memo then fn:memo_set(memo, base) end
+  return base
+end
+
+write_key_fresh = function(fn, d, vals, bucket)
   local layout = d.key
   local buf = fn:stack(layout:size(), "key")
   local base = { stack = buf }
@@ -191,9 +217,11 @@ local function write_key(fn, d, vals, bucket)
       for b = fld.offset, fld.offset + fld.size - 1 do covered[b] = true end
     end
   end
+  -- (comm too: bpf_get_current_comm pads with NULs since 6.4 only, 6.1
+  -- leaves what the stack held after the name)
   for i, v in ipairs(vals) do
     local t = v[K]
-    if t.kind == "str" and not t.comm then
+    if t.kind == "str" then
       local info = layout:field("k" .. i)
       for b = info.offset, info.offset + info.size - 1 do covered[b] = nil end
     end
@@ -256,6 +284,21 @@ local function as_reg(fn, x)
   return x
 end
 
+-- What a stored integer keeps of its type for the probes that read it: a
+-- pointer stays a pointer to its C type (read with probe_read_kernel
+-- there: only the probe that got it may load it directly).
+local function typed_of(v)
+  local t = v[K]
+  return { signed = t.signed, fmt = t.fmt, ptr = t.ptr, space = t.ptr and (t.space == "btf" and "kernel" or t.space) }
+end
+
+local function typed_value(fn, r, it)
+  if it.ptr then
+    return value.new(fn, "int", { v = r, size = 8, signed = false, clean = true, ptr = it.ptr, space = it.space })
+  end
+  return value.int(fn, r, it.size or 8, it.signed, true, it.fmt)
+end
+
 -- assign(m, key_or_nil, rhs): m[key] = rhs in a body.
 function M.assign(m, k, rhs)
   local fn = value.current
@@ -266,7 +309,24 @@ function M.assign(m, k, rhs)
   local extra
   if kind == "lhist" then extra = { min = rhs.min, max = rhs.max, step = rhs.step } end
   local x
-  if kind == "value" then
+  if kind == "value" and type(rhs) == "table" and getmetatable(rhs) == nil then
+    -- a tuple of integers, as bpftrace's @t[k] = (a, b): a struct of them,
+    -- each as wide as its type
+    if #rhs == 0 then fail("trace: a tuple stored in a map lists at least one value") end
+    kind, x, extra = "tuple", {}, { items = {} }
+    local fields = {}
+    for i, e in ipairs(rhs) do
+      local v = value.val(e, "a tuple's value")
+      local t = v[K]
+      if t.kind ~= "int" then fail(("trace: value %d of a tuple is a %s; tuples hold numbers"):format(i, t.kind)) end
+      local it = typed_of(v)
+      it.size = (type(t.v) == "number" or t.ptr) and 8 or t.size
+      x[i], extra.items[i] = v, it
+      fields[i] = { "v" .. i, (it.signed and SINT_TYPE or INT_TYPE)[it.size] }
+    end
+    extra.layout = require("ebpfdsl.structs").define("tuple_" .. def(m).name, fields)
+    for i, it in ipairs(extra.items) do it.off = extra.layout:field("v" .. i).offset end
+  elseif kind == "value" then
     if rhs == nil then fail("trace: to delete a key, use T.delete(map, key)") end
     local v = value.val(rhs, "a map value")
     if v[K].kind == "str" then
@@ -274,7 +334,7 @@ function M.assign(m, k, rhs)
       extra = { n = v[K].n }
     else
       x = v
-      extra = { signed = v[K].signed, fmt = v[K].fmt }
+      extra = typed_of(v)
     end
   elseif rhs.x ~= nil then
     x = value.val(rhs.x, kind .. "'s argument")
@@ -326,13 +386,21 @@ function M.assign(m, k, rhs)
       fn:label(miss)
       insert(fn, m, key, { xv, 1 })
     end
-  elseif kind == "value" or kind == "string" then
+  elseif kind == "value" or kind == "string" or kind == "tuple" then
     local key = keyed and write_key(fn, d, vals) or index_key(fn, 0)
-    local buf = fn:stack(kind == "string" and d.extra.n or 8, "value")
-    if kind == "string" then
-      if not x[K].comm then
-        for at = 0, buf.size - 8, 8 do fn:st("dw", { stack = buf }, at, 0) end
+    local buf = fn:stack(kind == "string" and d.extra.n or kind == "tuple" and d.extra.layout:size() or 8, "value")
+    if kind == "tuple" then
+      if #x ~= #d.extra.items then
+        fail(("trace: map @%s holds tuples of %d values, here %d"):format(d.name, #d.extra.items, #x))
       end
+      -- (padding is no key's: what it holds does not matter)
+      for i, v in ipairs(x) do
+        local it = d.extra.items[i]
+        local t = v[K]
+        fn:st(value.SIZE[it.size], { stack = buf }, it.off, it.size > (t.size or 8) and value.wide(v) or t.v)
+      end
+    elseif kind == "string" then
+      for at = 0, buf.size - 8, 8 do fn:st("dw", { stack = buf }, at, 0) end
       value.write_str(x, { stack = buf }, 0, d.extra.n)
     else
       fn:st("dw", { stack = buf }, 0, value.wide(x))
@@ -350,7 +418,7 @@ function M.read(m, k)
     fail(("trace: map @%s is read before any probe stores into it; store first (maps are typed by their " ..
       "first store)"):format(d.name))
   end
-  if d.kind ~= "value" then
+  if d.kind ~= "value" and d.kind ~= "tuple" then
     fail(("trace: map @%s holds %s aggregations, which only user space reads; store plain values to read " ..
       "them in a probe"):format(d.name, d.kind))
   end
@@ -359,13 +427,22 @@ function M.read(m, k)
   declare(m, "read", comps)
   local key = #vals > 0 and write_key(fn, d, vals) or index_key(fn, 0)
   local p = lookup(fn, m, key)
-  local out = fn:v()
+  local items = d.kind == "tuple" and d.extra.items or { d.extra }
+  local outs = {}
+  for i = 1, #items do
+    outs[i] = fn:v()
+    fn:emit { op = "mov", dst = outs[i], a = 0 }
+  end
   local L = fn:newlabel("read")
-  fn:emit { op = "mov", dst = out, a = 0 }
   fn:jmp("jeq", p, 0, L)
-  fn:emit { op = "ld", size = "dw", dst = out, base = p, off = 0 }
+  for i, it in ipairs(items) do
+    fn:emit { op = "ld", size = value.SIZE[it.size or 8], dst = outs[i], base = p, off = it.off or 0 }
+  end
   fn:label(L)
-  return value.int(fn, out, 8, d.extra.signed, true, d.extra.fmt)
+  local got = {}
+  for i, it in ipairs(items) do got[i] = typed_value(fn, outs[i], it) end
+  if d.kind == "tuple" then return got end
+  return got[1]
 end
 
 -- delete(m, key) in a body.
@@ -401,6 +478,8 @@ function Map:bpf_map()
     val = structs.define("avg", { { "sum", "i64" }, { "count", "u64" } })
   elseif kind == "string" then
     val = structs.define("str", { { "s", "char", d.extra.n } })
+  elseif kind == "tuple" then
+    val = d.extra.layout
   else
     val = VALUE[kind] or "u64"
     if kind == "sum" or (kind == "value" and d.extra.signed) then val = "i64" end
@@ -486,6 +565,10 @@ function M.entries(m)
       return best
     elseif kind == "string" then
       return v.s
+    elseif kind == "tuple" then
+      local t = {}
+      for i = 1, #d.extra.items do t[i] = v["v" .. i] end
+      return t
     end
     return sum_cpus(v)
   end
@@ -503,7 +586,7 @@ function M.entries(m)
   return out
 end
 
-local REPORT_KIND = { string = "value" }
+local REPORT_KIND = { string = "value", tuple = "value" }
 
 -- What report.map takes for the map: name, entries, kind, options
 -- (opts.top = n keeps the n largest).
@@ -520,7 +603,16 @@ function M.report_args(m, opts)
       return nil
     end
   end
-  return d.name, M.entries(m), REPORT_KIND[d.kind] or d.kind, o
+  local entries = M.entries(m)
+  if d.kind == "tuple" then
+    -- printed as bpftrace prints a tuple: (1, 2)
+    for _, e in ipairs(entries) do
+      local parts = {}
+      for i, x in ipairs(e.value) do parts[i] = tostring(x) end
+      e.value = "(" .. table.concat(parts, ", ") .. ")"
+    end
+  end
+  return d.name, entries, REPORT_KIND[d.kind] or d.kind, o
 end
 
 -- The bpftrace text of a map, as print(@name[, top]) writes it.

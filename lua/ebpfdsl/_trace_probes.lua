@@ -105,11 +105,24 @@ KINDS.rawtracepoint = {
       for i = 2, #proto.params do params[#params + 1] = proto.params[i] end
       return { params = params }
     end)
+    -- arguments typed by BTF make a BTF-enabled raw tracepoint (tp_btf),
+    -- whose struct pointers are read with direct loads; without them (or
+    -- without BTF), a plain one
     return { kind = "rawtracepoint", probe = pr.label, space = "kernel",
-             args = fargs(get, array_reader(0), "kernel", pr.label) }
+             args = function(fn)
+               local proto = get()
+               if proto then pr.btf = true end
+               return ctx.function_args(proto, array_reader(0), proto and "btf" or "kernel", pr.label)(fn)
+             end }
   end,
-  prog = function() return { type = "raw_tracepoint" } end,
-  attach = function(pr, prog) return prog:attach_raw_tracepoint(pr.tpname) end,
+  prog = function(pr)
+    if pr.btf then return { type = "tp_btf", attach_to = pr.tpname } end
+    return { type = "raw_tracepoint" }
+  end,
+  attach = function(pr, prog)
+    if pr.btf then return prog:attach_tracing() end
+    return prog:attach_raw_tracepoint(pr.tpname)
+  end,
 }
 
 local function kfunc_declare(kindname)
@@ -229,6 +242,58 @@ KINDS.profile = {
   attach = function(pr, prog) return prog:attach_perf_event { event = "cpu-clock", freq = pr.hz } end,
 }
 
+-- has(kind) -> true | false, why: whether this kernel attaches probes of
+-- a kind. kprobes and uprobes: their PMU or tracefs' probe_events (what the
+-- attach tries); trampolines: a trivial fentry program loaded and attached.
+local function exists(path)
+  local f = io.open(path)
+  if f then f:close() end
+  return f ~= nil
+end
+
+local function tracefs()
+  return exists("/sys/kernel/tracing/events") and "/sys/kernel/tracing" or "/sys/kernel/debug/tracing"
+end
+
+local function pmu(name)
+  return function()
+    if exists("/sys/bus/event_source/devices/" .. name .. "/type") or exists(tracefs() .. "/" .. name .. "_events") then
+      return true
+    end
+    return false, ("the kernel has no %ss (no %s PMU, no %s_events in tracefs)"):format(name, name, name)
+  end
+end
+
+local function trampoline()
+  local programs = require "ebpfdsl.programs"
+  local prog, msg = programs.load { type = "fentry", attach_to = "vfs_read", name = "trace_has",
+                                     insns = { { op = "mov", dst = "r0", imm = 0 }, { op = "exit" } } }
+  if not prog then return false, "fentry programs do not load here: " .. tostring(msg) end
+  local link, amsg = prog:attach_fentry()
+  if link then link:close() end
+  prog:close()
+  if not link then return false, "fentry programs do not attach here: " .. tostring(amsg) end
+  return true
+end
+
+local HAS = {
+  kprobe = pmu("kprobe"), kretprobe = pmu("kprobe"), uprobe = pmu("uprobe"), uretprobe = pmu("uprobe"),
+  fentry = trampoline, fexit = trampoline,
+  tracepoint = function()
+    if exists(tracefs() .. "/events") then return true end
+    return false, "tracefs is not mounted (/sys/kernel/tracing)"
+  end,
+  rawtracepoint = function() return true end, profile = function() return true end,
+}
+local has_cache = {}
+function M.has(kind)
+  local f = HAS[kind]
+  if not f then fail("trace: T.has: unknown probe kind '" .. tostring(kind) .. "'") end
+  if kind == "fexit" then kind = "fentry" end
+  if not has_cache[kind] then has_cache[kind] = { f() } end
+  return table.unpack(has_cache[kind])
+end
+
 -- Stacks for every kind: an id in the session's stack map.
 function M.stack_fn(session)
   return function(fn, user)
@@ -305,8 +370,9 @@ end
 -- instruction the verifier refused), errno, log.
 function Probe:load()
   if self.prog then return self.prog end
+  local insns = self:insns() -- (first: the body decides some kinds' program type)
   local spec = self.k.prog(self)
-  spec.insns = self:insns()
+  spec.insns = insns
   -- each instruction's Lua line goes with it as line_info: bpftool and the
   -- verifier's log show the probe's source over the instructions
   spec.lines, spec.file = self.lines, self.line and self.line:match("^(.*):%d+$")

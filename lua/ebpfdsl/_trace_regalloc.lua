@@ -5,7 +5,9 @@
 --
 -- Jumps only go forward, so on every path from a definition to a use the
 -- instructions lie between the two in program order: a value's live range
--- is exactly enough as one interval [first definition, last use]. Helper
+-- is exactly enough as one interval [first definition, last use]. The one
+-- jump back, a loop's, names what the loop carries (keep, objs): their
+-- ranges reach it. Helper
 -- calls clobber r0-r5, so a value live across a call gets r6-r9 or, when
 -- those are taken, a stack slot (linear scan, spilling the furthest end).
 local M = {}
@@ -19,12 +21,14 @@ M.isv = isv
 local function uses(ins, out)
   out = out or {}
   local op = ins.op
-  if op == "mov" or op == "neg" or op == "sext" or op == "zext" then
+  if op == "mov" or op == "neg" or op == "sext" or op == "zext" or op == "bswap" then
     if isv(ins.a) then out[#out + 1] = ins.a end
   elseif op == "alu" or op == "jmp" then
     if isv(ins.a) then out[#out + 1] = ins.a end
     if isv(ins.b) then out[#out + 1] = ins.b end
-  elseif op == "ld" then
+    -- a loop's jump back keeps what the loop carries alive to its end
+    for _, v in ipairs(ins.keep or {}) do out[#out + 1] = v end
+  elseif op == "ld" or op == "addr" then
     if isv(ins.base) then out[#out + 1] = ins.base end
   elseif op == "st" or op == "xadd" then
     if isv(ins.base) then out[#out + 1] = ins.base end
@@ -47,7 +51,8 @@ local PURE = { get_current_pid_tgid = true, get_current_uid_gid = true, get_smp_
                ktime_get_ns = true, get_prandom_u32 = false }
 local UNMOVABLE = { ktime_get_ns = true }
 
-local VALUE_OPS = { mov = true, alu = true, neg = true, sext = true, zext = true, ld = true }
+local VALUE_OPS = { mov = true, alu = true, neg = true, sext = true, zext = true, ld = true, addr = true,
+                    bswap = true }
 
 local function pure(ins)
   return VALUE_OPS[ins.op] or (ins.op == "call" and PURE[ins.helper])
@@ -92,13 +97,26 @@ end
 -- effect loses an unused result.
 function M.dce(insns)
   repeat
-    local used = {}
+    local used, read = {}, {}
     for _, ins in ipairs(insns) do
       for _, v in ipairs(uses(ins)) do used[v] = true end
+      -- the stack objects something reads (a read's buffer it fills is
+      -- not read by the read)
+      local b = ins.base
+      if type(b) == "table" and b.stack then read[b.stack] = true end
+      if ins.op == "call" then
+        for _, a in ipairs(ins.args) do
+          if type(a) == "table" and a.stack and a.stack ~= ins.fills then read[a.stack] = true end
+        end
+      end
+      for _, o in ipairs(ins.objs or {}) do read[o] = true end
     end
     local out, changed = {}, false
     for _, ins in ipairs(insns) do
-      if ins.dst and not used[ins.dst] and ins.op ~= "ctx" then
+      if ins.fills and not read[ins.fills] then
+        -- a read into a buffer nothing reads
+        changed = true
+      elseif ins.dst and not used[ins.dst] and ins.op ~= "ctx" then
         if pure(ins) then
           changed = true
         else
@@ -125,6 +143,18 @@ function M.sink(insns, ctx)
   for _, ins in ipairs(insns) do
     if ins.dst then ndefs[ins.dst] = (ndefs[ins.dst] or 0) + 1 end
   end
+  -- where the context is read last, but by instruction i: a load from the
+  -- context moved past that would keep the context alive longer (across
+  -- calls, in a register of r6-r9 or on the stack) to spare its own value
+  local function ctx_last(i)
+    local last = 0
+    for j, x in ipairs(insns) do
+      if j ~= i then
+        for _, v in ipairs(uses(x)) do if v == ctx then last = j end end
+      end
+    end
+    return last
+  end
   for i = #insns - 1, 1, -1 do
     local ins = insns[i]
     local movable = ins.dst and ndefs[ins.dst] == 1 and pure(ins) and not UNMOVABLE[ins.helper]
@@ -143,11 +173,37 @@ function M.sink(insns, ctx)
         if op == "call" then calls = true end
         j = j + 1
       end
+      if calls and ins.op == "ld" and ctx_last(i) < j - 1 then calls = false end
       if calls then
         table.remove(insns, i)
         table.insert(insns, j - 1, ins)
       end
     end
+  end
+  return insns
+end
+
+-- When the context is read once, by a load, that load moves to the start
+-- (it is pure, and context loads cannot fault): the context then dies in
+-- r1 at once instead of waiting in r6 for it.
+function M.hoist(insns, ctx)
+  local at, n = nil, 0
+  for i, ins in ipairs(insns) do
+    for _, v in ipairs(uses(ins)) do
+      if v == ctx then
+        n = n + 1
+        at = i
+      end
+    end
+  end
+  if n ~= 1 then return insns end
+  local ins = insns[at]
+  if ins.op ~= "ld" or ins.base ~= ctx then return insns end
+  local def = 1
+  for i, x in ipairs(insns) do if x.op == "ctx" then def = i break end end
+  if at > def + 1 then
+    table.remove(insns, at)
+    table.insert(insns, def + 1, ins)
   end
   return insns
 end
@@ -173,9 +229,14 @@ local function scan(fn)
     if not h then h = {}; hint[v] = h end
     h[#h + 1] = r
   end
+  local refs = {}
   for pos, ins in ipairs(insns) do
-    for _, v in ipairs(uses(ins)) do last[v] = pos end
+    for _, v in ipairs(uses(ins)) do
+      last[v] = pos
+      refs[v] = (refs[v] or 0) + 1
+    end
     if ins.dst then
+      refs[ins.dst] = (refs[ins.dst] or 0) + 1
       if not first[ins.dst] then
         first[ins.dst] = pos
         order[#order + 1] = ins.dst
@@ -193,6 +254,7 @@ local function scan(fn)
     if ins.op == "ctx" then add_hint(ins.dst, "r1") end
     local b = ins.base
     if type(b) == "table" and b.stack then touch_obj(b.stack, pos) end
+    for _, o in ipairs(ins.objs or {}) do touch_obj(o, pos) end
     if ins.op == "call" then
       for _, a in ipairs(ins.args) do
         if type(a) == "table" and a.stack then touch_obj(a.stack, pos) end
@@ -243,7 +305,8 @@ local function scan(fn)
     local h = {}
     -- (reusing the first operand's register saves a mov; a load gains
     -- nothing from its base's, so the helper argument it feeds comes first)
-    if (ins.op == "alu" or ins.op == "mov" or ins.op == "neg" or ins.op == "sext" or ins.op == "zext")
+    if (ins.op == "alu" or ins.op == "mov" or ins.op == "neg" or ins.op == "sext" or ins.op == "zext" or
+      ins.op == "bswap")
       and isv(ins.a) and reg[ins.a] and last[ins.a] == iv.s then
       h[#h + 1] = reg[ins.a]
     end
@@ -258,12 +321,17 @@ local function scan(fn)
       end
     end
     if not pick then
-      -- spill the interval ending last among iv and those holding usable registers
+      -- spill, among iv and those holding usable registers, the value read
+      -- and written the fewest times (each costs a load or a store), and of
+      -- those the one ending last
+      local function better(a, b)
+        if refs[a.v] ~= refs[b.v] then return refs[a.v] < refs[b.v] end
+        return a.e > b.e
+      end
       local victim = not iv.v.reload and iv or nil
-      for r, o in pairs(busy) do
-        if (not iv.cross or r:match("^r[6-9]$")) and not o.v.reload and (not victim or o.e > victim.e) then
-          victim = o
-        end
+      for _, r in ipairs(iv.cross and CALLEE or ALL) do
+        local o = busy[r]
+        if o and not o.v.reload and (not victim or better(o, victim)) then victim = o end
       end
       if not victim then error("trace: internal error: no register for a reloaded value at " .. iv.s) end
       if victim ~= iv then

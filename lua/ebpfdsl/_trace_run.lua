@@ -5,7 +5,6 @@
 -- everything, drain what is left, print the maps as bpftrace does and the
 -- number of lost records, and return.
 local core = require "ebpfdsl.core"
-local maps = require "ebpfdsl._trace_maps"
 local ir = require "ebpfdsl._trace_ir"
 
 local M = {}
@@ -32,7 +31,7 @@ local function print_maps(st, opts, at_exit)
   local list = {}
   for _, m in ipairs(st.map_order) do
     if only and not only[m:name()] then goto continue end
-    local name, entries, kind, o = maps.report_args(m, { top = opts.top })
+    local name, entries, kind, o = require("ebpfdsl._trace_maps").report_args(m, { top = opts.top })
     list[#list + 1] = { name = name, entries = entries, kind = kind, opts = o }
     ::continue::
   end

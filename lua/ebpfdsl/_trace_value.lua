@@ -164,6 +164,23 @@ local function binop(op, x, y)
   if is_const(ta) then signed = tb.signed elseif is_const(tb) then signed = ta.signed
   else signed = ta.signed and tb.signed end
   if op == "rsh" and signed then op = "arsh" end
+  -- a mask that keeps only bits a narrow value has: its upper bits, and so
+  -- its sign or zero extension, do not matter (x & 0x7f of an int); the
+  -- same after a shift by k of such a value ((x >> 8) & 0xff of an int)
+  if op == "and" and not is_const(ta) and is_const(tb) and tb.v >= 0 and ta.kind == "int" then
+    local src, k = a, 0
+    if ta.shifted then src, k = ta.shifted.x, ta.shifted.k end
+    local bits = f(src).size * 8 - k
+    if bits < 63 and tb.v < (1 << bits) and f(src).size < 8 then
+      local r = f(src).v
+      if k > 0 then r = fn:alu("rsh", r, k) end
+      -- (the 0xff, 0xffff and 0xffffffff masks below make narrower values)
+      if not (tb.v == 0xff or tb.v == 0xffff or tb.v == 0xffffffff) then
+        return M.int(fn, fn:alu("and", r, tb.v), 8, signed)
+      end
+      a, ta = M.int(fn, r, 8, false), nil
+    end
+  end
   local av, bv = M.wide(a), M.wide(b)
   if type(av) == "number" and type(bv) == "number" then
     if (op == "div" or op == "mod") and bv == 0 then fail("trace: division by zero") end
@@ -192,7 +209,21 @@ local function binop(op, x, y)
     if (op == "div" or op == "mod") and bv == 0 then fail("trace: division by zero") end
   end
   if type(av) == "number" then av = fn:mov(av) end
-  return M.int(fn, fn:alu(op, av, bv), 8, signed)
+  local r = M.int(fn, fn:alu(op, av, bv), 8, signed)
+  -- what cannot be negative as a signed 64-bit value (a histogram skips
+  -- that test): an unsigned quotient or remainder by a constant above 1, a
+  -- logical shift right, a mask
+  if type(bv) == "number" and ((op == "div" and bv > 1) or (op == "mod" and bv > 0) or (op == "rsh" and bv > 0)
+    or (op == "and" and bv >= 0)) then
+    f(r).nonneg = true
+  end
+  -- a narrow value shifted right by a constant: a mask may undo the
+  -- extension (above)
+  if (op == "rsh" or op == "arsh") and type(bv) == "number" and ta and ta.kind == "int" and ta.size < 8 and
+    type(ta.v) ~= "number" then
+    f(r).shifted = { x = a, k = bv }
+  end
+  return r
 end
 M.binop = binop
 
@@ -473,8 +504,9 @@ local function load_bytes(t, size)
     v = fn:ld(SIZE[size], t.base, t.off)
   else
     local buf = fn:stack(8, "read")
-    fn:call(t.how == "user" and "probe_read_user" or "probe_read_kernel",
-      { { stack = buf, off = 0 }, size, addr_arg(t) })
+    -- (fills: the read has no other effect; unread, it goes)
+    fn:emit { op = "call", helper = t.how == "user" and "probe_read_user" or "probe_read_kernel",
+                           args = { { stack = buf, off = 0 }, size, addr_arg(t) }, fills = buf }
     v = fn:ld(SIZE[size], { stack = buf }, 0)
   end
   fn:memo_set(key, v)
@@ -489,11 +521,13 @@ function M.load(x)
   local fn = t.fn
   if ct.kind == "int" or ct.kind == "enum" then
     if not SIZE[ct.size] then fail(("trace: %s has size %d, which no load has"):format(t.name, ct.size)) end
-    return M.int(fn, load_bytes(t, ct.size), ct.size, ct.signed, true, ct.fmt)
+    local v = M.int(fn, load_bytes(t, ct.size), ct.size, ct.signed, true, ct.fmt)
+    f(v).place = x -- (whose bytes T.ntop may copy as they are)
+    return v
   elseif ct.kind == "ptr" then
     local v = load_bytes(t, 8)
     return new(fn, "int", { v = v, size = 8, signed = false, clean = true, ptr = ct,
-      space = t.how == "btf" and "btf" or (ct.user and "user" or t.how == "ctx" and t.space or t.how) })
+      space = ct.user and "user" or (t.how == "btf" and "btf" or t.how == "ctx" and t.space or t.how) })
   elseif ct.kind == "array" and ct.char then
     return M.place_str(x, ct.n)
   end
@@ -542,12 +576,21 @@ function M.place_bytes(x, n)
   end, { buf = true })
 end
 
+local LUA_FIELDS = {}
+for _, k in ipairs { "index", "newindex", "call", "tostring", "name", "gc", "close", "mode", "metatable", "pairs",
+                     "ipairs", "len", "eq", "lt", "le", "concat", "unm", "add", "sub", "mul", "div", "mod", "pow",
+                     "idiv", "band", "bor", "bxor", "shl", "shr", "bnot", "trace_value", "type", "class" } do
+  LUA_FIELDS["__" .. k] = true
+end
+
 -- Member and element access on places and typed pointers.
 function V.__index(x, key)
   local m = METHODS[key]
   if m then return m end
   local t = f(x)
-  if type(key) == "string" and key:sub(1, 2) == "__" then return nil end
+  -- (what libraries ask of any table is not a member: struct members may
+  -- still start with two underscores, as struct sock's __sk_common)
+  if LUA_FIELDS[key] then return nil end
   local access = M.access or fail
   return access(x, t, key)
 end

@@ -13,7 +13,8 @@
 -- See docs/trace.md.
 local value = require "ebpfdsl._trace_value"
 local ir = require "ebpfdsl._trace_ir"
-local maps = require "ebpfdsl._trace_maps"
+-- maps (bpftrace's @name) are loaded by the first session that uses one
+local function maps() return require "ebpfdsl._trace_maps" end
 local output = require "ebpfdsl._trace_output"
 local probes = require "ebpfdsl._trace_probes"
 require "ebpfdsl._trace_types"
@@ -36,6 +37,21 @@ local function formatted(x, name, what)
   return value.int(t.fn, t.v, t.size, t.signed, t.clean, name)
 end
 
+-- Whether user space shows some value of the session through a formatter
+-- (a syscall's name, a stack, an address, joined strings).
+local function shows_formatted(st)
+  for _, site in ipairs(st.out.sites) do
+    for _, it in ipairs(site.items or {}) do if it.fmt then return true end end
+    for _, p in ipairs(site.pieces or {}) do if p.item and p.item.fmt then return true end end
+  end
+  for _, m in ipairs(st.map_order) do
+    local d = m[K]
+    if d.extra and d.extra.fmt then return true end
+    for _, c in ipairs(d.comps or {}) do if c.fmt or c.kind == "ustack" then return true end end
+  end
+  return false
+end
+
 -- The metatable of what T.options returns.
 local OPTIONS = { __name = "ebpfdsl.trace.Options" }
 
@@ -55,7 +71,7 @@ local function session()
       end
       local m = map_objs[name]
       if not m then
-        m = maps.new(st, name)
+        m = maps().new(st, name)
         map_objs[name] = m
       end
       return m
@@ -63,7 +79,7 @@ local function session()
     __newindex = function(t, name, v)
       local m = t[name]
       if not value.current then fail("trace: maps are written by probes: assign T.maps." .. name .. " in a body") end
-      maps.assign(m, nil, v)
+      maps().assign(m, nil, v)
     end,
   })
 
@@ -106,6 +122,8 @@ local function session()
   function S.uprobe(binary, symbol, fn) return add("uprobe", binary, symbol, fn) end
   function S.uretprobe(binary, symbol, fn) return add("uretprobe", binary, symbol, fn) end
   function S.profile(hz, fn) return add("profile", hz, fn) end
+  -- T.has(kind) -> true | false, why: whether this kernel attaches such probes
+  S.has = probes.has
 
   -- User-space hooks: run by the runner, in Lua.
   local function hook(list, what, f, extra)
@@ -169,12 +187,12 @@ local function session()
 
   S.not_ = value.negate
 
-  function S.count() return maps.agg("count") end
-  function S.sum(x) return maps.agg("sum", x) end
-  function S.min(x) return maps.agg("min", x) end
-  function S.max(x) return maps.agg("max", x) end
-  function S.avg(x) return maps.agg("avg", x) end
-  function S.hist(x) return maps.agg("hist", x) end
+  function S.count() return maps().agg("count") end
+  function S.sum(x) return maps().agg("sum", x) end
+  function S.min(x) return maps().agg("min", x) end
+  function S.max(x) return maps().agg("max", x) end
+  function S.avg(x) return maps().agg("avg", x) end
+  function S.hist(x) return maps().agg("hist", x) end
   function S.lhist(x, lo, hi, step)
     for i, a in ipairs { lo, hi, step } do
       if math.tointeger(a) == nil then fail(("trace: lhist: argument %d must be an integer"):format(i + 1)) end
@@ -182,12 +200,12 @@ local function session()
     if step <= 0 or hi <= lo then fail("trace: lhist(x, min, max, step) needs min < max and step > 0") end
     if (hi - lo) % step ~= 0 then fail("trace: lhist: max - min must be a multiple of step") end
     if not (ir.fits_imm(lo) and ir.fits_imm(hi)) then fail("trace: lhist: bounds must fit 32 bits") end
-    return maps.agg("lhist", x, { min = lo, max = hi, step = step })
+    return maps().agg("lhist", x, { min = lo, max = hi, step = step })
   end
 
   function S.delete(m, key)
-    if getmetatable(m) ~= maps.Map then fail("trace: T.delete(T.maps.name, key)") end
-    if value.current then return maps.delete(m, key) end
+    if getmetatable(m) ~= maps().Map then fail("trace: T.delete(T.maps.name, key)") end
+    if value.current then return maps().delete(m, key) end
     local d = m[K]
     if d.bpf then
       local list = type(key) == "table" and key or { key }
@@ -198,7 +216,7 @@ local function session()
   end
 
   function S.clear(m)
-    if getmetatable(m) ~= maps.Map then fail("trace: T.clear(T.maps.name)") end
+    if getmetatable(m) ~= maps().Map then fail("trace: T.clear(T.maps.name)") end
     m:clear()
   end
 
@@ -219,16 +237,49 @@ local function session()
   function S.syscall_name(x) return formatted(x, "syscall", "syscall_name") end
   function S.ksym(x) return formatted(x, "ksym", "ksym") end
   function S.ntop(x)
+    local function bytes(str)
+      local t = str[K]
+      return value.str(t.fn, t.n, t.write, { buf = true, fmt = "ntop" })
+    end
     if value.is(x) and x[K].kind == "place" then
       local ct = x[K].ctype
       local n = ct.kind == "array" and ct.n * ct.elem_size or ct.size
       if n ~= 4 and n ~= 16 then fail("trace: ntop takes the 4 or 16 bytes of an IP address, got " .. tostring(n)) end
-      x = value.place_bytes(x, n)
+      return bytes(value.place_bytes(x, n))
     end
     local v = value.val(x, "ntop")
     local t = v[K]
-    if t.kind ~= "str" then fail("trace: ntop takes the bytes of an address (a 4 or 16 byte field or p.buf)") end
-    return value.str(t.fn, t.n, t.write, { buf = true, fmt = "ntop" })
+    if t.kind == "int" and t.size == 4 and t.place and (t.place[K].how == "kernel" or t.place[K].how == "user") then
+      -- an IPv4 address (__be32) read with a helper: its bytes go straight
+      -- where they are used (the load into a register, unused, goes)
+      return bytes(value.place_bytes(t.place, 4))
+    end
+    if t.kind == "int" and t.size == 4 and type(t.v) ~= "number" then
+      -- an IPv4 address in a register: its bytes as they were in memory
+      return value.str(t.fn, 4, function(f, base, off) f:st("w", base, off, t.v) end, { buf = true, fmt = "ntop" })
+    end
+    if t.kind ~= "str" then
+      fail("trace: ntop takes an address: a 4 or 16 byte field, a 32-bit integer, or p.buf(ptr, 4 or 16)")
+    end
+    return bytes(v)
+  end
+
+  -- T.bswap(x): x's bytes in the reverse order (bpftrace's bswap), as wide as
+  -- its type: a port in network order in host order
+  function S.bswap(x)
+    local fn = in_body("T.bswap")
+    local v = value.val(x, "bswap's value")
+    local t = v[K]
+    if t.kind ~= "int" then fail("trace: bswap takes an integer") end
+    if type(t.v) == "number" then
+      local n = t.size
+      local k = 0
+      for i = 0, n - 1 do k = k | (((t.v >> (8 * i)) & 0xff) << (8 * (n - 1 - i))) end
+      return value.const(k)
+    end
+    local d = fn:v()
+    fn:emit { op = "bswap", dst = d, a = t.v, bits = t.size * 8 }
+    return value.int(fn, d, t.size, false, true)
   end
 
   -- Building and running --------------------------------------------------------
@@ -247,7 +298,7 @@ local function session()
     require "ebpfdsl.ringbuf"
     require "ebpfdsl._trace_run"
     if #st.map_order > 0 then require "ebpfdsl.report" end
-    require "ebpfdsl._trace_format"
+    if shows_formatted(st) then require "ebpfdsl._trace_format" end
     if st.symbolic then require "ebpfdsl.symbols" end
     for _, pr in ipairs(st.probes) do
       local ok, msg = pr:attach(opts)

@@ -9,7 +9,9 @@
 -- A tracepoint program's context (r1) points at that record.
 local core = require "ebpfdsl.core"
 local dsl = require "ebpfdsl.dsl"
-local kprobe = require "ebpfdsl.kprobe"
+-- (what programs share with kprobes, loaded when a program is made: reading
+-- a format needs none of it)
+local function kprobe() return require "ebpfdsl.kprobe" end
 
 local M = {}
 
@@ -155,7 +157,7 @@ end
 -- type="tracepoint", category=, tracepoint=, insns=}; programs.load takes
 -- it as it is (see kprobe.program_info).
 function M.program_info(category, name, prog_name, insns)
-  local info = kprobe._make_info("tracepoint.program_info", "tracepoint", M.section_name(category, name), nil,
+  local info = kprobe()._make_info("tracepoint.program_info", "tracepoint", M.section_name(category, name), nil,
     prog_name, insns)
   local hidden = getmetatable(info).__index
   hidden.category, hidden.tracepoint = category, name
@@ -421,7 +423,7 @@ function M.build_program(spec)
   local out = {}
   if spec.ctx_reg ~= nil and spec.ctx_reg ~= "r1" then out[1] = dsl.mov(reg(fname, "ctx_reg", spec.ctx_reg), "r1") end
   for _, x in ipairs(spec.format:read_fields("r1", spec.fields or {})) do out[#out + 1] = x end
-  kprobe._flatten(spec.body, out)
+  kprobe()._flatten(spec.body, out)
   local rv = spec.return_value == nil and 0 or spec.return_value
   if rv ~= "r0" then out[#out + 1] = dsl.mov("r0", rv) end
   out[#out + 1] = dsl.exit()

@@ -8,8 +8,13 @@
  *   write N SIZE       N writes of SIZE bytes to /dev/null (opened before the wait)
  *   add A B            one call of trace_target_add(A, B) (for uprobes)
  *   sleep US...        one call of trace_target_sleep(US) per argument
+ *   tsleep US...       the same, each followed by a line "slept US NS": the
+ *                      CLOCK_MONOTONIC nanoseconds around the call
  *   spin MS            burn MS milliseconds of CPU time in trace_target_spin
  *   connect PORT       one TCP connect to 127.0.0.1:PORT (refused or not)
+ *   connect6 PORT      one TCP connect to [::1]:PORT
+ *   kill PID SIG       one kill(PID, SIG)
+ *   exit CODE          exit_group(CODE) at once
  *   exec PATH ARG...   execve(PATH, [PATH, ARG...])
  * Several actions may follow one another. */
 #define _GNU_SOURCE
@@ -89,6 +94,17 @@ int main(int argc, char **argv)
 		} else if (!strcmp(a, "sleep")) {
 			while (i + 1 < argc && argv[i + 1][0] >= '0' && argv[i + 1][0] <= '9')
 				trace_target_sleep(atol(argv[++i]));
+		} else if (!strcmp(a, "tsleep")) {
+			while (i + 1 < argc && argv[i + 1][0] >= '0' && argv[i + 1][0] <= '9') {
+				struct timespec t0, t1;
+				long us = atol(argv[++i]);
+				clock_gettime(CLOCK_MONOTONIC, &t0);
+				trace_target_sleep(us);
+				clock_gettime(CLOCK_MONOTONIC, &t1);
+				printf("slept %ld %lld\n", us,
+				       (long long)(t1.tv_sec - t0.tv_sec) * 1000000000 + (t1.tv_nsec - t0.tv_nsec));
+				fflush(stdout);
+			}
 		} else if (!strcmp(a, "spin") && i + 1 < argc) {
 			trace_target_spin(atol(argv[++i]));
 		} else if (!strcmp(a, "connect") && i + 1 < argc) {
@@ -97,6 +113,17 @@ int main(int argc, char **argv)
 			sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 			connect(fd, (struct sockaddr *)&sin, sizeof(sin));
 			close(fd);
+		} else if (!strcmp(a, "connect6") && i + 1 < argc) {
+			struct sockaddr_in6 sin6 = { .sin6_family = AF_INET6, .sin6_port = htons((uint16_t)atoi(argv[++i])),
+						     .sin6_addr = IN6ADDR_LOOPBACK_INIT };
+			int fd = socket(AF_INET6, SOCK_STREAM, 0);
+			connect(fd, (struct sockaddr *)&sin6, sizeof(sin6));
+			close(fd);
+		} else if (!strcmp(a, "kill") && i + 2 < argc) {
+			syscall(SYS_kill, atoi(argv[i + 1]), atoi(argv[i + 2]));
+			i += 2;
+		} else if (!strcmp(a, "exit") && i + 1 < argc) {
+			syscall(SYS_exit_group, atoi(argv[++i]));
 		} else if (!strcmp(a, "exec") && i + 1 < argc) {
 			execv(argv[i + 1], argv + i + 1);
 			return 3;

@@ -69,10 +69,16 @@ local function background(cmd)
   return job
 end
 
--- start{"getppid", "5"} -> a waiting target: t.pid, t.go() (SIGUSR1),
--- t.wait() (until it exited).
+local function quote(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
+M.quote = quote
+
+-- start{"getppid", "5"} -> a waiting target: t.pid, t.ppid (its parent's),
+-- t.go() (SIGUSR1), t.wait() (until it exited: its exit status), t.output()
+-- (its stdout so far, the "pid N" line first).
 function M.start(args)
-  local job = background(M.binary() .. " " .. table.concat(args or {}, " "))
+  local words = {}
+  for i, a in ipairs(args or {}) do words[i] = quote(a) end
+  local job = background(M.binary() .. " " .. table.concat(words, " "))
   M.wait_for("the target to start", function() return (read(job.out) or ""):match("^pid %d+\n") end)
   -- blocked in sigwait: a tracer attached from now on sees none of its
   -- system calls before the signal
@@ -83,11 +89,14 @@ function M.start(args)
     return wchan == "" and stat:match("^%d+ %b() S") ~= nil
   end)
   local t = { pid = job.pid }
+  t.ppid = tonumber((read("/proc/" .. t.pid .. "/stat") or ""):match("^%d+ %b() %S+ (%d+)"))
+  function t.output() return read(job.out) or "" end
   function t.go() assert(os.execute("kill -USR1 " .. t.pid)) end
   function t.wait()
-    M.wait_for("the target to exit", function() return read(job.rcfile) end)
-    return tonumber(read(job.rcfile))
+    -- (the shell creates the file before it writes the status)
+    return tonumber(M.wait_for("the target to exit", function() return (read(job.rcfile) or ""):match("%d+") end))
   end
+  function t.exited() return (read(job.rcfile) or ""):match("%d+") ~= nil end
   function t.kill() os.execute("kill -KILL " .. t.pid .. " 2>/dev/null") end
   return t
 end
@@ -115,8 +124,9 @@ function M.tool(script, ...)
   end
   function t.interrupt() assert(os.execute("kill -INT " .. t.pid)) end
   function t.wait(seconds)
-    M.wait_for(script .. " to exit", function() return read(job.rcfile) end, seconds or 20)
-    return tonumber(read(job.rcfile)), t.output(), t.stderr()
+    local rc = M.wait_for(script .. " to exit", function() return (read(job.rcfile) or ""):match("%d+") end,
+      seconds or 20)
+    return tonumber(rc), t.output(), t.stderr()
   end
   function t.kill() if alive(t.pid) then os.execute("kill -KILL " .. t.pid .. " 2>/dev/null") end end
   return t
