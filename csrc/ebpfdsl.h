@@ -820,7 +820,9 @@ EBPFDSL_API int ebpfdsl_btf__skip_mods(const ebpfdsl_btf *b, uint32_t id);
 /* A C declaration of `name` with type `id`, as bpftool's "format c" spells
  * it ("char comm[16]", "struct list_head *next"); with name NULL or "" the
  * type alone ("struct task_struct *"). Anonymous structs, unions and enums
- * print as "struct {...}". Returns the length snprintf would, or -errno. */
+ * print as "struct {...}". Returns the length snprintf would, or -errno
+ * (-ELOOP for a chain past 64 declarators, -E2BIG for a spelling past
+ * 64 KiB, which only crafted BTF has: the work is bounded either way). */
 EBPFDSL_API int ebpfdsl_btf__decl(const ebpfdsl_btf *b, uint32_t id, const char *name, char *buf, size_t len);
 
 /* Where a member path lands in a struct: "se.vruntime", "comm[3]",
@@ -832,9 +834,14 @@ struct ebpfdsl_btf_field {
 	uint32_t bitfield_size; /* 0 unless the path ends at a bitfield */
 	uint32_t type;          /* the member's type as declared */
 	int64_t size;           /* its size in bytes */
-	size_t err_pos;         /* on -ENOENT/-EINVAL/-ERANGE: where in the
-	                         * path resolution stopped */
+	size_t err_pos;         /* on an error: where in the path resolution
+	                         * stopped */
 };
+/* 0, or -ENOENT (no such member), -ENOTDIR (not a struct or array there),
+ * -ERANGE (index), -EINVAL (malformed path), -ELOOP (a type that contains
+ * itself through anonymous members, or a modifier chain that never ends),
+ * -E2BIG (anonymous members nested past what any compiler writes: the
+ * search is bounded in total work, so crafted BTF cannot stall it). */
 EBPFDSL_API int ebpfdsl_btf__offsetof(const ebpfdsl_btf *b, uint32_t type_id, const char *path,
 				      struct ebpfdsl_btf_field *f);
 

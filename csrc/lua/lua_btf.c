@@ -386,6 +386,7 @@ static const char *path_error(int err)
 	case ENOTDIR: return "cannot look into a non-struct at";
 	case ERANGE: return "index out of range at";
 	case ELOOP: return "type loop at";
+	case E2BIG: return "search through anonymous members too large at";
 	default: return "malformed path at";
 	}
 }

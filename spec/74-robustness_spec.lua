@@ -1,0 +1,87 @@
+-- SPDX-License-Identifier: MIT
+-- What sanitizers, fuzzing and fault injection found (issue 12), one spec
+-- per finding: crafted BTF that made a walk run forever, tracepoint format
+-- text the parser died on, errors that lost their cause, pins and probes
+-- that outlived a failure or a killed process.
+local env = require "support.env"
+local bb = require "support.btf_build"
+
+local function quote(s) return "'" .. s:gsub("'", "'\\''") .. "'" end
+
+-- Runs a Lua chunk in a child lua5.4 against this tree, for at most
+-- `seconds` (a walk that never ends must fail the spec, not hang the run):
+-- ok, its stdout and stderr.
+local function child(code, seconds)
+  local dir = env.tmpdir()
+  local f = assert(io.open(dir .. "/chunk.lua", "wb"))
+  f:write('package.path = "lua/?.lua;lua/?/init.lua;spec/?.lua;" .. package.path\n'
+    .. 'package.cpath = "build/?.so;" .. package.cpath\n' .. code)
+  f:close()
+  local ok = os.execute(("timeout %d lua5.4 %s >%s/out 2>&1"):format(seconds or 30, dir .. "/chunk.lua", dir))
+  f = assert(io.open(dir .. "/out", "rb"))
+  local out = f:read("a")
+  f:close()
+  os.execute("rm -rf " .. quote(dir))
+  return ok == true or ok == 0, out
+end
+
+local function write(path, bytes)
+  local f = assert(io.open(path, "wb"))
+  f:write(bytes)
+  f:close()
+end
+
+describe("BTF walks on crafted BTF", function()
+  it("end with a loop error on a struct holding anonymous members of its own type", function()
+    local dir = env.tmpdir()
+    write(dir .. "/self.btf", bb.self_anon())
+    assert.equal(75, #bb.self_anon()) -- the file the fuzzer found
+    local ok, out = child(([[
+local b = assert(require("ebpfdsl.btf").load(%q))
+print(b:offsetof("S", "nosuch"))
+print(b:offsetof(1, "x.y"))
+]]):format(dir .. "/self.btf"), 20)
+    os.execute("rm -rf " .. quote(dir))
+    assert.is_true(ok, out)
+    assert.equal("nil\toffsetof(struct S, nosuch): type loop at 'nosuch'\n"
+      .. "nil\toffsetof(struct S, x.y): type loop at 'x.y'\n", out)
+  end)
+
+  it("are bounded in total work where anonymous members fan out without a loop", function()
+    local dir = env.tmpdir()
+    write(dir .. "/fan.btf", bb.fan(20, 3))   -- 3^20 paths to `x`'s struct
+    write(dir .. "/deep.btf", bb.fan(40, 1))  -- nested deeper than compilers nest
+    write(dir .. "/ok.btf", bb.fan(4, 3))
+    local ok, out = child(([[
+local btf = require "ebpfdsl.btf"
+local fan, deep, small = btf.load(%q), btf.load(%q), btf.load(%q)
+print(fan:offsetof("F1", "x"))        -- found along the first path
+print(fan:offsetof("F1", "nosuch"))   -- every path: too many
+print(deep:offsetof("F1", "x"))
+print(small:offsetof("F1", "nosuch"))
+]]):format(dir .. "/fan.btf", dir .. "/deep.btf", dir .. "/ok.btf"), 20)
+    os.execute("rm -rf " .. quote(dir))
+    assert.is_true(ok, out)
+    local lines = {}
+    for l in out:gmatch("[^\n]+") do lines[#lines + 1] = l end
+    assert.matches("^0\ttable: ", lines[1])
+    assert.equal("nil\toffsetof(struct F1, nosuch): search through anonymous members too large at 'nosuch'", lines[2])
+    assert.equal("nil\toffsetof(struct F1, x): search through anonymous members too large at 'x'", lines[3])
+    assert.equal("nil\toffsetof(struct F1, nosuch): no member 'nosuch'", lines[4])
+  end)
+
+  it("spell a type whose prototypes double at every level in bounded work", function()
+    local dir = env.tmpdir()
+    write(dir .. "/proto.btf", bb.proto_fan(50, 2))
+    write(dir .. "/small.btf", bb.proto_fan(2, 2))
+    local ok, out = child(([[
+local btf = require "ebpfdsl.btf"
+local b, s = btf.load(%q), btf.load(%q)
+print(b:type_name(51), b:type(1).kind)
+print(s:type_name(3))
+]]):format(dir .. "/proto.btf", dir .. "/small.btf"), 20)
+    os.execute("rm -rf " .. quote(dir))
+    assert.is_true(ok, out)
+    assert.equal("<type 51>\tfunc_proto\nvoid (*)(void *p1, void *p2)\n", out)
+  end)
+end)
