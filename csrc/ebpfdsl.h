@@ -754,9 +754,16 @@ EBPFDSL_API int ebpfdsl_obj__open_kind(const char *path, int kind, int *found);
 
 typedef struct ebpfdsl_btf ebpfdsl_btf;
 
-/* The running kernel's BTF (/sys/kernel/btf/vmlinux), parsed once on first
- * use and shared by every caller in the process; never freed. */
+/* The running kernel's BTF (/sys/kernel/btf/vmlinux), parsed on first use
+ * and shared by every caller in the process (about 6 MB). Unheld, it lives
+ * as long as the process. A holder keeps it until its drop, and the last
+ * drop frees it (the next call parses it again): each Lua state that
+ * requires ebpfdsl holds it until lua_close, so a host that opens and
+ * closes states gets the memory back with the last one. Use the pointer
+ * only while holding, or while no holder can drop the last hold. */
 EBPFDSL_API const ebpfdsl_btf *ebpfdsl_btf__vmlinux(void);
+EBPFDSL_API void ebpfdsl_btf__vmlinux_hold(void);
+EBPFDSL_API void ebpfdsl_btf__vmlinux_drop(void);
 /* A raw BTF file or an ELF file with a .BTF section; `base`, when not NULL,
  * is the BTF a split file (a kernel module's) extends: the split BTF holds
  * a reference on it, so the base may be freed first. */

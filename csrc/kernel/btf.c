@@ -12,29 +12,55 @@
 #include <bpf/libbpf.h>
 #include "btf_impl.h"
 
+/* The kernel's BTF, parsed on first use. Holders (each Lua state, or a C
+ * host) keep it; the last one's drop frees it, so a host that opens and
+ * closes Lua states (each unloading core.so at lua_close) does not lose
+ * ~6 MB per state. Without holders it lives as long as the process. */
+static pthread_mutex_t vmlinux_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct ebpfdsl_btf vmlinux;
 static int vmlinux_err;
-static pthread_once_t vmlinux_once = PTHREAD_ONCE_INIT;
-
-static void vmlinux_parse(void)
-{
-	vmlinux.btf = btf__load_vmlinux_btf();
-	if (!vmlinux.btf) {
-		vmlinux_err = errno ? errno : ENOENT;
-		return;
-	}
-	vmlinux.shared = 1;
-	snprintf(vmlinux.source, sizeof(vmlinux.source), "vmlinux");
-}
+static unsigned vmlinux_holds;
 
 const ebpfdsl_btf *ebpfdsl_btf__vmlinux(void)
 {
-	pthread_once(&vmlinux_once, vmlinux_parse);
-	if (!vmlinux.btf) {
-		errno = vmlinux_err;
-		return NULL;
+	const ebpfdsl_btf *b = &vmlinux;
+	int err;
+
+	pthread_mutex_lock(&vmlinux_lock);
+	if (!vmlinux.btf && !vmlinux_err) {
+		vmlinux.btf = btf__load_vmlinux_btf();
+		if (vmlinux.btf) {
+			vmlinux.shared = 1;
+			snprintf(vmlinux.source, sizeof(vmlinux.source), "vmlinux");
+		} else {
+			vmlinux_err = errno ? errno : ENOENT;
+		}
 	}
-	return &vmlinux;
+	err = vmlinux_err;
+	pthread_mutex_unlock(&vmlinux_lock);
+	if (err) {
+		errno = err;
+		b = NULL;
+	}
+	return b;
+}
+
+void ebpfdsl_btf__vmlinux_hold(void)
+{
+	pthread_mutex_lock(&vmlinux_lock);
+	vmlinux_holds++;
+	pthread_mutex_unlock(&vmlinux_lock);
+}
+
+void ebpfdsl_btf__vmlinux_drop(void)
+{
+	pthread_mutex_lock(&vmlinux_lock);
+	if (vmlinux_holds && --vmlinux_holds == 0) {
+		btf__free(vmlinux.btf);
+		memset(&vmlinux, 0, sizeof(vmlinux));
+		vmlinux_err = 0; /* the next use reads it again */
+	}
+	pthread_mutex_unlock(&vmlinux_lock);
 }
 
 ebpfdsl_btf *ebpfdsl_btf__load(const char *path, const ebpfdsl_btf *base)

@@ -482,8 +482,34 @@ static const luaL_Reg btf_functions[] = {
 	{ NULL, NULL },
 };
 
+/* The state's hold on the kernel's BTF: dropped when the state closes,
+ * before core.so is unloaded (its finalizer runs before the one of the
+ * table of loaded C libraries, which was made first). */
+static const char *const HOLD = "ebpfdsl.vmlinux_hold";
+
+static int hold_gc(lua_State *L)
+{
+	int *held = lua_touserdata(L, 1);
+	if (*held)
+		ebpfdsl_btf__vmlinux_drop();
+	*held = 0;
+	return 0;
+}
+
 void ebpfdsl_lua_open_btf(lua_State *L)
 {
 	ebpfdsl_lua_class(L, BTF, btf_methods, btf_meta);
 	luaL_setfuncs(L, btf_functions, 0);
+	if (lua_getfield(L, LUA_REGISTRYINDEX, HOLD) == LUA_TNIL) {
+		int *held = lua_newuserdatauv(L, sizeof(int), 0);
+		*held = 0;
+		lua_createtable(L, 0, 1);
+		lua_pushcfunction(L, hold_gc);
+		lua_setfield(L, -2, "__gc");
+		lua_setmetatable(L, -2);
+		ebpfdsl_btf__vmlinux_hold();
+		*held = 1;
+		lua_setfield(L, LUA_REGISTRYINDEX, HOLD);
+	}
+	lua_pop(L, 1);
 }
