@@ -128,3 +128,47 @@ assert(e.btf.vmlinux():offsetof("task_struct", "pid"))
     assert.not_matches("LeakSanitizer", out)
   end)
 end)
+
+-- Format text that is not what tracefs writes: every refusal is the
+-- parser's own message at the caller's line, and what it accepts has
+-- integer offsets, sizes and ids that every method can use.
+describe("tracepoint.parse on bad format text", function()
+  local tracepoint = require "ebpfdsl.tracepoint"
+  local HEAD = "name: t\nID: 7\nformat:\n\tfield:unsigned short common_type;\toffset:0;\tsize:2;\tsigned:0;\n"
+  local function field(decl, off, size, id)
+    return HEAD:gsub("ID: 7", "ID: " .. (id or 7))
+      .. ("\tfield:%s;\toffset:%s;\tsize:%s;\tsigned:0;\n"):format(decl, off or 8, size or 4)
+  end
+  local function refused(text, pattern)
+    local ok, err = pcall(function() local f = tracepoint.parse(text) return f end) -- no tail call: blame this line
+    assert.is_false(ok)
+    assert.matches("^spec/74%-robustness_spec%.lua:%d+: tracepoint%.parse: " .. pattern, err)
+  end
+
+  it("refuses a field declaration without a name", function()
+    refused(field(""), "cannot read the field declaration ''")
+    refused(field("*"), "cannot read the field declaration '%*'")
+    refused(field("int"), "cannot read the field declaration 'int'")
+    refused(field("comm[16]"), "cannot read the field declaration 'comm%[16%]'")
+    refused(field("__data_loc char[]"), "cannot read the field declaration '__data_loc char%[%]'")
+    refused(field("__rel_loc name"), "cannot read the field declaration '__rel_loc name'")
+  end)
+
+  it("refuses offsets, sizes and ids that are not 32-bit integers", function()
+    refused(field("u64 x", "9223372036854775808"), "field 'x': offset 9223372036854775808 is out of range")
+    refused(field("u64 x", 8, "18446744073709551616"), "field 'x': size 18446744073709551616 is out of range")
+    refused(field("u64 x", "4294967296"), "field 'x': offset 4294967296 is out of range")
+    refused(field("u64 x", 8, 8, "9223372036854775808"), "ID 9223372036854775808 is out of range")
+  end)
+
+  it("refuses two fields of one name", function()
+    refused(field("int common_type"), "two fields are called 'common_type'")
+  end)
+
+  it("accepts the largest 32-bit values, as integers", function()
+    local fmt = tracepoint.parse(field("u64 x", "4294967295", "4294967295", "4294967295"))
+    assert.equal(math.type(fmt.id), "integer")
+    assert.equal(4294967295, fmt:offset("x"))
+    assert.equal(math.type(fmt:size("x")), "integer")
+  end)
+end)
