@@ -172,3 +172,24 @@ describe("tracepoint.parse on bad format text", function()
     assert.equal(math.type(fmt:size("x")), "integer")
   end)
 end)
+
+describe("the facade", function()
+  it("says why a submodule cannot load instead of giving nil (out of file descriptors)", function()
+    local ok, out = child([[
+local e = require "ebpfdsl"
+local held = {}
+while true do
+  local f = io.open("/dev/null")
+  if not f then break end
+  held[#held + 1] = f
+end
+local ok, err = pcall(function() local m = e.programs return m end)
+print(ok, err)
+held = nil
+collectgarbage()
+print(e.no_such_module, e.programs ~= nil)
+]], 30)
+    assert.is_true(ok, out)
+    assert.matches("^false\t[^\n]*: cannot load ebpfdsl%.programs: [^\n]*Too many open files\nnil\ttrue\n$", out)
+  end)
+end)
