@@ -193,3 +193,28 @@ print(e.no_such_module, e.programs ~= nil)
     assert.matches("^false\t[^\n]*: cannot load ebpfdsl%.programs: [^\n]*Too many open files\nnil\ttrue\n$", out)
   end)
 end)
+
+local function exists(path)
+  local ok = os.execute("test -e " .. quote(path))
+  return ok == true or ok == 0
+end
+
+describe("pins", function()
+  env.it("that fail leave no directory they made", "bpf", function()
+    local maps = require "ebpfdsl.maps"
+    local m = assert(maps.create { type = "array", key_size = 4, value_size = 4, max_entries = 1 })
+    local top = ("/sys/fs/bpf/ebpfdsl_rob_%d_%d"):format(require("ebpfdsl.core").monotime_ns() % 1e9, math.random(1e6))
+    local v, msg, errno = m:pin(top .. "/a/b/" .. string.rep("n", 300)) -- a name longer than NAME_MAX
+    assert.is_nil(v)
+    assert.equal(36, errno, msg) -- ENAMETOOLONG, once the directories were made
+    assert.is_false(exists(top))
+    -- a directory that was there stays
+    assert(os.execute("mkdir " .. quote(top)))
+    assert.is_nil(m:pin(top .. "/a/" .. string.rep("n", 300)))
+    assert.is_true(exists(top))
+    assert.is_false(exists(top .. "/a"))
+    assert.is_true(m:pin(top .. "/a/m"))
+    assert.is_true(m:unpin())
+    os.execute("rmdir " .. quote(top .. "/a") .. " " .. quote(top))
+  end)
+end)

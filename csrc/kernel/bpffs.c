@@ -48,14 +48,36 @@ static int under_default(const char *path)
 	return strncmp(path, DEFAULT_DIR, n) == 0 && (path[n] == '/' || path[n] == '\0');
 }
 
+/* Removes the directories above `path` down to (not including) the first
+ * `keep` bytes of it: the ones make_parents made, deepest first. */
+static void remove_parents(const char *path, size_t keep)
+{
+	char buf[PATH_MAX];
+	size_t len = strlen(path);
+	char *slash;
+
+	if (len >= sizeof(buf))
+		return;
+	memcpy(buf, path, len + 1);
+	while ((slash = strrchr(buf, '/')) != NULL && (size_t)(slash - buf) > keep) {
+		*slash = '\0';
+		if (rmdir(buf))
+			return; /* not empty: someone else uses it now */
+	}
+}
+
 /* Creates the missing directories above `path`, but only inside a bpffs:
- * a pin path must never make directories elsewhere. */
-static int make_parents(const char *path)
+ * a pin path must never make directories elsewhere. *made is the length
+ * of the part of path that existed (strlen(path) when nothing was made);
+ * on failure nothing made stays. */
+static int make_parents(const char *path, size_t *made)
 {
 	char buf[PATH_MAX];
 	size_t len = strlen(path);
 	struct stat st;
+	int err = 0;
 
+	*made = len;
 	if (len >= sizeof(buf))
 		return -ENAMETOOLONG;
 	memcpy(buf, path, len + 1);
@@ -69,18 +91,31 @@ static int make_parents(const char *path)
 			*slash = '\0';
 			on_bpffs = ebpfdsl_bpffs_is(slash == buf ? "/" : buf);
 			*slash = '/';
-			if (on_bpffs != 1)
-				return -ENOENT;
-			if (mkdir(buf, 0700) && errno != EEXIST)
-				return -errno;
+			if (on_bpffs != 1) {
+				err = -ENOENT;
+				break;
+			}
+			if (mkdir(buf, 0700)) {
+				if (errno != EEXIST) {
+					err = -errno;
+					break;
+				}
+			} else if (*made == len) {
+				*made = (size_t)(slash - buf);
+			}
 		}
 		*p = '/';
 	}
-	return 0;
+	if (err && *made < len) {
+		remove_parents(path, *made);
+		*made = len;
+	}
+	return err;
 }
 
 int ebpfdsl_bpffs_prepare(const char *path)
 {
+	size_t made;
 	int err;
 	if (!path || path[0] != '/')
 		return -EINVAL;
@@ -89,15 +124,30 @@ int ebpfdsl_bpffs_prepare(const char *path)
 		if (err)
 			return err;
 	}
-	return make_parents(path);
+	return make_parents(path, &made);
 }
 
+/* A pin that fails leaves no directory it made behind. */
 int ebpfdsl_obj__pin(int fd, const char *path)
 {
-	int err = ebpfdsl_bpffs_prepare(path);
+	size_t made;
+	int err;
+	if (!path || path[0] != '/')
+		return -EINVAL;
+	if (under_default(path)) {
+		err = ebpfdsl_bpffs_mount(DEFAULT_DIR);
+		if (err)
+			return err;
+	}
+	err = make_parents(path, &made);
 	if (err)
 		return err;
-	return bpf_obj_pin(fd, path) ? -errno : 0;
+	if (bpf_obj_pin(fd, path) == 0)
+		return 0;
+	err = -errno;
+	if (made < strlen(path))
+		remove_parents(path, made);
+	return err;
 }
 
 int ebpfdsl_obj__get(const char *path)
