@@ -218,3 +218,65 @@ describe("pins", function()
     os.execute("rmdir " .. quote(top .. "/a") .. " " .. quote(top))
   end)
 end)
+
+-- r:events() with no timeout, and what a signal does to a wait: it lets
+-- Lua's hooks run (lua5.4's Ctrl-C handler raises "interrupted!" there),
+-- and when none raises the wait goes on; poll and events alike.
+describe("reader waits", function()
+  local P = require "support.producers"
+
+  env.it("events() without a timeout reads until the loop breaks", "bpf", function()
+    local maps = require "ebpfdsl.maps"
+    local ringbuf = require "ebpfdsl.ringbuf"
+    local ring, counter = assert(maps.ringbuf(4096)), P.counter()
+    local r <close> = assert(ringbuf.reader { [ring] = { layout = P.layout() } })
+    P.run(P.ring_output(ring, counter, 7), 3)
+    local seen = {}
+    for ev, map in r:events() do
+      assert.equal(ring, map)
+      seen[#seen + 1] = ev.seq
+      if #seen == 3 then break end
+    end
+    assert.same({ 0, 1, 2 }, seen)
+  end)
+
+  local READER = [[
+local e = require "ebpfdsl"
+local ring = assert(e.maps.ringbuf(4096))
+local r = assert(e.ringbuf.reader { [ring] = function() end })
+local pid = io.open("/proc/self/stat"):read("n")
+local function signal_soon(sig) os.execute(("(sleep 0.3; kill -%s %d) &"):format(sig, pid)) end
+]]
+
+  env.it("ends at Ctrl-C in lua5.4 with its 'interrupted!'", "bpf", function()
+    local ok, out = child(READER .. [[
+signal_soon("INT")
+for ev in r:events() do print("event", ev) end
+print("ended")
+]], 30)
+    assert.is_false(ok)
+    assert.matches("interrupted!", out)
+    assert.not_matches("ended", out)
+    assert.not_matches("Interrupted system call", out)
+  end)
+
+  env.it("go on after a signal whose handler does not raise", { "bpf", "gcc" }, function()
+    local dir = env.tmpdir()
+    local lua = env.run("pkg-config --cflags --libs lua5.4 2>/dev/null || echo -I/usr/include/lua5.4 -llua5.4")
+      :gsub("%s+$", "")
+    env.run(("gcc -O1 spec/support/lua_host.c -o %s/host %s"):format(dir, lua))
+    write(dir .. "/wait.lua", 'package.path = "lua/?.lua;lua/?/init.lua;" .. package.path\n'
+      .. 'package.cpath = "build/?.so;" .. package.cpath\n' .. READER .. [[
+signal_soon("USR1")
+print("poll", r:poll(1500))
+signal_soon("USR1")
+local n = 0
+for _ in r:events(1500) do n = n + 1 end
+print("events", n)
+]])
+    local out = env.run(("EBPFDSL_HOST_SIGUSR1=1 %s/host 1 %s/wait.lua 2>&1"):format(dir, dir))
+    os.execute("rm -rf " .. quote(dir))
+    -- both signals came while we waited, and neither ended a wait
+    assert.matches("^poll\t0\nevents\t0\n%d+\nusr1 2\n$", out)
+  end)
+end)
