@@ -750,6 +750,23 @@ EBPFDSL_API int ebpfdsl_obj__open_kind(const char *path, int kind, int *found);
  * Pointer-returning constructors return NULL and set errno.
  * ======================================================================== */
 
+/* ---- Diagnostics --------------------------------------------------------- */
+
+/* strerror for the -errno values the library returns, of either sign:
+ * also names the kernel's ENOTSUPP (524) and libbpf's own codes (4000..,
+ * LIBBPF_ERRNO__*) that libc calls "Unknown error". Thread-safe. */
+EBPFDSL_API const char *ebpfdsl_strerror(int err);
+/* libbpf never prints to stderr through this library: its warnings are
+ * routed into our messages. Calls that take a message buffer (objects,
+ * attach) put them there; for the ones that return only an errno
+ * (ebpfdsl_btf__load, ebpfdsl_btf__vmlinux, ebpfdsl_ringbuf__add,
+ * ebpfdsl_perfbuf__new, map creation with BTF), this gives what libbpf said
+ * during the most recent of them on this thread that failed, as one line
+ * without libbpf's prefixes, and forgets it (as dlerror does); NULL when
+ * it said nothing since the last read. libbpf's messages from the host's
+ * own libbpf calls go where they went before this library was loaded. */
+EBPFDSL_API const char *ebpfdsl_libbpf_said(void);
+
 /* ---- BTF ---------------------------------------------------------------- */
 
 typedef struct ebpfdsl_btf ebpfdsl_btf;

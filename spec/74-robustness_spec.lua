@@ -280,3 +280,24 @@ print("events", n)
     assert.matches("^poll\t0\nevents\t0\n%d+\nusr1 2\n$", out)
   end)
 end)
+
+-- libbpf prints through one callback; ours routes what it says into our
+-- messages, and its own error codes (4000..) get libbpf's texts.
+describe("libbpf's messages", function()
+  it("come back in our messages, never on stderr, with libbpf's codes named", function()
+    local dir = env.tmpdir()
+    write(dir .. "/zeros.btf", string.rep("\0", 40))
+    local ok, out = child(([[
+local btf = require "ebpfdsl.btf"
+print(btf.load(%q))
+print(btf.load("/bin/true"))
+]]):format(dir .. "/zeros.btf"), 30)
+    os.execute("rm -rf " .. quote(dir))
+    assert.is_true(ok, out)
+    -- the whole output: a line on stderr would be in it too
+    assert.equal(("nil\tcannot read BTF from %s/zeros.btf: BPF object format invalid "
+      .. "(libbpf: failed to get EHDR from %s/zeros.btf)\t4001\n"
+      .. "nil\tcannot read BTF from /bin/true: No such file or directory "
+      .. "(libbpf: failed to find '.BTF' ELF section in /bin/true)\t2\n"):format(dir, dir), out)
+  end)
+end)

@@ -103,7 +103,7 @@ int ebpfdsl_attach_uprobe(int prog_fd, const char *binary, const struct ebpfdsl_
 			link_msg(err, errlen,
 				 "%s: no uprobe PMU (/sys/bus/event_source/devices/uprobe/type: %s), and tracefs "
 				 "uprobe_events failed: %s",
-				 what, strerror(-type), inner);
+				 what, ebpfdsl_strerror(-type), inner);
 	}
 	if (e < 0) {
 		ebpfdsl_link__free(l);

@@ -28,7 +28,10 @@ const ebpfdsl_btf *ebpfdsl_btf__vmlinux(void)
 
 	pthread_mutex_lock(&vmlinux_lock);
 	if (!vmlinux.btf && !vmlinux_err) {
+		struct ebpfdsl_hush h;
+		ebpfdsl_hush_begin(&h, NULL, 0);
 		vmlinux.btf = btf__load_vmlinux_btf();
+		ebpfdsl_hush_end(&h, !vmlinux.btf);
 		if (vmlinux.btf) {
 			vmlinux.shared = 1;
 			snprintf(vmlinux.source, sizeof(vmlinux.source), "vmlinux");
@@ -66,6 +69,7 @@ void ebpfdsl_btf__vmlinux_drop(void)
 ebpfdsl_btf *ebpfdsl_btf__load(const char *path, const ebpfdsl_btf *base)
 {
 	struct ebpfdsl_btf *b;
+	struct ebpfdsl_hush h;
 	int err;
 
 	if (!path) {
@@ -76,7 +80,9 @@ ebpfdsl_btf *ebpfdsl_btf__load(const char *path, const ebpfdsl_btf *base)
 	if (!b)
 		return NULL;
 	/* btf__parse* try ELF first, then raw BTF */
+	ebpfdsl_hush_begin(&h, NULL, 0);
 	b->btf = base ? btf__parse_split(path, base->btf) : btf__parse(path, NULL);
+	ebpfdsl_hush_end(&h, !b->btf);
 	if (!b->btf) {
 		err = errno ? errno : EINVAL;
 		free(b);

@@ -77,7 +77,7 @@ int link_err(char *err, size_t len, int e, const char *fmt, ...)
 		va_end(ap);
 		n = strlen(err);
 		if (n + 2 < len)
-			snprintf(err + n, len - n, ": %s", strerror(e));
+			snprintf(err + n, len - n, ": %s", ebpfdsl_strerror(e));
 	}
 	return -e;
 }
@@ -218,9 +218,10 @@ int ebpfdsl_link__detach(ebpfdsl_link *l)
 		/* detach only if our program is still the one attached */
 		LIBBPF_OPTS(bpf_xdp_attach_opts, o);
 		o.old_prog_fd = l->prog_fd;
-		libbpf_print_fn_t old = libbpf_set_print(NULL); /* gone already: not news */
+		struct ebpfdsl_hush h;
+		ebpfdsl_hush_begin(&h, NULL, 0); /* gone already: not news */
 		err = bpf_xdp_detach(l->ifindex, l->xdp_flags, &o); /* libbpf adds REPLACE */
-		libbpf_set_print(old);
+		ebpfdsl_hush_end(&h, 0);
 		break;
 	}
 	case HOW_TC: {
@@ -230,9 +231,10 @@ int ebpfdsl_link__detach(ebpfdsl_link *l)
 		LIBBPF_OPTS(bpf_tc_opts, o);
 		o.handle = l->tc_handle;
 		o.priority = l->tc_priority;
-		libbpf_print_fn_t old = libbpf_set_print(NULL);
+		struct ebpfdsl_hush h;
+		ebpfdsl_hush_begin(&h, NULL, 0);
 		err = bpf_tc_detach(&hook, &o);
-		libbpf_set_print(old);
+		ebpfdsl_hush_end(&h, 0);
 		break;
 	}
 	case HOW_SOCKET:
@@ -246,9 +248,10 @@ int ebpfdsl_link__detach(ebpfdsl_link *l)
 			err = -errno;
 		break;
 	case HOW_LIBBPF: {
-		libbpf_print_fn_t old = libbpf_set_print(NULL); /* the library never prints */
+		struct ebpfdsl_hush h;
+		ebpfdsl_hush_begin(&h, NULL, 0); /* the library never prints */
 		err = bpf_link__destroy(l->libbpf);
-		libbpf_set_print(old);
+		ebpfdsl_hush_end(&h, 0);
 		l->libbpf = NULL;
 		if (l->release)
 			l->release(l->owner);

@@ -57,7 +57,12 @@ int ebpfdsl_map_type_local_storage(int type)
 
 int ebpfdsl_num_possible_cpus(void)
 {
-	return libbpf_num_possible_cpus();
+	struct ebpfdsl_hush h;
+	int n;
+	ebpfdsl_hush_begin(&h, NULL, 0);
+	n = libbpf_num_possible_cpus();
+	ebpfdsl_hush_end(&h, n < 0);
+	return n;
 }
 
 /* libbpf's probe knows the types it can name; the newer ones are probed
@@ -70,7 +75,11 @@ int ebpfdsl_map_type_supported(int type)
 	if (!ebpfdsl_map_type_name(type))
 		return -EINVAL;
 	if (libbpf_bpf_map_type_str((enum bpf_map_type)type)) {
-		int r = libbpf_probe_bpf_map_type((enum bpf_map_type)type, NULL);
+		struct ebpfdsl_hush h;
+		int r;
+		ebpfdsl_hush_begin(&h, NULL, 0);
+		r = libbpf_probe_bpf_map_type((enum bpf_map_type)type, NULL);
+		ebpfdsl_hush_end(&h, r < 0);
 		return r < 0 ? r : r == 1;
 	}
 	if (type == EBPFDSL_MAP_TYPE_ARENA) {

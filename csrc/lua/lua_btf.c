@@ -65,7 +65,7 @@ static int l_btf_vmlinux(lua_State *L)
 	struct lbtf *u = new_btf(L);
 	const ebpfdsl_btf *b = ebpfdsl_btf__vmlinux();
 	if (!b)
-		return ebpfdsl_lua_fail(L, errno, "cannot read the kernel's BTF (/sys/kernel/btf/vmlinux)");
+		return ebpfdsl_lua_fail_libbpf(L, errno, "cannot read the kernel's BTF (/sys/kernel/btf/vmlinux)");
 	u->b = (ebpfdsl_btf *)(uintptr_t)b; /* shared: close never frees it */
 	return 1;
 }
@@ -78,7 +78,7 @@ static int l_btf_load(lua_State *L)
 	struct lbtf *u = new_btf(L);
 	u->b = ebpfdsl_btf__load(path, base);
 	if (!u->b)
-		return ebpfdsl_lua_fail(L, errno, "cannot read BTF from %s", path);
+		return ebpfdsl_lua_fail_libbpf(L, errno, "cannot read BTF from %s", path);
 	u->owned = 1; /* split BTF holds its own reference on its base */
 	return 1;
 }

@@ -39,7 +39,7 @@ const char *ebpfdsl_map_errstr(int err)
 		err = -err;
 	if (err == 524) /* the kernel's ENOTSUPP, unknown to libc */
 		return "Operation not supported by this map type (ENOTSUPP)";
-	return strerror(err);
+	return ebpfdsl_strerror(err);
 }
 
 int ebpfdsl_map_fail(lua_State *L, const struct map *m, int err, const char *what)

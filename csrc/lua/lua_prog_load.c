@@ -193,7 +193,7 @@ static int l_prog_load(lua_State *L)
 	if (fd < 0) {
 		int e = -fd;
 		/* ENOTSUPP is the kernel's own, unknown to libc */
-		const char *what = e == 524 ? "not supported (ENOTSUPP)" : strerror(e);
+		const char *what = ebpfdsl_strerror(e);
 		if (*log) {
 			size_t nlabels;
 			struct ebpfdsl_label *labels;

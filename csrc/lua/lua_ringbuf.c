@@ -209,7 +209,7 @@ static int events_next(lua_State *L)
 		int n = ebpfdsl_lua_reader_fill(L, &r->base, EBPFDSL_LUA_READER_CHUNK, timeout);
 		/* an iterator cannot return nil, msg, errno: a failed wait raises */
 		if (n < 0 && !r->base.st.count)
-			return luaL_error(L, "%s events: %s", RINGBUF, strerror(-n));
+			return luaL_error(L, "%s events: %s", RINGBUF, ebpfdsl_strerror(-n));
 		if (!r->base.native || !r->base.st.count)
 			return 0;
 	}
@@ -351,7 +351,7 @@ static int l_ringbuf_reader(lua_State *L)
 			return luaL_error(L, "%s: the loss map must be a percpu_array (or array) with 4-byte keys and "
 					  "8-byte values", what);
 		if (err < 0)
-			return ebpfdsl_lua_fail(L, err, "%s", what);
+			return ebpfdsl_lua_fail_libbpf(L, err, "%s", what);
 		lua_settop(L, top);
 	}
 	lua_settop(L, 2);

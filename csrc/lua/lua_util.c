@@ -28,20 +28,40 @@ void ebpfdsl_lua_class_extend(lua_State *L, const char *tname, const luaL_Reg *m
 	lua_pop(L, 1);
 }
 
-int ebpfdsl_lua_fail(lua_State *L, int err, const char *fmt, ...)
+static int vfail(lua_State *L, int err, const char *said, const char *fmt, va_list ap)
 {
 	char what[512];
-	va_list ap;
 	if (err < 0)
 		err = -err;
-	va_start(ap, fmt);
 	vsnprintf(what, sizeof(what), fmt, ap);
-	va_end(ap);
 	luaL_pushfail(L);
-	/* 524 is the kernel's ENOTSUPP, which libc has no text for */
-	lua_pushfstring(L, "%s: %s", what, err == 524 ? "not supported (ENOTSUPP)" : strerror(err));
+	if (said)
+		lua_pushfstring(L, "%s: %s (libbpf: %s)", what, ebpfdsl_strerror(err), said);
+	else
+		lua_pushfstring(L, "%s: %s", what, ebpfdsl_strerror(err));
 	lua_pushinteger(L, err);
 	return 3;
+}
+
+int ebpfdsl_lua_fail(lua_State *L, int err, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+	va_start(ap, fmt);
+	n = vfail(L, err, NULL, fmt, ap);
+	va_end(ap);
+	return n;
+}
+
+int ebpfdsl_lua_fail_libbpf(lua_State *L, int err, const char *fmt, ...)
+{
+	const char *said = ebpfdsl_libbpf_said();
+	va_list ap;
+	int n;
+	va_start(ap, fmt);
+	n = vfail(L, err, said, fmt, ap);
+	va_end(ap);
+	return n;
 }
 
 int ebpfdsl_lua_fail_msg(lua_State *L, int err, const char *msg)

@@ -58,6 +58,9 @@ void ebpfdsl_lua_class_extend(lua_State *L, const char *tname, const luaL_Reg *m
 /* Environment failures: pushes nil, "<what>: <strerror>", errno and returns
  * 3, as luaL_fileresult does. `err` is an errno value, either sign. */
 int ebpfdsl_lua_fail(lua_State *L, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* The same, with what libbpf said during the failed call (ebpfdsl_libbpf_said)
+ * as " (libbpf: ...)": for calls whose only result is an errno. */
+int ebpfdsl_lua_fail_libbpf(lua_State *L, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* The same with a message that already says what failed and why. */
 int ebpfdsl_lua_fail_msg(lua_State *L, int err, const char *msg);
 
