@@ -1044,7 +1044,8 @@ EBPFDSL_API int ebpfdsl_attach_kprobe_multi(int prog_fd, const struct ebpfdsl_kp
 struct ebpfdsl_uprobe_opts {
 	size_t sz;          /* sizeof(struct ebpfdsl_uprobe_opts) */
 	const char *symbol; /* resolved in the file with libelf; or NULL */
-	uint64_t offset;    /* file offset, added to the symbol's when both */
+	uint64_t offset;    /* file offset, added to the symbol's when both;
+	                     * without a symbol the probe's offset, 0 too */
 	int pid;            /* 0: every process; else only this one */
 	int retprobe;       /* nonzero: uretprobe */
 	uint64_t cookie;

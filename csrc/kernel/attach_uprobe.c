@@ -56,8 +56,6 @@ int ebpfdsl_attach_uprobe(int prog_fd, const char *binary, const struct ebpfdsl_
 	kind = o.retprobe ? "uretprobe" : "uprobe";
 	if (!binary || !*binary)
 		return link_err(err, errlen, EINVAL, "%s: a binary or library is needed", kind);
-	if (!o.symbol && !o.offset)
-		return link_err(err, errlen, EINVAL, "%s on %s: give a symbol or an offset", kind, binary);
 	e = ebpfdsl_find_binary(binary, path, sizeof(path));
 	if (e < 0) {
 		if (strchr(binary, '/'))
