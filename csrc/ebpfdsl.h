@@ -729,10 +729,14 @@ EBPFDSL_API int ebpfdsl_bpffs_is(const char *dir);
 EBPFDSL_API int ebpfdsl_bpffs_prepare(const char *path);
 
 /* Pins any BPF object fd (map, program, link) at `path`, preparing the
- * bpffs first; opens a pin; removes a pin (refused outside a bpffs). */
+ * bpffs first (a pin that fails removes the directories it made); opens
+ * a pin; removes a pin, whatever it pins (refused outside a bpffs). */
 EBPFDSL_API int ebpfdsl_obj__pin(int fd, const char *path);
 EBPFDSL_API int ebpfdsl_obj__get(const char *path);
 EBPFDSL_API int ebpfdsl_obj__unpin(const char *path);
+/* Removes the pin at path only when it pins the object fd refers to (the
+ * same kind and id); -EEXIST when another object is pinned there. */
+EBPFDSL_API int ebpfdsl_obj__unpin_own(int fd, const char *path);
 enum { EBPFDSL_OBJ_OTHER, EBPFDSL_OBJ_MAP, EBPFDSL_OBJ_PROG, EBPFDSL_OBJ_LINK };
 /* Which kind of BPF object an fd refers to (EBPFDSL_OBJ_*), or -errno. */
 EBPFDSL_API int ebpfdsl_obj__kind(int fd);

@@ -317,3 +317,29 @@ describe("attach_uprobe", function()
     p:close()
   end)
 end)
+
+describe("unpin", function()
+  env.it("removes only a pin of its own object, and says so otherwise", "bpf", function()
+    local e = require "ebpfdsl"
+    local dir = ("/sys/fs/bpf/ebpfdsl_rob_unpin_%d"):format(require("ebpfdsl.core").monotime_ns() % 1e9)
+    finally(function() os.execute("rm -rf " .. quote(dir)) end)
+    local m = assert(e.maps.hash { key = "u32", value = "u32", max_entries = 1 })
+    local other = assert(e.maps.hash { key = "u32", value = "u32", max_entries = 1 })
+    local p = assert(e.programs.load { type = "raw_tracepoint", insns = { e.dsl.mov("r0", 0), e.dsl.exit() } })
+    local l = assert(p:attach_raw_tracepoint("sys_enter"))
+    assert(other:pin(dir .. "/other"))
+    for _, o in ipairs { m, p, l } do
+      local v, msg, errno = o:unpin(dir .. "/other")
+      assert.is_nil(v)
+      assert.equal(17, errno) -- EEXIST: something else is pinned there
+      assert.matches("^unpin of " .. (dir .. "/other"):gsub("%p", "%%%0")
+        .. " %(another object is pinned there%)[^:]*: File exists$", msg)
+      assert.is_true(exists(dir .. "/other"))
+    end
+    -- a pin of the same object made through another handle is its own
+    local twin = assert(e.maps.open_pinned(dir .. "/other"))
+    assert.is_true(twin:unpin(dir .. "/other"))
+    assert.is_false(exists(dir .. "/other"))
+    l:close() p:close() m:close() other:close() twin:close()
+  end)
+end)

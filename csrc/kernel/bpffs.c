@@ -161,7 +161,9 @@ int ebpfdsl_obj__get(const char *path)
 	return fd < 0 ? -errno : fd;
 }
 
-int ebpfdsl_obj__unpin(const char *path)
+/* 0 when path's directory is on a bpffs: unpinning must never remove a
+ * file elsewhere. */
+static int in_bpffs(const char *path)
 {
 	char dir[PATH_MAX];
 	const char *slash;
@@ -174,12 +176,59 @@ int ebpfdsl_obj__unpin(const char *path)
 		return -ENAMETOOLONG;
 	memcpy(dir, path, (size_t)(slash - path));
 	dir[slash - path] = '\0';
-	/* unlink only inside a bpffs: unpinning must never remove a file */
 	r = ebpfdsl_bpffs_is(dir[0] ? dir : "/");
 	if (r < 0)
 		return r;
-	if (r == 0)
+	return r == 0 ? -EINVAL : 0;
+}
+
+int ebpfdsl_obj__unpin(const char *path)
+{
+	int r = in_bpffs(path);
+	if (r < 0)
+		return r;
+	return unlink(path) ? -errno : 0;
+}
+
+/* Kind (EBPFDSL_OBJ_*) and id of the BPF object behind fd: the infos of
+ * maps, programs and links all begin with its type and id. */
+static int identify(int fd, int *kind, uint32_t *id)
+{
+	struct {
+		uint32_t type, id;
+	} info;
+	uint32_t len = sizeof(info);
+
+	*kind = ebpfdsl_obj__kind(fd);
+	if (*kind < 0)
+		return *kind;
+	if (*kind == EBPFDSL_OBJ_OTHER)
 		return -EINVAL;
+	memset(&info, 0, sizeof(info));
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return -errno;
+	*id = info.id;
+	return 0;
+}
+
+int ebpfdsl_obj__unpin_own(int fd, const char *path)
+{
+	int r = in_bpffs(path), other, mine_kind, its_kind;
+	uint32_t mine_id = 0, its_id = 0;
+
+	if (r < 0)
+		return r;
+	other = bpf_obj_get(path);
+	if (other < 0)
+		return -errno;
+	r = identify(fd, &mine_kind, &mine_id);
+	if (!r)
+		r = identify(other, &its_kind, &its_id);
+	close(other);
+	if (r < 0)
+		return r;
+	if (mine_kind != its_kind || mine_id != its_id)
+		return -EEXIST; /* another object's pin: not ours to remove */
 	return unlink(path) ? -errno : 0;
 }
 

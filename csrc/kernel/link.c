@@ -348,7 +348,8 @@ int ebpfdsl_link__unpin(ebpfdsl_link *l)
 	int e;
 	if (!l || !l->pin)
 		return -ENOENT;
-	e = ebpfdsl_obj__unpin(l->pin); /* as every unpin: never a file outside a bpffs */
+	/* as every unpin: never a file outside a bpffs, nor another's pin */
+	e = ebpfdsl_obj__unpin_own(ebpfdsl_link__fd(l), l->pin);
 	if (e < 0)
 		return e;
 	free(l->pin);

@@ -432,11 +432,11 @@ static int map_pin(lua_State *L)
 static int map_unpin(lua_State *L)
 {
 	struct map *m = ebpfdsl_map_check(L, 1);
-	int err = ebpfdsl_lua_unpin(L, MAP_UV_PIN, "map");
+	int err = ebpfdsl_lua_unpin(L, m->fd, MAP_UV_PIN, "map");
 	if (err) {
 		char what[512];
 		const char *path = lua_tostring(L, 2);
-		snprintf(what, sizeof(what), "unpin of %s%s", path, ebpfdsl_lua_pin_hint(err, path));
+		snprintf(what, sizeof(what), "unpin of %s%s", path, ebpfdsl_lua_unpin_hint(err, path));
 		return ebpfdsl_map_fail(L, m, err, what);
 	}
 	lua_pushboolean(L, 1);

@@ -208,6 +208,13 @@ const char *ebpfdsl_lua_pin_hint(int err, const char *path)
 	return ebpfdsl_bpffs_is(n ? dir : "/") == 0 ? " (its directory is not on a bpf filesystem)" : "";
 }
 
+const char *ebpfdsl_lua_unpin_hint(int err, const char *path)
+{
+	if (err == -EEXIST || err == EEXIST)
+		return " (another object is pinned there)";
+	return ebpfdsl_lua_pin_hint(err, path);
+}
+
 int ebpfdsl_lua_open_pin(lua_State *L, int idx, int kind, const char *what)
 {
 	const char *path = ebpfdsl_lua_pin_path(L, idx);
@@ -244,7 +251,7 @@ int ebpfdsl_lua_pin(lua_State *L, int fd, int uv)
 	return 0;
 }
 
-int ebpfdsl_lua_unpin(lua_State *L, int uv, const char *noun)
+int ebpfdsl_lua_unpin(lua_State *L, int fd, int uv, const char *noun)
 {
 	const char *path;
 	int err;
@@ -255,7 +262,7 @@ int ebpfdsl_lua_unpin(lua_State *L, int uv, const char *noun)
 	}
 	lua_settop(L, 2);
 	path = ebpfdsl_lua_pin_path(L, 2);
-	err = ebpfdsl_obj__unpin(path);
+	err = ebpfdsl_obj__unpin_own(fd, path);
 	if (err)
 		return err;
 	lua_getiuservalue(L, 1, uv);

@@ -104,6 +104,8 @@ const char *ebpfdsl_lua_pin_path(lua_State *L, int idx);
 /* " (its directory is not on a bpf filesystem)" when that explains err
  * for path, else "". */
 const char *ebpfdsl_lua_pin_hint(int err, const char *path);
+/* The same for an unpin, which also names a pin of another object (EEXIST). */
+const char *ebpfdsl_lua_unpin_hint(int err, const char *path);
 /* The fd of the object of `kind` (EBPFDSL_OBJ_*) pinned at the path at
  * idx; or pushes nil, "<what> <path>: <why>", errno and returns -1. */
 int ebpfdsl_lua_open_pin(lua_State *L, int idx, int kind, const char *what);
@@ -115,6 +117,6 @@ int ebpfdsl_lua_pin(lua_State *L, int fd, int uv);
  * there is none ("this <noun> was not pinned through this handle"); the
  * remembered path is forgotten when it is the one removed. Leaves the
  * path at 2. 0 or -errno. */
-int ebpfdsl_lua_unpin(lua_State *L, int uv, const char *noun);
+int ebpfdsl_lua_unpin(lua_State *L, int fd, int uv, const char *noun);
 
 #endif
