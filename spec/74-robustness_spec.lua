@@ -343,3 +343,62 @@ describe("unpin", function()
     l:close() p:close() m:close() other:close() twin:close()
   end)
 end)
+
+-- With the uprobe PMU hidden (a bind mount in a private mount namespace, as
+-- spec 63 does), uprobes go through tracefs uprobe_events, where a process
+-- killed by SIGKILL leaves its event behind; the next attach removes it.
+describe("tracefs uprobe events", function()
+  local EVENTS = "/sys/kernel/tracing/uprobe_events"
+  local SCRIPT = [[
+package.path = "lua/?.lua;lua/?/init.lua;" .. package.path
+package.cpath = "build/?.so;" .. package.cpath
+local e = require "ebpfdsl"
+local pid = io.open("/proc/self/stat"):read("n")
+local p = assert(e.programs.load { type = "kprobe", insns = { e.dsl.mov("r0", 0), e.dsl.exit() } })
+local l = assert(p:attach_uprobe { path = "c", symbol = "getppid" })
+io.write(pid, "\n")
+io.flush()
+if arg[1] == "kill" then os.execute("kill -9 " .. pid) end
+l:detach()
+]]
+  local function ours(pid)
+    local n = 0
+    for line in io.lines(EVENTS) do
+      if pid and line:find("uprobes/ebpfdsl_" .. pid .. "_", 1, true) then n = n + 1 end
+    end
+    return n
+  end
+  local function run(dir, how)
+    os.execute(("unshare -m --propagation private sh -c 'mount --bind %s/empty "
+      .. "/sys/bus/event_source/devices/uprobe && lua5.4 %s/script.lua %s' >%s/out 2>&1"):format(dir, dir, how, dir))
+    local f = assert(io.open(dir .. "/out"))
+    local out = f:read("a")
+    f:close()
+    return tonumber(out:match("^(%d+)\n")), out
+  end
+
+  env.it("of a killed process are removed by the next attach", { "bpf", "root", "tracefs", "uprobe", "unshare" },
+    function()
+      local dir = env.tmpdir()
+      local killed, other
+      finally(function()
+        for line in io.lines(EVENTS) do
+          local pid = line:match("^%a:uprobes/ebpfdsl_(%d+)_%d+ ")
+          if pid and (tonumber(pid) == killed or tonumber(pid) == other) then
+            os.execute(("echo '-:uprobes/ebpfdsl_%s' >> %s"):format(line:match("ebpfdsl_(%d+_%d+)"), EVENTS))
+          end
+        end
+        os.execute("rm -rf " .. quote(dir))
+      end)
+      write(dir .. "/script.lua", SCRIPT)
+      assert(os.execute("mkdir " .. dir .. "/empty"))
+      local out
+      killed, out = run(dir, "kill")
+      assert.is_number(killed, out)
+      assert.equal(1, ours(killed), out) -- what SIGKILL leaves
+      other, out = run(dir, "detach")
+      assert.is_number(other, out)
+      assert.equal(0, ours(killed), out)
+      assert.equal(0, ours(other), out)
+    end)
+end)
