@@ -402,3 +402,145 @@ l:detach()
       assert.equal(0, ours(other), out)
     end)
 end)
+
+-- Semantics a user may rely on where several processes share one object
+-- (docs/readers.md, docs/maps.md). A second process runs beside this one
+-- through a pin named for this run.
+describe("shared objects", function()
+  local P = require "support.producers"
+  local function pin_dir()
+    return ("/sys/fs/bpf/ebpfdsl_rob_shared_%d_%d"):format(require("ebpfdsl.core").monotime_ns() % 1e9,
+      math.random(1e6))
+  end
+  -- a child lua5.4 running `code` in the background; its stdout goes to
+  -- the file returned
+  local function background(dir, code)
+    write(dir .. "/bg.lua", 'package.path = "lua/?.lua;lua/?/init.lua;spec/?.lua;" .. package.path\n'
+      .. 'package.cpath = "build/?.so;" .. package.cpath\n' .. code)
+    assert(os.execute(("lua5.4 %s/bg.lua >%s/bg.out 2>&1 & echo $! >%s/bg.pid"):format(dir, dir, dir)))
+    return dir .. "/bg.out"
+  end
+  local function wait_file(path, pattern, seconds)
+    local core = require "ebpfdsl.core"
+    local t0 = core.monotime_ns()
+    while core.monotime_ns() - t0 < seconds * 1e9 do
+      local f = io.open(path)
+      local text = f and f:read("a")
+      if f then f:close() end
+      if text and text:find(pattern) then return text end
+      os.execute("sleep 0.05")
+    end
+    error("timed out waiting for " .. path)
+  end
+
+  env.it("two readers of one ring buffer: every record reaches one of them, some both", "bpf", function()
+    local maps, ringbuf = require "ebpfdsl.maps", require "ebpfdsl.ringbuf"
+    local dir, pins = env.tmpdir(), pin_dir()
+    finally(function() os.execute("kill $(cat " .. dir .. "/bg.pid) 2>/dev/null; rm -rf " .. quote(dir) .. " "
+      .. quote(pins)) end)
+    -- room for every record: nothing is overwritten while a reader lags
+    local N, ring, counter = 200000, assert(maps.ringbuf(16 * 1024 * 1024)), P.counter()
+    assert(ring:pin(pins .. "/ring"))
+    local out = background(dir, ([[
+local e = require "ebpfdsl"
+local ring = assert(e.maps.open_pinned(%q))
+local seen, idle = {}, 0
+local r = assert(e.ringbuf.reader { [ring] = function(b) seen[#seen + 1] = string.unpack("<I8", b) end })
+print("ready")
+io.stdout:flush()
+local core, t0 = require "ebpfdsl.core", require("ebpfdsl.core").monotime_ns()
+while idle < 20 and core.monotime_ns() - t0 < 60e9 do -- a second without records after the first
+  local n = assert(r:poll(50))
+  if #seen > 0 then idle = n == 0 and idle + 1 or 0 end
+end
+print("seqs " .. table.concat(seen, " "))
+]]):format(pins .. "/ring"))
+    wait_file(out, "ready", 20)
+    local mine = {}
+    local r <close> = assert(ringbuf.reader { [ring] = function(b)
+      local seq, tag = string.unpack("<I8I8", b)
+      assert(tag == 5, "a torn record")
+      mine[#mine + 1] = seq
+    end })
+    local prod = P.ring_output(ring, counter, 5)
+    for _ = 1, N // 10000 do
+      P.run(prod, 10000)
+      r:poll(0) -- reading while the other reads
+    end
+    local text = wait_file(out, "seqs[^\n]*\n", 60)
+    r:poll(0) -- whatever the other's last store of the shared position left
+    local count, both = {}, 0
+    for _, s in ipairs(mine) do count[s] = (count[s] or 0) + 1 end
+    for s in text:match("seqs([^\n]*)"):gmatch("%d+") do
+      s = tonumber(s)
+      if count[s] then both = both + 1 end
+      count[s] = (count[s] or 0) + 1
+    end
+    local missing = {}
+    for s = 0, N - 1 do if not count[s] then missing[#missing + 1] = s end end
+    assert.same({}, missing)
+    print(("\n  two readers: %d records, %d reached both, %d this one, %d the other"):format(N, both, #mine,
+      select(2, text:gsub("%d+", ""))))
+  end)
+
+  env.it("pairs() over a hash map whose keys change may repeat keys, and sees every key that stays", "bpf",
+    function()
+      local maps = require "ebpfdsl.maps"
+      local m <close> = assert(maps.hash { key = "u32", value = "u32", max_entries = 1024 })
+      for k = 1, 50 do m[k] = k end
+      -- deleting the key the walk will stand on next (any key but the one
+      -- given) makes the kernel start the walk over from its first key
+      local seen, gone, repeated = {}, nil, 0
+      for k in pairs(m) do
+        if seen[k] then repeated = repeated + 1 end
+        seen[k] = true
+        if not gone then
+          gone = m:next_key(k)
+          m[gone] = nil
+        end
+      end
+      assert.is_true(repeated > 0)
+      for k = 1, 50 do assert.equal(k ~= gone, seen[k] == true) end
+
+      -- the same while another process churns other keys
+      local dir, pins = env.tmpdir(), pin_dir()
+      finally(function() os.execute("kill $(cat " .. dir .. "/bg.pid) 2>/dev/null; rm -rf " .. quote(dir) .. " "
+        .. quote(pins)) end)
+      for k = 1, 500 do m[k] = k end
+      assert(m:pin(pins .. "/map"))
+      local out = background(dir, ([[
+local e = require "ebpfdsl"
+local m = assert(e.maps.open_pinned(%q, { key = "u32", value = "u32" }))
+print("ready")
+io.stdout:flush()
+local t0 = require("ebpfdsl.core").monotime_ns()
+while require("ebpfdsl.core").monotime_ns() - t0 < 20e9 do
+  for k = 1001, 1200 do m[k] = k end
+  for k = 1001, 1200 do m[k] = nil end
+end
+]]):format(pins .. "/map"))
+      wait_file(out, "ready", 20)
+      local walks, repeats = 0, 0
+      for _ = 1, 30 do
+        local once = {}
+        for k in pairs(m) do
+          if once[k] then repeats = repeats + 1 end
+          once[k] = true
+        end
+        for k = 1, 500 do assert(once[k], "a key that stayed was not seen") end
+        walks = walks + 1
+      end
+      -- lookup_batch walks a hash map bucket by bucket: a deletion does not
+      -- start it over, so each key that stays comes exactly once
+      for _ = 1, 30 do
+        local keys = assert(m:lookup_batch {})
+        local once = {}
+        for _, k in ipairs(keys) do
+          assert(not once[k], "lookup_batch gave a key twice")
+          once[k] = true
+        end
+        for k = 1, 500 do assert(once[k], "a key that stayed was not seen") end
+      end
+      print(("\n  pairs under churn: %d walks, %d keys repeated"):format(walks, repeats))
+    end)
+end)
