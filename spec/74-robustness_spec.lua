@@ -544,3 +544,70 @@ end
       print(("\n  pairs under churn: %d walks, %d keys repeated"):format(walks, repeats))
     end)
 end)
+
+-- The C side of the above, with no Lua: libbpf's texts and codes, the
+-- kernel BTF's holders, unpinning only one's own pin.
+describe("the C API", function()
+  local PROGRAM = [[
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include "ebpfdsl.h"
+#define CHECK(c) do { if (!(c)) { printf("failed: %s (line %d)\n", #c, __LINE__); return 1; } } while (0)
+int main(int argc, char **argv)
+{
+	const ebpfdsl_btf *v;
+	const char *said;
+	char pin[256], other[256];
+	int a, b;
+	(void)argc;
+	CHECK(strcmp(ebpfdsl_strerror(4001), "BPF object format invalid") == 0);
+	CHECK(strcmp(ebpfdsl_strerror(-4001), "BPF object format invalid") == 0);
+	CHECK(strcmp(ebpfdsl_strerror(-524), "not supported (ENOTSUPP)") == 0);
+	CHECK(strcmp(ebpfdsl_strerror(ENOENT), strerror(ENOENT)) == 0);
+	/* what libbpf said about a failed load, once, as dlerror does */
+	CHECK(ebpfdsl_btf__load(argv[1], NULL) == NULL && errno == 4001);
+	said = ebpfdsl_libbpf_said();
+	CHECK(said && strstr(said, "failed to get EHDR from ") && !strstr(said, "libbpf: "));
+	CHECK(ebpfdsl_libbpf_said() == NULL);
+	/* holders of the kernel's BTF: the last drop frees it, the next use
+	 * reads it again */
+	ebpfdsl_btf__vmlinux_hold();
+	v = ebpfdsl_btf__vmlinux();
+	CHECK(v && ebpfdsl_btf__find(v, "task_struct", 4) > 0);
+	ebpfdsl_btf__vmlinux_hold();
+	ebpfdsl_btf__vmlinux_drop();
+	CHECK(ebpfdsl_btf__find(v, "task_struct", 4) > 0);
+	ebpfdsl_btf__vmlinux_drop();
+	ebpfdsl_btf__vmlinux_drop(); /* one too many: nothing to drop */
+	v = ebpfdsl_btf__vmlinux();
+	CHECK(v && ebpfdsl_btf__find(v, "task_struct", 4) > 0);
+	/* unpin_own: a pin of another map stays */
+	snprintf(pin, sizeof(pin), "%s/a", argv[2]);
+	snprintf(other, sizeof(other), "%s/b", argv[2]);
+	a = ebpfdsl_map__create(1, 4, 4, 1, NULL); /* BPF_MAP_TYPE_HASH */
+	b = ebpfdsl_map__create(1, 4, 4, 1, NULL);
+	CHECK(a >= 0 && b >= 0);
+	CHECK(ebpfdsl_obj__pin(a, pin) == 0 && ebpfdsl_obj__pin(b, other) == 0);
+	CHECK(ebpfdsl_obj__unpin_own(a, other) == -EEXIST && access(other, F_OK) == 0);
+	CHECK(ebpfdsl_obj__unpin_own(a, pin) == 0 && access(pin, F_OK) != 0);
+	CHECK(ebpfdsl_obj__unpin_own(b, pin) == -ENOENT);
+	CHECK(ebpfdsl_obj__unpin(other) == 0);
+	printf("ok\n");
+	return 0;
+}
+]]
+  env.it("names libbpf's codes, passes on what libbpf said, counts BTF holders, unpins its own", { "bpf", "btf", "gcc" },
+    function()
+      local dir = env.tmpdir()
+      local pins = ("/sys/fs/bpf/ebpfdsl_rob_c_%d"):format(require("ebpfdsl.core").monotime_ns() % 1e9)
+      finally(function() os.execute("rm -rf " .. quote(dir) .. " " .. quote(pins)) end)
+      write(dir .. "/api.c", PROGRAM)
+      write(dir .. "/zeros.btf", string.rep("\0", 40))
+      env.run(("gcc -std=gnu99 -O1 -Wall -Icsrc %s/api.c -o %s/api build/libebpfdsl.a -lbpf -lelf -lz"):format(dir, dir))
+      local ok, out = pcall(env.run, ("%s/api %s/zeros.btf %s 2>&1"):format(dir, dir, pins))
+      assert.is_true(ok, out)
+      assert.equal("ok\n", out)
+    end)
+end)
