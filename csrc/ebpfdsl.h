@@ -850,7 +850,7 @@ EBPFDSL_API int ebpfdsl_btf__skip_mods(const ebpfdsl_btf *b, uint32_t id);
  * type alone ("struct task_struct *"). Anonymous structs, unions and enums
  * print as "struct {...}". Returns the length snprintf would, or -errno
  * (-ELOOP for a chain past 64 declarators, -E2BIG for a spelling past
- * 64 KiB, which only crafted BTF has: the work is bounded either way). */
+ * 8 KiB, which only crafted BTF has: the work is bounded either way). */
 EBPFDSL_API int ebpfdsl_btf__decl(const ebpfdsl_btf *b, uint32_t id, const char *name, char *buf, size_t len);
 
 /* Where a member path lands in a struct: "se.vruntime", "comm[3]",
