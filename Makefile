@@ -24,7 +24,7 @@ HEADERS    := $(wildcard csrc/*.h csrc/*/*.h)
 
 BUSTED := $(LUA) /usr/bin/busted
 
-.PHONY: all deps test test-c spec lint bench install uninstall clean probe run fuzz asan
+.PHONY: all deps deps-run test test-c test-under-load spec lint bench install uninstall clean probe repl run fuzz asan
 
 all: $(B)/ebpfdsl/core.so $(B)/libebpfdsl.a
 
@@ -37,6 +37,17 @@ $(B)/obj/%.o: csrc/%.c $(HEADERS)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c $< -o $@
 
+# Syscall names of the build host's architecture, listed by its compiler from
+# <asm/unistd.h> (markers of asm-generic that are no syscalls left out).
+GEN := $(B)/gen
+$(GEN)/syscall_names.h:
+	@mkdir -p $(GEN)
+	echo '#include <asm/unistd.h>' | $(CC) -dM -E - | sed -n 's/^#define __NR_\([a-z][a-z0-9_]*\) .*/X(\1)/p' | \
+		grep -v -e '^X(syscalls)$$' -e '^X(arch_specific_syscall)$$' | LC_ALL=C sort > $@.tmp
+	test -s $@.tmp && mv $@.tmp $@
+$(B)/obj/core/syscalls.o: $(GEN)/syscall_names.h
+$(B)/obj/core/syscalls.o: ALL_CFLAGS += -I$(GEN)
+
 $(B)/libebpfdsl.a: $(LIB_OBJ)
 	@mkdir -p $(B)
 	rm -f $@
@@ -46,17 +57,37 @@ $(B)/ebpfdsl/core.so: $(LUA_OBJ) $(B)/libebpfdsl.a
 	@mkdir -p $(B)/ebpfdsl
 	$(CC) -shared -o $@ $(LUA_OBJ) $(B)/libebpfdsl.a $(LIBS)
 
+# What building and running needs (deps-run), and what the tests need too.
 deps:
-	@scripts/deps
+	@scripts/deps all
+
+deps-run:
+	@scripts/deps run
 
 # The README's test command: everything, from a fresh machine.
 test: deps all
 	$(BUSTED)
+	$(MAKE) --no-print-directory test-under-load
 	$(MAKE) --no-print-directory test-c
 	$(MAKE) --no-print-directory lint
 
 spec: all
 	$(BUSTED) $(SPEC)
+
+# The kernel specs once more, with spec/support/loadgen.c calling getppid,
+# openat, connect and fork+exec at full speed on one CPU beside them (for
+# an hour at most): a spec must observe only what it caused.
+LOADGEN := $(B)/loadgen
+KERNEL_SPECS = $(sort $(shell grep -lE '"(bpf|uprobe|tracefs)"|"(map|prog|attach):' spec/*_spec.lua) $(wildcard spec/9*_spec.lua))
+$(LOADGEN): spec/support/loadgen.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu99 -O2 $(WARN) $< -o $@
+
+test-under-load: deps all $(LOADGEN)
+	@echo "== the kernel specs, with $(LOADGEN) beside them"
+	@$(LOADGEN) 3600 & lg=$$!; \
+	$(BUSTED) $(KERNEL_SPECS); rc=$$?; \
+	kill $$lg; wait $$lg; exit $$rc
 
 # Fuzzing (fuzz/): libFuzzer harnesses on the C API, built with clang-19,
 # AddressSanitizer and UBSan, each run FUZZ_SECONDS (any crash, failed
@@ -69,9 +100,9 @@ FUZZ_OBJ     := $(patsubst csrc/%.c,$(B)/fuzz/obj/%.o,$(CORE_SRC) $(KERNEL_SRC))
 FUZZ_BIN     := $(patsubst fuzz/%.c,$(B)/fuzz/%,$(wildcard fuzz/*.c))
 
 .SECONDARY: $(FUZZ_OBJ)
-$(B)/fuzz/obj/%.o: csrc/%.c $(HEADERS)
+$(B)/fuzz/obj/%.o: csrc/%.c $(HEADERS) $(GEN)/syscall_names.h
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+	$(FUZZ_CC) $(FUZZ_FLAGS) -I$(GEN) -fsanitize=fuzzer-no-link -c $< -o $@
 
 $(B)/fuzz/%: fuzz/%.c fuzz/fuzz.h $(FUZZ_OBJ)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer $< $(FUZZ_OBJ) -o $@ $(LIBS)
@@ -83,9 +114,9 @@ fuzz: deps all $(FUZZ_BIN)
 # UBSan, in an interpreter that carries their runtimes (no LD_PRELOAD for
 # the children to inherit); LeakSanitizer checks that process at exit.
 ASAN_FLAGS := -std=gnu99 -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
-$(B)/asan/ebpfdsl/core.so: $(CORE_SRC) $(KERNEL_SRC) $(LUA_SRC) $(HEADERS)
+$(B)/asan/ebpfdsl/core.so: $(CORE_SRC) $(KERNEL_SRC) $(LUA_SRC) $(HEADERS) $(GEN)/syscall_names.h
 	@mkdir -p $(dir $@)
-	$(CC) $(ASAN_FLAGS) $(WARN) -fPIC -shared $(LUA_INC) $(CORE_SRC) $(KERNEL_SRC) $(LUA_SRC) -o $@ $(LIBS)
+	$(CC) $(ASAN_FLAGS) $(WARN) -fPIC -shared $(LUA_INC) -I$(GEN) $(CORE_SRC) $(KERNEL_SRC) $(LUA_SRC) -o $@ $(LIBS)
 
 $(B)/asan/lua: spec/support/lua_run.c
 	@mkdir -p $(dir $@)
@@ -107,15 +138,20 @@ test-c: $(C_EXAMPLES)
 # Runs a Lua script against the freshly built module, from this tree.
 RUN_LUA = $(LUA) -e 'package.path="lua/?.lua;lua/?/init.lua;"..package.path; package.cpath="$(B)/?.so;"..package.cpath'
 EXAMPLE ?= examples/hello_test_run.lua
-run: all
+run: deps-run all
 	$(RUN_LUA) $(EXAMPLE)
 
 # The README's probe command: trace file opens for a few seconds.
-probe: deps all
+probe: deps-run all
 	$(RUN_LUA) examples/trace_openat.lua
 
+# An interactive Lua 5.4 with the module on the path; results print as Lua
+# values, and a line's locals live on (lua/ebpfdsl/repl.lua).
+repl: deps-run all
+	@$(RUN_LUA) -e 'require("ebpfdsl.repl").run()'
+
 lint: deps
-	luacheck --codes lua spec examples bench tutorials fuzz
+	luacheck --codes lua spec examples bench tutorials tools fuzz
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability,performance \
 		--inline-suppr --suppress=missingIncludeSystem --suppress=toomanyconfigs --std=c99 -Icsrc $(LUA_INC) csrc examples/c fuzz
 
@@ -129,14 +165,22 @@ bench: deps all $(BENCH_C)
 	$(LUA) bench/run.lua
 
 install: all
-	install -d $(DESTDIR)$(LUA_LMOD)/ebpfdsl $(DESTDIR)$(LUA_CMOD)/ebpfdsl $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib
+	install -d $(DESTDIR)$(LUA_LMOD)/ebpfdsl $(DESTDIR)$(LUA_CMOD)/ebpfdsl $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib \
+		$(DESTDIR)$(PREFIX)/bin
 	install -m 644 lua/ebpfdsl/*.lua $(DESTDIR)$(LUA_LMOD)/ebpfdsl/
 	install -m 755 $(B)/ebpfdsl/core.so $(DESTDIR)$(LUA_CMOD)/ebpfdsl/
 	install -m 644 csrc/ebpfdsl.h $(DESTDIR)$(PREFIX)/include/
 	install -m 644 $(B)/libebpfdsl.a $(DESTDIR)$(PREFIX)/lib/
+	@# tools as ebpfdsl-NAME, without the line that finds the module in this tree
+	for t in tools/*.lua; do \
+		n=$$(basename $$t .lua); \
+		sed '/^package\.path, package\.cpath = /d' $$t > $(DESTDIR)$(PREFIX)/bin/ebpfdsl-$$n && \
+		chmod 755 $(DESTDIR)$(PREFIX)/bin/ebpfdsl-$$n || exit 1; \
+	done
 
 uninstall:
 	rm -rf $(DESTDIR)$(LUA_LMOD)/ebpfdsl $(DESTDIR)$(LUA_CMOD)/ebpfdsl
+	for t in tools/*.lua; do rm -f $(DESTDIR)$(PREFIX)/bin/ebpfdsl-$$(basename $$t .lua); done
 	rm -f $(DESTDIR)$(PREFIX)/include/ebpfdsl.h $(DESTDIR)$(PREFIX)/lib/libebpfdsl.a
 
 clean:

@@ -620,8 +620,6 @@ EBPFDSL_API int ebpfdsl_tracefs_root(char *buf, size_t len, int mount_if_absent)
  * cannot name ("arena") by the names newer libbpf gives them. */
 EBPFDSL_API int ebpfdsl_map_type_parse(const char *name);
 EBPFDSL_API const char *ebpfdsl_map_type_name(int type);
-/* 1 if this kernel creates maps of the type, 0 if not, or -errno. */
-EBPFDSL_API int ebpfdsl_map_type_supported(int type);
 /* Nonzero for types with one value per possible CPU. */
 EBPFDSL_API int ebpfdsl_map_type_percpu(int type);
 /* Nonzero for sk/inode/task/cgrp storage: keys are file descriptors. */
@@ -1203,6 +1201,78 @@ EBPFDSL_API int ebpfdsl_elf_symbol_offset(const char *path, const char *symbol, 
 					  size_t errlen);
 
 /* ------------------------------------------------------------------------
+ * Symbols (csrc/core/symtab.c: the table; csrc/kernel/ksyms.c, elf_sym.c:
+ * where it is filled from) and syscall names (csrc/core/syscalls.c).
+ * A symbol table is sorted by address once filled; it answers which
+ * symbol holds an address, and where a name is. Pointer-returning
+ * functions return NULL and set errno.
+ * ------------------------------------------------------------------------ */
+
+typedef struct ebpfdsl_symtab ebpfdsl_symtab;
+
+struct ebpfdsl_sym {
+	uint64_t addr;
+	uint64_t size;      /* 0: unknown (kallsyms, some assembly) */
+	uint64_t end;       /* addr + size. For kallsyms, which gives no
+	                     * sizes, the next symbol's address (UINT64_MAX for
+	                     * the last); in an ELF file (a table with segments)
+	                     * a symbol of size 0 ends where it starts: it holds
+	                     * no address, as bcc (and bpftrace) take it */
+	const char *name;   /* valid as long as the table */
+	const char *module; /* a kernel module ("ext4", "bpf"); NULL for
+	                     * vmlinux and for ELF files */
+	char type;          /* kallsyms' letter; ELF: T global, t local,
+	                     * W weak, i IFUNC, as nm prints them */
+};
+
+/* Where a file's bytes are loaded (an ELF PT_LOAD program header). */
+struct ebpfdsl_symtab_segment {
+	uint64_t vaddr, offset, filesz, memsz;
+	uint32_t flags; /* PF_X, PF_W, PF_R */
+};
+
+/* Building a table: new, add symbols (and segments), then finish, which
+ * sorts and indexes it; after that it is read-only. Strings are copied. */
+EBPFDSL_API ebpfdsl_symtab *ebpfdsl_symtab__new(void);
+EBPFDSL_API void ebpfdsl_symtab__free(ebpfdsl_symtab *t);
+EBPFDSL_API int ebpfdsl_symtab__add(ebpfdsl_symtab *t, uint64_t addr, uint64_t size, const char *name,
+				    const char *module, char type);
+EBPFDSL_API int ebpfdsl_symtab__add_segment(ebpfdsl_symtab *t, const struct ebpfdsl_symtab_segment *s);
+EBPFDSL_API int ebpfdsl_symtab__finish(ebpfdsl_symtab *t);
+/* Symbols by address order, from 0; -ENOENT past the end. */
+EBPFDSL_API size_t ebpfdsl_symtab__count(const ebpfdsl_symtab *t);
+EBPFDSL_API int ebpfdsl_symtab__at(const ebpfdsl_symtab *t, size_t i, struct ebpfdsl_sym *out);
+/* The symbol holding addr (addr < end; for symbols nested in others, the
+ * innermost), and the offset of addr in it; -ENOENT when none does. At
+ * one address a global symbol names it before a weak or a local one. */
+EBPFDSL_API int ebpfdsl_symtab__resolve(const ebpfdsl_symtab *t, uint64_t addr, struct ebpfdsl_sym *out,
+					uint64_t *offset);
+/* A symbol by name (a global one before others of that name); -ENOENT. */
+EBPFDSL_API int ebpfdsl_symtab__find(const ebpfdsl_symtab *t, const char *name, struct ebpfdsl_sym *out);
+EBPFDSL_API size_t ebpfdsl_symtab__segments(const ebpfdsl_symtab *t, const struct ebpfdsl_symtab_segment **segs);
+/* The address a file offset is loaded at, through the segment holding
+ * it: a mapping's start - its offset + this gives a process's addresses
+ * their symbols, PIE or not. -ENOENT when no segment holds the offset. */
+EBPFDSL_API int ebpfdsl_symtab__file_addr(const ebpfdsl_symtab *t, uint64_t file_offset, uint64_t *addr);
+
+/* The kernel's code symbols from /proc/kallsyms (data symbols, b B d D r
+ * R, left out; modules named). -EPERM when every address reads as 0
+ * (kernel.kptr_restrict, or no CAP_SYSLOG), with a message saying so. */
+EBPFDSL_API int ebpfdsl_symtab_kallsyms(ebpfdsl_symtab **out, char *err, size_t errlen);
+/* The function symbols (FUNC and IFUNC) of an ELF file's .symtab and
+ * .dynsym, with its PT_LOAD segments. */
+EBPFDSL_API int ebpfdsl_symtab_elf(const char *path, ebpfdsl_symtab **out, char *err, size_t errlen);
+
+/* Syscalls of the architecture this was built for, from the build host's
+ * <asm/unistd.h>: the name without "sys_" ("getppid") or NULL; the number
+ * for a name (with or without "sys_") or -ENOENT. */
+EBPFDSL_API const char *ebpfdsl_syscall_name(long nr);
+EBPFDSL_API long ebpfdsl_syscall_nr(const char *name);
+/* All of them, by index from 0 (in name order): the name, and *nr. */
+EBPFDSL_API int ebpfdsl_syscall_count(void);
+EBPFDSL_API const char *ebpfdsl_syscall_at(int i, long *nr);
+
+/* ------------------------------------------------------------------------
  * Readers: ring buffers and perf buffers (csrc/kernel/ringbuf.c,
  * perfbuf.c), on libbpf's ring_buffer__* and perf_buffer__* APIs.
  *
@@ -1285,6 +1355,30 @@ EBPFDSL_API int ebpfdsl_perfbuf__poll(ebpfdsl_perfbuf *pb, int timeout_ms);
 EBPFDSL_API int ebpfdsl_perfbuf__consume(ebpfdsl_perfbuf *pb);
 EBPFDSL_API int ebpfdsl_perfbuf__stopped(const ebpfdsl_perfbuf *pb);
 EBPFDSL_API int ebpfdsl_perfbuf__epoll_fd(const ebpfdsl_perfbuf *pb);
+
+/* ------------------------------------------------------------------------
+ * Feature probes (csrc/kernel/features.c): what the running kernel allows,
+ * asked with libbpf's probes (libbpf_probe_bpf_map_type, _prog_type) or
+ * the smallest create, load or attach that shows it, closed at once. Each
+ * returns 1 when the kernel has the feature, else -errno, and fills `why`
+ * (may be NULL) with "<meaning> (<ERRNAME>)[: what was tried]", e.g.
+ * "not permitted here (EPERM)". Nothing is cached: each call asks again.
+ * ------------------------------------------------------------------------ */
+EBPFDSL_API int ebpfdsl_probe_map_type(int type, char *why, size_t len);
+EBPFDSL_API int ebpfdsl_probe_prog_type(int type, char *why, size_t len);
+/* May programs of the type call the helper (an id of enum bpf_func_id)? */
+EBPFDSL_API int ebpfdsl_probe_helper(int prog_type, int helper, char *why, size_t len);
+/* BPF_PROG_TEST_RUN of a socket filter; the kernel's BTF (vmlinux). */
+EBPFDSL_API int ebpfdsl_probe_test_run(char *why, size_t len);
+EBPFDSL_API int ebpfdsl_probe_btf(char *why, size_t len);
+/* A kind of attachment (ebpfdsl_probe_kind_name(i) lists them: "socket",
+ * "tracepoint", "raw_tracepoint", "tp_btf", "perf_event", "uprobe",
+ * "uretprobe", "uprobe_multi", "kprobe", "kretprobe", "kprobe_events", "kprobe_multi",
+ * "fentry", "fexit", "fmod_ret", "lsm", "iter"): with attach 0, whether a
+ * program for it loads; otherwise whether it loads and attaches (to this
+ * process where the kind allows it, else to vfs_read). */
+EBPFDSL_API int ebpfdsl_probe_kind(const char *kind, int attach, char *why, size_t len);
+EBPFDSL_API const char *ebpfdsl_probe_kind_name(size_t i);
 
 #ifdef __cplusplus
 }

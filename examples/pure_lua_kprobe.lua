@@ -20,6 +20,9 @@
 -- (probe_read_kernel) and in the process's memory for the uprobe
 -- (probe_read_user). A test function taking a fake sk would exercise the
 -- same instructions on made-up data; connect() gives real data.
+-- The child is started first and waits; the program keeps the connects of
+-- its process only (a pid test in the kernel), so other connects on a busy
+-- machine can neither fill the ring nor keep the reader busy.
 -- Needs: bpf, uprobe, luasocket (root; uprobes where kprobes are missing; LuaSocket)
 -- Expect: verifier: 'tcp_connect' loaded as a kprobe program
 -- Expect: comm=bash daddr=127.0.0.1
@@ -41,12 +44,15 @@ local Event = s.define("tcp_connect_event", {
 })
 
 -- The tracer. `read` is the helper that copies the sockaddr: "probe_read_kernel"
--- for tcp_v4_connect, "probe_read_user" for connect() in a process.
-local function tcp_connect_probe(events, read)
+-- for tcp_v4_connect, "probe_read_user" for connect() in a process; only
+-- the process `tgid` is traced.
+local function tcp_connect_probe(events, read, tgid)
   return {
     -- r9 = the context (helper calls clobber r1), r7 = argument 2, uaddr.
     -- Arguments count from 1 here; clj-ebpf's prologue counted from 0.
     kprobe.prologue("r9", { { 2, "r7" } }),
+    d.call("get_current_pid_tgid"), d.rsh("r0", 32),
+    d.jne("r0", tgid, "out"), -- another process
     -- copy family, port and address (the first 8 bytes of sockaddr_in) to fp-8
     d.mov("r1", "fp"), d.add("r1", -8), d.mov("r2", 8), d.mov("r3", "r7"),
     d.call(read),
@@ -83,9 +89,31 @@ local function load(info)
   return prog, info
 end
 
+-- the listener, and a child that connects to it once told to (bash's /dev/tcp)
+local server = assert(socket.bind("127.0.0.1", 0))
+local _, port = server:getsockname()
+port = math.tointeger(tonumber(port))
+local said = os.tmpname()
+local child = assert(io.popen(("exec bash -c 'echo $$ > %s; read go; "
+  .. "exec 3<>/dev/tcp/127.0.0.1/%d && echo connected >> %s'"):format(said, port, said), "w"))
+local function child_said()
+  local f = io.open(said)
+  local text = f and f:read("a") or ""
+  if f then f:close() end
+  return text
+end
+local child_pid
+for _ = 1, 500 do
+  child_pid = math.tointeger(tonumber(child_said():match("^(%d+)\n")))
+  if child_pid then break end
+  os.execute("sleep 0.01")
+end
+assert(child_pid, "the child did not start")
+
 local events = assert(e.maps.ringbuf(64 * 1024))
 print(Event)
-local info = kprobe.program_info("tcp_v4_connect", "tcp_connect", tcp_connect_probe(events, "probe_read_kernel"))
+local info = kprobe.program_info("tcp_v4_connect", "tcp_connect", tcp_connect_probe(events, "probe_read_kernel",
+  child_pid))
 local prog = load(info)
 print(("verifier: '%s' loaded as a %s program (section %s)"):format(info.name, info.type, info.section))
 local ok_btf, vmlinux = pcall(e.btf.vmlinux)
@@ -97,20 +125,17 @@ if link then
 else
   print("kprobe: " .. why)
   prog:close()
-  info = e.uprobe.program_info("c", "connect", "tcp_connect", tcp_connect_probe(events, "probe_read_user"))
+  info = e.uprobe.program_info("c", "connect", "tcp_connect", tcp_connect_probe(events, "probe_read_user", child_pid))
   prog = load(info)
   link = assert(prog:attach_uprobe { path = info.binary, symbol = info.target })
   print(("attached instead as a uprobe (section %s): %s"):format(info.section, link:target()))
 end
 
--- the listener, and a child that connects to it
-local server = assert(socket.bind("127.0.0.1", 0))
-local _, port = server:getsockname()
-port = math.tointeger(tonumber(port))
-local child = assert(io.popen(("exec bash -c 'echo $$; exec 3<>/dev/tcp/127.0.0.1/%d && echo connected'"):format(port)))
-local child_pid = tonumber(child:read("l"))
-assert(child:read("l") == "connected", "the child could not connect")
-child:close()
+-- now the child connects
+child:write("go\n")
+child:close() -- waits for it
+assert(child_said():find("\nconnected\n"), "the child could not connect")
+os.remove(said)
 server:settimeout(5)
 local conn = assert(server:accept())
 local peer_ip, peer_port = conn:getpeername()
@@ -118,7 +143,7 @@ conn:close()
 server:close()
 print(("listener on 127.0.0.1:%d accepted %s:%s from bash (pid %d)"):format(port, peer_ip, peer_port, child_pid))
 
--- every IPv4 connect made meanwhile, the child's among them
+-- the child's IPv4 connects
 local function ip(daddr) return ("%d.%d.%d.%d"):format(string.unpack("BBBB", string.pack("<I4", daddr))) end
 local mine
 local reader <close> = assert(e.ringbuf.reader { [events] = { layout = Event } })

@@ -4,7 +4,11 @@
 -- command, file name) through a ring buffer; Lua decodes each event and
 -- prints it, and at the end prints how many opens each command made. It
 -- opens a few files itself, so an idle machine shows events too.
--- Run: lua5.4 examples/trace_openat.lua [seconds, default 3]
+-- Run: lua5.4 examples/trace_openat.lua [seconds, default 3] [pid, or "self"]
+-- With a pid, only that process's opens are sent (the filter runs in the
+-- kernel, so a busy machine cannot fill the ring); the specs run it on
+-- itself that way.
+-- Args: 3 self
 -- Needs: bpf, tracefs (root, a kernel with BPF ring buffers and tracepoints)
 -- Expect: opens by command
 -- Expect: /etc/hostname
@@ -12,6 +16,9 @@ local ebpf = require "ebpfdsl"
 local d, structs, maps, tracepoint = ebpf.dsl, ebpf.structs, ebpf.maps, ebpf.tracepoint
 
 local seconds = tonumber(arg and arg[1]) or 3
+local only = arg and arg[2]
+if only == "self" then only = io.open("/proc/self/stat"):read("n") end -- Lua has no getpid
+only = only and assert(math.tointeger(tonumber(only)), "the pid must be a number or \"self\"")
 
 -- The event, laid out as C would lay out the same struct.
 local Event = structs.define("open_event", {
@@ -24,8 +31,16 @@ local Event = structs.define("open_event", {
 local events = assert(maps.ringbuf(1024 * 1024))
 local openat = assert(tracepoint.format("syscalls", "sys_enter_openat"))
 
+-- With a pid: leave at once when another process opens a file.
+local filter = only and {
+  d.helper_get_current_pid_tgid(),
+  d.rsh("r0", 32),                                    -- the process id
+  d.jne("r0", only, "out"),
+} or {}
+
 local prog = {
   d.mov("r6", "r1"),                                  -- r6 = the tracepoint record
+  filter,                                             -- lists nest
   d.ringbuf_reserve("r7", events, Event:size()),      -- r7 = room for one event, or NULL
   d.jeq("r7", 0, "out"),
   d.helper_get_current_pid_tgid(),                    -- r0 = tgid << 32 | tid
@@ -58,7 +73,7 @@ local reader = assert(ebpf.ringbuf.reader {
   },
 })
 
-print(("tracing openat for %d seconds"):format(seconds))
+print(("tracing openat for %d seconds%s"):format(seconds, only and (" in process " .. only) or ""))
 print(("%7s %-16s %s"):format("PID", "COMMAND", "FILE"))
 for _, path in ipairs { "/etc/hostname", "/etc/os-release" } do   -- something to see
   local f = io.open(path)                                          -- on an idle machine

@@ -1,11 +1,12 @@
 -- SPDX-License-Identifier: MIT
 -- A tracepoint end to end: a program on syscalls/sys_enter_getppid counts
--- calls per process into a hash map; children that call getppid(2) a
--- known number of times are counted exactly, and only while attached.
+-- calls per process of our own trigger binary into a hash map; children
+-- that call getppid(2) a known number of times are counted exactly, and
+-- only while attached.
 local env = require "support.env"
 local count = require "support.count"
 
-local NEEDS = { "bpf", "tracefs", "gcc" }
+local NEEDS = { "bpf", "tracefs", "gcc", "attach:tracepoint" }
 
 local built
 local function getppid_n()
@@ -16,14 +17,17 @@ local function getppid_n()
   return built
 end
 
--- counts[tgid] += 1 for every sys_enter_getppid
+-- counts[tgid] += 1 for every sys_enter_getppid of a getppid_n process:
+-- whatever else on the machine calls getppid stays out of the map
 local function counter(e, counts)
   local d = e.dsl
   return assert(e.programs.load{ type = "tracepoint", name = "count_getppid", insns = {
+    count.only_comm(d, "getppid_n", "out"),
     d.call("get_current_pid_tgid"),
     d.rsh("r0", 32),
     d.stxw("fp", -4, "r0"), -- key: the tgid
     count.bump(d, counts, -4),
+    d.label("out"),
     d.mov("r0", 0),
     d.exit(),
   } })
@@ -51,7 +55,7 @@ describe("a tracepoint program on syscalls/sys_enter_getppid", function()
   env.it("counts through a link that is pinned and then dropped by this process", NEEDS, function()
     local e = require "ebpfdsl"
     local counts <close> = assert(e.maps.hash{ key = "u32", value = "u64", max_entries = 64 })
-    local path = ("/sys/fs/bpf/ebpfdsl_spec_tp_%d"):format(math.random(1e6))
+    local path = env.unique("/sys/fs/bpf/ebpfdsl_spec_tp_")
     finally(function() os.remove(path) end)
     do
       local link = assert(counter(e, counts):attach_tracepoint("syscalls/sys_enter_getppid"))

@@ -29,7 +29,8 @@ local function inode(path)
 end
 
 describe("prog:attach_tracepoint", function()
-  env.it("links a perf event of the tracefs id; the kernel reports the tracepoint back", { "bpf", "tracefs" },
+  env.it("links a perf event of the tracefs id; the kernel reports the tracepoint back",
+    { "bpf", "tracefs", "attach:tracepoint" },
     function()
     local e = require "ebpfdsl"
     local prog = trivial(e, "tracepoint")
@@ -74,7 +75,7 @@ describe("prog:attach_tracepoint", function()
 end)
 
 describe("prog:attach_raw_tracepoint", function()
-  env.it("runs the program on every syscall of the machine", { "bpf" }, function()
+  env.it("runs the program on every syscall of the machine", { "bpf", "attach:raw_tracepoint" }, function()
     local e = require "ebpfdsl"
     local prog, runs = count.counter(e, "raw_tracepoint")
     local link = assert(prog:attach_raw_tracepoint("sys_enter"))
@@ -92,7 +93,7 @@ describe("prog:attach_raw_tracepoint", function()
 end)
 
 describe("prog:attach_perf_event", function()
-  env.it("samples cpu-clock on every online CPU, counted in a map", { "bpf" }, function()
+  env.it("samples cpu-clock on every online CPU, counted in a map", { "bpf", "attach:perf_event" }, function()
     local e = require "ebpfdsl"
     local d = e.dsl
     local counts <close> = assert(e.maps.percpu_array{ value = "u64", max_entries = 1 })
@@ -146,7 +147,7 @@ end)
 
 describe("prog:attach_tracing (tp_btf, fentry, fexit)", function()
   env.it("attaches a tp_btf program to its BTF tracepoint, where it runs on every syscall until detached",
-    { "bpf", "btf", "bpftool" }, function()
+    { "bpf", "btf", "bpftool", "attach:tp_btf" }, function()
     local e = require "ebpfdsl"
     local tp = env.run("bpftool btf dump file /sys/kernel/btf/vmlinux | grep \"TYPEDEF 'btf_trace_sys_enter'\"")
     local id = tonumber(tp:match("^%[(%d+)%]"))
@@ -224,7 +225,7 @@ describe("prog:attach_cgroup", function()
     { "bpf", "cgroup2", "bpftool", "luasocket" }, function()
     local e = require "ebpfdsl"
     local root = assert(e.attach.cgroup2())
-    local cg = ("%s/ebpfdsl_spec_%d"):format(root, math.random(1e6))
+    local cg = env.unique(root .. "/ebpfdsl_spec_")
     env.run("mkdir " .. cg)
     finally(function() os.execute("rmdir " .. cg .. " 2>/dev/null") end)
     local function sh(line, where)
@@ -281,7 +282,7 @@ describe("prog:attach_netns", function()
   env.it("steers socket lookups with sk_lookup, and installs a flow dissector",
     { "bpf", "netns", "luasocket", "bpftool" }, function()
     local e = require "ebpfdsl"
-    local netns = net.netns("ebpfdsl_sk" .. math.random(1e6))
+    local netns = net.netns(env.unique("ebpfdsl_sk"))
     finally(netns.down)
     local ns, path = netns.ns, netns.path
     local function delivered() return tonumber(env.run("ip netns exec " .. ns .. " " .. PROBE)) end
@@ -329,7 +330,8 @@ describe("prog:attach_iter", function()
     return assert(tonumber(bits)) // 8
   end
 
-  env.it("prints every process with bpf_seq_printf; the output matches /proc", { "bpf", "btf", "bpftool" }, function()
+  env.it("prints every process with bpf_seq_printf; the output matches /proc",
+    { "bpf", "btf", "bpftool", "attach:iter" }, function()
     local e = require "ebpfdsl"
     local d = e.dsl
     local prog = assert(e.programs.load{ type = "tracing", name = "iter_pids",
@@ -406,7 +408,7 @@ end)
 describe("link:pin", function()
   env.it("keeps a link attached past its process, until unpinned", { "bpf", "bpftool" }, function()
     local e = require "ebpfdsl"
-    local path = ("/sys/fs/bpf/ebpfdsl_spec_link_%d"):format(math.random(1e6))
+    local path = env.unique("/sys/fs/bpf/ebpfdsl_spec_link_")
     finally(function() os.remove(path) end)
     local link = assert(trivial(e, "raw_tracepoint"):attach_raw_tracepoint("sys_enter"))
     local id = link:info().id
@@ -437,7 +439,7 @@ describe("link:pin", function()
 
   env.it("pins and unpins in one process; refuses what is no bpf link", { "bpf", "tracefs", "netns" }, function()
     local e = require "ebpfdsl"
-    local path = ("/sys/fs/bpf/ebpfdsl_spec_tp_%d"):format(math.random(1e6))
+    local path = env.unique("/sys/fs/bpf/ebpfdsl_spec_tp_")
     finally(function() os.remove(path) end)
     local link = assert(trivial(e, "tracepoint"):attach_tracepoint("syscalls", "sys_enter_getppid"))
     assert(link:pin(path))

@@ -31,7 +31,7 @@ io.stderr:write("MARK end\n")
 ]])
     f:close()
     local trace = os.tmpname()
-    local path = ("/sys/fs/bpf/ebpfdsl_spec69_%d"):format(math.random(1e6))
+    local path = env.unique("/sys/fs/bpf/ebpfdsl_spec69_")
     local ok = os.execute(("strace -f -e trace=openat,write -o %s lua5.4 %s %s 2>/dev/null"):format(trace, script,
       path))
     local phase, reads = nil, {}

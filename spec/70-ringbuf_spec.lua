@@ -279,48 +279,49 @@ describe("ringbuf.reader", function()
     assert.equal(0, #readable)
   end)
 
-  env.it("wakes a waiting poll when a tracepoint fires in another process", { "bpf", "tracefs", "gcc" }, function()
+  env.it("wakes a waiting poll when a tracepoint fires in another process",
+    { "bpf", "tracefs", "gcc", "attach:tracepoint" }, function()
     local dsl = require "ebpfdsl.dsl"
     local programs = require "ebpfdsl.programs"
-    local ring = assert(maps.ringbuf(64 * 1024))
-    -- each getppid call writes the caller's tgid
-    local prog = assert(programs.load { type = "tracepoint", name = "rb_getppid", insns = {
-      dsl.call("get_current_pid_tgid"), dsl.rsh("r0", 32), dsl.stx("w", "fp", -8, "r0"),
-      dsl.ld_map_fd("r1", ring), dsl.mov("r2", "fp"), dsl.add("r2", -8), dsl.mov("r3", 4), dsl.mov("r4", 0),
-      dsl.call("ringbuf_output"), dsl.mov("r0", 0), dsl.exit(),
-    } })
-    local link = assert(prog:attach_tracepoint("syscalls", "sys_enter_getppid"))
     local dir = env.tmpdir()
     local src = assert(io.open(dir .. "/calls.c", "w"))
+    -- the child says who it is, waits for the go file, lets the parent
+    -- settle into its poll, then calls getppid five times
     src:write([[
 #include <stdio.h>
 #include <unistd.h>
 #include <sys/syscall.h>
-int main(void) { usleep(200000); printf("%d\n", (int)getpid()); fflush(stdout);
-  for (int i = 0; i < 5; i++) syscall(SYS_getppid); return 0; }
+int main(int argc, char **argv) {
+  printf("%d\n", (int)getpid()); fflush(stdout);
+  while (access(argv[1], F_OK) != 0) usleep(1000);
+  usleep(200000);
+  for (int i = 0; i < 5; i++) syscall(SYS_getppid);
+  return 0; }
 ]])
     src:close()
     env.run(("gcc -O2 -o %s/calls %s/calls.c"):format(dir, dir))
+    local child = assert(io.popen(("%s/calls %s/go"):format(dir, dir)))
+    local child_pid = assert(tonumber(child:read("l")))
+    local ring = assert(maps.ringbuf(64 * 1024))
+    -- each getppid call of the child writes its tgid; nobody else's does
+    local prog = assert(programs.load { type = "tracepoint", name = "rb_getppid", insns = {
+      dsl.call("get_current_pid_tgid"), dsl.rsh("r0", 32), dsl.jne("r0", child_pid, "out"),
+      dsl.stx("w", "fp", -8, "r0"),
+      dsl.ld_map_fd("r1", ring), dsl.mov("r2", "fp"), dsl.add("r2", -8), dsl.mov("r3", 4), dsl.mov("r4", 0),
+      dsl.call("ringbuf_output"),
+      dsl.label("out"), dsl.mov("r0", 0), dsl.exit(),
+    } })
+    local link = assert(prog:attach_tracepoint("syscalls", "sys_enter_getppid"))
     local pids = {}
     local r = assert(ringbuf.reader { [ring] = function(b) pids[#pids + 1] = string.unpack("<I4", b) end })
-    local child = assert(io.popen(dir .. "/calls")) -- runs on while we wait
+    assert(io.open(dir .. "/go", "w")):close()
     local t0 = core.monotime_ns()
-    local mine = 0
-    while mine < 5 and core.monotime_ns() - t0 < 5e9 do
-      assert(r:poll(5000))
-      local child_pid = child and tonumber(child:read("l"))
-      if child_pid then
-        child:close()
-        child = nil
-        pids.child = child_pid
-      end
-      mine = 0
-      for _, p in ipairs(pids) do if p == pids.child then mine = mine + 1 end end
-    end
-    if child then child:close() end
-    assert.equal(5, mine) -- all five calls of the child, whatever else called getppid
+    while #pids < 5 and core.monotime_ns() - t0 < 5e9 do assert(r:poll(5000)) end
+    local waited = core.monotime_ns() - t0
+    child:close()
+    assert.same({ child_pid, child_pid, child_pid, child_pid, child_pid }, pids)
     -- woken by the events, not by poll(5000) timing out
-    assert.is_true(core.monotime_ns() - t0 < 4e9, "the waiting poll was not woken")
+    assert.is_true(waited < 4e9, "the waiting poll was not woken")
     link:detach()
     env.run("rm -rf " .. dir)
   end)

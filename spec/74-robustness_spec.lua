@@ -598,14 +598,15 @@ int main(int argc, char **argv)
 	return 0;
 }
 ]]
-  env.it("names libbpf's codes, passes on what libbpf said, counts BTF holders, unpins its own", { "bpf", "btf", "gcc" },
-    function()
+  env.it("names libbpf's codes, passes on what libbpf said, counts BTF holders, unpins its own",
+    { "bpf", "btf", "gcc" }, function()
       local dir = env.tmpdir()
       local pins = ("/sys/fs/bpf/ebpfdsl_rob_c_%d"):format(require("ebpfdsl.core").monotime_ns() % 1e9)
       finally(function() os.execute("rm -rf " .. quote(dir) .. " " .. quote(pins)) end)
       write(dir .. "/api.c", PROGRAM)
       write(dir .. "/zeros.btf", string.rep("\0", 40))
-      env.run(("gcc -std=gnu99 -O1 -Wall -Icsrc %s/api.c -o %s/api build/libebpfdsl.a -lbpf -lelf -lz"):format(dir, dir))
+      env.run(("gcc -std=gnu99 -O1 -Wall -Icsrc %s/api.c -o %s/api build/libebpfdsl.a -lbpf -lelf -lz")
+        :format(dir, dir))
       local ok, out = pcall(env.run, ("%s/api %s/zeros.btf %s 2>&1"):format(dir, dir, pins))
       assert.is_true(ok, out)
       assert.equal("ok\n", out)

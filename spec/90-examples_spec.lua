@@ -1,7 +1,8 @@
 -- SPDX-License-Identifier: MIT
 -- Every example runs, so examples cannot rot. Each example's header says
 -- what it needs ("-- Needs: bpf, tracefs" or "-- Needs: nothing") and may
--- give lines its output must contain ("-- Expect: ...").
+-- give lines its output must contain ("-- Expect: ...") and the arguments
+-- to run it with ("-- Args: ...").
 local env = require "support.env"
 
 local LUA = "lua5.4 -e 'package.path=\"lua/?.lua;lua/?/init.lua;\"..package.path; " ..
@@ -9,7 +10,7 @@ local LUA = "lua5.4 -e 'package.path=\"lua/?.lua;lua/?/init.lua;\"..package.path
 
 -- "-- Needs: bpf, tracefs (why, for the reader)" -> {"bpf", "tracefs"}
 local function header(path)
-  local needs, expects = {}, {}
+  local needs, expects, args = {}, {}, ""
   for line in io.lines(path) do
     if not line:match("^%-%-") then break end
     local n = line:match("^%-%- Needs:%s*(.-)%s*$")
@@ -21,14 +22,16 @@ local function header(path)
     end
     local e = line:match("^%-%- Expect:%s*(.-)%s*$")
     if e then expects[#expects + 1] = e end
+    -- arguments the spec runs it with: "-- Args: 3 self"
+    args = line:match("^%-%- Args:%s*(.-)%s*$") or args
   end
-  return needs, expects
+  return needs, expects, args
 end
 
 -- Runs an example; its stdout and stderr. Raises when it fails.
-local function run(path)
+local function run(path, args)
   local out, err = os.tmpname(), os.tmpname()
-  local ok, how, code = os.execute(("timeout 120 %s %s >%s 2>%s"):format(LUA, path, out, err))
+  local ok, how, code = os.execute(("timeout 120 %s %s %s >%s 2>%s"):format(LUA, path, args, out, err))
   local function slurp(name)
     local f = assert(io.open(name, "rb"))
     local text = f:read("a")
@@ -44,9 +47,9 @@ end
 describe("every example", function()
   local files = env.run("ls examples/*.lua"):gmatch("[^\n]+")
   for path in files do
-    local needs, expects = header(path)
+    local needs, expects, args = header(path)
     env.it(path .. " runs, prints what it expects and nothing on stderr", needs, function()
-      local out, err = run(path)
+      local out, err = run(path, args)
       assert.equal("", err, path .. " wrote to stderr")
       assert.is_true(#expects > 0, path .. " has no -- Expect: line")
       for _, e in ipairs(expects) do

@@ -342,3 +342,210 @@ out:
 	close(fd);
 	return e;
 }
+
+/* ------------------------------------------------------------------------
+ * Every function symbol of a file, for symbolizing addresses.
+ * ------------------------------------------------------------------------ */
+
+/* nm's letter for a function symbol. */
+static char sym_letter(const GElf_Sym *s)
+{
+	if (GELF_ST_TYPE(s->st_info) == STT_GNU_IFUNC)
+		return 'i';
+	switch (GELF_ST_BIND(s->st_info)) {
+	case STB_GLOBAL:
+		return 'T';
+	case STB_WEAK:
+		return 'W';
+	default:
+		return 't';
+	}
+}
+
+/* The defined function symbols of every section of type `type`. Returns 1
+ * when the file has such a section, 0 when not, or -errno. */
+static int add_table(ebpfdsl_symtab *t, Elf *elf, Elf64_Word type)
+{
+	Elf_Scn *scn = NULL;
+	int have = 0;
+	while ((scn = elf_nextscn(elf, scn))) {
+		GElf_Shdr sh;
+		Elf_Data *data;
+		size_t n;
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != type)
+			continue;
+		have = 1;
+		data = elf_getdata(scn, NULL);
+		n = sh.sh_entsize ? sh.sh_size / sh.sh_entsize : 0;
+		for (size_t i = 0; data && i < n; i++) {
+			GElf_Sym s;
+			const char *name;
+			int st;
+			if (!gelf_getsym(data, (int)i, &s))
+				continue;
+			st = GELF_ST_TYPE(s.st_info);
+			if ((st != STT_FUNC && st != STT_GNU_IFUNC) || s.st_shndx == SHN_UNDEF || !s.st_value)
+				continue;
+			name = elf_strptr(elf, sh.sh_link, s.st_name);
+			if (!name || !*name)
+				continue;
+			if (ebpfdsl_symtab__add(t, s.st_value, s.st_size, name, NULL, sym_letter(&s)))
+				return -ENOMEM;
+		}
+	}
+	return have;
+}
+
+/* The GNU build id as lowercase hex, or "" when the file has none. */
+static void build_id(Elf *elf, char *hex, size_t len)
+{
+	Elf_Scn *scn = NULL;
+	hex[0] = '\0';
+	while ((scn = elf_nextscn(elf, scn))) {
+		GElf_Shdr sh;
+		Elf_Data *data;
+		GElf_Nhdr nh;
+		size_t off = 0, name_off, desc_off;
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_NOTE || !(data = elf_getdata(scn, NULL)))
+			continue;
+		while ((off = gelf_getnote(data, off, &nh, &name_off, &desc_off)) > 0) {
+			const unsigned char *d = (const unsigned char *)data->d_buf + desc_off;
+			if (nh.n_type != NT_GNU_BUILD_ID || nh.n_namesz != 4 ||
+			    memcmp((const char *)data->d_buf + name_off, "GNU", 4) != 0 || nh.n_descsz * 2 + 1 > len)
+				continue;
+			for (size_t i = 0; i < nh.n_descsz; i++)
+				snprintf(hex + 2 * i, 3, "%02x", d[i]);
+			return;
+		}
+	}
+}
+
+/* The .gnu_debuglink file name, or NULL. */
+static const char *debuglink(Elf *elf)
+{
+	Elf_Scn *scn = NULL;
+	size_t shstrndx;
+	if (elf_getshdrstrndx(elf, &shstrndx) != 0)
+		return NULL;
+	while ((scn = elf_nextscn(elf, scn))) {
+		GElf_Shdr sh;
+		Elf_Data *data;
+		const char *name;
+		if (!gelf_getshdr(scn, &sh) || !(name = elf_strptr(elf, shstrndx, sh.sh_name)))
+			continue;
+		if (strcmp(name, ".gnu_debuglink") != 0 || !(data = elf_getdata(scn, NULL)) || !data->d_size)
+			continue;
+		if (!memchr(data->d_buf, '\0', data->d_size))
+			return NULL;
+		return data->d_buf;
+	}
+	return NULL;
+}
+
+/* The .symtab of a separate debug file (Debian's -dbg packages, debuginfod
+ * caches laid out the same way): by build id under /usr/lib/debug, else by
+ * .gnu_debuglink beside the file, in its .debug directory, or under
+ * /usr/lib/debug; a candidate with another build id is not ours. */
+static int add_debug_symtab(ebpfdsl_symtab *t, Elf *elf, const char *path)
+{
+	char id[128], dir[PATH_MAX], tries[4][PATH_MAX];
+	const char *link = debuglink(elf), *slash;
+	int n = 0;
+	build_id(elf, id, sizeof(id));
+	if (strlen(id) > 2 &&
+	    snprintf(tries[n], PATH_MAX, "/usr/lib/debug/.build-id/%.2s/%s.debug", id, id + 2) < PATH_MAX)
+		n++;
+	if (link && (slash = strrchr(path, '/')) && (size_t)(slash - path) < sizeof(dir)) {
+		memcpy(dir, path, (size_t)(slash - path));
+		dir[slash - path] = '\0';
+		if (snprintf(tries[n], PATH_MAX, "%s/%s", dir, link) < PATH_MAX)
+			n++;
+		if (snprintf(tries[n], PATH_MAX, "%s/.debug/%s", dir, link) < PATH_MAX)
+			n++;
+		if (snprintf(tries[n], PATH_MAX, "/usr/lib/debug%s/%s", dir, link) < PATH_MAX)
+			n++;
+	}
+	for (int i = 0; i < n; i++) {
+		int fd, r = 0;
+		Elf *d;
+		char other[128];
+		if (strcmp(tries[i], path) == 0 || (fd = open(tries[i], O_RDONLY | O_CLOEXEC)) < 0)
+			continue;
+		d = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+		if (d && elf_kind(d) == ELF_K_ELF) {
+			build_id(d, other, sizeof(other));
+			if (!*id || !*other || strcmp(id, other) == 0)
+				r = add_table(t, d, SHT_SYMTAB);
+		}
+		if (d)
+			elf_end(d);
+		close(fd);
+		if (r)
+			return r;
+	}
+	return 0;
+}
+
+int ebpfdsl_symtab_elf(const char *path, ebpfdsl_symtab **out, char *err, size_t errlen)
+{
+	ebpfdsl_symtab *t = NULL;
+	Elf *elf = NULL;
+	size_t nph = 0;
+	int fd, e = 0, r;
+
+	*out = NULL;
+	if (elf_version(EV_CURRENT) == EV_NONE)
+		return link_err(err, errlen, EINVAL, "libelf: %s", elf_errmsg(-1));
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return link_err(err, errlen, errno, "symbols: opening %s", path);
+	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	if (!elf || elf_kind(elf) != ELF_K_ELF) {
+		link_msg(err, errlen, "symbols: %s is not an ELF file", path);
+		e = -ENOEXEC;
+		goto out;
+	}
+	t = ebpfdsl_symtab__new();
+	if (!t) {
+		e = link_err(err, errlen, ENOMEM, "symbols of %s", path);
+		goto out;
+	}
+	if (elf_getphdrnum(elf, &nph) == 0) {
+		for (size_t i = 0; i < nph; i++) {
+			GElf_Phdr ph;
+			struct ebpfdsl_symtab_segment s;
+			if (!gelf_getphdr(elf, (int)i, &ph) || ph.p_type != PT_LOAD)
+				continue;
+			s.vaddr = ph.p_vaddr;
+			s.offset = ph.p_offset;
+			s.filesz = ph.p_filesz;
+			s.memsz = ph.p_memsz;
+			s.flags = ph.p_flags;
+			if (ebpfdsl_symtab__add_segment(t, &s)) {
+				e = link_err(err, errlen, ENOMEM, "symbols of %s", path);
+				goto out;
+			}
+		}
+	}
+	/* .symtab has the static functions .dynsym lacks; a stripped file
+	 * may have them in a separate debug file */
+	r = add_table(t, elf, SHT_SYMTAB);
+	if (r == 0)
+		r = add_debug_symtab(t, elf, path);
+	if (r >= 0)
+		r = add_table(t, elf, SHT_DYNSYM);
+	if (r >= 0)
+		r = ebpfdsl_symtab__finish(t);
+	if (r < 0)
+		e = link_err(err, errlen, -r, "symbols of %s", path);
+out:
+	if (elf)
+		elf_end(elf);
+	close(fd);
+	if (e) {
+		ebpfdsl_symtab__free(t);
+		return e;
+	}
+	*out = t;
+	return 0;
+}

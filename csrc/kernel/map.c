@@ -65,37 +65,6 @@ int ebpfdsl_num_possible_cpus(void)
 	return n;
 }
 
-/* libbpf's probe knows the types it can name; the newer ones are probed
- * by creating the smallest map of the kind the kernel accepts. */
-int ebpfdsl_map_type_supported(int type)
-{
-	struct ebpfdsl_map_create_opts o = { .sz = sizeof(o) };
-	int fd;
-
-	if (!ebpfdsl_map_type_name(type))
-		return -EINVAL;
-	if (libbpf_bpf_map_type_str((enum bpf_map_type)type)) {
-		struct ebpfdsl_hush h;
-		int r;
-		ebpfdsl_hush_begin(&h, NULL, 0);
-		r = libbpf_probe_bpf_map_type((enum bpf_map_type)type, NULL);
-		ebpfdsl_hush_end(&h, r < 0);
-		return r < 0 ? r : r == 1;
-	}
-	if (type == EBPFDSL_MAP_TYPE_ARENA) {
-		o.flags = EBPFDSL_F_MMAPABLE;
-		fd = ebpfdsl_map__create(type, 0, 0, 1, &o);
-	} else {
-		o.flags = BPF_F_NO_PREALLOC;
-		fd = ebpfdsl_map__create(type, 4, 8, 0, &o);
-	}
-	if (fd >= 0) {
-		close(fd);
-		return 1;
-	}
-	return fd == -EINVAL ? 0 : fd;
-}
-
 int ebpfdsl_ringbuf_size_check(uint64_t size, uint64_t *below, uint64_t *above)
 {
 	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE), p = page;

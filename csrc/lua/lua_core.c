@@ -35,5 +35,7 @@ int luaopen_ebpfdsl_core(lua_State *L)
 	ebpfdsl_lua_open_attach(L);
 	ebpfdsl_lua_open_ringbuf(L);
 	ebpfdsl_lua_open_perfbuf(L);
+	ebpfdsl_lua_open_symtab(L);
+	ebpfdsl_lua_open_features(L);
 	return 1;
 }

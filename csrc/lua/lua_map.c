@@ -481,20 +481,18 @@ static int l_map_types(lua_State *L)
 	return 1;
 }
 
-/* map_type_info(name) -> {id=, percpu=, supported=} | nil for unknown names */
+/* map_type_info(name) -> {id=, percpu=} | nil for unknown names; asks
+ * the kernel nothing (maps.supported does, through the feature probes) */
 static int l_map_type_info(lua_State *L)
 {
 	int t = ebpfdsl_map_type_parse(luaL_checkstring(L, 1));
-	int s;
 	if (t < 0) {
 		lua_pushnil(L);
 		return 1;
 	}
-	s = ebpfdsl_map_type_supported(t);
-	lua_createtable(L, 0, 3);
+	lua_createtable(L, 0, 2);
 	ebpfdsl_lua_set_int(L, "id", t);
 	ebpfdsl_lua_set_bool(L, "percpu", ebpfdsl_map_type_percpu(t));
-	ebpfdsl_lua_set_bool(L, "supported", s == 1);
 	return 1;
 }
 

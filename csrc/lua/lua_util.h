@@ -21,6 +21,8 @@ void ebpfdsl_lua_open_map(lua_State *L);
 void ebpfdsl_lua_open_layout(lua_State *L);
 void ebpfdsl_lua_open_ringbuf(lua_State *L);
 void ebpfdsl_lua_open_perfbuf(lua_State *L);
+void ebpfdsl_lua_open_symtab(lua_State *L);
+void ebpfdsl_lua_open_features(lua_State *L);
 
 /* Layouts for other parts of the binding (maps, ring buffers): the
  * ebpfdsl.Layout at idx or NULL, and a record at p decoded into a table

@@ -3,6 +3,7 @@
 -- csrc/lua/lua_attach.c); this module adds pinned links, attach type names,
 -- ELF symbol lookup for uprobes, and where cgroup v2 is mounted.
 local core = require "ebpfdsl.core"
+local features = require "ebpfdsl.features"
 
 local M = {}
 
@@ -27,6 +28,20 @@ M.find_binary = core.find_binary
 -- attach.symbol_offset(path_or_name, "malloc") -> file offset, path: where
 -- a uprobe on that symbol goes.
 M.symbol_offset = core.symbol_offset
+
+-- attach.supported(kind) -> true | false, why, errno: whether a program
+-- of the kind loads and attaches here (ebpfdsl.features' "attach:<kind>",
+-- probed once). attach.kinds() lists the kinds: socket, tracepoint,
+-- raw_tracepoint, tp_btf, perf_event, uprobe, uretprobe, uprobe_multi, kprobe,
+-- kretprobe, kprobe_events (tracefs), kprobe_multi, fentry, fexit,
+-- fmod_ret, lsm, iter.
+function M.supported(kind)
+  for _, k in ipairs(core.probe_kinds()) do
+    if k == kind then return features.check("attach:" .. kind) end
+  end
+  error(("attach.supported: unknown attach kind '%s' (attach.kinds() lists them)"):format(tostring(kind)), 2)
+end
+M.kinds = core.probe_kinds
 
 -- attach.cgroup2() -> the cgroup v2 mount point (/sys/fs/cgroup, or
 -- /sys/fs/cgroup/unified on hybrid systems) | nil, msg

@@ -3,6 +3,7 @@
 -- (maps.hash{...}, maps.ringbuf(size)), pins, and sizes each type requires.
 local core = require "ebpfdsl.core"
 local errors = require "ebpfdsl._errors"
+local features = require "ebpfdsl.features"
 
 local M = {}
 
@@ -124,6 +125,12 @@ function M.create(spec)
   local ok, m, err, errno = pcall(core.map_create, s)
   if template then template:close() end
   if not ok then raise((tostring(m):gsub("^[^:]*:%d+: ", ""))) end
+  if not m then
+    -- a refusal says whether the kernel refuses the type itself (the
+    -- feature probe, asked only now that a create failed)
+    local avail, why = features.check("map:" .. tname)
+    if not avail then err = ("%s (this kernel refuses %s maps: %s)"):format(err, tname, why) end
+  end
   return m, err, errno
 end
 
@@ -160,14 +167,17 @@ M.user_ringbuf = ring("user_ringbuf")
 -- The type names this library knows, as the kernel names them.
 M.types = core.map_types
 
--- maps.type_info(name) -> {id=, percpu=, supported=} | nil for unknown names
+-- maps.type_info(name) -> {id=, percpu=} | nil for unknown names; asks
+-- the kernel nothing.
 M.type_info = core.map_type_info
 
--- Whether this kernel creates maps of the type.
+-- maps.supported(name) -> true | false, why, errno: whether this kernel
+-- creates maps of the type (ebpfdsl.features' "map:<name>", probed once).
 function M.supported(tname)
-  local t = core.map_type_info(tname)
-  if not t then raise(("maps.supported: unknown map type '%s'"):format(tostring(tname))) end
-  return t.supported
+  if type(tname) ~= "string" or not core.map_type_info(tname) then
+    raise(("maps.supported: unknown map type '%s'"):format(tostring(tname)))
+  end
+  return features.check("map:" .. tname)
 end
 
 -- maps.open_pinned(path[, {key=, value=}]) -> Map learning type, sizes

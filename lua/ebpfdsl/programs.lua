@@ -3,6 +3,7 @@
 -- returns an ebpfdsl.Prog, or nil, message, errno, verifier log (in our
 -- disassembly and labels), the verifier's log as the kernel wrote it.
 local core = require "ebpfdsl.core"
+local features = require "ebpfdsl.features"
 
 local M = {}
 
@@ -132,5 +133,27 @@ M.annotate = core.vlog_annotate
 -- The program type and attach type names this libbpf and kernel know.
 M.types = core.prog_types
 M.attach_types = core.attach_types
+
+-- programs.supported(type[, helper]) -> true | false, why, errno: whether
+-- this kernel loads programs of the type (libbpf_probe_bpf_prog_type; for
+-- fentry, fexit, fmod_ret, tp_btf, iter, lsm, kprobe_multi and uprobe_multi, a load
+-- with a real target), and with a helper name whether they may call it.
+-- ebpfdsl.features' "prog:<type>" and "helper:<type>:<helper>", probed once.
+local function known_type(name)
+  if SHORTHANDS[name] then return true end
+  for _, t in ipairs(core.prog_types()) do if t == name and t ~= "unspec" then return true end end
+  return false
+end
+
+function M.supported(ptype, helper)
+  if type(ptype) ~= "string" or not known_type(ptype) then
+    error(("programs.supported: unknown program type '%s'"):format(tostring(ptype)), 2)
+  end
+  if helper == nil then return features.check("prog:" .. ptype) end
+  if type(helper) ~= "string" or not core.helper_id(helper) then
+    error(("programs.supported: unknown helper '%s'"):format(tostring(helper)), 2)
+  end
+  return features.check("helper:" .. (SHORTHANDS[ptype] and SHORTHANDS[ptype][1] or ptype) .. ":" .. helper)
+end
 
 return M

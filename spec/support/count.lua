@@ -50,6 +50,21 @@ function M.bump(d, map, key_off)
   }
 end
 
+-- M.only_comm(d, comm, skip) -> instructions: jump to the label `skip`
+-- unless the running task's command (get_current_comm, 16 bytes, zero
+-- padded) is `comm`: a spec's own trigger binary, whatever else runs.
+-- Uses fp - 40 .. fp - 25 and r0..r3.
+function M.only_comm(d, comm, skip)
+  assert(#comm < 16, "a command name has at most 15 characters")
+  local want = comm .. string.rep("\0", 16 - #comm)
+  return {
+    d.mov("r1", "fp"), d.add("r1", -40), d.mov("r2", 16),
+    d.call("get_current_comm"),
+    d.ldx("dw", "r1", "fp", -40), d.lddw("r2", (string.unpack("<i8", want))), d.jne("r1", "r2", skip),
+    d.ldx("dw", "r1", "fp", -32), d.lddw("r2", (string.unpack("<i8", want, 9))), d.jne("r1", "r2", skip),
+  }
+end
+
 -- M.counter(e, ptype[, load_opts]) -> prog, read() -> runs so far
 function M.counter(e, ptype, opts)
   local runs = assert(e.maps.percpu_array{ value = "u64", max_entries = 1 })

@@ -1,14 +1,28 @@
 -- SPDX-License-Identifier: MIT
 -- The one gate for specs that need the machine: the kernel (BPF, tracefs,
 -- uprobes, network namespaces) or an oracle tool (llvm-mc-19, clang-19,
--- gcc). Without it a spec is reported pending with the reason; when
--- EBPFDSL_REQUIRE_KERNEL=1 (set by .ci/run) a missing need is a failure,
--- so CI cannot pass by skipping.
+-- gcc). A missing tool or privilege makes a spec pending with the reason
+-- (a failure when EBPFDSL_REQUIRE_KERNEL=1, set by .ci/run). A kernel
+-- feature ("map:arena", "prog:kprobe", "attach:uprobe", as
+-- ebpfdsl.features names them) that the kernel refuses makes the spec
+-- refused: not run, not failed, listed with the reason in the feature
+-- table the run ends with (spec/support/no_pending.lua); only the core set
+-- (env.CORE) must be there when EBPFDSL_REQUIRE_KERNEL=1.
 local busted = require "busted"
 
 local M = {}
 
 M.required = os.getenv("EBPFDSL_REQUIRE_KERNEL") == "1"
+
+-- This process's id (Lua has no getpid), and names no other run shares,
+-- for pins, cgroups and namespaces: math.random is no help, since specs
+-- seed it with fixed values and every run then draws the same numbers.
+M.pid = math.tointeger(io.open("/proc/self/stat"):read("n"))
+local seq = 0
+function M.unique(prefix)
+  seq = seq + 1
+  return ("%s%d_%d"):format(prefix, M.pid, seq)
+end
 
 local function sh_ok(cmd)
   local ok = os.execute(cmd .. " >/dev/null 2>&1")
@@ -31,15 +45,11 @@ probes.root = function()
   return false, "not running as root (uid " .. tostring(uid) .. ")"
 end
 
+-- BPF at all: root, and the kernel loads a socket filter.
 probes.bpf = function()
   local ok, why = probes.root()
   if not ok then return false, why end
-  local core = require "ebpfdsl.core"
-  local bytes = core.assemble { { op = "mov", dst = "r0", imm = 0 }, { op = "exit" } }
-  local prog, msg = core.prog_load("socket_filter", bytes, { name = "probe" })
-  if not prog then return false, "cannot load a BPF program: " .. tostring(msg) end
-  prog:close()
-  return true
+  return require("ebpfdsl.features").check("prog:socket_filter")
 end
 
 probes.tracefs = function()
@@ -49,20 +59,11 @@ probes.tracefs = function()
   return false, "tracefs with syscall tracepoints is not available at /sys/kernel/tracing"
 end
 
-probes.uprobe = function()
-  if file_exists("/sys/bus/event_source/devices/uprobe/type") then return true end
-  return false, "the kernel has no uprobe PMU (/sys/bus/event_source/devices/uprobe)"
-end
-
-probes.btf = function()
-  if file_exists("/sys/kernel/btf/vmlinux") then return true end
-  return false, "no kernel BTF at /sys/kernel/btf/vmlinux"
-end
 
 probes.netns = function()
   local ok, why = probes.root()
   if not ok then return false, why end
-  local name = "ebpfdsl_probe_" .. tostring(os.time())
+  local name = "ebpfdsl_probe_" .. M.pid
   if sh_ok("ip netns add " .. name) then
     sh_ok("ip netns del " .. name)
     return true
@@ -98,40 +99,130 @@ local function tool(name)
     return false, name .. " is not installed (make deps installs it)"
   end
 end
-for _, t in ipairs { "llvm-mc-19", "llvm-objdump-19", "clang-19", "gcc", "bpftool", "strace", "ss", "unshare" } do
+for _, t in ipairs { "llvm-mc-19", "llvm-objdump-19", "clang-19", "gcc", "bpftool", "strace", "ss", "unshare",
+                     "luarocks", "apt-cache", "bpftrace", "nm", "readelf" } do
   probes[t] = tool(t)
+end
+
+-- Older names of kernel features, kept for the specs that use them.
+local ALIAS = { uprobe = "attach:uprobe", kprobe = "attach:kprobe", fentry = "attach:fentry" }
+
+-- The kernel features a run with EBPFDSL_REQUIRE_KERNEL=1 cannot do
+-- without (issue 7): a kernel refusing one of these fails the run.
+M.CORE = {
+  "map:hash", "map:array", "map:percpu_hash", "map:percpu_array", "map:ringbuf", "map:perf_event_array",
+  "prog:socket_filter", "prog:tracepoint", "prog:kprobe", "test_run",
+  "attach:tracepoint", "attach:uprobe", "btf",
+}
+function M.is_core(feature)
+  feature = ALIAS[feature] or feature
+  for _, f in ipairs(M.CORE) do if f == feature then return true end end
+  return false
+end
+
+-- A kernel feature, as ebpfdsl.features names it (or an alias of one)?
+function M.is_feature(what)
+  what = ALIAS[what] or what
+  return what == "btf" or what == "test_run" or what:match("^%a+:") ~= nil
 end
 
 local cache = {}
 M._cache = cache
 
--- has(what) -> true | false, reason
+-- has(what) -> true | false, reason, refused: a tool, a privilege or a
+-- kernel feature; `refused` is true when the kernel refuses the feature
+-- (as opposed to a missing tool or privilege).
 function M.has(what)
   if cache[what] == nil then
-    local probe = probes[what] or error("env.has: unknown need '" .. tostring(what) .. "'")
-    local ok, why = probe()
-    cache[what] = { ok = ok and true or false, why = why }
+    local ok, why, refused
+    if M.is_feature(what) then
+      ok, why = probes.root()
+      if ok then
+        ok, why = require("ebpfdsl.features").check(ALIAS[what] or what)
+        refused = not ok
+      end
+    else
+      local probe = probes[what] or error("env.has: unknown need '" .. tostring(what) .. "'")
+      ok, why = probe()
+    end
+    cache[what] = { ok = ok and true or false, why = why, refused = refused or false }
   end
-  return cache[what].ok, cache[what].why
+  return cache[what].ok, cache[what].why, cache[what].refused
 end
 
--- What is missing among needs (a name or a list), or nil.
+-- What is missing among needs (a name or a list), or nil; then the
+-- feature the kernel refuses, if that is what is missing.
 function M.missing(needs)
   if type(needs) == "string" then needs = { needs } end
-  for _, what in ipairs(needs) do
-    local ok, why = M.has(what)
-    if not ok then return what .. ": " .. why end
+  -- tools and privileges first: without root every feature looks refused
+  local first
+  for pass = 1, 2 do
+    for _, what in ipairs(needs) do
+      if (pass == 1) ~= M.is_feature(what) then
+        local ok, why, refused = M.has(what)
+        if not ok then
+          first = first or { what .. ": " .. why, refused and (ALIAS[what] or what) or nil }
+        end
+      end
+    end
+    if first then return first[1], first[2] end
   end
   return nil
 end
 
--- it(name, needs, fn): busted's `it` when the needs are met; otherwise
--- pending with the reason, or a failing spec when the run requires them.
+-- What the run did with each kernel feature a spec asked for:
+-- record[feature] = {ran = n, refused = {spec names}}, for the closing
+-- feature table (spec/support/feature_table.lua).
+M.record = {}
+-- a need that is not a feature but rests on one (root and a socket filter)
+local RESTS_ON = { bpf = "prog:socket_filter" }
+local function note(needs, outcome, name)
+  if type(needs) == "string" then needs = { needs } end
+  for _, what in ipairs(needs) do
+    if M.is_feature(what) or RESTS_ON[what] then
+      local f = ALIAS[what] or RESTS_ON[what] or what
+      local r = M.record[f] or { ran = 0, refused = {} }
+      M.record[f] = r
+      if outcome == "ran" then r.ran = r.ran + 1 elseif outcome == f then r.refused[#r.refused + 1] = name end
+    end
+  end
+end
+
+-- The spec's line: env.it's caller, or the outermost caller in the same
+-- file when a spec file wraps env.it in a helper of its own.
+local function where()
+  local level, info = 3, debug.getinfo(3, "Sl")
+  if not info then return "" end
+  while true do
+    local up = debug.getinfo(level + 1, "Sl")
+    if not up or up.short_src ~= info.short_src then break end
+    level, info = level + 1, up
+  end
+  return " (" .. info.short_src .. ":" .. info.currentline .. ")"
+end
+
+-- it(name, needs, fn): busted's `it` when the needs are met. A missing
+-- tool or privilege: pending with the reason, or a failing spec when the
+-- run requires the machine. A kernel feature the kernel refuses: the spec
+-- is recorded as refused (not run, not failed), unless it is in the core
+-- set and the run requires the machine, when it fails.
 function M.it(name, needs, fn)
-  local missing = M.missing(needs)
-  if not missing then return busted.it(name, fn) end
+  local missing, refused = M.missing(needs)
+  if not missing then
+    return busted.it(name, function(...)
+      note(needs, "ran")
+      return fn(...)
+    end)
+  end
+  if refused and not (M.required and M.is_core(refused)) then
+    note(needs, refused, name .. where())
+    return
+  end
   if M.required then
-    return busted.it(name, function() error("required by EBPFDSL_REQUIRE_KERNEL=1 but missing: " .. missing, 0) end)
+    local what = refused and "refused by this kernel" or "missing"
+    return busted.it(name, function()
+      error("required by EBPFDSL_REQUIRE_KERNEL=1 but " .. what .. ": " .. missing, 0)
+    end)
   end
   return busted.pending(name .. " [" .. missing .. "]")
 end

@@ -1,0 +1,570 @@
+/* SPDX-License-Identifier: MIT */
+/* Feature probes: what the running kernel allows, asked with libbpf's probes
+ * or the smallest create, load or attach that shows it, closed at once. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <linux/perf_event.h>
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+#include "link.h"
+
+/* The few instructions the probes need, as the kernel's filter.h names them. */
+#define MOV_R0(v) { .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = (v) }
+#define CALL(id) { .code = BPF_JMP | BPF_CALL, .imm = (id) }
+#define EXIT { .code = BPF_JMP | BPF_EXIT }
+
+/* The probes' program: the smallest a verifier accepts for any type. */
+static const struct bpf_insn RET0[] = { MOV_R0(0), EXIT };
+
+/* The kernel function probes attach to: present in every kernel, traceable. */
+#define PROBE_FUNC "vfs_read"
+
+static const struct {
+	int e;
+	const char *name;
+} ERRNAMES[] = {
+	{ EPERM, "EPERM" },     { ENOENT, "ENOENT" },   { ESRCH, "ESRCH" },           { EBADF, "EBADF" },
+	{ ENOMEM, "ENOMEM" },   { EACCES, "EACCES" },   { EFAULT, "EFAULT" },         { EBUSY, "EBUSY" },
+	{ EEXIST, "EEXIST" },   { ENODEV, "ENODEV" },   { EINVAL, "EINVAL" },         { E2BIG, "E2BIG" },
+	{ ENOSYS, "ENOSYS" },   { ENOSPC, "ENOSPC" },   { EOPNOTSUPP, "EOPNOTSUPP" }, { EBPFDSL_ENOTSUPP, "ENOTSUPP" },
+};
+
+static const char *errname(int e)
+{
+	for (size_t i = 0; i < sizeof(ERRNAMES) / sizeof(ERRNAMES[0]); i++)
+		if (ERRNAMES[i].e == e)
+			return ERRNAMES[i].name;
+	return "?";
+}
+
+/* What an errno means for a feature, in the words the feature table uses. */
+static const char *meaning(int e)
+{
+	switch (e) {
+	case EPERM:
+	case EACCES:
+		return "not permitted here";
+	case EINVAL:
+		return "not known to this kernel";
+	case EOPNOTSUPP:
+	case EBPFDSL_ENOTSUPP:
+		return "not supported by this kernel";
+	case ENOENT:
+	case ENODEV:
+		return "missing from this kernel";
+	default:
+		return ebpfdsl_strerror(e);
+	}
+}
+
+/* Fills why with "<meaning> (<ERRNAME>)[: detail]"; returns -e. */
+__attribute__((format(printf, 4, 5))) static int refuse(char *why, size_t len, int e, const char *fmt, ...)
+{
+	char detail[200] = "";
+	va_list ap;
+
+	if (e < 0)
+		e = -e;
+	if (e == 0)
+		e = EINVAL;
+	if (fmt) {
+		va_start(ap, fmt);
+		vsnprintf(detail, sizeof(detail), fmt, ap);
+		va_end(ap);
+	}
+	if (why && len)
+		snprintf(why, len, "%s (%s)%s%s", meaning(e), errname(e), detail[0] ? ": " : "", detail);
+	return -e;
+}
+
+static void clear(char *why, size_t len)
+{
+	if (why && len)
+		why[0] = '\0';
+}
+
+/* ------------------------------------------------------------------ */
+/* Map and program types, helpers                                     */
+
+/* The smallest map of each type libbpf cannot name: its probe is ours. */
+static int own_map_create(int type)
+{
+	struct ebpfdsl_map_create_opts o = { .sz = sizeof(o) };
+
+	if (type == EBPFDSL_MAP_TYPE_ARENA) {
+		o.flags = EBPFDSL_F_MMAPABLE;
+		return ebpfdsl_map__create(type, 0, 0, 1, &o);
+	}
+	o.flags = BPF_F_NO_PREALLOC;
+	return ebpfdsl_map__create(type, 4, 8, 0, &o);
+}
+
+int ebpfdsl_probe_map_type(int type, char *why, size_t len)
+{
+	int r, fd;
+
+	clear(why, len);
+	if (!ebpfdsl_map_type_name(type))
+		return refuse(why, len, EINVAL, "map type %d is unknown to ebpfdsl", type);
+	if (libbpf_bpf_map_type_str((enum bpf_map_type)type)) {
+		struct ebpfdsl_hush h;
+		int e;
+		ebpfdsl_hush_begin(&h, NULL, 0);
+		errno = 0;
+		r = libbpf_probe_bpf_map_type((enum bpf_map_type)type, NULL);
+		e = errno;
+		ebpfdsl_hush_end(&h, 0);
+		if (r == 1)
+			return 1;
+		/* libbpf answers 0 or 1; the refused create left its errno */
+		return refuse(why, len, r < 0 ? r : e, "libbpf_probe_bpf_map_type");
+	}
+	fd = own_map_create(type);
+	if (fd >= 0) {
+		close(fd);
+		return 1;
+	}
+	return refuse(why, len, fd, NULL);
+}
+
+int ebpfdsl_probe_prog_type(int type, char *why, size_t len)
+{
+	LIBBPF_OPTS(bpf_prog_load_opts, o);
+	int r, fd;
+
+	clear(why, len);
+	if (!ebpfdsl_prog_type_name(type))
+		return refuse(why, len, EINVAL, "program type %d is unknown to ebpfdsl", type);
+	if (libbpf_bpf_prog_type_str((enum bpf_prog_type)type)) {
+		struct ebpfdsl_hush h;
+		int e;
+		ebpfdsl_hush_begin(&h, NULL, 0);
+		errno = 0;
+		r = libbpf_probe_bpf_prog_type((enum bpf_prog_type)type, NULL);
+		e = errno;
+		ebpfdsl_hush_end(&h, 0);
+		if (r == 1)
+			return 1;
+		return refuse(why, len, r < 0 ? r : e, "libbpf_probe_bpf_prog_type");
+	}
+	/* newer than libbpf: netfilter and its kin take the attach type
+	 * named like the program type, when the kernel has one */
+	r = ebpfdsl_attach_type_parse(ebpfdsl_prog_type_name(type));
+	o.expected_attach_type = r > 0 ? (enum bpf_attach_type)r : 0;
+	fd = bpf_prog_load((enum bpf_prog_type)type, NULL, "GPL", RET0, 2, &o);
+	if (fd >= 0) {
+		close(fd);
+		return 1;
+	}
+	return refuse(why, len, errno, NULL);
+}
+
+/* libbpf 1.1 misses the words newer verifiers use for a helper a type
+ * may not call, so the log is read here. */
+int ebpfdsl_probe_helper(int prog_type, int helper, char *why, size_t len)
+{
+	const struct bpf_insn insns[] = {
+		CALL(helper),
+		MOV_R0(0),
+		EXIT,
+	};
+	LIBBPF_OPTS(bpf_prog_load_opts, o);
+	char log[4096] = "";
+	const char *hname = ebpfdsl_helper_name(helper), *tname = ebpfdsl_prog_type_name(prog_type);
+	int fd, r;
+
+	clear(why, len);
+	if (!hname || !tname)
+		return refuse(why, len, EINVAL, "unknown %s %d", hname ? "program type" : "helper",
+			      hname ? prog_type : helper);
+	r = ebpfdsl_probe_prog_type(prog_type, why, len);
+	if (r != 1)
+		return r;
+	o.log_buf = log;
+	o.log_size = sizeof(log);
+	o.log_level = 1;
+	fd = bpf_prog_load((enum bpf_prog_type)prog_type, NULL, "GPL", insns, 3, &o);
+	if (fd >= 0) {
+		close(fd);
+		return 1;
+	}
+	if (strstr(log, "invalid func") || strstr(log, "unknown func") || strstr(log, "cannot use helper"))
+		return refuse(why, len, EOPNOTSUPP, "%s programs may not call %s", tname, hname);
+	/* any other complaint (its arguments) means the call itself is known */
+	return 1;
+}
+
+int ebpfdsl_probe_test_run(char *why, size_t len)
+{
+	const struct bpf_insn insns[] = {
+		MOV_R0(5),
+		EXIT,
+	};
+	char data[64] = { 0 };
+	LIBBPF_OPTS(bpf_test_run_opts, t);
+	int fd, e;
+
+	clear(why, len);
+	t.data_in = data;
+	t.data_size_in = sizeof(data);
+	fd = bpf_prog_load(BPF_PROG_TYPE_SOCKET_FILTER, NULL, "GPL", insns, 2, NULL);
+	if (fd < 0)
+		return refuse(why, len, errno, "load of a socket_filter program");
+	e = bpf_prog_test_run_opts(fd, &t) ? errno : 0;
+	close(fd);
+	if (e)
+		return refuse(why, len, e, "BPF_PROG_TEST_RUN");
+	if (t.retval != 5)
+		return refuse(why, len, EINVAL, "BPF_PROG_TEST_RUN returned %u, not 5", t.retval);
+	return 1;
+}
+
+int ebpfdsl_probe_btf(char *why, size_t len)
+{
+	struct ebpfdsl_hush h;
+	struct btf *b;
+	int e;
+
+	clear(why, len);
+	if (access("/sys/kernel/btf/vmlinux", R_OK) != 0)
+		return refuse(why, len, errno, "/sys/kernel/btf/vmlinux (CONFIG_DEBUG_INFO_BTF)");
+	ebpfdsl_hush_begin(&h, NULL, 0);
+	b = btf__load_vmlinux_btf();
+	e = libbpf_get_error(b);
+	ebpfdsl_hush_end(&h, 0);
+	if (e)
+		return refuse(why, len, e, "btf__load_vmlinux_btf");
+	btf__free(b);
+	return 1;
+}
+
+/* ------------------------------------------------------------------ */
+/* Attach kinds: a program of the kind loaded, then attached          */
+
+/* Each attach_* returns an fd whose close detaches, or -errno with why. */
+typedef int (*attach_fn)(int prog_fd, char *why, size_t len);
+
+static int perf_probe(int prog_fd, struct perf_event_attr *attr, int pid, int cpu, const char *what, char *why,
+		      size_t len)
+{
+	int pfd = perf_open(attr, pid, cpu, -1, PERF_FLAG_FD_CLOEXEC), e;
+
+	if (pfd < 0)
+		return refuse(why, len, errno, "perf_event_open of %s", what);
+	if (ioctl(pfd, PERF_EVENT_IOC_SET_BPF, prog_fd) < 0) {
+		e = errno;
+		close(pfd);
+		return refuse(why, len, e, "PERF_EVENT_IOC_SET_BPF on %s", what);
+	}
+	return pfd;
+}
+
+static int attach_tracepoint(int prog_fd, char *why, size_t len)
+{
+	struct perf_event_attr a = { .size = sizeof(a), .type = PERF_TYPE_TRACEPOINT, .sample_period = 1 };
+	const char *dir = tracefs_dir();
+	char path[256], buf[32] = "";
+	int fd, n;
+
+	if (!dir)
+		return refuse(why, len, ENOENT, "no tracefs (mounted at /sys/kernel/tracing or in debugfs)");
+	snprintf(path, sizeof(path), "%s/events/syscalls/sys_enter_getppid/id", dir);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return refuse(why, len, errno, "%s", path);
+	n = (int)read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0 || sscanf(buf, "%llu", (unsigned long long *)&a.config) != 1)
+		return refuse(why, len, EINVAL, "%s holds no id", path);
+	/* this process only: nothing else on the machine runs the program */
+	return perf_probe(prog_fd, &a, getpid(), -1, "syscalls/sys_enter_getppid", why, len);
+}
+
+static int attach_raw_tracepoint(int prog_fd, char *why, size_t len)
+{
+	int fd = bpf_raw_tracepoint_open("sys_enter", prog_fd);
+	return fd >= 0 ? fd : refuse(why, len, errno, "bpf_raw_tracepoint_open of sys_enter");
+}
+
+/* tracing and lsm programs: the target came with the load */
+static int attach_btf(int prog_fd, char *why, size_t len)
+{
+	int fd = bpf_raw_tracepoint_open(NULL, prog_fd);
+	return fd >= 0 ? fd : refuse(why, len, errno, "bpf_raw_tracepoint_open (a BPF trampoline)");
+}
+
+static int attach_iter(int prog_fd, char *why, size_t len)
+{
+	int fd = bpf_link_create(prog_fd, 0, BPF_TRACE_ITER, NULL);
+	return fd >= 0 ? fd : refuse(why, len, errno, "bpf_link_create(BPF_TRACE_ITER) on task");
+}
+
+static int attach_perf_event(int prog_fd, char *why, size_t len)
+{
+	struct perf_event_attr a = { .size = sizeof(a), .type = PERF_TYPE_SOFTWARE, .config = PERF_COUNT_SW_CPU_CLOCK,
+				     .sample_period = 1000000000ULL };
+	return perf_probe(prog_fd, &a, getpid(), -1, "a cpu-clock software event", why, len);
+}
+
+static int attach_socket(int prog_fd, char *why, size_t len)
+{
+	int sv[2], e;
+
+	if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sv) < 0)
+		return refuse(why, len, errno, "socketpair");
+	close(sv[1]);
+	if (setsockopt(sv[0], SOL_SOCKET, SO_ATTACH_BPF, &prog_fd, sizeof(prog_fd)) < 0) {
+		e = errno;
+		close(sv[0]);
+		return refuse(why, len, e, "SO_ATTACH_BPF");
+	}
+	return sv[0];
+}
+
+/* uprobes on getpid in this process's C library, for this process only */
+static int uprobe(int prog_fd, int ret, char *why, size_t len)
+{
+	struct perf_event_attr a = { .size = sizeof(a), .sample_period = 1 };
+	char path[4096], err[256];
+	uint64_t off;
+	int type = pmu_type("uprobe"), bit, e;
+
+	if (type < 0)
+		return refuse(why, len, type, "no uprobe PMU (/sys/bus/event_source/devices/uprobe)");
+	e = ebpfdsl_find_binary("c", path, sizeof(path));
+	if (e < 0)
+		return refuse(why, len, e, "finding this process's C library");
+	e = ebpfdsl_elf_symbol_offset(path, "getpid", &off, err, sizeof(err));
+	if (e < 0)
+		return refuse(why, len, e, "%s", err);
+	if (ret) {
+		bit = pmu_retprobe_bit("uprobe");
+		if (bit < 0)
+			return refuse(why, len, bit, "the uprobe PMU has no retprobe format");
+		a.config |= 1ULL << bit;
+	}
+	a.type = (unsigned)type;
+	a.config1 = (uint64_t)(unsigned long)path;
+	a.config2 = off;
+	return perf_probe(prog_fd, &a, getpid(), -1, "getpid in the C library", why, len);
+}
+
+static int attach_uprobe(int prog_fd, char *why, size_t len)
+{
+	return uprobe(prog_fd, 0, why, len);
+}
+
+static int attach_uretprobe(int prog_fd, char *why, size_t len)
+{
+	return uprobe(prog_fd, 1, why, len);
+}
+
+static int kprobe(int prog_fd, int ret, char *why, size_t len)
+{
+	struct perf_event_attr a = { .size = sizeof(a), .sample_period = 1 };
+	int type = pmu_type("kprobe"), bit;
+
+	if (type < 0)
+		return refuse(why, len, type, "no kprobe PMU (/sys/bus/event_source/devices/kprobe; CONFIG_KPROBES)");
+	if (ret) {
+		bit = pmu_retprobe_bit("kprobe");
+		if (bit < 0)
+			return refuse(why, len, bit, "the kprobe PMU has no retprobe format");
+		a.config |= 1ULL << bit;
+	}
+	a.type = (unsigned)type;
+	a.config1 = (uint64_t)(unsigned long)PROBE_FUNC;
+	return perf_probe(prog_fd, &a, getpid(), -1, ret ? "a kretprobe on " PROBE_FUNC : "a kprobe on " PROBE_FUNC,
+			  why, len);
+}
+
+static int attach_kprobe(int prog_fd, char *why, size_t len)
+{
+	return kprobe(prog_fd, 0, why, len);
+}
+
+static int attach_kretprobe(int prog_fd, char *why, size_t len)
+{
+	return kprobe(prog_fd, 1, why, len);
+}
+
+/* The legacy path: a probe defined in tracefs kprobe_events, then removed. */
+static int attach_kprobe_events(int prog_fd, char *why, size_t len)
+{
+	const char *dir = tracefs_dir();
+	char path[256], def[128];
+	int fd, e = 0;
+
+	(void)prog_fd;
+	if (!dir)
+		return refuse(why, len, ENOENT, "no tracefs");
+	snprintf(path, sizeof(path), "%s/kprobe_events", dir);
+	fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
+	if (fd < 0)
+		return refuse(why, len, errno, "%s", path);
+	snprintf(def, sizeof(def), "p:ebpfdsl_probe/p%d " PROBE_FUNC "\n", (int)getpid());
+	if (write(fd, def, strlen(def)) < 0)
+		e = errno;
+	else {
+		snprintf(def, sizeof(def), "-:ebpfdsl_probe/p%d\n", (int)getpid());
+		if (write(fd, def, strlen(def)) < 0)
+			e = errno;
+	}
+	if (e) {
+		close(fd);
+		return refuse(why, len, e, "writing a probe on " PROBE_FUNC " to %s", path);
+	}
+	return fd;
+}
+
+static int attach_kprobe_multi(int prog_fd, char *why, size_t len)
+{
+	const char *syms[] = { PROBE_FUNC };
+	LIBBPF_OPTS(bpf_link_create_opts, o);
+	int fd;
+
+	o.kprobe_multi.syms = syms;
+	o.kprobe_multi.cnt = 1;
+	fd = bpf_link_create(prog_fd, 0, BPF_TRACE_KPROBE_MULTI, &o);
+	return fd >= 0 ? fd
+		       : refuse(why, len, errno, "bpf_link_create(BPF_TRACE_KPROBE_MULTI) on " PROBE_FUNC
+						 " (CONFIG_FPROBE)");
+}
+
+/* BPF_TRACE_UPROBE_MULTI (6.6) is newer than libbpf 1.1 and the 6.1
+ * headers: the link_create attribute as the kernel lays it out. */
+struct uprobe_multi_attr {
+	uint32_t prog_fd, target_fd, attach_type, link_flags;
+	uint64_t path, offsets, ref_ctr_offsets, cookies;
+	uint32_t cnt, flags, pid;
+};
+
+static int attach_uprobe_multi(int prog_fd, char *why, size_t len)
+{
+	struct uprobe_multi_attr a;
+	char path[4096], err[256];
+	uint64_t off;
+	int type = ebpfdsl_attach_type_parse("trace_uprobe_multi"), e, fd;
+
+	if (type < 0)
+		return refuse(why, len, EINVAL, "the kernel names no attach type trace_uprobe_multi");
+	e = ebpfdsl_find_binary("c", path, sizeof(path));
+	if (e < 0)
+		return refuse(why, len, e, "finding this process's C library");
+	e = ebpfdsl_elf_symbol_offset(path, "getpid", &off, err, sizeof(err));
+	if (e < 0)
+		return refuse(why, len, e, "%s", err);
+	memset(&a, 0, sizeof(a));
+	a.prog_fd = (uint32_t)prog_fd;
+	a.attach_type = (uint32_t)type;
+	a.path = (uint64_t)(unsigned long)path;
+	a.offsets = (uint64_t)(unsigned long)&off;
+	a.cnt = 1;
+	a.pid = (uint32_t)getpid();
+	fd = (int)syscall(__NR_bpf, BPF_LINK_CREATE, &a, sizeof(a));
+	return fd >= 0 ? fd : refuse(why, len, errno, "bpf_link_create(BPF_TRACE_UPROBE_MULTI) on getpid in the C library");
+}
+
+/* One row per kind: the program loaded for it and how it attaches.
+ * ORDER: the kinds attach.kinds() lists. */
+static const struct kind {
+	const char *name;
+	enum bpf_prog_type type;
+	int attach_type;      /* expected_attach_type, 0 for none, -1 for
+			       * trace_uprobe_multi as the kernel numbers it */
+	const char *btf_name; /* attach_btf_id: this name in vmlinux BTF */
+	int btf_kind;
+	attach_fn attach;
+} KINDS[] = {
+	{ "socket", BPF_PROG_TYPE_SOCKET_FILTER, 0, NULL, 0, attach_socket },
+	{ "tracepoint", BPF_PROG_TYPE_TRACEPOINT, 0, NULL, 0, attach_tracepoint },
+	{ "raw_tracepoint", BPF_PROG_TYPE_RAW_TRACEPOINT, 0, NULL, 0, attach_raw_tracepoint },
+	{ "tp_btf", BPF_PROG_TYPE_TRACING, BPF_TRACE_RAW_TP, "btf_trace_sched_switch", BTF_KIND_TYPEDEF, attach_btf },
+	{ "perf_event", BPF_PROG_TYPE_PERF_EVENT, 0, NULL, 0, attach_perf_event },
+	{ "uprobe", BPF_PROG_TYPE_KPROBE, 0, NULL, 0, attach_uprobe },
+	{ "uretprobe", BPF_PROG_TYPE_KPROBE, 0, NULL, 0, attach_uretprobe },
+	{ "uprobe_multi", BPF_PROG_TYPE_KPROBE, -1, NULL, 0, attach_uprobe_multi },
+	{ "kprobe", BPF_PROG_TYPE_KPROBE, 0, NULL, 0, attach_kprobe },
+	{ "kretprobe", BPF_PROG_TYPE_KPROBE, 0, NULL, 0, attach_kretprobe },
+	{ "kprobe_events", BPF_PROG_TYPE_KPROBE, 0, NULL, 0, attach_kprobe_events },
+	{ "kprobe_multi", BPF_PROG_TYPE_KPROBE, BPF_TRACE_KPROBE_MULTI, NULL, 0, attach_kprobe_multi },
+	{ "fentry", BPF_PROG_TYPE_TRACING, BPF_TRACE_FENTRY, PROBE_FUNC, BTF_KIND_FUNC, attach_btf },
+	{ "fexit", BPF_PROG_TYPE_TRACING, BPF_TRACE_FEXIT, PROBE_FUNC, BTF_KIND_FUNC, attach_btf },
+	{ "fmod_ret", BPF_PROG_TYPE_TRACING, BPF_MODIFY_RETURN, "bpf_modify_return_test", BTF_KIND_FUNC, attach_btf },
+	{ "lsm", BPF_PROG_TYPE_LSM, BPF_LSM_MAC, "bpf_lsm_file_open", BTF_KIND_FUNC, attach_btf },
+	{ "iter", BPF_PROG_TYPE_TRACING, BPF_TRACE_ITER, "bpf_iter_task", BTF_KIND_FUNC, attach_iter },
+};
+
+const char *ebpfdsl_probe_kind_name(size_t i)
+{
+	return i < sizeof(KINDS) / sizeof(KINDS[0]) ? KINDS[i].name : NULL;
+}
+
+/* A program for the kind, loaded: its fd, or -errno with why. */
+static int kind_load(const struct kind *k, char *why, size_t len)
+{
+	LIBBPF_OPTS(bpf_prog_load_opts, o);
+	const char *tname = ebpfdsl_prog_type_name((int)k->type);
+	int fd, id, e;
+
+	o.expected_attach_type = (enum bpf_attach_type)k->attach_type;
+	if (k->attach_type < 0) {
+		int t = ebpfdsl_attach_type_parse("trace_uprobe_multi");
+		if (t < 0)
+			return refuse(why, len, EINVAL, "the kernel names no attach type trace_uprobe_multi (6.6+)");
+		o.expected_attach_type = (enum bpf_attach_type)t;
+	}
+	if (k->btf_name) {
+		struct ebpfdsl_hush h;
+		struct btf *b;
+		ebpfdsl_hush_begin(&h, NULL, 0);
+		b = btf__load_vmlinux_btf();
+		e = (int)libbpf_get_error(b);
+		ebpfdsl_hush_end(&h, 0);
+		if (e)
+			return refuse(why, len, e, "%s needs the kernel's BTF (/sys/kernel/btf/vmlinux)", k->name);
+		id = btf__find_by_name_kind(b, k->btf_name, k->btf_kind);
+		btf__free(b);
+		if (id < 0)
+			return refuse(why, len, ENOENT, "no %s in the kernel's BTF", k->btf_name);
+		o.attach_btf_id = (unsigned)id;
+	}
+	fd = bpf_prog_load(k->type, NULL, "GPL", RET0, 2, &o);
+	if (fd < 0)
+		return refuse(why, len, errno, "load of a %s program%s%s", tname ? tname : "?",
+			      k->btf_name ? " for " : "", k->btf_name ? k->btf_name : "");
+	return fd;
+}
+
+int ebpfdsl_probe_kind(const char *kind, int attach, char *why, size_t len)
+{
+	const struct kind *k = NULL;
+	int prog, fd;
+
+	clear(why, len);
+	for (size_t i = 0; kind && i < sizeof(KINDS) / sizeof(KINDS[0]); i++)
+		if (strcmp(KINDS[i].name, kind) == 0)
+			k = &KINDS[i];
+	if (!k)
+		return refuse(why, len, EINVAL, "no probe for the kind '%s'", kind ? kind : "(null)");
+	prog = kind_load(k, why, len);
+	if (prog < 0 || !attach) {
+		if (prog >= 0)
+			close(prog);
+		return prog < 0 ? prog : 1;
+	}
+	fd = k->attach(prog, why, len);
+	close(prog);
+	if (fd < 0)
+		return fd;
+	close(fd);
+	return 1;
+}

@@ -1,0 +1,259 @@
+/* SPDX-License-Identifier: MIT */
+/* ebpfdsl.Symtab: a symbol table from /proc/kallsyms or an ELF file, for
+ * naming addresses (ebpfdsl.symbols); and syscall names by number. */
+#include <errno.h>
+#include "lua_util.h"
+
+static const char *const SYMTAB = "ebpfdsl.Symtab";
+
+struct symtab_ud {
+	ebpfdsl_symtab *t; /* NULL: closed */
+};
+
+static struct symtab_ud *check_ud(lua_State *L, int idx)
+{
+	return luaL_checkudata(L, idx, SYMTAB);
+}
+
+static const ebpfdsl_symtab *check_open(lua_State *L, int idx)
+{
+	struct symtab_ud *u = check_ud(L, idx);
+	if (!u->t)
+		luaL_error(L, "attempt to use a closed %s", SYMTAB);
+	return u->t;
+}
+
+static int symtab_close(lua_State *L)
+{
+	struct symtab_ud *u = check_ud(L, 1);
+	ebpfdsl_symtab__free(u->t);
+	u->t = NULL;
+	return 0;
+}
+
+/* A new closed Symtab with `source` (the file, or "kallsyms") as its user
+ * value, so that it is in place before anything is allocated. */
+static struct symtab_ud *push_new(lua_State *L, const char *source)
+{
+	struct symtab_ud *u = lua_newuserdatauv(L, sizeof(*u), 1);
+	u->t = NULL;
+	luaL_setmetatable(L, SYMTAB);
+	lua_pushstring(L, source);
+	lua_setiuservalue(L, -2, 1);
+	return u;
+}
+
+/* kallsyms() -> Symtab | nil, message, errno */
+static int l_kallsyms(lua_State *L)
+{
+	char err[512] = "";
+	struct symtab_ud *u = push_new(L, "/proc/kallsyms");
+	int e = ebpfdsl_symtab_kallsyms(&u->t, err, sizeof(err));
+	if (e)
+		return ebpfdsl_lua_fail_msg(L, e, err);
+	return 1;
+}
+
+/* elf_symbols(path) -> Symtab | nil, message, errno */
+static int l_elf_symbols(lua_State *L)
+{
+	const char *path = luaL_checkstring(L, 1);
+	char err[512] = "";
+	struct symtab_ud *u = push_new(L, path);
+	int e = ebpfdsl_symtab_elf(path, &u->t, err, sizeof(err));
+	if (e)
+		return ebpfdsl_lua_fail_msg(L, e, err);
+	return 1;
+}
+
+static uint64_t check_addr(lua_State *L, int idx)
+{
+	lua_Integer v = 0;
+	if (!ebpfdsl_lua_getinteger(L, idx, &v))
+		luaL_typeerror(L, idx, "integer address");
+	return (uint64_t)v;
+}
+
+/* t:resolve(addr) -> name, offset, module (nil for vmlinux and files) | nil */
+static int symtab_resolve(lua_State *L)
+{
+	const ebpfdsl_symtab *t = check_open(L, 1);
+	struct ebpfdsl_sym s;
+	uint64_t off;
+	if (ebpfdsl_symtab__resolve(t, check_addr(L, 2), &s, &off))
+		return 0;
+	lua_pushstring(L, s.name);
+	lua_pushinteger(L, (lua_Integer)off);
+	if (s.module)
+		lua_pushstring(L, s.module);
+	else
+		lua_pushnil(L);
+	return 3;
+}
+
+/* t:find(name) -> addr, size, module | nil */
+static int symtab_find(lua_State *L)
+{
+	const ebpfdsl_symtab *t = check_open(L, 1);
+	struct ebpfdsl_sym s;
+	if (ebpfdsl_symtab__find(t, luaL_checkstring(L, 2), &s))
+		return 0;
+	lua_pushinteger(L, (lua_Integer)s.addr);
+	lua_pushinteger(L, (lua_Integer)s.size);
+	if (s.module)
+		lua_pushstring(L, s.module);
+	else
+		lua_pushnil(L);
+	return 3;
+}
+
+/* t:at(i) -> {addr =, size =, end_addr =, name =, module =, type =} for i
+ * in 1..#t, in address order; nil past the end */
+static int symtab_at(lua_State *L)
+{
+	const ebpfdsl_symtab *t = check_open(L, 1);
+	lua_Integer i = luaL_checkinteger(L, 2);
+	struct ebpfdsl_sym s;
+	char type[2];
+	if (i < 1 || ebpfdsl_symtab__at(t, (size_t)(i - 1), &s))
+		return 0;
+	lua_createtable(L, 0, 6);
+	ebpfdsl_lua_set_int(L, "addr", (lua_Integer)s.addr);
+	ebpfdsl_lua_set_int(L, "size", (lua_Integer)s.size);
+	ebpfdsl_lua_set_int(L, "end_addr", (lua_Integer)s.end);
+	ebpfdsl_lua_set_str(L, "name", s.name);
+	if (s.module)
+		ebpfdsl_lua_set_str(L, "module", s.module);
+	type[0] = s.type;
+	type[1] = '\0';
+	ebpfdsl_lua_set_str(L, "type", type);
+	return 1;
+}
+
+/* t:file_addr(offset) -> the address a file offset is loaded at | nil */
+static int symtab_file_addr(lua_State *L)
+{
+	const ebpfdsl_symtab *t = check_open(L, 1);
+	uint64_t a;
+	if (ebpfdsl_symtab__file_addr(t, check_addr(L, 2), &a))
+		return 0;
+	lua_pushinteger(L, (lua_Integer)a);
+	return 1;
+}
+
+/* t:segments() -> {{vaddr =, offset =, filesz =, memsz =, flags =}, ...} */
+static int symtab_segments(lua_State *L)
+{
+	const ebpfdsl_symtab *t = check_open(L, 1);
+	const struct ebpfdsl_symtab_segment *s;
+	size_t n = ebpfdsl_symtab__segments(t, &s);
+	lua_createtable(L, (int)n, 0);
+	for (size_t i = 0; i < n; i++) {
+		lua_createtable(L, 0, 5);
+		ebpfdsl_lua_set_int(L, "vaddr", (lua_Integer)s[i].vaddr);
+		ebpfdsl_lua_set_int(L, "offset", (lua_Integer)s[i].offset);
+		ebpfdsl_lua_set_int(L, "filesz", (lua_Integer)s[i].filesz);
+		ebpfdsl_lua_set_int(L, "memsz", (lua_Integer)s[i].memsz);
+		ebpfdsl_lua_set_int(L, "flags", (lua_Integer)s[i].flags);
+		lua_rawseti(L, -2, (lua_Integer)i + 1);
+	}
+	return 1;
+}
+
+static int symtab_len(lua_State *L)
+{
+	lua_pushinteger(L, (lua_Integer)ebpfdsl_symtab__count(check_open(L, 1)));
+	return 1;
+}
+
+static int symtab_tostring(lua_State *L)
+{
+	struct symtab_ud *u = check_ud(L, 1);
+	lua_getiuservalue(L, 1, 1);
+	if (!u->t)
+		lua_pushfstring(L, "%s %s (closed)", SYMTAB, lua_tostring(L, -1));
+	else
+		lua_pushfstring(L, "%s %s (%d symbols)", SYMTAB, lua_tostring(L, -1),
+				(int)ebpfdsl_symtab__count(u->t));
+	return 1;
+}
+
+/* t:source() -> the file it was read from ("/proc/kallsyms" for the kernel) */
+static int symtab_source(lua_State *L)
+{
+	check_ud(L, 1);
+	lua_getiuservalue(L, 1, 1);
+	return 1;
+}
+
+/* syscall_name(nr) -> "getppid" | nil */
+static int l_syscall_name(lua_State *L)
+{
+	lua_Integer nr = 0;
+	const char *name;
+	if (!ebpfdsl_lua_getinteger(L, 1, &nr))
+		luaL_typeerror(L, 1, "integer");
+	name = ebpfdsl_syscall_name((long)nr);
+	if (!name)
+		return 0;
+	lua_pushstring(L, name);
+	return 1;
+}
+
+/* syscall_nr(name) -> number | nil */
+static int l_syscall_nr(lua_State *L)
+{
+	long nr = ebpfdsl_syscall_nr(luaL_checkstring(L, 1));
+	if (nr == -ENOENT)
+		return 0;
+	lua_pushinteger(L, nr);
+	return 1;
+}
+
+/* syscalls() -> {name = number, ...} for every syscall */
+static int l_syscalls(lua_State *L)
+{
+	int n = ebpfdsl_syscall_count();
+	lua_createtable(L, 0, n);
+	for (int i = 0; i < n; i++) {
+		long nr = 0;
+		const char *name = ebpfdsl_syscall_at(i, &nr);
+		lua_pushinteger(L, nr);
+		lua_setfield(L, -2, name);
+	}
+	return 1;
+}
+
+static const luaL_Reg symtab_methods[] = {
+	{ "resolve", symtab_resolve },
+	{ "find", symtab_find },
+	{ "at", symtab_at },
+	{ "file_addr", symtab_file_addr },
+	{ "segments", symtab_segments },
+	{ "source", symtab_source },
+	{ "close", symtab_close },
+	{ NULL, NULL },
+};
+
+static const luaL_Reg symtab_meta[] = {
+	{ "__gc", symtab_close },
+	{ "__close", symtab_close },
+	{ "__len", symtab_len },
+	{ "__tostring", symtab_tostring },
+	{ NULL, NULL },
+};
+
+static const luaL_Reg functions[] = {
+	{ "kallsyms", l_kallsyms },
+	{ "elf_symbols", l_elf_symbols },
+	{ "syscall_name", l_syscall_name },
+	{ "syscall_nr", l_syscall_nr },
+	{ "syscalls", l_syscalls },
+	{ NULL, NULL },
+};
+
+void ebpfdsl_lua_open_symtab(lua_State *L)
+{
+	ebpfdsl_lua_class(L, SYMTAB, symtab_methods, symtab_meta);
+	luaL_setfuncs(L, functions, 0);
+}
