@@ -33,7 +33,10 @@ static void query(const ebpfdsl_btf *b, const char *path)
 			const char *name;
 			int64_t value;
 			int sgn;
-			if (ebpfdsl_btf__member(b, id, i, &m) == 0 && *m.name && strlen(m.name) < 200) {
+			/* names a path can spell: libbpf takes any string, "com[" too */
+			if (ebpfdsl_btf__member(b, id, i, &m) == 0 && *m.name && strlen(m.name) < 200 &&
+			    strspn(m.name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") ==
+				    strlen(m.name)) {
 				int e = ebpfdsl_btf__offsetof(b, id, m.name, &f);
 				/* a named member of a struct is always found, unless a
 				 * same-named one hides in an anonymous member first */

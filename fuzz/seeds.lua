@@ -49,6 +49,9 @@ write("vlog", "refusal.bin", string.char(2, #prog // 8) .. string.pack("<I2", 30
 -- btf: [path length][path][BTF]; the 75-byte file of issue 12 first
 write("btf", "self_anon.btf", "\0" .. bb.self_anon())
 write("btf", "self_anon_path.btf", "\3x.y" .. bb.self_anon())
+-- types one byte off alignment (a 25-byte header), which UBSan caught
+write("btf", "unaligned.btf", "\0" .. string.pack("<I2BBI4I4I4I4I4", 0xeB9F, 1, 0, 25, 0, 48, 48, 3) .. "\0"
+  .. bb.self_anon():sub(25))
 write("btf", "fan.btf", "\1x" .. bb.fan(20, 3))
 write("btf", "proto_fan.btf", "\0" .. bb.proto_fan(50, 2))
 write("btf", "event.btf", "\6pair.b" .. bb.build {

@@ -86,6 +86,24 @@ print(s:type_name(3))
   end)
 end)
 
+describe("BTF files", function()
+  it("are refused when their types are off 4-byte alignment, as the kernel refuses them", function()
+    -- a 25-byte header: libbpf 1.1 reads the types where they lie, one
+    -- byte off, and every read of them is undefined behaviour
+    local dir = env.tmpdir()
+    local s = bb.self_anon()
+    write(dir .. "/unaligned.btf", string.pack("<I2BBI4I4I4I4I4", 0xeB9F, 1, 0, 25, 0, 48, 48, 3) .. "\0" .. s:sub(25))
+    write(dir .. "/aligned.btf", s)
+    local btf = require "ebpfdsl.btf"
+    local b, msg, errno = btf.load(dir .. "/unaligned.btf")
+    assert.is_nil(b)
+    assert.equal(22, errno)
+    assert.matches("^cannot read BTF from .*/unaligned%.btf: Invalid argument", msg)
+    assert.truthy(btf.load(dir .. "/aligned.btf"))
+    os.execute("rm -rf " .. quote(dir))
+  end)
+end)
+
 -- A C host that embeds Lua, opening and closing states (lua_close unloads
 -- core.so each time): the kernel's BTF used in each state must not stay
 -- behind, about 6 MB a state.

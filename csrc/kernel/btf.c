@@ -66,6 +66,18 @@ void ebpfdsl_btf__vmlinux_drop(void)
 	pthread_mutex_unlock(&vmlinux_lock);
 }
 
+/* libbpf 1.1 parses BTF in place and accepts a type section off 4-byte
+ * alignment (a 25-byte header will do), which the kernel refuses; every
+ * read of such a type is then undefined behaviour (UBSan under make fuzz
+ * found it). Types are multiples of 4 bytes, so the first tells. */
+static int types_aligned(const struct btf *btf, const struct btf *base)
+{
+	uint32_t first = base ? btf__type_cnt(base) : 1;
+	if (first >= btf__type_cnt(btf))
+		return 1;
+	return ((uintptr_t)btf__type_by_id(btf, first) & 3) == 0;
+}
+
 ebpfdsl_btf *ebpfdsl_btf__load(const char *path, const ebpfdsl_btf *base)
 {
 	struct ebpfdsl_btf *b;
@@ -83,6 +95,11 @@ ebpfdsl_btf *ebpfdsl_btf__load(const char *path, const ebpfdsl_btf *base)
 	ebpfdsl_hush_begin(&h, NULL, 0);
 	b->btf = base ? btf__parse_split(path, base->btf) : btf__parse(path, NULL);
 	ebpfdsl_hush_end(&h, !b->btf);
+	if (b->btf && !types_aligned(b->btf, base ? base->btf : NULL)) {
+		btf__free(b->btf);
+		b->btf = NULL;
+		errno = EINVAL;
+	}
 	if (!b->btf) {
 		err = errno ? errno : EINVAL;
 		free(b);
