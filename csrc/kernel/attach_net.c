@@ -185,7 +185,9 @@ int ebpfdsl_attach_tc(int prog_fd, const char *ifname, const struct ebpfdsl_tc_o
 		LIBBPF_OPTS(bpf_tc_opts, d);
 		d.handle = to.handle;
 		d.priority = to.priority;
+		quiet();
 		bpf_tc_detach(&hook, &d);
+		unquiet();
 		return link_err(err, errlen, ENOMEM, "tc %s on %s", dir, ifname);
 	}
 	l->how = HOW_TC;
