@@ -24,7 +24,7 @@ HEADERS    := $(wildcard csrc/*.h csrc/*/*.h)
 
 BUSTED := $(LUA) /usr/bin/busted
 
-.PHONY: all deps deps-run test test-c test-under-load spec lint bench install uninstall clean probe repl run vmtest
+.PHONY: all deps deps-run test test-c test-under-load spec lint bench install uninstall clean probe repl run vmtest fuzz asan
 
 all: $(B)/ebpfdsl/core.so $(B)/libebpfdsl.a
 
@@ -96,6 +96,43 @@ test-under-load: deps all $(LOADGEN)
 vmtest: deps all
 	scripts/vm/run
 
+# Fuzzing (fuzz/): libFuzzer harnesses on the C API, built with clang-19,
+# AddressSanitizer and UBSan, each run FUZZ_SECONDS (any crash, failed
+# property, leak or timeout fails), then the tracepoint-format generator.
+# `make fuzz FUZZ_SECONDS=600` runs longer.
+FUZZ_CC      ?= clang-19
+FUZZ_SECONDS ?= 20
+FUZZ_FLAGS   := -std=gnu99 -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+FUZZ_OBJ     := $(patsubst csrc/%.c,$(B)/fuzz/obj/%.o,$(CORE_SRC) $(KERNEL_SRC))
+FUZZ_BIN     := $(patsubst fuzz/%.c,$(B)/fuzz/%,$(wildcard fuzz/*.c))
+
+.SECONDARY: $(FUZZ_OBJ)
+$(B)/fuzz/obj/%.o: csrc/%.c $(HEADERS) $(GEN)/syscall_names.h
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -I$(GEN) -fsanitize=fuzzer-no-link -c $< -o $@
+
+$(B)/fuzz/%: fuzz/%.c fuzz/fuzz.h $(FUZZ_OBJ)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer $< $(FUZZ_OBJ) -o $@ $(LIBS)
+
+fuzz: deps all $(FUZZ_BIN)
+	scripts/fuzz $(FUZZ_SECONDS)
+
+# The whole spec suite against the module built with AddressSanitizer and
+# UBSan, in an interpreter that carries their runtimes (no LD_PRELOAD for
+# the children to inherit); LeakSanitizer checks that process at exit.
+ASAN_FLAGS := -std=gnu99 -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+$(B)/asan/ebpfdsl/core.so: $(CORE_SRC) $(KERNEL_SRC) $(LUA_SRC) $(HEADERS) $(GEN)/syscall_names.h
+	@mkdir -p $(dir $@)
+	$(CC) $(ASAN_FLAGS) $(WARN) -fPIC -shared $(LUA_INC) -I$(GEN) $(CORE_SRC) $(KERNEL_SRC) $(LUA_SRC) -o $@ $(LIBS)
+
+$(B)/asan/lua: spec/support/lua_run.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ASAN_FLAGS) $(WARN) $(LUA_INC) $< -o $@ $(shell pkg-config --libs lua5.4 2>/dev/null || echo -llua5.4)
+
+asan: deps all $(B)/asan/ebpfdsl/core.so $(B)/asan/lua
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+		$(B)/asan/lua /usr/bin/busted --cpath='$(B)/asan/?.so' $(SPEC)
+
 # A plain C program against libebpfdsl.a, with no Lua on the include path.
 C_EXAMPLES := $(patsubst examples/c/%.c,$(B)/examples/%,$(wildcard examples/c/*.c))
 $(B)/examples/%: examples/c/%.c $(B)/libebpfdsl.a csrc/ebpfdsl.h
@@ -121,9 +158,9 @@ repl: deps-run all
 	@$(RUN_LUA) -e 'require("ebpfdsl.repl").run()'
 
 lint: deps
-	luacheck --codes lua spec examples bench tutorials tools
+	luacheck --codes lua spec examples bench tutorials tools fuzz
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability,performance \
-		--inline-suppr --suppress=missingIncludeSystem --suppress=toomanyconfigs --std=c99 -Icsrc $(LUA_INC) csrc examples/c
+		--inline-suppr --suppress=missingIncludeSystem --suppress=toomanyconfigs --std=c99 -Icsrc $(LUA_INC) csrc examples/c fuzz
 
 # C baselines for the benchmarks, one program per bench/c/*.c
 BENCH_C := $(patsubst bench/c/%.c,$(B)/bench/%,$(wildcard bench/c/*.c))

@@ -769,10 +769,14 @@ EBPFDSL_API int ebpfdsl_bpffs_is(const char *dir);
 EBPFDSL_API int ebpfdsl_bpffs_prepare(const char *path);
 
 /* Pins any BPF object fd (map, program, link) at `path`, preparing the
- * bpffs first; opens a pin; removes a pin (refused outside a bpffs). */
+ * bpffs first (a pin that fails removes the directories it made); opens
+ * a pin; removes a pin, whatever it pins (refused outside a bpffs). */
 EBPFDSL_API int ebpfdsl_obj__pin(int fd, const char *path);
 EBPFDSL_API int ebpfdsl_obj__get(const char *path);
 EBPFDSL_API int ebpfdsl_obj__unpin(const char *path);
+/* Removes the pin at path only when it pins the object fd refers to (the
+ * same kind and id); -EEXIST when another object is pinned there. */
+EBPFDSL_API int ebpfdsl_obj__unpin_own(int fd, const char *path);
 enum { EBPFDSL_OBJ_OTHER, EBPFDSL_OBJ_MAP, EBPFDSL_OBJ_PROG, EBPFDSL_OBJ_LINK };
 /* Which kind of BPF object an fd refers to (EBPFDSL_OBJ_*), or -errno. */
 EBPFDSL_API int ebpfdsl_obj__kind(int fd);
@@ -815,13 +819,37 @@ EBPFDSL_API const char *ebpfdsl_explain(int err, const struct ebpfdsl_explain *w
  * offers, given the kernel allows it), else 0. */
 EBPFDSL_API int ebpfdsl_privileged(void);
 
+/* ---- Diagnostics --------------------------------------------------------- */
+
+/* strerror for the -errno values the library returns, of either sign:
+ * also names the kernel's ENOTSUPP (524) and libbpf's own codes (4000..,
+ * LIBBPF_ERRNO__*) that libc calls "Unknown error". Thread-safe. */
+EBPFDSL_API const char *ebpfdsl_strerror(int err);
+/* libbpf never prints to stderr through this library: its warnings are
+ * routed into our messages. Calls that take a message buffer (objects,
+ * attach) put them there; for the ones that return only an errno
+ * (ebpfdsl_btf__load, ebpfdsl_btf__vmlinux, ebpfdsl_ringbuf__add,
+ * ebpfdsl_perfbuf__new, map creation with BTF), this gives what libbpf said
+ * during the most recent of them on this thread that failed, as one line
+ * without libbpf's prefixes, and forgets it (as dlerror does); NULL when
+ * it said nothing since the last read. libbpf's messages from the host's
+ * own libbpf calls go where they went before this library was loaded. */
+EBPFDSL_API const char *ebpfdsl_libbpf_said(void);
+
 /* ---- BTF ---------------------------------------------------------------- */
 
 typedef struct ebpfdsl_btf ebpfdsl_btf;
 
-/* The running kernel's BTF (/sys/kernel/btf/vmlinux), parsed once on first
- * use and shared by every caller in the process; never freed. */
+/* The running kernel's BTF (/sys/kernel/btf/vmlinux), parsed on first use
+ * and shared by every caller in the process (about 6 MB). Unheld, it lives
+ * as long as the process. A holder keeps it until its drop, and the last
+ * drop frees it (the next call parses it again): each Lua state that
+ * requires ebpfdsl holds it until lua_close, so a host that opens and
+ * closes states gets the memory back with the last one. Use the pointer
+ * only while holding, or while no holder can drop the last hold. */
 EBPFDSL_API const ebpfdsl_btf *ebpfdsl_btf__vmlinux(void);
+EBPFDSL_API void ebpfdsl_btf__vmlinux_hold(void);
+EBPFDSL_API void ebpfdsl_btf__vmlinux_drop(void);
 /* A raw BTF file or an ELF file with a .BTF section; `base`, when not NULL,
  * is the BTF a split file (a kernel module's) extends: the split BTF holds
  * a reference on it, so the base may be freed first. */
@@ -911,7 +939,9 @@ EBPFDSL_API int ebpfdsl_btf__skip_mods(const ebpfdsl_btf *b, uint32_t id);
 /* A C declaration of `name` with type `id`, as bpftool's "format c" spells
  * it ("char comm[16]", "struct list_head *next"); with name NULL or "" the
  * type alone ("struct task_struct *"). Anonymous structs, unions and enums
- * print as "struct {...}". Returns the length snprintf would, or -errno. */
+ * print as "struct {...}". Returns the length snprintf would, or -errno
+ * (-ELOOP for a chain past 64 declarators, -E2BIG for a spelling past
+ * 8 KiB, which only crafted BTF has: the work is bounded either way). */
 EBPFDSL_API int ebpfdsl_btf__decl(const ebpfdsl_btf *b, uint32_t id, const char *name, char *buf, size_t len);
 
 /* Where a member path lands in a struct: "se.vruntime", "comm[3]",
@@ -923,9 +953,14 @@ struct ebpfdsl_btf_field {
 	uint32_t bitfield_size; /* 0 unless the path ends at a bitfield */
 	uint32_t type;          /* the member's type as declared */
 	int64_t size;           /* its size in bytes */
-	size_t err_pos;         /* on -ENOENT/-EINVAL/-ERANGE: where in the
-	                         * path resolution stopped */
+	size_t err_pos;         /* on an error: where in the path resolution
+	                         * stopped */
 };
+/* 0, or -ENOENT (no such member), -ENOTDIR (not a struct or array there),
+ * -ERANGE (index), -EINVAL (malformed path), -ELOOP (a type that contains
+ * itself through anonymous members, or a modifier chain that never ends),
+ * -E2BIG (anonymous members nested past what any compiler writes: the
+ * search is bounded in total work, so crafted BTF cannot stall it). */
 EBPFDSL_API int ebpfdsl_btf__offsetof(const ebpfdsl_btf *b, uint32_t type_id, const char *path,
 				      struct ebpfdsl_btf_field *f);
 
@@ -1235,7 +1270,8 @@ EBPFDSL_API int ebpfdsl_attach_kprobe_multi(int prog_fd, const struct ebpfdsl_kp
 struct ebpfdsl_uprobe_opts {
 	size_t sz;          /* sizeof(struct ebpfdsl_uprobe_opts) */
 	const char *symbol; /* resolved in the file with libelf; or NULL */
-	uint64_t offset;    /* file offset, added to the symbol's when both */
+	uint64_t offset;    /* file offset, added to the symbol's when both;
+	                     * without a symbol the probe's offset, 0 too */
 	int pid;            /* 0: every process; else only this one */
 	int retprobe;       /* nonzero: uretprobe */
 	uint64_t cookie;

@@ -89,6 +89,7 @@ build = {
         "csrc/kernel/btf_decl.c",
         "csrc/kernel/btf_path.c",
         "csrc/kernel/btf_raw.c",
+        "csrc/kernel/diag.c",
         "csrc/kernel/map.c",
         "csrc/kernel/map_batch.c",
         "csrc/kernel/map_btf.c",

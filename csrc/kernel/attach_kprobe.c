@@ -102,11 +102,11 @@ static int kprobe_one(struct ebpfdsl_link *l, int prog_fd, const char *func, con
 	if (!dir || access(path, W_OK) < 0) {
 		int e = dir ? errno : ENOENT;
 		char why[128];
-		snprintf(why, sizeof(why), "%s", dir ? strerror(e) : "tracefs is not mounted");
+		snprintf(why, sizeof(why), "%s", dir ? ebpfdsl_strerror(e) : "tracefs is not mounted");
 		link_msg(err, errlen,
 			 "%s on '%s': the kernel lacks kprobe support (CONFIG_KPROBES): tried the kprobe PMU "
 			 "(/sys/bus/event_source/devices/kprobe/type: %s) and tracefs (%s: %s)",
-			 kind, func, strerror(-pmu->type), path, why);
+			 kind, func, ebpfdsl_strerror(-pmu->type), path, why);
 		return -EOPNOTSUPP;
 	}
 	tracefs_event_name(name, sizeof(name));
@@ -320,7 +320,7 @@ int ebpfdsl_attach_kprobe_multi(int prog_fd, const struct ebpfdsl_kprobe_multi_o
 	else if (multi_errno == ESRCH || multi_errno == ENOENT)
 		snprintf(multi_why, sizeof(multi_why), "a function is not traceable or does not exist");
 	else
-		snprintf(multi_why, sizeof(multi_why), "%s", strerror(multi_errno));
+		snprintf(multi_why, sizeof(multi_why), "%s", ebpfdsl_strerror(multi_errno));
 	if (o.no_fallback || multi_errno == ESRCH || multi_errno == ENOENT) {
 		names_free(&ns);
 		ebpfdsl_link__free(l);
@@ -345,7 +345,7 @@ int ebpfdsl_attach_kprobe_multi(int prog_fd, const struct ebpfdsl_kprobe_multi_o
 			link_msg(err, errlen,
 				 "%s: BPF_TRACE_KPROBE_MULTI link %s (%s); fallback, one kprobe per function, "
 				 "failed at '%s' (%zu of %zu): %s%s",
-				 what, multi_why, strerror(multi_errno), syms[i], i + 1, o.cnt, inner, hint);
+				 what, multi_why, ebpfdsl_strerror(multi_errno), syms[i], i + 1, o.cnt, inner, hint);
 			names_free(&ns);
 			ebpfdsl_link__free(l);
 			return e;

@@ -2,7 +2,6 @@
 /* Network attach points: XDP on an interface (a bpf link, or netlink),
  * TC filters on clsact through libbpf's tc API, and socket filters. */
 #include <errno.h>
-#include <stdarg.h>
 #include <fcntl.h>
 #include <net/if.h>
 #include <stdio.h>
@@ -19,36 +18,30 @@
 #define SO_ATTACH_BPF 50
 #endif
 
-/* libbpf prints the kernel's netlink extack to stderr; the library must
- * not print, and the text belongs in our message: catch it instead. */
-static __thread char extack[256];
+/* libbpf passes the kernel's netlink extack on as a warning
+ * ("Kernel error message: ..."): heard through a hush, it belongs in our
+ * message. */
+static __thread struct ebpfdsl_hush heard;
 
-static int catch_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+static void quiet(void)
 {
-	char line[sizeof(extack)];
-	const char *p;
-	(void)level;
-	vsnprintf(line, sizeof(line), fmt, ap);
-	p = strstr(line, "Kernel error message: ");
-	if (p) {
-		snprintf(extack, sizeof(extack), "%s", p + strlen("Kernel error message: "));
-		extack[strcspn(extack, "\n")] = '\0';
-	}
-	return 0;
+	ebpfdsl_hush_begin(&heard, NULL, 0);
 }
 
-static libbpf_print_fn_t quiet(void)
+static void unquiet(void)
 {
-	extack[0] = '\0';
-	return libbpf_set_print(catch_print);
+	ebpfdsl_hush_end(&heard, 0);
 }
 
 /* " (kernel: <extack>)" when the kernel said something, else "" */
 static const char *kernel_said(char *buf, size_t len)
 {
-	if (!extack[0])
+	static const char tag[] = "Kernel error message: ";
+	const char *p = strstr(heard.own, tag);
+	if (!p)
 		return "";
-	snprintf(buf, len, " (kernel: %s)", extack);
+	p += strlen(tag);
+	snprintf(buf, len, " (kernel: %.*s)", (int)strcspn(p, ";"), p);
 	return buf;
 }
 
@@ -80,7 +73,6 @@ int ebpfdsl_attach_xdp(int prog_fd, const char *ifname, const struct ebpfdsl_xdp
 	struct ebpfdsl_xdp_opts o = { .sz = sizeof(o) };
 	static const unsigned mode_flags[] = { 0, XDP_FLAGS_SKB_MODE, XDP_FLAGS_DRV_MODE, XDP_FLAGS_HW_MODE };
 	struct ebpfdsl_link *l;
-	libbpf_print_fn_t old;
 	char said[300];
 	unsigned flags;
 	int idx, fd, e;
@@ -132,9 +124,9 @@ int ebpfdsl_attach_xdp(int prog_fd, const char *ifname, const struct ebpfdsl_xdp
 		ebpfdsl_link__free(l);
 		return link_err(err, errlen, e, "xdp on %s: dup of the program fd", ifname);
 	}
-	old = quiet();
+	quiet();
 	e = bpf_xdp_attach(idx, prog_fd, flags | XDP_FLAGS_UPDATE_IF_NOEXIST, NULL);
-	libbpf_set_print(old);
+	unquiet();
 	if (e < 0) {
 		e = -e;
 		l->how = HOW_FDS; /* nothing to detach */
@@ -154,7 +146,6 @@ int ebpfdsl_attach_tc(int prog_fd, const char *ifname, const struct ebpfdsl_tc_o
 {
 	struct ebpfdsl_tc_opts o = { .sz = sizeof(o) };
 	struct ebpfdsl_link *l;
-	libbpf_print_fn_t old;
 	const char *dir;
 	char said[300];
 	int idx, e;
@@ -171,15 +162,15 @@ int ebpfdsl_attach_tc(int prog_fd, const char *ifname, const struct ebpfdsl_tc_o
 	to.prog_fd = prog_fd;
 	to.handle = o.handle;
 	to.priority = o.priority;
-	old = quiet();
+	quiet();
 	e = bpf_tc_hook_create(&hook);
-	libbpf_set_print(old);
+	unquiet();
 	if (e < 0 && e != -EEXIST)
 		return link_err(err, errlen, e, "tc %s on %s: creating the clsact qdisc%s", dir, ifname,
 				kernel_said(said, sizeof(said)));
-	old = quiet();
+	quiet();
 	e = bpf_tc_attach(&hook, &to);
-	libbpf_set_print(old);
+	unquiet();
 	if (e < 0) {
 		if (e == -EINVAL)
 			return link_err(err, errlen, e,
@@ -194,7 +185,9 @@ int ebpfdsl_attach_tc(int prog_fd, const char *ifname, const struct ebpfdsl_tc_o
 		LIBBPF_OPTS(bpf_tc_opts, d);
 		d.handle = to.handle;
 		d.priority = to.priority;
+		quiet();
 		bpf_tc_detach(&hook, &d);
+		unquiet();
 		return link_err(err, errlen, ENOMEM, "tc %s on %s", dir, ifname);
 	}
 	l->how = HOW_TC;

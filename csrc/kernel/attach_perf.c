@@ -3,6 +3,7 @@
  * probes, tracefs and its legacy probe files, and linking a program. */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -126,6 +127,36 @@ void tracefs_event_name(char *buf, size_t len)
 	snprintf(buf, len, "ebpfdsl_%d_%u", (int)getpid(), link_seq());
 }
 
+/* Events of ours whose process died without removing them (a SIGKILL
+ * runs no cleanup) stay in the events file until reboot: each new attach
+ * removes those of processes that no longer exist. An event still in use
+ * cannot be removed (the kernel says EBUSY), so a live process elsewhere
+ * (another pid namespace sharing this tracefs) loses nothing it holds. */
+static void remove_stale(const char *events_path, const char *group)
+{
+	char line[512], prefix[80], ev[300];
+	FILE *f = fopen(events_path, "re");
+	int n = snprintf(prefix, sizeof(prefix), "%s/ebpfdsl_", group);
+
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		/* "p:uprobes/ebpfdsl_<pid>_<n> /path:0x..." */
+		const char *at = strchr(line, ':');
+		int dead_pid, k = 0;
+		unsigned seq;
+		if (!at || strncmp(at + 1, prefix, (size_t)n) != 0)
+			continue;
+		if (sscanf(at + 1 + n, "%d_%u%n", &dead_pid, &seq, &k) != 2 || (at[1 + n + k] != ' ' && at[1 + n + k]))
+			continue;
+		if (dead_pid <= 0 || dead_pid == getpid() || kill(dead_pid, 0) == 0 || errno != ESRCH)
+			continue;
+		snprintf(ev, sizeof(ev), "%s/ebpfdsl_%d_%u", group, dead_pid, seq);
+		tracefs_event_remove(events_path, ev);
+	}
+	fclose(f);
+}
+
 int tracefs_probe_attach(struct ebpfdsl_link *l, int prog_fd, const char *events_file, const char *group,
 			 const char *name, const char *def, int pid, uint64_t cookie, char *err, size_t errlen)
 {
@@ -138,6 +169,7 @@ int tracefs_probe_attach(struct ebpfdsl_link *l, int prog_fd, const char *events
 	if (!dir)
 		return link_err(err, errlen, ENOENT, "no tracefs mounted at /sys/kernel/tracing");
 	snprintf(path, sizeof(path), "%s/%s", dir, events_file);
+	remove_stale(path, group);
 	fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
 	if (fd < 0)
 		return link_err(err, errlen, errno, "%s", path);

@@ -56,8 +56,6 @@ int ebpfdsl_attach_uprobe(int prog_fd, const char *binary, const struct ebpfdsl_
 	kind = o.retprobe ? "uretprobe" : "uprobe";
 	if (!binary || !*binary)
 		return link_err(err, errlen, EINVAL, "%s: a binary or library is needed", kind);
-	if (!o.symbol && !o.offset)
-		return link_err(err, errlen, EINVAL, "%s on %s: give a symbol or an offset", kind, binary);
 	e = ebpfdsl_find_binary(binary, path, sizeof(path));
 	if (e < 0) {
 		if (strchr(binary, '/'))
@@ -103,7 +101,7 @@ int ebpfdsl_attach_uprobe(int prog_fd, const char *binary, const struct ebpfdsl_
 			link_msg(err, errlen,
 				 "%s: no uprobe PMU (/sys/bus/event_source/devices/uprobe/type: %s), and tracefs "
 				 "uprobe_events failed: %s",
-				 what, strerror(-type), inner);
+				 what, ebpfdsl_strerror(-type), inner);
 	}
 	if (e < 0) {
 		ebpfdsl_link__free(l);

@@ -48,14 +48,36 @@ static int under_default(const char *path)
 	return strncmp(path, DEFAULT_DIR, n) == 0 && (path[n] == '/' || path[n] == '\0');
 }
 
+/* Removes the directories above `path` down to (not including) the first
+ * `keep` bytes of it: the ones make_parents made, deepest first. */
+static void remove_parents(const char *path, size_t keep)
+{
+	char buf[PATH_MAX];
+	size_t len = strlen(path);
+	char *slash;
+
+	if (len >= sizeof(buf))
+		return;
+	memcpy(buf, path, len + 1);
+	while ((slash = strrchr(buf, '/')) != NULL && (size_t)(slash - buf) > keep) {
+		*slash = '\0';
+		if (rmdir(buf))
+			return; /* not empty: someone else uses it now */
+	}
+}
+
 /* Creates the missing directories above `path`, but only inside a bpffs:
- * a pin path must never make directories elsewhere. */
-static int make_parents(const char *path)
+ * a pin path must never make directories elsewhere. *made is the length
+ * of the part of path that existed (strlen(path) when nothing was made);
+ * on failure nothing made stays. */
+static int make_parents(const char *path, size_t *made)
 {
 	char buf[PATH_MAX];
 	size_t len = strlen(path);
 	struct stat st;
+	int err = 0;
 
+	*made = len;
 	if (len >= sizeof(buf))
 		return -ENAMETOOLONG;
 	memcpy(buf, path, len + 1);
@@ -69,18 +91,31 @@ static int make_parents(const char *path)
 			*slash = '\0';
 			on_bpffs = ebpfdsl_bpffs_is(slash == buf ? "/" : buf);
 			*slash = '/';
-			if (on_bpffs != 1)
-				return -ENOENT;
-			if (mkdir(buf, 0700) && errno != EEXIST)
-				return -errno;
+			if (on_bpffs != 1) {
+				err = -ENOENT;
+				break;
+			}
+			if (mkdir(buf, 0700)) {
+				if (errno != EEXIST) {
+					err = -errno;
+					break;
+				}
+			} else if (*made == len) {
+				*made = (size_t)(slash - buf);
+			}
 		}
 		*p = '/';
 	}
-	return 0;
+	if (err && *made < len) {
+		remove_parents(path, *made);
+		*made = len;
+	}
+	return err;
 }
 
 int ebpfdsl_bpffs_prepare(const char *path)
 {
+	size_t made;
 	int err;
 	if (!path || path[0] != '/')
 		return -EINVAL;
@@ -89,15 +124,30 @@ int ebpfdsl_bpffs_prepare(const char *path)
 		if (err)
 			return err;
 	}
-	return make_parents(path);
+	return make_parents(path, &made);
 }
 
+/* A pin that fails leaves no directory it made behind. */
 int ebpfdsl_obj__pin(int fd, const char *path)
 {
-	int err = ebpfdsl_bpffs_prepare(path);
+	size_t made;
+	int err;
+	if (!path || path[0] != '/')
+		return -EINVAL;
+	if (under_default(path)) {
+		err = ebpfdsl_bpffs_mount(DEFAULT_DIR);
+		if (err)
+			return err;
+	}
+	err = make_parents(path, &made);
 	if (err)
 		return err;
-	return bpf_obj_pin(fd, path) ? -errno : 0;
+	if (bpf_obj_pin(fd, path) == 0)
+		return 0;
+	err = -errno;
+	if (made < strlen(path))
+		remove_parents(path, made);
+	return err;
 }
 
 int ebpfdsl_obj__get(const char *path)
@@ -111,7 +161,9 @@ int ebpfdsl_obj__get(const char *path)
 	return fd < 0 ? -errno : fd;
 }
 
-int ebpfdsl_obj__unpin(const char *path)
+/* 0 when path's directory is on a bpffs: unpinning must never remove a
+ * file elsewhere. */
+static int in_bpffs(const char *path)
 {
 	char dir[PATH_MAX];
 	const char *slash;
@@ -124,12 +176,59 @@ int ebpfdsl_obj__unpin(const char *path)
 		return -ENAMETOOLONG;
 	memcpy(dir, path, (size_t)(slash - path));
 	dir[slash - path] = '\0';
-	/* unlink only inside a bpffs: unpinning must never remove a file */
 	r = ebpfdsl_bpffs_is(dir[0] ? dir : "/");
 	if (r < 0)
 		return r;
-	if (r == 0)
+	return r == 0 ? -EINVAL : 0;
+}
+
+int ebpfdsl_obj__unpin(const char *path)
+{
+	int r = in_bpffs(path);
+	if (r < 0)
+		return r;
+	return unlink(path) ? -errno : 0;
+}
+
+/* Kind (EBPFDSL_OBJ_*) and id of the BPF object behind fd: the infos of
+ * maps, programs and links all begin with its type and id. */
+static int identify(int fd, int *kind, uint32_t *id)
+{
+	struct {
+		uint32_t type, id;
+	} info;
+	uint32_t len = sizeof(info);
+
+	*kind = ebpfdsl_obj__kind(fd);
+	if (*kind < 0)
+		return *kind;
+	if (*kind == EBPFDSL_OBJ_OTHER)
 		return -EINVAL;
+	memset(&info, 0, sizeof(info));
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return -errno;
+	*id = info.id;
+	return 0;
+}
+
+int ebpfdsl_obj__unpin_own(int fd, const char *path)
+{
+	int r = in_bpffs(path), other, mine_kind, its_kind;
+	uint32_t mine_id = 0, its_id = 0;
+
+	if (r < 0)
+		return r;
+	other = bpf_obj_get(path);
+	if (other < 0)
+		return -errno;
+	r = identify(fd, &mine_kind, &mine_id);
+	if (!r)
+		r = identify(other, &its_kind, &its_id);
+	close(other);
+	if (r < 0)
+		return r;
+	if (mine_kind != its_kind || mine_id != its_id)
+		return -EEXIST; /* another object's pin: not ours to remove */
 	return unlink(path) ? -errno : 0;
 }
 

@@ -12,35 +12,78 @@
 #include <bpf/libbpf.h>
 #include "btf_impl.h"
 
+/* The kernel's BTF, parsed on first use. Holders (each Lua state, or a C
+ * host) keep it; the last one's drop frees it, so a host that opens and
+ * closes Lua states (each unloading core.so at lua_close) does not lose
+ * ~6 MB per state. Without holders it lives as long as the process. */
+static pthread_mutex_t vmlinux_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct ebpfdsl_btf vmlinux;
 static int vmlinux_err;
-static pthread_once_t vmlinux_once = PTHREAD_ONCE_INIT;
-
-static void vmlinux_parse(void)
-{
-	vmlinux.btf = btf__load_vmlinux_btf();
-	if (!vmlinux.btf) {
-		vmlinux_err = errno ? errno : ENOENT;
-		return;
-	}
-	vmlinux.shared = 1;
-	vmlinux.nkfuncs = -1;
-	snprintf(vmlinux.source, sizeof(vmlinux.source), "vmlinux");
-}
+static unsigned vmlinux_holds;
 
 const ebpfdsl_btf *ebpfdsl_btf__vmlinux(void)
 {
-	pthread_once(&vmlinux_once, vmlinux_parse);
-	if (!vmlinux.btf) {
-		errno = vmlinux_err;
-		return NULL;
+	const ebpfdsl_btf *b = &vmlinux;
+	int err;
+
+	pthread_mutex_lock(&vmlinux_lock);
+	if (!vmlinux.btf && !vmlinux_err) {
+		struct ebpfdsl_hush h;
+		ebpfdsl_hush_begin(&h, NULL, 0);
+		vmlinux.btf = btf__load_vmlinux_btf();
+		ebpfdsl_hush_end(&h, !vmlinux.btf);
+		if (vmlinux.btf) {
+			vmlinux.shared = 1;
+			vmlinux.nkfuncs = -1; /* counted on first use */
+			snprintf(vmlinux.source, sizeof(vmlinux.source), "vmlinux");
+		} else {
+			vmlinux_err = errno ? errno : ENOENT;
+		}
 	}
-	return &vmlinux;
+	err = vmlinux_err;
+	pthread_mutex_unlock(&vmlinux_lock);
+	if (err) {
+		errno = err;
+		b = NULL;
+	}
+	return b;
+}
+
+void ebpfdsl_btf__vmlinux_hold(void)
+{
+	pthread_mutex_lock(&vmlinux_lock);
+	vmlinux_holds++;
+	pthread_mutex_unlock(&vmlinux_lock);
+}
+
+void ebpfdsl_btf__vmlinux_drop(void)
+{
+	pthread_mutex_lock(&vmlinux_lock);
+	if (vmlinux_holds && --vmlinux_holds == 0) {
+		ebpfdsl__btf_free_cache(&vmlinux);
+		btf__free(vmlinux.btf);
+		memset(&vmlinux, 0, sizeof(vmlinux));
+		vmlinux_err = 0; /* the next use reads it again */
+	}
+	pthread_mutex_unlock(&vmlinux_lock);
+}
+
+/* libbpf 1.1 parses BTF in place and accepts a type section off 4-byte
+ * alignment (a 25-byte header will do), which the kernel refuses; every
+ * read of such a type is then undefined behaviour (UBSan under make fuzz
+ * found it). Types are multiples of 4 bytes, so the first tells. */
+static int types_aligned(const struct btf *btf, const struct btf *base)
+{
+	uint32_t first = base ? btf__type_cnt(base) : 1;
+	if (first >= btf__type_cnt(btf))
+		return 1;
+	return ((uintptr_t)btf__type_by_id(btf, first) & 3) == 0;
 }
 
 ebpfdsl_btf *ebpfdsl_btf__load(const char *path, const ebpfdsl_btf *base)
 {
 	struct ebpfdsl_btf *b;
+	struct ebpfdsl_hush h;
 	int err;
 
 	if (!path) {
@@ -51,7 +94,14 @@ ebpfdsl_btf *ebpfdsl_btf__load(const char *path, const ebpfdsl_btf *base)
 	if (!b)
 		return NULL;
 	/* btf__parse* try ELF first, then raw BTF */
+	ebpfdsl_hush_begin(&h, NULL, 0);
 	b->btf = base ? btf__parse_split(path, base->btf) : btf__parse(path, NULL);
+	ebpfdsl_hush_end(&h, !b->btf);
+	if (b->btf && !types_aligned(b->btf, base ? base->btf : NULL)) {
+		btf__free(b->btf);
+		b->btf = NULL;
+		errno = EINVAL;
+	}
 	if (!b->btf) {
 		err = errno ? errno : EINVAL;
 		free(b);

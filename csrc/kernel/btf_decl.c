@@ -12,6 +12,9 @@
  * declarator is built here. */
 
 #define MAX_CHAIN 64
+/* Function prototypes whose parameters point at prototypes can double the
+ * spelling at every level; a 6.18 vmlinux's longest is 473 bytes. */
+#define MAX_DECL 8192
 
 struct out {
 	char *buf;
@@ -137,6 +140,8 @@ static int emit(const struct btf *btf, struct chain *c, const char *name, struct
 	if (depth > MAX_CHAIN)
 		return -ELOOP;
 	while (c->n > 0) {
+		if (o->pos > MAX_DECL)
+			return -E2BIG;
 		uint32_t id = c->ids[--c->n];
 		const struct btf_type *t = id ? btf__type_by_id(btf, id) : NULL;
 		int kind = t ? btf_kind(t) : 0;

@@ -62,7 +62,7 @@ static const char *meaning(int e)
 	case ENODEV:
 		return "missing from this kernel";
 	default:
-		return strerror(e);
+		return ebpfdsl_strerror(e);
 	}
 }
 
@@ -116,12 +116,17 @@ int ebpfdsl_probe_map_type(int type, char *why, size_t len)
 	if (!ebpfdsl_map_type_name(type))
 		return refuse(why, len, EINVAL, "map type %d is unknown to ebpfdsl", type);
 	if (libbpf_bpf_map_type_str((enum bpf_map_type)type)) {
+		struct ebpfdsl_hush h;
+		int e;
+		ebpfdsl_hush_begin(&h, NULL, 0);
 		errno = 0;
 		r = libbpf_probe_bpf_map_type((enum bpf_map_type)type, NULL);
+		e = errno;
+		ebpfdsl_hush_end(&h, 0);
 		if (r == 1)
 			return 1;
 		/* libbpf answers 0 or 1; the refused create left its errno */
-		return refuse(why, len, r < 0 ? r : errno, "libbpf_probe_bpf_map_type");
+		return refuse(why, len, r < 0 ? r : e, "libbpf_probe_bpf_map_type");
 	}
 	fd = own_map_create(type);
 	if (fd >= 0) {
@@ -140,11 +145,16 @@ int ebpfdsl_probe_prog_type(int type, char *why, size_t len)
 	if (!ebpfdsl_prog_type_name(type))
 		return refuse(why, len, EINVAL, "program type %d is unknown to ebpfdsl", type);
 	if (libbpf_bpf_prog_type_str((enum bpf_prog_type)type)) {
+		struct ebpfdsl_hush h;
+		int e;
+		ebpfdsl_hush_begin(&h, NULL, 0);
 		errno = 0;
 		r = libbpf_probe_bpf_prog_type((enum bpf_prog_type)type, NULL);
+		e = errno;
+		ebpfdsl_hush_end(&h, 0);
 		if (r == 1)
 			return 1;
-		return refuse(why, len, r < 0 ? r : errno, "libbpf_probe_bpf_prog_type");
+		return refuse(why, len, r < 0 ? r : e, "libbpf_probe_bpf_prog_type");
 	}
 	/* newer than libbpf: netfilter and its kin take the attach type
 	 * named like the program type, when the kernel has one */
@@ -220,14 +230,17 @@ int ebpfdsl_probe_test_run(char *why, size_t len)
 
 int ebpfdsl_probe_btf(char *why, size_t len)
 {
+	struct ebpfdsl_hush h;
 	struct btf *b;
 	int e;
 
 	clear(why, len);
 	if (access("/sys/kernel/btf/vmlinux", R_OK) != 0)
 		return refuse(why, len, errno, "/sys/kernel/btf/vmlinux (CONFIG_DEBUG_INFO_BTF)");
+	ebpfdsl_hush_begin(&h, NULL, 0);
 	b = btf__load_vmlinux_btf();
 	e = libbpf_get_error(b);
+	ebpfdsl_hush_end(&h, 0);
 	if (e)
 		return refuse(why, len, e, "btf__load_vmlinux_btf");
 	btf__free(b);
@@ -632,8 +645,12 @@ static int kind_load(const struct kind *k, char *why, size_t len)
 		o.expected_attach_type = (enum bpf_attach_type)t;
 	}
 	if (k->btf_name) {
-		struct btf *b = btf__load_vmlinux_btf();
+		struct ebpfdsl_hush h;
+		struct btf *b;
+		ebpfdsl_hush_begin(&h, NULL, 0);
+		b = btf__load_vmlinux_btf();
 		e = (int)libbpf_get_error(b);
+		ebpfdsl_hush_end(&h, 0);
 		if (e)
 			return refuse(why, len, e, "%s needs the kernel's BTF (/sys/kernel/btf/vmlinux)", k->name);
 		id = btf__find_by_name_kind(b, k->btf_name, k->btf_kind);

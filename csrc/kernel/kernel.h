@@ -51,6 +51,21 @@ static inline int ebpfdsl_opts_out(void *dst, const void *src, size_t src_size)
 	return 0;
 }
 
+/* diag.c: libbpf's messages. Every call into libbpf that may print runs
+ * inside a hush: its lines go into `buf` as printed (len bytes, kept
+ * NUL-terminated) or, with buf NULL, into `own` as one line ("libbpf: "
+ * and newlines dropped, "; " between messages), which ebpfdsl_hush_end
+ * with `failed` set makes what ebpfdsl_libbpf_said() returns. Hushes nest
+ * per thread; begin and end pair up like braces. */
+struct ebpfdsl_hush {
+	char *buf;
+	size_t len, pos;
+	char own[256];
+	struct ebpfdsl_hush *outer;
+};
+void ebpfdsl_hush_begin(struct ebpfdsl_hush *h, char *buf, size_t len);
+void ebpfdsl_hush_end(struct ebpfdsl_hush *h, int failed);
+
 struct btf;
 /* map_btf.c: a loaded BTF describing a key of key_size bytes (an int
  * when 4) and a struct of value_size bytes, for local storage maps. NULL

@@ -84,7 +84,7 @@ int link_err(char *err, size_t len, int e, const char *fmt, ...)
 						     .prog_type = -1, .attach_type = -1 };
 			char why[256];
 			const char *text = ebpfdsl_explain(e, &w, why, sizeof(why));
-			snprintf(err + n, len - n, ": %s", text ? text : strerror(e));
+			snprintf(err + n, len - n, ": %s", text ? text : ebpfdsl_strerror(e));
 		}
 	}
 	return -e;
@@ -226,9 +226,10 @@ int ebpfdsl_link__detach(ebpfdsl_link *l)
 		/* detach only if our program is still the one attached */
 		LIBBPF_OPTS(bpf_xdp_attach_opts, o);
 		o.old_prog_fd = l->prog_fd;
-		libbpf_print_fn_t old = libbpf_set_print(NULL); /* gone already: not news */
+		struct ebpfdsl_hush h;
+		ebpfdsl_hush_begin(&h, NULL, 0); /* gone already: not news */
 		err = bpf_xdp_detach(l->ifindex, l->xdp_flags, &o); /* libbpf adds REPLACE */
-		libbpf_set_print(old);
+		ebpfdsl_hush_end(&h, 0);
 		break;
 	}
 	case HOW_TC: {
@@ -238,9 +239,10 @@ int ebpfdsl_link__detach(ebpfdsl_link *l)
 		LIBBPF_OPTS(bpf_tc_opts, o);
 		o.handle = l->tc_handle;
 		o.priority = l->tc_priority;
-		libbpf_print_fn_t old = libbpf_set_print(NULL);
+		struct ebpfdsl_hush h;
+		ebpfdsl_hush_begin(&h, NULL, 0);
 		err = bpf_tc_detach(&hook, &o);
-		libbpf_set_print(old);
+		ebpfdsl_hush_end(&h, 0);
 		break;
 	}
 	case HOW_SOCKET:
@@ -260,9 +262,10 @@ int ebpfdsl_link__detach(ebpfdsl_link *l)
 		break;
 	}
 	case HOW_LIBBPF: {
-		libbpf_print_fn_t old = libbpf_set_print(NULL); /* the library never prints */
+		struct ebpfdsl_hush h;
+		ebpfdsl_hush_begin(&h, NULL, 0); /* the library never prints */
 		err = bpf_link__destroy(l->libbpf);
-		libbpf_set_print(old);
+		ebpfdsl_hush_end(&h, 0);
 		l->libbpf = NULL;
 		if (l->release)
 			l->release(l->owner);
@@ -359,7 +362,8 @@ int ebpfdsl_link__unpin(ebpfdsl_link *l)
 	int e;
 	if (!l || !l->pin)
 		return -ENOENT;
-	e = ebpfdsl_obj__unpin(l->pin); /* as every unpin: never a file outside a bpffs */
+	/* as every unpin: never a file outside a bpffs, nor another's pin */
+	e = ebpfdsl_obj__unpin_own(ebpfdsl_link__fd(l), l->pin);
 	if (e < 0)
 		return e;
 	free(l->pin);

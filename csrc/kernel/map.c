@@ -57,7 +57,12 @@ int ebpfdsl_map_type_local_storage(int type)
 
 int ebpfdsl_num_possible_cpus(void)
 {
-	return libbpf_num_possible_cpus();
+	struct ebpfdsl_hush h;
+	int n;
+	ebpfdsl_hush_begin(&h, NULL, 0);
+	n = libbpf_num_possible_cpus();
+	ebpfdsl_hush_end(&h, n < 0);
+	return n;
 }
 
 int ebpfdsl_ringbuf_size_check(uint64_t size, uint64_t *below, uint64_t *above)

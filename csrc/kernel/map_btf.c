@@ -29,8 +29,12 @@ struct btf *ebpfdsl_map_btf_bytes(unsigned key_size, unsigned value_size, unsign
 	err = u8 < 0 || u32 < 0 || k < 0 || arr < 0 || v < 0 ? -EINVAL : 0;
 	if (!err)
 		err = btf__add_field(btf, "data", arr, 0, 0);
-	if (!err)
+	if (!err) {
+		struct ebpfdsl_hush h;
+		ebpfdsl_hush_begin(&h, NULL, 0);
 		err = btf__load_into_kernel(btf);
+		ebpfdsl_hush_end(&h, err != 0);
+	}
 	if (err) {
 		btf__free(btf);
 		errno = err < 0 ? -err : err;

@@ -4,7 +4,6 @@
  * libbpf's messages are captured, never printed. */
 #include <errno.h>
 #include <stdint.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,54 +26,26 @@ struct ebpfdsl_object {
 	struct ebpfdsl_btf *btf; /* a view of libbpf's BTF of the object */
 };
 
-/* ---------------------------------------------------------------------
- * libbpf's messages: collected into the caller's buffer while one of our
- * calls runs, instead of going to stderr.
- * --------------------------------------------------------------------- */
-
-struct capture {
-	char *buf;
-	size_t len, pos;
-};
-
-static __thread struct capture *capturing;
-
-static int capture_print(enum libbpf_print_level level, const char *fmt, va_list ap)
-{
-	struct capture *c = capturing;
-	int n;
-	if (!c || !c->buf || level == LIBBPF_DEBUG)
-		return 0;
-	n = vsnprintf(c->pos < c->len ? c->buf + c->pos : NULL, c->pos < c->len ? c->len - c->pos : 0, fmt, ap);
-	if (n > 0)
-		c->pos += (size_t)n;
-	if (c->len && c->pos >= c->len)
-		c->buf[c->len - 1] = '\0';
-	return n;
-}
-
+/* libbpf's messages go into the caller's buffer while one of our calls
+ * runs (diag.c), instead of to stderr. */
 struct quiet {
-	libbpf_print_fn_t old;
-	struct capture cap;
-	struct capture *outer;
+	struct ebpfdsl_hush h;
 };
 
 static void quiet_begin(struct quiet *q, char *buf, size_t len)
 {
-	q->cap.buf = buf;
-	q->cap.len = len;
-	q->cap.pos = 0;
-	if (buf && len)
-		buf[0] = '\0';
-	q->outer = capturing;
-	capturing = &q->cap;
-	q->old = libbpf_set_print(capture_print);
+	/* a caller without a buffer still hears nothing */
+	static __thread char sink[1];
+	if (!buf || !len) {
+		buf = sink;
+		len = sizeof(sink);
+	}
+	ebpfdsl_hush_begin(&q->h, buf, len);
 }
 
 static void quiet_end(struct quiet *q)
 {
-	libbpf_set_print(q->old);
-	capturing = q->outer;
+	ebpfdsl_hush_end(&q->h, 0);
 }
 
 /* ---------------------------------------------------------------------

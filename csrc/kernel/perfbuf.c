@@ -71,6 +71,7 @@ ebpfdsl_perfbuf *ebpfdsl_perfbuf__new(int map_fd, ebpfdsl_perfbuf_fn fn, void *c
 				      const struct ebpfdsl_perfbuf_opts *opts)
 {
 	struct perf_event_attr attr;
+	struct ebpfdsl_hush h;
 	ebpfdsl_perfbuf *pb;
 	size_t pages = 8;
 	uint32_t type = 0;
@@ -112,9 +113,11 @@ ebpfdsl_perfbuf *ebpfdsl_perfbuf__new(int map_fd, ebpfdsl_perfbuf_fn fn, void *c
 		errno = err;
 		return NULL;
 	}
+	ebpfdsl_hush_begin(&h, NULL, 0);
 	pb->lpb = perf_buffer__new_raw(pb->map_fd, pages, &attr, on_record, pb, NULL);
+	err = errno;
+	ebpfdsl_hush_end(&h, !pb->lpb);
 	if (!pb->lpb) {
-		err = errno;
 		close(pb->map_fd);
 		free(pb);
 		errno = err;
@@ -146,9 +149,14 @@ static int consume(void *reader, int i)
 
 int ebpfdsl_perfbuf__poll(ebpfdsl_perfbuf *pb, int timeout_ms)
 {
+	struct ebpfdsl_hush h;
+	int n;
 	if (!pb)
 		return -EINVAL;
-	return ebpfdsl_reader_poll(perf_buffer__epoll_fd(pb->lpb), timeout_ms, &pb->turns, consume, pb);
+	ebpfdsl_hush_begin(&h, NULL, 0); /* libbpf warns of a sample it cannot read */
+	n = ebpfdsl_reader_poll(perf_buffer__epoll_fd(pb->lpb), timeout_ms, &pb->turns, consume, pb);
+	ebpfdsl_hush_end(&h, n < 0);
+	return n;
 }
 
 int ebpfdsl_perfbuf__consume(ebpfdsl_perfbuf *pb)

@@ -126,7 +126,7 @@ int ebpfdsl_loss_map__read(int map_fd, uint64_t *sum)
 		*sum = one;
 		return 0;
 	}
-	n = libbpf_num_possible_cpus();
+	n = ebpfdsl_num_possible_cpus();
 	if (n < 0)
 		return n;
 	vals = calloc((size_t)n, sizeof(*vals)); /* 8-byte values need no rounding */
@@ -149,6 +149,7 @@ int ebpfdsl_ringbuf__add(ebpfdsl_ringbuf *rb, int map_fd, const struct ebpfdsl_r
 	struct bpf_map_info info;
 	struct epoll_event ev = { .events = EPOLLIN };
 	struct ring *r, **grown;
+	struct ebpfdsl_hush h;
 	int lost_fd = opts && opts->sz > offsetof(struct ebpfdsl_ringbuf_add_opts, lost_fd) ? opts->lost_fd : 0;
 	int err;
 
@@ -184,11 +185,12 @@ int ebpfdsl_ringbuf__add(ebpfdsl_ringbuf *rb, int map_fd, const struct ebpfdsl_r
 		goto fail;
 	}
 	rb->rings = grown;
+	ebpfdsl_hush_begin(&h, NULL, 0);
 	r->lrb = ring_buffer__new(map_fd, on_sample, r, NULL);
-	if (!r->lrb) {
-		err = -errno;
+	err = r->lrb ? 0 : -errno;
+	ebpfdsl_hush_end(&h, !r->lrb);
+	if (err)
 		goto fail;
-	}
 	ev.data.u32 = (uint32_t)r->index;
 	if (epoll_ctl(rb->epfd, EPOLL_CTL_ADD, map_fd, &ev)) {
 		err = -errno;
@@ -214,9 +216,14 @@ static int consume(void *reader, int i)
 
 int ebpfdsl_ringbuf__poll(ebpfdsl_ringbuf *rb, int timeout_ms)
 {
+	struct ebpfdsl_hush h;
+	int n;
 	if (!rb)
 		return -EINVAL;
-	return ebpfdsl_reader_poll(rb->epfd, timeout_ms, &rb->turns, consume, rb);
+	ebpfdsl_hush_begin(&h, NULL, 0); /* libbpf warns of a record it cannot read */
+	n = ebpfdsl_reader_poll(rb->epfd, timeout_ms, &rb->turns, consume, rb);
+	ebpfdsl_hush_end(&h, n < 0);
+	return n;
 }
 
 int ebpfdsl_ringbuf__consume(ebpfdsl_ringbuf *rb)

@@ -225,6 +225,7 @@ static int attach_uprobe(lua_State *L, int ret)
 	ebpfdsl_link *l = NULL;
 	ebpfdsl_link **u;
 	lua_Integer pid;
+	int has_offset;
 
 	luaL_checktype(L, 2, LUA_TTABLE);
 	check_opts(L, 2, fname, allowed);
@@ -233,13 +234,16 @@ static int attach_uprobe(lua_State *L, int ret)
 		return luaL_error(L, "%s: path= is needed (a file, a library name, or \"c\" for libc)", fname);
 	o.symbol = opt_str(L, 2, "symbol");
 	o.offset = (uint64_t)opt_int(L, 2, "offset", 0);
+	lua_pushliteral(L, "offset"); /* offset = 0 is an offset too */
+	has_offset = lua_rawget(L, 2) != LUA_TNIL;
+	lua_pop(L, 1);
 	pid = opt_int(L, 2, "pid", 0);
 	if (pid < 0 || pid > 0x7fffffff)
 		return luaL_error(L, "%s: pid must be a process id", fname);
 	o.pid = (int)pid;
 	o.retprobe = ret || opt_bool(L, 2, "retprobe");
 	o.cookie = (uint64_t)opt_int(L, 2, "cookie", 0);
-	if (!o.symbol && !o.offset)
+	if (!o.symbol && !has_offset)
 		return luaL_error(L, "%s: symbol= or offset= is needed", fname);
 	u = new_link(L);
 	e = ebpfdsl_attach_uprobe(fd, path, &o, &l, err, sizeof(err));

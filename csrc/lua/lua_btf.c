@@ -65,7 +65,7 @@ static int l_btf_vmlinux(lua_State *L)
 	struct lbtf *u = new_btf(L);
 	const ebpfdsl_btf *b = ebpfdsl_btf__vmlinux();
 	if (!b)
-		return ebpfdsl_lua_fail(L, errno, "cannot read the kernel's BTF (/sys/kernel/btf/vmlinux)");
+		return ebpfdsl_lua_fail_libbpf(L, errno, "cannot read the kernel's BTF (/sys/kernel/btf/vmlinux)");
 	u->b = (ebpfdsl_btf *)(uintptr_t)b; /* shared: close never frees it */
 	return 1;
 }
@@ -78,7 +78,7 @@ static int l_btf_load(lua_State *L)
 	struct lbtf *u = new_btf(L);
 	u->b = ebpfdsl_btf__load(path, base);
 	if (!u->b)
-		return ebpfdsl_lua_fail(L, errno, "cannot read BTF from %s", path);
+		return ebpfdsl_lua_fail_libbpf(L, errno, "cannot read BTF from %s", path);
 	u->owned = 1; /* split BTF holds its own reference on its base */
 	return 1;
 }
@@ -501,6 +501,7 @@ static const char *path_error(int err)
 	case ENOTDIR: return "cannot look into a non-struct at";
 	case ERANGE: return "index out of range at";
 	case ELOOP: return "type loop at";
+	case E2BIG: return "search through anonymous members too large at";
 	default: return "malformed path at";
 	}
 }
@@ -602,8 +603,34 @@ static const luaL_Reg btf_functions[] = {
 	{ NULL, NULL },
 };
 
+/* The state's hold on the kernel's BTF: dropped when the state closes,
+ * before core.so is unloaded (its finalizer runs before the one of the
+ * table of loaded C libraries, which was made first). */
+static const char *const HOLD = "ebpfdsl.vmlinux_hold";
+
+static int hold_gc(lua_State *L)
+{
+	int *held = lua_touserdata(L, 1);
+	if (*held)
+		ebpfdsl_btf__vmlinux_drop();
+	*held = 0;
+	return 0;
+}
+
 void ebpfdsl_lua_open_btf(lua_State *L)
 {
 	ebpfdsl_lua_class(L, BTF, btf_methods, btf_meta);
 	luaL_setfuncs(L, btf_functions, 0);
+	if (lua_getfield(L, LUA_REGISTRYINDEX, HOLD) == LUA_TNIL) {
+		int *held = lua_newuserdatauv(L, sizeof(int), 0);
+		*held = 0;
+		lua_createtable(L, 0, 1);
+		lua_pushcfunction(L, hold_gc);
+		lua_setfield(L, -2, "__gc");
+		lua_setmetatable(L, -2);
+		ebpfdsl_btf__vmlinux_hold();
+		*held = 1;
+		lua_setfield(L, LUA_REGISTRYINDEX, HOLD);
+	}
+	lua_pop(L, 1);
 }

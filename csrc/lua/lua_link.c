@@ -164,9 +164,9 @@ static int link_unpin(lua_State *L)
 	if (mine && strcmp(path, mine) == 0)
 		e = ebpfdsl_link__unpin(l);
 	else
-		e = ebpfdsl_obj__unpin(path);
+		e = ebpfdsl_obj__unpin_own(ebpfdsl_link__fd(l), path);
 	if (e < 0)
-		return ebpfdsl_lua_fail(L, e, "unpin of %s%s", path, ebpfdsl_lua_pin_hint(e, path));
+		return ebpfdsl_lua_fail(L, e, "unpin of %s%s", path, ebpfdsl_lua_unpin_hint(e, path));
 	lua_settop(L, 1);
 	return 1;
 }

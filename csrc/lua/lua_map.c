@@ -39,7 +39,7 @@ const char *ebpfdsl_map_errstr(int err)
 		err = -err;
 	if (err == 524) /* the kernel's ENOTSUPP, unknown to libc */
 		return "Operation not supported by this map type (ENOTSUPP)";
-	return strerror(err);
+	return ebpfdsl_strerror(err);
 }
 
 int ebpfdsl_map_fail_key(lua_State *L, const struct map *m, int err, const char *what, const void *key)
@@ -453,11 +453,11 @@ static int map_pin(lua_State *L)
 static int map_unpin(lua_State *L)
 {
 	struct map *m = ebpfdsl_map_check(L, 1);
-	int err = ebpfdsl_lua_unpin(L, MAP_UV_PIN, "map");
+	int err = ebpfdsl_lua_unpin(L, m->fd, MAP_UV_PIN, "map");
 	if (err) {
 		char what[512];
 		const char *path = lua_tostring(L, 2);
-		snprintf(what, sizeof(what), "unpin of %s%s", path, ebpfdsl_lua_pin_hint(err, path));
+		snprintf(what, sizeof(what), "unpin of %s%s", path, ebpfdsl_lua_unpin_hint(err, path));
 		return ebpfdsl_map_fail(L, m, err, what);
 	}
 	lua_pushboolean(L, 1);

@@ -95,7 +95,7 @@ static int l_object_open(lua_State *L)
 		if (err >= 4000 && err < 4100) /* libbpf's own codes: a malformed object */
 			err = EINVAL;
 		luaL_pushfail(L);
-		push_libbpf_reason(L, msg, strerror(err));
+		push_libbpf_reason(L, msg, ebpfdsl_strerror(err));
 		lua_pushfstring(L, "cannot open BPF object %s: %s", is_elf ? "from memory" : s, lua_tostring(L, -1));
 		lua_remove(L, -2);
 		lua_pushinteger(L, err);
@@ -440,7 +440,7 @@ static int obj_load(lua_State *L)
 		ebpfdsl_vlog_explain(lua_tostring(L, 4), p.insns, p.insn_cnt, NULL, 0, why, sizeof(why));
 		luaL_pushfail(L);
 		lua_pushfstring(L, "load of %s: program '%s' refused: %s: %s", ebpfdsl_object__name(o),
-				lua_tostring(L, 3), strerror(-err), why);
+				lua_tostring(L, 3), ebpfdsl_strerror(-err), why);
 		lua_pushinteger(L, -err);
 		/* as programs.load: the log in our disassembly, then the kernel's */
 		ebpfdsl_lua_push_annotated(L, lua_tostring(L, 4), p.insns, p.insn_cnt, NULL, 0);
@@ -456,7 +456,7 @@ static int obj_load(lua_State *L)
 		if ((err == -EPERM || err == -EACCES) && ebpfdsl_explain(-err, &w, why, sizeof(why)))
 			lua_pushstring(L, why);
 		else
-			push_libbpf_reason(L, log, strerror(-err));
+			push_libbpf_reason(L, log, ebpfdsl_strerror(-err));
 	}
 	lua_pushfstring(L, "load of %s failed: %s", ebpfdsl_object__name(o), lua_tostring(L, -1));
 	lua_remove(L, -2);
@@ -540,7 +540,7 @@ static int obj_attach(lua_State *L)
 		if (!*msg && err == EOPNOTSUPP)
 			lua_pushstring(L, "libbpf cannot attach this section by itself");
 		else
-			push_libbpf_reason(L, msg, strerror(err));
+			push_libbpf_reason(L, msg, ebpfdsl_strerror(err));
 		lua_pushfstring(L, "attach of '%s' (section %s): %s", p.name, p.section, lua_tostring(L, -1));
 		lua_remove(L, -2);
 		lua_pushinteger(L, err);

@@ -189,7 +189,7 @@ static int l_perfbuf_reader(lua_State *L)
 	if (!r->base.native) {
 		if (errno == EINVAL)
 			return luaL_error(L, "perfbuf.reader: %s is not a perf_event_array map", luaL_tolstring(L, 1, NULL));
-		return ebpfdsl_lua_fail(L, errno, "perfbuf reader");
+		return ebpfdsl_lua_fail_libbpf(L, errno, "perfbuf reader");
 	}
 	return 1;
 }

@@ -289,12 +289,11 @@ static int prog_pin(lua_State *L)
  * handle made (or the one named) */
 static int prog_unpin(lua_State *L)
 {
-	int err;
-	check_prog(L, 1);
-	err = ebpfdsl_lua_unpin(L, PROG_UV_PIN, "program");
+	struct prog *p = check_prog(L, 1);
+	int err = ebpfdsl_lua_unpin(L, p->fd, PROG_UV_PIN, "program");
 	if (err)
 		return ebpfdsl_lua_fail(L, err, "unpin of %s%s", lua_tostring(L, 2),
-					ebpfdsl_lua_pin_hint(err, lua_tostring(L, 2)));
+					ebpfdsl_lua_unpin_hint(err, lua_tostring(L, 2)));
 	lua_pushboolean(L, 1);
 	return 1;
 }

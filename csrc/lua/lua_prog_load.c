@@ -234,7 +234,7 @@ static int l_prog_load(lua_State *L)
 		char *explained = lua_newuserdatauv(L, 256, 0);
 		const char *what = ebpfdsl_explain(e, &w, explained, 256);
 		if (!what)
-			what = e == 524 ? "not supported (ENOTSUPP)" : strerror(e);
+			what = ebpfdsl_strerror(e); /* ENOTSUPP is the kernel's own, unknown to libc */
 		if (*log) {
 			size_t nlabels;
 			struct ebpfdsl_label *labels;

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* Shared pieces of the reader bindings; see lua_reader.h. */
+#include <errno.h>
 #include <limits.h>
 #include <string.h>
+#include <time.h>
 #include "lua_reader.h"
 
 void *ebpfdsl_lua_reader_new(lua_State *L, const struct lua_reader_type *t, size_t size)
@@ -57,13 +59,49 @@ int ebpfdsl_lua_reader_run(lua_State *L, struct lua_reader *r, int nargs)
 	return status;
 }
 
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Called only so that a hook can run: a signal handler that wants Lua to
+ * see its signal sets one (lua.c's Ctrl-C handler does, and raises
+ * "interrupted!" from it), and hooks run on calls. */
+static int signal_point(lua_State *L)
+{
+	(void)L;
+	return 0;
+}
+
+int ebpfdsl_lua_reader_fill(lua_State *L, struct lua_reader *r, size_t want, int timeout_ms)
+{
+	int64_t deadline = timeout_ms > 0 ? now_ms() + timeout_ms : 0;
+	for (;;) {
+		int n = r->type->fill(L, r, want, timeout_ms);
+		if (n != -EINTR)
+			return n;
+		lua_pushcfunction(L, signal_point);
+		lua_call(L, 0, 0); /* a hook may raise from here: nothing of ours is held */
+		if (!r->native || r->closed)
+			return 0; /* a hook closed the reader */
+		if (timeout_ms > 0) {
+			int64_t left = deadline - now_ms();
+			if (left <= 0)
+				return 0;
+			timeout_ms = (int)left;
+		}
+	}
+}
+
 int ebpfdsl_lua_reader_handle(lua_State *L, struct lua_reader *r, int timeout_ms)
 {
 	lua_Integer total = 0;
 	lua_settop(L, 1);
 	for (;;) {
 		if (!r->st.count) {
-			int n = r->type->fill(L, r, EBPFDSL_LUA_READER_CHUNK, timeout_ms);
+			int n = ebpfdsl_lua_reader_fill(L, r, EBPFDSL_LUA_READER_CHUNK, timeout_ms);
 			if (n < 0 && total == 0)
 				return ebpfdsl_lua_fail(L, n, "%s", r->type->poll_what);
 			if (!r->st.count)

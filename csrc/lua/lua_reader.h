@@ -52,6 +52,10 @@ int ebpfdsl_lua_reader_close(lua_State *L, const struct lua_reader_type *t);
  * (at 1) marked busy; afterwards finishes a close that happened meanwhile.
  * LUA_OK, or an error status with the error on top. */
 int ebpfdsl_lua_reader_run(lua_State *L, struct lua_reader *r, int nargs);
+/* r->type->fill through signals: a wait that EINTR cuts short lets Lua's
+ * hooks run (where a signal handler raises, e.g. lua.c's "interrupted!" on
+ * Ctrl-C), then waits on for what is left of timeout_ms. Never -EINTR. */
+int ebpfdsl_lua_reader_fill(lua_State *L, struct lua_reader *r, size_t want, int timeout_ms);
 /* The handler loop of poll and consume for the reader at 1: fills and
  * delivers until a fill finds nothing (waiting up to timeout_ms the first
  * time only). Pushes the number of records handled, or nil, msg, errno

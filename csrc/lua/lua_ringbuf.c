@@ -284,7 +284,7 @@ static int rb_poll_batch(lua_State *L)
 	size_t n;
 	luaL_argcheck(L, max >= 1 && max <= 1 << 24, 2, "max must be 1..16777216");
 	if (r->base.st.count < (size_t)max) {
-		int e = fill(L, &r->base, (size_t)max, r->base.st.count ? 0 : timeout);
+		int e = ebpfdsl_lua_reader_fill(L, &r->base, (size_t)max, r->base.st.count ? 0 : timeout);
 		if (e < 0 && !r->base.st.count)
 			return ebpfdsl_lua_fail(L, e, "ringbuf poll_batch");
 	}
@@ -319,10 +319,11 @@ static int events_next(lua_State *L)
 	lua_pushvalue(L, lua_upvalueindex(1)); /* 1 */
 	r = check_usable(L, 1);
 	if (!r->base.st.count) {
-		int n = fill(L, &r->base, EBPFDSL_LUA_READER_CHUNK, timeout);
+		int n = ebpfdsl_lua_reader_fill(L, &r->base, EBPFDSL_LUA_READER_CHUNK, timeout);
+		/* an iterator cannot return nil, msg, errno: a failed wait raises */
 		if (n < 0 && !r->base.st.count)
-			return luaL_error(L, "%s events: %s", RINGBUF, strerror(-n));
-		if (!r->base.st.count)
+			return luaL_error(L, "%s events: %s", RINGBUF, ebpfdsl_strerror(-n));
+		if (!r->base.native || !r->base.st.count)
 			return 0;
 	}
 	lua_newtable(L); /* 2: events */
@@ -343,9 +344,10 @@ static int events_next(lua_State *L)
 /* for ev, map in r:events([timeout_ms]) -- ends when none came within timeout */
 static int rb_events(lua_State *L)
 {
+	int timeout = ebpfdsl_lua_reader_timeout(L, 2, -1); /* read before anything is pushed */
 	check_usable(L, 1);
 	lua_pushvalue(L, 1);
-	lua_pushinteger(L, ebpfdsl_lua_reader_timeout(L, 2, -1));
+	lua_pushinteger(L, timeout);
 	lua_pushcclosure(L, events_next, 2);
 	return 1;
 }
@@ -614,7 +616,7 @@ static int l_ringbuf_reader(lua_State *L)
 			return luaL_error(L, "%s: the loss map must be a percpu_array (or array) with 4-byte keys and "
 					  "8-byte values", what);
 		if (err < 0)
-			return ebpfdsl_lua_fail(L, err, "%s", what);
+			return ebpfdsl_lua_fail_libbpf(L, err, "%s", what);
 		lua_settop(L, top);
 	}
 	lua_settop(L, 2);

@@ -28,20 +28,40 @@ void ebpfdsl_lua_class_extend(lua_State *L, const char *tname, const luaL_Reg *m
 	lua_pop(L, 1);
 }
 
-int ebpfdsl_lua_fail(lua_State *L, int err, const char *fmt, ...)
+static int vfail(lua_State *L, int err, const char *said, const char *fmt, va_list ap)
 {
 	char what[512];
-	va_list ap;
 	if (err < 0)
 		err = -err;
-	va_start(ap, fmt);
 	vsnprintf(what, sizeof(what), fmt, ap);
-	va_end(ap);
 	luaL_pushfail(L);
-	/* 524 is the kernel's ENOTSUPP, which libc has no text for */
-	lua_pushfstring(L, "%s: %s", what, err == 524 ? "not supported (ENOTSUPP)" : strerror(err));
+	if (said)
+		lua_pushfstring(L, "%s: %s (libbpf: %s)", what, ebpfdsl_strerror(err), said);
+	else
+		lua_pushfstring(L, "%s: %s", what, ebpfdsl_strerror(err));
 	lua_pushinteger(L, err);
 	return 3;
+}
+
+int ebpfdsl_lua_fail(lua_State *L, int err, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+	va_start(ap, fmt);
+	n = vfail(L, err, NULL, fmt, ap);
+	va_end(ap);
+	return n;
+}
+
+int ebpfdsl_lua_fail_libbpf(lua_State *L, int err, const char *fmt, ...)
+{
+	const char *said = ebpfdsl_libbpf_said();
+	va_list ap;
+	int n;
+	va_start(ap, fmt);
+	n = vfail(L, err, said, fmt, ap);
+	va_end(ap);
+	return n;
 }
 
 int ebpfdsl_lua_fail_msg(lua_State *L, int err, const char *msg)
@@ -188,6 +208,13 @@ const char *ebpfdsl_lua_pin_hint(int err, const char *path)
 	return ebpfdsl_bpffs_is(n ? dir : "/") == 0 ? " (its directory is not on a bpf filesystem)" : "";
 }
 
+const char *ebpfdsl_lua_unpin_hint(int err, const char *path)
+{
+	if (err == -EEXIST || err == EEXIST)
+		return " (another object is pinned there)";
+	return ebpfdsl_lua_pin_hint(err, path);
+}
+
 int ebpfdsl_lua_open_pin(lua_State *L, int idx, int kind, const char *what)
 {
 	const char *path = ebpfdsl_lua_pin_path(L, idx);
@@ -224,7 +251,7 @@ int ebpfdsl_lua_pin(lua_State *L, int fd, int uv)
 	return 0;
 }
 
-int ebpfdsl_lua_unpin(lua_State *L, int uv, const char *noun)
+int ebpfdsl_lua_unpin(lua_State *L, int fd, int uv, const char *noun)
 {
 	const char *path;
 	int err;
@@ -235,7 +262,7 @@ int ebpfdsl_lua_unpin(lua_State *L, int uv, const char *noun)
 	}
 	lua_settop(L, 2);
 	path = ebpfdsl_lua_pin_path(L, 2);
-	err = ebpfdsl_obj__unpin(path);
+	err = ebpfdsl_obj__unpin_own(fd, path);
 	if (err)
 		return err;
 	lua_getiuservalue(L, 1, uv);

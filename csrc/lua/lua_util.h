@@ -98,6 +98,9 @@ void ebpfdsl_lua_class_extend(lua_State *L, const char *tname, const luaL_Reg *m
 /* Environment failures: pushes nil, "<what>: <strerror>", errno and returns
  * 3, as luaL_fileresult does. `err` is an errno value, either sign. */
 int ebpfdsl_lua_fail(lua_State *L, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* The same, with what libbpf said during the failed call (ebpfdsl_libbpf_said)
+ * as " (libbpf: ...)": for calls whose only result is an errno. */
+int ebpfdsl_lua_fail_libbpf(lua_State *L, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* The same with a message that already says what failed and why. */
 int ebpfdsl_lua_fail_msg(lua_State *L, int err, const char *msg);
 
@@ -141,6 +144,8 @@ const char *ebpfdsl_lua_pin_path(lua_State *L, int idx);
 /* " (its directory is not on a bpf filesystem)" when that explains err
  * for path, else "". */
 const char *ebpfdsl_lua_pin_hint(int err, const char *path);
+/* The same for an unpin, which also names a pin of another object (EEXIST). */
+const char *ebpfdsl_lua_unpin_hint(int err, const char *path);
 /* The fd of the object of `kind` (EBPFDSL_OBJ_*) pinned at the path at
  * idx; or pushes nil, "<what> <path>: <why>", errno and returns -1. */
 int ebpfdsl_lua_open_pin(lua_State *L, int idx, int kind, const char *what);
@@ -152,6 +157,6 @@ int ebpfdsl_lua_pin(lua_State *L, int fd, int uv);
  * there is none ("this <noun> was not pinned through this handle"); the
  * remembered path is forgotten when it is the one removed. Leaves the
  * path at 2. 0 or -errno. */
-int ebpfdsl_lua_unpin(lua_State *L, int uv, const char *noun);
+int ebpfdsl_lua_unpin(lua_State *L, int fd, int uv, const char *noun);
 
 #endif

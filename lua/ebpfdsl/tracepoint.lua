@@ -33,6 +33,7 @@ end
 -- One field declaration from a format file:
 --   "unsigned short common_type", "const char * filename", "char comm[16]",
 --   "__data_loc char[] name", "__rel_loc char[] name", "u8 saddr[4]"
+-- -> the field table, or nil when there is no type and name to read.
 local function parse_decl(decl)
   local f = {}
   local loc, rest = decl:match("^%s*(__data_loc)%s+(.-)%s*$")
@@ -40,17 +41,28 @@ local function parse_decl(decl)
   if loc then
     f.kind = loc == "__data_loc" and "data_loc" or "rel_loc"
     f.type, f.name = rest:match("^(.-)%s*([%w_]+)%s*$")
-    return f
+  else
+    local t, name, count = decl:match("^%s*(.-)%s*([%w_]+)%s*%[%s*([%w_]*)%s*%]%s*$")
+    if t then
+      f.type, f.name, f.kind = t, name, "array"
+      f.count = tonumber(count) -- nil when the length is a macro the file left unexpanded
+      if f.count and (math.type(f.count) ~= "integer" or f.count > 0xffffffff) then f.count = nil end
+    else
+      f.type, f.name = decl:match("^%s*(.-)%s*([%w_]+)%s*$")
+      f.kind = f.type and f.type:find("*", 1, true) and "pointer" or "scalar"
+    end
   end
-  local t, name, count = decl:match("^%s*(.-)%s*([%w_]+)%s*%[%s*([%w_]*)%s*%]%s*$")
-  if t then
-    f.type, f.name, f.kind = t, name, "array"
-    f.count = tonumber(count) -- nil when the length is a macro the file left unexpanded
-    return f
-  end
-  f.type, f.name = decl:match("^%s*(.-)%s*([%w_]+)%s*$")
-  f.kind = f.type:find("*", 1, true) and "pointer" or "scalar"
+  -- a name alone ("int", "comm[16]") is a type without a name, or the reverse
+  if not f.name or not f.type or not f.type:find("[%w_]") then return nil end
   return f
+end
+
+-- Offsets, sizes and ids as tracefs writes them: decimal, 32-bit. Larger
+-- ones would become floats that no method could use.
+local function u32(fname, what, digits)
+  local v = math.tointeger(tonumber(digits))
+  if not v or v > 0xffffffff then fail(("%s: %s %s is out of range (0..4294967295)"):format(fname, what, digits)) end
+  return v
 end
 
 -- parse(text[, category, name]) -> a format table from a format file's
@@ -58,16 +70,21 @@ end
 -- {name=, type=, offset=, size=, signed=, kind=, count=, elem_size=,
 -- common=}. kind is "scalar", "pointer", "array", "data_loc" (a u32:
 -- length << 16 | offset of the data from the record's start) or "rel_loc"
--- (the same, offset from the end of the field).
+-- (the same, offset from the end of the field). Text that is not a format
+-- raises "tracepoint.parse: ..." at the caller's line.
 function M.parse(text, category, name)
-  if type(text) ~= "string" then fail("tracepoint.parse: expected the text of a format file") end
-  local fmt = { name = text:match("name:%s*([^\n]-)%s*\n") or name, id = tonumber(text:match("\nID:%s*(%d+)")),
+  local fname = "tracepoint.parse"
+  if type(text) ~= "string" then fail(fname .. ": expected the text of a format file") end
+  local id = text:match("\nID:%s*(%d+)")
+  local fmt = { name = text:match("name:%s*([^\n]-)%s*\n") or name, id = id and u32(fname, "ID", id),
                 category = category, field_list = {}, by_name = {} }
   for decl, off, size, signed in text:gmatch("field:([^;]*);%s*offset:(%d+);%s*size:(%d+);%s*signed:(%d+);") do
     local f = parse_decl(decl)
-    if not f.name then fail("tracepoint.parse: cannot read the field declaration '" .. decl .. "'") end
+    if not f then fail(fname .. ": cannot read the field declaration '" .. decl .. "'") end
+    if fmt.by_name[f.name] then fail(("%s: two fields are called '%s'"):format(fname, f.name)) end
+    local what = "field '" .. f.name .. "': "
     f.decl = decl
-    f.offset, f.size, f.signed = tonumber(off), tonumber(size), signed == "1"
+    f.offset, f.size, f.signed = u32(fname, what .. "offset", off), u32(fname, what .. "size", size), signed == "1"
     f.common = f.name:sub(1, 7) == "common_"
     if f.kind == "array" then
       if f.count and f.count > 0 then f.elem_size = f.size // f.count else f.count = nil end
@@ -75,7 +92,7 @@ function M.parse(text, category, name)
     fmt.field_list[#fmt.field_list + 1] = f
     fmt.by_name[f.name] = f
   end
-  if #fmt.field_list == 0 then fail("tracepoint.parse: no fields in the format text") end
+  if #fmt.field_list == 0 then fail(fname .. ": no fields in the format text") end
   return setmetatable(fmt, M.Format)
 end
 

@@ -26,6 +26,9 @@ local function build()
   return d
 end
 
+-- The directory holding the instrumented ebpfdsl/core.so.
+M.module_dir = build
+
 -- run(code) -> ok, output: ok is false when the child failed (an ASan
 -- report, or an error the chunk raised); output is its stdout and stderr.
 function M.run(code)
