@@ -33,11 +33,12 @@ ebpfdsl_user_ringbuf *ebpfdsl_user_ringbuf__new(int map_fd)
 		return NULL;
 	u->size = info.max_entries;
 	{
-		/* libbpf would print why it failed: the errno says it */
-		libbpf_print_fn_t old = libbpf_set_print(NULL);
+		/* libbpf would print why it failed: ebpfdsl_libbpf_said() keeps it */
+		struct ebpfdsl_hush h;
+		ebpfdsl_hush_begin(&h, NULL, 0);
 		u->rb = user_ring_buffer__new(map_fd, NULL);
 		err = errno;
-		libbpf_set_print(old);
+		ebpfdsl_hush_end(&h, !u->rb);
 	}
 	if (!u->rb) {
 		free(u);
