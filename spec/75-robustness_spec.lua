@@ -160,7 +160,7 @@ describe("tracepoint.parse on bad format text", function()
   local function refused(text, pattern)
     local ok, err = pcall(function() local f = tracepoint.parse(text) return f end) -- no tail call: blame this line
     assert.is_false(ok)
-    assert.matches("^spec/74%-robustness_spec%.lua:%d+: tracepoint%.parse: " .. pattern, err)
+    assert.matches("^spec/75%-robustness_spec%.lua:%d+: tracepoint%.parse: " .. pattern, err)
   end
 
   it("refuses a field declaration without a name", function()

@@ -528,7 +528,7 @@ describe("values kept and shown", function()
 
   env.it("T.has agrees with the attempts of the specs' own feature probes", { "bpf" }, function()
     for _, kind in ipairs { "kprobe", "uprobe", "fentry" } do
-      assert.equal(env.has(kind), (trace.has(kind)), kind)
+      assert.equal(env.has("attach:" .. kind), (trace.has(kind)), kind)
     end
     assert.is_true(trace.has("tracepoint"))
     assert.has_error(function() trace.has("nosuch") end)
