@@ -5,7 +5,7 @@
 -- a timestamp, a ring-buffer reservation filled with the structs stores and
 -- get_current_comm, submitted and decoded by a reader. It is built and
 -- loaded as a kprobe program always, and attached to tcp_v4_connect where
--- the kernel has kprobes (make vmtest runs it so on Debian's 6.1: spec 49).
+-- the kernel has kprobes (make vmtest runs it so on Debian's 6.1: spec 88).
 -- Without kprobes (CONFIG_KPROBES off, as on the development kernel) the
 -- same program goes, as a uprobe, on the C library's connect(), and a child
 -- (bash's /dev/tcp) really connects to a loopback listener this script

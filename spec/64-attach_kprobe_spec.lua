@@ -3,7 +3,7 @@
 -- CONFIG_KPROBES an attach fails with a message naming the missing support
 -- and what was tried; with kprobes the same calls succeed. kprobe_multi:
 -- glob resolution against the kernel's own symbol list, then the multi
--- link, the per-function fallback, or the refusal of both. Spec 49 runs
+-- link, the per-function fallback, or the refusal of both. Spec 88 runs
 -- the whole family for real (make vmtest).
 local env = require "support.env"
 

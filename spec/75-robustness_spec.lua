@@ -321,7 +321,7 @@ print(btf.load("/bin/true"))
 end)
 
 describe("attach_uprobe", function()
-  env.it("takes offset = 0 as an offset", { "bpf", "uprobe" }, function()
+  env.it("takes offset = 0 as an offset", { "bpf", "uprobe", "link_info:perf_event" }, function()
     local e = require "ebpfdsl"
     local p = assert(e.programs.load { type = "kprobe", insns = { e.dsl.mov("r0", 0), e.dsl.exit() } })
     local target = env.run("readlink -f /bin/true"):gsub("%s+$", "")

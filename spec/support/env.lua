@@ -151,7 +151,7 @@ function M.is_feature(what)
   return what == "btf" or what == "test_run" or what:match("^[%a_]+:") ~= nil
 end
 
--- The feature a need names: "attach:kprobe" for "kprobe" and "!kprobe".
+-- The feature a need names: "attach:uprobe" for "uprobe" and "!uprobe".
 local function feature_of(what)
   local f = what:gsub("^!", "")
   return ALIAS[f] or f
