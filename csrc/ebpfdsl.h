@@ -255,7 +255,8 @@ EBPFDSL_API int ebpfdsl_suggest(const char *name, const char *const *names, size
  * loader installs the first time a name or an id is missing from the
  * header's. The kernel layer's loader is ebpfdsl_helpers_load_kernel;
  * set_kernel installs a list directly (names[id], count ids; the caller
- * keeps it alive). */
+ * keeps it alive), or with names NULL forgets it (the loader is asked
+ * again the next time). */
 EBPFDSL_API void ebpfdsl_helpers_set_loader(int (*load)(void));
 EBPFDSL_API void ebpfdsl_helpers_set_kernel(const char *const *names, int count);
 /* Ids known to the header or the kernel (the largest + 1); asks the

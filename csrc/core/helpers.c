@@ -27,7 +27,7 @@ void ebpfdsl_helpers_set_kernel(const char *const *names, int count)
 {
 	kernel_names = names;
 	kernel_count = names ? count : 0;
-	kernel_asked = 1;
+	kernel_asked = names != NULL; /* NULL forgets: the loader is asked again */
 }
 
 void ebpfdsl_helpers_set_loader(int (*load)(void))

@@ -58,8 +58,18 @@ void ebpfdsl_btf__vmlinux_hold(void)
 
 void ebpfdsl_btf__vmlinux_drop(void)
 {
+	int last;
+
 	pthread_mutex_lock(&vmlinux_lock);
-	if (vmlinux_holds && --vmlinux_holds == 0) {
+	last = vmlinux_holds && --vmlinux_holds == 0;
+	pthread_mutex_unlock(&vmlinux_lock);
+	if (!last)
+		return;
+	/* outside vmlinux_lock: reading the helper names takes their lock,
+	 * then this one */
+	ebpfdsl__helpers_forget();
+	pthread_mutex_lock(&vmlinux_lock);
+	if (!vmlinux_holds) { /* nobody took it meanwhile */
 		ebpfdsl__btf_free_cache(&vmlinux);
 		btf__free(vmlinux.btf);
 		memset(&vmlinux, 0, sizeof(vmlinux));

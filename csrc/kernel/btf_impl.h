@@ -24,5 +24,8 @@ struct ebpfdsl_btf {
 
 /* Frees what a handle caches beyond libbpf's BTF (kfuncs.c). */
 void ebpfdsl__btf_free_cache(struct ebpfdsl_btf *b);
+/* Forgets the kernel's helper names read from vmlinux BTF (kfuncs.c):
+ * they point into it, and its last holder is about to free it. */
+void ebpfdsl__helpers_forget(void);
 
 #endif

@@ -17,9 +17,12 @@
 
 /* ---- helpers ------------------------------------------------------------- */
 
+/* Read once while the kernel's BTF is held: the names point into it, so
+ * its last drop forgets them (ebpfdsl__helpers_forget) before freeing it,
+ * and the next use reads them again. */
+static pthread_mutex_t helpers_lock = PTHREAD_MUTEX_INITIALIZER;
 static const char **helper_names;
-static int helper_count, helper_err;
-static pthread_once_t helpers_once = PTHREAD_ONCE_INIT;
+static int helper_count, helper_err, helpers_read;
 
 static void helpers_parse(void)
 {
@@ -53,7 +56,7 @@ static void helpers_parse(void)
 		const char *name;
 		int64_t val;
 		int sgn;
-		/* the strings live as long as the vmlinux BTF: the process */
+		/* the strings live as long as the vmlinux BTF */
 		if (!ebpfdsl_btf__enum_value(v, (uint32_t)id, i, &name, &val, &sgn) && !strncmp(name, "BPF_FUNC_", 9) &&
 		    val > 0 && val <= max)
 			helper_names[val] = name + 9;
@@ -65,8 +68,26 @@ out:
 
 int ebpfdsl_helpers_load_kernel(void)
 {
-	pthread_once(&helpers_once, helpers_parse);
-	return helper_err ? helper_err : helper_count;
+	int r;
+	pthread_mutex_lock(&helpers_lock);
+	if (!helpers_read) {
+		helpers_read = 1;
+		helpers_parse();
+	}
+	r = helper_err ? helper_err : helper_count;
+	pthread_mutex_unlock(&helpers_lock);
+	return r;
+}
+
+void ebpfdsl__helpers_forget(void)
+{
+	pthread_mutex_lock(&helpers_lock);
+	if (helpers_read)
+		ebpfdsl_helpers_set_kernel(NULL, 0); /* asks the loader again when needed */
+	free(helper_names);
+	helper_names = NULL;
+	helper_count = helper_err = helpers_read = 0;
+	pthread_mutex_unlock(&helpers_lock);
 }
 
 /* ---- kfuncs -------------------------------------------------------------- */
