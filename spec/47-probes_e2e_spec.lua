@@ -23,44 +23,7 @@ local function build()
   return built
 end
 
--- A running target: t.pid as it printed it; t.send(line) -> the line it
--- answered; t.stop() closes its stdin, and it exits.
-local function start(binary)
-  local dir = env.tmpdir()
-  local out = dir .. "/out"
-  local stdin = assert(io.popen(("exec %s > %s 2>&1"):format(binary, out), "w"))
-  local t, seen = {}, 0
-  local function next_line()
-    for _ = 1, 500 do
-      local f = io.open(out)
-      if f then
-        local n, line = 0, nil
-        for l in f:lines() do
-          n = n + 1
-          if n == seen + 1 then line = l end
-        end
-        f:close()
-        if line then
-          seen = seen + 1
-          return line
-        end
-      end
-      os.execute("sleep 0.01")
-    end
-    error("the target did not answer")
-  end
-  function t.send(line)
-    stdin:write(line, "\n")
-    stdin:flush()
-    return next_line()
-  end
-  function t.stop()
-    if io.type(stdin) == "file" then stdin:close() end
-    os.execute("rm -rf " .. dir)
-  end
-  t.pid = tonumber(next_line():match("^pid (%d+)$"))
-  return t
-end
+local start = require("support.targets").run
 
 -- What the target computes, in Lua's wrapping 64-bit integers.
 local function six(v) return v[1] + 2 * v[2] + 3 * v[3] + 4 * v[4] + 5 * v[5] + 6 * v[6] end

@@ -32,13 +32,13 @@ function M.syscalls(calls)
   return tonumber(env.run(build("syscalls_n") .. " " .. table.concat(args, " ")))
 end
 
--- start() -> t: a running probe_target; t.pid; t.open(path) -> the
--- openat(2) return (0 opened, -1 refused), dfd, flags, mode it passed;
--- t.stop() ends it.
-function M.start()
+-- run(binary) -> t: a running child that prints "pid N" first, then one
+-- line for each line it is sent; t.pid, t.send(line) -> its answer,
+-- t.stop() closes its stdin, and it exits.
+function M.run(binary)
   local dir = env.tmpdir()
   local out = dir .. "/out"
-  local stdin = assert(io.popen(("exec %s > %s 2>&1"):format(build("probe_target", "-pthread"), out), "w"))
+  local stdin = assert(io.popen(("exec %s > %s 2>&1"):format(binary, out), "w"))
   local t, seen = {}, 0
   local function next_line()
     for _ = 1, 1000 do
@@ -57,19 +57,30 @@ function M.start()
       end
       os.execute("sleep 0.01")
     end
-    error("probe_target did not answer")
+    error(binary .. " did not answer")
   end
-  function t.open(path)
-    stdin:write("open ", path, "\n")
+  function t.send(line)
+    stdin:write(line, "\n")
     stdin:flush()
-    local ok, dfd, flags, mode = next_line():match("^open (%-?%d+) dfd (%-?%d+) flags (%d+) mode (%d+)$")
-    return tonumber(ok), tonumber(dfd), tonumber(flags), tonumber(mode)
+    return next_line()
   end
   function t.stop()
     if io.type(stdin) == "file" then stdin:close() end
     os.execute("rm -rf " .. dir)
   end
   t.pid = tonumber(next_line():match("^pid (%d+)$"))
+  return t
+end
+
+-- start() -> t: a running probe_target; t.pid; t.open(path) -> the
+-- openat(2) return (0 opened, -1 refused), dfd, flags, mode it passed;
+-- t.stop() ends it.
+function M.start()
+  local t = M.run(build("probe_target", "-pthread"))
+  function t.open(path)
+    local ok, dfd, flags, mode = t.send("open " .. path):match("^open (%-?%d+) dfd (%-?%d+) flags (%d+) mode (%d+)$")
+    return tonumber(ok), tonumber(dfd), tonumber(flags), tonumber(mode)
+  end
   return t
 end
 
