@@ -214,3 +214,96 @@ describe("the layers", function()
     end
   end)
 end)
+
+describe("the static library", function()
+  -- An embedding program links libebpfdsl.a beside its own code: a global
+  -- without our prefix could collide with one of its names.
+  it("defines only ebpfdsl_-prefixed global symbols", function()
+    local out = env.run("nm -g --defined-only build/libebpfdsl.a")
+    local defined, bad = 0, {}
+    local member
+    for l in out:gmatch("[^\n]+") do
+      local m = l:match("^(.+%.o):$")
+      if m then
+        member = m
+      else
+        local kind, name = l:match("^%x*%s+(%a)%s+(%S+)$")
+        assert(kind, "an nm line we cannot read: " .. l)
+        defined = defined + 1
+        if not name:match("^ebpfdsl_") then bad[#bad + 1] = member .. ": " .. kind .. " " .. name end
+      end
+    end
+    assert.is_true(defined > 100, "found only " .. defined .. " defined globals")
+    assert.same({}, bad)
+  end)
+end)
+
+describe("csrc/kernel", function()
+  -- The graph: a node per concept (link.c and link.h are one node, "link"),
+  -- an edge from each file's node to the node of each csrc/kernel header it
+  -- includes with "..."; a cycle ties concepts to each other both ways.
+  local function graph()
+    local edges = {}
+    for f in env.run("ls csrc/kernel/*.c csrc/kernel/*.h"):gmatch("[^\n]+") do
+      local from = f:match("([%w_]+)%.[ch]$")
+      edges[from] = edges[from] or {}
+      for _, inc in ipairs(includes(f)) do
+        if inc.delim == '"' and inc.name:match("^[%w_]+%.h$") and exists("csrc/kernel/" .. inc.name) then
+          local to = inc.name:match("^([%w_]+)%.h$")
+          if to ~= from then edges[from][to] = f .. ":" .. inc.line end
+        end
+      end
+    end
+    return edges
+  end
+
+  -- The first cycle found by a depth-first walk, as "a -> b -> a", or nil.
+  local function cycle(edges)
+    local state, stack = {}, {}
+    local function walk(n)
+      state[n] = "open"
+      stack[#stack + 1] = n
+      local tos = {}
+      for to in pairs(edges[n] or {}) do tos[#tos + 1] = to end
+      table.sort(tos)
+      for _, to in ipairs(tos) do
+        if state[to] == "open" then
+          local path, on = {}, false
+          for _, s in ipairs(stack) do
+            on = on or s == to
+            if on then path[#path + 1] = s end
+          end
+          path[#path + 1] = to
+          return table.concat(path, " -> ")
+        elseif not state[to] then
+          local c = walk(to)
+          if c then return c end
+        end
+      end
+      stack[#stack] = nil
+      state[n] = "done"
+    end
+    local nodes = {}
+    for n in pairs(edges) do nodes[#nodes + 1] = n end
+    table.sort(nodes)
+    for _, n in ipairs(nodes) do
+      if not state[n] then
+        local c = walk(n)
+        if c then return c end
+      end
+    end
+  end
+
+  it("finds a cycle where there is one (the check can fail)", function()
+    assert.equal("a -> b -> c -> a", cycle { a = { b = "" }, b = { c = "" }, c = { a = "" }, d = { a = "" } })
+    assert.is_nil(cycle { a = { b = "", c = "" }, b = { c = "" }, c = {} })
+  end)
+
+  it("has no include cycle among its files (a .c and its .h are one node)", function()
+    local edges = graph()
+    local n = 0
+    for _, tos in pairs(edges) do for _ in pairs(tos) do n = n + 1 end end
+    assert.is_true(n > 10, "found only " .. n .. " include edges")
+    assert.is_nil(cycle(edges))
+  end)
+end)
