@@ -117,6 +117,38 @@ describe("make install", function()
   end)
 end)
 
+describe("make install's pkg-config file", function()
+  -- pkg-config itself reads it, with DESTDIR as its sysroot; the C examples
+  -- then build with exactly its flags against what was installed, and those
+  -- that need no root run.
+  env.it("gives the flags that build and link the C examples against the installed header and library",
+    { "gcc", "pkg-config" }, function()
+    local dest = env.tmpdir()
+    env.run("make -s install DESTDIR=" .. dest .. " PREFIX=/usr/local")
+    local pc = dest .. "/usr/local/lib/pkgconfig"
+    local query = ("PKG_CONFIG_SYSROOT_DIR=%s PKG_CONFIG_PATH=%s pkg-config "):format(dest, pc)
+    assert.equal(require("ebpfdsl").version .. "\n", env.run(query .. "--modversion ebpfdsl"))
+    local flags = env.run(query .. "--cflags --libs ebpfdsl"):gsub("%s+$", "")
+    assert.matches("^%-I" .. dest:gsub("%p", "%%%0") .. "/usr/local/include ", flags)
+    assert.matches(" %-L" .. dest:gsub("%p", "%%%0") .. "/usr/local/lib %-lebpfdsl ", flags)
+    local built = 0
+    for src in env.run("ls examples/c/*.c"):gmatch("[^\n]+") do
+      local bin = dest .. "/" .. src:match("([%w_]+)%.c$")
+      -- from DESTDIR, away from csrc: only the installed header can give ebpfdsl.h
+      env.run(("cd %s && gcc -std=c99 -Wall -Werror %s/%s -o %s %s"):format(dest, env.run("pwd"):gsub("%s+$", ""),
+        src, bin, flags))
+      built = built + 1
+      if io.open(src):read("a"):match("Needs no root") then
+        assert.truthy(#env.run(bin) > 0, src)
+      end
+    end
+    assert.is_true(built >= 2)
+    env.run("make -s uninstall DESTDIR=" .. dest .. " PREFIX=/usr/local")
+    assert.falsy(io.open(pc .. "/ebpfdsl.pc"), "make uninstall left ebpfdsl.pc")
+    env.run("rm -rf " .. dest)
+  end)
+end)
+
 describe("the module", function()
   it("loads under Lua 5.4 and leaves _G untouched", function()
     local before = {}
@@ -218,7 +250,7 @@ end)
 describe("the static library", function()
   -- An embedding program links libebpfdsl.a beside its own code: a global
   -- without our prefix could collide with one of its names.
-  it("defines only ebpfdsl_-prefixed global symbols", function()
+  env.it("defines only ebpfdsl_-prefixed global symbols", "nm", function()
     local out = env.run("nm -g --defined-only build/libebpfdsl.a")
     local defined, bad = 0, {}
     local member
