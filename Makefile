@@ -178,6 +178,13 @@ install: all
 	install -m 755 $(B)/ebpfdsl/core.so $(DESTDIR)$(LUA_CMOD)/ebpfdsl/
 	install -m 644 csrc/ebpfdsl.h $(DESTDIR)$(PREFIX)/include/
 	install -m 644 $(B)/libebpfdsl.a $(DESTDIR)$(PREFIX)/lib/
+	@# pkg-config's file, from its template with this PREFIX and the module's version
+	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBS@|$(LIBS)|' \
+		-e "s|@VERSION@|$$(sed -n 's/^local M = { version = \"\([^\"]*\)\" }$$/\1/p' lua/ebpfdsl/init.lua)|" \
+		csrc/ebpfdsl.pc.in > $(B)/ebpfdsl.pc
+	grep -q '^Version: [0-9]' $(B)/ebpfdsl.pc
+	install -m 644 $(B)/ebpfdsl.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
 	@# tools as ebpfdsl-NAME, without the line that finds the module in this tree
 	for t in tools/*.lua; do \
 		n=$$(basename $$t .lua); \
@@ -188,7 +195,8 @@ install: all
 uninstall:
 	rm -rf $(DESTDIR)$(LUA_LMOD)/ebpfdsl $(DESTDIR)$(LUA_CMOD)/ebpfdsl
 	for t in tools/*.lua; do rm -f $(DESTDIR)$(PREFIX)/bin/ebpfdsl-$$(basename $$t .lua); done
-	rm -f $(DESTDIR)$(PREFIX)/include/ebpfdsl.h $(DESTDIR)$(PREFIX)/lib/libebpfdsl.a
+	rm -f $(DESTDIR)$(PREFIX)/include/ebpfdsl.h $(DESTDIR)$(PREFIX)/lib/libebpfdsl.a \
+		$(DESTDIR)$(PREFIX)/lib/pkgconfig/ebpfdsl.pc
 
 clean:
 	rm -rf $(B)

@@ -117,6 +117,38 @@ describe("make install", function()
   end)
 end)
 
+describe("make install's pkg-config file", function()
+  -- pkg-config itself reads it, with DESTDIR as its sysroot; the C examples
+  -- then build with exactly its flags against what was installed, and those
+  -- that need no root run.
+  env.it("gives the flags that build and link the C examples against the installed header and library",
+    { "gcc", "pkg-config" }, function()
+    local dest = env.tmpdir()
+    env.run("make -s install DESTDIR=" .. dest .. " PREFIX=/usr/local")
+    local pc = dest .. "/usr/local/lib/pkgconfig"
+    local query = ("PKG_CONFIG_SYSROOT_DIR=%s PKG_CONFIG_PATH=%s pkg-config "):format(dest, pc)
+    assert.equal(require("ebpfdsl").version .. "\n", env.run(query .. "--modversion ebpfdsl"))
+    local flags = env.run(query .. "--cflags --libs ebpfdsl"):gsub("%s+$", "")
+    assert.matches("^%-I" .. dest:gsub("%p", "%%%0") .. "/usr/local/include ", flags)
+    assert.matches(" %-L" .. dest:gsub("%p", "%%%0") .. "/usr/local/lib %-lebpfdsl ", flags)
+    local built = 0
+    for src in env.run("ls examples/c/*.c"):gmatch("[^\n]+") do
+      local bin = dest .. "/" .. src:match("([%w_]+)%.c$")
+      -- from DESTDIR, away from csrc: only the installed header can give ebpfdsl.h
+      env.run(("cd %s && gcc -std=c99 -Wall -Werror %s/%s -o %s %s"):format(dest, env.run("pwd"):gsub("%s+$", ""),
+        src, bin, flags))
+      built = built + 1
+      if io.open(src):read("a"):match("Needs no root") then
+        assert.truthy(#env.run(bin) > 0, src)
+      end
+    end
+    assert.is_true(built >= 2)
+    env.run("make -s uninstall DESTDIR=" .. dest .. " PREFIX=/usr/local")
+    assert.falsy(io.open(pc .. "/ebpfdsl.pc"), "make uninstall left ebpfdsl.pc")
+    env.run("rm -rf " .. dest)
+  end)
+end)
+
 describe("the module", function()
   it("loads under Lua 5.4 and leaves _G untouched", function()
     local before = {}
@@ -212,5 +244,98 @@ describe("the layers", function()
       local h = io.open(f):read("l")
       assert.truthy(h:find("SPDX%-License%-Identifier"), f)
     end
+  end)
+end)
+
+describe("the static library", function()
+  -- An embedding program links libebpfdsl.a beside its own code: a global
+  -- without our prefix could collide with one of its names.
+  env.it("defines only ebpfdsl_-prefixed global symbols", "nm", function()
+    local out = env.run("nm -g --defined-only build/libebpfdsl.a")
+    local defined, bad = 0, {}
+    local member
+    for l in out:gmatch("[^\n]+") do
+      local m = l:match("^(.+%.o):$")
+      if m then
+        member = m
+      else
+        local kind, name = l:match("^%x*%s+(%a)%s+(%S+)$")
+        assert(kind, "an nm line we cannot read: " .. l)
+        defined = defined + 1
+        if not name:match("^ebpfdsl_") then bad[#bad + 1] = member .. ": " .. kind .. " " .. name end
+      end
+    end
+    assert.is_true(defined > 100, "found only " .. defined .. " defined globals")
+    assert.same({}, bad)
+  end)
+end)
+
+describe("csrc/kernel", function()
+  -- The graph: a node per concept (link.c and link.h are one node, "link"),
+  -- an edge from each file's node to the node of each csrc/kernel header it
+  -- includes with "..."; a cycle ties concepts to each other both ways.
+  local function graph()
+    local edges = {}
+    for f in env.run("ls csrc/kernel/*.c csrc/kernel/*.h"):gmatch("[^\n]+") do
+      local from = f:match("([%w_]+)%.[ch]$")
+      edges[from] = edges[from] or {}
+      for _, inc in ipairs(includes(f)) do
+        if inc.delim == '"' and inc.name:match("^[%w_]+%.h$") and exists("csrc/kernel/" .. inc.name) then
+          local to = inc.name:match("^([%w_]+)%.h$")
+          if to ~= from then edges[from][to] = f .. ":" .. inc.line end
+        end
+      end
+    end
+    return edges
+  end
+
+  -- The first cycle found by a depth-first walk, as "a -> b -> a", or nil.
+  local function cycle(edges)
+    local state, stack = {}, {}
+    local function walk(n)
+      state[n] = "open"
+      stack[#stack + 1] = n
+      local tos = {}
+      for to in pairs(edges[n] or {}) do tos[#tos + 1] = to end
+      table.sort(tos)
+      for _, to in ipairs(tos) do
+        if state[to] == "open" then
+          local path, on = {}, false
+          for _, s in ipairs(stack) do
+            on = on or s == to
+            if on then path[#path + 1] = s end
+          end
+          path[#path + 1] = to
+          return table.concat(path, " -> ")
+        elseif not state[to] then
+          local c = walk(to)
+          if c then return c end
+        end
+      end
+      stack[#stack] = nil
+      state[n] = "done"
+    end
+    local nodes = {}
+    for n in pairs(edges) do nodes[#nodes + 1] = n end
+    table.sort(nodes)
+    for _, n in ipairs(nodes) do
+      if not state[n] then
+        local c = walk(n)
+        if c then return c end
+      end
+    end
+  end
+
+  it("finds a cycle where there is one (the check can fail)", function()
+    assert.equal("a -> b -> c -> a", cycle { a = { b = "" }, b = { c = "" }, c = { a = "" }, d = { a = "" } })
+    assert.is_nil(cycle { a = { b = "", c = "" }, b = { c = "" }, c = {} })
+  end)
+
+  it("has no include cycle among its files (a .c and its .h are one node)", function()
+    local edges = graph()
+    local n = 0
+    for _, tos in pairs(edges) do for _ in pairs(tos) do n = n + 1 end end
+    assert.is_true(n > 10, "found only " .. n .. " include edges")
+    assert.is_nil(cycle(edges))
   end)
 end)

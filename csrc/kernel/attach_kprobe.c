@@ -23,8 +23,8 @@ struct kprobe_pmu {
 
 static void kprobe_pmu_read(struct kprobe_pmu *p, int retprobe)
 {
-	p->type = pmu_type("kprobe");
-	p->retbit = p->type >= 0 && retprobe ? pmu_retprobe_bit("kprobe") : -ENOENT;
+	p->type = ebpfdsl__pmu_type("kprobe");
+	p->retbit = p->type >= 0 && retprobe ? ebpfdsl__pmu_retprobe_bit("kprobe") : -ENOENT;
 }
 
 /* "'f'" or "'f'+off", as messages name a probe point. */
@@ -68,22 +68,22 @@ static int kprobe_pmu(struct ebpfdsl_link *l, int prog_fd, const char *func, con
 	attr.type = (unsigned)pmu->type;
 	if (o->retprobe) {
 		if (pmu->retbit < 0)
-			return link_err(err, errlen, pmu->retbit, "kretprobe on %s: the kprobe PMU has no retprobe format",
+			return ebpfdsl__link_err(err, errlen, pmu->retbit, "kretprobe on %s: the kprobe PMU has no retprobe format",
 					at);
 		attr.config |= 1ULL << pmu->retbit;
 	}
 	attr.config1 = (uint64_t)(unsigned long)func; /* kprobe_func */
 	attr.config2 = o->offset;                      /* probe_offset */
-	pfd = perf_open(&attr, -1, 0, -1, PERF_FLAG_FD_CLOEXEC);
+	pfd = ebpfdsl__perf_open(&attr, -1, 0, -1, PERF_FLAG_FD_CLOEXEC);
 	if (pfd < 0) {
 		int e = errno;
 		const char *why = kprobe_refusal(e, o);
 		if (why)
-			return link_err(err, errlen, e, "%s on %s: the kprobe PMU refused it: %s", kind, at, why);
-		return link_err(err, errlen, e, "%s on %s: perf_event_open on the kprobe PMU", kind, at);
+			return ebpfdsl__link_err(err, errlen, e, "%s on %s: the kprobe PMU refused it: %s", kind, at, why);
+		return ebpfdsl__link_err(err, errlen, e, "%s on %s: perf_event_open on the kprobe PMU", kind, at);
 	}
 	snprintf(what, sizeof(what), "%s on %s", kind, at);
-	return perf_attach(l, prog_fd, pfd, o->cookie, what, err, errlen);
+	return ebpfdsl__perf_attach(l, prog_fd, pfd, o->cookie, what, err, errlen);
 }
 
 /* Adds one kprobe part to l; the message names what was tried. */
@@ -97,19 +97,19 @@ static int kprobe_one(struct ebpfdsl_link *l, int prog_fd, const char *func, con
 	if (pmu->type >= 0)
 		return kprobe_pmu(l, prog_fd, func, o, pmu, err, errlen);
 	/* no PMU (before 4.17): the legacy tracefs interface */
-	dir = tracefs_dir();
+	dir = ebpfdsl__tracefs_dir();
 	snprintf(path, sizeof(path), "%s/kprobe_events", dir ? dir : "/sys/kernel/tracing");
 	if (!dir || access(path, W_OK) < 0) {
 		int e = dir ? errno : ENOENT;
 		char why[128];
 		snprintf(why, sizeof(why), "%s", dir ? ebpfdsl_strerror(e) : "tracefs is not mounted");
-		link_msg(err, errlen,
+		ebpfdsl__link_msg(err, errlen,
 			 "%s on '%s': the kernel lacks kprobe support (CONFIG_KPROBES): tried the kprobe PMU "
 			 "(/sys/bus/event_source/devices/kprobe/type: %s) and tracefs (%s: %s)",
 			 kind, func, ebpfdsl_strerror(-pmu->type), path, why);
 		return -EOPNOTSUPP;
 	}
-	tracefs_event_name(name, sizeof(name));
+	ebpfdsl__tracefs_event_name(name, sizeof(name));
 	if (o->offset)
 		snprintf(def, sizeof(def), "%c:kprobes/%s %s+%llu\n", o->retprobe ? 'r' : 'p', name, func,
 			 (unsigned long long)o->offset);
@@ -117,14 +117,14 @@ static int kprobe_one(struct ebpfdsl_link *l, int prog_fd, const char *func, con
 		snprintf(def, sizeof(def), "%c:kprobes/%s %s\n", o->retprobe ? 'r' : 'p', name, func);
 	{
 		char inner[384], at[280];
-		int e = tracefs_probe_attach(l, prog_fd, "kprobe_events", "kprobes", name, def, -1, o->cookie, inner,
+		int e = ebpfdsl__tracefs_probe_attach(l, prog_fd, "kprobe_events", "kprobes", name, def, -1, o->cookie, inner,
 					     sizeof(inner));
 		const char *why = e < 0 ? kprobe_refusal(-e, o) : NULL;
 		probe_point(at, sizeof(at), func, o->offset);
 		if (why)
-			link_msg(err, errlen, "%s on %s through tracefs kprobe_events: %s (%s)", kind, at, why, inner);
+			ebpfdsl__link_msg(err, errlen, "%s on %s through tracefs kprobe_events: %s (%s)", kind, at, why, inner);
 		else if (e < 0)
-			link_msg(err, errlen, "%s on %s through tracefs kprobe_events: %s", kind, at, inner);
+			ebpfdsl__link_msg(err, errlen, "%s on %s through tracefs kprobe_events: %s", kind, at, inner);
 		return e;
 	}
 }
@@ -139,11 +139,11 @@ int ebpfdsl_attach_kprobe(int prog_fd, const char *func, const struct ebpfdsl_kp
 
 	EBPFDSL_OPTS_COPY(o, opts);
 	if (!func || !*func)
-		return link_err(err, errlen, EINVAL, "kprobe: a kernel function name is needed");
-	l = link_new(EBPFDSL_LINK_KPROBE, o.offset ? "%s%s+%llu" : "%s%s", o.retprobe ? "return of " : "", func,
+		return ebpfdsl__link_err(err, errlen, EINVAL, "kprobe: a kernel function name is needed");
+	l = ebpfdsl__link_new(EBPFDSL_LINK_KPROBE, o.offset ? "%s%s+%llu" : "%s%s", o.retprobe ? "return of " : "", func,
 		     (unsigned long long)o.offset);
 	if (!l)
-		return link_err(err, errlen, ENOMEM, "kprobe on '%s'", func);
+		return ebpfdsl__link_err(err, errlen, ENOMEM, "kprobe on '%s'", func);
 	kprobe_pmu_read(&pmu, o.retprobe);
 	e = kprobe_one(l, prog_fd, func, &o, &pmu, err, errlen);
 	if (e < 0) {
@@ -209,7 +209,7 @@ static void names_free(struct names *ns)
  * lets us read them, else every text symbol in /proc/kallsyms. */
 static int match_functions(const char *pattern, struct names *ns, char *src, size_t srclen)
 {
-	const char *dir = tracefs_dir();
+	const char *dir = ebpfdsl__tracefs_dir();
 	char path[300], line[512];
 	FILE *f = NULL;
 	int kallsyms = 0;
@@ -264,18 +264,18 @@ int ebpfdsl_attach_kprobe_multi(int prog_fd, const struct ebpfdsl_kprobe_multi_o
 
 	EBPFDSL_OPTS_COPY(o, opts);
 	if (!o.pattern == !o.syms)
-		return link_err(err, errlen, EINVAL, "kprobe_multi: give either a pattern or a list of names");
+		return ebpfdsl__link_err(err, errlen, EINVAL, "kprobe_multi: give either a pattern or a list of names");
 	if (o.pattern) {
 		if (o.cookies)
-			return link_err(err, errlen, EINVAL, "kprobe_multi: cookies go with a list of names, not a pattern");
+			return ebpfdsl__link_err(err, errlen, EINVAL, "kprobe_multi: cookies go with a list of names, not a pattern");
 		e = match_functions(o.pattern, &ns, src, sizeof(src));
 		if (e < 0) {
 			names_free(&ns);
-			return link_err(err, errlen, e, "kprobe_multi '%s': listing kernel functions", o.pattern);
+			return ebpfdsl__link_err(err, errlen, e, "kprobe_multi '%s': listing kernel functions", o.pattern);
 		}
 		if (ns.n == 0) {
 			names_free(&ns);
-			return link_err(err, errlen, ENOENT, "kprobe_multi '%s': no kernel function matches (searched %s)",
+			return ebpfdsl__link_err(err, errlen, ENOENT, "kprobe_multi '%s': no kernel function matches (searched %s)",
 					o.pattern, src);
 		}
 		syms = (const char **)ns.v;
@@ -284,16 +284,16 @@ int ebpfdsl_attach_kprobe_multi(int prog_fd, const struct ebpfdsl_kprobe_multi_o
 			 o.cnt == 1 ? "" : "s", src);
 	} else {
 		if (o.cnt == 0)
-			return link_err(err, errlen, EINVAL, "kprobe_multi: the list of names is empty");
+			return ebpfdsl__link_err(err, errlen, EINVAL, "kprobe_multi: the list of names is empty");
 		syms = o.syms;
 		snprintf(what, sizeof(what), "kprobe_multi on %zu function%s (%s%s)", o.cnt, o.cnt == 1 ? "" : "s",
 			 syms[0], o.cnt > 1 ? ", ..." : "");
 	}
-	l = link_new(EBPFDSL_LINK_KPROBE_MULTI, "%s%s", o.retprobe ? "return of " : "",
+	l = ebpfdsl__link_new(EBPFDSL_LINK_KPROBE_MULTI, "%s%s", o.retprobe ? "return of " : "",
 		     what + strlen("kprobe_multi "));
 	if (!l) {
 		names_free(&ns);
-		return link_err(err, errlen, ENOMEM, "%s", what);
+		return ebpfdsl__link_err(err, errlen, ENOMEM, "%s", what);
 	}
 	lo.kprobe_multi.syms = syms;
 	lo.kprobe_multi.cnt = (__u32)o.cnt;
@@ -302,9 +302,9 @@ int ebpfdsl_attach_kprobe_multi(int prog_fd, const struct ebpfdsl_kprobe_multi_o
 	fd = bpf_link_create(prog_fd, 0, BPF_TRACE_KPROBE_MULTI, &lo);
 	if (fd >= 0) {
 		names_free(&ns);
-		if (link_add(l, fd, -1)) {
+		if (ebpfdsl__link_add(l, fd, -1)) {
 			ebpfdsl_link__free(l);
-			return link_err(err, errlen, ENOMEM, "%s", what);
+			return ebpfdsl__link_err(err, errlen, ENOMEM, "%s", what);
 		}
 		l->bpf_link = 1;
 		*out = l;
@@ -324,7 +324,7 @@ int ebpfdsl_attach_kprobe_multi(int prog_fd, const struct ebpfdsl_kprobe_multi_o
 	if (o.no_fallback || multi_errno == ESRCH || multi_errno == ENOENT) {
 		names_free(&ns);
 		ebpfdsl_link__free(l);
-		return link_err(err, errlen, multi_errno, "%s: BPF_TRACE_KPROBE_MULTI link %s", what, multi_why);
+		return ebpfdsl__link_err(err, errlen, multi_errno, "%s: BPF_TRACE_KPROBE_MULTI link %s", what, multi_why);
 	}
 	/* one kprobe per function; all or nothing */
 	kprobe_pmu_read(&pmu, o.retprobe);
@@ -342,7 +342,7 @@ int ebpfdsl_attach_kprobe_multi(int prog_fd, const struct ebpfdsl_kprobe_multi_o
 						     "takes no cookies on single kprobes: load it without one where "
 						     "the kernel has no kprobe_multi links)"
 						   : "";
-			link_msg(err, errlen,
+			ebpfdsl__link_msg(err, errlen,
 				 "%s: BPF_TRACE_KPROBE_MULTI link %s (%s); fallback, one kprobe per function, "
 				 "failed at '%s' (%zu of %zu): %s%s",
 				 what, multi_why, ebpfdsl_strerror(multi_errno), syms[i], i + 1, o.cnt, inner, hint);

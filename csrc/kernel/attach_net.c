@@ -49,10 +49,10 @@ static int ifindex_of(const char *what, const char *ifname, char *err, size_t er
 {
 	unsigned idx;
 	if (!ifname || !*ifname)
-		return link_err(err, errlen, EINVAL, "%s: an interface name is needed", what);
+		return ebpfdsl__link_err(err, errlen, EINVAL, "%s: an interface name is needed", what);
 	idx = if_nametoindex(ifname);
 	if (!idx)
-		return link_err(err, errlen, ENODEV, "%s on '%s': interface unknown in this network namespace", what,
+		return ebpfdsl__link_err(err, errlen, ENODEV, "%s on '%s': interface unknown in this network namespace", what,
 				ifname);
 	return (int)idx;
 }
@@ -79,14 +79,14 @@ int ebpfdsl_attach_xdp(int prog_fd, const char *ifname, const struct ebpfdsl_xdp
 
 	EBPFDSL_OPTS_COPY(o, opts);
 	if (o.mode < 0 || o.mode > EBPFDSL_XDP_OFFLOAD)
-		return link_err(err, errlen, EINVAL, "xdp: unknown mode %d", o.mode);
+		return ebpfdsl__link_err(err, errlen, EINVAL, "xdp: unknown mode %d", o.mode);
 	idx = ifindex_of("xdp", ifname, err, errlen);
 	if (idx < 0)
 		return idx;
 	flags = mode_flags[o.mode];
-	l = link_new(EBPFDSL_LINK_XDP, "%s (%s mode%s)", ifname, xdp_mode_name(o.mode), o.netlink ? ", netlink" : "");
+	l = ebpfdsl__link_new(EBPFDSL_LINK_XDP, "%s (%s mode%s)", ifname, xdp_mode_name(o.mode), o.netlink ? ", netlink" : "");
 	if (!l)
-		return link_err(err, errlen, ENOMEM, "xdp on %s", ifname);
+		return ebpfdsl__link_err(err, errlen, ENOMEM, "xdp on %s", ifname);
 	l->ifindex = idx;
 	l->xdp_flags = flags;
 	if (!o.netlink) {
@@ -97,18 +97,18 @@ int ebpfdsl_attach_xdp(int prog_fd, const char *ifname, const struct ebpfdsl_xdp
 			e = errno;
 			ebpfdsl_link__free(l);
 			if (e == EBUSY || e == EEXIST)
-				return link_err(err, errlen, e,
+				return ebpfdsl__link_err(err, errlen, e,
 						"xdp on %s (%s mode): another XDP program is attached there", ifname,
 						xdp_mode_name(o.mode));
 			if (e == EOPNOTSUPP)
-				return link_err(err, errlen, e, "xdp on %s: the driver has no %s-mode XDP", ifname,
+				return ebpfdsl__link_err(err, errlen, e, "xdp on %s: the driver has no %s-mode XDP", ifname,
 						xdp_mode_name(o.mode));
-			return link_err(err, errlen, e, "xdp on %s (%s mode): bpf_link_create(BPF_XDP)", ifname,
+			return ebpfdsl__link_err(err, errlen, e, "xdp on %s (%s mode): bpf_link_create(BPF_XDP)", ifname,
 					xdp_mode_name(o.mode));
 		}
-		if (link_add(l, fd, -1)) {
+		if (ebpfdsl__link_add(l, fd, -1)) {
 			ebpfdsl_link__free(l);
-			return link_err(err, errlen, ENOMEM, "xdp on %s", ifname);
+			return ebpfdsl__link_err(err, errlen, ENOMEM, "xdp on %s", ifname);
 		}
 		l->bpf_link = 1;
 		*out = l;
@@ -122,7 +122,7 @@ int ebpfdsl_attach_xdp(int prog_fd, const char *ifname, const struct ebpfdsl_xdp
 		e = errno;
 		l->detached = 1;
 		ebpfdsl_link__free(l);
-		return link_err(err, errlen, e, "xdp on %s: dup of the program fd", ifname);
+		return ebpfdsl__link_err(err, errlen, e, "xdp on %s: dup of the program fd", ifname);
 	}
 	quiet();
 	e = bpf_xdp_attach(idx, prog_fd, flags | XDP_FLAGS_UPDATE_IF_NOEXIST, NULL);
@@ -132,9 +132,9 @@ int ebpfdsl_attach_xdp(int prog_fd, const char *ifname, const struct ebpfdsl_xdp
 		l->how = HOW_FDS; /* nothing to detach */
 		ebpfdsl_link__free(l);
 		if (e == EBUSY || e == EEXIST)
-			return link_err(err, errlen, e, "xdp on %s (netlink): another XDP program is attached there",
+			return ebpfdsl__link_err(err, errlen, e, "xdp on %s (netlink): another XDP program is attached there",
 					ifname);
-		return link_err(err, errlen, e, "xdp on %s (%s mode): bpf_xdp_attach%s", ifname, xdp_mode_name(o.mode),
+		return ebpfdsl__link_err(err, errlen, e, "xdp on %s (%s mode): bpf_xdp_attach%s", ifname, xdp_mode_name(o.mode),
 				kernel_said(said, sizeof(said)));
 	}
 	*out = l;
@@ -166,21 +166,21 @@ int ebpfdsl_attach_tc(int prog_fd, const char *ifname, const struct ebpfdsl_tc_o
 	e = bpf_tc_hook_create(&hook);
 	unquiet();
 	if (e < 0 && e != -EEXIST)
-		return link_err(err, errlen, e, "tc %s on %s: creating the clsact qdisc%s", dir, ifname,
+		return ebpfdsl__link_err(err, errlen, e, "tc %s on %s: creating the clsact qdisc%s", dir, ifname,
 				kernel_said(said, sizeof(said)));
 	quiet();
 	e = bpf_tc_attach(&hook, &to);
 	unquiet();
 	if (e < 0) {
 		if (e == -EINVAL)
-			return link_err(err, errlen, e,
+			return ebpfdsl__link_err(err, errlen, e,
 					"tc %s on %s: filter refused (a sched_cls program is needed; or that "
 					"handle/priority is taken)%s",
 					dir, ifname, kernel_said(said, sizeof(said)));
-		return link_err(err, errlen, e, "tc %s on %s: bpf_tc_attach%s", dir, ifname,
+		return ebpfdsl__link_err(err, errlen, e, "tc %s on %s: bpf_tc_attach%s", dir, ifname,
 				kernel_said(said, sizeof(said)));
 	}
-	l = link_new(EBPFDSL_LINK_TC, "%s %s (handle %u, priority %u)", ifname, dir, to.handle, to.priority);
+	l = ebpfdsl__link_new(EBPFDSL_LINK_TC, "%s %s (handle %u, priority %u)", ifname, dir, to.handle, to.priority);
 	if (!l) {
 		LIBBPF_OPTS(bpf_tc_opts, d);
 		d.handle = to.handle;
@@ -188,7 +188,7 @@ int ebpfdsl_attach_tc(int prog_fd, const char *ifname, const struct ebpfdsl_tc_o
 		quiet();
 		bpf_tc_detach(&hook, &d);
 		unquiet();
-		return link_err(err, errlen, ENOMEM, "tc %s on %s", dir, ifname);
+		return ebpfdsl__link_err(err, errlen, ENOMEM, "tc %s on %s", dir, ifname);
 	}
 	l->how = HOW_TC;
 	l->ifindex = idx;
@@ -206,27 +206,27 @@ int ebpfdsl_attach_socket(int prog_fd, int sock_fd, ebpfdsl_link **out, char *er
 	int e;
 
 	if (fstat(sock_fd, &st) < 0)
-		return link_err(err, errlen, errno, "socket filter on fd %d", sock_fd);
+		return ebpfdsl__link_err(err, errlen, errno, "socket filter on fd %d", sock_fd);
 	if (!S_ISSOCK(st.st_mode))
-		return link_err(err, errlen, ENOTSOCK, "socket filter on fd %d: not a socket", sock_fd);
-	l = link_new(EBPFDSL_LINK_SOCKET_FILTER, "socket fd %d", sock_fd);
+		return ebpfdsl__link_err(err, errlen, ENOTSOCK, "socket filter on fd %d: not a socket", sock_fd);
+	l = ebpfdsl__link_new(EBPFDSL_LINK_SOCKET_FILTER, "socket fd %d", sock_fd);
 	if (!l)
-		return link_err(err, errlen, ENOMEM, "socket filter on fd %d", sock_fd);
+		return ebpfdsl__link_err(err, errlen, ENOMEM, "socket filter on fd %d", sock_fd);
 	l->prog_fd = fcntl(prog_fd, F_DUPFD_CLOEXEC, 3);
 	if (l->prog_fd < 0) {
 		e = errno;
 		ebpfdsl_link__free(l);
-		return link_err(err, errlen, e, "socket filter on fd %d: dup of the program fd", sock_fd);
+		return ebpfdsl__link_err(err, errlen, e, "socket filter on fd %d: dup of the program fd", sock_fd);
 	}
 	if (setsockopt(sock_fd, SOL_SOCKET, SO_ATTACH_BPF, &prog_fd, sizeof(prog_fd)) < 0) {
 		e = errno;
 		ebpfdsl_link__free(l);
 		if (e == EINVAL)
-			return link_err(err, errlen, e,
+			return ebpfdsl__link_err(err, errlen, e,
 					"socket filter on fd %d: SO_ATTACH_BPF refused (a socket_filter program "
 					"is needed)",
 					sock_fd);
-		return link_err(err, errlen, e, "socket filter on fd %d: SO_ATTACH_BPF", sock_fd);
+		return ebpfdsl__link_err(err, errlen, e, "socket filter on fd %d: SO_ATTACH_BPF", sock_fd);
 	}
 	l->how = HOW_SOCKET;
 	l->target_fd = sock_fd;

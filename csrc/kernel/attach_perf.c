@@ -15,12 +15,12 @@
 #include <bpf/bpf.h>
 #include "link.h"
 
-int perf_open(void *attr, int pid, int cpu, int group_fd, unsigned long flags)
+int ebpfdsl__perf_open(void *attr, int pid, int cpu, int group_fd, unsigned long flags)
 {
 	return (int)syscall(__NR_perf_event_open, attr, pid, cpu, group_fd, flags);
 }
 
-const char *tracefs_dir(void)
+const char *ebpfdsl__tracefs_dir(void)
 {
 	/* found (or mounted) once; the mount point does not move */
 	static char dir[64];
@@ -46,7 +46,7 @@ static int read_file(const char *path, char *buf, size_t len)
 	return (int)n;
 }
 
-int pmu_type(const char *pmu)
+int ebpfdsl__pmu_type(const char *pmu)
 {
 	char path[256], buf[32];
 	int n;
@@ -57,7 +57,7 @@ int pmu_type(const char *pmu)
 	return atoi(buf);
 }
 
-int pmu_retprobe_bit(const char *pmu)
+int ebpfdsl__pmu_retprobe_bit(const char *pmu)
 {
 	char path[256], buf[64];
 	int n, bit;
@@ -70,7 +70,7 @@ int pmu_retprobe_bit(const char *pmu)
 	return bit;
 }
 
-int perf_attach(struct ebpfdsl_link *l, int prog_fd, int pfd, uint64_t cookie, const char *what, char *err,
+int ebpfdsl__perf_attach(struct ebpfdsl_link *l, int prog_fd, int pfd, uint64_t cookie, const char *what, char *err,
 		size_t errlen)
 {
 	LIBBPF_OPTS(bpf_link_create_opts, o);
@@ -79,8 +79,8 @@ int perf_attach(struct ebpfdsl_link *l, int prog_fd, int pfd, uint64_t cookie, c
 	o.perf_event.bpf_cookie = cookie;
 	lfd = bpf_link_create(prog_fd, pfd, BPF_PERF_EVENT, &o);
 	if (lfd >= 0) {
-		if (link_add(l, lfd, pfd))
-			return link_err(err, errlen, ENOMEM, "%s", what);
+		if (ebpfdsl__link_add(l, lfd, pfd))
+			return ebpfdsl__link_err(err, errlen, ENOMEM, "%s", what);
 		if (l->nparts == 1)
 			l->bpf_link = 1;
 		return 0;
@@ -96,15 +96,15 @@ int perf_attach(struct ebpfdsl_link *l, int prog_fd, int pfd, uint64_t cookie, c
 				goto refused;
 			if (e == EEXIST)
 				goto again;
-			return link_err(err, errlen, e, "%s: PERF_EVENT_IOC_SET_BPF", what);
+			return ebpfdsl__link_err(err, errlen, e, "%s: PERF_EVENT_IOC_SET_BPF", what);
 		}
 		if (ioctl(pfd, PERF_EVENT_IOC_ENABLE, 0) < 0) {
 			e = errno;
 			close(pfd);
-			return link_err(err, errlen, e, "%s: PERF_EVENT_IOC_ENABLE", what);
+			return ebpfdsl__link_err(err, errlen, e, "%s: PERF_EVENT_IOC_ENABLE", what);
 		}
-		if (link_add(l, -1, pfd))
-			return link_err(err, errlen, ENOMEM, "%s", what);
+		if (ebpfdsl__link_add(l, -1, pfd))
+			return ebpfdsl__link_err(err, errlen, ENOMEM, "%s", what);
 		return 0;
 	}
 	close(pfd);
@@ -112,19 +112,19 @@ int perf_attach(struct ebpfdsl_link *l, int prog_fd, int pfd, uint64_t cookie, c
 		goto refused;
 	if (e == EEXIST)
 		goto again;
-	return link_err(err, errlen, e, "%s: bpf_link_create(BPF_PERF_EVENT)", what);
+	return ebpfdsl__link_err(err, errlen, e, "%s: bpf_link_create(BPF_PERF_EVENT)", what);
 refused:
-	return link_err(err, errlen, e,
+	return ebpfdsl__link_err(err, errlen, e,
 			"%s: the kernel refused the program (is its type right for this attach point? a "
 			"program loaded for another attach type is refused)",
 			what);
 again:
-	return link_err(err, errlen, e, "%s: the program is attached there already", what);
+	return ebpfdsl__link_err(err, errlen, e, "%s: the program is attached there already", what);
 }
 
-void tracefs_event_name(char *buf, size_t len)
+void ebpfdsl__tracefs_event_name(char *buf, size_t len)
 {
-	snprintf(buf, len, "ebpfdsl_%d_%u", (int)getpid(), link_seq());
+	snprintf(buf, len, "ebpfdsl_%d_%u", (int)getpid(), ebpfdsl__link_seq());
 }
 
 /* Events of ours whose process died without removing them (a SIGKILL
@@ -152,33 +152,33 @@ static void remove_stale(const char *events_path, const char *group)
 		if (dead_pid <= 0 || dead_pid == getpid() || kill(dead_pid, 0) == 0 || errno != ESRCH)
 			continue;
 		snprintf(ev, sizeof(ev), "%s/ebpfdsl_%d_%u", group, dead_pid, seq);
-		tracefs_event_remove(events_path, ev);
+		ebpfdsl__tracefs_event_remove(events_path, ev);
 	}
 	fclose(f);
 }
 
-int tracefs_probe_attach(struct ebpfdsl_link *l, int prog_fd, const char *events_file, const char *group,
+int ebpfdsl__tracefs_probe_attach(struct ebpfdsl_link *l, int prog_fd, const char *events_file, const char *group,
 			 const char *name, const char *def, int pid, uint64_t cookie, char *err, size_t errlen)
 {
-	const char *dir = tracefs_dir();
+	const char *dir = ebpfdsl__tracefs_dir();
 	struct perf_event_attr attr;
 	char path[512], buf[32], ev[256];
 	struct link_part *part;
 	int fd, n, e, id, pfd;
 
 	if (!dir)
-		return link_err(err, errlen, ENOENT, "no tracefs mounted at /sys/kernel/tracing");
+		return ebpfdsl__link_err(err, errlen, ENOENT, "no tracefs mounted at /sys/kernel/tracing");
 	snprintf(path, sizeof(path), "%s/%s", dir, events_file);
 	remove_stale(path, group);
 	fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
 	if (fd < 0)
-		return link_err(err, errlen, errno, "%s", path);
+		return ebpfdsl__link_err(err, errlen, errno, "%s", path);
 	n = (int)strlen(def);
 	if (write(fd, def, (size_t)n) != n) {
 		e = errno;
 		close(fd);
 		/* the definition without its newline */
-		return link_err(err, errlen, e, "writing '%.*s' to %s", def[n - 1] == '\n' ? n - 1 : n, def, path);
+		return ebpfdsl__link_err(err, errlen, e, "writing '%.*s' to %s", def[n - 1] == '\n' ? n - 1 : n, def, path);
 	}
 	close(fd);
 	snprintf(ev, sizeof(ev), "%s/%s", group, name);
@@ -193,12 +193,12 @@ int tracefs_probe_attach(struct ebpfdsl_link *l, int prog_fd, const char *events
 	attr.size = sizeof(attr);
 	attr.type = PERF_TYPE_TRACEPOINT;
 	attr.config = (uint64_t)id;
-	pfd = perf_open(&attr, pid > 0 ? pid : -1, pid > 0 ? -1 : 0, -1, PERF_FLAG_FD_CLOEXEC);
+	pfd = ebpfdsl__perf_open(&attr, pid > 0 ? pid : -1, pid > 0 ? -1 : 0, -1, PERF_FLAG_FD_CLOEXEC);
 	if (pfd < 0) {
 		e = -errno;
 		goto remove;
 	}
-	n = perf_attach(l, prog_fd, pfd, cookie, ev, err, errlen);
+	n = ebpfdsl__perf_attach(l, prog_fd, pfd, cookie, ev, err, errlen);
 	if (n < 0) {
 		e = n;
 		goto remove_quiet;
@@ -214,18 +214,18 @@ int tracefs_probe_attach(struct ebpfdsl_link *l, int prog_fd, const char *events
 	free(part->event);
 	free(part->event_file);
 	part->event = part->event_file = NULL;
-	link_drop_last(l);
-	e = link_err(err, errlen, ENOMEM, "%s", ev);
+	ebpfdsl__link_drop_last(l);
+	e = ebpfdsl__link_err(err, errlen, ENOMEM, "%s", ev);
 	goto remove_quiet;
 remove:
-	link_err(err, errlen, e, "%s: perf event on tracefs event %s", path, ev);
+	ebpfdsl__link_err(err, errlen, e, "%s: perf event on tracefs event %s", path, ev);
 remove_quiet:
 	snprintf(path, sizeof(path), "%s/%s", dir, events_file);
-	tracefs_event_remove(path, ev);
+	ebpfdsl__tracefs_event_remove(path, ev);
 	return e;
 }
 
-void tracefs_event_remove(const char *events_path, const char *event)
+void ebpfdsl__tracefs_event_remove(const char *events_path, const char *event)
 {
 	char line[300];
 	int fd = open(events_path, O_WRONLY | O_APPEND | O_CLOEXEC), n;

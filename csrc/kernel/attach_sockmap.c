@@ -22,24 +22,24 @@ int ebpfdsl_attach_sockmap(int prog_fd, int map_fd, int attach_type, ebpfdsl_lin
 	int fd, e;
 
 	if (!tname || !is_sockmap_attach(attach_type))
-		return link_err(err, errlen, EINVAL,
+		return ebpfdsl__link_err(err, errlen, EINVAL,
 				"sockmap attach: %s is not a sockmap attach type (sk_msg_verdict, sk_skb_verdict, "
 				"sk_skb_stream_verdict, sk_skb_stream_parser)",
 				tname ? tname : "?");
 	if (bpf_obj_get_info_by_fd(map_fd, &mi, &len) < 0)
-		return link_err(err, errlen, errno, "%s on map fd %d", tname, map_fd);
+		return ebpfdsl__link_err(err, errlen, errno, "%s on map fd %d", tname, map_fd);
 	if (mi.type != BPF_MAP_TYPE_SOCKMAP && mi.type != BPF_MAP_TYPE_SOCKHASH)
-		return link_err(err, errlen, EINVAL, "%s on map '%s': a sockmap or sockhash is needed, not a %s", tname,
+		return ebpfdsl__link_err(err, errlen, EINVAL, "%s on map '%s': a sockmap or sockhash is needed, not a %s", tname,
 				mi.name, ebpfdsl_map_type_name((int)mi.type) ? ebpfdsl_map_type_name((int)mi.type) : "?");
-	l = link_new(EBPFDSL_LINK_SOCKMAP, "map '%s' (id %u) %s", mi.name, mi.id, tname);
+	l = ebpfdsl__link_new(EBPFDSL_LINK_SOCKMAP, "map '%s' (id %u) %s", mi.name, mi.id, tname);
 	if (!l)
-		return link_err(err, errlen, ENOMEM, "%s on map '%s'", tname, mi.name);
+		return ebpfdsl__link_err(err, errlen, ENOMEM, "%s on map '%s'", tname, mi.name);
 	l->attach_type = attach_type;
 	fd = bpf_link_create(prog_fd, map_fd, (enum bpf_attach_type)attach_type, NULL);
 	if (fd >= 0) {
-		if (link_add(l, fd, -1)) {
+		if (ebpfdsl__link_add(l, fd, -1)) {
 			ebpfdsl_link__free(l);
-			return link_err(err, errlen, ENOMEM, "%s on map '%s'", tname, mi.name);
+			return ebpfdsl__link_err(err, errlen, ENOMEM, "%s on map '%s'", tname, mi.name);
 		}
 		l->bpf_link = 1;
 		*out = l;
@@ -54,7 +54,7 @@ int ebpfdsl_attach_sockmap(int prog_fd, int map_fd, int attach_type, ebpfdsl_lin
 		if (l->target_fd < 0 || l->prog_fd < 0) {
 			e = errno;
 			ebpfdsl_link__free(l);
-			return link_err(err, errlen, e, "%s on map '%s': dup", tname, mi.name);
+			return ebpfdsl__link_err(err, errlen, e, "%s on map '%s': dup", tname, mi.name);
 		}
 		if (bpf_prog_attach(prog_fd, map_fd, (enum bpf_attach_type)attach_type, 0) == 0) {
 			l->how = HOW_CGROUP_PROG; /* the same undo: detach2 of prog from target */
@@ -65,12 +65,12 @@ int ebpfdsl_attach_sockmap(int prog_fd, int map_fd, int attach_type, ebpfdsl_lin
 	}
 	ebpfdsl_link__free(l);
 	if (e == EINVAL)
-		return link_err(err, errlen, e,
+		return ebpfdsl__link_err(err, errlen, e,
 				"%s on map '%s': refused (an sk_msg program for sk_msg_verdict, sk_skb for the "
 				"others)",
 				tname, mi.name);
 	if (e == EBUSY || e == EEXIST)
-		return link_err(err, errlen, e, "%s on map '%s': the map already has a program of that kind", tname,
+		return ebpfdsl__link_err(err, errlen, e, "%s on map '%s': the map already has a program of that kind", tname,
 				mi.name);
-	return link_err(err, errlen, e, "%s on map '%s'", tname, mi.name);
+	return ebpfdsl__link_err(err, errlen, e, "%s on map '%s'", tname, mi.name);
 }

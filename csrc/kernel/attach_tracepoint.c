@@ -15,14 +15,14 @@
 
 static int tracepoint_id(const char *category, const char *name, char *err, size_t errlen)
 {
-	const char *dir = tracefs_dir();
+	const char *dir = ebpfdsl__tracefs_dir();
 	char path[512], buf[32];
 	struct stat st;
 	ssize_t n;
 	int fd;
 
 	if (!dir)
-		return link_err(err, errlen, ENOENT,
+		return ebpfdsl__link_err(err, errlen, ENOENT,
 				"tracepoint %s/%s: tracefs is not mounted at /sys/kernel/tracing and could not be",
 				category, name);
 	snprintf(path, sizeof(path), "%s/events/%s/%s/id", dir, category, name);
@@ -32,17 +32,17 @@ static int tracepoint_id(const char *category, const char *name, char *err, size
 		char cat[512];
 		snprintf(cat, sizeof(cat), "%s/events/%s", dir, category);
 		if (e == ENOENT && stat(cat, &st) < 0)
-			return link_err(err, errlen, e, "tracepoint %s/%s: no tracepoint category '%s' (%s)", category,
+			return ebpfdsl__link_err(err, errlen, e, "tracepoint %s/%s: no tracepoint category '%s' (%s)", category,
 					name, category, cat);
 		if (e == ENOENT)
-			return link_err(err, errlen, e, "tracepoint %s/%s: no such tracepoint in category '%s' (%s)",
+			return ebpfdsl__link_err(err, errlen, e, "tracepoint %s/%s: no such tracepoint in category '%s' (%s)",
 					category, name, category, path);
-		return link_err(err, errlen, e, "tracepoint %s/%s: %s", category, name, path);
+		return ebpfdsl__link_err(err, errlen, e, "tracepoint %s/%s: %s", category, name, path);
 	}
 	n = read(fd, buf, sizeof(buf) - 1);
 	close(fd);
 	if (n <= 0)
-		return link_err(err, errlen, n < 0 ? errno : EIO, "tracepoint %s/%s: reading %s", category, name, path);
+		return ebpfdsl__link_err(err, errlen, n < 0 ? errno : EIO, "tracepoint %s/%s: reading %s", category, name, path);
 	buf[n] = '\0';
 	return atoi(buf);
 }
@@ -66,7 +66,7 @@ int ebpfdsl_attach_tracepoint(int prog_fd, const char *category, const char *nam
 	int id, pfd, e;
 
 	if (!valid_part(category) || !valid_part(name))
-		return link_err(err, errlen, EINVAL, "tracepoint '%s/%s': category and name must be plain names",
+		return ebpfdsl__link_err(err, errlen, EINVAL, "tracepoint '%s/%s': category and name must be plain names",
 				category ? category : "", name ? name : "");
 	id = tracepoint_id(category, name, err, errlen);
 	if (id < 0)
@@ -76,17 +76,17 @@ int ebpfdsl_attach_tracepoint(int prog_fd, const char *category, const char *nam
 	attr.type = PERF_TYPE_TRACEPOINT;
 	attr.config = (uint64_t)id;
 	/* a tracepoint's programs run on every CPU: one event is enough */
-	pfd = perf_open(&attr, -1, 0, -1, PERF_FLAG_FD_CLOEXEC);
+	pfd = ebpfdsl__perf_open(&attr, -1, 0, -1, PERF_FLAG_FD_CLOEXEC);
 	if (pfd < 0)
-		return link_err(err, errlen, errno, "tracepoint %s/%s: perf_event_open(PERF_TYPE_TRACEPOINT, id %d)",
+		return ebpfdsl__link_err(err, errlen, errno, "tracepoint %s/%s: perf_event_open(PERF_TYPE_TRACEPOINT, id %d)",
 				category, name, id);
-	l = link_new(EBPFDSL_LINK_TRACEPOINT, "%s/%s", category, name);
+	l = ebpfdsl__link_new(EBPFDSL_LINK_TRACEPOINT, "%s/%s", category, name);
 	if (!l) {
 		close(pfd);
-		return link_err(err, errlen, ENOMEM, "tracepoint %s/%s", category, name);
+		return ebpfdsl__link_err(err, errlen, ENOMEM, "tracepoint %s/%s", category, name);
 	}
 	snprintf(what, sizeof(what), "tracepoint %s/%s", category, name);
-	e = perf_attach(l, prog_fd, pfd, cookie, what, err, errlen);
+	e = ebpfdsl__perf_attach(l, prog_fd, pfd, cookie, what, err, errlen);
 	if (e < 0) {
 		ebpfdsl_link__free(l);
 		return e;
@@ -101,25 +101,25 @@ int ebpfdsl_attach_raw_tracepoint(int prog_fd, const char *name, ebpfdsl_link **
 	int fd;
 
 	if (!name || !*name)
-		return link_err(err, errlen, EINVAL, "raw tracepoint: a name is needed");
+		return ebpfdsl__link_err(err, errlen, EINVAL, "raw tracepoint: a name is needed");
 	fd = bpf_raw_tracepoint_open(name, prog_fd);
 	if (fd < 0) {
 		int e = errno;
 		if (e == ENOENT)
-			return link_err(err, errlen, e, "raw tracepoint '%s': the kernel has no such tracepoint", name);
+			return ebpfdsl__link_err(err, errlen, e, "raw tracepoint '%s': the kernel has no such tracepoint", name);
 		if (e == EINVAL)
-			return link_err(err, errlen, e,
+			return ebpfdsl__link_err(err, errlen, e,
 					"raw tracepoint '%s': refused (the program must be of type raw_tracepoint "
 					"or raw_tracepoint_writable)",
 					name);
-		return link_err(err, errlen, e, "raw tracepoint '%s'", name);
+		return ebpfdsl__link_err(err, errlen, e, "raw tracepoint '%s'", name);
 	}
-	l = link_new(EBPFDSL_LINK_RAW_TRACEPOINT, "%s", name);
-	if (!l || link_add(l, fd, -1)) {
+	l = ebpfdsl__link_new(EBPFDSL_LINK_RAW_TRACEPOINT, "%s", name);
+	if (!l || ebpfdsl__link_add(l, fd, -1)) {
 		if (!l)
 			close(fd);
 		ebpfdsl_link__free(l);
-		return link_err(err, errlen, ENOMEM, "raw tracepoint '%s'", name);
+		return ebpfdsl__link_err(err, errlen, ENOMEM, "raw tracepoint '%s'", name);
 	}
 	l->bpf_link = 1;
 	*out = l;
@@ -147,9 +147,9 @@ int ebpfdsl_attach_tracing(int prog_fd, ebpfdsl_link **out, char *err, size_t er
 
 	memset(&info, 0, sizeof(info));
 	if (bpf_obj_get_info_by_fd(prog_fd, &info, &len) < 0)
-		return link_err(err, errlen, errno, "tracing attach: fd %d is not a program", prog_fd);
+		return ebpfdsl__link_err(err, errlen, errno, "tracing attach: fd %d is not a program", prog_fd);
 	if (info.type != BPF_PROG_TYPE_TRACING && info.type != BPF_PROG_TYPE_LSM && info.type != BPF_PROG_TYPE_EXT)
-		return link_err(err, errlen, EINVAL,
+		return ebpfdsl__link_err(err, errlen, EINVAL,
 				"tracing attach of '%s': refused (a program of type tracing or lsm loaded with "
 				"attach_btf_id and expected_attach_type fentry/fexit/fmod_ret/lsm is needed, not %s)",
 				info.name, ebpfdsl_prog_type_name((int)info.type));
@@ -159,27 +159,27 @@ int ebpfdsl_attach_tracing(int prog_fd, ebpfdsl_link **out, char *err, size_t er
 	if (fd < 0) {
 		int e = errno;
 		if (e == EOPNOTSUPP || e == 524 /* the kernel's ENOTSUPP */)
-			return link_err(err, errlen, e,
+			return ebpfdsl__link_err(err, errlen, e,
 					"tracing attach of '%s' (btf id %u): the kernel cannot attach trampolines "
 					"here (needs CONFIG_DYNAMIC_FTRACE_WITH_DIRECT_CALLS and a traceable function)",
 					info.name, info.attach_btf_id);
 		if (e == EINVAL)
-			return link_err(err, errlen, e,
+			return ebpfdsl__link_err(err, errlen, e,
 					"tracing attach of '%s': refused (a program of type tracing or lsm loaded "
 					"with attach_btf_id and expected_attach_type fentry/fexit/fmod_ret/lsm is needed)",
 					info.name);
-		return link_err(err, errlen, e, "tracing attach of '%s' (btf id %u)", info.name, info.attach_btf_id);
+		return ebpfdsl__link_err(err, errlen, e, "tracing attach of '%s' (btf id %u)", info.name, info.attach_btf_id);
 	}
 	name = vmlinux_name(info.attach_btf_id); /* module ids lie past vmlinux: NULL */
 	if (name)
-		l = link_new(EBPFDSL_LINK_TRACING, "%s", name);
+		l = ebpfdsl__link_new(EBPFDSL_LINK_TRACING, "%s", name);
 	else
-		l = link_new(EBPFDSL_LINK_TRACING, "btf id %u", info.attach_btf_id);
-	if (!l || link_add(l, fd, -1)) {
+		l = ebpfdsl__link_new(EBPFDSL_LINK_TRACING, "btf id %u", info.attach_btf_id);
+	if (!l || ebpfdsl__link_add(l, fd, -1)) {
 		if (!l)
 			close(fd);
 		ebpfdsl_link__free(l);
-		return link_err(err, errlen, ENOMEM, "tracing attach");
+		return ebpfdsl__link_err(err, errlen, ENOMEM, "tracing attach");
 	}
 	l->bpf_link = 1;
 	*out = l;

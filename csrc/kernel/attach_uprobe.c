@@ -20,26 +20,26 @@ static int uprobe_pmu(struct ebpfdsl_link *l, int prog_fd, const char *path, uin
 	attr.size = sizeof(attr);
 	attr.type = (unsigned)type;
 	if (o->retprobe) {
-		bit = pmu_retprobe_bit("uprobe");
+		bit = ebpfdsl__pmu_retprobe_bit("uprobe");
 		if (bit < 0)
-			return link_err(err, errlen, bit, "%s: the uprobe PMU has no retprobe format", what);
+			return ebpfdsl__link_err(err, errlen, bit, "%s: the uprobe PMU has no retprobe format", what);
 		attr.config |= 1ULL << bit;
 	}
 	attr.config1 = (uint64_t)(unsigned long)path; /* uprobe_path */
 	attr.config2 = off;                            /* probe_offset */
-	pfd = perf_open(&attr, o->pid > 0 ? o->pid : -1, o->pid > 0 ? -1 : 0, -1, PERF_FLAG_FD_CLOEXEC);
+	pfd = ebpfdsl__perf_open(&attr, o->pid > 0 ? o->pid : -1, o->pid > 0 ? -1 : 0, -1, PERF_FLAG_FD_CLOEXEC);
 	if (pfd < 0) {
 		int e = errno;
 		if (e == ESRCH)
-			return link_err(err, errlen, e, "%s: no process %d", what, o->pid);
+			return ebpfdsl__link_err(err, errlen, e, "%s: no process %d", what, o->pid);
 		if (e == EINVAL)
-			return link_err(err, errlen, e,
+			return ebpfdsl__link_err(err, errlen, e,
 					"%s: the uprobe PMU refused offset 0x%llx (past the end of the file, or "
 					"not an instruction boundary)",
 					what, (unsigned long long)off);
-		return link_err(err, errlen, e, "%s: perf_event_open on the uprobe PMU", what);
+		return ebpfdsl__link_err(err, errlen, e, "%s: perf_event_open on the uprobe PMU", what);
 	}
-	return perf_attach(l, prog_fd, pfd, o->cookie, what, err, errlen);
+	return ebpfdsl__perf_attach(l, prog_fd, pfd, o->cookie, what, err, errlen);
 }
 
 int ebpfdsl_attach_uprobe(int prog_fd, const char *binary, const struct ebpfdsl_uprobe_opts *opts,
@@ -55,12 +55,12 @@ int ebpfdsl_attach_uprobe(int prog_fd, const char *binary, const struct ebpfdsl_
 	EBPFDSL_OPTS_COPY(o, opts);
 	kind = o.retprobe ? "uretprobe" : "uprobe";
 	if (!binary || !*binary)
-		return link_err(err, errlen, EINVAL, "%s: a binary or library is needed", kind);
+		return ebpfdsl__link_err(err, errlen, EINVAL, "%s: a binary or library is needed", kind);
 	e = ebpfdsl_find_binary(binary, path, sizeof(path));
 	if (e < 0) {
 		if (strchr(binary, '/'))
-			return link_err(err, errlen, e, "%s on %s", kind, binary);
-		return link_err(err, errlen, e, "%s: '%s' not found (%s)", kind, binary,
+			return ebpfdsl__link_err(err, errlen, e, "%s on %s", kind, binary);
+		return ebpfdsl__link_err(err, errlen, e, "%s: '%s' not found (%s)", kind, binary,
 				strncmp(binary, "lib", 3) == 0 || strcmp(binary, "c") == 0
 					? "searched this process's maps, /etc/ld.so.cache and the library directories"
 					: "searched $PATH");
@@ -72,7 +72,7 @@ int ebpfdsl_attach_uprobe(int prog_fd, const char *binary, const struct ebpfdsl_
 		if (e < 0) {
 			char inner[512];
 			snprintf(inner, sizeof(inner), "%s", err ? err : "");
-			link_msg(err, errlen, "%s: %s", kind, inner);
+			ebpfdsl__link_msg(err, errlen, "%s: %s", kind, inner);
 			return e;
 		}
 		off += symoff;
@@ -84,21 +84,21 @@ int ebpfdsl_attach_uprobe(int prog_fd, const char *binary, const struct ebpfdsl_
 		snprintf(what, sizeof(what), "%s on %s:%s (pid %d)", kind, path, at, o.pid);
 	else
 		snprintf(what, sizeof(what), "%s on %s:%s", kind, path, at);
-	l = link_new(EBPFDSL_LINK_UPROBE, "%s%s:%s", o.retprobe ? "return of " : "", path, at);
+	l = ebpfdsl__link_new(EBPFDSL_LINK_UPROBE, "%s%s:%s", o.retprobe ? "return of " : "", path, at);
 	if (!l)
-		return link_err(err, errlen, ENOMEM, "%s", what);
-	type = pmu_type("uprobe");
+		return ebpfdsl__link_err(err, errlen, ENOMEM, "%s", what);
+	type = ebpfdsl__pmu_type("uprobe");
 	if (type >= 0) {
 		e = uprobe_pmu(l, prog_fd, path, off, &o, type, what, err, errlen);
 	} else {
 		char name[64], def[PATH_MAX + 128], inner[512];
-		tracefs_event_name(name, sizeof(name));
+		ebpfdsl__tracefs_event_name(name, sizeof(name));
 		snprintf(def, sizeof(def), "%c:uprobes/%s %s:0x%llx\n", o.retprobe ? 'r' : 'p', name, path,
 			 (unsigned long long)off);
-		e = tracefs_probe_attach(l, prog_fd, "uprobe_events", "uprobes", name, def, o.pid, o.cookie, inner,
+		e = ebpfdsl__tracefs_probe_attach(l, prog_fd, "uprobe_events", "uprobes", name, def, o.pid, o.cookie, inner,
 					 sizeof(inner));
 		if (e < 0)
-			link_msg(err, errlen,
+			ebpfdsl__link_msg(err, errlen,
 				 "%s: no uprobe PMU (/sys/bus/event_source/devices/uprobe/type: %s), and tracefs "
 				 "uprobe_events failed: %s",
 				 what, ebpfdsl_strerror(-type), inner);

@@ -256,7 +256,7 @@ typedef int (*attach_fn)(int prog_fd, char *why, size_t len);
 static int perf_probe(int prog_fd, struct perf_event_attr *attr, int pid, int cpu, const char *what, char *why,
 		      size_t len)
 {
-	int pfd = perf_open(attr, pid, cpu, -1, PERF_FLAG_FD_CLOEXEC), e;
+	int pfd = ebpfdsl__perf_open(attr, pid, cpu, -1, PERF_FLAG_FD_CLOEXEC), e;
 
 	if (pfd < 0)
 		return refuse(why, len, errno, "perf_event_open of %s", what);
@@ -272,7 +272,7 @@ static int perf_probe(int prog_fd, struct perf_event_attr *attr, int pid, int cp
  * attribute (its id from tracefs); 0 or -errno with why. */
 static int getppid_tracepoint(struct perf_event_attr *a, char *why, size_t len)
 {
-	const char *dir = tracefs_dir();
+	const char *dir = ebpfdsl__tracefs_dir();
 	char path[256], buf[32] = "";
 	int fd, n;
 
@@ -351,7 +351,7 @@ static int uprobe(int prog_fd, int ret, char *why, size_t len)
 	struct perf_event_attr a = { .size = sizeof(a), .sample_period = 1 };
 	char path[4096], err[256];
 	uint64_t off;
-	int type = pmu_type("uprobe"), bit, e;
+	int type = ebpfdsl__pmu_type("uprobe"), bit, e;
 
 	if (type < 0)
 		return refuse(why, len, type, "no uprobe PMU (/sys/bus/event_source/devices/uprobe)");
@@ -362,7 +362,7 @@ static int uprobe(int prog_fd, int ret, char *why, size_t len)
 	if (e < 0)
 		return refuse(why, len, e, "%s", err);
 	if (ret) {
-		bit = pmu_retprobe_bit("uprobe");
+		bit = ebpfdsl__pmu_retprobe_bit("uprobe");
 		if (bit < 0)
 			return refuse(why, len, bit, "the uprobe PMU has no retprobe format");
 		a.config |= 1ULL << bit;
@@ -386,12 +386,12 @@ static int attach_uretprobe(int prog_fd, char *why, size_t len)
 static int kprobe(int prog_fd, int ret, char *why, size_t len)
 {
 	struct perf_event_attr a = { .size = sizeof(a), .sample_period = 1 };
-	int type = pmu_type("kprobe"), bit;
+	int type = ebpfdsl__pmu_type("kprobe"), bit;
 
 	if (type < 0)
 		return refuse(why, len, type, "no kprobe PMU (/sys/bus/event_source/devices/kprobe; CONFIG_KPROBES)");
 	if (ret) {
-		bit = pmu_retprobe_bit("kprobe");
+		bit = ebpfdsl__pmu_retprobe_bit("kprobe");
 		if (bit < 0)
 			return refuse(why, len, bit, "the kprobe PMU has no retprobe format");
 		a.config |= 1ULL << bit;
@@ -415,7 +415,7 @@ static int attach_kretprobe(int prog_fd, char *why, size_t len)
 /* The legacy path: a probe defined in tracefs kprobe_events, then removed. */
 static int attach_kprobe_events(int prog_fd, char *why, size_t len)
 {
-	const char *dir = tracefs_dir();
+	const char *dir = ebpfdsl__tracefs_dir();
 	char path[256], def[128];
 	int fd, e = 0;
 
@@ -724,7 +724,7 @@ int ebpfdsl_probe_perf_link_info(char *why, size_t len)
 	prog = kind_load(k, why, len);
 	if (prog < 0)
 		return prog;
-	pfd = perf_open(&a, getpid(), -1, -1, PERF_FLAG_FD_CLOEXEC);
+	pfd = ebpfdsl__perf_open(&a, getpid(), -1, -1, PERF_FLAG_FD_CLOEXEC);
 	if (pfd < 0) {
 		e = refuse(why, len, errno, "perf_event_open of syscalls/sys_enter_getppid");
 		close(prog);

@@ -75,6 +75,6 @@ struct btf *ebpfdsl_map_btf_bytes(unsigned key_size, unsigned value_size, unsign
 
 struct bpf_object;
 /* object.c: libbpf's object behind ours, for object_vars.c. */
-struct bpf_object *object_libbpf(const ebpfdsl_object *o);
+struct bpf_object *ebpfdsl__object_libbpf(const ebpfdsl_object *o);
 
 #endif

@@ -47,14 +47,14 @@ int ebpfdsl_symtab_kallsyms(ebpfdsl_symtab **out, char *err, size_t errlen)
 	FILE *f = fopen(KALLSYMS, "re");
 	*out = NULL;
 	if (!f)
-		return link_err(err, errlen, errno, "opening " KALLSYMS);
+		return ebpfdsl__link_err(err, errlen, errno, "opening " KALLSYMS);
 	t = ebpfdsl_symtab__new();
 	buf = malloc(KALLSYMS_BUF);
 	if (!t || !buf) {
 		fclose(f);
 		free(buf);
 		ebpfdsl_symtab__free(t);
-		return link_err(err, errlen, ENOMEM, "reading " KALLSYMS);
+		return ebpfdsl__link_err(err, errlen, ENOMEM, "reading " KALLSYMS);
 	}
 	setvbuf(f, buf, _IOFBF, KALLSYMS_BUF);
 	/* "ffffffff81000000 T _text" or "ffffffffc0a01000 t f\t[module]" */
@@ -88,16 +88,16 @@ int ebpfdsl_symtab_kallsyms(ebpfdsl_symtab **out, char *err, size_t errlen)
 	if (!e && lines && !nonzero) {
 		char k[32];
 		kptr_restrict(k, sizeof(k));
-		link_msg(err, errlen,
+		ebpfdsl__link_msg(err, errlen,
 			 KALLSYMS " shows every address as 0: kernel.kptr_restrict is %s (0 shows them to "
 			 "processes with CAP_SYSLOG, 1 to root with it, 2 to no one)",
 			 k);
 		e = -EPERM;
 	} else if (!e && !lines) {
-		link_msg(err, errlen, KALLSYMS " is empty");
+		ebpfdsl__link_msg(err, errlen, KALLSYMS " is empty");
 		e = -ENOENT;
 	} else if (e) {
-		link_err(err, errlen, e, "reading " KALLSYMS);
+		ebpfdsl__link_err(err, errlen, e, "reading " KALLSYMS);
 	}
 	if (!e)
 		e = ebpfdsl_symtab__finish(t);

@@ -57,7 +57,7 @@ const char *ebpfdsl_link_type_name(int type)
 	return libbpf_bpf_link_type_str((enum bpf_link_type)type);
 }
 
-void link_msg(char *err, size_t len, const char *fmt, ...)
+void ebpfdsl__link_msg(char *err, size_t len, const char *fmt, ...)
 {
 	va_list ap;
 	if (!err || !len)
@@ -67,7 +67,7 @@ void link_msg(char *err, size_t len, const char *fmt, ...)
 	va_end(ap);
 }
 
-int link_err(char *err, size_t len, int e, const char *fmt, ...)
+int ebpfdsl__link_err(char *err, size_t len, int e, const char *fmt, ...)
 {
 	va_list ap;
 	if (e < 0)
@@ -90,13 +90,13 @@ int link_err(char *err, size_t len, int e, const char *fmt, ...)
 	return -e;
 }
 
-unsigned link_seq(void)
+unsigned ebpfdsl__link_seq(void)
 {
 	static unsigned seq;
 	return __atomic_add_fetch(&seq, 1, __ATOMIC_RELAXED);
 }
 
-struct ebpfdsl_link *link_new(int kind, const char *fmt, ...)
+struct ebpfdsl_link *ebpfdsl__link_new(int kind, const char *fmt, ...)
 {
 	struct ebpfdsl_link *l = calloc(1, sizeof(*l));
 	char buf[512];
@@ -138,9 +138,9 @@ static int is_bpf_link_of(int fd, int prog_fd)
  * several uprobe links and entries in the object's maps, a struct_ops
  * link a map element. Only bpf_link__destroy knows which, so the link
  * keeps the bpf_link itself rather than its fd. */
-struct ebpfdsl_link *link_from_libbpf(struct bpf_link *bl, int prog_fd, const char *target)
+struct ebpfdsl_link *ebpfdsl__link_from_libbpf(struct bpf_link *bl, int prog_fd, const char *target)
 {
-	struct ebpfdsl_link *l = link_new(EBPFDSL_LINK_OBJECT, "%s", target);
+	struct ebpfdsl_link *l = ebpfdsl__link_new(EBPFDSL_LINK_OBJECT, "%s", target);
 	if (!l)
 		return NULL;
 	l->how = HOW_LIBBPF;
@@ -149,13 +149,13 @@ struct ebpfdsl_link *link_from_libbpf(struct bpf_link *bl, int prog_fd, const ch
 	return l;
 }
 
-void link_set_release(struct ebpfdsl_link *l, void (*release)(void *owner), void *owner)
+void ebpfdsl__link_set_release(struct ebpfdsl_link *l, void (*release)(void *owner), void *owner)
 {
 	l->release = release;
 	l->owner = owner;
 }
 
-int link_add(struct ebpfdsl_link *l, int fd, int perf_fd)
+int ebpfdsl__link_add(struct ebpfdsl_link *l, int fd, int perf_fd)
 {
 	if (l->nparts == l->cap) {
 		int cap = l->cap ? l->cap * 2 : 4;
@@ -178,7 +178,7 @@ static void part_remove_event(struct link_part *p)
 {
 	if (!p->event)
 		return;
-	tracefs_event_remove(p->event_file, p->event);
+	ebpfdsl__tracefs_event_remove(p->event_file, p->event);
 	free(p->event);
 	free(p->event_file);
 	p->event = p->event_file = NULL;
@@ -198,7 +198,7 @@ static void part_close(struct link_part *p)
 	part_remove_event(p);
 }
 
-void link_drop_last(struct ebpfdsl_link *l)
+void ebpfdsl__link_drop_last(struct ebpfdsl_link *l)
 {
 	if (l->nparts == 0)
 		return;
@@ -379,27 +379,27 @@ int ebpfdsl_link_open_pinned(const char *path, ebpfdsl_link **out, char *err, si
 	int found, fd = ebpfdsl_obj__open_kind(path, EBPFDSL_OBJ_LINK, &found);
 	if (fd < 0 && found >= 0) {
 		if (found == EBPFDSL_OBJ_OTHER)
-			link_msg(err, errlen, "open pinned link %s: the pin is not a BPF object", path);
+			ebpfdsl__link_msg(err, errlen, "open pinned link %s: the pin is not a BPF object", path);
 		else
-			link_msg(err, errlen, "open pinned link %s: the pin is a %s, not a link", path,
+			ebpfdsl__link_msg(err, errlen, "open pinned link %s: the pin is a %s, not a link", path,
 				 ebpfdsl_obj_kind_name(found));
 		return fd;
 	}
 	if (fd < 0)
-		return link_err(err, errlen, fd, "open pinned link %s", path);
+		return ebpfdsl__link_err(err, errlen, fd, "open pinned link %s", path);
 	memset(&info, 0, sizeof(info));
 	if (bpf_obj_get_info_by_fd(fd, &info, &len) < 0) {
 		int e = errno;
 		close(fd);
-		return link_err(err, errlen, e, "open pinned link %s: info", path);
+		return ebpfdsl__link_err(err, errlen, e, "open pinned link %s: info", path);
 	}
-	l = link_new(EBPFDSL_LINK_PINNED, "%s (%s link)", path,
+	l = ebpfdsl__link_new(EBPFDSL_LINK_PINNED, "%s (%s link)", path,
 		     ebpfdsl_link_type_name((int)info.type) ? ebpfdsl_link_type_name((int)info.type) : "unknown");
-	if (!l || link_add(l, fd, -1)) {
+	if (!l || ebpfdsl__link_add(l, fd, -1)) {
 		if (!l)
 			close(fd);
 		ebpfdsl_link__free(l);
-		return link_err(err, errlen, ENOMEM, "open pinned link %s", path);
+		return ebpfdsl__link_err(err, errlen, ENOMEM, "open pinned link %s", path);
 	}
 	l->bpf_link = 1;
 	*out = l;

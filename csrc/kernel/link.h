@@ -60,49 +60,49 @@ struct ebpfdsl_link {
 
 /* A new link of `kind` aimed at the printf-formatted target; NULL when
  * out of memory. */
-struct ebpfdsl_link *link_new(int kind, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+struct ebpfdsl_link *ebpfdsl__link_new(int kind, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* A link of kind EBPFDSL_LINK_OBJECT taking over `bl`, which libbpf
  * made for prog_fd; NULL (bl untouched) when out of memory. */
-struct ebpfdsl_link *link_from_libbpf(struct bpf_link *bl, int prog_fd, const char *target);
+struct ebpfdsl_link *ebpfdsl__link_from_libbpf(struct bpf_link *bl, int prog_fd, const char *target);
 /* Makes link l call release(owner) right after destroying its libbpf link. */
-void link_set_release(struct ebpfdsl_link *l, void (*release)(void *owner), void *owner);
+void ebpfdsl__link_set_release(struct ebpfdsl_link *l, void (*release)(void *owner), void *owner);
 /* Adds a part; on failure closes fd and perf_fd and returns -ENOMEM. */
-int link_add(struct ebpfdsl_link *l, int fd, int perf_fd);
+int ebpfdsl__link_add(struct ebpfdsl_link *l, int fd, int perf_fd);
 /* Fills err (when given) and returns -e; e is an errno of either sign. */
-int link_err(char *err, size_t len, int e, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+int ebpfdsl__link_err(char *err, size_t len, int e, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 /* snprintf into err when err is given. */
-void link_msg(char *err, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void ebpfdsl__link_msg(char *err, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* tracefs: the mounted directory (/sys/kernel/tracing, mounted there
  * when absent, or the debugfs one); NULL when there is none. */
-const char *tracefs_dir(void);
+const char *ebpfdsl__tracefs_dir(void);
 /* The dynamic type of a PMU (kprobe, uprobe) from sysfs, or -errno. */
-int pmu_type(const char *pmu);
+int ebpfdsl__pmu_type(const char *pmu);
 /* The config bit of the PMU's "retprobe" format, or -errno. */
-int pmu_retprobe_bit(const char *pmu);
+int ebpfdsl__pmu_retprobe_bit(const char *pmu);
 /* Attaches prog_fd to the perf event pfd: a BPF_PERF_EVENT link with
  * the cookie, else PERF_EVENT_IOC_SET_BPF (no cookie) and enable.
  * Adds the part (taking pfd) or closes pfd; 0 or -errno, with err. */
-int perf_attach(struct ebpfdsl_link *l, int prog_fd, int pfd, uint64_t cookie, const char *what, char *err,
+int ebpfdsl__perf_attach(struct ebpfdsl_link *l, int prog_fd, int pfd, uint64_t cookie, const char *what, char *err,
 		size_t errlen);
 /* perf_event_open(2). */
-int perf_open(void *attr, int pid, int cpu, int group_fd, unsigned long flags);
+int ebpfdsl__perf_open(void *attr, int pid, int cpu, int group_fd, unsigned long flags);
 
 /* Legacy tracefs probes: writes `def` ("p:kprobes/NAME func") to the
  * events file, opens a perf tracepoint event on it, attaches prog_fd;
  * the part removes the event on detach. */
-int tracefs_probe_attach(struct ebpfdsl_link *l, int prog_fd, const char *events_file, const char *group,
+int ebpfdsl__tracefs_probe_attach(struct ebpfdsl_link *l, int prog_fd, const char *events_file, const char *group,
 			 const char *name, const char *def, int pid, uint64_t cookie, char *err, size_t errlen);
 /* Removes the tracefs dynamic event "group/name" by writing "-:group/name"
  * to the events file at events_path; best effort (an event that cannot
  * be removed stays until reboot). */
-void tracefs_event_remove(const char *events_path, const char *event);
+void ebpfdsl__tracefs_event_remove(const char *events_path, const char *event);
 /* Closes and forgets the last part added (undoing its attachment). */
-void link_drop_last(struct ebpfdsl_link *l);
+void ebpfdsl__link_drop_last(struct ebpfdsl_link *l);
 /* A fresh event name, unique in this process: "ebpfdsl_<pid>_<n>". */
-void tracefs_event_name(char *buf, size_t len);
+void ebpfdsl__tracefs_event_name(char *buf, size_t len);
 
 /* A fresh link id for error texts and event names. */
-unsigned link_seq(void);
+unsigned ebpfdsl__link_seq(void);
 
 #endif

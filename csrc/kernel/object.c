@@ -161,7 +161,7 @@ int ebpfdsl_object__load(ebpfdsl_object *o, char *log, size_t log_size)
 	return 0;
 }
 
-struct bpf_object *object_libbpf(const ebpfdsl_object *o)
+struct bpf_object *ebpfdsl__object_libbpf(const ebpfdsl_object *o)
 {
 	return o->obj;
 }
@@ -306,7 +306,7 @@ int ebpfdsl_object__attach(ebpfdsl_object *o, size_t i, ebpfdsl_link **out, char
 	quiet_begin(&q, msg, msg_size);
 	bl = bpf_program__attach(o->progs[i]);
 	err = bl ? 0 : (errno ? errno : EINVAL);
-	l = bl ? link_from_libbpf(bl, bpf_program__fd(o->progs[i]), bpf_program__section_name(o->progs[i])) : NULL;
+	l = bl ? ebpfdsl__link_from_libbpf(bl, bpf_program__fd(o->progs[i]), bpf_program__section_name(o->progs[i])) : NULL;
 	if (bl && !l) {
 		bpf_link__destroy(bl);
 		err = ENOMEM;
@@ -315,7 +315,7 @@ int ebpfdsl_object__attach(ebpfdsl_object *o, size_t i, ebpfdsl_link **out, char
 	if (err)
 		return -err;
 	o->refs++;
-	link_set_release(l, object_unref, o);
+	ebpfdsl__link_set_release(l, object_unref, o);
 	*out = l;
 	return 0;
 }
@@ -340,7 +340,7 @@ int ebpfdsl_object__register(ebpfdsl_object *o, size_t i, ebpfdsl_link **out, ch
 	 * (and, for a map made with BPF_F_LINK, a struct_ops link) */
 	bl = bpf_map__attach_struct_ops(o->maps[i]);
 	err = bl ? 0 : (errno ? errno : EINVAL);
-	l = bl ? link_from_libbpf(bl, -1, bpf_map__name(o->maps[i])) : NULL;
+	l = bl ? ebpfdsl__link_from_libbpf(bl, -1, bpf_map__name(o->maps[i])) : NULL;
 	if (bl && !l) {
 		bpf_link__destroy(bl);
 		err = ENOMEM;
@@ -350,7 +350,7 @@ int ebpfdsl_object__register(ebpfdsl_object *o, size_t i, ebpfdsl_link **out, ch
 		return -err;
 	l->kind = EBPFDSL_LINK_STRUCT_OPS;
 	o->refs++;
-	link_set_release(l, object_unref, o);
+	ebpfdsl__link_set_release(l, object_unref, o);
 	*out = l;
 	return 0;
 }

@@ -21,7 +21,7 @@ typedef int (*var_fn)(void *ctx, size_t i, const struct ebpfdsl_object_var *v);
 
 static int each_var(const ebpfdsl_object *o, var_fn fn, void *ctx)
 {
-	struct bpf_object *obj = object_libbpf(o);
+	struct bpf_object *obj = ebpfdsl__object_libbpf(o);
 	const struct btf *b = bpf_object__btf(obj);
 	size_t i = 0;
 	uint32_t n;
@@ -120,7 +120,7 @@ int ebpfdsl_object__find_var(const ebpfdsl_object *o, const char *name)
  * (in *value, malloc'ed, value_size bytes). */
 static int section_value(ebpfdsl_object *o, const struct ebpfdsl_object_var *v, struct bpf_map **map, void **value)
 {
-	struct bpf_object *obj = object_libbpf(o);
+	struct bpf_object *obj = ebpfdsl__object_libbpf(o);
 	uint32_t zero = 0;
 	size_t size;
 
@@ -192,7 +192,7 @@ int ebpfdsl_object__write_var(ebpfdsl_object *o, size_t i, const void *buf)
 	if (ebpfdsl_object__loaded(o) && v.readonly)
 		return -EROFS; /* the kernel froze it at load */
 	if (ebpfdsl_object__loaded(o)) {
-		map = bpf_object__find_map_by_name(object_libbpf(o), v.section);
+		map = bpf_object__find_map_by_name(ebpfdsl__object_libbpf(o), v.section);
 		if (map && (bpf_map__map_flags(map) & BPF_F_MMAPABLE))
 			return write_mapped(bpf_map__fd(map), bpf_map__value_size(map), v.offset, buf, v.size);
 	}

@@ -109,7 +109,7 @@ local function tool(name)
   end
 end
 for _, t in ipairs { "llvm-mc-19", "llvm-objdump-19", "clang-19", "gcc", "bpftool", "strace", "ss", "unshare",
-                     "luarocks", "apt-cache", "bpftrace", "nm", "readelf" } do
+                     "luarocks", "apt-cache", "bpftrace", "nm", "readelf", "pkg-config" } do
   probes[t] = tool(t)
 end
 
