@@ -171,10 +171,19 @@ $(B)/bench/%: bench/c/%.c $(B)/libebpfdsl.a csrc/ebpfdsl.h
 bench: deps all $(BENCH_C)
 	$(LUA) bench/run.lua
 
+# echo DUMP_LUA | lua5.4 - SRC NAME OUT: SRC's bytecode into OUT, its chunk named NAME
+DUMP_LUA := local src, name, out = ... local f = assert(io.open(src, "rb")) local chunk = assert(load(f:read("a"), "@" .. name)) f:close() f = assert(io.open(out, "wb")) f:write(string.dump(chunk)) assert(f:close())
 install: all
 	install -d $(DESTDIR)$(LUA_LMOD)/ebpfdsl $(DESTDIR)$(LUA_CMOD)/ebpfdsl $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib \
 		$(DESTDIR)$(PREFIX)/bin
 	install -m 644 lua/ebpfdsl/*.lua $(DESTDIR)$(LUA_LMOD)/ebpfdsl/
+	@# each module's bytecode beside it, with debug info, named after where
+	@# its source is installed (errors show that file and line); init.luac
+	@# tells init.lua's searcher that they are there
+	for m in lua/ebpfdsl/*.lua; do \
+		n=$$(basename $$m .lua); \
+		echo '$(DUMP_LUA)' | $(LUA) - $$m $(LUA_LMOD)/ebpfdsl/$$n.lua $(DESTDIR)$(LUA_LMOD)/ebpfdsl/$$n.luac || exit 1; \
+	done
 	install -m 755 $(B)/ebpfdsl/core.so $(DESTDIR)$(LUA_CMOD)/ebpfdsl/
 	install -m 644 csrc/ebpfdsl.h $(DESTDIR)$(PREFIX)/include/
 	install -m 644 $(B)/libebpfdsl.a $(DESTDIR)$(PREFIX)/lib/
@@ -185,10 +194,12 @@ install: all
 		csrc/ebpfdsl.pc.in > $(B)/ebpfdsl.pc
 	grep -q '^Version: [0-9]' $(B)/ebpfdsl.pc
 	install -m 644 $(B)/ebpfdsl.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
-	@# tools as ebpfdsl-NAME, without the line that finds the module in this tree
+	@# tools as ebpfdsl-NAME, the line that finds the module in this tree
+	@# replaced by the facade (whose searcher finds the bytecode), if on the path
 	for t in tools/*.lua; do \
 		n=$$(basename $$t .lua); \
-		sed '/^package\.path, package\.cpath = /d' $$t > $(DESTDIR)$(PREFIX)/bin/ebpfdsl-$$n && \
+		sed 's/^package\.path, package\.cpath = .*/pcall(require, "ebpfdsl") -- its searcher loads the bytecode; without, the sources/' \
+			$$t > $(DESTDIR)$(PREFIX)/bin/ebpfdsl-$$n && \
 		chmod 755 $(DESTDIR)$(PREFIX)/bin/ebpfdsl-$$n || exit 1; \
 	done
 

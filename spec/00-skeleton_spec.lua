@@ -113,6 +113,24 @@ describe("make install", function()
       "/share/lua/5.4/?/init.lua\"; package.cpath=\"" .. root .. "/lib/lua/5.4/?.so\"; " ..
       "local e = require \"ebpfdsl\"; print(#e.dsl.assemble{e.dsl.mov(\"r0\", 1), e.dsl.exit()})'")
     assert.equal("16\n", out)
+    -- beside each module its bytecode, named after the installed source
+    -- (not DESTDIR's copy): loaded in its place, errors name that file
+    local paths = "package.path=\"" .. root .. "/share/lua/5.4/?.lua;" .. root .. "/share/lua/5.4/?/init.lua\"; "
+      .. "package.cpath=\"" .. root .. "/lib/lua/5.4/?.so\"; "
+    assert.equal(installed:gsub("%.lua\n", ".luac\n"), env.run("cd " .. root .. "/share/lua/5.4 && ls ebpfdsl/*.luac"))
+    local where = "cd / && lua5.4 -e '" .. paths .. "local e = require \"ebpfdsl\"; "
+      .. "print(debug.getinfo(e.dsl.mov, \"S\").source, select(2, xpcall(e.dsl.mov, debug.traceback, \"r99\", 1)))'"
+    local out1 = env.run(where)
+    assert.matches("^@/usr/local/share/lua/5%.4/ebpfdsl/dsl%.lua\t", out1)
+    assert.matches("\n%s*/usr/local/share/lua/5%.4/ebpfdsl/dsl%.lua:%d+: in ", out1)
+    -- bytecode this Lua cannot load is passed over for the source
+    local f = assert(io.open(root .. "/share/lua/5.4/ebpfdsl/dsl.luac", "w"))
+    f:write("\27Lua not this one")
+    f:close()
+    assert.matches("^@" .. root:gsub("%p", "%%%0") .. "/share/lua/5%.4/ebpfdsl/dsl%.lua\t", env.run(where))
+    -- the installed tools go through that searcher
+    local tool = assert(io.open(root .. "/bin/ebpfdsl-opensnoop")):read("a")
+    assert.matches('\npcall%(require, "ebpfdsl"%)[^\n]*\nlocal T = require "ebpfdsl.trace"\n', tool)
     env.run("rm -rf " .. dest)
   end)
 end)

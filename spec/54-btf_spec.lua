@@ -46,6 +46,35 @@ describe("btf.vmlinux", function()
     assert.truthy(a:type("task_struct"))
   end)
 
+  -- In a private mount namespace, /sys/kernel/btf replaced by a tmpfs:
+  -- empty, libbpf's own loader is the fallback and its reason is told; with
+  -- a copy of the file, the same types as the kernel's own file give.
+  env.it("reads the kernel's file wherever it is mounted, and says why when it is not there",
+    { "btf", "root", "unshare" }, function()
+      local dir = env.tmpdir()
+      finally(function() os.execute("rm -rf '" .. dir .. "'") end)
+      local f = assert(io.open(dir .. "/script.lua", "w"))
+      f:write([[
+package.path = "lua/?.lua;lua/?/init.lua;" .. package.path
+package.cpath = "build/?.so;" .. package.cpath
+local b, msg, errno = require("ebpfdsl.btf").vmlinux()
+print(b and b:count(), msg, errno)
+]])
+      f:close()
+      local function run(copy)
+        local p = assert(io.popen(("unshare -m --propagation private sh -c '%smount -t tmpfs none /sys/kernel/btf && "
+          .. "%slua5.4 %s/script.lua' 2>&1"):format(copy and "cp " .. VMLINUX .. " " .. dir .. "/vmlinux && " or "",
+          copy and "cp " .. dir .. "/vmlinux /sys/kernel/btf/ && " or "", dir)))
+        local out = p:read("a")
+        p:close()
+        return out
+      end
+      -- "libbpf: ..." is libbpf's loader's own message: it was the fallback
+      assert.matches("^nil\tcannot read the kernel's BTF %(/sys/kernel/btf/vmlinux%): .*%(libbpf: .*%)\t%d+\n$",
+        run(false))
+      assert.equal(("%d\tnil\tnil\n"):format(btf.vmlinux():count()), run(true))
+    end)
+
   env.it("has the same kind and name for every type id as bpftool", { "btf", "bpftool" }, function()
     local b = btf.vmlinux()
     local eq, bad = differ()

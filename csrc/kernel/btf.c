@@ -3,11 +3,15 @@
  * BTF), and flattened views of types, members, parameters and enum values
  * over libbpf's btf.h, so that callers never touch libbpf's structs. */
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include "btf_impl.h"
@@ -21,6 +25,34 @@ static struct ebpfdsl_btf vmlinux;
 static int vmlinux_err;
 static unsigned vmlinux_holds;
 
+/* libbpf's loader reads /sys/kernel/btf/vmlinux through stdio, and sysfs
+ * hands out at most a page per read(): ~1,300 system calls for its 5-6 MB,
+ * a good part of a BTF-using tool's start-up. Kernels since 6.16 let the
+ * file be mapped; btf__new copies it, so the mapping goes at once. NULL
+ * (and libbpf's own loader after) when the file or the mapping is not
+ * there. */
+static struct btf *vmlinux_mapped(void)
+{
+	static const char path[] = "/sys/kernel/btf/vmlinux";
+	struct btf *btf = NULL;
+	struct stat st;
+	void *data;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	if (fstat(fd, &st) == 0 && st.st_size > 0 && st.st_size <= UINT32_MAX) {
+		data = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+		if (data != MAP_FAILED) {
+			btf = btf__new(data, (uint32_t)st.st_size);
+			munmap(data, (size_t)st.st_size);
+		}
+	}
+	close(fd);
+	return btf;
+}
+
 const ebpfdsl_btf *ebpfdsl_btf__vmlinux(void)
 {
 	const ebpfdsl_btf *b = &vmlinux;
@@ -30,7 +62,9 @@ const ebpfdsl_btf *ebpfdsl_btf__vmlinux(void)
 	if (!vmlinux.btf && !vmlinux_err) {
 		struct ebpfdsl_hush h;
 		ebpfdsl_hush_begin(&h, NULL, 0);
-		vmlinux.btf = btf__load_vmlinux_btf();
+		vmlinux.btf = vmlinux_mapped();
+		if (!vmlinux.btf)
+			vmlinux.btf = btf__load_vmlinux_btf();
 		ebpfdsl_hush_end(&h, !vmlinux.btf);
 		if (vmlinux.btf) {
 			vmlinux.shared = 1;

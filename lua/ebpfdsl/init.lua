@@ -12,6 +12,15 @@ local M = { version = "0.1.0" }
 local _, here = ...
 local dir = type(here) == "string" and here:match("^(.*[/\\])init%.lua$")
 
+-- make install puts beside each module its bytecode (x.luac, debug info
+-- kept, named after the installed x.lua so that errors and tracebacks
+-- point there): parsing the source was most of a tool's start-up. Its
+-- init.luac says the tree has them, so a source tree costs no extra open.
+-- Bytecode this Lua cannot load (another build or version) is ignored.
+local marker = dir and io.open(dir .. "init.luac", "rb")
+local compiled = marker ~= nil
+if marker then marker:close() end
+
 local function searcher(name)
   local sub = name:match("^ebpfdsl%.([%w_]+)$")
   if not sub then return nil end
@@ -31,6 +40,10 @@ local function searcher(name)
     return nil
   end
   local file = dir .. sub .. ".lua"
+  if compiled then
+    local f = loadfile(file .. "c", "b")
+    if f then return f, file end
+  end
   local f, err = loadfile(file)
   if f then return f, file end
   if err:find("^cannot open") then return nil end
