@@ -324,7 +324,8 @@ describe("ALU semantics against the model", function()
     end
   end
 
-  env.it("division and modulo by a zero register: x / 0 = 0, x % 0 = x (32 bits truncated)", { "bpf", "insn:v4" }, function()
+  env.it("division and modulo by a zero register: x / 0 = 0, x % 0 = x (32 bits truncated)",
+    { "bpf", "insn:v4" }, function()
     local c = checker()
     for _, op in ipairs { "div", "sdiv", "mod", "smod" } do
       for _, bits in ipairs { 64, 32 } do
@@ -343,7 +344,8 @@ describe("ALU semantics against the model", function()
     c.done(32)
   end)
 
-  env.it("signed division overflow: INT64_MIN / -1 and INT32_MIN / -1 wrap, the remainder is 0", { "bpf", "insn:v4" }, function()
+  env.it("signed division overflow: INT64_MIN / -1 and INT32_MIN / -1 wrap, the remainder is 0",
+    { "bpf", "insn:v4" }, function()
     local c = checker()
     local cases = {
       { "sdiv", INT64_MIN, INT64_MIN }, { "smod", INT64_MIN, 0 },
@@ -474,7 +476,8 @@ describe("jump semantics against the model", function()
     prog:close()
   end)
 
-  env.it("long jumps relaxed into gotol run: every condition over a 33000-instruction block", { "bpf", "insn:v4" }, function()
+  env.it("long jumps relaxed into gotol run: every condition over a 33000-instruction block",
+    { "bpf", "insn:v4" }, function()
     -- C (r9) picks a trampoline T_i holding one condition that jumps past
     -- the block (relaxed: inverted condition over a gotol); not taken, it
     -- leaves with an unconditional long ja (relaxed to gotol). A selector

@@ -127,7 +127,8 @@ describe("addr_space_cast in the kernel", function()
     assert.equal(0x5a5a, p:test_run {}.retval)
   end)
 
-  env.it("is refused without an arena: the kernel wants one with the program", { "bpf", "prog:syscall", "insn:addr_space_cast" }, function()
+  env.it("is refused without an arena: the kernel wants one with the program",
+    { "bpf", "prog:syscall", "insn:addr_space_cast" }, function()
     local p, msg = programs.load { type = "syscall", sleepable = true, insns = {
       dsl.mov("r1", 0), dsl.addr_space_cast("r0", "r1", 0, 1), dsl.exit() } }
     assert.is_nil(p)

@@ -77,7 +77,8 @@ function M.check(name)
     local probe = type(name) == "string" and prober(name)
     if not probe then
       raise(("features: unknown feature '%s' (map:<type>, prog:<type>, attach:<kind>, " ..
-        "helper:<prog type>:<helper>, insn:<family>, kfunc:<name>, test_run, btf, link_info:perf_event)"):format(tostring(name)))
+        "helper:<prog type>:<helper>, insn:<family>, kfunc:<name>, test_run, btf, link_info:perf_event)")
+        :format(tostring(name)))
     end
     local ok, why, errno = probe()
     hit = { available = ok and true or false, why = why, errno = errno }
