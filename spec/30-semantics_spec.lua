@@ -404,7 +404,8 @@ describe("ALU semantics against the model", function()
     c.done(45)
   end)
 
-  env.it("32-bit operations zero-extend into 64 bits and ignore the high halves of their operands", "bpf", function()
+  env.it("32-bit operations zero-extend into 64 bits and ignore the high halves of their operands",
+    { "bpf", "insn:v4" }, function()
     -- Both operands carry junk above bit 31; each result's high half is 0.
     local c = checker()
     local a, b = 0xdeadbeef00000009, 0xcafef00d00000002
@@ -582,7 +583,7 @@ describe("memory semantics against the model", function()
       c.done(#OFFSETS[size] * #SETS * 4)
     end)
 
-    env.it("st " .. size .. " with immediates, sign-extended for dw", "bpf", function()
+    env.it("st " .. size .. " with immediates, sign-extended for dw", { "bpf", "insn:v4" }, function()
       local c = checker()
       for _, off in ipairs(OFFSETS[size]) do
         for _, imm in ipairs(STIMM[size]) do

@@ -813,11 +813,16 @@ int ebpfdsl_probe_insn(const char *name, char *why, size_t len)
 	e = errno;
 	if (p->known_if_log_has && strstr(log, p->known_if_log_has))
 		return 1;
-	/* the verifier's last line says why */
-	while ((nl = strrchr(log, '\n')) && nl[1] == '\0')
-		*nl = '\0';
-	last = strrchr(log, '\n');
-	last = last ? last + 1 : log;
+	/* the verifier's last line before its counts ("processed N insns") says why */
+	for (;;) {
+		while ((nl = strrchr(log, '\n')) && nl[1] == '\0')
+			*nl = '\0';
+		last = strrchr(log, '\n');
+		last = last ? last + 1 : log;
+		if (last == log || (strncmp(last, "processed ", 10) != 0 && strncmp(last, "verification time", 17) != 0))
+			break;
+		*last = '\0';
+	}
 	return refuse(why, len, e, "a socket filter using %s (%s+): %s", p->name, p->since,
 		      *last ? last : "(no verifier log)");
 }
