@@ -309,7 +309,7 @@ describe("ebpfdsl.features()", function()
         end
         if not ok then
           assert.equal(22, errno) -- EINVAL
-          assert.matches("^not known to this kernel %(EINVAL%): a socket filter using " .. k .. " %(6%.%d+%+%): %u",
+          assert.matches("^not known to this kernel %(EINVAL%): a socket filter using " .. k .. " %(6%.%d+%+%): %S",
             why)
         end
       end
