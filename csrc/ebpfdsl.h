@@ -1645,6 +1645,12 @@ EBPFDSL_API int ebpfdsl_probe_btf(char *why, size_t len);
 /* Does the kernel say what a perf-event link probes (event type, name,
  * offset, cookie: ebpfdsl_link__info's perf_event_type and name)? 6.6+. */
 EBPFDSL_API int ebpfdsl_probe_perf_link_info(char *why, size_t len);
+/* Does the verifier know an instruction family (ebpfdsl_probe_insn_name(i)
+ * lists them: "v4" (6.6), "may_goto" and "addr_space_cast" (6.9),
+ * "load_acquire" (6.15))? A socket filter using it is loaded, or, for
+ * addr_space_cast, refused for want of an arena by name. */
+EBPFDSL_API int ebpfdsl_probe_insn(const char *name, char *why, size_t len);
+EBPFDSL_API const char *ebpfdsl_probe_insn_name(size_t i);
 /* A kind of attachment (ebpfdsl_probe_kind_name(i) lists them: "socket",
  * "tracepoint", "raw_tracepoint", "tp_btf", "perf_event", "uprobe",
  * "uretprobe", "uprobe_multi", "kprobe", "kretprobe", "kprobe_events", "kprobe_multi",

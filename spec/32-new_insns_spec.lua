@@ -37,7 +37,7 @@ describe("load-acquire and store-release in the kernel", function()
   local VALUES = { 0, 1, -1, 0x7f, 0x80, 0xfedcba9876543210, math.mininteger }
   for _, size in ipairs { "b", "h", "w", "dw" } do
     env.it(("store_release and load_acquire of size %s write and read exactly %d bits"):format(size, BITS[size]),
-      "bpf", function()
+      { "bpf", "insn:load_acquire" }, function()
         local bits = BITS[size]
         for _, v in ipairs(VALUES) do
           -- the sized store over a known pattern, read back whole by ldx
@@ -60,7 +60,7 @@ describe("load-acquire and store-release in the kernel", function()
       end)
   end
 
-  env.it("are refused misaligned, as every atomic is", "bpf", function()
+  env.it("are refused misaligned, as every atomic is", { "bpf", "insn:load_acquire" }, function()
     local prog, msg = programs.load { type = "socket_filter", insns = {
       dsl.mov("r1", 7), dsl.stxdw("fp", -16, "r1"),
       dsl.load_acquire("w", "r0", "fp", -14), dsl.exit(),
@@ -71,7 +71,7 @@ describe("load-acquire and store-release in the kernel", function()
 end)
 
 describe("may_goto in the kernel", function()
-  env.it("leaves a counted loop alone: 1000 turns give 1000", "bpf", function()
+  env.it("leaves a counted loop alone: 1000 turns give 1000", { "bpf", "insn:may_goto" }, function()
     local got = run("maygoto_1000", {
       dsl.mov("r6", 0),
       dsl.label("loop"),
@@ -83,7 +83,7 @@ describe("may_goto in the kernel", function()
     assert.equal(1000, got)
   end)
 
-  env.it("lets the verifier take a loop it cannot bound, which then ends", "bpf", function()
+  env.it("lets the verifier take a loop it cannot bound, which then ends", { "bpf", "insn:may_goto" }, function()
     -- 2^64 turns: the verifier gives up on it
     local prog, msg = programs.load { type = "socket_filter", insns = {
       dsl.mov("r6", 0), dsl.label("loop"), dsl.add("r6", 1), dsl.jne("r6", 0, "loop"),
@@ -110,7 +110,7 @@ describe("addr_space_cast in the kernel", function()
   -- space (1); cast to the kernel's (0), the program stores into it and
   -- reads it back, as LLVM compiles a __arena pointer's use
   env.it("makes an arena page's address one the program writes and reads", { "bpf", "btf", "map:arena",
-    "prog:syscall" }, function()
+    "prog:syscall", "insn:addr_space_cast" }, function()
     local arena <close> = assert(maps.arena { max_entries = 4 })
     local p <close>, msg, _, log = programs.load { type = "syscall", sleepable = true, name = "arena", insns = {
       dsl.ld_map_fd("r1", arena), dsl.mov("r2", 0), dsl.mov("r3", 1), dsl.mov("r4", -1), dsl.mov("r5", 0),
@@ -127,7 +127,8 @@ describe("addr_space_cast in the kernel", function()
     assert.equal(0x5a5a, p:test_run {}.retval)
   end)
 
-  env.it("is refused without an arena: the kernel wants one with the program", { "bpf", "prog:syscall" }, function()
+  env.it("is refused without an arena: the kernel wants one with the program",
+    { "bpf", "prog:syscall", "insn:addr_space_cast" }, function()
     local p, msg = programs.load { type = "syscall", sleepable = true, insns = {
       dsl.mov("r1", 0), dsl.addr_space_cast("r0", "r1", 0, 1), dsl.exit() } }
     assert.is_nil(p)

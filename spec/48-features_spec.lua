@@ -245,6 +245,8 @@ describe("ebpfdsl.features()", function()
       for _, t in ipairs(programs.types()) do if t ~= "unspec" then assert.is_true(names["prog:" .. t], t) end end
       for _, k in ipairs(attach.kinds()) do assert.is_true(names["attach:" .. k], k) end
       assert.is_true(names.btf and names.test_run and names["link_info:perf_event"])
+      assert.same({ "v4", "load_acquire", "may_goto", "addr_space_cast" }, e.features.insns())
+      for _, k in ipairs(e.features.insns()) do assert.is_true(names["insn:" .. k], k) end
       local refused = 0
       for _, n in ipairs(f) do
         local r = f[n]
@@ -279,6 +281,48 @@ describe("ebpfdsl.features()", function()
         assert.matches("^not supported by this kernel %(EOPNOTSUPP%): a perf%-event link's info names no event", why)
       end
     end)
+
+  -- Each instruction family: the kernel's release says whether the verifier
+  -- knows it, and a socket filter the DSL writes with it loads (addr_space_cast:
+  -- is refused for want of an arena, by name) exactly where the probe says so.
+  local INSN = {
+    v4 = { 6006, { d.mov("r0", 0), d.movsx("r0", "r0", 8) } },
+    load_acquire = { 6015, { d.st("dw", "fp", -8, 0), d.load_acquire("dw", "r0", "fp", -8) } },
+    may_goto = { 6009, { d.mov("r0", 0), d.may_goto("out"), d.mov("r0", 0), d.label("out") } },
+    addr_space_cast = { 6009, { d.mov("r0", 0), d.addr_space_cast("r0", "r0", 0, 1) } },
+  }
+  env.it("insn:<family> agrees with the kernel's release and with a load of the DSL's instruction", "bpf",
+    function()
+      local major, minor = env.run("uname -r"):match("^(%d+)%.(%d+)")
+      local release = tonumber(major) * 1000 + tonumber(minor)
+      for _, k in ipairs(e.features.insns()) do
+        local since, insns = INSN[k][1], INSN[k][2]
+        local ok, why, errno = e.features.check("insn:" .. k)
+        assert.equal(release >= since, ok, k .. ": " .. tostring(why))
+        insns[#insns + 1] = d.exit()
+        local p, msg = programs.load { type = "socket_filter", insns = insns }
+        if p then p:close() end
+        if k == "addr_space_cast" then
+          assert.equal(ok, (tostring(msg):find("associated arena", 1, true)) ~= nil, tostring(msg))
+        else
+          assert.equal(ok, p ~= nil, k .. ": " .. tostring(msg))
+        end
+        if not ok then
+          assert.equal(22, errno) -- EINVAL
+          assert.matches("^not known to this kernel %(EINVAL%): a socket filter using " .. k .. " %(6%.%d+%+%): %S",
+            why)
+        end
+      end
+    end)
+
+  -- A kfunc: there when kfuncs.find finds it, refused with why otherwise.
+  env.it("kfunc:<name> agrees with kfuncs.find", "btf", function()
+    local kfuncs = require "ebpfdsl.kfuncs"
+    assert.equal(kfuncs.find("bpf_task_from_pid") ~= nil, (e.features.check("kfunc:bpf_task_from_pid")))
+    local ok, why, errno = e.features.check("kfunc:bpf_no_such_kfunc")
+    assert.same({ false, 2 }, { ok, errno })
+    assert.matches("^missing from this kernel %(ENOENT%): unknown kfunc 'bpf_no_such_kfunc'", why)
+  end)
 
   env.it("agrees with the kernel on test runs and BTF", { "bpf" }, function()
     local p = assert(programs.load { type = "socket_filter", insns = { d.mov("r0", 3), d.exit() } })
@@ -322,6 +366,12 @@ int main(void) {
 	printf("test_run %d %s\n", r, r == 1 ? "" : why);
 	r = ebpfdsl_probe_perf_link_info(why, sizeof(why));
 	printf("link_info:perf_event %d %s\n", r, r == 1 ? "" : why);
+	r = ebpfdsl_probe_insn("load_acquire", why, sizeof(why));
+	printf("insn:load_acquire %d %s\n", r, r == 1 ? "" : why);
+	r = ebpfdsl_probe_insn("may_goto", why, sizeof(why));
+	printf("insn:may_goto %d %s\n", r, r == 1 ? "" : why);
+	r = ebpfdsl_probe_insn("nope", why, sizeof(why));
+	printf("insn:nope %d %s\n", r, why);
 	r = ebpfdsl_probe_kind("nope", 1, why, sizeof(why));
 	printf("nope %d %s\n", r, why);
 	return 0;
@@ -330,12 +380,13 @@ int main(void) {
     local lines = {}
     for name, r, why in out:gmatch("(%S+) (%-?%d+) ([^\n]*)\n") do lines[name] = { tonumber(r), why } end
     for _, n in ipairs { "map:arena", "prog:lirc_mode2", "attach:kprobe", "attach:uprobe", "test_run",
-                         "link_info:perf_event" } do
+                         "link_info:perf_event", "insn:load_acquire", "insn:may_goto" } do
       local ok, why, errno = e.features.check(n)
       assert.equal(ok and 1 or -errno, lines[n][1], n)
       assert.equal(ok and "" or why, lines[n][2], n)
     end
     assert.same({ -22, "not known to this kernel (EINVAL): no probe for the kind 'nope'" }, lines.nope)
+    assert.same({ -22, "not known to this kernel (EINVAL): no probe for the instruction 'nope'" }, lines["insn:nope"])
   end)
 end)
 

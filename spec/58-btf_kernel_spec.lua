@@ -166,7 +166,8 @@ describe("maps with layouts carry BTF", function()
     assert.matches("has to have BTF in order to use bpf_spin_lock", msg, 1, true)
   end)
 
-  env.it("so a value can hold a kptr: a task the map keeps a reference to", { "bpf", "btf", "prog:syscall" },
+  env.it("so a value can hold a kptr: a task the map keeps a reference to",
+    { "bpf", "btf", "prog:syscall", "kfunc:bpf_task_from_pid" },
     function()
     local off = require("ebpfdsl.btf").vmlinux():offsetof("task_struct", "tgid")
     local V = structs.define("holder58", { { "pid", "u32" }, { "task", "ptr" } })
@@ -229,7 +230,8 @@ local function bpftool_func_id(name)
 end
 
 describe("kfuncs by name", function()
-  env.it("are found in the kernel's BTF with the ids bpftool reads there", { "btf", "bpftool" }, function()
+  env.it("are found in the kernel's BTF with the ids bpftool reads there",
+    { "btf", "bpftool", "kfunc:bpf_task_from_pid", "kfunc:bpf_cgroup_from_id" }, function()
     for _, name in ipairs { "bpf_task_from_pid", "bpf_task_release", "bpf_rcu_read_lock", "bpf_cgroup_from_id" } do
       local k = assert(kfuncs.find(name))
       assert.equal(bpftool_func_id(name), k.id)
@@ -263,7 +265,8 @@ describe("kfuncs by name", function()
     assert.equal(22, select(3, btf.module("vmlinux"))) -- no module
   end)
 
-  env.it("suggest the nearest names for a misspelling", "btf", function()
+  env.it("suggest the nearest names for a misspelling",
+    { "btf", "kfunc:bpf_task_acquire", "kfunc:bpf_rcu_read_lock" }, function()
     local k, msg = kfuncs.find("bpf_task_acquir")
     assert.is_nil(k)
     assert.matches("^unknown kfunc 'bpf_task_acquir' %(vmlinux and %d+ modules? searched%); did you mean " ..
@@ -275,7 +278,7 @@ describe("kfuncs by name", function()
   end)
 
   env.it("are called by a program: bpf_task_from_pid finds a child and its comm is read",
-    { "bpf", "btf", "prog:syscall" },
+    { "bpf", "btf", "prog:syscall", "kfunc:bpf_task_from_pid" },
     function()
       local comm = require("ebpfdsl.btf").vmlinux():offsetof("task_struct", "comm")
       local out <close> = assert(maps.array { value = "u64", max_entries = 1 })
@@ -301,7 +304,7 @@ describe("kfuncs by name", function()
     end)
 
   env.it("in vmlinux or a module alike: conntrack's lookup from XDP finds no connection",
-    { "bpf", "btf", "prog:xdp" },
+    { "bpf", "btf", "prog:xdp", "kfunc:bpf_xdp_ct_lookup" },
     function()
       -- nf_conntrack is built in here; where it is a module (Debian's
       -- kernels), the same name finds it in the module's BTF, and the call
@@ -350,7 +353,7 @@ end)
 
 describe("helpers the build host's header lacks", function()
   env.it("are called by the kernel's names: cgrp_storage_get keeps a value on a cgroup",
-    { "bpf", "cgroup2", "btf", "prog:syscall", "map:cgrp_storage" },
+    { "bpf", "cgroup2", "btf", "prog:syscall", "map:cgrp_storage", "kfunc:bpf_cgroup_from_id" },
     function()
       local dir = assert(oracle.cgroup2()) .. "/ebpfdsl_spec58_" .. oracle.getpid()
       env.run("mkdir " .. dir)

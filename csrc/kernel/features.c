@@ -752,3 +752,77 @@ int ebpfdsl_probe_perf_link_info(char *why, size_t len)
 			      info.perf_event_type, name);
 	return 1;
 }
+
+/* ------------------------------------------------------------------ */
+/* Instructions the verifier knows                                    */
+
+/* One row per instruction family: a socket filter using it once, the
+ * release that taught the verifier it, and, for an instruction the kernel
+ * refuses outside its context, the words of the log that show the
+ * verifier knew it (addr_space_cast wants an arena with the program). */
+static const struct insn_probe {
+	const char *name;
+	const char *since;
+	const char *known_if_log_has;
+	struct bpf_insn prog[5];
+	unsigned n;
+} INSNS[] = {
+	/* r0 = (s8)r0: movsx, the v4 ALU form whose absence reads "reserved fields" */
+	{ "v4", "6.6", NULL,
+	  { MOV_R0(0), { .code = BPF_ALU64 | BPF_MOV | BPF_X, .dst_reg = 0, .src_reg = 0, .off = 8 }, EXIT }, 3 },
+	/* *(u64 *)(r10 - 8) = 0; r0 = load_acquire((u64 *)(r10 - 8)) */
+	{ "load_acquire", "6.15", NULL,
+	  { { .code = BPF_ST | BPF_MEM | BPF_DW, .dst_reg = BPF_REG_10, .off = -8 },
+	    { .code = BPF_STX | BPF_ATOMIC | BPF_DW, .dst_reg = 0, .src_reg = BPF_REG_10, .off = -8, .imm = 0x100 },
+	    EXIT },
+	  3 },
+	/* r0 = 0; may_goto +1; r0 = 0 */
+	{ "may_goto", "6.9", NULL, { MOV_R0(0), { .code = BPF_JMP | 0xe0, .off = 1 }, MOV_R0(0), EXIT }, 4 },
+	/* r0 = addr_space_cast(r0, 0, 1): refused without an arena, by name */
+	{ "addr_space_cast", "6.9", "addr_space_cast",
+	  { MOV_R0(0), { .code = BPF_ALU64 | BPF_MOV | BPF_X, .dst_reg = 0, .src_reg = 0, .off = 1, .imm = 1 }, EXIT },
+	  3 },
+};
+
+const char *ebpfdsl_probe_insn_name(size_t i)
+{
+	return i < sizeof(INSNS) / sizeof(INSNS[0]) ? INSNS[i].name : NULL;
+}
+
+int ebpfdsl_probe_insn(const char *name, char *why, size_t len)
+{
+	const struct insn_probe *p = NULL;
+	LIBBPF_OPTS(bpf_prog_load_opts, o);
+	char log[4096] = "", *last, *nl;
+	int fd, e;
+
+	clear(why, len);
+	for (size_t i = 0; name && i < sizeof(INSNS) / sizeof(INSNS[0]); i++)
+		if (strcmp(INSNS[i].name, name) == 0)
+			p = &INSNS[i];
+	if (!p)
+		return refuse(why, len, EINVAL, "no probe for the instruction '%s'", name ? name : "(null)");
+	o.log_buf = log;
+	o.log_size = sizeof(log);
+	o.log_level = 1;
+	fd = bpf_prog_load(BPF_PROG_TYPE_SOCKET_FILTER, NULL, "GPL", p->prog, p->n, &o);
+	if (fd >= 0) {
+		close(fd);
+		return 1;
+	}
+	e = errno;
+	if (p->known_if_log_has && strstr(log, p->known_if_log_has))
+		return 1;
+	/* the verifier's last line before its counts ("processed N insns") says why */
+	for (;;) {
+		while ((nl = strrchr(log, '\n')) && nl[1] == '\0')
+			*nl = '\0';
+		last = strrchr(log, '\n');
+		last = last ? last + 1 : log;
+		if (last == log || (strncmp(last, "processed ", 10) != 0 && strncmp(last, "verification time", 17) != 0))
+			break;
+		*last = '\0';
+	}
+	return refuse(why, len, e, "a socket filter using %s (%s+): %s", p->name, p->since,
+		      *last ? last : "(no verifier log)");
+}

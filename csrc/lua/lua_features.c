@@ -87,6 +87,29 @@ static int l_probe_perf_link_info(lua_State *L)
 	return result(L, ebpfdsl_probe_perf_link_info(why, sizeof(why)), why);
 }
 
+/* probe_insn(name) -> true | false, why, errno */
+static int l_probe_insn(lua_State *L)
+{
+	const char *name = luaL_checkstring(L, 1);
+	int found = 0;
+	char why[WHY_LEN];
+	for (size_t i = 0; ebpfdsl_probe_insn_name(i); i++)
+		found |= strcmp(ebpfdsl_probe_insn_name(i), name) == 0;
+	if (!found)
+		return luaL_error(L, "unknown instruction family '%s'", name);
+	return result(L, ebpfdsl_probe_insn(name, why, sizeof(why)), why);
+}
+
+static int l_probe_insns(lua_State *L)
+{
+	lua_newtable(L);
+	for (size_t i = 0; ebpfdsl_probe_insn_name(i); i++) {
+		lua_pushstring(L, ebpfdsl_probe_insn_name(i));
+		lua_rawseti(L, -2, (lua_Integer)i + 1);
+	}
+	return 1;
+}
+
 static const luaL_Reg feature_functions[] = {
 	{ "probe_map_type", l_probe_map_type },
 	{ "probe_prog_type", l_probe_prog_type },
@@ -95,6 +118,8 @@ static const luaL_Reg feature_functions[] = {
 	{ "probe_test_run", l_probe_test_run },
 	{ "probe_btf", l_probe_btf },
 	{ "probe_perf_link_info", l_probe_perf_link_info },
+	{ "probe_insn", l_probe_insn },
+	{ "probe_insns", l_probe_insns },
 	{ NULL, NULL },
 };
 

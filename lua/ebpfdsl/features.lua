@@ -17,6 +17,8 @@ local PROG_BY_KIND = { fentry = true, fexit = true, fmod_ret = true, tp_btf = tr
 
 local KINDS = {}
 for _, k in ipairs(core.probe_kinds()) do KINDS[k] = true end
+local INSNS = {}
+for _, k in ipairs(core.probe_insns()) do INSNS[k] = true end
 
 local function is_map(t) return core.map_type_info(t) ~= nil end
 local function is_prog(t)
@@ -40,6 +42,15 @@ local function prober(name)
     if ptype and is_prog(ptype) and core.helper_id(helper) then
       return function() return core.probe_prog_type(ptype, helper) end
     end
+  elseif class == "insn" and INSNS[rest] then
+    return function() return core.probe_insn(rest) end
+  elseif class == "kfunc" and rest:match("^[%a_][%w_]*$") then
+    return function()
+      local k, msg, errno = require("ebpfdsl.kfuncs").find(rest)
+      if k then return true end
+      if errno == 2 then msg = "missing from this kernel (ENOENT): " .. msg end
+      return false, msg, errno
+    end
   elseif name == "test_run" then
     return core.probe_test_run
   elseif name == "btf" then
@@ -57,14 +68,17 @@ local cache = {}
 -- lsm, kprobe_multi, uprobe_multi), "attach:<kind>" (features.kinds()),
 -- "helper:<prog type>:<helper>", "test_run", "btf" (vmlinux BTF),
 -- "link_info:perf_event" (link:info() of a perf-event link names what it
--- probes: 6.6+).
+-- probes: 6.6+), "insn:<family>" (the verifier knows v4 (6.6), may_goto,
+-- addr_space_cast (6.9), load_acquire (6.15): features.insns()),
+-- "kfunc:<name>" (a kfunc of vmlinux or a module BTF: kfuncs.find).
 function M.check(name)
   local hit = cache[name]
   if not hit then
     local probe = type(name) == "string" and prober(name)
     if not probe then
       raise(("features: unknown feature '%s' (map:<type>, prog:<type>, attach:<kind>, " ..
-        "helper:<prog type>:<helper>, test_run, btf, link_info:perf_event)"):format(tostring(name)))
+        "helper:<prog type>:<helper>, insn:<family>, kfunc:<name>, test_run, btf, link_info:perf_event)")
+        :format(tostring(name)))
     end
     local ok, why, errno = probe()
     hit = { available = ok and true or false, why = why, errno = errno }
@@ -77,6 +91,9 @@ end
 -- The attach kinds there is a probe for.
 M.kinds = core.probe_kinds
 
+-- The instruction families there is a probe for.
+M.insns = core.probe_insns
+
 -- Every feature features() reports, in a stable order.
 function M.names()
   local names = { "btf", "test_run" }
@@ -88,6 +105,7 @@ function M.names()
   for _, t in ipairs(progs) do names[#names + 1] = "prog:" .. t end
   for _, k in ipairs(core.probe_kinds()) do names[#names + 1] = "attach:" .. k end
   names[#names + 1] = "link_info:perf_event"
+  for _, k in ipairs(core.probe_insns()) do names[#names + 1] = "insn:" .. k end
   return names
 end
 
