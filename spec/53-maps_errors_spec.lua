@@ -27,7 +27,7 @@ describe("map creation", function()
   it("rejects unknown types, fields and flags by name", function()
     assert.equal("maps.create: unknown map type 'hsah' (maps.types() lists them)",
       err_of(maps.create, { type = "hsah", key_size = 4, value_size = 4, max_entries = 1 }))
-    assert.equal("maps.create: unknown field 'max_entry'",
+    assert.equal("maps.create: unknown field 'max_entry' (did you mean 'max_entries'?)",
       err_of(maps.create, { type = "hash", key_size = 4, value_size = 4, max_entry = 1 }))
     assert.equal("maps.create: unknown map flag 'no_prealoc'",
       err_of(maps.hash, { key_size = 4, value_size = 4, max_entries = 1, flags = { "no_prealoc" } }))

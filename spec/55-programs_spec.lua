@@ -178,6 +178,11 @@ describe("programs.load", function()
   it("raises on misuse, naming the field", function()
     assert.has_error(function() programs.load { type = "socket_filter", insns = {}, colour = 1 } end,
       "programs.load: unknown field 'colour'")
+    -- a typo names the field meant, at the caller's line
+    local ok, msg = pcall(function() programs.load { type = "xdp", insn = { d.mov("r0", 2), d.exit() } } end)
+    assert.is_false(ok)
+    assert.equal("spec/55-programs_spec.lua:" .. debug.getinfo(1, "l").currentline - 2 ..
+      ": programs.load: unknown field 'insn' (did you mean 'insns'?)", msg)
     assert.has_error(function() programs.load { type = "tracing", insns = { d.exit() } } end,
       "programs.load: type 'tracing' needs expected_attach_type: trace_fentry, trace_fexit, modify_return, " ..
       "trace_raw_tp or trace_iter (or use type='fentry', ...)")

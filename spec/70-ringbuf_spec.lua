@@ -414,7 +414,8 @@ int main(int argc, char **argv) {
       assert.error_matches(function() ringbuf.reader() end, "expected a table")
       assert.error_matches(function() ringbuf.reader {} end, "no ring buffer given")
       assert.error_matches(function() ringbuf.reader { [3] = 42 } end, "expected a handler or")
-      assert.error_matches(function() ringbuf.reader { [3] = { handle = print } } end, "unknown field 'handle'")
+      assert.error_matches(function() ringbuf.reader { [3] = { handle = print } } end,
+        "unknown field 'handle' %(did you mean 'handler'%?%)")
       assert.error_matches(function() ringbuf.reader { [3] = { handler = 1 } } end, "handler must be a function")
       assert.error_matches(function() ringbuf.reader { x = print } end, "keys must be ring buffer maps")
       assert.error_matches(function() ringbuf.reader { [3] = { layout = {} } } end, "a layout needs a size%(%) method")

@@ -31,4 +31,32 @@ end
 -- words that call one another across modules (arch, kprobe, tracepoint).
 M.outside_modules = M.blamer(function(info) return info.source:find("ebpfdsl[/\\][%w_]+%.lua$") ~= nil end)
 
+-- The message for the first key of t that `fields` (a set of names) does
+-- not hold, naming the nearest known one when it is close (a typo), or
+-- nil: the one check of every options table. The caller raises it, so
+-- that its own blame puts it at the user's line.
+function M.unknown_field(t, fields, what)
+  for k in pairs(t) do
+    if not fields[k] then
+      local msg = ("%s: unknown field '%s'"):format(what, tostring(k))
+      if type(k) == "string" then
+        local names = {}
+        for name in pairs(fields) do names[#names + 1] = name end
+        table.sort(names) -- the suggestion does not depend on hash order
+        -- of the nearest few, the one sharing the longest start with k
+        -- ('max_entry': max_entries, not map_extra, as near by edits)
+        local near, best = nil, -1
+        for _, name in ipairs(require("ebpfdsl.core").suggest(k, names, 4)) do
+          local n = 0
+          while n < #k and k:byte(n + 1) == name:byte(n + 1) do n = n + 1 end
+          if n > best then near, best = name, n end
+        end
+        if near then msg = ("%s (did you mean '%s'?)"):format(msg, near) end
+      end
+      return msg
+    end
+  end
+  return nil
+end
+
 return M

@@ -141,9 +141,8 @@ end
 -- "i8".."i64", "bytes", "fd", "lpm"; integers are unsigned unless named "iN".
 function M.create(spec)
   if type(spec) ~= "table" then raise("maps.create: expected a table {type=, ...}") end
-  for k in pairs(spec) do
-    if not CREATE_FIELDS[k] then raise(("maps.create: unknown field '%s'"):format(tostring(k))) end
-  end
+  local unknown = errors.unknown_field(spec, CREATE_FIELDS, "maps.create")
+  if unknown then raise(unknown) end
   local tname = spec.type
   if type(tname) ~= "string" then raise("maps.create: type must be a map type name such as 'hash'") end
   -- known by name, not probed: whether the kernel takes it, it says

@@ -3,6 +3,7 @@
 -- returns an ebpfdsl.Prog, or nil, message, errno, verifier log (in our
 -- disassembly and labels), the verifier's log as the kernel wrote it.
 local core = require "ebpfdsl.core"
+local errors = require "ebpfdsl._errors"
 -- ebpfdsl.features loads when a question for it comes (start-up loads
 -- what is used)
 local function features() return require "ebpfdsl.features" end
@@ -131,9 +132,8 @@ function M.load(spec, ptype, name)
   if type(spec) ~= "table" or spec.op or spec[1] ~= nil then
     spec = { insns = spec, type = ptype, name = name }
   end
-  for k in pairs(spec) do
-    if not LOAD_FIELDS[k] then error(("programs.load: unknown field '%s'"):format(tostring(k)), 2) end
-  end
+  local unknown = errors.unknown_field(spec, LOAD_FIELDS, "programs.load")
+  if unknown then error(unknown, 2) end
   local ptype_name, attach = spec.type, spec.expected_attach_type
   if type(ptype_name) ~= "string" then
     error("programs.load: type must be a program type name such as 'socket_filter'", 2)

@@ -2,6 +2,7 @@
 -- Reading ring buffers: ringbuf.reader{[map] = handler, [map2] = {layout =
 -- E, handler = fn, lost = loss_map}} gives an ebpfdsl.RingBuf.
 local core = require "ebpfdsl.core"
+local errors = require "ebpfdsl._errors"
 
 local M = {}
 
@@ -33,11 +34,8 @@ local function ring_entry(map, v)
   if callable(v) then
     entry.handler = v
   elseif type(v) == "table" then
-    for k in pairs(v) do
-      if not SPEC_FIELDS[k] then
-        error(("ringbuf.reader: unknown field '%s' (expected handler, layout, mode, lost)"):format(tostring(k)), 3)
-      end
-    end
+    local unknown = errors.unknown_field(v, SPEC_FIELDS, "ringbuf.reader")
+    if unknown then error(unknown .. " (expected handler, layout, mode, lost)", 3) end
     if v.handler ~= nil and not callable(v.handler) then
       error("ringbuf.reader: handler must be a function, got " .. type(v.handler), 3)
     end
