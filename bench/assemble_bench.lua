@@ -19,7 +19,7 @@ local function build()
       d.mov("r1", b), d.add("r0", "r1"), d.and32("r0", 0xff), d.lddw("r3", 0x123456789 + b),
       d.stx("dw", "r10", -8, "r3"), d.ldx("w", "r2", "r10", -8), d.jeq("r2", 7, names[b + 1]),
       d.lsh("r2", 3), d.xor("r0", "r2"), d.jgt("r0", "r2", names[b + 1]), d.sub("r0", 1),
-      d.mov32("r4", -1), d.or_("r0", "r4"), d.rsh("r0", 1), d.mul("r0", 3),
+      d.mov32("r4", -1), d["or"]("r0", "r4"), d.rsh("r0", 1), d.mul("r0", 3),
     }
   end
   p[#p + 1] = { d.label(names[BLOCKS]), d.exit() }
@@ -35,7 +35,7 @@ local function build_with_builder()
     b:mov("r1", blk):add("r0", "r1"):and32("r0", 0xff):lddw("r3", 0x123456789 + blk)
     b:stx("dw", "r10", -8, "r3"):ldx("w", "r2", "r10", -8):jeq("r2", 7, next_block)
     b:lsh("r2", 3):xor("r0", "r2"):jgt("r0", "r2", next_block):sub("r0", 1)
-    b:mov32("r4", -1):or_("r0", "r4"):rsh("r0", 1):mul("r0", 3)
+    b:mov32("r4", -1)["or"](b, "r0", "r4"):rsh("r0", 1):mul("r0", 3)
   end
   b:label(names[BLOCKS]):exit()
   return b:assemble()

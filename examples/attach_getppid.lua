@@ -13,7 +13,7 @@ local counts <close> = assert(maps.hash { key = "u32", value = "u64", max_entrie
 local prog = assert(ebpf.programs.load { type = "tracepoint", name = "count_getppid", insns = {
   d.call("get_current_pid_tgid"),
   d.rsh("r0", 32),
-  d.stxw("fp", -4, "r0"), -- the key: this process's id
+  d.stx("w", "fp", -4, "r0"), -- the key: this process's id
   d.ld_map_fd("r1", counts), d.mov("r2", "fp"), d.add("r2", -4),
   d.call("map_lookup_elem"),
   d.jeq("r0", 0, "new"),
@@ -21,7 +21,7 @@ local prog = assert(ebpf.programs.load { type = "tracepoint", name = "count_getp
   d.atomic_add("dw", "r0", 0, "r1"),
   d.ja("out"),
   d.label("new"),
-  d.stdw("fp", -16, 1),
+  d.st("dw", "fp", -16, 1),
   d.ld_map_fd("r1", counts), d.mov("r2", "fp"), d.add("r2", -4), d.mov("r3", "fp"), d.add("r3", -16),
   d.mov("r4", 0),
   d.call("map_update_elem"),

@@ -70,7 +70,7 @@ local function tcp_connect_probe(events, read, tgid)
     d.ldx("w", "r1", "fp", -4),
     s.store_field("r8", Event, "daddr", "r1"),
     d.ldx("h", "r1", "fp", -6),
-    d.be16("r1"), -- network to host order (a swap on this little-endian machine)
+    d.be("r1", 16), -- network to host order (a swap on this little-endian machine)
     s.store_field("r8", Event, "dport", "r1"),
     s.store_imm("r8", Event, "padding", 0),
     s.field_addr("r1", "r8", Event, "comm"), d.mov("r2", Event:field_size("comm")),

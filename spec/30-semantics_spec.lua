@@ -102,7 +102,7 @@ local function bswap(x, bits)
   return r
 end
 
--- to_le/to_be convert from host order, which is this machine's.
+-- le/be convert from host order, which is this machine's.
 local LITTLE = string.pack("=I2", 1) == string.pack("<I2", 1)
 local BYTEORDER = {
   le = function(x, bits) return LITTLE and trunc(x, bits) or bswap(x, bits) end,
@@ -191,7 +191,7 @@ local function packet(a, b, c, sel, tail)
 end
 
 local function operand(reg, off)
-  return { dsl.ld_abs("w", off), dsl.mov(reg, "r0"), dsl.lsh(reg, 32), dsl.ld_abs("w", off + 4), dsl.or_(reg, "r0") }
+  return { dsl.ld_abs("w", off), dsl.mov(reg, "r0"), dsl.lsh(reg, 32), dsl.ld_abs("w", off + 4), dsl["or"](reg, "r0") }
 end
 
 local PROLOGUE = {
@@ -207,7 +207,7 @@ local function epilogue(outs)
     l[#l + 1] = { dsl.jlt("r6", 2 * (k - 1), "pick"), dsl.mov("r1", outs[k]) }
   end
   l[#l + 1] = {
-    dsl.label("pick"), dsl.mov("r0", "r1"), dsl.mov("r1", "r6"), dsl.and_("r1", 1),
+    dsl.label("pick"), dsl.mov("r0", "r1"), dsl.mov("r1", "r6"), dsl["and"]("r1", 1),
     dsl.jeq("r1", 0, "done"), dsl.rsh("r0", 32), dsl.label("done"), dsl.exit(),
   }
   return l

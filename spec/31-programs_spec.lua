@@ -331,7 +331,7 @@ int main(void)
       -- the kernel copies a syscall program's context back over what it
       -- was given: a copy, never the Lua string (strings are shared)
       local p <close> = assert(programs.load { type = "syscall", sleepable = true, insns = {
-        dsl.ldxw("r2", "r1", 0), dsl.add("r2", 1), dsl.stxw("r1", 0, "r2"), dsl.mov("r0", 0), dsl.exit() } })
+        dsl.ldx("w", "r2", "r1", 0), dsl.add("r2", 1), dsl.stx("w", "r1", 0, "r2"), dsl.mov("r0", 0), dsl.exit() } })
       local ctx = string.pack("<I4I4", 41, 7)
       local r = assert(p:test_run { ctx = ctx })
       assert.equal(string.pack("<I4I4", 42, 7), r.ctx_out)

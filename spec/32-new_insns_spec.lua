@@ -21,8 +21,8 @@ local function run(name, body)
   local out <close> = assert(maps.array { value = "u64", max_entries = 1 })
   local prog <close>, msg, _, log = programs.load { type = "socket_filter", name = name, insns = {
     body,
-    dsl.stw("fp", -4, 0),
-    dsl.stxdw("fp", -16, "r6"),
+    dsl.st("w", "fp", -4, 0),
+    dsl.stx("dw", "fp", -16, "r6"),
     dsl.ld_map_fd("r1", out), dsl.mov("r2", "fp"), dsl.add("r2", -4),
     dsl.mov("r3", "fp"), dsl.add("r3", -16), dsl.mov("r4", 0),
     dsl.call("map_update_elem"),
@@ -42,16 +42,16 @@ describe("load-acquire and store-release in the kernel", function()
         for _, v in ipairs(VALUES) do
           -- the sized store over a known pattern, read back whole by ldx
           local stored = run("strel_" .. size, {
-            dsl.lddw("r1", PATTERN), dsl.stxdw("fp", -24, "r1"),
+            dsl.lddw("r1", PATTERN), dsl.stx("dw", "fp", -24, "r1"),
             dsl.lddw("r2", v),
             dsl.store_release(size, "fp", -24, "r2"),
-            dsl.ldxdw("r6", "fp", -24),
+            dsl.ldx("dw", "r6", "fp", -24),
           })
           local mask = bits == 64 and -1 or (1 << bits) - 1
           assert.equal((PATTERN & ~mask) | (v & mask), stored, ("store_release %s of 0x%x"):format(size, v))
           -- the sized load-acquire of a whole slot, zero-extended
           local loaded = run("ldacq_" .. size, {
-            dsl.lddw("r1", v), dsl.stxdw("fp", -24, "r1"),
+            dsl.lddw("r1", v), dsl.stx("dw", "fp", -24, "r1"),
             dsl.mov("r6", -1),
             dsl.load_acquire(size, "r6", "fp", -24),
           })
@@ -62,7 +62,7 @@ describe("load-acquire and store-release in the kernel", function()
 
   env.it("are refused misaligned, as every atomic is", { "bpf", "insn:load_acquire" }, function()
     local prog, msg = programs.load { type = "socket_filter", insns = {
-      dsl.mov("r1", 7), dsl.stxdw("fp", -16, "r1"),
+      dsl.mov("r1", 7), dsl.stx("dw", "fp", -16, "r1"),
       dsl.load_acquire("w", "r0", "fp", -14), dsl.exit(),
     } }
     assert.is_nil(prog)
@@ -118,7 +118,7 @@ describe("addr_space_cast in the kernel", function()
       dsl.jne("r0", 0, "got"), dsl.mov("r0", 1), dsl.exit(),
       dsl.label("got"), dsl.mov("r6", "r0"),
       dsl.addr_space_cast("r7", "r6", 0, 1),
-      dsl.stw("r7", 0, 0x5a5a), dsl.ldxw("r8", "r7", 0),
+      dsl.st("w", "r7", 0, 0x5a5a), dsl.ldx("w", "r8", "r7", 0),
       dsl.ld_map_fd("r1", arena), dsl.mov("r2", "r6"), dsl.mov("r3", 1),
       dsl.call_kfunc("bpf_arena_free_pages"),
       dsl.mov("r0", "r8"), dsl.exit(),

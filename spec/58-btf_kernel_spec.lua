@@ -146,10 +146,10 @@ describe("maps with layouts carry BTF", function()
     local m <close> = assert(maps.array { value = V, max_entries = 1 })
     m[0] = { n = 5 }
     local body = {
-      dsl.stw("fp", -4, 0), dsl.ld_map_fd("r1", m), dsl.mov("r2", "fp"), dsl.add("r2", -4),
+      dsl.st("w", "fp", -4, 0), dsl.ld_map_fd("r1", m), dsl.mov("r2", "fp"), dsl.add("r2", -4),
       dsl.call("map_lookup_elem"), dsl.jeq("r0", 0, "out"), dsl.mov("r6", "r0"),
       dsl.mov("r1", "r6"), dsl.call("spin_lock"),
-      dsl.ldxdw("r1", "r6", V:offset("n")), dsl.add("r1", 10), dsl.stxdw("r6", V:offset("n"), "r1"),
+      dsl.ldx("dw", "r1", "r6", V:offset("n")), dsl.add("r1", 10), dsl.stx("dw", "r6", V:offset("n"), "r1"),
       dsl.mov("r1", "r6"), dsl.call("spin_unlock"),
       dsl.label("out"), dsl.mov("r0", 2), dsl.exit(),
     }
@@ -159,7 +159,7 @@ describe("maps with layouts carry BTF", function()
     -- the same value with no BTF: the verifier cannot see the lock
     local bare <close> = assert(maps.array { value = V, max_entries = 1, btf = false })
     local refused, msg = programs.load { type = "xdp", insns = {
-      dsl.stw("fp", -4, 0), dsl.ld_map_fd("r1", bare), dsl.mov("r2", "fp"), dsl.add("r2", -4),
+      dsl.st("w", "fp", -4, 0), dsl.ld_map_fd("r1", bare), dsl.mov("r2", "fp"), dsl.add("r2", -4),
       dsl.call("map_lookup_elem"), dsl.jeq("r0", 0, "out"), dsl.mov("r1", "r0"), dsl.call("spin_lock"),
       dsl.label("out"), dsl.mov("r0", 2), dsl.exit() } }
     assert.is_nil(refused)
@@ -174,12 +174,12 @@ describe("maps with layouts carry BTF", function()
     local m <close> = assert(maps.array { value = V, max_entries = 1, kptrs = { task = "task_struct" } })
     local btf = env.run(("bpftool btf dump id %d"):format(m:info().btf_id))
     assert.matches("TYPE_TAG 'kptr' type_id=", btf, 1, true)
-    local lookup = { dsl.stw("fp", -4, 0), dsl.ld_map_fd("r1", m), dsl.mov("r2", "fp"), dsl.add("r2", -4),
+    local lookup = { dsl.st("w", "fp", -4, 0), dsl.ld_map_fd("r1", m), dsl.mov("r2", "fp"), dsl.add("r2", -4),
       dsl.call("map_lookup_elem"), dsl.jne("r0", 0, "ok"), dsl.mov("r0", -2), dsl.exit(),
       dsl.label("ok"), dsl.mov("r7", "r0"), dsl.mov("r1", "r7"), dsl.add("r1", V:offset("task")) }
     -- put: the task of the pid in ctx goes into the map (a reference the map holds)
     local put <close> = load { type = "syscall", sleepable = true, name = "kptr_put", insns = {
-      dsl.ldxw("r6", "r1", 0), lookup,
+      dsl.ldx("w", "r6", "r1", 0), lookup,
       dsl.mov("r1", "r6"), dsl.call_kfunc("bpf_task_from_pid"), dsl.jne("r0", 0, "found"),
       dsl.mov("r0", -1), dsl.exit(),
       dsl.label("found"),
@@ -189,7 +189,7 @@ describe("maps with layouts carry BTF", function()
     -- take: the task comes out of the map; its tgid is returned
     local take <close> = load { type = "syscall", sleepable = true, name = "kptr_take", insns = {
       lookup, dsl.mov("r2", 0), dsl.call("kptr_xchg"), dsl.jne("r0", 0, "got"), dsl.mov("r0", 0), dsl.exit(),
-      dsl.label("got"), dsl.ldxw("r6", "r0", off), dsl.mov("r1", "r0"), dsl.call_kfunc("bpf_task_release"),
+      dsl.label("got"), dsl.ldx("w", "r6", "r0", off), dsl.mov("r1", "r0"), dsl.call_kfunc("bpf_task_release"),
       dsl.mov("r0", "r6"), dsl.exit() } }
     local child = io.popen("exec sleep 30", "r")
     local pid = tonumber(env.run("pgrep -n -P " .. oracle.getpid() .. " sleep"))
@@ -283,11 +283,11 @@ describe("kfuncs by name", function()
       local comm = require("ebpfdsl.btf").vmlinux():offsetof("task_struct", "comm")
       local out <close> = assert(maps.array { value = "u64", max_entries = 1 })
       local p <close> = load { type = "syscall", sleepable = true, name = "from_pid", insns = {
-        dsl.ldxw("r1", "r1", 0), dsl.call_kfunc("bpf_task_from_pid"),
+        dsl.ldx("w", "r1", "r1", 0), dsl.call_kfunc("bpf_task_from_pid"),
         dsl.jne("r0", 0, "found"), dsl.mov("r0", -1), dsl.exit(),
         dsl.label("found"), dsl.mov("r6", "r0"),
-        dsl.ldxdw("r1", "r6", comm), dsl.stxdw("fp", -8, "r1"),
-        dsl.stw("fp", -12, 0), dsl.ld_map_fd("r1", out), dsl.mov("r2", "fp"), dsl.add("r2", -12),
+        dsl.ldx("dw", "r1", "r6", comm), dsl.stx("dw", "fp", -8, "r1"),
+        dsl.st("w", "fp", -12, 0), dsl.ld_map_fd("r1", out), dsl.mov("r2", "fp"), dsl.add("r2", -12),
         dsl.mov("r3", "fp"), dsl.add("r3", -8), dsl.mov("r4", 0), dsl.call("map_update_elem"),
         dsl.mov("r1", "r6"), dsl.call_kfunc("bpf_task_release"), dsl.mov("r0", 0), dsl.exit() } }
       local child = io.popen("exec sleep 30", "r")
@@ -319,16 +319,16 @@ describe("kfuncs by name", function()
       local opts_size = require("ebpfdsl.btf").vmlinux():type("bpf_ct_opts", "struct").size
       local p <close> = load { type = "xdp", name = "ct_lookup", insns = {
         dsl.mov("r6", "r1"),
-        dsl.stdw("fp", -16, 0), dsl.stdw("fp", -8, 0), -- the tuple: 0.0.0.0:0 -> 0.0.0.0:0
-        dsl.stdw("fp", -32, 0), dsl.stdw("fp", -24, 0),
-        dsl.stw("fp", -32, -1), -- opts.netns_id = BPF_F_CURRENT_NETNS
-        dsl.stb("fp", -24, 6), -- opts.l4proto = IPPROTO_TCP
+        dsl.st("dw", "fp", -16, 0), dsl.st("dw", "fp", -8, 0), -- the tuple: 0.0.0.0:0 -> 0.0.0.0:0
+        dsl.st("dw", "fp", -32, 0), dsl.st("dw", "fp", -24, 0),
+        dsl.st("w", "fp", -32, -1), -- opts.netns_id = BPF_F_CURRENT_NETNS
+        dsl.st("b", "fp", -24, 6), -- opts.l4proto = IPPROTO_TCP
         dsl.mov("r1", "r6"), dsl.mov("r2", "fp"), dsl.add("r2", -16), dsl.mov("r3", 12),
         dsl.mov("r4", "fp"), dsl.add("r4", -32), dsl.mov("r5", opts_size),
         dsl.call_kfunc("bpf_xdp_ct_lookup"),
         dsl.jeq("r0", 0, "none"), dsl.mov("r1", "r0"), dsl.call_kfunc("bpf_ct_release"),
         dsl.mov("r0", 1), dsl.exit(),
-        dsl.label("none"), dsl.ldxw("r0", "fp", -28), dsl.exit(), -- opts.error
+        dsl.label("none"), dsl.ldx("w", "r0", "fp", -28), dsl.exit(), -- opts.error
       } }
       assert.equal(0xfffffffe, p:test_run { data = PACKET }.retval) -- -ENOENT
     end)
@@ -360,12 +360,12 @@ describe("helpers the build host's header lacks", function()
       local m <close> = assert(maps.cgrp_storage { value = "u64" })
       -- ctx: a cgroup id; the program stores 0xc0ffee on that cgroup
       local p <close> = load { type = "syscall", sleepable = true, name = "cgrp_get", insns = {
-        dsl.ldxdw("r1", "r1", 0), dsl.call_kfunc("bpf_cgroup_from_id"),
+        dsl.ldx("dw", "r1", "r1", 0), dsl.call_kfunc("bpf_cgroup_from_id"),
         dsl.jne("r0", 0, "ok"), dsl.mov("r0", -1), dsl.exit(),
         dsl.label("ok"), dsl.mov("r6", "r0"),
         dsl.ld_map_fd("r1", m), dsl.mov("r2", "r6"), dsl.mov("r3", 0), dsl.mov("r4", 1), -- F_CREATE
         dsl.call("cgrp_storage_get"),
-        dsl.jeq("r0", 0, "release"), dsl.lddw("r1", 0xc0ffee), dsl.stxdw("r0", 0, "r1"),
+        dsl.jeq("r0", 0, "release"), dsl.lddw("r1", 0xc0ffee), dsl.stx("dw", "r0", 0, "r1"),
         dsl.label("release"), dsl.mov("r1", "r6"), dsl.call_kfunc("bpf_cgroup_release"),
         dsl.mov("r0", 0), dsl.exit() } }
       -- a cgroup's id is its directory's inode number

@@ -30,12 +30,12 @@ describe("bpf_loop", function()
   -- callback saw; the callback stops the loop (returns 1) at index `stop`
   local function looper(n, stop)
     return load { type = "socket_filter", name = "loop", insns = {
-      dsl.stdw("fp", -8, 0),
+      dsl.st("dw", "fp", -8, 0),
       dsl.mov("r1", n), dsl.ld_func("r2", "body"), dsl.mov("r3", "fp"), dsl.add("r3", -8), dsl.mov("r4", 0),
       dsl.call("loop"),
-      dsl.lsh("r0", 16), dsl.ldxdw("r1", "fp", -8), dsl.add("r0", "r1"), dsl.exit(),
+      dsl.lsh("r0", 16), dsl.ldx("dw", "r1", "fp", -8), dsl.add("r0", "r1"), dsl.exit(),
       dsl.label("body"), -- long body(u64 index, void *ctx)
-      dsl.ldxdw("r3", "r2", 0), dsl.add("r3", "r1"), dsl.stxdw("r2", 0, "r3"),
+      dsl.ldx("dw", "r3", "r2", 0), dsl.add("r3", "r1"), dsl.stx("dw", "r2", 0, "r3"),
       dsl.mov("r0", 0), dsl.jne("r1", stop, "go_on"), dsl.mov("r0", 1),
       dsl.label("go_on"), dsl.exit(),
     } }
@@ -69,17 +69,17 @@ describe("for_each_map_elem", function()
   -- verifier walk the callback once per value it could take.
   local function each(m, stop)
     return load { type = "socket_filter", name = "each", insns = {
-      dsl.stdw("fp", -24, 0), dsl.stdw("fp", -16, 0), dsl.stdw("fp", -8, 0),
+      dsl.st("dw", "fp", -24, 0), dsl.st("dw", "fp", -16, 0), dsl.st("dw", "fp", -8, 0),
       dsl.ld_map_fd("r1", m), dsl.ld_func("r2", "visit"), dsl.mov("r3", "fp"), dsl.add("r3", -24),
       dsl.mov("r4", 0), dsl.call("for_each_map_elem"),
-      dsl.stxdw("fp", -32, "r0"),
-      dsl.ldxdw("r0", "fp", -16), dsl.ldxdw("r1", "fp", -32), dsl.lsh("r1", 24), dsl.add("r0", "r1"),
-      dsl.ldxdw("r1", "fp", -8), dsl.lsh("r1", 16), dsl.add("r0", "r1"), dsl.exit(),
+      dsl.stx("dw", "fp", -32, "r0"),
+      dsl.ldx("dw", "r0", "fp", -16), dsl.ldx("dw", "r1", "fp", -32), dsl.lsh("r1", 24), dsl.add("r0", "r1"),
+      dsl.ldx("dw", "r1", "fp", -8), dsl.lsh("r1", 16), dsl.add("r0", "r1"), dsl.exit(),
       dsl.label("visit"),
-      dsl.ldxdw("r1", "r4", 8), dsl.ldxdw("r5", "r3", 0), dsl.add("r1", "r5"), dsl.stxdw("r4", 8, "r1"),
-      dsl.ldxw("r5", "r2", 0),
-      dsl.ldxdw("r1", "r4", 16), dsl.add("r1", "r5"), dsl.stxdw("r4", 16, "r1"),
-      dsl.ldxdw("r1", "r4", 0), dsl.add("r1", 1), dsl.stxdw("r4", 0, "r1"),
+      dsl.ldx("dw", "r1", "r4", 8), dsl.ldx("dw", "r5", "r3", 0), dsl.add("r1", "r5"), dsl.stx("dw", "r4", 8, "r1"),
+      dsl.ldx("w", "r5", "r2", 0),
+      dsl.ldx("dw", "r1", "r4", 16), dsl.add("r1", "r5"), dsl.stx("dw", "r4", 16, "r1"),
+      dsl.ldx("dw", "r1", "r4", 0), dsl.add("r1", 1), dsl.stx("dw", "r4", 0, "r1"),
       dsl.mov("r0", 0), dsl.jne("r5", stop, "more"), dsl.mov("r0", 1),
       dsl.label("more"), dsl.exit(),
     } }
@@ -111,15 +111,15 @@ describe("timers", function()
     local m <close> = assert(maps.array { value = V, max_entries = 2, name = "timers59" })
     -- long fire(void *map, u32 *key, struct timed *value): records the key it came with
     local p <close> = load { type = "xdp", name = "timer", insns = {
-      dsl.stw("fp", -4, 1), dsl.ld_map_fd("r1", m), dsl.mov("r2", "fp"), dsl.add("r2", -4),
+      dsl.st("w", "fp", -4, 1), dsl.ld_map_fd("r1", m), dsl.mov("r2", "fp"), dsl.add("r2", -4),
       dsl.call("map_lookup_elem"), dsl.jeq("r0", 0, "out"), dsl.mov("r6", "r0"),
       dsl.mov("r1", "r6"), dsl.ld_map_fd("r2", m), dsl.mov("r3", 1), dsl.call("timer_init"), -- CLOCK_MONOTONIC
       dsl.mov("r1", "r6"), dsl.ld_func("r2", "fire"), dsl.call("timer_set_callback"),
       dsl.mov("r1", "r6"), dsl.mov("r2", 1000), dsl.mov("r3", 0), dsl.call("timer_start"),
       dsl.label("out"), dsl.mov("r0", 2), dsl.exit(),
       dsl.label("fire"),
-      dsl.ldxw("r1", "r2", 0), dsl.stxw("r3", V:offset("key"), "r1"),
-      dsl.mov("r1", 0x71e), dsl.stxdw("r3", V:offset("fired"), "r1"),
+      dsl.ldx("w", "r1", "r2", 0), dsl.stx("w", "r3", V:offset("key"), "r1"),
+      dsl.mov("r1", 0x71e), dsl.stx("dw", "r3", V:offset("fired"), "r1"),
       dsl.mov("r0", 0), dsl.exit(),
     } }
     assert.equal(2, run(p))
@@ -138,18 +138,18 @@ describe("find_vma", function()
       local vm_start, vm_end = v:offsetof("vm_area_struct", "vm_start"), v:offsetof("vm_area_struct", "vm_end")
       local out <close> = assert(maps.array { value = "u64", max_entries = 2 })
       local function put(k, r)
-        return { dsl.stw("fp", -4, k), dsl.stxdw("fp", -16, r), dsl.ld_map_fd("r1", out), dsl.mov("r2", "fp"),
+        return { dsl.st("w", "fp", -4, k), dsl.stx("dw", "fp", -16, r), dsl.ld_map_fd("r1", out), dsl.mov("r2", "fp"),
                  dsl.add("r2", -4), dsl.mov("r3", "fp"), dsl.add("r3", -16), dsl.mov("r4", 0),
                  dsl.call("map_update_elem") }
       end
       -- ctx: the address; r0: what find_vma returned
       local p <close> = load { type = "syscall", sleepable = true, name = "find_vma", insns = {
-        dsl.ldxdw("r7", "r1", 0),
+        dsl.ldx("dw", "r7", "r1", 0),
         dsl.call("get_current_task_btf"),
         dsl.mov("r1", "r0"), dsl.mov("r2", "r7"), dsl.ld_func("r3", "found"), dsl.mov("r4", 0), dsl.mov("r5", 0),
         dsl.call("find_vma"), dsl.exit(),
         dsl.label("found"), -- long found(struct task_struct *, struct vm_area_struct *, void *ctx)
-        dsl.ldxdw("r8", "r2", vm_start), dsl.ldxdw("r9", "r2", vm_end),
+        dsl.ldx("dw", "r8", "r2", vm_start), dsl.ldx("dw", "r9", "r2", vm_end),
         put(0, "r8"), put(1, "r9"),
         dsl.mov("r0", 0), dsl.exit(),
       } }
@@ -189,19 +189,19 @@ describe("user_ringbuf_drain", function()
     -- r0 = drained << 16 | seen, the hash in the array
     local out <close> = assert(maps.array { value = "u64", max_entries = 1 })
     local p <close> = load { type = "socket_filter", name = "drain", insns = {
-      dsl.stdw("fp", -16, 0), dsl.stdw("fp", -8, 0),
+      dsl.st("dw", "fp", -16, 0), dsl.st("dw", "fp", -8, 0),
       dsl.ld_map_fd("r1", urb), dsl.ld_func("r2", "sample"), dsl.mov("r3", "fp"), dsl.add("r3", -16),
       dsl.mov("r4", 0), dsl.call("user_ringbuf_drain"), dsl.mov("r6", "r0"),
-      dsl.stw("fp", -20, 0), dsl.ld_map_fd("r1", out), dsl.mov("r2", "fp"), dsl.add("r2", -20),
+      dsl.st("w", "fp", -20, 0), dsl.ld_map_fd("r1", out), dsl.mov("r2", "fp"), dsl.add("r2", -20),
       dsl.mov("r3", "fp"), dsl.add("r3", -8), dsl.mov("r4", 0), dsl.call("map_update_elem"),
-      dsl.ldxdw("r0", "fp", -16), dsl.lsh("r6", 16), dsl.add("r0", "r6"), dsl.exit(),
+      dsl.ldx("dw", "r0", "fp", -16), dsl.lsh("r6", 16), dsl.add("r0", "r6"), dsl.exit(),
       dsl.label("sample"), -- long sample(struct bpf_dynptr *, void *ctx)
       dsl.mov("r6", "r2"), dsl.mov("r3", "r1"),
       dsl.mov("r1", "fp"), dsl.add("r1", -8), dsl.mov("r2", 8), dsl.mov("r4", 0), dsl.mov("r5", 0),
       dsl.call("dynptr_read"),
-      dsl.ldxdw("r1", "r6", 8), dsl.mul("r1", 31), dsl.ldxdw("r2", "fp", -8), dsl.add("r1", "r2"),
-      dsl.stxdw("r6", 8, "r1"),
-      dsl.ldxdw("r1", "r6", 0), dsl.add("r1", 1), dsl.stxdw("r6", 0, "r1"),
+      dsl.ldx("dw", "r1", "r6", 8), dsl.mul("r1", 31), dsl.ldx("dw", "r2", "fp", -8), dsl.add("r1", "r2"),
+      dsl.stx("dw", "r6", 8, "r1"),
+      dsl.ldx("dw", "r1", "r6", 0), dsl.add("r1", 1), dsl.stx("dw", "r6", 0, "r1"),
       dsl.mov("r0", 0), dsl.exit(),
     } }
     local values = { 5, 7, 11, 0x123456789, 2 }

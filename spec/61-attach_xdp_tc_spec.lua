@@ -15,16 +15,16 @@ local KEPT = { "A1", "B3", "C5" }
 -- offsets, and the verdicts differ.
 local function filter(d, data_off, end_off, drop, pass)
   return {
-    d.ldxw("r2", "r1", data_off),
-    d.ldxw("r3", "r1", end_off),
+    d.ldx("w", "r2", "r1", data_off),
+    d.ldx("w", "r3", "r1", end_off),
     d.mov("r4", "r2"),
     d.add("r4", 43),
     d.jgt("r4", "r3", "pass"),
-    d.ldxh("r5", "r2", 12),
+    d.ldx("h", "r5", "r2", 12),
     d.jne("r5", 0x0008, "pass"), -- ETH_P_IP, loaded little-endian
-    d.ldxb("r5", "r2", 23),
+    d.ldx("b", "r5", "r2", 23),
     d.jne("r5", 17, "pass"), -- IPPROTO_UDP
-    d.ldxb("r5", "r2", 42),
+    d.ldx("b", "r5", "r2", 42),
     d.jne("r5", string.byte("X"), "pass"),
     d.mov("r0", drop),
     d.exit(),

@@ -25,7 +25,7 @@ local function counter(e, counts)
     count.only_comm(d, "getppid_n", "out"),
     d.call("get_current_pid_tgid"),
     d.rsh("r0", 32),
-    d.stxw("fp", -4, "r0"), -- key: the tgid
+    d.stx("w", "fp", -4, "r0"), -- key: the tgid
     count.bump(d, counts, -4),
     d.label("out"),
     d.mov("r0", 0),

@@ -179,9 +179,9 @@ describe("prog:attach_uprobe", function()
     local rets <close> = assert(e.maps.hash{ key = "u64", value = "u64", max_entries = 64 })
     local entry = assert(e.programs.load{ type = "kprobe", name = "u_args", insns = {
       kprobe.prologue({ "r6", "r7", "r8" }),
-      d.stxdw("fp", -8, "r6"),
-      d.stxdw("fp", -24, "r7"),
-      d.stxdw("fp", -16, "r8"),
+      d.stx("dw", "fp", -8, "r6"),
+      d.stx("dw", "fp", -24, "r7"),
+      d.stx("dw", "fp", -16, "r8"),
       d.ld_map_fd("r1", args), d.mov("r2", "fp"), d.add("r2", -8), d.mov("r3", "fp"), d.add("r3", -24),
       d.mov("r4", 0),
       d.call("map_update_elem"),
@@ -190,7 +190,7 @@ describe("prog:attach_uprobe", function()
     } })
     local ret = assert(e.programs.load{ type = "kprobe", name = "u_ret", insns = {
       kprobe.kretprobe_return_value("r1", "r6"),
-      d.stxdw("fp", -8, "r6"),
+      d.stx("dw", "fp", -8, "r6"),
       count.bump(d, rets, -8),
       d.mov("r0", 0),
       d.exit(),

@@ -361,15 +361,15 @@ describe("prog:attach_iter", function()
     local prog = assert(e.programs.load{ type = "tracing", name = "iter_pids",
       expected_attach_type = e.attach.type("trace_iter"), attach_btf_id = assert(btf_func_id("bpf_iter_task")),
       insns = {
-        d.ldxdw("r6", "r1", 0), -- ctx->meta
-        d.ldxdw("r7", "r1", 8), -- ctx->task
+        d.ldx("dw", "r6", "r1", 0), -- ctx->meta
+        d.ldx("dw", "r7", "r1", 8), -- ctx->task
         d.jeq("r7", 0, "out"),
-        d.ldxdw("r8", "r6", 0), -- meta->seq
-        d.ldxw("r2", "r7", task_member("tgid")),
-        d.ldxw("r3", "r7", task_member("pid")),
+        d.ldx("dw", "r8", "r6", 0), -- meta->seq
+        d.ldx("w", "r2", "r7", task_member("tgid")),
+        d.ldx("w", "r3", "r7", task_member("pid")),
         d.jne("r2", "r3", "out"), -- threads other than the leader
-        d.stxdw("fp", -8, "r2"),
-        d.stw("fp", -16, 0x000a6425), -- "%d\n\0"
+        d.stx("dw", "fp", -8, "r2"),
+        d.st("w", "fp", -16, 0x000a6425), -- "%d\n\0"
         d.mov("r1", "r8"), d.mov("r2", "fp"), d.add("r2", -16), d.mov("r3", 4),
         d.mov("r4", "fp"), d.add("r4", -8), d.mov("r5", 8),
         d.call("seq_printf"),

@@ -346,7 +346,7 @@ describe("stacks", function()
       return {
         d.mov("r1", "r6"), d.ld_map_fd("r2", st[flags]), d.mov("r3", flags), d.call("get_stackid"),
         d.jslt("r0", 0, done),
-        d.stxw("fp", -4, "r0"), d.stdw("fp", -16, 1),
+        d.stx("w", "fp", -4, "r0"), d.st("dw", "fp", -16, 1),
         d.ld_map_fd("r1", ids), d.mov("r2", "fp"), d.add("r2", -4), d.mov("r3", "fp"), d.add("r3", -16),
         d.mov("r4", 0), d.call("map_update_elem"),
         d.label(done),

@@ -61,7 +61,7 @@ describe("stack_trace maps", function()
       return {
         d.mov("r1", "r6"), d.ld_map_fd("r2", map), d.mov("r3", flags), d.call("get_stackid"),
         d.jslt("r0", 0, done),
-        d.ld_map_value("r1", id, 0), d.stxdw("r1", 0, "r0"),
+        d.ld_map_value("r1", id, 0), d.stx("dw", "r1", 0, "r0"),
         d.label(done),
       }
     end
@@ -129,7 +129,7 @@ describe("get_stack buffers", function()
       d.jeq("r7", 0, "out"),
       d.mov("r1", "r6"), d.mov("r2", "r7"), d.add("r2", 8), d.mov("r3", DEPTH * 8), d.mov("r4", 256),
       d.call("get_stack"),            -- r0: bytes written, or -errno
-      d.stxdw("r7", 0, "r0"),
+      d.stx("dw", "r7", 0, "r0"),
       d.ringbuf_submit("r7"),
       d.label("out"), d.mov("r0", 0), d.exit(),
     } })

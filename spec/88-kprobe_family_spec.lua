@@ -20,7 +20,7 @@ local function counter(e, spec, counts, only, ret)
     d.call("get_current_pid_tgid"),
     d.rsh("r0", 32),
     only and d.jne("r0", only, "others") or {},
-    d.stxw("fp", -4, "r0"),
+    d.stx("w", "fp", -4, "r0"),
     count.bump(d, counts, -4),
     d.mov("r0", ret or 0),
     d.exit(),
@@ -72,8 +72,8 @@ describe("kprobes on kernel functions", function()
     local info = kprobe.define_kretprobe("ppid", { ["function"] = fn, ret_reg = "r6" }, {
       d.call("get_current_pid_tgid"),
       d.rsh("r0", 32),
-      d.stxw("fp", -4, "r0"),
-      d.stxdw("fp", -16, "r6"),
+      d.stx("w", "fp", -4, "r0"),
+      d.stx("dw", "fp", -16, "r6"),
       d.ld_map_fd("r1", rets), d.mov("r2", "fp"), d.add("r2", -4), d.mov("r3", "fp"), d.add("r3", -16),
       d.mov("r4", 0),
       d.call("map_update_elem"),
@@ -167,15 +167,15 @@ describe("kprobes on kernel functions", function()
       d.jne("r0", t.pid, "out"), -- the child only
       -- dfd and flags first, kept on the stack; then filename and mode
       kprobe.read_syscall_args("r6", { { 1, "r7" }, { 3, "r8" } }),
-      d.stxdw("fp", -16, "r7"), d.stxdw("fp", -24, "r8"),
+      d.stx("dw", "fp", -16, "r7"), d.stx("dw", "fp", -24, "r8"),
       kprobe.read_syscall_args("r6", { { 2, "r7" }, { 4, "r8" } }),
       d.ringbuf_reserve("r9", ring, Open:size()),
       d.jeq("r9", 0, "out"),
       d.call("get_current_pid_tgid"), d.rsh("r0", 32),
       s.store_field("r9", Open, "tgid", "r0"),
       s.store_field("r9", Open, "mode", "r8"),
-      d.ldxdw("r1", "fp", -16), s.store_field("r9", Open, "dfd", "r1"),
-      d.ldxdw("r1", "fp", -24), s.store_field("r9", Open, "flags", "r1"),
+      d.ldx("dw", "r1", "fp", -16), s.store_field("r9", Open, "dfd", "r1"),
+      d.ldx("dw", "r1", "fp", -24), s.store_field("r9", Open, "flags", "r1"),
       s.field_addr("r1", "r9", Open, "filename"), d.mov("r2", Open:field_size("filename")), d.mov("r3", "r7"),
       d.call("probe_read_user_str"),
       d.ringbuf_submit("r9"),
@@ -221,7 +221,7 @@ local d = e.dsl
 local function try(method, opts)
   local m = assert(e.maps.hash { key = "u32", value = "u64", max_entries = 64 })
   local p = assert(e.programs.load { type = "kprobe", insns = {
-    d.call("get_current_pid_tgid"), d.rsh("r0", 32), d.stxw("fp", -4, "r0"),
+    d.call("get_current_pid_tgid"), d.rsh("r0", 32), d.stx("w", "fp", -4, "r0"),
     count.bump(d, m, -4), d.mov("r0", 0), d.exit() } })
   local l, msg = p[method](p, fn, opts)
   if not l then return nil, msg end
@@ -331,8 +331,8 @@ describe("prog:attach_kprobe_multi", function()
     local prog = multi_prog(e, {
       d.mov("r6", "r1"),
       d.call("get_current_pid_tgid"), d.rsh("r0", 32), d.lsh("r0", 8), d.mov("r7", "r0"),
-      d.mov("r1", "r6"), d.call("get_attach_cookie"), d.and_("r0", 0xff), d.or_("r7", "r0"),
-      d.stxdw("fp", -8, "r7"),
+      d.mov("r1", "r6"), d.call("get_attach_cookie"), d["and"]("r0", 0xff), d["or"]("r7", "r0"),
+      d.stx("dw", "fp", -8, "r7"),
       count.bump(d, counts, -8),
       d.mov("r0", 0),
       d.exit(),
@@ -356,8 +356,8 @@ describe("prog:attach_kprobe_multi", function()
     return assert(e.programs.load { type = "kprobe", name = "kmulti_typed",
       expected_attach_type = e.attach.type("trace_kprobe_multi"), insns = {
         d.mov("r6", "r1"),
-        d.call("get_current_pid_tgid"), d.rsh("r0", 32), d.stxw("fp", -4, "r0"),
-        d.mov("r1", "r6"), d.call("get_attach_cookie"), d.stxdw("fp", -16, "r0"),
+        d.call("get_current_pid_tgid"), d.rsh("r0", 32), d.stx("w", "fp", -4, "r0"),
+        d.mov("r1", "r6"), d.call("get_attach_cookie"), d.stx("dw", "fp", -16, "r0"),
         d.ld_map_fd("r1", cookies), d.mov("r2", "fp"), d.add("r2", -4), d.mov("r3", "fp"), d.add("r3", -16),
         d.mov("r4", 0), d.call("map_update_elem"),
         d.mov("r0", 0), d.exit() } })
@@ -428,9 +428,9 @@ describe("BPF trampolines", function()
     local rets <close> = hash(e)
     -- the context is the arguments as u64s, then the return value
     local prog = assert(e.programs.load { type = "fexit", attach_to = fn, name = "fexit_ppid", insns = {
-      d.ldxdw("r6", "r1", 8 * nargs),
-      d.call("get_current_pid_tgid"), d.rsh("r0", 32), d.stxw("fp", -4, "r0"),
-      d.stxdw("fp", -16, "r6"),
+      d.ldx("dw", "r6", "r1", 8 * nargs),
+      d.call("get_current_pid_tgid"), d.rsh("r0", 32), d.stx("w", "fp", -4, "r0"),
+      d.stx("dw", "fp", -16, "r6"),
       d.ld_map_fd("r1", rets), d.mov("r2", "fp"), d.add("r2", -4), d.mov("r3", "fp"), d.add("r3", -16),
       d.mov("r4", 0),
       d.call("map_update_elem"),

@@ -17,9 +17,8 @@ struct builder {
 /* The upvalues of every C method: what it emits, the class's metatable,
  * its name. */
 enum { UP_METH = 1, UP_META, UP_NAME, UP_COUNT = UP_NAME };
-enum { FORM_ANY, FORM_IMM, FORM_REG }; /* add, add_imm, add_reg */
 struct meth {
-	int op, form;
+	int op;
 	const struct names *n; /* the registry keeps them */
 };
 
@@ -105,20 +104,19 @@ static int emitted(lua_State *L, struct builder *b, const struct ebpfdsl_op *op)
 	return 1;
 }
 
-/* b:add(dst, reg or imm), b:add_imm(dst, imm), b:add_reg(dst, src) */
+/* b:add(dst, reg or imm) */
 static int m_alu(lua_State *L)
 {
 	struct builder *b = self(L);
 	const struct meth *m = meth(L);
 	struct ebpfdsl_op op = { .op = m->op, .has = EBPFDSL_HAS_DST };
-	int form = m->form;
 	lua_Integer imm;
 	op.dst = reg_at(L, m, 2);
 	if (op.dst < 0)
 		return slow(L);
-	if (form != FORM_IMM && (op.src = reg_at(L, m, 3)) >= 0) {
+	if ((op.src = reg_at(L, m, 3)) >= 0) {
 		op.has |= EBPFDSL_HAS_SRC;
-	} else if (form != FORM_REG && ebpfdsl_lua_getinteger(L, 3, &imm)) {
+	} else if (ebpfdsl_lua_getinteger(L, 3, &imm)) {
 		op.src = 0;
 		op.imm = imm;
 		op.has |= EBPFDSL_HAS_IMM;
@@ -311,14 +309,13 @@ static int m_tostring(lua_State *L)
 	return 1;
 }
 
-/* Adds method `name` (fn with its op and form) to the methods at -1;
+/* Adds method `name` (fn with its op) to the methods at -1;
  * the metatable is at meta. */
-static void method(lua_State *L, int meta, const char *name, lua_CFunction fn, int op, int form,
+static void method(lua_State *L, int meta, const char *name, lua_CFunction fn, int op,
 		   const struct names *n)
 {
 	struct meth *m = lua_newuserdatauv(L, sizeof(*m), 0);
 	m->op = op;
-	m->form = form;
 	m->n = n;
 	lua_pushvalue(L, meta);
 	lua_pushstring(L, name); /* for slow: the DSL word to call */
@@ -331,60 +328,47 @@ static void method(lua_State *L, int meta, const char *name, lua_CFunction fn, i
 static void create_class(lua_State *L, int index)
 {
 	const struct names *n = ebpfdsl_lua_asm_names(L);
-	static const char *const ALIASES[][2] = {
-		{ "and_", "and" }, { "or_", "or" }, { "and32_", "and32" }, { "or32_", "or32" },
-		{ "exit_insn", "exit" }, { "call_helper", "call" },
-	};
 	int meta;
 	luaL_newmetatable(L, BUILDER);
 	meta = lua_gettop(L);
 	lua_newtable(L);
 	for (int op = 0; op < EBPFDSL_OP_COUNT_; op++) {
 		const struct ebpfdsl_isa_row *row = ebpfdsl_isa_row(op);
-		char name[64];
 		switch (row->shape) {
 		case EBPFDSL_SHAPE_ALU:
-			method(L, meta, row->name, m_alu, op, FORM_ANY, n);
-			snprintf(name, sizeof(name), "%s_imm", row->name);
-			method(L, meta, name, m_alu, op, FORM_IMM, n);
-			snprintf(name, sizeof(name), "%s_reg", row->name);
-			method(L, meta, name, m_alu, op, FORM_REG, n);
+			method(L, meta, row->name, m_alu, op, n);
 			break;
 		case EBPFDSL_SHAPE_JCOND:
-			method(L, meta, row->name, m_jcond, op, FORM_ANY, n);
+			method(L, meta, row->name, m_jcond, op, n);
 			break;
 		case EBPFDSL_SHAPE_JA:
 		case EBPFDSL_SHAPE_GOTOL:
-			method(L, meta, row->name, m_jump, op, FORM_ANY, n);
+			method(L, meta, row->name, m_jump, op, n);
 			break;
 		case EBPFDSL_SHAPE_EXIT:
-			method(L, meta, row->name, m_exit, op, FORM_ANY, n);
+			method(L, meta, row->name, m_exit, op, n);
 			break;
 		case EBPFDSL_SHAPE_LDDW:
-			method(L, meta, row->name, m_lddw, op, FORM_ANY, n);
+			method(L, meta, row->name, m_lddw, op, n);
 			break;
 		case EBPFDSL_SHAPE_LDX:
 		case EBPFDSL_SHAPE_LDSX:
-			method(L, meta, row->name, m_ldx, op, FORM_ANY, n);
+			method(L, meta, row->name, m_ldx, op, n);
 			break;
 		case EBPFDSL_SHAPE_ST:
-			method(L, meta, row->name, m_st, op, FORM_ANY, n);
+			method(L, meta, row->name, m_st, op, n);
 			break;
 		case EBPFDSL_SHAPE_STX:
-			method(L, meta, row->name, m_stx, op, FORM_ANY, n);
+			method(L, meta, row->name, m_stx, op, n);
 			break;
 		case EBPFDSL_SHAPE_CALL:
-			method(L, meta, row->name, m_call, op, FORM_ANY, n);
+			method(L, meta, row->name, m_call, op, n);
 			break;
 		default:
 			break; /* the DSL's own constructor, through `index` */
 		}
 	}
-	for (size_t i = 0; i < sizeof(ALIASES) / sizeof(ALIASES[0]); i++) {
-		lua_getfield(L, -1, ALIASES[i][1]);
-		lua_setfield(L, -2, ALIASES[i][0]);
-	}
-	method(L, meta, "label", m_label, 0, FORM_ANY, n);
+	method(L, meta, "label", m_label, 0, n);
 	lua_pushcfunction(L, m_emit);
 	lua_setfield(L, -2, "emit");
 	lua_pushcfunction(L, m_assemble);

@@ -15,8 +15,8 @@ return function(M, Cursor, raise, reg)
   -- of a few 16-bit words back to 16 bits.
   local function fold(t1, t2)
     return {
-      d.mov(t2, t1), d.rsh(t2, 16), d.and_(t1, 0xffff), d.add(t1, t2),
-      d.mov(t2, t1), d.rsh(t2, 16), d.and_(t1, 0xffff), d.add(t1, t2),
+      d.mov(t2, t1), d.rsh(t2, 16), d["and"](t1, 0xffff), d.add(t1, t2),
+      d.mov(t2, t1), d.rsh(t2, 16), d["and"](t1, 0xffff), d.add(t1, t2),
     }
   end
 
@@ -27,7 +27,7 @@ return function(M, Cursor, raise, reg)
     for half = 0, size // 2 - 1 do
       out[#out + 1] = d.mov(t2, x)
       if half > 0 then out[#out + 1] = d.rsh(t2, 16 * half) end
-      out[#out + 1] = d.and_(t2, 0xffff)
+      out[#out + 1] = d["and"](t2, 0xffff)
       if neg then out[#out + 1] = d.xor(t2, 0xffff) end
       out[#out + 1] = d.add(t1, t2)
     end

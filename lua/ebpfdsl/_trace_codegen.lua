@@ -223,7 +223,7 @@ function M.generate(fn, opts)
       -- the reverse (both in every kernel; bswap itself needs cpu v4)
       local a, d = get(ins.a), get(ins.dst)
       if d ~= a then put(dsl.mov(d, a)) end
-      put(dsl[(BIG_ENDIAN and "le" or "be") .. ins.bits](d))
+      put(dsl[BIG_ENDIAN and "le" or "be"](d, ins.bits))
     elseif op == "neg" or op == "sext" or op == "zext" then
       local a, d = get(ins.a), get(ins.dst)
       if op == "zext" then

@@ -5,7 +5,7 @@ local core = require "ebpfdsl.core"
 
 local M = {}
 
-local type, tointeger, select = type, math.tointeger, select
+local type, tointeger = type, math.tointeger
 
 -- Registers are strings; anything else in a register slot is misuse.
 local REGS, SIZES = require("ebpfdsl._regs").REGS, require("ebpfdsl._regs").SIZES
@@ -68,7 +68,7 @@ local function int_of(x)
 end
 
 -- ALU operations: add("r1", 5) and add("r1", "r2") are one name, as are
--- their 32-bit forms add32; the _imm and _reg names say which form.
+-- their 32-bit forms add32.
 local ALU = { "add", "sub", "mul", "div", "sdiv", "mod", "smod", "or", "and", "lsh", "rsh", "arsh",
               "xor", "mov" }
 for _, base in ipairs(ALU) do
@@ -82,20 +82,11 @@ for _, base in ipairs(ALU) do
       local k, v = source(name, 2, x)
       return { op = name, dst = reg(name, 1, dst), [k] = v }
     end
-    M[name .. "_imm"] = function(dst, imm)
-      return { op = name, dst = reg(name .. "_imm", 1, dst), imm = int(name .. "_imm", 2, imm) }
-    end
-    M[name .. "_reg"] = function(dst, src)
-      return { op = name, dst = reg(name .. "_reg", 1, dst), src = reg(name .. "_reg", 2, src) }
-    end
   end
 end
--- `and` and `or` are Lua keywords: dsl["and"] works, dsl.and_ reads better.
-M.and_, M.or_, M.and32_, M.or32_ = M["and"], M["or"], M.and32, M.or32
 
 function M.neg(dst) return { op = "neg", dst = reg("neg", 1, dst) } end
 function M.neg32(dst) return { op = "neg32", dst = reg("neg32", 1, dst) } end
-M.neg_reg = M.neg
 
 -- Sign-extending moves: movsx("r0", "r1", 8) is r0 = (s8)r1.
 function M.movsx(dst, src, bits)
@@ -106,15 +97,11 @@ function M.movsx32(dst, src, bits)
            bits = int("movsx32", 3, bits) }
 end
 
--- Byte order: to_le/to_be convert from host order (the ALU END forms);
+-- Byte order: le/be convert from host order (the ALU END forms);
 -- bswap swaps unconditionally (cpu v4).
 for _, name in ipairs { "le", "be", "bswap" } do
   M[name] = function(dst, bits) return { op = name, dst = reg(name, 1, dst), bits = int(name, 2, bits) } end
-  for _, bits in ipairs { 16, 32, 64 } do
-    M[name .. bits] = function(dst) return { op = name, dst = reg(name .. bits, 1, dst), bits = bits } end
-  end
 end
-M.to_le, M.to_be, M.end_to_le, M.end_to_be = M.le, M.be, M.le, M.be
 
 -- Jumps.
 function M.ja(to)
@@ -127,10 +114,8 @@ function M.gotol(to)
 end
 
 local CONDS = { "jeq", "jgt", "jge", "jset", "jne", "jsgt", "jsge", "jlt", "jle", "jslt", "jsle" }
-local IS_COND = {}
 for _, c in ipairs(CONDS) do
   for _, name in ipairs { c, c .. "32" } do
-    IS_COND[name] = true
     M[name] = function(dst, x, to)
       if REGS[dst] and type(to) == "string" then
         if REGS[x] then return { op = name, dst = dst, src = x, target = to } end
@@ -142,29 +127,6 @@ for _, c in ipairs(CONDS) do
       return { op = name, dst = reg(name, 1, dst), [k] = v, [tk] = tv }
     end
   end
-end
-
-local function cond_name(fname, cond, suffix)
-  if type(cond) ~= "string" then argerr(fname, 1, "a condition such as 'jeq'", cond) end
-  local name = cond:sub(1, 1) == "j" and cond or ("j" .. cond)
-  if name:sub(-#suffix) ~= suffix then name = name .. suffix end -- jmp32("jeq32", ...) too
-  if not IS_COND[name] then argerr(fname, 1, "a condition (jeq, jgt, ..., jsle)", cond) end
-  return name
-end
-
--- jmp("jeq", "r1", 0, "out") or, with one argument, jmp("out") = ja.
-function M.jmp(cond, dst, x, to)
-  if dst == nil and x == nil and to == nil then return M.ja(cond) end
-  return M[cond_name("jmp", cond, "")](dst, x, to)
-end
-function M.jmp32(cond, dst, x, to) return M[cond_name("jmp32", cond, "32")](dst, x, to) end
-function M.jmp_imm(cond, dst, imm, to) return M[cond_name("jmp_imm", cond, "")](dst, int("jmp_imm", 3, imm), to) end
-function M.jmp_reg(cond, dst, src, to) return M[cond_name("jmp_reg", cond, "")](dst, reg("jmp_reg", 3, src), to) end
-function M.jmp32_imm(cond, dst, imm, to)
-  return M[cond_name("jmp32_imm", cond, "32")](dst, int("jmp32_imm", 3, imm), to)
-end
-function M.jmp32_reg(cond, dst, src, to)
-  return M[cond_name("jmp32_reg", cond, "32")](dst, reg("jmp32_reg", 3, src), to)
 end
 
 -- Helper ids come from the kernel's header via the C core.
@@ -195,7 +157,6 @@ function M.call(h)
   local id, name = helper_ref("call", h)
   return { op = "call", imm = id, helper = name }
 end
-M.call_helper = M.call
 
 -- bpf-to-bpf call of the function at a label
 function M.call_local(to)
@@ -217,7 +178,6 @@ function M.call_kfunc(btf_id, off)
 end
 
 function M.exit() return { op = "exit" } end
-M.exit_insn = M.exit
 
 function M.label(name)
   if type(name) ~= "string" or name == "" then argerr("label", 1, "a non-empty name", name) end
@@ -297,11 +257,6 @@ function M.stx(sz, dst, off, src)
   return { op = "stx", size = size("stx", 1, sz), dst = reg("stx", 2, dst), off = int("stx", 3, off),
            src = reg("stx", 4, src) }
 end
-for _, sz in ipairs { "b", "h", "w", "dw" } do
-  M["ldx" .. sz] = function(dst, src, off) return M.ldx(sz, dst, src, off) end
-  M["st" .. sz] = function(dst, off, imm) return M.st(sz, dst, off, imm) end
-  M["stx" .. sz] = function(dst, off, src) return M.stx(sz, dst, off, src) end
-end
 
 -- Atomics: atomic_add(size, dst, off, src) is lock *(size *)(dst + off) += src;
 -- the fetch forms leave the old value in src; cmpxchg compares with r0.
@@ -312,7 +267,6 @@ for _, name in ipairs { "atomic_add", "atomic_or", "atomic_and", "atomic_xor", "
              src = reg(name, 4, src) }
   end
 end
-M.atomic_xchg, M.atomic_cmpxchg = M.xchg, M.cmpxchg
 
 -- Load-acquire and store-release (cpu v4; kernels 6.15+): ldx and stx
 -- that order the memory accesses around them, in every size b..dw.
@@ -374,7 +328,6 @@ function M.disassemble(bytes, labels)
   if type(bytes) ~= "string" then argerr("disassemble", 1, "a string of program bytes", bytes) end
   return (checked(core.disassemble, bytes, labels))
 end
-M.decode = M.disassemble
 
 -- Text in LLVM's syntax, one instruction a line; a list keeps its labels.
 -- opts.bytes = true also shows each instruction's bytes.
@@ -408,7 +361,7 @@ M.helpers = core.helpers
 -- =====================================================================
 
 -- Names of this module that are no instruction word.
-local NOT_WORDS = { assemble = true, disassemble = true, decode = true, dump = true, helper_id = true,
+local NOT_WORDS = { assemble = true, disassemble = true, dump = true, helper_id = true,
                     helper_name = true, helpers = true, mnemonics = true, builder = true }
 
 -- Errors of a word used through a builder, at the caller's line: the C
@@ -445,227 +398,13 @@ function M.mnemonics()
 end
 
 
--- =====================================================================
--- Ring-buffer words and kprobe argument reads (probe DSLs, issue 4).
--- Each word returns a list. Helper arguments are put in r1..r5 as a
--- parallel move, so any register may feed any argument (r0, which the
--- call overwrites anyway, breaks cycles); the map load goes last.
--- =====================================================================
-
--- Wakeup flags of ringbuf_submit/discard/output and the ringbuf_query
--- codes, as <linux/bpf.h> names them (spec 45 checks the values).
-M.BPF_RB_NO_WAKEUP, M.BPF_RB_FORCE_WAKEUP = 1, 2
-M.BPF_RB_AVAIL_DATA, M.BPF_RB_RING_SIZE, M.BPF_RB_CONS_POS, M.BPF_RB_PROD_POS = 0, 1, 2, 3
-M.ringbuf_flags = { no_wakeup = M.BPF_RB_NO_WAKEUP, force_wakeup = M.BPF_RB_FORCE_WAKEUP }
-M.ringbuf_queries = { avail_data = M.BPF_RB_AVAIL_DATA, ring_size = M.BPF_RB_RING_SIZE,
-                      cons_pos = M.BPF_RB_CONS_POS, prod_pos = M.BPF_RB_PROD_POS }
-
--- A flags argument: nil (0), an integer, a register, or a name from the
--- table ("no_wakeup", or "BPF_RB_NO_WAKEUP").
-local function named(fname, n, x, names, what)
-  if x == nil then return 0 end
-  if type(x) == "string" then
-    if REGS[x] then return x end
-    local v = names[x:lower():gsub("^bpf_rb_", "")]
-    if v then return v end
-    local known = {}
-    for k in pairs(names) do known[#known + 1] = k end
-    table.sort(known)
-    blame(("%s: unknown %s '%s' (known: %s)"):format(fname, what, x, table.concat(known, ", ")))
-  end
-  local _, v = source(fname, n, x)
-  return v
-end
-
--- moves: list of {dst = "r1".."r5", src = register | integer | {map=}}.
-local function place(moves)
-  local out, pending = {}, {}
-  for _, m in ipairs(moves) do
-    if not (type(m.src) == "string" and m.src == m.dst) then pending[#pending + 1] = m end
-  end
-  local function is_source(r, except)
-    for _, m in ipairs(pending) do
-      if m ~= except and m.src == r then return true end
-    end
-    return false
-  end
-  while #pending > 0 do
-    local pick
-    for i, m in ipairs(pending) do
-      if not is_source(m.dst, m) then pick = i break end
-    end
-    if pick then
-      local m = table.remove(pending, pick)
-      if type(m.src) == "table" then
-        out[#out + 1] = M.ld_map_fd(m.dst, m.src.map)
-      else
-        out[#out + 1] = M.mov(m.dst, m.src)
-      end
-    else
-      -- only register cycles remain: park one source in r0
-      local m = pending[1]
-      out[#out + 1] = M.mov("r0", m.src)
-      for _, o in ipairs(pending) do
-        if o.src == m.src then o.src = "r0" end
-      end
-    end
-  end
-  return out
-end
-
--- helper_<name>(a1, ..., a5): moves each given argument (a register or
--- an integer) into r1..r5 as one parallel move (place), then calls; one
--- for every helper the kernel header lists, e.g.
--- helper_get_current_pid_tgid(), helper_ktime_get_ns().
-local function helper_wrapper(name, id)
-  local fname = "helper_" .. name
-  return function(...)
-    local n = select("#", ...)
-    if n > 5 then blame(fname .. ": helpers take at most 5 arguments") end
-    local moves = {}
-    for i = 1, n do
-      local a = select(i, ...)
-      if a ~= nil then
-        local _, v = source(fname, i, a)
-        moves[#moves + 1] = { dst = "r" .. i, src = v }
-      end
-    end
-    local out = place(moves)
-    out[#out + 1] = { op = "call", imm = id, helper = name }
-    return out
-  end
-end
--- Made on first use and kept: the 200-odd wrappers would cost every
--- program's start-up, and most use a handful. Helpers newer than the
--- header (helper_cgrp_storage_get) come from the running kernel's list.
-setmetatable(M, { __index = function(t, k)
-  local name = type(k) == "string" and k:match("^helper_(.+)$")
-  local id = name and core.helper_id(name)
-  -- only the header's own names, not their bpf_ forms
-  if not id or core.helper_name(id) ~= name then return nil end
-  local f = helper_wrapper(name, id)
-  rawset(t, k, f)
-  return f
+-- The ring-buffer words, helper_<name> and read_kprobe_arg live in
+-- ebpfdsl.words; dsl.ringbuf_reserve and b:ringbuf_reserve reach them
+-- (loaded on first use), so a program's words come from one module.
+local words
+setmetatable(M, { __index = function(_, k)
+  words = words or require "ebpfdsl.words"
+  return words[k]
 end })
-
-local function map_arg(fname, n, m)
-  map_fields(fname, n, m)
-  return { map = m }
-end
-
-local function size_arg(fname, n, x)
-  local _, v = source(fname, n, x)
-  return v
-end
-
-local function result_to(out, dst)
-  if dst ~= nil and dst ~= "r0" then out[#out + 1] = M.mov(dst, "r0") end
-  return out
-end
-
--- ringbuf_reserve(dst, map_or_fd, size[, flags]) -> a list leaving in dst
--- a pointer to `size` bytes of the ring buffer, or NULL: test it before
--- use, and submit or discard it on every path (the verifier insists).
--- size is an integer or a register.
-function M.ringbuf_reserve(dst, map, nbytes, flags)
-  local fname = "ringbuf_reserve"
-  reg(fname, 1, dst)
-  local out = place({
-    { dst = "r1", src = map_arg(fname, 2, map) },
-    { dst = "r2", src = size_arg(fname, 3, nbytes) },
-    { dst = "r3", src = named(fname, 4, flags, {}, "flag") },
-  })
-  out[#out + 1] = M.call("ringbuf_reserve")
-  return result_to(out, dst)
-end
-
--- ringbuf_submit(reg[, flags]) and ringbuf_discard(reg[, flags]) -> a
--- list handing the reserved record in reg to the reader, or dropping it.
--- flags: "no_wakeup", "force_wakeup", an integer or a register.
-function M.ringbuf_submit(ptr, flags)
-  local out = place({
-    { dst = "r1", src = reg("ringbuf_submit", 1, ptr) },
-    { dst = "r2", src = named("ringbuf_submit", 2, flags, M.ringbuf_flags, "wakeup flag") },
-  })
-  out[#out + 1] = M.call("ringbuf_submit")
-  return out
-end
-
-function M.ringbuf_discard(ptr, flags)
-  local out = place({
-    { dst = "r1", src = reg("ringbuf_discard", 1, ptr) },
-    { dst = "r2", src = named("ringbuf_discard", 2, flags, M.ringbuf_flags, "wakeup flag") },
-  })
-  out[#out + 1] = M.call("ringbuf_discard")
-  return out
-end
-
--- ringbuf_output(map, data_reg, size[, flags]) -> a list copying size
--- bytes at data_reg into the ring buffer; r0 = 0 or a negative errno.
-function M.ringbuf_output(map, data, nbytes, flags)
-  local fname = "ringbuf_output"
-  local out = place({
-    { dst = "r1", src = map_arg(fname, 1, map) },
-    { dst = "r2", src = reg(fname, 2, data) },
-    { dst = "r3", src = size_arg(fname, 3, nbytes) },
-    { dst = "r4", src = named(fname, 4, flags, M.ringbuf_flags, "wakeup flag") },
-  })
-  out[#out + 1] = M.call("ringbuf_output")
-  return out
-end
-
--- ringbuf_query(map, what[, dst]) -> a list leaving in r0 (or dst) the
--- ring buffer's "avail_data", "ring_size", "cons_pos" or "prod_pos".
-function M.ringbuf_query(map, what, dst)
-  local fname = "ringbuf_query"
-  if dst ~= nil then reg(fname, 3, dst) end
-  local code = named(fname, 2, what, M.ringbuf_queries, "query")
-  local out = place({ { dst = "r1", src = map_arg(fname, 1, map) }, { dst = "r2", src = code } })
-  out[#out + 1] = M.call("ringbuf_query")
-  return result_to(out, dst)
-end
-
--- reserve_or_count_loss(dst, ringbuf, size, loss_map, fail_label[, opts])
--- -> a list: ringbuf_reserve into dst; when it gives NULL, atomically adds
--- 1 to the u64 at key 0 of loss_map (a percpu_array with u32 keys and u64
--- values, which the ring-buffer reader's lost() sums) and jumps to
--- fail_label. On success it falls through with the record in dst.
--- The u32 key is written at r10 + opts.key_offset (default -4); the NULL
--- path clobbers r0-r5.
-local loss_labels = 0
-function M.reserve_or_count_loss(dst, ringbuf, nbytes, loss_map, fail_label, opts)
-  local fname = "reserve_or_count_loss"
-  reg(fname, 1, dst)
-  map_fields(fname, 4, loss_map)
-  if type(fail_label) ~= "string" or fail_label == "" then argerr(fname, 5, "a label name", fail_label) end
-  opts = opts or {}
-  local key = opts.key_offset == nil and -4 or int(fname, 6, opts.key_offset)
-  if key >= 0 or key < -512 or key % 4 ~= 0 then
-    blame(fname .. ": opts.key_offset must be a negative multiple of 4 within 512 bytes of r10")
-  end
-  loss_labels = loss_labels + 1
-  local ok = opts.ok_label or ("__reserved_" .. loss_labels)
-  local out = M.ringbuf_reserve(dst, ringbuf, nbytes)
-  for _, x in ipairs {
-    M.jne(dst, 0, ok),
-    M.st("w", "r10", key, 0),
-    M.ld_map_fd("r1", loss_map),
-    M.mov("r2", "r10"), M.add("r2", key),
-    M.call("map_lookup_elem"),
-    M.jeq("r0", 0, fail_label),
-    M.mov("r1", 1),
-    M.atomic_add("dw", "r0", 0, "r1"),
-    M.ja(fail_label),
-    M.label(ok),
-  } do out[#out + 1] = x end
-  return out
-end
-
--- read_kprobe_arg(ctx_reg, n, dst[, opts]): dst = argument n (from 1, as
--- PT_REGS_PARMn; clj-ebpf counted from 0) of a kprobed or uprobed
--- function; opts.arch as in ebpfdsl.kprobe.
-function M.read_kprobe_arg(ctx_reg, n, dst, opts)
-  return require("ebpfdsl.kprobe").read_arg(ctx_reg, n, dst, opts)
-end
 
 return M

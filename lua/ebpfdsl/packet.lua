@@ -271,7 +271,7 @@ function Cursor:ipv4(ip, l4, proto)
     self:check(ip, M.headers.ipv4.size),
     d.ldx("b", l4, ip, 0),
     d.mov(t, l4), d.rsh(t, 4), d.jne(t, 4, self.miss),
-    d.and_(l4, 0x0f), d.jlt(l4, 5, self.miss),
+    d["and"](l4, 0x0f), d.jlt(l4, 5, self.miss),
     d.lsh(l4, 2), d.add(l4, ip),
     d.jgt(l4, self.data_end, self.miss),
     d.ldx("b", proto, ip, M.headers.ipv4.protocol[1]),

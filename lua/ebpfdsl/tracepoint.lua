@@ -262,7 +262,7 @@ function Format:read_field(ctx_reg, name, dst, opts)
   if f.kind == "data_loc" or f.kind == "rel_loc" then
     if opts.raw then return { dsl.ldx("w", dst, ctx_reg, f.offset) } end
     if dst == ctx_reg then fail(fname .. ": dst must differ from ctx_reg for the address of " .. f.name) end
-    local out = { dsl.ldx("w", dst, ctx_reg, f.offset), dsl.and_(dst, 0xffff) }
+    local out = { dsl.ldx("w", dst, ctx_reg, f.offset), dsl["and"](dst, 0xffff) }
     if f.kind == "rel_loc" then out[#out + 1] = dsl.add(dst, f.offset + f.size) end
     out[#out + 1] = dsl.add(dst, ctx_reg)
     return out
@@ -324,7 +324,7 @@ function Format:data_loc(ctx_reg, name, ptr_dst, len_dst)
   if ptr_dst == ctx_reg or len_dst == ctx_reg or ptr_dst == len_dst then
     fail(fname .. ": ctx_reg, ptr_dst and len_dst must be three registers")
   end
-  local out = { dsl.ldx("w", len_dst, ctx_reg, f.offset), dsl.mov32(ptr_dst, len_dst), dsl.and_(ptr_dst, 0xffff) }
+  local out = { dsl.ldx("w", len_dst, ctx_reg, f.offset), dsl.mov32(ptr_dst, len_dst), dsl["and"](ptr_dst, 0xffff) }
   if f.kind == "rel_loc" then out[#out + 1] = dsl.add(ptr_dst, f.offset + f.size) end
   out[#out + 1] = dsl.add(ptr_dst, ctx_reg)
   out[#out + 1] = dsl.rsh(len_dst, 16)

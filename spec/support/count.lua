@@ -36,7 +36,7 @@ function M.bump(d, map, key_off)
     d.atomic_add("dw", "r0", 0, "r1"),
     d.ja("bumped"),
     d.label("first"),
-    d.stdw("fp", -16, 1),
+    d.st("dw", "fp", -16, 1),
     d.ld_map_fd("r1", map), d.mov("r2", "fp"), d.add("r2", key_off), d.mov("r3", "fp"), d.add("r3", -16),
     d.mov("r4", 1), -- BPF_NOEXIST
     d.call("map_update_elem"),
@@ -59,7 +59,7 @@ function M.only_comm(d, comm, skip)
   assert(#comm < 16, "a command name has at most 15 characters")
   local want = comm .. string.rep("\0", 16 - #comm)
   return {
-    d.stdw("fp", -40, 0), d.stdw("fp", -32, 0),
+    d.st("dw", "fp", -40, 0), d.st("dw", "fp", -32, 0),
     d.mov("r1", "fp"), d.add("r1", -40), d.mov("r2", 16),
     d.call("get_current_comm"),
     d.ldx("dw", "r1", "fp", -40), d.lddw("r2", (string.unpack("<i8", want))), d.jne("r1", "r2", skip),

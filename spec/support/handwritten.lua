@@ -375,7 +375,7 @@ M["kprobe:tcp_connect"] = function(e)
     pid(e, "r7"),
     d.mov("r1", "r10"), d.add("r1", -8), d.mov("r2", 8), d.mov("r3", "r6"), d.add("r3", dport),
     d.call("probe_read_kernel"),
-    d.ldx("h", "r8", "r10", -8), d.be16("r8"),
+    d.ldx("h", "r8", "r10", -8), d.be("r8", 16),
     d.ldx("h", "r1", "r10", -4), d.jne("r1", 2, "six"),
     send(1, 4, "skc_rcv_saddr", "skc_daddr"), d.ja("out"),
     d.label("six"),
