@@ -286,6 +286,36 @@ describe("the static library", function()
     assert.is_true(defined > 100, "found only " .. defined .. " defined globals")
     assert.same({}, bad)
   end)
+
+  -- Each kind of link owns its undo (its ops, in the file that makes it):
+  -- link.c calls through them, never into a file that makes links, so
+  -- those files depend on link.c and not the other way round.
+  env.it("has link.o call nothing that the files making links define", "nm", function()
+    local defined_in, undefined, member = {}, {}, nil
+    for l in env.run("nm build/libebpfdsl.a"):gmatch("[^\n]+") do
+      local m = l:match("^(.+%.o):$")
+      if m then
+        member = m
+      else
+        local kind, name = l:match("^%x*%s+(%a)%s+(%S+)$")
+        if kind == "U" and member == "link.o" then
+          undefined[#undefined + 1] = name
+        elseif kind and kind:match("[TDBR]") then
+          defined_in[name] = member
+        end
+      end
+    end
+    local ours, bad = 0, {}
+    for _, name in ipairs(undefined) do
+      local from = defined_in[name]
+      if from then ours = ours + 1 end
+      if from and (from:match("^attach_") or from == "tracefs.o" or from == "object.o") then
+        bad[#bad + 1] = name .. " (" .. from .. ")"
+      end
+    end
+    assert.is_true(ours >= 3, "link.o calls only " .. ours .. " functions of the library")
+    assert.same({}, bad)
+  end)
 end)
 
 describe("csrc/kernel", function()

@@ -73,7 +73,7 @@ describe("pinning", function()
         for k, v in pairs(oracle.dump_map(m)) do if k == string.pack("<I4", 4) then t[k] = v end end
         return t
       end)())
-    assert.is_true(m:unpin(path))
+    assert.equal(m, m:unpin(path))
     assert.is_false(exists(path))
     assert.equal(10, m[1]) -- still open here
     local gone, msg, errno = maps.open_pinned(path)
@@ -85,7 +85,7 @@ describe("pinning", function()
   env.it("opens with the caller's layouts, checked against the kernel's sizes", NEEDS, function()
     local path = DIR .. "/layout"
     local m <close> = assert(maps.array { value_size = 8, max_entries = 2 })
-    assert.is_true(m:pin(path))
+    assert.equal(m, m:pin(path))
     assert.equal(path, m:info().pinned)
     local pair = {
       size = function() return 8 end,
@@ -97,7 +97,7 @@ describe("pinning", function()
     assert.equal(string.pack("<i4i4", 1, -1), string.pack("<I8", m[1]))
     assert.has_error(function() maps.open_pinned(path, { value = "u32" }) end,
       "value is 4 bytes but the array map's value_size is 8")
-    assert.is_true(m:unpin())
+    assert.equal(m, m:unpin())
     assert.is_nil(m:info().pinned)
   end)
 
@@ -108,7 +108,7 @@ describe("pinning", function()
     assert.matches("open_pinned " .. DIR .. "/no/such/pin: No such file or directory", msg, 1, true)
 
     local m <close> = assert(maps.hash { key = "u32", value = "u32", max_entries = 1, name = "taken" })
-    assert.is_true(m:pin(DIR .. "/taken"))
+    assert.equal(m, m:pin(DIR .. "/taken"))
     local ok
     ok, msg, errno = m:pin(DIR .. "/taken")
     assert.is_nil(ok)
@@ -155,7 +155,7 @@ describe("pinning", function()
     assert.equal("bpf_fs", fstype(dir))
     assert.is_true(maps.bpffs_mount(dir)) -- already there: nothing to do
     local m <close> = assert(maps.array { value = "u32", max_entries = 1 })
-    assert.is_true(m:pin(dir .. "/a/b"))
+    assert.equal(m, m:pin(dir .. "/a/b"))
     assert.is_true(exists(dir .. "/a/b"))
     env.run("umount " .. dir .. " && rmdir " .. dir)
   end)
@@ -222,6 +222,32 @@ describe("pins of every kind", function()
     assert(l:unpin())
   end)
 
+  -- One convention, liolib's file:write: the handle itself, or nil, a
+  -- message and the errno; bpftool reads back which object each pin holds.
+  env.it("each pin and unpin gives the object itself, or nil, message, errno", NEEDS, function()
+    local m, p, l = objects()
+    finally(function() l:close() p:close() m:close() end)
+    local function pinned_id(what, path)
+      return json.decode(env.run(("bpftool %s show pinned %s -j"):format(what, path))).id
+    end
+    for _, k in ipairs { { "m", m, "map" }, { "p", p, "prog" }, { "l", l, "link" } } do
+      local name, o, what = k[1], k[2], k[3]
+      local path = dir .. "/conv_" .. name
+      assert.equal(o, o:pin(path))
+      assert.equal(o:info().id, pinned_id(what, path))
+      local r, msg, errno = o:pin(dir .. "/conv_" .. name) -- once per handle for links; taken for the others
+      assert.is_nil(r)
+      assert.equal("string", type(msg))
+      assert.equal(o == l and 16 or 17, errno) -- EBUSY, EEXIST
+      assert.equal(o, o:unpin())
+      assert.is_false(exists(path))
+      r, msg, errno = o:unpin(path) -- nothing there any more
+      assert.is_nil(r)
+      assert.matches(path, msg, 1, true)
+      assert.equal(2, errno)
+    end
+  end)
+
   env.it("each raises on a relative path", NEEDS, function()
     local m, p, l = objects()
     finally(function() l:close() p:close() m:close() end)
@@ -252,10 +278,10 @@ describe("pins of every kind", function()
         assert(o:pin(a))
         assert(o:pin(b))
       end
-      assert.is_truthy(o:unpin(a))
+      assert.equal(o, o:unpin(a))
       assert.is_false(exists(a))
       assert.is_true(exists(b))
-      assert.is_truthy(o:unpin()) -- the handle's own pin, b
+      assert.equal(o, o:unpin()) -- the handle's own pin, b
       assert.is_false(exists(b))
     end
   end)

@@ -388,7 +388,7 @@ describe("pinning", function()
       "package.cpath=\"build/?.so;\"..package.cpath; local p = assert(require(\"ebpfdsl\").programs.open_pinned(\"" ..
       path .. "\")); print(p:type(), p:name(), p:test_run({data=(\"x\"):rep(64)}).retval)'")
     assert.equal("socket_filter\tpinned_prog\t42\n", out)
-    assert.is_true(p:unpin())
+    assert.equal(p, p:unpin())
     local r, msg, err = programs.open_pinned(path)
     assert.is_nil(r)
     assert.equal(2, err)

@@ -2,6 +2,7 @@
 /* BPF iterators: a BPF_TRACE_ITER link with its parameters (a map, a
  * task, a cgroup), and fresh readable fds of its output. */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
@@ -54,13 +55,11 @@ int ebpfdsl_attach_iter(int prog_fd, const struct ebpfdsl_iter_opts *opts, ebpfd
 		return ebpfdsl__link_err(err, errlen, e, "%s: bpf_link_create(BPF_TRACE_ITER)", what);
 	}
 	l = ebpfdsl__link_new(EBPFDSL_LINK_ITER, "%s", what + strlen("iterator "));
-	if (!l || ebpfdsl__link_add(l, fd, -1)) {
-		if (!l)
-			close(fd);
-		ebpfdsl_link__free(l);
+	if (!l) {
+		close(fd);
 		return ebpfdsl__link_err(err, errlen, ENOMEM, "%s", what);
 	}
-	l->bpf_link = 1;
+	l->fd = fd;
 	*out = l;
 	return 0;
 }

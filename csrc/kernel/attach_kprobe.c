@@ -9,7 +9,8 @@
 #include <unistd.h>
 #include <linux/perf_event.h>
 #include <bpf/bpf.h>
-#include "link.h"
+#include "perf.h"
+#include "tracefs.h"
 
 #define KERNEL_ENOTSUPP 524 /* the kernel's own ENOTSUPP leaks out of some paths */
 
@@ -117,7 +118,7 @@ static int kprobe_one(struct ebpfdsl_link *l, int prog_fd, const char *func, con
 		snprintf(def, sizeof(def), "%c:kprobes/%s %s\n", o->retprobe ? 'r' : 'p', name, func);
 	{
 		char inner[384], at[280];
-		int e = ebpfdsl__tracefs_probe_attach(l, prog_fd, "kprobe_events", "kprobes", name, def, -1, o->cookie, inner,
+		int e = ebpfdsl__perf_attach_probe(l, prog_fd, "kprobe_events", "kprobes", name, def, -1, o->cookie, inner,
 					     sizeof(inner));
 		const char *why = e < 0 ? kprobe_refusal(-e, o) : NULL;
 		probe_point(at, sizeof(at), func, o->offset);
@@ -140,7 +141,7 @@ int ebpfdsl_attach_kprobe(int prog_fd, const char *func, const struct ebpfdsl_kp
 	EBPFDSL_OPTS_COPY(o, opts);
 	if (!func || !*func)
 		return ebpfdsl__link_err(err, errlen, EINVAL, "kprobe: a kernel function name is needed");
-	l = ebpfdsl__link_new(EBPFDSL_LINK_KPROBE, o.offset ? "%s%s+%llu" : "%s%s", o.retprobe ? "return of " : "", func,
+	l = ebpfdsl__perf_link_new(EBPFDSL_LINK_KPROBE, o.offset ? "%s%s+%llu" : "%s%s", o.retprobe ? "return of " : "", func,
 		     (unsigned long long)o.offset);
 	if (!l)
 		return ebpfdsl__link_err(err, errlen, ENOMEM, "kprobe on '%s'", func);
@@ -289,12 +290,6 @@ int ebpfdsl_attach_kprobe_multi(int prog_fd, const struct ebpfdsl_kprobe_multi_o
 		snprintf(what, sizeof(what), "kprobe_multi on %zu function%s (%s%s)", o.cnt, o.cnt == 1 ? "" : "s",
 			 syms[0], o.cnt > 1 ? ", ..." : "");
 	}
-	l = ebpfdsl__link_new(EBPFDSL_LINK_KPROBE_MULTI, "%s%s", o.retprobe ? "return of " : "",
-		     what + strlen("kprobe_multi "));
-	if (!l) {
-		names_free(&ns);
-		return ebpfdsl__link_err(err, errlen, ENOMEM, "%s", what);
-	}
 	lo.kprobe_multi.syms = syms;
 	lo.kprobe_multi.cnt = (__u32)o.cnt;
 	lo.kprobe_multi.cookies = (const __u64 *)(const void *)o.cookies;
@@ -302,11 +297,13 @@ int ebpfdsl_attach_kprobe_multi(int prog_fd, const struct ebpfdsl_kprobe_multi_o
 	fd = bpf_link_create(prog_fd, 0, BPF_TRACE_KPROBE_MULTI, &lo);
 	if (fd >= 0) {
 		names_free(&ns);
-		if (ebpfdsl__link_add(l, fd, -1)) {
-			ebpfdsl_link__free(l);
+		l = ebpfdsl__link_new(EBPFDSL_LINK_KPROBE_MULTI, "%s%s", o.retprobe ? "return of " : "",
+				      what + strlen("kprobe_multi "));
+		if (!l) {
+			close(fd);
 			return ebpfdsl__link_err(err, errlen, ENOMEM, "%s", what);
 		}
-		l->bpf_link = 1;
+		l->fd = fd;
 		*out = l;
 		return 0;
 	}
@@ -323,8 +320,13 @@ int ebpfdsl_attach_kprobe_multi(int prog_fd, const struct ebpfdsl_kprobe_multi_o
 		snprintf(multi_why, sizeof(multi_why), "%s", ebpfdsl_strerror(multi_errno));
 	if (o.no_fallback || multi_errno == ESRCH || multi_errno == ENOENT) {
 		names_free(&ns);
-		ebpfdsl_link__free(l);
 		return ebpfdsl__link_err(err, errlen, multi_errno, "%s: BPF_TRACE_KPROBE_MULTI link %s", what, multi_why);
+	}
+	l = ebpfdsl__perf_link_new(EBPFDSL_LINK_KPROBE_MULTI, "%s%s", o.retprobe ? "return of " : "",
+				   what + strlen("kprobe_multi "));
+	if (!l) {
+		names_free(&ns);
+		return ebpfdsl__link_err(err, errlen, ENOMEM, "%s", what);
 	}
 	/* one kprobe per function; all or nothing */
 	kprobe_pmu_read(&pmu, o.retprobe);

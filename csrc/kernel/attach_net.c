@@ -45,6 +45,87 @@ static const char *kernel_said(char *buf, size_t len)
 	return buf;
 }
 
+/* XDP through netlink: detached only if our program (our dup of its fd;
+ * -1 once nothing is attached) is still the one there. */
+struct xdp_netlink_link {
+	struct ebpfdsl_link link;
+	int ifindex;
+	unsigned flags;
+	int prog_fd;
+};
+
+static int xdp_netlink_detach(struct ebpfdsl_link *l)
+{
+	struct xdp_netlink_link *x = (struct xdp_netlink_link *)(void *)l;
+	LIBBPF_OPTS(bpf_xdp_attach_opts, o);
+	struct ebpfdsl_hush h;
+	int err;
+	if (x->prog_fd < 0)
+		return 0;
+	o.old_prog_fd = x->prog_fd;
+	ebpfdsl_hush_begin(&h, NULL, 0); /* gone already: not news */
+	err = bpf_xdp_detach(x->ifindex, x->flags, &o); /* libbpf adds REPLACE */
+	ebpfdsl_hush_end(&h, 0);
+	close(x->prog_fd);
+	x->prog_fd = -1;
+	return err;
+}
+
+static const struct ebpfdsl_link_ops xdp_netlink_ops = { .detach = xdp_netlink_detach };
+
+/* A tc filter, named by its hook, handle and priority. */
+struct tc_link {
+	struct ebpfdsl_link link;
+	int ifindex, egress;
+	unsigned handle, priority;
+};
+
+static int tc_detach(struct ebpfdsl_link *l)
+{
+	struct tc_link *t = (struct tc_link *)(void *)l;
+	struct ebpfdsl_hush h;
+	int err;
+	LIBBPF_OPTS(bpf_tc_hook, hook);
+	hook.ifindex = t->ifindex;
+	hook.attach_point = t->egress ? BPF_TC_EGRESS : BPF_TC_INGRESS;
+	LIBBPF_OPTS(bpf_tc_opts, o);
+	o.handle = t->handle;
+	o.priority = t->priority;
+	ebpfdsl_hush_begin(&h, NULL, 0);
+	err = bpf_tc_detach(&hook, &o);
+	ebpfdsl_hush_end(&h, 0);
+	return err;
+}
+
+static const struct ebpfdsl_link_ops tc_ops = { .detach = tc_detach };
+
+/* A socket filter: the user's socket (known by its inode, since the fd
+ * may be closed and reused by then) and our dup of the program fd; -1
+ * when nothing is attached. */
+struct socket_link {
+	struct ebpfdsl_link link;
+	int sock_fd, prog_fd;
+	dev_t dev;
+	ino_t ino;
+};
+
+static int socket_detach(struct ebpfdsl_link *l)
+{
+	struct socket_link *s = (struct socket_link *)(void *)l;
+	struct stat st;
+	int err = 0;
+	if (s->prog_fd < 0)
+		return 0;
+	if (fstat(s->sock_fd, &st) == 0 && st.st_dev == s->dev && st.st_ino == s->ino &&
+	    setsockopt(s->sock_fd, SOL_SOCKET, SO_DETACH_BPF, &s->prog_fd, sizeof(s->prog_fd)) < 0)
+		err = -errno;
+	close(s->prog_fd);
+	s->prog_fd = -1;
+	return err;
+}
+
+static const struct ebpfdsl_link_ops socket_ops = { .detach = socket_detach };
+
 static int ifindex_of(const char *what, const char *ifname, char *err, size_t errlen)
 {
 	unsigned idx;
@@ -72,6 +153,7 @@ int ebpfdsl_attach_xdp(int prog_fd, const char *ifname, const struct ebpfdsl_xdp
 {
 	struct ebpfdsl_xdp_opts o = { .sz = sizeof(o) };
 	static const unsigned mode_flags[] = { 0, XDP_FLAGS_SKB_MODE, XDP_FLAGS_DRV_MODE, XDP_FLAGS_HW_MODE };
+	struct xdp_netlink_link *x;
 	struct ebpfdsl_link *l;
 	char said[300];
 	unsigned flags;
@@ -84,11 +166,15 @@ int ebpfdsl_attach_xdp(int prog_fd, const char *ifname, const struct ebpfdsl_xdp
 	if (idx < 0)
 		return idx;
 	flags = mode_flags[o.mode];
-	l = ebpfdsl__link_new(EBPFDSL_LINK_XDP, "%s (%s mode%s)", ifname, xdp_mode_name(o.mode), o.netlink ? ", netlink" : "");
+	/* a bpf link needs only the base; netlink, its own undo */
+	l = ebpfdsl__link_new_ops(o.netlink ? &xdp_netlink_ops : NULL, sizeof(*x), EBPFDSL_LINK_XDP, "%s (%s mode%s)",
+				  ifname, xdp_mode_name(o.mode), o.netlink ? ", netlink" : "");
 	if (!l)
 		return ebpfdsl__link_err(err, errlen, ENOMEM, "xdp on %s", ifname);
-	l->ifindex = idx;
-	l->xdp_flags = flags;
+	x = (struct xdp_netlink_link *)(void *)l;
+	x->ifindex = idx;
+	x->flags = flags;
+	x->prog_fd = -1;
 	if (!o.netlink) {
 		LIBBPF_OPTS(bpf_link_create_opts, lo);
 		lo.flags = flags;
@@ -106,21 +192,15 @@ int ebpfdsl_attach_xdp(int prog_fd, const char *ifname, const struct ebpfdsl_xdp
 			return ebpfdsl__link_err(err, errlen, e, "xdp on %s (%s mode): bpf_link_create(BPF_XDP)", ifname,
 					xdp_mode_name(o.mode));
 		}
-		if (ebpfdsl__link_add(l, fd, -1)) {
-			ebpfdsl_link__free(l);
-			return ebpfdsl__link_err(err, errlen, ENOMEM, "xdp on %s", ifname);
-		}
-		l->bpf_link = 1;
+		l->fd = fd;
 		*out = l;
 		return 0;
 	}
 	/* netlink: only if nothing is attached, so detach never removes
 	 * someone else's program */
-	l->how = HOW_XDP_NETLINK;
-	l->prog_fd = fcntl(prog_fd, F_DUPFD_CLOEXEC, 3);
-	if (l->prog_fd < 0) {
+	x->prog_fd = fcntl(prog_fd, F_DUPFD_CLOEXEC, 3);
+	if (x->prog_fd < 0) {
 		e = errno;
-		l->detached = 1;
 		ebpfdsl_link__free(l);
 		return ebpfdsl__link_err(err, errlen, e, "xdp on %s: dup of the program fd", ifname);
 	}
@@ -129,7 +209,8 @@ int ebpfdsl_attach_xdp(int prog_fd, const char *ifname, const struct ebpfdsl_xdp
 	unquiet();
 	if (e < 0) {
 		e = -e;
-		l->how = HOW_FDS; /* nothing to detach */
+		close(x->prog_fd);
+		x->prog_fd = -1; /* nothing to detach */
 		ebpfdsl_link__free(l);
 		if (e == EBUSY || e == EEXIST)
 			return ebpfdsl__link_err(err, errlen, e, "xdp on %s (netlink): another XDP program is attached there",
@@ -145,7 +226,7 @@ int ebpfdsl_attach_tc(int prog_fd, const char *ifname, const struct ebpfdsl_tc_o
 		      char *err, size_t errlen)
 {
 	struct ebpfdsl_tc_opts o = { .sz = sizeof(o) };
-	struct ebpfdsl_link *l;
+	struct tc_link *t;
 	const char *dir;
 	char said[300];
 	int idx, e;
@@ -180,8 +261,10 @@ int ebpfdsl_attach_tc(int prog_fd, const char *ifname, const struct ebpfdsl_tc_o
 		return ebpfdsl__link_err(err, errlen, e, "tc %s on %s: bpf_tc_attach%s", dir, ifname,
 				kernel_said(said, sizeof(said)));
 	}
-	l = ebpfdsl__link_new(EBPFDSL_LINK_TC, "%s %s (handle %u, priority %u)", ifname, dir, to.handle, to.priority);
-	if (!l) {
+	t = (struct tc_link *)(void *)ebpfdsl__link_new_ops(&tc_ops, sizeof(*t), EBPFDSL_LINK_TC,
+							     "%s %s (handle %u, priority %u)", ifname, dir, to.handle,
+							     to.priority);
+	if (!t) {
 		LIBBPF_OPTS(bpf_tc_opts, d);
 		d.handle = to.handle;
 		d.priority = to.priority;
@@ -190,37 +273,42 @@ int ebpfdsl_attach_tc(int prog_fd, const char *ifname, const struct ebpfdsl_tc_o
 		unquiet();
 		return ebpfdsl__link_err(err, errlen, ENOMEM, "tc %s on %s", dir, ifname);
 	}
-	l->how = HOW_TC;
-	l->ifindex = idx;
-	l->tc_egress = o.egress != 0;
-	l->tc_handle = to.handle;
-	l->tc_priority = to.priority;
-	*out = l;
+	t->ifindex = idx;
+	t->egress = o.egress != 0;
+	t->handle = to.handle;
+	t->priority = to.priority;
+	*out = &t->link;
 	return 0;
 }
 
 int ebpfdsl_attach_socket(int prog_fd, int sock_fd, ebpfdsl_link **out, char *err, size_t errlen)
 {
-	struct ebpfdsl_link *l;
+	struct socket_link *s;
 	struct stat st;
-	int e;
+	int e, dup;
 
 	if (fstat(sock_fd, &st) < 0)
 		return ebpfdsl__link_err(err, errlen, errno, "socket filter on fd %d", sock_fd);
 	if (!S_ISSOCK(st.st_mode))
 		return ebpfdsl__link_err(err, errlen, ENOTSOCK, "socket filter on fd %d: not a socket", sock_fd);
-	l = ebpfdsl__link_new(EBPFDSL_LINK_SOCKET_FILTER, "socket fd %d", sock_fd);
-	if (!l)
+	s = (struct socket_link *)(void *)ebpfdsl__link_new_ops(&socket_ops, sizeof(*s), EBPFDSL_LINK_SOCKET_FILTER,
+								 "socket fd %d", sock_fd);
+	if (!s)
 		return ebpfdsl__link_err(err, errlen, ENOMEM, "socket filter on fd %d", sock_fd);
-	l->prog_fd = fcntl(prog_fd, F_DUPFD_CLOEXEC, 3);
-	if (l->prog_fd < 0) {
+	s->sock_fd = sock_fd;
+	s->dev = st.st_dev;
+	s->ino = st.st_ino;
+	s->prog_fd = -1; /* nothing attached yet */
+	dup = fcntl(prog_fd, F_DUPFD_CLOEXEC, 3);
+	if (dup < 0) {
 		e = errno;
-		ebpfdsl_link__free(l);
+		ebpfdsl_link__free(&s->link);
 		return ebpfdsl__link_err(err, errlen, e, "socket filter on fd %d: dup of the program fd", sock_fd);
 	}
 	if (setsockopt(sock_fd, SOL_SOCKET, SO_ATTACH_BPF, &prog_fd, sizeof(prog_fd)) < 0) {
 		e = errno;
-		ebpfdsl_link__free(l);
+		close(dup);
+		ebpfdsl_link__free(&s->link);
 		if (e == EINVAL)
 			return ebpfdsl__link_err(err, errlen, e,
 					"socket filter on fd %d: SO_ATTACH_BPF refused (a socket_filter program "
@@ -228,10 +316,7 @@ int ebpfdsl_attach_socket(int prog_fd, int sock_fd, ebpfdsl_link **out, char *er
 					sock_fd);
 		return ebpfdsl__link_err(err, errlen, e, "socket filter on fd %d: SO_ATTACH_BPF", sock_fd);
 	}
-	l->how = HOW_SOCKET;
-	l->target_fd = sock_fd;
-	l->sock_dev = st.st_dev;
-	l->sock_ino = st.st_ino;
-	*out = l;
+	s->prog_fd = dup;
+	*out = &s->link;
 	return 0;
 }

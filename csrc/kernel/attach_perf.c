@@ -1,32 +1,24 @@
 /* SPDX-License-Identifier: MIT */
 /* Perf events as BPF attach points: opening them, the dynamic PMUs of
- * probes, tracefs and its legacy probe files, and linking a program. */
+ * probes, and the perf link kind that owns their attachments. */
 #include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/ioctl.h>
-#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <linux/perf_event.h>
 #include <bpf/bpf.h>
-#include "link.h"
+#include <bpf/libbpf.h>
+#include "perf.h"
+#include "tracefs.h"
 
 int ebpfdsl__perf_open(void *attr, int pid, int cpu, int group_fd, unsigned long flags)
 {
 	return (int)syscall(__NR_perf_event_open, attr, pid, cpu, group_fd, flags);
-}
-
-const char *ebpfdsl__tracefs_dir(void)
-{
-	/* found (or mounted) once; the mount point does not move */
-	static char dir[64];
-	if (!dir[0] && ebpfdsl_tracefs_root(dir, sizeof(dir), 1) < 0)
-		dir[0] = '\0';
-	return dir[0] ? dir : NULL;
 }
 
 static int read_file(const char *path, char *buf, size_t len)
@@ -70,8 +62,109 @@ int ebpfdsl__pmu_retprobe_bit(const char *pmu)
 	return bit;
 }
 
+/* One perf event the program runs on: through a BPF_PERF_EVENT link (fd),
+ * or through the ioctl (fd -1); a legacy tracefs probe behind it to
+ * remove after the event is closed, or none. */
+struct perf_part {
+	int fd;
+	int perf_fd;
+	char *event;             /* "kprobes/NAME", or NULL */
+	const char *events_file; /* the tracefs file it was added to */
+};
+
+struct perf_link {
+	struct ebpfdsl_link link;
+	struct perf_part *parts;
+	int nparts, cap;
+};
+
+static struct perf_link *perf_link(const struct ebpfdsl_link *l)
+{
+	return (struct perf_link *)(void *)l;
+}
+
+static void part_close(struct perf_part *p)
+{
+	if (p->perf_fd >= 0) {
+		ioctl(p->perf_fd, PERF_EVENT_IOC_DISABLE, 0);
+		close(p->perf_fd);
+		p->perf_fd = -1;
+	}
+	if (p->fd >= 0) {
+		close(p->fd);
+		p->fd = -1;
+	}
+	if (p->event) {
+		ebpfdsl__tracefs_probe_remove(p->events_file, p->event);
+		free(p->event);
+		p->event = NULL;
+	}
+}
+
+static int perf_detach(struct ebpfdsl_link *l)
+{
+	struct perf_link *pl = perf_link(l);
+	for (int i = 0; i < pl->nparts; i++)
+		part_close(&pl->parts[i]);
+	return 0;
+}
+
+/* several attachments (per-CPU events) have no one fd to pin */
+static int perf_fd(const struct ebpfdsl_link *l)
+{
+	const struct perf_link *pl = perf_link(l);
+	return pl->nparts == 1 && pl->parts[0].fd >= 0 ? pl->parts[0].fd : -ENOTSUP;
+}
+
+static int perf_count(const struct ebpfdsl_link *l)
+{
+	const struct perf_link *pl = perf_link(l);
+	return pl->nparts ? pl->nparts : 1;
+}
+
+static void perf_dealloc(struct ebpfdsl_link *l)
+{
+	free(perf_link(l)->parts);
+}
+
+static const struct ebpfdsl_link_ops perf_ops = {
+	.detach = perf_detach,
+	.fd = perf_fd,
+	.count = perf_count,
+	.dealloc = perf_dealloc,
+};
+
+struct ebpfdsl_link *ebpfdsl__perf_link_new(int kind, const char *fmt, ...)
+{
+	char target[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(target, sizeof(target), fmt, ap);
+	va_end(ap);
+	return ebpfdsl__link_new_ops(&perf_ops, sizeof(struct perf_link), kind, "%s", target);
+}
+
+/* Adds a part; on failure closes fd and perf_fd and returns -ENOMEM. */
+static int part_add(struct perf_link *pl, int fd, int pfd)
+{
+	if (pl->nparts == pl->cap) {
+		int cap = pl->cap ? pl->cap * 2 : 4;
+		struct perf_part *p = realloc(pl->parts, (size_t)cap * sizeof(*p));
+		if (!p) {
+			if (fd >= 0)
+				close(fd);
+			close(pfd);
+			return -ENOMEM;
+		}
+		pl->parts = p;
+		pl->cap = cap;
+	}
+	pl->parts[pl->nparts++] = (struct perf_part){ .fd = fd, .perf_fd = pfd };
+	return 0;
+}
+
 int ebpfdsl__perf_attach(struct ebpfdsl_link *l, int prog_fd, int pfd, uint64_t cookie, const char *what, char *err,
-		size_t errlen)
+			 size_t errlen)
 {
 	LIBBPF_OPTS(bpf_link_create_opts, o);
 	int lfd, e;
@@ -79,10 +172,8 @@ int ebpfdsl__perf_attach(struct ebpfdsl_link *l, int prog_fd, int pfd, uint64_t 
 	o.perf_event.bpf_cookie = cookie;
 	lfd = bpf_link_create(prog_fd, pfd, BPF_PERF_EVENT, &o);
 	if (lfd >= 0) {
-		if (ebpfdsl__link_add(l, lfd, pfd))
+		if (part_add(perf_link(l), lfd, pfd))
 			return ebpfdsl__link_err(err, errlen, ENOMEM, "%s", what);
-		if (l->nparts == 1)
-			l->bpf_link = 1;
 		return 0;
 	}
 	e = errno;
@@ -103,7 +194,7 @@ int ebpfdsl__perf_attach(struct ebpfdsl_link *l, int prog_fd, int pfd, uint64_t 
 			close(pfd);
 			return ebpfdsl__link_err(err, errlen, e, "%s: PERF_EVENT_IOC_ENABLE", what);
 		}
-		if (ebpfdsl__link_add(l, -1, pfd))
+		if (part_add(perf_link(l), -1, pfd))
 			return ebpfdsl__link_err(err, errlen, ENOMEM, "%s", what);
 		return 0;
 	}
@@ -122,118 +213,43 @@ again:
 	return ebpfdsl__link_err(err, errlen, e, "%s: the program is attached there already", what);
 }
 
-void ebpfdsl__tracefs_event_name(char *buf, size_t len)
+int ebpfdsl__perf_attach_probe(struct ebpfdsl_link *l, int prog_fd, const char *events_file, const char *group,
+			       const char *name, const char *def, int pid, uint64_t cookie, char *err, size_t errlen)
 {
-	snprintf(buf, len, "ebpfdsl_%d_%u", (int)getpid(), ebpfdsl__link_seq());
-}
-
-/* Events of ours whose process died without removing them (a SIGKILL
- * runs no cleanup) stay in the events file until reboot: each new attach
- * removes those of processes that no longer exist. An event still in use
- * cannot be removed (the kernel says EBUSY), so a live process elsewhere
- * (another pid namespace sharing this tracefs) loses nothing it holds. */
-static void remove_stale(const char *events_path, const char *group)
-{
-	char line[512], prefix[80], ev[300];
-	FILE *f = fopen(events_path, "re");
-	int n = snprintf(prefix, sizeof(prefix), "%s/ebpfdsl_", group);
-
-	if (!f)
-		return;
-	while (fgets(line, sizeof(line), f)) {
-		/* "p:uprobes/ebpfdsl_<pid>_<n> /path:0x..." */
-		const char *at = strchr(line, ':');
-		int dead_pid, k = 0;
-		unsigned seq;
-		if (!at || strncmp(at + 1, prefix, (size_t)n) != 0)
-			continue;
-		if (sscanf(at + 1 + n, "%d_%u%n", &dead_pid, &seq, &k) != 2 || (at[1 + n + k] != ' ' && at[1 + n + k]))
-			continue;
-		if (dead_pid <= 0 || dead_pid == getpid() || kill(dead_pid, 0) == 0 || errno != ESRCH)
-			continue;
-		snprintf(ev, sizeof(ev), "%s/ebpfdsl_%d_%u", group, dead_pid, seq);
-		ebpfdsl__tracefs_event_remove(events_path, ev);
-	}
-	fclose(f);
-}
-
-int ebpfdsl__tracefs_probe_attach(struct ebpfdsl_link *l, int prog_fd, const char *events_file, const char *group,
-			 const char *name, const char *def, int pid, uint64_t cookie, char *err, size_t errlen)
-{
-	const char *dir = ebpfdsl__tracefs_dir();
+	struct perf_link *pl = perf_link(l);
 	struct perf_event_attr attr;
-	char path[512], buf[32], ev[256];
-	struct link_part *part;
-	int fd, n, e, id, pfd;
+	struct perf_part *part;
+	char ev[256];
+	int id, pfd, e;
 
-	if (!dir)
-		return ebpfdsl__link_err(err, errlen, ENOENT, "no tracefs mounted at /sys/kernel/tracing");
-	snprintf(path, sizeof(path), "%s/%s", dir, events_file);
-	remove_stale(path, group);
-	fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
-	if (fd < 0)
-		return ebpfdsl__link_err(err, errlen, errno, "%s", path);
-	n = (int)strlen(def);
-	if (write(fd, def, (size_t)n) != n) {
-		e = errno;
-		close(fd);
-		/* the definition without its newline */
-		return ebpfdsl__link_err(err, errlen, e, "writing '%.*s' to %s", def[n - 1] == '\n' ? n - 1 : n, def, path);
-	}
-	close(fd);
+	id = ebpfdsl__tracefs_probe_add(events_file, group, name, def, err, errlen);
+	if (id < 0)
+		return id;
 	snprintf(ev, sizeof(ev), "%s/%s", group, name);
-	snprintf(path, sizeof(path), "%s/events/%s/id", dir, ev);
-	n = read_file(path, buf, sizeof(buf));
-	if (n < 0) {
-		e = n;
-		goto remove;
-	}
-	id = atoi(buf);
 	memset(&attr, 0, sizeof(attr));
 	attr.size = sizeof(attr);
 	attr.type = PERF_TYPE_TRACEPOINT;
 	attr.config = (uint64_t)id;
 	pfd = ebpfdsl__perf_open(&attr, pid > 0 ? pid : -1, pid > 0 ? -1 : 0, -1, PERF_FLAG_FD_CLOEXEC);
 	if (pfd < 0) {
-		e = -errno;
+		e = ebpfdsl__link_err(err, errlen, errno, "%s/events/%s/id: perf event on tracefs event %s",
+				      ebpfdsl__tracefs_dir(), ev, ev);
 		goto remove;
 	}
-	n = ebpfdsl__perf_attach(l, prog_fd, pfd, cookie, ev, err, errlen);
-	if (n < 0) {
-		e = n;
-		goto remove_quiet;
-	}
+	e = ebpfdsl__perf_attach(l, prog_fd, pfd, cookie, ev, err, errlen);
+	if (e < 0)
+		goto remove;
 	/* the part removes the event on detach: without its name it could
 	 * not, so a copy that fails undoes the attachment */
-	snprintf(path, sizeof(path), "%s/%s", dir, events_file);
-	part = &l->parts[l->nparts - 1];
+	part = &pl->parts[pl->nparts - 1];
 	part->event = strdup(ev);
-	part->event_file = strdup(path);
-	if (part->event && part->event_file)
+	part->events_file = events_file;
+	if (part->event)
 		return 0;
-	free(part->event);
-	free(part->event_file);
-	part->event = part->event_file = NULL;
-	ebpfdsl__link_drop_last(l);
+	part_close(part);
+	pl->nparts--;
 	e = ebpfdsl__link_err(err, errlen, ENOMEM, "%s", ev);
-	goto remove_quiet;
 remove:
-	ebpfdsl__link_err(err, errlen, e, "%s: perf event on tracefs event %s", path, ev);
-remove_quiet:
-	snprintf(path, sizeof(path), "%s/%s", dir, events_file);
-	ebpfdsl__tracefs_event_remove(path, ev);
+	ebpfdsl__tracefs_probe_remove(events_file, ev);
 	return e;
-}
-
-void ebpfdsl__tracefs_event_remove(const char *events_path, const char *event)
-{
-	char line[300];
-	int fd = open(events_path, O_WRONLY | O_APPEND | O_CLOEXEC), n;
-	if (fd < 0)
-		return;
-	n = snprintf(line, sizeof(line), "-:%s\n", event);
-	if (n > 0 && (size_t)n < sizeof(line) && write(fd, line, (size_t)n) < 0) {
-		/* nothing more to do: the event stays until reboot */
-	}
-	close(fd);
 }

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <linux/perf_event.h>
-#include "link.h"
+#include "perf.h"
 
 struct event_name {
 	const char *name;
@@ -133,11 +133,11 @@ int ebpfdsl_attach_perf_event(int prog_fd, const struct ebpfdsl_perf_event_opts 
 	else
 		snprintf(what, sizeof(what), "%s at %llu Hz", name, (unsigned long long)attr.sample_freq);
 	if (o.pid > 0)
-		l = ebpfdsl__link_new(EBPFDSL_LINK_PERF_EVENT, "%s, pid %d", what, o.pid);
+		l = ebpfdsl__perf_link_new(EBPFDSL_LINK_PERF_EVENT, "%s, pid %d", what, o.pid);
 	else if (ncpu == 1 && cpus[0] >= 0)
-		l = ebpfdsl__link_new(EBPFDSL_LINK_PERF_EVENT, "%s, cpu %d", what, cpus[0]);
+		l = ebpfdsl__perf_link_new(EBPFDSL_LINK_PERF_EVENT, "%s, cpu %d", what, cpus[0]);
 	else
-		l = ebpfdsl__link_new(EBPFDSL_LINK_PERF_EVENT, "%s, %d CPUs", what, ncpu);
+		l = ebpfdsl__perf_link_new(EBPFDSL_LINK_PERF_EVENT, "%s, %d CPUs", what, ncpu);
 	if (!l)
 		return ebpfdsl__link_err(err, errlen, ENOMEM, "perf event %s", name);
 	for (int i = 0; i < ncpu; i++) {

@@ -17,10 +17,34 @@ static int struct_ops_attach_type(void)
 	return t >= 0 ? t : 44; /* BPF_STRUCT_OPS, as the kernel numbers it */
 }
 
+/* Our dup of the map; registered: its update registered it without a
+ * link, and deleting element 0 undoes that. */
+struct struct_ops_link {
+	struct ebpfdsl_link link;
+	int map_fd;
+	int registered;
+};
+
+static int struct_ops_detach(struct ebpfdsl_link *l)
+{
+	struct struct_ops_link *s = (struct struct_ops_link *)(void *)l;
+	__u32 zero = 0;
+	int err = 0;
+	if (s->registered && bpf_map_delete_elem(s->map_fd, &zero) < 0)
+		err = -errno;
+	if (s->map_fd >= 0)
+		close(s->map_fd);
+	s->map_fd = -1;
+	return err;
+}
+
+static const struct ebpfdsl_link_ops struct_ops_ops = { .detach = struct_ops_detach };
+
 int ebpfdsl_attach_struct_ops(int map_fd, const void *value, ebpfdsl_link **out, char *err, size_t errlen)
 {
 	struct bpf_map_info mi = { 0 };
 	__u32 len = sizeof(mi), zero = 0;
+	struct struct_ops_link *s;
 	struct ebpfdsl_link *l;
 	int fd, e;
 
@@ -30,11 +54,13 @@ int ebpfdsl_attach_struct_ops(int map_fd, const void *value, ebpfdsl_link **out,
 		return ebpfdsl__link_err(err, errlen, EINVAL, "register of map '%s': a struct_ops map is needed, not a %s",
 				mi.name,
 				ebpfdsl_map_type_name((int)mi.type) ? ebpfdsl_map_type_name((int)mi.type) : "?");
-	l = ebpfdsl__link_new(EBPFDSL_LINK_STRUCT_OPS, "map '%s' (id %u)", mi.name, mi.id);
+	l = ebpfdsl__link_new_ops(&struct_ops_ops, sizeof(*s), EBPFDSL_LINK_STRUCT_OPS, "map '%s' (id %u)", mi.name,
+				  mi.id);
 	if (!l)
 		return ebpfdsl__link_err(err, errlen, ENOMEM, "register of map '%s'", mi.name);
-	l->target_fd = fcntl(map_fd, F_DUPFD_CLOEXEC, 3);
-	if (l->target_fd < 0) {
+	s = (struct struct_ops_link *)(void *)l;
+	s->map_fd = fcntl(map_fd, F_DUPFD_CLOEXEC, 3);
+	if (s->map_fd < 0) {
 		e = errno;
 		ebpfdsl_link__free(l);
 		return ebpfdsl__link_err(err, errlen, e, "register of map '%s': dup", mi.name);
@@ -54,7 +80,7 @@ int ebpfdsl_attach_struct_ops(int map_fd, const void *value, ebpfdsl_link **out,
 		return ebpfdsl__link_err(err, errlen, e, "register of map '%s'", mi.name);
 	}
 	if (!(mi.map_flags & STRUCT_OPS_F_LINK)) {
-		l->how = HOW_MAP_ELEM;
+		s->registered = 1;
 		*out = l;
 		return 0;
 	}
@@ -69,11 +95,7 @@ int ebpfdsl_attach_struct_ops(int map_fd, const void *value, ebpfdsl_link **out,
 					mi.name);
 		return ebpfdsl__link_err(err, errlen, e, "register of map '%s': struct_ops link", mi.name);
 	}
-	if (ebpfdsl__link_add(l, fd, -1)) {
-		ebpfdsl_link__free(l);
-		return ebpfdsl__link_err(err, errlen, ENOMEM, "register of map '%s'", mi.name);
-	}
-	l->bpf_link = 1;
+	l->fd = fd;
 	*out = l;
 	return 0;
 }

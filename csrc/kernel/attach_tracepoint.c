@@ -11,7 +11,8 @@
 #include <linux/perf_event.h>
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
-#include "link.h"
+#include "perf.h"
+#include "tracefs.h"
 
 static int tracepoint_id(const char *category, const char *name, char *err, size_t errlen)
 {
@@ -80,7 +81,7 @@ int ebpfdsl_attach_tracepoint(int prog_fd, const char *category, const char *nam
 	if (pfd < 0)
 		return ebpfdsl__link_err(err, errlen, errno, "tracepoint %s/%s: perf_event_open(PERF_TYPE_TRACEPOINT, id %d)",
 				category, name, id);
-	l = ebpfdsl__link_new(EBPFDSL_LINK_TRACEPOINT, "%s/%s", category, name);
+	l = ebpfdsl__perf_link_new(EBPFDSL_LINK_TRACEPOINT, "%s/%s", category, name);
 	if (!l) {
 		close(pfd);
 		return ebpfdsl__link_err(err, errlen, ENOMEM, "tracepoint %s/%s", category, name);
@@ -115,13 +116,11 @@ int ebpfdsl_attach_raw_tracepoint(int prog_fd, const char *name, ebpfdsl_link **
 		return ebpfdsl__link_err(err, errlen, e, "raw tracepoint '%s'", name);
 	}
 	l = ebpfdsl__link_new(EBPFDSL_LINK_RAW_TRACEPOINT, "%s", name);
-	if (!l || ebpfdsl__link_add(l, fd, -1)) {
-		if (!l)
-			close(fd);
-		ebpfdsl_link__free(l);
+	if (!l) {
+		close(fd);
 		return ebpfdsl__link_err(err, errlen, ENOMEM, "raw tracepoint '%s'", name);
 	}
-	l->bpf_link = 1;
+	l->fd = fd;
 	*out = l;
 	return 0;
 }
@@ -175,13 +174,11 @@ int ebpfdsl_attach_tracing(int prog_fd, ebpfdsl_link **out, char *err, size_t er
 		l = ebpfdsl__link_new(EBPFDSL_LINK_TRACING, "%s", name);
 	else
 		l = ebpfdsl__link_new(EBPFDSL_LINK_TRACING, "btf id %u", info.attach_btf_id);
-	if (!l || ebpfdsl__link_add(l, fd, -1)) {
-		if (!l)
-			close(fd);
-		ebpfdsl_link__free(l);
+	if (!l) {
+		close(fd);
 		return ebpfdsl__link_err(err, errlen, ENOMEM, "tracing attach");
 	}
-	l->bpf_link = 1;
+	l->fd = fd;
 	*out = l;
 	return 0;
 }

@@ -8,7 +8,8 @@
 #include <string.h>
 #include <unistd.h>
 #include <linux/perf_event.h>
-#include "link.h"
+#include "perf.h"
+#include "tracefs.h"
 
 static int uprobe_pmu(struct ebpfdsl_link *l, int prog_fd, const char *path, uint64_t off,
 		      const struct ebpfdsl_uprobe_opts *o, int type, const char *what, char *err, size_t errlen)
@@ -84,7 +85,7 @@ int ebpfdsl_attach_uprobe(int prog_fd, const char *binary, const struct ebpfdsl_
 		snprintf(what, sizeof(what), "%s on %s:%s (pid %d)", kind, path, at, o.pid);
 	else
 		snprintf(what, sizeof(what), "%s on %s:%s", kind, path, at);
-	l = ebpfdsl__link_new(EBPFDSL_LINK_UPROBE, "%s%s:%s", o.retprobe ? "return of " : "", path, at);
+	l = ebpfdsl__perf_link_new(EBPFDSL_LINK_UPROBE, "%s%s:%s", o.retprobe ? "return of " : "", path, at);
 	if (!l)
 		return ebpfdsl__link_err(err, errlen, ENOMEM, "%s", what);
 	type = ebpfdsl__pmu_type("uprobe");
@@ -95,7 +96,7 @@ int ebpfdsl_attach_uprobe(int prog_fd, const char *binary, const struct ebpfdsl_
 		ebpfdsl__tracefs_event_name(name, sizeof(name));
 		snprintf(def, sizeof(def), "%c:uprobes/%s %s:0x%llx\n", o.retprobe ? 'r' : 'p', name, path,
 			 (unsigned long long)off);
-		e = ebpfdsl__tracefs_probe_attach(l, prog_fd, "uprobe_events", "uprobes", name, def, o.pid, o.cookie, inner,
+		e = ebpfdsl__perf_attach_probe(l, prog_fd, "uprobe_events", "uprobes", name, def, o.pid, o.cookie, inner,
 					 sizeof(inner));
 		if (e < 0)
 			ebpfdsl__link_msg(err, errlen,

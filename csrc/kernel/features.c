@@ -14,7 +14,8 @@
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
-#include "link.h"
+#include "perf.h"
+#include "tracefs.h"
 
 /* The few instructions the probes need, as the kernel's filter.h names them. */
 #define MOV_R0(v) { .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = (v) }

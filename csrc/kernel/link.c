@@ -1,17 +1,13 @@
 /* SPDX-License-Identifier: MIT */
-/* ebpfdsl_link: one object for every kind of attachment, whatever undoes
- * it (closing a bpf link, removing a tracefs probe, a netlink detach). */
+/* ebpfdsl_link: one object for every kind of attachment. What undoes one
+ * (closing a bpf link, a netlink detach, removing a probe) is its kind's
+ * ops, in the file that makes that kind; here only what all share. */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <sys/ioctl.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <linux/perf_event.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "link.h"
@@ -90,129 +86,46 @@ int ebpfdsl__link_err(char *err, size_t len, int e, const char *fmt, ...)
 	return -e;
 }
 
-unsigned ebpfdsl__link_seq(void)
+static struct ebpfdsl_link *link_vnew(const struct ebpfdsl_link_ops *ops, size_t size, int kind, const char *fmt,
+				      va_list ap)
 {
-	static unsigned seq;
-	return __atomic_add_fetch(&seq, 1, __ATOMIC_RELAXED);
-}
-
-struct ebpfdsl_link *ebpfdsl__link_new(int kind, const char *fmt, ...)
-{
-	struct ebpfdsl_link *l = calloc(1, sizeof(*l));
+	struct ebpfdsl_link *l = calloc(1, size);
 	char buf[512];
-	va_list ap;
 	if (!l)
 		return NULL;
-	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
 	l->target = strdup(buf);
 	if (!l->target) {
 		free(l);
 		return NULL;
 	}
+	l->ops = ops;
 	l->kind = kind;
-	l->how = HOW_FDS;
-	l->prog_fd = -1;
-	l->target_fd = -1;
+	l->fd = -1;
 	return l;
 }
 
-/* Whether fd is a bpf link running the program prog_fd: libbpf's own fd
- * field is a perf event fd for ioctl-attached events, and unset (0) for
- * links made of other links (usdt). */
-static int is_bpf_link_of(int fd, int prog_fd)
+struct ebpfdsl_link *ebpfdsl__link_new(int kind, const char *fmt, ...)
 {
-	struct bpf_link_info li;
-	struct bpf_prog_info pi;
-	__u32 llen = sizeof(li), plen = sizeof(pi);
-	memset(&li, 0, sizeof(li));
-	memset(&pi, 0, sizeof(pi));
-	if (fd < 0 || bpf_obj_get_info_by_fd(prog_fd, &pi, &plen) < 0 || bpf_obj_get_info_by_fd(fd, &li, &llen) < 0)
-		return 0;
-	return li.prog_id == pi.id;
+	struct ebpfdsl_link *l;
+	va_list ap;
+	va_start(ap, fmt);
+	l = link_vnew(NULL, sizeof(*l), kind, fmt, ap);
+	va_end(ap);
+	return l;
 }
 
-/* libbpf's links are not all one fd: a perf event link also owns the
- * perf event (and a legacy tracefs probe to remove), a usdt link owns
- * several uprobe links and entries in the object's maps, a struct_ops
- * link a map element. Only bpf_link__destroy knows which, so the link
- * keeps the bpf_link itself rather than its fd. */
-struct ebpfdsl_link *ebpfdsl__link_from_libbpf(struct bpf_link *bl, int prog_fd, const char *target)
+struct ebpfdsl_link *ebpfdsl__link_new_ops(const struct ebpfdsl_link_ops *ops, size_t size, int kind, const char *fmt,
+					   ...)
 {
-	struct ebpfdsl_link *l = ebpfdsl__link_new(EBPFDSL_LINK_OBJECT, "%s", target);
-	if (!l)
+	struct ebpfdsl_link *l;
+	va_list ap;
+	if (size < sizeof(*l))
 		return NULL;
-	l->how = HOW_LIBBPF;
-	l->libbpf = bl;
-	l->bpf_link = is_bpf_link_of(bpf_link__fd(bl), prog_fd);
+	va_start(ap, fmt);
+	l = link_vnew(ops, size, kind, fmt, ap);
+	va_end(ap);
 	return l;
-}
-
-void ebpfdsl__link_set_release(struct ebpfdsl_link *l, void (*release)(void *owner), void *owner)
-{
-	l->release = release;
-	l->owner = owner;
-}
-
-int ebpfdsl__link_add(struct ebpfdsl_link *l, int fd, int perf_fd)
-{
-	if (l->nparts == l->cap) {
-		int cap = l->cap ? l->cap * 2 : 4;
-		struct link_part *p = realloc(l->parts, (size_t)cap * sizeof(*p));
-		if (!p) {
-			if (fd >= 0)
-				close(fd);
-			if (perf_fd >= 0)
-				close(perf_fd);
-			return -ENOMEM;
-		}
-		l->parts = p;
-		l->cap = cap;
-	}
-	l->parts[l->nparts++] = (struct link_part){ .fd = fd, .perf_fd = perf_fd };
-	return 0;
-}
-
-static void part_remove_event(struct link_part *p)
-{
-	if (!p->event)
-		return;
-	ebpfdsl__tracefs_event_remove(p->event_file, p->event);
-	free(p->event);
-	free(p->event_file);
-	p->event = p->event_file = NULL;
-}
-
-static void part_close(struct link_part *p)
-{
-	if (p->perf_fd >= 0) {
-		ioctl(p->perf_fd, PERF_EVENT_IOC_DISABLE, 0);
-		close(p->perf_fd);
-		p->perf_fd = -1;
-	}
-	if (p->fd >= 0) {
-		close(p->fd);
-		p->fd = -1;
-	}
-	part_remove_event(p);
-}
-
-void ebpfdsl__link_drop_last(struct ebpfdsl_link *l)
-{
-	if (l->nparts == 0)
-		return;
-	part_close(&l->parts[--l->nparts]);
-	if (l->nparts == 0)
-		l->bpf_link = 0;
-}
-
-static int same_socket(const struct ebpfdsl_link *l)
-{
-	struct stat st;
-	if (fstat(l->target_fd, &st) < 0)
-		return 0;
-	return st.st_dev == l->sock_dev && st.st_ino == l->sock_ino;
 }
 
 int ebpfdsl_link__detach(ebpfdsl_link *l)
@@ -221,67 +134,11 @@ int ebpfdsl_link__detach(ebpfdsl_link *l)
 	if (!l || l->detached)
 		return 0;
 	l->detached = 1;
-	switch (l->how) {
-	case HOW_XDP_NETLINK: {
-		/* detach only if our program is still the one attached */
-		LIBBPF_OPTS(bpf_xdp_attach_opts, o);
-		o.old_prog_fd = l->prog_fd;
-		struct ebpfdsl_hush h;
-		ebpfdsl_hush_begin(&h, NULL, 0); /* gone already: not news */
-		err = bpf_xdp_detach(l->ifindex, l->xdp_flags, &o); /* libbpf adds REPLACE */
-		ebpfdsl_hush_end(&h, 0);
-		break;
-	}
-	case HOW_TC: {
-		LIBBPF_OPTS(bpf_tc_hook, hook);
-		hook.ifindex = l->ifindex;
-		hook.attach_point = l->tc_egress ? BPF_TC_EGRESS : BPF_TC_INGRESS;
-		LIBBPF_OPTS(bpf_tc_opts, o);
-		o.handle = l->tc_handle;
-		o.priority = l->tc_priority;
-		struct ebpfdsl_hush h;
-		ebpfdsl_hush_begin(&h, NULL, 0);
-		err = bpf_tc_detach(&hook, &o);
-		ebpfdsl_hush_end(&h, 0);
-		break;
-	}
-	case HOW_SOCKET:
-		if (same_socket(l) &&
-		    setsockopt(l->target_fd, SOL_SOCKET, SO_DETACH_BPF, &l->prog_fd, sizeof(l->prog_fd)) < 0)
-			err = -errno;
-		l->target_fd = -1; /* the user's, not ours */
-		break;
-	case HOW_CGROUP_PROG:
-		if (bpf_prog_detach2(l->prog_fd, l->target_fd, (enum bpf_attach_type)l->attach_type) < 0)
-			err = -errno;
-		break;
-	case HOW_MAP_ELEM: {
-		__u32 zero = 0;
-		if (bpf_map_delete_elem(l->target_fd, &zero) < 0)
-			err = -errno;
-		break;
-	}
-	case HOW_LIBBPF: {
-		struct ebpfdsl_hush h;
-		ebpfdsl_hush_begin(&h, NULL, 0); /* the library never prints */
-		err = bpf_link__destroy(l->libbpf);
-		ebpfdsl_hush_end(&h, 0);
-		l->libbpf = NULL;
-		if (l->release)
-			l->release(l->owner);
-		l->release = NULL;
-		break;
-	}
-	default:
-		break;
-	}
-	for (int i = 0; i < l->nparts; i++)
-		part_close(&l->parts[i]);
-	if (l->prog_fd >= 0)
-		close(l->prog_fd);
-	if (l->target_fd >= 0)
-		close(l->target_fd);
-	l->prog_fd = l->target_fd = -1;
+	if (l->ops && l->ops->detach)
+		err = l->ops->detach(l);
+	if (l->fd >= 0)
+		close(l->fd);
+	l->fd = -1;
 	return err;
 }
 
@@ -295,7 +152,8 @@ void ebpfdsl_link__free(ebpfdsl_link *l)
 	if (!l)
 		return;
 	ebpfdsl_link__detach(l);
-	free(l->parts);
+	if (l->ops && l->ops->dealloc)
+		l->ops->dealloc(l);
 	free(l->target);
 	free(l->pin);
 	free(l);
@@ -315,19 +173,16 @@ int ebpfdsl_link__count(const ebpfdsl_link *l)
 {
 	if (!l)
 		return 0;
-	return l->nparts ? l->nparts : 1;
+	return l->ops && l->ops->count ? l->ops->count(l) : 1;
 }
 
 int ebpfdsl_link__fd(const ebpfdsl_link *l)
 {
 	if (!l || l->detached)
 		return -EBADF;
-	if (l->how == HOW_LIBBPF)
-		return l->bpf_link ? bpf_link__fd(l->libbpf) : -ENOTSUP;
-	/* several attachments (per-CPU events) have no one fd to pin */
-	if (!l->bpf_link || l->nparts != 1)
-		return -ENOTSUP;
-	return l->parts[0].fd;
+	if (l->ops && l->ops->fd)
+		return l->ops->fd(l);
+	return l->fd >= 0 ? l->fd : -ENOTSUP;
 }
 
 const char *ebpfdsl_link__pin_path(const ebpfdsl_link *l)
@@ -395,13 +250,11 @@ int ebpfdsl_link_open_pinned(const char *path, ebpfdsl_link **out, char *err, si
 	}
 	l = ebpfdsl__link_new(EBPFDSL_LINK_PINNED, "%s (%s link)", path,
 		     ebpfdsl_link_type_name((int)info.type) ? ebpfdsl_link_type_name((int)info.type) : "unknown");
-	if (!l || ebpfdsl__link_add(l, fd, -1)) {
-		if (!l)
-			close(fd);
-		ebpfdsl_link__free(l);
+	if (!l) {
+		close(fd);
 		return ebpfdsl__link_err(err, errlen, ENOMEM, "open pinned link %s", path);
 	}
-	l->bpf_link = 1;
+	l->fd = fd;
 	*out = l;
 	return 0;
 }

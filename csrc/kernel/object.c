@@ -290,6 +290,71 @@ int ebpfdsl_object__set_autoload(ebpfdsl_object *o, size_t i, int on)
  * attach by section name
  * --------------------------------------------------------------------- */
 
+/* libbpf's links are not all one fd: a perf event link also owns the
+ * perf event (and a legacy tracefs probe to remove), a usdt link owns
+ * several uprobe links and entries in the object's maps, a struct_ops
+ * link a map element. Only bpf_link__destroy knows which, so the link
+ * keeps the bpf_link itself, and a reference on the object whose memory
+ * that link may use, dropped once it is destroyed. */
+struct object_link {
+	struct ebpfdsl_link link;
+	struct bpf_link *bl;
+	ebpfdsl_object *owner;
+	int is_bpf_link; /* bpf_link__fd is a bpf link of the program */
+};
+
+static int object_link_detach(struct ebpfdsl_link *l)
+{
+	struct object_link *ol = (struct object_link *)(void *)l;
+	struct ebpfdsl_hush h;
+	int err;
+	ebpfdsl_hush_begin(&h, NULL, 0); /* the library never prints */
+	err = bpf_link__destroy(ol->bl);
+	ebpfdsl_hush_end(&h, 0);
+	ol->bl = NULL;
+	object_unref(ol->owner);
+	return err;
+}
+
+static int object_link_fd(const struct ebpfdsl_link *l)
+{
+	const struct object_link *ol = (const struct object_link *)(const void *)l;
+	return ol->is_bpf_link ? bpf_link__fd(ol->bl) : -ENOTSUP;
+}
+
+static const struct ebpfdsl_link_ops object_link_ops = { .detach = object_link_detach, .fd = object_link_fd };
+
+/* Whether fd is a bpf link running the program prog_fd: libbpf's own fd
+ * field is a perf event fd for ioctl-attached events, and unset (0) for
+ * links made of other links (usdt). */
+static int is_bpf_link_of(int fd, int prog_fd)
+{
+	struct bpf_link_info li;
+	struct bpf_prog_info pi;
+	__u32 llen = sizeof(li), plen = sizeof(pi);
+	memset(&li, 0, sizeof(li));
+	memset(&pi, 0, sizeof(pi));
+	if (fd < 0 || bpf_obj_get_info_by_fd(prog_fd, &pi, &plen) < 0 || bpf_obj_get_info_by_fd(fd, &li, &llen) < 0)
+		return 0;
+	return li.prog_id == pi.id;
+}
+
+/* A link of `kind` taking over bl, which libbpf made for prog_fd (or -1)
+ * of o, and holding o; NULL (bl and o untouched) when out of memory. */
+static struct ebpfdsl_link *object_link_new(ebpfdsl_object *o, struct bpf_link *bl, int prog_fd, int kind,
+					    const char *target)
+{
+	struct object_link *ol = (struct object_link *)(void *)ebpfdsl__link_new_ops(&object_link_ops, sizeof(*ol),
+										    kind, "%s", target);
+	if (!ol)
+		return NULL;
+	ol->bl = bl;
+	ol->is_bpf_link = is_bpf_link_of(bpf_link__fd(bl), prog_fd);
+	ol->owner = o;
+	o->refs++;
+	return &ol->link;
+}
+
 int ebpfdsl_object__attach(ebpfdsl_object *o, size_t i, ebpfdsl_link **out, char *msg, size_t msg_size)
 {
 	struct bpf_link *bl;
@@ -306,7 +371,9 @@ int ebpfdsl_object__attach(ebpfdsl_object *o, size_t i, ebpfdsl_link **out, char
 	quiet_begin(&q, msg, msg_size);
 	bl = bpf_program__attach(o->progs[i]);
 	err = bl ? 0 : (errno ? errno : EINVAL);
-	l = bl ? ebpfdsl__link_from_libbpf(bl, bpf_program__fd(o->progs[i]), bpf_program__section_name(o->progs[i])) : NULL;
+	l = bl ? object_link_new(o, bl, bpf_program__fd(o->progs[i]), EBPFDSL_LINK_OBJECT,
+				 bpf_program__section_name(o->progs[i]))
+	       : NULL;
 	if (bl && !l) {
 		bpf_link__destroy(bl);
 		err = ENOMEM;
@@ -314,8 +381,6 @@ int ebpfdsl_object__attach(ebpfdsl_object *o, size_t i, ebpfdsl_link **out, char
 	quiet_end(&q);
 	if (err)
 		return -err;
-	o->refs++;
-	ebpfdsl__link_set_release(l, object_unref, o);
 	*out = l;
 	return 0;
 }
@@ -340,7 +405,7 @@ int ebpfdsl_object__register(ebpfdsl_object *o, size_t i, ebpfdsl_link **out, ch
 	 * (and, for a map made with BPF_F_LINK, a struct_ops link) */
 	bl = bpf_map__attach_struct_ops(o->maps[i]);
 	err = bl ? 0 : (errno ? errno : EINVAL);
-	l = bl ? ebpfdsl__link_from_libbpf(bl, -1, bpf_map__name(o->maps[i])) : NULL;
+	l = bl ? object_link_new(o, bl, -1, EBPFDSL_LINK_STRUCT_OPS, bpf_map__name(o->maps[i])) : NULL;
 	if (bl && !l) {
 		bpf_link__destroy(bl);
 		err = ENOMEM;
@@ -348,9 +413,6 @@ int ebpfdsl_object__register(ebpfdsl_object *o, size_t i, ebpfdsl_link **out, ch
 	quiet_end(&q);
 	if (err)
 		return -err;
-	l->kind = EBPFDSL_LINK_STRUCT_OPS;
-	o->refs++;
-	ebpfdsl__link_set_release(l, object_unref, o);
 	*out = l;
 	return 0;
 }

@@ -433,7 +433,7 @@ static int map_freeze(lua_State *L)
 	return 1;
 }
 
-/* m:pin(path) -> true | nil, msg, errno */
+/* m:pin(path) -> m | nil, msg, errno (as every pin, docs/maps.md) */
 static int map_pin(lua_State *L)
 {
 	struct map *m = ebpfdsl_map_check_open(L, 1);
@@ -444,11 +444,11 @@ static int map_pin(lua_State *L)
 		snprintf(what, sizeof(what), "pin at %s%s", path, ebpfdsl_lua_pin_hint(err, path));
 		return ebpfdsl_map_fail(L, m, err, what);
 	}
-	lua_pushboolean(L, 1);
+	lua_settop(L, 1);
 	return 1;
 }
 
-/* m:unpin([path]) -> true | nil, msg, errno; without a path, the one
+/* m:unpin([path]) -> m | nil, msg, errno; without a path, the one
  * m:pin used. The map stays open. */
 static int map_unpin(lua_State *L)
 {
@@ -460,7 +460,7 @@ static int map_unpin(lua_State *L)
 		snprintf(what, sizeof(what), "unpin of %s%s", path, ebpfdsl_lua_unpin_hint(err, path));
 		return ebpfdsl_map_fail(L, m, err, what);
 	}
-	lua_pushboolean(L, 1);
+	lua_settop(L, 1);
 	return 1;
 }
 

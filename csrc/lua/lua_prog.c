@@ -273,7 +273,7 @@ static int prog_info(lua_State *L)
 	return 1;
 }
 
-/* prog:pin(path) -> prog | nil, msg, errno */
+/* prog:pin(path) -> prog | nil, msg, errno (as every pin, docs/maps.md) */
 static int prog_pin(lua_State *L)
 {
 	struct prog *p = check_open(L, 1);
@@ -285,7 +285,7 @@ static int prog_pin(lua_State *L)
 	return 1;
 }
 
-/* prog:unpin([path]) -> true | nil, msg, errno: removes the pin this
+/* prog:unpin([path]) -> prog | nil, msg, errno: removes the pin this
  * handle made (or the one named) */
 static int prog_unpin(lua_State *L)
 {
@@ -294,7 +294,7 @@ static int prog_unpin(lua_State *L)
 	if (err)
 		return ebpfdsl_lua_fail(L, err, "unpin of %s%s", lua_tostring(L, 2),
 					ebpfdsl_lua_unpin_hint(err, lua_tostring(L, 2)));
-	lua_pushboolean(L, 1);
+	lua_settop(L, 1);
 	return 1;
 }
 
