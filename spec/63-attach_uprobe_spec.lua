@@ -266,7 +266,7 @@ describe("prog:attach_uprobe", function()
       "attach_uprobe: symbol= or offset= is needed")
     assert.has_error(function() prog:attach_uprobe{ symbol = "f" } end)
     assert.has_error(function() prog:attach_uprobe{ path = "c", symbol = "malloc", pids = 1 } end,
-      "attach_uprobe: unknown option 'pids'")
+      "attach_uprobe: unknown field 'pids' (did you mean 'pid'?)")
     l, msg = e.programs.load{ type = "xdp", insns = { e.dsl.mov("r0", 2), e.dsl.exit() } }
       :attach_uprobe{ path = "c", symbol = "malloc" }
     assert.is_nil(l)
