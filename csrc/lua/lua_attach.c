@@ -137,6 +137,7 @@ static const struct ebpfdsl_lua_opt uprobe_opts[] = {
 	EBPFDSL_OPT_INT(A, "pid", uprobe.o.pid, 0, 0, 0x7fffffff),
 	EBPFDSL_OPT_BOOL(A, "retprobe", uprobe.o.retprobe),
 	EBPFDSL_OPT_U64(A, "cookie", uprobe.o.cookie),
+	EBPFDSL_OPT_U64(A, "ref_ctr_offset", uprobe.o.ref_ctr_offset),
 	EBPFDSL_OPT_END,
 };
 static void table_shape(lua_State *L)
