@@ -163,8 +163,8 @@ describe("perfbuf.reader", function()
     assert.equal("perfbuf.reader: unknown field 'page' (did you mean 'pages'?)", err)
     ok, err = pcall(function() perfbuf.reader(map, print, { layuot = 1 }) end)
     assert.is_false(ok)
-    assert.matches("^spec/72%-perfbuf_spec%.lua:%d+: perfbuf.reader: unknown field 'layuot' %(did you mean 'layout'%?%)$",
-      err)
+    assert.matches("^spec/72%-perfbuf_spec%.lua:%d+: perfbuf.reader: unknown field 'layuot' "
+      .. "%(did you mean 'layout'%?%)$", err)
     assert.error_matches(function() perfbuf.reader(map, print, { lost = 1 }) end, "lost must be a function")
   end)
 end)
