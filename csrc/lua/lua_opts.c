@@ -63,96 +63,79 @@ static int opt_enum(lua_State *L, int vidx, const char *what, const struct ebpfd
 	return 0;
 }
 
+/* A row's field as an int64_t, and back: one place knows each kind's C
+ * type (STR and KNOWN rows are not numbers). */
+static void store(const struct ebpfdsl_lua_opt *r, void *out, int64_t v)
+{
+	char *f = (char *)out + r->offset;
+	int i = (int)v;
+	uint32_t u = (uint32_t)v;
+	if (r->kind == EBPFDSL_LUA_OPT_U32)
+		memcpy(f, &u, sizeof(u));
+	else if (r->kind == EBPFDSL_LUA_OPT_I64 || r->kind == EBPFDSL_LUA_OPT_U64)
+		memcpy(f, &v, sizeof(v));
+	else
+		memcpy(f, &i, sizeof(i));
+}
+
+static int64_t load(const struct ebpfdsl_lua_opt *r, const void *s)
+{
+	const char *f = (const char *)s + r->offset;
+	int i;
+	uint32_t u;
+	int64_t v;
+	if (r->kind == EBPFDSL_LUA_OPT_U32) {
+		memcpy(&u, f, sizeof(u));
+		return u;
+	}
+	if (r->kind == EBPFDSL_LUA_OPT_I64 || r->kind == EBPFDSL_LUA_OPT_U64) {
+		memcpy(&v, f, sizeof(v));
+		return v;
+	}
+	memcpy(&i, f, sizeof(i));
+	return i;
+}
+
 void ebpfdsl_lua_opt_read(lua_State *L, int vidx, const char *what, const struct ebpfdsl_lua_opt *r, void *out,
 			  int argn)
 {
-	char *f = (char *)out + r->offset;
-	lua_Integer v;
-	int i;
-	uint32_t u;
-	uint64_t w;
-	int64_t s;
+	static const int64_t lo[] = { [EBPFDSL_LUA_OPT_INT] = INT_MIN, [EBPFDSL_LUA_OPT_I64] = INT64_MIN,
+				      [EBPFDSL_LUA_OPT_U32] = 0, [EBPFDSL_LUA_OPT_U64] = INT64_MIN };
+	static const int64_t hi[] = { [EBPFDSL_LUA_OPT_INT] = INT_MAX, [EBPFDSL_LUA_OPT_I64] = INT64_MAX,
+				      [EBPFDSL_LUA_OPT_U32] = UINT32_MAX, [EBPFDSL_LUA_OPT_U64] = INT64_MAX };
+	const char *str;
 
 	vidx = lua_absindex(L, vidx);
 	switch (r->kind) {
 	case EBPFDSL_LUA_OPT_BOOL:
-		i = lua_toboolean(L, vidx);
-		memcpy(f, &i, sizeof(i));
+		store(r, out, lua_toboolean(L, vidx));
 		break;
 	case EBPFDSL_LUA_OPT_INT:
-		v = argn > 0 ? luaL_checkinteger(L, vidx) : opt_integer(L, vidx, what, r, argn);
-		opt_range(L, what, r, argn, v, INT_MIN, INT_MAX);
-		i = (int)v;
-		memcpy(f, &i, sizeof(i));
-		break;
 	case EBPFDSL_LUA_OPT_I64:
-		v = argn > 0 ? luaL_checkinteger(L, vidx) : opt_integer(L, vidx, what, r, argn);
-		opt_range(L, what, r, argn, v, INT64_MIN, INT64_MAX);
-		s = (int64_t)v;
-		memcpy(f, &s, sizeof(s));
-		break;
 	case EBPFDSL_LUA_OPT_U32:
-		v = argn > 0 ? luaL_checkinteger(L, vidx) : opt_integer(L, vidx, what, r, argn);
-		opt_range(L, what, r, argn, v, 0, UINT32_MAX);
-		u = (uint32_t)v;
-		memcpy(f, &u, sizeof(u));
+	case EBPFDSL_LUA_OPT_U64: {
+		lua_Integer v = argn > 0 ? luaL_checkinteger(L, vidx) : opt_integer(L, vidx, what, r, argn);
+		opt_range(L, what, r, argn, v, lo[r->kind], hi[r->kind]);
+		store(r, out, v);
 		break;
-	case EBPFDSL_LUA_OPT_U64:
-		w = (uint64_t)(argn > 0 ? luaL_checkinteger(L, vidx) : opt_integer(L, vidx, what, r, argn));
-		memcpy(f, &w, sizeof(w));
-		break;
-	case EBPFDSL_LUA_OPT_STR: {
-		const char *str;
+	}
+	case EBPFDSL_LUA_OPT_STR:
 		if (argn > 0)
-			str = luaL_checkstring(L, vidx);
+			luaL_checkstring(L, vidx);
 		else if (lua_type(L, vidx) != LUA_TSTRING)
 			opt_fail(L, what, argn,
 				 lua_pushfstring(L, "field '%s' must be a string, got %s", r->key,
 						 luaL_typename(L, vidx)));
 		str = lua_tostring(L, vidx); /* held by the table, or the stack slot */
-		memcpy(f, &str, sizeof(str));
+		memcpy((char *)out + r->offset, &str, sizeof(str));
 		break;
-	}
 	case EBPFDSL_LUA_OPT_FD:
-		i = ebpfdsl_lua_tofd(L, vidx, argn > 0 ? what : lua_pushfstring(L, "%s %s", what, r->key));
+		store(r, out, ebpfdsl_lua_tofd(L, vidx, argn > 0 ? what : lua_pushfstring(L, "%s %s", what, r->key)));
 		if (argn <= 0)
 			lua_pop(L, 1);
-		memcpy(f, &i, sizeof(i));
 		break;
 	case EBPFDSL_LUA_OPT_ENUM:
-		i = lua_isnoneornil(L, vidx) ? (int)r->def : opt_enum(L, vidx, what, r, argn);
-		memcpy(f, &i, sizeof(i));
-		break;
-	default:
-		break;
-	}
-}
-
-/* An absent key: its default. */
-static void opt_default(const struct ebpfdsl_lua_opt *r, void *out)
-{
-	char *f = (char *)out + r->offset;
-	int i = (int)r->def;
-	uint32_t u = (uint32_t)r->def;
-	int64_t s = r->def;
-	const char *str = NULL;
-
-	switch (r->kind) {
-	case EBPFDSL_LUA_OPT_BOOL:
-	case EBPFDSL_LUA_OPT_INT:
-	case EBPFDSL_LUA_OPT_FD:
-	case EBPFDSL_LUA_OPT_ENUM:
-		memcpy(f, &i, sizeof(i));
-		break;
-	case EBPFDSL_LUA_OPT_U32:
-		memcpy(f, &u, sizeof(u));
-		break;
-	case EBPFDSL_LUA_OPT_I64:
-	case EBPFDSL_LUA_OPT_U64:
-		memcpy(f, &s, sizeof(s));
-		break;
-	case EBPFDSL_LUA_OPT_STR:
-		memcpy(f, &str, sizeof(str));
+		store(r, out, lua_isnoneornil(L, vidx) ? r->def : opt_enum(L, vidx, what, r, argn));
 		break;
 	default:
 		break;
@@ -210,8 +193,10 @@ void ebpfdsl_lua_opts_read(lua_State *L, int idx, const char *what, const struct
 		lua_pushstring(L, r->key);
 		if (have && lua_rawget(L, idx) != LUA_TNIL)
 			ebpfdsl_lua_opt_read(L, -1, what, r, out, 0);
+		else if (r->kind == EBPFDSL_LUA_OPT_STR)
+			memset((char *)out + r->offset, 0, sizeof(const char *));
 		else
-			opt_default(r, out);
+			store(r, out, r->def);
 		lua_pop(L, 1); /* strings stay alive: the table holds them */
 	}
 }
@@ -219,53 +204,30 @@ void ebpfdsl_lua_opts_read(lua_State *L, int idx, const char *what, const struct
 void ebpfdsl_lua_opts_push(lua_State *L, const void *s, const struct ebpfdsl_lua_opt *rows)
 {
 	for (const struct ebpfdsl_lua_opt *r = rows; r->key; r++) {
-		const char *f = (const char *)s + r->offset, *str;
-		int i;
-		uint32_t u;
-		uint64_t w;
+		const char *str;
 		int64_t v;
-
-		switch (r->kind) {
-		case EBPFDSL_LUA_OPT_BOOL:
-			memcpy(&i, f, sizeof(i));
-			lua_pushboolean(L, i);
-			break;
-		case EBPFDSL_LUA_OPT_INT:
-		case EBPFDSL_LUA_OPT_FD:
-			memcpy(&i, f, sizeof(i));
-			lua_pushinteger(L, i);
-			break;
-		case EBPFDSL_LUA_OPT_U32:
-			memcpy(&u, f, sizeof(u));
-			lua_pushinteger(L, (lua_Integer)u);
-			break;
-		case EBPFDSL_LUA_OPT_U64:
-			memcpy(&w, f, sizeof(w));
-			lua_pushinteger(L, (lua_Integer)w);
-			break;
-		case EBPFDSL_LUA_OPT_I64:
-			memcpy(&v, f, sizeof(v));
-			lua_pushinteger(L, (lua_Integer)v);
-			break;
-		case EBPFDSL_LUA_OPT_STR:
-			memcpy(&str, f, sizeof(str));
+		if (r->kind == EBPFDSL_LUA_OPT_KNOWN)
+			continue;
+		if (r->kind == EBPFDSL_LUA_OPT_STR) {
+			memcpy(&str, (const char *)s + r->offset, sizeof(str));
 			if (!str)
 				continue;
 			lua_pushstring(L, str);
-			break;
-		case EBPFDSL_LUA_OPT_ENUM: {
+		} else if (r->kind == EBPFDSL_LUA_OPT_CHARS) {
+			lua_pushstring(L, (const char *)s + r->offset);
+		} else if (r->kind == EBPFDSL_LUA_OPT_BOOL) {
+			lua_pushboolean(L, load(r, s) != 0);
+		} else if (r->kind == EBPFDSL_LUA_OPT_ENUM) {
 			const struct ebpfdsl_lua_optname *n = r->names;
-			memcpy(&i, f, sizeof(i));
-			while (n->name && (n->value != i || n->alias))
+			v = load(r, s);
+			while (n->name && (n->value != v || n->alias))
 				n++;
 			if (n->name)
 				lua_pushstring(L, n->name);
 			else
-				lua_pushinteger(L, i);
-			break;
-		}
-		default:
-			continue;
+				lua_pushinteger(L, (lua_Integer)v);
+		} else {
+			lua_pushinteger(L, (lua_Integer)load(r, s));
 		}
 		lua_setfield(L, -2, r->key);
 	}

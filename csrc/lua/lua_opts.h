@@ -20,6 +20,7 @@ enum ebpfdsl_lua_opt_kind {
 	EBPFDSL_LUA_OPT_FD,      /* int: an fd, or an object with :fd() */
 	EBPFDSL_LUA_OPT_ENUM,    /* int, from one of `names` */
 	EBPFDSL_LUA_OPT_KNOWN,   /* a known key its caller reads by hand */
+	EBPFDSL_LUA_OPT_CHARS,   /* char[N], NUL-terminated: pushed only */
 };
 
 /* A name an enum row accepts and the value it stands for; aliases are
@@ -48,6 +49,7 @@ struct ebpfdsl_lua_opt {
 #define EBPFDSL_OPT_STR(T, k, f) { k, EBPFDSL_LUA_OPT_STR, offsetof(T, f), 0, 0, 0, NULL }
 #define EBPFDSL_OPT_FD(T, k, f) { k, EBPFDSL_LUA_OPT_FD, offsetof(T, f), 0, 0, 0, NULL }
 #define EBPFDSL_OPT_ENUM(T, k, f, d, n) { k, EBPFDSL_LUA_OPT_ENUM, offsetof(T, f), d, 0, 0, n }
+#define EBPFDSL_OPT_CHARS(T, k, f) { k, EBPFDSL_LUA_OPT_CHARS, offsetof(T, f), 0, 0, 0, NULL }
 #define EBPFDSL_OPT_KNOWN(k) { k, EBPFDSL_LUA_OPT_KNOWN, 0, 0, 0, 0, NULL }
 #define EBPFDSL_OPT_END { NULL, EBPFDSL_LUA_OPT_END, 0, 0, 0, 0, NULL }
 
@@ -64,7 +66,7 @@ void ebpfdsl_lua_opt_read(lua_State *L, int vidx, const char *what, const struct
 void ebpfdsl_lua_opts_push_unknown(lua_State *L, const char *what, const char *k, const struct ebpfdsl_lua_opt *rows);
 /* Sets t[key] = the field for each row of the struct at s, into the table
  * at the top of the stack (STR rows: only when not NULL; ENUM rows: the
- * name; KNOWN rows: skipped). */
+ * name, else the number; KNOWN rows: skipped). */
 void ebpfdsl_lua_opts_push(lua_State *L, const void *s, const struct ebpfdsl_lua_opt *rows);
 
 #endif

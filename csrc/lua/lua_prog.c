@@ -232,6 +232,25 @@ static void hex(char *out, const unsigned char *b, size_t n)
 /* prog:info() -> {name=, tag=, id=, type=, xlated_size=, jited_size=,
  *   verified_insns=, load_time_ns=, btf_id=, map_ids={...}, uid=,
  *   gpl_compatible=, run_time_ns=, run_count=, recursion_misses=} */
+#define INFO_U32(k, f) EBPFDSL_OPT_U32(struct bpf_prog_info, k, f)
+#define INFO_U64(k, f) EBPFDSL_OPT_U64(struct bpf_prog_info, k, f)
+static const struct ebpfdsl_lua_opt prog_info_rows[] = {
+	EBPFDSL_OPT_CHARS(struct bpf_prog_info, "name", name),
+	INFO_U32("id", id),
+	INFO_U32("xlated_size", xlated_prog_len),
+	INFO_U32("jited_size", jited_prog_len),
+	INFO_U32("verified_insns", verified_insns),
+	INFO_U64("load_time_ns", load_time),
+	INFO_U32("btf_id", btf_id),
+	INFO_U32("uid", created_by_uid),
+	INFO_U64("run_time_ns", run_time_ns),
+	INFO_U64("run_count", run_cnt),
+	INFO_U64("recursion_misses", recursion_misses),
+	INFO_U32("attach_btf_id", attach_btf_id),
+	INFO_U32("attach_btf_obj_id", attach_btf_obj_id),
+	EBPFDSL_OPT_END,
+};
+
 static int prog_info(lua_State *L)
 {
 	struct prog *p = check_open(L, 1);
@@ -244,7 +263,7 @@ static int prog_info(lua_State *L)
 	if (err)
 		return ebpfdsl_lua_fail(L, err, "info of '%s'", p->name);
 	lua_createtable(L, 0, 16);
-	ebpfdsl_lua_set_str(L, "name", info.name);
+	ebpfdsl_lua_opts_push(L, &info, prog_info_rows);
 	hex(tag, info.tag, BPF_TAG_SIZE);
 	ebpfdsl_lua_set_str(L, "tag", tag);
 	tname = ebpfdsl_prog_type_name((int)info.type);
@@ -253,20 +272,6 @@ static int prog_info(lua_State *L)
 	else
 		lua_pushinteger(L, info.type);
 	lua_setfield(L, -2, "type");
-#define SET(k, v) ebpfdsl_lua_set_int(L, k, (lua_Integer)(v))
-	SET("id", info.id);
-	SET("xlated_size", info.xlated_prog_len);
-	SET("jited_size", info.jited_prog_len);
-	SET("verified_insns", info.verified_insns);
-	SET("load_time_ns", info.load_time);
-	SET("btf_id", info.btf_id);
-	SET("uid", info.created_by_uid);
-	SET("run_time_ns", info.run_time_ns);
-	SET("run_count", info.run_cnt);
-	SET("recursion_misses", info.recursion_misses);
-	SET("attach_btf_id", info.attach_btf_id);
-	SET("attach_btf_obj_id", info.attach_btf_obj_id);
-#undef SET
 	ebpfdsl_lua_set_bool(L, "gpl_compatible", info.gpl_compatible);
 	if (nids > 64) { /* more than the first guess: ask again with room */
 		uint32_t *more = lua_newuserdatauv(L, nids * sizeof(*more), 0);
