@@ -1276,6 +1276,9 @@ struct ebpfdsl_uprobe_opts {
 	int pid;            /* 0: every process; else only this one */
 	int retprobe;       /* nonzero: uretprobe */
 	uint64_t cookie;
+	/* file offset of a USDT semaphore (a 2-byte counter in the file's
+	 * data) the kernel increments while the probe is attached; 0: none */
+	uint64_t ref_ctr_offset;
 };
 /* `path` is a file, or a name looked up as ebpfdsl_find_binary does. */
 EBPFDSL_API int ebpfdsl_attach_uprobe(int prog_fd, const char *path, const struct ebpfdsl_uprobe_opts *opts,

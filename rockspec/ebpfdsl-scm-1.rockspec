@@ -145,6 +145,7 @@ build = {
         "csrc/lua/lua_map_stack.c",
         "csrc/lua/lua_object.c",
         "csrc/lua/lua_link.c",
+        "csrc/lua/lua_opts.c",
         "csrc/lua/lua_perfbuf.c",
         "csrc/lua/lua_prog.c",
         "csrc/lua/lua_prog_load.c",

@@ -257,9 +257,15 @@ describe("ebpfdsl.Prog", function()
     assert.equal(3 * 100, many.retval)
     assert.is_true(many.duration_ns > 0)
     assert.has_error(function() p:test_run { data = PACKET, ["repeat"] = -1 } end,
-      "test_run: repeat must be 0..4294967295, got -1")
+      "test_run: field 'repeat' must be from 0 to 4294967295, got -1")
     assert.has_error(function() p:test_run { data = PACKET, ["repeat"] = 1 << 40 } end,
-      "test_run: repeat must be 0..4294967295, got 1099511627776")
+      "test_run: field 'repeat' must be from 0 to 4294967295, got 1099511627776")
+    assert.has_error(function() p:test_run { data = PACKET, ctx_size = 4 } end,
+      "test_run: unknown field 'ctx_size' (did you mean 'ctx_size_out'?)")
+    assert.has_error(function() p:test_run { data = PACKET, repeet = 4 } end,
+      "test_run: unknown field 'repeet' (did you mean 'repeat'?)")
+    assert.has_error(function() p:test_run { data = PACKET, flags = "x" } end,
+      "test_run: field 'flags' must be an integer, got string")
     p:close()
   end)
 

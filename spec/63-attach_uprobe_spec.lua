@@ -27,12 +27,13 @@ local function build()
   return dir
 end
 
--- readelf's word on where a function symbol lives in the file: its value
--- less its section's address plus the section's file offset
-local function readelf_offset(path, sym)
+-- readelf's word on where a function symbol (or one of `kind`: OBJECT)
+-- lives in the file: its value less its section's address plus the
+-- section's file offset
+local function readelf_offset(path, sym, kind)
   local shndx, value
   for line in env.run("readelf -sW " .. path):gmatch("[^\n]+") do
-    local v, ndx, name = line:match("^%s*%d+: (%x+)%s+%d+%s+FUNC%s+%S+%s+%S+%s+(%d+)%s+(%S+)$")
+    local v, ndx, name = line:match("^%s*%d+: (%x+)%s+%d+%s+" .. (kind or "FUNC") .. "%s+%S+%s+%S+%s+(%d+)%s+(%S+)$")
     if name and (name == sym or name:match("^" .. sym .. "@")) then
       value, shndx = tonumber(v, 16), tonumber(ndx)
       break
@@ -245,6 +246,45 @@ describe("prog:attach_uprobe", function()
     link:detach()
   end)
 
+  env.it("makes the kernel count a USDT semaphore with ref_ctr_offset, in the running process", NEEDS, function()
+    local e = require "ebpfdsl"
+    local dir = env.tmpdir()
+    local f = assert(io.open(dir .. "/sema.c", "w"))
+    f:write([[
+#include <stdio.h>
+/* a semaphore as <sys/sdt.h> places one: 2 bytes in .probes, read by the
+ * program, incremented by the kernel for each probe that names it */
+volatile unsigned short ebpfdsl_sema __attribute__((section(".probes")));
+__attribute__((noipa)) int ebpfdsl_probed(int x) { return x + 1; }
+__attribute__((noipa)) int ebpfdsl_other(int x) { return x + 2; }
+int main(void)
+{
+	char line[64];
+	while (fgets(line, sizeof(line), stdin)) {
+		printf("%d %d\n", ebpfdsl_sema, ebpfdsl_probed(1) + ebpfdsl_other(1));
+		fflush(stdout);
+	}
+	return 0;
+}
+]])
+    f:close()
+    local path = dir .. "/sema"
+    env.run(("gcc -O2 -Wall -o %s %s/sema.c"):format(path, dir))
+    local sema = readelf_offset(path, "ebpfdsl_sema", "OBJECT")
+    local t = start(path)
+    finally(t.stop)
+    local prog, runs = count.counter(e, "kprobe", { name = "u_sema" })
+    assert.equal("0 5", t.call(0, 0, 0))
+    local plain = assert(prog:attach_uprobe{ path = path, symbol = "ebpfdsl_other" })
+    assert.equal("0 5", t.call(0, 0, 0)) -- a probe without the option counts nothing
+    plain:detach()
+    local link = assert(prog:attach_uprobe{ path = path, symbol = "ebpfdsl_probed", ref_ctr_offset = sema })
+    assert.equal("1 5", t.call(0, 0, 0))
+    assert.equal(2, runs()) -- one call seen by each probe
+    link:detach()
+    assert.equal("0 5", t.call(0, 0, 0))
+  end)
+
   env.it("says why an attach fails", NEEDS, function()
     local e = require "ebpfdsl"
     local dir = build()
@@ -266,7 +306,7 @@ describe("prog:attach_uprobe", function()
       "attach_uprobe: symbol= or offset= is needed")
     assert.has_error(function() prog:attach_uprobe{ symbol = "f" } end)
     assert.has_error(function() prog:attach_uprobe{ path = "c", symbol = "malloc", pids = 1 } end,
-      "attach_uprobe: unknown option 'pids'")
+      "attach_uprobe: unknown field 'pids' (did you mean 'pid'?)")
     l, msg = e.programs.load{ type = "xdp", insns = { e.dsl.mov("r0", 2), e.dsl.exit() } }
       :attach_uprobe{ path = "c", symbol = "malloc" }
     assert.is_nil(l)

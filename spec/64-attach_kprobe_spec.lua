@@ -60,7 +60,8 @@ describe("prog:attach_kprobe", function()
   env.it("checks offsets, options and the name before the kernel is asked", { "bpf" }, function()
     local e = require "ebpfdsl"
     local prog = kprobe_prog(e)
-    assert.has_error(function() prog:attach_kprobe("f", { offest = 4 }) end, "attach_kprobe: unknown option 'offest'")
+    assert.has_error(function() prog:attach_kprobe("f", { offest = 4 }) end,
+      "attach_kprobe: unknown field 'offest' (did you mean 'offset'?)")
     assert.has_error(function() prog:attach_kprobe("f", { offset = "4" }) end)
     local l, msg = prog:attach_kprobe("")
     assert.is_nil(l)

@@ -74,7 +74,7 @@ describe("prog:attach_tracepoint", function()
     assert.is_nil(l)
     assert.matches("^tracepoint syscalls/sys_enter_getppid: the kernel refused the program", msg)
     assert.has_error(function() prog:attach_tracepoint("syscalls", "x", { cokie = 1 }) end,
-      "attach_tracepoint: unknown option 'cokie'")
+      "attach_tracepoint: unknown field 'cokie' (did you mean 'cookie'?)")
   end)
 end)
 
@@ -610,5 +610,45 @@ describe("attach.types", function()
     end
     assert.equal(n, got) -- none missing (__MAX_BPF_ATTACH_TYPE has no BPF_ prefix)
     assert.equal(0, e.attach.types.cgroup_inet_ingress)
+  end)
+end)
+
+-- Every prog:attach_* reads its options through one descriptor table per
+-- kind (csrc/lua/lua_attach.c): each refuses what its rows do not hold,
+-- at the caller's line, before the kernel is asked.
+describe("attach options", function()
+  local here = "^spec/65%-attach_kinds_spec%.lua:%d+: "
+  local function raises(fn)
+    local ok, err = pcall(fn)
+    assert.is_false(ok)
+    return err
+  end
+
+  env.it("refuse unknown fields naming the nearest, values of the wrong type and out of range", { "bpf" }, function()
+    local e = require "ebpfdsl"
+    local kp, pe, it = trivial(e, "kprobe"), trivial(e, "perf_event"), trivial(e, "kprobe")
+    assert.matches(here .. "attach_kprobe_multi: unknown field 'retprob' %(did you mean 'retprobe'%?%)$",
+      raises(function() kp:attach_kprobe_multi("a*", { retprob = true }) end))
+    assert.matches(here .. "attach_perf_event: unknown field 'evnet' %(did you mean 'event'%?%)$",
+      raises(function() pe:attach_perf_event{ evnet = "cpu-clock" } end))
+    assert.matches(here .. "attach_iter: unknown field 'mapp' %(did you mean 'map'%?%)$",
+      raises(function() it:attach_iter{ mapp = 1 } end))
+    assert.matches(here .. "attach_uprobe: unknown field 'colour'$",
+      raises(function() kp:attach_uprobe{ path = "c", symbol = "malloc", colour = 1 } end))
+    assert.matches(here .. "attach_xdp: unknown field '1'$", raises(function() kp:attach_xdp("lo", { true }) end))
+    assert.matches(here .. "attach_kprobe: field 'offset' must be an integer, got string$",
+      raises(function() kp:attach_kprobe("f", { offset = "4" }) end))
+    assert.matches(here .. "attach_xdp: field 'mode' must be a string, got number$",
+      raises(function() kp:attach_xdp("lo", { mode = 1 }) end))
+    assert.matches(here .. "attach_uprobe: field 'pid' must be from 0 to 2147483647, got %-1$",
+      raises(function() kp:attach_uprobe{ path = "c", symbol = "malloc", pid = -1 } end))
+    assert.matches(here .. "attach_tc: field 'handle' must be from 0 to 4294967295, got 4294967296$",
+      raises(function() kp:attach_tc("lo", "ingress", { handle = 1 << 32 }) end))
+    assert.matches(here .. "bad argument #2 to 'attach_tc' %(unknown direction 'sideways' %(ingress, egress%)%)$",
+      raises(function() kp:attach_tc("lo", "sideways") end))
+    assert.matches(here .. "attach_perf_event: field 'type' must be from %-1 to 4294967295, got %-2$",
+      raises(function() pe:attach_perf_event{ type = -2 } end))
+    assert.matches(here .. "attach_iter map: expected an fd",
+      raises(function() it:attach_iter{ map = "x" } end))
   end)
 end)

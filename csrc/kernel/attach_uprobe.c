@@ -26,6 +26,9 @@ static int uprobe_pmu(struct ebpfdsl_link *l, int prog_fd, const char *path, uin
 			return ebpfdsl__link_err(err, errlen, bit, "%s: the uprobe PMU has no retprobe format", what);
 		attr.config |= 1ULL << bit;
 	}
+	/* the PMU's format/ref_ctr_offset: config:32-63 (libbpf's
+	 * PERF_UPROBE_REF_CTR_OFFSET_SHIFT; no uapi header names it) */
+	attr.config |= o->ref_ctr_offset << 32;
 	attr.config1 = (uint64_t)(unsigned long)path; /* uprobe_path */
 	attr.config2 = off;                            /* probe_offset */
 	pfd = ebpfdsl__perf_open(&attr, o->pid > 0 ? o->pid : -1, o->pid > 0 ? -1 : 0, -1, PERF_FLAG_FD_CLOEXEC);
@@ -94,8 +97,9 @@ int ebpfdsl_attach_uprobe(int prog_fd, const char *binary, const struct ebpfdsl_
 	} else {
 		char name[64], def[PATH_MAX + 128], inner[512];
 		ebpfdsl__tracefs_event_name(name, sizeof(name));
-		snprintf(def, sizeof(def), "%c:uprobes/%s %s:0x%llx\n", o.retprobe ? 'r' : 'p', name, path,
-			 (unsigned long long)off);
+		snprintf(def, sizeof(def), o.ref_ctr_offset ? "%c:uprobes/%s %s:0x%llx(0x%llx)\n" : "%c:uprobes/%s %s:0x%llx\n",
+			 o.retprobe ? 'r' : 'p', name, path, (unsigned long long)off,
+			 (unsigned long long)o.ref_ctr_offset);
 		e = ebpfdsl__perf_attach_probe(l, prog_fd, "uprobe_events", "uprobes", name, def, o.pid, o.cookie, inner,
 					 sizeof(inner));
 		if (e < 0)

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "lua_link.h"
+#include "lua_opts.h"
 
 static const char *const PROG = "ebpfdsl.Prog";
 
@@ -34,132 +35,301 @@ static ebpfdsl_link **new_link(lua_State *L)
 	return ebpfdsl_lua_new_link(L, 1, 0);
 }
 
-static void check_opts(lua_State *L, int idx, const char *fname, const char *const *allowed)
-{
-	if (lua_isnoneornil(L, idx))
-		return;
-	luaL_checktype(L, idx, LUA_TTABLE);
-	lua_pushnil(L);
-	while (lua_next(L, idx)) {
-		int ok = 0;
-		lua_pop(L, 1);
-		if (lua_type(L, -1) == LUA_TSTRING)
-			for (int i = 0; allowed[i]; i++)
-				if (strcmp(allowed[i], lua_tostring(L, -1)) == 0)
-					ok = 1;
-		if (!ok) {
-			lua_pushvalue(L, -1);
-			luaL_error(L, "%s: unknown option '%s'", fname, luaL_tolstring(L, -1, NULL));
-		}
-	}
-}
+/* What one attach call reads, positional arguments and options alike,
+ * in a struct per kind whose fields the rows below describe; the C
+ * options struct is one of its fields. */
+union attach_args {
+	struct { const char *cat, *name; uint64_t cookie; } tp;
+	struct { const char *name; } raw;
+	struct { const char *fn; struct ebpfdsl_kprobe_opts o; } kprobe;
+	struct { const char *path; struct ebpfdsl_uprobe_opts o; } uprobe;
+	struct { const char *event; int64_t type; struct ebpfdsl_perf_event_opts o; } perf;
+	struct { const char *ifname; struct ebpfdsl_xdp_opts o; } xdp;
+	struct { const char *ifname; struct ebpfdsl_tc_opts o; } tc;
+	struct { int sock; } socket;
+	struct ebpfdsl_iter_opts iter;
+};
+typedef union attach_args A;
 
-static int opt_bool(lua_State *L, int idx, const char *field)
-{
-	int v;
-	if (lua_isnoneornil(L, idx))
-		return 0;
-	lua_getfield(L, idx, field);
-	v = lua_toboolean(L, -1);
-	lua_pop(L, 1);
-	return v;
-}
-
-static lua_Integer opt_int(lua_State *L, int idx, const char *field, lua_Integer def)
-{
-	if (lua_isnoneornil(L, idx))
-		return def;
-	return ebpfdsl_lua_optint_field(L, idx, field, def);
-}
-
-static const char *opt_str(lua_State *L, int idx, const char *field)
-{
-	if (lua_isnoneornil(L, idx))
-		return NULL;
-	return ebpfdsl_lua_optstr_field(L, idx, field, NULL, NULL);
-}
+/* An attach method as a row: its positional arguments (from argument 1,
+ * after the prog) and the fields of its options table after them, read
+ * by ebpfdsl_lua_opts_read; shape() rewrites the arguments before (a
+ * short form), check() sees what was read (which needs which); call()
+ * hands it to ebpfdsl_attach_*. */
+struct attach_row {
+	const char *name;
+	const struct ebpfdsl_lua_opt *args; /* NULL: none */
+	const struct ebpfdsl_lua_opt *opts; /* NULL: no options table */
+	void (*shape)(lua_State *L);
+	void (*check)(lua_State *L, int opts_idx, A *a, const char *what);
+	int (*call)(int prog_fd, A *a, ebpfdsl_link **l, char *err, size_t errlen);
+};
 
 /* prog:attach_tracepoint("syscalls", "sys_enter_openat"[, {cookie=}])
  * or prog:attach_tracepoint("syscalls/sys_enter_openat"[, {cookie=}]) */
-static int prog_attach_tracepoint(lua_State *L)
+static const struct ebpfdsl_lua_opt tp_args[] = {
+	EBPFDSL_OPT_STR(A, "category", tp.cat),
+	EBPFDSL_OPT_STR(A, "name", tp.name),
+	EBPFDSL_OPT_END,
+};
+static const struct ebpfdsl_lua_opt tp_opts[] = {
+	EBPFDSL_OPT_U64(A, "cookie", tp.cookie),
+	EBPFDSL_OPT_END,
+};
+static void tp_shape(lua_State *L)
 {
-	static const char *const allowed[] = { "cookie", NULL };
-	int fd = prog_fd_of(L), e, oi;
-	const char *cat = luaL_checkstring(L, 2), *name, *slash = strchr(cat, '/');
-	char err[ERRLEN];
-	ebpfdsl_link *l = NULL;
-	ebpfdsl_link **u;
+	const char *cat = luaL_checkstring(L, 2), *slash = strchr(cat, '/');
 	if (slash && !lua_isstring(L, 3)) {
 		lua_pushlstring(L, cat, (size_t)(slash - cat));
-		lua_replace(L, 2);
 		lua_pushstring(L, slash + 1);
 		lua_insert(L, 3);
-		cat = lua_tostring(L, 2);
+		lua_replace(L, 2);
 	}
-	name = luaL_checkstring(L, 3);
-	oi = 4;
-	check_opts(L, oi, "attach_tracepoint", allowed);
-	u = new_link(L);
-	e = ebpfdsl_attach_tracepoint(fd, cat, name, (uint64_t)opt_int(L, oi, "cookie", 0), &l, err, sizeof(err));
-	return ebpfdsl_lua_link_finish(L, u, e, l, err);
+}
+static int tp_call(int fd, A *a, ebpfdsl_link **l, char *err, size_t n)
+{
+	return ebpfdsl_attach_tracepoint(fd, a->tp.cat, a->tp.name, a->tp.cookie, l, err, n);
 }
 
-static int prog_attach_raw_tracepoint(lua_State *L)
+static const struct ebpfdsl_lua_opt raw_args[] = {
+	EBPFDSL_OPT_STR(A, "name", raw.name),
+	EBPFDSL_OPT_END,
+};
+static int raw_call(int fd, A *a, ebpfdsl_link **l, char *err, size_t n)
 {
-	int fd = prog_fd_of(L), e;
-	const char *name = luaL_checkstring(L, 2);
-	char err[ERRLEN];
-	ebpfdsl_link *l = NULL;
-	ebpfdsl_link **u = new_link(L);
-	e = ebpfdsl_attach_raw_tracepoint(fd, name, &l, err, sizeof(err));
-	return ebpfdsl_lua_link_finish(L, u, e, l, err);
+	return ebpfdsl_attach_raw_tracepoint(fd, a->raw.name, l, err, n);
 }
 
-/* prog:attach_tracing(): fentry, fexit, fmod_ret, lsm at the target the
- * program was loaded for */
-static int prog_attach_tracing(lua_State *L)
+/* fentry, fexit, fmod_ret, lsm at the target the program was loaded for */
+static int tracing_call(int fd, A *a, ebpfdsl_link **l, char *err, size_t n)
 {
-	int fd = prog_fd_of(L), e;
-	char err[ERRLEN];
-	ebpfdsl_link *l = NULL;
-	ebpfdsl_link **u = new_link(L);
-	e = ebpfdsl_attach_tracing(fd, &l, err, sizeof(err));
-	return ebpfdsl_lua_link_finish(L, u, e, l, err);
+	(void)a;
+	return ebpfdsl_attach_tracing(fd, l, err, n);
 }
 
-static int attach_kprobe(lua_State *L, int ret)
+/* prog:attach_kprobe(fn[, {offset=, retprobe=, cookie=}]) */
+static const struct ebpfdsl_lua_opt kprobe_args[] = {
+	EBPFDSL_OPT_STR(A, "function", kprobe.fn),
+	EBPFDSL_OPT_END,
+};
+static const struct ebpfdsl_lua_opt kprobe_opts[] = {
+	EBPFDSL_OPT_U64(A, "offset", kprobe.o.offset),
+	EBPFDSL_OPT_BOOL(A, "retprobe", kprobe.o.retprobe),
+	EBPFDSL_OPT_U64(A, "cookie", kprobe.o.cookie),
+	EBPFDSL_OPT_END,
+};
+static int kprobe_call(int fd, A *a, ebpfdsl_link **l, char *err, size_t n)
 {
-	static const char *const allowed[] = { "offset", "retprobe", "cookie", NULL };
-	int fd = prog_fd_of(L), e;
-	const char *fn = luaL_checkstring(L, 2);
-	struct ebpfdsl_kprobe_opts o = { .sz = sizeof(o) };
+	a->kprobe.o.sz = sizeof(a->kprobe.o);
+	return ebpfdsl_attach_kprobe(fd, a->kprobe.fn, &a->kprobe.o, l, err, n);
+}
+static int kretprobe_call(int fd, A *a, ebpfdsl_link **l, char *err, size_t n)
+{
+	a->kprobe.o.retprobe = 1;
+	return kprobe_call(fd, a, l, err, n);
+}
+
+/* prog:attach_uprobe{path=, symbol= | offset=, pid=, retprobe=, cookie=} */
+static const struct ebpfdsl_lua_opt uprobe_opts[] = {
+	EBPFDSL_OPT_STR(A, "path", uprobe.path),
+	EBPFDSL_OPT_STR(A, "symbol", uprobe.o.symbol),
+	EBPFDSL_OPT_U64(A, "offset", uprobe.o.offset),
+	EBPFDSL_OPT_INT(A, "pid", uprobe.o.pid, 0, 0, 0x7fffffff),
+	EBPFDSL_OPT_BOOL(A, "retprobe", uprobe.o.retprobe),
+	EBPFDSL_OPT_U64(A, "cookie", uprobe.o.cookie),
+	EBPFDSL_OPT_U64(A, "ref_ctr_offset", uprobe.o.ref_ctr_offset),
+	EBPFDSL_OPT_END,
+};
+static void table_shape(lua_State *L)
+{
+	luaL_checktype(L, 2, LUA_TTABLE);
+}
+static void uprobe_check(lua_State *L, int oi, A *a, const char *what)
+{
+	if (!a->uprobe.path)
+		luaL_error(L, "%s: path= is needed (a file, a library name, or \"c\" for libc)", what);
+	lua_pushliteral(L, "offset"); /* offset = 0 is an offset too */
+	if (!a->uprobe.o.symbol && lua_rawget(L, oi) == LUA_TNIL)
+		luaL_error(L, "%s: symbol= or offset= is needed", what);
+}
+static int uprobe_call(int fd, A *a, ebpfdsl_link **l, char *err, size_t n)
+{
+	a->uprobe.o.sz = sizeof(a->uprobe.o);
+	return ebpfdsl_attach_uprobe(fd, a->uprobe.path, &a->uprobe.o, l, err, n);
+}
+static int uretprobe_call(int fd, A *a, ebpfdsl_link **l, char *err, size_t n)
+{
+	a->uprobe.o.retprobe = 1;
+	return uprobe_call(fd, a, l, err, n);
+}
+
+/* prog:attach_perf_event{event="cpu-clock" | type=, config=,
+ *   period= | freq=, cpu=, pid=, cookie=}, or ("cpu-clock") */
+static const struct ebpfdsl_lua_opt perf_opts[] = {
+	EBPFDSL_OPT_STR(A, "event", perf.event),
+	EBPFDSL_OPT_I64(A, "type", perf.type, -1, -1, UINT32_MAX),
+	EBPFDSL_OPT_U64(A, "config", perf.o.config),
+	EBPFDSL_OPT_U64(A, "period", perf.o.sample_period),
+	EBPFDSL_OPT_U64(A, "freq", perf.o.sample_freq),
+	EBPFDSL_OPT_INT(A, "cpu", perf.o.cpu, -1, 0, 0),
+	EBPFDSL_OPT_INT(A, "pid", perf.o.pid, 0, 0, 0),
+	EBPFDSL_OPT_U64(A, "cookie", perf.o.cookie),
+	EBPFDSL_OPT_END,
+};
+static void perf_shape(lua_State *L)
+{
+	if (lua_type(L, 2) == LUA_TSTRING) {
+		lua_createtable(L, 0, 1);
+		lua_pushvalue(L, 2);
+		lua_setfield(L, -2, "event");
+		lua_replace(L, 2);
+	}
+	luaL_checktype(L, 2, LUA_TTABLE);
+}
+static void perf_check(lua_State *L, int oi, A *a, const char *what)
+{
+	(void)oi;
+	if (a->perf.event) {
+		if (ebpfdsl_perf_event_parse(a->perf.event, &a->perf.o.type, &a->perf.o.config) < 0)
+			luaL_error(L, "%s: unknown event '%s' (cpu-clock, task-clock, page-faults, context-switches, "
+				      "cycles, instructions, cache-misses, ...)",
+				   what, a->perf.event);
+	} else if (a->perf.type < 0) {
+		luaL_error(L, "%s: event= or type= and config= are needed", what);
+	} else {
+		a->perf.o.type = (uint32_t)a->perf.type;
+	}
+}
+static int perf_call(int fd, A *a, ebpfdsl_link **l, char *err, size_t n)
+{
+	a->perf.o.sz = sizeof(a->perf.o);
+	return ebpfdsl_attach_perf_event(fd, &a->perf.o, l, err, n);
+}
+
+/* prog:attach_xdp(ifname[, {mode="generic"|"driver"|"offload", netlink=}]) */
+static const struct ebpfdsl_lua_optname xdp_modes[] = {
+	{ "any", EBPFDSL_XDP_ANY, 1 },         { "generic", EBPFDSL_XDP_GENERIC, 0 },
+	{ "skb", EBPFDSL_XDP_GENERIC, 1 },     { "driver", EBPFDSL_XDP_DRIVER, 0 },
+	{ "native", EBPFDSL_XDP_DRIVER, 1 },   { "drv", EBPFDSL_XDP_DRIVER, 1 },
+	{ "offload", EBPFDSL_XDP_OFFLOAD, 0 }, { NULL, 0, 0 },
+};
+static const struct ebpfdsl_lua_opt ifname_xdp[] = {
+	EBPFDSL_OPT_STR(A, "ifname", xdp.ifname),
+	EBPFDSL_OPT_END,
+};
+static const struct ebpfdsl_lua_opt xdp_opts[] = {
+	EBPFDSL_OPT_ENUM(A, "mode", xdp.o.mode, EBPFDSL_XDP_ANY, xdp_modes),
+	EBPFDSL_OPT_BOOL(A, "netlink", xdp.o.netlink),
+	EBPFDSL_OPT_END,
+};
+static int xdp_call(int fd, A *a, ebpfdsl_link **l, char *err, size_t n)
+{
+	a->xdp.o.sz = sizeof(a->xdp.o);
+	return ebpfdsl_attach_xdp(fd, a->xdp.ifname, &a->xdp.o, l, err, n);
+}
+
+/* prog:attach_tc(ifname, "ingress"|"egress"[, {handle=, priority=}]) */
+static const struct ebpfdsl_lua_optname tc_dirs[] = {
+	{ "ingress", 0, 0 },
+	{ "egress", 1, 0 },
+	{ NULL, 0, 0 },
+};
+static const struct ebpfdsl_lua_opt tc_args[] = {
+	EBPFDSL_OPT_STR(A, "ifname", tc.ifname),
+	EBPFDSL_OPT_ENUM(A, "direction", tc.o.egress, 0, tc_dirs),
+	EBPFDSL_OPT_END,
+};
+static const struct ebpfdsl_lua_opt tc_opts[] = {
+	EBPFDSL_OPT_U32(A, "handle", tc.o.handle),
+	EBPFDSL_OPT_U32(A, "priority", tc.o.priority),
+	EBPFDSL_OPT_END,
+};
+static int tc_call(int fd, A *a, ebpfdsl_link **l, char *err, size_t n)
+{
+	a->tc.o.sz = sizeof(a->tc.o);
+	return ebpfdsl_attach_tc(fd, a->tc.ifname, &a->tc.o, l, err, n);
+}
+
+/* prog:attach_socket(fd | socket): an integer fd, or an object with
+ * :getfd() (LuaSocket) or :fd() */
+static const struct ebpfdsl_lua_opt socket_args[] = {
+	EBPFDSL_OPT_FD(A, "socket", socket.sock),
+	EBPFDSL_OPT_END,
+};
+static int socket_call(int fd, A *a, ebpfdsl_link **l, char *err, size_t n)
+{
+	return ebpfdsl_attach_socket(fd, a->socket.sock, l, err, n);
+}
+
+/* prog:attach_iter([{map=, tid=, pid=, cgroup_fd=, order=}]) */
+static const struct ebpfdsl_lua_opt iter_opts[] = {
+	EBPFDSL_OPT_FD(A, "map", iter.map_fd),
+	EBPFDSL_OPT_U32(A, "tid", iter.tid),
+	EBPFDSL_OPT_U32(A, "pid", iter.pid),
+	EBPFDSL_OPT_INT(A, "cgroup_fd", iter.cgroup_fd, 0, 0, 0),
+	EBPFDSL_OPT_U32(A, "order", iter.order),
+	EBPFDSL_OPT_END,
+};
+static int iter_call(int fd, A *a, ebpfdsl_link **l, char *err, size_t n)
+{
+	a->iter.sz = sizeof(a->iter);
+	return ebpfdsl_attach_iter(fd, &a->iter, l, err, n);
+}
+
+/* The regular attach methods: name, arguments, options, hooks, call. */
+static const struct attach_row attach_rows[] = {
+	{ "attach_tracepoint", tp_args, tp_opts, tp_shape, NULL, tp_call },
+	{ "attach_raw_tracepoint", raw_args, NULL, NULL, NULL, raw_call },
+	{ "attach_tracing", NULL, NULL, NULL, NULL, tracing_call },
+	{ "attach_fentry", NULL, NULL, NULL, NULL, tracing_call },
+	{ "attach_fexit", NULL, NULL, NULL, NULL, tracing_call },
+	{ "attach_lsm", NULL, NULL, NULL, NULL, tracing_call },
+	{ "attach_kprobe", kprobe_args, kprobe_opts, NULL, NULL, kprobe_call },
+	{ "attach_kretprobe", kprobe_args, kprobe_opts, NULL, NULL, kretprobe_call },
+	{ "attach_uprobe", NULL, uprobe_opts, table_shape, uprobe_check, uprobe_call },
+	{ "attach_uretprobe", NULL, uprobe_opts, table_shape, uprobe_check, uretprobe_call },
+	{ "attach_perf_event", NULL, perf_opts, perf_shape, perf_check, perf_call },
+	{ "attach_xdp", ifname_xdp, xdp_opts, NULL, NULL, xdp_call },
+	{ "attach_tc", tc_args, tc_opts, NULL, NULL, tc_call },
+	{ "attach_socket", socket_args, NULL, NULL, NULL, socket_call },
+	{ "attach_iter", NULL, iter_opts, NULL, NULL, iter_call },
+	{ NULL, NULL, NULL, NULL, NULL, NULL },
+};
+
+/* Every regular prog:attach_*: its row is upvalue 1. */
+static int prog_attach(lua_State *L)
+{
+	const struct attach_row *r = lua_touserdata(L, lua_upvalueindex(1));
+	int fd = prog_fd_of(L), i = 2, e;
 	char err[ERRLEN];
 	ebpfdsl_link *l = NULL;
 	ebpfdsl_link **u;
-	check_opts(L, 3, ret ? "attach_kretprobe" : "attach_kprobe", allowed);
-	o.offset = (uint64_t)opt_int(L, 3, "offset", 0);
-	o.retprobe = ret || opt_bool(L, 3, "retprobe");
-	o.cookie = (uint64_t)opt_int(L, 3, "cookie", 0);
+	A a;
+
+	memset(&a, 0, sizeof(a));
+	if (r->shape)
+		r->shape(L);
+	for (const struct ebpfdsl_lua_opt *p = r->args; p && p->key; p++, i++)
+		ebpfdsl_lua_opt_read(L, i, r->name, p, &a, i);
+	if (r->opts)
+		ebpfdsl_lua_opts_read(L, i, r->name, r->opts, &a);
+	if (r->check)
+		r->check(L, i, &a, r->name);
 	u = new_link(L);
-	e = ebpfdsl_attach_kprobe(fd, fn, &o, &l, err, sizeof(err));
+	e = r->call(fd, &a, &l, err, sizeof(err));
 	return ebpfdsl_lua_link_finish(L, u, e, l, err);
-}
-
-static int prog_attach_kprobe(lua_State *L)
-{
-	return attach_kprobe(L, 0);
-}
-
-static int prog_attach_kretprobe(lua_State *L)
-{
-	return attach_kprobe(L, 1);
 }
 
 /* prog:attach_kprobe_multi("tcp_*" | {"f1", "f2"}[, {cookies=, retprobe=,
- *   fallback=true}]) */
+ *   fallback=true}]): irregular (a pattern or a list, cookies per name) */
+static const struct ebpfdsl_lua_opt kprobe_multi_opts[] = {
+	EBPFDSL_OPT_BOOL(struct ebpfdsl_kprobe_multi_opts, "retprobe", retprobe),
+	EBPFDSL_OPT_KNOWN("cookies"),
+	EBPFDSL_OPT_KNOWN("fallback"),
+	EBPFDSL_OPT_END,
+};
 static int prog_attach_kprobe_multi(lua_State *L)
 {
-	static const char *const allowed[] = { "cookies", "retprobe", "fallback", NULL };
 	struct ebpfdsl_kprobe_multi_opts o = { .sz = sizeof(o) };
 	int fd = prog_fd_of(L), e;
 	char err[ERRLEN];
@@ -168,9 +338,8 @@ static int prog_attach_kprobe_multi(lua_State *L)
 	size_t n = 0;
 
 	lua_settop(L, 3); /* scratch goes above the arguments */
-	check_opts(L, 3, "attach_kprobe_multi", allowed);
-	o.retprobe = opt_bool(L, 3, "retprobe");
-	if (!lua_isnoneornil(L, 3)) {
+	ebpfdsl_lua_opts_read(L, 3, "attach_kprobe_multi", kprobe_multi_opts, &o);
+	if (!lua_isnil(L, 3)) {
 		lua_getfield(L, 3, "fallback");
 		o.no_fallback = !lua_isnil(L, -1) && !lua_toboolean(L, -1);
 		lua_pop(L, 1);
@@ -211,163 +380,6 @@ static int prog_attach_kprobe_multi(lua_State *L)
 	}
 	u = new_link(L);
 	e = ebpfdsl_attach_kprobe_multi(fd, &o, &l, err, sizeof(err));
-	return ebpfdsl_lua_link_finish(L, u, e, l, err);
-}
-
-/* prog:attach_uprobe{path=, symbol= | offset=, pid=, retprobe=, cookie=} */
-static int attach_uprobe(lua_State *L, int ret)
-{
-	static const char *const allowed[] = { "path", "symbol", "offset", "pid", "retprobe", "cookie", NULL };
-	struct ebpfdsl_uprobe_opts o = { .sz = sizeof(o) };
-	const char *fname = ret ? "attach_uretprobe" : "attach_uprobe", *path;
-	int fd = prog_fd_of(L), e;
-	char err[ERRLEN];
-	ebpfdsl_link *l = NULL;
-	ebpfdsl_link **u;
-	lua_Integer pid;
-	int has_offset;
-
-	luaL_checktype(L, 2, LUA_TTABLE);
-	check_opts(L, 2, fname, allowed);
-	path = opt_str(L, 2, "path");
-	if (!path)
-		return luaL_error(L, "%s: path= is needed (a file, a library name, or \"c\" for libc)", fname);
-	o.symbol = opt_str(L, 2, "symbol");
-	o.offset = (uint64_t)opt_int(L, 2, "offset", 0);
-	lua_pushliteral(L, "offset"); /* offset = 0 is an offset too */
-	has_offset = lua_rawget(L, 2) != LUA_TNIL;
-	lua_pop(L, 1);
-	pid = opt_int(L, 2, "pid", 0);
-	if (pid < 0 || pid > 0x7fffffff)
-		return luaL_error(L, "%s: pid must be a process id", fname);
-	o.pid = (int)pid;
-	o.retprobe = ret || opt_bool(L, 2, "retprobe");
-	o.cookie = (uint64_t)opt_int(L, 2, "cookie", 0);
-	if (!o.symbol && !has_offset)
-		return luaL_error(L, "%s: symbol= or offset= is needed", fname);
-	u = new_link(L);
-	e = ebpfdsl_attach_uprobe(fd, path, &o, &l, err, sizeof(err));
-	return ebpfdsl_lua_link_finish(L, u, e, l, err);
-}
-
-static int prog_attach_uprobe(lua_State *L)
-{
-	return attach_uprobe(L, 0);
-}
-
-static int prog_attach_uretprobe(lua_State *L)
-{
-	return attach_uprobe(L, 1);
-}
-
-/* prog:attach_perf_event{event="cpu-clock" | type=, config=,
- *   period= | freq=, cpu=, pid=, cookie=} */
-static int prog_attach_perf_event(lua_State *L)
-{
-	static const char *const allowed[] = { "event", "type", "config", "period", "freq", "cpu", "pid",
-					       "cookie", NULL };
-	struct ebpfdsl_perf_event_opts o = { .sz = sizeof(o), .cpu = -1 };
-	int fd = prog_fd_of(L), e;
-	const char *ev;
-	char err[ERRLEN];
-	ebpfdsl_link *l = NULL;
-	ebpfdsl_link **u;
-
-	if (lua_type(L, 2) == LUA_TSTRING) {
-		lua_createtable(L, 0, 1);
-		lua_pushvalue(L, 2);
-		lua_setfield(L, -2, "event");
-		lua_replace(L, 2);
-	}
-	luaL_checktype(L, 2, LUA_TTABLE);
-	check_opts(L, 2, "attach_perf_event", allowed);
-	ev = opt_str(L, 2, "event");
-	if (ev) {
-		if (ebpfdsl_perf_event_parse(ev, &o.type, &o.config) < 0)
-			return luaL_error(L, "attach_perf_event: unknown event '%s' (cpu-clock, task-clock, "
-					     "page-faults, context-switches, cycles, instructions, cache-misses, ...)",
-					  ev);
-	} else {
-		o.type = (uint32_t)opt_int(L, 2, "type", -1);
-		if (opt_int(L, 2, "type", -1) < 0)
-			return luaL_error(L, "attach_perf_event: event= or type= and config= are needed");
-		o.config = (uint64_t)opt_int(L, 2, "config", 0);
-	}
-	o.sample_period = (uint64_t)opt_int(L, 2, "period", 0);
-	o.sample_freq = (uint64_t)opt_int(L, 2, "freq", 0);
-	o.cpu = (int)opt_int(L, 2, "cpu", -1);
-	o.pid = (int)opt_int(L, 2, "pid", 0);
-	o.cookie = (uint64_t)opt_int(L, 2, "cookie", 0);
-	u = new_link(L);
-	e = ebpfdsl_attach_perf_event(fd, &o, &l, err, sizeof(err));
-	return ebpfdsl_lua_link_finish(L, u, e, l, err);
-}
-
-/* prog:attach_xdp(ifname[, {mode="generic"|"driver"|"offload", netlink=}]) */
-static int prog_attach_xdp(lua_State *L)
-{
-	static const char *const allowed[] = { "mode", "netlink", NULL };
-	static const char *const modes[] = { "any", "generic", "driver", "offload", NULL };
-	struct ebpfdsl_xdp_opts o = { .sz = sizeof(o) };
-	int fd = prog_fd_of(L), e;
-	const char *ifname = luaL_checkstring(L, 2), *mode;
-	char err[ERRLEN];
-	ebpfdsl_link *l = NULL;
-	ebpfdsl_link **u;
-
-	check_opts(L, 3, "attach_xdp", allowed);
-	mode = opt_str(L, 3, "mode");
-	if (mode) {
-		o.mode = -1;
-		for (int i = 0; modes[i]; i++)
-			if (strcmp(modes[i], mode) == 0)
-				o.mode = i;
-		if (strcmp(mode, "skb") == 0)
-			o.mode = EBPFDSL_XDP_GENERIC;
-		else if (strcmp(mode, "native") == 0 || strcmp(mode, "drv") == 0)
-			o.mode = EBPFDSL_XDP_DRIVER;
-		if (o.mode < 0)
-			return luaL_error(L, "attach_xdp: unknown mode '%s' (generic, driver, offload)", mode);
-	}
-	o.netlink = opt_bool(L, 3, "netlink");
-	u = new_link(L);
-	e = ebpfdsl_attach_xdp(fd, ifname, &o, &l, err, sizeof(err));
-	return ebpfdsl_lua_link_finish(L, u, e, l, err);
-}
-
-/* prog:attach_tc(ifname, "ingress"|"egress"[, {handle=, priority=}]) */
-static int prog_attach_tc(lua_State *L)
-{
-	static const char *const allowed[] = { "handle", "priority", NULL };
-	static const char *const dirs[] = { "ingress", "egress", NULL };
-	struct ebpfdsl_tc_opts o = { .sz = sizeof(o) };
-	int fd = prog_fd_of(L), e;
-	const char *ifname = luaL_checkstring(L, 2);
-	char err[ERRLEN];
-	ebpfdsl_link *l = NULL;
-	ebpfdsl_link **u;
-
-	o.egress = luaL_checkoption(L, 3, "ingress", dirs);
-	check_opts(L, 4, "attach_tc", allowed);
-	o.handle = (uint32_t)opt_int(L, 4, "handle", 0);
-	o.priority = (uint32_t)opt_int(L, 4, "priority", 0);
-	u = new_link(L);
-	e = ebpfdsl_attach_tc(fd, ifname, &o, &l, err, sizeof(err));
-	return ebpfdsl_lua_link_finish(L, u, e, l, err);
-}
-
-/* prog:attach_socket(fd | socket): an integer fd, or an object with
- * :getfd() (LuaSocket) or :fd() */
-static int prog_attach_socket(lua_State *L)
-{
-	int fd = prog_fd_of(L), sock, e;
-	char err[ERRLEN];
-	ebpfdsl_link *l = NULL;
-	ebpfdsl_link **u;
-	lua_settop(L, 2);
-	sock = ebpfdsl_lua_tofd(L, 2, "attach_socket");
-	u = new_link(L);
-	e = ebpfdsl_attach_socket(fd, sock, &l, err, sizeof(err));
 	return ebpfdsl_lua_link_finish(L, u, e, l, err);
 }
 
@@ -492,30 +504,6 @@ static int prog_attach_netns(lua_State *L)
 	return ebpfdsl_lua_link_finish(L, u, e, l, err);
 }
 
-/* prog:attach_iter([{map=, tid=, pid=, cgroup_fd=, order=}]) */
-static int prog_attach_iter(lua_State *L)
-{
-	static const char *const allowed[] = { "map", "tid", "pid", "cgroup_fd", "order", NULL };
-	struct ebpfdsl_iter_opts o = { .sz = sizeof(o) };
-	int fd = prog_fd_of(L), e;
-	char err[ERRLEN];
-	ebpfdsl_link *l = NULL;
-	ebpfdsl_link **u;
-	check_opts(L, 2, "attach_iter", allowed);
-	if (!lua_isnoneornil(L, 2)) {
-		if (lua_getfield(L, 2, "map") != LUA_TNIL)
-			o.map_fd = ebpfdsl_lua_tofd(L, -1, "attach_iter map");
-		lua_pop(L, 1);
-		o.tid = (uint32_t)opt_int(L, 2, "tid", 0);
-		o.pid = (uint32_t)opt_int(L, 2, "pid", 0);
-		o.cgroup_fd = (int)opt_int(L, 2, "cgroup_fd", 0);
-		o.order = (uint32_t)opt_int(L, 2, "order", 0);
-	}
-	u = new_link(L);
-	e = ebpfdsl_attach_iter(fd, &o, &l, err, sizeof(err));
-	return ebpfdsl_lua_link_finish(L, u, e, l, err);
-}
-
 /* attach_type(name) -> number, accepting the short cgroup names too */
 static int l_attach_type(lua_State *L)
 {
@@ -575,24 +563,9 @@ static int l_struct_ops_register(lua_State *L)
 
 /* Added to ebpfdsl.Prog's methods, which lua_prog.c made first. */
 static const luaL_Reg prog_attach_methods[] = {
-	{ "attach_tracepoint", prog_attach_tracepoint },
-	{ "attach_raw_tracepoint", prog_attach_raw_tracepoint },
-	{ "attach_tracing", prog_attach_tracing },
-	{ "attach_fentry", prog_attach_tracing },
-	{ "attach_fexit", prog_attach_tracing },
-	{ "attach_lsm", prog_attach_tracing },
-	{ "attach_kprobe", prog_attach_kprobe },
-	{ "attach_kretprobe", prog_attach_kretprobe },
 	{ "attach_kprobe_multi", prog_attach_kprobe_multi },
-	{ "attach_uprobe", prog_attach_uprobe },
-	{ "attach_uretprobe", prog_attach_uretprobe },
-	{ "attach_perf_event", prog_attach_perf_event },
-	{ "attach_xdp", prog_attach_xdp },
-	{ "attach_tc", prog_attach_tc },
-	{ "attach_socket", prog_attach_socket },
 	{ "attach_cgroup", prog_attach_cgroup },
 	{ "attach_netns", prog_attach_netns },
-	{ "attach_iter", prog_attach_iter },
 	{ "attach_sockmap", prog_attach_sockmap },
 	{ NULL, NULL },
 };
@@ -610,5 +583,13 @@ static const luaL_Reg attach_functions[] = {
 void ebpfdsl_lua_open_attach(lua_State *L)
 {
 	ebpfdsl_lua_class_extend(L, PROG, prog_attach_methods, 0);
+	luaL_getmetatable(L, PROG);
+	lua_getfield(L, -1, "__index");
+	for (const struct attach_row *r = attach_rows; r->name; r++) {
+		lua_pushlightuserdata(L, (void *)r);
+		lua_pushcclosure(L, prog_attach, 1);
+		lua_setfield(L, -2, r->name);
+	}
+	lua_pop(L, 2);
 	luaL_setfuncs(L, attach_functions, 0);
 }

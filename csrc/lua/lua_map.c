@@ -9,6 +9,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 #include "lua_map.h"
+#include "lua_opts.h"
 
 #ifndef SYS_pidfd_open
 #define SYS_pidfd_open 434
@@ -385,6 +386,24 @@ static int map_id(lua_State *L)
 
 /* m:info() -> {type=, id=, key_size=, value_size=, max_entries=, flags=,
  *   name=, map_extra=, ifindex=, btf_*=, frozen=, pinned=} from the kernel */
+#define MAP_INFO_U32(k) EBPFDSL_OPT_U32(struct ebpfdsl_map_info, #k, k)
+static const struct ebpfdsl_lua_opt map_info_rows[] = {
+	EBPFDSL_OPT_INT(struct ebpfdsl_map_info, "type_id", type, 0, 0, 0),
+	MAP_INFO_U32(id),
+	MAP_INFO_U32(key_size),
+	MAP_INFO_U32(value_size),
+	MAP_INFO_U32(max_entries),
+	MAP_INFO_U32(flags),
+	EBPFDSL_OPT_CHARS(struct ebpfdsl_map_info, "name", name),
+	EBPFDSL_OPT_U64(struct ebpfdsl_map_info, "map_extra", map_extra),
+	MAP_INFO_U32(ifindex),
+	MAP_INFO_U32(btf_id),
+	MAP_INFO_U32(btf_key_type_id),
+	MAP_INFO_U32(btf_value_type_id),
+	MAP_INFO_U32(btf_vmlinux_value_type_id),
+	EBPFDSL_OPT_END,
+};
+
 static int map_info(lua_State *L)
 {
 	struct map *m = ebpfdsl_map_check_open(L, 1);
@@ -400,19 +419,7 @@ static int map_info(lua_State *L)
 	else
 		lua_pushinteger(L, info.type);
 	lua_setfield(L, -2, "type");
-	ebpfdsl_lua_set_int(L, "type_id", info.type);
-	ebpfdsl_lua_set_int(L, "id", info.id);
-	ebpfdsl_lua_set_int(L, "key_size", info.key_size);
-	ebpfdsl_lua_set_int(L, "value_size", info.value_size);
-	ebpfdsl_lua_set_int(L, "max_entries", info.max_entries);
-	ebpfdsl_lua_set_int(L, "flags", info.flags);
-	ebpfdsl_lua_set_str(L, "name", info.name);
-	ebpfdsl_lua_set_int(L, "map_extra", (lua_Integer)info.map_extra);
-	ebpfdsl_lua_set_int(L, "ifindex", info.ifindex);
-	ebpfdsl_lua_set_int(L, "btf_id", info.btf_id);
-	ebpfdsl_lua_set_int(L, "btf_key_type_id", info.btf_key_type_id);
-	ebpfdsl_lua_set_int(L, "btf_value_type_id", info.btf_value_type_id);
-	ebpfdsl_lua_set_int(L, "btf_vmlinux_value_type_id", info.btf_vmlinux_value_type_id);
+	ebpfdsl_lua_opts_push(L, &info, map_info_rows);
 	if (info.frozen >= 0) {
 		ebpfdsl_lua_set_bool(L, "frozen", info.frozen);
 	}

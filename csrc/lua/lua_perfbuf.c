@@ -2,6 +2,7 @@
 /* ebpfdsl.PerfBuf: a reader over a perf event array, one buffer per CPU,
  * calling handler(cpu, sample) and lost(cpu, n) after libbpf returns. */
 #include <errno.h>
+#include "lua_opts.h"
 #include "lua_reader.h"
 
 static const char *const PERFBUF = "ebpfdsl.PerfBuf";
@@ -140,11 +141,22 @@ static int pb_map(lua_State *L)
 	return 1;
 }
 
+/* perfbuf.reader's options: lost and layout are kept as user values */
+struct reader_opts {
+	int pages;
+};
+static const struct ebpfdsl_lua_opt reader_opts[] = {
+	EBPFDSL_OPT_INT(struct reader_opts, "pages", pages, 8, 1, 1 << 20),
+	EBPFDSL_OPT_KNOWN("lost"),
+	EBPFDSL_OPT_KNOWN("layout"),
+	EBPFDSL_OPT_END,
+};
+
 /* perfbuf_reader(map, handler, {pages=, lost=, layout=}) -> PerfBuf | nil, msg, errno */
 static int l_perfbuf_reader(lua_State *L)
 {
 	struct ebpfdsl_perfbuf_opts o = { .sz = sizeof(o), .lost = on_lost };
-	lua_Integer pages;
+	struct reader_opts ro;
 	struct reader *r;
 	int fd = ebpfdsl_lua_tofd(L, 1, "perfbuf.reader");
 
@@ -159,10 +171,10 @@ static int l_perfbuf_reader(lua_State *L)
 	}
 	luaL_checktype(L, 3, LUA_TTABLE);
 	lua_settop(L, 3);
-	pages = ebpfdsl_lua_optint_field(L, 3, "pages", 8);
-	if (pages < 1 || pages > (1 << 20) || (pages & (pages - 1)))
-		return luaL_error(L, "perfbuf.reader: pages must be a power of 2 (1, 2, 4, ...), got %d", (int)pages);
-	o.pages = (size_t)pages;
+	ebpfdsl_lua_opts_read(L, 3, "perfbuf.reader", reader_opts, &ro);
+	if (ro.pages & (ro.pages - 1))
+		return luaL_error(L, "perfbuf.reader: pages must be a power of 2 (1, 2, 4, ...), got %d", ro.pages);
+	o.pages = (size_t)ro.pages;
 
 	r = ebpfdsl_lua_reader_new(L, &perfbuf_type, sizeof(*r)); /* 4 */
 	lua_pushvalue(L, 1);

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "lua_opts.h"
 #include "lua_prog.h"
 
 static struct prog *check_prog(lua_State *L, int idx)
@@ -117,33 +118,49 @@ static int ctx_in_only(int type)
 	       type == BPF_PROG_TYPE_SYSCALL || type == BPF_PROG_TYPE_TRACING || type == BPF_PROG_TYPE_STRUCT_OPS;
 }
 
+/* prog:test_run's options: data= and ctx= are read with their lengths;
+ * -1 stands for a size not given, whose default depends on the others. */
+struct run_opts {
+	int64_t rep, reps, out_size, ctx_out_size;
+	uint32_t flags;
+};
+static const struct ebpfdsl_lua_opt test_run_opts[] = {
+	EBPFDSL_OPT_KNOWN("data"),
+	EBPFDSL_OPT_KNOWN("ctx"),
+	/* `repeat` is a Lua keyword ({["repeat"]=n}); `repeats` reads better.
+	 * 0 runs once, and is what raw tracepoint and syscall programs need. */
+	EBPFDSL_OPT_I64(struct run_opts, "repeat", rep, -1, 0, UINT32_MAX),
+	EBPFDSL_OPT_I64(struct run_opts, "repeats", reps, 0, 0, UINT32_MAX),
+	EBPFDSL_OPT_I64(struct run_opts, "data_size_out", out_size, -1, 0, 1 << 30),
+	EBPFDSL_OPT_I64(struct run_opts, "ctx_size_out", ctx_out_size, -1, 0, 1 << 30),
+	EBPFDSL_OPT_U32(struct run_opts, "flags", flags),
+	EBPFDSL_OPT_END,
+};
+
 /* prog:test_run{data=, ctx=, repeats=, data_size_out=, ctx_size_out=, flags=}
  *   -> {retval=, data_out=, ctx_out=, duration_ns=} | nil, msg, errno */
 static int prog_test_run(lua_State *L)
 {
 	struct prog *p = check_open(L, 1);
 	struct ebpfdsl_test_run run = { .sz = sizeof(run) };
-	lua_Integer rep, out_size, ctx_out_size, flags;
+	struct run_opts o;
+	lua_Integer rep, out_size, ctx_out_size;
 	void *data_out = NULL, *ctx_out = NULL, *sys_ctx = NULL;
 	int err;
 
 	if (lua_isnoneornil(L, 2))
 		lua_newtable(L);
 	luaL_checktype(L, 2, LUA_TTABLE);
+	ebpfdsl_lua_opts_read(L, 2, "test_run", test_run_opts, &o);
 	run.data_in = ebpfdsl_lua_optstr_field(L, 2, "data", NULL, &run.data_size_in);
 	run.ctx_in = ebpfdsl_lua_optstr_field(L, 2, "ctx", NULL, &run.ctx_size_in);
-	/* `repeat` is a Lua keyword ({["repeat"]=n}); `repeats` reads better.
-	 * 0 runs once, and is what raw tracepoint and syscall programs need. */
-	rep = ebpfdsl_lua_optint_field(L, 2, "repeat", ebpfdsl_lua_optint_field(L, 2, "repeats", 0));
-	out_size = ebpfdsl_lua_optint_field(L, 2, "data_size_out", (lua_Integer)run.data_size_in + 256);
-	ctx_out_size = ebpfdsl_lua_optint_field(L, 2, "ctx_size_out", ctx_in_only(p->type) ? 0 : (lua_Integer)run.ctx_size_in);
-	flags = ebpfdsl_lua_optint_field(L, 2, "flags", 0);
-	if (rep < 0 || rep > 0xffffffffLL)
-		return luaL_error(L, "test_run: repeat must be 0..4294967295, got %I", (LUAI_UACINT)rep);
-	if (out_size < 0 || out_size > (1 << 30) || ctx_out_size < 0 || ctx_out_size > (1 << 30))
+	rep = o.rep >= 0 ? o.rep : o.reps;
+	out_size = o.out_size >= 0 ? o.out_size : (lua_Integer)run.data_size_in + 256;
+	ctx_out_size = o.ctx_out_size >= 0 ? o.ctx_out_size : ctx_in_only(p->type) ? 0 : (lua_Integer)run.ctx_size_in;
+	if (out_size > (1 << 30) || ctx_out_size > (1 << 30))
 		return luaL_error(L, "test_run: output sizes must be 0..1GiB");
 	run.repeat = (unsigned)rep;
-	run.flags = (unsigned)flags;
+	run.flags = o.flags;
 	if (run.data_in && out_size > 0)
 		data_out = lua_newuserdatauv(L, (size_t)out_size, 0); /* freed by the GC, even on error */
 	if (ctx_out_size > 0)
@@ -215,6 +232,25 @@ static void hex(char *out, const unsigned char *b, size_t n)
 /* prog:info() -> {name=, tag=, id=, type=, xlated_size=, jited_size=,
  *   verified_insns=, load_time_ns=, btf_id=, map_ids={...}, uid=,
  *   gpl_compatible=, run_time_ns=, run_count=, recursion_misses=} */
+#define INFO_U32(k, f) EBPFDSL_OPT_U32(struct bpf_prog_info, k, f)
+#define INFO_U64(k, f) EBPFDSL_OPT_U64(struct bpf_prog_info, k, f)
+static const struct ebpfdsl_lua_opt prog_info_rows[] = {
+	EBPFDSL_OPT_CHARS(struct bpf_prog_info, "name", name),
+	INFO_U32("id", id),
+	INFO_U32("xlated_size", xlated_prog_len),
+	INFO_U32("jited_size", jited_prog_len),
+	INFO_U32("verified_insns", verified_insns),
+	INFO_U64("load_time_ns", load_time),
+	INFO_U32("btf_id", btf_id),
+	INFO_U32("uid", created_by_uid),
+	INFO_U64("run_time_ns", run_time_ns),
+	INFO_U64("run_count", run_cnt),
+	INFO_U64("recursion_misses", recursion_misses),
+	INFO_U32("attach_btf_id", attach_btf_id),
+	INFO_U32("attach_btf_obj_id", attach_btf_obj_id),
+	EBPFDSL_OPT_END,
+};
+
 static int prog_info(lua_State *L)
 {
 	struct prog *p = check_open(L, 1);
@@ -227,7 +263,7 @@ static int prog_info(lua_State *L)
 	if (err)
 		return ebpfdsl_lua_fail(L, err, "info of '%s'", p->name);
 	lua_createtable(L, 0, 16);
-	ebpfdsl_lua_set_str(L, "name", info.name);
+	ebpfdsl_lua_opts_push(L, &info, prog_info_rows);
 	hex(tag, info.tag, BPF_TAG_SIZE);
 	ebpfdsl_lua_set_str(L, "tag", tag);
 	tname = ebpfdsl_prog_type_name((int)info.type);
@@ -236,20 +272,6 @@ static int prog_info(lua_State *L)
 	else
 		lua_pushinteger(L, info.type);
 	lua_setfield(L, -2, "type");
-#define SET(k, v) ebpfdsl_lua_set_int(L, k, (lua_Integer)(v))
-	SET("id", info.id);
-	SET("xlated_size", info.xlated_prog_len);
-	SET("jited_size", info.jited_prog_len);
-	SET("verified_insns", info.verified_insns);
-	SET("load_time_ns", info.load_time);
-	SET("btf_id", info.btf_id);
-	SET("uid", info.created_by_uid);
-	SET("run_time_ns", info.run_time_ns);
-	SET("run_count", info.run_cnt);
-	SET("recursion_misses", info.recursion_misses);
-	SET("attach_btf_id", info.attach_btf_id);
-	SET("attach_btf_obj_id", info.attach_btf_obj_id);
-#undef SET
 	ebpfdsl_lua_set_bool(L, "gpl_compatible", info.gpl_compatible);
 	if (nids > 64) { /* more than the first guess: ask again with room */
 		uint32_t *more = lua_newuserdatauv(L, nids * sizeof(*more), 0);

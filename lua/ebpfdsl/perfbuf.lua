@@ -5,8 +5,6 @@ local core = require "ebpfdsl.core"
 
 local M = {}
 
-local OPTS = { pages = true, lost = true, layout = true }
-
 -- perfbuf.reader(map, handler[, opts]) -> ebpfdsl.PerfBuf | nil, message, errno
 -- handler(cpu, sample): sample is the bytes bpf_perf_event_output wrote
 -- (padded by the kernel so that their length + 4 is a multiple of 8), or
@@ -15,11 +13,6 @@ local OPTS = { pages = true, lost = true, layout = true }
 function M.reader(map, handler, opts)
   opts = opts or {}
   if type(opts) ~= "table" then error("perfbuf.reader: opts must be a table, got " .. type(opts), 2) end
-  for k in pairs(opts) do
-    if not OPTS[k] then
-      error(("perfbuf.reader: unknown option '%s' (expected pages, lost, layout)"):format(tostring(k)), 2)
-    end
-  end
   local ok, r, msg, errno = pcall(core.perfbuf_reader, map, handler, opts)
   if not ok then error(r, 2) end
   return r, msg, errno
