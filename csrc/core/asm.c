@@ -418,6 +418,14 @@ static const char *dest_name(const ebpfdsl_asm *a, const struct item *it, char *
 static int relax(ebpfdsl_asm *a, size_t *pos)
 {
 	char w[160], d[160];
+	if (a->slots <= INT16_MAX) {
+		/* no distance in a program this short exceeds 16 bits, and
+		 * nothing grows: every item stays where it was emitted */
+		for (size_t i = 0; i < a->nitems; i++)
+			pos[i] = a->items[i].slot;
+		pos[a->nitems] = a->slots;
+		return 0;
+	}
 	for (int changed = 1; changed;) {
 		changed = 0;
 		layout(a, pos);
@@ -563,7 +571,8 @@ int ebpfdsl_asm__finalize(ebpfdsl_asm *a)
 	if (!pos)
 		return set_error(a, "out of memory");
 	resolve(a);
-	if (relax(a, pos) || check_unmoved(a, pos)) {
+	/* with nothing grown, every offset still means the place it did */
+	if (relax(a, pos) || (pos[a->nitems] != a->slots && check_unmoved(a, pos))) {
 		free(pos);
 		return -1;
 	}
