@@ -279,9 +279,9 @@ int ebpfdsl_asm__emit(ebpfdsl_asm *a, const struct ebpfdsl_op *op)
 	it->slot = a->slots;
 	it->relax = RELAX_NONE;
 	it->dest = SIZE_MAX;
-	row = ebpfdsl_isa_row(op->op);
-	if (!row)
+	if (op->op < 0 || op->op >= EBPFDSL_OP_COUNT_)
 		return set_error(a, "insn %zu: unknown mnemonic number %d", a->slots, op->op);
+	row = ebpfdsl__row(op->op); /* inline, where ebpfdsl_isa_row is a call */
 	if (ebpfdsl__validate_row(op, row, a->cpu, NULL, 0)) /* no text unless refused */
 		return refuse(a, it, NULL);
 	it->shape = row->shape;
