@@ -131,6 +131,7 @@ build = {
         "csrc/lua/lua_btfw.c",
         "csrc/lua/lua_btf_value.c",
         "csrc/lua/lua_core.c",
+        "csrc/lua/lua_ctor.c",
         "csrc/lua/lua_disasm.c",
         "csrc/lua/lua_explain.c",
         "csrc/lua/lua_features.c",

@@ -119,7 +119,7 @@ describe("make install", function()
       .. "package.cpath=\"" .. root .. "/lib/lua/5.4/?.so\"; "
     assert.equal(installed:gsub("%.lua\n", ".luac\n"), env.run("cd " .. root .. "/share/lua/5.4 && ls ebpfdsl/*.luac"))
     local where = "cd / && lua5.4 -e '" .. paths .. "local e = require \"ebpfdsl\"; "
-      .. "print(debug.getinfo(e.dsl.mov, \"S\").source, select(2, xpcall(e.dsl.mov, debug.traceback, \"r99\", 1)))'"
+      .. "print(debug.getinfo(e.dsl.neg, \"S\").source, select(2, xpcall(e.dsl.neg, debug.traceback, \"r99\")))'"
     local out1 = env.run(where)
     assert.matches("^@/usr/local/share/lua/5%.4/ebpfdsl/dsl%.lua\t", out1)
     assert.matches("\n%s*/usr/local/share/lua/5%.4/ebpfdsl/dsl%.lua:%d+: in ", out1)

@@ -265,6 +265,31 @@ describe("constructors", function()
     assert.same({ op = "ja", target = "out" }, dsl.ja("out"))
   end)
 
+  it("keep what the common words (built in C) were given, and hand anything else to the checks", function()
+    -- registers as written, integral floats as integers, off left out as 0
+    local t = dsl.mov("fp", 2.0)
+    assert.same({ op = "mov", dst = "fp", imm = 2 }, t)
+    assert.equal("integer", math.type(t.imm))
+    t = dsl.st("w", "r10", -8.0, 2.0)
+    assert.same({ op = "st", size = "w", dst = "r10", off = -8, imm = 2 }, t)
+    assert.equal("integer", math.type(t.off))
+    assert.equal("integer", math.type(t.imm))
+    assert.same({ op = "ldx", size = "w", dst = "r1", src = "fp", off = 0 }, dsl.ldx("w", "r1", "fp"))
+    assert.same({ op = "ldsx", size = "b", dst = "r1", src = "r2", off = 0 }, dsl.ldsx("b", "r1", "r2"))
+    assert.same({ op = "jsle32", dst = "r1", src = "r2", off = 3 }, dsl.jsle32("r1", "r2", 3))
+    assert.same({ op = "lddw", dst = "r9", imm = -1 }, dsl.lddw("r9", -1))
+    assert.same({ op = "label", name = "x" }, dsl.label("x"))
+    local line = debug.getinfo(1, "l").currentline
+    assert.equal(THIS .. ":" .. (line + 2) .. ": mov: argument 2 must be a register (r0..r10 or fp), got '5'",
+      raises(function() return dsl.mov("r1", "5") end))
+    assert.equal(THIS .. ":" .. (line + 4) .. ": stx: argument 4 must be a register (r0..r10 or fp), got 4",
+      raises(function() return dsl.stx("dw", "r10", -8, 4) end))
+    assert.equal(THIS .. ":" .. (line + 6) .. ": label: argument 1 must be a non-empty name, got ''",
+      raises(function() return dsl.label("") end))
+    assert.equal(THIS .. ":" .. (line + 8) .. ": jeq: argument 3 must be a label name or a jump offset, got nil",
+      raises(function() return dsl.jeq("r1", 0) end))
+  end)
+
   it("build the newest instructions' tables", function()
     assert.same({ op = "load_acquire", size = "w", dst = "r0", src = "r1", off = 0 }, dsl.load_acquire("w", "r0", "r1"))
     assert.same({ op = "load_acquire", size = "b", dst = "r2", src = "fp", off = -8 },

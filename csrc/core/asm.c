@@ -279,9 +279,9 @@ int ebpfdsl_asm__emit(ebpfdsl_asm *a, const struct ebpfdsl_op *op)
 	it->slot = a->slots;
 	it->relax = RELAX_NONE;
 	it->dest = SIZE_MAX;
-	row = ebpfdsl_isa_row(op->op);
-	if (!row)
+	if (op->op < 0 || op->op >= EBPFDSL_OP_COUNT_)
 		return set_error(a, "insn %zu: unknown mnemonic number %d", a->slots, op->op);
+	row = ebpfdsl__row(op->op); /* inline, where ebpfdsl_isa_row is a call */
 	if (ebpfdsl__validate_row(op, row, a->cpu, NULL, 0)) /* no text unless refused */
 		return refuse(a, it, NULL);
 	it->shape = row->shape;
@@ -418,6 +418,14 @@ static const char *dest_name(const ebpfdsl_asm *a, const struct item *it, char *
 static int relax(ebpfdsl_asm *a, size_t *pos)
 {
 	char w[160], d[160];
+	if (a->slots <= INT16_MAX) {
+		/* no distance in a program this short exceeds 16 bits, and
+		 * nothing grows: every item stays where it was emitted */
+		for (size_t i = 0; i < a->nitems; i++)
+			pos[i] = a->items[i].slot;
+		pos[a->nitems] = a->slots;
+		return 0;
+	}
 	for (int changed = 1; changed;) {
 		changed = 0;
 		layout(a, pos);
@@ -563,7 +571,8 @@ int ebpfdsl_asm__finalize(ebpfdsl_asm *a)
 	if (!pos)
 		return set_error(a, "out of memory");
 	resolve(a);
-	if (relax(a, pos) || check_unmoved(a, pos)) {
+	/* with nothing grown, every offset still means the place it did */
+	if (relax(a, pos) || (pos[a->nitems] != a->slots && check_unmoved(a, pos))) {
 		free(pos);
 		return -1;
 	}

@@ -78,7 +78,7 @@ static int exactly_one(unsigned bits)
 	return bits && !(bits & (bits - 1));
 }
 
-static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4), cold, noinline));
 
 static int fail(char *err, size_t errlen, const char *fmt, ...)
 {
@@ -136,11 +136,10 @@ static int check_regs(const struct ebpfdsl_op *op, int shape, char *err, size_t 
 
 static int check_size(const struct ebpfdsl_op *op, int shape, char *err, size_t errlen)
 {
-	const char *name;
 	if (!(op->has & Z))
 		return 0;
-	name = ebpfdsl_size_name(op->size);
-	if (!name)
+	/* b, h, w, dw are the four values of the BPF_SIZE bits, 0x18 */
+	if ((unsigned)op->size & ~(unsigned)EBPFDSL_SIZE_DW)
 		return fail(err, errlen, "size %d is not one of b, h, w, dw", op->size);
 	switch (shape) {
 	case EBPFDSL_SHAPE_LD_ABS:
@@ -151,7 +150,7 @@ static int check_size(const struct ebpfdsl_op *op, int shape, char *err, size_t 
 		break;
 	case EBPFDSL_SHAPE_ATOMIC:
 		if (op->size != EBPFDSL_SIZE_W && op->size != EBPFDSL_SIZE_DW)
-			return fail(err, errlen, "size '%s' not allowed for atomics (w, dw)", name);
+			return fail(err, errlen, "size '%s' not allowed for atomics (w, dw)", ebpfdsl_size_name(op->size));
 		break;
 	default:
 		break;

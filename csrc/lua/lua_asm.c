@@ -372,19 +372,20 @@ static void emit_list(struct assembly *s, int idx, int depth)
 	/* read raw, as every other field: an instruction is plain data */
 	lua_pushvalue(L, s->keys + K_OP);
 	if (lua_rawget(L, idx) != LUA_TNIL) {
+		/* a known name is a string: its address says so; the row
+		 * holds the same text (the names it came from) */
 		int what = ebpfdsl_lua_known(s->n, lua_topointer(L, -1));
-		const char *opname;
-		/* checked before lua_tostring, which would turn 5 into "5" */
-		if (lua_type(L, -1) != LUA_TSTRING)
-			luaL_error(L, "insn %d: op must be a mnemonic string, got %s", (int)ebpfdsl_asm__count(s->a),
-				   luaL_typename(L, -1));
-		opname = lua_tostring(L, -1);
-		if (what == KEY_(K_LABEL))
+		if (what == KEY_(K_LABEL)) {
 			emit_label(s, idx);
-		else if (what >= OP_(0))
-			emit_insn(s, idx, what - OP_(0), opname);
-		else
-			insn_error(s, opname, "unknown mnemonic '%s'", opname);
+		} else if (what >= OP_(0) && what < OP_(EBPFDSL_OP_COUNT_)) {
+			emit_insn(s, idx, what - OP_(0), ebpfdsl_isa_row(what - OP_(0))->name);
+		} else {
+			/* checked before lua_tostring, which would turn 5 into "5" */
+			if (lua_type(L, -1) != LUA_TSTRING)
+				luaL_error(L, "insn %d: op must be a mnemonic string, got %s",
+					   (int)ebpfdsl_asm__count(s->a), luaL_typename(L, -1));
+			insn_error(s, lua_tostring(L, -1), "unknown mnemonic '%s'", lua_tostring(L, -1));
+		}
 		lua_pop(L, 1);
 		return;
 	}

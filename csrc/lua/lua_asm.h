@@ -61,4 +61,7 @@ void ebpfdsl_lua_asm_emit(lua_State *L, ebpfdsl_asm *a, int idx, int maps, int *
  * {[slot] = name}, the list of maps (from the table at maps). */
 void ebpfdsl_lua_asm_results(lua_State *L, ebpfdsl_asm *a, int maps, int nmaps);
 
+/* core.constructors(words) (lua_ctor.c): the common DSL words in C. */
+int ebpfdsl_lua_constructors(lua_State *L);
+
 #endif

@@ -2,7 +2,7 @@
 /* The instruction set for the Lua surface: helper ids and names from the
  * kernel's list, and the ISA table the DSL's mnemonics are made from. */
 #include <limits.h>
-#include "lua_util.h"
+#include "lua_asm.h"
 
 /* isa()'s shape names, by enum ebpfdsl_shape */
 static const char *const SHAPE_NAMES[] = {
@@ -107,6 +107,7 @@ static const luaL_Reg isa_functions[] = {
 	{ "helper_name", l_helper_name },
 	{ "helpers", l_helpers },
 	{ "isa", l_isa },
+	{ "constructors", ebpfdsl_lua_constructors },
 	{ NULL, NULL },
 };
 

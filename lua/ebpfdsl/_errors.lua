@@ -6,13 +6,15 @@ local getinfo, error = debug.getinfo, error
 local M = {}
 
 -- A function(msg) raising msg at the first frame, from its caller's caller
--- outwards, that inside(info) does not claim (info: debug.getinfo's "S").
--- Its caller is always inside: the module that found the misuse.
-function M.blamer(inside)
+-- outwards, that inside(info) does not claim (info: debug.getinfo's "S",
+-- or its `what` fields: "Sf" adds the function). Its caller is always
+-- inside: the module that found the misuse.
+function M.blamer(inside, what)
+  what = what or "S"
   return function(msg)
     local level = 2
     while true do
-      local info = getinfo(level + 1, "S")
+      local info = getinfo(level + 1, what)
       if not info or not inside(info) then break end
       level = level + 1
     end

@@ -10,8 +10,12 @@ local type, tointeger = type, math.tointeger
 -- Registers are strings; anything else in a register slot is misuse.
 local REGS, SIZES = require("ebpfdsl._regs").REGS, require("ebpfdsl._regs").SIZES
 
--- Errors blame the first caller outside this file: the user's line.
-local blame = require("ebpfdsl._errors").outside_file(debug.getinfo(1, "S").source)
+-- Errors blame the first caller outside this file and the C constructors
+-- that call the words below (C_WORDS, filled at the end): the user's line.
+local SOURCE, C_WORDS = debug.getinfo(1, "S").source, {}
+local blame = require("ebpfdsl._errors").blamer(function(info)
+  return info.source == SOURCE or C_WORDS[info.func] ~= nil
+end, "Sf")
 
 local function argerr(fname, n, want, got)
   -- the value itself where it says more than its type: 'r11', 1.5, 8
@@ -307,6 +311,16 @@ function M.raw(code, dst, src, off, imm)
            off = optint("raw", 4, off), imm = optint("raw", 5, imm) }
 end
 
+
+-- The common words in C (csrc/lua/lua_ctor.c), made from the ISA rows by
+-- shape: the same tables, without a Lua frame. Each calls the word above
+-- it replaces for anything but the usual arguments.
+core.constructors(M)
+for _, f in pairs(M) do
+  if debug.getinfo(f, "S").what == "C" then C_WORDS[f] = true end
+end
+M.and_, M.or_, M.and32_, M.or32_ = M["and"], M["or"], M.and32, M.or32
+M.exit_insn = M.exit
 
 -- The C side's errors name the instruction and label; re-raised here they
 -- also carry the user's line instead of this file's.
