@@ -317,10 +317,8 @@ end
 -- it replaces for anything but the usual arguments.
 core.constructors(M)
 for _, f in pairs(M) do
-  if debug.getinfo(f, "S").what == "C" then C_WORDS[f] = true end
+  if type(f) == "function" and debug.getinfo(f, "S").what == "C" then C_WORDS[f] = true end
 end
-M.and_, M.or_, M.and32_, M.or32_ = M["and"], M["or"], M.and32, M.or32
-M.exit_insn = M.exit
 
 -- The C side's errors name the instruction and label; re-raised here they
 -- also carry the user's line instead of this file's.
