@@ -9,14 +9,17 @@ local M = {}
 -- maps.supported and its kin call in here: blame the first line outside ebpfdsl
 local raise = errors.outside_modules
 
--- Programs named as programs.load's type= names them that need a target
--- or an attach type to load: probed by loading one for the kind (fentry
--- on vfs_read, lsm on file_open, ...), not by libbpf's probe of the type.
-local PROG_BY_KIND = { fentry = true, fexit = true, fmod_ret = true, tp_btf = true, iter = true, lsm = true,
-                       kprobe_multi = true, uprobe_multi = true }
-
 local KINDS = {}
 for _, k in ipairs(core.probe_kinds()) do KINDS[k] = true end
+
+-- Programs named as programs.load's type= names them that need a target
+-- or an attach type to load (their rows in core.prog_defs say so): probed
+-- by loading one for the kind (fentry on vfs_read, lsm on file_open, ...),
+-- not by libbpf's probe of the type.
+local PROG_BY_KIND = {}
+for _, d in ipairs(core.prog_defs()) do
+  if KINDS[d.name] and (d.implied or d.target_prefix) then PROG_BY_KIND[d.name] = true end
+end
 local INSNS = {}
 for _, k in ipairs(core.probe_insns()) do INSNS[k] = true end
 
