@@ -2,7 +2,6 @@
 /* Every fact about a kind of program, one row each (as libbpf's SEC_DEF
  * rows): its type, its attach types, its attach target, how it attaches. */
 #include <errno.h>
-#include <pthread.h>
 #include <string.h>
 #include <bpf/btf.h>
 #include "kernel.h"
@@ -92,29 +91,6 @@ static const struct ebpfdsl_prog_def ROWS[] = {
 
 #define NROWS (sizeof(ROWS) / sizeof(ROWS[0]))
 
-/* The rows' names as numbers, resolved once: libbpf's names, or the
- * running kernel's for types newer than libbpf (which needs its BTF). */
-static int row_type[NROWS], row_attach[NROWS];
-static pthread_once_t numbers_once = PTHREAD_ONCE_INIT;
-
-static void resolve_numbers(void)
-{
-	for (size_t i = 0; i < NROWS; i++) {
-		row_type[i] = ebpfdsl_prog_type_parse(ROWS[i].prog_type);
-		row_attach[i] = ROWS[i].attach_type ? ebpfdsl_attach_type_parse(ROWS[i].attach_type) : -1;
-		if (row_type[i] < 0)
-			row_type[i] = -ENOENT;
-		if (ROWS[i].attach_type && row_attach[i] < 0)
-			row_attach[i] = -ENOENT;
-	}
-}
-
-static size_t index_of(const struct ebpfdsl_prog_def *d)
-{
-	pthread_once(&numbers_once, resolve_numbers);
-	return (size_t)(d - ROWS);
-}
-
 const struct ebpfdsl_prog_def *ebpfdsl_prog_def_at(size_t i)
 {
 	return i < NROWS ? &ROWS[i] : NULL;
@@ -128,24 +104,44 @@ const struct ebpfdsl_prog_def *ebpfdsl_prog_def_find(const char *name)
 	return NULL;
 }
 
+/* Numbers from names on demand: a name past libbpf's reads the kernel's
+ * BTF, which a row of an older type must not cost every load. */
 int ebpfdsl_prog_def__type(const struct ebpfdsl_prog_def *d)
 {
-	return d ? row_type[index_of(d)] : -EINVAL;
+	int t;
+	if (!d)
+		return -EINVAL;
+	t = ebpfdsl_prog_type_parse(d->prog_type);
+	return t < 0 ? -ENOENT : t;
 }
 
 int ebpfdsl_prog_def__attach_type(const struct ebpfdsl_prog_def *d)
 {
-	return d ? row_attach[index_of(d)] : -EINVAL;
+	int t;
+	if (!d)
+		return -EINVAL;
+	if (!d->attach_type)
+		return -1;
+	t = ebpfdsl_attach_type_parse(d->attach_type);
+	return t < 0 ? -ENOENT : t;
+}
+
+/* Rows are matched by name: the numbers' names are libbpf's (or the
+ * kernel's), as the rows' are. */
+static int same(const char *a, const char *b)
+{
+	return a && b && strcmp(a, b) == 0;
 }
 
 const struct ebpfdsl_prog_def *ebpfdsl_prog_def_of(int prog_type, int attach_type)
 {
+	const char *tname = prog_type >= 0 ? ebpfdsl_prog_type_name(prog_type) : NULL;
+	const char *aname = attach_type >= 0 ? ebpfdsl_attach_type_name(attach_type) : NULL;
 	const struct ebpfdsl_prog_def *own = NULL;
-	pthread_once(&numbers_once, resolve_numbers);
-	for (size_t i = 0; prog_type >= 0 && i < NROWS; i++) {
-		if (row_type[i] != prog_type)
+	for (size_t i = 0; tname && i < NROWS; i++) {
+		if (!same(ROWS[i].prog_type, tname))
 			continue;
-		if (attach_type >= 0 && row_attach[i] == attach_type)
+		if (same(ROWS[i].attach_type, aname))
 			return &ROWS[i]; /* the shorthand (or the default) it was loaded as */
 		if (!own && !(ROWS[i].flags & IMPLIED))
 			own = &ROWS[i];
@@ -155,9 +151,9 @@ const struct ebpfdsl_prog_def *ebpfdsl_prog_def_of(int prog_type, int attach_typ
 
 const struct ebpfdsl_prog_def *ebpfdsl_prog_def_target(int attach_type)
 {
-	pthread_once(&numbers_once, resolve_numbers);
-	for (size_t i = 0; attach_type >= 0 && i < NROWS; i++)
-		if (ROWS[i].target_prefix && row_attach[i] == attach_type)
+	const char *aname = attach_type >= 0 ? ebpfdsl_attach_type_name(attach_type) : NULL;
+	for (size_t i = 0; aname && i < NROWS; i++)
+		if (ROWS[i].target_prefix && same(ROWS[i].attach_type, aname))
 			return &ROWS[i];
 	return NULL;
 }
