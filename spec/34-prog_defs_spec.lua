@@ -144,6 +144,19 @@ describe("the program-type rows", function()
     assert.has_error(function() core.prog_def_of("nope") end, "unknown program type 'nope'")
   end)
 
+  env.it("name attach methods a Prog has", "bpf", function()
+    local p = assert(programs.load { type = "socket_filter", insns = { dsl.mov("r0", 0), dsl.exit() } })
+    local named = 0
+    for _, d in ipairs(ROWS) do
+      if d.attach_method then
+        assert.is_function(p[d.attach_method], d.name .. ": no method " .. d.attach_method)
+        named = named + 1
+      end
+    end
+    assert.is_true(named >= 25, "only " .. named .. " rows name an attach method")
+    p:close()
+  end)
+
   -- The kernel decides which types take one attach type only and which
   -- need one: loaded without it, they are refused; with it, they load.
   for _, d in ipairs(ROWS) do
