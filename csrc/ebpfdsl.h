@@ -1020,7 +1020,8 @@ EBPFDSL_API int ebpfdsl_btf__offsetof(const ebpfdsl_btf *b, uint32_t type_id, co
 /* The BTF id a tracing, LSM, or iterator program of `attach_type`
  * (enum bpf_attach_type) attaches to, found by name as libbpf does:
  * fentry/fexit/fmod_ret: the function; tp_btf: typedef "btf_trace_<name>";
- * lsm: function "bpf_lsm_<hook>"; iter: function "bpf_iter_<name>".
+ * lsm: function "bpf_lsm_<hook>"; iter: function "bpf_iter_<name>" (the
+ * prefix and kind of the row ebpfdsl_prog_def_target gives).
  * Returns the id or -ENOENT; -EINVAL for an attach type that takes none. */
 EBPFDSL_API int ebpfdsl_btf__attach_id(const ebpfdsl_btf *b, int attach_type, const char *name);
 
