@@ -338,6 +338,58 @@ EBPFDSL_API const char *ebpfdsl_op_annotation(const struct ebpfdsl_op *op, const
 EBPFDSL_API int ebpfdsl_prog_type_parse(const char *name);
 EBPFDSL_API const char *ebpfdsl_prog_type_name(int type);
 
+/* ---- Program types as programs name them: one row each ------------------
+ * In the spirit of libbpf's SEC_DEF rows: every fact about a kind of
+ * program is here once (csrc/kernel/prog_defs.c), and loading, attaching,
+ * explaining and the Lua layer read it from there. A row's name is what
+ * programs.load's type= takes: a program type ("xdp") or a shorthand for
+ * a type with its attach type ("fentry" = tracing + trace_fentry). Types
+ * and attach types are kept as names (libbpf's, or the running kernel's
+ * for types newer than libbpf): ebpfdsl_prog_def__type and
+ * ebpfdsl_prog_def__attach_type give their numbers. */
+#define EBPFDSL_PROG_DEF_IMPLIED 0x01u    /* a shorthand: attach_type comes with the name; another is an error */
+#define EBPFDSL_PROG_DEF_DEFAULT 0x02u    /* the kernel takes this type with attach_type only: the default */
+#define EBPFDSL_PROG_DEF_NEEDS_ATTACH 0x04u /* the kernel refuses the type without an attach type: see choices */
+#define EBPFDSL_PROG_DEF_TRAMPOLINE 0x08u /* runs through a BPF trampoline (refused where there are none) */
+#define EBPFDSL_PROG_DEF_CTX_IN_ONLY 0x10u /* test runs take a context, the kernel refuses ctx_out */
+
+struct ebpfdsl_prog_def {
+	const char *name;          /* "fentry", "xdp": programs.load's type= and features' "prog:<name>" */
+	const char *section;       /* libbpf's SEC() name for it ("fentry", "kprobe.multi", "cgroup/sock"),
+	                            * NULL when libbpf has none */
+	const char *prog_type;     /* the program type it loads as: "tracing" */
+	const char *attach_type;   /* expected_attach_type at load (IMPLIED or DEFAULT), NULL for none */
+	unsigned flags;            /* EBPFDSL_PROG_DEF_* */
+	const char *choices;       /* NEEDS_ATTACH: the attach types to pick from, for messages */
+	/* attach_to: what it names (for messages), and the BTF name it
+	 * resolves to: target_prefix + attach_to, of BTF kind target_kind
+	 * (libbpf's find_btf_by_prefix_kind); NULL target: loads take no
+	 * attach_to; NULL target_prefix: resolved otherwise (struct_ops) */
+	const char *target;
+	const char *target_prefix;
+	int target_kind;           /* BTF_KIND_FUNC, BTF_KIND_TYPEDEF */
+	const char *attach_method; /* the Prog method that attaches it ("attach_xdp"), NULL for none */
+	const char *attach_as;     /* the attach type that method uses when the caller names none, or NULL */
+	const char *attach_hint;   /* what the caller may name instead, for messages, or NULL */
+};
+
+/* The rows in order (a type's shorthands follow it); NULL past the last. */
+EBPFDSL_API const struct ebpfdsl_prog_def *ebpfdsl_prog_def_at(size_t i);
+/* The row named `name`, or NULL. */
+EBPFDSL_API const struct ebpfdsl_prog_def *ebpfdsl_prog_def_find(const char *name);
+/* The row a program of (prog_type, attach_type) belongs to: the shorthand
+ * whose pair it is, else the type's own row; NULL for a type with none.
+ * attach_type -1: none. */
+EBPFDSL_API const struct ebpfdsl_prog_def *ebpfdsl_prog_def_of(int prog_type, int attach_type);
+/* The first row with a BTF target (target_prefix set) for attach_type. */
+EBPFDSL_API const struct ebpfdsl_prog_def *ebpfdsl_prog_def_target(int attach_type);
+/* The row's program type as a number (enum bpf_prog_type), or -ENOENT
+ * when neither libbpf nor the running kernel names it. */
+EBPFDSL_API int ebpfdsl_prog_def__type(const struct ebpfdsl_prog_def *d);
+/* The row's attach_type as a number: -1 when it has none, -ENOENT when
+ * neither libbpf nor the running kernel names it. */
+EBPFDSL_API int ebpfdsl_prog_def__attach_type(const struct ebpfdsl_prog_def *d);
+
 struct ebpfdsl_prog_load_opts {
 	size_t sz;                /* sizeof(struct ebpfdsl_prog_load_opts) */
 	const char *name;         /* up to 15 characters kept by the kernel */
@@ -968,7 +1020,8 @@ EBPFDSL_API int ebpfdsl_btf__offsetof(const ebpfdsl_btf *b, uint32_t type_id, co
 /* The BTF id a tracing, LSM, or iterator program of `attach_type`
  * (enum bpf_attach_type) attaches to, found by name as libbpf does:
  * fentry/fexit/fmod_ret: the function; tp_btf: typedef "btf_trace_<name>";
- * lsm: function "bpf_lsm_<hook>"; iter: function "bpf_iter_<name>".
+ * lsm: function "bpf_lsm_<hook>"; iter: function "bpf_iter_<name>" (the
+ * prefix and kind of the row ebpfdsl_prog_def_target gives).
  * Returns the id or -ENOENT; -EINVAL for an attach type that takes none. */
 EBPFDSL_API int ebpfdsl_btf__attach_id(const ebpfdsl_btf *b, int attach_type, const char *name);
 

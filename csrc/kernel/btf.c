@@ -397,35 +397,18 @@ int ebpfdsl_btf__skip_mods(const ebpfdsl_btf *b, uint32_t id)
 }
 
 /* libbpf's own rule (find_btf_by_prefix_kind): each attach type finds its
- * target under a fixed name prefix and kind. */
+ * target under a fixed name prefix and kind, kept in its row of
+ * csrc/kernel/prog_defs.c. */
 int ebpfdsl_btf__attach_id(const ebpfdsl_btf *b, int attach_type, const char *name)
 {
-	const char *prefix = "";
-	int kind = BTF_KIND_FUNC;
+	const struct ebpfdsl_prog_def *d = ebpfdsl_prog_def_target(attach_type);
 	char full[256];
 
-	switch (attach_type) {
-	case BPF_TRACE_FENTRY:
-	case BPF_TRACE_FEXIT:
-	case BPF_MODIFY_RETURN:
-		break;
-	case BPF_TRACE_RAW_TP:
-		prefix = "btf_trace_";
-		kind = BTF_KIND_TYPEDEF;
-		break;
-	case BPF_LSM_MAC:
-	case BPF_LSM_CGROUP:
-		prefix = "bpf_lsm_";
-		break;
-	case BPF_TRACE_ITER:
-		prefix = "bpf_iter_";
-		break;
-	default:
+	if (!d)
 		return -EINVAL;
-	}
-	if (!name || (size_t)snprintf(full, sizeof(full), "%s%s", prefix, name) >= sizeof(full))
+	if (!name || (size_t)snprintf(full, sizeof(full), "%s%s", d->target_prefix, name) >= sizeof(full))
 		return -ENAMETOOLONG;
-	return ebpfdsl_btf__find(b, full, kind);
+	return ebpfdsl_btf__find(b, full, d->target_kind);
 }
 
 int ebpfdsl_btf__struct_ops_member(const ebpfdsl_btf *b, const char *path, uint32_t *struct_id)

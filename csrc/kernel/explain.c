@@ -51,33 +51,21 @@ static int map_class(int type)
 	}
 }
 
+/* fentry, fexit, fmod_ret, lsm, freplace: the rows of prog_defs.c */
 static int prog_class(int type, int attach_type)
 {
-	if (type == BPF_PROG_TYPE_LSM || type == BPF_PROG_TYPE_EXT)
-		return TRAMPOLINE;
-	if (type == BPF_PROG_TYPE_TRACING &&
-	    (attach_type == BPF_TRACE_FENTRY || attach_type == BPF_TRACE_FEXIT || attach_type == BPF_MODIFY_RETURN))
-		return TRAMPOLINE;
-	return ANY;
+	const struct ebpfdsl_prog_def *d = ebpfdsl_prog_def_of(type, attach_type);
+	return d && (d->flags & EBPFDSL_PROG_DEF_TRAMPOLINE) ? TRAMPOLINE : ANY;
 }
 
-/* A program's kind as users name it: "fentry", "lsm", ... */
+/* A program's kind as users name it: "fentry", "lsm", "freplace" (libbpf's
+ * section names for the kinds that need trampolines), else its type. */
 static const char *prog_kind(int type, int attach_type)
 {
-	if (type == BPF_PROG_TYPE_LSM)
-		return "lsm";
-	if (type == BPF_PROG_TYPE_EXT)
-		return "freplace";
-	switch (attach_type) {
-	case BPF_TRACE_FENTRY:
-		return "fentry";
-	case BPF_TRACE_FEXIT:
-		return "fexit";
-	case BPF_MODIFY_RETURN:
-		return "fmod_ret";
-	default:
-		return ebpfdsl_prog_type_name(type) ? ebpfdsl_prog_type_name(type) : "this program";
-	}
+	const struct ebpfdsl_prog_def *d = ebpfdsl_prog_def_of(type, attach_type);
+	if (d && (d->flags & EBPFDSL_PROG_DEF_TRAMPOLINE) && d->section)
+		return d->section;
+	return ebpfdsl_prog_type_name(type) ? ebpfdsl_prog_type_name(type) : "this program";
 }
 
 /* The table: the first row that fits wins, so specific rows come first.

@@ -469,7 +469,7 @@ static int attach_uprobe_multi(int prog_fd, char *why, size_t len)
 	struct uprobe_multi_attr a;
 	char path[4096], err[256];
 	uint64_t off;
-	int type = ebpfdsl_attach_type_parse("trace_uprobe_multi"), e, fd;
+	int type = ebpfdsl_prog_def__attach_type(ebpfdsl_prog_def_find("uprobe_multi")), e, fd;
 
 	if (type < 0)
 		return refuse(why, len, EINVAL, "the kernel names no attach type trace_uprobe_multi");
@@ -589,41 +589,40 @@ static int attach_struct_ops(int prog_fd, char *why, size_t len)
 	return map;
 }
 
-/* One row per kind: the program loaded for it and how it attaches.
+/* One row per kind: the program loaded for it (a row of prog_defs.c,
+ * which gives its type and expected attach type), the target it loads
+ * for (resolved as that row says), and how it attaches.
  * ORDER: the kinds attach.kinds() lists. */
 static const struct kind {
 	const char *name;
-	enum bpf_prog_type type;
-	int attach_type;      /* expected_attach_type, 0 for none, -1 for
-			       * trace_uprobe_multi as the kernel numbers it */
-	const char *btf_name; /* attach_btf_id: this name in vmlinux BTF */
-	int btf_kind;
+	const char *def;       /* the prog_defs.c row it loads as */
+	const char *attach_to; /* its target, or NULL */
 	attach_fn attach;
 } KINDS[] = {
-	{ "socket", BPF_PROG_TYPE_SOCKET_FILTER, 0, NULL, 0, attach_socket },
-	{ "tracepoint", BPF_PROG_TYPE_TRACEPOINT, 0, NULL, 0, attach_tracepoint },
-	{ "raw_tracepoint", BPF_PROG_TYPE_RAW_TRACEPOINT, 0, NULL, 0, attach_raw_tracepoint },
-	{ "tp_btf", BPF_PROG_TYPE_TRACING, BPF_TRACE_RAW_TP, "btf_trace_sched_switch", BTF_KIND_TYPEDEF, attach_btf },
-	{ "perf_event", BPF_PROG_TYPE_PERF_EVENT, 0, NULL, 0, attach_perf_event },
-	{ "uprobe", BPF_PROG_TYPE_KPROBE, 0, NULL, 0, attach_uprobe },
-	{ "uretprobe", BPF_PROG_TYPE_KPROBE, 0, NULL, 0, attach_uretprobe },
-	{ "uprobe_multi", BPF_PROG_TYPE_KPROBE, -1, NULL, 0, attach_uprobe_multi },
-	{ "kprobe", BPF_PROG_TYPE_KPROBE, 0, NULL, 0, attach_kprobe },
-	{ "kretprobe", BPF_PROG_TYPE_KPROBE, 0, NULL, 0, attach_kretprobe },
-	{ "kprobe_events", BPF_PROG_TYPE_KPROBE, 0, NULL, 0, attach_kprobe_events },
-	{ "kprobe_multi", BPF_PROG_TYPE_KPROBE, BPF_TRACE_KPROBE_MULTI, NULL, 0, attach_kprobe_multi },
-	{ "fentry", BPF_PROG_TYPE_TRACING, BPF_TRACE_FENTRY, PROBE_FUNC, BTF_KIND_FUNC, attach_btf },
-	{ "fexit", BPF_PROG_TYPE_TRACING, BPF_TRACE_FEXIT, PROBE_FUNC, BTF_KIND_FUNC, attach_btf },
+	{ "socket", "socket_filter", NULL, attach_socket },
+	{ "tracepoint", "tracepoint", NULL, attach_tracepoint },
+	{ "raw_tracepoint", "raw_tracepoint", NULL, attach_raw_tracepoint },
+	{ "tp_btf", "tp_btf", "sched_switch", attach_btf },
+	{ "perf_event", "perf_event", NULL, attach_perf_event },
+	{ "uprobe", "kprobe", NULL, attach_uprobe },
+	{ "uretprobe", "kprobe", NULL, attach_uretprobe },
+	{ "uprobe_multi", "uprobe_multi", NULL, attach_uprobe_multi },
+	{ "kprobe", "kprobe", NULL, attach_kprobe },
+	{ "kretprobe", "kprobe", NULL, attach_kretprobe },
+	{ "kprobe_events", "kprobe", NULL, attach_kprobe_events },
+	{ "kprobe_multi", "kprobe_multi", NULL, attach_kprobe_multi },
+	{ "fentry", "fentry", PROBE_FUNC, attach_btf },
+	{ "fexit", "fexit", PROBE_FUNC, attach_btf },
 	/* fmod_ret: security_ hooks are modifiable on every kernel with BPF
 	 * trampolines; other functions (bpf_modify_return_test) only with
 	 * CONFIG_FUNCTION_ERROR_INJECTION, which Debian's kernels lack. A
 	 * program returning 0 lets the hook run. */
-	{ "fmod_ret", BPF_PROG_TYPE_TRACING, BPF_MODIFY_RETURN, "security_file_open", BTF_KIND_FUNC, attach_btf },
-	{ "lsm", BPF_PROG_TYPE_LSM, BPF_LSM_MAC, "bpf_lsm_file_open", BTF_KIND_FUNC, attach_btf },
-	{ "iter", BPF_PROG_TYPE_TRACING, BPF_TRACE_ITER, "bpf_iter_task", BTF_KIND_FUNC, attach_iter },
-	{ "sockmap", BPF_PROG_TYPE_SK_MSG, BPF_SK_MSG_VERDICT, NULL, 0, attach_sockmap },
-	/* loaded for tcp_congestion_ops.ssthresh, member 0 */
-	{ "struct_ops", BPF_PROG_TYPE_STRUCT_OPS, 0, "tcp_congestion_ops", BTF_KIND_STRUCT, attach_struct_ops },
+	{ "fmod_ret", "fmod_ret", "security_file_open", attach_btf },
+	{ "lsm", "lsm", "file_open", attach_btf },
+	{ "iter", "iter", "task", attach_iter },
+	{ "sockmap", "sk_msg", NULL, attach_sockmap },
+	/* member 0 of tcp_congestion_ops */
+	{ "struct_ops", "struct_ops", "tcp_congestion_ops.ssthresh", attach_struct_ops },
 };
 
 const char *ebpfdsl_probe_kind_name(size_t i)
@@ -635,35 +634,32 @@ const char *ebpfdsl_probe_kind_name(size_t i)
 static int kind_load(const struct kind *k, char *why, size_t len)
 {
 	LIBBPF_OPTS(bpf_prog_load_opts, o);
-	const char *tname = ebpfdsl_prog_type_name((int)k->type);
-	int fd, id, e;
+	const struct ebpfdsl_prog_def *d = ebpfdsl_prog_def_find(k->def);
+	int type = ebpfdsl_prog_def__type(d), attach = ebpfdsl_prog_def__attach_type(d), fd;
 
-	o.expected_attach_type = (enum bpf_attach_type)k->attach_type;
-	if (k->attach_type < 0) {
-		int t = ebpfdsl_attach_type_parse("trace_uprobe_multi");
-		if (t < 0)
-			return refuse(why, len, EINVAL, "the kernel names no attach type trace_uprobe_multi (6.6+)");
-		o.expected_attach_type = (enum bpf_attach_type)t;
-	}
-	if (k->btf_name) {
+	if (type < 0)
+		return refuse(why, len, EINVAL, "the kernel names no program type %s", d ? d->prog_type : k->def);
+	if (attach < -1)
+		return refuse(why, len, EINVAL, "the kernel names no attach type %s", d->attach_type);
+	o.expected_attach_type = attach < 0 ? 0 : (enum bpf_attach_type)attach;
+	if (k->attach_to) {
+		int eat = attach < 0 ? 0 : attach, e;
+		unsigned id;
 		struct ebpfdsl_hush h;
-		struct btf *b;
 		ebpfdsl_hush_begin(&h, NULL, 0);
-		b = btf__load_vmlinux_btf();
-		e = (int)libbpf_get_error(b);
+		e = ebpfdsl_prog_resolve_attach(type, k->attach_to, NULL, &eat, &id);
 		ebpfdsl_hush_end(&h, 0);
-		if (e)
+		if (e == -ENOENT)
+			return refuse(why, len, ENOENT, "no %s %s in the kernel's BTF", d->target, k->attach_to);
+		if (e < 0)
 			return refuse(why, len, e, "%s needs the kernel's BTF (/sys/kernel/btf/vmlinux)", k->name);
-		id = btf__find_by_name_kind(b, k->btf_name, k->btf_kind);
-		btf__free(b);
-		if (id < 0)
-			return refuse(why, len, ENOENT, "no %s in the kernel's BTF", k->btf_name);
-		o.attach_btf_id = (unsigned)id;
+		o.expected_attach_type = (enum bpf_attach_type)eat;
+		o.attach_btf_id = id;
 	}
-	fd = bpf_prog_load(k->type, NULL, "GPL", RET0, 2, &o);
+	fd = bpf_prog_load((enum bpf_prog_type)type, NULL, "GPL", RET0, 2, &o);
 	if (fd < 0)
-		return refuse(why, len, errno, "load of a %s program%s%s", tname ? tname : "?",
-			      k->btf_name ? " for " : "", k->btf_name ? k->btf_name : "");
+		return refuse(why, len, errno, "load of a %s program%s%s", d->prog_type, k->attach_to ? " for " : "",
+			      k->attach_to ? k->attach_to : "");
 	return fd;
 }
 

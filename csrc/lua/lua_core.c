@@ -29,6 +29,7 @@ int luaopen_ebpfdsl_core(lua_State *L)
 	ebpfdsl_lua_open_isa(L);
 	ebpfdsl_lua_open_prog(L);
 	ebpfdsl_lua_open_prog_load(L);
+	ebpfdsl_lua_open_prog_defs(L);
 	ebpfdsl_lua_open_map(L);
 	ebpfdsl_lua_open_layout(L);
 	ebpfdsl_lua_open_arch(L);

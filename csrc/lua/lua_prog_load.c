@@ -73,24 +73,23 @@ static int opt_attach_type(lua_State *L, int idx)
 	return v;
 }
 
-/* What attach_to names for each attach type, for messages. */
-static const char *attach_target_kind(int attach_type)
+/* "trace_fentry, ..., lsm_cgroup": the attach types with a BTF target,
+ * from the rows of csrc/kernel/prog_defs.c (pushed) */
+static const char *push_target_attach_types(lua_State *L)
 {
-	switch (attach_type) {
-	case BPF_TRACE_FENTRY:
-	case BPF_TRACE_FEXIT:
-	case BPF_MODIFY_RETURN:
-		return "kernel function";
-	case BPF_TRACE_RAW_TP:
-		return "BTF tracepoint (typedef btf_trace_<name>)";
-	case BPF_LSM_MAC:
-	case BPF_LSM_CGROUP:
-		return "LSM hook (function bpf_lsm_<hook>)";
-	case BPF_TRACE_ITER:
-		return "iterator (function bpf_iter_<name>)";
-	default:
-		return NULL;
+	const struct ebpfdsl_prog_def *d;
+	const char *sep = "";
+	luaL_Buffer b;
+	luaL_buffinit(L, &b);
+	for (size_t i = 0; (d = ebpfdsl_prog_def_at(i)); i++) {
+		if (!d->target_prefix || ebpfdsl_prog_def_target(ebpfdsl_prog_def__attach_type(d)) != d)
+			continue; /* no BTF target, or one an earlier row has listed */
+		luaL_addstring(&b, sep);
+		luaL_addstring(&b, d->attach_type);
+		sep = ", ";
 	}
+	luaL_pushresult(&b);
+	return lua_tostring(L, -1);
 }
 
 /* prog_btf= (a BTF in the kernel: b:load()), func_info=, line_info= (their
@@ -182,8 +181,11 @@ static int l_prog_load(lua_State *L)
 	/* attach_to -> attach_btf_id before the load, rather than in it, so
 	 * that a missing target gets a message naming what was looked for */
 	if (attach_to) {
-		const char *what = type == BPF_PROG_TYPE_STRUCT_OPS ? "struct_ops member (struct.member)"
-								     : attach_target_kind(o.expected_attach_type);
+		/* what attach_to names (for messages), from the row it resolves by */
+		const struct ebpfdsl_prog_def *def = type == BPF_PROG_TYPE_STRUCT_OPS
+							     ? ebpfdsl_prog_def_of(type, -1)
+							     : ebpfdsl_prog_def_target(o.expected_attach_type);
+		const char *what = def ? def->target : NULL;
 		const ebpfdsl_btf *b;
 		int err;
 		lua_getfield(L, 3, "attach_btf");
@@ -194,9 +196,9 @@ static int l_prog_load(lua_State *L)
 						tname, p->name, attach_to);
 		err = ebpfdsl_prog_resolve_attach(type, attach_to, b, &o.expected_attach_type, &o.attach_btf_id);
 		if (err == -EINVAL && !what)
-			return luaL_error(L, "attach_to needs an attach type that attaches to a BTF id (trace_fentry, "
-					  "trace_fexit, modify_return, trace_raw_tp, trace_iter, lsm_mac, lsm_cgroup), "
-					  "got %s", attach < 0 ? "none" : ebpfdsl_attach_type_name(attach));
+			return luaL_error(L, "attach_to needs an attach type that attaches to a BTF id (%s), got %s",
+					  push_target_attach_types(L),
+					  attach < 0 ? "none" : ebpfdsl_attach_type_name(attach));
 		if (err < 0) {
 			luaL_pushfail(L);
 			lua_pushfstring(L, "load of %s '%s': no %s '%s' in %s BTF", tname, p->name, what, attach_to,

@@ -15,6 +15,7 @@ void ebpfdsl_lua_open_builder(lua_State *L);
 void ebpfdsl_lua_open_disasm(lua_State *L);
 void ebpfdsl_lua_open_isa(lua_State *L);
 void ebpfdsl_lua_open_prog(lua_State *L);
+void ebpfdsl_lua_open_prog_defs(lua_State *L);
 void ebpfdsl_lua_open_prog_load(lua_State *L);
 void ebpfdsl_lua_open_arch(lua_State *L);
 void ebpfdsl_lua_open_tracefs(lua_State *L);

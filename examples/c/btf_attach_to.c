@@ -47,16 +47,23 @@ int main(void)
 	if (fn > 0 && ebpfdsl_btf__decl(b, (uint32_t)fn, NULL, decl, sizeof(decl)) > 0)
 		printf("%s\n", decl);
 
-	/* r0 = 0; exit, as a tp_btf program on sched_switch */
+	/* r0 = 0; exit, as a tp_btf program on sched_switch: the row named
+	 * "tp_btf" gives its program type and attach type (tracing,
+	 * trace_raw_tp), as libbpf's SEC("tp_btf/...") does */
 	{
+		const struct ebpfdsl_prog_def *d = ebpfdsl_prog_def_find("tp_btf");
 		struct ebpfdsl_op ok[] = { ebpfdsl_op_imm(EBPFDSL_OP_MOV, 0, 0), ebpfdsl_op_exit() };
 		struct ebpfdsl_prog_load_opts o = { .sz = sizeof(o), .name = "c_tp_btf",
-						    .expected_attach_type = BPF_TRACE_RAW_TP,
+						    .expected_attach_type = ebpfdsl_prog_def__attach_type(d),
 						    .attach_to = "sched_switch" };
 		ebpfdsl_asm *a = ebpfdsl_asm__new(NULL);
+		if (ebpfdsl_prog_def__type(d) != BPF_PROG_TYPE_TRACING || o.expected_attach_type != BPF_TRACE_RAW_TP) {
+			fprintf(stderr, "the tp_btf row says %s + %s\n", d->prog_type, d->attach_type);
+			return 1;
+		}
 		if (!a || assemble(a, ok, 2, &insns, &cnt))
 			return 1;
-		fd = ebpfdsl_prog__load(BPF_PROG_TYPE_TRACING, insns, cnt, &o);
+		fd = ebpfdsl_prog__load(ebpfdsl_prog_def__type(d), insns, cnt, &o);
 		ebpfdsl_asm__free(a);
 		if (fd == -EPERM || fd == -EACCES) {
 			printf("loading needs root: skipped\n");

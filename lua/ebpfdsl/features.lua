@@ -9,14 +9,24 @@ local M = {}
 -- maps.supported and its kin call in here: blame the first line outside ebpfdsl
 local raise = errors.outside_modules
 
--- Programs named as programs.load's type= names them that need a target
--- or an attach type to load: probed by loading one for the kind (fentry
--- on vfs_read, lsm on file_open, ...), not by libbpf's probe of the type.
-local PROG_BY_KIND = { fentry = true, fexit = true, fmod_ret = true, tp_btf = true, iter = true, lsm = true,
-                       kprobe_multi = true, uprobe_multi = true }
-
 local KINDS = {}
 for _, k in ipairs(core.probe_kinds()) do KINDS[k] = true end
+
+-- Programs named as programs.load's type= names them that need a target
+-- or an attach type to load (their rows in core.prog_defs say so): probed
+-- by loading one for the kind (fentry on vfs_read, lsm on file_open, ...),
+-- not by libbpf's probe of the type. Made at the first question (the rows'
+-- type numbers read the kernel's BTF).
+local PROG_BY_KIND
+local function prog_by_kind()
+  if not PROG_BY_KIND then
+    PROG_BY_KIND = {}
+    for _, d in ipairs(core.prog_defs()) do
+      if KINDS[d.name] and (d.implied or d.target_prefix) then PROG_BY_KIND[d.name] = true end
+    end
+  end
+  return PROG_BY_KIND
+end
 local INSNS = {}
 for _, k in ipairs(core.probe_insns()) do INSNS[k] = true end
 
@@ -31,7 +41,7 @@ local function prober(name)
   local class, rest = name:match("^(%a+):(.+)$")
   if class == "map" and is_map(rest) then
     return function() return core.probe_map_type(rest) end
-  elseif class == "prog" and PROG_BY_KIND[rest] then
+  elseif class == "prog" and prog_by_kind()[rest] then
     return function() return core.probe_kind(rest, false) end
   elseif class == "prog" and rest ~= "unspec" and is_prog(rest) then
     return function() return core.probe_prog_type(rest) end
@@ -100,7 +110,7 @@ function M.names()
   for _, t in ipairs(core.map_types()) do names[#names + 1] = "map:" .. t end
   local progs = {}
   for _, t in ipairs(core.prog_types()) do if t ~= "unspec" then progs[#progs + 1] = t end end
-  for t in pairs(PROG_BY_KIND) do if not is_prog(t) then progs[#progs + 1] = t end end
+  for t in pairs(prog_by_kind()) do if not is_prog(t) then progs[#progs + 1] = t end end
   table.sort(progs)
   for _, t in ipairs(progs) do names[#names + 1] = "prog:" .. t end
   for _, k in ipairs(core.probe_kinds()) do names[#names + 1] = "attach:" .. k end

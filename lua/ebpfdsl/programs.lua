@@ -15,28 +15,9 @@ local LOAD_FIELDS = { type = true, insns = true, name = true, license = true, ex
                       flags = true, sleepable = true, log_level = true, cpu = true, btf = true, lines = true,
                       file = true }
 
--- Program types as libbpf's section names spell them: each is a real type
--- plus the attach type it implies.
-local SHORTHANDS = {
-  fentry = { "tracing", "trace_fentry" },
-  fexit = { "tracing", "trace_fexit" },
-  fmod_ret = { "tracing", "modify_return" },
-  tp_btf = { "tracing", "trace_raw_tp" },
-  iter = { "tracing", "trace_iter" },
-  lsm_cgroup = { "lsm", "lsm_cgroup" },
-  kprobe_multi = { "kprobe", "trace_kprobe_multi" },
-  uprobe_multi = { "kprobe", "trace_uprobe_multi" },
-}
-
--- Types the kernel accepts with one attach type only: it is implied.
-local DEFAULT_ATTACH = { lsm = "lsm_mac", sk_lookup = "sk_lookup", netfilter = "netfilter" }
-
--- Types the kernel refuses without an attach type (with no log saying so).
-local NEED_ATTACH = {
-  tracing = "trace_fentry, trace_fexit, modify_return, trace_raw_tp or trace_iter (or use type='fentry', ...)",
-  cgroup_sock_addr = "cgroup_inet4_connect, cgroup_inet4_bind, cgroup_udp4_sendmsg, ...",
-  cgroup_sockopt = "cgroup_getsockopt or cgroup_setsockopt",
-}
+-- What each type= name means (its program type, the attach type it
+-- implies or defaults to, whether it needs one) is the row core.prog_def
+-- gives, from csrc/kernel/prog_defs.c: fentry = tracing + trace_fentry.
 
 -- BPF_F_* load flags by name
 local FLAGS = { strict_alignment = 1, any_alignment = 2, test_rnd_hi32 = 4, test_state_freq = 8, sleepable = 16,
@@ -138,19 +119,18 @@ function M.load(spec, ptype, name)
   if type(ptype_name) ~= "string" then
     error("programs.load: type must be a program type name such as 'socket_filter'", 2)
   end
-  local short = SHORTHANDS[ptype_name]
-  if short then
-    ptype_name = short[1]
-    if attach ~= nil and attach ~= short[2] then
+  local def = core.prog_def(ptype_name)
+  if def and def.implied then
+    ptype_name = def.type
+    if attach ~= nil and attach ~= def.attach_type then
       error(("programs.load: type '%s' implies expected_attach_type '%s', got '%s'"):format(
-        spec.type, short[2], tostring(attach)), 2)
+        spec.type, def.attach_type, tostring(attach)), 2)
     end
-    attach = short[2]
+    attach = def.attach_type
   end
-  if attach == nil then attach = DEFAULT_ATTACH[ptype_name] end
-  if attach == nil and NEED_ATTACH[ptype_name] then
-    error(("programs.load: type '%s' needs expected_attach_type: %s"):format(ptype_name,
-      NEED_ATTACH[ptype_name]), 2)
+  if attach == nil and def and def.default then attach = def.attach_type end
+  if attach == nil and def and def.needs_attach then
+    error(("programs.load: type '%s' needs expected_attach_type: %s"):format(ptype_name, def.choices), 2)
   end
   if spec.attach_to ~= nil and type(spec.attach_to) ~= "string" then
     error("programs.load: attach_to must be a name such as 'do_unlinkat'", 2)
@@ -212,7 +192,7 @@ M.attach_types = core.attach_types
 -- with a real target), and with a helper name whether they may call it.
 -- ebpfdsl.features' "prog:<type>" and "helper:<type>:<helper>", probed once.
 local function known_type(name)
-  if SHORTHANDS[name] then return true end
+  if core.prog_def(name) then return true end
   for _, t in ipairs(core.prog_types()) do if t == name and t ~= "unspec" then return true end end
   return false
 end
@@ -225,7 +205,8 @@ function M.supported(ptype, helper)
   if type(helper) ~= "string" or not core.helper_id(helper) then
     error(("programs.supported: unknown helper '%s'"):format(tostring(helper)), 2)
   end
-  return features().check("helper:" .. (SHORTHANDS[ptype] and SHORTHANDS[ptype][1] or ptype) .. ":" .. helper)
+  local def = core.prog_def(ptype)
+  return features().check("helper:" .. (def and def.type or ptype) .. ":" .. helper)
 end
 
 return M
