@@ -414,6 +414,14 @@ struct ebpfdsl_prog_load_opts {
 	/* kfunc calls into a module's BTF: a call_kfunc's off indexes it (from
 	 * 1), the module's BTF fd at that index */
 	const int *fd_array;
+	/* A log that grows to fit, instead of log_buf and log_size: when not
+	 * NULL the load allocates the log itself, 64 KiB first and four times
+	 * bigger after each ENOSPC up to 256 MiB (the retries asking for a
+	 * level 1 log at once, which a refusal would ask for anyway), and
+	 * leaves it in *log_alloc for the caller to free(): the whole log, or
+	 * its first 256 MiB with -ENOSPC. -ENOMEM (*log_alloc NULL) when not
+	 * even the first could be allocated. */
+	char **log_alloc;
 };
 
 /* attach_to (as in the options above) resolved in b (NULL: the kernel's
@@ -430,7 +438,7 @@ EBPFDSL_API int ebpfdsl_prog_resolve_attach(int type, const char *attach_to, con
  * log buffer was given, the verifier's log is in it (with log_level 0 the
  * refused program is verified again, for the log). -ENOSPC: the log did
  * not fit; retry with a larger buffer and log_level 1, which verifies
- * once. */
+ * once, or let the load do that: opts->log_alloc. */
 EBPFDSL_API int ebpfdsl_prog__load(int type, const struct bpf_insn *insns, size_t cnt,
 				   const struct ebpfdsl_prog_load_opts *opts);
 
