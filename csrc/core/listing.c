@@ -148,35 +148,67 @@ const char *ebpfdsl_listing__label(const ebpfdsl_listing *l, int64_t slot)
 	return slot >= 0 && (uint64_t)slot <= l->cnt ? l->at[slot] : NULL;
 }
 
+/* Appends n bytes of s at *pos, as much as fits before out's last byte
+ * (the terminator's, written once at the end); *pos counts them all. */
+static void put(char *out, size_t len, size_t *pos, const char *s, size_t n)
+{
+	if (*pos + 1 < len)
+		memcpy(out + *pos, s, *pos + n < len - 1 ? n : len - 1 - *pos);
+	*pos += n;
+}
+
+static void puts_(char *out, size_t len, size_t *pos, const char *s)
+{
+	put(out, len, pos, s, strlen(s));
+}
+
 int ebpfdsl_listing__text(const ebpfdsl_listing *l, const struct ebpfdsl_listing_opts *opts, char *out, size_t len)
 {
+	static const char hex[] = "0123456789abcdef";
 	int show_bytes = opts && opts->sz >= offsetof(struct ebpfdsl_listing_opts, bytes) + sizeof(opts->bytes) &&
 			 opts->bytes;
 	size_t pos = 0;
 	char line[256];
 
-	if (out && len)
-		out[0] = '\0';
+	if (!out)
+		len = 0;
 	for (size_t k = 0; k <= l->n; k++) {
 		size_t pc = k < l->n ? l->slot_of[k] : l->cnt;
 		const struct ebpfdsl_op *op = &l->ops[k];
 		const char *annot;
-		if (l->at[pc])
-			ebpfdsl__appendf(out, len, &pos, "%s:\n", l->at[pc]);
+		int n;
+		if (l->at[pc]) {
+			puts_(out, len, &pos, l->at[pc]);
+			put(out, len, &pos, ":\n", 2);
+		}
 		if (k == l->n)
 			break;
-		ebpfdsl__appendf(out, len, &pos, "%5zu: ", pc);
+		n = snprintf(line, sizeof(line), "%5zu: ", pc);
+		put(out, len, &pos, line, (size_t)n);
 		if (show_bytes) {
 			const unsigned char *b = (const unsigned char *)(l->insns + pc);
-			for (int i = 0; i < ebpfdsl_op_slots(op) * 8; i++)
-				ebpfdsl__appendf(out, len, &pos, "%02x ", b[i]);
-			ebpfdsl__appendf(out, len, &pos, "\t");
+			char *p = line;
+			for (int i = 0; i < ebpfdsl_op_slots(op) * 8; i++) {
+				*p++ = hex[b[i] >> 4];
+				*p++ = hex[b[i] & 15];
+				*p++ = ' ';
+			}
+			*p++ = '\t';
+			put(out, len, &pos, line, (size_t)(p - line));
 		}
 		annot = ebpfdsl_op_annotation(op, ebpfdsl_listing__label(l, ebpfdsl_op_jump_target(op, pc)));
 		/* the annotation is added apart: a label name has any length */
 		ebpfdsl_op_print(line, sizeof(line), op, NULL);
-		ebpfdsl__appendf(out, len, &pos, annot ? "%s <%s>\n" : "%s\n", line, annot);
+		puts_(out, len, &pos, line);
+		if (annot) {
+			put(out, len, &pos, " <", 2);
+			puts_(out, len, &pos, annot);
+			put(out, len, &pos, ">", 1);
+		}
+		put(out, len, &pos, "\n", 1);
 	}
+	if (len)
+		out[pos < len ? pos : len - 1] = '\0';
 	return (int)pos;
 }
 
