@@ -156,7 +156,7 @@ static int l_disassemble(lua_State *L)
  * instruction a line, labels on their own lines (ebpfdsl_listing__text) */
 static int l_text(lua_State *L)
 {
-	size_t cnt;
+	size_t cnt, room;
 	const struct bpf_insn *insns = check_bytes(L, 1, &cnt);
 	struct ebpfdsl_listing_opts o = { .sz = sizeof(o) };
 	const ebpfdsl_listing *l;
@@ -173,8 +173,11 @@ static int l_text(lua_State *L)
 	}
 	lua_settop(L, 3);
 	l = push_listing(L, insns, cnt, lua_isnoneornil(L, 2) ? 0 : 2);
-	len = ebpfdsl_listing__text(l, &o, NULL, 0);
-	ebpfdsl_listing__text(l, &o, luaL_buffinitsize(L, &b, (size_t)len + 1), (size_t)len + 1);
+	/* one pass into room for most programs' lines, a second when short */
+	room = cnt * (o.bytes ? 96 : 48) + 64;
+	len = ebpfdsl_listing__text(l, &o, luaL_buffinitsize(L, &b, room), room);
+	if ((size_t)len >= room)
+		ebpfdsl_listing__text(l, &o, luaL_prepbuffsize(&b, (size_t)len + 1), (size_t)len + 1);
 	luaL_pushresultsize(&b, (size_t)len);
 	return 1;
 }
