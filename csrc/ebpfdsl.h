@@ -326,6 +326,51 @@ EBPFDSL_API int ebpfdsl_op_print(char *buf, size_t len, const struct ebpfdsl_op 
  * caller has one; else a helper call's name; else NULL. */
 EBPFDSL_API const char *ebpfdsl_op_annotation(const struct ebpfdsl_op *op, const char *label);
 
+/* ---- Listings (csrc/core/listing.c: pure) -------------------------------- */
+
+/* A label: a name for a slot (the assembler's, ebpfdsl_asm__label_at). */
+struct ebpfdsl_label {
+	const char *name;
+	size_t slot;
+};
+
+/* A program decoded once, with a label at every slot a jump, local call
+ * or ld_func lands on: the caller's label for that slot (the first one
+ * given for it wins), else "L<slot>", or "L<slot>_<k>" when one of the
+ * caller's labels has that name; the caller's labels nothing lands on keep
+ * their place too. Only a slot where an instruction starts, or cnt (the
+ * end), carries a label: a jump into the second half of an lddw keeps its
+ * numeric offset. insns and the labels' names must outlive the listing;
+ * labels may be NULL. NULL with errno ENOMEM when memory runs out. */
+typedef struct ebpfdsl_listing ebpfdsl_listing;
+
+EBPFDSL_API ebpfdsl_listing *ebpfdsl_listing__new(const struct bpf_insn *insns, size_t cnt,
+						  const struct ebpfdsl_label *labels, size_t nlabels);
+EBPFDSL_API void ebpfdsl_listing__free(ebpfdsl_listing *l);
+/* The i-th instruction, decoded as ebpfdsl_decode does, and the slot it
+ * starts at; -ENOENT past the last one. */
+EBPFDSL_API int ebpfdsl_listing__op(const ebpfdsl_listing *l, size_t i, const struct ebpfdsl_op **op,
+				    size_t *slot);
+/* The label at slot (0..cnt), or NULL (also for a slot out of range, so
+ * that ebpfdsl_op_jump_target's result can be passed as it is). */
+EBPFDSL_API const char *ebpfdsl_listing__label(const ebpfdsl_listing *l, int64_t slot);
+
+struct ebpfdsl_listing_opts {
+	size_t sz; /* sizeof(struct ebpfdsl_listing_opts) */
+	int bytes; /* nonzero: each instruction's bytes in hex before its text */
+};
+
+/* The program as text, as dsl.dump gives it: "<label>:" on a line of its
+ * own, then each instruction as "%5zu: " and ebpfdsl_op_print's text, with
+ * ebpfdsl_op_annotation's " <label or helper>" after jumps and calls. opts
+ * may be NULL. Returns the length snprintf would; out is always
+ * terminated (out NULL with len 0: only the length). */
+EBPFDSL_API int ebpfdsl_listing__text(const ebpfdsl_listing *l, const struct ebpfdsl_listing_opts *opts,
+				      char *out, size_t len);
+/* A listing's text in one call; -ENOMEM when memory runs out. */
+EBPFDSL_API int ebpfdsl_dump(const struct bpf_insn *insns, size_t cnt, const struct ebpfdsl_label *labels,
+			     size_t nlabels, const struct ebpfdsl_listing_opts *opts, char *out, size_t len);
+
 /* ------------------------------------------------------------------------
  * The kernel: program types, loading and test runs (csrc/kernel).
  * Functions return a file descriptor or 0 on success, -errno on failure.
@@ -421,6 +466,14 @@ struct ebpfdsl_prog_load_opts {
 	/* kfunc calls into a module's BTF: a call_kfunc's off indexes it (from
 	 * 1), the module's BTF fd at that index */
 	const int *fd_array;
+	/* A log that grows to fit, instead of log_buf and log_size: when not
+	 * NULL the load allocates the log itself, 64 KiB first and four times
+	 * bigger after each ENOSPC up to 256 MiB (the retries asking for a
+	 * level 1 log at once, which a refusal would ask for anyway), and
+	 * leaves it in *log_alloc for the caller to free(): the whole log, or
+	 * its first 256 MiB with -ENOSPC. -ENOMEM (*log_alloc NULL) when not
+	 * even the first could be allocated. */
+	char **log_alloc;
 };
 
 /* attach_to (as in the options above) resolved in b (NULL: the kernel's
@@ -437,7 +490,7 @@ EBPFDSL_API int ebpfdsl_prog_resolve_attach(int type, const char *attach_to, con
  * log buffer was given, the verifier's log is in it (with log_level 0 the
  * refused program is verified again, for the log). -ENOSPC: the log did
  * not fit; retry with a larger buffer and log_level 1, which verifies
- * once. */
+ * once, or let the load do that: opts->log_alloc. */
 EBPFDSL_API int ebpfdsl_prog__load(int type, const struct bpf_insn *insns, size_t cnt,
 				   const struct ebpfdsl_prog_load_opts *opts);
 
@@ -1056,11 +1109,6 @@ EBPFDSL_API int ebpfdsl_prog__xlated(int prog_fd, struct bpf_insn *insns, size_t
 EBPFDSL_API int ebpfdsl_prog__open_pinned(const char *path);
 
 /* ---- The verifier's log -------------------------------------------------- */
-
-struct ebpfdsl_label {
-	const char *name;
-	size_t slot;
-};
 
 /* From a refusal's log: the instruction the verifier stopped at (its last
  * "N: (xx) ..." line, or "insn N" in the reason), printed with our

@@ -2,7 +2,8 @@
 /* Decoder round trip: any bytes decode (what no row encodes comes back as
  * "raw"), print, and assemble back to the very same bytes, both with the
  * decoder's numeric jump offsets and with labels made up where jumps land
- * (what disassemble gives the Lua user). */
+ * (what disassemble gives the Lua user), and the listing labels the same
+ * places. */
 #include "fuzz.h"
 
 #define MAX_INSNS 4096
@@ -48,6 +49,32 @@ static void assemble_same(const struct bpf_insn *insns, size_t cnt, const struct
 	ebpfdsl_asm__free(a);
 }
 
+/* The listing (what dump prints) labels exactly the places jumps land,
+ * L<slot> with no labels given, and its text is as long as it says. */
+static void listing_agrees(const struct bpf_insn *insns, size_t cnt, const unsigned char *starts)
+{
+	ebpfdsl_listing *l = ebpfdsl_listing__new(insns, cnt, NULL, 0);
+	char want[32], small[8], *text;
+	int len;
+
+	FUZZ_CHECK(l, "out of memory");
+	for (size_t pc = 0; pc <= cnt; pc++) {
+		const char *name = ebpfdsl_listing__label(l, (int64_t)pc);
+		snprintf(want, sizeof(want), "L%zu", pc);
+		FUZZ_CHECK((starts[pc] == 2) == (name != NULL), "label at %zu: %s", pc, name ? name : "none");
+		FUZZ_CHECK(!name || strcmp(name, want) == 0, "label at %zu is %s", pc, name);
+	}
+	len = ebpfdsl_listing__text(l, NULL, NULL, 0);
+	text = malloc((size_t)len + 1);
+	FUZZ_CHECK(text && ebpfdsl_listing__text(l, NULL, text, (size_t)len + 1) == len && strlen(text) == (size_t)len,
+		   "text length %d", len);
+	FUZZ_CHECK(ebpfdsl_listing__text(l, NULL, small, sizeof(small)) == len &&
+			   strncmp(small, text, strlen(small)) == 0,
+		   "a short buffer's text");
+	free(text);
+	ebpfdsl_listing__free(l);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct ebpfdsl_op ops[MAX_INSNS];
@@ -79,6 +106,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	assemble_same(insns, cnt, ops, n, starts, 0);
 	assemble_same(insns, cnt, ops, n, starts, 1);
+	listing_agrees(insns, cnt, starts);
 	free(insns);
 	return 0;
 }

@@ -81,6 +81,7 @@ build = {
         "csrc/core/layout.c",
         "csrc/core/layout_codec.c",
         "csrc/core/layout_print.c",
+        "csrc/core/listing.c",
         "csrc/core/print.c",
         "csrc/core/prog_btf.c",
         "csrc/core/suggest.c",

@@ -222,3 +222,56 @@ io.stderr:write(("RESULT %s %d %d %d\n"):format(tostring(p), errno, #log, #raw))
     end
   end)
 end)
+
+-- The growth is the C library's (ebpfdsl_prog__load with log_alloc): a C
+-- embedder gets the whole log, as programs.load does, with no loop of its own.
+local C_GROWN_LOG = [[
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "ebpfdsl.h"
+
+/* grown BYTES-FILE: loads the socket filter in the file with a log the
+ * load grows, then prints the fd's sign, the errno and the log. */
+int main(int argc, char **argv)
+{
+	static struct bpf_insn insns[40000];
+	char *log = NULL;
+	struct ebpfdsl_prog_load_opts o = { .sz = sizeof(o), .name = "spec56grown", .log_alloc = &log };
+	FILE *f = fopen(argv[argc - 1], "rb");
+	size_t cnt = fread(insns, sizeof(*insns), 40000, f);
+	int fd = ebpfdsl_prog__load(BPF_PROG_TYPE_SOCKET_FILTER, insns, cnt, &o);
+	printf("%s %d\n%s", fd < 0 ? "refused" : "loaded", fd < 0 ? -fd : 0, log ? log : "(no log)");
+	free(log);
+	return 0;
+}
+]]
+
+describe("a C embedder's log", function()
+  env.it("grows inside ebpfdsl_prog__load into the log programs.load gives", { "bpf", "gcc" }, function()
+    local dir = env.tmpdir()
+    local f = assert(io.open(dir .. "/grown.c", "w"))
+    f:write(C_GROWN_LOG)
+    f:close()
+    env.run(("gcc -std=c99 -Wall -Werror -Icsrc -o %s/grown %s/grown.c build/libebpfdsl.a -lbpf -lelf -lz")
+      :format(dir, dir))
+    -- refused (too long a program), with a log of a few MB: far past the
+    -- first 64 KiB
+    local t = {}
+    for i = 1, 30000 do t[i] = d.mov("r1", i) end
+    t[#t + 1] = d.exit()
+    local bytes = d.assemble(t)
+    f = assert(io.open(dir .. "/prog.bin", "wb"))
+    f:write(bytes)
+    f:close()
+    local out = env.run(("%s/grown %s/prog.bin"):format(dir, dir))
+    env.run("rm -rf " .. dir)
+    local _, _, errno, _, raw = programs.load { type = "socket_filter", name = "spec56grown", insns = t }
+    local status, log = out:match("^(%S+ %d+)\n(.*)$")
+    assert.equal("refused " .. errno, status)
+    assert.is_true(#log > 64 * 1024, #log .. " bytes")
+    -- the same log but for the time the verifier took
+    local function timeless(s) return (s:gsub("verification time %d+ usec", "")) end
+    assert.equal(timeless(raw), timeless(log))
+  end)
+end)

@@ -25,25 +25,17 @@ enum cls {
 	TRAMPOLINE,  /* programs that need a BPF trampoline: fentry, fexit, fmod_ret, lsm, freplace */
 };
 
+/* A sockmap is an index-keyed map of sockets: its socket rows first. */
 static int map_class(int type)
 {
-	switch (type) {
-	case BPF_MAP_TYPE_ARRAY:
-	case BPF_MAP_TYPE_PERCPU_ARRAY:
-	case BPF_MAP_TYPE_PROG_ARRAY:
-	case BPF_MAP_TYPE_PERF_EVENT_ARRAY:
-	case BPF_MAP_TYPE_CGROUP_ARRAY:
-	case BPF_MAP_TYPE_ARRAY_OF_MAPS:
-	case BPF_MAP_TYPE_DEVMAP:
-	case BPF_MAP_TYPE_CPUMAP:
-	case BPF_MAP_TYPE_XSKMAP:
-	case BPF_MAP_TYPE_REUSEPORT_SOCKARRAY:
+	if (type == BPF_MAP_TYPE_SOCKMAP || type == BPF_MAP_TYPE_SOCKHASH)
+		return SOCK;
+	if (ebpfdsl__map_type_indexed(type))
 		return INDEX;
+	switch (type) {
 	case BPF_MAP_TYPE_QUEUE:
 	case BPF_MAP_TYPE_STACK:
 		return QUEUE;
-	case BPF_MAP_TYPE_SOCKHASH:
-		return SOCK;
 	case BPF_MAP_TYPE_STACK_TRACE:
 		return STACK_TRACE;
 	default:
@@ -210,11 +202,8 @@ const char *ebpfdsl_explain(int err, const struct ebpfdsl_explain *what, char *b
 		unprivileged(&w, buf, len);
 		return buf;
 	}
-	/* the classes a row may name: a sockmap is an index-keyed map of
-	 * sockets, its socket rows first */
+	/* the classes a row may name */
 	mcls = w.map_type >= 0 ? map_class(w.map_type) : ANY;
-	if (w.map_type == BPF_MAP_TYPE_SOCKMAP)
-		mcls = SOCK;
 	pcls = w.prog_type >= 0 ? prog_class(w.prog_type, w.attach_type) : ANY;
 	for (size_t i = 0; i < sizeof(ROWS) / sizeof(ROWS[0]); i++) {
 		const struct row *r = &ROWS[i];

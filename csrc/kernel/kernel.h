@@ -73,6 +73,11 @@ struct btf;
 struct btf *ebpfdsl_map_btf_bytes(unsigned key_size, unsigned value_size, unsigned *key_id,
 				  unsigned *value_id);
 
+/* map.c: map types keyed by an index below max_entries (arrays, devmap,
+ * cpumap, sockmap...): every index exists, so next_key walks them all, a
+ * "delete" empties a slot, and a write past the end is E2BIG. */
+int ebpfdsl__map_type_indexed(int type);
+
 struct bpf_object;
 /* object.c: libbpf's object behind ours, for object_vars.c. */
 struct bpf_object *ebpfdsl__object_libbpf(const ebpfdsl_object *o);

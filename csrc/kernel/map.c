@@ -31,6 +31,26 @@ const char *ebpfdsl_map_type_name(int type)
 	return s ? s : newer_type_name(type);
 }
 
+int ebpfdsl__map_type_indexed(int type)
+{
+	switch (type) {
+	case BPF_MAP_TYPE_ARRAY:
+	case BPF_MAP_TYPE_PERCPU_ARRAY:
+	case BPF_MAP_TYPE_PROG_ARRAY:
+	case BPF_MAP_TYPE_PERF_EVENT_ARRAY:
+	case BPF_MAP_TYPE_CGROUP_ARRAY:
+	case BPF_MAP_TYPE_ARRAY_OF_MAPS:
+	case BPF_MAP_TYPE_DEVMAP:
+	case BPF_MAP_TYPE_CPUMAP:
+	case BPF_MAP_TYPE_XSKMAP:
+	case BPF_MAP_TYPE_SOCKMAP:
+	case BPF_MAP_TYPE_REUSEPORT_SOCKARRAY:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
 int ebpfdsl_map_type_parse(const char *name)
 {
 	if (!name)

@@ -36,28 +36,6 @@ int ebpfdsl_map__count(int fd, size_t *count)
 	return 0;
 }
 
-/* Types whose every index always exists: next_key walks all of them,
- * and "deleting" empties a slot rather than removing the key. */
-static int array_like(int type)
-{
-	switch (type) {
-	case BPF_MAP_TYPE_ARRAY:
-	case BPF_MAP_TYPE_PERCPU_ARRAY:
-	case BPF_MAP_TYPE_PROG_ARRAY:
-	case BPF_MAP_TYPE_PERF_EVENT_ARRAY:
-	case BPF_MAP_TYPE_CGROUP_ARRAY:
-	case BPF_MAP_TYPE_ARRAY_OF_MAPS:
-	case BPF_MAP_TYPE_DEVMAP:
-	case BPF_MAP_TYPE_CPUMAP:
-	case BPF_MAP_TYPE_XSKMAP:
-	case BPF_MAP_TYPE_SOCKMAP:
-	case BPF_MAP_TYPE_REUSEPORT_SOCKARRAY:
-		return 1;
-	default:
-		return 0;
-	}
-}
-
 /* Plain arrays cannot delete: their elements are set to zeros. */
 static int zero_array(int fd, const struct ebpfdsl_map_info *info)
 {
@@ -164,7 +142,7 @@ int ebpfdsl_map__clear(int fd)
 	case BPF_MAP_TYPE_STACK:
 		return pop_all(fd, &info);
 	default:
-		if (array_like(info.type))
+		if (ebpfdsl__map_type_indexed(info.type))
 			return empty_slots(fd, &info);
 		if (info.key_size == 0)
 			return -EOPNOTSUPP; /* bloom filters, ring buffers, arenas: no keys */

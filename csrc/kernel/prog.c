@@ -3,6 +3,7 @@
  * resolved through BTF), and test runs. Thin over libbpf's bpf_prog_load
  * and bpf_prog_test_run_opts. */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
@@ -42,8 +43,8 @@ static int load_prog_btf(const struct ebpfdsl_prog_load_opts *opts)
 	return ebpfdsl_btf_load_raw(opts->btf, opts->btf_size, opts->log_buf, opts->log_buf ? opts->log_size : 0);
 }
 
-int ebpfdsl_prog__load(int type, const struct bpf_insn *insns, size_t cnt,
-		       const struct ebpfdsl_prog_load_opts *opts)
+/* One load into the caller's log buffer. */
+static int load_once(int type, const struct bpf_insn *insns, size_t cnt, const struct ebpfdsl_prog_load_opts *opts)
 {
 	LIBBPF_OPTS(bpf_prog_load_opts, o);
 	const char *name = NULL, *license = "GPL";
@@ -118,6 +119,51 @@ int ebpfdsl_prog__load(int type, const struct bpf_insn *insns, size_t cnt,
 	if (btf_fd >= 0)
 		close(btf_fd);
 	return err;
+}
+
+/* The log the load allocates (opts->log_alloc): this big first, four times
+ * bigger after each ENOSPC, up to the most the kernel takes in 6.x. */
+#define LOG_START (64u * 1024)
+#define LOG_MAX (256u * 1024 * 1024)
+
+/* Loads with a log grown until it fits; leaves it in *opts->log_alloc. */
+static int load_growing_log(int type, const struct bpf_insn *insns, size_t cnt,
+			    const struct ebpfdsl_prog_load_opts *opts)
+{
+	struct ebpfdsl_prog_load_opts o = { .sz = sizeof(o) };
+	char **out = opts->log_alloc;
+	size_t size = LOG_START;
+	int fd;
+
+	EBPFDSL_OPTS_COPY(o, opts);
+	o.log_alloc = NULL;
+	*out = NULL;
+	for (;;) {
+		char *log = malloc(size);
+		if (!log)
+			return *out ? -ENOSPC : -ENOMEM; /* keep what the last try wrote */
+		free(*out);
+		*out = log;
+		o.log_buf = log;
+		o.log_size = size;
+		fd = load_once(type, insns, cnt, &o);
+		if (fd != -ENOSPC || size >= LOG_MAX)
+			return fd;
+		size *= 4;
+		/* The log did not fit: the program was refused (or the caller
+		 * asked for a log). Ask for the log at once on the retries,
+		 * which would otherwise verify without one first, every time. */
+		if (!o.log_level)
+			o.log_level = 1;
+	}
+}
+
+int ebpfdsl_prog__load(int type, const struct bpf_insn *insns, size_t cnt,
+		       const struct ebpfdsl_prog_load_opts *opts)
+{
+	if (EBPFDSL_OPTS_HAS(opts, log_alloc) && opts->log_alloc)
+		return load_growing_log(type, insns, cnt, opts);
+	return load_once(type, insns, cnt, opts);
 }
 
 int ebpfdsl_prog__test_run(int prog_fd, struct ebpfdsl_test_run *run)

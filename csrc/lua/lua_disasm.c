@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* Programs as bytes -> Lua: disassemble to the instruction tables the
- * assembler takes (labels made up where jumps land), and text for dump. */
+ * assembler takes, and text for dump; csrc/core/listing.c makes both. */
 #include <stdio.h>
 #include <string.h>
 #include "lua_util.h"
@@ -16,108 +16,53 @@ static const struct bpf_insn *check_bytes(lua_State *L, int idx, size_t *cnt)
 	return (const struct bpf_insn *)(const void *)b;
 }
 
-/* A program decoded once per call, kept in a userdata so that an error
- * half way frees it: ops[k] is the k-th instruction, start[pc] is 1
- * where one starts (and at cnt, the end, where a label may stand). */
-struct decoded {
-	size_t n;                  /* instructions */
-	struct ebpfdsl_op *ops;
-	unsigned char *start;
-};
+#define LISTING_BOX "ebpfdsl.listing"
 
-static struct decoded *push_decoded(lua_State *L, const struct bpf_insn *insns, size_t cnt)
+static int listing_gc(lua_State *L)
 {
-	/* one block: the decoded struct, then up to cnt ops, then the flags */
-	size_t head = (sizeof(struct decoded) + sizeof(struct ebpfdsl_op) - 1) / sizeof(struct ebpfdsl_op);
-	struct ebpfdsl_op *block = lua_newuserdatauv(L, (head + cnt) * sizeof(struct ebpfdsl_op) + cnt + 1, 0);
-	struct decoded *d = (struct decoded *)(void *)block;
-	d->n = 0;
-	d->ops = block + head;
-	d->start = (unsigned char *)(d->ops + cnt);
-	memset(d->start, 0, cnt + 1);
-	for (size_t pc = 0; pc < cnt;) {
-		d->start[pc] = 1;
-		pc += (size_t)ebpfdsl_decode(insns, cnt, pc, &d->ops[d->n++]);
-	}
-	d->start[cnt] = 1;
-	return d;
+	ebpfdsl_listing **box = luaL_checkudata(L, 1, LISTING_BOX);
+	ebpfdsl_listing__free(*box);
+	*box = NULL;
+	return 0;
 }
 
-/* Pushes "L<slot>", or "L<slot>_<k>" when that is one of the caller's
- * own label names (the set at `used`, or 0): a name stands for one place. */
-static void push_made_up_name(lua_State *L, int used, int64_t to)
+/* The listing of the program (csrc/core/listing.c), in a userdata pushed
+ * so that an error half way frees it. The caller's labels {[slot]=name}
+ * at given_idx (or 0) go as an array, every name in it (one at a key that
+ * is no slot still is a name the made-up ones avoid); the array and the
+ * names stay alive on the stack, below the box, while it is used. */
+static const ebpfdsl_listing *push_listing(lua_State *L, const struct bpf_insn *insns, size_t cnt, int given_idx)
 {
-	lua_pushfstring(L, "L%d", (int)to);
-	for (int k = 1; used; k++) {
-		lua_pushvalue(L, -1);
-		if (lua_rawget(L, used) == LUA_TNIL) {
-			lua_pop(L, 1);
-			return;
-		}
-		lua_pop(L, 2);
-		lua_pushfstring(L, "L%d_%d", (int)to, k);
-	}
-}
-
-/* Slot -> label name for the decoded program, into a table at the top:
- * names from `given` (a table at given_idx, or 0) first, else L<slot>.
- * Only slots where an instruction starts can carry a label: a jump into
- * the second half of an lddw keeps its numeric offset. */
-static void collect_targets(lua_State *L, const struct decoded *d, size_t cnt, int given_idx)
-{
-	const unsigned char *starts = d->start;
-	int t, used = 0;
+	struct ebpfdsl_label *labels = NULL;
+	size_t n = 0;
+	ebpfdsl_listing **box;
 	if (given_idx) {
-		lua_newtable(L);
-		used = lua_gettop(L);
 		lua_pushnil(L);
 		while (lua_next(L, given_idx)) {
-			if (lua_type(L, -1) == LUA_TSTRING) {
-				lua_pushboolean(L, 1);
-				lua_rawset(L, used);
-			} else {
-				lua_pop(L, 1);
-			}
-		}
-	}
-	lua_newtable(L);
-	t = lua_gettop(L);
-	for (size_t k = 0, pc = 0; k < d->n; pc += (size_t)ebpfdsl_op_slots(&d->ops[k]), k++) {
-		int64_t to = ebpfdsl_op_jump_target(&d->ops[k], pc);
-		if (to >= 0 && (size_t)to <= cnt && !starts[to])
-			to = -1;
-		if (to >= 0 && (size_t)to <= cnt && lua_rawgeti(L, t, to) == LUA_TNIL) {
-			lua_pop(L, 1);
-			if (given_idx && lua_rawgeti(L, given_idx, to) == LUA_TSTRING) {
-				lua_rawseti(L, t, to);
-			} else {
-				if (given_idx)
-					lua_pop(L, 1);
-				push_made_up_name(L, used, to);
-				lua_rawseti(L, t, to);
-			}
-		} else if (to >= 0 && (size_t)to <= cnt) {
+			n += lua_type(L, -1) == LUA_TSTRING;
 			lua_pop(L, 1);
 		}
-	}
-	if (given_idx) { /* labels nothing jumps to still name their place */
+		labels = lua_newuserdatauv(L, (n ? n : 1) * sizeof(*labels), 0);
+		n = 0;
 		lua_pushnil(L);
 		while (lua_next(L, given_idx)) {
 			lua_Integer slot = -1;
-			if (!ebpfdsl_lua_getinteger(L, -2, &slot) || slot < 0 || (size_t)slot > cnt || !starts[slot] ||
-			    lua_type(L, -1) != LUA_TSTRING) {
-				lua_pop(L, 1);
-				continue;
+			if (lua_type(L, -1) == LUA_TSTRING) {
+				labels[n].name = lua_tostring(L, -1); /* kept by the caller's table */
+				labels[n++].slot = ebpfdsl_lua_getinteger(L, -2, &slot) && slot >= 0 && (size_t)slot <= cnt
+							   ? (size_t)slot
+							   : SIZE_MAX;
 			}
-			if (lua_rawgeti(L, t, slot) == LUA_TNIL) {
-				lua_pushvalue(L, -2);
-				lua_rawseti(L, t, slot);
-			}
-			lua_pop(L, 2);
+			lua_pop(L, 1);
 		}
 	}
-	if (given_idx)
-		lua_remove(L, used);
+	box = lua_newuserdatauv(L, sizeof(*box), 0);
+	*box = NULL;
+	luaL_setmetatable(L, LISTING_BOX);
+	*box = ebpfdsl_listing__new(insns, cnt, labels, n);
+	if (!*box)
+		luaL_error(L, "out of memory");
+	return *box;
 }
 
 static void set_reg(lua_State *L, const char *key, int reg)
@@ -126,22 +71,18 @@ static void set_reg(lua_State *L, const char *key, int reg)
 	lua_setfield(L, -2, key);
 }
 
-/* Pushes the table for op; jumps name a label when targets has one. */
-static void push_op(lua_State *L, const struct ebpfdsl_op *op, size_t pc, int targets)
+/* Pushes the table for op; jumps name a label when the listing has one. */
+static void push_op(lua_State *L, const struct ebpfdsl_op *op, size_t pc, const ebpfdsl_listing *l)
 {
 	const struct ebpfdsl_isa_row *row = ebpfdsl_isa_row(op->op);
-	int64_t to = ebpfdsl_op_jump_target(op, pc);
+	const char *target = ebpfdsl_listing__label(l, ebpfdsl_op_jump_target(op, pc));
 	int raw = op->op == EBPFDSL_OP_RAW;
-	int named = 0;
+	int named = target != NULL;
 
 	lua_createtable(L, 0, 6);
 	ebpfdsl_lua_set_str(L, "op", row->name);
-	if (to >= 0 && lua_rawgeti(L, targets, to) == LUA_TSTRING) {
-		lua_setfield(L, -2, "target");
-		named = 1;
-	} else if (to >= 0) {
-		lua_pop(L, 1);
-	}
+	if (named)
+		ebpfdsl_lua_set_str(L, "target", target);
 	if (raw) {
 		ebpfdsl_lua_set_int(L, "code", op->code);
 		ebpfdsl_lua_set_int(L, "dst", op->dst);
@@ -173,118 +114,71 @@ static void push_op(lua_State *L, const struct ebpfdsl_op *op, size_t pc, int ta
 	}
 }
 
-static void push_label(lua_State *L, int targets, size_t pc)
+static void push_label(lua_State *L, const char *name)
 {
 	lua_createtable(L, 0, 2);
 	lua_pushliteral(L, "label");
 	lua_setfield(L, -2, "op");
-	lua_rawgeti(L, targets, (lua_Integer)pc);
+	lua_pushstring(L, name);
 	lua_setfield(L, -2, "name");
 }
 
 /* disassemble(bytes[, labels]) -> list of instruction and label tables */
 static int l_disassemble(lua_State *L)
 {
-	size_t cnt, pc = 0;
+	size_t cnt, slot;
 	const struct bpf_insn *insns = check_bytes(L, 1, &cnt);
-	const struct decoded *d;
-	int targets, n = 0;
+	const struct ebpfdsl_op *op;
+	const ebpfdsl_listing *l;
+	int n = 0;
 
 	if (!lua_isnoneornil(L, 2))
 		luaL_checktype(L, 2, LUA_TTABLE);
 	lua_settop(L, 2);
-	d = push_decoded(L, insns, cnt); /* 3 */
-	collect_targets(L, d, cnt, lua_isnoneornil(L, 2) ? 0 : 2);
-	targets = lua_gettop(L);
-	lua_createtable(L, (int)d->n, 0);
-	for (size_t k = 0; k < d->n; pc += (size_t)ebpfdsl_op_slots(&d->ops[k]), k++) {
-		if (lua_rawgeti(L, targets, (lua_Integer)pc) != LUA_TNIL) {
-			lua_pop(L, 1);
-			push_label(L, targets, pc);
+	l = push_listing(L, insns, cnt, lua_isnoneornil(L, 2) ? 0 : 2);
+	lua_newtable(L);
+	for (size_t k = 0; ebpfdsl_listing__op(l, k, &op, &slot) == 0; k++) {
+		if (ebpfdsl_listing__label(l, (int64_t)slot)) {
+			push_label(L, ebpfdsl_listing__label(l, (int64_t)slot));
 			lua_rawseti(L, -2, ++n);
-		} else {
-			lua_pop(L, 1);
 		}
-		push_op(L, &d->ops[k], pc, targets);
+		push_op(L, op, slot, l);
 		lua_rawseti(L, -2, ++n);
 	}
-	if (lua_rawgeti(L, targets, (lua_Integer)cnt) != LUA_TNIL) {
-		lua_pop(L, 1);
-		push_label(L, targets, cnt);
+	if (ebpfdsl_listing__label(l, (int64_t)cnt)) {
+		push_label(L, ebpfdsl_listing__label(l, (int64_t)cnt));
 		lua_rawseti(L, -2, ++n);
-	} else {
-		lua_pop(L, 1);
 	}
 	return 1;
 }
 
 /* text(bytes[, labels[, {bytes=true}]]) -> the program as text, one
- * instruction a line, labels on their own lines */
+ * instruction a line, labels on their own lines (ebpfdsl_listing__text) */
 static int l_text(lua_State *L)
 {
-	size_t cnt, pc, k = 0;
+	size_t cnt, room;
 	const struct bpf_insn *insns = check_bytes(L, 1, &cnt);
-	int show_bytes = 0, targets;
-	const struct decoded *d;
+	struct ebpfdsl_listing_opts o = { .sz = sizeof(o) };
+	const ebpfdsl_listing *l;
 	luaL_Buffer b;
-	char line[256];
+	int len;
 
 	if (!lua_isnoneornil(L, 2))
 		luaL_checktype(L, 2, LUA_TTABLE);
 	if (lua_istable(L, 3)) {
 		lua_pushliteral(L, "bytes"); /* options are read raw, as lua_util's are */
 		lua_rawget(L, 3);
-		show_bytes = lua_toboolean(L, -1);
+		o.bytes = lua_toboolean(L, -1);
 		lua_pop(L, 1);
 	}
 	lua_settop(L, 3);
-	d = push_decoded(L, insns, cnt); /* 4 */
-	collect_targets(L, d, cnt, lua_isnoneornil(L, 2) ? 0 : 2);
-	targets = lua_gettop(L);
-	luaL_buffinit(L, &b);
-	for (pc = 0; pc <= cnt; k++) {
-		const struct ebpfdsl_op *op = &d->ops[k];
-		const char *annot = NULL;
-		int slots;
-		if (lua_rawgeti(L, targets, (lua_Integer)pc) == LUA_TSTRING) {
-			luaL_addvalue(&b);
-			luaL_addstring(&b, ":\n");
-		} else {
-			lua_pop(L, 1);
-		}
-		if (pc == cnt)
-			break;
-		slots = ebpfdsl_op_slots(op);
-		snprintf(line, sizeof(line), "%5zu: ", pc);
-		luaL_addstring(&b, line);
-		if (show_bytes) {
-			for (int i = 0; i < slots * 8; i++) {
-				snprintf(line, sizeof(line), "%02x ", ((const unsigned char *)(insns + pc))[i]);
-				luaL_addstring(&b, line);
-			}
-			luaL_addchar(&b, '\t');
-		}
-		{
-			int64_t to = ebpfdsl_op_jump_target(op, pc);
-			/* the name stays alive in targets once popped */
-			if (to >= 0 && lua_rawgeti(L, targets, to) == LUA_TSTRING)
-				annot = lua_tostring(L, -1);
-			annot = ebpfdsl_op_annotation(op, annot);
-			if (to >= 0)
-				lua_pop(L, 1);
-		}
-		/* the annotation is added apart: a label name has any length */
-		ebpfdsl_op_print(line, sizeof(line), op, NULL);
-		luaL_addstring(&b, line);
-		if (annot) {
-			luaL_addstring(&b, " <");
-			luaL_addstring(&b, annot);
-			luaL_addchar(&b, '>');
-		}
-		luaL_addchar(&b, '\n');
-		pc += (size_t)slots;
-	}
-	luaL_pushresult(&b);
+	l = push_listing(L, insns, cnt, lua_isnoneornil(L, 2) ? 0 : 2);
+	/* one pass into room for most programs' lines, a second when short */
+	room = cnt * (o.bytes ? 96 : 48) + 64;
+	len = ebpfdsl_listing__text(l, &o, luaL_buffinitsize(L, &b, room), room);
+	if ((size_t)len >= room)
+		ebpfdsl_listing__text(l, &o, luaL_prepbuffsize(&b, (size_t)len + 1), (size_t)len + 1);
+	luaL_pushresultsize(&b, (size_t)len);
 	return 1;
 }
 
@@ -296,5 +190,9 @@ static const luaL_Reg disasm_functions[] = {
 
 void ebpfdsl_lua_open_disasm(lua_State *L)
 {
+	luaL_newmetatable(L, LISTING_BOX);
+	lua_pushcfunction(L, listing_gc);
+	lua_setfield(L, -2, "__gc");
+	lua_pop(L, 1);
 	luaL_setfuncs(L, disasm_functions, 0);
 }

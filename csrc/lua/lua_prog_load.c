@@ -1,13 +1,30 @@
 /* SPDX-License-Identifier: MIT */
 /* programs.load underneath: options checked, attach_to resolved in BTF,
- * the load retried with room for the log, a refusal explained in our terms. */
+ * the log (grown by ebpfdsl_prog__load) kept, a refusal explained in our terms. */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "lua_prog.h"
 
-#define LOG_START (64u * 1024)
-#define LOG_MAX (256u * 1024 * 1024)
+#define LOG_BOX "ebpfdsl.vlog"
+
+static int log_box_gc(lua_State *L)
+{
+	char **box = luaL_checkudata(L, 1, LOG_BOX);
+	free(*box);
+	*box = NULL;
+	return 0;
+}
+
+/* A box for the log ebpfdsl_prog__load allocates (opts.log_alloc). */
+static char **push_log_box(lua_State *L)
+{
+	char **box = lua_newuserdatauv(L, sizeof(*box), 0);
+	*box = NULL;
+	luaL_setmetatable(L, LOG_BOX);
+	return box;
+}
 
 /* The labels table {[slot]=name} at idx as an array for the C explainer;
  * the array lives in a userdata pushed on the stack (GC-owned). */
@@ -139,11 +156,10 @@ static int l_prog_load(lua_State *L)
 	size_t cnt = len / sizeof(struct bpf_insn);
 	struct ebpfdsl_prog_load_opts o = { .sz = sizeof(o) };
 	int type = ebpfdsl_prog_type_parse(tname), attach;
-	size_t log_size = LOG_START;
 	unsigned level;
 	const char *attach_to;
 	struct prog *p;
-	char *log;
+	const char *log;
 	int fd;
 
 	if (type < 0)
@@ -210,22 +226,12 @@ static int l_prog_load(lua_State *L)
 			p->attach_type = o.expected_attach_type; /* the member index */
 	}
 
+	/* the log grows in ebpfdsl_prog__load (malloc'd, owned by a box from
+	 * here on, so that an error on the way frees it) */
 	level = o.log_level;
-	for (;;) {
-		log = lua_newuserdatauv(L, log_size, 0); /* GC-owned scratch */
-		o.log_buf = log;
-		o.log_size = log_size;
-		fd = ebpfdsl_prog__load(type, insns, cnt, &o);
-		if (fd != -ENOSPC || log_size >= LOG_MAX)
-			break;
-		lua_pop(L, 1);
-		log_size *= 4;
-		/* The log did not fit: the program was refused (or the caller
-		 * asked for a log). Ask for the log at once on the retries,
-		 * which would otherwise verify without one first, every time. */
-		if (!o.log_level)
-			o.log_level = 1;
-	}
+	o.log_alloc = push_log_box(L); /* 6 */
+	fd = ebpfdsl_prog__load(type, insns, cnt, &o);
+	log = *o.log_alloc ? *o.log_alloc : "";
 	if (fd < 0) {
 		int e = -fd;
 		/* what the refusal means for this load (csrc/kernel/explain.c):
@@ -258,8 +264,7 @@ static int l_prog_load(lua_State *L)
 		lua_pushliteral(L, "");
 		return 5;
 	}
-	lua_pop(L, 1); /* log */
-	p->fd = fd;
+	p->fd = fd; /* the log box stays on the stack while log is read */
 	lua_pushvalue(L, 2);
 	lua_setiuservalue(L, 4, PROG_UV_INSNS);
 	if (lua_getfield(L, 3, "labels") != LUA_TTABLE) {
@@ -341,5 +346,9 @@ static const luaL_Reg load_functions[] = {
 
 void ebpfdsl_lua_open_prog_load(lua_State *L)
 {
+	luaL_newmetatable(L, LOG_BOX);
+	lua_pushcfunction(L, log_box_gc);
+	lua_setfield(L, -2, "__gc");
+	lua_pop(L, 1);
 	luaL_setfuncs(L, load_functions, 0);
 }
