@@ -393,19 +393,20 @@ static int prog_attach_sockmap(lua_State *L)
 					    "sk_skb_stream_parser", NULL };
 	int fd = prog_fd_of(L), map, e, k = -1;
 	const char *ptype = prog_type_of(L), *kind = luaL_optstring(L, 3, NULL);
+	const struct ebpfdsl_prog_def *def;
 	char err[ERRLEN];
 	ebpfdsl_link *l = NULL;
 	ebpfdsl_link **u;
 
 	lua_settop(L, 3);
-	if (strcmp(ptype, "sk_msg") != 0 && strcmp(ptype, "sk_skb") != 0)
+	def = ebpfdsl_prog_def_find(ptype);
+	if (!def || !def->attach_method || strcmp(def->attach_method, "attach_sockmap") != 0)
 		return luaL_error(L, "attach_sockmap: a %s program cannot attach to a sockmap (sk_msg and sk_skb can)",
 				  ptype);
-	if (!kind && strcmp(ptype, "sk_msg") == 0)
-		kind = "msg_verdict";
 	if (!kind)
-		return luaL_error(L, "attach_sockmap: an sk_skb program needs a kind (\"verdict\", \"stream_verdict\" "
-				     "or \"stream_parser\")");
+		kind = def->attach_as; /* sk_msg: sk_msg_verdict */
+	if (!kind)
+		return luaL_error(L, "attach_sockmap: an %s program needs a kind (%s)", ptype, def->attach_hint);
 	for (int i = 0; kinds[i]; i++)
 		if (strcmp(kind, kinds[i]) == 0 || strcmp(kind, full[i]) == 0)
 			k = i;
@@ -460,18 +461,13 @@ static int prog_attach_cgroup(lua_State *L)
 	ebpfdsl_link **u;
 
 	if (!tname) {
-		if (strcmp(ptype, "cgroup_sock") == 0)
-			tname = "cgroup_inet_sock_create";
-		else if (strcmp(ptype, "cgroup_device") == 0)
-			tname = "cgroup_device";
-		else if (strcmp(ptype, "cgroup_sysctl") == 0)
-			tname = "cgroup_sysctl";
-		else if (strcmp(ptype, "sock_ops") == 0)
-			tname = "cgroup_sock_ops";
-		else
+		/* the row's attach type when the type has one only, else its hint */
+		const struct ebpfdsl_prog_def *def = ebpfdsl_prog_def_find(ptype);
+		if (def && def->attach_method && strcmp(def->attach_method, "attach_cgroup") == 0)
+			tname = def->attach_as;
+		if (!tname)
 			return luaL_error(L, "attach_cgroup: a %s program needs an attach type (%s)", ptype,
-					  strcmp(ptype, "cgroup_skb") == 0 ? "\"ingress\" or \"egress\""
-									  : "e.g. \"connect4\", \"getsockopt\"");
+					  def && def->attach_hint ? def->attach_hint : "e.g. \"connect4\", \"getsockopt\"");
 	}
 	t = attach_type_named(tname);
 	if (t < 0)
@@ -491,10 +487,9 @@ static int prog_attach_netns(lua_State *L)
 	char err[ERRLEN];
 	ebpfdsl_link *l = NULL;
 	ebpfdsl_link **u;
-	if (strcmp(ptype, "sk_lookup") == 0)
-		t = BPF_SK_LOOKUP;
-	else if (strcmp(ptype, "flow_dissector") == 0)
-		t = BPF_FLOW_DISSECTOR;
+	const struct ebpfdsl_prog_def *def = ebpfdsl_prog_def_find(ptype);
+	if (def && def->attach_method && strcmp(def->attach_method, "attach_netns") == 0 && def->attach_as)
+		t = ebpfdsl_attach_type_parse(def->attach_as);
 	else
 		return luaL_error(L, "attach_netns: a %s program cannot attach to a network namespace "
 				     "(sk_lookup and flow_dissector can)",

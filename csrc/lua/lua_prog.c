@@ -114,8 +114,8 @@ static int prog_maps(lua_State *L)
  * kernel refuses ctx_out for them). */
 static int ctx_in_only(int type)
 {
-	return type == BPF_PROG_TYPE_RAW_TRACEPOINT || type == BPF_PROG_TYPE_RAW_TRACEPOINT_WRITABLE ||
-	       type == BPF_PROG_TYPE_SYSCALL || type == BPF_PROG_TYPE_TRACING || type == BPF_PROG_TYPE_STRUCT_OPS;
+	const struct ebpfdsl_prog_def *d = ebpfdsl_prog_def_of(type, -1);
+	return d && (d->flags & EBPFDSL_PROG_DEF_CTX_IN_ONLY);
 }
 
 /* prog:test_run's options: data= and ctx= are read with their lengths;
