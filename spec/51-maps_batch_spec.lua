@@ -217,19 +217,7 @@ describe("batches", function()
 
   env.it("are real BPF_MAP_*_BATCH calls, and the fallback real element calls (strace)", { "bpf", "strace" }, function()
     local function trace(body)
-      local script, out = os.tmpname(), os.tmpname()
-      local f = assert(io.open(script, "w"))
-      f:write('package.path = "lua/?.lua;lua/?/init.lua;" .. package.path\n',
-              'package.cpath = "build/?.so;" .. package.cpath\n',
-              'local maps = require("ebpfdsl").maps\n', body)
-      f:close()
-      env.run("strace -f -o " .. out .. " -e trace=bpf lua5.4 " .. script)
-      local g = assert(io.open(out))
-      local text = g:read("a")
-      g:close()
-      os.remove(script)
-      os.remove(out)
-      return text
+      return require("support.child").strace("bpf", 'local maps = require("ebpfdsl").maps\n' .. body)
     end
     local hash = trace [[
       local h = assert(maps.hash { key = "u32", value = "u32", max_entries = 64 })

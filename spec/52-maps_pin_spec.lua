@@ -14,12 +14,7 @@ local DIR = "/sys/fs/bpf/ebpfdsl-spec52-" .. PID
 
 -- Runs Lua code in a fresh lua5.4 process, with the module on its paths.
 local function lua(code)
-  local script = os.tmpname()
-  local f = assert(io.open(script, "w"))
-  f:write('package.path = "lua/?.lua;lua/?/init.lua;" .. package.path\n',
-          'package.cpath = "build/?.so;" .. package.cpath\n',
-          'local maps = require("ebpfdsl").maps\n', code)
-  f:close()
+  local script = require("support.child").script('local maps = require("ebpfdsl").maps\n' .. code)
   local ok, out = pcall(env.run, "lua5.4 " .. script)
   os.remove(script)
   if not ok then error(out, 2) end

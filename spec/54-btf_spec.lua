@@ -453,11 +453,7 @@ end)
 
 describe("the kernel's BTF, parsed once per process", function()
   env.it("serves struct_ops maps too: creating them reads vmlinux no more", { "bpf", "btf", "strace" }, function()
-    local script = os.tmpname()
-    local f = assert(io.open(script, "w"))
-    f:write([[
-package.path = "lua/?.lua;lua/?/init.lua;" .. package.path
-package.cpath = "build/?.so;" .. package.cpath
+    local script = require("support.child").script([[
 local e = require "ebpfdsl"
 local id = assert(e.btf.vmlinux()):id("bpf_struct_ops_tcp_congestion_ops", "struct")
 for _ = 1, 5 do
@@ -466,7 +462,6 @@ for _ = 1, 5 do
   m:close()
 end
 ]])
-    f:close()
     local trace = os.tmpname()
     local ok = os.execute(("strace -f -e trace=open,openat -o %s lua5.4 %s"):format(trace, script))
     local opens = 0

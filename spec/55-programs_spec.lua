@@ -305,20 +305,9 @@ describe("attach_to", function()
         local ptype, target, kernel_type, attach_type, func = c[1], c[2], c[3], c[4], c[5] or c[2]
         local want = dump:match("\n%[(%d+)%] FUNC '" .. func .. "' ")
         assert.is_not_nil(want, "bpftool lists no FUNC " .. func)
-        local script, out = os.tmpname(), os.tmpname()
-        local f = assert(io.open(script, "w"))
-        f:write('package.path = "lua/?.lua;lua/?/init.lua;" .. package.path\n',
-                'package.cpath = "build/?.so;" .. package.cpath\n',
-                'local e = require "ebpfdsl"\n',
-                ('e.programs.load { type = %q, attach_to = %q, name = "ebpfdsl_at", ' ..
-                 'insns = { e.dsl.mov("r0", 0), e.dsl.exit() } }\n'):format(ptype, target))
-        f:close()
-        env.run("strace -f -o " .. out .. " -e trace=bpf lua5.4 " .. script)
-        local g = assert(io.open(out))
-        local text = g:read("a")
-        g:close()
-        os.remove(script)
-        os.remove(out)
+        local text = require("support.child").strace("bpf", 'local e = require "ebpfdsl"\n' ..
+          ('e.programs.load { type = %q, attach_to = %q, name = "ebpfdsl_at", ' ..
+           'insns = { e.dsl.mov("r0", 0), e.dsl.exit() } }\n'):format(ptype, target))
         local loads = 0
         for call in text:gmatch("bpf%(BPF_PROG_LOAD, (%b{})") do
           if call:find('prog_name="ebpfdsl_at"', 1, true) then

@@ -32,6 +32,20 @@ local function slot_of(labels, name)
   for slot, n in pairs(labels) do if n == name then return slot end end
 end
 
+-- Loads `prog` as socket filter `name`, which the kernel must refuse (EACCES)
+-- at the instruction `label` marks, and checks the message names it and
+-- ends in `reason`.
+local function assert_refused_at_label(name, prog, label, reason)
+  local p, msg, err, log = programs.load { type = "socket_filter", name = name, insns = prog }
+  assert.is_nil(p)
+  assert.equal(13, err)
+  local _, _, labels = line_of(prog, 0)
+  local idx = slot_of(labels, label)
+  assert.equal(idx, kernel_index(log))
+  assert.equal(("load of socket_filter '%s' refused: Permission denied: insn %d (at label '%s'): %s: %s")
+    :format(name, idx, label, (line_of(prog, idx)), reason), msg)
+end
+
 describe("a refused program's message", function()
   env.it("names an uninitialized register read at its label", "bpf", function()
     local prog = {
@@ -43,14 +57,7 @@ describe("a refused program's message", function()
       d.add("r0", "r2"), -- r2 is unset when the jump is taken
       d.exit(),
     }
-    local p, msg, err, log = programs.load { type = "socket_filter", name = "uninit", insns = prog }
-    assert.is_nil(p)
-    assert.equal(13, err)
-    local _, _, labels = line_of(prog, 0)
-    local idx = slot_of(labels, "out")
-    assert.equal(idx, kernel_index(log))
-    assert.equal(("load of socket_filter 'uninit' refused: Permission denied: insn %d (at label 'out'): %s: " ..
-      "R2 !read_ok"):format(idx, (line_of(prog, idx))), msg)
+    assert_refused_at_label("uninit", prog, "out", "R2 !read_ok")
   end)
 
   env.it("names an out-of-bounds stack write after a label", "bpf", function()
@@ -86,14 +93,7 @@ describe("a refused program's message", function()
       d.ldx("dw", "r0", "r0", 0), -- r0 may be NULL here
       d.exit(),
     }
-    local p, msg, err, log = programs.load { type = "socket_filter", name = "no_null_check", insns = prog }
-    assert.is_nil(p)
-    assert.equal(13, err)
-    local _, _, labels = line_of(prog, 0)
-    local idx = slot_of(labels, "found")
-    assert.equal(idx, kernel_index(log))
-    assert.equal(("load of socket_filter 'no_null_check' refused: Permission denied: insn %d (at label 'found'): " ..
-      "%s: R0 invalid mem access 'map_value_or_null'"):format(idx, (line_of(prog, idx))), msg)
+    assert_refused_at_label("no_null_check", prog, "found", "R0 invalid mem access 'map_value_or_null'")
   end)
 
   env.it("shows a failing jump with the name of its target", "bpf", function()
@@ -184,11 +184,7 @@ describe("a refusal whose log outgrows the buffer", function()
   env.it("is verified once per retry, with the log asked for each time", { "bpf", "strace" }, function()
     -- too long a program: refused with a log of a few MB, far past the
     -- first 64 KiB buffer; strace sees every BPF_PROG_LOAD it costs
-    local script = os.tmpname()
-    local f = assert(io.open(script, "w"))
-    f:write([[
-package.path = "lua/?.lua;lua/?/init.lua;" .. package.path
-package.cpath = "build/?.so;" .. package.cpath
+    local script = require("support.child").script([[
 local e = require "ebpfdsl"
 local t = {}
 for i = 1, 30000 do t[i] = e.dsl.mov("r1", i) end
@@ -196,7 +192,6 @@ t[#t + 1] = e.dsl.exit()
 local p, _, errno, log, raw = e.programs.load { type = "socket_filter", name = "spec56retry", insns = t }
 io.stderr:write(("RESULT %s %d %d %d\n"):format(tostring(p), errno, #log, #raw))
 ]])
-    f:close()
     local trace = os.tmpname()
     os.execute(("strace -f -s 0 -e trace=bpf -o %s lua5.4 %s 2>%s.err"):format(trace, script, trace))
     local levels, sizes = {}, {}

@@ -68,12 +68,7 @@ local PKT = string.rep("\0", 12) .. "\8\0" .. string.rep("\1", 50)
 local dir
 local function build(name, src)
   dir = dir or env.tmpdir()
-  local f = assert(io.open(dir .. "/" .. name .. ".c", "w"))
-  f:write(src)
-  f:close()
-  local inc = env.run("gcc -print-multiarch"):gsub("%s+$", "")
-  env.run(("clang-19 -O2 -g -target bpf -I/usr/include/%s -c %s/%s.c -o %s/%s.o"):format(inc, dir, name, dir, name))
-  return dir .. "/" .. name .. ".o"
+  return require("support.bpf").compile(dir, name, src)
 end
 
 -- section name -> the bytes llvm-objdump shows for it

@@ -15,11 +15,7 @@ local kfuncs = require "ebpfdsl.kfuncs"
 
 local PACKET = string.rep("\0", 64)
 
-local function load(spec)
-  local prog, msg, _, log = programs.load(spec)
-  assert(prog, tostring(msg) .. "\n" .. tostring(log))
-  return prog
-end
+local load = require("support.bpf").load
 
 local function lines_of(text)
   local t = {}

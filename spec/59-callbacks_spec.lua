@@ -13,11 +13,7 @@ local structs = require "ebpfdsl.structs"
 
 local PACKET = string.rep("\0", 64)
 
-local function load(spec)
-  local prog, msg, _, log = programs.load(spec)
-  assert(prog, tostring(msg) .. "\n" .. tostring(log))
-  return prog
-end
+local load = require("support.bpf").load
 
 local function run(prog, opts)
   local r, msg = prog:test_run(opts or { data = PACKET })

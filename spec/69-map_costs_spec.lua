@@ -7,11 +7,7 @@ local env = require "support.env"
 
 describe("map calls", function()
   env.it("read /proc/self/fdinfo only for m:info()", { "bpf", "strace" }, function()
-    local script = os.tmpname()
-    local f = assert(io.open(script, "w"))
-    f:write([[
-package.path = "lua/?.lua;lua/?/init.lua;" .. package.path
-package.cpath = "build/?.so;" .. package.cpath
+    local script = require("support.child").script([[
 local maps = require("ebpfdsl").maps
 local path = ...
 io.stderr:write("MARK create\n")
@@ -29,7 +25,6 @@ io.stderr:write("MARK info\n")
 assert(m:info().frozen == false)
 io.stderr:write("MARK end\n")
 ]])
-    f:close()
     local trace = os.tmpname()
     local path = env.unique("/sys/fs/bpf/ebpfdsl_spec69_")
     local ok = os.execute(("strace -f -e trace=openat,write -o %s lua5.4 %s %s 2>/dev/null"):format(trace, script,

@@ -49,12 +49,7 @@ char LICENSE[] SEC("license") = "GPL";
 local dir
 local function build()
   dir = dir or env.tmpdir()
-  local f = assert(io.open(dir .. "/urb.c", "w"))
-  f:write(SOURCE)
-  f:close()
-  local inc = env.run("gcc -print-multiarch"):gsub("%s+$", "")
-  env.run(("clang-19 -O2 -g -target bpf -I/usr/include/%s -c %s/urb.c -o %s/urb.o"):format(inc, dir, dir))
-  return dir .. "/urb.o"
+  return require("support.bpf").compile(dir, "urb", SOURCE)
 end
 
 local PKT = string.rep("\0", 64)

@@ -72,13 +72,7 @@ char LICENSE[] SEC("license") = "GPL";
 end
 
 local function build(src)
-  local dir = env.tmpdir()
-  local f = assert(io.open(dir .. "/cc.c", "w"))
-  f:write(src)
-  f:close()
-  local inc = env.run("gcc -print-multiarch"):gsub("%s+$", "")
-  env.run(("clang-19 -O2 -g -target bpf -I/usr/include/%s -c %s/cc.c -o %s/cc.o"):format(inc, dir, dir))
-  return dir .. "/cc.o"
+  return require("support.bpf").compile(env.tmpdir(), "cc", src)
 end
 
 -- DSL programs for the members a tcp_congestion_ops must have, and an

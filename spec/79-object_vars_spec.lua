@@ -57,12 +57,7 @@ local NEEDS = { "bpf", "clang-19", "gcc", "llvm-objdump-19", "bpftool" }
 local dir
 local function build(name, src)
   dir = dir or env.tmpdir()
-  local f = assert(io.open(dir .. "/" .. name .. ".c", "w"))
-  f:write(src)
-  f:close()
-  local inc = env.run("gcc -print-multiarch"):gsub("%s+$", "")
-  env.run(("clang-19 -O2 -g -target bpf -I/usr/include/%s -c %s/%s.c -o %s/%s.o"):format(inc, dir, name, dir, name))
-  return dir .. "/" .. name .. ".o"
+  return require("support.bpf").compile(dir, name, src)
 end
 
 -- The sum report() computes, from the values the variables hold.
