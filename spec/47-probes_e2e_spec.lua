@@ -201,40 +201,41 @@ describe("kprobe DSL programs attached as a uprobe and a uretprobe", function()
     assert.matches("symbol 'ebpfdsl_nonesuch' not found in " .. path:gsub("%p", "%%%0"), msg)
   end)
 
-  -- where the kernel has no kprobes at all (no PMU, no kprobe_events)
-  local NO_KPROBES = { "!attach:kprobe", "!attach:kprobe_events" }
-  for _, n in ipairs(NEEDS) do table.insert(NO_KPROBES, n) end
-  env.it("fail as kprobes on a kernel function without kprobes, naming the missing support", NO_KPROBES, function()
+  -- NEEDS and `extra`
+  local function needs_and(extra)
+    local t = { table.unpack(extra) }
+    for _, n in ipairs(NEEDS) do table.insert(t, n) end
+    return t
+  end
+  -- fn(prog, method, kind) for the entry and return programs, loaded as kprobes
+  local function each_kprobe(fn)
     local e = require "ebpfdsl"
-    local Call = call_layout(e)
     local ring <close> = assert(e.maps.ringbuf(4096))
-    local p = programs_for(e, ring, Call)
-    for _, c in ipairs {
-      { p.entry_build, "attach_kprobe", "kprobe" }, { p.ret_build, "attach_kretprobe", "kretprobe" },
-    } do
-      local link, msg, errno = c[1][c[2]](c[1], "tcp_v4_connect")
+    local p = programs_for(e, ring, call_layout(e))
+    fn(p.entry_build, "attach_kprobe", "kprobe")
+    fn(p.ret_build, "attach_kretprobe", "kretprobe")
+  end
+
+  -- where the kernel has no kprobes at all (no PMU, no kprobe_events)
+  env.it("fail as kprobes on a kernel function without kprobes, naming the missing support",
+    needs_and { "!attach:kprobe", "!attach:kprobe_events" }, function()
+    each_kprobe(function(prog, method, kind)
+      local link, msg, errno = prog[method](prog, "tcp_v4_connect")
       assert.is_nil(link)
-      assert.equal(c[3] .. " on 'tcp_v4_connect': the kernel lacks kprobe support (CONFIG_KPROBES)",
+      assert.equal(kind .. " on 'tcp_v4_connect': the kernel lacks kprobe support (CONFIG_KPROBES)",
         msg:match("^[^:]+: [^:]+"))
       assert.equal(95, errno) -- EOPNOTSUPP
-    end
+    end)
   end)
 
-  local KPROBES = { "attach:kprobe", "attach:kretprobe" }
-  for _, n in ipairs(NEEDS) do table.insert(KPROBES, n) end
-  env.it("attach as a kprobe and a kretprobe on a kernel function where the kernel has them", KPROBES, function()
-    local e = require "ebpfdsl"
-    local Call = call_layout(e)
-    local ring <close> = assert(e.maps.ringbuf(4096))
-    local p = programs_for(e, ring, Call)
-    for _, c in ipairs {
-      { p.entry_build, "attach_kprobe", "kprobe" }, { p.ret_build, "attach_kretprobe", "kretprobe" },
-    } do
-      local link = assert(c[1][c[2]](c[1], "tcp_v4_connect"))
+  env.it("attach as a kprobe and a kretprobe on a kernel function where the kernel has them",
+    needs_and { "attach:kprobe", "attach:kretprobe" }, function()
+    each_kprobe(function(prog, method, kind)
+      local link = assert(prog[method](prog, "tcp_v4_connect"))
       assert.equal("kprobe", link:kind())
-      assert.equal((c[3] == "kretprobe" and "return of " or "") .. "tcp_v4_connect", link:target())
+      assert.equal((kind == "kretprobe" and "return of " or "") .. "tcp_v4_connect", link:target())
       link:detach()
-    end
+    end)
   end)
 end)
 

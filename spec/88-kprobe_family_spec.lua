@@ -448,18 +448,23 @@ describe("BPF trampolines", function()
     assert.is_nil(rets[targets.getppid(1)], "a child after detach")
   end)
 
+  -- A child, a scratch directory for the files it opens, and a program for
+  -- `spec` counting the child's calls into `counts` and failing them with errno `name`.
+  local function denier(e, spec, counts, name)
+    local t = targets.start()
+    finally(function() t.stop() end)
+    local dir = env.tmpdir()
+    finally(function() os.execute("rm -rf " .. dir) end)
+    return t, dir, assert(counter(e, spec, counts, t.pid, -require("support.errno")[name]))
+  end
+
   -- fmod_ret goes on error-injectable functions and security_ hooks; the
   -- Debian kernel has no CONFIG_FUNCTION_ERROR_INJECTION, so a hook it is
   env.it("fmod_ret makes security_file_open refuse one child's opens, and only while attached",
     { "bpf", "gcc", "btf", "attach:fmod_ret" }, function()
     local e = require "ebpfdsl"
-    local t = targets.start()
-    finally(function() t.stop() end)
     local counts <close> = hash(e)
-    local EACCES = require("support.errno").EACCES
-    local prog = assert(counter(e, { type = "fmod_ret", attach_to = "security_file_open" }, counts, t.pid, -EACCES))
-    local dir = env.tmpdir()
-    finally(function() os.execute("rm -rf " .. dir) end)
+    local t, dir, prog = denier(e, { type = "fmod_ret", attach_to = "security_file_open" }, counts, "EACCES")
     local path = dir .. "/guarded"
     local link = assert(prog:attach_tracing())
     assert.equal("modify_return", assert(link:info()).attach_type)
@@ -474,13 +479,8 @@ describe("BPF trampolines", function()
   env.it("an LSM program on file_open counts and denies one child's opens, until detached",
     { "bpf", "gcc", "btf", "attach:lsm" }, function()
     local e = require "ebpfdsl"
-    local t = targets.start()
-    finally(function() t.stop() end)
     local counts <close> = hash(e)
-    local EPERM = require("support.errno").EPERM
-    local prog = assert(counter(e, { type = "lsm", attach_to = "file_open" }, counts, t.pid, -EPERM))
-    local dir = env.tmpdir()
-    finally(function() os.execute("rm -rf " .. dir) end)
+    local t, dir, prog = denier(e, { type = "lsm", attach_to = "file_open" }, counts, "EPERM")
     local link = assert(prog:attach_lsm())
     local info = assert(link:info())
     assert.same({ "lsm_mac", btf_id(e, "bpf_lsm_file_open") }, { info.attach_type, info.target_btf_id })

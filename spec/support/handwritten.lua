@@ -232,6 +232,22 @@ M["tracepoint:syscalls:sys_exit_read"] = function(e)
   }
 end
 
+-- The end runqlat and funclatency share: the time stored in `starts` under
+-- the u32 key at fp-4, its age in microseconds into usecs' log2 histogram,
+-- the entry deleted.
+local function since_start(e, starts)
+  return {
+    lookup(starts, -4),
+    d.jeq("r0", 0, "out"),
+    d.ldx("dw", "r6", "r0", 0),
+    d.call("ktime_get_ns"), d.sub("r0", "r6"), d.div("r0", 1000),
+    log2("r0", "r1", "r2", "bucket"),
+    hist_add(e.map("usecs"), "r1", "done"),
+    d.label("done"),
+    delete(starts, -4),
+  }
+end
+
 -- runqlat: BTF-enabled raw tracepoints; each argument a u64 of the context.
 local function queued(e, task, skip)
   return {
@@ -260,14 +276,7 @@ M["rawtracepoint:sched_switch"] = function(e)
     d.ldx("dw", "r1", "r6", 16),
     d.ldx("w", "r1", "r1", e.off("task_struct", "pid")),
     d.stx("w", "r10", -4, "r1"),
-    lookup(q, -4),
-    d.jeq("r0", 0, "out"),
-    d.ldx("dw", "r6", "r0", 0),
-    d.call("ktime_get_ns"), d.sub("r0", "r6"), d.div("r0", 1000),
-    log2("r0", "r1", "r2", "bucket"),
-    hist_add(e.map("usecs"), "r1", "done"),
-    d.label("done"),
-    delete(q, -4),
+    since_start(e, q),
     out(),
   }
 end
@@ -290,14 +299,7 @@ M.uretprobe = function(e)
     e.pid and { d.call("get_current_pid_tgid"), d.mov("r1", "r0"), d.rsh("r1", 32), d.jne32("r1", e.pid, "out") }
       or d.call("get_current_pid_tgid"),
     d.stx("w", "r10", -4, "r0"),
-    lookup(s, -4),
-    d.jeq("r0", 0, "out"),
-    d.ldx("dw", "r6", "r0", 0),
-    d.call("ktime_get_ns"), d.sub("r0", "r6"), d.div("r0", 1000),
-    log2("r0", "r1", "r2", "bucket"),
-    hist_add(e.map("usecs"), "r1", "done"),
-    d.label("done"),
-    delete(s, -4),
+    since_start(e, s),
     out(),
   }
 end
