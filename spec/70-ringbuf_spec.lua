@@ -197,26 +197,10 @@ describe("ringbuf.reader", function()
 
   describe("when a handler raises", function()
     env.it("stops after the events already handled, re-raises, and resumes at the next event", "bpf", function()
-      local ring, _, prod = setup()
-      local handled, calls, boom = {}, 0, { "a table as error value" }
-      local r = assert(ringbuf.reader { [ring] = function(b)
-        calls = calls + 1
-        if calls == 4 or calls == 7 then error(boom) end
-        handled[#handled + 1] = raw_seq(b)
-      end })
-      P.run(prod, 10)
-      local ok, err = pcall(r.poll, r, 0)
-      assert.is_false(ok)
-      assert.equal(boom, err) -- the very value the handler raised
-      assert.same({ 0, 1, 2 }, handled)
-      ok, err = pcall(r.consume, r)
-      assert.is_false(ok)
-      assert.equal(boom, err)
-      assert.same({ 0, 1, 2, 4, 5 }, handled)
-      assert.equal(3, r:poll(0))
-      assert.same({ 0, 1, 2, 4, 5, 7, 8, 9 }, handled)
-      assert.equal(10, calls) -- every record reached the handler once
-      assert.equal(0, r:poll(0))
+      P.check_handler_errors(function(handler)
+        local ring, _, prod = setup()
+        return assert(ringbuf.reader { [ring] = function(b) handler(raw_seq(b)) end }), prod
+      end)
     end)
 
     env.it("raises on a record shorter than the layout, then goes on", "bpf", function()

@@ -100,4 +100,33 @@ function M.layout(size)
   return L
 end
 
+-- Ten records through a reader whose handler raises a table at its 4th and
+-- 7th calls: poll, then consume, stop after the records already handled and
+-- re-raise that very value; the next poll resumes at the record after it.
+-- reader(handler) -> the reader and its producer; the reader's handler
+-- passes each record's seq to handler.
+function M.check_handler_errors(reader)
+  local check = require "luassert"
+  local handled, calls, boom = {}, 0, { "a table as error value" }
+  local r, prod = reader(function(seq)
+    calls = calls + 1
+    if calls == 4 or calls == 7 then error(boom) end
+    handled[#handled + 1] = seq
+  end)
+  M.run(prod, 10)
+  local ok, err = pcall(r.poll, r, 0)
+  check.is_false(ok)
+  check.equal(boom, err)
+  check.same({ 0, 1, 2 }, handled)
+  ok, err = pcall(r.consume, r)
+  check.is_false(ok)
+  check.equal(boom, err)
+  check.same({ 0, 1, 2, 4, 5 }, handled)
+  check.equal(3, r:poll(0))
+  check.same({ 0, 1, 2, 4, 5, 7, 8, 9 }, handled)
+  check.equal(10, calls) -- every record reached the handler once
+  check.equal(0, r:poll(0))
+  return r
+end
+
 return M
