@@ -247,11 +247,7 @@ local function movs(n)
   return t
 end
 
-local function lines(text)
-  local t = {}
-  for l in text:gmatch("[^\n]+") do t[#t + 1] = l end
-  return t
-end
+local lines = require("support.insns").lines
 
 describe("relaxation", function()
   -- The golden text is derived by hand. Layout: the jeq grows into two
@@ -337,15 +333,7 @@ end
 local WIDE = { lddw = true, ld_map_fd = true, ld_map_value = true, ld_btf_id = true, ld_func = true,
                ld_map_idx = true, ld_map_idx_value = true }
 
-local function flatten(list, out)
-  out = out or {}
-  if list.op then
-    out[#out + 1] = list
-  else
-    for _, x in ipairs(list) do flatten(x, out) end
-  end
-  return out
-end
+local flatten = require("support.insns").flatten
 
 local function at(bytes, pc)
   local code, regs, off, imm = string.unpack("<BBi2i4", bytes, pc * 8 + 1)

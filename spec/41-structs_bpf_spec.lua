@@ -19,15 +19,7 @@ local P = structs.define("pkt_packed", { { "a", "u8" }, { "b", "u64" }, { "c", "
 
 local SIZE = { [1] = "b", [2] = "h", [4] = "w", [8] = "dw" }
 
-local function flat(list, out)
-  out = out or {}
-  if list.op then
-    out[#out + 1] = list
-  else
-    for _, x in ipairs(list) do flat(x, out) end
-  end
-  return out
-end
+local flat = require("support.insns").flatten
 
 local function raises(pattern, fn, ...)
   local ok, err = pcall(fn, ...)

@@ -17,11 +17,7 @@ local PACKET = string.rep("\0", 64)
 
 local load = require("support.bpf").load
 
-local function lines_of(text)
-  local t = {}
-  for l in text:gmatch("[^\n]+") do t[#t + 1] = l end
-  return t
-end
+local lines_of = require("support.insns").lines
 
 -- ---------------------------------------------------------------------
 -- Programs
