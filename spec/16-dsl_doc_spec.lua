@@ -5,12 +5,7 @@
 local env = require "support.env"
 local dsl = require "ebpfdsl.dsl"
 
-local function read(path)
-  local f = assert(io.open(path, "r"))
-  local s = f:read("a")
-  f:close()
-  return s
-end
+local function read(path) return assert(require("support.files").read(path)) end
 
 describe("docs/dsl.md", function()
   it("names every name ebpfdsl.dsl, ebpfdsl.words and ebpfdsl.compat have", function()

@@ -10,16 +10,8 @@ local core = require "ebpfdsl.core"
 local dsl = require "ebpfdsl.dsl"
 local structs = require "ebpfdsl.structs"
 
-local function tmp()
-  local d = env.tmpdir()
-  return d
-end
-
-local function write(path, s)
-  local f = assert(io.open(path, "wb"))
-  f:write(s)
-  f:close()
-end
+local tmp = env.tmpdir
+local write = require("support.files").write
 
 -- ---------------------------------------------------------------------
 -- Every kind, as bpftool prints it

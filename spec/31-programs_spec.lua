@@ -9,13 +9,7 @@ local programs = require "ebpfdsl.programs"
 
 local CLOSED = "attempt to use a closed ebpfdsl.Prog"
 
-local function read_file(path)
-  local fh = io.open(path, "rb")
-  if not fh then return nil end
-  local s = fh:read("a")
-  fh:close()
-  return s
-end
+local read_file = require("support.files").read
 
 -- errno values from the UAPI header, not from memory
 local function errno(name)

@@ -42,11 +42,7 @@ local DIVERGES = {
     "(arch/riscv/include/asm/syscall_wrapper.h); libbpf 1.1 reads a0",
 }
 
-local function write(path, text)
-  local f = assert(io.open(path, "w"))
-  f:write(text)
-  f:close()
-end
+local write = require("support.files").write
 
 local function incflags(h)
   local t = {}

@@ -10,12 +10,7 @@ local perfbuf = require "ebpfdsl.perfbuf"
 
 local CLOSED = "attempt to use a closed ebpfdsl.PerfBuf"
 
-local function read_file(path)
-  local fh = assert(io.open(path, "rb"))
-  local s = fh:read("a")
-  fh:close()
-  return s
-end
+local function read_file(path) return assert(require("support.files").read(path)) end
 
 -- This process (the Lua state runs on its main thread).
 local PID = read_file("/proc/self/stat"):match("^(%d+)")

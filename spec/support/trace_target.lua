@@ -24,13 +24,7 @@ function M.binary()
   return built
 end
 
-local function read(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local s = f:read("a")
-  f:close()
-  return s
-end
+local read = require("support.files").read
 M.read = read
 
 local function alive(pid)
