@@ -485,11 +485,10 @@ describe("the C constructors", function()
       local dir = env.tmpdir()
       local body = {}
       for _, c in ipairs(C_CASES) do body[#body + 1] = ("o = %s; print_op(&o); print_bytes(o);"):format(c[1]) end
-      write(dir .. "/ctor.c", (C_PROGRAM:gsub("@BODY@", function() return table.concat(body, "\n\t") end)))
-      env.run(("gcc -std=c99 -Wall -Werror -Icsrc -o %s/ctor %s/ctor.c build/libebpfdsl.a -lbpf -lelf -lz")
-        :format(dir, dir))
+      local ctor = require("support.capi").build(dir, "ctor",
+        (C_PROGRAM:gsub("@BODY@", function() return table.concat(body, "\n\t") end)))
       local out = {}
-      for l in env.run(dir .. "/ctor"):gmatch("[^\n]+") do out[#out + 1] = l end
+      for l in env.run(ctor):gmatch("[^\n]+") do out[#out + 1] = l end
       -- the LLVM text of each, its jump going to the very next slot
       local lines = {}
       for j, c in ipairs(C_CASES) do

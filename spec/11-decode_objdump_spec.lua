@@ -355,77 +355,77 @@ int main(int argc, char **argv)
 ]]
 
 describe("the C listing", function()
-  env.it("ebpfdsl_dump gives a C embedder dsl.dump's text, labels made up where the program has none", { "gcc" },
-    function()
-      local dir = env.tmpdir()
-      local f = assert(io.open(dir .. "/listing.c", "w"))
-      f:write(C_LISTING)
-      f:close()
-      env.run(("gcc -std=c99 -Wall -Werror -Icsrc -o %s/listing %s/listing.c build/libebpfdsl.a -lbpf -lelf -lz")
-        :format(dir, dir))
-      -- loops, calls by helper and by label, an lddw a jump lands inside,
-      -- a numeric jump whose made-up name L5 is already the user's
-      local prog = {
-        dsl.mov("r0", 0),
-        dsl.label("loop"),
-        dsl.jeq("r1", 0, 3),
-        dsl.jne("r3", 1, 3),
-        dsl.call("ktime_get_ns"),
-        dsl.call_local("sub"),
-        dsl.lddw("r2", 0x123456789),
-        dsl.jgt("r0", 7, "L5"),
-        dsl.add("r0", 1),
-        dsl.ja("loop"),
-        dsl.label("L5"),
-        dsl.exit(),
-        dsl.label("sub"),
-        dsl.mov("r0", 1),
-        dsl.exit(),
-        dsl.label("end"),
-      }
-      local bytes, labels = dsl.assemble(prog)
-      f = assert(io.open(dir .. "/prog.bin", "wb"))
-      f:write(bytes)
-      f:close()
-      local args = {}
-      for slot, name in pairs(labels) do args[#args + 1] = ("%d=%s"):format(slot, name) end
-      local ops = 0
-      for _, t in ipairs(dsl.disassemble(bytes)) do
-        if t.op ~= "label" then ops = ops + 1 end
-      end
-      -- the labels a dump shows, where the next instruction (or the end) is
-      local function labels_in(text)
-        local out, pending = {}, {}
-        for line in text:gmatch("[^\n]+") do
-          local name = line:match("^(%S+):$")
-          if name then
-            pending[#pending + 1] = name
-          else
-            local slot = tonumber(line:match("^%s*(%d+):"))
-            for _, n in ipairs(pending) do out[#out + 1] = ("label %d %s"):format(slot, n) end
-            pending = {}
-          end
+  -- build_opts: how support.capi builds the program (asan: the library
+  -- instrumented, so a bad access in listing.c, its given labels included, aborts)
+  local function gives_dump_text(build_opts)
+    local dir = env.tmpdir()
+    local listing = require("support.capi").build(dir, "listing", C_LISTING, build_opts)
+    -- loops, calls by helper and by label, an lddw a jump lands inside,
+    -- a numeric jump whose made-up name L5 is already the user's
+    local prog = {
+      dsl.mov("r0", 0),
+      dsl.label("loop"),
+      dsl.jeq("r1", 0, 3),
+      dsl.jne("r3", 1, 3),
+      dsl.call("ktime_get_ns"),
+      dsl.call_local("sub"),
+      dsl.lddw("r2", 0x123456789),
+      dsl.jgt("r0", 7, "L5"),
+      dsl.add("r0", 1),
+      dsl.ja("loop"),
+      dsl.label("L5"),
+      dsl.exit(),
+      dsl.label("sub"),
+      dsl.mov("r0", 1),
+      dsl.exit(),
+      dsl.label("end"),
+    }
+    local bytes, labels = dsl.assemble(prog)
+    require("support.files").write(dir .. "/prog.bin", bytes)
+    local args = {}
+    for slot, name in pairs(labels) do args[#args + 1] = ("%d=%s"):format(slot, name) end
+    local ops = 0
+    for _, t in ipairs(dsl.disassemble(bytes)) do
+      if t.op ~= "label" then ops = ops + 1 end
+    end
+    -- the labels a dump shows, where the next instruction (or the end) is
+    local function labels_in(text)
+      local out, pending = {}, {}
+      for line in text:gmatch("[^\n]+") do
+        local name = line:match("^(%S+):$")
+        if name then
+          pending[#pending + 1] = name
+        else
+          local slot = tonumber(line:match("^%s*(%d+):"))
+          for _, n in ipairs(pending) do out[#out + 1] = ("label %d %s"):format(slot, n) end
+          pending = {}
         end
-        for _, n in ipairs(pending) do out[#out + 1] = ("label %d %s"):format(#bytes // 8, n) end
-        return table.concat(out, "\n")
       end
-      local cases = {
-        { dsl.dump(prog), "plain", args },
-        { dsl.dump(prog, { bytes = true }), "bytes", args },
-        { dsl.dump(bytes), "plain", {} },
-        { dsl.dump(bytes, { bytes = true }), "bytes", {} },
-      }
-      for _, c in ipairs(cases) do
-        local got = env.run(("%s/listing %s/prog.bin %s %s"):format(dir, dir, c[2], table.concat(c[3], " ")))
-        local text, rest = got:match("^(.-\n)(ops .*)$")
-        assert.equal(c[1], text)
-        assert.equal(("ops %d\n%s\n"):format(ops, labels_in(c[1])), rest)
-      end
-      -- the user's L5 kept its name; the numeric jump to slot 5 got another;
-      -- the jump into the lddw's second half kept its offset
-      assert.truthy(cases[1][1]:find("\nL5:\n   10: exit\n", 1, true))
-      assert.truthy(cases[1][1]:find("goto +0x3 <L5_1>\n    2: if r3 != 0x1 goto +0x3\n", 1, true))
-      assert.truthy(cases[1][1]:find("\nL5_1:\n    5: r2 = 0x123456789 ll\n", 1, true))
-      env.run("rm -rf " .. dir)
-    end)
+      for _, n in ipairs(pending) do out[#out + 1] = ("label %d %s"):format(#bytes // 8, n) end
+      return table.concat(out, "\n")
+    end
+    local cases = {
+      { dsl.dump(prog), "plain", args },
+      { dsl.dump(prog, { bytes = true }), "bytes", args },
+      { dsl.dump(bytes), "plain", {} },
+      { dsl.dump(bytes, { bytes = true }), "bytes", {} },
+    }
+    for _, c in ipairs(cases) do
+      local got = env.run(("%s %s/prog.bin %s %s"):format(listing, dir, c[2], table.concat(c[3], " ")))
+      local text, rest = got:match("^(.-\n)(ops .*)$")
+      assert.equal(c[1], text)
+      assert.equal(("ops %d\n%s\n"):format(ops, labels_in(c[1])), rest)
+    end
+    -- the user's L5 kept its name; the numeric jump to slot 5 got another;
+    -- the jump into the lddw's second half kept its offset
+    assert.truthy(cases[1][1]:find("\nL5:\n   10: exit\n", 1, true))
+    assert.truthy(cases[1][1]:find("goto +0x3 <L5_1>\n    2: if r3 != 0x1 goto +0x3\n", 1, true))
+    assert.truthy(cases[1][1]:find("\nL5_1:\n    5: r2 = 0x123456789 ll\n", 1, true))
+    env.run("rm -rf " .. dir)
+  end
+
+  env.it("ebpfdsl_dump gives a C embedder dsl.dump's text, labels made up where the program has none", { "gcc" },
+    function() gives_dump_text() end)
+  env.it("gives the same text under AddressSanitizer, with the program's labels and without", { "gcc", "asan" },
+    function() gives_dump_text { asan = true } end)
 end)

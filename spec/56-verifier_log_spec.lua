@@ -245,21 +245,14 @@ int main(int argc, char **argv)
 describe("a C embedder's log", function()
   env.it("grows inside ebpfdsl_prog__load into the log programs.load gives", { "bpf", "gcc" }, function()
     local dir = env.tmpdir()
-    local f = assert(io.open(dir .. "/grown.c", "w"))
-    f:write(C_GROWN_LOG)
-    f:close()
-    env.run(("gcc -std=c99 -Wall -Werror -Icsrc -o %s/grown %s/grown.c build/libebpfdsl.a -lbpf -lelf -lz")
-      :format(dir, dir))
+    local grown = require("support.capi").build(dir, "grown", C_GROWN_LOG)
     -- refused (too long a program), with a log of a few MB: far past the
     -- first 64 KiB
     local t = {}
     for i = 1, 30000 do t[i] = d.mov("r1", i) end
     t[#t + 1] = d.exit()
-    local bytes = d.assemble(t)
-    f = assert(io.open(dir .. "/prog.bin", "wb"))
-    f:write(bytes)
-    f:close()
-    local out = env.run(("%s/grown %s/prog.bin"):format(dir, dir))
+    require("support.files").write(dir .. "/prog.bin", (d.assemble(t)))
+    local out = env.run(("%s %s/prog.bin"):format(grown, dir))
     env.run("rm -rf " .. dir)
     local _, _, errno, _, raw = programs.load { type = "socket_filter", name = "spec56grown", insns = t }
     local status, log = out:match("^(%S+ %d+)\n(.*)$")

@@ -25,11 +25,7 @@ local function child(code, seconds)
   return ok == true or ok == 0, out
 end
 
-local function write(path, bytes)
-  local f = assert(io.open(path, "wb"))
-  f:write(bytes)
-  f:close()
-end
+local write = require("support.files").write
 
 describe("BTF walks on crafted BTF", function()
   it("end with a loop error on a struct holding anonymous members of its own type", function()
@@ -623,10 +619,8 @@ int main(int argc, char **argv)
       local dir = env.tmpdir()
       local pins = ("/sys/fs/bpf/ebpfdsl_rob_c_%d"):format(require("ebpfdsl.core").monotime_ns() % 1e9)
       finally(function() os.execute("rm -rf " .. quote(dir) .. " " .. quote(pins)) end)
-      write(dir .. "/api.c", PROGRAM)
+      require("support.capi").build(dir, "api", PROGRAM, { std = "gnu99", flags = "-O1 -Wall" })
       write(dir .. "/zeros.btf", string.rep("\0", 40))
-      env.run(("gcc -std=gnu99 -O1 -Wall -Icsrc %s/api.c -o %s/api build/libebpfdsl.a -lbpf -lelf -lz")
-        :format(dir, dir))
       local ok, out = pcall(env.run, ("%s/api %s/zeros.btf %s 2>&1"):format(dir, dir, pins))
       assert.is_true(ok, out)
       assert.equal("ok\n", out)
