@@ -14,6 +14,17 @@ local function raises(f)
   return err
 end
 
+-- One spec per { instruction, message } case: assembling the instruction
+-- alone raises an error ending in the message.
+local function refused_each(cases)
+  for _, c in ipairs(cases) do
+    it(c[2], function()
+      local err = raises(function() dsl.assemble { c[1] } end)
+      assert.equal(c[2], err:sub(-#c[2]))
+    end)
+  end
+end
+
 local function insn(code, dst, src, off, imm)
   return string.pack("<BBi2i4", code, (src << 4) | dst, off, imm)
 end
@@ -69,12 +80,7 @@ describe("bad input", function()
       { dsl.ldsx("dw", "r1", "r2", 0), "insn 0 (ldsx): size 'dw' not allowed here (b, h, w)" },
       { dsl.atomic_add("h", "r1", 0, "r2"), "insn 0 (atomic_add): size 'h' not allowed for atomics (w, dw)" },
     }
-    for _, c in ipairs(cases) do
-      it(c[2], function()
-        local err = raises(function() dsl.assemble { c[1] } end)
-        assert.equal(c[2], err:sub(-#c[2]))
-      end)
-    end
+    refused_each(cases)
   end)
 
   it("an undefined label names the instruction, the label before it and the missing one", function()
@@ -179,12 +185,7 @@ describe("bad input", function()
       { { op = "call_kfunc", helper = 5 }, "insn 0 (call_kfunc): takes no helper" },
       { { foo = 1 }, "insn 0: a table with neither 'op' nor list items (key foo)" },
     }
-    for _, c in ipairs(cases) do
-      it(c[2], function()
-        local err = raises(function() dsl.assemble { c[1] } end)
-        assert.equal(c[2], err:sub(-#c[2]))
-      end)
-    end
+    refused_each(cases)
     it("or in the options", function()
       assert.matches("assemble: unknown option 'cpus'",
         raises(function() dsl.assemble({ dsl.exit() }, { cpus = 3 }) end))

@@ -6,17 +6,25 @@
 
 local M = {}
 
+-- Instructions: one added to the u64 map[key] for the key stored at
+-- fp + key_off, or a jump to the label `missing` when there is no entry.
+local function add_to_entry(d, map, key_off, missing)
+  return {
+    d.ld_map_fd("r1", map), d.mov("r2", "fp"), d.add("r2", key_off),
+    d.call("map_lookup_elem"),
+    d.jeq("r0", 0, missing),
+    d.mov("r1", 1),
+    d.atomic_add("dw", "r0", 0, "r1"),
+  }
+end
+
 -- M.add_one(d, map[, ret]) -> a whole program: one added to the u64 at
 -- key 0 of `map` (an array, a per-CPU array, or a hash whose key 0 is
 -- there), then return ret (0).
 function M.add_one(d, map, ret)
   return {
     d.st("w", "fp", -4, 0),
-    d.ld_map_fd("r1", map), d.mov("r2", "fp"), d.add("r2", -4),
-    d.call("map_lookup_elem"),
-    d.jeq("r0", 0, "out"),
-    d.mov("r1", 1),
-    d.atomic_add("dw", "r0", 0, "r1"),
+    add_to_entry(d, map, -4, "out"),
     d.label("out"),
     d.mov("r0", ret or 0),
     d.exit(),
@@ -29,11 +37,7 @@ end
 -- that one). Uses fp - 16 and r0..r5; ends at the label "bumped".
 function M.bump(d, map, key_off)
   return {
-    d.ld_map_fd("r1", map), d.mov("r2", "fp"), d.add("r2", key_off),
-    d.call("map_lookup_elem"),
-    d.jeq("r0", 0, "first"),
-    d.mov("r1", 1),
-    d.atomic_add("dw", "r0", 0, "r1"),
+    add_to_entry(d, map, key_off, "first"),
     d.ja("bumped"),
     d.label("first"),
     d.st("dw", "fp", -16, 1),
@@ -41,11 +45,7 @@ function M.bump(d, map, key_off)
     d.mov("r4", 1), -- BPF_NOEXIST
     d.call("map_update_elem"),
     d.jeq("r0", 0, "bumped"),
-    d.ld_map_fd("r1", map), d.mov("r2", "fp"), d.add("r2", key_off),
-    d.call("map_lookup_elem"),
-    d.jeq("r0", 0, "bumped"),
-    d.mov("r1", 1),
-    d.atomic_add("dw", "r0", 0, "r1"),
+    add_to_entry(d, map, key_off, "bumped"),
     d.label("bumped"),
   }
 end

@@ -51,14 +51,22 @@ local function packet(payload) return string.rep("\0", 14) .. payload .. string.
 local MISS = 0x7eadbeef
 M.MISS = MISS
 
+-- The oracle programs' start: the packet's first `len` bytes copied to
+-- fp + off, or a jump to `fail` when the packet is shorter.
+local function from_packet(off, len, fail)
+  return {
+    d.mov("r6", "r1"),
+    d.mov("r1", "r6"), d.mov("r2", 0), d.mov("r3", "fp"), d.add("r3", off), d.mov("r4", len),
+    d.call("skb_load_bytes"),
+    d.jne("r0", 0, fail),
+  }
+end
+
 -- reader(m) -> function(key_u32) -> the value's low 32 bits as the kernel
 -- program sees it, or MISS when the kernel finds no element.
 function M.reader(m)
   local prog = assert(e.programs.load { type = "socket_filter", name = "oracle_read", insns = {
-    d.mov("r6", "r1"),
-    d.mov("r1", "r6"), d.mov("r2", 0), d.mov("r3", "fp"), d.add("r3", -8), d.mov("r4", 4),
-    d.call("skb_load_bytes"),
-    d.jne("r0", 0, "miss"),
+    from_packet(-8, 4, "miss"),
     d.ld_map_fd("r1", m), d.mov("r2", "fp"), d.add("r2", -8),
     d.call("map_lookup_elem"),
     d.jeq("r0", 0, "miss"),
@@ -77,10 +85,7 @@ end
 -- the kernel program stores an 8-byte value under a 4-byte key.
 function M.writer(m)
   local prog = assert(e.programs.load { type = "socket_filter", name = "oracle_write", insns = {
-    d.mov("r6", "r1"),
-    d.mov("r1", "r6"), d.mov("r2", 0), d.mov("r3", "fp"), d.add("r3", -16), d.mov("r4", 12),
-    d.call("skb_load_bytes"),
-    d.jne("r0", 0, "out"),
+    from_packet(-16, 12, "out"),
     d.ld_map_fd("r1", m), d.mov("r2", "fp"), d.add("r2", -16), d.mov("r3", "fp"), d.add("r3", -12),
     d.mov("r4", 0),
     d.call("map_update_elem"),
