@@ -84,17 +84,16 @@ function M.jmp(cond, dst, x, to)
   return call_as("jmp", cond_name("jmp", cond, ""), -1, dst, x, to)
 end
 function M.jmp32(cond, dst, x, to) return call_as("jmp32", cond_name("jmp32", cond, "32"), -1, dst, x, to) end
-function M.jmp_imm(cond, dst, imm, to)
-  return call_as("jmp_imm", cond_name("jmp_imm", cond, ""), -1, dst, check.int("jmp_imm", 3, imm), to)
-end
-function M.jmp_reg(cond, dst, src, to)
-  return call_as("jmp_reg", cond_name("jmp_reg", cond, ""), -1, dst, check.reg("jmp_reg", 3, src), to)
-end
-function M.jmp32_imm(cond, dst, imm, to)
-  return call_as("jmp32_imm", cond_name("jmp32_imm", cond, "32"), -1, dst, check.int("jmp32_imm", 3, imm), to)
-end
-function M.jmp32_reg(cond, dst, src, to)
-  return call_as("jmp32_reg", cond_name("jmp32_reg", cond, "32"), -1, dst, check.reg("jmp32_reg", 3, src), to)
+-- jmp_imm(cond, dst, imm, to), jmp_reg(cond, dst, src, to) and their
+-- 32-bit twins: the operand checked as an integer or as a register.
+for _, width in ipairs { "", "32" } do
+  for _, operand in ipairs { { "_imm", check.int }, { "_reg", check.reg } } do
+    local name = "jmp" .. width .. operand[1]
+    local checked = operand[2]
+    M[name] = function(cond, dst, x, to)
+      return call_as(name, cond_name(name, cond, width), -1, dst, checked(name, 3, x), to)
+    end
+  end
 end
 
 return M

@@ -147,22 +147,15 @@ end
 -- ringbuf_submit(reg[, flags]) and ringbuf_discard(reg[, flags]) -> a
 -- list handing the reserved record in reg to the reader, or dropping it.
 -- flags: "no_wakeup", "force_wakeup", an integer or a register.
-function M.ringbuf_submit(ptr, flags)
-  local out = place({
-    { dst = "r1", src = reg("ringbuf_submit", 1, ptr) },
-    { dst = "r2", src = named("ringbuf_submit", 2, flags, M.ringbuf_flags, "wakeup flag") },
-  })
-  out[#out + 1] = dsl.call("ringbuf_submit")
-  return out
-end
-
-function M.ringbuf_discard(ptr, flags)
-  local out = place({
-    { dst = "r1", src = reg("ringbuf_discard", 1, ptr) },
-    { dst = "r2", src = named("ringbuf_discard", 2, flags, M.ringbuf_flags, "wakeup flag") },
-  })
-  out[#out + 1] = dsl.call("ringbuf_discard")
-  return out
+for _, fname in ipairs { "ringbuf_submit", "ringbuf_discard" } do
+  M[fname] = function(ptr, flags)
+    local out = place({
+      { dst = "r1", src = reg(fname, 1, ptr) },
+      { dst = "r2", src = named(fname, 2, flags, M.ringbuf_flags, "wakeup flag") },
+    })
+    out[#out + 1] = dsl.call(fname)
+    return out
+  end
 end
 
 -- ringbuf_output(map, data_reg, size[, flags]) -> a list copying size
