@@ -295,6 +295,22 @@ local function spec_of(fname, spec)
   return spec
 end
 
+-- What both builders make: `mov ctx_reg, r1` when ctx_reg is given (after
+-- clash(spec) refused a register it must not share), what start(spec)
+-- reads, the body, `mov r0, return_value`, `exit`.
+local function framed(fname, spec, clash, start)
+  spec = spec_of(fname, spec)
+  local out = {}
+  if spec.ctx_reg ~= nil then
+    reg(fname, "ctx_reg", spec.ctx_reg)
+    clash(spec)
+    if spec.ctx_reg ~= "r1" then out[1] = dsl.mov(spec.ctx_reg, "r1") end
+  end
+  append(out, start(spec))
+  flatten(spec.body, out)
+  return append(out, ending(fname, spec.return_value))
+end
+
 -- build_kprobe_program{args=, ctx_reg=, body=, return_value=0, arch=}
 -- -> a list: `mov ctx_reg, r1` when ctx_reg is given, the argument reads
 -- (args = {"r6", "r7"} for arguments 1, 2 or {{1, "r6"}, {3, "r7"}}), the
@@ -302,20 +318,11 @@ end
 -- (clj-ebpf returned assembled bytes; dsl.assemble(list) gives them.)
 function M.build_kprobe_program(spec)
   local fname = "kprobe.build_kprobe_program"
-  spec = spec_of(fname, spec)
-  local out = {}
-  if spec.ctx_reg ~= nil then
-    reg(fname, "ctx_reg", spec.ctx_reg)
-    for _, b in ipairs(bindings(fname, spec.args or {})) do
-      if b.dst == spec.ctx_reg then
-        fail(fname .. ": argument " .. tostring(b.n) .. " is read into ctx_reg " .. b.dst)
-      end
+  return framed(fname, spec, function(s)
+    for _, b in ipairs(bindings(fname, s.args or {})) do
+      if b.dst == s.ctx_reg then fail(fname .. ": argument " .. tostring(b.n) .. " is read into ctx_reg " .. b.dst) end
     end
-    if spec.ctx_reg ~= "r1" then out[1] = dsl.mov(spec.ctx_reg, "r1") end
-  end
-  append(out, M.read_args("r1", spec.args or {}, { arch = spec.arch }))
-  flatten(spec.body, out)
-  return append(out, ending(fname, spec.return_value))
+  end, function(s) return M.read_args("r1", s.args or {}, { arch = s.arch }) end)
 end
 
 -- build_kretprobe_program{ret_reg=, ctx_reg=, body=, return_value=0, arch=}
@@ -323,16 +330,12 @@ end
 -- when given, the body, `mov r0, return_value`, `exit`.
 function M.build_kretprobe_program(spec)
   local fname = "kprobe.build_kretprobe_program"
-  spec = spec_of(fname, spec)
-  local out = {}
-  if spec.ctx_reg ~= nil then
-    reg(fname, "ctx_reg", spec.ctx_reg)
-    if spec.ctx_reg == spec.ret_reg then fail(fname .. ": ret_reg and ctx_reg are both " .. spec.ctx_reg) end
-    if spec.ctx_reg ~= "r1" then out[1] = dsl.mov(spec.ctx_reg, "r1") end
-  end
-  if spec.ret_reg ~= nil then out[#out + 1] = M.kretprobe_return_value("r1", spec.ret_reg, { arch = spec.arch }) end
-  flatten(spec.body, out)
-  return append(out, ending(fname, spec.return_value))
+  return framed(fname, spec, function(s)
+    if s.ctx_reg == s.ret_reg then fail(fname .. ": ret_reg and ctx_reg are both " .. s.ctx_reg) end
+  end, function(s)
+    if s.ret_reg == nil then return {} end
+    return { M.kretprobe_return_value("r1", s.ret_reg, { arch = s.arch }) }
+  end)
 end
 
 -- Section names as libbpf spells them: "kprobe/<fn>", "kretprobe/<fn>".
