@@ -295,22 +295,30 @@ static int grow_open(ebpfdsl_btfw *w, int want, const char *what)
 	return 0;
 }
 
-int ebpfdsl_btfw__member(ebpfdsl_btfw *w, const char *name, int type, uint32_t bit_offset)
+/* One more item of the open type of `kind` (a struct's member, a
+ * func_proto's param): its name, its type and, for a member (nwords 3),
+ * its bit offset. The type stays open for the next item. */
+static int add_item(ebpfdsl_btfw *w, int kind, const char *what, const char *name, int type, size_t nwords,
+		    uint32_t bit_offset)
 {
-	uint32_t m[3];
+	uint32_t item[3];
 	int64_t off;
 	size_t open = w->open;
-	if (w->failed || check_name(w, "member", name, 1) || check_id(w, "member", type, 0) ||
-	    grow_open(w, BTF_KIND_STRUCT, "member"))
+	if (w->failed || check_name(w, what, name, 1) || check_id(w, what, type, 0) || grow_open(w, kind, what))
 		return -1;
 	off = ebpfdsl_btfw__string(w, name);
-	m[0] = (uint32_t)off;
-	m[1] = (uint32_t)type;
-	m[2] = bit_offset;
-	if (off < 0 || put(w, m, 3) == SIZE_MAX)
+	item[0] = (uint32_t)off;
+	item[1] = (uint32_t)type;
+	item[2] = bit_offset;
+	if (off < 0 || put(w, item, nwords) == SIZE_MAX)
 		return -1;
-	w->open = open; /* still open for the next member */
+	w->open = open;
 	return 0;
+}
+
+int ebpfdsl_btfw__member(ebpfdsl_btfw *w, const char *name, int type, uint32_t bit_offset)
+{
+	return add_item(w, BTF_KIND_STRUCT, "member", name, type, 3, bit_offset);
 }
 
 int ebpfdsl_btfw__typedef(ebpfdsl_btfw *w, const char *name, int type)
@@ -342,19 +350,7 @@ int ebpfdsl_btfw__func_proto(ebpfdsl_btfw *w, int ret)
 
 int ebpfdsl_btfw__param(ebpfdsl_btfw *w, const char *name, int type)
 {
-	uint32_t p[2];
-	int64_t off;
-	size_t open = w->open;
-	if (w->failed || check_name(w, "param", name, 1) || check_id(w, "param", type, 0) ||
-	    grow_open(w, BTF_KIND_FUNC_PROTO, "param"))
-		return -1;
-	off = ebpfdsl_btfw__string(w, name);
-	p[0] = (uint32_t)off;
-	p[1] = (uint32_t)type;
-	if (off < 0 || put(w, p, 2) == SIZE_MAX)
-		return -1;
-	w->open = open;
-	return 0;
+	return add_item(w, BTF_KIND_FUNC_PROTO, "param", name, type, 2, 0);
 }
 
 int ebpfdsl_btfw__func(ebpfdsl_btfw *w, const char *name, int proto, int linkage)
