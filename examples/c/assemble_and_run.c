@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /* Shows the C core with no Lua at all: assemble a program with labels,
- * print its disassembly, and (as root) load and test-run it in the kernel. */
-#include <errno.h>
+ * print its listing (dsl.dump's text, with the program's own labels), and
+ * (as root) load and test-run it in the kernel, with a log that grows to
+ * fit should the verifier refuse it. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include "ebpfdsl.h"
@@ -14,14 +16,14 @@ static void emit(ebpfdsl_asm *a, struct ebpfdsl_op op)
 
 int main(void)
 {
-	static char log[65536];
-	struct ebpfdsl_prog_load_opts opts = { .sz = sizeof(opts), .name = "sum_c", .log_buf = log,
-					       .log_size = sizeof(log) };
+	char *log = NULL;
+	struct ebpfdsl_prog_load_opts opts = { .sz = sizeof(opts), .name = "sum_c", .log_alloc = &log };
 	unsigned char data[64] = { 0 };
 	struct ebpfdsl_test_run run = { .sz = sizeof(run), .data_in = data, .data_size_in = sizeof(data) };
 	const struct bpf_insn *insns;
-	char line[128];
-	size_t cnt;
+	struct ebpfdsl_label labels[8];
+	char listing[1024];
+	size_t cnt, nlabels = 0;
 	int fd, err;
 	ebpfdsl_asm *a = ebpfdsl_asm__new(NULL);
 
@@ -41,13 +43,15 @@ int main(void)
 		return 1;
 	}
 	insns = ebpfdsl_asm__insns(a, &cnt);
-	for (size_t pc = 0; pc < cnt;) {
-		struct ebpfdsl_op op;
-		int slots = ebpfdsl_decode(insns, cnt, pc, &op);
-		ebpfdsl_op_print(line, sizeof(line), &op, NULL);
-		printf("%4zu: %s\n", pc, line);
-		pc += (size_t)slots;
+	while (nlabels < 8 && ebpfdsl_asm__label_at(a, nlabels, &labels[nlabels].name, &labels[nlabels].slot) == 0)
+		nlabels++;
+	err = ebpfdsl_dump(insns, cnt, labels, nlabels, NULL, listing, sizeof(listing));
+	if (err < 0) {
+		fprintf(stderr, "listing: %s\n", strerror(-err));
+		ebpfdsl_asm__free(a);
+		return 1;
 	}
+	fputs(listing, stdout);
 
 	if (geteuid() != 0) {
 		printf("not root: skipping the kernel part\n");
@@ -57,9 +61,11 @@ int main(void)
 	fd = ebpfdsl_prog__load(BPF_PROG_TYPE_SOCKET_FILTER, insns, cnt, &opts);
 	ebpfdsl_asm__free(a);
 	if (fd < 0) {
-		fprintf(stderr, "load: %s\n%s", strerror(-fd), log);
+		fprintf(stderr, "load: %s\n%s", strerror(-fd), log ? log : "");
+		free(log);
 		return 1;
 	}
+	free(log);
 	err = ebpfdsl_prog__test_run(fd, &run);
 	close(fd);
 	if (err) {
