@@ -183,9 +183,7 @@ describe("prog:attach_uprobe", function()
       d.stx("dw", "fp", -8, "r6"),
       d.stx("dw", "fp", -24, "r7"),
       d.stx("dw", "fp", -16, "r8"),
-      d.ld_map_fd("r1", args), d.mov("r2", "fp"), d.add("r2", -8), d.mov("r3", "fp"), d.add("r3", -24),
-      d.mov("r4", 0),
-      d.call("map_update_elem"),
+      count.update(d, args, -8, -24),
       d.mov("r0", 0),
       d.exit(),
     } })

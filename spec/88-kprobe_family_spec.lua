@@ -74,9 +74,7 @@ describe("kprobes on kernel functions", function()
       d.rsh("r0", 32),
       d.stx("w", "fp", -4, "r0"),
       d.stx("dw", "fp", -16, "r6"),
-      d.ld_map_fd("r1", rets), d.mov("r2", "fp"), d.add("r2", -4), d.mov("r3", "fp"), d.add("r3", -16),
-      d.mov("r4", 0),
-      d.call("map_update_elem"),
+      require("support.count").update(d, rets, -4, -16),
       d.mov("r0", 0),
       d.exit(),
     })
@@ -358,8 +356,7 @@ describe("prog:attach_kprobe_multi", function()
         d.mov("r6", "r1"),
         d.call("get_current_pid_tgid"), d.rsh("r0", 32), d.stx("w", "fp", -4, "r0"),
         d.mov("r1", "r6"), d.call("get_attach_cookie"), d.stx("dw", "fp", -16, "r0"),
-        d.ld_map_fd("r1", cookies), d.mov("r2", "fp"), d.add("r2", -4), d.mov("r3", "fp"), d.add("r3", -16),
-        d.mov("r4", 0), d.call("map_update_elem"),
+        require("support.count").update(d, cookies, -4, -16),
         d.mov("r0", 0), d.exit() } })
   end
 
@@ -431,9 +428,7 @@ describe("BPF trampolines", function()
       d.ldx("dw", "r6", "r1", 8 * nargs),
       d.call("get_current_pid_tgid"), d.rsh("r0", 32), d.stx("w", "fp", -4, "r0"),
       d.stx("dw", "fp", -16, "r6"),
-      d.ld_map_fd("r1", rets), d.mov("r2", "fp"), d.add("r2", -4), d.mov("r3", "fp"), d.add("r3", -16),
-      d.mov("r4", 0),
-      d.call("map_update_elem"),
+      require("support.count").update(d, rets, -4, -16),
       d.mov("r0", 0),
       d.exit(),
     } })

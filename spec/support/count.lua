@@ -3,6 +3,7 @@
 -- a per-CPU array slot each time it runs (and the array to read the total
 -- from), and the instructions of a per-key count in a hash map. Maps are
 -- the observation; nothing global (kernel.bpf_stats_enabled) is touched.
+-- Also the instructions of a map update from two stack slots.
 
 local M = {}
 
@@ -31,6 +32,16 @@ function M.add_one(d, map, ret)
   }
 end
 
+-- M.update(d, map, key_off, value_off[, flags]) -> instructions:
+-- map_update_elem(map, fp + key_off, fp + value_off, flags or 0); r0 its result.
+function M.update(d, map, key_off, value_off, flags)
+  return {
+    d.ld_map_fd("r1", map), d.mov("r2", "fp"), d.add("r2", key_off), d.mov("r3", "fp"), d.add("r3", value_off),
+    d.mov("r4", flags or 0),
+    d.call("map_update_elem"),
+  }
+end
+
 -- M.bump(d, map, key_off) -> instructions: map[key] += 1 for the key
 -- stored at fp + key_off (above fp - 8), making the entry with 1 when it
 -- is missing (BPF_NOEXIST: when another CPU made it meanwhile, add to
@@ -41,9 +52,7 @@ function M.bump(d, map, key_off)
     d.ja("bumped"),
     d.label("first"),
     d.st("dw", "fp", -16, 1),
-    d.ld_map_fd("r1", map), d.mov("r2", "fp"), d.add("r2", key_off), d.mov("r3", "fp"), d.add("r3", -16),
-    d.mov("r4", 1), -- BPF_NOEXIST
-    d.call("map_update_elem"),
+    M.update(d, map, key_off, -16, 1), -- BPF_NOEXIST
     d.jeq("r0", 0, "bumped"),
     add_to_entry(d, map, key_off, "bumped"),
     d.label("bumped"),

@@ -86,9 +86,7 @@ end
 function M.writer(m)
   local prog = assert(e.programs.load { type = "socket_filter", name = "oracle_write", insns = {
     from_packet(-16, 12, "out"),
-    d.ld_map_fd("r1", m), d.mov("r2", "fp"), d.add("r2", -16), d.mov("r3", "fp"), d.add("r3", -12),
-    d.mov("r4", 0),
-    d.call("map_update_elem"),
+    require("support.count").update(d, m, -16, -12),
     d.label("out"),
     d.exit(),
   } })
