@@ -56,11 +56,16 @@ int main(void)
 		struct ebpfdsl_prog_load_opts o = { .sz = sizeof(o), .name = "c_tp_btf",
 						    .expected_attach_type = ebpfdsl_prog_def__attach_type(d),
 						    .attach_to = "sched_switch" };
-		ebpfdsl_asm *a = ebpfdsl_asm__new(NULL);
-		if (ebpfdsl_prog_def__type(d) != BPF_PROG_TYPE_TRACING || o.expected_attach_type != BPF_TRACE_RAW_TP) {
-			fprintf(stderr, "the tp_btf row says %s + %s\n", d->prog_type, d->attach_type);
+		ebpfdsl_asm *a;
+		if (!d) {
+			fprintf(stderr, "no program type named tp_btf\n");
 			return 1;
 		}
+		if (ebpfdsl_prog_def__type(d) != BPF_PROG_TYPE_TRACING || o.expected_attach_type != BPF_TRACE_RAW_TP) {
+			fprintf(stderr, "the tp_btf row says %s + %s\n", d->prog_type, d->attach_type ? d->attach_type : "none");
+			return 1;
+		}
+		a = ebpfdsl_asm__new(NULL);
 		if (!a || assemble(a, ok, 2, &insns, &cnt))
 			return 1;
 		fd = ebpfdsl_prog__load(ebpfdsl_prog_def__type(d), insns, cnt, &o);
