@@ -33,17 +33,19 @@ local function slot_of(labels, name)
 end
 
 -- Loads `prog` as socket filter `name`, which the kernel must refuse (EACCES)
--- at the instruction `label` marks, and checks the message names it and
--- ends in `reason`.
-local function assert_refused_at_label(name, prog, label, reason)
+-- at the instruction `past` slots after `label` (0: the one it marks), and
+-- checks the message names it so, shows it, and ends in `reason`; returns
+-- the message.
+local function assert_refused_at(name, prog, label, past, reason)
   local p, msg, err, log = programs.load { type = "socket_filter", name = name, insns = prog }
   assert.is_nil(p)
   assert.equal(13, err)
   local _, _, labels = line_of(prog, 0)
-  local idx = slot_of(labels, label)
+  local idx = slot_of(labels, label) + past
   assert.equal(idx, kernel_index(log))
-  assert.equal(("load of socket_filter '%s' refused: Permission denied: insn %d (at label '%s'): %s: %s")
-    :format(name, idx, label, (line_of(prog, idx)), reason), msg)
+  assert.equal(("load of socket_filter '%s' refused: Permission denied: insn %d (%s label '%s'): %s: %s")
+    :format(name, idx, past == 0 and "at" or "after", label, (line_of(prog, idx)), reason), msg)
+  return msg
 end
 
 describe("a refused program's message", function()
@@ -57,7 +59,7 @@ describe("a refused program's message", function()
       d.add("r0", "r2"), -- r2 is unset when the jump is taken
       d.exit(),
     }
-    assert_refused_at_label("uninit", prog, "out", "R2 !read_ok")
+    assert_refused_at("uninit", prog, "out", 0, "R2 !read_ok")
   end)
 
   env.it("names an out-of-bounds stack write after a label", "bpf", function()
@@ -70,14 +72,7 @@ describe("a refused program's message", function()
       d.stx("dw", "fp", -520, "r1"), -- the stack is 512 bytes
       d.exit(),
     }
-    local p, msg, err, log = programs.load { type = "socket_filter", name = "stack_oob", insns = prog }
-    assert.is_nil(p)
-    assert.equal(13, err)
-    local idx = kernel_index(log)
-    local _, _, labels = line_of(prog, 0)
-    assert.equal(slot_of(labels, "body") + 2, idx)
-    assert.equal(("load of socket_filter 'stack_oob' refused: Permission denied: insn %d (after label 'body'): " ..
-      "%s: invalid write to stack R10 off=-520 size=8"):format(idx, (line_of(prog, idx))), msg)
+    local msg = assert_refused_at("stack_oob", prog, "body", 2, "invalid write to stack R10 off=-520 size=8")
     assert.matches("%*%(u64 %*%)%(r10 %- 0x208%) = r1", msg) -- our syntax, not the kernel's "(r10 -520)"
   end)
 
@@ -93,7 +88,7 @@ describe("a refused program's message", function()
       d.ldx("dw", "r0", "r0", 0), -- r0 may be NULL here
       d.exit(),
     }
-    assert_refused_at_label("no_null_check", prog, "found", "R0 invalid mem access 'map_value_or_null'")
+    assert_refused_at("no_null_check", prog, "found", 0, "R0 invalid mem access 'map_value_or_null'")
   end)
 
   env.it("shows a failing jump with the name of its target", "bpf", function()
