@@ -74,6 +74,12 @@ describe("ring-buffer words", function()
       "ringbuf_query: unknown query 'size' (known: avail_data, cons_pos, prod_pos, ring_size)")
     assert.has_error(function() dsl.ringbuf_reserve("r6", "m", 8) end)
     assert.has_error(function() dsl.reserve_or_count_loss("r6", 7, 8, 8, nil) end)
+    assert.has_error(function() dsl.ringbuf_reserve("r6", 7, 8, "no_wakeup") end,
+      "ringbuf_reserve: takes no named flags ('no_wakeup'); give 0, an integer or a register")
+    local ok, err = pcall(dsl.reserve_or_count_loss, "r6", 7, 8, 8, "lost", 4)
+    assert.is_false(ok)
+    assert.matches("reserve_or_count_loss", err)
+    assert.matches("options table", err)
   end)
 
   -- Run a list of movs and map loads on a register file.

@@ -6,6 +6,7 @@ local env = require "support.env"
 local oracle = require "support.map_oracle"
 local json = require "dkjson"
 local e = require "ebpfdsl"
+local E = require "support.errno"
 local maps = e.maps
 
 local NEEDS = { "bpf", "bpftool" }
@@ -73,7 +74,7 @@ describe("pinning", function()
     assert.equal(10, m[1]) -- still open here
     local gone, msg, errno = maps.open_pinned(path)
     assert.is_nil(gone)
-    assert.equal(2, errno)
+    assert.equal(E.ENOENT, errno)
     assert.equal("open_pinned " .. path .. ": No such file or directory", msg)
   end)
 
@@ -99,7 +100,7 @@ describe("pinning", function()
   env.it("explains refusals: missing pins, taken paths, paths off bpffs, pins of programs", NEEDS, function()
     local missing, msg, errno = maps.open_pinned(DIR .. "/no/such/pin")
     assert.is_nil(missing)
-    assert.equal(2, errno)
+    assert.equal(E.ENOENT, errno)
     assert.matches("open_pinned " .. DIR .. "/no/such/pin: No such file or directory", msg, 1, true)
 
     local m <close> = assert(maps.hash { key = "u32", value = "u32", max_entries = 1, name = "taken" })
@@ -107,7 +108,7 @@ describe("pinning", function()
     local ok
     ok, msg, errno = m:pin(DIR .. "/taken")
     assert.is_nil(ok)
-    assert.equal(17, errno)
+    assert.equal(E.EEXIST, errno)
     assert.equal("pin at " .. DIR .. "/taken on hash map 'taken': File exists", msg)
 
     local tmp = env.tmpdir()
@@ -118,7 +119,7 @@ describe("pinning", function()
     io.open(plain, "w"):close()
     ok, msg, errno = m:unpin(plain)
     assert.is_nil(ok)
-    assert.equal(22, errno)
+    assert.equal(E.EINVAL, errno)
     assert.matches("not on a bpf filesystem", msg, 1, true)
     assert.is_true(exists(plain)) -- unpin never removes an ordinary file
     ok, msg = maps.open_pinned(plain)
@@ -208,7 +209,7 @@ describe("pins of every kind", function()
         else
           assert.is_nil(got)
           assert.equal(("%s %s: the pin is a %s, not a %s"):format(o[2], path, pin[2], o[3]), msg)
-          assert.equal(22, errno)
+          assert.equal(E.EINVAL, errno)
         end
       end
     end
@@ -233,13 +234,13 @@ describe("pins of every kind", function()
       local r, msg, errno = o:pin(dir .. "/conv_" .. name) -- once per handle for links; taken for the others
       assert.is_nil(r)
       assert.equal("string", type(msg))
-      assert.equal(o == l and 16 or 17, errno) -- EBUSY, EEXIST
+      assert.equal(o == l and E.EBUSY or E.EEXIST, errno)
       assert.equal(o, o:unpin())
       assert.is_false(exists(path))
       r, msg, errno = o:unpin(path) -- nothing there any more
       assert.is_nil(r)
       assert.matches(path, msg, 1, true)
-      assert.equal(2, errno)
+      assert.equal(E.ENOENT, errno)
     end
   end)
 
@@ -294,7 +295,7 @@ describe("pins of every kind", function()
     f:close()
     local ok, msg, errno = l:unpin()
     assert.is_nil(ok)
-    assert.equal(22, errno)
+    assert.equal(E.EINVAL, errno)
     assert.equal("unpin of " .. fs .. "/link (its directory is not on a bpf filesystem): Invalid argument", msg)
     assert.equal("keep me", io.open(fs .. "/link"):read("a"))
   end)

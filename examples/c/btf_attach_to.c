@@ -66,8 +66,10 @@ int main(void)
 			return 1;
 		}
 		a = ebpfdsl_asm__new(NULL);
-		if (!a || assemble(a, ok, 2, &insns, &cnt))
+		if (!a || assemble(a, ok, 2, &insns, &cnt)) {
+			ebpfdsl_asm__free(a);
 			return 1;
+		}
 		fd = ebpfdsl_prog__load(ebpfdsl_prog_def__type(d), insns, cnt, &o);
 		ebpfdsl_asm__free(a);
 		if (fd == -EPERM || fd == -EACCES) {
@@ -94,11 +96,15 @@ int main(void)
 		struct ebpfdsl_prog_load_opts o = { .sz = sizeof(o), .log_buf = log, .log_size = sizeof(log) };
 		ebpfdsl_asm *a = ebpfdsl_asm__new(NULL);
 		struct ebpfdsl_label labels[] = { { "sum", 1 } };
-		if (!a || assemble(a, bad, 3, &insns, &cnt))
+		if (!a || assemble(a, bad, 3, &insns, &cnt)) {
+			ebpfdsl_asm__free(a);
 			return 1;
+		}
 		fd = ebpfdsl_prog__load(BPF_PROG_TYPE_SOCKET_FILTER, insns, cnt, &o);
 		if (fd >= 0) {
 			fprintf(stderr, "the verifier accepted a read of an unset register\n");
+			close(fd);
+			ebpfdsl_asm__free(a);
 			return 1;
 		}
 		ebpfdsl_vlog_explain(log, insns, cnt, labels, 1, why, sizeof(why));

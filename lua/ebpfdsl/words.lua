@@ -36,6 +36,9 @@ local function named(fname, n, x, names, what)
     if v then return v end
     local known = {}
     for k in pairs(names) do known[#known + 1] = k end
+    if #known == 0 then
+      blame(("%s: takes no named %ss ('%s'); give 0, an integer or a register"):format(fname, what, x))
+    end
     table.sort(known)
     blame(("%s: unknown %s '%s' (known: %s)"):format(fname, what, x, table.concat(known, ", ")))
   end
@@ -196,6 +199,7 @@ function M.reserve_or_count_loss(dst, ringbuf, nbytes, loss_map, fail_label, opt
   reg(fname, 1, dst)
   check.map(fname, 4, loss_map)
   if type(fail_label) ~= "string" or fail_label == "" then argerr(fname, 5, "a label name", fail_label) end
+  if opts ~= nil and type(opts) ~= "table" then argerr(fname, 6, "an options table", opts) end
   opts = opts or {}
   local key = opts.key_offset == nil and -4 or int(fname, 6, opts.key_offset)
   if key >= 0 or key < -512 or key % 4 ~= 0 then
