@@ -20,6 +20,8 @@ enum ebpfdsl_lua_opt_kind {
 	EBPFDSL_LUA_OPT_FD,      /* int: an fd, or an object with :fd() */
 	EBPFDSL_LUA_OPT_ENUM,    /* int, from one of `names` */
 	EBPFDSL_LUA_OPT_KNOWN,   /* a known key its caller reads by hand */
+	EBPFDSL_LUA_OPT_INNER,   /* KNOWN, but set by our own Lua, not the user's
+				  * (the caller's check, a checker, rejects it) */
 	EBPFDSL_LUA_OPT_CHARS,   /* char[N], NUL-terminated: pushed only */
 };
 
@@ -51,6 +53,7 @@ struct ebpfdsl_lua_opt {
 #define EBPFDSL_OPT_ENUM(T, k, f, d, n) { k, EBPFDSL_LUA_OPT_ENUM, offsetof(T, f), d, 0, 0, n }
 #define EBPFDSL_OPT_CHARS(T, k, f) { k, EBPFDSL_LUA_OPT_CHARS, offsetof(T, f), 0, 0, 0, NULL }
 #define EBPFDSL_OPT_KNOWN(k) { k, EBPFDSL_LUA_OPT_KNOWN, 0, 0, 0, 0, NULL }
+#define EBPFDSL_OPT_INNER(k) { k, EBPFDSL_LUA_OPT_INNER, 0, 0, 0, 0, NULL }
 #define EBPFDSL_OPT_END { NULL, EBPFDSL_LUA_OPT_END, 0, 0, 0, 0, NULL }
 
 /* Fills the struct at out from the options table at idx (nil or none: every
@@ -64,9 +67,14 @@ void ebpfdsl_lua_opt_read(lua_State *L, int vidx, const char *what, const struct
 			  int argn);
 /* The message for an unknown key k among the rows' keys, pushed. */
 void ebpfdsl_lua_opts_push_unknown(lua_State *L, const char *what, const char *k, const struct ebpfdsl_lua_opt *rows);
+/* Pushes a function(t) -> nil, or the message for t's first key no row
+ * has (INNER rows not counted): the key check of a Lua function that
+ * passes the table on to C, made before its own work and raised at its
+ * caller's line (programs.load, maps.create). */
+void ebpfdsl_lua_opts_push_checker(lua_State *L, const char *what, const struct ebpfdsl_lua_opt *rows);
 /* Sets t[key] = the field for each row of the struct at s, into the table
  * at the top of the stack (STR rows: only when not NULL; ENUM rows: the
- * name, else the number; KNOWN rows: skipped). */
+ * name, else the number; KNOWN and INNER rows: skipped). */
 void ebpfdsl_lua_opts_push(lua_State *L, const void *s, const struct ebpfdsl_lua_opt *rows);
 
 #endif
