@@ -74,6 +74,18 @@ static void push_libbpf_reason(lua_State *L, const char *msg, const char *fallba
 	}
 }
 
+/* nil, "<prefix>: <libbpf's reason, or fallback>", err: a failure told
+ * with libbpf's last words (prefix stays alive on the stack). */
+static int fail_reason(lua_State *L, int err, const char *msg, const char *fallback, const char *prefix)
+{
+	luaL_pushfail(L);
+	push_libbpf_reason(L, msg, fallback);
+	lua_pushfstring(L, "%s: %s", prefix, lua_tostring(L, -1));
+	lua_remove(L, -2);
+	lua_pushinteger(L, err);
+	return 3;
+}
+
 /* object_open(path_or_bytes[, name]) -> Object | nil, msg, errno */
 static int l_object_open(lua_State *L)
 {
@@ -94,12 +106,8 @@ static int l_object_open(lua_State *L)
 		err = errno;
 		if (err >= 4000 && err < 4100) /* libbpf's own codes: a malformed object */
 			err = EINVAL;
-		luaL_pushfail(L);
-		push_libbpf_reason(L, msg, ebpfdsl_strerror(err));
-		lua_pushfstring(L, "cannot open BPF object %s: %s", is_elf ? "from memory" : s, lua_tostring(L, -1));
-		lua_remove(L, -2);
-		lua_pushinteger(L, err);
-		return 3;
+		return fail_reason(L, err, msg, ebpfdsl_strerror(err),
+				   lua_pushfstring(L, "cannot open BPF object %s", is_elf ? "from memory" : s));
 	}
 	lua_pop(L, 1); /* msg */
 	return 1;
@@ -447,20 +455,15 @@ static int obj_load(lua_State *L)
 		lua_pushvalue(L, 4);
 		return 5;
 	}
-	luaL_pushfail(L);
 	{
 		/* without the privileges, that is the cause, whatever libbpf's last words */
 		struct ebpfdsl_explain w = { .sz = sizeof(w), .op = "load", .map_type = -1, .index = -1,
 					     .prog_type = -1, .attach_type = -1 };
 		char why[256];
-		if ((err == -EPERM || err == -EACCES) && ebpfdsl_explain(-err, &w, why, sizeof(why)))
-			lua_pushstring(L, why);
-		else
-			push_libbpf_reason(L, log, ebpfdsl_strerror(-err));
+		int priv = (err == -EPERM || err == -EACCES) && ebpfdsl_explain(-err, &w, why, sizeof(why));
+		fail_reason(L, -err, priv ? "" : log, priv ? why : ebpfdsl_strerror(-err),
+			    lua_pushfstring(L, "load of %s failed", ebpfdsl_object__name(o)));
 	}
-	lua_pushfstring(L, "load of %s failed: %s", ebpfdsl_object__name(o), lua_tostring(L, -1));
-	lua_remove(L, -2);
-	lua_pushinteger(L, -err);
 	lua_pushstring(L, log);
 	return 4;
 }
@@ -511,6 +514,23 @@ static int obj_map(lua_State *L)
 	return 3;
 }
 
+/* The Link of obj:attach and obj:register, made by fn (keeping the
+ * object, argument 1, and the Prog at prog_idx, or none: 0). */
+static int object_link(lua_State *L, int (*fn)(ebpfdsl_object *, size_t, ebpfdsl_link **, char *, size_t),
+		       ebpfdsl_object *o, size_t i, int prog_idx, const char *prefix)
+{
+	char *msg = lua_newuserdatauv(L, MSG_SIZE, 0);
+	ebpfdsl_link *l = NULL, **slot = ebpfdsl_lua_new_link(L, prog_idx, 1);
+	int err = -fn(o, i, &l, msg, MSG_SIZE);
+	if (!err) {
+		*slot = l;
+		return 1;
+	}
+	if (!*msg && err == EOPNOTSUPP)
+		return fail_reason(L, err, "", "libbpf cannot attach this section by itself", prefix);
+	return fail_reason(L, err, msg, ebpfdsl_strerror(err), prefix);
+}
+
 /* obj:attach(name) -> ebpfdsl.Link | nil, msg, errno: attaches as the
  * program's section says. The link keeps the object alive (libbpf's link
  * may use the object's maps to detach); link:prog() is the program as
@@ -520,9 +540,6 @@ static int obj_attach(lua_State *L)
 	ebpfdsl_object *o = check_open(L, 1);
 	size_t i = prog_index(L, o, 2);
 	struct ebpfdsl_object_prog p;
-	ebpfdsl_link **slot, *l = NULL;
-	char *msg;
-	int err;
 
 	ebpfdsl_object__prog(o, i, &p);
 	if (!ebpfdsl_object__loaded(o))
@@ -532,22 +549,8 @@ static int obj_attach(lua_State *L)
 		lua_pushnil(L);
 	else if (push_prog(L, &p) != 1)
 		return 3;
-	msg = lua_newuserdatauv(L, MSG_SIZE, 0);
-	slot = ebpfdsl_lua_new_link(L, 3, 1);
-	err = -ebpfdsl_object__attach(o, i, &l, msg, MSG_SIZE);
-	if (err) {
-		luaL_pushfail(L);
-		if (!*msg && err == EOPNOTSUPP)
-			lua_pushstring(L, "libbpf cannot attach this section by itself");
-		else
-			push_libbpf_reason(L, msg, ebpfdsl_strerror(err));
-		lua_pushfstring(L, "attach of '%s' (section %s): %s", p.name, p.section, lua_tostring(L, -1));
-		lua_remove(L, -2);
-		lua_pushinteger(L, err);
-		return 3;
-	}
-	*slot = l;
-	return 1;
+	return object_link(L, ebpfdsl_object__attach, o, i, 3,
+			   lua_pushfstring(L, "attach of '%s' (section %s)", p.name, p.section));
 }
 
 /* obj:register(map_name) -> ebpfdsl.Link | nil, msg, errno: the
@@ -558,9 +561,6 @@ static int obj_register(lua_State *L)
 	ebpfdsl_object *o = check_open(L, 1);
 	size_t i = map_index(L, o, 2);
 	struct ebpfdsl_object_map d;
-	ebpfdsl_link **slot, *l = NULL;
-	char *msg;
-	int err;
 
 	ebpfdsl_object__map(o, i, &d);
 	if (d.type != BPF_MAP_TYPE_STRUCT_OPS)
@@ -569,19 +569,8 @@ static int obj_register(lua_State *L)
 	if (!ebpfdsl_object__loaded(o))
 		return luaL_error(L, "register: %s %s is not loaded; call load() first", OBJECT, ebpfdsl_object__name(o));
 	lua_settop(L, 2);
-	msg = lua_newuserdatauv(L, MSG_SIZE, 0);
-	slot = ebpfdsl_lua_new_link(L, 0, 1);
-	err = -ebpfdsl_object__register(o, i, &l, msg, MSG_SIZE);
-	if (err) {
-		luaL_pushfail(L);
-		push_libbpf_reason(L, msg, strerror(err));
-		lua_pushfstring(L, "register of struct_ops '%s': %s", d.name, lua_tostring(L, -1));
-		lua_remove(L, -2);
-		lua_pushinteger(L, err);
-		return 3;
-	}
-	*slot = l;
-	return 1;
+	return object_link(L, ebpfdsl_object__register, o, i, 0,
+			   lua_pushfstring(L, "register of struct_ops '%s'", d.name));
 }
 
 static const luaL_Reg obj_methods[] = {
