@@ -122,13 +122,6 @@ static int link_count(lua_State *L)
 	return 1;
 }
 
-static int link_prog(lua_State *L)
-{
-	check_link(L, 1);
-	lua_getiuservalue(L, 1, 1);
-	return 1;
-}
-
 /* link:pin(path) -> link | nil, msg, errno. The pin is the C link's,
  * which keeps one at a time. */
 static int link_pin(lua_State *L)
@@ -292,7 +285,6 @@ static const luaL_Reg link_methods[] = {
 	{ "kind", link_kind },
 	{ "target", link_target },
 	{ "count", link_count },
-	{ "prog", link_prog },
 	{ "pin", link_pin },
 	{ "unpin", link_unpin },
 	{ "pin_path", link_pin_path },
@@ -310,6 +302,10 @@ static const luaL_Reg link_meta[] = {
 void ebpfdsl_lua_open_link(lua_State *L)
 {
 	ebpfdsl_lua_class(L, EBPFDSL_LINK_CLASS, link_methods, link_meta);
+	luaL_getmetatable(L, EBPFDSL_LINK_CLASS);
+	lua_getfield(L, -1, "__index");
+	ebpfdsl_lua_set_uv_getter(L, EBPFDSL_LINK_CLASS, "prog", 1); /* the Prog it runs */
+	lua_pop(L, 2);
 	ebpfdsl_lua_open_iter(L);
 	lua_pushcfunction(L, l_link_open_pinned);
 	lua_setfield(L, -2, "link_open_pinned");

@@ -520,16 +520,7 @@ static const luaL_Reg map_meta[] = {
 
 static int l_map_types(lua_State *L)
 {
-	int n = 0;
-	lua_newtable(L);
-	for (int t = 1; t < EBPFDSL_MAP_TYPE_MAX_; t++) {
-		const char *s = ebpfdsl_map_type_name(t);
-		if (!s)
-			continue;
-		lua_pushstring(L, s);
-		lua_rawseti(L, -2, ++n);
-	}
-	return 1;
+	return ebpfdsl_lua_push_names(L, ebpfdsl_map_type_name, 1, EBPFDSL_MAP_TYPE_MAX_);
 }
 
 /* map_type_info(name) -> {id=, percpu=} | nil for unknown names; asks

@@ -89,27 +89,6 @@ static int prog_expected_attach_type(lua_State *L)
 	return 1;
 }
 
-static int prog_insns(lua_State *L)
-{
-	check_prog(L, 1);
-	lua_getiuservalue(L, 1, PROG_UV_INSNS);
-	return 1;
-}
-
-static int prog_labels(lua_State *L)
-{
-	check_prog(L, 1);
-	lua_getiuservalue(L, 1, PROG_UV_LABELS);
-	return 1;
-}
-
-static int prog_maps(lua_State *L)
-{
-	check_prog(L, 1);
-	lua_getiuservalue(L, 1, PROG_UV_MAPS);
-	return 1;
-}
-
 /* Program types whose test runs take a context but give none back (the
  * kernel refuses ctx_out for them). */
 static int ctx_in_only(int type)
@@ -360,32 +339,14 @@ static int l_prog_open_pinned(lua_State *L)
 
 static int l_prog_types(lua_State *L)
 {
-	int n = 0;
-	lua_newtable(L);
-	for (int t = 0; t < 256; t++) {
-		const char *s = ebpfdsl_prog_type_name(t);
-		if (!s)
-			continue;
-		lua_pushstring(L, s);
-		lua_rawseti(L, -2, ++n);
-	}
-	return 1;
+	return ebpfdsl_lua_push_names(L, ebpfdsl_prog_type_name, 0, 256);
 }
 
 /* attach_types() -> {"cgroup_inet_ingress", ...}; attach_type_id(name) ->
  * number | nil */
 static int l_attach_types(lua_State *L)
 {
-	int n = 0;
-	lua_newtable(L);
-	for (int t = 0; t < 256; t++) {
-		const char *s = ebpfdsl_attach_type_name(t);
-		if (!s)
-			continue;
-		lua_pushstring(L, s);
-		lua_rawseti(L, -2, ++n);
-	}
-	return 1;
+	return ebpfdsl_lua_push_names(L, ebpfdsl_attach_type_name, 0, 256);
 }
 
 static const luaL_Reg prog_methods[] = {
@@ -395,9 +356,6 @@ static const luaL_Reg prog_methods[] = {
 	{ "type", prog_type },
 	{ "name", prog_name },
 	{ "expected_attach_type", prog_expected_attach_type },
-	{ "insns", prog_insns },
-	{ "labels", prog_labels },
-	{ "maps", prog_maps },
 	{ "info", prog_info },
 	{ "pin", prog_pin },
 	{ "unpin", prog_unpin },
@@ -426,6 +384,10 @@ void ebpfdsl_lua_open_prog(lua_State *L)
 	lua_pushvalue(L, -2);
 	lua_pushcclosure(L, prog_tostring, 1);
 	lua_setfield(L, -2, "__tostring");
-	lua_pop(L, 1);
+	lua_getfield(L, -1, "__index");
+	ebpfdsl_lua_set_uv_getter(L, EBPFDSL_PROG_CLASS, "insns", PROG_UV_INSNS);
+	ebpfdsl_lua_set_uv_getter(L, EBPFDSL_PROG_CLASS, "labels", PROG_UV_LABELS);
+	ebpfdsl_lua_set_uv_getter(L, EBPFDSL_PROG_CLASS, "maps", PROG_UV_MAPS);
+	lua_pop(L, 2);
 	luaL_setfuncs(L, prog_functions, 0);
 }
