@@ -411,6 +411,7 @@ static int map_id(lua_State *L)
  *   name=, map_extra=, ifindex=, btf_*=, frozen=, pinned=} from the kernel */
 #define MAP_INFO_U32(k) EBPFDSL_OPT_U32(struct ebpfdsl_map_info, #k, k)
 static const struct ebpfdsl_lua_opt map_info_rows[] = {
+	EBPFDSL_OPT_NAMED(struct ebpfdsl_map_info, "type", type, ebpfdsl_map_type_name),
 	EBPFDSL_OPT_INT(struct ebpfdsl_map_info, "type_id", type, 0, 0, 0),
 	MAP_INFO_U32(id),
 	MAP_INFO_U32(key_size),
@@ -431,17 +432,10 @@ static int map_info(lua_State *L)
 {
 	struct map *m = ebpfdsl_map_check_open(L, 1);
 	struct ebpfdsl_map_info info = { .sz = sizeof(info), .frozen = 1 };
-	const char *tn;
 	int err = ebpfdsl_map__info(m->fd, &info);
 	if (err)
 		return ebpfdsl_map_fail(L, m, err, "info");
 	lua_createtable(L, 0, 16);
-	tn = ebpfdsl_map_type_name(info.type);
-	if (tn)
-		lua_pushstring(L, tn);
-	else
-		lua_pushinteger(L, info.type);
-	lua_setfield(L, -2, "type");
 	ebpfdsl_lua_opts_push(L, &info, map_info_rows);
 	if (info.frozen >= 0) {
 		ebpfdsl_lua_set_bool(L, "frozen", info.frozen);

@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include <linux/btf.h>
 #include "lua_btf_value.h"
+#include "lua_opts.h"
 #include "lua_util.h"
 
 static const char *const OBJECT = "ebpfdsl.Object";
@@ -125,45 +126,45 @@ static int obj_loaded(lua_State *L)
 	return 1;
 }
 
+/* obj:programs()'s and obj:maps()'s descriptions, one row per field */
+static const struct ebpfdsl_lua_opt prog_desc_rows[] = {
+	EBPFDSL_OPT_STR(struct ebpfdsl_object_prog, "name", name),
+	EBPFDSL_OPT_STR(struct ebpfdsl_object_prog, "section", section),
+	EBPFDSL_OPT_NAMED(struct ebpfdsl_object_prog, "type", type, ebpfdsl_prog_type_name),
+	EBPFDSL_OPT_END,
+};
+static const struct ebpfdsl_lua_opt prog_attach_row[] = {
+	EBPFDSL_OPT_NAMED(struct ebpfdsl_object_prog, "expected_attach_type", expected_attach_type,
+			  ebpfdsl_attach_type_name),
+	EBPFDSL_OPT_END,
+};
+#define MAP_DESC(kind, f) EBPFDSL_OPT_##kind(struct ebpfdsl_object_map, #f, f)
+static const struct ebpfdsl_lua_opt map_desc_rows[] = {
+	MAP_DESC(STR, name),
+	EBPFDSL_OPT_NAMED(struct ebpfdsl_object_map, "type", type, ebpfdsl_map_type_name),
+	MAP_DESC(U32, key_size),
+	MAP_DESC(U32, value_size),
+	MAP_DESC(U32, max_entries),
+	MAP_DESC(U32, flags),
+	EBPFDSL_OPT_END,
+};
+
 static void push_prog_desc(lua_State *L, const struct ebpfdsl_object_prog *p)
 {
-	const char *t = ebpfdsl_prog_type_name(p->type);
-	const char *a = ebpfdsl_attach_type_name(p->expected_attach_type);
 	lua_createtable(L, 0, 6);
-	ebpfdsl_lua_set_str(L, "name", p->name);
-	ebpfdsl_lua_set_str(L, "section", p->section);
-	if (t)
-		lua_pushstring(L, t);
-	else
-		lua_pushinteger(L, p->type);
-	lua_setfield(L, -2, "type");
+	ebpfdsl_lua_opts_push(L, p, prog_desc_rows);
 	/* libbpf says 0 both for "none" and for cgroup_inet_ingress, which
 	 * only cgroup_skb programs mean */
-	if (p->expected_attach_type || p->type == BPF_PROG_TYPE_CGROUP_SKB) {
-		if (a)
-			lua_pushstring(L, a);
-		else
-			lua_pushinteger(L, p->expected_attach_type);
-		lua_setfield(L, -2, "expected_attach_type");
-	}
+	if (p->expected_attach_type || p->type == BPF_PROG_TYPE_CGROUP_SKB)
+		ebpfdsl_lua_opts_push(L, p, prog_attach_row);
 	lua_pushlstring(L, (const char *)p->insns, p->insn_cnt * sizeof(struct bpf_insn));
 	lua_setfield(L, -2, "insns");
 }
 
 static void push_map_desc(lua_State *L, const struct ebpfdsl_object_map *m)
 {
-	const char *t = m->type_name;
 	lua_createtable(L, 0, 6);
-	ebpfdsl_lua_set_str(L, "name", m->name);
-	if (t)
-		lua_pushstring(L, t);
-	else
-		lua_pushinteger(L, m->type);
-	lua_setfield(L, -2, "type");
-	ebpfdsl_lua_set_int(L, "key_size", m->key_size);
-	ebpfdsl_lua_set_int(L, "value_size", m->value_size);
-	ebpfdsl_lua_set_int(L, "max_entries", m->max_entries);
-	ebpfdsl_lua_set_int(L, "flags", m->flags);
+	ebpfdsl_lua_opts_push(L, m, map_desc_rows);
 }
 
 /* obj:programs() -> {{name=, section=, type=, expected_attach_type=,
@@ -284,20 +285,22 @@ static size_t var_index(lua_State *L, ebpfdsl_object *o, int idx, const char *fn
 	return 0;
 }
 
+#define VAR_DESC(kind, f) EBPFDSL_OPT_##kind(struct ebpfdsl_object_var, #f, f)
+static const struct ebpfdsl_lua_opt var_desc_rows[] = {
+	VAR_DESC(STR, name), VAR_DESC(STR, section), VAR_DESC(U32, offset),
+	VAR_DESC(U32, size), VAR_DESC(BOOL, readonly), EBPFDSL_OPT_END,
+};
+
 static void push_var_desc(lua_State *L, ebpfdsl_object *o, const struct ebpfdsl_object_var *v)
 {
 	char tname[160];
-	ebpfdsl_lua_btf_type_text(ebpfdsl_object__btf(o), v->type, tname, sizeof(tname));
 	struct ebpfdsl_object_map m;
+	ebpfdsl_lua_btf_type_text(ebpfdsl_object__btf(o), v->type, tname, sizeof(tname));
 	lua_createtable(L, 0, 7);
-	ebpfdsl_lua_set_str(L, "name", v->name);
-	ebpfdsl_lua_set_str(L, "section", v->section);
+	ebpfdsl_lua_opts_push(L, v, var_desc_rows);
 	if (ebpfdsl_object__map(o, v->map, &m) == 0)
 		ebpfdsl_lua_set_str(L, "map", m.name);
-	ebpfdsl_lua_set_int(L, "offset", v->offset);
-	ebpfdsl_lua_set_int(L, "size", v->size);
 	ebpfdsl_lua_set_str(L, "type", tname);
-	ebpfdsl_lua_set_bool(L, "readonly", v->readonly);
 }
 
 /* obj:vars() -> {{name=, section=, map=, offset=, size=, type=, readonly=}, ...}:

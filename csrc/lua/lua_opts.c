@@ -251,6 +251,8 @@ void ebpfdsl_lua_opts_push(lua_State *L, const void *s, const struct ebpfdsl_lua
 			lua_pushstring(L, str);
 		} else if (r->kind == EBPFDSL_LUA_OPT_CHARS) {
 			lua_pushstring(L, (const char *)s + r->offset);
+		} else if (r->kind == EBPFDSL_LUA_OPT_NAMED && (str = r->name_of((int)load(r, s)))) {
+			lua_pushstring(L, str);
 		} else if (r->kind == EBPFDSL_LUA_OPT_BOOL) {
 			lua_pushboolean(L, load(r, s) != 0);
 		} else if (r->kind == EBPFDSL_LUA_OPT_ENUM) {

@@ -214,6 +214,7 @@ static void hex(char *out, const unsigned char *b, size_t n)
 #define INFO_U32(k, f) EBPFDSL_OPT_U32(struct bpf_prog_info, k, f)
 #define INFO_U64(k, f) EBPFDSL_OPT_U64(struct bpf_prog_info, k, f)
 static const struct ebpfdsl_lua_opt prog_info_rows[] = {
+	EBPFDSL_OPT_NAMED(struct bpf_prog_info, "type", type, ebpfdsl_prog_type_name),
 	EBPFDSL_OPT_CHARS(struct bpf_prog_info, "name", name),
 	INFO_U32("id", id),
 	INFO_U32("xlated_size", xlated_prog_len),
@@ -234,9 +235,8 @@ static int prog_info(lua_State *L)
 {
 	struct prog *p = check_open(L, 1);
 	struct bpf_prog_info info;
-	uint32_t ids[64], nids = 64;
+	uint32_t ids[64], nids = 64, *list = ids;
 	char tag[2 * BPF_TAG_SIZE + 1];
-	const char *tname;
 	int err = ebpfdsl_prog__info(p->fd, &info, ids, &nids);
 
 	if (err)
@@ -245,30 +245,18 @@ static int prog_info(lua_State *L)
 	ebpfdsl_lua_opts_push(L, &info, prog_info_rows);
 	hex(tag, info.tag, BPF_TAG_SIZE);
 	ebpfdsl_lua_set_str(L, "tag", tag);
-	tname = ebpfdsl_prog_type_name((int)info.type);
-	if (tname)
-		lua_pushstring(L, tname);
-	else
-		lua_pushinteger(L, info.type);
-	lua_setfield(L, -2, "type");
 	ebpfdsl_lua_set_bool(L, "gpl_compatible", info.gpl_compatible);
 	if (nids > 64) { /* more than the first guess: ask again with room */
-		uint32_t *more = lua_newuserdatauv(L, nids * sizeof(*more), 0);
 		uint32_t n = nids;
-		if ((err = ebpfdsl_prog__info(p->fd, &info, more, &n)))
+		list = lua_newuserdatauv(L, nids * sizeof(*list), 0);
+		if ((err = ebpfdsl_prog__info(p->fd, &info, list, &n)))
 			return ebpfdsl_lua_fail(L, err, "info of '%s'", p->name);
-		lua_createtable(L, (int)n, 0);
-		for (uint32_t i = 0; i < n && i < nids; i++) {
-			lua_pushinteger(L, more[i]);
-			lua_rawseti(L, -2, (lua_Integer)i + 1);
-		}
-		lua_remove(L, -2);
-	} else {
-		lua_createtable(L, (int)nids, 0);
-		for (uint32_t i = 0; i < nids; i++) {
-			lua_pushinteger(L, ids[i]);
-			lua_rawseti(L, -2, (lua_Integer)i + 1);
-		}
+		nids = n < nids ? n : nids;
+	}
+	lua_createtable(L, (int)nids, 0);
+	for (uint32_t i = 0; i < nids; i++) {
+		lua_pushinteger(L, list[i]);
+		lua_rawseti(L, -2, (lua_Integer)i + 1);
 	}
 	lua_setfield(L, -2, "map_ids");
 	return 1;
