@@ -457,35 +457,32 @@ static int map_freeze(lua_State *L)
 	return 1;
 }
 
-/* m:pin(path) -> m | nil, msg, errno (as every pin, docs/maps.md) */
-static int map_pin(lua_State *L)
+/* m:pin(path) -> m | nil, msg, errno (as every pin, docs/maps.md);
+ * m:unpin([path]) -> the same; without a path, the one m:pin used. The
+ * map stays open. */
+static int pin_or_unpin(lua_State *L, int pin)
 {
-	struct map *m = ebpfdsl_map_check_open(L, 1);
-	int err = ebpfdsl_lua_pin(L, m->fd, MAP_UV_PIN);
+	struct map *m = pin ? ebpfdsl_map_check_open(L, 1) : ebpfdsl_map_check(L, 1);
+	int err = pin ? ebpfdsl_lua_pin(L, m->fd, MAP_UV_PIN) : ebpfdsl_lua_unpin(L, m->fd, MAP_UV_PIN, "map");
 	if (err) {
 		char what[512];
 		const char *path = lua_tostring(L, 2);
-		snprintf(what, sizeof(what), "pin at %s%s", path, ebpfdsl_lua_pin_hint(err, path));
+		snprintf(what, sizeof(what), "%s %s%s", pin ? "pin at" : "unpin of", path,
+			 pin ? ebpfdsl_lua_pin_hint(err, path) : ebpfdsl_lua_unpin_hint(err, path));
 		return ebpfdsl_map_fail(L, m, err, what);
 	}
 	lua_settop(L, 1);
 	return 1;
 }
 
-/* m:unpin([path]) -> m | nil, msg, errno; without a path, the one
- * m:pin used. The map stays open. */
+static int map_pin(lua_State *L)
+{
+	return pin_or_unpin(L, 1);
+}
+
 static int map_unpin(lua_State *L)
 {
-	struct map *m = ebpfdsl_map_check(L, 1);
-	int err = ebpfdsl_lua_unpin(L, m->fd, MAP_UV_PIN, "map");
-	if (err) {
-		char what[512];
-		const char *path = lua_tostring(L, 2);
-		snprintf(what, sizeof(what), "unpin of %s%s", path, ebpfdsl_lua_unpin_hint(err, path));
-		return ebpfdsl_map_fail(L, m, err, what);
-	}
-	lua_settop(L, 1);
-	return 1;
+	return pin_or_unpin(L, 0);
 }
 
 static const luaL_Reg map_methods[] = {

@@ -262,29 +262,30 @@ static int prog_info(lua_State *L)
 	return 1;
 }
 
-/* prog:pin(path) -> prog | nil, msg, errno (as every pin, docs/maps.md) */
-static int prog_pin(lua_State *L)
+/* prog:pin(path) -> prog | nil, msg, errno (as every pin, docs/maps.md);
+ * prog:unpin([path]) -> the same: removes the pin this handle made (or
+ * the one named) */
+static int pin_or_unpin(lua_State *L, int pin)
 {
-	struct prog *p = check_open(L, 1);
-	int err = ebpfdsl_lua_pin(L, p->fd, PROG_UV_PIN);
+	struct prog *p = pin ? check_open(L, 1) : check_prog(L, 1);
+	int err = pin ? ebpfdsl_lua_pin(L, p->fd, PROG_UV_PIN) : ebpfdsl_lua_unpin(L, p->fd, PROG_UV_PIN, "program");
+	const char *path = lua_tostring(L, 2);
+	if (err && pin)
+		return ebpfdsl_lua_fail(L, err, "pin of '%s' at %s%s", p->name, path, ebpfdsl_lua_pin_hint(err, path));
 	if (err)
-		return ebpfdsl_lua_fail(L, err, "pin of '%s' at %s%s", p->name, lua_tostring(L, 2),
-					ebpfdsl_lua_pin_hint(err, lua_tostring(L, 2)));
+		return ebpfdsl_lua_fail(L, err, "unpin of %s%s", path, ebpfdsl_lua_unpin_hint(err, path));
 	lua_settop(L, 1);
 	return 1;
 }
 
-/* prog:unpin([path]) -> prog | nil, msg, errno: removes the pin this
- * handle made (or the one named) */
+static int prog_pin(lua_State *L)
+{
+	return pin_or_unpin(L, 1);
+}
+
 static int prog_unpin(lua_State *L)
 {
-	struct prog *p = check_prog(L, 1);
-	int err = ebpfdsl_lua_unpin(L, p->fd, PROG_UV_PIN, "program");
-	if (err)
-		return ebpfdsl_lua_fail(L, err, "unpin of %s%s", lua_tostring(L, 2),
-					ebpfdsl_lua_unpin_hint(err, lua_tostring(L, 2)));
-	lua_settop(L, 1);
-	return 1;
+	return pin_or_unpin(L, 0);
 }
 
 /* prog_open_pinned(path) -> Prog | nil, msg, errno: type and name from the
