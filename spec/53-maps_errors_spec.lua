@@ -29,6 +29,8 @@ describe("map creation", function()
       err_of(maps.create, { type = "hsah", key_size = 4, value_size = 4, max_entries = 1 }))
     assert.equal("maps.create: unknown field 'max_entry' (did you mean 'max_entries'?)",
       err_of(maps.create, { type = "hash", key_size = 4, value_size = 4, max_entry = 1 }))
+    assert.equal("maps.create: field 'numa_node' must be an integer, got string",
+      err_of(maps.create, { type = "hash", key_size = 4, value_size = 4, max_entries = 1, numa_node = "0" }))
     assert.equal("maps.create: unknown map flag 'no_prealoc'",
       err_of(maps.hash, { key_size = 4, value_size = 4, max_entries = 1, flags = { "no_prealoc" } }))
     assert.equal("maps.create: type must be a map type name such as 'hash'", err_of(maps.create, { type = 1 }))

@@ -178,6 +178,9 @@ describe("programs.load", function()
   it("raises on misuse, naming the field", function()
     assert.has_error(function() programs.load { type = "socket_filter", insns = {}, colour = 1 } end,
       "programs.load: unknown field 'colour'")
+    -- what programs.lua makes for the C load is not the caller's to give
+    assert.has_error(function() programs.load { type = "socket_filter", insns = {}, fd_array = {} } end,
+      "programs.load: unknown field 'fd_array'")
     -- a typo names the field meant, at the caller's line
     local ok, msg = pcall(function() programs.load { type = "xdp", insn = { d.mov("r0", 2), d.exit() } } end)
     assert.is_false(ok)

@@ -48,6 +48,8 @@ union attach_args {
 	struct { const char *ifname; struct ebpfdsl_tc_opts o; } tc;
 	struct { int sock; } socket;
 	struct ebpfdsl_iter_opts iter;
+	struct { const char *path; int type; } cgroup, netns;
+	struct { int map, type; } sockmap;
 };
 typedef union attach_args A;
 
@@ -63,6 +65,7 @@ struct attach_row {
 	void (*shape)(lua_State *L);
 	void (*check)(lua_State *L, int opts_idx, A *a, const char *what);
 	int (*call)(int prog_fd, A *a, ebpfdsl_link **l, char *err, size_t errlen);
+	int keep; /* an argument the link keeps alive (the sockmap), or 0 */
 };
 
 /* prog:attach_tracepoint("syscalls", "sys_enter_openat"[, {cookie=}])
@@ -276,24 +279,132 @@ static int iter_call(int fd, A *a, ebpfdsl_link **l, char *err, size_t n)
 	return ebpfdsl_attach_iter(fd, &a->iter, l, err, n);
 }
 
+/* An attach type from its libbpf name or a short one: "ingress" ->
+ * cgroup_inet_ingress, "connect4" -> cgroup_inet4_connect, "sendmsg4"
+ * -> cgroup_udp4_sendmsg, "sysctl" -> cgroup_sysctl. */
+static int attach_type_named(const char *name)
+{
+	char buf[96];
+	size_t n = strlen(name);
+	int t = ebpfdsl_attach_type_parse(name);
+	if (t >= 0 || n > 64)
+		return t;
+	snprintf(buf, sizeof(buf), "cgroup_%s", name);
+	if ((t = ebpfdsl_attach_type_parse(buf)) >= 0)
+		return t;
+	snprintf(buf, sizeof(buf), "cgroup_inet_%s", name);
+	if ((t = ebpfdsl_attach_type_parse(buf)) >= 0)
+		return t;
+	if (n > 1 && (name[n - 1] == '4' || name[n - 1] == '6')) {
+		snprintf(buf, sizeof(buf), "cgroup_inet%c_%.*s", name[n - 1], (int)(n - 1), name);
+		if ((t = ebpfdsl_attach_type_parse(buf)) >= 0)
+			return t;
+		snprintf(buf, sizeof(buf), "cgroup_udp%c_%.*s", name[n - 1], (int)(n - 1), name);
+		if ((t = ebpfdsl_attach_type_parse(buf)) >= 0)
+			return t;
+	}
+	return -ENOENT;
+}
+
+/* The row of csrc/kernel/prog_defs.c for the prog's type when it names
+ * `method` as its attach method, else NULL; *ptype: the type's name. */
+static const struct ebpfdsl_prog_def *def_for(lua_State *L, const char *method, const char **ptype)
+{
+	const struct ebpfdsl_prog_def *def = ebpfdsl_prog_def_find(*ptype = prog_type_of(L));
+	return def && def->attach_method && strcmp(def->attach_method, method) == 0 ? def : NULL;
+}
+
+/* prog:attach_cgroup(path[, attach_type]): the attach type defaults to
+ * the row's when the program type has one only */
+static const struct ebpfdsl_lua_opt cgroup_args[] = {
+	EBPFDSL_OPT_STR(A, "path", cgroup.path),
+	EBPFDSL_OPT_END,
+};
+static void cgroup_check(lua_State *L, int i, A *a, const char *what)
+{
+	const char *ptype, *tname = luaL_optstring(L, i, NULL);
+	const struct ebpfdsl_prog_def *def = def_for(L, what, &ptype);
+	if (!tname && !(tname = def ? def->attach_as : NULL))
+		luaL_error(L, "%s: a %s program needs an attach type (%s)", what, ptype,
+			   def && def->attach_hint ? def->attach_hint : "e.g. \"connect4\", \"getsockopt\"");
+	if ((a->cgroup.type = attach_type_named(tname)) < 0)
+		luaL_error(L, "%s: unknown attach type '%s'", what, tname);
+}
+static int cgroup_call(int fd, A *a, ebpfdsl_link **l, char *err, size_t n)
+{
+	return ebpfdsl_attach_cgroup(fd, a->cgroup.path, a->cgroup.type, l, err, n);
+}
+
+/* prog:attach_netns([path]): sk_lookup and flow_dissector programs on a
+ * network namespace file (default: our own) */
+static void netns_check(lua_State *L, int i, A *a, const char *what)
+{
+	const char *ptype;
+	const struct ebpfdsl_prog_def *def = def_for(L, what, &ptype);
+	a->netns.path = luaL_optstring(L, i, NULL);
+	if (!def || !def->attach_as)
+		luaL_error(L, "%s: a %s program cannot attach to a network namespace (sk_lookup and flow_dissector can)",
+			   what, ptype);
+	a->netns.type = ebpfdsl_attach_type_parse(def->attach_as);
+}
+static int netns_call(int fd, A *a, ebpfdsl_link **l, char *err, size_t n)
+{
+	return ebpfdsl_attach_netns(fd, a->netns.path, a->netns.type, l, err, n);
+}
+
+/* prog:attach_sockmap(map[, kind]): an sk_msg program (kind
+ * "msg_verdict", the default) or an sk_skb one ("verdict",
+ * "stream_verdict", "stream_parser") on a sockmap or sockhash, which the
+ * link keeps. */
+static void sockmap_check(lua_State *L, int i, A *a, const char *what)
+{
+	static const char *const kinds[] = { "msg_verdict", "verdict", "stream_verdict", "stream_parser", NULL };
+	static const char *const full[] = { "sk_msg_verdict", "sk_skb_verdict", "sk_skb_stream_verdict",
+					    "sk_skb_stream_parser", NULL };
+	const char *ptype, *kind = luaL_optstring(L, i + 1, NULL);
+	const struct ebpfdsl_prog_def *def = def_for(L, what, &ptype);
+	int k = -1;
+	if (!def)
+		luaL_error(L, "%s: a %s program cannot attach to a sockmap (sk_msg and sk_skb can)", what, ptype);
+	if (!kind && !(kind = def->attach_as)) /* sk_msg: sk_msg_verdict */
+		luaL_error(L, "%s: an %s program needs a kind (%s)", what, ptype, def->attach_hint);
+	for (int j = 0; kinds[j]; j++)
+		if (strcmp(kind, kinds[j]) == 0 || strcmp(kind, full[j]) == 0)
+			k = j;
+	if (k < 0)
+		luaL_error(L, "%s: unknown kind '%s' (msg_verdict, verdict, stream_verdict, stream_parser)", what, kind);
+	if ((k == 0) != (strcmp(ptype, "sk_msg") == 0))
+		luaL_error(L, "%s: kind '%s' is for %s programs, this one is %s", what, kinds[k],
+			   k == 0 ? "sk_msg" : "sk_skb", ptype);
+	a->sockmap.map = ebpfdsl_lua_tofd(L, i, what);
+	a->sockmap.type = ebpfdsl_attach_type_parse(full[k]);
+}
+static int sockmap_call(int fd, A *a, ebpfdsl_link **l, char *err, size_t n)
+{
+	return ebpfdsl_attach_sockmap(fd, a->sockmap.map, a->sockmap.type, l, err, n);
+}
+
 /* The regular attach methods: name, arguments, options, hooks, call. */
 static const struct attach_row attach_rows[] = {
-	{ "attach_tracepoint", tp_args, tp_opts, tp_shape, NULL, tp_call },
-	{ "attach_raw_tracepoint", raw_args, NULL, NULL, NULL, raw_call },
-	{ "attach_tracing", NULL, NULL, NULL, NULL, tracing_call },
-	{ "attach_fentry", NULL, NULL, NULL, NULL, tracing_call },
-	{ "attach_fexit", NULL, NULL, NULL, NULL, tracing_call },
-	{ "attach_lsm", NULL, NULL, NULL, NULL, tracing_call },
-	{ "attach_kprobe", kprobe_args, kprobe_opts, NULL, NULL, kprobe_call },
-	{ "attach_kretprobe", kprobe_args, kprobe_opts, NULL, NULL, kretprobe_call },
-	{ "attach_uprobe", NULL, uprobe_opts, table_shape, uprobe_check, uprobe_call },
-	{ "attach_uretprobe", NULL, uprobe_opts, table_shape, uprobe_check, uretprobe_call },
-	{ "attach_perf_event", NULL, perf_opts, perf_shape, perf_check, perf_call },
-	{ "attach_xdp", ifname_xdp, xdp_opts, NULL, NULL, xdp_call },
-	{ "attach_tc", tc_args, tc_opts, NULL, NULL, tc_call },
-	{ "attach_socket", socket_args, NULL, NULL, NULL, socket_call },
-	{ "attach_iter", NULL, iter_opts, NULL, NULL, iter_call },
-	{ NULL, NULL, NULL, NULL, NULL, NULL },
+	{ "attach_tracepoint", tp_args, tp_opts, tp_shape, NULL, tp_call, 0 },
+	{ "attach_raw_tracepoint", raw_args, NULL, NULL, NULL, raw_call, 0 },
+	{ "attach_tracing", NULL, NULL, NULL, NULL, tracing_call, 0 },
+	{ "attach_fentry", NULL, NULL, NULL, NULL, tracing_call, 0 },
+	{ "attach_fexit", NULL, NULL, NULL, NULL, tracing_call, 0 },
+	{ "attach_lsm", NULL, NULL, NULL, NULL, tracing_call, 0 },
+	{ "attach_kprobe", kprobe_args, kprobe_opts, NULL, NULL, kprobe_call, 0 },
+	{ "attach_kretprobe", kprobe_args, kprobe_opts, NULL, NULL, kretprobe_call, 0 },
+	{ "attach_uprobe", NULL, uprobe_opts, table_shape, uprobe_check, uprobe_call, 0 },
+	{ "attach_uretprobe", NULL, uprobe_opts, table_shape, uprobe_check, uretprobe_call, 0 },
+	{ "attach_perf_event", NULL, perf_opts, perf_shape, perf_check, perf_call, 0 },
+	{ "attach_xdp", ifname_xdp, xdp_opts, NULL, NULL, xdp_call, 0 },
+	{ "attach_tc", tc_args, tc_opts, NULL, NULL, tc_call, 0 },
+	{ "attach_socket", socket_args, NULL, NULL, NULL, socket_call, 0 },
+	{ "attach_iter", NULL, iter_opts, NULL, NULL, iter_call, 0 },
+	{ "attach_cgroup", cgroup_args, NULL, NULL, cgroup_check, cgroup_call, 0 },
+	{ "attach_netns", NULL, NULL, NULL, netns_check, netns_call, 0 },
+	{ "attach_sockmap", NULL, NULL, NULL, sockmap_check, sockmap_call, 2 },
+	{ NULL, NULL, NULL, NULL, NULL, NULL, 0 },
 };
 
 /* Every regular prog:attach_*: its row is upvalue 1. */
@@ -315,7 +426,7 @@ static int prog_attach(lua_State *L)
 		ebpfdsl_lua_opts_read(L, i, r->name, r->opts, &a);
 	if (r->check)
 		r->check(L, i, &a, r->name);
-	u = new_link(L);
+	u = ebpfdsl_lua_new_link(L, 1, r->keep);
 	e = r->call(fd, &a, &l, err, sizeof(err));
 	return ebpfdsl_lua_link_finish(L, u, e, l, err);
 }
@@ -383,122 +494,6 @@ static int prog_attach_kprobe_multi(lua_State *L)
 	return ebpfdsl_lua_link_finish(L, u, e, l, err);
 }
 
-/* prog:attach_sockmap(map[, kind]): an sk_msg program (kind
- * "msg_verdict", the default) or an sk_skb one ("verdict",
- * "stream_verdict", "stream_parser") on a sockmap or sockhash. */
-static int prog_attach_sockmap(lua_State *L)
-{
-	static const char *const kinds[] = { "msg_verdict", "verdict", "stream_verdict", "stream_parser", NULL };
-	static const char *const full[] = { "sk_msg_verdict", "sk_skb_verdict", "sk_skb_stream_verdict",
-					    "sk_skb_stream_parser", NULL };
-	int fd = prog_fd_of(L), map, e, k = -1;
-	const char *ptype = prog_type_of(L), *kind = luaL_optstring(L, 3, NULL);
-	const struct ebpfdsl_prog_def *def;
-	char err[ERRLEN];
-	ebpfdsl_link *l = NULL;
-	ebpfdsl_link **u;
-
-	lua_settop(L, 3);
-	def = ebpfdsl_prog_def_find(ptype);
-	if (!def || !def->attach_method || strcmp(def->attach_method, "attach_sockmap") != 0)
-		return luaL_error(L, "attach_sockmap: a %s program cannot attach to a sockmap (sk_msg and sk_skb can)",
-				  ptype);
-	if (!kind)
-		kind = def->attach_as; /* sk_msg: sk_msg_verdict */
-	if (!kind)
-		return luaL_error(L, "attach_sockmap: an %s program needs a kind (%s)", ptype, def->attach_hint);
-	for (int i = 0; kinds[i]; i++)
-		if (strcmp(kind, kinds[i]) == 0 || strcmp(kind, full[i]) == 0)
-			k = i;
-	if (k < 0)
-		return luaL_error(L, "attach_sockmap: unknown kind '%s' (msg_verdict, verdict, stream_verdict, "
-				     "stream_parser)",
-				  kind);
-	if ((k == 0) != (strcmp(ptype, "sk_msg") == 0))
-		return luaL_error(L, "attach_sockmap: kind '%s' is for %s programs, this one is %s", kinds[k],
-				  k == 0 ? "sk_msg" : "sk_skb", ptype);
-	map = ebpfdsl_lua_tofd(L, 2, "attach_sockmap");
-	u = ebpfdsl_lua_new_link(L, 1, 2); /* the map lives as long as the link */
-	e = ebpfdsl_attach_sockmap(fd, map, ebpfdsl_attach_type_parse(full[k]), &l, err, sizeof(err));
-	return ebpfdsl_lua_link_finish(L, u, e, l, err);
-}
-
-/* An attach type from its libbpf name or a short one: "ingress" ->
- * cgroup_inet_ingress, "connect4" -> cgroup_inet4_connect, "sendmsg4"
- * -> cgroup_udp4_sendmsg, "sysctl" -> cgroup_sysctl. */
-static int attach_type_named(const char *name)
-{
-	char buf[96];
-	size_t n = strlen(name);
-	int t = ebpfdsl_attach_type_parse(name);
-	if (t >= 0 || n > 64)
-		return t;
-	snprintf(buf, sizeof(buf), "cgroup_%s", name);
-	if ((t = ebpfdsl_attach_type_parse(buf)) >= 0)
-		return t;
-	snprintf(buf, sizeof(buf), "cgroup_inet_%s", name);
-	if ((t = ebpfdsl_attach_type_parse(buf)) >= 0)
-		return t;
-	if (n > 1 && (name[n - 1] == '4' || name[n - 1] == '6')) {
-		snprintf(buf, sizeof(buf), "cgroup_inet%c_%.*s", name[n - 1], (int)(n - 1), name);
-		if ((t = ebpfdsl_attach_type_parse(buf)) >= 0)
-			return t;
-		snprintf(buf, sizeof(buf), "cgroup_udp%c_%.*s", name[n - 1], (int)(n - 1), name);
-		if ((t = ebpfdsl_attach_type_parse(buf)) >= 0)
-			return t;
-	}
-	return -ENOENT;
-}
-
-/* prog:attach_cgroup(path[, attach_type]) */
-static int prog_attach_cgroup(lua_State *L)
-{
-	int fd = prog_fd_of(L), e, t;
-	const char *path = luaL_checkstring(L, 2), *tname = luaL_optstring(L, 3, NULL);
-	const char *ptype = prog_type_of(L);
-	char err[ERRLEN];
-	ebpfdsl_link *l = NULL;
-	ebpfdsl_link **u;
-
-	if (!tname) {
-		/* the row's attach type when the type has one only, else its hint */
-		const struct ebpfdsl_prog_def *def = ebpfdsl_prog_def_find(ptype);
-		if (def && def->attach_method && strcmp(def->attach_method, "attach_cgroup") == 0)
-			tname = def->attach_as;
-		if (!tname)
-			return luaL_error(L, "attach_cgroup: a %s program needs an attach type (%s)", ptype,
-					  def && def->attach_hint ? def->attach_hint : "e.g. \"connect4\", \"getsockopt\"");
-	}
-	t = attach_type_named(tname);
-	if (t < 0)
-		return luaL_error(L, "attach_cgroup: unknown attach type '%s'", tname);
-	u = new_link(L);
-	e = ebpfdsl_attach_cgroup(fd, path, t, &l, err, sizeof(err));
-	return ebpfdsl_lua_link_finish(L, u, e, l, err);
-}
-
-/* prog:attach_netns([path]): sk_lookup and flow_dissector programs on a
- * network namespace file (default: our own) */
-static int prog_attach_netns(lua_State *L)
-{
-	int fd = prog_fd_of(L), e, t;
-	const char *path = luaL_optstring(L, 2, NULL);
-	const char *ptype = prog_type_of(L);
-	char err[ERRLEN];
-	ebpfdsl_link *l = NULL;
-	ebpfdsl_link **u;
-	const struct ebpfdsl_prog_def *def = ebpfdsl_prog_def_find(ptype);
-	if (def && def->attach_method && strcmp(def->attach_method, "attach_netns") == 0 && def->attach_as)
-		t = ebpfdsl_attach_type_parse(def->attach_as);
-	else
-		return luaL_error(L, "attach_netns: a %s program cannot attach to a network namespace "
-				     "(sk_lookup and flow_dissector can)",
-				  ptype);
-	u = new_link(L);
-	e = ebpfdsl_attach_netns(fd, path, t, &l, err, sizeof(err));
-	return ebpfdsl_lua_link_finish(L, u, e, l, err);
-}
-
 /* attach_type(name) -> number, accepting the short cgroup names too */
 static int l_attach_type(lua_State *L)
 {
@@ -559,9 +554,6 @@ static int l_struct_ops_register(lua_State *L)
 /* Added to ebpfdsl.Prog's methods, which lua_prog.c made first. */
 static const luaL_Reg prog_attach_methods[] = {
 	{ "attach_kprobe_multi", prog_attach_kprobe_multi },
-	{ "attach_cgroup", prog_attach_cgroup },
-	{ "attach_netns", prog_attach_netns },
-	{ "attach_sockmap", prog_attach_sockmap },
 	{ NULL, NULL },
 };
 

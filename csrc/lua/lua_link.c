@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <string.h>
 #include "lua_link.h"
+#include "lua_opts.h"
 
 /* user value 1: the Prog the link runs, kept alive as long as the link;
  * 2: what else the attachment needs alive (the ebpfdsl.Object of a link
@@ -121,13 +122,6 @@ static int link_count(lua_State *L)
 	return 1;
 }
 
-static int link_prog(lua_State *L)
-{
-	check_link(L, 1);
-	lua_getiuservalue(L, 1, 1);
-	return 1;
-}
-
 /* link:pin(path) -> link | nil, msg, errno. The pin is the C link's,
  * which keeps one at a time. */
 static int link_pin(lua_State *L)
@@ -180,60 +174,66 @@ static int link_pin_path(lua_State *L)
 	return 1;
 }
 
+/* link:info()'s fields beyond type, id, prog_id and name: the rows of
+ * each link type's part of the kernel's bpf_link_info, and whether it
+ * names an attach type. */
+#define LI(k) EBPFDSL_OPT_U32(struct ebpfdsl_link_info, #k, k)
+#define LI64(k) EBPFDSL_OPT_U64(struct ebpfdsl_link_info, #k, k)
+static const struct ebpfdsl_lua_opt li_common[] = { LI(id), LI(prog_id), EBPFDSL_OPT_END };
+static const struct ebpfdsl_lua_opt li_tracing[] = { LI(target_obj_id), LI(target_btf_id), EBPFDSL_OPT_END };
+static const struct ebpfdsl_lua_opt li_cgroup[] = { LI64(cgroup_id), EBPFDSL_OPT_END };
+static const struct ebpfdsl_lua_opt li_netns[] = { LI(netns_ino), EBPFDSL_OPT_END };
+static const struct ebpfdsl_lua_opt li_xdp[] = { LI(ifindex), EBPFDSL_OPT_END };
+static const struct ebpfdsl_lua_opt li_iter[] = { LI(map_id), EBPFDSL_OPT_END };
+static const struct {
+	uint32_t type;
+	int attach_type;
+	const struct ebpfdsl_lua_opt *rows;
+} link_types[] = {
+	{ BPF_LINK_TYPE_TRACING, 1, li_tracing }, { BPF_LINK_TYPE_CGROUP, 1, li_cgroup },
+	{ BPF_LINK_TYPE_NETNS, 1, li_netns },     { BPF_LINK_TYPE_XDP, 0, li_xdp },
+	{ BPF_LINK_TYPE_ITER, 0, li_iter }, /* map_id: map iterators only (not 0) */
+};
+
+/* perf_event links (6.6+): by the event's type, enum bpf_perf_event_type */
+static const struct ebpfdsl_lua_optname perf_types[] = {
+	{ "unspec", 0, 0 },    { "uprobe", 1, 0 },     { "uretprobe", 2, 0 }, { "kprobe", 3, 0 },
+	{ "kretprobe", 4, 0 }, { "tracepoint", 5, 0 }, { "event", 6, 0 },     { NULL, 0, 0 },
+};
+#define LI_PERF                                                                                      \
+	EBPFDSL_OPT_ENUM(struct ebpfdsl_link_info, "perf_event_type", perf_event_type, 0, perf_types), \
+		LI64(cookie)
+static const struct ebpfdsl_lua_opt li_probe[] = { LI_PERF, LI(offset), EBPFDSL_OPT_END };
+static const struct ebpfdsl_lua_opt li_tp[] = { LI_PERF, EBPFDSL_OPT_END };
+static const struct ebpfdsl_lua_opt li_event[] = { LI_PERF, LI64(config), EBPFDSL_OPT_END };
+static const struct ebpfdsl_lua_opt *const li_perf[] = { li_tp, li_probe, li_probe, li_probe, li_probe, li_tp, li_event };
+
 static int link_info(lua_State *L)
 {
 	ebpfdsl_link *l = ebpfdsl_lua_link_check_open(L, 1);
 	struct ebpfdsl_link_info i = { .sz = sizeof(i) };
-	const char *tname;
-	static const char *const perf_types[] = { "unspec", "uprobe", "uretprobe", "kprobe",
-						  "kretprobe", "tracepoint", "event" };
+	const char *kind = ebpfdsl_link_kind_name(ebpfdsl_link__kind(l));
+	const char *tname, *aname;
 	int e = ebpfdsl_link__info(l, &i);
 	if (e == -ENOTSUP)
-		return ebpfdsl_lua_fail(L, e, "info: a %s attachment is not a single bpf link",
-					ebpfdsl_link_kind_name(ebpfdsl_link__kind(l)));
+		return ebpfdsl_lua_fail(L, e, "info: a %s attachment is not a single bpf link", kind);
 	if (e < 0)
-		return ebpfdsl_lua_fail(L, e, "info of %s link", ebpfdsl_link_kind_name(ebpfdsl_link__kind(l)));
+		return ebpfdsl_lua_fail(L, e, "info of %s link", kind);
 	lua_createtable(L, 0, 8);
 	tname = ebpfdsl_link_type_name((int)i.type);
 	ebpfdsl_lua_set_str(L, "type", tname ? tname : "unknown");
-	ebpfdsl_lua_set_int(L, "id", i.id);
-	ebpfdsl_lua_set_int(L, "prog_id", i.prog_id);
-	switch (i.type) {
-	case BPF_LINK_TYPE_TRACING:
-	case BPF_LINK_TYPE_CGROUP:
-	case BPF_LINK_TYPE_NETNS:
-		if (ebpfdsl_attach_type_name((int)i.attach_type)) {
-			ebpfdsl_lua_set_str(L, "attach_type", ebpfdsl_attach_type_name((int)i.attach_type));
-		}
-		break;
-	default:
-		break;
+	ebpfdsl_lua_opts_push(L, &i, li_common);
+	for (size_t k = 0; k < sizeof(link_types) / sizeof(link_types[0]); k++) {
+		if (link_types[k].type != i.type || (i.type == BPF_LINK_TYPE_ITER && !i.map_id))
+			continue;
+		ebpfdsl_lua_opts_push(L, &i, link_types[k].rows);
+		if (link_types[k].attach_type && (aname = ebpfdsl_attach_type_name((int)i.attach_type)))
+			ebpfdsl_lua_set_str(L, "attach_type", aname);
 	}
-	if (i.type == BPF_LINK_TYPE_TRACING) {
-		ebpfdsl_lua_set_int(L, "target_obj_id", i.target_obj_id);
-		ebpfdsl_lua_set_int(L, "target_btf_id", i.target_btf_id);
-	}
-	if (i.type == BPF_LINK_TYPE_CGROUP)
-		ebpfdsl_lua_set_int(L, "cgroup_id", (lua_Integer)i.cgroup_id);
-	if (i.type == BPF_LINK_TYPE_NETNS)
-		ebpfdsl_lua_set_int(L, "netns_ino", i.netns_ino);
-	if (i.type == BPF_LINK_TYPE_XDP)
-		ebpfdsl_lua_set_int(L, "ifindex", i.ifindex);
-	if (i.type == BPF_LINK_TYPE_ITER && i.map_id)
-		ebpfdsl_lua_set_int(L, "map_id", i.map_id);
-	if (i.type == BPF_LINK_TYPE_PERF_EVENT && i.perf_event_type) {
-		if (i.perf_event_type < sizeof(perf_types) / sizeof(perf_types[0])) {
-			ebpfdsl_lua_set_str(L, "perf_event_type", perf_types[i.perf_event_type]);
-		}
-		ebpfdsl_lua_set_int(L, "cookie", (lua_Integer)i.cookie);
-		if (i.perf_event_type <= 4)
-			ebpfdsl_lua_set_int(L, "offset", i.offset);
-		if (i.perf_event_type == 6)
-			ebpfdsl_lua_set_int(L, "config", (lua_Integer)i.config);
-	}
-	if (i.name[0]) {
+	if (i.type == BPF_LINK_TYPE_PERF_EVENT && i.perf_event_type)
+		ebpfdsl_lua_opts_push(L, &i, i.perf_event_type < 7 ? li_perf[i.perf_event_type] : li_tp);
+	if (i.name[0])
 		ebpfdsl_lua_set_str(L, "name", i.name);
-	}
 	return 1;
 }
 
@@ -285,7 +285,6 @@ static const luaL_Reg link_methods[] = {
 	{ "kind", link_kind },
 	{ "target", link_target },
 	{ "count", link_count },
-	{ "prog", link_prog },
 	{ "pin", link_pin },
 	{ "unpin", link_unpin },
 	{ "pin_path", link_pin_path },
@@ -303,6 +302,10 @@ static const luaL_Reg link_meta[] = {
 void ebpfdsl_lua_open_link(lua_State *L)
 {
 	ebpfdsl_lua_class(L, EBPFDSL_LINK_CLASS, link_methods, link_meta);
+	luaL_getmetatable(L, EBPFDSL_LINK_CLASS);
+	lua_getfield(L, -1, "__index");
+	ebpfdsl_lua_set_uv_getter(L, EBPFDSL_LINK_CLASS, "prog", 1); /* the Prog it runs */
+	lua_pop(L, 2);
 	ebpfdsl_lua_open_iter(L);
 	lua_pushcfunction(L, l_link_open_pinned);
 	lua_setfield(L, -2, "link_open_pinned");

@@ -220,17 +220,49 @@ static uint32_t size_field(lua_State *L, int idx, const char *field, uint32_t im
 	return (uint32_t)v;
 }
 
-/* map_create{type=, key_size=, value_size=, max_entries=, name=, flags=,
- *   inner_map=, numa_node=, map_extra=, ifindex=, key=, value=,
- *   struct_ops=, btf_fd=, btf_key_type_id=, btf_value_type_id=,
- *   btf_vmlinux_value_type_id=} -> Map | nil, msg, errno */
+/* What map_create reads: the C options, and the fields it reads into
+ * them by hand. */
+struct create_args {
+	struct ebpfdsl_map_create_opts o;
+	int numa;         /* -1: none */
+	const char *sops; /* struct_ops: its name */
+};
+
+/* maps.create's fields, one row each: read by their row, or by hand
+ * (KNOWN; btf= and kptrs= by maps.lua). The user's table is checked
+ * against them first (core.map_create_check): the one list of names. */
+#define CREATE_ROW(kind, k, f) EBPFDSL_OPT_##kind(struct create_args, k, o.f)
+static const struct ebpfdsl_lua_opt create_rows[] = {
+	EBPFDSL_OPT_KNOWN("type"),
+	EBPFDSL_OPT_KNOWN("key_size"), /* size_field: against key= */
+	EBPFDSL_OPT_KNOWN("value_size"),
+	EBPFDSL_OPT_KNOWN("max_entries"),
+	CREATE_ROW(STR, "name", name),
+	CREATE_ROW(U32, "flags", flags), /* maps.lua: names too */
+	CREATE_ROW(FD, "inner_map", inner_map_fd),
+	EBPFDSL_OPT_INT(struct create_args, "numa_node", numa, -1, -1, 0x7fffffff),
+	CREATE_ROW(U64, "map_extra", map_extra),
+	CREATE_ROW(U32, "ifindex", ifindex),
+	EBPFDSL_OPT_KNOWN("key"), /* parse_codecs */
+	EBPFDSL_OPT_KNOWN("value"),
+	EBPFDSL_OPT_STR(struct create_args, "struct_ops", sops),
+	EBPFDSL_OPT_INT(struct create_args, "btf_fd", o.btf_fd, 0, 0, 0),
+	CREATE_ROW(U32, "btf_key_type_id", btf_key_type_id),
+	CREATE_ROW(U32, "btf_value_type_id", btf_value_type_id),
+	CREATE_ROW(U32, "btf_vmlinux_value_type_id", btf_vmlinux_value_type_id),
+	EBPFDSL_OPT_KNOWN("btf"), /* maps.lua: a BTF for key= and value= layouts */
+	EBPFDSL_OPT_KNOWN("kptrs"),
+	EBPFDSL_OPT_END,
+};
+
+/* map_create{the rows above} -> Map | nil, msg, errno */
 static int l_map_create(lua_State *L)
 {
-	struct ebpfdsl_map_create_opts o = { .sz = sizeof(o) };
+	struct create_args a;
+	struct ebpfdsl_map_create_opts *o = &a.o;
 	struct codecs c;
-	const char *tname, *sops;
+	const char *tname;
 	uint32_t ks, vs, max;
-	lua_Integer numa;
 	struct map *m;
 	int type, fd, err;
 
@@ -242,56 +274,47 @@ static int l_map_create(lua_State *L)
 	type = ebpfdsl_map_type_parse(tname);
 	if (type < 0)
 		return luaL_error(L, "unknown map type '%s'", tname);
+	memset(&a, 0, sizeof(a));
+	ebpfdsl_lua_opts_read(L, 1, "maps.create", create_rows, &a);
+	o->sz = sizeof(*o);
+	o->name = o->name ? o->name : "";
 	parse_codecs(L, 1, &c);
 	ks = size_field(L, 1, "key_size", c.ksize, c.kgiven);
 	vs = size_field(L, 1, "value_size", c.vsize, c.vgiven);
 	max = size_field(L, 1, "max_entries", 0, 0);
-	o.name = ebpfdsl_lua_optstr_field(L, 1, "name", "", NULL);
-	if (!ebpfdsl_lua_valid_name(o.name))
-		return luaL_error(L, "map name '%s' must be at most %d letters, digits, '_' or '.'", o.name,
+	if (!ebpfdsl_lua_valid_name(o->name))
+		return luaL_error(L, "map name '%s' must be at most %d letters, digits, '_' or '.'", o->name,
 				  BPF_OBJ_NAME_LEN - 1);
-	o.flags = (unsigned)ebpfdsl_lua_optint_field(L, 1, "flags", 0);
-	numa = ebpfdsl_lua_optint_field(L, 1, "numa_node", -1);
-	if (numa >= 0) {
-		o.numa_node = (int)numa;
-		o.flags |= BPF_F_NUMA_NODE;
+	if (a.numa >= 0) {
+		o->numa_node = a.numa;
+		o->flags |= BPF_F_NUMA_NODE;
 	}
-	o.map_extra = (uint64_t)ebpfdsl_lua_optint_field(L, 1, "map_extra", 0);
-	o.ifindex = (unsigned)ebpfdsl_lua_optint_field(L, 1, "ifindex", 0);
-	o.btf_fd = (int)ebpfdsl_lua_optint_field(L, 1, "btf_fd", 0);
-	o.btf_key_type_id = (unsigned)ebpfdsl_lua_optint_field(L, 1, "btf_key_type_id", 0);
-	o.btf_value_type_id = (unsigned)ebpfdsl_lua_optint_field(L, 1, "btf_value_type_id", 0);
-	o.btf_vmlinux_value_type_id = (unsigned)ebpfdsl_lua_optint_field(L, 1, "btf_vmlinux_value_type_id", 0);
-	if (lua_getfield(L, 1, "inner_map") != LUA_TNIL)
-		o.inner_map_fd = ebpfdsl_lua_tofd(L, -1, "inner_map");
-	lua_pop(L, 1);
-	sops = ebpfdsl_lua_optstr_field(L, 1, "struct_ops", NULL, NULL);
-	if (sops) {
+	if (a.sops) {
 		unsigned id, size;
-		err = ebpfdsl_struct_ops_type(sops, &id, &size);
+		err = ebpfdsl_struct_ops_type(a.sops, &id, &size);
 		if (err)
-			return ebpfdsl_lua_fail(L, err, "struct_ops '%s' (bpf_struct_ops_%s in vmlinux BTF)", sops,
-						sops);
+			return ebpfdsl_lua_fail(L, err, "struct_ops '%s' (bpf_struct_ops_%s in vmlinux BTF)", a.sops,
+						a.sops);
 		if (vs && vs != size)
-			return luaL_error(L, "value_size is %d but struct_ops '%s' is %d bytes", (int)vs, sops,
+			return luaL_error(L, "value_size is %d but struct_ops '%s' is %d bytes", (int)vs, a.sops,
 					  (int)size);
 		vs = size;
-		o.btf_vmlinux_value_type_id = id;
+		o->btf_vmlinux_value_type_id = id;
 	}
 
 	m = push_closed(L, 1); /* 2: the userdata exists before the fd does */
 	m->type = type;
-	snprintf(m->name, sizeof(m->name), "%s", o.name);
-	fd = ebpfdsl_map__create(type, ks, vs, max, &o);
+	snprintf(m->name, sizeof(m->name), "%s", o->name);
+	fd = ebpfdsl_map__create(type, ks, vs, max, o);
 	if (out_of_fds(L, fd))
-		fd = ebpfdsl_map__create(type, ks, vs, max, &o);
+		fd = ebpfdsl_map__create(type, ks, vs, max, o);
 	if (fd < 0) {
 		struct ebpfdsl_explain w = { .sz = sizeof(w), .op = "create", .map_type = type, .max_entries = max,
 					     .value_size = vs, .index = -1, .prog_type = -1, .attach_type = -1 };
 		char msg[600], why[256];
 		const char *text = ebpfdsl_explain(fd, &w, why, sizeof(why));
 		snprintf(msg, sizeof(msg), "create of %s map '%s' (key_size=%u value_size=%u max_entries=%u flags=0x%x): %s",
-			 tname, o.name, ks, vs, max, o.flags, text ? text : ebpfdsl_map_errstr(fd));
+			 tname, o->name, ks, vs, max, o->flags, text ? text : ebpfdsl_map_errstr(fd));
 		return ebpfdsl_lua_fail_msg(L, fd, msg);
 	}
 	m->fd = fd;
@@ -388,6 +411,7 @@ static int map_id(lua_State *L)
  *   name=, map_extra=, ifindex=, btf_*=, frozen=, pinned=} from the kernel */
 #define MAP_INFO_U32(k) EBPFDSL_OPT_U32(struct ebpfdsl_map_info, #k, k)
 static const struct ebpfdsl_lua_opt map_info_rows[] = {
+	EBPFDSL_OPT_NAMED(struct ebpfdsl_map_info, "type", type, ebpfdsl_map_type_name),
 	EBPFDSL_OPT_INT(struct ebpfdsl_map_info, "type_id", type, 0, 0, 0),
 	MAP_INFO_U32(id),
 	MAP_INFO_U32(key_size),
@@ -408,17 +432,10 @@ static int map_info(lua_State *L)
 {
 	struct map *m = ebpfdsl_map_check_open(L, 1);
 	struct ebpfdsl_map_info info = { .sz = sizeof(info), .frozen = 1 };
-	const char *tn;
 	int err = ebpfdsl_map__info(m->fd, &info);
 	if (err)
 		return ebpfdsl_map_fail(L, m, err, "info");
 	lua_createtable(L, 0, 16);
-	tn = ebpfdsl_map_type_name(info.type);
-	if (tn)
-		lua_pushstring(L, tn);
-	else
-		lua_pushinteger(L, info.type);
-	lua_setfield(L, -2, "type");
 	ebpfdsl_lua_opts_push(L, &info, map_info_rows);
 	if (info.frozen >= 0) {
 		ebpfdsl_lua_set_bool(L, "frozen", info.frozen);
@@ -440,35 +457,32 @@ static int map_freeze(lua_State *L)
 	return 1;
 }
 
-/* m:pin(path) -> m | nil, msg, errno (as every pin, docs/maps.md) */
-static int map_pin(lua_State *L)
+/* m:pin(path) -> m | nil, msg, errno (as every pin, docs/maps.md);
+ * m:unpin([path]) -> the same; without a path, the one m:pin used. The
+ * map stays open. */
+static int pin_or_unpin(lua_State *L, int pin)
 {
-	struct map *m = ebpfdsl_map_check_open(L, 1);
-	int err = ebpfdsl_lua_pin(L, m->fd, MAP_UV_PIN);
+	struct map *m = pin ? ebpfdsl_map_check_open(L, 1) : ebpfdsl_map_check(L, 1);
+	int err = pin ? ebpfdsl_lua_pin(L, m->fd, MAP_UV_PIN) : ebpfdsl_lua_unpin(L, m->fd, MAP_UV_PIN, "map");
 	if (err) {
 		char what[512];
 		const char *path = lua_tostring(L, 2);
-		snprintf(what, sizeof(what), "pin at %s%s", path, ebpfdsl_lua_pin_hint(err, path));
+		snprintf(what, sizeof(what), "%s %s%s", pin ? "pin at" : "unpin of", path,
+			 pin ? ebpfdsl_lua_pin_hint(err, path) : ebpfdsl_lua_unpin_hint(err, path));
 		return ebpfdsl_map_fail(L, m, err, what);
 	}
 	lua_settop(L, 1);
 	return 1;
 }
 
-/* m:unpin([path]) -> m | nil, msg, errno; without a path, the one
- * m:pin used. The map stays open. */
+static int map_pin(lua_State *L)
+{
+	return pin_or_unpin(L, 1);
+}
+
 static int map_unpin(lua_State *L)
 {
-	struct map *m = ebpfdsl_map_check(L, 1);
-	int err = ebpfdsl_lua_unpin(L, m->fd, MAP_UV_PIN, "map");
-	if (err) {
-		char what[512];
-		const char *path = lua_tostring(L, 2);
-		snprintf(what, sizeof(what), "unpin of %s%s", path, ebpfdsl_lua_unpin_hint(err, path));
-		return ebpfdsl_map_fail(L, m, err, what);
-	}
-	lua_settop(L, 1);
-	return 1;
+	return pin_or_unpin(L, 0);
 }
 
 static const luaL_Reg map_methods[] = {
@@ -497,16 +511,7 @@ static const luaL_Reg map_meta[] = {
 
 static int l_map_types(lua_State *L)
 {
-	int n = 0;
-	lua_newtable(L);
-	for (int t = 1; t < EBPFDSL_MAP_TYPE_MAX_; t++) {
-		const char *s = ebpfdsl_map_type_name(t);
-		if (!s)
-			continue;
-		lua_pushstring(L, s);
-		lua_rawseti(L, -2, ++n);
-	}
-	return 1;
+	return ebpfdsl_lua_push_names(L, ebpfdsl_map_type_name, 1, EBPFDSL_MAP_TYPE_MAX_);
 }
 
 /* map_type_info(name) -> {id=, percpu=} | nil for unknown names; asks
@@ -624,4 +629,6 @@ void ebpfdsl_lua_open_map(lua_State *L)
 	lua_setfield(L, -2, "__index");
 	lua_pop(L, 1);
 	luaL_setfuncs(L, map_functions, 0);
+	ebpfdsl_lua_opts_push_checker(L, "maps.create", create_rows);
+	lua_setfield(L, -2, "map_create_check");
 }

@@ -176,23 +176,24 @@ static int batch_fail(lua_State *L, struct map *m, int err, const char *what, ui
 }
 
 /* m:update_batch(keys, values[, "any"|"noexist"|"exist" | {flags=, fallback=}])
- *   -> n, fallback | nil, msg, errno, done */
-static int map_update_batch(lua_State *L)
+ * and m:delete_batch(keys[, {fallback=}]) -> n, fallback | nil, msg, errno, done */
+static int change_batch(lua_State *L, int update)
 {
 	struct map *m = ebpfdsl_map_check_open(L, 1);
+	const char *what = update ? "update_batch" : "delete_batch";
 	struct ebpfdsl_map_batch o = { .sz = sizeof(o) };
 	struct batch_args a;
-	uint32_t n = list_len(L, 2, "update_batch"), cnt;
+	int opts = update ? 4 : 3, err;
+	uint32_t n = list_len(L, 2, what), cnt = n;
 	char *kb, *vb;
-	int err;
 
-	if (list_len(L, 3, "update_batch") != n)
+	if (update && list_len(L, 3, what) != n)
 		return luaL_error(L, "update_batch: %d keys but %d values", (int)n, (int)lua_rawlen(L, 3));
 	if (m->key_size == 0)
-		return luaL_error(L, "update_batch: %s maps have no keys", ebpfdsl_map_type_name(m->type));
-	read_opts(L, 4, &a);
-	lua_settop(L, 4);
-	o.elem_flags = a.elem_flags;
+		return luaL_error(L, "%s: %s maps have no keys", what, ebpfdsl_map_type_name(m->type));
+	read_opts(L, opts, &a);
+	lua_settop(L, opts);
+	o.elem_flags = update ? a.elem_flags : 0;
 	o.no_fallback = a.no_fallback;
 	if (n == 0) {
 		lua_pushinteger(L, 0);
@@ -200,53 +201,31 @@ static int map_update_batch(lua_State *L)
 		return 2;
 	}
 	kb = encode_list(L, 2, n, 0);
-	vb = encode_list(L, 3, n, 1);
-	cnt = n;
-	err = ebpfdsl_map__update_batch(m->fd, kb, vb, &cnt, &o);
-	if (m->vcodec == CODEC_FD) {
-		for (uint32_t i = 0; i < cnt && i < n; i++) {
+	vb = update ? encode_list(L, 3, n, 1) : NULL;
+	err = update ? ebpfdsl_map__update_batch(m->fd, kb, vb, &cnt, &o) : ebpfdsl_map__delete_batch(m->fd, kb, &cnt, &o);
+	/* the elements done keep their Lua values (fds updated) or let go of
+	 * them (deleted) */
+	for (uint32_t i = 0; i < cnt && i < n && (!update || m->vcodec == CODEC_FD); i++) {
+		if (update)
 			lua_rawgeti(L, 3, (lua_Integer)i + 1);
-			ebpfdsl_map_keep(L, 1, kb + (size_t)i * m->key_size, m->key_size, -1);
-			lua_pop(L, 1);
-		}
+		ebpfdsl_map_keep(L, 1, kb + (size_t)i * m->key_size, m->key_size, update ? -1 : 0);
+		lua_pop(L, update);
 	}
 	if (err)
-		return batch_fail(L, m, err, "update_batch", cnt);
+		return batch_fail(L, m, err, what, cnt);
 	lua_pushinteger(L, cnt);
 	lua_pushboolean(L, o.fallback);
 	return 2;
 }
 
-/* m:delete_batch(keys[, {fallback=}]) -> n, fallback | nil, msg, errno, done */
+static int map_update_batch(lua_State *L)
+{
+	return change_batch(L, 1);
+}
+
 static int map_delete_batch(lua_State *L)
 {
-	struct map *m = ebpfdsl_map_check_open(L, 1);
-	struct ebpfdsl_map_batch o = { .sz = sizeof(o) };
-	struct batch_args a;
-	uint32_t n = list_len(L, 2, "delete_batch"), cnt;
-	char *kb;
-	int err;
-
-	if (m->key_size == 0)
-		return luaL_error(L, "delete_batch: %s maps have no keys", ebpfdsl_map_type_name(m->type));
-	read_opts(L, 3, &a);
-	lua_settop(L, 3);
-	o.no_fallback = a.no_fallback;
-	if (n == 0) {
-		lua_pushinteger(L, 0);
-		lua_pushboolean(L, 0);
-		return 2;
-	}
-	kb = encode_list(L, 2, n, 0);
-	cnt = n;
-	err = ebpfdsl_map__delete_batch(m->fd, kb, &cnt, &o);
-	for (uint32_t i = 0; i < cnt && i < n; i++)
-		ebpfdsl_map_keep(L, 1, kb + (size_t)i * m->key_size, m->key_size, 0);
-	if (err)
-		return batch_fail(L, m, err, "delete_batch", cnt);
-	lua_pushinteger(L, cnt);
-	lua_pushboolean(L, o.fallback);
-	return 2;
+	return change_batch(L, 0);
 }
 
 void ebpfdsl_lua_map_batch_methods(lua_State *L)

@@ -221,35 +221,46 @@ static struct map *check_type(lua_State *L, const char *method, int t1, int t2)
 	return m;
 }
 
-/* queue/stack: m:push(v[, "exist"]) -> true; "exist" drops the oldest
- * element when full instead of failing. */
-static int map_push(lua_State *L)
+/* The methods of some map types only, each a lookup, an update or a
+ * delete of the key at argument `key` (0: the type has no keys) with
+ * the value after it; `flags`: update's flags argument (0: BPF_ANY). */
+enum { TM_LOOKUP, TM_POP, TM_UPDATE, TM_DELETE };
+static const struct typed_method {
+	const char *name;
+	int t1, t2; /* the map types that have it */
+	int op, key, flags;
+} typed_methods[] = {
+	/* queue/stack: m:push(v[, "exist"]) -> true ("exist" drops the
+	 * oldest element when full instead of failing), m:pop(), m:peek() */
+	{ "push", BPF_MAP_TYPE_QUEUE, BPF_MAP_TYPE_STACK, TM_UPDATE, 0, 3 },
+	{ "pop", BPF_MAP_TYPE_QUEUE, BPF_MAP_TYPE_STACK, TM_POP, 0, 0 },
+	{ "peek", BPF_MAP_TYPE_QUEUE, BPF_MAP_TYPE_STACK, TM_LOOKUP, 0, 0 },
+	/* bloom_filter: m:add(v) -> true (m:check below) */
+	{ "add", BPF_MAP_TYPE_BLOOM_FILTER, BPF_MAP_TYPE_BLOOM_FILTER, TM_UPDATE, 0, 0 },
+	/* prog_array: m:set_prog(i, prog), m:get_prog(i) -> prog id | nil,
+	 * m:delete_prog(i). The Prog stays alive while it is in the map. */
+	{ "set_prog", BPF_MAP_TYPE_PROG_ARRAY, BPF_MAP_TYPE_PROG_ARRAY, TM_UPDATE, 2, 0 },
+	{ "get_prog", BPF_MAP_TYPE_PROG_ARRAY, BPF_MAP_TYPE_PROG_ARRAY, TM_LOOKUP, 2, 0 },
+	{ "delete_prog", BPF_MAP_TYPE_PROG_ARRAY, BPF_MAP_TYPE_PROG_ARRAY, TM_DELETE, 2, 0 },
+	/* array_of_maps/hash_of_maps: m:set_inner(k, map[, flags]), m:get_inner(k) -> id | nil */
+	{ "set_inner", BPF_MAP_TYPE_ARRAY_OF_MAPS, BPF_MAP_TYPE_HASH_OF_MAPS, TM_UPDATE, 2, 4 },
+	{ "get_inner", BPF_MAP_TYPE_ARRAY_OF_MAPS, BPF_MAP_TYPE_HASH_OF_MAPS, TM_LOOKUP, 2, 0 },
+};
+
+/* Every typed method: its row is upvalue 1. */
+static int typed_method(lua_State *L)
 {
-	uint64_t flags;
-	check_type(L, "push", BPF_MAP_TYPE_QUEUE, BPF_MAP_TYPE_STACK);
-	flags = update_flags(L, 3);
-	return update_at(L, 0, 2, flags, "push");
+	const struct typed_method *r = lua_touserdata(L, lua_upvalueindex(1));
+	check_type(L, r->name, r->t1, r->t2);
+	if (r->op == TM_UPDATE)
+		return update_at(L, r->key, r->key ? r->key + 1 : 2, r->flags ? update_flags(L, r->flags) : BPF_ANY,
+				 r->name);
+	if (r->op == TM_DELETE)
+		return map_delete(L);
+	return lookup_at(L, r->key, r->name, r->op == TM_POP);
 }
 
-static int map_pop(lua_State *L)
-{
-	check_type(L, "pop", BPF_MAP_TYPE_QUEUE, BPF_MAP_TYPE_STACK);
-	return lookup_at(L, 0, "pop", 1);
-}
-
-static int map_peek(lua_State *L)
-{
-	check_type(L, "peek", BPF_MAP_TYPE_QUEUE, BPF_MAP_TYPE_STACK);
-	return lookup_at(L, 0, "peek", 0);
-}
-
-/* bloom_filter: m:add(v) -> true; m:check(v) -> true (maybe present) | false */
-static int map_add(lua_State *L)
-{
-	check_type(L, "add", BPF_MAP_TYPE_BLOOM_FILTER, BPF_MAP_TYPE_BLOOM_FILTER);
-	return update_at(L, 0, 2, BPF_ANY, "add");
-}
-
+/* bloom_filter: m:check(v) -> true (maybe present) | false */
 static int map_check(lua_State *L)
 {
 	struct map *m = check_type(L, "check", BPF_MAP_TYPE_BLOOM_FILTER, BPF_MAP_TYPE_BLOOM_FILTER);
@@ -260,39 +271,6 @@ static int map_check(lua_State *L)
 		return ebpfdsl_map_fail(L, m, err, "check");
 	lua_pushboolean(L, err == 0);
 	return 1;
-}
-
-/* prog_array: m:set_prog(i, prog), m:get_prog(i) -> prog id | nil,
- * m:delete_prog(i). The Prog stays alive while it is in the map. */
-static int map_set_prog(lua_State *L)
-{
-	check_type(L, "set_prog", BPF_MAP_TYPE_PROG_ARRAY, BPF_MAP_TYPE_PROG_ARRAY);
-	return update_at(L, 2, 3, BPF_ANY, "set_prog");
-}
-
-static int map_get_prog(lua_State *L)
-{
-	check_type(L, "get_prog", BPF_MAP_TYPE_PROG_ARRAY, BPF_MAP_TYPE_PROG_ARRAY);
-	return lookup_at(L, 2, "get_prog", 0);
-}
-
-static int map_delete_prog(lua_State *L)
-{
-	check_type(L, "delete_prog", BPF_MAP_TYPE_PROG_ARRAY, BPF_MAP_TYPE_PROG_ARRAY);
-	return map_delete(L);
-}
-
-/* array_of_maps/hash_of_maps: m:set_inner(k, map), m:get_inner(k) -> id | nil */
-static int map_set_inner(lua_State *L)
-{
-	check_type(L, "set_inner", BPF_MAP_TYPE_ARRAY_OF_MAPS, BPF_MAP_TYPE_HASH_OF_MAPS);
-	return update_at(L, 2, 3, update_flags(L, 4), "set_inner");
-}
-
-static int map_get_inner(lua_State *L)
-{
-	check_type(L, "get_inner", BPF_MAP_TYPE_ARRAY_OF_MAPS, BPF_MAP_TYPE_HASH_OF_MAPS);
-	return lookup_at(L, 2, "get_inner", 0);
 }
 
 /* ------------------------------------------------------------------ */
@@ -364,20 +342,16 @@ static const luaL_Reg elem_methods[] = {
 	{ "pairs", ebpfdsl_map_pairs },
 	{ "count", map_count },
 	{ "clear", map_clear },
-	{ "push", map_push },
-	{ "pop", map_pop },
-	{ "peek", map_peek },
-	{ "add", map_add },
 	{ "check", map_check },
-	{ "set_prog", map_set_prog },
-	{ "get_prog", map_get_prog },
-	{ "delete_prog", map_delete_prog },
-	{ "set_inner", map_set_inner },
-	{ "get_inner", map_get_inner },
 	{ NULL, NULL },
 };
 
 void ebpfdsl_lua_map_elem_methods(lua_State *L)
 {
 	luaL_setfuncs(L, elem_methods, 0);
+	for (size_t i = 0; i < sizeof(typed_methods) / sizeof(typed_methods[0]); i++) {
+		lua_pushlightuserdata(L, (void *)&typed_methods[i]);
+		lua_pushcclosure(L, typed_method, 1);
+		lua_setfield(L, -2, typed_methods[i].name);
+	}
 }

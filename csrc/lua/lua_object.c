@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include <linux/btf.h>
 #include "lua_btf_value.h"
+#include "lua_opts.h"
 #include "lua_util.h"
 
 static const char *const OBJECT = "ebpfdsl.Object";
@@ -74,6 +75,18 @@ static void push_libbpf_reason(lua_State *L, const char *msg, const char *fallba
 	}
 }
 
+/* nil, "<prefix>: <libbpf's reason, or fallback>", err: a failure told
+ * with libbpf's last words (prefix stays alive on the stack). */
+static int fail_reason(lua_State *L, int err, const char *msg, const char *fallback, const char *prefix)
+{
+	luaL_pushfail(L);
+	push_libbpf_reason(L, msg, fallback);
+	lua_pushfstring(L, "%s: %s", prefix, lua_tostring(L, -1));
+	lua_remove(L, -2);
+	lua_pushinteger(L, err);
+	return 3;
+}
+
 /* object_open(path_or_bytes[, name]) -> Object | nil, msg, errno */
 static int l_object_open(lua_State *L)
 {
@@ -94,12 +107,8 @@ static int l_object_open(lua_State *L)
 		err = errno;
 		if (err >= 4000 && err < 4100) /* libbpf's own codes: a malformed object */
 			err = EINVAL;
-		luaL_pushfail(L);
-		push_libbpf_reason(L, msg, ebpfdsl_strerror(err));
-		lua_pushfstring(L, "cannot open BPF object %s: %s", is_elf ? "from memory" : s, lua_tostring(L, -1));
-		lua_remove(L, -2);
-		lua_pushinteger(L, err);
-		return 3;
+		return fail_reason(L, err, msg, ebpfdsl_strerror(err),
+				   lua_pushfstring(L, "cannot open BPF object %s", is_elf ? "from memory" : s));
 	}
 	lua_pop(L, 1); /* msg */
 	return 1;
@@ -117,45 +126,45 @@ static int obj_loaded(lua_State *L)
 	return 1;
 }
 
+/* obj:programs()'s and obj:maps()'s descriptions, one row per field */
+static const struct ebpfdsl_lua_opt prog_desc_rows[] = {
+	EBPFDSL_OPT_STR(struct ebpfdsl_object_prog, "name", name),
+	EBPFDSL_OPT_STR(struct ebpfdsl_object_prog, "section", section),
+	EBPFDSL_OPT_NAMED(struct ebpfdsl_object_prog, "type", type, ebpfdsl_prog_type_name),
+	EBPFDSL_OPT_END,
+};
+static const struct ebpfdsl_lua_opt prog_attach_row[] = {
+	EBPFDSL_OPT_NAMED(struct ebpfdsl_object_prog, "expected_attach_type", expected_attach_type,
+			  ebpfdsl_attach_type_name),
+	EBPFDSL_OPT_END,
+};
+#define MAP_DESC(kind, f) EBPFDSL_OPT_##kind(struct ebpfdsl_object_map, #f, f)
+static const struct ebpfdsl_lua_opt map_desc_rows[] = {
+	MAP_DESC(STR, name),
+	EBPFDSL_OPT_NAMED(struct ebpfdsl_object_map, "type", type, ebpfdsl_map_type_name),
+	MAP_DESC(U32, key_size),
+	MAP_DESC(U32, value_size),
+	MAP_DESC(U32, max_entries),
+	MAP_DESC(U32, flags),
+	EBPFDSL_OPT_END,
+};
+
 static void push_prog_desc(lua_State *L, const struct ebpfdsl_object_prog *p)
 {
-	const char *t = ebpfdsl_prog_type_name(p->type);
-	const char *a = ebpfdsl_attach_type_name(p->expected_attach_type);
 	lua_createtable(L, 0, 6);
-	ebpfdsl_lua_set_str(L, "name", p->name);
-	ebpfdsl_lua_set_str(L, "section", p->section);
-	if (t)
-		lua_pushstring(L, t);
-	else
-		lua_pushinteger(L, p->type);
-	lua_setfield(L, -2, "type");
+	ebpfdsl_lua_opts_push(L, p, prog_desc_rows);
 	/* libbpf says 0 both for "none" and for cgroup_inet_ingress, which
 	 * only cgroup_skb programs mean */
-	if (p->expected_attach_type || p->type == BPF_PROG_TYPE_CGROUP_SKB) {
-		if (a)
-			lua_pushstring(L, a);
-		else
-			lua_pushinteger(L, p->expected_attach_type);
-		lua_setfield(L, -2, "expected_attach_type");
-	}
+	if (p->expected_attach_type || p->type == BPF_PROG_TYPE_CGROUP_SKB)
+		ebpfdsl_lua_opts_push(L, p, prog_attach_row);
 	lua_pushlstring(L, (const char *)p->insns, p->insn_cnt * sizeof(struct bpf_insn));
 	lua_setfield(L, -2, "insns");
 }
 
 static void push_map_desc(lua_State *L, const struct ebpfdsl_object_map *m)
 {
-	const char *t = m->type_name;
 	lua_createtable(L, 0, 6);
-	ebpfdsl_lua_set_str(L, "name", m->name);
-	if (t)
-		lua_pushstring(L, t);
-	else
-		lua_pushinteger(L, m->type);
-	lua_setfield(L, -2, "type");
-	ebpfdsl_lua_set_int(L, "key_size", m->key_size);
-	ebpfdsl_lua_set_int(L, "value_size", m->value_size);
-	ebpfdsl_lua_set_int(L, "max_entries", m->max_entries);
-	ebpfdsl_lua_set_int(L, "flags", m->flags);
+	ebpfdsl_lua_opts_push(L, m, map_desc_rows);
 }
 
 /* obj:programs() -> {{name=, section=, type=, expected_attach_type=,
@@ -276,20 +285,22 @@ static size_t var_index(lua_State *L, ebpfdsl_object *o, int idx, const char *fn
 	return 0;
 }
 
+#define VAR_DESC(kind, f) EBPFDSL_OPT_##kind(struct ebpfdsl_object_var, #f, f)
+static const struct ebpfdsl_lua_opt var_desc_rows[] = {
+	VAR_DESC(STR, name), VAR_DESC(STR, section), VAR_DESC(U32, offset),
+	VAR_DESC(U32, size), VAR_DESC(BOOL, readonly), EBPFDSL_OPT_END,
+};
+
 static void push_var_desc(lua_State *L, ebpfdsl_object *o, const struct ebpfdsl_object_var *v)
 {
 	char tname[160];
-	ebpfdsl_lua_btf_type_text(ebpfdsl_object__btf(o), v->type, tname, sizeof(tname));
 	struct ebpfdsl_object_map m;
+	ebpfdsl_lua_btf_type_text(ebpfdsl_object__btf(o), v->type, tname, sizeof(tname));
 	lua_createtable(L, 0, 7);
-	ebpfdsl_lua_set_str(L, "name", v->name);
-	ebpfdsl_lua_set_str(L, "section", v->section);
+	ebpfdsl_lua_opts_push(L, v, var_desc_rows);
 	if (ebpfdsl_object__map(o, v->map, &m) == 0)
 		ebpfdsl_lua_set_str(L, "map", m.name);
-	ebpfdsl_lua_set_int(L, "offset", v->offset);
-	ebpfdsl_lua_set_int(L, "size", v->size);
 	ebpfdsl_lua_set_str(L, "type", tname);
-	ebpfdsl_lua_set_bool(L, "readonly", v->readonly);
 }
 
 /* obj:vars() -> {{name=, section=, map=, offset=, size=, type=, readonly=}, ...}:
@@ -447,20 +458,15 @@ static int obj_load(lua_State *L)
 		lua_pushvalue(L, 4);
 		return 5;
 	}
-	luaL_pushfail(L);
 	{
 		/* without the privileges, that is the cause, whatever libbpf's last words */
 		struct ebpfdsl_explain w = { .sz = sizeof(w), .op = "load", .map_type = -1, .index = -1,
 					     .prog_type = -1, .attach_type = -1 };
 		char why[256];
-		if ((err == -EPERM || err == -EACCES) && ebpfdsl_explain(-err, &w, why, sizeof(why)))
-			lua_pushstring(L, why);
-		else
-			push_libbpf_reason(L, log, ebpfdsl_strerror(-err));
+		int priv = (err == -EPERM || err == -EACCES) && ebpfdsl_explain(-err, &w, why, sizeof(why));
+		fail_reason(L, -err, priv ? "" : log, priv ? why : ebpfdsl_strerror(-err),
+			    lua_pushfstring(L, "load of %s failed", ebpfdsl_object__name(o)));
 	}
-	lua_pushfstring(L, "load of %s failed: %s", ebpfdsl_object__name(o), lua_tostring(L, -1));
-	lua_remove(L, -2);
-	lua_pushinteger(L, -err);
 	lua_pushstring(L, log);
 	return 4;
 }
@@ -511,6 +517,23 @@ static int obj_map(lua_State *L)
 	return 3;
 }
 
+/* The Link of obj:attach and obj:register, made by fn (keeping the
+ * object, argument 1, and the Prog at prog_idx, or none: 0). */
+static int object_link(lua_State *L, int (*fn)(ebpfdsl_object *, size_t, ebpfdsl_link **, char *, size_t),
+		       ebpfdsl_object *o, size_t i, int prog_idx, const char *prefix)
+{
+	char *msg = lua_newuserdatauv(L, MSG_SIZE, 0);
+	ebpfdsl_link *l = NULL, **slot = ebpfdsl_lua_new_link(L, prog_idx, 1);
+	int err = -fn(o, i, &l, msg, MSG_SIZE);
+	if (!err) {
+		*slot = l;
+		return 1;
+	}
+	if (!*msg && err == EOPNOTSUPP)
+		return fail_reason(L, err, "", "libbpf cannot attach this section by itself", prefix);
+	return fail_reason(L, err, msg, ebpfdsl_strerror(err), prefix);
+}
+
 /* obj:attach(name) -> ebpfdsl.Link | nil, msg, errno: attaches as the
  * program's section says. The link keeps the object alive (libbpf's link
  * may use the object's maps to detach); link:prog() is the program as
@@ -520,9 +543,6 @@ static int obj_attach(lua_State *L)
 	ebpfdsl_object *o = check_open(L, 1);
 	size_t i = prog_index(L, o, 2);
 	struct ebpfdsl_object_prog p;
-	ebpfdsl_link **slot, *l = NULL;
-	char *msg;
-	int err;
 
 	ebpfdsl_object__prog(o, i, &p);
 	if (!ebpfdsl_object__loaded(o))
@@ -532,22 +552,8 @@ static int obj_attach(lua_State *L)
 		lua_pushnil(L);
 	else if (push_prog(L, &p) != 1)
 		return 3;
-	msg = lua_newuserdatauv(L, MSG_SIZE, 0);
-	slot = ebpfdsl_lua_new_link(L, 3, 1);
-	err = -ebpfdsl_object__attach(o, i, &l, msg, MSG_SIZE);
-	if (err) {
-		luaL_pushfail(L);
-		if (!*msg && err == EOPNOTSUPP)
-			lua_pushstring(L, "libbpf cannot attach this section by itself");
-		else
-			push_libbpf_reason(L, msg, ebpfdsl_strerror(err));
-		lua_pushfstring(L, "attach of '%s' (section %s): %s", p.name, p.section, lua_tostring(L, -1));
-		lua_remove(L, -2);
-		lua_pushinteger(L, err);
-		return 3;
-	}
-	*slot = l;
-	return 1;
+	return object_link(L, ebpfdsl_object__attach, o, i, 3,
+			   lua_pushfstring(L, "attach of '%s' (section %s)", p.name, p.section));
 }
 
 /* obj:register(map_name) -> ebpfdsl.Link | nil, msg, errno: the
@@ -558,9 +564,6 @@ static int obj_register(lua_State *L)
 	ebpfdsl_object *o = check_open(L, 1);
 	size_t i = map_index(L, o, 2);
 	struct ebpfdsl_object_map d;
-	ebpfdsl_link **slot, *l = NULL;
-	char *msg;
-	int err;
 
 	ebpfdsl_object__map(o, i, &d);
 	if (d.type != BPF_MAP_TYPE_STRUCT_OPS)
@@ -569,19 +572,8 @@ static int obj_register(lua_State *L)
 	if (!ebpfdsl_object__loaded(o))
 		return luaL_error(L, "register: %s %s is not loaded; call load() first", OBJECT, ebpfdsl_object__name(o));
 	lua_settop(L, 2);
-	msg = lua_newuserdatauv(L, MSG_SIZE, 0);
-	slot = ebpfdsl_lua_new_link(L, 0, 1);
-	err = -ebpfdsl_object__register(o, i, &l, msg, MSG_SIZE);
-	if (err) {
-		luaL_pushfail(L);
-		push_libbpf_reason(L, msg, strerror(err));
-		lua_pushfstring(L, "register of struct_ops '%s': %s", d.name, lua_tostring(L, -1));
-		lua_remove(L, -2);
-		lua_pushinteger(L, err);
-		return 3;
-	}
-	*slot = l;
-	return 1;
+	return object_link(L, ebpfdsl_object__register, o, i, 0,
+			   lua_pushfstring(L, "register of struct_ops '%s'", d.name));
 }
 
 static const luaL_Reg obj_methods[] = {

@@ -142,14 +142,18 @@ void ebpfdsl_lua_opt_read(lua_State *L, int vidx, const char *what, const struct
 	}
 }
 
-void ebpfdsl_lua_opts_push_unknown(lua_State *L, const char *what, const char *k, const struct ebpfdsl_lua_opt *rows)
+/* The message for an unknown key k, pushed; INNER rows are names only
+ * when `inner` (our own Lua's tables). */
+static void push_unknown(lua_State *L, const char *what, const char *k, const struct ebpfdsl_lua_opt *rows,
+			 int inner)
 {
 	const char *names[MAX_ROWS], *near[4], *best = NULL;
 	size_t n = 0, best_len = 0;
 	int found;
 
 	for (const struct ebpfdsl_lua_opt *r = rows; r->key && n < MAX_ROWS; r++)
-		names[n++] = r->key;
+		if (inner || r->kind != EBPFDSL_LUA_OPT_INNER)
+			names[n++] = r->key;
 	found = ebpfdsl_suggest(k, names, n, near, 4);
 	/* of the nearest few, the one sharing the longest start with k, as
 	 * ebpfdsl._errors.unknown_field chooses */
@@ -166,6 +170,49 @@ void ebpfdsl_lua_opts_push_unknown(lua_State *L, const char *what, const char *k
 		lua_pushfstring(L, "%s: unknown field '%s'", what, k);
 }
 
+void ebpfdsl_lua_opts_push_unknown(lua_State *L, const char *what, const char *k, const struct ebpfdsl_lua_opt *rows)
+{
+	push_unknown(L, what, k, rows, 1);
+}
+
+/* The message for the first key of the table at idx no row has, pushed;
+ * 0 (nothing pushed) when every key is known. */
+static int unknown_key(lua_State *L, int idx, const char *what, const struct ebpfdsl_lua_opt *rows, int inner)
+{
+	lua_pushnil(L);
+	while (lua_next(L, idx)) {
+		const struct ebpfdsl_lua_opt *r = rows;
+		lua_pop(L, 1);
+		if (lua_type(L, -1) == LUA_TSTRING)
+			while (r->key && (strcmp(r->key, lua_tostring(L, -1)) != 0 ||
+					  (!inner && r->kind == EBPFDSL_LUA_OPT_INNER)))
+				r++;
+		if (lua_type(L, -1) != LUA_TSTRING || !r->key) {
+			lua_pushvalue(L, -1); /* luaL_tolstring must not change the key lua_next holds */
+			push_unknown(L, what, luaL_tolstring(L, -1, NULL), rows, inner);
+			return 1;
+		}
+	}
+	return 0;
+}
+
+static int opts_check(lua_State *L)
+{
+	const struct ebpfdsl_lua_opt *rows = lua_touserdata(L, lua_upvalueindex(2));
+	luaL_checktype(L, 1, LUA_TTABLE);
+	lua_settop(L, 1);
+	if (!unknown_key(L, 1, lua_tostring(L, lua_upvalueindex(1)), rows, 0))
+		lua_pushnil(L);
+	return 1;
+}
+
+void ebpfdsl_lua_opts_push_checker(lua_State *L, const char *what, const struct ebpfdsl_lua_opt *rows)
+{
+	lua_pushstring(L, what);
+	lua_pushlightuserdata(L, (void *)rows);
+	lua_pushcclosure(L, opts_check, 2);
+}
+
 void ebpfdsl_lua_opts_read(lua_State *L, int idx, const char *what, const struct ebpfdsl_lua_opt *rows, void *out)
 {
 	int have = !lua_isnoneornil(L, idx);
@@ -173,22 +220,11 @@ void ebpfdsl_lua_opts_read(lua_State *L, int idx, const char *what, const struct
 	idx = lua_absindex(L, idx);
 	if (have) {
 		luaL_checktype(L, idx, LUA_TTABLE);
-		lua_pushnil(L);
-		while (lua_next(L, idx)) {
-			const struct ebpfdsl_lua_opt *r = rows;
-			lua_pop(L, 1);
-			if (lua_type(L, -1) == LUA_TSTRING)
-				while (r->key && strcmp(r->key, lua_tostring(L, -1)) != 0)
-					r++;
-			if (lua_type(L, -1) != LUA_TSTRING || !r->key) {
-				lua_pushvalue(L, -1); /* luaL_tolstring must not change the key lua_next holds */
-				ebpfdsl_lua_opts_push_unknown(L, what, luaL_tolstring(L, -1, NULL), rows);
-				luaL_error(L, "%s", lua_tostring(L, -1)); /* at the caller's line */
-			}
-		}
+		if (unknown_key(L, idx, what, rows, 1))
+			luaL_error(L, "%s", lua_tostring(L, -1)); /* at the caller's line */
 	}
 	for (const struct ebpfdsl_lua_opt *r = rows; r->key; r++) {
-		if (r->kind == EBPFDSL_LUA_OPT_KNOWN)
+		if (r->kind == EBPFDSL_LUA_OPT_KNOWN || r->kind == EBPFDSL_LUA_OPT_INNER)
 			continue;
 		lua_pushstring(L, r->key);
 		if (have && lua_rawget(L, idx) != LUA_TNIL)
@@ -206,7 +242,7 @@ void ebpfdsl_lua_opts_push(lua_State *L, const void *s, const struct ebpfdsl_lua
 	for (const struct ebpfdsl_lua_opt *r = rows; r->key; r++) {
 		const char *str;
 		int64_t v;
-		if (r->kind == EBPFDSL_LUA_OPT_KNOWN)
+		if (r->kind == EBPFDSL_LUA_OPT_KNOWN || r->kind == EBPFDSL_LUA_OPT_INNER)
 			continue;
 		if (r->kind == EBPFDSL_LUA_OPT_STR) {
 			memcpy(&str, (const char *)s + r->offset, sizeof(str));
@@ -215,6 +251,8 @@ void ebpfdsl_lua_opts_push(lua_State *L, const void *s, const struct ebpfdsl_lua
 			lua_pushstring(L, str);
 		} else if (r->kind == EBPFDSL_LUA_OPT_CHARS) {
 			lua_pushstring(L, (const char *)s + r->offset);
+		} else if (r->kind == EBPFDSL_LUA_OPT_NAMED && (str = r->name_of((int)load(r, s)))) {
+			lua_pushstring(L, str);
 		} else if (r->kind == EBPFDSL_LUA_OPT_BOOL) {
 			lua_pushboolean(L, load(r, s) != 0);
 		} else if (r->kind == EBPFDSL_LUA_OPT_ENUM) {

@@ -89,27 +89,6 @@ static int prog_expected_attach_type(lua_State *L)
 	return 1;
 }
 
-static int prog_insns(lua_State *L)
-{
-	check_prog(L, 1);
-	lua_getiuservalue(L, 1, PROG_UV_INSNS);
-	return 1;
-}
-
-static int prog_labels(lua_State *L)
-{
-	check_prog(L, 1);
-	lua_getiuservalue(L, 1, PROG_UV_LABELS);
-	return 1;
-}
-
-static int prog_maps(lua_State *L)
-{
-	check_prog(L, 1);
-	lua_getiuservalue(L, 1, PROG_UV_MAPS);
-	return 1;
-}
-
 /* Program types whose test runs take a context but give none back (the
  * kernel refuses ctx_out for them). */
 static int ctx_in_only(int type)
@@ -235,6 +214,7 @@ static void hex(char *out, const unsigned char *b, size_t n)
 #define INFO_U32(k, f) EBPFDSL_OPT_U32(struct bpf_prog_info, k, f)
 #define INFO_U64(k, f) EBPFDSL_OPT_U64(struct bpf_prog_info, k, f)
 static const struct ebpfdsl_lua_opt prog_info_rows[] = {
+	EBPFDSL_OPT_NAMED(struct bpf_prog_info, "type", type, ebpfdsl_prog_type_name),
 	EBPFDSL_OPT_CHARS(struct bpf_prog_info, "name", name),
 	INFO_U32("id", id),
 	INFO_U32("xlated_size", xlated_prog_len),
@@ -255,9 +235,8 @@ static int prog_info(lua_State *L)
 {
 	struct prog *p = check_open(L, 1);
 	struct bpf_prog_info info;
-	uint32_t ids[64], nids = 64;
+	uint32_t ids[64], nids = 64, *list = ids;
 	char tag[2 * BPF_TAG_SIZE + 1];
-	const char *tname;
 	int err = ebpfdsl_prog__info(p->fd, &info, ids, &nids);
 
 	if (err)
@@ -266,58 +245,47 @@ static int prog_info(lua_State *L)
 	ebpfdsl_lua_opts_push(L, &info, prog_info_rows);
 	hex(tag, info.tag, BPF_TAG_SIZE);
 	ebpfdsl_lua_set_str(L, "tag", tag);
-	tname = ebpfdsl_prog_type_name((int)info.type);
-	if (tname)
-		lua_pushstring(L, tname);
-	else
-		lua_pushinteger(L, info.type);
-	lua_setfield(L, -2, "type");
 	ebpfdsl_lua_set_bool(L, "gpl_compatible", info.gpl_compatible);
 	if (nids > 64) { /* more than the first guess: ask again with room */
-		uint32_t *more = lua_newuserdatauv(L, nids * sizeof(*more), 0);
 		uint32_t n = nids;
-		if ((err = ebpfdsl_prog__info(p->fd, &info, more, &n)))
+		list = lua_newuserdatauv(L, nids * sizeof(*list), 0);
+		if ((err = ebpfdsl_prog__info(p->fd, &info, list, &n)))
 			return ebpfdsl_lua_fail(L, err, "info of '%s'", p->name);
-		lua_createtable(L, (int)n, 0);
-		for (uint32_t i = 0; i < n && i < nids; i++) {
-			lua_pushinteger(L, more[i]);
-			lua_rawseti(L, -2, (lua_Integer)i + 1);
-		}
-		lua_remove(L, -2);
-	} else {
-		lua_createtable(L, (int)nids, 0);
-		for (uint32_t i = 0; i < nids; i++) {
-			lua_pushinteger(L, ids[i]);
-			lua_rawseti(L, -2, (lua_Integer)i + 1);
-		}
+		nids = n < nids ? n : nids;
+	}
+	lua_createtable(L, (int)nids, 0);
+	for (uint32_t i = 0; i < nids; i++) {
+		lua_pushinteger(L, list[i]);
+		lua_rawseti(L, -2, (lua_Integer)i + 1);
 	}
 	lua_setfield(L, -2, "map_ids");
 	return 1;
 }
 
-/* prog:pin(path) -> prog | nil, msg, errno (as every pin, docs/maps.md) */
-static int prog_pin(lua_State *L)
+/* prog:pin(path) -> prog | nil, msg, errno (as every pin, docs/maps.md);
+ * prog:unpin([path]) -> the same: removes the pin this handle made (or
+ * the one named) */
+static int pin_or_unpin(lua_State *L, int pin)
 {
-	struct prog *p = check_open(L, 1);
-	int err = ebpfdsl_lua_pin(L, p->fd, PROG_UV_PIN);
+	struct prog *p = pin ? check_open(L, 1) : check_prog(L, 1);
+	int err = pin ? ebpfdsl_lua_pin(L, p->fd, PROG_UV_PIN) : ebpfdsl_lua_unpin(L, p->fd, PROG_UV_PIN, "program");
+	const char *path = lua_tostring(L, 2);
+	if (err && pin)
+		return ebpfdsl_lua_fail(L, err, "pin of '%s' at %s%s", p->name, path, ebpfdsl_lua_pin_hint(err, path));
 	if (err)
-		return ebpfdsl_lua_fail(L, err, "pin of '%s' at %s%s", p->name, lua_tostring(L, 2),
-					ebpfdsl_lua_pin_hint(err, lua_tostring(L, 2)));
+		return ebpfdsl_lua_fail(L, err, "unpin of %s%s", path, ebpfdsl_lua_unpin_hint(err, path));
 	lua_settop(L, 1);
 	return 1;
 }
 
-/* prog:unpin([path]) -> prog | nil, msg, errno: removes the pin this
- * handle made (or the one named) */
+static int prog_pin(lua_State *L)
+{
+	return pin_or_unpin(L, 1);
+}
+
 static int prog_unpin(lua_State *L)
 {
-	struct prog *p = check_prog(L, 1);
-	int err = ebpfdsl_lua_unpin(L, p->fd, PROG_UV_PIN, "program");
-	if (err)
-		return ebpfdsl_lua_fail(L, err, "unpin of %s%s", lua_tostring(L, 2),
-					ebpfdsl_lua_unpin_hint(err, lua_tostring(L, 2)));
-	lua_settop(L, 1);
-	return 1;
+	return pin_or_unpin(L, 0);
 }
 
 /* prog_open_pinned(path) -> Prog | nil, msg, errno: type and name from the
@@ -360,32 +328,14 @@ static int l_prog_open_pinned(lua_State *L)
 
 static int l_prog_types(lua_State *L)
 {
-	int n = 0;
-	lua_newtable(L);
-	for (int t = 0; t < 256; t++) {
-		const char *s = ebpfdsl_prog_type_name(t);
-		if (!s)
-			continue;
-		lua_pushstring(L, s);
-		lua_rawseti(L, -2, ++n);
-	}
-	return 1;
+	return ebpfdsl_lua_push_names(L, ebpfdsl_prog_type_name, 0, 256);
 }
 
 /* attach_types() -> {"cgroup_inet_ingress", ...}; attach_type_id(name) ->
  * number | nil */
 static int l_attach_types(lua_State *L)
 {
-	int n = 0;
-	lua_newtable(L);
-	for (int t = 0; t < 256; t++) {
-		const char *s = ebpfdsl_attach_type_name(t);
-		if (!s)
-			continue;
-		lua_pushstring(L, s);
-		lua_rawseti(L, -2, ++n);
-	}
-	return 1;
+	return ebpfdsl_lua_push_names(L, ebpfdsl_attach_type_name, 0, 256);
 }
 
 static const luaL_Reg prog_methods[] = {
@@ -395,9 +345,6 @@ static const luaL_Reg prog_methods[] = {
 	{ "type", prog_type },
 	{ "name", prog_name },
 	{ "expected_attach_type", prog_expected_attach_type },
-	{ "insns", prog_insns },
-	{ "labels", prog_labels },
-	{ "maps", prog_maps },
 	{ "info", prog_info },
 	{ "pin", prog_pin },
 	{ "unpin", prog_unpin },
@@ -426,6 +373,10 @@ void ebpfdsl_lua_open_prog(lua_State *L)
 	lua_pushvalue(L, -2);
 	lua_pushcclosure(L, prog_tostring, 1);
 	lua_setfield(L, -2, "__tostring");
-	lua_pop(L, 1);
+	lua_getfield(L, -1, "__index");
+	ebpfdsl_lua_set_uv_getter(L, EBPFDSL_PROG_CLASS, "insns", PROG_UV_INSNS);
+	ebpfdsl_lua_set_uv_getter(L, EBPFDSL_PROG_CLASS, "labels", PROG_UV_LABELS);
+	ebpfdsl_lua_set_uv_getter(L, EBPFDSL_PROG_CLASS, "maps", PROG_UV_MAPS);
+	lua_pop(L, 2);
 	luaL_setfuncs(L, prog_functions, 0);
 }

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "lua_opts.h"
 #include "lua_prog.h"
 
 #define LOG_BOX "ebpfdsl.vlog"
@@ -142,10 +143,40 @@ static void prog_debug_info(lua_State *L, int opts, struct ebpfdsl_prog_load_opt
 	}
 }
 
-/* prog_load(type, bytes, {name=, license=, expected_attach_type=,
- *   attach_btf_id=, attach_to=, attach_btf=, attach_prog_fd=, flags=,
- *   log_level=, labels=, maps=}) -> Prog | nil, msg, errno, log, raw log
- *   (log: the verifier's, its instruction lines in our disassembly) */
+/* programs.load's fields, one row each: those read here, those
+ * programs.lua reads (KNOWN), those programs.lua makes for this call
+ * (INNER: not the user's). The user's table is checked against them
+ * first (core.prog_load_check), so this is the one list of the names. */
+#define LOAD_ROW(kind, k, f) EBPFDSL_OPT_##kind(struct ebpfdsl_prog_load_opts, k, f)
+static const struct ebpfdsl_lua_opt load_rows[] = {
+	EBPFDSL_OPT_KNOWN("type"),
+	EBPFDSL_OPT_KNOWN("insns"),
+	LOAD_ROW(STR, "name", name),
+	LOAD_ROW(STR, "license", license),
+	EBPFDSL_OPT_KNOWN("expected_attach_type"), /* a name or a number: opt_attach_type */
+	LOAD_ROW(U32, "attach_btf_id", attach_btf_id),
+	LOAD_ROW(STR, "attach_to", attach_to),
+	EBPFDSL_OPT_KNOWN("attach_btf"),
+	LOAD_ROW(FD, "attach_prog", attach_prog_fd),
+	LOAD_ROW(U32, "flags", prog_flags), /* programs.lua: a list of names too */
+	EBPFDSL_OPT_KNOWN("sleepable"),
+	LOAD_ROW(U32, "log_level", log_level),
+	EBPFDSL_OPT_KNOWN("cpu"),
+	EBPFDSL_OPT_KNOWN("btf"),
+	EBPFDSL_OPT_KNOWN("lines"),
+	EBPFDSL_OPT_KNOWN("file"),
+	EBPFDSL_OPT_INNER("labels"),
+	EBPFDSL_OPT_INNER("maps"),
+	EBPFDSL_OPT_INNER("prog_btf"),
+	EBPFDSL_OPT_INNER("func_info"),
+	EBPFDSL_OPT_INNER("line_info"),
+	EBPFDSL_OPT_INNER("fd_array"),
+	EBPFDSL_OPT_END,
+};
+
+/* prog_load(type, bytes, {the rows above}) -> Prog | nil, msg, errno,
+ *   log, raw log (log: the verifier's, its instruction lines in our
+ *   disassembly) */
 static int l_prog_load(lua_State *L)
 {
 	const char *tname = luaL_checkstring(L, 1);
@@ -172,18 +203,17 @@ static int l_prog_load(lua_State *L)
 	}
 	luaL_checktype(L, 3, LUA_TTABLE);
 	lua_settop(L, 3);
-	o.name = ebpfdsl_lua_optstr_field(L, 3, "name", "", NULL);
+	ebpfdsl_lua_opts_read(L, 3, "programs.load", load_rows, &o);
+	o.sz = sizeof(o);
+	o.name = o.name ? o.name : "";
+	o.license = o.license ? o.license : "GPL";
 	if (!ebpfdsl_lua_valid_name(o.name))
 		return luaL_error(L, "program name '%s' must be at most %d letters, digits, '_' or '.'", o.name,
 				  BPF_OBJ_NAME_LEN - 1);
-	o.license = ebpfdsl_lua_optstr_field(L, 3, "license", "GPL", NULL);
 	attach = opt_attach_type(L, 3);
 	o.expected_attach_type = attach < 0 ? 0 : attach;
-	o.attach_btf_id = (unsigned)ebpfdsl_lua_optint_field(L, 3, "attach_btf_id", 0);
-	o.attach_prog_fd = (int)ebpfdsl_lua_optint_field(L, 3, "attach_prog_fd", 0);
-	o.prog_flags = (unsigned)ebpfdsl_lua_optint_field(L, 3, "flags", 0);
-	o.log_level = (unsigned)ebpfdsl_lua_optint_field(L, 3, "log_level", 0);
-	attach_to = ebpfdsl_lua_optstr_field(L, 3, "attach_to", NULL, NULL);
+	attach_to = o.attach_to;
+	o.attach_to = NULL; /* resolved here, before the load */
 
 	/* the userdata exists, closed, before the fd does */
 	p = lua_newuserdatauv(L, sizeof(*p), PROG_UV_COUNT); /* 4 */
@@ -351,4 +381,6 @@ void ebpfdsl_lua_open_prog_load(lua_State *L)
 	lua_setfield(L, -2, "__gc");
 	lua_pop(L, 1);
 	luaL_setfuncs(L, load_functions, 0);
+	ebpfdsl_lua_opts_push_checker(L, "programs.load", load_rows);
+	lua_setfield(L, -2, "prog_load_check");
 }

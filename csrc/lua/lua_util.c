@@ -273,3 +273,33 @@ int ebpfdsl_lua_unpin(lua_State *L, int fd, int uv, const char *noun)
 	lua_pop(L, 1);
 	return 0;
 }
+
+int ebpfdsl_lua_push_names(lua_State *L, const char *(*name)(int), int from, int to)
+{
+	int k = 0;
+	lua_newtable(L);
+	for (int i = from; i < to; i++) {
+		const char *s = name(i);
+		if (!s)
+			continue;
+		lua_pushstring(L, s);
+		lua_rawseti(L, -2, ++k);
+	}
+	return 1;
+}
+
+/* A getter of user value upvalue(2) of a userdata of class upvalue(1). */
+static int uservalue_getter(lua_State *L)
+{
+	luaL_checkudata(L, 1, lua_tostring(L, lua_upvalueindex(1)));
+	lua_getiuservalue(L, 1, (int)lua_tointeger(L, lua_upvalueindex(2)));
+	return 1;
+}
+
+void ebpfdsl_lua_set_uv_getter(lua_State *L, const char *tname, const char *name, int uv)
+{
+	lua_pushstring(L, tname);
+	lua_pushinteger(L, uv);
+	lua_pushcclosure(L, uservalue_getter, 2);
+	lua_setfield(L, -2, name);
+}

@@ -160,4 +160,11 @@ int ebpfdsl_lua_pin(lua_State *L, int fd, int uv);
  * path at 2. 0 or -errno. */
 int ebpfdsl_lua_unpin(lua_State *L, int fd, int uv, const char *noun);
 
+/* Pushes the list of the names name(i) gives for i in from .. to-1 (NULL:
+ * none there); returns 1, as a module function does. */
+int ebpfdsl_lua_push_names(lua_State *L, const char *(*name)(int), int from, int to);
+/* t[name] = a method returning user value uv of its tname object, for
+ * the table t at the top of the stack (Prog:insns(), Link:prog()). */
+void ebpfdsl_lua_set_uv_getter(lua_State *L, const char *tname, const char *name, int uv);
+
 #endif

@@ -60,13 +60,6 @@ local DEFAULTS = {
 
 local KNOWN = {} -- the type names core.map_types() gives, filled below
 
-local CREATE_FIELDS = {
-  type = true, key_size = true, value_size = true, max_entries = true, name = true, flags = true,
-  inner_map = true, numa_node = true, map_extra = true, ifindex = true, key = true, value = true,
-  struct_ops = true, btf_fd = true, btf_key_type_id = true, btf_value_type_id = true,
-  btf_vmlinux_value_type_id = true, btf = true, kptrs = true,
-}
-
 local function is_layout(x)
   local mt = getmetatable(x)
   return type(x) == "userdata" and type(mt) == "table" and mt.__name == "ebpfdsl.Layout"
@@ -141,7 +134,8 @@ end
 -- "i8".."i64", "bytes", "fd", "lpm"; integers are unsigned unless named "iN".
 function M.create(spec)
   if type(spec) ~= "table" then raise("maps.create: expected a table {type=, ...}") end
-  local unknown = errors.unknown_field(spec, CREATE_FIELDS, "maps.create")
+  -- the field names are the rows of csrc/lua/lua_map.c
+  local unknown = core.map_create_check(spec)
   if unknown then raise(unknown) end
   local tname = spec.type
   if type(tname) ~= "string" then raise("maps.create: type must be a map type name such as 'hash'") end

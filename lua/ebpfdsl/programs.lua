@@ -3,17 +3,11 @@
 -- returns an ebpfdsl.Prog, or nil, message, errno, verifier log (in our
 -- disassembly and labels), the verifier's log as the kernel wrote it.
 local core = require "ebpfdsl.core"
-local errors = require "ebpfdsl._errors"
 -- ebpfdsl.features loads when a question for it comes (start-up loads
 -- what is used)
 local function features() return require "ebpfdsl.features" end
 
 local M = {}
-
-local LOAD_FIELDS = { type = true, insns = true, name = true, license = true, expected_attach_type = true,
-                      attach_btf_id = true, attach_to = true, attach_btf = true, attach_prog = true,
-                      flags = true, sleepable = true, log_level = true, cpu = true, btf = true, lines = true,
-                      file = true }
 
 -- What each type= name means (its program type, the attach type it
 -- implies or defaults to, whether it needs one) is the row core.prog_def
@@ -113,7 +107,8 @@ function M.load(spec, ptype, name)
   if type(spec) ~= "table" or spec.op or spec[1] ~= nil then
     spec = { insns = spec, type = ptype, name = name }
   end
-  local unknown = errors.unknown_field(spec, LOAD_FIELDS, "programs.load")
+  -- the field names are the rows of csrc/lua/lua_prog_load.c
+  local unknown = core.prog_load_check(spec)
   if unknown then error(unknown, 2) end
   local ptype_name, attach = spec.type, spec.expected_attach_type
   if type(ptype_name) ~= "string" then
@@ -141,10 +136,6 @@ function M.load(spec, ptype, name)
   elseif type(insns) ~= "string" then
     error("programs.load: insns must be a list of instructions or program bytes", 2)
   end
-  local attach_prog_fd
-  if spec.attach_prog ~= nil then
-    attach_prog_fd = type(spec.attach_prog) == "number" and spec.attach_prog or spec.attach_prog:fd()
-  end
   if spec.file ~= nil and type(spec.file) ~= "string" then error("programs.load: file must be a string", 2) end
   local dbg, dmsg, derrno, dlog = debug_info(spec, insns, labels)
   if dmsg then
@@ -155,7 +146,7 @@ function M.load(spec, ptype, name)
   local ok, prog, msg, errno, log, raw = pcall(core.prog_load, ptype_name, insns, {
     name = spec.name, license = spec.license, expected_attach_type = attach,
     attach_btf_id = spec.attach_btf_id, attach_to = spec.attach_to, attach_btf = spec.attach_btf,
-    attach_prog_fd = attach_prog_fd, flags = flags_of(spec.flags, spec.sleepable), log_level = spec.log_level,
+    attach_prog = spec.attach_prog, flags = flags_of(spec.flags, spec.sleepable), log_level = spec.log_level,
     labels = labels, maps = maps,
     prog_btf = dbg.prog_btf, func_info = dbg.func_info, line_info = dbg.line_info,
     -- module kfuncs (dsl.call_kfunc by name) are called through this array
