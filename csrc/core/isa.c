@@ -13,58 +13,42 @@ const struct ebpfdsl_isa_row ebpfdsl__isa_rows[] = {
 /* The shapes, beside the rows: slots, where a numeric jump distance lives
  * (and whether the assembler follows it), fields that must be present,
  * fields that may be, and up to two pairs of which exactly one must be. */
-#define D EBPFDSL_HAS_DST
-#define S EBPFDSL_HAS_SRC
-#define I EBPFDSL_HAS_IMM
-#define O EBPFDSL_HAS_OFF
-#define Z EBPFDSL_HAS_SIZE
-#define B EBPFDSL_HAS_BITS
-#define T EBPFDSL_HAS_TARGET
-#define A EBPFDSL_HAS_AUX
-#define C EBPFDSL_HAS_CODE
+#define F_(field) EBPFDSL_HAS_##field
 #define NONE_ EBPFDSL__JUMP_NONE
 #define OFF_ EBPFDSL__JUMP_OFF
 #define IMM_ EBPFDSL__JUMP_IMM
 #define RAW_ EBPFDSL__JUMP_RAW
 const struct ebpfdsl__shape ebpfdsl__shapes[] = {
-	/*                                slots jump followed  req        opt            one1   one2 */
-	[EBPFDSL_SHAPE_ALU] =             { 1, NONE_, 0, D,         0,             S | I, 0 },
-	[EBPFDSL_SHAPE_NEG] =             { 1, NONE_, 0, D,         0,             0,     0 },
-	[EBPFDSL_SHAPE_MOVSX] =           { 1, NONE_, 0, D | S | B, 0,             0,     0 },
-	[EBPFDSL_SHAPE_END] =             { 1, NONE_, 0, D | B,     0,             0,     0 },
-	[EBPFDSL_SHAPE_JA] =              { 1, OFF_,  1, 0,         0,             T | O, 0 },
-	[EBPFDSL_SHAPE_GOTOL] =           { 1, OFF_,  1, 0,         0,             T | O, 0 },
-	[EBPFDSL_SHAPE_JCOND] =           { 1, OFF_,  1, D,         0,             S | I, T | O },
-	[EBPFDSL_SHAPE_CALL] =            { 1, NONE_, 0, I,         0,             0,     0 },
-	[EBPFDSL_SHAPE_CALL_LOCAL] =      { 1, IMM_,  1, 0,         0,             T | I, 0 },
-	[EBPFDSL_SHAPE_CALL_KFUNC] =      { 1, NONE_, 0, I,         O,             0,     0 },
-	[EBPFDSL_SHAPE_EXIT] =            { 1, NONE_, 0, 0,         0,             0,     0 },
-	[EBPFDSL_SHAPE_LDDW] =            { 2, NONE_, 0, D | I,     0,             0,     0 },
-	[EBPFDSL_SHAPE_LD_IMM] =          { 2, NONE_, 0, D | I,     0,             0,     0 },
-	[EBPFDSL_SHAPE_LD_MAPV] =         { 2, NONE_, 0, D | I,     A,             0,     0 },
-	[EBPFDSL_SHAPE_LD_FUNC] =         { 2, IMM_,  1, D,         0,             T | I, 0 },
-	[EBPFDSL_SHAPE_LD_ABS] =          { 1, NONE_, 0, Z | I,     0,             0,     0 },
-	[EBPFDSL_SHAPE_LD_IND] =          { 1, NONE_, 0, Z | S,     I,             0,     0 },
-	[EBPFDSL_SHAPE_LDX] =             { 1, NONE_, 0, Z | D | S, O,             0,     0 },
-	[EBPFDSL_SHAPE_LDSX] =            { 1, NONE_, 0, Z | D | S, O,             0,     0 },
-	[EBPFDSL_SHAPE_ST] =              { 1, NONE_, 0, Z | D | I, O,             0,     0 },
-	[EBPFDSL_SHAPE_STX] =             { 1, NONE_, 0, Z | D | S, O,             0,     0 },
-	[EBPFDSL_SHAPE_ATOMIC] =          { 1, NONE_, 0, Z | D | S, O,             0,     0 },
-	[EBPFDSL_SHAPE_MAY_GOTO] =        { 1, OFF_,  0, 0,         0,             T | O, 0 },
-	[EBPFDSL_SHAPE_ADDR_SPACE_CAST] = { 1, NONE_, 0, D | S | I, 0,             0,     0 },
-	[EBPFDSL_SHAPE_LOAD_ACQ] =        { 1, NONE_, 0, Z | D | S, O,             0,     0 },
-	[EBPFDSL_SHAPE_STORE_REL] =       { 1, NONE_, 0, Z | D | S, O,             0,     0 },
-	[EBPFDSL_SHAPE_RAW] =             { 1, RAW_,  1, C,         D | S | O | I, 0,     0 },
+	/* slots, jump, followed, required, optional, one of, one of */
+	[EBPFDSL_SHAPE_ALU] = { 1, NONE_, 0, F_(DST), 0, F_(SRC) | F_(IMM), 0 },
+	[EBPFDSL_SHAPE_NEG] = { 1, NONE_, 0, F_(DST), 0, 0, 0 },
+	[EBPFDSL_SHAPE_MOVSX] = { 1, NONE_, 0, F_(DST) | F_(SRC) | F_(BITS), 0, 0, 0 },
+	[EBPFDSL_SHAPE_END] = { 1, NONE_, 0, F_(DST) | F_(BITS), 0, 0, 0 },
+	[EBPFDSL_SHAPE_JA] = { 1, OFF_, 1, 0, 0, F_(TARGET) | F_(OFF), 0 },
+	[EBPFDSL_SHAPE_GOTOL] = { 1, OFF_, 1, 0, 0, F_(TARGET) | F_(OFF), 0 },
+	[EBPFDSL_SHAPE_JCOND] = { 1, OFF_, 1, F_(DST), 0, F_(SRC) | F_(IMM), F_(TARGET) | F_(OFF) },
+	[EBPFDSL_SHAPE_CALL] = { 1, NONE_, 0, F_(IMM), 0, 0, 0 },
+	[EBPFDSL_SHAPE_CALL_LOCAL] = { 1, IMM_, 1, 0, 0, F_(TARGET) | F_(IMM), 0 },
+	[EBPFDSL_SHAPE_CALL_KFUNC] = { 1, NONE_, 0, F_(IMM), F_(OFF), 0, 0 },
+	[EBPFDSL_SHAPE_EXIT] = { 1, NONE_, 0, 0, 0, 0, 0 },
+	[EBPFDSL_SHAPE_LDDW] = { 2, NONE_, 0, F_(DST) | F_(IMM), 0, 0, 0 },
+	[EBPFDSL_SHAPE_LD_IMM] = { 2, NONE_, 0, F_(DST) | F_(IMM), 0, 0, 0 },
+	[EBPFDSL_SHAPE_LD_MAPV] = { 2, NONE_, 0, F_(DST) | F_(IMM), F_(AUX), 0, 0 },
+	[EBPFDSL_SHAPE_LD_FUNC] = { 2, IMM_, 1, F_(DST), 0, F_(TARGET) | F_(IMM), 0 },
+	[EBPFDSL_SHAPE_LD_ABS] = { 1, NONE_, 0, F_(SIZE) | F_(IMM), 0, 0, 0 },
+	[EBPFDSL_SHAPE_LD_IND] = { 1, NONE_, 0, F_(SIZE) | F_(SRC), F_(IMM), 0, 0 },
+	[EBPFDSL_SHAPE_LDX] = { 1, NONE_, 0, F_(SIZE) | F_(DST) | F_(SRC), F_(OFF), 0, 0 },
+	[EBPFDSL_SHAPE_LDSX] = { 1, NONE_, 0, F_(SIZE) | F_(DST) | F_(SRC), F_(OFF), 0, 0 },
+	[EBPFDSL_SHAPE_ST] = { 1, NONE_, 0, F_(SIZE) | F_(DST) | F_(IMM), F_(OFF), 0, 0 },
+	[EBPFDSL_SHAPE_STX] = { 1, NONE_, 0, F_(SIZE) | F_(DST) | F_(SRC), F_(OFF), 0, 0 },
+	[EBPFDSL_SHAPE_ATOMIC] = { 1, NONE_, 0, F_(SIZE) | F_(DST) | F_(SRC), F_(OFF), 0, 0 },
+	[EBPFDSL_SHAPE_MAY_GOTO] = { 1, OFF_, 0, 0, 0, F_(TARGET) | F_(OFF), 0 },
+	[EBPFDSL_SHAPE_ADDR_SPACE_CAST] = { 1, NONE_, 0, F_(DST) | F_(SRC) | F_(IMM), 0, 0, 0 },
+	[EBPFDSL_SHAPE_LOAD_ACQ] = { 1, NONE_, 0, F_(SIZE) | F_(DST) | F_(SRC), F_(OFF), 0, 0 },
+	[EBPFDSL_SHAPE_STORE_REL] = { 1, NONE_, 0, F_(SIZE) | F_(DST) | F_(SRC), F_(OFF), 0, 0 },
+	[EBPFDSL_SHAPE_RAW] = { 1, RAW_, 1, F_(CODE), F_(DST) | F_(SRC) | F_(OFF) | F_(IMM), 0, 0 },
 };
-#undef D
-#undef S
-#undef I
-#undef O
-#undef Z
-#undef B
-#undef T
-#undef A
-#undef C
+#undef F_
 #undef NONE_
 #undef OFF_
 #undef IMM_
