@@ -35,68 +35,51 @@ extern "C" {
  * Encoder, decoder, validator, printer and the Lua mnemonic list are all
  * expansions of this table. ORDER ISA: keep rows with one opcode together.
  * ------------------------------------------------------------------------ */
+/* A 64-bit row and its 32-bit twin: the same operation bits under the
+ * kernel's class pair (BPF_ALU64/BPF_ALU, BPF_JMP/BPF_JMP32). Conditional
+ * jumps on 32-bit operands came with cpu v3. */
+#define EBPFDSL_ALU_PAIR_(X, id, name, op, shape, aux, cpu) \
+	X(id, name, BPF_ALU64 | (op), shape, aux, cpu) \
+	X(id##32, name "32", BPF_ALU | (op), shape, aux, cpu)
+#define EBPFDSL_JMP_PAIR_(X, id, name, op, cpu) \
+	X(id, name, BPF_JMP | (op), JCOND, 0, cpu) \
+	X(id##32, name "32", BPF_JMP32 | (op), JCOND, 0, 3)
+
 #define EBPFDSL_ISA(X) \
-	X(ADD,      "add",      0x07, ALU,   0, 1) \
-	X(ADD32,    "add32",    0x04, ALU,   0, 1) \
-	X(SUB,      "sub",      0x17, ALU,   0, 1) \
-	X(SUB32,    "sub32",    0x14, ALU,   0, 1) \
-	X(MUL,      "mul",      0x27, ALU,   0, 1) \
-	X(MUL32,    "mul32",    0x24, ALU,   0, 1) \
-	X(DIV,      "div",      0x37, ALU,   0, 1) \
-	X(DIV32,    "div32",    0x34, ALU,   0, 1) \
-	X(SDIV,     "sdiv",     0x37, ALU,   1, 4) \
-	X(SDIV32,   "sdiv32",   0x34, ALU,   1, 4) \
-	X(OR,       "or",       0x47, ALU,   0, 1) \
-	X(OR32,     "or32",     0x44, ALU,   0, 1) \
-	X(AND,      "and",      0x57, ALU,   0, 1) \
-	X(AND32,    "and32",    0x54, ALU,   0, 1) \
-	X(LSH,      "lsh",      0x67, ALU,   0, 1) \
-	X(LSH32,    "lsh32",    0x64, ALU,   0, 1) \
-	X(RSH,      "rsh",      0x77, ALU,   0, 1) \
-	X(RSH32,    "rsh32",    0x74, ALU,   0, 1) \
-	X(NEG,      "neg",      0x87, NEG,   0, 1) \
-	X(NEG32,    "neg32",    0x84, NEG,   0, 1) \
-	X(MOD,      "mod",      0x97, ALU,   0, 1) \
-	X(MOD32,    "mod32",    0x94, ALU,   0, 1) \
-	X(SMOD,     "smod",     0x97, ALU,   1, 4) \
-	X(SMOD32,   "smod32",   0x94, ALU,   1, 4) \
-	X(XOR,      "xor",      0xa7, ALU,   0, 1) \
-	X(XOR32,    "xor32",    0xa4, ALU,   0, 1) \
-	X(MOV,      "mov",      0xb7, ALU,   0, 1) \
-	X(MOV32,    "mov32",    0xb4, ALU,   0, 1) \
-	X(MOVSX,    "movsx",    0xbf, MOVSX, 0, 4) \
-	X(MOVSX32,  "movsx32",  0xbc, MOVSX, 0, 4) \
+	EBPFDSL_ALU_PAIR_(X, ADD,  "add",  BPF_ADD,  ALU, 0, 1) \
+	EBPFDSL_ALU_PAIR_(X, SUB,  "sub",  BPF_SUB,  ALU, 0, 1) \
+	EBPFDSL_ALU_PAIR_(X, MUL,  "mul",  BPF_MUL,  ALU, 0, 1) \
+	EBPFDSL_ALU_PAIR_(X, DIV,  "div",  BPF_DIV,  ALU, 0, 1) \
+	EBPFDSL_ALU_PAIR_(X, SDIV, "sdiv", BPF_DIV,  ALU, 1, 4) \
+	EBPFDSL_ALU_PAIR_(X, OR,   "or",   BPF_OR,   ALU, 0, 1) \
+	EBPFDSL_ALU_PAIR_(X, AND,  "and",  BPF_AND,  ALU, 0, 1) \
+	EBPFDSL_ALU_PAIR_(X, LSH,  "lsh",  BPF_LSH,  ALU, 0, 1) \
+	EBPFDSL_ALU_PAIR_(X, RSH,  "rsh",  BPF_RSH,  ALU, 0, 1) \
+	EBPFDSL_ALU_PAIR_(X, NEG,  "neg",  BPF_NEG,  NEG, 0, 1) \
+	EBPFDSL_ALU_PAIR_(X, MOD,  "mod",  BPF_MOD,  ALU, 0, 1) \
+	EBPFDSL_ALU_PAIR_(X, SMOD, "smod", BPF_MOD,  ALU, 1, 4) \
+	EBPFDSL_ALU_PAIR_(X, XOR,  "xor",  BPF_XOR,  ALU, 0, 1) \
+	EBPFDSL_ALU_PAIR_(X, MOV,  "mov",  BPF_MOV,  ALU, 0, 1) \
+	EBPFDSL_ALU_PAIR_(X, MOVSX, "movsx", BPF_MOV | BPF_X, MOVSX, 0, 4) \
 	X(ADDR_SPACE_CAST, "addr_space_cast", 0xbf, ADDR_SPACE_CAST, 1, 1) \
-	X(ARSH,     "arsh",     0xc7, ALU,   0, 1) \
-	X(ARSH32,   "arsh32",   0xc4, ALU,   0, 1) \
+	EBPFDSL_ALU_PAIR_(X, ARSH, "arsh", BPF_ARSH, ALU, 0, 1) \
 	X(LE,       "le",       0xd4, END,   0, 1) \
 	X(BE,       "be",       0xdc, END,   0, 1) \
 	X(BSWAP,    "bswap",    0xd7, END,   0, 4) \
 	X(JA,       "ja",       0x05, JA,    0, 1) \
 	X(GOTOL,    "gotol",    0x06, GOTOL, 0, 4) \
 	X(MAY_GOTO, "may_goto", 0xe5, MAY_GOTO, 0, 1) \
-	X(JEQ,      "jeq",      0x15, JCOND, 0, 1) \
-	X(JEQ32,    "jeq32",    0x16, JCOND, 0, 3) \
-	X(JGT,      "jgt",      0x25, JCOND, 0, 1) \
-	X(JGT32,    "jgt32",    0x26, JCOND, 0, 3) \
-	X(JGE,      "jge",      0x35, JCOND, 0, 1) \
-	X(JGE32,    "jge32",    0x36, JCOND, 0, 3) \
-	X(JSET,     "jset",     0x45, JCOND, 0, 1) \
-	X(JSET32,   "jset32",   0x46, JCOND, 0, 3) \
-	X(JNE,      "jne",      0x55, JCOND, 0, 1) \
-	X(JNE32,    "jne32",    0x56, JCOND, 0, 3) \
-	X(JSGT,     "jsgt",     0x65, JCOND, 0, 1) \
-	X(JSGT32,   "jsgt32",   0x66, JCOND, 0, 3) \
-	X(JSGE,     "jsge",     0x75, JCOND, 0, 1) \
-	X(JSGE32,   "jsge32",   0x76, JCOND, 0, 3) \
-	X(JLT,      "jlt",      0xa5, JCOND, 0, 2) \
-	X(JLT32,    "jlt32",    0xa6, JCOND, 0, 3) \
-	X(JLE,      "jle",      0xb5, JCOND, 0, 2) \
-	X(JLE32,    "jle32",    0xb6, JCOND, 0, 3) \
-	X(JSLT,     "jslt",     0xc5, JCOND, 0, 2) \
-	X(JSLT32,   "jslt32",   0xc6, JCOND, 0, 3) \
-	X(JSLE,     "jsle",     0xd5, JCOND, 0, 2) \
-	X(JSLE32,   "jsle32",   0xd6, JCOND, 0, 3) \
+	EBPFDSL_JMP_PAIR_(X, JEQ,  "jeq",  BPF_JEQ,  1) \
+	EBPFDSL_JMP_PAIR_(X, JGT,  "jgt",  BPF_JGT,  1) \
+	EBPFDSL_JMP_PAIR_(X, JGE,  "jge",  BPF_JGE,  1) \
+	EBPFDSL_JMP_PAIR_(X, JSET, "jset", BPF_JSET, 1) \
+	EBPFDSL_JMP_PAIR_(X, JNE,  "jne",  BPF_JNE,  1) \
+	EBPFDSL_JMP_PAIR_(X, JSGT, "jsgt", BPF_JSGT, 1) \
+	EBPFDSL_JMP_PAIR_(X, JSGE, "jsge", BPF_JSGE, 1) \
+	EBPFDSL_JMP_PAIR_(X, JLT,  "jlt",  BPF_JLT,  2) \
+	EBPFDSL_JMP_PAIR_(X, JLE,  "jle",  BPF_JLE,  2) \
+	EBPFDSL_JMP_PAIR_(X, JSLT, "jslt", BPF_JSLT, 2) \
+	EBPFDSL_JMP_PAIR_(X, JSLE, "jsle", BPF_JSLE, 2) \
 	X(CALL,     "call",       0x85, CALL,       0, 1) \
 	X(CALL_LOCAL, "call_local", 0x85, CALL_LOCAL, 1, 1) \
 	X(CALL_KFUNC, "call_kfunc", 0x85, CALL_KFUNC, 2, 1) \

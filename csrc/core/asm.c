@@ -153,23 +153,6 @@ static int grow_buckets(ebpfdsl_asm *a)
 	return 0;
 }
 
-/* Shapes numeric_jump may find a jump in: the others are skipped
- * without a look at every pass of finalize. */
-static int goes_somewhere(int shape)
-{
-	switch (shape) {
-	case EBPFDSL_SHAPE_JA:
-	case EBPFDSL_SHAPE_GOTOL:
-	case EBPFDSL_SHAPE_JCOND:
-	case EBPFDSL_SHAPE_CALL_LOCAL:
-	case EBPFDSL_SHAPE_LD_FUNC:
-	case EBPFDSL_SHAPE_RAW:
-		return 1;
-	default:
-		return 0;
-	}
-}
-
 /* Copies a name to the end of a->names: its offset, or SIZE_MAX on
  * ENOMEM. One buffer for all, not a malloc per label. */
 static size_t keep_name(ebpfdsl_asm *a, const char *name)
@@ -285,7 +268,7 @@ int ebpfdsl_asm__emit(ebpfdsl_asm *a, const struct ebpfdsl_op *op)
 	if (ebpfdsl__validate_row(op, row, a->cpu, NULL, 0)) /* no text unless refused */
 		return refuse(a, it, NULL);
 	it->shape = row->shape;
-	it->jumps = goes_somewhere(it->shape);
+	it->jumps = ebpfdsl__shapes[it->shape].followed;
 	if (op->has & EBPFDSL_HAS_TARGET) {
 		if (!op->target || !*op->target)
 			return refuse(a, it, "target needs a non-empty label name");
@@ -341,18 +324,14 @@ static int numeric_jump(const struct item *it, int64_t *rel)
 	const struct ebpfdsl_op *op = &it->op;
 	if (op->has & EBPFDSL_HAS_TARGET)
 		return 0;
-	switch (it->shape) {
-	case EBPFDSL_SHAPE_JA:
-	case EBPFDSL_SHAPE_GOTOL:
-	case EBPFDSL_SHAPE_JCOND:
-	case EBPFDSL_SHAPE_MAY_GOTO:
+	switch (ebpfdsl__shapes[it->shape].jump) {
+	case EBPFDSL__JUMP_OFF:
 		*rel = op->off;
 		return 1;
-	case EBPFDSL_SHAPE_CALL_LOCAL:
-	case EBPFDSL_SHAPE_LD_FUNC:
+	case EBPFDSL__JUMP_IMM:
 		*rel = op->imm;
 		return 1;
-	case EBPFDSL_SHAPE_RAW: {
+	case EBPFDSL__JUMP_RAW: {
 		/* raw bytes of a jump class: off is a distance (the 32-bit
 		 * ja, gotol, keeps it in imm); calls and exit go nowhere */
 		int cls = BPF_CLASS(op->code), bop = BPF_OP(op->code);

@@ -27,13 +27,28 @@ static inline const struct ebpfdsl_isa_row *ebpfdsl__row(int op)
 	return &ebpfdsl__isa_rows[op];
 }
 
+/* The shape table (isa.c), one row per enum ebpfdsl_shape: what the
+ * validator, encoder and assembler know of a shape, kept once. */
+enum {
+	EBPFDSL__JUMP_NONE, /* goes nowhere */
+	EBPFDSL__JUMP_OFF,  /* a numeric distance lives in off */
+	EBPFDSL__JUMP_IMM,  /* in imm (local calls, ld_func) */
+	EBPFDSL__JUMP_RAW   /* raw bytes: the opcode tells */
+};
+struct ebpfdsl__shape {
+	unsigned char slots;    /* 2 for lddw and its kin */
+	unsigned char jump;     /* EBPFDSL__JUMP_*: where a distance lives */
+	unsigned char followed; /* the assembler resolves a numeric distance
+				   (may_goto's is never relaxed, so it is not) */
+	unsigned req, opt;      /* EBPFDSL_HAS_* fields required, allowed */
+	unsigned one1, one2;    /* up to two pairs: exactly one of each */
+};
+extern const struct ebpfdsl__shape ebpfdsl__shapes[];
+
 /* Slots an instruction of this shape takes (2 for lddw and its kin). */
 static inline int ebpfdsl__shape_slots(int shape)
 {
-	return shape == EBPFDSL_SHAPE_LDDW || shape == EBPFDSL_SHAPE_LD_IMM || shape == EBPFDSL_SHAPE_LD_MAPV ||
-			       shape == EBPFDSL_SHAPE_LD_FUNC
-		       ? 2
-		       : 1;
+	return ebpfdsl__shapes[shape].slots;
 }
 
 /* Checks that `op` has the operands its shape needs, each in range, and

@@ -16,39 +16,6 @@
 #define A EBPFDSL_HAS_AUX
 #define C EBPFDSL_HAS_CODE
 
-/* For each shape: fields that must be present, fields that may be, and up
- * to two pairs of which exactly one must be present. */
-static const struct {
-	unsigned req, opt, one1, one2;
-} shape_fields[] = {
-	[EBPFDSL_SHAPE_ALU] = { D, 0, S | I, 0 },
-	[EBPFDSL_SHAPE_NEG] = { D, 0, 0, 0 },
-	[EBPFDSL_SHAPE_MOVSX] = { D | S | B, 0, 0, 0 },
-	[EBPFDSL_SHAPE_END] = { D | B, 0, 0, 0 },
-	[EBPFDSL_SHAPE_JA] = { 0, 0, T | O, 0 },
-	[EBPFDSL_SHAPE_GOTOL] = { 0, 0, T | O, 0 },
-	[EBPFDSL_SHAPE_JCOND] = { D, 0, S | I, T | O },
-	[EBPFDSL_SHAPE_CALL] = { I, 0, 0, 0 },
-	[EBPFDSL_SHAPE_CALL_LOCAL] = { 0, 0, T | I, 0 },
-	[EBPFDSL_SHAPE_CALL_KFUNC] = { I, O, 0, 0 },
-	[EBPFDSL_SHAPE_EXIT] = { 0, 0, 0, 0 },
-	[EBPFDSL_SHAPE_LDDW] = { D | I, 0, 0, 0 },
-	[EBPFDSL_SHAPE_LD_IMM] = { D | I, 0, 0, 0 },
-	[EBPFDSL_SHAPE_LD_MAPV] = { D | I, A, 0, 0 },
-	[EBPFDSL_SHAPE_LD_FUNC] = { D, 0, T | I, 0 },
-	[EBPFDSL_SHAPE_LD_ABS] = { Z | I, 0, 0, 0 },
-	[EBPFDSL_SHAPE_LD_IND] = { Z | S, I, 0, 0 },
-	[EBPFDSL_SHAPE_LDX] = { Z | D | S, O, 0, 0 },
-	[EBPFDSL_SHAPE_LDSX] = { Z | D | S, O, 0, 0 },
-	[EBPFDSL_SHAPE_ST] = { Z | D | I, O, 0, 0 },
-	[EBPFDSL_SHAPE_STX] = { Z | D | S, O, 0, 0 },
-	[EBPFDSL_SHAPE_ATOMIC] = { Z | D | S, O, 0, 0 },
-	[EBPFDSL_SHAPE_MAY_GOTO] = { 0, 0, T | O, 0 },
-	[EBPFDSL_SHAPE_ADDR_SPACE_CAST] = { D | S | I, 0, 0, 0 },
-	[EBPFDSL_SHAPE_LOAD_ACQ] = { Z | D | S, O, 0, 0 },
-	[EBPFDSL_SHAPE_STORE_REL] = { Z | D | S, O, 0, 0 },
-	[EBPFDSL_SHAPE_RAW] = { C, D | S | O | I, 0, 0 },
-};
 
 static const char *field_name(unsigned bit)
 {
@@ -98,8 +65,8 @@ static int check_range(const char *what, int64_t v, int64_t lo, int64_t hi, char
 
 static int check_fields(const struct ebpfdsl_op *op, int shape, char *err, size_t errlen)
 {
-	unsigned req = shape_fields[shape].req, opt = shape_fields[shape].opt;
-	unsigned pairs[2] = { shape_fields[shape].one1, shape_fields[shape].one2 };
+	unsigned req = ebpfdsl__shapes[shape].req, opt = ebpfdsl__shapes[shape].opt;
+	unsigned pairs[2] = { ebpfdsl__shapes[shape].one1, ebpfdsl__shapes[shape].one2 };
 	unsigned allowed = req | opt | pairs[0] | pairs[1];
 	char names[32];
 

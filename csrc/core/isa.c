@@ -10,6 +10,50 @@ const struct ebpfdsl_isa_row ebpfdsl__isa_rows[] = {
 #undef ROW_
 };
 
+/* The shapes, beside the rows: slots, where a numeric jump distance lives
+ * (and whether the assembler follows it), fields that must be present,
+ * fields that may be, and up to two pairs of which exactly one must be. */
+#define F_(field) EBPFDSL_HAS_##field
+#define NONE_ EBPFDSL__JUMP_NONE
+#define OFF_ EBPFDSL__JUMP_OFF
+#define IMM_ EBPFDSL__JUMP_IMM
+#define RAW_ EBPFDSL__JUMP_RAW
+const struct ebpfdsl__shape ebpfdsl__shapes[] = {
+	/* slots, jump, followed, required, optional, one of, one of */
+	[EBPFDSL_SHAPE_ALU] = { 1, NONE_, 0, F_(DST), 0, F_(SRC) | F_(IMM), 0 },
+	[EBPFDSL_SHAPE_NEG] = { 1, NONE_, 0, F_(DST), 0, 0, 0 },
+	[EBPFDSL_SHAPE_MOVSX] = { 1, NONE_, 0, F_(DST) | F_(SRC) | F_(BITS), 0, 0, 0 },
+	[EBPFDSL_SHAPE_END] = { 1, NONE_, 0, F_(DST) | F_(BITS), 0, 0, 0 },
+	[EBPFDSL_SHAPE_JA] = { 1, OFF_, 1, 0, 0, F_(TARGET) | F_(OFF), 0 },
+	[EBPFDSL_SHAPE_GOTOL] = { 1, OFF_, 1, 0, 0, F_(TARGET) | F_(OFF), 0 },
+	[EBPFDSL_SHAPE_JCOND] = { 1, OFF_, 1, F_(DST), 0, F_(SRC) | F_(IMM), F_(TARGET) | F_(OFF) },
+	[EBPFDSL_SHAPE_CALL] = { 1, NONE_, 0, F_(IMM), 0, 0, 0 },
+	[EBPFDSL_SHAPE_CALL_LOCAL] = { 1, IMM_, 1, 0, 0, F_(TARGET) | F_(IMM), 0 },
+	[EBPFDSL_SHAPE_CALL_KFUNC] = { 1, NONE_, 0, F_(IMM), F_(OFF), 0, 0 },
+	[EBPFDSL_SHAPE_EXIT] = { 1, NONE_, 0, 0, 0, 0, 0 },
+	[EBPFDSL_SHAPE_LDDW] = { 2, NONE_, 0, F_(DST) | F_(IMM), 0, 0, 0 },
+	[EBPFDSL_SHAPE_LD_IMM] = { 2, NONE_, 0, F_(DST) | F_(IMM), 0, 0, 0 },
+	[EBPFDSL_SHAPE_LD_MAPV] = { 2, NONE_, 0, F_(DST) | F_(IMM), F_(AUX), 0, 0 },
+	[EBPFDSL_SHAPE_LD_FUNC] = { 2, IMM_, 1, F_(DST), 0, F_(TARGET) | F_(IMM), 0 },
+	[EBPFDSL_SHAPE_LD_ABS] = { 1, NONE_, 0, F_(SIZE) | F_(IMM), 0, 0, 0 },
+	[EBPFDSL_SHAPE_LD_IND] = { 1, NONE_, 0, F_(SIZE) | F_(SRC), F_(IMM), 0, 0 },
+	[EBPFDSL_SHAPE_LDX] = { 1, NONE_, 0, F_(SIZE) | F_(DST) | F_(SRC), F_(OFF), 0, 0 },
+	[EBPFDSL_SHAPE_LDSX] = { 1, NONE_, 0, F_(SIZE) | F_(DST) | F_(SRC), F_(OFF), 0, 0 },
+	[EBPFDSL_SHAPE_ST] = { 1, NONE_, 0, F_(SIZE) | F_(DST) | F_(IMM), F_(OFF), 0, 0 },
+	[EBPFDSL_SHAPE_STX] = { 1, NONE_, 0, F_(SIZE) | F_(DST) | F_(SRC), F_(OFF), 0, 0 },
+	[EBPFDSL_SHAPE_ATOMIC] = { 1, NONE_, 0, F_(SIZE) | F_(DST) | F_(SRC), F_(OFF), 0, 0 },
+	[EBPFDSL_SHAPE_MAY_GOTO] = { 1, OFF_, 0, 0, 0, F_(TARGET) | F_(OFF), 0 },
+	[EBPFDSL_SHAPE_ADDR_SPACE_CAST] = { 1, NONE_, 0, F_(DST) | F_(SRC) | F_(IMM), 0, 0, 0 },
+	[EBPFDSL_SHAPE_LOAD_ACQ] = { 1, NONE_, 0, F_(SIZE) | F_(DST) | F_(SRC), F_(OFF), 0, 0 },
+	[EBPFDSL_SHAPE_STORE_REL] = { 1, NONE_, 0, F_(SIZE) | F_(DST) | F_(SRC), F_(OFF), 0, 0 },
+	[EBPFDSL_SHAPE_RAW] = { 1, RAW_, 1, F_(CODE), F_(DST) | F_(SRC) | F_(OFF) | F_(IMM), 0, 0 },
+};
+#undef F_
+#undef NONE_
+#undef OFF_
+#undef IMM_
+#undef RAW_
+
 const struct ebpfdsl_isa_row *ebpfdsl_isa_row(int op)
 {
 	if (op < 0 || op >= EBPFDSL_OP_COUNT_)
@@ -85,9 +129,9 @@ int ebpfdsl__invert_jump(int op)
 {
 	switch (op) {
 #define PAIR_(a, b) case EBPFDSL_OP_##a: return EBPFDSL_OP_##b; case EBPFDSL_OP_##b: return EBPFDSL_OP_##a;
-	PAIR_(JEQ, JNE) PAIR_(JGT, JLE) PAIR_(JGE, JLT) PAIR_(JSGT, JSLE) PAIR_(JSGE, JSLT)
-	PAIR_(JEQ32, JNE32) PAIR_(JGT32, JLE32) PAIR_(JGE32, JLT32) PAIR_(JSGT32, JSLE32)
-	PAIR_(JSGE32, JSLT32)
+#define TWINS_(a, b) PAIR_(a, b) PAIR_(a##32, b##32) /* the 32-bit forms invert alike */
+	TWINS_(JEQ, JNE) TWINS_(JGT, JLE) TWINS_(JGE, JLT) TWINS_(JSGT, JSLE) TWINS_(JSGE, JSLT)
+#undef TWINS_
 #undef PAIR_
 	default:
 		return -1;
