@@ -535,45 +535,36 @@ function M.load(x)
     ct.kind == "array" and "elements ([i])" or "members"))
 end
 
+-- Copies max bytes of a place to base+off: from the record with loads and
+-- stores as wide as the offsets allow (the verifier wants aligned context
+-- loads), else with the helper that reads the place's space (a _str helper
+-- stops at the NUL).
+local function place_copy(t, fn, base, off, max, str)
+  if t.how == "ctx" then
+    local at = 0
+    while at < max do
+      local w = 8
+      while w > 1 and ((t.off + at) % w ~= 0 or at + w > max) do w = w // 2 end
+      fn:st(SIZE[w], base, off + at, fn:ld(SIZE[w], t.base, t.off + at))
+      at = at + w
+    end
+  else
+    local helper = (t.how == "user" and "probe_read_user" or "probe_read_kernel") .. (str and "_str" or "")
+    fn:call(helper, { M.dst_arg(base, off), max, addr_arg(t) })
+  end
+end
+
 -- A char array in memory as a string value.
 function M.place_str(x, n)
   local t = f(x)
-  return M.str(t.fn, n, function(fn, base, off, max)
-    if t.how == "ctx" then
-      -- copy out of the record with loads and stores as wide as the
-      -- offsets allow (the verifier wants aligned context loads)
-      local at = 0
-      while at < max do
-        local w = 8
-        while w > 1 and ((t.off + at) % w ~= 0 or at + w > max) do w = w // 2 end
-        local v = fn:ld(SIZE[w], t.base, t.off + at)
-        fn:st(SIZE[w], base, off + at, v)
-        at = at + w
-      end
-    else
-      fn:call(t.how == "user" and "probe_read_user_str" or "probe_read_kernel_str",
-        { M.dst_arg(base, off), max, addr_arg(t) })
-    end
-  end)
+  return M.str(t.fn, n, function(fn, base, off, max) place_copy(t, fn, base, off, max, true) end)
 end
 
 -- The bytes of a place (an array, a struct) as a string value of n bytes
 -- (decoded whole in user space, NULs included).
 function M.place_bytes(x, n)
   local t = f(x)
-  return M.str(t.fn, n, function(fn, base, off, max)
-    if t.how == "ctx" then
-      local at = 0
-      while at < max do
-        local w = 8
-        while w > 1 and ((t.off + at) % w ~= 0 or at + w > max) do w = w // 2 end
-        fn:st(SIZE[w], base, off + at, fn:ld(SIZE[w], t.base, t.off + at))
-        at = at + w
-      end
-    else
-      fn:call(t.how == "user" and "probe_read_user" or "probe_read_kernel", { M.dst_arg(base, off), max, addr_arg(t) })
-    end
-  end, { buf = true })
+  return M.str(t.fn, n, function(fn, base, off, max) place_copy(t, fn, base, off, max, false) end, { buf = true })
 end
 
 local LUA_FIELDS = {}
