@@ -19,15 +19,15 @@ int ebpfdsl_attach_cgroup(int prog_fd, const char *path, int attach_type, ebpfds
 	int cg, fd, e;
 
 	if (!tname)
-		return ebpfdsl__link_err(err, errlen, EINVAL, "cgroup attach: unknown attach type %d", attach_type);
+		return ebpfdsl__err(err, errlen, EINVAL, "cgroup attach: unknown attach type %d", attach_type);
 	if (!path || !*path)
-		return ebpfdsl__link_err(err, errlen, EINVAL, "cgroup %s: a cgroup directory is needed", tname);
+		return ebpfdsl__err(err, errlen, EINVAL, "cgroup %s: a cgroup directory is needed", tname);
 	cg = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (cg < 0)
-		return ebpfdsl__link_err(err, errlen, errno, "cgroup %s on %s", tname, path);
+		return ebpfdsl__err(err, errlen, errno, "cgroup %s on %s", tname, path);
 	if (fstatfs(cg, &st) == 0 && st.f_type != CGROUP2_SUPER_MAGIC) {
 		close(cg);
-		return ebpfdsl__link_err(err, errlen, EINVAL,
+		return ebpfdsl__err(err, errlen, EINVAL,
 				"cgroup %s on %s: not a cgroup v2 directory (BPF attaches to cgroup2; see the "
 				"cgroup2 line of /proc/mounts)",
 				tname, path);
@@ -38,7 +38,7 @@ int ebpfdsl_attach_cgroup(int prog_fd, const char *path, int attach_type, ebpfds
 		l = ebpfdsl__link_new(EBPFDSL_LINK_CGROUP, "%s %s", path, tname);
 		if (!l) {
 			close(fd);
-			return ebpfdsl__link_err(err, errlen, ENOMEM, "cgroup %s on %s", tname, path);
+			return ebpfdsl__err(err, errlen, ENOMEM, "cgroup %s on %s", tname, path);
 		}
 		l->fd = fd;
 		*out = l;
@@ -57,11 +57,11 @@ int ebpfdsl_attach_cgroup(int prog_fd, const char *path, int attach_type, ebpfds
 	}
 	close(cg);
 	if (e == EINVAL)
-		return ebpfdsl__link_err(err, errlen, e,
+		return ebpfdsl__err(err, errlen, e,
 				"cgroup %s on %s: refused (the program's type or expected_attach_type does not "
 				"fit %s)",
 				tname, path, tname);
-	return ebpfdsl__link_err(err, errlen, e, "cgroup %s on %s", tname, path);
+	return ebpfdsl__err(err, errlen, e, "cgroup %s on %s", tname, path);
 }
 
 int ebpfdsl_attach_netns(int prog_fd, const char *netns_path, int attach_type, ebpfdsl_link **out, char *err,
@@ -73,33 +73,33 @@ int ebpfdsl_attach_netns(int prog_fd, const char *netns_path, int attach_type, e
 	int ns, fd, e;
 
 	if (!tname)
-		return ebpfdsl__link_err(err, errlen, EINVAL, "netns attach: unknown attach type %d", attach_type);
+		return ebpfdsl__err(err, errlen, EINVAL, "netns attach: unknown attach type %d", attach_type);
 	if (attach_type != BPF_SK_LOOKUP && attach_type != BPF_FLOW_DISSECTOR)
-		return ebpfdsl__link_err(err, errlen, EINVAL,
+		return ebpfdsl__err(err, errlen, EINVAL,
 				"netns attach: %s is not a network namespace attach type (sk_lookup, "
 				"flow_dissector)",
 				tname);
 	ns = open(path, O_RDONLY | O_CLOEXEC);
 	if (ns < 0)
-		return ebpfdsl__link_err(err, errlen, errno, "%s on network namespace %s", tname, path);
+		return ebpfdsl__err(err, errlen, errno, "%s on network namespace %s", tname, path);
 	fd = bpf_link_create(prog_fd, ns, (enum bpf_attach_type)attach_type, NULL);
 	e = errno;
 	close(ns);
 	if (fd < 0) {
 		if (e == EINVAL)
-			return ebpfdsl__link_err(err, errlen, e,
+			return ebpfdsl__err(err, errlen, e,
 					"%s on network namespace %s: refused (is it a netns file? is the program "
 					"of type %s with that expected_attach_type?)",
 					tname, path, attach_type == BPF_SK_LOOKUP ? "sk_lookup" : "flow_dissector");
 		if (e == EEXIST || e == E2BIG)
-			return ebpfdsl__link_err(err, errlen, e, "%s on network namespace %s: one is attached there already",
+			return ebpfdsl__err(err, errlen, e, "%s on network namespace %s: one is attached there already",
 					tname, path);
-		return ebpfdsl__link_err(err, errlen, e, "%s on network namespace %s", tname, path);
+		return ebpfdsl__err(err, errlen, e, "%s on network namespace %s", tname, path);
 	}
 	l = ebpfdsl__link_new(EBPFDSL_LINK_NETNS, "%s %s", path, tname);
 	if (!l) {
 		close(fd);
-		return ebpfdsl__link_err(err, errlen, ENOMEM, "%s on %s", tname, path);
+		return ebpfdsl__err(err, errlen, ENOMEM, "%s on %s", tname, path);
 	}
 	l->fd = fd;
 	*out = l;

@@ -21,14 +21,14 @@ int ebpfdsl_attach_sockmap(int prog_fd, int map_fd, int attach_type, ebpfdsl_lin
 	int fd, e;
 
 	if (!tname || !is_sockmap_attach(attach_type))
-		return ebpfdsl__link_err(err, errlen, EINVAL,
+		return ebpfdsl__err(err, errlen, EINVAL,
 				"sockmap attach: %s is not a sockmap attach type (sk_msg_verdict, sk_skb_verdict, "
 				"sk_skb_stream_verdict, sk_skb_stream_parser)",
 				tname ? tname : "?");
 	if (bpf_obj_get_info_by_fd(map_fd, &mi, &len) < 0)
-		return ebpfdsl__link_err(err, errlen, errno, "%s on map fd %d", tname, map_fd);
+		return ebpfdsl__err(err, errlen, errno, "%s on map fd %d", tname, map_fd);
 	if (mi.type != BPF_MAP_TYPE_SOCKMAP && mi.type != BPF_MAP_TYPE_SOCKHASH)
-		return ebpfdsl__link_err(err, errlen, EINVAL, "%s on map '%s': a sockmap or sockhash is needed, not a %s", tname,
+		return ebpfdsl__err(err, errlen, EINVAL, "%s on map '%s': a sockmap or sockhash is needed, not a %s", tname,
 				mi.name, ebpfdsl_map_type_name((int)mi.type) ? ebpfdsl_map_type_name((int)mi.type) : "?");
 	fd = bpf_link_create(prog_fd, map_fd, (enum bpf_attach_type)attach_type, NULL);
 	if (fd >= 0) {
@@ -36,7 +36,7 @@ int ebpfdsl_attach_sockmap(int prog_fd, int map_fd, int attach_type, ebpfdsl_lin
 		l = ebpfdsl__link_new(EBPFDSL_LINK_SOCKMAP, "map '%s' (id %u) %s", mi.name, mi.id, tname);
 		if (!l) {
 			close(fd);
-			return ebpfdsl__link_err(err, errlen, ENOMEM, "%s on map '%s'", tname, mi.name);
+			return ebpfdsl__err(err, errlen, ENOMEM, "%s on map '%s'", tname, mi.name);
 		}
 		l->fd = fd;
 		*out = l;
@@ -51,12 +51,12 @@ int ebpfdsl_attach_sockmap(int prog_fd, int map_fd, int attach_type, ebpfdsl_lin
 			return 0;
 	}
 	if (e == EINVAL)
-		return ebpfdsl__link_err(err, errlen, e,
+		return ebpfdsl__err(err, errlen, e,
 				"%s on map '%s': refused (an sk_msg program for sk_msg_verdict, sk_skb for the "
 				"others)",
 				tname, mi.name);
 	if (e == EBUSY || e == EEXIST)
-		return ebpfdsl__link_err(err, errlen, e, "%s on map '%s': the map already has a program of that kind", tname,
+		return ebpfdsl__err(err, errlen, e, "%s on map '%s': the map already has a program of that kind", tname,
 				mi.name);
-	return ebpfdsl__link_err(err, errlen, e, "%s on map '%s'", tname, mi.name);
+	return ebpfdsl__err(err, errlen, e, "%s on map '%s'", tname, mi.name);
 }
