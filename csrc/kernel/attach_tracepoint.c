@@ -136,8 +136,36 @@ static const char *vmlinux_name(unsigned id)
 	return t.name;
 }
 
+/* From the program-type rows (prog_defs.c), those that attach_tracing
+ * attaches: is `type` one of theirs, and (into buf) the attach types of
+ * those that go through a trampoline, "fentry/fexit/fmod_ret/lsm". */
+static int tracing_type(int type)
+{
+	const struct ebpfdsl_prog_def *d;
+	for (size_t i = 0; (d = ebpfdsl_prog_def_at(i)) != NULL; i++)
+		if (d->attach_method && strcmp(d->attach_method, "attach_tracing") == 0 &&
+		    ebpfdsl_prog_def__type(d) == type)
+			return 1;
+	return 0;
+}
+
+static const char *trampoline_names(char *buf, size_t len)
+{
+	const struct ebpfdsl_prog_def *d;
+	size_t n = 0;
+	buf[0] = '\0';
+	for (size_t i = 0; (d = ebpfdsl_prog_def_at(i)) != NULL && n < len; i++)
+		if ((d->flags & EBPFDSL_PROG_DEF_TRAMPOLINE) && d->attach_type && d->attach_method &&
+		    strcmp(d->attach_method, "attach_tracing") == 0) {
+			int k = snprintf(buf + n, len - n, "%s%s", n ? "/" : "", d->name);
+			n += k > 0 ? (size_t)k : 0;
+		}
+	return buf;
+}
+
 int ebpfdsl_attach_tracing(int prog_fd, ebpfdsl_link **out, char *err, size_t errlen)
 {
+	char kinds[64];
 	struct bpf_prog_info info;
 	__u32 len = sizeof(info);
 	struct ebpfdsl_link *l;
@@ -147,13 +175,13 @@ int ebpfdsl_attach_tracing(int prog_fd, ebpfdsl_link **out, char *err, size_t er
 	memset(&info, 0, sizeof(info));
 	if (bpf_obj_get_info_by_fd(prog_fd, &info, &len) < 0)
 		return ebpfdsl__err(err, errlen, errno, "tracing attach: fd %d is not a program", prog_fd);
-	if (info.type != BPF_PROG_TYPE_TRACING && info.type != BPF_PROG_TYPE_LSM && info.type != BPF_PROG_TYPE_EXT)
+	if (!tracing_type((int)info.type))
 		return ebpfdsl__err(err, errlen, EINVAL,
 				"tracing attach of '%s': refused (a program of type tracing or lsm loaded with "
-				"attach_btf_id and expected_attach_type fentry/fexit/fmod_ret/lsm is needed, not %s)",
-				info.name, ebpfdsl_prog_type_name((int)info.type));
+				"attach_btf_id and expected_attach_type %s is needed, not %s)",
+				info.name, trampoline_names(kinds, sizeof(kinds)), ebpfdsl_prog_type_name((int)info.type));
 	/* With no name, the kernel attaches a tracing or lsm program where
-	 * its attach_btf_id says: fentry, fexit, fmod_ret, lsm. */
+	 * its attach_btf_id says. */
 	fd = bpf_raw_tracepoint_open(NULL, prog_fd);
 	if (fd < 0) {
 		int e = errno;
@@ -165,8 +193,8 @@ int ebpfdsl_attach_tracing(int prog_fd, ebpfdsl_link **out, char *err, size_t er
 		if (e == EINVAL)
 			return ebpfdsl__err(err, errlen, e,
 					"tracing attach of '%s': refused (a program of type tracing or lsm loaded "
-					"with attach_btf_id and expected_attach_type fentry/fexit/fmod_ret/lsm is needed)",
-					info.name);
+					"with attach_btf_id and expected_attach_type %s is needed)",
+					info.name, trampoline_names(kinds, sizeof(kinds)));
 		return ebpfdsl__err(err, errlen, e, "tracing attach of '%s' (btf id %u)", info.name, info.attach_btf_id);
 	}
 	name = vmlinux_name(info.attach_btf_id); /* module ids lie past vmlinux: NULL */
