@@ -106,6 +106,7 @@ build = {
         "csrc/kernel/attach_net.c",
         "csrc/kernel/attach_perf.c",
         "csrc/kernel/attach_perf_event.c",
+        "csrc/kernel/attach_prog_attach.c",
         "csrc/kernel/attach_sockmap.c",
         "csrc/kernel/attach_struct_ops.c",
         "csrc/kernel/attach_tracepoint.c",

@@ -47,17 +47,17 @@ int ebpfdsl_attach_iter(int prog_fd, const struct ebpfdsl_iter_opts *opts, ebpfd
 	if (fd < 0) {
 		e = errno;
 		if (e == EINVAL)
-			return ebpfdsl__link_err(err, errlen, e,
+			return ebpfdsl__err(err, errlen, e,
 					"%s: refused (the program must be of type tracing, loaded with "
 					"expected_attach_type trace_iter and the BTF id of bpf_iter_<target>; "
 					"task parameters need 6.1+)",
 					what);
-		return ebpfdsl__link_err(err, errlen, e, "%s: bpf_link_create(BPF_TRACE_ITER)", what);
+		return ebpfdsl__err(err, errlen, e, "%s: bpf_link_create(BPF_TRACE_ITER)", what);
 	}
 	l = ebpfdsl__link_new(EBPFDSL_LINK_ITER, "%s", what + strlen("iterator "));
 	if (!l) {
 		close(fd);
-		return ebpfdsl__link_err(err, errlen, ENOMEM, "%s", what);
+		return ebpfdsl__err(err, errlen, ENOMEM, "%s", what);
 	}
 	l->fd = fd;
 	*out = l;

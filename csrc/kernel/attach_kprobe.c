@@ -12,7 +12,6 @@
 #include "perf.h"
 #include "tracefs.h"
 
-#define KERNEL_ENOTSUPP 524 /* the kernel's own ENOTSUPP leaks out of some paths */
 
 /* The kprobe PMU as sysfs describes it, read once per attach (however
  * many functions a kprobe_multi fallback probes): its type, or -errno
@@ -69,7 +68,7 @@ static int kprobe_pmu(struct ebpfdsl_link *l, int prog_fd, const char *func, con
 	attr.type = (unsigned)pmu->type;
 	if (o->retprobe) {
 		if (pmu->retbit < 0)
-			return ebpfdsl__link_err(err, errlen, pmu->retbit, "kretprobe on %s: the kprobe PMU has no retprobe format",
+			return ebpfdsl__err(err, errlen, pmu->retbit, "kretprobe on %s: the kprobe PMU has no retprobe format",
 					at);
 		attr.config |= 1ULL << pmu->retbit;
 	}
@@ -80,8 +79,8 @@ static int kprobe_pmu(struct ebpfdsl_link *l, int prog_fd, const char *func, con
 		int e = errno;
 		const char *why = kprobe_refusal(e, o);
 		if (why)
-			return ebpfdsl__link_err(err, errlen, e, "%s on %s: the kprobe PMU refused it: %s", kind, at, why);
-		return ebpfdsl__link_err(err, errlen, e, "%s on %s: perf_event_open on the kprobe PMU", kind, at);
+			return ebpfdsl__err(err, errlen, e, "%s on %s: the kprobe PMU refused it: %s", kind, at, why);
+		return ebpfdsl__err(err, errlen, e, "%s on %s: perf_event_open on the kprobe PMU", kind, at);
 	}
 	snprintf(what, sizeof(what), "%s on %s", kind, at);
 	return ebpfdsl__perf_attach(l, prog_fd, pfd, o->cookie, what, err, errlen);
@@ -104,7 +103,7 @@ static int kprobe_one(struct ebpfdsl_link *l, int prog_fd, const char *func, con
 		int e = dir ? errno : ENOENT;
 		char why[128];
 		snprintf(why, sizeof(why), "%s", dir ? ebpfdsl_strerror(e) : "tracefs is not mounted");
-		ebpfdsl__link_msg(err, errlen,
+		ebpfdsl__msg(err, errlen,
 			 "%s on '%s': the kernel lacks kprobe support (CONFIG_KPROBES): tried the kprobe PMU "
 			 "(/sys/bus/event_source/devices/kprobe/type: %s) and tracefs (%s: %s)",
 			 kind, func, ebpfdsl_strerror(-pmu->type), path, why);
@@ -123,9 +122,9 @@ static int kprobe_one(struct ebpfdsl_link *l, int prog_fd, const char *func, con
 		const char *why = e < 0 ? kprobe_refusal(-e, o) : NULL;
 		probe_point(at, sizeof(at), func, o->offset);
 		if (why)
-			ebpfdsl__link_msg(err, errlen, "%s on %s through tracefs kprobe_events: %s (%s)", kind, at, why, inner);
+			ebpfdsl__msg(err, errlen, "%s on %s through tracefs kprobe_events: %s (%s)", kind, at, why, inner);
 		else if (e < 0)
-			ebpfdsl__link_msg(err, errlen, "%s on %s through tracefs kprobe_events: %s", kind, at, inner);
+			ebpfdsl__msg(err, errlen, "%s on %s through tracefs kprobe_events: %s", kind, at, inner);
 		return e;
 	}
 }
@@ -140,11 +139,11 @@ int ebpfdsl_attach_kprobe(int prog_fd, const char *func, const struct ebpfdsl_kp
 
 	EBPFDSL_OPTS_COPY(o, opts);
 	if (!func || !*func)
-		return ebpfdsl__link_err(err, errlen, EINVAL, "kprobe: a kernel function name is needed");
+		return ebpfdsl__err(err, errlen, EINVAL, "kprobe: a kernel function name is needed");
 	l = ebpfdsl__perf_link_new(EBPFDSL_LINK_KPROBE, o.offset ? "%s%s+%llu" : "%s%s", o.retprobe ? "return of " : "", func,
 		     (unsigned long long)o.offset);
 	if (!l)
-		return ebpfdsl__link_err(err, errlen, ENOMEM, "kprobe on '%s'", func);
+		return ebpfdsl__err(err, errlen, ENOMEM, "kprobe on '%s'", func);
 	kprobe_pmu_read(&pmu, o.retprobe);
 	e = kprobe_one(l, prog_fd, func, &o, &pmu, err, errlen);
 	if (e < 0) {
@@ -265,18 +264,18 @@ int ebpfdsl_attach_kprobe_multi(int prog_fd, const struct ebpfdsl_kprobe_multi_o
 
 	EBPFDSL_OPTS_COPY(o, opts);
 	if (!o.pattern == !o.syms)
-		return ebpfdsl__link_err(err, errlen, EINVAL, "kprobe_multi: give either a pattern or a list of names");
+		return ebpfdsl__err(err, errlen, EINVAL, "kprobe_multi: give either a pattern or a list of names");
 	if (o.pattern) {
 		if (o.cookies)
-			return ebpfdsl__link_err(err, errlen, EINVAL, "kprobe_multi: cookies go with a list of names, not a pattern");
+			return ebpfdsl__err(err, errlen, EINVAL, "kprobe_multi: cookies go with a list of names, not a pattern");
 		e = match_functions(o.pattern, &ns, src, sizeof(src));
 		if (e < 0) {
 			names_free(&ns);
-			return ebpfdsl__link_err(err, errlen, e, "kprobe_multi '%s': listing kernel functions", o.pattern);
+			return ebpfdsl__err(err, errlen, e, "kprobe_multi '%s': listing kernel functions", o.pattern);
 		}
 		if (ns.n == 0) {
 			names_free(&ns);
-			return ebpfdsl__link_err(err, errlen, ENOENT, "kprobe_multi '%s': no kernel function matches (searched %s)",
+			return ebpfdsl__err(err, errlen, ENOENT, "kprobe_multi '%s': no kernel function matches (searched %s)",
 					o.pattern, src);
 		}
 		syms = (const char **)ns.v;
@@ -285,7 +284,7 @@ int ebpfdsl_attach_kprobe_multi(int prog_fd, const struct ebpfdsl_kprobe_multi_o
 			 o.cnt == 1 ? "" : "s", src);
 	} else {
 		if (o.cnt == 0)
-			return ebpfdsl__link_err(err, errlen, EINVAL, "kprobe_multi: the list of names is empty");
+			return ebpfdsl__err(err, errlen, EINVAL, "kprobe_multi: the list of names is empty");
 		syms = o.syms;
 		snprintf(what, sizeof(what), "kprobe_multi on %zu function%s (%s%s)", o.cnt, o.cnt == 1 ? "" : "s",
 			 syms[0], o.cnt > 1 ? ", ..." : "");
@@ -301,14 +300,14 @@ int ebpfdsl_attach_kprobe_multi(int prog_fd, const struct ebpfdsl_kprobe_multi_o
 				      what + strlen("kprobe_multi "));
 		if (!l) {
 			close(fd);
-			return ebpfdsl__link_err(err, errlen, ENOMEM, "%s", what);
+			return ebpfdsl__err(err, errlen, ENOMEM, "%s", what);
 		}
 		l->fd = fd;
 		*out = l;
 		return 0;
 	}
 	multi_errno = errno;
-	if (multi_errno == EOPNOTSUPP || multi_errno == KERNEL_ENOTSUPP)
+	if (ebpfdsl_errno_unsupported(multi_errno))
 		snprintf(multi_why, sizeof(multi_why), "not supported by this kernel (it needs CONFIG_FPROBE, 5.18+)");
 	else if (multi_errno == EINVAL)
 		snprintf(multi_why, sizeof(multi_why),
@@ -320,13 +319,13 @@ int ebpfdsl_attach_kprobe_multi(int prog_fd, const struct ebpfdsl_kprobe_multi_o
 		snprintf(multi_why, sizeof(multi_why), "%s", ebpfdsl_strerror(multi_errno));
 	if (o.no_fallback || multi_errno == ESRCH || multi_errno == ENOENT) {
 		names_free(&ns);
-		return ebpfdsl__link_err(err, errlen, multi_errno, "%s: BPF_TRACE_KPROBE_MULTI link %s", what, multi_why);
+		return ebpfdsl__err(err, errlen, multi_errno, "%s: BPF_TRACE_KPROBE_MULTI link %s", what, multi_why);
 	}
 	l = ebpfdsl__perf_link_new(EBPFDSL_LINK_KPROBE_MULTI, "%s%s", o.retprobe ? "return of " : "",
 				   what + strlen("kprobe_multi "));
 	if (!l) {
 		names_free(&ns);
-		return ebpfdsl__link_err(err, errlen, ENOMEM, "%s", what);
+		return ebpfdsl__err(err, errlen, ENOMEM, "%s", what);
 	}
 	/* one kprobe per function; all or nothing */
 	kprobe_pmu_read(&pmu, o.retprobe);
@@ -344,7 +343,7 @@ int ebpfdsl_attach_kprobe_multi(int prog_fd, const struct ebpfdsl_kprobe_multi_o
 						     "takes no cookies on single kprobes: load it without one where "
 						     "the kernel has no kprobe_multi links)"
 						   : "";
-			ebpfdsl__link_msg(err, errlen,
+			ebpfdsl__msg(err, errlen,
 				 "%s: BPF_TRACE_KPROBE_MULTI link %s (%s); fallback, one kprobe per function, "
 				 "failed at '%s' (%zu of %zu): %s%s",
 				 what, multi_why, ebpfdsl_strerror(multi_errno), syms[i], i + 1, o.cnt, inner, hint);

@@ -130,10 +130,10 @@ static int ifindex_of(const char *what, const char *ifname, char *err, size_t er
 {
 	unsigned idx;
 	if (!ifname || !*ifname)
-		return ebpfdsl__link_err(err, errlen, EINVAL, "%s: an interface name is needed", what);
+		return ebpfdsl__err(err, errlen, EINVAL, "%s: an interface name is needed", what);
 	idx = if_nametoindex(ifname);
 	if (!idx)
-		return ebpfdsl__link_err(err, errlen, ENODEV, "%s on '%s': interface unknown in this network namespace", what,
+		return ebpfdsl__err(err, errlen, ENODEV, "%s on '%s': interface unknown in this network namespace", what,
 				ifname);
 	return (int)idx;
 }
@@ -161,7 +161,7 @@ int ebpfdsl_attach_xdp(int prog_fd, const char *ifname, const struct ebpfdsl_xdp
 
 	EBPFDSL_OPTS_COPY(o, opts);
 	if (o.mode < 0 || o.mode > EBPFDSL_XDP_OFFLOAD)
-		return ebpfdsl__link_err(err, errlen, EINVAL, "xdp: unknown mode %d", o.mode);
+		return ebpfdsl__err(err, errlen, EINVAL, "xdp: unknown mode %d", o.mode);
 	idx = ifindex_of("xdp", ifname, err, errlen);
 	if (idx < 0)
 		return idx;
@@ -170,7 +170,7 @@ int ebpfdsl_attach_xdp(int prog_fd, const char *ifname, const struct ebpfdsl_xdp
 	l = ebpfdsl__link_new_ops(o.netlink ? &xdp_netlink_ops : NULL, sizeof(*x), EBPFDSL_LINK_XDP, "%s (%s mode%s)",
 				  ifname, xdp_mode_name(o.mode), o.netlink ? ", netlink" : "");
 	if (!l)
-		return ebpfdsl__link_err(err, errlen, ENOMEM, "xdp on %s", ifname);
+		return ebpfdsl__err(err, errlen, ENOMEM, "xdp on %s", ifname);
 	x = (struct xdp_netlink_link *)(void *)l;
 	x->ifindex = idx;
 	x->flags = flags;
@@ -183,13 +183,13 @@ int ebpfdsl_attach_xdp(int prog_fd, const char *ifname, const struct ebpfdsl_xdp
 			e = errno;
 			ebpfdsl_link__free(l);
 			if (e == EBUSY || e == EEXIST)
-				return ebpfdsl__link_err(err, errlen, e,
+				return ebpfdsl__err(err, errlen, e,
 						"xdp on %s (%s mode): another XDP program is attached there", ifname,
 						xdp_mode_name(o.mode));
 			if (e == EOPNOTSUPP)
-				return ebpfdsl__link_err(err, errlen, e, "xdp on %s: the driver has no %s-mode XDP", ifname,
+				return ebpfdsl__err(err, errlen, e, "xdp on %s: the driver has no %s-mode XDP", ifname,
 						xdp_mode_name(o.mode));
-			return ebpfdsl__link_err(err, errlen, e, "xdp on %s (%s mode): bpf_link_create(BPF_XDP)", ifname,
+			return ebpfdsl__err(err, errlen, e, "xdp on %s (%s mode): bpf_link_create(BPF_XDP)", ifname,
 					xdp_mode_name(o.mode));
 		}
 		l->fd = fd;
@@ -202,7 +202,7 @@ int ebpfdsl_attach_xdp(int prog_fd, const char *ifname, const struct ebpfdsl_xdp
 	if (x->prog_fd < 0) {
 		e = errno;
 		ebpfdsl_link__free(l);
-		return ebpfdsl__link_err(err, errlen, e, "xdp on %s: dup of the program fd", ifname);
+		return ebpfdsl__err(err, errlen, e, "xdp on %s: dup of the program fd", ifname);
 	}
 	quiet();
 	e = bpf_xdp_attach(idx, prog_fd, flags | XDP_FLAGS_UPDATE_IF_NOEXIST, NULL);
@@ -213,9 +213,9 @@ int ebpfdsl_attach_xdp(int prog_fd, const char *ifname, const struct ebpfdsl_xdp
 		x->prog_fd = -1; /* nothing to detach */
 		ebpfdsl_link__free(l);
 		if (e == EBUSY || e == EEXIST)
-			return ebpfdsl__link_err(err, errlen, e, "xdp on %s (netlink): another XDP program is attached there",
+			return ebpfdsl__err(err, errlen, e, "xdp on %s (netlink): another XDP program is attached there",
 					ifname);
-		return ebpfdsl__link_err(err, errlen, e, "xdp on %s (%s mode): bpf_xdp_attach%s", ifname, xdp_mode_name(o.mode),
+		return ebpfdsl__err(err, errlen, e, "xdp on %s (%s mode): bpf_xdp_attach%s", ifname, xdp_mode_name(o.mode),
 				kernel_said(said, sizeof(said)));
 	}
 	*out = l;
@@ -247,18 +247,18 @@ int ebpfdsl_attach_tc(int prog_fd, const char *ifname, const struct ebpfdsl_tc_o
 	e = bpf_tc_hook_create(&hook);
 	unquiet();
 	if (e < 0 && e != -EEXIST)
-		return ebpfdsl__link_err(err, errlen, e, "tc %s on %s: creating the clsact qdisc%s", dir, ifname,
+		return ebpfdsl__err(err, errlen, e, "tc %s on %s: creating the clsact qdisc%s", dir, ifname,
 				kernel_said(said, sizeof(said)));
 	quiet();
 	e = bpf_tc_attach(&hook, &to);
 	unquiet();
 	if (e < 0) {
 		if (e == -EINVAL)
-			return ebpfdsl__link_err(err, errlen, e,
+			return ebpfdsl__err(err, errlen, e,
 					"tc %s on %s: filter refused (a sched_cls program is needed; or that "
 					"handle/priority is taken)%s",
 					dir, ifname, kernel_said(said, sizeof(said)));
-		return ebpfdsl__link_err(err, errlen, e, "tc %s on %s: bpf_tc_attach%s", dir, ifname,
+		return ebpfdsl__err(err, errlen, e, "tc %s on %s: bpf_tc_attach%s", dir, ifname,
 				kernel_said(said, sizeof(said)));
 	}
 	t = (struct tc_link *)(void *)ebpfdsl__link_new_ops(&tc_ops, sizeof(*t), EBPFDSL_LINK_TC,
@@ -271,7 +271,7 @@ int ebpfdsl_attach_tc(int prog_fd, const char *ifname, const struct ebpfdsl_tc_o
 		quiet();
 		bpf_tc_detach(&hook, &d);
 		unquiet();
-		return ebpfdsl__link_err(err, errlen, ENOMEM, "tc %s on %s", dir, ifname);
+		return ebpfdsl__err(err, errlen, ENOMEM, "tc %s on %s", dir, ifname);
 	}
 	t->ifindex = idx;
 	t->egress = o.egress != 0;
@@ -288,13 +288,13 @@ int ebpfdsl_attach_socket(int prog_fd, int sock_fd, ebpfdsl_link **out, char *er
 	int e, dup;
 
 	if (fstat(sock_fd, &st) < 0)
-		return ebpfdsl__link_err(err, errlen, errno, "socket filter on fd %d", sock_fd);
+		return ebpfdsl__err(err, errlen, errno, "socket filter on fd %d", sock_fd);
 	if (!S_ISSOCK(st.st_mode))
-		return ebpfdsl__link_err(err, errlen, ENOTSOCK, "socket filter on fd %d: not a socket", sock_fd);
+		return ebpfdsl__err(err, errlen, ENOTSOCK, "socket filter on fd %d: not a socket", sock_fd);
 	s = (struct socket_link *)(void *)ebpfdsl__link_new_ops(&socket_ops, sizeof(*s), EBPFDSL_LINK_SOCKET_FILTER,
 								 "socket fd %d", sock_fd);
 	if (!s)
-		return ebpfdsl__link_err(err, errlen, ENOMEM, "socket filter on fd %d", sock_fd);
+		return ebpfdsl__err(err, errlen, ENOMEM, "socket filter on fd %d", sock_fd);
 	s->sock_fd = sock_fd;
 	s->dev = st.st_dev;
 	s->ino = st.st_ino;
@@ -303,18 +303,18 @@ int ebpfdsl_attach_socket(int prog_fd, int sock_fd, ebpfdsl_link **out, char *er
 	if (dup < 0) {
 		e = errno;
 		ebpfdsl_link__free(&s->link);
-		return ebpfdsl__link_err(err, errlen, e, "socket filter on fd %d: dup of the program fd", sock_fd);
+		return ebpfdsl__err(err, errlen, e, "socket filter on fd %d: dup of the program fd", sock_fd);
 	}
 	if (setsockopt(sock_fd, SOL_SOCKET, SO_ATTACH_BPF, &prog_fd, sizeof(prog_fd)) < 0) {
 		e = errno;
 		close(dup);
 		ebpfdsl_link__free(&s->link);
 		if (e == EINVAL)
-			return ebpfdsl__link_err(err, errlen, e,
+			return ebpfdsl__err(err, errlen, e,
 					"socket filter on fd %d: SO_ATTACH_BPF refused (a socket_filter program "
 					"is needed)",
 					sock_fd);
-		return ebpfdsl__link_err(err, errlen, e, "socket filter on fd %d: SO_ATTACH_BPF", sock_fd);
+		return ebpfdsl__err(err, errlen, e, "socket filter on fd %d: SO_ATTACH_BPF", sock_fd);
 	}
 	s->prog_fd = dup;
 	*out = &s->link;

@@ -173,7 +173,7 @@ int ebpfdsl__perf_attach(struct ebpfdsl_link *l, int prog_fd, int pfd, uint64_t 
 	lfd = bpf_link_create(prog_fd, pfd, BPF_PERF_EVENT, &o);
 	if (lfd >= 0) {
 		if (part_add(perf_link(l), lfd, pfd))
-			return ebpfdsl__link_err(err, errlen, ENOMEM, "%s", what);
+			return ebpfdsl__err(err, errlen, ENOMEM, "%s", what);
 		return 0;
 	}
 	e = errno;
@@ -187,15 +187,15 @@ int ebpfdsl__perf_attach(struct ebpfdsl_link *l, int prog_fd, int pfd, uint64_t 
 				goto refused;
 			if (e == EEXIST)
 				goto again;
-			return ebpfdsl__link_err(err, errlen, e, "%s: PERF_EVENT_IOC_SET_BPF", what);
+			return ebpfdsl__err(err, errlen, e, "%s: PERF_EVENT_IOC_SET_BPF", what);
 		}
 		if (ioctl(pfd, PERF_EVENT_IOC_ENABLE, 0) < 0) {
 			e = errno;
 			close(pfd);
-			return ebpfdsl__link_err(err, errlen, e, "%s: PERF_EVENT_IOC_ENABLE", what);
+			return ebpfdsl__err(err, errlen, e, "%s: PERF_EVENT_IOC_ENABLE", what);
 		}
 		if (part_add(perf_link(l), -1, pfd))
-			return ebpfdsl__link_err(err, errlen, ENOMEM, "%s", what);
+			return ebpfdsl__err(err, errlen, ENOMEM, "%s", what);
 		return 0;
 	}
 	close(pfd);
@@ -203,14 +203,14 @@ int ebpfdsl__perf_attach(struct ebpfdsl_link *l, int prog_fd, int pfd, uint64_t 
 		goto refused;
 	if (e == EEXIST)
 		goto again;
-	return ebpfdsl__link_err(err, errlen, e, "%s: bpf_link_create(BPF_PERF_EVENT)", what);
+	return ebpfdsl__err(err, errlen, e, "%s: bpf_link_create(BPF_PERF_EVENT)", what);
 refused:
-	return ebpfdsl__link_err(err, errlen, e,
+	return ebpfdsl__err(err, errlen, e,
 			"%s: the kernel refused the program (is its type right for this attach point? a "
 			"program loaded for another attach type is refused)",
 			what);
 again:
-	return ebpfdsl__link_err(err, errlen, e, "%s: the program is attached there already", what);
+	return ebpfdsl__err(err, errlen, e, "%s: the program is attached there already", what);
 }
 
 int ebpfdsl__perf_attach_probe(struct ebpfdsl_link *l, int prog_fd, const char *events_file, const char *group,
@@ -232,7 +232,7 @@ int ebpfdsl__perf_attach_probe(struct ebpfdsl_link *l, int prog_fd, const char *
 	attr.config = (uint64_t)id;
 	pfd = ebpfdsl__perf_open(&attr, pid > 0 ? pid : -1, pid > 0 ? -1 : 0, -1, PERF_FLAG_FD_CLOEXEC);
 	if (pfd < 0) {
-		e = ebpfdsl__link_err(err, errlen, errno, "%s/events/%s/id: perf event on tracefs event %s",
+		e = ebpfdsl__err(err, errlen, errno, "%s/events/%s/id: perf event on tracefs event %s",
 				      ebpfdsl__tracefs_dir(), ev, ev);
 		goto remove;
 	}
@@ -248,7 +248,7 @@ int ebpfdsl__perf_attach_probe(struct ebpfdsl_link *l, int prog_fd, const char *
 		return 0;
 	part_close(part);
 	pl->nparts--;
-	e = ebpfdsl__link_err(err, errlen, ENOMEM, "%s", ev);
+	e = ebpfdsl__err(err, errlen, ENOMEM, "%s", ev);
 remove:
 	ebpfdsl__tracefs_probe_remove(events_file, ev);
 	return e;

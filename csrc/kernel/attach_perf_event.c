@@ -105,7 +105,7 @@ int ebpfdsl_attach_perf_event(int prog_fd, const struct ebpfdsl_perf_event_opts 
 	EBPFDSL_OPTS_COPY(o, opts);
 	name = event_name(o.type, o.config, nbuf, sizeof(nbuf));
 	if (o.sample_period && o.sample_freq)
-		return ebpfdsl__link_err(err, errlen, EINVAL, "perf event %s: give sample_period or sample_freq, not both", name);
+		return ebpfdsl__err(err, errlen, EINVAL, "perf event %s: give sample_period or sample_freq, not both", name);
 	memset(&attr, 0, sizeof(attr));
 	attr.size = sizeof(attr);
 	attr.type = o.type;
@@ -125,7 +125,7 @@ int ebpfdsl_attach_perf_event(int prog_fd, const struct ebpfdsl_perf_event_opts 
 	} else {
 		ncpu = online_cpus(cpus, (int)(sizeof(cpus) / sizeof(cpus[0])));
 		if (ncpu <= 0)
-			return ebpfdsl__link_err(err, errlen, ncpu ? ncpu : -ENOENT,
+			return ebpfdsl__err(err, errlen, ncpu ? ncpu : -ENOENT,
 					"perf event %s: reading /sys/devices/system/cpu/online", name);
 	}
 	if (o.sample_period)
@@ -139,7 +139,7 @@ int ebpfdsl_attach_perf_event(int prog_fd, const struct ebpfdsl_perf_event_opts 
 	else
 		l = ebpfdsl__perf_link_new(EBPFDSL_LINK_PERF_EVENT, "%s, %d CPUs", what, ncpu);
 	if (!l)
-		return ebpfdsl__link_err(err, errlen, ENOMEM, "perf event %s", name);
+		return ebpfdsl__err(err, errlen, ENOMEM, "perf event %s", name);
 	for (int i = 0; i < ncpu; i++) {
 		char one[300];
 		int pfd = ebpfdsl__perf_open(&attr, o.pid > 0 ? o.pid : -1, cpus[i], -1, PERF_FLAG_FD_CLOEXEC);
@@ -148,14 +148,14 @@ int ebpfdsl_attach_perf_event(int prog_fd, const struct ebpfdsl_perf_event_opts 
 			ebpfdsl_link__free(l);
 			if (o.type == PERF_TYPE_HARDWARE && (e == ENOENT || e == EOPNOTSUPP) &&
 			    access("/sys/bus/event_source/devices/cpu", F_OK) < 0)
-				return ebpfdsl__link_err(err, errlen, e,
+				return ebpfdsl__err(err, errlen, e,
 						"perf event %s: this machine has no hardware PMU "
 						"(/sys/bus/event_source/devices/cpu is missing; virtual machines often "
 						"have none): perf_event_open",
 						name);
 			if (o.pid > 0 && e == ESRCH)
-				return ebpfdsl__link_err(err, errlen, e, "perf event %s: no process %d", name, o.pid);
-			return ebpfdsl__link_err(err, errlen, e, "perf event %s on cpu %d: perf_event_open", name, cpus[i]);
+				return ebpfdsl__err(err, errlen, e, "perf event %s: no process %d", name, o.pid);
+			return ebpfdsl__err(err, errlen, e, "perf event %s on cpu %d: perf_event_open", name, cpus[i]);
 		}
 		snprintf(one, sizeof(one), "perf event %s on cpu %d", name, cpus[i]);
 		e = ebpfdsl__perf_attach(l, prog_fd, pfd, o.cookie, one, err, errlen);

@@ -49,35 +49,35 @@ int ebpfdsl_attach_struct_ops(int map_fd, const void *value, ebpfdsl_link **out,
 	int fd, e;
 
 	if (bpf_obj_get_info_by_fd(map_fd, &mi, &len) < 0)
-		return ebpfdsl__link_err(err, errlen, errno, "struct_ops on map fd %d", map_fd);
+		return ebpfdsl__err(err, errlen, errno, "struct_ops on map fd %d", map_fd);
 	if (mi.type != BPF_MAP_TYPE_STRUCT_OPS)
-		return ebpfdsl__link_err(err, errlen, EINVAL, "register of map '%s': a struct_ops map is needed, not a %s",
+		return ebpfdsl__err(err, errlen, EINVAL, "register of map '%s': a struct_ops map is needed, not a %s",
 				mi.name,
 				ebpfdsl_map_type_name((int)mi.type) ? ebpfdsl_map_type_name((int)mi.type) : "?");
 	l = ebpfdsl__link_new_ops(&struct_ops_ops, sizeof(*s), EBPFDSL_LINK_STRUCT_OPS, "map '%s' (id %u)", mi.name,
 				  mi.id);
 	if (!l)
-		return ebpfdsl__link_err(err, errlen, ENOMEM, "register of map '%s'", mi.name);
+		return ebpfdsl__err(err, errlen, ENOMEM, "register of map '%s'", mi.name);
 	s = (struct struct_ops_link *)(void *)l;
 	s->map_fd = fcntl(map_fd, F_DUPFD_CLOEXEC, 3);
 	if (s->map_fd < 0) {
 		e = errno;
 		ebpfdsl_link__free(l);
-		return ebpfdsl__link_err(err, errlen, e, "register of map '%s': dup", mi.name);
+		return ebpfdsl__err(err, errlen, e, "register of map '%s': dup", mi.name);
 	}
 	/* without BPF_F_LINK the update registers, and deleting it undoes */
 	if (bpf_map_update_elem(map_fd, &zero, value, BPF_ANY) < 0) {
 		e = errno;
 		ebpfdsl_link__free(l);
 		if (e == EINVAL)
-			return ebpfdsl__link_err(err, errlen, e,
+			return ebpfdsl__err(err, errlen, e,
 					"register of map '%s': the kernel refused the value (a required member "
 					"without a program, a program loaded for another member, or a name "
 					"already registered)",
 					mi.name);
 		if (e == EBUSY)
-			return ebpfdsl__link_err(err, errlen, e, "register of map '%s': it is registered already", mi.name);
-		return ebpfdsl__link_err(err, errlen, e, "register of map '%s'", mi.name);
+			return ebpfdsl__err(err, errlen, e, "register of map '%s': it is registered already", mi.name);
+		return ebpfdsl__err(err, errlen, e, "register of map '%s'", mi.name);
 	}
 	if (!(mi.map_flags & STRUCT_OPS_F_LINK)) {
 		s->registered = 1;
@@ -89,11 +89,11 @@ int ebpfdsl_attach_struct_ops(int map_fd, const void *value, ebpfdsl_link **out,
 		e = errno;
 		ebpfdsl_link__free(l);
 		if (e == EEXIST)
-			return ebpfdsl__link_err(err, errlen, e,
+			return ebpfdsl__err(err, errlen, e,
 					"register of map '%s': the kernel refused the link (a name already "
 					"registered?)",
 					mi.name);
-		return ebpfdsl__link_err(err, errlen, e, "register of map '%s': struct_ops link", mi.name);
+		return ebpfdsl__err(err, errlen, e, "register of map '%s': struct_ops link", mi.name);
 	}
 	l->fd = fd;
 	*out = l;

@@ -23,7 +23,7 @@ static int tracepoint_id(const char *category, const char *name, char *err, size
 	int fd;
 
 	if (!dir)
-		return ebpfdsl__link_err(err, errlen, ENOENT,
+		return ebpfdsl__err(err, errlen, ENOENT,
 				"tracepoint %s/%s: tracefs is not mounted at /sys/kernel/tracing and could not be",
 				category, name);
 	snprintf(path, sizeof(path), "%s/events/%s/%s/id", dir, category, name);
@@ -33,17 +33,17 @@ static int tracepoint_id(const char *category, const char *name, char *err, size
 		char cat[512];
 		snprintf(cat, sizeof(cat), "%s/events/%s", dir, category);
 		if (e == ENOENT && stat(cat, &st) < 0)
-			return ebpfdsl__link_err(err, errlen, e, "tracepoint %s/%s: no tracepoint category '%s' (%s)", category,
+			return ebpfdsl__err(err, errlen, e, "tracepoint %s/%s: no tracepoint category '%s' (%s)", category,
 					name, category, cat);
 		if (e == ENOENT)
-			return ebpfdsl__link_err(err, errlen, e, "tracepoint %s/%s: no such tracepoint in category '%s' (%s)",
+			return ebpfdsl__err(err, errlen, e, "tracepoint %s/%s: no such tracepoint in category '%s' (%s)",
 					category, name, category, path);
-		return ebpfdsl__link_err(err, errlen, e, "tracepoint %s/%s: %s", category, name, path);
+		return ebpfdsl__err(err, errlen, e, "tracepoint %s/%s: %s", category, name, path);
 	}
 	n = read(fd, buf, sizeof(buf) - 1);
 	close(fd);
 	if (n <= 0)
-		return ebpfdsl__link_err(err, errlen, n < 0 ? errno : EIO, "tracepoint %s/%s: reading %s", category, name, path);
+		return ebpfdsl__err(err, errlen, n < 0 ? errno : EIO, "tracepoint %s/%s: reading %s", category, name, path);
 	buf[n] = '\0';
 	return atoi(buf);
 }
@@ -67,7 +67,7 @@ int ebpfdsl_attach_tracepoint(int prog_fd, const char *category, const char *nam
 	int id, pfd, e;
 
 	if (!valid_part(category) || !valid_part(name))
-		return ebpfdsl__link_err(err, errlen, EINVAL, "tracepoint '%s/%s': category and name must be plain names",
+		return ebpfdsl__err(err, errlen, EINVAL, "tracepoint '%s/%s': category and name must be plain names",
 				category ? category : "", name ? name : "");
 	id = tracepoint_id(category, name, err, errlen);
 	if (id < 0)
@@ -79,12 +79,12 @@ int ebpfdsl_attach_tracepoint(int prog_fd, const char *category, const char *nam
 	/* a tracepoint's programs run on every CPU: one event is enough */
 	pfd = ebpfdsl__perf_open(&attr, -1, 0, -1, PERF_FLAG_FD_CLOEXEC);
 	if (pfd < 0)
-		return ebpfdsl__link_err(err, errlen, errno, "tracepoint %s/%s: perf_event_open(PERF_TYPE_TRACEPOINT, id %d)",
+		return ebpfdsl__err(err, errlen, errno, "tracepoint %s/%s: perf_event_open(PERF_TYPE_TRACEPOINT, id %d)",
 				category, name, id);
 	l = ebpfdsl__perf_link_new(EBPFDSL_LINK_TRACEPOINT, "%s/%s", category, name);
 	if (!l) {
 		close(pfd);
-		return ebpfdsl__link_err(err, errlen, ENOMEM, "tracepoint %s/%s", category, name);
+		return ebpfdsl__err(err, errlen, ENOMEM, "tracepoint %s/%s", category, name);
 	}
 	snprintf(what, sizeof(what), "tracepoint %s/%s", category, name);
 	e = ebpfdsl__perf_attach(l, prog_fd, pfd, cookie, what, err, errlen);
@@ -102,23 +102,23 @@ int ebpfdsl_attach_raw_tracepoint(int prog_fd, const char *name, ebpfdsl_link **
 	int fd;
 
 	if (!name || !*name)
-		return ebpfdsl__link_err(err, errlen, EINVAL, "raw tracepoint: a name is needed");
+		return ebpfdsl__err(err, errlen, EINVAL, "raw tracepoint: a name is needed");
 	fd = bpf_raw_tracepoint_open(name, prog_fd);
 	if (fd < 0) {
 		int e = errno;
 		if (e == ENOENT)
-			return ebpfdsl__link_err(err, errlen, e, "raw tracepoint '%s': the kernel has no such tracepoint", name);
+			return ebpfdsl__err(err, errlen, e, "raw tracepoint '%s': the kernel has no such tracepoint", name);
 		if (e == EINVAL)
-			return ebpfdsl__link_err(err, errlen, e,
+			return ebpfdsl__err(err, errlen, e,
 					"raw tracepoint '%s': refused (the program must be of type raw_tracepoint "
 					"or raw_tracepoint_writable)",
 					name);
-		return ebpfdsl__link_err(err, errlen, e, "raw tracepoint '%s'", name);
+		return ebpfdsl__err(err, errlen, e, "raw tracepoint '%s'", name);
 	}
 	l = ebpfdsl__link_new(EBPFDSL_LINK_RAW_TRACEPOINT, "%s", name);
 	if (!l) {
 		close(fd);
-		return ebpfdsl__link_err(err, errlen, ENOMEM, "raw tracepoint '%s'", name);
+		return ebpfdsl__err(err, errlen, ENOMEM, "raw tracepoint '%s'", name);
 	}
 	l->fd = fd;
 	*out = l;
@@ -136,8 +136,36 @@ static const char *vmlinux_name(unsigned id)
 	return t.name;
 }
 
+/* From the program-type rows (prog_defs.c), those that attach_tracing
+ * attaches: is `type` one of theirs, and (into buf) the attach types of
+ * those that go through a trampoline, "fentry/fexit/fmod_ret/lsm". */
+static int tracing_type(int type)
+{
+	const struct ebpfdsl_prog_def *d;
+	for (size_t i = 0; (d = ebpfdsl_prog_def_at(i)) != NULL; i++)
+		if (d->attach_method && strcmp(d->attach_method, "attach_tracing") == 0 &&
+		    ebpfdsl_prog_def__type(d) == type)
+			return 1;
+	return 0;
+}
+
+static const char *trampoline_names(char *buf, size_t len)
+{
+	const struct ebpfdsl_prog_def *d;
+	size_t n = 0;
+	buf[0] = '\0';
+	for (size_t i = 0; (d = ebpfdsl_prog_def_at(i)) != NULL && n < len; i++)
+		if ((d->flags & EBPFDSL_PROG_DEF_TRAMPOLINE) && d->attach_type && d->attach_method &&
+		    strcmp(d->attach_method, "attach_tracing") == 0) {
+			int k = snprintf(buf + n, len - n, "%s%s", n ? "/" : "", d->name);
+			n += k > 0 ? (size_t)k : 0;
+		}
+	return buf;
+}
+
 int ebpfdsl_attach_tracing(int prog_fd, ebpfdsl_link **out, char *err, size_t errlen)
 {
+	char kinds[64];
 	struct bpf_prog_info info;
 	__u32 len = sizeof(info);
 	struct ebpfdsl_link *l;
@@ -146,28 +174,28 @@ int ebpfdsl_attach_tracing(int prog_fd, ebpfdsl_link **out, char *err, size_t er
 
 	memset(&info, 0, sizeof(info));
 	if (bpf_obj_get_info_by_fd(prog_fd, &info, &len) < 0)
-		return ebpfdsl__link_err(err, errlen, errno, "tracing attach: fd %d is not a program", prog_fd);
-	if (info.type != BPF_PROG_TYPE_TRACING && info.type != BPF_PROG_TYPE_LSM && info.type != BPF_PROG_TYPE_EXT)
-		return ebpfdsl__link_err(err, errlen, EINVAL,
+		return ebpfdsl__err(err, errlen, errno, "tracing attach: fd %d is not a program", prog_fd);
+	if (!tracing_type((int)info.type))
+		return ebpfdsl__err(err, errlen, EINVAL,
 				"tracing attach of '%s': refused (a program of type tracing or lsm loaded with "
-				"attach_btf_id and expected_attach_type fentry/fexit/fmod_ret/lsm is needed, not %s)",
-				info.name, ebpfdsl_prog_type_name((int)info.type));
+				"attach_btf_id and expected_attach_type %s is needed, not %s)",
+				info.name, trampoline_names(kinds, sizeof(kinds)), ebpfdsl_prog_type_name((int)info.type));
 	/* With no name, the kernel attaches a tracing or lsm program where
-	 * its attach_btf_id says: fentry, fexit, fmod_ret, lsm. */
+	 * its attach_btf_id says. */
 	fd = bpf_raw_tracepoint_open(NULL, prog_fd);
 	if (fd < 0) {
 		int e = errno;
-		if (e == EOPNOTSUPP || e == 524 /* the kernel's ENOTSUPP */)
-			return ebpfdsl__link_err(err, errlen, e,
+		if (ebpfdsl_errno_unsupported(e))
+			return ebpfdsl__err(err, errlen, e,
 					"tracing attach of '%s' (btf id %u): the kernel cannot attach trampolines "
 					"here (needs CONFIG_DYNAMIC_FTRACE_WITH_DIRECT_CALLS and a traceable function)",
 					info.name, info.attach_btf_id);
 		if (e == EINVAL)
-			return ebpfdsl__link_err(err, errlen, e,
+			return ebpfdsl__err(err, errlen, e,
 					"tracing attach of '%s': refused (a program of type tracing or lsm loaded "
-					"with attach_btf_id and expected_attach_type fentry/fexit/fmod_ret/lsm is needed)",
-					info.name);
-		return ebpfdsl__link_err(err, errlen, e, "tracing attach of '%s' (btf id %u)", info.name, info.attach_btf_id);
+					"with attach_btf_id and expected_attach_type %s is needed)",
+					info.name, trampoline_names(kinds, sizeof(kinds)));
+		return ebpfdsl__err(err, errlen, e, "tracing attach of '%s' (btf id %u)", info.name, info.attach_btf_id);
 	}
 	name = vmlinux_name(info.attach_btf_id); /* module ids lie past vmlinux: NULL */
 	if (name)
@@ -176,7 +204,7 @@ int ebpfdsl_attach_tracing(int prog_fd, ebpfdsl_link **out, char *err, size_t er
 		l = ebpfdsl__link_new(EBPFDSL_LINK_TRACING, "btf id %u", info.attach_btf_id);
 	if (!l) {
 		close(fd);
-		return ebpfdsl__link_err(err, errlen, ENOMEM, "tracing attach");
+		return ebpfdsl__err(err, errlen, ENOMEM, "tracing attach");
 	}
 	l->fd = fd;
 	*out = l;

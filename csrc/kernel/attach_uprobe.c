@@ -23,7 +23,7 @@ static int uprobe_pmu(struct ebpfdsl_link *l, int prog_fd, const char *path, uin
 	if (o->retprobe) {
 		bit = ebpfdsl__pmu_retprobe_bit("uprobe");
 		if (bit < 0)
-			return ebpfdsl__link_err(err, errlen, bit, "%s: the uprobe PMU has no retprobe format", what);
+			return ebpfdsl__err(err, errlen, bit, "%s: the uprobe PMU has no retprobe format", what);
 		attr.config |= 1ULL << bit;
 	}
 	/* the PMU's format/ref_ctr_offset: config:32-63 (libbpf's
@@ -35,13 +35,13 @@ static int uprobe_pmu(struct ebpfdsl_link *l, int prog_fd, const char *path, uin
 	if (pfd < 0) {
 		int e = errno;
 		if (e == ESRCH)
-			return ebpfdsl__link_err(err, errlen, e, "%s: no process %d", what, o->pid);
+			return ebpfdsl__err(err, errlen, e, "%s: no process %d", what, o->pid);
 		if (e == EINVAL)
-			return ebpfdsl__link_err(err, errlen, e,
+			return ebpfdsl__err(err, errlen, e,
 					"%s: the uprobe PMU refused offset 0x%llx (past the end of the file, or "
 					"not an instruction boundary)",
 					what, (unsigned long long)off);
-		return ebpfdsl__link_err(err, errlen, e, "%s: perf_event_open on the uprobe PMU", what);
+		return ebpfdsl__err(err, errlen, e, "%s: perf_event_open on the uprobe PMU", what);
 	}
 	return ebpfdsl__perf_attach(l, prog_fd, pfd, o->cookie, what, err, errlen);
 }
@@ -59,12 +59,12 @@ int ebpfdsl_attach_uprobe(int prog_fd, const char *binary, const struct ebpfdsl_
 	EBPFDSL_OPTS_COPY(o, opts);
 	kind = o.retprobe ? "uretprobe" : "uprobe";
 	if (!binary || !*binary)
-		return ebpfdsl__link_err(err, errlen, EINVAL, "%s: a binary or library is needed", kind);
+		return ebpfdsl__err(err, errlen, EINVAL, "%s: a binary or library is needed", kind);
 	e = ebpfdsl_find_binary(binary, path, sizeof(path));
 	if (e < 0) {
 		if (strchr(binary, '/'))
-			return ebpfdsl__link_err(err, errlen, e, "%s on %s", kind, binary);
-		return ebpfdsl__link_err(err, errlen, e, "%s: '%s' not found (%s)", kind, binary,
+			return ebpfdsl__err(err, errlen, e, "%s on %s", kind, binary);
+		return ebpfdsl__err(err, errlen, e, "%s: '%s' not found (%s)", kind, binary,
 				strncmp(binary, "lib", 3) == 0 || strcmp(binary, "c") == 0
 					? "searched this process's maps, /etc/ld.so.cache and the library directories"
 					: "searched $PATH");
@@ -76,7 +76,7 @@ int ebpfdsl_attach_uprobe(int prog_fd, const char *binary, const struct ebpfdsl_
 		if (e < 0) {
 			char inner[512];
 			snprintf(inner, sizeof(inner), "%s", err ? err : "");
-			ebpfdsl__link_msg(err, errlen, "%s: %s", kind, inner);
+			ebpfdsl__msg(err, errlen, "%s: %s", kind, inner);
 			return e;
 		}
 		off += symoff;
@@ -90,7 +90,7 @@ int ebpfdsl_attach_uprobe(int prog_fd, const char *binary, const struct ebpfdsl_
 		snprintf(what, sizeof(what), "%s on %s:%s", kind, path, at);
 	l = ebpfdsl__perf_link_new(EBPFDSL_LINK_UPROBE, "%s%s:%s", o.retprobe ? "return of " : "", path, at);
 	if (!l)
-		return ebpfdsl__link_err(err, errlen, ENOMEM, "%s", what);
+		return ebpfdsl__err(err, errlen, ENOMEM, "%s", what);
 	type = ebpfdsl__pmu_type("uprobe");
 	if (type >= 0) {
 		e = uprobe_pmu(l, prog_fd, path, off, &o, type, what, err, errlen);
@@ -103,7 +103,7 @@ int ebpfdsl_attach_uprobe(int prog_fd, const char *binary, const struct ebpfdsl_
 		e = ebpfdsl__perf_attach_probe(l, prog_fd, "uprobe_events", "uprobes", name, def, o.pid, o.cookie, inner,
 					 sizeof(inner));
 		if (e < 0)
-			ebpfdsl__link_msg(err, errlen,
+			ebpfdsl__msg(err, errlen,
 				 "%s: no uprobe PMU (/sys/bus/event_source/devices/uprobe/type: %s), and tracefs "
 				 "uprobe_events failed: %s",
 				 what, ebpfdsl_strerror(-type), inner);

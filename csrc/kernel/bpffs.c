@@ -113,9 +113,11 @@ static int make_parents(const char *path, size_t *made)
 	return err;
 }
 
-int ebpfdsl_bpffs_prepare(const char *path)
+/* An absolute path made ready for a pin: the default bpffs mounted when
+ * it is under it, its parent directories made (*made: how much of the
+ * path existed before, for remove_parents). */
+static int prepare(const char *path, size_t *made)
 {
-	size_t made;
 	int err;
 	if (!path || path[0] != '/')
 		return -EINVAL;
@@ -124,22 +126,20 @@ int ebpfdsl_bpffs_prepare(const char *path)
 		if (err)
 			return err;
 	}
-	return make_parents(path, &made);
+	return make_parents(path, made);
+}
+
+int ebpfdsl_bpffs_prepare(const char *path)
+{
+	size_t made;
+	return prepare(path, &made);
 }
 
 /* A pin that fails leaves no directory it made behind. */
 int ebpfdsl_obj__pin(int fd, const char *path)
 {
 	size_t made;
-	int err;
-	if (!path || path[0] != '/')
-		return -EINVAL;
-	if (under_default(path)) {
-		err = ebpfdsl_bpffs_mount(DEFAULT_DIR);
-		if (err)
-			return err;
-	}
-	err = make_parents(path, &made);
+	int err = prepare(path, &made);
 	if (err)
 		return err;
 	if (bpf_obj_pin(fd, path) == 0)

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* What the library says about failures: one errno text that knows the
- * kernel's ENOTSUPP and libbpf's own codes, and libbpf's messages routed
- * into ours (never to stderr) through one print callback. */
+ * kernel's ENOTSUPP and libbpf's own codes, the one way csrc/kernel fills
+ * its callers' message buffers, and libbpf's messages routed into ours
+ * (never to stderr) through one print callback. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -20,6 +21,40 @@ const char *ebpfdsl_strerror(int err)
 			return buf;
 	}
 	return strerror(err);
+}
+
+void ebpfdsl__msg(char *err, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+	if (!err || !len)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, len, fmt, ap);
+	va_end(ap);
+}
+
+int ebpfdsl__err(char *err, size_t len, int e, const char *fmt, ...)
+{
+	va_list ap;
+	if (e < 0)
+		e = -e;
+	if (err && len) {
+		size_t n;
+		va_start(ap, fmt);
+		vsnprintf(err, len, fmt, ap);
+		va_end(ap);
+		n = strlen(err);
+		if (n + 2 < len) {
+			/* what it means here (privileges, say), from the one table;
+			 * else the errno's text */
+			struct ebpfdsl_explain w = { .sz = sizeof(w), .op = "", .map_type = -1, .index = -1,
+						     .prog_type = -1, .attach_type = -1 };
+			char why[256];
+			const char *text = ebpfdsl_explain(e, &w, why, sizeof(why));
+			snprintf(err + n, len - n, ": %s", text ? text : ebpfdsl_strerror(e));
+		}
+	}
+	return -e;
 }
 
 /* ---------------------------------------------------------------------

@@ -12,7 +12,7 @@
 #include <unistd.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
-#include "link.h"
+#include "kernel.h"
 
 static int copy_path(char *out, size_t len, const char *s)
 {
@@ -256,15 +256,15 @@ int ebpfdsl_elf_symbol_offset(const char *path, const char *symbol, uint64_t *of
 
 	memset(&f, 0, sizeof(f));
 	if (!symbol || !*symbol)
-		return ebpfdsl__link_err(err, errlen, EINVAL, "symbol lookup in %s: a symbol name is needed", path);
+		return ebpfdsl__err(err, errlen, EINVAL, "symbol lookup in %s: a symbol name is needed", path);
 	if (elf_version(EV_CURRENT) == EV_NONE)
-		return ebpfdsl__link_err(err, errlen, EINVAL, "libelf: %s", elf_errmsg(-1));
+		return ebpfdsl__err(err, errlen, EINVAL, "libelf: %s", elf_errmsg(-1));
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return ebpfdsl__link_err(err, errlen, errno, "symbol '%s': opening %s", symbol, path);
+		return ebpfdsl__err(err, errlen, errno, "symbol '%s': opening %s", symbol, path);
 	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
 	if (!elf || elf_kind(elf) != ELF_K_ELF) {
-		ebpfdsl__link_msg(err, errlen, "symbol '%s': %s is not an ELF file", symbol, path);
+		ebpfdsl__msg(err, errlen, "symbol '%s': %s is not an ELF file", symbol, path);
 		e = -ENOEXEC;
 		goto out;
 	}
@@ -289,18 +289,18 @@ int ebpfdsl_elf_symbol_offset(const char *path, const char *symbol, uint64_t *of
 			snprintf(dynsym, sizeof(dynsym), "%zu in .dynsym", f.funcs[1]);
 		else
 			snprintf(dynsym, sizeof(dynsym), "no .dynsym");
-		ebpfdsl__link_msg(err, errlen, "symbol '%s' not found in %s (%s; %s)", symbol, path, symtab, dynsym);
+		ebpfdsl__msg(err, errlen, "symbol '%s' not found in %s (%s; %s)", symbol, path, symtab, dynsym);
 		e = -ENOENT;
 		goto out;
 	}
 	if (f.ambiguous) {
-		ebpfdsl__link_msg(err, errlen, "symbol '%s' in %s: several local functions have that name; give an offset",
+		ebpfdsl__msg(err, errlen, "symbol '%s' in %s: several local functions have that name; give an offset",
 			 symbol, path);
 		e = -ENOTUNIQ;
 		goto out;
 	}
 	if (GELF_ST_TYPE(f.sym.st_info) == STT_GNU_IFUNC) {
-		ebpfdsl__link_msg(err, errlen,
+		ebpfdsl__msg(err, errlen,
 			 "symbol '%s' in %s is an IFUNC: its address is a resolver run once at load, not the "
 			 "function; probe the implementation the resolver picks instead",
 			 symbol, path);
@@ -320,7 +320,7 @@ int ebpfdsl_elf_symbol_offset(const char *path, const char *symbol, uint64_t *of
 				goto out;
 			}
 		}
-		ebpfdsl__link_msg(err, errlen, "symbol '%s' in %s: address 0x%llx is in no loadable segment", symbol, path,
+		ebpfdsl__msg(err, errlen, "symbol '%s' in %s: address 0x%llx is in no loadable segment", symbol, path,
 			 (unsigned long long)f.sym.st_value);
 		e = -ENOEXEC;
 		goto out;
@@ -329,7 +329,7 @@ int ebpfdsl_elf_symbol_offset(const char *path, const char *symbol, uint64_t *of
 	{
 		GElf_Shdr sh;
 		if (!scn || !gelf_getshdr(scn, &sh)) {
-			ebpfdsl__link_msg(err, errlen, "symbol '%s' in %s: bad section index %u", symbol, path,
+			ebpfdsl__msg(err, errlen, "symbol '%s' in %s: bad section index %u", symbol, path,
 				 (unsigned)f.sym.st_shndx);
 			e = -ENOEXEC;
 			goto out;
@@ -495,19 +495,19 @@ int ebpfdsl_symtab_elf(const char *path, ebpfdsl_symtab **out, char *err, size_t
 
 	*out = NULL;
 	if (elf_version(EV_CURRENT) == EV_NONE)
-		return ebpfdsl__link_err(err, errlen, EINVAL, "libelf: %s", elf_errmsg(-1));
+		return ebpfdsl__err(err, errlen, EINVAL, "libelf: %s", elf_errmsg(-1));
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return ebpfdsl__link_err(err, errlen, errno, "symbols: opening %s", path);
+		return ebpfdsl__err(err, errlen, errno, "symbols: opening %s", path);
 	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
 	if (!elf || elf_kind(elf) != ELF_K_ELF) {
-		ebpfdsl__link_msg(err, errlen, "symbols: %s is not an ELF file", path);
+		ebpfdsl__msg(err, errlen, "symbols: %s is not an ELF file", path);
 		e = -ENOEXEC;
 		goto out;
 	}
 	t = ebpfdsl_symtab__new();
 	if (!t) {
-		e = ebpfdsl__link_err(err, errlen, ENOMEM, "symbols of %s", path);
+		e = ebpfdsl__err(err, errlen, ENOMEM, "symbols of %s", path);
 		goto out;
 	}
 	if (elf_getphdrnum(elf, &nph) == 0) {
@@ -522,7 +522,7 @@ int ebpfdsl_symtab_elf(const char *path, ebpfdsl_symtab **out, char *err, size_t
 			s.memsz = ph.p_memsz;
 			s.flags = ph.p_flags;
 			if (ebpfdsl_symtab__add_segment(t, &s)) {
-				e = ebpfdsl__link_err(err, errlen, ENOMEM, "symbols of %s", path);
+				e = ebpfdsl__err(err, errlen, ENOMEM, "symbols of %s", path);
 				goto out;
 			}
 		}
@@ -537,7 +537,7 @@ int ebpfdsl_symtab_elf(const char *path, ebpfdsl_symtab **out, char *err, size_t
 	if (r >= 0)
 		r = ebpfdsl_symtab__finish(t);
 	if (r < 0)
-		e = ebpfdsl__link_err(err, errlen, -r, "symbols of %s", path);
+		e = ebpfdsl__err(err, errlen, -r, "symbols of %s", path);
 out:
 	if (elf)
 		elf_end(elf);

@@ -109,26 +109,32 @@ static int own_map_create(int type)
 	return ebpfdsl_map__create(type, 4, 8, 0, &o);
 }
 
+/* A map (is_map) or program type libbpf knows, probed by libbpf, hushed. */
+static int libbpf_probe(int is_map, int type, char *why, size_t len)
+{
+	struct ebpfdsl_hush h;
+	int r, e;
+	ebpfdsl_hush_begin(&h, NULL, 0);
+	errno = 0;
+	r = is_map ? libbpf_probe_bpf_map_type((enum bpf_map_type)type, NULL)
+		   : libbpf_probe_bpf_prog_type((enum bpf_prog_type)type, NULL);
+	e = errno;
+	ebpfdsl_hush_end(&h, 0);
+	if (r == 1)
+		return 1;
+	/* libbpf answers 0 or 1; the refused create or load left its errno */
+	return refuse(why, len, r < 0 ? r : e, is_map ? "libbpf_probe_bpf_map_type" : "libbpf_probe_bpf_prog_type");
+}
+
 int ebpfdsl_probe_map_type(int type, char *why, size_t len)
 {
-	int r, fd;
+	int fd;
 
 	clear(why, len);
 	if (!ebpfdsl_map_type_name(type))
 		return refuse(why, len, EINVAL, "map type %d is unknown to ebpfdsl", type);
-	if (libbpf_bpf_map_type_str((enum bpf_map_type)type)) {
-		struct ebpfdsl_hush h;
-		int e;
-		ebpfdsl_hush_begin(&h, NULL, 0);
-		errno = 0;
-		r = libbpf_probe_bpf_map_type((enum bpf_map_type)type, NULL);
-		e = errno;
-		ebpfdsl_hush_end(&h, 0);
-		if (r == 1)
-			return 1;
-		/* libbpf answers 0 or 1; the refused create left its errno */
-		return refuse(why, len, r < 0 ? r : e, "libbpf_probe_bpf_map_type");
-	}
+	if (libbpf_bpf_map_type_str((enum bpf_map_type)type))
+		return libbpf_probe(1, type, why, len);
 	fd = own_map_create(type);
 	if (fd >= 0) {
 		close(fd);
@@ -145,18 +151,8 @@ int ebpfdsl_probe_prog_type(int type, char *why, size_t len)
 	clear(why, len);
 	if (!ebpfdsl_prog_type_name(type))
 		return refuse(why, len, EINVAL, "program type %d is unknown to ebpfdsl", type);
-	if (libbpf_bpf_prog_type_str((enum bpf_prog_type)type)) {
-		struct ebpfdsl_hush h;
-		int e;
-		ebpfdsl_hush_begin(&h, NULL, 0);
-		errno = 0;
-		r = libbpf_probe_bpf_prog_type((enum bpf_prog_type)type, NULL);
-		e = errno;
-		ebpfdsl_hush_end(&h, 0);
-		if (r == 1)
-			return 1;
-		return refuse(why, len, r < 0 ? r : e, "libbpf_probe_bpf_prog_type");
-	}
+	if (libbpf_bpf_prog_type_str((enum bpf_prog_type)type))
+		return libbpf_probe(0, type, why, len);
 	/* newer than libbpf: netfilter and its kin take the attach type
 	 * named like the program type, when the kernel has one */
 	r = ebpfdsl_attach_type_parse(ebpfdsl_prog_type_name(type));

@@ -12,6 +12,19 @@
 /* The kernel's own "not supported" errno, which no libc names. */
 #define EBPFDSL_ENOTSUPP 524
 
+/* Is e (either sign) one of the kernel's two "not supported" answers? */
+static inline int ebpfdsl_errno_unsupported(int e)
+{
+	return e == EOPNOTSUPP || e == -EOPNOTSUPP || e == EBPFDSL_ENOTSUPP || e == -EBPFDSL_ENOTSUPP;
+}
+
+/* diag.c: the one way every csrc/kernel file reports a failure in a
+ * caller's buffer. ebpfdsl__err fills err (when given) with the printf
+ * text, ": ", and what e (an errno of either sign; ENOTSUPP and libbpf's
+ * codes too) means, and returns -e; ebpfdsl__msg is the text alone. */
+int ebpfdsl__err(char *err, size_t len, int e, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+void ebpfdsl__msg(char *err, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 /* Options structs grow at the end: does `opts` (with a leading sz) reach
  * as far as `field`? */
 #define EBPFDSL_OPTS_HAS(opts, field) \

@@ -24,6 +24,16 @@ static pthread_mutex_t helpers_lock = PTHREAD_MUTEX_INITIALIZER;
 static const char **helper_names;
 static int helper_count, helper_err, helpers_read;
 
+/* Value i of enum bpf_func_id when it is a BPF_FUNC_ name (*name), else -1. */
+static int64_t func_value(const ebpfdsl_btf *v, int id, uint32_t i, const char **name)
+{
+	int64_t val;
+	int sgn;
+	if (ebpfdsl_btf__enum_value(v, (uint32_t)id, i, name, &val, &sgn) || strncmp(*name, "BPF_FUNC_", 9))
+		return -1;
+	return val;
+}
+
 static void helpers_parse(void)
 {
 	const ebpfdsl_btf *v = ebpfdsl_btf__vmlinux();
@@ -41,10 +51,8 @@ static void helpers_parse(void)
 	}
 	for (uint32_t i = 0; i < t.vlen; i++) {
 		const char *name;
-		int64_t val;
-		int sgn;
-		if (!ebpfdsl_btf__enum_value(v, (uint32_t)id, i, &name, &val, &sgn) && !strncmp(name, "BPF_FUNC_", 9) &&
-		    val > max && val < 65536)
+		int64_t val = func_value(v, id, i, &name);
+		if (val > max && val < 65536)
 			max = (int)val;
 	}
 	helper_names = calloc((size_t)max + 1, sizeof(*helper_names));
@@ -54,11 +62,9 @@ static void helpers_parse(void)
 	}
 	for (uint32_t i = 0; i < t.vlen; i++) {
 		const char *name;
-		int64_t val;
-		int sgn;
+		int64_t val = func_value(v, id, i, &name);
 		/* the strings live as long as the vmlinux BTF */
-		if (!ebpfdsl_btf__enum_value(v, (uint32_t)id, i, &name, &val, &sgn) && !strncmp(name, "BPF_FUNC_", 9) &&
-		    val > 0 && val <= max)
+		if (val > 0 && val <= max)
 			helper_names[val] = name + 9;
 	}
 	helper_count = max + 1;

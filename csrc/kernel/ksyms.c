@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "link.h"
+#include "kernel.h"
 
 #define KALLSYMS "/proc/kallsyms"
 /* Four megabytes of text: read in large pieces, the kernel's part of the
@@ -47,14 +47,14 @@ int ebpfdsl_symtab_kallsyms(ebpfdsl_symtab **out, char *err, size_t errlen)
 	FILE *f = fopen(KALLSYMS, "re");
 	*out = NULL;
 	if (!f)
-		return ebpfdsl__link_err(err, errlen, errno, "opening " KALLSYMS);
+		return ebpfdsl__err(err, errlen, errno, "opening " KALLSYMS);
 	t = ebpfdsl_symtab__new();
 	buf = malloc(KALLSYMS_BUF);
 	if (!t || !buf) {
 		fclose(f);
 		free(buf);
 		ebpfdsl_symtab__free(t);
-		return ebpfdsl__link_err(err, errlen, ENOMEM, "reading " KALLSYMS);
+		return ebpfdsl__err(err, errlen, ENOMEM, "reading " KALLSYMS);
 	}
 	setvbuf(f, buf, _IOFBF, KALLSYMS_BUF);
 	/* "ffffffff81000000 T _text" or "ffffffffc0a01000 t f\t[module]" */
@@ -88,16 +88,16 @@ int ebpfdsl_symtab_kallsyms(ebpfdsl_symtab **out, char *err, size_t errlen)
 	if (!e && lines && !nonzero) {
 		char k[32];
 		kptr_restrict(k, sizeof(k));
-		ebpfdsl__link_msg(err, errlen,
+		ebpfdsl__msg(err, errlen,
 			 KALLSYMS " shows every address as 0: kernel.kptr_restrict is %s (0 shows them to "
 			 "processes with CAP_SYSLOG, 1 to root with it, 2 to no one)",
 			 k);
 		e = -EPERM;
 	} else if (!e && !lines) {
-		ebpfdsl__link_msg(err, errlen, KALLSYMS " is empty");
+		ebpfdsl__msg(err, errlen, KALLSYMS " is empty");
 		e = -ENOENT;
 	} else if (e) {
-		ebpfdsl__link_err(err, errlen, e, "reading " KALLSYMS);
+		ebpfdsl__err(err, errlen, e, "reading " KALLSYMS);
 	}
 	if (!e)
 		e = ebpfdsl_symtab__finish(t);

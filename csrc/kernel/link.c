@@ -53,39 +53,6 @@ const char *ebpfdsl_link_type_name(int type)
 	return libbpf_bpf_link_type_str((enum bpf_link_type)type);
 }
 
-void ebpfdsl__link_msg(char *err, size_t len, const char *fmt, ...)
-{
-	va_list ap;
-	if (!err || !len)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, len, fmt, ap);
-	va_end(ap);
-}
-
-int ebpfdsl__link_err(char *err, size_t len, int e, const char *fmt, ...)
-{
-	va_list ap;
-	if (e < 0)
-		e = -e;
-	if (err && len) {
-		size_t n;
-		va_start(ap, fmt);
-		vsnprintf(err, len, fmt, ap);
-		va_end(ap);
-		n = strlen(err);
-		if (n + 2 < len) {
-			/* what it means for an attach (privileges, say), from the one table */
-			struct ebpfdsl_explain w = { .sz = sizeof(w), .op = "attach", .map_type = -1, .index = -1,
-						     .prog_type = -1, .attach_type = -1 };
-			char why[256];
-			const char *text = ebpfdsl_explain(e, &w, why, sizeof(why));
-			snprintf(err + n, len - n, ": %s", text ? text : ebpfdsl_strerror(e));
-		}
-	}
-	return -e;
-}
-
 static struct ebpfdsl_link *link_vnew(const struct ebpfdsl_link_ops *ops, size_t size, int kind, const char *fmt,
 				      va_list ap)
 {
@@ -234,25 +201,25 @@ int ebpfdsl_link_open_pinned(const char *path, ebpfdsl_link **out, char *err, si
 	int found, fd = ebpfdsl_obj__open_kind(path, EBPFDSL_OBJ_LINK, &found);
 	if (fd < 0 && found >= 0) {
 		if (found == EBPFDSL_OBJ_OTHER)
-			ebpfdsl__link_msg(err, errlen, "open pinned link %s: the pin is not a BPF object", path);
+			ebpfdsl__msg(err, errlen, "open pinned link %s: the pin is not a BPF object", path);
 		else
-			ebpfdsl__link_msg(err, errlen, "open pinned link %s: the pin is a %s, not a link", path,
+			ebpfdsl__msg(err, errlen, "open pinned link %s: the pin is a %s, not a link", path,
 				 ebpfdsl_obj_kind_name(found));
 		return fd;
 	}
 	if (fd < 0)
-		return ebpfdsl__link_err(err, errlen, fd, "open pinned link %s", path);
+		return ebpfdsl__err(err, errlen, fd, "open pinned link %s", path);
 	memset(&info, 0, sizeof(info));
 	if (bpf_obj_get_info_by_fd(fd, &info, &len) < 0) {
 		int e = errno;
 		close(fd);
-		return ebpfdsl__link_err(err, errlen, e, "open pinned link %s: info", path);
+		return ebpfdsl__err(err, errlen, e, "open pinned link %s: info", path);
 	}
 	l = ebpfdsl__link_new(EBPFDSL_LINK_PINNED, "%s (%s link)", path,
 		     ebpfdsl_link_type_name((int)info.type) ? ebpfdsl_link_type_name((int)info.type) : "unknown");
 	if (!l) {
 		close(fd);
-		return ebpfdsl__link_err(err, errlen, ENOMEM, "open pinned link %s", path);
+		return ebpfdsl__err(err, errlen, ENOMEM, "open pinned link %s", path);
 	}
 	l->fd = fd;
 	*out = l;

@@ -49,9 +49,9 @@ struct ebpfdsl_link *ebpfdsl__link_new(int kind, const char *fmt, ...) __attribu
  * (zeroed, struct ebpfdsl_link first). */
 struct ebpfdsl_link *ebpfdsl__link_new_ops(const struct ebpfdsl_link_ops *ops, size_t size, int kind, const char *fmt,
 					   ...) __attribute__((format(printf, 4, 5)));
-/* Fills err (when given) and returns -e; e is an errno of either sign. */
-int ebpfdsl__link_err(char *err, size_t len, int e, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-/* snprintf into err when err is given. */
-void ebpfdsl__link_msg(char *err, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
+/* Attaches prog_fd to target_fd (a cgroup, a sockmap) with BPF_PROG_ATTACH
+ * and flags, as a link of `kind` that detach2 undoes (attach_prog_attach.c);
+ * it keeps dups of both fds. 0, or -errno with nothing attached. */
+int ebpfdsl__prog_attach(int prog_fd, int target_fd, int attach_type, unsigned flags, int kind,
+			 struct ebpfdsl_link **out, const char *fmt, ...) __attribute__((format(printf, 7, 8)));
 #endif

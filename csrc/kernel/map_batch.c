@@ -12,7 +12,7 @@
  * batch code for types whose elements it cannot walk or delete. */
 static int refused(int err)
 {
-	return err == -EBPFDSL_ENOTSUPP || err == -EOPNOTSUPP || err == -EINVAL;
+	return ebpfdsl_errno_unsupported(err) || err == -EINVAL;
 }
 
 static int want_fallback(const struct ebpfdsl_map_batch *o)

@@ -27,26 +27,7 @@ struct ebpfdsl_object {
 };
 
 /* libbpf's messages go into the caller's buffer while one of our calls
- * runs (diag.c), instead of to stderr. */
-struct quiet {
-	struct ebpfdsl_hush h;
-};
-
-static void quiet_begin(struct quiet *q, char *buf, size_t len)
-{
-	/* a caller without a buffer still hears nothing */
-	static __thread char sink[1];
-	if (!buf || !len) {
-		buf = sink;
-		len = sizeof(sink);
-	}
-	ebpfdsl_hush_begin(&q->h, buf, len);
-}
-
-static void quiet_end(struct quiet *q)
-{
-	ebpfdsl_hush_end(&q->h, 0);
-}
+ * runs (a hush, diag.c), instead of to stderr; with no buffer, nowhere. */
 
 /* ---------------------------------------------------------------------
  * open, free, load
@@ -74,10 +55,10 @@ static int index_object(struct ebpfdsl_object *o)
 	return 0;
 }
 
-static ebpfdsl_object *finish_open(struct ebpfdsl_object *o, struct quiet *q)
+static ebpfdsl_object *finish_open(struct ebpfdsl_object *o, struct ebpfdsl_hush *q)
 {
 	int err = o->obj ? 0 : (errno ? errno : EINVAL);
-	quiet_end(q);
+	ebpfdsl_hush_end(q, 0);
 	if (!err && (err = -index_object(o)) == 0)
 		return o;
 	ebpfdsl_object__free(o);
@@ -88,11 +69,11 @@ static ebpfdsl_object *finish_open(struct ebpfdsl_object *o, struct quiet *q)
 ebpfdsl_object *ebpfdsl_object__open(const char *path, char *msg, size_t msg_size)
 {
 	struct ebpfdsl_object *o = calloc(1, sizeof(*o));
-	struct quiet q;
+	struct ebpfdsl_hush q;
 	if (!o)
 		return NULL;
 	o->refs = 1;
-	quiet_begin(&q, msg, msg_size);
+	ebpfdsl_hush_begin(&q, msg, msg_size);
 	o->obj = bpf_object__open_file(path, NULL);
 	return finish_open(o, &q);
 }
@@ -102,7 +83,7 @@ ebpfdsl_object *ebpfdsl_object__open_mem(const void *data, size_t size, const ch
 {
 	struct bpf_object_open_opts opts;
 	struct ebpfdsl_object *o = calloc(1, sizeof(*o));
-	struct quiet q;
+	struct ebpfdsl_hush q;
 	if (!o)
 		return NULL;
 	o->refs = 1;
@@ -117,7 +98,7 @@ ebpfdsl_object *ebpfdsl_object__open_mem(const void *data, size_t size, const ch
 		return NULL;
 	}
 	memcpy(o->mem, data, size);
-	quiet_begin(&q, msg, msg_size);
+	ebpfdsl_hush_begin(&q, msg, msg_size);
 	o->obj = bpf_object__open_mem(o->mem, size, &opts);
 	return finish_open(o, &q);
 }
@@ -148,13 +129,13 @@ const char *ebpfdsl_object__name(const ebpfdsl_object *o)
 
 int ebpfdsl_object__load(ebpfdsl_object *o, char *log, size_t log_size)
 {
-	struct quiet q;
+	struct ebpfdsl_hush q;
 	int err;
 	if (o->loaded)
 		return -EALREADY;
-	quiet_begin(&q, log, log_size);
+	ebpfdsl_hush_begin(&q, log, log_size);
 	err = bpf_object__load(o->obj);
-	quiet_end(&q);
+	ebpfdsl_hush_end(&q, 0);
 	if (err)
 		return err < 0 ? err : -err;
 	o->loaded = 1;
@@ -359,7 +340,7 @@ int ebpfdsl_object__attach(ebpfdsl_object *o, size_t i, ebpfdsl_link **out, char
 {
 	struct bpf_link *bl;
 	struct ebpfdsl_link *l;
-	struct quiet q;
+	struct ebpfdsl_hush q;
 	int err;
 
 	if (msg && msg_size)
@@ -368,7 +349,7 @@ int ebpfdsl_object__attach(ebpfdsl_object *o, size_t i, ebpfdsl_link **out, char
 		return -ENOENT;
 	if (!o->loaded)
 		return -EINVAL;
-	quiet_begin(&q, msg, msg_size);
+	ebpfdsl_hush_begin(&q, msg, msg_size);
 	bl = bpf_program__attach(o->progs[i]);
 	err = bl ? 0 : (errno ? errno : EINVAL);
 	l = bl ? object_link_new(o, bl, bpf_program__fd(o->progs[i]), EBPFDSL_LINK_OBJECT,
@@ -378,7 +359,7 @@ int ebpfdsl_object__attach(ebpfdsl_object *o, size_t i, ebpfdsl_link **out, char
 		bpf_link__destroy(bl);
 		err = ENOMEM;
 	}
-	quiet_end(&q);
+	ebpfdsl_hush_end(&q, 0);
 	if (err)
 		return -err;
 	*out = l;
@@ -389,7 +370,7 @@ int ebpfdsl_object__register(ebpfdsl_object *o, size_t i, ebpfdsl_link **out, ch
 {
 	struct bpf_link *bl;
 	struct ebpfdsl_link *l;
-	struct quiet q;
+	struct ebpfdsl_hush q;
 	int err;
 
 	if (msg && msg_size)
@@ -400,7 +381,7 @@ int ebpfdsl_object__register(ebpfdsl_object *o, size_t i, ebpfdsl_link **out, ch
 		return -EMEDIUMTYPE;
 	if (!o->loaded)
 		return -EINVAL;
-	quiet_begin(&q, msg, msg_size);
+	ebpfdsl_hush_begin(&q, msg, msg_size);
 	/* the programs' fds into the value, then its update registers it
 	 * (and, for a map made with BPF_F_LINK, a struct_ops link) */
 	bl = bpf_map__attach_struct_ops(o->maps[i]);
@@ -410,7 +391,7 @@ int ebpfdsl_object__register(ebpfdsl_object *o, size_t i, ebpfdsl_link **out, ch
 		bpf_link__destroy(bl);
 		err = ENOMEM;
 	}
-	quiet_end(&q);
+	ebpfdsl_hush_end(&q, 0);
 	if (err)
 		return -err;
 	*out = l;

@@ -11,7 +11,6 @@
 #include <unistd.h>
 #include <sys/mount.h>
 #include "kernel.h"
-#include "link.h" /* the error line attaches fill */
 #include "tracefs.h"
 
 #define TRACEFS_PRIMARY "/sys/kernel/tracing"
@@ -125,18 +124,18 @@ int ebpfdsl__tracefs_probe_add(const char *events_file, const char *group, const
 	ssize_t got;
 
 	if (!dir)
-		return ebpfdsl__link_err(err, errlen, ENOENT, "no tracefs mounted at /sys/kernel/tracing");
+		return ebpfdsl__err(err, errlen, ENOENT, "no tracefs mounted at /sys/kernel/tracing");
 	snprintf(path, sizeof(path), "%s/%s", dir, events_file);
 	remove_stale(path, group);
 	fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
 	if (fd < 0)
-		return ebpfdsl__link_err(err, errlen, errno, "%s", path);
+		return ebpfdsl__err(err, errlen, errno, "%s", path);
 	n = (int)strlen(def);
 	if (write(fd, def, (size_t)n) != n) {
 		e = errno;
 		close(fd);
 		/* the definition without its newline */
-		return ebpfdsl__link_err(err, errlen, e, "writing '%.*s' to %s", n && def[n - 1] == '\n' ? n - 1 : n, def,
+		return ebpfdsl__err(err, errlen, e, "writing '%.*s' to %s", n && def[n - 1] == '\n' ? n - 1 : n, def,
 					 path);
 	}
 	close(fd);
@@ -150,7 +149,7 @@ int ebpfdsl__tracefs_probe_add(const char *events_file, const char *group, const
 		buf[got] = '\0';
 		return atoi(buf);
 	}
-	ebpfdsl__link_err(err, errlen, e, "%s: perf event on tracefs event %s/%s", path, group, name);
+	ebpfdsl__err(err, errlen, e, "%s: perf event on tracefs event %s/%s", path, group, name);
 	snprintf(what, sizeof(what), "%s/%s", group, name);
 	ebpfdsl__tracefs_probe_remove(events_file, what);
 	return -e;
