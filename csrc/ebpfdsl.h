@@ -6,6 +6,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <linux/bpf.h>
 
 #ifdef __cplusplus
@@ -627,6 +628,20 @@ struct ebpfdsl_layout_visitor {
 	int (*leave)(void *ctx, const struct ebpfdsl_layout_cursor *c, int nest);
 };
 
+/* How decode reports a field's value: each kind is one callback of the
+ * visitor below, and the rows a binding pushes values by. */
+enum ebpfdsl_layout_value {
+	EBPFDSL_LAYOUT_VALUE_INT,    /* scalar: an integer */
+	EBPFDSL_LAYOUT_VALUE_BOOL,   /* scalar: 0 or 1 */
+	EBPFDSL_LAYOUT_VALUE_TEXT,   /* bytes: a char or char[n], cut at the first NUL */
+	EBPFDSL_LAYOUT_VALUE_BYTES,  /* bytes: u8[n], whole */
+	EBPFDSL_LAYOUT_VALUE_NESTED, /* enter, ..., leave: a struct, or an array of other types */
+	EBPFDSL_LAYOUT_VALUE_NONE    /* padding: never reported */
+};
+EBPFDSL_API int ebpfdsl_layout_value_kind(const struct ebpfdsl_layout_field *f);
+/* The length of a TEXT or BYTES value of field f whose bytes are at p. */
+EBPFDSL_API size_t ebpfdsl_layout_value_len(const struct ebpfdsl_layout_field *f, const void *p);
+
 /* Walks the values of one record at buf (len bytes, at least the
  * layout's size, else -EMSGSIZE). Returns 0 or what a callback returned. */
 EBPFDSL_API int ebpfdsl_layout__decode(const ebpfdsl_layout *l, const void *buf, size_t len,
@@ -655,6 +670,30 @@ EBPFDSL_API int ebpfdsl_layout__encode(const ebpfdsl_layout *l, void *buf, size_
  * range check (-ERANGE when v does not fit; u64 and ptr take any bits,
  * bool 0 or 1, char -128..255). Host byte order, as the BPF target's. */
 EBPFDSL_API int64_t ebpfdsl_scalar_get(int type, const void *p);
+/* The same, inline for decoders' hot loops (the one place that knows
+ * each type's load). memcpy keeps unaligned reads legal (packed layouts,
+ * records at any offset); compilers turn it into one load. */
+static inline int64_t ebpfdsl_scalar_load(int type, const void *p)
+{
+	uint8_t u8;
+	uint16_t u16;
+	uint32_t u32;
+	uint64_t u64;
+	switch (type) {
+	case EBPFDSL_TYPE_U8:
+	case EBPFDSL_TYPE_CHAR: memcpy(&u8, p, 1); return u8;
+	case EBPFDSL_TYPE_BOOL: memcpy(&u8, p, 1); return u8 != 0;
+	case EBPFDSL_TYPE_I8: memcpy(&u8, p, 1); return (int8_t)u8;
+	case EBPFDSL_TYPE_U16: memcpy(&u16, p, 2); return u16;
+	case EBPFDSL_TYPE_I16: memcpy(&u16, p, 2); return (int16_t)u16;
+	case EBPFDSL_TYPE_U32: memcpy(&u32, p, 4); return u32;
+	case EBPFDSL_TYPE_I32: memcpy(&u32, p, 4); return (int32_t)u32;
+	case EBPFDSL_TYPE_U64:
+	case EBPFDSL_TYPE_I64:
+	case EBPFDSL_TYPE_PTR: memcpy(&u64, p, 8); return (int64_t)u64;
+	default: return 0;
+	}
+}
 EBPFDSL_API int ebpfdsl_scalar_put(int type, void *p, int64_t v);
 /* Does v fit the type? The check ebpfdsl_scalar_put makes. */
 EBPFDSL_API int ebpfdsl_scalar_fits(int type, int64_t v);
@@ -755,6 +794,9 @@ EBPFDSL_API const char *ebpfdsl_map_type_name(int type);
 EBPFDSL_API int ebpfdsl_map_type_percpu(int type);
 /* Nonzero for sk/inode/task/cgrp storage: keys are file descriptors. */
 EBPFDSL_API int ebpfdsl_map_type_local_storage(int type);
+/* Nonzero for types whose values are fds in (programs, maps, sockets,
+ * perf events, cgroups) and ids out. */
+EBPFDSL_API int ebpfdsl_map_type_fd_values(int type);
 EBPFDSL_API int ebpfdsl_num_possible_cpus(void);
 /* Bytes of one value as lookups read it: value_size, or for per-CPU types
  * value_size rounded up to 8, times the possible CPUs. */

@@ -146,7 +146,6 @@ build = {
         "csrc/lua/lua_map_batch.c",
         "csrc/lua/lua_map_codec.c",
         "csrc/lua/lua_map_elem.c",
-        "csrc/lua/lua_map_stack.c",
         "csrc/lua/lua_object.c",
         "csrc/lua/lua_link.c",
         "csrc/lua/lua_opts.c",

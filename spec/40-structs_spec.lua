@@ -526,7 +526,15 @@ int main(void)
 	CHECK(ebpfdsl_layout__set(o2, &want, sizeof(want), "ok", 2) == -ERANGE);
 	CHECK(ebpfdsl_scalar_fits(EBPFDSL_TYPE_U16, 65535) && !ebpfdsl_scalar_fits(EBPFDSL_TYPE_U16, 65536));
 	CHECK(ebpfdsl_scalar_put(EBPFDSL_TYPE_I8, buf, -128) == 0 && ebpfdsl_scalar_get(EBPFDSL_TYPE_I8, buf) == -128);
-	CHECK(ebpfdsl_scalar_get(EBPFDSL_TYPE_U8, buf) == 128);
+	CHECK(ebpfdsl_scalar_get(EBPFDSL_TYPE_U8, buf) == 128 && ebpfdsl_scalar_load(EBPFDSL_TYPE_I8, buf) == -128);
+	/* how decode reports each field, and a text's length (cut at NUL) */
+	CHECK(ebpfdsl_layout__lookup(o2, "in[1].s", &f, NULL, 0) == 0);
+	CHECK(ebpfdsl_layout_value_kind(&f) == EBPFDSL_LAYOUT_VALUE_TEXT && ebpfdsl_layout_value_len(&f, "ab\0de") == 2);
+	CHECK(ebpfdsl_layout_value_len(&f, "abcde") == 5);
+	CHECK(ebpfdsl_layout__field(o2, 0, &f) == 0 && ebpfdsl_layout_value_kind(&f) == EBPFDSL_LAYOUT_VALUE_NONE);
+	CHECK(ebpfdsl_layout__field(o2, 1, &f) == 0 && ebpfdsl_layout_value_kind(&f) == EBPFDSL_LAYOUT_VALUE_NESTED);
+	CHECK(ebpfdsl_layout__field(o2, 2, &f) == 0 && ebpfdsl_layout_value_kind(&f) == EBPFDSL_LAYOUT_VALUE_INT);
+	CHECK(ebpfdsl_layout__field(o2, 3, &f) == 0 && ebpfdsl_layout_value_kind(&f) == EBPFDSL_LAYOUT_VALUE_BOOL);
 	ebpfdsl_layout__free(o2);
 	ebpfdsl_layout__free(out);
 	ebpfdsl_layout__free(NULL);

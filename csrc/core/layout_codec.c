@@ -8,80 +8,41 @@
 #include "layout.h"
 
 /* ---------------------------------------------------------------------
- * Scalars. memcpy keeps unaligned reads legal (packed layouts, records
- * at any offset of a buffer); compilers turn it into one load.
+ * Scalars: loads in ebpfdsl.h (inline), ranges as rows.
  * --------------------------------------------------------------------- */
 
 int64_t ebpfdsl_scalar_get(int type, const void *p)
 {
-	uint8_t u8;
-	uint16_t u16;
-	uint32_t u32;
-	uint64_t u64;
-	switch (type) {
-	case EBPFDSL_TYPE_U8:
-	case EBPFDSL_TYPE_CHAR:
-		memcpy(&u8, p, 1);
-		return u8;
-	case EBPFDSL_TYPE_BOOL:
-		memcpy(&u8, p, 1);
-		return u8 != 0;
-	case EBPFDSL_TYPE_I8:
-		memcpy(&u8, p, 1);
-		return (int8_t)u8;
-	case EBPFDSL_TYPE_U16:
-		memcpy(&u16, p, 2);
-		return u16;
-	case EBPFDSL_TYPE_I16:
-		memcpy(&u16, p, 2);
-		return (int16_t)u16;
-	case EBPFDSL_TYPE_U32:
-		memcpy(&u32, p, 4);
-		return u32;
-	case EBPFDSL_TYPE_I32:
-		memcpy(&u32, p, 4);
-		return (int32_t)u32;
-	case EBPFDSL_TYPE_U64:
-	case EBPFDSL_TYPE_I64:
-	case EBPFDSL_TYPE_PTR:
-		memcpy(&u64, p, 8);
-		return (int64_t)u64;
-	default:
-		return 0;
-	}
+	return ebpfdsl_scalar_load(type, p);
 }
+
+/* ORDER TYPE: the values each scalar type takes, and those as text;
+ * u64, i64 and ptr take any 64 bits. */
+static const struct {
+	int64_t min, max;
+	const char *text;
+} RANGES[EBPFDSL_TYPE_PAD] = {
+	[EBPFDSL_TYPE_U8] = { 0, UINT8_MAX, "0..255" },
+	[EBPFDSL_TYPE_U16] = { 0, UINT16_MAX, "0..65535" },
+	[EBPFDSL_TYPE_U32] = { 0, UINT32_MAX, "0..4294967295" },
+	[EBPFDSL_TYPE_U64] = { INT64_MIN, INT64_MAX, "any 64 bits" },
+	[EBPFDSL_TYPE_I8] = { INT8_MIN, INT8_MAX, "-128..127" },
+	[EBPFDSL_TYPE_I16] = { INT16_MIN, INT16_MAX, "-32768..32767" },
+	[EBPFDSL_TYPE_I32] = { INT32_MIN, INT32_MAX, "-2147483648..2147483647" },
+	[EBPFDSL_TYPE_I64] = { INT64_MIN, INT64_MAX, "any 64 bits" },
+	[EBPFDSL_TYPE_CHAR] = { INT8_MIN, UINT8_MAX, "-128..255" },
+	[EBPFDSL_TYPE_BOOL] = { 0, 1, "0 or 1" },
+	[EBPFDSL_TYPE_PTR] = { INT64_MIN, INT64_MAX, "any 64 bits" },
+};
 
 int ebpfdsl_scalar_fits(int type, int64_t v)
 {
-	switch (type) {
-	case EBPFDSL_TYPE_U8: return v >= 0 && v <= UINT8_MAX;
-	case EBPFDSL_TYPE_U16: return v >= 0 && v <= UINT16_MAX;
-	case EBPFDSL_TYPE_U32: return v >= 0 && v <= UINT32_MAX;
-	case EBPFDSL_TYPE_I8: return v >= INT8_MIN && v <= INT8_MAX;
-	case EBPFDSL_TYPE_I16: return v >= INT16_MIN && v <= INT16_MAX;
-	case EBPFDSL_TYPE_I32: return v >= INT32_MIN && v <= INT32_MAX;
-	case EBPFDSL_TYPE_CHAR: return v >= INT8_MIN && v <= UINT8_MAX;
-	case EBPFDSL_TYPE_BOOL: return v == 0 || v == 1;
-	case EBPFDSL_TYPE_U64:
-	case EBPFDSL_TYPE_I64:
-	case EBPFDSL_TYPE_PTR: return 1;
-	default: return 0;
-	}
+	return type >= 0 && type < EBPFDSL_TYPE_PAD && v >= RANGES[type].min && v <= RANGES[type].max;
 }
 
 const char *ebpfdsl_scalar_range(int type)
 {
-	switch (type) {
-	case EBPFDSL_TYPE_U8: return "0..255";
-	case EBPFDSL_TYPE_U16: return "0..65535";
-	case EBPFDSL_TYPE_U32: return "0..4294967295";
-	case EBPFDSL_TYPE_I8: return "-128..127";
-	case EBPFDSL_TYPE_I16: return "-32768..32767";
-	case EBPFDSL_TYPE_I32: return "-2147483648..2147483647";
-	case EBPFDSL_TYPE_CHAR: return "-128..255";
-	case EBPFDSL_TYPE_BOOL: return "0 or 1";
-	default: return "any 64 bits";
-	}
+	return type >= 0 && type < EBPFDSL_TYPE_PAD ? RANGES[type].text : "any 64 bits";
 }
 
 int ebpfdsl_scalar_put(int type, void *p, int64_t v)
@@ -134,6 +95,26 @@ int ebpfdsl_layout_cursor_path(const struct ebpfdsl_layout_cursor *c, char *buf,
  * Decode
  * --------------------------------------------------------------------- */
 
+int ebpfdsl_layout_value_kind(const struct ebpfdsl_layout_field *f)
+{
+	if (f->type == EBPFDSL_TYPE_PAD)
+		return EBPFDSL_LAYOUT_VALUE_NONE;
+	if (f->type == EBPFDSL_TYPE_CHAR)
+		return EBPFDSL_LAYOUT_VALUE_TEXT;
+	if (f->count)
+		return f->type == EBPFDSL_TYPE_U8 ? EBPFDSL_LAYOUT_VALUE_BYTES : EBPFDSL_LAYOUT_VALUE_NESTED;
+	if (f->type == EBPFDSL_TYPE_STRUCT)
+		return EBPFDSL_LAYOUT_VALUE_NESTED;
+	return f->type == EBPFDSL_TYPE_BOOL ? EBPFDSL_LAYOUT_VALUE_BOOL : EBPFDSL_LAYOUT_VALUE_INT;
+}
+
+size_t ebpfdsl_layout_value_len(const struct ebpfdsl_layout_field *f, const void *p)
+{
+	size_t n = f->count ? f->count : 1;
+	const uint8_t *nul = f->type == EBPFDSL_TYPE_CHAR ? memchr(p, 0, n) : NULL;
+	return nul ? (size_t)(nul - (const uint8_t *)p) : n;
+}
+
 #define CALL(v, fn, ...) ((v)->fn ? (v)->fn(__VA_ARGS__) : 0)
 
 static int decode_fields(const ebpfdsl_layout *l, const uint8_t *base, const struct ebpfdsl_layout_visitor *v,
@@ -160,21 +141,22 @@ static int decode_fields(const ebpfdsl_layout *l, const uint8_t *base, const str
 		struct ebpfdsl_layout_cursor c = { f, EBPFDSL_LAYOUT_NO_INDEX, up };
 		int r = 0;
 
-		if (f->type == EBPFDSL_TYPE_PAD)
+		switch (ebpfdsl_layout_value_kind(f)) {
+		case EBPFDSL_LAYOUT_VALUE_NONE:
 			continue;
-		if (f->count == 0) {
-			if (f->type == EBPFDSL_TYPE_STRUCT)
+		case EBPFDSL_LAYOUT_VALUE_INT:
+		case EBPFDSL_LAYOUT_VALUE_BOOL:
+			r = CALL(v, scalar, ctx, &c, ebpfdsl_scalar_get(f->type, p));
+			break;
+		case EBPFDSL_LAYOUT_VALUE_TEXT:
+		case EBPFDSL_LAYOUT_VALUE_BYTES:
+			r = CALL(v, bytes, ctx, &c, (const char *)p, ebpfdsl_layout_value_len(f, p));
+			break;
+		default:
+			if (f->count == 0) {
 				r = decode_struct(&c, p, v, ctx);
-			else if (f->type == EBPFDSL_TYPE_CHAR)
-				r = CALL(v, bytes, ctx, &c, (const char *)p, p[0] ? 1 : 0);
-			else
-				r = CALL(v, scalar, ctx, &c, ebpfdsl_scalar_get(f->type, p));
-		} else if (f->type == EBPFDSL_TYPE_CHAR) {
-			const uint8_t *nul = memchr(p, 0, f->count);
-			r = CALL(v, bytes, ctx, &c, (const char *)p, nul ? (size_t)(nul - p) : f->count);
-		} else if (f->type == EBPFDSL_TYPE_U8) {
-			r = CALL(v, bytes, ctx, &c, (const char *)p, f->count);
-		} else {
+				break;
+			}
 			r = CALL(v, enter, ctx, &c, EBPFDSL_LAYOUT_NEST_ARRAY, f->count);
 			for (size_t k = 0; !r && k < f->count; k++) {
 				struct ebpfdsl_layout_cursor e = { f, k, &c };

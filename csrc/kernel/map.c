@@ -31,24 +31,40 @@ const char *ebpfdsl_map_type_name(int type)
 	return s ? s : newer_type_name(type);
 }
 
+/* What each type's keys and values are, one row a type: the one place
+ * these facts are kept (the binding picks its codecs from them). */
+enum { INDEXED = 1, PERCPU = 2, FD_KEYS = 4, FD_VALUES = 8 };
+static const unsigned char TRAITS[EBPFDSL_MAP_TYPE_MAX_] = {
+	[BPF_MAP_TYPE_ARRAY] = INDEXED,
+	[BPF_MAP_TYPE_PERCPU_ARRAY] = INDEXED | PERCPU,
+	[BPF_MAP_TYPE_PERCPU_HASH] = PERCPU,
+	[BPF_MAP_TYPE_LRU_PERCPU_HASH] = PERCPU,
+	[BPF_MAP_TYPE_PERCPU_CGROUP_STORAGE] = PERCPU,
+	[BPF_MAP_TYPE_PROG_ARRAY] = INDEXED | FD_VALUES,
+	[BPF_MAP_TYPE_PERF_EVENT_ARRAY] = INDEXED | FD_VALUES,
+	[BPF_MAP_TYPE_CGROUP_ARRAY] = INDEXED | FD_VALUES,
+	[BPF_MAP_TYPE_ARRAY_OF_MAPS] = INDEXED | FD_VALUES,
+	[BPF_MAP_TYPE_HASH_OF_MAPS] = FD_VALUES,
+	[BPF_MAP_TYPE_DEVMAP] = INDEXED,
+	[BPF_MAP_TYPE_CPUMAP] = INDEXED,
+	[BPF_MAP_TYPE_XSKMAP] = INDEXED | FD_VALUES,
+	[BPF_MAP_TYPE_SOCKMAP] = INDEXED | FD_VALUES,
+	[BPF_MAP_TYPE_SOCKHASH] = FD_VALUES,
+	[BPF_MAP_TYPE_REUSEPORT_SOCKARRAY] = INDEXED | FD_VALUES,
+	[BPF_MAP_TYPE_SK_STORAGE] = FD_KEYS,
+	[BPF_MAP_TYPE_INODE_STORAGE] = FD_KEYS,
+	[BPF_MAP_TYPE_TASK_STORAGE] = FD_KEYS,
+	[EBPFDSL_MAP_TYPE_CGRP_STORAGE] = FD_KEYS,
+};
+
+static int has(int type, int trait)
+{
+	return type > 0 && type < EBPFDSL_MAP_TYPE_MAX_ && (TRAITS[type] & trait);
+}
+
 int ebpfdsl__map_type_indexed(int type)
 {
-	switch (type) {
-	case BPF_MAP_TYPE_ARRAY:
-	case BPF_MAP_TYPE_PERCPU_ARRAY:
-	case BPF_MAP_TYPE_PROG_ARRAY:
-	case BPF_MAP_TYPE_PERF_EVENT_ARRAY:
-	case BPF_MAP_TYPE_CGROUP_ARRAY:
-	case BPF_MAP_TYPE_ARRAY_OF_MAPS:
-	case BPF_MAP_TYPE_DEVMAP:
-	case BPF_MAP_TYPE_CPUMAP:
-	case BPF_MAP_TYPE_XSKMAP:
-	case BPF_MAP_TYPE_SOCKMAP:
-	case BPF_MAP_TYPE_REUSEPORT_SOCKARRAY:
-		return 1;
-	default:
-		return 0;
-	}
+	return has(type, INDEXED);
 }
 
 int ebpfdsl_map_type_parse(const char *name)
@@ -65,14 +81,17 @@ int ebpfdsl_map_type_parse(const char *name)
 
 int ebpfdsl_map_type_percpu(int type)
 {
-	return type == BPF_MAP_TYPE_PERCPU_HASH || type == BPF_MAP_TYPE_PERCPU_ARRAY ||
-	       type == BPF_MAP_TYPE_LRU_PERCPU_HASH || type == BPF_MAP_TYPE_PERCPU_CGROUP_STORAGE;
+	return has(type, PERCPU);
 }
 
 int ebpfdsl_map_type_local_storage(int type)
 {
-	return type == BPF_MAP_TYPE_SK_STORAGE || type == BPF_MAP_TYPE_INODE_STORAGE ||
-	       type == BPF_MAP_TYPE_TASK_STORAGE || type == EBPFDSL_MAP_TYPE_CGRP_STORAGE;
+	return has(type, FD_KEYS);
+}
+
+int ebpfdsl_map_type_fd_values(int type)
+{
+	return has(type, FD_VALUES);
 }
 
 int ebpfdsl_num_possible_cpus(void)

@@ -225,11 +225,11 @@ static int l_layout(lua_State *L)
  * Queries
  * --------------------------------------------------------------------- */
 
-static void lookup(lua_State *L, struct layout *u, int idx, struct ebpfdsl_layout_field *f)
+static void lookup(lua_State *L, const ebpfdsl_layout *l, int idx, struct ebpfdsl_layout_field *f)
 {
 	char err[1024];
 	const char *path = luaL_checkstring(L, idx);
-	if (ebpfdsl_layout__lookup(u->l, path, f, err, sizeof(err)))
+	if (ebpfdsl_layout__lookup(l, path, f, err, sizeof(err)))
 		luaL_error(L, "%s", err);
 }
 
@@ -265,53 +265,30 @@ static void push_info(lua_State *L, const struct ebpfdsl_layout_field *f, int ow
 	}
 }
 
-static int layout_size(lua_State *L)
+/* E:size(), E:align(), E:name(), E:packed(), and of the field at a path
+ * E:offset(path), E:field_size(path), E:field_type(path): one query each,
+ * the row's number its upvalue. */
+enum { Q_SIZE, Q_ALIGN, Q_NAME, Q_PACKED, Q_OFFSET, Q_FIELD_SIZE, Q_FIELD_TYPE };
+static int layout_query(lua_State *L)
 {
-	lua_pushinteger(L, (lua_Integer)ebpfdsl_layout__size(ebpfdsl_lua_layout_check(L, 1)->l));
-	return 1;
-}
-
-static int layout_align(lua_State *L)
-{
-	lua_pushinteger(L, (lua_Integer)ebpfdsl_layout__align(ebpfdsl_lua_layout_check(L, 1)->l));
-	return 1;
-}
-
-static int layout_name(lua_State *L)
-{
-	lua_pushstring(L, ebpfdsl_layout__name(ebpfdsl_lua_layout_check(L, 1)->l));
-	return 1;
-}
-
-static int layout_packed(lua_State *L)
-{
-	lua_pushboolean(L, ebpfdsl_layout__packed(ebpfdsl_lua_layout_check(L, 1)->l));
-	return 1;
-}
-
-static int layout_offset(lua_State *L)
-{
+	const ebpfdsl_layout *l = ebpfdsl_lua_layout_check(L, 1)->l;
+	int q = (int)lua_tointeger(L, lua_upvalueindex(1));
 	struct ebpfdsl_layout_field f;
-	lookup(L, ebpfdsl_lua_layout_check(L, 1), 2, &f);
-	lua_pushinteger(L, (lua_Integer)f.offset);
+	if (q >= Q_OFFSET)
+		lookup(L, l, 2, &f);
+	switch (q) {
+	case Q_SIZE: lua_pushinteger(L, (lua_Integer)ebpfdsl_layout__size(l)); break;
+	case Q_ALIGN: lua_pushinteger(L, (lua_Integer)ebpfdsl_layout__align(l)); break;
+	case Q_NAME: lua_pushstring(L, ebpfdsl_layout__name(l)); break;
+	case Q_PACKED: lua_pushboolean(L, ebpfdsl_layout__packed(l)); break;
+	case Q_OFFSET: lua_pushinteger(L, (lua_Integer)f.offset); break;
+	case Q_FIELD_SIZE: lua_pushinteger(L, (lua_Integer)f.size); break;
+	default: push_type(L, &f); break;
+	}
 	return 1;
 }
 
-static int layout_field_size(lua_State *L)
-{
-	struct ebpfdsl_layout_field f;
-	lookup(L, ebpfdsl_lua_layout_check(L, 1), 2, &f);
-	lua_pushinteger(L, (lua_Integer)f.size);
-	return 1;
-}
-
-static int layout_field_type(lua_State *L)
-{
-	struct ebpfdsl_layout_field f;
-	lookup(L, ebpfdsl_lua_layout_check(L, 1), 2, &f);
-	push_type(L, &f);
-	return 1;
-}
+static const char *const QUERIES[] = { "size", "align", "name", "packed", "offset", "field_size", "field_type", NULL };
 
 /* Pushes the Layout object of a nested layout of E's tree (user value 3). */
 static void push_nested(lua_State *L, const ebpfdsl_layout *l)
@@ -326,7 +303,7 @@ static int layout_field(lua_State *L)
 {
 	struct layout *u = ebpfdsl_lua_layout_check(L, 1);
 	struct ebpfdsl_layout_field f;
-	lookup(L, u, 2, &f);
+	lookup(L, u->l, 2, &f);
 	push_info(L, &f, 0);
 	if (f.type == EBPFDSL_TYPE_STRUCT) {
 		push_nested(L, f.layout);
@@ -368,19 +345,7 @@ static int layout_tostring(lua_State *L)
 	return 1;
 }
 
-static int layout_len(lua_State *L)
-{
-	return layout_size(L);
-}
-
 static const luaL_Reg methods[] = {
-	{ "size", layout_size },
-	{ "align", layout_align },
-	{ "name", layout_name },
-	{ "packed", layout_packed },
-	{ "offset", layout_offset },
-	{ "field_size", layout_field_size },
-	{ "field_type", layout_field_type },
 	{ "field", layout_field },
 	{ "has", layout_has },
 	{ "fields", layout_fields },
@@ -390,18 +355,12 @@ static const luaL_Reg methods[] = {
 static const luaL_Reg meta[] = {
 	{ "__gc", layout_gc },
 	{ "__tostring", layout_tostring },
-	{ "__len", layout_len },
 	{ NULL, NULL },
 };
 
 static int l_types(lua_State *L)
 {
-	lua_createtable(L, EBPFDSL_TYPE_STRUCT, 0);
-	for (int t = 0; t < EBPFDSL_TYPE_STRUCT; t++) {
-		lua_pushstring(L, ebpfdsl_type_name(t));
-		lua_rawseti(L, -2, t + 1);
-	}
-	return 1;
+	return ebpfdsl_lua_push_names(L, ebpfdsl_type_name, 0, EBPFDSL_TYPE_STRUCT);
 }
 
 /* scalar_fits(type, v) -> does v fit, and the values the type takes as
@@ -430,6 +389,18 @@ static const luaL_Reg layout_functions[] = {
 void ebpfdsl_lua_open_layout(lua_State *L)
 {
 	ebpfdsl_lua_class(L, EBPFDSL_LAYOUT_CLASS, methods, meta);
+	luaL_getmetatable(L, EBPFDSL_LAYOUT_CLASS);
+	lua_getfield(L, -1, "__index");
+	for (int q = 0; QUERIES[q]; q++) {
+		lua_pushinteger(L, q);
+		lua_pushcclosure(L, layout_query, 1);
+		if (q == Q_SIZE) { /* #E is E:size() */
+			lua_pushvalue(L, -1);
+			lua_setfield(L, -4, "__len");
+		}
+		lua_setfield(L, -2, QUERIES[q]);
+	}
+	lua_pop(L, 2);
 	ebpfdsl_lua_open_layout_codec(L);
 	luaL_setfuncs(L, layout_functions, 0);
 }

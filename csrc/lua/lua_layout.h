@@ -16,27 +16,22 @@
  * each nested layout of the tree] = its Layout}, for field(path) */
 #define EBPFDSL_LAYOUT_UV 3
 
-/* How a flat layout's top-level value is read: a loop over these decodes
- * a record without the core's visitor (one callback per field). */
-enum {
-	FLAT_U8, FLAT_I8, FLAT_U16, FLAT_I16, FLAT_U32, FLAT_I32, FLAT_64, FLAT_BOOL,
-	FLAT_CHAR,  /* one char: a string of 0 or 1 byte */
-	FLAT_TEXT,  /* char[n]: a string cut at the first NUL */
-	FLAT_BYTES, /* u8[n]: a string of n bytes */
-	FLAT_NESTED /* a struct or another array: a table, from the visitor */
-};
+/* A top-level value of a flat layout: a loop over these decodes a record
+ * without the core's visitor (one callback per field), pushing each by
+ * its kind (enum ebpfdsl_layout_value). */
 struct flat_value {
-	uint32_t off;   /* bytes from the start of the record */
-	uint32_t count; /* FLAT_TEXT, FLAT_BYTES: the array's length */
-	int key;        /* its name's index in the names list (field index + 1) */
-	int kind;       /* FLAT_* */
+	uint32_t off; /* bytes from the start of the record */
+	uint32_t len; /* TEXT (1 for a char) and BYTES: the bytes it spans */
+	int key;      /* its name's index in the names list (field index + 1) */
+	uint8_t kind; /* EBPFDSL_LAYOUT_VALUE_* */
+	uint8_t type; /* EBPFDSL_TYPE_* */
 };
 
 struct layout {
 	ebpfdsl_layout *l;       /* NULL until built */
 	size_t nvalues;          /* top-level fields that are not padding */
 	struct flat_value *flat; /* the top-level values (nvalues entries) */
-	int nested;              /* a top-level value is FLAT_NESTED: whole
+	int nested;              /* a top-level value is NESTED: whole
 				  * records go through the visitor */
 };
 

@@ -17,26 +17,6 @@
  * Decode, flat: one loop over the top-level values
  * --------------------------------------------------------------------- */
 
-static int flat_kind(const struct ebpfdsl_layout_field *f)
-{
-	if (f->count)
-		return f->type == EBPFDSL_TYPE_CHAR ? FLAT_TEXT : f->type == EBPFDSL_TYPE_U8 ? FLAT_BYTES : FLAT_NESTED;
-	switch (f->type) {
-	case EBPFDSL_TYPE_U8: return FLAT_U8;
-	case EBPFDSL_TYPE_I8: return FLAT_I8;
-	case EBPFDSL_TYPE_U16: return FLAT_U16;
-	case EBPFDSL_TYPE_I16: return FLAT_I16;
-	case EBPFDSL_TYPE_U32: return FLAT_U32;
-	case EBPFDSL_TYPE_I32: return FLAT_I32;
-	case EBPFDSL_TYPE_U64:
-	case EBPFDSL_TYPE_I64:
-	case EBPFDSL_TYPE_PTR: return FLAT_64;
-	case EBPFDSL_TYPE_BOOL: return FLAT_BOOL;
-	case EBPFDSL_TYPE_CHAR: return FLAT_CHAR;
-	default: return FLAT_NESTED;
-	}
-}
-
 void ebpfdsl_lua_layout_flatten(lua_State *L, struct layout *u)
 {
 	size_t n = ebpfdsl_layout__field_count(u->l), k = 0;
@@ -50,62 +30,33 @@ void ebpfdsl_lua_layout_flatten(lua_State *L, struct layout *u)
 		if (f.type == EBPFDSL_TYPE_PAD)
 			continue;
 		u->flat[k].off = (uint32_t)f.offset; /* layouts stay below 1 GiB */
-		u->flat[k].count = (uint32_t)f.count;
+		u->flat[k].len = f.count ? (uint32_t)f.count : 1;
 		u->flat[k].key = (int)i + 1;
-		u->flat[k].kind = flat_kind(&f);
-		u->nested |= u->flat[k].kind == FLAT_NESTED;
+		u->flat[k].kind = (uint8_t)ebpfdsl_layout_value_kind(&f);
+		u->flat[k].type = (uint8_t)f.type;
+		u->nested |= u->flat[k].kind == EBPFDSL_LAYOUT_VALUE_NESTED;
 		k++;
 	}
 }
 
 /* The value of a flat field of the record at rec, as the visitor would
- * give it (ebpfdsl_scalar_get, strings cut at NUL). */
+ * give it. */
 static void push_flat(lua_State *L, const struct flat_value *v, const uint8_t *rec)
 {
-	const uint8_t *p = rec + v->off;
-	uint16_t u16;
-	uint32_t u32;
-	uint64_t u64;
+	const uint8_t *p = rec + v->off, *nul;
 	switch (v->kind) {
-	case FLAT_U8:
-		lua_pushinteger(L, p[0]);
+	case EBPFDSL_LAYOUT_VALUE_INT:
+		lua_pushinteger(L, (lua_Integer)ebpfdsl_scalar_load(v->type, p));
 		break;
-	case FLAT_I8:
-		lua_pushinteger(L, (int8_t)p[0]);
-		break;
-	case FLAT_U16:
-		memcpy(&u16, p, 2);
-		lua_pushinteger(L, u16);
-		break;
-	case FLAT_I16:
-		memcpy(&u16, p, 2);
-		lua_pushinteger(L, (int16_t)u16);
-		break;
-	case FLAT_U32:
-		memcpy(&u32, p, 4);
-		lua_pushinteger(L, (lua_Integer)u32);
-		break;
-	case FLAT_I32:
-		memcpy(&u32, p, 4);
-		lua_pushinteger(L, (int32_t)u32);
-		break;
-	case FLAT_64:
-		memcpy(&u64, p, 8);
-		lua_pushinteger(L, (lua_Integer)u64);
-		break;
-	case FLAT_BOOL:
+	case EBPFDSL_LAYOUT_VALUE_BOOL:
 		lua_pushboolean(L, p[0] != 0);
 		break;
-	case FLAT_CHAR:
-		lua_pushlstring(L, (const char *)p, p[0] ? 1 : 0);
+	case EBPFDSL_LAYOUT_VALUE_TEXT:
+		nul = memchr(p, 0, v->len);
+		lua_pushlstring(L, (const char *)p, nul ? (size_t)(nul - p) : v->len);
 		break;
-	case FLAT_TEXT: {
-		const uint8_t *nul = memchr(p, 0, v->count);
-		lua_pushlstring(L, (const char *)p, nul ? (size_t)(nul - p) : v->count);
-		break;
-	}
-	default: /* FLAT_BYTES; FLAT_NESTED never comes here */
-		lua_pushlstring(L, (const char *)p, v->count);
+	default: /* BYTES; NESTED never comes here */
+		lua_pushlstring(L, (const char *)p, v->len);
 		break;
 	}
 }
@@ -351,23 +302,8 @@ void ebpfdsl_lua_decode_columns(lua_State *L, const struct ebpfdsl_lua_decoder *
 		const struct flat_value *v = &u->flat[i];
 		ebpfdsl_lua_decoder_name(L, d, (int)i);
 		push_packer(L);
-		/* one kind down a column: the usual ones without a switch each */
-		if (v->kind == FLAT_64) {
-			for (size_t k = 0; k < n; k++) {
-				uint64_t x;
-				memcpy(&x, (const uint8_t *)recs[k] + v->off, 8);
-				lua_pushinteger(L, (lua_Integer)x);
-			}
-		} else if (v->kind == FLAT_U32) {
-			for (size_t k = 0; k < n; k++) {
-				uint32_t x;
-				memcpy(&x, (const uint8_t *)recs[k] + v->off, 4);
-				lua_pushinteger(L, (lua_Integer)x);
-			}
-		} else {
-			for (size_t k = 0; k < n; k++)
-				push_flat(L, v, recs[k]);
-		}
+		for (size_t k = 0; k < n; k++)
+			push_flat(L, v, recs[k]);
 		lua_call(L, (int)n, 1);
 		lua_rawset(L, cols);
 	}

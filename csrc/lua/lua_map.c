@@ -485,6 +485,20 @@ static int map_unpin(lua_State *L)
 	return pin_or_unpin(L, 0);
 }
 
+/* m:stack(id[, who]) on stack_trace maps: symbols.map_stack, in Lua, as
+ * the symbols it names the frames with. */
+static int map_stack(lua_State *L)
+{
+	lua_getglobal(L, "require");
+	lua_pushliteral(L, "ebpfdsl.symbols");
+	lua_call(L, 1, 1);
+	lua_getfield(L, -1, "map_stack");
+	lua_replace(L, -2);
+	lua_insert(L, 1);
+	lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
+	return lua_gettop(L);
+}
+
 static const luaL_Reg map_methods[] = {
 	{ "fd", map_fd },
 	{ "close", map_close },
@@ -495,6 +509,7 @@ static const luaL_Reg map_methods[] = {
 	{ "freeze", map_freeze },
 	{ "pin", map_pin },
 	{ "unpin", map_unpin },
+	{ "stack", map_stack },
 	{ NULL, NULL },
 };
 
@@ -620,7 +635,6 @@ void ebpfdsl_lua_open_map(lua_State *L)
 	luaL_setfuncs(L, map_methods, 0);
 	ebpfdsl_lua_map_elem_methods(L);
 	ebpfdsl_lua_map_batch_methods(L);
-	ebpfdsl_lua_map_stack_methods(L);
 	/* m[k] and m[k] = v tell methods from keys by the method table */
 	lua_pushvalue(L, -1);
 	lua_pushcclosure(L, ebpfdsl_map_newindex, 1);

@@ -81,7 +81,5 @@ int ebpfdsl_map_pairs(lua_State *L);
 
 /* lua_map_batch.c: the batch methods, added to the method table at -1 */
 void ebpfdsl_lua_map_batch_methods(lua_State *L);
-/* lua_map_stack.c: m:stack(), added to the method table at -1 */
-void ebpfdsl_lua_map_stack_methods(lua_State *L);
 
 #endif

@@ -6,15 +6,17 @@
 #include <string.h>
 #include "lua_map.h"
 
-static const struct {
-	const char *name;
-	uint8_t codec;
-	uint8_t size;
-} NAMED[] = {
-	{ "u8", CODEC_UINT, 1 },  { "u16", CODEC_UINT, 2 }, { "u32", CODEC_UINT, 4 }, { "u64", CODEC_UINT, 8 },
-	{ "i8", CODEC_SINT, 1 },  { "i16", CODEC_SINT, 2 }, { "i32", CODEC_SINT, 4 }, { "i64", CODEC_SINT, 8 },
-	{ "bytes", CODEC_BYTES, 0 }, { "fd", CODEC_FD, 0 },  { "lpm", CODEC_LPM, 0 },
-};
+/* Key and value types by name besides the integer types of layouts (u8
+ * .. i64, whose sizes and ranges ebpfdsl_type_* and ebpfdsl_scalar_* know). */
+static const char *const OTHER_NAMES[] = { "bytes", "fd", "lpm", NULL };
+static const uint8_t OTHER_CODECS[] = { CODEC_BYTES, CODEC_FD, CODEC_LPM };
+
+/* The layout type of an integer codec of `size` bytes (1, 2, 4 or 8). */
+static int int_type(int codec, uint32_t size)
+{
+	int log2 = size == 1 ? 0 : size == 2 ? 1 : size == 4 ? 2 : 3;
+	return (codec == CODEC_SINT ? EBPFDSL_TYPE_I8 : EBPFDSL_TYPE_U8) + log2;
+}
 
 void *ebpfdsl_map_scratch(lua_State *L, size_t n)
 {
@@ -33,16 +35,16 @@ int ebpfdsl_map_parse_codec(lua_State *L, int idx, const char *field, uint32_t *
 	}
 	if (t == LUA_TSTRING) {
 		const char *s = lua_tostring(L, -1);
-		for (size_t i = 0; i < sizeof(NAMED) / sizeof(NAMED[0]); i++) {
-			if (strcmp(s, NAMED[i].name) == 0) {
-				lua_pop(L, 1);
-				if (NAMED[i].size) {
-					*size = NAMED[i].size;
-					*size_given = 1;
-				}
-				return NAMED[i].codec;
-			}
+		int type = ebpfdsl_type_parse(s);
+		lua_pop(L, 1);
+		if (type >= EBPFDSL_TYPE_U8 && type <= EBPFDSL_TYPE_I64) {
+			*size = (uint32_t)ebpfdsl_type_size(type);
+			*size_given = 1;
+			return ebpfdsl_type_is_signed(type) ? CODEC_SINT : CODEC_UINT;
 		}
+		for (int i = 0; OTHER_NAMES[i]; i++)
+			if (strcmp(s, OTHER_NAMES[i]) == 0)
+				return OTHER_CODECS[i];
 		return luaL_error(L, "%s '%s': expected u8, u16, u32, u64, i8, i16, i32, i64, bytes, fd, lpm or a "
 				  "layout", field, s);
 	}
@@ -70,22 +72,8 @@ int ebpfdsl_map_default_codec(int type, uint32_t size, int is_key)
 		return CODEC_FD;
 	if (is_key && type == BPF_MAP_TYPE_LPM_TRIE)
 		return CODEC_LPM;
-	if (!is_key) {
-		switch (type) {
-		case BPF_MAP_TYPE_PROG_ARRAY:
-		case BPF_MAP_TYPE_PERF_EVENT_ARRAY:
-		case BPF_MAP_TYPE_CGROUP_ARRAY:
-		case BPF_MAP_TYPE_ARRAY_OF_MAPS:
-		case BPF_MAP_TYPE_HASH_OF_MAPS:
-		case BPF_MAP_TYPE_SOCKMAP:
-		case BPF_MAP_TYPE_SOCKHASH:
-		case BPF_MAP_TYPE_XSKMAP:
-		case BPF_MAP_TYPE_REUSEPORT_SOCKARRAY:
-			return CODEC_FD;
-		default:
-			break;
-		}
-	}
+	if (!is_key && ebpfdsl_map_type_fd_values(type))
+		return CODEC_FD;
 	if (size == 1 || size == 2 || size == 4 || size == 8)
 		return CODEC_UINT;
 	return CODEC_BYTES;
@@ -93,32 +81,10 @@ int ebpfdsl_map_default_codec(int type, uint32_t size, int is_key)
 
 /* ------------------------------------------------------------------ */
 
-static void put_int(lua_State *L, const char *what, int codec, uint32_t size, lua_Integer v, void *out)
+static void put_int(lua_State *L, const char *what, int type, lua_Integer v, void *out)
 {
-	if (size < 8) {
-		int bits = (int)size * 8;
-		lua_Integer lo = codec == CODEC_SINT ? -((lua_Integer)1 << (bits - 1)) : 0;
-		lua_Integer hi = codec == CODEC_SINT ? ((lua_Integer)1 << (bits - 1)) - 1 : ((lua_Integer)1 << bits) - 1;
-		if (v < lo || v > hi)
-			luaL_error(L, "%s %I does not fit in %s%d (%I..%I)", what, v, codec == CODEC_SINT ? "i" : "u",
-				   bits, lo, hi);
-	}
-	switch (size) {
-	case 1: { uint8_t x = (uint8_t)v; memcpy(out, &x, 1); break; }
-	case 2: { uint16_t x = (uint16_t)v; memcpy(out, &x, 2); break; }
-	case 4: { uint32_t x = (uint32_t)v; memcpy(out, &x, 4); break; }
-	default: { uint64_t x = (uint64_t)v; memcpy(out, &x, 8); break; }
-	}
-}
-
-static lua_Integer get_int(int codec, uint32_t size, const void *in)
-{
-	switch (size) {
-	case 1: { uint8_t x; memcpy(&x, in, 1); return codec == CODEC_SINT ? (lua_Integer)(int8_t)x : x; }
-	case 2: { uint16_t x; memcpy(&x, in, 2); return codec == CODEC_SINT ? (lua_Integer)(int16_t)x : x; }
-	case 4: { uint32_t x; memcpy(&x, in, 4); return codec == CODEC_SINT ? (lua_Integer)(int32_t)x : x; }
-	default: { uint64_t x; memcpy(&x, in, 8); return (lua_Integer)x; }
-	}
+	if (ebpfdsl_scalar_put(type, out, (int64_t)v))
+		luaL_error(L, "%s %I does not fit in %s (%s)", what, v, ebpfdsl_type_name(type), ebpfdsl_scalar_range(type));
 }
 
 /* Encodes one key or one value (one CPU's slot) of `size` bytes from
@@ -148,7 +114,7 @@ static void encode_one(lua_State *L, int map_idx, int idx, int codec, int layout
 		if (!ebpfdsl_lua_getinteger(L, idx, &v))
 			luaL_error(L, "%s must be an integer or %d bytes, got %s", what, (int)size,
 				   t == LUA_TNUMBER ? "a float" : luaL_typename(L, idx));
-		put_int(L, what, codec, size, v, out);
+		put_int(L, what, int_type(codec, size), v, out);
 		return;
 	}
 	case CODEC_BYTES:
@@ -156,7 +122,7 @@ static void encode_one(lua_State *L, int map_idx, int idx, int codec, int layout
 		return;
 	case CODEC_FD: {
 		int fd = ebpfdsl_lua_tofd(L, idx, what);
-		put_int(L, what, CODEC_UINT, size >= 8 ? 8 : size, fd, out);
+		put_int(L, what, int_type(CODEC_UINT, size), fd, out);
 		return;
 	}
 	case CODEC_LPM: {
@@ -175,7 +141,7 @@ static void encode_one(lua_State *L, int map_idx, int idx, int codec, int layout
 			luaL_error(L, "%s: data must be %d bytes", what, (int)(size - 4));
 			return;
 		}
-		put_int(L, what, CODEC_UINT, 4, plen, out);
+		put_int(L, what, EBPFDSL_TYPE_U32, plen, out);
 		memcpy((char *)out + 4, data, len);
 		return;
 	}
@@ -271,17 +237,12 @@ static void decode_one(lua_State *L, int map_idx, int codec, int layout_uv, uint
 		return;
 	case CODEC_UINT:
 	case CODEC_SINT:
-		lua_pushinteger(L, get_int(codec, size, in));
-		return;
-	case CODEC_FD:
-		if (size == 1 || size == 2 || size == 4 || size == 8)
-			lua_pushinteger(L, get_int(CODEC_UINT, size, in));
-		else
-			lua_pushlstring(L, in, size);
+	case CODEC_FD: /* 4 or 8 bytes: check_codec */
+		lua_pushinteger(L, ebpfdsl_scalar_get(int_type(codec, size), in));
 		return;
 	case CODEC_LPM:
 		lua_createtable(L, 0, 2);
-		ebpfdsl_lua_set_int(L, "prefixlen", get_int(CODEC_UINT, 4, in));
+		ebpfdsl_lua_set_int(L, "prefixlen", ebpfdsl_scalar_get(EBPFDSL_TYPE_U32, in));
 		lua_pushlstring(L, (const char *)in + 4, size - 4);
 		lua_setfield(L, -2, "data");
 		return;
@@ -327,7 +288,7 @@ void ebpfdsl_map_push_value(lua_State *L, int map_idx, const void *bytes)
 		decode_one(L, map_idx, m->vcodec, MAP_UV_VALUE_LAYOUT, m->value_size, slot);
 		lua_rawseti(L, -2, c + 1);
 		if (ints) /* wraps like the u64 counters it adds up */
-			sum = (lua_Integer)((uint64_t)sum + (uint64_t)get_int(m->vcodec, m->value_size, slot));
+			sum = (lua_Integer)((uint64_t)sum + (uint64_t)ebpfdsl_scalar_get(int_type(m->vcodec, m->value_size), slot));
 	}
 	if (ints) {
 		ebpfdsl_lua_set_int(L, "sum", sum);

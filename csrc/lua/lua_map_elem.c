@@ -29,7 +29,6 @@ static uint64_t update_flags(lua_State *L, int idx)
 	return values[luaL_checkoption(L, idx, NULL, names)];
 }
 
-/* m:lookup(k) -> value | nil (no such key) | nil, msg, errno */
 static int lookup_at(lua_State *L, int kidx, const char *what, int del)
 {
 	struct map *m = ebpfdsl_map_check_open(L, 1);
@@ -49,17 +48,6 @@ static int lookup_at(lua_State *L, int kidx, const char *what, int del)
 	return 1;
 }
 
-static int map_lookup(lua_State *L)
-{
-	return lookup_at(L, 2, "lookup", 0);
-}
-
-static int map_lookup_and_delete(lua_State *L)
-{
-	return lookup_at(L, 2, "lookup_and_delete", 0 + 1);
-}
-
-/* m:update(k, v[, "any"|"noexist"|"exist"]) -> true | nil, msg, errno */
 static int update_at(lua_State *L, int kidx, int vidx, uint64_t flags, const char *what)
 {
 	struct map *m = ebpfdsl_map_check_open(L, 1);
@@ -74,12 +62,6 @@ static int update_at(lua_State *L, int kidx, int vidx, uint64_t flags, const cha
 		ebpfdsl_map_keep(L, 1, key, m->key_size, vidx);
 	lua_pushboolean(L, 1);
 	return 1;
-}
-
-static int map_update(lua_State *L)
-{
-	uint64_t flags = update_flags(L, 4);
-	return update_at(L, 2, 3, flags, "update");
 }
 
 /* m:delete(k) -> true | false (no such key) | nil, msg, errno */
@@ -213,23 +195,30 @@ static int map_clear(lua_State *L)
 	return 1;
 }
 
+/* t1 -1: every type */
 static struct map *check_type(lua_State *L, const char *method, int t1, int t2)
 {
 	struct map *m = ebpfdsl_map_check_open(L, 1);
-	if (m->type != t1 && m->type != t2)
+	if (t1 >= 0 && m->type != t1 && m->type != t2)
 		luaL_error(L, "%s: not a method of %s maps", method, ebpfdsl_map_type_str(m));
 	return m;
 }
 
-/* The methods of some map types only, each a lookup, an update or a
- * delete of the key at argument `key` (0: the type has no keys) with
- * the value after it; `flags`: update's flags argument (0: BPF_ANY). */
+/* The methods that are each a lookup, an update or a delete of the key
+ * at argument `key` (0: the type has no keys) with the value after it;
+ * `flags`: update's flags argument (0: BPF_ANY). */
 enum { TM_LOOKUP, TM_POP, TM_UPDATE, TM_DELETE };
 static const struct typed_method {
 	const char *name;
-	int t1, t2; /* the map types that have it */
+	int t1, t2; /* the map types that have it (-1: all) */
 	int op, key, flags;
 } typed_methods[] = {
+	/* m:lookup(k) -> value | nil (no such key) | nil, msg, errno; the
+	 * same for m:lookup_and_delete(k); m:update(k, v[, "any"|"noexist"|
+	 * "exist"]) -> true | nil, msg, errno */
+	{ "lookup", -1, -1, TM_LOOKUP, 2, 0 },
+	{ "lookup_and_delete", -1, -1, TM_POP, 2, 0 },
+	{ "update", -1, -1, TM_UPDATE, 2, 4 },
 	/* queue/stack: m:push(v[, "exist"]) -> true ("exist" drops the
 	 * oldest element when full instead of failing), m:pop(), m:peek() */
 	{ "push", BPF_MAP_TYPE_QUEUE, BPF_MAP_TYPE_STACK, TM_UPDATE, 0, 3 },
@@ -308,7 +297,7 @@ int ebpfdsl_map_index(lua_State *L)
 					  ebpfdsl_map_type_str(m));
 	}
 	lua_settop(L, 2);
-	return raise_fail(L, map_lookup(L));
+	return raise_fail(L, lookup_at(L, 2, "lookup", 0));
 }
 
 /* m[k] = v (nil deletes); a key that names a method is refused, since
@@ -334,10 +323,7 @@ int ebpfdsl_map_newindex(lua_State *L)
 }
 
 static const luaL_Reg elem_methods[] = {
-	{ "lookup", map_lookup },
-	{ "update", map_update },
 	{ "delete", map_delete },
-	{ "lookup_and_delete", map_lookup_and_delete },
 	{ "next_key", map_next_key },
 	{ "pairs", ebpfdsl_map_pairs },
 	{ "count", map_count },

@@ -43,24 +43,13 @@ static struct symtab_ud *push_new(lua_State *L, const char *source)
 	return u;
 }
 
-/* kallsyms() -> Symtab | nil, message, errno */
-static int l_kallsyms(lua_State *L)
+/* kallsyms() and elf_symbols(path) -> Symtab | nil, message, errno */
+static int l_open(lua_State *L)
 {
+	const char *path = lua_isnoneornil(L, lua_upvalueindex(1)) ? NULL : luaL_checkstring(L, 1);
 	char err[512] = "";
-	struct symtab_ud *u = push_new(L, "/proc/kallsyms");
-	int e = ebpfdsl_symtab_kallsyms(&u->t, err, sizeof(err));
-	if (e)
-		return ebpfdsl_lua_fail_msg(L, e, err);
-	return 1;
-}
-
-/* elf_symbols(path) -> Symtab | nil, message, errno */
-static int l_elf_symbols(lua_State *L)
-{
-	const char *path = luaL_checkstring(L, 1);
-	char err[512] = "";
-	struct symtab_ud *u = push_new(L, path);
-	int e = ebpfdsl_symtab_elf(path, &u->t, err, sizeof(err));
+	struct symtab_ud *u = push_new(L, path ? path : "/proc/kallsyms");
+	int e = path ? ebpfdsl_symtab_elf(path, &u->t, err, sizeof(err)) : ebpfdsl_symtab_kallsyms(&u->t, err, sizeof(err));
 	if (e)
 		return ebpfdsl_lua_fail_msg(L, e, err);
 	return 1;
@@ -84,10 +73,7 @@ static int symtab_resolve(lua_State *L)
 		return 0;
 	lua_pushstring(L, s.name);
 	lua_pushinteger(L, (lua_Integer)off);
-	if (s.module)
-		lua_pushstring(L, s.module);
-	else
-		lua_pushnil(L);
+	lua_pushstring(L, s.module); /* nil when NULL */
 	return 3;
 }
 
@@ -100,10 +86,7 @@ static int symtab_find(lua_State *L)
 		return 0;
 	lua_pushinteger(L, (lua_Integer)s.addr);
 	lua_pushinteger(L, (lua_Integer)s.size);
-	if (s.module)
-		lua_pushstring(L, s.module);
-	else
-		lua_pushnil(L);
+	lua_pushstring(L, s.module); /* nil when NULL */
 	return 3;
 }
 
@@ -244,8 +227,7 @@ static const luaL_Reg symtab_meta[] = {
 };
 
 static const luaL_Reg functions[] = {
-	{ "kallsyms", l_kallsyms },
-	{ "elf_symbols", l_elf_symbols },
+	{ "kallsyms", l_open },
 	{ "syscall_name", l_syscall_name },
 	{ "syscall_nr", l_syscall_nr },
 	{ "syscalls", l_syscalls },
@@ -256,4 +238,7 @@ void ebpfdsl_lua_open_symtab(lua_State *L)
 {
 	ebpfdsl_lua_class(L, SYMTAB, symtab_methods, symtab_meta);
 	luaL_setfuncs(L, functions, 0);
+	lua_pushboolean(L, 1); /* upvalue: a path comes first */
+	lua_pushcclosure(L, l_open, 1);
+	lua_setfield(L, -2, "elf_symbols");
 }

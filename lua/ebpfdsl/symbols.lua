@@ -232,6 +232,41 @@ function M.stack(addrs, symbolizer)
   return frames
 end
 
+-- m:stack(id[, who]) on a stack_trace map (the Map method hands over here)
+--   -> the frames of the stack the kernel stored at id, innermost first
+--   | nil when the map holds no stack at id | nil, message, errno when
+--   who's symbols cannot be read. who: nil for a kernel stack, a pid for a
+--   user stack of that process (read while it runs), or a symbolizer.
+local STACK_BUILD_ID = 0x20 -- BPF_F_STACK_BUILD_ID: build ids, not addresses
+local blame = require("ebpfdsl._errors").blamer(function(info)
+  return info.what == "C" or info.source:find("ebpfdsl[/\\][%w_]+%.lua$") ~= nil
+end)
+function M.map_stack(m, id, who)
+  if m:type() ~= "stack_trace" then
+    blame(("stack: %s maps hold no stacks (a stack_trace map does)"):format(m:type()))
+  end
+  local info, msg, errno = m:info()
+  if not info then return nil, msg, errno end
+  if info.flags & STACK_BUILD_ID ~= 0 then
+    blame(("stack: map '%s' holds build ids and offsets (stack_build_id), not addresses"):format(m:name()))
+  end
+  id = tointeger(id)
+  if not id or id < 0 or id > 0xffffffff then
+    blame("stack: a stack id is what get_stackid returned, 0..4294967295, got " .. tostring(id))
+  end
+  if who ~= nil and type(who) ~= "number" and type(who) ~= "table" then
+    blame("stack: who must be a pid, a symbolizer, or nil for the kernel, got " .. type(who))
+  end
+  local bytes
+  bytes, msg, errno = m:lookup(id)
+  if bytes == nil then return nil, msg, errno end
+  if type(who) ~= "table" then
+    who, msg, errno = (who == nil and M.kernel or M.process)(who)
+    if not who then return nil, msg, errno end
+  end
+  return M.stack(bytes, who)
+end
+
 local function frame_text(f)
   if f.name then return ("%s+%d"):format(f.name, f.offset or 0) end
   return ("0x%x"):format(f.addr)
