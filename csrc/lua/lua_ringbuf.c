@@ -165,7 +165,7 @@ static void need_chunk(lua_State *L, struct delivery *dv)
 }
 
 /* Pops the oldest staged record and pushes what its ring's handler gets
- * (the handler itself first when `handler`; without, what events() and
+ * (the handler itself first when `handler`; chunks go by deliver_chunks; without, what events() and
  * poll_batch() give: a new table, or bytes); returns its ring and, in
  * *nargs, the values pushed after the handler. Popped first: a record
  * that fails is not seen twice. */
@@ -176,11 +176,9 @@ static int push_next(lua_State *L, struct delivery *dv, int handler, int *nargs)
 	const char *data = (const char *)(rec + 1);
 	int ring = rec->src, slots;
 	const struct ring_cfg *cfg = &r->ring[ring];
-	size_t len = rec->n, at = (size_t)(data - r->base.st.buf);
+	size_t len = rec->n;
 	int mode = handler ? cfg->mode : cfg->size ? MODE_TABLE : MODE_BYTES;
 
-	if (mode == MODE_CHUNK)
-		need_chunk(L, dv); /* from the stage as it is, this record included */
 	ebpfdsl_stage_pop(&r->base.st); /* its bytes stay until the next push */
 	if (ring != dv->ring)
 		load_ring(L, dv, ring);
@@ -193,12 +191,6 @@ static int push_next(lua_State *L, struct delivery *dv, int handler, int *nargs)
 	switch (mode) {
 	case MODE_BYTES:
 		lua_pushlstring(L, data, len);
-		break;
-	case MODE_CHUNK:
-		lua_pushvalue(L, dv->lists + L_CHUNK);
-		lua_pushinteger(L, (lua_Integer)(at - dv->chunk_at) + 1);
-		lua_pushinteger(L, (lua_Integer)len);
-		*nargs = 3;
 		break;
 	case MODE_REUSED:
 		ebpfdsl_lua_decode(L, &dv->d, data, len, slots + S_REUSED);
@@ -220,6 +212,30 @@ static int push_next(lua_State *L, struct delivery *dv, int handler, int *nargs)
 	return ring;
 }
 
+/* Hands handler(chunk, pos, len) every staged record of `ring` that comes
+ * next, in one loop: one record costs four pushes and the call, nothing
+ * looked up (issue 9's raw path). */
+static void deliver_chunks(lua_State *L, struct delivery *dv, int ring)
+{
+	struct reader *r = dv->r;
+	struct stage *st = &r->base.st;
+	int handler = dv->lists + L_SLOTS + S_HANDLER, chunk = dv->lists + L_CHUNK;
+	need_chunk(L, dv);
+	while (!r->base.closed && st->count) {
+		const struct stage_rec *rec = ebpfdsl_stage_peek(st);
+		lua_Integer pos = (lua_Integer)(st->head + sizeof(*rec) - dv->chunk_at) + 1;
+		if (rec->src != ring)
+			return;
+		ebpfdsl_stage_pop(st); /* popped first: a record that fails is not seen twice */
+		lua_pushvalue(L, handler);
+		lua_pushvalue(L, chunk);
+		lua_pushinteger(L, pos);
+		lua_pushinteger(L, (lua_Integer)rec->n);
+		lua_call(L, 3, 0);
+		r->base.done++;
+	}
+}
+
 /* protected: (reader) -> runs the handlers over the staged records */
 static int deliver_all(lua_State *L)
 {
@@ -227,7 +243,13 @@ static int deliver_all(lua_State *L)
 	struct delivery dv;
 	begin(L, &dv, r, (lua_Integer)r->base.st.count);
 	while (!r->base.closed && r->base.st.count) {
-		int nargs;
+		int nargs, ring = ebpfdsl_stage_peek(&r->base.st)->src;
+		if (r->ring[ring].mode == MODE_CHUNK) {
+			if (ring != dv.ring)
+				load_ring(L, &dv, ring);
+			deliver_chunks(L, &dv, ring);
+			continue;
+		}
 		push_next(L, &dv, 1, &nargs);
 		lua_call(L, nargs, 0);
 		r->base.done++;

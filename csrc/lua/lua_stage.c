@@ -40,23 +40,6 @@ int ebpfdsl_stage_push_grow(struct stage *s, int src, int kind, uint64_t n, cons
 	return 0;
 }
 
-const struct stage_rec *ebpfdsl_stage_peek(const struct stage *s)
-{
-	if (!s->count)
-		return NULL;
-	return (const struct stage_rec *)(const void *)(s->buf + s->head);
-}
-
-void ebpfdsl_stage_pop(struct stage *s)
-{
-	const struct stage_rec *r = ebpfdsl_stage_peek(s);
-	if (!r)
-		return;
-	s->head += sizeof(*r) + (r->kind == STAGE_SAMPLE ? ALIGN8(r->n) : 0);
-	if (--s->count == 0)
-		s->head = s->tail = 0;
-}
-
 void ebpfdsl_stage_free(struct stage *s)
 {
 	free(s->buf);

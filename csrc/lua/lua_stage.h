@@ -44,9 +44,20 @@ static inline int ebpfdsl_stage_push(struct stage *s, int src, int kind, uint64_
 	return 0;
 }
 /* The oldest record, or NULL; its data follows it. */
-const struct stage_rec *ebpfdsl_stage_peek(const struct stage *s);
+static inline const struct stage_rec *ebpfdsl_stage_peek(const struct stage *s)
+{
+	return s->count ? (const struct stage_rec *)(const void *)(s->buf + s->head) : NULL;
+}
 /* Drops the oldest record. Its bytes stay readable until the next push. */
-void ebpfdsl_stage_pop(struct stage *s);
+static inline void ebpfdsl_stage_pop(struct stage *s)
+{
+	const struct stage_rec *r = ebpfdsl_stage_peek(s);
+	if (!r)
+		return;
+	s->head += sizeof(*r) + (r->kind == STAGE_SAMPLE ? ((r->n + 7) & ~(uint64_t)7) : 0);
+	if (--s->count == 0)
+		s->head = s->tail = 0;
+}
 /* Drops the n oldest records, which end at byte offset `end` (a walk
  * from head found it). */
 void ebpfdsl_stage_pop_n(struct stage *s, size_t n, size_t end);
