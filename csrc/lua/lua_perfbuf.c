@@ -18,60 +18,9 @@ struct reader {
 
 static const struct lua_reader_type perfbuf_type;
 
-static ebpfdsl_perfbuf *pb_of(struct reader *r)
-{
-	return r->base.native;
-}
-
 static struct reader *check_open(lua_State *L, int idx)
 {
 	return ebpfdsl_lua_reader_check_open(L, idx, &perfbuf_type);
-}
-
-static int pb_close(lua_State *L)
-{
-	return ebpfdsl_lua_reader_close(L, &perfbuf_type);
-}
-
-static int pb_tostring(lua_State *L)
-{
-	struct reader *r = luaL_checkudata(L, 1, PERFBUF);
-	int n;
-	if (!r->base.native || r->base.closed) {
-		lua_pushfstring(L, "%s (closed)", PERFBUF);
-		return 1;
-	}
-	n = ebpfdsl_perfbuf__buffer_count(pb_of(r));
-	lua_pushfstring(L, "%s over %d CPU buffer%s, epoll fd %d, %d record%s staged", PERFBUF, n, n == 1 ? "" : "s",
-			ebpfdsl_perfbuf__epoll_fd(pb_of(r)), (int)r->base.st.count, r->base.st.count == 1 ? "" : "s");
-	return 1;
-}
-
-/* Called by libbpf: copy and go on, or stop once a chunk is staged. */
-static int on_sample(void *ctx, int cpu, const void *data, size_t size)
-{
-	struct reader *r = ctx;
-	if (ebpfdsl_stage_push(&r->base.st, cpu, STAGE_SAMPLE, size, data, size))
-		return -ENOMEM;
-	return r->base.st.count >= EBPFDSL_LUA_READER_CHUNK;
-}
-
-static int on_lost(void *ctx, int cpu, uint64_t lost)
-{
-	struct reader *r = ctx;
-	if (ebpfdsl_stage_push(&r->base.st, cpu, STAGE_LOST, lost, NULL, 0))
-		return -ENOMEM;
-	return r->base.st.count >= EBPFDSL_LUA_READER_CHUNK;
-}
-
-/* Only the handler loop fills, always for a chunk, where the callbacks stop. */
-static int fill(lua_State *L, struct lua_reader *base, size_t want, int timeout)
-{
-	int n = ebpfdsl_perfbuf__poll(base->native, timeout);
-	(void)want;
-	if (ebpfdsl_perfbuf__stopped(base->native) == -ENOMEM)
-		luaL_error(L, "%s: out of memory staging a record; it is lost", PERFBUF);
-	return n;
 }
 
 /* protected: (reader) -> runs handler and lost callback over the stage */
@@ -83,9 +32,9 @@ static int deliver_all(lua_State *L)
 	lua_getiuservalue(L, 1, UV_LAYOUT);  /* 4 */
 	lua_getiuservalue(L, 1, UV_DECODER); /* 5 */
 	while (!r->base.closed && r->base.st.count) {
-		const struct stage_rec *rec = ebpfdsl_stage_peek(&r->base.st);
+		const struct ebpfdsl_stage_rec *rec = ebpfdsl_stage_peek(&r->base.st);
 		ebpfdsl_stage_pop(&r->base.st); /* popped first: a failing record is not seen twice */
-		if (rec->kind == STAGE_LOST) {
+		if (rec->kind == EBPFDSL_STAGE_LOST) {
 			if (!lua_toboolean(L, 3))
 				continue;
 			lua_pushvalue(L, 3);
@@ -102,35 +51,10 @@ static int deliver_all(lua_State *L)
 	return 0;
 }
 
-static int handle(lua_State *L, int timeout)
-{
-	struct reader *r = check_open(L, 1);
-	if (r->base.busy)
-		return luaL_error(L, "%s: cannot read from inside its own handler", PERFBUF);
-	return ebpfdsl_lua_reader_handle(L, &r->base, timeout);
-}
-
-/* r:poll([timeout_ms]) -> samples and loss reports handled | nil, msg, errno */
-static int pb_poll(lua_State *L)
-{
-	return handle(L, ebpfdsl_lua_reader_timeout(L, 2, -1));
-}
-
-static int pb_consume(lua_State *L)
-{
-	return handle(L, 0);
-}
-
-static int pb_fd(lua_State *L)
-{
-	lua_pushinteger(L, ebpfdsl_perfbuf__epoll_fd(pb_of(check_open(L, 1))));
-	return 1;
-}
-
 /* r:buffers() -> the number of CPU buffers */
 static int pb_buffers(lua_State *L)
 {
-	lua_pushinteger(L, ebpfdsl_perfbuf__buffer_count(pb_of(check_open(L, 1))));
+	lua_pushinteger(L, ebpfdsl_perfbuf__buffer_count(check_open(L, 1)->base.native));
 	return 1;
 }
 
@@ -155,7 +79,7 @@ static const struct ebpfdsl_lua_opt reader_opts[] = {
 /* perfbuf_reader(map, handler, {pages=, lost=, layout=}) -> PerfBuf | nil, msg, errno */
 static int l_perfbuf_reader(lua_State *L)
 {
-	struct ebpfdsl_perfbuf_opts o = { .sz = sizeof(o), .lost = on_lost };
+	struct ebpfdsl_perfbuf_opts o = { .sz = sizeof(o), .lost = ebpfdsl_stage_lost };
 	struct reader_opts ro;
 	struct reader *r;
 	int fd = ebpfdsl_lua_tofd(L, 1, "perfbuf.reader");
@@ -197,7 +121,7 @@ static int l_perfbuf_reader(lua_State *L)
 		lua_setiuservalue(L, 4, UV_DECODER);
 		lua_setiuservalue(L, 4, UV_LAYOUT);
 	}
-	r->base.native = ebpfdsl_perfbuf__new(fd, on_sample, r, &o);
+	r->base.native = ebpfdsl_perfbuf__new(fd, ebpfdsl_stage_sample, &r->base.st, &o);
 	if (!r->base.native) {
 		if (errno == EINVAL)
 			return luaL_error(L, "perfbuf.reader: %s is not a perf_event_array map", luaL_tolstring(L, 1, NULL));
@@ -210,36 +134,38 @@ static void pb_free(void *pb)
 {
 	ebpfdsl_perfbuf__free(pb);
 }
-
-static const struct lua_reader_type perfbuf_type = {
-	.name = PERFBUF,
-	.poll_what = "perfbuf poll",
-	.nuv = UV_COUNT,
-	.free = pb_free,
-	.fill = fill,
-	.deliver_all = deliver_all,
-};
+static int pb_count(const void *pb)
+{
+	return ebpfdsl_perfbuf__buffer_count(pb);
+}
+static int pb_poll(void *pb, int timeout_ms)
+{
+	return ebpfdsl_perfbuf__poll(pb, timeout_ms);
+}
+static int pb_stopped(const void *pb)
+{
+	return ebpfdsl_perfbuf__stopped(pb);
+}
+static int pb_epoll_fd(const void *pb)
+{
+	return ebpfdsl_perfbuf__epoll_fd(pb);
+}
 
 static const luaL_Reg pb_methods[] = {
-	{ "poll", pb_poll },
-	{ "consume", pb_consume },
-	{ "fd", pb_fd },
 	{ "buffers", pb_buffers },
 	{ "map", pb_map },
-	{ "close", pb_close },
 	{ NULL, NULL },
 };
 
-static const luaL_Reg pb_meta[] = {
-	{ "__gc", pb_close },
-	{ "__close", pb_close },
-	{ "__tostring", pb_tostring },
-	{ NULL, NULL },
+static const struct lua_reader_type perfbuf_type = {
+	.name = PERFBUF, .poll_what = "perfbuf poll", .unit = "CPU buffer", .nuv = UV_COUNT,
+	.free = pb_free, .count = pb_count, .poll = pb_poll, .stopped = pb_stopped, .epoll_fd = pb_epoll_fd,
+	.deliver_all = deliver_all, .methods = pb_methods,
 };
 
 void ebpfdsl_lua_open_perfbuf(lua_State *L)
 {
-	ebpfdsl_lua_class(L, PERFBUF, pb_methods, pb_meta);
+	ebpfdsl_lua_reader_class(L, &perfbuf_type);
 	lua_pushcfunction(L, l_perfbuf_reader);
 	lua_setfield(L, -2, "perfbuf_reader");
 }

@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: MIT */
-/* Shared pieces of the reader bindings; see lua_reader.h. */
+/* The skeleton of the reader bindings; see lua_reader.h. */
 #include <errno.h>
 #include <limits.h>
 #include <string.h>
 #include <time.h>
 #include "lua_reader.h"
+
+#define TYPE_OF(L) ((const struct lua_reader_type *)lua_touserdata(L, lua_upvalueindex(1)))
 
 void *ebpfdsl_lua_reader_new(lua_State *L, const struct lua_reader_type *t, size_t size)
 {
@@ -23,6 +25,31 @@ void *ebpfdsl_lua_reader_check_open(lua_State *L, int idx, const struct lua_read
 	return r;
 }
 
+void *ebpfdsl_lua_reader_check_usable(lua_State *L, int idx, const struct lua_reader_type *t)
+{
+	struct lua_reader *r = ebpfdsl_lua_reader_check_open(L, idx, t);
+	if (r->busy)
+		luaL_error(L, "%s: cannot read from inside its own handler or layout", t->name);
+	if (r->has_error) {
+		r->has_error = 0;
+		lua_getiuservalue(L, idx, t->uv_error);
+		lua_pushnil(L);
+		lua_setiuservalue(L, idx, t->uv_error);
+		lua_error(L);
+	}
+	return r;
+}
+
+void ebpfdsl_lua_reader_defer(lua_State *L, struct lua_reader *r)
+{
+	if (!r->native) { /* closed by the handler that raised: nothing to keep it for */
+		lua_pop(L, 1);
+		return;
+	}
+	lua_setiuservalue(L, 1, r->type->uv_error);
+	r->has_error = 1;
+}
+
 static void release(lua_State *L, int idx, struct lua_reader *r)
 {
 	r->type->free(r->native);
@@ -35,9 +62,11 @@ static void release(lua_State *L, int idx, struct lua_reader *r)
 	}
 }
 
-int ebpfdsl_lua_reader_close(lua_State *L, const struct lua_reader_type *t)
+/* close, __close and __gc: frees it now, or once the delivery running
+ * below us returns */
+static int reader_close(lua_State *L)
 {
-	struct lua_reader *r = luaL_checkudata(L, 1, t->name);
+	struct lua_reader *r = luaL_checkudata(L, 1, TYPE_OF(L)->name);
 	if (!r->native)
 		return 0;
 	if (r->busy)
@@ -45,6 +74,23 @@ int ebpfdsl_lua_reader_close(lua_State *L, const struct lua_reader_type *t)
 	else
 		release(L, 1, r);
 	return 0;
+}
+
+static int reader_tostring(lua_State *L)
+{
+	const struct lua_reader_type *t = TYPE_OF(L);
+	struct lua_reader *r = luaL_checkudata(L, 1, t->name);
+	int n;
+	if (!r->native || r->closed) {
+		lua_pushfstring(L, "%s (closed)", t->name);
+	} else if (t->describe) {
+		t->describe(L, r);
+	} else {
+		n = t->count(r->native);
+		lua_pushfstring(L, "%s over %d %s%s, epoll fd %d, %d record%s staged", t->name, n, t->unit,
+				n == 1 ? "" : "s", t->epoll_fd(r->native), (int)r->st.count, r->st.count == 1 ? "" : "s");
+	}
+	return 1;
 }
 
 int ebpfdsl_lua_reader_run(lua_State *L, struct lua_reader *r, int nargs)
@@ -79,7 +125,11 @@ int ebpfdsl_lua_reader_fill(lua_State *L, struct lua_reader *r, size_t want, int
 {
 	int64_t deadline = timeout_ms > 0 ? now_ms() + timeout_ms : 0;
 	for (;;) {
-		int n = r->type->fill(L, r, want, timeout_ms);
+		int n;
+		r->st.want = want;
+		n = r->type->poll(r->native, timeout_ms);
+		if (r->type->stopped(r->native) == -ENOMEM)
+			luaL_error(L, "%s: out of memory staging a record; it is lost", r->type->name);
 		if (n != -EINTR)
 			return n;
 		lua_pushcfunction(L, signal_point);
@@ -95,20 +145,37 @@ int ebpfdsl_lua_reader_fill(lua_State *L, struct lua_reader *r, size_t want, int
 	}
 }
 
-int ebpfdsl_lua_reader_handle(lua_State *L, struct lua_reader *r, int timeout_ms)
+int ebpfdsl_lua_reader_top_up(lua_State *L, struct lua_reader *r, size_t want, int timeout_ms)
 {
+	int e;
+	if (r->st.count >= want)
+		return 0;
+	e = ebpfdsl_lua_reader_fill(L, r, want, r->st.count ? 0 : timeout_ms);
+	return e < 0 && !r->st.count ? e : 0;
+}
+
+/* The handler loop of poll and consume: fills and delivers until a fill
+ * finds nothing (waiting up to timeout_ms the first time only). Pushes
+ * the number of records handled, or nil, msg, errno when the first fill
+ * fails; re-raises what a handler raised. */
+static int handle(lua_State *L, int timeout_ms)
+{
+	const struct lua_reader_type *t = TYPE_OF(L);
+	struct lua_reader *r = ebpfdsl_lua_reader_check_usable(L, 1, t);
 	lua_Integer total = 0;
+	if (r->unhandled)
+		return luaL_error(L, "%s: %s", t->name, r->unhandled);
 	lua_settop(L, 1);
 	for (;;) {
 		if (!r->st.count) {
 			int n = ebpfdsl_lua_reader_fill(L, r, EBPFDSL_LUA_READER_CHUNK, timeout_ms);
 			if (n < 0 && total == 0)
-				return ebpfdsl_lua_fail(L, n, "%s", r->type->poll_what);
+				return ebpfdsl_lua_fail(L, n, "%s", t->poll_what);
 			if (!r->st.count)
 				break;
 		}
 		timeout_ms = 0; /* waited once: now only drain */
-		lua_pushcfunction(L, r->type->deliver_all);
+		lua_pushcfunction(L, t->deliver_all);
 		lua_pushvalue(L, 1);
 		if (ebpfdsl_lua_reader_run(L, r, 1) != LUA_OK)
 			return lua_error(L); /* what the handler raised, as it raised it */
@@ -118,6 +185,48 @@ int ebpfdsl_lua_reader_handle(lua_State *L, struct lua_reader *r, int timeout_ms
 	}
 	lua_pushinteger(L, total);
 	return 1;
+}
+
+/* r:poll([timeout_ms]) -> number of records handled | nil, msg, errno */
+static int reader_poll(lua_State *L)
+{
+	return handle(L, ebpfdsl_lua_reader_timeout(L, 2, -1));
+}
+
+/* r:consume() -> number of records handled, without waiting */
+static int reader_consume(lua_State *L)
+{
+	return handle(L, 0);
+}
+
+/* r:fd() -> an epoll fd, readable when a buffer holds records */
+static int reader_fd(lua_State *L)
+{
+	const struct lua_reader_type *t = TYPE_OF(L);
+	struct lua_reader *r = ebpfdsl_lua_reader_check_open(L, 1, t);
+	lua_pushinteger(L, t->epoll_fd(r->native));
+	return 1;
+}
+
+void ebpfdsl_lua_reader_class(lua_State *L, const struct lua_reader_type *t)
+{
+	static const luaL_Reg meta[] = {
+		{ "__gc", reader_close }, { "__close", reader_close }, { "__tostring", reader_tostring }, { NULL, NULL },
+	};
+	static const luaL_Reg common[] = {
+		{ "close", reader_close }, { "poll", reader_poll }, { "consume", reader_consume },
+		{ "fd", reader_fd }, { NULL, NULL },
+	};
+	static const luaL_Reg writer[] = { { "close", reader_close }, { NULL, NULL } };
+	luaL_newmetatable(L, t->name);
+	lua_pushlightuserdata(L, (void *)t);
+	luaL_setfuncs(L, meta, 1);
+	lua_newtable(L);
+	luaL_setfuncs(L, t->methods, 0);
+	lua_pushlightuserdata(L, (void *)t);
+	luaL_setfuncs(L, t->poll_what ? common : writer, 1); /* a writer has no poll */
+	lua_setfield(L, -2, "__index");
+	lua_pop(L, 1);
 }
 
 size_t ebpfdsl_lua_reader_layout(lua_State *L, int idx, const char *what)
