@@ -40,15 +40,6 @@ void *ebpfdsl_lua_reader_check_usable(lua_State *L, int idx, const struct lua_re
 	return r;
 }
 
-void ebpfdsl_lua_reader_defer(lua_State *L, struct lua_reader *r)
-{
-	if (!r->native) { /* closed by the handler that raised: nothing to keep it for */
-		lua_pop(L, 1);
-		return;
-	}
-	lua_setiuservalue(L, 1, r->type->uv_error);
-	r->has_error = 1;
-}
 
 static void release(lua_State *L, int idx, struct lua_reader *r)
 {
@@ -103,6 +94,20 @@ int ebpfdsl_lua_reader_run(lua_State *L, struct lua_reader *r, int nargs)
 	if (r->closed && r->native)
 		release(L, 1, r); /* every caller has the reader at 1 */
 	return status;
+}
+
+void ebpfdsl_lua_reader_batch(lua_State *L, struct lua_reader *r, int nargs)
+{
+	if (ebpfdsl_lua_reader_run(L, r, nargs) == LUA_OK)
+		return;
+	if (r->done == 0)
+		lua_error(L);
+	if (r->native) { /* else closed by the code that raised: nothing to keep it for */
+		lua_setiuservalue(L, 1, r->type->uv_error);
+		r->has_error = 1;
+	} else {
+		lua_pop(L, 1);
+	}
 }
 
 static int64_t now_ms(void)

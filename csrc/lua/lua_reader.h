@@ -58,12 +58,13 @@ void *ebpfdsl_lua_reader_check_open(lua_State *L, int idx, const struct lua_read
 /* The same, also raising when called from inside its own handler, or the
  * error a batch kept for this call. */
 void *ebpfdsl_lua_reader_check_usable(lua_State *L, int idx, const struct lua_reader_type *t);
-/* Keeps the error on top (popped) for the next call of the reader at 1. */
-void ebpfdsl_lua_reader_defer(lua_State *L, struct lua_reader *r);
 /* Calls the protected delivery below its nargs arguments with the reader
  * (at 1) marked busy; afterwards finishes a close that happened meanwhile.
  * LUA_OK, or an error status with the error on top. */
 int ebpfdsl_lua_reader_run(lua_State *L, struct lua_reader *r, int nargs);
+/* The same for a batch: an error raises when nothing was delivered, else
+ * it is kept (type->uv_error) and raised by the next call. */
+void ebpfdsl_lua_reader_batch(lua_State *L, struct lua_reader *r, int nargs);
 /* Polls records into the stage until `want` are there, through signals:
  * a wait that EINTR cuts short lets Lua's hooks run (where a signal
  * handler raises, e.g. lua.c's "interrupted!" on Ctrl-C), then waits on

@@ -9,16 +9,25 @@
 
 static const char *const RINGBUF = "ebpfdsl.RingBuf";
 
-/* user values, each a list indexed by ring + 1: the maps as given, the
- * handlers (false when none), the layouts and their decode functions
- * (false for raw bytes), the tables of rings read in "reused" mode
- * (false for the others), the loss maps; then a deferred error */
-enum { UV_MAPS = 1, UV_HANDLERS, UV_LAYOUTS, UV_DECODERS, UV_REUSED, UV_LOST, UV_ERROR, UV_COUNT = UV_ERROR };
+/* user values: the maps as given, in ring order; the rings, each a table
+ * {map =, handler =, layout =, decode =, reused =, lost =} (decode: a Lua
+ * layout's function; reused: the table of a "reused" ring); a deferred
+ * error */
+enum { UV_MAPS = 1, UV_RINGS, UV_ERROR, UV_COUNT = UV_ERROR };
 
-/* How a ring's handler gets each record (the `mode` of its spec). The
- * first two are the defaults, without and with a layout. */
+/* How a ring's handler gets each record (the `mode` of its spec), and
+ * what each needs. The first two are the defaults, without and with a
+ * layout. */
 enum { MODE_BYTES, MODE_TABLE, MODE_REUSED, MODE_FIELDS, MODE_CHUNK };
-static const char *const MODES[] = { "bytes", "table", "reused", "fields", "chunk", NULL };
+enum { NO_LAYOUT, ANY_LAYOUT, C_LAYOUT };
+static const struct mode {
+	const char *name;
+	int layout;  /* NO_LAYOUT, ANY_LAYOUT or C_LAYOUT (an ebpfdsl.Layout) */
+	int handler; /* shapes what a handler gets: needs one */
+} MODES[] = {
+	{ "bytes", NO_LAYOUT, 0 }, { "table", ANY_LAYOUT, 0 }, { "reused", C_LAYOUT, 1 },
+	{ "fields", C_LAYOUT, 1 }, { "chunk", NO_LAYOUT, 1 },  { NULL, 0, 0 },
+};
 
 struct ring_cfg {
 	size_t size; /* its layout's size, 0 for raw bytes */
@@ -45,7 +54,7 @@ static struct reader *check_usable(lua_State *L, int idx)
 }
 
 /* ---------------------------------------------------------------------
- * Delivery: staged records to Lua. The reader's lists go on the stack
+ * Delivery: staged records to Lua. The reader's rings go on the stack
  * once; what a ring needs (its handler, layout, reused table, decoder)
  * is loaded into slots above them when the ring of the records changes,
  * so that a run of records of one ring costs no lookups.
@@ -53,20 +62,19 @@ static struct reader *check_usable(lua_State *L, int idx)
 
 struct delivery {
 	struct reader *r;
-	int lists;  /* stack index of the handlers list; then the layouts,
-		     * decoders and reused lists, and the chunk (or nil) */
+	int lists;  /* stack index of the rings, then of the chunk (or nil) */
 	int ring;   /* the ring whose values are in the slots, or -1 */
 	int many;   /* more than one record may come (not events()) */
 	size_t chunk_at; /* stage offset of the chunk's first byte */
 	struct ebpfdsl_lua_decoder d;
 };
 
-enum { L_HANDLERS, L_LAYOUTS, L_DECODERS, L_REUSED, L_CHUNK, L_SLOTS };
+enum { L_RINGS, L_CHUNK, L_SLOTS };
 /* the slots, from dv->lists + L_SLOTS: handler, layout, reused table,
  * then the decode function, or the decoder's two tables */
 enum { S_HANDLER, S_LAYOUT, S_REUSED, S_DECODER };
 
-/* Pushes the lists and an empty chunk for a delivery over r (at 1) of
+/* Pushes the rings and an empty chunk for a delivery over r (at 1) of
  * up to `max` records. */
 static void begin(lua_State *L, struct delivery *dv, struct reader *r, lua_Integer max)
 {
@@ -75,10 +83,7 @@ static void begin(lua_State *L, struct delivery *dv, struct reader *r, lua_Integ
 	dv->many = max > 1;
 	luaL_checkstack(L, 16, "ringbuf delivery");
 	dv->lists = lua_gettop(L) + 1;
-	lua_getiuservalue(L, 1, UV_HANDLERS);
-	lua_getiuservalue(L, 1, UV_LAYOUTS);
-	lua_getiuservalue(L, 1, UV_DECODERS);
-	lua_getiuservalue(L, 1, UV_REUSED);
+	lua_getiuservalue(L, 1, UV_RINGS);
 	lua_pushnil(L);
 }
 
@@ -86,13 +91,16 @@ static void load_ring(lua_State *L, struct delivery *dv, int ring)
 {
 	int slots = dv->lists + L_SLOTS;
 	lua_settop(L, slots - 1);
-	lua_rawgeti(L, dv->lists + L_HANDLERS, ring + 1);
-	lua_rawgeti(L, dv->lists + L_LAYOUTS, ring + 1);
-	lua_rawgeti(L, dv->lists + L_REUSED, ring + 1);
-	if (dv->r->ring[ring].native)
+	lua_rawgeti(L, dv->lists + L_RINGS, ring + 1); /* at slots until removed */
+	lua_getfield(L, slots, "handler");
+	lua_getfield(L, slots, "layout");
+	lua_getfield(L, slots, "reused");
+	lua_getfield(L, slots, "decode");
+	lua_remove(L, slots);
+	if (dv->r->ring[ring].native) {
+		lua_pop(L, 1);
 		ebpfdsl_lua_decoder_init(L, slots + S_LAYOUT, &dv->d, dv->many);
-	else
-		lua_rawgeti(L, dv->lists + L_DECODERS, ring + 1);
+	}
 	dv->ring = ring;
 }
 
@@ -222,8 +230,8 @@ static int deliver_batch(lua_State *L)
 
 /* Decodes up to max staged records into two new tables (events, rings)
  * on top of the reader at 1; an error after some were decoded is kept
- * for the next call. Returns 0, or -1 with the error on top. */
-static int batch(lua_State *L, struct reader *r, lua_Integer max)
+ * for the next call. */
+static void batch(lua_State *L, struct reader *r, lua_Integer max)
 {
 	size_t n = r->base.st.count < (size_t)max ? r->base.st.count : (size_t)max;
 	lua_settop(L, 1);
@@ -234,12 +242,7 @@ static int batch(lua_State *L, struct reader *r, lua_Integer max)
 	lua_pushvalue(L, 2);
 	lua_pushvalue(L, 3);
 	lua_pushinteger(L, max);
-	if (ebpfdsl_lua_reader_run(L, &r->base, 4) == LUA_OK)
-		return 0;
-	if (lua_rawlen(L, 2) == 0)
-		return -1;
-	ebpfdsl_lua_reader_defer(L, &r->base); /* the events decoded before it are returned */
-	return 0;
+	ebpfdsl_lua_reader_batch(L, &r->base, 4);
 }
 
 /* r:poll_batch(max[, timeout_ms]) -> events, rings | nil, msg, errno.
@@ -254,7 +257,8 @@ static int rb_poll_batch(lua_State *L)
 	e = ebpfdsl_lua_reader_top_up(L, &r->base, (size_t)max, timeout);
 	if (e < 0)
 		return ebpfdsl_lua_fail(L, e, "ringbuf poll_batch");
-	return batch(L, r, max) ? lua_error(L) : 2;
+	batch(L, r, max);
+	return 2;
 }
 
 /* iterator of r:events(timeout): upvalues reader, timeout */
@@ -273,8 +277,7 @@ static int events_next(lua_State *L)
 		if (!r->base.native || !r->base.st.count)
 			return 0;
 	}
-	if (batch(L, r, 1))
-		return lua_error(L);
+	batch(L, r, 1);
 	if (lua_rawgeti(L, 2, 1) == LUA_TNIL)
 		return 0; /* closed meanwhile */
 	lua_rawgeti(L, 3, 1);
@@ -328,16 +331,18 @@ static int rb_staged(lua_State *L)
 /* Pushes the ebpfdsl.Layout every ring has; raises when they differ. */
 static void push_shared_layout(lua_State *L, struct reader *r)
 {
-	lua_getiuservalue(L, 1, UV_LAYOUTS);
-	lua_rawgeti(L, -1, 1);
+	lua_getiuservalue(L, 1, UV_RINGS);
+	lua_pushnil(L); /* the first ring's layout */
 	for (int i = 0; i < r->nrings; i++) {
-		int same;
 		lua_rawgeti(L, -2, i + 1);
-		same = lua_rawequal(L, -1, -2);
-		lua_pop(L, 1);
-		if (!r->ring[i].native || !same)
+		lua_getfield(L, -1, "layout");
+		lua_replace(L, -2);
+		if (i == 0)
+			lua_copy(L, -1, -2);
+		if (!r->ring[i].native || !lua_rawequal(L, -1, -2))
 			luaL_error(L, "%s poll_columns: every ring must have the same ebpfdsl.Layout (ring %d %s)", RINGBUF,
 				   i + 1, !r->ring[i].native ? "has none" : "has another");
+		lua_pop(L, 1);
 	}
 	lua_remove(L, -2);
 }
@@ -385,7 +390,7 @@ static int deliver_columns(lua_State *L)
 static int rb_poll_columns(lua_State *L)
 {
 	struct reader *r = check_usable(L, 1);
-	lua_Integer max = luaL_checkinteger(L, 2), n;
+	lua_Integer max = luaL_checkinteger(L, 2);
 	int timeout = ebpfdsl_lua_reader_timeout(L, 3, 0), status;
 	/* each list is made from the stack, which holds a million values at most */
 	luaL_argcheck(L, max >= 1 && max <= 1 << 16, 2, "max must be 1..65536");
@@ -405,14 +410,8 @@ static int rb_poll_columns(lua_State *L)
 	lua_pushvalue(L, 5);
 	lua_pushvalue(L, 4);
 	lua_pushinteger(L, max);
-	status = ebpfdsl_lua_reader_run(L, &r->base, 4);
-	n = r->base.done;
-	if (status != LUA_OK) {
-		if (n == 0)
-			return lua_error(L);
-		ebpfdsl_lua_reader_defer(L, &r->base); /* the records decoded before it are returned */
-	}
-	lua_pushinteger(L, n);
+	ebpfdsl_lua_reader_batch(L, &r->base, 4);
+	lua_pushinteger(L, r->base.done);
 	lua_pushvalue(L, 4);
 	return 2;
 }
@@ -435,43 +434,37 @@ static void keep(lua_State *L, int uv, lua_Integer i)
 	lua_pop(L, 1);
 }
 
-/* The mode of ring i from its spec at idx (its layout read already);
- * a "reused" ring gets its table. */
-static void read_mode(lua_State *L, struct ring_cfg *cfg, int idx, lua_Integer i, int handler, const char *what)
+/* The mode of a ring from its spec at idx (its layout read already). */
+static void read_mode(lua_State *L, struct ring_cfg *cfg, int idx, int handler, const char *what)
 {
+	const struct mode *m;
 	const char *name;
 	cfg->mode = cfg->size ? MODE_TABLE : MODE_BYTES;
-	if (lua_getfield(L, idx, "mode") != LUA_TNIL) {
-		if (lua_type(L, -1) != LUA_TSTRING)
-			luaL_error(L, "%s: mode must be a string, got %s", what, luaL_typename(L, -1));
-		name = lua_tostring(L, -1);
-		for (cfg->mode = 0; MODES[cfg->mode] && strcmp(MODES[cfg->mode], name); cfg->mode++)
-			;
-		if (!MODES[cfg->mode])
-			luaL_error(L, "%s: unknown mode '%s' (bytes, chunk; with a layout: table, reused, fields)", what,
-				   name);
-		if ((cfg->mode == MODE_BYTES || cfg->mode == MODE_CHUNK) && cfg->size)
-			luaL_error(L, "%s: mode '%s' takes no layout", what, name);
-		if (cfg->mode != MODE_BYTES && cfg->mode != MODE_CHUNK && !cfg->size)
-			luaL_error(L, "%s: mode '%s' needs a layout", what, name);
-		if ((cfg->mode == MODE_REUSED || cfg->mode == MODE_FIELDS) && !cfg->native)
-			luaL_error(L, "%s: mode '%s' needs an ebpfdsl.Layout (structs.define), not a Lua object", what,
-				   name);
-		if (cfg->mode != MODE_BYTES && cfg->mode != MODE_TABLE && !handler)
-			luaL_error(L, "%s: mode '%s' shapes what a handler gets, and the ring has none", what, name);
-	}
-	lua_pop(L, 1);
-	if (cfg->mode == MODE_REUSED) /* sized by its first fill */
-		lua_newtable(L);
-	else
-		lua_pushboolean(L, 0);
-	keep(L, UV_REUSED, i);
+	if (lua_getfield(L, idx, "mode") == LUA_TNIL)
+		return;
+	if (lua_type(L, -1) != LUA_TSTRING)
+		luaL_error(L, "%s: mode must be a string, got %s", what, luaL_typename(L, -1));
+	name = lua_tostring(L, -1);
+	for (m = MODES; m->name && strcmp(m->name, name); m++)
+		;
+	if (!m->name)
+		luaL_error(L, "%s: unknown mode '%s' (bytes, chunk; with a layout: table, reused, fields)", what, name);
+	if (m->layout == NO_LAYOUT && cfg->size)
+		luaL_error(L, "%s: mode '%s' takes no layout", what, name);
+	if (m->layout != NO_LAYOUT && !cfg->size)
+		luaL_error(L, "%s: mode '%s' needs a layout", what, name);
+	if (m->layout == C_LAYOUT && !cfg->native)
+		luaL_error(L, "%s: mode '%s' needs an ebpfdsl.Layout (structs.define), not a Lua object", what, name);
+	if (m->handler && !handler)
+		luaL_error(L, "%s: mode '%s' shapes what a handler gets, and the ring has none", what, name);
+	cfg->mode = (int)(m - MODES);
 }
 
 /* Adds ring i, whose spec is at top + 1, to the reader at 2: 0, or the
  * count of nil, msg, errno pushed. */
 static int add_ring(lua_State *L, struct reader *r, lua_Integer i, int top)
 {
+	static const char *const KEPT[] = { "map", "handler", "layout", "lost" };
 	struct ebpfdsl_ringbuf_add_opts o = { .sz = sizeof(o) };
 	struct ring_cfg *cfg = &r->ring[i - 1];
 	int fd, err, handler;
@@ -479,39 +472,38 @@ static int add_ring(lua_State *L, struct reader *r, lua_Integer i, int top)
 	snprintf(what, sizeof(what), "ringbuf.reader: ring %d", (int)i);
 	if (lua_rawgeti(L, 1, i) != LUA_TTABLE) /* top + 1 */
 		luaL_error(L, "%s: expected a table", what);
-	lua_getfield(L, top + 1, "map"); /* top + 2 */
-	lua_getfield(L, top + 1, "fd");
-	fd = ebpfdsl_lua_tofd(L, lua_isnil(L, -1) ? top + 2 : -1, what);
-	lua_pop(L, 1);
-	lua_pushvalue(L, top + 2);
-	keep(L, UV_MAPS, i);
-	handler = lua_getfield(L, top + 1, "handler") != LUA_TNIL;
-	if (!handler) {
-		r->base.unhandled = "a ring has no handler; read it with events() or poll_batch()";
-		lua_pushboolean(L, 0);
-		lua_replace(L, -2);
+	lua_createtable(L, 0, 6); /* top + 2: the ring, as deliveries read it */
+	for (int k = 0; k < 4; k++) {
+		lua_getfield(L, top + 1, KEPT[k]);
+		lua_setfield(L, top + 2, KEPT[k]);
 	}
-	keep(L, UV_HANDLERS, i);
-	if (lua_getfield(L, top + 1, "layout") == LUA_TNIL) {
-		lua_pushboolean(L, 0);
-		lua_replace(L, -2);
-		lua_pushboolean(L, 0);
-	} else {
+	lua_pushvalue(L, top + 2);
+	keep(L, UV_RINGS, i);
+	lua_getfield(L, top + 1, "map"); /* top + 3 */
+	lua_pushvalue(L, top + 3);
+	keep(L, UV_MAPS, i);
+	lua_getfield(L, top + 1, "fd");
+	fd = ebpfdsl_lua_tofd(L, lua_isnil(L, -1) ? top + 3 : -1, what);
+	if (!(handler = lua_getfield(L, top + 1, "handler") != LUA_TNIL))
+		r->base.unhandled = "a ring has no handler; read it with events() or poll_batch()";
+	if (lua_getfield(L, top + 1, "layout") != LUA_TNIL) {
 		cfg->native = ebpfdsl_lua_tolayout(L, -1) != NULL;
 		cfg->size = ebpfdsl_lua_reader_layout(L, -1, what); /* pushes decode */
+		lua_setfield(L, top + 2, "decode");
 	}
-	keep(L, UV_DECODERS, i);
-	keep(L, UV_LAYOUTS, i);
-	read_mode(L, cfg, top + 1, i, handler, what);
+	read_mode(L, cfg, top + 1, handler, what);
+	if (cfg->mode == MODE_REUSED) { /* sized by its first fill */
+		lua_newtable(L);
+		lua_setfield(L, top + 2, "reused");
+	}
 	if (lua_getfield(L, top + 1, "lost") != LUA_TNIL) {
 		o.lost_fd = ebpfdsl_lua_tofd(L, -1, what);
 		if (o.lost_fd == 0)
 			luaL_error(L, "%s: fd 0 cannot be a loss map", what);
-		keep(L, UV_LOST, i);
 	}
 	err = ebpfdsl_ringbuf__add(r->base.native, fd, &o);
 	if (err == -EINVAL || err == -EBADF)
-		luaL_error(L, "%s: %s is not a ringbuf map", what, luaL_tolstring(L, top + 2, NULL));
+		luaL_error(L, "%s: %s is not a ringbuf map", what, luaL_tolstring(L, top + 3, NULL));
 	if (err == -EMEDIUMTYPE)
 		luaL_error(L, "%s: the loss map must be a percpu_array (or array) with 4-byte keys and 8-byte values",
 			   what);
@@ -541,7 +533,7 @@ static int l_ringbuf_reader(lua_State *L)
 	/* created closed, before anything is acquired */
 	r = ebpfdsl_lua_reader_new(L, &ringbuf_type, sizeof(*r) + sizeof(r->ring[0]) * (size_t)n); /* 2 */
 	r->nrings = (int)n;
-	for (int uv = UV_MAPS; uv <= UV_LOST; uv++) {
+	for (int uv = UV_MAPS; uv <= UV_RINGS; uv++) {
 		lua_createtable(L, (int)n, 0);
 		lua_setiuservalue(L, 2, uv);
 	}
