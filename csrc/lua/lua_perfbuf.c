@@ -7,8 +7,8 @@
 
 static const char *const PERFBUF = "ebpfdsl.PerfBuf";
 
-/* user values: the map, the handler, the lost callback (or false), the
- * layout and its decode function (false for raw bytes) */
+/* user values: the map, the handler, the lost callback (or nil), the
+ * layout and its decode function (nil for raw bytes) */
 enum { UV_MAP = 1, UV_HANDLER, UV_LOST, UV_LAYOUT, UV_DECODER, UV_COUNT = UV_DECODER };
 
 struct reader {
@@ -93,7 +93,6 @@ static int l_perfbuf_reader(lua_State *L)
 		lua_settop(L, 2);
 		lua_newtable(L);
 	}
-	luaL_checktype(L, 3, LUA_TTABLE);
 	lua_settop(L, 3);
 	ebpfdsl_lua_opts_read(L, 3, "perfbuf.reader", reader_opts, &ro);
 	if (ro.pages & (ro.pages - 1))
@@ -107,20 +106,12 @@ static int l_perfbuf_reader(lua_State *L)
 	lua_setiuservalue(L, 4, UV_HANDLER);
 	if (lua_getfield(L, 3, "lost") != LUA_TNIL && lua_type(L, -1) != LUA_TFUNCTION)
 		return luaL_error(L, "perfbuf.reader: lost must be a function(cpu, n), got %s", luaL_typename(L, -1));
-	if (lua_isnil(L, -1)) {
-		lua_pop(L, 1);
-		lua_pushboolean(L, 0);
-	}
 	lua_setiuservalue(L, 4, UV_LOST);
-	if (lua_getfield(L, 3, "layout") == LUA_TNIL) {
-		lua_setiuservalue(L, 4, UV_LAYOUT);
-		lua_pushboolean(L, 0);
-		lua_setiuservalue(L, 4, UV_DECODER);
-	} else {
+	if (lua_getfield(L, 3, "layout") != LUA_TNIL) {
 		r->size = ebpfdsl_lua_reader_layout(L, -1, "perfbuf.reader"); /* pushes decode */
 		lua_setiuservalue(L, 4, UV_DECODER);
-		lua_setiuservalue(L, 4, UV_LAYOUT);
 	}
+	lua_setiuservalue(L, 4, UV_LAYOUT);
 	r->base.native = ebpfdsl_perfbuf__new(fd, ebpfdsl_stage_sample, &r->base.st, &o);
 	if (!r->base.native) {
 		if (errno == EINVAL)

@@ -152,15 +152,10 @@ static int push_next(lua_State *L, struct delivery *dv, int handler, int *nargs)
 		*nargs = ebpfdsl_lua_decode_values(L, &dv->d, data, len);
 		break;
 	default: /* MODE_TABLE */
-		if (cfg->native) {
+		if (cfg->native)
 			ebpfdsl_lua_decode(L, &dv->d, data, len, 0);
-		} else {
-			lua_pushvalue(L, slots + S_DECODER);
-			lua_pushvalue(L, slots + S_LAYOUT);
-			lua_pushlstring(L, data, len);
-			lua_call(L, 2, 1);
-		}
-		break;
+		else
+			ebpfdsl_lua_reader_push(L, slots + S_LAYOUT, slots + S_DECODER, cfg->size, data, len);
 	}
 	return ring;
 }
