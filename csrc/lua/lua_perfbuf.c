@@ -7,13 +7,13 @@
 
 static const char *const PERFBUF = "ebpfdsl.PerfBuf";
 
-/* user values: the map, the handler, the lost callback (or nil), the
- * layout and its decode function (nil for raw bytes) */
-enum { UV_MAP = 1, UV_HANDLER, UV_LOST, UV_LAYOUT, UV_DECODER, UV_COUNT = UV_DECODER };
+/* user values: the map; the list of the one source of the delivery,
+ * {handler =, layout =, decode =, on_lost =} (lua_reader.h), every CPU's */
+enum { UV_MAP = 1, UV_SOURCES, UV_COUNT = UV_SOURCES };
 
 struct reader {
 	struct lua_reader base; /* base.native: the ebpfdsl_perfbuf */
-	size_t size;            /* the layout's size, 0 for raw bytes */
+	struct lua_reader_src src;
 };
 
 static const struct lua_reader_type perfbuf_type;
@@ -21,34 +21,6 @@ static const struct lua_reader_type perfbuf_type;
 static struct reader *check_open(lua_State *L, int idx)
 {
 	return ebpfdsl_lua_reader_check_open(L, idx, &perfbuf_type);
-}
-
-/* protected: (reader) -> runs handler and lost callback over the stage */
-static int deliver_all(lua_State *L)
-{
-	struct reader *r = lua_touserdata(L, 1);
-	lua_getiuservalue(L, 1, UV_HANDLER); /* 2 */
-	lua_getiuservalue(L, 1, UV_LOST);    /* 3 */
-	lua_getiuservalue(L, 1, UV_LAYOUT);  /* 4 */
-	lua_getiuservalue(L, 1, UV_DECODER); /* 5 */
-	while (!r->base.closed && r->base.st.count) {
-		const struct ebpfdsl_stage_rec *rec = ebpfdsl_stage_peek(&r->base.st);
-		ebpfdsl_stage_pop(&r->base.st); /* popped first: a failing record is not seen twice */
-		if (rec->kind == EBPFDSL_STAGE_LOST) {
-			if (!lua_toboolean(L, 3))
-				continue;
-			lua_pushvalue(L, 3);
-			lua_pushinteger(L, rec->src);
-			lua_pushinteger(L, (lua_Integer)rec->n);
-		} else {
-			lua_pushvalue(L, 2);
-			lua_pushinteger(L, rec->src);
-			ebpfdsl_lua_reader_push(L, 4, 5, r->size, rec + 1, rec->n);
-		}
-		lua_call(L, 2, 0);
-		r->base.done++;
-	}
-	return 0;
 }
 
 /* r:buffers() -> the number of CPU buffers */
@@ -100,18 +72,26 @@ static int l_perfbuf_reader(lua_State *L)
 	o.pages = (size_t)ro.pages;
 
 	r = ebpfdsl_lua_reader_new(L, &perfbuf_type, sizeof(*r)); /* 4 */
+	r->base.src = &r->src;
+	r->base.cpu_first = 1;
 	lua_pushvalue(L, 1);
 	lua_setiuservalue(L, 4, UV_MAP);
+	lua_createtable(L, 1, 0); /* 5 */
+	lua_createtable(L, 0, 4); /* 6: the source */
 	lua_pushvalue(L, 2);
-	lua_setiuservalue(L, 4, UV_HANDLER);
+	lua_setfield(L, 6, "handler");
 	if (lua_getfield(L, 3, "lost") != LUA_TNIL && lua_type(L, -1) != LUA_TFUNCTION)
 		return luaL_error(L, "perfbuf.reader: lost must be a function(cpu, n), got %s", luaL_typename(L, -1));
-	lua_setiuservalue(L, 4, UV_LOST);
+	lua_setfield(L, 6, "on_lost");
 	if (lua_getfield(L, 3, "layout") != LUA_TNIL) {
-		r->size = ebpfdsl_lua_reader_layout(L, -1, "perfbuf.reader"); /* pushes decode */
-		lua_setiuservalue(L, 4, UV_DECODER);
+		r->src.native = ebpfdsl_lua_tolayout(L, -1) != NULL;
+		r->src.size = ebpfdsl_lua_reader_layout(L, -1, "perfbuf.reader"); /* pushes decode */
+		r->src.mode = MODE_TABLE;
+		lua_setfield(L, 6, "decode");
 	}
-	lua_setiuservalue(L, 4, UV_LAYOUT);
+	lua_setfield(L, 6, "layout");
+	lua_rawseti(L, 5, 1);
+	lua_setiuservalue(L, 4, UV_SOURCES);
 	r->base.native = ebpfdsl_perfbuf__new(fd, ebpfdsl_stage_sample, &r->base.st, &o);
 	if (!r->base.native) {
 		if (errno == EINVAL)
@@ -149,9 +129,9 @@ static const luaL_Reg pb_methods[] = {
 };
 
 static const struct lua_reader_type perfbuf_type = {
-	.name = PERFBUF, .poll_what = "perfbuf poll", .unit = "CPU buffer", .nuv = UV_COUNT,
+	.name = PERFBUF, .poll_what = "perfbuf poll", .unit = "CPU buffer", .nuv = UV_COUNT, .uv_sources = UV_SOURCES,
 	.free = pb_free, .count = pb_count, .poll = pb_poll, .stopped = pb_stopped, .epoll_fd = pb_epoll_fd,
-	.deliver_all = deliver_all, .methods = pb_methods,
+	.methods = pb_methods,
 };
 
 void ebpfdsl_lua_open_perfbuf(lua_State *L)

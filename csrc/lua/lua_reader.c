@@ -84,6 +84,201 @@ static int reader_tostring(lua_State *L)
 	return 1;
 }
 
+/* ---------------------------------------------------------------------
+ * Delivery: staged records to Lua. The reader's sources (rings; one for
+ * all CPUs of a perf buffer) go on the stack once; what a source needs
+ * (its handler, layout, reused table, decoder) is loaded into slots
+ * above them when the source of the records changes, so that a run of
+ * records of one source costs no lookups.
+ * --------------------------------------------------------------------- */
+
+struct delivery {
+	struct lua_reader *r;
+	int lists;  /* stack index of the rings, then of the chunk (or nil) */
+	int ring;   /* the ring whose values are in the slots, or -1 */
+	int many;   /* more than one record may come (not events()) */
+	size_t chunk_at; /* stage offset of the chunk's first byte */
+	struct ebpfdsl_lua_decoder d;
+};
+
+enum { L_RINGS, L_CHUNK, L_SLOTS }; /* L_RINGS: the sources */
+/* the slots, from dv->lists + L_SLOTS: handler, layout, reused table,
+ * then the decode function, or the decoder's two tables */
+enum { S_HANDLER, S_LAYOUT, S_REUSED, S_DECODER };
+
+/* Pushes the rings and an empty chunk for a delivery over r (at 1) of
+ * up to `max` records. */
+static void begin(lua_State *L, struct delivery *dv, struct lua_reader *r, lua_Integer max)
+{
+	dv->r = r;
+	dv->ring = -1;
+	dv->many = max > 1;
+	luaL_checkstack(L, 16, "reader delivery");
+	dv->lists = lua_gettop(L) + 1;
+	lua_getiuservalue(L, 1, r->type->uv_sources);
+	lua_pushnil(L);
+}
+
+static void load_ring(lua_State *L, struct delivery *dv, int ring)
+{
+	int slots = dv->lists + L_SLOTS;
+	lua_settop(L, slots - 1);
+	lua_rawgeti(L, dv->lists + L_RINGS, ring + 1); /* at slots until removed */
+	lua_getfield(L, slots, "handler");
+	lua_getfield(L, slots, "layout");
+	lua_getfield(L, slots, "reused");
+	lua_getfield(L, slots, "decode");
+	lua_remove(L, slots);
+	if (dv->r->src[ring].native) {
+		lua_pop(L, 1);
+		ebpfdsl_lua_decoder_init(L, slots + S_LAYOUT, &dv->d, dv->many);
+	}
+	dv->ring = ring;
+}
+
+/* One string holding every staged record (and their headers): what
+ * MODE_CHUNK handlers get, made once per delivery. No push happens while
+ * Lua runs (a handler cannot poll its own reader), so it stays right. */
+static void need_chunk(lua_State *L, struct delivery *dv)
+{
+	const struct ebpfdsl_stage *st = &dv->r->st;
+	if (!lua_isnil(L, dv->lists + L_CHUNK))
+		return;
+	dv->chunk_at = st->head;
+	lua_pushlstring(L, st->buf + st->head, st->tail - st->head);
+	lua_replace(L, dv->lists + L_CHUNK);
+}
+
+/* Pops the oldest staged record and pushes what its ring's handler gets
+ * (the handler itself first when `handler`; chunks go by deliver_chunks; without, what events() and
+ * poll_batch() give: a new table, or bytes); returns its ring and, in
+ * *nargs, the values pushed after the handler. Popped first: a record
+ * that fails is not seen twice. */
+static int push_next(lua_State *L, struct delivery *dv, int handler, int *nargs)
+{
+	struct lua_reader *r = dv->r;
+	const struct ebpfdsl_stage_rec *rec = ebpfdsl_stage_peek(&r->st);
+	const char *data = (const char *)(rec + 1);
+	int ring = r->cpu_first ? 0 : rec->src, slots, cpu = handler && r->cpu_first;
+	const struct lua_reader_src *cfg = &r->src[ring];
+	size_t len = rec->n;
+	int mode = handler ? cfg->mode : cfg->size ? MODE_TABLE : MODE_BYTES;
+
+	ebpfdsl_stage_pop(&r->st); /* its bytes stay until the next push */
+	if (ring != dv->ring)
+		load_ring(L, dv, ring);
+	slots = dv->lists + L_SLOTS;
+	if (handler)
+		lua_pushvalue(L, slots + S_HANDLER);
+	if (cpu)
+		lua_pushinteger(L, rec->src);
+	*nargs = 1 + cpu;
+	if (len < cfg->size)
+		luaL_error(L, "a %d-byte record is shorter than its layout (%d bytes)", (int)len, (int)cfg->size);
+	switch (mode) {
+	case MODE_BYTES:
+		lua_pushlstring(L, data, len);
+		break;
+	case MODE_REUSED:
+		ebpfdsl_lua_decode(L, &dv->d, data, len, slots + S_REUSED);
+		break;
+	case MODE_FIELDS:
+		*nargs = cpu + ebpfdsl_lua_decode_values(L, &dv->d, data, len);
+		break;
+	default: /* MODE_TABLE */
+		if (cfg->native) {
+			ebpfdsl_lua_decode(L, &dv->d, data, len, 0);
+		} else {
+			lua_pushvalue(L, slots + S_DECODER);
+			lua_pushvalue(L, slots + S_LAYOUT);
+			lua_pushlstring(L, data, len);
+			lua_call(L, 2, 1);
+		}
+	}
+	return ring;
+}
+
+/* Hands handler(chunk, pos, len) every staged record of `ring` that comes
+ * next, in one loop: one record costs four pushes and the call, nothing
+ * looked up (issue 9's raw path). */
+static void deliver_chunks(lua_State *L, struct delivery *dv, int ring)
+{
+	struct lua_reader *r = dv->r;
+	struct ebpfdsl_stage *st = &r->st;
+	int handler = dv->lists + L_SLOTS + S_HANDLER, chunk = dv->lists + L_CHUNK;
+	need_chunk(L, dv);
+	while (!r->closed && st->count) {
+		const struct ebpfdsl_stage_rec *rec = ebpfdsl_stage_peek(st);
+		lua_Integer pos = (lua_Integer)(st->head + sizeof(*rec) - dv->chunk_at) + 1;
+		if (rec->src != ring)
+			return;
+		ebpfdsl_stage_pop(st); /* popped first: a record that fails is not seen twice */
+		lua_pushvalue(L, handler);
+		lua_pushvalue(L, chunk);
+		lua_pushinteger(L, pos);
+		lua_pushinteger(L, (lua_Integer)rec->n);
+		lua_call(L, 3, 0);
+		r->done++;
+	}
+}
+
+/* A perf buffer's loss report: on_lost(cpu, n) of source 1, if any. */
+static void deliver_lost(lua_State *L, struct delivery *dv)
+{
+	const struct ebpfdsl_stage_rec *rec = ebpfdsl_stage_peek(&dv->r->st);
+	ebpfdsl_stage_pop(&dv->r->st);
+	lua_rawgeti(L, dv->lists + L_RINGS, 1);
+	if (lua_getfield(L, -1, "on_lost") != LUA_TNIL) {
+		lua_pushinteger(L, rec->src);
+		lua_pushinteger(L, (lua_Integer)rec->n);
+		lua_call(L, 2, 0);
+		dv->r->done++;
+		lua_pushnil(L); /* in place of on_lost, popped below */
+	}
+	lua_pop(L, 2);
+}
+
+int ebpfdsl_lua_reader_deliver_all(lua_State *L)
+{
+	struct lua_reader *r = lua_touserdata(L, 1);
+	struct delivery dv;
+	begin(L, &dv, r, (lua_Integer)r->st.count);
+	while (!r->closed && r->st.count) {
+		const struct ebpfdsl_stage_rec *rec = ebpfdsl_stage_peek(&r->st);
+		int nargs, ring = r->cpu_first ? 0 : rec->src;
+		if (rec->kind == EBPFDSL_STAGE_LOST) {
+			deliver_lost(L, &dv);
+			continue;
+		}
+		if (r->src[ring].mode == MODE_CHUNK) {
+			if (ring != dv.ring)
+				load_ring(L, &dv, ring);
+			deliver_chunks(L, &dv, ring);
+			continue;
+		}
+		push_next(L, &dv, 1, &nargs);
+		lua_call(L, nargs, 0);
+		r->done++;
+	}
+	return 0;
+}
+
+int ebpfdsl_lua_reader_deliver_batch(lua_State *L)
+{
+	struct lua_reader *r = lua_touserdata(L, 1);
+	lua_Integer max = lua_tointeger(L, 4);
+	struct delivery dv;
+	int nargs;
+	begin(L, &dv, r, max);
+	while (!r->closed && r->st.count && r->done < max) {
+		int ring = push_next(L, &dv, 0, &nargs);
+		lua_rawseti(L, 2, ++r->done);
+		lua_rawgeti(L, 5, ring + 1);
+		lua_rawseti(L, 3, r->done);
+	}
+	return 0;
+}
+
 int ebpfdsl_lua_reader_run(lua_State *L, struct lua_reader *r, int nargs)
 {
 	int status;
@@ -180,7 +375,7 @@ static int handle(lua_State *L, int timeout_ms)
 				break;
 		}
 		timeout_ms = 0; /* waited once: now only drain */
-		lua_pushcfunction(L, t->deliver_all);
+		lua_pushcfunction(L, ebpfdsl_lua_reader_deliver_all);
 		lua_pushvalue(L, 1);
 		if (ebpfdsl_lua_reader_run(L, r, 1) != LUA_OK)
 			return lua_error(L); /* what the handler raised, as it raised it */
@@ -255,26 +450,6 @@ size_t ebpfdsl_lua_reader_layout(lua_State *L, int idx, const char *what)
 	if (lua_getfield(L, idx, "decode") != LUA_TFUNCTION)
 		luaL_error(L, "%s: a layout needs a decode() method, got %s", what, luaL_typename(L, -1));
 	return (size_t)size;
-}
-
-void ebpfdsl_lua_reader_push(lua_State *L, int layout, int decoder, size_t size, const void *data, size_t len)
-{
-	if (size == 0) {
-		lua_pushlstring(L, data, len);
-		return;
-	}
-	if (len < size)
-		luaL_error(L, "a %d-byte record is shorter than its layout (%d bytes)", (int)len, (int)size);
-	if (lua_type(L, decoder) == LUA_TUSERDATA) {
-		ebpfdsl_lua_layout_push(L, layout, data, len);
-		return;
-	}
-	layout = lua_absindex(L, layout);
-	decoder = lua_absindex(L, decoder);
-	lua_pushvalue(L, decoder);
-	lua_pushvalue(L, layout);
-	lua_pushlstring(L, data, len);
-	lua_call(L, 2, 1);
 }
 
 int ebpfdsl_lua_reader_timeout(lua_State *L, int idx, int def)

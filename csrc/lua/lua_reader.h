@@ -14,6 +14,20 @@
 
 struct lua_reader;
 
+/* How a source's handler gets each record (the `mode` of a ring's spec).
+ * The first two are the defaults, without and with a layout. */
+enum { MODE_BYTES, MODE_TABLE, MODE_REUSED, MODE_FIELDS, MODE_CHUNK };
+
+/* What a delivery knows of a source in C; the rest is the source's table
+ * in the user value uv_sources: {handler =, layout =, decode =, reused =,
+ * on_lost =} (decode: a Lua layout's function; reused: the table of a
+ * "reused" source; on_lost(cpu, n): a perf buffer's loss callback). */
+struct lua_reader_src {
+	size_t size; /* its layout's size, 0 for raw bytes */
+	int mode;    /* MODE_* */
+	int native;  /* its layout is an ebpfdsl.Layout, decoded in C */
+};
+
 /* What differs between kinds of reader. */
 struct lua_reader_type {
 	const char *name;      /* the metatable: "ebpfdsl.RingBuf" */
@@ -21,14 +35,12 @@ struct lua_reader_type {
 	const char *unit;      /* what __tostring counts: "ring" */
 	int nuv;               /* user values, all let go of on release */
 	int uv_error;          /* the user value holding an error for the next call, or 0 */
+	int uv_sources;        /* the user value listing the sources' tables */
 	void (*free)(void *native);
 	int (*count)(const void *native);    /* units, for __tostring */
 	int (*poll)(void *native, int timeout_ms);
 	int (*stopped)(const void *native);  /* -ENOMEM: staging failed */
 	int (*epoll_fd)(const void *native);
-	/* protected: (reader) -> runs the handlers over the staged records,
-	 * counting them in r->done, until the stage is empty or r->closed */
-	lua_CFunction deliver_all;
 	/* pushes what __tostring says of an open reader without `unit` */
 	void (*describe)(lua_State *L, struct lua_reader *r);
 	const luaL_Reg *methods; /* the kind's own */
@@ -46,7 +58,17 @@ struct lua_reader {
 	int closed;         /* closed while busy: released when not busy */
 	int has_error;      /* type->uv_error holds an error for the next call */
 	const char *unhandled; /* set: poll and consume raise this */
+	struct lua_reader_src *src; /* per source: a ring, or every CPU's buffer */
+	int cpu_first;      /* one source, whose handler gets the CPU first */
 };
+
+/* protected: (reader) -> runs the handlers over the staged records,
+ * counting them in r->done, until the stage is empty or r->closed. */
+int ebpfdsl_lua_reader_deliver_all(lua_State *L);
+/* protected: (reader, events, rings, max, maps) -> decodes up to max
+ * records into events[i] (new tables, or bytes), and rings[i] = maps[the
+ * record's source]. */
+int ebpfdsl_lua_reader_deliver_batch(lua_State *L);
 
 /* Makes the class of t: its methods, then the common ones. */
 void ebpfdsl_lua_reader_class(lua_State *L, const struct lua_reader_type *t);
@@ -77,14 +99,9 @@ int ebpfdsl_lua_reader_top_up(lua_State *L, struct lua_reader *r, size_t want, i
 
 /* Checks that the value at idx is a layout (an object with size() and
  * decode()) and returns its size (>= 1); raises naming `what` otherwise.
- * Pushes what decodes for ebpfdsl_lua_reader_push: its decode function,
- * or for an ebpfdsl.Layout the layout itself (decoded in C, no call). */
+ * Pushes what decodes, a source's `decode`: its decode function, or for
+ * an ebpfdsl.Layout the layout itself (decoded in C, no call). */
 size_t ebpfdsl_lua_reader_layout(lua_State *L, int idx, const char *what);
-
-/* Pushes a record: the bytes when size is 0, otherwise what the layout
- * decodes through `decoder` (what ebpfdsl_lua_reader_layout pushed).
- * Raises when the record is shorter than the layout. */
-void ebpfdsl_lua_reader_push(lua_State *L, int layout, int decoder, size_t size, const void *data, size_t len);
 
 /* The optional timeout argument at idx, in ms (-1: no limit). */
 int ebpfdsl_lua_reader_timeout(lua_State *L, int idx, int def);

@@ -15,30 +15,21 @@ static const char *const RINGBUF = "ebpfdsl.RingBuf";
  * error */
 enum { UV_MAPS = 1, UV_RINGS, UV_ERROR, UV_COUNT = UV_ERROR };
 
-/* How a ring's handler gets each record (the `mode` of its spec), and
- * what each needs. The first two are the defaults, without and with a
- * layout. */
-enum { MODE_BYTES, MODE_TABLE, MODE_REUSED, MODE_FIELDS, MODE_CHUNK };
+/* What each mode needs: no layout, any layout, or an ebpfdsl.Layout; a
+ * handler when it shapes what one gets. By MODE_*. */
 enum { NO_LAYOUT, ANY_LAYOUT, C_LAYOUT };
 static const struct mode {
 	const char *name;
-	int layout;  /* NO_LAYOUT, ANY_LAYOUT or C_LAYOUT (an ebpfdsl.Layout) */
-	int handler; /* shapes what a handler gets: needs one */
+	int layout, handler;
 } MODES[] = {
 	{ "bytes", NO_LAYOUT, 0 }, { "table", ANY_LAYOUT, 0 }, { "reused", C_LAYOUT, 1 },
 	{ "fields", C_LAYOUT, 1 }, { "chunk", NO_LAYOUT, 1 },  { NULL, 0, 0 },
 };
 
-struct ring_cfg {
-	size_t size; /* its layout's size, 0 for raw bytes */
-	int mode;    /* MODE_* */
-	int native;  /* its layout is an ebpfdsl.Layout, decoded in C */
-};
-
 struct reader {
 	struct lua_reader base; /* base.native: the ebpfdsl_ringbuf */
 	int nrings;
-	struct ring_cfg ring[]; /* per ring */
+	struct lua_reader_src ring[]; /* per ring */
 };
 
 static const struct lua_reader_type ringbuf_type;
@@ -53,176 +44,6 @@ static struct reader *check_usable(lua_State *L, int idx)
 	return ebpfdsl_lua_reader_check_usable(L, idx, &ringbuf_type);
 }
 
-/* ---------------------------------------------------------------------
- * Delivery: staged records to Lua. The reader's rings go on the stack
- * once; what a ring needs (its handler, layout, reused table, decoder)
- * is loaded into slots above them when the ring of the records changes,
- * so that a run of records of one ring costs no lookups.
- * --------------------------------------------------------------------- */
-
-struct delivery {
-	struct reader *r;
-	int lists;  /* stack index of the rings, then of the chunk (or nil) */
-	int ring;   /* the ring whose values are in the slots, or -1 */
-	int many;   /* more than one record may come (not events()) */
-	size_t chunk_at; /* stage offset of the chunk's first byte */
-	struct ebpfdsl_lua_decoder d;
-};
-
-enum { L_RINGS, L_CHUNK, L_SLOTS };
-/* the slots, from dv->lists + L_SLOTS: handler, layout, reused table,
- * then the decode function, or the decoder's two tables */
-enum { S_HANDLER, S_LAYOUT, S_REUSED, S_DECODER };
-
-/* Pushes the rings and an empty chunk for a delivery over r (at 1) of
- * up to `max` records. */
-static void begin(lua_State *L, struct delivery *dv, struct reader *r, lua_Integer max)
-{
-	dv->r = r;
-	dv->ring = -1;
-	dv->many = max > 1;
-	luaL_checkstack(L, 16, "ringbuf delivery");
-	dv->lists = lua_gettop(L) + 1;
-	lua_getiuservalue(L, 1, UV_RINGS);
-	lua_pushnil(L);
-}
-
-static void load_ring(lua_State *L, struct delivery *dv, int ring)
-{
-	int slots = dv->lists + L_SLOTS;
-	lua_settop(L, slots - 1);
-	lua_rawgeti(L, dv->lists + L_RINGS, ring + 1); /* at slots until removed */
-	lua_getfield(L, slots, "handler");
-	lua_getfield(L, slots, "layout");
-	lua_getfield(L, slots, "reused");
-	lua_getfield(L, slots, "decode");
-	lua_remove(L, slots);
-	if (dv->r->ring[ring].native) {
-		lua_pop(L, 1);
-		ebpfdsl_lua_decoder_init(L, slots + S_LAYOUT, &dv->d, dv->many);
-	}
-	dv->ring = ring;
-}
-
-/* One string holding every staged record (and their headers): what
- * MODE_CHUNK handlers get, made once per delivery. No push happens while
- * Lua runs (a handler cannot poll its own reader), so it stays right. */
-static void need_chunk(lua_State *L, struct delivery *dv)
-{
-	const struct ebpfdsl_stage *st = &dv->r->base.st;
-	if (!lua_isnil(L, dv->lists + L_CHUNK))
-		return;
-	dv->chunk_at = st->head;
-	lua_pushlstring(L, st->buf + st->head, st->tail - st->head);
-	lua_replace(L, dv->lists + L_CHUNK);
-}
-
-/* Pops the oldest staged record and pushes what its ring's handler gets
- * (the handler itself first when `handler`; chunks go by deliver_chunks; without, what events() and
- * poll_batch() give: a new table, or bytes); returns its ring and, in
- * *nargs, the values pushed after the handler. Popped first: a record
- * that fails is not seen twice. */
-static int push_next(lua_State *L, struct delivery *dv, int handler, int *nargs)
-{
-	struct reader *r = dv->r;
-	const struct ebpfdsl_stage_rec *rec = ebpfdsl_stage_peek(&r->base.st);
-	const char *data = (const char *)(rec + 1);
-	int ring = rec->src, slots;
-	const struct ring_cfg *cfg = &r->ring[ring];
-	size_t len = rec->n;
-	int mode = handler ? cfg->mode : cfg->size ? MODE_TABLE : MODE_BYTES;
-
-	ebpfdsl_stage_pop(&r->base.st); /* its bytes stay until the next push */
-	if (ring != dv->ring)
-		load_ring(L, dv, ring);
-	slots = dv->lists + L_SLOTS;
-	if (handler)
-		lua_pushvalue(L, slots + S_HANDLER);
-	*nargs = 1;
-	if (len < cfg->size)
-		luaL_error(L, "a %d-byte record is shorter than its layout (%d bytes)", (int)len, (int)cfg->size);
-	switch (mode) {
-	case MODE_BYTES:
-		lua_pushlstring(L, data, len);
-		break;
-	case MODE_REUSED:
-		ebpfdsl_lua_decode(L, &dv->d, data, len, slots + S_REUSED);
-		break;
-	case MODE_FIELDS:
-		*nargs = ebpfdsl_lua_decode_values(L, &dv->d, data, len);
-		break;
-	default: /* MODE_TABLE */
-		if (cfg->native)
-			ebpfdsl_lua_decode(L, &dv->d, data, len, 0);
-		else
-			ebpfdsl_lua_reader_push(L, slots + S_LAYOUT, slots + S_DECODER, cfg->size, data, len);
-	}
-	return ring;
-}
-
-/* Hands handler(chunk, pos, len) every staged record of `ring` that comes
- * next, in one loop: one record costs four pushes and the call, nothing
- * looked up (issue 9's raw path). */
-static void deliver_chunks(lua_State *L, struct delivery *dv, int ring)
-{
-	struct reader *r = dv->r;
-	struct ebpfdsl_stage *st = &r->base.st;
-	int handler = dv->lists + L_SLOTS + S_HANDLER, chunk = dv->lists + L_CHUNK;
-	need_chunk(L, dv);
-	while (!r->base.closed && st->count) {
-		const struct ebpfdsl_stage_rec *rec = ebpfdsl_stage_peek(st);
-		lua_Integer pos = (lua_Integer)(st->head + sizeof(*rec) - dv->chunk_at) + 1;
-		if (rec->src != ring)
-			return;
-		ebpfdsl_stage_pop(st); /* popped first: a record that fails is not seen twice */
-		lua_pushvalue(L, handler);
-		lua_pushvalue(L, chunk);
-		lua_pushinteger(L, pos);
-		lua_pushinteger(L, (lua_Integer)rec->n);
-		lua_call(L, 3, 0);
-		r->base.done++;
-	}
-}
-
-/* protected: (reader) -> runs the handlers over the staged records */
-static int deliver_all(lua_State *L)
-{
-	struct reader *r = lua_touserdata(L, 1);
-	struct delivery dv;
-	begin(L, &dv, r, (lua_Integer)r->base.st.count);
-	while (!r->base.closed && r->base.st.count) {
-		int nargs, ring = ebpfdsl_stage_peek(&r->base.st)->src;
-		if (r->ring[ring].mode == MODE_CHUNK) {
-			if (ring != dv.ring)
-				load_ring(L, &dv, ring);
-			deliver_chunks(L, &dv, ring);
-			continue;
-		}
-		push_next(L, &dv, 1, &nargs);
-		lua_call(L, nargs, 0);
-		r->base.done++;
-	}
-	return 0;
-}
-
-/* protected: (reader, events, rings, max) -> decodes up to max records */
-static int deliver_batch(lua_State *L)
-{
-	struct reader *r = lua_touserdata(L, 1);
-	lua_Integer max = lua_tointeger(L, 4);
-	struct delivery dv;
-	int nargs;
-	lua_getiuservalue(L, 1, UV_MAPS); /* 5 */
-	begin(L, &dv, r, max);
-	while (!r->base.closed && r->base.st.count && r->base.done < max) {
-		int ring = push_next(L, &dv, 0, &nargs);
-		lua_rawseti(L, 2, ++r->base.done);
-		lua_rawgeti(L, 5, ring + 1);
-		lua_rawseti(L, 3, r->base.done);
-	}
-	return 0;
-}
-
 /* Decodes up to max staged records into two new tables (events, rings)
  * on top of the reader at 1; an error after some were decoded is kept
  * for the next call. */
@@ -232,12 +53,13 @@ static void batch(lua_State *L, struct reader *r, lua_Integer max)
 	lua_settop(L, 1);
 	lua_createtable(L, (int)n, 0); /* 2: events */
 	lua_createtable(L, (int)n, 0); /* 3: rings */
-	lua_pushcfunction(L, deliver_batch);
+	lua_pushcfunction(L, ebpfdsl_lua_reader_deliver_batch);
 	lua_pushvalue(L, 1);
 	lua_pushvalue(L, 2);
 	lua_pushvalue(L, 3);
 	lua_pushinteger(L, max);
-	ebpfdsl_lua_reader_batch(L, &r->base, 4);
+	lua_getiuservalue(L, 1, UV_MAPS);
+	ebpfdsl_lua_reader_batch(L, &r->base, 5);
 }
 
 /* r:poll_batch(max[, timeout_ms]) -> events, rings | nil, msg, errno.
@@ -430,7 +252,7 @@ static void keep(lua_State *L, int uv, lua_Integer i)
 }
 
 /* The mode of a ring from its spec at idx (its layout read already). */
-static void read_mode(lua_State *L, struct ring_cfg *cfg, int idx, int handler, const char *what)
+static void read_mode(lua_State *L, struct lua_reader_src *cfg, int idx, int handler, const char *what)
 {
 	const struct mode *m;
 	const char *name;
@@ -461,7 +283,7 @@ static int add_ring(lua_State *L, struct reader *r, lua_Integer i, int top)
 {
 	static const char *const KEPT[] = { "map", "handler", "layout", "lost" };
 	struct ebpfdsl_ringbuf_add_opts o = { .sz = sizeof(o) };
-	struct ring_cfg *cfg = &r->ring[i - 1];
+	struct lua_reader_src *cfg = &r->ring[i - 1];
 	int fd, err, handler;
 	char what[64];
 	snprintf(what, sizeof(what), "ringbuf.reader: ring %d", (int)i);
@@ -528,6 +350,7 @@ static int l_ringbuf_reader(lua_State *L)
 	/* created closed, before anything is acquired */
 	r = ebpfdsl_lua_reader_new(L, &ringbuf_type, sizeof(*r) + sizeof(r->ring[0]) * (size_t)n); /* 2 */
 	r->nrings = (int)n;
+	r->base.src = r->ring;
 	for (int uv = UV_MAPS; uv <= UV_RINGS; uv++) {
 		lua_createtable(L, (int)n, 0);
 		lua_setiuservalue(L, 2, uv);
@@ -574,9 +397,9 @@ static const luaL_Reg rb_methods[] = {
 
 static const struct lua_reader_type ringbuf_type = {
 	.name = RINGBUF, .poll_what = "ringbuf poll", .unit = "ring",
-	.nuv = UV_COUNT, .uv_error = UV_ERROR,
+	.nuv = UV_COUNT, .uv_error = UV_ERROR, .uv_sources = UV_RINGS,
 	.free = rb_free, .count = rb_count, .poll = rb_poll, .stopped = rb_stopped, .epoll_fd = rb_epoll_fd,
-	.deliver_all = deliver_all, .methods = rb_methods,
+	.methods = rb_methods,
 };
 
 /* tofd(value[, what]) -> fd: what every fd argument takes (ringbuf.lua
