@@ -155,7 +155,6 @@ build = {
         "csrc/lua/lua_prog_load.c",
         "csrc/lua/lua_reader.c",
         "csrc/lua/lua_ringbuf.c",
-        "csrc/lua/lua_stage.c",
         "csrc/lua/lua_symtab.c",
         "csrc/lua/lua_tracefs.c",
         "csrc/lua/lua_user_ringbuf.c",

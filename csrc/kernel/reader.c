@@ -6,6 +6,7 @@
  * producers may submit without waking anyone (BPF_RB_NO_WAKEUP). */
 #include <errno.h>
 #include <limits.h>
+#include <stdlib.h>
 #include <time.h>
 #include <sys/epoll.h>
 #include "reader.h"
@@ -63,4 +64,59 @@ int ebpfdsl_reader_poll(int epoll_fd, int timeout_ms, struct ebpfdsl_reader_turn
 		if (n == 0 && t->interval_ms <= 0)
 			return 0;
 	}
+}
+
+int ebpfdsl_stage_push_grow(struct ebpfdsl_stage *s, int src, int kind, uint64_t n, const void *data, size_t len)
+{
+	size_t need = sizeof(struct ebpfdsl_stage_rec) + ((len + 7) & ~(size_t)7);
+
+	if (s->head > 0) { /* compacted first: the room may be there already */
+		memmove(s->buf, s->buf + s->head, s->tail - s->head);
+		s->tail -= s->head;
+		s->head = 0;
+	}
+	if (s->cap - s->tail < need) {
+		size_t cap = s->cap ? s->cap : 4096;
+		char *grown;
+		while (cap - s->tail < need)
+			cap *= 2;
+		grown = realloc(s->buf, cap);
+		if (!grown)
+			return -ENOMEM;
+		s->buf = grown;
+		s->cap = cap;
+	}
+	return ebpfdsl_stage_push(s, src, kind, n, data, len);
+}
+
+void ebpfdsl_stage_pop_n(struct ebpfdsl_stage *s, size_t n, size_t end)
+{
+	if (!n)
+		return;
+	s->head = end;
+	s->count -= n;
+	if (s->count == 0)
+		s->head = s->tail = 0;
+}
+
+void ebpfdsl_stage_free(struct ebpfdsl_stage *s)
+{
+	free(s->buf);
+	memset(s, 0, sizeof(*s));
+}
+
+int ebpfdsl_stage_sample(void *ctx, int src, const void *data, size_t size)
+{
+	struct ebpfdsl_stage *s = ctx;
+	if (ebpfdsl_stage_push(s, src, EBPFDSL_STAGE_SAMPLE, size, data, size))
+		return -ENOMEM;
+	return s->count >= s->want;
+}
+
+int ebpfdsl_stage_lost(void *ctx, int src, uint64_t n)
+{
+	struct ebpfdsl_stage *s = ctx;
+	if (ebpfdsl_stage_push(s, src, EBPFDSL_STAGE_LOST, n, NULL, 0))
+		return -ENOMEM;
+	return s->count >= s->want;
 }

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* What the ring-buffer and perf-buffer readers share: passes over their
- * buffers in turn, and the poll loop that first takes what is there, then
- * waits on an epoll fd until a deadline. */
+ * buffers in turn, the poll loop that first takes what is there, then
+ * waits on an epoll fd until a deadline, and the stage a host drains. */
 #ifndef EBPFDSL_KERNEL_READER_H
 #define EBPFDSL_KERNEL_READER_H
 
@@ -26,5 +26,76 @@ typedef int (*ebpfdsl_reader_consume_fn)(void *reader, int i);
  * or -errno. */
 int ebpfdsl_reader_poll(int epoll_fd, int timeout_ms, struct ebpfdsl_reader_turns *t,
 			ebpfdsl_reader_consume_fn consume, void *reader);
+
+/* The stage: records a reader's callbacks copied, kept for a host that
+ * cannot run its handlers inside libbpf's callback (an interpreter whose
+ * handler may raise, or close the reader). What a handler error leaves
+ * unread stays for the next call. One growing byte buffer of 8-byte
+ * aligned records, compacted when it would grow. */
+enum { EBPFDSL_STAGE_SAMPLE, EBPFDSL_STAGE_LOST };
+
+struct ebpfdsl_stage_rec {
+	int32_t src;  /* ring index, or CPU */
+	int32_t kind; /* EBPFDSL_STAGE_SAMPLE or EBPFDSL_STAGE_LOST */
+	uint64_t n;   /* bytes of data that follow, or samples lost */
+};
+
+struct ebpfdsl_stage {
+	char *buf;
+	size_t cap, head, tail; /* bytes */
+	size_t count;           /* records between head and tail */
+	size_t want;            /* the callbacks stop a poll once this many are staged */
+};
+
+/* 0, or -ENOMEM (the record is then not kept). */
+int ebpfdsl_stage_push_grow(struct ebpfdsl_stage *s, int src, int kind, uint64_t n, const void *data, size_t len);
+
+/* The same, inline while the buffer has room: every record comes here. */
+static inline int ebpfdsl_stage_push(struct ebpfdsl_stage *s, int src, int kind, uint64_t n, const void *data,
+				     size_t len)
+{
+	size_t need = sizeof(struct ebpfdsl_stage_rec) + ((len + 7) & ~(size_t)7);
+	struct ebpfdsl_stage_rec *r;
+	if (s->cap - s->tail < need)
+		return ebpfdsl_stage_push_grow(s, src, kind, n, data, len);
+	r = (struct ebpfdsl_stage_rec *)(void *)(s->buf + s->tail);
+	r->src = src;
+	r->kind = kind;
+	r->n = n;
+	if (len)
+		memcpy(r + 1, data, len);
+	s->tail += need;
+	s->count++;
+	return 0;
+}
+
+/* The oldest record, or NULL; its data follows it. */
+static inline const struct ebpfdsl_stage_rec *ebpfdsl_stage_peek(const struct ebpfdsl_stage *s)
+{
+	return s->count ? (const struct ebpfdsl_stage_rec *)(const void *)(s->buf + s->head) : NULL;
+}
+
+/* Drops the oldest record. Its bytes stay readable until the next push. */
+static inline void ebpfdsl_stage_pop(struct ebpfdsl_stage *s)
+{
+	const struct ebpfdsl_stage_rec *r = ebpfdsl_stage_peek(s);
+	if (!r)
+		return;
+	s->head += sizeof(*r) + (r->kind == EBPFDSL_STAGE_SAMPLE ? ((r->n + 7) & ~(uint64_t)7) : 0);
+	if (--s->count == 0)
+		s->head = s->tail = 0;
+}
+
+/* Drops the n oldest records, which end at byte offset `end` (a walk
+ * from head found it). */
+void ebpfdsl_stage_pop_n(struct ebpfdsl_stage *s, size_t n, size_t end);
+void ebpfdsl_stage_free(struct ebpfdsl_stage *s);
+
+/* Callbacks of ebpfdsl_ringbuf__new and ebpfdsl_perfbuf__new (samples)
+ * and of the perf buffer's lost option, ctx a struct ebpfdsl_stage: copy,
+ * and stop the poll once `want` records are staged; -ENOMEM when a copy
+ * fails (the record is lost; __stopped tells). */
+int ebpfdsl_stage_sample(void *ctx, int src, const void *data, size_t size);
+int ebpfdsl_stage_lost(void *ctx, int src, uint64_t n);
 
 #endif

@@ -1,31 +1,49 @@
 /* SPDX-License-Identifier: MIT */
-/* What the ring-buffer and perf-buffer bindings share: the reader object
- * (stage, close from inside a handler, the handler loop), reading a layout
- * (duck-typed: size() and decode()), pushing a record, the timeout. */
+/* The skeleton every reader binding shares, driven by a per-kind table:
+ * the object (stage, close from inside a handler), its common methods
+ * (poll, consume, fd, close, __tostring), the fill and handler loop,
+ * errors kept for the next call, reading a layout, the timeout. */
 #ifndef EBPFDSL_LUA_READER_H
 #define EBPFDSL_LUA_READER_H
 
 #include "lua_util.h"
-#include "lua_stage.h"
+#include "../kernel/reader.h"
 
 /* records a handler loop takes from the kernel before running Lua */
 #define EBPFDSL_LUA_READER_CHUNK 256
 
 struct lua_reader;
 
+/* How a source's handler gets each record (the `mode` of a ring's spec).
+ * The first two are the defaults, without and with a layout. */
+enum { MODE_BYTES, MODE_TABLE, MODE_REUSED, MODE_FIELDS, MODE_CHUNK };
+
+/* What a delivery knows of a source in C; the rest is the source's table
+ * in the user value uv_sources: {handler =, layout =, decode =, reused =,
+ * on_lost =} (decode: a Lua layout's function; reused: the table of a
+ * "reused" source; on_lost(cpu, n): a perf buffer's loss callback). */
+struct lua_reader_src {
+	size_t size; /* its layout's size, 0 for raw bytes */
+	int mode;    /* MODE_* */
+	int native;  /* its layout is an ebpfdsl.Layout, decoded in C */
+};
+
 /* What differs between kinds of reader. */
 struct lua_reader_type {
 	const char *name;      /* the metatable: "ebpfdsl.RingBuf" */
-	const char *poll_what; /* names a failed poll: "ringbuf poll" */
+	const char *poll_what; /* names a failed poll: "ringbuf poll"; NULL: no poll, consume, fd */
+	const char *unit;      /* what __tostring counts: "ring" */
 	int nuv;               /* user values, all let go of on release */
+	int uv_error;          /* the user value holding an error for the next call, or 0 */
+	int uv_sources;        /* the user value listing the sources' tables */
 	void (*free)(void *native);
-	/* Takes records into the stage until `want` are there, waiting up
-	 * to timeout_ms when there are none: records taken, or -errno.
-	 * Raises when staging ran out of memory. */
-	int (*fill)(lua_State *L, struct lua_reader *r, size_t want, int timeout_ms);
-	/* protected: (reader) -> runs the handlers over the staged records,
-	 * counting them in r->done, until the stage is empty or r->closed */
-	lua_CFunction deliver_all;
+	int (*count)(const void *native);    /* units, for __tostring */
+	int (*poll)(void *native, int timeout_ms);
+	int (*stopped)(const void *native);  /* -ENOMEM: staging failed */
+	int (*epoll_fd)(const void *native);
+	/* pushes what __tostring says of an open reader without `unit` */
+	void (*describe)(lua_State *L, struct lua_reader *r);
+	const luaL_Reg *methods; /* the kind's own */
 };
 
 /* A reader userdata starts with this. Callbacks from libbpf only fill
@@ -33,45 +51,57 @@ struct lua_reader_type {
  * from inside its own handler. */
 struct lua_reader {
 	const struct lua_reader_type *type;
-	void *native;       /* the ebpfdsl_ringbuf or ebpfdsl_perfbuf; NULL: closed */
-	struct stage st;
+	void *native;       /* the ebpfdsl_ringbuf, ebpfdsl_perfbuf...; NULL: closed */
+	struct ebpfdsl_stage st;
 	lua_Integer done;   /* records given to Lua by the running delivery */
 	int busy;           /* Lua code of ours is running: no polls, no frees */
 	int closed;         /* closed while busy: released when not busy */
+	int has_error;      /* type->uv_error holds an error for the next call */
+	const char *unhandled; /* set: poll and consume raise this */
+	struct lua_reader_src *src; /* per source: a ring, or every CPU's buffer */
+	int cpu_first;      /* one source, whose handler gets the CPU first */
 };
 
+/* protected: (reader) -> runs the handlers over the staged records,
+ * counting them in r->done, until the stage is empty or r->closed. */
+int ebpfdsl_lua_reader_deliver_all(lua_State *L);
+/* protected: (reader, events, rings, max, maps) -> decodes up to max
+ * records into events[i] (new tables, or bytes), and rings[i] = maps[the
+ * record's source]. */
+int ebpfdsl_lua_reader_deliver_batch(lua_State *L);
+
+/* Makes the class of t: its methods, then the common ones. */
+void ebpfdsl_lua_reader_class(lua_State *L, const struct lua_reader_type *t);
 /* A new reader of `size` bytes (struct lua_reader first), zeroed and
  * closed, with its metatable, pushed. */
 void *ebpfdsl_lua_reader_new(lua_State *L, const struct lua_reader_type *t, size_t size);
 /* The reader of type t at idx, raising when it is closed. */
 void *ebpfdsl_lua_reader_check_open(lua_State *L, int idx, const struct lua_reader_type *t);
-/* close, __close and __gc of the reader at 1: frees it now, or once the
- * delivery running below us returns. */
-int ebpfdsl_lua_reader_close(lua_State *L, const struct lua_reader_type *t);
+/* The same, also raising when called from inside its own handler, or the
+ * error a batch kept for this call. */
+void *ebpfdsl_lua_reader_check_usable(lua_State *L, int idx, const struct lua_reader_type *t);
 /* Calls the protected delivery below its nargs arguments with the reader
  * (at 1) marked busy; afterwards finishes a close that happened meanwhile.
  * LUA_OK, or an error status with the error on top. */
 int ebpfdsl_lua_reader_run(lua_State *L, struct lua_reader *r, int nargs);
-/* r->type->fill through signals: a wait that EINTR cuts short lets Lua's
- * hooks run (where a signal handler raises, e.g. lua.c's "interrupted!" on
- * Ctrl-C), then waits on for what is left of timeout_ms. Never -EINTR. */
+/* The same for a batch: an error raises when nothing was delivered, else
+ * it is kept (type->uv_error) and raised by the next call. */
+void ebpfdsl_lua_reader_batch(lua_State *L, struct lua_reader *r, int nargs);
+/* Polls records into the stage until `want` are there, through signals:
+ * a wait that EINTR cuts short lets Lua's hooks run (where a signal
+ * handler raises, e.g. lua.c's "interrupted!" on Ctrl-C), then waits on
+ * for what is left of timeout_ms. Records taken or -errno, never -EINTR;
+ * raises when staging ran out of memory. */
 int ebpfdsl_lua_reader_fill(lua_State *L, struct lua_reader *r, size_t want, int timeout_ms);
-/* The handler loop of poll and consume for the reader at 1: fills and
- * delivers until a fill finds nothing (waiting up to timeout_ms the first
- * time only). Pushes the number of records handled, or nil, msg, errno
- * when the first fill fails; re-raises what a handler raised. */
-int ebpfdsl_lua_reader_handle(lua_State *L, struct lua_reader *r, int timeout_ms);
+/* A batch's fill: up to `want` staged, waiting up to timeout_ms only when
+ * none are. 0, or -errno when it failed and nothing is staged. */
+int ebpfdsl_lua_reader_top_up(lua_State *L, struct lua_reader *r, size_t want, int timeout_ms);
 
 /* Checks that the value at idx is a layout (an object with size() and
  * decode()) and returns its size (>= 1); raises naming `what` otherwise.
- * Pushes what decodes for ebpfdsl_lua_reader_push: its decode function,
- * or for an ebpfdsl.Layout the layout itself (decoded in C, no call). */
+ * Pushes what decodes, a source's `decode`: its decode function, or for
+ * an ebpfdsl.Layout the layout itself (decoded in C, no call). */
 size_t ebpfdsl_lua_reader_layout(lua_State *L, int idx, const char *what);
-
-/* Pushes a record: the bytes when size is 0, otherwise what the layout
- * decodes through `decoder` (what ebpfdsl_lua_reader_layout pushed).
- * Raises when the record is shorter than the layout. */
-void ebpfdsl_lua_reader_push(lua_State *L, int layout, int decoder, size_t size, const void *data, size_t len);
 
 /* The optional timeout argument at idx, in ms (-1: no limit). */
 int ebpfdsl_lua_reader_timeout(lua_State *L, int idx, int def);

@@ -4,273 +4,62 @@
 #include <errno.h>
 #include <limits.h>
 #include <string.h>
+#include "lua_opts.h"
 #include "lua_reader.h"
 
 static const char *const RINGBUF = "ebpfdsl.RingBuf";
 
-/* user values, each a list indexed by ring + 1: the maps as given, the
- * handlers (false when none), the layouts and their decode functions
- * (false for raw bytes), the tables of rings read in "reused" mode
- * (false for the others), the loss maps; then a deferred error */
-enum { UV_MAPS = 1, UV_HANDLERS, UV_LAYOUTS, UV_DECODERS, UV_REUSED, UV_LOST, UV_ERROR, UV_COUNT = UV_ERROR };
+/* user values: the maps as given, in ring order; the rings, each a table
+ * {map =, handler =, layout =, decode =, reused =, lost =} (decode: a Lua
+ * layout's function; reused: the table of a "reused" ring); a deferred
+ * error */
+enum { UV_MAPS = 1, UV_RINGS, UV_ERROR, UV_COUNT = UV_ERROR };
 
-/* How a ring's handler gets each record (the `mode` of its spec). The
- * first two are the defaults, without and with a layout. */
-enum { MODE_BYTES, MODE_TABLE, MODE_REUSED, MODE_FIELDS, MODE_CHUNK };
-static const char *const MODES[] = { "bytes", "table", "reused", "fields", "chunk", NULL };
-
-struct ring_cfg {
-	size_t size; /* its layout's size, 0 for raw bytes */
-	int mode;    /* MODE_* */
-	int native;  /* its layout is an ebpfdsl.Layout, decoded in C */
+/* What each mode needs: no layout, any layout, or an ebpfdsl.Layout; a
+ * handler when it shapes what one gets. By MODE_*. */
+enum { NO_LAYOUT, ANY_LAYOUT, C_LAYOUT };
+static const struct mode {
+	const char *name;
+	int layout, handler;
+} MODES[] = {
+	{ "bytes", NO_LAYOUT, 0 }, { "table", ANY_LAYOUT, 0 }, { "reused", C_LAYOUT, 1 },
+	{ "fields", C_LAYOUT, 1 }, { "chunk", NO_LAYOUT, 1 },  { NULL, 0, 0 },
 };
 
 struct reader {
 	struct lua_reader base; /* base.native: the ebpfdsl_ringbuf */
-	size_t want;            /* a fill stops once this many records are staged */
-	int has_error;          /* UV_ERROR holds an error for the next call */
-	int handlers;           /* every ring has a handler */
 	int nrings;
-	struct ring_cfg ring[]; /* per ring */
+	struct lua_reader_src ring[]; /* per ring */
 };
 
 static const struct lua_reader_type ringbuf_type;
-
-static ebpfdsl_ringbuf *rb_of(struct reader *r)
-{
-	return r->base.native;
-}
 
 static struct reader *check_open(lua_State *L, int idx)
 {
 	return ebpfdsl_lua_reader_check_open(L, idx, &ringbuf_type);
 }
 
-/* open, not inside one of its own handlers, and no error left to raise */
 static struct reader *check_usable(lua_State *L, int idx)
 {
-	struct reader *r = check_open(L, idx);
-	if (r->base.busy)
-		luaL_error(L, "%s: cannot read from inside its own handler or layout", RINGBUF);
-	if (r->has_error) {
-		r->has_error = 0;
-		lua_getiuservalue(L, idx, UV_ERROR);
-		lua_pushnil(L);
-		lua_setiuservalue(L, idx, UV_ERROR);
-		lua_error(L);
-	}
-	return r;
+	return ebpfdsl_lua_reader_check_usable(L, idx, &ringbuf_type);
 }
 
-static int rb_close(lua_State *L)
+/* Decodes up to max staged records into two new tables (events, rings)
+ * on top of the reader at 1; an error after some were decoded is kept
+ * for the next call. */
+static void batch(lua_State *L, struct reader *r, lua_Integer max)
 {
-	return ebpfdsl_lua_reader_close(L, &ringbuf_type);
-}
-
-static int rb_tostring(lua_State *L)
-{
-	struct reader *r = luaL_checkudata(L, 1, RINGBUF);
-	if (!r->base.native || r->base.closed)
-		lua_pushfstring(L, "%s (closed)", RINGBUF);
-	else
-		lua_pushfstring(L, "%s over %d ring%s, epoll fd %d, %d record%s staged", RINGBUF, r->nrings,
-				r->nrings == 1 ? "" : "s", ebpfdsl_ringbuf__epoll_fd(rb_of(r)), (int)r->base.st.count,
-				r->base.st.count == 1 ? "" : "s");
-	return 1;
-}
-
-/* Called by libbpf: copy and go on, or stop once enough are staged. */
-static int on_record(void *ctx, int ring, const void *data, size_t size)
-{
-	struct reader *r = ctx;
-	if (ebpfdsl_stage_push(&r->base.st, ring, STAGE_SAMPLE, size, data, size))
-		return -ENOMEM;
-	return r->base.st.count >= r->want;
-}
-
-static int fill(lua_State *L, struct lua_reader *base, size_t want, int timeout)
-{
-	struct reader *r = (struct reader *)base;
-	int n;
-	r->want = want;
-	n = ebpfdsl_ringbuf__poll(rb_of(r), timeout);
-	if (ebpfdsl_ringbuf__stopped(rb_of(r)) == -ENOMEM)
-		luaL_error(L, "%s: out of memory staging a record; it is lost", RINGBUF);
-	return n;
-}
-
-/* ---------------------------------------------------------------------
- * Delivery: staged records to Lua. The reader's lists go on the stack
- * once; what a ring needs (its handler, layout, reused table, decoder)
- * is loaded into slots above them when the ring of the records changes,
- * so that a run of records of one ring costs no lookups.
- * --------------------------------------------------------------------- */
-
-struct delivery {
-	struct reader *r;
-	int lists;  /* stack index of the handlers list; then the layouts,
-		     * decoders and reused lists, and the chunk (or nil) */
-	int ring;   /* the ring whose values are in the slots, or -1 */
-	int many;   /* more than one record may come (not events()) */
-	size_t chunk_at; /* stage offset of the chunk's first byte */
-	struct ebpfdsl_lua_decoder d;
-};
-
-enum { L_HANDLERS, L_LAYOUTS, L_DECODERS, L_REUSED, L_CHUNK, L_SLOTS };
-/* the slots, from dv->lists + L_SLOTS: handler, layout, reused table,
- * then the decode function, or the decoder's two tables */
-enum { S_HANDLER, S_LAYOUT, S_REUSED, S_DECODER };
-
-/* Pushes the lists and an empty chunk for a delivery over r (at 1) of
- * up to `max` records. */
-static void begin(lua_State *L, struct delivery *dv, struct reader *r, lua_Integer max)
-{
-	dv->r = r;
-	dv->ring = -1;
-	dv->many = max > 1;
-	luaL_checkstack(L, 16, "ringbuf delivery");
-	dv->lists = lua_gettop(L) + 1;
-	lua_getiuservalue(L, 1, UV_HANDLERS);
-	lua_getiuservalue(L, 1, UV_LAYOUTS);
-	lua_getiuservalue(L, 1, UV_DECODERS);
-	lua_getiuservalue(L, 1, UV_REUSED);
-	lua_pushnil(L);
-}
-
-static void load_ring(lua_State *L, struct delivery *dv, int ring)
-{
-	int slots = dv->lists + L_SLOTS;
-	lua_settop(L, slots - 1);
-	lua_rawgeti(L, dv->lists + L_HANDLERS, ring + 1);
-	lua_rawgeti(L, dv->lists + L_LAYOUTS, ring + 1);
-	lua_rawgeti(L, dv->lists + L_REUSED, ring + 1);
-	if (dv->r->ring[ring].native)
-		ebpfdsl_lua_decoder_init(L, slots + S_LAYOUT, &dv->d, dv->many);
-	else
-		lua_rawgeti(L, dv->lists + L_DECODERS, ring + 1);
-	dv->ring = ring;
-}
-
-/* One string holding every staged record (and their headers): what
- * MODE_CHUNK handlers get, made once per delivery. No push happens while
- * Lua runs (a handler cannot poll its own reader), so it stays right. */
-static void need_chunk(lua_State *L, struct delivery *dv)
-{
-	const struct stage *st = &dv->r->base.st;
-	if (!lua_isnil(L, dv->lists + L_CHUNK))
-		return;
-	dv->chunk_at = st->head;
-	lua_pushlstring(L, st->buf + st->head, st->tail - st->head);
-	lua_replace(L, dv->lists + L_CHUNK);
-}
-
-/* Pops the oldest staged record and pushes what its ring's handler gets
- * (the handler itself first when `handler`; without, what events() and
- * poll_batch() give: a new table, or bytes); returns its ring and, in
- * *nargs, the values pushed after the handler. Popped first: a record
- * that fails is not seen twice. */
-static int push_next(lua_State *L, struct delivery *dv, int handler, int *nargs)
-{
-	struct reader *r = dv->r;
-	const struct stage_rec *rec = ebpfdsl_stage_peek(&r->base.st);
-	const char *data = (const char *)(rec + 1);
-	int ring = rec->src, slots;
-	const struct ring_cfg *cfg = &r->ring[ring];
-	size_t len = rec->n, at = (size_t)(data - r->base.st.buf);
-	int mode = handler ? cfg->mode : cfg->size ? MODE_TABLE : MODE_BYTES;
-
-	if (mode == MODE_CHUNK)
-		need_chunk(L, dv); /* from the stage as it is, this record included */
-	ebpfdsl_stage_pop(&r->base.st); /* its bytes stay until the next push */
-	if (ring != dv->ring)
-		load_ring(L, dv, ring);
-	slots = dv->lists + L_SLOTS;
-	if (handler)
-		lua_pushvalue(L, slots + S_HANDLER);
-	*nargs = 1;
-	if (len < cfg->size)
-		luaL_error(L, "a %d-byte record is shorter than its layout (%d bytes)", (int)len, (int)cfg->size);
-	switch (mode) {
-	case MODE_BYTES:
-		lua_pushlstring(L, data, len);
-		break;
-	case MODE_CHUNK:
-		lua_pushvalue(L, dv->lists + L_CHUNK);
-		lua_pushinteger(L, (lua_Integer)(at - dv->chunk_at) + 1);
-		lua_pushinteger(L, (lua_Integer)len);
-		*nargs = 3;
-		break;
-	case MODE_REUSED:
-		ebpfdsl_lua_decode(L, &dv->d, data, len, slots + S_REUSED);
-		break;
-	case MODE_FIELDS:
-		*nargs = ebpfdsl_lua_decode_values(L, &dv->d, data, len);
-		break;
-	default: /* MODE_TABLE */
-		if (cfg->native) {
-			ebpfdsl_lua_decode(L, &dv->d, data, len, 0);
-		} else {
-			lua_pushvalue(L, slots + S_DECODER);
-			lua_pushvalue(L, slots + S_LAYOUT);
-			lua_pushlstring(L, data, len);
-			lua_call(L, 2, 1);
-		}
-		break;
-	}
-	return ring;
-}
-
-/* protected: (reader) -> runs the handlers over the staged records */
-static int deliver_all(lua_State *L)
-{
-	struct reader *r = lua_touserdata(L, 1);
-	struct delivery dv;
-	begin(L, &dv, r, (lua_Integer)r->base.st.count);
-	while (!r->base.closed && r->base.st.count) {
-		int nargs;
-		push_next(L, &dv, 1, &nargs);
-		lua_call(L, nargs, 0);
-		r->base.done++;
-	}
-	return 0;
-}
-
-/* protected: (reader, events, rings, max) -> decodes up to max records */
-static int deliver_batch(lua_State *L)
-{
-	struct reader *r = lua_touserdata(L, 1);
-	lua_Integer max = lua_tointeger(L, 4);
-	struct delivery dv;
-	int nargs;
-	lua_getiuservalue(L, 1, UV_MAPS); /* 5 */
-	begin(L, &dv, r, max);
-	while (!r->base.closed && r->base.st.count && r->base.done < max) {
-		int ring = push_next(L, &dv, 0, &nargs);
-		lua_rawseti(L, 2, ++r->base.done);
-		lua_rawgeti(L, 5, ring + 1);
-		lua_rawseti(L, 3, r->base.done);
-	}
-	return 0;
-}
-
-static int handle(lua_State *L, int timeout)
-{
-	struct reader *r = check_usable(L, 1);
-	if (!r->handlers)
-		return luaL_error(L, "%s: a ring has no handler; read it with events() or poll_batch()", RINGBUF);
-	return ebpfdsl_lua_reader_handle(L, &r->base, timeout);
-}
-
-/* r:poll([timeout_ms]) -> number of records handled | nil, msg, errno */
-static int rb_poll(lua_State *L)
-{
-	return handle(L, ebpfdsl_lua_reader_timeout(L, 2, -1));
-}
-
-/* r:consume() -> number of records handled, without waiting */
-static int rb_consume(lua_State *L)
-{
-	return handle(L, 0);
+	size_t n = r->base.st.count < (size_t)max ? r->base.st.count : (size_t)max;
+	lua_settop(L, 1);
+	lua_createtable(L, (int)n, 0); /* 2: events */
+	lua_createtable(L, (int)n, 0); /* 3: rings */
+	lua_pushcfunction(L, ebpfdsl_lua_reader_deliver_batch);
+	lua_pushvalue(L, 1);
+	lua_pushvalue(L, 2);
+	lua_pushvalue(L, 3);
+	lua_pushinteger(L, max);
+	lua_getiuservalue(L, 1, UV_MAPS);
+	ebpfdsl_lua_reader_batch(L, &r->base, 5);
 }
 
 /* r:poll_batch(max[, timeout_ms]) -> events, rings | nil, msg, errno.
@@ -280,33 +69,12 @@ static int rb_poll_batch(lua_State *L)
 {
 	struct reader *r = check_usable(L, 1);
 	lua_Integer max = luaL_checkinteger(L, 2);
-	int timeout = ebpfdsl_lua_reader_timeout(L, 3, 0);
-	size_t n;
+	int timeout = ebpfdsl_lua_reader_timeout(L, 3, 0), e;
 	luaL_argcheck(L, max >= 1 && max <= 1 << 24, 2, "max must be 1..16777216");
-	if (r->base.st.count < (size_t)max) {
-		int e = ebpfdsl_lua_reader_fill(L, &r->base, (size_t)max, r->base.st.count ? 0 : timeout);
-		if (e < 0 && !r->base.st.count)
-			return ebpfdsl_lua_fail(L, e, "ringbuf poll_batch");
-	}
-	lua_settop(L, 1);
-	n = r->base.st.count < (size_t)max ? r->base.st.count : (size_t)max;
-	lua_createtable(L, (int)n, 0); /* 2: events */
-	lua_createtable(L, (int)n, 0); /* 3: rings */
-	lua_pushcfunction(L, deliver_batch);
-	lua_pushvalue(L, 1);
-	lua_pushvalue(L, 2);
-	lua_pushvalue(L, 3);
-	lua_pushinteger(L, max);
-	if (ebpfdsl_lua_reader_run(L, &r->base, 4) != LUA_OK) {
-		if (lua_rawlen(L, 2) == 0)
-			return lua_error(L);
-		/* the events decoded before it are returned; the error comes next call */
-		if (r->base.native) {
-			lua_setiuservalue(L, 1, UV_ERROR);
-			r->has_error = 1;
-		}
-		lua_settop(L, 3);
-	}
+	e = ebpfdsl_lua_reader_top_up(L, &r->base, (size_t)max, timeout);
+	if (e < 0)
+		return ebpfdsl_lua_fail(L, e, "ringbuf poll_batch");
+	batch(L, r, max);
 	return 2;
 }
 
@@ -314,27 +82,19 @@ static int rb_poll_batch(lua_State *L)
 static int events_next(lua_State *L)
 {
 	struct reader *r;
-	int timeout = (int)lua_tointeger(L, lua_upvalueindex(2));
+	int timeout = (int)lua_tointeger(L, lua_upvalueindex(2)), n;
 	lua_settop(L, 0);
 	lua_pushvalue(L, lua_upvalueindex(1)); /* 1 */
 	r = check_usable(L, 1);
 	if (!r->base.st.count) {
-		int n = ebpfdsl_lua_reader_fill(L, &r->base, EBPFDSL_LUA_READER_CHUNK, timeout);
+		n = ebpfdsl_lua_reader_fill(L, &r->base, EBPFDSL_LUA_READER_CHUNK, timeout);
 		/* an iterator cannot return nil, msg, errno: a failed wait raises */
 		if (n < 0 && !r->base.st.count)
 			return luaL_error(L, "%s events: %s", RINGBUF, ebpfdsl_strerror(-n));
 		if (!r->base.native || !r->base.st.count)
 			return 0;
 	}
-	lua_newtable(L); /* 2: events */
-	lua_newtable(L); /* 3: rings */
-	lua_pushcfunction(L, deliver_batch);
-	lua_pushvalue(L, 1);
-	lua_pushvalue(L, 2);
-	lua_pushvalue(L, 3);
-	lua_pushinteger(L, 1);
-	if (ebpfdsl_lua_reader_run(L, &r->base, 4) != LUA_OK)
-		return lua_error(L);
+	batch(L, r, 1);
 	if (lua_rawgeti(L, 2, 1) == LUA_TNIL)
 		return 0; /* closed meanwhile */
 	lua_rawgeti(L, 3, 1);
@@ -352,17 +112,11 @@ static int rb_events(lua_State *L)
 	return 1;
 }
 
-static int rb_fd(lua_State *L)
-{
-	lua_pushinteger(L, ebpfdsl_ringbuf__epoll_fd(rb_of(check_open(L, 1))));
-	return 1;
-}
-
 /* r:lost() -> failed reservations counted in the loss maps | nil, msg, errno */
 static int rb_lost(lua_State *L)
 {
 	uint64_t n;
-	int err = ebpfdsl_ringbuf__lost(rb_of(check_open(L, 1)), &n);
+	int err = ebpfdsl_ringbuf__lost(check_open(L, 1)->base.native, &n);
 	if (err == -ENOENT)
 		return luaL_error(L, "%s: no loss map was given; the ring buffer itself counts nothing "
 				  "(give one as {handler = f, lost = loss_map})", RINGBUF);
@@ -394,16 +148,18 @@ static int rb_staged(lua_State *L)
 /* Pushes the ebpfdsl.Layout every ring has; raises when they differ. */
 static void push_shared_layout(lua_State *L, struct reader *r)
 {
-	lua_getiuservalue(L, 1, UV_LAYOUTS);
-	lua_rawgeti(L, -1, 1);
+	lua_getiuservalue(L, 1, UV_RINGS);
+	lua_pushnil(L); /* the first ring's layout */
 	for (int i = 0; i < r->nrings; i++) {
-		int same;
 		lua_rawgeti(L, -2, i + 1);
-		same = lua_rawequal(L, -1, -2);
-		lua_pop(L, 1);
-		if (!r->ring[i].native || !same)
+		lua_getfield(L, -1, "layout");
+		lua_replace(L, -2);
+		if (i == 0)
+			lua_copy(L, -1, -2);
+		if (!r->ring[i].native || !lua_rawequal(L, -1, -2))
 			luaL_error(L, "%s poll_columns: every ring must have the same ebpfdsl.Layout (ring %d %s)", RINGBUF,
 				   i + 1, !r->ring[i].native ? "has none" : "has another");
+		lua_pop(L, 1);
 	}
 	lua_remove(L, -2);
 }
@@ -425,7 +181,7 @@ static int deliver_columns(lua_State *L)
 	recs = lua_newuserdatauv(L, max * (sizeof(*recs) + sizeof(*lens)) + 1, 0);
 	lens = (size_t *)(void *)(recs + max);
 	while (n < max) {
-		const struct stage_rec *rec = (const struct stage_rec *)(const void *)(r->base.st.buf + at);
+		const struct ebpfdsl_stage_rec *rec = (const struct ebpfdsl_stage_rec *)(const void *)(r->base.st.buf + at);
 		if (rec->n < d.size) {
 			shorter = 1;
 			break;
@@ -451,7 +207,7 @@ static int deliver_columns(lua_State *L)
 static int rb_poll_columns(lua_State *L)
 {
 	struct reader *r = check_usable(L, 1);
-	lua_Integer max = luaL_checkinteger(L, 2), n;
+	lua_Integer max = luaL_checkinteger(L, 2);
 	int timeout = ebpfdsl_lua_reader_timeout(L, 3, 0), status;
 	/* each list is made from the stack, which holds a million values at most */
 	luaL_argcheck(L, max >= 1 && max <= 1 << 16, 2, "max must be 1..65536");
@@ -463,80 +219,126 @@ static int rb_poll_columns(lua_State *L)
 		lua_replace(L, 4);
 	}
 	push_shared_layout(L, r); /* 5 */
-	if (r->base.st.count < (size_t)max) {
-		int e = fill(L, &r->base, (size_t)max, r->base.st.count ? 0 : timeout);
-		if (e < 0 && !r->base.st.count)
-			return ebpfdsl_lua_fail(L, e, "ringbuf poll_columns");
-	}
+	status = ebpfdsl_lua_reader_top_up(L, &r->base, (size_t)max, timeout);
+	if (status < 0)
+		return ebpfdsl_lua_fail(L, status, "ringbuf poll_columns");
 	lua_pushcfunction(L, deliver_columns);
 	lua_pushvalue(L, 1);
 	lua_pushvalue(L, 5);
 	lua_pushvalue(L, 4);
 	lua_pushinteger(L, max);
-	status = ebpfdsl_lua_reader_run(L, &r->base, 4);
-	n = r->base.done;
-	if (status != LUA_OK) {
-		if (n == 0)
-			return lua_error(L);
-		/* the records decoded before it are returned; the error comes next call */
-		if (r->base.native) {
-			lua_setiuservalue(L, 1, UV_ERROR);
-			r->has_error = 1;
-		}
-	}
-	lua_pushinteger(L, n);
+	ebpfdsl_lua_reader_batch(L, &r->base, 4);
+	lua_pushinteger(L, r->base.done);
 	lua_pushvalue(L, 4);
 	return 2;
 }
 
-/* The mode of ring i from its spec at idx (the layout read already);
- * a "reused" ring gets its table. */
-static void read_mode(lua_State *L, struct reader *r, int idx, int i, int handler, const char *what)
+/* The keys of a ring's spec and of the reader's options: ringbuf.lua
+ * checks tables against these rows (core.ringbuf_ring_check, ...). */
+static const struct ebpfdsl_lua_opt ring_rows[] = {
+	EBPFDSL_OPT_KNOWN("handler"), EBPFDSL_OPT_KNOWN("layout"), EBPFDSL_OPT_KNOWN("mode"),
+	EBPFDSL_OPT_KNOWN("lost"),    EBPFDSL_OPT_INNER("map"),    EBPFDSL_OPT_INNER("fd"),
+	EBPFDSL_OPT_END,
+};
+static const struct ebpfdsl_lua_opt reader_rows[] = { EBPFDSL_OPT_KNOWN("poll_interval"), EBPFDSL_OPT_END };
+
+/* Pops the top value into the list in user value uv of the reader at 2. */
+static void keep(lua_State *L, int uv, lua_Integer i)
 {
-	struct ring_cfg *cfg = &r->ring[i];
-	int top = lua_gettop(L);
+	lua_getiuservalue(L, 2, uv);
+	lua_insert(L, -2);
+	lua_rawseti(L, -2, i);
+	lua_pop(L, 1);
+}
+
+/* The mode of a ring from its spec at idx (its layout read already). */
+static void read_mode(lua_State *L, struct lua_reader_src *cfg, int idx, int handler, const char *what)
+{
+	const struct mode *m;
 	const char *name;
 	cfg->mode = cfg->size ? MODE_TABLE : MODE_BYTES;
-	lua_getiuservalue(L, 2, UV_REUSED);
-	lua_pushboolean(L, 0);
-	if (lua_getfield(L, idx, "mode") != LUA_TNIL) {
-		if (lua_type(L, -1) != LUA_TSTRING)
-			luaL_error(L, "%s: mode must be a string, got %s", what, luaL_typename(L, -1));
-		name = lua_tostring(L, -1);
-		for (cfg->mode = 0; MODES[cfg->mode] && strcmp(MODES[cfg->mode], name); cfg->mode++)
-			;
-		if (!MODES[cfg->mode])
-			luaL_error(L, "%s: unknown mode '%s' (bytes, chunk; with a layout: table, reused, fields)", what,
-				   name);
-		if ((cfg->mode == MODE_BYTES || cfg->mode == MODE_CHUNK) && cfg->size)
-			luaL_error(L, "%s: mode '%s' takes no layout", what, name);
-		if (cfg->mode != MODE_BYTES && cfg->mode != MODE_CHUNK && !cfg->size)
-			luaL_error(L, "%s: mode '%s' needs a layout", what, name);
-		if ((cfg->mode == MODE_REUSED || cfg->mode == MODE_FIELDS) && !cfg->native)
-			luaL_error(L, "%s: mode '%s' needs an ebpfdsl.Layout (structs.define), not a Lua object", what,
-				   name);
-		if (cfg->mode != MODE_BYTES && cfg->mode != MODE_TABLE && !handler)
-			luaL_error(L, "%s: mode '%s' shapes what a handler gets, and the ring has none", what, name);
+	if (lua_getfield(L, idx, "mode") == LUA_TNIL)
+		return;
+	if (lua_type(L, -1) != LUA_TSTRING)
+		luaL_error(L, "%s: mode must be a string, got %s", what, luaL_typename(L, -1));
+	name = lua_tostring(L, -1);
+	for (m = MODES; m->name && strcmp(m->name, name); m++)
+		;
+	if (!m->name)
+		luaL_error(L, "%s: unknown mode '%s' (bytes, chunk; with a layout: table, reused, fields)", what, name);
+	if (m->layout == NO_LAYOUT && cfg->size)
+		luaL_error(L, "%s: mode '%s' takes no layout", what, name);
+	if (m->layout != NO_LAYOUT && !cfg->size)
+		luaL_error(L, "%s: mode '%s' needs a layout", what, name);
+	if (m->layout == C_LAYOUT && !cfg->native)
+		luaL_error(L, "%s: mode '%s' needs an ebpfdsl.Layout (structs.define), not a Lua object", what, name);
+	if (m->handler && !handler)
+		luaL_error(L, "%s: mode '%s' shapes what a handler gets, and the ring has none", what, name);
+	cfg->mode = (int)(m - MODES);
+}
+
+/* Adds ring i, whose spec is at top + 1, to the reader at 2: 0, or the
+ * count of nil, msg, errno pushed. */
+static int add_ring(lua_State *L, struct reader *r, lua_Integer i, int top)
+{
+	static const char *const KEPT[] = { "map", "handler", "layout", "lost" };
+	struct ebpfdsl_ringbuf_add_opts o = { .sz = sizeof(o) };
+	struct lua_reader_src *cfg = &r->ring[i - 1];
+	int fd, err, handler;
+	char what[64];
+	snprintf(what, sizeof(what), "ringbuf.reader: ring %d", (int)i);
+	if (lua_rawgeti(L, 1, i) != LUA_TTABLE) /* top + 1 */
+		luaL_error(L, "%s: expected a table", what);
+	lua_createtable(L, 0, 6); /* top + 2: the ring, as deliveries read it */
+	for (int k = 0; k < 4; k++) {
+		lua_getfield(L, top + 1, KEPT[k]);
+		lua_setfield(L, top + 2, KEPT[k]);
 	}
+	lua_pushvalue(L, top + 2);
+	keep(L, UV_RINGS, i);
+	lua_getfield(L, top + 1, "map"); /* top + 3 */
+	lua_pushvalue(L, top + 3);
+	keep(L, UV_MAPS, i);
+	lua_getfield(L, top + 1, "fd");
+	fd = ebpfdsl_lua_tofd(L, lua_isnil(L, -1) ? top + 3 : -1, what);
+	if (!(handler = lua_getfield(L, top + 1, "handler") != LUA_TNIL))
+		r->base.unhandled = "a ring has no handler; read it with events() or poll_batch()";
+	if (lua_getfield(L, top + 1, "layout") != LUA_TNIL) {
+		cfg->native = ebpfdsl_lua_tolayout(L, -1) != NULL;
+		cfg->size = ebpfdsl_lua_reader_layout(L, -1, what); /* pushes decode */
+		lua_setfield(L, top + 2, "decode");
+	}
+	read_mode(L, cfg, top + 1, handler, what);
 	if (cfg->mode == MODE_REUSED) { /* sized by its first fill */
 		lua_newtable(L);
-		lua_replace(L, -3);
+		lua_setfield(L, top + 2, "reused");
 	}
-	lua_pop(L, 1);
-	lua_rawseti(L, -2, i + 1);
+	if (lua_getfield(L, top + 1, "lost") != LUA_TNIL) {
+		o.lost_fd = ebpfdsl_lua_tofd(L, -1, what);
+		if (o.lost_fd == 0)
+			luaL_error(L, "%s: fd 0 cannot be a loss map", what);
+	}
+	err = ebpfdsl_ringbuf__add(r->base.native, fd, &o);
+	if (err == -EINVAL || err == -EBADF)
+		luaL_error(L, "%s: %s is not a ringbuf map", what, luaL_tolstring(L, top + 3, NULL));
+	if (err == -EMEDIUMTYPE)
+		luaL_error(L, "%s: the loss map must be a percpu_array (or array) with 4-byte keys and 8-byte values",
+			   what);
+	if (err < 0)
+		return ebpfdsl_lua_fail_libbpf(L, err, "%s", what);
 	lua_settop(L, top);
+	return 0;
 }
 
 /* ringbuf_reader(list[, {poll_interval = ms}]) where list[i] = {map=,
- * fd=, handler=, layout=, mode=, lost=, lost_fd=} -> RingBuf | nil, msg,
- * errno */
+ * fd=, handler=, layout=, mode=, lost=} -> RingBuf | nil, msg, errno */
 static int l_ringbuf_reader(lua_State *L)
 {
 	lua_Integer n, interval = 0;
 	struct reader *r;
 	luaL_checktype(L, 1, LUA_TTABLE);
 	if (!lua_isnoneornil(L, 2)) {
-		luaL_checktype(L, 2, LUA_TTABLE);
+		ebpfdsl_lua_opts_read(L, 2, "ringbuf.reader", reader_rows, NULL);
 		interval = ebpfdsl_lua_optint_field(L, 2, "poll_interval", 0);
 		if (interval < 0 || interval > INT_MAX)
 			return luaL_error(L, "ringbuf.reader: poll_interval must be 0..2^31-1 ms, got %d", (int)interval);
@@ -548,78 +350,20 @@ static int l_ringbuf_reader(lua_State *L)
 	/* created closed, before anything is acquired */
 	r = ebpfdsl_lua_reader_new(L, &ringbuf_type, sizeof(*r) + sizeof(r->ring[0]) * (size_t)n); /* 2 */
 	r->nrings = (int)n;
-	r->handlers = 1;
-	for (int uv = UV_MAPS; uv <= UV_LOST; uv++) {
+	r->base.src = r->ring;
+	for (int uv = UV_MAPS; uv <= UV_RINGS; uv++) {
 		lua_createtable(L, (int)n, 0);
 		lua_setiuservalue(L, 2, uv);
 	}
-	r->base.native = ebpfdsl_ringbuf__new(on_record, r);
+	r->base.native = ebpfdsl_ringbuf__new(ebpfdsl_stage_sample, &r->base.st);
 	if (!r->base.native)
 		return ebpfdsl_lua_fail(L, errno, "ringbuf reader");
-	ebpfdsl_ringbuf__set_poll_interval(rb_of(r), (int)interval);
+	ebpfdsl_ringbuf__set_poll_interval(r->base.native, (int)interval);
 	for (lua_Integer i = 1; i <= n; i++) {
-		struct ebpfdsl_ringbuf_add_opts o = { .sz = sizeof(o) };
-		int top = lua_gettop(L), fd, err, handler;
-		char what[64];
-		snprintf(what, sizeof(what), "ringbuf.reader: ring %d", (int)i);
-		if (lua_rawgeti(L, 1, i) != LUA_TTABLE) /* top + 1 */
-			return luaL_error(L, "%s: expected a table", what);
-		lua_getfield(L, top + 1, "map"); /* top + 2 */
-		lua_getiuservalue(L, 2, UV_MAPS);
-		lua_pushvalue(L, top + 2);
-		lua_rawseti(L, -2, i);
-		lua_pop(L, 1);
-		lua_getfield(L, top + 1, "fd");
-		fd = ebpfdsl_lua_tofd(L, lua_isnil(L, -1) ? top + 2 : -1, what);
-		lua_pop(L, 1);
-
-		lua_getiuservalue(L, 2, UV_HANDLERS);
-		handler = lua_getfield(L, top + 1, "handler") != LUA_TNIL;
-		if (!handler) {
-			r->handlers = 0;
-			lua_pop(L, 1);
-			lua_pushboolean(L, 0);
-		}
-		lua_rawseti(L, -2, i);
-		lua_pop(L, 1);
-
-		lua_getiuservalue(L, 2, UV_LAYOUTS);  /* top + 3 */
-		lua_getiuservalue(L, 2, UV_DECODERS); /* top + 4 */
-		if (lua_getfield(L, top + 1, "layout") == LUA_TNIL) {
-			lua_pop(L, 1);
-			lua_pushboolean(L, 0);
-			lua_pushboolean(L, 0);
-		} else {
-			r->ring[i - 1].native = ebpfdsl_lua_tolayout(L, -1) != NULL;
-			r->ring[i - 1].size = ebpfdsl_lua_reader_layout(L, -1, what); /* pushes decode */
-		}
-		lua_rawseti(L, top + 4, i); /* decode function */
-		lua_rawseti(L, top + 3, i); /* layout */
-		lua_pop(L, 2);
-		read_mode(L, r, top + 1, (int)i - 1, handler, what);
-
-		if (lua_getfield(L, top + 1, "lost") != LUA_TNIL) {
-			o.lost_fd = ebpfdsl_lua_tofd(L, -1, what);
-			if (o.lost_fd == 0)
-				return luaL_error(L, "%s: fd 0 cannot be a loss map", what);
-			lua_getiuservalue(L, 2, UV_LOST);
-			lua_pushvalue(L, -2);
-			lua_rawseti(L, -2, i);
-			lua_pop(L, 1);
-		}
-		lua_pop(L, 1);
-
-		err = ebpfdsl_ringbuf__add(rb_of(r), fd, &o);
-		if (err == -EINVAL || err == -EBADF)
-			return luaL_error(L, "%s: %s is not a ringbuf map", what, luaL_tolstring(L, top + 2, NULL));
-		if (err == -EMEDIUMTYPE)
-			return luaL_error(L, "%s: the loss map must be a percpu_array (or array) with 4-byte keys and "
-					  "8-byte values", what);
-		if (err < 0)
-			return ebpfdsl_lua_fail_libbpf(L, err, "%s", what);
-		lua_settop(L, top);
+		int k = add_ring(L, r, i, 2);
+		if (k)
+			return k;
 	}
-	lua_settop(L, 2);
 	return 1;
 }
 
@@ -627,35 +371,35 @@ static void rb_free(void *rb)
 {
 	ebpfdsl_ringbuf__free(rb);
 }
-
-static const struct lua_reader_type ringbuf_type = {
-	.name = RINGBUF,
-	.poll_what = "ringbuf poll",
-	.nuv = UV_COUNT,
-	.free = rb_free,
-	.fill = fill,
-	.deliver_all = deliver_all,
-};
+static int rb_count(const void *rb)
+{
+	return ebpfdsl_ringbuf__ring_count(rb);
+}
+static int rb_poll(void *rb, int timeout_ms)
+{
+	return ebpfdsl_ringbuf__poll(rb, timeout_ms);
+}
+static int rb_stopped(const void *rb)
+{
+	return ebpfdsl_ringbuf__stopped(rb);
+}
+static int rb_epoll_fd(const void *rb)
+{
+	return ebpfdsl_ringbuf__epoll_fd(rb);
+}
 
 static const luaL_Reg rb_methods[] = {
-	{ "poll", rb_poll },
-	{ "consume", rb_consume },
-	{ "poll_batch", rb_poll_batch },
-	{ "poll_columns", rb_poll_columns },
-	{ "events", rb_events },
-	{ "fd", rb_fd },
-	{ "lost", rb_lost },
-	{ "maps", rb_maps },
-	{ "staged", rb_staged },
-	{ "close", rb_close },
+	{ "poll_batch", rb_poll_batch }, { "poll_columns", rb_poll_columns },
+	{ "events", rb_events },         { "lost", rb_lost },
+	{ "maps", rb_maps },             { "staged", rb_staged },
 	{ NULL, NULL },
 };
 
-static const luaL_Reg rb_meta[] = {
-	{ "__gc", rb_close },
-	{ "__close", rb_close },
-	{ "__tostring", rb_tostring },
-	{ NULL, NULL },
+static const struct lua_reader_type ringbuf_type = {
+	.name = RINGBUF, .poll_what = "ringbuf poll", .unit = "ring",
+	.nuv = UV_COUNT, .uv_error = UV_ERROR, .uv_sources = UV_RINGS,
+	.free = rb_free, .count = rb_count, .poll = rb_poll, .stopped = rb_stopped, .epoll_fd = rb_epoll_fd,
+	.methods = rb_methods,
 };
 
 /* tofd(value[, what]) -> fd: what every fd argument takes (ringbuf.lua
@@ -668,9 +412,13 @@ static int l_tofd(lua_State *L)
 
 void ebpfdsl_lua_open_ringbuf(lua_State *L)
 {
-	ebpfdsl_lua_class(L, RINGBUF, rb_methods, rb_meta);
+	ebpfdsl_lua_reader_class(L, &ringbuf_type);
 	lua_pushcfunction(L, l_ringbuf_reader);
 	lua_setfield(L, -2, "ringbuf_reader");
 	lua_pushcfunction(L, l_tofd);
 	lua_setfield(L, -2, "tofd");
+	ebpfdsl_lua_opts_push_checker(L, "ringbuf.reader", ring_rows);
+	lua_setfield(L, -2, "ringbuf_ring_check");
+	ebpfdsl_lua_opts_push_checker(L, "ringbuf.reader", reader_rows);
+	lua_setfield(L, -2, "ringbuf_reader_check");
 }

@@ -4,46 +4,29 @@
  * encodes. */
 #include <errno.h>
 #include <string.h>
-#include "lua_util.h"
+#include "lua_reader.h"
 
 static const char *const CLASS = "ebpfdsl.UserRingBuf";
 
-enum { UV_MAP = 1, UV_LAYOUT = 2 };
+enum { UV_MAP = 1, UV_LAYOUT, UV_COUNT = UV_LAYOUT };
 
+/* a reader object that only writes: the skeleton's close and __tostring */
 struct lurb {
-	ebpfdsl_user_ringbuf *u; /* NULL: closed */
+	struct lua_reader base; /* base.native: the ebpfdsl_user_ringbuf */
 	int fd;
 };
 
-static struct lurb *check(lua_State *L, int idx)
-{
-	return luaL_checkudata(L, idx, CLASS);
-}
+static const struct lua_reader_type user_ringbuf_type;
 
 static struct lurb *check_open(lua_State *L, int idx)
 {
-	struct lurb *r = check(L, idx);
-	if (!r->u)
-		luaL_error(L, "attempt to use a closed %s", CLASS);
-	return r;
+	return ebpfdsl_lua_reader_check_open(L, idx, &user_ringbuf_type);
 }
 
-static int urb_close(lua_State *L)
+static void urb_describe(lua_State *L, struct lua_reader *base)
 {
-	struct lurb *r = check(L, 1);
-	ebpfdsl_user_ringbuf__free(r->u);
-	r->u = NULL;
-	return 0;
-}
-
-static int urb_tostring(lua_State *L)
-{
-	struct lurb *r = check(L, 1);
-	if (!r->u)
-		lua_pushfstring(L, "%s (closed)", CLASS);
-	else
-		lua_pushfstring(L, "%s on map fd %d (%d bytes)", CLASS, r->fd, (int)ebpfdsl_user_ringbuf__size(r->u));
-	return 1;
+	lua_pushfstring(L, "%s on map fd %d (%d bytes)", CLASS, ((struct lurb *)base)->fd,
+			(int)ebpfdsl_user_ringbuf__size(base->native));
 }
 
 /* user_ringbuf_new(map_or_fd[, layout]) -> UserRingBuf | nil, msg, errno.
@@ -55,16 +38,14 @@ static int l_user_ringbuf_new(lua_State *L)
 	lua_settop(L, 2);
 	if (!lua_isnil(L, 2) && !ebpfdsl_lua_has_method(L, 2, "encode"))
 		return luaL_error(L, "user_ringbuf: the layout must have an :encode() method, got %s", luaL_typename(L, 2));
-	r = lua_newuserdatauv(L, sizeof(*r), 2);
-	r->u = NULL;
+	r = ebpfdsl_lua_reader_new(L, &user_ringbuf_type, sizeof(*r)); /* 3 */
 	r->fd = fd;
-	luaL_setmetatable(L, CLASS);
 	lua_pushvalue(L, 1);
-	lua_setiuservalue(L, -2, UV_MAP);
+	lua_setiuservalue(L, 3, UV_MAP);
 	lua_pushvalue(L, 2);
-	lua_setiuservalue(L, -2, UV_LAYOUT);
-	r->u = ebpfdsl_user_ringbuf__new(fd);
-	if (!r->u) {
+	lua_setiuservalue(L, 3, UV_LAYOUT);
+	r->base.native = ebpfdsl_user_ringbuf__new(fd);
+	if (!r->base.native) {
 		int e = errno;
 		if (e == EINVAL)
 			return ebpfdsl_lua_fail(L, e, "user_ringbuf on fd %d: not a user_ringbuf map", fd);
@@ -79,6 +60,7 @@ static int l_user_ringbuf_new(lua_State *L)
 static int urb_write(lua_State *L)
 {
 	struct lurb *r = check_open(L, 1);
+	ebpfdsl_user_ringbuf *u = r->base.native;
 	lua_Integer timeout = luaL_optinteger(L, 3, 0);
 	const char *data;
 	size_t len;
@@ -101,14 +83,14 @@ static int urb_write(lua_State *L)
 		lua_replace(L, 2);
 	}
 	data = lua_tolstring(L, 2, &len);
-	e = ebpfdsl_user_ringbuf__write(r->u, data, len, (int)timeout);
+	e = ebpfdsl_user_ringbuf__write(u, data, len, (int)timeout);
 	if (e == -ENOSPC)
 		return ebpfdsl_lua_fail(L, e, "write of %d bytes: the ring is full (a BPF program must drain it first)",
 					(int)len);
 	if (e == -E2BIG)
 		return ebpfdsl_lua_fail(L, e, "write of %d bytes: a record and its 8-byte header cannot exceed the "
 					"ring's %d bytes",
-					(int)len, (int)ebpfdsl_user_ringbuf__size(r->u));
+					(int)len, (int)ebpfdsl_user_ringbuf__size(u));
 	if (e)
 		return ebpfdsl_lua_fail(L, e, "write of %d bytes", (int)len);
 	lua_pushboolean(L, 1);
@@ -117,27 +99,28 @@ static int urb_write(lua_State *L)
 
 static int urb_size(lua_State *L)
 {
-	lua_pushinteger(L, ebpfdsl_user_ringbuf__size(check_open(L, 1)->u));
+	lua_pushinteger(L, ebpfdsl_user_ringbuf__size(check_open(L, 1)->base.native));
 	return 1;
+}
+
+static void urb_free(void *u)
+{
+	ebpfdsl_user_ringbuf__free(u);
 }
 
 static const luaL_Reg methods[] = {
 	{ "write", urb_write },
 	{ "size", urb_size },
-	{ "close", urb_close },
 	{ NULL, NULL },
 };
 
-static const luaL_Reg meta[] = {
-	{ "__gc", urb_close },
-	{ "__close", urb_close },
-	{ "__tostring", urb_tostring },
-	{ NULL, NULL },
+static const struct lua_reader_type user_ringbuf_type = {
+	.name = CLASS, .nuv = UV_COUNT, .free = urb_free, .describe = urb_describe, .methods = methods,
 };
 
 void ebpfdsl_lua_open_user_ringbuf(lua_State *L)
 {
-	ebpfdsl_lua_class(L, CLASS, methods, meta);
+	ebpfdsl_lua_reader_class(L, &user_ringbuf_type);
 	lua_pushcfunction(L, l_user_ringbuf_new);
 	lua_setfield(L, -2, "user_ringbuf_new");
 }

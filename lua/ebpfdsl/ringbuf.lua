@@ -2,13 +2,12 @@
 -- Reading ring buffers: ringbuf.reader{[map] = handler, [map2] = {layout =
 -- E, handler = fn, lost = loss_map}} gives an ebpfdsl.RingBuf.
 local core = require "ebpfdsl.core"
-local errors = require "ebpfdsl._errors"
 
 local M = {}
 
-local SPEC_FIELDS = { handler = true, layout = true, lost = true, mode = true }
--- string keys of the spec: options of the reader, not rings
-local READER_OPTIONS = { poll_interval = true }
+-- the fields of a ring's spec and the reader's options are the rows of
+-- csrc/lua/lua_ringbuf.c, checked by core.ringbuf_ring_check and
+-- core.ringbuf_reader_check
 
 local function callable(f)
   if type(f) == "function" then return true end
@@ -34,8 +33,8 @@ local function ring_entry(map, v)
   if callable(v) then
     entry.handler = v
   elseif type(v) == "table" then
-    local unknown = errors.unknown_field(v, SPEC_FIELDS, "ringbuf.reader")
-    if unknown then error(unknown .. " (expected handler, layout, mode, lost)", 3) end
+    local unknown = core.ringbuf_ring_check(v)
+    if unknown then error(unknown, 3) end
     if v.handler ~= nil and not callable(v.handler) then
       error("ringbuf.reader: handler must be a function, got " .. type(v.handler), 3)
     end
@@ -62,13 +61,15 @@ function M.reader(spec)
   end
   local list, opts = {}, nil
   for map, v in pairs(spec) do
-    if READER_OPTIONS[map] then
+    if type(map) == "string" then -- an option; no map or fd is a string
       opts = opts or {}
       opts[map] = v
     else
       list[#list + 1] = ring_entry(map, v)
     end
   end
+  local unknown = opts and core.ringbuf_reader_check(opts)
+  if unknown then error(unknown .. "; the other keys must be ring buffer maps (or fds)", 2) end
   if #list == 0 then error("ringbuf.reader: no ring buffer given", 2) end
   -- ring order by fd, so that a reader over the same maps is the same reader
   table.sort(list, function(a, b) return a.fd < b.fd end)
