@@ -198,6 +198,8 @@ struct ebpfdsl_isa_row {
 EBPFDSL_API const struct ebpfdsl_isa_row *ebpfdsl_isa_row(int op);
 /* Mnemonic by name, or -1. */
 EBPFDSL_API int ebpfdsl_isa_lookup(const char *name);
+/* The name of an enum ebpfdsl_shape ("alu", "ldx"), or NULL. */
+EBPFDSL_API const char *ebpfdsl_shape_name(int shape);
 /* Register by name ("r0".."r10", "fp"), or -1. */
 EBPFDSL_API int ebpfdsl_reg_parse(const char *name);
 /* Size by name ("b", "h", "w", "dw"), or -1; and back. */

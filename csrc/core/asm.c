@@ -410,15 +410,14 @@ static int relax(ebpfdsl_asm *a, size_t *pos)
 		layout(a, pos);
 		for (size_t i = 0; i < a->nitems; i++) {
 			struct item *it = &a->items[i];
-			int shape = it->shape;
+			int grow = ebpfdsl__shapes[it->shape].grow;
 			int64_t dist;
-			if (it->dest == SIZE_MAX || it->relax != RELAX_NONE ||
-			    (shape != EBPFDSL_SHAPE_JA && shape != EBPFDSL_SHAPE_JCOND && shape != EBPFDSL_SHAPE_MAY_GOTO))
+			if (it->dest == SIZE_MAX || it->relax != RELAX_NONE || grow == EBPFDSL__GROW_NONE)
 				continue;
 			dist = (int64_t)pos[it->dest] - (int64_t)pos[i] - 1;
 			if (dist >= INT16_MIN && dist <= INT16_MAX)
 				continue;
-			if (shape == EBPFDSL_SHAPE_MAY_GOTO) /* it has no 32-bit form */
+			if (grow == EBPFDSL__GROW_NEVER) /* it has no 32-bit form */
 				return set_error(a, "%s: may_goto to %s is %lld slots away, beyond its 16-bit range "
 						 "-32768..32767", where(a, it, w, sizeof(w)), dest_name(a, it, d, sizeof(d)),
 						 (long long)dist);
@@ -428,7 +427,7 @@ static int relax(ebpfdsl_asm *a, size_t *pos)
 						 "-32768..32767, and %s",
 						 where(a, it, w, sizeof(w)), dest_name(a, it, d, sizeof(d)), (long long)dist,
 						 a->no_relax ? "relaxation into gotol is off" : "gotol needs cpu v4");
-			it->relax = shape == EBPFDSL_SHAPE_JA ? RELAX_GOTOL :
+			it->relax = grow == EBPFDSL__GROW_GOTOL ? RELAX_GOTOL :
 				    ebpfdsl__invert_jump(it->op.op) >= 0 ? RELAX_INVERTED : RELAX_JSET;
 			changed = 1;
 		}
@@ -488,7 +487,6 @@ static void encode_item(ebpfdsl_asm *a, const struct item *it, const size_t *pos
 	struct bpf_insn *out = a->out + pos[i];
 	struct ebpfdsl_op op, gotol;
 	int64_t to;
-	int shape = it->shape;
 
 	if (it->dest == SIZE_MAX) {
 		ebpfdsl__encode(&it->op, out);
@@ -527,7 +525,7 @@ static void encode_item(ebpfdsl_asm *a, const struct item *it, const size_t *pos
 	default:
 		break;
 	}
-	if (shape == EBPFDSL_SHAPE_CALL_LOCAL || shape == EBPFDSL_SHAPE_LD_FUNC) {
+	if (ebpfdsl__shapes[it->shape].jump == EBPFDSL__JUMP_IMM) {
 		op.has |= EBPFDSL_HAS_IMM;
 		op.imm = to - (int64_t)pos[i] - 1;
 	} else {

@@ -27,29 +27,103 @@ static inline const struct ebpfdsl_isa_row *ebpfdsl__row(int op)
 	return &ebpfdsl__isa_rows[op];
 }
 
-/* The shape table (isa.c), one row per enum ebpfdsl_shape: what the
- * validator, encoder and assembler know of a shape, kept once. */
+/* The shape table (isa.c), one row per enum ebpfdsl_shape: all that the
+ * validator, encoder, decoder, printer and assembler know of a shape. */
 enum {
 	EBPFDSL__JUMP_NONE, /* goes nowhere */
 	EBPFDSL__JUMP_OFF,  /* a numeric distance lives in off */
 	EBPFDSL__JUMP_IMM,  /* in imm (local calls, ld_func) */
 	EBPFDSL__JUMP_RAW   /* raw bytes: the opcode tells */
 };
+/* How a jump whose distance exceeds 16 bits grows (asm.c). */
+enum {
+	EBPFDSL__GROW_NONE,   /* its distance field is wide enough, or no jump */
+	EBPFDSL__GROW_GOTOL,  /* ja L -> gotol L */
+	EBPFDSL__GROW_INVERT, /* if c goto L -> if !c goto +1; gotol L (jset: one more hop) */
+	EBPFDSL__GROW_NEVER   /* no 32-bit form: an error (may_goto) */
+};
+/* Where a field of the encoded instruction comes from (encoding) and
+ * goes to (decoding). An op field absent from `has` encodes as 0. */
+enum {
+	EBPFDSL__FROM_ZERO, /* always 0 */
+	EBPFDSL__FROM_SRC,  /* op->src */
+	EBPFDSL__FROM_OFF,  /* op->off */
+	EBPFDSL__FROM_IMM,  /* op->imm */
+	EBPFDSL__FROM_BITS, /* op->bits */
+	EBPFDSL__FROM_ROW,  /* the row's aux (what tells rows of one opcode apart) */
+	EBPFDSL__FROM_AUX,  /* op->aux */
+	EBPFDSL__FROM_HIGH  /* the high 32 bits of op->imm */
+};
+/* How registers print: by the row's class (r/w), always r, or by the
+ * access size (w below 64 bits). */
+enum { EBPFDSL__REGS_CLASS, EBPFDSL__REGS_R, EBPFDSL__REGS_SIZE };
 struct ebpfdsl__shape {
+	const char *name;       /* what core.isa() calls it */
 	unsigned char slots;    /* 2 for lddw and its kin */
 	unsigned char jump;     /* EBPFDSL__JUMP_*: where a distance lives */
 	unsigned char followed; /* the assembler resolves a numeric distance
 				   (may_goto's is never relaxed, so it is not) */
+	unsigned char grow;     /* EBPFDSL__GROW_*: past 16 bits */
 	unsigned req, opt;      /* EBPFDSL_HAS_* fields required, allowed */
 	unsigned one1, one2;    /* up to two pairs: exactly one of each */
+	unsigned unset0;        /* optional fields the decoder leaves out when 0 */
+	unsigned char any_reg;  /* registers up to 15 pass (raw bytes) */
+	unsigned char sizes;    /* sizes allowed, a bit per BPF_SIZE >> 3 */
+	const char *size_where; /* "here", "for atomics": the refusal's words */
+	unsigned char bits, bits32; /* widths allowed (bit k: 8 << k), 64- and 32-bit rows */
+	unsigned char enc[4];   /* EBPFDSL__FROM_* of src_reg, off, imm, and the second slot's imm */
+	unsigned char r_imm, r_off, r_aux; /* EBPFDSL__R_*: ranges of imm, off, aux */
+	unsigned char regs;     /* EBPFDSL__REGS_* */
+	const char *print;      /* the printer's template (print.c says its % words) */
 };
 extern const struct ebpfdsl__shape ebpfdsl__shapes[];
+
+/* The ranges operands are checked against (isa.c): a 64-bit row's bounds
+ * and a 32-bit twin's (ALU, JMP32), and the name the refusal uses. */
+enum {
+	EBPFDSL__R_NONE,
+	EBPFDSL__R_ALU,    /* by the operation: shift, divisor or immediate */
+	EBPFDSL__R_SIZED,  /* by the access size: the four that follow, in BPF_SIZE order */
+	EBPFDSL__R_ST_W, EBPFDSL__R_ST_H, EBPFDSL__R_ST_B, EBPFDSL__R_ST_DW,
+	EBPFDSL__R_IMM, EBPFDSL__R_IMM_ANY, EBPFDSL__R_SHIFT, EBPFDSL__R_DIVISOR,
+	EBPFDSL__R_JUMP16, EBPFDSL__R_JUMP32, EBPFDSL__R_ASPACE, EBPFDSL__R_HELPER, EBPFDSL__R_CALL,
+	EBPFDSL__R_BTF, EBPFDSL__R_FD_IDX, EBPFDSL__R_VALUE_OFF, EBPFDSL__R_PKT_OFF, EBPFDSL__R_MEM_OFF,
+	EBPFDSL__R_CODE, EBPFDSL__R_RAW_OFF, EBPFDSL__R_RAW_IMM,
+	EBPFDSL__R_COUNT_
+};
+struct ebpfdsl__range {
+	const char *what;
+	int64_t lo, hi, lo32, hi32;
+	const char *zero;       /* refusal of 0, or NULL when 0 is fine */
+};
+extern const struct ebpfdsl__range ebpfdsl__ranges[];
 
 /* Slots an instruction of this shape takes (2 for lddw and its kin). */
 static inline int ebpfdsl__shape_slots(int shape)
 {
 	return ebpfdsl__shapes[shape].slots;
 }
+
+/* Is the row one of the 32-bit twins (BPF_ALU, BPF_JMP32)? */
+static inline int ebpfdsl__narrow(const struct ebpfdsl_isa_row *row)
+{
+	return BPF_CLASS(row->code) == BPF_ALU || BPF_CLASS(row->code) == BPF_JMP32;
+}
+
+/* The shape takes src or imm, and the opcode's source bit tells which. */
+static inline int ebpfdsl__shape_x(const struct ebpfdsl__shape *sh)
+{
+	return sh->one1 == (EBPFDSL_HAS_SRC | EBPFDSL_HAS_IMM);
+}
+
+/* The operands give the opcode's size bits. */
+static inline int ebpfdsl__shape_sized(const struct ebpfdsl__shape *sh)
+{
+	return (sh->req & EBPFDSL_HAS_SIZE) != 0;
+}
+
+/* The name of one EBPFDSL_HAS_* bit ("dst", "value_offset"). */
+const char *ebpfdsl__field_name(unsigned bit);
 
 /* Checks that `op` has the operands its shape needs, each in range, and
  * that `cpu` has the instruction. On error writes a message to err and
