@@ -125,6 +125,47 @@ static inline int ebpfdsl__shape_sized(const struct ebpfdsl__shape *sh)
 /* The name of one EBPFDSL_HAS_* bit ("dst", "value_offset"). */
 const char *ebpfdsl__field_name(unsigned bit);
 
+/* What validation reads per row and per shape, resolved at load from
+ * the tables (encode.c): a row's operand bounds by its class and
+ * operation, and a bit per `has` value that check_fields passes. */
+struct ebpfdsl__bound {
+	int64_t lo, hi;
+	unsigned char range;   /* EBPFDSL__R_*; R_SIZED: by the access size */
+};
+struct ebpfdsl__row_bounds {
+	struct ebpfdsl__bound imm, off, aux;
+	unsigned char bits;    /* widths allowed, bit k: 8 << k */
+	unsigned char nonzero; /* imm 0 is refused (a divisor) */
+};
+#define EBPFDSL__HAS_VALUES (EBPFDSL_HAS_CODE << 1)
+extern struct ebpfdsl__row_bounds ebpfdsl__bounds[];
+extern uint64_t ebpfdsl__fields_ok[][EBPFDSL__HAS_VALUES / 64];
+
+/* The usual instruction in a few comparisons, inline where it is hot:
+ * its fields (one bit of ebpfdsl__fields_ok), registers r0..r10, a size
+ * the shape allows, operands within the row's bounds. 0 says nothing:
+ * ebpfdsl__validate_row looks again (a width, raw bytes, a store's
+ * immediate, r11..r15 of raw, an error). The cpu is the caller's. */
+static inline int ebpfdsl__fast_valid(const struct ebpfdsl_op *op, const struct ebpfdsl_isa_row *row)
+{
+	const struct ebpfdsl__row_bounds *b = &ebpfdsl__bounds[row - ebpfdsl__isa_rows];
+	unsigned has = op->has;
+	if (has >= EBPFDSL__HAS_VALUES || !(ebpfdsl__fields_ok[row->shape][has / 64] & (1ull << (has % 64))) ||
+	    (has & (EBPFDSL_HAS_BITS | EBPFDSL_HAS_CODE)))
+		return 0;
+	if (((has & EBPFDSL_HAS_DST) && (unsigned)op->dst > BPF_REG_10) ||
+	    ((has & EBPFDSL_HAS_SRC) && (unsigned)op->src > BPF_REG_10))
+		return 0;
+	if ((has & EBPFDSL_HAS_SIZE) && (((unsigned)op->size & ~(unsigned)EBPFDSL_SIZE_DW) ||
+					 !(ebpfdsl__shapes[row->shape].sizes & (1u << (op->size >> 3)))))
+		return 0;
+	if ((has & EBPFDSL_HAS_IMM) && (op->imm < b->imm.lo || op->imm > b->imm.hi || (b->nonzero && op->imm == 0)))
+		return 0;
+	if ((has & EBPFDSL_HAS_OFF) && (op->off < b->off.lo || op->off > b->off.hi))
+		return 0;
+	return !(has & EBPFDSL_HAS_AUX) || (op->aux >= b->aux.lo && op->aux <= b->aux.hi);
+}
+
 /* Checks that `op` has the operands its shape needs, each in range, and
  * that `cpu` has the instruction. On error writes a message to err and
  * returns -1. Targets are accepted unresolved. */

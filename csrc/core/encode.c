@@ -52,17 +52,10 @@ static void list_names(unsigned mask, const char *const *names, const char *last
 		}
 }
 
-/* Per row, the bounds of its operands, resolved once from its shape's
- * ranges by the row's class (32-bit twins) and operation (ALU shifts
- * and divisions): validation is a few comparisons. */
-struct bound {
-	int64_t lo, hi;
-	unsigned char range; /* EBPFDSL__R_*; R_SIZED: by the access size */
-};
-static struct row_bounds {
-	struct bound imm, off, aux;
-	unsigned char bits; /* widths allowed, bit k: 8 << k */
-} bounds[EBPFDSL_OP_COUNT_];
+/* The per-row bounds and per-shape field sets fast_valid reads (core.h),
+ * filled at load from the tables. */
+struct ebpfdsl__row_bounds ebpfdsl__bounds[EBPFDSL_OP_COUNT_];
+uint64_t ebpfdsl__fields_ok[EBPFDSL_SHAPE_RAW + 1][EBPFDSL__HAS_VALUES / 64];
 
 /* What an ALU immediate is, by BPF_OP >> 4: an immediate unless told. */
 static const unsigned char alu_imm[16] = {
@@ -70,12 +63,15 @@ static const unsigned char alu_imm[16] = {
 	[BPF_DIV >> 4] = EBPFDSL__R_DIVISOR, [BPF_MOD >> 4] = EBPFDSL__R_DIVISOR,
 };
 
-static struct bound resolve(int range, const struct ebpfdsl_isa_row *row)
+static struct ebpfdsl__bound resolve(int range, const struct ebpfdsl_isa_row *row)
 {
-	struct bound b = { 0, 0, (unsigned char)range };
+	struct ebpfdsl__bound b = { INT64_MIN, INT64_MAX, (unsigned char)range };
 	if (range == EBPFDSL__R_ALU)
 		b.range = alu_imm[BPF_OP(row->code) >> 4] ? alu_imm[BPF_OP(row->code) >> 4] : EBPFDSL__R_IMM;
-	if (b.range != EBPFDSL__R_NONE && b.range != EBPFDSL__R_SIZED) {
+	if (b.range == EBPFDSL__R_SIZED) { /* by the size: fast_ok leaves it to check_bound */
+		b.lo = 1;
+		b.hi = 0;
+	} else if (b.range != EBPFDSL__R_NONE) {
 		const struct ebpfdsl__range *r = &ebpfdsl__ranges[b.range];
 		b.lo = ebpfdsl__narrow(row) ? r->lo32 : r->lo;
 		b.hi = ebpfdsl__narrow(row) ? r->hi32 : r->hi;
@@ -83,19 +79,28 @@ static struct bound resolve(int range, const struct ebpfdsl_isa_row *row)
 	return b;
 }
 
+static int check_fields(const struct ebpfdsl_op *op, const struct ebpfdsl__shape *sh, char *err, size_t errlen);
+
 __attribute__((constructor)) static void resolve_bounds(void)
 {
+	for (int shape = 0; shape <= EBPFDSL_SHAPE_RAW; shape++)
+		for (unsigned has = 0; has < EBPFDSL__HAS_VALUES; has++) {
+			struct ebpfdsl_op op = { .has = has };
+			if (check_fields(&op, &ebpfdsl__shapes[shape], NULL, 0) == 0)
+				ebpfdsl__fields_ok[shape][has / 64] |= 1ull << (has % 64);
+		}
 	for (int i = 0; i < EBPFDSL_OP_COUNT_; i++) {
 		const struct ebpfdsl_isa_row *row = ebpfdsl__row(i);
 		const struct ebpfdsl__shape *sh = &ebpfdsl__shapes[row->shape];
-		bounds[i].imm = resolve(sh->r_imm, row);
-		bounds[i].off = resolve(sh->r_off, row);
-		bounds[i].aux = resolve(sh->r_aux, row);
-		bounds[i].bits = ebpfdsl__narrow(row) ? sh->bits32 : sh->bits;
+		ebpfdsl__bounds[i].imm = resolve(sh->r_imm, row);
+		ebpfdsl__bounds[i].off = resolve(sh->r_off, row);
+		ebpfdsl__bounds[i].aux = resolve(sh->r_aux, row);
+		ebpfdsl__bounds[i].bits = ebpfdsl__narrow(row) ? sh->bits32 : sh->bits;
+		ebpfdsl__bounds[i].nonzero = ebpfdsl__ranges[ebpfdsl__bounds[i].imm.range].zero != NULL;
 	}
 }
 
-static int check_bound(const struct bound *b, int64_t v, int size, char *err, size_t errlen)
+static int check_bound(const struct ebpfdsl__bound *b, int64_t v, int size, char *err, size_t errlen)
 {
 	const struct ebpfdsl__range *r = &ebpfdsl__ranges[b->range];
 	int64_t lo = b->lo, hi = b->hi;
@@ -185,22 +190,13 @@ int ebpfdsl__validate(const struct ebpfdsl_op *op, int cpu, char *err, size_t er
 	return ebpfdsl__validate_row(op, row, cpu, err, errlen);
 }
 
-int ebpfdsl__validate_row(const struct ebpfdsl_op *op, const struct ebpfdsl_isa_row *row, int cpu, char *err,
-			  size_t errlen)
+static __attribute__((noinline)) int check(const struct ebpfdsl_op *op, const struct ebpfdsl_isa_row *row,
+					   const struct ebpfdsl__row_bounds *b, char *err, size_t errlen)
 {
 	const struct ebpfdsl__shape *sh = &ebpfdsl__shapes[row->shape];
-	const struct row_bounds *b = &bounds[row - ebpfdsl__isa_rows];
 	unsigned has = op->has;
 
-	if (row->cpu > cpu)
-		return fail(err, errlen, "needs cpu v%d (assembling for v%d)", row->cpu, cpu);
-	if (check_fields(op, sh, err, errlen))
-		return -1;
-	/* sets only for what the usual instruction lacks: a size, a width,
-	 * a register outside r0..r10 */
-	if (((has & (Z | B)) || ((has & D) && (unsigned)op->dst > BPF_REG_10) ||
-	     ((has & S) && (unsigned)op->src > BPF_REG_10)) &&
-	    check_sets(op, sh, b->bits, err, errlen))
+	if (check_fields(op, sh, err, errlen) || check_sets(op, sh, b->bits, err, errlen))
 		return -1;
 	if ((has & C) && (op->code < 0 || op->code > 255))
 		return fail(err, errlen, "code %d out of range 0..255", op->code);
@@ -211,6 +207,15 @@ int ebpfdsl__validate_row(const struct ebpfdsl_op *op, const struct ebpfdsl_isa_
 	if ((has & A) && b->aux.range && check_bound(&b->aux, op->aux, op->size, err, errlen))
 		return -1;
 	return 0;
+}
+
+int ebpfdsl__validate_row(const struct ebpfdsl_op *op, const struct ebpfdsl_isa_row *row, int cpu, char *err,
+			  size_t errlen)
+{
+	const struct ebpfdsl__row_bounds *b = &ebpfdsl__bounds[row - ebpfdsl__isa_rows];
+	if (row->cpu > cpu)
+		return fail(err, errlen, "needs cpu v%d (assembling for v%d)", row->cpu, cpu);
+	return ebpfdsl__fast_valid(op, row) ? 0 : check(op, row, b, err, errlen);
 }
 
 /* The fields of the encoded instruction come from where the shape says
@@ -229,8 +234,6 @@ int ebpfdsl__encode(const struct ebpfdsl_op *op, struct bpf_insn *out)
 	v[EBPFDSL__FROM_IMM] = (has & I) ? op->imm : 0;
 	v[EBPFDSL__FROM_BITS] = op->bits;
 	v[EBPFDSL__FROM_ROW] = row->aux;
-	v[EBPFDSL__FROM_AUX] = (has & A) ? op->aux : 0;
-	v[EBPFDSL__FROM_HIGH] = (int64_t)((uint64_t)v[EBPFDSL__FROM_IMM] >> 32);
 	if (has & C)
 		code = op->code;
 	else if (ebpfdsl__shape_sized(sh))
@@ -244,6 +247,8 @@ int ebpfdsl__encode(const struct ebpfdsl_op *op, struct bpf_insn *out)
 	out[0].imm = (int32_t)(uint32_t)(uint64_t)v[sh->enc[2]];
 	if (sh->slots == 1)
 		return 1;
+	v[EBPFDSL__FROM_AUX] = (has & A) ? op->aux : 0;
+	v[EBPFDSL__FROM_HIGH] = (int64_t)((uint64_t)v[EBPFDSL__FROM_IMM] >> 32);
 	memset(&out[1], 0, sizeof(out[1]));
 	out[1].imm = (int32_t)(uint32_t)(uint64_t)v[sh->enc[3]];
 	return 2;
