@@ -250,6 +250,9 @@ static __attribute__((noinline)) int refuse(ebpfdsl_asm *a, const struct ebpfdsl
 /* Room for two more slots (and their bits in inner). */
 static __attribute__((noinline)) int grow_slots(ebpfdsl_asm *a)
 {
+	/* a first 128 KiB that most programs never outgrow; glibc serves it
+	 * by mmap once, then raises its trim threshold past it, so assembling
+	 * one program after another does not fault the heap in each time */
 	size_t n = a->capslots ? a->capslots * 2 : 16384;
 	struct bpf_insn *out = realloc(a->out, n * sizeof(*out));
 	uint64_t *inner;
