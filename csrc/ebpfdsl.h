@@ -207,6 +207,10 @@ EBPFDSL_API int ebpfdsl_size_parse(const char *name);
 EBPFDSL_API const char *ebpfdsl_size_name(int size);
 /* Slots the instruction takes in the program (2 for lddw and its kin). */
 EBPFDSL_API int ebpfdsl_op_slots(const struct ebpfdsl_op *op);
+/* The field a numeric jump distance lives in, EBPFDSL_HAS_OFF (jumps) or
+ * EBPFDSL_HAS_IMM (local calls, ld_func); 0 for what goes nowhere and for
+ * raw bytes. A label (target) stands in for it. */
+EBPFDSL_API unsigned ebpfdsl_op_jump_field(const struct ebpfdsl_op *op);
 
 /* Shorthands for C users; each returns a filled ebpfdsl_op. */
 EBPFDSL_API struct ebpfdsl_op ebpfdsl_op_imm(int op, int dst, int64_t imm);

@@ -226,6 +226,16 @@ int ebpfdsl_op_slots(const struct ebpfdsl_op *op)
 	return row ? ebpfdsl__shape_slots(row->shape) : 1;
 }
 
+unsigned ebpfdsl_op_jump_field(const struct ebpfdsl_op *op)
+{
+	const struct ebpfdsl_isa_row *row = ebpfdsl_isa_row(op->op);
+	switch (row ? ebpfdsl__shapes[row->shape].jump : EBPFDSL__JUMP_NONE) {
+	case EBPFDSL__JUMP_OFF: return EBPFDSL_HAS_OFF;
+	case EBPFDSL__JUMP_IMM: return EBPFDSL_HAS_IMM;
+	default: return 0;
+	}
+}
+
 int ebpfdsl__invert_jump(int op)
 {
 	switch (op) {
