@@ -199,6 +199,8 @@ struct ebpfdsl_isa_row {
 EBPFDSL_API const struct ebpfdsl_isa_row *ebpfdsl_isa_row(int op);
 /* Mnemonic by name, or -1. */
 EBPFDSL_API int ebpfdsl_isa_lookup(const char *name);
+/* The name of an enum ebpfdsl_shape ("alu", "ldx"), or NULL. */
+EBPFDSL_API const char *ebpfdsl_shape_name(int shape);
 /* Register by name ("r0".."r10", "fp"), or -1. */
 EBPFDSL_API int ebpfdsl_reg_parse(const char *name);
 /* Size by name ("b", "h", "w", "dw"), or -1; and back. */
@@ -206,6 +208,10 @@ EBPFDSL_API int ebpfdsl_size_parse(const char *name);
 EBPFDSL_API const char *ebpfdsl_size_name(int size);
 /* Slots the instruction takes in the program (2 for lddw and its kin). */
 EBPFDSL_API int ebpfdsl_op_slots(const struct ebpfdsl_op *op);
+/* The field a numeric jump distance lives in, EBPFDSL_HAS_OFF (jumps) or
+ * EBPFDSL_HAS_IMM (local calls, ld_func); 0 for what goes nowhere and for
+ * raw bytes. A label (target) stands in for it. */
+EBPFDSL_API unsigned ebpfdsl_op_jump_field(const struct ebpfdsl_op *op);
 
 /* Shorthands for C users; each returns a filled ebpfdsl_op. */
 EBPFDSL_API struct ebpfdsl_op ebpfdsl_op_imm(int op, int dst, int64_t imm);

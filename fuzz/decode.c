@@ -28,13 +28,10 @@ static void assemble_same(const struct bpf_insn *insns, size_t cnt, const struct
 		struct ebpfdsl_op op = ops[k];
 		int64_t to = ebpfdsl_op_jump_target(&op, pc);
 		if (labels && to >= 0 && (size_t)to <= cnt && starts[to] == 2) {
-			const struct ebpfdsl_isa_row *row = ebpfdsl_isa_row(op.op);
 			snprintf(names[to], sizeof(names[to]), "L%lld", (long long)to);
 			op.target = names[to];
 			op.has |= EBPFDSL_HAS_TARGET;
-			op.has &= ~(unsigned)EBPFDSL_HAS_OFF;
-			if (row->shape == EBPFDSL_SHAPE_CALL_LOCAL || row->shape == EBPFDSL_SHAPE_LD_FUNC)
-				op.has &= ~(unsigned)EBPFDSL_HAS_IMM;
+			op.has &= ~ebpfdsl_op_jump_field(&op); /* the label stands in for the distance */
 		}
 		ebpfdsl_asm__emit(a, &op);
 		pc += (size_t)ebpfdsl_op_slots(&ops[k]);

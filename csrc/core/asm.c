@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: MIT */
-/* The assembler: instructions and labels are recorded as emitted, and
- * resolved once at finalize, where jumps out of 16-bit range are relaxed
- * into gotol. Numeric jump offsets count slots as emitted and are
- * resolved like labels, to the instruction that started there, so that
- * relaxation elsewhere moves them along. The first error is kept and
- * reported with the instruction index and the label before it. */
+/* The assembler: each instruction is checked and encoded as emitted; the
+ * ones that go somewhere (a label, or a numeric offset the shape follows)
+ * are kept aside and resolved once at finalize, where jumps out of 16-bit
+ * range are relaxed into gotol. Numeric jump offsets count slots as
+ * emitted and are resolved like labels, to the instruction that started
+ * there, so that relaxation elsewhere moves them along. The first error
+ * is kept and reported with the instruction index and the label before it. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,30 +19,35 @@ enum relax {
 	RELAX_JSET       /* if a & b goto L -> if a & b goto +1; goto +1; gotol L */
 };
 
-struct item {
-	struct ebpfdsl_op op;
-	int shape;      /* its row's, looked up once */
-	int jumps;      /* its shape can go somewhere (numeric_jump asks) */
-	int label;      /* label id the op goes to, or -1 */
-	int after;      /* id of the last label defined before it, or -1 */
+/* An instruction that goes somewhere, kept until finalize: its bytes
+ * are in out (the distance 0 for a label), patched once it is known. */
+struct jump {
+	int op;         /* enum ebpfdsl_mnemonic */
 	size_t slot;    /* slot as emitted, before relaxation */
+	int label;      /* label id it goes to, or -1: a numeric offset */
+	int after;      /* id of the last label defined before it, or -1 */
 	int relax;      /* enum relax */
-	size_t dest;    /* at finalize: the item it goes to (nitems: the end),
-	                 * or SIZE_MAX for none and for numeric offsets that
-	                 * land where no instruction starts */
+	size_t dest;    /* at finalize: the emitted slot it goes to (the end
+	                 * included), or SIZE_MAX for numeric offsets that land
+	                 * where no instruction starts, and raw jumps */
+	size_t grown;   /* slots the jumps before it grew: where it moved */
 };
 
 struct label {
 	size_t name;    /* offset of its name in the assembler's names */
 	uint32_t hash;
-	size_t item;    /* index of the item it stands before; SIZE_MAX: undefined */
-	size_t first_use;
+	size_t slot;    /* emitted slot it stands before (final slot after
+	                 * finalize); SIZE_MAX: undefined */
+	size_t first_use; /* the jump that first named it, or SIZE_MAX */
 };
 
 struct ebpfdsl_asm {
 	int cpu, no_relax;
-	struct item *items;
-	size_t nitems, capitems, slots;
+	struct bpf_insn *out; /* encoded as emitted; relaxed at finalize */
+	size_t slots, capslots;
+	uint64_t *inner;      /* a bit per slot: the second slot of lddw and its kin */
+	struct jump *jumps;
+	size_t njumps, capjumps;
 	struct label *labels;
 	size_t nlabels, caplabels;
 	int *buckets;   /* open addressing over labels, -1 empty */
@@ -49,7 +55,6 @@ struct ebpfdsl_asm {
 	char *names;    /* every label's name, NUL-terminated, one after another */
 	size_t names_len, names_cap;
 	int last_label;
-	struct bpf_insn *out;
 	size_t nout;
 	int finalized, failed;
 	char err[EBPFDSL_ERRLEN];
@@ -80,7 +85,8 @@ void ebpfdsl_asm__free(ebpfdsl_asm *a)
 	free(a->names);
 	free(a->labels);
 	free(a->buckets);
-	free(a->items);
+	free(a->jumps);
+	free(a->inner);
 	free(a->out);
 	free(a);
 }
@@ -115,14 +121,19 @@ static const char *label_name(const ebpfdsl_asm *a, int id)
 }
 
 /* "insn 12 (jeq, after label 'loop')" */
-static const char *where(const ebpfdsl_asm *a, const struct item *it, char *buf, size_t len)
+static const char *where(const ebpfdsl_asm *a, size_t slot, int op, int after, char *buf, size_t len)
 {
-	const struct ebpfdsl_isa_row *row = ebpfdsl_isa_row(it->op.op);
-	if (it->after >= 0)
-		snprintf(buf, len, "insn %zu (%s, after label '%s')", it->slot, row->name, label_name(a, it->after));
+	const struct ebpfdsl_isa_row *row = ebpfdsl_isa_row(op);
+	if (after >= 0)
+		snprintf(buf, len, "insn %zu (%s, after label '%s')", slot, row->name, label_name(a, after));
 	else
-		snprintf(buf, len, "insn %zu (%s)", it->slot, row->name);
+		snprintf(buf, len, "insn %zu (%s)", slot, row->name);
 	return buf;
+}
+
+static const char *where_jump(const ebpfdsl_asm *a, const struct jump *j, char *buf, size_t len)
+{
+	return where(a, j->slot, j->op, j->after, buf, len);
 }
 
 static uint32_t hash(const char *s)
@@ -198,7 +209,7 @@ static int intern(ebpfdsl_asm *a, const char *name)
 	if (a->labels[a->nlabels].name == SIZE_MAX)
 		return -1;
 	a->labels[a->nlabels].hash = h;
-	a->labels[a->nlabels].item = SIZE_MAX;
+	a->labels[a->nlabels].slot = SIZE_MAX;
 	a->labels[a->nlabels].first_use = SIZE_MAX;
 	a->buckets[k] = (int)a->nlabels;
 	return (int)a->nlabels++;
@@ -216,92 +227,119 @@ int ebpfdsl_asm__label(ebpfdsl_asm *a, const char *name)
 	id = intern(a, name);
 	if (id < 0)
 		return set_error(a, "out of memory");
-	if (a->labels[id].item != SIZE_MAX) {
-		size_t first = a->labels[id].item;
-		size_t first_slot = first < a->nitems ? a->items[first].slot : a->slots;
+	if (a->labels[id].slot != SIZE_MAX)
 		return set_error(a, "insn %zu: duplicate label '%s' (first defined at insn %zu)", a->slots, name,
-				 first_slot);
-	}
-	a->labels[id].item = a->nitems;
+				 a->labels[id].slot);
+	a->labels[id].slot = a->slots;
 	a->last_label = id;
 	return 0;
 }
 
 /* The error of an op the validator refused, or of a target without a
  * name: kept out of emit so that its buffers cost emit nothing. */
-static __attribute__((noinline)) int refuse(ebpfdsl_asm *a, const struct item *it, const char *why)
+static __attribute__((noinline)) int refuse(ebpfdsl_asm *a, const struct ebpfdsl_op *op, const char *why)
 {
 	char msg[EBPFDSL_ERRLEN - 64], w[160];
 	if (!why) {
-		ebpfdsl__validate(&it->op, a->cpu, msg, sizeof(msg));
+		ebpfdsl__validate(op, a->cpu, msg, sizeof(msg));
 		why = msg;
 	}
-	return set_error(a, "%s: %s", where(a, it, w, sizeof(w)), why);
+	return set_error(a, "%s: %s", where(a, a->slots, op->op, a->last_label, w, sizeof(w)), why);
+}
+
+/* Room for two more slots (and their bits in inner). */
+static __attribute__((noinline)) int grow_slots(ebpfdsl_asm *a)
+{
+	/* a first 128 KiB that most programs never outgrow; glibc serves it
+	 * by mmap once, then raises its trim threshold past it, so assembling
+	 * one program after another does not fault the heap in each time */
+	size_t n = a->capslots ? a->capslots * 2 : 16384;
+	struct bpf_insn *out = realloc(a->out, n * sizeof(*out));
+	uint64_t *inner;
+	if (!out)
+		return -1;
+	a->out = out;
+	inner = realloc(a->inner, n / 64 * sizeof(*inner));
+	if (!inner)
+		return -1;
+	memset(inner + a->capslots / 64, 0, (n - a->capslots) / 64 * sizeof(*inner));
+	a->inner = inner;
+	a->capslots = n;
+	return 0;
+}
+
+/* Keeps an instruction that goes somewhere for finalize, and encodes
+ * one that goes to a label with the distance 0. */
+static __attribute__((noinline)) int keep_jump(ebpfdsl_asm *a, const struct ebpfdsl_op *op)
+{
+	struct jump *j;
+	if (a->njumps == a->capjumps) {
+		size_t n = a->capjumps ? a->capjumps * 2 : 64;
+		struct jump *p = realloc(a->jumps, n * sizeof(*p));
+		if (!p)
+			return set_error(a, "out of memory");
+		a->jumps = p;
+		a->capjumps = n;
+	}
+	j = &a->jumps[a->njumps];
+	j->op = op->op;
+	j->slot = a->slots;
+	j->label = -1;
+	j->after = a->last_label;
+	j->relax = RELAX_NONE;
+	j->dest = SIZE_MAX;
+	j->grown = 0;
+	if (op->has & EBPFDSL_HAS_TARGET) {
+		struct ebpfdsl_op at = *op;
+		if (!op->target || !*op->target)
+			return refuse(a, op, "target needs a non-empty label name");
+		j->label = intern(a, op->target);
+		if (j->label < 0)
+			return set_error(a, "out of memory");
+		if (a->labels[j->label].first_use == SIZE_MAX)
+			a->labels[j->label].first_use = a->njumps;
+		/* the distance goes where a numeric one would */
+		at.has &= ~(unsigned)EBPFDSL_HAS_TARGET;
+		if (ebpfdsl__shapes[ebpfdsl__row(op->op)->shape].jump == EBPFDSL__JUMP_IMM) {
+			at.has |= EBPFDSL_HAS_IMM;
+			at.imm = 0;
+		} else {
+			at.has |= EBPFDSL_HAS_OFF;
+			at.off = 0;
+		}
+		ebpfdsl__encode(&at, a->out + a->slots);
+	}
+	a->njumps++;
+	return 0;
 }
 
 int ebpfdsl_asm__emit(ebpfdsl_asm *a, const struct ebpfdsl_op *op)
 {
 	const struct ebpfdsl_isa_row *row;
-	struct item *it;
+	const struct ebpfdsl__shape *sh;
 	if (a->failed)
 		return -1;
 	if (a->finalized)
 		return set_error(a, "emit after finalize");
-	if (a->nitems == a->capitems) {
-		size_t n = a->capitems ? a->capitems * 2 : 64;
-		struct item *p = realloc(a->items, n * sizeof(*p));
-		if (!p)
-			return set_error(a, "out of memory");
-		a->items = p;
-		a->capitems = n;
-	}
-	it = &a->items[a->nitems];
-	it->op = *op;
-	it->label = -1;
-	it->after = a->last_label;
-	it->slot = a->slots;
-	it->relax = RELAX_NONE;
-	it->dest = SIZE_MAX;
 	if (op->op < 0 || op->op >= EBPFDSL_OP_COUNT_)
 		return set_error(a, "insn %zu: unknown mnemonic number %d", a->slots, op->op);
 	row = ebpfdsl__row(op->op); /* inline, where ebpfdsl_isa_row is a call */
-	if (ebpfdsl__validate_row(op, row, a->cpu, NULL, 0)) /* no text unless refused */
-		return refuse(a, it, NULL);
-	it->shape = row->shape;
-	it->jumps = ebpfdsl__shapes[it->shape].followed;
-	if (op->has & EBPFDSL_HAS_TARGET) {
-		if (!op->target || !*op->target)
-			return refuse(a, it, "target needs a non-empty label name");
-		it->label = intern(a, op->target);
-		if (it->label < 0)
-			return set_error(a, "out of memory");
-		if (a->labels[it->label].first_use == SIZE_MAX)
-			a->labels[it->label].first_use = a->nitems;
-		it->op.target = NULL; /* the caller's string may go away: it->label names it */
+	if ((row->cpu > a->cpu || !ebpfdsl__fast_valid(op, row)) &&
+	    ebpfdsl__validate_row(op, row, a->cpu, NULL, 0)) /* no text unless refused */
+		return refuse(a, op, NULL);
+	if (a->capslots - a->slots < 2 && grow_slots(a))
+		return set_error(a, "out of memory");
+	sh = &ebpfdsl__shapes[row->shape];
+	if (sh->followed || (op->has & EBPFDSL_HAS_TARGET)) {
+		if (keep_jump(a, op))
+			return -1;
 	}
-	a->nitems++;
-	a->slots += (size_t)ebpfdsl__shape_slots(it->shape);
+	if (!(op->has & EBPFDSL_HAS_TARGET)) /* else keep_jump did */
+		ebpfdsl__encode(op, a->out + a->slots);
+	if (sh->slots == 2)
+		a->inner[(a->slots + 1) / 64] |= 1ull << ((a->slots + 1) % 64);
+	a->slots += sh->slots;
 	return 0;
-}
-
-static size_t item_slots(const struct item *it)
-{
-	switch (it->relax) {
-	case RELAX_INVERTED: return 2;
-	case RELAX_JSET: return 3;
-	default: return (size_t)ebpfdsl__shape_slots(it->shape);
-	}
-}
-
-/* pos[i] is the slot of item i; pos[nitems] the program length. */
-static void layout(const ebpfdsl_asm *a, size_t *pos)
-{
-	size_t p = 0;
-	for (size_t i = 0; i < a->nitems; i++) {
-		pos[i] = p;
-		p += item_slots(&a->items[i]);
-	}
-	pos[a->nitems] = p;
 }
 
 static int check_labels(ebpfdsl_asm *a)
@@ -309,35 +347,41 @@ static int check_labels(ebpfdsl_asm *a)
 	char w[160];
 	for (size_t i = 0; i < a->nlabels; i++) {
 		const struct label *l = &a->labels[i];
-		if (l->item == SIZE_MAX && l->first_use != SIZE_MAX)
-			return set_error(a, "%s: undefined label '%s'", where(a, &a->items[l->first_use], w, sizeof(w)),
-					 a->names + l->name);
+		if (l->slot == SIZE_MAX && l->first_use != SIZE_MAX)
+			return set_error(a, "%s: undefined label '%s'",
+					 where_jump(a, &a->jumps[l->first_use], w, sizeof(w)), a->names + l->name);
 	}
 	return 0;
 }
 
-/* For a jump, local call or ld_func without a label: 1 with the
- * relative offset it carries (off, or imm for calls and ld_func) in *rel;
- * 0 when the op goes nowhere (raw bytes that are no jump included). */
-static int numeric_jump(const struct item *it, int64_t *rel)
+/* Is the distance of row's jump in the encoded imm (local calls,
+ * ld_func, gotol) rather than off? The shape's enc column tells. */
+static int distance_in_imm(int op)
 {
-	const struct ebpfdsl_op *op = &it->op;
-	if (op->has & EBPFDSL_HAS_TARGET)
+	const struct ebpfdsl__shape *sh = &ebpfdsl__shapes[ebpfdsl__row(op)->shape];
+	return sh->enc[2] == (sh->jump == EBPFDSL__JUMP_IMM ? EBPFDSL__FROM_IMM : EBPFDSL__FROM_OFF);
+}
+
+/* For a jump, local call or ld_func without a label: 1 with the
+ * relative offset its bytes carry in *rel; 0 when it goes nowhere (raw
+ * bytes that are no jump included). */
+static int numeric_jump(const ebpfdsl_asm *a, const struct jump *j, int64_t *rel)
+{
+	const struct bpf_insn *in = &a->out[j->slot]; /* read before spread moves it */
+	if (j->label >= 0)
 		return 0;
-	switch (ebpfdsl__shapes[it->shape].jump) {
+	switch (ebpfdsl__shapes[ebpfdsl__row(j->op)->shape].jump) {
 	case EBPFDSL__JUMP_OFF:
-		*rel = op->off;
-		return 1;
 	case EBPFDSL__JUMP_IMM:
-		*rel = op->imm;
+		*rel = distance_in_imm(j->op) ? in->imm : in->off;
 		return 1;
 	case EBPFDSL__JUMP_RAW: {
 		/* raw bytes of a jump class: off is a distance (the 32-bit
 		 * ja, gotol, keeps it in imm); calls and exit go nowhere */
-		int cls = BPF_CLASS(op->code), bop = BPF_OP(op->code);
+		int cls = BPF_CLASS(in->code), bop = BPF_OP(in->code);
 		if ((cls != BPF_JMP && cls != BPF_JMP32) || bop == BPF_CALL || bop == BPF_EXIT)
 			return 0;
-		*rel = cls == BPF_JMP32 && bop == BPF_JA ? op->imm : op->off;
+		*rel = cls == BPF_JMP32 && bop == BPF_JA ? in->imm : in->off;
 		return 1;
 	}
 	default:
@@ -345,229 +389,234 @@ static int numeric_jump(const struct item *it, int64_t *rel)
 	}
 }
 
-/* The item that starts at emitted slot `slot` (nitems for the end of the
- * program), or SIZE_MAX when the slot is inside an instruction or out of
- * the program. Items are in slot order. */
-static size_t item_at_slot(const ebpfdsl_asm *a, int64_t slot)
+/* Does an instruction start at emitted slot `slot` (the end of the
+ * program counts)? Not inside one, not out of the program. */
+static int starts_at(const ebpfdsl_asm *a, int64_t slot)
 {
-	size_t lo = 0, hi = a->nitems;
 	if (slot < 0 || (uint64_t)slot > a->slots)
-		return SIZE_MAX;
-	if ((size_t)slot == a->slots)
-		return a->nitems;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (a->items[mid].slot < (size_t)slot)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo < a->nitems && a->items[lo].slot == (size_t)slot ? lo : SIZE_MAX;
+		return 0;
+	return (size_t)slot == a->slots || !(a->inner[slot / 64] & (1ull << (slot % 64)));
 }
 
-/* Where each item goes: its label's item, or for a numeric offset the
- * item that started at the slot it counts to. Raw jumps keep their bytes
- * and are only checked, once laid out (check_unmoved). */
+/* Where each jump goes: its label's slot, or for a numeric offset the
+ * slot it counts to when an instruction starts there. Raw jumps keep
+ * their bytes and are only checked, once laid out (check_unmoved). */
 static void resolve(ebpfdsl_asm *a)
 {
-	for (size_t i = 0; i < a->nitems; i++) {
-		struct item *it = &a->items[i];
-		int64_t rel;
-		if (it->label >= 0)
-			it->dest = a->labels[it->label].item;
-		else if (it->jumps && it->op.op != EBPFDSL_OP_RAW && numeric_jump(it, &rel))
-			it->dest = item_at_slot(a, (int64_t)it->slot + 1 + rel);
+	for (size_t i = 0; i < a->njumps; i++) {
+		struct jump *j = &a->jumps[i];
+		int64_t rel, to;
+		if (j->label >= 0)
+			j->dest = a->labels[j->label].slot;
+		else if (j->op != EBPFDSL_OP_RAW && numeric_jump(a, j, &rel) &&
+			 starts_at(a, to = (int64_t)j->slot + 1 + rel))
+			j->dest = (size_t)to;
 	}
 }
 
 /* "label 'x'" or "insn 12" (slot as emitted): where a jump goes. */
-static const char *dest_name(const ebpfdsl_asm *a, const struct item *it, char *buf, size_t len)
+static const char *dest_name(const ebpfdsl_asm *a, const struct jump *j, char *buf, size_t len)
 {
-	if (it->label >= 0)
-		snprintf(buf, len, "label '%s'", label_name(a, it->label));
-	else if (it->dest < a->nitems)
-		snprintf(buf, len, "insn %zu", a->items[it->dest].slot);
+	if (j->label >= 0)
+		snprintf(buf, len, "label '%s'", label_name(a, j->label));
+	else if (j->dest < a->slots)
+		snprintf(buf, len, "insn %zu", j->dest);
 	else
 		snprintf(buf, len, "the end of the program");
 	return buf;
 }
 
+/* Slots a relaxed jump adds: gotol takes ja's one. */
+static size_t relaxed_slots(int relax)
+{
+	return relax == RELAX_JSET ? 2 : relax == RELAX_INVERTED ? 1 : 0;
+}
+
+/* How far emitted slot `slot` moved: the growth of every jump before it
+ * (a slot inside an instruction moves with it). Jumps are in slot order. */
+static size_t moved(const ebpfdsl_asm *a, int64_t slot)
+{
+	size_t lo = 0, hi = a->njumps;
+	if (slot <= 0 || a->njumps == 0)
+		return 0;
+	/* the first jump at or after slot */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if ((int64_t)a->jumps[mid].slot < slot)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == a->njumps)
+		return a->jumps[lo - 1].grown + relaxed_slots(a->jumps[lo - 1].relax);
+	return a->jumps[lo].grown;
+}
+
+/* Sets each jump's growth before it; the program's growth in all. */
+static size_t layout(ebpfdsl_asm *a)
+{
+	size_t g = 0;
+	for (size_t i = 0; i < a->njumps; i++) {
+		a->jumps[i].grown = g;
+		g += relaxed_slots(a->jumps[i].relax);
+	}
+	return g;
+}
+
 /* Grows jumps that do not reach until every one does. Growth only
  * lengthens the program, so this ends. */
-static int relax(ebpfdsl_asm *a, size_t *pos)
+static int relax(ebpfdsl_asm *a)
 {
 	char w[160], d[160];
-	if (a->slots <= INT16_MAX) {
-		/* no distance in a program this short exceeds 16 bits, and
-		 * nothing grows: every item stays where it was emitted */
-		for (size_t i = 0; i < a->nitems; i++)
-			pos[i] = a->items[i].slot;
-		pos[a->nitems] = a->slots;
+	if (a->slots <= INT16_MAX) /* no distance in a program this short exceeds 16 bits */
 		return 0;
-	}
 	for (int changed = 1; changed;) {
 		changed = 0;
-		layout(a, pos);
-		for (size_t i = 0; i < a->nitems; i++) {
-			struct item *it = &a->items[i];
-			int shape = it->shape;
+		layout(a);
+		for (size_t i = 0; i < a->njumps; i++) {
+			struct jump *j = &a->jumps[i];
+			int grow = ebpfdsl__shapes[ebpfdsl__row(j->op)->shape].grow;
 			int64_t dist;
-			if (it->dest == SIZE_MAX || it->relax != RELAX_NONE ||
-			    (shape != EBPFDSL_SHAPE_JA && shape != EBPFDSL_SHAPE_JCOND && shape != EBPFDSL_SHAPE_MAY_GOTO))
+			if (j->dest == SIZE_MAX || j->relax != RELAX_NONE || grow == EBPFDSL__GROW_NONE)
 				continue;
-			dist = (int64_t)pos[it->dest] - (int64_t)pos[i] - 1;
+			dist = (int64_t)(j->dest + moved(a, (int64_t)j->dest)) - (int64_t)(j->slot + j->grown) - 1;
 			if (dist >= INT16_MIN && dist <= INT16_MAX)
 				continue;
-			if (shape == EBPFDSL_SHAPE_MAY_GOTO) /* it has no 32-bit form */
+			if (grow == EBPFDSL__GROW_NEVER) /* it has no 32-bit form */
 				return set_error(a, "%s: may_goto to %s is %lld slots away, beyond its 16-bit range "
-						 "-32768..32767", where(a, it, w, sizeof(w)), dest_name(a, it, d, sizeof(d)),
+						 "-32768..32767", where_jump(a, j, w, sizeof(w)), dest_name(a, j, d, sizeof(d)),
 						 (long long)dist);
 			if (a->no_relax || a->cpu < 4)
 				return set_error(a,
 						 "%s: jump to %s is %lld slots away, beyond the 16-bit range "
 						 "-32768..32767, and %s",
-						 where(a, it, w, sizeof(w)), dest_name(a, it, d, sizeof(d)), (long long)dist,
+						 where_jump(a, j, w, sizeof(w)), dest_name(a, j, d, sizeof(d)), (long long)dist,
 						 a->no_relax ? "relaxation into gotol is off" : "gotol needs cpu v4");
-			it->relax = shape == EBPFDSL_SHAPE_JA ? RELAX_GOTOL :
-				    ebpfdsl__invert_jump(it->op.op) >= 0 ? RELAX_INVERTED : RELAX_JSET;
+			j->relax = grow == EBPFDSL__GROW_GOTOL ? RELAX_GOTOL :
+				   ebpfdsl__invert_jump(j->op) >= 0 ? RELAX_INVERTED : RELAX_JSET;
 			changed = 1;
 		}
 	}
 	return 0;
 }
 
-/* How far the place at emitted slot `slot` moved in the layout: the
- * growth of every item before it (a slot inside an item moves with it). */
-static int64_t moved(const ebpfdsl_asm *a, const size_t *pos, int64_t slot)
-{
-	size_t lo = 0, hi = a->nitems;
-	if (slot <= 0 || a->nitems == 0)
-		return 0;
-	if ((uint64_t)slot >= a->slots)
-		return (int64_t)pos[a->nitems] - (int64_t)a->slots;
-	/* the last item starting at or before slot */
-	while (lo + 1 < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (a->items[mid].slot <= (size_t)slot)
-			lo = mid;
-		else
-			hi = mid;
-	}
-	return (int64_t)pos[lo] - (int64_t)a->items[lo].slot;
-}
-
 /* A numeric offset that could not be resolved (into the middle of an
  * lddw, out of the program, or a raw jump's bytes) keeps its value,
  * which is only right while no relaxed jump lies between it and where
  * it goes. */
-static int check_unmoved(ebpfdsl_asm *a, const size_t *pos)
+static int check_unmoved(ebpfdsl_asm *a)
 {
 	char w[160];
-	for (size_t i = 0; i < a->nitems; i++) {
-		const struct item *it = &a->items[i];
+	for (size_t i = 0; i < a->njumps; i++) {
+		const struct jump *j = &a->jumps[i];
 		int64_t rel, to;
-		if (!it->jumps || it->dest != SIZE_MAX || it->label >= 0 || !numeric_jump(it, &rel))
+		if (j->dest != SIZE_MAX || !numeric_jump(a, j, &rel))
 			continue;
-		to = (int64_t)it->slot + 1 + rel;
-		if (moved(a, pos, to) == (int64_t)pos[i] - (int64_t)it->slot)
+		to = (int64_t)j->slot + 1 + rel;
+		if (moved(a, to) == j->grown)
 			continue;
 		return set_error(a,
 				 "%s: offset %+lld goes to slot %lld as emitted, %s, and a jump relaxed into gotol "
 				 "lies between, so the offset no longer means that place; use a label",
-				 where(a, it, w, sizeof(w)), (long long)rel, (long long)to,
-				 it->op.op == EBPFDSL_OP_RAW ? "from raw bytes, which are kept as given"
+				 where_jump(a, j, w, sizeof(w)), (long long)rel, (long long)to,
+				 j->op == EBPFDSL_OP_RAW ? "from raw bytes, which are kept as given"
 				 : to < 0 || (uint64_t)to > a->slots ? "outside the program"
 								    : "inside an instruction");
 	}
 	return 0;
 }
 
-/* Writes item i (already laid out at pos[i]) into a->out. */
-static void encode_item(ebpfdsl_asm *a, const struct item *it, const size_t *pos, size_t i)
+/* Patches jump j, moved to out + (its slot + growth before it), with the
+ * distance to where it goes; relaxed jumps take their longer forms:
+ * the condition inverted (jset kept, over a ja), then gotol. */
+static void encode_jump(ebpfdsl_asm *a, const struct jump *j)
 {
-	struct bpf_insn *out = a->out + pos[i];
-	struct ebpfdsl_op op, gotol;
-	int64_t to;
-	int shape = it->shape;
+	size_t at = j->slot + j->grown;
+	struct bpf_insn *out = a->out + at;
+	struct ebpfdsl_op gotol = { .op = EBPFDSL_OP_GOTOL, .has = EBPFDSL_HAS_OFF };
+	struct ebpfdsl_op skip = { .op = EBPFDSL_OP_JA, .has = EBPFDSL_HAS_OFF, .off = 1 };
+	int64_t to, dist;
 
-	if (it->dest == SIZE_MAX) {
-		ebpfdsl__encode(&it->op, out);
-		return;
-	}
-	op = it->op;
-	to = (int64_t)pos[it->dest];
-	memset(&gotol, 0, sizeof(gotol));
-	gotol.op = EBPFDSL_OP_GOTOL;
-	gotol.has = EBPFDSL_HAS_OFF;
-	op.has &= ~EBPFDSL_HAS_TARGET;
-	op.target = NULL;
-	switch (it->relax) {
+	if (j->dest == SIZE_MAX)
+		return; /* its bytes as emitted */
+	to = (int64_t)(j->dest + (a->nout != a->slots ? moved(a, (int64_t)j->dest) : 0)); /* nothing grew: 0 */
+	dist = to - (int64_t)at - 1;
+	switch (j->relax) {
 	case RELAX_GOTOL:
-		gotol.off = to - (int64_t)pos[i] - 1;
+		gotol.off = dist;
 		ebpfdsl__encode(&gotol, out);
 		return;
 	case RELAX_INVERTED:
-		op.op = ebpfdsl__invert_jump(op.op);
-		op.has |= EBPFDSL_HAS_OFF;
-		op.off = 1;
-		ebpfdsl__encode(&op, out);
-		gotol.off = to - (int64_t)pos[i] - 2;
+		out[0].code = (uint8_t)(ebpfdsl__row(ebpfdsl__invert_jump(j->op))->code | (out[0].code & BPF_X));
+		out[0].off = 1;
+		gotol.off = dist - 1;
 		ebpfdsl__encode(&gotol, out + 1);
 		return;
-	case RELAX_JSET: {
-		struct ebpfdsl_op skip = { .op = EBPFDSL_OP_JA, .has = EBPFDSL_HAS_OFF, .off = 1 };
-		op.has |= EBPFDSL_HAS_OFF;
-		op.off = 1;
-		ebpfdsl__encode(&op, out);
+	case RELAX_JSET:
+		out[0].off = 1;
 		ebpfdsl__encode(&skip, out + 1);
-		gotol.off = to - (int64_t)pos[i] - 3;
+		gotol.off = dist - 2;
 		ebpfdsl__encode(&gotol, out + 2);
 		return;
-	}
 	default:
 		break;
 	}
-	if (shape == EBPFDSL_SHAPE_CALL_LOCAL || shape == EBPFDSL_SHAPE_LD_FUNC) {
-		op.has |= EBPFDSL_HAS_IMM;
-		op.imm = to - (int64_t)pos[i] - 1;
-	} else {
-		op.has |= EBPFDSL_HAS_OFF;
-		op.off = to - (int64_t)pos[i] - 1;
+	if (distance_in_imm(j->op))
+		out->imm = (int32_t)dist;
+	else
+		out->off = (int16_t)dist;
+}
+
+/* Moves the instructions apart where jumps grew: from the last relaxed
+ * jump down, the run of slots after each moves by the growth up to it
+ * (the jumps themselves are written again by encode_jump). */
+static int spread(ebpfdsl_asm *a, size_t growth)
+{
+	size_t n = a->slots + growth, end = a->slots;
+	if (n > a->capslots) {
+		struct bpf_insn *out = realloc(a->out, n * sizeof(*out));
+		if (!out)
+			return set_error(a, "out of memory");
+		a->out = out;
+		a->capslots = n; /* inner, no longer read, keeps its size */
 	}
-	ebpfdsl__encode(&op, out);
+	for (size_t i = a->njumps; i-- > 0;) {
+		const struct jump *j = &a->jumps[i];
+		if (j->relax == RELAX_NONE)
+			continue;
+		memmove(a->out + j->slot + 1 + j->grown + relaxed_slots(j->relax), a->out + j->slot + 1,
+			(end - j->slot - 1) * sizeof(*a->out));
+		end = j->slot + 1; /* its own bytes move with the run before it */
+	}
+	return 0;
 }
 
 int ebpfdsl_asm__finalize(ebpfdsl_asm *a)
 {
-	size_t *pos;
+	size_t growth = 0;
 	if (a->failed)
 		return -1;
 	if (a->finalized)
 		return 0;
 	if (check_labels(a))
 		return -1;
-	pos = malloc((a->nitems + 1) * sizeof(*pos));
-	if (!pos)
-		return set_error(a, "out of memory");
 	resolve(a);
-	/* with nothing grown, every offset still means the place it did */
-	if (relax(a, pos) || (pos[a->nitems] != a->slots && check_unmoved(a, pos))) {
-		free(pos);
+	if (relax(a))
 		return -1;
-	}
-	a->nout = pos[a->nitems];
-	a->out = malloc((a->nout ? a->nout : 1) * sizeof(*a->out)); /* encode writes every slot */
-	if (!a->out) {
-		free(pos);
+	if (a->slots > INT16_MAX)
+		growth = layout(a);
+	/* with nothing grown, every offset still means the place it did */
+	if (growth && (check_unmoved(a) || spread(a, growth)))
+		return -1;
+	if (!a->out && grow_slots(a)) /* an empty program has a buffer too */
 		return set_error(a, "out of memory");
-	}
-	for (size_t i = 0; i < a->nitems; i++)
-		encode_item(a, &a->items[i], pos, i);
+	a->nout = a->slots + growth;
+	for (size_t i = 0; i < a->njumps; i++)
+		encode_jump(a, &a->jumps[i]);
 	/* labels now name final slots */
-	for (size_t i = 0; i < a->nlabels; i++)
-		if (a->labels[i].item != SIZE_MAX)
-			a->labels[i].item = pos[a->labels[i].item];
-	free(pos);
+	for (size_t i = 0; growth && i < a->nlabels; i++)
+		if (a->labels[i].slot != SIZE_MAX)
+			a->labels[i].slot += moved(a, (int64_t)a->labels[i].slot);
 	a->finalized = 1;
 	return 0;
 }
@@ -589,6 +638,6 @@ int ebpfdsl_asm__label_at(const ebpfdsl_asm *a, size_t i, const char **name, siz
 	if (!a->finalized || i >= a->nlabels)
 		return -ENOENT;
 	*name = label_name(a, (int)i);
-	*slot = a->labels[i].item;
-	return a->labels[i].item == SIZE_MAX ? -ENOENT : 0;
+	*slot = a->labels[i].slot;
+	return a->labels[i].slot == SIZE_MAX ? -ENOENT : 0;
 }

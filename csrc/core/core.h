@@ -27,28 +27,143 @@ static inline const struct ebpfdsl_isa_row *ebpfdsl__row(int op)
 	return &ebpfdsl__isa_rows[op];
 }
 
-/* The shape table (isa.c), one row per enum ebpfdsl_shape: what the
- * validator, encoder and assembler know of a shape, kept once. */
+/* The shape table (isa.c), one row per enum ebpfdsl_shape: all that the
+ * validator, encoder, decoder, printer and assembler know of a shape. */
 enum {
 	EBPFDSL__JUMP_NONE, /* goes nowhere */
 	EBPFDSL__JUMP_OFF,  /* a numeric distance lives in off */
 	EBPFDSL__JUMP_IMM,  /* in imm (local calls, ld_func) */
 	EBPFDSL__JUMP_RAW   /* raw bytes: the opcode tells */
 };
+/* How a jump whose distance exceeds 16 bits grows (asm.c). */
+enum {
+	EBPFDSL__GROW_NONE,   /* its distance field is wide enough, or no jump */
+	EBPFDSL__GROW_GOTOL,  /* ja L -> gotol L */
+	EBPFDSL__GROW_INVERT, /* if c goto L -> if !c goto +1; gotol L (jset: one more hop) */
+	EBPFDSL__GROW_NEVER   /* no 32-bit form: an error (may_goto) */
+};
+/* Where a field of the encoded instruction comes from (encoding) and
+ * goes to (decoding). An op field absent from `has` encodes as 0. */
+enum {
+	EBPFDSL__FROM_ZERO, /* always 0 */
+	EBPFDSL__FROM_SRC,  /* op->src */
+	EBPFDSL__FROM_OFF,  /* op->off */
+	EBPFDSL__FROM_IMM,  /* op->imm */
+	EBPFDSL__FROM_BITS, /* op->bits */
+	EBPFDSL__FROM_ROW,  /* the row's aux (what tells rows of one opcode apart) */
+	EBPFDSL__FROM_AUX,  /* op->aux */
+	EBPFDSL__FROM_HIGH  /* the high 32 bits of op->imm */
+};
+/* How registers print: by the row's class (r/w), always r, or by the
+ * access size (w below 64 bits). */
+enum { EBPFDSL__REGS_CLASS, EBPFDSL__REGS_R, EBPFDSL__REGS_SIZE };
 struct ebpfdsl__shape {
+	const char *name;       /* what core.isa() calls it */
 	unsigned char slots;    /* 2 for lddw and its kin */
 	unsigned char jump;     /* EBPFDSL__JUMP_*: where a distance lives */
 	unsigned char followed; /* the assembler resolves a numeric distance
 				   (may_goto's is never relaxed, so it is not) */
+	unsigned char grow;     /* EBPFDSL__GROW_*: past 16 bits */
 	unsigned req, opt;      /* EBPFDSL_HAS_* fields required, allowed */
 	unsigned one1, one2;    /* up to two pairs: exactly one of each */
+	unsigned unset0;        /* optional fields the decoder leaves out when 0 */
+	unsigned char any_reg;  /* registers up to 15 pass (raw bytes) */
+	unsigned char sizes;    /* sizes allowed, a bit per BPF_SIZE >> 3 */
+	const char *size_where; /* "here", "for atomics": the refusal's words */
+	unsigned char bits, bits32; /* widths allowed (bit k: 8 << k), 64- and 32-bit rows */
+	unsigned char enc[4];   /* EBPFDSL__FROM_* of src_reg, off, imm, and the second slot's imm */
+	unsigned char r_imm, r_off, r_aux; /* EBPFDSL__R_*: ranges of imm, off, aux */
+	unsigned char regs;     /* EBPFDSL__REGS_* */
+	const char *print;      /* the printer's template (print.c says its % words) */
 };
 extern const struct ebpfdsl__shape ebpfdsl__shapes[];
+
+/* The ranges operands are checked against (isa.c): a 64-bit row's bounds
+ * and a 32-bit twin's (ALU, JMP32), and the name the refusal uses. */
+enum {
+	EBPFDSL__R_NONE,
+	EBPFDSL__R_ALU,    /* by the operation: shift, divisor or immediate */
+	EBPFDSL__R_SIZED,  /* by the access size: the four that follow, in BPF_SIZE order */
+	EBPFDSL__R_ST_W, EBPFDSL__R_ST_H, EBPFDSL__R_ST_B, EBPFDSL__R_ST_DW,
+	EBPFDSL__R_IMM, EBPFDSL__R_IMM_ANY, EBPFDSL__R_SHIFT, EBPFDSL__R_DIVISOR,
+	EBPFDSL__R_JUMP16, EBPFDSL__R_JUMP32, EBPFDSL__R_ASPACE, EBPFDSL__R_HELPER, EBPFDSL__R_CALL,
+	EBPFDSL__R_BTF, EBPFDSL__R_FD_IDX, EBPFDSL__R_VALUE_OFF, EBPFDSL__R_PKT_OFF, EBPFDSL__R_MEM_OFF,
+	EBPFDSL__R_CODE, EBPFDSL__R_RAW_OFF, EBPFDSL__R_RAW_IMM,
+	EBPFDSL__R_COUNT_
+};
+struct ebpfdsl__range {
+	const char *what;
+	int64_t lo, hi, lo32, hi32;
+	const char *zero;       /* refusal of 0, or NULL when 0 is fine */
+};
+extern const struct ebpfdsl__range ebpfdsl__ranges[];
 
 /* Slots an instruction of this shape takes (2 for lddw and its kin). */
 static inline int ebpfdsl__shape_slots(int shape)
 {
 	return ebpfdsl__shapes[shape].slots;
+}
+
+/* Is the row one of the 32-bit twins (BPF_ALU, BPF_JMP32)? */
+static inline int ebpfdsl__narrow(const struct ebpfdsl_isa_row *row)
+{
+	return BPF_CLASS(row->code) == BPF_ALU || BPF_CLASS(row->code) == BPF_JMP32;
+}
+
+/* The shape takes src or imm, and the opcode's source bit tells which. */
+static inline int ebpfdsl__shape_x(const struct ebpfdsl__shape *sh)
+{
+	return sh->one1 == (EBPFDSL_HAS_SRC | EBPFDSL_HAS_IMM);
+}
+
+/* The operands give the opcode's size bits. */
+static inline int ebpfdsl__shape_sized(const struct ebpfdsl__shape *sh)
+{
+	return (sh->req & EBPFDSL_HAS_SIZE) != 0;
+}
+
+/* The name of one EBPFDSL_HAS_* bit ("dst", "value_offset"). */
+const char *ebpfdsl__field_name(unsigned bit);
+
+/* What validation reads per row and per shape, resolved at load from
+ * the tables (encode.c): a row's operand bounds by its class and
+ * operation, and a bit per `has` value that check_fields passes. */
+struct ebpfdsl__bound {
+	int64_t lo, hi;
+	unsigned char range;   /* EBPFDSL__R_*; R_SIZED: by the access size */
+};
+struct ebpfdsl__row_bounds {
+	struct ebpfdsl__bound imm, off, aux;
+	unsigned char bits;    /* widths allowed, bit k: 8 << k */
+	unsigned char nonzero; /* imm 0 is refused (a divisor) */
+};
+#define EBPFDSL__HAS_VALUES (EBPFDSL_HAS_CODE << 1)
+extern struct ebpfdsl__row_bounds ebpfdsl__bounds[];
+extern uint64_t ebpfdsl__fields_ok[][EBPFDSL__HAS_VALUES / 64];
+
+/* The usual instruction in a few comparisons, inline where it is hot:
+ * its fields (one bit of ebpfdsl__fields_ok), registers r0..r10, a size
+ * the shape allows, operands within the row's bounds. 0 says nothing:
+ * ebpfdsl__validate_row looks again (a width, raw bytes, a store's
+ * immediate, r11..r15 of raw, an error). The cpu is the caller's. */
+static inline int ebpfdsl__fast_valid(const struct ebpfdsl_op *op, const struct ebpfdsl_isa_row *row)
+{
+	const struct ebpfdsl__row_bounds *b = &ebpfdsl__bounds[row - ebpfdsl__isa_rows];
+	unsigned has = op->has;
+	if (has >= EBPFDSL__HAS_VALUES || !(ebpfdsl__fields_ok[row->shape][has / 64] & (1ull << (has % 64))) ||
+	    (has & (EBPFDSL_HAS_BITS | EBPFDSL_HAS_CODE)))
+		return 0;
+	if (((has & EBPFDSL_HAS_DST) && (unsigned)op->dst > BPF_REG_10) ||
+	    ((has & EBPFDSL_HAS_SRC) && (unsigned)op->src > BPF_REG_10))
+		return 0;
+	if ((has & EBPFDSL_HAS_SIZE) && (((unsigned)op->size & ~(unsigned)EBPFDSL_SIZE_DW) ||
+					 !(ebpfdsl__shapes[row->shape].sizes & (1u << (op->size >> 3)))))
+		return 0;
+	if ((has & EBPFDSL_HAS_IMM) && (op->imm < b->imm.lo || op->imm > b->imm.hi || (b->nonzero && op->imm == 0)))
+		return 0;
+	if ((has & EBPFDSL_HAS_OFF) && (op->off < b->off.lo || op->off > b->off.hi))
+		return 0;
+	return !(has & EBPFDSL_HAS_AUX) || (op->aux >= b->aux.lo && op->aux <= b->aux.hi);
 }
 
 /* Checks that `op` has the operands its shape needs, each in range, and

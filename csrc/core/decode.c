@@ -9,41 +9,19 @@
 #define S EBPFDSL_HAS_SRC
 #define I EBPFDSL_HAS_IMM
 #define O EBPFDSL_HAS_OFF
-#define Z EBPFDSL_HAS_SIZE
-#define B EBPFDSL_HAS_BITS
-#define A EBPFDSL_HAS_AUX
 #define C EBPFDSL_HAS_CODE
 
-static int sized(int shape)
-{
-	switch (shape) {
-	case EBPFDSL_SHAPE_LD_ABS:
-	case EBPFDSL_SHAPE_LD_IND:
-	case EBPFDSL_SHAPE_LDX:
-	case EBPFDSL_SHAPE_LDSX:
-	case EBPFDSL_SHAPE_ST:
-	case EBPFDSL_SHAPE_STX:
-	case EBPFDSL_SHAPE_ATOMIC:
-	case EBPFDSL_SHAPE_LOAD_ACQ:
-	case EBPFDSL_SHAPE_STORE_REL:
-		return 1;
-	default:
-		return 0;
-	}
-}
-
 /* Can an instruction with opcode byte `code` be the row's? The source
- * bit of ALU ops and conditions, and the size bits of sized shapes, come
- * from the operands; every other bit is the row's own. */
+ * bit of src-or-imm shapes, and the size bits of sized shapes, come from
+ * the operands; every other bit is the row's own. */
 static int code_fits(const struct ebpfdsl_isa_row *row, int code)
 {
-	switch (row->shape) {
-	case EBPFDSL_SHAPE_ALU:
-	case EBPFDSL_SHAPE_JCOND:
-		return (code & ~BPF_X) == row->code;
-	default:
-		return (sized(row->shape) ? code & ~0x18 : code) == row->code;
-	}
+	const struct ebpfdsl__shape *sh = &ebpfdsl__shapes[row->shape];
+	if (ebpfdsl__shape_x(sh))
+		code &= ~BPF_X;
+	if (ebpfdsl__shape_sized(sh))
+		code &= ~0x18;
+	return code == row->code;
 }
 
 /* For each opcode byte, the rows code_fits (at most 12 share one: the
@@ -61,8 +39,9 @@ __attribute__((constructor)) static void index_rows(void)
 {
 	for (int i = 0; i < EBPFDSL_OP_RAW; i++) {
 		const struct ebpfdsl_isa_row *row = ebpfdsl__row(i);
+		const struct ebpfdsl__shape *sh = &ebpfdsl__shapes[row->shape];
 		int codes[4] = { row->code, row->code | BPF_X, row->code | 0x10, row->code | 0x18 }, n;
-		n = row->shape == EBPFDSL_SHAPE_ALU || row->shape == EBPFDSL_SHAPE_JCOND ? 2 : sized(row->shape) ? 4 : 1;
+		n = ebpfdsl__shape_x(sh) ? 2 : ebpfdsl__shape_sized(sh) ? 4 : 1;
 		for (int k = 0; k < n; k++) {
 			int code = codes[k];
 			if (!code_fits(row, code) || ncandidates[code] == UINT8_MAX)
@@ -76,154 +55,64 @@ __attribute__((constructor)) static void index_rows(void)
 	}
 }
 
-/* Does the row encode `in` (with `next`, the following slot or NULL)? */
-static int row_matches(const struct ebpfdsl_isa_row *row, const struct bpf_insn *in,
-		       const struct bpf_insn *next)
+/* One field of the encoded instruction, read back into op where the
+ * shape's enc column says it came from: 0 when it cannot be the row's (a
+ * field it leaves zero is not, the row's aux is not the row's). A field
+ * whose range is 0 to past INT32_MAX is unsigned (address spaces, value offsets). */
+static int take(struct ebpfdsl_op *op, const struct ebpfdsl_isa_row *row, int from, int64_t v)
 {
-	int size = in->code & 0x18;
-	int x = in->code & BPF_X;
-	int base = sized(row->shape) ? in->code & ~0x18 : in->code;
-
-	switch (row->shape) {
-	case EBPFDSL_SHAPE_ALU:
-		return (in->code & ~BPF_X) == row->code && in->off == row->aux &&
-		       (x ? in->imm == 0 : in->src_reg == 0);
-	case EBPFDSL_SHAPE_NEG:
-		return in->code == row->code && !in->src_reg && !in->off && !in->imm;
-	case EBPFDSL_SHAPE_MOVSX:
-		return in->code == row->code && !in->imm &&
-		       (in->off == 8 || in->off == 16 || (in->off == 32 && BPF_CLASS(row->code) == BPF_ALU64));
-	case EBPFDSL_SHAPE_END:
-		return in->code == row->code && !in->src_reg && !in->off &&
-		       (in->imm == 16 || in->imm == 32 || in->imm == 64);
-	case EBPFDSL_SHAPE_JA:
-		return in->code == row->code && !in->dst_reg && !in->src_reg && !in->imm;
-	case EBPFDSL_SHAPE_GOTOL:
-		return in->code == row->code && !in->dst_reg && !in->src_reg && !in->off;
-	case EBPFDSL_SHAPE_MAY_GOTO:
-		return in->code == row->code && !in->dst_reg && !in->src_reg && !in->imm;
-	case EBPFDSL_SHAPE_ADDR_SPACE_CAST:
-		return in->code == row->code && in->off == row->aux;
-	case EBPFDSL_SHAPE_JCOND:
-		return (in->code & ~BPF_X) == row->code && (x ? in->imm == 0 : in->src_reg == 0);
-	case EBPFDSL_SHAPE_CALL:
-	case EBPFDSL_SHAPE_CALL_LOCAL:
-		return in->code == row->code && in->src_reg == row->aux && !in->dst_reg && !in->off &&
-		       (row->shape == EBPFDSL_SHAPE_CALL_LOCAL || in->imm >= 0);
-	case EBPFDSL_SHAPE_CALL_KFUNC:
-		return in->code == row->code && in->src_reg == row->aux && !in->dst_reg && in->imm >= 0;
-	case EBPFDSL_SHAPE_EXIT:
-		return in->code == row->code && !in->dst_reg && !in->src_reg && !in->off && !in->imm;
-	case EBPFDSL_SHAPE_LDDW:
-	case EBPFDSL_SHAPE_LD_IMM:
-	case EBPFDSL_SHAPE_LD_MAPV:
-	case EBPFDSL_SHAPE_LD_FUNC:
-		if (in->code != row->code || in->src_reg != row->aux || in->off || !next)
-			return 0;
-		if (next->code || next->dst_reg || next->src_reg || next->off)
-			return 0;
-		/* the second slot's imm is the value offset for map values, the
-		 * high half for plain lddw, and zero for the rest */
-		return row->shape == EBPFDSL_SHAPE_LD_MAPV || row->shape == EBPFDSL_SHAPE_LDDW || next->imm == 0;
-	case EBPFDSL_SHAPE_LD_ABS:
-		return base == row->code && size != BPF_DW && !in->dst_reg && !in->src_reg && !in->off;
-	case EBPFDSL_SHAPE_LD_IND:
-		return base == row->code && size != BPF_DW && !in->dst_reg && !in->off;
-	case EBPFDSL_SHAPE_LDX:
-		return base == row->code && !in->imm;
-	case EBPFDSL_SHAPE_LDSX:
-		return base == row->code && size != BPF_DW && !in->imm;
-	case EBPFDSL_SHAPE_ST:
-		return base == row->code && !in->src_reg;
-	case EBPFDSL_SHAPE_STX:
-		return base == row->code && !in->imm;
-	case EBPFDSL_SHAPE_ATOMIC:
-		return base == row->code && (size == BPF_W || size == BPF_DW) && in->imm == row->aux;
-	case EBPFDSL_SHAPE_LOAD_ACQ:
-	case EBPFDSL_SHAPE_STORE_REL:
-		return base == row->code && in->imm == row->aux;
+	const struct ebpfdsl__range *r;
+	switch (from) {
+	case EBPFDSL__FROM_SRC:
+		return (op->has & S) ? (op->src = (int)v, 1) : v == 0;
+	case EBPFDSL__FROM_OFF:
+		return (op->has & O) ? (op->off = v, 1) : v == 0;
+	case EBPFDSL__FROM_IMM:
+		if (!(op->has & I))
+			return v == 0;
+		r = &ebpfdsl__ranges[ebpfdsl__shapes[row->shape].r_imm];
+		op->imm = r->lo == 0 && r->hi > INT32_MAX ? (uint32_t)v : v;
+		return 1;
+	case EBPFDSL__FROM_BITS:
+		op->bits = (int)v;
+		return 1;
+	case EBPFDSL__FROM_ROW:
+		return v == row->aux;
+	case EBPFDSL__FROM_AUX:
+		return (op->has & EBPFDSL_HAS_AUX) ? (op->aux = (uint32_t)v, 1) : v == 0;
+	case EBPFDSL__FROM_HIGH:
+		op->imm = (int64_t)((uint64_t)(uint32_t)op->imm | ((uint64_t)(uint32_t)v << 32));
+		return 1;
 	default:
-		return 0;
+		return v == 0;
 	}
 }
 
-static void fill(struct ebpfdsl_op *op, const struct ebpfdsl_isa_row *row, const struct bpf_insn *in,
-		 const struct bpf_insn *next)
+/* Decodes `in` (with `next`, the following slot or NULL) as the row's,
+ * whose code_fits: the fields the shape has (src or imm by the source
+ * bit, never a label), the rest as its enc column says. 0 when some
+ * field does not fit the row. */
+static int decode_row(struct ebpfdsl_op *op, const struct ebpfdsl_isa_row *row, const struct bpf_insn *in,
+		      const struct bpf_insn *next)
 {
-	switch (row->shape) {
-	case EBPFDSL_SHAPE_ALU:
-		op->has = D | ((in->code & BPF_X) ? S : I);
-		break;
-	case EBPFDSL_SHAPE_NEG:
-		op->has = D;
-		break;
-	case EBPFDSL_SHAPE_MOVSX:
-		op->has = D | S | B;
-		op->bits = in->off;
-		break;
-	case EBPFDSL_SHAPE_END:
-		op->has = D | B;
-		op->bits = in->imm;
-		break;
-	case EBPFDSL_SHAPE_JA:
-	case EBPFDSL_SHAPE_MAY_GOTO:
-		op->has = O;
-		break;
-	case EBPFDSL_SHAPE_ADDR_SPACE_CAST:
-		op->has = D | S | I;
-		op->imm = (uint32_t)in->imm; /* two 16-bit numbers, not a signed value */
-		break;
-	case EBPFDSL_SHAPE_GOTOL:
-		op->has = O;
-		op->off = in->imm;
-		return;
-	case EBPFDSL_SHAPE_JCOND:
-		op->has = D | O | ((in->code & BPF_X) ? S : I);
-		break;
-	case EBPFDSL_SHAPE_CALL:
-	case EBPFDSL_SHAPE_CALL_LOCAL:
-		op->has = I;
-		break;
-	case EBPFDSL_SHAPE_CALL_KFUNC:
-		op->has = I | (in->off ? O : 0);
-		break;
-	case EBPFDSL_SHAPE_EXIT:
-		op->has = 0;
-		break;
-	case EBPFDSL_SHAPE_LDDW:
-		op->has = D | I;
-		op->imm = (int64_t)((uint64_t)(uint32_t)in->imm | ((uint64_t)(uint32_t)next->imm << 32));
-		return;
-	case EBPFDSL_SHAPE_LD_IMM:
-	case EBPFDSL_SHAPE_LD_FUNC:
-		op->has = D | I;
-		break;
-	case EBPFDSL_SHAPE_LD_MAPV:
-		op->has = D | I | A;
-		op->aux = (uint32_t)next->imm;
-		break;
-	case EBPFDSL_SHAPE_LD_ABS:
-		op->has = Z | I;
-		break;
-	case EBPFDSL_SHAPE_LD_IND:
-		op->has = Z | S | I;
-		break;
-	case EBPFDSL_SHAPE_LDX:
-	case EBPFDSL_SHAPE_LDSX:
-	case EBPFDSL_SHAPE_STX:
-	case EBPFDSL_SHAPE_ATOMIC:
-	case EBPFDSL_SHAPE_LOAD_ACQ:
-	case EBPFDSL_SHAPE_STORE_REL:
-		op->has = Z | D | S | O;
-		break;
-	case EBPFDSL_SHAPE_ST:
-		op->has = Z | D | I | O;
-		break;
-	default:
-		break;
-	}
-	if (sized(row->shape))
+	const struct ebpfdsl__shape *sh = &ebpfdsl__shapes[row->shape];
+	unsigned has = (sh->req | sh->opt | sh->one1 | sh->one2) & ~(unsigned)EBPFDSL_HAS_TARGET;
+
+	if (ebpfdsl__shape_x(sh))
+		has &= ~((in->code & BPF_X) ? I : S);
+	if ((sh->unset0 & O) && !in->off)
+		has &= ~(unsigned)O;
+	op->has = has;
+	if (sh->slots == 2 && (!next || next->code || next->dst_reg || next->src_reg || next->off))
+		return 0;
+	if (!(has & D) && in->dst_reg)
+		return 0;
+	if (!take(op, row, sh->enc[0], in->src_reg) || !take(op, row, sh->enc[1], in->off) ||
+	    !take(op, row, sh->enc[2], in->imm) || (sh->slots == 2 && !take(op, row, sh->enc[3], next->imm)))
+		return 0;
+	if (ebpfdsl__shape_sized(sh))
 		op->size = in->code & 0x18;
+	return 1;
 }
 
 static void init(struct ebpfdsl_op *op, const struct bpf_insn *in)
@@ -239,24 +128,21 @@ int ebpfdsl_decode(const struct bpf_insn *insns, size_t cnt, size_t pc, struct e
 {
 	const struct bpf_insn *in = &insns[pc];
 	const struct bpf_insn *next = pc + 1 < cnt ? &insns[pc + 1] : NULL;
-	char err[EBPFDSL_ERRLEN];
 	int n = ncandidates[in->code], scan = n == UINT8_MAX;
 
 	init(op, in);
 	for (int k = 0; k < (scan ? EBPFDSL_OP_RAW : n); k++) {
 		int i = scan ? k : candidates[in->code][k];
-		const struct ebpfdsl_isa_row *row = ebpfdsl_isa_row(i);
-		if (!row_matches(row, in, next))
-			continue;
+		const struct ebpfdsl_isa_row *row = ebpfdsl__row(i);
 		op->op = i;
-		fill(op, row, in, next);
 		/* A row the assembler would refuse (r11..r15, a shift by 64,
-		 * a division by a zero immediate, a byte store of 1000) stays
-		 * raw, so that assemble(disassemble(b)) == b for any bytes. */
-		if (ebpfdsl__validate(op, 4, err, sizeof(err)) == 0)
-			return ebpfdsl_op_slots(op);
+		 * a division by a zero immediate, a byte store of 1000) is not
+		 * the instruction's, so that assemble(disassemble(b)) == b for
+		 * any bytes: what no row takes stays raw. */
+		if (code_fits(row, in->code) && decode_row(op, row, in, next) &&
+		    ebpfdsl__validate_row(op, row, 4, NULL, 0) == 0)
+			return ebpfdsl__shape_slots(row->shape);
 		init(op, in);
-		break;
 	}
 	op->op = EBPFDSL_OP_RAW;
 	op->code = in->code;
@@ -269,14 +155,10 @@ int64_t ebpfdsl_op_jump_target(const struct ebpfdsl_op *op, size_t pc)
 	const struct ebpfdsl_isa_row *row = ebpfdsl_isa_row(op->op);
 	if (!row)
 		return -1;
-	switch (row->shape) {
-	case EBPFDSL_SHAPE_JA:
-	case EBPFDSL_SHAPE_GOTOL:
-	case EBPFDSL_SHAPE_JCOND:
-	case EBPFDSL_SHAPE_MAY_GOTO:
+	switch (ebpfdsl__shapes[row->shape].jump) {
+	case EBPFDSL__JUMP_OFF:
 		return (int64_t)pc + 1 + op->off;
-	case EBPFDSL_SHAPE_CALL_LOCAL:
-	case EBPFDSL_SHAPE_LD_FUNC:
+	case EBPFDSL__JUMP_IMM:
 		return (int64_t)pc + 1 + op->imm;
 	default:
 		return -1;

@@ -12,32 +12,14 @@
 #define O EBPFDSL_HAS_OFF
 #define Z EBPFDSL_HAS_SIZE
 #define B EBPFDSL_HAS_BITS
-#define T EBPFDSL_HAS_TARGET
 #define A EBPFDSL_HAS_AUX
 #define C EBPFDSL_HAS_CODE
-
-
-static const char *field_name(unsigned bit)
-{
-	switch (bit) {
-	case D: return "dst";
-	case S: return "src";
-	case I: return "imm";
-	case O: return "off";
-	case Z: return "size";
-	case B: return "bits";
-	case T: return "target";
-	case A: return "value_offset";
-	case C: return "code";
-	default: return "?";
-	}
-}
 
 /* "src or imm" for a pair of bits. */
 static void pair_names(unsigned pair, char *buf, size_t len)
 {
 	unsigned lo = pair & -pair;
-	snprintf(buf, len, "%s or %s", field_name(lo), field_name(pair & ~lo));
+	snprintf(buf, len, "%s or %s", ebpfdsl__field_name(lo), ebpfdsl__field_name(pair & ~lo));
 }
 
 static int exactly_one(unsigned bits)
@@ -56,17 +38,88 @@ static int fail(char *err, size_t errlen, const char *fmt, ...)
 	return -1;
 }
 
-static int check_range(const char *what, int64_t v, int64_t lo, int64_t hi, char *err, size_t errlen)
+/* "8, 16 or 32", "b, h, w": the names of the set bits of mask, in order,
+ * the last two joined by `last`. */
+static void list_names(unsigned mask, const char *const *names, const char *last, char *buf, size_t len)
 {
-	if (v >= lo && v <= hi)
-		return 0;
-	return fail(err, errlen, "%s %" PRId64 " out of range %" PRId64 "..%" PRId64, what, v, lo, hi);
+	size_t pos = 0;
+	int left = __builtin_popcount(mask);
+	buf[0] = '\0';
+	for (int i = 0; i < 4; i++)
+		if (mask & (1u << i)) {
+			left--;
+			ebpfdsl__appendf(buf, len, &pos, "%s%s", names[i], left > 1 ? ", " : left ? last : "");
+		}
 }
 
-static int check_fields(const struct ebpfdsl_op *op, int shape, char *err, size_t errlen)
+/* The per-row bounds and per-shape field sets fast_valid reads (core.h),
+ * filled at load from the tables. */
+struct ebpfdsl__row_bounds ebpfdsl__bounds[EBPFDSL_OP_COUNT_];
+uint64_t ebpfdsl__fields_ok[EBPFDSL_SHAPE_RAW + 1][EBPFDSL__HAS_VALUES / 64];
+
+/* What an ALU immediate is, by BPF_OP >> 4: an immediate unless told. */
+static const unsigned char alu_imm[16] = {
+	[BPF_LSH >> 4] = EBPFDSL__R_SHIFT, [BPF_RSH >> 4] = EBPFDSL__R_SHIFT, [BPF_ARSH >> 4] = EBPFDSL__R_SHIFT,
+	[BPF_DIV >> 4] = EBPFDSL__R_DIVISOR, [BPF_MOD >> 4] = EBPFDSL__R_DIVISOR,
+};
+
+static struct ebpfdsl__bound resolve(int range, const struct ebpfdsl_isa_row *row)
 {
-	unsigned req = ebpfdsl__shapes[shape].req, opt = ebpfdsl__shapes[shape].opt;
-	unsigned pairs[2] = { ebpfdsl__shapes[shape].one1, ebpfdsl__shapes[shape].one2 };
+	struct ebpfdsl__bound b = { INT64_MIN, INT64_MAX, (unsigned char)range };
+	if (range == EBPFDSL__R_ALU)
+		b.range = alu_imm[BPF_OP(row->code) >> 4] ? alu_imm[BPF_OP(row->code) >> 4] : EBPFDSL__R_IMM;
+	if (b.range == EBPFDSL__R_SIZED) { /* by the size: fast_ok leaves it to check_bound */
+		b.lo = 1;
+		b.hi = 0;
+	} else if (b.range != EBPFDSL__R_NONE) {
+		const struct ebpfdsl__range *r = &ebpfdsl__ranges[b.range];
+		b.lo = ebpfdsl__narrow(row) ? r->lo32 : r->lo;
+		b.hi = ebpfdsl__narrow(row) ? r->hi32 : r->hi;
+	}
+	return b;
+}
+
+static int check_fields(const struct ebpfdsl_op *op, const struct ebpfdsl__shape *sh, char *err, size_t errlen);
+
+__attribute__((constructor)) static void resolve_bounds(void)
+{
+	for (int shape = 0; shape <= EBPFDSL_SHAPE_RAW; shape++)
+		for (unsigned has = 0; has < EBPFDSL__HAS_VALUES; has++) {
+			struct ebpfdsl_op op = { .has = has };
+			if (check_fields(&op, &ebpfdsl__shapes[shape], NULL, 0) == 0)
+				ebpfdsl__fields_ok[shape][has / 64] |= 1ull << (has % 64);
+		}
+	for (int i = 0; i < EBPFDSL_OP_COUNT_; i++) {
+		const struct ebpfdsl_isa_row *row = ebpfdsl__row(i);
+		const struct ebpfdsl__shape *sh = &ebpfdsl__shapes[row->shape];
+		ebpfdsl__bounds[i].imm = resolve(sh->r_imm, row);
+		ebpfdsl__bounds[i].off = resolve(sh->r_off, row);
+		ebpfdsl__bounds[i].aux = resolve(sh->r_aux, row);
+		ebpfdsl__bounds[i].bits = ebpfdsl__narrow(row) ? sh->bits32 : sh->bits;
+		ebpfdsl__bounds[i].nonzero = ebpfdsl__ranges[ebpfdsl__bounds[i].imm.range].zero != NULL;
+	}
+}
+
+static int check_bound(const struct ebpfdsl__bound *b, int64_t v, int size, char *err, size_t errlen)
+{
+	const struct ebpfdsl__range *r = &ebpfdsl__ranges[b->range];
+	int64_t lo = b->lo, hi = b->hi;
+	if (b->range == EBPFDSL__R_SIZED) { /* st: the immediate fits the store */
+		r = &ebpfdsl__ranges[EBPFDSL__R_ST_W + (size >> 3)];
+		lo = r->lo;
+		hi = r->hi;
+	}
+	if (r->zero && v == 0)
+		return fail(err, errlen, "%s", r->zero);
+	if (v >= lo && v <= hi)
+		return 0;
+	return fail(err, errlen, "%s %" PRId64 " out of range %" PRId64 "..%" PRId64, r->what, v, lo, hi);
+}
+
+static int check_fields(const struct ebpfdsl_op *op, const struct ebpfdsl__shape *sh, char *err, size_t errlen)
+{
+	unsigned req = sh->req, opt = sh->opt;
+	unsigned pairs[2] = { sh->one1, sh->one2 };
 	unsigned allowed = req | opt | pairs[0] | pairs[1];
 	char names[32];
 
@@ -76,9 +129,9 @@ static int check_fields(const struct ebpfdsl_op *op, int shape, char *err, size_
 		return 0;
 	for (unsigned bit = 1; bit <= C; bit <<= 1) {
 		if ((req & bit) && !(op->has & bit))
-			return fail(err, errlen, "needs %s", field_name(bit));
+			return fail(err, errlen, "needs %s", ebpfdsl__field_name(bit));
 		if ((op->has & bit) && !(allowed & bit))
-			return fail(err, errlen, "takes no %s", field_name(bit));
+			return fail(err, errlen, "takes no %s", ebpfdsl__field_name(bit));
 	}
 	for (int i = 0; i < 2; i++) {
 		unsigned got = op->has & pairs[i];
@@ -91,136 +144,42 @@ static int check_fields(const struct ebpfdsl_op *op, int shape, char *err, size_
 	return 0;
 }
 
-static int check_regs(const struct ebpfdsl_op *op, int shape, char *err, size_t errlen)
+/* Registers, size and widths: the shape's sets. */
+static int check_sets(const struct ebpfdsl_op *op, const struct ebpfdsl__shape *sh, unsigned bits, char *err,
+		      size_t errlen)
 {
-	int max = shape == EBPFDSL_SHAPE_RAW ? 15 : BPF_REG_10;
+	static const char *const sizes[] = { "b", "h", "w", "dw" }, *const widths[] = { "8", "16", "32", "64" };
+	/* BPF_SIZE >> 3 is w, h, b, dw; sh->sizes counts in that order */
+	static const unsigned char by_name[] = { 2, 1, 0, 3 };
+	int max = sh->any_reg ? 15 : BPF_REG_10, k;
+	char names[32];
+
 	if ((op->has & D) && (op->dst < 0 || op->dst > max))
 		return fail(err, errlen, "dst register %d out of range 0..%d", op->dst, max);
 	if ((op->has & S) && (op->src < 0 || op->src > max))
 		return fail(err, errlen, "src register %d out of range 0..%d", op->src, max);
-	return 0;
-}
-
-static int check_size(const struct ebpfdsl_op *op, int shape, char *err, size_t errlen)
-{
-	if (!(op->has & Z))
+	if (op->has & Z) {
+		unsigned mask = 0;
+		/* b, h, w, dw are the four values of the BPF_SIZE bits, 0x18 */
+		if ((unsigned)op->size & ~(unsigned)EBPFDSL_SIZE_DW)
+			return fail(err, errlen, "size %d is not one of b, h, w, dw", op->size);
+		if (sh->sizes & (1u << (op->size >> 3)))
+			goto sized;
+		for (int i = 0; i < 4; i++)
+			if (sh->sizes & (1u << by_name[i]))
+				mask |= 1u << i;
+		list_names(mask, sizes, ", ", names, sizeof(names));
+		return fail(err, errlen, "size '%s' not allowed %s (%s)", ebpfdsl_size_name(op->size), sh->size_where,
+			    names);
+	}
+sized:
+	if (!(op->has & B))
 		return 0;
-	/* b, h, w, dw are the four values of the BPF_SIZE bits, 0x18 */
-	if ((unsigned)op->size & ~(unsigned)EBPFDSL_SIZE_DW)
-		return fail(err, errlen, "size %d is not one of b, h, w, dw", op->size);
-	switch (shape) {
-	case EBPFDSL_SHAPE_LD_ABS:
-	case EBPFDSL_SHAPE_LD_IND:
-	case EBPFDSL_SHAPE_LDSX:
-		if (op->size == EBPFDSL_SIZE_DW)
-			return fail(err, errlen, "size 'dw' not allowed here (b, h, w)");
-		break;
-	case EBPFDSL_SHAPE_ATOMIC:
-		if (op->size != EBPFDSL_SIZE_W && op->size != EBPFDSL_SIZE_DW)
-			return fail(err, errlen, "size '%s' not allowed for atomics (w, dw)", ebpfdsl_size_name(op->size));
-		break;
-	default:
-		break;
-	}
-	return 0;
-}
-
-/* A 32-bit immediate field: operations on 32 bits take either signedness
- * of the same bits; 64-bit ones sign-extend, so only the signed range
- * means what it says. */
-static int check_imm32(const char *what, int64_t v, int wide, char *err, size_t errlen)
-{
-	return check_range(what, v, INT32_MIN, wide ? INT32_MAX : (int64_t)UINT32_MAX, err, errlen);
-}
-
-static int check_alu(const struct ebpfdsl_op *op, const struct ebpfdsl_isa_row *row, char *err,
-		     size_t errlen)
-{
-	int wide = BPF_CLASS(row->code) == BPF_ALU64;
-	int bop = BPF_OP(row->code);
-	if (!(op->has & I))
+	k = op->bits == 8 ? 0 : op->bits == 16 ? 1 : op->bits == 32 ? 2 : op->bits == 64 ? 3 : 4;
+	if (k < 4 && (bits & (1u << k)))
 		return 0;
-	if (bop == BPF_LSH || bop == BPF_RSH || bop == BPF_ARSH)
-		return check_range("shift amount", op->imm, 0, wide ? 63 : 31, err, errlen);
-	if ((bop == BPF_DIV || bop == BPF_MOD) && op->imm == 0)
-		return fail(err, errlen, "division by a zero immediate");
-	if (check_imm32("immediate", op->imm, wide, err, errlen))
-		return -1;
-	return 0;
-}
-
-static int check_operands(const struct ebpfdsl_op *op, const struct ebpfdsl_isa_row *row, char *err,
-			  size_t errlen)
-{
-	int wide_jump = BPF_CLASS(row->code) == BPF_JMP;
-	switch (row->shape) {
-	case EBPFDSL_SHAPE_ALU:
-		return check_alu(op, row, err, errlen);
-	case EBPFDSL_SHAPE_MOVSX: {
-		int wide = BPF_CLASS(row->code) == BPF_ALU64; /* (s32) only to 64 bits */
-		if (op->bits == 8 || op->bits == 16 || (op->bits == 32 && wide))
-			return 0;
-		return fail(err, errlen, "bits must be %s, got %d", wide ? "8, 16 or 32" : "8 or 16", op->bits);
-	}
-	case EBPFDSL_SHAPE_END:
-		if (op->bits == 16 || op->bits == 32 || op->bits == 64)
-			return 0;
-		return fail(err, errlen, "bits must be 16, 32 or 64, got %d", op->bits);
-	case EBPFDSL_SHAPE_JA:
-	case EBPFDSL_SHAPE_MAY_GOTO:
-		return (op->has & O) ? check_range("jump offset", op->off, INT16_MIN, INT16_MAX, err, errlen) : 0;
-	case EBPFDSL_SHAPE_ADDR_SPACE_CAST:
-		/* two 16-bit address space numbers, src_as | dst_as << 16 */
-		return check_range("address spaces", op->imm, 0, UINT32_MAX, err, errlen);
-	case EBPFDSL_SHAPE_GOTOL:
-		return (op->has & O) ? check_range("jump offset", op->off, INT32_MIN, INT32_MAX, err, errlen) : 0;
-	case EBPFDSL_SHAPE_JCOND:
-		if ((op->has & I) && check_imm32("immediate", op->imm, wide_jump, err, errlen))
-			return -1;
-		return (op->has & O) ? check_range("jump offset", op->off, INT16_MIN, INT16_MAX, err, errlen) : 0;
-	case EBPFDSL_SHAPE_CALL:
-		return check_range("helper id", op->imm, 0, INT32_MAX, err, errlen);
-	case EBPFDSL_SHAPE_CALL_LOCAL:
-	case EBPFDSL_SHAPE_LD_FUNC:
-		return (op->has & I) ? check_range("call offset", op->imm, INT32_MIN, INT32_MAX, err, errlen) : 0;
-	case EBPFDSL_SHAPE_CALL_KFUNC:
-		if (check_range("BTF id", op->imm, 0, INT32_MAX, err, errlen))
-			return -1;
-		return (op->has & O) ? check_range("fd_array index", op->off, INT16_MIN, INT16_MAX, err, errlen) : 0;
-	case EBPFDSL_SHAPE_LD_IMM:
-		return check_imm32("immediate", op->imm, 0, err, errlen);
-	case EBPFDSL_SHAPE_LD_MAPV:
-		if (check_imm32("immediate", op->imm, 0, err, errlen))
-			return -1;
-		return (op->has & A) ? check_range("value_offset", op->aux, 0, UINT32_MAX, err, errlen) : 0;
-	case EBPFDSL_SHAPE_LD_ABS:
-	case EBPFDSL_SHAPE_LD_IND:
-		return (op->has & I) ? check_imm32("offset", op->imm, 1, err, errlen) : 0;
-	case EBPFDSL_SHAPE_ST: {
-		static const int64_t lo[] = { [EBPFDSL_SIZE_W] = INT32_MIN, [EBPFDSL_SIZE_H] = INT16_MIN,
-					      [EBPFDSL_SIZE_B] = INT8_MIN, [EBPFDSL_SIZE_DW] = INT32_MIN };
-		static const int64_t hi[] = { [EBPFDSL_SIZE_W] = UINT32_MAX, [EBPFDSL_SIZE_H] = UINT16_MAX,
-					      [EBPFDSL_SIZE_B] = UINT8_MAX, [EBPFDSL_SIZE_DW] = INT32_MAX };
-		if (check_range("immediate", op->imm, lo[op->size], hi[op->size], err, errlen))
-			return -1;
-	}
-		/* fall through */
-	case EBPFDSL_SHAPE_LDX:
-	case EBPFDSL_SHAPE_LDSX:
-	case EBPFDSL_SHAPE_STX:
-	case EBPFDSL_SHAPE_ATOMIC:
-	case EBPFDSL_SHAPE_LOAD_ACQ:
-	case EBPFDSL_SHAPE_STORE_REL:
-		return (op->has & O) ? check_range("offset", op->off, INT16_MIN, INT16_MAX, err, errlen) : 0;
-	case EBPFDSL_SHAPE_RAW:
-		if (check_range("code", op->code, 0, 255, err, errlen))
-			return -1;
-		if ((op->has & O) && check_range("off", op->off, INT16_MIN, INT16_MAX, err, errlen))
-			return -1;
-		return (op->has & I) ? check_imm32("imm", op->imm, 0, err, errlen) : 0;
-	default:
-		return 0;
-	}
+	list_names(bits, widths, " or ", names, sizeof(names));
+	return fail(err, errlen, "bits must be %s, got %d", names, op->bits);
 }
 
 int ebpfdsl__validate(const struct ebpfdsl_op *op, int cpu, char *err, size_t errlen)
@@ -231,98 +190,66 @@ int ebpfdsl__validate(const struct ebpfdsl_op *op, int cpu, char *err, size_t er
 	return ebpfdsl__validate_row(op, row, cpu, err, errlen);
 }
 
+static __attribute__((noinline)) int check(const struct ebpfdsl_op *op, const struct ebpfdsl_isa_row *row,
+					   const struct ebpfdsl__row_bounds *b, char *err, size_t errlen)
+{
+	const struct ebpfdsl__shape *sh = &ebpfdsl__shapes[row->shape];
+	unsigned has = op->has;
+
+	if (check_fields(op, sh, err, errlen) || check_sets(op, sh, b->bits, err, errlen))
+		return -1;
+	if ((has & C) && (op->code < 0 || op->code > 255))
+		return fail(err, errlen, "code %d out of range 0..255", op->code);
+	if ((has & I) && b->imm.range && check_bound(&b->imm, op->imm, op->size, err, errlen))
+		return -1;
+	if ((has & O) && b->off.range && check_bound(&b->off, op->off, op->size, err, errlen))
+		return -1;
+	if ((has & A) && b->aux.range && check_bound(&b->aux, op->aux, op->size, err, errlen))
+		return -1;
+	return 0;
+}
+
 int ebpfdsl__validate_row(const struct ebpfdsl_op *op, const struct ebpfdsl_isa_row *row, int cpu, char *err,
 			  size_t errlen)
 {
+	const struct ebpfdsl__row_bounds *b = &ebpfdsl__bounds[row - ebpfdsl__isa_rows];
 	if (row->cpu > cpu)
 		return fail(err, errlen, "needs cpu v%d (assembling for v%d)", row->cpu, cpu);
-	if (check_fields(op, row->shape, err, errlen) || check_regs(op, row->shape, err, errlen) ||
-	    check_size(op, row->shape, err, errlen))
-		return -1;
-	return check_operands(op, row, err, errlen);
+	return ebpfdsl__fast_valid(op, row) ? 0 : check(op, row, b, err, errlen);
 }
 
-static struct bpf_insn mk(uint8_t code, int dst, int src, int64_t off, int64_t imm)
-{
-	struct bpf_insn in;
-	memset(&in, 0, sizeof(in));
-	in.code = code;
-	in.dst_reg = (uint8_t)(dst & 0xf);
-	in.src_reg = (uint8_t)(src & 0xf);
-	in.off = (int16_t)off;
-	in.imm = (int32_t)(uint32_t)(uint64_t)imm;
-	return in;
-}
-
+/* The fields of the encoded instruction come from where the shape says
+ * (enc: src_reg, off, imm, the second slot's imm); dst from dst. */
 int ebpfdsl__encode(const struct ebpfdsl_op *op, struct bpf_insn *out)
 {
 	const struct ebpfdsl_isa_row *row = ebpfdsl__row(op->op); /* validated */
-	int x = (op->has & S) ? BPF_X : BPF_K;
-	int dst = (op->has & D) ? op->dst : 0, src = (op->has & S) ? op->src : 0;
-	int64_t off = (op->has & O) ? op->off : 0, imm = (op->has & I) ? op->imm : 0;
+	const struct ebpfdsl__shape *sh = &ebpfdsl__shapes[row->shape];
+	unsigned has = op->has;
+	int64_t v[8];
+	int code = row->code;
 
-	switch (row->shape) {
-	case EBPFDSL_SHAPE_ALU:
-		out[0] = mk(row->code | x, dst, src, row->aux, imm);
+	v[EBPFDSL__FROM_ZERO] = 0;
+	v[EBPFDSL__FROM_SRC] = (has & S) ? op->src : 0;
+	v[EBPFDSL__FROM_OFF] = (has & O) ? op->off : 0;
+	v[EBPFDSL__FROM_IMM] = (has & I) ? op->imm : 0;
+	v[EBPFDSL__FROM_BITS] = op->bits;
+	v[EBPFDSL__FROM_ROW] = row->aux;
+	if (has & C)
+		code = op->code;
+	else if (ebpfdsl__shape_sized(sh))
+		code |= op->size;
+	else if ((has & S) && ebpfdsl__shape_x(sh))
+		code |= BPF_X;
+	out[0].code = (uint8_t)code;
+	out[0].dst_reg = (uint8_t)(((has & D) ? op->dst : 0) & 0xf);
+	out[0].src_reg = (uint8_t)(v[sh->enc[0]] & 0xf);
+	out[0].off = (int16_t)v[sh->enc[1]];
+	out[0].imm = (int32_t)(uint32_t)(uint64_t)v[sh->enc[2]];
+	if (sh->slots == 1)
 		return 1;
-	case EBPFDSL_SHAPE_NEG:
-	case EBPFDSL_SHAPE_EXIT:
-		out[0] = mk(row->code, dst, 0, 0, 0);
-		return 1;
-	case EBPFDSL_SHAPE_MOVSX:
-		out[0] = mk(row->code, dst, src, op->bits, 0);
-		return 1;
-	case EBPFDSL_SHAPE_END:
-		out[0] = mk(row->code, dst, 0, 0, op->bits);
-		return 1;
-	case EBPFDSL_SHAPE_JA:
-	case EBPFDSL_SHAPE_MAY_GOTO:
-		out[0] = mk(row->code, 0, 0, off, 0);
-		return 1;
-	case EBPFDSL_SHAPE_ADDR_SPACE_CAST:
-		out[0] = mk(row->code, dst, src, row->aux, imm);
-		return 1;
-	case EBPFDSL_SHAPE_GOTOL:
-		out[0] = mk(row->code, 0, 0, 0, off);
-		return 1;
-	case EBPFDSL_SHAPE_JCOND:
-		out[0] = mk(row->code | x, dst, src, off, imm);
-		return 1;
-	case EBPFDSL_SHAPE_CALL:
-	case EBPFDSL_SHAPE_CALL_LOCAL:
-	case EBPFDSL_SHAPE_CALL_KFUNC:
-		out[0] = mk(row->code, 0, row->aux, off, imm);
-		return 1;
-	case EBPFDSL_SHAPE_LDDW:
-		out[0] = mk(row->code, dst, 0, 0, imm);
-		out[1] = mk(0, 0, 0, 0, (int64_t)((uint64_t)imm >> 32));
-		return 2;
-	case EBPFDSL_SHAPE_LD_IMM:
-	case EBPFDSL_SHAPE_LD_MAPV:
-	case EBPFDSL_SHAPE_LD_FUNC:
-		out[0] = mk(row->code, dst, row->aux, 0, imm);
-		out[1] = mk(0, 0, 0, 0, (op->has & A) ? op->aux : 0);
-		return 2;
-	case EBPFDSL_SHAPE_LD_ABS:
-	case EBPFDSL_SHAPE_LD_IND:
-		out[0] = mk(row->code | op->size, 0, src, 0, imm);
-		return 1;
-	case EBPFDSL_SHAPE_LDX:
-	case EBPFDSL_SHAPE_LDSX:
-	case EBPFDSL_SHAPE_STX:
-		out[0] = mk(row->code | op->size, dst, src, off, 0);
-		return 1;
-	case EBPFDSL_SHAPE_ST:
-		out[0] = mk(row->code | op->size, dst, 0, off, imm);
-		return 1;
-	case EBPFDSL_SHAPE_ATOMIC:
-	case EBPFDSL_SHAPE_LOAD_ACQ:
-	case EBPFDSL_SHAPE_STORE_REL:
-		out[0] = mk(row->code | op->size, dst, src, off, row->aux);
-		return 1;
-	case EBPFDSL_SHAPE_RAW:
-	default:
-		out[0] = mk((uint8_t)op->code, dst, src, off, imm);
-		return 1;
-	}
+	v[EBPFDSL__FROM_AUX] = (has & A) ? op->aux : 0;
+	v[EBPFDSL__FROM_HIGH] = (int64_t)((uint64_t)v[EBPFDSL__FROM_IMM] >> 32);
+	memset(&out[1], 0, sizeof(out[1]));
+	out[1].imm = (int32_t)(uint32_t)(uint64_t)v[sh->enc[3]];
+	return 2;
 }

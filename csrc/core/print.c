@@ -4,6 +4,7 @@
  * lddw pseudo forms, which LLVM has no syntax for, print as bpftool does. */
 #include <inttypes.h>
 #include <stdio.h>
+#include <string.h>
 #include "core.h"
 
 void ebpfdsl__appendf(char *buf, size_t len, size_t *pos, const char *fmt, ...)
@@ -46,42 +47,11 @@ static const char *addr(char *buf, size_t len, int reg, int64_t off)
 	return buf;
 }
 
-static const char *alu_symbol(const struct ebpfdsl_isa_row *row)
-{
-	switch (BPF_OP(row->code)) {
-	case BPF_ADD: return "+=";
-	case BPF_SUB: return "-=";
-	case BPF_MUL: return "*=";
-	case BPF_DIV: return row->aux ? "s/=" : "/=";
-	case BPF_OR: return "|=";
-	case BPF_AND: return "&=";
-	case BPF_LSH: return "<<=";
-	case BPF_RSH: return ">>=";
-	case BPF_MOD: return row->aux ? "s%=" : "%=";
-	case BPF_XOR: return "^=";
-	case BPF_MOV: return "=";
-	case BPF_ARSH: return "s>>=";
-	default: return "?";
-	}
-}
-
-static const char *jump_symbol(const struct ebpfdsl_isa_row *row)
-{
-	switch (BPF_OP(row->code)) {
-	case BPF_JEQ: return "==";
-	case BPF_JGT: return ">";
-	case BPF_JGE: return ">=";
-	case BPF_JSET: return "&";
-	case BPF_JNE: return "!=";
-	case BPF_JSGT: return "s>";
-	case BPF_JSGE: return "s>=";
-	case BPF_JLT: return "<";
-	case BPF_JLE: return "<=";
-	case BPF_JSLT: return "s<";
-	case BPF_JSLE: return "s<=";
-	default: return "?";
-	}
-}
+/* Operation symbols by BPF_OP >> 4: ALU (sdiv and smod add an s), jumps. */
+static const char *const alu_symbols[16] = { "+=", "-=", "*=", "/=", "|=", "&=", "<<=", ">>=", "?", "%=", "^=",
+					     "=", "s>>=", "?", "?", "?" };
+static const char *const jump_symbols[16] = { "?", "==", ">", ">=", "&", "!=", "s>", "s>=", "?", "?", "<", "<=",
+					      "s<", "s<=", "?", "?" };
 
 static int size_bits(int size)
 {
@@ -93,158 +63,108 @@ static int size_bits(int size)
 	}
 }
 
-static void print_atomic(char *buf, size_t len, size_t *pos, const struct ebpfdsl_op *op,
-			 const struct ebpfdsl_isa_row *row)
+/* An atomic's form, by its operation (the row's aux). */
+static const char *atomic_form(const struct ebpfdsl_isa_row *row)
 {
-	char a[48];
-	int wide = op->size == EBPFDSL_SIZE_DW;
-	char p = wide ? 'r' : 'w';
-	int bits = wide ? 64 : 32;
-	static const char *const names[] = { [0x00] = "add", [0x40] = "or", [0x50] = "and", [0xa0] = "xor" };
-	const char *sym = BPF_OP(row->aux) == BPF_ADD ? "+=" : BPF_OP(row->aux) == BPF_OR ? "|=" :
-			  BPF_OP(row->aux) == BPF_AND ? "&=" : "^=";
-
-	addr(a, sizeof(a), op->dst, op->off);
 	if (row->aux == BPF_XCHG)
-		ebpfdsl__appendf(buf, len, pos, "%c%d = xchg%s_%d(%s, %c%d)", p, op->src, wide ? "" : "32", bits,
-				 a, p, op->src);
-	else if (row->aux == BPF_CMPXCHG)
-		ebpfdsl__appendf(buf, len, pos, "%c0 = cmpxchg%s_%d(%s, %c0, %c%d)", p, wide ? "" : "32", bits, a,
-				 p, p, op->src);
-	else if (row->aux & BPF_FETCH)
-		ebpfdsl__appendf(buf, len, pos, "%c%d = atomic_fetch_%s((u%d *)(%s), %c%d)", p, op->src,
-				 names[row->aux & ~BPF_FETCH], bits, a, p, op->src);
-	else
-		ebpfdsl__appendf(buf, len, pos, "lock *(u%d *)(%s) %s %c%d", bits, a, sym, p, op->src);
+		return "%s = %N%3_%z(%M, %s)";
+	if (row->aux == BPF_CMPXCHG)
+		return "%0 = %N%3_%z(%M, %0, %s)";
+	if (row->aux & BPF_FETCH)
+		return "%s = %N((u%z *)(%M), %s)";
+	return "lock *(u%z *)(%M) %L %s";
+}
+
+/* Expands a shape's template (isa.c): text as is, and % words:
+ *   %d %s %0   dst, src, r0 with the shape's register prefix
+ *   %v %V      src, or imm in hex (%V: as 32 bits for a 32-bit row)
+ *   %i %e %a   imm in hex, imm in decimal, aux in hex
+ *   %h %l      imm's high and low 16 bits in hex
+ *   %o %j      off, imm as a signed jump distance
+ *   %m %M %k   src + off, dst + off, skb's src + imm (or src alone)
+ *   %z %b %3   access size in bits, op's bits, "32" below 64-bit access
+ *   %O %J %L   the ALU, jump, atomic operation's symbol
+ *   %N         the mnemonic without "ld_"
+ *   %A         the atomic's form, expanded in turn
+ *   %@         " <annot>" when there is one */
+static void expand(char *buf, size_t len, size_t *pos, const char *t, const struct ebpfdsl_op *op,
+		   const struct ebpfdsl_isa_row *row, char p, const char *annot)
+{
+	char h[48];
+	for (; *t; t++) {
+		const char *lit = t;
+		while (*t && *t != '%')
+			t++;
+		if (t > lit)
+			ebpfdsl__appendf(buf, len, pos, "%.*s", (int)(t - lit), lit);
+		if (!*t)
+			break;
+		switch (*++t) {
+		case 'd': ebpfdsl__appendf(buf, len, pos, "%c%d", p, op->dst); break;
+		case 's': ebpfdsl__appendf(buf, len, pos, "%c%d", p, op->src); break;
+		case '0': ebpfdsl__appendf(buf, len, pos, "%c0", p); break;
+		case 'v':
+		case 'V':
+			if (op->has & EBPFDSL_HAS_SRC)
+				ebpfdsl__appendf(buf, len, pos, "%c%d", p, op->src);
+			else
+				ebpfdsl__appendf(buf, len, pos, "%s",
+						 hex(h, sizeof(h), *t == 'V' && p == 'w' ? (int32_t)(uint32_t)op->imm : op->imm));
+			break;
+		case 'i': ebpfdsl__appendf(buf, len, pos, "%s", hex(h, sizeof(h), op->imm)); break;
+		case 'e': ebpfdsl__appendf(buf, len, pos, "%" PRId64, op->imm); break;
+		case 'a': ebpfdsl__appendf(buf, len, pos, "%s", hex(h, sizeof(h), op->aux)); break;
+		case 'h': ebpfdsl__appendf(buf, len, pos, "%s", hex(h, sizeof(h), (op->imm >> 16) & 0xffff)); break;
+		case 'l': ebpfdsl__appendf(buf, len, pos, "%s", hex(h, sizeof(h), op->imm & 0xffff)); break;
+		case 'o': ebpfdsl__appendf(buf, len, pos, "%s", rel(h, sizeof(h), op->off)); break;
+		case 'j': ebpfdsl__appendf(buf, len, pos, "%s", rel(h, sizeof(h), op->imm)); break;
+		case 'm': ebpfdsl__appendf(buf, len, pos, "%s", addr(h, sizeof(h), op->src, op->off)); break;
+		case 'M': ebpfdsl__appendf(buf, len, pos, "%s", addr(h, sizeof(h), op->dst, op->off)); break;
+		case 'k':
+			if (op->imm)
+				ebpfdsl__appendf(buf, len, pos, "%s", addr(h, sizeof(h), op->src, op->imm));
+			else
+				ebpfdsl__appendf(buf, len, pos, "r%d", op->src);
+			break;
+		case 'z': ebpfdsl__appendf(buf, len, pos, "%d", size_bits(op->size)); break;
+		case 'b': ebpfdsl__appendf(buf, len, pos, "%d", op->bits); break;
+		case '3': ebpfdsl__appendf(buf, len, pos, "%s", op->size == EBPFDSL_SIZE_DW ? "" : "32"); break;
+		case 'O':
+			ebpfdsl__appendf(buf, len, pos, "%s%s", row->aux ? "s" : "", alu_symbols[BPF_OP(row->code) >> 4]);
+			break;
+		case 'J': ebpfdsl__appendf(buf, len, pos, "%s", jump_symbols[BPF_OP(row->code) >> 4]); break;
+		case 'L': ebpfdsl__appendf(buf, len, pos, "%s", alu_symbols[BPF_OP(row->aux) >> 4]); break;
+		case 'N':
+			ebpfdsl__appendf(buf, len, pos, "%s", row->name + (strncmp(row->name, "ld_", 3) ? 0 : 3));
+			break;
+		case 'A': expand(buf, len, pos, atomic_form(row), op, row, p, annot); break;
+		case '@':
+			if (annot && *annot)
+				ebpfdsl__appendf(buf, len, pos, " <%s>", annot);
+			break;
+		default: /* a template's own slip: shown, not hidden */
+			ebpfdsl__appendf(buf, len, pos, "%%%c", *t);
+			break;
+		}
+	}
 }
 
 int ebpfdsl_op_print(char *buf, size_t len, const struct ebpfdsl_op *op, const char *annot)
 {
 	const struct ebpfdsl_isa_row *row = ebpfdsl_isa_row(op->op);
-	char p = ebpfdsl__reg_prefix(op->op);
-	char h[40], a[48];
+	const struct ebpfdsl__shape *sh;
 	size_t pos = 0;
-	int annotate = 0;
+	char p;
 
 	if (len)
 		buf[0] = '\0';
 	if (!row)
 		return 0;
-	switch (row->shape) {
-	case EBPFDSL_SHAPE_ALU:
-		if (op->has & EBPFDSL_HAS_SRC)
-			ebpfdsl__appendf(buf, len, &pos, "%c%d %s %c%d", p, op->dst, alu_symbol(row), p, op->src);
-		else
-			ebpfdsl__appendf(buf, len, &pos, "%c%d %s %s", p, op->dst, alu_symbol(row),
-					 hex(h, sizeof(h), op->imm));
-		break;
-	case EBPFDSL_SHAPE_NEG:
-		ebpfdsl__appendf(buf, len, &pos, "%c%d = -%c%d", p, op->dst, p, op->dst);
-		break;
-	case EBPFDSL_SHAPE_MOVSX:
-		ebpfdsl__appendf(buf, len, &pos, "%c%d = (s%d)%c%d", p, op->dst, op->bits, p, op->src);
-		break;
-	case EBPFDSL_SHAPE_END:
-		ebpfdsl__appendf(buf, len, &pos, "r%d = %s%d r%d", op->dst,
-				 op->op == EBPFDSL_OP_BSWAP ? "bswap" : op->op == EBPFDSL_OP_BE ? "be" : "le",
-				 op->bits, op->dst);
-		break;
-	case EBPFDSL_SHAPE_JA:
-	case EBPFDSL_SHAPE_GOTOL:
-	case EBPFDSL_SHAPE_MAY_GOTO:
-		ebpfdsl__appendf(buf, len, &pos, "%s %s",
-				 row->shape == EBPFDSL_SHAPE_JA ? "goto" : row->shape == EBPFDSL_SHAPE_GOTOL ? "gotol"
-												     : "may_goto",
-				 rel(h, sizeof(h), op->off));
-		annotate = 1;
-		break;
-	case EBPFDSL_SHAPE_ADDR_SPACE_CAST:
-		ebpfdsl__appendf(buf, len, &pos, "r%d = addr_space_cast(r%d, %s, ", op->dst, op->src,
-				 hex(h, sizeof(h), (op->imm >> 16) & 0xffff));
-		ebpfdsl__appendf(buf, len, &pos, "%s)", hex(h, sizeof(h), op->imm & 0xffff));
-		break;
-	case EBPFDSL_SHAPE_JCOND:
-		ebpfdsl__appendf(buf, len, &pos, "if %c%d %s ", p, op->dst, jump_symbol(row));
-		if (op->has & EBPFDSL_HAS_SRC)
-			ebpfdsl__appendf(buf, len, &pos, "%c%d", p, op->src);
-		else
-			ebpfdsl__appendf(buf, len, &pos, "%s",
-					 hex(h, sizeof(h), p == 'w' ? (int32_t)(uint32_t)op->imm : op->imm));
-		ebpfdsl__appendf(buf, len, &pos, " goto %s", rel(h, sizeof(h), op->off));
-		annotate = 1;
-		break;
-	case EBPFDSL_SHAPE_CALL:
-	case EBPFDSL_SHAPE_CALL_LOCAL:
-	case EBPFDSL_SHAPE_CALL_KFUNC:
-		ebpfdsl__appendf(buf, len, &pos, "call %s", hex(h, sizeof(h), op->imm));
-		annotate = 1;
-		break;
-	case EBPFDSL_SHAPE_EXIT:
-		ebpfdsl__appendf(buf, len, &pos, "exit");
-		break;
-	case EBPFDSL_SHAPE_LDDW:
-		ebpfdsl__appendf(buf, len, &pos, "r%d = %s ll", op->dst, hex(h, sizeof(h), op->imm));
-		break;
-	case EBPFDSL_SHAPE_LD_IMM:
-		ebpfdsl__appendf(buf, len, &pos, "r%d = %s[%" PRId64 "]", op->dst,
-				 op->op == EBPFDSL_OP_LD_BTF_ID ? "btf_id" :
-				 op->op == EBPFDSL_OP_LD_MAP_IDX ? "map_idx" : "map_fd", op->imm);
-		break;
-	case EBPFDSL_SHAPE_LD_MAPV:
-		ebpfdsl__appendf(buf, len, &pos, "r%d = %s[%" PRId64 "] + %s", op->dst,
-				 op->op == EBPFDSL_OP_LD_MAP_IDX_VALUE ? "map_idx_value" : "map_value", op->imm,
-				 hex(h, sizeof(h), op->aux));
-		break;
-	case EBPFDSL_SHAPE_LD_FUNC:
-		ebpfdsl__appendf(buf, len, &pos, "r%d = func %s", op->dst, rel(h, sizeof(h), op->imm));
-		annotate = 1;
-		break;
-	case EBPFDSL_SHAPE_LD_ABS:
-		ebpfdsl__appendf(buf, len, &pos, "r0 = *(u%d *)skb[%s]", size_bits(op->size),
-				 hex(h, sizeof(h), op->imm));
-		break;
-	case EBPFDSL_SHAPE_LD_IND:
-		if (op->imm)
-			ebpfdsl__appendf(buf, len, &pos, "r0 = *(u%d *)skb[%s]", size_bits(op->size),
-					 addr(a, sizeof(a), op->src, op->imm));
-		else
-			ebpfdsl__appendf(buf, len, &pos, "r0 = *(u%d *)skb[r%d]", size_bits(op->size), op->src);
-		break;
-	case EBPFDSL_SHAPE_LDX:
-	case EBPFDSL_SHAPE_LDSX:
-		ebpfdsl__appendf(buf, len, &pos, "%c%d = *(%c%d *)(%s)",
-				 (op->size == EBPFDSL_SIZE_DW || row->shape == EBPFDSL_SHAPE_LDSX) ? 'r' : 'w', op->dst,
-				 row->shape == EBPFDSL_SHAPE_LDSX ? 's' : 'u', size_bits(op->size),
-				 addr(a, sizeof(a), op->src, op->off));
-		break;
-	case EBPFDSL_SHAPE_ST:
-		ebpfdsl__appendf(buf, len, &pos, "*(u%d *)(%s) = %s", size_bits(op->size),
-				 addr(a, sizeof(a), op->dst, op->off), hex(h, sizeof(h), op->imm));
-		break;
-	case EBPFDSL_SHAPE_STX:
-		ebpfdsl__appendf(buf, len, &pos, "*(u%d *)(%s) = %c%d", size_bits(op->size),
-				 addr(a, sizeof(a), op->dst, op->off), op->size == EBPFDSL_SIZE_DW ? 'r' : 'w', op->src);
-		break;
-	case EBPFDSL_SHAPE_ATOMIC:
-		print_atomic(buf, len, &pos, op, row);
-		break;
-	/* LLVM 19 has no syntax for these two; this is LLVM 21's, where the
-	 * value register is a w register below 64 bits, as for ldx and stx */
-	case EBPFDSL_SHAPE_LOAD_ACQ:
-		ebpfdsl__appendf(buf, len, &pos, "%c%d = load_acquire((u%d *)(%s))",
-				 op->size == EBPFDSL_SIZE_DW ? 'r' : 'w', op->dst, size_bits(op->size),
-				 addr(a, sizeof(a), op->src, op->off));
-		break;
-	case EBPFDSL_SHAPE_STORE_REL:
-		ebpfdsl__appendf(buf, len, &pos, "store_release((u%d *)(%s), %c%d)", size_bits(op->size),
-				 addr(a, sizeof(a), op->dst, op->off), op->size == EBPFDSL_SIZE_DW ? 'r' : 'w', op->src);
-		break;
-	default:
-		ebpfdsl__appendf(buf, len, &pos, "<unknown>");
-		break;
-	}
-	if (annotate && annot && *annot)
-		ebpfdsl__appendf(buf, len, &pos, " <%s>", annot);
+	sh = &ebpfdsl__shapes[row->shape];
+	p = sh->regs == EBPFDSL__REGS_R ? 'r' :
+	    sh->regs == EBPFDSL__REGS_SIZE ? (op->size == EBPFDSL_SIZE_DW ? 'r' : 'w') :
+	    ebpfdsl__narrow(row) ? 'w' : 'r';
+	expand(buf, len, &pos, sh->print, op, row, p, annot);
 	return (int)pos;
 }
 

@@ -100,12 +100,11 @@ static void push_op(lua_State *L, const struct ebpfdsl_op *op, size_t pc, const 
 	}
 	if (op->has & EBPFDSL_HAS_BITS)
 		ebpfdsl_lua_set_int(L, "bits", op->bits);
-	/* a named jump's off is its target (a kfunc call, whose off is an
-	 * fd_array index, goes nowhere and is never named) */
-	if ((op->has & EBPFDSL_HAS_OFF) && !named)
+	/* a named jump's distance (off, or imm of local calls and ld_func)
+	 * is its target */
+	if ((op->has & EBPFDSL_HAS_OFF) && !(named && (ebpfdsl_op_jump_field(op) & EBPFDSL_HAS_OFF)))
 		ebpfdsl_lua_set_int(L, "off", op->off);
-	if ((op->has & EBPFDSL_HAS_IMM) &&
-	    !(named && (row->shape == EBPFDSL_SHAPE_CALL_LOCAL || row->shape == EBPFDSL_SHAPE_LD_FUNC)))
+	if ((op->has & EBPFDSL_HAS_IMM) && !(named && (ebpfdsl_op_jump_field(op) & EBPFDSL_HAS_IMM)))
 		ebpfdsl_lua_set_int(L, "imm", op->imm);
 	if (op->has & EBPFDSL_HAS_AUX)
 		ebpfdsl_lua_set_int(L, "value_offset", op->aux);

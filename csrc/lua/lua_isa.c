@@ -4,37 +4,6 @@
 #include <limits.h>
 #include "lua_asm.h"
 
-/* isa()'s shape names, by enum ebpfdsl_shape */
-static const char *const SHAPE_NAMES[] = {
-	[EBPFDSL_SHAPE_ALU] = "alu",
-	[EBPFDSL_SHAPE_NEG] = "neg",
-	[EBPFDSL_SHAPE_MOVSX] = "movsx",
-	[EBPFDSL_SHAPE_END] = "end",
-	[EBPFDSL_SHAPE_JA] = "ja",
-	[EBPFDSL_SHAPE_GOTOL] = "gotol",
-	[EBPFDSL_SHAPE_JCOND] = "jcond",
-	[EBPFDSL_SHAPE_CALL] = "call",
-	[EBPFDSL_SHAPE_CALL_LOCAL] = "call_local",
-	[EBPFDSL_SHAPE_CALL_KFUNC] = "call_kfunc",
-	[EBPFDSL_SHAPE_EXIT] = "exit",
-	[EBPFDSL_SHAPE_LDDW] = "lddw",
-	[EBPFDSL_SHAPE_LD_IMM] = "ld_imm",
-	[EBPFDSL_SHAPE_LD_MAPV] = "ld_map_value",
-	[EBPFDSL_SHAPE_LD_FUNC] = "ld_func",
-	[EBPFDSL_SHAPE_LD_ABS] = "ld_abs",
-	[EBPFDSL_SHAPE_LD_IND] = "ld_ind",
-	[EBPFDSL_SHAPE_LDX] = "ldx",
-	[EBPFDSL_SHAPE_LDSX] = "ldsx",
-	[EBPFDSL_SHAPE_ST] = "st",
-	[EBPFDSL_SHAPE_STX] = "stx",
-	[EBPFDSL_SHAPE_ATOMIC] = "atomic",
-	[EBPFDSL_SHAPE_MAY_GOTO] = "may_goto",
-	[EBPFDSL_SHAPE_ADDR_SPACE_CAST] = "addr_space_cast",
-	[EBPFDSL_SHAPE_LOAD_ACQ] = "load_acquire",
-	[EBPFDSL_SHAPE_STORE_REL] = "store_release",
-	[EBPFDSL_SHAPE_RAW] = "raw",
-};
-
 /* helper_id(name) -> id | nil, message-with-suggestions */
 static int l_helper_id(lua_State *L)
 {
@@ -94,7 +63,7 @@ static int l_isa(lua_State *L)
 		lua_createtable(L, 0, 5);
 		ebpfdsl_lua_set_str(L, "name", row->name);
 		ebpfdsl_lua_set_int(L, "code", row->code);
-		ebpfdsl_lua_set_str(L, "shape", SHAPE_NAMES[row->shape]);
+		ebpfdsl_lua_set_str(L, "shape", ebpfdsl_shape_name(row->shape));
 		ebpfdsl_lua_set_int(L, "aux", row->aux);
 		ebpfdsl_lua_set_int(L, "cpu", row->cpu);
 		lua_rawseti(L, -2, i + 1);
