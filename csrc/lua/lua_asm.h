@@ -61,6 +61,16 @@ void ebpfdsl_lua_asm_emit(lua_State *L, ebpfdsl_asm *a, int idx, int maps, int *
  * {[slot] = name}, the list of maps (from the table at maps). */
 void ebpfdsl_lua_asm_results(lua_State *L, ebpfdsl_asm *a, int maps, int nmaps);
 
+/* The arguments a C word of row `op` takes (lua_ctor.c), one letter
+ * each, or NULL: the Lua word builds it. */
+const char *ebpfdsl_lua_word_sig(int op);
+
+/* Reads the arguments of a word of row `op` from the stack at base.. into
+ * o: the usual ones only (registers and sizes by name, integers, label
+ * names, helpers by the header's name); 0 for anything else, which the
+ * DSL's Lua word checks, says what is wrong with, or builds. */
+int ebpfdsl_lua_word_args(lua_State *L, const struct names *n, int op, int base, struct ebpfdsl_op *o);
+
 /* core.constructors(words) (lua_ctor.c): the common DSL words in C. */
 int ebpfdsl_lua_constructors(lua_State *L);
 
