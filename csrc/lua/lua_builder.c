@@ -18,7 +18,7 @@ struct builder {
  * its name. */
 enum { UP_METH = 1, UP_META, UP_NAME, UP_COUNT = UP_NAME };
 struct meth {
-	int op;
+	struct word_sig sig;
 	const struct names *n; /* the registry keeps them */
 };
 
@@ -72,7 +72,7 @@ static int m_word(lua_State *L)
 	struct builder *b = self(L);
 	const struct meth *m = lua_touserdata(L, lua_upvalueindex(UP_METH));
 	struct ebpfdsl_op op;
-	if (!ebpfdsl_lua_word_args(L, m->n, m->op, 2, &op))
+	if (!ebpfdsl_lua_word_args(L, m->n, &m->sig, 2, &op))
 		return slow(L);
 	return emitted(L, b, &op);
 }
@@ -140,13 +140,13 @@ static int m_tostring(lua_State *L)
 	return 1;
 }
 
-/* Adds method `name` (fn with its op) to the methods at -1;
+/* Adds method `name` (fn with its arguments) to the methods at -1;
  * the metatable is at meta. */
-static void method(lua_State *L, int meta, const char *name, lua_CFunction fn, int op,
+static void method(lua_State *L, int meta, const char *name, lua_CFunction fn, const struct word_sig *sig,
 		   const struct names *n)
 {
 	struct meth *m = lua_newuserdatauv(L, sizeof(*m), 0);
-	m->op = op;
+	m->sig = *sig;
 	m->n = n;
 	lua_pushvalue(L, meta);
 	lua_pushstring(L, name); /* for slow: the DSL word to call */
@@ -159,14 +159,15 @@ static void method(lua_State *L, int meta, const char *name, lua_CFunction fn, i
 static void create_class(lua_State *L, int index)
 {
 	const struct names *n = ebpfdsl_lua_asm_names(L);
+	struct word_sig sig = { .op = -1 };
 	int meta;
 	luaL_newmetatable(L, BUILDER);
 	meta = lua_gettop(L);
 	lua_newtable(L);
+	method(L, meta, "label", m_label, &sig, n);
 	for (int op = 0; op < EBPFDSL_OP_COUNT_; op++)
-		if (ebpfdsl_lua_word_sig(op)) /* else the DSL's own word, through `index` */
-			method(L, meta, ebpfdsl_isa_row(op)->name, m_word, op, n);
-	method(L, meta, "label", m_label, 0, n);
+		if (ebpfdsl_lua_word_prepare(op, &sig)) /* else the DSL's own word, through `index` */
+			method(L, meta, ebpfdsl_isa_row(op)->name, m_word, &sig, n);
 	lua_pushcfunction(L, m_emit);
 	lua_setfield(L, -2, "emit");
 	lua_pushcfunction(L, m_assemble);

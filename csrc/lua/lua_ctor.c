@@ -3,18 +3,28 @@
  * arguments each takes, read once (ebpfdsl_lua_word_args) for both the
  * constructors here (the plain tables dsl.lua's words build, without a Lua
  * frame) and the builder's methods (lua_builder.c, no table at all). */
+#include <limits.h>
 #include <string.h>
 #include "lua_asm.h"
 
-/* The arguments of a shape's words, in order, as dsl.lua's SHAPES has
- * them: d dst, s src (registers), z size, o off, O off or nothing (0),
- * i imm (integers), x src or imm, g target or off, h a helper by name.
- * NULL: no C word; the Lua one builds it. */
+/* The arguments of a shape's words, in order, one letter each: the one
+ * place that says so. dsl.lua makes its Lua words from these (its
+ * LETTERS check each), the C words and builder methods read them here.
+ * d dst, s src (registers); z size; o off, O off or nothing (0), i imm,
+ * I imm or nothing, b bits, V value_offset or nothing (integers); x src
+ * or imm; g target or off, G target or imm; h a helper; m a map or its fd
+ * where the row's pseudo source is a map's (aux 1 or 2), else an integer.
+ * NULL: the Lua word is written out (call_kfunc, addr_space_cast, raw). */
 static const char *const SIGS[] = {
-	[EBPFDSL_SHAPE_ALU] = "dx",   [EBPFDSL_SHAPE_JCOND] = "dxg", [EBPFDSL_SHAPE_JA] = "g",
-	[EBPFDSL_SHAPE_GOTOL] = "g",  [EBPFDSL_SHAPE_CALL] = "h",    [EBPFDSL_SHAPE_EXIT] = "",
-	[EBPFDSL_SHAPE_LDDW] = "di",  [EBPFDSL_SHAPE_LDX] = "zdsO",  [EBPFDSL_SHAPE_LDSX] = "zdsO",
-	[EBPFDSL_SHAPE_ST] = "zdoi",  [EBPFDSL_SHAPE_STX] = "zdos",  [EBPFDSL_SHAPE_RAW] = NULL,
+	[EBPFDSL_SHAPE_ALU] = "dx",        [EBPFDSL_SHAPE_NEG] = "d",          [EBPFDSL_SHAPE_MOVSX] = "dsb",
+	[EBPFDSL_SHAPE_END] = "db",        [EBPFDSL_SHAPE_JA] = "g",           [EBPFDSL_SHAPE_GOTOL] = "g",
+	[EBPFDSL_SHAPE_MAY_GOTO] = "g",    [EBPFDSL_SHAPE_JCOND] = "dxg",      [EBPFDSL_SHAPE_CALL] = "h",
+	[EBPFDSL_SHAPE_CALL_LOCAL] = "G",  [EBPFDSL_SHAPE_CALL_KFUNC] = NULL,  [EBPFDSL_SHAPE_EXIT] = "",
+	[EBPFDSL_SHAPE_LDDW] = "di",       [EBPFDSL_SHAPE_LD_IMM] = "dm",      [EBPFDSL_SHAPE_LD_MAPV] = "dmV",
+	[EBPFDSL_SHAPE_LD_FUNC] = "dG",    [EBPFDSL_SHAPE_LD_ABS] = "zi",      [EBPFDSL_SHAPE_LD_IND] = "zsI",
+	[EBPFDSL_SHAPE_LDX] = "zdsO",      [EBPFDSL_SHAPE_LDSX] = "zdsO",      [EBPFDSL_SHAPE_ST] = "zdoi",
+	[EBPFDSL_SHAPE_STX] = "zdos",      [EBPFDSL_SHAPE_ATOMIC] = "zdos",    [EBPFDSL_SHAPE_ADDR_SPACE_CAST] = NULL,
+	[EBPFDSL_SHAPE_LOAD_ACQ] = "zdsO", [EBPFDSL_SHAPE_STORE_REL] = "zdos", [EBPFDSL_SHAPE_RAW] = NULL,
 };
 
 const char *ebpfdsl_lua_word_sig(int op)
@@ -22,72 +32,109 @@ const char *ebpfdsl_lua_word_sig(int op)
 	return SIGS[ebpfdsl_isa_row(op)->shape];
 }
 
-/* What the string at idx stands for, less `base`, if in 0..n-1; else -1. */
-static int known_in(lua_State *L, const struct names *n, int idx, int base, int count)
+/* The fields of the tables, by what lua_asm.c calls them. */
+static const char *const KEYS[] = { "op", "dst", "src", "imm", "off", "size", "bits", "target", "helper",
+				    "value_offset", "name" };
+enum { C_OP, C_DST, C_SRC, C_IMM, C_OFF, C_SIZE, C_BITS, C_TARGET, C_HELPER, C_VALUE_OFFSET, C_NAME, C_COUNT };
+
+/* What a letter takes and the field it fills. */
+enum { REG, SIZE, INT, OPT_INT, SRC_OR_IMM, JUMP, HELPER };
+static const struct letter {
+	char c;
+	unsigned char kind, key;
+} LETTERS[] = {
+	{ 'd', REG, C_DST },  { 's', REG, C_SRC },     { 'z', SIZE, C_SIZE },           { 'o', INT, C_OFF },
+	{ 'O', OPT_INT, C_OFF }, { 'i', INT, C_IMM }, { 'I', OPT_INT, C_IMM },         { 'm', INT, C_IMM },
+	{ 'b', INT, C_BITS }, { 'V', OPT_INT, C_VALUE_OFFSET }, { 'x', SRC_OR_IMM, C_IMM },
+	{ 'g', JUMP, C_OFF }, { 'G', JUMP, C_IMM },     { 'h', HELPER, C_IMM },
+};
+
+int ebpfdsl_lua_word_prepare(int op, struct word_sig *sig)
+{
+	const char *c = ebpfdsl_lua_word_sig(op);
+	if (!c)
+		return 0;
+	sig->op = op;
+	for (sig->n = 0; c[sig->n]; sig->n++) {
+		const struct letter *l = LETTERS;
+		while (l->c != c[sig->n])
+			l++;
+		sig->kind[sig->n] = l->kind;
+		sig->key[sig->n] = l->key;
+	}
+	return 1;
+}
+
+/* What the string at idx stands for, less `base`, if in 0..count-1; else -1. */
+static inline int known_in(lua_State *L, const struct names *n, int idx, int base, int count)
 {
 	int k = ebpfdsl_lua_known(n, lua_topointer(L, idx)) - base;
 	return k >= 0 && k < count ? k : -1;
 }
 
-int ebpfdsl_lua_word_args(lua_State *L, const struct names *n, int op, int base, struct ebpfdsl_op *o)
+/* The integer field `key` of o (bits aside). */
+static inline int64_t *int_field(struct ebpfdsl_op *o, int key)
 {
-	const char *sig = ebpfdsl_lua_word_sig(op);
-	lua_Integer v = 0;
+	return key == C_OFF ? &o->off : key == C_IMM ? &o->imm : &o->aux;
+}
+
+static const unsigned HAS[C_COUNT] = { [C_DST] = EBPFDSL_HAS_DST, [C_SRC] = EBPFDSL_HAS_SRC,
+	[C_IMM] = EBPFDSL_HAS_IMM, [C_OFF] = EBPFDSL_HAS_OFF, [C_SIZE] = EBPFDSL_HAS_SIZE, [C_BITS] = EBPFDSL_HAS_BITS,
+	[C_TARGET] = EBPFDSL_HAS_TARGET, [C_VALUE_OFFSET] = EBPFDSL_HAS_AUX };
+
+int ebpfdsl_lua_word_args(lua_State *L, const struct names *n, const struct word_sig *sig, int base,
+			  struct ebpfdsl_op *o)
+{
 	memset(o, 0, sizeof(*o));
-	o->op = op;
-	for (int at = base; *sig; sig++, at++) {
-		switch (*sig) {
-		case 'd':
-			if ((o->dst = known_in(L, n, at, REG_(0), BPF_REG_10 + 1)) < 0)
+	o->op = sig->op;
+	for (int i = 0, at = base; i < sig->n; i++, at++) {
+		int key = sig->key[i], k;
+		lua_Integer v = 0;
+		switch (sig->kind[i]) {
+		case REG:
+			if ((k = known_in(L, n, at, REG_(0), BPF_REG_10 + 1)) < 0)
 				return 0;
-			o->has |= EBPFDSL_HAS_DST;
+			*(key == C_DST ? &o->dst : &o->src) = k;
 			break;
-		case 'x':
-			if (ebpfdsl_lua_getinteger(L, at, &v)) {
-				o->imm = v;
-				o->has |= EBPFDSL_HAS_IMM;
-				break;
-			}
-			/* else a register */
-			/* fall through */
-		case 's':
-			if ((o->src = known_in(L, n, at, REG_(0), BPF_REG_10 + 1)) < 0)
-				return 0;
-			o->has |= EBPFDSL_HAS_SRC;
-			break;
-		case 'z':
+		case SIZE:
 			if ((o->size = known_in(L, n, at, SIZE_(0), 32)) < 0)
 				return 0;
-			o->has |= EBPFDSL_HAS_SIZE;
 			break;
-		case 'g':
+		case SRC_OR_IMM:
+			if (ebpfdsl_lua_getinteger(L, at, &v)) {
+				o->imm = v;
+			} else if ((o->src = known_in(L, n, at, REG_(0), BPF_REG_10 + 1)) >= 0) {
+				key = C_SRC;
+			} else {
+				return 0;
+			}
+			break;
+		case JUMP:
 			if (lua_type(L, at) == LUA_TSTRING) {
 				o->target = lua_tostring(L, at); /* the caller keeps it */
-				o->has |= EBPFDSL_HAS_TARGET;
+				key = C_TARGET;
 				break;
 			}
 			/* else a distance */
 			/* fall through */
-		case 'O':
-		case 'o':
-			v = 0;
-			if (!(*sig == 'O' && lua_isnoneornil(L, at)) && !ebpfdsl_lua_getinteger(L, at, &v))
+		case OPT_INT:
+		case INT:
+			if (!(sig->kind[i] == OPT_INT && lua_isnoneornil(L, at)) && !ebpfdsl_lua_getinteger(L, at, &v))
 				return 0;
-			o->off = v;
-			o->has |= EBPFDSL_HAS_OFF;
+			if (key != C_BITS)
+				*int_field(o, key) = v;
+			else if (v >= INT_MIN && v <= INT_MAX) /* else the Lua word's message */
+				o->bits = (int)v;
+			else
+				return 0;
 			break;
-		case 'i':
-			if (!ebpfdsl_lua_getinteger(L, at, &v))
+		case HELPER: /* the header's names; ids and bpf_ names go the Lua way */
+			if (lua_type(L, at) != LUA_TSTRING || (k = known_in(L, n, at, HELPER_(1), 1 << 20)) < 0)
 				return 0;
-			o->imm = v;
-			o->has |= EBPFDSL_HAS_IMM;
-			break;
-		case 'h': /* the header's names; ids and bpf_ names go the Lua way */
-			if (lua_type(L, at) != LUA_TSTRING || (o->imm = known_in(L, n, at, HELPER_(1), 1 << 20) + 1) <= 0)
-				return 0;
-			o->has |= EBPFDSL_HAS_IMM;
+			o->imm = k + 1;
 			break;
 		}
+		o->has |= HAS[key];
 	}
 	return 1;
 }
@@ -97,28 +144,19 @@ int ebpfdsl_lua_word_args(lua_State *L, const struct names *n, int op, int base,
  * --------------------------------------------------------------------- */
 
 /* Upvalues of each constructor: its op and the names, its name, the Lua
- * word, then the keys: interned strings, set raw in the order the Lua
- * words write them (so that pairs() walks both alike). */
+ * word, then the keys: interned strings, set raw in argument order, as
+ * the Lua words write them (so that pairs() walks both alike). */
 struct ctor {
-	int op;
+	struct word_sig sig;
 	const struct names *n; /* the registry keeps them */
 };
 enum { UP_CTOR = 1, UP_OP, UP_LUA, UP_KEYS };
-static const char *const KEYS[] = { "op", "dst", "src", "imm", "off", "size", "target", "helper", "name" };
-enum { C_OP, C_DST, C_SRC, C_IMM, C_OFF, C_SIZE, C_TARGET, C_HELPER, C_NAME, C_COUNT };
 
 /* t[key] = value at idx, for the table on top */
 static void set(lua_State *L, int key, int idx)
 {
 	lua_pushvalue(L, lua_upvalueindex(UP_KEYS + key));
 	lua_pushvalue(L, idx);
-	lua_rawset(L, -3);
-}
-
-static void set_int(lua_State *L, int key, lua_Integer v)
-{
-	lua_pushvalue(L, lua_upvalueindex(UP_KEYS + key));
-	lua_pushinteger(L, v);
 	lua_rawset(L, -3);
 }
 
@@ -134,41 +172,46 @@ static int lua_word(lua_State *L)
 	return 1;
 }
 
-/* The word of a row, its arguments read by its shape's signature. */
+static void set_int(lua_State *L, int key, lua_Integer v)
+{
+	lua_pushvalue(L, lua_upvalueindex(UP_KEYS + key));
+	lua_pushinteger(L, v);
+	lua_rawset(L, -3);
+}
+
+/* The word of a row: its arguments read as the builder reads them, the
+ * table made from what was read. */
 static int c_word(lua_State *L)
 {
 	const struct ctor *c = lua_touserdata(L, lua_upvalueindex(UP_CTOR));
-	const char *sig = ebpfdsl_lua_word_sig(c->op);
+	const struct word_sig *sig = &c->sig;
 	struct ebpfdsl_op o;
-	int at = 1;
-	if (!ebpfdsl_lua_word_args(L, c->n, c->op, 1, &o))
+	if (!ebpfdsl_lua_word_args(L, c->n, sig, 1, &o))
 		return lua_word(L);
-	lua_createtable(L, 0, (int)strlen(sig) + 1 + (*sig == 'h'));
+	lua_createtable(L, 0, sig->n + 2);
 	set(L, C_OP, lua_upvalueindex(UP_OP));
-	for (; *sig; sig++, at++) {
-		switch (*sig) {
-		case 'd': set(L, C_DST, at); break;
-		case 's': set(L, C_SRC, at); break;
-		case 'z': set(L, C_SIZE, at); break;
-		case 'o':
-		case 'O': set_int(L, C_OFF, o.off); break;
-		case 'i': set_int(L, C_IMM, o.imm); break;
-		case 'x':
-			if (lua_type(L, at) == LUA_TSTRING)
+	for (int i = 0, at = 1; i < sig->n; i++, at++) {
+		int key = sig->key[i];
+		switch (sig->kind[i]) {
+		case REG:
+		case SIZE: set(L, key, at); break;
+		case SRC_OR_IMM:
+			if (o.has & EBPFDSL_HAS_SRC)
 				set(L, C_SRC, at);
 			else
 				set_int(L, C_IMM, o.imm);
 			break;
-		case 'g':
+		case JUMP:
 			if (lua_type(L, at) == LUA_TSTRING)
 				set(L, C_TARGET, at);
 			else
-				set_int(L, C_OFF, o.off);
+				set_int(L, key, *int_field(&o, key));
 			break;
-		case 'h':
+		case HELPER:
 			set_int(L, C_IMM, o.imm);
-			set(L, C_HELPER, at);
+			set(L, C_HELPER, at); /* the name too, as dsl.call gives it */
 			break;
+		default: set_int(L, key, key == C_BITS ? o.bits : *int_field(&o, key)); break;
 		}
 	}
 	return 1;
@@ -187,7 +230,8 @@ static int c_label(lua_State *L)
 }
 
 /* Sets words[name] to the C word fn, when words has a Lua one. */
-static void add(lua_State *L, const struct names *n, const char *name, int op, lua_CFunction fn)
+static void add(lua_State *L, const struct names *n, const char *name, const struct word_sig *sig,
+		lua_CFunction fn)
 {
 	struct ctor *c;
 	if (lua_getfield(L, 1, name) != LUA_TFUNCTION) {
@@ -195,7 +239,7 @@ static void add(lua_State *L, const struct names *n, const char *name, int op, l
 		return;
 	}
 	c = lua_newuserdatauv(L, sizeof(*c), 0);
-	c->op = op;
+	c->sig = *sig;
 	c->n = n;
 	lua_pushstring(L, name);
 	lua_rotate(L, -3, 2); /* ctor, name, the Lua word */
@@ -205,18 +249,33 @@ static void add(lua_State *L, const struct names *n, const char *name, int op, l
 	lua_setfield(L, 1, name);
 }
 
+/* word_sigs() -> {[mnemonic] = letters} for the rows that have them: what
+ * dsl.lua makes its Lua words from */
+int ebpfdsl_lua_word_sigs(lua_State *L)
+{
+	lua_newtable(L);
+	for (int op = 0; op < EBPFDSL_OP_COUNT_; op++) {
+		if (!ebpfdsl_lua_word_sig(op))
+			continue;
+		lua_pushstring(L, ebpfdsl_lua_word_sig(op));
+		lua_setfield(L, -2, ebpfdsl_isa_row(op)->name);
+	}
+	return 1;
+}
+
 /* constructors(words): replaces the words the C side has a signature
  * for (by each ISA row's shape, and label) with a C word; each calls the
  * word it replaced for the arguments it leaves aside. */
 int ebpfdsl_lua_constructors(lua_State *L)
 {
 	const struct names *n;
+	struct word_sig sig = { .op = -1 };
 	luaL_checktype(L, 1, LUA_TTABLE);
 	lua_settop(L, 1);
 	n = ebpfdsl_lua_asm_names(L);
+	add(L, n, "label", &sig, c_label);
 	for (int op = 0; op < EBPFDSL_OP_COUNT_; op++)
-		if (ebpfdsl_lua_word_sig(op))
-			add(L, n, ebpfdsl_isa_row(op)->name, op, c_word);
-	add(L, n, "label", -1, c_label);
+		if (ebpfdsl_lua_word_prepare(op, &sig))
+			add(L, n, ebpfdsl_isa_row(op)->name, &sig, c_word);
 	return 0;
 }

@@ -15,9 +15,10 @@ local check = require("ebpfdsl._args").checks(debug.getinfo(1, "S").source, C_WO
 local blame, argerr, int = check.blame, check.argerr, check.int
 
 -- =====================================================================
--- The words, one per row of the ISA table (core.isa()), made by shape:
--- SHAPES says what a shape's words take, in order, each argument a
--- setter that checks it and stores it in the instruction table.
+-- The words, one per row of the ISA table (core.isa()), made from the
+-- arguments its shape takes (core.word_sigs(), one letter each, kept in
+-- csrc/lua/lua_ctor.c with the C words that read them): LETTERS says how
+-- a letter is checked and stored in the instruction table.
 -- =====================================================================
 
 -- Setters: set(t, word, n, x) stores argument n (x) in t, or raises.
@@ -30,67 +31,62 @@ end
 local function optint(field) -- 0 when left out
   return function(t, w, n, x) t[field] = check.optint(w, n, x) end
 end
-local function size(t, w, n, x) t.size = check.size(w, n, x) end
-local function source(t, w, n, x) -- src or imm
-  local k, v = check.source(w, n, x)
-  t[k] = v
-end
 -- a label name (target) or a distance, kept in `field` (off, or imm for
--- local calls and ld_func, as the shape row's jump says)
+-- local calls and ld_func)
 local function goes_to(field)
   return function(t, w, n, x)
     local k, v = check.goes_to(w, n, x)
     t[k == "off" and field or k] = v
   end
 end
+
+-- Helper ids come from the kernel's header via the C core; what a name or
+-- an id gave is kept (the C lookup compares names one by one), only what
+-- was found (an error is raised again each time).
+local helper_seen = {}
+local function helper_ref(w, h)
+  local seen = helper_seen[h]
+  if seen then return seen[1], seen[2] end
+  local id
+  if type(h) == "number" then
+    id = int(w, 1, h)
+  elseif type(h) == "string" then
+    local msg
+    id, msg = core.helper_id(h)
+    if not id then blame(w .. ": " .. msg) end
+  else
+    argerr(w, 1, "a helper name or id", h)
+  end
+  helper_seen[h] = { id, core.helper_name(id) }
+  return id, core.helper_name(id)
+end
+
 -- a map object or fd: its fd in imm, the object kept (programs.load
--- keeps it alive); BPF_PSEUDO_MAP_FD and _VALUE rows (aux 1, 2) take one,
--- the others (map indexes, BTF ids) an integer
-local function map_or_int(t, w, n, m)
+-- keeps it alive)
+local function map_or_fd(t, w, n, m)
   if type(m) == "number" then t.imm = int(w, n, m) return end
   m = check.map(w, n, m)
   t.imm, t.map = m:fd(), m
 end
-local TAKES_MAP = { [1] = true, [2] = true }
 
-local dst, src, off, imm, bits = reg "dst", reg "src", integer "off", integer "imm", integer "bits"
-local SHAPES = {
-  alu = { dst, source },
-  neg = { dst },
-  movsx = { dst, src, bits }, -- movsx("r0", "r1", 8) is r0 = (s8)r1
-  ["end"] = { dst, bits },     -- le/be from host order, bswap always
-  ja = { goes_to "off" },
-  gotol = { goes_to "off" },
-  -- may_goto(to): goes to `to` once the kernel's budget for its loop
-  -- runs out (kernels 6.9+); 16-bit offsets only
-  may_goto = { goes_to "off" },
-  jcond = { dst, source, goes_to "off" },
-  call_local = { goes_to "imm" }, -- bpf-to-bpf call of the function at a label
-  exit = {},
-  lddw = { dst, imm },
-  ld_imm = function(row) return { dst, TAKES_MAP[row.aux] and map_or_int or imm } end,
-  ld_map_value = function(row) return { dst, TAKES_MAP[row.aux] and map_or_int or imm, optint "value_offset" } end,
-  ld_func = { dst, goes_to "imm" },
-  -- legacy packet loads: r0 = *(size *)skb[imm] / skb[src + imm]
-  ld_abs = { size, imm },
-  ld_ind = { size, src, optint "imm" },
-  -- ldx(size, dst, src, off), st(size, dst, off, imm), stx(size, dst, off, src)
-  ldx = { size, dst, src, optint "off" },
-  ldsx = { size, dst, src, optint "off" },
-  st = { size, dst, off, imm },
-  stx = { size, dst, off, src },
-  -- atomic_add(size, dst, off, src) is lock *(size *)(dst + off) += src;
-  -- the fetch forms leave the old value in src; cmpxchg compares with r0
-  atomic = { size, dst, off, src },
-  -- load-acquire and store-release (cpu v4, kernels 6.15+): ldx and stx
-  -- that order the memory accesses around them
-  load_acquire = { size, dst, src, optint "off" },
-  store_release = { size, dst, off, src },
-  -- any bytes at all, for what no row encodes
-  raw = { integer "code", optint "dst", optint "src", optint "off", optint "imm" },
+local LETTERS = {
+  d = reg "dst", s = reg "src",
+  z = function(t, w, n, x) t.size = check.size(w, n, x) end,
+  o = integer "off", O = optint "off", i = integer "imm", I = optint "imm", b = integer "bits",
+  V = optint "value_offset",
+  x = function(t, w, n, x) -- src or imm
+    local k, v = check.source(w, n, x)
+    t[k] = v
+  end,
+  g = goes_to "off", G = goes_to "imm",
+  -- call("ktime_get_ns"), call("bpf_ktime_get_ns"), call(5)
+  h = function(t, w, _, h) t.imm, t.helper = helper_ref(w, h) end,
+  -- a map where the row's pseudo source is a map's (BPF_PSEUDO_MAP_FD,
+  -- BPF_PSEUDO_MAP_VALUE: aux 1, 2), else (map indexes, BTF ids) an integer
+  m = function(row) return (row.aux == 1 or row.aux == 2) and map_or_fd or integer "imm" end,
 }
 
--- The word for row `name` taking `args`.
+-- The word `name` taking the arguments `args` (setters) sets.
 local function word(name, args)
   local nargs = #args
   return function(...)
@@ -101,37 +97,7 @@ local function word(name, args)
 end
 
 -- The shapes whose words do more than store their arguments.
-
--- Helper ids come from the kernel's header via the C core; what a name or
--- an id gave is kept (the C lookup compares names one by one), only what
--- was found (an error is raised again each time).
-local helper_seen = {}
-local function helper_ref(h)
-  local seen = helper_seen[h]
-  if seen then return seen[1], seen[2] end
-  local id
-  if type(h) == "number" then
-    id = int("call", 1, h)
-  elseif type(h) == "string" then
-    local msg
-    id, msg = core.helper_id(h)
-    if not id then blame("call: " .. msg) end
-  else
-    argerr("call", 1, "a helper name or id", h)
-  end
-  helper_seen[h] = { id, core.helper_name(id) }
-  return id, core.helper_name(id)
-end
-
 local SPECIAL = {}
-
--- call("ktime_get_ns"), call("bpf_ktime_get_ns"), call(5)
-function SPECIAL.call(name)
-  return function(h)
-    local id, helper = helper_ref(h)
-    return { op = name, imm = id, helper = helper }
-  end
-end
 
 -- kernel function by name, found in the running kernel's BTF (vmlinux,
 -- then modules: ebpfdsl.kfuncs), or by BTF id; off indexes fd_array for
@@ -160,12 +126,22 @@ function SPECIAL.addr_space_cast(name)
   end
 end
 
+-- Any bytes at all, for what no row encodes.
+function SPECIAL.raw(name)
+  return word(name, { integer "code", optint "dst", optint "src", optint "off", optint "imm" })
+end
+
+local SIGS = core.word_sigs()
 for _, row in ipairs(core.isa()) do
-  local args = SHAPES[row.shape]
-  if SPECIAL[row.shape] then
-    M[row.name] = SPECIAL[row.shape](row.name)
+  local sig = SIGS[row.name]
+  if sig then
+    local args = {}
+    for c in sig:gmatch(".") do
+      args[#args + 1] = c == "m" and LETTERS.m(row) or LETTERS[c]
+    end
+    M[row.name] = word(row.name, args)
   else
-    M[row.name] = word(row.name, type(args) == "function" and args(row) or args)
+    M[row.name] = SPECIAL[row.shape](row.name)
   end
 end
 
