@@ -57,9 +57,11 @@ static int slow(lua_State *L)
 	return 1;
 }
 
-static int emitted(lua_State *L, struct builder *b, const struct ebpfdsl_op *op)
+/* b, after an emit or a label that returned rc: raises the assembler's
+ * first error */
+static int done(lua_State *L, struct builder *b, int rc)
 {
-	if (ebpfdsl_asm__emit(b->a, op))
+	if (rc)
 		return luaL_error(L, "%s", ebpfdsl_asm__error(b->a));
 	lua_settop(L, 1);
 	return 1;
@@ -74,7 +76,7 @@ static int m_word(lua_State *L)
 	struct ebpfdsl_op op;
 	if (!ebpfdsl_lua_word_args(L, m->n, &m->sig, 2, &op))
 		return slow(L);
-	return emitted(L, b, &op);
+	return done(L, b, ebpfdsl_asm__emit(b->a, &op));
 }
 
 /* b:label(name) */
@@ -85,10 +87,7 @@ static int m_label(lua_State *L)
 	const char *name = lua_type(L, 2) == LUA_TSTRING ? lua_tolstring(L, 2, &len) : NULL;
 	if (!name || len == 0)
 		return slow(L);
-	if (ebpfdsl_asm__label(b->a, name))
-		return luaL_error(L, "%s", ebpfdsl_asm__error(b->a));
-	lua_settop(L, 1);
-	return 1;
+	return done(L, b, ebpfdsl_asm__label(b->a, name));
 }
 
 /* b:emit(list or instruction) -> b: as assemble reads them */

@@ -14,22 +14,32 @@
  * I imm or nothing, b bits, V value_offset or nothing (integers); x src
  * or imm; g target or off, G target or imm; h a helper; m a map or its fd
  * where the row's pseudo source is a map's (aux 1 or 2), else an integer.
- * NULL: the Lua word is written out (call_kfunc, addr_space_cast, raw). */
-static const char *const SIGS[] = {
-	[EBPFDSL_SHAPE_ALU] = "dx",        [EBPFDSL_SHAPE_NEG] = "d",          [EBPFDSL_SHAPE_MOVSX] = "dsb",
-	[EBPFDSL_SHAPE_END] = "db",        [EBPFDSL_SHAPE_JA] = "g",           [EBPFDSL_SHAPE_GOTOL] = "g",
-	[EBPFDSL_SHAPE_MAY_GOTO] = "g",    [EBPFDSL_SHAPE_JCOND] = "dxg",      [EBPFDSL_SHAPE_CALL] = "h",
-	[EBPFDSL_SHAPE_CALL_LOCAL] = "G",  [EBPFDSL_SHAPE_CALL_KFUNC] = NULL,  [EBPFDSL_SHAPE_EXIT] = "",
-	[EBPFDSL_SHAPE_LDDW] = "di",       [EBPFDSL_SHAPE_LD_IMM] = "dm",      [EBPFDSL_SHAPE_LD_MAPV] = "dmV",
-	[EBPFDSL_SHAPE_LD_FUNC] = "dG",    [EBPFDSL_SHAPE_LD_ABS] = "zi",      [EBPFDSL_SHAPE_LD_IND] = "zsI",
-	[EBPFDSL_SHAPE_LDX] = "zdsO",      [EBPFDSL_SHAPE_LDSX] = "zdsO",      [EBPFDSL_SHAPE_ST] = "zdoi",
-	[EBPFDSL_SHAPE_STX] = "zdos",      [EBPFDSL_SHAPE_ATOMIC] = "zdos",    [EBPFDSL_SHAPE_ADDR_SPACE_CAST] = NULL,
-	[EBPFDSL_SHAPE_LOAD_ACQ] = "zdsO", [EBPFDSL_SHAPE_STORE_REL] = "zdos", [EBPFDSL_SHAPE_RAW] = NULL,
+ * NULL: the Lua word is written out (call_kfunc, addr_space_cast, raw).
+ * c: the common words, in C too (a C constructor and builder method);
+ * the others are Lua's alone, and a builder calls them. */
+static const struct {
+	const char *args;
+	unsigned char c;
+} SIGS[] = {
+	[EBPFDSL_SHAPE_ALU] = { "dx", 1 },          [EBPFDSL_SHAPE_NEG] = { "d", 0 },
+	[EBPFDSL_SHAPE_MOVSX] = { "dsb", 0 },       [EBPFDSL_SHAPE_END] = { "db", 0 },
+	[EBPFDSL_SHAPE_JA] = { "g", 1 },            [EBPFDSL_SHAPE_GOTOL] = { "g", 1 },
+	[EBPFDSL_SHAPE_MAY_GOTO] = { "g", 0 },      [EBPFDSL_SHAPE_JCOND] = { "dxg", 1 },
+	[EBPFDSL_SHAPE_CALL] = { "h", 1 },          [EBPFDSL_SHAPE_CALL_LOCAL] = { "G", 0 },
+	[EBPFDSL_SHAPE_CALL_KFUNC] = { NULL, 0 },   [EBPFDSL_SHAPE_EXIT] = { "", 1 },
+	[EBPFDSL_SHAPE_LDDW] = { "di", 1 },         [EBPFDSL_SHAPE_LD_IMM] = { "dm", 0 },
+	[EBPFDSL_SHAPE_LD_MAPV] = { "dmV", 0 },     [EBPFDSL_SHAPE_LD_FUNC] = { "dG", 0 },
+	[EBPFDSL_SHAPE_LD_ABS] = { "zi", 0 },       [EBPFDSL_SHAPE_LD_IND] = { "zsI", 0 },
+	[EBPFDSL_SHAPE_LDX] = { "zdsO", 1 },        [EBPFDSL_SHAPE_LDSX] = { "zdsO", 1 },
+	[EBPFDSL_SHAPE_ST] = { "zdoi", 1 },         [EBPFDSL_SHAPE_STX] = { "zdos", 1 },
+	[EBPFDSL_SHAPE_ATOMIC] = { "zdos", 0 },     [EBPFDSL_SHAPE_ADDR_SPACE_CAST] = { NULL, 0 },
+	[EBPFDSL_SHAPE_LOAD_ACQ] = { "zdsO", 0 },   [EBPFDSL_SHAPE_STORE_REL] = { "zdos", 0 },
+	[EBPFDSL_SHAPE_RAW] = { NULL, 0 },
 };
 
 const char *ebpfdsl_lua_word_sig(int op)
 {
-	return SIGS[ebpfdsl_isa_row(op)->shape];
+	return SIGS[ebpfdsl_isa_row(op)->shape].args;
 }
 
 /* The fields of the tables, by what lua_asm.c calls them. */
@@ -52,7 +62,7 @@ static const struct letter {
 int ebpfdsl_lua_word_prepare(int op, struct word_sig *sig)
 {
 	const char *c = ebpfdsl_lua_word_sig(op);
-	if (!c)
+	if (!SIGS[ebpfdsl_isa_row(op)->shape].c)
 		return 0;
 	sig->op = op;
 	for (sig->n = 0; c[sig->n]; sig->n++) {
@@ -82,8 +92,8 @@ static const unsigned HAS[C_COUNT] = { [C_DST] = EBPFDSL_HAS_DST, [C_SRC] = EBPF
 	[C_IMM] = EBPFDSL_HAS_IMM, [C_OFF] = EBPFDSL_HAS_OFF, [C_SIZE] = EBPFDSL_HAS_SIZE, [C_BITS] = EBPFDSL_HAS_BITS,
 	[C_TARGET] = EBPFDSL_HAS_TARGET, [C_VALUE_OFFSET] = EBPFDSL_HAS_AUX };
 
-int ebpfdsl_lua_word_args(lua_State *L, const struct names *n, const struct word_sig *sig, int base,
-			  struct ebpfdsl_op *o)
+static inline int read_args(lua_State *L, const struct names *n, const struct word_sig *sig, int base,
+			     struct ebpfdsl_op *o)
 {
 	memset(o, 0, sizeof(*o));
 	o->op = sig->op;
@@ -139,6 +149,12 @@ int ebpfdsl_lua_word_args(lua_State *L, const struct names *n, const struct word
 	return 1;
 }
 
+int ebpfdsl_lua_word_args(lua_State *L, const struct names *n, const struct word_sig *sig, int base,
+			  struct ebpfdsl_op *o)
+{
+	return read_args(L, n, sig, base, o);
+}
+
 /* ---------------------------------------------------------------------
  * The constructors
  * --------------------------------------------------------------------- */
@@ -186,7 +202,7 @@ static int c_word(lua_State *L)
 	const struct ctor *c = lua_touserdata(L, lua_upvalueindex(UP_CTOR));
 	const struct word_sig *sig = &c->sig;
 	struct ebpfdsl_op o;
-	if (!ebpfdsl_lua_word_args(L, c->n, sig, 1, &o))
+	if (!read_args(L, c->n, sig, 1, &o))
 		return lua_word(L);
 	lua_createtable(L, 0, sig->n + 2);
 	set(L, C_OP, lua_upvalueindex(UP_OP));
