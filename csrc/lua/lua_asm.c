@@ -360,6 +360,72 @@ static void emit_label(struct assembly *s, int idx)
 		luaL_error(L, "%s", ebpfdsl_asm__error(s->a));
 }
 
+/* The usual instruction in one pass over its keys (the op read as one of
+ * them, not looked up first): a mnemonic, registers and sizes by name,
+ * integers, a label name. 0, the stack as it was, for anything else (a
+ * list, a label, raw, other fields or types): the careful reading below
+ * then takes it, or says what is wrong. */
+static int emit_usual(struct assembly *s, int idx)
+{
+	lua_State *L = s->L;
+	struct ebpfdsl_op op;
+	int top = lua_gettop(L);
+	lua_Integer v;
+	memset(&op, 0, sizeof(op));
+	op.op = -1;
+	lua_pushnil(L);
+	while (lua_next(L, idx)) {
+		int what = ebpfdsl_lua_known(s->n, lua_topointer(L, -2));
+		int k = what == KEY_(K_IMM) || what == KEY_(K_OFF) || what == KEY_(K_TARGET)
+				? -1
+				: ebpfdsl_lua_known(s->n, lua_topointer(L, -1)); /* a name's */
+		switch (what) {
+		case KEY_(K_OP):
+			if (k < OP_(0) || k >= OP_(EBPFDSL_OP_RAW))
+				goto careful;
+			op.op = k - OP_(0);
+			break;
+		case KEY_(K_DST):
+		case KEY_(K_SRC):
+			if (k < REG_(0) || k > REG_(BPF_REG_10))
+				goto careful;
+			*(what == KEY_(K_DST) ? &op.dst : &op.src) = k - REG_(0);
+			op.has |= what == KEY_(K_DST) ? EBPFDSL_HAS_DST : EBPFDSL_HAS_SRC;
+			break;
+		case KEY_(K_IMM):
+		case KEY_(K_OFF):
+			if (!ebpfdsl_lua_getinteger(L, -1, &v))
+				goto careful;
+			*(what == KEY_(K_IMM) ? &op.imm : &op.off) = v;
+			op.has |= what == KEY_(K_IMM) ? EBPFDSL_HAS_IMM : EBPFDSL_HAS_OFF;
+			break;
+		case KEY_(K_SIZE):
+			if (k < SIZE_(0) || k >= SIZE_(32))
+				goto careful;
+			op.size = k - SIZE_(0);
+			op.has |= EBPFDSL_HAS_SIZE;
+			break;
+		case KEY_(K_TARGET):
+			if (lua_type(L, -1) != LUA_TSTRING)
+				goto careful;
+			op.target = lua_tostring(L, -1); /* the table keeps it alive */
+			op.has |= EBPFDSL_HAS_TARGET;
+			break;
+		default:
+			goto careful;
+		}
+		lua_pop(L, 1);
+	}
+	if (op.op < 0)
+		return 0;
+	if (ebpfdsl_asm__emit(s->a, &op))
+		luaL_error(L, "%s", ebpfdsl_asm__error(s->a));
+	return 1;
+careful:
+	lua_settop(L, top);
+	return 0;
+}
+
 static void emit_list(struct assembly *s, int idx, int depth)
 {
 	lua_State *L = s->L;
@@ -369,6 +435,8 @@ static void emit_list(struct assembly *s, int idx, int depth)
 	if (depth > MAX_NESTING)
 		luaL_error(L, "insn %d: lists nested more than %d deep (a list that contains itself?)",
 			   (int)ebpfdsl_asm__count(s->a), MAX_NESTING);
+	if (emit_usual(s, idx))
+		return;
 	/* read raw, as every other field: an instruction is plain data */
 	lua_pushvalue(L, s->keys + K_OP);
 	if (lua_rawget(L, idx) != LUA_TNIL) {
@@ -502,6 +570,7 @@ static int l_assemble(lua_State *L)
 
 static const luaL_Reg asm_functions[] = {
 	{ "assemble", l_assemble },
+	{ "word_sigs", ebpfdsl_lua_word_sigs },
 	{ NULL, NULL },
 };
 

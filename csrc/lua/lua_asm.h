@@ -61,7 +61,30 @@ void ebpfdsl_lua_asm_emit(lua_State *L, ebpfdsl_asm *a, int idx, int maps, int *
  * {[slot] = name}, the list of maps (from the table at maps). */
 void ebpfdsl_lua_asm_results(lua_State *L, ebpfdsl_asm *a, int maps, int nmaps);
 
-/* core.constructors(words) (lua_ctor.c): the common DSL words in C. */
+/* The arguments a C word of row `op` takes (lua_ctor.c), one letter
+ * each, or NULL: the Lua word builds it. */
+const char *ebpfdsl_lua_word_sig(int op);
+
+/* The arguments of a C word, as its letters say: what each takes (kind)
+ * and the field it fills (key), for lua_ctor.c. */
+struct word_sig {
+	int op, n;
+	unsigned char kind[6], key[6];
+};
+
+/* Fills sig for row op; 0 when the row has no C word. */
+int ebpfdsl_lua_word_prepare(int op, struct word_sig *sig);
+
+/* Reads the arguments of a word from the stack at base.. into o: the
+ * usual ones only (registers and sizes by name, integers, label names,
+ * helpers by the header's name); 0 for anything else, which the DSL's Lua
+ * word checks, says what is wrong with, or builds. */
+int ebpfdsl_lua_word_args(lua_State *L, const struct names *n, const struct word_sig *sig, int base,
+			  struct ebpfdsl_op *o);
+
+/* core.constructors(words) (lua_ctor.c): the DSL words in C;
+ * core.word_sigs(): the letters each takes. */
 int ebpfdsl_lua_constructors(lua_State *L);
+int ebpfdsl_lua_word_sigs(lua_State *L);
 
 #endif

@@ -18,7 +18,7 @@ struct builder {
  * its name. */
 enum { UP_METH = 1, UP_META, UP_NAME, UP_COUNT = UP_NAME };
 struct meth {
-	int op;
+	struct word_sig sig;
 	const struct names *n; /* the registry keeps them */
 };
 
@@ -57,193 +57,26 @@ static int slow(lua_State *L)
 	return 1;
 }
 
-static const struct meth *meth(lua_State *L)
+/* b, after an emit or a label that returned rc: raises the assembler's
+ * first error */
+static int done(lua_State *L, struct builder *b, int rc)
 {
-	return lua_touserdata(L, lua_upvalueindex(UP_METH));
-}
-
-/* The value at idx as a register (r10 for fp), or -1. */
-static int reg_at(lua_State *L, const struct meth *m, int idx)
-{
-	int r = ebpfdsl_lua_known(m->n, lua_topointer(L, idx)) - REG_(0);
-	return r >= 0 && r <= BPF_REG_10 ? r : -1;
-}
-
-static int size_at(lua_State *L, const struct meth *m, int idx)
-{
-	int s = ebpfdsl_lua_known(m->n, lua_topointer(L, idx)) - SIZE_(0);
-	return s >= 0 && s < 32 ? s : -1;
-}
-
-/* A label name (target) or a numeric offset into op; 0 when neither. */
-static int goes_to(lua_State *L, int idx, struct ebpfdsl_op *op, int imm)
-{
-	lua_Integer v;
-	if (lua_type(L, idx) == LUA_TSTRING) {
-		op->target = lua_tostring(L, idx); /* the assembler copies it */
-		op->has |= EBPFDSL_HAS_TARGET;
-		return 1;
-	}
-	if (!ebpfdsl_lua_getinteger(L, idx, &v))
-		return 0;
-	if (imm) {
-		op->imm = v;
-		op->has |= EBPFDSL_HAS_IMM;
-	} else {
-		op->off = v;
-		op->has |= EBPFDSL_HAS_OFF;
-	}
-	return 1;
-}
-
-static int emitted(lua_State *L, struct builder *b, const struct ebpfdsl_op *op)
-{
-	if (ebpfdsl_asm__emit(b->a, op))
+	if (rc)
 		return luaL_error(L, "%s", ebpfdsl_asm__error(b->a));
 	lua_settop(L, 1);
 	return 1;
 }
 
-/* b:add(dst, reg or imm) */
-static int m_alu(lua_State *L)
+/* b:<word>(...) for a row with a C word: its arguments read as the
+ * constructor reads them (lua_ctor.c), emitted with no table between */
+static int m_word(lua_State *L)
 {
 	struct builder *b = self(L);
-	const struct meth *m = meth(L);
-	struct ebpfdsl_op op = { .op = m->op, .has = EBPFDSL_HAS_DST };
-	lua_Integer imm;
-	op.dst = reg_at(L, m, 2);
-	if (op.dst < 0)
+	const struct meth *m = lua_touserdata(L, lua_upvalueindex(UP_METH));
+	struct ebpfdsl_op op;
+	if (!ebpfdsl_lua_word_args(L, m->n, &m->sig, 2, &op))
 		return slow(L);
-	if ((op.src = reg_at(L, m, 3)) >= 0) {
-		op.has |= EBPFDSL_HAS_SRC;
-	} else if (ebpfdsl_lua_getinteger(L, 3, &imm)) {
-		op.src = 0;
-		op.imm = imm;
-		op.has |= EBPFDSL_HAS_IMM;
-	} else {
-		return slow(L);
-	}
-	return emitted(L, b, &op);
-}
-
-/* b:jeq(dst, reg or imm, label or offset) */
-static int m_jcond(lua_State *L)
-{
-	struct builder *b = self(L);
-	const struct meth *m = meth(L);
-	struct ebpfdsl_op op = { .op = m->op, .has = EBPFDSL_HAS_DST };
-	lua_Integer imm;
-	op.dst = reg_at(L, m, 2);
-	if (op.dst < 0)
-		return slow(L);
-	if ((op.src = reg_at(L, m, 3)) >= 0) {
-		op.has |= EBPFDSL_HAS_SRC;
-	} else if (ebpfdsl_lua_getinteger(L, 3, &imm)) {
-		op.src = 0;
-		op.imm = imm;
-		op.has |= EBPFDSL_HAS_IMM;
-	} else {
-		return slow(L);
-	}
-	if (!goes_to(L, 4, &op, 0))
-		return slow(L);
-	return emitted(L, b, &op);
-}
-
-/* b:ja(label or offset), b:gotol(...) */
-static int m_jump(lua_State *L)
-{
-	struct builder *b = self(L);
-	const struct meth *m = meth(L);
-	struct ebpfdsl_op op = { .op = m->op };
-	if (!goes_to(L, 2, &op, 0))
-		return slow(L);
-	return emitted(L, b, &op);
-}
-
-static int m_exit(lua_State *L)
-{
-	struct builder *b = self(L);
-	struct ebpfdsl_op op = { .op = EBPFDSL_OP_EXIT };
-	return emitted(L, b, &op);
-}
-
-/* b:lddw(dst, imm) */
-static int m_lddw(lua_State *L)
-{
-	struct builder *b = self(L);
-	const struct meth *m = meth(L);
-	struct ebpfdsl_op op = { .op = m->op, .has = EBPFDSL_HAS_DST | EBPFDSL_HAS_IMM };
-	lua_Integer imm;
-	op.dst = reg_at(L, m, 2);
-	if (op.dst < 0 || !ebpfdsl_lua_getinteger(L, 3, &imm))
-		return slow(L);
-	op.imm = imm;
-	return emitted(L, b, &op);
-}
-
-/* b:ldx(size, dst, src[, off]) and ldsx */
-static int m_ldx(lua_State *L)
-{
-	struct builder *b = self(L);
-	const struct meth *m = meth(L);
-	struct ebpfdsl_op op = { .op = m->op,
-				 .has = EBPFDSL_HAS_SIZE | EBPFDSL_HAS_DST | EBPFDSL_HAS_SRC | EBPFDSL_HAS_OFF };
-	lua_Integer off = 0;
-	op.size = size_at(L, m, 2);
-	op.dst = reg_at(L, m, 3);
-	op.src = reg_at(L, m, 4);
-	if (op.size < 0 || op.dst < 0 || op.src < 0 || (!lua_isnoneornil(L, 5) && !ebpfdsl_lua_getinteger(L, 5, &off)))
-		return slow(L);
-	op.off = off;
-	return emitted(L, b, &op);
-}
-
-/* b:st(size, dst, off, imm) */
-static int m_st(lua_State *L)
-{
-	struct builder *b = self(L);
-	const struct meth *m = meth(L);
-	struct ebpfdsl_op op = { .op = m->op,
-				 .has = EBPFDSL_HAS_SIZE | EBPFDSL_HAS_DST | EBPFDSL_HAS_OFF | EBPFDSL_HAS_IMM };
-	lua_Integer off, imm;
-	op.size = size_at(L, m, 2);
-	op.dst = reg_at(L, m, 3);
-	if (op.size < 0 || op.dst < 0 || !ebpfdsl_lua_getinteger(L, 4, &off) || !ebpfdsl_lua_getinteger(L, 5, &imm))
-		return slow(L);
-	op.off = off;
-	op.imm = imm;
-	return emitted(L, b, &op);
-}
-
-/* b:stx(size, dst, off, src) */
-static int m_stx(lua_State *L)
-{
-	struct builder *b = self(L);
-	const struct meth *m = meth(L);
-	struct ebpfdsl_op op = { .op = m->op,
-				 .has = EBPFDSL_HAS_SIZE | EBPFDSL_HAS_DST | EBPFDSL_HAS_OFF | EBPFDSL_HAS_SRC };
-	lua_Integer off;
-	op.size = size_at(L, m, 2);
-	op.dst = reg_at(L, m, 3);
-	op.src = reg_at(L, m, 5);
-	if (op.size < 0 || op.dst < 0 || op.src < 0 || !ebpfdsl_lua_getinteger(L, 4, &off))
-		return slow(L);
-	op.off = off;
-	return emitted(L, b, &op);
-}
-
-/* b:call(helper name): ids and bpf_ names go the constructor's way */
-static int m_call(lua_State *L)
-{
-	struct builder *b = self(L);
-	const struct meth *m = meth(L);
-	struct ebpfdsl_op op = { .op = EBPFDSL_OP_CALL, .has = EBPFDSL_HAS_IMM };
-	int id = ebpfdsl_lua_known(m->n, lua_topointer(L, 2)) - HELPER_(0);
-	if (id <= 0 || lua_type(L, 2) != LUA_TSTRING)
-		return slow(L);
-	op.imm = id;
-	return emitted(L, b, &op);
+	return done(L, b, ebpfdsl_asm__emit(b->a, &op));
 }
 
 /* b:label(name) */
@@ -254,10 +87,7 @@ static int m_label(lua_State *L)
 	const char *name = lua_type(L, 2) == LUA_TSTRING ? lua_tolstring(L, 2, &len) : NULL;
 	if (!name || len == 0)
 		return slow(L);
-	if (ebpfdsl_asm__label(b->a, name))
-		return luaL_error(L, "%s", ebpfdsl_asm__error(b->a));
-	lua_settop(L, 1);
-	return 1;
+	return done(L, b, ebpfdsl_asm__label(b->a, name));
 }
 
 /* b:emit(list or instruction) -> b: as assemble reads them */
@@ -309,13 +139,13 @@ static int m_tostring(lua_State *L)
 	return 1;
 }
 
-/* Adds method `name` (fn with its op) to the methods at -1;
+/* Adds method `name` (fn with its arguments) to the methods at -1;
  * the metatable is at meta. */
-static void method(lua_State *L, int meta, const char *name, lua_CFunction fn, int op,
+static void method(lua_State *L, int meta, const char *name, lua_CFunction fn, const struct word_sig *sig,
 		   const struct names *n)
 {
 	struct meth *m = lua_newuserdatauv(L, sizeof(*m), 0);
-	m->op = op;
+	m->sig = *sig;
 	m->n = n;
 	lua_pushvalue(L, meta);
 	lua_pushstring(L, name); /* for slow: the DSL word to call */
@@ -328,47 +158,15 @@ static void method(lua_State *L, int meta, const char *name, lua_CFunction fn, i
 static void create_class(lua_State *L, int index)
 {
 	const struct names *n = ebpfdsl_lua_asm_names(L);
+	struct word_sig sig = { .op = -1 };
 	int meta;
 	luaL_newmetatable(L, BUILDER);
 	meta = lua_gettop(L);
 	lua_newtable(L);
-	for (int op = 0; op < EBPFDSL_OP_COUNT_; op++) {
-		const struct ebpfdsl_isa_row *row = ebpfdsl_isa_row(op);
-		switch (row->shape) {
-		case EBPFDSL_SHAPE_ALU:
-			method(L, meta, row->name, m_alu, op, n);
-			break;
-		case EBPFDSL_SHAPE_JCOND:
-			method(L, meta, row->name, m_jcond, op, n);
-			break;
-		case EBPFDSL_SHAPE_JA:
-		case EBPFDSL_SHAPE_GOTOL:
-			method(L, meta, row->name, m_jump, op, n);
-			break;
-		case EBPFDSL_SHAPE_EXIT:
-			method(L, meta, row->name, m_exit, op, n);
-			break;
-		case EBPFDSL_SHAPE_LDDW:
-			method(L, meta, row->name, m_lddw, op, n);
-			break;
-		case EBPFDSL_SHAPE_LDX:
-		case EBPFDSL_SHAPE_LDSX:
-			method(L, meta, row->name, m_ldx, op, n);
-			break;
-		case EBPFDSL_SHAPE_ST:
-			method(L, meta, row->name, m_st, op, n);
-			break;
-		case EBPFDSL_SHAPE_STX:
-			method(L, meta, row->name, m_stx, op, n);
-			break;
-		case EBPFDSL_SHAPE_CALL:
-			method(L, meta, row->name, m_call, op, n);
-			break;
-		default:
-			break; /* the DSL's own constructor, through `index` */
-		}
-	}
-	method(L, meta, "label", m_label, 0, n);
+	method(L, meta, "label", m_label, &sig, n);
+	for (int op = 0; op < EBPFDSL_OP_COUNT_; op++)
+		if (ebpfdsl_lua_word_prepare(op, &sig)) /* else the DSL's own word, through `index` */
+			method(L, meta, ebpfdsl_isa_row(op)->name, m_word, &sig, n);
 	lua_pushcfunction(L, m_emit);
 	lua_setfield(L, -2, "emit");
 	lua_pushcfunction(L, m_assemble);

@@ -1,59 +1,185 @@
 /* SPDX-License-Identifier: MIT */
-/* The DSL's common constructors (ALU, conditional jumps, loads and
- * stores, lddw, label, exit) in C, one per ISA row of their shape: the
- * same plain tables dsl.lua's build, without a Lua frame and its checks.
- * Anything but the usual arguments goes to the Lua constructor, which
- * says what is wrong. */
+/* The DSL's common words in C, one per ISA row of a shape SIGS holds: the
+ * arguments each takes, read once (ebpfdsl_lua_word_args) for both the
+ * constructors here (the plain tables dsl.lua's words build, without a Lua
+ * frame) and the builder's methods (lua_builder.c, no table at all). */
+#include <limits.h>
+#include <string.h>
 #include "lua_asm.h"
 
-/* Upvalues of each constructor. The keys are interned strings kept as
- * upvalues, set raw in the order the Lua constructors write them (so that
- * pairs() walks both alike). */
-enum { UP_NAMES = 1, UP_OP, UP_LUA, UP_K_OP, UP_K_DST, UP_K_SRC, UP_K_IMM, UP_K_OFF, UP_K_SIZE,
-       UP_K_TARGET, UP_K_NAME, UP_COUNT = UP_K_NAME };
+/* The arguments of a shape's words, in order, one letter each: the one
+ * place that says so. dsl.lua makes its Lua words from these (its
+ * LETTERS check each), the C words and builder methods read them here.
+ * d dst, s src (registers); z size; o off, O off or nothing (0), i imm,
+ * I imm or nothing, b bits, V value_offset or nothing (integers); x src
+ * or imm; g target or off, G target or imm; h a helper; m a map or its fd
+ * where the row's pseudo source is a map's (aux 1 or 2), else an integer.
+ * NULL: the Lua word is written out (call_kfunc, addr_space_cast, raw).
+ * c: the common words, in C too (a C constructor and builder method);
+ * the others are Lua's alone, and a builder calls them. */
+static const struct {
+	const char *args;
+	unsigned char c;
+} SIGS[] = {
+	[EBPFDSL_SHAPE_ALU] = { "dx", 1 },          [EBPFDSL_SHAPE_NEG] = { "d", 0 },
+	[EBPFDSL_SHAPE_MOVSX] = { "dsb", 0 },       [EBPFDSL_SHAPE_END] = { "db", 0 },
+	[EBPFDSL_SHAPE_JA] = { "g", 1 },            [EBPFDSL_SHAPE_GOTOL] = { "g", 1 },
+	[EBPFDSL_SHAPE_MAY_GOTO] = { "g", 0 },      [EBPFDSL_SHAPE_JCOND] = { "dxg", 1 },
+	[EBPFDSL_SHAPE_CALL] = { "h", 1 },          [EBPFDSL_SHAPE_CALL_LOCAL] = { "G", 0 },
+	[EBPFDSL_SHAPE_CALL_KFUNC] = { NULL, 0 },   [EBPFDSL_SHAPE_EXIT] = { "", 1 },
+	[EBPFDSL_SHAPE_LDDW] = { "di", 1 },         [EBPFDSL_SHAPE_LD_IMM] = { "dm", 0 },
+	[EBPFDSL_SHAPE_LD_MAPV] = { "dmV", 0 },     [EBPFDSL_SHAPE_LD_FUNC] = { "dG", 0 },
+	[EBPFDSL_SHAPE_LD_ABS] = { "zi", 0 },       [EBPFDSL_SHAPE_LD_IND] = { "zsI", 0 },
+	[EBPFDSL_SHAPE_LDX] = { "zdsO", 1 },        [EBPFDSL_SHAPE_LDSX] = { "zdsO", 1 },
+	[EBPFDSL_SHAPE_ST] = { "zdoi", 1 },         [EBPFDSL_SHAPE_STX] = { "zdos", 1 },
+	[EBPFDSL_SHAPE_ATOMIC] = { "zdos", 0 },     [EBPFDSL_SHAPE_ADDR_SPACE_CAST] = { NULL, 0 },
+	[EBPFDSL_SHAPE_LOAD_ACQ] = { "zdsO", 0 },   [EBPFDSL_SHAPE_STORE_REL] = { "zdos", 0 },
+	[EBPFDSL_SHAPE_RAW] = { NULL, 0 },
+};
 
-static const struct names *names(lua_State *L)
+const char *ebpfdsl_lua_word_sig(int op)
 {
-	return lua_touserdata(L, lua_upvalueindex(UP_NAMES));
+	return SIGS[ebpfdsl_isa_row(op)->shape].args;
 }
 
-static int is_reg(lua_State *L, const struct names *n, int idx)
+/* The fields of the tables, by what lua_asm.c calls them. */
+static const char *const KEYS[] = { "op", "dst", "src", "imm", "off", "size", "bits", "target", "helper",
+				    "value_offset", "name" };
+enum { C_OP, C_DST, C_SRC, C_IMM, C_OFF, C_SIZE, C_BITS, C_TARGET, C_HELPER, C_VALUE_OFFSET, C_NAME, C_COUNT };
+
+/* What a letter takes and the field it fills. */
+enum { REG, SIZE, INT, OPT_INT, SRC_OR_IMM, JUMP, HELPER };
+static const struct letter {
+	char c;
+	unsigned char kind, key;
+} LETTERS[] = {
+	{ 'd', REG, C_DST },  { 's', REG, C_SRC },     { 'z', SIZE, C_SIZE },           { 'o', INT, C_OFF },
+	{ 'O', OPT_INT, C_OFF }, { 'i', INT, C_IMM }, { 'I', OPT_INT, C_IMM },         { 'm', INT, C_IMM },
+	{ 'b', INT, C_BITS }, { 'V', OPT_INT, C_VALUE_OFFSET }, { 'x', SRC_OR_IMM, C_IMM },
+	{ 'g', JUMP, C_OFF }, { 'G', JUMP, C_IMM },     { 'h', HELPER, C_IMM },
+};
+
+int ebpfdsl_lua_word_prepare(int op, struct word_sig *sig)
 {
-	int r = ebpfdsl_lua_known(n, lua_topointer(L, idx)) - REG_(0);
-	return r >= 0 && r <= BPF_REG_10;
+	const char *c = ebpfdsl_lua_word_sig(op);
+	if (!SIGS[ebpfdsl_isa_row(op)->shape].c)
+		return 0;
+	sig->op = op;
+	for (sig->n = 0; c[sig->n]; sig->n++) {
+		const struct letter *l = LETTERS;
+		while (l->c != c[sig->n])
+			l++;
+		sig->kind[sig->n] = l->kind;
+		sig->key[sig->n] = l->key;
+	}
+	return 1;
 }
 
-static int is_size(lua_State *L, const struct names *n, int idx)
+/* What the string at idx stands for, less `base`, if in 0..count-1; else -1. */
+static inline int known_in(lua_State *L, const struct names *n, int idx, int base, int count)
 {
-	int s = ebpfdsl_lua_known(n, lua_topointer(L, idx)) - SIZE_(0);
-	return s >= 0 && s < 32;
+	int k = ebpfdsl_lua_known(n, lua_topointer(L, idx)) - base;
+	return k >= 0 && k < count ? k : -1;
 }
+
+/* The integer field `key` of o (bits aside). */
+static inline int64_t *int_field(struct ebpfdsl_op *o, int key)
+{
+	return key == C_OFF ? &o->off : key == C_IMM ? &o->imm : &o->aux;
+}
+
+static const unsigned HAS[C_COUNT] = { [C_DST] = EBPFDSL_HAS_DST, [C_SRC] = EBPFDSL_HAS_SRC,
+	[C_IMM] = EBPFDSL_HAS_IMM, [C_OFF] = EBPFDSL_HAS_OFF, [C_SIZE] = EBPFDSL_HAS_SIZE, [C_BITS] = EBPFDSL_HAS_BITS,
+	[C_TARGET] = EBPFDSL_HAS_TARGET, [C_VALUE_OFFSET] = EBPFDSL_HAS_AUX };
+
+static inline int read_args(lua_State *L, const struct names *n, const struct word_sig *sig, int base,
+			     struct ebpfdsl_op *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->op = sig->op;
+	for (int i = 0, at = base; i < sig->n; i++, at++) {
+		int key = sig->key[i], k;
+		lua_Integer v = 0;
+		switch (sig->kind[i]) {
+		case REG:
+			if ((k = known_in(L, n, at, REG_(0), BPF_REG_10 + 1)) < 0)
+				return 0;
+			*(key == C_DST ? &o->dst : &o->src) = k;
+			break;
+		case SIZE:
+			if ((o->size = known_in(L, n, at, SIZE_(0), 32)) < 0)
+				return 0;
+			break;
+		case SRC_OR_IMM:
+			if (ebpfdsl_lua_getinteger(L, at, &v)) {
+				o->imm = v;
+			} else if ((o->src = known_in(L, n, at, REG_(0), BPF_REG_10 + 1)) >= 0) {
+				key = C_SRC;
+			} else {
+				return 0;
+			}
+			break;
+		case JUMP:
+			if (lua_type(L, at) == LUA_TSTRING) {
+				o->target = lua_tostring(L, at); /* the caller keeps it */
+				key = C_TARGET;
+				break;
+			}
+			/* else a distance */
+			/* fall through */
+		case OPT_INT:
+		case INT:
+			if (!(sig->kind[i] == OPT_INT && lua_isnoneornil(L, at)) && !ebpfdsl_lua_getinteger(L, at, &v))
+				return 0;
+			if (key != C_BITS)
+				*int_field(o, key) = v;
+			else if (v >= INT_MIN && v <= INT_MAX) /* else the Lua word's message */
+				o->bits = (int)v;
+			else
+				return 0;
+			break;
+		case HELPER: /* the header's names; ids and bpf_ names go the Lua way */
+			if (lua_type(L, at) != LUA_TSTRING || (k = known_in(L, n, at, HELPER_(1), 1 << 20)) < 0)
+				return 0;
+			o->imm = k + 1;
+			break;
+		}
+		o->has |= HAS[key];
+	}
+	return 1;
+}
+
+int ebpfdsl_lua_word_args(lua_State *L, const struct names *n, const struct word_sig *sig, int base,
+			  struct ebpfdsl_op *o)
+{
+	return read_args(L, n, sig, base, o);
+}
+
+/* ---------------------------------------------------------------------
+ * The constructors
+ * --------------------------------------------------------------------- */
+
+/* Upvalues of each constructor: its op and the names, its name, the Lua
+ * word, then the keys: interned strings, set raw in argument order, as
+ * the Lua words write them (so that pairs() walks both alike). */
+struct ctor {
+	struct word_sig sig;
+	const struct names *n; /* the registry keeps them */
+};
+enum { UP_CTOR = 1, UP_OP, UP_LUA, UP_KEYS };
 
 /* t[key] = value at idx, for the table on top */
 static void set(lua_State *L, int key, int idx)
 {
-	lua_pushvalue(L, lua_upvalueindex(key));
+	lua_pushvalue(L, lua_upvalueindex(UP_KEYS + key));
 	lua_pushvalue(L, idx);
 	lua_rawset(L, -3);
 }
 
-static void set_int(lua_State *L, int key, lua_Integer v)
-{
-	lua_pushvalue(L, lua_upvalueindex(key));
-	lua_pushinteger(L, v);
-	lua_rawset(L, -3);
-}
-
-/* A new table with op set, room for n fields in all. */
-static void new_insn(lua_State *L, int n)
-{
-	lua_createtable(L, 0, n);
-	set(L, UP_K_OP, lua_upvalueindex(UP_OP));
-}
-
-/* The Lua constructor with these arguments: it says what is wrong, at
- * the caller's line (dsl.lua's blame passes over these C functions). */
-static int lua_ctor(lua_State *L)
+/* The Lua word with these arguments: it says what is wrong, at the
+ * caller's line (dsl.lua's blame passes over these C functions), or
+ * builds what the C side leaves to it. */
+static int lua_word(lua_State *L)
 {
 	int n = lua_gettop(L);
 	lua_pushvalue(L, lua_upvalueindex(UP_LUA));
@@ -62,112 +188,48 @@ static int lua_ctor(lua_State *L)
 	return 1;
 }
 
-/* add(dst, reg or integer) */
-static int c_alu(lua_State *L)
+static void set_int(lua_State *L, int key, lua_Integer v)
 {
-	const struct names *n = names(L);
-	lua_Integer imm;
-	if (!is_reg(L, n, 1))
-		return lua_ctor(L);
-	if (is_reg(L, n, 2)) {
-		new_insn(L, 3);
-		set(L, UP_K_DST, 1);
-		set(L, UP_K_SRC, 2);
-		return 1;
+	lua_pushvalue(L, lua_upvalueindex(UP_KEYS + key));
+	lua_pushinteger(L, v);
+	lua_rawset(L, -3);
+}
+
+/* The word of a row: its arguments read as the builder reads them, the
+ * table made from what was read. */
+static int c_word(lua_State *L)
+{
+	const struct ctor *c = lua_touserdata(L, lua_upvalueindex(UP_CTOR));
+	const struct word_sig *sig = &c->sig;
+	struct ebpfdsl_op o;
+	if (!read_args(L, c->n, sig, 1, &o))
+		return lua_word(L);
+	lua_createtable(L, 0, sig->n + 2);
+	set(L, C_OP, lua_upvalueindex(UP_OP));
+	for (int i = 0, at = 1; i < sig->n; i++, at++) {
+		int key = sig->key[i];
+		switch (sig->kind[i]) {
+		case REG:
+		case SIZE: set(L, key, at); break;
+		case SRC_OR_IMM:
+			if (o.has & EBPFDSL_HAS_SRC)
+				set(L, C_SRC, at);
+			else
+				set_int(L, C_IMM, o.imm);
+			break;
+		case JUMP:
+			if (lua_type(L, at) == LUA_TSTRING)
+				set(L, C_TARGET, at);
+			else
+				set_int(L, key, *int_field(&o, key));
+			break;
+		case HELPER:
+			set_int(L, C_IMM, o.imm);
+			set(L, C_HELPER, at); /* the name too, as dsl.call gives it */
+			break;
+		default: set_int(L, key, key == C_BITS ? o.bits : *int_field(&o, key)); break;
+		}
 	}
-	if (!ebpfdsl_lua_getinteger(L, 2, &imm))
-		return lua_ctor(L);
-	new_insn(L, 3);
-	set(L, UP_K_DST, 1);
-	set_int(L, UP_K_IMM, imm);
-	return 1;
-}
-
-/* jeq(dst, reg or integer, label) */
-static int c_jcond(lua_State *L)
-{
-	const struct names *n = names(L);
-	lua_Integer imm;
-	if (!is_reg(L, n, 1) || lua_type(L, 3) != LUA_TSTRING)
-		return lua_ctor(L);
-	if (is_reg(L, n, 2)) {
-		new_insn(L, 4);
-		set(L, UP_K_DST, 1);
-		set(L, UP_K_SRC, 2);
-		set(L, UP_K_TARGET, 3);
-		return 1;
-	}
-	if (!ebpfdsl_lua_getinteger(L, 2, &imm))
-		return lua_ctor(L);
-	new_insn(L, 4);
-	set(L, UP_K_DST, 1);
-	set_int(L, UP_K_IMM, imm);
-	set(L, UP_K_TARGET, 3);
-	return 1;
-}
-
-/* lddw(dst, integer) */
-static int c_lddw(lua_State *L)
-{
-	lua_Integer imm;
-	if (!is_reg(L, names(L), 1) || !ebpfdsl_lua_getinteger(L, 2, &imm))
-		return lua_ctor(L);
-	new_insn(L, 3);
-	set(L, UP_K_DST, 1);
-	set_int(L, UP_K_IMM, imm);
-	return 1;
-}
-
-/* ldx(size, dst, src[, off]) */
-static int c_ldx(lua_State *L)
-{
-	const struct names *n = names(L);
-	lua_Integer off = 0;
-	if (!is_size(L, n, 1) || !is_reg(L, n, 2) || !is_reg(L, n, 3) ||
-	    (!lua_isnoneornil(L, 4) && !ebpfdsl_lua_getinteger(L, 4, &off)))
-		return lua_ctor(L);
-	new_insn(L, 5);
-	set(L, UP_K_SIZE, 1);
-	set(L, UP_K_DST, 2);
-	set(L, UP_K_SRC, 3);
-	set_int(L, UP_K_OFF, off);
-	return 1;
-}
-
-/* st(size, dst, off, integer) */
-static int c_st(lua_State *L)
-{
-	const struct names *n = names(L);
-	lua_Integer off, imm;
-	if (!is_size(L, n, 1) || !is_reg(L, n, 2) || !ebpfdsl_lua_getinteger(L, 3, &off) ||
-	    !ebpfdsl_lua_getinteger(L, 4, &imm))
-		return lua_ctor(L);
-	new_insn(L, 5);
-	set(L, UP_K_SIZE, 1);
-	set(L, UP_K_DST, 2);
-	set_int(L, UP_K_OFF, off);
-	set_int(L, UP_K_IMM, imm);
-	return 1;
-}
-
-/* stx(size, dst, off, src) */
-static int c_stx(lua_State *L)
-{
-	const struct names *n = names(L);
-	lua_Integer off;
-	if (!is_size(L, n, 1) || !is_reg(L, n, 2) || !ebpfdsl_lua_getinteger(L, 3, &off) || !is_reg(L, n, 4))
-		return lua_ctor(L);
-	new_insn(L, 5);
-	set(L, UP_K_SIZE, 1);
-	set(L, UP_K_DST, 2);
-	set_int(L, UP_K_OFF, off);
-	set(L, UP_K_SRC, 4);
-	return 1;
-}
-
-static int c_exit(lua_State *L)
-{
-	new_insn(L, 1);
 	return 1;
 }
 
@@ -176,52 +238,60 @@ static int c_label(lua_State *L)
 {
 	size_t len;
 	if (lua_type(L, 1) != LUA_TSTRING || (lua_tolstring(L, 1, &len), len == 0))
-		return lua_ctor(L);
-	new_insn(L, 2);
-	set(L, UP_K_NAME, 1);
+		return lua_word(L);
+	lua_createtable(L, 0, 2);
+	set(L, C_OP, lua_upvalueindex(UP_OP));
+	set(L, C_NAME, 1);
 	return 1;
 }
 
-/* Sets words[name] to the C constructor fn, when words has a Lua one. */
-static void add(lua_State *L, const struct names *n, const char *name, lua_CFunction fn)
+/* Sets words[name] to the C word fn, when words has a Lua one. */
+static void add(lua_State *L, const struct names *n, const char *name, const struct word_sig *sig,
+		lua_CFunction fn)
 {
-	static const char *const KEYS[] = { "op", "dst", "src", "imm", "off", "size", "target", "name" };
+	struct ctor *c;
 	if (lua_getfield(L, 1, name) != LUA_TFUNCTION) {
 		lua_pop(L, 1);
 		return;
 	}
-	lua_pushlightuserdata(L, (void *)n); /* the registry keeps it */
+	c = lua_newuserdatauv(L, sizeof(*c), 0);
+	c->sig = *sig;
+	c->n = n;
 	lua_pushstring(L, name);
-	lua_rotate(L, -3, 2); /* names, name, the Lua constructor */
-	for (size_t k = 0; k < sizeof(KEYS) / sizeof(KEYS[0]); k++)
+	lua_rotate(L, -3, 2); /* ctor, name, the Lua word */
+	for (int k = 0; k < C_COUNT; k++)
 		lua_pushstring(L, KEYS[k]);
-	lua_pushcclosure(L, fn, UP_COUNT);
+	lua_pushcclosure(L, fn, UP_KEYS - 1 + C_COUNT);
 	lua_setfield(L, 1, name);
 }
 
-/* constructors(words): replaces the words the C side has a constructor
- * for (by each ISA row's shape, and label) with it; each calls the word
- * it replaced for the arguments it leaves aside. */
+/* word_sigs() -> {[mnemonic] = letters} for the rows that have them: what
+ * dsl.lua makes its Lua words from */
+int ebpfdsl_lua_word_sigs(lua_State *L)
+{
+	lua_newtable(L);
+	for (int op = 0; op < EBPFDSL_OP_COUNT_; op++) {
+		if (!ebpfdsl_lua_word_sig(op))
+			continue;
+		lua_pushstring(L, ebpfdsl_lua_word_sig(op));
+		lua_setfield(L, -2, ebpfdsl_isa_row(op)->name);
+	}
+	return 1;
+}
+
+/* constructors(words): replaces the words the C side has a signature
+ * for (by each ISA row's shape, and label) with a C word; each calls the
+ * word it replaced for the arguments it leaves aside. */
 int ebpfdsl_lua_constructors(lua_State *L)
 {
 	const struct names *n;
+	struct word_sig sig = { .op = -1 };
 	luaL_checktype(L, 1, LUA_TTABLE);
 	lua_settop(L, 1);
 	n = ebpfdsl_lua_asm_names(L);
-	for (int op = 0; op < EBPFDSL_OP_COUNT_; op++) {
-		const struct ebpfdsl_isa_row *row = ebpfdsl_isa_row(op);
-		switch (row->shape) {
-		case EBPFDSL_SHAPE_ALU: add(L, n, row->name, c_alu); break;
-		case EBPFDSL_SHAPE_JCOND: add(L, n, row->name, c_jcond); break;
-		case EBPFDSL_SHAPE_LDDW: add(L, n, row->name, c_lddw); break;
-		case EBPFDSL_SHAPE_LDX:
-		case EBPFDSL_SHAPE_LDSX: add(L, n, row->name, c_ldx); break;
-		case EBPFDSL_SHAPE_ST: add(L, n, row->name, c_st); break;
-		case EBPFDSL_SHAPE_STX: add(L, n, row->name, c_stx); break;
-		case EBPFDSL_SHAPE_EXIT: add(L, n, row->name, c_exit); break;
-		default: break; /* the Lua constructor stays */
-		}
-	}
-	add(L, n, "label", c_label);
+	add(L, n, "label", &sig, c_label);
+	for (int op = 0; op < EBPFDSL_OP_COUNT_; op++)
+		if (ebpfdsl_lua_word_prepare(op, &sig))
+			add(L, n, ebpfdsl_isa_row(op)->name, &sig, c_word);
 	return 0;
 }

@@ -1,6 +1,6 @@
 -- SPDX-License-Identifier: MIT
--- Internal: argument checks of the DSL's word modules (words, compat),
--- each raising "<word>: argument <n> must be <what>, got <value>" as dsl's do.
+-- Internal: the one blame and argument check of the DSL's word modules
+-- (dsl, words, compat): "<word>: argument <n> must be <what>, got <value>".
 local type, tointeger = type, math.tointeger
 local REGS, SIZES = require("ebpfdsl._regs").REGS, require("ebpfdsl._regs").SIZES
 
@@ -10,12 +10,18 @@ local HERE = debug.getinfo(1, "S").source
 
 -- The checks for the module whose source (its own debug.getinfo(1,
 -- "S").source) is `source`, raising at the first caller outside it and
--- this file: the user's line. C.blame(msg) raises so too.
-function M.checks(source)
+-- this file: the user's line. Functions in the set `skip` (dsl's words
+-- made in C, which call the module's) are passed over too. C.blame(msg)
+-- raises so too.
+function M.checks(source, skip)
   local C = {}
-  local blame = require("ebpfdsl._errors").blamer(function(info)
-    return info.source == source or info.source == HERE
-  end)
+  local inside
+  if skip then
+    inside = function(info) return info.source == source or info.source == HERE or skip[info.func] ~= nil end
+  else
+    inside = function(info) return info.source == source or info.source == HERE end
+  end
+  local blame = require("ebpfdsl._errors").blamer(inside, skip and "Sf" or "S")
   C.blame = blame
 
   function C.argerr(fname, n, want, got)
@@ -36,6 +42,12 @@ function M.checks(source)
     return i
   end
 
+  -- An integer, or 0 when left out.
+  function C.optint(fname, n, x)
+    if x == nil then return 0 end
+    return C.int(fname, n, x)
+  end
+
   function C.size(fname, n, x)
     if not SIZES[x] then C.argerr(fname, n, "a size (b, h, w or dw)", x) end
     return x
@@ -47,6 +59,19 @@ function M.checks(source)
     local i = type(x) == "number" and tointeger(x)
     if not i then C.argerr(fname, n, "a register or an integer", x) end
     return "imm", i
+  end
+
+  -- A label name or a numeric jump offset: "target" or "off", the value.
+  function C.goes_to(fname, n, x)
+    if type(x) == "string" then return "target", x end
+    local i = type(x) == "number" and tointeger(x)
+    if not i then C.argerr(fname, n, "a label name or a jump offset", x) end
+    return "off", i
+  end
+
+  function C.name(fname, n, x)
+    if type(x) ~= "string" or x == "" then C.argerr(fname, n, "a non-empty name", x) end
+    return x
   end
 
   -- A map object (anything with :fd()) or a map fd.
