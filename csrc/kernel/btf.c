@@ -179,7 +179,8 @@ static int kind_rank(int kind)
 
 int ebpfdsl_btf__find(const ebpfdsl_btf *b, const char *name, int kind)
 {
-	uint32_t n, best = 0;
+	const struct btf_type *t;
+	uint32_t best = 0;
 	int best_rank = 99;
 
 	if (!name || !*name || kind < 0 || kind > BTF_KIND_MAX)
@@ -189,9 +190,7 @@ int ebpfdsl_btf__find(const ebpfdsl_btf *b, const char *name, int kind)
 		return id < 0 ? -ENOENT : id;
 	}
 	/* one pass over every type (libbpf's lookups are linear too) */
-	n = ebpfdsl__btf_count(b);
-	for (uint32_t id = 1; id < n && best_rank > 0; id++) {
-		const struct btf_type *t = ebpfdsl__btf_type(b, id);
+	for (struct ebpfdsl_btf_iter it = { 1, NULL }; best_rank > 0 && (t = ebpfdsl__btf_next(b, &it));) {
 		const char *s = ebpfdsl__btf_str(b, t->name_off);
 		int r;
 		if (!s || strcmp(s, name) != 0)
@@ -199,7 +198,7 @@ int ebpfdsl_btf__find(const ebpfdsl_btf *b, const char *name, int kind)
 		r = kind_rank(btf_kind(t));
 		if (r < best_rank) {
 			best_rank = r;
-			best = id;
+			best = it.id - 1;
 		}
 	}
 	return best ? (int)best : -ENOENT;

@@ -18,8 +18,8 @@ struct ebpfdsl_btf_view {
 	size_t size;
 	int mapped;
 	const char *types, *strs;
-	uint32_t str_len;
-	uint32_t *offs;            /* by type id; offs[0] unused */
+	uint32_t types_len, str_len;
+	uint32_t *marks;           /* offset of id 1 + k * STEP, by k */
 	uint32_t count;            /* type ids, void included; 0: no view */
 	struct btf *copy;
 };
@@ -43,6 +43,16 @@ void ebpfdsl__btf_view_close(struct ebpfdsl_btf_view *v);
 /* libbpf's BTF for a handle (a view's parsed on first call), for split
  * BTF on it; NULL with errno when libbpf refuses it. */
 struct btf *ebpfdsl__btf_libbpf(const struct ebpfdsl_btf *b);
+#define EBPFDSL_BTF_VIEW_STEP 16
+
+/* Types in id order from it.id on, each found in constant time (a view's
+ * by id walks up to STEP records): `for (it = { first, NULL }; (t =
+ * ebpfdsl__btf_next(b, &it));)`, it.id - 1 being t's id. */
+struct ebpfdsl_btf_iter {
+	uint32_t id;
+	const char *at;
+};
+const struct btf_type *ebpfdsl__btf_next(const struct ebpfdsl_btf *b, struct ebpfdsl_btf_iter *it);
 
 /* What the BTF files read through, over a view or libbpf's BTF alike,
  * with libbpf's meanings (btf__type_by_id, btf__name_by_offset,

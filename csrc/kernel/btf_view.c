@@ -60,7 +60,9 @@ static size_t record_size(const struct btf_type *t)
 	}
 }
 
-/* Checks the header, finds the sections and indexes every type. */
+/* Checks the header, finds the sections, and walks every type once:
+ * each record's size is checked there, and every STEP-th id's offset kept
+ * (a full index would be 4 bytes a type, ~0.5 MB to fault in). */
 static int view_index(struct ebpfdsl_btf_view *v)
 {
 	const struct btf_header *h = v->raw;
@@ -75,22 +77,24 @@ static int view_index(struct ebpfdsl_btf_view *v)
 	if (types_at + h->type_len > v->size || strs_at + h->str_len > v->size || (types_at & 3) || !h->str_len)
 		return -EINVAL;
 	v->types = (const char *)v->raw + types_at;
+	v->types_len = h->type_len;
 	v->strs = (const char *)v->raw + strs_at;
 	v->str_len = h->str_len;
 	if (v->strs[0] || v->strs[v->str_len - 1])
 		return -EINVAL; /* every name must end inside the section */
-	/* at most one type per 12 bytes: pages never written stay unbacked */
-	cap = h->type_len / sizeof(struct btf_type) + 1;
-	v->offs = malloc((size_t)cap * sizeof(*v->offs));
-	if (!v->offs)
+	/* at most one type per 12 bytes */
+	cap = h->type_len / sizeof(struct btf_type) / EBPFDSL_BTF_VIEW_STEP + 1;
+	v->marks = malloc((size_t)cap * sizeof(*v->marks));
+	if (!v->marks)
 		return -ENOMEM;
-	v->offs[0] = 0;
 	while (pos < h->type_len) {
 		const struct btf_type *t = (const void *)(v->types + pos);
 		size_t sz = h->type_len - pos >= sizeof(*t) ? record_size(t) : 0;
-		if (!sz || sz > h->type_len - pos || n == cap)
+		if (!sz || sz > h->type_len - pos)
 			return -EINVAL;
-		v->offs[n++] = pos;
+		if ((n - 1) % EBPFDSL_BTF_VIEW_STEP == 0)
+			v->marks[(n - 1) / EBPFDSL_BTF_VIEW_STEP] = pos;
+		n++;
 		pos += (uint32_t)sz;
 	}
 	v->count = n;
@@ -103,7 +107,7 @@ void ebpfdsl__btf_view_close(struct ebpfdsl_btf_view *v)
 		munmap(v->raw, v->size);
 	else
 		free(v->raw);
-	free(v->offs);
+	free(v->marks);
 	btf__free(v->copy);
 	memset(v, 0, sizeof(*v));
 }
@@ -168,9 +172,34 @@ const struct btf_type *ebpfdsl__btf_type(const struct ebpfdsl_btf *b, uint32_t i
 {
 	if (b->btf)
 		return btf__type_by_id(b->btf, id);
+	const char *p;
+
 	if (id >= b->view.count)
 		return NULL;
-	return id ? (const struct btf_type *)(b->view.types + b->view.offs[id]) : &void_type;
+	if (!id)
+		return &void_type;
+	/* from the nearest mark on: records were all checked by view_index */
+	p = b->view.types + b->view.marks[(id - 1) / EBPFDSL_BTF_VIEW_STEP];
+	for (uint32_t k = (id - 1) % EBPFDSL_BTF_VIEW_STEP; k > 0; k--)
+		p += record_size((const struct btf_type *)(const void *)p);
+	return (const struct btf_type *)(const void *)p;
+}
+
+const struct btf_type *ebpfdsl__btf_next(const struct ebpfdsl_btf *b, struct ebpfdsl_btf_iter *it)
+{
+	const struct btf_type *t;
+
+	if (b->btf || !it->at) { /* libbpf's, or the first step of a view's */
+		t = it->id < ebpfdsl__btf_count(b) ? ebpfdsl__btf_type(b, it->id) : NULL;
+	} else {
+		t = it->id < b->view.count ? (const struct btf_type *)(const void *)it->at : NULL;
+	}
+	if (!t)
+		return NULL;
+	it->id++;
+	if (!b->btf && t != &void_type)
+		it->at = (const char *)t + record_size(t);
+	return t;
 }
 
 const char *ebpfdsl__btf_str(const struct ebpfdsl_btf *b, uint32_t off)
@@ -269,17 +298,14 @@ int64_t ebpfdsl__btf_resolve_size(const struct ebpfdsl_btf *b, uint32_t id)
 
 int ebpfdsl__btf_find_kind(const struct ebpfdsl_btf *b, const char *name, int kind)
 {
-	uint32_t n;
+	const struct btf_type *t;
 
 	if (b->btf)
 		return btf__find_by_name_kind(b->btf, name, (unsigned)kind);
 	if (!strcmp(name, "void"))
 		return 0;
-	n = b->view.count;
-	for (uint32_t id = 1; id < n; id++) {
-		const struct btf_type *t = (const void *)(b->view.types + b->view.offs[id]);
+	for (struct ebpfdsl_btf_iter it = { 1, NULL }; (t = ebpfdsl__btf_next(b, &it));)
 		if (btf_kind(t) == kind && t->name_off < b->view.str_len && !strcmp(b->view.strs + t->name_off, name))
-			return (int)id;
-	}
+			return (int)it.id - 1;
 	return -ENOENT;
 }

@@ -117,11 +117,12 @@ static int cmp_u32(const void *a, const void *b)
  * module's split BTF: not its base's). */
 static int find_kfuncs(struct ebpfdsl_btf *b)
 {
-	uint32_t first = ebpfdsl__btf_first(b), n = ebpfdsl__btf_count(b), count = 0, cap = 0;
+	struct ebpfdsl_btf_iter it = { ebpfdsl__btf_first(b), NULL };
+	const struct btf_type *t;
+	uint32_t count = 0, cap = 0;
 	uint32_t *ids = NULL;
 
-	for (uint32_t id = first; id < n; id++) {
-		const struct btf_type *t = ebpfdsl__btf_type(b, id);
+	while ((t = ebpfdsl__btf_next(b, &it))) {
 		const struct btf_type *target;
 		const char *name;
 		if (!btf_is_decl_tag(t) || btf_decl_tag(t)->component_idx != -1)
