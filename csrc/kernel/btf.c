@@ -229,7 +229,8 @@ int ebpfdsl_btf__type(const ebpfdsl_btf *b, uint32_t id, struct ebpfdsl_btf_type
 {
 	const struct btf_type *t;
 
-	if (id >= ebpfdsl__btf_count(b))
+	t = ebpfdsl__btf_type(b, id); /* NULL past the last id */
+	if (!t)
 		return -ENOENT;
 	memset(out, 0, sizeof(*out));
 	out->id = id;
@@ -238,9 +239,6 @@ int ebpfdsl_btf__type(const ebpfdsl_btf *b, uint32_t id, struct ebpfdsl_btf_type
 		out->name = "void";
 		return 0;
 	}
-	t = ebpfdsl__btf_type(b, id);
-	if (!t)
-		return -ENOENT;
 	out->kind = btf_kind(t);
 	out->name = ebpfdsl__btf_str(b, t->name_off);
 	if (!out->name)

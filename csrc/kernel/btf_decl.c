@@ -237,8 +237,8 @@ int ebpfdsl_btf__decl(const ebpfdsl_btf *b, uint32_t id, const char *name, char 
 
 	if (len)
 		buf[0] = '\0';
-	if (id >= ebpfdsl__btf_count(b))
-		return -ENOENT;
+	if (!ebpfdsl__btf_type(b, id))
+		return -ENOENT; /* past the last id */
 	t = id ? ebpfdsl__btf_type(b, id) : NULL;
 	/* a function or variable declares its own name */
 	if (t && (btf_is_func(t) || btf_is_var(t))) {

@@ -4,6 +4,7 @@
 #ifndef EBPFDSL_BTF_IMPL_H
 #define EBPFDSL_BTF_IMPL_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include "kernel.h"
 
@@ -20,7 +21,11 @@ struct ebpfdsl_btf_view {
 	const char *types, *strs;
 	uint32_t types_len, str_len;
 	uint32_t *marks;           /* offset of id 1 + k * STEP, by k */
+	uint32_t known;            /* ids below are indexed (atomic) */
+	uint32_t pos;              /* where the record of id `known` starts */
+	int done;                  /* the walk reached the end: */
 	uint32_t count;            /* type ids, void included; 0: no view */
+	pthread_mutex_t lock;      /* held to walk on */
 	struct btf *copy;
 };
 

@@ -120,7 +120,7 @@ int ebpfdsl_btf__offsetof(const ebpfdsl_btf *b, uint32_t type_id, const char *pa
 	int err;
 
 	memset(f, 0, sizeof(*f));
-	if (!path || type_id >= ebpfdsl__btf_count(btf))
+	if (!path || !ebpfdsl__btf_type(btf, type_id))
 		return -EINVAL;
 	while (*p) {
 		const struct btf_type *t = skip_mods(btf, type, &err);

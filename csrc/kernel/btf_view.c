@@ -4,6 +4,7 @@
  * BTF files make over either this view or a libbpf-parsed BTF. */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,14 +61,14 @@ static size_t record_size(const struct btf_type *t)
 	}
 }
 
-/* Checks the header, finds the sections, and walks every type once:
- * each record's size is checked there, and every STEP-th id's offset kept
- * (a full index would be 4 bytes a type, ~0.5 MB to fault in). */
+/* Checks the header and finds the sections. Types are walked later, as
+ * far as a lookup needs (a tool's look at task_struct reads the first
+ * 14% of vmlinux's): each page of the mapping costs at its first touch. */
 static int view_index(struct ebpfdsl_btf_view *v)
 {
 	const struct btf_header *h = v->raw;
 	uint64_t types_at, strs_at;
-	uint32_t cap, n = 1, pos = 0;
+	uint32_t cap;
 
 	if (v->size < sizeof(*h) || h->magic != BTF_MAGIC || h->version != BTF_VERSION ||
 	    h->hdr_len < sizeof(*h) || h->hdr_len > v->size)
@@ -82,23 +83,48 @@ static int view_index(struct ebpfdsl_btf_view *v)
 	v->str_len = h->str_len;
 	if (v->strs[0] || v->strs[v->str_len - 1])
 		return -EINVAL; /* every name must end inside the section */
-	/* at most one type per 12 bytes */
+	/* at most one type per 12 bytes; pages never written stay unbacked */
 	cap = h->type_len / sizeof(struct btf_type) / EBPFDSL_BTF_VIEW_STEP + 1;
 	v->marks = malloc((size_t)cap * sizeof(*v->marks));
 	if (!v->marks)
 		return -ENOMEM;
-	while (pos < h->type_len) {
-		const struct btf_type *t = (const void *)(v->types + pos);
-		size_t sz = h->type_len - pos >= sizeof(*t) ? record_size(t) : 0;
-		if (!sz || sz > h->type_len - pos)
-			return -EINVAL;
+	v->known = 1;
+	v->done = h->type_len == 0;
+	v->count = 1; /* void, until the walk says more */
+	return pthread_mutex_init(&v->lock, NULL) ? -ENOMEM : 0;
+}
+
+/* Walks the records on until `id` is indexed or the section ends (a
+ * record that does not fit ends it too: the types before it stay), each
+ * record's size checked, every STEP-th id's offset kept (a full index
+ * would be 4 bytes a type: ~0.5 MB to fault in). 1 when `id` is there. */
+static int reach(const struct ebpfdsl_btf_view *cv, uint32_t id)
+{
+	struct ebpfdsl_btf_view *v = (struct ebpfdsl_btf_view *)(uintptr_t)cv; /* an index, grown once */
+	uint32_t n;
+
+	if (id < __atomic_load_n(&v->known, __ATOMIC_ACQUIRE))
+		return 1;
+	pthread_mutex_lock(&v->lock);
+	n = v->known;
+	while (!v->done && n <= id) {
+		const struct btf_type *t = (const void *)(v->types + v->pos);
+		size_t sz = v->types_len - v->pos >= sizeof(*t) ? record_size(t) : 0;
+		if (!sz || sz > v->types_len - v->pos) {
+			v->done = 1;
+			break;
+		}
 		if ((n - 1) % EBPFDSL_BTF_VIEW_STEP == 0)
-			v->marks[(n - 1) / EBPFDSL_BTF_VIEW_STEP] = pos;
+			v->marks[(n - 1) / EBPFDSL_BTF_VIEW_STEP] = v->pos;
 		n++;
-		pos += (uint32_t)sz;
+		v->pos += (uint32_t)sz;
+		v->done = v->pos == v->types_len;
 	}
-	v->count = n;
-	return 0;
+	if (v->done)
+		v->count = n;
+	__atomic_store_n(&v->known, n, __ATOMIC_RELEASE);
+	pthread_mutex_unlock(&v->lock);
+	return id < n;
 }
 
 void ebpfdsl__btf_view_close(struct ebpfdsl_btf_view *v)
@@ -107,6 +133,8 @@ void ebpfdsl__btf_view_close(struct ebpfdsl_btf_view *v)
 		munmap(v->raw, v->size);
 	else
 		free(v->raw);
+	if (v->marks)
+		pthread_mutex_destroy(&v->lock);
 	free(v->marks);
 	btf__free(v->copy);
 	memset(v, 0, sizeof(*v));
@@ -174,11 +202,11 @@ const struct btf_type *ebpfdsl__btf_type(const struct ebpfdsl_btf *b, uint32_t i
 		return btf__type_by_id(b->btf, id);
 	const char *p;
 
-	if (id >= b->view.count)
-		return NULL;
 	if (!id)
 		return &void_type;
-	/* from the nearest mark on: records were all checked by view_index */
+	if (!reach(&b->view, id))
+		return NULL;
+	/* from the nearest mark on: reach checked those records */
 	p = b->view.types + b->view.marks[(id - 1) / EBPFDSL_BTF_VIEW_STEP];
 	for (uint32_t k = (id - 1) % EBPFDSL_BTF_VIEW_STEP; k > 0; k--)
 		p += record_size((const struct btf_type *)(const void *)p);
@@ -190,9 +218,9 @@ const struct btf_type *ebpfdsl__btf_next(const struct ebpfdsl_btf *b, struct ebp
 	const struct btf_type *t;
 
 	if (b->btf || !it->at) { /* libbpf's, or the first step of a view's */
-		t = it->id < ebpfdsl__btf_count(b) ? ebpfdsl__btf_type(b, it->id) : NULL;
+		t = ebpfdsl__btf_type(b, it->id); /* NULL past the end */
 	} else {
-		t = it->id < b->view.count ? (const struct btf_type *)(const void *)it->at : NULL;
+		t = reach(&b->view, it->id) ? (const struct btf_type *)(const void *)it->at : NULL;
 	}
 	if (!t)
 		return NULL;
@@ -211,7 +239,10 @@ const char *ebpfdsl__btf_str(const struct ebpfdsl_btf *b, uint32_t off)
 
 uint32_t ebpfdsl__btf_count(const struct ebpfdsl_btf *b)
 {
-	return b->btf ? btf__type_cnt(b->btf) : b->view.count;
+	if (b->btf)
+		return btf__type_cnt(b->btf);
+	reach(&b->view, UINT32_MAX - 1); /* all of it */
+	return b->view.count;
 }
 
 uint32_t ebpfdsl__btf_first(const struct ebpfdsl_btf *b)
