@@ -189,11 +189,16 @@ struct btf *ebpfdsl__btf_libbpf(const struct ebpfdsl_btf *cb)
 {
 	struct ebpfdsl_btf *b = (struct ebpfdsl_btf *)(uintptr_t)cb; /* a cache */
 
+	struct btf *copy;
+
 	if (b->btf)
 		return b->btf;
+	pthread_mutex_lock(&b->view.lock);
 	if (!b->view.copy)
 		b->view.copy = btf__new(b->view.raw, (uint32_t)b->view.size);
-	return b->view.copy;
+	copy = b->view.copy;
+	pthread_mutex_unlock(&b->view.lock);
+	return copy;
 }
 
 const struct btf_type *ebpfdsl__btf_type(const struct ebpfdsl_btf *b, uint32_t id)
