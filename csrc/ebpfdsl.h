@@ -977,8 +977,10 @@ EBPFDSL_API const char *ebpfdsl_libbpf_said(void);
 
 typedef struct ebpfdsl_btf ebpfdsl_btf;
 
-/* The running kernel's BTF (/sys/kernel/btf/vmlinux), parsed on first use
- * and shared by every caller in the process (about 6 MB). Unheld, it lives
+/* The running kernel's BTF (/sys/kernel/btf/vmlinux), opened on first use
+ * and shared by every caller in the process: read in place (mapped, on
+ * kernels since 6.16; else read once, about 6 MB), its types indexed as far
+ * as lookups go. Unheld, it lives
  * as long as the process. A holder keeps it until its drop, and the last
  * drop frees it (the next call parses it again): each Lua state that
  * requires ebpfdsl holds it until lua_close, so a host that opens and

@@ -93,6 +93,7 @@ build = {
         "csrc/kernel/btf_decl.c",
         "csrc/kernel/btf_path.c",
         "csrc/kernel/btf_raw.c",
+        "csrc/kernel/btf_view.c",
         "csrc/kernel/diag.c",
         "csrc/kernel/map.c",
         "csrc/kernel/map_batch.c",

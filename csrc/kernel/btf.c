@@ -3,15 +3,11 @@
  * BTF), and flattened views of types, members, parameters and enum values
  * over libbpf's btf.h, so that callers never touch libbpf's structs. */
 #include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include "btf_impl.h"
@@ -25,48 +21,21 @@ static struct ebpfdsl_btf vmlinux;
 static int vmlinux_err;
 static unsigned vmlinux_holds;
 
-/* libbpf's loader reads /sys/kernel/btf/vmlinux through stdio, and sysfs
- * hands out at most a page per read(): ~1,300 system calls for its 5-6 MB,
- * a good part of a BTF-using tool's start-up. Kernels since 6.16 let the
- * file be mapped; btf__new copies it, so the mapping goes at once. NULL
- * (and libbpf's own loader after) when the file or the mapping is not
- * there. */
-static struct btf *vmlinux_mapped(void)
-{
-	static const char path[] = "/sys/kernel/btf/vmlinux";
-	struct btf *btf = NULL;
-	struct stat st;
-	void *data;
-	int fd;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return NULL;
-	if (fstat(fd, &st) == 0 && st.st_size > 0 && st.st_size <= UINT32_MAX) {
-		data = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-		if (data != MAP_FAILED) {
-			btf = btf__new(data, (uint32_t)st.st_size);
-			munmap(data, (size_t)st.st_size);
-		}
-	}
-	close(fd);
-	return btf;
-}
-
 const ebpfdsl_btf *ebpfdsl_btf__vmlinux(void)
 {
 	const ebpfdsl_btf *b = &vmlinux;
 	int err;
 
 	pthread_mutex_lock(&vmlinux_lock);
-	if (!vmlinux.btf && !vmlinux_err) {
+	if (!vmlinux.btf && !vmlinux.view.count && !vmlinux_err) {
 		struct ebpfdsl_hush h;
 		ebpfdsl_hush_begin(&h, NULL, 0);
-		vmlinux.btf = vmlinux_mapped();
-		if (!vmlinux.btf)
+		/* read in place (btf_view.c); libbpf's loader when the file is
+		 * not there (it looks for a vmlinux ELF image too) */
+		if (ebpfdsl__btf_view_open(&vmlinux.view, "/sys/kernel/btf/vmlinux"))
 			vmlinux.btf = btf__load_vmlinux_btf();
-		ebpfdsl_hush_end(&h, !vmlinux.btf);
-		if (vmlinux.btf) {
+		ebpfdsl_hush_end(&h, !vmlinux.btf && !vmlinux.view.count);
+		if (vmlinux.btf || vmlinux.view.count) {
 			vmlinux.shared = 1;
 			vmlinux.nkfuncs = -1; /* counted on first use */
 			snprintf(vmlinux.source, sizeof(vmlinux.source), "vmlinux");
@@ -105,6 +74,7 @@ void ebpfdsl_btf__vmlinux_drop(void)
 	pthread_mutex_lock(&vmlinux_lock);
 	if (!vmlinux_holds) { /* nobody took it meanwhile */
 		ebpfdsl__btf_free_cache(&vmlinux);
+		ebpfdsl__btf_view_close(&vmlinux.view);
 		btf__free(vmlinux.btf);
 		memset(&vmlinux, 0, sizeof(vmlinux));
 		vmlinux_err = 0; /* the next use reads it again */
@@ -139,9 +109,12 @@ ebpfdsl_btf *ebpfdsl_btf__load(const char *path, const ebpfdsl_btf *base)
 		return NULL;
 	/* btf__parse* try ELF first, then raw BTF */
 	ebpfdsl_hush_begin(&h, NULL, 0);
-	b->btf = base ? btf__parse_split(path, base->btf) : btf__parse(path, NULL);
+	if (!base)
+		b->btf = btf__parse(path, NULL);
+	else if (ebpfdsl__btf_libbpf(base))
+		b->btf = btf__parse_split(path, ebpfdsl__btf_libbpf(base));
 	ebpfdsl_hush_end(&h, !b->btf);
-	if (b->btf && !types_aligned(b->btf, base ? base->btf : NULL)) {
+	if (b->btf && !types_aligned(b->btf, base ? ebpfdsl__btf_libbpf(base) : NULL)) {
 		btf__free(b->btf);
 		b->btf = NULL;
 		errno = EINVAL;
@@ -181,7 +154,7 @@ const char *ebpfdsl_btf__source(const ebpfdsl_btf *b)
 
 uint32_t ebpfdsl_btf__type_count(const ebpfdsl_btf *b)
 {
-	return btf__type_cnt(b->btf);
+	return ebpfdsl__btf_count(b);
 }
 
 /* When no kind is asked for, a name may be a struct and a function at
@@ -206,27 +179,26 @@ static int kind_rank(int kind)
 
 int ebpfdsl_btf__find(const ebpfdsl_btf *b, const char *name, int kind)
 {
-	uint32_t n, best = 0;
+	const struct btf_type *t;
+	uint32_t best = 0;
 	int best_rank = 99;
 
 	if (!name || !*name || kind < 0 || kind > BTF_KIND_MAX)
 		return -EINVAL;
 	if (kind) {
-		int id = btf__find_by_name_kind(b->btf, name, (unsigned)kind);
+		int id = ebpfdsl__btf_find_kind(b, name, kind);
 		return id < 0 ? -ENOENT : id;
 	}
 	/* one pass over every type (libbpf's lookups are linear too) */
-	n = btf__type_cnt(b->btf);
-	for (uint32_t id = 1; id < n && best_rank > 0; id++) {
-		const struct btf_type *t = btf__type_by_id(b->btf, id);
-		const char *s = btf__name_by_offset(b->btf, t->name_off);
+	for (struct ebpfdsl_btf_iter it = { 1, NULL }; best_rank > 0 && (t = ebpfdsl__btf_next(b, &it));) {
+		const char *s = ebpfdsl__btf_str(b, t->name_off);
 		int r;
 		if (!s || strcmp(s, name) != 0)
 			continue;
 		r = kind_rank(btf_kind(t));
 		if (r < best_rank) {
 			best_rank = r;
-			best = id;
+			best = it.id - 1;
 		}
 	}
 	return best ? (int)best : -ENOENT;
@@ -257,7 +229,8 @@ int ebpfdsl_btf__type(const ebpfdsl_btf *b, uint32_t id, struct ebpfdsl_btf_type
 {
 	const struct btf_type *t;
 
-	if (id >= btf__type_cnt(b->btf))
+	t = ebpfdsl__btf_type(b, id); /* NULL past the last id */
+	if (!t)
 		return -ENOENT;
 	memset(out, 0, sizeof(*out));
 	out->id = id;
@@ -266,11 +239,8 @@ int ebpfdsl_btf__type(const ebpfdsl_btf *b, uint32_t id, struct ebpfdsl_btf_type
 		out->name = "void";
 		return 0;
 	}
-	t = btf__type_by_id(b->btf, id);
-	if (!t)
-		return -ENOENT;
 	out->kind = btf_kind(t);
-	out->name = btf__name_by_offset(b->btf, t->name_off);
+	out->name = ebpfdsl__btf_str(b, t->name_off);
 	if (!out->name)
 		out->name = "";
 	out->vlen = btf_vlen(t);
@@ -319,7 +289,7 @@ int ebpfdsl_btf__type(const ebpfdsl_btf *b, uint32_t id, struct ebpfdsl_btf_type
 
 int ebpfdsl_btf__member(const ebpfdsl_btf *b, uint32_t id, uint32_t i, struct ebpfdsl_btf_member *m)
 {
-	const struct btf_type *t = id ? btf__type_by_id(b->btf, id) : NULL;
+	const struct btf_type *t = id ? ebpfdsl__btf_type(b, id) : NULL;
 	const char *name;
 
 	if (!t)
@@ -329,18 +299,18 @@ int ebpfdsl_btf__member(const ebpfdsl_btf *b, uint32_t id, uint32_t i, struct eb
 	memset(m, 0, sizeof(*m));
 	if (btf_is_composite(t)) {
 		const struct btf_member *mb = btf_members(t) + i;
-		name = btf__name_by_offset(b->btf, mb->name_off);
+		name = ebpfdsl__btf_str(b, mb->name_off);
 		m->type = mb->type;
 		m->bit_offset = btf_member_bit_offset(t, i);
 		m->bitfield_size = btf_member_bitfield_size(t, i);
 	} else if (btf_is_func_proto(t)) {
 		const struct btf_param *p = btf_params(t) + i;
-		name = btf__name_by_offset(b->btf, p->name_off);
+		name = ebpfdsl__btf_str(b, p->name_off);
 		m->type = p->type;
 	} else if (btf_is_datasec(t)) {
 		const struct btf_var_secinfo *v = btf_var_secinfos(t) + i;
-		const struct btf_type *var = btf__type_by_id(b->btf, v->type);
-		name = var ? btf__name_by_offset(b->btf, var->name_off) : NULL;
+		const struct btf_type *var = ebpfdsl__btf_type(b, v->type);
+		name = var ? ebpfdsl__btf_str(b, var->name_off) : NULL;
 		m->type = v->type;
 		m->bit_offset = v->offset * 8;
 		m->bitfield_size = v->size;
@@ -354,7 +324,7 @@ int ebpfdsl_btf__member(const ebpfdsl_btf *b, uint32_t id, uint32_t i, struct eb
 int ebpfdsl_btf__enum_value(const ebpfdsl_btf *b, uint32_t id, uint32_t i, const char **name, int64_t *value,
 			    int *is_signed)
 {
-	const struct btf_type *t = id ? btf__type_by_id(b->btf, id) : NULL;
+	const struct btf_type *t = id ? ebpfdsl__btf_type(b, id) : NULL;
 	uint32_t name_off;
 
 	if (!t || i >= btf_vlen(t))
@@ -373,7 +343,7 @@ int ebpfdsl_btf__enum_value(const ebpfdsl_btf *b, uint32_t id, uint32_t i, const
 		return -EINVAL;
 	}
 	*is_signed = btf_kflag(t);
-	*name = btf__name_by_offset(b->btf, name_off);
+	*name = ebpfdsl__btf_str(b, name_off);
 	if (!*name)
 		*name = "";
 	return 0;
@@ -381,14 +351,14 @@ int ebpfdsl_btf__enum_value(const ebpfdsl_btf *b, uint32_t id, uint32_t i, const
 
 int64_t ebpfdsl_btf__size(const ebpfdsl_btf *b, uint32_t id)
 {
-	int64_t n = btf__resolve_size(b->btf, id);
+	int64_t n = ebpfdsl__btf_resolve_size(b, id);
 	return n < 0 ? -EINVAL : n;
 }
 
 int ebpfdsl_btf__skip_mods(const ebpfdsl_btf *b, uint32_t id)
 {
 	for (int depth = 0; depth < 64; depth++) {
-		const struct btf_type *t = id ? btf__type_by_id(b->btf, id) : NULL;
+		const struct btf_type *t = id ? ebpfdsl__btf_type(b, id) : NULL;
 		if (!t || !(btf_is_mod(t) || btf_is_typedef(t)))
 			return (int)id;
 		id = t->type;
@@ -425,9 +395,9 @@ int ebpfdsl_btf__struct_ops_member(const ebpfdsl_btf *b, const char *path, uint3
 	id = ebpfdsl_btf__find(b, sname, BTF_KIND_STRUCT);
 	if (id < 0)
 		return id;
-	t = btf__type_by_id(b->btf, (uint32_t)id);
+	t = ebpfdsl__btf_type(b, (uint32_t)id);
 	for (uint16_t i = 0; i < btf_vlen(t); i++) {
-		const char *m = btf__name_by_offset(b->btf, btf_members(t)[i].name_off);
+		const char *m = ebpfdsl__btf_str(b, btf_members(t)[i].name_off);
 		if (m && strcmp(m, dot + 1) == 0) {
 			*struct_id = (uint32_t)id;
 			return i;

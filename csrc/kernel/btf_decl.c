@@ -34,9 +34,9 @@ static void put(struct out *o, const char *fmt, ...)
 		o->pos += (size_t)n;
 }
 
-static const char *name_of(const struct btf *btf, const struct btf_type *t)
+static const char *name_of(const ebpfdsl_btf *btf, const struct btf_type *t)
 {
-	const char *s = btf__name_by_offset(btf, t->name_off);
+	const char *s = ebpfdsl__btf_str(btf, t->name_off);
 	return s ? s : "";
 }
 
@@ -47,7 +47,7 @@ struct chain {
 	int n;
 };
 
-static int build_chain(const struct btf *btf, uint32_t id, struct chain *c)
+static int build_chain(const ebpfdsl_btf *btf, uint32_t id, struct chain *c)
 {
 	c->n = 0;
 	for (;;) {
@@ -57,7 +57,7 @@ static int build_chain(const struct btf *btf, uint32_t id, struct chain *c)
 		c->ids[c->n++] = id;
 		if (id == 0)
 			return 0;
-		t = btf__type_by_id(btf, id);
+		t = ebpfdsl__btf_type(btf, id);
 		if (!t)
 			return -ENOENT;
 		switch (btf_kind(t)) {
@@ -87,9 +87,9 @@ static int build_chain(const struct btf *btf, uint32_t id, struct chain *c)
 	}
 }
 
-static int is_qualifier(const struct btf *btf, uint32_t id)
+static int is_qualifier(const ebpfdsl_btf *btf, uint32_t id)
 {
-	const struct btf_type *t = id ? btf__type_by_id(btf, id) : NULL;
+	const struct btf_type *t = id ? ebpfdsl__btf_type(btf, id) : NULL;
 	return t && (btf_is_const(t) || btf_is_volatile(t) || btf_is_restrict(t));
 }
 
@@ -100,17 +100,17 @@ static const char *qualifier(const struct btf_type *t)
 
 /* Qualifiers written just outside the base type go before it:
  * "const int", not "int const". */
-static void leading_qualifiers(const struct btf *btf, struct chain *c, struct out *o)
+static void leading_qualifiers(const ebpfdsl_btf *btf, struct chain *c, struct out *o)
 {
 	while (c->n > 0 && is_qualifier(btf, c->ids[c->n - 1])) {
-		put(o, "%s ", qualifier(btf__type_by_id(btf, c->ids[c->n - 1])));
+		put(o, "%s ", qualifier(ebpfdsl__btf_type(btf, c->ids[c->n - 1])));
 		c->n--;
 	}
 }
 
-static void base_name(const struct btf *btf, uint32_t id, struct out *o)
+static void base_name(const ebpfdsl_btf *btf, uint32_t id, struct out *o)
 {
-	const struct btf_type *t = btf__type_by_id(btf, id);
+	const struct btf_type *t = ebpfdsl__btf_type(btf, id);
 	const char *name = name_of(btf, t);
 	const char *tag = btf_is_union(t) || (btf_is_fwd(t) && btf_kflag(t)) ? "union"
 			  : btf_is_any_enum(t)				     ? "enum"
@@ -124,7 +124,7 @@ static void base_name(const struct btf *btf, uint32_t id, struct out *o)
 		put(o, "%s {...}", tag);
 }
 
-static int emit(const struct btf *btf, struct chain *c, const char *name, struct out *o, int depth);
+static int emit(const ebpfdsl_btf *btf, struct chain *c, const char *name, struct out *o, int depth);
 
 static void emit_name(struct out *o, const char *name, int after_ptr)
 {
@@ -133,7 +133,7 @@ static void emit_name(struct out *o, const char *name, int after_ptr)
 
 /* Pops the chain from the base outwards, writing C's inside-out syntax:
  * pointers wrap arrays and function types in parentheses. */
-static int emit(const struct btf *btf, struct chain *c, const char *name, struct out *o, int depth)
+static int emit(const ebpfdsl_btf *btf, struct chain *c, const char *name, struct out *o, int depth)
 {
 	int after_ptr = 1, err;
 
@@ -143,7 +143,7 @@ static int emit(const struct btf *btf, struct chain *c, const char *name, struct
 		if (o->pos > MAX_DECL)
 			return -E2BIG;
 		uint32_t id = c->ids[--c->n];
-		const struct btf_type *t = id ? btf__type_by_id(btf, id) : NULL;
+		const struct btf_type *t = id ? ebpfdsl__btf_type(btf, id) : NULL;
 		int kind = t ? btf_kind(t) : 0;
 
 		switch (kind) {
@@ -164,7 +164,7 @@ static int emit(const struct btf *btf, struct chain *c, const char *name, struct
 			put(o, " __attribute__((btf_type_tag(\"%s\")))", name_of(btf, t));
 			break;
 		case BTF_KIND_ARRAY: {
-			const struct btf_type *next = c->n ? btf__type_by_id(btf, c->ids[c->n - 1]) : NULL;
+			const struct btf_type *next = c->n ? ebpfdsl__btf_type(btf, c->ids[c->n - 1]) : NULL;
 			uint32_t nelems = btf_array(t)->nelems;
 			if (!c->n) {
 				emit_name(o, name, after_ptr);
@@ -203,7 +203,7 @@ static int emit(const struct btf *btf, struct chain *c, const char *name, struct
 			}
 			for (uint32_t i = 0; i < vlen; i++, p++) {
 				struct chain pc;
-				const char *pname = btf__name_by_offset(btf, p->name_off);
+				const char *pname = ebpfdsl__btf_str(btf, p->name_off);
 				if (i)
 					put(o, ", ");
 				if (i == vlen - 1 && p->type == 0) {
@@ -237,18 +237,18 @@ int ebpfdsl_btf__decl(const ebpfdsl_btf *b, uint32_t id, const char *name, char 
 
 	if (len)
 		buf[0] = '\0';
-	if (id >= btf__type_cnt(b->btf))
-		return -ENOENT;
-	t = id ? btf__type_by_id(b->btf, id) : NULL;
+	if (!ebpfdsl__btf_type(b, id))
+		return -ENOENT; /* past the last id */
+	t = id ? ebpfdsl__btf_type(b, id) : NULL;
 	/* a function or variable declares its own name */
 	if (t && (btf_is_func(t) || btf_is_var(t))) {
 		if (!name || !*name)
-			name = name_of(b->btf, t);
+			name = name_of(b, t);
 		id = t->type;
 	}
-	err = build_chain(b->btf, id, &c);
+	err = build_chain(b, id, &c);
 	if (!err)
-		err = emit(b->btf, &c, name ? name : "", &o, 0);
+		err = emit(b, &c, name ? name : "", &o, 0);
 	if (err) {
 		if (len)
 			buf[0] = '\0';

@@ -28,7 +28,7 @@ struct search {
 /* Finds `name` (len bytes) among the members of composite `t` (type id
  * `id`), looking through anonymous members; adds its bit offset to *bits.
  * -ENOENT when it is not there; -ELOOP and -E2BIG end the whole search. */
-static int find_member(const struct btf *btf, uint32_t id, const struct btf_type *t, const char *name,
+static int find_member(const ebpfdsl_btf *btf, uint32_t id, const struct btf_type *t, const char *name,
 		       size_t len, uint32_t *bits, uint32_t *type, uint32_t *bitfield, struct search *s)
 {
 	const struct btf_member *m = btf_members(t);
@@ -41,7 +41,7 @@ static int find_member(const struct btf *btf, uint32_t id, const struct btf_type
 		return -E2BIG; /* deeper than any compiler nests */
 	s->path[s->depth++] = id;
 	for (uint16_t i = 0; i < btf_vlen(t); i++, m++) {
-		const char *mname = btf__name_by_offset(btf, m->name_off);
+		const char *mname = ebpfdsl__btf_str(btf, m->name_off);
 		if (--s->budget < 0) {
 			err = -E2BIG;
 			goto out;
@@ -57,9 +57,9 @@ static int find_member(const struct btf *btf, uint32_t id, const struct btf_type
 	err = -ENOENT;
 	m = btf_members(t);
 	for (uint16_t i = 0; i < btf_vlen(t); i++, m++) {
-		const char *mname = btf__name_by_offset(btf, m->name_off);
-		int inner = btf__resolve_type(btf, m->type);
-		const struct btf_type *it = inner > 0 ? btf__type_by_id(btf, (uint32_t)inner) : NULL;
+		const char *mname = ebpfdsl__btf_str(btf, m->name_off);
+		int inner = ebpfdsl__btf_resolve_type(btf, m->type);
+		const struct btf_type *it = inner > 0 ? ebpfdsl__btf_type(btf, (uint32_t)inner) : NULL;
 		uint32_t b = *bits + btf_member_bit_offset(t, i);
 		int e;
 		if (mname && *mname)
@@ -85,11 +85,11 @@ out:
 
 /* The type behind typedefs and modifiers, or NULL with *err set: -ELOOP
  * for a chain that never ends (libbpf bounds it), 0 otherwise. */
-static const struct btf_type *skip_mods(const struct btf *btf, uint32_t id, int *err)
+static const struct btf_type *skip_mods(const ebpfdsl_btf *btf, uint32_t id, int *err)
 {
-	int r = btf__resolve_type(btf, id);
+	int r = ebpfdsl__btf_resolve_type(btf, id);
 	*err = r == -ELOOP ? -ELOOP : 0;
-	return r > 0 ? btf__type_by_id(btf, (uint32_t)r) : NULL;
+	return r > 0 ? ebpfdsl__btf_type(btf, (uint32_t)r) : NULL;
 }
 
 static int parse_index(const char **p, uint64_t *idx)
@@ -113,14 +113,14 @@ static int parse_index(const char **p, uint64_t *idx)
 
 int ebpfdsl_btf__offsetof(const ebpfdsl_btf *b, uint32_t type_id, const char *path, struct ebpfdsl_btf_field *f)
 {
-	const struct btf *btf = b->btf;
+	const ebpfdsl_btf *btf = b;
 	const char *p = path;
 	uint64_t bits = 0;
 	uint32_t type = type_id, bitfield = 0;
 	int err;
 
 	memset(f, 0, sizeof(*f));
-	if (!path || type_id >= btf__type_cnt(btf))
+	if (!path || !ebpfdsl__btf_type(btf, type_id))
 		return -EINVAL;
 	while (*p) {
 		const struct btf_type *t = skip_mods(btf, type, &err);
@@ -143,7 +143,7 @@ int ebpfdsl_btf__offsetof(const ebpfdsl_btf *b, uint32_t type_id, const char *pa
 			f->err_pos = (size_t)(start - path);
 			return len == 0 ? -EINVAL : err ? err : -ENOTDIR; /* nothing to look into */
 		}
-		err = find_member(btf, (uint32_t)btf__resolve_type(btf, type), t, start, len, &mbits, &type, &bitfield,
+		err = find_member(btf, (uint32_t)ebpfdsl__btf_resolve_type(btf, type), t, start, len, &mbits, &type, &bitfield,
 				  &s);
 		if (err) {
 			f->err_pos = (size_t)(start - path);
@@ -169,7 +169,7 @@ int ebpfdsl_btf__offsetof(const ebpfdsl_btf *b, uint32_t type_id, const char *pa
 				return -ERANGE;
 			}
 			type = btf_array(at)->type;
-			esz = btf__resolve_size(btf, type);
+			esz = ebpfdsl__btf_resolve_size(btf, type);
 			if (esz < 0) {
 				f->err_pos = (size_t)(open - path);
 				return esz == -ELOOP ? -ELOOP : -EINVAL;
@@ -186,6 +186,6 @@ int ebpfdsl_btf__offsetof(const ebpfdsl_btf *b, uint32_t type_id, const char *pa
 	f->byte_offset = (uint32_t)(bits / 8);
 	f->bitfield_size = bitfield;
 	f->type = type;
-	f->size = btf__resolve_size(btf, type);
+	f->size = ebpfdsl__btf_resolve_size(btf, type);
 	return 0;
 }

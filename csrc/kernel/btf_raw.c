@@ -73,6 +73,6 @@ int ebpfdsl_btf__load_kernel(ebpfdsl_btf *b, char *log, size_t log_size)
 
 int ebpfdsl_btf__fd(const ebpfdsl_btf *b)
 {
-	int fd = btf__fd(b->btf);
+	int fd = b->btf ? btf__fd(b->btf) : -1; /* the kernel's own (a view) has none */
 	return fd < 0 ? -ENOENT : fd;
 }

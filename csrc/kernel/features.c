@@ -14,6 +14,7 @@
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
+#include "btf_impl.h"
 #include "perf.h"
 #include "tracefs.h"
 
@@ -227,20 +228,12 @@ int ebpfdsl_probe_test_run(char *why, size_t len)
 
 int ebpfdsl_probe_btf(char *why, size_t len)
 {
-	struct ebpfdsl_hush h;
-	struct btf *b;
-	int e;
-
 	clear(why, len);
 	if (access("/sys/kernel/btf/vmlinux", R_OK) != 0)
 		return refuse(why, len, errno, "/sys/kernel/btf/vmlinux (CONFIG_DEBUG_INFO_BTF)");
-	ebpfdsl_hush_begin(&h, NULL, 0);
-	b = btf__load_vmlinux_btf();
-	e = libbpf_get_error(b);
-	ebpfdsl_hush_end(&h, 0);
-	if (e)
-		return refuse(why, len, e, "btf__load_vmlinux_btf");
-	btf__free(b);
+	/* the shared parse, which the BTF a spec then uses is */
+	if (!ebpfdsl_btf__vmlinux())
+		return refuse(why, len, errno, "reading the kernel's BTF");
 	return 1;
 }
 
@@ -509,12 +502,12 @@ static int attach_sockmap(int prog_fd, char *why, size_t len)
 /* A tcp_congestion_ops of three trivial programs, registered under a name
  * of this process's own, then unregistered: what struct_ops needs of a
  * kernel (BTF of the type, trampolines for its members). */
-static int struct_ops_member(const struct btf *b, int sid, const char *name, uint32_t *bit)
+static int struct_ops_member(const ebpfdsl_btf *b, int sid, const char *name, uint32_t *bit)
 {
-	const struct btf_type *t = btf__type_by_id(b, (uint32_t)sid);
+	const struct btf_type *t = ebpfdsl__btf_type(b, (uint32_t)sid);
 	const struct btf_member *m = btf_members(t);
 	for (int i = 0; i < btf_vlen(t); i++, m++)
-		if (strcmp(btf__name_by_offset(b, m->name_off), name) == 0) {
+		if (strcmp(ebpfdsl__btf_str(b, m->name_off), name) == 0) {
 			*bit = btf_member_bit_offset(t, (uint32_t)i);
 			return i;
 		}
@@ -524,18 +517,17 @@ static int struct_ops_member(const struct btf *b, int sid, const char *name, uin
 static int attach_struct_ops(int prog_fd, char *why, size_t len)
 {
 	static const char *const members[] = { "ssthresh", "undo_cwnd", "cong_avoid" };
-	struct btf *b = btf__load_vmlinux_btf();
+	const ebpfdsl_btf *b = ebpfdsl_btf__vmlinux(); /* shared, not freed here */
 	int sid, vid, map = -1, progs[3] = { prog_fd, -1, -1 }, e = 0, i;
 	uint32_t zero = 0, data_bit = 0, bit, size;
 	char value[4096], *data;
 
-	if (libbpf_get_error(b))
-		return refuse(why, len, (int)libbpf_get_error(b), "the kernel's BTF");
-	sid = btf__find_by_name_kind(b, "tcp_congestion_ops", BTF_KIND_STRUCT);
-	vid = btf__find_by_name_kind(b, "bpf_struct_ops_tcp_congestion_ops", BTF_KIND_STRUCT);
-	size = vid > 0 ? btf__type_by_id(b, (uint32_t)vid)->size : 0;
+	if (!b)
+		return refuse(why, len, errno, "the kernel's BTF");
+	sid = ebpfdsl__btf_find_kind(b, "tcp_congestion_ops", BTF_KIND_STRUCT);
+	vid = ebpfdsl__btf_find_kind(b, "bpf_struct_ops_tcp_congestion_ops", BTF_KIND_STRUCT);
+	size = vid > 0 ? ebpfdsl__btf_type(b, (uint32_t)vid)->size : 0;
 	if (sid < 0 || vid < 0 || size > sizeof(value) || struct_ops_member(b, vid, "data", &data_bit) < 0) {
-		btf__free(b);
 		return refuse(why, len, ENOENT, "no bpf_struct_ops_tcp_congestion_ops in the kernel's BTF");
 	}
 	memset(value, 0, sizeof(value));
@@ -576,7 +568,6 @@ static int attach_struct_ops(int prog_fd, char *why, size_t len)
 	for (i = 1; i < 3; i++)
 		if (progs[i] >= 0)
 			close(progs[i]);
-	btf__free(b);
 	if (e) {
 		if (map >= 0)
 			close(map);

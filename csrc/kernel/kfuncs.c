@@ -117,18 +117,18 @@ static int cmp_u32(const void *a, const void *b)
  * module's split BTF: not its base's). */
 static int find_kfuncs(struct ebpfdsl_btf *b)
 {
-	const struct btf *base = btf__base_btf(b->btf);
-	uint32_t first = base ? btf__type_cnt(base) : 1, n = btf__type_cnt(b->btf), count = 0, cap = 0;
+	struct ebpfdsl_btf_iter it = { ebpfdsl__btf_first(b), NULL };
+	const struct btf_type *t;
+	uint32_t count = 0, cap = 0;
 	uint32_t *ids = NULL;
 
-	for (uint32_t id = first; id < n; id++) {
-		const struct btf_type *t = btf__type_by_id(b->btf, id);
+	while ((t = ebpfdsl__btf_next(b, &it))) {
 		const struct btf_type *target;
 		const char *name;
 		if (!btf_is_decl_tag(t) || btf_decl_tag(t)->component_idx != -1)
 			continue;
-		name = btf__name_by_offset(b->btf, t->name_off);
-		target = btf__type_by_id(b->btf, t->type);
+		name = ebpfdsl__btf_str(b, t->name_off);
+		target = ebpfdsl__btf_type(b, t->type);
 		if (!name || strcmp(name, "bpf_kfunc") || !target || !btf_is_func(target))
 			continue;
 		if (count == cap) {

@@ -401,7 +401,8 @@ static int resolve(lua_State *L, const ebpfdsl_btf *b, int idx, int kind, const 
 	int id;
 	if (lua_type(L, idx) == LUA_TNUMBER) {
 		lua_Integer v = luaL_checkinteger(L, idx);
-		if (v < 0 || v >= (lua_Integer)ebpfdsl_btf__type_count(b)) {
+		struct ebpfdsl_btf_type t;
+		if (v < 0 || v > UINT32_MAX || ebpfdsl_btf__type(b, (uint32_t)v, &t)) {
 			luaL_pushfail(L);
 			lua_pushfstring(L, "no BTF type with id %d in %s (ids are 0..%d)", (int)v,
 					ebpfdsl_btf__source(b), (int)ebpfdsl_btf__type_count(b) - 1);
@@ -451,7 +452,8 @@ static int btf_type_name(lua_State *L)
 	const ebpfdsl_btf *b = check_open(L, 1);
 	lua_Integer id = luaL_checkinteger(L, 2);
 	const char *name = luaL_optstring(L, 3, NULL);
-	if (id < 0 || id >= (lua_Integer)ebpfdsl_btf__type_count(b)) {
+	struct ebpfdsl_btf_type t;
+	if (id < 0 || id > UINT32_MAX || ebpfdsl_btf__type(b, (uint32_t)id, &t)) {
 		luaL_pushfail(L);
 		lua_pushfstring(L, "no BTF type with id %d in %s", (int)id, ebpfdsl_btf__source(b));
 		return 2;

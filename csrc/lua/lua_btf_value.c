@@ -498,7 +498,8 @@ static uint32_t type_arg(lua_State *L, const ebpfdsl_btf *b, int idx, const char
 	int id, kind = 0;
 	if (lua_type(L, idx) == LUA_TNUMBER) {
 		lua_Integer v = luaL_checkinteger(L, idx);
-		if (v <= 0 || v >= (lua_Integer)ebpfdsl_btf__type_count(b))
+		struct ebpfdsl_btf_type t;
+		if (v <= 0 || v > UINT32_MAX || ebpfdsl_btf__type(b, (uint32_t)v, &t))
 			luaL_error(L, "%s: no BTF type with id %d", fname, (int)v);
 		return (uint32_t)v;
 	}
