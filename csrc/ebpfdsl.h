@@ -380,6 +380,8 @@ EBPFDSL_API const char *ebpfdsl_prog_type_name(int type);
 #define EBPFDSL_PROG_DEF_NEEDS_ATTACH 0x04u /* the kernel refuses the type without an attach type: see choices */
 #define EBPFDSL_PROG_DEF_TRAMPOLINE 0x08u /* runs through a BPF trampoline (refused where there are none) */
 #define EBPFDSL_PROG_DEF_CTX_IN_ONLY 0x10u /* test runs take a context, the kernel refuses ctx_out */
+#define EBPFDSL_PROG_DEF_MEMBER_INDEX 0x20u /* expected_attach_type is the index of the struct member it
+					     * implements (struct_ops), set by attach_to: never a name */
 
 struct ebpfdsl_prog_def {
 	const char *name;          /* "fentry", "xdp": programs.load's type= and features' "prog:<name>" */
@@ -411,6 +413,20 @@ EBPFDSL_API const struct ebpfdsl_prog_def *ebpfdsl_prog_def_find(const char *nam
 EBPFDSL_API const struct ebpfdsl_prog_def *ebpfdsl_prog_def_of(int prog_type, int attach_type);
 /* The first row with a BTF target (target_prefix set) for attach_type. */
 EBPFDSL_API const struct ebpfdsl_prog_def *ebpfdsl_prog_def_target(int attach_type);
+/* The row whose target a load's attach_to names, for prog_type with
+ * attach_type: the type's own row when MEMBER_INDEX, else the above. */
+EBPFDSL_API const struct ebpfdsl_prog_def *ebpfdsl_prog_def_attach_to(int prog_type, int attach_type);
+/* "trace_fentry, ..., lsm_cgroup": the attach types with a BTF target,
+ * each once, into buf (truncated to len); the length it needs. */
+EBPFDSL_API size_t ebpfdsl_prog_def_target_types(char *buf, size_t len);
+/* The attach type a program of (prog_type, attach_type) attaches as
+ * through `method` (attach_cgroup, attach_netns, attach_sockmap), given
+ * the caller's name for it (a short one too, see
+ * ebpfdsl_attach_type_parse_short) or NULL for its row's attach_as; or
+ * -EINVAL with why in err (a misuse: the type cannot use the method, no
+ * attach type, an unknown one, one for another type). */
+EBPFDSL_API int ebpfdsl_prog_def_attach_type_for(int prog_type, int attach_type, const char *method,
+						 const char *given, char *err, size_t len);
 /* The row's program type as a number (enum bpf_prog_type), or -ENOENT
  * when neither libbpf nor the running kernel names it. */
 EBPFDSL_API int ebpfdsl_prog_def__type(const struct ebpfdsl_prog_def *d);
@@ -1075,6 +1091,10 @@ EBPFDSL_API int ebpfdsl_btf__struct_ops_member(const ebpfdsl_btf *b, const char 
  * kernel's BTF the same way. */
 EBPFDSL_API int ebpfdsl_attach_type_parse(const char *name);
 EBPFDSL_API const char *ebpfdsl_attach_type_name(int type);
+/* An attach type by its name or a short one: "ingress" (cgroup_inet_),
+ * "connect4" (cgroup_inet4_connect), "sendmsg4" (cgroup_udp4_), "sysctl"
+ * (cgroup_), "msg_verdict" (sk_), "verdict" (sk_skb_); -ENOENT. */
+EBPFDSL_API int ebpfdsl_attach_type_parse_short(const char *name);
 
 /* ---- Loaded programs: info, xlated code, pins ---------------------------- */
 

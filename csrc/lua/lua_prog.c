@@ -77,25 +77,25 @@ static int prog_name(lua_State *L)
 	return 1;
 }
 
+/* The flags of the program's row (csrc/kernel/prog_defs.c), 0 for none */
+static unsigned def_flags(const struct prog *p)
+{
+	const struct ebpfdsl_prog_def *d = ebpfdsl_prog_def_of(p->type, p->attach_type);
+	return d ? d->flags : 0;
+}
+
 static int prog_expected_attach_type(lua_State *L)
 {
 	struct prog *p = check_prog(L, 1);
 	if (p->attach_type < 0)
 		return 0;
-	if (p->type == BPF_PROG_TYPE_STRUCT_OPS) /* the member index */
+	if (def_flags(p) & EBPFDSL_PROG_DEF_MEMBER_INDEX) /* struct_ops */
 		lua_pushinteger(L, p->attach_type);
 	else
 		lua_pushstring(L, ebpfdsl_attach_type_name(p->attach_type));
 	return 1;
 }
 
-/* Program types whose test runs take a context but give none back (the
- * kernel refuses ctx_out for them). */
-static int ctx_in_only(int type)
-{
-	const struct ebpfdsl_prog_def *d = ebpfdsl_prog_def_of(type, -1);
-	return d && (d->flags & EBPFDSL_PROG_DEF_CTX_IN_ONLY);
-}
 
 /* prog:test_run's options: data= and ctx= are read with their lengths;
  * -1 stands for a size not given, whose default depends on the others. */
@@ -135,7 +135,7 @@ static int prog_test_run(lua_State *L)
 	run.ctx_in = ebpfdsl_lua_optstr_field(L, 2, "ctx", NULL, &run.ctx_size_in);
 	rep = o.rep >= 0 ? o.rep : o.reps;
 	out_size = o.out_size >= 0 ? o.out_size : (lua_Integer)run.data_size_in + 256;
-	ctx_out_size = o.ctx_out_size >= 0 ? o.ctx_out_size : ctx_in_only(p->type) ? 0 : (lua_Integer)run.ctx_size_in;
+	ctx_out_size = o.ctx_out_size >= 0 ? o.ctx_out_size : (def_flags(p) & EBPFDSL_PROG_DEF_CTX_IN_ONLY) ? 0 : (lua_Integer)run.ctx_size_in;
 	if (out_size > (1 << 30) || ctx_out_size > (1 << 30))
 		return luaL_error(L, "test_run: output sizes must be 0..1GiB");
 	run.repeat = (unsigned)rep;

@@ -91,25 +91,6 @@ static int opt_attach_type(lua_State *L, int idx)
 	return v;
 }
 
-/* "trace_fentry, ..., lsm_cgroup": the attach types with a BTF target,
- * from the rows of csrc/kernel/prog_defs.c (pushed) */
-static const char *push_target_attach_types(lua_State *L)
-{
-	const struct ebpfdsl_prog_def *d;
-	const char *sep = "";
-	luaL_Buffer b;
-	luaL_buffinit(L, &b);
-	for (size_t i = 0; (d = ebpfdsl_prog_def_at(i)); i++) {
-		if (!d->target_prefix || ebpfdsl_prog_def_target(ebpfdsl_prog_def__attach_type(d)) != d)
-			continue; /* no BTF target, or one an earlier row has listed */
-		luaL_addstring(&b, sep);
-		luaL_addstring(&b, d->attach_type);
-		sep = ", ";
-	}
-	luaL_pushresult(&b);
-	return lua_tostring(L, -1);
-}
-
 /* prog_btf= (a BTF in the kernel: b:load()), func_info=, line_info= (their
  * records as bytes, from prog_btf()), fd_array= (a list of fds). The
  * strings stay alive in the options table; the fd array is pushed (nil
@@ -228,9 +209,7 @@ static int l_prog_load(lua_State *L)
 	 * that a missing target gets a message naming what was looked for */
 	if (attach_to) {
 		/* what attach_to names (for messages), from the row it resolves by */
-		const struct ebpfdsl_prog_def *def = type == BPF_PROG_TYPE_STRUCT_OPS
-							     ? ebpfdsl_prog_def_of(type, -1)
-							     : ebpfdsl_prog_def_target(o.expected_attach_type);
+		const struct ebpfdsl_prog_def *def = ebpfdsl_prog_def_attach_to(type, o.expected_attach_type);
 		const char *what = def ? def->target : NULL;
 		const ebpfdsl_btf *b;
 		int err;
@@ -241,10 +220,12 @@ static int l_prog_load(lua_State *L)
 			return ebpfdsl_lua_fail(L, errno, "load of %s '%s': cannot resolve '%s' without the kernel's BTF",
 						tname, p->name, attach_to);
 		err = ebpfdsl_prog_resolve_attach(type, attach_to, b, &o.expected_attach_type, &o.attach_btf_id);
-		if (err == -EINVAL && !what)
+		if (err == -EINVAL && !what) {
+			char types[256];
+			ebpfdsl_prog_def_target_types(types, sizeof(types));
 			return luaL_error(L, "attach_to needs an attach type that attaches to a BTF id (%s), got %s",
-					  push_target_attach_types(L),
-					  attach < 0 ? "none" : ebpfdsl_attach_type_name(attach));
+					  types, attach < 0 ? "none" : ebpfdsl_attach_type_name(attach));
+		}
 		if (err < 0) {
 			luaL_pushfail(L);
 			lua_pushfstring(L, "load of %s '%s': no %s '%s' in %s BTF", tname, p->name, what, attach_to,
@@ -252,8 +233,8 @@ static int l_prog_load(lua_State *L)
 			lua_pushinteger(L, -err);
 			return 3;
 		}
-		if (type == BPF_PROG_TYPE_STRUCT_OPS)
-			p->attach_type = o.expected_attach_type; /* the member index */
+		if (def && (def->flags & EBPFDSL_PROG_DEF_MEMBER_INDEX))
+			p->attach_type = o.expected_attach_type;
 	}
 
 	/* the log grows in ebpfdsl_prog__load (malloc'd, owned by a box from
