@@ -336,25 +336,33 @@ static struct ebpfdsl_link *object_link_new(ebpfdsl_object *o, struct bpf_link *
 	return &ol->link;
 }
 
-int ebpfdsl_object__attach(ebpfdsl_object *o, size_t i, ebpfdsl_link **out, char *msg, size_t msg_size)
+/* obj:attach (a program, by its section) and obj:register (a struct_ops
+ * map: the programs' fds into its value, whose update registers it and,
+ * for a map made with BPF_F_LINK, makes a struct_ops link) as one body:
+ * libbpf makes the link, hushed into msg; ours wraps it. */
+static int object_link(ebpfdsl_object *o, size_t i, int is_map, ebpfdsl_link **out, char *msg, size_t msg_size)
 {
 	struct bpf_link *bl;
-	struct ebpfdsl_link *l;
+	struct ebpfdsl_link *l = NULL;
 	struct ebpfdsl_hush q;
 	int err;
 
 	if (msg && msg_size)
 		msg[0] = '\0';
-	if (i >= o->nprogs)
+	if (i >= (is_map ? o->nmaps : o->nprogs))
 		return -ENOENT;
+	if (is_map && bpf_map__type(o->maps[i]) != BPF_MAP_TYPE_STRUCT_OPS)
+		return -EMEDIUMTYPE;
 	if (!o->loaded)
 		return -EINVAL;
 	ebpfdsl_hush_begin(&q, msg, msg_size);
-	bl = bpf_program__attach(o->progs[i]);
+	bl = is_map ? bpf_map__attach_struct_ops(o->maps[i]) : bpf_program__attach(o->progs[i]);
 	err = bl ? 0 : (errno ? errno : EINVAL);
-	l = bl ? object_link_new(o, bl, bpf_program__fd(o->progs[i]), EBPFDSL_LINK_OBJECT,
-				 bpf_program__section_name(o->progs[i]))
-	       : NULL;
+	if (bl && is_map)
+		l = object_link_new(o, bl, -1, EBPFDSL_LINK_STRUCT_OPS, bpf_map__name(o->maps[i]));
+	else if (bl)
+		l = object_link_new(o, bl, bpf_program__fd(o->progs[i]), EBPFDSL_LINK_OBJECT,
+				    bpf_program__section_name(o->progs[i]));
 	if (bl && !l) {
 		bpf_link__destroy(bl);
 		err = ENOMEM;
@@ -366,34 +374,12 @@ int ebpfdsl_object__attach(ebpfdsl_object *o, size_t i, ebpfdsl_link **out, char
 	return 0;
 }
 
+int ebpfdsl_object__attach(ebpfdsl_object *o, size_t i, ebpfdsl_link **out, char *msg, size_t msg_size)
+{
+	return object_link(o, i, 0, out, msg, msg_size);
+}
+
 int ebpfdsl_object__register(ebpfdsl_object *o, size_t i, ebpfdsl_link **out, char *msg, size_t msg_size)
 {
-	struct bpf_link *bl;
-	struct ebpfdsl_link *l;
-	struct ebpfdsl_hush q;
-	int err;
-
-	if (msg && msg_size)
-		msg[0] = '\0';
-	if (i >= o->nmaps)
-		return -ENOENT;
-	if (bpf_map__type(o->maps[i]) != BPF_MAP_TYPE_STRUCT_OPS)
-		return -EMEDIUMTYPE;
-	if (!o->loaded)
-		return -EINVAL;
-	ebpfdsl_hush_begin(&q, msg, msg_size);
-	/* the programs' fds into the value, then its update registers it
-	 * (and, for a map made with BPF_F_LINK, a struct_ops link) */
-	bl = bpf_map__attach_struct_ops(o->maps[i]);
-	err = bl ? 0 : (errno ? errno : EINVAL);
-	l = bl ? object_link_new(o, bl, -1, EBPFDSL_LINK_STRUCT_OPS, bpf_map__name(o->maps[i])) : NULL;
-	if (bl && !l) {
-		bpf_link__destroy(bl);
-		err = ENOMEM;
-	}
-	ebpfdsl_hush_end(&q, 0);
-	if (err)
-		return -err;
-	*out = l;
-	return 0;
+	return object_link(o, i, 1, out, msg, msg_size);
 }
