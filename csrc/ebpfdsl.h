@@ -940,6 +940,10 @@ EBPFDSL_API const char *ebpfdsl_strerror(int err);
  * it said nothing since the last read. libbpf's messages from the host's
  * own libbpf calls go where they went before this library was loaded. */
 EBPFDSL_API const char *ebpfdsl_libbpf_said(void);
+/* The reason in libbpf's messages as a message buffer caught them (their
+ * last line, "libbpf: " dropped) into out (len bytes), else fallback;
+ * returns out. */
+EBPFDSL_API const char *ebpfdsl_libbpf_reason(const char *msg, const char *fallback, char *out, size_t len);
 
 /* ---- BTF ---------------------------------------------------------------- */
 
@@ -1243,6 +1247,14 @@ EBPFDSL_API const char *ebpfdsl_object__name(const ebpfdsl_object *o);
 /* Loads every program and creates every map; what libbpf said (with the
  * verifier's log of a refused program) lands in log (when given). */
 EBPFDSL_API int ebpfdsl_object__load(ebpfdsl_object *o, char *log, size_t log_size);
+/* What a failed load (err, with libbpf's messages in log) means, into why:
+ * for a program the kernel refused, "program 'x' refused: <errno's text>:
+ * <the verifier's reason, as ebpfdsl_vlog_explain tells it>", its
+ * verifier log at log + *off (*len bytes), and its index returned (-1 if
+ * unknown); else the cause (privileges, or libbpf's last words), *off 0
+ * and -1. */
+EBPFDSL_API int ebpfdsl_object__load_failure(const ebpfdsl_object *o, int err, const char *log, char *why,
+					     size_t why_len, size_t *off, size_t *len);
 EBPFDSL_API int ebpfdsl_object__loaded(const ebpfdsl_object *o);
 EBPFDSL_API size_t ebpfdsl_object__prog_count(const ebpfdsl_object *o);
 EBPFDSL_API size_t ebpfdsl_object__map_count(const ebpfdsl_object *o);
@@ -1251,7 +1263,8 @@ struct ebpfdsl_object_prog {
 	const char *name;
 	const char *section;
 	int type;                 /* enum bpf_prog_type */
-	int expected_attach_type; /* enum bpf_attach_type */
+	int expected_attach_type; /* enum bpf_attach_type, -1 for none (libbpf's 0
+				   * is cgroup_inet_ingress only for cgroup_skb) */
 	const struct bpf_insn *insns;
 	size_t insn_cnt;
 	int fd;                   /* -1 before load */
@@ -1292,11 +1305,16 @@ struct ebpfdsl_object_var {
 	uint32_t type;          /* in ebpfdsl_object__btf: the declared type */
 	size_t map;             /* index of the section's map */
 	int readonly;           /* .rodata: the kernel freezes it at load */
+	int text;               /* a string sets it by name (enums) or as characters
+				 * (arrays of 1-byte ints), not as its raw bytes */
 };
 EBPFDSL_API size_t ebpfdsl_object__var_count(const ebpfdsl_object *o);
 /* The i-th variable (in section order); -ENOENT past the end. */
 EBPFDSL_API int ebpfdsl_object__var(const ebpfdsl_object *o, size_t i, struct ebpfdsl_object_var *v);
 EBPFDSL_API int ebpfdsl_object__find_var(const ebpfdsl_object *o, const char *name);
+/* Why name is no variable of o, into err: "has no variable 'x'; did you
+ * mean 'y'", "... (it has a, b)", "... (it has no global variables)". */
+EBPFDSL_API void ebpfdsl_object__var_missing(const ebpfdsl_object *o, const char *name, char *err, size_t len);
 /* Its size bytes: before load from the initial image; after load from
  * the kernel's map (a lookup of element 0). */
 EBPFDSL_API int ebpfdsl_object__read_var(ebpfdsl_object *o, size_t i, void *buf);

@@ -142,6 +142,65 @@ int ebpfdsl_object__load(ebpfdsl_object *o, char *log, size_t log_size)
 	return 0;
 }
 
+/* From libbpf's load messages: the verifier's log between its markers
+ * (at *off, *len bytes), and the name of the program it belongs to (at
+ * *name, *name_len bytes). */
+static int split_load_log(const char *msg, size_t *name, size_t *name_len, size_t *off, size_t *len)
+{
+	const char *b = strstr(msg, "-- BEGIN PROG LOAD LOG --\n");
+	const char *e = b ? strstr(b, "-- END PROG LOAD LOG --") : NULL;
+	const char *p = b, *q;
+	if (!b || !e)
+		return 0;
+	*off = (size_t)(b - msg) + strlen("-- BEGIN PROG LOAD LOG --\n");
+	*len = (size_t)(e - msg) - *off;
+	while (p > msg && p[-1] != '\n') /* "libbpf: prog 'x': -- BEGIN..." */
+		p--;
+	p = strstr(p, "prog '");
+	if (!p || p > b || !(q = strchr(p + 6, '\'')))
+		return 0;
+	*name = (size_t)(p + 6 - msg);
+	*name_len = (size_t)(q - (p + 6));
+	return 1;
+}
+
+int ebpfdsl_object__load_failure(const ebpfdsl_object *o, int err, const char *log, char *why, size_t why_len,
+				 size_t *off, size_t *len)
+{
+	struct ebpfdsl_explain w = { .sz = sizeof(w), .op = "load", .map_type = -1, .index = -1, .prog_type = -1,
+				     .attach_type = -1 };
+	size_t name, name_len;
+	char text[2048], *name_s;
+	int pi;
+
+	if (err < 0)
+		err = -err;
+	if (split_load_log(log, &name, &name_len, off, len)) {
+		const struct bpf_insn *insns = NULL;
+		size_t cnt = 0;
+		char *vlog = strndup(log + *off, *len);
+		name_s = strndup(log + name, name_len);
+		pi = name_s ? ebpfdsl_object__find_prog(o, name_s) : -ENOMEM;
+		if (pi >= 0) {
+			insns = bpf_program__insns(o->progs[pi]);
+			cnt = bpf_program__insn_cnt(o->progs[pi]);
+		}
+		ebpfdsl_vlog_explain(vlog ? vlog : "", insns, cnt, NULL, 0, text, sizeof(text));
+		ebpfdsl__msg(why, why_len, "program '%s' refused: %s: %s", name_s ? name_s : "?", ebpfdsl_strerror(err),
+			     text);
+		free(vlog);
+		free(name_s);
+		return pi < 0 ? -1 : pi;
+	}
+	/* without the privileges, that is the cause, whatever libbpf's last words */
+	if ((err == EPERM || err == EACCES) && ebpfdsl_explain(err, &w, text, sizeof(text)))
+		ebpfdsl__msg(why, why_len, "%s", text);
+	else
+		ebpfdsl_libbpf_reason(log, ebpfdsl_strerror(err), why, why_len);
+	*off = *len = 0;
+	return -1;
+}
+
 struct bpf_object *ebpfdsl__object_libbpf(const ebpfdsl_object *o)
 {
 	return o->obj;
@@ -197,6 +256,10 @@ int ebpfdsl_object__prog(const ebpfdsl_object *o, size_t i, struct ebpfdsl_objec
 	p->section = bpf_program__section_name(prog);
 	p->type = (int)bpf_program__type(prog);
 	p->expected_attach_type = (int)bpf_program__expected_attach_type(prog);
+	/* libbpf says 0 both for "none" and for cgroup_inet_ingress, which
+	 * only cgroup_skb programs mean */
+	if (!p->expected_attach_type && p->type != BPF_PROG_TYPE_CGROUP_SKB)
+		p->expected_attach_type = -1;
 	p->insns = bpf_program__insns(prog);
 	p->insn_cnt = bpf_program__insn_cnt(prog);
 	p->fd = bpf_program__fd(prog);
