@@ -382,6 +382,7 @@ EBPFDSL_API const char *ebpfdsl_prog_type_name(int type);
 #define EBPFDSL_PROG_DEF_CTX_IN_ONLY 0x10u /* test runs take a context, the kernel refuses ctx_out */
 #define EBPFDSL_PROG_DEF_MEMBER_INDEX 0x20u /* expected_attach_type is the index of the struct member it
 					     * implements (struct_ops), set by attach_to: never a name */
+#define EBPFDSL_PROG_DEF_CTX_WRITTEN 0x40u /* a test run writes the context back over ctx_in (syscall) */
 
 struct ebpfdsl_prog_def {
 	const char *name;          /* "fentry", "xdp": programs.load's type= and features' "prog:<name>" */
@@ -484,6 +485,12 @@ struct ebpfdsl_prog_load_opts {
  * ebpfdsl_prog__load resolves attach_to through it. */
 EBPFDSL_API int ebpfdsl_prog_resolve_attach(int type, const char *attach_to, const struct ebpfdsl_btf *b,
 					    int *expected_attach_type, unsigned *attach_btf_id);
+/* The same, saying what went wrong in err: the attach types that take an
+ * attach_to (*expected_attach_type -1: none given) or the target looked
+ * for ("no kernel function 'x' in vmlinux BTF"). */
+EBPFDSL_API int ebpfdsl_prog_resolve_attach_err(int type, const char *attach_to, const struct ebpfdsl_btf *b,
+						int *expected_attach_type, unsigned *attach_btf_id, char *err,
+						size_t len);
 
 /* Loads a program; returns its fd or -errno. When the load fails and a
  * log buffer was given, the verifier's log is in it (with log_level 0 the
@@ -1528,6 +1535,11 @@ EBPFDSL_API int ebpfdsl_link__pin(ebpfdsl_link *link, const char *path);
 /* Removes the pin this link made. */
 EBPFDSL_API int ebpfdsl_link__unpin(ebpfdsl_link *link);
 EBPFDSL_API const char *ebpfdsl_link__pin_path(const ebpfdsl_link *link);
+/* "kind target (prog 'name', fd=5, pinned at /sys/fs/bpf/x)" into buf:
+ * the link for messages and printing, prog_name the program it runs (NULL:
+ * none known; a struct_ops link runs a map's programs). Returns buf. */
+EBPFDSL_API const char *ebpfdsl_link__describe(const ebpfdsl_link *link, const char *prog_name, char *buf,
+					       size_t len);
 /* Detaches now; idempotent. A pinned bpf link stays attached through
  * its pin until unpinned. */
 EBPFDSL_API int ebpfdsl_link__detach(ebpfdsl_link *link);

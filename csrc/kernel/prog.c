@@ -36,6 +36,28 @@ int ebpfdsl_prog_resolve_attach(int type, const char *attach_to, const ebpfdsl_b
 	return 0;
 }
 
+int ebpfdsl_prog_resolve_attach_err(int type, const char *attach_to, const ebpfdsl_btf *b, int *expected_attach_type,
+				    unsigned *attach_btf_id, char *err, size_t len)
+{
+	const struct ebpfdsl_prog_def *d = ebpfdsl_prog_def_attach_to(type, *expected_attach_type);
+	const char *aname = ebpfdsl_attach_type_name(*expected_attach_type);
+	char types[256];
+	int e;
+
+	if (!d) {
+		ebpfdsl_prog_def_target_types(types, sizeof(types));
+		ebpfdsl__msg(err, len, "attach_to needs an attach type that attaches to a BTF id (%s), got %s", types,
+			     aname ? aname : "none");
+		return -EINVAL;
+	}
+	if (!b && !(b = ebpfdsl_btf__vmlinux()))
+		return ebpfdsl__err(err, len, errno, "cannot resolve '%s' without the kernel's BTF", attach_to);
+	e = ebpfdsl_prog_resolve_attach(type, attach_to, b, expected_attach_type, attach_btf_id);
+	if (e < 0)
+		ebpfdsl__msg(err, len, "no %s '%s' in %s BTF", d->target, attach_to, ebpfdsl_btf__source(b));
+	return e;
+}
+
 /* The program's BTF into the kernel: its fd, or -errno with the kernel's
  * reasons in the log buffer (the program's log never comes: no load). */
 static int load_prog_btf(const struct ebpfdsl_prog_load_opts *opts)

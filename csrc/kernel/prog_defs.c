@@ -13,6 +13,7 @@
 #define TRAMP EBPFDSL_PROG_DEF_TRAMPOLINE
 #define CTX_IN EBPFDSL_PROG_DEF_CTX_IN_ONLY
 #define MEMBER EBPFDSL_PROG_DEF_MEMBER_INDEX
+#define CTX_WRITTEN EBPFDSL_PROG_DEF_CTX_WRITTEN
 
 /* attach_to texts, each shared by the rows that resolve alike */
 #define FUNC "kernel function", "", BTF_KIND_FUNC
@@ -87,7 +88,7 @@ static const struct ebpfdsl_prog_def ROWS[] = {
 	  NULL },
 	{ "sk_lookup", "sk_lookup", "sk_lookup", "sk_lookup", DEFAULT, NULL, NO_TARGET, "attach_netns", "sk_lookup",
 	  NULL },
-	{ "syscall", "syscall", "syscall", NULL, CTX_IN, NULL, NO_TARGET, NULL, NULL, NULL },
+	{ "syscall", "syscall", "syscall", NULL, CTX_IN | CTX_WRITTEN, NULL, NO_TARGET, NULL, NULL, NULL },
 	{ "netfilter", "netfilter", "netfilter", "netfilter", DEFAULT, NULL, NO_TARGET, NULL, NULL, NULL },
 };
 

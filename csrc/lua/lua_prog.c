@@ -151,7 +151,7 @@ static int prog_test_run(lua_State *L)
 	/* A syscall program's context is copied back over ctx_in when it
 	 * returns: never over a Lua string (they are shared), over a copy,
 	 * which then comes back as ctx_out. */
-	if (p->type == BPF_PROG_TYPE_SYSCALL && run.ctx_in && run.ctx_size_in) {
+	if ((def_flags(p) & EBPFDSL_PROG_DEF_CTX_WRITTEN) && run.ctx_in && run.ctx_size_in) {
 		sys_ctx = lua_newuserdatauv(L, run.ctx_size_in, 0);
 		memcpy(sys_ctx, run.ctx_in, run.ctx_size_in);
 		run.ctx_in = sys_ctx;

@@ -14,13 +14,13 @@ static const struct flag {
 	{ "trampoline", EBPFDSL_PROG_DEF_TRAMPOLINE },
 	{ "ctx_in_only", EBPFDSL_PROG_DEF_CTX_IN_ONLY },
 	{ "member_index", EBPFDSL_PROG_DEF_MEMBER_INDEX },
+	{ "ctx_written", EBPFDSL_PROG_DEF_CTX_WRITTEN },
 	{ NULL, 0 },
 };
 
-/* {name=, section=, type=, attach_type=, implied=, default=,
- *  needs_attach=, trampoline=, ctx_in_only=, member_index=, choices=, target=,
- *  target_prefix=, target_kind=, attach_method=, attach_as=, attach_hint=,
- *  type_id=, attach_type_id=} (the numbers: nil when neither libbpf nor the
+/* {name=, section=, type=, attach_type=, the flags above, choices=,
+ *  target=, target_prefix=, target_kind=, attach_method=, attach_as=,
+ *  attach_hint=, type_id=, attach_type_id=} (the numbers: nil when neither libbpf nor the
  *  running kernel names the type) */
 static void push_def(lua_State *L, const struct ebpfdsl_prog_def *d)
 {

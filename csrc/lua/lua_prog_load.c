@@ -208,33 +208,21 @@ static int l_prog_load(lua_State *L)
 	/* attach_to -> attach_btf_id before the load, rather than in it, so
 	 * that a missing target gets a message naming what was looked for */
 	if (attach_to) {
-		/* what attach_to names (for messages), from the row it resolves by */
-		const struct ebpfdsl_prog_def *def = ebpfdsl_prog_def_attach_to(type, o.expected_attach_type);
-		const char *what = def ? def->target : NULL;
-		const ebpfdsl_btf *b;
-		int err;
+		char why[512];
+		int eat = attach, err;
 		lua_getfield(L, 3, "attach_btf");
-		b = ebpfdsl_lua_tobtf(L, -1);
+		err = ebpfdsl_prog_resolve_attach_err(type, attach_to, ebpfdsl_lua_tobtf(L, -1), &eat, &o.attach_btf_id,
+						      why, sizeof(why));
 		lua_pop(L, 1);
-		if (!b && !(b = ebpfdsl_btf__vmlinux()))
-			return ebpfdsl_lua_fail(L, errno, "load of %s '%s': cannot resolve '%s' without the kernel's BTF",
-						tname, p->name, attach_to);
-		err = ebpfdsl_prog_resolve_attach(type, attach_to, b, &o.expected_attach_type, &o.attach_btf_id);
-		if (err == -EINVAL && !what) {
-			char types[256];
-			ebpfdsl_prog_def_target_types(types, sizeof(types));
-			return luaL_error(L, "attach_to needs an attach type that attaches to a BTF id (%s), got %s",
-					  types, attach < 0 ? "none" : ebpfdsl_attach_type_name(attach));
-		}
+		if (err < 0 && !ebpfdsl_prog_def_attach_to(type, attach))
+			return luaL_error(L, "%s", why);
 		if (err < 0) {
 			luaL_pushfail(L);
-			lua_pushfstring(L, "load of %s '%s': no %s '%s' in %s BTF", tname, p->name, what, attach_to,
-					ebpfdsl_btf__source(b));
+			lua_pushfstring(L, "load of %s '%s': %s", tname, p->name, why);
 			lua_pushinteger(L, -err);
 			return 3;
 		}
-		if (def && (def->flags & EBPFDSL_PROG_DEF_MEMBER_INDEX))
-			p->attach_type = o.expected_attach_type;
+		o.expected_attach_type = p->attach_type = eat; /* a struct_ops member's index */
 	}
 
 	/* the log grows in ebpfdsl_prog__load (malloc'd, owned by a box from
