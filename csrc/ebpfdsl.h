@@ -492,6 +492,15 @@ EBPFDSL_API int ebpfdsl_prog_resolve_attach_err(int type, const char *attach_to,
 						int *expected_attach_type, unsigned *attach_btf_id, char *err,
 						size_t len);
 
+/* What a refused load (err, either sign) of a program of type and
+ * attach_type means, into why (len bytes): "refused: <what err means for
+ * it: privileges, trampolines; else its text>: <the verifier's reason,
+ * as ebpfdsl_vlog_explain tells it with the labels>" when there is a log,
+ * else "failed: <what err means>". */
+EBPFDSL_API void ebpfdsl_prog__load_failure(int err, int type, int attach_type, const char *log,
+					    const struct bpf_insn *insns, size_t cnt, const struct ebpfdsl_label *labels,
+					    size_t nlabels, char *why, size_t len);
+
 /* Loads a program; returns its fd or -errno. When the load fails and a
  * log buffer was given, the verifier's log is in it (with log_level 0 the
  * refused program is verified again, for the log). -ENOSPC: the log did

@@ -172,23 +172,17 @@ static int obj_maps(lua_State *L)
 	return 1;
 }
 
-static size_t prog_index(lua_State *L, ebpfdsl_object *o, int idx)
+/* The index of the program (or map) named by argument idx */
+static size_t index_of(lua_State *L, ebpfdsl_object *o, int idx, int map)
 {
 	const char *name = luaL_checkstring(L, idx);
-	int i = ebpfdsl_object__find_prog(o, name);
+	int i = map ? ebpfdsl_object__find_map(o, name) : ebpfdsl_object__find_prog(o, name);
 	if (i < 0)
-		luaL_error(L, "%s %s has no program '%s'", OBJECT, ebpfdsl_object__name(o), name);
+		luaL_error(L, "%s %s has no %s '%s'", OBJECT, ebpfdsl_object__name(o), map ? "map" : "program", name);
 	return (size_t)i;
 }
-
-static size_t map_index(lua_State *L, ebpfdsl_object *o, int idx)
-{
-	const char *name = luaL_checkstring(L, idx);
-	int i = ebpfdsl_object__find_map(o, name);
-	if (i < 0)
-		luaL_error(L, "%s %s has no map '%s'", OBJECT, ebpfdsl_object__name(o), name);
-	return (size_t)i;
-}
+#define prog_index(L, o, idx) index_of(L, o, idx, 0)
+#define map_index(L, o, idx) index_of(L, o, idx, 1)
 
 /* obj:program(name) -> the description obj:programs() lists */
 static int obj_program(lua_State *L)

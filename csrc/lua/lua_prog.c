@@ -198,16 +198,6 @@ int *ebpfdsl_lua_push_prog(lua_State *L, int type, int attach_type, const char *
 	return &p->fd;
 }
 
-static void hex(char *out, const unsigned char *b, size_t n)
-{
-	static const char digits[] = "0123456789abcdef";
-	for (size_t i = 0; i < n; i++) {
-		out[2 * i] = digits[b[i] >> 4];
-		out[2 * i + 1] = digits[b[i] & 15];
-	}
-	out[2 * n] = '\0';
-}
-
 /* prog:info() -> {name=, tag=, id=, type=, xlated_size=, jited_size=,
  *   verified_insns=, load_time_ns=, btf_id=, map_ids={...}, uid=,
  *   gpl_compatible=, run_time_ns=, run_count=, recursion_misses=} */
@@ -243,7 +233,8 @@ static int prog_info(lua_State *L)
 		return ebpfdsl_lua_fail(L, err, "info of '%s'", p->name);
 	lua_createtable(L, 0, 16);
 	ebpfdsl_lua_opts_push(L, &info, prog_info_rows);
-	hex(tag, info.tag, BPF_TAG_SIZE);
+	for (int k = 0; k < BPF_TAG_SIZE; k++)
+		snprintf(tag + 2 * k, 3, "%02x", info.tag[k]);
 	ebpfdsl_lua_set_str(L, "tag", tag);
 	ebpfdsl_lua_set_bool(L, "gpl_compatible", info.gpl_compatible);
 	if (nids > 64) { /* more than the first guess: ask again with room */

@@ -232,35 +232,20 @@ static int l_prog_load(lua_State *L)
 	fd = ebpfdsl_prog__load(type, insns, cnt, &o);
 	log = *o.log_alloc ? *o.log_alloc : "";
 	if (fd < 0) {
-		int e = -fd;
-		/* what the refusal means for this load (csrc/kernel/explain.c):
-		 * privileges, trampolines; else the errno's own text (ENOTSUPP
-		 * is the kernel's, unknown to libc) */
-		struct ebpfdsl_explain w = { .sz = sizeof(w), .op = "load", .map_type = -1, .index = -1,
-					     .prog_type = type, .attach_type = (int)o.expected_attach_type };
-		char *explained = lua_newuserdatauv(L, 256, 0);
-		const char *what = ebpfdsl_explain(e, &w, explained, 256);
-		if (!what)
-			what = ebpfdsl_strerror(e); /* ENOTSUPP is the kernel's own, unknown to libc */
-		if (*log) {
-			size_t nlabels;
-			struct ebpfdsl_label *labels;
-			char *why = lua_newuserdatauv(L, 2048, 0);
-			lua_getfield(L, 3, "labels");
-			labels = labels_array(L, lua_gettop(L), &nlabels);
-			ebpfdsl_vlog_explain(log, insns, cnt, labels, nlabels, why, 2048);
-			luaL_pushfail(L);
-			lua_pushfstring(L, "load of %s '%s' refused: %s: %s", tname, p->name, what, why);
-			lua_pushinteger(L, e);
-			ebpfdsl_lua_push_annotated(L, log, insns, cnt, labels, nlabels);
-			lua_pushstring(L, log);
-			return 5;
-		}
+		size_t nlabels;
+		struct ebpfdsl_label *labels;
+		char *why = lua_newuserdatauv(L, 2560, 0);
+		lua_getfield(L, 3, "labels");
+		labels = labels_array(L, lua_gettop(L), &nlabels);
+		ebpfdsl_prog__load_failure(fd, type, o.expected_attach_type, log, insns, cnt, labels, nlabels, why, 2560);
 		luaL_pushfail(L);
-		lua_pushfstring(L, "load of %s '%s' failed: %s", tname, p->name, what);
-		lua_pushinteger(L, e);
-		lua_pushliteral(L, "");
-		lua_pushliteral(L, "");
+		lua_pushfstring(L, "load of %s '%s' %s", tname, p->name, why);
+		lua_pushinteger(L, -fd);
+		if (*log)
+			ebpfdsl_lua_push_annotated(L, log, insns, cnt, labels, nlabels);
+		else
+			lua_pushliteral(L, "");
+		lua_pushstring(L, log);
 		return 5;
 	}
 	p->fd = fd; /* the log box stays on the stack while log is read */
