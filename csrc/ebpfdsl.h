@@ -387,6 +387,9 @@ EBPFDSL_API const char *ebpfdsl_prog_type_name(int type);
 #define EBPFDSL_PROG_DEF_NEEDS_ATTACH 0x04u /* the kernel refuses the type without an attach type: see choices */
 #define EBPFDSL_PROG_DEF_TRAMPOLINE 0x08u /* runs through a BPF trampoline (refused where there are none) */
 #define EBPFDSL_PROG_DEF_CTX_IN_ONLY 0x10u /* test runs take a context, the kernel refuses ctx_out */
+#define EBPFDSL_PROG_DEF_MEMBER_INDEX 0x20u /* expected_attach_type is the index of the struct member it
+					     * implements (struct_ops), set by attach_to: never a name */
+#define EBPFDSL_PROG_DEF_CTX_WRITTEN 0x40u /* a test run writes the context back over ctx_in (syscall) */
 
 struct ebpfdsl_prog_def {
 	const char *name;          /* "fentry", "xdp": programs.load's type= and features' "prog:<name>" */
@@ -418,6 +421,20 @@ EBPFDSL_API const struct ebpfdsl_prog_def *ebpfdsl_prog_def_find(const char *nam
 EBPFDSL_API const struct ebpfdsl_prog_def *ebpfdsl_prog_def_of(int prog_type, int attach_type);
 /* The first row with a BTF target (target_prefix set) for attach_type. */
 EBPFDSL_API const struct ebpfdsl_prog_def *ebpfdsl_prog_def_target(int attach_type);
+/* The row whose target a load's attach_to names, for prog_type with
+ * attach_type: the type's own row when MEMBER_INDEX, else the above. */
+EBPFDSL_API const struct ebpfdsl_prog_def *ebpfdsl_prog_def_attach_to(int prog_type, int attach_type);
+/* "trace_fentry, ..., lsm_cgroup": the attach types with a BTF target,
+ * each once, into buf (truncated to len); the length it needs. */
+EBPFDSL_API size_t ebpfdsl_prog_def_target_types(char *buf, size_t len);
+/* The attach type a program of (prog_type, attach_type) attaches as
+ * through `method` (attach_cgroup, attach_netns, attach_sockmap), given
+ * the caller's name for it (a short one too, see
+ * ebpfdsl_attach_type_parse_short) or NULL for its row's attach_as; or
+ * -EINVAL with why in err (a misuse: the type cannot use the method, no
+ * attach type, an unknown one, one for another type). */
+EBPFDSL_API int ebpfdsl_prog_def_attach_type_for(int prog_type, int attach_type, const char *method,
+						 const char *given, char *err, size_t len);
 /* The row's program type as a number (enum bpf_prog_type), or -ENOENT
  * when neither libbpf nor the running kernel names it. */
 EBPFDSL_API int ebpfdsl_prog_def__type(const struct ebpfdsl_prog_def *d);
@@ -475,6 +492,21 @@ struct ebpfdsl_prog_load_opts {
  * ebpfdsl_prog__load resolves attach_to through it. */
 EBPFDSL_API int ebpfdsl_prog_resolve_attach(int type, const char *attach_to, const struct ebpfdsl_btf *b,
 					    int *expected_attach_type, unsigned *attach_btf_id);
+/* The same, saying what went wrong in err: the attach types that take an
+ * attach_to (*expected_attach_type -1: none given) or the target looked
+ * for ("no kernel function 'x' in vmlinux BTF"). */
+EBPFDSL_API int ebpfdsl_prog_resolve_attach_err(int type, const char *attach_to, const struct ebpfdsl_btf *b,
+						int *expected_attach_type, unsigned *attach_btf_id, char *err,
+						size_t len);
+
+/* What a refused load (err, either sign) of a program of type and
+ * attach_type means, into why (len bytes): "refused: <what err means for
+ * it: privileges, trampolines; else its text>: <the verifier's reason,
+ * as ebpfdsl_vlog_explain tells it with the labels>" when there is a log,
+ * else "failed: <what err means>". */
+EBPFDSL_API void ebpfdsl_prog__load_failure(int err, int type, int attach_type, const char *log,
+					    const struct bpf_insn *insns, size_t cnt, const struct ebpfdsl_label *labels,
+					    size_t nlabels, char *why, size_t len);
 
 /* Loads a program; returns its fd or -errno. When the load fails and a
  * log buffer was given, the verifier's log is in it (with log_level 0 the
@@ -972,6 +1004,10 @@ EBPFDSL_API const char *ebpfdsl_strerror(int err);
  * it said nothing since the last read. libbpf's messages from the host's
  * own libbpf calls go where they went before this library was loaded. */
 EBPFDSL_API const char *ebpfdsl_libbpf_said(void);
+/* The reason in libbpf's messages as a message buffer caught them (their
+ * last line, "libbpf: " dropped) into out (len bytes), else fallback;
+ * returns out. */
+EBPFDSL_API const char *ebpfdsl_libbpf_reason(const char *msg, const char *fallback, char *out, size_t len);
 
 /* ---- BTF ---------------------------------------------------------------- */
 
@@ -1125,6 +1161,10 @@ EBPFDSL_API int ebpfdsl_btf__struct_ops_member(const ebpfdsl_btf *b, const char 
  * kernel's BTF the same way. */
 EBPFDSL_API int ebpfdsl_attach_type_parse(const char *name);
 EBPFDSL_API const char *ebpfdsl_attach_type_name(int type);
+/* An attach type by its name or a short one: "ingress" (cgroup_inet_),
+ * "connect4" (cgroup_inet4_connect), "sendmsg4" (cgroup_udp4_), "sysctl"
+ * (cgroup_), "msg_verdict" (sk_), "verdict" (sk_skb_); -ENOENT. */
+EBPFDSL_API int ebpfdsl_attach_type_parse_short(const char *name);
 
 /* ---- Loaded programs: info, xlated code, pins ---------------------------- */
 
@@ -1273,6 +1313,14 @@ EBPFDSL_API const char *ebpfdsl_object__name(const ebpfdsl_object *o);
 /* Loads every program and creates every map; what libbpf said (with the
  * verifier's log of a refused program) lands in log (when given). */
 EBPFDSL_API int ebpfdsl_object__load(ebpfdsl_object *o, char *log, size_t log_size);
+/* What a failed load (err, with libbpf's messages in log) means, into why:
+ * for a program the kernel refused, "program 'x' refused: <errno's text>:
+ * <the verifier's reason, as ebpfdsl_vlog_explain tells it>", its
+ * verifier log at log + *off (*len bytes), and its index returned (-1 if
+ * unknown); else the cause (privileges, or libbpf's last words), *off 0
+ * and -1. */
+EBPFDSL_API int ebpfdsl_object__load_failure(const ebpfdsl_object *o, int err, const char *log, char *why,
+					     size_t why_len, size_t *off, size_t *len);
 EBPFDSL_API int ebpfdsl_object__loaded(const ebpfdsl_object *o);
 EBPFDSL_API size_t ebpfdsl_object__prog_count(const ebpfdsl_object *o);
 EBPFDSL_API size_t ebpfdsl_object__map_count(const ebpfdsl_object *o);
@@ -1281,7 +1329,8 @@ struct ebpfdsl_object_prog {
 	const char *name;
 	const char *section;
 	int type;                 /* enum bpf_prog_type */
-	int expected_attach_type; /* enum bpf_attach_type */
+	int expected_attach_type; /* enum bpf_attach_type, -1 for none (libbpf's 0
+				   * is cgroup_inet_ingress only for cgroup_skb) */
 	const struct bpf_insn *insns;
 	size_t insn_cnt;
 	int fd;                   /* -1 before load */
@@ -1322,11 +1371,16 @@ struct ebpfdsl_object_var {
 	uint32_t type;          /* in ebpfdsl_object__btf: the declared type */
 	size_t map;             /* index of the section's map */
 	int readonly;           /* .rodata: the kernel freezes it at load */
+	int text;               /* a string sets it by name (enums) or as characters
+				 * (arrays of 1-byte ints), not as its raw bytes */
 };
 EBPFDSL_API size_t ebpfdsl_object__var_count(const ebpfdsl_object *o);
 /* The i-th variable (in section order); -ENOENT past the end. */
 EBPFDSL_API int ebpfdsl_object__var(const ebpfdsl_object *o, size_t i, struct ebpfdsl_object_var *v);
 EBPFDSL_API int ebpfdsl_object__find_var(const ebpfdsl_object *o, const char *name);
+/* Why name is no variable of o, into err: "has no variable 'x'; did you
+ * mean 'y'", "... (it has a, b)", "... (it has no global variables)". */
+EBPFDSL_API void ebpfdsl_object__var_missing(const ebpfdsl_object *o, const char *name, char *err, size_t len);
 /* Its size bytes: before load from the initial image; after load from
  * the kernel's map (a lookup of element 0). */
 EBPFDSL_API int ebpfdsl_object__read_var(ebpfdsl_object *o, size_t i, void *buf);
@@ -1540,6 +1594,11 @@ EBPFDSL_API int ebpfdsl_link__pin(ebpfdsl_link *link, const char *path);
 /* Removes the pin this link made. */
 EBPFDSL_API int ebpfdsl_link__unpin(ebpfdsl_link *link);
 EBPFDSL_API const char *ebpfdsl_link__pin_path(const ebpfdsl_link *link);
+/* "kind target (prog 'name', fd=5, pinned at /sys/fs/bpf/x)" into buf:
+ * the link for messages and printing, prog_name the program it runs (NULL:
+ * none known; a struct_ops link runs a map's programs). Returns buf. */
+EBPFDSL_API const char *ebpfdsl_link__describe(const ebpfdsl_link *link, const char *prog_name, char *buf,
+					       size_t len);
 /* Detaches now; idempotent. A pinned bpf link stays attached through
  * its pin until unpinned. */
 EBPFDSL_API int ebpfdsl_link__detach(ebpfdsl_link *link);

@@ -140,6 +140,9 @@ describe("the program-type rows", function()
     -- a type loaded with an attach type no row implies is its own row's
     assert.equal("tracing", core.prog_def_of("tracing", "cgroup_inet_ingress").name)
     assert.equal("lsm", core.prog_def_of("lsm", "cgroup_inet_ingress").name)
+    -- a struct_ops program's attach type is a member's index: its row whatever the number
+    assert.is_true(core.prog_def("struct_ops").member_index)
+    assert.equal("struct_ops", core.prog_def_of("struct_ops", "cgroup_inet_egress").name)
     assert.is_nil(core.prog_def_target("cgroup_inet_ingress"))
     assert.has_error(function() core.prog_def_of("nope") end, "unknown program type 'nope'")
   end)

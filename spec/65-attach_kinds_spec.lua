@@ -280,6 +280,31 @@ describe("prog:attach_cgroup", function()
     end
   end)
 
+  -- an lsm program loaded as lsm_cgroup finds its row (lsm_cgroup, not
+  -- lsm's) from its attach type: attach_cgroup needs no attach type named
+  env.it("lsm_cgroup: denies a bind in a child cgroup, attached as its row says",
+    { "bpf", "cgroup2", "luasocket", "attach:lsm" }, function()
+    local e = require "ebpfdsl"
+    local cg = env.unique(assert(e.attach.cgroup2()) .. "/ebpfdsl_spec_")
+    env.run("mkdir " .. cg)
+    finally(function() os.execute("rmdir " .. cg .. " 2>/dev/null") end)
+    local BIND = [[lua5.4 -e 'assert(require([=[socket]=]).udp():setsockname([=[127.0.0.1]=], 0))']]
+    local function binds(where)
+      local enter = where and ("echo \\$\\$ > %s/cgroup.procs && "):format(where) or ""
+      return os.execute(('bash -c "%sexec %s" >/dev/null 2>&1'):format(enter, BIND)) == true
+    end
+    local prog = trivial(e, "lsm_cgroup", { attach_to = "socket_bind" }) -- returns 0: denied
+    assert.equal("lsm_cgroup", prog:expected_attach_type())
+    assert.is_true(binds(cg), "bind refused before attach")
+    local link = assert(prog:attach_cgroup(cg))
+    assert.equal(cg .. " lsm_cgroup", link:target())
+    assert.equal("lsm_cgroup", assert(link:info()).attach_type)
+    assert.is_false(binds(cg), "bind allowed while attached")
+    assert.is_true(binds(), "bind refused outside the child cgroup")
+    link:detach()
+    assert.is_true(binds(cg), "bind refused after detach")
+  end)
+
   env.it("says what is wrong", { "bpf", "cgroup2" }, function()
     local e = require "ebpfdsl"
     local skb = trivial(e, "cgroup_skb")
@@ -337,7 +362,7 @@ describe("prog:attach_netns", function()
   env.it("says what is wrong", { "bpf" }, function()
     local e = require "ebpfdsl"
     assert.has_error(function() trivial(e, "xdp"):attach_netns() end,
-      "attach_netns: a xdp program cannot attach to a network namespace (sk_lookup and flow_dissector can)")
+      "attach_netns: a xdp program cannot attach to a network namespace (flow_dissector and sk_lookup can)")
     local l, msg = trivial(e, "sk_lookup", { expected_attach_type = e.attach.type("sk_lookup") })
       :attach_netns("/run/netns/ebpfdsl_nonesuch")
     assert.is_nil(l)

@@ -171,7 +171,7 @@ describe("prog:attach_sockmap", function()
       err(skb.attach_sockmap, skb, m, "msg_verdict"))
     assert.equal("attach_sockmap: unknown kind 'parser' (msg_verdict, verdict, stream_verdict, stream_parser)",
       err(skb.attach_sockmap, skb, m, "parser"))
-    assert.equal("attach_sockmap: a socket_filter program cannot attach to a sockmap (sk_msg and sk_skb can)",
+    assert.equal("attach_sockmap: a socket_filter program cannot attach to a sockmap (sk_skb and sk_msg can)",
       err(sf.attach_sockmap, sf, m))
     local none, msg, errno = skb:attach_sockmap(h, "stream_verdict")
     assert.is_nil(none)

@@ -14,9 +14,8 @@ int ebpfdsl_attach_cgroup(int prog_fd, const char *path, int attach_type, ebpfds
 			  size_t errlen)
 {
 	const char *tname = ebpfdsl_attach_type_name(attach_type);
-	struct ebpfdsl_link *l;
 	struct statfs st;
-	int cg, fd, e;
+	int cg, e;
 
 	if (!tname)
 		return ebpfdsl__err(err, errlen, EINVAL, "cgroup attach: unknown attach type %d", attach_type);
@@ -32,28 +31,13 @@ int ebpfdsl_attach_cgroup(int prog_fd, const char *path, int attach_type, ebpfds
 				"cgroup2 line of /proc/mounts)",
 				tname, path);
 	}
-	fd = bpf_link_create(prog_fd, cg, (enum bpf_attach_type)attach_type, NULL);
-	if (fd >= 0) {
+	/* BPF_PROG_ATTACH with ALLOW_MULTI, where there are no cgroup links,
+	 * lives beside other programs */
+	e = -ebpfdsl__prog_attach(prog_fd, cg, attach_type, BPF_F_ALLOW_MULTI, EBPFDSL_LINK_CGROUP, out, "%s %s",
+				  path, tname);
+	if (e == 0) {
 		close(cg);
-		l = ebpfdsl__link_new(EBPFDSL_LINK_CGROUP, "%s %s", path, tname);
-		if (!l) {
-			close(fd);
-			return ebpfdsl__err(err, errlen, ENOMEM, "cgroup %s on %s", tname, path);
-		}
-		l->fd = fd;
-		*out = l;
 		return 0;
-	}
-	e = errno;
-	if (e == EINVAL || e == EOPNOTSUPP) {
-		/* before 5.7 there are no cgroup links; BPF_PROG_ATTACH with
-		 * ALLOW_MULTI lives beside other programs */
-		e = -ebpfdsl__prog_attach(prog_fd, cg, attach_type, BPF_F_ALLOW_MULTI, EBPFDSL_LINK_CGROUP,
-					  out, "%s %s", path, tname);
-		if (e == 0) {
-			close(cg);
-			return 0;
-		}
 	}
 	close(cg);
 	if (e == EINVAL)

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* The link for a program put on a file (cgroup, sockmap) with BPF_PROG_ATTACH
- * where the kernel has no bpf link for it: one kind, undone by detach2. */
+/* A program on a file (cgroup, sockmap): a bpf link where the kernel has
+ * one for it, else BPF_PROG_ATTACH, one kind undone by detach2. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -46,6 +46,17 @@ int ebpfdsl__prog_attach(int prog_fd, int target_fd, int attach_type, unsigned f
 	va_start(ap, fmt);
 	vsnprintf(target, sizeof(target), fmt, ap);
 	va_end(ap);
+	e = bpf_link_create(prog_fd, target_fd, (enum bpf_attach_type)attach_type, NULL);
+	if (e >= 0) { /* a bpf link: closing it detaches, nothing else to undo */
+		if (!(*out = ebpfdsl__link_new(kind, "%s", target))) {
+			close(e);
+			return -ENOMEM;
+		}
+		(*out)->fd = e;
+		return 0;
+	}
+	if (errno != EINVAL && errno != EOPNOTSUPP)
+		return -errno;
 	p = (struct prog_attach_link *)(void *)ebpfdsl__link_new_ops(&prog_attach_ops, sizeof(*p), kind, "%s",
 								      target);
 	if (!p)

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* sk_msg and sk_skb programs on a sockmap or sockhash: they run for the
- * sockets the map holds. A sockmap link where the kernel has them. */
+ * sockets the map holds. A sockmap link where the kernel has them (6.10). */
 #include <errno.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
@@ -17,8 +17,7 @@ int ebpfdsl_attach_sockmap(int prog_fd, int map_fd, int attach_type, ebpfdsl_lin
 	const char *tname = ebpfdsl_attach_type_name(attach_type);
 	struct bpf_map_info mi = { 0 };
 	__u32 len = sizeof(mi);
-	struct ebpfdsl_link *l;
-	int fd, e;
+	int e;
 
 	if (!tname || !is_sockmap_attach(attach_type))
 		return ebpfdsl__err(err, errlen, EINVAL,
@@ -30,26 +29,10 @@ int ebpfdsl_attach_sockmap(int prog_fd, int map_fd, int attach_type, ebpfdsl_lin
 	if (mi.type != BPF_MAP_TYPE_SOCKMAP && mi.type != BPF_MAP_TYPE_SOCKHASH)
 		return ebpfdsl__err(err, errlen, EINVAL, "%s on map '%s': a sockmap or sockhash is needed, not a %s", tname,
 				mi.name, ebpfdsl_map_type_name((int)mi.type) ? ebpfdsl_map_type_name((int)mi.type) : "?");
-	fd = bpf_link_create(prog_fd, map_fd, (enum bpf_attach_type)attach_type, NULL);
-	if (fd >= 0) {
-		/* a sockmap link: closing it detaches, nothing else to undo */
-		l = ebpfdsl__link_new(EBPFDSL_LINK_SOCKMAP, "map '%s' (id %u) %s", mi.name, mi.id, tname);
-		if (!l) {
-			close(fd);
-			return ebpfdsl__err(err, errlen, ENOMEM, "%s on map '%s'", tname, mi.name);
-		}
-		l->fd = fd;
-		*out = l;
+	e = -ebpfdsl__prog_attach(prog_fd, map_fd, attach_type, 0, EBPFDSL_LINK_SOCKMAP, out, "map '%s' (id %u) %s",
+				  mi.name, mi.id, tname);
+	if (e == 0)
 		return 0;
-	}
-	e = errno;
-	if (e == EINVAL || e == EOPNOTSUPP) {
-		/* before 6.10 there are no sockmap links */
-		e = -ebpfdsl__prog_attach(prog_fd, map_fd, attach_type, 0, EBPFDSL_LINK_SOCKMAP, out,
-					  "map '%s' (id %u) %s", mi.name, mi.id, tname);
-		if (e == 0)
-			return 0;
-	}
 	if (e == EINVAL)
 		return ebpfdsl__err(err, errlen, e,
 				"%s on map '%s': refused (an sk_msg program for sk_msg_verdict, sk_skb for the "

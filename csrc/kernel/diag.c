@@ -57,6 +57,23 @@ int ebpfdsl__err(char *err, size_t len, int e, const char *fmt, ...)
 	return -e;
 }
 
+const char *ebpfdsl_libbpf_reason(const char *msg, const char *fallback, char *out, size_t len)
+{
+	const char *end = msg ? msg + strlen(msg) : NULL, *start;
+	while (end && end > msg && (end[-1] == '\n' || end[-1] == ' '))
+		end--;
+	start = end;
+	while (start && start > msg && start[-1] != '\n')
+		start--;
+	if (start && start < end && strncmp(start, "libbpf: ", 8) == 0)
+		start += 8;
+	if (start && start < end)
+		snprintf(out, len, "%.*s", (int)(end - start), start);
+	else
+		snprintf(out, len, "%s", fallback ? fallback : "");
+	return out;
+}
+
 /* ---------------------------------------------------------------------
  * libbpf's print callback. libbpf prints warnings (and, at load, the
  * verifier's log) through one process-wide function, stderr by default.

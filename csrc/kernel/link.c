@@ -157,6 +157,44 @@ const char *ebpfdsl_link__pin_path(const ebpfdsl_link *l)
 	return l ? l->pin : NULL;
 }
 
+/* appends ", " (after the first part) and the printf text to buf */
+static void part(char *buf, size_t len, int *n, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static void part(char *buf, size_t len, int *n, const char *fmt, ...)
+{
+	size_t at = strlen(buf);
+	va_list ap;
+	if (*n && at + 2 < len)
+		at += (size_t)snprintf(buf + at, len - at, ", ");
+	va_start(ap, fmt);
+	if (at < len)
+		vsnprintf(buf + at, len - at, fmt, ap);
+	va_end(ap);
+	++*n;
+}
+
+const char *ebpfdsl_link__describe(const ebpfdsl_link *l, const char *prog_name, char *buf, size_t len)
+{
+	int fd = ebpfdsl_link__fd(l), count = ebpfdsl_link__count(l), n = 0;
+	if (!len)
+		return buf;
+	snprintf(buf, len, "%s %s (", ebpfdsl_link_kind_name(l->kind), l->target);
+	/* a struct_ops link runs the programs of a map, not one of its own;
+	 * without a bpf link, the map's update registered it */
+	if (prog_name || l->kind != EBPFDSL_LINK_STRUCT_OPS)
+		part(buf, len, &n, "prog '%s'", prog_name ? prog_name : "?");
+	else if (fd < 0)
+		part(buf, len, &n, "by its update");
+	if (fd >= 0)
+		part(buf, len, &n, "fd=%d", fd);
+	else if (count > 1)
+		part(buf, len, &n, "%d attachments", count);
+	if (l->pin)
+		part(buf, len, &n, "pinned at %s", l->pin);
+	if (strlen(buf) + 1 < len)
+		strcat(buf, ")");
+	return buf;
+}
+
 int ebpfdsl_link__pin(ebpfdsl_link *l, const char *path)
 {
 	int fd = ebpfdsl_link__fd(l), e;

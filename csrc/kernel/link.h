@@ -49,9 +49,12 @@ struct ebpfdsl_link *ebpfdsl__link_new(int kind, const char *fmt, ...) __attribu
  * (zeroed, struct ebpfdsl_link first). */
 struct ebpfdsl_link *ebpfdsl__link_new_ops(const struct ebpfdsl_link_ops *ops, size_t size, int kind, const char *fmt,
 					   ...) __attribute__((format(printf, 4, 5)));
-/* Attaches prog_fd to target_fd (a cgroup, a sockmap) with BPF_PROG_ATTACH
- * and flags, as a link of `kind` that detach2 undoes (attach_prog_attach.c);
- * it keeps dups of both fds. 0, or -errno with nothing attached. */
+/* Attaches prog_fd to target_fd (a cgroup, a sockmap) as a link of `kind`
+ * aimed at the printf-formatted target (attach_prog_attach.c): a bpf link
+ * where the kernel makes one, else (EINVAL, EOPNOTSUPP: kernels before
+ * cgroup links, 5.7, or sockmap links, 6.10) BPF_PROG_ATTACH with flags,
+ * which keeps dups of both fds for detach2 to undo. 0, or -errno with
+ * nothing attached. */
 int ebpfdsl__prog_attach(int prog_fd, int target_fd, int attach_type, unsigned flags, int kind,
 			 struct ebpfdsl_link **out, const char *fmt, ...) __attribute__((format(printf, 7, 8)));
 #endif

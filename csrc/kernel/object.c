@@ -142,6 +142,65 @@ int ebpfdsl_object__load(ebpfdsl_object *o, char *log, size_t log_size)
 	return 0;
 }
 
+/* From libbpf's load messages: the verifier's log between its markers
+ * (at *off, *len bytes), and the name of the program it belongs to (at
+ * *name, *name_len bytes). */
+static int split_load_log(const char *msg, size_t *name, size_t *name_len, size_t *off, size_t *len)
+{
+	const char *b = strstr(msg, "-- BEGIN PROG LOAD LOG --\n");
+	const char *e = b ? strstr(b, "-- END PROG LOAD LOG --") : NULL;
+	const char *p = b, *q;
+	if (!b || !e)
+		return 0;
+	*off = (size_t)(b - msg) + strlen("-- BEGIN PROG LOAD LOG --\n");
+	*len = (size_t)(e - msg) - *off;
+	while (p > msg && p[-1] != '\n') /* "libbpf: prog 'x': -- BEGIN..." */
+		p--;
+	p = strstr(p, "prog '");
+	if (!p || p > b || !(q = strchr(p + 6, '\'')))
+		return 0;
+	*name = (size_t)(p + 6 - msg);
+	*name_len = (size_t)(q - (p + 6));
+	return 1;
+}
+
+int ebpfdsl_object__load_failure(const ebpfdsl_object *o, int err, const char *log, char *why, size_t why_len,
+				 size_t *off, size_t *len)
+{
+	struct ebpfdsl_explain w = { .sz = sizeof(w), .op = "load", .map_type = -1, .index = -1, .prog_type = -1,
+				     .attach_type = -1 };
+	size_t name, name_len;
+	char text[2048], *name_s;
+	int pi;
+
+	if (err < 0)
+		err = -err;
+	if (split_load_log(log, &name, &name_len, off, len)) {
+		const struct bpf_insn *insns = NULL;
+		size_t cnt = 0;
+		char *vlog = strndup(log + *off, *len);
+		name_s = strndup(log + name, name_len);
+		pi = name_s ? ebpfdsl_object__find_prog(o, name_s) : -ENOMEM;
+		if (pi >= 0) {
+			insns = bpf_program__insns(o->progs[pi]);
+			cnt = bpf_program__insn_cnt(o->progs[pi]);
+		}
+		ebpfdsl_vlog_explain(vlog ? vlog : "", insns, cnt, NULL, 0, text, sizeof(text));
+		ebpfdsl__msg(why, why_len, "program '%s' refused: %s: %s", name_s ? name_s : "?", ebpfdsl_strerror(err),
+			     text);
+		free(vlog);
+		free(name_s);
+		return pi < 0 ? -1 : pi;
+	}
+	/* without the privileges, that is the cause, whatever libbpf's last words */
+	if ((err == EPERM || err == EACCES) && ebpfdsl_explain(err, &w, text, sizeof(text)))
+		ebpfdsl__msg(why, why_len, "%s", text);
+	else
+		ebpfdsl_libbpf_reason(log, ebpfdsl_strerror(err), why, why_len);
+	*off = *len = 0;
+	return -1;
+}
+
 struct bpf_object *ebpfdsl__object_libbpf(const ebpfdsl_object *o)
 {
 	return o->obj;
@@ -197,6 +256,10 @@ int ebpfdsl_object__prog(const ebpfdsl_object *o, size_t i, struct ebpfdsl_objec
 	p->section = bpf_program__section_name(prog);
 	p->type = (int)bpf_program__type(prog);
 	p->expected_attach_type = (int)bpf_program__expected_attach_type(prog);
+	/* libbpf says 0 both for "none" and for cgroup_inet_ingress, which
+	 * only cgroup_skb programs mean */
+	if (!p->expected_attach_type && p->type != BPF_PROG_TYPE_CGROUP_SKB)
+		p->expected_attach_type = -1;
 	p->insns = bpf_program__insns(prog);
 	p->insn_cnt = bpf_program__insn_cnt(prog);
 	p->fd = bpf_program__fd(prog);
@@ -336,25 +399,33 @@ static struct ebpfdsl_link *object_link_new(ebpfdsl_object *o, struct bpf_link *
 	return &ol->link;
 }
 
-int ebpfdsl_object__attach(ebpfdsl_object *o, size_t i, ebpfdsl_link **out, char *msg, size_t msg_size)
+/* obj:attach (a program, by its section) and obj:register (a struct_ops
+ * map: the programs' fds into its value, whose update registers it and,
+ * for a map made with BPF_F_LINK, makes a struct_ops link) as one body:
+ * libbpf makes the link, hushed into msg; ours wraps it. */
+static int object_link(ebpfdsl_object *o, size_t i, int is_map, ebpfdsl_link **out, char *msg, size_t msg_size)
 {
 	struct bpf_link *bl;
-	struct ebpfdsl_link *l;
+	struct ebpfdsl_link *l = NULL;
 	struct ebpfdsl_hush q;
 	int err;
 
 	if (msg && msg_size)
 		msg[0] = '\0';
-	if (i >= o->nprogs)
+	if (i >= (is_map ? o->nmaps : o->nprogs))
 		return -ENOENT;
+	if (is_map && bpf_map__type(o->maps[i]) != BPF_MAP_TYPE_STRUCT_OPS)
+		return -EMEDIUMTYPE;
 	if (!o->loaded)
 		return -EINVAL;
 	ebpfdsl_hush_begin(&q, msg, msg_size);
-	bl = bpf_program__attach(o->progs[i]);
+	bl = is_map ? bpf_map__attach_struct_ops(o->maps[i]) : bpf_program__attach(o->progs[i]);
 	err = bl ? 0 : (errno ? errno : EINVAL);
-	l = bl ? object_link_new(o, bl, bpf_program__fd(o->progs[i]), EBPFDSL_LINK_OBJECT,
-				 bpf_program__section_name(o->progs[i]))
-	       : NULL;
+	if (bl && is_map)
+		l = object_link_new(o, bl, -1, EBPFDSL_LINK_STRUCT_OPS, bpf_map__name(o->maps[i]));
+	else if (bl)
+		l = object_link_new(o, bl, bpf_program__fd(o->progs[i]), EBPFDSL_LINK_OBJECT,
+				    bpf_program__section_name(o->progs[i]));
 	if (bl && !l) {
 		bpf_link__destroy(bl);
 		err = ENOMEM;
@@ -366,34 +437,12 @@ int ebpfdsl_object__attach(ebpfdsl_object *o, size_t i, ebpfdsl_link **out, char
 	return 0;
 }
 
+int ebpfdsl_object__attach(ebpfdsl_object *o, size_t i, ebpfdsl_link **out, char *msg, size_t msg_size)
+{
+	return object_link(o, i, 0, out, msg, msg_size);
+}
+
 int ebpfdsl_object__register(ebpfdsl_object *o, size_t i, ebpfdsl_link **out, char *msg, size_t msg_size)
 {
-	struct bpf_link *bl;
-	struct ebpfdsl_link *l;
-	struct ebpfdsl_hush q;
-	int err;
-
-	if (msg && msg_size)
-		msg[0] = '\0';
-	if (i >= o->nmaps)
-		return -ENOENT;
-	if (bpf_map__type(o->maps[i]) != BPF_MAP_TYPE_STRUCT_OPS)
-		return -EMEDIUMTYPE;
-	if (!o->loaded)
-		return -EINVAL;
-	ebpfdsl_hush_begin(&q, msg, msg_size);
-	/* the programs' fds into the value, then its update registers it
-	 * (and, for a map made with BPF_F_LINK, a struct_ops link) */
-	bl = bpf_map__attach_struct_ops(o->maps[i]);
-	err = bl ? 0 : (errno ? errno : EINVAL);
-	l = bl ? object_link_new(o, bl, -1, EBPFDSL_LINK_STRUCT_OPS, bpf_map__name(o->maps[i])) : NULL;
-	if (bl && !l) {
-		bpf_link__destroy(bl);
-		err = ENOMEM;
-	}
-	ebpfdsl_hush_end(&q, 0);
-	if (err)
-		return -err;
-	*out = l;
-	return 0;
+	return object_link(o, i, 1, out, msg, msg_size);
 }

@@ -3,6 +3,7 @@
  * .data.NAME sections): found through the object's BTF, read and written
  * before load in libbpf's initial image, after load in the kernel's map. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,21 @@
  * returns that value, or 0. Static variables are left out, as libbpf's
  * skeletons leave them out: only globals are a program's interface. */
 typedef int (*var_fn)(void *ctx, size_t i, const struct ebpfdsl_object_var *v);
+
+/* Whether a string sets the type by a value's name (enums) or as
+ * characters (arrays of 1-byte ints), rather than as its raw bytes. */
+static int takes_text(const struct btf *b, uint32_t type)
+{
+	int id = btf__resolve_type(b, type);
+	const struct btf_type *t = id < 0 ? NULL : btf__type_by_id(b, (uint32_t)id);
+	if (!t || btf_is_any_enum(t))
+		return t != NULL;
+	if (!btf_is_array(t))
+		return 0;
+	id = btf__resolve_type(b, btf_array(t)->type);
+	t = id < 0 ? NULL : btf__type_by_id(b, (uint32_t)id);
+	return t && btf_is_int(t) && t->size == 1;
+}
 
 static int each_var(const ebpfdsl_object *o, var_fn fn, void *ctx)
 {
@@ -62,6 +78,7 @@ static int each_var(const ebpfdsl_object *o, var_fn fn, void *ctx)
 			v.type = var->type;
 			v.map = (size_t)mi;
 			v.readonly = (bpf_map__map_flags(map) & BPF_F_RDONLY_PROG) != 0;
+			v.text = takes_text(b, var->type);
 			if ((r = fn(ctx, i++, &v)) != 0)
 				return r;
 		}
@@ -114,6 +131,29 @@ int ebpfdsl_object__find_var(const ebpfdsl_object *o, const char *name)
 	if (!name)
 		return -ENOENT;
 	return each_var(o, pick_one, &p) ? (int)p.found : -ENOENT;
+}
+
+void ebpfdsl_object__var_missing(const ebpfdsl_object *o, const char *name, char *err, size_t len)
+{
+	struct ebpfdsl_object_var v;
+	const char *names[256], *near[1];
+	size_t n = 0, at;
+	while (n < 256 && ebpfdsl_object__var(o, n, &v) == 0)
+		names[n++] = v.name;
+	if (n == 0) {
+		ebpfdsl__msg(err, len, "has no variable '%s' (it has no global variables%s)", name,
+			     ebpfdsl_object__btf(o) ? "" : "; or no BTF: build it with -g");
+		return;
+	}
+	if (ebpfdsl_suggest(name, names, n, near, 1) == 1) {
+		ebpfdsl__msg(err, len, "has no variable '%s'; did you mean '%s'", name, near[0]);
+		return;
+	}
+	ebpfdsl__msg(err, len, "has no variable '%s' (it has ", name);
+	for (size_t k = 0; k < n && (at = strlen(err)) + 1 < len; k++)
+		snprintf(err + at, len - at, "%s%s", k ? ", " : "", names[k]);
+	if ((at = strlen(err)) + 1 < len)
+		snprintf(err + at, len - at, ")");
 }
 
 /* The section's map and, after load, its whole value from the kernel

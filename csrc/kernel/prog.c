@@ -3,6 +3,7 @@
  * resolved through BTF), and test runs. Thin over libbpf's bpf_prog_load
  * and bpf_prog_test_run_opts. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -34,6 +35,46 @@ int ebpfdsl_prog_resolve_attach(int type, const char *attach_to, const ebpfdsl_b
 		return id;
 	*attach_btf_id = (unsigned)id;
 	return 0;
+}
+
+int ebpfdsl_prog_resolve_attach_err(int type, const char *attach_to, const ebpfdsl_btf *b, int *expected_attach_type,
+				    unsigned *attach_btf_id, char *err, size_t len)
+{
+	const struct ebpfdsl_prog_def *d = ebpfdsl_prog_def_attach_to(type, *expected_attach_type);
+	const char *aname = ebpfdsl_attach_type_name(*expected_attach_type);
+	char types[256];
+	int e;
+
+	if (!d) {
+		ebpfdsl_prog_def_target_types(types, sizeof(types));
+		ebpfdsl__msg(err, len, "attach_to needs an attach type that attaches to a BTF id (%s), got %s", types,
+			     aname ? aname : "none");
+		return -EINVAL;
+	}
+	if (!b && !(b = ebpfdsl_btf__vmlinux()))
+		return ebpfdsl__err(err, len, errno, "cannot resolve '%s' without the kernel's BTF", attach_to);
+	e = ebpfdsl_prog_resolve_attach(type, attach_to, b, expected_attach_type, attach_btf_id);
+	if (e < 0)
+		ebpfdsl__msg(err, len, "no %s '%s' in %s BTF", d->target, attach_to, ebpfdsl_btf__source(b));
+	return e;
+}
+
+void ebpfdsl_prog__load_failure(int err, int type, int attach_type, const char *log, const struct bpf_insn *insns,
+				size_t cnt, const struct ebpfdsl_label *labels, size_t nlabels, char *why, size_t len)
+{
+	/* what the refusal means for this load (explain.c): privileges,
+	 * trampolines; else the errno's own text */
+	struct ebpfdsl_explain w = { .sz = sizeof(w), .op = "load", .map_type = -1, .index = -1, .prog_type = type,
+				     .attach_type = attach_type };
+	char what[256], reason[2048];
+	if (!ebpfdsl_explain(err < 0 ? -err : err, &w, what, sizeof(what)))
+		snprintf(what, sizeof(what), "%s", ebpfdsl_strerror(err));
+	if (!log || !*log) {
+		ebpfdsl__msg(why, len, "failed: %s", what);
+		return;
+	}
+	ebpfdsl_vlog_explain(log, insns, cnt, labels, nlabels, reason, sizeof(reason));
+	ebpfdsl__msg(why, len, "refused: %s: %s", what, reason);
 }
 
 /* The program's BTF into the kernel: its fd, or -errno with the kernel's

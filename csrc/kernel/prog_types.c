@@ -5,6 +5,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <string.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
@@ -108,4 +109,30 @@ const char *ebpfdsl_attach_type_name(int type)
 		return NULL;
 	s = libbpf_bpf_attach_type_str((enum bpf_attach_type)type);
 	return s ? s : kernel_name(kernel.attach, type);
+}
+
+/* A short name: "ingress" -> cgroup_inet_ingress, "connect4" ->
+ * cgroup_inet4_connect, "sendmsg4" -> cgroup_udp4_sendmsg, "sysctl" ->
+ * cgroup_sysctl, "msg_verdict" -> sk_msg_verdict, "verdict" ->
+ * sk_skb_verdict; the first of these spellings that names one wins. */
+int ebpfdsl_attach_type_parse_short(const char *name)
+{
+	static const char *const forms[] = { "%s", "cgroup_%s", "cgroup_inet_%s", "sk_%s", "sk_skb_%s" };
+	char buf[96];
+	size_t n = name ? strlen(name) : 0;
+	int t = -ENOENT;
+	if (!name || n > 64)
+		return ebpfdsl_attach_type_parse(name);
+	for (size_t i = 0; t < 0 && i < sizeof(forms) / sizeof(forms[0]); i++) {
+		snprintf(buf, sizeof(buf), forms[i], name);
+		t = ebpfdsl_attach_type_parse(buf);
+	}
+	if (t < 0 && n > 1 && (name[n - 1] == '4' || name[n - 1] == '6')) {
+		snprintf(buf, sizeof(buf), "cgroup_inet%c_%.*s", name[n - 1], (int)(n - 1), name);
+		if ((t = ebpfdsl_attach_type_parse(buf)) < 0) {
+			snprintf(buf, sizeof(buf), "cgroup_udp%c_%.*s", name[n - 1], (int)(n - 1), name);
+			t = ebpfdsl_attach_type_parse(buf);
+		}
+	}
+	return t < 0 ? -ENOENT : t;
 }

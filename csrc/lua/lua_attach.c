@@ -6,33 +6,14 @@
 #include <string.h>
 #include "lua_link.h"
 #include "lua_opts.h"
-
-static const char *const PROG = "ebpfdsl.Prog";
+#include "lua_prog.h"
 
 #define ERRLEN 1024
 
 static int prog_fd_of(lua_State *L)
 {
-	luaL_checkudata(L, 1, PROG);
+	luaL_checkudata(L, 1, EBPFDSL_PROG_CLASS);
 	return ebpfdsl_lua_tofd(L, 1, "attach");
-}
-
-static const char *prog_type_of(lua_State *L)
-{
-	const char *t;
-	lua_getfield(L, 1, "type");
-	lua_pushvalue(L, 1);
-	lua_call(L, 1, 1);
-	t = lua_tostring(L, -1);
-	lua_pop(L, 1); /* the name is libbpf's static string, still valid */
-	return t ? t : "?";
-}
-
-/* The Link of a prog:attach_* call: the prog (argument 1) is its user
- * value. */
-static ebpfdsl_link **new_link(lua_State *L)
-{
-	return ebpfdsl_lua_new_link(L, 1, 0);
 }
 
 /* What one attach call reads, positional arguments and options alike,
@@ -48,8 +29,7 @@ union attach_args {
 	struct { const char *ifname; struct ebpfdsl_tc_opts o; } tc;
 	struct { int sock; } socket;
 	struct ebpfdsl_iter_opts iter;
-	struct { const char *path; int type; } cgroup, netns;
-	struct { int map, type; } sockmap;
+	struct { const char *path; int map, type; } onto; /* cgroup, netns, sockmap */
 };
 typedef union attach_args A;
 
@@ -279,109 +259,41 @@ static int iter_call(int fd, A *a, ebpfdsl_link **l, char *err, size_t n)
 	return ebpfdsl_attach_iter(fd, &a->iter, l, err, n);
 }
 
-/* An attach type from its libbpf name or a short one: "ingress" ->
- * cgroup_inet_ingress, "connect4" -> cgroup_inet4_connect, "sendmsg4"
- * -> cgroup_udp4_sendmsg, "sysctl" -> cgroup_sysctl. */
-static int attach_type_named(const char *name)
-{
-	char buf[96];
-	size_t n = strlen(name);
-	int t = ebpfdsl_attach_type_parse(name);
-	if (t >= 0 || n > 64)
-		return t;
-	snprintf(buf, sizeof(buf), "cgroup_%s", name);
-	if ((t = ebpfdsl_attach_type_parse(buf)) >= 0)
-		return t;
-	snprintf(buf, sizeof(buf), "cgroup_inet_%s", name);
-	if ((t = ebpfdsl_attach_type_parse(buf)) >= 0)
-		return t;
-	if (n > 1 && (name[n - 1] == '4' || name[n - 1] == '6')) {
-		snprintf(buf, sizeof(buf), "cgroup_inet%c_%.*s", name[n - 1], (int)(n - 1), name);
-		if ((t = ebpfdsl_attach_type_parse(buf)) >= 0)
-			return t;
-		snprintf(buf, sizeof(buf), "cgroup_udp%c_%.*s", name[n - 1], (int)(n - 1), name);
-		if ((t = ebpfdsl_attach_type_parse(buf)) >= 0)
-			return t;
-	}
-	return -ENOENT;
-}
-
-/* The row of csrc/kernel/prog_defs.c for the prog's type when it names
- * `method` as its attach method, else NULL; *ptype: the type's name. */
-static const struct ebpfdsl_prog_def *def_for(lua_State *L, const char *method, const char **ptype)
-{
-	const struct ebpfdsl_prog_def *def = ebpfdsl_prog_def_find(*ptype = prog_type_of(L));
-	return def && def->attach_method && strcmp(def->attach_method, method) == 0 ? def : NULL;
-}
-
-/* prog:attach_cgroup(path[, attach_type]): the attach type defaults to
- * the row's when the program type has one only */
+/* prog:attach_cgroup(path[, attach_type]), prog:attach_netns([path]) (sk_lookup
+ * and flow_dissector on a network namespace file, default: our own),
+ * prog:attach_sockmap(map[, kind]) (sk_msg, sk_skb on a sockmap or
+ * sockhash, which the link keeps): the attach type, from the one named
+ * (a short name too) or the program-type row's (csrc/kernel/prog_defs.c). */
 static const struct ebpfdsl_lua_opt cgroup_args[] = {
-	EBPFDSL_OPT_STR(A, "path", cgroup.path),
+	EBPFDSL_OPT_STR(A, "path", onto.path),
 	EBPFDSL_OPT_END,
 };
-static void cgroup_check(lua_State *L, int i, A *a, const char *what)
+static void onto_check(lua_State *L, int i, A *a, const char *what)
 {
-	const char *ptype, *tname = luaL_optstring(L, i, NULL);
-	const struct ebpfdsl_prog_def *def = def_for(L, what, &ptype);
-	if (!tname && !(tname = def ? def->attach_as : NULL))
-		luaL_error(L, "%s: a %s program needs an attach type (%s)", what, ptype,
-			   def && def->attach_hint ? def->attach_hint : "e.g. \"connect4\", \"getsockopt\"");
-	if ((a->cgroup.type = attach_type_named(tname)) < 0)
-		luaL_error(L, "%s: unknown attach type '%s'", what, tname);
+	const struct prog *p = lua_touserdata(L, 1);
+	const char *given = NULL;
+	char err[256];
+	if (strcmp(what, "attach_netns") == 0)
+		a->onto.path = luaL_optstring(L, i, NULL);
+	else
+		given = luaL_optstring(L, strcmp(what, "attach_sockmap") == 0 ? i + 1 : i, NULL);
+	if ((a->onto.type = ebpfdsl_prog_def_attach_type_for(p->type, p->attach_type, what, given, err,
+							       sizeof(err))) < 0)
+		luaL_error(L, "%s", err);
+	if (strcmp(what, "attach_sockmap") == 0)
+		a->onto.map = ebpfdsl_lua_tofd(L, i, what);
 }
 static int cgroup_call(int fd, A *a, ebpfdsl_link **l, char *err, size_t n)
 {
-	return ebpfdsl_attach_cgroup(fd, a->cgroup.path, a->cgroup.type, l, err, n);
-}
-
-/* prog:attach_netns([path]): sk_lookup and flow_dissector programs on a
- * network namespace file (default: our own) */
-static void netns_check(lua_State *L, int i, A *a, const char *what)
-{
-	const char *ptype;
-	const struct ebpfdsl_prog_def *def = def_for(L, what, &ptype);
-	a->netns.path = luaL_optstring(L, i, NULL);
-	if (!def || !def->attach_as)
-		luaL_error(L, "%s: a %s program cannot attach to a network namespace (sk_lookup and flow_dissector can)",
-			   what, ptype);
-	a->netns.type = ebpfdsl_attach_type_parse(def->attach_as);
+	return ebpfdsl_attach_cgroup(fd, a->onto.path, a->onto.type, l, err, n);
 }
 static int netns_call(int fd, A *a, ebpfdsl_link **l, char *err, size_t n)
 {
-	return ebpfdsl_attach_netns(fd, a->netns.path, a->netns.type, l, err, n);
-}
-
-/* prog:attach_sockmap(map[, kind]): an sk_msg program (kind
- * "msg_verdict", the default) or an sk_skb one ("verdict",
- * "stream_verdict", "stream_parser") on a sockmap or sockhash, which the
- * link keeps. */
-static void sockmap_check(lua_State *L, int i, A *a, const char *what)
-{
-	static const char *const kinds[] = { "msg_verdict", "verdict", "stream_verdict", "stream_parser", NULL };
-	static const char *const full[] = { "sk_msg_verdict", "sk_skb_verdict", "sk_skb_stream_verdict",
-					    "sk_skb_stream_parser", NULL };
-	const char *ptype, *kind = luaL_optstring(L, i + 1, NULL);
-	const struct ebpfdsl_prog_def *def = def_for(L, what, &ptype);
-	int k = -1;
-	if (!def)
-		luaL_error(L, "%s: a %s program cannot attach to a sockmap (sk_msg and sk_skb can)", what, ptype);
-	if (!kind && !(kind = def->attach_as)) /* sk_msg: sk_msg_verdict */
-		luaL_error(L, "%s: an %s program needs a kind (%s)", what, ptype, def->attach_hint);
-	for (int j = 0; kinds[j]; j++)
-		if (strcmp(kind, kinds[j]) == 0 || strcmp(kind, full[j]) == 0)
-			k = j;
-	if (k < 0)
-		luaL_error(L, "%s: unknown kind '%s' (msg_verdict, verdict, stream_verdict, stream_parser)", what, kind);
-	if ((k == 0) != (strcmp(ptype, "sk_msg") == 0))
-		luaL_error(L, "%s: kind '%s' is for %s programs, this one is %s", what, kinds[k],
-			   k == 0 ? "sk_msg" : "sk_skb", ptype);
-	a->sockmap.map = ebpfdsl_lua_tofd(L, i, what);
-	a->sockmap.type = ebpfdsl_attach_type_parse(full[k]);
+	return ebpfdsl_attach_netns(fd, a->onto.path, a->onto.type, l, err, n);
 }
 static int sockmap_call(int fd, A *a, ebpfdsl_link **l, char *err, size_t n)
 {
-	return ebpfdsl_attach_sockmap(fd, a->sockmap.map, a->sockmap.type, l, err, n);
+	return ebpfdsl_attach_sockmap(fd, a->onto.map, a->onto.type, l, err, n);
 }
 
 /* The regular attach methods: name, arguments, options, hooks, call. */
@@ -401,9 +313,9 @@ static const struct attach_row attach_rows[] = {
 	{ "attach_tc", tc_args, tc_opts, NULL, NULL, tc_call, 0 },
 	{ "attach_socket", socket_args, NULL, NULL, NULL, socket_call, 0 },
 	{ "attach_iter", NULL, iter_opts, NULL, NULL, iter_call, 0 },
-	{ "attach_cgroup", cgroup_args, NULL, NULL, cgroup_check, cgroup_call, 0 },
-	{ "attach_netns", NULL, NULL, NULL, netns_check, netns_call, 0 },
-	{ "attach_sockmap", NULL, NULL, NULL, sockmap_check, sockmap_call, 2 },
+	{ "attach_cgroup", cgroup_args, NULL, NULL, onto_check, cgroup_call, 0 },
+	{ "attach_netns", NULL, NULL, NULL, onto_check, netns_call, 0 },
+	{ "attach_sockmap", NULL, NULL, NULL, onto_check, sockmap_call, 2 },
 	{ NULL, NULL, NULL, NULL, NULL, NULL, 0 },
 };
 
@@ -489,7 +401,7 @@ static int prog_attach_kprobe_multi(lua_State *L)
 		}
 		o.cookies = c;
 	}
-	u = new_link(L);
+	u = ebpfdsl_lua_new_link(L, 1, 0);
 	e = ebpfdsl_attach_kprobe_multi(fd, &o, &l, err, sizeof(err));
 	return ebpfdsl_lua_link_finish(L, u, e, l, err);
 }
@@ -498,7 +410,7 @@ static int prog_attach_kprobe_multi(lua_State *L)
 static int l_attach_type(lua_State *L)
 {
 	const char *name = luaL_checkstring(L, 1);
-	int t = attach_type_named(name);
+	int t = ebpfdsl_attach_type_parse_short(name);
 	if (t < 0)
 		return luaL_error(L, "unknown attach type '%s'", name);
 	lua_pushinteger(L, t);
@@ -569,8 +481,8 @@ static const luaL_Reg attach_functions[] = {
 
 void ebpfdsl_lua_open_attach(lua_State *L)
 {
-	ebpfdsl_lua_class_extend(L, PROG, prog_attach_methods, 0);
-	luaL_getmetatable(L, PROG);
+	ebpfdsl_lua_class_extend(L, EBPFDSL_PROG_CLASS, prog_attach_methods, 0);
+	luaL_getmetatable(L, EBPFDSL_PROG_CLASS);
 	lua_getfield(L, -1, "__index");
 	for (const struct attach_row *r = attach_rows; r->name; r++) {
 		lua_pushlightuserdata(L, (void *)r);

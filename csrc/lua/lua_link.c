@@ -41,41 +41,21 @@ static int link_close(lua_State *L)
 static int link_tostring(lua_State *L)
 {
 	struct link_ud *u = check_link(L, 1);
-	const char *kind, *pname = "?";
-	int n, has_prog;
+	const char *pname = NULL;
+	char buf[1024];
 	if (!u->l) {
 		lua_pushfstring(L, "%s (closed)", EBPFDSL_LINK_CLASS);
 		return 1;
 	}
-	kind = ebpfdsl_link_kind_name(ebpfdsl_link__kind(u->l));
-	has_prog = lua_getiuservalue(L, 1, 1) == LUA_TUSERDATA;
-	if (has_prog && lua_getfield(L, -1, "name") == LUA_TFUNCTION) {
-		lua_pushvalue(L, -2);
-		lua_call(L, 1, 1);
-		if (lua_isstring(L, -1))
-			pname = lua_tostring(L, -1);
+	if (lua_getiuservalue(L, 1, 1) == LUA_TUSERDATA) { /* the Prog it runs */
+		pname = "?";
+		if (lua_getfield(L, -1, "name") == LUA_TFUNCTION) {
+			lua_pushvalue(L, -2);
+			lua_call(L, 1, 1);
+			pname = lua_isstring(L, -1) ? lua_tostring(L, -1) : "?";
+		}
 	}
-	n = ebpfdsl_link__count(u->l);
-	/* a struct_ops link runs the programs of a map, not one of its own;
-	 * without a bpf link, the map's update registered it */
-	if (!has_prog && ebpfdsl_link__kind(u->l) == EBPFDSL_LINK_STRUCT_OPS)
-		lua_pushfstring(L, "%s %s %s (%s", EBPFDSL_LINK_CLASS, kind, ebpfdsl_link__target(u->l),
-				ebpfdsl_link__fd(u->l) >= 0 ? "" : "by its update");
-	else
-		lua_pushfstring(L, "%s %s %s (prog '%s'%s", EBPFDSL_LINK_CLASS, kind, ebpfdsl_link__target(u->l), pname,
-				ebpfdsl_link__fd(u->l) >= 0 || n > 1 || ebpfdsl_link__pin_path(u->l) ? ", " : "");
-	if (ebpfdsl_link__fd(u->l) >= 0)
-		lua_pushfstring(L, "fd=%d", ebpfdsl_link__fd(u->l));
-	else if (n > 1)
-		lua_pushfstring(L, "%d attachments", n);
-	else
-		lua_pushliteral(L, "");
-	if (ebpfdsl_link__pin_path(u->l))
-		lua_pushfstring(L, "%spinned at %s)", ebpfdsl_link__fd(u->l) >= 0 || n > 1 ? ", " : "",
-				ebpfdsl_link__pin_path(u->l));
-	else
-		lua_pushliteral(L, ")");
-	lua_concat(L, 3);
+	lua_pushfstring(L, "%s %s", EBPFDSL_LINK_CLASS, ebpfdsl_link__describe(u->l, pname, buf, sizeof(buf)));
 	return 1;
 }
 

@@ -4,11 +4,8 @@
  * ebpfdsl.Map handles any DSL program can name, its programs attach by
  * section name as ebpfdsl.Link handles. */
 #include <errno.h>
-#include <stdlib.h>
 #include <string.h>
 #include <fcntl.h>
-#include <unistd.h>
-#include <linux/btf.h>
 #include "lua_btf_value.h"
 #include "lua_opts.h"
 #include "lua_util.h"
@@ -56,33 +53,13 @@ static int obj_tostring(lua_State *L)
 	return 1;
 }
 
-/* Leaves the last line of libbpf's messages that says why (they end with
- * the reason), or the fallback. */
-static void push_libbpf_reason(lua_State *L, const char *msg, const char *fallback)
-{
-	const char *end = msg + strlen(msg), *start;
-	while (end > msg && (end[-1] == '\n' || end[-1] == ' '))
-		end--;
-	start = end;
-	while (start > msg && start[-1] != '\n')
-		start--;
-	if (start < end) {
-		if (strncmp(start, "libbpf: ", 8) == 0)
-			start += 8;
-		lua_pushlstring(L, start, (size_t)(end - start));
-	} else {
-		lua_pushstring(L, fallback);
-	}
-}
-
 /* nil, "<prefix>: <libbpf's reason, or fallback>", err: a failure told
  * with libbpf's last words (prefix stays alive on the stack). */
 static int fail_reason(lua_State *L, int err, const char *msg, const char *fallback, const char *prefix)
 {
+	char why[1024];
 	luaL_pushfail(L);
-	push_libbpf_reason(L, msg, fallback);
-	lua_pushfstring(L, "%s: %s", prefix, lua_tostring(L, -1));
-	lua_remove(L, -2);
+	lua_pushfstring(L, "%s: %s", prefix, ebpfdsl_libbpf_reason(msg, fallback, why, sizeof(why)));
 	lua_pushinteger(L, err);
 	return 3;
 }
@@ -153,9 +130,7 @@ static void push_prog_desc(lua_State *L, const struct ebpfdsl_object_prog *p)
 {
 	lua_createtable(L, 0, 6);
 	ebpfdsl_lua_opts_push(L, p, prog_desc_rows);
-	/* libbpf says 0 both for "none" and for cgroup_inet_ingress, which
-	 * only cgroup_skb programs mean */
-	if (p->expected_attach_type || p->type == BPF_PROG_TYPE_CGROUP_SKB)
+	if (p->expected_attach_type >= 0)
 		ebpfdsl_lua_opts_push(L, p, prog_attach_row);
 	lua_pushlstring(L, (const char *)p->insns, p->insn_cnt * sizeof(struct bpf_insn));
 	lua_setfield(L, -2, "insns");
@@ -197,23 +172,17 @@ static int obj_maps(lua_State *L)
 	return 1;
 }
 
-static size_t prog_index(lua_State *L, ebpfdsl_object *o, int idx)
+/* The index of the program (or map) named by argument idx */
+static size_t index_of(lua_State *L, ebpfdsl_object *o, int idx, int map)
 {
 	const char *name = luaL_checkstring(L, idx);
-	int i = ebpfdsl_object__find_prog(o, name);
+	int i = map ? ebpfdsl_object__find_map(o, name) : ebpfdsl_object__find_prog(o, name);
 	if (i < 0)
-		luaL_error(L, "%s %s has no program '%s'", OBJECT, ebpfdsl_object__name(o), name);
+		luaL_error(L, "%s %s has no %s '%s'", OBJECT, ebpfdsl_object__name(o), map ? "map" : "program", name);
 	return (size_t)i;
 }
-
-static size_t map_index(lua_State *L, ebpfdsl_object *o, int idx)
-{
-	const char *name = luaL_checkstring(L, idx);
-	int i = ebpfdsl_object__find_map(o, name);
-	if (i < 0)
-		luaL_error(L, "%s %s has no map '%s'", OBJECT, ebpfdsl_object__name(o), name);
-	return (size_t)i;
-}
+#define prog_index(L, o, idx) index_of(L, o, idx, 0)
+#define map_index(L, o, idx) index_of(L, o, idx, 1)
 
 /* obj:program(name) -> the description obj:programs() lists */
 static int obj_program(lua_State *L)
@@ -263,26 +232,12 @@ static size_t var_index(lua_State *L, ebpfdsl_object *o, int idx, const char *fn
 {
 	const char *name = luaL_checkstring(L, idx);
 	int i = ebpfdsl_object__find_var(o, name);
-	struct ebpfdsl_object_var v;
-	const char *names[256], *near[1];
-	size_t n = 0;
-	if (i >= 0)
-		return (size_t)i;
-	while (n < 256 && ebpfdsl_object__var(o, n, &v) == 0)
-		names[n++] = v.name;
-	if (n == 0)
-		luaL_error(L, "%s: %s %s has no variable '%s' (it has no global variables%s)", fname, OBJECT,
-			   ebpfdsl_object__name(o), name, ebpfdsl_object__btf(o) ? "" : "; or no BTF: build it with -g");
-	if (ebpfdsl_suggest(name, names, n, near, 1) == 1)
-		luaL_error(L, "%s: %s %s has no variable '%s'; did you mean '%s'", fname, OBJECT, ebpfdsl_object__name(o),
-			   name, near[0]);
-	lua_pushfstring(L, "%s: %s %s has no variable '%s' (it has ", fname, OBJECT, ebpfdsl_object__name(o), name);
-	for (size_t k = 0; k < n; k++)
-		lua_pushfstring(L, "%s%s", k ? ", " : "", names[k]);
-	lua_pushliteral(L, ")");
-	lua_concat(L, (int)n + 2);
-	lua_error(L);
-	return 0;
+	char why[1024];
+	if (i < 0) {
+		ebpfdsl_object__var_missing(o, name, why, sizeof(why));
+		luaL_error(L, "%s: %s %s %s", fname, OBJECT, ebpfdsl_object__name(o), why);
+	}
+	return (size_t)i;
 }
 
 #define VAR_DESC(kind, f) EBPFDSL_OPT_##kind(struct ebpfdsl_object_var, #f, f)
@@ -336,23 +291,6 @@ static int obj_var(lua_State *L)
 	return 1;
 }
 
-/* Whether the variable's type takes strings: as C strings or bytes (char
- * and u8 arrays), as a value's name (enums). A string given to any other
- * type is its raw bytes. */
-static int takes_strings(const ebpfdsl_btf *b, uint32_t type)
-{
-	struct ebpfdsl_btf_type t, e;
-	int id = ebpfdsl_btf__skip_mods(b, type);
-	if (id < 0 || ebpfdsl_btf__type(b, (uint32_t)id, &t) != 0)
-		return 0;
-	if (t.kind == BTF_KIND_ENUM || t.kind == BTF_KIND_ENUM64)
-		return 1; /* by a value's name */
-	if (t.kind != BTF_KIND_ARRAY)
-		return 0;
-	id = ebpfdsl_btf__skip_mods(b, t.type);
-	return id >= 0 && ebpfdsl_btf__type(b, (uint32_t)id, &e) == 0 && e.kind == BTF_KIND_INT && e.size == 1;
-}
-
 /* obj:set_var(name, value) -> obj | nil, msg, errno. Before load, sets
  * what the object is loaded with (a .rodata `const volatile` the
  * verifier then sees as a constant); after load, writes .data and .bss
@@ -379,7 +317,7 @@ static int obj_set_var(lua_State *L)
 	err = ebpfdsl_object__read_var(o, i, buf);
 	if (err)
 		return ebpfdsl_lua_fail(L, err, "set_var '%s' of %s", v.name, ebpfdsl_object__name(o));
-	if (lua_type(L, 3) == LUA_TSTRING && !takes_strings(b, v.type)) {
+	if (lua_type(L, 3) == LUA_TSTRING && !v.text) {
 		size_t len;
 		const char *s = lua_tolstring(L, 3, &len);
 		char tname[160];
@@ -399,37 +337,15 @@ static int obj_set_var(lua_State *L)
 	return 1;
 }
 
-/* From libbpf's load messages: the verifier's log between its markers,
- * and the name of the program it belongs to. */
-static int split_load_log(const char *msg, const char **name, size_t *name_len, const char **log, size_t *log_len)
-{
-	const char *b = strstr(msg, "-- BEGIN PROG LOAD LOG --\n");
-	const char *e = b ? strstr(b, "-- END PROG LOAD LOG --") : NULL;
-	const char *p = b;
-	if (!b || !e)
-		return 0;
-	*log = b + strlen("-- BEGIN PROG LOAD LOG --\n");
-	*log_len = (size_t)(e - *log);
-	while (p > msg && p[-1] != '\n') /* "libbpf: prog 'x': -- BEGIN..." */
-		p--;
-	p = strstr(p, "prog '");
-	if (!p || p > b)
-		return 0;
-	*name = p + 6;
-	p = strchr(*name, '\'');
-	*name_len = p ? (size_t)(p - *name) : 0;
-	return p != NULL;
-}
-
 /* obj:load() -> obj | nil, msg, errno, log, raw log: a refused program's
  * message and log are explained like programs.load's */
 static int obj_load(lua_State *L)
 {
 	ebpfdsl_object *o = check_open(L, 1);
-	char *log = lua_newuserdatauv(L, LOG_SIZE, 0);
-	const char *name, *vlog;
-	size_t name_len, vlog_len;
-	int err = ebpfdsl_object__load(o, log, LOG_SIZE);
+	char *log = lua_newuserdatauv(L, LOG_SIZE, 0), why[3072];
+	struct ebpfdsl_object_prog p = { 0 };
+	size_t off, len;
+	int err = ebpfdsl_object__load(o, log, LOG_SIZE), pi;
 
 	if (err == 0) {
 		lua_settop(L, 1);
@@ -437,38 +353,21 @@ static int obj_load(lua_State *L)
 	}
 	if (err == -EALREADY)
 		return luaL_error(L, "load: %s %s is already loaded", OBJECT, ebpfdsl_object__name(o));
-	if (split_load_log(log, &name, &name_len, &vlog, &vlog_len)) {
-		struct ebpfdsl_object_prog p;
-		char why[2048];
-		int pi;
-		lua_pushlstring(L, name, name_len); /* 3 */
-		lua_pushlstring(L, vlog, vlog_len); /* 4 */
-		pi = ebpfdsl_object__find_prog(o, lua_tostring(L, 3));
-		if (pi < 0 || ebpfdsl_object__prog(o, (size_t)pi, &p) != 0) {
-			p.insns = NULL;
-			p.insn_cnt = 0;
-		}
-		ebpfdsl_vlog_explain(lua_tostring(L, 4), p.insns, p.insn_cnt, NULL, 0, why, sizeof(why));
-		luaL_pushfail(L);
-		lua_pushfstring(L, "load of %s: program '%s' refused: %s: %s", ebpfdsl_object__name(o),
-				lua_tostring(L, 3), ebpfdsl_strerror(-err), why);
-		lua_pushinteger(L, -err);
-		/* as programs.load: the log in our disassembly, then the kernel's */
-		ebpfdsl_lua_push_annotated(L, lua_tostring(L, 4), p.insns, p.insn_cnt, NULL, 0);
-		lua_pushvalue(L, 4);
-		return 5;
+	pi = ebpfdsl_object__load_failure(o, err, log, why, sizeof(why), &off, &len);
+	luaL_pushfail(L);
+	lua_pushfstring(L, "load of %s%s%s", ebpfdsl_object__name(o), off ? ": " : " failed: ", why);
+	lua_pushinteger(L, -err);
+	if (!off) {
+		lua_pushstring(L, log);
+		return 4;
 	}
-	{
-		/* without the privileges, that is the cause, whatever libbpf's last words */
-		struct ebpfdsl_explain w = { .sz = sizeof(w), .op = "load", .map_type = -1, .index = -1,
-					     .prog_type = -1, .attach_type = -1 };
-		char why[256];
-		int priv = (err == -EPERM || err == -EACCES) && ebpfdsl_explain(-err, &w, why, sizeof(why));
-		fail_reason(L, -err, priv ? "" : log, priv ? why : ebpfdsl_strerror(-err),
-			    lua_pushfstring(L, "load of %s failed", ebpfdsl_object__name(o)));
-	}
-	lua_pushstring(L, log);
-	return 4;
+	if (pi >= 0)
+		ebpfdsl_object__prog(o, (size_t)pi, &p);
+	/* as programs.load: the log in our disassembly, then the kernel's */
+	lua_pushlstring(L, log + off, len);
+	ebpfdsl_lua_push_annotated(L, lua_tostring(L, -1), p.insns, p.insn_cnt, NULL, 0);
+	lua_insert(L, -2);
+	return 5;
 }
 
 /* A new ebpfdsl.Prog of a loaded program: its own fd, with the

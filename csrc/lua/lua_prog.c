@@ -77,25 +77,25 @@ static int prog_name(lua_State *L)
 	return 1;
 }
 
+/* The flags of the program's row (csrc/kernel/prog_defs.c), 0 for none */
+static unsigned def_flags(const struct prog *p)
+{
+	const struct ebpfdsl_prog_def *d = ebpfdsl_prog_def_of(p->type, p->attach_type);
+	return d ? d->flags : 0;
+}
+
 static int prog_expected_attach_type(lua_State *L)
 {
 	struct prog *p = check_prog(L, 1);
 	if (p->attach_type < 0)
 		return 0;
-	if (p->type == BPF_PROG_TYPE_STRUCT_OPS) /* the member index */
+	if (def_flags(p) & EBPFDSL_PROG_DEF_MEMBER_INDEX) /* struct_ops */
 		lua_pushinteger(L, p->attach_type);
 	else
 		lua_pushstring(L, ebpfdsl_attach_type_name(p->attach_type));
 	return 1;
 }
 
-/* Program types whose test runs take a context but give none back (the
- * kernel refuses ctx_out for them). */
-static int ctx_in_only(int type)
-{
-	const struct ebpfdsl_prog_def *d = ebpfdsl_prog_def_of(type, -1);
-	return d && (d->flags & EBPFDSL_PROG_DEF_CTX_IN_ONLY);
-}
 
 /* prog:test_run's options: data= and ctx= are read with their lengths;
  * -1 stands for a size not given, whose default depends on the others. */
@@ -135,7 +135,7 @@ static int prog_test_run(lua_State *L)
 	run.ctx_in = ebpfdsl_lua_optstr_field(L, 2, "ctx", NULL, &run.ctx_size_in);
 	rep = o.rep >= 0 ? o.rep : o.reps;
 	out_size = o.out_size >= 0 ? o.out_size : (lua_Integer)run.data_size_in + 256;
-	ctx_out_size = o.ctx_out_size >= 0 ? o.ctx_out_size : ctx_in_only(p->type) ? 0 : (lua_Integer)run.ctx_size_in;
+	ctx_out_size = o.ctx_out_size >= 0 ? o.ctx_out_size : (def_flags(p) & EBPFDSL_PROG_DEF_CTX_IN_ONLY) ? 0 : (lua_Integer)run.ctx_size_in;
 	if (out_size > (1 << 30) || ctx_out_size > (1 << 30))
 		return luaL_error(L, "test_run: output sizes must be 0..1GiB");
 	run.repeat = (unsigned)rep;
@@ -151,7 +151,7 @@ static int prog_test_run(lua_State *L)
 	/* A syscall program's context is copied back over ctx_in when it
 	 * returns: never over a Lua string (they are shared), over a copy,
 	 * which then comes back as ctx_out. */
-	if (p->type == BPF_PROG_TYPE_SYSCALL && run.ctx_in && run.ctx_size_in) {
+	if ((def_flags(p) & EBPFDSL_PROG_DEF_CTX_WRITTEN) && run.ctx_in && run.ctx_size_in) {
 		sys_ctx = lua_newuserdatauv(L, run.ctx_size_in, 0);
 		memcpy(sys_ctx, run.ctx_in, run.ctx_size_in);
 		run.ctx_in = sys_ctx;
@@ -198,16 +198,6 @@ int *ebpfdsl_lua_push_prog(lua_State *L, int type, int attach_type, const char *
 	return &p->fd;
 }
 
-static void hex(char *out, const unsigned char *b, size_t n)
-{
-	static const char digits[] = "0123456789abcdef";
-	for (size_t i = 0; i < n; i++) {
-		out[2 * i] = digits[b[i] >> 4];
-		out[2 * i + 1] = digits[b[i] & 15];
-	}
-	out[2 * n] = '\0';
-}
-
 /* prog:info() -> {name=, tag=, id=, type=, xlated_size=, jited_size=,
  *   verified_insns=, load_time_ns=, btf_id=, map_ids={...}, uid=,
  *   gpl_compatible=, run_time_ns=, run_count=, recursion_misses=} */
@@ -243,7 +233,8 @@ static int prog_info(lua_State *L)
 		return ebpfdsl_lua_fail(L, err, "info of '%s'", p->name);
 	lua_createtable(L, 0, 16);
 	ebpfdsl_lua_opts_push(L, &info, prog_info_rows);
-	hex(tag, info.tag, BPF_TAG_SIZE);
+	for (int k = 0; k < BPF_TAG_SIZE; k++)
+		snprintf(tag + 2 * k, 3, "%02x", info.tag[k]);
 	ebpfdsl_lua_set_str(L, "tag", tag);
 	ebpfdsl_lua_set_bool(L, "gpl_compatible", info.gpl_compatible);
 	if (nids > 64) { /* more than the first guess: ask again with room */

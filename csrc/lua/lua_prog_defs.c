@@ -3,10 +3,24 @@
  * prog_defs() lists them, prog_def(name) and its kin find one. */
 #include "lua_util.h"
 
-/* {name=, section=, type=, attach_type=, implied=, default=,
- *  needs_attach=, trampoline=, ctx_in_only=, choices=, target=,
- *  target_prefix=, target_kind=, attach_method=, attach_as=, attach_hint=,
- *  type_id=, attach_type_id=} (the numbers: nil when neither libbpf nor the
+/* The row's flags as booleans, by key */
+static const struct flag {
+	const char *key;
+	unsigned bit;
+} FLAGS[] = {
+	{ "implied", EBPFDSL_PROG_DEF_IMPLIED },
+	{ "default", EBPFDSL_PROG_DEF_DEFAULT },
+	{ "needs_attach", EBPFDSL_PROG_DEF_NEEDS_ATTACH },
+	{ "trampoline", EBPFDSL_PROG_DEF_TRAMPOLINE },
+	{ "ctx_in_only", EBPFDSL_PROG_DEF_CTX_IN_ONLY },
+	{ "member_index", EBPFDSL_PROG_DEF_MEMBER_INDEX },
+	{ "ctx_written", EBPFDSL_PROG_DEF_CTX_WRITTEN },
+	{ NULL, 0 },
+};
+
+/* {name=, section=, type=, attach_type=, the flags above, choices=,
+ *  target=, target_prefix=, target_kind=, attach_method=, attach_as=,
+ *  attach_hint=, type_id=, attach_type_id=} (the numbers: nil when neither libbpf nor the
  *  running kernel names the type) */
 static void push_def(lua_State *L, const struct ebpfdsl_prog_def *d)
 {
@@ -15,11 +29,8 @@ static void push_def(lua_State *L, const struct ebpfdsl_prog_def *d)
 	ebpfdsl_lua_set_str(L, "section", d->section);
 	ebpfdsl_lua_set_str(L, "type", d->prog_type);
 	ebpfdsl_lua_set_str(L, "attach_type", d->attach_type);
-	ebpfdsl_lua_set_bool(L, "implied", (d->flags & EBPFDSL_PROG_DEF_IMPLIED) != 0);
-	ebpfdsl_lua_set_bool(L, "default", (d->flags & EBPFDSL_PROG_DEF_DEFAULT) != 0);
-	ebpfdsl_lua_set_bool(L, "needs_attach", (d->flags & EBPFDSL_PROG_DEF_NEEDS_ATTACH) != 0);
-	ebpfdsl_lua_set_bool(L, "trampoline", (d->flags & EBPFDSL_PROG_DEF_TRAMPOLINE) != 0);
-	ebpfdsl_lua_set_bool(L, "ctx_in_only", (d->flags & EBPFDSL_PROG_DEF_CTX_IN_ONLY) != 0);
+	for (const struct flag *f = FLAGS; f->key; f++)
+		ebpfdsl_lua_set_bool(L, f->key, (d->flags & f->bit) != 0);
 	ebpfdsl_lua_set_str(L, "choices", d->choices);
 	ebpfdsl_lua_set_str(L, "target", d->target);
 	ebpfdsl_lua_set_str(L, "target_prefix", d->target_prefix);

@@ -91,25 +91,6 @@ static int opt_attach_type(lua_State *L, int idx)
 	return v;
 }
 
-/* "trace_fentry, ..., lsm_cgroup": the attach types with a BTF target,
- * from the rows of csrc/kernel/prog_defs.c (pushed) */
-static const char *push_target_attach_types(lua_State *L)
-{
-	const struct ebpfdsl_prog_def *d;
-	const char *sep = "";
-	luaL_Buffer b;
-	luaL_buffinit(L, &b);
-	for (size_t i = 0; (d = ebpfdsl_prog_def_at(i)); i++) {
-		if (!d->target_prefix || ebpfdsl_prog_def_target(ebpfdsl_prog_def__attach_type(d)) != d)
-			continue; /* no BTF target, or one an earlier row has listed */
-		luaL_addstring(&b, sep);
-		luaL_addstring(&b, d->attach_type);
-		sep = ", ";
-	}
-	luaL_pushresult(&b);
-	return lua_tostring(L, -1);
-}
-
 /* prog_btf= (a BTF in the kernel: b:load()), func_info=, line_info= (their
  * records as bytes, from prog_btf()), fd_array= (a list of fds). The
  * strings stay alive in the options table; the fd array is pushed (nil
@@ -227,33 +208,21 @@ static int l_prog_load(lua_State *L)
 	/* attach_to -> attach_btf_id before the load, rather than in it, so
 	 * that a missing target gets a message naming what was looked for */
 	if (attach_to) {
-		/* what attach_to names (for messages), from the row it resolves by */
-		const struct ebpfdsl_prog_def *def = type == BPF_PROG_TYPE_STRUCT_OPS
-							     ? ebpfdsl_prog_def_of(type, -1)
-							     : ebpfdsl_prog_def_target(o.expected_attach_type);
-		const char *what = def ? def->target : NULL;
-		const ebpfdsl_btf *b;
-		int err;
+		char why[512];
+		int eat = attach, err;
 		lua_getfield(L, 3, "attach_btf");
-		b = ebpfdsl_lua_tobtf(L, -1);
+		err = ebpfdsl_prog_resolve_attach_err(type, attach_to, ebpfdsl_lua_tobtf(L, -1), &eat, &o.attach_btf_id,
+						      why, sizeof(why));
 		lua_pop(L, 1);
-		if (!b && !(b = ebpfdsl_btf__vmlinux()))
-			return ebpfdsl_lua_fail(L, errno, "load of %s '%s': cannot resolve '%s' without the kernel's BTF",
-						tname, p->name, attach_to);
-		err = ebpfdsl_prog_resolve_attach(type, attach_to, b, &o.expected_attach_type, &o.attach_btf_id);
-		if (err == -EINVAL && !what)
-			return luaL_error(L, "attach_to needs an attach type that attaches to a BTF id (%s), got %s",
-					  push_target_attach_types(L),
-					  attach < 0 ? "none" : ebpfdsl_attach_type_name(attach));
+		if (err < 0 && !ebpfdsl_prog_def_attach_to(type, attach))
+			return luaL_error(L, "%s", why);
 		if (err < 0) {
 			luaL_pushfail(L);
-			lua_pushfstring(L, "load of %s '%s': no %s '%s' in %s BTF", tname, p->name, what, attach_to,
-					ebpfdsl_btf__source(b));
+			lua_pushfstring(L, "load of %s '%s': %s", tname, p->name, why);
 			lua_pushinteger(L, -err);
 			return 3;
 		}
-		if (type == BPF_PROG_TYPE_STRUCT_OPS)
-			p->attach_type = o.expected_attach_type; /* the member index */
+		o.expected_attach_type = p->attach_type = eat; /* a struct_ops member's index */
 	}
 
 	/* the log grows in ebpfdsl_prog__load (malloc'd, owned by a box from
@@ -263,35 +232,20 @@ static int l_prog_load(lua_State *L)
 	fd = ebpfdsl_prog__load(type, insns, cnt, &o);
 	log = *o.log_alloc ? *o.log_alloc : "";
 	if (fd < 0) {
-		int e = -fd;
-		/* what the refusal means for this load (csrc/kernel/explain.c):
-		 * privileges, trampolines; else the errno's own text (ENOTSUPP
-		 * is the kernel's, unknown to libc) */
-		struct ebpfdsl_explain w = { .sz = sizeof(w), .op = "load", .map_type = -1, .index = -1,
-					     .prog_type = type, .attach_type = (int)o.expected_attach_type };
-		char *explained = lua_newuserdatauv(L, 256, 0);
-		const char *what = ebpfdsl_explain(e, &w, explained, 256);
-		if (!what)
-			what = ebpfdsl_strerror(e); /* ENOTSUPP is the kernel's own, unknown to libc */
-		if (*log) {
-			size_t nlabels;
-			struct ebpfdsl_label *labels;
-			char *why = lua_newuserdatauv(L, 2048, 0);
-			lua_getfield(L, 3, "labels");
-			labels = labels_array(L, lua_gettop(L), &nlabels);
-			ebpfdsl_vlog_explain(log, insns, cnt, labels, nlabels, why, 2048);
-			luaL_pushfail(L);
-			lua_pushfstring(L, "load of %s '%s' refused: %s: %s", tname, p->name, what, why);
-			lua_pushinteger(L, e);
-			ebpfdsl_lua_push_annotated(L, log, insns, cnt, labels, nlabels);
-			lua_pushstring(L, log);
-			return 5;
-		}
+		size_t nlabels;
+		struct ebpfdsl_label *labels;
+		char *why = lua_newuserdatauv(L, 2560, 0);
+		lua_getfield(L, 3, "labels");
+		labels = labels_array(L, lua_gettop(L), &nlabels);
+		ebpfdsl_prog__load_failure(fd, type, o.expected_attach_type, log, insns, cnt, labels, nlabels, why, 2560);
 		luaL_pushfail(L);
-		lua_pushfstring(L, "load of %s '%s' failed: %s", tname, p->name, what);
-		lua_pushinteger(L, e);
-		lua_pushliteral(L, "");
-		lua_pushliteral(L, "");
+		lua_pushfstring(L, "load of %s '%s' %s", tname, p->name, why);
+		lua_pushinteger(L, -fd);
+		if (*log)
+			ebpfdsl_lua_push_annotated(L, log, insns, cnt, labels, nlabels);
+		else
+			lua_pushliteral(L, "");
+		lua_pushstring(L, log);
 		return 5;
 	}
 	p->fd = fd; /* the log box stays on the stack while log is read */
