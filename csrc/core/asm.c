@@ -317,11 +317,9 @@ int ebpfdsl_asm__emit(ebpfdsl_asm *a, const struct ebpfdsl_op *op)
 {
 	const struct ebpfdsl_isa_row *row;
 	const struct ebpfdsl__shape *sh;
-	if (a->failed)
-		return -1;
-	if (a->finalized)
-		return set_error(a, "emit after finalize");
-	if (op->op < 0 || op->op >= EBPFDSL_OP_COUNT_)
+	if (a->failed | a->finalized) /* one test where it is hot */
+		return a->failed ? -1 : set_error(a, "emit after finalize");
+	if ((unsigned)op->op >= EBPFDSL_OP_COUNT_)
 		return set_error(a, "insn %zu: unknown mnemonic number %d", a->slots, op->op);
 	row = ebpfdsl__row(op->op); /* inline, where ebpfdsl_isa_row is a call */
 	if ((row->cpu > a->cpu || !ebpfdsl__fast_valid(op, row)) &&
@@ -335,7 +333,7 @@ int ebpfdsl_asm__emit(ebpfdsl_asm *a, const struct ebpfdsl_op *op)
 			return -1;
 	}
 	if (!(op->has & EBPFDSL_HAS_TARGET)) /* else keep_jump did */
-		ebpfdsl__encode(op, a->out + a->slots);
+		ebpfdsl__encode_inline(op, a->out + a->slots);
 	if (sh->slots == 2)
 		a->inner[(a->slots + 1) / 64] |= 1ull << ((a->slots + 1) % 64);
 	a->slots += sh->slots;

@@ -179,6 +179,46 @@ int ebpfdsl__validate_row(const struct ebpfdsl_op *op, const struct ebpfdsl_isa_
  * into out[0..slots-1]; returns the slot count. */
 int ebpfdsl__encode(const struct ebpfdsl_op *op, struct bpf_insn *out);
 
+/* The fields of the encoded instruction come from where the shape says
+ * (enc: src_reg, off, imm, the second slot's imm); dst from dst. Inline
+ * where it is hot (the assembler's emit); ebpfdsl__encode elsewhere. */
+static inline int ebpfdsl__encode_inline(const struct ebpfdsl_op *op, struct bpf_insn *out)
+{
+	const struct ebpfdsl_isa_row *row = ebpfdsl__row(op->op); /* validated */
+	const struct ebpfdsl__shape *sh = &ebpfdsl__shapes[row->shape];
+	unsigned has = op->has;
+	int64_t v[8];
+	int code = row->code;
+
+	v[EBPFDSL__FROM_ZERO] = 0;
+	v[EBPFDSL__FROM_SRC] = (has & EBPFDSL_HAS_SRC) ? op->src : 0;
+	v[EBPFDSL__FROM_OFF] = (has & EBPFDSL_HAS_OFF) ? op->off : 0;
+	v[EBPFDSL__FROM_IMM] = (has & EBPFDSL_HAS_IMM) ? op->imm : 0;
+	v[EBPFDSL__FROM_BITS] = op->bits;
+	v[EBPFDSL__FROM_ROW] = row->aux;
+	if (has & EBPFDSL_HAS_CODE)
+		code = op->code;
+	else if (ebpfdsl__shape_sized(sh))
+		code |= op->size;
+	else if ((has & EBPFDSL_HAS_SRC) && ebpfdsl__shape_x(sh))
+		code |= BPF_X;
+	/* built whole, then stored once: no read-modify-write of the bit fields */
+	out[0] = (struct bpf_insn){
+		.code = (uint8_t)code,
+		.dst_reg = (uint8_t)(((has & EBPFDSL_HAS_DST) ? op->dst : 0) & 0xf),
+		.src_reg = (uint8_t)(v[sh->enc[0]] & 0xf),
+		.off = (int16_t)v[sh->enc[1]],
+		.imm = (int32_t)(uint32_t)(uint64_t)v[sh->enc[2]],
+	};
+	if (sh->slots == 1)
+		return 1;
+	v[EBPFDSL__FROM_AUX] = (has & EBPFDSL_HAS_AUX) ? op->aux : 0;
+	v[EBPFDSL__FROM_HIGH] = (int64_t)((uint64_t)v[EBPFDSL__FROM_IMM] >> 32);
+	out[1] = (struct bpf_insn){ 0 };
+	out[1].imm = (int32_t)(uint32_t)(uint64_t)v[sh->enc[3]];
+	return 2;
+}
+
 /* The condition a conditional jump row tests when inverted (jeq -> jne),
  * or -1 for jset, which has no inverse. */
 int ebpfdsl__invert_jump(int op);

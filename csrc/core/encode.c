@@ -32,6 +32,8 @@ static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((f
 static int fail(char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;
+	if (!errlen) /* only whether it is valid: no text to format */
+		return -1;
 	va_start(ap, fmt);
 	vsnprintf(err, errlen, fmt, ap);
 	va_end(ap);
@@ -127,6 +129,8 @@ static int check_fields(const struct ebpfdsl_op *op, const struct ebpfdsl__shape
 	if (!(req & ~op->has) && !(op->has & ~allowed) && (!pairs[0] || exactly_one(op->has & pairs[0])) &&
 	    (!pairs[1] || exactly_one(op->has & pairs[1])))
 		return 0;
+	if (!errlen) /* resolve_bounds asks this of every field set at load */
+		return -1;
 	for (unsigned bit = 1; bit <= C; bit <<= 1) {
 		if ((req & bit) && !(op->has & bit))
 			return fail(err, errlen, "needs %s", ebpfdsl__field_name(bit));
@@ -218,38 +222,7 @@ int ebpfdsl__validate_row(const struct ebpfdsl_op *op, const struct ebpfdsl_isa_
 	return ebpfdsl__fast_valid(op, row) ? 0 : check(op, row, b, err, errlen);
 }
 
-/* The fields of the encoded instruction come from where the shape says
- * (enc: src_reg, off, imm, the second slot's imm); dst from dst. */
 int ebpfdsl__encode(const struct ebpfdsl_op *op, struct bpf_insn *out)
 {
-	const struct ebpfdsl_isa_row *row = ebpfdsl__row(op->op); /* validated */
-	const struct ebpfdsl__shape *sh = &ebpfdsl__shapes[row->shape];
-	unsigned has = op->has;
-	int64_t v[8];
-	int code = row->code;
-
-	v[EBPFDSL__FROM_ZERO] = 0;
-	v[EBPFDSL__FROM_SRC] = (has & S) ? op->src : 0;
-	v[EBPFDSL__FROM_OFF] = (has & O) ? op->off : 0;
-	v[EBPFDSL__FROM_IMM] = (has & I) ? op->imm : 0;
-	v[EBPFDSL__FROM_BITS] = op->bits;
-	v[EBPFDSL__FROM_ROW] = row->aux;
-	if (has & C)
-		code = op->code;
-	else if (ebpfdsl__shape_sized(sh))
-		code |= op->size;
-	else if ((has & S) && ebpfdsl__shape_x(sh))
-		code |= BPF_X;
-	out[0].code = (uint8_t)code;
-	out[0].dst_reg = (uint8_t)(((has & D) ? op->dst : 0) & 0xf);
-	out[0].src_reg = (uint8_t)(v[sh->enc[0]] & 0xf);
-	out[0].off = (int16_t)v[sh->enc[1]];
-	out[0].imm = (int32_t)(uint32_t)(uint64_t)v[sh->enc[2]];
-	if (sh->slots == 1)
-		return 1;
-	v[EBPFDSL__FROM_AUX] = (has & A) ? op->aux : 0;
-	v[EBPFDSL__FROM_HIGH] = (int64_t)((uint64_t)v[EBPFDSL__FROM_IMM] >> 32);
-	memset(&out[1], 0, sizeof(out[1]));
-	out[1].imm = (int32_t)(uint32_t)(uint64_t)v[sh->enc[3]];
-	return 2;
+	return ebpfdsl__encode_inline(op, out);
 }
