@@ -235,6 +235,9 @@ EBPFDSL_API int ebpfdsl_helper_count(void);
 /* Writes up to `max` known names closest to `name` into `out`; returns
  * how many. For "did you mean" messages. */
 EBPFDSL_API int ebpfdsl_helper_suggest(const char *name, const char **out, int max);
+/* "unknown helper 'x'; did you mean 'y', 'z'" for a name with no id,
+ * written into buf (truncated to len); returns buf. */
+EBPFDSL_API const char *ebpfdsl_helper_unknown(const char *name, char *buf, size_t len);
 /* The same over any list of n names (NULLs skipped): up to `max` of them
  * nearest to `name`, nearest first; returns how many. */
 EBPFDSL_API int ebpfdsl_suggest(const char *name, const char *const *names, size_t n, const char **out, int max);

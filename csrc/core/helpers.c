@@ -100,3 +100,17 @@ int ebpfdsl_helper_suggest(const char *name, const char **out, int max)
 		n = ebpfdsl_suggest(name, helper_names + 1, (size_t)HELPER_COUNT - 1, out, max);
 	return n;
 }
+
+/* The one text for a name no helper has, with the nearest ones. */
+const char *ebpfdsl_helper_unknown(const char *name, char *buf, size_t len)
+{
+	const char *near[4];
+	size_t pos = 0;
+	int n = ebpfdsl_helper_suggest(name, near, 4);
+	if (len)
+		buf[0] = '\0';
+	ebpfdsl__appendf(buf, len, &pos, "unknown helper '%s'", name ? name : "");
+	for (int i = 0; i < n; i++)
+		ebpfdsl__appendf(buf, len, &pos, "%s'%s'", i ? ", " : "; did you mean ", near[i]);
+	return buf;
+}

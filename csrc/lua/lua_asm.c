@@ -151,17 +151,9 @@ static int field_reg(struct assembly *s, const char *opname, const char *key, in
 /* The id of a helper name, or an error with the nearest names. */
 static int helper_from_name(struct assembly *s, const char *opname, const char *name)
 {
-	const char *near[4];
-	char hint[200] = "";
-	int id = ebpfdsl_helper_id(name), n;
-	if (id >= 0)
-		return id;
-	n = ebpfdsl_helper_suggest(name, near, 4);
-	for (int i = 0; i < n; i++) {
-		size_t l = strlen(hint);
-		snprintf(hint + l, sizeof(hint) - l, "%s'%s'", i ? ", " : "; did you mean ", near[i]);
-	}
-	return insn_error(s, opname, "unknown helper '%s'%s", name, hint);
+	char msg[300];
+	int id = ebpfdsl_helper_id(name);
+	return id >= 0 ? id : insn_error(s, opname, "%s", ebpfdsl_helper_unknown(name, msg, sizeof(msg)));
 }
 
 /* Remembers a map object once, so the program can keep it alive. */

@@ -7,23 +7,15 @@
 /* helper_id(name) -> id | nil, message-with-suggestions */
 static int l_helper_id(lua_State *L)
 {
-	const char *name = luaL_checkstring(L, 1), *near[4];
-	int id = ebpfdsl_helper_id(name), n;
-	luaL_Buffer b;
+	const char *name = luaL_checkstring(L, 1);
+	char msg[300];
+	int id = ebpfdsl_helper_id(name);
 	if (id >= 0) {
 		lua_pushinteger(L, id);
 		return 1;
 	}
 	luaL_pushfail(L);
-	luaL_buffinit(L, &b);
-	lua_pushfstring(L, "unknown helper '%s'", name);
-	luaL_addvalue(&b);
-	n = ebpfdsl_helper_suggest(name, near, 4);
-	for (int i = 0; i < n; i++) {
-		lua_pushfstring(L, "%s'%s'", i ? ", " : "; did you mean ", near[i]);
-		luaL_addvalue(&b);
-	}
-	luaL_pushresult(&b);
+	lua_pushstring(L, ebpfdsl_helper_unknown(name, msg, sizeof(msg)));
 	return 2;
 }
 
