@@ -201,6 +201,10 @@ EBPFDSL_API const struct ebpfdsl_isa_row *ebpfdsl_isa_row(int op);
 EBPFDSL_API int ebpfdsl_isa_lookup(const char *name);
 /* The name of an enum ebpfdsl_shape ("alu", "ldx"), or NULL. */
 EBPFDSL_API const char *ebpfdsl_shape_name(int shape);
+/* The arguments of a shape's DSL word, one letter each ("dx": dst, then
+ * src or imm), or NULL where the word is written out; *in_c (if not NULL)
+ * says whether the word has a C constructor too. */
+EBPFDSL_API const char *ebpfdsl_shape_words(int shape, int *in_c);
 /* Register by name ("r0".."r10", "fp"), or -1. */
 EBPFDSL_API int ebpfdsl_reg_parse(const char *name);
 /* Size by name ("b", "h", "w", "dw"), or -1; and back. */

@@ -75,6 +75,9 @@ struct ebpfdsl__shape {
 	unsigned char r_imm, r_off, r_aux; /* EBPFDSL__R_*: ranges of imm, off, aux */
 	unsigned char regs;     /* EBPFDSL__REGS_* */
 	const char *print;      /* the printer's template (print.c says its % words) */
+	const char *words;      /* the DSL word's arguments, a letter each (lua_ctor.c says
+				   which); NULL: dsl.lua writes the word out */
+	unsigned char c_word;   /* the word is in C too (a constructor, a builder method) */
 };
 extern const struct ebpfdsl__shape ebpfdsl__shapes[];
 

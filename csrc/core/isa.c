@@ -29,61 +29,61 @@ const struct ebpfdsl_isa_row ebpfdsl__isa_rows[] = {
 #define W_DW_ 0x9  /* w, dw */
 #define JUMP_ .slots = 1, .followed = 1
 const struct ebpfdsl__shape ebpfdsl__shapes[] = {
-	[EBPFDSL_SHAPE_ALU] = { "alu", .slots = 1, .req = F_(DST), .one1 = F_(SRC) | F_(IMM),
+	[EBPFDSL_SHAPE_ALU] = { "alu", .words = "dx", .c_word = 1, .slots = 1, .req = F_(DST), .one1 = F_(SRC) | F_(IMM),
 		.enc = E_(SRC, ROW, IMM, ZERO), .r_imm = R_(ALU), .regs = REGS_(CLASS), .print = "%d %O %v" },
-	[EBPFDSL_SHAPE_NEG] = { "neg", .slots = 1, .req = F_(DST), .enc = E_(ZERO, ZERO, ZERO, ZERO),
+	[EBPFDSL_SHAPE_NEG] = { "neg", .words = "d", .slots = 1, .req = F_(DST), .enc = E_(ZERO, ZERO, ZERO, ZERO),
 		.regs = REGS_(CLASS), .print = "%d = -%d" },
 	/* (s32) only to 64 bits */
-	[EBPFDSL_SHAPE_MOVSX] = { "movsx", .slots = 1, .req = F_(DST) | F_(SRC) | F_(BITS), .bits = 0x7, .bits32 = 0x3,
+	[EBPFDSL_SHAPE_MOVSX] = { "movsx", .words = "dsb", .slots = 1, .req = F_(DST) | F_(SRC) | F_(BITS), .bits = 0x7, .bits32 = 0x3,
 		.enc = E_(SRC, BITS, ZERO, ZERO), .regs = REGS_(CLASS), .print = "%d = (s%b)%s" },
-	[EBPFDSL_SHAPE_END] = { "end", .slots = 1, .req = F_(DST) | F_(BITS), .bits = 0xe, .bits32 = 0xe,
+	[EBPFDSL_SHAPE_END] = { "end", .words = "db", .slots = 1, .req = F_(DST) | F_(BITS), .bits = 0xe, .bits32 = 0xe,
 		.enc = E_(ZERO, ZERO, BITS, ZERO), .regs = REGS_(R), .print = "%d = %N%b %d" },
-	[EBPFDSL_SHAPE_JA] = { "ja", JUMP_, .jump = J_(OFF), .grow = G_(GOTOL), .one1 = F_(TARGET) | F_(OFF),
+	[EBPFDSL_SHAPE_JA] = { "ja", .words = "g", .c_word = 1, JUMP_, .jump = J_(OFF), .grow = G_(GOTOL), .one1 = F_(TARGET) | F_(OFF),
 		.enc = E_(ZERO, OFF, ZERO, ZERO), .r_off = R_(JUMP16), .print = "goto %o%@" },
 	/* the 32-bit distance goes in imm */
-	[EBPFDSL_SHAPE_GOTOL] = { "gotol", JUMP_, .jump = J_(OFF), .one1 = F_(TARGET) | F_(OFF),
+	[EBPFDSL_SHAPE_GOTOL] = { "gotol", .words = "g", .c_word = 1, JUMP_, .jump = J_(OFF), .one1 = F_(TARGET) | F_(OFF),
 		.enc = E_(ZERO, ZERO, OFF, ZERO), .r_off = R_(JUMP32), .print = "gotol %o%@" },
-	[EBPFDSL_SHAPE_JCOND] = { "jcond", JUMP_, .jump = J_(OFF), .grow = G_(INVERT), .req = F_(DST),
+	[EBPFDSL_SHAPE_JCOND] = { "jcond", .words = "dxg", .c_word = 1, JUMP_, .jump = J_(OFF), .grow = G_(INVERT), .req = F_(DST),
 		.one1 = F_(SRC) | F_(IMM), .one2 = F_(TARGET) | F_(OFF), .enc = E_(SRC, OFF, IMM, ZERO),
 		.r_imm = R_(IMM), .r_off = R_(JUMP16), .regs = REGS_(CLASS), .print = "if %d %J %V goto %o%@" },
-	[EBPFDSL_SHAPE_CALL] = { "call", .slots = 1, .req = F_(IMM), .enc = E_(ROW, OFF, IMM, ZERO),
+	[EBPFDSL_SHAPE_CALL] = { "call", .words = "h", .c_word = 1, .slots = 1, .req = F_(IMM), .enc = E_(ROW, OFF, IMM, ZERO),
 		.r_imm = R_(HELPER), .print = "call %i%@" },
-	[EBPFDSL_SHAPE_CALL_LOCAL] = { "call_local", JUMP_, .jump = J_(IMM), .one1 = F_(TARGET) | F_(IMM),
+	[EBPFDSL_SHAPE_CALL_LOCAL] = { "call_local", .words = "G", JUMP_, .jump = J_(IMM), .one1 = F_(TARGET) | F_(IMM),
 		.enc = E_(ROW, OFF, IMM, ZERO), .r_imm = R_(CALL), .print = "call %i%@" },
 	/* off: an index into the fd_array of the load, 0 for vmlinux */
 	[EBPFDSL_SHAPE_CALL_KFUNC] = { "call_kfunc", .slots = 1, .req = F_(IMM), .opt = F_(OFF), .unset0 = F_(OFF),
 		.enc = E_(ROW, OFF, IMM, ZERO), .r_imm = R_(BTF), .r_off = R_(FD_IDX), .print = "call %i%@" },
-	[EBPFDSL_SHAPE_EXIT] = { "exit", .slots = 1, .enc = E_(ZERO, ZERO, ZERO, ZERO), .print = "exit" },
-	[EBPFDSL_SHAPE_LDDW] = { "lddw", .slots = 2, .req = F_(DST) | F_(IMM), .enc = E_(ROW, ZERO, IMM, HIGH),
+	[EBPFDSL_SHAPE_EXIT] = { "exit", .words = "", .c_word = 1, .slots = 1, .enc = E_(ZERO, ZERO, ZERO, ZERO), .print = "exit" },
+	[EBPFDSL_SHAPE_LDDW] = { "lddw", .words = "di", .c_word = 1, .slots = 2, .req = F_(DST) | F_(IMM), .enc = E_(ROW, ZERO, IMM, HIGH),
 		.regs = REGS_(R), .print = "%d = %i ll" },
 	/* the pseudo forms print as bpftool does: LLVM has no syntax for them */
-	[EBPFDSL_SHAPE_LD_IMM] = { "ld_imm", .slots = 2, .req = F_(DST) | F_(IMM), .enc = E_(ROW, ZERO, IMM, AUX),
+	[EBPFDSL_SHAPE_LD_IMM] = { "ld_imm", .words = "dm", .slots = 2, .req = F_(DST) | F_(IMM), .enc = E_(ROW, ZERO, IMM, AUX),
 		.r_imm = R_(IMM_ANY), .regs = REGS_(R), .print = "%d = %N[%e]" },
-	[EBPFDSL_SHAPE_LD_MAPV] = { "ld_map_value", .slots = 2, .req = F_(DST) | F_(IMM), .opt = F_(AUX),
+	[EBPFDSL_SHAPE_LD_MAPV] = { "ld_map_value", .words = "dmV", .slots = 2, .req = F_(DST) | F_(IMM), .opt = F_(AUX),
 		.enc = E_(ROW, ZERO, IMM, AUX), .r_imm = R_(IMM_ANY), .r_aux = R_(VALUE_OFF), .regs = REGS_(R),
 		.print = "%d = %N[%e] + %a" },
-	[EBPFDSL_SHAPE_LD_FUNC] = { "ld_func", .slots = 2, .followed = 1, .jump = J_(IMM), .req = F_(DST),
+	[EBPFDSL_SHAPE_LD_FUNC] = { "ld_func", .words = "dG", .slots = 2, .followed = 1, .jump = J_(IMM), .req = F_(DST),
 		.one1 = F_(TARGET) | F_(IMM), .enc = E_(ROW, ZERO, IMM, AUX), .r_imm = R_(CALL), .regs = REGS_(R),
 		.print = "%d = func %j%@" },
-	[EBPFDSL_SHAPE_LD_ABS] = { "ld_abs", .slots = 1, .req = F_(SIZE) | F_(IMM), .sizes = NO_DW_, .size_where = "here",
+	[EBPFDSL_SHAPE_LD_ABS] = { "ld_abs", .words = "zi", .slots = 1, .req = F_(SIZE) | F_(IMM), .sizes = NO_DW_, .size_where = "here",
 		.enc = E_(SRC, ZERO, IMM, ZERO), .r_imm = R_(PKT_OFF), .print = "r0 = *(u%z *)skb[%i]" },
-	[EBPFDSL_SHAPE_LD_IND] = { "ld_ind", .slots = 1, .req = F_(SIZE) | F_(SRC), .opt = F_(IMM), .sizes = NO_DW_,
+	[EBPFDSL_SHAPE_LD_IND] = { "ld_ind", .words = "zsI", .slots = 1, .req = F_(SIZE) | F_(SRC), .opt = F_(IMM), .sizes = NO_DW_,
 		.size_where = "here", .enc = E_(SRC, ZERO, IMM, ZERO), .r_imm = R_(PKT_OFF),
 		.print = "r0 = *(u%z *)skb[%k]" },
-	[EBPFDSL_SHAPE_LDX] = { "ldx", .slots = 1, .req = F_(SIZE) | F_(DST) | F_(SRC), .opt = F_(OFF), .sizes = SIZES_,
+	[EBPFDSL_SHAPE_LDX] = { "ldx", .words = "zdsO", .c_word = 1, .slots = 1, .req = F_(SIZE) | F_(DST) | F_(SRC), .opt = F_(OFF), .sizes = SIZES_,
 		.enc = E_(SRC, OFF, ZERO, ZERO), .r_off = R_(MEM_OFF), .regs = REGS_(SIZE), .print = "%d = *(u%z *)(%m)" },
-	[EBPFDSL_SHAPE_LDSX] = { "ldsx", .slots = 1, .req = F_(SIZE) | F_(DST) | F_(SRC), .opt = F_(OFF),
+	[EBPFDSL_SHAPE_LDSX] = { "ldsx", .words = "zdsO", .c_word = 1, .slots = 1, .req = F_(SIZE) | F_(DST) | F_(SRC), .opt = F_(OFF),
 		.sizes = NO_DW_, .size_where = "here", .enc = E_(SRC, OFF, ZERO, ZERO), .r_off = R_(MEM_OFF),
 		.regs = REGS_(R), .print = "%d = *(s%z *)(%m)" },
-	[EBPFDSL_SHAPE_ST] = { "st", .slots = 1, .req = F_(SIZE) | F_(DST) | F_(IMM), .opt = F_(OFF), .sizes = SIZES_,
+	[EBPFDSL_SHAPE_ST] = { "st", .words = "zdoi", .c_word = 1, .slots = 1, .req = F_(SIZE) | F_(DST) | F_(IMM), .opt = F_(OFF), .sizes = SIZES_,
 		.enc = E_(ZERO, OFF, IMM, ZERO), .r_imm = R_(SIZED), .r_off = R_(MEM_OFF), .print = "*(u%z *)(%M) = %i" },
-	[EBPFDSL_SHAPE_STX] = { "stx", .slots = 1, .req = F_(SIZE) | F_(DST) | F_(SRC), .opt = F_(OFF), .sizes = SIZES_,
+	[EBPFDSL_SHAPE_STX] = { "stx", .words = "zdos", .c_word = 1, .slots = 1, .req = F_(SIZE) | F_(DST) | F_(SRC), .opt = F_(OFF), .sizes = SIZES_,
 		.enc = E_(SRC, OFF, ZERO, ZERO), .r_off = R_(MEM_OFF), .regs = REGS_(SIZE), .print = "*(u%z *)(%M) = %s" },
 	/* the operation is the row's aux, in imm; %A picks its form */
-	[EBPFDSL_SHAPE_ATOMIC] = { "atomic", .slots = 1, .req = F_(SIZE) | F_(DST) | F_(SRC), .opt = F_(OFF),
+	[EBPFDSL_SHAPE_ATOMIC] = { "atomic", .words = "zdos", .slots = 1, .req = F_(SIZE) | F_(DST) | F_(SRC), .opt = F_(OFF),
 		.sizes = W_DW_, .size_where = "for atomics", .enc = E_(SRC, OFF, ROW, ZERO), .r_off = R_(MEM_OFF),
 		.regs = REGS_(SIZE), .print = "%A" },
-	[EBPFDSL_SHAPE_MAY_GOTO] = { "may_goto", .slots = 1, .jump = J_(OFF), .grow = G_(NEVER),
+	[EBPFDSL_SHAPE_MAY_GOTO] = { "may_goto", .words = "g", .slots = 1, .jump = J_(OFF), .grow = G_(NEVER),
 		.one1 = F_(TARGET) | F_(OFF), .enc = E_(ZERO, OFF, ZERO, ZERO), .r_off = R_(JUMP16),
 		.print = "may_goto %o%@" },
 	/* imm: two 16-bit address space numbers, src_as | dst_as << 16 */
@@ -92,10 +92,10 @@ const struct ebpfdsl__shape ebpfdsl__shapes[] = {
 		.print = "%d = addr_space_cast(%s, %h, %l)" },
 	/* LLVM 19 has no syntax for these two; this is LLVM 21's, where the
 	 * value register is a w register below 64 bits, as for ldx and stx */
-	[EBPFDSL_SHAPE_LOAD_ACQ] = { "load_acquire", .slots = 1, .req = F_(SIZE) | F_(DST) | F_(SRC), .opt = F_(OFF),
+	[EBPFDSL_SHAPE_LOAD_ACQ] = { "load_acquire", .words = "zdsO", .slots = 1, .req = F_(SIZE) | F_(DST) | F_(SRC), .opt = F_(OFF),
 		.sizes = SIZES_, .enc = E_(SRC, OFF, ROW, ZERO), .r_off = R_(MEM_OFF), .regs = REGS_(SIZE),
 		.print = "%d = load_acquire((u%z *)(%m))" },
-	[EBPFDSL_SHAPE_STORE_REL] = { "store_release", .slots = 1, .req = F_(SIZE) | F_(DST) | F_(SRC), .opt = F_(OFF),
+	[EBPFDSL_SHAPE_STORE_REL] = { "store_release", .words = "zdos", .slots = 1, .req = F_(SIZE) | F_(DST) | F_(SRC), .opt = F_(OFF),
 		.sizes = SIZES_, .enc = E_(SRC, OFF, ROW, ZERO), .r_off = R_(MEM_OFF), .regs = REGS_(SIZE),
 		.print = "store_release((u%z *)(%M), %s)" },
 	/* the opcode is op->code; whether it jumps, the opcode tells */
@@ -150,6 +150,15 @@ const struct ebpfdsl__range ebpfdsl__ranges[] = {
 const char *ebpfdsl_shape_name(int shape)
 {
 	return shape >= 0 && shape <= EBPFDSL_SHAPE_RAW ? ebpfdsl__shapes[shape].name : NULL;
+}
+
+const char *ebpfdsl_shape_words(int shape, int *in_c)
+{
+	if (shape < 0 || shape > EBPFDSL_SHAPE_RAW)
+		return NULL;
+	if (in_c)
+		*in_c = ebpfdsl__shapes[shape].c_word;
+	return ebpfdsl__shapes[shape].words;
 }
 
 const char *ebpfdsl__field_name(unsigned bit)

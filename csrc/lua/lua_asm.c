@@ -562,7 +562,6 @@ static int l_assemble(lua_State *L)
 
 static const luaL_Reg asm_functions[] = {
 	{ "assemble", l_assemble },
-	{ "word_sigs", ebpfdsl_lua_word_sigs },
 	{ NULL, NULL },
 };
 

@@ -61,10 +61,6 @@ void ebpfdsl_lua_asm_emit(lua_State *L, ebpfdsl_asm *a, int idx, int maps, int *
  * {[slot] = name}, the list of maps (from the table at maps). */
 void ebpfdsl_lua_asm_results(lua_State *L, ebpfdsl_asm *a, int maps, int nmaps);
 
-/* The arguments a C word of row `op` takes (lua_ctor.c), one letter
- * each, or NULL: the Lua word builds it. */
-const char *ebpfdsl_lua_word_sig(int op);
-
 /* The arguments of a C word, as its letters say: what each takes (kind)
  * and the field it fills (key), for lua_ctor.c. */
 struct word_sig {
@@ -82,9 +78,7 @@ int ebpfdsl_lua_word_prepare(int op, struct word_sig *sig);
 int ebpfdsl_lua_word_args(lua_State *L, const struct names *n, const struct word_sig *sig, int base,
 			  struct ebpfdsl_op *o);
 
-/* core.constructors(words) (lua_ctor.c): the DSL words in C;
- * core.word_sigs(): the letters each takes. */
+/* core.constructors(words) (lua_ctor.c): the DSL words in C. */
 int ebpfdsl_lua_constructors(lua_State *L);
-int ebpfdsl_lua_word_sigs(lua_State *L);
 
 #endif

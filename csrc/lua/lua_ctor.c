@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* The DSL's common words in C, one per ISA row of a shape SIGS holds: the
+/* The DSL's common words in C, one per ISA row whose shape says so: the
  * arguments each takes, read once (ebpfdsl_lua_word_args) for both the
  * constructors here (the plain tables dsl.lua's words build, without a Lua
  * frame) and the builder's methods (lua_builder.c, no table at all). */
@@ -7,40 +7,12 @@
 #include <string.h>
 #include "lua_asm.h"
 
-/* The arguments of a shape's words, in order, one letter each: the one
- * place that says so. dsl.lua makes its Lua words from these (its
- * LETTERS check each), the C words and builder methods read them here.
- * d dst, s src (registers); z size; o off, O off or nothing (0), i imm,
- * I imm or nothing, b bits, V value_offset or nothing (integers); x src
- * or imm; g target or off, G target or imm; h a helper; m a map or its fd
- * where the row's pseudo source is a map's (aux 1 or 2), else an integer.
- * NULL: the Lua word is written out (call_kfunc, addr_space_cast, raw).
- * c: the common words, in C too (a C constructor and builder method);
- * the others are Lua's alone, and a builder calls them. */
-static const struct {
-	const char *args;
-	unsigned char c;
-} SIGS[] = {
-	[EBPFDSL_SHAPE_ALU] = { "dx", 1 },          [EBPFDSL_SHAPE_NEG] = { "d", 0 },
-	[EBPFDSL_SHAPE_MOVSX] = { "dsb", 0 },       [EBPFDSL_SHAPE_END] = { "db", 0 },
-	[EBPFDSL_SHAPE_JA] = { "g", 1 },            [EBPFDSL_SHAPE_GOTOL] = { "g", 1 },
-	[EBPFDSL_SHAPE_MAY_GOTO] = { "g", 0 },      [EBPFDSL_SHAPE_JCOND] = { "dxg", 1 },
-	[EBPFDSL_SHAPE_CALL] = { "h", 1 },          [EBPFDSL_SHAPE_CALL_LOCAL] = { "G", 0 },
-	[EBPFDSL_SHAPE_CALL_KFUNC] = { NULL, 0 },   [EBPFDSL_SHAPE_EXIT] = { "", 1 },
-	[EBPFDSL_SHAPE_LDDW] = { "di", 1 },         [EBPFDSL_SHAPE_LD_IMM] = { "dm", 0 },
-	[EBPFDSL_SHAPE_LD_MAPV] = { "dmV", 0 },     [EBPFDSL_SHAPE_LD_FUNC] = { "dG", 0 },
-	[EBPFDSL_SHAPE_LD_ABS] = { "zi", 0 },       [EBPFDSL_SHAPE_LD_IND] = { "zsI", 0 },
-	[EBPFDSL_SHAPE_LDX] = { "zdsO", 1 },        [EBPFDSL_SHAPE_LDSX] = { "zdsO", 1 },
-	[EBPFDSL_SHAPE_ST] = { "zdoi", 1 },         [EBPFDSL_SHAPE_STX] = { "zdos", 1 },
-	[EBPFDSL_SHAPE_ATOMIC] = { "zdos", 0 },     [EBPFDSL_SHAPE_ADDR_SPACE_CAST] = { NULL, 0 },
-	[EBPFDSL_SHAPE_LOAD_ACQ] = { "zdsO", 0 },   [EBPFDSL_SHAPE_STORE_REL] = { "zdos", 0 },
-	[EBPFDSL_SHAPE_RAW] = { NULL, 0 },
-};
-
-const char *ebpfdsl_lua_word_sig(int op)
-{
-	return SIGS[ebpfdsl_isa_row(op)->shape].args;
-}
+/* The letters of a word's arguments (the shape rows' words, isa.c): d dst,
+ * s src (registers); z size; o off, O off or nothing (0), i imm, I imm or
+ * nothing, b bits, V value_offset or nothing (integers); x src or imm; g
+ * target or off, G target or imm; h a helper; m a map or its fd where the
+ * row's pseudo source is a map's (aux 1 or 2), else an integer. dsl.lua
+ * makes its Lua words from the same rows (core.isa()'s words). */
 
 /* The fields of the tables, by what lua_asm.c calls them. */
 static const char *const KEYS[] = { "op", "dst", "src", "imm", "off", "size", "bits", "target", "helper",
@@ -61,8 +33,9 @@ static const struct letter {
 
 int ebpfdsl_lua_word_prepare(int op, struct word_sig *sig)
 {
-	const char *c = ebpfdsl_lua_word_sig(op);
-	if (!SIGS[ebpfdsl_isa_row(op)->shape].c)
+	int in_c;
+	const char *c = ebpfdsl_shape_words(ebpfdsl_isa_row(op)->shape, &in_c);
+	if (!c || !in_c)
 		return 0;
 	sig->op = op;
 	for (sig->n = 0; c[sig->n]; sig->n++) {
@@ -263,20 +236,6 @@ static void add(lua_State *L, const struct names *n, const char *name, const str
 		lua_pushstring(L, KEYS[k]);
 	lua_pushcclosure(L, fn, UP_KEYS - 1 + C_COUNT);
 	lua_setfield(L, 1, name);
-}
-
-/* word_sigs() -> {[mnemonic] = letters} for the rows that have them: what
- * dsl.lua makes its Lua words from */
-int ebpfdsl_lua_word_sigs(lua_State *L)
-{
-	lua_newtable(L);
-	for (int op = 0; op < EBPFDSL_OP_COUNT_; op++) {
-		if (!ebpfdsl_lua_word_sig(op))
-			continue;
-		lua_pushstring(L, ebpfdsl_lua_word_sig(op));
-		lua_setfield(L, -2, ebpfdsl_isa_row(op)->name);
-	}
-	return 1;
 }
 
 /* constructors(words): replaces the words the C side has a signature

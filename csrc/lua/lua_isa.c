@@ -52,10 +52,12 @@ static int l_isa(lua_State *L)
 	lua_createtable(L, EBPFDSL_OP_COUNT_, 0);
 	for (int i = 0; i < EBPFDSL_OP_COUNT_; i++) {
 		const struct ebpfdsl_isa_row *row = ebpfdsl_isa_row(i);
-		lua_createtable(L, 0, 5);
+		lua_createtable(L, 0, 6);
 		ebpfdsl_lua_set_str(L, "name", row->name);
 		ebpfdsl_lua_set_int(L, "code", row->code);
 		ebpfdsl_lua_set_str(L, "shape", ebpfdsl_shape_name(row->shape));
+		if (ebpfdsl_shape_words(row->shape, NULL)) /* the word's arguments (lua_ctor.c) */
+			ebpfdsl_lua_set_str(L, "words", ebpfdsl_shape_words(row->shape, NULL));
 		ebpfdsl_lua_set_int(L, "aux", row->aux);
 		ebpfdsl_lua_set_int(L, "cpu", row->cpu);
 		lua_rawseti(L, -2, i + 1);

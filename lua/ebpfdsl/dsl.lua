@@ -16,8 +16,8 @@ local blame, argerr, int = check.blame, check.argerr, check.int
 
 -- =====================================================================
 -- The words, one per row of the ISA table (core.isa()), made from the
--- arguments its shape takes (core.word_sigs(), one letter each, kept in
--- csrc/lua/lua_ctor.c with the C words that read them): LETTERS says how
+-- arguments its shape takes (row.words, one letter each, from the shape
+-- rows in csrc/core/isa.c; lua_ctor.c's C words read them too): LETTERS says how
 -- a letter is checked and stored in the instruction table.
 -- =====================================================================
 
@@ -131,9 +131,8 @@ function SPECIAL.raw(name)
   return word(name, { integer "code", optint "dst", optint "src", optint "off", optint "imm" })
 end
 
-local SIGS = core.word_sigs()
 for _, row in ipairs(core.isa()) do
-  local sig = SIGS[row.name]
+  local sig = row.words
   if sig then
     local args = {}
     for c in sig:gmatch(".") do
