@@ -685,6 +685,18 @@ EBPFDSL_API size_t ebpfdsl_layout_value_len(const struct ebpfdsl_layout_field *f
 EBPFDSL_API int ebpfdsl_layout__decode(const ebpfdsl_layout *l, const void *buf, size_t len,
 				       const struct ebpfdsl_layout_visitor *v, void *ctx);
 
+/* How many records of l the len bytes of a buffer hold from offset off,
+ * stride bytes apart: *want, or when want is NULL as many as fit. -1 with
+ * `err` saying why (a negative offset or count, a stride below 1, fewer
+ * records than wanted). */
+EBPFDSL_API int64_t ebpfdsl_layout__records(const ebpfdsl_layout *l, size_t len, int64_t off, int64_t stride,
+					    const int64_t *want, char *err, size_t errlen);
+/* Does `key` of a table given for l name one of its value fields? 0, or
+ * -EINVAL (padding) or -ENOENT (no such field, the fields listed) with
+ * `err` naming prefix..key. */
+EBPFDSL_API int ebpfdsl_layout__check_key(const ebpfdsl_layout *l, const char *prefix, const char *key,
+					  char *err, size_t errlen);
+
 /* Where an encode takes its values. Each callback returns 1 with the
  * value, 0 when it is absent (its bytes stay zero), or a negative errno
  * to stop the encode. `bytes` may also return 2 for a u8 array given
