@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "lua_layout.h"
+#include "lua_opts.h"
 
 struct layout *ebpfdsl_lua_layout_check(lua_State *L, int idx)
 {
@@ -161,6 +162,11 @@ static void set_objects(lua_State *L, int idx, int nested)
 	lua_setiuservalue(L, idx, 3);
 }
 
+static const struct ebpfdsl_lua_opt OPTS[] = {
+	EBPFDSL_OPT_BOOL(struct ebpfdsl_layout_opts, "packed", packed),
+	EBPFDSL_OPT_END,
+};
+
 static int l_layout(lua_State *L)
 {
 	const char *name = luaL_checkstring(L, 1);
@@ -169,20 +175,7 @@ static int l_layout(lua_State *L)
 	lua_Integer n;
 
 	luaL_checktype(L, 2, LUA_TTABLE);
-	if (!lua_isnoneornil(L, 3)) {
-		luaL_checktype(L, 3, LUA_TTABLE);
-		lua_pushnil(L);
-		while (lua_next(L, 3)) {
-			if (lua_type(L, -2) != LUA_TSTRING || strcmp(lua_tostring(L, -2), "packed"))
-				return luaL_error(L, "layout '%s': unknown option '%s' (options: packed)", name,
-						  lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "?");
-			lua_pop(L, 1);
-		}
-		lua_pushliteral(L, "packed"); /* read raw, as the keys were */
-		lua_rawget(L, 3);
-		opts.packed = lua_toboolean(L, -1);
-		lua_pop(L, 1);
-	}
+	ebpfdsl_lua_opts_read(L, 3, lua_pushfstring(L, "layout '%s'", name), OPTS, &opts);
 	lua_settop(L, 2);
 	u = lua_newuserdatauv(L, sizeof(*u), EBPFDSL_LAYOUT_UV); /* 3 */
 	u->l = NULL;
