@@ -613,6 +613,9 @@ EBPFDSL_API int ebpfdsl_layout__add_struct(ebpfdsl_layout *l, const char *name, 
 					   size_t count);
 /* Appends `bytes` of explicit padding, aligned to 1. */
 EBPFDSL_API int ebpfdsl_layout__add_pad(ebpfdsl_layout *l, const char *name, size_t bytes);
+/* Appends a field by its type's name ("u32", "char", "pad": count bytes
+ * of padding); an unknown name is kept as the error, the names listed. */
+EBPFDSL_API int ebpfdsl_layout__add_typed(ebpfdsl_layout *l, const char *name, const char *type, size_t count);
 /* The first error met while building, or NULL. */
 EBPFDSL_API const char *ebpfdsl_layout__error(const ebpfdsl_layout *l);
 

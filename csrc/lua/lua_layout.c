@@ -34,15 +34,6 @@ static int layout_gc(lua_State *L)
  * Building: core.layout(name, fields, opts)
  * --------------------------------------------------------------------- */
 
-static void type_list(luaL_Buffer *b)
-{
-	for (int t = 0; t < EBPFDSL_TYPE_STRUCT; t++) {
-		luaL_addstring(b, t ? ", " : "");
-		luaL_addstring(b, ebpfdsl_type_name(t));
-	}
-	luaL_addstring(b, " or a layout");
-}
-
 static int build_failed(lua_State *L, const char *name, struct layout *u)
 {
 	return luaL_error(L, "layout '%s': %s", name, ebpfdsl_layout__error(u->l));
@@ -78,20 +69,7 @@ static void add_entry(lua_State *L, struct layout *u, const char *lname, int lis
 			   (int)lua_rawlen(L, -2));
 	lua_rawgeti(L, -2, 2);
 	if (lua_type(L, -1) == LUA_TSTRING) {
-		const char *tname = lua_tostring(L, -1);
-		int type = ebpfdsl_type_parse(tname);
-		if (type < 0 || type == EBPFDSL_TYPE_STRUCT) {
-			luaL_Buffer b;
-			luaL_buffinit(L, &b);
-			type_list(&b);
-			luaL_pushresult(&b);
-			luaL_error(L, "layout '%s': field '%s': unknown type '%s' (types: %s)", lname, fname, tname,
-				   lua_tostring(L, -1));
-		}
-		if (type == EBPFDSL_TYPE_PAD)
-			r = ebpfdsl_layout__add_pad(u->l, fname, count ? count : 1);
-		else
-			r = ebpfdsl_layout__add_field(u->l, fname, type, count);
+		r = ebpfdsl_layout__add_typed(u->l, fname, lua_tostring(L, -1), count);
 	} else {
 		struct layout *sub = luaL_testudata(L, -1, EBPFDSL_LAYOUT_CLASS);
 		if (!sub || !sub->l) {
