@@ -85,15 +85,35 @@ static void add_entry(lua_State *L, struct layout *u, const char *lname, int lis
 	lua_pop(L, 3);
 }
 
+/* Copies the pairs of user value uv of each Layout in `nested` into the
+ * table on top; for uv 3 (objects), each Layout itself too, by pointer. */
+static void merge_nested(lua_State *L, int nested, int uv)
+{
+	int map = lua_gettop(L);
+	lua_pushnil(L);
+	while (lua_next(L, nested)) {
+		lua_getiuservalue(L, -1, uv);
+		lua_pushnil(L);
+		while (lua_next(L, -2)) {
+			lua_pushvalue(L, -2);
+			lua_insert(L, -2);
+			lua_rawset(L, map);
+		}
+		lua_pop(L, 1);
+		if (uv == 3)
+			lua_rawsetp(L, map, ((struct layout *)lua_touserdata(L, -1))->l);
+		else
+			lua_pop(L, 1);
+	}
+}
+
 /* User value 2 of the layout at idx: {[light userdata of each layout in
  * its tree] = {field names in order}}; `nested` holds the nested
  * Layout objects, whose maps are merged in. Counts nvalues too. */
 static void set_names(lua_State *L, struct layout *u, int idx, int nested)
 {
 	size_t n = ebpfdsl_layout__field_count(u->l);
-	int map;
 	lua_newtable(L);
-	map = lua_gettop(L);
 	lua_createtable(L, (int)n, 0);
 	for (size_t i = 0; i < n; i++) {
 		struct ebpfdsl_layout_field f;
@@ -103,17 +123,7 @@ static void set_names(lua_State *L, struct layout *u, int idx, int nested)
 		lua_rawseti(L, -2, (lua_Integer)i + 1);
 	}
 	lua_rawsetp(L, -2, u->l);
-	lua_pushnil(L);
-	while (lua_next(L, nested)) {
-		lua_getiuservalue(L, -1, 2);
-		lua_pushnil(L);
-		while (lua_next(L, -2)) {
-			lua_pushvalue(L, -2);
-			lua_insert(L, -2);
-			lua_rawset(L, map);
-		}
-		lua_pop(L, 2);
-	}
+	merge_nested(L, nested, 2);
 	lua_setiuservalue(L, idx, 2);
 }
 
@@ -121,22 +131,8 @@ static void set_names(lua_State *L, struct layout *u, int idx, int nested)
  * its C pointer, from `nested` and from their own user values 3. */
 static void set_objects(lua_State *L, int idx, int nested)
 {
-	int map;
 	lua_newtable(L);
-	map = lua_gettop(L);
-	lua_pushnil(L);
-	while (lua_next(L, nested)) {
-		struct layout *sub = lua_touserdata(L, -1);
-		lua_getiuservalue(L, -1, 3);
-		lua_pushnil(L);
-		while (lua_next(L, -2)) {
-			lua_pushvalue(L, -2);
-			lua_insert(L, -2);
-			lua_rawset(L, map);
-		}
-		lua_pop(L, 1);
-		lua_rawsetp(L, map, sub->l); /* the nested Layout itself */
-	}
+	merge_nested(L, nested, 3);
 	lua_setiuservalue(L, idx, 3);
 }
 
