@@ -683,6 +683,20 @@ EBPFDSL_API int ebpfdsl_layout_value_kind(const struct ebpfdsl_layout_field *f);
 /* The length of a TEXT or BYTES value of field f whose bytes are at p. */
 EBPFDSL_API size_t ebpfdsl_layout_value_len(const struct ebpfdsl_layout_field *f, const void *p);
 
+/* A top-level value of a record, for a decoder's own loop over a layout
+ * whose values do not nest (one row per value, pushed by its kind). */
+struct ebpfdsl_layout_row {
+	uint32_t off;   /* bytes from the start of the record */
+	uint32_t len;   /* TEXT (1 for a char) and BYTES: the bytes it spans */
+	uint32_t field; /* its field's index (padding counted) */
+	uint8_t kind;   /* enum ebpfdsl_layout_value */
+	uint8_t type;   /* EBPFDSL_TYPE_* */
+};
+/* Fills up to n rows with l's top-level values, padding skipped; returns
+ * how many there are, and sets *nested when one of them is NESTED. */
+EBPFDSL_API size_t ebpfdsl_layout__rows(const ebpfdsl_layout *l, struct ebpfdsl_layout_row *rows, size_t n,
+					int *nested);
+
 /* Walks the values of one record at buf (len bytes, at least the
  * layout's size, else -EMSGSIZE). Returns 0 or what a callback returned. */
 EBPFDSL_API int ebpfdsl_layout__decode(const ebpfdsl_layout *l, const void *buf, size_t len,

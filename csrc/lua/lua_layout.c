@@ -183,7 +183,10 @@ static int l_layout(lua_State *L)
 	lua_settop(L, 4);
 	set_names(L, u, 3, 4);
 	set_objects(L, 3, 4);
-	ebpfdsl_lua_layout_flatten(L, u);
+	u->flat = malloc((u->nvalues ? u->nvalues : 1) * sizeof(*u->flat));
+	if (!u->flat)
+		return luaL_error(L, "layout '%s': out of memory", name);
+	ebpfdsl_layout__rows(u->l, u->flat, u->nvalues, &u->nested);
 	lua_settop(L, 3);
 	return 1;
 }

@@ -17,31 +17,9 @@
  * Decode, flat: one loop over the top-level values
  * --------------------------------------------------------------------- */
 
-void ebpfdsl_lua_layout_flatten(lua_State *L, struct layout *u)
-{
-	size_t n = ebpfdsl_layout__field_count(u->l), k = 0;
-	u->flat = malloc((u->nvalues ? u->nvalues : 1) * sizeof(*u->flat));
-	if (!u->flat)
-		luaL_error(L, "layout '%s': out of memory", ebpfdsl_layout__name(u->l));
-	u->nested = 0;
-	for (size_t i = 0; i < n; i++) {
-		struct ebpfdsl_layout_field f;
-		ebpfdsl_layout__field(u->l, i, &f);
-		if (f.type == EBPFDSL_TYPE_PAD)
-			continue;
-		u->flat[k].off = (uint32_t)f.offset; /* layouts stay below 1 GiB */
-		u->flat[k].len = f.count ? (uint32_t)f.count : 1;
-		u->flat[k].key = (int)i + 1;
-		u->flat[k].kind = (uint8_t)ebpfdsl_layout_value_kind(&f);
-		u->flat[k].type = (uint8_t)f.type;
-		u->nested |= u->flat[k].kind == EBPFDSL_LAYOUT_VALUE_NESTED;
-		k++;
-	}
-}
-
 /* The value of a flat field of the record at rec, as the visitor would
  * give it. */
-static void push_flat(lua_State *L, const struct flat_value *v, const uint8_t *rec)
+static void push_flat(lua_State *L, const struct ebpfdsl_layout_row *v, const uint8_t *rec)
 {
 	const uint8_t *p = rec + v->off, *nul;
 	switch (v->kind) {
@@ -69,7 +47,7 @@ static void fill_flat(lua_State *L, const struct layout *u, int keys, int first,
 		if (first)
 			lua_pushvalue(L, first + (int)i);
 		else
-			lua_rawgeti(L, keys, u->flat[i].key);
+			lua_rawgeti(L, keys, (lua_Integer)u->flat[i].field + 1);
 		push_flat(L, &u->flat[i], p);
 		lua_rawset(L, -3);
 	}
@@ -241,7 +219,7 @@ void ebpfdsl_lua_decoder_init(lua_State *L, int idx, struct ebpfdsl_lua_decoder 
 	luaL_checkstack(L, d->nvalues + LUA_MINSTACK, "layout has too many fields");
 	d->first = d->keys + 1;
 	for (size_t i = 0; i < u->nvalues; i++)
-		lua_rawgeti(L, d->keys, u->flat[i].key);
+		lua_rawgeti(L, d->keys, (lua_Integer)u->flat[i].field + 1);
 }
 
 void ebpfdsl_lua_decode(lua_State *L, const struct ebpfdsl_lua_decoder *d, const void *p, size_t len, int into)
@@ -299,7 +277,7 @@ void ebpfdsl_lua_decode_columns(lua_State *L, const struct ebpfdsl_lua_decoder *
 		return;
 	}
 	for (size_t i = 0; i < u->nvalues; i++) {
-		const struct flat_value *v = &u->flat[i];
+		const struct ebpfdsl_layout_row *v = &u->flat[i];
 		ebpfdsl_lua_decoder_name(L, d, (int)i);
 		push_packer(L);
 		for (size_t k = 0; k < n; k++)
@@ -311,7 +289,7 @@ void ebpfdsl_lua_decode_columns(lua_State *L, const struct ebpfdsl_lua_decoder *
 
 void ebpfdsl_lua_decoder_name(lua_State *L, const struct ebpfdsl_lua_decoder *d, int i)
 {
-	lua_rawgeti(L, d->keys, d->u->flat[i].key);
+	lua_rawgeti(L, d->keys, (lua_Integer)d->u->flat[i].field + 1);
 }
 
 /* E:decode(bytes[, offset[, into]]) -> table; offset counts bytes from
