@@ -620,6 +620,9 @@ EBPFDSL_API int ebpfdsl_layout__add_struct(ebpfdsl_layout *l, const char *name, 
 					   size_t count);
 /* Appends `bytes` of explicit padding, aligned to 1. */
 EBPFDSL_API int ebpfdsl_layout__add_pad(ebpfdsl_layout *l, const char *name, size_t bytes);
+/* Appends a field by its type's name ("u32", "char", "pad": count bytes
+ * of padding); an unknown name is kept as the error, the names listed. */
+EBPFDSL_API int ebpfdsl_layout__add_typed(ebpfdsl_layout *l, const char *name, const char *type, size_t count);
 /* The first error met while building, or NULL. */
 EBPFDSL_API const char *ebpfdsl_layout__error(const ebpfdsl_layout *l);
 
@@ -687,10 +690,36 @@ EBPFDSL_API int ebpfdsl_layout_value_kind(const struct ebpfdsl_layout_field *f);
 /* The length of a TEXT or BYTES value of field f whose bytes are at p. */
 EBPFDSL_API size_t ebpfdsl_layout_value_len(const struct ebpfdsl_layout_field *f, const void *p);
 
+/* A top-level value of a record, for a decoder's own loop over a layout
+ * whose values do not nest (one row per value, pushed by its kind). */
+struct ebpfdsl_layout_row {
+	uint32_t off;   /* bytes from the start of the record */
+	uint32_t len;   /* TEXT (1 for a char) and BYTES: the bytes it spans */
+	uint32_t field; /* its field's index (padding counted) */
+	uint8_t kind;   /* enum ebpfdsl_layout_value */
+	uint8_t type;   /* EBPFDSL_TYPE_* */
+};
+/* Fills up to n rows with l's top-level values, padding skipped; returns
+ * how many there are, and sets *nested when one of them is NESTED. */
+EBPFDSL_API size_t ebpfdsl_layout__rows(const ebpfdsl_layout *l, struct ebpfdsl_layout_row *rows, size_t n,
+					int *nested);
+
 /* Walks the values of one record at buf (len bytes, at least the
  * layout's size, else -EMSGSIZE). Returns 0 or what a callback returned. */
 EBPFDSL_API int ebpfdsl_layout__decode(const ebpfdsl_layout *l, const void *buf, size_t len,
 				       const struct ebpfdsl_layout_visitor *v, void *ctx);
+
+/* How many records of l the len bytes of a buffer hold from offset off,
+ * stride bytes apart: *want, or when want is NULL as many as fit. -1 with
+ * `err` saying why (a negative offset or count, a stride below 1, fewer
+ * records than wanted). */
+EBPFDSL_API int64_t ebpfdsl_layout__records(const ebpfdsl_layout *l, size_t len, int64_t off, int64_t stride,
+					    const int64_t *want, char *err, size_t errlen);
+/* Does `key` of a table given for l name one of its value fields? 0, or
+ * -EINVAL (padding) or -ENOENT (no such field, the fields listed) with
+ * `err` naming prefix..key. */
+EBPFDSL_API int ebpfdsl_layout__check_key(const ebpfdsl_layout *l, const char *prefix, const char *key,
+					  char *err, size_t errlen);
 
 /* Where an encode takes its values. Each callback returns 1 with the
  * value, 0 when it is absent (its bytes stay zero), or a negative errno

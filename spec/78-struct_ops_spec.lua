@@ -163,6 +163,12 @@ describe("struct_ops", function()
     assert.equal(string.pack("<I2I2I4", 2, 0x3412, 0x0100007f) .. string.rep("\0", 8), bytes)
     assert.same({ sin_family = 2, sin_port = 0x3412, sin_addr = { s_addr = 0x0100007f }, __pad = string.rep("\0", 8) },
       b:decode("sockaddr_in", bytes))
+    -- bitfields land where TCP puts them on the wire: data offset in the
+    -- high nibble of byte 12, SYN (0x02) and ACK (0x10) in byte 13
+    local tcp = b:encode("struct tcphdr", { doff = 5, syn = 1, ack = 1 })
+    assert.equal(string.rep("\0", 12) .. "\x50\x12" .. string.rep("\0", 6), tcp)
+    local th = b:decode("tcphdr", tcp)
+    assert.same({ 5, 1, 1, 0, 0 }, { th.doff, th.syn, th.ack, th.fin, th.res1 })
     -- over given bytes: what the value leaves out keeps them
     assert.equal(string.pack("<I2I2I4", 10, 0x3412, 0x0100007f) .. string.rep("\0", 8),
       b:encode("struct sockaddr_in", { sin_family = 10 }, bytes))

@@ -262,6 +262,21 @@ int ebpfdsl_layout__add_pad(ebpfdsl_layout *l, const char *name, size_t bytes)
 	return add(l, name, EBPFDSL_TYPE_PAD, bytes, 1, 1, NULL);
 }
 
+int ebpfdsl_layout__add_typed(ebpfdsl_layout *l, const char *name, const char *type, size_t count)
+{
+	int t = ebpfdsl_type_parse(type);
+	char list[256] = "";
+	if (t == EBPFDSL_TYPE_PAD)
+		return ebpfdsl_layout__add_pad(l, name, count ? count : 1);
+	if (t >= 0 && t < EBPFDSL_TYPE_PAD)
+		return ebpfdsl_layout__add_field(l, name, t, count);
+	for (int i = 0; i < EBPFDSL_TYPE_STRUCT; i++) {
+		strncat(list, i ? ", " : "", sizeof(list) - strlen(list) - 1);
+		strncat(list, ebpfdsl_type_name(i), sizeof(list) - strlen(list) - 1);
+	}
+	return fail(l, "field '%s': unknown type '%s' (types: %s or a layout)", name ? name : "", type, list);
+}
+
 int ebpfdsl_layout__add_struct(ebpfdsl_layout *l, const char *name, ebpfdsl_layout *sub, size_t count)
 {
 	const ebpfdsl_layout *clash;

@@ -108,6 +108,24 @@ int ebpfdsl_layout_value_kind(const struct ebpfdsl_layout_field *f)
 	return f->type == EBPFDSL_TYPE_BOOL ? EBPFDSL_LAYOUT_VALUE_BOOL : EBPFDSL_LAYOUT_VALUE_INT;
 }
 
+size_t ebpfdsl_layout__rows(const ebpfdsl_layout *l, struct ebpfdsl_layout_row *rows, size_t n, int *nested)
+{
+	size_t k = 0;
+	*nested = 0;
+	for (size_t i = 0; i < l->nfields; i++) {
+		const struct ebpfdsl_layout_field *f = &l->fields[i];
+		int kind = ebpfdsl_layout_value_kind(f);
+		if (kind == EBPFDSL_LAYOUT_VALUE_NONE)
+			continue;
+		*nested |= kind == EBPFDSL_LAYOUT_VALUE_NESTED;
+		if (k < n) /* layouts stay below 1 GiB: offsets fit */
+			rows[k] = (struct ebpfdsl_layout_row){ (uint32_t)f->offset, f->count ? (uint32_t)f->count : 1,
+							      (uint32_t)i, (uint8_t)kind, (uint8_t)f->type };
+		k++;
+	}
+	return k;
+}
+
 size_t ebpfdsl_layout_value_len(const struct ebpfdsl_layout_field *f, const void *p)
 {
 	size_t n = f->count ? f->count : 1;

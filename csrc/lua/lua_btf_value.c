@@ -7,6 +7,7 @@
 #include <string.h>
 #include <linux/btf.h>
 #include "lua_btf_value.h"
+#include "../core/scalar_bits.h"
 
 /* Nesting deeper than any compiler writes: crafted BTF stops here. */
 #define MAX_DEPTH 32
@@ -68,79 +69,56 @@ static int byte_kind(const struct ebpfdsl_btf_type *e)
 }
 
 /* ---------------------------------------------------------------------
- * scalars, little or big endian as the host is (objects are built for it)
+ * scalars: ints, enums and bitfields are integers of some bits, read and
+ * written by the core (scalar_bits.c), host byte order (objects are
+ * built for the host)
  * --------------------------------------------------------------------- */
 
-static uint64_t load_uint(const unsigned char *p, uint32_t size)
+/* An int's or an enum's sign */
+static int is_signed(const struct ebpfdsl_btf_type *t)
 {
-	uint8_t u8;
-	uint16_t u16;
-	uint32_t u32;
-	uint64_t u64 = 0;
-	switch (size) {
-	case 1: memcpy(&u8, p, 1); return u8;
-	case 2: memcpy(&u16, p, 2); return u16;
-	case 4: memcpy(&u32, p, 4); return u32;
-	default: memcpy(&u64, p, 8); return u64;
-	}
+	return t->kind == BTF_KIND_INT ? (t->int_encoding & BTF_INT_SIGNED) != 0 : t->kflag;
 }
 
-static void store_uint(unsigned char *p, uint32_t size, uint64_t v)
+/* The sign of a bitfield's type */
+static int type_signed(struct walk *w, uint32_t id)
 {
-	uint8_t u8 = (uint8_t)v;
-	uint16_t u16 = (uint16_t)v;
-	uint32_t u32 = (uint32_t)v;
-	switch (size) {
-	case 1: memcpy(p, &u8, 1); break;
-	case 2: memcpy(p, &u16, 2); break;
-	case 4: memcpy(p, &u32, 4); break;
-	default: memcpy(p, &v, 8); break;
-	}
+	struct ebpfdsl_btf_type t;
+	resolved(w, id, &t);
+	return is_signed(&t);
 }
 
-static int64_t sign_extend(uint64_t v, unsigned bits)
-{
-	if (bits < 64 && (v >> (bits - 1)) & 1)
-		v |= ~(uint64_t)0 << bits;
-	return (int64_t)v;
-}
-
-/* The integer at idx, checked to fit `bits` bits of the given sign. */
-static uint64_t check_int(struct walk *w, uint32_t id, int idx, unsigned bits, int is_signed)
+/* The integer at idx, checked to fit `nbits` bits, into those bits. */
+static void put_bits(struct walk *w, uint32_t id, int idx, unsigned char *base, uint32_t bit, uint32_t nbits,
+		     int sign)
 {
 	lua_Integer v = 0;
+	int64_t lo, hi;
 	if (!ebpfdsl_lua_getinteger(w->L, idx, &v))
 		fail(w, id, "expected an integer, got %s",
 		     lua_type(w->L, idx) == LUA_TNUMBER ? "a float" : luaL_typename(w->L, idx));
-	if (bits < 64) {
-		int64_t lo = is_signed ? -((int64_t)1 << (bits - 1)) : 0;
-		int64_t hi = is_signed ? ((int64_t)1 << (bits - 1)) - 1 : (int64_t)(((uint64_t)1 << bits) - 1);
-		if (v < lo || v > hi)
-			fail(w, id, "%lld does not fit (%lld..%lld)", (long long)v, (long long)lo, (long long)hi);
-	}
-	return (uint64_t)v;
+	if (!ebpfdsl_bits_fit(v, nbits, sign, &lo, &hi))
+		fail(w, id, "%lld does not fit (%lld..%lld)", (long long)v, (long long)lo, (long long)hi);
+	ebpfdsl_bits_set(base, bit, nbits, (uint64_t)v);
 }
 
 static void put_int(struct walk *w, uint32_t id, const struct ebpfdsl_btf_type *t, int idx, unsigned char *p)
 {
 	if (t->size != 1 && t->size != 2 && t->size != 4 && t->size != 8)
 		fail(w, id, "integers of %u bytes are not supported", (unsigned)t->size);
-	if (t->int_encoding & BTF_INT_BOOL) {
-		if (lua_type(w->L, idx) != LUA_TBOOLEAN)
-			fail(w, id, "expected a boolean, got %s", luaL_typename(w->L, idx));
-		store_uint(p, t->size, (uint64_t)lua_toboolean(w->L, idx));
-		return;
-	}
-	store_uint(p, t->size, check_int(w, id, idx, t->size * 8, (t->int_encoding & BTF_INT_SIGNED) != 0));
+	if (!(t->int_encoding & BTF_INT_BOOL))
+		put_bits(w, id, idx, p, 0, t->size * 8, is_signed(t));
+	else if (lua_type(w->L, idx) != LUA_TBOOLEAN)
+		fail(w, id, "expected a boolean, got %s", luaL_typename(w->L, idx));
+	else
+		ebpfdsl_bits_set(p, 0, t->size * 8, (uint64_t)lua_toboolean(w->L, idx));
 }
 
 static void push_int(struct walk *w, const struct ebpfdsl_btf_type *t, const unsigned char *p)
 {
-	uint64_t v = load_uint(p, t->size);
+	int64_t v = ebpfdsl_bits_get(p, 0, t->size * 8, is_signed(t));
 	if (t->int_encoding & BTF_INT_BOOL)
 		lua_pushboolean(w->L, v != 0);
-	else if (t->int_encoding & BTF_INT_SIGNED)
-		lua_pushinteger(w->L, (lua_Integer)sign_extend(v, t->size * 8));
 	else
 		lua_pushinteger(w->L, (lua_Integer)v);
 }
@@ -151,13 +129,13 @@ static void put_enum(struct walk *w, uint32_t id, const struct ebpfdsl_btf_type 
 	int64_t value;
 	int is_signed, n;
 	if (lua_type(w->L, idx) != LUA_TSTRING) {
-		store_uint(p, t->size, check_int(w, id, idx, t->size * 8, t->kflag));
+		put_bits(w, id, idx, p, 0, t->size * 8, t->kflag);
 		return;
 	}
 	for (uint32_t i = 0; i < t->vlen; i++) {
 		if (ebpfdsl_btf__enum_value(w->b, id, i, &name, &value, &is_signed) == 0 &&
 		    strcmp(name, lua_tostring(w->L, idx)) == 0) {
-			store_uint(p, t->size, (uint64_t)value);
+			ebpfdsl_bits_set(p, 0, t->size * 8, (uint64_t)value);
 			return;
 		}
 		if (i < 256)
@@ -170,8 +148,7 @@ static void put_enum(struct walk *w, uint32_t id, const struct ebpfdsl_btf_type 
 
 static void push_enum(struct walk *w, uint32_t id, const struct ebpfdsl_btf_type *t, const unsigned char *p)
 {
-	uint64_t raw = load_uint(p, t->size);
-	int64_t v = t->kflag ? sign_extend(raw, t->size * 8) : (int64_t)raw;
+	int64_t v = ebpfdsl_bits_get(p, 0, t->size * 8, t->kflag);
 	const char *name;
 	int64_t value;
 	int is_signed;
@@ -302,32 +279,6 @@ static size_t member_names(struct walk *w, uint32_t id, const char **names, size
 	return n;
 }
 
-static void put_bits(struct walk *w, uint32_t type, int idx, unsigned char *base, uint32_t bit, uint32_t nbits)
-{
-	struct ebpfdsl_btf_type t;
-	uint64_t v;
-	resolved(w, type, &t);
-	v = check_int(w, type, idx, nbits, t.kind == BTF_KIND_INT ? (t.int_encoding & BTF_INT_SIGNED) != 0 : t.kflag);
-	/* bit k of a little-endian struct is bit k % 8 of byte k / 8 */
-	for (uint32_t k = 0; k < nbits; k++) {
-		unsigned char *byte = base + (bit + k) / 8, mask = (unsigned char)(1u << ((bit + k) % 8));
-		*byte = (v >> k) & 1 ? (unsigned char)(*byte | mask) : (unsigned char)(*byte & ~mask);
-	}
-}
-
-static void push_bits(struct walk *w, uint32_t type, const unsigned char *base, uint32_t bit, uint32_t nbits)
-{
-	struct ebpfdsl_btf_type t;
-	uint64_t v = 0;
-	int is_signed;
-	resolved(w, type, &t);
-	is_signed = t.kind == BTF_KIND_INT ? (t.int_encoding & BTF_INT_SIGNED) != 0 : t.kflag;
-	for (uint32_t k = 0; k < nbits; k++)
-		if (base[(bit + k) / 8] & (1u << ((bit + k) % 8)))
-			v |= (uint64_t)1 << k;
-	lua_pushinteger(w->L, is_signed ? (lua_Integer)sign_extend(v, nbits) : (lua_Integer)v);
-}
-
 static void put_struct(struct walk *w, uint32_t id, int idx, unsigned char *p, int depth)
 {
 	if (lua_type(w->L, idx) != LUA_TTABLE)
@@ -350,7 +301,7 @@ static void put_struct(struct walk *w, uint32_t id, int idx, unsigned char *p, i
 		}
 		old = path_push(w, ".%s", key);
 		if (bits)
-			put_bits(w, type, lua_gettop(w->L), p, bit, bits);
+			put_bits(w, type, lua_gettop(w->L), p, bit, bits, type_signed(w, type));
 		else
 			put(w, type, lua_gettop(w->L), p + bit / 8, depth + 1);
 		w->path[old] = '\0';
@@ -370,7 +321,7 @@ static void push_members(struct walk *w, uint32_t id, const unsigned char *p, in
 			continue;
 		}
 		if (m.bitfield_size)
-			push_bits(w, m.type, p, m.bit_offset, m.bitfield_size);
+			lua_pushinteger(w->L, ebpfdsl_bits_get(p, m.bit_offset, m.bitfield_size, type_signed(w, m.type)));
 		else
 			push(w, m.type, p + m.bit_offset / 8, depth + 1);
 		lua_setfield(w->L, -2, m.name);
@@ -381,8 +332,6 @@ static void put(struct walk *w, uint32_t id, int idx, unsigned char *p, int dept
 {
 	struct ebpfdsl_btf_type t;
 	int rid = resolved(w, id, &t);
-	double d;
-	float f;
 	if (depth > MAX_DEPTH)
 		fail(w, id, "nested too deeply");
 	switch (t.kind) {
@@ -396,13 +345,7 @@ static void put(struct walk *w, uint32_t id, int idx, unsigned char *p, int dept
 	case BTF_KIND_FLOAT:
 		if (lua_type(w->L, idx) != LUA_TNUMBER)
 			fail(w, id, "expected a number, got %s", luaL_typename(w->L, idx));
-		d = (double)lua_tonumber(w->L, idx);
-		f = (float)d;
-		if (t.size == 8)
-			memcpy(p, &d, 8);
-		else if (t.size == 4)
-			memcpy(p, &f, 4);
-		else
+		if (ebpfdsl_float_set(p, t.size, (double)lua_tonumber(w->L, idx)))
 			fail(w, id, "floats of %u bytes are not supported", (unsigned)t.size);
 		break;
 	case BTF_KIND_ARRAY:
@@ -425,7 +368,6 @@ static void push(struct walk *w, uint32_t id, const unsigned char *p, int depth)
 	struct ebpfdsl_btf_type t;
 	int rid = resolved(w, id, &t);
 	double d;
-	float f;
 	luaL_checkstack(w->L, 4, "decoding a BTF value");
 	if (depth > MAX_DEPTH) {
 		lua_pushnil(w->L);
@@ -440,15 +382,10 @@ static void push(struct walk *w, uint32_t id, const unsigned char *p, int depth)
 		push_enum(w, (uint32_t)rid, &t, p);
 		break;
 	case BTF_KIND_FLOAT:
-		if (t.size == 8) {
-			memcpy(&d, p, 8);
+		if (ebpfdsl_float_get(p, t.size, &d) == 0)
 			lua_pushnumber(w->L, d);
-		} else if (t.size == 4) {
-			memcpy(&f, p, 4);
-			lua_pushnumber(w->L, f);
-		} else {
+		else
 			lua_pushnil(w->L);
-		}
 		break;
 	case BTF_KIND_ARRAY:
 		push_array(w, &t, p, depth);
@@ -459,7 +396,7 @@ static void push(struct walk *w, uint32_t id, const unsigned char *p, int depth)
 		push_members(w, (uint32_t)rid, p, depth);
 		break;
 	case BTF_KIND_PTR:
-		lua_pushinteger(w->L, (lua_Integer)load_uint(p, 8));
+		lua_pushinteger(w->L, ebpfdsl_bits_get(p, 0, 64, 0));
 		break;
 	default:
 		lua_pushnil(w->L);

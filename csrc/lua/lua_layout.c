@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "lua_layout.h"
+#include "lua_opts.h"
 
 struct layout *ebpfdsl_lua_layout_check(lua_State *L, int idx)
 {
@@ -32,15 +33,6 @@ static int layout_gc(lua_State *L)
 /* ---------------------------------------------------------------------
  * Building: core.layout(name, fields, opts)
  * --------------------------------------------------------------------- */
-
-static void type_list(luaL_Buffer *b)
-{
-	for (int t = 0; t < EBPFDSL_TYPE_STRUCT; t++) {
-		luaL_addstring(b, t ? ", " : "");
-		luaL_addstring(b, ebpfdsl_type_name(t));
-	}
-	luaL_addstring(b, " or a layout");
-}
 
 static int build_failed(lua_State *L, const char *name, struct layout *u)
 {
@@ -77,20 +69,7 @@ static void add_entry(lua_State *L, struct layout *u, const char *lname, int lis
 			   (int)lua_rawlen(L, -2));
 	lua_rawgeti(L, -2, 2);
 	if (lua_type(L, -1) == LUA_TSTRING) {
-		const char *tname = lua_tostring(L, -1);
-		int type = ebpfdsl_type_parse(tname);
-		if (type < 0 || type == EBPFDSL_TYPE_STRUCT) {
-			luaL_Buffer b;
-			luaL_buffinit(L, &b);
-			type_list(&b);
-			luaL_pushresult(&b);
-			luaL_error(L, "layout '%s': field '%s': unknown type '%s' (types: %s)", lname, fname, tname,
-				   lua_tostring(L, -1));
-		}
-		if (type == EBPFDSL_TYPE_PAD)
-			r = ebpfdsl_layout__add_pad(u->l, fname, count ? count : 1);
-		else
-			r = ebpfdsl_layout__add_field(u->l, fname, type, count);
+		r = ebpfdsl_layout__add_typed(u->l, fname, lua_tostring(L, -1), count);
 	} else {
 		struct layout *sub = luaL_testudata(L, -1, EBPFDSL_LAYOUT_CLASS);
 		if (!sub || !sub->l) {
@@ -106,15 +85,35 @@ static void add_entry(lua_State *L, struct layout *u, const char *lname, int lis
 	lua_pop(L, 3);
 }
 
+/* Copies the pairs of user value uv of each Layout in `nested` into the
+ * table on top; for uv 3 (objects), each Layout itself too, by pointer. */
+static void merge_nested(lua_State *L, int nested, int uv)
+{
+	int map = lua_gettop(L);
+	lua_pushnil(L);
+	while (lua_next(L, nested)) {
+		lua_getiuservalue(L, -1, uv);
+		lua_pushnil(L);
+		while (lua_next(L, -2)) {
+			lua_pushvalue(L, -2);
+			lua_insert(L, -2);
+			lua_rawset(L, map);
+		}
+		lua_pop(L, 1);
+		if (uv == 3)
+			lua_rawsetp(L, map, ((struct layout *)lua_touserdata(L, -1))->l);
+		else
+			lua_pop(L, 1);
+	}
+}
+
 /* User value 2 of the layout at idx: {[light userdata of each layout in
  * its tree] = {field names in order}}; `nested` holds the nested
  * Layout objects, whose maps are merged in. Counts nvalues too. */
 static void set_names(lua_State *L, struct layout *u, int idx, int nested)
 {
 	size_t n = ebpfdsl_layout__field_count(u->l);
-	int map;
 	lua_newtable(L);
-	map = lua_gettop(L);
 	lua_createtable(L, (int)n, 0);
 	for (size_t i = 0; i < n; i++) {
 		struct ebpfdsl_layout_field f;
@@ -124,17 +123,7 @@ static void set_names(lua_State *L, struct layout *u, int idx, int nested)
 		lua_rawseti(L, -2, (lua_Integer)i + 1);
 	}
 	lua_rawsetp(L, -2, u->l);
-	lua_pushnil(L);
-	while (lua_next(L, nested)) {
-		lua_getiuservalue(L, -1, 2);
-		lua_pushnil(L);
-		while (lua_next(L, -2)) {
-			lua_pushvalue(L, -2);
-			lua_insert(L, -2);
-			lua_rawset(L, map);
-		}
-		lua_pop(L, 2);
-	}
+	merge_nested(L, nested, 2);
 	lua_setiuservalue(L, idx, 2);
 }
 
@@ -142,24 +131,15 @@ static void set_names(lua_State *L, struct layout *u, int idx, int nested)
  * its C pointer, from `nested` and from their own user values 3. */
 static void set_objects(lua_State *L, int idx, int nested)
 {
-	int map;
 	lua_newtable(L);
-	map = lua_gettop(L);
-	lua_pushnil(L);
-	while (lua_next(L, nested)) {
-		struct layout *sub = lua_touserdata(L, -1);
-		lua_getiuservalue(L, -1, 3);
-		lua_pushnil(L);
-		while (lua_next(L, -2)) {
-			lua_pushvalue(L, -2);
-			lua_insert(L, -2);
-			lua_rawset(L, map);
-		}
-		lua_pop(L, 1);
-		lua_rawsetp(L, map, sub->l); /* the nested Layout itself */
-	}
+	merge_nested(L, nested, 3);
 	lua_setiuservalue(L, idx, 3);
 }
+
+static const struct ebpfdsl_lua_opt OPTS[] = {
+	EBPFDSL_OPT_BOOL(struct ebpfdsl_layout_opts, "packed", packed),
+	EBPFDSL_OPT_END,
+};
 
 static int l_layout(lua_State *L)
 {
@@ -169,20 +149,7 @@ static int l_layout(lua_State *L)
 	lua_Integer n;
 
 	luaL_checktype(L, 2, LUA_TTABLE);
-	if (!lua_isnoneornil(L, 3)) {
-		luaL_checktype(L, 3, LUA_TTABLE);
-		lua_pushnil(L);
-		while (lua_next(L, 3)) {
-			if (lua_type(L, -2) != LUA_TSTRING || strcmp(lua_tostring(L, -2), "packed"))
-				return luaL_error(L, "layout '%s': unknown option '%s' (options: packed)", name,
-						  lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "?");
-			lua_pop(L, 1);
-		}
-		lua_pushliteral(L, "packed"); /* read raw, as the keys were */
-		lua_rawget(L, 3);
-		opts.packed = lua_toboolean(L, -1);
-		lua_pop(L, 1);
-	}
+	ebpfdsl_lua_opts_read(L, 3, lua_pushfstring(L, "layout '%s'", name), OPTS, &opts);
 	lua_settop(L, 2);
 	u = lua_newuserdatauv(L, sizeof(*u), EBPFDSL_LAYOUT_UV); /* 3 */
 	u->l = NULL;
@@ -216,7 +183,10 @@ static int l_layout(lua_State *L)
 	lua_settop(L, 4);
 	set_names(L, u, 3, 4);
 	set_objects(L, 3, 4);
-	ebpfdsl_lua_layout_flatten(L, u);
+	u->flat = malloc((u->nvalues ? u->nvalues : 1) * sizeof(*u->flat));
+	if (!u->flat)
+		return luaL_error(L, "layout '%s': out of memory", name);
+	ebpfdsl_layout__rows(u->l, u->flat, u->nvalues, &u->nested);
 	lua_settop(L, 3);
 	return 1;
 }

@@ -16,23 +16,12 @@
  * each nested layout of the tree] = its Layout}, for field(path) */
 #define EBPFDSL_LAYOUT_UV 3
 
-/* A top-level value of a flat layout: a loop over these decodes a record
- * without the core's visitor (one callback per field), pushing each by
- * its kind (enum ebpfdsl_layout_value). */
-struct flat_value {
-	uint32_t off; /* bytes from the start of the record */
-	uint32_t len; /* TEXT (1 for a char) and BYTES: the bytes it spans */
-	int key;      /* its name's index in the names list (field index + 1) */
-	uint8_t kind; /* EBPFDSL_LAYOUT_VALUE_* */
-	uint8_t type; /* EBPFDSL_TYPE_* */
-};
-
 struct layout {
-	ebpfdsl_layout *l;       /* NULL until built */
-	size_t nvalues;          /* top-level fields that are not padding */
-	struct flat_value *flat; /* the top-level values (nvalues entries) */
-	int nested;              /* a top-level value is NESTED: whole
-				  * records go through the visitor */
+	ebpfdsl_layout *l;               /* NULL until built */
+	size_t nvalues;                  /* top-level fields that are not padding */
+	struct ebpfdsl_layout_row *flat; /* the top-level values (nvalues rows) */
+	int nested;                      /* a top-level value is NESTED: whole
+					  * records go through the visitor */
 };
 
 /* The built layout at idx; raises on anything else. */
@@ -40,8 +29,5 @@ struct layout *ebpfdsl_lua_layout_check(lua_State *L, int idx);
 /* lua_layout_codec.c: adds decode, decode_many and encode to the
  * Layout's methods. */
 void ebpfdsl_lua_open_layout_codec(lua_State *L);
-/* Sets u->flat (malloc'd; raises when out of memory) and u->nested
- * from u's built layout; the userdata's __gc frees it. */
-void ebpfdsl_lua_layout_flatten(lua_State *L, struct layout *u);
 
 #endif

@@ -17,31 +17,9 @@
  * Decode, flat: one loop over the top-level values
  * --------------------------------------------------------------------- */
 
-void ebpfdsl_lua_layout_flatten(lua_State *L, struct layout *u)
-{
-	size_t n = ebpfdsl_layout__field_count(u->l), k = 0;
-	u->flat = malloc((u->nvalues ? u->nvalues : 1) * sizeof(*u->flat));
-	if (!u->flat)
-		luaL_error(L, "layout '%s': out of memory", ebpfdsl_layout__name(u->l));
-	u->nested = 0;
-	for (size_t i = 0; i < n; i++) {
-		struct ebpfdsl_layout_field f;
-		ebpfdsl_layout__field(u->l, i, &f);
-		if (f.type == EBPFDSL_TYPE_PAD)
-			continue;
-		u->flat[k].off = (uint32_t)f.offset; /* layouts stay below 1 GiB */
-		u->flat[k].len = f.count ? (uint32_t)f.count : 1;
-		u->flat[k].key = (int)i + 1;
-		u->flat[k].kind = (uint8_t)ebpfdsl_layout_value_kind(&f);
-		u->flat[k].type = (uint8_t)f.type;
-		u->nested |= u->flat[k].kind == EBPFDSL_LAYOUT_VALUE_NESTED;
-		k++;
-	}
-}
-
 /* The value of a flat field of the record at rec, as the visitor would
  * give it. */
-static void push_flat(lua_State *L, const struct flat_value *v, const uint8_t *rec)
+static void push_flat(lua_State *L, const struct ebpfdsl_layout_row *v, const uint8_t *rec)
 {
 	const uint8_t *p = rec + v->off, *nul;
 	switch (v->kind) {
@@ -69,7 +47,7 @@ static void fill_flat(lua_State *L, const struct layout *u, int keys, int first,
 		if (first)
 			lua_pushvalue(L, first + (int)i);
 		else
-			lua_rawgeti(L, keys, u->flat[i].key);
+			lua_rawgeti(L, keys, (lua_Integer)u->flat[i].field + 1);
 		push_flat(L, &u->flat[i], p);
 		lua_rawset(L, -3);
 	}
@@ -241,7 +219,7 @@ void ebpfdsl_lua_decoder_init(lua_State *L, int idx, struct ebpfdsl_lua_decoder 
 	luaL_checkstack(L, d->nvalues + LUA_MINSTACK, "layout has too many fields");
 	d->first = d->keys + 1;
 	for (size_t i = 0; i < u->nvalues; i++)
-		lua_rawgeti(L, d->keys, u->flat[i].key);
+		lua_rawgeti(L, d->keys, (lua_Integer)u->flat[i].field + 1);
 }
 
 void ebpfdsl_lua_decode(lua_State *L, const struct ebpfdsl_lua_decoder *d, const void *p, size_t len, int into)
@@ -299,7 +277,7 @@ void ebpfdsl_lua_decode_columns(lua_State *L, const struct ebpfdsl_lua_decoder *
 		return;
 	}
 	for (size_t i = 0; i < u->nvalues; i++) {
-		const struct flat_value *v = &u->flat[i];
+		const struct ebpfdsl_layout_row *v = &u->flat[i];
 		ebpfdsl_lua_decoder_name(L, d, (int)i);
 		push_packer(L);
 		for (size_t k = 0; k < n; k++)
@@ -311,15 +289,7 @@ void ebpfdsl_lua_decode_columns(lua_State *L, const struct ebpfdsl_lua_decoder *
 
 void ebpfdsl_lua_decoder_name(lua_State *L, const struct ebpfdsl_lua_decoder *d, int i)
 {
-	lua_rawgeti(L, d->keys, d->u->flat[i].key);
-}
-
-static lua_Integer opt_nonneg(lua_State *L, int idx, lua_Integer def, const char *what)
-{
-	lua_Integer v = luaL_optinteger(L, idx, def);
-	if (v < 0)
-		luaL_error(L, "%s must not be negative, got %d", what, (int)v);
-	return v;
+	lua_rawgeti(L, d->keys, (lua_Integer)d->u->flat[i].field + 1);
 }
 
 /* E:decode(bytes[, offset[, into]]) -> table; offset counts bytes from
@@ -328,17 +298,18 @@ static lua_Integer opt_nonneg(lua_State *L, int idx, lua_Integer def, const char
 static int layout_decode(lua_State *L)
 {
 	struct layout *u = ebpfdsl_lua_layout_check(L, 1);
-	size_t len, size = ebpfdsl_layout__size(u->l);
+	size_t len;
 	const char *s = luaL_checklstring(L, 2, &len);
-	lua_Integer off = opt_nonneg(L, 3, 0, "decode: offset");
-	int into = 0;
-	if (!lua_isnoneornil(L, 4)) {
+	lua_Integer off = luaL_optinteger(L, 3, 0);
+	char err[256];
+	int64_t fit = ebpfdsl_layout__records(u->l, len, off, 1, NULL, err, sizeof(err));
+	int into = lua_isnoneornil(L, 4) ? 0 : 4;
+	if (into)
 		luaL_checktype(L, 4, LUA_TTABLE);
-		into = 4;
-	}
-	if ((size_t)off > len || len - (size_t)off < size)
-		return luaL_error(L, "decode: struct %s needs %d bytes at offset %d, got %d", ebpfdsl_layout__name(u->l),
-				  (int)size, (int)off, (int)len);
+	if (fit <= 0)
+		return fit < 0 ? luaL_error(L, "decode: %s", err)
+			       : luaL_error(L, "decode: struct %s needs %d bytes at offset %d, got %d",
+					    ebpfdsl_layout__name(u->l), (int)ebpfdsl_layout__size(u->l), (int)off, (int)len);
 	lua_getiuservalue(L, 1, 2);
 	push_decoded(L, u, lua_gettop(L), 0, 0, s + off, len - (size_t)off, into);
 	return 1;
@@ -350,22 +321,15 @@ static int layout_decode(lua_State *L)
 static int layout_decode_many(lua_State *L)
 {
 	struct layout *u = ebpfdsl_lua_layout_check(L, 1);
-	size_t len, size = ebpfdsl_layout__size(u->l);
+	size_t len;
 	const char *s = luaL_checklstring(L, 2, &len);
-	lua_Integer stride = luaL_optinteger(L, 4, (lua_Integer)size);
-	lua_Integer off = opt_nonneg(L, 5, 0, "decode_many: offset");
-	lua_Integer count, fit = 0;
-	if (stride <= 0)
-		return luaL_error(L, "decode_many: stride must be at least 1, got %d", (int)stride);
-	if ((size_t)off <= len && len - (size_t)off >= size)
-		fit = (lua_Integer)((len - (size_t)off - size) / (size_t)stride) + 1;
-	count = lua_isnoneornil(L, 3) ? fit : luaL_checkinteger(L, 3);
+	int64_t want = luaL_optinteger(L, 3, 0), count;
+	lua_Integer stride = luaL_optinteger(L, 4, (lua_Integer)ebpfdsl_layout__size(u->l));
+	lua_Integer off = luaL_optinteger(L, 5, 0);
+	char err[256];
+	count = ebpfdsl_layout__records(u->l, len, off, stride, lua_isnoneornil(L, 3) ? NULL : &want, err, sizeof(err));
 	if (count < 0)
-		return luaL_error(L, "decode_many: count must not be negative, got %d", (int)count);
-	if (count > fit)
-		return luaL_error(L, "decode_many: %d records of struct %s (%d bytes, stride %d, offset %d) need more than "
-				  "the %d bytes given", (int)count, ebpfdsl_layout__name(u->l), (int)size, (int)stride,
-				  (int)off, (int)len);
+		return luaL_error(L, "decode_many: %s", err);
 	lua_getiuservalue(L, 1, 2);       /* names */
 	lua_rawgetp(L, -1, u->l);         /* the top level's names */
 	lua_createtable(L, (int)count, 0);
@@ -545,20 +509,13 @@ static const struct ebpfdsl_layout_source LUA_SOURCE = {
 	.leave = enc_leave,
 };
 
-/* A field of l named exactly `name` (no path), or -1. */
-static int direct_field(const ebpfdsl_layout *l, const char *name, struct ebpfdsl_layout_field *f)
-{
-	if (strchr(name, '.') || strchr(name, '['))
-		return -1;
-	return ebpfdsl_layout__lookup(l, name, f, NULL, 0) ? -1 : 0;
-}
-
-/* The table on top has more keys than fields were found: name one. */
+/* The table on top has more keys than fields were found: the core
+ * names one that is no value field. */
 static void check_unknown_keys(struct lua_enc *e, const ebpfdsl_layout *l, const struct ebpfdsl_layout_cursor *c)
 {
 	lua_State *L = e->L;
 	size_t keys = 0;
-	char path[512] = "";
+	char path[512] = "", err[1024];
 	lua_pushnil(L);
 	while (lua_next(L, -2)) {
 		keys++;
@@ -572,27 +529,12 @@ static void check_unknown_keys(struct lua_enc *e, const ebpfdsl_layout *l, const
 	}
 	lua_pushnil(L);
 	while (lua_next(L, -2)) {
-		struct ebpfdsl_layout_field f;
-		luaL_Buffer b;
 		lua_pop(L, 1);
 		if (lua_type(L, -1) != LUA_TSTRING)
 			luaL_error(L, "encode struct %s: a key of type %s in the table for struct %s",
 				   ebpfdsl_layout__name(e->l), luaL_typename(L, -1), ebpfdsl_layout__name(l));
-		if (direct_field(l, lua_tostring(L, -1), &f) == 0) {
-			if (f.type == EBPFDSL_TYPE_PAD)
-				luaL_error(L, "encode struct %s: '%s%s' is padding and takes no value",
-					   ebpfdsl_layout__name(e->l), path, lua_tostring(L, -1));
-			continue;
-		}
-		luaL_buffinit(L, &b);
-		for (size_t i = 0; i < ebpfdsl_layout__field_count(l); i++) {
-			ebpfdsl_layout__field(l, i, &f);
-			luaL_addstring(&b, i ? ", " : "");
-			luaL_addstring(&b, f.name);
-		}
-		luaL_pushresult(&b);
-		luaL_error(L, "encode struct %s: unknown field '%s%s' (struct %s has %s)", ebpfdsl_layout__name(e->l),
-			   path, lua_tostring(L, -2), ebpfdsl_layout__name(l), lua_tostring(L, -1));
+		if (ebpfdsl_layout__check_key(l, path, lua_tostring(L, -1), err, sizeof(err)))
+			luaL_error(L, "encode struct %s: %s", ebpfdsl_layout__name(e->l), err);
 	}
 }
 

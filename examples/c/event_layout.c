@@ -49,6 +49,32 @@ static int print_bytes(void *ctx, const struct ebpfdsl_layout_cursor *c, const c
 	return 0;
 }
 
+/* What a binding asks before decoding or encoding: how many records a
+ * buffer holds, which keys a table may give, a type by its name, the
+ * rows of top-level values. */
+static void check_binding_aids(const ebpfdsl_layout *ev)
+{
+	char err[512];
+	int64_t two = 2;
+	struct ebpfdsl_layout_row rows[8];
+	int nested = 0;
+	ebpfdsl_layout *t = ebpfdsl_layout__new("t", NULL);
+	size_t size = sizeof(struct event);
+	CHECK(ebpfdsl_layout__records(ev, 3 * size + 1, 0, (int64_t)size, NULL, err, sizeof(err)) == 3);
+	CHECK(ebpfdsl_layout__records(ev, 3 * size, (int64_t)size, (int64_t)size, &two, err, sizeof(err)) == 2);
+	CHECK(ebpfdsl_layout__records(ev, size, 0, 0, &two, err, sizeof(err)) == -1 && strstr(err, "stride"));
+	CHECK(ebpfdsl_layout__records(ev, size, 0, 8, &two, err, sizeof(err)) == -1 && strstr(err, "2 records"));
+	CHECK(ebpfdsl_layout__check_key(ev, "", "pid", err, sizeof(err)) == 0);
+	CHECK(ebpfdsl_layout__check_key(ev, "x.", "pdi", err, sizeof(err)) == -ENOENT &&
+	      strcmp(err, "unknown field 'x.pdi' (struct event has ts, pid, comm, hdr, args)") == 0);
+	CHECK(ebpfdsl_layout__rows(ev, rows, 8, &nested) == 5 && nested);
+	CHECK(rows[2].kind == EBPFDSL_LAYOUT_VALUE_TEXT && rows[2].off == offsetof(struct event, comm) && rows[2].len == 16);
+	CHECK(t && ebpfdsl_layout__add_typed(t, "a", "u16", 0) == 0 && ebpfdsl_layout__add_typed(t, "p", "pad", 2) == 0);
+	CHECK(ebpfdsl_layout__check_key(t, "", "p", err, sizeof(err)) == -EINVAL && strstr(err, "is padding"));
+	CHECK(ebpfdsl_layout__add_typed(t, "b", "u33", 0) == -1 && strstr(ebpfdsl_layout__error(t), "unknown type 'u33'"));
+	ebpfdsl_layout__free(t);
+}
+
 int main(void)
 {
 	static const struct ebpfdsl_layout_visitor printer = {
@@ -94,6 +120,7 @@ int main(void)
 
 	printf("decoded:\n");
 	CHECK(ebpfdsl_layout__decode(ev, buf, sizeof(buf), &printer, NULL) == 0);
+	check_binding_aids(ev);
 	ebpfdsl_layout__free(ev);
 	return 0;
 }
