@@ -1828,6 +1828,11 @@ EBPFDSL_API uint32_t ebpfdsl_user_ringbuf__size(const ebpfdsl_user_ringbuf *u);
  * waits up to timeout_ms (-1: no limit) for a drain to make room. -E2BIG
  * for a record bigger than the whole ring. */
 EBPFDSL_API int ebpfdsl_user_ringbuf__write(ebpfdsl_user_ringbuf *u, const void *data, size_t size, int timeout_ms);
+/* What a failed write of `size` bytes that returned err means, written
+ * into buf (len bytes) and returned: "write of N bytes: the ring is full
+ * (...)", the ring's limit for -E2BIG, else "write of N bytes". */
+EBPFDSL_API const char *ebpfdsl_user_ringbuf__write_error(const ebpfdsl_user_ringbuf *u, int err, size_t size,
+							   char *buf, size_t len);
 
 typedef struct ebpfdsl_perfbuf ebpfdsl_perfbuf;
 

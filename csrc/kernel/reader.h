@@ -27,6 +27,21 @@ typedef int (*ebpfdsl_reader_consume_fn)(void *reader, int i);
 int ebpfdsl_reader_poll(int epoll_fd, int timeout_ms, struct ebpfdsl_reader_turns *t,
 			ebpfdsl_reader_consume_fn consume, void *reader);
 
+/* A reader kind as a row, for a host that drives every kind the same
+ * way (the Lua binding's skeleton): what its buffers are called and its
+ * functions over an opaque pointer. A writer (user_ringbuf) has only
+ * free; its poll_what is NULL. */
+struct ebpfdsl_reader_ops {
+	const char *poll_what; /* names a failed poll: "ringbuf poll" */
+	const char *unit;      /* what count() counts: "ring" */
+	void (*free)(void *reader);
+	int (*count)(const void *reader);
+	int (*poll)(void *reader, int timeout_ms);
+	int (*stopped)(const void *reader); /* -ENOMEM: staging failed */
+	int (*epoll_fd)(const void *reader);
+};
+extern const struct ebpfdsl_reader_ops ebpfdsl_ringbuf_ops, ebpfdsl_perfbuf_ops, ebpfdsl_user_ringbuf_ops;
+
 /* The stage: records a reader's callbacks copied, kept for a host that
  * cannot run its handlers inside libbpf's callback (an interpreter whose
  * handler may raise, or close the reader). What a handler error leaves

@@ -3,11 +3,12 @@
  * drained by a BPF program (bpf_user_ringbuf_drain), on libbpf's
  * user_ring_buffer. One producer at a time, as libbpf requires. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
-#include "kernel.h"
+#include "reader.h"
 
 struct ebpfdsl_user_ringbuf {
 	struct user_ring_buffer *rb;
@@ -74,3 +75,26 @@ int ebpfdsl_user_ringbuf__write(ebpfdsl_user_ringbuf *u, const void *data, size_
 	user_ring_buffer__submit(u->rb, rec);
 	return 0;
 }
+
+const char *ebpfdsl_user_ringbuf__write_error(const ebpfdsl_user_ringbuf *u, int err, size_t size, char *buf,
+					       size_t len)
+{
+	const char *why = "";
+	if (err == -ENOSPC)
+		why = ": the ring is full (a BPF program must drain it first)";
+	else if (err == -E2BIG)
+		why = ": a record and its 8-byte header cannot exceed the ring's ";
+	snprintf(buf, len, "write of %zu bytes%s", size, why);
+	if (err == -E2BIG) {
+		size_t n = strlen(buf);
+		snprintf(buf + n, len - n, "%u bytes", (unsigned)u->size);
+	}
+	return buf;
+}
+
+static void ops_free(void *u)
+{
+	ebpfdsl_user_ringbuf__free(u);
+}
+
+const struct ebpfdsl_reader_ops ebpfdsl_user_ringbuf_ops = { NULL, NULL, ops_free, NULL, NULL, NULL, NULL };

@@ -101,27 +101,6 @@ static int l_perfbuf_reader(lua_State *L)
 	return 1;
 }
 
-static void pb_free(void *pb)
-{
-	ebpfdsl_perfbuf__free(pb);
-}
-static int pb_count(const void *pb)
-{
-	return ebpfdsl_perfbuf__buffer_count(pb);
-}
-static int pb_poll(void *pb, int timeout_ms)
-{
-	return ebpfdsl_perfbuf__poll(pb, timeout_ms);
-}
-static int pb_stopped(const void *pb)
-{
-	return ebpfdsl_perfbuf__stopped(pb);
-}
-static int pb_epoll_fd(const void *pb)
-{
-	return ebpfdsl_perfbuf__epoll_fd(pb);
-}
-
 static const luaL_Reg pb_methods[] = {
 	{ "buffers", pb_buffers },
 	{ "map", pb_map },
@@ -129,8 +108,7 @@ static const luaL_Reg pb_methods[] = {
 };
 
 static const struct lua_reader_type perfbuf_type = {
-	.name = PERFBUF, .poll_what = "perfbuf poll", .unit = "CPU buffer", .nuv = UV_COUNT, .uv_sources = UV_SOURCES,
-	.free = pb_free, .count = pb_count, .poll = pb_poll, .stopped = pb_stopped, .epoll_fd = pb_epoll_fd,
+	.name = PERFBUF, .ops = &ebpfdsl_perfbuf_ops, .nuv = UV_COUNT, .uv_sources = UV_SOURCES,
 	.methods = pb_methods,
 };
 

@@ -43,7 +43,7 @@ void *ebpfdsl_lua_reader_check_usable(lua_State *L, int idx, const struct lua_re
 
 static void release(lua_State *L, int idx, struct lua_reader *r)
 {
-	r->type->free(r->native);
+	r->type->ops->free(r->native);
 	r->native = NULL;
 	ebpfdsl_stage_free(&r->st);
 	/* let go of the maps and handlers */
@@ -77,9 +77,9 @@ static int reader_tostring(lua_State *L)
 	} else if (t->describe) {
 		t->describe(L, r);
 	} else {
-		n = t->count(r->native);
-		lua_pushfstring(L, "%s over %d %s%s, epoll fd %d, %d record%s staged", t->name, n, t->unit,
-				n == 1 ? "" : "s", t->epoll_fd(r->native), (int)r->st.count, r->st.count == 1 ? "" : "s");
+		n = t->ops->count(r->native);
+		lua_pushfstring(L, "%s over %d %s%s, epoll fd %d, %d record%s staged", t->name, n, t->ops->unit,
+				n == 1 ? "" : "s", t->ops->epoll_fd(r->native), (int)r->st.count, r->st.count == 1 ? "" : "s");
 	}
 	return 1;
 }
@@ -327,8 +327,8 @@ int ebpfdsl_lua_reader_fill(lua_State *L, struct lua_reader *r, size_t want, int
 	for (;;) {
 		int n;
 		r->st.want = want;
-		n = r->type->poll(r->native, timeout_ms);
-		if (r->type->stopped(r->native) == -ENOMEM)
+		n = r->type->ops->poll(r->native, timeout_ms);
+		if (r->type->ops->stopped(r->native) == -ENOMEM)
 			luaL_error(L, "%s: out of memory staging a record; it is lost", r->type->name);
 		if (n != -EINTR)
 			return n;
@@ -370,7 +370,7 @@ static int handle(lua_State *L, int timeout_ms)
 		if (!r->st.count) {
 			int n = ebpfdsl_lua_reader_fill(L, r, EBPFDSL_LUA_READER_CHUNK, timeout_ms);
 			if (n < 0 && total == 0)
-				return ebpfdsl_lua_fail(L, n, "%s", t->poll_what);
+				return ebpfdsl_lua_fail(L, n, "%s", t->ops->poll_what);
 			if (!r->st.count)
 				break;
 		}
@@ -404,7 +404,7 @@ static int reader_fd(lua_State *L)
 {
 	const struct lua_reader_type *t = TYPE_OF(L);
 	struct lua_reader *r = ebpfdsl_lua_reader_check_open(L, 1, t);
-	lua_pushinteger(L, t->epoll_fd(r->native));
+	lua_pushinteger(L, t->ops->epoll_fd(r->native));
 	return 1;
 }
 
@@ -424,7 +424,7 @@ void ebpfdsl_lua_reader_class(lua_State *L, const struct lua_reader_type *t)
 	lua_newtable(L);
 	luaL_setfuncs(L, t->methods, 0);
 	lua_pushlightuserdata(L, (void *)t);
-	luaL_setfuncs(L, t->poll_what ? common : writer, 1); /* a writer has no poll */
+	luaL_setfuncs(L, t->ops->poll_what ? common : writer, 1); /* a writer has no poll */
 	lua_setfield(L, -2, "__index");
 	lua_pop(L, 1);
 }

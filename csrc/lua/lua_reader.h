@@ -31,16 +31,10 @@ struct lua_reader_src {
 /* What differs between kinds of reader. */
 struct lua_reader_type {
 	const char *name;      /* the metatable: "ebpfdsl.RingBuf" */
-	const char *poll_what; /* names a failed poll: "ringbuf poll"; NULL: no poll, consume, fd */
-	const char *unit;      /* what __tostring counts: "ring" */
+	const struct ebpfdsl_reader_ops *ops; /* the kernel's row; no poll_what: no poll, consume, fd */
 	int nuv;               /* user values, all let go of on release */
 	int uv_error;          /* the user value holding an error for the next call, or 0 */
 	int uv_sources;        /* the user value listing the sources' tables */
-	void (*free)(void *native);
-	int (*count)(const void *native);    /* units, for __tostring */
-	int (*poll)(void *native, int timeout_ms);
-	int (*stopped)(const void *native);  /* -ENOMEM: staging failed */
-	int (*epoll_fd)(const void *native);
 	/* pushes what __tostring says of an open reader without `unit` */
 	void (*describe)(lua_State *L, struct lua_reader *r);
 	const luaL_Reg *methods; /* the kind's own */

@@ -367,27 +367,6 @@ static int l_ringbuf_reader(lua_State *L)
 	return 1;
 }
 
-static void rb_free(void *rb)
-{
-	ebpfdsl_ringbuf__free(rb);
-}
-static int rb_count(const void *rb)
-{
-	return ebpfdsl_ringbuf__ring_count(rb);
-}
-static int rb_poll(void *rb, int timeout_ms)
-{
-	return ebpfdsl_ringbuf__poll(rb, timeout_ms);
-}
-static int rb_stopped(const void *rb)
-{
-	return ebpfdsl_ringbuf__stopped(rb);
-}
-static int rb_epoll_fd(const void *rb)
-{
-	return ebpfdsl_ringbuf__epoll_fd(rb);
-}
-
 static const luaL_Reg rb_methods[] = {
 	{ "poll_batch", rb_poll_batch }, { "poll_columns", rb_poll_columns },
 	{ "events", rb_events },         { "lost", rb_lost },
@@ -396,9 +375,7 @@ static const luaL_Reg rb_methods[] = {
 };
 
 static const struct lua_reader_type ringbuf_type = {
-	.name = RINGBUF, .poll_what = "ringbuf poll", .unit = "ring",
-	.nuv = UV_COUNT, .uv_error = UV_ERROR, .uv_sources = UV_RINGS,
-	.free = rb_free, .count = rb_count, .poll = rb_poll, .stopped = rb_stopped, .epoll_fd = rb_epoll_fd,
+	.name = RINGBUF, .ops = &ebpfdsl_ringbuf_ops, .nuv = UV_COUNT, .uv_error = UV_ERROR, .uv_sources = UV_RINGS,
 	.methods = rb_methods,
 };
 

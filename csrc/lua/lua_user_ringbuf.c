@@ -63,6 +63,7 @@ static int urb_write(lua_State *L)
 	ebpfdsl_user_ringbuf *u = r->base.native;
 	lua_Integer timeout = luaL_optinteger(L, 3, 0);
 	const char *data;
+	char msg[160];
 	size_t len;
 	int e;
 
@@ -84,15 +85,8 @@ static int urb_write(lua_State *L)
 	}
 	data = lua_tolstring(L, 2, &len);
 	e = ebpfdsl_user_ringbuf__write(u, data, len, (int)timeout);
-	if (e == -ENOSPC)
-		return ebpfdsl_lua_fail(L, e, "write of %d bytes: the ring is full (a BPF program must drain it first)",
-					(int)len);
-	if (e == -E2BIG)
-		return ebpfdsl_lua_fail(L, e, "write of %d bytes: a record and its 8-byte header cannot exceed the "
-					"ring's %d bytes",
-					(int)len, (int)ebpfdsl_user_ringbuf__size(u));
 	if (e)
-		return ebpfdsl_lua_fail(L, e, "write of %d bytes", (int)len);
+		return ebpfdsl_lua_fail(L, e, "%s", ebpfdsl_user_ringbuf__write_error(u, e, len, msg, sizeof(msg)));
 	lua_pushboolean(L, 1);
 	return 1;
 }
@@ -103,11 +97,6 @@ static int urb_size(lua_State *L)
 	return 1;
 }
 
-static void urb_free(void *u)
-{
-	ebpfdsl_user_ringbuf__free(u);
-}
-
 static const luaL_Reg methods[] = {
 	{ "write", urb_write },
 	{ "size", urb_size },
@@ -115,7 +104,7 @@ static const luaL_Reg methods[] = {
 };
 
 static const struct lua_reader_type user_ringbuf_type = {
-	.name = CLASS, .nuv = UV_COUNT, .free = urb_free, .describe = urb_describe, .methods = methods,
+	.name = CLASS, .ops = &ebpfdsl_user_ringbuf_ops, .nuv = UV_COUNT, .describe = urb_describe, .methods = methods,
 };
 
 void ebpfdsl_lua_open_user_ringbuf(lua_State *L)
