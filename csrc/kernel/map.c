@@ -160,6 +160,10 @@ int ebpfdsl_map__create(int type, unsigned key_size, unsigned value_size, unsign
 			return -errno;
 		o.btf_fd = (__u32)btf__fd(btf);
 	}
+	/* No name, no name: libbpf loads a probe program to learn whether the
+	 * kernel takes map names whenever it is given one, even "". */
+	if (c.name && !c.name[0])
+		c.name = NULL;
 	fd = bpf_map_create((enum bpf_map_type)type, c.name, key_size, value_size, max_entries, &o);
 	err = fd < 0 ? -errno : fd;
 	btf__free(btf); /* the map holds its own reference to the BTF */
