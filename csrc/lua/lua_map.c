@@ -34,34 +34,32 @@ const char *ebpfdsl_map_type_str(const struct map *m)
 	return s ? s : "?";
 }
 
-const char *ebpfdsl_map_errstr(int err)
+/* What err means for the operation op on a map of this type and sizes,
+ * from the one table (csrc/kernel/explain.c); the errno's text where it
+ * has none. */
+static const char *map_why(int err, const char *op, int type, uint32_t max, uint32_t vs, int64_t index, char *why,
+			   size_t n)
 {
-	if (err < 0)
-		err = -err;
-	if (err == 524) /* the kernel's ENOTSUPP, unknown to libc */
-		return "Operation not supported by this map type (ENOTSUPP)";
-	return ebpfdsl_strerror(err);
+	struct ebpfdsl_explain w = { .sz = sizeof(w), .op = op, .map_type = type, .max_entries = max,
+				     .value_size = vs, .index = index, .prog_type = -1, .attach_type = -1 };
+	const char *text = ebpfdsl_explain(err, &w, why, n);
+	return text ? text : ebpfdsl_strerror(err);
 }
 
 int ebpfdsl_map_fail_key(lua_State *L, const struct map *m, int err, const char *what, const void *key)
 {
-	struct ebpfdsl_explain w = { .sz = sizeof(w), .op = what, .map_type = m->type, .max_entries = m->max_entries,
-				     .value_size = m->value_size, .index = -1, .prog_type = -1, .attach_type = -1 };
 	char why[256];
-	const char *text;
 	uint32_t index;
+	int64_t i = -1;
 	if (err < 0)
 		err = -err;
 	if (key && m->key_size == 4) {
 		memcpy(&index, key, 4);
-		w.index = index;
+		i = index;
 	}
-	/* what the error means for this operation on this map, from the one
-	 * table (csrc/kernel/explain.c); the errno's text where it has none */
-	text = ebpfdsl_explain(err, &w, why, sizeof(why));
 	luaL_pushfail(L);
 	lua_pushfstring(L, "%s on %s map '%s': %s", what, ebpfdsl_map_type_str(m), m->name,
-			text ? text : ebpfdsl_map_errstr(err));
+			map_why(err, what, m->type, m->max_entries, m->value_size, i, why, sizeof(why)));
 	lua_pushinteger(L, err);
 	return 3;
 }
@@ -309,12 +307,9 @@ static int l_map_create(lua_State *L)
 	if (out_of_fds(L, fd))
 		fd = ebpfdsl_map__create(type, ks, vs, max, o);
 	if (fd < 0) {
-		struct ebpfdsl_explain w = { .sz = sizeof(w), .op = "create", .map_type = type, .max_entries = max,
-					     .value_size = vs, .index = -1, .prog_type = -1, .attach_type = -1 };
 		char msg[600], why[256];
-		const char *text = ebpfdsl_explain(fd, &w, why, sizeof(why));
 		snprintf(msg, sizeof(msg), "create of %s map '%s' (key_size=%u value_size=%u max_entries=%u flags=0x%x): %s",
-			 tname, o->name, ks, vs, max, o->flags, text ? text : ebpfdsl_map_errstr(fd));
+			 tname, o->name, ks, vs, max, o->flags, map_why(fd, "create", type, max, vs, -1, why, sizeof(why)));
 		return ebpfdsl_lua_fail_msg(L, fd, msg);
 	}
 	m->fd = fd;

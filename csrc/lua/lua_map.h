@@ -40,7 +40,6 @@ int ebpfdsl_map_fail(lua_State *L, const struct map *m, int err, const char *wha
 /* The same for an operation on the element whose key is at key (its
  * index, for arrays, goes in the message). */
 int ebpfdsl_map_fail_key(lua_State *L, const struct map *m, int err, const char *what, const void *key);
-const char *ebpfdsl_map_errstr(int err);
 
 /* Codec from a spec field (nil, a type name such as "u32"/"i16"/"bytes"/
  * "fd"/"lpm", or a layout object at the top of the stack); fills *size
