@@ -25,12 +25,10 @@ enum { MAP_UV_KEY_LAYOUT = 1, MAP_UV_VALUE_LAYOUT, MAP_UV_KEEP, MAP_UV_PIN, MAP_
 
 struct map {
 	int fd; /* -1: closed */
-	int type;
-	uint32_t key_size, value_size, max_entries, flags, id;
+	struct ebpfdsl_map_info info; /* type, sizes, id, name: the kernel's */
 	uint32_t vbytes; /* bytes of one value as the syscalls see it */
 	int ncpus;       /* per-CPU types: possible CPUs; else 0 */
 	uint8_t kcodec, vcodec;
-	char name[16];
 };
 
 struct map *ebpfdsl_map_check(lua_State *L, int idx);

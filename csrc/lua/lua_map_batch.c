@@ -68,18 +68,19 @@ static int lookup_batch(lua_State *L, int del)
 	const char *what = del ? "lookup_and_delete_batch" : "lookup_batch";
 	struct ebpfdsl_map_batch o = { .sz = sizeof(o) };
 	struct batch_args a;
-	size_t cs = ebpfdsl_map_batch_cursor_size(m->key_size);
+	size_t cs = ebpfdsl_map_batch_cursor_size(m->info.key_size);
 	uint32_t chunk, room = 0, n = 0;
 	char *in = NULL, *out, *kb = NULL, *vb = NULL;
 	int err, used_fallback = 0, keys, values;
 
-	if (m->key_size == 0)
-		return luaL_error(L, "%s: %s maps have no keys", what, ebpfdsl_map_type_name(m->type));
+	if (m->info.key_size == 0)
+		return luaL_error(L, "%s: %s maps have no keys", what, ebpfdsl_map_type_name(m->info.type));
 	read_opts(L, 2, what, &a);
 	lua_settop(L, 2);
 	o.elem_flags = a.elem_flags;
 	o.no_fallback = !a.fallback;
-	chunk = a.count ? a.count : (m->max_entries && m->max_entries < DEFAULT_CHUNK ? m->max_entries : DEFAULT_CHUNK);
+	chunk = a.count ? a.count
+			: (m->info.max_entries && m->info.max_entries < DEFAULT_CHUNK ? m->info.max_entries : DEFAULT_CHUNK);
 	out = ebpfdsl_map_scratch(L, cs); /* 3 */
 	if (a.cursor) {
 		if (a.cursor_len != cs)
@@ -100,7 +101,7 @@ static int lookup_batch(lua_State *L, int del)
 		uint32_t cnt = chunk;
 		if (chunk > room) {
 			/* the kernel writes them: no need to zero */
-			kb = lua_newuserdatauv(L, (size_t)chunk * m->key_size, 0);
+			kb = lua_newuserdatauv(L, (size_t)chunk * m->info.key_size, 0);
 			lua_replace(L, keys + 2);
 			vb = lua_newuserdatauv(L, (size_t)chunk * m->vbytes + 1, 0);
 			lua_replace(L, keys + 3);
@@ -117,13 +118,13 @@ static int lookup_batch(lua_State *L, int del)
 		if (err && err != -ENOENT)
 			return ebpfdsl_map_fail(L, m, err, what);
 		for (uint32_t i = 0; i < cnt; i++) {
-			const char *k = kb + (size_t)i * m->key_size;
+			const char *k = kb + (size_t)i * m->info.key_size;
 			ebpfdsl_map_push_key(L, 1, k);
 			lua_rawseti(L, keys, ++n);
 			ebpfdsl_map_push_value(L, 1, vb + (size_t)i * m->vbytes);
 			lua_rawseti(L, values, n);
 			if (del)
-				ebpfdsl_map_keep(L, 1, k, m->key_size, 0);
+				ebpfdsl_map_keep(L, 1, k, m->info.key_size, 0);
 		}
 		if (err == -ENOENT || a.count)
 			break;
@@ -157,7 +158,7 @@ static int map_lookup_and_delete_batch(lua_State *L)
 static char *encode_list(lua_State *L, int idx, uint32_t n, int values)
 {
 	struct map *m = ebpfdsl_map_check(L, 1);
-	size_t each = values ? m->vbytes : m->key_size;
+	size_t each = values ? m->vbytes : m->info.key_size;
 	char *buf = ebpfdsl_map_scratch(L, (size_t)n * each);
 	for (uint32_t i = 0; i < n; i++) {
 		lua_rawgeti(L, idx, (lua_Integer)i + 1);
@@ -201,8 +202,8 @@ static int change_batch(lua_State *L, int update)
 
 	if (update && list_len(L, 3, what) != n)
 		return luaL_error(L, "update_batch: %d keys but %d values", (int)n, (int)lua_rawlen(L, 3));
-	if (m->key_size == 0)
-		return luaL_error(L, "%s: %s maps have no keys", what, ebpfdsl_map_type_name(m->type));
+	if (m->info.key_size == 0)
+		return luaL_error(L, "%s: %s maps have no keys", what, ebpfdsl_map_type_name(m->info.type));
 	read_opts(L, opts, what, &a);
 	lua_settop(L, opts);
 	o.elem_flags = update ? a.elem_flags : 0;
@@ -220,7 +221,7 @@ static int change_batch(lua_State *L, int update)
 	for (uint32_t i = 0; i < cnt && i < n && (!update || m->vcodec == CODEC_FD); i++) {
 		if (update)
 			lua_rawgeti(L, 3, (lua_Integer)i + 1);
-		ebpfdsl_map_keep(L, 1, kb + (size_t)i * m->key_size, m->key_size, update ? -1 : 0);
+		ebpfdsl_map_keep(L, 1, kb + (size_t)i * m->info.key_size, m->info.key_size, update ? -1 : 0);
 		lua_pop(L, update);
 	}
 	if (err)
