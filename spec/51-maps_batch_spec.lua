@@ -193,6 +193,22 @@ describe("batches", function()
     end
   end)
 
+  env.it("options: unknown fields and flag names are refused, by name", { "bpf" }, function()
+    local m <close> = assert(maps.hash { key = "u32", value = "u32", max_entries = 4 })
+    local function raises(pat, f, ...)
+      local ok, msg = pcall(f, ...)
+      assert.is_false(ok)
+      assert.matches(pat, msg, 1, true)
+    end
+    raises("lookup_batch: unknown field 'cont' (did you mean 'count'?)", m.lookup_batch, m, { cont = 1 })
+    raises("delete_batch: unknown field 'flag'", m.delete_batch, m, { 1 }, { flag = "any" })
+    raises("unknown flags 'nope' (any, noexist, exist)", m.update_batch, m, { 1 }, { 1 }, "nope")
+    raises("update_batch: unknown flags 'nope'", m.update_batch, m, { 1 }, { 1 }, { flags = "nope" })
+    raises("field 'count' must be from 0 to 4294967295, got -1", m.lookup_batch, m, { count = -1 })
+    assert.equal(1, (m:update_batch({ 1 }, { 2 }, { flags = 1, fallback = true })))
+    assert.equal(2, m:lookup(1))
+  end)
+
   env.it("work on map-in-map and fd maps, keeping the objects they hold", { "bpf" }, function()
     local inner = assert(maps.array { value = "u32", max_entries = 1 })
     local outer <close> = assert(maps.hash_of_maps { key = "u32", max_entries = 4, inner_map = inner })

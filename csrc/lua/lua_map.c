@@ -30,38 +30,36 @@ struct map *ebpfdsl_map_check_open(lua_State *L, int idx)
 
 const char *ebpfdsl_map_type_str(const struct map *m)
 {
-	const char *s = ebpfdsl_map_type_name(m->type);
+	const char *s = ebpfdsl_map_type_name(m->info.type);
 	return s ? s : "?";
 }
 
-const char *ebpfdsl_map_errstr(int err)
+/* What err means for the operation op on a map of this type and sizes,
+ * from the one table (csrc/kernel/explain.c); the errno's text where it
+ * has none. */
+static const char *map_why(int err, const char *op, int type, uint32_t max, uint32_t vs, int64_t index, char *why,
+			   size_t n)
 {
-	if (err < 0)
-		err = -err;
-	if (err == 524) /* the kernel's ENOTSUPP, unknown to libc */
-		return "Operation not supported by this map type (ENOTSUPP)";
-	return ebpfdsl_strerror(err);
+	struct ebpfdsl_explain w = { .sz = sizeof(w), .op = op, .map_type = type, .max_entries = max,
+				     .value_size = vs, .index = index, .prog_type = -1, .attach_type = -1 };
+	const char *text = ebpfdsl_explain(err, &w, why, n);
+	return text ? text : ebpfdsl_strerror(err);
 }
 
 int ebpfdsl_map_fail_key(lua_State *L, const struct map *m, int err, const char *what, const void *key)
 {
-	struct ebpfdsl_explain w = { .sz = sizeof(w), .op = what, .map_type = m->type, .max_entries = m->max_entries,
-				     .value_size = m->value_size, .index = -1, .prog_type = -1, .attach_type = -1 };
 	char why[256];
-	const char *text;
 	uint32_t index;
+	int64_t i = -1;
 	if (err < 0)
 		err = -err;
-	if (key && m->key_size == 4) {
+	if (key && m->info.key_size == 4) {
 		memcpy(&index, key, 4);
-		w.index = index;
+		i = index;
 	}
-	/* what the error means for this operation on this map, from the one
-	 * table (csrc/kernel/explain.c); the errno's text where it has none */
-	text = ebpfdsl_explain(err, &w, why, sizeof(why));
 	luaL_pushfail(L);
-	lua_pushfstring(L, "%s on %s map '%s': %s", what, ebpfdsl_map_type_str(m), m->name,
-			text ? text : ebpfdsl_map_errstr(err));
+	lua_pushfstring(L, "%s on %s map '%s': %s", what, ebpfdsl_map_type_str(m), m->info.name,
+			map_why(err, what, m->info.type, m->info.max_entries, m->info.value_size, i, why, sizeof(why)));
 	lua_pushinteger(L, err);
 	return 3;
 }
@@ -85,11 +83,12 @@ static int map_tostring(lua_State *L)
 {
 	struct map *m = ebpfdsl_map_check(L, 1);
 	if (m->fd < 0) {
-		lua_pushfstring(L, "%s %s '%s' (closed)", EBPFDSL_MAP_CLASS, ebpfdsl_map_type_str(m), m->name);
+		lua_pushfstring(L, "%s %s '%s' (closed)", EBPFDSL_MAP_CLASS, ebpfdsl_map_type_str(m), m->info.name);
 		return 1;
 	}
 	lua_pushfstring(L, "%s %s '%s' fd=%d key_size=%d value_size=%d max_entries=%d", EBPFDSL_MAP_CLASS,
-			ebpfdsl_map_type_str(m), m->name, m->fd, (int)m->key_size, (int)m->value_size, (int)m->max_entries);
+			ebpfdsl_map_type_str(m), m->info.name, m->fd, (int)m->info.key_size, (int)m->info.value_size,
+			(int)m->info.max_entries);
 	if (m->ncpus)
 		lua_pushfstring(L, " (per CPU, %d CPUs)", m->ncpus);
 	else
@@ -179,33 +178,26 @@ static struct map *push_closed(lua_State *L, int spec)
  * codecs: the caller's, checked against the kernel's sizes, or defaults. */
 static int fill_from_kernel(lua_State *L, struct map *m, const struct codecs *c)
 {
-	struct ebpfdsl_map_info info = { .sz = sizeof(info) };
-	int err = ebpfdsl_map__info(m->fd, &info);
-	if (err)
+	int err;
+	m->info.sz = sizeof(m->info);
+	if ((err = ebpfdsl_map__info(m->fd, &m->info)) != 0)
 		return err;
-	m->type = info.type;
-	m->key_size = info.key_size;
-	m->value_size = info.value_size;
-	m->max_entries = info.max_entries;
-	m->flags = info.flags;
-	m->id = info.id;
-	memcpy(m->name, info.name, sizeof(m->name));
-	m->ncpus = ebpfdsl_map_type_percpu(m->type) ? ebpfdsl_num_possible_cpus() : 0;
+	m->ncpus = ebpfdsl_map_type_percpu(m->info.type) ? ebpfdsl_num_possible_cpus() : 0;
 	if (m->ncpus < 0)
 		return m->ncpus;
-	m->vbytes = (uint32_t)ebpfdsl_map_value_bytes(m->type, m->value_size);
-	if (c->kgiven && c->ksize != m->key_size)
+	m->vbytes = (uint32_t)ebpfdsl_map_value_bytes(m->info.type, m->info.value_size);
+	if (c->kgiven && c->ksize != m->info.key_size)
 		return luaL_error(L, "key is %d bytes but the %s map's key_size is %d", (int)c->ksize,
-				  ebpfdsl_map_type_str(m), (int)m->key_size);
-	if (c->vgiven && c->vsize != m->value_size)
+				  ebpfdsl_map_type_str(m), (int)m->info.key_size);
+	if (c->vgiven && c->vsize != m->info.value_size)
 		return luaL_error(L, "value is %d bytes but the %s map's value_size is %d", (int)c->vsize,
-				  ebpfdsl_map_type_str(m), (int)m->value_size);
-	m->kcodec = (uint8_t)check_codec(L, c->kcodec >= 0 && m->key_size ? c->kcodec
-						: ebpfdsl_map_default_codec(m->type, m->key_size, 1),
-					 m->key_size, "key");
-	m->vcodec = (uint8_t)check_codec(L, c->vcodec >= 0 && m->value_size ? c->vcodec
-						: ebpfdsl_map_default_codec(m->type, m->value_size, 0),
-					 m->value_size, "value");
+				  ebpfdsl_map_type_str(m), (int)m->info.value_size);
+	m->kcodec = (uint8_t)check_codec(L, c->kcodec >= 0 && m->info.key_size ? c->kcodec
+						: ebpfdsl_map_default_codec(m->info.type, m->info.key_size, 1),
+					 m->info.key_size, "key");
+	m->vcodec = (uint8_t)check_codec(L, c->vcodec >= 0 && m->info.value_size ? c->vcodec
+						: ebpfdsl_map_default_codec(m->info.type, m->info.value_size, 0),
+					 m->info.value_size, "value");
 	return 0;
 }
 
@@ -303,18 +295,15 @@ static int l_map_create(lua_State *L)
 	}
 
 	m = push_closed(L, 1); /* 2: the userdata exists before the fd does */
-	m->type = type;
-	snprintf(m->name, sizeof(m->name), "%s", o->name);
+	m->info.type = type;
+	snprintf(m->info.name, sizeof(m->info.name), "%s", o->name);
 	fd = ebpfdsl_map__create(type, ks, vs, max, o);
 	if (out_of_fds(L, fd))
 		fd = ebpfdsl_map__create(type, ks, vs, max, o);
 	if (fd < 0) {
-		struct ebpfdsl_explain w = { .sz = sizeof(w), .op = "create", .map_type = type, .max_entries = max,
-					     .value_size = vs, .index = -1, .prog_type = -1, .attach_type = -1 };
 		char msg[600], why[256];
-		const char *text = ebpfdsl_explain(fd, &w, why, sizeof(why));
 		snprintf(msg, sizeof(msg), "create of %s map '%s' (key_size=%u value_size=%u max_entries=%u flags=0x%x): %s",
-			 tname, o->name, ks, vs, max, o->flags, text ? text : ebpfdsl_map_errstr(fd));
+			 tname, o->name, ks, vs, max, o->flags, map_why(fd, "create", type, max, vs, -1, why, sizeof(why)));
 		return ebpfdsl_lua_fail_msg(L, fd, msg);
 	}
 	m->fd = fd;
@@ -332,7 +321,7 @@ static struct map *open_begin(lua_State *L, int opts, struct codecs *c)
 	struct map *m;
 	parse_codecs(L, opts, c);
 	m = push_closed(L, opts);
-	snprintf(m->name, sizeof(m->name), "?");
+	snprintf(m->info.name, sizeof(m->info.name), "?");
 	return m;
 }
 
@@ -397,13 +386,13 @@ static int map_type(lua_State *L)
 
 static int map_name(lua_State *L)
 {
-	lua_pushstring(L, ebpfdsl_map_check(L, 1)->name);
+	lua_pushstring(L, ebpfdsl_map_check(L, 1)->info.name);
 	return 1;
 }
 
 static int map_id(lua_State *L)
 {
-	lua_pushinteger(L, ebpfdsl_map_check(L, 1)->id);
+	lua_pushinteger(L, ebpfdsl_map_check(L, 1)->info.id);
 	return 1;
 }
 

@@ -25,12 +25,10 @@ enum { MAP_UV_KEY_LAYOUT = 1, MAP_UV_VALUE_LAYOUT, MAP_UV_KEEP, MAP_UV_PIN, MAP_
 
 struct map {
 	int fd; /* -1: closed */
-	int type;
-	uint32_t key_size, value_size, max_entries, flags, id;
+	struct ebpfdsl_map_info info; /* type, sizes, id, name: the kernel's */
 	uint32_t vbytes; /* bytes of one value as the syscalls see it */
 	int ncpus;       /* per-CPU types: possible CPUs; else 0 */
 	uint8_t kcodec, vcodec;
-	char name[16];
 };
 
 struct map *ebpfdsl_map_check(lua_State *L, int idx);
@@ -40,7 +38,6 @@ int ebpfdsl_map_fail(lua_State *L, const struct map *m, int err, const char *wha
 /* The same for an operation on the element whose key is at key (its
  * index, for arrays, goes in the message). */
 int ebpfdsl_map_fail_key(lua_State *L, const struct map *m, int err, const char *what, const void *key);
-const char *ebpfdsl_map_errstr(int err);
 
 /* Codec from a spec field (nil, a type name such as "u32"/"i16"/"bytes"/
  * "fd"/"lpm", or a layout object at the top of the stack); fills *size

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <string.h>
 #include "lua_map.h"
+#include "lua_opts.h"
 
 #define DEFAULT_CHUNK 4096u
 
@@ -12,35 +13,46 @@ struct batch_args {
 	const char *cursor;  /* NULL: from the start */
 	size_t cursor_len;
 	uint64_t elem_flags;
-	int no_fallback;
+	int fallback;
 };
 
-static const char *const FLAG_NAMES[] = { "any", "noexist", "exist", NULL };
+static const struct ebpfdsl_lua_optname FLAG_NAMES[] = {
+	{ "any", BPF_ANY, 0 }, { "noexist", BPF_NOEXIST, 0 }, { "exist", BPF_EXIST, 0 }, { NULL, 0, 0 },
+};
+
+/* A batch's fields; cursor= (bytes, NULs included) and flags= (a name or
+ * the number) by hand. */
+static const struct ebpfdsl_lua_opt batch_rows[] = {
+	EBPFDSL_OPT_U32(struct batch_args, "count", count),
+	EBPFDSL_OPT_KNOWN("cursor"),
+	EBPFDSL_OPT_KNOWN("flags"),
+	{ "fallback", EBPFDSL_LUA_OPT_BOOL, offsetof(struct batch_args, fallback), 1, 0, 0, NULL, NULL },
+	EBPFDSL_OPT_END,
+};
 
 /* opts: {count=, cursor=, flags=, fallback=} or, for update, a flag name */
-static void read_opts(lua_State *L, int idx, struct batch_args *a)
+static void read_opts(lua_State *L, int idx, const char *what, struct batch_args *a)
 {
-	lua_Integer n;
+	static const struct ebpfdsl_lua_opt flags_row = { "flags", EBPFDSL_LUA_OPT_ENUM, 0, 0, 0, 0, FLAG_NAMES, NULL };
+	int flags = 0;
 	memset(a, 0, sizeof(*a));
-	if (lua_isnoneornil(L, idx))
-		return;
 	if (lua_type(L, idx) == LUA_TSTRING) {
-		a->elem_flags = (uint64_t)luaL_checkoption(L, idx, NULL, FLAG_NAMES);
+		ebpfdsl_lua_opt_read(L, idx, what, &flags_row, &flags, idx);
+		a->elem_flags = (uint64_t)flags;
+		a->fallback = 1;
 		return;
 	}
-	luaL_checktype(L, idx, LUA_TTABLE);
-	n = ebpfdsl_lua_optint_field(L, idx, "count", 0);
-	if (n < 0 || n > 0xffffffffLL)
-		luaL_error(L, "count must be 1..4294967295, got %I", n);
-	a->count = (uint32_t)n;
+	if (!lua_isnoneornil(L, idx))
+		luaL_checktype(L, idx, LUA_TTABLE);
+	ebpfdsl_lua_opts_read(L, idx, what, batch_rows, a);
+	if (lua_isnoneornil(L, idx))
+		return;
 	a->cursor = ebpfdsl_lua_optstr_field(L, idx, "cursor", NULL, &a->cursor_len);
 	if (lua_getfield(L, idx, "flags") == LUA_TSTRING)
-		a->elem_flags = (uint64_t)luaL_checkoption(L, -1, NULL, FLAG_NAMES);
+		ebpfdsl_lua_opt_read(L, -1, what, &flags_row, &flags, 0);
 	else if (!lua_isnil(L, -1))
-		a->elem_flags = (uint64_t)luaL_checkinteger(L, -1);
-	lua_pop(L, 1);
-	if (lua_getfield(L, idx, "fallback") != LUA_TNIL)
-		a->no_fallback = !lua_toboolean(L, -1);
+		flags = (int)luaL_checkinteger(L, -1);
+	a->elem_flags = (uint64_t)flags;
 	lua_pop(L, 1);
 }
 
@@ -56,18 +68,19 @@ static int lookup_batch(lua_State *L, int del)
 	const char *what = del ? "lookup_and_delete_batch" : "lookup_batch";
 	struct ebpfdsl_map_batch o = { .sz = sizeof(o) };
 	struct batch_args a;
-	size_t cs = ebpfdsl_map_batch_cursor_size(m->key_size);
+	size_t cs = ebpfdsl_map_batch_cursor_size(m->info.key_size);
 	uint32_t chunk, room = 0, n = 0;
 	char *in = NULL, *out, *kb = NULL, *vb = NULL;
 	int err, used_fallback = 0, keys, values;
 
-	if (m->key_size == 0)
-		return luaL_error(L, "%s: %s maps have no keys", what, ebpfdsl_map_type_name(m->type));
-	read_opts(L, 2, &a);
+	if (m->info.key_size == 0)
+		return luaL_error(L, "%s: %s maps have no keys", what, ebpfdsl_map_type_name(m->info.type));
+	read_opts(L, 2, what, &a);
 	lua_settop(L, 2);
 	o.elem_flags = a.elem_flags;
-	o.no_fallback = a.no_fallback;
-	chunk = a.count ? a.count : (m->max_entries && m->max_entries < DEFAULT_CHUNK ? m->max_entries : DEFAULT_CHUNK);
+	o.no_fallback = !a.fallback;
+	chunk = a.count ? a.count
+			: (m->info.max_entries && m->info.max_entries < DEFAULT_CHUNK ? m->info.max_entries : DEFAULT_CHUNK);
 	out = ebpfdsl_map_scratch(L, cs); /* 3 */
 	if (a.cursor) {
 		if (a.cursor_len != cs)
@@ -88,7 +101,7 @@ static int lookup_batch(lua_State *L, int del)
 		uint32_t cnt = chunk;
 		if (chunk > room) {
 			/* the kernel writes them: no need to zero */
-			kb = lua_newuserdatauv(L, (size_t)chunk * m->key_size, 0);
+			kb = lua_newuserdatauv(L, (size_t)chunk * m->info.key_size, 0);
 			lua_replace(L, keys + 2);
 			vb = lua_newuserdatauv(L, (size_t)chunk * m->vbytes + 1, 0);
 			lua_replace(L, keys + 3);
@@ -105,13 +118,13 @@ static int lookup_batch(lua_State *L, int del)
 		if (err && err != -ENOENT)
 			return ebpfdsl_map_fail(L, m, err, what);
 		for (uint32_t i = 0; i < cnt; i++) {
-			const char *k = kb + (size_t)i * m->key_size;
+			const char *k = kb + (size_t)i * m->info.key_size;
 			ebpfdsl_map_push_key(L, 1, k);
 			lua_rawseti(L, keys, ++n);
 			ebpfdsl_map_push_value(L, 1, vb + (size_t)i * m->vbytes);
 			lua_rawseti(L, values, n);
 			if (del)
-				ebpfdsl_map_keep(L, 1, k, m->key_size, 0);
+				ebpfdsl_map_keep(L, 1, k, m->info.key_size, 0);
 		}
 		if (err == -ENOENT || a.count)
 			break;
@@ -145,7 +158,7 @@ static int map_lookup_and_delete_batch(lua_State *L)
 static char *encode_list(lua_State *L, int idx, uint32_t n, int values)
 {
 	struct map *m = ebpfdsl_map_check(L, 1);
-	size_t each = values ? m->vbytes : m->key_size;
+	size_t each = values ? m->vbytes : m->info.key_size;
 	char *buf = ebpfdsl_map_scratch(L, (size_t)n * each);
 	for (uint32_t i = 0; i < n; i++) {
 		lua_rawgeti(L, idx, (lua_Integer)i + 1);
@@ -189,12 +202,12 @@ static int change_batch(lua_State *L, int update)
 
 	if (update && list_len(L, 3, what) != n)
 		return luaL_error(L, "update_batch: %d keys but %d values", (int)n, (int)lua_rawlen(L, 3));
-	if (m->key_size == 0)
-		return luaL_error(L, "%s: %s maps have no keys", what, ebpfdsl_map_type_name(m->type));
-	read_opts(L, opts, &a);
+	if (m->info.key_size == 0)
+		return luaL_error(L, "%s: %s maps have no keys", what, ebpfdsl_map_type_name(m->info.type));
+	read_opts(L, opts, what, &a);
 	lua_settop(L, opts);
 	o.elem_flags = update ? a.elem_flags : 0;
-	o.no_fallback = a.no_fallback;
+	o.no_fallback = !a.fallback;
 	if (n == 0) {
 		lua_pushinteger(L, 0);
 		lua_pushboolean(L, 0);
@@ -208,7 +221,7 @@ static int change_batch(lua_State *L, int update)
 	for (uint32_t i = 0; i < cnt && i < n && (!update || m->vcodec == CODEC_FD); i++) {
 		if (update)
 			lua_rawgeti(L, 3, (lua_Integer)i + 1);
-		ebpfdsl_map_keep(L, 1, kb + (size_t)i * m->key_size, m->key_size, update ? -1 : 0);
+		ebpfdsl_map_keep(L, 1, kb + (size_t)i * m->info.key_size, m->info.key_size, update ? -1 : 0);
 		lua_pop(L, update);
 	}
 	if (err)

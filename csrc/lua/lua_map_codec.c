@@ -172,13 +172,13 @@ static void encode_one(lua_State *L, int map_idx, int idx, int codec, int layout
 const void *ebpfdsl_map_encode_key(lua_State *L, int map_idx, int idx, void *buf)
 {
 	struct map *m = ebpfdsl_map_check(L, map_idx);
-	if (m->key_size == 0) {
+	if (m->info.key_size == 0) {
 		if (idx && !lua_isnoneornil(L, idx))
 			luaL_error(L, "key: %s maps have no keys (key size 0), got %s",
-				   ebpfdsl_map_type_name(m->type), luaL_typename(L, idx));
+				   ebpfdsl_map_type_name(m->info.type), luaL_typename(L, idx));
 		return NULL;
 	}
-	encode_one(L, map_idx, lua_absindex(L, idx), m->kcodec, MAP_UV_KEY_LAYOUT, m->key_size, buf, "key");
+	encode_one(L, map_idx, lua_absindex(L, idx), m->kcodec, MAP_UV_KEY_LAYOUT, m->info.key_size, buf, "key");
 	return buf;
 }
 
@@ -204,15 +204,15 @@ const void *ebpfdsl_map_encode_value(lua_State *L, int map_idx, int idx, void *b
 
 	idx = lua_absindex(L, idx);
 	if (!m->ncpus) {
-		encode_one(L, map_idx, idx, m->vcodec, MAP_UV_VALUE_LAYOUT, m->value_size, buf, "value");
+		encode_one(L, map_idx, idx, m->vcodec, MAP_UV_VALUE_LAYOUT, m->info.value_size, buf, "value");
 		return buf;
 	}
-	stride = (m->value_size + 7) / 8 * 8;
+	stride = (m->info.value_size + 7) / 8 * 8;
 	memset(buf, 0, m->vbytes);
 	if (!percpu_list(L, idx, m->vcodec)) {
-		encode_one(L, map_idx, idx, m->vcodec, MAP_UV_VALUE_LAYOUT, m->value_size, buf, "value");
+		encode_one(L, map_idx, idx, m->vcodec, MAP_UV_VALUE_LAYOUT, m->info.value_size, buf, "value");
 		for (int c = 1; c < m->ncpus; c++)
-			memcpy((char *)buf + (size_t)c * stride, buf, m->value_size);
+			memcpy((char *)buf + (size_t)c * stride, buf, m->info.value_size);
 		return buf;
 	}
 	if (lua_rawlen(L, idx) != (size_t)m->ncpus)
@@ -222,7 +222,7 @@ const void *ebpfdsl_map_encode_value(lua_State *L, int map_idx, int idx, void *b
 		char what[32];
 		snprintf(what, sizeof(what), "value[%d]", c + 1);
 		lua_rawgeti(L, idx, c + 1);
-		encode_one(L, map_idx, lua_gettop(L), m->vcodec, MAP_UV_VALUE_LAYOUT, m->value_size,
+		encode_one(L, map_idx, lua_gettop(L), m->vcodec, MAP_UV_VALUE_LAYOUT, m->info.value_size,
 			   (char *)buf + (size_t)c * stride, what);
 		lua_pop(L, 1);
 	}
@@ -267,28 +267,28 @@ static void decode_one(lua_State *L, int map_idx, int codec, int layout_uv, uint
 void ebpfdsl_map_push_key(lua_State *L, int map_idx, const void *bytes)
 {
 	struct map *m = ebpfdsl_map_check(L, map_idx);
-	decode_one(L, lua_absindex(L, map_idx), m->kcodec, MAP_UV_KEY_LAYOUT, m->key_size, bytes);
+	decode_one(L, lua_absindex(L, map_idx), m->kcodec, MAP_UV_KEY_LAYOUT, m->info.key_size, bytes);
 }
 
 void ebpfdsl_map_push_value(lua_State *L, int map_idx, const void *bytes)
 {
 	struct map *m = ebpfdsl_map_check(L, map_idx);
-	uint32_t stride = (m->value_size + 7) / 8 * 8;
+	uint32_t stride = (m->info.value_size + 7) / 8 * 8;
 	lua_Integer sum = 0;
 	int ints = m->vcodec == CODEC_UINT || m->vcodec == CODEC_SINT;
 
 	map_idx = lua_absindex(L, map_idx);
 	if (!m->ncpus) {
-		decode_one(L, map_idx, m->vcodec, MAP_UV_VALUE_LAYOUT, m->value_size, bytes);
+		decode_one(L, map_idx, m->vcodec, MAP_UV_VALUE_LAYOUT, m->info.value_size, bytes);
 		return;
 	}
 	lua_createtable(L, m->ncpus, 1);
 	for (int c = 0; c < m->ncpus; c++) {
 		const char *slot = (const char *)bytes + (size_t)c * stride;
-		decode_one(L, map_idx, m->vcodec, MAP_UV_VALUE_LAYOUT, m->value_size, slot);
+		decode_one(L, map_idx, m->vcodec, MAP_UV_VALUE_LAYOUT, m->info.value_size, slot);
 		lua_rawseti(L, -2, c + 1);
 		if (ints) /* wraps like the u64 counters it adds up */
-			sum = (lua_Integer)((uint64_t)sum + (uint64_t)ebpfdsl_scalar_get(int_type(m->vcodec, m->value_size), slot));
+			sum = (lua_Integer)((uint64_t)sum + (uint64_t)ebpfdsl_scalar_get(int_type(m->vcodec, m->info.value_size), slot));
 	}
 	if (ints) {
 		ebpfdsl_lua_set_int(L, "sum", sum);

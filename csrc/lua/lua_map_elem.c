@@ -10,7 +10,7 @@
 
 static void *key_buf(lua_State *L, const struct map *m, char *stack)
 {
-	return m->key_size <= KEY_STACK ? stack : ebpfdsl_map_scratch(L, m->key_size);
+	return m->info.key_size <= KEY_STACK ? stack : ebpfdsl_map_scratch(L, m->info.key_size);
 }
 
 static void *value_buf(lua_State *L, const struct map *m, char *stack)
@@ -43,7 +43,7 @@ static int lookup_at(lua_State *L, int kidx, const char *what, int del)
 	if (err)
 		return ebpfdsl_map_fail_key(L, m, err, what, key);
 	if (del)
-		ebpfdsl_map_keep(L, 1, key, m->key_size, 0);
+		ebpfdsl_map_keep(L, 1, key, m->info.key_size, 0);
 	ebpfdsl_map_push_value(L, 1, vb);
 	return 1;
 }
@@ -59,7 +59,7 @@ static int update_at(lua_State *L, int kidx, int vidx, uint64_t flags, const cha
 	if (err)
 		return ebpfdsl_map_fail_key(L, m, err, what, key);
 	if (m->vcodec == CODEC_FD)
-		ebpfdsl_map_keep(L, 1, key, m->key_size, vidx);
+		ebpfdsl_map_keep(L, 1, key, m->info.key_size, vidx);
 	lua_pushboolean(L, 1);
 	return 1;
 }
@@ -73,7 +73,7 @@ static int map_delete(lua_State *L)
 	int err = ebpfdsl_map__delete(m->fd, key);
 	if (err && err != -ENOENT)
 		return ebpfdsl_map_fail_key(L, m, err, "delete", key);
-	ebpfdsl_map_keep(L, 1, key, m->key_size, 0);
+	ebpfdsl_map_keep(L, 1, key, m->info.key_size, 0);
 	lua_pushboolean(L, err == 0);
 	return 1;
 }
@@ -161,12 +161,12 @@ int ebpfdsl_map_pairs(lua_State *L)
 {
 	struct map *m = ebpfdsl_map_check_open(L, 1);
 	struct walk *w;
-	if (m->key_size == 0)
+	if (m->info.key_size == 0)
 		return luaL_error(L, "pairs: %s maps have no keys to walk", ebpfdsl_map_type_str(m));
 	lua_pushvalue(L, 1);
-	w = lua_newuserdatauv(L, sizeof(*w) + 2 * (size_t)m->key_size, 0);
+	w = lua_newuserdatauv(L, sizeof(*w) + 2 * (size_t)m->info.key_size, 0);
 	memset(w, 0, sizeof(*w));
-	w->key_size = m->key_size;
+	w->key_size = m->info.key_size;
 	lua_pushcclosure(L, walk_step, 2);
 	return 1;
 }
@@ -199,7 +199,7 @@ static int map_clear(lua_State *L)
 static struct map *check_type(lua_State *L, const char *method, int t1, int t2)
 {
 	struct map *m = ebpfdsl_map_check_open(L, 1);
-	if (t1 >= 0 && m->type != t1 && m->type != t2)
+	if (t1 >= 0 && m->info.type != t1 && m->info.type != t2)
 		luaL_error(L, "%s: not a method of %s maps", method, ebpfdsl_map_type_str(m));
 	return m;
 }
@@ -288,12 +288,12 @@ int ebpfdsl_map_index(lua_State *L)
 		lua_tolstring(L, 2, &len);
 		/* bytes of the key's size are a key; other strings are no key
 		 * and most likely a misspelt method */
-		if (m->key_size == 0)
+		if (m->info.key_size == 0)
 			return luaL_error(L, "'%s' is not a method of %s (%s maps have no keys)", lua_tostring(L, 2),
 					  EBPFDSL_MAP_CLASS, ebpfdsl_map_type_str(m));
-		if (m->kcodec != CODEC_LAYOUT && len != m->key_size)
+		if (m->kcodec != CODEC_LAYOUT && len != m->info.key_size)
 			return luaL_error(L, "'%s' is neither a method of %s nor a %d-byte key of this %s map",
-					  lua_tostring(L, 2), EBPFDSL_MAP_CLASS, (int)m->key_size,
+					  lua_tostring(L, 2), EBPFDSL_MAP_CLASS, (int)m->info.key_size,
 					  ebpfdsl_map_type_str(m));
 	}
 	lua_settop(L, 2);

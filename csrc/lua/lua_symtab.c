@@ -2,7 +2,7 @@
 /* ebpfdsl.Symtab: a symbol table from /proc/kallsyms or an ELF file, for
  * naming addresses (ebpfdsl.symbols); and syscall names by number. */
 #include <errno.h>
-#include "lua_util.h"
+#include "lua_opts.h"
 
 static const char *const SYMTAB = "ebpfdsl.Symtab";
 
@@ -92,24 +92,23 @@ static int symtab_find(lua_State *L)
 
 /* t:at(i) -> {addr =, size =, end_addr =, name =, module =, type =} for i
  * in 1..#t, in address order; nil past the end */
+static const struct ebpfdsl_lua_opt sym_rows[] = {
+	EBPFDSL_OPT_U64(struct ebpfdsl_sym, "addr", addr), EBPFDSL_OPT_U64(struct ebpfdsl_sym, "size", size),
+	EBPFDSL_OPT_U64(struct ebpfdsl_sym, "end_addr", end), EBPFDSL_OPT_STR(struct ebpfdsl_sym, "name", name),
+	EBPFDSL_OPT_STR(struct ebpfdsl_sym, "module", module), EBPFDSL_OPT_END,
+};
+
 static int symtab_at(lua_State *L)
 {
 	const ebpfdsl_symtab *t = check_open(L, 1);
 	lua_Integer i = luaL_checkinteger(L, 2);
 	struct ebpfdsl_sym s;
-	char type[2];
 	if (i < 1 || ebpfdsl_symtab__at(t, (size_t)(i - 1), &s))
 		return 0;
 	lua_createtable(L, 0, 6);
-	ebpfdsl_lua_set_int(L, "addr", (lua_Integer)s.addr);
-	ebpfdsl_lua_set_int(L, "size", (lua_Integer)s.size);
-	ebpfdsl_lua_set_int(L, "end_addr", (lua_Integer)s.end);
-	ebpfdsl_lua_set_str(L, "name", s.name);
-	if (s.module)
-		ebpfdsl_lua_set_str(L, "module", s.module);
-	type[0] = s.type;
-	type[1] = '\0';
-	ebpfdsl_lua_set_str(L, "type", type);
+	ebpfdsl_lua_opts_push(L, &s, sym_rows);
+	lua_pushlstring(L, &s.type, s.type != 0); /* "" for none, as before */
+	lua_setfield(L, -2, "type");
 	return 1;
 }
 
@@ -125,6 +124,12 @@ static int symtab_file_addr(lua_State *L)
 }
 
 /* t:segments() -> {{vaddr =, offset =, filesz =, memsz =, flags =}, ...} */
+#define SEGMENT_ROW(kind, f) EBPFDSL_OPT_##kind(struct ebpfdsl_symtab_segment, #f, f)
+static const struct ebpfdsl_lua_opt segment_rows[] = {
+	SEGMENT_ROW(U64, vaddr), SEGMENT_ROW(U64, offset), SEGMENT_ROW(U64, filesz),
+	SEGMENT_ROW(U64, memsz), SEGMENT_ROW(U32, flags), EBPFDSL_OPT_END,
+};
+
 static int symtab_segments(lua_State *L)
 {
 	const ebpfdsl_symtab *t = check_open(L, 1);
@@ -133,11 +138,7 @@ static int symtab_segments(lua_State *L)
 	lua_createtable(L, (int)n, 0);
 	for (size_t i = 0; i < n; i++) {
 		lua_createtable(L, 0, 5);
-		ebpfdsl_lua_set_int(L, "vaddr", (lua_Integer)s[i].vaddr);
-		ebpfdsl_lua_set_int(L, "offset", (lua_Integer)s[i].offset);
-		ebpfdsl_lua_set_int(L, "filesz", (lua_Integer)s[i].filesz);
-		ebpfdsl_lua_set_int(L, "memsz", (lua_Integer)s[i].memsz);
-		ebpfdsl_lua_set_int(L, "flags", (lua_Integer)s[i].flags);
+		ebpfdsl_lua_opts_push(L, &s[i], segment_rows);
 		lua_rawseti(L, -2, (lua_Integer)i + 1);
 	}
 	return 1;
