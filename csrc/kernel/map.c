@@ -160,8 +160,8 @@ int ebpfdsl_map__create(int type, unsigned key_size, unsigned value_size, unsign
 			return -errno;
 		o.btf_fd = (__u32)btf__fd(btf);
 	}
-	/* No name, no name: libbpf loads a probe program to learn whether the
-	 * kernel takes map names whenever it is given one, even "". */
+	/* An empty name goes as none: given any name, even "", libbpf loads a
+	 * probe program to learn whether the kernel takes map names. */
 	if (c.name && !c.name[0])
 		c.name = NULL;
 	fd = bpf_map_create((enum bpf_map_type)type, c.name, key_size, value_size, max_entries, &o);

@@ -174,27 +174,4 @@ int ebpfdsl_perfbuf__epoll_fd(const ebpfdsl_perfbuf *pb)
 	return pb ? perf_buffer__epoll_fd(pb->lpb) : -EINVAL;
 }
 
-static void ops_free(void *r)
-{
-	ebpfdsl_perfbuf__free(r);
-}
-static int ops_count(const void *r)
-{
-	return ebpfdsl_perfbuf__buffer_count(r);
-}
-static int ops_poll(void *r, int timeout_ms)
-{
-	return ebpfdsl_perfbuf__poll(r, timeout_ms);
-}
-static int ops_stopped(const void *r)
-{
-	return ebpfdsl_perfbuf__stopped(r);
-}
-static int ops_epoll_fd(const void *r)
-{
-	return ebpfdsl_perfbuf__epoll_fd(r);
-}
-
-const struct ebpfdsl_reader_ops ebpfdsl_perfbuf_ops = {
-	"perfbuf poll", "CPU buffer", ops_free, ops_count, ops_poll, ops_stopped, ops_epoll_fd,
-};
+EBPFDSL_READER_OPS_ROW(ebpfdsl_perfbuf_ops, ebpfdsl_perfbuf, buffer_count, "perfbuf poll", "CPU buffer");

@@ -42,6 +42,19 @@ struct ebpfdsl_reader_ops {
 };
 extern const struct ebpfdsl_reader_ops ebpfdsl_ringbuf_ops, ebpfdsl_perfbuf_ops, ebpfdsl_user_ringbuf_ops;
 
+/* Defines a reader kind's row from its public functions PFX__free,
+ * PFX__COUNT, PFX__poll, PFX__stopped and PFX__epoll_fd: the wrappers only
+ * turn the opaque pointer back into the kind's own (C99 has no safe cast
+ * between function pointer types), so each kind writes one line. */
+#define EBPFDSL_READER_OPS_ROW(ROW, PFX, COUNT, WHAT, UNIT)                                    \
+	static void ROW##_free(void *r) { PFX##__free(r); }                                    \
+	static int ROW##_count(const void *r) { return PFX##__##COUNT(r); }                    \
+	static int ROW##_poll(void *r, int timeout_ms) { return PFX##__poll(r, timeout_ms); }  \
+	static int ROW##_stopped(const void *r) { return PFX##__stopped(r); }                  \
+	static int ROW##_epoll_fd(const void *r) { return PFX##__epoll_fd(r); }                \
+	const struct ebpfdsl_reader_ops ROW = { WHAT, UNIT, ROW##_free, ROW##_count, ROW##_poll, \
+						ROW##_stopped, ROW##_epoll_fd }
+
 /* The stage: records a reader's callbacks copied, kept for a host that
  * cannot run its handlers inside libbpf's callback (an interpreter whose
  * handler may raise, or close the reader). What a handler error leaves

@@ -274,27 +274,4 @@ int ebpfdsl_ringbuf__lost(const ebpfdsl_ringbuf *rb, uint64_t *lost)
 	return found ? 0 : -ENOENT;
 }
 
-static void ops_free(void *r)
-{
-	ebpfdsl_ringbuf__free(r);
-}
-static int ops_count(const void *r)
-{
-	return ebpfdsl_ringbuf__ring_count(r);
-}
-static int ops_poll(void *r, int timeout_ms)
-{
-	return ebpfdsl_ringbuf__poll(r, timeout_ms);
-}
-static int ops_stopped(const void *r)
-{
-	return ebpfdsl_ringbuf__stopped(r);
-}
-static int ops_epoll_fd(const void *r)
-{
-	return ebpfdsl_ringbuf__epoll_fd(r);
-}
-
-const struct ebpfdsl_reader_ops ebpfdsl_ringbuf_ops = {
-	"ringbuf poll", "ring", ops_free, ops_count, ops_poll, ops_stopped, ops_epoll_fd,
-};
+EBPFDSL_READER_OPS_ROW(ebpfdsl_ringbuf_ops, ebpfdsl_ringbuf, ring_count, "ringbuf poll", "ring");
