@@ -308,7 +308,10 @@ describe("kfuncs by name", function()
       else
         assert.equal(0, k.off)
       end
-      local opts_size = require("ebpfdsl.btf").vmlinux():type("bpf_ct_opts", "struct").size
+      -- the struct is declared where the kfunc is: vmlinux or the module
+      local btf = require "ebpfdsl.btf"
+      local owner = k.module and assert(btf.module(k.module)) or btf.vmlinux()
+      local opts_size = owner:type("bpf_ct_opts", "struct").size
       local p <close> = load { type = "xdp", name = "ct_lookup", insns = {
         dsl.mov("r6", "r1"),
         dsl.st("dw", "fp", -16, 0), dsl.st("dw", "fp", -8, 0), -- the tuple: 0.0.0.0:0 -> 0.0.0.0:0

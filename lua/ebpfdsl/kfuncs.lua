@@ -48,19 +48,21 @@ function M.find(name)
   if type(name) ~= "string" then error("kfuncs.find: name must be a string", 2) end
   local v, msg, errno = vmlinux_kfuncs()
   if not v then return nil, msg, errno end
-  local id = v.kfuncs[name]
-  -- a kernel built without bpf_kfunc tags (pahole < 1.26): any function
-  if not id and next(v.kfuncs) == nil then id = v.btf:id(name, "func") end
+  -- a kernel built without bpf_kfunc tags (pahole < 1.26, as Debian 12's
+  -- 6.1) tags none: any function of the name, which the verifier judges
+  local untagged = next(v.kfuncs) == nil
+  local id = v.kfuncs[name] or (untagged and v.btf:id(name, "func"))
   if id then return { name = name, id = id, off = 0 } end
   local mods = core.btf_modules() or {}
   for _, mname in ipairs(mods) do
     local m = module(mname)
-    if m and m.kfuncs[name] then
+    id = m and (m.kfuncs[name] or (untagged and m.btf:id(name, "func")))
+    if id then
       if not m.off then
         m.off = #in_array + 1
         in_array[m.off] = m
       end
-      return { name = name, id = m.kfuncs[name], module = mname, off = m.off }
+      return { name = name, id = id, module = mname, off = m.off }
     end
   end
   local near = core.suggest(name, all_names(), 4)
