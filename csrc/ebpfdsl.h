@@ -1189,6 +1189,62 @@ EBPFDSL_API int ebpfdsl_btf__attach_id(const ebpfdsl_btf *b, int attach_type, co
  * (its expected_attach_type); -ENOENT, -EINVAL. */
 EBPFDSL_API int ebpfdsl_btf__struct_ops_member(const ebpfdsl_btf *b, const char *path, uint32_t *struct_id);
 
+/* Describing types (csrc/kernel/btf_describe.c, btf_lookup.c): what a
+ * binding shows of a type, as a walk of keyed values a binding turns into
+ * its own records (a Lua table). begin(key) opens a record under key
+ * (key NULL: the next item of the list that is open); end closes it with
+ * the same key. C spellings come as str("type", ...) beside num("type_id"). */
+struct ebpfdsl_btf_emit {
+	void (*num)(void *ctx, const char *key, int64_t v);
+	void (*str)(void *ctx, const char *key, const char *s);
+	void (*flag)(void *ctx, const char *key, int v);
+	void (*begin)(void *ctx, const char *key);
+	void (*end)(void *ctx, const char *key);
+	void *ctx;
+};
+/* Type `id` into the open record: id, kind, name, size, decl, and per kind
+ * bits/signed (int), members (struct, union), list and values (enum),
+ * nelems (array), linkage, ret and params (func), vars (datasec)... */
+EBPFDSL_API void ebpfdsl_btf__describe(const ebpfdsl_btf *b, uint32_t id, const struct ebpfdsl_btf_emit *e);
+/* What ebpfdsl_btf__offsetof found, into the open record: offset,
+ * bit_offset, bitfield_size, type, type_id, size. */
+EBPFDSL_API void ebpfdsl_btf__describe_field(const ebpfdsl_btf *b, const struct ebpfdsl_btf_field *f,
+					     const struct ebpfdsl_btf_emit *e);
+/* The C spelling of ebpfdsl_btf__decl in a malloc'd string ("<type N>"
+ * when it has none); NULL when out of memory. */
+EBPFDSL_API char *ebpfdsl_btf__decl_dup(const ebpfdsl_btf *b, uint32_t id, const char *name);
+/* "static", "global", "extern" ("?" past them): a func's or var's linkage
+ * (csrc/core/btf_write_calls.c). */
+EBPFDSL_API const char *ebpfdsl_btf_linkage_name(int linkage);
+
+/* What a name is looked up as: one row per class, tried kind by kind. */
+enum ebpfdsl_btf_lookup_class {
+	EBPFDSL_BTF_LOOKUP_ANY,    /* any kind (ebpfdsl_btf__find's order) */
+	EBPFDSL_BTF_LOOKUP_FUNC,   /* a function */
+	EBPFDSL_BTF_LOOKUP_ENUM,   /* an enum, then an enum64 */
+	EBPFDSL_BTF_LOOKUP_RECORD, /* a struct, then a union, then a typedef */
+};
+/* The id of type `name` of class `cls`, or with kind (BTF_KIND_*, not 0)
+ * of that kind alone; else -ENOENT with "no <what> named 'x' in <source>
+ * BTF" in err. */
+EBPFDSL_API int ebpfdsl_btf__lookup(const ebpfdsl_btf *b, const char *name, int cls, int kind, char *err,
+				    size_t len);
+/* 0 when `id` is a type of b; else -ENOENT with "no BTF type with id N in
+ * <source> (ids are 0..M)" in err. With `kind` (not 0), -EINVAL unless it
+ * is of that kind or, for an enum, enum64 ("BTF type N is not an enum"). */
+EBPFDSL_API int ebpfdsl_btf__check_id(const ebpfdsl_btf *b, int64_t id, int kind, char *err, size_t len);
+/* A kind argument: NULL for any (0), else the kind; -EINVAL with
+ * "unknown BTF kind 'x' (struct, union, ...)" in err. */
+EBPFDSL_API int ebpfdsl_btf_kind_arg(const char *name, char *err, size_t len);
+/* Why ebpfdsl_btf__offsetof(type_id, path) failed with `rc`, into err:
+ * "offsetof(struct task_struct, se.x): no member 'x'". */
+EBPFDSL_API void ebpfdsl_btf__offsetof_error(const ebpfdsl_btf *b, uint32_t type_id, const char *path,
+					     const struct ebpfdsl_btf_field *f, int rc, char *err, size_t len);
+/* The kernel's reason for refusing BTF: its log's last line, into err as
+ * "the kernel refused BTF <source>: <strerror>: <line>" (the log loses
+ * its trailing newlines). */
+EBPFDSL_API void ebpfdsl_btf__refusal(const ebpfdsl_btf *b, int e, char *log, char *err, size_t len);
+
 /* ---- Program types and attach types beyond libbpf's list ---------------- */
 
 /* enum bpf_attach_type <-> "trace_fentry", named as libbpf names them and,
@@ -1288,6 +1344,47 @@ struct ebpfdsl_btfw_layout_opts {
  * nested layouts first, each layout once per writer: the struct's id. */
 EBPFDSL_API int ebpfdsl_btfw__layout(ebpfdsl_btfw *w, const ebpfdsl_layout *l,
 				     const struct ebpfdsl_btfw_layout_opts *opts);
+/* kptr fields (csrc/kernel/btf_kptr.c): pointer field `field` of layout l
+ * written as a pointer to type tag `tag` ("kptr", "kptr_untrusted",
+ * "percpu_kptr") on kernel struct `target`, which the kernel finds in its
+ * own BTF by name (sized from it, for bpftool's printing). */
+struct ebpfdsl_kptr {
+	const ebpfdsl_layout *l;
+	size_t field;
+	const char *tag, *target; /* kept alive by the caller */
+	int id;                   /* 0 until written */
+};
+/* The field `path` ("task", "inner.task") of l into k->l and k->field: 0,
+ * or -ENOENT (no such field), -EINVAL (no ptr there, or an array of them),
+ * with "kptr '<path>': ..." in err. */
+EBPFDSL_API int ebpfdsl_kptr_field(const ebpfdsl_layout *l, const char *path, struct ebpfdsl_kptr *k, char *err,
+				   size_t len);
+struct ebpfdsl_kptrs {
+	struct ebpfdsl_kptr *k;
+	size_t n;
+};
+/* An ebpfdsl_btfw_layout_opts.ptr_type for ctx a struct ebpfdsl_kptrs:
+ * each kptr's types written once, at first use. */
+EBPFDSL_API int ebpfdsl_kptr_type(void *ctx, ebpfdsl_btfw *w, const ebpfdsl_layout *l, size_t field);
+/* The writer's calls as a table (csrc/core/btf_write_calls.c), for a
+ * binding to offer each as a method without a wrapper per kind. A call's
+ * arguments, in order, are letters of `args`: 's' a string, 'i' a type
+ * id, 'u' a u32, 'o' the index of one of `options` (NULL-ended; the first
+ * is the default); strings go to s[], numbers to n[], in turn. */
+struct ebpfdsl_btfw_args {
+	const char *s[2];
+	int64_t n[2];
+	int opt;
+};
+struct ebpfdsl_btfw_call {
+	const char *name;
+	const char *args;
+	const char *const *options;
+	int (*call)(ebpfdsl_btfw *w, const struct ebpfdsl_btfw_args *a);
+};
+/* The rows, *n of them. */
+EBPFDSL_API const struct ebpfdsl_btfw_call *ebpfdsl_btfw_calls(size_t *n);
+
 /* The BTF: header, types, strings. Valid until the next call or free;
  * NULL after an error. */
 EBPFDSL_API const void *ebpfdsl_btfw__bytes(ebpfdsl_btfw *w, size_t *size);

@@ -35,9 +35,8 @@ struct ebpfdsl_btfw {
 	char err[EBPFDSL_ERRLEN];
 };
 
-static int fail(ebpfdsl_btfw *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static int fail(ebpfdsl_btfw *w, const char *fmt, ...)
+/* The first error wins (core.h); later ones are what it caused. */
+int ebpfdsl__btfw_fail(ebpfdsl_btfw *w, const char *fmt, ...)
 {
 	va_list ap;
 	if (w->failed)
@@ -123,13 +122,13 @@ int64_t ebpfdsl_btfw__string(ebpfdsl_btfw *w, const char *s)
 	if (!s || !*s)
 		return 0;
 	if ((w->hash_used + 1) * 2 > w->nhash && grow_hash(w))
-		return fail(w, "out of memory");
+		return ebpfdsl__btfw_fail(w, "out of memory");
 	for (k = hash(s) & (w->nhash - 1); w->str_hash[k]; k = (k + 1) & (w->nhash - 1))
 		if (strcmp(w->strs + w->str_hash[k] - 1, s) == 0)
 			return w->str_hash[k] - 1;
 	len = strlen(s) + 1;
 	if (w->strs_len + len > UINT32_MAX - 1)
-		return fail(w, "more strings than BTF holds");
+		return ebpfdsl__btfw_fail(w, "more strings than BTF holds");
 	if (w->strs_len + len > w->strs_cap) {
 		size_t cap = w->strs_cap;
 		char *p;
@@ -137,7 +136,7 @@ int64_t ebpfdsl_btfw__string(ebpfdsl_btfw *w, const char *s)
 			cap *= 2;
 		p = realloc(w->strs, cap);
 		if (!p)
-			return fail(w, "out of memory");
+			return ebpfdsl__btfw_fail(w, "out of memory");
 		w->strs = p;
 		w->strs_cap = cap;
 	}
@@ -158,7 +157,7 @@ static size_t put(ebpfdsl_btfw *w, const uint32_t *words, size_t n)
 			cap *= 2;
 		p = realloc(w->types, cap * sizeof(*p));
 		if (!p) {
-			fail(w, "out of memory");
+			ebpfdsl__btfw_fail(w, "out of memory");
 			return SIZE_MAX;
 		}
 		w->types = p;
@@ -179,7 +178,7 @@ static int check_id(ebpfdsl_btfw *w, const char *what, int64_t id, int void_ok)
 {
 	if ((void_ok && id == 0) || (id >= 1 && id <= w->count))
 		return 0;
-	return fail(w, "%s: no type %lld (types are 1..%d%s)", what, (long long)id, w->count,
+	return ebpfdsl__btfw_fail(w, "%s: no type %lld (types are 1..%d%s)", what, (long long)id, w->count,
 		    void_ok ? ", or 0 for void" : "");
 }
 
@@ -193,7 +192,7 @@ static int add_type(ebpfdsl_btfw *w, const char *name, uint32_t inf, uint32_t si
 	if (off < 0 || w->failed)
 		return -1;
 	if (w->count >= 0x7fffffff - 1)
-		return fail(w, "too many types");
+		return ebpfdsl__btfw_fail(w, "too many types");
 	head[0] = (uint32_t)off;
 	head[1] = inf;
 	head[2] = size_or_type;
@@ -210,12 +209,12 @@ static int check_name(ebpfdsl_btfw *w, const char *what, const char *name, int m
 	if (!name || !*name) {
 		if (may_be_empty)
 			return 0;
-		return fail(w, "%s needs a name", what);
+		return ebpfdsl__btfw_fail(w, "%s needs a name", what);
 	}
 	for (const char *p = name; *p; p++) {
 		int alpha = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || *p == '_';
 		if (!alpha && !(p > name && *p >= '0' && *p <= '9'))
-			return fail(w, "%s '%s' is not a C identifier", what, name);
+			return ebpfdsl__btfw_fail(w, "%s '%s' is not a C identifier", what, name);
 	}
 	return 0;
 }
@@ -226,12 +225,12 @@ int ebpfdsl_btfw__int(ebpfdsl_btfw *w, const char *name, uint32_t size, int enco
 	if (w->failed)
 		return -1;
 	if (!name || !*name) /* "unsigned int": C's names of ints are words */
-		return fail(w, "int needs a name");
+		return ebpfdsl__btfw_fail(w, "int needs a name");
 	if (size != 1 && size != 2 && size != 4 && size != 8 && size != 16)
-		return fail(w, "int '%s': size %u is not 1, 2, 4, 8 or 16", name, size);
+		return ebpfdsl__btfw_fail(w, "int '%s': size %u is not 1, 2, 4, 8 or 16", name, size);
 	if (encoding & ~(BTF_INT_SIGNED | BTF_INT_CHAR | BTF_INT_BOOL) ||
 	    __builtin_popcount((unsigned)encoding) > 1 || (encoding == BTF_INT_BOOL && size != 1))
-		return fail(w, "int '%s': bad encoding %d", name, encoding);
+		return ebpfdsl__btfw_fail(w, "int '%s': bad encoding %d", name, encoding);
 	data = ((uint32_t)encoding << 24) | (size * 8);
 	return add_type(w, name, info(BTF_KIND_INT, 0, 0), size, &data, 1);
 }
@@ -285,12 +284,12 @@ static int grow_open(ebpfdsl_btfw *w, int want, const char *what)
 {
 	uint32_t *head;
 	if (w->open == SIZE_MAX || (want == BTF_KIND_FUNC_PROTO) != (w->open_kind == BTF_KIND_FUNC_PROTO))
-		return fail(w, "%s: no %s to add it to (it must follow the %s or its last %s)", what,
+		return ebpfdsl__btfw_fail(w, "%s: no %s to add it to (it must follow the %s or its last %s)", what,
 			    want == BTF_KIND_FUNC_PROTO ? "func_proto" : "struct or union",
 			    want == BTF_KIND_FUNC_PROTO ? "func_proto" : "struct", what);
 	head = w->types + w->open;
 	if ((head[1] & 0xffff) == 0xffff)
-		return fail(w, "%s: more than 65535", what);
+		return ebpfdsl__btfw_fail(w, "%s: more than 65535", what);
 	head[1]++;
 	return 0;
 }
@@ -358,7 +357,7 @@ int ebpfdsl_btfw__func(ebpfdsl_btfw *w, const char *name, int proto, int linkage
 	if (w->failed || check_name(w, "func", name, 0) || check_id(w, "func", proto, 0))
 		return -1;
 	if (linkage < 0 || linkage > 2)
-		return fail(w, "func '%s': linkage %d is not 0 (static), 1 (global) or 2 (extern)", name, linkage);
+		return ebpfdsl__btfw_fail(w, "func '%s': linkage %d is not 0 (static), 1 (global) or 2 (extern)", name, linkage);
 	return add_type(w, name, info(BTF_KIND_FUNC, (uint32_t)linkage, 0), (uint32_t)proto, NULL, 0);
 }
 
@@ -396,7 +395,7 @@ int ebpfdsl_btfw__scalar(ebpfdsl_btfw *w, int type)
 	if (type == EBPFDSL_TYPE_PAD)
 		type = EBPFDSL_TYPE_U8;
 	if (type < 0 || type >= EBPFDSL_TYPE_COUNT_ || !SCALARS[type].c_name)
-		return fail(w, "scalar: %d is not a scalar type (u8..i64, char, bool, ptr)", type);
+		return ebpfdsl__btfw_fail(w, "scalar: %d is not a scalar type (u8..i64, char, bool, ptr)", type);
 	if (w->scalar_ids[type])
 		return w->scalar_ids[type];
 	id = ebpfdsl_btfw__int(w, SCALARS[type].c_name, (uint32_t)ebpfdsl_type_size(type), SCALARS[type].encoding);
@@ -419,9 +418,9 @@ static int layout_id(ebpfdsl_btfw *w, const ebpfdsl_layout *l, const struct ebpf
 		if (w->layouts[i].l == l)
 			return w->layouts[i].id;
 	if (depth > EBPFDSL_LAYOUT_MAX_DEPTH)
-		return fail(w, "layout '%s': nested too deep", l->name);
+		return ebpfdsl__btfw_fail(w, "layout '%s': nested too deep", l->name);
 	if (n > sizeof(ids) / sizeof(ids[0]) && !(fids = malloc(n * sizeof(*fids))))
-		return fail(w, "out of memory");
+		return ebpfdsl__btfw_fail(w, "out of memory");
 	/* member types first: a struct's members follow it directly */
 	for (size_t i = 0; i < n; i++) {
 		fids[i] = field_type(w, l, &l->fields[i], o, depth);
@@ -437,7 +436,7 @@ static int layout_id(ebpfdsl_btfw *w, const ebpfdsl_layout *l, const struct ebpf
 			size_t cap = w->cap_layouts ? w->cap_layouts * 2 : 8;
 			struct done_layout *p = realloc(w->layouts, cap * sizeof(*p));
 			if (!p) {
-				id = fail(w, "out of memory");
+				id = ebpfdsl__btfw_fail(w, "out of memory");
 				goto out;
 			}
 			w->layouts = p;
@@ -477,7 +476,7 @@ int ebpfdsl_btfw__layout(ebpfdsl_btfw *w, const ebpfdsl_layout *l, const struct 
 	if (w->failed)
 		return -1;
 	if (!l || ebpfdsl_layout__error(l))
-		return fail(w, "layout: %s", l ? ebpfdsl_layout__error(l) : "none given");
+		return ebpfdsl__btfw_fail(w, "layout: %s", l ? ebpfdsl_layout__error(l) : "none given");
 	return layout_id(w, l, opts, 0);
 }
 
@@ -496,7 +495,7 @@ const void *ebpfdsl_btfw__bytes(ebpfdsl_btfw *w, size_t *size)
 	total = sizeof(h) + tlen + w->strs_len;
 	b = malloc(total);
 	if (!b) {
-		fail(w, "out of memory");
+		ebpfdsl__btfw_fail(w, "out of memory");
 		return NULL;
 	}
 	memset(&h, 0, sizeof(h));

@@ -233,4 +233,9 @@ char ebpfdsl__reg_prefix(int op);
 void ebpfdsl__appendf(char *buf, size_t len, size_t *pos, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 
+/* ---- btf (helper btf, issue 10) ---- */
+/* btf_write.c: makes the writer's first error (printf text), for the
+ * calls of btf_write_calls.c that check their own arguments: -1. */
+int ebpfdsl__btfw_fail(ebpfdsl_btfw *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 #endif

@@ -3,6 +3,7 @@
  * types with their members, functions with their parameters, enums, ids,
  * C spellings of types, and offsets of member paths. */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <linux/btf.h>
 #include "lua_util.h"
@@ -114,20 +115,13 @@ static int btf_load_kernel(lua_State *L)
 	log = lua_newuserdatauv(L, BTF_LOG_SIZE, 0); /* GC-owned */
 	fd = ebpfdsl_btf__load_kernel(u->b, log, BTF_LOG_SIZE);
 	if (fd < 0) {
-		int e = -fd;
-		size_t n = strlen(log);
-		/* the kernel's reason is its log's last line */
-		while (n && log[n - 1] == '\n')
-			log[--n] = '\0';
-		{
-			const char *last = strrchr(log, '\n');
-			luaL_pushfail(L);
-			lua_pushfstring(L, "the kernel refused BTF %s: %s%s%s", ebpfdsl_btf__source(u->b), strerror(e),
-					n ? ": " : "", last ? last + 1 : log);
-			lua_pushinteger(L, e);
-			lua_pushstring(L, log);
-			return 4;
-		}
+		char err[1024];
+		ebpfdsl_btf__refusal(u->b, -fd, log, err, sizeof(err));
+		luaL_pushfail(L);
+		lua_pushstring(L, err);
+		lua_pushinteger(L, -fd);
+		lua_pushstring(L, log);
+		return 4;
 	}
 	lua_settop(L, 1);
 	return 1;
@@ -202,219 +196,80 @@ static int btf_fd(lua_State *L)
  * type -> Lua table
  * --------------------------------------------------------------------- */
 
-static void push_decl(lua_State *L, const ebpfdsl_btf *b, uint32_t id, const char *name)
+/* The walk of ebpfdsl_btf__describe as Lua tables: fields of the table at
+ * the top; a keyed record or a list item is a table pushed on it. */
+static void e_num(void *ctx, const char *key, int64_t v)
 {
-	char small[256];
-	int n = ebpfdsl_btf__decl(b, id, name, small, sizeof(small));
-	if (n < 0) {
-		lua_pushfstring(L, "<type %d>", (int)id);
-	} else if ((size_t)n < sizeof(small)) {
-		lua_pushstring(L, small);
-	} else {
-		char *big = lua_newuserdatauv(L, (size_t)n + 1, 0);
-		ebpfdsl_btf__decl(b, id, name, big, (size_t)n + 1);
-		lua_pushstring(L, big);
-		lua_remove(L, -2);
-	}
+	lua_pushinteger(ctx, (lua_Integer)v);
+	lua_setfield(ctx, -2, key);
 }
 
-/* type = C spelling, type_id = id: how every reference is shown */
-static void set_ref(lua_State *L, const ebpfdsl_btf *b, const char *k, const char *kid, uint32_t id)
+static void e_str(void *ctx, const char *key, const char *v)
 {
-	push_decl(L, b, id, NULL);
-	lua_setfield(L, -2, k);
-	ebpfdsl_lua_set_int(L, kid, id);
+	lua_pushstring(ctx, v);
+	lua_setfield(ctx, -2, key);
 }
 
-static const char *const LINKAGE[] = { "static", "global", "extern" };
-
-static const char *linkage_name(int l)
+static void e_flag(void *ctx, const char *key, int v)
 {
-	return l >= 0 && l < 3 ? LINKAGE[l] : "?";
+	lua_pushboolean(ctx, v);
+	lua_setfield(ctx, -2, key);
 }
 
-static void push_members(lua_State *L, const ebpfdsl_btf *b, uint32_t id, uint32_t vlen)
+static void e_begin(void *ctx, const char *key)
 {
-	struct ebpfdsl_btf_member m;
-	lua_createtable(L, (int)vlen, 0);
-	for (uint32_t i = 0; i < vlen; i++) {
-		if (ebpfdsl_btf__member(b, id, i, &m))
-			break;
-		lua_createtable(L, 0, 7);
-		ebpfdsl_lua_set_str(L, "name", m.name);
-		ebpfdsl_lua_set_int(L, "offset", m.bit_offset / 8);
-		ebpfdsl_lua_set_int(L, "bit_offset", m.bit_offset);
-		ebpfdsl_lua_set_int(L, "bitfield_size", m.bitfield_size);
-		set_ref(L, b, "type", "type_id", m.type);
-		push_decl(L, b, m.type, m.name);
-		lua_setfield(L, -2, "decl");
-		lua_rawseti(L, -2, (lua_Integer)i + 1);
-	}
+	if (key)
+		lua_pushstring(ctx, key);
+	lua_newtable(ctx);
 }
 
-/* params of func_proto `proto` into the table at the top: ret, ret_id,
- * params = {{name=, type=, type_id=}}, variadic */
-static void set_proto(lua_State *L, const ebpfdsl_btf *b, uint32_t proto)
+static void e_end(void *ctx, const char *key)
 {
-	struct ebpfdsl_btf_type pt;
-	struct ebpfdsl_btf_member m;
-	int n = 0, variadic = 0;
-
-	if (ebpfdsl_btf__type(b, proto, &pt) || pt.kind != BTF_KIND_FUNC_PROTO)
-		return;
-	set_ref(L, b, "ret", "ret_id", pt.type);
-	lua_createtable(L, (int)pt.vlen, 0);
-	for (uint32_t i = 0; i < pt.vlen; i++) {
-		if (ebpfdsl_btf__member(b, proto, i, &m))
-			break;
-		if (m.type == 0) { /* a trailing void parameter means "..." */
-			variadic = i > 0 || pt.vlen > 1;
-			break;
-		}
-		lua_createtable(L, 0, 3);
-		ebpfdsl_lua_set_str(L, "name", m.name);
-		set_ref(L, b, "type", "type_id", m.type);
-		lua_rawseti(L, -2, ++n);
-	}
-	lua_setfield(L, -2, "params");
-	ebpfdsl_lua_set_bool(L, "variadic", variadic);
-}
-
-static void push_enum_values(lua_State *L, const ebpfdsl_btf *b, uint32_t id, uint32_t vlen)
-{
-	const char *name;
-	int64_t v;
-	int sgn;
-	/* list = ordered {name=, value=}; values = name -> value */
-	lua_createtable(L, (int)vlen, 0);
-	lua_createtable(L, 0, (int)vlen);
-	for (uint32_t i = 0; i < vlen; i++) {
-		if (ebpfdsl_btf__enum_value(b, id, i, &name, &v, &sgn))
-			break;
-		lua_createtable(L, 0, 2);
-		ebpfdsl_lua_set_str(L, "name", name);
-		ebpfdsl_lua_set_int(L, "value", (lua_Integer)v);
-		lua_rawseti(L, -3, (lua_Integer)i + 1);
-		lua_pushinteger(L, (lua_Integer)v);
-		lua_setfield(L, -2, name);
-	}
-	lua_setfield(L, -3, "values");
-	lua_setfield(L, -2, "list");
+	if (key)
+		lua_rawset(ctx, -3);
+	else
+		lua_rawseti(ctx, -2, (lua_Integer)lua_rawlen(ctx, -2) + 1);
 }
 
 static void push_type(lua_State *L, const ebpfdsl_btf *b, uint32_t id)
 {
-	struct ebpfdsl_btf_type t;
-	int64_t size;
-
-	ebpfdsl_btf__type(b, id, &t);
+	struct ebpfdsl_btf_emit e = { e_num, e_str, e_flag, e_begin, e_end, L };
 	lua_createtable(L, 0, 8);
-	ebpfdsl_lua_set_int(L, "id", id);
-	ebpfdsl_lua_set_str(L, "kind", ebpfdsl_btf_kind_name(t.kind));
-	ebpfdsl_lua_set_str(L, "name", t.name);
-	size = ebpfdsl_btf__size(b, id);
-	if (size >= 0 && t.kind != BTF_KIND_FUNC && t.kind != BTF_KIND_FUNC_PROTO)
-		ebpfdsl_lua_set_int(L, "size", size);
-	if (t.kind != BTF_KIND_DATASEC && t.kind != BTF_KIND_DECL_TAG) {
-		push_decl(L, b, id, NULL);
-		lua_setfield(L, -2, "decl");
-	}
-	switch (t.kind) {
-	case BTF_KIND_INT:
-		ebpfdsl_lua_set_int(L, "bits", t.int_bits);
-		ebpfdsl_lua_set_int(L, "bit_offset", t.int_offset);
-		ebpfdsl_lua_set_bool(L, "signed", t.int_encoding & BTF_INT_SIGNED);
-		ebpfdsl_lua_set_bool(L, "char", t.int_encoding & BTF_INT_CHAR);
-		ebpfdsl_lua_set_bool(L, "bool", t.int_encoding & BTF_INT_BOOL);
-		break;
-	case BTF_KIND_STRUCT:
-	case BTF_KIND_UNION:
-		ebpfdsl_lua_set_int(L, "vlen", t.vlen);
-		push_members(L, b, id, t.vlen);
-		lua_setfield(L, -2, "members");
-		break;
-	case BTF_KIND_ENUM:
-	case BTF_KIND_ENUM64:
-		ebpfdsl_lua_set_bool(L, "signed", t.kflag);
-		push_enum_values(L, b, id, t.vlen);
-		break;
-	case BTF_KIND_ARRAY:
-		set_ref(L, b, "type", "type_id", t.type);
-		ebpfdsl_lua_set_int(L, "nelems", t.nelems);
-		ebpfdsl_lua_set_int(L, "index_type_id", t.index_type);
-		break;
-	case BTF_KIND_FUNC:
-		ebpfdsl_lua_set_str(L, "linkage", linkage_name(t.linkage));
-		ebpfdsl_lua_set_int(L, "proto_id", t.type);
-		set_proto(L, b, t.type);
-		break;
-	case BTF_KIND_FUNC_PROTO:
-		set_proto(L, b, id);
-		break;
-	case BTF_KIND_VAR:
-		ebpfdsl_lua_set_str(L, "linkage", linkage_name(t.linkage));
-		set_ref(L, b, "type", "type_id", t.type);
-		break;
-	case BTF_KIND_DATASEC:
-		push_members(L, b, id, t.vlen);
-		lua_setfield(L, -2, "vars");
-		break;
-	case BTF_KIND_FWD:
-		ebpfdsl_lua_set_str(L, "fwd_kind", t.kflag ? "union" : "struct");
-		break;
-	case BTF_KIND_DECL_TAG:
-		ebpfdsl_lua_set_int(L, "type_id", t.type);
-		ebpfdsl_lua_set_int(L, "component_idx", t.component_idx);
-		break;
-	case BTF_KIND_PTR:
-	case BTF_KIND_TYPEDEF:
-	case BTF_KIND_VOLATILE:
-	case BTF_KIND_CONST:
-	case BTF_KIND_RESTRICT:
-	case BTF_KIND_TYPE_TAG:
-		set_ref(L, b, "type", "type_id", t.type);
-		break;
-	default:
-		break;
-	}
+	ebpfdsl_btf__describe(b, id, &e);
+}
+
+static void push_decl(lua_State *L, const ebpfdsl_btf *b, uint32_t id, const char *name)
+{
+	char *s = ebpfdsl_btf__decl_dup(b, id, name);
+	lua_pushstring(L, s ? s : "");
+	free(s);
 }
 
 /* The kind argument at idx: nil/none for any, else a kind name. */
 static int opt_kind(lua_State *L, int idx)
 {
-	const char *s;
-	int k;
-	if (lua_isnoneornil(L, idx))
-		return 0;
-	s = luaL_checkstring(L, idx);
-	k = ebpfdsl_btf_kind_parse(s);
-	if (k <= 0)
-		return luaL_error(L, "unknown BTF kind '%s' (struct, union, enum, enum64, typedef, func, "
-				  "func_proto, int, ptr, array, ...)", s);
+	char err[256];
+	int k = ebpfdsl_btf_kind_arg(lua_isnoneornil(L, idx) ? NULL : luaL_checkstring(L, idx), err, sizeof(err));
+	if (k < 0)
+		return luaL_error(L, "%s", err);
 	return k;
 }
 
-/* The type at idx: an id, or a name looked up with kind. Pushes nil, msg
- * and returns -1 when there is none. */
-static int resolve(lua_State *L, const ebpfdsl_btf *b, int idx, int kind, const char *what)
+/* The type at idx: an id, or a name looked up as class cls (or kind).
+ * Pushes nil, msg and returns -1 when there is none. */
+static int resolve(lua_State *L, const ebpfdsl_btf *b, int idx, int cls, int kind)
 {
+	char err[512];
 	int id;
 	if (lua_type(L, idx) == LUA_TNUMBER) {
 		lua_Integer v = luaL_checkinteger(L, idx);
-		struct ebpfdsl_btf_type t;
-		if (v < 0 || v > UINT32_MAX || ebpfdsl_btf__type(b, (uint32_t)v, &t)) {
-			luaL_pushfail(L);
-			lua_pushfstring(L, "no BTF type with id %d in %s (ids are 0..%d)", (int)v,
-					ebpfdsl_btf__source(b), (int)ebpfdsl_btf__type_count(b) - 1);
-			return -1;
-		}
-		return (int)v;
+		id = ebpfdsl_btf__check_id(b, v, 0, err, sizeof(err)) ? -1 : (int)v;
+	} else {
+		id = ebpfdsl_btf__lookup(b, luaL_checkstring(L, idx), cls, kind, err, sizeof(err));
 	}
-	id = ebpfdsl_btf__find(b, luaL_checkstring(L, idx), kind);
 	if (id < 0) {
 		luaL_pushfail(L);
-		lua_pushfstring(L, "no %s named '%s' in %s BTF", what, lua_tostring(L, idx),
-				ebpfdsl_btf__source(b));
+		lua_pushstring(L, err);
 		return -1;
 	}
 	return id;
@@ -424,8 +279,7 @@ static int resolve(lua_State *L, const ebpfdsl_btf *b, int idx, int kind, const 
 static int btf_type(lua_State *L)
 {
 	const ebpfdsl_btf *b = check_open(L, 1);
-	int kind = opt_kind(L, 3);
-	int id = resolve(L, b, 2, kind, kind ? ebpfdsl_btf_kind_name(kind) : "type");
+	int id = resolve(L, b, 2, EBPFDSL_BTF_LOOKUP_ANY, opt_kind(L, 3));
 	if (id < 0)
 		return 2;
 	push_type(L, b, (uint32_t)id);
@@ -436,10 +290,9 @@ static int btf_type(lua_State *L)
 static int btf_id(lua_State *L)
 {
 	const ebpfdsl_btf *b = check_open(L, 1);
-	int kind = opt_kind(L, 3);
-	int id;
+	int kind = opt_kind(L, 3), id;
 	luaL_checkstring(L, 2);
-	id = resolve(L, b, 2, kind, kind ? ebpfdsl_btf_kind_name(kind) : "type");
+	id = resolve(L, b, 2, EBPFDSL_BTF_LOOKUP_ANY, kind);
 	if (id < 0)
 		return 2;
 	lua_pushinteger(L, id);
@@ -452,10 +305,10 @@ static int btf_type_name(lua_State *L)
 	const ebpfdsl_btf *b = check_open(L, 1);
 	lua_Integer id = luaL_checkinteger(L, 2);
 	const char *name = luaL_optstring(L, 3, NULL);
-	struct ebpfdsl_btf_type t;
-	if (id < 0 || id > UINT32_MAX || ebpfdsl_btf__type(b, (uint32_t)id, &t)) {
+	char err[512];
+	if (ebpfdsl_btf__check_id(b, id, 0, err, sizeof(err))) {
 		luaL_pushfail(L);
-		lua_pushfstring(L, "no BTF type with id %d in %s", (int)id, ebpfdsl_btf__source(b));
+		lua_pushstring(L, err);
 		return 2;
 	}
 	push_decl(L, b, (uint32_t)id, name);
@@ -467,7 +320,7 @@ static int btf_type_name(lua_State *L)
 static int btf_func(lua_State *L)
 {
 	const ebpfdsl_btf *b = check_open(L, 1);
-	int id = resolve(L, b, 2, BTF_KIND_FUNC, "function");
+	int id = resolve(L, b, 2, EBPFDSL_BTF_LOOKUP_FUNC, 0);
 	if (id < 0)
 		return 2;
 	push_type(L, b, (uint32_t)id);
@@ -478,34 +331,14 @@ static int btf_func(lua_State *L)
 static int btf_enum(lua_State *L)
 {
 	const ebpfdsl_btf *b = check_open(L, 1);
-	int id;
-	if (lua_type(L, 2) == LUA_TNUMBER) {
-		struct ebpfdsl_btf_type t;
-		id = resolve(L, b, 2, 0, "enum");
-		if (id >= 0 && (ebpfdsl_btf__type(b, (uint32_t)id, &t) ||
-				(t.kind != BTF_KIND_ENUM && t.kind != BTF_KIND_ENUM64)))
-			return luaL_error(L, "BTF type %d is not an enum", id);
-	} else {
-		id = ebpfdsl_btf__find(b, luaL_checkstring(L, 2), BTF_KIND_ENUM);
-		if (id < 0)
-			id = resolve(L, b, 2, BTF_KIND_ENUM64, "enum");
-	}
+	int id = resolve(L, b, 2, EBPFDSL_BTF_LOOKUP_ENUM, 0);
+	char err[256];
 	if (id < 0)
 		return 2;
+	if (ebpfdsl_btf__check_id(b, id, BTF_KIND_ENUM, err, sizeof(err)))
+		return luaL_error(L, "%s", err);
 	push_type(L, b, (uint32_t)id);
 	return 1;
-}
-
-static const char *path_error(int err)
-{
-	switch (-err) {
-	case ENOENT: return "no member";
-	case ENOTDIR: return "cannot look into a non-struct at";
-	case ERANGE: return "index out of range at";
-	case ELOOP: return "type loop at";
-	case E2BIG: return "search through anonymous members too large at";
-	default: return "malformed path at";
-	}
 }
 
 /* b:offsetof(type_or_id, "se.vruntime") -> byte offset, {bit_offset=,
@@ -514,39 +347,22 @@ static int btf_offsetof(lua_State *L)
 {
 	const ebpfdsl_btf *b = check_open(L, 1);
 	const char *path = luaL_checkstring(L, 3);
+	struct ebpfdsl_btf_emit e = { e_num, e_str, e_flag, e_begin, e_end, L };
 	struct ebpfdsl_btf_field f;
-	int id, err;
-
-	if (lua_type(L, 2) == LUA_TNUMBER) {
-		id = resolve(L, b, 2, 0, "type");
-	} else {
-		/* a struct first, then a union, then a typedef of either */
-		const char *name = luaL_checkstring(L, 2);
-		id = ebpfdsl_btf__find(b, name, BTF_KIND_STRUCT);
-		if (id < 0)
-			id = ebpfdsl_btf__find(b, name, BTF_KIND_UNION);
-		if (id < 0)
-			id = resolve(L, b, 2, BTF_KIND_TYPEDEF, "struct, union or typedef");
-	}
+	int id = resolve(L, b, 2, EBPFDSL_BTF_LOOKUP_RECORD, 0), err;
 	if (id < 0)
 		return 2;
 	err = ebpfdsl_btf__offsetof(b, (uint32_t)id, path, &f);
 	if (err) {
+		char msg[512];
+		ebpfdsl_btf__offsetof_error(b, (uint32_t)id, path, &f, err, msg, sizeof(msg));
 		luaL_pushfail(L);
-		push_decl(L, b, (uint32_t)id, NULL);
-		lua_pushfstring(L, "offsetof(%s, %s): %s '%s'", lua_tostring(L, -1), path, path_error(err),
-				path + f.err_pos);
-		lua_remove(L, -2);
+		lua_pushstring(L, msg);
 		return 2;
 	}
 	lua_pushinteger(L, f.byte_offset);
 	lua_createtable(L, 0, 6);
-	ebpfdsl_lua_set_int(L, "offset", f.byte_offset);
-	ebpfdsl_lua_set_int(L, "bit_offset", f.bit_offset);
-	ebpfdsl_lua_set_int(L, "bitfield_size", f.bitfield_size);
-	set_ref(L, b, "type", "type_id", f.type);
-	if (f.size >= 0)
-		ebpfdsl_lua_set_int(L, "size", f.size);
+	ebpfdsl_btf__describe_field(b, &f, &e);
 	return 2;
 }
 

@@ -2,7 +2,6 @@
 /* ebpfdsl.BTFWriter (BTF built type by type, layouts as clang writes them,
  * kptr fields) and prog_btf: a program's BTF, func_info and line_info. */
 #include <string.h>
-#include <linux/btf.h>
 #include "lua_util.h"
 
 static const char *const WRITER = "ebpfdsl.BTFWriter";
@@ -73,43 +72,26 @@ static uint32_t checku32(lua_State *L, int idx)
 	return (uint32_t)v;
 }
 
-/* w:int(name, size[, "signed" | "char" | "bool"]) -> id */
-static int w_int(lua_State *L)
+/* w:int(name, size[, "signed" | "char" | "bool"]), w:ptr(type),
+ * w:array(elem, n), w:typedef(name, type), w:type_tag(value, type),
+ * w:func(name, proto[, "static" | "global" | "extern"]), w:scalar("u32"):
+ * one row of ebpfdsl_btfw_calls (upvalue 1) each -> id */
+static int w_call(lua_State *L)
 {
-	static const char *const enc_names[] = { "none", "signed", "char", "bool", NULL };
-	static const int enc[] = { 0, BTF_INT_SIGNED, BTF_INT_CHAR, BTF_INT_BOOL };
+	const struct ebpfdsl_btfw_call *c = lua_touserdata(L, lua_upvalueindex(1));
 	ebpfdsl_btfw *w = check_writer(L, 1);
-	const char *name = luaL_checkstring(L, 2);
-	uint32_t size = checku32(L, 3);
-	int e = luaL_checkoption(L, 4, "none", enc_names);
-	return result(L, w, ebpfdsl_btfw__int(w, name, size, enc[e]));
-}
-
-static int w_ptr(lua_State *L)
-{
-	ebpfdsl_btfw *w = check_writer(L, 1);
-	return result(L, w, ebpfdsl_btfw__ptr(w, checkid(L, 2)));
-}
-
-static int w_array(lua_State *L)
-{
-	ebpfdsl_btfw *w = check_writer(L, 1);
-	int elem = checkid(L, 2);
-	return result(L, w, ebpfdsl_btfw__array(w, elem, checku32(L, 3)));
-}
-
-static int w_typedef(lua_State *L)
-{
-	ebpfdsl_btfw *w = check_writer(L, 1);
-	const char *name = luaL_checkstring(L, 2);
-	return result(L, w, ebpfdsl_btfw__typedef(w, name, checkid(L, 3)));
-}
-
-static int w_type_tag(lua_State *L)
-{
-	ebpfdsl_btfw *w = check_writer(L, 1);
-	const char *value = luaL_checkstring(L, 2);
-	return result(L, w, ebpfdsl_btfw__type_tag(w, value, checkid(L, 3)));
+	struct ebpfdsl_btfw_args a = { .opt = 0 };
+	int ns = 0, nn = 0;
+	for (int i = 0; c->args[i]; i++) {
+		int idx = i + 2;
+		switch (c->args[i]) {
+		case 's': a.s[ns++] = luaL_checkstring(L, idx); break;
+		case 'i': a.n[nn++] = checkid(L, idx); break;
+		case 'u': a.n[nn++] = checku32(L, idx); break;
+		default: a.opt = luaL_checkoption(L, idx, c->options[0], c->options); break;
+		}
+	}
+	return result(L, w, c->call(w, &a));
 }
 
 /* w:struct(name, size, {{name, type, bit_offset}, ...}) and w:union(...) */
@@ -177,109 +159,13 @@ static int w_func_proto(lua_State *L)
 	return result(L, w, id);
 }
 
-/* w:func(name, proto[, "static" | "global" | "extern"]) -> id */
-static int w_func(lua_State *L)
-{
-	static const char *const linkage[] = { "static", "global", "extern", NULL };
-	ebpfdsl_btfw *w = check_writer(L, 1);
-	const char *name = luaL_checkstring(L, 2);
-	int proto = checkid(L, 3);
-	return result(L, w, ebpfdsl_btfw__func(w, name, proto, luaL_checkoption(L, 4, "static", linkage)));
-}
-
-/* w:scalar("u32") -> the id of __u32 (written once) */
-static int w_scalar(lua_State *L)
-{
-	ebpfdsl_btfw *w = check_writer(L, 1);
-	const char *name = luaL_checkstring(L, 2);
-	int type = ebpfdsl_type_parse(name);
-	if (type < 0 || type == EBPFDSL_TYPE_STRUCT)
-		return luaL_error(L, "btf writer: '%s' is not a scalar type (u8..u64, i8..i64, char, bool, ptr, pad)",
-				  name);
-	return result(L, w, ebpfdsl_btfw__scalar(w, type));
-}
-
-/* kptr fields: the (layout, field) pairs named, with their tag and the
- * kernel struct they point to, made into types when the writer asks. */
-struct kptr {
-	const ebpfdsl_layout *l;
-	size_t field;
-	const char *tag, *target; /* alive in the caller's options table */
-	int id;
-};
-
-struct kptrs {
-	struct kptr *k;
-	size_t n;
-};
-
-static int kptr_type(void *ctx, ebpfdsl_btfw *w, const ebpfdsl_layout *l, size_t field)
-{
-	struct kptrs *ks = ctx;
-	for (size_t i = 0; i < ks->n; i++) {
-		struct kptr *k = &ks->k[i];
-		const ebpfdsl_btf *vmlinux;
-		int64_t size = 0;
-		int sid, tid;
-		if (k->l != l || k->field != field)
-			continue;
-		if (k->id)
-			return k->id;
-		/* the kernel finds the struct in its own BTF by name and kind; the
-		 * size is for bpftool's printing */
-		vmlinux = ebpfdsl_btf__vmlinux();
-		if (vmlinux) {
-			int id = ebpfdsl_btf__find(vmlinux, k->target, BTF_KIND_STRUCT);
-			if (id > 0)
-				size = ebpfdsl_btf__size(vmlinux, (uint32_t)id);
-		}
-		sid = ebpfdsl_btfw__struct(w, k->target, size > 0 ? (uint32_t)size : 0);
-		tid = sid > 0 ? ebpfdsl_btfw__type_tag(w, k->tag, sid) : -1;
-		k->id = tid > 0 ? ebpfdsl_btfw__ptr(w, tid) : -1;
-		return k->id;
-	}
-	return 0;
-}
-
-/* The (layout, field index) that `path` ("task", "inner.task") names in
- * l; raises when it names no pointer field. */
-static void kptr_field(lua_State *L, const ebpfdsl_layout *l, const char *path, struct kptr *k)
-{
-	const char *p = path;
-	for (;;) {
-		const char *dot = strchr(p, '.');
-		size_t len = dot ? (size_t)(dot - p) : strlen(p), n = ebpfdsl_layout__field_count(l), i;
-		struct ebpfdsl_layout_field f;
-		for (i = 0; i < n; i++) {
-			ebpfdsl_layout__field(l, i, &f);
-			if (strlen(f.name) == len && !strncmp(f.name, p, len))
-				break;
-		}
-		if (i == n)
-			luaL_error(L, "kptr '%s': layout '%s' has no field '%s'", path, ebpfdsl_layout__name(l),
-				   lua_pushlstring(L, p, len));
-		if (!dot) {
-			if (f.type != EBPFDSL_TYPE_PTR || f.count)
-				luaL_error(L, "kptr '%s': the field must be a ptr (not an array), got %s", path,
-					   ebpfdsl_type_name(f.type));
-			k->l = l;
-			k->field = i;
-			return;
-		}
-		if (f.type != EBPFDSL_TYPE_STRUCT)
-			luaL_error(L, "kptr '%s': '%s' is no nested layout", path, f.name);
-		l = f.layout;
-		p = dot + 1;
-	}
-}
-
 /* w:layout(layout[, {kptrs = {path = "task_struct" | {struct=, tag=}}}]) -> id */
 static int w_layout(lua_State *L)
 {
 	ebpfdsl_btfw *w = check_writer(L, 1);
 	const ebpfdsl_layout *l = ebpfdsl_lua_tolayout(L, 2);
 	struct ebpfdsl_btfw_layout_opts o = { .sz = sizeof(o) };
-	struct kptrs ks = { NULL, 0 };
+	struct ebpfdsl_kptrs ks = { NULL, 0 };
 	if (!l)
 		return luaL_argerror(L, 2, "a layout from structs.define");
 	if (!lua_isnoneornil(L, 3)) {
@@ -294,17 +180,18 @@ static int w_layout(lua_State *L)
 			ks.k = lua_newuserdatauv(L, (n ? n : 1) * sizeof(*ks.k), 0); /* GC-owned */
 			lua_pushnil(L);
 			while (lua_next(L, -3)) {
-				struct kptr *k = &ks.k[ks.n];
+				struct ebpfdsl_kptr *k = &ks.k[ks.n];
+				char err[256];
 				if (lua_type(L, -2) != LUA_TSTRING)
 					return luaL_error(L, "kptrs: keys must be field paths");
 				memset(k, 0, sizeof(*k));
-				kptr_field(L, l, lua_tostring(L, -2), k);
-				k->tag = "kptr";
+				if (ebpfdsl_kptr_field(l, lua_tostring(L, -2), k, err, sizeof(err)))
+					return luaL_error(L, "%s", err);
 				if (lua_type(L, -1) == LUA_TSTRING) {
 					k->target = lua_tostring(L, -1);
 				} else if (lua_type(L, -1) == LUA_TTABLE) {
 					k->target = ebpfdsl_lua_optstr_field(L, lua_gettop(L), "struct", NULL, NULL);
-					k->tag = ebpfdsl_lua_optstr_field(L, lua_gettop(L), "tag", "kptr", NULL);
+					k->tag = ebpfdsl_lua_optstr_field(L, lua_gettop(L), "tag", NULL, NULL);
 				}
 				if (!k->target)
 					return luaL_error(L, "kptrs['%s']: a kernel struct name, or {struct=, tag=}",
@@ -312,7 +199,7 @@ static int w_layout(lua_State *L)
 				ks.n++;
 				lua_pop(L, 1);
 			}
-			o.ptr_type = kptr_type;
+			o.ptr_type = ebpfdsl_kptr_type;
 			o.ctx = &ks;
 		} else if (!lua_isnil(L, -1)) {
 			return luaL_error(L, "kptrs must be a table {path = struct name}");
@@ -350,16 +237,9 @@ static int w_bytes(lua_State *L)
 }
 
 static const luaL_Reg writer_methods[] = {
-	{ "int", w_int },
-	{ "ptr", w_ptr },
-	{ "array", w_array },
-	{ "typedef", w_typedef },
-	{ "type_tag", w_type_tag },
 	{ "struct", w_struct },
 	{ "union", w_union },
 	{ "func_proto", w_func_proto },
-	{ "func", w_func },
-	{ "scalar", w_scalar },
 	{ "layout", w_layout },
 	{ "string", w_string },
 	{ "count", w_count },
@@ -518,7 +398,17 @@ static const luaL_Reg btfw_functions[] = {
 
 void ebpfdsl_lua_open_btfw(lua_State *L)
 {
+	size_t ncalls;
+	const struct ebpfdsl_btfw_call *calls = ebpfdsl_btfw_calls(&ncalls);
 	ebpfdsl_lua_class(L, WRITER, writer_methods, writer_meta);
+	luaL_getmetatable(L, WRITER);
+	lua_getfield(L, -1, "__index");
+	for (size_t i = 0; i < ncalls; i++) {
+		lua_pushlightuserdata(L, (void *)(uintptr_t)&calls[i]);
+		lua_pushcclosure(L, w_call, 1);
+		lua_setfield(L, -2, calls[i].name);
+	}
+	lua_pop(L, 2);
 	luaL_newmetatable(L, PROG_BTF_BOX);
 	lua_pushcfunction(L, box_gc);
 	lua_setfield(L, -2, "__gc");

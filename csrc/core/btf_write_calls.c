@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: MIT */
+/* The BTF writer's per-kind calls as rows: the arguments each takes and
+ * their option names, so a binding iterates them instead of wrapping each
+ * kind by hand (issue 10). */
+#include <string.h>
+#include "core.h"
+#include "facts.h"
+
+#define NAME_OF(n, ...) n,
+static const char *const LINKAGES[] = { EBPFDSL_BTF_LINKAGES(NAME_OF) NULL };
+static const char *const ENCODING_NAMES[] = { EBPFDSL_BTF_INT_ENCODINGS(NAME_OF) NULL };
+#undef NAME_OF
+#define VALUE_OF(n, v) v,
+static const int ENCODINGS[] = { EBPFDSL_BTF_INT_ENCODINGS(VALUE_OF) };
+#undef VALUE_OF
+
+const char *ebpfdsl_btf_linkage_name(int linkage)
+{
+	return linkage >= 0 && linkage < (int)(sizeof(LINKAGES) / sizeof(LINKAGES[0])) - 1 ? LINKAGES[linkage] : "?";
+}
+
+static int c_int(ebpfdsl_btfw *w, const struct ebpfdsl_btfw_args *a)
+{
+	return ebpfdsl_btfw__int(w, a->s[0], (uint32_t)a->n[0], ENCODINGS[a->opt]);
+}
+
+static int c_ptr(ebpfdsl_btfw *w, const struct ebpfdsl_btfw_args *a)
+{
+	return ebpfdsl_btfw__ptr(w, (int)a->n[0]);
+}
+
+static int c_array(ebpfdsl_btfw *w, const struct ebpfdsl_btfw_args *a)
+{
+	return ebpfdsl_btfw__array(w, (int)a->n[0], (uint32_t)a->n[1]);
+}
+
+static int c_typedef(ebpfdsl_btfw *w, const struct ebpfdsl_btfw_args *a)
+{
+	return ebpfdsl_btfw__typedef(w, a->s[0], (int)a->n[0]);
+}
+
+static int c_type_tag(ebpfdsl_btfw *w, const struct ebpfdsl_btfw_args *a)
+{
+	return ebpfdsl_btfw__type_tag(w, a->s[0], (int)a->n[0]);
+}
+
+static int c_func(ebpfdsl_btfw *w, const struct ebpfdsl_btfw_args *a)
+{
+	return ebpfdsl_btfw__func(w, a->s[0], (int)a->n[0], a->opt);
+}
+
+/* "u32" -> the id of __u32; layout scalars only (no struct) */
+static int c_scalar(ebpfdsl_btfw *w, const struct ebpfdsl_btfw_args *a)
+{
+	int type = ebpfdsl_type_parse(a->s[0]);
+	if (type < 0 || type == EBPFDSL_TYPE_STRUCT)
+		return ebpfdsl__btfw_fail(w, "'%s' is not a scalar type (u8..u64, i8..i64, char, bool, ptr, pad)",
+					  a->s[0]);
+	return ebpfdsl_btfw__scalar(w, type);
+}
+
+static const struct ebpfdsl_btfw_call CALLS[] = {
+	{ "int", "suo", ENCODING_NAMES, c_int },
+	{ "ptr", "i", NULL, c_ptr },
+	{ "array", "iu", NULL, c_array },
+	{ "typedef", "si", NULL, c_typedef },
+	{ "type_tag", "si", NULL, c_type_tag },
+	{ "func", "sio", LINKAGES, c_func },
+	{ "scalar", "s", NULL, c_scalar },
+};
+
+const struct ebpfdsl_btfw_call *ebpfdsl_btfw_calls(size_t *n)
+{
+	*n = sizeof(CALLS) / sizeof(CALLS[0]);
+	return CALLS;
+}
