@@ -59,18 +59,16 @@ static int c_scalar(ebpfdsl_btfw *w, const struct ebpfdsl_btfw_args *a)
 	return ebpfdsl_btfw__scalar(w, type);
 }
 
-static const struct ebpfdsl_btfw_call CALLS[] = {
-	{ "int", "suo", ENCODING_NAMES, c_int },
-	{ "ptr", "i", NULL, c_ptr },
-	{ "array", "iu", NULL, c_array },
-	{ "typedef", "si", NULL, c_typedef },
-	{ "type_tag", "si", NULL, c_type_tag },
-	{ "func", "sio", LINKAGES, c_func },
-	{ "scalar", "s", NULL, c_scalar },
-};
+/* name (and c_<name>), argument letters, option names */
+#define CALLS(X) \
+	X(int, "suo", ENCODING_NAMES) X(ptr, "i", NULL) X(array, "iu", NULL) X(typedef, "si", NULL) \
+	X(type_tag, "si", NULL) X(func, "sio", LINKAGES) X(scalar, "s", NULL)
+#define ROW(n, args, options) { #n, args, options, c_##n },
+static const struct ebpfdsl_btfw_call ROWS[] = { CALLS(ROW) };
+#undef ROW
 
 const struct ebpfdsl_btfw_call *ebpfdsl_btfw_calls(size_t *n)
 {
-	*n = sizeof(CALLS) / sizeof(CALLS[0]);
-	return CALLS;
+	*n = sizeof(ROWS) / sizeof(ROWS[0]);
+	return ROWS;
 }
