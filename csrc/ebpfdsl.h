@@ -1088,6 +1088,10 @@ EBPFDSL_API int ebpfdsl_btf_modules(int (*fn)(void *ctx, const char *module), vo
  * tags (pahole before 1.26). */
 EBPFDSL_API int ebpfdsl_btf__kfuncs(const ebpfdsl_btf *b, uint32_t *ids, size_t max);
 EBPFDSL_API int ebpfdsl_btf__is_kfunc(const ebpfdsl_btf *b, uint32_t id);
+/* Calls fn with the name and id of each kfunc, in id order, until it
+ * returns non-zero (which is returned); else how many, or -errno. */
+EBPFDSL_API int ebpfdsl_btf__each_kfunc(const ebpfdsl_btf *b, int (*fn)(void *ctx, const char *name, uint32_t id),
+					void *ctx);
 /* Raw BTF bytes into the kernel: a new fd the caller closes, or -errno
  * with the kernel's reasons in log (when given). */
 EBPFDSL_API int ebpfdsl_btf_load_raw(const void *data, size_t size, char *log, size_t log_size);
@@ -1368,18 +1372,27 @@ struct ebpfdsl_kptrs {
 EBPFDSL_API int ebpfdsl_kptr_type(void *ctx, ebpfdsl_btfw *w, const ebpfdsl_layout *l, size_t field);
 /* The writer's calls as a table (csrc/core/btf_write_calls.c), for a
  * binding to offer each as a method without a wrapper per kind. A call's
- * arguments, in order, are letters of `args`: 's' a string, 'i' a type
- * id, 'u' a u32, 'o' the index of one of `options` (NULL-ended; the first
- * is the default); strings go to s[], numbers to n[], in turn. */
+ * arguments, in order, are letters of `args`: 's' a string ('S' one that
+ * may be absent: NULL), 'i' a type id, 'u' a u32, 'o' the index of one of
+ * `options` (NULL-ended; the first is the default), 'l' a list of parts;
+ * strings go to s[], numbers to n[], in turn. */
 struct ebpfdsl_btfw_args {
 	const char *s[2];
 	int64_t n[2];
 	int opt;
 };
+/* The parts a list holds (a struct's members, a prototype's parameters),
+ * each added after the call made its type: its fields are letters as
+ * above; `what` and `shape` name it ("member", "{name, type id, ...}"). */
+struct ebpfdsl_btfw_part {
+	const char *args, *what, *shape;
+	int (*add)(ebpfdsl_btfw *w, const struct ebpfdsl_btfw_args *a);
+};
 struct ebpfdsl_btfw_call {
 	const char *name;
 	const char *args;
 	const char *const *options;
+	const struct ebpfdsl_btfw_part *part; /* for an 'l' argument */
 	int (*call)(ebpfdsl_btfw *w, const struct ebpfdsl_btfw_args *a);
 };
 /* The rows, *n of them. */

@@ -59,11 +59,41 @@ static int c_scalar(ebpfdsl_btfw *w, const struct ebpfdsl_btfw_args *a)
 	return ebpfdsl_btfw__scalar(w, type);
 }
 
-/* name (and c_<name>), argument letters, option names */
+static int c_struct(ebpfdsl_btfw *w, const struct ebpfdsl_btfw_args *a)
+{
+	return ebpfdsl_btfw__struct(w, a->s[0], (uint32_t)a->n[0]);
+}
+
+static int c_union(ebpfdsl_btfw *w, const struct ebpfdsl_btfw_args *a)
+{
+	return ebpfdsl_btfw__union(w, a->s[0], (uint32_t)a->n[0]);
+}
+
+static int c_func_proto(ebpfdsl_btfw *w, const struct ebpfdsl_btfw_args *a)
+{
+	return ebpfdsl_btfw__func_proto(w, (int)a->n[0]);
+}
+
+static int c_member(ebpfdsl_btfw *w, const struct ebpfdsl_btfw_args *a)
+{
+	return ebpfdsl_btfw__member(w, a->s[0], (int)a->n[0], (uint32_t)a->n[1]);
+}
+
+static int c_param(ebpfdsl_btfw *w, const struct ebpfdsl_btfw_args *a)
+{
+	return ebpfdsl_btfw__param(w, a->s[0], (int)a->n[0]);
+}
+
+static const struct ebpfdsl_btfw_part MEMBERS = { "siu", "member", "{name, type id, bit_offset}", c_member };
+static const struct ebpfdsl_btfw_part PARAMS = { "si", "parameter", "{name, type id}", c_param };
+
+/* name (and c_<name>), argument letters, option names, parts */
 #define CALLS(X) \
-	X(int, "suo", ENCODING_NAMES) X(ptr, "i", NULL) X(array, "iu", NULL) X(typedef, "si", NULL) \
-	X(type_tag, "si", NULL) X(func, "sio", LINKAGES) X(scalar, "s", NULL)
-#define ROW(n, args, options) { #n, args, options, c_##n },
+	X(int, "suo", ENCODING_NAMES, NULL) X(ptr, "i", NULL, NULL) X(array, "iu", NULL, NULL) \
+	X(typedef, "si", NULL, NULL) X(type_tag, "si", NULL, NULL) X(func, "sio", LINKAGES, NULL) \
+	X(scalar, "s", NULL, NULL) X(struct, "Sul", NULL, &MEMBERS) X(union, "Sul", NULL, &MEMBERS) \
+	X(func_proto, "il", NULL, &PARAMS)
+#define ROW(n, args, options, part) { #n, args, options, part, c_##n },
 static const struct ebpfdsl_btfw_call ROWS[] = { CALLS(ROW) };
 #undef ROW
 

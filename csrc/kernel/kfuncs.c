@@ -173,6 +173,23 @@ int ebpfdsl_btf__is_kfunc(const ebpfdsl_btf *cb, uint32_t id)
 	return bsearch(&id, b->kfuncs, (size_t)n, sizeof(id), cmp_u32) != NULL;
 }
 
+/* The cache, once made, never changes: fn runs without the lock, so it
+ * may call back in (or never return, as a Lua error does). */
+int ebpfdsl_btf__each_kfunc(const ebpfdsl_btf *cb, int (*fn)(void *ctx, const char *name, uint32_t id), void *ctx)
+{
+	int n = ebpfdsl_btf__kfuncs(cb, NULL, 0);
+	for (int i = 0; i < n; i++) {
+		struct ebpfdsl_btf_type t;
+		int rc;
+		if (ebpfdsl_btf__type(cb, cb->kfuncs[i], &t))
+			continue;
+		rc = fn(ctx, t.name, cb->kfuncs[i]);
+		if (rc)
+			return rc;
+	}
+	return n;
+}
+
 /* ---- module BTF ---------------------------------------------------------- */
 
 /* The fd of the kernel's BTF object named `name` ("vmlinux", a module),

@@ -160,25 +160,23 @@ static int l_btf_modules(lua_State *L)
 	return 1;
 }
 
+static int set_kfunc(void *ctx, const char *name, uint32_t id)
+{
+	lua_pushinteger(ctx, id);
+	lua_setfield(ctx, -2, name);
+	return 0;
+}
+
 /* b:kfuncs() -> {name = id} of the functions tagged bpf_kfunc (a module's
  * own only) */
 static int btf_kfuncs(lua_State *L)
 {
 	const ebpfdsl_btf *b = check_open(L, 1);
-	int n = ebpfdsl_btf__kfuncs(b, NULL, 0);
-	uint32_t *ids;
+	int n;
+	lua_newtable(L);
+	n = ebpfdsl_btf__each_kfunc(b, set_kfunc, L);
 	if (n < 0)
 		return ebpfdsl_lua_fail(L, -n, "kfuncs of %s", ebpfdsl_btf__source(b));
-	ids = lua_newuserdatauv(L, (size_t)(n ? n : 1) * sizeof(*ids), 0);
-	ebpfdsl_btf__kfuncs(b, ids, (size_t)n);
-	lua_createtable(L, 0, n);
-	for (int i = 0; i < n; i++) {
-		struct ebpfdsl_btf_type t;
-		if (ebpfdsl_btf__type(b, ids[i], &t))
-			continue;
-		lua_pushinteger(L, ids[i]);
-		lua_setfield(L, -2, t.name);
-	}
 	return 1;
 }
 

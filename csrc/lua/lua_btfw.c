@@ -72,91 +72,63 @@ static uint32_t checku32(lua_State *L, int idx)
 	return (uint32_t)v;
 }
 
+/* The parts of the list at idx, each {fields in the order of part->args},
+ * added after the type `id` the call made: id, or -1. */
+static int add_parts(lua_State *L, ebpfdsl_btfw *w, const struct ebpfdsl_btfw_part *part, int idx, int id)
+{
+	lua_Integer n = idx ? (lua_Integer)lua_rawlen(L, idx) : 0;
+	for (lua_Integer i = 1; id > 0 && i <= n; i++) {
+		struct ebpfdsl_btfw_args a = { .opt = 0 };
+		int top = lua_gettop(L), ns = 0, nn = 0;
+		if (lua_rawgeti(L, idx, i) != LUA_TTABLE)
+			return luaL_error(L, "btf writer: %s %d must be %s", part->what, (int)i, part->shape);
+		for (int k = 0; part->args[k]; k++) {
+			lua_Integer v;
+			lua_rawgeti(L, top + 1, k + 1); /* kept on the stack: a name must live */
+			if (part->args[k] == 's')
+				a.s[ns++] = lua_tostring(L, -1);
+			else if (!ebpfdsl_lua_getinteger(L, -1, &v) || v < 0 ||
+				 v > (part->args[k] == 'i' ? INT32_MAX : (lua_Integer)UINT32_MAX))
+				return luaL_error(L, "btf writer: %s %d must be %s", part->what, (int)i, part->shape);
+			else
+				a.n[nn++] = v;
+		}
+		if (part->add(w, &a))
+			id = -1;
+		lua_settop(L, top);
+	}
+	return id;
+}
+
 /* w:int(name, size[, "signed" | "char" | "bool"]), w:ptr(type),
  * w:array(elem, n), w:typedef(name, type), w:type_tag(value, type),
- * w:func(name, proto[, "static" | "global" | "extern"]), w:scalar("u32"):
- * one row of ebpfdsl_btfw_calls (upvalue 1) each -> id */
+ * w:func(name, proto[, "static" | "global" | "extern"]), w:scalar("u32"),
+ * w:struct(name, size, {{name, type, bit_offset}, ...}), w:union(...),
+ * w:func_proto(ret, {{name, type}, ...}): one row of ebpfdsl_btfw_calls
+ * (upvalue 1) each -> id */
 static int w_call(lua_State *L)
 {
 	const struct ebpfdsl_btfw_call *c = lua_touserdata(L, lua_upvalueindex(1));
 	ebpfdsl_btfw *w = check_writer(L, 1);
 	struct ebpfdsl_btfw_args a = { .opt = 0 };
-	int ns = 0, nn = 0;
+	int ns = 0, nn = 0, list = 0;
 	for (int i = 0; c->args[i]; i++) {
 		int idx = i + 2;
 		switch (c->args[i]) {
 		case 's': a.s[ns++] = luaL_checkstring(L, idx); break;
+		case 'S': a.s[ns++] = luaL_optstring(L, idx, NULL); break;
 		case 'i': a.n[nn++] = checkid(L, idx); break;
 		case 'u': a.n[nn++] = checku32(L, idx); break;
+		case 'l':
+			if (!lua_isnoneornil(L, idx)) {
+				luaL_checktype(L, idx, LUA_TTABLE);
+				list = idx;
+			}
+			break;
 		default: a.opt = luaL_checkoption(L, idx, c->options[0], c->options); break;
 		}
 	}
-	return result(L, w, c->call(w, &a));
-}
-
-/* w:struct(name, size, {{name, type, bit_offset}, ...}) and w:union(...) */
-static int composite(lua_State *L, int is_union)
-{
-	ebpfdsl_btfw *w = check_writer(L, 1);
-	const char *name = luaL_optstring(L, 2, NULL);
-	uint32_t size = checku32(L, 3);
-	lua_Integer n;
-	int id;
-	if (!lua_isnoneornil(L, 4))
-		luaL_checktype(L, 4, LUA_TTABLE);
-	id = is_union ? ebpfdsl_btfw__union(w, name, size) : ebpfdsl_btfw__struct(w, name, size);
-	n = lua_isnoneornil(L, 4) ? 0 : (lua_Integer)lua_rawlen(L, 4);
-	for (lua_Integer i = 1; id > 0 && i <= n; i++) {
-		lua_Integer type, off;
-		const char *mname;
-		if (lua_rawgeti(L, 4, i) != LUA_TTABLE)
-			return luaL_error(L, "btf writer: member %d must be {name, type, bit_offset}", (int)i);
-		lua_rawgeti(L, -1, 1);
-		lua_rawgeti(L, -2, 2);
-		lua_rawgeti(L, -3, 3);
-		mname = lua_tostring(L, -3);
-		if (!ebpfdsl_lua_getinteger(L, -2, &type) || !ebpfdsl_lua_getinteger(L, -1, &off) || type < 0 ||
-		    type > INT32_MAX || off < 0 || off > (lua_Integer)UINT32_MAX)
-			return luaL_error(L, "btf writer: member %d must be {name, type id, bit_offset}", (int)i);
-		if (ebpfdsl_btfw__member(w, mname, (int)type, (uint32_t)off))
-			id = -1;
-		lua_pop(L, 4);
-	}
-	return result(L, w, id);
-}
-
-static int w_struct(lua_State *L)
-{
-	return composite(L, 0);
-}
-
-static int w_union(lua_State *L)
-{
-	return composite(L, 1);
-}
-
-/* w:func_proto(ret, {{name, type}, ...}) -> id */
-static int w_func_proto(lua_State *L)
-{
-	ebpfdsl_btfw *w = check_writer(L, 1);
-	int id = ebpfdsl_btfw__func_proto(w, checkid(L, 2));
-	lua_Integer n;
-	if (!lua_isnoneornil(L, 3))
-		luaL_checktype(L, 3, LUA_TTABLE);
-	n = lua_isnoneornil(L, 3) ? 0 : (lua_Integer)lua_rawlen(L, 3);
-	for (lua_Integer i = 1; id > 0 && i <= n; i++) {
-		lua_Integer type;
-		if (lua_rawgeti(L, 3, i) != LUA_TTABLE)
-			return luaL_error(L, "btf writer: parameter %d must be {name, type}", (int)i);
-		lua_rawgeti(L, -1, 1);
-		lua_rawgeti(L, -2, 2);
-		if (!ebpfdsl_lua_getinteger(L, -1, &type) || type < 0 || type > INT32_MAX)
-			return luaL_error(L, "btf writer: parameter %d must be {name, type id}", (int)i);
-		if (ebpfdsl_btfw__param(w, lua_tostring(L, -2), (int)type))
-			id = -1;
-		lua_pop(L, 3);
-	}
-	return result(L, w, id);
+	return result(L, w, add_parts(L, w, c->part, list, c->call(w, &a)));
 }
 
 /* w:layout(layout[, {kptrs = {path = "task_struct" | {struct=, tag=}}}]) -> id */
@@ -237,9 +209,6 @@ static int w_bytes(lua_State *L)
 }
 
 static const luaL_Reg writer_methods[] = {
-	{ "struct", w_struct },
-	{ "union", w_union },
-	{ "func_proto", w_func_proto },
 	{ "layout", w_layout },
 	{ "string", w_string },
 	{ "count", w_count },
