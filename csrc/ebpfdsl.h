@@ -1393,7 +1393,8 @@ struct ebpfdsl_btfw_call {
 	const char *args;
 	const char *const *options;
 	const struct ebpfdsl_btfw_part *part; /* for an 'l' argument */
-	int (*call)(ebpfdsl_btfw *w, const struct ebpfdsl_btfw_args *a);
+	/* the new type's id ("string": the string's offset), or -1 */
+	int64_t (*call)(ebpfdsl_btfw *w, const struct ebpfdsl_btfw_args *a);
 };
 /* The rows, *n of them. */
 EBPFDSL_API const struct ebpfdsl_btfw_call *ebpfdsl_btfw_calls(size_t *n);

@@ -19,38 +19,38 @@ const char *ebpfdsl_btf_linkage_name(int linkage)
 	return linkage >= 0 && linkage < (int)(sizeof(LINKAGES) / sizeof(LINKAGES[0])) - 1 ? LINKAGES[linkage] : "?";
 }
 
-static int c_int(ebpfdsl_btfw *w, const struct ebpfdsl_btfw_args *a)
+static int64_t c_int(ebpfdsl_btfw *w, const struct ebpfdsl_btfw_args *a)
 {
 	return ebpfdsl_btfw__int(w, a->s[0], (uint32_t)a->n[0], ENCODINGS[a->opt]);
 }
 
-static int c_ptr(ebpfdsl_btfw *w, const struct ebpfdsl_btfw_args *a)
+static int64_t c_ptr(ebpfdsl_btfw *w, const struct ebpfdsl_btfw_args *a)
 {
 	return ebpfdsl_btfw__ptr(w, (int)a->n[0]);
 }
 
-static int c_array(ebpfdsl_btfw *w, const struct ebpfdsl_btfw_args *a)
+static int64_t c_array(ebpfdsl_btfw *w, const struct ebpfdsl_btfw_args *a)
 {
 	return ebpfdsl_btfw__array(w, (int)a->n[0], (uint32_t)a->n[1]);
 }
 
-static int c_typedef(ebpfdsl_btfw *w, const struct ebpfdsl_btfw_args *a)
+static int64_t c_typedef(ebpfdsl_btfw *w, const struct ebpfdsl_btfw_args *a)
 {
 	return ebpfdsl_btfw__typedef(w, a->s[0], (int)a->n[0]);
 }
 
-static int c_type_tag(ebpfdsl_btfw *w, const struct ebpfdsl_btfw_args *a)
+static int64_t c_type_tag(ebpfdsl_btfw *w, const struct ebpfdsl_btfw_args *a)
 {
 	return ebpfdsl_btfw__type_tag(w, a->s[0], (int)a->n[0]);
 }
 
-static int c_func(ebpfdsl_btfw *w, const struct ebpfdsl_btfw_args *a)
+static int64_t c_func(ebpfdsl_btfw *w, const struct ebpfdsl_btfw_args *a)
 {
 	return ebpfdsl_btfw__func(w, a->s[0], (int)a->n[0], a->opt);
 }
 
 /* "u32" -> the id of __u32; layout scalars only (no struct) */
-static int c_scalar(ebpfdsl_btfw *w, const struct ebpfdsl_btfw_args *a)
+static int64_t c_scalar(ebpfdsl_btfw *w, const struct ebpfdsl_btfw_args *a)
 {
 	int type = ebpfdsl_type_parse(a->s[0]);
 	if (type < 0 || type == EBPFDSL_TYPE_STRUCT)
@@ -59,17 +59,22 @@ static int c_scalar(ebpfdsl_btfw *w, const struct ebpfdsl_btfw_args *a)
 	return ebpfdsl_btfw__scalar(w, type);
 }
 
-static int c_struct(ebpfdsl_btfw *w, const struct ebpfdsl_btfw_args *a)
+static int64_t c_string(ebpfdsl_btfw *w, const struct ebpfdsl_btfw_args *a)
+{
+	return ebpfdsl_btfw__string(w, a->s[0]);
+}
+
+static int64_t c_struct(ebpfdsl_btfw *w, const struct ebpfdsl_btfw_args *a)
 {
 	return ebpfdsl_btfw__struct(w, a->s[0], (uint32_t)a->n[0]);
 }
 
-static int c_union(ebpfdsl_btfw *w, const struct ebpfdsl_btfw_args *a)
+static int64_t c_union(ebpfdsl_btfw *w, const struct ebpfdsl_btfw_args *a)
 {
 	return ebpfdsl_btfw__union(w, a->s[0], (uint32_t)a->n[0]);
 }
 
-static int c_func_proto(ebpfdsl_btfw *w, const struct ebpfdsl_btfw_args *a)
+static int64_t c_func_proto(ebpfdsl_btfw *w, const struct ebpfdsl_btfw_args *a)
 {
 	return ebpfdsl_btfw__func_proto(w, (int)a->n[0]);
 }
@@ -92,7 +97,7 @@ static const struct ebpfdsl_btfw_part PARAMS = { "si", "parameter", "{name, type
 	X(int, "suo", ENCODING_NAMES, NULL) X(ptr, "i", NULL, NULL) X(array, "iu", NULL, NULL) \
 	X(typedef, "si", NULL, NULL) X(type_tag, "si", NULL, NULL) X(func, "sio", LINKAGES, NULL) \
 	X(scalar, "s", NULL, NULL) X(struct, "Sul", NULL, &MEMBERS) X(union, "Sul", NULL, &MEMBERS) \
-	X(func_proto, "il", NULL, &PARAMS)
+	X(func_proto, "il", NULL, &PARAMS) X(string, "s", NULL, NULL)
 #define ROW(n, args, options, part) { #n, args, options, part, c_##n },
 static const struct ebpfdsl_btfw_call ROWS[] = { CALLS(ROW) };
 #undef ROW

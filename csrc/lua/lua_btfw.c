@@ -50,7 +50,7 @@ static int l_btf_writer(lua_State *L)
 
 /* A writer's first error is misuse (a bad name, an id that is no type):
  * raised at once, so a later call cannot hide it. */
-static int result(lua_State *L, ebpfdsl_btfw *w, int id)
+static int result(lua_State *L, ebpfdsl_btfw *w, int64_t id)
 {
 	if (id < 0 || ebpfdsl_btfw__error(w))
 		return luaL_error(L, "btf writer: %s", ebpfdsl_btfw__error(w) ? ebpfdsl_btfw__error(w) : "failed");
@@ -74,7 +74,7 @@ static uint32_t checku32(lua_State *L, int idx)
 
 /* The parts of the list at idx, each {fields in the order of part->args},
  * added after the type `id` the call made: id, or -1. */
-static int add_parts(lua_State *L, ebpfdsl_btfw *w, const struct ebpfdsl_btfw_part *part, int idx, int id)
+static int64_t add_parts(lua_State *L, ebpfdsl_btfw *w, const struct ebpfdsl_btfw_part *part, int idx, int64_t id)
 {
 	lua_Integer n = idx ? (lua_Integer)lua_rawlen(L, idx) : 0;
 	for (lua_Integer i = 1; id > 0 && i <= n; i++) {
@@ -104,8 +104,8 @@ static int add_parts(lua_State *L, ebpfdsl_btfw *w, const struct ebpfdsl_btfw_pa
  * w:array(elem, n), w:typedef(name, type), w:type_tag(value, type),
  * w:func(name, proto[, "static" | "global" | "extern"]), w:scalar("u32"),
  * w:struct(name, size, {{name, type, bit_offset}, ...}), w:union(...),
- * w:func_proto(ret, {{name, type}, ...}): one row of ebpfdsl_btfw_calls
- * (upvalue 1) each -> id */
+ * w:func_proto(ret, {{name, type}, ...}), w:string(s) (-> its offset):
+ * one row of ebpfdsl_btfw_calls (upvalue 1) each -> id */
 static int w_call(lua_State *L)
 {
 	const struct ebpfdsl_btfw_call *c = lua_touserdata(L, lua_upvalueindex(1));
@@ -180,16 +180,6 @@ static int w_layout(lua_State *L)
 	return result(L, w, ebpfdsl_btfw__layout(w, l, &o));
 }
 
-static int w_string(lua_State *L)
-{
-	ebpfdsl_btfw *w = check_writer(L, 1);
-	int64_t off = ebpfdsl_btfw__string(w, luaL_checkstring(L, 2));
-	if (off < 0)
-		return luaL_error(L, "btf writer: %s", ebpfdsl_btfw__error(w));
-	lua_pushinteger(L, off);
-	return 1;
-}
-
 static int w_count(lua_State *L)
 {
 	lua_pushinteger(L, ebpfdsl_btfw__count(check_writer(L, 1)));
@@ -210,7 +200,6 @@ static int w_bytes(lua_State *L)
 
 static const luaL_Reg writer_methods[] = {
 	{ "layout", w_layout },
-	{ "string", w_string },
 	{ "count", w_count },
 	{ "bytes", w_bytes },
 	{ NULL, NULL },
