@@ -1375,7 +1375,7 @@ EBPFDSL_API int ebpfdsl_kptr_type(void *ctx, ebpfdsl_btfw *w, const ebpfdsl_layo
  * arguments, in order, are letters of `args`: 's' a string ('S' one that
  * may be absent: NULL), 'i' a type id, 'u' a u32, 'o' the index of one of
  * `options` (NULL-ended; the first is the default), 'l' a list of parts;
- * strings go to s[], numbers to n[], in turn. */
+ * strings go to s[], numbers to n[], in turn (two of each at most). */
 struct ebpfdsl_btfw_args {
 	const char *s[2];
 	int64_t n[2];

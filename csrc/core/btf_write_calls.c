@@ -6,8 +6,10 @@
 #include "core.h"
 #include "facts.h"
 
-#define NAME_OF(n, ...) n,
+#define NAME_OF(n) n,
 static const char *const LINKAGES[] = { EBPFDSL_BTF_LINKAGES(NAME_OF) NULL };
+#undef NAME_OF
+#define NAME_OF(n, v) n,
 static const char *const ENCODING_NAMES[] = { EBPFDSL_BTF_INT_ENCODINGS(NAME_OF) NULL };
 #undef NAME_OF
 #define VALUE_OF(n, v) v,
