@@ -127,8 +127,9 @@ static void set_closure(lua_State *L, const struct ebpfdsl_lua_handle *h, int mo
 void ebpfdsl_lua_handle_class(lua_State *L, const struct ebpfdsl_lua_handle *h, const luaL_Reg *methods,
 			      const luaL_Reg *meta)
 {
+	static const luaL_Reg none[] = { { NULL, NULL } };
 	int mod = lua_absindex(L, -1);
-	ebpfdsl_lua_class(L, h->tname, methods, meta);
+	ebpfdsl_lua_class(L, h->tname, methods, meta ? meta : none);
 	luaL_getmetatable(L, h->tname);
 	set_closure(L, h, mod, "__gc", handle_close);
 	set_closure(L, h, mod, "__close", handle_close);

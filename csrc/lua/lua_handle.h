@@ -20,8 +20,8 @@ struct ebpfdsl_lua_handle {
 	 * detached under it). */
 	int (*gone)(const void *ud);
 	/* Pushes what __tostring says after the type's name (" hash 'x' ...",
-	 * or ""), open or closed (" (closed)" follows then). Upvalue 2 of the
-	 * caller is the module table. */
+	 * or ""), open or closed (" (closed)" follows then). The handle is
+	 * at stack index 1; upvalue 2 of the caller is the module table. */
 	void (*describe)(lua_State *L, const void *ud, int open);
 	/* Pointer handles with an fd: pushes it (or nil, msg, errno) and
 	 * returns the number of results; NULL: fd() only on fd handles. */
@@ -44,7 +44,7 @@ void *ebpfdsl_lua_handle_new(lua_State *L, const struct ebpfdsl_lua_handle *h, s
 void ebpfdsl_lua_handle_close(lua_State *L, int idx, const struct ebpfdsl_lua_handle *h);
 /* Makes the class as ebpfdsl_lua_class does, with the row's close, __gc,
  * __close, __tostring and, as the row offers them, fd, pin and unpin;
- * the module table is at the top of the stack. */
+ * the module table is at the top of the stack; meta may be NULL. */
 void ebpfdsl_lua_handle_class(lua_State *L, const struct ebpfdsl_lua_handle *h, const luaL_Reg *methods,
 			      const luaL_Reg *meta);
 

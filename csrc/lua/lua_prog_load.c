@@ -197,12 +197,10 @@ static int l_prog_load(lua_State *L)
 	o.attach_to = NULL; /* resolved here, before the load */
 
 	/* the userdata exists, closed, before the fd does */
-	p = lua_newuserdatauv(L, sizeof(*p), PROG_UV_COUNT); /* 4 */
-	p->fd = -1;
+	p = ebpfdsl_lua_handle_new(L, &ebpfdsl_lua_prog_handle, sizeof(*p), PROG_UV_COUNT); /* 4 */
 	p->type = type;
 	p->attach_type = attach;
 	snprintf(p->name, sizeof(p->name), "%s", o.name);
-	luaL_setmetatable(L, EBPFDSL_PROG_CLASS);
 	prog_debug_info(L, 3, &o); /* 5: the fd array, or nil */
 
 	/* attach_to -> attach_btf_id before the load, rather than in it, so
