@@ -102,6 +102,7 @@ build = {
         "csrc/kernel/map_btf.c",
         "csrc/kernel/map_iter.c",
         "csrc/kernel/object.c",
+        "csrc/kernel/object_describe.c",
         "csrc/kernel/object_vars.c",
         "csrc/kernel/attach_cgroup.c",
         "csrc/kernel/attach_iter.c",
