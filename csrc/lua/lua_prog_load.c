@@ -197,10 +197,8 @@ static int l_prog_load(lua_State *L)
 	o.attach_to = NULL; /* resolved here, before the load */
 
 	/* the userdata exists, closed, before the fd does */
-	p = ebpfdsl_lua_handle_new(L, &ebpfdsl_lua_prog_handle, sizeof(*p), PROG_UV_COUNT); /* 4 */
-	p->type = type;
-	p->attach_type = attach;
-	snprintf(p->name, sizeof(p->name), "%s", o.name);
+	ebpfdsl_lua_push_prog(L, type, attach, o.name, 2); /* 4 */
+	p = lua_touserdata(L, 4);
 	prog_debug_info(L, 3, &o); /* 5: the fd array, or nil */
 
 	/* attach_to -> attach_btf_id before the load, rather than in it, so
@@ -247,18 +245,11 @@ static int l_prog_load(lua_State *L)
 		return 5;
 	}
 	p->fd = fd; /* the log box stays on the stack while log is read */
-	lua_pushvalue(L, 2);
-	lua_setiuservalue(L, 4, PROG_UV_INSNS);
-	if (lua_getfield(L, 3, "labels") != LUA_TTABLE) {
-		lua_pop(L, 1);
-		lua_newtable(L);
-	}
-	lua_setiuservalue(L, 4, PROG_UV_LABELS);
-	if (lua_getfield(L, 3, "maps") != LUA_TTABLE) {
-		lua_pop(L, 1);
-		lua_newtable(L);
-	}
-	lua_setiuservalue(L, 4, PROG_UV_MAPS);
+	if (lua_getfield(L, 3, "labels") == LUA_TTABLE) /* else the empty table push_prog made */
+		lua_setiuservalue(L, 4, PROG_UV_LABELS);
+	if (lua_getfield(L, 3, "maps") == LUA_TTABLE)
+		lua_setiuservalue(L, 4, PROG_UV_MAPS);
+	lua_settop(L, 6);
 	if (level && *log) { /* the caller's level: a log asked for */
 		lua_pushvalue(L, 4);
 		lua_pushstring(L, log);
