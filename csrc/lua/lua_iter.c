@@ -80,19 +80,14 @@ static int link_open_iter(lua_State *L)
 /* link:read_iter() -> the whole output of one pass of the iterator */
 static int link_read_iter(lua_State *L)
 {
-	ebpfdsl_link *l = ebpfdsl_lua_link_check_open(L, 1);
-	int n = push_iter(L, l), top;
+	int n = push_iter(L, ebpfdsl_lua_link_check_open(L, 1));
 	if (n != 1)
 		return n;
-	top = lua_gettop(L);
-	lua_pushcfunction(L, iter_read);
-	lua_pushvalue(L, top);
-	lua_call(L, 1, 3); /* output, or nil, message, errno */
-	ebpfdsl_lua_handle_close(L, top, &iter_handle);
-	if (lua_isnil(L, top + 1))
-		return 3;
-	lua_settop(L, top + 1);
-	return 1;
+	lua_replace(L, 1); /* the Iter, in the Link's place, read as iter:read() */
+	lua_settop(L, 1);
+	n = iter_read(L);
+	ebpfdsl_lua_handle_close(L, 1, &iter_handle);
+	return n;
 }
 
 static const luaL_Reg iter_methods[] = {

@@ -80,10 +80,8 @@ static const struct ebpfdsl_lua_handle link_handle = {
 	.fd = link_fd,
 };
 
-static struct link_ud *check_link(lua_State *L, int idx)
-{
-	return ebpfdsl_lua_handle_check(L, idx, &link_handle);
-}
+/* The link at 1, NULL when closed (its getters then return nothing) */
+#define link_at_1(L) (((struct link_ud *)ebpfdsl_lua_handle_check(L, 1, &link_handle))->l)
 
 ebpfdsl_link *ebpfdsl_lua_link_check_open(lua_State *L, int idx)
 {
@@ -92,19 +90,19 @@ ebpfdsl_link *ebpfdsl_lua_link_check_open(lua_State *L, int idx)
 
 static int link_kind(lua_State *L)
 {
-	struct link_ud *u = check_link(L, 1);
-	if (!u->l)
+	const ebpfdsl_link *l = link_at_1(L);
+	if (!l)
 		return 0;
-	lua_pushstring(L, ebpfdsl_link_kind_name(ebpfdsl_link__kind(u->l)));
+	lua_pushstring(L, ebpfdsl_link_kind_name(ebpfdsl_link__kind(l)));
 	return 1;
 }
 
 static int link_target(lua_State *L)
 {
-	struct link_ud *u = check_link(L, 1);
-	if (!u->l)
+	const ebpfdsl_link *l = link_at_1(L);
+	if (!l)
 		return 0;
-	lua_pushstring(L, ebpfdsl_link__target(u->l));
+	lua_pushstring(L, ebpfdsl_link__target(l));
 	return 1;
 }
 
@@ -159,10 +157,10 @@ static int link_unpin(lua_State *L)
 
 static int link_pin_path(lua_State *L)
 {
-	struct link_ud *u = check_link(L, 1);
-	if (!u->l || !ebpfdsl_link__pin_path(u->l))
+	const ebpfdsl_link *l = link_at_1(L);
+	if (!l || !ebpfdsl_link__pin_path(l))
 		return 0;
-	lua_pushstring(L, ebpfdsl_link__pin_path(u->l));
+	lua_pushstring(L, ebpfdsl_link__pin_path(l));
 	return 1;
 }
 

@@ -40,10 +40,7 @@ static const struct ebpfdsl_lua_handle obj_handle = {
 	.describe = obj_describe,
 };
 
-static ebpfdsl_object *check_open(lua_State *L, int idx)
-{
-	return ((struct lobject *)ebpfdsl_lua_handle_open(L, idx, &obj_handle))->o;
-}
+#define check_open(L, idx) (((struct lobject *)ebpfdsl_lua_handle_open(L, idx, &obj_handle))->o)
 
 /* nil, "<prefix>: <libbpf's reason, or fallback>", err: a failure told
  * with libbpf's last words (prefix stays alive on the stack). */

@@ -33,10 +33,7 @@ static const struct ebpfdsl_lua_handle symtab_handle = {
 	.describe = symtab_describe,
 };
 
-static const ebpfdsl_symtab *check_open(lua_State *L, int idx)
-{
-	return ((struct symtab_ud *)ebpfdsl_lua_handle_open(L, idx, &symtab_handle))->t;
-}
+#define check_open(L, idx) (((struct symtab_ud *)ebpfdsl_lua_handle_open(L, idx, &symtab_handle))->t)
 
 /* A new closed Symtab with `source` (the file, or "kallsyms") as its user
  * value, so that it is in place before anything is allocated. */
