@@ -14,11 +14,6 @@ static int is_closed(const struct ebpfdsl_lua_handle *h, const void *ud)
 	return h->gone && h->gone(ud);
 }
 
-void *ebpfdsl_lua_handle_check(lua_State *L, int idx, const struct ebpfdsl_lua_handle *h)
-{
-	return luaL_checkudata(L, idx, h->tname);
-}
-
 void *ebpfdsl_lua_handle_open(lua_State *L, int idx, const struct ebpfdsl_lua_handle *h)
 {
 	void *ud = luaL_checkudata(L, idx, h->tname);
@@ -68,7 +63,10 @@ static int handle_tostring(lua_State *L)
 	const void *ud = ebpfdsl_lua_handle_check(L, 1, h);
 	int open = !is_closed(h, ud);
 	lua_pushstring(L, h->tname);
-	h->describe(L, ud, open);
+	if (h->describe)
+		h->describe(L, ud, open);
+	else
+		lua_pushliteral(L, "");
 	if (open)
 		lua_concat(L, 2);
 	else {
@@ -129,7 +127,7 @@ void ebpfdsl_lua_handle_class(lua_State *L, const struct ebpfdsl_lua_handle *h, 
 {
 	static const luaL_Reg none[] = { { NULL, NULL } };
 	int mod = lua_absindex(L, -1);
-	ebpfdsl_lua_class(L, h->tname, methods, meta ? meta : none);
+	ebpfdsl_lua_class(L, h->tname, methods ? methods : none, meta ? meta : none);
 	luaL_getmetatable(L, h->tname);
 	set_closure(L, h, mod, "__gc", handle_close);
 	set_closure(L, h, mod, "__close", handle_close);

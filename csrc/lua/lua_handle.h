@@ -20,8 +20,9 @@ struct ebpfdsl_lua_handle {
 	 * detached under it). */
 	int (*gone)(const void *ud);
 	/* Pushes what __tostring says after the type's name (" hash 'x' ...",
-	 * or ""), open or closed (" (closed)" follows then). The handle is
-	 * at stack index 1; upvalue 2 of the caller is the module table. */
+	 * or ""), open or closed (" (closed)" follows then); NULL: nothing.
+	 * The handle is at stack index 1; upvalue 2 of the caller is the
+	 * module table. */
 	void (*describe)(lua_State *L, const void *ud, int open);
 	/* Pointer handles with an fd: pushes it (or nil, msg, errno) and
 	 * returns the number of results; NULL: fd() only on fd handles. */
@@ -35,7 +36,7 @@ struct ebpfdsl_lua_handle {
 
 /* The handle of type h at idx, open or not; open: raises "attempt to use
  * a closed <tname>" when it is closed. */
-void *ebpfdsl_lua_handle_check(lua_State *L, int idx, const struct ebpfdsl_lua_handle *h);
+#define ebpfdsl_lua_handle_check(L, idx, h) luaL_checkudata(L, idx, (h)->tname)
 void *ebpfdsl_lua_handle_open(lua_State *L, int idx, const struct ebpfdsl_lua_handle *h);
 /* Pushes a new closed handle of size bytes with nuv user values (the
  * object is opened after, so that nothing raising in between leaks it). */
@@ -44,7 +45,8 @@ void *ebpfdsl_lua_handle_new(lua_State *L, const struct ebpfdsl_lua_handle *h, s
 void ebpfdsl_lua_handle_close(lua_State *L, int idx, const struct ebpfdsl_lua_handle *h);
 /* Makes the class as ebpfdsl_lua_class does, with the row's close, __gc,
  * __close, __tostring and, as the row offers them, fd, pin and unpin;
- * the module table is at the top of the stack; meta may be NULL. */
+ * the module table is at the top of the stack; methods and meta may be
+ * NULL. */
 void ebpfdsl_lua_handle_class(lua_State *L, const struct ebpfdsl_lua_handle *h, const luaL_Reg *methods,
 			      const luaL_Reg *meta);
 

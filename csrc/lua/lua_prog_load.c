@@ -8,24 +8,13 @@
 #include "lua_opts.h"
 #include "lua_prog.h"
 
-#define LOG_BOX "ebpfdsl.vlog"
-
-static int log_box_gc(lua_State *L)
-{
-	char **box = luaL_checkudata(L, 1, LOG_BOX);
-	free(*box);
-	*box = NULL;
-	return 0;
-}
-
-/* A box for the log ebpfdsl_prog__load allocates (opts.log_alloc). */
-static char **push_log_box(lua_State *L)
-{
-	char **box = lua_newuserdatauv(L, sizeof(*box), 0);
-	*box = NULL;
-	luaL_setmetatable(L, LOG_BOX);
-	return box;
-}
+/* A box for the log ebpfdsl_prog__load allocates (opts.log_alloc): a
+ * handle whose object is the malloc'd log, so that an error frees it. */
+static const struct ebpfdsl_lua_handle log_box = {
+	.tname = "ebpfdsl.vlog",
+	.noun = "log",
+	.release = free,
+};
 
 /* The labels table {[slot]=name} at idx as an array for the C explainer;
  * the array lives in a userdata pushed on the stack (GC-owned). */
@@ -224,7 +213,7 @@ static int l_prog_load(lua_State *L)
 	/* the log grows in ebpfdsl_prog__load (malloc'd, owned by a box from
 	 * here on, so that an error on the way frees it) */
 	level = o.log_level;
-	o.log_alloc = push_log_box(L); /* 6 */
+	o.log_alloc = ebpfdsl_lua_handle_new(L, &log_box, sizeof(char *), 0); /* 6 */
 	fd = ebpfdsl_prog__load(type, insns, cnt, &o);
 	log = *o.log_alloc ? *o.log_alloc : "";
 	if (fd < 0) {
@@ -319,10 +308,7 @@ static const luaL_Reg load_functions[] = {
 
 void ebpfdsl_lua_open_prog_load(lua_State *L)
 {
-	luaL_newmetatable(L, LOG_BOX);
-	lua_pushcfunction(L, log_box_gc);
-	lua_setfield(L, -2, "__gc");
-	lua_pop(L, 1);
+	ebpfdsl_lua_handle_class(L, &log_box, NULL, NULL);
 	luaL_setfuncs(L, load_functions, 0);
 	ebpfdsl_lua_opts_push_checker(L, "programs.load", load_rows);
 	lua_setfield(L, -2, "prog_load_check");
