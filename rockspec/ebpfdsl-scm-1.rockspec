@@ -147,7 +147,6 @@ build = {
         "csrc/lua/lua_layout.c",
         "csrc/lua/lua_layout_codec.c",
         "csrc/lua/lua_handle.c",
-        "csrc/lua/lua_handle.h",
         "csrc/lua/lua_map.c",
         "csrc/lua/lua_map_batch.c",
         "csrc/lua/lua_map_codec.c",

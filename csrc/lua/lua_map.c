@@ -81,13 +81,9 @@ static int map_pin_fail(lua_State *L, const void *ud, int err, const char *path,
 	return ebpfdsl_map_fail(L, ud, err, what);
 }
 
-const struct ebpfdsl_lua_handle ebpfdsl_lua_map_handle = {
-	.tname = EBPFDSL_MAP_CLASS,
-	.noun = "map",
-	.describe = map_describe,
-	.pin_uv = MAP_UV_PIN,
-	.pin_fail = map_pin_fail,
-};
+const struct ebpfdsl_lua_handle ebpfdsl_lua_map_handle = { .tname = EBPFDSL_MAP_CLASS, .noun = "map",
+							    .describe = map_describe, .pin_uv = MAP_UV_PIN,
+							    .pin_fail = map_pin_fail };
 
 /* ------------------------------------------------------------------ */
 /* Creating and opening                                                */

@@ -41,13 +41,9 @@ static int prog_pin_fail(lua_State *L, const void *ud, int err, const char *path
 	return ebpfdsl_lua_fail(L, err, "unpin of %s%s", path, ebpfdsl_lua_unpin_hint(err, path));
 }
 
-const struct ebpfdsl_lua_handle ebpfdsl_lua_prog_handle = {
-	.tname = EBPFDSL_PROG_CLASS,
-	.noun = "program",
-	.describe = prog_describe,
-	.pin_uv = PROG_UV_PIN,
-	.pin_fail = prog_pin_fail,
-};
+const struct ebpfdsl_lua_handle ebpfdsl_lua_prog_handle = { .tname = EBPFDSL_PROG_CLASS, .noun = "program",
+							     .describe = prog_describe, .pin_uv = PROG_UV_PIN,
+							     .pin_fail = prog_pin_fail };
 
 #define check_prog(L, idx) ((struct prog *)ebpfdsl_lua_handle_check(L, idx, &ebpfdsl_lua_prog_handle))
 #define check_open(L, idx) ((struct prog *)ebpfdsl_lua_handle_open(L, idx, &ebpfdsl_lua_prog_handle))
