@@ -2008,6 +2008,12 @@ EBPFDSL_API const char *ebpfdsl_probe_insn_name(size_t i);
 EBPFDSL_API int ebpfdsl_probe_kind(const char *kind, int attach, char *why, size_t len);
 EBPFDSL_API const char *ebpfdsl_probe_kind_name(size_t i);
 
+/* --- handles (issue 10) --- */
+/* "name (loaded, 2 programs, 3 maps)" into buf: the object for messages
+ * and printing, as ebpfdsl_link__describe is a link's. Returns buf. */
+EBPFDSL_API const char *ebpfdsl_object__describe(const ebpfdsl_object *o, char *buf, size_t len);
+/* --- end of handles --- */
+
 #ifdef __cplusplus
 }
 #endif

@@ -109,6 +109,9 @@ describe("kernel errors per operation", function()
     assert.is_nil(core.explain(7, { op = "load", prog_type = "xdp" }))
     assert.has_error(function() core.explain(7, { op = "update", map_type = "hsah" }) end,
       "explain: unknown map type 'hsah'")
+    -- its options are read by the one descriptor reader, which names a misspelt key
+    assert.has_error(function() core.explain(7, { op = "update", map_typ = "hash" }) end,
+      "explain: unknown field 'map_typ' (did you mean 'map_type'?)")
     if core.privileged() then
       assert.equal("the kernel refuses fmod_ret here: BPF trampolines unavailable (EPERM)",
         core.explain(1, { op = "load", prog_type = "tracing", attach_type = "modify_return" }))

@@ -299,4 +299,24 @@ describe("pins of every kind", function()
     assert.equal("unpin of " .. fs .. "/link (its directory is not on a bpf filesystem): Invalid argument", msg)
     assert.equal("keep me", io.open(fs .. "/link"):read("a"))
   end)
+
+  env.it("gives Map, Prog and Link one handle convention: fd, pin, unpin, close, __tostring", NEEDS, function()
+    local m, p, l = objects()
+    finally(function() l:close() p:close() m:close() end)
+    for _, h in ipairs { { m, "map" }, { p, "program" }, { l, "link" } } do
+      local o, noun = h[1], h[2]
+      local class = getmetatable(o).__name
+      assert.is_number(o:fd())
+      assert.equal(o, o:pin(dir .. "/same"))
+      assert.equal(o, o:unpin())
+      assert.is_false(exists(dir .. "/same"))
+      assert.has_error(function() o:unpin() end,
+        ("unpin: this %s was not pinned through this handle; give the path"):format(noun))
+      assert.equal(0, select("#", o:close()))
+      assert.equal(0, select("#", getmetatable(o).__close(o))) -- idempotent, as __gc
+      assert.matches(" %(closed%)$", tostring(o))
+      assert.has_error(function() o:fd() end, "attempt to use a closed " .. class)
+      assert.has_error(function() o:pin(dir .. "/same") end, "attempt to use a closed " .. class)
+    end
+  end)
 end)

@@ -2,31 +2,50 @@
 /* explain(errno, {op=, map_type=, max_entries=, value_size=, index=,
  * prog_type=, attach_type=}) and privileged(): the table of what errnos
  * mean per operation (csrc/kernel/explain.c), for Lua. */
-#include <string.h>
-#include "lua_util.h"
+#include "lua_opts.h"
+
+/* explain()'s options: the numbers straight into the C struct, the type
+ * names beside it until they are parsed */
+struct explain_args {
+	struct ebpfdsl_explain w;
+	const char *map_type, *prog_type, *attach_type;
+};
+#define EXPLAIN_STR(k) EBPFDSL_OPT_STR(struct explain_args, #k, k)
+static const struct ebpfdsl_lua_opt explain_rows[] = {
+	EBPFDSL_OPT_STR(struct explain_args, "op", w.op),
+	EXPLAIN_STR(map_type),
+	EXPLAIN_STR(prog_type),
+	EXPLAIN_STR(attach_type),
+	EBPFDSL_OPT_U32(struct explain_args, "max_entries", w.max_entries),
+	EBPFDSL_OPT_U32(struct explain_args, "value_size", w.value_size),
+	EBPFDSL_OPT_I64(struct explain_args, "index", w.index, -1, 0, 0),
+	EBPFDSL_OPT_END,
+};
+
+/* A type name of the options parsed by parse (-1: none given); raises on
+ * an unknown one. */
+static int type_of(lua_State *L, const char *name, int (*parse)(const char *), const char *what)
+{
+	int v = name ? parse(name) : -1;
+	if (name && v < 0)
+		luaL_error(L, "explain: unknown %s '%s'", what, name);
+	return v;
+}
 
 /* explain(errno, what) -> text | nil */
 static int l_explain(lua_State *L)
 {
-	struct ebpfdsl_explain w = { .sz = sizeof(w), .map_type = -1, .index = -1, .prog_type = -1, .attach_type = -1 };
+	struct explain_args a;
 	lua_Integer err = luaL_checkinteger(L, 1);
-	const char *t;
 	char buf[256];
 	luaL_checktype(L, 2, LUA_TTABLE);
-	w.op = ebpfdsl_lua_optstr_field(L, 2, "op", "", NULL);
-	if ((t = ebpfdsl_lua_optstr_field(L, 2, "map_type", NULL, NULL)) != NULL &&
-	    (w.map_type = ebpfdsl_map_type_parse(t)) < 0)
-		return luaL_error(L, "explain: unknown map type '%s'", t);
-	if ((t = ebpfdsl_lua_optstr_field(L, 2, "prog_type", NULL, NULL)) != NULL &&
-	    (w.prog_type = ebpfdsl_prog_type_parse(t)) < 0)
-		return luaL_error(L, "explain: unknown program type '%s'", t);
-	if ((t = ebpfdsl_lua_optstr_field(L, 2, "attach_type", NULL, NULL)) != NULL &&
-	    (w.attach_type = ebpfdsl_attach_type_parse(t)) < 0)
-		return luaL_error(L, "explain: unknown attach type '%s'", t);
-	w.max_entries = (uint32_t)ebpfdsl_lua_optint_field(L, 2, "max_entries", 0);
-	w.value_size = (uint32_t)ebpfdsl_lua_optint_field(L, 2, "value_size", 0);
-	w.index = ebpfdsl_lua_optint_field(L, 2, "index", -1);
-	if (!ebpfdsl_explain((int)err, &w, buf, sizeof(buf))) {
+	ebpfdsl_lua_opts_read(L, 2, "explain", explain_rows, &a);
+	a.w.sz = sizeof(a.w);
+	a.w.op = a.w.op ? a.w.op : "";
+	a.w.map_type = type_of(L, a.map_type, ebpfdsl_map_type_parse, "map type");
+	a.w.prog_type = type_of(L, a.prog_type, ebpfdsl_prog_type_parse, "program type");
+	a.w.attach_type = type_of(L, a.attach_type, ebpfdsl_attach_type_parse, "attach type");
+	if (!ebpfdsl_explain((int)err, &a.w, buf, sizeof(buf))) {
 		lua_pushnil(L);
 		return 1;
 	}

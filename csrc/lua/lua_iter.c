@@ -5,57 +5,33 @@
 #include <unistd.h>
 #include "lua_link.h"
 
-static const char *const ITER = "ebpfdsl.Iter";
-
 struct iter_ud {
 	int fd; /* -1: closed */
 };
 
-static struct iter_ud *check_iter(lua_State *L, int idx)
+static void iter_describe(lua_State *L, const void *ud, int open)
 {
-	return luaL_checkudata(L, idx, ITER);
-}
-
-static int iter_close(lua_State *L)
-{
-	struct iter_ud *it = check_iter(L, 1);
-	if (it->fd >= 0) {
-		close(it->fd);
-		it->fd = -1;
-	}
-	return 0;
-}
-
-static int iter_tostring(lua_State *L)
-{
-	struct iter_ud *it = check_iter(L, 1);
-	if (it->fd < 0)
-		lua_pushfstring(L, "%s (closed)", ITER);
+	if (open)
+		lua_pushfstring(L, " fd=%d", ((const struct iter_ud *)ud)->fd);
 	else
-		lua_pushfstring(L, "%s fd=%d", ITER, it->fd);
-	return 1;
+		lua_pushliteral(L, "");
 }
 
-static int iter_fd(lua_State *L)
-{
-	struct iter_ud *it = check_iter(L, 1);
-	if (it->fd < 0)
-		return luaL_error(L, "attempt to use a closed %s", ITER);
-	lua_pushinteger(L, it->fd);
-	return 1;
-}
+static const struct ebpfdsl_lua_handle iter_handle = {
+	.tname = "ebpfdsl.Iter",
+	.noun = "iterator",
+	.describe = iter_describe,
+};
 
 /* iter:read([max]) -> the output up to max bytes (all of it by default),
  * "" at the end | nil, msg, errno. The buffer is Lua's, so an error
  * cannot leak it. */
 static int iter_read(lua_State *L)
 {
-	struct iter_ud *it = check_iter(L, 1);
+	struct iter_ud *it = ebpfdsl_lua_handle_open(L, 1, &iter_handle);
 	lua_Integer max = luaL_optinteger(L, 2, LUA_MAXINTEGER);
 	luaL_Buffer b;
 	size_t got = 0;
-	if (it->fd < 0)
-		return luaL_error(L, "attempt to use a closed %s", ITER);
 	luaL_argcheck(L, max > 0, 2, "must be positive");
 	luaL_buffinit(L, &b);
 	while ((lua_Integer)got < max) {
@@ -83,9 +59,7 @@ static int iter_read(lua_State *L)
 
 static int push_iter(lua_State *L, ebpfdsl_link *l)
 {
-	struct iter_ud *it = lua_newuserdatauv(L, sizeof(*it), 0);
-	it->fd = -1;
-	luaL_setmetatable(L, ITER);
+	struct iter_ud *it = ebpfdsl_lua_handle_new(L, &iter_handle, sizeof(*it), 0);
 	it->fd = ebpfdsl_link__iter_open(l);
 	if (it->fd < 0) {
 		int e = -it->fd;
@@ -106,34 +80,18 @@ static int link_open_iter(lua_State *L)
 /* link:read_iter() -> the whole output of one pass of the iterator */
 static int link_read_iter(lua_State *L)
 {
-	ebpfdsl_link *l = ebpfdsl_lua_link_check_open(L, 1);
-	int n = push_iter(L, l), top;
+	int n = push_iter(L, ebpfdsl_lua_link_check_open(L, 1));
 	if (n != 1)
 		return n;
-	top = lua_gettop(L);
-	lua_pushcfunction(L, iter_read);
-	lua_pushvalue(L, top);
-	lua_call(L, 1, 3); /* output, or nil, message, errno */
-	lua_pushcfunction(L, iter_close);
-	lua_pushvalue(L, top);
-	lua_call(L, 1, 0);
-	if (lua_isnil(L, top + 1))
-		return 3;
-	lua_settop(L, top + 1);
-	return 1;
+	lua_replace(L, 1); /* the Iter, in the Link's place, read as iter:read() */
+	lua_settop(L, 1);
+	n = iter_read(L);
+	ebpfdsl_lua_handle_close(L, 1, &iter_handle);
+	return n;
 }
 
 static const luaL_Reg iter_methods[] = {
 	{ "read", iter_read },
-	{ "close", iter_close },
-	{ "fd", iter_fd },
-	{ NULL, NULL },
-};
-
-static const luaL_Reg iter_meta[] = {
-	{ "__gc", iter_close },
-	{ "__close", iter_close },
-	{ "__tostring", iter_tostring },
 	{ NULL, NULL },
 };
 
@@ -145,6 +103,6 @@ static const luaL_Reg link_iter_methods[] = {
 
 void ebpfdsl_lua_open_iter(lua_State *L)
 {
-	ebpfdsl_lua_class(L, ITER, iter_methods, iter_meta);
+	ebpfdsl_lua_handle_class(L, &iter_handle, iter_methods, NULL);
 	ebpfdsl_lua_class_extend(L, EBPFDSL_LINK_CLASS, link_iter_methods, 0);
 }

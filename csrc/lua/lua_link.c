@@ -15,37 +15,27 @@ struct link_ud {
 
 #define ERRLEN 1024
 
-static struct link_ud *check_link(lua_State *L, int idx)
+static void link_release(void *l)
 {
-	return luaL_checkudata(L, idx, EBPFDSL_LINK_CLASS);
-}
-
-ebpfdsl_link *ebpfdsl_lua_link_check_open(lua_State *L, int idx)
-{
-	struct link_ud *u = check_link(L, idx);
-	if (!u->l || ebpfdsl_link__detached(u->l))
-		luaL_error(L, "attempt to use a closed %s", EBPFDSL_LINK_CLASS);
-	return u->l;
-}
-
-/* detach, close, __close and __gc: one idempotent function */
-static int link_close(lua_State *L)
-{
-	struct link_ud *u = check_link(L, 1);
-	ebpfdsl_link *l = u->l;
-	u->l = NULL;
 	ebpfdsl_link__free(l);
-	return 0;
 }
 
-static int link_tostring(lua_State *L)
+static int link_gone(const void *ud)
 {
-	struct link_ud *u = check_link(L, 1);
+	return ebpfdsl_link__detached(((const struct link_ud *)ud)->l);
+}
+
+/* " kind target (prog 'name', fd=5, ...)": the Prog's name through its
+ * own name(), as the Prog might be any object with one */
+static void link_describe(lua_State *L, const void *ud, int open)
+{
+	const struct link_ud *u = ud;
 	const char *pname = NULL;
 	char buf[1024];
-	if (!u->l) {
-		lua_pushfstring(L, "%s (closed)", EBPFDSL_LINK_CLASS);
-		return 1;
+	int top = lua_gettop(L);
+	if (!open) {
+		lua_pushliteral(L, "");
+		return;
 	}
 	if (lua_getiuservalue(L, 1, 1) == LUA_TUSERDATA) { /* the Prog it runs */
 		pname = "?";
@@ -55,13 +45,15 @@ static int link_tostring(lua_State *L)
 			pname = lua_isstring(L, -1) ? lua_tostring(L, -1) : "?";
 		}
 	}
-	lua_pushfstring(L, "%s %s", EBPFDSL_LINK_CLASS, ebpfdsl_link__describe(u->l, pname, buf, sizeof(buf)));
-	return 1;
+	lua_pushfstring(L, " %s", ebpfdsl_link__describe(u->l, pname, buf, sizeof(buf)));
+	lua_replace(L, top + 1);
+	lua_settop(L, top + 1);
 }
 
-static int link_fd(lua_State *L)
+/* link:fd(): a bpf link's; an attachment that is not one has none */
+static int link_fd(lua_State *L, const void *ud)
 {
-	ebpfdsl_link *l = ebpfdsl_lua_link_check_open(L, 1);
+	const ebpfdsl_link *l = ((const struct link_ud *)ud)->l;
 	int fd = ebpfdsl_link__fd(l);
 	if (fd < 0) {
 		luaL_pushfail(L);
@@ -78,21 +70,39 @@ static int link_fd(lua_State *L)
 	return 1;
 }
 
+/* Its pin is the C link's (one at a time): pin and unpin are below. */
+static const struct ebpfdsl_lua_handle link_handle = {
+	.tname = EBPFDSL_LINK_CLASS,
+	.noun = "link",
+	.release = link_release,
+	.gone = link_gone,
+	.describe = link_describe,
+	.fd = link_fd,
+};
+
+/* The link at 1, NULL when closed (its getters then return nothing) */
+#define link_at_1(L) (((struct link_ud *)ebpfdsl_lua_handle_check(L, 1, &link_handle))->l)
+
+ebpfdsl_link *ebpfdsl_lua_link_check_open(lua_State *L, int idx)
+{
+	return ((struct link_ud *)ebpfdsl_lua_handle_open(L, idx, &link_handle))->l;
+}
+
 static int link_kind(lua_State *L)
 {
-	struct link_ud *u = check_link(L, 1);
-	if (!u->l)
+	const ebpfdsl_link *l = link_at_1(L);
+	if (!l)
 		return 0;
-	lua_pushstring(L, ebpfdsl_link_kind_name(ebpfdsl_link__kind(u->l)));
+	lua_pushstring(L, ebpfdsl_link_kind_name(ebpfdsl_link__kind(l)));
 	return 1;
 }
 
 static int link_target(lua_State *L)
 {
-	struct link_ud *u = check_link(L, 1);
-	if (!u->l)
+	const ebpfdsl_link *l = link_at_1(L);
+	if (!l)
 		return 0;
-	lua_pushstring(L, ebpfdsl_link__target(u->l));
+	lua_pushstring(L, ebpfdsl_link__target(l));
 	return 1;
 }
 
@@ -147,10 +157,10 @@ static int link_unpin(lua_State *L)
 
 static int link_pin_path(lua_State *L)
 {
-	struct link_ud *u = check_link(L, 1);
-	if (!u->l || !ebpfdsl_link__pin_path(u->l))
+	const ebpfdsl_link *l = link_at_1(L);
+	if (!l || !ebpfdsl_link__pin_path(l))
 		return 0;
-	lua_pushstring(L, ebpfdsl_link__pin_path(u->l));
+	lua_pushstring(L, ebpfdsl_link__pin_path(l));
 	return 1;
 }
 
@@ -222,9 +232,7 @@ ebpfdsl_link **ebpfdsl_lua_new_link(lua_State *L, int prog_idx, int owner_idx)
 	struct link_ud *u;
 	prog_idx = prog_idx ? lua_absindex(L, prog_idx) : 0;
 	owner_idx = owner_idx ? lua_absindex(L, owner_idx) : 0;
-	u = lua_newuserdatauv(L, sizeof(*u), 2);
-	u->l = NULL;
-	luaL_setmetatable(L, EBPFDSL_LINK_CLASS);
+	u = ebpfdsl_lua_handle_new(L, &link_handle, sizeof(*u), 2);
 	if (prog_idx) {
 		lua_pushvalue(L, prog_idx);
 		lua_setiuservalue(L, -2, 1);
@@ -259,9 +267,6 @@ static int l_link_open_pinned(lua_State *L)
 }
 
 static const luaL_Reg link_methods[] = {
-	{ "detach", link_close },
-	{ "close", link_close },
-	{ "fd", link_fd },
 	{ "kind", link_kind },
 	{ "target", link_target },
 	{ "count", link_count },
@@ -272,18 +277,13 @@ static const luaL_Reg link_methods[] = {
 	{ NULL, NULL },
 };
 
-static const luaL_Reg link_meta[] = {
-	{ "__gc", link_close },
-	{ "__close", link_close },
-	{ "__tostring", link_tostring },
-	{ NULL, NULL },
-};
-
 void ebpfdsl_lua_open_link(lua_State *L)
 {
-	ebpfdsl_lua_class(L, EBPFDSL_LINK_CLASS, link_methods, link_meta);
+	ebpfdsl_lua_handle_class(L, &link_handle, link_methods, NULL);
 	luaL_getmetatable(L, EBPFDSL_LINK_CLASS);
 	lua_getfield(L, -1, "__index");
+	lua_getfield(L, -1, "close");
+	lua_setfield(L, -2, "detach");
 	ebpfdsl_lua_set_uv_getter(L, EBPFDSL_LINK_CLASS, "prog", 1); /* the Prog it runs */
 	lua_pop(L, 2);
 	ebpfdsl_lua_open_iter(L);

@@ -4,7 +4,7 @@
 #ifndef EBPFDSL_LUA_LINK_H
 #define EBPFDSL_LUA_LINK_H
 
-#include "lua_util.h"
+#include "lua_handle.h"
 
 #define EBPFDSL_LINK_CLASS "ebpfdsl.Link"
 

@@ -15,19 +15,6 @@
 #define SYS_pidfd_open 434
 #endif
 
-struct map *ebpfdsl_map_check(lua_State *L, int idx)
-{
-	return luaL_checkudata(L, idx, EBPFDSL_MAP_CLASS);
-}
-
-struct map *ebpfdsl_map_check_open(lua_State *L, int idx)
-{
-	struct map *m = ebpfdsl_map_check(L, idx);
-	if (m->fd < 0)
-		luaL_error(L, "attempt to use a closed %s", EBPFDSL_MAP_CLASS);
-	return m;
-}
-
 const char *ebpfdsl_map_type_str(const struct map *m)
 {
 	const char *s = ebpfdsl_map_type_name(m->info.type);
@@ -69,33 +56,34 @@ int ebpfdsl_map_fail(lua_State *L, const struct map *m, int err, const char *wha
 	return ebpfdsl_map_fail_key(L, m, err, what, NULL);
 }
 
-static int map_close(lua_State *L)
+/* " hash 'name'", and open: its fd, sizes and CPUs */
+static void map_describe(lua_State *L, const void *ud, int open)
 {
-	struct map *m = ebpfdsl_map_check(L, 1);
-	if (m->fd >= 0) {
-		close(m->fd);
-		m->fd = -1;
+	const struct map *m = ud;
+	char cpus[32] = "";
+	if (!open) {
+		lua_pushfstring(L, " %s '%s'", ebpfdsl_map_type_str(m), m->info.name);
+		return;
 	}
-	return 0;
+	if (m->ncpus)
+		snprintf(cpus, sizeof(cpus), " (per CPU, %d CPUs)", m->ncpus);
+	lua_pushfstring(L, " %s '%s' fd=%d key_size=%d value_size=%d max_entries=%d%s", ebpfdsl_map_type_str(m),
+			m->info.name, m->fd, (int)m->info.key_size, (int)m->info.value_size, (int)m->info.max_entries,
+			cpus);
 }
 
-static int map_tostring(lua_State *L)
+/* m:pin(path), m:unpin([path]) failures: "pin at <path> on hash map 'x': why" */
+static int map_pin_fail(lua_State *L, const void *ud, int err, const char *path, int pin)
 {
-	struct map *m = ebpfdsl_map_check(L, 1);
-	if (m->fd < 0) {
-		lua_pushfstring(L, "%s %s '%s' (closed)", EBPFDSL_MAP_CLASS, ebpfdsl_map_type_str(m), m->info.name);
-		return 1;
-	}
-	lua_pushfstring(L, "%s %s '%s' fd=%d key_size=%d value_size=%d max_entries=%d", EBPFDSL_MAP_CLASS,
-			ebpfdsl_map_type_str(m), m->info.name, m->fd, (int)m->info.key_size, (int)m->info.value_size,
-			(int)m->info.max_entries);
-	if (m->ncpus)
-		lua_pushfstring(L, " (per CPU, %d CPUs)", m->ncpus);
-	else
-		lua_pushliteral(L, "");
-	lua_concat(L, 2);
-	return 1;
+	char what[512];
+	snprintf(what, sizeof(what), "%s %s%s", pin ? "pin at" : "unpin of", path,
+		 pin ? ebpfdsl_lua_pin_hint(err, path) : ebpfdsl_lua_unpin_hint(err, path));
+	return ebpfdsl_map_fail(L, ud, err, what);
 }
+
+const struct ebpfdsl_lua_handle ebpfdsl_lua_map_handle = { .tname = EBPFDSL_MAP_CLASS, .noun = "map",
+							    .describe = map_describe, .pin_uv = MAP_UV_PIN,
+							    .pin_fail = map_pin_fail };
 
 /* ------------------------------------------------------------------ */
 /* Creating and opening                                                */
@@ -155,10 +143,7 @@ static int check_codec(lua_State *L, int codec, uint32_t size, const char *what)
  * fill_from_kernel. Layouts come from the table at spec (or none). */
 static struct map *push_closed(lua_State *L, int spec)
 {
-	struct map *m = lua_newuserdatauv(L, sizeof(*m), MAP_UV_COUNT);
-	memset(m, 0, sizeof(*m));
-	m->fd = -1;
-	luaL_setmetatable(L, EBPFDSL_MAP_CLASS);
+	struct map *m = ebpfdsl_lua_handle_new(L, &ebpfdsl_lua_map_handle, sizeof(*m), MAP_UV_COUNT);
 	lua_newtable(L);
 	lua_setiuservalue(L, -2, MAP_UV_KEEP);
 	if (spec && lua_type(L, spec) == LUA_TTABLE) {
@@ -372,12 +357,6 @@ static int l_map_open_id(lua_State *L)
 /* ------------------------------------------------------------------ */
 /* The map itself                                                      */
 
-static int map_fd(lua_State *L)
-{
-	lua_pushinteger(L, ebpfdsl_map_check_open(L, 1)->fd);
-	return 1;
-}
-
 static int map_type(lua_State *L)
 {
 	lua_pushstring(L, ebpfdsl_map_type_str(ebpfdsl_map_check(L, 1)));
@@ -446,34 +425,6 @@ static int map_freeze(lua_State *L)
 	return 1;
 }
 
-/* m:pin(path) -> m | nil, msg, errno (as every pin, docs/maps.md);
- * m:unpin([path]) -> the same; without a path, the one m:pin used. The
- * map stays open. */
-static int pin_or_unpin(lua_State *L, int pin)
-{
-	struct map *m = pin ? ebpfdsl_map_check_open(L, 1) : ebpfdsl_map_check(L, 1);
-	int err = pin ? ebpfdsl_lua_pin(L, m->fd, MAP_UV_PIN) : ebpfdsl_lua_unpin(L, m->fd, MAP_UV_PIN, "map");
-	if (err) {
-		char what[512];
-		const char *path = lua_tostring(L, 2);
-		snprintf(what, sizeof(what), "%s %s%s", pin ? "pin at" : "unpin of", path,
-			 pin ? ebpfdsl_lua_pin_hint(err, path) : ebpfdsl_lua_unpin_hint(err, path));
-		return ebpfdsl_map_fail(L, m, err, what);
-	}
-	lua_settop(L, 1);
-	return 1;
-}
-
-static int map_pin(lua_State *L)
-{
-	return pin_or_unpin(L, 1);
-}
-
-static int map_unpin(lua_State *L)
-{
-	return pin_or_unpin(L, 0);
-}
-
 /* m:stack(id[, who]) on stack_trace maps: symbols.map_stack, in Lua, as
  * the symbols it names the frames with. */
 static int map_stack(lua_State *L)
@@ -489,23 +440,16 @@ static int map_stack(lua_State *L)
 }
 
 static const luaL_Reg map_methods[] = {
-	{ "fd", map_fd },
-	{ "close", map_close },
 	{ "type", map_type },
 	{ "name", map_name },
 	{ "id", map_id },
 	{ "info", map_info },
 	{ "freeze", map_freeze },
-	{ "pin", map_pin },
-	{ "unpin", map_unpin },
 	{ "stack", map_stack },
 	{ NULL, NULL },
 };
 
 static const luaL_Reg map_meta[] = {
-	{ "__gc", map_close },
-	{ "__close", map_close },
-	{ "__tostring", map_tostring },
 	{ "__pairs", ebpfdsl_map_pairs },
 	{ NULL, NULL },
 };
@@ -618,10 +562,9 @@ static const luaL_Reg map_functions[] = {
 
 void ebpfdsl_lua_open_map(lua_State *L)
 {
-	luaL_newmetatable(L, EBPFDSL_MAP_CLASS);
-	luaL_setfuncs(L, map_meta, 0);
-	lua_newtable(L);
-	luaL_setfuncs(L, map_methods, 0);
+	ebpfdsl_lua_handle_class(L, &ebpfdsl_lua_map_handle, map_methods, map_meta);
+	luaL_getmetatable(L, EBPFDSL_MAP_CLASS);
+	lua_getfield(L, -1, "__index");
 	ebpfdsl_lua_map_elem_methods(L);
 	ebpfdsl_lua_map_batch_methods(L);
 	/* m[k] and m[k] = v tell methods from keys by the method table */

@@ -5,7 +5,7 @@
 #define EBPFDSL_LUA_MAP_H
 
 #include <stdint.h>
-#include "lua_util.h"
+#include "lua_handle.h"
 
 #define EBPFDSL_MAP_CLASS "ebpfdsl.Map"
 
@@ -31,8 +31,10 @@ struct map {
 	uint8_t kcodec, vcodec;
 };
 
-struct map *ebpfdsl_map_check(lua_State *L, int idx);
-struct map *ebpfdsl_map_check_open(lua_State *L, int idx);
+/* The Map's handle row (lua_handle.h), and the Map at idx, open or not */
+extern const struct ebpfdsl_lua_handle ebpfdsl_lua_map_handle;
+#define ebpfdsl_map_check(L, idx) ((struct map *)ebpfdsl_lua_handle_check(L, idx, &ebpfdsl_lua_map_handle))
+#define ebpfdsl_map_check_open(L, idx) ((struct map *)ebpfdsl_lua_handle_open(L, idx, &ebpfdsl_lua_map_handle))
 /* nil, "<what> on <type> map '<name>': <strerror>", errno */
 int ebpfdsl_map_fail(lua_State *L, const struct map *m, int err, const char *what);
 /* The same for an operation on the element whose key is at key (its

@@ -99,12 +99,15 @@ static int map_next_key(lua_State *L)
 	return 1;
 }
 
-/* For iterators and metamethods, which cannot return nil, msg, errno. */
-static int raise_map_fail(lua_State *L, const struct map *m, int err, const char *what)
+/* n results of a method, for iterators and metamethods, which cannot
+ * return nil, msg, errno: a failure's message is raised */
+static int raise_fail(lua_State *L, int n)
 {
-	ebpfdsl_map_fail(L, m, err, what);
-	lua_pop(L, 1);
-	return lua_error(L);
+	if (n == 3 && lua_isnil(L, -3)) {
+		lua_pop(L, 1);
+		return lua_error(L);
+	}
+	return n;
 }
 
 /* The pairs iterator prefetches the next key before handing out the
@@ -134,7 +137,7 @@ static int walk_step(lua_State *L)
 		if (err == -ENOENT)
 			w->done = 1;
 		else if (err)
-			return raise_map_fail(L, m, err, "pairs");
+			return raise_fail(L, ebpfdsl_map_fail(L, m, err, "pairs"));
 	}
 	while (!w->done) {
 		memcpy(cur, next, w->key_size);
@@ -142,12 +145,12 @@ static int walk_step(lua_State *L)
 		if (err == -ENOENT)
 			w->done = 1;
 		else if (err)
-			return raise_map_fail(L, m, err, "pairs");
+			return raise_fail(L, ebpfdsl_map_fail(L, m, err, "pairs"));
 		err = ebpfdsl_map__lookup(m->fd, cur, vb, 0);
 		if (err == -ENOENT)
 			continue; /* deleted since next_key saw it */
 		if (err)
-			return raise_map_fail(L, m, err, "pairs");
+			return raise_fail(L, ebpfdsl_map_fail(L, m, err, "pairs"));
 		ebpfdsl_map_push_key(L, 1, cur);
 		ebpfdsl_map_push_value(L, 1, vb);
 		return 2;
@@ -264,16 +267,6 @@ static int map_check(lua_State *L)
 
 /* ------------------------------------------------------------------ */
 /* Metamethods: m[k], m[k] = v (nil deletes), pairs(m)                 */
-
-/* n results of a method: a failure's message is raised */
-static int raise_fail(lua_State *L, int n)
-{
-	if (n == 3 && lua_isnil(L, -3)) {
-		lua_pop(L, 1);
-		return lua_error(L);
-	}
-	return n;
-}
 
 /* m[k]: a method when a method has that name, else the key's value
  * (nil when absent); failures raise. */

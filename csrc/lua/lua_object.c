@@ -8,9 +8,9 @@
 #include <fcntl.h>
 #include "lua_btf_value.h"
 #include "lua_opts.h"
-#include "lua_util.h"
+#include "lua_handle.h"
 
-static const char *const OBJECT = "ebpfdsl.Object";
+#define OBJECT "ebpfdsl.Object"
 
 #define MSG_SIZE 4096
 #define LOG_SIZE (1024 * 1024)
@@ -19,39 +19,28 @@ struct lobject {
 	ebpfdsl_object *o; /* NULL: closed */
 };
 
-static struct lobject *check_obj(lua_State *L, int idx)
+static void obj_release(void *o)
 {
-	return luaL_checkudata(L, idx, OBJECT);
+	ebpfdsl_object__free(o);
 }
 
-static ebpfdsl_object *check_open(lua_State *L, int idx)
+static void obj_describe(lua_State *L, const void *ud, int open)
 {
-	struct lobject *u = check_obj(L, idx);
-	if (!u->o)
-		luaL_error(L, "attempt to use a closed %s", OBJECT);
-	return u->o;
+	char buf[512];
+	if (open)
+		lua_pushfstring(L, " %s", ebpfdsl_object__describe(((const struct lobject *)ud)->o, buf, sizeof(buf)));
+	else
+		lua_pushliteral(L, "");
 }
 
-static int obj_close(lua_State *L)
-{
-	struct lobject *u = check_obj(L, 1);
-	ebpfdsl_object__free(u->o);
-	u->o = NULL;
-	return 0;
-}
+static const struct ebpfdsl_lua_handle obj_handle = {
+	.tname = OBJECT,
+	.noun = "object",
+	.release = obj_release,
+	.describe = obj_describe,
+};
 
-static int obj_tostring(lua_State *L)
-{
-	struct lobject *u = check_obj(L, 1);
-	if (!u->o) {
-		lua_pushfstring(L, "%s (closed)", OBJECT);
-		return 1;
-	}
-	lua_pushfstring(L, "%s %s (%s, %d programs, %d maps)", OBJECT, ebpfdsl_object__name(u->o),
-			ebpfdsl_object__loaded(u->o) ? "loaded" : "not loaded", (int)ebpfdsl_object__prog_count(u->o),
-			(int)ebpfdsl_object__map_count(u->o));
-	return 1;
-}
+#define check_open(L, idx) (((struct lobject *)ebpfdsl_lua_handle_open(L, idx, &obj_handle))->o)
 
 /* nil, "<prefix>: <libbpf's reason, or fallback>", err: a failure told
  * with libbpf's last words (prefix stays alive on the stack). */
@@ -71,12 +60,10 @@ static int l_object_open(lua_State *L)
 	const char *s = luaL_checklstring(L, 1, &len);
 	const char *name = luaL_optstring(L, 2, "object"); /* prefixes .data/.bss map names */
 	int is_elf = len >= 4 && memcmp(s, "\177ELF", 4) == 0;
-	struct lobject *u = lua_newuserdatauv(L, sizeof(*u), 0);
+	struct lobject *u = ebpfdsl_lua_handle_new(L, &obj_handle, sizeof(*u), 0);
 	char *msg;
 	int err;
 
-	u->o = NULL;
-	luaL_setmetatable(L, OBJECT);
 	msg = lua_newuserdatauv(L, MSG_SIZE, 0);
 	u->o = is_elf ? ebpfdsl_object__open_mem(s, len, name, msg, MSG_SIZE)
 		      : ebpfdsl_object__open(s, msg, MSG_SIZE);
@@ -490,7 +477,6 @@ static const luaL_Reg obj_methods[] = {
 	{ "prog", obj_prog },
 	{ "attach", obj_attach },
 	{ "register", obj_register },
-	{ "close", obj_close },
 	{ NULL, NULL },
 };
 
@@ -500,16 +486,9 @@ static const luaL_Reg obj_module_methods[] = {
 	{ NULL, NULL },
 };
 
-static const luaL_Reg obj_meta[] = {
-	{ "__gc", obj_close },
-	{ "__close", obj_close },
-	{ "__tostring", obj_tostring },
-	{ NULL, NULL },
-};
-
 void ebpfdsl_lua_open_object(lua_State *L)
 {
-	ebpfdsl_lua_class(L, OBJECT, obj_methods, obj_meta);
+	ebpfdsl_lua_handle_class(L, &obj_handle, obj_methods, NULL);
 	/* obj:map() makes ebpfdsl.Map handles through the module table */
 	lua_pushvalue(L, -1);
 	ebpfdsl_lua_class_extend(L, OBJECT, obj_module_methods, 1);

@@ -9,60 +9,44 @@
 #include "lua_opts.h"
 #include "lua_prog.h"
 
-static struct prog *check_prog(lua_State *L, int idx)
+/* " socket_filter 'name'", and open: its fd, size and disassembly
+ * (through the module's own printer, text()) */
+static void prog_describe(lua_State *L, const void *ud, int open)
 {
-	return luaL_checkudata(L, idx, EBPFDSL_PROG_CLASS);
-}
-
-static struct prog *check_open(lua_State *L, int idx)
-{
-	struct prog *p = check_prog(L, idx);
-	if (p->fd < 0)
-		luaL_error(L, "attempt to use a closed %s", EBPFDSL_PROG_CLASS);
-	return p;
-}
-
-static void prog_close_fd(struct prog *p)
-{
-	if (p->fd >= 0) {
-		close(p->fd);
-		p->fd = -1;
-	}
-}
-
-static int prog_close(lua_State *L)
-{
-	prog_close_fd(check_prog(L, 1));
-	return 0;
-}
-
-static int prog_tostring(lua_State *L)
-{
-	struct prog *p = check_prog(L, 1);
+	const struct prog *p = ud;
 	const char *type = ebpfdsl_prog_type_name(p->type);
 	size_t len;
-	if (p->fd < 0) {
-		lua_pushfstring(L, "%s %s '%s' (closed)", EBPFDSL_PROG_CLASS, type ? type : "?", p->name);
-		return 1;
+	if (!open) {
+		lua_pushfstring(L, " %s '%s'", type ? type : "?", p->name);
+		return;
 	}
 	lua_getiuservalue(L, 1, PROG_UV_INSNS);
 	lua_tolstring(L, -1, &len);
-	lua_pushfstring(L, "%s %s '%s' fd=%d, %d insns\n", EBPFDSL_PROG_CLASS, type ? type : "?", p->name, p->fd,
+	lua_pushfstring(L, " %s '%s' fd=%d, %d insns\n", type ? type : "?", p->name, p->fd,
 			(int)(len / sizeof(struct bpf_insn)));
-	/* the disassembly, through the module's own printer */
-	lua_getfield(L, lua_upvalueindex(1), "text");
+	lua_getfield(L, lua_upvalueindex(2), "text");
 	lua_pushvalue(L, -3);
 	lua_getiuservalue(L, 1, PROG_UV_LABELS);
 	lua_call(L, 2, 1);
 	lua_concat(L, 2);
-	return 1;
+	lua_remove(L, -2);
 }
 
-static int prog_fd(lua_State *L)
+/* prog:pin(path), prog:unpin([path]) failures */
+static int prog_pin_fail(lua_State *L, const void *ud, int err, const char *path, int pin)
 {
-	lua_pushinteger(L, check_open(L, 1)->fd);
-	return 1;
+	if (pin)
+		return ebpfdsl_lua_fail(L, err, "pin of '%s' at %s%s", ((const struct prog *)ud)->name, path,
+					ebpfdsl_lua_pin_hint(err, path));
+	return ebpfdsl_lua_fail(L, err, "unpin of %s%s", path, ebpfdsl_lua_unpin_hint(err, path));
 }
+
+const struct ebpfdsl_lua_handle ebpfdsl_lua_prog_handle = { .tname = EBPFDSL_PROG_CLASS, .noun = "program",
+							     .describe = prog_describe, .pin_uv = PROG_UV_PIN,
+							     .pin_fail = prog_pin_fail };
+
+#define check_prog(L, idx) ((struct prog *)ebpfdsl_lua_handle_check(L, idx, &ebpfdsl_lua_prog_handle))
+#define check_open(L, idx) ((struct prog *)ebpfdsl_lua_handle_open(L, idx, &ebpfdsl_lua_prog_handle))
 
 static int prog_type(lua_State *L)
 {
@@ -180,12 +164,10 @@ int *ebpfdsl_lua_push_prog(lua_State *L, int type, int attach_type, const char *
 {
 	struct prog *p;
 	insns_idx = insns_idx ? lua_absindex(L, insns_idx) : 0;
-	p = lua_newuserdatauv(L, sizeof(*p), PROG_UV_COUNT);
-	p->fd = -1;
+	p = ebpfdsl_lua_handle_new(L, &ebpfdsl_lua_prog_handle, sizeof(*p), PROG_UV_COUNT);
 	p->type = type;
 	p->attach_type = attach_type;
 	snprintf(p->name, sizeof(p->name), "%s", name ? name : "");
-	luaL_setmetatable(L, EBPFDSL_PROG_CLASS);
 	if (insns_idx)
 		lua_pushvalue(L, insns_idx);
 	else
@@ -253,32 +235,6 @@ static int prog_info(lua_State *L)
 	return 1;
 }
 
-/* prog:pin(path) -> prog | nil, msg, errno (as every pin, docs/maps.md);
- * prog:unpin([path]) -> the same: removes the pin this handle made (or
- * the one named) */
-static int pin_or_unpin(lua_State *L, int pin)
-{
-	struct prog *p = pin ? check_open(L, 1) : check_prog(L, 1);
-	int err = pin ? ebpfdsl_lua_pin(L, p->fd, PROG_UV_PIN) : ebpfdsl_lua_unpin(L, p->fd, PROG_UV_PIN, "program");
-	const char *path = lua_tostring(L, 2);
-	if (err && pin)
-		return ebpfdsl_lua_fail(L, err, "pin of '%s' at %s%s", p->name, path, ebpfdsl_lua_pin_hint(err, path));
-	if (err)
-		return ebpfdsl_lua_fail(L, err, "unpin of %s%s", path, ebpfdsl_lua_unpin_hint(err, path));
-	lua_settop(L, 1);
-	return 1;
-}
-
-static int prog_pin(lua_State *L)
-{
-	return pin_or_unpin(L, 1);
-}
-
-static int prog_unpin(lua_State *L)
-{
-	return pin_or_unpin(L, 0);
-}
-
 /* prog_open_pinned(path) -> Prog | nil, msg, errno: type and name from the
  * kernel, instructions as the kernel translated them. The Prog exists,
  * closed, before the fd does; the instructions go to GC-owned memory. */
@@ -299,7 +255,7 @@ static int l_prog_open_pinned(lua_State *L)
 		return 3;
 	err = ebpfdsl_prog__info(p->fd, &info, NULL, NULL);
 	if (err) {
-		prog_close_fd(p);
+		ebpfdsl_lua_handle_close(L, 2, &ebpfdsl_lua_prog_handle);
 		return ebpfdsl_lua_fail(L, err, "info of pinned program %s", path);
 	}
 	p->type = (int)info.type;
@@ -330,21 +286,11 @@ static int l_attach_types(lua_State *L)
 }
 
 static const luaL_Reg prog_methods[] = {
-	{ "fd", prog_fd },
-	{ "close", prog_close },
 	{ "test_run", prog_test_run },
 	{ "type", prog_type },
 	{ "name", prog_name },
 	{ "expected_attach_type", prog_expected_attach_type },
 	{ "info", prog_info },
-	{ "pin", prog_pin },
-	{ "unpin", prog_unpin },
-	{ NULL, NULL },
-};
-
-static const luaL_Reg prog_meta[] = {
-	{ "__gc", prog_close },
-	{ "__close", prog_close },
 	{ NULL, NULL },
 };
 
@@ -358,12 +304,8 @@ static const luaL_Reg prog_functions[] = {
 
 void ebpfdsl_lua_open_prog(lua_State *L)
 {
-	ebpfdsl_lua_class(L, EBPFDSL_PROG_CLASS, prog_methods, prog_meta);
-	/* __tostring prints through the module's text(), an upvalue */
+	ebpfdsl_lua_handle_class(L, &ebpfdsl_lua_prog_handle, prog_methods, NULL);
 	luaL_getmetatable(L, EBPFDSL_PROG_CLASS);
-	lua_pushvalue(L, -2);
-	lua_pushcclosure(L, prog_tostring, 1);
-	lua_setfield(L, -2, "__tostring");
 	lua_getfield(L, -1, "__index");
 	ebpfdsl_lua_set_uv_getter(L, EBPFDSL_PROG_CLASS, "insns", PROG_UV_INSNS);
 	ebpfdsl_lua_set_uv_getter(L, EBPFDSL_PROG_CLASS, "labels", PROG_UV_LABELS);

@@ -4,7 +4,7 @@
 #ifndef EBPFDSL_LUA_PROG_H
 #define EBPFDSL_LUA_PROG_H
 
-#include "lua_util.h"
+#include "lua_handle.h"
 
 #define EBPFDSL_PROG_CLASS "ebpfdsl.Prog"
 
@@ -19,5 +19,8 @@ struct prog {
 	int attach_type; /* -1: none given */
 	char name[BPF_OBJ_NAME_LEN];
 };
+
+/* its handle row (lua_handle.h) */
+extern const struct ebpfdsl_lua_handle ebpfdsl_lua_prog_handle;
 
 #endif

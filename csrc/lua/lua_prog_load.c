@@ -8,24 +8,13 @@
 #include "lua_opts.h"
 #include "lua_prog.h"
 
-#define LOG_BOX "ebpfdsl.vlog"
-
-static int log_box_gc(lua_State *L)
-{
-	char **box = luaL_checkudata(L, 1, LOG_BOX);
-	free(*box);
-	*box = NULL;
-	return 0;
-}
-
-/* A box for the log ebpfdsl_prog__load allocates (opts.log_alloc). */
-static char **push_log_box(lua_State *L)
-{
-	char **box = lua_newuserdatauv(L, sizeof(*box), 0);
-	*box = NULL;
-	luaL_setmetatable(L, LOG_BOX);
-	return box;
-}
+/* A box for the log ebpfdsl_prog__load allocates (opts.log_alloc): a
+ * handle whose object is the malloc'd log, so that an error frees it. */
+static const struct ebpfdsl_lua_handle log_box = {
+	.tname = "ebpfdsl.vlog",
+	.noun = "log",
+	.release = free,
+};
 
 /* The labels table {[slot]=name} at idx as an array for the C explainer;
  * the array lives in a userdata pushed on the stack (GC-owned). */
@@ -197,12 +186,8 @@ static int l_prog_load(lua_State *L)
 	o.attach_to = NULL; /* resolved here, before the load */
 
 	/* the userdata exists, closed, before the fd does */
-	p = lua_newuserdatauv(L, sizeof(*p), PROG_UV_COUNT); /* 4 */
-	p->fd = -1;
-	p->type = type;
-	p->attach_type = attach;
-	snprintf(p->name, sizeof(p->name), "%s", o.name);
-	luaL_setmetatable(L, EBPFDSL_PROG_CLASS);
+	ebpfdsl_lua_push_prog(L, type, attach, o.name, 2); /* 4 */
+	p = lua_touserdata(L, 4);
 	prog_debug_info(L, 3, &o); /* 5: the fd array, or nil */
 
 	/* attach_to -> attach_btf_id before the load, rather than in it, so
@@ -228,7 +213,7 @@ static int l_prog_load(lua_State *L)
 	/* the log grows in ebpfdsl_prog__load (malloc'd, owned by a box from
 	 * here on, so that an error on the way frees it) */
 	level = o.log_level;
-	o.log_alloc = push_log_box(L); /* 6 */
+	o.log_alloc = ebpfdsl_lua_handle_new(L, &log_box, sizeof(char *), 0); /* 6 */
 	fd = ebpfdsl_prog__load(type, insns, cnt, &o);
 	log = *o.log_alloc ? *o.log_alloc : "";
 	if (fd < 0) {
@@ -249,18 +234,11 @@ static int l_prog_load(lua_State *L)
 		return 5;
 	}
 	p->fd = fd; /* the log box stays on the stack while log is read */
-	lua_pushvalue(L, 2);
-	lua_setiuservalue(L, 4, PROG_UV_INSNS);
-	if (lua_getfield(L, 3, "labels") != LUA_TTABLE) {
-		lua_pop(L, 1);
-		lua_newtable(L);
-	}
-	lua_setiuservalue(L, 4, PROG_UV_LABELS);
-	if (lua_getfield(L, 3, "maps") != LUA_TTABLE) {
-		lua_pop(L, 1);
-		lua_newtable(L);
-	}
-	lua_setiuservalue(L, 4, PROG_UV_MAPS);
+	if (lua_getfield(L, 3, "labels") == LUA_TTABLE) /* else the empty table push_prog made */
+		lua_setiuservalue(L, 4, PROG_UV_LABELS);
+	if (lua_getfield(L, 3, "maps") == LUA_TTABLE)
+		lua_setiuservalue(L, 4, PROG_UV_MAPS);
+	lua_settop(L, 6);
 	if (level && *log) { /* the caller's level: a log asked for */
 		lua_pushvalue(L, 4);
 		lua_pushstring(L, log);
@@ -330,10 +308,7 @@ static const luaL_Reg load_functions[] = {
 
 void ebpfdsl_lua_open_prog_load(lua_State *L)
 {
-	luaL_newmetatable(L, LOG_BOX);
-	lua_pushcfunction(L, log_box_gc);
-	lua_setfield(L, -2, "__gc");
-	lua_pop(L, 1);
+	ebpfdsl_lua_handle_class(L, &log_box, NULL, NULL);
 	luaL_setfuncs(L, load_functions, 0);
 	ebpfdsl_lua_opts_push_checker(L, "programs.load", load_rows);
 	lua_setfield(L, -2, "prog_load_check");

@@ -2,42 +2,44 @@
 /* ebpfdsl.Symtab: a symbol table from /proc/kallsyms or an ELF file, for
  * naming addresses (ebpfdsl.symbols); and syscall names by number. */
 #include <errno.h>
+#include "lua_handle.h"
 #include "lua_opts.h"
-
-static const char *const SYMTAB = "ebpfdsl.Symtab";
 
 struct symtab_ud {
 	ebpfdsl_symtab *t; /* NULL: closed */
 };
 
-static struct symtab_ud *check_ud(lua_State *L, int idx)
+static void symtab_release(void *t)
 {
-	return luaL_checkudata(L, idx, SYMTAB);
+	ebpfdsl_symtab__free(t);
 }
 
-static const ebpfdsl_symtab *check_open(lua_State *L, int idx)
+/* " /proc/kallsyms", and open: how many symbols */
+static void symtab_describe(lua_State *L, const void *ud, int open)
 {
-	struct symtab_ud *u = check_ud(L, idx);
-	if (!u->t)
-		luaL_error(L, "attempt to use a closed %s", SYMTAB);
-	return u->t;
+	lua_getiuservalue(L, 1, 1);
+	if (open)
+		lua_pushfstring(L, " %s (%d symbols)", lua_tostring(L, -1),
+				(int)ebpfdsl_symtab__count(((const struct symtab_ud *)ud)->t));
+	else
+		lua_pushfstring(L, " %s", lua_tostring(L, -1));
+	lua_remove(L, -2);
 }
 
-static int symtab_close(lua_State *L)
-{
-	struct symtab_ud *u = check_ud(L, 1);
-	ebpfdsl_symtab__free(u->t);
-	u->t = NULL;
-	return 0;
-}
+static const struct ebpfdsl_lua_handle symtab_handle = {
+	.tname = "ebpfdsl.Symtab",
+	.noun = "symbol table",
+	.release = symtab_release,
+	.describe = symtab_describe,
+};
+
+#define check_open(L, idx) (((struct symtab_ud *)ebpfdsl_lua_handle_open(L, idx, &symtab_handle))->t)
 
 /* A new closed Symtab with `source` (the file, or "kallsyms") as its user
  * value, so that it is in place before anything is allocated. */
 static struct symtab_ud *push_new(lua_State *L, const char *source)
 {
-	struct symtab_ud *u = lua_newuserdatauv(L, sizeof(*u), 1);
-	u->t = NULL;
-	luaL_setmetatable(L, SYMTAB);
+	struct symtab_ud *u = ebpfdsl_lua_handle_new(L, &symtab_handle, sizeof(*u), 1);
 	lua_pushstring(L, source);
 	lua_setiuservalue(L, -2, 1);
 	return u;
@@ -150,22 +152,10 @@ static int symtab_len(lua_State *L)
 	return 1;
 }
 
-static int symtab_tostring(lua_State *L)
-{
-	struct symtab_ud *u = check_ud(L, 1);
-	lua_getiuservalue(L, 1, 1);
-	if (!u->t)
-		lua_pushfstring(L, "%s %s (closed)", SYMTAB, lua_tostring(L, -1));
-	else
-		lua_pushfstring(L, "%s %s (%d symbols)", SYMTAB, lua_tostring(L, -1),
-				(int)ebpfdsl_symtab__count(u->t));
-	return 1;
-}
-
 /* t:source() -> the file it was read from ("/proc/kallsyms" for the kernel) */
 static int symtab_source(lua_State *L)
 {
-	check_ud(L, 1);
+	ebpfdsl_lua_handle_check(L, 1, &symtab_handle);
 	lua_getiuservalue(L, 1, 1);
 	return 1;
 }
@@ -215,15 +205,11 @@ static const luaL_Reg symtab_methods[] = {
 	{ "file_addr", symtab_file_addr },
 	{ "segments", symtab_segments },
 	{ "source", symtab_source },
-	{ "close", symtab_close },
 	{ NULL, NULL },
 };
 
 static const luaL_Reg symtab_meta[] = {
-	{ "__gc", symtab_close },
-	{ "__close", symtab_close },
 	{ "__len", symtab_len },
-	{ "__tostring", symtab_tostring },
 	{ NULL, NULL },
 };
 
@@ -237,7 +223,7 @@ static const luaL_Reg functions[] = {
 
 void ebpfdsl_lua_open_symtab(lua_State *L)
 {
-	ebpfdsl_lua_class(L, SYMTAB, symtab_methods, symtab_meta);
+	ebpfdsl_lua_handle_class(L, &symtab_handle, symtab_methods, symtab_meta);
 	luaL_setfuncs(L, functions, 0);
 	lua_pushboolean(L, 1); /* upvalue: a path comes first */
 	lua_pushcclosure(L, l_open, 1);
