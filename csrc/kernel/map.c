@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/mman.h>
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
@@ -119,6 +120,23 @@ int ebpfdsl_ringbuf_size_check(uint64_t size, uint64_t *below, uint64_t *above)
 	return -EINVAL;
 }
 
+/* An arena's user address is fixed by map_extra or by its first mmap, and
+ * the verifier refuses a program using an arena whose address is not yet
+ * fixed ("arena's user address must be set via map_extra or mmap()"), as
+ * libbpf avoids by mapping every arena it creates. Mapping it once here
+ * fixes the address (the kernel keeps it after the unmap); the pages stay
+ * the arena's, so nothing is lost by not keeping the mapping. */
+static int arena_fix_address(int fd, unsigned max_entries)
+{
+	size_t size = (size_t)max_entries * (size_t)sysconf(_SC_PAGESIZE);
+	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+
+	if (p == MAP_FAILED)
+		return -errno;
+	munmap(p, size);
+	return 0;
+}
+
 int ebpfdsl_map__create(int type, unsigned key_size, unsigned value_size, unsigned max_entries,
 			const struct ebpfdsl_map_create_opts *opts)
 {
@@ -167,6 +185,14 @@ int ebpfdsl_map__create(int type, unsigned key_size, unsigned value_size, unsign
 	fd = bpf_map_create((enum bpf_map_type)type, c.name, key_size, value_size, max_entries, &o);
 	err = fd < 0 ? -errno : fd;
 	btf__free(btf); /* the map holds its own reference to the BTF */
+	if (fd >= 0 && type == EBPFDSL_MAP_TYPE_ARENA && !o.map_extra) {
+		int e = arena_fix_address(fd, max_entries);
+
+		if (e < 0) {
+			close(fd);
+			return e;
+		}
+	}
 	return err;
 }
 
