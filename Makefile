@@ -89,10 +89,11 @@ test-under-load: deps all $(LOADGEN)
 	$(BUSTED) $(KERNEL_SPECS); rc=$$?; \
 	kill $$lg; wait $$lg; exit $$rc
 
-# The kernel specs again on a second kernel, Debian 12's packaged 6.1 under
-# qemu (no KVM needed), which has what the development kernel lacks:
-# kprobes, kprobe_events, fentry/fexit/fmod_ret, BPF LSM. Installs qemu and
-# fetches the kernel package first (scripts/vm/run).
+# The kernel specs again on two more kernels, Debian 12's packaged 6.1 and
+# bookworm-backports' 6.12, under qemu (no KVM needed), which have what the
+# development kernel lacks: kprobes, kprobe_events, fentry/fexit/fmod_ret,
+# BPF LSM; arena maps on 6.12. Installs qemu and fetches the kernel packages
+# first (scripts/vm/run).
 vmtest: deps all
 	scripts/vm/run
 

@@ -50,7 +50,7 @@ function M.find(name)
   if not v then return nil, msg, errno end
   -- a kernel built without bpf_kfunc tags (pahole < 1.26, as Debian 12's
   -- 6.1) tags none: any function of the name, which the verifier judges
-  local untagged = next(v.kfuncs) == nil
+  local untagged = not M.tagged()
   local id = v.kfuncs[name] or (untagged and v.btf:id(name, "func"))
   if id then return { name = name, id = id, off = 0 } end
   local mods = core.btf_modules() or {}
@@ -65,10 +65,24 @@ function M.find(name)
       return { name = name, id = id, module = mname, off = m.off }
     end
   end
-  local near = core.suggest(name, all_names(), 4)
-  local hint = #near > 0 and ("; did you mean '" .. table.concat(near, "', '") .. "'") or ""
+  local hint = ""
+  if untagged then
+    hint = "; this kernel's BTF tags no kfuncs (pahole < 1.26): no names to suggest"
+  else
+    local near = core.suggest(name, all_names(), 4)
+    if #near > 0 then hint = "; did you mean '" .. table.concat(near, "', '") .. "'" end
+  end
   return nil, ("unknown kfunc '%s' (vmlinux and %d module%s searched)%s"):format(name, #mods,
     #mods == 1 and "" or "s", hint), 2
+end
+
+-- Whether the kernel's BTF tags its kfuncs (bpf_kfunc decl tags, pahole
+-- 1.26+); without them names() is empty and find() takes any function of
+-- the name, leaving the judgement to the verifier.
+function M.tagged()
+  local v, msg, errno = vmlinux_kfuncs()
+  if not v then return nil, msg, errno end
+  return next(v.kfuncs) ~= nil
 end
 
 -- The names of the kfuncs of vmlinux and of the modules looked into so
