@@ -23,6 +23,7 @@ union attach_args {
 	struct { const char *cat, *name; uint64_t cookie; } tp;
 	struct { const char *name; } raw;
 	struct { const char *fn; struct ebpfdsl_kprobe_opts o; } kprobe;
+	struct { int fallback; struct ebpfdsl_kprobe_multi_opts o; } kmulti;
 	struct { const char *path; struct ebpfdsl_uprobe_opts o; } uprobe;
 	struct { const char *event; int64_t type; struct ebpfdsl_perf_event_opts o; } perf;
 	struct { const char *ifname; struct ebpfdsl_xdp_opts o; } xdp;
@@ -110,6 +111,67 @@ static int kretprobe_call(int fd, A *a, ebpfdsl_link **l, char *err, size_t n)
 {
 	a->kprobe.o.retprobe = 1;
 	return kprobe_call(fd, a, l, err, n);
+}
+
+/* prog:attach_kprobe_multi("tcp_*" | {"f1", "f2"}[, {cookies=, retprobe=,
+ *   fallback=true}]): a pattern or a list, cookies per name, read by check */
+static const struct ebpfdsl_lua_opt kmulti_args[] = {
+	EBPFDSL_OPT_KNOWN("functions"),
+	EBPFDSL_OPT_END,
+};
+static const struct ebpfdsl_lua_opt kmulti_opts[] = {
+	EBPFDSL_OPT_BOOL(A, "retprobe", kmulti.o.retprobe),
+	{ "fallback", EBPFDSL_LUA_OPT_BOOL, offsetof(A, kmulti.fallback), 1, 0, 0, NULL, NULL },
+	EBPFDSL_OPT_KNOWN("cookies"),
+	EBPFDSL_OPT_END,
+};
+static void kmulti_shape(lua_State *L)
+{
+	lua_settop(L, 3); /* check's scratch goes above the arguments */
+}
+/* Lists as scratch userdata owned by Lua: nothing leaks if a check raises. */
+static void kmulti_check(lua_State *L, int oi, A *a, const char *what)
+{
+	struct ebpfdsl_kprobe_multi_opts *o = &a->kmulti.o;
+	size_t n = 0;
+	uint64_t *c;
+	o->no_fallback = !a->kmulti.fallback;
+	if (lua_type(L, 2) == LUA_TSTRING) {
+		o->pattern = lua_tostring(L, 2);
+	} else {
+		luaL_checktype(L, 2, LUA_TTABLE);
+		n = (size_t)luaL_len(L, 2);
+		luaL_argcheck(L, n > 0, 2, "the list of function names is empty");
+		o->syms = lua_newuserdatauv(L, n * sizeof(*o->syms), 0);
+		for (size_t i = 0; i < n; i++) {
+			if (lua_rawgeti(L, 2, (lua_Integer)i + 1) != LUA_TSTRING)
+				luaL_error(L, "%s: name %d is not a string", what, (int)i + 1);
+			o->syms[i] = lua_tostring(L, -1); /* kept alive by the table */
+			lua_pop(L, 1);
+		}
+		o->cnt = n;
+	}
+	if (lua_isnil(L, oi) || lua_getfield(L, oi, "cookies") == LUA_TNIL)
+		return;
+	if (!o->syms)
+		luaL_error(L, "%s: cookies go with a list of names, not a pattern", what);
+	luaL_checktype(L, -1, LUA_TTABLE);
+	if ((size_t)luaL_len(L, -1) != n)
+		luaL_error(L, "%s: %d cookies for %d names", what, (int)luaL_len(L, -1), (int)n);
+	o->cookies = c = lua_newuserdatauv(L, n * sizeof(*c), 0);
+	for (size_t i = 0; i < n; i++) {
+		lua_Integer v = 0;
+		lua_rawgeti(L, -2, (lua_Integer)i + 1);
+		if (!ebpfdsl_lua_getinteger(L, -1, &v))
+			luaL_error(L, "%s: cookie %d is not an integer", what, (int)i + 1);
+		c[i] = (uint64_t)v;
+		lua_pop(L, 1);
+	}
+}
+static int kmulti_call(int fd, A *a, ebpfdsl_link **l, char *err, size_t n)
+{
+	a->kmulti.o.sz = sizeof(a->kmulti.o);
+	return ebpfdsl_attach_kprobe_multi(fd, &a->kmulti.o, l, err, n);
 }
 
 /* prog:attach_uprobe{path=, symbol= | offset=, pid=, retprobe=, cookie=} */
@@ -306,6 +368,7 @@ static const struct attach_row attach_rows[] = {
 	{ "attach_lsm", NULL, NULL, NULL, NULL, tracing_call, 0 },
 	{ "attach_kprobe", kprobe_args, kprobe_opts, NULL, NULL, kprobe_call, 0 },
 	{ "attach_kretprobe", kprobe_args, kprobe_opts, NULL, NULL, kretprobe_call, 0 },
+	{ "attach_kprobe_multi", kmulti_args, kmulti_opts, kmulti_shape, kmulti_check, kmulti_call, 0 },
 	{ "attach_uprobe", NULL, uprobe_opts, table_shape, uprobe_check, uprobe_call, 0 },
 	{ "attach_uretprobe", NULL, uprobe_opts, table_shape, uprobe_check, uretprobe_call, 0 },
 	{ "attach_perf_event", NULL, perf_opts, perf_shape, perf_check, perf_call, 0 },
@@ -340,69 +403,6 @@ static int prog_attach(lua_State *L)
 		r->check(L, i, &a, r->name);
 	u = ebpfdsl_lua_new_link(L, 1, r->keep);
 	e = r->call(fd, &a, &l, err, sizeof(err));
-	return ebpfdsl_lua_link_finish(L, u, e, l, err);
-}
-
-/* prog:attach_kprobe_multi("tcp_*" | {"f1", "f2"}[, {cookies=, retprobe=,
- *   fallback=true}]): irregular (a pattern or a list, cookies per name) */
-static const struct ebpfdsl_lua_opt kprobe_multi_opts[] = {
-	EBPFDSL_OPT_BOOL(struct ebpfdsl_kprobe_multi_opts, "retprobe", retprobe),
-	EBPFDSL_OPT_KNOWN("cookies"),
-	EBPFDSL_OPT_KNOWN("fallback"),
-	EBPFDSL_OPT_END,
-};
-static int prog_attach_kprobe_multi(lua_State *L)
-{
-	struct ebpfdsl_kprobe_multi_opts o = { .sz = sizeof(o) };
-	int fd = prog_fd_of(L), e;
-	char err[ERRLEN];
-	ebpfdsl_link *l = NULL;
-	ebpfdsl_link **u;
-	size_t n = 0;
-
-	lua_settop(L, 3); /* scratch goes above the arguments */
-	ebpfdsl_lua_opts_read(L, 3, "attach_kprobe_multi", kprobe_multi_opts, &o);
-	if (!lua_isnil(L, 3)) {
-		lua_getfield(L, 3, "fallback");
-		o.no_fallback = !lua_isnil(L, -1) && !lua_toboolean(L, -1);
-		lua_pop(L, 1);
-	}
-	if (lua_type(L, 2) == LUA_TSTRING) {
-		o.pattern = lua_tostring(L, 2);
-	} else {
-		luaL_checktype(L, 2, LUA_TTABLE);
-		n = (size_t)luaL_len(L, 2);
-		luaL_argcheck(L, n > 0, 2, "the list of function names is empty");
-		/* scratch owned by Lua: nothing leaks if a check raises */
-		o.syms = lua_newuserdatauv(L, n * sizeof(*o.syms), 0);
-		for (size_t i = 0; i < n; i++) {
-			if (lua_rawgeti(L, 2, (lua_Integer)i + 1) != LUA_TSTRING)
-				return luaL_error(L, "attach_kprobe_multi: name %d is not a string", (int)i + 1);
-			o.syms[i] = lua_tostring(L, -1); /* kept alive by the table */
-			lua_pop(L, 1);
-		}
-		o.cnt = n;
-	}
-	if (!lua_isnoneornil(L, 3) && lua_getfield(L, 3, "cookies") != LUA_TNIL) {
-		uint64_t *c;
-		if (!o.syms)
-			return luaL_error(L, "attach_kprobe_multi: cookies go with a list of names, not a pattern");
-		luaL_checktype(L, -1, LUA_TTABLE);
-		if ((size_t)luaL_len(L, -1) != n)
-			return luaL_error(L, "attach_kprobe_multi: %d cookies for %d names", (int)luaL_len(L, -1), (int)n);
-		c = lua_newuserdatauv(L, n * sizeof(*c), 0);
-		for (size_t i = 0; i < n; i++) {
-			lua_Integer v;
-			lua_rawgeti(L, -2, (lua_Integer)i + 1);
-			if (!ebpfdsl_lua_getinteger(L, -1, &v))
-				return luaL_error(L, "attach_kprobe_multi: cookie %d is not an integer", (int)i + 1);
-			c[i] = (uint64_t)v;
-			lua_pop(L, 1);
-		}
-		o.cookies = c;
-	}
-	u = ebpfdsl_lua_new_link(L, 1, 0);
-	e = ebpfdsl_attach_kprobe_multi(fd, &o, &l, err, sizeof(err));
 	return ebpfdsl_lua_link_finish(L, u, e, l, err);
 }
 
@@ -463,12 +463,6 @@ static int l_struct_ops_register(lua_State *L)
 	return ebpfdsl_lua_link_finish(L, u, e, l, err);
 }
 
-/* Added to ebpfdsl.Prog's methods, which lua_prog.c made first. */
-static const luaL_Reg prog_attach_methods[] = {
-	{ "attach_kprobe_multi", prog_attach_kprobe_multi },
-	{ NULL, NULL },
-};
-
 /* module functions */
 static const luaL_Reg attach_functions[] = {
 	{ "attach_type", l_attach_type },
@@ -481,7 +475,6 @@ static const luaL_Reg attach_functions[] = {
 
 void ebpfdsl_lua_open_attach(lua_State *L)
 {
-	ebpfdsl_lua_class_extend(L, EBPFDSL_PROG_CLASS, prog_attach_methods, 0);
 	luaL_getmetatable(L, EBPFDSL_PROG_CLASS);
 	lua_getfield(L, -1, "__index");
 	for (const struct attach_row *r = attach_rows; r->name; r++) {
