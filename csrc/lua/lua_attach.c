@@ -7,6 +7,7 @@
 #include "lua_link.h"
 #include "lua_opts.h"
 #include "lua_prog.h"
+#include "../kernel/attach_kinds.h"
 
 #define ERRLEN 1024
 
@@ -16,36 +17,18 @@ static int prog_fd_of(lua_State *L)
 	return ebpfdsl_lua_tofd(L, 1, "attach");
 }
 
-/* What one attach call reads, positional arguments and options alike,
- * in a struct per kind whose fields the rows below describe; the C
- * options struct is one of its fields. */
-union attach_args {
-	struct { const char *cat, *name; uint64_t cookie; } tp;
-	struct { const char *name; } raw;
-	struct { const char *fn; struct ebpfdsl_kprobe_opts o; } kprobe;
-	struct { int fallback; struct ebpfdsl_kprobe_multi_opts o; } kmulti;
-	struct { const char *path; struct ebpfdsl_uprobe_opts o; } uprobe;
-	struct { const char *event; int64_t type; struct ebpfdsl_perf_event_opts o; } perf;
-	struct { const char *ifname; struct ebpfdsl_xdp_opts o; } xdp;
-	struct { const char *ifname; struct ebpfdsl_tc_opts o; } tc;
-	struct { int sock; } socket;
-	struct ebpfdsl_iter_opts iter;
-	struct { const char *path; int map, type; } onto; /* cgroup, netns, sockmap */
-};
-typedef union attach_args A;
+typedef union ebpfdsl_attach_args A;
 
-/* An attach method as a row: its positional arguments (from argument 1,
- * after the prog) and the fields of its options table after them, read
+/* What the binding reads for an attach kind (csrc/kernel/attach_kinds.h,
+ * which has its name and call): its positional arguments (from argument
+ * 1, after the prog) and the fields of its options table after them, read
  * by ebpfdsl_lua_opts_read; shape() rewrites the arguments before (a
- * short form), check() sees what was read (which needs which); call()
- * hands it to ebpfdsl_attach_*. */
+ * short form), check() sees what was read (which needs which). */
 struct attach_row {
-	const char *name;
 	const struct ebpfdsl_lua_opt *args; /* NULL: none */
 	const struct ebpfdsl_lua_opt *opts; /* NULL: no options table */
 	void (*shape)(lua_State *L);
 	void (*check)(lua_State *L, int opts_idx, A *a, const char *what);
-	int (*call)(int prog_fd, A *a, ebpfdsl_link **l, char *err, size_t errlen);
 	int keep; /* an argument the link keeps alive (the sockmap), or 0 */
 };
 
@@ -70,26 +53,12 @@ static void tp_shape(lua_State *L)
 		lua_replace(L, 2);
 	}
 }
-static int tp_call(int fd, A *a, ebpfdsl_link **l, char *err, size_t n)
-{
-	return ebpfdsl_attach_tracepoint(fd, a->tp.cat, a->tp.name, a->tp.cookie, l, err, n);
-}
 
 static const struct ebpfdsl_lua_opt raw_args[] = {
 	EBPFDSL_OPT_STR(A, "name", raw.name),
 	EBPFDSL_OPT_END,
 };
-static int raw_call(int fd, A *a, ebpfdsl_link **l, char *err, size_t n)
-{
-	return ebpfdsl_attach_raw_tracepoint(fd, a->raw.name, l, err, n);
-}
 
-/* fentry, fexit, fmod_ret, lsm at the target the program was loaded for */
-static int tracing_call(int fd, A *a, ebpfdsl_link **l, char *err, size_t n)
-{
-	(void)a;
-	return ebpfdsl_attach_tracing(fd, l, err, n);
-}
 
 /* prog:attach_kprobe(fn[, {offset=, retprobe=, cookie=}]) */
 static const struct ebpfdsl_lua_opt kprobe_args[] = {
@@ -102,16 +71,6 @@ static const struct ebpfdsl_lua_opt kprobe_opts[] = {
 	EBPFDSL_OPT_U64(A, "cookie", kprobe.o.cookie),
 	EBPFDSL_OPT_END,
 };
-static int kprobe_call(int fd, A *a, ebpfdsl_link **l, char *err, size_t n)
-{
-	a->kprobe.o.sz = sizeof(a->kprobe.o);
-	return ebpfdsl_attach_kprobe(fd, a->kprobe.fn, &a->kprobe.o, l, err, n);
-}
-static int kretprobe_call(int fd, A *a, ebpfdsl_link **l, char *err, size_t n)
-{
-	a->kprobe.o.retprobe = 1;
-	return kprobe_call(fd, a, l, err, n);
-}
 
 /* prog:attach_kprobe_multi("tcp_*" | {"f1", "f2"}[, {cookies=, retprobe=,
  *   fallback=true}]): a pattern or a list, cookies per name, read by check */
@@ -135,7 +94,6 @@ static void kmulti_check(lua_State *L, int oi, A *a, const char *what)
 	struct ebpfdsl_kprobe_multi_opts *o = &a->kmulti.o;
 	size_t n = 0;
 	uint64_t *c;
-	o->no_fallback = !a->kmulti.fallback;
 	if (lua_type(L, 2) == LUA_TSTRING) {
 		o->pattern = lua_tostring(L, 2);
 	} else {
@@ -168,11 +126,6 @@ static void kmulti_check(lua_State *L, int oi, A *a, const char *what)
 		lua_pop(L, 1);
 	}
 }
-static int kmulti_call(int fd, A *a, ebpfdsl_link **l, char *err, size_t n)
-{
-	a->kmulti.o.sz = sizeof(a->kmulti.o);
-	return ebpfdsl_attach_kprobe_multi(fd, &a->kmulti.o, l, err, n);
-}
 
 /* prog:attach_uprobe{path=, symbol= | offset=, pid=, retprobe=, cookie=} */
 static const struct ebpfdsl_lua_opt uprobe_opts[] = {
@@ -196,16 +149,6 @@ static void uprobe_check(lua_State *L, int oi, A *a, const char *what)
 	lua_pushliteral(L, "offset"); /* offset = 0 is an offset too */
 	if (!a->uprobe.o.symbol && lua_rawget(L, oi) == LUA_TNIL)
 		luaL_error(L, "%s: symbol= or offset= is needed", what);
-}
-static int uprobe_call(int fd, A *a, ebpfdsl_link **l, char *err, size_t n)
-{
-	a->uprobe.o.sz = sizeof(a->uprobe.o);
-	return ebpfdsl_attach_uprobe(fd, a->uprobe.path, &a->uprobe.o, l, err, n);
-}
-static int uretprobe_call(int fd, A *a, ebpfdsl_link **l, char *err, size_t n)
-{
-	a->uprobe.o.retprobe = 1;
-	return uprobe_call(fd, a, l, err, n);
 }
 
 /* prog:attach_perf_event{event="cpu-clock" | type=, config=,
@@ -245,11 +188,6 @@ static void perf_check(lua_State *L, int oi, A *a, const char *what)
 		a->perf.o.type = (uint32_t)a->perf.type;
 	}
 }
-static int perf_call(int fd, A *a, ebpfdsl_link **l, char *err, size_t n)
-{
-	a->perf.o.sz = sizeof(a->perf.o);
-	return ebpfdsl_attach_perf_event(fd, &a->perf.o, l, err, n);
-}
 
 /* prog:attach_xdp(ifname[, {mode="generic"|"driver"|"offload", netlink=}]) */
 static const struct ebpfdsl_lua_optname xdp_modes[] = {
@@ -267,11 +205,6 @@ static const struct ebpfdsl_lua_opt xdp_opts[] = {
 	EBPFDSL_OPT_BOOL(A, "netlink", xdp.o.netlink),
 	EBPFDSL_OPT_END,
 };
-static int xdp_call(int fd, A *a, ebpfdsl_link **l, char *err, size_t n)
-{
-	a->xdp.o.sz = sizeof(a->xdp.o);
-	return ebpfdsl_attach_xdp(fd, a->xdp.ifname, &a->xdp.o, l, err, n);
-}
 
 /* prog:attach_tc(ifname, "ingress"|"egress"[, {handle=, priority=}]) */
 static const struct ebpfdsl_lua_optname tc_dirs[] = {
@@ -289,11 +222,6 @@ static const struct ebpfdsl_lua_opt tc_opts[] = {
 	EBPFDSL_OPT_U32(A, "priority", tc.o.priority),
 	EBPFDSL_OPT_END,
 };
-static int tc_call(int fd, A *a, ebpfdsl_link **l, char *err, size_t n)
-{
-	a->tc.o.sz = sizeof(a->tc.o);
-	return ebpfdsl_attach_tc(fd, a->tc.ifname, &a->tc.o, l, err, n);
-}
 
 /* prog:attach_socket(fd | socket): an integer fd, or an object with
  * :getfd() (LuaSocket) or :fd() */
@@ -301,10 +229,6 @@ static const struct ebpfdsl_lua_opt socket_args[] = {
 	EBPFDSL_OPT_FD(A, "socket", socket.sock),
 	EBPFDSL_OPT_END,
 };
-static int socket_call(int fd, A *a, ebpfdsl_link **l, char *err, size_t n)
-{
-	return ebpfdsl_attach_socket(fd, a->socket.sock, l, err, n);
-}
 
 /* prog:attach_iter([{map=, tid=, pid=, cgroup_fd=, order=}]) */
 static const struct ebpfdsl_lua_opt iter_opts[] = {
@@ -315,11 +239,6 @@ static const struct ebpfdsl_lua_opt iter_opts[] = {
 	EBPFDSL_OPT_U32(A, "order", iter.order),
 	EBPFDSL_OPT_END,
 };
-static int iter_call(int fd, A *a, ebpfdsl_link **l, char *err, size_t n)
-{
-	a->iter.sz = sizeof(a->iter);
-	return ebpfdsl_attach_iter(fd, &a->iter, l, err, n);
-}
 
 /* prog:attach_cgroup(path[, attach_type]), prog:attach_netns([path]) (sk_lookup
  * and flow_dissector on a network namespace file, default: our own),
@@ -330,62 +249,57 @@ static const struct ebpfdsl_lua_opt cgroup_args[] = {
 	EBPFDSL_OPT_STR(A, "path", onto.path),
 	EBPFDSL_OPT_END,
 };
-static void onto_check(lua_State *L, int i, A *a, const char *what)
+static const struct ebpfdsl_lua_opt sockmap_args[] = {
+	EBPFDSL_OPT_FD(A, "map", onto.map),
+	EBPFDSL_OPT_END,
+};
+/* the attach type: the one named (a short name too), else the program's */
+static void onto_type(lua_State *L, A *a, const char *what, const char *given)
 {
 	const struct prog *p = lua_touserdata(L, 1);
-	const char *given = NULL;
 	char err[256];
-	if (strcmp(what, "attach_netns") == 0)
-		a->onto.path = luaL_optstring(L, i, NULL);
-	else
-		given = luaL_optstring(L, strcmp(what, "attach_sockmap") == 0 ? i + 1 : i, NULL);
 	if ((a->onto.type = ebpfdsl_prog_def_attach_type_for(p->type, p->attach_type, what, given, err,
 							       sizeof(err))) < 0)
 		luaL_error(L, "%s", err);
-	if (strcmp(what, "attach_sockmap") == 0)
-		a->onto.map = ebpfdsl_lua_tofd(L, i, what);
 }
-static int cgroup_call(int fd, A *a, ebpfdsl_link **l, char *err, size_t n)
+/* cgroup, sockmap: the type may be named after the arguments */
+static void onto_check(lua_State *L, int i, A *a, const char *what)
 {
-	return ebpfdsl_attach_cgroup(fd, a->onto.path, a->onto.type, l, err, n);
+	onto_type(L, a, what, luaL_optstring(L, i, NULL));
 }
-static int netns_call(int fd, A *a, ebpfdsl_link **l, char *err, size_t n)
+/* attach_netns's one argument, the namespace, is optional */
+static void netns_check(lua_State *L, int i, A *a, const char *what)
 {
-	return ebpfdsl_attach_netns(fd, a->onto.path, a->onto.type, l, err, n);
-}
-static int sockmap_call(int fd, A *a, ebpfdsl_link **l, char *err, size_t n)
-{
-	return ebpfdsl_attach_sockmap(fd, a->onto.map, a->onto.type, l, err, n);
+	a->onto.path = luaL_optstring(L, i, NULL);
+	onto_type(L, a, what, NULL);
 }
 
-/* The regular attach methods: name, arguments, options, hooks, call. */
-static const struct attach_row attach_rows[] = {
-	{ "attach_tracepoint", tp_args, tp_opts, tp_shape, NULL, tp_call, 0 },
-	{ "attach_raw_tracepoint", raw_args, NULL, NULL, NULL, raw_call, 0 },
-	{ "attach_tracing", NULL, NULL, NULL, NULL, tracing_call, 0 },
-	{ "attach_fentry", NULL, NULL, NULL, NULL, tracing_call, 0 },
-	{ "attach_fexit", NULL, NULL, NULL, NULL, tracing_call, 0 },
-	{ "attach_lsm", NULL, NULL, NULL, NULL, tracing_call, 0 },
-	{ "attach_kprobe", kprobe_args, kprobe_opts, NULL, NULL, kprobe_call, 0 },
-	{ "attach_kretprobe", kprobe_args, kprobe_opts, NULL, NULL, kretprobe_call, 0 },
-	{ "attach_kprobe_multi", kmulti_args, kmulti_opts, kmulti_shape, kmulti_check, kmulti_call, 0 },
-	{ "attach_uprobe", NULL, uprobe_opts, table_shape, uprobe_check, uprobe_call, 0 },
-	{ "attach_uretprobe", NULL, uprobe_opts, table_shape, uprobe_check, uretprobe_call, 0 },
-	{ "attach_perf_event", NULL, perf_opts, perf_shape, perf_check, perf_call, 0 },
-	{ "attach_xdp", ifname_xdp, xdp_opts, NULL, NULL, xdp_call, 0 },
-	{ "attach_tc", tc_args, tc_opts, NULL, NULL, tc_call, 0 },
-	{ "attach_socket", socket_args, NULL, NULL, NULL, socket_call, 0 },
-	{ "attach_iter", NULL, iter_opts, NULL, NULL, iter_call, 0 },
-	{ "attach_cgroup", cgroup_args, NULL, NULL, onto_check, cgroup_call, 0 },
-	{ "attach_netns", NULL, NULL, NULL, onto_check, netns_call, 0 },
-	{ "attach_sockmap", NULL, NULL, NULL, onto_check, sockmap_call, 2 },
-	{ NULL, NULL, NULL, NULL, NULL, NULL, 0 },
+/* The regular attach methods, by kind: arguments, options, hooks. */
+static const struct attach_row attach_rows[EBPFDSL_ATTACH_KINDS] = {
+	[EBPFDSL_ATTACH_TRACEPOINT] = { tp_args, tp_opts, tp_shape, NULL, 0 },
+	[EBPFDSL_ATTACH_RAW_TRACEPOINT] = { raw_args, NULL, NULL, NULL, 0 },
+	[EBPFDSL_ATTACH_KPROBE] = { kprobe_args, kprobe_opts, NULL, NULL, 0 },
+	[EBPFDSL_ATTACH_KRETPROBE] = { kprobe_args, kprobe_opts, NULL, NULL, 0 },
+	[EBPFDSL_ATTACH_KPROBE_MULTI] = { kmulti_args, kmulti_opts, kmulti_shape, kmulti_check, 0 },
+	[EBPFDSL_ATTACH_UPROBE] = { NULL, uprobe_opts, table_shape, uprobe_check, 0 },
+	[EBPFDSL_ATTACH_URETPROBE] = { NULL, uprobe_opts, table_shape, uprobe_check, 0 },
+	[EBPFDSL_ATTACH_PERF_EVENT] = { NULL, perf_opts, perf_shape, perf_check, 0 },
+	[EBPFDSL_ATTACH_XDP] = { ifname_xdp, xdp_opts, NULL, NULL, 0 },
+	[EBPFDSL_ATTACH_TC] = { tc_args, tc_opts, NULL, NULL, 0 },
+	[EBPFDSL_ATTACH_SOCKET] = { socket_args, NULL, NULL, NULL, 0 },
+	[EBPFDSL_ATTACH_ITER] = { NULL, iter_opts, NULL, NULL, 0 },
+	[EBPFDSL_ATTACH_CGROUP] = { cgroup_args, NULL, NULL, onto_check, 0 },
+	[EBPFDSL_ATTACH_NETNS] = { NULL, NULL, NULL, netns_check, 0 },
+	[EBPFDSL_ATTACH_SOCKMAP] = { sockmap_args, NULL, NULL, onto_check, 2 },
+	/* the tracing kinds take nothing: their target was the load's */
 };
 
-/* Every regular prog:attach_*: its row is upvalue 1. */
+/* Every regular prog:attach_*: its kind is upvalue 1. */
 static int prog_attach(lua_State *L)
 {
-	const struct attach_row *r = lua_touserdata(L, lua_upvalueindex(1));
+	int kind = (int)lua_tointeger(L, lua_upvalueindex(1));
+	const struct attach_row *r = &attach_rows[kind];
+	const char *what = ebpfdsl_attach_kinds[kind].name;
 	int fd = prog_fd_of(L), i = 2, e;
 	char err[ERRLEN];
 	ebpfdsl_link *l = NULL;
@@ -396,13 +310,13 @@ static int prog_attach(lua_State *L)
 	if (r->shape)
 		r->shape(L);
 	for (const struct ebpfdsl_lua_opt *p = r->args; p && p->key; p++, i++)
-		ebpfdsl_lua_opt_read(L, i, r->name, p, &a, i);
+		ebpfdsl_lua_opt_read(L, i, what, p, &a, i);
 	if (r->opts)
-		ebpfdsl_lua_opts_read(L, i, r->name, r->opts, &a);
+		ebpfdsl_lua_opts_read(L, i, what, r->opts, &a);
 	if (r->check)
-		r->check(L, i, &a, r->name);
+		r->check(L, i, &a, what);
 	u = ebpfdsl_lua_new_link(L, 1, r->keep);
-	e = r->call(fd, &a, &l, err, sizeof(err));
+	e = ebpfdsl_attach_kinds[kind].call(fd, &a, &l, err, sizeof(err));
 	return ebpfdsl_lua_link_finish(L, u, e, l, err);
 }
 
@@ -477,10 +391,10 @@ void ebpfdsl_lua_open_attach(lua_State *L)
 {
 	luaL_getmetatable(L, EBPFDSL_PROG_CLASS);
 	lua_getfield(L, -1, "__index");
-	for (const struct attach_row *r = attach_rows; r->name; r++) {
-		lua_pushlightuserdata(L, (void *)r);
+	for (int k = 0; k < EBPFDSL_ATTACH_KINDS; k++) {
+		lua_pushinteger(L, k);
 		lua_pushcclosure(L, prog_attach, 1);
-		lua_setfield(L, -2, r->name);
+		lua_setfield(L, -2, ebpfdsl_attach_kinds[k].name);
 	}
 	lua_pop(L, 2);
 	luaL_setfuncs(L, attach_functions, 0);
