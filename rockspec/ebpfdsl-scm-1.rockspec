@@ -110,6 +110,7 @@ build = {
         "csrc/kernel/object_vars.c",
         "csrc/kernel/attach_cgroup.c",
         "csrc/kernel/attach_iter.c",
+        "csrc/kernel/attach_kinds.c",
         "csrc/kernel/attach_kprobe.c",
         "csrc/kernel/attach_net.c",
         "csrc/kernel/attach_perf.c",

@@ -6,6 +6,7 @@
  * producers may submit without waking anyone (BPF_RB_NO_WAKEUP). */
 #include <errno.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
 #include <sys/epoll.h>
@@ -16,6 +17,48 @@ static int64_t now_ms(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int64_t ebpfdsl_reader_deadline(int timeout_ms)
+{
+	return timeout_ms > 0 ? now_ms() + timeout_ms : 0;
+}
+
+int ebpfdsl_reader_left(int64_t deadline)
+{
+	int64_t left = deadline - now_ms();
+	return left <= 0 ? 0 : left > INT_MAX ? INT_MAX : (int)left;
+}
+
+const struct ebpfdsl_reader_mode ebpfdsl_reader_modes[] = {
+	[EBPFDSL_MODE_BYTES] = { "bytes", EBPFDSL_LAYOUT_NONE, 0 },
+	[EBPFDSL_MODE_TABLE] = { "table", EBPFDSL_LAYOUT_ANY, 0 },
+	[EBPFDSL_MODE_REUSED] = { "reused", EBPFDSL_LAYOUT_C, 1 },
+	[EBPFDSL_MODE_FIELDS] = { "fields", EBPFDSL_LAYOUT_C, 1 },
+	[EBPFDSL_MODE_CHUNK] = { "chunk", EBPFDSL_LAYOUT_NONE, 1 },
+	{ NULL, 0, 0 },
+};
+
+int ebpfdsl_reader_mode_find(const char *name, int layout, int handler, char *err, size_t errlen)
+{
+	const struct ebpfdsl_reader_mode *m;
+	if (!name)
+		return layout == EBPFDSL_LAYOUT_NONE ? EBPFDSL_MODE_BYTES : EBPFDSL_MODE_TABLE;
+	for (m = ebpfdsl_reader_modes; m->name && strcmp(m->name, name); m++)
+		;
+	if (!m->name)
+		snprintf(err, errlen, "unknown mode '%s' (bytes, chunk; with a layout: table, reused, fields)", name);
+	else if (m->layout == EBPFDSL_LAYOUT_NONE && layout != EBPFDSL_LAYOUT_NONE)
+		snprintf(err, errlen, "mode '%s' takes no layout", name);
+	else if (m->layout != EBPFDSL_LAYOUT_NONE && layout == EBPFDSL_LAYOUT_NONE)
+		snprintf(err, errlen, "mode '%s' needs a layout", name);
+	else if (m->layout == EBPFDSL_LAYOUT_C && layout != EBPFDSL_LAYOUT_C)
+		snprintf(err, errlen, "mode '%s' needs an ebpfdsl.Layout (structs.define), not a Lua object", name);
+	else if (m->handler && !handler)
+		snprintf(err, errlen, "mode '%s' shapes what a handler gets, and the ring has none", name);
+	else
+		return (int)(m - ebpfdsl_reader_modes);
+	return -1;
 }
 
 /* Every buffer once, starting where the last stop left off so that one
@@ -40,7 +83,7 @@ static int pass(struct ebpfdsl_reader_turns *t, ebpfdsl_reader_consume_fn consum
 int ebpfdsl_reader_poll(int epoll_fd, int timeout_ms, struct ebpfdsl_reader_turns *t,
 			ebpfdsl_reader_consume_fn consume, void *reader)
 {
-	int64_t deadline = timeout_ms > 0 ? now_ms() + timeout_ms : 0;
+	int64_t deadline = ebpfdsl_reader_deadline(timeout_ms);
 	struct epoll_event ev[8];
 
 	t->stop = 0;
@@ -48,12 +91,8 @@ int ebpfdsl_reader_poll(int epoll_fd, int timeout_ms, struct ebpfdsl_reader_turn
 		int n = pass(t, consume, reader), wait = -1;
 		if (n != 0 || timeout_ms == 0)
 			return n;
-		if (timeout_ms > 0) {
-			int64_t left = deadline - now_ms();
-			if (left <= 0)
-				return 0;
-			wait = (int)left;
-		}
+		if (timeout_ms > 0 && (wait = ebpfdsl_reader_left(deadline)) == 0)
+			return 0;
 		/* records whose producer asked for no wakeup only come this way */
 		if (t->interval_ms > 0 && (wait < 0 || wait > t->interval_ms))
 			wait = t->interval_ms;
@@ -97,6 +136,24 @@ void ebpfdsl_stage_pop_n(struct ebpfdsl_stage *s, size_t n, size_t end)
 	s->count -= n;
 	if (s->count == 0)
 		s->head = s->tail = 0;
+}
+
+size_t ebpfdsl_stage_gather(const struct ebpfdsl_stage *s, size_t max, size_t min_len, const void **recs,
+			    size_t *lens, size_t *end)
+{
+	size_t n = 0, at = s->head;
+	if (max > s->count)
+		max = s->count;
+	for (; n < max; n++) {
+		const struct ebpfdsl_stage_rec *rec = (const struct ebpfdsl_stage_rec *)(const void *)(s->buf + at);
+		if (rec->n < min_len)
+			break;
+		recs[n] = rec + 1;
+		lens[n] = rec->n;
+		at += sizeof(*rec) + ((rec->n + 7) & ~(uint64_t)7);
+	}
+	*end = at;
+	return n;
 }
 
 void ebpfdsl_stage_free(struct ebpfdsl_stage *s)

@@ -27,6 +27,30 @@ typedef int (*ebpfdsl_reader_consume_fn)(void *reader, int i);
 int ebpfdsl_reader_poll(int epoll_fd, int timeout_ms, struct ebpfdsl_reader_turns *t,
 			ebpfdsl_reader_consume_fn consume, void *reader);
 
+/* Timeouts across waits that end early (EINTR, a pass that found
+ * nothing): a deadline for timeout_ms (0 when it is not > 0: no deadline
+ * to keep), and the ms left until it, 0 once it has passed. */
+int64_t ebpfdsl_reader_deadline(int timeout_ms);
+int ebpfdsl_reader_left(int64_t deadline);
+
+/* How a host hands each record of a source to its handler (the `mode` of
+ * a ring's spec), as rows: what layout it needs and whether it needs a
+ * handler. By EBPFDSL_MODE_*; the first two are the defaults, without
+ * and with a layout. */
+enum { EBPFDSL_MODE_BYTES, EBPFDSL_MODE_TABLE, EBPFDSL_MODE_REUSED, EBPFDSL_MODE_FIELDS, EBPFDSL_MODE_CHUNK };
+/* a source's layout: none, one the host decodes itself, or a C layout */
+enum { EBPFDSL_LAYOUT_NONE, EBPFDSL_LAYOUT_ANY, EBPFDSL_LAYOUT_C };
+struct ebpfdsl_reader_mode {
+	const char *name;
+	int layout;  /* the least EBPFDSL_LAYOUT_* it needs; NONE: it takes none */
+	int handler; /* it shapes what a handler gets: a source without one cannot have it */
+};
+extern const struct ebpfdsl_reader_mode ebpfdsl_reader_modes[]; /* ended by a NULL name */
+/* The mode named `name` (NULL: the default) for a source with `layout`
+ * (EBPFDSL_LAYOUT_*) and, when `handler`, a handler: its EBPFDSL_MODE_*,
+ * or -1 with why in err ("mode 'chunk' takes no layout"). */
+int ebpfdsl_reader_mode_find(const char *name, int layout, int handler, char *err, size_t errlen);
+
 /* A reader kind as a row, for a host that drives every kind the same
  * way (the Lua binding's skeleton): what its buffers are called and its
  * functions over an opaque pointer. A writer (user_ringbuf) has only
@@ -118,6 +142,13 @@ static inline void ebpfdsl_stage_pop(struct ebpfdsl_stage *s)
  * from head found it). */
 void ebpfdsl_stage_pop_n(struct ebpfdsl_stage *s, size_t n, size_t end);
 void ebpfdsl_stage_free(struct ebpfdsl_stage *s);
+/* Walks up to max of the oldest records (samples) without dropping them:
+ * recs[i] and lens[i] their data and size, *end the offset after the
+ * last; stops before one shorter than min_len. How many were walked: a
+ * count below max and s->count means the next record is too short. */
+size_t ebpfdsl_stage_gather(const struct ebpfdsl_stage *s, size_t max, size_t min_len, const void **recs,
+			    size_t *lens, size_t *end);
+
 
 /* Callbacks of ebpfdsl_ringbuf__new and ebpfdsl_perfbuf__new (samples)
  * and of the perf buffer's lost option, ctx a struct ebpfdsl_stage: copy,

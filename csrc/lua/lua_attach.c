@@ -7,6 +7,7 @@
 #include "lua_link.h"
 #include "lua_opts.h"
 #include "lua_prog.h"
+#include "../kernel/attach_kinds.h"
 
 #define ERRLEN 1024
 
@@ -16,35 +17,18 @@ static int prog_fd_of(lua_State *L)
 	return ebpfdsl_lua_tofd(L, 1, "attach");
 }
 
-/* What one attach call reads, positional arguments and options alike,
- * in a struct per kind whose fields the rows below describe; the C
- * options struct is one of its fields. */
-union attach_args {
-	struct { const char *cat, *name; uint64_t cookie; } tp;
-	struct { const char *name; } raw;
-	struct { const char *fn; struct ebpfdsl_kprobe_opts o; } kprobe;
-	struct { const char *path; struct ebpfdsl_uprobe_opts o; } uprobe;
-	struct { const char *event; int64_t type; struct ebpfdsl_perf_event_opts o; } perf;
-	struct { const char *ifname; struct ebpfdsl_xdp_opts o; } xdp;
-	struct { const char *ifname; struct ebpfdsl_tc_opts o; } tc;
-	struct { int sock; } socket;
-	struct ebpfdsl_iter_opts iter;
-	struct { const char *path; int map, type; } onto; /* cgroup, netns, sockmap */
-};
-typedef union attach_args A;
+typedef union ebpfdsl_attach_args A;
 
-/* An attach method as a row: its positional arguments (from argument 1,
- * after the prog) and the fields of its options table after them, read
+/* What the binding reads for an attach kind (csrc/kernel/attach_kinds.h,
+ * which has its name and call): its positional arguments (from argument
+ * 1, after the prog) and the fields of its options table after them, read
  * by ebpfdsl_lua_opts_read; shape() rewrites the arguments before (a
- * short form), check() sees what was read (which needs which); call()
- * hands it to ebpfdsl_attach_*. */
+ * short form), check() sees what was read (which needs which). */
 struct attach_row {
-	const char *name;
 	const struct ebpfdsl_lua_opt *args; /* NULL: none */
 	const struct ebpfdsl_lua_opt *opts; /* NULL: no options table */
 	void (*shape)(lua_State *L);
 	void (*check)(lua_State *L, int opts_idx, A *a, const char *what);
-	int (*call)(int prog_fd, A *a, ebpfdsl_link **l, char *err, size_t errlen);
 	int keep; /* an argument the link keeps alive (the sockmap), or 0 */
 };
 
@@ -69,26 +53,12 @@ static void tp_shape(lua_State *L)
 		lua_replace(L, 2);
 	}
 }
-static int tp_call(int fd, A *a, ebpfdsl_link **l, char *err, size_t n)
-{
-	return ebpfdsl_attach_tracepoint(fd, a->tp.cat, a->tp.name, a->tp.cookie, l, err, n);
-}
 
 static const struct ebpfdsl_lua_opt raw_args[] = {
 	EBPFDSL_OPT_STR(A, "name", raw.name),
 	EBPFDSL_OPT_END,
 };
-static int raw_call(int fd, A *a, ebpfdsl_link **l, char *err, size_t n)
-{
-	return ebpfdsl_attach_raw_tracepoint(fd, a->raw.name, l, err, n);
-}
 
-/* fentry, fexit, fmod_ret, lsm at the target the program was loaded for */
-static int tracing_call(int fd, A *a, ebpfdsl_link **l, char *err, size_t n)
-{
-	(void)a;
-	return ebpfdsl_attach_tracing(fd, l, err, n);
-}
 
 /* prog:attach_kprobe(fn[, {offset=, retprobe=, cookie=}]) */
 static const struct ebpfdsl_lua_opt kprobe_args[] = {
@@ -101,15 +71,60 @@ static const struct ebpfdsl_lua_opt kprobe_opts[] = {
 	EBPFDSL_OPT_U64(A, "cookie", kprobe.o.cookie),
 	EBPFDSL_OPT_END,
 };
-static int kprobe_call(int fd, A *a, ebpfdsl_link **l, char *err, size_t n)
+
+/* prog:attach_kprobe_multi("tcp_*" | {"f1", "f2"}[, {cookies=, retprobe=,
+ *   fallback=true}]): a pattern or a list, cookies per name, read by check */
+static const struct ebpfdsl_lua_opt kmulti_args[] = {
+	EBPFDSL_OPT_KNOWN("functions"),
+	EBPFDSL_OPT_END,
+};
+static const struct ebpfdsl_lua_opt kmulti_opts[] = {
+	EBPFDSL_OPT_BOOL(A, "retprobe", kmulti.o.retprobe),
+	{ "fallback", EBPFDSL_LUA_OPT_BOOL, offsetof(A, kmulti.fallback), 1, 0, 0, NULL, NULL },
+	EBPFDSL_OPT_KNOWN("cookies"),
+	EBPFDSL_OPT_END,
+};
+static void kmulti_shape(lua_State *L)
 {
-	a->kprobe.o.sz = sizeof(a->kprobe.o);
-	return ebpfdsl_attach_kprobe(fd, a->kprobe.fn, &a->kprobe.o, l, err, n);
+	lua_settop(L, 3); /* check's scratch goes above the arguments */
 }
-static int kretprobe_call(int fd, A *a, ebpfdsl_link **l, char *err, size_t n)
+/* Lists as scratch userdata owned by Lua: nothing leaks if a check raises. */
+static void kmulti_check(lua_State *L, int oi, A *a, const char *what)
 {
-	a->kprobe.o.retprobe = 1;
-	return kprobe_call(fd, a, l, err, n);
+	struct ebpfdsl_kprobe_multi_opts *o = &a->kmulti.o;
+	size_t n = 0;
+	uint64_t *c;
+	if (lua_type(L, 2) == LUA_TSTRING) {
+		o->pattern = lua_tostring(L, 2);
+	} else {
+		luaL_checktype(L, 2, LUA_TTABLE);
+		n = (size_t)luaL_len(L, 2);
+		luaL_argcheck(L, n > 0, 2, "the list of function names is empty");
+		o->syms = lua_newuserdatauv(L, n * sizeof(*o->syms), 0);
+		for (size_t i = 0; i < n; i++) {
+			if (lua_rawgeti(L, 2, (lua_Integer)i + 1) != LUA_TSTRING)
+				luaL_error(L, "%s: name %d is not a string", what, (int)i + 1);
+			o->syms[i] = lua_tostring(L, -1); /* kept alive by the table */
+			lua_pop(L, 1);
+		}
+		o->cnt = n;
+	}
+	if (lua_isnil(L, oi) || lua_getfield(L, oi, "cookies") == LUA_TNIL)
+		return;
+	if (!o->syms)
+		luaL_error(L, "%s: cookies go with a list of names, not a pattern", what);
+	luaL_checktype(L, -1, LUA_TTABLE);
+	if ((size_t)luaL_len(L, -1) != n)
+		luaL_error(L, "%s: %d cookies for %d names", what, (int)luaL_len(L, -1), (int)n);
+	o->cookies = c = lua_newuserdatauv(L, n * sizeof(*c), 0);
+	for (size_t i = 0; i < n; i++) {
+		lua_Integer v = 0;
+		lua_rawgeti(L, -2, (lua_Integer)i + 1);
+		if (!ebpfdsl_lua_getinteger(L, -1, &v))
+			luaL_error(L, "%s: cookie %d is not an integer", what, (int)i + 1);
+		c[i] = (uint64_t)v;
+		lua_pop(L, 1);
+	}
 }
 
 /* prog:attach_uprobe{path=, symbol= | offset=, pid=, retprobe=, cookie=} */
@@ -134,16 +149,6 @@ static void uprobe_check(lua_State *L, int oi, A *a, const char *what)
 	lua_pushliteral(L, "offset"); /* offset = 0 is an offset too */
 	if (!a->uprobe.o.symbol && lua_rawget(L, oi) == LUA_TNIL)
 		luaL_error(L, "%s: symbol= or offset= is needed", what);
-}
-static int uprobe_call(int fd, A *a, ebpfdsl_link **l, char *err, size_t n)
-{
-	a->uprobe.o.sz = sizeof(a->uprobe.o);
-	return ebpfdsl_attach_uprobe(fd, a->uprobe.path, &a->uprobe.o, l, err, n);
-}
-static int uretprobe_call(int fd, A *a, ebpfdsl_link **l, char *err, size_t n)
-{
-	a->uprobe.o.retprobe = 1;
-	return uprobe_call(fd, a, l, err, n);
 }
 
 /* prog:attach_perf_event{event="cpu-clock" | type=, config=,
@@ -183,11 +188,6 @@ static void perf_check(lua_State *L, int oi, A *a, const char *what)
 		a->perf.o.type = (uint32_t)a->perf.type;
 	}
 }
-static int perf_call(int fd, A *a, ebpfdsl_link **l, char *err, size_t n)
-{
-	a->perf.o.sz = sizeof(a->perf.o);
-	return ebpfdsl_attach_perf_event(fd, &a->perf.o, l, err, n);
-}
 
 /* prog:attach_xdp(ifname[, {mode="generic"|"driver"|"offload", netlink=}]) */
 static const struct ebpfdsl_lua_optname xdp_modes[] = {
@@ -205,11 +205,6 @@ static const struct ebpfdsl_lua_opt xdp_opts[] = {
 	EBPFDSL_OPT_BOOL(A, "netlink", xdp.o.netlink),
 	EBPFDSL_OPT_END,
 };
-static int xdp_call(int fd, A *a, ebpfdsl_link **l, char *err, size_t n)
-{
-	a->xdp.o.sz = sizeof(a->xdp.o);
-	return ebpfdsl_attach_xdp(fd, a->xdp.ifname, &a->xdp.o, l, err, n);
-}
 
 /* prog:attach_tc(ifname, "ingress"|"egress"[, {handle=, priority=}]) */
 static const struct ebpfdsl_lua_optname tc_dirs[] = {
@@ -227,11 +222,6 @@ static const struct ebpfdsl_lua_opt tc_opts[] = {
 	EBPFDSL_OPT_U32(A, "priority", tc.o.priority),
 	EBPFDSL_OPT_END,
 };
-static int tc_call(int fd, A *a, ebpfdsl_link **l, char *err, size_t n)
-{
-	a->tc.o.sz = sizeof(a->tc.o);
-	return ebpfdsl_attach_tc(fd, a->tc.ifname, &a->tc.o, l, err, n);
-}
 
 /* prog:attach_socket(fd | socket): an integer fd, or an object with
  * :getfd() (LuaSocket) or :fd() */
@@ -239,10 +229,6 @@ static const struct ebpfdsl_lua_opt socket_args[] = {
 	EBPFDSL_OPT_FD(A, "socket", socket.sock),
 	EBPFDSL_OPT_END,
 };
-static int socket_call(int fd, A *a, ebpfdsl_link **l, char *err, size_t n)
-{
-	return ebpfdsl_attach_socket(fd, a->socket.sock, l, err, n);
-}
 
 /* prog:attach_iter([{map=, tid=, pid=, cgroup_fd=, order=}]) */
 static const struct ebpfdsl_lua_opt iter_opts[] = {
@@ -253,11 +239,6 @@ static const struct ebpfdsl_lua_opt iter_opts[] = {
 	EBPFDSL_OPT_U32(A, "order", iter.order),
 	EBPFDSL_OPT_END,
 };
-static int iter_call(int fd, A *a, ebpfdsl_link **l, char *err, size_t n)
-{
-	a->iter.sz = sizeof(a->iter);
-	return ebpfdsl_attach_iter(fd, &a->iter, l, err, n);
-}
 
 /* prog:attach_cgroup(path[, attach_type]), prog:attach_netns([path]) (sk_lookup
  * and flow_dissector on a network namespace file, default: our own),
@@ -268,61 +249,57 @@ static const struct ebpfdsl_lua_opt cgroup_args[] = {
 	EBPFDSL_OPT_STR(A, "path", onto.path),
 	EBPFDSL_OPT_END,
 };
-static void onto_check(lua_State *L, int i, A *a, const char *what)
+static const struct ebpfdsl_lua_opt sockmap_args[] = {
+	EBPFDSL_OPT_FD(A, "map", onto.map),
+	EBPFDSL_OPT_END,
+};
+/* the attach type: the one named (a short name too), else the program's */
+static void onto_type(lua_State *L, A *a, const char *what, const char *given)
 {
 	const struct prog *p = lua_touserdata(L, 1);
-	const char *given = NULL;
 	char err[256];
-	if (strcmp(what, "attach_netns") == 0)
-		a->onto.path = luaL_optstring(L, i, NULL);
-	else
-		given = luaL_optstring(L, strcmp(what, "attach_sockmap") == 0 ? i + 1 : i, NULL);
 	if ((a->onto.type = ebpfdsl_prog_def_attach_type_for(p->type, p->attach_type, what, given, err,
 							       sizeof(err))) < 0)
 		luaL_error(L, "%s", err);
-	if (strcmp(what, "attach_sockmap") == 0)
-		a->onto.map = ebpfdsl_lua_tofd(L, i, what);
 }
-static int cgroup_call(int fd, A *a, ebpfdsl_link **l, char *err, size_t n)
+/* cgroup, sockmap: the type may be named after the arguments */
+static void onto_check(lua_State *L, int i, A *a, const char *what)
 {
-	return ebpfdsl_attach_cgroup(fd, a->onto.path, a->onto.type, l, err, n);
+	onto_type(L, a, what, luaL_optstring(L, i, NULL));
 }
-static int netns_call(int fd, A *a, ebpfdsl_link **l, char *err, size_t n)
+/* attach_netns's one argument, the namespace, is optional */
+static void netns_check(lua_State *L, int i, A *a, const char *what)
 {
-	return ebpfdsl_attach_netns(fd, a->onto.path, a->onto.type, l, err, n);
-}
-static int sockmap_call(int fd, A *a, ebpfdsl_link **l, char *err, size_t n)
-{
-	return ebpfdsl_attach_sockmap(fd, a->onto.map, a->onto.type, l, err, n);
+	a->onto.path = luaL_optstring(L, i, NULL);
+	onto_type(L, a, what, NULL);
 }
 
-/* The regular attach methods: name, arguments, options, hooks, call. */
-static const struct attach_row attach_rows[] = {
-	{ "attach_tracepoint", tp_args, tp_opts, tp_shape, NULL, tp_call, 0 },
-	{ "attach_raw_tracepoint", raw_args, NULL, NULL, NULL, raw_call, 0 },
-	{ "attach_tracing", NULL, NULL, NULL, NULL, tracing_call, 0 },
-	{ "attach_fentry", NULL, NULL, NULL, NULL, tracing_call, 0 },
-	{ "attach_fexit", NULL, NULL, NULL, NULL, tracing_call, 0 },
-	{ "attach_lsm", NULL, NULL, NULL, NULL, tracing_call, 0 },
-	{ "attach_kprobe", kprobe_args, kprobe_opts, NULL, NULL, kprobe_call, 0 },
-	{ "attach_kretprobe", kprobe_args, kprobe_opts, NULL, NULL, kretprobe_call, 0 },
-	{ "attach_uprobe", NULL, uprobe_opts, table_shape, uprobe_check, uprobe_call, 0 },
-	{ "attach_uretprobe", NULL, uprobe_opts, table_shape, uprobe_check, uretprobe_call, 0 },
-	{ "attach_perf_event", NULL, perf_opts, perf_shape, perf_check, perf_call, 0 },
-	{ "attach_xdp", ifname_xdp, xdp_opts, NULL, NULL, xdp_call, 0 },
-	{ "attach_tc", tc_args, tc_opts, NULL, NULL, tc_call, 0 },
-	{ "attach_socket", socket_args, NULL, NULL, NULL, socket_call, 0 },
-	{ "attach_iter", NULL, iter_opts, NULL, NULL, iter_call, 0 },
-	{ "attach_cgroup", cgroup_args, NULL, NULL, onto_check, cgroup_call, 0 },
-	{ "attach_netns", NULL, NULL, NULL, onto_check, netns_call, 0 },
-	{ "attach_sockmap", NULL, NULL, NULL, onto_check, sockmap_call, 2 },
-	{ NULL, NULL, NULL, NULL, NULL, NULL, 0 },
+/* The regular attach methods, by kind: arguments, options, hooks. */
+static const struct attach_row attach_rows[EBPFDSL_ATTACH_KINDS] = {
+	[EBPFDSL_ATTACH_TRACEPOINT] = { tp_args, tp_opts, tp_shape, NULL, 0 },
+	[EBPFDSL_ATTACH_RAW_TRACEPOINT] = { raw_args, NULL, NULL, NULL, 0 },
+	[EBPFDSL_ATTACH_KPROBE] = { kprobe_args, kprobe_opts, NULL, NULL, 0 },
+	[EBPFDSL_ATTACH_KRETPROBE] = { kprobe_args, kprobe_opts, NULL, NULL, 0 },
+	[EBPFDSL_ATTACH_KPROBE_MULTI] = { kmulti_args, kmulti_opts, kmulti_shape, kmulti_check, 0 },
+	[EBPFDSL_ATTACH_UPROBE] = { NULL, uprobe_opts, table_shape, uprobe_check, 0 },
+	[EBPFDSL_ATTACH_URETPROBE] = { NULL, uprobe_opts, table_shape, uprobe_check, 0 },
+	[EBPFDSL_ATTACH_PERF_EVENT] = { NULL, perf_opts, perf_shape, perf_check, 0 },
+	[EBPFDSL_ATTACH_XDP] = { ifname_xdp, xdp_opts, NULL, NULL, 0 },
+	[EBPFDSL_ATTACH_TC] = { tc_args, tc_opts, NULL, NULL, 0 },
+	[EBPFDSL_ATTACH_SOCKET] = { socket_args, NULL, NULL, NULL, 0 },
+	[EBPFDSL_ATTACH_ITER] = { NULL, iter_opts, NULL, NULL, 0 },
+	[EBPFDSL_ATTACH_CGROUP] = { cgroup_args, NULL, NULL, onto_check, 0 },
+	[EBPFDSL_ATTACH_NETNS] = { NULL, NULL, NULL, netns_check, 0 },
+	[EBPFDSL_ATTACH_SOCKMAP] = { sockmap_args, NULL, NULL, onto_check, 2 },
+	/* the tracing kinds take nothing: their target was the load's */
 };
 
-/* Every regular prog:attach_*: its row is upvalue 1. */
+/* Every regular prog:attach_*: its kind is upvalue 1. */
 static int prog_attach(lua_State *L)
 {
-	const struct attach_row *r = lua_touserdata(L, lua_upvalueindex(1));
+	int kind = (int)lua_tointeger(L, lua_upvalueindex(1));
+	const struct attach_row *r = &attach_rows[kind];
+	const char *what = ebpfdsl_attach_kinds[kind].name;
 	int fd = prog_fd_of(L), i = 2, e;
 	char err[ERRLEN];
 	ebpfdsl_link *l = NULL;
@@ -333,76 +310,13 @@ static int prog_attach(lua_State *L)
 	if (r->shape)
 		r->shape(L);
 	for (const struct ebpfdsl_lua_opt *p = r->args; p && p->key; p++, i++)
-		ebpfdsl_lua_opt_read(L, i, r->name, p, &a, i);
+		ebpfdsl_lua_opt_read(L, i, what, p, &a, i);
 	if (r->opts)
-		ebpfdsl_lua_opts_read(L, i, r->name, r->opts, &a);
+		ebpfdsl_lua_opts_read(L, i, what, r->opts, &a);
 	if (r->check)
-		r->check(L, i, &a, r->name);
+		r->check(L, i, &a, what);
 	u = ebpfdsl_lua_new_link(L, 1, r->keep);
-	e = r->call(fd, &a, &l, err, sizeof(err));
-	return ebpfdsl_lua_link_finish(L, u, e, l, err);
-}
-
-/* prog:attach_kprobe_multi("tcp_*" | {"f1", "f2"}[, {cookies=, retprobe=,
- *   fallback=true}]): irregular (a pattern or a list, cookies per name) */
-static const struct ebpfdsl_lua_opt kprobe_multi_opts[] = {
-	EBPFDSL_OPT_BOOL(struct ebpfdsl_kprobe_multi_opts, "retprobe", retprobe),
-	EBPFDSL_OPT_KNOWN("cookies"),
-	EBPFDSL_OPT_KNOWN("fallback"),
-	EBPFDSL_OPT_END,
-};
-static int prog_attach_kprobe_multi(lua_State *L)
-{
-	struct ebpfdsl_kprobe_multi_opts o = { .sz = sizeof(o) };
-	int fd = prog_fd_of(L), e;
-	char err[ERRLEN];
-	ebpfdsl_link *l = NULL;
-	ebpfdsl_link **u;
-	size_t n = 0;
-
-	lua_settop(L, 3); /* scratch goes above the arguments */
-	ebpfdsl_lua_opts_read(L, 3, "attach_kprobe_multi", kprobe_multi_opts, &o);
-	if (!lua_isnil(L, 3)) {
-		lua_getfield(L, 3, "fallback");
-		o.no_fallback = !lua_isnil(L, -1) && !lua_toboolean(L, -1);
-		lua_pop(L, 1);
-	}
-	if (lua_type(L, 2) == LUA_TSTRING) {
-		o.pattern = lua_tostring(L, 2);
-	} else {
-		luaL_checktype(L, 2, LUA_TTABLE);
-		n = (size_t)luaL_len(L, 2);
-		luaL_argcheck(L, n > 0, 2, "the list of function names is empty");
-		/* scratch owned by Lua: nothing leaks if a check raises */
-		o.syms = lua_newuserdatauv(L, n * sizeof(*o.syms), 0);
-		for (size_t i = 0; i < n; i++) {
-			if (lua_rawgeti(L, 2, (lua_Integer)i + 1) != LUA_TSTRING)
-				return luaL_error(L, "attach_kprobe_multi: name %d is not a string", (int)i + 1);
-			o.syms[i] = lua_tostring(L, -1); /* kept alive by the table */
-			lua_pop(L, 1);
-		}
-		o.cnt = n;
-	}
-	if (!lua_isnoneornil(L, 3) && lua_getfield(L, 3, "cookies") != LUA_TNIL) {
-		uint64_t *c;
-		if (!o.syms)
-			return luaL_error(L, "attach_kprobe_multi: cookies go with a list of names, not a pattern");
-		luaL_checktype(L, -1, LUA_TTABLE);
-		if ((size_t)luaL_len(L, -1) != n)
-			return luaL_error(L, "attach_kprobe_multi: %d cookies for %d names", (int)luaL_len(L, -1), (int)n);
-		c = lua_newuserdatauv(L, n * sizeof(*c), 0);
-		for (size_t i = 0; i < n; i++) {
-			lua_Integer v;
-			lua_rawgeti(L, -2, (lua_Integer)i + 1);
-			if (!ebpfdsl_lua_getinteger(L, -1, &v))
-				return luaL_error(L, "attach_kprobe_multi: cookie %d is not an integer", (int)i + 1);
-			c[i] = (uint64_t)v;
-			lua_pop(L, 1);
-		}
-		o.cookies = c;
-	}
-	u = ebpfdsl_lua_new_link(L, 1, 0);
-	e = ebpfdsl_attach_kprobe_multi(fd, &o, &l, err, sizeof(err));
+	e = ebpfdsl_attach_kinds[kind].call(fd, &a, &l, err, sizeof(err));
 	return ebpfdsl_lua_link_finish(L, u, e, l, err);
 }
 
@@ -463,12 +377,6 @@ static int l_struct_ops_register(lua_State *L)
 	return ebpfdsl_lua_link_finish(L, u, e, l, err);
 }
 
-/* Added to ebpfdsl.Prog's methods, which lua_prog.c made first. */
-static const luaL_Reg prog_attach_methods[] = {
-	{ "attach_kprobe_multi", prog_attach_kprobe_multi },
-	{ NULL, NULL },
-};
-
 /* module functions */
 static const luaL_Reg attach_functions[] = {
 	{ "attach_type", l_attach_type },
@@ -481,13 +389,12 @@ static const luaL_Reg attach_functions[] = {
 
 void ebpfdsl_lua_open_attach(lua_State *L)
 {
-	ebpfdsl_lua_class_extend(L, EBPFDSL_PROG_CLASS, prog_attach_methods, 0);
 	luaL_getmetatable(L, EBPFDSL_PROG_CLASS);
 	lua_getfield(L, -1, "__index");
-	for (const struct attach_row *r = attach_rows; r->name; r++) {
-		lua_pushlightuserdata(L, (void *)r);
+	for (int k = 0; k < EBPFDSL_ATTACH_KINDS; k++) {
+		lua_pushinteger(L, k);
 		lua_pushcclosure(L, prog_attach, 1);
-		lua_setfield(L, -2, r->name);
+		lua_setfield(L, -2, ebpfdsl_attach_kinds[k].name);
 	}
 	lua_pop(L, 2);
 	luaL_setfuncs(L, attach_functions, 0);

@@ -18,25 +18,6 @@ struct reader {
 
 static const struct lua_reader_type perfbuf_type;
 
-static struct reader *check_open(lua_State *L, int idx)
-{
-	return ebpfdsl_lua_reader_check_open(L, idx, &perfbuf_type);
-}
-
-/* r:buffers() -> the number of CPU buffers */
-static int pb_buffers(lua_State *L)
-{
-	lua_pushinteger(L, ebpfdsl_perfbuf__buffer_count(check_open(L, 1)->base.native));
-	return 1;
-}
-
-static int pb_map(lua_State *L)
-{
-	check_open(L, 1);
-	lua_getiuservalue(L, 1, UV_MAP);
-	return 1;
-}
-
 /* perfbuf.reader's options: lost and layout are kept as user values */
 struct reader_opts {
 	int pages;
@@ -86,7 +67,7 @@ static int l_perfbuf_reader(lua_State *L)
 	if (lua_getfield(L, 3, "layout") != LUA_TNIL) {
 		r->src.native = ebpfdsl_lua_tolayout(L, -1) != NULL;
 		r->src.size = ebpfdsl_lua_reader_layout(L, -1, "perfbuf.reader"); /* pushes decode */
-		r->src.mode = MODE_TABLE;
+		r->src.mode = EBPFDSL_MODE_TABLE;
 		lua_setfield(L, 6, "decode");
 	}
 	lua_setfield(L, 6, "layout");
@@ -101,15 +82,11 @@ static int l_perfbuf_reader(lua_State *L)
 	return 1;
 }
 
-static const luaL_Reg pb_methods[] = {
-	{ "buffers", pb_buffers },
-	{ "map", pb_map },
-	{ NULL, NULL },
-};
+static const luaL_Reg pb_methods[] = { { NULL, NULL } };
 
 static const struct lua_reader_type perfbuf_type = {
 	.name = PERFBUF, .ops = &ebpfdsl_perfbuf_ops, .nuv = UV_COUNT, .uv_sources = UV_SOURCES,
-	.methods = pb_methods,
+	.maps = "map", .methods = pb_methods,
 };
 
 void ebpfdsl_lua_open_perfbuf(lua_State *L)

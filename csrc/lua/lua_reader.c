@@ -3,7 +3,6 @@
 #include <errno.h>
 #include <limits.h>
 #include <string.h>
-#include <time.h>
 #include "lua_reader.h"
 
 #define TYPE_OF(L) ((const struct lua_reader_type *)lua_touserdata(L, lua_upvalueindex(1)))
@@ -137,7 +136,7 @@ static void load_ring(lua_State *L, struct delivery *dv, int ring)
 }
 
 /* One string holding every staged record (and their headers): what
- * MODE_CHUNK handlers get, made once per delivery. No push happens while
+ * EBPFDSL_MODE_CHUNK handlers get, made once per delivery. No push happens while
  * Lua runs (a handler cannot poll its own reader), so it stays right. */
 static void need_chunk(lua_State *L, struct delivery *dv)
 {
@@ -162,7 +161,7 @@ static int push_next(lua_State *L, struct delivery *dv, int handler, int *nargs)
 	int ring = r->cpu_first ? 0 : rec->src, slots, cpu = handler && r->cpu_first;
 	const struct lua_reader_src *cfg = &r->src[ring];
 	size_t len = rec->n;
-	int mode = handler ? cfg->mode : cfg->size ? MODE_TABLE : MODE_BYTES;
+	int mode = handler ? cfg->mode : cfg->size ? EBPFDSL_MODE_TABLE : EBPFDSL_MODE_BYTES;
 
 	ebpfdsl_stage_pop(&r->st); /* its bytes stay until the next push */
 	if (ring != dv->ring)
@@ -176,16 +175,16 @@ static int push_next(lua_State *L, struct delivery *dv, int handler, int *nargs)
 	if (len < cfg->size)
 		luaL_error(L, "a %d-byte record is shorter than its layout (%d bytes)", (int)len, (int)cfg->size);
 	switch (mode) {
-	case MODE_BYTES:
+	case EBPFDSL_MODE_BYTES:
 		lua_pushlstring(L, data, len);
 		break;
-	case MODE_REUSED:
+	case EBPFDSL_MODE_REUSED:
 		ebpfdsl_lua_decode(L, &dv->d, data, len, slots + S_REUSED);
 		break;
-	case MODE_FIELDS:
+	case EBPFDSL_MODE_FIELDS:
 		*nargs = cpu + ebpfdsl_lua_decode_values(L, &dv->d, data, len);
 		break;
-	default: /* MODE_TABLE */
+	default: /* EBPFDSL_MODE_TABLE */
 		if (cfg->native) {
 			ebpfdsl_lua_decode(L, &dv->d, data, len, 0);
 		} else {
@@ -250,7 +249,7 @@ int ebpfdsl_lua_reader_deliver_all(lua_State *L)
 			deliver_lost(L, &dv);
 			continue;
 		}
-		if (r->src[ring].mode == MODE_CHUNK) {
+		if (r->src[ring].mode == EBPFDSL_MODE_CHUNK) {
 			if (ring != dv.ring)
 				load_ring(L, &dv, ring);
 			deliver_chunks(L, &dv, ring);
@@ -305,13 +304,6 @@ void ebpfdsl_lua_reader_batch(lua_State *L, struct lua_reader *r, int nargs)
 	}
 }
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Called only so that a hook can run: a signal handler that wants Lua to
  * see its signal sets one (lua.c's Ctrl-C handler does, and raises
  * "interrupted!" from it), and hooks run on calls. */
@@ -323,7 +315,7 @@ static int signal_point(lua_State *L)
 
 int ebpfdsl_lua_reader_fill(lua_State *L, struct lua_reader *r, size_t want, int timeout_ms)
 {
-	int64_t deadline = timeout_ms > 0 ? now_ms() + timeout_ms : 0;
+	int64_t deadline = ebpfdsl_reader_deadline(timeout_ms);
 	for (;;) {
 		int n;
 		r->st.want = want;
@@ -336,12 +328,8 @@ int ebpfdsl_lua_reader_fill(lua_State *L, struct lua_reader *r, size_t want, int
 		lua_call(L, 0, 0); /* a hook may raise from here: nothing of ours is held */
 		if (!r->native || r->closed)
 			return 0; /* a hook closed the reader */
-		if (timeout_ms > 0) {
-			int64_t left = deadline - now_ms();
-			if (left <= 0)
-				return 0;
-			timeout_ms = (int)left;
-		}
+		if (timeout_ms > 0 && (timeout_ms = ebpfdsl_reader_left(deadline)) == 0)
+			return 0;
 	}
 }
 
@@ -408,6 +396,24 @@ static int reader_fd(lua_State *L)
 	return 1;
 }
 
+/* r:buffers() -> how many buffers it reads (rings, or CPUs) */
+static int reader_buffers(lua_State *L)
+{
+	const struct lua_reader_type *t = TYPE_OF(L);
+	struct lua_reader *r = ebpfdsl_lua_reader_check_open(L, 1, t);
+	lua_pushinteger(L, t->ops->count(r->native));
+	return 1;
+}
+
+/* r:maps() (a ring reader: the list, in ring order) or r:map() (a perf
+ * buffer's one): user value 1, as given */
+static int reader_maps(lua_State *L)
+{
+	ebpfdsl_lua_reader_check_open(L, 1, TYPE_OF(L));
+	lua_getiuservalue(L, 1, 1);
+	return 1;
+}
+
 void ebpfdsl_lua_reader_class(lua_State *L, const struct lua_reader_type *t)
 {
 	static const luaL_Reg meta[] = {
@@ -415,7 +421,7 @@ void ebpfdsl_lua_reader_class(lua_State *L, const struct lua_reader_type *t)
 	};
 	static const luaL_Reg common[] = {
 		{ "close", reader_close }, { "poll", reader_poll }, { "consume", reader_consume },
-		{ "fd", reader_fd }, { NULL, NULL },
+		{ "fd", reader_fd }, { "buffers", reader_buffers }, { NULL, NULL },
 	};
 	static const luaL_Reg writer[] = { { "close", reader_close }, { NULL, NULL } };
 	luaL_newmetatable(L, t->name);
@@ -425,6 +431,11 @@ void ebpfdsl_lua_reader_class(lua_State *L, const struct lua_reader_type *t)
 	luaL_setfuncs(L, t->methods, 0);
 	lua_pushlightuserdata(L, (void *)t);
 	luaL_setfuncs(L, t->ops->poll_what ? common : writer, 1); /* a writer has no poll */
+	if (t->maps) {
+		lua_pushlightuserdata(L, (void *)t);
+		lua_pushcclosure(L, reader_maps, 1);
+		lua_setfield(L, -2, t->maps);
+	}
 	lua_setfield(L, -2, "__index");
 	lua_pop(L, 1);
 }

@@ -14,17 +14,13 @@
 
 struct lua_reader;
 
-/* How a source's handler gets each record (the `mode` of a ring's spec).
- * The first two are the defaults, without and with a layout. */
-enum { MODE_BYTES, MODE_TABLE, MODE_REUSED, MODE_FIELDS, MODE_CHUNK };
-
 /* What a delivery knows of a source in C; the rest is the source's table
  * in the user value uv_sources: {handler =, layout =, decode =, reused =,
  * on_lost =} (decode: a Lua layout's function; reused: the table of a
  * "reused" source; on_lost(cpu, n): a perf buffer's loss callback). */
 struct lua_reader_src {
 	size_t size; /* its layout's size, 0 for raw bytes */
-	int mode;    /* MODE_* */
+	int mode;    /* EBPFDSL_MODE_* (csrc/kernel/reader.h) */
 	int native;  /* its layout is an ebpfdsl.Layout, decoded in C */
 };
 
@@ -35,6 +31,7 @@ struct lua_reader_type {
 	int nuv;               /* user values, all let go of on release */
 	int uv_error;          /* the user value holding an error for the next call, or 0 */
 	int uv_sources;        /* the user value listing the sources' tables */
+	const char *maps;      /* names the method giving user value 1 (the maps read), or NULL */
 	/* pushes what __tostring says of an open reader without `unit` */
 	void (*describe)(lua_State *L, struct lua_reader *r);
 	const luaL_Reg *methods; /* the kind's own */

@@ -15,17 +15,6 @@ static const char *const RINGBUF = "ebpfdsl.RingBuf";
  * error */
 enum { UV_MAPS = 1, UV_RINGS, UV_ERROR, UV_COUNT = UV_ERROR };
 
-/* What each mode needs: no layout, any layout, or an ebpfdsl.Layout; a
- * handler when it shapes what one gets. By MODE_*. */
-enum { NO_LAYOUT, ANY_LAYOUT, C_LAYOUT };
-static const struct mode {
-	const char *name;
-	int layout, handler;
-} MODES[] = {
-	{ "bytes", NO_LAYOUT, 0 }, { "table", ANY_LAYOUT, 0 }, { "reused", C_LAYOUT, 1 },
-	{ "fields", C_LAYOUT, 1 }, { "chunk", NO_LAYOUT, 1 },  { NULL, 0, 0 },
-};
-
 struct reader {
 	struct lua_reader base; /* base.native: the ebpfdsl_ringbuf */
 	int nrings;
@@ -126,14 +115,6 @@ static int rb_lost(lua_State *L)
 	return 1;
 }
 
-/* r:maps() -> the maps read, in ring order */
-static int rb_maps(lua_State *L)
-{
-	check_open(L, 1);
-	lua_getiuservalue(L, 1, UV_MAPS);
-	return 1;
-}
-
 /* r:staged() -> records taken from the kernel not yet given to Lua */
 static int rb_staged(lua_State *L)
 {
@@ -170,30 +151,20 @@ static void push_shared_layout(lua_State *L, struct reader *r)
 static int deliver_columns(lua_State *L)
 {
 	struct reader *r = lua_touserdata(L, 1);
-	size_t max = (size_t)lua_tointeger(L, 4), n = 0, at = r->base.st.head;
+	size_t max = (size_t)lua_tointeger(L, 4), n, at;
 	struct ebpfdsl_lua_decoder d;
 	const void **recs;
 	size_t *lens;
-	int shorter = 0;
 	ebpfdsl_lua_decoder_init(L, 2, &d, 1);
 	if (max > r->base.st.count)
 		max = r->base.st.count;
 	recs = lua_newuserdatauv(L, max * (sizeof(*recs) + sizeof(*lens)) + 1, 0);
 	lens = (size_t *)(void *)(recs + max);
-	while (n < max) {
-		const struct ebpfdsl_stage_rec *rec = (const struct ebpfdsl_stage_rec *)(const void *)(r->base.st.buf + at);
-		if (rec->n < d.size) {
-			shorter = 1;
-			break;
-		}
-		recs[n] = rec + 1;
-		lens[n++] = rec->n;
-		at += sizeof(*rec) + ((rec->n + 7) & ~(uint64_t)7);
-	}
+	n = ebpfdsl_stage_gather(&r->base.st, max, d.size, recs, lens, &at);
 	ebpfdsl_lua_decode_columns(L, &d, recs, lens, n, 3); /* empty lists when n is 0 */
 	ebpfdsl_stage_pop_n(&r->base.st, n, at);
 	r->base.done = (lua_Integer)n;
-	if (shorter) {
+	if (n < max) { /* the next record is shorter than the layout */
 		size_t len = ebpfdsl_stage_peek(&r->base.st)->n;
 		ebpfdsl_stage_pop(&r->base.st); /* popped first: not seen twice */
 		return luaL_error(L, "a %d-byte record is shorter than its layout (%d bytes)", (int)len, (int)d.size);
@@ -254,27 +225,16 @@ static void keep(lua_State *L, int uv, lua_Integer i)
 /* The mode of a ring from its spec at idx (its layout read already). */
 static void read_mode(lua_State *L, struct lua_reader_src *cfg, int idx, int handler, const char *what)
 {
-	const struct mode *m;
-	const char *name;
-	cfg->mode = cfg->size ? MODE_TABLE : MODE_BYTES;
-	if (lua_getfield(L, idx, "mode") == LUA_TNIL)
-		return;
-	if (lua_type(L, -1) != LUA_TSTRING)
+	char err[160];
+	const char *name = NULL;
+	int t = lua_getfield(L, idx, "mode");
+	if (t != LUA_TNIL && t != LUA_TSTRING)
 		luaL_error(L, "%s: mode must be a string, got %s", what, luaL_typename(L, -1));
 	name = lua_tostring(L, -1);
-	for (m = MODES; m->name && strcmp(m->name, name); m++)
-		;
-	if (!m->name)
-		luaL_error(L, "%s: unknown mode '%s' (bytes, chunk; with a layout: table, reused, fields)", what, name);
-	if (m->layout == NO_LAYOUT && cfg->size)
-		luaL_error(L, "%s: mode '%s' takes no layout", what, name);
-	if (m->layout != NO_LAYOUT && !cfg->size)
-		luaL_error(L, "%s: mode '%s' needs a layout", what, name);
-	if (m->layout == C_LAYOUT && !cfg->native)
-		luaL_error(L, "%s: mode '%s' needs an ebpfdsl.Layout (structs.define), not a Lua object", what, name);
-	if (m->handler && !handler)
-		luaL_error(L, "%s: mode '%s' shapes what a handler gets, and the ring has none", what, name);
-	cfg->mode = (int)(m - MODES);
+	cfg->mode = ebpfdsl_reader_mode_find(name, !cfg->size ? EBPFDSL_LAYOUT_NONE
+					     : cfg->native ? EBPFDSL_LAYOUT_C : EBPFDSL_LAYOUT_ANY, handler, err, sizeof(err));
+	if (cfg->mode < 0)
+		luaL_error(L, "%s: %s", what, err);
 }
 
 /* Adds ring i, whose spec is at top + 1, to the reader at 2: 0, or the
@@ -309,7 +269,7 @@ static int add_ring(lua_State *L, struct reader *r, lua_Integer i, int top)
 		lua_setfield(L, top + 2, "decode");
 	}
 	read_mode(L, cfg, top + 1, handler, what);
-	if (cfg->mode == MODE_REUSED) { /* sized by its first fill */
+	if (cfg->mode == EBPFDSL_MODE_REUSED) { /* sized by its first fill */
 		lua_newtable(L);
 		lua_setfield(L, top + 2, "reused");
 	}
@@ -370,13 +330,13 @@ static int l_ringbuf_reader(lua_State *L)
 static const luaL_Reg rb_methods[] = {
 	{ "poll_batch", rb_poll_batch }, { "poll_columns", rb_poll_columns },
 	{ "events", rb_events },         { "lost", rb_lost },
-	{ "maps", rb_maps },             { "staged", rb_staged },
+	{ "staged", rb_staged },
 	{ NULL, NULL },
 };
 
 static const struct lua_reader_type ringbuf_type = {
 	.name = RINGBUF, .ops = &ebpfdsl_ringbuf_ops, .nuv = UV_COUNT, .uv_error = UV_ERROR, .uv_sources = UV_RINGS,
-	.methods = rb_methods,
+	.maps = "maps", .methods = rb_methods,
 };
 
 /* tofd(value[, what]) -> fd: what every fd argument takes (ringbuf.lua
