@@ -12,7 +12,7 @@ LUA_CMOD ?= $(PREFIX)/lib/lua/5.4
 WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Werror
 CFLAGS  ?= -O2 -g
 ALL_CFLAGS := -std=gnu99 $(CFLAGS) $(WARN) -fPIC -fvisibility=hidden
-LIBS    := -lbpf -lelf -lz
+LIBS    := -lbpf -lelf -lz -pthread
 
 B := build
 CORE_SRC   := $(sort $(wildcard csrc/core/*.c))

@@ -1618,6 +1618,20 @@ struct ebpfdsl_uprobe_opts {
 /* `path` is a file, or a name looked up as ebpfdsl_find_binary does. */
 EBPFDSL_API int ebpfdsl_attach_uprobe(int prog_fd, const char *path, const struct ebpfdsl_uprobe_opts *opts,
 				      ebpfdsl_link **out, char *err, size_t errlen);
+/* Registering a uprobe makes the kernel wait for an RCU grace period
+ * (7-35 ms here) unless another uprobe was registered moments before.
+ * Its perf event needs no program, so ebpfdsl_uprobe_prefetch resolves
+ * path and opts as the attach does and opens the event in a thread
+ * while the caller builds and loads its program; an
+ * ebpfdsl_attach_uprobe of the same file, offset, kind, pid and
+ * ref_ctr_offset takes that event (the cookie is the attach's). 0, or
+ * -errno with err (file or symbol not found, no uprobe PMU); an open
+ * that fails is reported by the attach, which opens again. Events no
+ * attach took stay registered until ebpfdsl_uprobe_prefetch_drop, which
+ * closes them and returns how many. */
+EBPFDSL_API int ebpfdsl_uprobe_prefetch(const char *path, const struct ebpfdsl_uprobe_opts *opts, char *err,
+					size_t errlen);
+EBPFDSL_API int ebpfdsl_uprobe_prefetch_drop(void);
 
 /* Tracepoint through a perf event of the tracefs id, then a
  * BPF_PERF_EVENT link (or PERF_EVENT_IOC_SET_BPF on older kernels). */

@@ -134,6 +134,7 @@ build = {
         "csrc/kernel/reader.c",
         "csrc/kernel/ringbuf.c",
         "csrc/kernel/tracefs.c",
+        "csrc/kernel/uprobe_prefetch.c",
         "csrc/kernel/user_ringbuf.c",
         "csrc/lua/lua_arch.c",
         "csrc/lua/lua_asm.c",
@@ -170,7 +171,7 @@ build = {
         "csrc/lua/lua_user_ringbuf.c",
         "csrc/lua/lua_util.c",
       },
-      libraries = { "bpf", "elf", "z" },
+      libraries = { "bpf", "elf", "z", "pthread" },
       -- build/gen: the syscall names `make` lists from <asm/unistd.h>, when it ran first
       incdirs = { "$(LIBBPF_INCDIR)", "$(LIBELF_INCDIR)", "build/gen" },
       libdirs = { "$(LIBBPF_LIBDIR)", "$(LIBELF_LIBDIR)" },

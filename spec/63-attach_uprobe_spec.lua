@@ -231,6 +231,70 @@ describe("prog:attach_uprobe", function()
     link:detach()
   end)
 
+  -- the perf events this process holds (ls names an fd's anon inode)
+  local function perf_fds()
+    local n = 0
+    for _ in env.run("ls -l /proc/" .. env.pid .. "/fd"):gmatch("anon_inode:%[perf_event%]") do n = n + 1 end
+    return n
+  end
+
+  env.it("takes the events attach.uprobe_prefetch opened, for the same place, kind and pid only", NEEDS, function()
+    local e = require "ebpfdsl"
+    local attach = require "ebpfdsl.attach"
+    local path = build() .. "/pie"
+    local a, b = start(path), start(path)
+    finally(function() a.stop() b.stop() attach.uprobe_prefetch_drop() end)
+    local base = perf_fds()
+    assert.is_true(attach.uprobe_prefetch{ path = path, symbol = "ebpfdsl_target_add3", pid = a.pid })
+    assert.is_true(attach.uprobe_prefetch{ path = path, symbol = "ebpfdsl_target_add3", pid = a.pid, retprobe = true })
+    local p1, entries = count.counter(e, "kprobe", { name = "u_pre_in" })
+    local p2, returns = count.counter(e, "kprobe", { name = "u_pre_out" })
+    local l1 = assert(p1:attach_uprobe{ path = path, symbol = "ebpfdsl_target_add3", pid = a.pid })
+    local l2 = assert(p2:attach_uretprobe{ path = path, symbol = "ebpfdsl_target_add3", pid = a.pid })
+    -- two events in all: each attach took the one opened for it
+    assert.equal(base + 2, perf_fds())
+    assert.equal(0, attach.uprobe_prefetch_drop())
+    for i = 1, 3 do a.call(i, 1, 1) b.call(i, 1, 1) end
+    assert.same({ 3, 3 }, { entries(), returns() }) -- process a only, as asked
+    l1:detach()
+    l2:detach()
+    assert.equal(base, perf_fds())
+    -- another pid, another kind: not the prefetched event, which the drop closes
+    assert.is_true(attach.uprobe_prefetch{ path = path, symbol = "ebpfdsl_target_add3", pid = b.pid })
+    local l3 = assert(p1:attach_uretprobe{ path = path, symbol = "ebpfdsl_target_add3", pid = b.pid })
+    local l4 = assert(p2:attach_uprobe{ path = path, symbol = "ebpfdsl_target_add3", pid = a.pid })
+    assert.equal(base + 3, perf_fds())
+    assert.equal(1, attach.uprobe_prefetch_drop())
+    assert.equal(base + 2, perf_fds())
+    l3:detach()
+    l4:detach()
+    assert.equal(0, attach.uprobe_prefetch_drop())
+  end)
+
+  env.it("prefetch says what it could not resolve; the attach reports a failed open", NEEDS, function()
+    local e = require "ebpfdsl"
+    local attach = require "ebpfdsl.attach"
+    local path = build() .. "/pie"
+    finally(function() attach.uprobe_prefetch_drop() end)
+    local ok, msg, errno = attach.uprobe_prefetch{ path = path, symbol = "no_such_function" }
+    assert.is_nil(ok)
+    assert.matches("symbol 'no_such_function' not found in " .. path:gsub("%p", "%%%0"), msg)
+    assert.equal(2, errno)
+    assert.error_matches(function() attach.uprobe_prefetch{ symbol = "main" } end, "path= is needed")
+    assert.error_matches(function() attach.uprobe_prefetch{ path = path } end, "symbol= or offset= is needed")
+    assert.error_matches(function() attach.uprobe_prefetch{ path = path, symbol = "main", colour = 1 } end,
+      "unknown")
+    -- a process that does not exist: the open fails in the thread; the
+    -- attach opens again and says why
+    local gone = tonumber(env.run("sh -c 'echo $$'"))
+    assert.is_true(attach.uprobe_prefetch{ path = path, symbol = "main", pid = gone })
+    local prog = probe_prog(e, "u_pre_gone")
+    local l, amsg = prog:attach_uprobe{ path = path, symbol = "main", pid = gone }
+    assert.is_nil(l)
+    assert.matches("no process " .. gone, amsg)
+    assert.equal(0, attach.uprobe_prefetch_drop())
+  end)
+
   env.it("probes a shared library where a process loaded it", NEEDS, function()
     local e = require "ebpfdsl"
     local dir = build()

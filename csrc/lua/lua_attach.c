@@ -359,6 +359,33 @@ static int l_symbol_offset(lua_State *L)
 	return 2;
 }
 
+/* uprobe_prefetch{path=, symbol= | offset=, pid=, retprobe=,
+ * ref_ctr_offset=} -> true | nil, msg, errno: the uprobe's event opened
+ * in a thread (ebpfdsl_uprobe_prefetch) for an attach_uprobe of the same
+ * to take; uprobe_prefetch_drop() closes those none took, -> how many. */
+static int l_uprobe_prefetch(lua_State *L)
+{
+	char err[ERRLEN];
+	A a;
+	int e;
+	memset(&a, 0, sizeof(a));
+	lua_settop(L, 1);
+	luaL_checktype(L, 1, LUA_TTABLE);
+	ebpfdsl_lua_opts_read(L, 1, "uprobe_prefetch", uprobe_opts, &a);
+	uprobe_check(L, 1, &a, "uprobe_prefetch");
+	a.uprobe.o.sz = sizeof(a.uprobe.o);
+	e = ebpfdsl_uprobe_prefetch(a.uprobe.path, &a.uprobe.o, err, sizeof(err));
+	if (e < 0)
+		return ebpfdsl_lua_fail_msg(L, e, err);
+	lua_pushboolean(L, 1);
+	return 1;
+}
+static int l_uprobe_prefetch_drop(lua_State *L)
+{
+	lua_pushinteger(L, ebpfdsl_uprobe_prefetch_drop());
+	return 1;
+}
+
 /* struct_ops_register(map, value) -> Link | nil, msg, errno: element 0
  * of a struct_ops map written with `value` (the kernel's
  * bpf_struct_ops_<name>, program fds in place), and a struct_ops link
@@ -384,6 +411,8 @@ static const luaL_Reg attach_functions[] = {
 	{ "symbol_offset", l_symbol_offset },
 	{ "elf_symbol_offset", l_symbol_offset }, /* the name ebpfdsl.uprobe asks for */
 	{ "struct_ops_register", l_struct_ops_register },
+	{ "uprobe_prefetch", l_uprobe_prefetch },
+	{ "uprobe_prefetch_drop", l_uprobe_prefetch_drop },
 	{ NULL, NULL },
 };
 

@@ -61,7 +61,9 @@ local BPF_F_USER_STACK = 1 << 8
 
 -- kinds: declare(probe, ...) checks and records the target at the call;
 -- info(probe) -> what ctx.new wants; prog(probe) -> programs.load fields;
--- attach(probe, prog, opts) -> link | nil, msg, errno.
+-- attach(probe, prog, opts) -> link | nil, msg, errno; prefetch(probe,
+-- opts), when a kind has it, begins in the kernel what its attach would
+-- wait for, before the programs are built.
 local KINDS = {}
 M.KINDS = KINDS
 
@@ -214,6 +216,9 @@ KINDS.uprobe = {
              args = ctx.function_args(nil, regs_reader, "user", pr.func) }
   end,
   prog = function() return { type = "kprobe" } end,
+  prefetch = function(pr, opts)
+    require("ebpfdsl.core").uprobe_prefetch { path = pr.binary, symbol = pr.func, pid = opts.pid }
+  end,
   attach = function(pr, prog, opts)
     return prog:attach_uprobe { path = pr.binary, symbol = pr.func, pid = opts.pid }
   end,
@@ -226,6 +231,9 @@ KINDS.uretprobe = {
              retval = ctx.retval(function(fn) return fn:ld(pt_regs().load_size, fn.ctx, pt_regs().rc) end, nil) }
   end,
   prog = function() return { type = "kprobe" } end,
+  prefetch = function(pr, opts)
+    require("ebpfdsl.core").uprobe_prefetch { path = pr.binary, symbol = pr.func, pid = opts.pid, retprobe = true }
+  end,
   attach = function(pr, prog, opts)
     return prog:attach_uprobe { path = pr.binary, symbol = pr.func, pid = opts.pid, retprobe = true }
   end,
@@ -391,6 +399,14 @@ function Probe:load()
   end
   self.prog = prog
   return prog
+end
+
+-- Uprobes: registering one waits for a kernel grace period (7-35 ms
+-- here) unless another was registered moments before; their events open
+-- in threads while the session builds and loads (core.uprobe_prefetch),
+-- and their attach takes them. A failure is the attach's to report.
+function Probe:prefetch(opts)
+  if self.k.prefetch then self.k.prefetch(self, opts or {}) end
 end
 
 function Probe:attach(opts)

@@ -29,6 +29,14 @@ M.find_binary = core.find_binary
 -- a uprobe on that symbol goes.
 M.symbol_offset = core.symbol_offset
 
+-- attach.uprobe_prefetch{path=, symbol= | offset=, pid=, retprobe=,
+-- ref_ctr_offset=} -> true | nil, msg, errno: the uprobe's perf event
+-- opened in a thread now, for a later prog:attach_uprobe of the same place,
+-- kind and pid to take (registering a uprobe can wait a kernel grace
+-- period); attach.uprobe_prefetch_drop() closes those none took -> count.
+M.uprobe_prefetch = core.uprobe_prefetch
+M.uprobe_prefetch_drop = core.uprobe_prefetch_drop
+
 -- attach.supported(kind) -> true | false, why, errno: whether a program
 -- of the kind loads and attaches here (ebpfdsl.features' "attach:<kind>",
 -- probed once). attach.kinds() lists the kinds: socket, tracepoint,

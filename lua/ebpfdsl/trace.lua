@@ -291,22 +291,29 @@ local function session()
     st.started = true
     st.ring_size = opts.ring
     st.max_entries, st.stack_entries, st.cpu = opts.keys, opts.stacks, opts.cpu
-    for _, pr in ipairs(st.probes) do pr:build(opts) end
-    st.built = true
-    -- what the run needs after attaching is loaded now: reading a module
-    -- then would be traced too (opens, reads of this very process)
-    require "ebpfdsl.ringbuf"
-    require "ebpfdsl._trace_run"
-    if #st.map_order > 0 then require "ebpfdsl.report" end
-    if shows_formatted(st) then require "ebpfdsl._trace_format" end
-    if st.symbolic then require "ebpfdsl.symbols" end
-    for _, pr in ipairs(st.probes) do
-      local ok, msg = pr:attach(opts)
-      if not ok then
-        S.stop()
-        error(msg, 0)
+    for _, pr in ipairs(st.probes) do pr:prefetch(opts) end
+    -- events prefetched and not attached (a body or an attach failed)
+    -- are closed whatever happens
+    local ok, msg = pcall(function()
+      for _, pr in ipairs(st.probes) do pr:build(opts) end
+      st.built = true
+      -- what the run needs after attaching is loaded now: reading a module
+      -- then would be traced too (opens, reads of this very process)
+      require "ebpfdsl.ringbuf"
+      require "ebpfdsl._trace_run"
+      if #st.map_order > 0 then require "ebpfdsl.report" end
+      if shows_formatted(st) then require "ebpfdsl._trace_format" end
+      if st.symbolic then require "ebpfdsl.symbols" end
+      for _, pr in ipairs(st.probes) do
+        local linked, amsg = pr:attach(opts)
+        if not linked then
+          S.stop()
+          error(amsg, 0)
+        end
       end
-    end
+    end)
+    require("ebpfdsl.core").uprobe_prefetch_drop()
+    if not ok then error(msg, 0) end
     return S
   end
 
