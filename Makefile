@@ -21,12 +21,23 @@ LUA_SRC    := $(sort $(wildcard csrc/lua/*.c))
 LIB_OBJ    := $(patsubst csrc/%.c,$(B)/obj/%.o,$(CORE_SRC) $(KERNEL_SRC))
 LUA_OBJ    := $(patsubst csrc/%.c,$(B)/obj/%.o,$(LUA_SRC))
 HEADERS    := $(wildcard csrc/*.h csrc/*/*.h)
+LUA_BUILT  := $(patsubst lua/%.lua,$(B)/lua/%.luac,$(sort $(wildcard lua/ebpfdsl/*.lua)))
+# echo BUILD_LUA | lua5.4 - SRC OUT: SRC compiled into OUT after its chunk name and text
+BUILD_LUA  := local src, out = ... local f = assert(io.open(src, "rb")) local text = f:read("a") f:close() local name = "@" .. src local chunk = assert(load(text, name)) f = assert(io.open(out, "wb")) f:write(string.pack("<s4s4", name, text), string.dump(chunk)) assert(f:close())
 
 BUSTED := $(LUA) /usr/bin/busted
 
 .PHONY: all deps deps-run test test-c test-under-load spec lint bench install uninstall clean probe repl run vmtest fuzz asan
 
-all: $(B)/ebpfdsl/core.so $(B)/libebpfdsl.a
+all: $(B)/ebpfdsl/core.so $(B)/libebpfdsl.a $(LUA_BUILT)
+
+# Each module's bytecode for this source tree, after the chunk name and the
+# text it was compiled from: init.lua's searcher loads it only while the
+# source is unchanged (tools run from the repository root find the modules
+# as lua/ebpfdsl/x.lua, the name used here).
+$(B)/lua/%.luac: lua/%.lua
+	@mkdir -p $(dir $@)
+	@echo '$(BUILD_LUA)' | $(LUA) - $< $@
 
 # Only csrc/lua sees Lua's headers: the other layers build without them.
 $(B)/obj/lua/%.o: csrc/lua/%.c $(HEADERS)

@@ -4,7 +4,8 @@
 -- the C core along package.cpath only; creating a map asks the kernel
 -- for that map and probes nothing; the feature probes load when asked;
 -- the DSL makes its helper wrappers on first use, for the header's names
--- only.
+-- only; a source tree loads its modules from make's bytecode only while
+-- their sources are unchanged.
 local env = require "support.env"
 
 -- Runs a Lua chunk in a child under strace; returns the trace lines.
@@ -46,6 +47,44 @@ describe("start-up", function()
     end
     assert.is_true(modules >= 9, "only " .. modules .. " modules seen")
     assert.equal(1, opened["build/ebpfdsl/core.so"])
+  end)
+
+  it("loads a source tree's modules from make's bytecode while each source is unchanged", function()
+    -- what make built: every module, after the name and text it came from
+    for file in env.run("ls lua/ebpfdsl/*.lua"):gmatch("[^\n]+") do
+      local blob = assert(io.open("build/" .. file .. "c", "rb"), "make built no bytecode for " .. file):read("a")
+      local name, text, pos = string.unpack("<s4s4", blob)
+      assert.equal("@" .. file, name)
+      assert.equal(assert(io.open(file, "rb")):read("a"), text, file .. "'s bytecode is stale")
+      assert.is_function(load(blob:sub(pos), name, "b"))
+    end
+    -- a copy of the tree whose report.luac says something of its own
+    local dir = env.tmpdir()
+    finally(function() env.run("rm -rf " .. dir) end)
+    env.run(("mkdir -p %s/build/lua && cp -r lua %s/ && cp -r build/lua/ebpfdsl %s/build/lua/"):format(dir, dir, dir))
+    local src = dir .. "/lua/ebpfdsl/report.lua"
+    local text = assert(io.open(src, "rb")):read("a")
+    local function bytecode(name, made_from, code)
+      local f = assert(io.open(dir .. "/build/lua/ebpfdsl/report.luac", "wb"))
+      f:write(string.pack("<s4s4", name, made_from), code or string.dump(load("return 'from bytecode'", name)))
+      f:close()
+    end
+    local function loaded()
+      return env.run("cd " .. dir .. " && lua5.4 -e 'package.path = \"lua/?.lua;lua/?/init.lua\"; " ..
+        "package.cpath = \"" .. env.run("pwd"):gsub("\n", "") .. "/build/?.so\"; " ..
+        "local r = require(\"ebpfdsl\").report; print(type(r) == \"string\" and r or \"from source\")'")
+    end
+    bytecode("@lua/ebpfdsl/report.lua", text)
+    assert.equal("from bytecode\n", loaded())
+    bytecode("@/elsewhere/lua/ebpfdsl/report.lua", text) -- made for another path
+    assert.equal("from source\n", loaded())
+    bytecode("@lua/ebpfdsl/report.lua", text, "\27Lua, not this one's") -- another Lua's
+    assert.equal("from source\n", loaded())
+    bytecode("@lua/ebpfdsl/report.lua", text)
+    local f = assert(io.open(src, "ab"))
+    f:write("-- edited after make\n")
+    f:close()
+    assert.equal("from source\n", loaded())
   end)
 
   env.it("creates a map without probing the kernel for its type", { "strace", "bpf" }, function()

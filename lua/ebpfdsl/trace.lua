@@ -11,6 +11,16 @@
 --
 -- The module is a session (probes, maps, output); T.new() makes another.
 -- See docs/trace.md.
+
+-- The facade of this module's own tree first: its searcher finds the
+-- modules below with one open each, and their bytecode where make or
+-- make install left it (a tool's path names this file, not init.lua).
+local here = select(2, ...)
+if not package.loaded.ebpfdsl and type(here) == "string" and here:find("trace%.lua$") then
+  local init = here:gsub("trace%.lua$", "init.lua")
+  local facade = loadfile(init)
+  if facade then package.loaded.ebpfdsl = facade("ebpfdsl", init) end
+end
 local value = require "ebpfdsl._trace_value"
 local ir = require "ebpfdsl._trace_ir"
 -- maps (bpftrace's @name) are loaded by the first session that uses one
