@@ -239,6 +239,37 @@ describe("maps", function()
     assert.is_nil(next(S.maps.n:entries()))
   end)
 
+  env.it("open each uprobe's event before the build, as its attach opens it, and leave none behind", UPROBE,
+    function()
+      local attach = require "ebpfdsl.attach"
+      local asked, real = {}, core.uprobe_prefetch
+      core.uprobe_prefetch = function(o) -- a spy: what the session asks for
+        asked[#asked + 1] = o
+        return real(o)
+      end
+      finally(function() core.uprobe_prefetch = real end)
+      local S = trace.new()
+      S.uprobe(target.binary(), "trace_target_sleep", function() S.maps.calls = S.count() end)
+      S.uretprobe(target.binary(), "trace_target_sleep", function() S.maps.returns = S.count() end)
+      local _, t = run_on(S, { "sleep", "1", "2" })
+      assert.same({ { path = target.binary(), symbol = "trace_target_sleep", pid = t.pid },
+                    { path = target.binary(), symbol = "trace_target_sleep", pid = t.pid, retprobe = true } }, asked)
+      assert.same({ 2, 2 }, { S.maps.calls:read(), S.maps.returns:read() })
+      assert.equal(0, attach.uprobe_prefetch_drop())
+      -- a body that fails after the prefetch: its event is closed too
+      local function perf_fds()
+        local n = 0
+        for _ in env.run("ls -l /proc/" .. env.pid .. "/fd"):gmatch("anon_inode:%[perf_event%]") do n = n + 1 end
+        return n
+      end
+      local before = perf_fds()
+      local S2 = trace.new()
+      S2.uprobe(target.binary(), "trace_target_sleep", function(p) return p.no_such_builtin + 1 end)
+      assert.has_error(function() S2.start { pid = env.pid } end)
+      assert.equal(before, perf_fds())
+      assert.equal(0, attach.uprobe_prefetch_drop())
+    end)
+
   env.it("hist and lhist by bpftrace's buckets", UPROBE, function()
     local S = trace.new()
     S.uprobe(target.binary(), "trace_target_sleep", function(p)

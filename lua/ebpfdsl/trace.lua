@@ -314,6 +314,15 @@ local function session()
       if #st.map_order > 0 then require "ebpfdsl.report" end
       if shows_formatted(st) then require "ebpfdsl._trace_format" end
       if st.symbolic then require "ebpfdsl.symbols" end
+      -- every program is loaded before the first attach, so that an
+      -- attach that waits in the kernel (a uprobe's) is the last thing
+      for _, pr in ipairs(st.probes) do
+        local prog, lmsg = pr:load()
+        if not prog then
+          S.stop()
+          error(lmsg, 0)
+        end
+      end
       for _, pr in ipairs(st.probes) do
         local linked, amsg = pr:attach(opts)
         if not linked then
