@@ -1624,11 +1624,15 @@ EBPFDSL_API int ebpfdsl_attach_uprobe(int prog_fd, const char *path, const struc
  * path and opts as the attach does and opens the event in a thread
  * while the caller builds and loads its program; an
  * ebpfdsl_attach_uprobe of the same file, offset, kind, pid and
- * ref_ctr_offset takes that event (the cookie is the attach's). 0, or
- * -errno with err (file or symbol not found, no uprobe PMU); an open
- * that fails is reported by the attach, which opens again. Events no
- * attach took stay registered until ebpfdsl_uprobe_prefetch_drop, which
- * closes them and returns how many. */
+ * ref_ctr_offset takes that event (the cookie is the attach's; a pid of
+ * 0 or below is every process for both). 0, or -errno with err (file or
+ * symbol not found, no uprobe PMU); an open that fails is reported by
+ * the attach, which opens again. The list of prefetched events is the
+ * process's: any attach may take one, any drop closes them all. Events
+ * no attach took stay registered until ebpfdsl_uprobe_prefetch_drop,
+ * which closes them and returns how many it closed; until then the
+ * kernel refuses another uprobe at the same place with a different
+ * ref_ctr_offset. */
 EBPFDSL_API int ebpfdsl_uprobe_prefetch(const char *path, const struct ebpfdsl_uprobe_opts *opts, char *err,
 					size_t errlen);
 EBPFDSL_API int ebpfdsl_uprobe_prefetch_drop(void);

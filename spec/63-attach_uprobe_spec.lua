@@ -271,6 +271,43 @@ describe("prog:attach_uprobe", function()
     assert.equal(0, attach.uprobe_prefetch_drop())
   end)
 
+  -- A prefetch's thread runs core.so's code: a state closed while it
+  -- still waits in the kernel must not unload the library under it.
+  env.it("joins a pending prefetch when the Lua state closes, before core.so is unloaded", NEEDS, function()
+    local dir = env.tmpdir()
+    finally(function() env.run("rm -rf " .. dir) end)
+    local f = assert(io.open(dir .. "/host.c", "w"))
+    f:write([[
+#include <stdio.h>
+#include <unistd.h>
+#include <lauxlib.h>
+#include <lualib.h>
+int main(int argc, char **argv)
+{
+	lua_State *L = luaL_newstate();
+	(void)argc;
+	luaL_openlibs(L);
+	if (luaL_dofile(L, argv[1])) {
+		fprintf(stderr, "%s\n", lua_tostring(L, -1));
+		return 1;
+	}
+	lua_close(L);
+	usleep(300000); /* a thread left running would return into unmapped code by now */
+	puts("closed");
+	return 0;
+}
+]])
+    f:close()
+    env.run(("gcc -O2 -o %s/host %s/host.c -I/usr/include/lua5.4 -llua5.4"):format(dir, dir))
+    f = assert(io.open(dir .. "/prefetch.lua", "w"))
+    f:write(('package.path = "lua/?.lua;lua/?/init.lua;" .. package.path\n' ..
+      'package.cpath = "build/?.so;" .. package.cpath\n' ..
+      'for i = 1, 4 do assert(require("ebpfdsl.attach").uprobe_prefetch{ path = %q, symbol = "main", ' ..
+      'retprobe = i %% 2 == 0, pid = i <= 2 and 0 or 1 }) end\n'):format(build() .. "/pie"))
+    f:close()
+    for _ = 1, 3 do assert.equal("closed\n", env.run(dir .. "/host " .. dir .. "/prefetch.lua")) end
+  end)
+
   env.it("prefetch says what it could not resolve; the attach reports a failed open", NEEDS, function()
     local e = require "ebpfdsl"
     local attach = require "ebpfdsl.attach"

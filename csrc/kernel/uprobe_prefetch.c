@@ -23,7 +23,7 @@ struct prefetch {
 	uint64_t off;
 	struct perf_event_attr attr;  /* its config1 points at path */
 	pthread_t thread;
-	int fd, err;
+	int fd;
 	char path[PATH_MAX];
 };
 
@@ -32,7 +32,8 @@ static struct prefetch *pending;
 static pthread_once_t fork_once = PTHREAD_ONCE_INIT;
 
 /* A forked child has none of the threads: it forgets the list (the
- * events' fds it inherited stay open in it, unused). */
+ * events' fds it inherited stay open in it, unused) and releases the
+ * lock the parent's fork took. */
 static void before_fork(void)
 {
 	pthread_mutex_lock(&lock);
@@ -44,7 +45,7 @@ static void after_fork_parent(void)
 static void after_fork_child(void)
 {
 	pending = NULL;
-	pthread_mutex_init(&lock, NULL);
+	pthread_mutex_unlock(&lock);
 }
 static void watch_forks(void)
 {
@@ -55,7 +56,6 @@ static void *open_event(void *arg)
 {
 	struct prefetch *p = arg;
 	p->fd = ebpfdsl__uprobe_open(&p->attr, &p->o);
-	p->err = p->fd < 0 ? errno : 0;
 	return NULL;
 }
 
@@ -90,9 +90,11 @@ int ebpfdsl_uprobe_prefetch(const char *binary, const struct ebpfdsl_uprobe_opts
 	/* signals stay with the caller's threads (Ctrl-C reaches the
 	 * interpreter, not this one) */
 	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	e = pthread_create(&p->thread, NULL, open_event, p);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	e = pthread_sigmask(SIG_SETMASK, &all, &old);
+	if (!e) {
+		e = pthread_create(&p->thread, NULL, open_event, p);
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+	}
 	if (e) {
 		e = ebpfdsl__err(err, errlen, e, "uprobe prefetch: a thread for %s:%s", p->path, at);
 		goto fail;
@@ -113,10 +115,10 @@ static int same(const struct prefetch *p, const char *path, uint64_t off, const 
 	       p->o.ref_ctr_offset == o->ref_ctr_offset && strcmp(p->path, path) == 0;
 }
 
-int ebpfdsl__uprobe_prefetched(const char *path, uint64_t off, const struct ebpfdsl_uprobe_opts *o)
+/* Takes the first prefetch matching, off the list; NULL when none. */
+static struct prefetch *take(const char *path, uint64_t off, const struct ebpfdsl_uprobe_opts *o)
 {
 	struct prefetch **at, *p = NULL;
-	int fd;
 
 	pthread_mutex_lock(&lock);
 	for (at = &pending; *at; at = &(*at)->next) {
@@ -127,11 +129,20 @@ int ebpfdsl__uprobe_prefetched(const char *path, uint64_t off, const struct ebpf
 		}
 	}
 	pthread_mutex_unlock(&lock);
-	if (!p)
-		return -1;
-	pthread_join(p->thread, NULL);
-	fd = p->fd;
-	free(p);
+	return p;
+}
+
+int ebpfdsl__uprobe_prefetched(const char *path, uint64_t off, const struct ebpfdsl_uprobe_opts *o)
+{
+	struct prefetch *p;
+	int fd = -1;
+
+	/* the first whose open worked: a failed one is freed, the next tried */
+	while (fd < 0 && (p = take(path, off, o)) != NULL) {
+		pthread_join(p->thread, NULL);
+		fd = p->fd;
+		free(p);
+	}
 	return fd;
 }
 
@@ -144,11 +155,13 @@ int ebpfdsl_uprobe_prefetch_drop(void)
 	p = pending;
 	pending = NULL;
 	pthread_mutex_unlock(&lock);
-	for (; p; p = next, n++) {
+	for (; p; p = next) {
 		next = p->next;
 		pthread_join(p->thread, NULL);
-		if (p->fd >= 0)
+		if (p->fd >= 0) {
 			close(p->fd);
+			n++;
+		}
 		free(p);
 	}
 	return n;

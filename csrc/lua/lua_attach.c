@@ -385,6 +385,24 @@ static int l_uprobe_prefetch_drop(lua_State *L)
 	lua_pushinteger(L, ebpfdsl_uprobe_prefetch_drop());
 	return 1;
 }
+/* A prefetch's thread runs this library's code: when the state closes,
+ * it is joined before the library is unloaded. The guard is made after
+ * package's table of loaded C libraries, so it is finalized first. */
+static int prefetch_guard_gc(lua_State *L)
+{
+	(void)L;
+	ebpfdsl_uprobe_prefetch_drop();
+	return 0;
+}
+static void prefetch_guard(lua_State *L)
+{
+	lua_newuserdatauv(L, 0, 0);
+	lua_createtable(L, 0, 1);
+	lua_pushcfunction(L, prefetch_guard_gc);
+	lua_setfield(L, -2, "__gc");
+	lua_setmetatable(L, -2);
+	lua_setfield(L, LUA_REGISTRYINDEX, "ebpfdsl.uprobe_prefetch_guard");
+}
 
 /* struct_ops_register(map, value) -> Link | nil, msg, errno: element 0
  * of a struct_ops map written with `value` (the kernel's
@@ -427,4 +445,5 @@ void ebpfdsl_lua_open_attach(lua_State *L)
 	}
 	lua_pop(L, 2);
 	luaL_setfuncs(L, attach_functions, 0);
+	prefetch_guard(L);
 }

@@ -217,7 +217,7 @@ KINDS.uprobe = {
   end,
   prog = function() return { type = "kprobe" } end,
   prefetch = function(pr, opts)
-    require("ebpfdsl.core").uprobe_prefetch { path = pr.binary, symbol = pr.func, pid = opts.pid }
+    pcall(require("ebpfdsl.core").uprobe_prefetch, { path = pr.binary, symbol = pr.func, pid = opts.pid })
   end,
   attach = function(pr, prog, opts)
     return prog:attach_uprobe { path = pr.binary, symbol = pr.func, pid = opts.pid }
@@ -232,7 +232,7 @@ KINDS.uretprobe = {
   end,
   prog = function() return { type = "kprobe" } end,
   prefetch = function(pr, opts)
-    require("ebpfdsl.core").uprobe_prefetch { path = pr.binary, symbol = pr.func, pid = opts.pid, retprobe = true }
+    pcall(require("ebpfdsl.core").uprobe_prefetch, { path = pr.binary, symbol = pr.func, pid = opts.pid, retprobe = true })
   end,
   attach = function(pr, prog, opts)
     return prog:attach_uprobe { path = pr.binary, symbol = pr.func, pid = opts.pid, retprobe = true }
@@ -404,7 +404,8 @@ end
 -- Uprobes: registering one waits for a kernel grace period (7-35 ms
 -- here) unless another was registered moments before; their events open
 -- in threads while the session builds and loads (core.uprobe_prefetch),
--- and their attach takes them. A failure is the attach's to report.
+-- and their attach takes them. Only a saving: a failure (or a bad
+-- option) is the attach's to report.
 function Probe:prefetch(opts)
   if self.k.prefetch then self.k.prefetch(self, opts or {}) end
 end

@@ -40,13 +40,16 @@ local function read(path)
   return text
 end
 
--- The module from its bytecode, or nil and the source's text when the
--- bytecode is missing, stale or not this Lua's.
+-- The module from its bytecode; else nil and the source's text when it
+-- was read (the bytecode is stale, or not this Lua's), or nil alone when
+-- the bytecode is missing or made for another path.
 local function load_built(file, luac)
-  local blob, text = read(luac), read(file)
-  if not blob then return nil, text end
+  local blob = read(luac)
+  if not blob then return nil end
   local ok, name, made_from, pos = pcall(string.unpack, "<s4s4", blob)
-  if not ok or name ~= "@" .. file or made_from ~= text then return nil, text end
+  if not ok or name ~= "@" .. file then return nil end
+  local text = read(file)
+  if made_from ~= text then return nil, text end
   return load(blob:sub(pos), name, "b") or nil, text
 end
 
@@ -74,11 +77,12 @@ local function searcher(name)
     f = loadfile(file .. "c", "b")
     if f then return f, file end
   end
+  local text
   if built then
-    local text
     f, text = load_built(file, built .. sub .. ".luac")
     if f then return f, file end
-    if not text then return nil end
+  end
+  if text then
     f, err = load(text, "@" .. file)
   else
     f, err = loadfile(file)

@@ -16,9 +16,10 @@
 -- modules below with one open each, and their bytecode where make or
 -- make install left it (a tool's path names this file, not init.lua).
 local here = select(2, ...)
-if not package.loaded.ebpfdsl and type(here) == "string" and here:find("trace%.lua$") then
-  local init = here:gsub("trace%.lua$", "init.lua")
-  local facade = loadfile(init)
+local tree = type(here) == "string" and (here:match("^(.*[/\\])trace%.lua$") or here == "trace.lua" and "")
+if not package.loaded.ebpfdsl and tree then
+  local init = tree .. "init.lua"
+  local facade = loadfile(init .. "c", "b") or loadfile(init)
   if facade then package.loaded.ebpfdsl = facade("ebpfdsl", init) end
 end
 local value = require "ebpfdsl._trace_value"
@@ -301,38 +302,32 @@ local function session()
     st.started = true
     st.ring_size = opts.ring
     st.max_entries, st.stack_entries, st.cpu = opts.keys, opts.stacks, opts.cpu
+    -- on the way out, whatever happens: events prefetched and not
+    -- attached are closed; after an error, what was attached is detached
+    local _ <close> = setmetatable({}, { __close = function(_, err)
+      require("ebpfdsl.core").uprobe_prefetch_drop()
+      if err ~= nil then S.stop() end
+    end })
     for _, pr in ipairs(st.probes) do pr:prefetch(opts) end
-    -- events prefetched and not attached (a body or an attach failed)
-    -- are closed whatever happens
-    local ok, msg = pcall(function()
-      for _, pr in ipairs(st.probes) do pr:build(opts) end
-      st.built = true
-      -- what the run needs after attaching is loaded now: reading a module
-      -- then would be traced too (opens, reads of this very process)
-      require "ebpfdsl.ringbuf"
-      require "ebpfdsl._trace_run"
-      if #st.map_order > 0 then require "ebpfdsl.report" end
-      if shows_formatted(st) then require "ebpfdsl._trace_format" end
-      if st.symbolic then require "ebpfdsl.symbols" end
-      -- every program is loaded before the first attach, so that an
-      -- attach that waits in the kernel (a uprobe's) is the last thing
-      for _, pr in ipairs(st.probes) do
-        local prog, lmsg = pr:load()
-        if not prog then
-          S.stop()
-          error(lmsg, 0)
-        end
-      end
-      for _, pr in ipairs(st.probes) do
-        local linked, amsg = pr:attach(opts)
-        if not linked then
-          S.stop()
-          error(amsg, 0)
-        end
-      end
-    end)
-    require("ebpfdsl.core").uprobe_prefetch_drop()
-    if not ok then error(msg, 0) end
+    for _, pr in ipairs(st.probes) do pr:build(opts) end
+    st.built = true
+    -- what the run needs after attaching is loaded now: reading a module
+    -- then would be traced too (opens, reads of this very process)
+    require "ebpfdsl.ringbuf"
+    require "ebpfdsl._trace_run"
+    if #st.map_order > 0 then require "ebpfdsl.report" end
+    if shows_formatted(st) then require "ebpfdsl._trace_format" end
+    if st.symbolic then require "ebpfdsl.symbols" end
+    -- every program is loaded before the first attach, so that an
+    -- attach that waits in the kernel (a uprobe's) is the last thing
+    for _, pr in ipairs(st.probes) do
+      local prog, msg = pr:load()
+      if not prog then error(msg, 0) end
+    end
+    for _, pr in ipairs(st.probes) do
+      local linked, msg = pr:attach(opts)
+      if not linked then error(msg, 0) end
+    end
     return S
   end
 
