@@ -232,7 +232,8 @@ KINDS.uretprobe = {
   end,
   prog = function() return { type = "kprobe" } end,
   prefetch = function(pr, opts)
-    pcall(require("ebpfdsl.core").uprobe_prefetch, { path = pr.binary, symbol = pr.func, pid = opts.pid, retprobe = true })
+    pcall(require("ebpfdsl.core").uprobe_prefetch,
+      { path = pr.binary, symbol = pr.func, pid = opts.pid, retprobe = true })
   end,
   attach = function(pr, prog, opts)
     return prog:attach_uprobe { path = pr.binary, symbol = pr.func, pid = opts.pid, retprobe = true }
