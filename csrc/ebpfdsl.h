@@ -1644,6 +1644,7 @@ EBPFDSL_API int ebpfdsl_attach_tracing(int prog_fd, ebpfdsl_link **out, char *er
 	X(HAND, INT, cpu)           /* -1: one event on every online CPU */ \
 	X(HAND, INT, pid)           /* 0: any process (system wide) */ \
 	X(HAND, U64, cookie) \
+	X(ATTR, BOOL, exclude_user) /* samples in user space left out */ \
 	/* a new row goes above this line: the one edit that adds an option */
 #define EBPFDSL_CTYPE_BOOL int
 #define EBPFDSL_CTYPE_INT int
