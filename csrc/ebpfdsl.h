@@ -1647,15 +1647,31 @@ EBPFDSL_API int ebpfdsl_attach_raw_tracepoint(int prog_fd, const char *name, ebp
  * with attach_btf_id; the target is the one named at load. */
 EBPFDSL_API int ebpfdsl_attach_tracing(int prog_fd, ebpfdsl_link **out, char *err, size_t errlen);
 
+/* The fields of struct ebpfdsl_perf_event_opts after sz, in ABI order (a
+ * new one goes at the end): X(how, kind, field).
+ * how: ATTR, the perf_event_attr field of that name, copied into it as it
+ *      is, and the attach_perf_event option of that name: adding one is
+ *      adding its row, nothing else; HAND, each layer reads it its own way.
+ * kind: the C type, EBPFDSL_CTYPE_<kind> (BOOL: one of perf_event_attr's
+ *      bits, nonzero sets it). */
+#define EBPFDSL_PERF_EVENT_OPTS(X) \
+	X(HAND, U32, type)          /* PERF_TYPE_SOFTWARE, PERF_TYPE_HARDWARE, ... */ \
+	X(ATTR, U64, config)        /* PERF_COUNT_SW_CPU_CLOCK, ... */ \
+	X(HAND, U64, sample_period) /* one of these two; default freq 99 Hz */ \
+	X(HAND, U64, sample_freq) \
+	X(HAND, INT, cpu)           /* -1: one event on every online CPU */ \
+	X(HAND, INT, pid)           /* 0: any process (system wide) */ \
+	X(HAND, U64, cookie) \
+	X(ATTR, BOOL, exclude_user) /* samples in user space left out */ \
+	/* a new row goes above this line: the one edit that adds an option */
+#define EBPFDSL_CTYPE_BOOL int
+#define EBPFDSL_CTYPE_INT int
+#define EBPFDSL_CTYPE_U32 uint32_t
+#define EBPFDSL_CTYPE_U64 uint64_t
+#define EBPFDSL_OPTS_FIELD_(how, kind, field) EBPFDSL_CTYPE_##kind field;
 struct ebpfdsl_perf_event_opts {
-	size_t sz;              /* sizeof(struct ebpfdsl_perf_event_opts) */
-	uint32_t type;          /* PERF_TYPE_SOFTWARE, PERF_TYPE_HARDWARE, ... */
-	uint64_t config;        /* PERF_COUNT_SW_CPU_CLOCK, ... */
-	uint64_t sample_period; /* one of these two; default freq 99 Hz */
-	uint64_t sample_freq;
-	int cpu;                /* -1: one event on every online CPU */
-	int pid;                /* 0: any process (system wide) */
-	uint64_t cookie;
+	size_t sz; /* sizeof(struct ebpfdsl_perf_event_opts) */
+	EBPFDSL_PERF_EVENT_OPTS(EBPFDSL_OPTS_FIELD_)
 };
 /* "cpu-clock", "task-clock", "cycles", "instructions", ... as perf(1)
  * names them -> type and config; -ENOENT for an unknown name. */

@@ -92,6 +92,15 @@ static int online_cpus(int *cpus, int max)
 	return n;
 }
 
+/* EBPFDSL_PERF_EVENT_OPTS's ATTR rows into perf_event_attr, as they are
+ * (a BOOL row is a bit: any nonzero sets it); HAND rows are the code's */
+#define ATTR_VAL_BOOL(v) ((v) != 0)
+#define ATTR_VAL_U32(v) (v)
+#define ATTR_VAL_U64(v) (v)
+#define ATTR_COPY(how, kind, f) ATTR_COPY_##how(kind, f)
+#define ATTR_COPY_ATTR(kind, f) attr.f = ATTR_VAL_##kind(o.f);
+#define ATTR_COPY_HAND(kind, f)
+
 int ebpfdsl_attach_perf_event(int prog_fd, const struct ebpfdsl_perf_event_opts *opts, ebpfdsl_link **out,
 			      char *err, size_t errlen)
 {
@@ -109,7 +118,7 @@ int ebpfdsl_attach_perf_event(int prog_fd, const struct ebpfdsl_perf_event_opts 
 	memset(&attr, 0, sizeof(attr));
 	attr.size = sizeof(attr);
 	attr.type = o.type;
-	attr.config = o.config;
+	EBPFDSL_PERF_EVENT_OPTS(ATTR_COPY)
 	if (o.sample_period) {
 		attr.sample_period = o.sample_period;
 	} else {

@@ -59,7 +59,6 @@ static const struct ebpfdsl_lua_opt raw_args[] = {
 	EBPFDSL_OPT_END,
 };
 
-
 /* prog:attach_kprobe(fn[, {offset=, retprobe=, cookie=}]) */
 static const struct ebpfdsl_lua_opt kprobe_args[] = {
 	EBPFDSL_OPT_STR(A, "function", kprobe.fn),
@@ -151,17 +150,20 @@ static void uprobe_check(lua_State *L, int oi, A *a, const char *what)
 		luaL_error(L, "%s: symbol= or offset= is needed", what);
 }
 
-/* prog:attach_perf_event{event="cpu-clock" | type=, config=,
- *   period= | freq=, cpu=, pid=, cookie=}, or ("cpu-clock") */
+/* prog:attach_perf_event{event="cpu-clock" | type=, period= | freq=, cpu=, pid=, cookie=,
+ *   and EBPFDSL_PERF_EVENT_OPTS's ATTR rows by field name: config=, ...}, or ("cpu-clock") */
+#define PERF_ROW(how, kind, f) PERF_ROW_##how(kind, f)
+#define PERF_ROW_ATTR(kind, f) EBPFDSL_OPT_##kind(A, #f, perf.o.f),
+#define PERF_ROW_HAND(kind, f) /* a row of its own, by hand */
 static const struct ebpfdsl_lua_opt perf_opts[] = {
 	EBPFDSL_OPT_STR(A, "event", perf.event),
 	EBPFDSL_OPT_I64(A, "type", perf.type, -1, -1, UINT32_MAX),
-	EBPFDSL_OPT_U64(A, "config", perf.o.config),
 	EBPFDSL_OPT_U64(A, "period", perf.o.sample_period),
 	EBPFDSL_OPT_U64(A, "freq", perf.o.sample_freq),
 	EBPFDSL_OPT_INT(A, "cpu", perf.o.cpu, -1, 0, 0),
 	EBPFDSL_OPT_INT(A, "pid", perf.o.pid, 0, 0, 0),
 	EBPFDSL_OPT_U64(A, "cookie", perf.o.cookie),
+	EBPFDSL_PERF_EVENT_OPTS(PERF_ROW)
 	EBPFDSL_OPT_END,
 };
 static void perf_shape(lua_State *L)
@@ -208,9 +210,7 @@ static const struct ebpfdsl_lua_opt xdp_opts[] = {
 
 /* prog:attach_tc(ifname, "ingress"|"egress"[, {handle=, priority=}]) */
 static const struct ebpfdsl_lua_optname tc_dirs[] = {
-	{ "ingress", 0, 0 },
-	{ "egress", 1, 0 },
-	{ NULL, 0, 0 },
+	{ "ingress", 0, 0 }, { "egress", 1, 0 }, { NULL, 0, 0 },
 };
 static const struct ebpfdsl_lua_opt tc_args[] = {
 	EBPFDSL_OPT_STR(A, "ifname", tc.ifname),
