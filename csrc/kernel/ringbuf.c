@@ -98,17 +98,16 @@ size_t ebpfdsl_ringbuf__peek(const ebpfdsl_ringbuf *rb, int i, size_t max, const
 			/* at - cons < the data's size: inside the second mapping */
 			recs[n] = r->data + (cons & r->mask) + (at - cons) + BPF_RINGBUF_HDR_SZ;
 			lens[n] = len;
-			ends[n++] = next - cons;
+			ends[n++] = next;
 		}
 		at = next;
 	}
 	return n;
 }
 
-void ebpfdsl_ringbuf__release(ebpfdsl_ringbuf *rb, int i, uint64_t bytes)
+void ebpfdsl_ringbuf__release(ebpfdsl_ringbuf *rb, int i, uint64_t pos)
 {
-	struct ring *r = rb->rings[i];
-	__atomic_store_n(r->consumer_pos, *r->consumer_pos + (unsigned long)bytes, __ATOMIC_RELEASE);
+	__atomic_store_n(rb->rings[i]->consumer_pos, (unsigned long)pos, __ATOMIC_RELEASE);
 }
 
 ebpfdsl_ringbuf *ebpfdsl_ringbuf__new(ebpfdsl_ringbuf_fn fn, void *ctx)
