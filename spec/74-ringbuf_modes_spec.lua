@@ -45,14 +45,28 @@ local function deep_copy(t)
   return c
 end
 
+-- reg = seq, the run's number from 0: counter[0] += 1, its old value;
+-- jumps to "out" when the counter is missing
+local function next_seq(counter, reg)
+  return {
+    dsl.st("w", "fp", -4, 0),
+    dsl.ld_map_fd("r1", counter), dsl.mov("r2", "fp"), dsl.add("r2", -4), dsl.call("map_lookup_elem"),
+    dsl.jeq("r0", 0, "out"),
+    dsl.mov(reg, 1), dsl.atomic_fetch_add("dw", "r0", 0, reg),
+  }
+end
+
+-- Loads a producer's instructions p, with the "out" its next_seq jumps to.
+local function load_producer(p, name)
+  p[#p + 1] = { dsl.label("out"), dsl.mov("r0", 0), dsl.exit() }
+  return assert(programs.load { type = "socket_filter", name = name, insns = p })
+end
+
 -- Writes one 32-byte record into every ring of `rings` per run (submitted
 -- with `flags`, e.g. "no_wakeup"); seq counts runs from 0.
 local function twin_producer(rings, counter, flags)
   local p = {
-    dsl.st("w", "fp", -4, 0),
-    dsl.ld_map_fd("r1", counter), dsl.mov("r2", "fp"), dsl.add("r2", -4), dsl.call("map_lookup_elem"),
-    dsl.jeq("r0", 0, "out"),
-    dsl.mov("r1", 1), dsl.atomic_fetch_add("dw", "r0", 0, "r1"),
+    next_seq(counter, "r1"),
     dsl.stx("dw", "fp", -40, "r1"),
     dsl.lddw("r2", 0x9E3779B97F4A7C15),
     dsl.mul("r1", "r2"), dsl.stx("dw", "fp", -32, "r1"),
@@ -65,8 +79,17 @@ local function twin_producer(rings, counter, flags)
       dsl.mov("r4", dsl.ringbuf_flags[flags] or 0), dsl.call("ringbuf_output"),
     }
   end
-  p[#p + 1] = { dsl.label("out"), dsl.mov("r0", 0), dsl.exit() }
-  return assert(programs.load { type = "socket_filter", name = "ring_twins", insns = p })
+  return load_producer(p, "ring_twins")
+end
+
+-- Polls without waiting until a poll handles nothing; how many in all.
+local function drain(r)
+  local handled = 0
+  repeat
+    local n = assert(r:poll(0))
+    handled = handled + n
+  until n == 0
+  return handled
 end
 
 local function rings(n)
@@ -109,12 +132,7 @@ describe("ring-buffer reader modes", function()
         [rs[5]] = { mode = "bytes", handler = function(b) got.bytes[#got.bytes + 1] = b end },
       })
       P.run(prod, N)
-      local handled = 0
-      repeat
-        local n = assert(r:poll(0))
-        handled = handled + n
-      until n == 0
-      assert.equal(5 * N, handled)
+      assert.equal(5 * N, drain(r))
       local names = value_names(E)
       for _, list in pairs(got) do assert.equal(N, #list) end
       for i = 1, N do
@@ -357,17 +375,12 @@ int main(int argc, char **argv) { char c; int fd; printf("%d\n", (int)getpid());
   end)
 end)
 
--- Into each ring of `rings`, one 32-byte record {seq, seq, 0, 0} per run
+-- Into each ring of `list`, one 32-byte record {seq, seq, 0, 0} per run
 -- through reserve, every third one (seq % 3 == 1) discarded: a reader
 -- must skip those and take the others, in order.
-local function discarding_producer(rings, counter)
-  local p = {
-    dsl.st("w", "fp", -4, 0),
-    dsl.ld_map_fd("r1", counter), dsl.mov("r2", "fp"), dsl.add("r2", -4), dsl.call("map_lookup_elem"),
-    dsl.jeq("r0", 0, "out"),
-    dsl.mov("r7", 1), dsl.atomic_fetch_add("dw", "r0", 0, "r7"),
-  }
-  for i, ring in ipairs(rings) do
+local function discarding_producer(list, counter)
+  local p = { next_seq(counter, "r7") }
+  for i, ring in ipairs(list) do
     p[#p + 1] = {
       dsl.ringbuf_reserve("r6", ring, 32),
       dsl.jeq("r6", 0, "out"),
@@ -381,8 +394,7 @@ local function discarding_producer(rings, counter)
       dsl.label("next" .. i),
     }
   end
-  p[#p + 1] = { dsl.label("out"), dsl.mov("r0", 0), dsl.exit() }
-  return assert(programs.load { type = "socket_filter", name = "ring_discard", insns = p })
+  return load_producer(p, "ring_discard")
 end
 
 -- the seqs a discarding producer's n runs leave for a reader
@@ -413,11 +425,7 @@ describe("reading in place (nothing staged)", function()
       local r = assert(ringbuf.reader { [a] = keep(a), [b] = keep(b) })
       local N = 700 -- more than one delivery (256 records) per ring
       P.run(prod, N)
-      local handled = 0
-      repeat
-        local n = assert(r:poll(0))
-        handled = handled + n
-      until n == 0
+      local handled = drain(r)
       local want = kept_seqs(N)
       assert.equal(2 * #want, handled)
       assert.same(want, got[a])
