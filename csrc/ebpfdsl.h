@@ -1900,8 +1900,8 @@ EBPFDSL_API int ebpfdsl_syscall_count(void);
 EBPFDSL_API const char *ebpfdsl_syscall_at(int i, long *nr);
 
 /* ------------------------------------------------------------------------
- * Readers: ring buffers and perf buffers (csrc/kernel/ringbuf.c,
- * perfbuf.c), on libbpf's ring_buffer__* and perf_buffer__* APIs.
+ * Readers: ring buffers and perf buffers (csrc/kernel/ringbuf.c, our own
+ * consumer of the mmap'd ring; perfbuf.c, on libbpf's perf_buffer__*).
  *
  * A reader hands each record to a callback. The callback returns 0 to go
  * on, or anything else to stop the poll after this record: the record

@@ -45,14 +45,28 @@ local function deep_copy(t)
   return c
 end
 
+-- reg = seq, the run's number from 0: counter[0] += 1, its old value;
+-- jumps to "out" when the counter is missing
+local function next_seq(counter, reg)
+  return {
+    dsl.st("w", "fp", -4, 0),
+    dsl.ld_map_fd("r1", counter), dsl.mov("r2", "fp"), dsl.add("r2", -4), dsl.call("map_lookup_elem"),
+    dsl.jeq("r0", 0, "out"),
+    dsl.mov(reg, 1), dsl.atomic_fetch_add("dw", "r0", 0, reg),
+  }
+end
+
+-- Loads a producer's instructions p, with the "out" its next_seq jumps to.
+local function load_producer(p, name)
+  p[#p + 1] = { dsl.label("out"), dsl.mov("r0", 0), dsl.exit() }
+  return assert(programs.load { type = "socket_filter", name = name, insns = p })
+end
+
 -- Writes one 32-byte record into every ring of `rings` per run (submitted
 -- with `flags`, e.g. "no_wakeup"); seq counts runs from 0.
 local function twin_producer(rings, counter, flags)
   local p = {
-    dsl.st("w", "fp", -4, 0),
-    dsl.ld_map_fd("r1", counter), dsl.mov("r2", "fp"), dsl.add("r2", -4), dsl.call("map_lookup_elem"),
-    dsl.jeq("r0", 0, "out"),
-    dsl.mov("r1", 1), dsl.atomic_fetch_add("dw", "r0", 0, "r1"),
+    next_seq(counter, "r1"),
     dsl.stx("dw", "fp", -40, "r1"),
     dsl.lddw("r2", 0x9E3779B97F4A7C15),
     dsl.mul("r1", "r2"), dsl.stx("dw", "fp", -32, "r1"),
@@ -65,8 +79,17 @@ local function twin_producer(rings, counter, flags)
       dsl.mov("r4", dsl.ringbuf_flags[flags] or 0), dsl.call("ringbuf_output"),
     }
   end
-  p[#p + 1] = { dsl.label("out"), dsl.mov("r0", 0), dsl.exit() }
-  return assert(programs.load { type = "socket_filter", name = "ring_twins", insns = p })
+  return load_producer(p, "ring_twins")
+end
+
+-- Polls without waiting until a poll handles nothing; how many in all.
+local function drain(r)
+  local handled = 0
+  repeat
+    local n = assert(r:poll(0))
+    handled = handled + n
+  until n == 0
+  return handled
 end
 
 local function rings(n)
@@ -109,12 +132,7 @@ describe("ring-buffer reader modes", function()
         [rs[5]] = { mode = "bytes", handler = function(b) got.bytes[#got.bytes + 1] = b end },
       })
       P.run(prod, N)
-      local handled = 0
-      repeat
-        local n = assert(r:poll(0))
-        handled = handled + n
-      until n == 0
-      assert.equal(5 * N, handled)
+      assert.equal(5 * N, drain(r))
       local names = value_names(E)
       for _, list in pairs(got) do assert.equal(N, #list) end
       for i = 1, N do
@@ -355,6 +373,108 @@ int main(int argc, char **argv) { char c; int fd; printf("%d\n", (int)getpid());
       "poll_interval must be 0..2^31%-1 ms")
     assert.error_matches(function() ringbuf.reader { [ring] = f, poll_interval = "10" } end, "poll_interval")
   end)
+end)
+
+-- Into each ring of `list`, one 32-byte record {seq, seq, 0, 0} per run
+-- through reserve, every third one (seq % 3 == 1) discarded: a reader
+-- must skip those and take the others, in order.
+local function discarding_producer(list, counter)
+  local p = { next_seq(counter, "r7") }
+  for i, ring in ipairs(list) do
+    p[#p + 1] = {
+      dsl.ringbuf_reserve("r6", ring, 32),
+      dsl.jeq("r6", 0, "out"),
+      dsl.stx("dw", "r6", 0, "r7"), dsl.stx("dw", "r6", 8, "r7"), dsl.st("dw", "r6", 16, 0), dsl.st("dw", "r6", 24, 0),
+      dsl.mov("r8", "r7"), dsl.mod("r8", 3),
+      dsl.jne("r8", 1, "submit" .. i),
+      dsl.ringbuf_discard("r6"),
+      dsl.ja("next" .. i),
+      dsl.label("submit" .. i),
+      dsl.ringbuf_submit("r6"),
+      dsl.label("next" .. i),
+    }
+  end
+  return load_producer(p, "ring_discard")
+end
+
+-- the seqs a discarding producer's n runs leave for a reader
+local function kept_seqs(n)
+  local want = {}
+  for seq = 0, n - 1 do
+    if seq % 3 ~= 1 then want[#want + 1] = seq end
+  end
+  return want
+end
+
+describe("reading in place (nothing staged)", function()
+  local SEQ = structs.define("seq_rec", { { "seq", "u64" }, { "again", "u64" }, { "z", "u64", 2 } })
+
+  env.it("chunk handlers over several rings: every submitted record once, in order per ring, none discarded",
+    "bpf", function()
+      local a, b = table.unpack(rings(2))
+      local prod = discarding_producer({ a, b }, P.counter())
+      local got = { [a] = {}, [b] = {} }
+      local function keep(ring)
+        return { mode = "chunk", handler = function(chunk, pos, len)
+          assert.equal(32, len)
+          local seq, again = string.unpack("<I8I8", chunk, pos)
+          assert.equal(seq, again)
+          got[ring][#got[ring] + 1] = seq
+        end }
+      end
+      local r = assert(ringbuf.reader { [a] = keep(a), [b] = keep(b) })
+      local N = 700 -- more than one delivery (256 records) per ring
+      P.run(prod, N)
+      local handled = drain(r)
+      local want = kept_seqs(N)
+      assert.equal(2 * #want, handled)
+      assert.same(want, got[a])
+      assert.same(want, got[b])
+      -- and what comes later, too
+      P.run(prod, 5)
+      assert.equal(2 * 3, r:poll(0))
+      assert.same({ 701, 702, 704 }, { table.unpack(got[a], #want + 1) }) -- 700 and 703: discarded
+      r:close()
+    end)
+
+  env.it("a chunk handler that closes its reader stops it at once", "bpf", function()
+    local ring = rings(1)[1]
+    local prod = twin_producer({ ring }, P.counter())
+    local r
+    local n = 0
+    r = assert(ringbuf.reader { [ring] = { mode = "chunk", handler = function()
+      n = n + 1
+      if n == 3 then r:close() end
+    end } })
+    P.run(prod, 10)
+    assert.equal(3, r:poll(0))
+    assert.equal(3, n)
+    assert.error_matches(function() r:poll(0) end, "attempt to use a closed ebpfdsl.RingBuf")
+  end)
+
+  env.it("poll_columns skips discarded records, and gives staged records before the rings' own", "bpf",
+    function()
+      local ring = rings(1)[1]
+      local prod = discarding_producer({ ring }, P.counter())
+      local r = assert(ringbuf.reader { [ring] = { layout = SEQ } })
+      P.run(prod, 900) -- 600 kept
+      -- events() stages a delivery's worth and gives one: the rest stays staged
+      local first = r:events(0)()
+      assert.equal(0, first.seq)
+      assert.is_true(r:staged() > 0)
+      local seqs = { first.seq }
+      while true do
+        local n, cols = r:poll_columns(100)
+        if n == 0 then break end
+        for i = 1, n do
+          assert.equal(cols.seq[i], cols.again[i])
+          seqs[#seqs + 1] = cols.seq[i]
+        end
+      end
+      assert.equal(0, r:staged())
+      assert.same(kept_seqs(900), seqs)
+      r:close()
+    end)
 end)
 
 describe("the fast paths under AddressSanitizer", function()

@@ -150,6 +150,18 @@ size_t ebpfdsl_stage_gather(const struct ebpfdsl_stage *s, size_t max, size_t mi
 			    size_t *lens, size_t *end);
 
 
+/* Records of ring i read in place, for a host that decodes them without
+ * a copy (the stage's): up to max committed records from the consumer
+ * position, recs[k] their data, lens[k] their sizes, ends[k] the
+ * consumer position after record k; stops before a record still being
+ * written and skips discarded ones. Records of one peek are contiguous
+ * bytes (the data is mapped twice), recs[0] first. They stay the ring's,
+ * and readable, until released: __release(rb, i, ends[k]) gives back
+ * records 0..k (and discarded ones among them) to the producer. */
+size_t ebpfdsl_ringbuf__peek(const ebpfdsl_ringbuf *rb, int i, size_t max, const void **recs, size_t *lens,
+			     uint64_t *ends);
+void ebpfdsl_ringbuf__release(ebpfdsl_ringbuf *rb, int i, uint64_t pos);
+
 /* Callbacks of ebpfdsl_ringbuf__new and ebpfdsl_perfbuf__new (samples)
  * and of the perf buffer's lost option, ctx a struct ebpfdsl_stage: copy,
  * and stop the poll once `want` records are staged; -ENOMEM when a copy

@@ -1,24 +1,36 @@
 /* SPDX-License-Identifier: MIT */
-/* Ring-buffer reader over one or more BPF_MAP_TYPE_RINGBUF maps, on
- * libbpf's ring_buffer__*, with callbacks that may stop a poll safely. */
+/* Ring-buffer reader over one or more BPF_MAP_TYPE_RINGBUF maps: our own
+ * consumer over each map's mmap'd pages, with callbacks that may stop a
+ * poll safely, and records a host may read in place (__peek, __release).
+ * The protocol is the kernel's (kernel/bpf/ringbuf.c): the producer
+ * position is loaded with acquire, then each record's header; a header
+ * with BPF_RINGBUF_BUSY_BIT is a record still being written (nothing
+ * after it is read yet), one with BPF_RINGBUF_DISCARD_BIT is skipped; the
+ * consumer position is stored with release once a record is done with,
+ * so that the producer may reuse its bytes. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/epoll.h>
+#include <sys/mman.h>
 #include <bpf/bpf.h>
-#include <bpf/libbpf.h>
+#include <linux/bpf.h>
 #include "reader.h"
 
-/* One libbpf ring_buffer per map, so that each ring can be consumed on
- * its own (libbpf 1.1 has no ring__consume) and the rings take turns. */
+/* One map: its consumer page (ours to write) and its producer page and
+ * data, which the kernel maps twice in a row so that a record that wraps
+ * around the end reads as contiguous bytes. */
 struct ring {
 	ebpfdsl_ringbuf *rb;
-	struct ring_buffer *lrb;
 	int index;
 	int lost_fd;      /* our duplicate, or -1 */
 	uint32_t lost_id; /* the loss map's id, to count a shared map once */
+	unsigned long *consumer_pos, *producer_pos;
+	const char *data;
+	size_t mask;      /* data bytes - 1 (a power of two) */
+	size_t page;      /* the size of the consumer and producer pages */
 };
 
 struct ebpfdsl_ringbuf {
@@ -29,20 +41,73 @@ struct ebpfdsl_ringbuf {
 	int epfd;    /* ours: every ring map fd, for the poll loop and hosts */
 };
 
-/* libbpf advances the consumer position past a record before it calls
- * us, and stores it even when we return an error: a stop keeps this
- * record consumed and leaves the next one first in line. */
-static int on_sample(void *ctx, void *data, size_t size)
+/* The header of the record at consumer position pos: its length and bits */
+static uint32_t header_at(const struct ring *r, unsigned long pos)
 {
-	struct ring *r = ctx;
+	return __atomic_load_n((const uint32_t *)(const void *)(r->data + (pos & r->mask)), __ATOMIC_ACQUIRE);
+}
+
+/* Header and data, rounded up to 8 bytes: where the next record starts. */
+static unsigned long record_bytes(uint32_t len)
+{
+	return ((len & ~(uint32_t)BPF_RINGBUF_DISCARD_BIT) + BPF_RINGBUF_HDR_SZ + 7) & ~7ul;
+}
+
+/* Hands every committed record to the callback, each consumed before it
+ * is handed: a stop keeps this record consumed and leaves the next one
+ * first in line. */
+static int ring_consume(struct ring *r)
+{
 	ebpfdsl_ringbuf *rb = r->rb;
-	int v = rb->fn(rb->ctx, r->index, data, size);
-	rb->turns.handled++;
-	if (v) {
-		rb->turns.stop = v;
-		return -ECANCELED;
+	unsigned long cons = *r->consumer_pos, prod;
+	while (cons < (prod = __atomic_load_n(r->producer_pos, __ATOMIC_ACQUIRE))) {
+		while (cons < prod) {
+			uint32_t len = header_at(r, cons);
+			const char *rec = r->data + (cons & r->mask) + BPF_RINGBUF_HDR_SZ;
+			int v;
+			if (len & BPF_RINGBUF_BUSY_BIT)
+				return 0;
+			cons += record_bytes(len);
+			__atomic_store_n(r->consumer_pos, cons, __ATOMIC_RELEASE);
+			if (len & BPF_RINGBUF_DISCARD_BIT)
+				continue;
+			v = rb->fn(rb->ctx, r->index, rec, len);
+			rb->turns.handled++;
+			if (v) {
+				rb->turns.stop = v;
+				return 0;
+			}
+		}
 	}
 	return 0;
+}
+
+size_t ebpfdsl_ringbuf__peek(const ebpfdsl_ringbuf *rb, int i, size_t max, const void **recs, size_t *lens,
+			     uint64_t *ends)
+{
+	const struct ring *r = rb->rings[i];
+	unsigned long cons = *r->consumer_pos, at = cons;
+	unsigned long prod = __atomic_load_n(r->producer_pos, __ATOMIC_ACQUIRE);
+	size_t n = 0;
+	while (n < max && at < prod) {
+		uint32_t len = header_at(r, at);
+		unsigned long next = at + record_bytes(len);
+		if (len & BPF_RINGBUF_BUSY_BIT)
+			break;
+		if (!(len & BPF_RINGBUF_DISCARD_BIT)) {
+			/* at - cons < the data's size: inside the second mapping */
+			recs[n] = r->data + (cons & r->mask) + (at - cons) + BPF_RINGBUF_HDR_SZ;
+			lens[n] = len;
+			ends[n++] = next;
+		}
+		at = next;
+	}
+	return n;
+}
+
+void ebpfdsl_ringbuf__release(ebpfdsl_ringbuf *rb, int i, uint64_t pos)
+{
+	__atomic_store_n(rb->rings[i]->consumer_pos, (unsigned long)pos, __ATOMIC_RELEASE);
 }
 
 ebpfdsl_ringbuf *ebpfdsl_ringbuf__new(ebpfdsl_ringbuf_fn fn, void *ctx)
@@ -69,11 +134,33 @@ ebpfdsl_ringbuf *ebpfdsl_ringbuf__new(ebpfdsl_ringbuf_fn fn, void *ctx)
 	return rb;
 }
 
+/* Maps the consumer page read-write, the producer page and the data
+ * (twice) read-only, as the kernel allows them. */
+static int ring_map(struct ring *r, int map_fd, const struct bpf_map_info *info)
+{
+	void *p;
+	r->page = (size_t)sysconf(_SC_PAGESIZE);
+	r->mask = (size_t)info->max_entries - 1;
+	p = mmap(NULL, r->page, PROT_READ | PROT_WRITE, MAP_SHARED, map_fd, 0);
+	if (p == MAP_FAILED)
+		return -errno;
+	r->consumer_pos = p;
+	p = mmap(NULL, r->page + 2 * (r->mask + 1), PROT_READ, MAP_SHARED, map_fd, (off_t)r->page);
+	if (p == MAP_FAILED)
+		return -errno;
+	r->producer_pos = p;
+	r->data = (const char *)p + r->page;
+	return 0;
+}
+
 static void ring_free(struct ring *r)
 {
 	if (!r)
 		return;
-	ring_buffer__free(r->lrb);
+	if (r->consumer_pos)
+		munmap(r->consumer_pos, r->page);
+	if (r->producer_pos)
+		munmap(r->producer_pos, r->page + 2 * (r->mask + 1));
 	if (r->lost_fd >= 0)
 		close(r->lost_fd);
 	free(r);
@@ -149,13 +236,12 @@ int ebpfdsl_ringbuf__add(ebpfdsl_ringbuf *rb, int map_fd, const struct ebpfdsl_r
 	struct bpf_map_info info;
 	struct epoll_event ev = { .events = EPOLLIN };
 	struct ring *r, **grown;
-	struct ebpfdsl_hush h;
 	int lost_fd = opts && opts->sz > offsetof(struct ebpfdsl_ringbuf_add_opts, lost_fd) ? opts->lost_fd : 0;
 	int err;
 
 	if (!rb || map_fd < 0 || lost_fd < 0)
 		return -EINVAL;
-	/* checked here, so that libbpf has nothing to complain about */
+	/* checked here: its size is what ring_map maps */
 	err = map_info(map_fd, &info);
 	if (err)
 		return err;
@@ -185,10 +271,7 @@ int ebpfdsl_ringbuf__add(ebpfdsl_ringbuf *rb, int map_fd, const struct ebpfdsl_r
 		goto fail;
 	}
 	rb->rings = grown;
-	ebpfdsl_hush_begin(&h, NULL, 0);
-	r->lrb = ring_buffer__new(map_fd, on_sample, r, NULL);
-	err = r->lrb ? 0 : -errno;
-	ebpfdsl_hush_end(&h, !r->lrb);
+	err = ring_map(r, map_fd, &info);
 	if (err)
 		goto fail;
 	ev.data.u32 = (uint32_t)r->index;
@@ -211,19 +294,14 @@ int ebpfdsl_ringbuf__ring_count(const ebpfdsl_ringbuf *rb)
 static int consume(void *reader, int i)
 {
 	ebpfdsl_ringbuf *rb = reader;
-	return ring_buffer__consume(rb->rings[i]->lrb);
+	return ring_consume(rb->rings[i]);
 }
 
 int ebpfdsl_ringbuf__poll(ebpfdsl_ringbuf *rb, int timeout_ms)
 {
-	struct ebpfdsl_hush h;
-	int n;
 	if (!rb)
 		return -EINVAL;
-	ebpfdsl_hush_begin(&h, NULL, 0); /* libbpf warns of a record it cannot read */
-	n = ebpfdsl_reader_poll(rb->epfd, timeout_ms, &rb->turns, consume, rb);
-	ebpfdsl_hush_end(&h, n < 0);
-	return n;
+	return ebpfdsl_reader_poll(rb->epfd, timeout_ms, &rb->turns, consume, rb);
 }
 
 int ebpfdsl_ringbuf__consume(ebpfdsl_ringbuf *rb)

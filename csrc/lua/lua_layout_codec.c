@@ -256,6 +256,29 @@ static void push_packer(lua_State *L)
 	lua_setfield(L, LUA_REGISTRYINDEX, KEY);
 }
 
+/* The integer field at `off` of n records, pushed. Inlined with `type`
+ * a constant, ebpfdsl_scalar_load's switch folds away: one load and one
+ * push per record, where push_flat decides kind and type every time. */
+static inline void push_ints(lua_State *L, int type, const void *const *recs, size_t off, size_t n)
+{
+	for (size_t k = 0; k < n; k++)
+		lua_pushinteger(L, (lua_Integer)ebpfdsl_scalar_load(type, (const uint8_t *)recs[k] + off));
+}
+
+static void push_int_column(lua_State *L, int type, const void *const *recs, size_t off, size_t n)
+{
+	switch (type) {
+	case EBPFDSL_TYPE_U8: push_ints(L, EBPFDSL_TYPE_U8, recs, off, n); break;
+	case EBPFDSL_TYPE_U16: push_ints(L, EBPFDSL_TYPE_U16, recs, off, n); break;
+	case EBPFDSL_TYPE_U32: push_ints(L, EBPFDSL_TYPE_U32, recs, off, n); break;
+	case EBPFDSL_TYPE_I8: push_ints(L, EBPFDSL_TYPE_I8, recs, off, n); break;
+	case EBPFDSL_TYPE_I16: push_ints(L, EBPFDSL_TYPE_I16, recs, off, n); break;
+	case EBPFDSL_TYPE_I32: push_ints(L, EBPFDSL_TYPE_I32, recs, off, n); break;
+	case EBPFDSL_TYPE_U64: push_ints(L, EBPFDSL_TYPE_U64, recs, off, n); break;
+	default: push_ints(L, type, recs, off, n); /* the rest: the generic load */
+	}
+}
+
 void ebpfdsl_lua_decode_columns(lua_State *L, const struct ebpfdsl_lua_decoder *d, const void *const *recs,
 				const size_t *lens, size_t n, int cols)
 {
@@ -280,8 +303,11 @@ void ebpfdsl_lua_decode_columns(lua_State *L, const struct ebpfdsl_lua_decoder *
 		const struct ebpfdsl_layout_row *v = &u->flat[i];
 		ebpfdsl_lua_decoder_name(L, d, (int)i);
 		push_packer(L);
-		for (size_t k = 0; k < n; k++)
-			push_flat(L, v, recs[k]);
+		if (v->kind == EBPFDSL_LAYOUT_VALUE_INT)
+			push_int_column(L, v->type, recs, v->off, n);
+		else
+			for (size_t k = 0; k < n; k++)
+				push_flat(L, v, recs[k]);
 		lua_call(L, (int)n, 1);
 		lua_rawset(L, cols);
 	}

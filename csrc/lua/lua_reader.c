@@ -355,6 +355,19 @@ static int handle(lua_State *L, int timeout_ms)
 		return luaL_error(L, "%s: %s", t->name, r->unhandled);
 	lua_settop(L, 1);
 	for (;;) {
+		if (!r->st.count && r->in_place) { /* no copy to stage: what the buffers hold now */
+			lua_pushcfunction(L, t->in_place);
+			lua_pushvalue(L, 1);
+			if (ebpfdsl_lua_reader_run(L, r, 1) != LUA_OK)
+				return lua_error(L);
+			total += r->done;
+			if (!r->native)
+				break;
+			if (r->done) {
+				timeout_ms = 0;
+				continue;
+			}
+		}
 		if (!r->st.count) {
 			int n = ebpfdsl_lua_reader_fill(L, r, EBPFDSL_LUA_READER_CHUNK, timeout_ms);
 			if (n < 0 && total == 0)

@@ -35,6 +35,10 @@ struct lua_reader_type {
 	/* pushes what __tostring says of an open reader without `unit` */
 	void (*describe)(lua_State *L, struct lua_reader *r);
 	const luaL_Reg *methods; /* the kind's own */
+	/* protected: (reader) -> hands handlers records read in place from
+	 * the buffers, counting them in r->done (0: none there); for readers
+	 * with in_place set, while nothing is staged. NULL: never. */
+	lua_CFunction in_place;
 };
 
 /* A reader userdata starts with this. Callbacks from libbpf only fill
@@ -51,6 +55,7 @@ struct lua_reader {
 	const char *unhandled; /* set: poll and consume raise this */
 	struct lua_reader_src *src; /* per source: a ring, or every CPU's buffer */
 	int cpu_first;      /* one source, whose handler gets the CPU first */
+	int in_place;       /* every source's handler can take records in place (type->in_place) */
 };
 
 /* protected: (reader) -> runs the handlers over the staged records,

@@ -18,6 +18,7 @@ enum { UV_MAPS = 1, UV_RINGS, UV_ERROR, UV_COUNT = UV_ERROR };
 struct reader {
 	struct lua_reader base; /* base.native: the ebpfdsl_ringbuf */
 	int nrings;
+	int next; /* the ring an in-place delivery starts with: rings take turns */
 	struct lua_reader_src ring[]; /* per ring */
 };
 
@@ -145,6 +146,96 @@ static void push_shared_layout(lua_State *L, struct reader *r)
 	lua_remove(L, -2);
 }
 
+/* ---------------------------------------------------------------------
+ * In place: records decoded (columns) or copied once (chunks) from the
+ * rings themselves while nothing is staged, each given back to its ring
+ * once read.
+ * --------------------------------------------------------------------- */
+
+/* Does a ring hold a record now? */
+static int rings_ready(struct reader *r)
+{
+	const void *rec;
+	size_t len;
+	uint64_t end;
+	for (int i = 0; i < r->nrings; i++)
+		if (ebpfdsl_ringbuf__peek(r->base.native, i, 1, &rec, &len, &end))
+			return 1;
+	return 0;
+}
+
+static const char *const SHORT = "a %d-byte record is shorter than its layout (%d bytes)";
+
+/* deliver_columns while nothing is staged: up to max records, ring after
+ * ring from r->next, decoded where they are, then given back (a short
+ * record too, before it raises: not seen twice). */
+static int columns_in_place(lua_State *L, struct reader *r, const struct ebpfdsl_lua_decoder *d, size_t max)
+{
+	size_t nr = (size_t)r->nrings, total = 0, n = 0, left;
+	const void **recs = lua_newuserdatauv(L, max * (sizeof(*recs) + sizeof(size_t) + sizeof(uint64_t)) +
+						 nr * sizeof(size_t), 0);
+	size_t *lens = (size_t *)(void *)(recs + max), *per = lens + max;
+	uint64_t *ends = (uint64_t *)(void *)(per + nr);
+	for (size_t k = 0; k < nr; k++) {
+		int i = (int)((r->next + k) % nr);
+		per[i] = ebpfdsl_ringbuf__peek(r->base.native, i, max - total, recs + total, lens + total, ends + total);
+		total += per[i];
+	}
+	while (n < total && lens[n] >= d->size)
+		n++;
+	ebpfdsl_lua_decode_columns(L, d, recs, lens, n, 3); /* empty lists when n is 0 */
+	left = n < total ? n + 1 : n;
+	for (size_t k = 0, at = 0; k < nr && left; k++) {
+		int i = (int)((r->next + k) % nr);
+		size_t m = per[i] < left ? per[i] : left;
+		if (m)
+			ebpfdsl_ringbuf__release(r->base.native, i, ends[at + m - 1]);
+		at += per[i];
+		left -= m;
+	}
+	r->next = (r->next + 1) % r->nrings;
+	r->base.done = (lua_Integer)n;
+	if (n < total)
+		return luaL_error(L, SHORT, (int)lens[n], (int)d->size);
+	return 0;
+}
+
+/* type->in_place of a reader whose rings are all of mode "chunk": from
+ * each ring in turn, a delivery's worth of records as one string copied
+ * from the ring, each record given back before its handler runs (one
+ * that fails is not seen twice). */
+static int chunks_in_place(lua_State *L)
+{
+	struct reader *r = lua_touserdata(L, 1);
+	const void *recs[EBPFDSL_LUA_READER_CHUNK];
+	size_t lens[EBPFDSL_LUA_READER_CHUNK];
+	uint64_t ends[EBPFDSL_LUA_READER_CHUNK];
+	lua_getiuservalue(L, 1, UV_RINGS); /* 2 */
+	for (int k = 0; k < r->nrings && !r->base.closed; k++) {
+		int i = (r->next + k) % r->nrings;
+		size_t n = ebpfdsl_ringbuf__peek(r->base.native, i, EBPFDSL_LUA_READER_CHUNK, recs, lens, ends);
+		const char *base;
+		if (!n)
+			continue;
+		base = recs[0];
+		lua_settop(L, 2);
+		lua_rawgeti(L, 2, i + 1);
+		lua_getfield(L, 3, "handler"); /* 4 */
+		lua_pushlstring(L, base, (size_t)((const char *)recs[n - 1] - base) + lens[n - 1]); /* 5 */
+		for (size_t j = 0; j < n && !r->base.closed; j++) {
+			ebpfdsl_ringbuf__release(r->base.native, i, ends[j]);
+			lua_pushvalue(L, 4);
+			lua_pushvalue(L, 5);
+			lua_pushinteger(L, (lua_Integer)((const char *)recs[j] - base) + 1);
+			lua_pushinteger(L, (lua_Integer)lens[j]);
+			lua_call(L, 3, 0);
+			r->base.done++;
+		}
+	}
+	r->next = (r->next + 1) % r->nrings;
+	return 0;
+}
+
 /* protected: (reader, layout, cols, max) -> decodes up to max records
  * into new lists, record i into cols[field][i]. A record counts once
  * every list holds it: they are popped after. */
@@ -156,6 +247,8 @@ static int deliver_columns(lua_State *L)
 	const void **recs;
 	size_t *lens;
 	ebpfdsl_lua_decoder_init(L, 2, &d, 1);
+	if (!r->base.st.count)
+		return columns_in_place(L, r, &d, max);
 	if (max > r->base.st.count)
 		max = r->base.st.count;
 	recs = lua_newuserdatauv(L, max * (sizeof(*recs) + sizeof(*lens)) + 1, 0);
@@ -167,7 +260,7 @@ static int deliver_columns(lua_State *L)
 	if (n < max) { /* the next record is shorter than the layout */
 		size_t len = ebpfdsl_stage_peek(&r->base.st)->n;
 		ebpfdsl_stage_pop(&r->base.st); /* popped first: not seen twice */
-		return luaL_error(L, "a %d-byte record is shorter than its layout (%d bytes)", (int)len, (int)d.size);
+		return luaL_error(L, SHORT, (int)len, (int)d.size);
 	}
 	return 0;
 }
@@ -190,7 +283,8 @@ static int rb_poll_columns(lua_State *L)
 		lua_replace(L, 4);
 	}
 	push_shared_layout(L, r); /* 5 */
-	status = ebpfdsl_lua_reader_top_up(L, &r->base, (size_t)max, timeout);
+	/* with nothing staged, what the rings hold is read in place */
+	status = r->base.st.count || !rings_ready(r) ? ebpfdsl_lua_reader_top_up(L, &r->base, (size_t)max, timeout) : 0;
 	if (status < 0)
 		return ebpfdsl_lua_fail(L, status, "ringbuf poll_columns");
 	lua_pushcfunction(L, deliver_columns);
@@ -319,10 +413,12 @@ static int l_ringbuf_reader(lua_State *L)
 	if (!r->base.native)
 		return ebpfdsl_lua_fail(L, errno, "ringbuf reader");
 	ebpfdsl_ringbuf__set_poll_interval(r->base.native, (int)interval);
+	r->base.in_place = 1;
 	for (lua_Integer i = 1; i <= n; i++) {
 		int k = add_ring(L, r, i, 2);
 		if (k)
 			return k;
+		r->base.in_place &= r->ring[i - 1].mode == EBPFDSL_MODE_CHUNK;
 	}
 	return 1;
 }
@@ -336,7 +432,7 @@ static const luaL_Reg rb_methods[] = {
 
 static const struct lua_reader_type ringbuf_type = {
 	.name = RINGBUF, .ops = &ebpfdsl_ringbuf_ops, .nuv = UV_COUNT, .uv_error = UV_ERROR, .uv_sources = UV_RINGS,
-	.maps = "maps", .methods = rb_methods,
+	.maps = "maps", .methods = rb_methods, .in_place = chunks_in_place,
 };
 
 /* tofd(value[, what]) -> fd: what every fd argument takes (ringbuf.lua
