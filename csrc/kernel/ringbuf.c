@@ -53,9 +53,11 @@ static unsigned long record_bytes(uint32_t len)
 	return ((len & ~(uint32_t)BPF_RINGBUF_DISCARD_BIT) + BPF_RINGBUF_HDR_SZ + 7) & ~7ul;
 }
 
-/* Hands every committed record to the callback, each consumed before it
- * is handed: a stop keeps this record consumed and leaves the next one
- * first in line. */
+/* Hands every committed record to the callback, in the ring's memory:
+ * the consumer position passes a record only once the callback has
+ * returned (before, the producer could write over the bytes it reads).
+ * A stop keeps this record consumed and leaves the next one first in
+ * line. */
 static int ring_consume(struct ring *r)
 {
 	ebpfdsl_ringbuf *rb = r->rb;
@@ -64,15 +66,15 @@ static int ring_consume(struct ring *r)
 		while (cons < prod) {
 			uint32_t len = header_at(r, cons);
 			const char *rec = r->data + (cons & r->mask) + BPF_RINGBUF_HDR_SZ;
-			int v;
+			int v = 0;
 			if (len & BPF_RINGBUF_BUSY_BIT)
 				return 0;
 			cons += record_bytes(len);
+			if (!(len & BPF_RINGBUF_DISCARD_BIT)) {
+				v = rb->fn(rb->ctx, r->index, rec, len);
+				rb->turns.handled++;
+			}
 			__atomic_store_n(r->consumer_pos, cons, __ATOMIC_RELEASE);
-			if (len & BPF_RINGBUF_DISCARD_BIT)
-				continue;
-			v = rb->fn(rb->ctx, r->index, rec, len);
-			rb->turns.handled++;
 			if (v) {
 				rb->turns.stop = v;
 				return 0;
