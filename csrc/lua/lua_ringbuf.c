@@ -152,62 +152,15 @@ static void push_shared_layout(lua_State *L, struct reader *r)
  * once read.
  * --------------------------------------------------------------------- */
 
-/* Does a ring hold a record now? */
-static int rings_ready(struct reader *r)
+/* Room for a gather of up to max records over the reader's rings, as a
+ * userdata pushed, and the gather itself, from ring r->next; the next one
+ * starts a ring later (rings take turns). */
+static void gather(lua_State *L, struct reader *r, size_t max, struct ebpfdsl_ringbuf_gather *g)
 {
-	const void *rec;
-	size_t len;
-	uint64_t end;
-	for (int i = 0; i < r->nrings; i++)
-		if (ebpfdsl_ringbuf__peek(r->base.native, i, 1, &rec, &len, &end))
-			return 1;
-	return 0;
-}
-
-/* What a gather over every ring saw: recs, lens and ends as __peek gives
- * them, ring after ring from `first`, per[i] of them from ring i. */
-struct gather {
-	int first;
-	size_t total;
-	const void **recs;
-	size_t *lens;
-	uint64_t *ends;
-	size_t *per;
-};
-
-/* Up to max records of the rings in place, ring after ring from r->next,
- * in room pushed as a userdata; the next gather starts a ring later. */
-static void gather(lua_State *L, struct reader *r, size_t max, struct gather *g)
-{
-	size_t nr = (size_t)r->nrings;
-	g->recs = lua_newuserdatauv(L, max * (sizeof(*g->recs) + sizeof(size_t) + sizeof(uint64_t)) +
-					   nr * sizeof(size_t), 0);
-	g->lens = (size_t *)(void *)(g->recs + max);
-	g->per = g->lens + max;
-	g->ends = (uint64_t *)(void *)(g->per + nr);
+	ebpfdsl_ringbuf_gather_init(g, lua_newuserdatauv(L, ebpfdsl_ringbuf_gather_room(r->nrings, max), 0), max);
 	g->first = r->next;
-	g->total = 0;
-	for (size_t k = 0; k < nr; k++) {
-		int i = (int)((g->first + k) % nr);
-		g->per[i] = ebpfdsl_ringbuf__peek(r->base.native, i, max - g->total, g->recs + g->total,
-						  g->lens + g->total, g->ends + g->total);
-		g->total += g->per[i];
-	}
+	ebpfdsl_ringbuf__gather(r->base.native, max, g);
 	r->next = (r->next + 1) % r->nrings;
-}
-
-/* Gives the first n records of a gather back to their rings. */
-static void release_gathered(struct reader *r, const struct gather *g, size_t n)
-{
-	size_t at = 0;
-	for (int k = 0; k < r->nrings && n; k++) {
-		int i = (g->first + k) % r->nrings;
-		size_t m = g->per[i] < n ? g->per[i] : n;
-		if (m)
-			ebpfdsl_ringbuf__release(r->base.native, i, g->ends[at + m - 1]);
-		at += g->per[i];
-		n -= m;
-	}
 }
 
 static const char *const SHORT = "a %d-byte record is shorter than its layout (%d bytes)";
@@ -217,13 +170,13 @@ static const char *const SHORT = "a %d-byte record is shorter than its layout (%
  * not seen twice). */
 static int columns_in_place(lua_State *L, struct reader *r, const struct ebpfdsl_lua_decoder *d, size_t max)
 {
-	struct gather g;
+	struct ebpfdsl_ringbuf_gather g;
 	size_t n = 0;
 	gather(L, r, max, &g);
 	while (n < g.total && g.lens[n] >= d->size)
 		n++;
 	ebpfdsl_lua_decode_columns(L, d, g.recs, g.lens, n, 3); /* empty lists when n is 0 */
-	release_gathered(r, &g, n < g.total ? n + 1 : n);
+	ebpfdsl_ringbuf__release_gathered(r->base.native, &g, n < g.total ? n + 1 : n);
 	r->base.done = (lua_Integer)n;
 	if (n < g.total)
 		return luaL_error(L, SHORT, (int)g.lens[n], (int)d->size);
@@ -318,7 +271,7 @@ static lua_Integer table_call_args(lua_State *L)
  * timeout_ms (the argument at 3). 0, or -errno. */
 static int table_call_fill(lua_State *L, struct reader *r, lua_Integer max)
 {
-	if (!r->base.st.count && rings_ready(r))
+	if (!r->base.st.count && ebpfdsl_ringbuf__ready(r->base.native))
 		return 0;
 	return ebpfdsl_lua_reader_top_up(L, &r->base, (size_t)max, ebpfdsl_lua_reader_timeout(L, 3, 0));
 }
@@ -395,7 +348,7 @@ static int deliver_chunk(lua_State *L)
 {
 	struct reader *r = lua_touserdata(L, 1);
 	size_t max = (size_t)lua_tointeger(L, 3), at;
-	struct gather g;
+	struct ebpfdsl_ringbuf_gather g;
 	int staged = r->base.st.count > 0;
 	if (staged) {
 		g.recs = lua_newuserdatauv(L, max * (sizeof(*g.recs) + sizeof(*g.lens)), 0);
@@ -409,7 +362,7 @@ static int deliver_chunk(lua_State *L)
 	if (staged)
 		ebpfdsl_stage_pop_n(&r->base.st, g.total, at);
 	else
-		release_gathered(r, &g, g.total);
+		ebpfdsl_ringbuf__release_gathered(r->base.native, &g, g.total);
 	r->base.done = (lua_Integer)g.total;
 	return 1;
 }
