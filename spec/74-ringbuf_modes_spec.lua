@@ -406,6 +406,30 @@ local function kept_seqs(n)
   return want
 end
 
+-- 900 runs of a discarding producer into a ring that reader(ring) reads:
+-- events() takes one record (first_seq gives its seq; the rest of its
+-- delivery stays staged), then take(r) until it gives nothing, a list of
+-- {seq, again} per record. Staged records come first, none discarded.
+local function staged_then_rings(reader, first_seq, take)
+  local ring = rings(1)[1]
+  local prod = discarding_producer({ ring }, P.counter())
+  local r = reader(ring)
+  P.run(prod, 900) -- 600 kept
+  local seqs = { first_seq(r:events(0)()) }
+  assert.is_true(r:staged() > 0)
+  while true do
+    local got = take(r)
+    if #got == 0 then break end
+    for _, rec in ipairs(got) do
+      assert.equal(rec[1], rec[2])
+      seqs[#seqs + 1] = rec[1]
+    end
+  end
+  assert.equal(0, r:staged())
+  assert.same(kept_seqs(900), seqs)
+  r:close()
+end
+
 describe("reading in place (nothing staged)", function()
   local SEQ = structs.define("seq_rec", { { "seq", "u64" }, { "again", "u64" }, { "z", "u64", 2 } })
 
@@ -454,26 +478,17 @@ describe("reading in place (nothing staged)", function()
 
   env.it("poll_columns skips discarded records, and gives staged records before the rings' own", "bpf",
     function()
-      local ring = rings(1)[1]
-      local prod = discarding_producer({ ring }, P.counter())
-      local r = assert(ringbuf.reader { [ring] = { layout = SEQ } })
-      P.run(prod, 900) -- 600 kept
-      -- events() stages a delivery's worth and gives one: the rest stays staged
-      local first = r:events(0)()
-      assert.equal(0, first.seq)
-      assert.is_true(r:staged() > 0)
-      local seqs = { first.seq }
-      while true do
-        local n, cols = r:poll_columns(100)
-        if n == 0 then break end
-        for i = 1, n do
-          assert.equal(cols.seq[i], cols.again[i])
-          seqs[#seqs + 1] = cols.seq[i]
-        end
-      end
-      assert.equal(0, r:staged())
-      assert.same(kept_seqs(900), seqs)
-      r:close()
+      staged_then_rings(function(ring) return assert(ringbuf.reader { [ring] = { layout = SEQ } }) end,
+        function(first)
+          assert.equal(0, first.seq)
+          return first.seq
+        end,
+        function(r)
+          local n, cols = r:poll_columns(100)
+          local got = {}
+          for i = 1, n do got[i] = { cols.seq[i], cols.again[i] } end
+          return got
+        end)
     end)
 end)
 
@@ -548,26 +563,15 @@ describe("ringbuf poll_chunk", function()
   end)
 
   env.it("skips discarded records, gives staged records first, then the rings' own", "bpf", function()
-    local ring = rings(1)[1]
-    local prod = discarding_producer({ ring }, P.counter())
-    local r = assert(ringbuf.reader { [ring] = function() end })
-    P.run(prod, 900) -- 600 kept
-    local first = r:events(0)()
-    assert.is_true(r:staged() > 0)
-    local seqs = { (string.unpack("<I8", first)) }
     local offs = {}
-    while true do
-      local n, chunk = r:poll_chunk(100, 0, offs)
-      if n == 0 then break end
-      for i = 1, n do
-        local seq, again = string.unpack("<I8I8", chunk, offs[i])
-        assert.equal(seq, again)
-        seqs[#seqs + 1] = seq
-      end
-    end
-    assert.equal(0, r:staged())
-    assert.same(kept_seqs(900), seqs)
-    r:close()
+    staged_then_rings(function(ring) return assert(ringbuf.reader { [ring] = function() end }) end,
+      function(first) return (string.unpack("<I8", first)) end,
+      function(r)
+        local n, chunk = r:poll_chunk(100, 0, offs)
+        local got = {}
+        for i = 1, n do got[i] = { string.unpack("<I8I8", chunk, offs[i]) } end
+        return got
+      end)
   end)
 
   env.it("waits up to timeout_ms when nothing is there", "bpf", function()
@@ -581,16 +585,14 @@ describe("ringbuf poll_chunk", function()
   end)
 
   env.it("refuses bad arguments, reading from inside its own handler, and a closed reader", "bpf", function()
-    local ring = rings(1)[1]
-    local prod = twin_producer({ ring }, P.counter())
-    local r
-    local inner
+    local ring, inner, r = rings(1)[1], nil, nil
     r = assert(ringbuf.reader { [ring] = function() inner = raised(r.poll_chunk, r, 1) end })
     assert.error_matches(function() r:poll_chunk(0) end, "max must be 1..65536")
     assert.error_matches(function() r:poll_chunk(65537) end, "max must be 1..65536")
     assert.error_matches(function() r:poll_chunk("x") end, "number expected, got string")
     assert.error_matches(function() r:poll_chunk(1, 0, "offs") end, "table expected, got string")
     assert.error_matches(function() r:poll_chunk(1, -2) end, "timeout must be")
+    local prod = twin_producer({ ring }, P.counter())
     P.run(prod, 3)
     assert.equal(1, r:poll_chunk(1)) -- the argument errors took nothing
     assert.equal(1, r:poll(0) > 0 and 1 or 0)
