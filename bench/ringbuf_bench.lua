@@ -5,8 +5,8 @@
 -- build/bench/ringbuf_consumer calling getppid) and as a socket filter run
 -- by test_run{repeat = N}. For each producer the ring is filled, then
 -- drained by each Lua consumer (the default handler, its fast modes,
--- poll_batch, poll_columns, raw bytes) and by a plain C libbpf consumer of
--- the same ring (pinned), each refill the same; the median of ROUNDS
+-- poll_batch, poll_columns, raw bytes, poll_chunk) and by a plain C
+-- libbpf consumer of the same ring (pinned), each refill the same; the median of ROUNDS
 -- drains counts (the machine may be shared). Then streaming: a child
 -- process makes the tracepoint fire while Lua (or C) reads, the producer
 -- waking the reader per record, or submitting with BPF_RB_NO_WAKEUP and
@@ -88,7 +88,17 @@ local CONSUMERS = {
     return assert(ringbuf.reader { [ring] = { mode = "chunk", handler = function(c, pos)
       sum = sum + unpack("<I8", c, pos + 16)
     end } })
-  end, nil, { op = ">=", value = 12e6 } },
+  end },
+  { ("raw poll_chunk(%d)"):format(BATCH), function() return assert(ringbuf.reader { [ring] = function() end }) end,
+    function(r)
+      local n, offs = 0, {}
+      while true do
+        local k, c = r:poll_chunk(BATCH, 0, offs)
+        if k == 0 then return n end
+        for i = 1, k do sum = sum + unpack("<I8", c, offs[i] + 16) end
+        n = n + k
+      end
+    end, { op = ">=", value = 12e6 } },
 }
 
 -- Fills the ring with `fill` and drains it every way; returns the rates

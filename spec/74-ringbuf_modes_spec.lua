@@ -406,6 +406,30 @@ local function kept_seqs(n)
   return want
 end
 
+-- 900 runs of a discarding producer into a ring that reader(ring) reads:
+-- events() takes one record (first_seq gives its seq; the rest of its
+-- delivery stays staged), then take(r) until it gives nothing, a list of
+-- {seq, again} per record. Staged records come first, none discarded.
+local function staged_then_rings(reader, first_seq, take)
+  local ring = rings(1)[1]
+  local prod = discarding_producer({ ring }, P.counter())
+  local r = reader(ring)
+  P.run(prod, 900) -- 600 kept
+  local seqs = { first_seq(r:events(0)()) }
+  assert.is_true(r:staged() > 0)
+  while true do
+    local got = take(r)
+    if #got == 0 then break end
+    for _, rec in ipairs(got) do
+      assert.equal(rec[1], rec[2])
+      seqs[#seqs + 1] = rec[1]
+    end
+  end
+  assert.equal(0, r:staged())
+  assert.same(kept_seqs(900), seqs)
+  r:close()
+end
+
 describe("reading in place (nothing staged)", function()
   local SEQ = structs.define("seq_rec", { { "seq", "u64" }, { "again", "u64" }, { "z", "u64", 2 } })
 
@@ -454,27 +478,146 @@ describe("reading in place (nothing staged)", function()
 
   env.it("poll_columns skips discarded records, and gives staged records before the rings' own", "bpf",
     function()
-      local ring = rings(1)[1]
-      local prod = discarding_producer({ ring }, P.counter())
-      local r = assert(ringbuf.reader { [ring] = { layout = SEQ } })
-      P.run(prod, 900) -- 600 kept
-      -- events() stages a delivery's worth and gives one: the rest stays staged
-      local first = r:events(0)()
-      assert.equal(0, first.seq)
-      assert.is_true(r:staged() > 0)
-      local seqs = { first.seq }
-      while true do
-        local n, cols = r:poll_columns(100)
-        if n == 0 then break end
-        for i = 1, n do
-          assert.equal(cols.seq[i], cols.again[i])
-          seqs[#seqs + 1] = cols.seq[i]
-        end
-      end
-      assert.equal(0, r:staged())
-      assert.same(kept_seqs(900), seqs)
-      r:close()
+      staged_then_rings(function(ring) return assert(ringbuf.reader { [ring] = { layout = SEQ } }) end,
+        function(first)
+          assert.equal(0, first.seq)
+          return first.seq
+        end,
+        function(r)
+          local n, cols = r:poll_columns(100)
+          local got = {}
+          for i = 1, n do got[i] = { cols.seq[i], cols.again[i] } end
+          return got
+        end)
     end)
+end)
+
+describe("ringbuf poll_chunk", function()
+  -- the records of a poll_chunk result, as strings
+  local function split(n, chunk, offs)
+    assert.equal(n + 1, #offs)
+    assert.equal(#chunk + 1, offs[n + 1])
+    local list = {}
+    for i = 1, n do list[i] = chunk:sub(offs[i], offs[i + 1] - 1) end
+    return list
+  end
+
+  env.it("gives poll_batch's records, in order, none lost, in one string, refilling the offsets given", "bpf",
+    function()
+      local a, b = table.unpack(rings(2))
+      local prod = twin_producer({ a, b }, P.counter())
+      local chunks = assert(ringbuf.reader { [a] = function() end })
+      local batch = assert(ringbuf.reader { [b] = function() end })
+      P.run(prod, 250)
+      local offs = {}
+      local seen = 0
+      for _, want in ipairs { 100, 100, 50, 0 } do
+        local n, chunk, o = chunks:poll_chunk(100, 0, offs)
+        assert.equal(offs, o) -- the table given is the table filled
+        assert.equal(want, n)
+        assert.equal(32 * n, #chunk)
+        local evs = batch:poll_batch(100)
+        assert.same(evs, split(n, chunk, offs))
+        for i = 1, n do assert.equal(seen + i - 1, (string.unpack("<I8", chunk, offs[i]))) end
+        seen = seen + n
+      end
+      assert.equal(250, seen)
+      -- without a table, a new one each call
+      P.run(prod, 2)
+      local n, _, o1 = chunks:poll_chunk(1)
+      local _, _, o2 = chunks:poll_chunk(1)
+      assert.equal(1, n)
+      assert.are_not.equal(o1, o2)
+      chunks:close()
+      batch:close()
+    end)
+
+  env.it("reads every ring in turn, records of any length and layout", "bpf", function()
+    local a, b = table.unpack(rings(2))
+    local counter = P.counter()
+    local sizes = { 16, 40, 24 }
+    local prods = {}
+    for i, size in ipairs(sizes) do prods[i] = P.ring_output(i == 2 and b or a, counter, size, size) end
+    local r = assert(ringbuf.reader { [a] = { layout = P.layout(16) }, [b] = { mode = "chunk", handler = error } })
+    for _ = 1, 10 do
+      for _, p in ipairs(prods) do P.run(p, 1) end
+    end
+    local n, chunk, offs = r:poll_chunk(1000)
+    assert.equal(30, n)
+    local seqs = { [a] = {}, [b] = {} }
+    for _, rec in ipairs(split(n, chunk, offs)) do
+      local seq, tag = string.unpack("<I8I8", rec)
+      assert.equal(tag, #rec) -- each producer tags its records with their size
+      assert.equal(string.rep("\0", #rec - 16), rec:sub(17))
+      local list = seqs[tag == 40 and b or a]
+      list[#list + 1] = seq
+    end
+    local want = { [a] = {}, [b] = {} }
+    for seq = 0, 29 do
+      local list = want[seq % 3 == 1 and b or a]
+      list[#list + 1] = seq
+    end
+    assert.same(want, seqs) -- in order per ring, each once
+    assert.equal(0, (r:poll_chunk(10)))
+    r:close()
+  end)
+
+  env.it("skips discarded records, gives staged records first, then the rings' own", "bpf", function()
+    local offs = {}
+    staged_then_rings(function(ring) return assert(ringbuf.reader { [ring] = function() end }) end,
+      function(first) return (string.unpack("<I8", first)) end,
+      function(r)
+        local n, chunk = r:poll_chunk(100, 0, offs)
+        local got = {}
+        for i = 1, n do got[i] = { string.unpack("<I8I8", chunk, offs[i]) } end
+        return got
+      end)
+  end)
+
+  env.it("waits up to timeout_ms when nothing is there", "bpf", function()
+    local ring = rings(1)[1]
+    local r = assert(ringbuf.reader { [ring] = function() end })
+    local n, chunk, offs = r:poll_chunk(10, 20)
+    assert.equal(0, n)
+    assert.equal("", chunk)
+    assert.same({ 1 }, offs)
+    r:close()
+  end)
+
+  env.it("refuses bad arguments, reading from inside its own handler, and a closed reader", "bpf", function()
+    local ring, inner, r = rings(1)[1], nil, nil
+    r = assert(ringbuf.reader { [ring] = function() inner = raised(r.poll_chunk, r, 1) end })
+    assert.error_matches(function() r:poll_chunk(0) end, "max must be 1..65536")
+    assert.error_matches(function() r:poll_chunk(65537) end, "max must be 1..65536")
+    assert.error_matches(function() r:poll_chunk("x") end, "number expected, got string")
+    assert.error_matches(function() r:poll_chunk(1, 0, "offs") end, "table expected, got string")
+    assert.error_matches(function() r:poll_chunk(1, -2) end, "timeout must be")
+    local prod = twin_producer({ ring }, P.counter())
+    P.run(prod, 3)
+    assert.equal(1, r:poll_chunk(1)) -- the argument errors took nothing
+    assert.equal(1, r:poll(0) > 0 and 1 or 0)
+    assert.matches("cannot read from inside its own handler", inner)
+    -- what a call returned stays the caller's after close
+    P.run(prod, 4)
+    local n, chunk, offs = r:poll_chunk(10)
+    r:close()
+    assert.equal(4, n)
+    assert.equal(128, #chunk)
+    assert.equal(3 + 3, (string.unpack("<I8", chunk, offs[4])))
+    assert.error_matches(function() r:poll_chunk(1) end, "attempt to use a closed ebpfdsl.RingBuf")
+  end)
+
+  env.it("runs the example of docs/readers.md", "bpf", function()
+    local doc = assert(io.open("docs/readers.md")):read("a")
+    local block = doc:match("```lua\n([^`]-poll_chunk.-)```")
+    local ring, counter = rings(1)[1], P.counter()
+    P.run(P.ring_output(ring, counter, 7, 24), 300)
+    local said
+    local envt = setmetatable({ r = assert(ringbuf.reader { [ring] = function() end }),
+                                print = function(s) said = s end }, { __index = _G })
+    assert(load(block, "=docs/readers.md", "t", envt))()
+    assert.equal("300 records, first fields summing to " .. 299 * 300 // 2, said)
+  end)
 end)
 
 describe("the fast paths under AddressSanitizer", function()
@@ -518,6 +661,25 @@ end } })
 P.run(prod, 700)
 while r:poll(0) > 0 do end
 assert(sum == 699 * 700 // 2 + 700 * 24, sum)
+r:close()
+-- poll_chunk: staged and in place, records of two lengths, reused offsets
+local a, b = assert(maps.ringbuf(64 * 1024)), assert(maps.ringbuf(64 * 1024))
+local pa, pb = P.ring_output(a, counter, 1, 16), P.ring_output(b, counter, 2, 40)
+local rc = assert(ringbuf.reader { [a] = function() end, [b] = function() end })
+local offs, got = {}, 0
+for round = 1, 3 do
+  P.run(pa, 500); P.run(pb, 300)
+  if round == 2 then assert(rc:events(0)()) got = got + 1 end
+  while true do
+    local n, chunk = rc:poll_chunk(round * 100, 0, offs)
+    if n == 0 then break end
+    for i = 1, n do assert(string.unpack("<I8", chunk, offs[i + 1] - 8) == 0 or offs[i + 1] - offs[i] == 16) end
+    got = got + n
+    collectgarbage("step")
+  end
+end
+assert(got == 3 * 800, got)
+rc:close()
 print("fast paths ok")
 ]]
       assert.is_true(ok, out)

@@ -162,6 +162,28 @@ size_t ebpfdsl_ringbuf__peek(const ebpfdsl_ringbuf *rb, int i, size_t max, const
 			     uint64_t *ends);
 void ebpfdsl_ringbuf__release(ebpfdsl_ringbuf *rb, int i, uint64_t pos);
 
+/* Does a ring hold a committed record now? */
+int ebpfdsl_ringbuf__ready(const ebpfdsl_ringbuf *rb);
+
+/* __peek over every ring: up to max records in all, ring after ring from
+ * `first`, in room the caller gives (ebpfdsl_ringbuf_gather_room). */
+struct ebpfdsl_ringbuf_gather {
+	int first;          /* the ring read first */
+	size_t total;       /* records gathered: recs[k], lens[k], ends[k] */
+	uint64_t *ends;
+	const void **recs;
+	size_t *lens;
+	size_t *per;        /* by ring index: how many of them came from it */
+};
+/* The bytes of room for up to max records over nrings rings, and the
+ * gather laid out over `room` (8-byte aligned, as malloc gives). */
+size_t ebpfdsl_ringbuf_gather_room(int nrings, size_t max);
+void ebpfdsl_ringbuf_gather_init(struct ebpfdsl_ringbuf_gather *g, void *room, size_t max);
+/* Gathers (g->first set, room laid out): how many, also in g->total. */
+size_t ebpfdsl_ringbuf__gather(const ebpfdsl_ringbuf *rb, size_t max, struct ebpfdsl_ringbuf_gather *g);
+/* Gives the first n gathered records back to their rings (__release). */
+void ebpfdsl_ringbuf__release_gathered(ebpfdsl_ringbuf *rb, const struct ebpfdsl_ringbuf_gather *g, size_t n);
+
 /* Callbacks of ebpfdsl_ringbuf__new and ebpfdsl_perfbuf__new (samples)
  * and of the perf buffer's lost option, ctx a struct ebpfdsl_stage: copy,
  * and stop the poll once `want` records are staged; -ENOMEM when a copy

@@ -112,6 +112,57 @@ void ebpfdsl_ringbuf__release(ebpfdsl_ringbuf *rb, int i, uint64_t pos)
 	__atomic_store_n(rb->rings[i]->consumer_pos, (unsigned long)pos, __ATOMIC_RELEASE);
 }
 
+int ebpfdsl_ringbuf__ready(const ebpfdsl_ringbuf *rb)
+{
+	const void *rec;
+	size_t len;
+	uint64_t end;
+	for (int i = 0; i < rb->turns.count; i++)
+		if (ebpfdsl_ringbuf__peek(rb, i, 1, &rec, &len, &end))
+			return 1;
+	return 0;
+}
+
+size_t ebpfdsl_ringbuf_gather_room(int nrings, size_t max)
+{
+	return max * (sizeof(uint64_t) + sizeof(const void *) + sizeof(size_t)) + (size_t)nrings * sizeof(size_t);
+}
+
+void ebpfdsl_ringbuf_gather_init(struct ebpfdsl_ringbuf_gather *g, void *room, size_t max)
+{
+	g->ends = room; /* the widest first: every array stays aligned; per, last, takes the rest */
+	g->recs = (const void **)(void *)(g->ends + max);
+	g->lens = (size_t *)(void *)(g->recs + max);
+	g->per = g->lens + max;
+	g->total = 0;
+}
+
+size_t ebpfdsl_ringbuf__gather(const ebpfdsl_ringbuf *rb, size_t max, struct ebpfdsl_ringbuf_gather *g)
+{
+	int nr = rb->turns.count;
+	g->total = 0;
+	for (int k = 0; k < nr; k++) {
+		int i = (g->first + k) % nr;
+		g->per[i] = ebpfdsl_ringbuf__peek(rb, i, max - g->total, g->recs + g->total, g->lens + g->total,
+						  g->ends + g->total);
+		g->total += g->per[i];
+	}
+	return g->total;
+}
+
+void ebpfdsl_ringbuf__release_gathered(ebpfdsl_ringbuf *rb, const struct ebpfdsl_ringbuf_gather *g, size_t n)
+{
+	size_t at = 0;
+	for (int k = 0; k < rb->turns.count && n; k++) {
+		int i = (g->first + k) % rb->turns.count;
+		size_t m = g->per[i] < n ? g->per[i] : n;
+		if (m)
+			ebpfdsl_ringbuf__release(rb, i, g->ends[at + m - 1]);
+		at += g->per[i];
+		n -= m;
+	}
+}
+
 ebpfdsl_ringbuf *ebpfdsl_ringbuf__new(ebpfdsl_ringbuf_fn fn, void *ctx)
 {
 	ebpfdsl_ringbuf *rb;

@@ -278,12 +278,12 @@ int ebpfdsl_lua_reader_deliver_batch(lua_State *L)
 	return 0;
 }
 
-int ebpfdsl_lua_reader_run(lua_State *L, struct lua_reader *r, int nargs)
+int ebpfdsl_lua_reader_run(lua_State *L, struct lua_reader *r, int nargs, int nresults)
 {
 	int status;
 	r->busy = 1;
 	r->done = 0;
-	status = lua_pcall(L, nargs, 0, 0);
+	status = lua_pcall(L, nargs, nresults, 0);
 	r->busy = 0;
 	if (r->closed && r->native)
 		release(L, 1, r); /* every caller has the reader at 1 */
@@ -292,7 +292,7 @@ int ebpfdsl_lua_reader_run(lua_State *L, struct lua_reader *r, int nargs)
 
 void ebpfdsl_lua_reader_batch(lua_State *L, struct lua_reader *r, int nargs)
 {
-	if (ebpfdsl_lua_reader_run(L, r, nargs) == LUA_OK)
+	if (ebpfdsl_lua_reader_run(L, r, nargs, 0) == LUA_OK)
 		return;
 	if (r->done == 0)
 		lua_error(L);
@@ -358,7 +358,7 @@ static int handle(lua_State *L, int timeout_ms)
 		if (!r->st.count && r->in_place) { /* no copy to stage: what the buffers hold now */
 			lua_pushcfunction(L, t->in_place);
 			lua_pushvalue(L, 1);
-			if (ebpfdsl_lua_reader_run(L, r, 1) != LUA_OK)
+			if (ebpfdsl_lua_reader_run(L, r, 1, 0) != LUA_OK)
 				return lua_error(L);
 			total += r->done;
 			if (!r->native)
@@ -378,7 +378,7 @@ static int handle(lua_State *L, int timeout_ms)
 		timeout_ms = 0; /* waited once: now only drain */
 		lua_pushcfunction(L, ebpfdsl_lua_reader_deliver_all);
 		lua_pushvalue(L, 1);
-		if (ebpfdsl_lua_reader_run(L, r, 1) != LUA_OK)
+		if (ebpfdsl_lua_reader_run(L, r, 1, 0) != LUA_OK)
 			return lua_error(L); /* what the handler raised, as it raised it */
 		total += r->done;
 		if (!r->native)

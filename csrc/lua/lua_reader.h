@@ -78,8 +78,9 @@ void *ebpfdsl_lua_reader_check_open(lua_State *L, int idx, const struct lua_read
 void *ebpfdsl_lua_reader_check_usable(lua_State *L, int idx, const struct lua_reader_type *t);
 /* Calls the protected delivery below its nargs arguments with the reader
  * (at 1) marked busy; afterwards finishes a close that happened meanwhile.
- * LUA_OK, or an error status with the error on top. */
-int ebpfdsl_lua_reader_run(lua_State *L, struct lua_reader *r, int nargs);
+ * LUA_OK with its nresults results on top, or an error status with the
+ * error on top. */
+int ebpfdsl_lua_reader_run(lua_State *L, struct lua_reader *r, int nargs, int nresults);
 /* The same for a batch: an error raises when nothing was delivered, else
  * it is kept (type->uv_error) and raised by the next call. */
 void ebpfdsl_lua_reader_batch(lua_State *L, struct lua_reader *r, int nargs);

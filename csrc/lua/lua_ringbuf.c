@@ -152,51 +152,34 @@ static void push_shared_layout(lua_State *L, struct reader *r)
  * once read.
  * --------------------------------------------------------------------- */
 
-/* Does a ring hold a record now? */
-static int rings_ready(struct reader *r)
+/* Room for a gather of up to max records over the reader's rings, as a
+ * userdata pushed, and the gather itself, from ring r->next; the next one
+ * starts a ring later (rings take turns). */
+static void gather(lua_State *L, struct reader *r, size_t max, struct ebpfdsl_ringbuf_gather *g)
 {
-	const void *rec;
-	size_t len;
-	uint64_t end;
-	for (int i = 0; i < r->nrings; i++)
-		if (ebpfdsl_ringbuf__peek(r->base.native, i, 1, &rec, &len, &end))
-			return 1;
-	return 0;
+	ebpfdsl_ringbuf_gather_init(g, lua_newuserdatauv(L, ebpfdsl_ringbuf_gather_room(r->nrings, max), 0), max);
+	g->first = r->next;
+	ebpfdsl_ringbuf__gather(r->base.native, max, g);
+	r->next = (r->next + 1) % r->nrings;
 }
 
 static const char *const SHORT = "a %d-byte record is shorter than its layout (%d bytes)";
 
-/* deliver_columns while nothing is staged: up to max records, ring after
- * ring from r->next, decoded where they are, then given back (a short
- * record too, before it raises: not seen twice). */
+/* deliver_columns while nothing is staged: up to max records, decoded
+ * where they are, then given back (a short record too, before it raises:
+ * not seen twice). */
 static int columns_in_place(lua_State *L, struct reader *r, const struct ebpfdsl_lua_decoder *d, size_t max)
 {
-	size_t nr = (size_t)r->nrings, total = 0, n = 0, left;
-	const void **recs = lua_newuserdatauv(L, max * (sizeof(*recs) + sizeof(size_t) + sizeof(uint64_t)) +
-						 nr * sizeof(size_t), 0);
-	size_t *lens = (size_t *)(void *)(recs + max), *per = lens + max;
-	uint64_t *ends = (uint64_t *)(void *)(per + nr);
-	for (size_t k = 0; k < nr; k++) {
-		int i = (int)((r->next + k) % nr);
-		per[i] = ebpfdsl_ringbuf__peek(r->base.native, i, max - total, recs + total, lens + total, ends + total);
-		total += per[i];
-	}
-	while (n < total && lens[n] >= d->size)
+	struct ebpfdsl_ringbuf_gather g;
+	size_t n = 0;
+	gather(L, r, max, &g);
+	while (n < g.total && g.lens[n] >= d->size)
 		n++;
-	ebpfdsl_lua_decode_columns(L, d, recs, lens, n, 3); /* empty lists when n is 0 */
-	left = n < total ? n + 1 : n;
-	for (size_t k = 0, at = 0; k < nr && left; k++) {
-		int i = (int)((r->next + k) % nr);
-		size_t m = per[i] < left ? per[i] : left;
-		if (m)
-			ebpfdsl_ringbuf__release(r->base.native, i, ends[at + m - 1]);
-		at += per[i];
-		left -= m;
-	}
-	r->next = (r->next + 1) % r->nrings;
+	ebpfdsl_lua_decode_columns(L, d, g.recs, g.lens, n, 3); /* empty lists when n is 0 */
+	ebpfdsl_ringbuf__release_gathered(r->base.native, &g, n < g.total ? n + 1 : n);
 	r->base.done = (lua_Integer)n;
-	if (n < total)
-		return luaL_error(L, SHORT, (int)lens[n], (int)d->size);
+	if (n < g.total)
+		return luaL_error(L, SHORT, (int)g.lens[n], (int)d->size);
 	return 0;
 }
 
@@ -265,16 +248,14 @@ static int deliver_columns(lua_State *L)
 	return 0;
 }
 
-/* r:poll_columns(max[, timeout_ms[, cols]]) -> n, cols | nil, msg, errno.
- * cols[field] is a new list of that field of each record, i = 1..n; cols
- * (given, or a new table) gets new lists each call. */
-static int rb_poll_columns(lua_State *L)
+/* The arguments poll_columns and poll_chunk share, (reader, max,
+ * timeout_ms, table): max, checked; the table at 4 (a new one for nil). */
+static lua_Integer table_call_args(lua_State *L)
 {
-	struct reader *r = check_usable(L, 1);
 	lua_Integer max = luaL_checkinteger(L, 2);
-	int timeout = ebpfdsl_lua_reader_timeout(L, 3, 0), status;
-	/* each list is made from the stack, which holds a million values at most */
+	/* poll_columns' lists are made from the stack, which holds a million values at most */
 	luaL_argcheck(L, max >= 1 && max <= 1 << 16, 2, "max must be 1..65536");
+	ebpfdsl_lua_reader_timeout(L, 3, 0);
 	if (!lua_isnoneornil(L, 4))
 		luaL_checktype(L, 4, LUA_TTABLE);
 	lua_settop(L, 4);
@@ -282,9 +263,29 @@ static int rb_poll_columns(lua_State *L)
 		lua_newtable(L);
 		lua_replace(L, 4);
 	}
+	return max;
+}
+
+/* Stages what a table call reads, unless it reads in place: records are
+ * staged already, or none are there to read and it waits up to
+ * timeout_ms (the argument at 3). 0, or -errno. */
+static int table_call_fill(lua_State *L, struct reader *r, lua_Integer max)
+{
+	if (!r->base.st.count && ebpfdsl_ringbuf__ready(r->base.native))
+		return 0;
+	return ebpfdsl_lua_reader_top_up(L, &r->base, (size_t)max, ebpfdsl_lua_reader_timeout(L, 3, 0));
+}
+
+/* r:poll_columns(max[, timeout_ms[, cols]]) -> n, cols | nil, msg, errno.
+ * cols[field] is a new list of that field of each record, i = 1..n; cols
+ * (given, or a new table) gets new lists each call. */
+static int rb_poll_columns(lua_State *L)
+{
+	struct reader *r = check_usable(L, 1);
+	lua_Integer max = table_call_args(L);
+	int status;
 	push_shared_layout(L, r); /* 5 */
-	/* with nothing staged, what the rings hold is read in place */
-	status = r->base.st.count || !rings_ready(r) ? ebpfdsl_lua_reader_top_up(L, &r->base, (size_t)max, timeout) : 0;
+	status = table_call_fill(L, r, max);
 	if (status < 0)
 		return ebpfdsl_lua_fail(L, status, "ringbuf poll_columns");
 	lua_pushcfunction(L, deliver_columns);
@@ -296,6 +297,97 @@ static int rb_poll_columns(lua_State *L)
 	lua_pushinteger(L, r->base.done);
 	lua_pushvalue(L, 4);
 	return 2;
+}
+
+/* ---------------------------------------------------------------------
+ * Chunks: records' bytes packed into one string, with their offsets
+ * --------------------------------------------------------------------- */
+
+/* Sets offs (at idx) [1 .. n + 1] to where each of n records of lens
+ * starts in their packed string, n + 1 past the last, and clears what an
+ * earlier call left after that, so that #offs is n + 1. */
+static void set_offsets(lua_State *L, int idx, const size_t *lens, size_t n)
+{
+	lua_Integer at = 1, k = (lua_Integer)n + 2;
+	for (size_t i = 0; i < n; i++) {
+		lua_pushinteger(L, at);
+		lua_rawseti(L, idx, (lua_Integer)i + 1);
+		at += (lua_Integer)lens[i];
+	}
+	lua_pushinteger(L, at);
+	lua_rawseti(L, idx, (lua_Integer)n + 1);
+	for (; lua_rawgeti(L, idx, k) != LUA_TNIL; k++) {
+		lua_pushnil(L);
+		lua_replace(L, -2);
+		lua_rawseti(L, idx, k);
+	}
+	lua_pop(L, 1);
+}
+
+/* Pushes n records' bytes packed, one after the other, as one string. */
+static void push_packed(lua_State *L, const void *const *recs, const size_t *lens, size_t n)
+{
+	luaL_Buffer b;
+	size_t total = 0, at = 0;
+	char *p;
+	for (size_t i = 0; i < n; i++)
+		total += lens[i];
+	p = luaL_buffinitsize(L, &b, total);
+	for (size_t i = 0; i < n; i++) {
+		memcpy(p + at, recs[i], lens[i]);
+		at += lens[i];
+	}
+	luaL_pushresultsize(&b, total);
+}
+
+/* protected: (reader, offs, max) -> the string of up to max records,
+ * staged ones first, else read in place from the rings; offs set as
+ * set_offsets says. The records are dropped (or given back to their
+ * rings) once both are made: an error before loses none. */
+static int deliver_chunk(lua_State *L)
+{
+	struct reader *r = lua_touserdata(L, 1);
+	size_t max = (size_t)lua_tointeger(L, 3), at;
+	struct ebpfdsl_ringbuf_gather g;
+	int staged = r->base.st.count > 0;
+	if (staged) {
+		g.recs = lua_newuserdatauv(L, max * (sizeof(*g.recs) + sizeof(*g.lens)), 0);
+		g.lens = (size_t *)(void *)(g.recs + max);
+		g.total = ebpfdsl_stage_gather(&r->base.st, max, 0, g.recs, g.lens, &at);
+	} else {
+		gather(L, r, max, &g);
+	}
+	set_offsets(L, 2, g.lens, g.total);
+	push_packed(L, g.recs, g.lens, g.total);
+	if (staged)
+		ebpfdsl_stage_pop_n(&r->base.st, g.total, at);
+	else
+		ebpfdsl_ringbuf__release_gathered(r->base.native, &g, g.total);
+	r->base.done = (lua_Integer)g.total;
+	return 1;
+}
+
+/* r:poll_chunk(max[, timeout_ms[, offs]]) -> n, chunk, offs | nil, msg,
+ * errno. chunk holds up to max records' bytes, packed; record i is
+ * chunk:sub(offs[i], offs[i + 1] - 1); offs (given, or a new table) is
+ * overwritten each call. */
+static int rb_poll_chunk(lua_State *L)
+{
+	struct reader *r = check_usable(L, 1);
+	lua_Integer max = table_call_args(L);
+	int status = table_call_fill(L, r, max);
+	if (status < 0)
+		return ebpfdsl_lua_fail(L, status, "ringbuf poll_chunk");
+	lua_pushcfunction(L, deliver_chunk);
+	lua_pushvalue(L, 1);
+	lua_pushvalue(L, 4);
+	lua_pushinteger(L, max);
+	if (ebpfdsl_lua_reader_run(L, &r->base, 3, 1) != LUA_OK)
+		return lua_error(L); /* nothing was taken: no error is kept for later */
+	lua_pushinteger(L, r->base.done);
+	lua_insert(L, -2);
+	lua_pushvalue(L, 4);
+	return 3;
 }
 
 /* The keys of a ring's spec and of the reader's options: ringbuf.lua
@@ -425,8 +517,8 @@ static int l_ringbuf_reader(lua_State *L)
 
 static const luaL_Reg rb_methods[] = {
 	{ "poll_batch", rb_poll_batch }, { "poll_columns", rb_poll_columns },
-	{ "events", rb_events },         { "lost", rb_lost },
-	{ "staged", rb_staged },
+	{ "poll_chunk", rb_poll_chunk }, { "events", rb_events },
+	{ "lost", rb_lost },             { "staged", rb_staged },
 	{ NULL, NULL },
 };
 

@@ -52,7 +52,7 @@ end
 -- fd), handler gets each record (bytes, or the table E:decode gives; mode
 -- picks another form, docs/readers.md), lost is a loss map that r:lost()
 -- reads. A ring without handler is read with r:events(), r:poll_batch()
--- or r:poll_columns(). String keys are options of the reader:
+-- r:poll_columns() or r:poll_chunk(). String keys are options of the reader:
 -- poll_interval = ms looks at the rings every ms while a poll waits.
 function M.reader(spec)
   if type(spec) ~= "table" then
