@@ -268,8 +268,8 @@ static __attribute__((noinline)) int grow_slots(ebpfdsl_asm *a)
 	return 0;
 }
 
-/* Keeps an instruction that goes somewhere for finalize, and encodes
- * one that goes to a label with the distance 0. */
+/* Keeps an instruction that goes somewhere for finalize (emit encodes
+ * it: a label's distance, absent from has, encodes as 0). */
 static __attribute__((noinline)) int keep_jump(ebpfdsl_asm *a, const struct ebpfdsl_op *op)
 {
 	struct jump *j;
@@ -290,7 +290,6 @@ static __attribute__((noinline)) int keep_jump(ebpfdsl_asm *a, const struct ebpf
 	j->dest = SIZE_MAX;
 	j->grown = 0;
 	if (op->has & EBPFDSL_HAS_TARGET) {
-		struct ebpfdsl_op at = *op;
 		if (!op->target || !*op->target)
 			return refuse(a, op, "target needs a non-empty label name");
 		j->label = intern(a, op->target);
@@ -298,45 +297,37 @@ static __attribute__((noinline)) int keep_jump(ebpfdsl_asm *a, const struct ebpf
 			return set_error(a, "out of memory");
 		if (a->labels[j->label].first_use == SIZE_MAX)
 			a->labels[j->label].first_use = a->njumps;
-		/* the distance goes where a numeric one would */
-		at.has &= ~(unsigned)EBPFDSL_HAS_TARGET;
-		if (ebpfdsl__shapes[ebpfdsl__row(op->op)->shape].jump == EBPFDSL__JUMP_IMM) {
-			at.has |= EBPFDSL_HAS_IMM;
-			at.imm = 0;
-		} else {
-			at.has |= EBPFDSL_HAS_OFF;
-			at.off = 0;
-		}
-		ebpfdsl__encode(&at, a->out + a->slots);
 	}
 	a->njumps++;
 	return 0;
 }
 
+/* Checks and encodes an op; keeps what goes somewhere. The usual op of
+ * a plain row passes fast_valid and encodes by its plan; the rest ask
+ * the validator and the table-driven encoder. */
 int ebpfdsl_asm__emit(ebpfdsl_asm *a, const struct ebpfdsl_op *op)
 {
-	const struct ebpfdsl_isa_row *row;
-	const struct ebpfdsl__shape *sh;
+	const struct ebpfdsl__row_plan *p;
+	int plain;
 	if (a->failed | a->finalized) /* one test where it is hot */
 		return a->failed ? -1 : set_error(a, "emit after finalize");
 	if ((unsigned)op->op >= EBPFDSL_OP_COUNT_)
 		return set_error(a, "insn %zu: unknown mnemonic number %d", a->slots, op->op);
-	row = ebpfdsl__row(op->op); /* inline, where ebpfdsl_isa_row is a call */
-	if ((row->cpu > a->cpu || !ebpfdsl__fast_valid(op, row)) &&
-	    ebpfdsl__validate_row(op, row, a->cpu, NULL, 0)) /* no text unless refused */
+	p = ebpfdsl__plan(op->op);
+	plain = p->cpu <= a->cpu && ebpfdsl__fast_valid(op, p);
+	if (!plain && ebpfdsl__validate_row(op, ebpfdsl__row(op->op), a->cpu, NULL, 0)) /* no text unless refused */
 		return refuse(a, op, NULL);
 	if (a->capslots - a->slots < 2 && grow_slots(a))
 		return set_error(a, "out of memory");
-	sh = &ebpfdsl__shapes[row->shape];
-	if (sh->followed || (op->has & EBPFDSL_HAS_TARGET)) {
-		if (keep_jump(a, op))
-			return -1;
-	}
-	if (!(op->has & EBPFDSL_HAS_TARGET)) /* else keep_jump did */
-		ebpfdsl__encode_inline(op, a->out + a->slots);
-	if (sh->slots == 2)
+	if ((p->kept || (op->has & EBPFDSL_HAS_TARGET)) && keep_jump(a, op))
+		return -1;
+	if (plain && p->plain)
+		ebpfdsl__encode_plain(op, p, a->out + a->slots);
+	else
+		ebpfdsl__encode(op, a->out + a->slots);
+	if (p->slots == 2)
 		a->inner[(a->slots + 1) / 64] |= 1ull << ((a->slots + 1) % 64);
-	a->slots += sh->slots;
+	a->slots += p->slots;
 	return 0;
 }
 
