@@ -302,15 +302,17 @@ static __attribute__((noinline)) int keep_jump(ebpfdsl_asm *a, const struct ebpf
 	return 0;
 }
 
-/* Checks and encodes an op; keeps what goes somewhere. The usual op of
- * a plain row passes fast_valid and encodes by its plan; the rest ask
- * the validator and the table-driven encoder. */
-int ebpfdsl_asm__emit(ebpfdsl_asm *a, const struct ebpfdsl_op *op)
+/* Checks and encodes an op; keeps what goes somewhere. Every op that
+ * emit does not take straight comes here: the validator's verdict (and
+ * its refusal), growth, jumps, and the table-driven encoder. */
+static __attribute__((noinline)) int emit_general(ebpfdsl_asm *a, const struct ebpfdsl_op *op)
 {
 	const struct ebpfdsl__row_plan *p;
 	int plain;
-	if (a->failed | a->finalized) /* one test where it is hot */
-		return a->failed ? -1 : set_error(a, "emit after finalize");
+	if (a->failed)
+		return -1;
+	if (a->finalized)
+		return set_error(a, "emit after finalize");
 	if ((unsigned)op->op >= EBPFDSL_OP_COUNT_)
 		return set_error(a, "insn %zu: unknown mnemonic number %d", a->slots, op->op);
 	p = ebpfdsl__plan(op->op);
@@ -328,6 +330,26 @@ int ebpfdsl_asm__emit(ebpfdsl_asm *a, const struct ebpfdsl_op *op)
 	if (p->slots == 2)
 		a->inner[(a->slots + 1) / 64] |= 1ull << ((a->slots + 1) % 64);
 	a->slots += p->slots;
+	return 0;
+}
+
+/* The usual op, of a plain row that goes nowhere, passes fast_valid
+ * and is encoded by its plan here, in a leaf that saves no registers;
+ * anything else goes to emit_general, which decides as if first. */
+int ebpfdsl_asm__emit(ebpfdsl_asm *a, const struct ebpfdsl_op *op)
+{
+	const struct ebpfdsl__row_plan *p;
+	size_t at = a->slots;
+	if ((a->failed | a->finalized) || (unsigned)op->op >= EBPFDSL_OP_COUNT_)
+		return emit_general(a, op);
+	p = ebpfdsl__plan(op->op);
+	if (!p->straight || p->cpu > a->cpu || (op->has & EBPFDSL_HAS_TARGET) || a->capslots - at < 2 ||
+	    !ebpfdsl__fast_valid(op, p))
+		return emit_general(a, op);
+	ebpfdsl__encode_plain(op, p, a->out + at);
+	if (p->slots == 2)
+		a->inner[(at + 1) / 64] |= 1ull << ((at + 1) % 64);
+	a->slots = at + p->slots;
 	return 0;
 }
 

@@ -156,6 +156,7 @@ struct ebpfdsl__row_plan {
 	uint8_t plain;         /* every field is the op's, the row's or 0 (and the
 				  second slot's imm the high half): encode_plain applies */
 	uint8_t kept;          /* the assembler keeps it for finalize (a followed shape) */
+	uint8_t straight;      /* plain and not kept: the assembler's emit takes it straight */
 	uint8_t bits;          /* widths allowed, bit k: 8 << k */
 	uint8_t nonzero;       /* imm 0 is refused (a divisor) */
 	struct ebpfdsl__bound imm, off, aux;
