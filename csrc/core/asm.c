@@ -343,8 +343,7 @@ int ebpfdsl_asm__emit(ebpfdsl_asm *a, const struct ebpfdsl_op *op)
 	if ((a->failed | a->finalized) || (unsigned)op->op >= EBPFDSL_OP_COUNT_)
 		return emit_general(a, op);
 	p = ebpfdsl__plan(op->op);
-	if (!p->straight || p->cpu > a->cpu || (op->has & EBPFDSL_HAS_TARGET) || a->capslots - at < 2 ||
-	    !ebpfdsl__fast_valid(op, p))
+	if (p->cpu > a->cpu || a->capslots - at < 2 || !ebpfdsl__straight_valid(op, p))
 		return emit_general(a, op);
 	ebpfdsl__encode_plain(op, p, a->out + at);
 	if (p->slots == 2)

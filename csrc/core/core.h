@@ -156,7 +156,10 @@ struct ebpfdsl__row_plan {
 	uint8_t plain;         /* every field is the op's, the row's or 0 (and the
 				  second slot's imm the high half): encode_plain applies */
 	uint8_t kept;          /* the assembler keeps it for finalize (a followed shape) */
-	uint8_t straight;      /* plain and not kept: the assembler's emit takes it straight */
+	uint8_t sizes;         /* the shape's sizes, a bit per BPF_SIZE >> 3 */
+	uint32_t straight;     /* plain and not kept: a bit per `has` value below
+				  EBPFDSL_HAS_BITS (no bits, target, aux or code) that
+				  check_fields passes, 0 for other rows; see straight_valid */
 	uint8_t bits;          /* widths allowed, bit k: 8 << k */
 	uint8_t nonzero;       /* imm 0 is refused (a divisor) */
 	struct ebpfdsl__bound imm, off, aux;
@@ -187,6 +190,25 @@ static inline int ebpfdsl__fast_valid(const struct ebpfdsl_op *op, const struct 
 	if ((has & EBPFDSL_HAS_OFF) && (op->off < p->off.lo || op->off > p->off.hi))
 		return 0;
 	return !(has & EBPFDSL_HAS_AUX) || (op->aux >= p->aux.lo && op->aux <= p->aux.hi);
+}
+
+/* fast_valid for a row the assembler takes straight (plan->straight),
+ * whose fields are among dst, src, imm, off and size: one bit of the
+ * plan says the field set is right, the rest as fast_valid. */
+static inline int ebpfdsl__straight_valid(const struct ebpfdsl_op *op, const struct ebpfdsl__row_plan *p)
+{
+	unsigned has = op->has;
+	if (has >= EBPFDSL_HAS_BITS || !(p->straight & (1u << has)))
+		return 0;
+	if (((has & EBPFDSL_HAS_DST) && (unsigned)op->dst > BPF_REG_10) ||
+	    ((has & EBPFDSL_HAS_SRC) && (unsigned)op->src > BPF_REG_10))
+		return 0;
+	if ((has & EBPFDSL_HAS_SIZE) &&
+	    (((unsigned)op->size & ~(unsigned)EBPFDSL_SIZE_DW) || !(p->sizes & (1u << (op->size >> 3)))))
+		return 0;
+	if ((has & EBPFDSL_HAS_IMM) && (op->imm < p->imm.lo || op->imm > p->imm.hi || (p->nonzero && op->imm == 0)))
+		return 0;
+	return !(has & EBPFDSL_HAS_OFF) || (op->off >= p->off.lo && op->off <= p->off.hi);
 }
 
 /* The plan of a row (op checked). */

@@ -115,7 +115,10 @@ static void plan_encoding(struct ebpfdsl__row_plan *p, const struct ebpfdsl_isa_
 	p->imm_mask = (int32_t)mask;
 	p->imm_row = (int32_t)bits;
 	p->plain = (uint8_t)plain;
-	p->straight = (uint8_t)(plain && !p->kept);
+	p->sizes = sh->sizes;
+	for (unsigned has = 0; plain && !p->kept && has < EBPFDSL_HAS_BITS; has++)
+		if (ebpfdsl__fields_ok[row->shape][0] & (1ull << has))
+			p->straight |= 1u << has;
 }
 
 static int check_fields(const struct ebpfdsl_op *op, const struct ebpfdsl__shape *sh, char *err, size_t errlen);
