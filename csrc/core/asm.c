@@ -35,11 +35,18 @@ struct jump {
 
 struct label {
 	size_t name;    /* offset of its name in the assembler's names */
-	uint32_t hash;
+	uint32_t hash, len; /* of the name, without its NUL */
 	size_t slot;    /* emitted slot it stands before (final slot after
 	                 * finalize); SIZE_MAX: undefined */
 	size_t first_use; /* the jump that first named it, or SIZE_MAX */
 };
+
+/* Room for this many labels and jumps at first (twice as many buckets,
+ * 16 bytes of name each), doubled as needed. Not more: with the 128 KiB
+ * of slots, a larger first reserve put the heap of one assembler past
+ * glibc's trim threshold, which then gave the heap back and took it again
+ * for every program (a brk pair each, and a third of the rate). */
+#define FIRST_LABELS 64
 
 struct ebpfdsl_asm {
 	int cpu, no_relax;
@@ -136,17 +143,28 @@ static const char *where_jump(const ebpfdsl_asm *a, const struct jump *j, char *
 	return where(a, j->slot, j->op, j->after, buf, len);
 }
 
-static uint32_t hash(const char *s)
+/* FNV-1a over the name 8 bytes at a time (the tail gathered into a
+ * last word), then mixed so that every byte reaches the low bits the
+ * buckets use: a few steps per name, not per byte. */
+static uint32_t hash(const char *s, size_t len)
 {
-	uint32_t h = 2166136261u;
-	for (; *s; s++)
-		h = (h ^ (uint8_t)*s) * 16777619u;
-	return h;
+	uint64_t h = 14695981039346656037ull, w;
+	size_t i = 0;
+	for (; i + 8 <= len; i += 8) {
+		memcpy(&w, s + i, 8);
+		h = (h ^ w) * 1099511628211ull;
+	}
+	for (w = 0; i < len; i++)
+		w = w << 8 | (uint8_t)s[i];
+	h = (h ^ w) * 1099511628211ull;
+	h ^= h >> 29;
+	h *= 0xbf58476d1ce4e5b9ull;
+	return (uint32_t)(h ^ h >> 32);
 }
 
 static int grow_buckets(ebpfdsl_asm *a)
 {
-	size_t n = a->nbuckets ? a->nbuckets * 2 : 64;
+	size_t n = a->nbuckets ? a->nbuckets * 2 : 2 * FIRST_LABELS;
 	int *b = malloc(n * sizeof(*b));
 	if (!b)
 		return -1;
@@ -164,13 +182,15 @@ static int grow_buckets(ebpfdsl_asm *a)
 	return 0;
 }
 
-/* Copies a name to the end of a->names: its offset, or SIZE_MAX on
- * ENOMEM. One buffer for all, not a malloc per label. */
-static size_t keep_name(ebpfdsl_asm *a, const char *name)
+/* Copies a name of len bytes and its NUL to the end of a->names: its
+ * offset, or SIZE_MAX on ENOMEM. One buffer for all, not a malloc per
+ * label. */
+static size_t keep_name(ebpfdsl_asm *a, const char *name, size_t len)
 {
-	size_t len = strlen(name) + 1, at = a->names_len;
+	size_t at = a->names_len;
+	len++;
 	if (a->names_cap - a->names_len < len) {
-		size_t cap = a->names_cap ? a->names_cap : 1024;
+		size_t cap = a->names_cap ? a->names_cap : 16 * FIRST_LABELS;
 		char *p;
 		while (cap - a->names_len < len)
 			cap *= 2;
@@ -188,27 +208,30 @@ static size_t keep_name(ebpfdsl_asm *a, const char *name)
 /* The id of a label, created undefined when first seen; -1 on ENOMEM. */
 static int intern(ebpfdsl_asm *a, const char *name)
 {
-	uint32_t h = hash(name);
-	size_t k;
+	size_t len = strlen(name), k;
+	uint32_t h = hash(name, len);
 	if (a->nlabels * 2 >= a->nbuckets && grow_buckets(a))
 		return -1;
 	for (k = h & (a->nbuckets - 1); a->buckets[k] >= 0; k = (k + 1) & (a->nbuckets - 1)) {
 		const struct label *l = &a->labels[a->buckets[k]];
-		if (l->hash == h && strcmp(a->names + l->name, name) == 0)
+		if (l->hash == h && l->len == len && memcmp(a->names + l->name, name, len) == 0)
 			return a->buckets[k];
 	}
 	if (a->nlabels == a->caplabels) {
-		size_t n = a->caplabels ? a->caplabels * 2 : 16;
+		size_t n = a->caplabels ? a->caplabels * 2 : FIRST_LABELS;
 		struct label *l = realloc(a->labels, n * sizeof(*l));
 		if (!l)
 			return -1;
 		a->labels = l;
 		a->caplabels = n;
 	}
-	a->labels[a->nlabels].name = keep_name(a, name);
+	if (len > UINT32_MAX)
+		return -1;
+	a->labels[a->nlabels].name = keep_name(a, name, len);
 	if (a->labels[a->nlabels].name == SIZE_MAX)
 		return -1;
 	a->labels[a->nlabels].hash = h;
+	a->labels[a->nlabels].len = (uint32_t)len;
 	a->labels[a->nlabels].slot = SIZE_MAX;
 	a->labels[a->nlabels].first_use = SIZE_MAX;
 	a->buckets[k] = (int)a->nlabels;
@@ -274,7 +297,7 @@ static __attribute__((noinline)) int keep_jump(ebpfdsl_asm *a, const struct ebpf
 {
 	struct jump *j;
 	if (a->njumps == a->capjumps) {
-		size_t n = a->capjumps ? a->capjumps * 2 : 64;
+		size_t n = a->capjumps ? a->capjumps * 2 : FIRST_LABELS;
 		struct jump *p = realloc(a->jumps, n * sizeof(*p));
 		if (!p)
 			return set_error(a, "out of memory");
