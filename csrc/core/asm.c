@@ -62,6 +62,7 @@ struct ebpfdsl_asm {
 	char *names;    /* every label's name, NUL-terminated, one after another */
 	size_t names_len, names_cap;
 	int last_label;
+	int recent;     /* the label intern found or made last, or -1 */
 	size_t nout;
 	int finalized, failed;
 	char err[EBPFDSL_ERRLEN];
@@ -78,6 +79,7 @@ ebpfdsl_asm *ebpfdsl_asm__new(const struct ebpfdsl_asm_opts *opts)
 	if (opts && opts->sz >= offsetof(struct ebpfdsl_asm_opts, no_relax) + sizeof(int))
 		a->no_relax = opts->no_relax;
 	a->last_label = -1;
+	a->recent = -1;
 	if (a->cpu < 1 || a->cpu > 4) {
 		a->failed = 1;
 		snprintf(a->err, sizeof(a->err), "cpu must be 1..4, got %d", a->cpu);
@@ -208,14 +210,20 @@ static size_t keep_name(ebpfdsl_asm *a, const char *name, size_t len)
 /* The id of a label, created undefined when first seen; -1 on ENOMEM. */
 static int intern(ebpfdsl_asm *a, const char *name)
 {
-	size_t len = strlen(name), k;
-	uint32_t h = hash(name, len);
+	size_t len, k;
+	uint32_t h;
+	/* a label is named again and again in a row (the jumps to it, then
+	 * itself): one comparison, where the table takes a hash and a probe */
+	if (a->recent >= 0 && strcmp(a->names + a->labels[a->recent].name, name) == 0)
+		return a->recent;
+	len = strlen(name);
+	h = hash(name, len);
 	if (a->nlabels * 2 >= a->nbuckets && grow_buckets(a))
 		return -1;
 	for (k = h & (a->nbuckets - 1); a->buckets[k] >= 0; k = (k + 1) & (a->nbuckets - 1)) {
 		const struct label *l = &a->labels[a->buckets[k]];
 		if (l->hash == h && l->len == len && memcmp(a->names + l->name, name, len) == 0)
-			return a->buckets[k];
+			return a->recent = a->buckets[k];
 	}
 	if (a->nlabels == a->caplabels) {
 		size_t n = a->caplabels ? a->caplabels * 2 : FIRST_LABELS;
@@ -235,7 +243,7 @@ static int intern(ebpfdsl_asm *a, const char *name)
 	a->labels[a->nlabels].slot = SIZE_MAX;
 	a->labels[a->nlabels].first_use = SIZE_MAX;
 	a->buckets[k] = (int)a->nlabels;
-	return (int)a->nlabels++;
+	return a->recent = (int)a->nlabels++;
 }
 
 int ebpfdsl_asm__label(ebpfdsl_asm *a, const char *name)
