@@ -376,7 +376,7 @@ int ebpfdsl_asm__emit(ebpfdsl_asm *a, const struct ebpfdsl_op *op)
 	p = ebpfdsl__plan(op->op);
 	if (p->cpu > a->cpu || a->capslots - at < 2 || !ebpfdsl__straight_valid(op, p))
 		return emit_general(a, op);
-	ebpfdsl__encode_plain(op, p, a->out + at);
+	ebpfdsl__encode_straight(op, p, a->out + at);
 	if (p->slots == 2)
 		a->inner[(at + 1) / 64] |= 1ull << ((at + 1) % 64);
 	a->slots = at + p->slots;

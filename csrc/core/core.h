@@ -6,6 +6,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <string.h>
 #include "../ebpfdsl.h"
 
 /* Constants that <linux/bpf.h> before 6.6 lacks (cpu v4). */
@@ -292,6 +293,38 @@ static inline int ebpfdsl__encode_plain(const struct ebpfdsl_op *op, const struc
 		return 1;
 	out[1] = (struct bpf_insn){ .imm = (int32_t)(uint32_t)((uint64_t)imm >> 32) };
 	return 2;
+}
+
+/* The encoded slot of a straight row's op as one 64-bit word, for each
+ * field set (`has` below EBPFDSL_HAS_BITS) the row takes straight: which
+ * bits of the op's fields, laid out as in struct bpf_insn on a
+ * little-endian host, it keeps, and the bits the row sets (opcode, BPF_X,
+ * the row's own fields). Derived at load by encoding each field set with
+ * its fields all ones and all zeros (encode.c), so it says what
+ * ebpfdsl__encode_plain says. */
+struct ebpfdsl__straight_word {
+	uint64_t keep, set;
+};
+extern EBPFDSL__HIDDEN struct ebpfdsl__straight_word ebpfdsl__straight_words[][EBPFDSL_HAS_BITS];
+
+/* encode_plain for a valid op of a straight row: its fields side by side
+ * in one word, masked and completed by the row's word for its field set,
+ * stored once. Big-endian hosts lay the bit fields out otherwise: there,
+ * encode_plain itself. */
+static inline void ebpfdsl__encode_straight(const struct ebpfdsl_op *op, const struct ebpfdsl__row_plan *p,
+					    struct bpf_insn *out)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	const struct ebpfdsl__straight_word *w = &ebpfdsl__straight_words[op->op][op->has];
+	uint64_t v = (uint64_t)(uint8_t)op->size | (uint64_t)(op->dst & 0xf) << 8 | (uint64_t)(op->src & 0xf) << 12 |
+		     (uint64_t)(uint16_t)op->off << 16 | (uint64_t)op->imm << 32;
+	v = (v & w->keep) | w->set;
+	memcpy(out, &v, sizeof(v));
+	if (p->slots == 2)
+		out[1] = (struct bpf_insn){ .imm = (int32_t)(uint32_t)((uint64_t)op->imm >> 32) };
+#else
+	ebpfdsl__encode_plain(op, p, out);
+#endif
 }
 
 /* The condition a conditional jump row tests when inverted (jeq -> jne),

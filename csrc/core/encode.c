@@ -57,6 +57,7 @@ static void list_names(unsigned mask, const char *const *names, const char *last
 /* The per-row plans and per-shape field sets fast_valid and encode_plain
  * read (core.h), filled at load from the tables. */
 struct ebpfdsl__row_plan ebpfdsl__plans[EBPFDSL_OP_COUNT_];
+struct ebpfdsl__straight_word ebpfdsl__straight_words[EBPFDSL_OP_COUNT_][EBPFDSL_HAS_BITS];
 uint64_t ebpfdsl__fields_ok[EBPFDSL_SHAPE_RAW + 1][EBPFDSL__HAS_VALUES / 64];
 
 /* What an ALU immediate is, by BPF_OP >> 4: an immediate unless told. */
@@ -90,6 +91,24 @@ static int plain_field(int from, int own, int row_aux, int64_t *mask, int64_t *b
 	return from == own || from == EBPFDSL__FROM_ROW || from == EBPFDSL__FROM_ZERO;
 }
 
+/* The straight word of a row for one field set: encoded with every
+ * field all ones and all zeros, what differs comes from the op, the rest
+ * is the row's. */
+static void plan_word(const struct ebpfdsl__row_plan *p, long op, unsigned has)
+{
+	struct ebpfdsl_op ones = { .op = (int)op, .has = has, .dst = 0xf, .src = 0xf, .size = EBPFDSL_SIZE_DW,
+				   .off = -1, .imm = -1 };
+	struct ebpfdsl_op zeros = { .op = (int)op, .has = has };
+	struct bpf_insn in[2];
+	uint64_t one, zero;
+	ebpfdsl__encode_plain(&ones, p, in);
+	memcpy(&one, &in[0], sizeof(one));
+	ebpfdsl__encode_plain(&zeros, p, in);
+	memcpy(&zero, &in[0], sizeof(zero));
+	ebpfdsl__straight_words[op][has].keep = one ^ zero;
+	ebpfdsl__straight_words[op][has].set = zero;
+}
+
 /* The opcode byte and the masks encode_plain reads, from the shape's
  * enc column: the same bytes as ebpfdsl__encode_inline, for the rows
  * whose fields need no more than a mask. */
@@ -117,8 +136,10 @@ static void plan_encoding(struct ebpfdsl__row_plan *p, const struct ebpfdsl_isa_
 	p->plain = (uint8_t)plain;
 	p->sizes = sh->sizes;
 	for (unsigned has = 0; plain && !p->kept && has < EBPFDSL_HAS_BITS; has++)
-		if (ebpfdsl__fields_ok[row->shape][0] & (1ull << has))
+		if (ebpfdsl__fields_ok[row->shape][0] & (1ull << has)) {
 			p->straight |= 1u << has;
+			plan_word(p, row - ebpfdsl__isa_rows, has);
+		}
 }
 
 static int check_fields(const struct ebpfdsl_op *op, const struct ebpfdsl__shape *sh, char *err, size_t errlen);
