@@ -299,6 +299,16 @@ static __attribute__((noinline)) int grow_slots(ebpfdsl_asm *a)
 	return 0;
 }
 
+/* Counts the slots of the instruction emitted at `at`: 0. The second
+ * slot of lddw and its kin is marked inner. */
+static inline int count(ebpfdsl_asm *a, size_t at, int slots)
+{
+	if (slots == 2)
+		a->inner[(at + 1) / 64] |= 1ull << ((at + 1) % 64);
+	a->slots = at + (size_t)slots;
+	return 0;
+}
+
 /* Keeps an instruction that goes somewhere for finalize (emit encodes
  * it: a label's distance, absent from has, encodes as 0). */
 static __attribute__((noinline)) int keep_jump(ebpfdsl_asm *a, const struct ebpfdsl_op *op)
@@ -358,15 +368,23 @@ static __attribute__((noinline)) int emit_general(ebpfdsl_asm *a, const struct e
 		ebpfdsl__encode_plain(op, p, a->out + a->slots);
 	else
 		ebpfdsl__encode(op, a->out + a->slots);
-	if (p->slots == 2)
-		a->inner[(a->slots + 1) / 64] |= 1ull << ((a->slots + 1) % 64);
-	a->slots += p->slots;
-	return 0;
+	return count(a, a->slots, p->slots);
 }
 
-/* The usual op, of a plain row that goes nowhere, passes fast_valid
- * and is encoded by its plan here, in a leaf that saves no registers;
- * anything else goes to emit_general, which decides as if first. */
+/* The rest of emit for an op that goes somewhere, encoded already: it
+ * is kept for finalize, then counted. */
+static __attribute__((noinline)) int emit_kept(ebpfdsl_asm *a, const struct ebpfdsl_op *op)
+{
+	size_t at = a->slots;
+	if (keep_jump(a, op))
+		return -1;
+	return count(a, at, ebpfdsl__plan(op->op)->slots);
+}
+
+/* The usual op, of a plain row, passes straight_valid and is encoded by
+ * its plan here, in a leaf that saves no registers (one that goes
+ * somewhere is then kept by emit_kept); anything else goes to
+ * emit_general, which decides as if first. */
 int ebpfdsl_asm__emit(ebpfdsl_asm *a, const struct ebpfdsl_op *op)
 {
 	const struct ebpfdsl__row_plan *p;
@@ -377,10 +395,9 @@ int ebpfdsl_asm__emit(ebpfdsl_asm *a, const struct ebpfdsl_op *op)
 	if (p->cpu > a->cpu || a->capslots - at < 2 || !ebpfdsl__straight_valid(op, p))
 		return emit_general(a, op);
 	ebpfdsl__encode_straight(op, p, a->out + at);
-	if (p->slots == 2)
-		a->inner[(at + 1) / 64] |= 1ull << ((at + 1) % 64);
-	a->slots = at + p->slots;
-	return 0;
+	if (p->kept | (op->has & EBPFDSL_HAS_TARGET))
+		return emit_kept(a, op);
+	return count(a, at, p->slots);
 }
 
 static int check_labels(ebpfdsl_asm *a)

@@ -158,9 +158,9 @@ struct __attribute__((aligned(128))) ebpfdsl__row_plan {
 				  second slot's imm the high half): encode_plain applies */
 	uint8_t kept;          /* the assembler keeps it for finalize (a followed shape) */
 	uint8_t sizes;         /* the shape's sizes, a bit per BPF_SIZE >> 3 */
-	uint32_t straight;     /* plain and not kept: a bit per `has` value below
-				  EBPFDSL_HAS_BITS (no bits, target, aux or code) that
-				  check_fields passes, 0 for other rows; see straight_valid */
+	uint64_t straight[2];  /* plain rows: a bit per `has` value below
+				  EBPFDSL_HAS_AUX, without bits, that check_fields
+				  passes; none for other rows. See straight_valid */
 	uint8_t bits;          /* widths allowed, bit k: 8 << k */
 	uint8_t nonzero;       /* imm 0 is refused (a divisor) */
 	struct ebpfdsl__bound imm, off, aux;
@@ -194,12 +194,12 @@ static inline int ebpfdsl__fast_valid(const struct ebpfdsl_op *op, const struct 
 }
 
 /* fast_valid for a row the assembler takes straight (plan->straight),
- * whose fields are among dst, src, imm, off and size: one bit of the
- * plan says the field set is right, the rest as fast_valid. */
+ * whose fields are among dst, src, imm, off, size and target: one bit of
+ * the plan says the field set is right, the rest as fast_valid. */
 static inline int ebpfdsl__straight_valid(const struct ebpfdsl_op *op, const struct ebpfdsl__row_plan *p)
 {
 	unsigned has = op->has;
-	if (has >= EBPFDSL_HAS_BITS || !(p->straight & (1u << has)))
+	if (has >= EBPFDSL_HAS_AUX || !(p->straight[has / 64] & (1ull << (has % 64))))
 		return 0;
 	if (((has & EBPFDSL_HAS_DST) && (unsigned)op->dst > BPF_REG_10) ||
 	    ((has & EBPFDSL_HAS_SRC) && (unsigned)op->src > BPF_REG_10))
@@ -296,7 +296,8 @@ static inline int ebpfdsl__encode_plain(const struct ebpfdsl_op *op, const struc
 }
 
 /* The encoded slot of a straight row's op as one 64-bit word, for each
- * field set (`has` below EBPFDSL_HAS_BITS) the row takes straight: which
+ * set of the fields it encodes (`has` below EBPFDSL_HAS_BITS: a target
+ * encodes as a distance 0, the field it stands for absent): which
  * bits of the op's fields, laid out as in struct bpf_insn on a
  * little-endian host, it keeps, and the bits the row sets (opcode, BPF_X,
  * the row's own fields). Derived at load by encoding each field set with
@@ -315,7 +316,7 @@ static inline void ebpfdsl__encode_straight(const struct ebpfdsl_op *op, const s
 					    struct bpf_insn *out)
 {
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-	const struct ebpfdsl__straight_word *w = &ebpfdsl__straight_words[op->op][op->has];
+	const struct ebpfdsl__straight_word *w = &ebpfdsl__straight_words[op->op][op->has % EBPFDSL_HAS_BITS];
 	uint64_t v = (uint64_t)(uint8_t)op->size | (uint64_t)(op->dst & 0xf) << 8 | (uint64_t)(op->src & 0xf) << 12 |
 		     (uint64_t)(uint16_t)op->off << 16 | (uint64_t)op->imm << 32;
 	v = (v & w->keep) | w->set;

@@ -135,11 +135,12 @@ static void plan_encoding(struct ebpfdsl__row_plan *p, const struct ebpfdsl_isa_
 	p->imm_row = (int32_t)bits;
 	p->plain = (uint8_t)plain;
 	p->sizes = sh->sizes;
-	for (unsigned has = 0; plain && !p->kept && has < EBPFDSL_HAS_BITS; has++)
-		if (ebpfdsl__fields_ok[row->shape][0] & (1ull << has)) {
-			p->straight |= 1u << has;
+	for (unsigned has = 0; plain && has < EBPFDSL_HAS_AUX; has++) {
+		if (has < EBPFDSL_HAS_BITS)
 			plan_word(p, row - ebpfdsl__isa_rows, has);
-		}
+		if (!(has & EBPFDSL_HAS_BITS) && (ebpfdsl__fields_ok[row->shape][has / 64] & (1ull << (has % 64))))
+			p->straight[has / 64] |= 1ull << (has % 64);
+	}
 }
 
 static int check_fields(const struct ebpfdsl_op *op, const struct ebpfdsl__shape *sh, char *err, size_t errlen);
