@@ -584,21 +584,13 @@ static int check_unmoved(ebpfdsl_asm *a)
 	return 0;
 }
 
-/* Patches jump j, moved to out + (its slot + growth before it), with the
- * distance to where it goes; relaxed jumps take their longer forms:
- * the condition inverted (jset kept, over a ja), then gotol. */
-static void encode_jump(ebpfdsl_asm *a, const struct jump *j)
+/* The longer forms of a relaxed jump j at out, `dist` slots from where
+ * it goes: the condition inverted (jset kept, over a ja), then gotol.
+ * Out of encode_jump, which most jumps leave with a distance patched. */
+static __attribute__((noinline)) void encode_relaxed(const struct jump *j, struct bpf_insn *out, int64_t dist)
 {
-	size_t at = j->slot + j->grown;
-	struct bpf_insn *out = a->out + at;
 	struct ebpfdsl_op gotol = { .op = EBPFDSL_OP_GOTOL, .has = EBPFDSL_HAS_OFF };
 	struct ebpfdsl_op skip = { .op = EBPFDSL_OP_JA, .has = EBPFDSL_HAS_OFF, .off = 1 };
-	int64_t to, dist;
-
-	if (j->dest == SIZE_MAX)
-		return; /* its bytes as emitted */
-	to = (int64_t)(j->dest + (a->nout != a->slots ? moved(a, (int64_t)j->dest) : 0)); /* nothing grew: 0 */
-	dist = to - (int64_t)at - 1;
 	switch (j->relax) {
 	case RELAX_GOTOL:
 		gotol.off = dist;
@@ -610,16 +602,30 @@ static void encode_jump(ebpfdsl_asm *a, const struct jump *j)
 		gotol.off = dist - 1;
 		ebpfdsl__encode(&gotol, out + 1);
 		return;
-	case RELAX_JSET:
+	default: /* RELAX_JSET */
 		out[0].off = 1;
 		ebpfdsl__encode(&skip, out + 1);
 		gotol.off = dist - 2;
 		ebpfdsl__encode(&gotol, out + 2);
 		return;
-	default:
-		break;
 	}
-	if (distance_in_imm(j->op))
+}
+
+/* Patches jump j, moved to out + (its slot + growth before it), with the
+ * distance to where it goes, or its relaxed form. */
+static void encode_jump(ebpfdsl_asm *a, const struct jump *j)
+{
+	size_t at = j->slot + j->grown;
+	struct bpf_insn *out = a->out + at;
+	int64_t to, dist;
+
+	if (j->dest == SIZE_MAX)
+		return; /* its bytes as emitted */
+	to = (int64_t)(j->dest + (a->nout != a->slots ? moved(a, (int64_t)j->dest) : 0)); /* nothing grew: 0 */
+	dist = to - (int64_t)at - 1;
+	if (j->relax != RELAX_NONE)
+		encode_relaxed(j, out, dist);
+	else if (distance_in_imm(j->op))
 		out->imm = (int32_t)dist;
 	else
 		out->off = (int16_t)dist;
