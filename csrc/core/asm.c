@@ -207,15 +207,11 @@ static size_t keep_name(ebpfdsl_asm *a, const char *name, size_t len)
 	return at;
 }
 
-/* The id of a label, created undefined when first seen; -1 on ENOMEM. */
-static int intern(ebpfdsl_asm *a, const char *name)
+/* intern for a name that is not the last one: the table. */
+static __attribute__((noinline)) int lookup(ebpfdsl_asm *a, const char *name)
 {
 	size_t len, k;
 	uint32_t h;
-	/* a label is named again and again in a row (the jumps to it, then
-	 * itself): one comparison, where the table takes a hash and a probe */
-	if (a->recent >= 0 && strcmp(a->names + a->labels[a->recent].name, name) == 0)
-		return a->recent;
 	len = strlen(name);
 	h = hash(name, len);
 	if (a->nlabels * 2 >= a->nbuckets && grow_buckets(a))
@@ -244,6 +240,17 @@ static int intern(ebpfdsl_asm *a, const char *name)
 	a->labels[a->nlabels].first_use = SIZE_MAX;
 	a->buckets[k] = (int)a->nlabels;
 	return a->recent = (int)a->nlabels++;
+}
+
+/* The id of a label, created undefined when first seen; -1 on ENOMEM.
+ * A label is named again and again in a row (the jumps to it, then
+ * itself): one comparison with the last, where the table takes a hash
+ * and a probe. */
+static inline int intern(ebpfdsl_asm *a, const char *name)
+{
+	if (a->recent >= 0 && strcmp(a->names + a->labels[a->recent].name, name) == 0)
+		return a->recent;
+	return lookup(a, name);
 }
 
 int ebpfdsl_asm__label(ebpfdsl_asm *a, const char *name)
