@@ -143,6 +143,7 @@ struct ebpfdsl__bound {
 	int64_t lo, hi;
 	unsigned char range;   /* EBPFDSL__R_*; R_SIZED: by the access size */
 };
+/* aligned: a row's plan is found by a shift of its mnemonic */
 struct __attribute__((aligned(128))) ebpfdsl__row_plan {
 	/* the encoding of a plain row (see ebpfdsl__encode_plain) */
 	int32_t imm_mask, imm_row; /* imm: op->imm's bits kept, the row's own bits */
