@@ -42,11 +42,13 @@ struct label {
 };
 
 /* Room for this many labels and jumps at first (twice as many buckets,
- * 16 bytes of name each), doubled as needed. Not more: with the 128 KiB
- * of slots, a larger first reserve put the heap of one assembler past
- * glibc's trim threshold, which then gave the heap back and took it again
- * for every program (a brk pair each, and a third of the rate). */
-#define FIRST_LABELS 64
+ * 16 bytes of name each), doubled as needed. Not more: beside the 128 KiB
+ * of slots, a first reserve of 256 put the heap of one assembler of 4096
+ * instructions past glibc's trim threshold, so that free gave the heap
+ * back and the next program took it again (a brk pair per program, and a
+ * third of the rate). Programs of some 8000 instructions or more cross it
+ * anyway, as they did before. */
+#define FIRST_LABELS 128
 
 struct ebpfdsl_asm {
 	int cpu, no_relax;
