@@ -21,12 +21,12 @@ enum relax {
 
 /* An instruction that goes somewhere, kept until finalize: its bytes
  * are in out (the distance 0 for a label), patched once it is known. */
-struct jump {
+struct jump {     /* the ints together: 40 bytes, not 48 */
 	int op;         /* enum ebpfdsl_mnemonic */
-	size_t slot;    /* slot as emitted, before relaxation */
 	int label;      /* label id it goes to, or -1: a numeric offset */
 	int after;      /* id of the last label defined before it, or -1 */
 	int relax;      /* enum relax */
+	size_t slot;    /* slot as emitted, before relaxation */
 	size_t dest;    /* at finalize: the emitted slot it goes to (the end
 	                 * included), or SIZE_MAX for numeric offsets that land
 	                 * where no instruction starts, and raw jumps */
@@ -320,7 +320,7 @@ static inline int count(ebpfdsl_asm *a, size_t at, int slots)
 
 /* Keeps an instruction that goes somewhere for finalize (emit encodes
  * it: a label's distance, absent from has, encodes as 0). */
-static __attribute__((noinline)) int keep_jump(ebpfdsl_asm *a, const struct ebpfdsl_op *op)
+static inline int keep_jump(ebpfdsl_asm *a, const struct ebpfdsl_op *op)
 {
 	struct jump *j;
 	if (a->njumps == a->capjumps) {
