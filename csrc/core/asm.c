@@ -21,12 +21,12 @@ enum relax {
 
 /* An instruction that goes somewhere, kept until finalize: its bytes
  * are in out (the distance 0 for a label), patched once it is known. */
-struct jump {
+struct jump {     /* the ints together: 40 bytes, not 48 */
 	int op;         /* enum ebpfdsl_mnemonic */
-	size_t slot;    /* slot as emitted, before relaxation */
 	int label;      /* label id it goes to, or -1: a numeric offset */
 	int after;      /* id of the last label defined before it, or -1 */
 	int relax;      /* enum relax */
+	size_t slot;    /* slot as emitted, before relaxation */
 	size_t dest;    /* at finalize: the emitted slot it goes to (the end
 	                 * included), or SIZE_MAX for numeric offsets that land
 	                 * where no instruction starts, and raw jumps */
@@ -35,11 +35,20 @@ struct jump {
 
 struct label {
 	size_t name;    /* offset of its name in the assembler's names */
-	uint32_t hash;
+	uint32_t hash, len; /* of the name, without its NUL */
 	size_t slot;    /* emitted slot it stands before (final slot after
 	                 * finalize); SIZE_MAX: undefined */
 	size_t first_use; /* the jump that first named it, or SIZE_MAX */
 };
+
+/* Room for this many labels and jumps at first (twice as many buckets,
+ * 16 bytes of name each), doubled as needed. Not more: beside the 128 KiB
+ * of slots, a first reserve of 256 put the heap of one assembler of 4096
+ * instructions past glibc's trim threshold, so that free gave the heap
+ * back and the next program took it again (a brk pair per program, and a
+ * third of the rate). Programs of some 8000 instructions or more still
+ * cross it (with a first reserve of 16 and 64, from some 4800 did). */
+#define FIRST_LABELS 128
 
 struct ebpfdsl_asm {
 	int cpu, no_relax;
@@ -55,6 +64,7 @@ struct ebpfdsl_asm {
 	char *names;    /* every label's name, NUL-terminated, one after another */
 	size_t names_len, names_cap;
 	int last_label;
+	int recent;     /* the label intern found or made last, or -1 */
 	size_t nout;
 	int finalized, failed;
 	char err[EBPFDSL_ERRLEN];
@@ -71,6 +81,7 @@ ebpfdsl_asm *ebpfdsl_asm__new(const struct ebpfdsl_asm_opts *opts)
 	if (opts && opts->sz >= offsetof(struct ebpfdsl_asm_opts, no_relax) + sizeof(int))
 		a->no_relax = opts->no_relax;
 	a->last_label = -1;
+	a->recent = -1;
 	if (a->cpu < 1 || a->cpu > 4) {
 		a->failed = 1;
 		snprintf(a->err, sizeof(a->err), "cpu must be 1..4, got %d", a->cpu);
@@ -136,17 +147,28 @@ static const char *where_jump(const ebpfdsl_asm *a, const struct jump *j, char *
 	return where(a, j->slot, j->op, j->after, buf, len);
 }
 
-static uint32_t hash(const char *s)
+/* FNV-1a over the name 8 bytes at a time (the tail gathered into a
+ * last word), then mixed so that every byte reaches the low bits the
+ * buckets use: a few steps per name, not per byte. */
+static uint32_t hash(const char *s, size_t len)
 {
-	uint32_t h = 2166136261u;
-	for (; *s; s++)
-		h = (h ^ (uint8_t)*s) * 16777619u;
-	return h;
+	uint64_t h = 14695981039346656037ull, w;
+	size_t i = 0;
+	for (; i + 8 <= len; i += 8) {
+		memcpy(&w, s + i, 8);
+		h = (h ^ w) * 1099511628211ull;
+	}
+	for (w = 0; i < len; i++)
+		w = w << 8 | (uint8_t)s[i];
+	h = (h ^ w) * 1099511628211ull;
+	h ^= h >> 29;
+	h *= 0xbf58476d1ce4e5b9ull;
+	return (uint32_t)(h ^ h >> 32);
 }
 
 static int grow_buckets(ebpfdsl_asm *a)
 {
-	size_t n = a->nbuckets ? a->nbuckets * 2 : 64;
+	size_t n = a->nbuckets ? a->nbuckets * 2 : 2 * FIRST_LABELS;
 	int *b = malloc(n * sizeof(*b));
 	if (!b)
 		return -1;
@@ -164,13 +186,15 @@ static int grow_buckets(ebpfdsl_asm *a)
 	return 0;
 }
 
-/* Copies a name to the end of a->names: its offset, or SIZE_MAX on
- * ENOMEM. One buffer for all, not a malloc per label. */
-static size_t keep_name(ebpfdsl_asm *a, const char *name)
+/* Copies a name of len bytes and its NUL to the end of a->names: its
+ * offset, or SIZE_MAX on ENOMEM. One buffer for all, not a malloc per
+ * label. */
+static size_t keep_name(ebpfdsl_asm *a, const char *name, size_t len)
 {
-	size_t len = strlen(name) + 1, at = a->names_len;
+	size_t at = a->names_len;
+	len++;
 	if (a->names_cap - a->names_len < len) {
-		size_t cap = a->names_cap ? a->names_cap : 1024;
+		size_t cap = a->names_cap ? a->names_cap : 16 * FIRST_LABELS;
 		char *p;
 		while (cap - a->names_len < len)
 			cap *= 2;
@@ -185,34 +209,50 @@ static size_t keep_name(ebpfdsl_asm *a, const char *name)
 	return at;
 }
 
-/* The id of a label, created undefined when first seen; -1 on ENOMEM. */
-static int intern(ebpfdsl_asm *a, const char *name)
+/* intern for a name that is not the last one: the table. */
+static __attribute__((noinline)) int lookup(ebpfdsl_asm *a, const char *name)
 {
-	uint32_t h = hash(name);
-	size_t k;
+	size_t len, k;
+	uint32_t h;
+	len = strlen(name);
+	h = hash(name, len);
 	if (a->nlabels * 2 >= a->nbuckets && grow_buckets(a))
 		return -1;
 	for (k = h & (a->nbuckets - 1); a->buckets[k] >= 0; k = (k + 1) & (a->nbuckets - 1)) {
 		const struct label *l = &a->labels[a->buckets[k]];
-		if (l->hash == h && strcmp(a->names + l->name, name) == 0)
-			return a->buckets[k];
+		if (l->hash == h && l->len == len && memcmp(a->names + l->name, name, len) == 0)
+			return a->recent = a->buckets[k];
 	}
 	if (a->nlabels == a->caplabels) {
-		size_t n = a->caplabels ? a->caplabels * 2 : 16;
+		size_t n = a->caplabels ? a->caplabels * 2 : FIRST_LABELS;
 		struct label *l = realloc(a->labels, n * sizeof(*l));
 		if (!l)
 			return -1;
 		a->labels = l;
 		a->caplabels = n;
 	}
-	a->labels[a->nlabels].name = keep_name(a, name);
+	if (len > UINT32_MAX)
+		return -1;
+	a->labels[a->nlabels].name = keep_name(a, name, len);
 	if (a->labels[a->nlabels].name == SIZE_MAX)
 		return -1;
 	a->labels[a->nlabels].hash = h;
+	a->labels[a->nlabels].len = (uint32_t)len;
 	a->labels[a->nlabels].slot = SIZE_MAX;
 	a->labels[a->nlabels].first_use = SIZE_MAX;
 	a->buckets[k] = (int)a->nlabels;
-	return (int)a->nlabels++;
+	return a->recent = (int)a->nlabels++;
+}
+
+/* The id of a label, created undefined when first seen; -1 on ENOMEM.
+ * A label is named again and again in a row (the jumps to it, then
+ * itself): one comparison with the last, where the table takes a hash
+ * and a probe. */
+static inline int intern(ebpfdsl_asm *a, const char *name)
+{
+	if (a->recent >= 0 && strcmp(a->names + a->labels[a->recent].name, name) == 0)
+		return a->recent;
+	return lookup(a, name);
 }
 
 int ebpfdsl_asm__label(ebpfdsl_asm *a, const char *name)
@@ -268,13 +308,23 @@ static __attribute__((noinline)) int grow_slots(ebpfdsl_asm *a)
 	return 0;
 }
 
-/* Keeps an instruction that goes somewhere for finalize, and encodes
- * one that goes to a label with the distance 0. */
-static __attribute__((noinline)) int keep_jump(ebpfdsl_asm *a, const struct ebpfdsl_op *op)
+/* Counts the slots of the instruction emitted at `at`: 0. The second
+ * slot of lddw and its kin is marked inner. */
+static inline int count(ebpfdsl_asm *a, size_t at, int slots)
+{
+	if (slots == 2)
+		a->inner[(at + 1) / 64] |= 1ull << ((at + 1) % 64);
+	a->slots = at + (size_t)slots;
+	return 0;
+}
+
+/* Keeps an instruction that goes somewhere for finalize (emit encodes
+ * it: a label's distance, absent from has, encodes as 0). */
+static inline int keep_jump(ebpfdsl_asm *a, const struct ebpfdsl_op *op)
 {
 	struct jump *j;
 	if (a->njumps == a->capjumps) {
-		size_t n = a->capjumps ? a->capjumps * 2 : 64;
+		size_t n = a->capjumps ? a->capjumps * 2 : FIRST_LABELS;
 		struct jump *p = realloc(a->jumps, n * sizeof(*p));
 		if (!p)
 			return set_error(a, "out of memory");
@@ -290,7 +340,6 @@ static __attribute__((noinline)) int keep_jump(ebpfdsl_asm *a, const struct ebpf
 	j->dest = SIZE_MAX;
 	j->grown = 0;
 	if (op->has & EBPFDSL_HAS_TARGET) {
-		struct ebpfdsl_op at = *op;
 		if (!op->target || !*op->target)
 			return refuse(a, op, "target needs a non-empty label name");
 		j->label = intern(a, op->target);
@@ -298,46 +347,66 @@ static __attribute__((noinline)) int keep_jump(ebpfdsl_asm *a, const struct ebpf
 			return set_error(a, "out of memory");
 		if (a->labels[j->label].first_use == SIZE_MAX)
 			a->labels[j->label].first_use = a->njumps;
-		/* the distance goes where a numeric one would */
-		at.has &= ~(unsigned)EBPFDSL_HAS_TARGET;
-		if (ebpfdsl__shapes[ebpfdsl__row(op->op)->shape].jump == EBPFDSL__JUMP_IMM) {
-			at.has |= EBPFDSL_HAS_IMM;
-			at.imm = 0;
-		} else {
-			at.has |= EBPFDSL_HAS_OFF;
-			at.off = 0;
-		}
-		ebpfdsl__encode(&at, a->out + a->slots);
 	}
 	a->njumps++;
 	return 0;
 }
 
-int ebpfdsl_asm__emit(ebpfdsl_asm *a, const struct ebpfdsl_op *op)
+/* Checks and encodes an op; keeps what goes somewhere. Every op that
+ * emit does not take straight comes here: the validator's verdict (and
+ * its refusal), growth, jumps, and the table-driven encoder. */
+static __attribute__((noinline)) int emit_general(ebpfdsl_asm *a, const struct ebpfdsl_op *op)
 {
-	const struct ebpfdsl_isa_row *row;
-	const struct ebpfdsl__shape *sh;
-	if (a->failed | a->finalized) /* one test where it is hot */
-		return a->failed ? -1 : set_error(a, "emit after finalize");
+	const struct ebpfdsl__row_plan *p;
+	int plain;
+	if (a->failed)
+		return -1;
+	if (a->finalized)
+		return set_error(a, "emit after finalize");
 	if ((unsigned)op->op >= EBPFDSL_OP_COUNT_)
 		return set_error(a, "insn %zu: unknown mnemonic number %d", a->slots, op->op);
-	row = ebpfdsl__row(op->op); /* inline, where ebpfdsl_isa_row is a call */
-	if ((row->cpu > a->cpu || !ebpfdsl__fast_valid(op, row)) &&
-	    ebpfdsl__validate_row(op, row, a->cpu, NULL, 0)) /* no text unless refused */
+	p = ebpfdsl__plan(op->op);
+	plain = p->cpu <= a->cpu && ebpfdsl__fast_valid(op, p);
+	if (!plain && ebpfdsl__validate_row(op, ebpfdsl__row(op->op), a->cpu, NULL, 0)) /* no text unless refused */
 		return refuse(a, op, NULL);
 	if (a->capslots - a->slots < 2 && grow_slots(a))
 		return set_error(a, "out of memory");
-	sh = &ebpfdsl__shapes[row->shape];
-	if (sh->followed || (op->has & EBPFDSL_HAS_TARGET)) {
-		if (keep_jump(a, op))
-			return -1;
-	}
-	if (!(op->has & EBPFDSL_HAS_TARGET)) /* else keep_jump did */
-		ebpfdsl__encode_inline(op, a->out + a->slots);
-	if (sh->slots == 2)
-		a->inner[(a->slots + 1) / 64] |= 1ull << ((a->slots + 1) % 64);
-	a->slots += sh->slots;
-	return 0;
+	if ((p->kept || (op->has & EBPFDSL_HAS_TARGET)) && keep_jump(a, op))
+		return -1;
+	if (plain && p->plain)
+		ebpfdsl__encode_plain(op, p, a->out + a->slots);
+	else
+		ebpfdsl__encode(op, a->out + a->slots);
+	return count(a, a->slots, p->slots);
+}
+
+/* The rest of emit for an op that goes somewhere, encoded already: it
+ * is kept for finalize, then counted. */
+static __attribute__((noinline)) int emit_kept(ebpfdsl_asm *a, const struct ebpfdsl_op *op)
+{
+	size_t at = a->slots;
+	if (keep_jump(a, op))
+		return -1;
+	return count(a, at, ebpfdsl__plan(op->op)->slots);
+}
+
+/* The usual op, of a plain row, passes straight_valid and is encoded by
+ * its plan here, in a leaf that saves no registers (one that goes
+ * somewhere is then kept by emit_kept); anything else goes to
+ * emit_general, which decides as if first. */
+int ebpfdsl_asm__emit(ebpfdsl_asm *a, const struct ebpfdsl_op *op)
+{
+	const struct ebpfdsl__row_plan *p;
+	size_t at = a->slots;
+	if ((a->failed | a->finalized) || (unsigned)op->op >= EBPFDSL_OP_COUNT_)
+		return emit_general(a, op);
+	p = ebpfdsl__plan(op->op);
+	if (p->cpu > a->cpu || a->capslots - at < 2 || !ebpfdsl__straight_valid(op, p))
+		return emit_general(a, op);
+	ebpfdsl__encode_straight(op, p, a->out + at);
+	if (p->kept | (op->has & EBPFDSL_HAS_TARGET))
+		return emit_kept(a, op);
+	return count(a, at, p->slots);
 }
 
 static int check_labels(ebpfdsl_asm *a)
@@ -524,21 +593,13 @@ static int check_unmoved(ebpfdsl_asm *a)
 	return 0;
 }
 
-/* Patches jump j, moved to out + (its slot + growth before it), with the
- * distance to where it goes; relaxed jumps take their longer forms:
- * the condition inverted (jset kept, over a ja), then gotol. */
-static void encode_jump(ebpfdsl_asm *a, const struct jump *j)
+/* The longer forms of a relaxed jump j at out, `dist` slots from where
+ * it goes: the condition inverted (jset kept, over a ja), then gotol.
+ * Out of encode_jump, which most jumps leave with a distance patched. */
+static __attribute__((noinline)) void encode_relaxed(const struct jump *j, struct bpf_insn *out, int64_t dist)
 {
-	size_t at = j->slot + j->grown;
-	struct bpf_insn *out = a->out + at;
 	struct ebpfdsl_op gotol = { .op = EBPFDSL_OP_GOTOL, .has = EBPFDSL_HAS_OFF };
 	struct ebpfdsl_op skip = { .op = EBPFDSL_OP_JA, .has = EBPFDSL_HAS_OFF, .off = 1 };
-	int64_t to, dist;
-
-	if (j->dest == SIZE_MAX)
-		return; /* its bytes as emitted */
-	to = (int64_t)(j->dest + (a->nout != a->slots ? moved(a, (int64_t)j->dest) : 0)); /* nothing grew: 0 */
-	dist = to - (int64_t)at - 1;
 	switch (j->relax) {
 	case RELAX_GOTOL:
 		gotol.off = dist;
@@ -550,16 +611,30 @@ static void encode_jump(ebpfdsl_asm *a, const struct jump *j)
 		gotol.off = dist - 1;
 		ebpfdsl__encode(&gotol, out + 1);
 		return;
-	case RELAX_JSET:
+	default: /* RELAX_JSET */
 		out[0].off = 1;
 		ebpfdsl__encode(&skip, out + 1);
 		gotol.off = dist - 2;
 		ebpfdsl__encode(&gotol, out + 2);
 		return;
-	default:
-		break;
 	}
-	if (distance_in_imm(j->op))
+}
+
+/* Patches jump j, moved to out + (its slot + growth before it), with the
+ * distance to where it goes, or its relaxed form. */
+static void encode_jump(ebpfdsl_asm *a, const struct jump *j)
+{
+	size_t at = j->slot + j->grown;
+	struct bpf_insn *out = a->out + at;
+	int64_t to, dist;
+
+	if (j->dest == SIZE_MAX)
+		return; /* its bytes as emitted */
+	to = (int64_t)(j->dest + (a->nout != a->slots ? moved(a, (int64_t)j->dest) : 0)); /* nothing grew: 0 */
+	dist = to - (int64_t)at - 1;
+	if (j->relax != RELAX_NONE)
+		encode_relaxed(j, out, dist);
+	else if (distance_in_imm(j->op))
 		out->imm = (int32_t)dist;
 	else
 		out->off = (int16_t)dist;

@@ -6,6 +6,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <string.h>
 #include "../ebpfdsl.h"
 
 /* Constants that <linux/bpf.h> before 6.6 lacks (cpu v4). */
@@ -18,9 +19,13 @@
 
 #define EBPFDSL_ERRLEN 512
 
+/* Internal data: hidden, so that code in a shared object reads it
+ * directly, not through the GOT. */
+#define EBPFDSL__HIDDEN __attribute__((visibility("hidden")))
+
 /* The instruction table (isa.c), for code that has checked op already:
  * ebpfdsl_isa_row checks the range on every call. */
-extern const struct ebpfdsl_isa_row ebpfdsl__isa_rows[];
+extern EBPFDSL__HIDDEN const struct ebpfdsl_isa_row ebpfdsl__isa_rows[];
 
 static inline const struct ebpfdsl_isa_row *ebpfdsl__row(int op)
 {
@@ -79,7 +84,7 @@ struct ebpfdsl__shape {
 				   which); NULL: dsl.lua writes the word out */
 	unsigned char c_word;   /* the word is in C too (a constructor, a builder method) */
 };
-extern const struct ebpfdsl__shape ebpfdsl__shapes[];
+extern EBPFDSL__HIDDEN const struct ebpfdsl__shape ebpfdsl__shapes[];
 
 /* The ranges operands are checked against (isa.c): a 64-bit row's bounds
  * and a 32-bit twin's (ALU, JMP32), and the name the refusal uses. */
@@ -128,45 +133,90 @@ static inline int ebpfdsl__shape_sized(const struct ebpfdsl__shape *sh)
 /* The name of one EBPFDSL_HAS_* bit ("dst", "value_offset"). */
 const char *ebpfdsl__field_name(unsigned bit);
 
-/* What validation reads per row and per shape, resolved at load from
- * the tables (encode.c): a row's operand bounds by its class and
- * operation, and a bit per `has` value that check_fields passes. */
+/* What validation and encoding read per row and per shape, derived at
+ * load from the tables (encode.c), so that the hot path of the assembler
+ * finds it in one record: a row's operand bounds by its class and
+ * operation, the opcode byte and where each encoded field comes from, and
+ * a bit per `has` value that check_fields passes. A cache of the tables,
+ * never written by hand. */
 struct ebpfdsl__bound {
 	int64_t lo, hi;
 	unsigned char range;   /* EBPFDSL__R_*; R_SIZED: by the access size */
 };
-struct ebpfdsl__row_bounds {
+/* aligned: a row's plan is found by a shift of its mnemonic */
+struct __attribute__((aligned(128))) ebpfdsl__row_plan {
+	/* the encoding of a plain row (see ebpfdsl__encode_plain) */
+	int32_t imm_mask, imm_row; /* imm: op->imm's bits kept, the row's own bits */
+	int16_t off_mask, off_row; /* off: the same */
+	uint8_t src_mask, src_row; /* src_reg: the same */
+	uint8_t code;          /* the row's opcode byte */
+	uint8_t size_mask;     /* sized shapes: the size's bits go into the opcode */
+	uint8_t x_bit;         /* BPF_X when src (not imm) is given */
+	uint8_t slots;         /* 2 for lddw and its kin */
+	uint8_t cpu;           /* first cpu level that has it */
+	uint8_t shape;         /* enum ebpfdsl_shape */
+	uint8_t plain;         /* every field is the op's, the row's or 0 (and the
+				  second slot's imm the high half): encode_plain applies */
+	uint8_t kept;          /* the assembler keeps it for finalize (a followed shape) */
+	uint8_t sizes;         /* the shape's sizes, a bit per BPF_SIZE >> 3 */
+	uint64_t straight[2];  /* plain rows: a bit per `has` value below
+				  EBPFDSL_HAS_AUX, without bits, that check_fields
+				  passes; none for other rows. See straight_valid */
+	uint8_t bits;          /* widths allowed, bit k: 8 << k */
+	uint8_t nonzero;       /* imm 0 is refused (a divisor) */
 	struct ebpfdsl__bound imm, off, aux;
-	unsigned char bits;    /* widths allowed, bit k: 8 << k */
-	unsigned char nonzero; /* imm 0 is refused (a divisor) */
 };
 #define EBPFDSL__HAS_VALUES (EBPFDSL_HAS_CODE << 1)
-extern struct ebpfdsl__row_bounds ebpfdsl__bounds[];
-extern uint64_t ebpfdsl__fields_ok[][EBPFDSL__HAS_VALUES / 64];
+extern EBPFDSL__HIDDEN struct ebpfdsl__row_plan ebpfdsl__plans[];
+extern EBPFDSL__HIDDEN uint64_t ebpfdsl__fields_ok[][EBPFDSL__HAS_VALUES / 64];
 
 /* The usual instruction in a few comparisons, inline where it is hot:
  * its fields (one bit of ebpfdsl__fields_ok), registers r0..r10, a size
  * the shape allows, operands within the row's bounds. 0 says nothing:
  * ebpfdsl__validate_row looks again (a width, raw bytes, a store's
  * immediate, r11..r15 of raw, an error). The cpu is the caller's. */
-static inline int ebpfdsl__fast_valid(const struct ebpfdsl_op *op, const struct ebpfdsl_isa_row *row)
+static inline int ebpfdsl__fast_valid(const struct ebpfdsl_op *op, const struct ebpfdsl__row_plan *p)
 {
-	const struct ebpfdsl__row_bounds *b = &ebpfdsl__bounds[row - ebpfdsl__isa_rows];
 	unsigned has = op->has;
-	if (has >= EBPFDSL__HAS_VALUES || !(ebpfdsl__fields_ok[row->shape][has / 64] & (1ull << (has % 64))) ||
+	if (has >= EBPFDSL__HAS_VALUES || !(ebpfdsl__fields_ok[p->shape][has / 64] & (1ull << (has % 64))) ||
 	    (has & (EBPFDSL_HAS_BITS | EBPFDSL_HAS_CODE)))
 		return 0;
 	if (((has & EBPFDSL_HAS_DST) && (unsigned)op->dst > BPF_REG_10) ||
 	    ((has & EBPFDSL_HAS_SRC) && (unsigned)op->src > BPF_REG_10))
 		return 0;
 	if ((has & EBPFDSL_HAS_SIZE) && (((unsigned)op->size & ~(unsigned)EBPFDSL_SIZE_DW) ||
-					 !(ebpfdsl__shapes[row->shape].sizes & (1u << (op->size >> 3)))))
+					 !(ebpfdsl__shapes[p->shape].sizes & (1u << (op->size >> 3)))))
 		return 0;
-	if ((has & EBPFDSL_HAS_IMM) && (op->imm < b->imm.lo || op->imm > b->imm.hi || (b->nonzero && op->imm == 0)))
+	if ((has & EBPFDSL_HAS_IMM) && (op->imm < p->imm.lo || op->imm > p->imm.hi || (p->nonzero && op->imm == 0)))
 		return 0;
-	if ((has & EBPFDSL_HAS_OFF) && (op->off < b->off.lo || op->off > b->off.hi))
+	if ((has & EBPFDSL_HAS_OFF) && (op->off < p->off.lo || op->off > p->off.hi))
 		return 0;
-	return !(has & EBPFDSL_HAS_AUX) || (op->aux >= b->aux.lo && op->aux <= b->aux.hi);
+	return !(has & EBPFDSL_HAS_AUX) || (op->aux >= p->aux.lo && op->aux <= p->aux.hi);
+}
+
+/* fast_valid for a row the assembler takes straight (plan->straight),
+ * whose fields are among dst, src, imm, off, size and target: one bit of
+ * the plan says the field set is right, the rest as fast_valid. */
+static inline int ebpfdsl__straight_valid(const struct ebpfdsl_op *op, const struct ebpfdsl__row_plan *p)
+{
+	unsigned has = op->has;
+	if (has >= EBPFDSL_HAS_AUX || !(p->straight[has / 64] & (1ull << (has % 64))))
+		return 0;
+	if (((has & EBPFDSL_HAS_DST) && (unsigned)op->dst > BPF_REG_10) ||
+	    ((has & EBPFDSL_HAS_SRC) && (unsigned)op->src > BPF_REG_10))
+		return 0;
+	if ((has & EBPFDSL_HAS_SIZE) &&
+	    (((unsigned)op->size & ~(unsigned)EBPFDSL_SIZE_DW) || !(p->sizes & (1u << (op->size >> 3)))))
+		return 0;
+	if ((has & EBPFDSL_HAS_IMM) && (op->imm < p->imm.lo || op->imm > p->imm.hi || (p->nonzero && op->imm == 0)))
+		return 0;
+	return !(has & EBPFDSL_HAS_OFF) || (op->off >= p->off.lo && op->off <= p->off.hi);
+}
+
+/* The plan of a row (op checked). */
+static inline const struct ebpfdsl__row_plan *ebpfdsl__plan(int op)
+{
+	return &ebpfdsl__plans[op];
 }
 
 /* Checks that `op` has the operands its shape needs, each in range, and
@@ -220,6 +270,63 @@ static inline int ebpfdsl__encode_inline(const struct ebpfdsl_op *op, struct bpf
 	out[1] = (struct bpf_insn){ 0 };
 	out[1].imm = (int32_t)(uint32_t)(uint64_t)v[sh->enc[3]];
 	return 2;
+}
+
+/* Encodes a valid op of a plain row (plan->plain) without a field
+ * from code, bits or aux: the fields go straight to their places, each
+ * the op's (0 when absent from has), the row's, or 0, as the plan's masks
+ * say; the same bytes as ebpfdsl__encode_inline, in fewer steps. */
+static inline int ebpfdsl__encode_plain(const struct ebpfdsl_op *op, const struct ebpfdsl__row_plan *p,
+					struct bpf_insn *out)
+{
+	unsigned has = op->has;
+	int src = (has & EBPFDSL_HAS_SRC) ? op->src : 0;
+	int64_t off = (has & EBPFDSL_HAS_OFF) ? op->off : 0, imm = (has & EBPFDSL_HAS_IMM) ? op->imm : 0;
+	out[0] = (struct bpf_insn){
+		.code = (uint8_t)(p->code | ((unsigned)op->size & p->size_mask) |
+				  ((has & EBPFDSL_HAS_SRC) ? p->x_bit : 0)),
+		.dst_reg = (uint8_t)(((has & EBPFDSL_HAS_DST) ? op->dst : 0) & 0xf),
+		.src_reg = (uint8_t)((src & p->src_mask) | p->src_row),
+		.off = (int16_t)(((int16_t)off & p->off_mask) | p->off_row),
+		.imm = (int32_t)(((int32_t)(uint32_t)(uint64_t)imm & p->imm_mask) | p->imm_row),
+	};
+	if (p->slots == 1)
+		return 1;
+	out[1] = (struct bpf_insn){ .imm = (int32_t)(uint32_t)((uint64_t)imm >> 32) };
+	return 2;
+}
+
+/* The encoded slot of a straight row's op as one 64-bit word, for each
+ * set of the fields it encodes (`has` below EBPFDSL_HAS_BITS: a target
+ * encodes as a distance 0, the field it stands for absent): which
+ * bits of the op's fields, laid out as in struct bpf_insn on a
+ * little-endian host, it keeps, and the bits the row sets (opcode, BPF_X,
+ * the row's own fields). Derived at load by encoding each field set with
+ * its fields all ones and all zeros (encode.c), so it says what
+ * ebpfdsl__encode_plain says. */
+struct ebpfdsl__straight_word {
+	uint64_t keep, set;
+};
+extern EBPFDSL__HIDDEN struct ebpfdsl__straight_word ebpfdsl__straight_words[][EBPFDSL_HAS_BITS];
+
+/* encode_plain for a valid op of a straight row: its fields side by side
+ * in one word, masked and completed by the row's word for its field set,
+ * stored once. Big-endian hosts lay the bit fields out otherwise: there,
+ * encode_plain itself. */
+static inline void ebpfdsl__encode_straight(const struct ebpfdsl_op *op, const struct ebpfdsl__row_plan *p,
+					    struct bpf_insn *out)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	const struct ebpfdsl__straight_word *w = &ebpfdsl__straight_words[op->op][op->has % EBPFDSL_HAS_BITS];
+	uint64_t v = (uint64_t)(uint8_t)op->size | (uint64_t)(op->dst & 0xf) << 8 | (uint64_t)(op->src & 0xf) << 12 |
+		     (uint64_t)(uint16_t)op->off << 16 | (uint64_t)op->imm << 32;
+	v = (v & w->keep) | w->set;
+	memcpy(out, &v, sizeof(v));
+	if (p->slots == 2)
+		out[1] = (struct bpf_insn){ .imm = (int32_t)(uint32_t)((uint64_t)op->imm >> 32) };
+#else
+	ebpfdsl__encode_plain(op, p, out);
+#endif
 }
 
 /* The condition a conditional jump row tests when inverted (jeq -> jne),

@@ -54,9 +54,10 @@ static void list_names(unsigned mask, const char *const *names, const char *last
 		}
 }
 
-/* The per-row bounds and per-shape field sets fast_valid reads (core.h),
- * filled at load from the tables. */
-struct ebpfdsl__row_bounds ebpfdsl__bounds[EBPFDSL_OP_COUNT_];
+/* The per-row plans and per-shape field sets fast_valid and encode_plain
+ * read (core.h), filled at load from the tables. */
+struct ebpfdsl__row_plan ebpfdsl__plans[EBPFDSL_OP_COUNT_];
+struct ebpfdsl__straight_word ebpfdsl__straight_words[EBPFDSL_OP_COUNT_][EBPFDSL_HAS_BITS];
 uint64_t ebpfdsl__fields_ok[EBPFDSL_SHAPE_RAW + 1][EBPFDSL__HAS_VALUES / 64];
 
 /* What an ALU immediate is, by BPF_OP >> 4: an immediate unless told. */
@@ -81,9 +82,70 @@ static struct ebpfdsl__bound resolve(int range, const struct ebpfdsl_isa_row *ro
 	return b;
 }
 
+/* Where one encoded field of a plain row comes from, as a mask of the
+ * op's bits and the row's own bits: 0 when it comes from elsewhere. */
+static int plain_field(int from, int own, int row_aux, int64_t *mask, int64_t *bits)
+{
+	*mask = from == own ? -1 : 0;
+	*bits = from == EBPFDSL__FROM_ROW ? row_aux : 0;
+	return from == own || from == EBPFDSL__FROM_ROW || from == EBPFDSL__FROM_ZERO;
+}
+
+/* The straight word of a row for one field set: encoded with every
+ * field all ones and all zeros, what differs comes from the op, the rest
+ * is the row's. */
+static void plan_word(const struct ebpfdsl__row_plan *p, long op, unsigned has)
+{
+	struct ebpfdsl_op ones = { .op = (int)op, .has = has, .dst = 0xf, .src = 0xf, .size = EBPFDSL_SIZE_DW,
+				   .off = -1, .imm = -1 };
+	struct ebpfdsl_op zeros = { .op = (int)op, .has = has };
+	struct bpf_insn in[2];
+	uint64_t one, zero;
+	ebpfdsl__encode_plain(&ones, p, in);
+	memcpy(&one, &in[0], sizeof(one));
+	ebpfdsl__encode_plain(&zeros, p, in);
+	memcpy(&zero, &in[0], sizeof(zero));
+	ebpfdsl__straight_words[op][has].keep = one ^ zero;
+	ebpfdsl__straight_words[op][has].set = zero;
+}
+
+/* The opcode byte and the masks encode_plain reads, from the shape's
+ * enc column: the same bytes as ebpfdsl__encode_inline, for the rows
+ * whose fields need no more than a mask. */
+static void plan_encoding(struct ebpfdsl__row_plan *p, const struct ebpfdsl_isa_row *row,
+			  const struct ebpfdsl__shape *sh)
+{
+	int64_t mask, bits;
+	int plain = sh->slots == 1 || sh->enc[3] == EBPFDSL__FROM_HIGH;
+	p->code = row->code;
+	p->shape = row->shape;
+	p->slots = sh->slots;
+	p->cpu = row->cpu;
+	p->kept = sh->followed;
+	p->size_mask = ebpfdsl__shape_sized(sh) ? EBPFDSL_SIZE_DW : 0;
+	p->x_bit = ebpfdsl__shape_x(sh) ? BPF_X : 0;
+	plain &= plain_field(sh->enc[0], EBPFDSL__FROM_SRC, row->aux & 0xf, &mask, &bits);
+	p->src_mask = (uint8_t)(mask & 0xf);
+	p->src_row = (uint8_t)bits;
+	plain &= plain_field(sh->enc[1], EBPFDSL__FROM_OFF, row->aux, &mask, &bits);
+	p->off_mask = (int16_t)mask;
+	p->off_row = (int16_t)bits;
+	plain &= plain_field(sh->enc[2], EBPFDSL__FROM_IMM, row->aux, &mask, &bits);
+	p->imm_mask = (int32_t)mask;
+	p->imm_row = (int32_t)bits;
+	p->plain = (uint8_t)plain;
+	p->sizes = sh->sizes;
+	for (unsigned has = 0; plain && has < EBPFDSL_HAS_AUX; has++) {
+		if (has < EBPFDSL_HAS_BITS)
+			plan_word(p, row - ebpfdsl__isa_rows, has);
+		if (!(has & EBPFDSL_HAS_BITS) && (ebpfdsl__fields_ok[row->shape][has / 64] & (1ull << (has % 64))))
+			p->straight[has / 64] |= 1ull << (has % 64);
+	}
+}
+
 static int check_fields(const struct ebpfdsl_op *op, const struct ebpfdsl__shape *sh, char *err, size_t errlen);
 
-__attribute__((constructor)) static void resolve_bounds(void)
+__attribute__((constructor)) static void make_plans(void)
 {
 	for (int shape = 0; shape <= EBPFDSL_SHAPE_RAW; shape++)
 		for (unsigned has = 0; has < EBPFDSL__HAS_VALUES; has++) {
@@ -94,11 +156,13 @@ __attribute__((constructor)) static void resolve_bounds(void)
 	for (int i = 0; i < EBPFDSL_OP_COUNT_; i++) {
 		const struct ebpfdsl_isa_row *row = ebpfdsl__row(i);
 		const struct ebpfdsl__shape *sh = &ebpfdsl__shapes[row->shape];
-		ebpfdsl__bounds[i].imm = resolve(sh->r_imm, row);
-		ebpfdsl__bounds[i].off = resolve(sh->r_off, row);
-		ebpfdsl__bounds[i].aux = resolve(sh->r_aux, row);
-		ebpfdsl__bounds[i].bits = ebpfdsl__narrow(row) ? sh->bits32 : sh->bits;
-		ebpfdsl__bounds[i].nonzero = ebpfdsl__ranges[ebpfdsl__bounds[i].imm.range].zero != NULL;
+		struct ebpfdsl__row_plan *p = &ebpfdsl__plans[i];
+		p->imm = resolve(sh->r_imm, row);
+		p->off = resolve(sh->r_off, row);
+		p->aux = resolve(sh->r_aux, row);
+		p->bits = ebpfdsl__narrow(row) ? sh->bits32 : sh->bits;
+		p->nonzero = ebpfdsl__ranges[p->imm.range].zero != NULL;
+		plan_encoding(p, row, sh);
 	}
 }
 
@@ -129,7 +193,7 @@ static int check_fields(const struct ebpfdsl_op *op, const struct ebpfdsl__shape
 	if (!(req & ~op->has) && !(op->has & ~allowed) && (!pairs[0] || exactly_one(op->has & pairs[0])) &&
 	    (!pairs[1] || exactly_one(op->has & pairs[1])))
 		return 0;
-	if (!errlen) /* resolve_bounds asks this of every field set at load */
+	if (!errlen) /* make_plans asks this of every field set at load */
 		return -1;
 	for (unsigned bit = 1; bit <= C; bit <<= 1) {
 		if ((req & bit) && !(op->has & bit))
@@ -195,7 +259,7 @@ int ebpfdsl__validate(const struct ebpfdsl_op *op, int cpu, char *err, size_t er
 }
 
 static __attribute__((noinline)) int check(const struct ebpfdsl_op *op, const struct ebpfdsl_isa_row *row,
-					   const struct ebpfdsl__row_bounds *b, char *err, size_t errlen)
+					   const struct ebpfdsl__row_plan *b, char *err, size_t errlen)
 {
 	const struct ebpfdsl__shape *sh = &ebpfdsl__shapes[row->shape];
 	unsigned has = op->has;
@@ -216,10 +280,10 @@ static __attribute__((noinline)) int check(const struct ebpfdsl_op *op, const st
 int ebpfdsl__validate_row(const struct ebpfdsl_op *op, const struct ebpfdsl_isa_row *row, int cpu, char *err,
 			  size_t errlen)
 {
-	const struct ebpfdsl__row_bounds *b = &ebpfdsl__bounds[row - ebpfdsl__isa_rows];
+	const struct ebpfdsl__row_plan *b = &ebpfdsl__plans[row - ebpfdsl__isa_rows];
 	if (row->cpu > cpu)
 		return fail(err, errlen, "needs cpu v%d (assembling for v%d)", row->cpu, cpu);
-	return ebpfdsl__fast_valid(op, row) ? 0 : check(op, row, b, err, errlen);
+	return ebpfdsl__fast_valid(op, b) ? 0 : check(op, row, b, err, errlen);
 }
 
 int ebpfdsl__encode(const struct ebpfdsl_op *op, struct bpf_insn *out)
