@@ -574,7 +574,7 @@ describe("ringbuf poll_chunk", function()
       end)
   end)
 
-  env.it("waits up to timeout_ms when nothing is there", "bpf", function()
+  env.it("gives an empty chunk and offs {1} when nothing came within timeout_ms", "bpf", function()
     local ring = rings(1)[1]
     local r = assert(ringbuf.reader { [ring] = function() end })
     local n, chunk, offs = r:poll_chunk(10, 20)

@@ -228,13 +228,14 @@ int ebpfdsl__validate(const struct ebpfdsl_op *op, int cpu, char *err, size_t er
 int ebpfdsl__validate_row(const struct ebpfdsl_op *op, const struct ebpfdsl_isa_row *row, int cpu, char *err,
 			  size_t errlen);
 
-/* Encodes a validated op whose jumps are resolved (off/imm, no target)
- * into out[0..slots-1]; returns the slot count. */
+/* Encodes a validated op into out[0..slots-1]; returns the slot count.
+ * A target still named (EBPFDSL_HAS_TARGET) encodes as distance 0: the
+ * assembler patches the distance once the label is placed. */
 int ebpfdsl__encode(const struct ebpfdsl_op *op, struct bpf_insn *out);
 
 /* The fields of the encoded instruction come from where the shape says
- * (enc: src_reg, off, imm, the second slot's imm); dst from dst. Inline
- * where it is hot (the assembler's emit); ebpfdsl__encode elsewhere. */
+ * (enc: src_reg, off, imm, the second slot's imm); dst from dst. What
+ * ebpfdsl__encode runs; the assembler's usual op takes encode_straight. */
 static inline int ebpfdsl__encode_inline(const struct ebpfdsl_op *op, struct bpf_insn *out)
 {
 	const struct ebpfdsl_isa_row *row = ebpfdsl__row(op->op); /* validated */

@@ -448,7 +448,7 @@ static int add_ring(lua_State *L, struct reader *r, lua_Integer i, int top)
 	lua_getfield(L, top + 1, "fd");
 	fd = ebpfdsl_lua_tofd(L, lua_isnil(L, -1) ? top + 3 : -1, what);
 	if (!(handler = lua_getfield(L, top + 1, "handler") != LUA_TNIL))
-		r->base.unhandled = "a ring has no handler; read it with events() or poll_batch()";
+		r->base.unhandled = "a ring has no handler; read it with events(), poll_batch(), poll_columns() or poll_chunk()";
 	if (lua_getfield(L, top + 1, "layout") != LUA_TNIL) {
 		cfg->native = ebpfdsl_lua_tolayout(L, -1) != NULL;
 		cfg->size = ebpfdsl_lua_reader_layout(L, -1, what); /* pushes decode */
