@@ -249,13 +249,14 @@ static int deliver_columns(lua_State *L)
 }
 
 /* The arguments poll_columns and poll_chunk share, (reader, max,
- * timeout_ms, table): max, checked; the table at 4 (a new one for nil). */
-static lua_Integer table_call_args(lua_State *L)
+ * timeout_ms, table): max, checked, and the timeout in *timeout; the
+ * table at 4 (a new one for nil). */
+static lua_Integer table_call_args(lua_State *L, int *timeout)
 {
 	lua_Integer max = luaL_checkinteger(L, 2);
 	/* poll_columns' lists are made from the stack, which holds a million values at most */
 	luaL_argcheck(L, max >= 1 && max <= 1 << 16, 2, "max must be 1..65536");
-	ebpfdsl_lua_reader_timeout(L, 3, 0);
+	*timeout = ebpfdsl_lua_reader_timeout(L, 3, 0);
 	if (!lua_isnoneornil(L, 4))
 		luaL_checktype(L, 4, LUA_TTABLE);
 	lua_settop(L, 4);
@@ -268,12 +269,12 @@ static lua_Integer table_call_args(lua_State *L)
 
 /* Stages what a table call reads, unless it reads in place: records are
  * staged already, or none are there to read and it waits up to
- * timeout_ms (the argument at 3). 0, or -errno. */
-static int table_call_fill(lua_State *L, struct reader *r, lua_Integer max)
+ * timeout_ms. 0, or -errno. */
+static int table_call_fill(lua_State *L, struct reader *r, lua_Integer max, int timeout_ms)
 {
 	if (!r->base.st.count && ebpfdsl_ringbuf__ready(r->base.native))
 		return 0;
-	return ebpfdsl_lua_reader_top_up(L, &r->base, (size_t)max, ebpfdsl_lua_reader_timeout(L, 3, 0));
+	return ebpfdsl_lua_reader_top_up(L, &r->base, (size_t)max, timeout_ms);
 }
 
 /* r:poll_columns(max[, timeout_ms[, cols]]) -> n, cols | nil, msg, errno.
@@ -282,10 +283,10 @@ static int table_call_fill(lua_State *L, struct reader *r, lua_Integer max)
 static int rb_poll_columns(lua_State *L)
 {
 	struct reader *r = check_usable(L, 1);
-	lua_Integer max = table_call_args(L);
-	int status;
+	int timeout, status;
+	lua_Integer max = table_call_args(L, &timeout);
 	push_shared_layout(L, r); /* 5 */
-	status = table_call_fill(L, r, max);
+	status = table_call_fill(L, r, max, timeout);
 	if (status < 0)
 		return ebpfdsl_lua_fail(L, status, "ringbuf poll_columns");
 	lua_pushcfunction(L, deliver_columns);
@@ -374,8 +375,9 @@ static int deliver_chunk(lua_State *L)
 static int rb_poll_chunk(lua_State *L)
 {
 	struct reader *r = check_usable(L, 1);
-	lua_Integer max = table_call_args(L);
-	int status = table_call_fill(L, r, max);
+	int timeout;
+	lua_Integer max = table_call_args(L, &timeout);
+	int status = table_call_fill(L, r, max, timeout);
 	if (status < 0)
 		return ebpfdsl_lua_fail(L, status, "ringbuf poll_chunk");
 	lua_pushcfunction(L, deliver_chunk);
